@@ -1,0 +1,239 @@
+/* smsmux — send MTs to, and receive MOs and delivery receipts from, a
+ * multi-homed SMS aggregation service over SMPP 3.4 (every SMSC of every site
+ * bound at once).
+ *
+ * The whole public API is in this header. Handles are opaque. Functions return
+ * 0 (or a count) on success and a negative SMX_E* code on failure; the codes
+ * are negative errno values where one fits, and smx_strerror() names them.
+ *
+ * Threads: smx_submit() may be called from any number of application threads
+ * at once. smx_events_poll() must be called from one thread at a time (it is
+ * the single consumer of the event rings). Everything else: any one thread.
+ *
+ * Exactly-once contract: every MT that smx_submit() accepted (returned 0) gets
+ * exactly one final outcome event, SMX_EV_SUBMITTED or SMX_EV_FAILED; every
+ * delivery receipt and MO the service sends reaches the application exactly
+ * once, even when the service re-sends it on another bind. */
+#ifndef SMSMUX_H
+#define SMSMUX_H
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- errors ---- */
+#define SMX_OK          0
+#define SMX_EAGAIN      (-EAGAIN)      /* ingress full: backpressure, try again */
+#define SMX_EINVAL      (-EINVAL)      /* bad argument or config */
+#define SMX_ENOMEM      (-ENOMEM)
+#define SMX_E2BIG       (-E2BIG)       /* text or field too long */
+#define SMX_ESTATE      (-EALREADY)    /* wrong client state (e.g. submit after drain) */
+#define SMX_ETIMEDOUT   (-ETIMEDOUT)
+
+/* Human-readable text for an SMX_E* code (or any negative errno). */
+const char *smx_strerror(int err);
+
+/* ---- limits ---- */
+#define SMX_ID_MAX        64   /* application MT id, bytes (no NUL needed) */
+#define SMX_ADDR_MAX      20   /* source/destination address characters */
+#define SMX_NAME_MAX      32   /* SMSC / site name */
+#define SMX_TEXT_MAX      4096 /* MT text, UTF-8 bytes (segmented as needed) */
+#define SMX_MSGID_MAX     64   /* SMSC message_id characters */
+
+/* ---- configuration ---- */
+
+enum smx_bind_mode { SMX_BIND_TRX = 0, SMX_BIND_TX, SMX_BIND_RX };
+
+enum smx_route_policy {
+        SMX_ROUTE_ROUND_ROBIN = 0,
+        SMX_ROUTE_LEAST_OUTSTANDING,
+        SMX_ROUTE_SITE_WEIGHTED,
+};
+
+/* One SMSC. Strings are copied by smx_client_create(). */
+struct smx_smsc_config {
+        const char *name;          /* e.g. "smsc1.dc3" */
+        const char *site;          /* e.g. "dc3" */
+        const char *host;          /* IPv4/IPv6 literal or host name */
+        uint16_t port;
+        const char *system_id;     /* NULL: the client default */
+        const char *password;      /* NULL: the client default */
+        const char *system_type;   /* NULL/"" : empty */
+        enum smx_bind_mode bind_mode;
+        uint32_t window;           /* 0: client default */
+        uint32_t tps;              /* per-bind submit rate, 0 = unlimited */
+        uint32_t site_weight;      /* SMX_ROUTE_SITE_WEIGHTED; 0 = 1 */
+};
+
+/* Client configuration. Initialise with smx_config_init(), then fill in. */
+struct smx_config {
+        const struct smx_smsc_config *smscs;
+        size_t n_smscs;
+        const char *system_id;           /* default "smsmux" */
+        const char *password;            /* default "secret" */
+        unsigned workers;                /* 0 = one per online core */
+        int pin_workers;                 /* 1 (default): pin worker k to core k % ncpu */
+        uint32_t window;                 /* outstanding requests per bind, default 10 */
+        uint32_t ingress_capacity;       /* MT slots (power of two), default 65536 */
+        uint32_t event_capacity;         /* per-worker event ring slots, default 65536 */
+        uint32_t rebind_interval_ms;     /* R2: > 30000 by default */
+        uint32_t rebind_jitter_ms;       /* added at random on top, default 2000 */
+        uint32_t connect_timeout_ms;     /* default 10000 */
+        uint32_t bind_timeout_ms;        /* default 15000 */
+        uint32_t response_timeout_ms;    /* submit_sm_resp timer, default 30000 */
+        uint32_t enquire_link_interval_ms; /* idle time before probing, default 30000 */
+        uint32_t enquire_link_timeout_ms;  /* default 10000 */
+        uint32_t unbind_timeout_ms;      /* default 5000 */
+        uint32_t pdu_read_timeout_ms;    /* partial PDU completion deadline, default 30000 */
+        uint32_t no_route_timeout_ms;    /* no ACTIVE bind this long -> failed(no_route), default 60000 */
+        uint32_t retry_backoff_ms;       /* transient status -> retry after, default 200 */
+        uint32_t max_attempts;           /* submit attempts per MT before failed, default 10 */
+        uint32_t max_pdu;                /* inbound command_length cap, default 65536 */
+        enum smx_route_policy route_policy;
+        uint32_t dr_park_timeout_ms;     /* DR-before-resp parking, default 60000 */
+        uint32_t dedup_window_ms;        /* DR/MO dedup window, default 600000 */
+};
+
+void smx_config_init(struct smx_config *cfg);
+
+/* ---- client ---- */
+
+typedef struct smx_client smx_client;
+
+/* Validate cfg and build a client (nothing connects yet). On error returns a
+ * negative code and, if errbuf is not NULL, a message saying what is wrong. */
+int smx_client_create(const struct smx_config *cfg, smx_client **out,
+                      char *errbuf, size_t errbuf_len);
+
+/* Start the workers: every SMSC is bound (R1) and kept bound. */
+int smx_client_start(smx_client *c);
+
+/* Stop taking MTs, wait until every accepted MT has its outcome (or the
+ * timeout passes: the rest fail with reason "shutdown"), unbind every bind.
+ * Events keep flowing until smx_client_destroy(); poll them after drain. */
+int smx_client_drain(smx_client *c, uint32_t timeout_ms);
+
+/* Stop everything and free the client. Unpolled events are discarded. */
+void smx_client_destroy(smx_client *c);
+
+/* ---- MTs ---- */
+
+enum smx_encoding {
+        SMX_ENC_AUTO = 0,   /* cheapest that holds the text: GSM, else UCS-2 */
+        SMX_ENC_GSM,
+        SMX_ENC_ASCII,
+        SMX_ENC_LATIN1,
+        SMX_ENC_UCS2,
+        SMX_ENC_UTF8,       /* service default data_coding 0 (R9) */
+};
+
+struct smx_mt {
+        const char *id;           /* application's identity for the MT */
+        size_t id_len;            /* 0: strlen(id) */
+        const char *from;         /* source address, digits (or alphanumeric sender) */
+        const char *to;           /* destination, international digits, no '+' (R8) */
+        const char *text;         /* UTF-8 */
+        size_t text_len;          /* 0 with text != NULL: strlen(text) */
+        int want_dr;              /* registered_delivery = 1 (R7) when non-zero */
+        enum smx_encoding encoding;
+        uint8_t priority;         /* priority_flag 0..3 */
+};
+
+/* Queue one MT. Never blocks: 0 = accepted (an outcome event will follow),
+ * SMX_EAGAIN = ingress full (nothing queued, try later), SMX_EINVAL /
+ * SMX_E2BIG = bad MT, SMX_ESTATE = the client is draining. Thread-safe. */
+int smx_submit(smx_client *c, const struct smx_mt *mt);
+
+/* ---- events ---- */
+
+enum smx_event_type {
+        SMX_EV_SUBMITTED = 1, /* final: the SMSC accepted the MT */
+        SMX_EV_FAILED,        /* final: the MT will not be sent */
+        SMX_EV_DR,            /* a delivery receipt */
+        SMX_EV_MO,            /* a mobile-originated message */
+        SMX_EV_BIND,          /* a bind went up or down */
+};
+
+enum smx_fail_reason {
+        SMX_FAIL_NONE = 0,
+        SMX_FAIL_REJECTED,     /* permanent status from the SMSC (see status) */
+        SMX_FAIL_NO_ROUTE,     /* no ACTIVE bind for no_route_timeout */
+        SMX_FAIL_ATTEMPTS,     /* transient failures max_attempts times */
+        SMX_FAIL_SHUTDOWN,     /* drain timed out */
+        SMX_FAIL_ENCODING,     /* text cannot be encoded as asked */
+};
+
+enum smx_dr_state {
+        SMX_DR_ENROUTE = 1, SMX_DR_DELIVERED, SMX_DR_EXPIRED, SMX_DR_DELETED,
+        SMX_DR_UNDELIVERABLE, SMX_DR_ACCEPTED, SMX_DR_UNKNOWN, SMX_DR_REJECTED,
+};
+
+/* One event. Strings are NUL-terminated and valid until the next
+ * smx_events_poll() call on the same client. */
+struct smx_event {
+        enum smx_event_type type;
+        const char *smsc;          /* bind the event concerns ("" if none) */
+        const char *site;
+        const char *id;            /* app MT id; NULL for an uncorrelated DR, MO, BIND */
+        const char *message_id;    /* SMSC message id (SUBMITTED, DR) */
+        /* SUBMITTED / FAILED */
+        uint32_t attempts;         /* submit attempts it took (resends included) */
+        uint32_t status;           /* last SMPP command_status (FAILED) */
+        enum smx_fail_reason reason;
+        int permanent;
+        uint64_t latency_us;       /* smx_submit -> outcome */
+        /* DR */
+        enum smx_dr_state state;
+        char err[16];              /* receipt err code as text, "" if none */
+        /* MO */
+        const char *from, *to;
+        const char *text;          /* UTF-8 */
+        size_t text_len;
+        unsigned parts;            /* MO segments (1 = single) */
+        int partial;               /* MO: reassembly timed out with parts missing */
+        /* BIND */
+        int up;
+        const char *bind_reason;   /* why it went down */
+};
+
+/* Move up to max events into ev. Returns the count (0 = none now). */
+size_t smx_events_poll(smx_client *c, struct smx_event *ev, size_t max);
+
+/* An eventfd that is readable whenever events may be waiting, for the
+ * application's own poll/epoll loop. Reading it is optional. */
+int smx_events_fd(smx_client *c);
+
+/* ---- introspection ---- */
+
+enum smx_bind_health {
+        SMX_HEALTH_DOWN = 0, SMX_HEALTH_CONNECTING, SMX_HEALTH_BINDING,
+        SMX_HEALTH_ACTIVE, SMX_HEALTH_THROTTLED, SMX_HEALTH_DRAINING,
+};
+
+struct smx_bind_stats {
+        char name[SMX_NAME_MAX + 1], site[SMX_NAME_MAX + 1];
+        enum smx_bind_health health;
+        uint32_t in_flight;
+        uint64_t submitted, accepted, failed, resent, throttled, drs, mos;
+        uint64_t bind_attempts;
+        uint64_t min_attempt_spacing_ms; /* shortest gap between two attempts */
+};
+
+/* Number of binds; fills up to max entries of st (may be NULL). */
+size_t smx_client_binds(smx_client *c, struct smx_bind_stats *st, size_t max);
+
+/* MTs accepted and not yet given an outcome. */
+uint64_t smx_client_in_flight(smx_client *c);
+
+const char *smx_health_name(enum smx_bind_health h);
+const char *smx_dr_state_name(enum smx_dr_state s);
+const char *smx_fail_reason_name(enum smx_fail_reason r);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
