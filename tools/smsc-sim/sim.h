@@ -1,0 +1,56 @@
+/* smsc-sim as a library: the multi-site SMSC simulator engine, startable
+ * in-process on its own threads (for `smsmux demo` and tests) exactly as the
+ * `smsc-sim` program runs it. See ../shared/CLI.md for the program contract.
+ *
+ * This header is the whole in-process API; the engine's internals are in the
+ * other files of tools/smsc-sim/. */
+#ifndef SMSC_SIM_H
+#define SMSC_SIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct smsc_sim;
+
+/* Start-up options (the CLI flags). Initialise with sim_options_init(). */
+struct sim_options {
+        const char *config_file;   /* NULL: none */
+        const char *sites;         /* comma list, default "dc3,bos" */
+        unsigned smscs_per_site;   /* default 2 */
+        const char *host;          /* default "127.0.0.1" */
+        unsigned port_base;        /* default 2775; 0 = free ports */
+        const char *system_id;     /* default "smsmux" */
+        const char *password;      /* default "secret" */
+        const char *control_path;  /* unix control socket, NULL: none */
+        const char *ledger_path;   /* ledger JSON at stop, NULL: none (program: stdout) */
+        uint32_t seed;             /* random seed for behaviour knobs, 0 = time */
+};
+
+void sim_options_init(struct sim_options *o);
+
+/* Start every SMSC listening and the engine threads. On error returns a
+ * negative errno and writes a message into err. */
+int sim_start(const struct sim_options *o, struct smsc_sim **out, char *err, size_t err_len);
+
+/* One SMSC as started. */
+struct sim_smsc_info {
+        char name[32];     /* "smsc1.dc3" */
+        char site[32];     /* "dc3" */
+        char host[64];
+        uint16_t port;     /* the real port (also with port_base 0) */
+};
+size_t sim_smscs(const struct smsc_sim *s, struct sim_smsc_info *out, size_t max);
+
+/* Run one control command, the same language as `smsc-sim ctl` (e.g.
+ * "kill smsc1.dc3", "restore site bos", "throttle smsc2.bos on", "summary").
+ * The reply (JSON for summary) goes to reply. Returns 0 or a negative errno. */
+int sim_ctl(struct smsc_sim *s, const char *command, char *reply, size_t reply_len);
+
+/* The ledger summary as one JSON object (the same as `ctl summary`). Returns
+ * the length written (truncated to cap-1, NUL-terminated) or negative errno. */
+int sim_summary_json(struct smsc_sim *s, char *buf, size_t cap);
+
+/* Stop every SMSC, write the ledger if a path was given, free everything. */
+void sim_stop(struct smsc_sim *s);
+
+#endif
