@@ -1,0 +1,364 @@
+/* Unit tests of the config-file loader (src/config/config_file.c): a good
+ * file, every kind of error (with file, line and key in the message), and
+ * command-line values laid over the file. */
+#include <unistd.h>
+
+#include "config/config_file.h"
+#include "testlib.h"
+
+static char err[512];
+
+/* Load text as "t.ini"; returns the loader's code. f must be freed. */
+static int load(struct smx_config_file *f, const char *text)
+{
+        err[0] = '\0';
+        smx_config_file_init(f);
+        int rc = smx_config_file_load_string(f, text, "t.ini", err, sizeof err);
+        if (rc == 0)
+                rc = smx_config_file_finish(f, err, sizeof err);
+        return rc;
+}
+
+static const char good[] =
+        "; a full file\n"
+        "[client]\n"
+        "system_id = acme\n"
+        "password = s3cret\n"
+        "workers = 3\n"
+        "pin_workers = false\n"
+        "window = 20\n"
+        "ingress_capacity = 1024\n"
+        "event_capacity = 2048\n"
+        "rebind_interval_ms = 31000\n"
+        "rebind_jitter_ms = 500\n"
+        "connect_timeout_ms = 1001\n"
+        "bind_timeout_ms = 1002\n"
+        "response_timeout_ms = 1003\n"
+        "enquire_link_interval_ms = 1004\n"
+        "enquire_link_timeout_ms = 1005\n"
+        "unbind_timeout_ms = 1006\n"
+        "pdu_read_timeout_ms = 1007\n"
+        "no_route_timeout_ms = 1008\n"
+        "retry_backoff_ms = 1009\n"
+        "max_attempts = 7\n"
+        "max_pdu = 4096\n"
+        "route_policy = site_weighted\n"
+        "dr_park_timeout_ms = 1010\n"
+        "dedup_window_ms = 1011\n"
+        "\n"
+        "[site dc3]\n"
+        "weight = 3\n"
+        "\n"
+        "[smsc smsc1.dc3]\n"
+        "site = dc3\n"
+        "host = 127.0.0.1\n"
+        "port = 2775\n"
+        "system_id = other\n"
+        "password = pw2\n"
+        "system_type = VMA\n"
+        "bind_mode = tx\n"
+        "window = 5\n"
+        "tps = 100\n"
+        "\n"
+        "[smsc smsc1.bos]\n"
+        "site = bos\n"
+        "host = ::1\n"
+        "port = 2777\n";
+
+static void test_good_file_sets_every_client_key(void)
+{
+        struct smx_config_file f;
+        CHECK_EQ(load(&f, good), 0);
+        const struct smx_config *c = &f.cfg;
+        CHECK_STR(c->system_id, "acme");
+        CHECK_STR(c->password, "s3cret");
+        CHECK_EQ(c->workers, 3);
+        CHECK_EQ(c->pin_workers, 0);
+        CHECK_EQ(c->window, 20);
+        CHECK_EQ(c->ingress_capacity, 1024);
+        CHECK_EQ(c->event_capacity, 2048);
+        CHECK_EQ(c->rebind_interval_ms, 31000);
+        CHECK_EQ(c->rebind_jitter_ms, 500);
+        CHECK_EQ(c->connect_timeout_ms, 1001);
+        CHECK_EQ(c->bind_timeout_ms, 1002);
+        CHECK_EQ(c->response_timeout_ms, 1003);
+        CHECK_EQ(c->enquire_link_interval_ms, 1004);
+        CHECK_EQ(c->enquire_link_timeout_ms, 1005);
+        CHECK_EQ(c->unbind_timeout_ms, 1006);
+        CHECK_EQ(c->pdu_read_timeout_ms, 1007);
+        CHECK_EQ(c->no_route_timeout_ms, 1008);
+        CHECK_EQ(c->retry_backoff_ms, 1009);
+        CHECK_EQ(c->max_attempts, 7);
+        CHECK_EQ(c->max_pdu, 4096);
+        CHECK_EQ(c->route_policy, SMX_ROUTE_SITE_WEIGHTED);
+        CHECK_EQ(c->dr_park_timeout_ms, 1010);
+        CHECK_EQ(c->dedup_window_ms, 1011);
+        smx_config_file_free(&f);
+}
+
+static void test_good_file_sets_every_smsc_key_and_site_weight(void)
+{
+        struct smx_config_file f;
+        CHECK_EQ(load(&f, good), 0);
+        CHECK_EQ(f.cfg.n_smscs, 2);
+        CHECK(f.cfg.smscs == f.smscs);
+        const struct smx_smsc_config *s = &f.cfg.smscs[0];
+        CHECK_STR(s->name, "smsc1.dc3");
+        CHECK_STR(s->site, "dc3");
+        CHECK_STR(s->host, "127.0.0.1");
+        CHECK_EQ(s->port, 2775);
+        CHECK_STR(s->system_id, "other");
+        CHECK_STR(s->password, "pw2");
+        CHECK_STR(s->system_type, "VMA");
+        CHECK_EQ(s->bind_mode, SMX_BIND_TX);
+        CHECK_EQ(s->window, 5);
+        CHECK_EQ(s->tps, 100);
+        CHECK_EQ(s->site_weight, 3);
+        s = &f.cfg.smscs[1];
+        CHECK_STR(s->name, "smsc1.bos");
+        CHECK_STR(s->host, "::1");
+        CHECK(s->system_id == NULL);          /* client default */
+        CHECK_EQ(s->bind_mode, SMX_BIND_TRX);
+        CHECK_EQ(s->site_weight, 1);          /* no [site bos] */
+        smx_config_file_free(&f);
+}
+
+static void test_keys_left_out_keep_library_defaults(void)
+{
+        struct smx_config_file f;
+        struct smx_config def;
+        smx_config_init(&def);
+        CHECK_EQ(load(&f, "[client]\nwindow = 3\n"), 0);
+        CHECK_EQ(f.cfg.window, 3);
+        CHECK_EQ(f.cfg.rebind_interval_ms, def.rebind_interval_ms);
+        CHECK_EQ(f.cfg.response_timeout_ms, def.response_timeout_ms);
+        CHECK_EQ(f.cfg.n_smscs, 0);
+        smx_config_file_free(&f);
+}
+
+static void test_unknown_key_names_file_line_and_key(void)
+{
+        struct smx_config_file f;
+        CHECK_EQ(load(&f, "[client]\nwindow = 3\nwindw = 4\n"), SMX_EINVAL);
+        CHECK(strstr(err, "t.ini:3:") != NULL);
+        CHECK(strstr(err, "'windw'") != NULL);
+        CHECK(strstr(err, "unknown key") != NULL);
+        smx_config_file_free(&f);
+}
+
+static void test_unknown_smsc_key_names_section(void)
+{
+        struct smx_config_file f;
+        CHECK_EQ(load(&f, "[smsc a]\nhost = h\nport = 1\nsite = s\ncolour = red\n"), SMX_EINVAL);
+        CHECK(strstr(err, "t.ini:5:") != NULL);
+        CHECK(strstr(err, "'colour'") != NULL);
+        CHECK(strstr(err, "[smsc a]") != NULL);
+        smx_config_file_free(&f);
+}
+
+static void test_bad_number_names_line_key_and_value(void)
+{
+        struct smx_config_file f;
+        CHECK_EQ(load(&f, "[client]\n\nwindow = 12x\n"), SMX_EINVAL);
+        CHECK(strstr(err, "t.ini:3:") != NULL);
+        CHECK(strstr(err, "window") != NULL);
+        CHECK(strstr(err, "'12x'") != NULL);
+        smx_config_file_free(&f);
+}
+
+static void test_number_out_of_range_is_rejected(void)
+{
+        struct smx_config_file f;
+        CHECK_EQ(load(&f, "[smsc a]\nport = 65536\n"), SMX_EINVAL);
+        CHECK(strstr(err, "t.ini:2:") != NULL);
+        CHECK(strstr(err, "port") != NULL);
+        smx_config_file_free(&f);
+        CHECK_EQ(load(&f, "[client]\nrebind_interval_ms = 4294967296\n"), SMX_EINVAL);
+        CHECK(strstr(err, "rebind_interval_ms") != NULL);
+        smx_config_file_free(&f);
+        CHECK_EQ(load(&f, "[client]\nwindow = -1\n"), SMX_EINVAL);
+        smx_config_file_free(&f);
+}
+
+static void test_capacity_must_be_power_of_two(void)
+{
+        struct smx_config_file f;
+        CHECK_EQ(load(&f, "[client]\ningress_capacity = 1000\n"), SMX_EINVAL);
+        CHECK(strstr(err, "power of two") != NULL);
+        smx_config_file_free(&f);
+}
+
+static void test_unknown_section_names_line(void)
+{
+        struct smx_config_file f;
+        CHECK_EQ(load(&f, "[client]\nwindow = 2\n[clinet]\n"), SMX_EINVAL);
+        CHECK(strstr(err, "t.ini:3:") != NULL);
+        CHECK(strstr(err, "[clinet]") != NULL);
+        smx_config_file_free(&f);
+}
+
+static void test_duplicate_smsc_section_is_rejected(void)
+{
+        struct smx_config_file f;
+        CHECK_EQ(load(&f, "[smsc a]\nport = 1\n[smsc a]\n"), SMX_EINVAL);
+        CHECK(strstr(err, "t.ini:3:") != NULL);
+        CHECK(strstr(err, "twice") != NULL);
+        smx_config_file_free(&f);
+}
+
+static void test_missing_host_names_section_line(void)
+{
+        struct smx_config_file f;
+        CHECK_EQ(load(&f, "[client]\nwindow = 2\n\n[smsc b]\nsite = x\nport = 2775\n"), SMX_EINVAL);
+        CHECK(strstr(err, "t.ini:4:") != NULL);
+        CHECK(strstr(err, "'host'") != NULL);
+        smx_config_file_free(&f);
+}
+
+static void test_missing_port_in_empty_section_is_reported(void)
+{
+        struct smx_config_file f;
+        CHECK_EQ(load(&f, "[smsc b]\nsite = x\nhost = h\n"), SMX_EINVAL);
+        CHECK(strstr(err, "t.ini:1:") != NULL);
+        CHECK(strstr(err, "'port'") != NULL);
+        smx_config_file_free(&f);
+        CHECK_EQ(load(&f, "[smsc empty]\n"), SMX_EINVAL);
+        CHECK(strstr(err, "[smsc empty]") != NULL);
+        smx_config_file_free(&f);
+}
+
+static void test_bad_enum_values_are_rejected(void)
+{
+        struct smx_config_file f;
+        CHECK_EQ(load(&f, "[client]\nroute_policy = random\n"), SMX_EINVAL);
+        CHECK(strstr(err, "route_policy") != NULL);
+        smx_config_file_free(&f);
+        CHECK_EQ(load(&f, "[smsc a]\nbind_mode = both\n"), SMX_EINVAL);
+        CHECK(strstr(err, "bind_mode") != NULL);
+        smx_config_file_free(&f);
+        CHECK_EQ(load(&f, "[client]\npin_workers = maybe\n"), SMX_EINVAL);
+        CHECK(strstr(err, "pin_workers") != NULL);
+        smx_config_file_free(&f);
+}
+
+static void test_password_never_appears_in_messages(void)
+{
+        struct smx_config_file f;
+        CHECK_EQ(load(&f, "[client]\npassword = topsecretvalue\n"), SMX_EINVAL);
+        CHECK(strstr(err, "password") != NULL);
+        CHECK(strstr(err, "topsecretvalue") == NULL);
+        smx_config_file_free(&f);
+}
+
+static void test_syntax_error_names_its_line(void)
+{
+        struct smx_config_file f;
+        CHECK_EQ(load(&f, "[client]\nwindow = 2\njust words\n"), SMX_EINVAL);
+        CHECK(strstr(err, "t.ini:3:") != NULL);
+        CHECK(strstr(err, "syntax") != NULL);
+        smx_config_file_free(&f);
+}
+
+static void test_key_outside_any_section_is_rejected(void)
+{
+        struct smx_config_file f;
+        CHECK_EQ(load(&f, "window = 2\n"), SMX_EINVAL);
+        CHECK(strstr(err, "t.ini:1:") != NULL);
+        CHECK(strstr(err, "window") != NULL);
+        smx_config_file_free(&f);
+}
+
+static void test_load_reads_a_real_file_and_reports_its_path(void)
+{
+        char path[] = "/tmp/smx-config-XXXXXX";
+        int fd = mkstemp(path);
+        CHECK(fd >= 0);
+        if (fd < 0)
+                return;
+        static const char text[] = "[client]\nwindow = 9\n[smsc a]\nsite = s\nhost = h\nport = 7\nbogus = 1\n";
+        CHECK_EQ(write(fd, text, sizeof text - 1), (long long)(sizeof text - 1));
+        close(fd);
+        struct smx_config_file f;
+        smx_config_file_init(&f);
+        CHECK_EQ(smx_config_file_load(&f, path, err, sizeof err), SMX_EINVAL);
+        CHECK(strncmp(err, path, strlen(path)) == 0);
+        CHECK(strstr(err, ":7:") != NULL);
+        smx_config_file_free(&f);
+        unlink(path);
+}
+
+static void test_missing_file_is_an_error_naming_it(void)
+{
+        struct smx_config_file f;
+        smx_config_file_init(&f);
+        CHECK_EQ(smx_config_file_load(&f, "/nonexistent/smx.ini", err, sizeof err), SMX_EINVAL);
+        CHECK(strstr(err, "/nonexistent/smx.ini") != NULL);
+        smx_config_file_free(&f);
+}
+
+static void test_flag_smsc_overrides_address_and_keeps_file_settings(void)
+{
+        struct smx_config_file f;
+        smx_config_file_init(&f);
+        CHECK_EQ(smx_config_file_load_string(&f, good, "t.ini", err, sizeof err), 0);
+        CHECK_EQ(smx_config_file_add_smsc(&f, "smsc1.dc3", "dc3", "10.0.0.1", 3000, err, sizeof err), 0);
+        CHECK_EQ(smx_config_file_add_smsc(&f, "new.x", "x", "10.0.0.2", 3001, err, sizeof err), 0);
+        CHECK_EQ(smx_config_file_finish(&f, err, sizeof err), 0);
+        CHECK_EQ(f.cfg.n_smscs, 3);
+        CHECK_STR(f.cfg.smscs[0].host, "10.0.0.1");
+        CHECK_EQ(f.cfg.smscs[0].port, 3000);
+        CHECK_STR(f.cfg.smscs[0].system_id, "other");   /* kept from the file */
+        CHECK_EQ(f.cfg.smscs[0].window, 5);
+        CHECK_STR(f.cfg.smscs[2].name, "new.x");
+        CHECK_EQ(f.cfg.smscs[2].port, 3001);
+        smx_config_file_free(&f);
+}
+
+static void test_flag_smsc_with_bad_name_is_rejected(void)
+{
+        struct smx_config_file f;
+        smx_config_file_init(&f);
+        CHECK_EQ(smx_config_file_add_smsc(&f, "", "dc3", "h", 1, err, sizeof err), SMX_EINVAL);
+        CHECK_EQ(smx_config_file_add_smsc(&f, "a b", "dc3", "h", 1, err, sizeof err), SMX_EINVAL);
+        CHECK_EQ(smx_config_file_add_smsc(&f, "a", "dc3", "h", 0, err, sizeof err), SMX_EINVAL);
+        CHECK_EQ(f.n_smscs, 0);
+        smx_config_file_free(&f);
+}
+
+static void test_parse_u32_takes_only_whole_decimal_numbers(void)
+{
+        uint32_t v = 0;
+        CHECK_EQ(smx_config_parse_u32("4294967295", 0, 0xFFFFFFFFu, &v), 0);
+        CHECK_EQ(v, 4294967295u);
+        CHECK_EQ(smx_config_parse_u32("", 0, 10, &v), SMX_EINVAL);
+        CHECK_EQ(smx_config_parse_u32("+1", 0, 10, &v), SMX_EINVAL);
+        CHECK_EQ(smx_config_parse_u32("1 ", 0, 10, &v), SMX_EINVAL);
+        CHECK_EQ(smx_config_parse_u32("11", 0, 10, &v), SMX_EINVAL);
+        CHECK_EQ(smx_config_parse_u32("0", 1, 10, &v), SMX_EINVAL);
+}
+
+int main(void)
+{
+        RUN(test_good_file_sets_every_client_key);
+        RUN(test_good_file_sets_every_smsc_key_and_site_weight);
+        RUN(test_keys_left_out_keep_library_defaults);
+        RUN(test_unknown_key_names_file_line_and_key);
+        RUN(test_unknown_smsc_key_names_section);
+        RUN(test_bad_number_names_line_key_and_value);
+        RUN(test_number_out_of_range_is_rejected);
+        RUN(test_capacity_must_be_power_of_two);
+        RUN(test_unknown_section_names_line);
+        RUN(test_duplicate_smsc_section_is_rejected);
+        RUN(test_missing_host_names_section_line);
+        RUN(test_missing_port_in_empty_section_is_reported);
+        RUN(test_bad_enum_values_are_rejected);
+        RUN(test_password_never_appears_in_messages);
+        RUN(test_syntax_error_names_its_line);
+        RUN(test_key_outside_any_section_is_rejected);
+        RUN(test_load_reads_a_real_file_and_reports_its_path);
+        RUN(test_missing_file_is_an_error_naming_it);
+        RUN(test_flag_smsc_overrides_address_and_keeps_file_settings);
+        RUN(test_flag_smsc_with_bad_name_is_rejected);
+        RUN(test_parse_u32_takes_only_whole_decimal_numbers);
+        return t_done();
+}
