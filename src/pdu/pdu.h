@@ -133,9 +133,19 @@ enum {
         SMX_PDUF_SM_AND_PAYLOAD   = 1u << 5, /* both short_message and message_payload */
         SMX_PDUF_SM_LENGTH_OVER   = 1u << 6, /* sm_length 255 accepted (B-09, lenient) */
         SMX_PDUF_NONZERO_STATUS   = 1u << 7, /* request carried command_status != 0 */
+        SMX_PDUF_ID_UNTERMINATED  = 1u << 8, /* *_resp message_id had no NUL: view runs to the frame end */
 };
 
-/* A decoded PDU. All views point into the buffer passed to smx_pdu_decode. */
+/* A decoded PDU. All views point into the buffer passed to smx_pdu_decode.
+ * Only the union member for h.command_id is written (bind: bind_transmitter/
+ * receiver/transceiver; bind_resp: their resps; outbind; sm: submit_sm,
+ * deliver_sm, data_sm and alert_notification, whose source_addr/esme_addr land
+ * in source_* / dest_*; sm_resp: submit_sm_resp, deliver_sm_resp,
+ * data_sm_resp). A field of `tlv` is meaningful only when its `present` bit is
+ * set; the counters, tlv_start and tlv_len are always written. query_sm,
+ * cancel_sm, replace_sm, submit_multi, the 5.0 broadcast commands and their
+ * resps are recognised (SMX_PDU_OK, header only, body not parsed) so that the
+ * session can answer them by state. The decoder does not zero the rest. */
 struct smx_pdu {
         struct smx_pdu_header h;
         union {
@@ -247,7 +257,8 @@ const char *smx_command_name(uint32_t command_id);  /* "submit_sm", or "unknown"
 const char *smx_status_name(uint32_t status);       /* "ESME_RTHROTTLED", or "unknown" */
 const char *smx_state_name(uint8_t message_state);  /* "DELIVERED", or "UNKNOWN" */
 
-/* True when command_id is a request for which the 3.4 spec defines a response. */
+/* True when command_id is a request for which the 3.4 spec (or 5.0, for the
+ * broadcast commands) defines a response. */
 int smx_command_has_resp(uint32_t command_id);
 
 /* Client policy for a submit_sm_resp / generic_nack status (SMPP.md §4). */
@@ -260,6 +271,13 @@ enum smx_status_class {
         SMX_STATUS_CONFIG,      /* credentials/configuration: alert, keep R2 spacing */
 };
 enum smx_status_class smx_status_classify(uint32_t status);
+
+/* The sequence number after `seq` for requests we originate: 1..0x7FFFFFFF,
+ * wrapping to 1, never 0 and never with bit 31 set (SMPP.md §8.3, E-09). */
+static inline uint32_t smx_seq_next(uint32_t seq)
+{
+        return (seq >= SMPP_SEQ_MAX || seq == 0) ? SMPP_SEQ_MIN : seq + 1;
+}
 
 /* Big-endian helpers, used by codec and framer alike. */
 static inline uint32_t smx_get_u32(const uint8_t *p)

@@ -43,6 +43,9 @@
 #define SMPP_BROADCAST_SM          0x00000111u
 #define SMPP_QUERY_BROADCAST_SM    0x00000112u
 #define SMPP_CANCEL_BROADCAST_SM   0x00000113u
+#define SMPP_BROADCAST_SM_RESP         0x80000111u /* 5.0 */
+#define SMPP_QUERY_BROADCAST_SM_RESP   0x80000112u /* 5.0 */
+#define SMPP_CANCEL_BROADCAST_SM_RESP  0x80000113u /* 5.0 */
 
 /* ---- command_status (3.4 §5.1.3; 5.0 additions marked) ---- */
 #define SMPP_ESME_ROK              0x00000000u
