@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "smsmux.h"
+#include "pdu/smpp_defs.h"
 
 /* A view of bytes owned by someone else (pointer + length). */
 struct smx_text_view {
@@ -83,7 +84,8 @@ size_t smx_gsm7_to_utf8(const uint8_t *septets, size_t n, uint8_t *out, size_t c
 
 /* Pack n septets 8-in-7, LSB first, after `fill_bits` (0..6) zero bits (used
  * after a UDH so the text starts on a septet boundary). Returns the octets
- * written, ceil((fill_bits + 7n) / 8), or 0 when cap is too small. */
+ * written, ceil((fill_bits + 7n) / 8), or 0 when cap is too small. Packing
+ * in place (out == septets) is allowed. */
 size_t smx_gsm7_pack(const uint8_t *septets, size_t n, unsigned fill_bits,
                      uint8_t *out, size_t cap);
 
