@@ -1,0 +1,307 @@
+/* Delivery-receipt text parser and message id normaliser
+ * (SMPP.md §7.2-7.3; HOSTILE F-07, F-09..F-15). */
+#include "testlib.h"
+#include "text/text.h"
+
+static int parse(const char *s, struct smx_dr_text *d)
+{
+        return smx_dr_text_parse((const uint8_t *)s, strlen(s), d);
+}
+
+static void test_dr_parses_appendix_b_format(void)
+{
+        struct smx_dr_text d;
+        CHECK_EQ(parse("id:0123456789 sub:001 dlvrd:001 submit date:2401011200 done date:2401011201 "
+                       "stat:DELIVRD err:000 text:hello", &d), 8);
+        CHECK_VIEW(d.id, "0123456789");
+        CHECK_EQ(d.sub_n, 1);
+        CHECK_EQ(d.dlvrd_n, 1);
+        CHECK_EQ(d.submit.valid, 1);
+        CHECK_EQ(d.submit.year, 2024);
+        CHECK_EQ(d.submit.month, 1);
+        CHECK_EQ(d.submit.hour, 12);
+        CHECK_EQ(d.done.minute, 1);
+        CHECK_EQ(d.state, SMPP_STATE_DELIVERED);
+        CHECK_VIEW(d.err, "000");
+        CHECK_VIEW(d.text, "hello");
+        CHECK_EQ(d.flags, 0);
+}
+
+static void test_f09_capital_text_label_and_upper_case_keys(void)
+{
+        struct smx_dr_text d;
+        parse("ID:abc SUB:001 DLVRD:001 SUBMIT DATE:2401011200 DONE DATE:2401011201 STAT:UNDELIV "
+              "ERR:001 Text:Hi there", &d);
+        CHECK_VIEW(d.id, "abc");
+        CHECK_EQ(d.state, SMPP_STATE_UNDELIVERABLE);
+        CHECK_VIEW(d.text, "Hi there");
+        CHECK_EQ(d.present, 0xFF);
+}
+
+static void test_f09_fields_in_any_order(void)
+{
+        struct smx_dr_text d;
+        parse("stat:EXPIRED err:123 id:XYZ-1 done date:2401020000 sub:1 dlvrd:0 submit date:2401011200", &d);
+        CHECK_VIEW(d.id, "XYZ-1");
+        CHECK_EQ(d.state, SMPP_STATE_EXPIRED);
+        CHECK_VIEW(d.err, "123");
+        CHECK_EQ(d.sub_n, 1);
+        CHECK_EQ(d.dlvrd_n, 0);
+        CHECK_EQ(d.done.day, 2);
+        CHECK_EQ(d.submit.valid, 1);
+        CHECK_EQ(d.present & SMX_DR_HAS_TEXT, 0);
+}
+
+static void test_f09_tabs_and_crlf_between_fields(void)
+{
+        struct smx_dr_text d;
+        parse("id:42\tsub:001\r\ndlvrd:001\r\nsubmit date:2401011200\tdone date:2401011201\r\n"
+              "stat:DELIVRD\terr:000\r\ntext:x\r\n", &d);
+        CHECK_VIEW(d.id, "42");
+        CHECK_VIEW(d.sub, "001");
+        CHECK_EQ(d.state, SMPP_STATE_DELIVERED);
+        CHECK_VIEW(d.text, "x");
+}
+
+static void test_f09_twelve_digit_submit_date(void)
+{
+        struct smx_dr_text d;
+        parse("id:1 submit date:240101120030 done date:2401011201 stat:DELIVRD", &d);
+        CHECK_EQ(d.submit.valid, 1);
+        CHECK_EQ(d.submit.second, 30);
+        CHECK_EQ(d.done.valid, 1);
+}
+
+static void test_f09_fourteen_digit_done_date(void)
+{
+        struct smx_dr_text d;
+        parse("id:1 submit date:2401011200 done date:20240101120100 stat:DELIVRD", &d);
+        CHECK_EQ(d.done.valid, 1);
+        CHECK_EQ(d.done.year, 2024);
+        CHECK_EQ(d.done.minute, 1);
+        CHECK_EQ(d.flags, 0);
+}
+
+static void test_f09_missing_sub_and_dlvrd(void)
+{
+        struct smx_dr_text d;
+        parse("id:77 submit date:2401011200 done date:2401011201 stat:DELIVRD err:0", &d);
+        CHECK_EQ(d.present & (SMX_DR_HAS_SUB | SMX_DR_HAS_DLVRD), 0);
+        CHECK_EQ(d.sub_n, -1);
+        CHECK_EQ(d.dlvrd_n, -1);
+        CHECK_EQ(d.flags, 0);
+        CHECK_EQ(d.state, SMPP_STATE_DELIVERED);
+}
+
+static void test_f11_zero_date_is_null_with_flag(void)
+{
+        struct smx_dr_text d;
+        parse("id:1 submit date:0000000000 done date:2401011201 stat:DELIVRD", &d);
+        CHECK_EQ(d.submit.valid, 0);
+        CHECK(d.flags & SMX_DR_F_BAD_SUBMIT_DATE);
+        CHECK_EQ(d.done.valid, 1);
+        CHECK_EQ(d.state, SMPP_STATE_DELIVERED);
+}
+
+static void test_f11_month_13_is_null_with_flag(void)
+{
+        struct smx_dr_text d;
+        parse("id:1 submit date:2401011200 done date:2413011201 stat:DELIVRD", &d);
+        CHECK_EQ(d.done.valid, 0);
+        CHECK(d.flags & SMX_DR_F_BAD_DONE_DATE);
+}
+
+static void test_f11_done_before_submit_nulls_done_date(void)
+{
+        struct smx_dr_text d;
+        parse("id:1 submit date:2401021200 done date:2401011200 stat:DELIVRD", &d);
+        CHECK_EQ(d.submit.valid, 1);
+        CHECK_EQ(d.done.valid, 0);
+        CHECK(d.flags & SMX_DR_F_BAD_DONE_DATE);
+}
+
+static void test_f11_garbage_date_is_null(void)
+{
+        struct smx_dr_text d;
+        parse("id:1 submit date:yesterday done date:24-01-01 stat:DELIVRD", &d);
+        CHECK_EQ(d.submit.valid, 0);
+        CHECK_EQ(d.done.valid, 0);
+        CHECK(d.flags & SMX_DR_F_BAD_SUBMIT_DATE);
+        CHECK(d.flags & SMX_DR_F_BAD_DONE_DATE);
+        CHECK_VIEW(d.submit_date, "yesterday");
+}
+
+static void test_f13_long_err_kept_as_string(void)
+{
+        struct smx_dr_text d;
+        parse("id:1 stat:UNDELIV err:2050 text:", &d);
+        CHECK_VIEW(d.err, "2050");
+}
+
+static void test_f13_hex_err_kept_as_string(void)
+{
+        struct smx_dr_text d;
+        parse("id:1 stat:UNDELIV err:0x1F", &d);
+        CHECK_VIEW(d.err, "0x1F");
+}
+
+static void test_f13_na_err_kept_as_string(void)
+{
+        struct smx_dr_text d;
+        parse("id:1 stat:UNDELIV err:N/A text:abc", &d);
+        CHECK_VIEW(d.err, "N/A");
+}
+
+static void test_stat_full_words_and_lower_case(void)
+{
+        CHECK_EQ(smx_dr_stat_state((const uint8_t *)"DELIVERED", 9), SMPP_STATE_DELIVERED);
+        CHECK_EQ(smx_dr_stat_state((const uint8_t *)"undeliverable", 13), SMPP_STATE_UNDELIVERABLE);
+        CHECK_EQ(smx_dr_stat_state((const uint8_t *)"FAILED", 6), SMPP_STATE_UNDELIVERABLE);
+        CHECK_EQ(smx_dr_stat_state((const uint8_t *)"delivrd", 7), SMPP_STATE_DELIVERED);
+        CHECK_EQ(smx_dr_stat_state((const uint8_t *)"AcceptD", 7), SMPP_STATE_ACCEPTED);
+        CHECK_EQ(smx_dr_stat_state((const uint8_t *)"REJECTD", 7), SMPP_STATE_REJECTED);
+        CHECK_EQ(smx_dr_stat_state((const uint8_t *)"ENROUTE", 7), SMPP_STATE_ENROUTE);
+        CHECK_EQ(smx_dr_stat_state((const uint8_t *)"DELIV", 5), -1);
+}
+
+static void test_unknown_stat_flags_and_keeps_view(void)
+{
+        struct smx_dr_text d;
+        parse("id:1 stat:BOUNCED", &d);
+        CHECK_EQ(d.state, -1);
+        CHECK(d.flags & SMX_DR_F_UNKNOWN_STAT);
+        CHECK_VIEW(d.stat, "BOUNCED");
+}
+
+static void test_f15_mo_imitating_receipt_parses_but_text_alone_decides_nothing(void)
+{
+        /* The parser reads it (the inbound room decides DR vs MO by esm_class
+         * and TLVs, never by text); here: the text's id is only a view. */
+        struct smx_dr_text d;
+        CHECK(parse("id:4f2a9c sub:001 dlvrd:001 stat:DELIVRD err:000 text:", &d) >= 5);
+        CHECK_VIEW(d.id, "4f2a9c");
+        CHECK_EQ(d.text.len, 0);
+}
+
+static void test_plain_text_has_no_labels(void)
+{
+        struct smx_dr_text d;
+        CHECK_EQ(parse("see you at 5: ok? identity:no", &d), 0);
+        CHECK_EQ(d.present, 0);
+        CHECK_EQ(d.state, -1);
+}
+
+static void test_first_label_wins_and_text_keeps_label_words(void)
+{
+        struct smx_dr_text d;
+        parse("id:1 stat:DELIVRD text:my id:2 stat:nope", &d);
+        CHECK_VIEW(d.id, "1");
+        CHECK_EQ(d.state, SMPP_STATE_DELIVERED);
+        CHECK_VIEW(d.text, "my id:2 stat:nope");
+}
+
+static void test_dr_parse_never_reads_past_len(void)
+{
+        /* The buffer continues past len with a label that must not be seen. */
+        const char *s = "id:12 stat:DELIVRD err:000";
+        struct smx_dr_text d;
+        smx_dr_text_parse((const uint8_t *)s, 13, &d); /* "id:12 stat:DE" */
+        CHECK_VIEW(d.stat, "DE");
+        CHECK_EQ(d.present & SMX_DR_HAS_ERR, 0);
+        CHECK_EQ(d.state, -1);
+}
+
+static void test_f07_hex_resp_matches_decimal_receipt(void)
+{
+        struct smx_id_norm n = { .resp_base = 16, .dr_base = 10 };
+        char a[80], b[80];
+        CHECK_EQ(smx_msgid_normalise(&n, SMX_ID_FROM_RESP, (const uint8_t *)"4F2A9C", 6, a, sizeof(a)), 7);
+        CHECK_EQ(smx_msgid_normalise(&n, SMX_ID_FROM_DR_TEXT, (const uint8_t *)"5188252", 7, b, sizeof(b)), 7);
+        CHECK_STR(a, "5188252");
+        CHECK_STR(b, a);
+}
+
+static void test_f07_padded_lower_case_hex_matches(void)
+{
+        struct smx_id_norm n = { .resp_base = 16, .dr_base = 16 };
+        char a[80], b[80];
+        smx_msgid_normalise(&n, SMX_ID_FROM_RESP, (const uint8_t *)"4F2A9C", 6, a, sizeof(a));
+        smx_msgid_normalise(&n, SMX_ID_FROM_DR_TEXT, (const uint8_t *)"0004f2a9c", 9, b, sizeof(b));
+        CHECK_STR(a, b);
+}
+
+static void test_f07_default_is_exact_match(void)
+{
+        char a[80];
+        CHECK_EQ(smx_msgid_normalise(NULL, SMX_ID_FROM_RESP, (const uint8_t *)"004F2a", 6, a, sizeof(a)), 6);
+        CHECK_STR(a, "004F2a");
+}
+
+static void test_id_case_fold_and_zero_strip_for_opaque_ids(void)
+{
+        struct smx_id_norm n = { .fold_case = 1, .strip_zeros = 1 };
+        char a[80];
+        smx_msgid_normalise(&n, SMX_ID_FROM_DR_TEXT, (const uint8_t *)"00AbC-9", 7, a, sizeof(a));
+        CHECK_STR(a, "abc-9");
+        smx_msgid_normalise(&n, SMX_ID_FROM_DR_TEXT, (const uint8_t *)"0000", 4, a, sizeof(a));
+        CHECK_STR(a, "0");
+}
+
+static void test_id_long_hex_converts_exactly(void)
+{
+        /* 2^64 = 0x10000000000000000 = 18446744073709551616 */
+        struct smx_id_norm n = { .resp_base = 16 };
+        char a[80];
+        smx_msgid_normalise(&n, SMX_ID_FROM_RESP, (const uint8_t *)"10000000000000000", 17, a, sizeof(a));
+        CHECK_STR(a, "18446744073709551616");
+        /* a limb boundary with inner zeros: 0x3B9ACA00 = 1000000000 */
+        smx_msgid_normalise(&n, SMX_ID_FROM_RESP, (const uint8_t *)"3B9ACA00", 8, a, sizeof(a));
+        CHECK_STR(a, "1000000000");
+}
+
+static void test_id_not_a_number_in_its_base_stays_text(void)
+{
+        struct smx_id_norm n = { .dr_base = 10 };
+        char a[80];
+        smx_msgid_normalise(&n, SMX_ID_FROM_DR_TEXT, (const uint8_t *)"0x1F", 4, a, sizeof(a));
+        CHECK_STR(a, "0x1F");
+}
+
+static void test_id_output_too_small_is_e2big(void)
+{
+        char a[4];
+        CHECK_EQ(smx_msgid_normalise(NULL, SMX_ID_FROM_RESP, (const uint8_t *)"12345", 5, a, sizeof(a)),
+                 SMX_E2BIG);
+}
+
+int main(void)
+{
+        RUN(test_dr_parses_appendix_b_format);
+        RUN(test_f09_capital_text_label_and_upper_case_keys);
+        RUN(test_f09_fields_in_any_order);
+        RUN(test_f09_tabs_and_crlf_between_fields);
+        RUN(test_f09_twelve_digit_submit_date);
+        RUN(test_f09_fourteen_digit_done_date);
+        RUN(test_f09_missing_sub_and_dlvrd);
+        RUN(test_f11_zero_date_is_null_with_flag);
+        RUN(test_f11_month_13_is_null_with_flag);
+        RUN(test_f11_done_before_submit_nulls_done_date);
+        RUN(test_f11_garbage_date_is_null);
+        RUN(test_f13_long_err_kept_as_string);
+        RUN(test_f13_hex_err_kept_as_string);
+        RUN(test_f13_na_err_kept_as_string);
+        RUN(test_stat_full_words_and_lower_case);
+        RUN(test_unknown_stat_flags_and_keeps_view);
+        RUN(test_f15_mo_imitating_receipt_parses_but_text_alone_decides_nothing);
+        RUN(test_plain_text_has_no_labels);
+        RUN(test_first_label_wins_and_text_keeps_label_words);
+        RUN(test_dr_parse_never_reads_past_len);
+        RUN(test_f07_hex_resp_matches_decimal_receipt);
+        RUN(test_f07_padded_lower_case_hex_matches);
+        RUN(test_f07_default_is_exact_match);
+        RUN(test_id_case_fold_and_zero_strip_for_opaque_ids);
+        RUN(test_id_long_hex_converts_exactly);
+        RUN(test_id_not_a_number_in_its_base_stays_text);
+        RUN(test_id_output_too_small_is_e2big);
+        return t_done();
+}
