@@ -24,6 +24,8 @@ struct sim_options {
         const char *control_path;  /* unix control socket, NULL: none */
         const char *ledger_path;   /* ledger JSON at stop, NULL: none (program: stdout) */
         uint32_t seed;             /* random seed for behaviour knobs, 0 = time */
+        const char *plan_path;     /* fault plan played from start, NULL: none */
+        double rebind_interval_s;  /* R2 check in the ledger, default 30 */
 };
 
 void sim_options_init(struct sim_options *o);
@@ -50,7 +52,13 @@ int sim_ctl(struct smsc_sim *s, const char *command, char *reply, size_t reply_l
  * the length written (truncated to cap-1, NUL-terminated) or negative errno. */
 int sim_summary_json(struct smsc_sim *s, char *buf, size_t cap);
 
-/* Stop every SMSC, write the ledger if a path was given, free everything. */
+/* Play a fault plan (lines `T_SECONDS COMMAND ARGS`, '#' comments; T counts
+ * from this call) on the engine thread. Replaces a plan already playing.
+ * Returns 0 or a negative errno with a message in err. */
+int sim_plan_start(struct smsc_sim *s, const char *path, char *err, size_t err_len);
+
+/* Stop every SMSC, write the ledger if a path was given ("-": stdout),
+ * free everything. */
 void sim_stop(struct smsc_sim *s);
 
 #endif

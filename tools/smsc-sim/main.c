@@ -1,0 +1,229 @@
+/* smsc-sim: the multi-site SMSC simulator as a program (../shared/CLI.md).
+ *
+ *   smsc-sim [--config FILE] [--sites dc3,bos] [--smscs-per-site 2]
+ *            [--host 127.0.0.1] [--port-base 2775] [--system-id smsmux]
+ *            [--password secret] [--control PATH] [--ledger FILE]
+ *            [--plan FILE] [--rebind-interval S] [--seed N] [--set KEY=VALUE]...
+ *   smsc-sim ctl --control PATH COMMAND [ARGS]
+ *
+ * Starts the engine (sim.h), prints `listening NAME SITE HOST:PORT` per SMSC
+ * and `ready`, runs until SIGINT/SIGTERM, then writes the ledger JSON. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "sim.h"
+
+static void usage(FILE *f)
+{
+        fprintf(f,
+                "usage: smsc-sim [--config FILE] [--sites dc3,bos] [--smscs-per-site 2] [--host 127.0.0.1]\n"
+                "                [--port-base 2775] [--system-id smsmux] [--password secret]\n"
+                "                [--control PATH] [--ledger FILE] [--plan FILE] [--rebind-interval S]\n"
+                "                [--seed N] [--set KEY=VALUE]...\n"
+                "       smsc-sim ctl --control PATH COMMAND [ARGS]   (COMMAND `help` lists them)\n");
+}
+
+static int run_ctl(int argc, char **argv)
+{
+        const char *path = NULL;
+        int i = 1;
+        for (; i < argc; i++) {
+                if (!strcmp(argv[i], "--control") && i + 1 < argc)
+                        path = argv[++i];
+                else if (!strncmp(argv[i], "--control=", 10))
+                        path = argv[i] + 10;
+                else
+                        break;
+        }
+        if (!path || i >= argc) {
+                usage(stderr);
+                return 2;
+        }
+        char cmd[1024];
+        size_t n = 0;
+        for (; i < argc; i++) {
+                int w = snprintf(cmd + n, sizeof(cmd) - n, "%s%s", n ? " " : "", argv[i]);
+                if (w < 0 || (size_t)w >= sizeof(cmd) - n - 1) {
+                        fprintf(stderr, "smsc-sim ctl: command too long\n");
+                        return 2;
+                }
+                n += (size_t)w;
+        }
+        cmd[n++] = '\n';
+        struct sockaddr_un a = { .sun_family = AF_UNIX };
+        if (strlen(path) >= sizeof(a.sun_path)) {
+                fprintf(stderr, "smsc-sim ctl: control path too long\n");
+                return 2;
+        }
+        snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+                fprintf(stderr, "smsc-sim ctl: %s: %s\n", path, strerror(errno));
+                return 1;
+        }
+        size_t off = 0;
+        while (off < n) {
+                ssize_t w = write(fd, cmd + off, n - off);
+                if (w <= 0) {
+                        fprintf(stderr, "smsc-sim ctl: write: %s\n", strerror(errno));
+                        return 1;
+                }
+                off += (size_t)w;
+        }
+        char buf[65536];
+        int first = 1, failed = 0;
+        for (;;) {
+                ssize_t r = read(fd, buf, sizeof(buf));
+                if (r <= 0)
+                        break;
+                if (first && r >= 6 && !memcmp(buf, "error:", 6))
+                        failed = 1;
+                first = 0;
+                fwrite(buf, 1, (size_t)r, stdout);
+        }
+        close(fd);
+        if (first) {
+                fprintf(stderr, "smsc-sim ctl: no reply\n");
+                return 1;
+        }
+        return failed;
+}
+
+static int parse_uint(const char *v, unsigned long max, unsigned long *out)
+{
+        char *end;
+        errno = 0;
+        unsigned long x = strtoul(v, &end, 10);
+        if (errno || end == v || *end || x > max)
+                return -1;
+        *out = x;
+        return 0;
+}
+
+int main(int argc, char **argv)
+{
+        if (argc > 1 && !strcmp(argv[1], "ctl"))
+                return run_ctl(argc - 1, argv + 1);
+
+        struct sim_options o;
+        sim_options_init(&o);
+        o.ledger_path = "-";
+        const char *sets[64];
+        int n_sets = 0;
+        static const struct option opts[] = {
+                { "config", required_argument, NULL, 'c' },
+                { "sites", required_argument, NULL, 's' },
+                { "smscs-per-site", required_argument, NULL, 'n' },
+                { "host", required_argument, NULL, 'H' },
+                { "port-base", required_argument, NULL, 'p' },
+                { "system-id", required_argument, NULL, 'u' },
+                { "password", required_argument, NULL, 'w' },
+                { "control", required_argument, NULL, 'C' },
+                { "ledger", required_argument, NULL, 'l' },
+                { "plan", required_argument, NULL, 'P' },
+                { "rebind-interval", required_argument, NULL, 'r' },
+                { "seed", required_argument, NULL, 'S' },
+                { "set", required_argument, NULL, 'k' },
+                { "help", no_argument, NULL, 'h' },
+                { NULL, 0, NULL, 0 },
+        };
+        int c;
+        unsigned long ul;
+        while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+                switch (c) {
+                case 'c': o.config_file = optarg; break;
+                case 's': o.sites = optarg; break;
+                case 'n':
+                        if (parse_uint(optarg, 64, &ul) < 0 || !ul) {
+                                fprintf(stderr, "smsc-sim: bad --smscs-per-site %s\n", optarg);
+                                return 2;
+                        }
+                        o.smscs_per_site = (unsigned)ul;
+                        break;
+                case 'H': o.host = optarg; break;
+                case 'p':
+                        if (parse_uint(optarg, 65535, &ul) < 0) {
+                                fprintf(stderr, "smsc-sim: bad --port-base %s\n", optarg);
+                                return 2;
+                        }
+                        o.port_base = (unsigned)ul;
+                        break;
+                case 'u': o.system_id = optarg; break;
+                case 'w': o.password = optarg; break;
+                case 'C': o.control_path = optarg; break;
+                case 'l': o.ledger_path = optarg; break;
+                case 'P': o.plan_path = optarg; break;
+                case 'r': {
+                        char *end;
+                        o.rebind_interval_s = strtod(optarg, &end);
+                        if (*end || end == optarg || o.rebind_interval_s < 0) {
+                                fprintf(stderr, "smsc-sim: bad --rebind-interval %s\n", optarg);
+                                return 2;
+                        }
+                        break;
+                }
+                case 'S':
+                        if (parse_uint(optarg, UINT32_MAX, &ul) < 0) {
+                                fprintf(stderr, "smsc-sim: bad --seed %s\n", optarg);
+                                return 2;
+                        }
+                        o.seed = (uint32_t)ul;
+                        break;
+                case 'k':
+                        if (!strchr(optarg, '=') || n_sets == 64) {
+                                fprintf(stderr, "smsc-sim: bad --set %s (KEY=VALUE)\n", optarg);
+                                return 2;
+                        }
+                        sets[n_sets++] = optarg;
+                        break;
+                case 'h': usage(stdout); return 0;
+                default: usage(stderr); return 2;
+                }
+        }
+        if (optind < argc) {
+                usage(stderr);
+                return 2;
+        }
+
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGTERM);
+        pthread_sigmask(SIG_BLOCK, &set, NULL);
+        signal(SIGPIPE, SIG_IGN);
+
+        struct smsc_sim *s;
+        char err[256];
+        int rc = sim_start(&o, &s, err, sizeof(err));
+        if (rc < 0) {
+                fprintf(stderr, "smsc-sim: %s\n", err[0] ? err : strerror(-rc));
+                return 1;
+        }
+        for (int i = 0; i < n_sets; i++) {
+                char cmd[512], reply[256];
+                const char *eq = strchr(sets[i], '=');
+                snprintf(cmd, sizeof(cmd), "set all %.*s %s", (int)(eq - sets[i]), sets[i], eq + 1);
+                if (sim_ctl(s, cmd, reply, sizeof(reply)) < 0) {
+                        fprintf(stderr, "smsc-sim: --set %s: %s\n", sets[i], reply);
+                        _exit(2);
+                }
+        }
+        struct sim_smsc_info info[256];
+        size_t n = sim_smscs(s, info, 256);
+        for (size_t i = 0; i < n && i < 256; i++)
+                printf("listening %s %s %s:%u\n", info[i].name, info[i].site, info[i].host, info[i].port);
+        printf("ready\n");
+        fflush(stdout);
+
+        int sig;
+        sigwait(&set, &sig);
+        sim_stop(s);
+        return 0;
+}

@@ -1,0 +1,318 @@
+/* smsc-sim internals shared by the engine's files.
+ *
+ * One engine thread owns everything below: SMSCs, sessions, the timer heap,
+ * the MT table, pending deliveries and the ledger. Other threads (sim_ctl,
+ * sim_summary_json) take `sim.lock`, which the engine holds while it handles
+ * one batch of epoll events, and wake the loop through `wake_fd`.
+ *
+ * Files: sim_engine.c (loop, sockets, timers, output), sim_smpp.c (what each
+ * PDU does), sim_deliver.c (DRs, MOs, re-sends), sim_ledger.c (counters,
+ * violations, JSON), sim_ctl.c (command language, control socket, plan),
+ * sim_knobs.c (knobs, config file), sim_hostile.c (hostile cases). */
+#ifndef SMSC_SIM_INTERNAL_H
+#define SMSC_SIM_INTERNAL_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "sim.h"
+#include "pdu/pdu.h"
+
+#define SIM_MAX_SMSCS   256
+#define SIM_MAX_SESS    4096
+#define SIM_IN_CAP      (256u * 1024u)
+#define SIM_OUT_HIGH    (4u * 1024u * 1024u)  /* stop reading a session above this */
+#define SIM_MAX_VIOL    200
+#define SIM_NAME_MAX    32
+
+/* A value drawn per event: uniform in [lo, hi] (lo == hi: fixed). */
+struct sim_range {
+        double lo, hi;
+};
+
+enum sim_msgid_style {
+        SIM_MSGID_DEC = 0,
+        SIM_MSGID_HEX,          /* lower-case hex */
+        SIM_MSGID_HEX_UPPER,
+        SIM_MSGID_DEC_ZEROS,    /* decimal, zero-padded to msgid_width */
+        SIM_MSGID_HEX_ZEROS,    /* lower hex, zero-padded */
+};
+
+/* Behaviour knobs of one SMSC. Written by the engine thread (or under the
+ * lock by sim_ctl); read by the engine thread. */
+struct sim_knobs {
+        char system_id[SIM_NAME_MAX];
+        char password[SIM_NAME_MAX];
+        struct sim_range resp_latency_ms;
+        struct sim_range dr_delay_ms;
+        double dr_accepted_prob;    /* send ACCEPTED before the final state */
+        uint32_t final_weight[10];  /* message_state -> weight for the final DR */
+        double other_site_prob;     /* DR/MO goes to a bind at another site */
+        double dr_before_resp_prob; /* DR written before the submit_sm_resp */
+        uint32_t deliver_timeout_ms;/* deliver_sm_resp wait before re-send */
+        uint32_t deliver_max_sends; /* sends per deliver_sm before giving up */
+        double mo_rate;             /* MOs per second generated at this SMSC */
+        double mo_multipart_prob;
+        double mo_sar_prob;         /* multipart: SAR TLVs instead of UDH */
+        double mo_out_of_order_prob;
+        uint8_t mo_dcs;             /* data_coding for generated MOs */
+        char mo_from[24], mo_to[24];
+        uint8_t dcs_ok[256];        /* data_coding values accepted (R9) */
+        enum sim_msgid_style msgid_style;
+        uint32_t msgid_width;
+        uint8_t service_dedup;      /* R5: deliver once per (identity, segment) */
+        uint8_t kill_accept_close;  /* killed: 1 accept-and-close, 0 close listener */
+        uint8_t send_interface_version; /* sc_interface_version TLV in bind_resp */
+};
+
+/* Fault state of one SMSC, set by control commands. Engine thread. */
+struct sim_faults {
+        uint8_t killed, stalled, throttled, queue_full;
+        double throttle_tps;        /* > 0: throttle only above this rate */
+        uint32_t drop_resp;         /* drop the next N responses */
+        uint32_t slow_bps;          /* drip output at this many bytes/s */
+        uint32_t refuse_bind;       /* != 0: answer binds with this status */
+        int hostile_case;           /* -1 none, else a case index, -2 all */
+        double tps_tokens;
+        uint64_t tps_last_ns;
+};
+
+/* Ledger counters of one SMSC. Engine thread. */
+struct sim_counts {
+        uint64_t submit_received, submit_accepted, submit_rejected, submit_unanswered;
+        uint64_t resp_dropped, service_duplicates, handset_delivered, handset_duplicates;
+        uint64_t accepted_while_killed;
+        uint64_t deliver_sent, deliver_acked, deliver_nacked, deliver_resent;
+        uint64_t dr_sent, mo_sent;
+        uint64_t bind_attempts, bind_pdus, binds_ok, binds_refused, unbinds;
+        uint64_t enquire_links, other_pdus, generic_nacks_sent, hostile_sent;
+        uint64_t first_attempt_ns, last_attempt_ns, min_spacing_ns;
+};
+
+struct sim_smsc {
+        int index;
+        char name[SIM_NAME_MAX], site[SIM_NAME_MAX];
+        int site_index;
+        char host[64];
+        uint16_t port;
+        int listen_fd;              /* -1 while killed in close-listener mode */
+        struct sim_knobs k;
+        struct sim_faults f;
+        struct sim_counts c;
+        uint64_t mo_serial;
+        uint8_t mo_armed;
+};
+
+enum sim_sess_state {
+        SIM_SESS_OPEN = 0,
+        SIM_SESS_TX, SIM_SESS_RX, SIM_SESS_TRX,
+        SIM_SESS_CLOSING,
+};
+
+/* One accepted TCP connection (an ESME's bind). Engine thread only. */
+struct sim_sess {
+        int fd;                     /* -1: slot free */
+        uint64_t id;                /* unique, never reused: timers refer to it */
+        int smsc;
+        enum sim_sess_state state;
+        uint8_t *in;
+        size_t in_len;
+        uint8_t *out;
+        size_t out_off, out_len, out_cap;
+        uint32_t seq;               /* our next request sequence number */
+        uint32_t ep_events;         /* what epoll watches now */
+        uint8_t dirty;              /* on the flush list */
+        uint8_t read_paused;
+        int rx_pos;                 /* index in smsc_sim.rx, -1 if not a receiver */
+        uint32_t *fl_seq;           /* deliver_sm in flight here: seq ... */
+        size_t *fl_idx;             /* ... and its sim_dlv index */
+        size_t n_fl, cap_fl;
+};
+
+/* One MT the service took (only those with an identity or a DR to send). */
+struct sim_mt {
+        char msgid[SMPP_MESSAGE_ID_MAX];
+        int smsc;
+        uint64_t submit_ns;
+        uint8_t id_len;
+        uint8_t identity[SMPP_SMX_IDENTITY_MAX];
+        uint16_t segment;
+        char src[SMPP_ADDR_MAX], dst[SMPP_ADDR_MAX];
+        char text20[21];
+        uint32_t resubmits;
+};
+
+/* One deliver_sm the service must get acknowledged (DR or MO part). */
+struct sim_dlv {
+        uint8_t *pdu;               /* encoded, seq patched per send */
+        size_t len;
+        int origin_smsc;            /* the SMSC that produced it */
+        uint8_t is_dr;
+        uint8_t acked;
+        uint8_t exhausted;
+        uint8_t in_flight;
+        uint32_t sends;
+        uint64_t sess_id;           /* where it was last sent */
+        uint32_t seq;
+        uint64_t deadline_ns;
+        uint64_t first_sent_ns;
+        int last_smsc;
+};
+
+struct sim_timer {
+        uint64_t at;
+        uint64_t order;
+        int kind;
+        uint64_t sess_id;
+        void *p;
+        uint64_t a;
+};
+
+enum sim_timer_kind {
+        SIM_T_RESP = 1,     /* p: malloc'd PDU, a: its length */
+        SIM_T_DR,           /* p: struct sim_mt *, a: message_state */
+        SIM_T_DLV_CHECK,    /* a: dlv index */
+        SIM_T_MO,           /* a: smsc index */
+        SIM_T_PLAN,         /* next plan step */
+        SIM_T_DRIP,         /* slow output tick */
+        SIM_T_DLV_RETRY,    /* look for a bind for unsent deliveries */
+};
+
+struct sim_viol {
+        char rule[8];
+        char kind[32];
+        char smsc[SIM_NAME_MAX];
+        char detail[128];
+        double t;
+};
+
+struct sim_plan_step {
+        double t;
+        char cmd[256];
+};
+
+struct smsc_sim {
+        pthread_mutex_t lock;
+        pthread_t thread;
+        int running;
+        int stop;
+        int ep;
+        int wake_fd;
+        int ctl_fd;
+        char ctl_path[108];
+        char ledger_path[512];
+        uint64_t start_ns;
+        uint64_t rng;
+        double rebind_interval_s;
+
+        int n_smsc;
+        struct sim_smsc smsc[SIM_MAX_SMSCS];
+        int n_sites;
+        char sites[SIM_MAX_SMSCS][SIM_NAME_MAX];
+
+        struct sim_sess sess[SIM_MAX_SESS];
+        uint64_t next_sess_id;
+        int flush_list[SIM_MAX_SESS];
+        int n_flush;
+
+        struct sim_timer *timers;
+        size_t n_timers, cap_timers;
+        uint64_t timer_order;
+
+        /* MTs with identity: open addressing table of indexes into mts. */
+        struct sim_mt **mts;
+        size_t n_mts, cap_mts;
+        uint32_t *mt_hash;          /* 0 empty, else index+1 */
+        size_t hash_cap;
+
+        struct sim_dlv *dlv;
+        size_t n_dlv, cap_dlv;
+        size_t *pending;            /* dlv indexes waiting for a bind */
+        size_t n_pending, cap_pending;
+        int dlv_retry_armed;
+        int rx[SIM_MAX_SESS];       /* bound receiver sessions (RX/TRX) */
+        int n_rx;
+
+        uint64_t msgid_serial;
+        uint32_t mo_ref;
+
+        struct sim_viol viol[SIM_MAX_VIOL];
+        size_t n_viol;
+        uint64_t viol_total;
+
+        struct sim_plan_step *plan;
+        size_t n_plan, plan_next;
+        uint64_t plan_start_ns;
+        uint64_t plan_gen;
+
+        int drip_armed;
+
+        struct smx_pdu_opts popts;
+};
+
+/* sim_engine.c */
+uint64_t sim_now_ns(void);
+double sim_rand(struct smsc_sim *s);               /* [0, 1) */
+double sim_range_draw(struct smsc_sim *s, const struct sim_range *r);
+void sim_timer_add(struct smsc_sim *s, uint64_t at, int kind, uint64_t sess_id, void *p, uint64_t a);
+struct sim_sess *sim_sess_by_id(struct smsc_sim *s, uint64_t id);
+uint8_t *sim_out_reserve(struct smsc_sim *s, struct sim_sess *ss, size_t n);
+void sim_out_commit(struct smsc_sim *s, struct sim_sess *ss, size_t n);
+int sim_out_append(struct smsc_sim *s, struct sim_sess *ss, const uint8_t *p, size_t n);
+void sim_sess_close(struct smsc_sim *s, struct sim_sess *ss, int rst);
+int sim_smsc_kill(struct smsc_sim *s, struct sim_smsc *m);
+int sim_smsc_restore(struct smsc_sim *s, struct sim_smsc *m);
+void sim_flush_all(struct smsc_sim *s);
+void sim_arm_drip(struct smsc_sim *s);
+void sim_sess_reset(struct smsc_sim *s, struct sim_sess *ss);
+
+/* sim_smpp.c */
+void sim_on_pdu(struct smsc_sim *s, struct sim_sess *ss, const uint8_t *buf, size_t len);
+void sim_on_timer_resp(struct smsc_sim *s, struct sim_timer *t);
+int sim_session_is_receiver(const struct sim_sess *ss);
+
+/* sim_deliver.c */
+void sim_dr_schedule(struct smsc_sim *s, struct sim_mt *mt, int before_resp, uint8_t regdel);
+void sim_on_timer_dr(struct smsc_sim *s, struct sim_timer *t);
+size_t sim_dlv_add(struct smsc_sim *s, int origin, int is_dr, uint8_t *pdu, size_t len);
+void sim_dlv_try_send(struct smsc_sim *s, size_t idx);
+void sim_on_deliver_resp(struct smsc_sim *s, struct sim_sess *ss, uint32_t seq, uint32_t status);
+void sim_on_timer_dlv_check(struct smsc_sim *s, struct sim_timer *t);
+void sim_on_timer_dlv_retry(struct smsc_sim *s);
+void sim_on_sess_closed(struct smsc_sim *s, struct sim_sess *ss);
+void sim_on_timer_mo(struct smsc_sim *s, struct sim_timer *t);
+int sim_mo_generate(struct smsc_sim *s, struct sim_smsc *m, unsigned parts);
+void sim_mo_arm(struct smsc_sim *s, struct sim_smsc *m);
+
+/* sim_ledger.c */
+void sim_violation(struct smsc_sim *s, const char *rule, const char *kind,
+                   const char *smsc, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void sim_ledger_attempt(struct smsc_sim *s, struct sim_smsc *m);
+int sim_ledger_json(struct smsc_sim *s, char *buf, size_t cap, int final);
+
+/* sim_knobs.c */
+void sim_knobs_default(struct sim_knobs *k, const struct sim_options *o);
+int sim_knob_set(struct sim_knobs *k, const char *key, const char *val);
+int sim_config_load(struct smsc_sim *s, const char *path, char *err, size_t err_len);
+int sim_status_parse(const char *txt, uint32_t *out);
+
+/* sim_ctl.c */
+int sim_ctl_locked(struct smsc_sim *s, const char *command, char *reply, size_t reply_len);
+int sim_ctl_listen(struct smsc_sim *s, const char *path, char *err, size_t err_len);
+void sim_ctl_on_accept(struct smsc_sim *s);
+void sim_on_timer_plan(struct smsc_sim *s, struct sim_timer *t);
+int sim_plan_load(struct smsc_sim *s, const char *path, char *err, size_t err_len);
+
+/* sim_hostile.c */
+int sim_hostile_lookup(const char *name);
+size_t sim_hostile_count(void);
+const char *sim_hostile_name(size_t i);
+void sim_hostile_send(struct smsc_sim *s, struct sim_sess *ss, int which);
+
+/* sim_msgid.c */
+size_t sim_msgid_format(const struct sim_knobs *k, uint64_t serial, char *out);
+
+#endif

@@ -1,0 +1,236 @@
+/* The truth ledger: what the simulated service saw and did, and which rules
+ * the client broke. Counters live in each SMSC (sim_counts); this file records
+ * bind attempts with their spacing (R2), keeps the violation list, and writes
+ * the summary JSON that tests assert on (never on logs).
+ *
+ * Violations: `rebind_spacing` (R2: two connection attempts to one SMSC closer
+ * than the rebind interval), `accepted_while_killed` (R4), `handset_duplicate`
+ * (R5: an MT reached the handset twice, only possible with service_dedup=0),
+ * `deliver_unacked` (a deliver_sm never acknowledged: after all its sends, or
+ * still unanswered at the final ledger). Engine thread (or under the lock). */
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "sim_internal.h"
+
+void sim_violation(struct smsc_sim *s, const char *rule, const char *kind, const char *smsc,
+                   const char *fmt, ...)
+{
+        s->viol_total++;
+        if (s->n_viol >= SIM_MAX_VIOL)
+                return;
+        struct sim_viol *v = &s->viol[s->n_viol++];
+        snprintf(v->rule, sizeof(v->rule), "%s", rule);
+        snprintf(v->kind, sizeof(v->kind), "%s", kind);
+        snprintf(v->smsc, sizeof(v->smsc), "%s", smsc);
+        v->t = (double)(sim_now_ns() - s->start_ns) / 1e9;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(v->detail, sizeof(v->detail), fmt, ap);
+        va_end(ap);
+}
+
+void sim_ledger_attempt(struct smsc_sim *s, struct sim_smsc *m)
+{
+        uint64_t now = sim_now_ns();
+        struct sim_counts *c = &m->c;
+        c->bind_attempts++;
+        if (c->last_attempt_ns) {
+                uint64_t gap = now - c->last_attempt_ns;
+                if (!c->min_spacing_ns || gap < c->min_spacing_ns)
+                        c->min_spacing_ns = gap;
+                if (s->rebind_interval_s > 0 && (double)gap < s->rebind_interval_s * 1e9)
+                        sim_violation(s, "R2", "rebind_spacing", m->name,
+                                      "attempt %.3f s after the previous one (interval %g s)",
+                                      (double)gap / 1e9, s->rebind_interval_s);
+        } else {
+                c->first_attempt_ns = now;
+        }
+        c->last_attempt_ns = now;
+}
+
+/* A bounded JSON writer: keeps the length it would have written. */
+struct jw {
+        char *buf;
+        size_t cap, len;
+};
+
+static void jw_printf(struct jw *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void jw_printf(struct jw *w, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        size_t room = w->len < w->cap ? w->cap - w->len : 0;
+        int n = vsnprintf(room ? w->buf + w->len : NULL, room, fmt, ap);
+        va_end(ap);
+        if (n > 0)
+                w->len += (size_t)n;
+}
+
+/* A JSON string from our own names/details (printable ASCII; escape anyway). */
+static void jw_str(struct jw *w, const char *s)
+{
+        jw_printf(w, "\"");
+        for (; *s; s++) {
+                unsigned char c = (unsigned char)*s;
+                if (c == '"' || c == '\\')
+                        jw_printf(w, "\\%c", c);
+                else if (c < 0x20 || c >= 0x7f)
+                        jw_printf(w, "\\u%04x", c);
+                else
+                        jw_printf(w, "%c", c);
+        }
+        jw_printf(w, "\"");
+}
+
+static const char *smsc_state(const struct sim_smsc *m)
+{
+        if (m->f.killed)
+                return "killed";
+        if (m->f.stalled)
+                return "stalled";
+        return "up";
+}
+
+static void counts_json(struct jw *w, const struct sim_counts *c, uint64_t unacked)
+{
+        jw_printf(w,
+                  "\"submit_sm_received\":%llu,\"submit_sm_accepted\":%llu,\"submit_sm_rejected\":%llu,"
+                  "\"submit_sm_unanswered\":%llu,\"resp_dropped\":%llu,\"service_duplicates\":%llu,"
+                  "\"handset_delivered\":%llu,\"handset_duplicates\":%llu,\"accepted_while_killed\":%llu,"
+                  "\"deliver_sm_sent\":%llu,\"deliver_sm_acked\":%llu,\"deliver_sm_nacked\":%llu,"
+                  "\"deliver_sm_resent\":%llu,\"deliver_sm_unacked\":%llu,\"dr_sent\":%llu,\"mo_sent\":%llu,"
+                  "\"bind_attempts\":%llu,\"bind_pdus\":%llu,\"binds_ok\":%llu,\"binds_refused\":%llu,"
+                  "\"unbinds\":%llu,\"enquire_links\":%llu,\"other_pdus\":%llu,\"generic_nacks_sent\":%llu,"
+                  "\"hostile_sent\":%llu",
+                  (unsigned long long)c->submit_received, (unsigned long long)c->submit_accepted,
+                  (unsigned long long)c->submit_rejected, (unsigned long long)c->submit_unanswered,
+                  (unsigned long long)c->resp_dropped, (unsigned long long)c->service_duplicates,
+                  (unsigned long long)c->handset_delivered, (unsigned long long)c->handset_duplicates,
+                  (unsigned long long)c->accepted_while_killed, (unsigned long long)c->deliver_sent,
+                  (unsigned long long)c->deliver_acked, (unsigned long long)c->deliver_nacked,
+                  (unsigned long long)c->deliver_resent, (unsigned long long)unacked,
+                  (unsigned long long)c->dr_sent, (unsigned long long)c->mo_sent,
+                  (unsigned long long)c->bind_attempts, (unsigned long long)c->bind_pdus,
+                  (unsigned long long)c->binds_ok, (unsigned long long)c->binds_refused,
+                  (unsigned long long)c->unbinds, (unsigned long long)c->enquire_links,
+                  (unsigned long long)c->other_pdus, (unsigned long long)c->generic_nacks_sent,
+                  (unsigned long long)c->hostile_sent);
+}
+
+static void add_counts(struct sim_counts *t, const struct sim_counts *c)
+{
+        t->submit_received += c->submit_received;
+        t->submit_accepted += c->submit_accepted;
+        t->submit_rejected += c->submit_rejected;
+        t->submit_unanswered += c->submit_unanswered;
+        t->resp_dropped += c->resp_dropped;
+        t->service_duplicates += c->service_duplicates;
+        t->handset_delivered += c->handset_delivered;
+        t->handset_duplicates += c->handset_duplicates;
+        t->accepted_while_killed += c->accepted_while_killed;
+        t->deliver_sent += c->deliver_sent;
+        t->deliver_acked += c->deliver_acked;
+        t->deliver_nacked += c->deliver_nacked;
+        t->deliver_resent += c->deliver_resent;
+        t->dr_sent += c->dr_sent;
+        t->mo_sent += c->mo_sent;
+        t->bind_attempts += c->bind_attempts;
+        t->bind_pdus += c->bind_pdus;
+        t->binds_ok += c->binds_ok;
+        t->binds_refused += c->binds_refused;
+        t->unbinds += c->unbinds;
+        t->enquire_links += c->enquire_links;
+        t->other_pdus += c->other_pdus;
+        t->generic_nacks_sent += c->generic_nacks_sent;
+        t->hostile_sent += c->hostile_sent;
+        if (c->min_spacing_ns && (!t->min_spacing_ns || c->min_spacing_ns < t->min_spacing_ns))
+                t->min_spacing_ns = c->min_spacing_ns;
+}
+
+static void spacing_json(struct jw *w, uint64_t ns)
+{
+        if (ns)
+                jw_printf(w, ",\"min_attempt_spacing_s\":%.3f", (double)ns / 1e9);
+        else
+                jw_printf(w, ",\"min_attempt_spacing_s\":null");
+}
+
+int sim_ledger_json(struct smsc_sim *s, char *buf, size_t cap, int final)
+{
+        if (!buf || cap == 0)
+                return -EINVAL;
+        struct jw w = { buf, cap, 0 };
+        uint64_t unacked[SIM_MAX_SMSCS];
+        memset(unacked, 0, sizeof(unacked));
+        uint64_t unacked_total = 0;
+        for (size_t i = 0; i < s->n_dlv; i++) {
+                const struct sim_dlv *d = &s->dlv[i];
+                if (d->acked || !d->sends)
+                        continue;
+                if (d->exhausted || final) {
+                        int at = d->last_smsc >= 0 ? d->last_smsc : d->origin_smsc;
+                        unacked[at]++;
+                        unacked_total++;
+                }
+        }
+        struct sim_counts tot;
+        memset(&tot, 0, sizeof(tot));
+        jw_printf(&w, "{\"elapsed_s\":%.3f,\"final\":%s,\"rebind_interval_s\":%g,\"smscs\":[",
+                  (double)(sim_now_ns() - s->start_ns) / 1e9, final ? "true" : "false",
+                  s->rebind_interval_s);
+        for (int i = 0; i < s->n_smsc; i++) {
+                const struct sim_smsc *m = &s->smsc[i];
+                jw_printf(&w, "%s{\"name\":", i ? "," : "");
+                jw_str(&w, m->name);
+                jw_printf(&w, ",\"site\":");
+                jw_str(&w, m->site);
+                jw_printf(&w, ",\"port\":%u,\"state\":\"%s\",", m->port, smsc_state(m));
+                counts_json(&w, &m->c, unacked[i]);
+                spacing_json(&w, m->c.min_spacing_ns);
+                jw_printf(&w, "}");
+                add_counts(&tot, &m->c);
+        }
+        jw_printf(&w, "],\"totals\":{");
+        counts_json(&w, &tot, unacked_total);
+        spacing_json(&w, tot.min_spacing_ns);
+        jw_printf(&w, "},\"handset\":{\"delivered\":%llu,\"duplicates\":%llu,\"service_duplicates\":%llu}",
+                  (unsigned long long)tot.handset_delivered, (unsigned long long)tot.handset_duplicates,
+                  (unsigned long long)tot.service_duplicates);
+        jw_printf(&w, ",\"violations\":[");
+        int first = 1;
+        for (size_t i = 0; i < s->n_viol; i++) {
+                const struct sim_viol *v = &s->viol[i];
+                jw_printf(&w, "%s{\"rule\":", first ? "" : ",");
+                first = 0;
+                jw_str(&w, v->rule);
+                jw_printf(&w, ",\"kind\":");
+                jw_str(&w, v->kind);
+                jw_printf(&w, ",\"smsc\":");
+                jw_str(&w, v->smsc);
+                jw_printf(&w, ",\"t\":%.3f,\"detail\":", v->t);
+                jw_str(&w, v->detail);
+                jw_printf(&w, "}");
+        }
+        for (int i = 0; i < s->n_smsc; i++) {
+                if (!unacked[i])
+                        continue;
+                jw_printf(&w, "%s{\"rule\":\"R5\",\"kind\":\"deliver_unacked\",\"smsc\":", first ? "" : ",");
+                first = 0;
+                jw_str(&w, s->smsc[i].name);
+                jw_printf(&w, ",\"count\":%llu,\"detail\":\"deliver_sm never acknowledged\"}",
+                          (unsigned long long)unacked[i]);
+        }
+        uint64_t n_unacked_viol = 0;
+        for (int i = 0; i < s->n_smsc; i++)
+                n_unacked_viol += unacked[i] ? 1 : 0;
+        jw_printf(&w, "],\"violation_count\":%llu,\"violations_truncated\":%s}",
+                  (unsigned long long)(s->viol_total + n_unacked_viol),
+                  s->viol_total > s->n_viol ? "true" : "false");
+        if (w.len >= cap) {
+                buf[cap - 1] = 0;
+                return (int)(cap - 1);
+        }
+        return (int)w.len;
+}
