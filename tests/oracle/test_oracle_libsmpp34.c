@@ -29,7 +29,10 @@
  *     message_id/system_id there, so those are generated with status 0 for
  *     bind_*_resp (where we may omit the body on error) and with the body
  *     present otherwise; submit_sm_resp follows 3.4 §4.4.2 on both sides
- *     (body omitted when command_status != 0).
+ *     (body omitted when command_status != 0);
+ *   - its data_sm_resp has no TLV part: data_sm_resp is generated without
+ *     TLVs here (delivery_failure_reason, additional_status_info_text and
+ *     network_error_code in data_sm_resp are judged by the tshark oracle).
  * libsmpp34 prepends unpacked TLVs to its list (reverse order), so TLVs are
  * compared by tag, and each tag appears at most once. */
 #include <errno.h>
@@ -45,7 +48,7 @@
 #include "pdu/pdu.h"
 #include "testlib.h"
 
-#define INSTANCES_PER_TYPE 400
+#define INSTANCES_PER_TYPE 2000
 #define BUF_CAP 4096
 #define VENDOR_TAG 0x1500u /* SMSC vendor range; libsmpp34 keeps it as octets */
 
