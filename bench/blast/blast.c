@@ -1,0 +1,490 @@
+/* blast: a raw pipelined SMPP load tool, in two roles.
+ *
+ * Client (default): binds N transceiver connections, then keeps each one
+ * full of pre-encoded submit_sm PDUs (up to --window outstanding, written in
+ * batches of --batch) and counts submit_sm_resp. Prints a summary to stderr
+ * and, as the last stdout line, `submit_per_s=<number>`. This measures an
+ * SMSC (smsc-sim), and is the no-library baseline the dispatcher is compared
+ * against.
+ *
+ * Sink (--sink): a trivial SMSC that accepts any bind and answers every
+ * submit_sm with submit_sm_resp OK as fast as it can (and enquire_link,
+ * unbind). Prints `listening HOST:PORT` and `ready`; on SIGINT/SIGTERM prints
+ * `submit_sm=<count>` and exits.
+ *
+ * Both are one epoll thread; PDUs are framed with smx_frame_peek. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pdu/pdu.h"
+
+#define BUF_CAP (1u << 20)
+
+struct conn {
+        int fd;
+        uint8_t *in, *out;
+        size_t in_len, out_off, out_len;
+        uint64_t sent, acked, failed;
+        uint32_t seq;
+        uint64_t msgid;
+        int ep_out;             /* EPOLLOUT is being watched */
+};
+
+struct cfg {
+        const char *host, *system_id, *password;
+        unsigned port, conns, window, batch;
+        uint64_t count;
+        double seconds;
+        int sink;
+        int regdel;
+};
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+        (void)sig;
+        stop_flag = 1;
+}
+
+static double now_s(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+        while (n) {
+                ssize_t w = write(fd, p, n);
+                if (w < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -1;
+                }
+                p += w;
+                n -= (size_t)w;
+        }
+        return 0;
+}
+
+/* Read one whole PDU, blocking (used for the bind only). */
+static ssize_t read_pdu_blocking(int fd, uint8_t *buf, size_t cap)
+{
+        size_t have = 0;
+        for (;;) {
+                ssize_t n = smx_frame_peek(buf, have, 0);
+                if (n > 0)
+                        return n;
+                if (n < 0 || have == cap)
+                        return -1;
+                ssize_t r = read(fd, buf + have, cap - have);
+                if (r <= 0)
+                        return -1;
+                have += (size_t)r;
+        }
+}
+
+static int connect_bind(const struct cfg *c)
+{
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)c->port) };
+        if (fd < 0 || inet_pton(AF_INET, c->host, &a.sin_addr) != 1 ||
+            connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+                fprintf(stderr, "blast: connect %s:%u: %s\n", c->host, c->port, strerror(errno));
+                return -1;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        struct smx_pdu p;
+        memset(&p, 0, sizeof(p));
+        p.h.command_id = SMPP_BIND_TRANSCEIVER;
+        p.h.sequence_number = 1;
+        p.u.bind.system_id.p = (const uint8_t *)c->system_id;
+        p.u.bind.system_id.len = (uint16_t)strlen(c->system_id);
+        p.u.bind.password.p = (const uint8_t *)c->password;
+        p.u.bind.password.len = (uint16_t)strlen(c->password);
+        p.u.bind.interface_version = SMPP_VERSION_34;
+        uint8_t buf[256];
+        ssize_t n = smx_pdu_encode(buf, sizeof(buf), &p, NULL, 0);
+        if (n <= 0 || write_all(fd, buf, (size_t)n) < 0) {
+                close(fd);
+                return -1;
+        }
+        n = read_pdu_blocking(fd, buf, sizeof(buf));
+        if (n < 16 || smx_get_u32(buf + 4) != SMPP_BIND_TRANSCEIVER_RESP || smx_get_u32(buf + 8) != 0) {
+                fprintf(stderr, "blast: bind refused (status 0x%x)\n", n >= 16 ? smx_get_u32(buf + 8) : 0);
+                close(fd);
+                return -1;
+        }
+        return fd;
+}
+
+static ssize_t encode_submit(uint8_t *buf, size_t cap, int regdel)
+{
+        static const char text[] = "blast blast blast blast";
+        struct smx_pdu p;
+        memset(&p, 0, sizeof(p));
+        p.h.command_id = SMPP_SUBMIT_SM;
+        p.h.sequence_number = 1;
+        p.u.sm.source_addr.p = (const uint8_t *)"12345";
+        p.u.sm.source_addr.len = 5;
+        p.u.sm.destination_addr.p = (const uint8_t *)"447700900001";
+        p.u.sm.destination_addr.len = 12;
+        p.u.sm.registered_delivery = (uint8_t)regdel;
+        p.u.sm.short_message.p = (const uint8_t *)text;
+        p.u.sm.short_message.len = (uint16_t)(sizeof(text) - 1);
+        return smx_pdu_encode(buf, cap, &p, NULL, 0);
+}
+
+static int run_client(const struct cfg *c)
+{
+        uint8_t tmpl[256];
+        ssize_t tl = encode_submit(tmpl, sizeof(tmpl), c->regdel);
+        if (tl <= 0)
+                return 1;
+        struct conn *cs = calloc(c->conns, sizeof(*cs));
+        int ep = epoll_create1(0);
+        for (unsigned i = 0; i < c->conns; i++) {
+                cs[i].fd = connect_bind(c);
+                if (cs[i].fd < 0)
+                        return 1;
+                cs[i].in = malloc(BUF_CAP);
+                cs[i].out = malloc(BUF_CAP);
+                cs[i].seq = 2;
+                struct epoll_event e = { .events = EPOLLIN, .data.u32 = i };
+                epoll_ctl(ep, EPOLL_CTL_ADD, cs[i].fd, &e);
+        }
+        uint64_t total_target = c->count;
+        uint64_t queued = 0, acked = 0, failed = 0;
+        double t0 = now_s(), deadline = c->seconds > 0 ? t0 + c->seconds : 0;
+        struct epoll_event evs[64];
+        while (!stop_flag) {
+                int done_sending = (total_target && queued >= total_target) ||
+                                   (deadline && now_s() >= deadline);
+                if (done_sending && acked + failed >= queued)
+                        break;
+                /* fill every connection's window with whole batches */
+                for (unsigned i = 0; i < c->conns && !done_sending; i++) {
+                        struct conn *k = &cs[i];
+                        while (k->sent - k->acked - k->failed + c->batch <= c->window &&
+                               k->out_len + c->batch * (size_t)tl <= BUF_CAP &&
+                               (!total_target || queued < total_target)) {
+                                unsigned nb = c->batch;
+                                if (total_target && queued + nb > total_target)
+                                        nb = (unsigned)(total_target - queued);
+                                for (unsigned b = 0; b < nb; b++) {
+                                        uint8_t *w = k->out + k->out_len;
+                                        memcpy(w, tmpl, (size_t)tl);
+                                        smx_put_u32(w + 12, k->seq);
+                                        k->seq = k->seq >= SMPP_SEQ_MAX ? 2 : k->seq + 1;
+                                        k->out_len += (size_t)tl;
+                                }
+                                k->sent += nb;
+                                queued += nb;
+                        }
+                }
+                /* write first; watch EPOLLOUT only while something is left */
+                for (unsigned i = 0; i < c->conns; i++) {
+                        struct conn *k = &cs[i];
+                        if (k->out_len > k->out_off) {
+                                ssize_t w = send(k->fd, k->out + k->out_off, k->out_len - k->out_off,
+                                                 MSG_DONTWAIT | MSG_NOSIGNAL);
+                                if (w > 0)
+                                        k->out_off += (size_t)w;
+                                if (k->out_off == k->out_len)
+                                        k->out_off = k->out_len = 0;
+                        }
+                        int want = k->out_len > k->out_off;
+                        if (want != k->ep_out) {
+                                struct epoll_event me = { .events = EPOLLIN | (want ? EPOLLOUT : 0), .data.u32 = i };
+                                epoll_ctl(ep, EPOLL_CTL_MOD, k->fd, &me);
+                                k->ep_out = want;
+                        }
+                }
+                int n = epoll_wait(ep, evs, 64, 100);
+                for (int e = 0; e < n; e++) {
+                        struct conn *k = &cs[evs[e].data.u32];
+                        if ((evs[e].events & EPOLLOUT) && k->out_len > k->out_off) {
+                                ssize_t w = send(k->fd, k->out + k->out_off, k->out_len - k->out_off,
+                                                 MSG_DONTWAIT | MSG_NOSIGNAL);
+                                if (w > 0) {
+                                        k->out_off += (size_t)w;
+                                        if (k->out_off == k->out_len)
+                                                k->out_off = k->out_len = 0;
+                                }
+                        }
+                        if (evs[e].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+                                ssize_t r = recv(k->fd, k->in + k->in_len, BUF_CAP - k->in_len, MSG_DONTWAIT);
+                                if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+                                        fprintf(stderr, "blast: connection closed by peer\n");
+                                        stop_flag = 1;
+                                        break;
+                                }
+                                if (r > 0)
+                                        k->in_len += (size_t)r;
+                                size_t off = 0;
+                                for (;;) {
+                                        ssize_t pl = smx_frame_peek(k->in + off, k->in_len - off, 0);
+                                        if (pl <= 0)
+                                                break;
+                                        const uint8_t *p = k->in + off;
+                                        uint32_t id = smx_get_u32(p + 4);
+                                        if (id == SMPP_SUBMIT_SM_RESP) {
+                                                if (smx_get_u32(p + 8) == 0)
+                                                        k->acked++;
+                                                else
+                                                        k->failed++;
+                                        } else if (id == SMPP_ENQUIRE_LINK || id == SMPP_DELIVER_SM) {
+                                                uint8_t a[17];
+                                                ssize_t al = id == SMPP_DELIVER_SM
+                                                        ? smx_pdu_encode_empty_resp(a, sizeof(a), SMPP_DELIVER_SM_RESP, 0, smx_get_u32(p + 12))
+                                                        : smx_pdu_encode_header_only(a, sizeof(a), SMPP_ENQUIRE_LINK_RESP, 0, smx_get_u32(p + 12));
+                                                if (al > 0 && k->out_len + (size_t)al <= BUF_CAP) {
+                                                        memcpy(k->out + k->out_len, a, (size_t)al);
+                                                        k->out_len += (size_t)al;
+                                                }
+                                        }
+                                        off += (size_t)pl;
+                                }
+                                memmove(k->in, k->in + off, k->in_len - off);
+                                k->in_len -= off;
+                        }
+                }
+                acked = failed = 0;
+                for (unsigned i = 0; i < c->conns; i++) {
+                        acked += cs[i].acked;
+                        failed += cs[i].failed;
+                }
+        }
+        double el = now_s() - t0;
+        fprintf(stderr, "blast: %u connections, window %u, batch %u: sent %llu, ok %llu, errors %llu in %.3f s\n",
+                c->conns, c->window, c->batch, (unsigned long long)queued, (unsigned long long)acked,
+                (unsigned long long)failed, el);
+        printf("submit_per_s=%.0f\n", el > 0 ? (double)(acked + failed) / el : 0.0);
+        for (unsigned i = 0; i < c->conns; i++) {
+                close(cs[i].fd);
+                free(cs[i].in);
+                free(cs[i].out);
+        }
+        free(cs);
+        close(ep);
+        return 0;
+}
+
+/* ---- sink ---- */
+
+static void sink_answer(struct conn *k, const uint8_t *p)
+{
+        uint32_t id = smx_get_u32(p + 4), seq = smx_get_u32(p + 12);
+        uint8_t *w = k->out + k->out_len;
+        size_t room = BUF_CAP - k->out_len;
+        ssize_t n = 0;
+        struct smx_pdu r;
+        char msgid[24];
+        switch (id) {
+        case SMPP_SUBMIT_SM: {
+                uint64_t v = ++k->msgid;
+                int l = snprintf(msgid, sizeof(msgid), "%llx", (unsigned long long)v);
+                memset(&r, 0, sizeof(r));
+                r.h.command_id = SMPP_SUBMIT_SM_RESP;
+                r.h.sequence_number = seq;
+                r.u.sm_resp.message_id.p = (const uint8_t *)msgid;
+                r.u.sm_resp.message_id.len = (uint16_t)l;
+                n = smx_pdu_encode(w, room, &r, NULL, 0);
+                k->acked++;
+                break;
+        }
+        case SMPP_BIND_TRANSMITTER:
+        case SMPP_BIND_RECEIVER:
+        case SMPP_BIND_TRANSCEIVER:
+                memset(&r, 0, sizeof(r));
+                r.h.command_id = id | SMPP_RESP_BIT;
+                r.h.sequence_number = seq;
+                r.u.bind_resp.system_id.p = (const uint8_t *)"sink";
+                r.u.bind_resp.system_id.len = 4;
+                n = smx_pdu_encode(w, room, &r, NULL, 0);
+                break;
+        case SMPP_ENQUIRE_LINK:
+        case SMPP_UNBIND:
+                n = smx_pdu_encode_header_only(w, room, id | SMPP_RESP_BIT, 0, seq);
+                break;
+        default:
+                if (!(id & SMPP_RESP_BIT))
+                        n = smx_pdu_encode_header_only(w, room, SMPP_GENERIC_NACK, SMPP_ESME_RINVCMDID, seq);
+                break;
+        }
+        if (n > 0)
+                k->out_len += (size_t)n;
+}
+
+static int run_sink(const struct cfg *c)
+{
+        int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        int one = 1;
+        setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)c->port) };
+        if (inet_pton(AF_INET, c->host, &a.sin_addr) != 1 || bind(lfd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+            listen(lfd, 128) < 0) {
+                fprintf(stderr, "blast: sink listen: %s\n", strerror(errno));
+                return 1;
+        }
+        socklen_t al = sizeof(a);
+        getsockname(lfd, (struct sockaddr *)&a, &al);
+        printf("listening sink %s:%u\nready\n", c->host, ntohs(a.sin_port));
+        fflush(stdout);
+        int ep = epoll_create1(0);
+        struct epoll_event le = { .events = EPOLLIN, .data.u32 = UINT32_MAX };
+        epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &le);
+        enum { MAXC = 1024 };
+        struct conn *cs = calloc(MAXC, sizeof(*cs));
+        for (int i = 0; i < MAXC; i++)
+                cs[i].fd = -1;
+        uint64_t closed_acked = 0;
+        struct epoll_event evs[64];
+        while (!stop_flag) {
+                int n = epoll_wait(ep, evs, 64, 200);
+                for (int e = 0; e < n; e++) {
+                        uint32_t idx = evs[e].data.u32;
+                        if (idx == UINT32_MAX) {
+                                int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                                int slot = -1;
+                                for (int i = 0; fd >= 0 && i < MAXC; i++)
+                                        if (cs[i].fd < 0) {
+                                                slot = i;
+                                                break;
+                                        }
+                                if (slot < 0) {
+                                        if (fd >= 0)
+                                                close(fd);
+                                        continue;
+                                }
+                                setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+                                memset(&cs[slot], 0, sizeof(cs[slot]));
+                                cs[slot].fd = fd;
+                                cs[slot].in = malloc(BUF_CAP);
+                                cs[slot].out = malloc(BUF_CAP);
+                                struct epoll_event ce = { .events = EPOLLIN, .data.u32 = (uint32_t)slot };
+                                epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ce);
+                                continue;
+                        }
+                        struct conn *k = &cs[idx];
+                        if (k->fd < 0)
+                                continue;
+                        if (k->out_len < BUF_CAP / 2) {
+                                ssize_t r = recv(k->fd, k->in + k->in_len, BUF_CAP - k->in_len, MSG_DONTWAIT);
+                                if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+                                        closed_acked += k->acked;
+                                        close(k->fd);
+                                        k->fd = -1;
+                                        free(k->in);
+                                        free(k->out);
+                                        continue;
+                                }
+                                if (r > 0)
+                                        k->in_len += (size_t)r;
+                                size_t off = 0;
+                                for (;;) {
+                                        ssize_t pl = smx_frame_peek(k->in + off, k->in_len - off, 0);
+                                        if (pl < 0) {
+                                                off = k->in_len;
+                                                break;
+                                        }
+                                        if (pl == 0 || k->out_len + 128 > BUF_CAP)
+                                                break;
+                                        sink_answer(k, k->in + off);
+                                        off += (size_t)pl;
+                                }
+                                memmove(k->in, k->in + off, k->in_len - off);
+                                k->in_len -= off;
+                        }
+                        if (k->out_len > k->out_off) {
+                                ssize_t w = send(k->fd, k->out + k->out_off, k->out_len - k->out_off,
+                                                 MSG_DONTWAIT | MSG_NOSIGNAL);
+                                if (w > 0)
+                                        k->out_off += (size_t)w;
+                                if (k->out_off == k->out_len)
+                                        k->out_off = k->out_len = 0;
+                        }
+                        struct epoll_event me = { .events = EPOLLIN | (k->out_len ? EPOLLOUT : 0), .data.u32 = idx };
+                        epoll_ctl(ep, EPOLL_CTL_MOD, k->fd, &me);
+                }
+        }
+        uint64_t total = closed_acked;
+        for (int i = 0; i < MAXC; i++)
+                if (cs[i].fd >= 0) {
+                        total += cs[i].acked;
+                        close(cs[i].fd);
+                        free(cs[i].in);
+                        free(cs[i].out);
+                }
+        free(cs);
+        close(lfd);
+        close(ep);
+        printf("submit_sm=%llu\n", (unsigned long long)total);
+        return 0;
+}
+
+static void usage(FILE *f)
+{
+        fprintf(f,
+                "usage: blast [--host 127.0.0.1] --port P [--connections 1] [--count N | --seconds S]\n"
+                "             [--window 10000] [--batch 256] [--system-id smsmux] [--password secret]\n"
+                "             [--registered-delivery 0|1]\n"
+                "       blast --sink [--host 127.0.0.1] [--port 0]\n");
+}
+
+int main(int argc, char **argv)
+{
+        struct cfg c = { "127.0.0.1", "smsmux", "secret", 0, 1, 10000, 256, 0, 0, 0, 0 };
+        static const struct option opts[] = {
+                { "host", required_argument, NULL, 'H' }, { "port", required_argument, NULL, 'p' },
+                { "connections", required_argument, NULL, 'n' }, { "count", required_argument, NULL, 'c' },
+                { "seconds", required_argument, NULL, 's' }, { "window", required_argument, NULL, 'w' },
+                { "batch", required_argument, NULL, 'b' }, { "system-id", required_argument, NULL, 'u' },
+                { "password", required_argument, NULL, 'P' }, { "sink", no_argument, NULL, 'S' },
+                { "registered-delivery", required_argument, NULL, 'r' }, { "help", no_argument, NULL, 'h' },
+                { NULL, 0, NULL, 0 },
+        };
+        int o;
+        while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+                switch (o) {
+                case 'H': c.host = optarg; break;
+                case 'p': c.port = (unsigned)strtoul(optarg, NULL, 10); break;
+                case 'n': c.conns = (unsigned)strtoul(optarg, NULL, 10); break;
+                case 'c': c.count = strtoull(optarg, NULL, 10); break;
+                case 's': c.seconds = strtod(optarg, NULL); break;
+                case 'w': c.window = (unsigned)strtoul(optarg, NULL, 10); break;
+                case 'b': c.batch = (unsigned)strtoul(optarg, NULL, 10); break;
+                case 'u': c.system_id = optarg; break;
+                case 'P': c.password = optarg; break;
+                case 'S': c.sink = 1; break;
+                case 'r': c.regdel = atoi(optarg) ? 1 : 0; break;
+                case 'h': usage(stdout); return 0;
+                default: usage(stderr); return 2;
+                }
+        }
+        signal(SIGINT, on_signal);
+        signal(SIGTERM, on_signal);
+        signal(SIGPIPE, SIG_IGN);
+        if (c.sink)
+                return run_sink(&c);
+        if (!c.port || !c.conns || !c.batch || c.window < c.batch || c.conns > 1024 ||
+            (size_t)c.batch * 128 > BUF_CAP || (!c.count && c.seconds <= 0)) {
+                usage(stderr);
+                return 2;
+        }
+        return run_client(&c);
+}
