@@ -229,6 +229,18 @@ size_t smx_client_binds(smx_client *c, struct smx_bind_stats *st, size_t max);
 /* MTs accepted and not yet given an outcome. */
 uint64_t smx_client_in_flight(smx_client *c);
 
+/* ---- logging ---- */
+
+enum smx_log_level { SMX_LOG_ERROR = 0, SMX_LOG_WARN, SMX_LOG_INFO, SMX_LOG_DEBUG };
+
+/* Receives one formatted line (no trailing newline). Called from any thread. */
+typedef void (*smx_log_fn)(enum smx_log_level level, const char *line, void *arg);
+
+/* Process-wide: log lines up to max_level (default SMX_LOG_WARN) to fn, or to
+ * stderr when fn is NULL (never stdout). Lines are rate-limited; passwords are
+ * never logged. */
+void smx_log_configure(enum smx_log_level max_level, smx_log_fn fn, void *arg);
+
 const char *smx_health_name(enum smx_bind_health h);
 const char *smx_dr_state_name(enum smx_dr_state s);
 const char *smx_fail_reason_name(enum smx_fail_reason r);

@@ -95,6 +95,16 @@ struct smx_ev_rec *event_ring_peek(struct smx_event_ring *r)
         return &r->recs[h & r->mask];
 }
 
+struct smx_ev_rec *event_ring_peek_nth(struct smx_event_ring *r, uint32_t n)
+{
+        uint32_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
+        /* acquire: pairs with commit's release; records up to tail are complete */
+        uint32_t t = atomic_load_explicit(&r->tail, memory_order_acquire);
+        if (t - h <= n)
+                return NULL;
+        return &r->recs[(h + n) & r->mask];
+}
+
 void event_ring_release(struct smx_event_ring *r)
 {
         uint32_t h = atomic_load_explicit(&r->head, memory_order_relaxed);

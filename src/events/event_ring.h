@@ -28,6 +28,10 @@ enum {
         SMX_EVF_UP         = 1u << 3,  /* BIND: up */
         SMX_EVF_RESENT     = 1u << 4,  /* SUBMITTED/FAILED: was resent at least once */
         SMX_EVF_HTTP       = 1u << 5,  /* arrived over the HTTP transport */
+        SMX_EVF_MT_FINAL   = 1u << 6,  /* DR: every part of the MT is now final; the
+                                          merged state is in mt_state (inbound.h) */
+        SMX_EVF_RAW        = 1u << 7,  /* MO: text is the raw bytes as hex (binary or
+                                          unknown data_coding, dcs says which) */
 };
 
 /* One event as stored in a ring. Written by the owner worker between reserve
@@ -41,6 +45,9 @@ struct smx_ev_rec {
         uint16_t parts;          /* MO parts */
         uint32_t status;         /* FAILED: last command_status */
         uint32_t attempts;
+        uint16_t part;           /* DR: 1-based part of a multipart MT (1 if single) */
+        uint8_t mt_state;        /* DR with SMX_EVF_MT_FINAL: merged MT state */
+        uint8_t dcs;             /* MO: data_coding of the (first) part */
         uint64_t latency_us;
         char id[SMX_ID_MAX + 1];
         char message_id[SMX_MSGID_MAX + 1];
@@ -72,6 +79,10 @@ uint32_t event_ring_space_w(const struct smx_event_ring *r);
 
 /* Consumer only. Returns the oldest committed record or NULL. */
 struct smx_ev_rec *event_ring_peek(struct smx_event_ring *r);
+/* Consumer only. The n-th committed record after the oldest (0 = oldest), or
+ * NULL when fewer than n+1 are committed. Lets the consumer hold a batch of
+ * records and release them all later (release frees the oldest first). */
+struct smx_ev_rec *event_ring_peek_nth(struct smx_event_ring *r, uint32_t n);
 /* Release the record returned by the last peek (frees text_heap). */
 void event_ring_release(struct smx_event_ring *r);
 

@@ -1,0 +1,557 @@
+/* The public client API: configuration defaults, create/start/drain/destroy,
+ * smx_submit (the application side of the ingress ring), smx_events_poll
+ * (the single consumer of every worker's event ring) and introspection.
+ *
+ * smx_submit takes a free slot, copies the MT into it and pushes its index on
+ * the ingress ring: two CAS operations, no lock, no allocation (unless the
+ * text is longer than the slot's inline buffer), and no syscall unless a
+ * worker announced it is about to sleep. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/client_int.h"
+#include "log/log.h"
+
+uint64_t smx_now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+uint64_t smx_now_us(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+void smx_config_init(struct smx_config *cfg)
+{
+        memset(cfg, 0, sizeof *cfg);
+        cfg->system_id = "smsmux";
+        cfg->password = "secret";
+        cfg->workers = 0;
+        cfg->pin_workers = 1;
+        cfg->window = 10;
+        cfg->ingress_capacity = 65536;
+        cfg->event_capacity = 65536;
+        cfg->rebind_interval_ms = 30000;
+        cfg->rebind_jitter_ms = 2000;
+        cfg->connect_timeout_ms = 10000;
+        cfg->bind_timeout_ms = 15000;
+        cfg->response_timeout_ms = 30000;
+        cfg->enquire_link_interval_ms = 30000;
+        cfg->enquire_link_timeout_ms = 10000;
+        cfg->unbind_timeout_ms = 5000;
+        cfg->pdu_read_timeout_ms = 30000;
+        cfg->no_route_timeout_ms = 60000;
+        cfg->retry_backoff_ms = 200;
+        cfg->max_attempts = 10;
+        cfg->max_pdu = SMPP_DEFAULT_MAX_PDU;
+        cfg->route_policy = SMX_ROUTE_ROUND_ROBIN;
+        cfg->dr_park_timeout_ms = 60000;
+        cfg->dedup_window_ms = 600000;
+}
+
+static int is_pow2(uint32_t v)
+{
+        return v >= 2 && (v & (v - 1)) == 0;
+}
+
+static int cfg_err(char *errbuf, size_t len, const char *fmt, const char *what)
+{
+        if (errbuf && len)
+                snprintf(errbuf, len, fmt, what ? what : "");
+        return SMX_EINVAL;
+}
+
+static int copy_field(char *dst, size_t cap, const char *src)
+{
+        size_t n = src ? strlen(src) : 0;
+        if (n >= cap)
+                return -1;
+        if (n)
+                memcpy(dst, src, n);
+        dst[n] = 0;
+        return 0;
+}
+
+/* Check the configuration; fills errbuf on error. */
+static int validate(const struct smx_config *cfg, char *errbuf, size_t len)
+{
+        if (!cfg->smscs || cfg->n_smscs == 0)
+                return cfg_err(errbuf, len, "no SMSC configured%s", NULL);
+        if (cfg->n_smscs > 0xFFFE)
+                return cfg_err(errbuf, len, "too many SMSCs%s", NULL);
+        if (!is_pow2(cfg->ingress_capacity) || cfg->ingress_capacity > (1u << 24))
+                return cfg_err(errbuf, len, "ingress_capacity must be a power of two <= 2^24%s", NULL);
+        if (!is_pow2(cfg->event_capacity) || cfg->event_capacity < 128)
+                return cfg_err(errbuf, len, "event_capacity must be a power of two >= 128%s", NULL);
+        if (cfg->window == 0 || cfg->window > 65536)
+                return cfg_err(errbuf, len, "window must be 1..65536%s", NULL);
+        if (cfg->max_pdu < 1024)
+                return cfg_err(errbuf, len, "max_pdu must be at least 1024%s", NULL);
+        if (cfg->max_attempts == 0)
+                return cfg_err(errbuf, len, "max_attempts must be at least 1%s", NULL);
+        for (size_t i = 0; i < cfg->n_smscs; i++) {
+                const struct smx_smsc_config *s = &cfg->smscs[i];
+                if (!s->name || !*s->name || strlen(s->name) > SMX_NAME_MAX)
+                        return cfg_err(errbuf, len, "SMSC name missing or longer than 32%s", NULL);
+                if (s->site && strlen(s->site) > SMX_NAME_MAX)
+                        return cfg_err(errbuf, len, "site name of %s longer than 32", s->name);
+                if (!s->host || !*s->host || strlen(s->host) >= 256)
+                        return cfg_err(errbuf, len, "SMSC %s: host missing", s->name);
+                if (s->port == 0)
+                        return cfg_err(errbuf, len, "SMSC %s: port missing", s->name);
+                const char *sid = s->system_id ? s->system_id : cfg->system_id;
+                const char *pw = s->password ? s->password : cfg->password;
+                if (!sid || strlen(sid) >= SMPP_SYSTEM_ID_MAX)
+                        return cfg_err(errbuf, len, "SMSC %s: system_id missing or over 15 characters", s->name);
+                if (!pw || strlen(pw) >= SMPP_PASSWORD_MAX)
+                        return cfg_err(errbuf, len, "SMSC %s: password missing or over 8 characters", s->name);
+                if (s->system_type && strlen(s->system_type) >= SMPP_SYSTEM_TYPE_MAX)
+                        return cfg_err(errbuf, len, "SMSC %s: system_type over 12 characters", s->name);
+                if ((unsigned)s->bind_mode > SMX_BIND_RX)
+                        return cfg_err(errbuf, len, "SMSC %s: bad bind_mode", s->name);
+        }
+        return 0;
+}
+
+static void bind_setup(struct smx_client *c, struct smx_bind *b, const struct smx_smsc_config *s,
+                       uint16_t index)
+{
+        const struct smx_config *cfg = &c->cfg;
+        b->index = index;
+        b->fd = -1;
+        copy_field(b->name, sizeof b->name, s->name);
+        copy_field(b->site, sizeof b->site, s->site ? s->site : "");
+        copy_field(b->host, sizeof b->host, s->host);
+        b->port = s->port;
+        b->weight = s->site_weight ? s->site_weight : 1;
+        copy_field(b->system_id, sizeof b->system_id, s->system_id ? s->system_id : cfg->system_id);
+        copy_field(b->password, sizeof b->password, s->password ? s->password : cfg->password);
+        copy_field(b->system_type, sizeof b->system_type, s->system_type ? s->system_type : "");
+        struct smx_session_cfg *sc = &b->scfg;
+        sc->system_id = b->system_id;
+        sc->password = b->password;
+        sc->system_type = b->system_type;
+        sc->bind_mode = s->bind_mode;
+        sc->window = s->window ? s->window : cfg->window;
+        sc->bind_timeout_ms = cfg->bind_timeout_ms;
+        sc->response_timeout_ms = cfg->response_timeout_ms;
+        sc->enquire_link_interval_ms = cfg->enquire_link_interval_ms;
+        sc->enquire_link_timeout_ms = cfg->enquire_link_timeout_ms;
+        sc->unbind_timeout_ms = cfg->unbind_timeout_ms;
+        sc->throttle_base_ms = cfg->retry_backoff_ms ? cfg->retry_backoff_ms : 100;
+        sc->throttle_max_ms = 10000;
+        sc->max_pdu = cfg->max_pdu;
+        smx_dcs_map_service(&b->dcs);
+        b->info.index = index;
+        b->info.name = b->name;
+        b->info.site = b->site;
+        b->info.msgid_norm = SMX_MSGID_EXACT;
+        b->info.gsm_packed = 0;
+        b->info.dcs_map = &b->dcs;
+        rebind_init(&b->clk);
+        atomic_store(&b->cnt.min_spacing_ms, UINT64_MAX);
+}
+
+int smx_client_create(const struct smx_config *cfg, smx_client **out, char *errbuf,
+                      size_t errbuf_len)
+{
+        if (!cfg || !out)
+                return SMX_EINVAL;
+        *out = NULL;
+        int rc = validate(cfg, errbuf, errbuf_len);
+        if (rc < 0)
+                return rc;
+        struct smx_client *c = calloc(1, sizeof *c);
+        if (!c)
+                return SMX_ENOMEM;
+        c->cfg = *cfg;
+        copy_field(c->def_system_id, sizeof c->def_system_id, cfg->system_id);
+        copy_field(c->def_password, sizeof c->def_password, cfg->password);
+        c->cfg.system_id = c->def_system_id;
+        c->cfg.password = c->def_password;
+        c->cfg.smscs = NULL;   /* copied into the binds */
+        c->app_efd = -1;
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        c->n_workers = cfg->workers ? cfg->workers : (unsigned)(ncpu > 0 ? ncpu : 1);
+        if (c->n_workers > cfg->n_smscs)
+                c->n_workers = (unsigned)cfg->n_smscs;
+        c->n_binds = (uint32_t)cfg->n_smscs;
+        c->binds = calloc(c->n_binds, sizeof *c->binds);
+        c->workers = calloc(c->n_workers, sizeof *c->workers);
+        c->held = calloc(c->n_workers, sizeof *c->held);
+        if (!c->binds || !c->workers || !c->held) {
+                rc = SMX_ENOMEM;
+                goto fail;
+        }
+        for (uint32_t i = 0; i < c->n_binds; i++)
+                bind_setup(c, &c->binds[i], &cfg->smscs[i], (uint16_t)i);
+        rc = ingress_init(&c->ing, cfg->ingress_capacity);
+        if (rc < 0)
+                goto fail;
+        struct smx_inbound_config ic;
+        inbound_config_init(&ic);
+        ic.park_timeout_ms = cfg->dr_park_timeout_ms;
+        ic.dedup_window_ms = cfg->dedup_window_ms;
+        c->inbound = inbound_create(&ic);
+        if (!c->inbound) {
+                rc = SMX_ENOMEM;
+                goto fail;
+        }
+        if (getrandom(c->nonce, sizeof c->nonce, 0) != sizeof c->nonce) {
+                uint64_t t = smx_now_us() ^ (uint64_t)getpid() << 40;
+                memcpy(c->nonce, &t, sizeof c->nonce);
+        }
+        c->app_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (c->app_efd < 0) {
+                rc = -errno;
+                goto fail;
+        }
+        for (unsigned k = 0; k < c->n_workers; k++) {
+                rc = worker_init(&c->workers[k], c, k);
+                if (rc < 0) {
+                        if (errbuf && errbuf_len)
+                                snprintf(errbuf, errbuf_len, "worker %u: %s", k, smx_strerror(rc));
+                        goto fail;
+                }
+        }
+        atomic_store(&c->no_route_since_ms, smx_now_ms());
+        *out = c;
+        return 0;
+fail:
+        smx_client_destroy(c);
+        return rc;
+}
+
+int smx_client_start(smx_client *c)
+{
+        if (!c)
+                return SMX_EINVAL;
+        int expect = SMX_CS_CREATED;
+        if (!atomic_compare_exchange_strong(&c->state, &expect, SMX_CS_RUNNING))
+                return SMX_ESTATE;
+        atomic_store(&c->no_route_since_ms, smx_now_ms());
+        for (unsigned k = 0; k < c->n_workers; k++) {
+                struct smx_worker *w = &c->workers[k];
+                int rc = pthread_create(&w->thread, NULL, worker_main, w);
+                if (rc != 0) {
+                        atomic_store(&c->stop, 1);
+                        for (unsigned j = 0; j < k; j++) {
+                                worker_wake(&c->workers[j]);
+                                pthread_join(c->workers[j].thread, NULL);
+                        }
+                        atomic_store(&c->state, SMX_CS_STOPPED);
+                        return -rc;
+                }
+        }
+        smx_logf(SMX_LOG_INFO, NULL, NULL, "started: %u SMSCs, %u workers", c->n_binds, c->n_workers);
+        return 0;
+}
+
+static void wake_all(struct smx_client *c)
+{
+        for (unsigned k = 0; k < c->n_workers; k++) {
+                struct smx_worker *w = &c->workers[k];
+                atomic_store(&w->sleeping, 1);
+                worker_wake(w);
+        }
+}
+
+int smx_submit(smx_client *c, const struct smx_mt *mt)
+{
+        if (!c || !mt || !mt->id || !mt->to || !mt->text)
+                return SMX_EINVAL;
+        int st = atomic_load_explicit(&c->state, memory_order_relaxed);
+        if (st != SMX_CS_RUNNING && st != SMX_CS_CREATED)
+                return SMX_ESTATE;
+        size_t id_len = mt->id_len ? mt->id_len : strlen(mt->id);
+        size_t text_len = mt->text_len ? mt->text_len : strlen(mt->text);
+        size_t to_len = strnlen(mt->to, SMX_ADDR_MAX + 1);
+        size_t from_len = mt->from ? strnlen(mt->from, SMX_ADDR_MAX + 1) : 0;
+        if (id_len == 0 || to_len == 0)
+                return SMX_EINVAL;
+        if (id_len > SMX_ID_MAX || to_len > SMX_ADDR_MAX || from_len > SMX_ADDR_MAX ||
+            text_len > SMX_TEXT_MAX)
+                return SMX_E2BIG;
+        if ((unsigned)mt->encoding > SMX_ENC_UTF8 || mt->priority > 3)
+                return SMX_EINVAL;
+        size_t units = 0;
+        if (smx_text_choose((const uint8_t *)mt->text, text_len, mt->encoding, &units) < 0)
+                return SMX_EINVAL;
+        uint32_t idx = ingress_slot_take(&c->ing);
+        if (idx == SMX_SLOT_NONE)
+                return SMX_EAGAIN;
+        struct smx_slot *s = ingress_slot(&c->ing, idx);
+        if (text_len > SMX_SLOT_TEXT_INLINE) {
+                s->overflow = malloc(text_len);
+                if (!s->overflow) {
+                        ingress_slot_free(&c->ing, idx);
+                        return SMX_ENOMEM;
+                }
+                memcpy(s->overflow, mt->text, text_len);
+        } else {
+                memcpy(s->text_inline, mt->text, text_len);
+        }
+        s->text_len = (uint16_t)text_len;
+        s->submit_us = smx_now_us();
+        s->not_before_ms = 0;
+        s->attempts = 0;
+        s->last_status = 0;
+        s->last_bind = 0xFFFF;
+        s->id_len = (uint8_t)id_len;
+        memcpy(s->id, mt->id, id_len);
+        s->to_len = (uint8_t)to_len;
+        memcpy(s->to, mt->to, to_len);
+        s->to[to_len] = 0;
+        s->from_len = (uint8_t)from_len;
+        if (from_len)
+                memcpy(s->from, mt->from, from_len);
+        s->from[from_len] = 0;
+        s->want_dr = mt->want_dr != 0;
+        s->encoding = (uint8_t)mt->encoding;
+        s->priority = mt->priority;
+        s->flags = 0;
+        s->n_parts = s->parts_ok = 0;
+        s->out_msgid[0] = 0;
+        atomic_fetch_add_explicit(&c->accepted, 1, memory_order_relaxed);
+        ingress_push(&c->ing, idx);
+        /* seq_cst load: pairs with the worker's store of `sleeping` before its
+         * final look at the ring (worker_main) */
+        for (unsigned k = 0; k < c->n_workers; k++)
+                if (atomic_load(&c->workers[k].sleeping))
+                        worker_wake(&c->workers[k]);
+        return 0;
+}
+
+uint64_t smx_client_in_flight(smx_client *c)
+{
+        uint64_t d = atomic_load_explicit(&c->decided, memory_order_acquire);
+        uint64_t a = atomic_load_explicit(&c->accepted, memory_order_acquire);
+        return a > d ? a - d : 0;
+}
+
+static void sleep_ms(unsigned ms)
+{
+        struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+        nanosleep(&ts, NULL);
+}
+
+int smx_client_drain(smx_client *c, uint32_t timeout_ms)
+{
+        if (!c)
+                return SMX_EINVAL;
+        int st = atomic_load(&c->state);
+        if (st == SMX_CS_CREATED) {
+                atomic_store(&c->state, SMX_CS_STOPPED);
+                return 0;
+        }
+        if (st != SMX_CS_RUNNING)
+                return SMX_ESTATE;
+        atomic_store(&c->state, SMX_CS_DRAINING);
+        int rc = 0;
+        uint64_t deadline = smx_now_ms() + timeout_ms;
+        while (smx_client_in_flight(c) > 0 && smx_now_ms() < deadline)
+                sleep_ms(2);
+        if (smx_client_in_flight(c) > 0) {
+                rc = SMX_ETIMEDOUT;
+                atomic_store(&c->fail_all, 1);
+                wake_all(c);
+                uint64_t limit = smx_now_ms() + 5000;
+                while (smx_client_in_flight(c) > 0 && smx_now_ms() < limit)
+                        sleep_ms(2);
+        }
+        atomic_store(&c->unbind_all, 1);
+        wake_all(c);
+        uint64_t limit = smx_now_ms() + c->cfg.unbind_timeout_ms + 2000;
+        for (;;) {
+                int up = 0;
+                for (uint32_t i = 0; i < c->n_binds; i++)
+                        if (atomic_load_explicit(&c->binds[i].health, memory_order_relaxed) !=
+                            SMX_HEALTH_DOWN)
+                                up++;
+                if (!up || smx_now_ms() >= limit)
+                        break;
+                sleep_ms(2);
+        }
+        smx_logf(SMX_LOG_INFO, NULL, NULL, "drained%s", rc ? " (timeout: the rest failed)" : "");
+        return rc;
+}
+
+void smx_client_destroy(smx_client *c)
+{
+        if (!c)
+                return;
+        if (c->workers) {
+                atomic_store_explicit(&c->stop, 1, memory_order_release);
+                for (unsigned k = 0; k < c->n_workers; k++) {
+                        struct smx_worker *w = &c->workers[k];
+                        if (w->thread) {
+                                atomic_store(&w->sleeping, 1);
+                                worker_wake(w);
+                                pthread_join(w->thread, NULL);
+                        }
+                }
+                for (unsigned k = 0; k < c->n_workers; k++)
+                        worker_fini(&c->workers[k]);
+        }
+        atomic_store(&c->state, SMX_CS_STOPPED);
+        if (c->inbound)
+                inbound_destroy(c->inbound);
+        ingress_fini(&c->ing);
+        if (c->app_efd >= 0)
+                close(c->app_efd);
+        free(c->binds);
+        free(c->workers);
+        free(c->held);
+        free(c);
+}
+
+/* ---- events ---- */
+
+static void to_event(struct smx_client *c, const struct smx_ev_rec *e, struct smx_event *ev)
+{
+        memset(ev, 0, sizeof *ev);
+        ev->type = (enum smx_event_type)e->type;
+        if (e->flags & SMX_EVF_HTTP) {
+                ev->smsc = "http";
+                ev->site = "";
+        } else if (e->bind < c->n_binds) {
+                ev->smsc = c->binds[e->bind].name;
+                ev->site = c->binds[e->bind].site;
+        } else {
+                ev->smsc = ev->site = "";
+        }
+        switch (ev->type) {
+        case SMX_EV_SUBMITTED:
+        case SMX_EV_FAILED:
+                ev->id = e->id;
+                ev->message_id = e->message_id[0] ? e->message_id : NULL;
+                ev->attempts = e->attempts;
+                ev->status = e->status;
+                ev->reason = (enum smx_fail_reason)e->reason;
+                ev->permanent = (e->flags & SMX_EVF_PERMANENT) != 0;
+                ev->latency_us = e->latency_us;
+                break;
+        case SMX_EV_DR:
+                ev->id = (e->flags & SMX_EVF_HAS_ID) ? e->id : NULL;
+                ev->message_id = e->message_id;
+                ev->state = (enum smx_dr_state)e->state;
+                memcpy(ev->err, e->err, sizeof ev->err);
+                ev->err[sizeof ev->err - 1] = 0;
+                ev->from = e->from;
+                ev->to = e->to;
+                ev->text = event_rec_text(e);
+                ev->text_len = e->text_len;
+                break;
+        case SMX_EV_MO:
+                ev->from = e->from;
+                ev->to = e->to;
+                ev->text = event_rec_text(e);
+                ev->text_len = e->text_len;
+                ev->parts = e->parts ? e->parts : 1;
+                ev->partial = (e->flags & SMX_EVF_PARTIAL) != 0;
+                break;
+        case SMX_EV_BIND:
+                ev->up = (e->flags & SMX_EVF_UP) != 0;
+                ev->status = e->status;
+                ev->bind_reason = e->reason_text[0] ? e->reason_text : NULL;
+                break;
+        default:
+                break;
+        }
+}
+
+static size_t collect(struct smx_client *c, struct smx_event *ev, size_t max)
+{
+        size_t n = 0;
+        unsigned W = c->n_workers;
+        size_t quota = max / W ? max / W : 1;
+        int progress = 1;
+        while (n < max && progress) {
+                progress = 0;
+                for (unsigned j = 0; j < W && n < max; j++) {
+                        unsigned k = (c->poll_rr + j) % W;
+                        struct smx_event_ring *r = c->workers[k].evr;
+                        for (size_t q = 0; q < quota && n < max; q++) {
+                                struct smx_ev_rec *e = event_ring_peek_nth(r, c->held[k]);
+                                if (!e)
+                                        break;
+                                to_event(c, e, &ev[n++]);
+                                c->held[k]++;
+                                progress = 1;
+                        }
+                }
+        }
+        c->poll_rr = (c->poll_rr + 1) % W;
+        return n;
+}
+
+size_t smx_events_poll(smx_client *c, struct smx_event *ev, size_t max)
+{
+        if (!c || !c->workers)
+                return 0;
+        for (unsigned k = 0; k < c->n_workers; k++) {
+                for (; c->held[k] > 0; c->held[k]--)
+                        event_ring_release(c->workers[k].evr);
+        }
+        if (!ev || max == 0)
+                return 0;
+        size_t n = collect(c, ev, max);
+        if (n == 0) {
+                /* announce that we may sleep, then look once more: a record
+                 * committed before the announcement is seen here, one after it
+                 * writes the eventfd (worker: wake_app) */
+                atomic_store(&c->app_sleeping, 1);
+                n = collect(c, ev, max);
+                if (n > 0)
+                        atomic_store(&c->app_sleeping, 0);
+        } else {
+                uint64_t v;
+                ssize_t r = read(c->app_efd, &v, sizeof v);   /* clear a stale wake-up */
+                (void)r;
+        }
+        return n;
+}
+
+int smx_events_fd(smx_client *c)
+{
+        return c ? c->app_efd : -1;
+}
+
+/* ---- introspection ---- */
+
+size_t smx_client_binds(smx_client *c, struct smx_bind_stats *st, size_t max)
+{
+        if (!c)
+                return 0;
+        for (uint32_t i = 0; st && i < c->n_binds && i < max; i++) {
+                struct smx_bind *b = &c->binds[i];
+                struct smx_bind_stats *o = &st[i];
+                memset(o, 0, sizeof *o);
+                copy_field(o->name, sizeof o->name, b->name);
+                copy_field(o->site, sizeof o->site, b->site);
+                o->health = (enum smx_bind_health)atomic_load_explicit(&b->health, memory_order_relaxed);
+                o->in_flight = atomic_load_explicit(&b->cnt.in_flight, memory_order_relaxed);
+                o->submitted = atomic_load_explicit(&b->cnt.submitted, memory_order_relaxed);
+                o->accepted = atomic_load_explicit(&b->cnt.accepted, memory_order_relaxed);
+                o->failed = atomic_load_explicit(&b->cnt.failed, memory_order_relaxed);
+                o->resent = atomic_load_explicit(&b->cnt.resent, memory_order_relaxed);
+                o->throttled = atomic_load_explicit(&b->cnt.throttled, memory_order_relaxed);
+                o->drs = atomic_load_explicit(&b->cnt.drs, memory_order_relaxed);
+                o->mos = atomic_load_explicit(&b->cnt.mos, memory_order_relaxed);
+                o->bind_attempts = atomic_load_explicit(&b->cnt.attempts, memory_order_relaxed);
+                o->min_attempt_spacing_ms = atomic_load_explicit(&b->cnt.min_spacing_ms,
+                                                                 memory_order_relaxed);
+        }
+        return c->n_binds;
+}

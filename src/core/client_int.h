@@ -1,0 +1,143 @@
+/* Internals shared by the client (src/core) and the workers (src/worker):
+ * the client, its binds and its workers. Not part of the public API.
+ *
+ * Cross-thread state, and who writes it:
+ *   - the ingress pool/rings (src/ingress): any thread, lock-free;
+ *   - each worker's event ring: that worker produces, smx_events_poll consumes;
+ *   - bind `health` and counters: the owning worker writes (relaxed atomics),
+ *     anyone reads;
+ *   - client flags (state, fail_all, unbind_all, stop) and totals: atomics.
+ * Everything else in a bind or worker is touched only by the owning worker. */
+#ifndef SMX_CLIENT_INT_H
+#define SMX_CLIENT_INT_H
+
+#include <liburing.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
+
+#include "events/event_ring.h"
+#include "inbound/inbound.h"
+#include "ingress/ingress.h"
+#include "route/route.h"
+#include "session/rebind.h"
+#include "session/session.h"
+#include "smsmux.h"
+#include "text/text.h"
+
+#define SMX_OUTBUF_CAP   (128u * 1024u)  /* per-bind send buffer */
+#define SMX_RECV_BUFS    64u             /* provided buffers per worker */
+#define SMX_RECV_BUFSZ   16384u
+#define SMX_SEG_SCRATCH  (64u * 1024u)
+#define SMX_MT_MAX_PARTS 64u             /* parts of one MT (SMX_TEXT_MAX fits) */
+#define SMX_PART_PDU_MAX 512u            /* bound on one submit_sm's size */
+
+/* Per-bind counters: written by the owning worker, read by anyone. */
+struct smx_bind_counters {
+        _Atomic uint64_t submitted, accepted, failed, resent, throttled, drs, mos;
+        _Atomic uint64_t attempts, min_spacing_ms;
+        _Atomic uint32_t in_flight;
+};
+
+/* One SMPP session to one SMSC. Owned by exactly one worker for its whole
+ * life; only that worker touches it, except `health` and `cnt` (atomics). */
+struct smx_bind {
+        _Atomic uint8_t health;            /* enum smx_bind_health, owner writes */
+        struct smx_bind_counters cnt;
+        /* fixed after create */
+        uint16_t index;
+        unsigned worker, local;            /* owning worker, index among its binds */
+        struct smx_worker *w;              /* the owning worker */
+        char name[SMX_NAME_MAX + 1], site[SMX_NAME_MAX + 1];
+        char host[256];
+        uint16_t port;
+        uint32_t weight;
+        char system_id[SMPP_SYSTEM_ID_MAX], password[SMPP_PASSWORD_MAX];
+        char system_type[SMPP_SYSTEM_TYPE_MAX];
+        struct smx_session_cfg scfg;
+        struct smx_bind_info info;
+        struct smx_dcs_map dcs;
+        /* owner worker only */
+        struct smx_session sess;
+        struct smx_req *tab;
+        uint8_t *out;
+        uint8_t *rbuf;                     /* reassembly of a PDU straddling buffers */
+        uint32_t rbuf_len;
+        uint64_t partial_since_ms;         /* first byte of an incomplete PDU */
+        int fd;
+        uint32_t conn_gen;                 /* tags completions of one connection */
+        uint8_t send_inflight;
+        uint8_t retired;                   /* unbound for good (drain) */
+        uint64_t close_deadline_ms;        /* flush-then-close limit */
+        struct smx_rebind_clock clk;
+        uint8_t counted_active;            /* counted in client->active_binds */
+        struct sockaddr_storage addr;      /* connect target (kept for the SQE) */
+        socklen_t addr_len;
+        struct __kernel_timespec connect_ts; /* link timeout of the connect SQE */
+};
+
+/* One worker thread: an io_uring, the binds it owns, its event ring. */
+struct smx_worker {
+        struct smx_client *c;
+        unsigned k;
+        pthread_t thread;
+        int started;
+        struct io_uring ring;
+        int efd;                           /* wake-up eventfd, read kept armed */
+        uint64_t efd_val;
+        _Atomic int sleeping;              /* set before waiting (see smx_submit) */
+        struct io_uring_buf_ring *br;
+        uint8_t *bufs;
+        uint16_t bgid;
+        struct smx_bind **binds;
+        unsigned n_binds;
+        struct smx_event_ring *evr;
+        struct smx_router router;
+        struct smx_route_cand *cand;
+        uint32_t pend_head, pend_tail;     /* outcomes waiting for event-ring room */
+        uint32_t delay_head, delay_tail;   /* MTs waiting out retry_backoff */
+        uint8_t *seg;                      /* segmentation scratch */
+        struct smx_seg_part *parts;
+        uint64_t rnd;
+        uint64_t now_ms;
+        uint64_t last_inbound_tick_ms;
+        int committed;                     /* events committed this loop turn */
+        int bufs_registered;
+};
+
+enum smx_client_state { SMX_CS_CREATED = 0, SMX_CS_RUNNING, SMX_CS_DRAINING, SMX_CS_STOPPED };
+
+struct smx_client {
+        struct smx_config cfg;             /* copy; string fields point into binds/own */
+        char def_system_id[SMPP_SYSTEM_ID_MAX], def_password[SMPP_PASSWORD_MAX];
+        struct smx_bind *binds;
+        uint32_t n_binds;
+        struct smx_worker *workers;
+        unsigned n_workers;
+        struct smx_ingress ing;
+        struct smx_inbound *inbound;
+        uint8_t nonce[8];                  /* MT identity prefix (R5) */
+        _Atomic int state;                 /* enum smx_client_state */
+        _Atomic uint64_t accepted, decided;/* MTs accepted / given an outcome */
+        _Atomic int active_binds;          /* binds ACTIVE or THROTTLED */
+        _Atomic uint64_t no_route_since_ms;
+        _Atomic int fail_all;              /* drain timed out: fail what is left */
+        _Atomic int unbind_all;            /* drain: unbind everything, no rebind */
+        _Atomic int stop;
+        int app_efd;
+        _Atomic int app_sleeping;          /* the app found no events and may wait */
+        uint32_t poll_rr;                  /* consumer: next ring to start with */
+        uint32_t *held;                    /* consumer: records held per ring */
+};
+
+uint64_t smx_now_ms(void);
+uint64_t smx_now_us(void);
+
+/* Worker entry points (src/worker/worker.c). */
+int worker_init(struct smx_worker *w, struct smx_client *c, unsigned k);
+void worker_fini(struct smx_worker *w);
+void *worker_main(void *arg);
+void worker_wake(struct smx_worker *w);
+
+#endif

@@ -1,0 +1,86 @@
+/* Slot pool and MPMC rings (see ingress.h). ck_ring stores pointers; we
+ * store slot index + 1 so that no entry is NULL. A ck_ring of size S holds at
+ * most S-1 entries, so each ring has 2*n_slots entries: a push of one of the
+ * n_slots indices always finds room. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ingress/ingress.h"
+
+_Static_assert(sizeof(struct smx_slot) + 256 <= SMX_SLOT_SIZE,
+               "an MT slot keeps at least 256 text bytes inline");
+
+int ingress_init(struct smx_ingress *g, uint32_t n_slots)
+{
+        memset(g, 0, sizeof *g);
+        if (n_slots < 2 || (n_slots & (n_slots - 1)) || n_slots > (1u << 24))
+                return -EINVAL;
+        g->n_slots = n_slots;
+        g->slots = aligned_alloc(64, (size_t)n_slots * SMX_SLOT_SIZE);
+        g->free_buf = calloc((size_t)n_slots * 2, sizeof *g->free_buf);
+        g->in_buf = calloc((size_t)n_slots * 2, sizeof *g->in_buf);
+        if (!g->slots || !g->free_buf || !g->in_buf) {
+                ingress_fini(g);
+                return -ENOMEM;
+        }
+        memset(g->slots, 0, (size_t)n_slots * SMX_SLOT_SIZE);
+        ck_ring_init(&g->free_ring, n_slots * 2);
+        ck_ring_init(&g->in_ring, n_slots * 2);
+        for (uint32_t i = 0; i < n_slots; i++) {
+                struct smx_slot *s = ingress_slot(g, i);
+                s->next = SMX_SLOT_NONE;
+                s->last_bind = 0xFFFF;
+                ck_ring_enqueue_mpmc(&g->free_ring, g->free_buf, (void *)(uintptr_t)(i + 1));
+        }
+        return 0;
+}
+
+void ingress_fini(struct smx_ingress *g)
+{
+        if (g->slots)
+                for (uint32_t i = 0; i < g->n_slots; i++)
+                        free(ingress_slot(g, i)->overflow);
+        free(g->slots);
+        free(g->free_buf);
+        free(g->in_buf);
+        memset(g, 0, sizeof *g);
+}
+
+uint32_t ingress_slot_take(struct smx_ingress *g)
+{
+        void *v;
+        if (!ck_ring_dequeue_mpmc(&g->free_ring, g->free_buf, &v))
+                return SMX_SLOT_NONE;
+        return (uint32_t)((uintptr_t)v - 1);
+}
+
+void ingress_slot_free(struct smx_ingress *g, uint32_t idx)
+{
+        struct smx_slot *s = ingress_slot(g, idx);
+        free(s->overflow);
+        s->overflow = NULL;
+        s->gen++;
+        atomic_fetch_add_explicit(&s->tag, 1, memory_order_relaxed);
+        s->next = SMX_SLOT_NONE;
+        ck_ring_enqueue_mpmc(&g->free_ring, g->free_buf, (void *)(uintptr_t)(idx + 1));
+}
+
+void ingress_push(struct smx_ingress *g, uint32_t idx)
+{
+        /* cannot fail: the ring holds 2*n_slots-1 >= n_slots entries */
+        ck_ring_enqueue_mpmc(&g->in_ring, g->in_buf, (void *)(uintptr_t)(idx + 1));
+}
+
+uint32_t ingress_pop(struct smx_ingress *g)
+{
+        void *v;
+        if (!ck_ring_dequeue_mpmc(&g->in_ring, g->in_buf, &v))
+                return SMX_SLOT_NONE;
+        return (uint32_t)((uintptr_t)v - 1);
+}
+
+uint32_t ingress_queued(const struct smx_ingress *g)
+{
+        return ck_ring_size(&g->in_ring);
+}

@@ -1,0 +1,99 @@
+/* MT slots and the two MPMC rings between application threads and workers.
+ *
+ * Every accepted MT lives in one preallocated 512-byte slot from smx_submit()
+ * until its outcome is in an event ring. Free slot indices sit on the free
+ * ring; an MT waiting for a worker sits (by index) on the ingress ring. Both
+ * are ck_ring MPMC rings sized so that they can hold every slot at once: a
+ * push of a slot index can therefore never fail (re-enqueueing an MT for a
+ * resend is always possible), and "ingress full" is exactly "no free slot".
+ *
+ * A slot is written by the submitting thread before its index is pushed and
+ * afterwards only by the worker that popped it (the ring's CAS orders the
+ * hand-over). Text up to SMX_SLOT_TEXT_INLINE bytes is stored inline; a
+ * longer text is in one malloc'd overflow buffer freed with the slot. */
+#ifndef SMX_INGRESS_H
+#define SMX_INGRESS_H
+
+#include <ck_ring.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "smsmux.h"
+
+#define SMX_SLOT_NONE 0xFFFFFFFFu
+
+enum {
+        SMX_SLOTF_RESENT = 1u << 0,   /* sent again after a lost/timed-out request */
+};
+
+/* One MT in flight. Owned by whichever thread holds its index (see above). */
+struct smx_slot {
+        uint32_t gen;              /* bumped when the slot is freed (identity serial) */
+        _Atomic uint32_t tag;      /* current attempt; changed before every hand-over,
+                                      so a response carrying an older tag is stale */
+        uint32_t next;             /* worker-local list link (SMX_SLOT_NONE = end) */
+        uint64_t submit_us;        /* CLOCK_MONOTONIC at smx_submit, microseconds */
+        uint64_t not_before_ms;    /* retry backoff: not sent before this */
+        uint32_t attempts;         /* submit_sm sent so far */
+        uint32_t last_status;      /* last command_status seen */
+        uint16_t text_len;
+        uint16_t last_bind;        /* bind of the last attempt, 0xFFFF none */
+        uint8_t id_len, from_len, to_len;
+        uint8_t n_parts, parts_ok; /* segments of the current attempt, accepted so far */
+        uint8_t want_dr, encoding, priority, flags;
+        /* outcome, filled when the outcome cannot go into a full event ring */
+        uint8_t out_type, out_reason, out_permanent;
+        uint16_t out_bind;
+        char out_msgid[SMX_MSGID_MAX + 1];
+        char id[SMX_ID_MAX];
+        char from[SMX_ADDR_MAX + 1];
+        char to[SMX_ADDR_MAX + 1];
+        uint8_t *overflow;         /* text when longer than the inline buffer */
+        uint8_t text_inline[];     /* fills the slot up to SMX_SLOT_SIZE */
+};
+
+#define SMX_SLOT_SIZE 512u
+#define SMX_SLOT_TEXT_INLINE (SMX_SLOT_SIZE - sizeof(struct smx_slot))
+
+static inline const uint8_t *smx_slot_text(const struct smx_slot *s)
+{
+        return s->overflow ? s->overflow : s->text_inline;
+}
+
+/* The pool and its rings. Shared by all threads; fields are read-only after
+ * create except the rings (MPMC) and the slots (hand-over, see above). */
+struct smx_ingress {
+        uint32_t n_slots;
+        uint8_t *slots;            /* n_slots * SMX_SLOT_SIZE, 64-byte aligned */
+        struct ck_ring free_ring, in_ring;
+        struct ck_ring_buffer *free_buf, *in_buf;
+};
+
+int ingress_init(struct smx_ingress *g, uint32_t n_slots);
+void ingress_fini(struct smx_ingress *g);
+
+static inline struct smx_slot *ingress_slot(const struct smx_ingress *g, uint32_t idx)
+{
+        return (struct smx_slot *)(void *)(g->slots + (size_t)idx * SMX_SLOT_SIZE);
+}
+
+/* Take a free slot: its index, or SMX_SLOT_NONE when all are in use. */
+uint32_t ingress_slot_take(struct smx_ingress *g);
+/* Return a slot to the pool (frees its overflow text, bumps gen). */
+void ingress_slot_free(struct smx_ingress *g, uint32_t idx);
+
+/* Queue a slot for the workers. Never fails (see above). */
+void ingress_push(struct smx_ingress *g, uint32_t idx);
+/* Pop the oldest queued slot, or SMX_SLOT_NONE. */
+uint32_t ingress_pop(struct smx_ingress *g);
+/* Approximate number of queued slots. */
+uint32_t ingress_queued(const struct smx_ingress *g);
+
+/* The 16-octet MT identity (R5): 8-octet client nonce + 8-octet serial
+ * (generation << 32 | slot index), both big-endian. */
+static inline uint64_t smx_slot_serial(uint32_t idx, uint32_t gen)
+{
+        return ((uint64_t)gen << 32) | idx;
+}
+
+#endif

@@ -1,0 +1,559 @@
+/* Per-bind SMPP session state machine (see session.h). Every answer the
+ * SMSC is owed is appended to the output buffer at once (enquire_link_resp
+ * bypasses window, throttling and application backpressure, D-13); the
+ * owner sends the buffer once per loop turn. */
+#include <stdio.h>
+#include <string.h>
+
+#include "session/session.h"
+
+/* Output space kept free for answers (deliver_sm_resp, enquire_link_resp,
+ * generic_nack) when deciding whether another submit_sm fits. */
+#define SESS_ANSWER_HEADROOM 16384u
+
+uint32_t session_table_size(uint32_t window)
+{
+        uint32_t need = 4 * (window + 4), n = 16;
+        while (n < need)
+                n <<= 1;
+        return n;
+}
+
+static void set_state(struct smx_session *s, enum smx_bind_health to, uint32_t status,
+                      const char *reason)
+{
+        enum smx_bind_health from = s->state;
+        if (from == to)
+                return;
+        s->state = to;
+        if (s->ops && s->ops->state)
+                s->ops->state(s->ctx, from, to, status, reason);
+}
+
+void session_init(struct smx_session *s, const struct smx_session_cfg *cfg,
+                  const struct smx_session_ops *ops, void *ctx,
+                  struct smx_req *tab, uint32_t tab_cells, uint8_t *out, uint32_t out_cap)
+{
+        memset(s, 0, sizeof *s);
+        s->state = SMX_HEALTH_DOWN;
+        s->cfg = cfg;
+        s->ops = ops;
+        s->ctx = ctx;
+        s->seq_next = SMPP_SEQ_MIN;
+        s->tab = tab;
+        s->tab_mask = tab_cells - 1;
+        memset(tab, 0, sizeof *tab * tab_cells);
+        s->next_deadline_ms = UINT64_MAX;
+        s->enquire_ok = 1;
+        s->tlvs_ok = 1;
+        s->out = out;
+        s->out_cap = out_cap;
+}
+
+/* Mark the session for closing: the owner flushes the output, then calls
+ * session_closed(). The first reason wins. */
+static int want_close(struct smx_session *s, uint32_t status, const char *reason)
+{
+        if (!s->close_wanted) {
+                s->close_wanted = 1;
+                s->down_status = status;
+                snprintf(s->down_reason, sizeof s->down_reason, "%s", reason);
+        }
+        return SESS_CLOSE;
+}
+
+static uint32_t alloc_seq(struct smx_session *s)
+{
+        for (uint32_t i = 0; i <= s->tab_mask; i++) {
+                uint32_t seq = s->seq_next;
+                s->seq_next = seq >= SMPP_SEQ_MAX ? SMPP_SEQ_MIN : seq + 1;
+                if (s->tab[seq & s->tab_mask].kind == SREQ_FREE)
+                        return seq;
+        }
+        return 0;
+}
+
+void session_set_next_seq(struct smx_session *s, uint32_t seq)
+{
+        s->seq_next = (seq < SMPP_SEQ_MIN || seq > SMPP_SEQ_MAX) ? SMPP_SEQ_MIN : seq;
+}
+
+static void track(struct smx_session *s, uint32_t seq, uint8_t kind, uint32_t ref,
+                  uint32_t ref_gen, uint8_t part, uint64_t deadline)
+{
+        struct smx_req *r = &s->tab[seq & s->tab_mask];
+        r->seq = seq;
+        r->kind = kind;
+        r->part = part;
+        r->ref = ref;
+        r->ref_gen = ref_gen;
+        r->deadline_ms = deadline;
+        if (kind == SREQ_SUBMIT)
+                s->n_submit++;
+        else
+                s->n_other++;
+        if (deadline < s->next_deadline_ms)
+                s->next_deadline_ms = deadline;
+}
+
+static void untrack(struct smx_session *s, struct smx_req *r)
+{
+        if (r->kind == SREQ_SUBMIT)
+                s->n_submit--;
+        else if (r->kind != SREQ_FREE)
+                s->n_other--;
+        r->kind = SREQ_FREE;
+}
+
+/* Append a header-only PDU (enquire_link(_resp), unbind(_resp), generic_nack,
+ * a bodiless *_resp). Returns 0, or -1 when the output is full. */
+static int put_header(struct smx_session *s, uint32_t id, uint32_t status, uint32_t seq)
+{
+        ssize_t n = smx_pdu_encode_header_only(s->out + s->out_len, s->out_cap - s->out_len,
+                                               id, status, seq);
+        if (n < 0)
+                return -1;
+        s->out_len += (uint32_t)n;
+        return 0;
+}
+
+static int put_empty_resp(struct smx_session *s, uint32_t id, uint32_t status, uint32_t seq)
+{
+        ssize_t n = smx_pdu_encode_empty_resp(s->out + s->out_len, s->out_cap - s->out_len,
+                                              id, status, seq);
+        if (n < 0)
+                return -1;
+        s->out_len += (uint32_t)n;
+        return 0;
+}
+
+/* Answer a request with its own response (or generic_nack) and `status`. */
+static int answer(struct smx_session *s, uint32_t answer_id, uint32_t status, uint32_t seq)
+{
+        int rc;
+        if (answer_id == SMPP_DELIVER_SM_RESP || answer_id == SMPP_DATA_SM_RESP)
+                rc = put_empty_resp(s, answer_id, status, seq);
+        else
+                rc = put_header(s, answer_id, status, seq);
+        if (answer_id == SMPP_GENERIC_NACK)
+                s->cnt.nacks_sent++;
+        if (rc < 0)
+                return want_close(s, 0, "output buffer full");
+        return SESS_OK;
+}
+
+void session_connecting(struct smx_session *s, uint64_t now_ms)
+{
+        (void)now_ms;
+        s->close_wanted = 0;
+        s->down_status = 0;
+        s->down_reason[0] = 0;
+        s->out_len = 0;
+        s->enquire_ok = 1;
+        s->enquire_out = 0;
+        s->tlvs_ok = 1;
+        s->throttle_ms = 0;
+        set_state(s, SMX_HEALTH_CONNECTING, 0, NULL);
+}
+
+static struct smx_bytes str_view(const char *p)
+{
+        struct smx_bytes b = { (const uint8_t *)p, 0 };
+        if (p)
+                b.len = (uint16_t)strnlen(p, 64);
+        return b;
+}
+
+int session_connected(struct smx_session *s, uint64_t now_ms)
+{
+        static const uint32_t bind_ids[] = {
+                [SMX_BIND_TRX] = SMPP_BIND_TRANSCEIVER,
+                [SMX_BIND_TX] = SMPP_BIND_TRANSMITTER,
+                [SMX_BIND_RX] = SMPP_BIND_RECEIVER,
+        };
+        set_state(s, SMX_HEALTH_BINDING, 0, NULL);
+        s->last_rx_ms = now_ms;
+        struct smx_pdu p;
+        memset(&p, 0, sizeof p);
+        uint32_t seq = alloc_seq(s);
+        p.h.command_id = bind_ids[s->cfg->bind_mode <= SMX_BIND_RX ? s->cfg->bind_mode : 0];
+        p.h.sequence_number = seq;
+        p.u.bind.system_id = str_view(s->cfg->system_id);
+        p.u.bind.password = str_view(s->cfg->password);
+        p.u.bind.system_type = str_view(s->cfg->system_type);
+        p.u.bind.interface_version = 0x34;
+        ssize_t n = smx_pdu_encode(s->out + s->out_len, s->out_cap - s->out_len, &p, NULL, 0);
+        if (n < 0 || seq == 0) {
+                want_close(s, 0, "bind request could not be encoded");
+                return -1;
+        }
+        s->out_len += (uint32_t)n;
+        track(s, seq, SREQ_BIND, 0, 0, 0, now_ms + s->cfg->bind_timeout_ms);
+        return 0;
+}
+
+static void throttle(struct smx_session *s, uint64_t now_ms)
+{
+        uint32_t base = s->cfg->throttle_base_ms ? s->cfg->throttle_base_ms : 100;
+        uint32_t max = s->cfg->throttle_max_ms > base ? s->cfg->throttle_max_ms : base;
+        s->throttle_ms = s->throttle_ms ? s->throttle_ms * 2 : base;
+        if (s->throttle_ms > max)
+                s->throttle_ms = max;
+        s->throttle_until_ms = now_ms + s->throttle_ms;
+        s->cnt.throttled++;
+        if (s->state == SMX_HEALTH_ACTIVE)
+                set_state(s, SMX_HEALTH_THROTTLED, SMPP_ESME_RTHROTTLED, "throttled");
+}
+
+static void throttle_relax(struct smx_session *s)
+{
+        uint32_t base = s->cfg->throttle_base_ms ? s->cfg->throttle_base_ms : 100;
+        s->throttle_ms /= 2;
+        if (s->throttle_ms < base)
+                s->throttle_ms = 0;
+}
+
+static int on_bind_resp(struct smx_session *s, struct smx_req *r, const struct smx_pdu *p)
+{
+        static const uint32_t resp_ids[] = {
+                [SMX_BIND_TRX] = SMPP_BIND_TRANSCEIVER_RESP,
+                [SMX_BIND_TX] = SMPP_BIND_TRANSMITTER_RESP,
+                [SMX_BIND_RX] = SMPP_BIND_RECEIVER_RESP,
+        };
+        untrack(s, r);
+        uint32_t want = resp_ids[s->cfg->bind_mode <= SMX_BIND_RX ? s->cfg->bind_mode : 0];
+        if (p->h.command_id != want)                                    /* D-05 */
+                return want_close(s, p->h.command_status, "wrong answer to bind");
+        if (p->h.command_status != SMPP_ESME_ROK) {
+                char why[48];
+                snprintf(why, sizeof why, "bind refused: %s", smx_status_name(p->h.command_status));
+                return want_close(s, p->h.command_status, why);
+        }
+        if ((p->tlv.present & SMX_TLV_SC_INTERFACE_VERSION) && p->tlv.sc_interface_version <= 0x33)
+                s->tlvs_ok = 0;                                         /* C-15 */
+        set_state(s, SMX_HEALTH_ACTIVE, 0, NULL);
+        return SESS_OK;
+}
+
+static int on_response(struct smx_session *s, const struct smx_pdu *p, uint64_t now_ms)
+{
+        uint32_t seq = p->h.sequence_number, id = p->h.command_id;
+        struct smx_req *r = &s->tab[seq & s->tab_mask];
+        if (r->kind == SREQ_FREE || r->seq != seq) {                    /* E-01 */
+                s->cnt.unknown_resp++;
+                if (s->state == SMX_HEALTH_BINDING &&
+                    (id & ~SMPP_RESP_BIT) >= SMPP_BIND_RECEIVER &&
+                    ((id & ~SMPP_RESP_BIT) <= SMPP_BIND_TRANSMITTER ||
+                     (id & ~SMPP_RESP_BIT) == SMPP_BIND_TRANSCEIVER))
+                        return want_close(s, 0, "bind_resp with a wrong sequence number");
+                return SESS_OK;
+        }
+        s->suspect = 0;
+        switch (r->kind) {
+        case SREQ_BIND:
+                return on_bind_resp(s, r, p);
+        case SREQ_SUBMIT: {
+                uint32_t ref = r->ref, gen = r->ref_gen;
+                uint8_t part = r->part;
+                untrack(s, r);
+                if (id != SMPP_SUBMIT_SM_RESP && id != SMPP_GENERIC_NACK) {
+                        /* some other response on this number: the request's fate is
+                         * unknown, resend it (same identity, R5) */
+                        s->cnt.bad_pdus++;
+                        s->ops->mt_lost(s->ctx, ref, gen, part, 0);
+                        return SESS_OK;
+                }
+                uint32_t st = p->h.command_status;
+                enum smx_status_class cls = smx_status_classify(st);
+                if (cls == SMX_STATUS_THROTTLED)
+                        throttle(s, now_ms);
+                else if (cls == SMX_STATUS_OK)
+                        throttle_relax(s);
+                const struct smx_bytes *mid = &p->u.sm_resp.message_id;
+                if (id != SMPP_SUBMIT_SM_RESP)
+                        s->ops->mt_resp(s->ctx, ref, gen, part, st, NULL, 0, 0);
+                else
+                        s->ops->mt_resp(s->ctx, ref, gen, part, st, mid->p, mid->len, 0);
+                if (cls == SMX_STATUS_SESSION)                          /* D-17 */
+                        return want_close(s, st, "SMSC says the bind is not usable");
+                return SESS_OK;
+        }
+        case SREQ_TOMB: {
+                uint32_t ref = r->ref, gen = r->ref_gen;
+                uint8_t part = r->part;
+                untrack(s, r);
+                s->cnt.late_resp++;
+                if (id == SMPP_SUBMIT_SM_RESP)
+                        s->ops->mt_resp(s->ctx, ref, gen, part, p->h.command_status,
+                                        p->u.sm_resp.message_id.p, p->u.sm_resp.message_id.len, 1);
+                return SESS_OK;
+        }
+        case SREQ_ENQUIRE:
+                untrack(s, r);
+                s->enquire_out = 0;
+                s->cnt.enquire_answered++;
+                if (id == SMPP_GENERIC_NACK)                            /* D-15 */
+                        s->enquire_ok = 0;
+                return SESS_OK;
+        case SREQ_UNBIND:
+                untrack(s, r);
+                return want_close(s, 0, "unbound");
+        default:
+                return SESS_OK;
+        }
+}
+
+static int on_request(struct smx_session *s, const struct smx_pdu *p)
+{
+        uint32_t id = p->h.command_id, seq = p->h.sequence_number;
+        switch (id) {
+        case SMPP_ENQUIRE_LINK:                                         /* D-13 */
+                return answer(s, SMPP_ENQUIRE_LINK_RESP, SMPP_ESME_ROK, seq);
+        case SMPP_DELIVER_SM:
+        case SMPP_DATA_SM: {
+                uint32_t resp = id | SMPP_RESP_BIT;
+                if (!session_bound(s) || s->close_wanted)              /* D-01 */
+                        return answer(s, resp, SMPP_ESME_RINVBNDSTS, seq);
+                if (s->out_cap - s->out_len < 64)
+                        return want_close(s, 0, "output buffer full");
+                uint32_t st = s->ops->deliver(s->ctx, p);
+                return answer(s, resp, st, seq);
+        }
+        case SMPP_UNBIND:                                               /* D-09 */
+                if (answer(s, SMPP_UNBIND_RESP, SMPP_ESME_ROK, seq) != SESS_OK)
+                        return SESS_CLOSE;
+                return want_close(s, 0, "unbind from SMSC");
+        case SMPP_ALERT_NOTIFICATION:
+                return SESS_OK;
+        case SMPP_OUTBIND:                                              /* D-03 */
+                return answer(s, SMPP_GENERIC_NACK, SMPP_ESME_RINVCMDID, seq);
+        default:
+                if (smx_command_has_resp(id))                           /* D-03 */
+                        return answer(s, id | SMPP_RESP_BIT, SMPP_ESME_RINVBNDSTS, seq);
+                return answer(s, SMPP_GENERIC_NACK, SMPP_ESME_RINVCMDID, seq);
+        }
+}
+
+int session_on_pdu(struct smx_session *s, const uint8_t *buf, size_t len, uint64_t now_ms)
+{
+        if (s->state == SMX_HEALTH_DOWN || s->state == SMX_HEALTH_CONNECTING)
+                return SESS_OK;
+        s->last_rx_ms = now_ms;
+        struct smx_pdu p;
+        struct smx_pdu_verdict v;
+        struct smx_pdu_opts o = { .max_pdu = s->cfg->max_pdu, .strict = 0 };
+        int rc = smx_pdu_decode(buf, len, &o, &p, &v);
+        if (rc == SMX_PDU_OK) {
+                if (p.h.command_id & SMPP_RESP_BIT)
+                        return on_response(s, &p, now_ms);
+                return on_request(s, &p);
+        }
+        s->cnt.bad_pdus++;
+        uint32_t seq = len >= 16 ? smx_get_u32(buf + 12) : 0;
+        switch (v.action) {
+        case SMX_ACT_RESP:
+        case SMX_ACT_NACK:
+                return answer(s, v.action == SMX_ACT_NACK ? SMPP_GENERIC_NACK : v.answer_id,
+                              v.status, seq);
+        case SMX_ACT_FAIL_REQUEST: {
+                struct smx_req *r = &s->tab[seq & s->tab_mask];
+                if (r->kind == SREQ_FREE || r->seq != seq)
+                        return SESS_OK;
+                if (r->kind == SREQ_SUBMIT) {
+                        uint32_t ref = r->ref, gen = r->ref_gen;
+                        uint8_t part = r->part;
+                        untrack(s, r);
+                        s->ops->mt_lost(s->ctx, ref, gen, part, 0);
+                        return SESS_OK;
+                }
+                if (r->kind == SREQ_ENQUIRE) {
+                        untrack(s, r);
+                        s->enquire_out = 0;
+                        return SESS_OK;
+                }
+                if (r->kind == SREQ_TOMB) {
+                        untrack(s, r);
+                        return SESS_OK;
+                }
+                untrack(s, r);
+                return want_close(s, v.status, v.why ? v.why : "malformed response");
+        }
+        case SMX_ACT_CLOSE:
+                return session_on_frame_error(s, buf, len, v.why ? v.why : "malformed PDU");
+        case SMX_ACT_DROP:
+        default:
+                return SESS_OK;
+        }
+}
+
+int session_on_frame_error(struct smx_session *s, const uint8_t *buf, size_t len,
+                           const char *why)
+{
+        if (len >= SMPP_HEADER_LEN) {
+                uint32_t id = smx_get_u32(buf + 4);
+                if (id != SMPP_GENERIC_NACK)       /* never nack a nack */
+                        answer(s, SMPP_GENERIC_NACK, SMPP_ESME_RINVCMDLEN, smx_get_u32(buf + 12));
+        }
+        return want_close(s, SMPP_ESME_RINVCMDLEN, why);
+}
+
+static int send_enquire(struct smx_session *s, uint64_t now_ms)
+{
+        uint32_t seq = alloc_seq(s);
+        if (seq == 0 || put_header(s, SMPP_ENQUIRE_LINK, 0, seq) < 0)
+                return SESS_OK;    /* retried on a later tick */
+        track(s, seq, SREQ_ENQUIRE, 0, 0, 0, now_ms + s->cfg->enquire_link_timeout_ms);
+        s->enquire_out = 1;
+        s->cnt.enquire_sent++;
+        return SESS_OK;
+}
+
+int session_tick(struct smx_session *s, uint64_t now_ms)
+{
+        if (s->state == SMX_HEALTH_DOWN || s->state == SMX_HEALTH_CONNECTING)
+                return SESS_OK;
+        if (s->close_wanted)
+                return SESS_CLOSE;
+        if (s->state == SMX_HEALTH_THROTTLED && now_ms >= s->throttle_until_ms)
+                set_state(s, SMX_HEALTH_ACTIVE, 0, NULL);
+        if (now_ms >= s->next_deadline_ms) {
+                uint64_t next = UINT64_MAX;
+                for (uint32_t i = 0; i <= s->tab_mask; i++) {
+                        struct smx_req *r = &s->tab[i];
+                        if (r->kind == SREQ_FREE)
+                                continue;
+                        if (r->deadline_ms > now_ms) {
+                                if (r->deadline_ms < next)
+                                        next = r->deadline_ms;
+                                continue;
+                        }
+                        switch (r->kind) {
+                        case SREQ_BIND:                                 /* D-07 */
+                                untrack(s, r);
+                                return want_close(s, 0, "no bind_resp");
+                        case SREQ_ENQUIRE:                              /* D-15 */
+                                untrack(s, r);
+                                return want_close(s, 0, "enquire_link unanswered");
+                        case SREQ_UNBIND:                               /* D-11 */
+                                untrack(s, r);
+                                return want_close(s, 0, "unbind unanswered");
+                        case SREQ_TOMB:
+                                untrack(s, r);
+                                break;
+                        case SREQ_SUBMIT: {
+                                /* its fate is unknown: resend elsewhere, keep a
+                                 * tombstone for a late answer, and probe the link
+                                 * before routing more here */
+                                uint32_t ref = r->ref, gen = r->ref_gen;
+                                uint8_t part = r->part;
+                                s->n_submit--;
+                                s->n_other++;
+                                r->kind = SREQ_TOMB;
+                                r->deadline_ms = now_ms + s->cfg->response_timeout_ms;
+                                if (r->deadline_ms < next)
+                                        next = r->deadline_ms;
+                                s->suspect = 1;
+                                s->ops->mt_lost(s->ctx, ref, gen, part, 1);
+                                break;
+                        }
+                        default:
+                                break;
+                        }
+                }
+                s->next_deadline_ms = next;
+        }
+        if (session_bound(s) && s->enquire_ok && !s->enquire_out &&
+            (s->suspect || now_ms - s->last_rx_ms >= s->cfg->enquire_link_interval_ms))
+                return send_enquire(s, now_ms);
+        return SESS_OK;
+}
+
+void session_closed(struct smx_session *s, uint64_t now_ms, uint32_t status, const char *reason)
+{
+        (void)now_ms;
+        if (s->state == SMX_HEALTH_DOWN)
+                return;
+        for (uint32_t i = 0; i <= s->tab_mask; i++) {
+                struct smx_req *r = &s->tab[i];
+                if (r->kind == SREQ_SUBMIT) {
+                        uint32_t ref = r->ref, gen = r->ref_gen;
+                        uint8_t part = r->part;
+                        untrack(s, r);
+                        s->ops->mt_lost(s->ctx, ref, gen, part, 0);
+                } else {
+                        untrack(s, r);
+                }
+        }
+        s->n_submit = s->n_other = 0;
+        s->next_deadline_ms = UINT64_MAX;
+        s->enquire_out = 0;
+        s->suspect = 0;
+        s->out_len = 0;
+        s->close_wanted = 0;
+        set_state(s, SMX_HEALTH_DOWN, status, reason ? reason : "closed");
+}
+
+int session_unbind(struct smx_session *s, uint64_t now_ms)
+{
+        if (s->state == SMX_HEALTH_DOWN || s->state == SMX_HEALTH_DRAINING)
+                return s->close_wanted ? SESS_CLOSE : SESS_OK;
+        if (!session_bound(s) || s->close_wanted)
+                return want_close(s, 0, "shutdown");
+        uint32_t seq = alloc_seq(s);
+        if (seq == 0 || put_header(s, SMPP_UNBIND, 0, seq) < 0)
+                return want_close(s, 0, "shutdown");
+        track(s, seq, SREQ_UNBIND, 0, 0, 0, now_ms + s->cfg->unbind_timeout_ms);
+        set_state(s, SMX_HEALTH_DRAINING, 0, "unbinding");
+        return SESS_OK;
+}
+
+int session_can_submit(const struct smx_session *s, uint64_t now_ms, size_t pdu_max)
+{
+        (void)now_ms;
+        return s->state == SMX_HEALTH_ACTIVE && !s->close_wanted && !s->suspect &&
+               s->n_submit < s->cfg->window &&
+               s->n_submit + s->n_other < (s->tab_mask + 1) / 2 &&
+               (size_t)(s->out_cap - s->out_len) >= pdu_max + SESS_ANSWER_HEADROOM;
+}
+
+uint32_t session_submit_begin(struct smx_session *s, uint8_t **dst, size_t *cap)
+{
+        *dst = s->out + s->out_len;
+        *cap = s->out_cap - s->out_len;
+        return alloc_seq(s);
+}
+
+void session_submit_commit(struct smx_session *s, uint32_t seq, size_t len, uint32_t ref,
+                           uint32_t ref_gen, uint8_t part, uint64_t now_ms)
+{
+        s->out_len += (uint32_t)len;
+        track(s, seq, SREQ_SUBMIT, ref, ref_gen, part, now_ms + s->cfg->response_timeout_ms);
+}
+
+void session_out_consumed(struct smx_session *s, size_t n)
+{
+        if (n >= s->out_len) {
+                s->out_len = 0;
+                return;
+        }
+        memmove(s->out, s->out + n, s->out_len - n);
+        s->out_len -= (uint32_t)n;
+}
+
+void session_abandon(struct smx_session *s, uint64_t now_ms)
+{
+        if (s->n_submit == 0)
+                return;
+        for (uint32_t i = 0; i <= s->tab_mask; i++) {
+                struct smx_req *r = &s->tab[i];
+                if (r->kind != SREQ_SUBMIT)
+                        continue;
+                s->n_submit--;
+                s->n_other++;
+                r->kind = SREQ_TOMB;
+                r->deadline_ms = now_ms + s->cfg->response_timeout_ms;
+                if (r->deadline_ms < s->next_deadline_ms)
+                        s->next_deadline_ms = r->deadline_ms;
+                s->ops->mt_lost(s->ctx, r->ref, r->ref_gen, r->part, 0);
+        }
+}

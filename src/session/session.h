@@ -1,0 +1,161 @@
+/* One SMPP session (bind) as a pure state machine: no sockets, no clock, no
+ * threads. Events go in (connected, bytes of one framed PDU, tick, closed,
+ * unbind request), actions come out: PDUs appended to the session's output
+ * buffer, a "close" verdict, and calls to the owner's callbacks (MT answered,
+ * MT lost, deliver_sm arrived, state changed). The worker owns the socket and
+ * turns completions into these events; unit tests drive it directly.
+ *
+ *   DOWN -> CONNECTING -> BINDING -> ACTIVE <-> THROTTLED -> DRAINING -> DOWN
+ *
+ * Outstanding requests live in a table indexed by sequence_number & mask, so
+ * a response is matched in O(1); a number whose cell is taken (outstanding or
+ * tombstone) is skipped when numbering (E-09), numbers run 1..0x7FFFFFFF and
+ * wrap to 1. A submit_sm whose response timed out leaves a tombstone for one
+ * more response timeout so that a late response is attributed, not counted
+ * as unknown and never reported twice (E-01). Requests the SMSC sends are
+ * never looked up in the table (E-03).
+ *
+ * Owned by the worker that owns the bind; only that thread calls in. */
+#ifndef SMX_SESSION_H
+#define SMX_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pdu/pdu.h"
+#include "smsmux.h"
+
+enum smx_req_kind {
+        SREQ_FREE = 0, SREQ_BIND, SREQ_SUBMIT, SREQ_ENQUIRE, SREQ_UNBIND, SREQ_TOMB,
+};
+
+/* One outstanding request (or tombstone). */
+struct smx_req {
+        uint32_t seq;
+        uint8_t kind;              /* enum smx_req_kind */
+        uint8_t part;              /* segment index of a submit_sm (0-based) */
+        uint32_t ref, ref_gen;     /* the MT slot and its generation */
+        uint64_t deadline_ms;      /* response due (tombstone: expiry) */
+};
+
+struct smx_session_cfg {
+        const char *system_id, *password, *system_type;
+        enum smx_bind_mode bind_mode;
+        uint32_t window;
+        uint32_t bind_timeout_ms, response_timeout_ms;
+        uint32_t enquire_link_interval_ms, enquire_link_timeout_ms;
+        uint32_t unbind_timeout_ms;
+        uint32_t throttle_base_ms, throttle_max_ms;
+        uint32_t max_pdu;
+};
+
+/* Callbacks into the owner (the worker, or a test). */
+struct smx_session_ops {
+        /* A submit_sm got its answer (submit_sm_resp or generic_nack). msgid is
+         * the resp's message_id (may be empty). late: it answers a request
+         * that had already timed out (its MT was resent). */
+        void (*mt_resp)(void *ctx, uint32_t ref, uint32_t ref_gen, uint8_t part,
+                        uint32_t status, const uint8_t *msgid, size_t msgid_len, int late);
+        /* An in-flight submit_sm lost its request (bind lost or response
+         * timeout): the MT must be resent elsewhere with the same identity. */
+        void (*mt_lost)(void *ctx, uint32_t ref, uint32_t ref_gen, uint8_t part, int timed_out);
+        /* A deliver_sm/data_sm arrived on a bound session; returns the status
+         * to answer with. */
+        uint32_t (*deliver)(void *ctx, const struct smx_pdu *pdu);
+        /* The state changed. status/reason say why when going DOWN. */
+        void (*state)(void *ctx, enum smx_bind_health from, enum smx_bind_health to,
+                      uint32_t status, const char *reason);
+};
+
+struct smx_session_counters {
+        uint64_t unknown_resp;     /* responses matching no request (dropped) */
+        uint64_t late_resp;        /* responses matching a tombstone */
+        uint64_t nacks_sent, bad_pdus, enquire_sent, enquire_answered;
+        uint64_t throttled;
+};
+
+/* The session. Owned by one worker thread. */
+struct smx_session {
+        enum smx_bind_health state;
+        const struct smx_session_cfg *cfg;
+        const struct smx_session_ops *ops;
+        void *ctx;
+        uint32_t seq_next;
+        struct smx_req *tab;       /* outstanding requests, tab_mask + 1 cells */
+        uint32_t tab_mask;
+        uint32_t n_submit;         /* outstanding submit_sm */
+        uint32_t n_other;          /* outstanding bind/enquire/unbind + tombstones */
+        uint64_t next_deadline_ms; /* no timer fires before this */
+        uint64_t last_rx_ms;       /* last PDU received */
+        uint8_t enquire_ok;        /* 0 after the SMSC nacked our enquire_link (D-15) */
+        uint8_t enquire_out;       /* an enquire_link of ours is outstanding */
+        uint8_t close_wanted;      /* the owner must flush the output and close */
+        uint8_t tlvs_ok;           /* bind_resp said 3.4+ (or nothing): TLVs allowed */
+        uint8_t suspect;           /* a response timed out: probe before routing more */
+        uint64_t throttle_until_ms;
+        uint32_t throttle_ms;      /* current adaptive pause */
+        uint32_t down_status;      /* command_status behind the last close, 0 none */
+        char down_reason[48];
+        uint8_t *out;              /* output buffer (owned by the caller) */
+        uint32_t out_len, out_cap;
+        struct smx_session_counters cnt;
+};
+
+/* Table cells needed for a window: a power of two >= 4 * (window + 4). */
+uint32_t session_table_size(uint32_t window);
+
+void session_init(struct smx_session *s, const struct smx_session_cfg *cfg,
+                  const struct smx_session_ops *ops, void *ctx,
+                  struct smx_req *tab, uint32_t tab_cells, uint8_t *out, uint32_t out_cap);
+
+/* DOWN -> CONNECTING (a connect attempt starts). */
+void session_connecting(struct smx_session *s, uint64_t now_ms);
+/* CONNECTING -> BINDING: the TCP connection is up; the bind request is
+ * queued. Returns 0, or -1 if it could not be encoded (session closes). */
+int session_connected(struct smx_session *s, uint64_t now_ms);
+
+/* Result of the event functions below. */
+enum { SESS_OK = 0, SESS_CLOSE = 1 };
+
+/* One whole PDU (frame from smx_frame_peek) arrived. */
+int session_on_pdu(struct smx_session *s, const uint8_t *buf, size_t len, uint64_t now_ms);
+/* The byte stream cannot be framed (command_length unusable, A-01..A-07):
+ * generic_nack RINVCMDLEN if a 16-octet header is available, then close. */
+int session_on_frame_error(struct smx_session *s, const uint8_t *buf, size_t len,
+                           const char *why);
+/* Timers: response/bind/unbind/enquire deadlines, enquire_link when idle,
+ * end of a throttle pause. */
+int session_tick(struct smx_session *s, uint64_t now_ms);
+/* The connection is gone (or the owner closed it): -> DOWN; every in-flight
+ * MT is handed back through mt_lost. */
+void session_closed(struct smx_session *s, uint64_t now_ms, uint32_t status, const char *reason);
+/* Start a graceful unbind: ACTIVE/THROTTLED -> DRAINING, unbind sent, close
+ * on unbind_resp or after unbind_timeout. BINDING/CONNECTING: close at once. */
+int session_unbind(struct smx_session *s, uint64_t now_ms);
+
+/* Give up every in-flight submit_sm (drain timeout): each becomes a
+ * tombstone and is handed back through mt_lost. The session stays up. */
+void session_abandon(struct smx_session *s, uint64_t now_ms);
+
+/* May a submit_sm of up to `pdu_max` octets be sent now (ACTIVE, not paused,
+ * window space, output space, a free sequence number)? */
+int session_can_submit(const struct smx_session *s, uint64_t now_ms, size_t pdu_max);
+/* Encode-in-place for a submit_sm: returns the next sequence number (0 when
+ * none is free) and where to encode (*dst, *cap). Commit with the length. */
+uint32_t session_submit_begin(struct smx_session *s, uint8_t **dst, size_t *cap);
+void session_submit_commit(struct smx_session *s, uint32_t seq, size_t len, uint32_t ref,
+                           uint32_t ref_gen, uint8_t part, uint64_t now_ms);
+
+/* Force the next sequence number (tests of E-09). */
+void session_set_next_seq(struct smx_session *s, uint32_t seq);
+
+/* Output handling by the owner: bytes [0, out_len) are to be sent; after a
+ * send of n bytes completes, drop them. */
+void session_out_consumed(struct smx_session *s, size_t n);
+
+static inline int session_bound(const struct smx_session *s)
+{
+        return s->state == SMX_HEALTH_ACTIVE || s->state == SMX_HEALTH_THROTTLED;
+}
+
+#endif

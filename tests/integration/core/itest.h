@@ -1,0 +1,279 @@
+/* Helpers for the dispatcher's integration tests: start smsc-sim in-process
+ * on free ports, build a client bound to every simulated SMSC, pump events,
+ * and read numbers out of the simulator's ledger summary (sim_summary_json).
+ * Each test program includes this once. */
+#ifndef SMX_ITEST_H
+#define SMX_ITEST_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sim.h"
+#include "smsmux.h"
+#include "testlib.h"
+
+#define IT_MAX_SMSC 16
+#define IT_MAX_MT   200000
+
+struct it_env {
+        struct smsc_sim *sim;
+        struct sim_smsc_info info[IT_MAX_SMSC];
+        struct smx_smsc_config smsc[IT_MAX_SMSC];
+        size_t n;
+        struct smx_config cfg;
+        smx_client *c;
+        /* outcome bookkeeping, by MT number (ids are "mt-<n>") */
+        uint8_t *outcome;          /* 0 none, 1 submitted, 2 failed */
+        uint32_t *outcomes_seen;   /* count per MT: must end at exactly 1 */
+        uint8_t *fail_reason;
+        uint64_t submitted, failed, duplicates_outcome, drs, mos, binds_up, binds_down;
+        uint64_t next_mt;
+        char json[65536];
+};
+
+static inline uint64_t it_now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static inline void it_sleep_ms(unsigned ms)
+{
+        struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+        nanosleep(&ts, NULL);
+}
+
+/* Start the simulator (sites x per_site SMSCs on free ports). */
+static inline int it_sim_start(struct it_env *e, const char *sites, unsigned per_site,
+                               double rebind_interval_s)
+{
+        memset(e, 0, sizeof *e);
+        struct sim_options o;
+        sim_options_init(&o);
+        o.sites = sites;
+        o.smscs_per_site = per_site;
+        o.port_base = 0;
+        o.seed = 12345;
+        char err[256];
+        int rc = sim_start(&o, &e->sim, err, sizeof err);
+        if (rc < 0) {
+                printf("# sim_start: %s\n", err);
+                return rc;
+        }
+        char cmd[64], reply[256];
+        snprintf(cmd, sizeof cmd, "set sim rebind_interval %g", rebind_interval_s);
+        sim_ctl(e->sim, cmd, reply, sizeof reply);
+        e->n = sim_smscs(e->sim, e->info, IT_MAX_SMSC);
+        for (size_t i = 0; i < e->n; i++) {
+                e->smsc[i] = (struct smx_smsc_config){
+                        .name = e->info[i].name, .site = e->info[i].site,
+                        .host = e->info[i].host, .port = e->info[i].port,
+                };
+        }
+        smx_config_init(&e->cfg);
+        e->cfg.smscs = e->smsc;
+        e->cfg.n_smscs = e->n;
+        e->cfg.workers = 2;
+        e->cfg.pin_workers = 0;
+        e->cfg.ingress_capacity = 16384;
+        e->cfg.event_capacity = 16384;
+        e->cfg.rebind_interval_ms = (uint32_t)(rebind_interval_s * 1000);
+        e->cfg.rebind_jitter_ms = 200;
+        e->cfg.response_timeout_ms = 2000;
+        e->cfg.enquire_link_interval_ms = 1000;
+        e->cfg.enquire_link_timeout_ms = 1500;
+        e->cfg.bind_timeout_ms = 3000;
+        e->cfg.connect_timeout_ms = 2000;
+        e->cfg.unbind_timeout_ms = 1000;
+        e->cfg.retry_backoff_ms = 50;
+        e->cfg.max_attempts = 50;
+        e->outcome = calloc(IT_MAX_MT, 1);
+        e->outcomes_seen = calloc(IT_MAX_MT, sizeof *e->outcomes_seen);
+        e->fail_reason = calloc(IT_MAX_MT, 1);
+        return 0;
+}
+
+static inline int it_client_start(struct it_env *e)
+{
+        char err[256] = "";
+        int rc = smx_client_create(&e->cfg, &e->c, err, sizeof err);
+        if (rc < 0) {
+                printf("# smx_client_create: %s (%s)\n", smx_strerror(rc), err);
+                return rc;
+        }
+        return smx_client_start(e->c);
+}
+
+/* Drain and account every event now available. */
+static inline size_t it_pump(struct it_env *e)
+{
+        struct smx_event ev[256];
+        size_t total = 0, n;
+        while ((n = smx_events_poll(e->c, ev, 256)) > 0) {
+                total += n;
+                for (size_t i = 0; i < n; i++) {
+                        const struct smx_event *x = &ev[i];
+                        switch (x->type) {
+                        case SMX_EV_SUBMITTED:
+                        case SMX_EV_FAILED: {
+                                unsigned long k = x->id && !strncmp(x->id, "mt-", 3)
+                                                          ? strtoul(x->id + 3, NULL, 10) : IT_MAX_MT;
+                                if (k >= IT_MAX_MT)
+                                        break;
+                                if (e->outcomes_seen[k]++)
+                                        e->duplicates_outcome++;
+                                e->outcome[k] = x->type == SMX_EV_SUBMITTED ? 1 : 2;
+                                e->fail_reason[k] = (uint8_t)x->reason;
+                                if (x->type == SMX_EV_SUBMITTED)
+                                        e->submitted++;
+                                else
+                                        e->failed++;
+                                break;
+                        }
+                        case SMX_EV_DR: e->drs++; break;
+                        case SMX_EV_MO: e->mos++; break;
+                        case SMX_EV_BIND:
+                                if (x->up)
+                                        e->binds_up++;
+                                else
+                                        e->binds_down++;
+                                break;
+                        }
+                }
+        }
+        return total;
+}
+
+static inline size_t it_active_binds(struct it_env *e)
+{
+        struct smx_bind_stats st[IT_MAX_SMSC];
+        size_t n = smx_client_binds(e->c, st, IT_MAX_SMSC), a = 0;
+        for (size_t i = 0; i < n && i < IT_MAX_SMSC; i++)
+                a += st[i].health == SMX_HEALTH_ACTIVE || st[i].health == SMX_HEALTH_THROTTLED;
+        return a;
+}
+
+/* Wait until `want` binds are ACTIVE (pumping events). 1 = reached. */
+static inline int it_wait_active(struct it_env *e, size_t want, unsigned timeout_ms)
+{
+        uint64_t end = it_now_ms() + timeout_ms;
+        while (it_now_ms() < end) {
+                it_pump(e);
+                if (it_active_binds(e) >= want)
+                        return 1;
+                it_sleep_ms(5);
+        }
+        return 0;
+}
+
+/* Submit MT number k ("mt-k"), retrying on backpressure. */
+static inline int it_submit(struct it_env *e, uint64_t k, const char *text)
+{
+        char id[32];
+        snprintf(id, sizeof id, "mt-%llu", (unsigned long long)k);
+        struct smx_mt mt = { .id = id, .from = "12345", .to = "447700900001",
+                             .text = text, .want_dr = 1 };
+        for (int tries = 0; tries < 20000; tries++) {
+                int rc = smx_submit(e->c, &mt);
+                if (rc != SMX_EAGAIN)
+                        return rc;
+                it_pump(e);
+                it_sleep_ms(1);
+        }
+        return SMX_EAGAIN;
+}
+
+/* Submit n MTs numbered from e->next_mt. Returns how many were accepted. */
+static inline uint64_t it_submit_n(struct it_env *e, uint64_t n, const char *text)
+{
+        uint64_t ok = 0;
+        for (uint64_t i = 0; i < n; i++)
+                if (it_submit(e, e->next_mt++, text) == 0)
+                        ok++;
+        return ok;
+}
+
+/* Pump until every accepted MT has an outcome or the timeout passes. */
+static inline int it_wait_outcomes(struct it_env *e, uint64_t total, unsigned timeout_ms)
+{
+        uint64_t end = it_now_ms() + timeout_ms;
+        while (it_now_ms() < end) {
+                it_pump(e);
+                if (e->submitted + e->failed >= total)
+                        return 1;
+                it_sleep_ms(2);
+        }
+        return 0;
+}
+
+/* MTs (0..n) with no outcome or more than one. */
+static inline uint64_t it_bad_outcomes(struct it_env *e, uint64_t n)
+{
+        uint64_t bad = 0;
+        for (uint64_t k = 0; k < n && k < IT_MAX_MT; k++)
+                if (e->outcomes_seen[k] != 1)
+                        bad++;
+        return bad;
+}
+
+static inline const char *it_summary(struct it_env *e)
+{
+        int r = sim_summary_json(e->sim, e->json, sizeof e->json);
+        if (r < 0)
+                e->json[0] = 0;
+        return e->json;
+}
+
+/* The number after "key": inside the object that follows `scope` (NULL =
+ * the first occurrence anywhere). -1 when missing. */
+static inline double it_json_num(const char *json, const char *scope, const char *key)
+{
+        const char *p = json;
+        if (scope) {
+                p = strstr(json, scope);
+                if (!p)
+                        return -1;
+        }
+        char pat[96];
+        snprintf(pat, sizeof pat, "\"%s\":", key);
+        p = strstr(p, pat);
+        if (!p)
+                return -1;
+        p += strlen(pat);
+        if (!strncmp(p, "null", 4))
+                return -1;
+        return strtod(p, NULL);
+}
+
+static inline void it_sim_ctl(struct it_env *e, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+static inline void it_sim_ctl(struct it_env *e, const char *fmt, ...)
+{
+        char cmd[256], reply[512];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(cmd, sizeof cmd, fmt, ap);
+        va_end(ap);
+        int rc = sim_ctl(e->sim, cmd, reply, sizeof reply);
+        if (rc < 0)
+                printf("# sim_ctl %s: %s\n", cmd, reply);
+}
+
+static inline void it_stop(struct it_env *e)
+{
+        if (e->c)
+                smx_client_destroy(e->c);
+        e->c = NULL;
+        if (e->sim)
+                sim_stop(e->sim);
+        e->sim = NULL;
+        free(e->outcome);
+        free(e->outcomes_seen);
+        free(e->fail_reason);
+}
+
+#endif
