@@ -22,7 +22,10 @@
 #include "events/event_ring.h"
 #include "pdu/pdu.h"
 
-/* Per-SMSC content settings used on the inbound path (R9, F-07, G-09). */
+/* Per-SMSC content settings used on the inbound path (R9, F-07, G-09).
+ * Message ids are normalised by smx_msgid_normalise (text/text.h) with these
+ * rules, the same way for a submit_sm_resp id (inbound_on_accepted_w), a
+ * receipted_message_id TLV and a receipt-text id (inbound_on_deliver_w). */
 enum smx_msgid_norm {
         SMX_MSGID_EXACT = 0,       /* compare as sent (default) */
         SMX_MSGID_CASE_FOLD = 1u << 0,
@@ -30,13 +33,18 @@ enum smx_msgid_norm {
         SMX_MSGID_HEX_TO_DEC = 1u << 2,  /* resp id is hex, DR text id is decimal */
 };
 
-/* Static facts about one bind, owned by the client, read-only after start. */
+struct smx_dcs_map;
+
+/* Static facts about one bind, owned by the client, read-only after start.
+ * All-zero is a valid default: exact ids, unpacked GSM, the service's
+ * data_coding table (R9). */
 struct smx_bind_info {
         uint16_t index;            /* position in smx_client_binds() */
         const char *name, *site;
         uint32_t msgid_norm;       /* SMX_MSGID_* */
         uint8_t gsm_packed;        /* the SMSC sends GSM 7-bit packed */
-        uint8_t dcs_map[256];      /* data_coding -> enum smx_encoding (0 = unknown/raw) */
+        const struct smx_dcs_map *dcs_map; /* data_coding -> encoding (text/text.h);
+                                              NULL: smx_dcs_map_service() (R9) */
 };
 
 struct smx_inbound_config {
@@ -58,7 +66,31 @@ void inbound_destroy(struct smx_inbound *in);
 
 /* A decoded deliver_sm or data_sm arrived on `bind`. Emits DR/MO events into
  * `ring` (the calling worker's). Returns the command_status for the
- * deliver_sm_resp / data_sm_resp. Worker threads only. */
+ * deliver_sm_resp / data_sm_resp:
+ *   ESME_ROK        the event is committed, or the DR is parked / the MO part
+ *                   is held here, or it is a duplicate of one delivered (R5);
+ *   ESME_RX_T_APPN  the ring is full (or another worker is delivering the
+ *                   same DR/MO right now): nothing was kept, the SMSC re-sends;
+ *   ESME_RINVCMDID  the PDU is not a deliver_sm/data_sm (a caller bug).
+ * Worker threads only.
+ *
+ * Classification (F-15): a DR is esm_class & 0x3C in {0x04, 0x08, 0x10,
+ * 0x20}, or a receipted_message_id / message_state TLV; anything else is an
+ * MO, whatever its text looks like. DR id: receipted_message_id TLV, else the
+ * receipt text's id (R6); state: message_state TLV, else the text's stat
+ * (disagreement counted in tlv_text_mismatch, F-05), else UNKNOWN; err: the
+ * text's err as a string (F-13), else network_error_code as "type:code".
+ * Each (normalised id, state) reaches the app once (F-03, F-17).
+ *
+ * Multipart MTs (n_parts > 1 in inbound_on_accepted_w): every part's DRs
+ * are events of their own (`part` says which part, `parts` how many). A part
+ * is final at its first DELIVERED, EXPIRED, DELETED, UNDELIVERABLE, UNKNOWN
+ * or REJECTED (ENROUTE and ACCEPTED are intermediate). The DR that makes the
+ * last part final carries SMX_EVF_MT_FINAL and, in mt_state, the MT's merged
+ * state: the worst over its parts, REJECTED > UNDELIVERABLE > EXPIRED >
+ * DELETED > UNKNOWN > DELIVERED. A single-part MT's first final DR carries
+ * the flag too (mt_state = its state), so an app that only wants one outcome
+ * per MT reads the events flagged SMX_EVF_MT_FINAL. */
 uint32_t inbound_on_deliver_w(struct smx_inbound *in, const struct smx_bind_info *bind,
                               const struct smx_pdu *pdu, struct smx_event_ring *ring,
                               uint64_t now_ms);
@@ -83,6 +115,16 @@ struct smx_inbound_stats {
         uint64_t drs, mos, dr_duplicates, mo_duplicates, parked, park_matched,
                  park_expired, uncorrelated, corr_entries, corr_full, ring_full,
                  mo_partial, tlv_text_mismatch;
+        uint64_t busy;             /* RX_T_APPN: same DR/MO in flight on another worker */
+        uint64_t park_evicted;     /* N-13: park full, oldest delivered uncorrelated */
+        uint64_t park_now;         /* DRs parked right now */
+        uint64_t mt_final;         /* DR events flagged SMX_EVF_MT_FINAL */
+        uint64_t merge_lost;       /* multipart DR whose merge record was gone */
+        uint64_t id_too_long;      /* ids over SMX_MSGID_MAX: uncorrelatable (B-03, C-11) */
+        uint64_t mo_groups_open;   /* MO reassembly groups waiting for parts */
+        uint64_t mo_raw;           /* MOs surfaced as hex (binary / unknown DCS) */
+        uint64_t udh_sar_mismatch; /* H-15 */
+        uint64_t corr_bytes, dedup_entries, dedup_evicted, dedup_bytes;
 };
 void inbound_stats(const struct smx_inbound *in, struct smx_inbound_stats *st);
 

@@ -1,0 +1,121 @@
+/* Internals of the inbound room, shared by its files:
+ *   inbound.c  create/destroy, inbound_on_accepted_w, inbound_tick_w, stats
+ *   deliver.c  inbound_on_deliver_w: classify, DR path, event filling
+ *   park.c     DRs waiting for their submit_sm_resp (R3, F-01, N-13)
+ *   mo.c       MO decoding and sharded reassembly (R9, G, H)
+ *
+ * Lock order (never the other way): park shard -> correlation shard ->
+ * (merge shard, taken after the part shard is released). The dedup and
+ * reassembly locks are never held together with any other. */
+#ifndef SMX_INBOUND_INT_H
+#define SMX_INBOUND_INT_H
+
+#include <stdatomic.h>
+
+#include "inbound/inbound.h"
+#include "store/lock.h"
+#include "store/store.h"
+#include "text/text.h"
+
+/* A DR as the inbound path carries it (also what a parked DR keeps). */
+struct dr_info {
+        struct smx_key128 key;          /* hash of the normalised message id */
+        uint8_t state;                  /* SMPP_STATE_* (1..8) */
+        uint8_t has_key;                /* 0: no usable id, never correlatable */
+        uint16_t bind;
+        char msgid[SMX_MSGID_MAX + 1];  /* as received (capped), for the event */
+        char err[16];
+        char from[SMX_EV_ADDR_MAX + 1], to[SMX_EV_ADDR_MAX + 1];
+};
+
+/* One parked DR; guarded by its shard's lock. */
+struct park_item {
+        struct dr_info dr;
+        uint64_t parked_ms;
+        uint8_t live;                   /* 0: matched/delivered, a hole */
+        uint8_t ready;                  /* correlation known, ring was full */
+};
+
+/* Parked DRs of one shard: a FIFO ring (arrival = timeout order) with a
+ * parallel array of key.lo for the scan a submit_sm_resp does. Guarded by
+ * `lock`; n_live is also read without it for the fast "empty" check. */
+struct park_shard {
+        _Alignas(64) smx_lock_t lock;
+        uint32_t cap;                   /* items in the ring */
+        uint32_t head, tail;            /* free-running; [head, tail) in use */
+        _Atomic uint32_t n_live;
+        uint32_t n_ready;
+        uint64_t *keys;
+        struct park_item *items;
+};
+
+/* One shard of MO reassembly: the text room's table is single-threaded, so
+ * each shard has a lock and its own join buffer. */
+struct reasm_shard {
+        _Alignas(64) smx_lock_t lock;
+        struct smx_reasm *t;
+        uint8_t *buf;
+        size_t cap;
+};
+
+struct inbound_counters {
+        _Atomic uint64_t drs, mos, dr_duplicates, mo_duplicates, parked, park_matched,
+                park_expired, uncorrelated, corr_full, ring_full, mo_partial,
+                tlv_text_mismatch, busy, park_evicted, mt_final, merge_lost,
+                id_too_long, mo_raw, udh_sar_mismatch;
+};
+
+struct smx_inbound {
+        struct smx_inbound_config cfg;
+        struct smx_corr_store corr;
+        struct smx_dedup_store dedup;
+        unsigned n_park;
+        struct park_shard *park;
+        unsigned n_reasm;
+        struct reasm_shard *reasm;
+        struct smx_dcs_map service_map;
+        struct inbound_counters c;
+};
+
+#define CNT_ADD(in, field, n) atomic_fetch_add_explicit(&(in)->c.field, (n), memory_order_relaxed)
+#define CNT_INC(in, field) CNT_ADD(in, field, 1)
+
+/* bind->msgid_norm flags as the text room's rules. */
+void inbound_id_rules(const struct smx_bind_info *b, struct smx_id_norm *n);
+
+/* The bind's data_coding map (the service table when it has none). */
+const struct smx_dcs_map *inbound_dcs_map(const struct smx_inbound *in,
+                                          const struct smx_bind_info *b);
+
+/* Fill a reserved record with DR d; `v` is its correlation or NULL
+ * (uncorrelated). Records the part's state in the store (multipart merge)
+ * and sets SMX_EVF_MT_FINAL. Does not commit. */
+void inbound_fill_dr(struct smx_inbound *in, struct smx_ev_rec *e, const struct dr_info *d,
+                     const struct smx_corr_val *v, uint64_t now_ms);
+
+/* ---- park.c ---- */
+int park_init(struct smx_inbound *in);
+void park_fini(struct smx_inbound *in);
+/* Park d (its dedup claim is the caller's). `e` is a reserved record: it is
+ * used (filled, committed) when the correlation turned up meanwhile or the
+ * shard was full and its oldest DR had to go out uncorrelated. */
+void park_put_w(struct smx_inbound *in, const struct dr_info *d, struct smx_event_ring *ring,
+                struct smx_ev_rec *e, uint64_t now_ms);
+/* Emit the DRs parked for key k (correlation v). Returns how many. */
+int park_match_w(struct smx_inbound *in, const struct smx_key128 *k,
+                 const struct smx_corr_val *v, struct smx_event_ring *ring, uint64_t now_ms);
+void park_tick_w(struct smx_inbound *in, unsigned shard, struct smx_event_ring *ring,
+                 uint64_t now_ms);
+uint64_t park_count(const struct smx_inbound *in);
+
+/* ---- mo.c ---- */
+int mo_init(struct smx_inbound *in);
+void mo_fini(struct smx_inbound *in);
+uint32_t mo_on_deliver_w(struct smx_inbound *in, const struct smx_bind_info *b,
+                         const struct smx_pdu *pdu, struct smx_event_ring *ring,
+                         uint64_t now_ms);
+void mo_tick_w(struct smx_inbound *in, unsigned shard, struct smx_event_ring *ring,
+               uint64_t now_ms);
+uint64_t mo_groups_open(const struct smx_inbound *in);
+
+#endif

@@ -1,0 +1,516 @@
+/* In-process correlation store (store.h): normalised message_id -> MT
+ * identity, shared by every worker.
+ *
+ * Layout. 2^k shards (smx_store_shards_for), shard = key.lo & (n-1). Each
+ * shard is a linear-probing table of 64-byte slots (one cache line), slot
+ * index = key.hi & mask, at most 80 % full; deletion shifts the following
+ * run back (no tombstones). A slot holds the 128-bit key, the MT serial,
+ * the expiry, part/n_parts, the part's first final DR state, and the app id
+ * inline when it is <= 24 bytes; a longer one (up to SMX_ID_MAX = 64) lives
+ * in a per-shard pool of 64-byte blocks (free list; chunks of 1024 blocks
+ * allocated on demand, never more than the shard's capacity). So an entry
+ * costs 64 B of slot (80 B at full load), plus 64 B when its app id is long.
+ *
+ * A multipart MT (n_parts > 1) also has a merge record in the same table,
+ * keyed by hash("merge", serial, app id): n_parts, parts final so far, worst
+ * state. part_final() updates the part under its shard lock, then the merge
+ * record under its own (never both at once, so no lock order to keep).
+ *
+ * Capacity. A shard refuses a put (-ENOSPC, counted `full`) when it holds
+ * `cap` entries and none has expired. Expired entries are removed by the
+ * timer (expire) and, when a put finds the shard full, by a sweep of that
+ * shard, which also notes the earliest expiry left: until then a full shard
+ * refuses in O(1) without sweeping again. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pdu/smpp_defs.h"
+#include "store/lock.h"
+#include "store/store.h"
+
+#define APP_INLINE 24u
+#define POOL_CHUNK 1024u
+#define POOL_NONE  UINT32_MAX
+
+enum { SLOT_FREE = 0, SLOT_PART, SLOT_MERGE };
+
+/* One table slot (64 B). Guarded by its shard's lock. For a merge record,
+ * `part` counts the final parts and `final_state` is the worst so far. */
+struct corr_slot {
+        uint64_t lo, hi;
+        uint64_t mt_serial;
+        uint64_t expires_ms;
+        uint16_t part, n_parts;
+        uint8_t kind;
+        uint8_t final_state;
+        uint8_t app_len;
+        uint8_t app_ext;                /* 1: app id in the pool at app.ref */
+        union {
+                char inl[APP_INLINE];
+                uint32_t ref;
+        } app;
+};
+_Static_assert(sizeof(struct corr_slot) == 64, "corr slot must be one cache line");
+
+/* 64-byte blocks for long app ids. Guarded by the shard lock. */
+struct app_pool {
+        char (**chunks)[SMX_ID_MAX];
+        uint32_t n_chunks, max_chunks;
+        uint32_t used;                  /* blocks handed out from chunks so far */
+        uint32_t free_head;             /* free list threaded through blocks */
+};
+
+/* One shard; every field guarded by `lock`. */
+struct corr_shard {
+        _Alignas(64) smx_lock_t lock;
+        uint32_t mask, count, cap;
+        uint64_t next_sweep_ms;         /* a full shard has nothing expiring before this */
+        struct corr_slot *slots;
+        struct app_pool pool;
+        uint64_t puts, hits, misses, full, expired;
+};
+
+struct corr_mem {
+        unsigned n_shards;
+        uint32_t ttl_ms;
+        struct corr_shard *shards;
+};
+
+/* ---- helpers ---- */
+
+unsigned smx_store_shards_for(uint32_t capacity)
+{
+        unsigned n = 64;
+        while (n > 1 && capacity / n < 256)
+                n >>= 1;
+        return n;
+}
+
+int smx_corr_state_is_final(uint8_t state)
+{
+        switch (state) {
+        case SMPP_STATE_DELIVERED: case SMPP_STATE_EXPIRED: case SMPP_STATE_DELETED:
+        case SMPP_STATE_UNDELIVERABLE: case SMPP_STATE_UNKNOWN: case SMPP_STATE_REJECTED:
+                return 1;
+        default:
+                return 0;
+        }
+}
+
+int smx_corr_state_rank(uint8_t state)
+{
+        switch (state) {
+        case SMPP_STATE_DELIVERED: return 1;
+        case SMPP_STATE_UNKNOWN: return 2;
+        case SMPP_STATE_DELETED: return 3;
+        case SMPP_STATE_EXPIRED: return 4;
+        case SMPP_STATE_UNDELIVERABLE: return 5;
+        case SMPP_STATE_REJECTED: return 6;
+        default: return 0;
+        }
+}
+
+static char *pool_block(struct app_pool *p, uint32_t ref)
+{
+        return p->chunks[ref / POOL_CHUNK][ref % POOL_CHUNK];
+}
+
+static uint32_t pool_alloc(struct app_pool *p)
+{
+        if (p->free_head != POOL_NONE) {
+                uint32_t ref = p->free_head;
+                memcpy(&p->free_head, pool_block(p, ref), sizeof p->free_head);
+                return ref;
+        }
+        if (p->used == p->n_chunks * POOL_CHUNK) {
+                if (p->n_chunks == p->max_chunks)
+                        return POOL_NONE;
+                char (*c)[SMX_ID_MAX] = malloc(POOL_CHUNK * sizeof *c);
+                if (!c)
+                        return POOL_NONE;
+                p->chunks[p->n_chunks++] = c;
+        }
+        return p->used++;
+}
+
+static void pool_free(struct app_pool *p, uint32_t ref)
+{
+        memcpy(pool_block(p, ref), &p->free_head, sizeof p->free_head);
+        p->free_head = ref;
+}
+
+static void slot_release(struct corr_shard *s, struct corr_slot *e)
+{
+        if (e->app_ext)
+                pool_free(&s->pool, e->app.ref);
+        e->app_ext = 0;
+}
+
+/* Remove slot i and shift the rest of its run back (linear probing). */
+static void slot_delete(struct corr_shard *s, uint32_t i)
+{
+        slot_release(s, &s->slots[i]);
+        uint32_t j = i;
+        for (;;) {
+                j = (j + 1) & s->mask;
+                struct corr_slot *e = &s->slots[j];
+                if (e->kind == SLOT_FREE)
+                        break;
+                uint32_t home = (uint32_t)e->hi & s->mask;
+                /* e may move to i unless its home lies cyclically in (i, j] */
+                int stays = (i <= j) ? (home > i && home <= j) : (home > i || home <= j);
+                if (!stays) {
+                        s->slots[i] = *e;
+                        i = j;
+                }
+        }
+        s->slots[i].kind = SLOT_FREE;
+        s->slots[i].app_ext = 0;
+        s->count--;
+}
+
+/* Index of k in the shard (*found = 1), or of the free slot where it would
+ * go (*found = 0). The table is never full (count <= 80 % of the slots). */
+static uint32_t slot_find(const struct corr_shard *s, const struct smx_key128 *k, int *found)
+{
+        uint32_t i = (uint32_t)k->hi & s->mask;
+        for (;;) {
+                const struct corr_slot *e = &s->slots[i];
+                if (e->kind == SLOT_FREE) {
+                        *found = 0;
+                        return i;
+                }
+                if (e->lo == k->lo && e->hi == k->hi) {
+                        *found = 1;
+                        return i;
+                }
+                i = (i + 1) & s->mask;
+        }
+}
+
+/* Remove every expired entry; note the earliest expiry left. */
+static size_t shard_sweep(struct corr_shard *s, uint64_t now_ms)
+{
+        size_t n = 0;
+        uint64_t earliest = UINT64_MAX;
+        for (uint32_t i = 0; i <= s->mask;) {
+                struct corr_slot *e = &s->slots[i];
+                if (e->kind != SLOT_FREE && e->expires_ms <= now_ms) {
+                        slot_delete(s, i);      /* slot i now holds a shifted entry: look again */
+                        n++;
+                        continue;
+                }
+                if (e->kind != SLOT_FREE && e->expires_ms < earliest)
+                        earliest = e->expires_ms;
+                i++;
+        }
+        s->expired += n;
+        s->next_sweep_ms = earliest;
+        return n;
+}
+
+static struct corr_shard *shard_of(struct corr_mem *m, const struct smx_key128 *k)
+{
+        return &m->shards[k->lo & (m->n_shards - 1)];
+}
+
+/* Make room for one more entry; 0 or -ENOSPC. Lock held. */
+static int shard_room(struct corr_shard *s, uint64_t now_ms)
+{
+        if (s->count < s->cap)
+                return 0;
+        if (now_ms >= s->next_sweep_ms)
+                shard_sweep(s, now_ms);
+        if (s->count < s->cap)
+                return 0;
+        s->full++;
+        return -ENOSPC;
+}
+
+static void slot_set_app(struct corr_shard *s, struct corr_slot *e, const char *app, uint8_t len)
+{
+        slot_release(s, e);
+        e->app_len = len;
+        if (len <= APP_INLINE) {
+                memcpy(e->app.inl, app, len);
+                return;
+        }
+        uint32_t ref = pool_alloc(&s->pool);
+        if (ref == POOL_NONE) {         /* out of memory: keep what fits inline */
+                e->app_len = APP_INLINE;
+                memcpy(e->app.inl, app, APP_INLINE);
+                return;
+        }
+        memcpy(pool_block(&s->pool, ref), app, len);
+        e->app_ext = 1;
+        e->app.ref = ref;
+}
+
+static struct smx_key128 merge_key(uint64_t serial, const char *app, uint8_t len)
+{
+        static const char tag[] = "merge";
+        struct smx_key128 k = smx_hash128(tag, sizeof tag, 0);
+        k = smx_hash128_more(k, &serial, sizeof serial);
+        return smx_hash128_more(k, app, len);
+}
+
+/* ---- ops ---- */
+
+static int corr_put(void *impl, const struct smx_key128 *k, const struct smx_corr_val *v,
+                    uint64_t now_ms)
+{
+        struct corr_mem *m = impl;
+        struct corr_shard *s = shard_of(m, k);
+        uint64_t exp = now_ms + m->ttl_ms;
+        uint8_t alen = v->app_len > SMX_ID_MAX ? SMX_ID_MAX : v->app_len;
+        int found, rc = 0;
+
+        smx_lock(&s->lock);
+        uint32_t i = slot_find(s, k, &found);
+        if (!found) {
+                rc = shard_room(s, now_ms);
+                if (rc == 0) {
+                        i = slot_find(s, k, &found);  /* a sweep may have moved things */
+                        s->count++;
+                }
+        }
+        if (rc == 0) {
+                struct corr_slot *e = &s->slots[i];
+                if (!found) {
+                        e->lo = k->lo;
+                        e->hi = k->hi;
+                        e->app_ext = 0;
+                }
+                if (!found || e->mt_serial != v->mt_serial)
+                        e->final_state = 0;     /* an id reused for another MT */
+                e->kind = SLOT_PART;
+                e->mt_serial = v->mt_serial;
+                e->expires_ms = exp;
+                e->part = v->part;
+                e->n_parts = v->n_parts;
+                slot_set_app(s, e, v->app_id, alen);
+                if (exp < s->next_sweep_ms)
+                        s->next_sweep_ms = exp;
+                s->puts++;
+        }
+        smx_unlock(&s->lock);
+        if (rc != 0 || v->n_parts <= 1)
+                return rc;
+
+        /* The merge record: create it once, keep its expiry fresh. */
+        struct smx_key128 mk = merge_key(v->mt_serial, v->app_id, alen);
+        struct corr_shard *ms = shard_of(m, &mk);
+        smx_lock(&ms->lock);
+        i = slot_find(ms, &mk, &found);
+        if (!found && shard_room(ms, now_ms) == 0) {
+                i = slot_find(ms, &mk, &found);
+                struct corr_slot *e = &ms->slots[i];
+                memset(e, 0, sizeof *e);
+                e->lo = mk.lo;
+                e->hi = mk.hi;
+                e->kind = SLOT_MERGE;
+                e->mt_serial = v->mt_serial;
+                e->n_parts = v->n_parts;
+                ms->count++;
+                found = 1;
+        }
+        if (found) {
+                ms->slots[i].expires_ms = exp;
+                if (exp < ms->next_sweep_ms)
+                        ms->next_sweep_ms = exp;
+        }
+        smx_unlock(&ms->lock);
+        return 0;
+}
+
+static int corr_get(void *impl, const struct smx_key128 *k, struct smx_corr_val *v,
+                    uint64_t now_ms)
+{
+        struct corr_mem *m = impl;
+        struct corr_shard *s = shard_of(m, k);
+        int found;
+
+        smx_lock(&s->lock);
+        uint32_t i = slot_find(s, k, &found);
+        if (found && s->slots[i].kind == SLOT_PART && s->slots[i].expires_ms > now_ms) {
+                const struct corr_slot *e = &s->slots[i];
+                v->mt_serial = e->mt_serial;
+                v->part = e->part;
+                v->n_parts = e->n_parts;
+                v->app_len = e->app_len;
+                memcpy(v->app_id, e->app_ext ? pool_block(&s->pool, e->app.ref) : e->app.inl,
+                       e->app_len);
+                s->hits++;
+                found = 1;
+        } else {
+                found = 0;
+                s->misses++;
+        }
+        smx_unlock(&s->lock);
+        return found;
+}
+
+static int corr_part_final(void *impl, const struct smx_key128 *k, uint8_t state,
+                           uint64_t now_ms, struct smx_corr_final *out)
+{
+        struct corr_mem *m = impl;
+        struct corr_shard *s = shard_of(m, k);
+        uint64_t serial = 0;
+        uint16_t n_parts = 0;
+        uint8_t alen = 0;
+        char app[SMX_ID_MAX];
+        int found;
+
+        memset(out, 0, sizeof *out);
+        smx_lock(&s->lock);
+        uint32_t i = slot_find(s, k, &found);
+        if (found && (s->slots[i].kind != SLOT_PART || s->slots[i].expires_ms <= now_ms))
+                found = 0;
+        if (found) {
+                struct corr_slot *e = &s->slots[i];
+                if (e->final_state == 0 && smx_corr_state_is_final(state)) {
+                        e->final_state = state;
+                        out->newly_final = 1;
+                        serial = e->mt_serial;
+                        n_parts = e->n_parts;
+                        alen = e->app_len;
+                        memcpy(app, e->app_ext ? pool_block(&s->pool, e->app.ref) : e->app.inl,
+                               alen);
+                }
+        }
+        smx_unlock(&s->lock);
+        if (!found || !out->newly_final)
+                return found;
+        if (n_parts <= 1) {
+                out->mt_final = 1;
+                out->mt_state = state;
+                return 1;
+        }
+
+        struct smx_key128 mk = merge_key(serial, app, alen);
+        struct corr_shard *ms = shard_of(m, &mk);
+        smx_lock(&ms->lock);
+        i = slot_find(ms, &mk, &found);
+        if (found && ms->slots[i].kind == SLOT_MERGE) {
+                struct corr_slot *e = &ms->slots[i];
+                if (smx_corr_state_rank(state) > smx_corr_state_rank(e->final_state))
+                        e->final_state = state;
+                if (e->part < e->n_parts)
+                        e->part++;
+                if (e->part == e->n_parts) {
+                        out->mt_final = 1;
+                        out->mt_state = e->final_state;
+                }
+        } else {
+                out->merge_lost = 1;
+        }
+        smx_unlock(&ms->lock);
+        return 1;
+}
+
+static size_t corr_expire(void *impl, unsigned part, unsigned n_parts, uint64_t now_ms)
+{
+        struct corr_mem *m = impl;
+        size_t n = 0;
+        if (n_parts == 0)
+                n_parts = 1;
+        for (unsigned i = part; i < m->n_shards; i += n_parts) {
+                struct corr_shard *s = &m->shards[i];
+                smx_lock(&s->lock);
+                if (s->count && now_ms >= s->next_sweep_ms)
+                        n += shard_sweep(s, now_ms);
+                smx_unlock(&s->lock);
+        }
+        return n;
+}
+
+static void corr_stats(void *impl, struct smx_corr_stats *st)
+{
+        struct corr_mem *m = impl;
+        memset(st, 0, sizeof *st);
+        for (unsigned i = 0; i < m->n_shards; i++) {
+                struct corr_shard *s = &m->shards[i];
+                smx_lock(&s->lock);
+                st->entries += s->count;
+                st->capacity += s->cap;
+                st->slots += (uint64_t)s->mask + 1;
+                st->bytes += ((uint64_t)s->mask + 1) * sizeof(struct corr_slot)
+                             + (uint64_t)s->pool.n_chunks * POOL_CHUNK * SMX_ID_MAX
+                             + (uint64_t)s->pool.max_chunks * sizeof *s->pool.chunks;
+                st->puts += s->puts;
+                st->hits += s->hits;
+                st->misses += s->misses;
+                st->full += s->full;
+                st->expired += s->expired;
+                smx_unlock(&s->lock);
+        }
+        st->bytes += sizeof *m + (uint64_t)m->n_shards * sizeof *m->shards;
+}
+
+static void corr_destroy(void *impl)
+{
+        struct corr_mem *m = impl;
+        if (!m)
+                return;
+        for (unsigned i = 0; m->shards && i < m->n_shards; i++) {
+                struct corr_shard *s = &m->shards[i];
+                for (uint32_t c = 0; c < s->pool.n_chunks; c++)
+                        free(s->pool.chunks[c]);
+                free(s->pool.chunks);
+                free(s->slots);
+        }
+        free(m->shards);
+        free(m);
+}
+
+static const struct smx_corr_ops corr_mem_ops = {
+        .name = "memory",
+        .put = corr_put,
+        .get = corr_get,
+        .part_final = corr_part_final,
+        .expire = corr_expire,
+        .stats = corr_stats,
+        .destroy = corr_destroy,
+};
+
+int smx_corr_mem_open(const struct smx_corr_config *cfg, struct smx_corr_store *out)
+{
+        if (!cfg || cfg->capacity == 0 || !out)
+                return -EINVAL;
+        struct corr_mem *m = calloc(1, sizeof *m);
+        if (!m)
+                return -ENOMEM;
+        m->n_shards = smx_store_shards_for(cfg->capacity);
+        m->ttl_ms = cfg->ttl_ms;
+        m->shards = aligned_alloc(64, m->n_shards * sizeof *m->shards);
+        if (!m->shards) {
+                free(m);
+                return -ENOMEM;
+        }
+        memset(m->shards, 0, m->n_shards * sizeof *m->shards);
+        uint32_t per = (uint32_t)(((uint64_t)cfg->capacity + m->n_shards - 1) / m->n_shards);
+        uint64_t want = (uint64_t)per * 5 / 4 + 1;     /* <= 80 % load */
+        uint32_t slots = 2;
+        while (slots < want)
+                slots <<= 1;
+        for (unsigned i = 0; i < m->n_shards; i++) {
+                struct corr_shard *s = &m->shards[i];
+                smx_lock_init(&s->lock);
+                s->mask = slots - 1;
+                s->cap = per;
+                s->next_sweep_ms = UINT64_MAX;
+                s->slots = calloc(slots, sizeof *s->slots);
+                s->pool.free_head = POOL_NONE;
+                s->pool.max_chunks = (per + POOL_CHUNK - 1) / POOL_CHUNK;
+                s->pool.chunks = calloc(s->pool.max_chunks, sizeof *s->pool.chunks);
+                if (!s->slots || !s->pool.chunks) {
+                        m->n_shards = i + 1;
+                        corr_destroy(m);
+                        return -ENOMEM;
+                }
+        }
+        out->ops = &corr_mem_ops;
+        out->impl = m;
+        return 0;
+}

@@ -1,0 +1,312 @@
+/* In-process dedup window (store.h): the DR and MO identities delivered
+ * recently, so a re-send on another bind or site reaches the app once (R5).
+ *
+ * Layout. 2^k shards (shard = key.lo & (n-1)), each a linear-probing table
+ * of 24-byte slots (128-bit key + expiry; the top bit of the expiry word
+ * marks a pending claim), at most 80 % full, deletion by backward shift. An
+ * identity lives `window_ms` from its commit.
+ *
+ * Claim / commit / abort. A worker claims an identity before it builds the
+ * event, commits once the event is in its ring (or parked/held), and aborts
+ * when it could not queue it, which removes the claim: no trace, the SMSC's
+ * re-send is processed as new (HOSTILE F-19). A claim seen by another worker
+ * is BUSY: that worker answers "try again" so only one copy can ever be
+ * delivered.
+ *
+ * Capacity. At capacity a shard first drops what has expired; if nothing
+ * has, it forgets its oldest identities (those within 1/16 of a window of
+ * the oldest, at least one), counted as `evicted`. Memory stays bounded and
+ * a claim never fails; the cost is a weaker guarantee for the oldest
+ * identities under overload, which the stats show. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/lock.h"
+#include "store/store.h"
+
+#define PENDING (1ull << 63)
+#define EXP_MASK (PENDING - 1)
+
+/* One identity; guarded by its shard's lock. exp == 0: free slot. */
+struct dedup_slot {
+        uint64_t lo, hi;
+        uint64_t exp;           /* expiry ms | PENDING; 0 = free */
+};
+
+/* One shard; every field guarded by `lock`. */
+struct dedup_shard {
+        _Alignas(64) smx_lock_t lock;
+        uint32_t mask, count, cap;
+        uint64_t next_sweep_ms;
+        struct dedup_slot *slots;
+        uint64_t claims, seen, busy, aborted, expired, evicted;
+};
+
+struct dedup_mem {
+        unsigned n_shards;
+        uint32_t window_ms;
+        struct dedup_shard *shards;
+};
+
+static struct dedup_shard *dshard_of(struct dedup_mem *m, const struct smx_key128 *k)
+{
+        return &m->shards[k->lo & (m->n_shards - 1)];
+}
+
+static uint32_t dslot_find(const struct dedup_shard *s, const struct smx_key128 *k, int *found)
+{
+        uint32_t i = (uint32_t)k->hi & s->mask;
+        for (;;) {
+                const struct dedup_slot *e = &s->slots[i];
+                if (e->exp == 0) {
+                        *found = 0;
+                        return i;
+                }
+                if (e->lo == k->lo && e->hi == k->hi) {
+                        *found = 1;
+                        return i;
+                }
+                i = (i + 1) & s->mask;
+        }
+}
+
+static void dslot_delete(struct dedup_shard *s, uint32_t i)
+{
+        uint32_t j = i;
+        for (;;) {
+                j = (j + 1) & s->mask;
+                struct dedup_slot *e = &s->slots[j];
+                if (e->exp == 0)
+                        break;
+                uint32_t home = (uint32_t)e->hi & s->mask;
+                int stays = (i <= j) ? (home > i && home <= j) : (home > i || home <= j);
+                if (!stays) {
+                        s->slots[i] = *e;
+                        i = j;
+                }
+        }
+        s->slots[i].exp = 0;
+        s->count--;
+}
+
+/* Remove committed entries expiring at or before `upto`; note the earliest
+ * and latest expiry left. Pending claims are never removed here. */
+static size_t dshard_sweep(struct dedup_shard *s, uint64_t upto, uint64_t *latest)
+{
+        size_t n = 0;
+        uint64_t earliest = UINT64_MAX, last = 0;
+        for (uint32_t i = 0; i <= s->mask;) {
+                struct dedup_slot *e = &s->slots[i];
+                if (e->exp != 0 && !(e->exp & PENDING) && e->exp <= upto) {
+                        dslot_delete(s, i);
+                        n++;
+                        continue;
+                }
+                if (e->exp != 0) {
+                        uint64_t x = e->exp & EXP_MASK;
+                        if (x < earliest)
+                                earliest = x;
+                        if (x > last)
+                                last = x;
+                }
+                i++;
+        }
+        s->next_sweep_ms = earliest;
+        if (latest)
+                *latest = last;
+        return n;
+}
+
+static enum smx_dedup_claim dedup_claim(void *impl, const struct smx_key128 *k, uint64_t now_ms)
+{
+        struct dedup_mem *m = impl;
+        struct dedup_shard *s = dshard_of(m, k);
+        enum smx_dedup_claim rc;
+        int found;
+
+        smx_lock(&s->lock);
+        uint32_t i = dslot_find(s, k, &found);
+        if (found) {
+                struct dedup_slot *e = &s->slots[i];
+                if (e->exp & PENDING) {
+                        rc = SMX_DEDUP_BUSY;
+                        s->busy++;
+                        goto out;
+                }
+                if (e->exp > now_ms) {
+                        rc = SMX_DEDUP_SEEN;
+                        s->seen++;
+                        goto out;
+                }
+                /* expired but not swept yet: claim it afresh */
+                e->exp = ((now_ms + m->window_ms) & EXP_MASK) | PENDING;
+                rc = SMX_DEDUP_NEW;
+                s->claims++;
+                goto out;
+        }
+        if (s->count >= s->cap) {
+                uint64_t latest = 0;
+                if (now_ms >= s->next_sweep_ms)
+                        s->expired += dshard_sweep(s, now_ms, &latest);
+                else
+                        dshard_sweep(s, 0, &latest);    /* exact earliest/latest */
+                if (s->count >= s->cap) {
+                        /* nothing expired: forget the oldest ~1/16 (by expiry) */
+                        uint64_t first = s->next_sweep_ms;
+                        uint64_t step = latest > first ? (latest - first) / 16 : 0;
+                        s->evicted += dshard_sweep(s, first + (step ? step : 1) - 1, NULL);
+                }
+                if (s->count >= s->cap) {
+                        /* all pending (cannot happen with sane sizes): refuse
+                         * by reporting busy, the caller answers "retry" */
+                        rc = SMX_DEDUP_BUSY;
+                        s->busy++;
+                        goto out;
+                }
+                i = dslot_find(s, k, &found);
+        }
+        s->slots[i].lo = k->lo;
+        s->slots[i].hi = k->hi;
+        s->slots[i].exp = ((now_ms + m->window_ms) & EXP_MASK) | PENDING;
+        s->count++;
+        s->claims++;
+        rc = SMX_DEDUP_NEW;
+out:
+        smx_unlock(&s->lock);
+        return rc;
+}
+
+static void dedup_commit(void *impl, const struct smx_key128 *k, uint64_t now_ms)
+{
+        struct dedup_mem *m = impl;
+        struct dedup_shard *s = dshard_of(m, k);
+        int found;
+
+        smx_lock(&s->lock);
+        uint32_t i = dslot_find(s, k, &found);
+        if (found) {
+                uint64_t exp = (now_ms + m->window_ms) & EXP_MASK;
+                if (exp == 0)
+                        exp = 1;
+                s->slots[i].exp = exp;
+                if (exp < s->next_sweep_ms)
+                        s->next_sweep_ms = exp;
+        }
+        smx_unlock(&s->lock);
+}
+
+static void dedup_abort(void *impl, const struct smx_key128 *k)
+{
+        struct dedup_mem *m = impl;
+        struct dedup_shard *s = dshard_of(m, k);
+        int found;
+
+        smx_lock(&s->lock);
+        uint32_t i = dslot_find(s, k, &found);
+        if (found && (s->slots[i].exp & PENDING)) {
+                dslot_delete(s, i);
+                s->aborted++;
+        }
+        smx_unlock(&s->lock);
+}
+
+static size_t dedup_expire(void *impl, unsigned part, unsigned n_parts, uint64_t now_ms)
+{
+        struct dedup_mem *m = impl;
+        size_t n = 0;
+        if (n_parts == 0)
+                n_parts = 1;
+        for (unsigned i = part; i < m->n_shards; i += n_parts) {
+                struct dedup_shard *s = &m->shards[i];
+                smx_lock(&s->lock);
+                if (s->count && now_ms >= s->next_sweep_ms) {
+                        size_t x = dshard_sweep(s, now_ms, NULL);
+                        s->expired += x;
+                        n += x;
+                }
+                smx_unlock(&s->lock);
+        }
+        return n;
+}
+
+static void dedup_stats(void *impl, struct smx_dedup_stats *st)
+{
+        struct dedup_mem *m = impl;
+        memset(st, 0, sizeof *st);
+        for (unsigned i = 0; i < m->n_shards; i++) {
+                struct dedup_shard *s = &m->shards[i];
+                smx_lock(&s->lock);
+                st->entries += s->count;
+                st->capacity += s->cap;
+                st->slots += (uint64_t)s->mask + 1;
+                st->bytes += ((uint64_t)s->mask + 1) * sizeof(struct dedup_slot);
+                st->claims += s->claims;
+                st->seen += s->seen;
+                st->busy += s->busy;
+                st->aborted += s->aborted;
+                st->expired += s->expired;
+                st->evicted += s->evicted;
+                smx_unlock(&s->lock);
+        }
+        st->bytes += sizeof *m + (uint64_t)m->n_shards * sizeof *m->shards;
+}
+
+static void dedup_destroy(void *impl)
+{
+        struct dedup_mem *m = impl;
+        if (!m)
+                return;
+        for (unsigned i = 0; m->shards && i < m->n_shards; i++)
+                free(m->shards[i].slots);
+        free(m->shards);
+        free(m);
+}
+
+static const struct smx_dedup_ops dedup_mem_ops = {
+        .name = "memory",
+        .claim = dedup_claim,
+        .commit = dedup_commit,
+        .abort = dedup_abort,
+        .expire = dedup_expire,
+        .stats = dedup_stats,
+        .destroy = dedup_destroy,
+};
+
+int smx_dedup_mem_open(const struct smx_dedup_config *cfg, struct smx_dedup_store *out)
+{
+        if (!cfg || cfg->capacity == 0 || !out)
+                return -EINVAL;
+        struct dedup_mem *m = calloc(1, sizeof *m);
+        if (!m)
+                return -ENOMEM;
+        m->n_shards = smx_store_shards_for(cfg->capacity);
+        m->window_ms = cfg->window_ms;
+        m->shards = aligned_alloc(64, m->n_shards * sizeof *m->shards);
+        if (!m->shards) {
+                free(m);
+                return -ENOMEM;
+        }
+        memset(m->shards, 0, m->n_shards * sizeof *m->shards);
+        uint32_t per = (uint32_t)(((uint64_t)cfg->capacity + m->n_shards - 1) / m->n_shards);
+        uint64_t want = (uint64_t)per * 5 / 4 + 1;
+        uint32_t slots = 2;
+        while (slots < want)
+                slots <<= 1;
+        for (unsigned i = 0; i < m->n_shards; i++) {
+                struct dedup_shard *s = &m->shards[i];
+                smx_lock_init(&s->lock);
+                s->mask = slots - 1;
+                s->cap = per;
+                s->next_sweep_ms = UINT64_MAX;
+                s->slots = calloc(slots, sizeof *s->slots);
+                if (!s->slots) {
+                        m->n_shards = i + 1;
+                        dedup_destroy(m);
+                        return -ENOMEM;
+                }
+        }
+        out->ops = &dedup_mem_ops;
+        out->impl = m;
+        return 0;
+}
