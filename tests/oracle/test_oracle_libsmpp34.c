@@ -21,7 +21,8 @@
  *   - fixed-size TLVs are read by type, ignoring the declared length: every
  *     TLV we build has its exact nominal length; a tag is only used in a PDU
  *     whose libsmpp34 TLV table types it the way we do;
- *   - its packer refuses sm_length >= 254: short_message <= 253 octets;
+ *   - its packer refuses sm_length >= 254: short_message <= 253 octets
+ *     (254 is judged in the ours -> libsmpp34 direction only);
  *   - its validators reject interface_version != 0x34, TON/NPI values outside
  *     its lists, sequence_number 0 and unknown command_status values: the
  *     generator draws from those lists only;
@@ -1045,6 +1046,63 @@ static void test_empty_resp_fast_path_matches_libsmpp34(void)
         }
 }
 
+/* sm_length 254 (the 3.4 maximum): libsmpp34 cannot pack it but unpacks it,
+ * so only this direction can be judged. */
+static void test_submit_sm_with_254_octet_short_message_unpacks_in_libsmpp34(void)
+{
+        static struct model m;
+        static uint8_t buf[BUF_CAP];
+        static union lib_pdu l;
+        rng_seed(0x254);
+        for (unsigned i = 0; i < 200; i++) {
+                gen_model(&m, i % 2 ? SMPP_SUBMIT_SM : SMPP_DELIVER_SM);
+                m.pdu.u.sm.short_message = gen_octets(&m, SMPP_SHORT_MESSAGE_MAX, SMPP_SHORT_MESSAGE_MAX);
+                m.pdu.tlv.present &= ~(uint32_t)SMX_TLV_MESSAGE_PAYLOAD;
+                ssize_t n = smx_pdu_encode(buf, sizeof(buf), &m.pdu, m.n_extra ? &m.extra : NULL, m.n_extra);
+                CHECK(n > 0);
+                if (n <= 0)
+                        return;
+                memset(&l, 0, sizeof(l));
+                int rc = smpp34_unpack(m.pdu.h.command_id, &l, buf, (int)n);
+                CHECK_EQ(rc, 0);
+                if (rc == 0)
+                        check_lib_equals_model(&m, &l, (size_t)n);
+                destroy_tlv(lib_tlv_head(m.pdu.h.command_id, &l));
+                if (report_instance("254-octet short_message", i, buf, (size_t)n))
+                        return;
+        }
+}
+
+/* libsmpp34 always writes a bind_*_resp system_id, even with an error status
+ * (the 17-octet form seen in the wild, SMPP.md §3): ours must read it. */
+static void test_bind_resp_with_error_status_from_libsmpp34_decodes(void)
+{
+        static const uint32_t ids[] = { SMPP_BIND_TRANSMITTER_RESP, SMPP_BIND_RECEIVER_RESP,
+                                        SMPP_BIND_TRANSCEIVER_RESP };
+        static struct model m;
+        static union lib_pdu l;
+        static tlv_t nodes[N_TLV_SPECS + 1];
+        uint8_t buf[256];
+        rng_seed(0xB1D);
+        for (unsigned i = 0; i < 300; i++) {
+                uint32_t id = ids[i % 3];
+                gen_model(&m, id);
+                do m.pdu.h.command_status = PICK(some_status);
+                while (m.pdu.h.command_status == SMPP_ESME_ROK);
+                lib_from_model(&m, &l, nodes);
+                int n = 0;
+                CHECK_EQ(smpp34_pack(id, buf, sizeof(buf), &n, &l), 0);
+                struct smx_pdu d;
+                struct smx_pdu_verdict v;
+                int dr = smx_pdu_decode(buf, (size_t)n, NULL, &d, &v);
+                CHECK_EQ(dr, SMX_PDU_OK);
+                if (dr == SMX_PDU_OK)
+                        check_ours_equals_model(&m, &d, (size_t)n);
+                if (report_instance("bind_resp with error status", i, buf, (size_t)n))
+                        return;
+        }
+}
+
 /* Too small a buffer is refused without writing past it. */
 static void test_encode_refuses_small_buffer_for_libsmpp34_sized_pdu(void)
 {
@@ -1086,6 +1144,8 @@ int main(void)
         RUN3(generic_nack);
         RUN(test_header_only_fast_path_matches_libsmpp34);
         RUN(test_empty_resp_fast_path_matches_libsmpp34);
+        RUN(test_submit_sm_with_254_octet_short_message_unpacks_in_libsmpp34);
+        RUN(test_bind_resp_with_error_status_from_libsmpp34_decodes);
         RUN(test_encode_refuses_small_buffer_for_libsmpp34_sized_pdu);
         return t_done();
 }
