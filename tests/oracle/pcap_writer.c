@@ -75,8 +75,14 @@ static const struct { const char *name; enum ftype type; } field_types[] = {
         { "smpp.payload_type", F_INT }, { "smpp.more_messages_to_send", F_INT },
         { "smpp.delivery_failure_reason", F_INT },
         { "smpp.additional_status_info_text", F_STR }, { "smpp.opt_param_tag", F_INT },
-        { "smpp.opt_param_len", F_INT },
+        { "smpp.opt_param_len", F_INT }, { "smpp.esm.submit.msg_mode", F_INT },
+        { "smpp.esm.submit.msg_type", F_INT }, { "smpp.esm.submit.features", F_INT },
+        { "smpp.regdel.receipt", F_INT }, { "smpp.regdel.acks", F_INT },
+        { "smpp.regdel.notif", F_INT }, { "smpp.vendor_op", F_BYTES },
 };
+
+/* registered_delivery bits 3-2, SME acknowledgement (3.4 §5.2.17) */
+#define REGDEL_ACK_MASK 0x0Cu
 
 static void rec_int(struct pdu_rec *r, const char *name, long long v)
 {
@@ -156,6 +162,15 @@ static void describe(const struct smx_pdu *p, uint32_t wire_len, struct pdu_rec 
                 rec_int(r, "smpp.dest_addr_ton", b->dest_addr_ton);
                 rec_int(r, "smpp.dest_addr_npi", b->dest_addr_npi);
                 rec_view(r, "smpp.destination_addr", F_STR, b->destination_addr);
+                /* Wireshark splits esm_class and registered_delivery into
+                 * their bit fields (3.4 §5.2.12, §5.2.17) */
+                rec_int(r, "smpp.esm.submit.msg_mode", b->esm_class & SMPP_ESM_MODE_MASK);
+                rec_int(r, "smpp.esm.submit.msg_type", (b->esm_class & SMPP_ESM_TYPE_MASK) >> 2);
+                rec_int(r, "smpp.esm.submit.features",
+                        (b->esm_class & (SMPP_ESM_UDHI | SMPP_ESM_REPLY_PATH)) >> 6);
+                rec_int(r, "smpp.regdel.receipt", b->registered_delivery & SMPP_REGDEL_RECEIPT_MASK);
+                rec_int(r, "smpp.regdel.acks", (b->registered_delivery & REGDEL_ACK_MASK) >> 2);
+                rec_int(r, "smpp.regdel.notif", (b->registered_delivery & SMPP_REGDEL_INTERMEDIATE) >> 4);
                 rec_int(r, "smpp.data_coding", b->data_coding);
                 if (p->h.command_id == SMPP_DATA_SM)
                         break;
@@ -260,9 +275,10 @@ static void describe(const struct smx_pdu *p, uint32_t wire_len, struct pdu_rec 
                                  t->additional_status_info_text);
                         break;
                 case SMX_TLV_SMX_MSG_IDENTITY:
-                        /* vendor tag: tshark shows it as smpp.vendor_op only */
+                        /* vendor-range tag: tshark shows the raw value */
                         rec_int(r, "smpp.opt_param_tag", SMPP_TAG_SMX_MSG_IDENTITY);
                         rec_int(r, "smpp.opt_param_len", t->smx_msg_identity.len);
+                        rec_view(r, "smpp.vendor_op", F_BYTES, t->smx_msg_identity);
                         break;
                 default:
                         fprintf(stderr, "pcap_writer: TLV bit %08x not described\n", m);
@@ -574,6 +590,8 @@ static void write_session(struct sender *s)
         static const uint8_t identity[16] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
         a = sm_pdu(SMPP_SUBMIT_SM, 2, "4915550001", "4915550002", S("Hello world"));
         a.u.sm.data_coding = SMPP_DCS_IA5;
+        a.u.sm.esm_class = 0x03 | SMPP_ESM_REPLY_PATH;   /* store and forward, reply path */
+        a.u.sm.registered_delivery = SMPP_REGDEL_FINAL | 0x04 | SMPP_REGDEL_INTERMEDIATE;
         a.tlv.present = SMX_TLV_USER_MESSAGE_REFERENCE | SMX_TLV_SMX_MSG_IDENTITY;
         a.tlv.user_message_reference = 0x1234;
         a.tlv.smx_msg_identity = B(identity, sizeof(identity));
