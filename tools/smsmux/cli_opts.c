@@ -1,0 +1,319 @@
+/* Flag parsing for the smsmux subcommands and the overlay of flags on the
+ * config file. One option table serves every subcommand; each entry says
+ * which subcommands take it, so `pipe --count 5` is a usage error rather than
+ * a flag silently ignored. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli_opts.h"
+
+#define ALL ((1u << CLI_PIPE) | (1u << CLI_BENCH) | (1u << CLI_DEMO))
+#define ONLY(c) (1u << (c))
+
+enum {
+        OPT_SMSC = 1000, OPT_CONFIG, OPT_SYSTEM_ID, OPT_PASSWORD, OPT_REBIND,
+        OPT_WINDOW, OPT_TPS, OPT_WORKERS, OPT_DRAIN, OPT_COUNT, OPT_SECONDS,
+        OPT_DURATION, OPT_RATE, OPT_HELP,
+};
+
+static const struct option long_opts[] = {
+        { "smsc", required_argument, NULL, OPT_SMSC },
+        { "config", required_argument, NULL, OPT_CONFIG },
+        { "system-id", required_argument, NULL, OPT_SYSTEM_ID },
+        { "password", required_argument, NULL, OPT_PASSWORD },
+        { "rebind-interval", required_argument, NULL, OPT_REBIND },
+        { "window", required_argument, NULL, OPT_WINDOW },
+        { "tps", required_argument, NULL, OPT_TPS },
+        { "workers", required_argument, NULL, OPT_WORKERS },
+        { "drain-timeout", required_argument, NULL, OPT_DRAIN },
+        { "count", required_argument, NULL, OPT_COUNT },
+        { "seconds", required_argument, NULL, OPT_SECONDS },
+        { "duration", required_argument, NULL, OPT_DURATION },
+        { "rate", required_argument, NULL, OPT_RATE },
+        { "help", no_argument, NULL, OPT_HELP },
+        { NULL, 0, NULL, 0 },
+};
+
+/* Which subcommands take each option (indexed like long_opts). */
+static const unsigned opt_cmds[] = {
+        ALL, ALL, ALL, ALL, ALL, ALL, ALL, ALL, ALL,
+        ONLY(CLI_BENCH), ONLY(CLI_BENCH), ONLY(CLI_DEMO), ONLY(CLI_DEMO), ALL,
+};
+
+static const char *cmd_name(enum cli_cmd cmd)
+{
+        return cmd == CLI_PIPE ? "pipe" : cmd == CLI_BENCH ? "bench" : "demo";
+}
+
+static const char common_usage[] =
+        "  --smsc NAME@SITE=HOST:PORT  an SMSC to bind (repeatable)\n"
+        "  --config FILE               INI config file (flags win over it)\n"
+        "  --system-id ID --password PW  credentials (an SMSC's own in the file win)\n"
+        "  --rebind-interval SECONDS   spacing of bind attempts to one SMSC (default 30)\n"
+        "  --window N                  outstanding submits per bind (every SMSC)\n"
+        "  --tps N                     submits per second per bind, 0 = unlimited\n"
+        "  --workers N                 worker threads, 0 = one per core\n"
+        "  --drain-timeout SECONDS     wait for outstanding outcomes at the end (default 30)\n";
+
+const char *cli_usage(enum cli_cmd cmd)
+{
+        static char buf[2048];
+        const char *head, *extra = "";
+        switch (cmd) {
+        case CLI_PIPE:
+                head = "usage: smsmux pipe [flags] < mts.jsonl > events.jsonl\n"
+                       "  Reads one MT per line as JSON, writes one event per line as JSON.\n";
+                break;
+        case CLI_BENCH:
+                head = "usage: smsmux bench [flags] [--count N | --seconds S]\n"
+                       "  Pushes MTs as fast as the library takes them (to an embedded\n"
+                       "  simulator when no --smsc/--config SMSC is given); summary on stderr,\n"
+                       "  last stdout line mt_per_s=<number>.\n";
+                extra = "  --count N                   MTs to send (default 100000)\n"
+                        "  --seconds S                 send for S seconds instead\n";
+                break;
+        default:
+                head = "usage: smsmux demo [flags]\n"
+                       "  Embedded simulator (2 sites x 2 SMSCs), traffic for --duration while a\n"
+                       "  fault plan plays, one progress line per second, a final summary.\n";
+                extra = "  --duration SECONDS          traffic time (default 90)\n"
+                        "  --rate N                    MTs per second (default 200)\n";
+                break;
+        }
+        snprintf(buf, sizeof buf, "%s%s%s  --help                      this text\n",
+                 head, common_usage, extra);
+        return buf;
+}
+
+int cli_parse_seconds(const char *s, uint32_t max_ms, uint32_t *out_ms)
+{
+        uint64_t ms = 0;
+        const char *p = s;
+        int digits = 0;
+        for (; *p >= '0' && *p <= '9'; p++, digits++) {
+                ms = ms * 10 + (uint64_t)(*p - '0');
+                if (ms > max_ms)
+                        return -1;
+        }
+        ms *= 1000;
+        if (*p == '.') {
+                uint64_t scale = 100;
+                for (p++; *p >= '0' && *p <= '9'; p++, digits++) {
+                        ms += (uint64_t)(*p - '0') * scale;
+                        scale /= 10;
+                }
+        }
+        if (*p || !digits || ms > max_ms)
+                return -1;
+        *out_ms = (uint32_t)ms;
+        return 0;
+}
+
+int cli_parse_smsc_spec(const char *spec, struct cli_smsc *out)
+{
+        const char *at = strchr(spec, '@');
+        const char *eq = at ? strchr(at + 1, '=') : NULL;
+        if (!at || !eq)
+                return -1;
+        size_t nlen = (size_t)(at - spec), slen = (size_t)(eq - at - 1);
+        if (nlen == 0 || nlen > SMX_NAME_MAX || slen == 0 || slen > SMX_NAME_MAX)
+                return -1;
+        const char *hp = eq + 1, *hend, *colon;
+        if (*hp == '[') {               /* [v6-literal]:port */
+                hend = strchr(hp, ']');
+                if (!hend || hend[1] != ':')
+                        return -1;
+                colon = hend + 1;
+                hp++;
+        } else {
+                colon = strrchr(hp, ':');
+                if (!colon)
+                        return -1;
+                hend = colon;
+        }
+        size_t hlen = (size_t)(hend - hp);
+        uint32_t port;
+        if (hlen == 0 || hlen >= sizeof out->host ||
+            smx_config_parse_u32(colon + 1, 1, 65535, &port) < 0)
+                return -1;
+        memcpy(out->name, spec, nlen);
+        out->name[nlen] = '\0';
+        memcpy(out->site, at + 1, slen);
+        out->site[slen] = '\0';
+        memcpy(out->host, hp, hlen);
+        out->host[hlen] = '\0';
+        out->port = (uint16_t)port;
+        return 0;
+}
+
+static int num_flag(const char *name, const char *v, uint32_t min, uint32_t max,
+                    int64_t *out, char *err, size_t err_len)
+{
+        uint32_t n;
+        if (smx_config_parse_u32(v, min, max, &n) < 0) {
+                snprintf(err, err_len, "--%s: '%s' is not a whole number in %u..%u",
+                         name, v, min, max);
+                return -1;
+        }
+        *out = n;
+        return 0;
+}
+
+static int secs_flag(const char *name, const char *v, uint32_t max_ms, uint32_t *out,
+                     char *err, size_t err_len)
+{
+        if (cli_parse_seconds(v, max_ms, out) < 0) {
+                snprintf(err, err_len, "--%s: '%s' is not a number of seconds "
+                         "(0..%u, e.g. 30 or 1.5)", name, v, max_ms / 1000);
+                return -1;
+        }
+        return 0;
+}
+
+int cli_opts_parse(struct cli_opts *o, enum cli_cmd cmd, int argc, char **argv,
+                   char *err, size_t err_len)
+{
+        memset(o, 0, sizeof *o);
+        o->cmd = cmd;
+        o->rebind_interval_ms = o->window = o->tps = o->workers = -1;
+        o->drain_timeout_ms = 30000;
+        o->duration_ms = 90000;
+        o->rate = 200;
+        optind = 0;             /* glibc: full re-initialisation */
+        opterr = 0;
+        for (;;) {
+                int idx = -1;
+                int c = getopt_long(argc, argv, ":h", long_opts, &idx);
+                if (c == -1)
+                        break;
+                if (c == '?') {
+                        snprintf(err, err_len, "unknown flag '%s'", argv[optind - 1]);
+                        return -1;
+                }
+                if (c == ':') {
+                        snprintf(err, err_len, "flag '%s' needs a value", argv[optind - 1]);
+                        return -1;
+                }
+                if (c == 'h') {
+                        o->help = 1;
+                        continue;
+                }
+                if (idx >= 0 && !(opt_cmds[idx] & ONLY(cmd))) {
+                        snprintf(err, err_len, "--%s is not a flag of 'smsmux %s'",
+                                 long_opts[idx].name, cmd_name(cmd));
+                        return -1;
+                }
+                uint32_t ms;
+                int64_t n;
+                switch (c) {
+                case OPT_SMSC:
+                        if (o->n_smscs == CLI_MAX_SMSCS) {
+                                snprintf(err, err_len, "--smsc: at most %d", CLI_MAX_SMSCS);
+                                return -1;
+                        }
+                        if (cli_parse_smsc_spec(optarg, &o->smscs[o->n_smscs]) < 0) {
+                                snprintf(err, err_len, "--smsc: '%s' is not NAME@SITE=HOST:PORT",
+                                         optarg);
+                                return -1;
+                        }
+                        o->n_smscs++;
+                        break;
+                case OPT_CONFIG: o->config_path = optarg; break;
+                case OPT_SYSTEM_ID: o->system_id = optarg; break;
+                case OPT_PASSWORD: o->password = optarg; break;
+                case OPT_REBIND:
+                        if (secs_flag("rebind-interval", optarg, 86400000, &ms, err, err_len) < 0)
+                                return -1;
+                        o->rebind_interval_ms = ms;
+                        break;
+                case OPT_WINDOW:
+                        if (num_flag("window", optarg, 1, 65535, &o->window, err, err_len) < 0)
+                                return -1;
+                        break;
+                case OPT_TPS:
+                        if (num_flag("tps", optarg, 0, 0xFFFFFFFFu, &o->tps, err, err_len) < 0)
+                                return -1;
+                        break;
+                case OPT_WORKERS:
+                        if (num_flag("workers", optarg, 0, 1024, &o->workers, err, err_len) < 0)
+                                return -1;
+                        break;
+                case OPT_DRAIN:
+                        if (secs_flag("drain-timeout", optarg, 86400000, &o->drain_timeout_ms,
+                                      err, err_len) < 0)
+                                return -1;
+                        break;
+                case OPT_COUNT:
+                        if (num_flag("count", optarg, 1, 0xFFFFFFFFu, &n, err, err_len) < 0)
+                                return -1;
+                        o->count = (uint64_t)n;
+                        break;
+                case OPT_SECONDS:
+                        if (secs_flag("seconds", optarg, 86400000, &o->seconds_ms, err, err_len) < 0)
+                                return -1;
+                        break;
+                case OPT_DURATION:
+                        if (secs_flag("duration", optarg, 86400000, &o->duration_ms, err, err_len) < 0)
+                                return -1;
+                        break;
+                case OPT_RATE:
+                        if (num_flag("rate", optarg, 1, 1000000, &n, err, err_len) < 0)
+                                return -1;
+                        o->rate = (uint32_t)n;
+                        break;
+                case OPT_HELP: o->help = 1; break;
+                default:
+                        snprintf(err, err_len, "unknown flag '%s'", argv[optind - 1]);
+                        return -1;
+                }
+        }
+        if (optind < argc) {
+                snprintf(err, err_len, "unexpected argument '%s'", argv[optind]);
+                return -1;
+        }
+        if (cmd == CLI_BENCH && o->count && o->seconds_ms) {
+                snprintf(err, err_len, "give --count or --seconds, not both");
+                return -1;
+        }
+        if (cmd == CLI_BENCH && !o->count && !o->seconds_ms)
+                o->count = 100000;
+        if (cmd == CLI_DEMO && o->duration_ms < 1000) {
+                snprintf(err, err_len, "--duration: at least 1 second");
+                return -1;
+        }
+        return 0;
+}
+
+int cli_build_config(const struct cli_opts *o, struct smx_config_file *f,
+                     char *err, size_t err_len)
+{
+        if (o->config_path &&
+            smx_config_file_load(f, o->config_path, err, err_len) < 0)
+                return -1;
+        for (size_t i = 0; i < o->n_smscs; i++) {
+                const struct cli_smsc *s = &o->smscs[i];
+                if (smx_config_file_add_smsc(f, s->name, s->site, s->host, s->port,
+                                             err, err_len) < 0)
+                        return -1;
+        }
+        struct smx_config *c = &f->cfg;
+        if (o->system_id)
+                c->system_id = o->system_id;
+        if (o->password)
+                c->password = o->password;
+        if (o->rebind_interval_ms >= 0)
+                c->rebind_interval_ms = (uint32_t)o->rebind_interval_ms;
+        if (o->workers >= 0)
+                c->workers = (unsigned)o->workers;
+        /* --window and --tps are per bind: they win over every SMSC's own. */
+        if (o->window >= 0) {
+                c->window = (uint32_t)o->window;
+                for (size_t i = 0; i < f->n_smscs; i++)
+                        f->smscs[i].window = 0;
+        }
+        if (o->tps >= 0)
+                for (size_t i = 0; i < f->n_smscs; i++)
+                        f->smscs[i].tps = (uint32_t)o->tps;
+        return smx_config_file_finish(f, err, err_len) < 0 ? -1 : 0;
+}

@@ -1,0 +1,56 @@
+/* smsmux: the command-line program. `smsmux pipe|bench|demo [flags]`; the
+ * machine-readable contracts are in ../../../shared/CLI.md. This file only
+ * picks the subcommand and turns usage errors into exit status 2. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli_client.h"
+#include "commands.h"
+
+static void usage_all(FILE *to)
+{
+        fputs("usage: smsmux COMMAND [flags]\n"
+              "  pipe    MT requests as JSON lines on stdin, events as JSON lines on stdout\n"
+              "  bench   push MTs as fast as the library takes them, print mt_per_s\n"
+              "  demo    embedded 2-site simulator, traffic and a fault plan, a summary\n"
+              "`smsmux COMMAND --help` lists the flags of a command.\n", to);
+}
+
+int main(int argc, char **argv)
+{
+        if (argc < 2) {
+                usage_all(stderr);
+                return CLI_EXIT_USAGE;
+        }
+        const char *name = argv[1];
+        enum cli_cmd cmd;
+        if (!strcmp(name, "pipe")) {
+                cmd = CLI_PIPE;
+        } else if (!strcmp(name, "bench")) {
+                cmd = CLI_BENCH;
+        } else if (!strcmp(name, "demo")) {
+                cmd = CLI_DEMO;
+        } else if (!strcmp(name, "help") || !strcmp(name, "--help") || !strcmp(name, "-h")) {
+                usage_all(stdout);
+                return CLI_EXIT_OK;
+        } else {
+                fprintf(stderr, "smsmux: unknown command '%s'\n", name);
+                usage_all(stderr);
+                return CLI_EXIT_USAGE;
+        }
+        struct cli_opts o;
+        char err[512];
+        if (cli_opts_parse(&o, cmd, argc - 1, argv + 1, err, sizeof err) < 0) {
+                fprintf(stderr, "smsmux %s: %s\n%s", name, err, cli_usage(cmd));
+                return CLI_EXIT_USAGE;
+        }
+        if (o.help) {
+                fputs(cli_usage(cmd), stderr);
+                return CLI_EXIT_OK;
+        }
+        switch (cmd) {
+        case CLI_PIPE: return cli_pipe(&o);
+        case CLI_BENCH: return cli_bench(&o);
+        default: return cli_demo(&o);
+        }
+}
