@@ -63,8 +63,11 @@ int smx_text_decode(uint8_t dcs, const uint8_t *in, size_t len,
         res->enc = SMX_TEXT_ENC_UNKNOWN;
         if (!out && cap > 0)
                 return SMX_EINVAL;
-        if (!in)
+        if (!in) {
+                static const uint8_t none[1];
+                in = none;
                 len = 0;
+        }
         if (!map) {
                 smx_dcs_map_service(&service);
                 map = &service;
@@ -74,7 +77,7 @@ int smx_text_decode(uint8_t dcs, const uint8_t *in, size_t len,
                 w = decode_gsm(in, len, o, out, cap, &flags);
         } else {
                 size_t udh = o->udh_len < len ? o->udh_len : len;
-                const uint8_t *p = in ? in + udh : in;
+                const uint8_t *p = in + udh;
                 size_t plen = len - udh;
 
                 switch (enc) {
