@@ -714,8 +714,6 @@ static void check_lib_equals_model(const struct model *m, const union lib_pdu *l
                 CHECK_EQ((s)->esm_class, b->esm_class); \
                 CHECK_EQ((s)->protocol_id, b->protocol_id); \
                 CHECK_EQ((s)->priority_flag, b->priority_flag); \
-                CHECK_LIBSTR((s)->schedule_delivery_time, b->schedule_delivery_time); \
-                CHECK_LIBSTR((s)->validity_period, b->validity_period); \
                 CHECK_EQ((s)->registered_delivery, b->registered_delivery); \
                 CHECK_EQ((s)->replace_if_present_flag, b->replace_if_present_flag); \
                 CHECK_EQ((s)->data_coding, b->data_coding); \
@@ -724,10 +722,18 @@ static void check_lib_equals_model(const struct model *m, const union lib_pdu *l
                 if ((s)->sm_length == b->short_message.len && b->short_message.len) \
                         CHECK_MEM((s)->short_message, b->short_message.p, b->short_message.len); \
                 check_lib_tlvs(m, (s)->tlv); } while (0)
-                if (p->h.command_id == SMPP_SUBMIT_SM)
+                if (p->h.command_id == SMPP_SUBMIT_SM) {
                         SM_COMMON(&l->submit);
-                else
+                        CHECK_LIBSTR(l->submit.schedule_delivery_time, b->schedule_delivery_time);
+                        CHECK_LIBSTR(l->submit.validity_period, b->validity_period);
+                } else {
                         SM_COMMON(&l->deliver);
+                        /* one octet in libsmpp34's deliver_sm: NULL only */
+                        CHECK_EQ(l->deliver.schedule_delivery_time[0], 0);
+                        CHECK_EQ(l->deliver.validity_period[0], 0);
+                        CHECK_EQ(b->schedule_delivery_time.len, 0);
+                        CHECK_EQ(b->validity_period.len, 0);
+                }
 #undef SM_COMMON
                 break;
         }
