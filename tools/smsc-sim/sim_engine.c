@@ -292,9 +292,13 @@ static void on_drip(struct smsc_sim *s)
                 }
                 if (ss->out_len <= ss->out_off)
                         continue;
-                size_t chunk = bps / 100 ? bps / 100 : 1;
-                if (sess_write(s, ss, chunk) < 0)
-                        continue;
+                ss->drip_credit += (double)bps / 100.0;
+                size_t chunk = (size_t)ss->drip_credit;
+                if (chunk) {
+                        ss->drip_credit -= (double)chunk;
+                        if (sess_write(s, ss, chunk) < 0)
+                                continue;
+                }
                 if (ss->out_len > ss->out_off)
                         again = 1;
         }

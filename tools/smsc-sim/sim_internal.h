@@ -126,6 +126,7 @@ struct sim_sess {
         uint32_t ep_events;         /* what epoll watches now */
         uint8_t dirty;              /* on the flush list */
         uint8_t read_paused;
+        double drip_credit;         /* bytes the `slow` fault lets out next tick */
         int rx_pos;                 /* index in smsc_sim.rx, -1 if not a receiver */
         uint32_t *fl_seq;           /* deliver_sm in flight here: seq ... */
         size_t *fl_idx;             /* ... and its sim_dlv index */

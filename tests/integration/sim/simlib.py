@@ -192,8 +192,8 @@ class Esme:
     def bind(self, kind=BIND_TRANSCEIVER, system_id="smsmux", password="secret"):
         return self.request(kind, bind_body(system_id, password))
 
-    def submit(self, **kw):
-        return self.request(SUBMIT_SM, submit_body(**kw))
+    def submit(self, timeout=5.0, **kw):
+        return self.request(SUBMIT_SM, submit_body(**kw), timeout)
 
     def collect_delivers(self, n, timeout=5.0):
         """Read until n deliver_sm are in the inbox (or timeout); returns inbox."""
