@@ -278,11 +278,17 @@ class Sim:
         self.proc.stdout.close()
         self.stderr = self.proc.stderr.read()
         self.proc.stderr.close()
-        with open(self.ledger) as f:
-            data = json.load(f)
-        for fn in os.listdir(self.dir):
-            os.unlink(os.path.join(self.dir, fn))
-        os.rmdir(self.dir)
+        try:
+            with open(self.ledger) as f:
+                data = json.load(f)
+        finally:
+            for fn in os.listdir(self.dir):
+                os.unlink(os.path.join(self.dir, fn))
+            os.rmdir(self.dir)
+        # a sanitizer report or a crash fails the test that ran the simulator
+        if (self.proc.returncode != 0 or "Sanitizer" in self.stderr or
+                "runtime error" in self.stderr):
+            raise AssertionError("smsc-sim exit %d: %s" % (self.proc.returncode, self.stderr[-2000:]))
         return data
 
 
