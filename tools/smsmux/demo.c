@@ -119,6 +119,8 @@ static void book_event(struct demo_book *b, const struct smx_event *ev)
                         b->mo_parts_max = ev->parts;
                 break;
         case SMX_EV_BIND:
+                if (b->quiet)
+                        break;
                 if (ev->up)
                         printf("        bind %s (%s) up\n", ev->smsc, ev->site);
                 else
@@ -144,9 +146,10 @@ static void progress(const struct demo_book *b, smx_client *c, uint64_t t_ms, ui
 {
         struct smx_bind_stats st[8];
         size_t k = smx_client_binds(c, st, 8);
-        printf("[%3llus] %5llu MT/s  in flight %5llu  accepted %7zu  DRs %7llu  MOs %3llu |",
-               (unsigned long long)(t_ms / 1000), (unsigned long long)per_s,
-               (unsigned long long)smx_client_in_flight(c), b->n,
+        printf("[%3llus] %5llu MT/s  sent %7zu  submitted %7llu  failed %4llu  in flight %5llu  "
+               "DRs %7llu  MOs %3llu |", (unsigned long long)(t_ms / 1000),
+               (unsigned long long)per_s, b->n, (unsigned long long)b->submitted,
+               (unsigned long long)b->failed, (unsigned long long)smx_client_in_flight(c),
                (unsigned long long)b->drs, (unsigned long long)b->mos);
         for (size_t i = 0; i < k && i < 8; i++)
                 printf(" %s %s", st[i].name, smx_health_name(st[i].health));
@@ -253,14 +256,17 @@ int cli_demo(const struct cli_opts *o)
                 cli_wait(c, -1, -1, 100);
                 demo_poll(&b, c);
         }
+        /* Unbind (whatever still has no outcome fails "shutdown" and counts as
+         * lost), then read the simulator's ledger and report. */
+        b.quiet = 1;
+        smx_client_drain(c, 0);
+        demo_poll(&b, c);
         char *ledger = malloc(1 << 20);
         if (ledger && sim_summary_json(sim, ledger, 1 << 20) < 0)
                 ledger[0] = '\0';
         struct demo_result res;
         demo_report(&b, c, ledger ? ledger : "", ri_s, &res);
         free(ledger);
-        smx_client_drain(c, 0);
-        demo_poll(&b, c);
         smx_client_destroy(c);
         sim_stop(sim);
         free(b.outcomes);

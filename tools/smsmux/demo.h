@@ -20,6 +20,7 @@ struct demo_book {
         uint64_t drs, dr_uncorrelated, dr_dups, mos, mo_parts_max;
         uint64_t unknown_ids;       /* outcome or DR naming an id we never sent */
         struct tally per;
+        int quiet;                  /* the run is over: print no more bind lines */
 };
 
 /* What the verdict rests on. */
