@@ -21,7 +21,7 @@
 #define MAX_TOK 12
 
 static const char help_text[] =
-        "commands: summary | status | help | kill T | restore T | stall T [on|off] |"
+        "commands: summary | mts | status | help | kill T | restore T | stall T [on|off] |"
         " throttle T on|off|TPS | queue-full T [on|off] | drop-resp T N | slow T BYTES_PER_S|off |"
         " reset T | refuse-bind T STATUS|off | hostile T CASE|all|off | hostile-list |"
         " mo T [COUNT [PARTS]] | set T KEY VALUE | set sim rebind_interval S ;"
@@ -143,6 +143,10 @@ int sim_ctl_locked(struct smsc_sim *s, const char *command, char *reply, size_t 
         }
         if (!strcmp(verb, "status"))
                 return cmd_status(s, reply, reply_len);
+        if (!strcmp(verb, "mts")) {
+                int n = sim_ledger_mts_json(s, reply, reply_len);
+                return n < 0 ? n : 0;
+        }
         if (!strcmp(verb, "hostile-list")) {
                 size_t w = (size_t)snprintf(reply, reply_len, "ok");
                 for (size_t i = 0; i < sim_hostile_count() && w < reply_len; i++)
@@ -296,15 +300,21 @@ int sim_ctl_locked(struct smsc_sim *s, const char *command, char *reply, size_t 
                                         if ((rc = sim_mo_generate(s, &s->smsc[k], parts)) < 0)
                                                 return reply_f(reply, reply_len, rc, "error: mo: %s", strerror(-rc));
         } else if (!strcmp(verb, "set")) {
-                if (!a1 || !a2 || i + 2 != ntok)
+                if (!a1 || !a2)
                         return reply_f(reply, reply_len, -EINVAL, "error: set: usage: set TARGET KEY VALUE");
+                /* the value is the rest of the line (mo_text may hold spaces) */
+                char value[256];
+                snprintf(value, sizeof(value), "%s", command + (a2 - line));
+                size_t vl = strlen(value);
+                while (vl && (value[vl - 1] == '\n' || value[vl - 1] == '\r' || value[vl - 1] == ' '))
+                        value[--vl] = 0;
                 for (int k = 0; k < s->n_smsc; k++) {
                         if (!sel[k])
                                 continue;
                         struct sim_knobs nk = s->smsc[k].k;
-                        rc = sim_knob_set(&nk, a1, a2);
+                        rc = sim_knob_set(&nk, a1, value);
                         if (rc < 0)
-                                return reply_f(reply, reply_len, rc, "error: set: %s %s: %s", a1, a2,
+                                return reply_f(reply, reply_len, rc, "error: set: %s %s: %s", a1, value,
                                                rc == -ENOENT ? "unknown key" : "bad value");
                         s->smsc[k].k = nk;
                         sim_mo_arm(s, &s->smsc[k]);

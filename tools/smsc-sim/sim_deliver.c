@@ -387,25 +387,6 @@ void sim_on_timer_mo(struct smsc_sim *s, struct sim_timer *t)
         sim_mo_arm(s, m);
 }
 
-/* Encode ASCII text in the SMSC's MO data_coding (R9). */
-static size_t mo_encode_text(uint8_t dcs, const char *txt, size_t n, uint8_t *out, size_t cap)
-{
-        size_t w = 0;
-        for (size_t i = 0; i < n; i++) {
-                if (dcs == SMPP_DCS_UCS2) {
-                        if (w + 2 > cap)
-                                break;
-                        out[w++] = 0;
-                        out[w++] = (uint8_t)txt[i];
-                } else {
-                        if (w + 1 > cap)
-                                break;
-                        out[w++] = (uint8_t)txt[i];
-                }
-        }
-        return w;
-}
-
 int sim_mo_generate(struct smsc_sim *s, struct sim_smsc *m, unsigned parts)
 {
         const struct sim_knobs *k = &m->k;
@@ -419,25 +400,41 @@ int sim_mo_generate(struct smsc_sim *s, struct sim_smsc *m, unsigned parts)
         snprintf(from, sizeof(from), "%s%04u", k->mo_from, (unsigned)(serial % 10000));
         int sar = parts > 1 && k->mo_sar_prob > 0 && sim_rand(s) < k->mo_sar_prob;
         int reverse = parts > 1 && k->mo_out_of_order_prob > 0 && sim_rand(s) < k->mo_out_of_order_prob;
+        int udh16 = parts > 1 && !sar && k->mo_udh16_prob > 0 && sim_rand(s) < k->mo_udh16_prob;
         uint16_t ref = (uint16_t)(++s->mo_ref & 0xFF);
-        if (sar)
+        if (sar || udh16)
                 ref = (uint16_t)(s->mo_ref & 0xFFFF);
         size_t first = s->n_dlv;
         for (unsigned part = 1; part <= parts; part++) {
-                char txt[160];
-                int tn = parts == 1
-                        ? snprintf(txt, sizeof(txt), "MO %llu from %s", (unsigned long long)serial, m->name)
-                        : snprintf(txt, sizeof(txt), "[MO %llu part %u/%u from %s] ",
-                                   (unsigned long long)serial, part, parts, m->name);
+                char txt[200];
+                int tn;
+                if (parts == 1 && k->mo_text[0])
+                        tn = snprintf(txt, sizeof(txt), "%s", k->mo_text);
+                else if (parts == 1)
+                        tn = snprintf(txt, sizeof(txt), "MO %llu from %s", (unsigned long long)serial, m->name);
+                else
+                        tn = snprintf(txt, sizeof(txt), "[MO %llu part %u/%u from %s] %s",
+                                      (unsigned long long)serial, part, parts, m->name, k->mo_text);
                 if (tn < 0)
                         return -EINVAL;
+                if ((size_t)tn >= sizeof(txt))
+                        tn = (int)sizeof(txt) - 1;
                 uint8_t sm[SMPP_SHORT_MESSAGE_MAX];
                 size_t sl = 0;
                 struct smx_pdu p;
                 memset(&p, 0, sizeof(p));
                 p.h.command_id = SMPP_DELIVER_SM;
                 p.h.sequence_number = 1;
-                if (parts > 1 && !sar) {
+                if (udh16) {
+                        sm[sl++] = 6;
+                        sm[sl++] = 0x08;
+                        sm[sl++] = 4;
+                        sm[sl++] = (uint8_t)(ref >> 8);
+                        sm[sl++] = (uint8_t)ref;
+                        sm[sl++] = (uint8_t)parts;
+                        sm[sl++] = (uint8_t)part;
+                        p.u.sm.esm_class = SMPP_ESM_UDHI;
+                } else if (parts > 1 && !sar) {
                         sm[sl++] = 5;
                         sm[sl++] = 0x00;
                         sm[sl++] = 3;
@@ -452,7 +449,7 @@ int sim_mo_generate(struct smsc_sim *s, struct sim_smsc *m, unsigned parts)
                         p.tlv.sar_total_segments = (uint8_t)parts;
                         p.tlv.sar_segment_seqnum = (uint8_t)part;
                 }
-                sl += mo_encode_text(k->mo_dcs, txt, (size_t)tn, sm + sl, sizeof(sm) - sl);
+                sl += sim_text_encode(k->mo_dcs, txt, (size_t)tn, sm + sl, sizeof(sm) - sl);
                 p.u.sm.source_addr.p = (const uint8_t *)from;
                 p.u.sm.source_addr.len = (uint16_t)strlen(from);
                 p.u.sm.destination_addr.p = (const uint8_t *)k->mo_to;

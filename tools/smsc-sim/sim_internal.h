@@ -58,7 +58,9 @@ struct sim_knobs {
         double mo_multipart_prob;
         double mo_sar_prob;         /* multipart: SAR TLVs instead of UDH */
         double mo_out_of_order_prob;
+        double mo_udh16_prob;       /* multipart UDH: 16-bit reference IE */
         uint8_t mo_dcs;             /* data_coding for generated MOs */
+        char mo_text[128];          /* UTF-8 MO text, "" = generated */
         char mo_from[24], mo_to[24];
         uint8_t dcs_ok[256];        /* data_coding values accepted (R9) */
         enum sim_msgid_style msgid_style;
@@ -293,6 +295,7 @@ void sim_violation(struct smsc_sim *s, const char *rule, const char *kind,
                    const char *smsc, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void sim_ledger_attempt(struct smsc_sim *s, struct sim_smsc *m);
 int sim_ledger_json(struct smsc_sim *s, char *buf, size_t cap, int final);
+int sim_ledger_mts_json(struct smsc_sim *s, char *buf, size_t cap);
 
 /* sim_knobs.c */
 void sim_knobs_default(struct sim_knobs *k, const struct sim_options *o);
@@ -312,6 +315,9 @@ int sim_hostile_lookup(const char *name);
 size_t sim_hostile_count(void);
 const char *sim_hostile_name(size_t i);
 void sim_hostile_send(struct smsc_sim *s, struct sim_sess *ss, int which);
+
+/* sim_text.c */
+size_t sim_text_encode(uint8_t dcs, const char *utf8, size_t n, uint8_t *out, size_t cap);
 
 /* sim_msgid.c */
 size_t sim_msgid_format(const struct sim_knobs *k, uint64_t serial, char *out);

@@ -209,6 +209,14 @@ int sim_knob_set(struct sim_knobs *k, const char *key, const char *v)
                 return parse_prob(v, &k->mo_sar_prob);
         if (!strcmp(key, "mo_out_of_order_prob"))
                 return parse_prob(v, &k->mo_out_of_order_prob);
+        if (!strcmp(key, "mo_udh16_prob"))
+                return parse_prob(v, &k->mo_udh16_prob);
+        if (!strcmp(key, "mo_text")) {
+                if (strlen(v) >= sizeof(k->mo_text))
+                        return -EINVAL;
+                snprintf(k->mo_text, sizeof(k->mo_text), "%s", v);
+                return 0;
+        }
         if (!strcmp(key, "mo_dcs")) {
                 if (parse_u32(v, &u) < 0 || u > 255)
                         return -EINVAL;

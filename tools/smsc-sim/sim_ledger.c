@@ -234,3 +234,39 @@ int sim_ledger_json(struct smsc_sim *s, char *buf, size_t cap, int final)
         }
         return (int)w.len;
 }
+
+/* Every MT the service kept a record of (those with an identity TLV or a DR
+ * to send): message_id, SMSC, identity (hex), segment, re-submissions, time
+ * since start. Lets a test check the handset view MT by MT. */
+int sim_ledger_mts_json(struct smsc_sim *s, char *buf, size_t cap)
+{
+        if (!buf || cap == 0)
+                return -EINVAL;
+        struct jw w = { buf, cap, 0 };
+        jw_printf(&w, "{\"count\":%zu,\"mts\":[", s->n_mts);
+        size_t shown = 0;
+        for (size_t i = 0; i < s->n_mts; i++) {
+                const struct sim_mt *mt = s->mts[i];
+                size_t before = w.len;
+                jw_printf(&w, "%s{\"message_id\":", shown ? "," : "");
+                jw_str(&w, mt->msgid);
+                jw_printf(&w, ",\"smsc\":");
+                jw_str(&w, s->smsc[mt->smsc].name);
+                jw_printf(&w, ",\"identity\":\"");
+                for (size_t k = 0; k < mt->id_len; k++)
+                        jw_printf(&w, "%02x", mt->identity[k]);
+                jw_printf(&w, "\",\"segment\":%u,\"resubmits\":%u,\"t\":%.3f}", mt->segment, mt->resubmits,
+                          (double)(mt->submit_ns - s->start_ns) / 1e9);
+                if (w.len + 64 >= cap) {
+                        w.len = before;
+                        break;
+                }
+                shown++;
+        }
+        jw_printf(&w, "],\"truncated\":%s}", shown < s->n_mts ? "true" : "false");
+        if (w.len >= cap) {
+                buf[cap - 1] = 0;
+                return (int)(cap - 1);
+        }
+        return (int)w.len;
+}

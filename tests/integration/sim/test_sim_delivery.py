@@ -2,6 +2,7 @@
 """smsc-sim black-box: delivery receipts (R3, R6), service-side dedup by the
 MT identity TLV (R5), deliver_sm re-sends, and MOs (single, UDH, SAR, out of
 order, data_coding). Usage: test_sim_delivery.py PATH/TO/smsc-sim"""
+import json
 import re
 import struct
 import sys
@@ -362,6 +363,83 @@ def test_mo_goes_to_other_site_bind():
         other.collect_delivers(3, 3)
         same.collect_delivers(1, 0.3)
         check_eq((len(other.inbox), len(same.inbox)), (3, 0))
+    finally:
+        s.stop()
+
+
+def mo_bytes(dcs, text):
+    s = Sim(EXE, "--set", "mo_dcs=%d" % dcs, "--set", "mo_text=" + text, sites="x", per_site=1)
+    try:
+        e = s.esme("smsc1.x")
+        s.ctl("mo", "smsc1.x")
+        e.collect_delivers(1, 3)
+        d = e.inbox[0].sm()
+        check_eq(d["data_coding"], dcs)
+        return d["short_message"]
+    finally:
+        s.stop()
+
+
+def test_mo_text_utf8_for_dcs_0():
+    check_eq(mo_bytes(0, "h\u00e9 \u20ac"), "h\u00e9 \u20ac".encode("utf-8"))
+
+
+def test_mo_text_gsm_unpacked_for_dcs_2():
+    # @ -> 00, pound -> 01, euro -> ESC 65, a -> 61, backtick has no GSM form -> ?
+    check_eq(mo_bytes(2, "@\u00a3\u20aca`"), b"\x00\x01\x1b\x65\x61\x3f")
+
+
+def test_mo_text_latin1_for_dcs_3():
+    check_eq(mo_bytes(3, "caf\u00e9 \u20ac"), b"caf\xe9 ?")
+
+
+def test_mo_text_ascii_for_dcs_1():
+    check_eq(mo_bytes(1, "caf\u00e9"), b"caf?")
+
+
+def test_mo_text_ucs2_surrogates_for_dcs_8():
+    check_eq(mo_bytes(8, "a\U0001F600"), b"\x00a\xd8\x3d\xde\x00")
+
+
+def test_set_mo_text_with_spaces_over_ctl():
+    s = Sim(EXE, sites="x", per_site=1)
+    try:
+        e = s.esme("smsc1.x")
+        check_eq(s.ctl("set", "all", "mo_text", "two words"), (0, "ok"))
+        s.ctl("mo", "all")
+        e.collect_delivers(1, 3)
+        check_eq(e.inbox[0].sm()["short_message"], b"two words")
+    finally:
+        s.stop()
+
+
+def test_mo_multipart_udh_16bit_reference():
+    s = Sim(EXE, "--set", "mo_udh16_prob=1")
+    try:
+        e = s.esme("smsc1.dc3")
+        s.ctl("mo", "smsc1.dc3", "1", "2")
+        e.collect_delivers(2, 3)
+        heads = sorted(p.sm()["short_message"][:7] for p in e.inbox)
+        check_eq([h[:3] for h in heads], [b"\x06\x08\x04"] * 2)
+        check_eq([(h[5], h[6]) for h in heads], [(2, 1), (2, 2)])
+        check_eq(heads[0][3:5], heads[1][3:5])
+    finally:
+        s.stop()
+
+
+def test_mts_lists_each_mt_with_identity():
+    s = Sim(EXE)
+    try:
+        e = s.esme("smsc1.dc3")
+        mid = e.submit(regdel=0, tlvs=ident(5)).message_id()
+        e.submit(regdel=0, tlvs=ident(5))
+        rc, out = s.ctl("mts")
+        check_eq(rc, 0)
+        d = json.loads(out)
+        check_eq(d["count"], 1)
+        m = d["mts"][0]
+        check_eq((m["message_id"], m["smsc"], m["segment"], m["resubmits"]), (mid, "smsc1.dc3", 1, 1))
+        check_eq(m["identity"], "0000000000abcdef0000000000000005")
     finally:
         s.stop()
 
