@@ -160,7 +160,27 @@ def eof_and_signals():
     sim.stop()
 
 
+def example_config():
+    """The shipped example config, with every SMSC's address replaced by
+    --smsc flags pointing at the simulator: the flags win."""
+    example = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..",
+                           "tools", "smsmux", "smsmux.example.ini")
+    sim = Sim(sim_path)
+    lines = "".join(json.dumps(mt(i, "x")) + "\n" for i in range(5))
+    r = subprocess.run([smx, "pipe", "--config", example, *sim.args(), *FAST], input=lines,
+                       capture_output=True, text=True, timeout=60)
+    sim.stop()
+    ev = [json.loads(l) for l in r.stdout.splitlines()]
+    oc = outcomes(ev)
+    ok = all(len(oc.get(f"x{i}", [])) == 1 and oc[f"x{i}"][0]["event"] == "submitted"
+             for i in range(5))
+    tap.ok(r.returncode == 0 and ok,
+           "the example config loads and --smsc flags override its addresses",
+           (r.returncode, r.stderr[-600:], oc))
+
+
 main_run()
+example_config()
 usage_errors()
 eof_and_signals()
 tap.done()
