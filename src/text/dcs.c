@@ -1,7 +1,25 @@
 /* data_coding -> character set, per SMSC (SMPP.md §6.3 policy). The meaning
  * of data_coding 0 (and 2) differs between this service and the spec, so an
  * SMSC's map is data, chosen by configuration; nothing here guesses. */
-#include "text/text.h"
+#include "text/text_internal.h"
+
+/* The service map as a constant, for callers that pass no map (no per-call
+ * table building on the MT path). Same content as smx_dcs_map_service(). */
+static const struct smx_dcs_map service_map = {{
+        [SMPP_DCS_DEFAULT] = SMX_ENC_UTF8,
+        [SMPP_DCS_IA5] = SMX_ENC_ASCII,
+        [SMPP_DCS_GSM] = SMX_ENC_GSM,
+        [SMPP_DCS_LATIN1] = SMX_ENC_LATIN1,
+        [SMPP_DCS_BINARY] = SMX_TEXT_ENC_BINARY,
+        [SMPP_DCS_BINARY + 1 ... SMPP_DCS_UCS2 - 1] = SMX_TEXT_ENC_UNKNOWN,
+        [SMPP_DCS_UCS2] = SMX_ENC_UCS2,
+        [SMPP_DCS_UCS2 + 1 ... 255] = SMX_TEXT_ENC_UNKNOWN,
+}};
+
+const struct smx_dcs_map *smx_text_service_map(void)
+{
+        return &service_map;
+}
 
 static void map_clear(struct smx_dcs_map *m)
 {
@@ -11,13 +29,7 @@ static void map_clear(struct smx_dcs_map *m)
 
 void smx_dcs_map_service(struct smx_dcs_map *m)
 {
-        map_clear(m);
-        m->enc[SMPP_DCS_DEFAULT] = SMX_ENC_UTF8;
-        m->enc[SMPP_DCS_IA5] = SMX_ENC_ASCII;
-        m->enc[SMPP_DCS_GSM] = SMX_ENC_GSM;
-        m->enc[SMPP_DCS_LATIN1] = SMX_ENC_LATIN1;
-        m->enc[SMPP_DCS_BINARY] = SMX_TEXT_ENC_BINARY;
-        m->enc[SMPP_DCS_UCS2] = SMX_ENC_UCS2;
+        *m = service_map;
 }
 
 /* 23.038 alphabet bits 3-2 of the general and automatic-deletion groups. */

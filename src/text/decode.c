@@ -51,7 +51,6 @@ int smx_text_decode(uint8_t dcs, const uint8_t *in, size_t len,
                     uint8_t *out, size_t cap, struct smx_text_result *res)
 {
         static const struct smx_text_decode_opts defaults;
-        struct smx_dcs_map service;
         const struct smx_text_decode_opts *o = opts ? opts : &defaults;
         const struct smx_dcs_map *map = o->map;
         unsigned flags = 0;
@@ -68,10 +67,8 @@ int smx_text_decode(uint8_t dcs, const uint8_t *in, size_t len,
                 in = none;
                 len = 0;
         }
-        if (!map) {
-                smx_dcs_map_service(&service);
-                map = &service;
-        }
+        if (!map)
+                map = smx_text_service_map();
         enc = map->enc[dcs];
         if (enc == SMX_ENC_GSM) {
                 w = decode_gsm(in, len, o, out, cap, &flags);

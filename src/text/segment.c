@@ -63,7 +63,6 @@ int smx_text_segment(const uint8_t *utf8, size_t len, const struct smx_seg_opts 
                      uint8_t *buf, size_t cap, struct smx_seg_part *parts,
                      size_t max_parts, struct smx_seg_info *info)
 {
-        struct smx_dcs_map service;
         const struct smx_dcs_map *map = opts->map;
         size_t units, off = 0, pos = 0, nparts = 0, hdr = 0;
         int packed = opts->gsm_packed != 0;
@@ -72,10 +71,8 @@ int smx_text_segment(const uint8_t *utf8, size_t len, const struct smx_seg_opts 
 
         if (!utf8)
                 len = 0;
-        if (!map) {
-                smx_dcs_map_service(&service);
-                map = &service;
-        }
+        if (!map)
+                map = smx_text_service_map();
         r = smx_text_choose(utf8, len, opts->enc, &units);
         if (r < 0)
                 return r;

@@ -219,6 +219,7 @@ enum smx_seg_mode {
 
 #define SMX_SEG_MAX_PARTS   255u
 #define SMX_SEG_PAYLOAD_MAX 65535u
+#define SMX_SEG_PART_BYTES_MAX 160u /* buffer octets one short_message part can take */
 
 /* Units per part (SMPP.md §9.3). SAR parts are sized for a 16-bit reference
  * UDH (152/66/133): the SMSC chooses which concatenation IE it builds. */
@@ -264,8 +265,8 @@ struct smx_seg_info {
 /* Encode and split UTF-8 text into parts. A text that fits one short_message
  * gives one part with no UDH/SAR whatever the mode. Parts never split an ESC
  * pair, a surrogate pair or a UTF-8 sequence. The bytes of every part are
- * written to buf[0..cap) (140 octets per part is always enough for packed,
- * 160 for unpacked GSM; SMX_SEG_PAYLOAD needs the whole encoded text).
+ * written to buf[0..cap): SMX_SEG_PART_BYTES_MAX octets per part are always
+ * enough; SMX_SEG_PAYLOAD needs the whole encoded text.
  * Returns the number of parts, or SMX_EINVAL (text not representable in
  * opts->enc, or no data_coding for it in the map), SMX_E2BIG (more than
  * max_parts or 255 parts, payload over 64 KiB, buf too small). */
@@ -305,6 +306,24 @@ int smx_udh_parse(const uint8_t *sm, size_t len, struct smx_udh *out);
  * to out; returns its length (6 or 7) or 0 when cap is too small. */
 size_t smx_udh_write_concat(int ref16, uint16_t ref, uint8_t total, uint8_t seq,
                             uint8_t *out, size_t cap);
+
+/* Concatenation info of one inbound part, from its UDH or its SAR TLVs. */
+struct smx_concat {
+        uint8_t present;        /* 1: part `seq` of `total` (>= 2) messages; reassemble */
+        uint8_t from_udh;       /* 1: from the UDH, 0: from SAR TLVs */
+        uint8_t mismatch;       /* both present and they disagree (H-15): UDH used */
+        uint8_t sar_invalid;    /* SAR TLVs present but total/seq impossible: ignored */
+        uint16_t ref;
+        uint8_t total, seq;
+};
+
+/* Pick the concatenation info of a part: the UDH concat IE when there is a
+ * valid one (udh may be NULL), else the SAR triple when sar_present and valid
+ * (total >= 1, 1 <= seq <= total; else ignored as H-05). total 1 is a single
+ * message: present stays 0. Policy H-15: the UDH wins and a disagreeing SAR
+ * triple sets `mismatch`. */
+void smx_concat_pick(const struct smx_udh *udh, int sar_present, uint16_t sar_ref,
+                     uint8_t sar_total, uint8_t sar_seq, struct smx_concat *out);
 
 /* ---- delivery-receipt text (SMPP.md §7.2-7.3; HOSTILE F-09..F-13) ---- */
 
@@ -449,7 +468,9 @@ size_t smx_reasm_buf_size(void);
  * payload after any UDH; for packed GSM unpack to septets first so parts
  * join). `now_ms` is a monotonic clock. Returns SMX_REASM_* or SMX_EINVAL
  * (bad seq/total, address longer than SMX_REASM_ADDR_MAX) or SMX_E2BIG (part
- * longer than SMX_REASM_PART_MAX): deliver such a part on its own. */
+ * longer than SMX_REASM_PART_MAX): deliver such a part on its own. (The
+ * table is sized so that SMX_ENOMEM, "no slot and nothing to evict", cannot
+ * happen; it is returned rather than corrupting state if it ever did.) */
 int smx_reasm_add(struct smx_reasm *r, const struct smx_reasm_key *key, uint8_t seq,
                   uint8_t dcs, const uint8_t *data, size_t len, uint64_t now_ms,
                   struct smx_reasm_msg *msg, uint8_t *buf, size_t cap);

@@ -9,6 +9,9 @@
 size_t smx_text_gsm_decode(const uint8_t *in, size_t len, int packed, unsigned fill,
                            size_t n, uint8_t *out, size_t cap, unsigned *flags);
 
+/* The map smx_dcs_map_service() fills, as a shared constant. */
+const struct smx_dcs_map *smx_text_service_map(void);
+
 /* GSM code of a code point: the septet (0..0x7F), SMX_TEXT_GSM_EXT | code
  * for the extension table (sent as ESC, code), or -1 when GSM has none. */
 #define SMX_TEXT_GSM_EXT 0x100

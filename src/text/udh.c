@@ -128,3 +128,29 @@ size_t smx_udh_write_concat(int ref16, uint16_t ref, uint8_t total, uint8_t seq,
         out[5] = seq;
         return 6;
 }
+
+void smx_concat_pick(const struct smx_udh *udh, int sar_present, uint16_t sar_ref,
+                     uint8_t sar_total, uint8_t sar_seq, struct smx_concat *out)
+{
+        int sar_ok = sar_present && sar_total >= 1 && sar_seq >= 1 && sar_seq <= sar_total;
+
+        *out = (struct smx_concat){0};
+        if (sar_present && !sar_ok)
+                out->sar_invalid = 1;
+        if (udh && udh->has_concat) {
+                out->from_udh = 1;
+                out->ref = udh->ref;
+                out->total = udh->total;
+                out->seq = udh->seq;
+                if (sar_ok && (sar_ref != udh->ref || sar_total != udh->total ||
+                               sar_seq != udh->seq))
+                        out->mismatch = 1;
+        } else if (sar_ok) {
+                out->ref = sar_ref;
+                out->total = sar_total;
+                out->seq = sar_seq;
+        } else {
+                return;
+        }
+        out->present = out->total >= 2;
+}

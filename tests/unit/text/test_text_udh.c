@@ -165,6 +165,54 @@ static void test_write_concat_roundtrips_through_parser(void)
         CHECK_EQ(smx_udh_write_concat(0, 1, 2, 1, sm, 5), 0);
 }
 
+static void test_concat_pick_uses_sar_when_no_udh(void)
+{
+        struct smx_concat c;
+        smx_concat_pick(NULL, 1, 0x0102, 3, 2, &c);
+        CHECK_EQ(c.present, 1);
+        CHECK_EQ(c.from_udh, 0);
+        CHECK_EQ(c.ref, 0x0102);
+        CHECK_EQ(c.total, 3);
+        CHECK_EQ(c.seq, 2);
+}
+
+static void test_h15_udh_wins_over_disagreeing_sar(void)
+{
+        const uint8_t sm[] = {0x05, 0x00, 0x03, 0x2A, 0x02, 0x01, 'a'};
+        struct smx_udh u;
+        struct smx_concat c;
+        smx_udh_parse(sm, sizeof(sm), &u);
+        smx_concat_pick(&u, 1, 0x0999, 4, 3, &c);
+        CHECK_EQ(c.present, 1);
+        CHECK_EQ(c.from_udh, 1);
+        CHECK_EQ(c.mismatch, 1);
+        CHECK_EQ(c.ref, 0x2A);
+        CHECK_EQ(c.total, 2);
+        CHECK_EQ(c.seq, 1);
+}
+
+static void test_invalid_sar_triple_is_ignored(void)
+{
+        struct smx_concat c;
+        smx_concat_pick(NULL, 1, 7, 2, 3, &c);
+        CHECK_EQ(c.present, 0);
+        CHECK_EQ(c.sar_invalid, 1);
+        smx_concat_pick(NULL, 1, 7, 0, 0, &c);
+        CHECK_EQ(c.present, 0);
+        CHECK_EQ(c.sar_invalid, 1);
+}
+
+static void test_one_of_one_is_a_single_message(void)
+{
+        const uint8_t sm[] = {0x05, 0x00, 0x03, 0x2A, 0x01, 0x01, 'a'};
+        struct smx_udh u;
+        struct smx_concat c;
+        smx_udh_parse(sm, sizeof(sm), &u);
+        smx_concat_pick(&u, 0, 0, 0, 0, &c);
+        CHECK_EQ(c.present, 0);
+        CHECK_EQ(c.from_udh, 1);
+}
+
 int main(void)
 {
         RUN(test_udh_parses_8bit_concat);
@@ -181,5 +229,9 @@ int main(void)
         RUN(test_concat_with_wrong_iedl_is_ignored);
         RUN(test_unknown_ie_is_skipped_by_length);
         RUN(test_write_concat_roundtrips_through_parser);
+        RUN(test_concat_pick_uses_sar_when_no_udh);
+        RUN(test_h15_udh_wins_over_disagreeing_sar);
+        RUN(test_invalid_sar_triple_is_ignored);
+        RUN(test_one_of_one_is_a_single_message);
         return t_done();
 }
