@@ -90,6 +90,32 @@ static void test_smpp_md_submit_sm_resp_throttled_no_body(void)
         CHECK_EQ(got.u.sm_resp.message_id.len, 0);
 }
 
+static void test_smpp_md_bind_resp_lone_nul_decodes(void)
+{
+        /* python-smpplib issue #54, quoted in SMPP.md §3 bind_*_resp */
+        struct smx_pdu got;
+        struct smx_pdu_verdict v;
+
+        g_reset();
+        g_hex("00000011 80000002 0000000d 00000001 00");
+        CHECK_EQ(smx_pdu_decode(gold, gold_len, NULL, &got, &v), SMX_PDU_OK);
+        CHECK_EQ(got.h.command_status, SMPP_ESME_RBINDFAIL);
+        CHECK_EQ(got.u.bind_resp.system_id.len, 0);
+        CHECK_EQ(got.flags, 0);
+}
+
+static void test_smpp_md_error_resp_with_message_id_both_ways(void)
+{
+        /* jasmin issue #128 (SMPP.md §3 submit_sm_resp, HOSTILE.md B-05) */
+        struct smx_pdu want = new_pdu(SMPP_SUBMIT_SM_RESP, SMPP_ESME_RINVSRCADR, 2), got;
+
+        g_reset();
+        g_hex("00000019 80000004 0000000a 00000002 3030303030303030 00");
+        want.u.sm_resp.message_id = S("00000000");
+        both_ways(&want, &got);
+        CHECK_VIEW(got.u.sm_resp.message_id, "00000000");
+}
+
 /* ---- header-only PDUs ---- */
 
 static void test_enquire_link_resp(void)
@@ -787,6 +813,8 @@ int main(void)
         RUN(test_smpp_md_enquire_link_seq1);
         RUN(test_smpp_md_generic_nack_rinvcmdid_seq7);
         RUN(test_smpp_md_submit_sm_resp_throttled_no_body);
+        RUN(test_smpp_md_bind_resp_lone_nul_decodes);
+        RUN(test_smpp_md_error_resp_with_message_id_both_ways);
         RUN(test_enquire_link_resp);
         RUN(test_unbind);
         RUN(test_unbind_resp);

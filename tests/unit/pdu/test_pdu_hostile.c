@@ -180,6 +180,23 @@ static void test_a04_length_equal_to_cap_is_framed(void)
         CHECK_EQ(smx_frame_peek(b, 4, 7424), SMX_PDU_E_TOO_LONG);
 }
 
+static void test_a04_decoder_applies_the_configured_cap(void)
+{
+        struct smx_pdu_opts small = { 64, 0 };
+        uint8_t b[65] = { 0 };
+
+        smx_put_u32(b, 65);
+        smx_put_u32(b + 4, SMPP_ENQUIRE_LINK);
+        load(b, 65);
+        CHECK_EQ(smx_frame_peek(wire, wire_len, 64), SMX_PDU_E_TOO_LONG);
+        CHECK_EQ(dec(&small), SMX_PDU_E_TOO_LONG);
+        CHECK_EQ(vd.action, SMX_ACT_CLOSE);
+        smx_put_u32(wire, 64);
+        CHECK_EQ(smx_frame_peek(wire, wire_len, 64), 64);
+        CHECK_EQ(dec(&small), SMX_PDU_OK);
+        CHECK(pdu.flags & SMX_PDUF_TRAILING_BYTES);
+}
+
 static void check_sniff(const char *hex, const char *want)
 {
         load_hex(hex);
@@ -703,6 +720,25 @@ static void test_c01_walker_sees_every_tlv(void)
         CHECK_EQ(off, pdu.tlv.tlv_len);
 }
 
+static void test_c_walker_stops_at_end_and_on_empty_region(void)
+{
+        uint32_t off = 0;
+        uint16_t tag = 0;
+        struct smx_bytes v;
+        static const uint8_t one[] = { 0x04, 0x27, 0x00, 0x01, 0x02 };
+
+        CHECK_EQ(smx_tlv_next(one, 0, &off, &tag, &v), 0);
+        CHECK_EQ(smx_tlv_next(one, 5, &off, &tag, &v), 1);
+        CHECK_EQ(tag, SMPP_TAG_MESSAGE_STATE);
+        CHECK_EQ(v.len, 1);
+        CHECK_EQ(off, 5);
+        CHECK_EQ(smx_tlv_next(one, 5, &off, &tag, &v), 0);
+        off = 0;
+        CHECK_EQ(smx_tlv_next(one, 4, &off, &tag, &v), -1); /* value cut off */
+        CHECK_EQ(smx_tlv_next(one, 3, &off, &tag, &v), -1); /* header cut off */
+        CHECK_EQ(off, 0);
+}
+
 static void test_c02_source_network_type_in_deliver_sm_tolerated(void)
 {
         load_dr_with_tlvs("000e 0001 01  0427 0001 02");
@@ -1069,6 +1105,7 @@ int main(void)
         RUN(test_a03_length_16_on_deliver_sm_answers_rinvcmdlen);
         RUN(test_a04_length_above_cap_is_unsigned);
         RUN(test_a04_length_equal_to_cap_is_framed);
+        RUN(test_a04_decoder_applies_the_configured_cap);
         RUN(test_a05_length_1gib_rejected_from_4_bytes);
         RUN(test_a07_non_smpp_peer_rejected_and_named);
         RUN(test_a07_escape_truncates_without_splitting);
@@ -1114,6 +1151,7 @@ int main(void)
         RUN(test_b_outbind_and_alert_faults_are_dropped);
         RUN(test_c01_unknown_tags_skipped);
         RUN(test_c01_walker_sees_every_tlv);
+        RUN(test_c_walker_stops_at_end_and_on_empty_region);
         RUN(test_c02_source_network_type_in_deliver_sm_tolerated);
         RUN(test_c03_tlv_value_past_frame_lenient_keeps_earlier);
         RUN(test_c03_tlv_value_past_frame_strict_rinvoptparstream);
