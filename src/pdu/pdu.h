@@ -199,7 +199,10 @@ struct smx_pdu_opts {
 
 /* Decode one whole PDU: buf[0..len) must hold at least command_length bytes
  * (use the framer first). Returns SMX_PDU_OK, or a negative smx_pdu_err with
- * *verdict saying what to answer. Never reads outside buf[0..command_length). */
+ * *verdict saying what to answer (verdict may be NULL; opts NULL = defaults).
+ * Never reads outside buf[0..command_length), except that the 16-octet header
+ * is read whenever len >= 16 so that out->h (sequence number included) is
+ * filled even for a refused frame. The verdict table is in decode.c. */
 int smx_pdu_decode(const uint8_t *buf, size_t len, const struct smx_pdu_opts *opts,
                    struct smx_pdu *out, struct smx_pdu_verdict *verdict);
 
