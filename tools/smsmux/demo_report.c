@@ -112,10 +112,12 @@ void demo_report(const struct demo_book *b, smx_client *c, const char *ledger_js
                (unsigned long long)b->fail_by_reason[SMX_FAIL_ATTEMPTS],
                (unsigned long long)b->fail_by_reason[SMX_FAIL_SHUTDOWN],
                (unsigned long long)b->fail_by_reason[SMX_FAIL_ENCODING]);
-        printf("DRs: %llu (%llu uncorrelated)   MOs: %llu (longest %llu parts)   "
-               "handset deliveries: %llu\n",
+        printf("DRs: %llu (%llu uncorrelated; simulator sent %llu)   MOs: %llu (longest %llu "
+               "parts; simulator sent %llu)   handset deliveries: %llu\n",
                (unsigned long long)b->drs, (unsigned long long)b->dr_uncorrelated,
+               (unsigned long long)jnum(totals, "dr_sent"),
                (unsigned long long)b->mos, (unsigned long long)b->mo_parts_max,
+               (unsigned long long)jnum(totals, "mo_sent"),
                (unsigned long long)r->handset_delivered);
         printf("lost: %llu   (no outcome %llu, submitted but not delivered %llu)\n",
                (unsigned long long)r->lost, (unsigned long long)r->no_outcome,
