@@ -54,8 +54,11 @@ fi
 
 if [ "${SKIP_FUZZ:-0}" != 1 ]; then
   log "configure build-fuzz (clang, libFuzzer)"
+  # Only the fuzz executables are built here (the rest was built twice already).
   if { [ -d build-fuzz ] || CC=clang CXX=clang++ meson setup build-fuzz -Dfuzz=true -Dbench=false \
-         -Dtests=true -Dbuildtype=debugoptimized >&2; } && meson compile -C build-fuzz >&2; then
+         -Dtests=true -Dbuildtype=debugoptimized >&2; } &&
+     fuzz_targets=$(ninja -C build-fuzz -t targets all 2>/dev/null | grep -Eo '^tests/fuzz/fuzz_[a-z0-9_]+:' | tr -d :) &&
+     [ -n "$fuzz_targets" ] && ninja -C build-fuzz $fuzz_targets >&2; then
     for t in build-fuzz/tests/fuzz/fuzz_*; do
       [ -x "$t" ] || continue
       name=$(basename "$t")
