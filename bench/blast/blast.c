@@ -80,21 +80,25 @@ static int write_all(int fd, const uint8_t *p, size_t n)
         return 0;
 }
 
-/* Read one whole PDU, blocking (used for the bind only). */
+/* Read exactly one PDU, blocking (the bind_resp; what follows it, such as
+ * queued DRs, stays in the socket for the main loop). */
 static ssize_t read_pdu_blocking(int fd, uint8_t *buf, size_t cap)
 {
-        size_t have = 0;
-        for (;;) {
-                ssize_t n = smx_frame_peek(buf, have, 0);
-                if (n > 0)
-                        return n;
-                if (n < 0 || have == cap)
-                        return -1;
-                ssize_t r = read(fd, buf + have, cap - have);
+        size_t have = 0, want = SMPP_HEADER_LEN;
+        while (have < want) {
+                ssize_t r = read(fd, buf + have, want - have);
                 if (r <= 0)
                         return -1;
                 have += (size_t)r;
+                if (have == SMPP_HEADER_LEN && want == SMPP_HEADER_LEN) {
+                        ssize_t n = smx_frame_peek(buf, have, 0);
+                        uint32_t len = smx_get_u32(buf);
+                        if (n < 0 || len > cap)
+                                return -1;
+                        want = len;
+                }
         }
+        return (ssize_t)have;
 }
 
 static int connect_bind(const struct cfg *c)
@@ -180,7 +184,7 @@ static int run_client(const struct cfg *c)
                 for (unsigned i = 0; i < c->conns && !done_sending; i++) {
                         struct conn *k = &cs[i];
                         while (k->sent - k->acked - k->failed + c->batch <= c->window &&
-                               k->out_len + c->batch * (size_t)tl <= BUF_CAP &&
+                               k->out_len + c->batch * (size_t)tl <= BUF_CAP / 2 &&
                                (!total_target || queued < total_target)) {
                                 unsigned nb = c->batch;
                                 if (total_target && queued + nb > total_target)
@@ -248,14 +252,15 @@ static int run_client(const struct cfg *c)
                                                 else
                                                         k->failed++;
                                         } else if (id == SMPP_ENQUIRE_LINK || id == SMPP_DELIVER_SM) {
-                                                uint8_t a[17];
+                                                /* no room for the answer: leave the PDU for the next turn */
+                                                if (k->out_len + 17 > BUF_CAP)
+                                                        break;
+                                                uint8_t *a = k->out + k->out_len;
                                                 ssize_t al = id == SMPP_DELIVER_SM
-                                                        ? smx_pdu_encode_empty_resp(a, sizeof(a), SMPP_DELIVER_SM_RESP, 0, smx_get_u32(p + 12))
-                                                        : smx_pdu_encode_header_only(a, sizeof(a), SMPP_ENQUIRE_LINK_RESP, 0, smx_get_u32(p + 12));
-                                                if (al > 0 && k->out_len + (size_t)al <= BUF_CAP) {
-                                                        memcpy(k->out + k->out_len, a, (size_t)al);
+                                                        ? smx_pdu_encode_empty_resp(a, 17, SMPP_DELIVER_SM_RESP, 0, smx_get_u32(p + 12))
+                                                        : smx_pdu_encode_header_only(a, 17, SMPP_ENQUIRE_LINK_RESP, 0, smx_get_u32(p + 12));
+                                                if (al > 0)
                                                         k->out_len += (size_t)al;
-                                                }
                                         }
                                         off += (size_t)pl;
                                 }

@@ -68,14 +68,19 @@ void sim_dr_schedule(struct smsc_sim *s, struct sim_mt *mt, int before_resp, uin
         }
 }
 
-/* YYMMDDhhmm (UTC) of a monotonic instant at or before `now_mono`. */
-static void fmt_date(char *out, uint64_t mono_ns, uint64_t now_mono, time_t now_wall)
+/* YYMMDDhhmm (UTC) of a monotonic instant at or before `now_mono`; the
+ * last minute formatted is cached (DRs come in bursts). */
+static void fmt_date(struct smsc_sim *s, char *out, uint64_t mono_ns, uint64_t now_mono, time_t now_wall)
 {
         uint64_t back = now_mono > mono_ns ? now_mono - mono_ns : 0;
         time_t t = now_wall - (time_t)(back / 1000000000ull);
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        strftime(out, 11, "%y%m%d%H%M", &tm);
+        if (t / 60 != s->date_min || !s->date_str[0]) {
+                struct tm tm;
+                gmtime_r(&t, &tm);
+                strftime(s->date_str, sizeof(s->date_str), "%y%m%d%H%M", &tm);
+                s->date_min = t / 60;
+        }
+        memcpy(out, s->date_str, sizeof(s->date_str));
 }
 
 /* Build the DR deliver_sm for `mt` in `state`, with the Appendix-B text whose
@@ -88,8 +93,8 @@ void sim_on_timer_dr(struct smsc_sim *s, struct sim_timer *t)
         uint64_t now = sim_now_ns();
         time_t wall = time(NULL);
         char sub[11], done[11], text[200];
-        fmt_date(sub, mt->submit_ns, now, wall);
-        fmt_date(done, now, now, wall);
+        fmt_date(s, sub, mt->submit_ns, now, wall);
+        fmt_date(s, done, now, now, wall);
         /* a carrier id: stable per MT, unrelated to the message_id */
         uint64_t carrier = 0;
         for (const char *c = mt->msgid; *c; c++)
@@ -212,37 +217,93 @@ static struct sim_sess *pick_session(struct smsc_sim *s, int origin, uint64_t av
         return NULL;
 }
 
-static void fl_add(struct sim_sess *ss, uint32_t seq, size_t idx)
+/* The in-flight table of a session is a ring indexed by our sequence
+ * number: seqs are handed out one by one, so live entries never collide
+ * until more than cap_fl are outstanding, and then the ring doubles. */
+static int fl_grow(struct sim_sess *ss)
 {
-        if (ss->n_fl == ss->cap_fl) {
-                size_t nc = ss->cap_fl ? ss->cap_fl * 2 : 64;
-                uint32_t *ns = realloc(ss->fl_seq, nc * sizeof(*ns));
-                if (ns)
-                        ss->fl_seq = ns;
-                size_t *ni = ns ? realloc(ss->fl_idx, nc * sizeof(*ni)) : NULL;
-                if (ni)
-                        ss->fl_idx = ni;
-                if (!ns || !ni)
-                        return;
-                ss->cap_fl = nc;
+        size_t nc = ss->cap_fl ? ss->cap_fl * 2 : 64;
+        for (;;) {
+                struct sim_fl *n = calloc(nc, sizeof(*n));
+                if (!n)
+                        return -ENOMEM;
+                int clash = 0;
+                for (size_t i = 0; i < ss->cap_fl && !clash; i++) {
+                        if (!ss->fl[i].used)
+                                continue;
+                        struct sim_fl *d = &n[ss->fl[i].seq & (nc - 1)];
+                        if (d->used)
+                                clash = 1;
+                        else
+                                *d = ss->fl[i];
+                }
+                if (!clash) {
+                        free(ss->fl);
+                        ss->fl = n;
+                        ss->cap_fl = nc;
+                        return 0;
+                }
+                free(n);
+                nc *= 2;
         }
-        ss->fl_seq[ss->n_fl] = seq;
-        ss->fl_idx[ss->n_fl] = idx;
-        ss->n_fl++;
+}
+
+static int fl_add(struct sim_sess *ss, uint32_t seq, size_t idx)
+{
+        for (;;) {
+                if (ss->cap_fl) {
+                        struct sim_fl *f = &ss->fl[seq & (ss->cap_fl - 1)];
+                        if (!f->used) {
+                                f->seq = seq;
+                                f->idx = idx;
+                                f->used = 1;
+                                ss->n_fl++;
+                                return 0;
+                        }
+                }
+                if (fl_grow(ss) < 0)
+                        return -ENOMEM;
+        }
 }
 
 static int fl_take(struct sim_sess *ss, uint32_t seq, size_t *idx)
 {
-        for (size_t i = 0; i < ss->n_fl; i++) {
-                if (ss->fl_seq[i] == seq) {
-                        *idx = ss->fl_idx[i];
-                        ss->n_fl--;
-                        memmove(ss->fl_seq + i, ss->fl_seq + i + 1, (ss->n_fl - i) * sizeof(uint32_t));
-                        memmove(ss->fl_idx + i, ss->fl_idx + i + 1, (ss->n_fl - i) * sizeof(size_t));
-                        return 1;
-                }
+        if (!ss->cap_fl)
+                return 0;
+        struct sim_fl *f = &ss->fl[seq & (ss->cap_fl - 1)];
+        if (!f->used || f->seq != seq)
+                return 0;
+        *idx = f->idx;
+        f->used = 0;
+        ss->n_fl--;
+        return 1;
+}
+
+static void dq_arm(struct smsc_sim *s)
+{
+        if (s->dlv_check_armed)
+                return;
+        s->dlv_check_armed = 1;
+        sim_timer_add(s, sim_now_ns() + 50000000ull, SIM_T_DLV_CHECK, 0, NULL, 0);
+}
+
+static void dq_push(struct smsc_sim *s, struct sim_smsc *m, size_t idx, uint32_t sends)
+{
+        if (m->dq_len == m->dq_cap) {
+                size_t nc = m->dq_cap ? m->dq_cap * 2 : 1024;
+                struct sim_dq_ent *n = malloc(nc * sizeof(*n));
+                if (!n)
+                        return;     /* not watched: it waits for its resp or a session close */
+                for (size_t i = 0; i < m->dq_len; i++)
+                        n[i] = m->dq[(m->dq_head + i) % m->dq_cap];
+                free(m->dq);
+                m->dq = n;
+                m->dq_cap = nc;
+                m->dq_head = 0;
         }
-        return 0;
+        m->dq[(m->dq_head + m->dq_len) % m->dq_cap] = (struct sim_dq_ent){ idx, sends };
+        m->dq_len++;
+        dq_arm(s);
 }
 
 void sim_dlv_try_send(struct smsc_sim *s, size_t idx)
@@ -275,10 +336,12 @@ void sim_dlv_try_send(struct smsc_sim *s, size_t idx)
         m->c.deliver_sent++;
         if (d->sends > 1)
                 m->c.deliver_resent++;
-        fl_add(ss, seq, idx);
+        /* without memory for the table the resp is not matched, and the
+         * check timer re-sends it: a duplicate, never a loss */
+        (void)fl_add(ss, seq, idx);
         const struct sim_knobs *k = &s->smsc[d->origin_smsc].k;
         d->deadline_ns = now + (uint64_t)k->deliver_timeout_ms * 1000000ull;
-        sim_timer_add(s, d->deadline_ns, SIM_T_DLV_CHECK, ss->id, NULL, idx);
+        dq_push(s, &s->smsc[d->origin_smsc], idx, d->sends);
 }
 
 static int status_is_transient(uint32_t st)
@@ -298,6 +361,8 @@ void sim_on_deliver_resp(struct smsc_sim *s, struct sim_sess *ss, uint32_t seq, 
         if (status == SMPP_ESME_ROK) {
                 d->acked = 1;
                 m->c.deliver_acked++;
+                free(d->pdu);       /* never sent again */
+                d->pdu = NULL;
                 return;
         }
         m->c.deliver_nacked++;
@@ -312,22 +377,43 @@ void sim_on_deliver_resp(struct smsc_sim *s, struct sim_sess *ss, uint32_t seq, 
         pending_push(s, idx);
 }
 
-void sim_on_timer_dlv_check(struct smsc_sim *s, struct sim_timer *t)
+/* Deliveries whose deliver_sm_resp is overdue go out again on another
+ * bind (or are given up after deliver_max_sends). Each SMSC's queue is in
+ * send order with one timeout, so the sweep stops at the first live entry
+ * not yet due; entries already answered or re-sent are dropped on the way. */
+void sim_on_timer_dlv_check(struct smsc_sim *s)
 {
-        size_t idx = (size_t)t->a;
-        struct sim_dlv *d = &s->dlv[idx];
-        if (!d->in_flight || d->sess_id != t->sess_id || d->acked)
-                return;
-        struct sim_sess *ss = sim_sess_by_id(s, t->sess_id);
-        size_t got;
-        if (ss)
-                fl_take(ss, d->seq, &got);
-        d->in_flight = 0;
-        if (d->sends >= s->smsc[d->origin_smsc].k.deliver_max_sends) {
-                d->exhausted = 1;
-                return;
+        s->dlv_check_armed = 0;
+        uint64_t now = sim_now_ns();
+        int again = 0;
+        for (int i = 0; i < s->n_smsc; i++) {
+                struct sim_smsc *m = &s->smsc[i];
+                while (m->dq_len) {
+                        struct sim_dq_ent e = m->dq[m->dq_head];
+                        struct sim_dlv *d = &s->dlv[e.idx];
+                        int live = d->in_flight && d->sends == e.sends && !d->acked;
+                        if (live && d->deadline_ns > now)
+                                break;
+                        m->dq_head = (m->dq_head + 1) % m->dq_cap;
+                        m->dq_len--;
+                        if (!live)
+                                continue;
+                        struct sim_sess *ss = sim_sess_by_id(s, d->sess_id);
+                        size_t got;
+                        if (ss)
+                                fl_take(ss, d->seq, &got);
+                        d->in_flight = 0;
+                        if (d->sends >= m->k.deliver_max_sends) {
+                                d->exhausted = 1;
+                                continue;
+                        }
+                        sim_dlv_try_send(s, e.idx);
+                }
+                if (m->dq_len)
+                        again = 1;
         }
-        sim_dlv_try_send(s, idx);
+        if (again)
+                dq_arm(s);
 }
 
 void sim_on_timer_dlv_retry(struct smsc_sim *s)
@@ -353,15 +439,18 @@ void sim_on_sess_closed(struct smsc_sim *s, struct sim_sess *ss)
                 ss->rx_pos = -1;
         }
         /* what was in flight here goes out again on another bind */
-        size_t n = ss->n_fl;
-        ss->n_fl = 0;
-        for (size_t i = 0; i < n; i++) {
-                struct sim_dlv *d = &s->dlv[ss->fl_idx[i]];
+        for (size_t i = 0; i < ss->cap_fl && ss->n_fl; i++) {
+                if (!ss->fl[i].used)
+                        continue;
+                ss->fl[i].used = 0;
+                ss->n_fl--;
+                size_t idx = ss->fl[i].idx;
+                struct sim_dlv *d = &s->dlv[idx];
                 d->in_flight = 0;
                 if (d->sends >= s->smsc[d->origin_smsc].k.deliver_max_sends)
                         d->exhausted = 1;
                 else
-                        pending_push(s, ss->fl_idx[i]);
+                        pending_push(s, idx);
         }
 }
 

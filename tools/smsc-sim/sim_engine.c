@@ -192,10 +192,8 @@ void sim_sess_close(struct smsc_sim *s, struct sim_sess *ss, int rst)
         sim_on_sess_closed(s, ss);
         free(ss->in);
         free(ss->out);
-        free(ss->fl_seq);
-        free(ss->fl_idx);
-        ss->fl_seq = NULL;
-        ss->fl_idx = NULL;
+        free(ss->fl);
+        ss->fl = NULL;
         ss->n_fl = ss->cap_fl = 0;
         ss->in = ss->out = NULL;
         ss->in_len = ss->out_len = ss->out_off = ss->out_cap = 0;
@@ -497,7 +495,7 @@ static void run_timers(struct smsc_sim *s)
                 switch (t.kind) {
                 case SIM_T_RESP: sim_on_timer_resp(s, &t); break;
                 case SIM_T_DR: sim_on_timer_dr(s, &t); break;
-                case SIM_T_DLV_CHECK: sim_on_timer_dlv_check(s, &t); break;
+                case SIM_T_DLV_CHECK: sim_on_timer_dlv_check(s); break;
                 case SIM_T_DLV_RETRY: sim_on_timer_dlv_retry(s); break;
                 case SIM_T_MO: sim_on_timer_mo(s, &t); break;
                 case SIM_T_PLAN: sim_on_timer_plan(s, &t); break;
@@ -625,13 +623,14 @@ static void sim_free(struct smsc_sim *s)
                         close(ss->fd);
                 free(ss->in);
                 free(ss->out);
-                free(ss->fl_seq);
-                free(ss->fl_idx);
+                free(ss->fl);
         }
         free(s->pending);
-        for (int i = 0; i < s->n_smsc; i++)
+        for (int i = 0; i < s->n_smsc; i++) {
                 if (s->smsc[i].listen_fd >= 0)
                         close(s->smsc[i].listen_fd);
+                free(s->smsc[i].dq);
+        }
         for (size_t i = 0; i < s->n_timers; i++)
                 if (s->timers[i].kind == SIM_T_RESP)
                         free(s->timers[i].p);

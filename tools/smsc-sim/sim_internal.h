@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "sim.h"
 #include "pdu/pdu.h"
@@ -94,6 +95,11 @@ struct sim_counts {
         uint64_t first_attempt_ns, last_attempt_ns, min_spacing_ns;
 };
 
+struct sim_dq_ent {
+        size_t idx;                 /* sim_dlv index */
+        uint32_t sends;             /* d->sends when queued: stale if it moved on */
+};
+
 struct sim_smsc {
         int index;
         char name[SIM_NAME_MAX], site[SIM_NAME_MAX];
@@ -106,12 +112,23 @@ struct sim_smsc {
         struct sim_counts c;
         uint64_t mo_serial;
         uint8_t mo_armed;
+        /* deliver_sm sent for this SMSC's DRs/MOs, in send order: the
+         * timeout sweep walks it from the head (all share one timeout) */
+        struct sim_dq_ent *dq;
+        size_t dq_head, dq_len, dq_cap;
 };
 
 enum sim_sess_state {
         SIM_SESS_OPEN = 0,
         SIM_SESS_TX, SIM_SESS_RX, SIM_SESS_TRX,
         SIM_SESS_CLOSING,
+};
+
+/* A deliver_sm in flight on a session: our seq and its sim_dlv index. */
+struct sim_fl {
+        uint32_t seq;
+        uint32_t used;
+        size_t idx;
 };
 
 /* One accepted TCP connection (an ESME's bind). Engine thread only. */
@@ -130,8 +147,7 @@ struct sim_sess {
         uint8_t read_paused;
         double drip_credit;         /* bytes the `slow` fault lets out next tick */
         int rx_pos;                 /* index in smsc_sim.rx, -1 if not a receiver */
-        uint32_t *fl_seq;           /* deliver_sm in flight here: seq ... */
-        size_t *fl_idx;             /* ... and its sim_dlv index */
+        struct sim_fl *fl;          /* deliver_sm in flight here, by seq & (cap_fl-1) */
         size_t n_fl, cap_fl;
 };
 
@@ -177,7 +193,7 @@ struct sim_timer {
 enum sim_timer_kind {
         SIM_T_RESP = 1,     /* p: malloc'd PDU, a: its length */
         SIM_T_DR,           /* p: struct sim_mt *, a: message_state */
-        SIM_T_DLV_CHECK,    /* a: dlv index */
+        SIM_T_DLV_CHECK,    /* sweep the per-SMSC in-flight queues */
         SIM_T_MO,           /* a: smsc index */
         SIM_T_PLAN,         /* next plan step */
         SIM_T_DRIP,         /* slow output tick */
@@ -236,6 +252,9 @@ struct smsc_sim {
         size_t *pending;            /* dlv indexes waiting for a bind */
         size_t n_pending, cap_pending;
         int dlv_retry_armed;
+        int dlv_check_armed;
+        time_t date_min;            /* DR dates: minute cached ... */
+        char date_str[11];          /* ... as YYMMDDhhmm */
         int rx[SIM_MAX_SESS];       /* bound receiver sessions (RX/TRX) */
         int n_rx;
 
@@ -283,7 +302,7 @@ void sim_on_timer_dr(struct smsc_sim *s, struct sim_timer *t);
 size_t sim_dlv_add(struct smsc_sim *s, int origin, int is_dr, uint8_t *pdu, size_t len);
 void sim_dlv_try_send(struct smsc_sim *s, size_t idx);
 void sim_on_deliver_resp(struct smsc_sim *s, struct sim_sess *ss, uint32_t seq, uint32_t status);
-void sim_on_timer_dlv_check(struct smsc_sim *s, struct sim_timer *t);
+void sim_on_timer_dlv_check(struct smsc_sim *s);
 void sim_on_timer_dlv_retry(struct smsc_sim *s);
 void sim_on_sess_closed(struct smsc_sim *s, struct sim_sess *ss);
 void sim_on_timer_mo(struct smsc_sim *s, struct sim_timer *t);
