@@ -423,8 +423,12 @@ static int run_sink(const struct cfg *c)
                                 if (k->out_off == k->out_len)
                                         k->out_off = k->out_len = 0;
                         }
-                        struct epoll_event me = { .events = EPOLLIN | (k->out_len ? EPOLLOUT : 0), .data.u32 = idx };
-                        epoll_ctl(ep, EPOLL_CTL_MOD, k->fd, &me);
+                        int want = k->out_len > k->out_off;
+                        if (want != k->ep_out) {
+                                struct epoll_event me = { .events = EPOLLIN | (want ? EPOLLOUT : 0), .data.u32 = idx };
+                                epoll_ctl(ep, EPOLL_CTL_MOD, k->fd, &me);
+                                k->ep_out = want;
+                        }
                 }
         }
         uint64_t total = closed_acked;
