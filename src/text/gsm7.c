@@ -62,30 +62,34 @@ static const struct { uint16_t cp; uint16_t code; } gsm_high[] = {
         {0x03A6, 0x12}, {0x03A8, 0x17}, {0x03A9, 0x15}, {0x20AC, EXT | 0x65},
 };
 
+/* ASCII -> GSM: septet, EXT|code (extension table), or -1 (controls other
+ * than LF/FF/CR, backtick, DEL). The fast path of every encoder. */
+#define X(code) (EXT | (code))
+const int16_t smx_text_gsm_ascii[128] = {
+          -1,   -1,   -1,   -1,   -1,   -1,   -1,   -1,  /* 00-07 */
+          -1,   -1, 0x0A,   -1, X(0x0A), 0x0D,   -1,   -1,  /* 08-0F */
+          -1,   -1,   -1,   -1,   -1,   -1,   -1,   -1,  /* 10-17 */
+          -1,   -1,   -1,   -1,   -1,   -1,   -1,   -1,  /* 18-1F */
+        0x20, 0x21, 0x22, 0x23, 0x02, 0x25, 0x26, 0x27,  /* 20-27 */
+        0x28, 0x29, 0x2A, 0x2B, 0x2C, 0x2D, 0x2E, 0x2F,  /* 28-2F */
+        0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37,  /* 30-37 */
+        0x38, 0x39, 0x3A, 0x3B, 0x3C, 0x3D, 0x3E, 0x3F,  /* 38-3F */
+        0x00, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47,  /* 40-47 */
+        0x48, 0x49, 0x4A, 0x4B, 0x4C, 0x4D, 0x4E, 0x4F,  /* 48-4F */
+        0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57,  /* 50-57 */
+        0x58, 0x59, 0x5A, X(0x3C), X(0x2F), X(0x3E), X(0x14), 0x11,  /* 58-5F */
+          -1, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67,  /* 60-67 */
+        0x68, 0x69, 0x6A, 0x6B, 0x6C, 0x6D, 0x6E, 0x6F,  /* 68-6F */
+        0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77,  /* 70-77 */
+        0x78, 0x79, 0x7A, X(0x28), X(0x40), X(0x29), X(0x3D),   -1,  /* 78-7F */
+};
+#undef X
+
 /* Code point -> septet (0..0x7F), EXT|code for the extension table, or -1. */
 int smx_text_gsm_code(uint32_t cp)
 {
-        if (cp < 0x80) {
-                switch (cp) {
-                case 0x0A: case 0x0D: return (int)cp;
-                case 0x0C: return (int)(EXT | 0x0A);
-                case 0x24: return 0x02;         /* $ */
-                case 0x40: return 0x00;         /* @ */
-                case 0x5B: return (int)(EXT | 0x3C);
-                case 0x5C: return (int)(EXT | 0x2F);
-                case 0x5D: return (int)(EXT | 0x3E);
-                case 0x5E: return (int)(EXT | 0x14);
-                case 0x5F: return 0x11;         /* _ */
-                case 0x7B: return (int)(EXT | 0x28);
-                case 0x7C: return (int)(EXT | 0x40);
-                case 0x7D: return (int)(EXT | 0x29);
-                case 0x7E: return (int)(EXT | 0x3D);
-                default: break;
-                }
-                if ((cp >= 0x20 && cp <= 0x5A) || (cp >= 0x61 && cp <= 0x7A))
-                        return (int)cp;         /* identical in both */
-                return -1;                      /* controls, backtick, DEL */
-        }
+        if (cp < 0x80)
+                return smx_text_gsm_ascii[cp];
         size_t lo = 0, hi = sizeof(gsm_high) / sizeof(gsm_high[0]);
         while (lo < hi) {
                 size_t mid = (lo + hi) / 2;

@@ -36,7 +36,11 @@ static long fill_part(enum smx_encoding enc, int packed, const uint8_t *utf8, si
                 int bad;
                 uint8_t tmp[4];
                 unsigned cu = 0;
-                size_t n = smx_utf8_next(utf8 + i, len - i, &cp, &bad);
+                size_t n = 1;
+                if (utf8[i] < 0x80)
+                        cp = utf8[i];           /* fast path: ASCII */
+                else
+                        n = smx_utf8_next(utf8 + i, len - i, &cp, &bad);
                 size_t w = smx_text_enc_cp(enc, cp, tmp, &cu);
 
                 if (w == 0)

@@ -16,10 +16,61 @@ const struct smx_dcs_map *smx_text_service_map(void);
  * for the extension table (sent as ESC, code), or -1 when GSM has none. */
 #define SMX_TEXT_GSM_EXT 0x100
 int smx_text_gsm_code(uint32_t cp);
+extern const int16_t smx_text_gsm_ascii[128]; /* the same for cp < 0x80 */
 
 /* Encode one code point in enc into tmp[0..4): returns octets (or septets,
  * for GSM: 1 or 2, ESC first) and *units (septets / UTF-16 units / octets);
  * 0 when enc cannot hold cp. */
-size_t smx_text_enc_cp(enum smx_encoding enc, uint32_t cp, uint8_t tmp[4], unsigned *units);
+static inline size_t smx_text_enc_cp(enum smx_encoding enc, uint32_t cp, uint8_t tmp[4],
+                                     unsigned *units)
+{
+        switch (enc) {
+        case SMX_ENC_GSM: {
+                int c = cp < 0x80 ? smx_text_gsm_ascii[cp] : smx_text_gsm_code(cp);
+                if (c < 0)
+                        return 0;
+                if (c & SMX_TEXT_GSM_EXT) {
+                        tmp[0] = 0x1B;          /* ESC */
+                        tmp[1] = (uint8_t)(c & 0x7F);
+                        *units = 2;
+                        return 2;
+                }
+                tmp[0] = (uint8_t)c;
+                *units = 1;
+                return 1;
+        }
+        case SMX_ENC_UCS2:
+                if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+                        cp = 0xFFFD;
+                if (cp > 0xFFFF) {
+                        uint32_t v = cp - 0x10000;
+                        uint32_t hi = 0xD800 | (v >> 10), lo = 0xDC00 | (v & 0x3FF);
+                        tmp[0] = (uint8_t)(hi >> 8);
+                        tmp[1] = (uint8_t)hi;
+                        tmp[2] = (uint8_t)(lo >> 8);
+                        tmp[3] = (uint8_t)lo;
+                        *units = 2;
+                        return 4;
+                }
+                tmp[0] = (uint8_t)(cp >> 8);
+                tmp[1] = (uint8_t)cp;
+                *units = 1;
+                return 2;
+        case SMX_ENC_LATIN1:
+        case SMX_ENC_ASCII:
+                if (cp > (enc == SMX_ENC_ASCII ? 0x7Fu : 0xFFu))
+                        return 0;
+                tmp[0] = (uint8_t)cp;
+                *units = 1;
+                return 1;
+        case SMX_ENC_UTF8: {
+                size_t n = smx_utf8_put(cp, tmp, 4);
+                *units = (unsigned)n;
+                return n;
+        }
+        default:
+                return 0;
+        }
+}
 
 #endif

@@ -257,6 +257,26 @@ static void test_segmented_parts_decode_back_to_text(void)
         CHECK_MEM(out, text, len);
 }
 
+static void test_ucs2_udh16_parts_hold_66_units(void)
+{
+        size_t len = rep("\xD0\x96", 140);
+        CHECK_EQ(seg(len, SMX_ENC_UCS2, SMX_SEG_UDH16, 0, NULL), 3);
+        CHECK_EQ(parts[0].units, 66);
+        CHECK_EQ(parts[1].units, 66);
+        CHECK_EQ(parts[2].units, 8);
+        CHECK_EQ(parts[0].len, 7 + 132);
+}
+
+static void test_latin1_parts_hold_134_octets(void)
+{
+        size_t len = rep("\xC3\xA9", 141);
+        CHECK_EQ(seg(len, SMX_ENC_LATIN1, SMX_SEG_UDH8, 0, NULL), 2);
+        CHECK_EQ(parts[0].units, 134);
+        CHECK_EQ(parts[1].units, 7);
+        CHECK_EQ(parts[0].data_coding, SMPP_DCS_LATIN1);
+        CHECK_EQ(parts[0].sm[6], 0xE9);
+}
+
 int main(void)
 {
         RUN(test_choose_auto_picks_gsm_for_extension_chars);
@@ -282,5 +302,7 @@ int main(void)
         RUN(test_utf8_parts_never_split_a_sequence);
         RUN(test_generic_map_has_no_utf8_data_coding);
         RUN(test_segmented_parts_decode_back_to_text);
+        RUN(test_ucs2_udh16_parts_hold_66_units);
+        RUN(test_latin1_parts_hold_134_octets);
         return t_done();
 }
