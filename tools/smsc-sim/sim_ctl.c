@@ -318,6 +318,7 @@ int sim_ctl_locked(struct smsc_sim *s, const char *command, char *reply, size_t 
                                                rc == -ENOENT ? "unknown key" : "bad value");
                         s->smsc[k].k = nk;
                         sim_mo_arm(s, &s->smsc[k]);
+                        sim_elink_arm(s, &s->smsc[k]);
                 }
         } else {
                 return reply_f(reply, reply_len, -EINVAL, "error: unknown command %s (try help)", verb);

@@ -567,3 +567,41 @@ int sim_mo_generate(struct smsc_sim *s, struct sim_smsc *m, unsigned parts)
                         sim_dlv_try_send(s, i);
         return 0;
 }
+
+/* ---- service-side enquire_link ---- */
+
+void sim_elink_arm(struct smsc_sim *s, struct sim_smsc *m)
+{
+        if (m->elink_armed || !m->k.enquire_link_ms)
+                return;
+        m->elink_armed = 1;
+        sim_timer_add(s, sim_now_ns() + (uint64_t)m->k.enquire_link_ms * 1000000ull, SIM_T_ELINK, 0, NULL,
+                      (uint64_t)m->index);
+}
+
+void sim_on_timer_elink(struct smsc_sim *s, struct sim_timer *t)
+{
+        struct sim_smsc *m = &s->smsc[t->a];
+        m->elink_armed = 0;
+        if (!m->k.enquire_link_ms)
+                return;
+        if (!m->f.killed && !m->f.stalled) {
+                for (int i = 0; i < SIM_MAX_SESS; i++) {
+                        struct sim_sess *ss = &s->sess[i];
+                        if (ss->fd < 0 || ss->smsc != m->index || ss->state == SIM_SESS_OPEN ||
+                            ss->state == SIM_SESS_CLOSING)
+                                continue;
+                        uint8_t *w = sim_out_reserve(s, ss, SMPP_HEADER_LEN);
+                        if (!w)
+                                continue;
+                        uint32_t seq = ss->seq++;
+                        if (ss->seq > SMPP_SEQ_MAX)
+                                ss->seq = SMPP_SEQ_MIN;
+                        if (smx_pdu_encode_header_only(w, SMPP_HEADER_LEN, SMPP_ENQUIRE_LINK, SMPP_ESME_ROK, seq) > 0) {
+                                sim_out_commit(s, ss, SMPP_HEADER_LEN);
+                                m->c.enquire_links_sent++;
+                        }
+                }
+        }
+        sim_elink_arm(s, m);
+}

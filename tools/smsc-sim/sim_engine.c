@@ -500,6 +500,7 @@ static void run_timers(struct smsc_sim *s)
                 case SIM_T_MO: sim_on_timer_mo(s, &t); break;
                 case SIM_T_PLAN: sim_on_timer_plan(s, &t); break;
                 case SIM_T_DRIP: on_drip(s); break;
+                case SIM_T_ELINK: sim_on_timer_elink(s, &t); break;
                 default: break;
                 }
         }
@@ -714,8 +715,10 @@ int sim_start(const struct sim_options *o, struct smsc_sim **out, char *err, siz
                 if (rc < 0)
                         goto fail;
         }
-        for (int i = 0; i < s->n_smsc; i++)
+        for (int i = 0; i < s->n_smsc; i++) {
                 sim_mo_arm(s, &s->smsc[i]);
+                sim_elink_arm(s, &s->smsc[i]);
+        }
         rc = pthread_create(&s->thread, NULL, engine_main, s);
         if (rc) {
                 snprintf(err, err_len, "pthread_create: %s", strerror(rc));

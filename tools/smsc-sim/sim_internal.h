@@ -28,6 +28,7 @@
 #define SIM_OUT_HIGH    (4u * 1024u * 1024u)  /* stop reading a session above this */
 #define SIM_MAX_VIOL    200
 #define SIM_NAME_MAX    32
+#define SIM_RECENT_ATTEMPTS 32
 
 /* A value drawn per event: uniform in [lo, hi] (lo == hi: fixed). */
 struct sim_range {
@@ -69,6 +70,7 @@ struct sim_knobs {
         uint8_t service_dedup;      /* R5: deliver once per (identity, segment) */
         uint8_t kill_accept_close;  /* killed: 1 accept-and-close, 0 close listener */
         uint8_t send_interface_version; /* sc_interface_version TLV in bind_resp */
+        uint32_t enquire_link_ms;   /* service-side enquire_link to bound sessions, 0 = never */
 };
 
 /* Fault state of one SMSC, set by control commands. Engine thread. */
@@ -93,6 +95,8 @@ struct sim_counts {
         uint64_t bind_attempts, bind_pdus, binds_ok, binds_refused, unbinds;
         uint64_t enquire_links, other_pdus, generic_nacks_sent, hostile_sent;
         uint64_t first_attempt_ns, last_attempt_ns, min_spacing_ns;
+        uint64_t enquire_links_sent;
+        uint64_t recent_attempt_ns[SIM_RECENT_ATTEMPTS]; /* ring of the last attempts */
 };
 
 struct sim_dq_ent {
@@ -112,6 +116,7 @@ struct sim_smsc {
         struct sim_counts c;
         uint64_t mo_serial;
         uint8_t mo_armed;
+        uint8_t elink_armed;
         /* deliver_sm sent for this SMSC's DRs/MOs, in send order: the
          * timeout sweep walks it from the head (all share one timeout) */
         struct sim_dq_ent *dq;
@@ -198,6 +203,7 @@ enum sim_timer_kind {
         SIM_T_PLAN,         /* next plan step */
         SIM_T_DRIP,         /* slow output tick */
         SIM_T_DLV_RETRY,    /* look for a bind for unsent deliveries */
+        SIM_T_ELINK,        /* a: smsc index; service-side enquire_link round */
 };
 
 struct sim_viol {
@@ -308,6 +314,8 @@ void sim_on_sess_closed(struct smsc_sim *s, struct sim_sess *ss);
 void sim_on_timer_mo(struct smsc_sim *s, struct sim_timer *t);
 int sim_mo_generate(struct smsc_sim *s, struct sim_smsc *m, unsigned parts);
 void sim_mo_arm(struct smsc_sim *s, struct sim_smsc *m);
+void sim_elink_arm(struct smsc_sim *s, struct sim_smsc *m);
+void sim_on_timer_elink(struct smsc_sim *s, struct sim_timer *t);
 
 /* sim_ledger.c */
 void sim_violation(struct smsc_sim *s, const char *rule, const char *kind,

@@ -260,6 +260,12 @@ int sim_knob_set(struct sim_knobs *k, const char *key, const char *v)
                         return -EINVAL;
                 return 0;
         }
+        if (!strcmp(key, "enquire_link_ms")) {
+                if (parse_u32(v, &u) < 0)
+                        return -EINVAL;
+                k->enquire_link_ms = u;
+                return 0;
+        }
         if (!strcmp(key, "interface_version_tlv")) {
                 if (parse_u32(v, &u) < 0 || u > 1)
                         return -EINVAL;

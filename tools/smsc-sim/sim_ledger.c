@@ -35,6 +35,7 @@ void sim_ledger_attempt(struct smsc_sim *s, struct sim_smsc *m)
 {
         uint64_t now = sim_now_ns();
         struct sim_counts *c = &m->c;
+        c->recent_attempt_ns[c->bind_attempts % SIM_RECENT_ATTEMPTS] = now;
         c->bind_attempts++;
         if (c->last_attempt_ns) {
                 uint64_t gap = now - c->last_attempt_ns;
@@ -103,7 +104,7 @@ static void counts_json(struct jw *w, const struct sim_counts *c, uint64_t unack
                   "\"deliver_sm_resent\":%llu,\"deliver_sm_unacked\":%llu,\"dr_sent\":%llu,\"mo_sent\":%llu,"
                   "\"bind_attempts\":%llu,\"bind_pdus\":%llu,\"binds_ok\":%llu,\"binds_refused\":%llu,"
                   "\"unbinds\":%llu,\"enquire_links\":%llu,\"other_pdus\":%llu,\"generic_nacks_sent\":%llu,"
-                  "\"hostile_sent\":%llu",
+                  "\"hostile_sent\":%llu,\"enquire_links_sent\":%llu",
                   (unsigned long long)c->submit_received, (unsigned long long)c->submit_accepted,
                   (unsigned long long)c->submit_rejected, (unsigned long long)c->submit_unanswered,
                   (unsigned long long)c->resp_dropped, (unsigned long long)c->service_duplicates,
@@ -116,7 +117,7 @@ static void counts_json(struct jw *w, const struct sim_counts *c, uint64_t unack
                   (unsigned long long)c->binds_ok, (unsigned long long)c->binds_refused,
                   (unsigned long long)c->unbinds, (unsigned long long)c->enquire_links,
                   (unsigned long long)c->other_pdus, (unsigned long long)c->generic_nacks_sent,
-                  (unsigned long long)c->hostile_sent);
+                  (unsigned long long)c->hostile_sent, (unsigned long long)c->enquire_links_sent);
 }
 
 static void add_counts(struct sim_counts *t, const struct sim_counts *c)
@@ -145,6 +146,7 @@ static void add_counts(struct sim_counts *t, const struct sim_counts *c)
         t->other_pdus += c->other_pdus;
         t->generic_nacks_sent += c->generic_nacks_sent;
         t->hostile_sent += c->hostile_sent;
+        t->enquire_links_sent += c->enquire_links_sent;
         if (c->min_spacing_ns && (!t->min_spacing_ns || c->min_spacing_ns < t->min_spacing_ns))
                 t->min_spacing_ns = c->min_spacing_ns;
 }
@@ -189,7 +191,13 @@ int sim_ledger_json(struct smsc_sim *s, char *buf, size_t cap, int final)
                 jw_printf(&w, ",\"port\":%u,\"state\":\"%s\",", m->port, smsc_state(m));
                 counts_json(&w, &m->c, unacked[i]);
                 spacing_json(&w, m->c.min_spacing_ns);
-                jw_printf(&w, "}");
+                /* the last attempts, oldest first, seconds since start */
+                jw_printf(&w, ",\"recent_attempts_s\":[");
+                uint64_t na = m->c.bind_attempts, first = na > SIM_RECENT_ATTEMPTS ? na - SIM_RECENT_ATTEMPTS : 0;
+                for (uint64_t a = first; a < na; a++)
+                        jw_printf(&w, "%s%.3f", a == first ? "" : ",",
+                                  (double)(m->c.recent_attempt_ns[a % SIM_RECENT_ATTEMPTS] - s->start_ns) / 1e9);
+                jw_printf(&w, "]}");
                 add_counts(&tot, &m->c);
         }
         jw_printf(&w, "],\"totals\":{");

@@ -444,6 +444,39 @@ def test_mts_lists_each_mt_with_identity():
         s.stop()
 
 
+def test_in_flight_deliver_resent_when_its_session_closes():
+    s = Sim(EXE, *FAST)
+    try:
+        a = s.esme("smsc1.dc3")
+        a.auto_ack = False
+        mid = a.submit(regdel=1).message_id()
+        a.collect_delivers(1, 3)
+        a.close()
+        b = s.esme("smsc1.bos", kind=BIND_RECEIVER)
+        b.collect_delivers(1, 3)
+        check_eq(len(b.inbox), 1)
+        check_eq(dr_fields(b.inbox[0])[1], mid)
+        led = s.summary()
+        check_eq((led["totals"]["deliver_sm_resent"], led["totals"]["deliver_sm_acked"]), (1, 1))
+    finally:
+        s.stop()
+
+
+def test_deliver_given_up_after_max_sends():
+    s = Sim(EXE, *FAST, "--set", "deliver_timeout_ms=100", "--set", "deliver_max_sends=2")
+    try:
+        a = s.esme("smsc1.dc3")
+        a.auto_ack = False
+        a.submit(regdel=1)
+        a.collect_delivers(3, 1.0)
+        check_eq(len(a.inbox), 2)
+        led = s.summary()
+        check_eq(led["totals"]["deliver_sm_unacked"], 1)
+        check("deliver_unacked" in [v["kind"] for v in led["violations"]])
+    finally:
+        s.stop()
+
+
 if __name__ == "__main__":
     t = Tap()
     for name, fn in list(globals().items()):

@@ -368,6 +368,45 @@ def test_resp_latency_knob_delays_resp():
         s.stop()
 
 
+def test_service_sends_enquire_link_when_asked():
+    s = Sim(EXE, "--set", "enquire_link_ms=100")
+    try:
+        e = s.esme("smsc1.dc3")
+        p = e.read_pdu(2)
+        check(p is not None and p.cmd == ENQUIRE_LINK, p and p.cmd)
+        e.handle_unsolicited(p)
+        check(smsc(s.summary(), "smsc1.dc3")["enquire_links_sent"] >= 1)
+    finally:
+        s.stop()
+
+
+def test_summary_lists_recent_attempt_times():
+    s = Sim(EXE, rebind_interval=0)
+    try:
+        for _ in range(3):
+            Esme(*s.addr("smsc2.bos")).close()
+            time.sleep(0.05)
+        led = wait_for(lambda: (lambda d: d if smsc(d, "smsc2.bos")["bind_attempts"] == 3 else None)(s.summary()))
+        times = smsc(led, "smsc2.bos")["recent_attempts_s"]
+        check_eq(len(times), 3)
+        check(times == sorted(times), times)
+        check(abs((times[2] - times[1]) - 0.05) < 0.04 or times[2] - times[1] >= 0.05, times)
+        check_eq(smsc(led, "smsc1.dc3")["recent_attempts_s"], [])
+    finally:
+        s.stop()
+
+
+def test_shipped_config_and_demo_plan_load():
+    here = os.path.dirname(os.path.abspath(__file__))
+    sim_dir = os.path.join(here, "..", "..", "..", "tools", "smsc-sim")
+    s = Sim(EXE, "--config", os.path.join(sim_dir, "service.ini"), "--plan", os.path.join(sim_dir, "demo.plan"))
+    try:
+        check_eq(s.summary()["rebind_interval_s"], 30)
+        check_eq(s.esme("smsc1.bos").submit(regdel=0).message_id().isdigit(), True)
+    finally:
+        s.stop()
+
+
 if __name__ == "__main__":
     t = Tap()
     for name, fn in list(globals().items()):
