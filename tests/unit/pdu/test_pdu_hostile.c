@@ -909,6 +909,16 @@ static void test_c14_message_payload_over_1024_kept_whole(void)
         CHECK_EQ(pdu.tlv.message_payload.p[1999], 1999 & 0xff);
 }
 
+static void test_c16_message_payload_length_zero_is_an_empty_text(void)
+{
+        load_deliver(0, 0, NULL, 0, 0, "0424 0000  0427 0001 02");
+        CHECK_EQ(dec(&strict), SMX_PDU_OK);
+        CHECK(pdu.tlv.present & SMX_TLV_MESSAGE_PAYLOAD);
+        CHECK_EQ(pdu.tlv.message_payload.len, 0);
+        CHECK_EQ(pdu.tlv.message_state, 2);
+        CHECK_EQ(pdu.flags, 0);
+}
+
 static void test_c15_sc_interface_version_variants(void)
 {
         load_pdu("00000016 80000009 00000000 00000001 534d534331 00");
@@ -1169,6 +1179,7 @@ int main(void)
         RUN(test_c13_network_error_code_type_and_16bit_code);
         RUN(test_c14_message_payload_over_1024_kept_whole);
         RUN(test_c15_sc_interface_version_variants);
+        RUN(test_c16_message_payload_length_zero_is_an_empty_text);
         RUN(test_c_sm_and_payload_both_flagged);
         RUN(test_c_smx_identity_length_bounds);
         RUN(test_d03_esme_only_requests_decode_for_an_answer);
