@@ -41,6 +41,8 @@ enum {
         SMX_TEXT_F_PAD_STRIPPED = 1u << 5, /* packed GSM: trailing '@' from fill bits removed (G-09) */
         SMX_TEXT_F_ESC_UNDEFINED = 1u << 6, /* GSM ESC + undefined code or ESC ESC (G-07) */
         SMX_TEXT_F_HIGH_SEPTET = 1u << 7, /* unpacked GSM octet > 0x7F (masked to 7 bits) */
+        SMX_TEXT_F_BOM         = 1u << 8, /* UCS-2 byte-order mark removed (FE FF or FF FE) */
+        SMX_TEXT_F_LITTLE_ENDIAN = 1u << 9, /* UCS-2 started with FF FE: read little-endian */
 };
 
 /* ---- UTF-8 ---- */
@@ -117,7 +119,10 @@ long smx_ucs2_from_utf8(const uint8_t *in, size_t len, uint8_t *out, size_t cap)
 
 /* Decode UTF-16BE to UTF-8. An odd final octet becomes U+FFFD with
  * F_ODD_LENGTH|F_REPLACED (G-01); unpaired surrogates become U+FFFD with
- * F_REPLACED. Returns octets written. */
+ * F_REPLACED. A leading byte-order mark is removed (F_BOM); FF FE (which
+ * big-endian would read as the non-character U+FFFE) switches to
+ * little-endian (F_LITTLE_ENDIAN), as some SMSCs send. Returns octets
+ * written. */
 size_t smx_ucs2_to_utf8(const uint8_t *in, size_t len, uint8_t *out, size_t cap,
                         unsigned *flags);
 
@@ -283,6 +288,8 @@ enum {
         SMX_UDH_F_CONCAT_BAD  = 1u << 3, /* concat IE with total 0 / part 0 / part > total (H-05) */
         SMX_UDH_F_CONCAT_REPEAT = 1u << 4, /* more than one concat IE: the last valid one used */
         SMX_UDH_F_IE_BAD_LEN  = 1u << 5, /* a known IE with the wrong IEDL: ignored */
+        SMX_UDH_F_NATIONAL    = 1u << 6, /* national language shift IE (0x24/0x25): the text
+                                            uses tables smx_text_decode does not have */
 };
 
 /* The user data header of one short_message, as views into it. */
@@ -294,6 +301,8 @@ struct smx_udh {
         uint8_t total, seq;
         uint8_t has_ports, ports_16;    /* application port IE (0x04 or 0x05) */
         uint16_t dst_port, src_port;
+        uint8_t has_single_shift, single_shift;   /* IEI 0x24: 23.038 language id */
+        uint8_t has_locking_shift, locking_shift; /* IEI 0x25 (1 Turkish, 2 Spanish, ...) */
         uint8_t ie_count;               /* IEs walked */
         unsigned flags;                 /* SMX_UDH_F_* */
 };

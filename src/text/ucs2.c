@@ -1,6 +1,7 @@
 /* UCS-2 as SMSCs really send it: UTF-16BE, with surrogate pairs for
  * characters above U+FFFF (emoji). Odd lengths and unpaired surrogates are
- * replaced, flagged, never fatal (G-01). */
+ * replaced, flagged, never fatal (G-01). A few SMSCs put a byte-order mark
+ * first, some of them little-endian: the mark is honoured and removed. */
 #include "text/text.h"
 
 #define REPLACEMENT 0xFFFDu
@@ -38,7 +39,17 @@ size_t smx_ucs2_to_utf8(const uint8_t *in, size_t len, uint8_t *out, size_t cap,
                         unsigned *flags)
 {
         size_t i = 0, o = 0;
+        unsigned hi = 0, lo = 1;        /* octet order inside a unit: big-endian */
 
+        if (len >= 2 && in[0] == 0xFE && in[1] == 0xFF) {
+                *flags |= SMX_TEXT_F_BOM;
+                i = 2;
+        } else if (len >= 2 && in[0] == 0xFF && in[1] == 0xFE) {
+                *flags |= SMX_TEXT_F_BOM | SMX_TEXT_F_LITTLE_ENDIAN;
+                hi = 1;
+                lo = 0;
+                i = 2;
+        }
         while (i < len) {
                 uint32_t cp;
                 size_t used = 2;
@@ -48,12 +59,12 @@ size_t smx_ucs2_to_utf8(const uint8_t *in, size_t len, uint8_t *out, size_t cap,
                         cp = REPLACEMENT;
                         used = 1;
                 } else {
-                        cp = (uint32_t)in[i] << 8 | in[i + 1];
+                        cp = (uint32_t)in[i + hi] << 8 | in[i + lo];
                         if (cp >= 0xD800 && cp <= 0xDBFF) {
-                                uint32_t lo = len - i >= 4 ?
-                                        ((uint32_t)in[i + 2] << 8 | in[i + 3]) : 0;
-                                if (lo >= 0xDC00 && lo <= 0xDFFF) {
-                                        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                                uint32_t low = len - i >= 4 ?
+                                        ((uint32_t)in[i + 2 + hi] << 8 | in[i + 2 + lo]) : 0;
+                                if (low >= 0xDC00 && low <= 0xDFFF) {
+                                        cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
                                         used = 4;
                                 } else {
                                         *flags |= SMX_TEXT_F_REPLACED;

@@ -9,6 +9,8 @@ enum {
         IEI_PORT8 = 0x04,       /* 8-bit application ports, IEDL 2 */
         IEI_PORT16 = 0x05,      /* 16-bit application ports, IEDL 4 */
         IEI_CONCAT16 = 0x08,    /* 16-bit reference concatenation, IEDL 4 */
+        IEI_SINGLE_SHIFT = 0x24, /* national language single shift, IEDL 1 */
+        IEI_LOCKING_SHIFT = 0x25, /* national language locking shift, IEDL 1 */
 };
 
 /* One concat IE: valid (total >= 1, 1 <= seq <= total) replaces any earlier
@@ -92,6 +94,21 @@ int smx_udh_parse(const uint8_t *sm, size_t len, struct smx_udh *out)
                         out->ports_16 = 1;
                         out->dst_port = (uint16_t)(d[0] << 8 | d[1]);
                         out->src_port = (uint16_t)(d[2] << 8 | d[3]);
+                        break;
+                case IEI_SINGLE_SHIFT:
+                case IEI_LOCKING_SHIFT:
+                        if (iedl != 1) {
+                                out->flags |= SMX_UDH_F_IE_BAD_LEN;
+                                break;
+                        }
+                        out->flags |= SMX_UDH_F_NATIONAL;
+                        if (iei == IEI_SINGLE_SHIFT) {
+                                out->has_single_shift = 1;
+                                out->single_shift = d[0];
+                        } else {
+                                out->has_locking_shift = 1;
+                                out->locking_shift = d[0];
+                        }
                         break;
                 default:
                         break;          /* other IEs: skipped by length */

@@ -131,6 +131,27 @@ static void test_ucs2_lone_low_surrogate_is_replaced(void)
         CHECK(f & SMX_TEXT_F_REPLACED);
 }
 
+static void test_ucs2_big_endian_bom_is_removed(void)
+{
+        uint8_t out[16];
+        unsigned f = 0;
+        const uint8_t in[] = {0xFE, 0xFF, 0x00, 0x48, 0x00, 0x69};
+        CHECK_EQ(smx_ucs2_to_utf8(in, sizeof(in), out, sizeof(out), &f), 2);
+        CHECK_MEM(out, "Hi", 2);
+        CHECK(f & SMX_TEXT_F_BOM);
+        CHECK_EQ(f & SMX_TEXT_F_LITTLE_ENDIAN, 0);
+}
+
+static void test_ucs2_little_endian_bom_switches_byte_order(void)
+{
+        uint8_t out[16];
+        unsigned f = 0;
+        const uint8_t in[] = {0xFF, 0xFE, 0x48, 0x00, 0x3D, 0xD8, 0x00, 0xDE};
+        CHECK_EQ(smx_ucs2_to_utf8(in, sizeof(in), out, sizeof(out), &f), 5);
+        CHECK_MEM(out, "H\xF0\x9F\x98\x80", 5);
+        CHECK(f & SMX_TEXT_F_LITTLE_ENDIAN);
+}
+
 static void test_latin1_roundtrips_accented_text(void)
 {
         uint8_t l1[16], back[32];
@@ -277,6 +298,8 @@ int main(void)
         RUN(test_g01_ucs2_odd_length_gives_replacement_and_flag);
         RUN(test_ucs2_lone_high_surrogate_is_replaced);
         RUN(test_ucs2_lone_low_surrogate_is_replaced);
+        RUN(test_ucs2_big_endian_bom_is_removed);
+        RUN(test_ucs2_little_endian_bom_switches_byte_order);
         RUN(test_latin1_roundtrips_accented_text);
         RUN(test_latin1_rejects_euro_sign);
         RUN(test_ascii_rejects_accent_and_decodes_high_octet_as_replacement);

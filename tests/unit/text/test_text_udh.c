@@ -143,7 +143,7 @@ static void test_concat_with_wrong_iedl_is_ignored(void)
 
 static void test_unknown_ie_is_skipped_by_length(void)
 {
-        const uint8_t sm[] = {0x08, 0x24, 0x01, 0x01, 0x00, 0x03, 0x05, 0x02, 0x02, 'k'};
+        const uint8_t sm[] = {0x08, 0x70, 0x01, 0x01, 0x00, 0x03, 0x05, 0x02, 0x02, 'k'};
         struct smx_udh u;
         smx_udh_parse(sm, sizeof(sm), &u);
         CHECK_EQ(u.has_concat, 1);
@@ -151,6 +151,19 @@ static void test_unknown_ie_is_skipped_by_length(void)
         CHECK_EQ(u.seq, 2);
         CHECK_EQ(u.ie_count, 2);
         CHECK_VIEW(u.payload, "k");
+}
+
+static void test_national_shift_ies_are_reported(void)
+{
+        const uint8_t sm[] = {0x06, 0x24, 0x01, 0x01, 0x25, 0x01, 0x02, 'x'};
+        struct smx_udh u;
+        smx_udh_parse(sm, sizeof(sm), &u);
+        CHECK(u.flags & SMX_UDH_F_NATIONAL);
+        CHECK_EQ(u.has_single_shift, 1);
+        CHECK_EQ(u.single_shift, 1);
+        CHECK_EQ(u.has_locking_shift, 1);
+        CHECK_EQ(u.locking_shift, 2);
+        CHECK_VIEW(u.payload, "x");
 }
 
 static void test_write_concat_roundtrips_through_parser(void)
@@ -228,6 +241,7 @@ int main(void)
         RUN(test_repeated_concat_ies_last_one_wins);
         RUN(test_concat_with_wrong_iedl_is_ignored);
         RUN(test_unknown_ie_is_skipped_by_length);
+        RUN(test_national_shift_ies_are_reported);
         RUN(test_write_concat_roundtrips_through_parser);
         RUN(test_concat_pick_uses_sar_when_no_udh);
         RUN(test_h15_udh_wins_over_disagreeing_sar);
