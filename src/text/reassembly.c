@@ -35,7 +35,7 @@ struct reasm_group {
         uint64_t first_ms;
         uint64_t have[4];        /* bitmap of part numbers held */
         uint16_t ref;
-        uint8_t total, count, dcs, in_use;
+        uint8_t total, count, dcs, in_use, dcs_mixed;
         uint8_t src_len, dst_len;
         uint8_t src[SMX_REASM_ADDR_MAX], dst[SMX_REASM_ADDR_MAX];
 };
@@ -219,6 +219,8 @@ static void group_emit(struct smx_reasm *r, uint32_t idx, uint8_t extra_seq,
         }
         if (msg->parts < g->total)
                 flags |= SMX_REASM_F_PARTIAL;
+        if (g->dcs_mixed)
+                flags |= SMX_REASM_F_DCS_MIXED;
         msg->len = o;
         msg->flags = flags;
         group_free(r, idx);
@@ -321,6 +323,8 @@ int smx_reasm_add(struct smx_reasm *r, const struct smx_reasm_key *key, uint8_t 
                 struct reasm_group *g = G(r, idx);
                 if (g->have[seq >> 6] & (1ull << (seq & 63)))
                         return SMX_REASM_DUP;
+                if (dcs != g->dcs)
+                        g->dcs_mixed = 1;
                 if (g->count + 1 == g->total) {
                         group_emit(r, idx, seq, data, len, 0, msg, buf, cap);
                         return SMX_REASM_DONE;

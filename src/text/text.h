@@ -435,6 +435,8 @@ enum {
         SMX_REASM_F_TIMEOUT = 1u << 1, /* flushed because its window passed */
         SMX_REASM_F_EVICTED = 1u << 2, /* flushed to make room for a newer group */
         SMX_REASM_F_TRUNCATED = 1u << 3, /* the caller's buffer was too small */
+        SMX_REASM_F_DCS_MIXED = 1u << 4, /* parts came with different data_coding: the
+                                            joined bytes are decoded with `dcs` anyway */
 };
 
 /* One message leaving the table: complete, or partial with a flag. The

@@ -231,6 +231,19 @@ static void test_reasm_small_output_buffer_truncates_with_flag(void)
         smx_reasm_destroy(r);
 }
 
+static void test_parts_with_different_data_coding_are_flagged(void)
+{
+        struct smx_reasm *r = smx_reasm_create(NULL);
+        struct smx_reasm_key k = key("1", 1, 2);
+        struct smx_reasm_msg m;
+        smx_reasm_add(r, &k, 1, SMPP_DCS_GSM, (const uint8_t *)"ab", 2, 0, &m, out, sizeof(out));
+        CHECK_EQ(smx_reasm_add(r, &k, 2, SMPP_DCS_UCS2, (const uint8_t *)"cd", 2, 0, &m, out,
+                               sizeof(out)), SMX_REASM_DONE);
+        CHECK(m.flags & SMX_REASM_F_DCS_MIXED);
+        CHECK_EQ(m.dcs, SMPP_DCS_GSM);
+        smx_reasm_destroy(r);
+}
+
 static void test_expire_goes_oldest_first(void)
 {
         struct smx_reasm_config c = { .timeout_ms = 10 };
@@ -261,6 +274,7 @@ int main(void)
         RUN(test_g03_surrogate_split_across_parts_decodes_once_joined);
         RUN(test_reasm_rejects_bad_seq_total_and_long_parts);
         RUN(test_reasm_small_output_buffer_truncates_with_flag);
+        RUN(test_parts_with_different_data_coding_are_flagged);
         RUN(test_expire_goes_oldest_first);
         return t_done();
 }
