@@ -54,6 +54,17 @@ enum smx_route_policy {
         SMX_ROUTE_SITE_WEIGHTED,
 };
 
+/* How a text longer than one short_message is split (R9). All parts of an
+ * MT go to one bind and carry the same MT identity TLV, so a resend after a
+ * bind loss between parts is deduplicated per (identity, segment) by the
+ * service: no part is delivered twice and none is lost. */
+enum smx_segment_mode {
+        SMX_SEGMENT_UDH8 = 0,    /* concatenation UDH, 8-bit reference (default) */
+        SMX_SEGMENT_UDH16,       /* concatenation UDH, 16-bit reference */
+        SMX_SEGMENT_SAR,         /* sar_* TLVs (the SMSC builds the UDH) */
+        SMX_SEGMENT_PAYLOAD,     /* whole text in one message_payload TLV */
+};
+
 /* One SMSC. Strings are copied by smx_client_create(). */
 struct smx_smsc_config {
         const char *name;          /* e.g. "smsc1.dc3" */
@@ -67,6 +78,7 @@ struct smx_smsc_config {
         uint32_t window;           /* 0: client default */
         uint32_t tps;              /* per-bind submit rate, 0 = unlimited */
         uint32_t site_weight;      /* SMX_ROUTE_SITE_WEIGHTED; 0 = 1 */
+        enum smx_segment_mode segment_mode; /* long texts; default UDH 8-bit */
 };
 
 /* Client configuration. Initialise with smx_config_init(), then fill in. */
@@ -109,12 +121,20 @@ typedef struct smx_client smx_client;
 int smx_client_create(const struct smx_config *cfg, smx_client **out,
                       char *errbuf, size_t errbuf_len);
 
-/* Start the workers: every SMSC is bound (R1) and kept bound. */
+/* Start the workers: every SMSC is bound (R1) and kept bound. Connect
+ * attempts to one SMSC are more than rebind_interval_ms (+ random jitter up
+ * to rebind_jitter_ms) apart whatever ended the last session (R2); the first
+ * is immediate. Refused credentials are reported in the BIND down event and
+ * retried at the same spacing only. */
 int smx_client_start(smx_client *c);
 
-/* Stop taking MTs, wait until every accepted MT has its outcome (or the
- * timeout passes: the rest fail with reason "shutdown"), unbind every bind.
- * Events keep flowing until smx_client_destroy(); poll them after drain. */
+/* Stop taking MTs (smx_submit then returns SMX_ESTATE), wait until every
+ * accepted MT has its outcome or the timeout passes (the rest fail with
+ * reason SMX_FAIL_SHUTDOWN, also those in flight), then unbind every bind
+ * (each waits for unbind_resp up to unbind_timeout_ms) and return. Returns 0,
+ * or SMX_ETIMEDOUT when some MTs had to be failed. Blocks the caller; outcome
+ * events that did not fit the event rings wait inside the workers, so keep
+ * polling after drain: events flow until smx_client_destroy(). */
 int smx_client_drain(smx_client *c, uint32_t timeout_ms);
 
 /* Stop everything and free the client. Unpolled events are discarded. */
@@ -145,7 +165,20 @@ struct smx_mt {
 
 /* Queue one MT. Never blocks: 0 = accepted (an outcome event will follow),
  * SMX_EAGAIN = ingress full (nothing queued, try later), SMX_EINVAL /
- * SMX_E2BIG = bad MT, SMX_ESTATE = the client is draining. Thread-safe. */
+ * SMX_E2BIG = bad MT (SMX_EINVAL also when the text cannot be represented in
+ * the encoding asked for), SMX_ESTATE = the client is draining. Thread-safe,
+ * lock-free; no syscall unless a worker is idle and must be woken.
+ *
+ * Delivery: the MT goes only to an ACTIVE bind with window space (R4). On a
+ * bind loss or response timeout it is resent at once on another ACTIVE bind
+ * with the same identity (R5: the service drops the copy); a transient
+ * status (throttled, queue full, system error) retries it after
+ * retry_backoff_ms, preferring another bind, up to max_attempts; a permanent
+ * status fails it. No ACTIVE bind anywhere for no_route_timeout_ms fails it
+ * with SMX_FAIL_NO_ROUTE (not permanent). A long text is split into parts
+ * (see enum smx_segment_mode), all sent on one bind (they may exceed that
+ * bind's window by the part count); the MT is SUBMITTED when every part is
+ * accepted, with part 1's message_id. */
 int smx_submit(smx_client *c, const struct smx_mt *mt);
 
 /* ---- events ---- */
@@ -173,7 +206,13 @@ enum smx_dr_state {
 };
 
 /* One event. Strings are NUL-terminated and valid until the next
- * smx_events_poll() call on the same client. */
+ * smx_events_poll() call on the same client. For SUBMITTED/FAILED, `smsc`
+ * is the bind of the last attempt ("" if none was made). BIND events: one
+ * "up" when a bind becomes ACTIVE, one "down" (with bind_reason and the SMPP
+ * status behind it, e.g. ESME_RINVPASWD) whenever a session or a connect
+ * attempt ends; throttling pauses are not BIND events (see health). BIND
+ * events are status reports: when an event ring is full they are skipped,
+ * never outcomes, DRs or MOs. */
 struct smx_event {
         enum smx_event_type type;
         const char *smsc;          /* bind the event concerns ("" if none) */
@@ -200,7 +239,9 @@ struct smx_event {
         const char *bind_reason;   /* why it went down */
 };
 
-/* Move up to max events into ev. Returns the count (0 = none now). */
+/* Move up to max events into ev, fairly across the workers' rings. Returns
+ * the count (0 = none now; the eventfd will be written when more arrive).
+ * The previous batch is released at the start of each call. */
 size_t smx_events_poll(smx_client *c, struct smx_event *ev, size_t max);
 
 /* An eventfd that is readable whenever events may be waiting, for the

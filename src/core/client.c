@@ -120,6 +120,8 @@ static int validate(const struct smx_config *cfg, char *errbuf, size_t len)
                         return cfg_err(errbuf, len, "SMSC %s: system_type over 12 characters", s->name);
                 if ((unsigned)s->bind_mode > SMX_BIND_RX)
                         return cfg_err(errbuf, len, "SMSC %s: bad bind_mode", s->name);
+                if ((unsigned)s->segment_mode > SMX_SEGMENT_PAYLOAD)
+                        return cfg_err(errbuf, len, "SMSC %s: bad segment_mode", s->name);
         }
         return 0;
 }
@@ -135,6 +137,8 @@ static void bind_setup(struct smx_client *c, struct smx_bind *b, const struct sm
         copy_field(b->host, sizeof b->host, s->host);
         b->port = s->port;
         b->weight = s->site_weight ? s->site_weight : 1;
+        b->tps = s->tps;
+        b->seg_mode = (uint8_t)s->segment_mode;
         copy_field(b->system_id, sizeof b->system_id, s->system_id ? s->system_id : cfg->system_id);
         copy_field(b->password, sizeof b->password, s->password ? s->password : cfg->password);
         copy_field(b->system_type, sizeof b->system_type, s->system_type ? s->system_type : "");
@@ -512,13 +516,18 @@ size_t smx_events_poll(smx_client *c, struct smx_event *ev, size_t max)
                  * committed before the announcement is seen here, one after it
                  * writes the eventfd (worker: wake_app) */
                 atomic_store(&c->app_sleeping, 1);
+                c->efd_armed = 1;
                 n = collect(c, ev, max);
                 if (n > 0)
                         atomic_store(&c->app_sleeping, 0);
-        } else {
+        }
+        if (n > 0 && c->efd_armed) {
+                /* once per sleep cycle, not per poll: clear a wake-up that may
+                 * have been written since we announced the sleep */
                 uint64_t v;
-                ssize_t r = read(c->app_efd, &v, sizeof v);   /* clear a stale wake-up */
+                ssize_t r = read(c->app_efd, &v, sizeof v);
                 (void)r;
+                c->efd_armed = 0;
         }
         return n;
 }

@@ -53,6 +53,8 @@ struct smx_bind {
         char host[256];
         uint16_t port;
         uint32_t weight;
+        uint32_t tps;                      /* submit_sm per second, 0 = unlimited */
+        uint8_t seg_mode;                  /* enum smx_seg_mode */
         char system_id[SMPP_SYSTEM_ID_MAX], password[SMPP_PASSWORD_MAX];
         char system_type[SMPP_SYSTEM_TYPE_MAX];
         struct smx_session_cfg scfg;
@@ -72,6 +74,8 @@ struct smx_bind {
         uint64_t close_deadline_ms;        /* flush-then-close limit */
         struct smx_rebind_clock clk;
         uint8_t counted_active;            /* counted in client->active_binds */
+        double tokens;                     /* tps bucket */
+        uint64_t tokens_ms;                /* last refill */
         struct sockaddr_storage addr;      /* connect target (kept for the SQE) */
         socklen_t addr_len;
         struct __kernel_timespec connect_ts; /* link timeout of the connect SQE */
@@ -129,6 +133,7 @@ struct smx_client {
         _Atomic int app_sleeping;          /* the app found no events and may wait */
         uint32_t poll_rr;                  /* consumer: next ring to start with */
         uint32_t *held;                    /* consumer: records held per ring */
+        int efd_armed;                     /* consumer: announced sleep, efd may be set */
 };
 
 uint64_t smx_now_ms(void);

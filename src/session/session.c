@@ -511,6 +511,7 @@ int session_can_submit(const struct smx_session *s, uint64_t now_ms, size_t pdu_
 {
         (void)now_ms;
         return s->state == SMX_HEALTH_ACTIVE && !s->close_wanted && !s->suspect &&
+               s->cfg->bind_mode != SMX_BIND_RX &&
                s->n_submit < s->cfg->window &&
                s->n_submit + s->n_other < (s->tab_mask + 1) / 2 &&
                (size_t)(s->out_cap - s->out_len) >= pdu_max + SESS_ANSWER_HEADROOM;

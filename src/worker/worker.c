@@ -33,6 +33,12 @@
 
 enum { OP_EFD = 1, OP_CONNECT, OP_RECV, OP_SEND, OP_TIMEOUT };
 
+_Static_assert((int)SMX_SEGMENT_UDH8 == (int)SMX_SEG_UDH8 &&
+               (int)SMX_SEGMENT_UDH16 == (int)SMX_SEG_UDH16 &&
+               (int)SMX_SEGMENT_SAR == (int)SMX_SEG_SAR &&
+               (int)SMX_SEGMENT_PAYLOAD == (int)SMX_SEG_PAYLOAD,
+               "public segment modes map 1:1 onto the text layer's");
+
 #define WAIT_MS 10
 #define DISPATCH_PER_TURN 512
 #define EVENT_RESERVE 64          /* ring room kept before taking new MTs */
@@ -294,7 +300,9 @@ static void cb_state(void *ctx, enum smx_bind_health from, enum smx_bind_health 
         struct smx_worker *w = b->w;
         struct smx_client *c = w->c;
         atomic_store_explicit(&b->health, (uint8_t)to, memory_order_relaxed);
-        int active = to == SMX_HEALTH_ACTIVE || to == SMX_HEALTH_THROTTLED;
+        /* a receive-only bind never carries MTs: it does not count as a route */
+        int active = (to == SMX_HEALTH_ACTIVE || to == SMX_HEALTH_THROTTLED) &&
+                     b->scfg.bind_mode != SMX_BIND_RX;
         if (active && !b->counted_active) {
                 b->counted_active = 1;
                 atomic_fetch_add(&c->active_binds, 1);
@@ -572,9 +580,25 @@ static void on_cqe(struct smx_worker *w, struct io_uring_cqe *cqe)
 
 /* ---- MT dispatch ---- */
 
+/* Per-bind rate limit (smx_smsc_config.tps): a token bucket holding at most
+ * a tenth of a second of traffic (at least one submit_sm). */
+static int tps_ok(struct smx_bind *b, uint64_t now)
+{
+        if (!b->tps)
+                return 1;
+        if (now > b->tokens_ms) {
+                double burst = b->tps / 10.0 > 1.0 ? b->tps / 10.0 : 1.0;
+                b->tokens += (double)(now - b->tokens_ms) * b->tps / 1000.0;
+                if (b->tokens > burst)
+                        b->tokens = burst;
+                b->tokens_ms = now;
+        }
+        return b->tokens >= 1.0;
+}
+
 static int route_ready(struct smx_bind *b, uint64_t now)
 {
-        return b->fd >= 0 && session_can_submit(&b->sess, now, SMX_PART_PDU_MAX);
+        return b->fd >= 0 && session_can_submit(&b->sess, now, SMX_PART_PDU_MAX) && tps_ok(b, now);
 }
 
 /* Encode every part of the MT into the bind's send buffer (one attempt).
@@ -585,7 +609,7 @@ static int send_mt(struct smx_worker *w, struct smx_bind *b, uint32_t idx)
         struct smx_slot *s = ingress_slot(&c->ing, idx);
         struct smx_seg_opts so = {
                 .enc = (enum smx_encoding)s->encoding,
-                .mode = SMX_SEG_UDH8,
+                .mode = (enum smx_seg_mode)b->seg_mode,
                 .ref = (uint16_t)(s->gen ^ idx),
                 .map = &b->dcs,
         };
@@ -664,6 +688,8 @@ static int send_mt(struct smx_worker *w, struct smx_bind *b, uint32_t idx)
         }
         atomic_fetch_add_explicit(&b->cnt.in_flight, (uint32_t)np, memory_order_relaxed);
         atomic_fetch_add_explicit(&b->cnt.submitted, 1, memory_order_relaxed);
+        if (b->tps)
+                b->tokens -= np;
         return 0;
 }
 

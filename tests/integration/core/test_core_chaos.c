@@ -1,0 +1,99 @@
+/* Chaos: for a minute under steady load, SMSCs are killed and restored,
+ * stalled, throttled, filled up, reset, and made to drop responses, at
+ * random. At the end: every MT has exactly one outcome and none failed (0
+ * lost), the handsets got each MT once (0 duplicated), no SMSC accepted
+ * anything while killed (R4), and no rebind attempt broke R2. */
+#include "itest.h"
+
+static struct it_env E;
+
+static uint32_t rng = 2463534242u;
+static uint32_t rnd(void)
+{
+        rng ^= rng << 13;
+        rng ^= rng >> 17;
+        rng ^= rng << 5;
+        return rng;
+}
+
+static void chaos_step(void)
+{
+        char target[40];
+        snprintf(target, sizeof target, "%s", E.info[rnd() % E.n].name);
+        switch (rnd() % 10) {
+        case 0: it_sim_ctl(&E, "kill %s", target); break;
+        case 1: case 2: it_sim_ctl(&E, "restore %s", target); break;
+        case 3: it_sim_ctl(&E, "stall %s on", target); break;
+        case 4: it_sim_ctl(&E, "stall %s off", target); break;
+        case 5: it_sim_ctl(&E, "throttle %s %s", target, rnd() % 2 ? "on" : "off"); break;
+        case 6: it_sim_ctl(&E, "drop-resp %s %u", target, 1 + rnd() % 20); break;
+        case 7: it_sim_ctl(&E, "reset %s", target); break;
+        case 8: it_sim_ctl(&E, "queue-full %s %s", target, rnd() % 2 ? "on" : "off"); break;
+        default: it_sim_ctl(&E, "throttle %s 200", target); break;
+        }
+}
+
+static void calm_all(void)
+{
+        it_sim_ctl(&E, "restore all");
+        it_sim_ctl(&E, "stall all off");
+        it_sim_ctl(&E, "throttle all off");
+        it_sim_ctl(&E, "queue-full all off");
+        it_sim_ctl(&E, "drop-resp all 0");
+}
+
+static void test_chaos_loses_and_duplicates_nothing(void)
+{
+        CHECK_EQ(it_wait_active(&E, E.n, 10000), 1);
+        uint64_t end = it_now_ms() + 62000;
+        uint64_t next_chaos = it_now_ms() + 500;
+        while (it_now_ms() < end) {
+                it_submit_n(&E, 25, "chaos");
+                it_pump(&E);
+                if (it_now_ms() >= next_chaos) {
+                        chaos_step();
+                        next_chaos = it_now_ms() + 300 + rnd() % 700;
+                }
+                it_sleep_ms(50);
+        }
+        calm_all();
+        CHECK_EQ(it_wait_outcomes(&E, E.next_mt, 90000), 1);
+        printf("# chaos: %llu MTs, %llu submitted, %llu failed, %llu DRs\n",
+               (unsigned long long)E.next_mt, (unsigned long long)E.submitted,
+               (unsigned long long)E.failed, (unsigned long long)E.drs);
+        CHECK(E.next_mt >= 10000);
+        CHECK_EQ(it_bad_outcomes(&E, E.next_mt), 0);
+        CHECK_EQ(E.duplicates_outcome, 0);
+        CHECK_EQ(E.failed, 0);
+        const char *j = it_summary(&E);
+        CHECK_EQ(it_json_num(j, "\"handset\"", "duplicates"), 0);
+        CHECK_EQ((uint64_t)it_json_num(j, "\"handset\"", "delivered"), E.submitted);
+        CHECK_EQ(it_json_num(j, "\"totals\"", "accepted_while_killed"), 0);
+        CHECK_EQ(it_json_num(j, NULL, "violation_count"), 0);
+        if (it_json_num(j, NULL, "violation_count") != 0)
+                printf("# %s\n", j);
+        struct smx_bind_stats st[IT_MAX_SMSC];
+        size_t n = smx_client_binds(E.c, st, IT_MAX_SMSC);
+        for (size_t i = 0; i < n; i++)
+                if (st[i].bind_attempts >= 2)
+                        CHECK(st[i].min_attempt_spacing_ms > 2000);
+}
+
+int main(void)
+{
+        if (it_sim_start(&E, "dc3,bos", 2, 2.0) < 0) {
+                printf("not ok 1 - setup\n1..1\n");
+                return 1;
+        }
+        E.cfg.max_attempts = 1000;
+        E.cfg.window = 20;
+        if (it_client_start(&E) < 0) {
+                printf("not ok 1 - setup\n1..1\n");
+                return 1;
+        }
+        smx_log_configure(SMX_LOG_ERROR, NULL, NULL);
+        RUN(test_chaos_loses_and_duplicates_nothing);
+        smx_client_drain(E.c, 10000);
+        it_stop(&E);
+        return t_done();
+}
