@@ -12,14 +12,18 @@
 /* Units a part may hold: hdr 0 (single), 6 (8-bit ref) or 7 (16-bit ref). */
 static size_t part_limit(enum smx_encoding enc, size_t hdr)
 {
-        switch (enc) {
-        case SMX_ENC_GSM:
-                return hdr == 0 ? SMX_SEG_GSM_SINGLE : hdr == 6 ? SMX_SEG_GSM_UDH8 : SMX_SEG_GSM_UDH16;
-        case SMX_ENC_UCS2:
-                return hdr == 0 ? SMX_SEG_UCS2_SINGLE : hdr == 6 ? SMX_SEG_UCS2_UDH8 : SMX_SEG_UCS2_UDH16;
-        default:
-                return hdr == 0 ? SMX_SEG_OCTET_SINGLE : hdr == 6 ? SMX_SEG_OCTET_UDH8 : SMX_SEG_OCTET_UDH16;
-        }
+        static const uint16_t gsm[3] = {SMX_SEG_GSM_SINGLE, SMX_SEG_GSM_UDH8, SMX_SEG_GSM_UDH16};
+        static const uint16_t ucs2[3] = {SMX_SEG_UCS2_SINGLE, SMX_SEG_UCS2_UDH8,
+                                         SMX_SEG_UCS2_UDH16};
+        static const uint16_t octet[3] = {SMX_SEG_OCTET_SINGLE, SMX_SEG_OCTET_UDH8,
+                                          SMX_SEG_OCTET_UDH16};
+        size_t k = hdr == 0 ? 0 : hdr == 6 ? 1 : 2;
+
+        if (enc == SMX_ENC_GSM)
+                return gsm[k];
+        if (enc == SMX_ENC_UCS2)
+                return ucs2[k];
+        return octet[k];
 }
 
 /* Encode characters from utf8[*pos..len) into dst[hdr..room) while the part
@@ -102,7 +106,8 @@ int smx_text_segment(const uint8_t *utf8, size_t len, const struct smx_seg_opts 
                 if (n > (long)SMX_SEG_PAYLOAD_MAX)
                         return SMX_E2BIG;
                 parts[0] = (struct smx_seg_part){
-                        .sm = buf, .len = (uint32_t)n, .units = (uint16_t)(u > UINT16_MAX ? UINT16_MAX : u),
+                        .sm = buf, .len = (uint32_t)n,
+                        .units = (uint16_t)(u > UINT16_MAX ? UINT16_MAX : u),
                         .data_coding = (uint8_t)dcs, .payload = (uint8_t)payload,
                 };
                 if (info)

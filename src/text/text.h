@@ -38,7 +38,7 @@ enum {
         SMX_TEXT_F_ODD_LENGTH  = 1u << 2, /* UCS-2 with an odd octet count (G-01) */
         SMX_TEXT_F_RAW         = 1u << 3, /* output is the input as hex: binary or unknown DCS */
         SMX_TEXT_F_UNKNOWN_DCS = 1u << 4, /* data_coding not in the map (with F_RAW) */
-        SMX_TEXT_F_PAD_STRIPPED = 1u << 5, /* packed GSM: trailing '@' from fill bits removed (G-09) */
+        SMX_TEXT_F_PAD_STRIPPED = 1u << 5, /* packed GSM: '@' made of fill bits removed (G-09) */
         SMX_TEXT_F_ESC_UNDEFINED = 1u << 6, /* GSM ESC + undefined code or ESC ESC (G-07) */
         SMX_TEXT_F_HIGH_SEPTET = 1u << 7, /* unpacked GSM octet > 0x7F (masked to 7 bits) */
         SMX_TEXT_F_BOM         = 1u << 8, /* UCS-2 byte-order mark removed (FE FF or FF FE) */
