@@ -87,6 +87,20 @@ static void bench_summary(struct bench_run *b, double mt_per_s)
         }
 }
 
+/* SMSCs named by --smsc and --config together (0 also when the config is
+ * bad: cli_client_open() reports that). */
+static size_t bench_smscs_given(const struct cli_opts *o)
+{
+        if (o->n_smscs || !o->config_path)
+                return o->n_smscs;
+        struct smx_config_file f;
+        char err[256];
+        smx_config_file_init(&f);
+        size_t n = smx_config_file_load(&f, o->config_path, err, sizeof err) == 0 ? f.n_smscs : 1;
+        smx_config_file_free(&f);
+        return n;
+}
+
 int cli_bench(const struct cli_opts *o)
 {
         struct bench_run b;
@@ -96,7 +110,7 @@ int cli_bench(const struct cli_opts *o)
         struct smsc_sim *sim = NULL;
         struct cli_smsc extra[CLI_MAX_SMSCS];
         size_t n_extra = 0;
-        if (o->n_smscs == 0 && !o->config_path) {
+        if (bench_smscs_given(o) == 0) {
                 struct sim_options so;
                 sim_options_init(&so);
                 so.port_base = 0;

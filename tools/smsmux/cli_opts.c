@@ -36,8 +36,9 @@ static const struct option long_opts[] = {
 };
 
 /* Which subcommands take each option (indexed like long_opts). */
+#define SENDERS (ONLY(CLI_PIPE) | ONLY(CLI_BENCH))   /* demo runs its own SMSCs */
 static const unsigned opt_cmds[] = {
-        ALL, ALL, ALL, ALL, ALL, ALL, ALL, ALL, ALL,
+        SENDERS, SENDERS, ALL, ALL, ALL, ALL, ALL, ALL, ALL,
         ONLY(CLI_BENCH), ONLY(CLI_BENCH), ONLY(CLI_DEMO), ONLY(CLI_DEMO), ALL,
 };
 
@@ -46,9 +47,11 @@ static const char *cmd_name(enum cli_cmd cmd)
         return cmd == CLI_PIPE ? "pipe" : cmd == CLI_BENCH ? "bench" : "demo";
 }
 
-static const char common_usage[] =
+static const char smsc_usage[] =
         "  --smsc NAME@SITE=HOST:PORT  an SMSC to bind (repeatable)\n"
-        "  --config FILE               INI config file (flags win over it)\n"
+        "  --config FILE               INI config file (flags win over it)\n";
+
+static const char common_usage[] =
         "  --system-id ID --password PW  credentials (an SMSC's own in the file win)\n"
         "  --rebind-interval SECONDS   spacing of bind attempts to one SMSC (default 30)\n"
         "  --window N                  outstanding submits per bind (every SMSC)\n"
@@ -81,8 +84,8 @@ const char *cli_usage(enum cli_cmd cmd)
                         "  --rate N                    MTs per second (default 200)\n";
                 break;
         }
-        snprintf(buf, sizeof buf, "%s%s%s  --help                      this text\n",
-                 head, common_usage, extra);
+        snprintf(buf, sizeof buf, "%s%s%s%s  --help                      this text\n",
+                 head, cmd == CLI_DEMO ? "" : smsc_usage, common_usage, extra);
         return buf;
 }
 

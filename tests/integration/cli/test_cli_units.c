@@ -165,6 +165,17 @@ static void test_demo_takes_duration_and_rate(void)
         CHECK_EQ(o.duration_ms, 90000);
 }
 
+static void test_demo_refuses_smsc_and_config(void)
+{
+        struct cli_opts o;
+        const char *a[] = { "--smsc", "a@b=h:1", NULL };
+        CHECK_EQ(parse(&o, CLI_DEMO, a), -1);
+        CHECK(strstr(err, "smsc") != NULL);
+        const char *b[] = { "--config", "x.ini", NULL };
+        CHECK_EQ(parse(&o, CLI_DEMO, b), -1);
+        CHECK_EQ(parse(&o, CLI_BENCH, a), 0);
+}
+
 static void test_flags_win_over_the_config_file(void)
 {
         char path[] = "/tmp/smx-cli-XXXXXX";
@@ -496,6 +507,7 @@ int main(void)
         RUN(test_bad_values_are_usage_errors);
         RUN(test_bench_count_and_seconds_exclude_each_other);
         RUN(test_demo_takes_duration_and_rate);
+        RUN(test_demo_refuses_smsc_and_config);
         RUN(test_flags_win_over_the_config_file);
         RUN(test_config_error_is_reported);
         RUN(test_submitted_event_line_matches_contract);
