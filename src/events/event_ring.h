@@ -31,7 +31,9 @@ enum {
         SMX_EVF_MT_FINAL   = 1u << 6,  /* DR: every part of the MT is now final; the
                                           merged state is in mt_state (inbound.h) */
         SMX_EVF_RAW        = 1u << 7,  /* MO: text is the raw bytes as hex (binary or
-                                          unknown data_coding, dcs says which) */
+                                          unknown data_coding, dcs says which); DR:
+                                          a receipt with no id and no state, its
+                                          raw bytes as hex in text (inbound.h) */
 };
 
 /* One event as stored in a ring. Written by the owner worker between reserve

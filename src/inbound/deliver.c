@@ -98,43 +98,75 @@ static size_t dr_text(const struct smx_inbound *in, const struct smx_bind_info *
         return len;
 }
 
+/* d->msgid, d->key, d->has_key from one id (B-03, C-11: an id longer than
+ * SMX_MSGID_MAX is kept capped for the event but never correlated). */
+static void dr_set_id(struct smx_inbound *in, const struct smx_id_norm *rules,
+                      enum smx_id_source src, const uint8_t *id, size_t id_len,
+                      struct dr_info *d)
+{
+        char norm[SMX_MSGID_MAX + 1];
+        event_copy_str(d->msgid, sizeof d->msgid, id, id_len);
+        int n = id_len > SMX_MSGID_MAX ? -1
+                : smx_msgid_normalise(rules, src, id, id_len, norm, sizeof norm);
+        if (n < 0) {
+                CNT_INC(in, id_too_long);
+                return;
+        }
+        d->key = smx_hash128(norm, (size_t)n, 0);
+        d->has_key = 1;
+}
+
+static struct smx_key128 dr_identity(const struct dr_info *d, const struct smx_pdu *pdu);
+
 /* Everything the DR path needs from the PDU. d->has_key = 0 when the id is
- * unusable for correlation (none, or longer than SMX_MSGID_MAX). */
+ * unusable for correlation (none, or longer than SMX_MSGID_MAX). When the
+ * TLVs carry id and state, the store slots are prefetched before the
+ * receipt text is parsed, so their cache misses overlap the parse. */
 static void dr_extract(struct smx_inbound *in, const struct smx_bind_info *b,
                        const struct smx_pdu *pdu, struct dr_info *d)
 {
         const struct smx_body_sm *sm = &pdu->u.sm;
         const struct smx_tlvs *tlv = &pdu->tlv;
+        struct smx_id_norm rules;
+        struct smx_dr_text t;
         uint8_t tmp[512];
         const uint8_t *txt;
-        struct smx_dr_text t;
-        size_t tlen = dr_text(in, b, pdu, tmp, sizeof tmp, &txt);
 
         memset(d, 0, offsetof(struct dr_info, msgid));
         d->msgid[0] = d->err[0] = 0;
         d->bind = b->index;
+        inbound_id_rules(b, &rules);
+        int tlv_state = (tlv->present & SMX_TLV_MESSAGE_STATE) ? tlv->message_state : -1;
+
+        /* id: the TLV (the submit_sm_resp id, R6) ... */
+        int tlv_id = (tlv->present & SMX_TLV_RECEIPTED_MESSAGE_ID) &&
+                     tlv->receipted_message_id.len;
+        if (tlv_id) {
+                dr_set_id(in, &rules, SMX_ID_FROM_RESP, tlv->receipted_message_id.p,
+                          tlv->receipted_message_id.len, d);
+                if (d->has_key && in->corr.ops->prefetch)
+                        in->corr.ops->prefetch(in->corr.impl, &d->key);
+                if (d->has_key && state_valid(tlv_state) && in->dedup.ops->prefetch) {
+                        d->state = (uint8_t)tlv_state;
+                        struct smx_key128 ident = dr_identity(d, pdu);
+                        in->dedup.ops->prefetch(in->dedup.impl, &ident);
+                }
+        }
+
         event_copy_str(d->from, sizeof d->from, sm->source_addr.p, sm->source_addr.len);
         event_copy_str(d->to, sizeof d->to, sm->destination_addr.p, sm->destination_addr.len);
         memset(&t, 0, sizeof t);
         t.state = -1;
+        size_t tlen = dr_text(in, b, pdu, tmp, sizeof tmp, &txt);
         if (tlen)
                 smx_dr_text_parse(txt, tlen, &t);
 
-        /* id: the TLV (the submit_sm_resp id, R6), else the text */
-        const uint8_t *id = NULL;
-        size_t id_len = 0;
-        enum smx_id_source src = SMX_ID_FROM_RESP;
-        if ((tlv->present & SMX_TLV_RECEIPTED_MESSAGE_ID) && tlv->receipted_message_id.len) {
-                id = tlv->receipted_message_id.p;
-                id_len = tlv->receipted_message_id.len;
-        } else if ((t.present & SMX_DR_HAS_ID) && t.id.len) {
-                id = t.id.p;
-                id_len = t.id.len;
-                src = SMX_ID_FROM_DR_TEXT;
-        }
+        /* ... else the text's */
+        if (!tlv_id && (t.present & SMX_DR_HAS_ID) && t.id.len)
+                dr_set_id(in, &rules, SMX_ID_FROM_DR_TEXT, t.id.p, t.id.len, d);
 
         /* state: the TLV, else the text (F-05: the TLV wins, count disagreement) */
-        int tlv_state = (tlv->present & SMX_TLV_MESSAGE_STATE) ? tlv->message_state : -1;
+        d->state_known = state_valid(tlv_state) || state_valid(t.state);
         if (state_valid(tlv_state)) {
                 d->state = (uint8_t)tlv_state;
                 if (state_valid(t.state) && t.state != tlv_state)
@@ -153,21 +185,6 @@ static void dr_extract(struct smx_inbound *in, const struct smx_bind_info *b,
         else if (tlv->present & SMX_TLV_NETWORK_ERROR_CODE)
                 snprintf(d->err, sizeof d->err, "%u:%u", tlv->network_error_type,
                          tlv->network_error_code);
-
-        if (!id)
-                return;
-        event_copy_str(d->msgid, sizeof d->msgid, id, id_len);
-        struct smx_id_norm rules;
-        char norm[SMX_MSGID_MAX + 1];
-        inbound_id_rules(b, &rules);
-        int n = id_len > SMX_MSGID_MAX ? -1
-                : smx_msgid_normalise(&rules, src, id, id_len, norm, sizeof norm);
-        if (n < 0) {
-                CNT_INC(in, id_too_long);
-                return;
-        }
-        d->key = smx_hash128(norm, (size_t)n, 0);
-        d->has_key = 1;
 }
 
 /* Dedup identity of a DR: (normalised id, state); for one without a usable
@@ -193,6 +210,19 @@ static struct smx_key128 dr_identity(const struct dr_info *d, const struct smx_p
         return smx_hash128_more(k, &d->state, 1);
 }
 
+/* The raw short_message / message_payload of a PDU as hex in the record. */
+static void dr_set_raw(struct smx_ev_rec *e, const struct smx_pdu *pdu)
+{
+        const struct smx_bytes *b = pdu->u.sm.short_message.len ? &pdu->u.sm.short_message
+                                                                : &pdu->tlv.message_payload;
+        unsigned fl = 0;
+        size_t n = smx_text_hex(b->p, b->len, (uint8_t *)e->text, SMX_EV_TEXT_INLINE - 1, &fl);
+        e->text[n] = 0;
+        e->text_len = (uint32_t)n;
+        e->flags |= SMX_EVF_RAW;
+        e->dcs = pdu->u.sm.data_coding;
+}
+
 static uint32_t dr_on_deliver_w(struct smx_inbound *in, const struct smx_bind_info *b,
                                 const struct smx_pdu *pdu, struct smx_event_ring *ring,
                                 uint64_t now_ms)
@@ -201,10 +231,16 @@ static uint32_t dr_on_deliver_w(struct smx_inbound *in, const struct smx_bind_in
         dr_extract(in, b, pdu, &d);
         struct smx_key128 ident = dr_identity(&d, pdu);
 
+        /* HOSTILE rule 5: a receipt with neither id nor state can never mean
+         * anything: permanent status (also for its re-sends, rule 7), and
+         * still surfaced, raw */
+        int undecodable = !d.has_key && !d.msgid[0] && !d.state_known;
+        uint32_t status = undecodable ? SMPP_ESME_RX_P_APPN : SMPP_ESME_ROK;
+
         switch (in->dedup.ops->claim(in->dedup.impl, &ident, now_ms)) {
         case SMX_DEDUP_SEEN:
                 CNT_INC(in, dr_duplicates);
-                return SMPP_ESME_ROK;
+                return status;
         case SMX_DEDUP_BUSY:
                 CNT_INC(in, busy);
                 return SMPP_ESME_RX_T_APPN;
@@ -219,7 +255,13 @@ static uint32_t dr_on_deliver_w(struct smx_inbound *in, const struct smx_bind_in
         }
         CNT_INC(in, drs);
         struct smx_corr_val v;
-        if (!d.has_key) {
+        if (undecodable) {
+                inbound_fill_dr(in, e, &d, NULL, now_ms);
+                dr_set_raw(e, pdu);
+                event_ring_commit_w(ring);
+                CNT_INC(in, uncorrelated);
+                CNT_INC(in, dr_undecodable);
+        } else if (!d.has_key) {
                 inbound_fill_dr(in, e, &d, NULL, now_ms);
                 event_ring_commit_w(ring);
                 CNT_INC(in, uncorrelated);
@@ -230,7 +272,7 @@ static uint32_t dr_on_deliver_w(struct smx_inbound *in, const struct smx_bind_in
                 park_put_w(in, &d, ring, e, now_ms);
         }
         in->dedup.ops->commit(in->dedup.impl, &ident, now_ms);
-        return SMPP_ESME_ROK;
+        return status;
 }
 
 /* F-15: a receipt by esm_class message type or DR TLVs, never by text. */

@@ -136,6 +136,7 @@ void inbound_stats(const struct smx_inbound *in_c, struct smx_inbound_stats *st)
         st->id_too_long = LOAD(id_too_long);
         st->mo_raw = LOAD(mo_raw);
         st->udh_sar_mismatch = LOAD(udh_sar_mismatch);
+        st->dr_undecodable = LOAD(dr_undecodable);
         st->park_now = park_count(in);
         st->mo_groups_open = mo_groups_open(in);
         in->corr.ops->stats(in->corr.impl, &cs);

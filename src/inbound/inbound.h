@@ -71,6 +71,10 @@ void inbound_destroy(struct smx_inbound *in);
  *                   is held here, or it is a duplicate of one delivered (R5);
  *   ESME_RX_T_APPN  the ring is full (or another worker is delivering the
  *                   same DR/MO right now): nothing was kept, the SMSC re-sends;
+ *   ESME_RX_P_APPN  a receipt with neither an id (TLV or text) nor a state:
+ *                   it can never be used, so it is refused for good, yet still
+ *                   surfaced as an uncorrelated DR event flagged SMX_EVF_RAW
+ *                   with its bytes as hex in text (HOSTILE ground rule 5);
  *   ESME_RINVCMDID  the PDU is not a deliver_sm/data_sm (a caller bug).
  * Worker threads only.
  *
@@ -124,6 +128,7 @@ struct smx_inbound_stats {
         uint64_t mo_groups_open;   /* MO reassembly groups waiting for parts */
         uint64_t mo_raw;           /* MOs surfaced as hex (binary / unknown DCS) */
         uint64_t udh_sar_mismatch; /* H-15 */
+        uint64_t dr_undecodable;   /* receipts with no id and no state: RX_P_APPN + raw */
         uint64_t corr_bytes, dedup_entries, dedup_evicted, dedup_bytes;
 };
 void inbound_stats(const struct smx_inbound *in, struct smx_inbound_stats *st);

@@ -22,6 +22,7 @@ struct dr_info {
         struct smx_key128 key;          /* hash of the normalised message id */
         uint8_t state;                  /* SMPP_STATE_* (1..8) */
         uint8_t has_key;                /* 0: no usable id, never correlatable */
+        uint8_t state_known;            /* state came from the TLV or the text */
         uint16_t bind;
         char msgid[SMX_MSGID_MAX + 1];  /* as received (capped), for the event */
         char err[16];
@@ -62,7 +63,7 @@ struct inbound_counters {
         _Atomic uint64_t drs, mos, dr_duplicates, mo_duplicates, parked, park_matched,
                 park_expired, uncorrelated, corr_full, ring_full, mo_partial,
                 tlv_text_mismatch, busy, park_evicted, mt_final, merge_lost,
-                id_too_long, mo_raw, udh_sar_mismatch;
+                id_too_long, mo_raw, udh_sar_mismatch, dr_undecodable;
 };
 
 struct smx_inbound {

@@ -2,22 +2,25 @@
  * identity, shared by every worker.
  *
  * Layout. 2^k shards (smx_store_shards_for), shard = key.lo & (n-1). Each
- * shard is a linear-probing table of 64-byte slots (one cache line), slot
- * index = key.hi & mask, at most 80 % full; deletion shifts the following
- * run back (no tombstones). A slot holds the 128-bit key, the MT serial,
- * the expiry, part/n_parts, the part's first final DR state, and the app id
- * inline when it is <= 24 bytes; a longer one (up to SMX_ID_MAX = 64) lives
- * in a per-shard pool of 64-byte blocks (free list; chunks of 1024 blocks
- * allocated on demand, never more than the shard's capacity). So an entry
- * costs 64 B of slot (80 B at full load), plus 64 B when its app id is long.
+ * shard is a linear-probing table of 64-byte slots (one cache line) sized
+ * to its capacity x 5/4 (home slot = key.hi scaled to the slot count, so no
+ * power-of-two rounding), deletion by backward shift (no tombstones). A slot
+ * holds the 128-bit key, the MT serial, the expiry, part/n_parts, the part's
+ * first final DR state, and the app id inline when it is <= 24 bytes; a
+ * longer one (up to SMX_ID_MAX = 64) lives in a per-shard pool of 64-byte
+ * blocks (free list; chunks of 1024 blocks allocated on demand, never more
+ * than the shard's capacity). So an entry costs one 64 B slot, 80 B of table
+ * per entry at capacity, plus a 64 B block when its app id is long.
  *
  * A multipart MT (n_parts > 1) also has a merge record in the same table,
  * keyed by hash("merge", serial, app id): n_parts, parts final so far, worst
  * state. part_final() updates the part under its shard lock, then the merge
  * record under its own (never both at once, so no lock order to keep).
  *
- * Capacity. A shard refuses a put (-ENOSPC, counted `full`) when it holds
- * `cap` entries and none has expired. Expired entries are removed by the
+ * Capacity. `capacity` is split evenly over the shards; a shard refuses a
+ * put (-ENOSPC, counted `full`) when it holds its share and none has
+ * expired (so with skewed keys the first refusal comes a little before the
+ * total reaches `capacity`). Expired entries are removed by the
  * timer (expire) and, when a put finds the shard full, by a sweep of that
  * shard, which also notes the earliest expiry left: until then a full shard
  * refuses in O(1) without sweeping again. */
@@ -64,7 +67,7 @@ struct app_pool {
 /* One shard; every field guarded by `lock`. */
 struct corr_shard {
         _Alignas(64) smx_lock_t lock;
-        uint32_t mask, count, cap;
+        uint32_t nslots, count, cap;     /* nslots: any size, ~cap * 5/4 */
         uint64_t next_sweep_ms;         /* a full shard has nothing expiring before this */
         struct corr_slot *slots;
         struct app_pool pool;
@@ -153,11 +156,11 @@ static void slot_delete(struct corr_shard *s, uint32_t i)
         slot_release(s, &s->slots[i]);
         uint32_t j = i;
         for (;;) {
-                j = (j + 1) & s->mask;
+                j = smx_slot_next(s->nslots, j);
                 struct corr_slot *e = &s->slots[j];
                 if (e->kind == SLOT_FREE)
                         break;
-                uint32_t home = (uint32_t)e->hi & s->mask;
+                uint32_t home = smx_slot_home(s->nslots, e->hi);
                 /* e may move to i unless its home lies cyclically in (i, j] */
                 int stays = (i <= j) ? (home > i && home <= j) : (home > i || home <= j);
                 if (!stays) {
@@ -174,7 +177,7 @@ static void slot_delete(struct corr_shard *s, uint32_t i)
  * go (*found = 0). The table is never full (count <= 80 % of the slots). */
 static uint32_t slot_find(const struct corr_shard *s, const struct smx_key128 *k, int *found)
 {
-        uint32_t i = (uint32_t)k->hi & s->mask;
+        uint32_t i = smx_slot_home(s->nslots, k->hi);
         for (;;) {
                 const struct corr_slot *e = &s->slots[i];
                 if (e->kind == SLOT_FREE) {
@@ -185,7 +188,7 @@ static uint32_t slot_find(const struct corr_shard *s, const struct smx_key128 *k
                         *found = 1;
                         return i;
                 }
-                i = (i + 1) & s->mask;
+                i = smx_slot_next(s->nslots, i);
         }
 }
 
@@ -194,7 +197,7 @@ static size_t shard_sweep(struct corr_shard *s, uint64_t now_ms)
 {
         size_t n = 0;
         uint64_t earliest = UINT64_MAX;
-        for (uint32_t i = 0; i <= s->mask;) {
+        for (uint32_t i = 0; i < s->nslots;) {
                 struct corr_slot *e = &s->slots[i];
                 if (e->kind != SLOT_FREE && e->expires_ms <= now_ms) {
                         slot_delete(s, i);      /* slot i now holds a shifted entry: look again */
@@ -425,6 +428,15 @@ static size_t corr_expire(void *impl, unsigned part, unsigned n_parts, uint64_t 
         return n;
 }
 
+/* shards[] and each shard's slots/nslots never change after open: reading
+ * them without the lock is safe; the slot itself is only prefetched. */
+static void corr_prefetch(void *impl, const struct smx_key128 *k)
+{
+        struct corr_mem *m = impl;
+        const struct corr_shard *s = shard_of(m, k);
+        __builtin_prefetch(&s->slots[smx_slot_home(s->nslots, k->hi)]);
+}
+
 static void corr_stats(void *impl, struct smx_corr_stats *st)
 {
         struct corr_mem *m = impl;
@@ -434,8 +446,8 @@ static void corr_stats(void *impl, struct smx_corr_stats *st)
                 smx_lock(&s->lock);
                 st->entries += s->count;
                 st->capacity += s->cap;
-                st->slots += (uint64_t)s->mask + 1;
-                st->bytes += ((uint64_t)s->mask + 1) * sizeof(struct corr_slot)
+                st->slots += s->nslots;
+                st->bytes += (uint64_t)s->nslots * sizeof(struct corr_slot)
                              + (uint64_t)s->pool.n_chunks * POOL_CHUNK * SMX_ID_MAX
                              + (uint64_t)s->pool.max_chunks * sizeof *s->pool.chunks;
                 st->puts += s->puts;
@@ -470,6 +482,7 @@ static const struct smx_corr_ops corr_mem_ops = {
         .get = corr_get,
         .part_final = corr_part_final,
         .expire = corr_expire,
+        .prefetch = corr_prefetch,
         .stats = corr_stats,
         .destroy = corr_destroy,
 };
@@ -491,13 +504,11 @@ int smx_corr_mem_open(const struct smx_corr_config *cfg, struct smx_corr_store *
         memset(m->shards, 0, m->n_shards * sizeof *m->shards);
         uint32_t per = (uint32_t)(((uint64_t)cfg->capacity + m->n_shards - 1) / m->n_shards);
         uint64_t want = (uint64_t)per * 5 / 4 + 1;     /* <= 80 % load */
-        uint32_t slots = 2;
-        while (slots < want)
-                slots <<= 1;
+        uint32_t slots = (uint32_t)(want < 2 ? 2 : want);
         for (unsigned i = 0; i < m->n_shards; i++) {
                 struct corr_shard *s = &m->shards[i];
                 smx_lock_init(&s->lock);
-                s->mask = slots - 1;
+                s->nslots = slots;
                 s->cap = per;
                 s->next_sweep_ms = UINT64_MAX;
                 s->slots = calloc(slots, sizeof *s->slots);

@@ -3,8 +3,9 @@
  *
  * Layout. 2^k shards (shard = key.lo & (n-1)), each a linear-probing table
  * of 24-byte slots (128-bit key + expiry; the top bit of the expiry word
- * marks a pending claim), at most 80 % full, deletion by backward shift. An
- * identity lives `window_ms` from its commit.
+ * marks a pending claim) sized to its capacity x 5/4 (30 B per identity at
+ * capacity), deletion by backward shift. An identity lives `window_ms` from
+ * its commit.
  *
  * Claim / commit / abort. A worker claims an identity before it builds the
  * event, commits once the event is in its ring (or parked/held), and aborts
@@ -37,8 +38,9 @@ struct dedup_slot {
 /* One shard; every field guarded by `lock`. */
 struct dedup_shard {
         _Alignas(64) smx_lock_t lock;
-        uint32_t mask, count, cap;
-        uint64_t next_sweep_ms;
+        uint32_t nslots, count, cap;     /* nslots: any size, ~cap * 5/4 */
+        uint64_t next_sweep_ms;         /* no entry expires before this */
+        uint64_t latest_exp;            /* no entry expires after this */
         struct dedup_slot *slots;
         uint64_t claims, seen, busy, aborted, expired, evicted;
 };
@@ -56,7 +58,7 @@ static struct dedup_shard *dshard_of(struct dedup_mem *m, const struct smx_key12
 
 static uint32_t dslot_find(const struct dedup_shard *s, const struct smx_key128 *k, int *found)
 {
-        uint32_t i = (uint32_t)k->hi & s->mask;
+        uint32_t i = smx_slot_home(s->nslots, k->hi);
         for (;;) {
                 const struct dedup_slot *e = &s->slots[i];
                 if (e->exp == 0) {
@@ -67,7 +69,7 @@ static uint32_t dslot_find(const struct dedup_shard *s, const struct smx_key128 
                         *found = 1;
                         return i;
                 }
-                i = (i + 1) & s->mask;
+                i = smx_slot_next(s->nslots, i);
         }
 }
 
@@ -75,11 +77,11 @@ static void dslot_delete(struct dedup_shard *s, uint32_t i)
 {
         uint32_t j = i;
         for (;;) {
-                j = (j + 1) & s->mask;
+                j = smx_slot_next(s->nslots, j);
                 struct dedup_slot *e = &s->slots[j];
                 if (e->exp == 0)
                         break;
-                uint32_t home = (uint32_t)e->hi & s->mask;
+                uint32_t home = smx_slot_home(s->nslots, e->hi);
                 int stays = (i <= j) ? (home > i && home <= j) : (home > i || home <= j);
                 if (!stays) {
                         s->slots[i] = *e;
@@ -92,11 +94,11 @@ static void dslot_delete(struct dedup_shard *s, uint32_t i)
 
 /* Remove committed entries expiring at or before `upto`; note the earliest
  * and latest expiry left. Pending claims are never removed here. */
-static size_t dshard_sweep(struct dedup_shard *s, uint64_t upto, uint64_t *latest)
+static size_t dshard_sweep(struct dedup_shard *s, uint64_t upto)
 {
         size_t n = 0;
         uint64_t earliest = UINT64_MAX, last = 0;
-        for (uint32_t i = 0; i <= s->mask;) {
+        for (uint32_t i = 0; i < s->nslots;) {
                 struct dedup_slot *e = &s->slots[i];
                 if (e->exp != 0 && !(e->exp & PENDING) && e->exp <= upto) {
                         dslot_delete(s, i);
@@ -113,8 +115,7 @@ static size_t dshard_sweep(struct dedup_shard *s, uint64_t upto, uint64_t *lates
                 i++;
         }
         s->next_sweep_ms = earliest;
-        if (latest)
-                *latest = last;
+        s->latest_exp = last;
         return n;
 }
 
@@ -146,16 +147,21 @@ static enum smx_dedup_claim dedup_claim(void *impl, const struct smx_key128 *k, 
                 goto out;
         }
         if (s->count >= s->cap) {
-                uint64_t latest = 0;
                 if (now_ms >= s->next_sweep_ms)
-                        s->expired += dshard_sweep(s, now_ms, &latest);
-                else
-                        dshard_sweep(s, 0, &latest);    /* exact earliest/latest */
-                if (s->count >= s->cap) {
-                        /* nothing expired: forget the oldest ~1/16 (by expiry) */
-                        uint64_t first = s->next_sweep_ms;
-                        uint64_t step = latest > first ? (latest - first) / 16 : 0;
-                        s->evicted += dshard_sweep(s, first + (step ? step : 1) - 1, NULL);
+                        s->expired += dshard_sweep(s, now_ms);
+                /* nothing expired: forget the oldest ~1/16, by expiry. The
+                 * earliest expiry is next_sweep_ms (exact after a sweep, a
+                 * lower bound otherwise), the latest is tracked on insert;
+                 * widen the cut until something goes (rarely more than one
+                 * pass). */
+                uint64_t first = s->next_sweep_ms, last = s->latest_exp;
+                uint64_t step = last > first ? (last - first) / 16 : 0;
+                if (step == 0)
+                        step = 1;
+                for (int pass = 0; s->count >= s->cap && pass < 64; pass++) {
+                        s->evicted += dshard_sweep(s, first + step - 1);
+                        first = s->next_sweep_ms;
+                        step *= 2;
                 }
                 if (s->count >= s->cap) {
                         /* all pending (cannot happen with sane sizes): refuse
@@ -169,6 +175,8 @@ static enum smx_dedup_claim dedup_claim(void *impl, const struct smx_key128 *k, 
         s->slots[i].lo = k->lo;
         s->slots[i].hi = k->hi;
         s->slots[i].exp = ((now_ms + m->window_ms) & EXP_MASK) | PENDING;
+        if (now_ms + m->window_ms > s->latest_exp)
+                s->latest_exp = now_ms + m->window_ms;
         s->count++;
         s->claims++;
         rc = SMX_DEDUP_NEW;
@@ -192,6 +200,8 @@ static void dedup_commit(void *impl, const struct smx_key128 *k, uint64_t now_ms
                 s->slots[i].exp = exp;
                 if (exp < s->next_sweep_ms)
                         s->next_sweep_ms = exp;
+                if (exp > s->latest_exp)
+                        s->latest_exp = exp;
         }
         smx_unlock(&s->lock);
 }
@@ -221,13 +231,21 @@ static size_t dedup_expire(void *impl, unsigned part, unsigned n_parts, uint64_t
                 struct dedup_shard *s = &m->shards[i];
                 smx_lock(&s->lock);
                 if (s->count && now_ms >= s->next_sweep_ms) {
-                        size_t x = dshard_sweep(s, now_ms, NULL);
+                        size_t x = dshard_sweep(s, now_ms);
                         s->expired += x;
                         n += x;
                 }
                 smx_unlock(&s->lock);
         }
         return n;
+}
+
+/* As corr_prefetch: the table geometry is immutable after open. */
+static void dedup_prefetch(void *impl, const struct smx_key128 *k)
+{
+        struct dedup_mem *m = impl;
+        const struct dedup_shard *s = dshard_of(m, k);
+        __builtin_prefetch(&s->slots[smx_slot_home(s->nslots, k->hi)]);
 }
 
 static void dedup_stats(void *impl, struct smx_dedup_stats *st)
@@ -239,8 +257,8 @@ static void dedup_stats(void *impl, struct smx_dedup_stats *st)
                 smx_lock(&s->lock);
                 st->entries += s->count;
                 st->capacity += s->cap;
-                st->slots += (uint64_t)s->mask + 1;
-                st->bytes += ((uint64_t)s->mask + 1) * sizeof(struct dedup_slot);
+                st->slots += s->nslots;
+                st->bytes += (uint64_t)s->nslots * sizeof(struct dedup_slot);
                 st->claims += s->claims;
                 st->seen += s->seen;
                 st->busy += s->busy;
@@ -269,6 +287,7 @@ static const struct smx_dedup_ops dedup_mem_ops = {
         .commit = dedup_commit,
         .abort = dedup_abort,
         .expire = dedup_expire,
+        .prefetch = dedup_prefetch,
         .stats = dedup_stats,
         .destroy = dedup_destroy,
 };
@@ -290,13 +309,11 @@ int smx_dedup_mem_open(const struct smx_dedup_config *cfg, struct smx_dedup_stor
         memset(m->shards, 0, m->n_shards * sizeof *m->shards);
         uint32_t per = (uint32_t)(((uint64_t)cfg->capacity + m->n_shards - 1) / m->n_shards);
         uint64_t want = (uint64_t)per * 5 / 4 + 1;
-        uint32_t slots = 2;
-        while (slots < want)
-                slots <<= 1;
+        uint32_t slots = (uint32_t)(want < 2 ? 2 : want);
         for (unsigned i = 0; i < m->n_shards; i++) {
                 struct dedup_shard *s = &m->shards[i];
                 smx_lock_init(&s->lock);
-                s->mask = slots - 1;
+                s->nslots = slots;
                 s->cap = per;
                 s->next_sweep_ms = UINT64_MAX;
                 s->slots = calloc(slots, sizeof *s->slots);

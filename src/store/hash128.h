@@ -62,6 +62,19 @@ static inline struct smx_key128 smx_hash128_more(struct smx_key128 k, const void
         return smx_hash128(data, n, k.lo ^ (k.hi << 7 | k.hi >> 57));
 }
 
+/* Open-addressing helpers shared by the stores: the home slot of a key in a
+ * table of n slots (any n, by multiply-shift, no power of two needed, so a
+ * table can be sized to its capacity), and the next slot of a linear probe. */
+static inline uint32_t smx_slot_home(uint32_t n, uint64_t h)
+{
+        return (uint32_t)(((__uint128_t)h * n) >> 64);
+}
+
+static inline uint32_t smx_slot_next(uint32_t n, uint32_t i)
+{
+        return i + 1 == n ? 0 : i + 1;
+}
+
 static inline int smx_key128_eq(const struct smx_key128 *a, const struct smx_key128 *b)
 {
         return a->lo == b->lo && a->hi == b->hi;

@@ -70,6 +70,9 @@ struct smx_corr_ops {
         /* Drop expired entries of shards part, part+n_parts, ...; returns
          * how many. */
         size_t (*expire)(void *impl, unsigned part, unsigned n_parts, uint64_t now_ms);
+        /* Hint that k will be looked up soon (starts the cache miss early);
+         * no lock, no effect on contents. May be NULL. */
+        void (*prefetch)(void *impl, const struct smx_key128 *k);
         void (*stats)(void *impl, struct smx_corr_stats *st);
         void (*destroy)(void *impl);
 };
@@ -115,6 +118,7 @@ struct smx_dedup_ops {
         void (*commit)(void *impl, const struct smx_key128 *k, uint64_t now_ms);
         void (*abort)(void *impl, const struct smx_key128 *k);
         size_t (*expire)(void *impl, unsigned part, unsigned n_parts, uint64_t now_ms);
+        void (*prefetch)(void *impl, const struct smx_key128 *k);      /* may be NULL */
         void (*stats)(void *impl, struct smx_dedup_stats *st);
         void (*destroy)(void *impl);
 };

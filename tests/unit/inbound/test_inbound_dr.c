@@ -481,6 +481,27 @@ static void test_dr_without_any_id_is_uncorrelated_at_once(void)
         inbound_destroy(in);
 }
 
+static void test_receipt_without_id_or_state_is_refused_for_good_and_surfaced_raw(void)
+{
+        struct smx_inbound *in = fx_inbound(60000);
+        struct smx_event_ring *ring = event_ring_create(16);
+        struct smx_pdu p;
+        struct fx_ev ev[4];
+        fx_dr(&p, NULL, -1, "garbage \x01 receipt");
+        CHECK_EQ(inbound_on_deliver_w(in, &bind0, &p, ring, 1000), SMPP_ESME_RX_P_APPN);
+        CHECK_EQ(inbound_on_deliver_w(in, &bind1, &p, ring, 1001), SMPP_ESME_RX_P_APPN);
+        CHECK_EQ(fx_drain(ring, ev, 4), 1);
+        CHECK_EQ(ev[0].r.type, SMX_EV_DR);
+        CHECK(ev[0].r.flags & SMX_EVF_RAW);
+        CHECK(!(ev[0].r.flags & SMX_EVF_HAS_ID));
+        CHECK_STR(ev[0].text, "6761726261676520012072656365697074");
+        struct smx_inbound_stats st;
+        inbound_stats(in, &st);
+        CHECK_EQ(st.dr_undecodable, 1);
+        event_ring_destroy(ring);
+        inbound_destroy(in);
+}
+
 static void test_overlong_receipted_id_is_uncorrelated_not_parked(void)
 {
         struct smx_inbound *in = fx_inbound(60000);
@@ -557,6 +578,7 @@ int main(void)
         RUN(test_multipart_second_final_state_of_a_part_does_not_refinalise);
         RUN(test_parked_multipart_dr_merges_when_matched);
         RUN(test_dr_without_any_id_is_uncorrelated_at_once);
+        RUN(test_receipt_without_id_or_state_is_refused_for_good_and_surfaced_raw);
         RUN(test_overlong_receipted_id_is_uncorrelated_not_parked);
         RUN(test_non_deliver_pdu_is_refused);
         RUN(test_data_sm_receipt_is_handled_like_deliver_sm);
