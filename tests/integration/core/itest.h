@@ -31,6 +31,8 @@ struct it_env {
         uint8_t *fail_reason;
         uint64_t submitted, failed, duplicates_outcome, drs, mos, binds_up, binds_down;
         uint64_t next_mt;
+        uint64_t downs[IT_MAX_SMSC];       /* BIND down events per SMSC */
+        char last_down_reason[IT_MAX_SMSC][64];
         char json[65536];
 };
 
@@ -137,15 +139,43 @@ static inline size_t it_pump(struct it_env *e)
                         case SMX_EV_DR: e->drs++; break;
                         case SMX_EV_MO: e->mos++; break;
                         case SMX_EV_BIND:
-                                if (x->up)
+                                if (x->up) {
                                         e->binds_up++;
-                                else
-                                        e->binds_down++;
+                                        break;
+                                }
+                                e->binds_down++;
+                                for (size_t b = 0; b < e->n; b++) {
+                                        if (strcmp(x->smsc, e->info[b].name))
+                                                continue;
+                                        e->downs[b]++;
+                                        snprintf(e->last_down_reason[b], sizeof e->last_down_reason[b],
+                                                 "%s", x->bind_reason ? x->bind_reason : "");
+                                }
                                 break;
                         }
                 }
         }
         return total;
+}
+
+static inline size_t it_index(struct it_env *e, const char *name)
+{
+        for (size_t i = 0; i < e->n; i++)
+                if (!strcmp(e->info[i].name, name))
+                        return i;
+        return 0;
+}
+
+/* Pump events for `ms`; returns the BIND down events seen for `name`. */
+static inline uint64_t it_downs_during(struct it_env *e, const char *name, unsigned ms)
+{
+        size_t b = it_index(e, name);
+        uint64_t before = e->downs[b], end = it_now_ms() + ms;
+        while (it_now_ms() < end) {
+                it_pump(e);
+                it_sleep_ms(5);
+        }
+        return e->downs[b] - before;
 }
 
 static inline size_t it_active_binds(struct it_env *e)
