@@ -31,6 +31,7 @@
 #include "pdu/smpp_defs.h"
 #include "store/lock.h"
 #include "store/store.h"
+#include "store/table_mem.h"
 
 #define APP_INLINE 24u
 #define POOL_CHUNK 1024u
@@ -470,7 +471,7 @@ static void corr_destroy(void *impl)
                 for (uint32_t c = 0; c < s->pool.n_chunks; c++)
                         free(s->pool.chunks[c]);
                 free(s->pool.chunks);
-                free(s->slots);
+                smx_table_free(s->slots, (size_t)s->nslots * sizeof *s->slots);
         }
         free(m->shards);
         free(m);
@@ -511,7 +512,7 @@ int smx_corr_mem_open(const struct smx_corr_config *cfg, struct smx_corr_store *
                 s->nslots = slots;
                 s->cap = per;
                 s->next_sweep_ms = UINT64_MAX;
-                s->slots = calloc(slots, sizeof *s->slots);
+                s->slots = smx_table_alloc((size_t)slots * sizeof *s->slots);
                 s->pool.free_head = POOL_NONE;
                 s->pool.max_chunks = (per + POOL_CHUNK - 1) / POOL_CHUNK;
                 s->pool.chunks = calloc(s->pool.max_chunks, sizeof *s->pool.chunks);

@@ -25,6 +25,7 @@
 
 #include "store/lock.h"
 #include "store/store.h"
+#include "store/table_mem.h"
 
 #define PENDING (1ull << 63)
 #define EXP_MASK (PENDING - 1)
@@ -276,7 +277,8 @@ static void dedup_destroy(void *impl)
         if (!m)
                 return;
         for (unsigned i = 0; m->shards && i < m->n_shards; i++)
-                free(m->shards[i].slots);
+                smx_table_free(m->shards[i].slots,
+                               (size_t)m->shards[i].nslots * sizeof *m->shards[i].slots);
         free(m->shards);
         free(m);
 }
@@ -316,7 +318,7 @@ int smx_dedup_mem_open(const struct smx_dedup_config *cfg, struct smx_dedup_stor
                 s->nslots = slots;
                 s->cap = per;
                 s->next_sweep_ms = UINT64_MAX;
-                s->slots = calloc(slots, sizeof *s->slots);
+                s->slots = smx_table_alloc((size_t)slots * sizeof *s->slots);
                 if (!s->slots) {
                         m->n_shards = i + 1;
                         dedup_destroy(m);

@@ -1,0 +1,37 @@
+/* Zeroed memory for the stores' slot arrays. Big tables (>= 2 MiB) are
+ * mapped directly and advised to use transparent huge pages: a lookup in a
+ * table of millions of random keys costs one cache miss, and without huge
+ * pages also a TLB miss and page walk (measured: bench/README.md "Inbound").
+ * Small ones come from calloc. Free with the same size. */
+#ifndef SMX_STORE_TABLE_MEM_H
+#define SMX_STORE_TABLE_MEM_H
+
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#define SMX_TABLE_MAP_MIN ((size_t)2 << 20)
+
+static inline void *smx_table_alloc(size_t bytes)
+{
+        if (bytes < SMX_TABLE_MAP_MIN)
+                return calloc(1, bytes ? bytes : 1);
+        void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+                return NULL;
+#ifdef MADV_HUGEPAGE
+        madvise(p, bytes, MADV_HUGEPAGE);       /* a hint: fine if refused */
+#endif
+        return p;
+}
+
+static inline void smx_table_free(void *p, size_t bytes)
+{
+        if (!p)
+                return;
+        if (bytes < SMX_TABLE_MAP_MIN)
+                free(p);
+        else
+                munmap(p, bytes);
+}
+
+#endif
