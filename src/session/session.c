@@ -452,7 +452,9 @@ int session_tick(struct smx_session *s, uint64_t now_ms)
                                 r->deadline_ms = now_ms + s->cfg->response_timeout_ms;
                                 if (r->deadline_ms < next)
                                         next = r->deadline_ms;
-                                s->suspect = 1;
+                                /* with enquire_link refused (D-15) no probe can
+                                 * clear the doubt: keep routing */
+                                s->suspect = s->enquire_ok;
                                 s->ops->mt_lost(s->ctx, ref, gen, part, 1);
                                 break;
                         }

@@ -43,6 +43,8 @@ _Static_assert((int)SMX_SEGMENT_UDH8 == (int)SMX_SEG_UDH8 &&
 #define DISPATCH_PER_TURN 512
 #define EVENT_RESERVE 64          /* ring room kept before taking new MTs */
 #define CLOSE_FLUSH_MS 1000
+#define SMX_SUBMIT_OVERHEAD 160   /* submit_sm bytes besides the text (fields, TLVs) */
+#define SMX_ANSWER_ROOM 16384     /* output kept for answers to the SMSC */
 
 static inline uint64_t ud_make(unsigned op, unsigned local, uint32_t gen)
 {
@@ -602,7 +604,9 @@ static int route_ready(struct smx_bind *b, uint64_t now)
 }
 
 /* Encode every part of the MT into the bind's send buffer (one attempt).
- * Returns 0, or -1 when the text cannot be encoded (MT failed). */
+ * Returns 0, 1 when the bind's output has no room for all parts now (the MT
+ * went back to ingress untouched), or -1 when the text cannot be encoded
+ * (MT failed). */
 static int send_mt(struct smx_worker *w, struct smx_bind *b, uint32_t idx)
 {
         struct smx_client *c = w->c;
@@ -620,6 +624,14 @@ static int send_mt(struct smx_worker *w, struct smx_bind *b, uint32_t idx)
                 s->last_status = 0;
                 emit_outcome(w, idx, SMX_EV_FAILED, SMX_FAIL_ENCODING, 1, b->index, NULL, 0);
                 return -1;
+        }
+        /* all parts go out together: wait for output room rather than split */
+        size_t need = 0;
+        for (int i = 0; i < np; i++)
+                need += w->parts[i].len + SMX_SUBMIT_OVERHEAD;
+        if (need + SMX_ANSWER_ROOM > (size_t)(b->sess.out_cap - b->sess.out_len)) {
+                ingress_push(&c->ing, idx);
+                return 1;
         }
         uint32_t tag = atomic_fetch_add_explicit(&s->tag, 1, memory_order_relaxed) + 1;
         s->n_parts = (uint8_t)np;
@@ -724,9 +736,9 @@ static int dispatch(struct smx_worker *w)
                         break;
                 }
                 struct smx_bind *b = w->binds[i];
-                send_mt(w, b, idx);
+                int deferred = send_mt(w, b, idx) == 1;
                 w->cand[i].outstanding = b->sess.n_submit;
-                if (!route_ready(b, w->now_ms)) {
+                if (deferred || !route_ready(b, w->now_ms)) {
                         w->cand[i].ready = 0;
                         ready--;
                 }
@@ -953,7 +965,8 @@ int worker_init(struct smx_worker *w, struct smx_client *c, unsigned k)
                 b->local = j;
                 b->w = w;
                 w->binds[j++] = b;
-                uint32_t cells = session_table_size(b->scfg.window);
+                /* room for a full window plus one MT's parts beyond it */
+                uint32_t cells = session_table_size(b->scfg.window + SMX_MT_MAX_PARTS);
                 b->tab = calloc(cells, sizeof *b->tab);
                 b->out = malloc(SMX_OUTBUF_CAP);
                 b->rbuf = malloc(c->cfg.max_pdu);

@@ -82,6 +82,31 @@ static void test_throttling_smsc_is_paused_and_traffic_shifts(void)
         CHECK(b[t].throttled - a[t].throttled < n / 4);
 }
 
+static void test_segmented_mts_survive_bind_loss_without_duplicate_parts(void)
+{
+        char text[400];   /* 399 GSM characters: 3 parts of 153 */
+        for (size_t i = 0; i < sizeof text - 1; i++)
+                text[i] = (char)('a' + i % 26);
+        text[sizeof text - 1] = 0;
+        const char *j = it_summary(&E);
+        double delivered0 = it_json_num(j, "\"handset\"", "delivered");
+        uint64_t base = E.next_mt, n = 300;
+        CHECK_EQ(it_submit_n(&E, n / 2, text), n / 2);
+        it_sim_ctl(&E, "reset smsc1.dc3");
+        it_sim_ctl(&E, "drop-resp smsc2.dc3 7");
+        CHECK_EQ(it_submit_n(&E, n / 2, text), n / 2);
+        it_sim_ctl(&E, "kill smsc1.bos");
+        CHECK_EQ(it_wait_outcomes(&E, base + n, 40000), 1);
+        CHECK_EQ(E.failed, 0);
+        CHECK_EQ(it_bad_outcomes(&E, E.next_mt), 0);
+        j = it_summary(&E);
+        CHECK_EQ(it_json_num(j, "\"handset\"", "delivered") - delivered0, 3 * n);
+        CHECK_EQ(it_json_num(j, "\"handset\"", "duplicates"), 0);
+        CHECK_EQ(it_json_num(j, NULL, "violation_count"), 0);
+        it_sim_ctl(&E, "restore smsc1.bos");
+        CHECK_EQ(it_wait_active(&E, E.n, 10000), 1);
+}
+
 static void test_delivery_receipts_reach_the_application(void)
 {
         uint64_t end = it_now_ms() + 10000;
@@ -122,6 +147,7 @@ int main(void)
         RUN(test_killed_smsc_accepts_nothing_and_in_flight_moves);
         RUN(test_dropped_responses_are_resent_without_duplicates);
         RUN(test_throttling_smsc_is_paused_and_traffic_shifts);
+        RUN(test_segmented_mts_survive_bind_loss_without_duplicate_parts);
         RUN(test_delivery_receipts_reach_the_application);
         RUN(test_bad_credentials_are_reported_and_not_hammered);
         smx_client_drain(E.c, 5000);
