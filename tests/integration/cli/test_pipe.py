@@ -179,8 +179,29 @@ def example_config():
            (r.returncode, r.stderr[-600:], oc))
 
 
+def drain_deadline():
+    """No SMSC reachable: at EOF the MT waits --drain-timeout, then fails with
+    reason shutdown, and the process still exits 0."""
+    import socket
+    with socket.socket() as so:
+        so.bind(("127.0.0.1", 0))
+        port = so.getsockname()[1]
+    t0 = time.time()
+    r = subprocess.run([smx, "pipe", "--smsc", f"a@b=127.0.0.1:{port}", "--rebind-interval", "1",
+                        "--drain-timeout", "2"], input=json.dumps(mt(1, "z")) + "\n",
+                       capture_output=True, text=True, timeout=60)
+    took = time.time() - t0
+    oc = outcomes([json.loads(l) for l in r.stdout.splitlines()])
+    z = oc.get("z1", [])
+    tap.ok(r.returncode == 0 and len(z) == 1 and z[0]["event"] == "failed" and
+           z[0]["reason"] == "shutdown" and 1.5 < took < 20,
+           "an MT still unsent at the drain deadline fails with reason shutdown; exit 0",
+           (r.returncode, took, r.stdout, r.stderr[-400:]))
+
+
 main_run()
 example_config()
+drain_deadline()
 usage_errors()
 eof_and_signals()
 tap.done()
