@@ -60,7 +60,7 @@ static void setup_inbound(void)
                 char app[24];
                 int l = snprintf(app, sizeof app, "order-%u", i);
                 inbound_on_accepted_w(g_in, &g_bind, (const uint8_t *)id_at(i), ID_LEN, app,
-                                      (size_t)l, i, 1, 1, r, g_now);
+                                      (size_t)l, i, 0, 1, r, g_now);
         }
         event_ring_destroy(r);
 }
@@ -168,7 +168,7 @@ static void bm_accepted(struct gbench_state *st, void *arg)
         uint32_t i = 0;
         while (gbench_keep_running(st)) {
                 inbound_on_accepted_w(g_in, &g_bind, (const uint8_t *)id_at(i), ID_LEN,
-                                      "order-application-id", 20, i, 1, 1, ring, g_now);
+                                      "order-application-id", 20, i, 0, 1, ring, g_now);
                 i++;
         }
         gbench_set_items_processed(st, gbench_iterations(st));

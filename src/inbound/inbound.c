@@ -83,7 +83,7 @@ int inbound_on_accepted_w(struct smx_inbound *in, const struct smx_bind_info *bi
         struct smx_key128 k = smx_hash128(norm, (size_t)n, 0);
         struct smx_corr_val v;
         v.mt_serial = mt_serial;
-        v.part = part ? part : 1;
+        v.part = (uint16_t)(part + 1);  /* the store and the events count from 1 */
         v.n_parts = n_parts ? n_parts : 1;
         v.app_len = (uint8_t)(app_id_len > SMX_ID_MAX ? SMX_ID_MAX : app_id_len);
         if (v.app_len)

@@ -100,9 +100,13 @@ uint32_t inbound_on_deliver_w(struct smx_inbound *in, const struct smx_bind_info
                               uint64_t now_ms);
 
 /* An MT (or one part of a multipart MT) was accepted with `msgid`. Records the
- * correlation and emits, into `ring`, any DR parked for that id. Returns the
- * number of DR events emitted, or a negative errno (-ENOSPC: store full; the
- * MT is still accepted, its DRs will be uncorrelated). Worker threads only. */
+ * correlation and emits, into `ring`, any DR parked for that id. `part` is
+ * the 0-based segment index (0..n_parts-1, as the session numbers them);
+ * DR events report it 1-based. `mt_serial` + `app_id` identify the MT (the
+ * same for every part and every resubmission). Returns the number of DR
+ * events emitted, or a negative errno: -ENOSPC the store is full, -E2BIG the
+ * id is empty or longer than SMX_MSGID_MAX (B-03); either way the MT is
+ * still accepted and its DRs will arrive uncorrelated. Worker threads only. */
 int inbound_on_accepted_w(struct smx_inbound *in, const struct smx_bind_info *bind,
                           const uint8_t *msgid, size_t msgid_len,
                           const char *app_id, size_t app_id_len, uint64_t mt_serial,

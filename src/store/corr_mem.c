@@ -13,8 +13,9 @@
  * per entry at capacity, plus a 64 B block when its app id is long.
  *
  * A multipart MT (n_parts > 1) also has a merge record in the same table,
- * keyed by hash("merge", serial, app id): n_parts, parts final so far, worst
- * state. part_final() updates the part under its shard lock, then the merge
+ * keyed by hash("merge", serial, app id): n_parts, a bitmap of the part
+ * numbers already final (so a part resubmitted under a second message id
+ * still counts once), their count, and the worst state. part_final() updates the part under its shard lock, then the merge
  * record under its own (never both at once, so no lock order to keep).
  *
  * Capacity. `capacity` is split evenly over the shards; a shard refuses a
@@ -39,21 +40,29 @@
 
 enum { SLOT_FREE = 0, SLOT_PART, SLOT_MERGE };
 
-/* One table slot (64 B). Guarded by its shard's lock. For a merge record,
- * `part` counts the final parts and `final_state` is the worst so far. */
+/* One table slot (64 B). Guarded by its shard's lock. A part entry uses
+ * u.p; a merge record uses u.m, with `part` counting the final parts and
+ * `final_state` the worst so far. */
 struct corr_slot {
         uint64_t lo, hi;
-        uint64_t mt_serial;
         uint64_t expires_ms;
         uint16_t part, n_parts;
         uint8_t kind;
         uint8_t final_state;
         uint8_t app_len;
-        uint8_t app_ext;                /* 1: app id in the pool at app.ref */
+        uint8_t app_ext;                /* 1: app id in the pool at u.p.app.ref */
         union {
-                char inl[APP_INLINE];
-                uint32_t ref;
-        } app;
+                struct {
+                        uint64_t mt_serial;
+                        union {
+                                char inl[APP_INLINE];
+                                uint32_t ref;
+                        } app;
+                } p;
+                struct {
+                        uint64_t done[4];       /* bit k: part k+1 is final (parts 1..256) */
+                } m;
+        } u;
 };
 _Static_assert(sizeof(struct corr_slot) == 64, "corr slot must be one cache line");
 
@@ -147,7 +156,7 @@ static void pool_free(struct app_pool *p, uint32_t ref)
 static void slot_release(struct corr_shard *s, struct corr_slot *e)
 {
         if (e->app_ext)
-                pool_free(&s->pool, e->app.ref);
+                pool_free(&s->pool, e->u.p.app.ref);
         e->app_ext = 0;
 }
 
@@ -237,18 +246,18 @@ static void slot_set_app(struct corr_shard *s, struct corr_slot *e, const char *
         slot_release(s, e);
         e->app_len = len;
         if (len <= APP_INLINE) {
-                memcpy(e->app.inl, app, len);
+                memcpy(e->u.p.app.inl, app, len);
                 return;
         }
         uint32_t ref = pool_alloc(&s->pool);
         if (ref == POOL_NONE) {         /* out of memory: keep what fits inline */
                 e->app_len = APP_INLINE;
-                memcpy(e->app.inl, app, APP_INLINE);
+                memcpy(e->u.p.app.inl, app, APP_INLINE);
                 return;
         }
         memcpy(pool_block(&s->pool, ref), app, len);
         e->app_ext = 1;
-        e->app.ref = ref;
+        e->u.p.app.ref = ref;
 }
 
 static struct smx_key128 merge_key(uint64_t serial, const char *app, uint8_t len)
@@ -286,10 +295,10 @@ static int corr_put(void *impl, const struct smx_key128 *k, const struct smx_cor
                         e->hi = k->hi;
                         e->app_ext = 0;
                 }
-                if (!found || e->mt_serial != v->mt_serial)
+                if (!found || e->u.p.mt_serial != v->mt_serial)
                         e->final_state = 0;     /* an id reused for another MT */
                 e->kind = SLOT_PART;
-                e->mt_serial = v->mt_serial;
+                e->u.p.mt_serial = v->mt_serial;
                 e->expires_ms = exp;
                 e->part = v->part;
                 e->n_parts = v->n_parts;
@@ -314,7 +323,6 @@ static int corr_put(void *impl, const struct smx_key128 *k, const struct smx_cor
                 e->lo = mk.lo;
                 e->hi = mk.hi;
                 e->kind = SLOT_MERGE;
-                e->mt_serial = v->mt_serial;
                 e->n_parts = v->n_parts;
                 ms->count++;
                 found = 1;
@@ -339,11 +347,11 @@ static int corr_get(void *impl, const struct smx_key128 *k, struct smx_corr_val 
         uint32_t i = slot_find(s, k, &found);
         if (found && s->slots[i].kind == SLOT_PART && s->slots[i].expires_ms > now_ms) {
                 const struct corr_slot *e = &s->slots[i];
-                v->mt_serial = e->mt_serial;
+                v->mt_serial = e->u.p.mt_serial;
                 v->part = e->part;
                 v->n_parts = e->n_parts;
                 v->app_len = e->app_len;
-                memcpy(v->app_id, e->app_ext ? pool_block(&s->pool, e->app.ref) : e->app.inl,
+                memcpy(v->app_id, e->app_ext ? pool_block(&s->pool, e->u.p.app.ref) : e->u.p.app.inl,
                        e->app_len);
                 s->hits++;
                 found = 1;
@@ -361,7 +369,7 @@ static int corr_part_final(void *impl, const struct smx_key128 *k, uint8_t state
         struct corr_mem *m = impl;
         struct corr_shard *s = shard_of(m, k);
         uint64_t serial = 0;
-        uint16_t n_parts = 0;
+        uint16_t n_parts = 0, part_no = 0;
         uint8_t alen = 0;
         char app[SMX_ID_MAX];
         int found;
@@ -376,10 +384,11 @@ static int corr_part_final(void *impl, const struct smx_key128 *k, uint8_t state
                 if (e->final_state == 0 && smx_corr_state_is_final(state)) {
                         e->final_state = state;
                         out->newly_final = 1;
-                        serial = e->mt_serial;
+                        serial = e->u.p.mt_serial;
                         n_parts = e->n_parts;
+                        part_no = e->part;
                         alen = e->app_len;
-                        memcpy(app, e->app_ext ? pool_block(&s->pool, e->app.ref) : e->app.inl,
+                        memcpy(app, e->app_ext ? pool_block(&s->pool, e->u.p.app.ref) : e->u.p.app.inl,
                                alen);
                 }
         }
@@ -398,11 +407,19 @@ static int corr_part_final(void *impl, const struct smx_key128 *k, uint8_t state
         i = slot_find(ms, &mk, &found);
         if (found && ms->slots[i].kind == SLOT_MERGE) {
                 struct corr_slot *e = &ms->slots[i];
-                if (smx_corr_state_rank(state) > smx_corr_state_rank(e->final_state))
+                /* count each part number once, even if two entries (a part
+                 * resubmitted under a new message id) both turn final */
+                int fresh = 1;
+                if (part_no >= 1 && part_no <= 256) {
+                        uint64_t bit = 1ull << ((part_no - 1) % 64);
+                        fresh = !(e->u.m.done[(part_no - 1) / 64] & bit);
+                        e->u.m.done[(part_no - 1) / 64] |= bit;
+                }
+                if (fresh && smx_corr_state_rank(state) > smx_corr_state_rank(e->final_state))
                         e->final_state = state;
-                if (e->part < e->n_parts)
+                if (fresh && e->part < e->n_parts)
                         e->part++;
-                if (e->part == e->n_parts) {
+                if (fresh && e->part == e->n_parts) {
                         out->mt_final = 1;
                         out->mt_state = e->final_state;
                 }

@@ -27,7 +27,7 @@
 /* What one message_id correlates to. */
 struct smx_corr_val {
         uint64_t mt_serial;
-        uint16_t part, n_parts;         /* 1-based part, total parts (1 = single) */
+        uint16_t part, n_parts;         /* 1-based part number, total parts (1 = single) */
         uint8_t app_len;                /* <= SMX_ID_MAX */
         char app_id[SMX_ID_MAX];        /* not NUL-terminated */
 };

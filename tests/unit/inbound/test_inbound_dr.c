@@ -19,7 +19,7 @@ static void test_dr_after_accepted_is_correlated_with_app_id(void)
         struct smx_event_ring *ring = event_ring_create(16);
         struct smx_pdu p;
         struct fx_ev ev[4];
-        CHECK_EQ(accept_id(in, &bind0, "4f2a9c", "order-17", 1, 1, 1, ring, 1000), 0);
+        CHECK_EQ(accept_id(in, &bind0, "4f2a9c", "order-17", 1, 0, 1, ring, 1000), 0);
         fx_dr(&p, "4f2a9c", SMPP_STATE_DELIVERED, NULL);
         CHECK_EQ(inbound_on_deliver_w(in, &bind1, &p, ring, 1001), SMPP_ESME_ROK);
         CHECK_EQ(fx_drain(ring, ev, 4), 1);
@@ -49,7 +49,7 @@ static void test_dr_before_accepted_is_parked_then_matched(void)
         inbound_stats(in, &st);
         CHECK_EQ(st.parked, 1);
         CHECK_EQ(st.park_now, 1);
-        CHECK_EQ(accept_id(in, &bind0, "77", "app-77", 5, 1, 1, ring, 1005), 1);
+        CHECK_EQ(accept_id(in, &bind0, "77", "app-77", 5, 0, 1, ring, 1005), 1);
         CHECK_EQ(fx_drain(ring, ev, 4), 1);
         CHECK_STR(ev[0].r.id, "app-77");
         CHECK(ev[0].r.flags & SMX_EVF_HAS_ID);
@@ -114,7 +114,7 @@ static void test_same_dr_on_two_binds_gives_one_event(void)
         struct smx_event_ring *ring = event_ring_create(16);
         struct smx_pdu p;
         struct fx_ev ev[4];
-        CHECK_EQ(accept_id(in, &bind0, "abc", "a1", 1, 1, 1, ring, 1000), 0);
+        CHECK_EQ(accept_id(in, &bind0, "abc", "a1", 1, 0, 1, ring, 1000), 0);
         fx_dr(&p, "abc", SMPP_STATE_DELIVERED, NULL);
         CHECK_EQ(inbound_on_deliver_w(in, &bind0, &p, ring, 1001), SMPP_ESME_ROK);
         CHECK_EQ(inbound_on_deliver_w(in, &bind1, &p, ring, 1002), SMPP_ESME_ROK);
@@ -135,7 +135,7 @@ static void test_same_parked_dr_twice_is_parked_once(void)
         fx_dr(&p, "late", SMPP_STATE_DELIVERED, NULL);
         CHECK_EQ(inbound_on_deliver_w(in, &bind0, &p, ring, 1000), SMPP_ESME_ROK);
         CHECK_EQ(inbound_on_deliver_w(in, &bind1, &p, ring, 1001), SMPP_ESME_ROK);
-        CHECK_EQ(accept_id(in, &bind0, "late", "x", 1, 1, 1, ring, 1002), 1);
+        CHECK_EQ(accept_id(in, &bind0, "late", "x", 1, 0, 1, ring, 1002), 1);
         CHECK_EQ(fx_drain(ring, ev, 4), 1);
         event_ring_destroy(ring);
         inbound_destroy(in);
@@ -147,7 +147,7 @@ static void test_accepted_then_delivered_gives_two_events(void)
         struct smx_event_ring *ring = event_ring_create(16);
         struct smx_pdu p;
         struct fx_ev ev[4];
-        CHECK_EQ(accept_id(in, &bind0, "m1", "app", 1, 1, 1, ring, 1000), 0);
+        CHECK_EQ(accept_id(in, &bind0, "m1", "app", 1, 0, 1, ring, 1000), 0);
         fx_dr(&p, "m1", SMPP_STATE_ACCEPTED, NULL);
         CHECK_EQ(inbound_on_deliver_w(in, &bind0, &p, ring, 1001), SMPP_ESME_ROK);
         fx_dr(&p, "m1", SMPP_STATE_DELIVERED, NULL);
@@ -167,7 +167,7 @@ static void test_intermediate_enroute_is_an_event(void)
         struct smx_event_ring *ring = event_ring_create(16);
         struct smx_pdu p;
         struct fx_ev ev[4];
-        CHECK_EQ(accept_id(in, &bind0, "m2", "app", 1, 1, 1, ring, 1000), 0);
+        CHECK_EQ(accept_id(in, &bind0, "m2", "app", 1, 0, 1, ring, 1000), 0);
         fx_dr(&p, NULL, -1, "id:m2 sub:001 dlvrd:000 submit date:2401011200 done date:2401011201 stat:ENROUTE err:000 text:");
         p.u.sm.esm_class = SMPP_ESM_TYPE_INTERMEDIATE;
         CHECK_EQ(inbound_on_deliver_w(in, &bind0, &p, ring, 1001), SMPP_ESME_ROK);
@@ -185,9 +185,9 @@ static void test_ring_full_answers_rx_t_appn_and_leaves_no_trace(void)
         struct smx_event_ring *ring = event_ring_create(2);
         struct smx_pdu p;
         struct fx_ev ev[4];
-        CHECK_EQ(accept_id(in, &bind0, "r1", "app-r1", 1, 1, 1, ring, 1000), 0);
-        CHECK_EQ(accept_id(in, &bind0, "r2", "app-r2", 2, 1, 1, ring, 1000), 0);
-        CHECK_EQ(accept_id(in, &bind0, "r3", "app-r3", 3, 1, 1, ring, 1000), 0);
+        CHECK_EQ(accept_id(in, &bind0, "r1", "app-r1", 1, 0, 1, ring, 1000), 0);
+        CHECK_EQ(accept_id(in, &bind0, "r2", "app-r2", 2, 0, 1, ring, 1000), 0);
+        CHECK_EQ(accept_id(in, &bind0, "r3", "app-r3", 3, 0, 1, ring, 1000), 0);
         fx_dr(&p, "r1", SMPP_STATE_DELIVERED, NULL);
         CHECK_EQ(inbound_on_deliver_w(in, &bind0, &p, ring, 1001), SMPP_ESME_ROK);
         fx_dr(&p, "r2", SMPP_STATE_DELIVERED, NULL);
@@ -225,7 +225,7 @@ static void test_accepted_with_ring_full_keeps_dr_parked_until_tick(void)
                 e->type = SMX_EV_BIND;
                 event_ring_commit_w(ring);
         }
-        CHECK_EQ(accept_id(in, &bind0, "pq", "app-pq", 9, 1, 1, ring, 1001), 0);
+        CHECK_EQ(accept_id(in, &bind0, "pq", "app-pq", 9, 0, 1, ring, 1001), 0);
         CHECK_EQ(fx_drain(ring, ev, 4), 2);
         inbound_tick_w(in, 0, 1, ring, 1002);
         CHECK_EQ(fx_drain(ring, ev, 4), 1);
@@ -241,7 +241,7 @@ static void test_dr_id_from_text_when_no_tlv(void)
         struct smx_event_ring *ring = event_ring_create(16);
         struct smx_pdu p;
         struct fx_ev ev[4];
-        CHECK_EQ(accept_id(in, &bind0, "0123456789", "t1", 1, 1, 1, ring, 1000), 0);
+        CHECK_EQ(accept_id(in, &bind0, "0123456789", "t1", 1, 0, 1, ring, 1000), 0);
         fx_dr(&p, NULL, -1, "id:0123456789 sub:001 dlvrd:001 submit date:2401011200 "
                             "done date:2401011201 stat:DELIVRD err:000 text:hello");
         CHECK_EQ(inbound_on_deliver_w(in, &bind0, &p, ring, 1001), SMPP_ESME_ROK);
@@ -259,8 +259,8 @@ static void test_tlv_id_wins_over_text_id(void)
         struct smx_event_ring *ring = event_ring_create(16);
         struct smx_pdu p;
         struct fx_ev ev[4];
-        CHECK_EQ(accept_id(in, &bind0, "4f2a9c", "mine", 1, 1, 1, ring, 1000), 0);
-        CHECK_EQ(accept_id(in, &bind0, "0123456789", "other", 2, 1, 1, ring, 1000), 0);
+        CHECK_EQ(accept_id(in, &bind0, "4f2a9c", "mine", 1, 0, 1, ring, 1000), 0);
+        CHECK_EQ(accept_id(in, &bind0, "0123456789", "other", 2, 0, 1, ring, 1000), 0);
         fx_dr(&p, "4f2a9c", SMPP_STATE_DELIVERED,
               "id:0123456789 sub:001 dlvrd:001 submit date:2401011200 done date:2401011201 "
               "stat:DELIVRD err:000 text:hello");
@@ -278,7 +278,7 @@ static void test_tlv_state_wins_over_text_and_mismatch_is_counted(void)
         struct smx_pdu p;
         struct fx_ev ev[4];
         struct smx_inbound_stats st;
-        CHECK_EQ(accept_id(in, &bind0, "s1", "a", 1, 1, 1, ring, 1000), 0);
+        CHECK_EQ(accept_id(in, &bind0, "s1", "a", 1, 0, 1, ring, 1000), 0);
         fx_dr(&p, "s1", SMPP_STATE_DELIVERED, "id:s1 stat:UNDELIV err:2050");
         CHECK_EQ(inbound_on_deliver_w(in, &bind0, &p, ring, 1001), SMPP_ESME_ROK);
         CHECK_EQ(fx_drain(ring, ev, 4), 1);
@@ -296,7 +296,7 @@ static void test_invalid_state_tlv_falls_back_to_text(void)
         struct smx_event_ring *ring = event_ring_create(16);
         struct smx_pdu p;
         struct fx_ev ev[4];
-        CHECK_EQ(accept_id(in, &bind0, "k21", "a", 1, 1, 1, ring, 1000), 0);
+        CHECK_EQ(accept_id(in, &bind0, "k21", "a", 1, 0, 1, ring, 1000), 0);
         fx_dr(&p, "k21", 0, "id:k21 sub:001 dlvrd:001 stat:UNDELIV err:000");
         CHECK_EQ(inbound_on_deliver_w(in, &bind0, &p, ring, 1001), SMPP_ESME_ROK);
         CHECK_EQ(fx_drain(ring, ev, 4), 1);
@@ -311,7 +311,7 @@ static void test_err_from_network_error_code_when_text_has_none(void)
         struct smx_event_ring *ring = event_ring_create(16);
         struct smx_pdu p;
         struct fx_ev ev[4];
-        CHECK_EQ(accept_id(in, &bind0, "ne", "a", 1, 1, 1, ring, 1000), 0);
+        CHECK_EQ(accept_id(in, &bind0, "ne", "a", 1, 0, 1, ring, 1000), 0);
         fx_dr(&p, "ne", SMPP_STATE_UNDELIVERABLE, NULL);
         p.tlv.present |= SMX_TLV_NETWORK_ERROR_CODE;
         p.tlv.network_error_type = 3;
@@ -330,7 +330,7 @@ static void test_mo_imitating_a_receipt_is_an_mo(void)
         struct smx_pdu p;
         struct fx_ev ev[4];
         static const char fake[] = "id:4f2a9c sub:001 dlvrd:001 stat:DELIVRD err:000 text:";
-        CHECK_EQ(accept_id(in, &bind0, "4f2a9c", "victim", 1, 1, 1, ring, 1000), 0);
+        CHECK_EQ(accept_id(in, &bind0, "4f2a9c", "victim", 1, 0, 1, ring, 1000), 0);
         fx_mo(&p, "447700900000", "12025550100", 0, 0, fake, sizeof fake - 1);
         CHECK_EQ(inbound_on_deliver_w(in, &bind0, &p, ring, 1001), SMPP_ESME_ROK);
         CHECK_EQ(fx_drain(ring, ev, 4), 1);
@@ -348,7 +348,7 @@ static void test_hex_resp_id_matches_decimal_text_id(void)
         struct smx_pdu p;
         struct fx_ev ev[4];
         b.msgid_norm = SMX_MSGID_HEX_TO_DEC;
-        CHECK_EQ(accept_id(in, &b, "4F2A9C", "nexmo", 1, 1, 1, ring, 1000), 0);
+        CHECK_EQ(accept_id(in, &b, "4F2A9C", "nexmo", 1, 0, 1, ring, 1000), 0);
         fx_dr(&p, NULL, -1, "id:5188252 sub:001 dlvrd:001 stat:DELIVRD err:000");
         CHECK_EQ(inbound_on_deliver_w(in, &b, &p, ring, 1001), SMPP_ESME_ROK);
         CHECK_EQ(fx_drain(ring, ev, 4), 1);
@@ -365,7 +365,7 @@ static void test_case_and_leading_zeros_normalised_when_asked(void)
         struct smx_pdu p;
         struct fx_ev ev[4];
         b.msgid_norm = SMX_MSGID_CASE_FOLD | SMX_MSGID_STRIP_ZEROS;
-        CHECK_EQ(accept_id(in, &b, "4F2A9C", "folded", 1, 1, 1, ring, 1000), 0);
+        CHECK_EQ(accept_id(in, &b, "4F2A9C", "folded", 1, 0, 1, ring, 1000), 0);
         fx_dr(&p, NULL, -1, "id:0004f2a9c stat:DELIVRD err:000");
         CHECK_EQ(inbound_on_deliver_w(in, &b, &p, ring, 1001), SMPP_ESME_ROK);
         CHECK_EQ(fx_drain(ring, ev, 4), 1);
@@ -380,7 +380,7 @@ static void test_exact_match_by_default_keeps_case_distinct(void)
         struct smx_event_ring *ring = event_ring_create(16);
         struct smx_pdu p;
         struct fx_ev ev[4];
-        CHECK_EQ(accept_id(in, &bind0, "ABC", "upper", 1, 1, 1, ring, 1000), 0);
+        CHECK_EQ(accept_id(in, &bind0, "ABC", "upper", 1, 0, 1, ring, 1000), 0);
         fx_dr(&p, "abc", SMPP_STATE_DELIVERED, NULL);
         CHECK_EQ(inbound_on_deliver_w(in, &bind0, &p, ring, 1001), SMPP_ESME_ROK);
         CHECK_EQ(fx_drain(ring, ev, 4), 0);     /* parked: "abc" is not "ABC" */
@@ -397,9 +397,9 @@ static void test_multipart_mt_final_once_all_parts_final_worst_wins(void)
         struct smx_event_ring *ring = event_ring_create(16);
         struct smx_pdu p;
         struct fx_ev ev[8];
-        CHECK_EQ(accept_id(in, &bind0, "p1", "long", 42, 1, 3, ring, 1000), 0);
-        CHECK_EQ(accept_id(in, &bind0, "p2", "long", 42, 2, 3, ring, 1000), 0);
-        CHECK_EQ(accept_id(in, &bind1, "p3", "long", 42, 3, 3, ring, 1000), 0);
+        CHECK_EQ(accept_id(in, &bind0, "p1", "long", 42, 0, 3, ring, 1000), 0);
+        CHECK_EQ(accept_id(in, &bind0, "p2", "long", 42, 1, 3, ring, 1000), 0);
+        CHECK_EQ(accept_id(in, &bind1, "p3", "long", 42, 2, 3, ring, 1000), 0);
         fx_dr(&p, "p2", SMPP_STATE_UNDELIVERABLE, NULL);
         CHECK_EQ(inbound_on_deliver_w(in, &bind0, &p, ring, 1001), SMPP_ESME_ROK);
         fx_dr(&p, "p1", SMPP_STATE_ACCEPTED, NULL);
@@ -430,8 +430,8 @@ static void test_multipart_second_final_state_of_a_part_does_not_refinalise(void
         struct smx_event_ring *ring = event_ring_create(16);
         struct smx_pdu p;
         struct fx_ev ev[8];
-        CHECK_EQ(accept_id(in, &bind0, "q1", "two", 7, 1, 2, ring, 1000), 0);
-        CHECK_EQ(accept_id(in, &bind0, "q2", "two", 7, 2, 2, ring, 1000), 0);
+        CHECK_EQ(accept_id(in, &bind0, "q1", "two", 7, 0, 2, ring, 1000), 0);
+        CHECK_EQ(accept_id(in, &bind0, "q2", "two", 7, 1, 2, ring, 1000), 0);
         fx_dr(&p, "q1", SMPP_STATE_DELIVERED, NULL);
         CHECK_EQ(inbound_on_deliver_w(in, &bind0, &p, ring, 1001), SMPP_ESME_ROK);
         fx_dr(&p, "q1", SMPP_STATE_REJECTED, NULL);     /* odd SMSC: a second final state */
@@ -447,18 +447,44 @@ static void test_multipart_second_final_state_of_a_part_does_not_refinalise(void
         inbound_destroy(in);
 }
 
+static void test_multipart_part_resubmitted_under_new_id_counts_once(void)
+{
+        struct smx_inbound *in = fx_inbound(60000);
+        struct smx_event_ring *ring = event_ring_create(16);
+        struct smx_pdu p;
+        struct fx_ev ev[8];
+        CHECK_EQ(accept_id(in, &bind0, "first-try", "re", 11, 0, 2, ring, 1000), 0);
+        CHECK_EQ(accept_id(in, &bind1, "second-try", "re", 11, 0, 2, ring, 1001), 0);
+        CHECK_EQ(accept_id(in, &bind1, "other-part", "re", 11, 1, 2, ring, 1001), 0);
+        fx_dr(&p, "first-try", SMPP_STATE_DELIVERED, NULL);
+        CHECK_EQ(inbound_on_deliver_w(in, &bind0, &p, ring, 1002), SMPP_ESME_ROK);
+        fx_dr(&p, "second-try", SMPP_STATE_DELIVERED, NULL);
+        CHECK_EQ(inbound_on_deliver_w(in, &bind0, &p, ring, 1003), SMPP_ESME_ROK);
+        fx_dr(&p, "other-part", SMPP_STATE_DELIVERED, NULL);
+        CHECK_EQ(inbound_on_deliver_w(in, &bind0, &p, ring, 1004), SMPP_ESME_ROK);
+        CHECK_EQ(fx_drain(ring, ev, 8), 3);
+        CHECK_EQ(ev[0].r.part, 1);
+        CHECK_EQ(ev[1].r.part, 1);
+        CHECK(!(ev[0].r.flags & SMX_EVF_MT_FINAL));
+        CHECK(!(ev[1].r.flags & SMX_EVF_MT_FINAL));
+        CHECK_EQ(ev[2].r.part, 2);
+        CHECK(ev[2].r.flags & SMX_EVF_MT_FINAL);
+        event_ring_destroy(ring);
+        inbound_destroy(in);
+}
+
 static void test_parked_multipart_dr_merges_when_matched(void)
 {
         struct smx_inbound *in = fx_inbound(60000);
         struct smx_event_ring *ring = event_ring_create(16);
         struct smx_pdu p;
         struct fx_ev ev[8];
-        CHECK_EQ(accept_id(in, &bind0, "u1", "mp", 8, 1, 2, ring, 1000), 0);
+        CHECK_EQ(accept_id(in, &bind0, "u1", "mp", 8, 0, 2, ring, 1000), 0);
         fx_dr(&p, "u1", SMPP_STATE_EXPIRED, NULL);
         CHECK_EQ(inbound_on_deliver_w(in, &bind0, &p, ring, 1001), SMPP_ESME_ROK);
         fx_dr(&p, "u2", SMPP_STATE_DELIVERED, NULL);     /* before its resp */
         CHECK_EQ(inbound_on_deliver_w(in, &bind1, &p, ring, 1002), SMPP_ESME_ROK);
-        CHECK_EQ(accept_id(in, &bind0, "u2", "mp", 8, 2, 2, ring, 1003), 1);
+        CHECK_EQ(accept_id(in, &bind0, "u2", "mp", 8, 1, 2, ring, 1003), 1);
         CHECK_EQ(fx_drain(ring, ev, 8), 2);
         CHECK(ev[1].r.flags & SMX_EVF_MT_FINAL);
         CHECK_EQ(ev[1].r.mt_state, SMX_DR_EXPIRED);
@@ -543,7 +569,7 @@ static void test_data_sm_receipt_is_handled_like_deliver_sm(void)
         struct smx_event_ring *ring = event_ring_create(16);
         struct smx_pdu p;
         struct fx_ev ev[4];
-        CHECK_EQ(accept_id(in, &bind0, "ds", "via-data-sm", 1, 1, 1, ring, 1000), 0);
+        CHECK_EQ(accept_id(in, &bind0, "ds", "via-data-sm", 1, 0, 1, ring, 1000), 0);
         fx_dr(&p, "ds", SMPP_STATE_DELIVERED, NULL);
         p.h.command_id = SMPP_DATA_SM;
         CHECK_EQ(inbound_on_deliver_w(in, &bind0, &p, ring, 1001), SMPP_ESME_ROK);
@@ -576,6 +602,7 @@ int main(void)
         RUN(test_exact_match_by_default_keeps_case_distinct);
         RUN(test_multipart_mt_final_once_all_parts_final_worst_wins);
         RUN(test_multipart_second_final_state_of_a_part_does_not_refinalise);
+        RUN(test_multipart_part_resubmitted_under_new_id_counts_once);
         RUN(test_parked_multipart_dr_merges_when_matched);
         RUN(test_dr_without_any_id_is_uncorrelated_at_once);
         RUN(test_receipt_without_id_or_state_is_refused_for_good_and_surfaced_raw);

@@ -259,7 +259,7 @@ static void test_accepted_with_full_store_returns_enospc_and_counts(void)
         for (int i = 0; i < 257 && rc == 0; i++) {
                 snprintf(id, sizeof id, "%d", i);
                 rc = inbound_on_accepted_w(in, &b, (const uint8_t *)id, strlen(id), "a", 1,
-                                           (uint64_t)i, 1, 1, ring, 0);
+                                           (uint64_t)i, 0, 1, ring, 0);
         }
         CHECK_EQ(rc, -ENOSPC);
         struct smx_inbound_stats st;

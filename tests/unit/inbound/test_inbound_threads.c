@@ -86,7 +86,8 @@ static void *worker(void *arg)
                         int rc;
                         while ((rc = inbound_on_accepted_w(g_in, &g_bind[a->k], (const uint8_t *)id,
                                                            strlen(id), app, strlen(app), o->mt,
-                                                           o->part, (uint16_t)mt_parts(o->mt),
+                                                           (uint16_t)(o->part - 1),
+                                                           (uint16_t)mt_parts(o->mt),
                                                            ring, 1000)) < 0)
                                 consume(ring);
                 } else {
