@@ -36,6 +36,12 @@ tap.ok(acc == 2000, "the simulator accepted every bench MT exactly once", acc)
 r = subprocess.run([smx, "bench", "--count", "2000"], capture_output=True, text=True, timeout=90)
 check(r, "bench with the embedded simulator", 2000)
 
+r = subprocess.run([smx, "bench", "--seconds", "1"], capture_output=True, text=True, timeout=90)
+lines = r.stdout.splitlines()
+tap.ok(r.returncode == 0 and lines and LAST.match(lines[-1]) and float(lines[-1][9:]) > 0,
+       "bench --seconds 1: exit 0, last stdout line mt_per_s=<positive number>",
+       (r.returncode, r.stdout[-300:], r.stderr[-600:]))
+
 r = subprocess.run([smx, "bench", "--count", "5", "--seconds", "1"], capture_output=True,
                    text=True, timeout=20)
 tap.ok(r.returncode != 0 and r.stdout == "", "--count with --seconds is a usage error",
