@@ -1,0 +1,493 @@
+/* The H4 receiver on libmicrohttpd (see http_receiver.h). MHD parses HTTP;
+ * this file checks the request line and headers, collects the body into a
+ * fixed buffer, decodes the form (http_form.h) and answers by what the
+ * deliver callback says. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "http/http_form.h"
+#include "http/http_receiver.h"
+#include "log/log.h"
+#include "pdu/smpp_defs.h"
+
+#define ALLOW_MAX 32
+#define FIELDS_MAX 32
+
+struct allow_ent {
+        uint32_t net, mask;          /* host order */
+};
+
+/* Per request: the body so far. Receiver thread only. */
+struct rx_req {
+        size_t len;
+        int too_big;
+        struct rx_req *next_free;
+        char body[];
+};
+
+struct http_receiver {
+        struct http_rx_config cfg;
+        char secret[128];
+        size_t secret_len;
+        struct allow_ent allow[ALLOW_MAX];
+        unsigned n_allow;
+        http_rx_deliver_fn fn;
+        void *arg;
+        struct MHD_Daemon *d;
+        struct MHD_Response *ok, *busy;
+        struct rx_req *free_reqs;     /* receiver thread only */
+        uint16_t port;
+        struct http_rx_msg msg;       /* scratch, receiver thread only */
+        struct http_rx_stats st;
+};
+
+void http_rx_config_init(struct http_rx_config *c)
+{
+        memset(c, 0, sizeof *c);
+        c->listen = "127.0.0.1:0";
+        c->max_body = 16384;
+        c->max_field = 256;
+        c->max_headers = 64;
+        c->idle_timeout_s = 15;
+        c->max_conns = 4096;
+        c->max_conns_per_ip = 512;
+}
+
+static const char *const state_names[] = {
+        NULL, "ENROUTE", "DELIVERED", "EXPIRED", "DELETED", "UNDELIVERABLE", "ACCEPTED",
+        "UNKNOWN", "REJECTED",
+};
+
+static int decode_field(const struct http_field *f, char *out, size_t cap, size_t *len,
+                        const char **why)
+{
+        ssize_t n = http_form_decode(f->val, f->val_len, out, cap);
+        if (n == -ENOSPC) {
+                *why = "field too long";
+                return 400;
+        }
+        if (n < 0) {
+                *why = "bad percent-encoding";
+                return 400;
+        }
+        if (!http_utf8_valid((const uint8_t *)out, (size_t)n)) {
+                *why = "field is not UTF-8";
+                return 400;
+        }
+        if (len)
+                *len = (size_t)n;
+        return 0;
+}
+
+/* Decode the optional field `key` into out (cap bytes incl. NUL; "" when
+ * absent). required: missing is an error. */
+static int get_field(const struct http_field *f, int n, const char *key, char *out, size_t cap,
+                     size_t *len, int required, const char **why)
+{
+        const struct http_field *x = http_form_find(f, n, key);
+        out[0] = 0;
+        if (len)
+                *len = 0;
+        if (!x) {
+                if (required) {
+                        *why = "missing field";
+                        return 400;
+                }
+                return 0;
+        }
+        int rc = decode_field(x, out, cap, len, why);
+        if (rc == 0 && required && !out[0]) {
+                *why = "empty field";
+                return 400;
+        }
+        return rc;
+}
+
+static int secret_ok(const char *want, size_t want_len, const char *got, size_t got_len)
+{
+        unsigned diff = want_len != got_len;
+        for (size_t i = 0; i < want_len; i++)
+                diff |= (unsigned)(want[i] ^ (i < got_len ? got[i] : 0));
+        return diff == 0;
+}
+
+int http_rx_parse(const char *body, size_t len, const struct http_rx_config *cfg,
+                  struct http_rx_msg *m, const char **why)
+{
+        struct http_field f[FIELDS_MAX];
+        int n = http_form_parse(body, len, f, FIELDS_MAX);
+        if (n < 0) {
+                *why = "too many fields";
+                return 400;
+        }
+        size_t cap = cfg->max_field + 1;
+        char type[16];
+        int rc;
+        memset(m, 0, offsetof(struct http_rx_msg, text));
+        m->text[0] = 0;
+        if ((rc = get_field(f, n, "type", type, sizeof type, NULL, 1, why)))
+                return rc;
+        if (strcmp(type, "receipt") == 0)
+                m->is_dr = 1;
+        else if (strcmp(type, "MO") != 0) {
+                *why = "type must be MO or receipt";
+                return 400;
+        }
+        size_t idcap = cap < sizeof m->message_id ? cap : sizeof m->message_id;
+        size_t acap = cap < sizeof m->phone_number ? cap : sizeof m->phone_number;
+        if ((rc = get_field(f, n, "message_id", m->message_id, idcap, NULL, 1, why)))
+                return rc;
+        if ((rc = get_field(f, n, "app_id", m->app_id, idcap, NULL, 0, why)) ||
+            (rc = get_field(f, n, "conversation_id", m->conversation_id, idcap, NULL, 0, why)) ||
+            (rc = get_field(f, n, "carrier", m->carrier, acap, NULL, 0, why)))
+                return rc;
+        if (m->is_dr) {
+                char st[16], res[16];
+                if ((rc = get_field(f, n, "message_state", st, sizeof st, NULL, 1, why)))
+                        return rc;
+                uint32_t v = 0;
+                if (http_parse_uint(st, strlen(st), SMPP_STATE_REJECTED, &v) < 0) {
+                        v = 0;
+                        for (unsigned i = 1; i <= SMPP_STATE_REJECTED; i++)
+                                if (strcasecmp(st, state_names[i]) == 0)
+                                        v = i;
+                }
+                if (v < SMPP_STATE_ENROUTE) {
+                        *why = "bad message_state";
+                        return 400;
+                }
+                m->state = (uint8_t)v;
+                if ((rc = get_field(f, n, "result_code", res, sizeof res, NULL, 0, why)))
+                        return rc;
+                if (res[0]) {
+                        if (http_parse_uint(res, strlen(res), 999, &m->result_code) < 0) {
+                                *why = "bad result_code";
+                                return 400;
+                        }
+                        m->has_result = 1;
+                }
+                return 0;
+        }
+        if ((rc = get_field(f, n, "phone_number", m->phone_number, acap, NULL, 1, why)) ||
+            (rc = get_field(f, n, "shortcode", m->shortcode, acap, NULL, 1, why)))
+                return rc;
+        return get_field(f, n, "message", m->text, sizeof m->text, &m->text_len, 0, why);
+}
+
+static int allow_parse(struct http_receiver *r, const char *list, char *err, size_t err_len)
+{
+        const char *p = list;
+        while (*p) {
+                const char *e = strchr(p, ',');
+                size_t l = e ? (size_t)(e - p) : strlen(p);
+                char tmp[40];
+                if (l == 0 || l >= sizeof tmp || r->n_allow >= ALLOW_MAX) {
+                        snprintf(err, err_len, "http receiver: bad allow list");
+                        return -1;
+                }
+                memcpy(tmp, p, l);
+                tmp[l] = 0;
+                unsigned bits = 32;
+                char *slash = strchr(tmp, '/');
+                if (slash) {
+                        *slash = 0;
+                        uint32_t b;
+                        if (http_parse_uint(slash + 1, strlen(slash + 1), 32, &b) < 0) {
+                                snprintf(err, err_len, "http receiver: bad prefix in allow list");
+                                return -1;
+                        }
+                        bits = b;
+                }
+                struct in_addr a;
+                if (inet_pton(AF_INET, tmp, &a) != 1) {
+                        snprintf(err, err_len, "http receiver: bad address '%s' in allow list", tmp);
+                        return -1;
+                }
+                uint32_t mask = bits ? 0xFFFFFFFFu << (32 - bits) : 0;
+                r->allow[r->n_allow].mask = mask;
+                r->allow[r->n_allow].net = ntohl(a.s_addr) & mask;
+                r->n_allow++;
+                p += l;
+                if (*p == ',')
+                        p++;
+        }
+        return 0;
+}
+
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+        struct http_receiver *r = cls;
+        if (!r->n_allow)
+                return MHD_YES;
+        if (addr->sa_family != AF_INET || len < (socklen_t)sizeof(struct sockaddr_in))
+                goto deny;
+        struct sockaddr_in sin;
+        memcpy(&sin, addr, sizeof sin);
+        uint32_t a = ntohl(sin.sin_addr.s_addr);
+        for (unsigned i = 0; i < r->n_allow; i++)
+                if ((a & r->allow[i].mask) == r->allow[i].net)
+                        return MHD_YES;
+deny:
+        atomic_fetch_add_explicit(&r->st.forbidden, 1, memory_order_relaxed);
+        return MHD_NO;
+}
+
+static enum MHD_Result answer(struct MHD_Connection *c, unsigned status, const char *why)
+{
+        char buf[128];
+        int n = snprintf(buf, sizeof buf, "%s\n", why);
+        struct MHD_Response *rs = MHD_create_response_from_buffer((size_t)n, buf, MHD_RESPMEM_MUST_COPY);
+        if (!rs)
+                return MHD_NO;
+        MHD_add_response_header(rs, "Content-Type", "text/plain");
+        enum MHD_Result ret = MHD_queue_response(c, status, rs);
+        MHD_destroy_response(rs);
+        return ret;
+}
+
+static enum MHD_Result bad(struct http_receiver *r, struct MHD_Connection *c, unsigned status,
+                           const char *why)
+{
+        atomic_fetch_add_explicit(status == 413 ? &r->st.too_large :
+                                  status == 403 ? &r->st.forbidden : &r->st.bad,
+                                  1, memory_order_relaxed);
+        return answer(c, status, why);
+}
+
+static struct rx_req *req_get(struct http_receiver *r)
+{
+        struct rx_req *q = r->free_reqs;
+        if (q)
+                r->free_reqs = q->next_free;
+        else
+                q = malloc(sizeof *q + r->cfg.max_body + 1);
+        if (q) {
+                q->len = 0;
+                q->too_big = 0;
+        }
+        return q;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+        struct http_receiver *r = cls;
+        (void)c;
+        (void)toe;
+        struct rx_req *q = *con_cls;
+        if (q && q != (void *)r) {
+                q->next_free = r->free_reqs;
+                r->free_reqs = q;
+        }
+        *con_cls = NULL;
+}
+
+static enum MHD_Result first_call(struct http_receiver *r, struct MHD_Connection *c,
+                                  const char *url, const char *method, void **con_cls)
+{
+        atomic_fetch_add_explicit(&r->st.requests, 1, memory_order_relaxed);
+        *con_cls = r;    /* marks "answered early": no body is kept */
+        if (strcmp(url, HTTP_RX_PATH) != 0)
+                return bad(r, c, MHD_HTTP_NOT_FOUND, "no such path");
+        if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+                return bad(r, c, MHD_HTTP_METHOD_NOT_ALLOWED, "POST only");
+        int nh = MHD_get_connection_values(c, MHD_HEADER_KIND, NULL, NULL);
+        if (nh < 0 || (unsigned)nh > r->cfg.max_headers)
+                return bad(r, c, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, "too many header lines");
+        const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+        static const char form[] = "application/x-www-form-urlencoded";
+        if (!ct || strncasecmp(ct, form, sizeof form - 1) != 0 ||
+            (ct[sizeof form - 1] != 0 && ct[sizeof form - 1] != ';'))
+                return bad(r, c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                           "content type must be application/x-www-form-urlencoded");
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        uint32_t clv = 0;
+        if (cl && (http_parse_uint(cl, strlen(cl), 0xFFFFFFFFu, &clv) < 0 || clv > r->cfg.max_body))
+                return bad(r, c, MHD_HTTP_CONTENT_TOO_LARGE, "body too large");
+        struct rx_req *q = req_get(r);
+        if (!q)
+                return answer(c, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory");
+        *con_cls = q;
+        return MHD_YES;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload, size_t *upload_size, void **con_cls)
+{
+        struct http_receiver *r = cls;
+        (void)version;
+        if (!*con_cls)
+                return first_call(r, c, url, method, con_cls);
+        if (*con_cls == (void *)r) {
+                *upload_size = 0;   /* answered already; drop the rest */
+                return MHD_YES;
+        }
+        struct rx_req *q = *con_cls;
+        if (*upload_size) {
+                size_t n = *upload_size;
+                if (q->too_big || n > r->cfg.max_body - q->len)
+                        q->too_big = 1;
+                else {
+                        memcpy(q->body + q->len, upload, n);
+                        q->len += n;
+                }
+                *upload_size = 0;
+                return MHD_YES;
+        }
+        if (q->too_big)
+                return bad(r, c, MHD_HTTP_CONTENT_TOO_LARGE, "body too large");
+        q->body[q->len] = 0;
+        const char *why = "bad request";
+        struct http_rx_msg *m = &r->msg;
+        int st = http_rx_parse(q->body, q->len, &r->cfg, m, &why);
+        if (st)
+                return bad(r, c, (unsigned)st, why);
+        if (r->secret_len) {
+                const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, HTTP_RX_SECRET_HEADER);
+                struct http_field f[FIELDS_MAX];
+                int n = http_form_parse(q->body, q->len, f, FIELDS_MAX);
+                const struct http_field *sf = n > 0 ? http_form_find(f, n, "secret") : NULL;
+                char sv[128];
+                ssize_t sl = -1;
+                if (h)
+                        sl = (ssize_t)strnlen(h, sizeof sv);
+                else if (sf)
+                        sl = http_form_decode(sf->val, sf->val_len, sv, sizeof sv);
+                const char *got = h ? h : sv;
+                if (sl < 0 || !secret_ok(r->secret, r->secret_len, got, (size_t)sl))
+                        return bad(r, c, MHD_HTTP_FORBIDDEN, "bad secret");
+        }
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
+                memcpy(&m->from, ci->client_addr, sizeof m->from);
+        switch (r->fn(r->arg, m)) {
+        case HTTP_RX_OK:
+                atomic_fetch_add_explicit(&r->st.delivered, 1, memory_order_relaxed);
+                return MHD_queue_response(c, MHD_HTTP_OK, r->ok);
+        case HTTP_RX_DUPLICATE:
+                atomic_fetch_add_explicit(&r->st.duplicates, 1, memory_order_relaxed);
+                return MHD_queue_response(c, MHD_HTTP_OK, r->ok);
+        default:
+                atomic_fetch_add_explicit(&r->st.busy, 1, memory_order_relaxed);
+                return MHD_queue_response(c, MHD_HTTP_SERVICE_UNAVAILABLE, r->busy);
+        }
+}
+
+static int parse_listen(const char *s, struct sockaddr_in *sin)
+{
+        const char *colon = s ? strrchr(s, ':') : NULL;
+        if (!colon || colon == s || (size_t)(colon - s) >= 64)
+                return -1;
+        char host[64];
+        memcpy(host, s, (size_t)(colon - s));
+        host[colon - s] = 0;
+        uint32_t port;
+        if (http_parse_uint(colon + 1, strlen(colon + 1), 65535, &port) < 0)
+                return -1;
+        memset(sin, 0, sizeof *sin);
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons((uint16_t)port);
+        if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
+                return -1;
+        return 0;
+}
+
+int http_rx_start(const struct http_rx_config *cfg, http_rx_deliver_fn fn, void *arg,
+                  struct http_receiver **out, char *err, size_t err_len)
+{
+        *out = NULL;
+        struct sockaddr_in sin;
+        if (parse_listen(cfg->listen, &sin) < 0) {
+                snprintf(err, err_len, "http receiver: listen address must be IPv4:PORT, got '%s'",
+                         cfg->listen ? cfg->listen : "");
+                return -EINVAL;
+        }
+        struct http_receiver *r = calloc(1, sizeof *r);
+        if (!r)
+                return -ENOMEM;
+        r->cfg = *cfg;
+        r->cfg.listen = NULL;
+        r->cfg.secret = r->cfg.allow = NULL;
+        if (!r->cfg.max_body)
+                r->cfg.max_body = 16384;
+        if (!r->cfg.max_field)
+                r->cfg.max_field = 256;
+        if (!r->cfg.max_headers)
+                r->cfg.max_headers = 64;
+        r->fn = fn;
+        r->arg = arg;
+        if (cfg->secret && *cfg->secret) {
+                r->secret_len = strlen(cfg->secret);
+                if (r->secret_len >= sizeof r->secret) {
+                        snprintf(err, err_len, "http receiver: secret too long");
+                        free(r);
+                        return -EINVAL;
+                }
+                memcpy(r->secret, cfg->secret, r->secret_len);
+        }
+        if (cfg->allow && *cfg->allow && allow_parse(r, cfg->allow, err, err_len) < 0) {
+                free(r);
+                return -EINVAL;
+        }
+        static const char ok[] = "result_code=0\n", busy[] = "busy, retry\n";
+        r->ok = MHD_create_response_from_buffer(sizeof ok - 1, (void *)ok, MHD_RESPMEM_PERSISTENT);
+        r->busy = MHD_create_response_from_buffer(sizeof busy - 1, (void *)busy, MHD_RESPMEM_PERSISTENT);
+        if (!r->ok || !r->busy) {
+                http_rx_stop(r);
+                return -ENOMEM;
+        }
+        MHD_add_response_header(r->busy, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+        r->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO,
+                                ntohs(sin.sin_port), on_accept, r, on_request, r,
+                                MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
+                                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(cfg->idle_timeout_s ? cfg->idle_timeout_s : 15),
+                                MHD_OPTION_CONNECTION_LIMIT, (unsigned)(cfg->max_conns ? cfg->max_conns : 4096),
+                                MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)(cfg->max_conns_per_ip ? cfg->max_conns_per_ip : 512),
+                                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
+                                MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+                                MHD_OPTION_NOTIFY_COMPLETED, on_completed, r,
+                                MHD_OPTION_END);
+        if (!r->d) {
+                snprintf(err, err_len, "http receiver: cannot listen on %s", cfg->listen);
+                http_rx_stop(r);
+                return -EADDRINUSE;
+        }
+        const union MHD_DaemonInfo *di = MHD_get_daemon_info(r->d, MHD_DAEMON_INFO_BIND_PORT);
+        r->port = di ? di->port : ntohs(sin.sin_port);
+        *out = r;
+        return 0;
+}
+
+uint16_t http_rx_port(const struct http_receiver *r)
+{
+        return r->port;
+}
+
+void http_rx_stop(struct http_receiver *r)
+{
+        if (!r)
+                return;
+        if (r->d)
+                MHD_stop_daemon(r->d);
+        if (r->ok)
+                MHD_destroy_response(r->ok);
+        if (r->busy)
+                MHD_destroy_response(r->busy);
+        while (r->free_reqs) {
+                struct rx_req *q = r->free_reqs;
+                r->free_reqs = q->next_free;
+                free(q);
+        }
+        free(r);
+}
+
+const struct http_rx_stats *http_rx_stats(const struct http_receiver *r)
+{
+        return &r->st;
+}

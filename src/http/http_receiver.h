@@ -1,0 +1,88 @@
+/* The MO/DR receiver (SERVICE.md H4): an HTTP server on libmicrohttpd.
+ *
+ * One MHD daemon with its own internal polling thread (epoll): many
+ * concurrent connections from many source addresses, one thread running the
+ * handler, so the deliver callback is always called from that single thread
+ * (it can be the producer of an SPSC event ring).
+ *
+ * A request is POST /httpapi/receiver with an application/x-www-form-urlencoded
+ * body of the H4 fields. The body is collected into a fixed buffer of
+ * max_body bytes (never sized by the peer), parsed (http_form.h), checked and
+ * handed to `deliver`; the answer follows what deliver says:
+ *   HTTP_RX_OK / HTTP_RX_DUPLICATE -> 200 (the event is in the ring, or was
+ *   delivered before: the service stops re-sending); HTTP_RX_BUSY -> 503 with
+ *   Retry-After (ring full: the service re-sends later).
+ * Everything wrong gets a 4xx with a one-line reason and never reaches
+ * deliver: 404 other paths, 405 other methods, 415 another content type,
+ * 413 body over max_body, 431 more than max_headers header lines, 400 bad
+ * percent-encoding, invalid UTF-8, a field over max_field, a missing or bad
+ * field, 403 a wrong shared secret. Connections from addresses outside the
+ * allow list are closed at accept. Idle connections are closed after
+ * idle_timeout_s; total and per-address connection counts are capped, so
+ * slow senders cannot starve the others. */
+#ifndef SMX_HTTP_RECEIVER_H
+#define SMX_HTTP_RECEIVER_H
+
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#define HTTP_RX_PATH      "/httpapi/receiver"
+#define HTTP_RX_ID_MAX    64
+#define HTTP_RX_ADDR_MAX  64
+#define HTTP_RX_TEXT_MAX  4096
+#define HTTP_RX_SECRET_HEADER "X-Smsmux-Secret"
+
+struct http_rx_config {
+        const char *listen;          /* "HOST:PORT" (IPv4; port 0 = any free) */
+        const char *secret;          /* NULL/"": none; else field `secret` or header */
+        const char *allow;           /* NULL/"": any; else "A.B.C.D[/N],..." */
+        uint32_t max_body;           /* default 16384 */
+        uint32_t max_field;          /* decoded bytes per field except message (default 256) */
+        uint32_t max_headers;        /* default 64 */
+        uint32_t idle_timeout_s;     /* default 15 */
+        uint32_t max_conns;          /* default 4096 */
+        uint32_t max_conns_per_ip;   /* default 512 */
+};
+
+void http_rx_config_init(struct http_rx_config *c);
+
+/* One accepted H4 message, decoded (strings NUL-terminated, UTF-8). */
+struct http_rx_msg {
+        int is_dr;                   /* type=receipt; else type=MO */
+        char message_id[HTTP_RX_ID_MAX + 1];
+        uint8_t state;               /* DR: message_state 1..8 (R6) */
+        int has_result;
+        uint32_t result_code;
+        char app_id[HTTP_RX_ID_MAX + 1], conversation_id[HTTP_RX_ID_MAX + 1];
+        char shortcode[HTTP_RX_ADDR_MAX + 1], phone_number[HTTP_RX_ADDR_MAX + 1];
+        char carrier[HTTP_RX_ADDR_MAX + 1];
+        size_t text_len;
+        char text[HTTP_RX_TEXT_MAX + 1];
+        struct sockaddr_in from;
+};
+
+enum { HTTP_RX_OK = 0, HTTP_RX_DUPLICATE, HTTP_RX_BUSY };
+
+/* Called on the receiver thread for every well-formed message. */
+typedef int (*http_rx_deliver_fn)(void *arg, const struct http_rx_msg *m);
+
+struct http_rx_stats {
+        _Atomic uint64_t requests, delivered, duplicates, busy, bad, forbidden, too_large;
+};
+
+struct http_receiver;
+
+int http_rx_start(const struct http_rx_config *cfg, http_rx_deliver_fn fn, void *arg,
+                  struct http_receiver **out, char *err, size_t err_len);
+/* The port actually listened on. */
+uint16_t http_rx_port(const struct http_receiver *r);
+void http_rx_stop(struct http_receiver *r);
+const struct http_rx_stats *http_rx_stats(const struct http_receiver *r);
+
+/* Check and decode a form body into m (pure; used by the receiver, exposed
+ * for tests). Returns 0, or an HTTP status (400/403) with a reason in why. */
+int http_rx_parse(const char *body, size_t len, const struct http_rx_config *cfg,
+                  struct http_rx_msg *m, const char **why);
+
+#endif

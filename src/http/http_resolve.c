@@ -1,0 +1,229 @@
+/* c-ares resolver with TTLs for strategy A (see http_resolve.h). One query
+ * at a time; the answer with the shortest TTL among the A records decides
+ * how long the (first) address may be used. */
+#include <arpa/inet.h>
+#include <ares.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/http_resolve.h"
+#include "log/log.h"
+
+#define RETRY_MS 500            /* after a failed query */
+#define REFRESH_MIN_MS 250      /* refresh at least this long before expiry */
+
+/* Owned by the one thread that drives it. */
+struct http_resolver {
+        ares_channel ch;
+        char name[256];
+        uint32_t grace_ms;
+        int in_flight;
+        uint64_t now_ms;           /* clock of the last call, for the callback */
+        char addr[INET_ADDRSTRLEN];
+        int have;                  /* addr is set */
+        uint64_t got_ms, expires_ms;
+        uint64_t next_query_ms;
+        uint32_t gen;
+        int lapsed;                /* the current gen's address is no longer usable */
+        struct http_resolve_stats st;
+};
+
+static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
+static void lib_init(void)
+{
+        ares_library_init(ARES_LIB_INIT_ALL);
+}
+
+struct http_resolver *http_resolve_create(const char *name, const char *server,
+                                          uint32_t grace_ms, char *err, size_t err_len)
+{
+        pthread_once(&lib_once, lib_init);
+        if (!name || strlen(name) >= 256) {
+                snprintf(err, err_len, "resolver: bad host name");
+                return NULL;
+        }
+        struct http_resolver *r = calloc(1, sizeof *r);
+        if (!r) {
+                snprintf(err, err_len, "resolver: out of memory");
+                return NULL;
+        }
+        memcpy(r->name, name, strlen(name) + 1);
+        r->grace_ms = grace_ms;
+        struct ares_options o;
+        memset(&o, 0, sizeof o);
+        o.timeout = 1000;
+        o.tries = 2;
+        o.flags = ARES_FLAG_NOSEARCH;
+        int rc = ares_init_options(&r->ch, &o, ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS);
+        if (rc != ARES_SUCCESS) {
+                snprintf(err, err_len, "resolver: %s", ares_strerror(rc));
+                free(r);
+                return NULL;
+        }
+        if (server && *server) {
+                rc = ares_set_servers_ports_csv(r->ch, server);
+                if (rc != ARES_SUCCESS) {
+                        snprintf(err, err_len, "resolver: bad DNS server '%s': %s", server,
+                                 ares_strerror(rc));
+                        ares_destroy(r->ch);
+                        free(r);
+                        return NULL;
+                }
+        }
+        return r;
+}
+
+void http_resolve_destroy(struct http_resolver *r)
+{
+        if (!r)
+                return;
+        ares_destroy(r->ch);   /* runs the pending callback with ARES_EDESTRUCTION */
+        free(r);
+}
+
+static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+        struct http_resolver *r = arg;
+        (void)timeouts;
+        r->in_flight = 0;
+        if (status == ARES_EDESTRUCTION)
+                return;
+        struct ares_addrttl at[16];
+        int n = 16;
+        if (status == ARES_SUCCESS)
+                status = ares_parse_a_reply(abuf, alen, NULL, at, &n);
+        if (status != ARES_SUCCESS || n <= 0) {
+                atomic_fetch_add(&r->st.failures, 1);
+                r->next_query_ms = r->now_ms + RETRY_MS;
+                smx_logf(SMX_LOG_WARN, "http", NULL, "resolving %s failed: %s%s", r->name,
+                         status == ARES_SUCCESS ? "no address" : ares_strerror(status),
+                         r->have ? " (keeping the last address within the grace)" : "");
+                return;
+        }
+        int ttl = at[0].ttl;
+        for (int i = 1; i < n; i++)
+                if (at[i].ttl < ttl)
+                        ttl = at[i].ttl;
+        if (ttl < 0)
+                ttl = 0;
+        char a[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &at[0].ipaddr, a, sizeof a);
+        atomic_fetch_add(&r->st.answers, 1);
+        atomic_store(&r->st.last_ttl_s, (uint32_t)ttl);
+        if (!r->have || strcmp(a, r->addr) != 0 || r->lapsed) {
+                if (r->have && strcmp(a, r->addr) != 0) {
+                        atomic_fetch_add(&r->st.changes, 1);
+                        smx_logf(SMX_LOG_INFO, "http", NULL, "%s now resolves to %s (was %s), ttl %d s",
+                                 r->name, a, r->addr, ttl);
+                }
+                memcpy(r->addr, a, sizeof a);
+                r->gen++;
+                r->lapsed = 0;
+        }
+        r->have = 1;
+        r->got_ms = r->now_ms;
+        r->expires_ms = r->now_ms + (uint64_t)ttl * 1000u;
+        uint64_t ttl_ms = (uint64_t)ttl * 1000u;
+        uint64_t lead = ttl_ms / 4 > REFRESH_MIN_MS ? ttl_ms / 4 : REFRESH_MIN_MS;
+        r->next_query_ms = ttl_ms > lead ? r->expires_ms - lead : r->now_ms;
+}
+
+void http_resolve_tick(struct http_resolver *r, uint64_t now_ms)
+{
+        r->now_ms = now_ms;
+        if (r->in_flight || now_ms < r->next_query_ms)
+                return;
+        r->in_flight = 1;
+        atomic_fetch_add(&r->st.queries, 1);
+        /* the TTL counts from when we asked: an answer that took a while is
+         * not trusted longer than it was valid */
+        ares_query(r->ch, r->name, 1 /* C_IN */, 1 /* T_A */, on_answer, r);
+}
+
+int http_resolve_fds(struct http_resolver *r, struct pollfd *fds, int max)
+{
+        ares_socket_t s[ARES_GETSOCK_MAXNUM];
+        int bits = ares_getsock(r->ch, s, ARES_GETSOCK_MAXNUM);
+        int n = 0;
+        for (int i = 0; i < ARES_GETSOCK_MAXNUM && n < max; i++) {
+                short ev = 0;
+                if (ARES_GETSOCK_READABLE(bits, i))
+                        ev |= POLLIN;
+                if (ARES_GETSOCK_WRITABLE(bits, i))
+                        ev |= POLLOUT;
+                if (!ev)
+                        continue;
+                fds[n].fd = s[i];
+                fds[n].events = ev;
+                fds[n].revents = 0;
+                n++;
+        }
+        return n;
+}
+
+void http_resolve_process(struct http_resolver *r, const struct pollfd *fds, int n)
+{
+        for (int i = 0; i < n; i++) {
+                if (!fds[i].revents)
+                        continue;
+                ares_socket_t rd = (fds[i].revents & (POLLIN | POLLERR | POLLHUP)) ? fds[i].fd : ARES_SOCKET_BAD;
+                ares_socket_t wr = (fds[i].revents & POLLOUT) ? fds[i].fd : ARES_SOCKET_BAD;
+                ares_process_fd(r->ch, rd, wr);
+        }
+        ares_process_fd(r->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);   /* timeouts */
+}
+
+uint32_t http_resolve_next_ms(struct http_resolver *r, uint64_t now_ms)
+{
+        uint64_t wait = 1000;
+        if (!r->in_flight)
+                wait = r->next_query_ms > now_ms ? r->next_query_ms - now_ms : 0;
+        struct timeval tv, max = { 1, 0 };
+        if (ares_timeout(r->ch, &max, &tv)) {
+                uint64_t t = (uint64_t)tv.tv_sec * 1000u + (uint64_t)tv.tv_usec / 1000u;
+                if (t < wait)
+                        wait = t;
+        }
+        if (r->have && !r->lapsed) {
+                uint64_t end = r->expires_ms;
+                if (end > now_ms && end - now_ms < wait)
+                        wait = end - now_ms;
+        }
+        return wait > 1000 ? 1000 : (uint32_t)wait;
+}
+
+enum http_addr_state http_resolve_get(struct http_resolver *r, uint64_t now_ms, char addr[INET_ADDRSTRLEN],
+                                      uint32_t *gen, uint64_t *expires_ms)
+{
+        if (!r->have)
+                return HTTP_ADDR_NONE;
+        enum http_addr_state st;
+        if (now_ms < r->expires_ms) {
+                st = HTTP_ADDR_FRESH;
+                *expires_ms = r->expires_ms;
+        } else if (now_ms < r->expires_ms + r->grace_ms) {
+                st = HTTP_ADDR_GRACE;
+                *expires_ms = r->expires_ms + r->grace_ms;
+                atomic_fetch_add_explicit(&r->st.grace_uses, 1, memory_order_relaxed);
+        } else {
+                if (!r->lapsed) {
+                        r->lapsed = 1;
+                        r->gen++;
+                        atomic_fetch_add(&r->st.lapses, 1);
+                        smx_logf(SMX_LOG_ERROR, "http", NULL,
+                                 "%s: no valid address (TTL and grace over, resolution failing)", r->name);
+                }
+                return HTTP_ADDR_NONE;
+        }
+        memcpy(addr, r->addr, INET_ADDRSTRLEN);
+        *gen = r->gen;
+        return st;
+}
+
+const struct http_resolve_stats *http_resolve_stats(const struct http_resolver *r)
+{
+        return &r->st;
+}

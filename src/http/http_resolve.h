@@ -1,0 +1,61 @@
+/* The strategy-A resolver (SERVICE.md H2): one host name, resolved with
+ * c-ares so the TTL of every answer is known.
+ *
+ * The address is valid until the answer's TTL runs out; a query is started
+ * again before that (at three quarters of the TTL, at least 250 ms before the
+ * end). When a query fails the last address is kept for a bounded grace after
+ * its expiry (and every use in grace is counted, so it is reported), then
+ * dropped. `gen` changes whenever the address to use changes or lapses, so
+ * the caller knows when to stop using, and close, connections to the old one.
+ *
+ * Driven by its owner's loop (one thread): fds() and next_ms() say what to
+ * wait for, process() and tick() do the work. Not thread-safe except the
+ * counters in struct http_resolve_stats, which are atomics. */
+#ifndef SMX_HTTP_RESOLVE_H
+#define SMX_HTTP_RESOLVE_H
+
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdint.h>
+
+enum http_addr_state {
+        HTTP_ADDR_NONE = 0,     /* nothing usable (yet, or grace is over) */
+        HTTP_ADDR_FRESH,        /* within the answer's TTL */
+        HTTP_ADDR_GRACE,        /* TTL over, resolution failing, grace running */
+};
+
+struct http_resolve_stats {
+        _Atomic uint64_t queries, answers, failures, changes, grace_uses, lapses;
+        _Atomic uint32_t last_ttl_s;
+};
+
+struct http_resolver;
+
+/* name: the host to resolve (A records). server: "host:port" of the DNS
+ * server, NULL for the system's resolvers. grace_ms: how long past expiry the
+ * last address may still be used while resolution fails. Returns NULL with
+ * a message in err on failure. */
+struct http_resolver *http_resolve_create(const char *name, const char *server,
+                                          uint32_t grace_ms, char *err, size_t err_len);
+void http_resolve_destroy(struct http_resolver *r);
+
+/* Start the query that is due (first one, refresh, retry after failure). */
+void http_resolve_tick(struct http_resolver *r, uint64_t now_ms);
+
+/* The sockets c-ares waits on, as pollfds (at most max). */
+int http_resolve_fds(struct http_resolver *r, struct pollfd *fds, int max);
+
+/* Handle readiness reported in fds (revents) and c-ares' own timeouts. */
+void http_resolve_process(struct http_resolver *r, const struct pollfd *fds, int n);
+
+/* Milliseconds until tick/process has something to do (capped at 1000). */
+uint32_t http_resolve_next_ms(struct http_resolver *r, uint64_t now_ms);
+
+/* The address to use now. Fills addr (dotted quad) and *gen; *expires_ms is
+ * when it stops being usable (end of TTL, or end of grace). */
+enum http_addr_state http_resolve_get(struct http_resolver *r, uint64_t now_ms, char addr[INET_ADDRSTRLEN],
+                                      uint32_t *gen, uint64_t *expires_ms);
+
+const struct http_resolve_stats *http_resolve_stats(const struct http_resolver *r);
+
+#endif
