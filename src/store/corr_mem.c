@@ -78,6 +78,7 @@ struct app_pool {
 struct corr_shard {
         _Alignas(64) smx_lock_t lock;
         uint32_t nslots, count, cap;     /* nslots: any size, ~cap * 5/4 */
+        uint64_t last_timer_sweep_ms;   /* expire(): when this shard was last swept */
         uint64_t next_sweep_ms;         /* a full shard has nothing expiring before this */
         struct corr_slot *slots;
         struct app_pool pool;
@@ -439,7 +440,8 @@ static size_t corr_expire(void *impl, unsigned part, unsigned n_parts, uint64_t 
         for (unsigned i = part; i < m->n_shards; i += n_parts) {
                 struct corr_shard *s = &m->shards[i];
                 smx_lock(&s->lock);
-                if (s->count && now_ms >= s->next_sweep_ms)
+                if (smx_timer_sweep_due(s->count, s->next_sweep_ms, &s->last_timer_sweep_ms,
+                                        now_ms))
                         n += shard_sweep(s, now_ms);
                 smx_unlock(&s->lock);
         }

@@ -40,6 +40,7 @@ struct dedup_slot {
 struct dedup_shard {
         _Alignas(64) smx_lock_t lock;
         uint32_t nslots, count, cap;     /* nslots: any size, ~cap * 5/4 */
+        uint64_t last_timer_sweep_ms;   /* expire(): when this shard was last swept */
         uint64_t next_sweep_ms;         /* no entry expires before this */
         uint64_t latest_exp;            /* no entry expires after this */
         struct dedup_slot *slots;
@@ -231,7 +232,8 @@ static size_t dedup_expire(void *impl, unsigned part, unsigned n_parts, uint64_t
         for (unsigned i = part; i < m->n_shards; i += n_parts) {
                 struct dedup_shard *s = &m->shards[i];
                 smx_lock(&s->lock);
-                if (s->count && now_ms >= s->next_sweep_ms) {
+                if (smx_timer_sweep_due(s->count, s->next_sweep_ms, &s->last_timer_sweep_ms,
+                                        now_ms)) {
                         size_t x = dshard_sweep(s, now_ms);
                         s->expired += x;
                         n += x;

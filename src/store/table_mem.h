@@ -1,4 +1,6 @@
-/* Zeroed memory for the stores' slot arrays. Big tables (>= 2 MiB) are
+/* Table memory and timer-sweep pacing shared by the stores.
+ *
+ * Zeroed memory for the stores' slot arrays. Big tables (>= 2 MiB) are
  * mapped directly and advised to use transparent huge pages: a lookup in a
  * table of millions of random keys costs one cache miss, and without huge
  * pages also a TLB miss and page walk (measured: bench/README.md "Inbound").
@@ -6,6 +8,7 @@
 #ifndef SMX_STORE_TABLE_MEM_H
 #define SMX_STORE_TABLE_MEM_H
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
@@ -32,6 +35,24 @@ static inline void smx_table_free(void *p, size_t bytes)
                 free(p);
         else
                 munmap(p, bytes);
+}
+
+/* Whether the timer should sweep a shard now: it has entries, one of them
+ * has expired, and the last timer sweep is at least SMX_SWEEP_EVERY_MS ago.
+ * Entries expire at the rate they were put, so without the spacing a busy
+ * shard would be swept (O(slots)) on every tick; lookups already treat an
+ * expired entry as absent, and a full shard sweeps on demand. */
+#define SMX_SWEEP_EVERY_MS 1000u
+
+static inline int smx_timer_sweep_due(uint32_t count, uint64_t next_sweep_ms,
+                                      uint64_t *last_ms, uint64_t now_ms)
+{
+        if (count == 0 || now_ms < next_sweep_ms)
+                return 0;
+        if (*last_ms != 0 && now_ms - *last_ms < SMX_SWEEP_EVERY_MS)
+                return 0;
+        *last_ms = now_ms ? now_ms : 1;
+        return 1;
 }
 
 #endif

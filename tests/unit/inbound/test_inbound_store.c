@@ -66,6 +66,26 @@ static void test_corr_entry_expires_after_ttl(void)
         s.ops->destroy(s.impl);
 }
 
+static void test_corr_timer_sweeps_a_shard_at_most_once_a_second(void)
+{
+        struct smx_corr_store s;
+        struct smx_corr_config c = { .capacity = 2000, .ttl_ms = 1000 };
+        CHECK_EQ(smx_corr_mem_open(&c, &s), 0);
+        char id[32];
+        struct smx_corr_val v = val_of("a", 1, 1, 1), got;
+        for (int i = 0; i < 1000; i++) {        /* expiries 1000 .. 1999 */
+                snprintf(id, sizeof id, "t%d", i);
+                struct smx_key128 k = key_of(id);
+                CHECK_EQ(s.ops->put(s.impl, &k, &v, (uint64_t)i), 0);
+        }
+        CHECK_EQ(s.ops->expire(s.impl, 0, 1, 1500), 501);
+        CHECK_EQ(s.ops->expire(s.impl, 0, 1, 1600), 0);        /* paced */
+        struct smx_key128 k550 = key_of("t550");
+        CHECK_EQ(s.ops->get(s.impl, &k550, &got, 1600), 0);    /* but already invisible */
+        CHECK_EQ(s.ops->expire(s.impl, 0, 1, 2500), 499);
+        s.ops->destroy(s.impl);
+}
+
 static void test_corr_full_refuses_then_reuses_expired_space(void)
 {
         struct smx_corr_store s;
@@ -340,6 +360,7 @@ int main(void)
 {
         RUN(test_corr_put_get_roundtrip_short_and_long_app_ids);
         RUN(test_corr_entry_expires_after_ttl);
+        RUN(test_corr_timer_sweeps_a_shard_at_most_once_a_second);
         RUN(test_corr_full_refuses_then_reuses_expired_space);
         RUN(test_corr_slot_is_64_bytes_and_load_at_most_80_percent);
         RUN(test_corr_put_same_key_replaces);
