@@ -1,5 +1,7 @@
 /* End to end against smsc-sim: every SMSC bound (R1), MTs submitted and
  * accepted exactly once each, no handset duplicates, clean drain. */
+#include <poll.h>
+
 #include "itest.h"
 
 static struct it_env E;
@@ -49,6 +51,42 @@ static void test_long_text_is_sent_in_segments(void)
         CHECK_EQ(E.submitted, before + 1);
 }
 
+static void test_events_fd_wakes_a_sleeping_application(void)
+{
+        /* empty the rings: the last poll returns 0 and arms the eventfd */
+        while (it_pump(&E) > 0)
+                ;
+        struct smx_event ev[4];
+        CHECK_EQ(smx_events_poll(E.c, ev, 4), 0);
+        uint64_t before = E.submitted;
+        CHECK_EQ(it_submit(&E, E.next_mt++, "wake me"), 0);
+        struct pollfd pfd = { .fd = smx_events_fd(E.c), .events = POLLIN };
+        CHECK_EQ(poll(&pfd, 1, 5000), 1);
+        CHECK(pfd.revents & POLLIN);
+        CHECK_EQ(it_wait_outcomes(&E, before + E.failed + 1, 5000), 1);
+        CHECK_EQ(E.submitted, before + 1);
+}
+
+static void test_submit_rejects_bad_mts_without_queuing(void)
+{
+        struct smx_mt mt = { .id = "bad", .to = "447700900001", .text = "x" };
+        uint64_t inflight = smx_client_in_flight(E.c);
+        struct smx_mt no_to = mt;
+        no_to.to = "";
+        CHECK_EQ(smx_submit(E.c, &no_to), SMX_EINVAL);
+        struct smx_mt long_to = mt;
+        long_to.to = "123456789012345678901234567890";
+        CHECK_EQ(smx_submit(E.c, &long_to), SMX_E2BIG);
+        struct smx_mt latin = mt;
+        latin.text = "\xe2\x82\xac uro";     /* euro sign: not in Latin-1 */
+        latin.encoding = SMX_ENC_LATIN1;
+        CHECK_EQ(smx_submit(E.c, &latin), SMX_EINVAL);
+        struct smx_mt prio = mt;
+        prio.priority = 9;
+        CHECK_EQ(smx_submit(E.c, &prio), SMX_EINVAL);
+        CHECK_EQ(smx_client_in_flight(E.c), inflight);
+}
+
 static void test_drain_returns_with_nothing_in_flight(void)
 {
         CHECK_EQ(it_submit_n(&E, 100, "bye"), 100);
@@ -76,6 +114,8 @@ int main(void)
         RUN(test_mts_are_accepted_exactly_once);
         RUN(test_traffic_spreads_over_every_bind);
         RUN(test_long_text_is_sent_in_segments);
+        RUN(test_events_fd_wakes_a_sleeping_application);
+        RUN(test_submit_rejects_bad_mts_without_queuing);
         RUN(test_drain_returns_with_nothing_in_flight);
         it_stop(&E);
         return t_done();
