@@ -73,7 +73,9 @@ int inbound_on_accepted_w(struct smx_inbound *in, const struct smx_bind_info *bi
         struct smx_id_norm rules;
         char norm[SMX_MSGID_MAX + 1];
         inbound_id_rules(bind, &rules);
-        int n = msgid_len > SMX_MSGID_MAX || msgid_len == 0 ? -1
+        if (msgid_len == 0)
+                return -EINVAL;         /* nothing a DR could ever name */
+        int n = msgid_len > SMX_MSGID_MAX ? -1
                 : smx_msgid_normalise(&rules, SMX_ID_FROM_RESP, msgid, msgid_len, norm, sizeof norm);
         if (n < 0) {
                 /* B-03: accepted, but no DR can ever be matched to it */

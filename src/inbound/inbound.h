@@ -105,8 +105,9 @@ uint32_t inbound_on_deliver_w(struct smx_inbound *in, const struct smx_bind_info
  * DR events report it 1-based. `mt_serial` + `app_id` identify the MT (the
  * same for every part and every resubmission). Returns the number of DR
  * events emitted, or a negative errno: -ENOSPC the store is full, -E2BIG the
- * id is empty or longer than SMX_MSGID_MAX (B-03); either way the MT is
- * still accepted and its DRs will arrive uncorrelated. Worker threads only. */
+ * id is longer than SMX_MSGID_MAX (B-03), -EINVAL it is empty; in every case
+ * the MT is still accepted and its DRs will arrive uncorrelated. Worker
+ * threads only. */
 int inbound_on_accepted_w(struct smx_inbound *in, const struct smx_bind_info *bind,
                           const uint8_t *msgid, size_t msgid_len,
                           const char *app_id, size_t app_id_len, uint64_t mt_serial,

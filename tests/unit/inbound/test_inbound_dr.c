@@ -550,6 +550,47 @@ static void test_overlong_receipted_id_is_uncorrelated_not_parked(void)
         inbound_destroy(in);
 }
 
+static void test_ucs2_receipt_text_in_payload_is_parsed(void)
+{
+        struct smx_inbound *in = fx_inbound(60000);
+        struct smx_event_ring *ring = event_ring_create(16);
+        struct smx_pdu p;
+        struct fx_ev ev[4];
+        static const char ascii[] = "id:77aa stat:EXPIRED err:0x1F";
+        uint8_t ucs2[2 * sizeof ascii];
+        for (size_t i = 0; i < sizeof ascii - 1; i++) {
+                ucs2[2 * i] = 0;
+                ucs2[2 * i + 1] = (uint8_t)ascii[i];
+        }
+        CHECK_EQ(accept_id(in, &bind0, "77aa", "u16", 1, 0, 1, ring, 1000), 0);
+        fx_dr(&p, NULL, -1, NULL);
+        p.u.sm.data_coding = SMPP_DCS_UCS2;
+        p.tlv.present |= SMX_TLV_MESSAGE_PAYLOAD;
+        p.tlv.message_payload = fx_bytes(ucs2, 2 * (sizeof ascii - 1));
+        CHECK_EQ(inbound_on_deliver_w(in, &bind0, &p, ring, 1001), SMPP_ESME_ROK);
+        CHECK_EQ(fx_drain(ring, ev, 4), 1);
+        CHECK_STR(ev[0].r.id, "u16");
+        CHECK_EQ(ev[0].r.state, SMX_DR_EXPIRED);
+        CHECK_STR(ev[0].r.err, "0x1F");
+        event_ring_destroy(ring);
+        inbound_destroy(in);
+}
+
+static void test_empty_resp_id_is_refused_but_harmless(void)
+{
+        struct smx_inbound *in = fx_inbound(60000);
+        struct smx_event_ring *ring = event_ring_create(16);
+        CHECK_EQ(inbound_on_accepted_w(in, &bind0, (const uint8_t *)"", 0, "a", 1, 1, 0, 1,
+                                       ring, 1000), -EINVAL);
+        char id[80];
+        memset(id, '9', sizeof id);
+        CHECK_EQ(inbound_on_accepted_w(in, &bind0, (const uint8_t *)id, sizeof id, "a", 1, 1, 0,
+                                       1, ring, 1000), -E2BIG);
+        CHECK_EQ(fx_discard(ring), 0);
+        event_ring_destroy(ring);
+        inbound_destroy(in);
+}
+
 static void test_non_deliver_pdu_is_refused(void)
 {
         struct smx_inbound *in = fx_inbound(60000);
@@ -607,6 +648,8 @@ int main(void)
         RUN(test_dr_without_any_id_is_uncorrelated_at_once);
         RUN(test_receipt_without_id_or_state_is_refused_for_good_and_surfaced_raw);
         RUN(test_overlong_receipted_id_is_uncorrelated_not_parked);
+        RUN(test_ucs2_receipt_text_in_payload_is_parsed);
+        RUN(test_empty_resp_id_is_refused_but_harmless);
         RUN(test_non_deliver_pdu_is_refused);
         RUN(test_data_sm_receipt_is_handled_like_deliver_sm);
         return t_done();

@@ -290,6 +290,56 @@ static void test_accepted_with_full_store_returns_enospc_and_counts(void)
         inbound_destroy(in);
 }
 
+static void test_park_full_of_holes_compacts_instead_of_evicting(void)
+{
+        struct smx_inbound_config c;
+        inbound_config_init(&c);
+        c.park_capacity = 8;                    /* one shard of 8 */
+        struct smx_inbound *in = inbound_create(&c);
+        struct smx_event_ring *ring = event_ring_create(64);
+        struct smx_bind_info b = { 0 };
+        struct smx_pdu p;
+        char id[32];
+        /* park 8, then match 7 of them (holes), keeping the oldest */
+        for (int i = 0; i < 8; i++) {
+                snprintf(id, sizeof id, "h%d", i);
+                fx_dr(&p, id, SMPP_STATE_DELIVERED, NULL);
+                CHECK_EQ(inbound_on_deliver_w(in, &b, &p, ring, 1000), SMPP_ESME_ROK);
+        }
+        for (int i = 1; i < 8; i++) {
+                snprintf(id, sizeof id, "h%d", i);
+                CHECK_EQ(inbound_on_accepted_w(in, &b, (const uint8_t *)id, strlen(id), "x", 1,
+                                               (uint64_t)i, 0, 1, ring, 1001), 1);
+        }
+        CHECK_EQ(fx_discard(ring), 7);
+        /* 7 new ones fit without pushing h0 out */
+        for (int i = 8; i < 15; i++) {
+                snprintf(id, sizeof id, "h%d", i);
+                fx_dr(&p, id, SMPP_STATE_DELIVERED, NULL);
+                CHECK_EQ(inbound_on_deliver_w(in, &b, &p, ring, 1002), SMPP_ESME_ROK);
+        }
+        CHECK_EQ(fx_discard(ring), 0);
+        struct smx_inbound_stats st;
+        inbound_stats(in, &st);
+        CHECK_EQ(st.park_evicted, 0);
+        CHECK_EQ(st.park_now, 8);
+        /* the ninth live one pushes out the oldest, h0, uncorrelated */
+        fx_dr(&p, "h15", SMPP_STATE_DELIVERED, NULL);
+        CHECK_EQ(inbound_on_deliver_w(in, &b, &p, ring, 1003), SMPP_ESME_ROK);
+        struct smx_ev_rec *e = event_ring_peek(ring);
+        CHECK(e != NULL);
+        if (e) {
+                CHECK_STR(e->message_id, "h0");
+                CHECK(!(e->flags & SMX_EVF_HAS_ID));
+                event_ring_release(ring);
+        }
+        /* and the rest still match */
+        CHECK_EQ(inbound_on_accepted_w(in, &b, (const uint8_t *)"h12", 3, "x", 1, 12, 0, 1,
+                                       ring, 1004), 1);
+        event_ring_destroy(ring);
+        inbound_destroy(in);
+}
+
 static long rss_kb(void)
 {
         FILE *f = fopen("/proc/self/statm", "r");
@@ -371,6 +421,7 @@ int main(void)
         RUN(test_dedup_abort_leaves_no_trace);
         RUN(test_dedup_at_capacity_forgets_oldest_and_stays_bounded);
         RUN(test_accepted_with_full_store_returns_enospc_and_counts);
+        RUN(test_park_full_of_holes_compacts_instead_of_evicting);
         RUN(test_parked_dr_flood_is_bounded_and_delivered_oldest_first);
         return t_done();
 }
