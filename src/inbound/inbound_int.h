@@ -57,6 +57,8 @@ struct reasm_shard {
         struct smx_reasm *t;
         uint8_t *buf;
         size_t cap;
+        const struct smx_dcs_map *map;  /* of the bind that added the last part: used
+                                           to decode groups the timer flushes */
 };
 
 struct inbound_counters {

@@ -11,7 +11,9 @@
  * are unpacked to septets first so parts join; the joined bytes are decoded
  * once (G-03). A complete message is one MO event with parts = N; a group
  * whose window passes (tick) or that is flushed to make room is a partial
- * MO event (SMX_EVF_PARTIAL).
+ * MO event (SMX_EVF_PARTIAL); the timer decodes it with the data_coding map
+ * of the bind that last added a part to that shard (binds of one service
+ * share a map; the table does not remember binds per group).
  *
  * Identity for dedup (R5): source, destination, data_coding, esm_class,
  * concatenation kind/ref/total/part, and a hash of every byte of the
@@ -238,6 +240,7 @@ uint32_t mo_on_deliver_w(struct smx_inbound *in, const struct smx_bind_info *b,
                 struct reasm_shard *s = rshard_of(in, &key);
                 struct smx_reasm_msg m;
                 smx_lock(&s->lock);
+                s->map = map;
                 int rc = smx_reasm_add(s->t, &key, part.seq, sm->data_coding, pd, plen, now_ms,
                                        &m, s->buf, s->cap);
                 if (rc == SMX_REASM_DONE || rc == SMX_REASM_FLUSHED) {
@@ -281,7 +284,7 @@ void mo_tick_w(struct smx_inbound *in, unsigned shard, struct smx_event_ring *ri
                 smx_lock(&s->lock);
                 int r = smx_reasm_expire(s->t, now_ms, &m, s->buf, s->cap);
                 if (r == 1) {
-                        fill_reasm(in, e, 0xFFFF, NULL, &m, s->buf);
+                        fill_reasm(in, e, 0xFFFF, s->map, &m, s->buf);
                         event_ring_commit_w(ring);
                 }
                 smx_unlock(&s->lock);

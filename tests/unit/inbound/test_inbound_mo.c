@@ -261,6 +261,29 @@ static void test_incomplete_group_is_delivered_partial_on_timeout(void)
         inbound_destroy(in);
 }
 
+static void test_timed_out_group_is_decoded_with_the_bind_map(void)
+{
+        struct smx_inbound *in = fx_inbound(60000);
+        struct smx_event_ring *ring = event_ring_create(16);
+        struct smx_pdu p;
+        struct fx_ev ev[4];
+        struct smx_dcs_map latin;
+        smx_dcs_map_service(&latin);
+        latin.enc[0] = SMX_ENC_LATIN1;
+        struct smx_bind_info b = bind0;
+        b.dcs_map = &latin;
+        static const uint8_t part1[] = { 0xe9, 0x74, 0xe9 };     /* "été" in Latin-1 */
+        fx_mo(&p, "1", "2", 0, 0, part1, sizeof part1);
+        fx_sar(&p, 77, 2, 1);
+        CHECK_EQ(inbound_on_deliver_w(in, &b, &p, ring, 1000), SMPP_ESME_ROK);
+        inbound_tick_w(in, 0, 1, ring, 3000);
+        CHECK_EQ(fx_drain(ring, ev, 4), 1);
+        CHECK(ev[0].r.flags & SMX_EVF_PARTIAL);
+        CHECK_STR(ev[0].text, "\xc3\xa9t\xc3\xa9");
+        event_ring_destroy(ring);
+        inbound_destroy(in);
+}
+
 static void test_ring_full_on_completing_part_leaves_no_trace(void)
 {
         struct smx_inbound *in = fx_inbound(60000);
@@ -421,6 +444,7 @@ int main(void)
         RUN(test_surrogate_pair_split_across_parts_is_joined);
         RUN(test_same_part_resent_on_other_bind_is_kept_once);
         RUN(test_incomplete_group_is_delivered_partial_on_timeout);
+        RUN(test_timed_out_group_is_decoded_with_the_bind_map);
         RUN(test_ring_full_on_completing_part_leaves_no_trace);
         RUN(test_single_mo_ring_full_then_resend_once);
         RUN(test_invalid_concat_ie_is_a_single_message);
