@@ -1,0 +1,230 @@
+/* H1 field encoding and the pure pieces of the HTTP transport: form
+ * encoding/parsing/decoding, UTF-8 checks, answer classification and the
+ * receiver's field checks (http_rx_parse). */
+#include <errno.h>
+#include <string.h>
+
+#include "http/http_form.h"
+#include "http/http_mt.h"
+#include "http/http_receiver.h"
+#include "testlib.h"
+
+static void encode(const char *key, const char *val, char *out, size_t cap)
+{
+        struct http_buf b = { out, 0, cap };
+        out[0] = 0;
+        CHECK_EQ(http_form_add(&b, key, val, strlen(val)), 0);
+}
+
+static void test_form_encodes_plus_ampersand_equals_and_space(void)
+{
+        char buf[128];
+        encode("message", "a+b&c=d e", buf, sizeof buf);
+        CHECK_STR(buf, "message=a%2Bb%26c%3Dd+e");
+}
+
+static void test_form_encodes_utf8_bytes_and_emoji(void)
+{
+        char buf[128];
+        encode("message", "\xC3\xBC\xF0\x9F\x98\x80", buf, sizeof buf);   /* ü 😀 */
+        CHECK_STR(buf, "message=%C3%BC%F0%9F%98%80");
+}
+
+static void test_form_keeps_unreserved_bytes(void)
+{
+        char buf[128];
+        encode("k", "AZaz09-._~", buf, sizeof buf);
+        CHECK_STR(buf, "k=AZaz09-._~");
+}
+
+static void test_form_joins_fields_with_ampersand(void)
+{
+        char buf[128];
+        struct http_buf b = { buf, 0, sizeof buf };
+        CHECK_EQ(http_form_add(&b, "a", "1", 1), 0);
+        CHECK_EQ(http_form_add(&b, "b", "2", 1), 0);
+        CHECK_STR(buf, "a=1&b=2");
+        CHECK_EQ(b.len, 7);
+}
+
+static void test_form_add_refuses_overflow_and_leaves_buffer(void)
+{
+        char buf[12];
+        struct http_buf b = { buf, 0, sizeof buf };
+        CHECK_EQ(http_form_add(&b, "a", "1", 1), 0);
+        CHECK_EQ(http_form_add(&b, "message", "\xF0\x9F\x98\x80", 4), -ENOSPC);
+        CHECK_STR(buf, "a=1");
+        CHECK_EQ(b.len, 3);
+}
+
+static void test_form_round_trips_hostile_text(void)
+{
+        const char *texts[] = { "+", "&", "=", "%", "a+b & c", "\xF0\x9F\x98\x80+\xF0\x9F\x8E\x89",
+                                "100% sure & <ok>?", "" };
+        for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+                char enc[256], dec[256];
+                encode("m", texts[i], enc, sizeof enc);
+                struct http_field f[4];
+                int n = http_form_parse(enc, strlen(enc), f, 4);
+                CHECK_EQ(n, 1);
+                ssize_t l = http_form_decode(f[0].val, f[0].val_len, dec, sizeof dec);
+                CHECK_EQ(l, (ssize_t)strlen(texts[i]));
+                CHECK_STR(dec, texts[i]);
+        }
+}
+
+static void test_parse_skips_empty_pairs_and_keeps_keys_without_values(void)
+{
+        const char *body = "a=1&&b&c=";
+        struct http_field f[8];
+        int n = http_form_parse(body, strlen(body), f, 8);
+        CHECK_EQ(n, 3);
+        CHECK_EQ(f[1].key_len, 1);
+        CHECK_EQ(f[1].val_len, 0);
+        CHECK(http_form_find(f, n, "c") != NULL);
+        CHECK(http_form_find(f, n, "d") == NULL);
+}
+
+static void test_parse_refuses_too_many_fields(void)
+{
+        const char *body = "a=1&b=2&c=3";
+        struct http_field f[2];
+        CHECK_EQ(http_form_parse(body, strlen(body), f, 2), -E2BIG);
+}
+
+static void test_decode_refuses_broken_percent_escapes(void)
+{
+        char out[16];
+        CHECK_EQ(http_form_decode("%", 1, out, sizeof out), -EINVAL);
+        CHECK_EQ(http_form_decode("%4", 2, out, sizeof out), -EINVAL);
+        CHECK_EQ(http_form_decode("%zz", 3, out, sizeof out), -EINVAL);
+        CHECK_EQ(http_form_decode("abcdef", 6, out, 4), -ENOSPC);
+}
+
+static void test_utf8_check_refuses_overlong_surrogate_and_truncated(void)
+{
+        CHECK(http_utf8_valid((const uint8_t *)"\xF0\x9F\x98\x80", 4));
+        CHECK(!http_utf8_valid((const uint8_t *)"\xC0\xAF", 2));          /* overlong '/' */
+        CHECK(!http_utf8_valid((const uint8_t *)"\xED\xA0\x80", 3));      /* surrogate */
+        CHECK(!http_utf8_valid((const uint8_t *)"\xF0\x9F\x98", 3));      /* truncated */
+        CHECK(!http_utf8_valid((const uint8_t *)"\xF4\x90\x80\x80", 4));  /* > U+10FFFF */
+        CHECK(!http_utf8_valid((const uint8_t *)"\xFF", 1));
+}
+
+static void test_answer_duplicate_counts_as_accepted(void)
+{
+        uint32_t code;
+        CHECK_EQ(http_answer_classify(200, "result_code=7&message_id=x", 26, &code), HTTP_ANS_DUPLICATE);
+        CHECK_EQ(code, 7);
+        CHECK_EQ(http_answer_classify(409, "result_code=7", 13, &code), HTTP_ANS_DUPLICATE);
+}
+
+static void test_answer_classes_follow_status_and_result_code(void)
+{
+        uint32_t code;
+        CHECK_EQ(http_answer_classify(200, "result_code=0", 13, &code), HTTP_ANS_ACCEPTED);
+        CHECK_EQ(http_answer_classify(200, "", 0, &code), HTTP_ANS_ACCEPTED);
+        CHECK_EQ(http_answer_classify(429, "result_code=6", 13, &code), HTTP_ANS_TRANSIENT);
+        CHECK_EQ(http_answer_classify(200, "result_code=98", 14, &code), HTTP_ANS_TRANSIENT);
+        CHECK_EQ(http_answer_classify(401, "result_code=2", 13, &code), HTTP_ANS_PERMANENT);
+        CHECK_EQ(code, 2);
+        CHECK_EQ(http_answer_classify(400, "nonsense", 8, &code), HTTP_ANS_PERMANENT);
+        CHECK_EQ(code, 400);
+        CHECK_EQ(http_answer_classify(500, "result_code=98", 14, &code), HTTP_ANS_ABNORMAL);
+        CHECK_EQ(http_answer_classify(503, "", 0, &code), HTTP_ANS_ABNORMAL);
+        CHECK_EQ(http_answer_classify(302, "", 0, &code), HTTP_ANS_ABNORMAL);
+        CHECK_EQ(http_answer_classify(200, "result_code=4\r\n", 15, &code), HTTP_ANS_PERMANENT);
+}
+
+static int rx_parse(const char *body, struct http_rx_msg *m, const char **why)
+{
+        struct http_rx_config c;
+        http_rx_config_init(&c);
+        return http_rx_parse(body, strlen(body), &c, m, why);
+}
+
+static void test_rx_parses_a_receipt(void)
+{
+        static struct http_rx_msg m;
+        const char *why = NULL;
+        CHECK_EQ(rx_parse("type=receipt&message_id=abc&message_state=2&result_code=0&app_id=x", &m, &why), 0);
+        CHECK(m.is_dr);
+        CHECK_STR(m.message_id, "abc");
+        CHECK_EQ(m.state, 2);
+        CHECK(m.has_result);
+}
+
+static void test_rx_accepts_state_names(void)
+{
+        static struct http_rx_msg m;
+        const char *why = NULL;
+        CHECK_EQ(rx_parse("type=receipt&message_id=abc&message_state=UNDELIVERABLE", &m, &why), 0);
+        CHECK_EQ(m.state, 5);
+}
+
+static void test_rx_parses_an_mo_with_utf8_text(void)
+{
+        static struct http_rx_msg m;
+        const char *why = NULL;
+        CHECK_EQ(rx_parse("type=MO&message_id=m1&shortcode=12345&phone_number=447700900001"
+                          "&carrier=c&message=hi+%F0%9F%98%80+%26+%2B", &m, &why), 0);
+        CHECK(!m.is_dr);
+        CHECK_STR(m.text, "hi \xF0\x9F\x98\x80 & +");
+        CHECK_EQ(m.text_len, strlen("hi \xF0\x9F\x98\x80 & +"));
+        CHECK_STR(m.phone_number, "447700900001");
+}
+
+static void test_rx_refuses_bad_fields_with_400(void)
+{
+        static struct http_rx_msg m;
+        const char *bodies[] = {
+                "message_id=a&message_state=2",                          /* no type */
+                "type=other&message_id=a",
+                "type=receipt&message_state=2",                          /* no id */
+                "type=receipt&message_id=a&message_state=9",
+                "type=receipt&message_id=a&message_state=FOO",
+                "type=receipt&message_id=a&message_state=2&result_code=x",
+                "type=MO&message_id=a&shortcode=1&phone_number=2&message=%ZZ",
+                "type=MO&message_id=a&shortcode=1&phone_number=2&message=%C0%AF",
+                "type=MO&message_id=a&phone_number=2",                   /* no shortcode */
+                "type=receipt&message_id=",
+        };
+        for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+                const char *why = NULL;
+                CHECK_EQ(rx_parse(bodies[i], &m, &why), 400);
+                CHECK(why != NULL);
+        }
+}
+
+static void test_rx_refuses_overlong_message_id(void)
+{
+        static struct http_rx_msg m;
+        char body[256] = "type=receipt&message_state=2&message_id=";
+        size_t l = strlen(body);
+        memset(body + l, 'x', 65);
+        body[l + 65] = 0;
+        const char *why = NULL;
+        CHECK_EQ(rx_parse(body, &m, &why), 400);
+}
+
+int main(void)
+{
+        RUN(test_form_encodes_plus_ampersand_equals_and_space);
+        RUN(test_form_encodes_utf8_bytes_and_emoji);
+        RUN(test_form_keeps_unreserved_bytes);
+        RUN(test_form_joins_fields_with_ampersand);
+        RUN(test_form_add_refuses_overflow_and_leaves_buffer);
+        RUN(test_form_round_trips_hostile_text);
+        RUN(test_parse_skips_empty_pairs_and_keeps_keys_without_values);
+        RUN(test_parse_refuses_too_many_fields);
+        RUN(test_decode_refuses_broken_percent_escapes);
+        RUN(test_utf8_check_refuses_overlong_surrogate_and_truncated);
+        RUN(test_answer_duplicate_counts_as_accepted);
+        RUN(test_answer_classes_follow_status_and_result_code);
+        RUN(test_rx_parses_a_receipt);
+        RUN(test_rx_accepts_state_names);
+        RUN(test_rx_parses_an_mo_with_utf8_text);
+        RUN(test_rx_refuses_bad_fields_with_400);
+        RUN(test_rx_refuses_overlong_message_id);
+        return t_done();
+}

@@ -1,0 +1,314 @@
+/* H4 receiver: hundreds of concurrent POSTs from several source addresses,
+ * repeats, ring full, and hostile HTTP (oversized bodies, bad encodings,
+ * header floods, garbage, slowloris), each ending in a clear 4xx or a closed
+ * connection with the receiver still answering. The deliver callback here
+ * stands in for the event ring: a set of message_ids with a capacity. */
+#include <pthread.h>
+
+#include "http/http_receiver.h"
+#include "http_tlib.h"
+#include "testlib.h"
+
+#define CAP_MAX 100000
+
+/* The "ring": called on the receiver thread only. */
+static struct {
+        char ids[CAP_MAX][HTTP_RX_ID_MAX + 1];
+        size_t n;
+        size_t cap;                /* delivered beyond this -> BUSY */
+        uint64_t calls;
+        char last_text[HTTP_RX_TEXT_MAX + 1];
+        unsigned sources;          /* bit per 127.0.0.2x source seen */
+} ring;
+
+static int deliver(void *arg, const struct http_rx_msg *m)
+{
+        (void)arg;
+        ring.calls++;
+        for (size_t i = 0; i < ring.n; i++)
+                if (strcmp(ring.ids[i], m->message_id) == 0)
+                        return HTTP_RX_DUPLICATE;
+        if (ring.n >= ring.cap)
+                return HTTP_RX_BUSY;
+        memcpy(ring.ids[ring.n++], m->message_id, sizeof ring.ids[0]);
+        memcpy(ring.last_text, m->text, m->text_len + 1);
+        uint32_t a = ntohl(m->from.sin_addr.s_addr);
+        if ((a >> 8) == 0x7F0000 && (a & 0xFF) >= 20 && (a & 0xFF) < 30)
+                ring.sources |= 1u << ((a & 0xFF) - 20);
+        return HTTP_RX_OK;
+}
+
+static struct http_receiver *rx;
+static uint16_t port;
+static char url[64];
+
+static void start(const char *secret, const char *allow, unsigned idle_s)
+{
+        if (rx)
+                http_rx_stop(rx);
+        memset(&ring, 0, sizeof ring);
+        ring.cap = CAP_MAX;
+        struct http_rx_config c;
+        http_rx_config_init(&c);
+        c.listen = "127.0.0.1:0";
+        c.secret = secret;
+        c.allow = allow;
+        c.max_body = 4096;
+        if (idle_s)
+                c.idle_timeout_s = idle_s;
+        char err[160];
+        int rc = http_rx_start(&c, deliver, NULL, &rx, err, sizeof err);
+        if (rc < 0)
+                printf("# %s\n", err);
+        port = rx ? http_rx_port(rx) : 0;
+        snprintf(url, sizeof url, "http://127.0.0.1:%u/httpapi/receiver", port);
+}
+
+static int alive(void)
+{
+        char body[128];
+        static unsigned k;
+        snprintf(body, sizeof body, "type=MO&message_id=alive-%u&shortcode=1&phone_number=2&message=x", ++k);
+        return t_post(url, NULL, body, NULL) == 200;
+}
+
+static void test_receiver_delivers_400_parallel_posts_once_each(void)
+{
+        start(NULL, NULL, 0);
+        enum { N = 400 };
+        static char *bodies[N];
+        static long st[N];
+        const char *srcs[] = { "127.0.0.20", "127.0.0.21", "127.0.0.22", "127.0.0.23" };
+        for (int i = 0; i < N; i++) {
+                bodies[i] = malloc(160);
+                snprintf(bodies[i], 160, "type=receipt&message_id=dr-%d&message_state=2&result_code=0", i);
+        }
+        t_burst(url, bodies, N, srcs, 4, st);
+        int ok = 0;
+        for (int i = 0; i < N; i++) {
+                ok += st[i] == 200;
+                free(bodies[i]);
+        }
+        CHECK_EQ(ok, N);
+        CHECK_EQ(ring.n, N);
+        CHECK_EQ(ring.sources, 0xF);
+        CHECK_EQ(atomic_load(&http_rx_stats(rx)->delivered), N);
+}
+
+static void test_receiver_answers_repeats_2xx_without_delivering_again(void)
+{
+        start(NULL, NULL, 0);
+        enum { N = 300 };
+        static char *bodies[N];
+        static long st[N];
+        const char *srcs[] = { "127.0.0.24", "127.0.0.25" };
+        for (int i = 0; i < N; i++) {
+                bodies[i] = malloc(160);
+                /* every id three times, the copies in flight together */
+                snprintf(bodies[i], 160, "type=MO&message_id=mo-%d&shortcode=12345&phone_number=4477&message=m%d",
+                         i % 100, i % 100);
+        }
+        t_burst(url, bodies, N, srcs, 2, st);
+        int ok = 0;
+        for (int i = 0; i < N; i++) {
+                ok += st[i] == 200;
+                free(bodies[i]);
+        }
+        CHECK_EQ(ok, N);
+        CHECK_EQ(ring.n, 100);
+        CHECK_EQ(atomic_load(&http_rx_stats(rx)->duplicates), 200);
+}
+
+static void test_receiver_answers_503_when_ring_is_full_then_2xx_on_retry(void)
+{
+        start(NULL, NULL, 0);
+        ring.cap = 2;
+        CHECK_EQ(t_post(url, NULL, "type=receipt&message_id=a&message_state=2", NULL), 200);
+        CHECK_EQ(t_post(url, NULL, "type=receipt&message_id=b&message_state=2", NULL), 200);
+        CHECK_EQ(t_post(url, NULL, "type=receipt&message_id=c&message_state=2", NULL), 503);
+        CHECK_EQ(ring.n, 2);
+        const char req[] = "POST /httpapi/receiver HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                           "Content-Length: 41\r\n\r\ntype=receipt&message_id=c&message_state=2";
+        int fd = t_connect(NULL, NULL, port);
+        CHECK(fd >= 0);
+        CHECK_EQ(send(fd, req, sizeof req - 1, 0), (ssize_t)(sizeof req - 1));
+        char buf[1024];
+        t_read_all(fd, buf, sizeof buf, 2000);
+        close(fd);
+        CHECK_EQ(t_status(buf), 503);
+        CHECK(strstr(buf, "Retry-After: 1") != NULL);
+        ring.cap = 10;   /* the application polled: room again */
+        CHECK_EQ(t_post(url, NULL, "type=receipt&message_id=c&message_state=2", NULL), 200);
+        CHECK_EQ(ring.n, 3);
+}
+
+static void test_receiver_refuses_declared_oversized_body_with_413(void)
+{
+        start(NULL, NULL, 0);
+        const char req[] = "POST /httpapi/receiver HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                           "Content-Length: 100000000\r\n\r\ntype=MO";
+        CHECK_EQ(t_raw(port, NULL, req, sizeof req - 1, 3000), 413);
+        CHECK(alive());
+}
+
+static void test_receiver_refuses_chunked_body_over_the_limit_with_413(void)
+{
+        start(NULL, NULL, 0);
+        static char req[16384];
+        int n = snprintf(req, sizeof req, "POST /httpapi/receiver HTTP/1.1\r\nHost: x\r\n"
+                         "Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n");
+        for (int i = 0; i < 3; i++) {
+                n += snprintf(req + n, sizeof req - (size_t)n, "800\r\n");
+                memset(req + n, 'a', 2048);
+                n += 2048;
+                n += snprintf(req + n, sizeof req - (size_t)n, "\r\n");
+        }
+        n += snprintf(req + n, sizeof req - (size_t)n, "0\r\n\r\n");
+        CHECK_EQ(t_raw(port, NULL, req, (size_t)n, 3000), 413);
+        CHECK_EQ(ring.calls, 0);
+        CHECK(alive());
+}
+
+static void test_receiver_refuses_bad_percent_encoding_with_400(void)
+{
+        start(NULL, NULL, 0);
+        CHECK_EQ(t_post(url, NULL, "type=MO&message_id=x&shortcode=1&phone_number=2&message=%G1", NULL), 400);
+        CHECK_EQ(ring.calls, 0);
+        CHECK(alive());
+}
+
+static void test_receiver_refuses_invalid_utf8_with_400(void)
+{
+        start(NULL, NULL, 0);
+        CHECK_EQ(t_post(url, NULL, "type=MO&message_id=x&shortcode=1&phone_number=2&message=%FF%FE", NULL), 400);
+        CHECK_EQ(t_post(url, NULL, "type=MO&message_id=%ED%A0%80&shortcode=1&phone_number=2", NULL), 400);
+        CHECK_EQ(ring.calls, 0);
+        CHECK(alive());
+}
+
+static void test_receiver_refuses_wrong_path_method_and_content_type(void)
+{
+        start(NULL, NULL, 0);
+        char other[80];
+        snprintf(other, sizeof other, "http://127.0.0.1:%u/other", port);
+        CHECK_EQ(t_post(other, NULL, "type=MO", NULL), 404);
+        const char get[] = "GET /httpapi/receiver?type=MO HTTP/1.1\r\nHost: x\r\n\r\n";
+        CHECK_EQ(t_raw(port, NULL, get, sizeof get - 1, 2000), 405);
+        CHECK_EQ(t_post(url, NULL, "{\"type\":\"MO\"}", "Content-Type: application/json"), 415);
+        CHECK(alive());
+}
+
+static void test_receiver_refuses_too_many_header_lines(void)
+{
+        start(NULL, NULL, 0);
+        static char req[8192];
+        int n = snprintf(req, sizeof req, "POST /httpapi/receiver HTTP/1.1\r\nHost: x\r\n"
+                         "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 0\r\n");
+        for (int i = 0; i < 100; i++)
+                n += snprintf(req + n, sizeof req - (size_t)n, "X-Flood-%d: y\r\n", i);
+        n += snprintf(req + n, sizeof req - (size_t)n, "\r\n");
+        CHECK_EQ(t_raw(port, NULL, req, (size_t)n, 3000), 431);
+        CHECK(alive());
+}
+
+static void test_receiver_closes_or_400s_garbage_and_huge_headers(void)
+{
+        start(NULL, NULL, 0);
+        const char junk[] = "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n";
+        int st = t_raw(port, NULL, junk, sizeof junk - 1, 3000);
+        CHECK(st == 0 || st == 400);
+        static char big[70000];
+        int n = snprintf(big, sizeof big, "POST /httpapi/receiver HTTP/1.1\r\nHost: x\r\nX-Big: ");
+        memset(big + n, 'a', 65000);
+        n += 65000;
+        n += snprintf(big + n, sizeof big - (size_t)n, "\r\n\r\n");
+        st = t_raw(port, NULL, big, (size_t)n, 3000);
+        CHECK(st == 0 || st == 431 || st == 400 || st == 413);
+        CHECK(alive());
+}
+
+static void test_receiver_stays_live_under_slowloris(void)
+{
+        start(NULL, NULL, 2);
+        enum { SLOW = 60 };
+        int fds[SLOW];
+        const char head[] = "POST /httpapi/receiver HTTP/1.1\r\nHost: x\r\nX-a: ";
+        for (int i = 0; i < SLOW; i++) {
+                char src[16];
+                snprintf(src, sizeof src, "127.0.0.%d", 40 + i % 4);
+                fds[i] = t_connect(src, NULL, port);
+                if (fds[i] >= 0)
+                        send(fds[i], head, sizeof head - 1, MSG_NOSIGNAL);
+        }
+        /* trickle one byte per connection every 500 ms while a normal
+         * client is served */
+        uint64_t t0 = t_now_ms();
+        int served = 0;
+        for (int round = 0; round < 4; round++) {
+                for (int i = 0; i < SLOW; i++)
+                        if (fds[i] >= 0)
+                                send(fds[i], "b", 1, MSG_NOSIGNAL);
+                uint64_t a = t_now_ms();
+                served += alive();
+                CHECK(t_now_ms() - a < 1000);
+                t_sleep_ms(500);
+        }
+        CHECK_EQ(served, 4);
+        /* once they stop trickling, the idle timeout closes them */
+        t_sleep_ms(3500);
+        int closed = 0;
+        for (int i = 0; i < SLOW; i++) {
+                if (fds[i] < 0)
+                        continue;
+                char b[256];
+                closed += t_read_all(fds[i], b, sizeof b, 200) >= 0;
+                close(fds[i]);
+        }
+        CHECK_EQ(closed, SLOW);
+        CHECK(t_now_ms() - t0 < 15000);
+        CHECK(alive());
+}
+
+static void test_receiver_requires_the_shared_secret(void)
+{
+        start("s3cret", NULL, 0);
+        const char *b = "type=receipt&message_id=q1&message_state=2";
+        CHECK_EQ(t_post(url, NULL, b, NULL), 403);
+        CHECK_EQ(t_post(url, NULL, b, "X-Smsmux-Secret: wrong"), 403);
+        CHECK_EQ(ring.n, 0);
+        CHECK_EQ(t_post(url, NULL, b, "X-Smsmux-Secret: s3cret"), 200);
+        CHECK_EQ(t_post(url, NULL, "type=receipt&message_id=q2&message_state=2&secret=s3cret", NULL), 200);
+        CHECK_EQ(ring.n, 2);
+}
+
+static void test_receiver_closes_connections_from_outside_the_allow_list(void)
+{
+        start(NULL, "127.0.0.30/31", 0);
+        const char *b = "type=receipt&message_id=z&message_state=2";
+        CHECK_EQ(t_post(url, "127.0.0.32", b, NULL), -1);
+        CHECK_EQ(ring.n, 0);
+        CHECK_EQ(t_post(url, "127.0.0.31", b, NULL), 200);
+        CHECK_EQ(ring.n, 1);
+        CHECK(atomic_load(&http_rx_stats(rx)->forbidden) >= 1);
+}
+
+int main(void)
+{
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        RUN(test_receiver_delivers_400_parallel_posts_once_each);
+        RUN(test_receiver_answers_repeats_2xx_without_delivering_again);
+        RUN(test_receiver_answers_503_when_ring_is_full_then_2xx_on_retry);
+        RUN(test_receiver_refuses_declared_oversized_body_with_413);
+        RUN(test_receiver_refuses_chunked_body_over_the_limit_with_413);
+        RUN(test_receiver_refuses_bad_percent_encoding_with_400);
+        RUN(test_receiver_refuses_invalid_utf8_with_400);
+        RUN(test_receiver_refuses_wrong_path_method_and_content_type);
+        RUN(test_receiver_refuses_too_many_header_lines);
+        RUN(test_receiver_closes_or_400s_garbage_and_huge_headers);
+        RUN(test_receiver_stays_live_under_slowloris);
+        RUN(test_receiver_requires_the_shared_secret);
+        RUN(test_receiver_closes_connections_from_outside_the_allow_list);
+        http_rx_stop(rx);
+        curl_global_cleanup();
+        return t_done();
+}
