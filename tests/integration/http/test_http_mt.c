@@ -1,0 +1,403 @@
+/* The HTTP MT engine (H1, H3) against the simulator's HTTP side: fields
+ * arrive as sent, duplicates count as accepted, outcome classes, and the
+ * strategy-B failover timeline (pause honoured, switch, switch back) with
+ * the pause lowered, for refused, silent and 5xx sites. */
+#include <pthread.h>
+
+#include "http/http_mt.h"
+#include "http_sim.h"
+#include "http_tlib.h"
+#include "smsmux.h"
+#include "testlib.h"
+
+#define N_MAX 2000
+
+/* The MTs a test hands the engine and what came back. */
+static struct {
+        pthread_mutex_t mu;
+        int n, next;
+        char msgid[N_MAX][65];
+        char text[N_MAX][256];
+        int done[N_MAX];
+        struct http_mt_outcome out[N_MAX];
+        uint64_t done_ms[N_MAX];
+        const char *login;
+} H = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+static int pull(void *arg, struct http_buf *body, char msgid[HTTP_MSGID_MAX + 1], uint64_t *ref)
+{
+        (void)arg;
+        pthread_mutex_lock(&H.mu);
+        int i = H.next < H.n ? H.next++ : -1;
+        pthread_mutex_unlock(&H.mu);
+        if (i < 0)
+                return 0;
+        http_form_add(body, "phone_number", "447700900001", 12);
+        http_form_add(body, "sender", "12345", 5);
+        http_form_add(body, "message", H.text[i], strlen(H.text[i]));
+        http_form_add(body, "message_id", H.msgid[i], strlen(H.msgid[i]));
+        http_form_add(body, "receipt", "FALSE", 5);
+        memcpy(msgid, H.msgid[i], strlen(H.msgid[i]) + 1);
+        *ref = (uint64_t)i;
+        return 1;
+}
+
+static void done(void *arg, uint64_t ref, const char *msgid, const struct http_mt_outcome *o)
+{
+        (void)arg;
+        (void)msgid;
+        pthread_mutex_lock(&H.mu);
+        H.done[ref]++;
+        H.out[ref] = *o;
+        H.done_ms[ref] = t_now_ms();
+        pthread_mutex_unlock(&H.mu);
+}
+
+static const struct http_mt_ops ops = { .pull = pull, .done = done };
+
+static struct http_sim *sim;
+static char url_dc3[96], url_bos[96];
+
+static void sim_start(void)
+{
+        if (sim)
+                http_sim_stop(sim);
+        struct http_sim_options o;
+        http_sim_options_init(&o);
+        char err[160];
+        if (http_sim_start(&o, &sim, err, sizeof err) < 0) {
+                printf("# %s\n", err);
+                return;
+        }
+        char name[32], addr[16];
+        uint16_t port;
+        http_sim_site(sim, 0, name, addr, &port);
+        snprintf(url_dc3, sizeof url_dc3, "http://%s:%u/httpapi/receiver", addr, port);
+        http_sim_site(sim, 1, name, addr, &port);
+        snprintf(url_bos, sizeof url_bos, "http://%s:%u/httpapi/receiver", addr, port);
+}
+
+static void add_mts(int n, const char *prefix, const char *text)
+{
+        pthread_mutex_lock(&H.mu);
+        for (int i = 0; i < n && H.n < N_MAX; i++) {
+                snprintf(H.msgid[H.n], 65, "%s-%d", prefix, H.n);
+                snprintf(H.text[H.n], 256, "%s", text);
+                H.n++;
+        }
+        pthread_mutex_unlock(&H.mu);
+}
+
+static void reset(void)
+{
+        pthread_mutex_lock(&H.mu);
+        H.n = H.next = 0;
+        memset(H.done, 0, sizeof H.done);
+        pthread_mutex_unlock(&H.mu);
+}
+
+static int n_done(void)
+{
+        pthread_mutex_lock(&H.mu);
+        int k = 0;
+        for (int i = 0; i < H.n; i++)
+                k += H.done[i] > 0;
+        pthread_mutex_unlock(&H.mu);
+        return k;
+}
+
+static int wait_done(int n, unsigned ms)
+{
+        uint64_t end = t_now_ms() + ms;
+        while (n_done() < n && t_now_ms() < end)
+                t_sleep_ms(5);
+        return n_done();
+}
+
+static struct http_mt *engine(const char *u0, const char *u1, int get, uint32_t pause_ms)
+{
+        struct http_mt_config c;
+        http_mt_config_init(&c);
+        c.urls[0] = u0;
+        c.n_urls = 1;
+        if (u1) {
+                c.urls[1] = u1;
+                c.n_urls = 2;
+        }
+        c.login = H.login ? H.login : "smsmux";
+        c.password = "secret";
+        c.use_get = get;
+        c.resubmit_pause_ms = pause_ms;
+        c.retry_backoff_ms = 100;
+        c.probe_interval_ms = 100;
+        c.primary_healthy_ms = 1000;
+        c.timeout_ms = 600;
+        c.connect_timeout_ms = 500;
+        struct http_mt *m = NULL;
+        char err[160];
+        if (http_mt_create(&c, &ops, NULL, &m, err, sizeof err) < 0)
+                printf("# %s\n", err);
+        else
+                http_mt_start(m);
+        return m;
+}
+
+static void check_fields_arrive(int get)
+{
+        sim_start();
+        reset();
+        static const char *texts[] = {
+                "plain", "a+b", "x&y=z", "\xF0\x9F\x98\x80 emoji \xF0\x9F\x8E\x89", "\xC3\xBC\xC3\xB1\xC3\xAE",
+                "100% & + = ? # / ;", "  spaces  ",
+        };
+        int n = (int)(sizeof texts / sizeof texts[0]);
+        for (int i = 0; i < n; i++) {
+                char p[16];
+                snprintf(p, sizeof p, "f%d-%d", get, i);
+                add_mts(1, p, texts[i]);
+        }
+        struct http_mt *m = engine(url_dc3, NULL, get, 1000);
+        CHECK_EQ(wait_done(n, 5000), n);
+        for (int i = 0; i < n; i++) {
+                struct http_sim_seen s;
+                CHECK_EQ(http_sim_seen(sim, H.msgid[i], &s), 0);
+                CHECK_STR(s.message, texts[i]);
+                CHECK_STR(s.phone_number, "447700900001");
+                CHECK_STR(s.sender, "12345");
+                CHECK_EQ(H.out[i].accepted, 1);
+        }
+        http_mt_destroy(m);
+}
+
+static void test_mt_post_fields_arrive_exactly_as_sent(void)
+{
+        check_fields_arrive(0);
+}
+
+static void test_mt_get_fields_arrive_exactly_as_sent(void)
+{
+        check_fields_arrive(1);
+}
+
+static void test_mt_many_accepted_once_each_over_keepalive(void)
+{
+        sim_start();
+        reset();
+        add_mts(1000, "many", "hello");
+        struct http_mt *m = engine(url_dc3, NULL, 0, 1000);
+        CHECK_EQ(wait_done(1000, 20000), 1000);
+        struct http_sim_counts sc;
+        http_sim_counts(sim, &sc);
+        CHECK_EQ(sc.handset_delivered, 1000);
+        CHECK_EQ(sc.duplicates, 0);
+        const struct http_mt_stats *st = http_mt_stats(m);
+        CHECK_EQ(atomic_load(&st->accepted), 1000);
+        CHECK(atomic_load(&st->connects) <= 16);    /* keep-alive pool, per-host cap */
+        http_mt_destroy(m);
+}
+
+static void test_mt_duplicate_answer_counts_as_accepted(void)
+{
+        sim_start();
+        reset();
+        add_mts(1, "dup", "once");
+        pthread_mutex_lock(&H.mu);
+        snprintf(H.msgid[1], 65, "%s", H.msgid[0]);   /* the same identity again */
+        snprintf(H.text[1], 256, "once");
+        H.n = 2;
+        pthread_mutex_unlock(&H.mu);
+        struct http_mt *m = engine(url_dc3, NULL, 0, 1000);
+        CHECK_EQ(wait_done(2, 5000), 2);
+        CHECK_EQ(H.out[0].accepted + H.out[1].accepted, 2);
+        CHECK_EQ(H.out[0].duplicate + H.out[1].duplicate, 1);
+        struct http_sim_counts sc;
+        http_sim_counts(sim, &sc);
+        CHECK_EQ(sc.handset_delivered, 1);
+        CHECK_EQ(sc.duplicates, 1);
+        http_mt_destroy(m);
+}
+
+static void test_mt_bad_login_fails_permanently_with_auth_code(void)
+{
+        sim_start();
+        reset();
+        H.login = "intruder";
+        add_mts(1, "auth", "x");
+        struct http_mt *m = engine(url_dc3, NULL, 0, 1000);
+        H.login = NULL;
+        CHECK_EQ(wait_done(1, 5000), 1);
+        CHECK_EQ(H.out[0].accepted, 0);
+        CHECK_EQ(H.out[0].permanent, 1);
+        CHECK_EQ(H.out[0].reason, SMX_FAIL_REJECTED);
+        CHECK_EQ(H.out[0].code, 2);
+        CHECK_EQ(H.out[0].attempts, 1);
+        http_mt_destroy(m);
+}
+
+static void test_mt_throttled_answers_are_retried_then_accepted(void)
+{
+        sim_start();
+        reset();
+        char r[256];
+        CHECK_EQ(http_sim_ctl(sim, "http throttle dc3 on", r, sizeof r), 0);
+        add_mts(3, "thr", "x");
+        struct http_mt *m = engine(url_dc3, NULL, 0, 1000);
+        t_sleep_ms(350);
+        CHECK_EQ(n_done(), 0);
+        http_sim_ctl(sim, "http throttle dc3 off", r, sizeof r);
+        CHECK_EQ(wait_done(3, 3000), 3);
+        for (int i = 0; i < 3; i++) {
+                CHECK_EQ(H.out[i].accepted, 1);
+                CHECK(H.out[i].attempts >= 3);
+        }
+        CHECK_EQ(atomic_load(&http_mt_stats(m)->switches), 0);
+        http_mt_destroy(m);
+}
+
+/* H3: the primary fails as `down_cmd` says; one MT must wait out the pause,
+ * be resubmitted, fail again, go to the alternate; after the primary is
+ * back and has answered probes for primary_healthy_ms, traffic returns. */
+static void failover_timeline(const char *down_cmd, const char *up_cmd, const char *tag)
+{
+        sim_start();
+        reset();
+        char r[256];
+        CHECK_EQ(http_sim_ctl(sim, down_cmd, r, sizeof r), 0);
+        const uint32_t pause = 1000;
+        struct http_mt *m = engine(url_dc3, url_bos, 0, pause);
+        uint64_t t0 = t_now_ms();
+        add_mts(1, tag, "failover");
+        http_mt_wake(m);
+        CHECK_EQ(wait_done(1, 10000), 1);
+        const struct http_mt_stats *st = http_mt_stats(m);
+        uint64_t took = H.done_ms[0] - t0;
+        printf("# %s: MT accepted at the alternate after %llu ms (pause %u ms, attempts %u)\n", tag,
+               (unsigned long long)took, pause, H.out[0].attempts);
+        CHECK_EQ(H.out[0].accepted, 1);
+        CHECK_EQ(H.out[0].url, 1);
+        CHECK_EQ(H.out[0].attempts, 3);           /* primary, resubmit to primary, alternate */
+        CHECK(took >= pause);                    /* the pause was honoured */
+        CHECK(took < pause + 2 * 600 + 500);     /* and not much more */
+        CHECK_EQ(atomic_load(&st->switches), 1);
+        CHECK_EQ(atomic_load(&st->current_url), 1);
+        uint64_t a, f, l;
+        http_sim_site_counts(sim, "bos", &a, &f, &l);
+        CHECK_EQ(a, 1);
+        /* new MTs go straight to the alternate, no pause */
+        add_mts(5, tag, "after switch");
+        http_mt_wake(m);
+        CHECK_EQ(wait_done(6, 2000), 6);
+        http_sim_site_counts(sim, "bos", &a, &f, &l);
+        CHECK_EQ(a, 6);
+        /* primary back: probes succeed for primary_healthy_ms, then switch back */
+        uint64_t t_up = t_now_ms();
+        CHECK_EQ(http_sim_ctl(sim, up_cmd, r, sizeof r), 0);
+        uint64_t end = t_up + 5000;
+        while (atomic_load(&st->current_url) != 0 && t_now_ms() < end)
+                t_sleep_ms(10);
+        uint64_t back = t_now_ms() - t_up;
+        printf("# %s: back on the primary %llu ms after it recovered (healthy window 1000 ms)\n", tag,
+               (unsigned long long)back);
+        CHECK_EQ(atomic_load(&st->current_url), 0);
+        CHECK(back >= 1000);
+        CHECK(back < 2500);
+        CHECK_EQ(atomic_load(&st->switch_backs), 1);
+        add_mts(5, tag, "back home");
+        http_mt_wake(m);
+        CHECK_EQ(wait_done(11, 2000), 11);
+        http_sim_site_counts(sim, "dc3", &a, &f, &l);
+        CHECK_EQ(a, 5);
+        struct http_sim_counts sc;
+        http_sim_counts(sim, &sc);
+        CHECK_EQ(sc.handset_delivered, 11);
+        for (int i = 0; i < 11; i++)
+                CHECK_EQ(H.done[i], 1);
+        http_mt_destroy(m);
+}
+
+static void test_mt_failover_timeline_site_refusing(void)
+{
+        failover_timeline("http down dc3 refuse", "http up dc3", "refuse");
+}
+
+static void test_mt_failover_timeline_site_silent(void)
+{
+        failover_timeline("http down dc3 silent", "http up dc3", "silent");
+}
+
+static void test_mt_failover_timeline_site_5xx(void)
+{
+        failover_timeline("http 5xx dc3 on", "http 5xx dc3 off", "5xx");
+}
+
+static void test_mt_dropped_connections_are_resubmitted_without_loss(void)
+{
+        sim_start();
+        reset();
+        char r[256];
+        CHECK_EQ(http_sim_ctl(sim, "http drop dc3 3", r, sizeof r), 0);
+        add_mts(10, "drop", "x");
+        struct http_mt *m = engine(url_dc3, NULL, 0, 1000);   /* one URL: retry after backoff */
+        CHECK_EQ(wait_done(10, 5000), 10);
+        int acc = 0;
+        for (int i = 0; i < 10; i++)
+                acc += H.out[i].accepted;
+        CHECK_EQ(acc, 10);
+        struct http_sim_counts sc;
+        http_sim_counts(sim, &sc);
+        CHECK_EQ(sc.dropped, 3);
+        CHECK_EQ(sc.handset_delivered, 10);
+        CHECK_EQ(atomic_load(&http_mt_stats(m)->abnormal), 3);
+        http_mt_destroy(m);
+}
+
+static void test_mt_slow_answers_are_waited_for(void)
+{
+        sim_start();
+        reset();
+        char r[256];
+        CHECK_EQ(http_sim_ctl(sim, "http slow dc3 300", r, sizeof r), 0);
+        add_mts(10, "slow", "x");      /* fewer than the per-host connection cap */
+        uint64_t t0 = t_now_ms();
+        struct http_mt *m = engine(url_dc3, NULL, 0, 1000);
+        CHECK_EQ(wait_done(10, 5000), 10);
+        CHECK(t_now_ms() - t0 >= 300);
+        for (int i = 0; i < 10; i++)
+                CHECK_EQ(H.out[i].attempts, 1);
+        http_mt_destroy(m);
+}
+
+static void test_mt_held_mts_fail_with_shutdown_when_destroyed(void)
+{
+        sim_start();
+        reset();
+        char r[256];
+        CHECK_EQ(http_sim_ctl(sim, "http down dc3 silent", r, sizeof r), 0);
+        add_mts(4, "stop", "x");
+        struct http_mt *m = engine(url_dc3, NULL, 0, 1000);
+        t_sleep_ms(100);
+        http_mt_destroy(m);
+        CHECK_EQ(n_done(), 4);
+        for (int i = 0; i < 4; i++) {
+                CHECK_EQ(H.done[i], 1);
+                CHECK_EQ(H.out[i].reason, SMX_FAIL_SHUTDOWN);
+        }
+}
+
+int main(void)
+{
+        RUN(test_mt_post_fields_arrive_exactly_as_sent);
+        RUN(test_mt_get_fields_arrive_exactly_as_sent);
+        RUN(test_mt_many_accepted_once_each_over_keepalive);
+        RUN(test_mt_duplicate_answer_counts_as_accepted);
+        RUN(test_mt_bad_login_fails_permanently_with_auth_code);
+        RUN(test_mt_throttled_answers_are_retried_then_accepted);
+        RUN(test_mt_failover_timeline_site_refusing);
+        RUN(test_mt_failover_timeline_site_silent);
+        RUN(test_mt_failover_timeline_site_5xx);
+        RUN(test_mt_dropped_connections_are_resubmitted_without_loss);
+        RUN(test_mt_slow_answers_are_waited_for);
+        RUN(test_mt_held_mts_fail_with_shutdown_when_destroyed);
+        http_sim_stop(sim);
+        return t_done();
+}
