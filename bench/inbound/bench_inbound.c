@@ -17,6 +17,7 @@
  * Every DR has a fresh (id, state) so dedup never short-cuts the path.
  * Run: bench_inbound --benchmark_min_time=1 */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,10 +148,13 @@ static void bm_dr_consumer(struct gbench_state *st, void *arg)
         while (gbench_keep_running_batch(st, 64)) {
                 for (int i = 0; i < 64; i++) {
                         dr_pdu(&p, dr_seq++);
-                        /* ring full -> RX_T_APPN: the SMSC would re-send */
+                        /* ring full -> RX_T_APPN: the SMSC re-sends later; a
+                         * worker would meanwhile serve its other binds */
                         while (inbound_on_deliver_w(g_in, &g_bind, &p, c.ring, g_now) !=
-                               SMPP_ESME_ROK)
+                               SMPP_ESME_ROK) {
                                 retries++;
+                                sched_yield();
+                        }
                 }
                 g_now += (dr_seq & 1023) < 64;
         }

@@ -89,6 +89,7 @@ struct corr_mem {
         unsigned n_shards;
         uint32_t ttl_ms;
         struct corr_shard *shards;
+        struct smx_table_mem mem;       /* every shard's slots, one region */
 };
 
 /* ---- helpers ---- */
@@ -490,8 +491,9 @@ static void corr_destroy(void *impl)
                 for (uint32_t c = 0; c < s->pool.n_chunks; c++)
                         free(s->pool.chunks[c]);
                 free(s->pool.chunks);
-                smx_table_free(s->slots, (size_t)s->nslots * sizeof *s->slots);
         }
+        if (m->mem.p)
+                smx_table_free(&m->mem);
         free(m->shards);
         free(m);
 }
@@ -525,17 +527,22 @@ int smx_corr_mem_open(const struct smx_corr_config *cfg, struct smx_corr_store *
         uint32_t per = (uint32_t)(((uint64_t)cfg->capacity + m->n_shards - 1) / m->n_shards);
         uint64_t want = (uint64_t)per * 5 / 4 + 1;     /* <= 80 % load */
         uint32_t slots = (uint32_t)(want < 2 ? 2 : want);
+        if (smx_table_alloc(&m->mem, (size_t)m->n_shards * slots * sizeof(struct corr_slot)) != 0) {
+                free(m->shards);
+                free(m);
+                return -ENOMEM;
+        }
         for (unsigned i = 0; i < m->n_shards; i++) {
                 struct corr_shard *s = &m->shards[i];
                 smx_lock_init(&s->lock);
                 s->nslots = slots;
                 s->cap = per;
                 s->next_sweep_ms = UINT64_MAX;
-                s->slots = smx_table_alloc((size_t)slots * sizeof *s->slots);
+                s->slots = (struct corr_slot *)m->mem.p + (size_t)i * slots;
                 s->pool.free_head = POOL_NONE;
                 s->pool.max_chunks = (per + POOL_CHUNK - 1) / POOL_CHUNK;
                 s->pool.chunks = calloc(s->pool.max_chunks, sizeof *s->pool.chunks);
-                if (!s->slots || !s->pool.chunks) {
+                if (!s->pool.chunks) {
                         m->n_shards = i + 1;
                         corr_destroy(m);
                         return -ENOMEM;

@@ -51,6 +51,7 @@ struct dedup_mem {
         unsigned n_shards;
         uint32_t window_ms;
         struct dedup_shard *shards;
+        struct smx_table_mem mem;       /* every shard's slots, one region */
 };
 
 static struct dedup_shard *dshard_of(struct dedup_mem *m, const struct smx_key128 *k)
@@ -278,9 +279,8 @@ static void dedup_destroy(void *impl)
         struct dedup_mem *m = impl;
         if (!m)
                 return;
-        for (unsigned i = 0; m->shards && i < m->n_shards; i++)
-                smx_table_free(m->shards[i].slots,
-                               (size_t)m->shards[i].nslots * sizeof *m->shards[i].slots);
+        if (m->mem.p)
+                smx_table_free(&m->mem);
         free(m->shards);
         free(m);
 }
@@ -314,18 +314,18 @@ int smx_dedup_mem_open(const struct smx_dedup_config *cfg, struct smx_dedup_stor
         uint32_t per = (uint32_t)(((uint64_t)cfg->capacity + m->n_shards - 1) / m->n_shards);
         uint64_t want = (uint64_t)per * 5 / 4 + 1;
         uint32_t slots = (uint32_t)(want < 2 ? 2 : want);
+        if (smx_table_alloc(&m->mem, (size_t)m->n_shards * slots * sizeof(struct dedup_slot)) != 0) {
+                free(m->shards);
+                free(m);
+                return -ENOMEM;
+        }
         for (unsigned i = 0; i < m->n_shards; i++) {
                 struct dedup_shard *s = &m->shards[i];
                 smx_lock_init(&s->lock);
                 s->nslots = slots;
                 s->cap = per;
                 s->next_sweep_ms = UINT64_MAX;
-                s->slots = smx_table_alloc((size_t)slots * sizeof *s->slots);
-                if (!s->slots) {
-                        m->n_shards = i + 1;
-                        dedup_destroy(m);
-                        return -ENOMEM;
-                }
+                s->slots = (struct dedup_slot *)m->mem.p + (size_t)i * slots;
         }
         out->ops = &dedup_mem_ops;
         out->impl = m;
