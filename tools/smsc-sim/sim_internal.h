@@ -71,6 +71,7 @@ struct sim_knobs {
         uint8_t kill_accept_close;  /* killed: 1 accept-and-close, 0 close listener */
         uint8_t send_interface_version; /* sc_interface_version TLV in bind_resp */
         uint32_t enquire_link_ms;   /* service-side enquire_link to bound sessions, 0 = never */
+        uint8_t unsupported_resp;   /* R7 ops: 1 their own *_resp, 0 generic_nack (ESME_RINVCMDID) */
 };
 
 /* Fault state of one SMSC, set by control commands. Engine thread. */

@@ -260,6 +260,15 @@ int sim_knob_set(struct sim_knobs *k, const char *key, const char *v)
                         return -EINVAL;
                 return 0;
         }
+        if (!strcmp(key, "unsupported_reply")) {
+                if (!strcmp(v, "nack"))
+                        k->unsupported_resp = 0;
+                else if (!strcmp(v, "resp"))
+                        k->unsupported_resp = 1;
+                else
+                        return -EINVAL;
+                return 0;
+        }
         if (!strcmp(key, "enquire_link_ms")) {
                 if (parse_u32(v, &u) < 0)
                         return -EINVAL;

@@ -479,9 +479,20 @@ void sim_on_pdu(struct smsc_sim *s, struct sim_sess *ss, const uint8_t *buf, siz
                 m->c.other_pdus++;
                 send_status_resp(s, ss, SMPP_DELIVER_SM_RESP, SMPP_ESME_RINVBNDSTS, seq);
                 break;
+        case SMPP_QUERY_SM:
+        case SMPP_CANCEL_SM:
+        case SMPP_REPLACE_SM:
+        case SMPP_SUBMIT_MULTI:
+                /* R7: not supported by the service; answered by generic_nack
+                 * or, with unsupported_reply=resp, by their own *_resp */
+                m->c.other_pdus++;
+                if (m->k.unsupported_resp)
+                        send_header_only(s, ss, cmd | SMPP_RESP_BIT, SMPP_ESME_RINVCMDID, seq);
+                else
+                        send_header_only(s, ss, SMPP_GENERIC_NACK, SMPP_ESME_RINVCMDID, seq);
+                break;
         default:
-                /* R7: submit_multi, query_sm, cancel_sm, replace_sm, data_sm and
-                 * anything else are not supported by the service */
+                /* data_sm (not in R7) and anything else the service lacks */
                 m->c.other_pdus++;
                 send_header_only(s, ss, SMPP_GENERIC_NACK, SMPP_ESME_RINVCMDID, seq);
                 break;

@@ -322,6 +322,19 @@ def test_bad_flag_exits_2():
     check_eq(r.returncode, 2)
 
 
+def test_unsupported_operations_can_get_their_own_resp():
+    s = Sim(EXE, "--set", "unsupported_reply=resp")
+    try:
+        e = s.esme("smsc1.dc3")
+        for cmd in (QUERY_SM, CANCEL_SM, REPLACE_SM, SUBMIT_MULTI):
+            r = e.request(cmd, b"\0" * 20)
+            check_eq((r.cmd, r.status), (cmd | RESP, ESME_RINVCMDID), "cmd 0x%x" % cmd)
+        r = e.request(DATA_SM, b"\0" * 20)
+        check_eq((r.cmd, r.status), (GENERIC_NACK, ESME_RINVCMDID))
+    finally:
+        s.stop()
+
+
 if __name__ == "__main__":
     t = Tap()
     for name, fn in list(globals().items()):
