@@ -60,7 +60,7 @@ if [ "${SKIP_FUZZ:-0}" != 1 ]; then
      fuzz_targets=$(ninja -C build-fuzz -t targets all 2>/dev/null | grep -Eo '^tests/fuzz/fuzz_[a-z0-9_]+:' | tr -d :) &&
      [ -n "$fuzz_targets" ] && ninja -C build-fuzz $fuzz_targets >&2; then
     for t in build-fuzz/tests/fuzz/fuzz_*; do
-      [ -x "$t" ] || continue
+      [ -f "$t" ] && [ -x "$t" ] || continue
       name=$(basename "$t")
       corpus=$(mktemp -d)
       [ -d "tests/fuzz/corpus/$name" ] && cp -r "tests/fuzz/corpus/$name/." "$corpus/"
