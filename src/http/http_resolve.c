@@ -146,13 +146,15 @@ void http_resolve_tick(struct http_resolver *r, uint64_t now_ms)
 int http_resolve_fds(struct http_resolver *r, struct pollfd *fds, int max)
 {
         ares_socket_t s[ARES_GETSOCK_MAXNUM];
-        int bits = ares_getsock(r->ch, s, ARES_GETSOCK_MAXNUM);
+        /* the bit mask is read as unsigned: c-ares' own macros shift a
+         * signed 1 into bit 31 for the last socket */
+        unsigned bits = (unsigned)ares_getsock(r->ch, s, ARES_GETSOCK_MAXNUM);
         int n = 0;
         for (int i = 0; i < ARES_GETSOCK_MAXNUM && n < max; i++) {
                 short ev = 0;
-                if (ARES_GETSOCK_READABLE(bits, i))
+                if ((bits >> i) & 1u)
                         ev |= POLLIN;
-                if (ARES_GETSOCK_WRITABLE(bits, i))
+                if ((bits >> (i + ARES_GETSOCK_MAXNUM)) & 1u)
                         ev |= POLLOUT;
                 if (!ev)
                         continue;
