@@ -1,0 +1,124 @@
+/* Outcome rules against smsc-sim: a permanent status fails the MT at once
+ * (one attempt, permanent, the status reported); a transient one (queue
+ * full) is retried until it clears; max_attempts transient failures end in
+ * "attempts_exhausted" (not permanent); an SMSC that accepts TCP and closes
+ * it at once is retried only at the rebind spacing (R2). */
+#include "itest.h"
+
+static struct it_env E;
+
+/* Submit one MT and wait for its outcome; returns the event type. */
+static int one_outcome(const char *text, enum smx_encoding enc, struct smx_event *out)
+{
+        char id[32];
+        snprintf(id, sizeof id, "one-%llu", (unsigned long long)E.next_mt++);
+        struct smx_mt mt = { .id = id, .from = "12345", .to = "447700900001", .text = text,
+                             .want_dr = 0, .encoding = enc };
+        if (smx_submit(E.c, &mt) != 0)
+                return -1;
+        uint64_t end = it_now_ms() + 15000;
+        while (it_now_ms() < end) {
+                struct smx_event ev[32];
+                size_t n = smx_events_poll(E.c, ev, 32);
+                for (size_t i = 0; i < n; i++) {
+                        if ((ev[i].type == SMX_EV_SUBMITTED || ev[i].type == SMX_EV_FAILED) &&
+                            ev[i].id && !strcmp(ev[i].id, id)) {
+                                *out = ev[i];
+                                return ev[i].type;
+                        }
+                }
+                it_sleep_ms(2);
+        }
+        return 0;
+}
+
+static void test_permanent_status_fails_at_once(void)
+{
+        CHECK_EQ(it_wait_active(&E, E.n, 10000), 1);
+        it_sim_ctl(&E, "set all dcs 0,1,2,3");
+        struct smx_event ev;
+        CHECK_EQ(one_outcome("\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82", SMX_ENC_UCS2, &ev),
+                 SMX_EV_FAILED);
+        CHECK_EQ(ev.reason, SMX_FAIL_REJECTED);
+        CHECK_EQ(ev.permanent, 1);
+        CHECK_EQ(ev.attempts, 1);
+        CHECK_EQ(ev.status, 0x104);
+        it_sim_ctl(&E, "set all dcs 0,1,2,3,8");
+        CHECK_EQ(one_outcome("\xd0\x9f\xd1\x80\xd0\xb8", SMX_ENC_UCS2, &ev), SMX_EV_SUBMITTED);
+        CHECK(ev.message_id != NULL);
+}
+
+static void test_transient_status_is_retried_until_it_clears(void)
+{
+        it_sim_ctl(&E, "queue-full all on");
+        char id[32];
+        snprintf(id, sizeof id, "one-%llu", (unsigned long long)E.next_mt++);
+        struct smx_mt mt = { .id = id, .from = "12345", .to = "447700900001", .text = "retry me" };
+        CHECK_EQ(smx_submit(E.c, &mt), 0);
+        it_sleep_ms(290);   /* two attempts refused, the third (400 ms) goes through */
+        it_sim_ctl(&E, "queue-full all off");
+        int got = 0;
+        uint64_t end = it_now_ms() + 10000;
+        while (!got && it_now_ms() < end) {
+                struct smx_event ev[32];
+                size_t n = smx_events_poll(E.c, ev, 32);
+                for (size_t i = 0; i < n; i++) {
+                        if (ev[i].id && !strcmp(ev[i].id, id)) {
+                                got = 1;
+                                CHECK_EQ(ev[i].type, SMX_EV_SUBMITTED);
+                                CHECK(ev[i].attempts >= 2);
+                        }
+                }
+                it_sleep_ms(2);
+        }
+        CHECK_EQ(got, 1);
+}
+
+static void test_attempts_run_out_on_endless_transient_failures(void)
+{
+        it_sim_ctl(&E, "queue-full all on");
+        struct smx_event ev;
+        CHECK_EQ(one_outcome("never", SMX_ENC_AUTO, &ev), SMX_EV_FAILED);
+        CHECK_EQ(ev.reason, SMX_FAIL_ATTEMPTS);
+        CHECK_EQ(ev.permanent, 0);
+        CHECK_EQ(ev.attempts, E.cfg.max_attempts);
+        CHECK_EQ(ev.status, 0x14);   /* ESME_RMSGQFUL */
+        it_sim_ctl(&E, "queue-full all off");
+}
+
+static void test_accept_then_close_smsc_keeps_rebind_spacing(void)
+{
+        it_sim_ctl(&E, "set smsc1.dc3 kill_mode accept-close");
+        it_sim_ctl(&E, "kill smsc1.dc3");
+        uint64_t downs = it_downs_during(&E, "smsc1.dc3", 3500);
+        CHECK(downs >= 2);
+        CHECK(downs <= 5);
+        const char *j = it_summary(&E);
+        CHECK(it_json_num(j, "\"name\":\"smsc1.dc3\"", "min_attempt_spacing_s") > 1.0);
+        CHECK_EQ(it_json_num(j, NULL, "violation_count"), 0);
+        it_sim_ctl(&E, "restore smsc1.dc3");
+        CHECK_EQ(it_wait_active(&E, E.n, 5000), 1);
+}
+
+int main(void)
+{
+        if (it_sim_start(&E, "dc3", 2, 1.0) < 0) {
+                printf("not ok 1 - setup\n1..1\n");
+                return 1;
+        }
+        E.cfg.rebind_interval_ms = 1000;
+        E.cfg.max_attempts = 4;
+        E.cfg.retry_backoff_ms = 200;   /* attempts at 0, 200, 400, 600 ms */
+        if (it_client_start(&E) < 0) {
+                printf("not ok 1 - setup\n1..1\n");
+                return 1;
+        }
+        smx_log_configure(SMX_LOG_ERROR, NULL, NULL);
+        RUN(test_permanent_status_fails_at_once);
+        RUN(test_transient_status_is_retried_until_it_clears);
+        RUN(test_attempts_run_out_on_endless_transient_failures);
+        RUN(test_accept_then_close_smsc_keeps_rebind_spacing);
+        smx_client_drain(E.c, 3000);
+        it_stop(&E);
+        return t_done();
+}
