@@ -752,6 +752,7 @@ static int site_listen(struct site *st)
                                  MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(st->h->threads > 1 ? st->h->threads : 0),
                                  MHD_OPTION_CONNECTION_TIMEOUT, 30u,
                                  MHD_OPTION_CONNECTION_LIMIT, 4096u,
+                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)8192,
                                  MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
                                  MHD_OPTION_NOTIFY_COMPLETED, on_done, st,
                                  MHD_OPTION_UNESCAPE_CALLBACK, unescape, st,
