@@ -43,7 +43,7 @@ struct park_item {
 struct park_shard {
         _Alignas(64) smx_lock_t lock;
         uint32_t cap;                   /* items in the ring */
-        uint32_t head, tail;            /* free-running; [head, tail) in use */
+        uint64_t head, tail;            /* free-running (never wrap); [head, tail) in use */
         _Atomic uint32_t n_live;
         uint32_t n_ready;
         uint64_t *keys;

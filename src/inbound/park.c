@@ -32,7 +32,7 @@ int park_init(struct smx_inbound *in)
         if (!in->park)
                 return -ENOMEM;
         memset(in->park, 0, in->n_park * sizeof *in->park);
-        uint32_t per = (in->cfg.park_capacity + in->n_park - 1) / in->n_park;
+        uint32_t per = (uint32_t)(((uint64_t)in->cfg.park_capacity + in->n_park - 1) / in->n_park);
         if (per == 0)
                 per = 1;
         for (unsigned i = 0; i < in->n_park; i++) {
@@ -57,7 +57,7 @@ void park_fini(struct smx_inbound *in)
         in->park = NULL;
 }
 
-static struct park_item *item_at(struct park_shard *s, uint32_t pos)
+static struct park_item *item_at(struct park_shard *s, uint64_t pos)
 {
         return &s->items[pos % s->cap];
 }
@@ -83,8 +83,8 @@ static void trim_head(struct park_shard *s)
 /* Squeeze the holes out, keeping arrival order. Lock held. */
 static void compact(struct park_shard *s)
 {
-        uint32_t w = s->head;
-        for (uint32_t r = s->head; r != s->tail; r++) {
+        uint64_t w = s->head;
+        for (uint64_t r = s->head; r != s->tail; r++) {
                 struct park_item *it = item_at(s, r);
                 if (!it->live)
                         continue;
@@ -162,7 +162,7 @@ int park_match_w(struct smx_inbound *in, const struct smx_key128 *k,
                 smx_unlock(&s->lock);
                 return 0;
         }
-        for (uint32_t pos = s->head; pos != s->tail; pos++) {
+        for (uint64_t pos = s->head; pos != s->tail; pos++) {
                 if (s->keys[pos % s->cap] != k->lo)
                         continue;
                 struct park_item *it = item_at(s, pos);
@@ -195,7 +195,7 @@ void park_tick_w(struct smx_inbound *in, unsigned shard, struct smx_event_ring *
                 return;
         smx_lock(&s->lock);
         /* matched while the ring was full */
-        for (uint32_t pos = s->head; s->n_ready && pos != s->tail; pos++) {
+        for (uint64_t pos = s->head; s->n_ready && pos != s->tail; pos++) {
                 struct park_item *it = item_at(s, pos);
                 if (!it->live || !it->ready)
                         continue;
