@@ -533,6 +533,12 @@ static void *engine_main(void *arg)
                                 struct sim_sess *ss = &s->sess[idx];
                                 if (ss->fd < 0)
                                         continue;
+                                if ((evs[i].events & (EPOLLHUP | EPOLLERR)) &&
+                                    (ss->state == SIM_SESS_CLOSING || ss->read_paused)) {
+                                        /* not reading it any more: the peer is gone */
+                                        sim_sess_close(s, ss, 0);
+                                        continue;
+                                }
                                 if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
                                         sess_on_readable(s, ss);
                                 if (ss->fd >= 0 && (evs[i].events & EPOLLOUT))

@@ -10,6 +10,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 from simlib import (Sim, Esme, Tap, check, check_eq, pdu, smsc, submit_body, tlv, bind_body,
                     BIND_TRANSCEIVER, BIND_TRANSMITTER, BIND_RECEIVER, SUBMIT_SM, ENQUIRE_LINK,
@@ -331,6 +332,45 @@ def test_unsupported_operations_can_get_their_own_resp():
             check_eq((r.cmd, r.status), (cmd | RESP, ESME_RINVCMDID), "cmd 0x%x" % cmd)
         r = e.request(DATA_SM, b"\0" * 20)
         check_eq((r.cmd, r.status), (GENERIC_NACK, ESME_RINVCMDID))
+    finally:
+        s.stop()
+
+
+def test_reader_that_stops_reading_pauses_the_session():
+    import threading
+    s = Sim(EXE, sites="x", per_site=1)
+    try:
+        e = s.esme("smsc1.x")
+        total = 600000
+        one = pdu(SUBMIT_SM, 7, submit_body(regdel=0))
+        blob = one * total
+        t = threading.Thread(target=lambda: e.sock.sendall(blob))
+        e.sock.settimeout(None)
+        t.start()
+        time.sleep(1.0)
+        first = smsc(s.summary(), "smsc1.x")["submit_sm_received"]
+        check(0 < first < total, first)
+        time.sleep(0.3)
+        check_eq(smsc(s.summary(), "smsc1.x")["submit_sm_received"], first)
+        got = 0
+        buf = b""
+        e.sock.settimeout(10)
+        while got < total:
+            chunk = e.sock.recv(1 << 20)
+            check(chunk, "closed after %d" % got)
+            buf += chunk
+            # count whole responses without decoding each
+            off = 0
+            while len(buf) - off >= 4:
+                ln = struct.unpack_from(">I", buf, off)[0]
+                if len(buf) - off < ln:
+                    break
+                got += 1
+                off += ln
+            buf = buf[off:]
+        t.join()
+        check_eq(got, total)
+        check_eq(smsc(s.summary(), "smsc1.x")["submit_sm_accepted"], total)
     finally:
         s.stop()
 
