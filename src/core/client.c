@@ -329,8 +329,11 @@ int smx_submit(smx_client *c, const struct smx_mt *mt)
         s->out_msgid[0] = 0;
         atomic_fetch_add_explicit(&c->accepted, 1, memory_order_relaxed);
         ingress_push(&c->ing, idx);
-        /* seq_cst load: pairs with the worker's store of `sleeping` before its
-         * final look at the ring (worker_main) */
+        /* Full fence: our push must be visible before we read `sleeping`; it
+         * pairs with the worker's seq_cst store of `sleeping` before its last
+         * look at the ring (worker_main), so one of the two sides sees the
+         * other and no MT waits out a sleep. A fence, not a syscall. */
+        atomic_thread_fence(memory_order_seq_cst);
         for (unsigned k = 0; k < c->n_workers; k++)
                 if (atomic_load(&c->workers[k].sleeping))
                         worker_wake(&c->workers[k]);

@@ -280,7 +280,8 @@ static uint32_t cb_deliver(void *ctx, const struct smx_pdu *pdu)
         return st;
 }
 
-static void emit_bind_event(struct smx_worker *w, struct smx_bind *b, int up, const char *reason)
+static void emit_bind_event(struct smx_worker *w, struct smx_bind *b, int up, uint32_t status,
+                            const char *reason)
 {
         struct smx_ev_rec *e = event_ring_reserve_w(w->evr);
         if (!e)
@@ -288,7 +289,7 @@ static void emit_bind_event(struct smx_worker *w, struct smx_bind *b, int up, co
         e->type = SMX_EV_BIND;
         e->flags = up ? SMX_EVF_UP : 0;
         e->bind = b->index;
-        e->status = b->sess.down_status;
+        e->status = status;
         if (reason)
                 event_copy_str(e->reason_text, sizeof e->reason_text, reason, strlen(reason));
         event_ring_commit_w(w->evr);
@@ -315,7 +316,7 @@ static void cb_state(void *ctx, enum smx_bind_health from, enum smx_bind_health 
         }
         if (to == SMX_HEALTH_ACTIVE && from == SMX_HEALTH_BINDING) {
                 smx_logf(SMX_LOG_INFO, b->name, b->site, "bound");
-                emit_bind_event(w, b, 1, NULL);
+                emit_bind_event(w, b, 1, 0, NULL);
         } else if (to == SMX_HEALTH_DOWN) {
                 int cfg_err = smx_status_classify(status) == SMX_STATUS_CONFIG;
                 int graceful = from == SMX_HEALTH_DRAINING;
@@ -323,7 +324,7 @@ static void cb_state(void *ctx, enum smx_bind_health from, enum smx_bind_health 
                          b->name, b->site,
                          "down: %s%s", reason ? reason : "closed",
                          cfg_err ? " (check system_id/password; retried at the rebind interval)" : "");
-                emit_bind_event(w, b, 0, reason ? reason : "closed");
+                emit_bind_event(w, b, 0, status, reason ? reason : "closed");
         } else if (to == SMX_HEALTH_THROTTLED) {
                 smx_logf(SMX_LOG_DEBUG, b->name, b->site, "throttled for %u ms", b->sess.throttle_ms);
         }
@@ -407,6 +408,9 @@ static void start_connect(struct smx_worker *w, struct smx_bind *b)
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         b->fd = fd;
         b->conn_gen++;
+        /* the connect and its linked timeout must go in the same submission */
+        if (io_uring_sq_space_left(&w->ring) < 2)
+                io_uring_submit(&w->ring);
         struct io_uring_sqe *sqe = get_sqe(w);
         io_uring_prep_connect(sqe, fd, (struct sockaddr *)&b->addr, alen);
         io_uring_sqe_set_data64(sqe, ud_make(OP_CONNECT, b->local, b->conn_gen));
