@@ -9,6 +9,7 @@
  * past SIM_OUT_HIGH stop being read until the peer drains them. */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
@@ -46,6 +47,10 @@ double sim_rand(struct smsc_sim *s)
 
 double sim_range_draw(struct smsc_sim *s, const struct sim_range *r)
 {
+        if (r->exp) {
+                double v = -r->lo * log(1.0 - sim_rand(s));
+                return r->hi > 0 && v > r->hi ? r->hi : v;
+        }
         if (r->hi <= r->lo)
                 return r->lo;
         return r->lo + (r->hi - r->lo) * sim_rand(s);

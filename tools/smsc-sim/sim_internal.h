@@ -30,9 +30,11 @@
 #define SIM_NAME_MAX    32
 #define SIM_RECENT_ATTEMPTS 32
 
-/* A value drawn per event: uniform in [lo, hi] (lo == hi: fixed). */
+/* A value drawn per event: uniform in [lo, hi] (lo == hi: fixed), or with
+ * `exp` set, exponential with mean lo, capped at hi (0: no cap). */
 struct sim_range {
         double lo, hi;
+        int exp;
 };
 
 enum sim_msgid_style {

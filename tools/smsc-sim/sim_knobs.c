@@ -66,11 +66,28 @@ static int parse_u32(const char *v, uint32_t *out)
         return 0;
 }
 
-/* "N" or "LO-HI" (milliseconds) */
+/* "N", "LO-HI" (uniform) or "exp:MEAN[:MAX]" (exponential), milliseconds */
 static int parse_range(const char *v, struct sim_range *r)
 {
         char *end;
         errno = 0;
+        if (!strncmp(v, "exp:", 4)) {
+                double mean = strtod(v + 4, &end), cap = 0;
+                if (errno || end == v + 4 || mean <= 0)
+                        return -EINVAL;
+                if (*end == ':') {
+                        const char *p = end + 1;
+                        cap = strtod(p, &end);
+                        if (end == p || cap < 0)
+                                return -EINVAL;
+                }
+                if (*end)
+                        return -EINVAL;
+                r->lo = mean;
+                r->hi = cap;
+                r->exp = 1;
+                return 0;
+        }
         double lo = strtod(v, &end);
         if (errno || end == v || lo < 0)
                 return -EINVAL;
@@ -85,6 +102,7 @@ static int parse_range(const char *v, struct sim_range *r)
                 return -EINVAL;
         r->lo = lo;
         r->hi = hi;
+        r->exp = 0;
         return 0;
 }
 

@@ -388,7 +388,7 @@ static void on_submit(struct smsc_sim *s, struct sim_sess *ss, const struct smx_
         }
 
         double latency = 0;
-        if (m->k.resp_latency_ms.hi > 0)
+        if (m->k.resp_latency_ms.hi > 0 || m->k.resp_latency_ms.exp)
                 latency = sim_range_draw(s, &m->k.resp_latency_ms);
         if (!duplicate && regdel) {
                 int before = m->k.dr_before_resp_prob > 0 && sim_rand(s) < m->k.dr_before_resp_prob;

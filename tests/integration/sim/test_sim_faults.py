@@ -407,6 +407,24 @@ def test_shipped_config_and_demo_plan_load():
         s.stop()
 
 
+def test_resp_latency_exponential_distribution():
+    s = Sim(EXE, "--set", "resp_latency_ms=exp:20:60")
+    try:
+        e = s.esme("smsc1.dc3")
+        lat = []
+        for _ in range(40):
+            t0 = time.time()
+            check_eq(e.submit(regdel=0).status, 0)
+            lat.append(time.time() - t0)
+        mean = sum(lat) / len(lat)
+        check(0.008 < mean < 0.045, mean)
+        check(max(lat) < 0.2, max(lat))
+        check(max(lat) - min(lat) > 0.005, lat)
+        check_eq(s.ctl("set", "all", "resp_latency_ms", "exp:0")[0], 1)
+    finally:
+        s.stop()
+
+
 if __name__ == "__main__":
     t = Tap()
     for name, fn in list(globals().items()):
