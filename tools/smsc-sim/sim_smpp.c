@@ -418,13 +418,19 @@ static void on_refused(struct smsc_sim *s, struct sim_sess *ss, const uint8_t *b
                 send_status_resp(s, ss, v->answer_id, v->status, seq);
                 break;
         case SMX_ACT_NACK:
+                if (cmd == SMPP_SUBMIT_SM)
+                        s->smsc[ss->smsc].c.submit_rejected++;
                 send_header_only(s, ss, SMPP_GENERIC_NACK, v->status, seq);
                 break;
         case SMX_ACT_CLOSE:
+                if (cmd == SMPP_SUBMIT_SM)
+                        s->smsc[ss->smsc].c.submit_rejected++;
                 send_header_only(s, ss, SMPP_GENERIC_NACK, v->status ? v->status : SMPP_ESME_RINVCMDLEN, seq);
                 ss->state = SIM_SESS_CLOSING;
                 break;
         default:
+                if (cmd == SMPP_SUBMIT_SM)
+                        s->smsc[ss->smsc].c.submit_unanswered++;
                 break;
         }
 }
