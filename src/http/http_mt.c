@@ -4,10 +4,12 @@
  *
  * Loop turn: refresh the strategy-A address (closing sockets to an address
  * that changed or lapsed), send waiting jobs that are due, pull new MTs while
- * there is room and a usable URL, curl_multi_perform, finish completed
- * transfers, run the primary probe (strategy B), then curl_multi_poll with
- * the resolver's sockets as extra fds. http_mt_wake uses curl_multi_wakeup
- * only when the loop announced it is about to sleep. */
+ * there is room and a usable URL, run the primary probe (strategy B), let
+ * curl act on its timer, finish completed transfers, then wait in epoll.
+ * curl's sockets and timer reach the loop through CURLMOPT_SOCKETFUNCTION /
+ * TIMERFUNCTION (curl_multi_socket_action: only sockets with activity are
+ * touched, whatever the number of transfers). http_mt_wake writes the
+ * eventfd only when the loop announced it is about to sleep. */
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
@@ -15,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -62,6 +66,8 @@ struct http_mt {
         int started;
         _Atomic int stop;
         _Atomic int sleeping;
+        int ep, wake_fd;                /* epoll set of curl's sockets + wake-up eventfd */
+        uint64_t curl_due_ms;           /* curl's timer (UINT64_MAX: none) */
         struct job *jobs;
         struct job *free_list;
         uint32_t n_jobs, n_waiting;
@@ -268,6 +274,7 @@ static int job_setup(struct http_mt *m, struct job *j)
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, m->cfg.insecure ? 0L : 1L);
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, m->cfg.insecure ? 0L : 2L);
         curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(e, CURLOPT_PROXY, "");   /* never from the environment; skips its lookup per request */
         return 0;
 }
 
@@ -532,9 +539,56 @@ static uint64_t next_due(struct http_mt *m, uint64_t now)
         return wait;
 }
 
+/* curl tells which sockets to watch: mirror that in the engine's epoll set. */
+static int on_socket(CURL *e, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+        struct http_mt *m = userp;
+        (void)e;
+        struct epoll_event ev = { .events = 0, .data.fd = fd };
+        if (what == CURL_POLL_REMOVE) {
+                epoll_ctl(m->ep, EPOLL_CTL_DEL, fd, NULL);
+                curl_multi_assign(m->multi, fd, NULL);
+                return 0;
+        }
+        if (what & CURL_POLL_IN)
+                ev.events |= EPOLLIN;
+        if (what & CURL_POLL_OUT)
+                ev.events |= EPOLLOUT;
+        if (socketp) {
+                epoll_ctl(m->ep, EPOLL_CTL_MOD, fd, &ev);
+        } else {
+                epoll_ctl(m->ep, EPOLL_CTL_ADD, fd, &ev);
+                curl_multi_assign(m->multi, fd, m);    /* marks "added" */
+        }
+        return 0;
+}
+
+static int on_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+        struct http_mt *m = userp;
+        (void)multi;
+        m->curl_due_ms = timeout_ms < 0 ? UINT64_MAX : now_ms() + (uint64_t)timeout_ms;
+        return 0;
+}
+
+static int reap(struct http_mt *m)
+{
+        CURLMsg *msg;
+        int left, n = 0;
+        uint64_t now = now_ms();
+        while ((msg = curl_multi_info_read(m->multi, &left))) {
+                if (msg->msg == CURLMSG_DONE) {
+                        finish(m, msg->easy_handle, msg->data.result, now);
+                        n++;
+                }
+        }
+        return n;
+}
+
 static void *engine_main(void *arg)
 {
         struct http_mt *m = arg;
+        struct epoll_event evs[64];
         while (!atomic_load_explicit(&m->stop, memory_order_acquire)) {
                 uint64_t now = now_ms();
                 if (m->ops.tick && m->ops.tick(m->arg, now))
@@ -542,38 +596,45 @@ static void *engine_main(void *arg)
                 refresh_dns(m, now);
                 int work = send_due(m, now);
                 work += pull_new(m, now);
-                int running = 0;
-                curl_multi_perform(m->multi, &running);
-                CURLMsg *msg;
-                int left;
-                now = now_ms();
-                while ((msg = curl_multi_info_read(m->multi, &left))) {
-                        if (msg->msg == CURLMSG_DONE) {
-                                finish(m, msg->easy_handle, msg->data.result, now);
-                                work++;
-                        }
-                }
                 start_probe(m, now);
+                int running;
+                now = now_ms();
+                if (work || now >= m->curl_due_ms) {
+                        m->curl_due_ms = UINT64_MAX;
+                        curl_multi_socket_action(m->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+                }
+                work += reap(m);
                 if (work && m->free_list && m->usable)
                         continue;     /* room freed: pull again before waiting */
-                struct pollfd pf[8];
-                struct curl_waitfd wf[8];
-                int nf = m->res ? http_resolve_fds(m->res, pf, 8) : 0;
-                for (int i = 0; i < nf; i++) {
-                        wf[i].fd = pf[i].fd;
-                        wf[i].events = (short)((pf[i].events & POLLIN ? CURL_WAIT_POLLIN : 0) |
-                                               (pf[i].events & POLLOUT ? CURL_WAIT_POLLOUT : 0));
-                        wf[i].revents = 0;
-                }
                 uint64_t wait = next_due(m, now);
+                if (m->curl_due_ms != UINT64_MAX)
+                        wait = m->curl_due_ms <= now ? 0 : (m->curl_due_ms - now < wait ? m->curl_due_ms - now : wait);
+                struct pollfd pf[8];
+                int nf = m->res ? http_resolve_fds(m->res, pf, 8) : 0;
+                if (nf && wait > 2)
+                        wait = 2;     /* a query is out: look at its sockets soon */
                 atomic_store(&m->sleeping, 1);
-                int numfds = 0;
-                curl_multi_poll(m->multi, wf, (unsigned)nf, (int)wait, &numfds);
+                int n = epoll_wait(m->ep, evs, 64, (int)wait);
                 atomic_store(&m->sleeping, 0);
-                if (m->res) {
-                        for (int i = 0; i < nf; i++)
-                                pf[i].revents = (short)((wf[i].revents & CURL_WAIT_POLLIN ? POLLIN : 0) |
-                                                        (wf[i].revents & CURL_WAIT_POLLOUT ? POLLOUT : 0));
+                for (int i = 0; i < n; i++) {
+                        int fd = evs[i].data.fd;
+                        if (fd == m->wake_fd) {
+                                uint64_t v;
+                                ssize_t r = read(m->wake_fd, &v, sizeof v);
+                                (void)r;
+                                continue;
+                        }
+                        int flags = 0;
+                        if (evs[i].events & (EPOLLIN | EPOLLHUP))
+                                flags |= CURL_CSELECT_IN;
+                        if (evs[i].events & EPOLLOUT)
+                                flags |= CURL_CSELECT_OUT;
+                        if (evs[i].events & EPOLLERR)
+                                flags |= CURL_CSELECT_ERR;
+                        curl_multi_socket_action(m->multi, fd, flags, &running);
+                }
+                if (nf) {
+                        poll(pf, (nfds_t)nf, 0);
                         http_resolve_process(m->res, pf, nf);
                 }
         }
@@ -619,6 +680,7 @@ int http_mt_create(const struct http_mt_config *cfg, const struct http_mt_ops *o
         struct http_mt *m = calloc(1, sizeof *m);
         if (!m)
                 return SMX_ENOMEM;
+        m->ep = m->wake_fd = -1;
         m->cfg = *cfg;
         m->ops = *ops;
         m->arg = arg;
@@ -663,6 +725,17 @@ int http_mt_create(const struct http_mt_config *cfg, const struct http_mt_ops *o
         curl_multi_setopt(m->multi, CURLMOPT_MAXCONNECTS,
                           (long)((cfg->max_host_conns ? cfg->max_host_conns : 16) * (cfg->n_urls + 1) * 2));
         curl_multi_setopt(m->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+        curl_multi_setopt(m->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+        curl_multi_setopt(m->multi, CURLMOPT_SOCKETDATA, m);
+        curl_multi_setopt(m->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+        curl_multi_setopt(m->multi, CURLMOPT_TIMERDATA, m);
+        m->curl_due_ms = UINT64_MAX;
+        m->ep = epoll_create1(EPOLL_CLOEXEC);
+        m->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (m->ep < 0 || m->wake_fd < 0)
+                goto nomem;
+        struct epoll_event wev = { .events = EPOLLIN, .data.fd = m->wake_fd };
+        epoll_ctl(m->ep, EPOLL_CTL_ADD, m->wake_fd, &wev);
         m->n_jobs = m->cfg.max_in_flight;
         m->jobs = calloc(m->n_jobs, sizeof *m->jobs);
         if (!m->jobs)
@@ -710,8 +783,11 @@ int http_mt_start(struct http_mt *m)
 
 void http_mt_wake(struct http_mt *m)
 {
-        if (atomic_exchange(&m->sleeping, 0))
-                curl_multi_wakeup(m->multi);
+        if (atomic_exchange(&m->sleeping, 0)) {
+                uint64_t one = 1;
+                ssize_t r = write(m->wake_fd, &one, sizeof one);
+                (void)r;
+        }
 }
 
 void http_mt_destroy(struct http_mt *m)
@@ -720,7 +796,8 @@ void http_mt_destroy(struct http_mt *m)
                 return;
         if (m->started) {
                 atomic_store(&m->stop, 1);
-                curl_multi_wakeup(m->multi);
+                atomic_store(&m->sleeping, 1);
+                http_mt_wake(m);
                 pthread_join(m->thread, NULL);
                 m->started = 0;
         }
@@ -740,6 +817,10 @@ void http_mt_destroy(struct http_mt *m)
         }
         if (m->multi)
                 curl_multi_cleanup(m->multi);
+        if (m->ep >= 0)
+                close(m->ep);
+        if (m->wake_fd >= 0)
+                close(m->wake_fd);
         free(m->jobs);
         curl_slist_free_all(m->connect_to);
         for (size_t i = 0; i < m->n_old; i++)

@@ -134,7 +134,7 @@ static void test_dns_flip_moves_new_mts_within_ttl_plus_1s(void)
         if (!m)
                 return;
         run(800, 10);                    /* 100 MT/s for 8 s */
-        t_sleep_ms(3000);
+        t_sleep_ms(3300);     /* between two refreshes (they come every 1.5 s) */
         uint64_t flip = t_now_ms();
         t_dns_point(&dns, "127.0.0.3");
         uint64_t end = t_now_ms() + 15000;
