@@ -2,7 +2,7 @@
  * (any esm_class, data_coding, UDH bytes, TLV combinations, ids of any
  * length, packed or not) never crash, never read outside their views (run
  * under ASan in CI), always get one of the statuses inbound.h promises, and
- * every ROK leaves exactly what the counters say. */
+ * every event's strings are NUL-terminated within their buffers. */
 #include <stdio.h>
 
 #include "inbound_fixture.h"
