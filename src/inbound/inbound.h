@@ -47,6 +47,13 @@ struct smx_bind_info {
                                               NULL: smx_dcs_map_service() (R9) */
 };
 
+/* Sizes and times. Memory is fixed by these, whatever arrives. At capacity:
+ * the correlation store first drops expired entries, else refuses the put
+ * (inbound_on_accepted_w -ENOSPC, counted corr_full: that MT's DRs arrive
+ * uncorrelated); the park sends its oldest DR out uncorrelated (N-13,
+ * park_evicted); the dedup window forgets its oldest identities
+ * (dedup_evicted); reassembly flushes its oldest group as a partial MO.
+ * Layouts and bytes per entry: src/store/corr_mem.c, dedup_mem.c. */
 struct smx_inbound_config {
         uint32_t corr_capacity;    /* correlation entries (default 1<<20) */
         uint32_t corr_ttl_ms;      /* how long an entry lives (default 48 h) */
