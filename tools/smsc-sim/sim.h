@@ -57,6 +57,14 @@ int sim_summary_json(struct smsc_sim *s, char *buf, size_t cap);
  * Returns 0 or a negative errno with a message in err. */
 int sim_plan_start(struct smsc_sim *s, const char *path, char *err, size_t err_len);
 
+/* Offer each DR the engine is about to send to `hook` (engine thread, engine
+ * lock held: the hook must not call back into this API). When it returns 1
+ * the DR was taken (sent another way, e.g. by the HTTP side, http_sim.h) and
+ * does not go out over SMPP; the ledger counts it as `dr_handed_off`. NULL
+ * clears the hook. */
+typedef int (*sim_dr_hook_fn)(void *arg, const char *message_id, uint8_t message_state);
+void sim_set_dr_hook(struct smsc_sim *s, sim_dr_hook_fn hook, void *arg);
+
 /* Stop every SMSC, write the ledger if a path was given ("-": stdout),
  * free everything. */
 void sim_stop(struct smsc_sim *s);

@@ -90,6 +90,10 @@ void sim_on_timer_dr(struct smsc_sim *s, struct sim_timer *t)
         struct sim_mt *mt = t->p;
         uint8_t st = (uint8_t)t->a;
         struct sim_smsc *m = &s->smsc[mt->smsc];
+        if (s->dr_hook && s->dr_hook(s->dr_hook_arg, mt->msgid, st) == 1) {
+                m->c.dr_handed_off++;
+                return;
+        }
         uint64_t now = sim_now_ns();
         time_t wall = time(NULL);
         char sub[11], done[11], text[200];

@@ -789,6 +789,14 @@ int sim_plan_start(struct smsc_sim *s, const char *path, char *err, size_t err_l
         return rc;
 }
 
+void sim_set_dr_hook(struct smsc_sim *s, sim_dr_hook_fn hook, void *arg)
+{
+        pthread_mutex_lock(&s->lock);
+        s->dr_hook = hook;
+        s->dr_hook_arg = arg;
+        pthread_mutex_unlock(&s->lock);
+}
+
 void sim_stop(struct smsc_sim *s)
 {
         if (!s)

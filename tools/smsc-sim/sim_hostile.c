@@ -4,15 +4,18 @@
  * (rightly) refuses to produce them.
  *
  * `fatal` cases break the byte stream (bad command_length, non-SMPP bytes, a
- * PDU that never completes, unbind): a client is expected to close. `all`
- * sends every non-fatal case, in table order. Engine thread only. */
+ * PDU that never completes, unbind): a client is expected to close. H-09
+ * leaves an MO group open until the client's reassembly timeout. `all`
+ * sends every other case, in table order. Some cases are several PDUs.
+ * Engine thread only. */
 #include <string.h>
 
 #include "sim_internal.h"
 
 struct hb {
-        uint8_t b[1024];
+        uint8_t b[2048];
         size_t n;
+        size_t start;           /* where the PDU being built begins */
 };
 
 static void put8(struct hb *h, uint8_t v)
@@ -41,6 +44,7 @@ static void putcs(struct hb *h, const char *s)
 }
 static void header(struct hb *h, uint32_t id, uint32_t status, uint32_t seq)
 {
+        h->start = h->n;
         put32(h, 0);            /* patched by finish() */
         put32(h, id);
         put32(h, status);
@@ -48,7 +52,8 @@ static void header(struct hb *h, uint32_t id, uint32_t status, uint32_t seq)
 }
 static void finish(struct hb *h)
 {
-        smx_put_u32(h->b, (uint32_t)h->n);
+        if (h->n <= sizeof(h->b))
+                smx_put_u32(h->b + h->start, (uint32_t)(h->n - h->start));
 }
 static void tlv(struct hb *h, uint16_t tag, uint16_t len, const void *v, size_t vn)
 {
@@ -57,13 +62,15 @@ static void tlv(struct hb *h, uint16_t tag, uint16_t len, const void *v, size_t 
         putmem(h, v, vn);
 }
 
-/* deliver_sm mandatory part up to and including sm_length + short_message */
-static void sm_body(struct hb *h, uint8_t esm, uint8_t dcs, const void *sm, size_t sm_len, size_t declared)
+/* deliver_sm mandatory part up to and including sm_length + short_message,
+ * from `src` */
+static void sm_body_from(struct hb *h, const char *src, uint8_t esm, uint8_t dcs, const void *sm, size_t sm_len,
+                         size_t declared)
 {
         putcs(h, "");
         put8(h, 1);
         put8(h, 1);
-        putcs(h, "447700900000");
+        putcs(h, src);
         put8(h, 1);
         put8(h, 1);
         putcs(h, "12025550100");
@@ -80,6 +87,11 @@ static void sm_body(struct hb *h, uint8_t esm, uint8_t dcs, const void *sm, size
         putmem(h, sm, sm_len);
 }
 
+static void sm_body(struct hb *h, uint8_t esm, uint8_t dcs, const void *sm, size_t sm_len, size_t declared)
+{
+        sm_body_from(h, "447700900000", esm, dcs, sm, sm_len, declared);
+}
+
 static const char dr_text[] =
         "id:0123456789 sub:001 dlvrd:001 submit date:2401011200 done date:2401011201 stat:DELIVRD err:000 text:hello";
 
@@ -87,9 +99,13 @@ enum {
         H_A01, H_A03, H_A05, H_A07_HTTP, H_A07_TLS, H_A09, H_A13, H_A15, H_A17, H_A19,
         H_B09, H_B11, H_B13, H_C01, H_C03, H_C05, H_C07, H_C09, H_C11, H_C13, H_D03,
         H_D09, H_D19, H_F01, H_F05, H_F15, H_F17, H_G01, H_G05, H_H01, H_H05, H_K03,
+        H_B01, H_B15, H_B17, H_B19, H_E01, H_F09, H_F11, H_F13, H_G07, H_G09, H_H03, H_H07,
+        H_H09, H_H11, H_H13, H_H15,
         H_COUNT
 };
 
+/* fatal: 1 breaks the stream, 2 leaves a group open until the client's
+ * reassembly timeout; neither is part of `all`. */
 static const struct {
         const char *name;
         int fatal;
@@ -105,6 +121,12 @@ static const struct {
         [H_F05] = { "F-05", 0 }, [H_F15] = { "F-15", 0 }, [H_F17] = { "F-17", 0 },
         [H_G01] = { "G-01", 0 }, [H_G05] = { "G-05", 0 }, [H_H01] = { "H-01", 0 },
         [H_H05] = { "H-05", 0 }, [H_K03] = { "K-03", 0 },
+        [H_B01] = { "B-01", 0 }, [H_B15] = { "B-15", 0 }, [H_B17] = { "B-17", 0 },
+        [H_B19] = { "B-19", 0 }, [H_E01] = { "E-01", 0 }, [H_F09] = { "F-09", 0 },
+        [H_F11] = { "F-11", 0 }, [H_F13] = { "F-13", 0 }, [H_G07] = { "G-07", 0 },
+        [H_G09] = { "G-09", 0 }, [H_H03] = { "H-03", 0 }, [H_H07] = { "H-07", 0 },
+        [H_H09] = { "H-09", 2 }, [H_H11] = { "H-11", 0 }, [H_H13] = { "H-13", 0 },
+        [H_H15] = { "H-15", 0 },
 };
 
 int sim_hostile_lookup(const char *name)
@@ -131,11 +153,31 @@ static void dr(struct hb *h, uint32_t seq, const char *text, uint8_t esm)
         sm_body(h, esm, 0, text, strlen(text), strlen(text));
 }
 
-static void build(struct hb *h, int which, uint32_t seq)
+static uint32_t next_seq(struct sim_sess *ss)
 {
+        uint32_t seq = ss->seq++;
+        if (ss->seq > SMPP_SEQ_MAX)
+                ss->seq = SMPP_SEQ_MIN;
+        return seq;
+}
+
+/* A UDH concat part (8-bit ref) as an MO deliver_sm from `src`. */
+static void udh_part(struct hb *h, struct sim_sess *ss, const char *src, uint8_t ref, uint8_t total, uint8_t part,
+                     const char *text)
+{
+        uint8_t sm[64] = { 5, 0, 3, ref, total, part };
+        size_t n = strlen(text);
+        memcpy(sm + 6, text, n);
+        header(h, SMPP_DELIVER_SM, 0, next_seq(ss));
+        sm_body_from(h, src, SMPP_ESM_UDHI, 0, sm, 6 + n, 6 + n);
+        finish(h);
+}
+
+static void build(struct hb *h, int which, struct sim_sess *ss)
+{
+        uint32_t seq = next_seq(ss);
         static const uint8_t rid[] = "4f2a9c";
         static const uint8_t st2 = SMPP_STATE_DELIVERED;
-        h->n = 0;
         switch (which) {
         case H_A01:
                 header(h, SMPP_DELIVER_SM, 0, seq);
@@ -336,6 +378,150 @@ static void build(struct hb *h, int which, uint32_t seq)
                         tlv(h, 0x1400, 0, NULL, 0);
                 finish(h);
                 break;
+        case H_B01:     /* source_addr with no NUL before the end of the PDU */
+                header(h, SMPP_DELIVER_SM, 0, seq);
+                putcs(h, "");
+                put8(h, 1);
+                put8(h, 1);
+                putmem(h, "44770090000044770090000", 23);
+                finish(h);
+                break;
+        case H_B15: {   /* validity_period of 10 characters */
+                header(h, SMPP_DELIVER_SM, 0, seq);
+                putcs(h, "");
+                put8(h, 1);
+                put8(h, 1);
+                putcs(h, "447700900000");
+                put8(h, 1);
+                put8(h, 1);
+                putcs(h, "12025550100");
+                put8(h, 0);
+                put8(h, 0);
+                put8(h, 0);
+                putcs(h, "");
+                putcs(h, "2401011200");
+                put8(h, 0);
+                put8(h, 0);
+                put8(h, 0);
+                put8(h, 0);
+                put8(h, 2);
+                putmem(h, "hi", 2);
+                finish(h);
+                break;
+        }
+        case H_B17:
+                header(h, SMPP_DELIVER_SM, 0, seq);
+                sm_body(h, 0xFF, 0, "odd esm", 7, 7);
+                finish(h);
+                break;
+        case H_B19:     /* TON 7, NPI 15 */
+                header(h, SMPP_DELIVER_SM, 0, seq);
+                putcs(h, "");
+                put8(h, 7);
+                put8(h, 15);
+                putcs(h, "447700900000");
+                put8(h, 7);
+                put8(h, 15);
+                putcs(h, "12025550100");
+                put8(h, 0);
+                put8(h, 0);
+                put8(h, 0);
+                putcs(h, "");
+                putcs(h, "");
+                put8(h, 0);
+                put8(h, 0);
+                put8(h, 0);
+                put8(h, 0);
+                put8(h, 2);
+                putmem(h, "hi", 2);
+                finish(h);
+                break;
+        case H_E01:     /* a response to a request the client never sent */
+                header(h, SMPP_SUBMIT_SM_RESP, 0, 0x7FFFFF00u);
+                putcs(h, "NOSUCHREQ");
+                finish(h);
+                break;
+        case H_F09:
+                dr(h, seq, "Text:hello ID:0123456789\tSUB:001 DLVRD:001\r\nSUBMIT DATE:240101120000 "
+                   "DONE DATE:20240101120100 STAT:DELIVRD ERR:000", SMPP_ESM_TYPE_SMSC_DR);
+                tlv(h, SMPP_TAG_RECEIPTED_MESSAGE_ID, 7, rid, 7);
+                tlv(h, SMPP_TAG_MESSAGE_STATE, 1, &st2, 1);
+                finish(h);
+                break;
+        case H_F11:
+                dr(h, seq, "id:0123456789 sub:001 dlvrd:001 submit date:0000000000 done date:2413011201 "
+                   "stat:DELIVRD err:000 text:hello", SMPP_ESM_TYPE_SMSC_DR);
+                tlv(h, SMPP_TAG_RECEIPTED_MESSAGE_ID, 7, rid, 7);
+                tlv(h, SMPP_TAG_MESSAGE_STATE, 1, &st2, 1);
+                finish(h);
+                break;
+        case H_F13: {
+                static const uint8_t undeliv = SMPP_STATE_UNDELIVERABLE;
+                dr(h, seq, "id:0123456789 sub:001 dlvrd:000 submit date:2401011200 done date:2401011201 "
+                   "stat:UNDELIV err:0x1F text:hello", SMPP_ESM_TYPE_SMSC_DR);
+                tlv(h, SMPP_TAG_RECEIPTED_MESSAGE_ID, 7, rid, 7);
+                tlv(h, SMPP_TAG_MESSAGE_STATE, 1, &undeliv, 1);
+                finish(h);
+                break;
+        }
+        case H_G07:     /* ESC + undefined code, ESC ESC */
+                header(h, SMPP_DELIVER_SM, 0, seq);
+                sm_body(h, 0, SMPP_DCS_GSM, "\x1b\x41\x1b\x1b\x41", 5, 5);
+                finish(h);
+                break;
+        case H_G09:     /* "1234567" packed in 7 octets (as an 8-bit binary MO) */
+                header(h, SMPP_DELIVER_SM, 0, seq);
+                sm_body(h, 0, SMPP_DCS_GSM, "\x31\xd9\x8c\x56\xb3\xdd\x00", 7, 7);
+                finish(h);
+                break;
+        case H_H03:     /* concat IE claims 7 octets inside a 5-octet UDH */
+                header(h, SMPP_DELIVER_SM, 0, seq);
+                sm_body(h, SMPP_ESM_UDHI, 0, "\x05\x00\x07\x2a\x02\x01hi", 8, 8);
+                finish(h);
+                break;
+        case H_H07:     /* part 1 twice, then part 2: one message */
+                ss->seq--;
+                udh_part(h, ss, "447700900071", 0x2B, 2, 1, "dup-");
+                udh_part(h, ss, "447700900071", 0x2B, 2, 1, "dup-");
+                udh_part(h, ss, "447700900071", 0x2B, 2, 2, "licate");
+                break;
+        case H_H09:     /* parts 1 and 3 of 3: never completes */
+                ss->seq--;
+                udh_part(h, ss, "447700900072", 0x2C, 3, 1, "one ");
+                udh_part(h, ss, "447700900072", 0x2C, 3, 3, "three");
+                break;
+        case H_H11:     /* the same 8-bit ref for two whole messages */
+                ss->seq--;
+                udh_part(h, ss, "447700900073", 0x2A, 2, 1, "first ");
+                udh_part(h, ss, "447700900073", 0x2A, 2, 2, "message");
+                udh_part(h, ss, "447700900073", 0x2A, 2, 1, "second ");
+                udh_part(h, ss, "447700900073", 0x2A, 2, 2, "message");
+                break;
+        case H_H13:     /* sar_total_segments with length 2: SAR ignored */
+                header(h, SMPP_DELIVER_SM, 0, seq);
+                sm_body(h, 0, 0, "sar", 3, 3);
+                tlv(h, SMPP_TAG_SAR_MSG_REF_NUM, 2, "\x00\x07", 2);
+                tlv(h, SMPP_TAG_SAR_TOTAL_SEGMENTS, 2, "\x01\x00", 2);
+                tlv(h, SMPP_TAG_SAR_SEGMENT_SEQNUM, 1, "\x01", 1);
+                finish(h);
+                break;
+        case H_H15: {   /* UDH and SAR disagree on the order; each is complete */
+                static const uint8_t p1[] = { 5, 0, 3, 0x2D, 2, 1, 'u', 'd', 'h', '-' };
+                static const uint8_t p2[] = { 5, 0, 3, 0x2D, 2, 2, 'w', 'i', 'n', 's' };
+                header(h, SMPP_DELIVER_SM, 0, seq);
+                sm_body_from(h, "447700900075", SMPP_ESM_UDHI, 0, p1, sizeof(p1), sizeof(p1));
+                tlv(h, SMPP_TAG_SAR_MSG_REF_NUM, 2, "\x00\x09", 2);
+                tlv(h, SMPP_TAG_SAR_TOTAL_SEGMENTS, 1, "\x02", 1);
+                tlv(h, SMPP_TAG_SAR_SEGMENT_SEQNUM, 1, "\x02", 1);
+                finish(h);
+                header(h, SMPP_DELIVER_SM, 0, next_seq(ss));
+                sm_body_from(h, "447700900075", SMPP_ESM_UDHI, 0, p2, sizeof(p2), sizeof(p2));
+                tlv(h, SMPP_TAG_SAR_MSG_REF_NUM, 2, "\x00\x09", 2);
+                tlv(h, SMPP_TAG_SAR_TOTAL_SEGMENTS, 1, "\x02", 1);
+                tlv(h, SMPP_TAG_SAR_SEGMENT_SEQNUM, 1, "\x01", 1);
+                finish(h);
+                break;
+        }
         default:
                 break;
         }
@@ -347,11 +533,9 @@ void sim_hostile_send(struct smsc_sim *s, struct sim_sess *ss, int which)
         for (int i = 0; i < H_COUNT; i++) {
                 if (which >= 0 ? i != which : cases[i].fatal)
                         continue;
-                uint32_t seq = ss->seq++;
-                if (ss->seq > SMPP_SEQ_MAX)
-                        ss->seq = SMPP_SEQ_MIN;
-                build(&h, i, seq);
-                if (h.n && sim_out_append(s, ss, h.b, h.n) == 0)
+                h.n = h.start = 0;
+                build(&h, i, ss);
+                if (h.n && h.n <= sizeof(h.b) && sim_out_append(s, ss, h.b, h.n) == 0)
                         s->smsc[ss->smsc].c.hostile_sent++;
         }
 }

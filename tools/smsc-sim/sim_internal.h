@@ -98,7 +98,7 @@ struct sim_counts {
         uint64_t bind_attempts, bind_pdus, binds_ok, binds_refused, unbinds;
         uint64_t enquire_links, other_pdus, generic_nacks_sent, hostile_sent;
         uint64_t first_attempt_ns, last_attempt_ns, min_spacing_ns;
-        uint64_t enquire_links_sent;
+        uint64_t enquire_links_sent, dr_handed_off;
         uint64_t recent_attempt_ns[SIM_RECENT_ATTEMPTS]; /* ring of the last attempts */
 };
 
@@ -280,6 +280,9 @@ struct smsc_sim {
         uint64_t plan_gen;
 
         int drip_armed;
+
+        sim_dr_hook_fn dr_hook;     /* sim_set_dr_hook(), under the lock */
+        void *dr_hook_arg;
 
         struct smx_pdu_opts popts;
 };

@@ -104,7 +104,7 @@ static void counts_json(struct jw *w, const struct sim_counts *c, uint64_t unack
                   "\"deliver_sm_resent\":%llu,\"deliver_sm_unacked\":%llu,\"dr_sent\":%llu,\"mo_sent\":%llu,"
                   "\"bind_attempts\":%llu,\"bind_pdus\":%llu,\"binds_ok\":%llu,\"binds_refused\":%llu,"
                   "\"unbinds\":%llu,\"enquire_links\":%llu,\"other_pdus\":%llu,\"generic_nacks_sent\":%llu,"
-                  "\"hostile_sent\":%llu,\"enquire_links_sent\":%llu",
+                  "\"hostile_sent\":%llu,\"enquire_links_sent\":%llu,\"dr_handed_off\":%llu",
                   (unsigned long long)c->submit_received, (unsigned long long)c->submit_accepted,
                   (unsigned long long)c->submit_rejected, (unsigned long long)c->submit_unanswered,
                   (unsigned long long)c->resp_dropped, (unsigned long long)c->service_duplicates,
@@ -117,7 +117,8 @@ static void counts_json(struct jw *w, const struct sim_counts *c, uint64_t unack
                   (unsigned long long)c->binds_ok, (unsigned long long)c->binds_refused,
                   (unsigned long long)c->unbinds, (unsigned long long)c->enquire_links,
                   (unsigned long long)c->other_pdus, (unsigned long long)c->generic_nacks_sent,
-                  (unsigned long long)c->hostile_sent, (unsigned long long)c->enquire_links_sent);
+                  (unsigned long long)c->hostile_sent, (unsigned long long)c->enquire_links_sent,
+                  (unsigned long long)c->dr_handed_off);
 }
 
 static void add_counts(struct sim_counts *t, const struct sim_counts *c)
@@ -147,6 +148,7 @@ static void add_counts(struct sim_counts *t, const struct sim_counts *c)
         t->generic_nacks_sent += c->generic_nacks_sent;
         t->hostile_sent += c->hostile_sent;
         t->enquire_links_sent += c->enquire_links_sent;
+        t->dr_handed_off += c->dr_handed_off;
         if (c->min_spacing_ns && (!t->min_spacing_ns || c->min_spacing_ns < t->min_spacing_ns))
                 t->min_spacing_ns = c->min_spacing_ns;
 }

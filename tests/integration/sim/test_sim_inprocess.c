@@ -324,6 +324,70 @@ static void test_start_fails_on_busy_port(void)
         close(fd);
 }
 
+
+struct hook_seen {
+        int calls;
+        char msgid[80];
+        uint8_t state;
+};
+
+static int take_every_dr(void *arg, const char *message_id, uint8_t message_state)
+{
+        struct hook_seen *h = arg;
+        h->calls++;
+        snprintf(h->msgid, sizeof(h->msgid), "%s", message_id);
+        h->state = message_state;
+        return 1;
+}
+
+static void test_dr_hook_takes_drs_off_smpp(void)
+{
+        struct smsc_sim *s = start_default();
+        if (!s) {
+                CHECK(0);
+                return;
+        }
+        struct hook_seen seen = { 0 };
+        sim_set_dr_hook(s, take_every_dr, &seen);
+        char reply[64];
+        sim_ctl(s, "set all dr_delay_ms 5", reply, sizeof(reply));
+        struct sim_smsc_info info[4];
+        sim_smscs(s, info, 4);
+        int fd = connect_to(info[0].port);
+        CHECK_EQ(bind_trx(fd, "smsmux", "secret"), SMPP_ESME_ROK);
+        struct smx_pdu p;
+        memset(&p, 0, sizeof(p));
+        p.h.command_id = SMPP_SUBMIT_SM;
+        p.h.sequence_number = 2;
+        p.u.sm.source_addr.p = (const uint8_t *)"12345";
+        p.u.sm.source_addr.len = 5;
+        p.u.sm.destination_addr.p = (const uint8_t *)"447700900001";
+        p.u.sm.destination_addr.len = 12;
+        p.u.sm.registered_delivery = SMPP_REGDEL_FINAL;
+        uint8_t buf[512];
+        ssize_t n = smx_pdu_encode(buf, sizeof(buf), &p, NULL, 0);
+        CHECK(n > 0 && send(fd, buf, (size_t)n, 0) == n);
+        n = read_pdu(fd, buf, sizeof(buf));
+        CHECK(n > 17);
+        char id[80] = "";
+        for (size_t k = 0; n > 17 && k + 1 < sizeof(id) && 16 + k < (size_t)n && buf[16 + k]; k++) {
+                id[k] = (char)buf[16 + k];
+                id[k + 1] = 0;
+        }
+        struct timespec ts = { 0, 100 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+        char *json = malloc(1 << 16);
+        sim_summary_json(s, json, 1 << 16);
+        CHECK_EQ(seen.calls, 1);
+        CHECK_STR(seen.msgid, id);
+        CHECK_EQ(seen.state, SMPP_STATE_DELIVERED);
+        CHECK(strstr(json, "\"dr_sent\":0,") != NULL);
+        CHECK(strstr(json, "\"dr_handed_off\":1") != NULL);
+        free(json);
+        close(fd);
+        sim_stop(s);
+}
+
 int main(void)
 {
         RUN(test_start_reports_four_smscs_on_distinct_ports);
@@ -337,5 +401,6 @@ int main(void)
         RUN(test_plan_start_rejects_missing_file);
         RUN(test_stop_writes_ledger_file);
         RUN(test_start_fails_on_busy_port);
+        RUN(test_dr_hook_takes_drs_off_smpp);
         return t_done();
 }
