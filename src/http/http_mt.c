@@ -359,7 +359,7 @@ static void switch_url(struct http_mt *m, unsigned to, uint64_t now, const char 
                 m->primary_ok_since_ms = 0;
                 m->next_probe_ms = now + m->cfg.probe_interval_ms;
         }
-        smx_logf(to == 0 ? SMX_LOG_INFO : SMX_LOG_WARN, "http", NULL, "switching %s -> %s (%s)",
+        smx_logf(to == 0 ? SMX_LOG_INFO : SMX_LOG_WARN, NULL, NULL, "http: switching %s -> %s (%s)",
                  m->urls[from], m->urls[to], why);
 }
 

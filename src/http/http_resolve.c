@@ -98,7 +98,7 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
         if (status != ARES_SUCCESS || n <= 0) {
                 atomic_fetch_add(&r->st.failures, 1);
                 r->next_query_ms = r->now_ms + RETRY_MS;
-                smx_logf(SMX_LOG_WARN, "http", NULL, "resolving %s failed: %s%s", r->name,
+                smx_logf(SMX_LOG_WARN, NULL, NULL, "http: resolving %s failed: %s%s", r->name,
                          status == ARES_SUCCESS ? "no address" : ares_strerror(status),
                          r->have ? " (keeping the last address within the grace)" : "");
                 return;
@@ -116,7 +116,7 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
         if (!r->have || strcmp(a, r->addr) != 0 || r->lapsed) {
                 if (r->have && strcmp(a, r->addr) != 0) {
                         atomic_fetch_add(&r->st.changes, 1);
-                        smx_logf(SMX_LOG_INFO, "http", NULL, "%s now resolves to %s (was %s), ttl %d s",
+                        smx_logf(SMX_LOG_INFO, NULL, NULL, "http: %s now resolves to %s (was %s), ttl %d s",
                                  r->name, a, r->addr, ttl);
                 }
                 memcpy(r->addr, a, sizeof a);
@@ -215,8 +215,8 @@ enum http_addr_state http_resolve_get(struct http_resolver *r, uint64_t now_ms, 
                         r->lapsed = 1;
                         r->gen++;
                         atomic_fetch_add(&r->st.lapses, 1);
-                        smx_logf(SMX_LOG_ERROR, "http", NULL,
-                                 "%s: no valid address (TTL and grace over, resolution failing)", r->name);
+                        smx_logf(SMX_LOG_ERROR, NULL, NULL,
+                                 "http: %s: no valid address (TTL and grace over, resolution failing)", r->name);
                 }
                 return HTTP_ADDR_NONE;
         }
