@@ -62,6 +62,22 @@ static void test_a07_tls_peer_closes_and_rebinds(void) { fatal_case("A-07-tls");
 static void test_a09_partial_pdu_deadline_closes(void) { fatal_case("A-09"); }
 static void test_d09_unbind_from_smsc_closes_and_rebinds(void) { fatal_case("D-09"); }
 
+static void test_dripping_smsc_output_is_reassembled(void)
+{
+        /* a few hundred bytes per second: every PDU straddles several recvs */
+        it_sim_ctl(&E, "slow smsc1.bos 300");
+        uint64_t base = E.next_mt, n = 100;
+        CHECK_EQ(it_submit_n(&E, n, "drip"), n);
+        CHECK_EQ(it_wait_outcomes(&E, base + n, 30000), 1);
+        it_sim_ctl(&E, "slow smsc1.bos off");
+        CHECK_EQ(E.failed, 0);
+        CHECK_EQ(it_bad_outcomes(&E, E.next_mt), 0);
+        struct smx_bind_stats st[IT_MAX_SMSC];
+        smx_client_binds(E.c, st, IT_MAX_SMSC);
+        CHECK(st[it_index(&E, "smsc1.bos")].accepted > 0);
+        CHECK_EQ(st[it_index(&E, "smsc1.bos")].health, SMX_HEALTH_ACTIVE);
+}
+
 static void test_mos_reach_the_application_once(void)
 {
         uint64_t before = E.mos;
@@ -105,6 +121,7 @@ int main(void)
         RUN(test_a07_tls_peer_closes_and_rebinds);
         RUN(test_a09_partial_pdu_deadline_closes);
         RUN(test_d09_unbind_from_smsc_closes_and_rebinds);
+        RUN(test_dripping_smsc_output_is_reassembled);
         RUN(test_mos_reach_the_application_once);
         smx_client_drain(E.c, 5000);
         it_stop(&E);
