@@ -79,7 +79,22 @@ struct smx_smsc_config {
         uint32_t tps;              /* per-bind submit rate, 0 = unlimited */
         uint32_t site_weight;      /* SMX_ROUTE_SITE_WEIGHTED; 0 = 1 */
         enum smx_segment_mode segment_mode; /* long texts; default UDH 8-bit */
+        /* Content settings (R9, SMPP.md §6.3). data_coding table: NULL or
+         * "service" (this service: 0 UTF-8, 1 ASCII, 2 GSM, 3 Latin-1,
+         * 4 binary, 8 UCS-2), "generic" (SMPP 3.4 + 3GPP 23.038: 0 GSM, ...),
+         * either followed by overrides ",VALUE=CHARSET" with CHARSET one of
+         * utf8 ascii gsm latin1 ucs2 binary unknown, e.g. "generic,0=latin1". */
+        const char *data_coding;
+        int gsm_packed;            /* the SMSC sends and expects GSM 7-bit packed */
+        uint32_t msgid_norm;       /* SMX_MSGID_NORM_* flags for DR correlation */
 };
+
+/* How message ids from this SMSC are compared for DR correlation (R6): a
+ * submit_sm_resp id and the ids in its DRs are normalised the same way. */
+#define SMX_MSGID_NORM_EXACT       0u       /* as sent (default) */
+#define SMX_MSGID_NORM_CASE_FOLD   (1u << 0)
+#define SMX_MSGID_NORM_STRIP_ZEROS (1u << 1) /* leading zeros do not count */
+#define SMX_MSGID_NORM_HEX_TO_DEC  (1u << 2) /* resp id hex, receipt text id decimal */
 
 /* Client configuration. Initialise with smx_config_init(), then fill in. */
 struct smx_config {
@@ -108,6 +123,20 @@ struct smx_config {
         enum smx_route_policy route_policy;
         uint32_t dr_park_timeout_ms;     /* DR-before-resp parking, default 60000 */
         uint32_t dedup_window_ms;        /* DR/MO dedup window, default 600000 */
+        /* stores (correlation, DR park, dedup, MO reassembly) */
+        uint32_t corr_capacity;          /* message_id -> MT entries, default 1048576 */
+        uint32_t corr_ttl_ms;            /* how long one is kept, default 48 h */
+        uint32_t park_capacity;          /* DRs waiting for their resp, default 65536 */
+        uint32_t dedup_capacity;         /* DR/MO identities remembered, default 1048576 */
+        uint32_t reasm_groups;           /* open MO reassembly groups, default 4096 */
+        uint32_t reasm_timeout_ms;       /* MO parts wait this long, default 60000 */
+        /* operations (docs/operating.md) */
+        int log_level;                   /* enum smx_log_level set at start; -1 (default):
+                                            leave the process-wide level alone */
+        const char *admin_socket;        /* unix socket (mode 0600) for `smsmux knob|stats`;
+                                            NULL: none */
+        const char *metrics_addr;        /* Prometheus listener "HOST:PORT" (port 0: any);
+                                            NULL: none. Also the knob metrics_addr */
 };
 
 void smx_config_init(struct smx_config *cfg);
@@ -199,6 +228,7 @@ enum smx_fail_reason {
         SMX_FAIL_SHUTDOWN,     /* drain timed out */
         SMX_FAIL_ENCODING,     /* text cannot be encoded as asked */
 };
+#define SMX_FAIL_REASONS 6     /* count of enum smx_fail_reason values */
 
 enum smx_dr_state {
         SMX_DR_ENROUTE = 1, SMX_DR_DELIVERED, SMX_DR_EXPIRED, SMX_DR_DELETED,
@@ -255,6 +285,11 @@ enum smx_bind_health {
         SMX_HEALTH_ACTIVE, SMX_HEALTH_THROTTLED, SMX_HEALTH_DRAINING,
 };
 
+/* What an SMSC may do, set by the operator. DRAINING: no new MTs go to it
+ * (those in flight finish), it stays bound and DRs and MOs keep arriving.
+ * REMOVED: unbound for good, never rebound; its counters stay listed. */
+enum smx_admin_state { SMX_ADMIN_ENABLED = 0, SMX_ADMIN_DRAINING, SMX_ADMIN_REMOVED };
+
 struct smx_bind_stats {
         char name[SMX_NAME_MAX + 1], site[SMX_NAME_MAX + 1];
         enum smx_bind_health health;
@@ -262,6 +297,11 @@ struct smx_bind_stats {
         uint64_t submitted, accepted, failed, resent, throttled, drs, mos;
         uint64_t bind_attempts;
         uint64_t min_attempt_spacing_ms; /* shortest gap between two attempts */
+        enum smx_admin_state admin;      /* what the operator set (knob smsc.NAME.admin) */
+        unsigned worker;                 /* the worker that owns the bind */
+        uint64_t failed_by[SMX_FAIL_REASONS]; /* failed, by enum smx_fail_reason */
+        uint64_t latency_count;          /* accepted MTs measured (smx_submit -> accepted) */
+        uint64_t latency_p50_us, latency_p99_us, latency_p999_us; /* from a histogram */
 };
 
 /* Number of binds; fills up to max entries of st (may be NULL). */
@@ -269,6 +309,51 @@ size_t smx_client_binds(smx_client *c, struct smx_bind_stats *st, size_t max);
 
 /* MTs accepted and not yet given an outcome. */
 uint64_t smx_client_in_flight(smx_client *c);
+
+/* ---- runtime knobs (docs/operating.md lists them) ----
+ * Every knob is read and set by name, with its value as text. A set builds
+ * a new immutable snapshot and publishes it with one atomic pointer swap;
+ * each worker picks it up at its next loop turn (within ~10 ms), without a
+ * lock on the hot path. Names: client-wide knobs by their smx_config name
+ * (rebind_interval_ms, rebind_jitter_ms, retry_backoff_ms, max_attempts,
+ * no_route_timeout_ms, response_timeout_ms, enquire_link_interval_ms,
+ * enquire_link_timeout_ms, route_policy, log_level, metrics_addr); per SMSC
+ * "smsc.NAME.tps|window|weight|admin"; per site "site.NAME.tps|window|
+ * weight|admin" (every SMSC of the site; a get answers "mixed" when they
+ * differ). A window can be lowered and raised back up to the value the bind
+ * was created with. Read-only: "metrics_listening" (the bound address). */
+
+/* Set a knob. Returns 0, or SMX_EINVAL (unknown knob, bad value; err says
+ * which) / SMX_ESTATE (e.g. enabling a removed SMSC). Any thread. */
+int smx_knob_set(smx_client *c, const char *name, const char *value,
+                 char *err, size_t err_len);
+
+/* The knob's current value as text in out. Returns its length, or
+ * SMX_EINVAL (unknown knob; the reason in out). Any thread. */
+int smx_knob_get(smx_client *c, const char *name, char *out, size_t out_len);
+
+/* Every knob as "name value\n" lines. Returns the length needed (like
+ * snprintf); out may be NULL to ask. Any thread. */
+size_t smx_knob_list(smx_client *c, char *out, size_t out_len);
+
+/* Shorthands for the knobs smsc.NAME.admin / site.NAME.admin. */
+int smx_smsc_set_admin(smx_client *c, const char *smsc, enum smx_admin_state st);
+int smx_site_set_admin(smx_client *c, const char *site, enum smx_admin_state st);
+const char *smx_admin_state_name(enum smx_admin_state s);
+
+/* ---- stats ---- */
+
+enum smx_stats_format {
+        SMX_STATS_TABLE = 0,   /* aligned text for people */
+        SMX_STATS_JSON,        /* one JSON object: client, workers, sites, binds */
+        SMX_STATS_PROMETHEUS,  /* Prometheus text exposition format 0.0.4 */
+};
+
+/* Every counter (per bind, per site, per worker, client totals, inbound
+ * stores, HTTP transport) rendered in fmt into a malloc'd NUL-terminated
+ * string (*out; the caller frees it), its length in *len (may be NULL).
+ * Returns 0 or SMX_ENOMEM. Any thread; never blocks the workers. */
+int smx_stats_render(smx_client *c, enum smx_stats_format fmt, char **out, size_t *len);
 
 /* ---- logging ---- */
 

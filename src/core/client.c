@@ -15,8 +15,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "admin/admin.h"
+#include "config/dcs_spec.h"
 #include "core/client_int.h"
 #include "log/log.h"
+#include "stats/stats.h"
 
 uint64_t smx_now_ms(void)
 {
@@ -58,6 +61,13 @@ void smx_config_init(struct smx_config *cfg)
         cfg->route_policy = SMX_ROUTE_ROUND_ROBIN;
         cfg->dr_park_timeout_ms = 60000;
         cfg->dedup_window_ms = 600000;
+        cfg->corr_capacity = 1u << 20;
+        cfg->corr_ttl_ms = 48u * 3600u * 1000u;
+        cfg->park_capacity = 65536;
+        cfg->dedup_capacity = 1u << 20;
+        cfg->reasm_groups = 4096;
+        cfg->reasm_timeout_ms = 60000;
+        cfg->log_level = -1;
 }
 
 static int is_pow2(uint32_t v)
@@ -100,6 +110,16 @@ static int validate(const struct smx_config *cfg, char *errbuf, size_t len)
                 return cfg_err(errbuf, len, "max_pdu must be at least 1024%s", NULL);
         if (cfg->max_attempts == 0)
                 return cfg_err(errbuf, len, "max_attempts must be at least 1%s", NULL);
+        if (cfg->corr_capacity == 0 || cfg->park_capacity == 0 || cfg->dedup_capacity == 0 ||
+            cfg->reasm_groups == 0)
+                return cfg_err(errbuf, len, "store sizes (corr_capacity, park_capacity, "
+                               "dedup_capacity, reasm_groups) must be at least 1%s", NULL);
+        if (cfg->admin_socket && strlen(cfg->admin_socket) >= 108)
+                return cfg_err(errbuf, len, "admin_socket: path longer than 107 bytes%s", NULL);
+        if (cfg->metrics_addr && !knobs_addr_ok(cfg->metrics_addr))
+                return cfg_err(errbuf, len, "metrics_addr '%s' is not HOST:PORT", cfg->metrics_addr);
+        if (cfg->log_level > SMX_LOG_DEBUG)
+                return cfg_err(errbuf, len, "log_level must be -1 or a smx_log_level%s", NULL);
         for (size_t i = 0; i < cfg->n_smscs; i++) {
                 const struct smx_smsc_config *s = &cfg->smscs[i];
                 if (!s->name || !*s->name || strlen(s->name) > SMX_NAME_MAX)
@@ -122,6 +142,16 @@ static int validate(const struct smx_config *cfg, char *errbuf, size_t len)
                         return cfg_err(errbuf, len, "SMSC %s: bad bind_mode", s->name);
                 if ((unsigned)s->segment_mode > SMX_SEGMENT_PAYLOAD)
                         return cfg_err(errbuf, len, "SMSC %s: bad segment_mode", s->name);
+                struct smx_dcs_map m;
+                char why[160];
+                if (smx_dcs_spec_parse(s->data_coding, &m, why, sizeof why) < 0) {
+                        if (errbuf && len)
+                                snprintf(errbuf, len, "SMSC %s: %s", s->name, why);
+                        return SMX_EINVAL;
+                }
+                if (s->msgid_norm & ~(SMX_MSGID_NORM_CASE_FOLD | SMX_MSGID_NORM_STRIP_ZEROS |
+                                      SMX_MSGID_NORM_HEX_TO_DEC))
+                        return cfg_err(errbuf, len, "SMSC %s: unknown msgid_norm flags", s->name);
         }
         return 0;
 }
@@ -156,12 +186,12 @@ static void bind_setup(struct smx_client *c, struct smx_bind *b, const struct sm
         sc->throttle_base_ms = cfg->retry_backoff_ms ? cfg->retry_backoff_ms : 100;
         sc->throttle_max_ms = 10000;
         sc->max_pdu = cfg->max_pdu;
-        smx_dcs_map_service(&b->dcs);
+        smx_dcs_spec_parse(s->data_coding, &b->dcs, NULL, 0);   /* validated */
         b->info.index = index;
         b->info.name = b->name;
         b->info.site = b->site;
-        b->info.msgid_norm = SMX_MSGID_EXACT;
-        b->info.gsm_packed = 0;
+        b->info.msgid_norm = s->msgid_norm;
+        b->info.gsm_packed = s->gsm_packed != 0;
         b->info.dcs_map = &b->dcs;
         rebind_init(&b->clk);
         atomic_store(&b->cnt.min_spacing_ms, UINT64_MAX);
@@ -200,6 +230,9 @@ int smx_client_create(const struct smx_config *cfg, smx_client **out, char *errb
         }
         for (uint32_t i = 0; i < c->n_binds; i++)
                 bind_setup(c, &c->binds[i], &cfg->smscs[i], (uint16_t)i);
+        rc = knobs_client_init(c, cfg);
+        if (rc < 0)
+                goto fail;
         rc = ingress_init(&c->ing, cfg->ingress_capacity);
         if (rc < 0)
                 goto fail;
@@ -207,6 +240,12 @@ int smx_client_create(const struct smx_config *cfg, smx_client **out, char *errb
         inbound_config_init(&ic);
         ic.park_timeout_ms = cfg->dr_park_timeout_ms;
         ic.dedup_window_ms = cfg->dedup_window_ms;
+        ic.corr_capacity = cfg->corr_capacity;
+        ic.corr_ttl_ms = cfg->corr_ttl_ms;
+        ic.park_capacity = cfg->park_capacity;
+        ic.dedup_capacity = cfg->dedup_capacity;
+        ic.reasm_groups = cfg->reasm_groups;
+        ic.reasm_timeout_ms = cfg->reasm_timeout_ms;
         c->inbound = inbound_create(&ic);
         if (!c->inbound) {
                 rc = SMX_ENOMEM;
@@ -245,6 +284,17 @@ int smx_client_start(smx_client *c)
         if (!atomic_compare_exchange_strong(&c->state, &expect, SMX_CS_RUNNING))
                 return SMX_ESTATE;
         atomic_store(&c->no_route_since_ms, smx_now_ms());
+        if (c->cfg.log_level >= 0)
+                smx_log_level_set((enum smx_log_level)c->cfg.log_level);
+        char aerr[256] = "";
+        int arc = admin_start(c, c->cfg.admin_socket, atomic_load(&c->ks->cur)->metrics_addr,
+                              aerr, sizeof aerr);
+        if (arc < 0) {
+                smx_logf(SMX_LOG_ERROR, NULL, NULL, "cannot start: %s", aerr);
+                admin_stop(c);
+                atomic_store(&c->state, SMX_CS_CREATED);
+                return arc;
+        }
         for (unsigned k = 0; k < c->n_workers; k++) {
                 struct smx_worker *w = &c->workers[k];
                 int rc = pthread_create(&w->thread, NULL, worker_main, w);
@@ -398,6 +448,7 @@ void smx_client_destroy(smx_client *c)
 {
         if (!c)
                 return;
+        admin_stop(c);   /* its threads read the client: stop them first */
         if (c->workers) {
                 atomic_store_explicit(&c->stop, 1, memory_order_release);
                 for (unsigned k = 0; k < c->n_workers; k++) {
@@ -417,6 +468,7 @@ void smx_client_destroy(smx_client *c)
         ingress_fini(&c->ing);
         if (c->app_efd >= 0)
                 close(c->app_efd);
+        knobs_client_fini(c);
         free(c->binds);
         free(c->workers);
         free(c->held);
@@ -564,6 +616,7 @@ size_t smx_client_binds(smx_client *c, struct smx_bind_stats *st, size_t max)
                 o->bind_attempts = atomic_load_explicit(&b->cnt.attempts, memory_order_relaxed);
                 o->min_attempt_spacing_ms = atomic_load_explicit(&b->cnt.min_spacing_ms,
                                                                  memory_order_relaxed);
+                stats_fill_bind(b, o, NULL);
         }
         return c->n_binds;
 }

@@ -20,10 +20,12 @@
 #include "events/event_ring.h"
 #include "inbound/inbound.h"
 #include "ingress/ingress.h"
+#include "knobs/knobs_client.h"
 #include "route/route.h"
 #include "session/rebind.h"
 #include "session/session.h"
 #include "smsmux.h"
+#include "stats/lat_hist.h"
 #include "text/text.h"
 
 #define SMX_OUTBUF_CAP   (128u * 1024u)  /* per-bind send buffer */
@@ -38,6 +40,7 @@ struct smx_bind_counters {
         _Atomic uint64_t submitted, accepted, failed, resent, throttled, drs, mos;
         _Atomic uint64_t attempts, min_spacing_ms;
         _Atomic uint32_t in_flight;
+        _Atomic uint64_t failed_by[SMX_FAIL_REASONS]; /* any worker adds (the MT's last bind) */
 };
 
 /* One SMPP session to one SMSC. Owned by exactly one worker for its whole
@@ -45,6 +48,8 @@ struct smx_bind_counters {
 struct smx_bind {
         _Atomic uint8_t health;            /* enum smx_bind_health, owner writes */
         struct smx_bind_counters cnt;
+        struct smx_lat_hist lat;           /* submit -> accepted; owner writes (src/stats) */
+        _Atomic uint8_t admin;             /* enum smx_admin_state; owner writes (src/knobs) */
         /* fixed after create */
         uint16_t index;
         unsigned worker, local;            /* owning worker, index among its binds */
@@ -107,10 +112,14 @@ struct smx_worker {
         uint64_t now_ms;
         uint64_t last_inbound_tick_ms;
         int committed;                     /* events committed this loop turn */
+        const struct smx_knobs *kn;        /* knob snapshot of this loop turn (src/knobs) */
         int bufs_registered;
 };
 
 enum smx_client_state { SMX_CS_CREATED = 0, SMX_CS_RUNNING, SMX_CS_DRAINING, SMX_CS_STOPPED };
+
+struct smx_knob_state;
+struct smx_admin;
 
 struct smx_client {
         struct smx_config cfg;             /* copy; string fields point into binds/own */
@@ -134,6 +143,9 @@ struct smx_client {
         uint32_t poll_rr;                  /* consumer: next ring to start with */
         uint32_t *held;                    /* consumer: records held per ring */
         int efd_armed;                     /* consumer: announced sleep, efd may be set */
+        struct smx_knob_state *ks;         /* runtime knobs (src/knobs) */
+        struct smx_admin *admin;           /* admin socket, metrics listener (src/admin) */
+        _Atomic uint64_t failed_nobind[SMX_FAIL_REASONS]; /* failed before any attempt */
 };
 
 uint64_t smx_now_ms(void);

@@ -13,12 +13,28 @@ static void *_Atomic log_arg;
 static _Atomic uint64_t log_window;      /* current second (monotonic) */
 static _Atomic uint32_t log_used;        /* lines in that second */
 static _Atomic uint32_t log_dropped;     /* suppressed since the last line */
+static _Atomic uint64_t log_suppressed;  /* suppressed in all, for the stats */
 
 void smx_log_configure(enum smx_log_level max_level, smx_log_fn fn, void *arg)
 {
         atomic_store(&log_arg, arg);
         atomic_store(&log_fn, fn);
         atomic_store(&log_level, (int)max_level);
+}
+
+void smx_log_level_set(enum smx_log_level lvl)
+{
+        atomic_store(&log_level, (int)lvl);
+}
+
+enum smx_log_level smx_log_level_get(void)
+{
+        return (enum smx_log_level)atomic_load(&log_level);
+}
+
+uint64_t smx_log_suppressed_total(void)
+{
+        return atomic_load_explicit(&log_suppressed, memory_order_relaxed);
 }
 
 int smx_log_enabled(enum smx_log_level lvl)
@@ -47,6 +63,7 @@ static int log_admit(void)
                 atomic_store_explicit(&log_used, 0, memory_order_relaxed);
         if (atomic_fetch_add_explicit(&log_used, 1, memory_order_relaxed) >= SMX_LOG_PER_SEC) {
                 atomic_fetch_add_explicit(&log_dropped, 1, memory_order_relaxed);
+                atomic_fetch_add_explicit(&log_suppressed, 1, memory_order_relaxed);
                 return 0;
         }
         return 1;

@@ -15,6 +15,13 @@
 
 int smx_log_enabled(enum smx_log_level lvl);
 
+/* The process-wide level alone (the knob log_level); the callback stays. */
+void smx_log_level_set(enum smx_log_level lvl);
+enum smx_log_level smx_log_level_get(void);
+
+/* Lines suppressed by the rate limit since the process started. */
+uint64_t smx_log_suppressed_total(void);
+
 /* Log one line. `smsc` and `site` may be NULL (no bind context). */
 void smx_logf(enum smx_log_level lvl, const char *smsc, const char *site,
               const char *fmt, ...) __attribute__((format(printf, 4, 5)));

@@ -109,6 +109,9 @@ static void commit_outcome(struct smx_worker *w, uint32_t idx, struct smx_ev_rec
         e->attempts = s->attempts;
         uint64_t now_us = smx_now_us();
         e->latency_us = now_us > s->submit_us ? now_us - s->submit_us : 0;
+        /* a SUBMITTED outcome is emitted by its bind's owner: single writer */
+        if (e->type == SMX_EV_SUBMITTED && e->bind < c->n_binds)
+                lat_hist_add_w(&c->binds[e->bind].lat, e->latency_us);
         event_copy_str(e->id, sizeof e->id, s->id, s->id_len);
         event_copy_str(e->message_id, sizeof e->message_id, s->out_msgid, strlen(s->out_msgid));
         event_ring_commit_w(w->evr);
@@ -138,6 +141,8 @@ static void emit_outcome(struct smx_worker *w, uint32_t idx, uint8_t type, uint8
                         atomic_fetch_add_explicit(&b->cnt.accepted, 1, memory_order_relaxed);
                 else
                         atomic_fetch_add_explicit(&b->cnt.failed, 1, memory_order_relaxed);
+                if (type == SMX_EV_FAILED && reason < SMX_FAIL_REASONS)
+                        atomic_fetch_add_explicit(&b->cnt.failed_by[reason], 1, memory_order_relaxed);
         }
         atomic_fetch_add_explicit(&c->decided, 1, memory_order_release);
         struct smx_ev_rec *e = NULL;
@@ -180,7 +185,7 @@ static void retry_mt(struct smx_worker *w, uint32_t idx, int now_ok)
                 fail_mt(w, idx, SMX_FAIL_SHUTDOWN, 0);
                 return;
         }
-        if (s->attempts >= c->cfg.max_attempts) {
+        if (s->attempts >= w->kn->max_attempts) {
                 fail_mt(w, idx, SMX_FAIL_ATTEMPTS, 0);
                 return;
         }
@@ -188,7 +193,7 @@ static void retry_mt(struct smx_worker *w, uint32_t idx, int now_ok)
                 ingress_push(&c->ing, idx);
                 return;
         }
-        s->not_before_ms = w->now_ms + c->cfg.retry_backoff_ms;
+        s->not_before_ms = w->now_ms + w->kn->retry_backoff_ms;
         slot_list_append(&c->ing, &w->delay_head, &w->delay_tail, idx);
 }
 
@@ -386,7 +391,7 @@ static int resolve(struct smx_bind *b, struct sockaddr_storage *ss, socklen_t *l
 static void start_connect(struct smx_worker *w, struct smx_bind *b)
 {
         struct smx_client *c = w->c;
-        rebind_attempt(&b->clk, w->now_ms, c->cfg.rebind_interval_ms, c->cfg.rebind_jitter_ms,
+        rebind_attempt(&b->clk, w->now_ms, w->kn->rebind_interval_ms, w->kn->rebind_jitter_ms,
                        rnd32(w));
         atomic_store_explicit(&b->cnt.attempts, b->clk.attempts, memory_order_relaxed);
         if (b->clk.min_spacing_ms != UINT64_MAX)
@@ -604,7 +609,10 @@ static int tps_ok(struct smx_bind *b, uint64_t now)
 
 static int route_ready(struct smx_bind *b, uint64_t now)
 {
-        return b->fd >= 0 && session_can_submit(&b->sess, now, SMX_PART_PDU_MAX) && tps_ok(b, now);
+        /* a draining or removed SMSC takes no new MT (knob smsc.NAME.admin) */
+        return b->fd >= 0 &&
+               atomic_load_explicit(&b->admin, memory_order_relaxed) == SMX_ADMIN_ENABLED &&
+               session_can_submit(&b->sess, now, SMX_PART_PDU_MAX) && tps_ok(b, now);
 }
 
 /* Encode every part of the MT into the bind's send buffer (one attempt).
@@ -620,6 +628,7 @@ static int send_mt(struct smx_worker *w, struct smx_bind *b, uint32_t idx)
                 .mode = (enum smx_seg_mode)b->seg_mode,
                 .ref = (uint16_t)(s->gen ^ idx),
                 .map = &b->dcs,
+                .gsm_packed = b->info.gsm_packed,
         };
         struct smx_seg_info si;
         int np = smx_text_segment(smx_slot_text(s), s->text_len, &so, w->seg, SMX_SEG_SCRATCH,
@@ -781,7 +790,7 @@ static int sweep_ingress(struct smx_worker *w)
         if (atomic_load_explicit(&c->fail_all, memory_order_relaxed))
                 reason = SMX_FAIL_SHUTDOWN;
         else if (w->k == 0 && atomic_load(&c->active_binds) == 0 &&
-                 w->now_ms - atomic_load(&c->no_route_since_ms) >= c->cfg.no_route_timeout_ms)
+                 w->now_ms - atomic_load(&c->no_route_since_ms) >= w->kn->no_route_timeout_ms)
                 reason = SMX_FAIL_NO_ROUTE;
         else
                 return 0;
@@ -886,6 +895,7 @@ void *worker_main(void *arg)
         arm_efd(w);
         while (!atomic_load_explicit(&c->stop, memory_order_acquire)) {
                 w->now_ms = smx_now_ms();
+                knobs_sync_w(w);
                 w->committed = 0;
                 int work = 0;
                 unsigned head, seen = 0;

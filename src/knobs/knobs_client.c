@@ -1,0 +1,227 @@
+/* Publishing knob snapshots to a running client (see knobs_client.h) and the
+ * public smx_knob_* functions.
+ *
+ * A set: take the lock, build the new snapshot from the current one
+ * (knobs_with), apply what takes effect outside the workers (log level,
+ * metrics listener), publish it with one seq_cst pointer store, retire the
+ * old one, and free every retired snapshot older than what each worker has
+ * recorded in seen[k]. A worker records the gen of the snapshot it loaded
+ * after loading it, so a snapshot older than every seen[k] is held by no
+ * worker: worker k holds either the snapshot of gen seen[k] or a newer one
+ * it loaded and has not recorded yet. Readers outside the workers (get,
+ * list, stats) hold the lock, so nothing they read is freed under them. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin/admin.h"
+#include "core/client_int.h"
+#include "knobs/knobs_client.h"
+#include "log/log.h"
+
+int knobs_client_init(struct smx_client *c, const struct smx_config *cfg)
+{
+        struct smx_knob_state *ks = calloc(1, sizeof *ks);
+        if (!ks)
+                return SMX_ENOMEM;
+        c->ks = ks;
+        pthread_mutex_init(&ks->lock, NULL);
+        uint32_t n = c->n_binds;
+        ks->names = calloc(n ? n : 1, sizeof *ks->names);
+        ks->sites = calloc(n ? n : 1, sizeof *ks->sites);
+        ks->n_workers = c->n_workers;
+        ks->seen = calloc(c->n_workers ? c->n_workers : 1, sizeof *ks->seen);
+        if (!ks->names || !ks->sites || !ks->seen)
+                return SMX_ENOMEM;
+        for (uint32_t i = 0; i < n; i++) {
+                ks->names[i] = c->binds[i].name;
+                ks->sites[i] = c->binds[i].site;
+        }
+        if (cfg->admin_socket)
+                snprintf(ks->admin_socket, sizeof ks->admin_socket, "%s", cfg->admin_socket);
+        c->cfg.admin_socket = ks->admin_socket[0] ? ks->admin_socket : NULL;
+        c->cfg.metrics_addr = NULL;   /* the knob holds it */
+        struct smx_config kc = *cfg;
+        if (kc.log_level < 0 || kc.log_level > SMX_LOG_DEBUG)
+                kc.log_level = smx_log_level_get();
+        struct smx_knobs *k = knobs_from_config(&kc, cfg->smscs, cfg->n_smscs, n, ks->names,
+                                                ks->sites, cfg->window);
+        if (!k)
+                return SMX_ENOMEM;
+        atomic_store(&ks->cur, k);
+        return 0;
+}
+
+void knobs_client_fini(struct smx_client *c)
+{
+        struct smx_knob_state *ks = c->ks;
+        if (!ks)
+                return;
+        free(atomic_load(&ks->cur));
+        for (size_t i = 0; i < ks->n_retired; i++)
+                free(ks->retired[i]);
+        free(ks->retired);
+        free(ks->names);
+        free(ks->sites);
+        free(ks->seen);
+        pthread_mutex_destroy(&ks->lock);
+        free(ks);
+        c->ks = NULL;
+}
+
+/* Lock held: free the retired snapshots no worker can hold any more. Before
+ * the workers run (seen all 0) nothing is freed until destroy. */
+static void reclaim(struct smx_knob_state *ks)
+{
+        uint64_t min = UINT64_MAX;
+        for (unsigned k = 0; k < ks->n_workers; k++) {
+                uint64_t s = atomic_load(&ks->seen[k]);
+                if (s < min)
+                        min = s;
+        }
+        size_t j = 0;
+        for (size_t i = 0; i < ks->n_retired; i++) {
+                if (ks->retired[i]->gen < min)
+                        free(ks->retired[i]);
+                else
+                        ks->retired[j++] = ks->retired[i];
+        }
+        ks->n_retired = j;
+}
+
+int smx_knob_set(smx_client *c, const char *name, const char *value, char *err, size_t err_len)
+{
+        if (err && err_len)
+                err[0] = '\0';
+        if (!c || !c->ks || !name || !value) {
+                if (err && err_len)
+                        snprintf(err, err_len, "knob name and value needed");
+                return SMX_EINVAL;
+        }
+        struct smx_knob_state *ks = c->ks;
+        pthread_mutex_lock(&ks->lock);
+        struct smx_knobs *old = atomic_load(&ks->cur), *next = NULL;
+        int rc = knobs_with(old, name, value, &next, err, err_len);
+        if (rc == 0 && ks->n_retired == ks->cap_retired) {
+                size_t cap = ks->cap_retired ? ks->cap_retired * 2 : 8;
+                struct smx_knobs **r = realloc(ks->retired, cap * sizeof *r);
+                if (r) {
+                        ks->retired = r;
+                        ks->cap_retired = cap;
+                } else {
+                        rc = SMX_ENOMEM;
+                }
+        }
+        if (rc == 0 && strcmp(old->metrics_addr, next->metrics_addr) != 0)
+                rc = admin_metrics_listen(c, next->metrics_addr, err, err_len);
+        if (rc < 0) {
+                pthread_mutex_unlock(&ks->lock);
+                free(next);
+                return rc;
+        }
+        next->gen = old->gen + 1;
+        if (next->log_level != old->log_level)
+                smx_log_level_set((enum smx_log_level)next->log_level);
+        /* seq_cst: ordered before the loads of seen[] in reclaim() */
+        atomic_store(&ks->cur, next);
+        ks->retired[ks->n_retired++] = old;
+        reclaim(ks);
+        pthread_mutex_unlock(&ks->lock);
+        smx_logf(SMX_LOG_INFO, NULL, NULL, "knob %s = %s", name,
+                 strstr(name, "password") ? "(hidden)" : value);
+        for (unsigned k = 0; k < c->n_workers; k++)
+                worker_wake(&c->workers[k]);
+        return 0;
+}
+
+int smx_knob_get(smx_client *c, const char *name, char *out, size_t out_len)
+{
+        if (!c || !c->ks || !name || !out || !out_len)
+                return SMX_EINVAL;
+        if (!strcmp(name, "metrics_listening")) {
+                char a[80];
+                admin_metrics_address(c, a, sizeof a);
+                return snprintf(out, out_len, "%s", a);
+        }
+        pthread_mutex_lock(&c->ks->lock);
+        int rc = knobs_get(atomic_load(&c->ks->cur), name, out, out_len);
+        pthread_mutex_unlock(&c->ks->lock);
+        return rc;
+}
+
+size_t smx_knob_list(smx_client *c, char *out, size_t out_len)
+{
+        if (!c || !c->ks)
+                return 0;
+        pthread_mutex_lock(&c->ks->lock);
+        size_t n = knobs_list(atomic_load(&c->ks->cur), out, out_len);
+        pthread_mutex_unlock(&c->ks->lock);
+        return n;
+}
+
+int smx_smsc_set_admin(smx_client *c, const char *smsc, enum smx_admin_state st)
+{
+        char name[SMX_NAME_MAX + 16];
+        if (!smsc || strlen(smsc) > SMX_NAME_MAX)
+                return SMX_EINVAL;
+        snprintf(name, sizeof name, "smsc.%s.admin", smsc);
+        return smx_knob_set(c, name, smx_admin_state_name(st), NULL, 0);
+}
+
+int smx_site_set_admin(smx_client *c, const char *site, enum smx_admin_state st)
+{
+        char name[SMX_NAME_MAX + 16];
+        if (!site || strlen(site) > SMX_NAME_MAX)
+                return SMX_EINVAL;
+        snprintf(name, sizeof name, "site.%s.admin", site);
+        return smx_knob_set(c, name, smx_admin_state_name(st), NULL, 0);
+}
+
+void knobs_with_current(struct smx_client *c,
+                        void (*fn)(const struct smx_knobs *k, void *arg), void *arg)
+{
+        pthread_mutex_lock(&c->ks->lock);
+        fn(atomic_load(&c->ks->cur), arg);
+        pthread_mutex_unlock(&c->ks->lock);
+}
+
+/* Apply one bind's knobs; its owning worker only. */
+static void apply_bind_w(struct smx_worker *w, struct smx_bind *b, const struct smx_knobs *k)
+{
+        const struct smx_bind_knobs *bk = &k->bind[b->index];
+        b->tps = bk->tps;
+        b->weight = bk->weight;
+        b->scfg.window = bk->window;
+        b->scfg.response_timeout_ms = k->response_timeout_ms;
+        b->scfg.enquire_link_interval_ms = k->enquire_link_interval_ms;
+        b->scfg.enquire_link_timeout_ms = k->enquire_link_timeout_ms;
+        uint8_t was = atomic_load_explicit(&b->admin, memory_order_relaxed);
+        if (bk->admin != was) {
+                smx_logf(SMX_LOG_INFO, b->name, b->site, "admin: %s -> %s",
+                         smx_admin_state_name((enum smx_admin_state)was),
+                         smx_admin_state_name((enum smx_admin_state)bk->admin));
+                atomic_store_explicit(&b->admin, bk->admin, memory_order_relaxed);
+        }
+        if (bk->admin == SMX_ADMIN_REMOVED && !b->retired) {
+                /* unbound for good: the session unbinds (in-flight MTs are
+                 * handed back and resent elsewhere) and is never reconnected */
+                b->retired = 1;
+                if (b->fd >= 0)
+                        session_unbind(&b->sess, w->now_ms);
+        }
+}
+
+void knobs_sync_w(struct smx_worker *w)
+{
+        struct smx_client *c = w->c;
+        struct smx_knobs *k = atomic_load(&c->ks->cur);
+        if (k == w->kn)
+                return;
+        /* seq_cst, after the load above: see reclaim() */
+        atomic_store(&c->ks->seen[w->k], k->gen);
+        w->kn = k;
+        for (unsigned i = 0; i < w->n_binds; i++)
+                apply_bind_w(w, w->binds[i], k);
+        if ((enum smx_route_policy)k->route_policy != w->router.policy)
+                route_init(&w->router, (enum smx_route_policy)k->route_policy);
+}

@@ -1,0 +1,127 @@
+/* Taking a stats snapshot of a running client: every bind's atomics copied
+ * with relaxed loads (each counter is exact, the set is not one instant),
+ * summed per site and per worker, plus the client totals and the inbound
+ * and HTTP counters. Never takes a lock a worker could wait on. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/client_int.h"
+#include "log/log.h"
+#include "stats/stats.h"
+
+_Static_assert(SMX_FAIL_ENCODING + 1 == SMX_FAIL_REASONS, "SMX_FAIL_REASONS counts the reasons");
+
+#define LD(x) atomic_load_explicit(&(x), memory_order_relaxed)
+
+void stats_fill_bind(const struct smx_bind *b, struct smx_bind_stats *o, struct smx_lat_snap *lat)
+{
+        struct smx_lat_snap tmp;
+        struct smx_lat_snap *l = lat ? lat : &tmp;
+        o->admin = (enum smx_admin_state)LD(b->admin);
+        o->worker = b->worker;
+        for (unsigned r = 0; r < SMX_FAIL_REASONS; r++)
+                o->failed_by[r] = LD(b->cnt.failed_by[r]);
+        lat_hist_read(&b->lat, l);
+        o->latency_count = l->count;
+        o->latency_p50_us = lat_snap_quantile(l, 0.50);
+        o->latency_p99_us = lat_snap_quantile(l, 0.99);
+        o->latency_p999_us = lat_snap_quantile(l, 0.999);
+}
+
+static void sum_add(struct smx_stats_sum *s, const struct smx_stats_bind *b)
+{
+        const struct smx_bind_stats *p = &b->pub;
+        s->binds++;
+        s->binds_active += p->health == SMX_HEALTH_ACTIVE || p->health == SMX_HEALTH_THROTTLED;
+        s->in_flight += p->in_flight;
+        s->submitted += p->submitted;
+        s->accepted += p->accepted;
+        s->failed += p->failed;
+        s->resent += p->resent;
+        s->throttled += p->throttled;
+        s->drs += p->drs;
+        s->mos += p->mos;
+        s->bind_attempts += p->bind_attempts;
+        for (unsigned r = 0; r < SMX_FAIL_REASONS; r++)
+                s->failed_by[r] += p->failed_by[r];
+        lat_snap_add(&s->lat, &b->lat);
+}
+
+int stats_sum(struct smx_stats_snapshot *s, unsigned n_workers)
+{
+        size_t n = s->n_binds;
+        s->sites = calloc(n ? n : 1, sizeof *s->sites);
+        s->workers = calloc(n_workers ? n_workers : 1, sizeof *s->workers);
+        if (!s->sites || !s->workers)
+                return SMX_ENOMEM;
+        s->n_workers = n_workers;
+        for (unsigned k = 0; k < n_workers; k++)
+                snprintf(s->workers[k].name, sizeof s->workers[k].name, "%u", k);
+        for (size_t i = 0; i < n; i++) {
+                const struct smx_stats_bind *b = &s->binds[i];
+                size_t j = 0;
+                while (j < s->n_sites && strcmp(s->sites[j].name, b->pub.site))
+                        j++;
+                if (j == s->n_sites) {
+                        memcpy(s->sites[j].name, b->pub.site, sizeof s->sites[j].name);
+                        s->n_sites++;
+                }
+                sum_add(&s->sites[j], b);
+                if (b->pub.worker < n_workers)
+                        sum_add(&s->workers[b->pub.worker], b);
+        }
+        return 0;
+}
+
+int stats_collect(struct smx_client *c, struct smx_stats_snapshot *s)
+{
+        memset(s, 0, sizeof *s);
+        s->mts_accepted = LD(c->accepted);
+        s->mts_decided = LD(c->decided);
+        s->in_flight = smx_client_in_flight(c);
+        s->queued = ingress_queued(&c->ing);
+        s->active_binds = LD(c->active_binds);
+        for (unsigned r = 0; r < SMX_FAIL_REASONS; r++)
+                s->failed_nobind[r] = LD(c->failed_nobind[r]);
+        s->log_suppressed = smx_log_suppressed_total();
+        s->binds = calloc(c->n_binds ? c->n_binds : 1, sizeof *s->binds);
+        if (!s->binds)
+                return SMX_ENOMEM;
+        struct smx_bind_stats *tmp = calloc(c->n_binds ? c->n_binds : 1, sizeof *tmp);
+        if (!tmp)
+                return SMX_ENOMEM;
+        size_t n = smx_client_binds(c, tmp, c->n_binds);
+        for (size_t i = 0; i < n && i < c->n_binds; i++) {
+                s->binds[i].pub = tmp[i];
+                stats_fill_bind(&c->binds[i], &s->binds[i].pub, &s->binds[i].lat);
+        }
+        free(tmp);
+        s->n_binds = n < c->n_binds ? n : c->n_binds;
+        if (c->inbound) {
+                inbound_stats(c->inbound, &s->inbound);
+                s->has_inbound = 1;
+        }
+        return stats_sum(s, c->n_workers);
+}
+
+void stats_free(struct smx_stats_snapshot *s)
+{
+        free(s->binds);
+        free(s->sites);
+        free(s->workers);
+        memset(s, 0, sizeof *s);
+}
+
+int smx_stats_render(smx_client *c, enum smx_stats_format fmt, char **out, size_t *len)
+{
+        if (!c || !out)
+                return SMX_EINVAL;
+        *out = NULL;
+        struct smx_stats_snapshot s;
+        int rc = stats_collect(c, &s);
+        if (rc == 0)
+                rc = stats_render(&s, fmt, out, len);
+        stats_free(&s);
+        return rc;
+}
