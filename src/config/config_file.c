@@ -19,7 +19,10 @@
 #include <sys/types.h>
 
 #include "config/config_file.h"
+#include "config/dcs_spec.h"
+#include "knobs/knobs.h"
 #include "pdu/smpp_defs.h"
+#include "text/text.h"
 
 enum key_kind {
         KEY_U32,        /* uint32_t field, [min, max] */
@@ -31,6 +34,11 @@ enum key_kind {
         KEY_POLICY,     /* enum smx_route_policy */
         KEY_BIND_MODE,  /* enum smx_bind_mode */
         KEY_PORT,       /* uint16_t field, 1..65535 */
+        KEY_LOG_LEVEL,  /* int field: error | warn | info | debug */
+        KEY_ADDR,       /* const char * "HOST:PORT" (metrics_addr) */
+        KEY_SEG_MODE,   /* enum smx_segment_mode: udh8 | udh16 | sar | payload */
+        KEY_DCS,        /* const char * data_coding table (dcs_spec.h) */
+        KEY_MSGID,      /* uint32_t SMX_MSGID_NORM_* from a comma list */
 };
 
 /* One settable key: its name, how to parse it, where it goes. */
@@ -69,6 +77,15 @@ static const struct key_def client_keys[] = {
         CK(route_policy, KEY_POLICY, 0, 0),
         CK(dr_park_timeout_ms, KEY_U32, 0, U32_MAX),
         CK(dedup_window_ms, KEY_U32, 0, U32_MAX),
+        CK(corr_capacity, KEY_U32, 1, 1u << 30),
+        CK(corr_ttl_ms, KEY_U32, 1, U32_MAX),
+        CK(park_capacity, KEY_U32, 1, 1u << 26),
+        CK(dedup_capacity, KEY_U32, 1, 1u << 30),
+        CK(reasm_groups, KEY_U32, 1, 1u << 24),
+        CK(reasm_timeout_ms, KEY_U32, 1, U32_MAX),
+        CK(log_level, KEY_LOG_LEVEL, 0, 0),
+        CK(admin_socket, KEY_STR, 1, 107),
+        CK(metrics_addr, KEY_ADDR, 0, SMX_KNOB_ADDR_MAX - 1),
 };
 
 static const struct key_def smsc_keys[] = {
@@ -81,6 +98,10 @@ static const struct key_def smsc_keys[] = {
         SK(bind_mode, KEY_BIND_MODE, 0, 0),
         SK(window, KEY_U32, 1, 65535),
         SK(tps, KEY_U32, 0, U32_MAX),
+        SK(segment_mode, KEY_SEG_MODE, 0, 0),
+        SK(data_coding, KEY_DCS, 1, 1024),
+        SK(gsm_packed, KEY_BOOL, 0, 1),
+        SK(msgid_norm, KEY_MSGID, 0, 0),
 };
 
 #define N_KEYS(t) (sizeof(t) / sizeof((t)[0]))
@@ -186,6 +207,48 @@ static int parse_bind_mode(const char *s, enum smx_bind_mode *out)
         return 0;
 }
 
+static int parse_seg_mode(const char *s, enum smx_segment_mode *out)
+{
+        if (!strcmp(s, "udh8")) *out = SMX_SEGMENT_UDH8;
+        else if (!strcmp(s, "udh16")) *out = SMX_SEGMENT_UDH16;
+        else if (!strcmp(s, "sar")) *out = SMX_SEGMENT_SAR;
+        else if (!strcmp(s, "payload")) *out = SMX_SEGMENT_PAYLOAD;
+        else return SMX_EINVAL;
+        return 0;
+}
+
+/* "exact" or a comma list of case_fold, strip_zeros, hex_to_dec. */
+static int parse_msgid_norm(const char *s, uint32_t *out)
+{
+        static const struct { const char *name; uint32_t flag; } words[] = {
+                { "exact", SMX_MSGID_NORM_EXACT },
+                { "case_fold", SMX_MSGID_NORM_CASE_FOLD },
+                { "strip_zeros", SMX_MSGID_NORM_STRIP_ZEROS },
+                { "hex_to_dec", SMX_MSGID_NORM_HEX_TO_DEC },
+        };
+        uint32_t v = 0;
+        const char *p = s;
+        for (;;) {
+                const char *e = strchr(p, ',');
+                size_t n = e ? (size_t)(e - p) : strlen(p);
+                while (n && *p == ' ')
+                        p++, n--;
+                while (n && p[n - 1] == ' ')
+                        n--;
+                size_t i = 0;
+                while (i < 4 && !(strlen(words[i].name) == n && !strncmp(words[i].name, p, n)))
+                        i++;
+                if (i == 4)
+                        return SMX_EINVAL;
+                v |= words[i].flag;
+                if (!e)
+                        break;
+                p = e + 1;
+        }
+        *out = v;
+        return 0;
+}
+
 /* Set one key of the struct at base from value, per def. */
 static void apply_key(struct load_ctx *x, const struct key_def *def, void *base,
                       const char *section, const char *value)
@@ -232,8 +295,44 @@ static void apply_key(struct load_ctx *x, const struct key_def *def, void *base,
                         ctx_fail(x, "[%s] %s: '%s' is not one of trx, tx, rx",
                                  section, def->name, value);
                 return;
+        case KEY_LOG_LEVEL: {
+                enum smx_log_level l;
+                if (knobs_parse_log_level(value, &l) < 0) {
+                        ctx_fail(x, "[%s] %s: '%s' is not one of error, warn, info, debug",
+                                 section, def->name, value);
+                        return;
+                }
+                *(int *)(void *)field = (int)l;
+                return;
+        }
+        case KEY_SEG_MODE:
+                if (parse_seg_mode(value, (enum smx_segment_mode *)(void *)field) < 0)
+                        ctx_fail(x, "[%s] %s: '%s' is not one of udh8, udh16, sar, payload",
+                                 section, def->name, value);
+                return;
+        case KEY_MSGID:
+                if (parse_msgid_norm(value, (uint32_t *)(void *)field) < 0)
+                        ctx_fail(x, "[%s] %s: '%s' is not exact or a comma list of case_fold, "
+                                 "strip_zeros, hex_to_dec", section, def->name, value);
+                return;
+        case KEY_ADDR:
+                if (!knobs_addr_ok(value)) {
+                        ctx_fail(x, "[%s] %s: '%s' is not HOST:PORT", section, def->name, value);
+                        return;
+                }
+                goto copy_string;
+        case KEY_DCS: {
+                struct smx_dcs_map m;
+                char why[160];
+                if (smx_dcs_spec_parse(value, &m, why, sizeof why) < 0) {
+                        ctx_fail(x, "[%s] %s", section, why);
+                        return;
+                }
+                goto copy_string;
+        }
         case KEY_STR:
-        case KEY_SECRET: {
+        case KEY_SECRET:
+        copy_string: {
                 size_t len = strlen(value);
                 if (len < def->min || len > def->max) {
                         /* the value itself is left out: it may be a secret */

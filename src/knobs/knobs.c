@@ -33,7 +33,6 @@ static const struct knob_def client_knobs[] = {
         KD(response_timeout_ms, KK_U32, 1, 3600000),
         KD(enquire_link_interval_ms, KK_U32, 1, 86400000),
         KD(enquire_link_timeout_ms, KK_U32, 1, 3600000),
-        KD(dr_park_timeout_ms, KK_U32, 0, 86400000),
         KD(route_policy, KK_POLICY, 0, 0),
         KD(log_level, KK_LOG_LEVEL, 0, 0),
         KD(metrics_addr, KK_ADDR, 0, 0),
@@ -176,7 +175,6 @@ struct smx_knobs *knobs_from_config(const struct smx_config *cfg,
         k->response_timeout_ms = cfg->response_timeout_ms;
         k->enquire_link_interval_ms = cfg->enquire_link_interval_ms;
         k->enquire_link_timeout_ms = cfg->enquire_link_timeout_ms;
-        k->dr_park_timeout_ms = cfg->dr_park_timeout_ms;
         k->route_policy = (uint8_t)cfg->route_policy;
         k->log_level = (uint8_t)cfg->log_level;
         if (cfg->metrics_addr)

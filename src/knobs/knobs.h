@@ -44,7 +44,6 @@ struct smx_knobs {
         uint32_t rebind_interval_ms, rebind_jitter_ms;
         uint32_t retry_backoff_ms, max_attempts, no_route_timeout_ms;
         uint32_t response_timeout_ms, enquire_link_interval_ms, enquire_link_timeout_ms;
-        uint32_t dr_park_timeout_ms;
         uint8_t route_policy;      /* enum smx_route_policy */
         uint8_t log_level;         /* enum smx_log_level */
         char metrics_addr[SMX_KNOB_ADDR_MAX]; /* "" = no metrics listener */

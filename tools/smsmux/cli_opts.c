@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli_opts.h"
+#include "knobs/knobs.h"
 
 #define ALL ((1u << CLI_PIPE) | (1u << CLI_BENCH) | (1u << CLI_DEMO))
 #define ONLY(c) (1u << (c))
@@ -14,7 +15,7 @@
 enum {
         OPT_SMSC = 1000, OPT_CONFIG, OPT_SYSTEM_ID, OPT_PASSWORD, OPT_REBIND,
         OPT_WINDOW, OPT_TPS, OPT_WORKERS, OPT_DRAIN, OPT_COUNT, OPT_SECONDS,
-        OPT_DURATION, OPT_RATE, OPT_HELP,
+        OPT_DURATION, OPT_RATE, OPT_HELP, OPT_ADMIN, OPT_METRICS,
 };
 
 static const struct option long_opts[] = {
@@ -32,6 +33,8 @@ static const struct option long_opts[] = {
         { "duration", required_argument, NULL, OPT_DURATION },
         { "rate", required_argument, NULL, OPT_RATE },
         { "help", no_argument, NULL, OPT_HELP },
+        { "admin", required_argument, NULL, OPT_ADMIN },
+        { "metrics", required_argument, NULL, OPT_METRICS },
         { NULL, 0, NULL, 0 },
 };
 
@@ -40,6 +43,7 @@ static const struct option long_opts[] = {
 static const unsigned opt_cmds[] = {
         SENDERS, SENDERS, ALL, ALL, ALL, ALL, ALL, ALL, ALL,
         ONLY(CLI_BENCH), ONLY(CLI_BENCH), ONLY(CLI_DEMO), ONLY(CLI_DEMO), ALL,
+        ALL, ALL,
 };
 
 static const char *cmd_name(enum cli_cmd cmd)
@@ -57,7 +61,9 @@ static const char common_usage[] =
         "  --window N                  outstanding submits per bind (every SMSC)\n"
         "  --tps N                     submits per second per bind, 0 = unlimited\n"
         "  --workers N                 worker threads, 0 = one per core\n"
-        "  --drain-timeout SECONDS     wait for outstanding outcomes at the end (default 30)\n";
+        "  --drain-timeout SECONDS     wait for outstanding outcomes at the end (default 30)\n"
+        "  --admin PATH                admin socket for `smsmux knob|stats` (mode 0600)\n"
+        "  --metrics HOST:PORT         Prometheus metrics on http://HOST:PORT/metrics\n";
 
 const char *cli_usage(enum cli_cmd cmd)
 {
@@ -266,6 +272,14 @@ int cli_opts_parse(struct cli_opts *o, enum cli_cmd cmd, int argc, char **argv,
                         o->rate = (uint32_t)n;
                         break;
                 case OPT_HELP: o->help = 1; break;
+                case OPT_ADMIN: o->admin_path = optarg; break;
+                case OPT_METRICS:
+                        if (!knobs_addr_ok(optarg) || !*optarg) {
+                                snprintf(err, err_len, "--metrics: '%s' is not HOST:PORT", optarg);
+                                return -1;
+                        }
+                        o->metrics_addr = optarg;
+                        break;
                 default:
                         snprintf(err, err_len, "unknown flag '%s'", argv[optind - 1]);
                         return -1;
@@ -309,6 +323,10 @@ int cli_build_config(const struct cli_opts *o, struct smx_config_file *f,
                 c->rebind_interval_ms = (uint32_t)o->rebind_interval_ms;
         if (o->workers >= 0)
                 c->workers = (unsigned)o->workers;
+        if (o->admin_path)
+                c->admin_socket = o->admin_path;
+        if (o->metrics_addr)
+                c->metrics_addr = o->metrics_addr;
         /* --window and --tps are per bind: they win over every SMSC's own. */
         if (o->window >= 0) {
                 c->window = (uint32_t)o->window;

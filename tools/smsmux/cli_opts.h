@@ -35,6 +35,8 @@ struct cli_opts {
         uint32_t seconds_ms;             /* bench: how long to send */
         uint32_t duration_ms;            /* demo: traffic time, default 90 s */
         uint32_t rate;                   /* demo: MTs per second */
+        const char *admin_path;          /* --admin: admin socket (knob/stats commands) */
+        const char *metrics_addr;        /* --metrics HOST:PORT */
         int help;
 };
 

@@ -1,9 +1,10 @@
-/* smsmux: the command-line program. `smsmux pipe|bench|demo [flags]`; the
+/* smsmux: the command-line program. `smsmux pipe|bench|demo|knob|stats [flags]`; the
  * machine-readable contracts are in ../../../shared/CLI.md. This file only
  * picks the subcommand and turns usage errors into exit status 2. */
 #include <stdio.h>
 #include <string.h>
 
+#include "admin_cmd.h"
 #include "cli_client.h"
 #include "commands.h"
 
@@ -13,6 +14,8 @@ static void usage_all(FILE *to)
               "  pipe    MT requests as JSON lines on stdin, events as JSON lines on stdout\n"
               "  bench   push MTs as fast as the library takes them, print mt_per_s\n"
               "  demo    embedded 2-site simulator, traffic and a fault plan, a summary\n"
+              "  knob    get or set a knob of a running smsmux (admin socket)\n"
+              "  stats   counters of a running smsmux: table, --json or --prometheus\n"
               "`smsmux COMMAND --help` lists the flags of a command.\n", to);
 }
 
@@ -24,6 +27,10 @@ int main(int argc, char **argv)
         }
         const char *name = argv[1];
         enum cli_cmd cmd;
+        if (!strcmp(name, "knob"))
+                return cli_knob(argc - 1, argv + 1);
+        if (!strcmp(name, "stats"))
+                return cli_stats(argc - 1, argv + 1);
         if (!strcmp(name, "pipe")) {
                 cmd = CLI_PIPE;
         } else if (!strcmp(name, "bench")) {

@@ -1,0 +1,218 @@
+/* `smsmux knob` and `smsmux stats`: clients of a running smsmux's admin
+ * socket (src/admin/admin.h has the protocol). They send one request line,
+ * print the answer's body on stdout, and turn "error: ..." into a message on
+ * stderr and exit status 1. The socket comes from --admin PATH or from the
+ * admin_socket key of --config FILE. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "admin_cmd.h"
+#include "cli_client.h"
+#include "config/config_file.h"
+
+static const char knob_usage[] =
+        "usage: smsmux knob get NAME | set NAME VALUE | list  (--admin PATH | --config FILE)\n"
+        "  Reads or changes a knob of a running smsmux (pipe, bench or demo started with\n"
+        "  --admin PATH, or admin_socket in its config). NAME: a client knob such as\n"
+        "  retry_backoff_ms, or smsc.NAME.tps|window|weight|admin, site.NAME.<same>;\n"
+        "  admin is enabled, draining or removed. `knob list` shows them all.\n";
+
+static const char stats_usage[] =
+        "usage: smsmux stats [--json | --prometheus]  (--admin PATH | --config FILE)\n"
+        "  Counters of a running smsmux per bind, site and worker: a table, one JSON\n"
+        "  object (--json) or Prometheus text (--prometheus).\n";
+
+/* Send line, read the whole answer into a malloc'd string. NULL on error
+ * (message printed). */
+static char *ask(const char *path, const char *line)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        if (strlen(path) >= sizeof sa.sun_path) {
+                fprintf(stderr, "smsmux: admin socket path too long: %s\n", path);
+                return NULL;
+        }
+        memcpy(sa.sun_path, path, strlen(path) + 1);
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+                fprintf(stderr, "smsmux: cannot reach the admin socket %s: %s\n", path,
+                        strerror(errno));
+                if (fd >= 0)
+                        close(fd);
+                return NULL;
+        }
+        size_t ll = strlen(line);
+        if (write(fd, line, ll) != (ssize_t)ll || write(fd, "\n", 1) != 1) {
+                fprintf(stderr, "smsmux: admin socket %s: %s\n", path, strerror(errno));
+                close(fd);
+                return NULL;
+        }
+        size_t cap = 65536, len = 0;
+        char *buf = malloc(cap);
+        while (buf) {
+                if (len + 1 == cap) {
+                        char *b = realloc(buf, cap * 2);
+                        if (!b) {
+                                free(buf);
+                                buf = NULL;
+                                break;
+                        }
+                        buf = b;
+                        cap *= 2;
+                }
+                ssize_t r = read(fd, buf + len, cap - 1 - len);
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r <= 0)
+                        break;
+                len += (size_t)r;
+        }
+        close(fd);
+        if (!buf) {
+                fprintf(stderr, "smsmux: out of memory\n");
+                return NULL;
+        }
+        buf[len] = '\0';
+        return buf;
+}
+
+/* Print the body of an "ok" answer; report an error answer. */
+static int finish(char *ans)
+{
+        if (!ans)
+                return CLI_EXIT_FAIL;
+        int rc = CLI_EXIT_OK;
+        if (!strncmp(ans, "ok\n", 3)) {
+                fputs(ans + 3, stdout);
+        } else {
+                const char *why = !strncmp(ans, "error: ", 7) ? ans + 7 : ans;
+                fprintf(stderr, "smsmux: %s%s", *why ? why : "no answer from the admin socket",
+                        *why && why[strlen(why) - 1] == '\n' ? "" : "\n");
+                rc = CLI_EXIT_FAIL;
+        }
+        free(ans);
+        return rc;
+}
+
+/* Common flags; returns the socket path or NULL (usage error printed).
+ * Positional arguments are left in argv[optind..). */
+static const char *parse_common(int argc, char **argv, const char *usage, int *fmt,
+                                struct smx_config_file *f, int *exit_code)
+{
+        enum { O_ADMIN = 1, O_CONFIG, O_JSON, O_PROM, O_HELP };
+        static const struct option opts[] = {
+                { "admin", required_argument, NULL, O_ADMIN },
+                { "config", required_argument, NULL, O_CONFIG },
+                { "json", no_argument, NULL, O_JSON },
+                { "prometheus", no_argument, NULL, O_PROM },
+                { "help", no_argument, NULL, O_HELP },
+                { NULL, 0, NULL, 0 },
+        };
+        const char *admin = NULL, *config = NULL;
+        optind = 0;
+        opterr = 0;
+        *exit_code = CLI_EXIT_USAGE;
+        for (;;) {
+                int c = getopt_long(argc, argv, "h", opts, NULL);
+                if (c == -1)
+                        break;
+                switch (c) {
+                case O_ADMIN: admin = optarg; break;
+                case O_CONFIG: config = optarg; break;
+                case O_JSON:
+                case O_PROM:
+                        if (!fmt) {
+                                fprintf(stderr, "smsmux: --%s is a flag of 'smsmux stats'\n%s",
+                                        c == O_JSON ? "json" : "prometheus", usage);
+                                return NULL;
+                        }
+                        *fmt = c == O_JSON ? 1 : 2;
+                        break;
+                case 'h':
+                case O_HELP:
+                        fputs(usage, stdout);
+                        *exit_code = CLI_EXIT_OK;
+                        return NULL;
+                default:
+                        fprintf(stderr, "smsmux: unknown flag '%s'\n%s", argv[optind - 1], usage);
+                        return NULL;
+                }
+        }
+        if (admin)
+                return admin;
+        if (config) {
+                char err[512];
+                if (smx_config_file_load(f, config, err, sizeof err) < 0) {
+                        fprintf(stderr, "smsmux: %s\n", err);
+                        return NULL;
+                }
+                if (f->cfg.admin_socket)
+                        return f->cfg.admin_socket;
+                fprintf(stderr, "smsmux: %s has no admin_socket in [client]\n", config);
+                return NULL;
+        }
+        fprintf(stderr, "smsmux: which smsmux? give --admin PATH or --config FILE\n%s", usage);
+        return NULL;
+}
+
+int cli_knob(int argc, char **argv)
+{
+        struct smx_config_file f;
+        smx_config_file_init(&f);
+        int code;
+        const char *path = parse_common(argc, argv, knob_usage, NULL, &f, &code);
+        if (!path) {
+                smx_config_file_free(&f);
+                return code;
+        }
+        int n = argc - optind;
+        char **a = argv + optind;
+        char line[1024];
+        int ok = 1;
+        if (n == 1 && !strcmp(a[0], "list"))
+                snprintf(line, sizeof line, "knob list");
+        else if (n == 2 && !strcmp(a[0], "get"))
+                snprintf(line, sizeof line, "knob get %s", a[1]);
+        else if ((n == 3 || n == 2) && !strcmp(a[0], "set"))
+                snprintf(line, sizeof line, "knob set %s %s", a[1], n == 3 ? a[2] : "");
+        else
+                ok = 0;
+        if (ok && (strpbrk(a[n - 1], " \t\n") || (n > 1 && strpbrk(a[1], " \t\n"))))
+                ok = 0;
+        if (!ok) {
+                fprintf(stderr, "smsmux knob: expected get NAME, set NAME VALUE or list\n%s",
+                        knob_usage);
+                smx_config_file_free(&f);
+                return CLI_EXIT_USAGE;
+        }
+        int rc = finish(ask(path, line));
+        smx_config_file_free(&f);
+        return rc;
+}
+
+int cli_stats(int argc, char **argv)
+{
+        struct smx_config_file f;
+        smx_config_file_init(&f);
+        int code, fmt = 0;
+        const char *path = parse_common(argc, argv, stats_usage, &fmt, &f, &code);
+        if (!path) {
+                smx_config_file_free(&f);
+                return code;
+        }
+        if (optind < argc) {
+                fprintf(stderr, "smsmux stats: unexpected argument '%s'\n%s", argv[optind],
+                        stats_usage);
+                smx_config_file_free(&f);
+                return CLI_EXIT_USAGE;
+        }
+        int rc = finish(ask(path, fmt == 1 ? "stats json" : fmt == 2 ? "stats prometheus"
+                                                                    : "stats table"));
+        smx_config_file_free(&f);
+        return rc;
+}
