@@ -1,0 +1,160 @@
+/* The config-file keys added for operations and content (src/config):
+ * store sizes, log_level, admin_socket, metrics_addr, and per SMSC
+ * segment_mode, data_coding, gsm_packed, msgid_norm. Good values reach the
+ * public structs; each bad one is an error naming the file, line and key,
+ * and a password never appears in a message. Also the data_coding table
+ * text itself (dcs_spec) and what smx_client_create says about it. */
+#include "config/config_file.h"
+#include "config/dcs_spec.h"
+#include "testlib.h"
+#include "text/text.h"
+
+static int load(struct smx_config_file *f, const char *text, char *err, size_t n)
+{
+        smx_config_file_init(f);
+        err[0] = 0;
+        return smx_config_file_load_string(f, text, "t.ini", err, n);
+}
+
+static void test_new_client_keys_reach_the_config(void)
+{
+        struct smx_config_file f;
+        char err[256];
+        int rc = load(&f, "[client]\ncorr_capacity = 1000\ncorr_ttl_ms = 5000\n"
+                          "park_capacity = 64\ndedup_capacity = 2000\nreasm_groups = 10\n"
+                          "reasm_timeout_ms = 7000\nlog_level = info\n"
+                          "admin_socket = /run/smsmux.sock\nmetrics_addr = 127.0.0.1:9100\n",
+                      err, sizeof err);
+        CHECK_EQ(rc, 0);
+        if (rc)
+                printf("# %s\n", err);
+        CHECK_EQ(f.cfg.corr_capacity, 1000);
+        CHECK_EQ(f.cfg.corr_ttl_ms, 5000);
+        CHECK_EQ(f.cfg.park_capacity, 64);
+        CHECK_EQ(f.cfg.dedup_capacity, 2000);
+        CHECK_EQ(f.cfg.reasm_groups, 10);
+        CHECK_EQ(f.cfg.reasm_timeout_ms, 7000);
+        CHECK_EQ(f.cfg.log_level, SMX_LOG_INFO);
+        CHECK_STR(f.cfg.admin_socket, "/run/smsmux.sock");
+        CHECK_STR(f.cfg.metrics_addr, "127.0.0.1:9100");
+        smx_config_file_free(&f);
+}
+
+static void test_new_smsc_keys_reach_the_smsc(void)
+{
+        struct smx_config_file f;
+        char err[256];
+        int rc = load(&f, "[smsc a]\nsite = s\nhost = 127.0.0.1\nport = 1\n"
+                          "segment_mode = sar\ndata_coding = generic,0x00=latin1, 240=binary\n"
+                          "gsm_packed = yes\nmsgid_norm = case_fold, hex_to_dec\n",
+                      err, sizeof err);
+        CHECK_EQ(rc, 0);
+        if (rc)
+                printf("# %s\n", err);
+        CHECK_EQ(smx_config_file_finish(&f, err, sizeof err), 0);
+        const struct smx_smsc_config *s = &f.cfg.smscs[0];
+        CHECK_EQ(s->segment_mode, SMX_SEGMENT_SAR);
+        CHECK_STR(s->data_coding, "generic,0x00=latin1, 240=binary");
+        CHECK_EQ(s->gsm_packed, 1);
+        CHECK_EQ(s->msgid_norm, SMX_MSGID_NORM_CASE_FOLD | SMX_MSGID_NORM_HEX_TO_DEC);
+        smx_config_file_free(&f);
+}
+
+/* Each bad file: the error starts with "t.ini:LINE:" and names the key. */
+static void expect_bad(const char *text, unsigned line, const char *key)
+{
+        struct smx_config_file f;
+        char err[256], want[32];
+        CHECK_EQ(load(&f, text, err, sizeof err), SMX_EINVAL);
+        snprintf(want, sizeof want, "t.ini:%u:", line);
+        if (strncmp(err, want, strlen(want)) || !strstr(err, key)) {
+                t_fail_at(__FILE__, __LINE__, "error '%s' lacks '%s' or '%s'", err, want, key);
+        }
+        smx_config_file_free(&f);
+}
+
+static void test_bad_values_name_file_line_and_key(void)
+{
+        expect_bad("[client]\nlog_level = loud\n", 2, "log_level");
+        expect_bad("[client]\n\ncorr_capacity = 0\n", 3, "corr_capacity");
+        expect_bad("[client]\nmetrics_addr = nowhere\n", 2, "metrics_addr");
+        expect_bad("[client]\nadmin_socket = \n", 2, "admin_socket");
+        expect_bad("[smsc a]\nsite=s\nsegment_mode = udh7\n", 3, "segment_mode");
+        expect_bad("[smsc a]\ndata_coding = latin\n", 2, "data_coding");
+        expect_bad("[smsc a]\ndata_coding = service,300=gsm\n", 2, "data_coding");
+        expect_bad("[smsc a]\ndata_coding = service,8=klingon\n", 2, "data_coding");
+        expect_bad("[smsc a]\ngsm_packed = maybe\n", 2, "gsm_packed");
+        expect_bad("[smsc a]\nmsgid_norm = case_fold,upside_down\n", 2, "msgid_norm");
+        expect_bad("[smsc a]\nreasm_groups = 5\n", 2, "reasm_groups");
+}
+
+static void test_password_never_appears_in_an_error(void)
+{
+        struct smx_config_file f;
+        char err[256];
+        CHECK_EQ(load(&f, "[client]\npassword = hunter2secret\n", err, sizeof err), SMX_EINVAL);
+        CHECK(strstr(err, "hunter2") == NULL);
+        CHECK(strstr(err, "password") != NULL);
+        smx_config_file_free(&f);
+        CHECK_EQ(load(&f, "[smsc a]\npassword = s3cr3t\npassword = s3cr3t s3cr3t\n", err,
+                      sizeof err), SMX_EINVAL);
+        CHECK(strstr(err, "s3cr3t") == NULL);
+        smx_config_file_free(&f);
+}
+
+static void test_dcs_spec_builds_the_map(void)
+{
+        struct smx_dcs_map m;
+        char err[160];
+        CHECK_EQ(smx_dcs_spec_parse(NULL, &m, err, sizeof err), 0);
+        CHECK_EQ(m.enc[0], SMX_ENC_UTF8);
+        CHECK_EQ(smx_dcs_spec_parse("generic", &m, err, sizeof err), 0);
+        CHECK_EQ(m.enc[0], SMX_ENC_GSM);
+        CHECK_EQ(smx_dcs_spec_parse("service,0=gsm,0xF0=ucs2", &m, err, sizeof err), 0);
+        CHECK_EQ(m.enc[0], SMX_ENC_GSM);
+        CHECK_EQ(m.enc[0xF0], SMX_ENC_UCS2);
+        CHECK_EQ(m.enc[2], SMX_ENC_GSM);
+        CHECK_EQ(smx_dcs_for_encoding(&m, SMX_ENC_GSM), 0);
+        CHECK_EQ(smx_dcs_spec_parse("service,=gsm", &m, err, sizeof err), SMX_EINVAL);
+        CHECK_EQ(smx_dcs_spec_parse("service,256=gsm", &m, err, sizeof err), SMX_EINVAL);
+        CHECK_EQ(smx_dcs_spec_parse("Service", &m, err, sizeof err), SMX_EINVAL);
+        CHECK(strstr(err, "Service") != NULL);
+}
+
+static void test_client_create_refuses_bad_content_settings(void)
+{
+        struct smx_smsc_config s = { .name = "a", .site = "s", .host = "127.0.0.1", .port = 1,
+                                     .data_coding = "generic,9=nope" };
+        struct smx_config cfg;
+        smx_config_init(&cfg);
+        cfg.smscs = &s;
+        cfg.n_smscs = 1;
+        smx_client *c = NULL;
+        char err[256] = "";
+        CHECK_EQ(smx_client_create(&cfg, &c, err, sizeof err), SMX_EINVAL);
+        CHECK(strstr(err, "SMSC a") && strstr(err, "data_coding"));
+        s.data_coding = NULL;
+        s.msgid_norm = 1u << 7;
+        CHECK_EQ(smx_client_create(&cfg, &c, err, sizeof err), SMX_EINVAL);
+        s.msgid_norm = 0;
+        cfg.metrics_addr = "no-port";
+        CHECK_EQ(smx_client_create(&cfg, &c, err, sizeof err), SMX_EINVAL);
+        CHECK(strstr(err, "metrics_addr") != NULL);
+        cfg.metrics_addr = NULL;
+        cfg.park_capacity = 0;
+        CHECK_EQ(smx_client_create(&cfg, &c, err, sizeof err), SMX_EINVAL);
+        cfg.park_capacity = 16;
+        CHECK_EQ(smx_client_create(&cfg, &c, err, sizeof err), 0);
+        smx_client_destroy(c);
+}
+
+int main(void)
+{
+        RUN(test_new_client_keys_reach_the_config);
+        RUN(test_new_smsc_keys_reach_the_smsc);
+        RUN(test_bad_values_name_file_line_and_key);
+        RUN(test_password_never_appears_in_an_error);
+        RUN(test_dcs_spec_builds_the_map);
+        RUN(test_client_create_refuses_bad_content_settings);
+        return t_done();
+}
