@@ -1,6 +1,6 @@
 /* Rebind clock (see rebind.h). "More than interval apart" is enforced with
- * a strict +1 ms, so an attempt exactly `interval` after the last can never
- * happen even with zero jitter. */
+ * a margin (SMX_REBIND_MARGIN_MS), so an attempt exactly `interval` after
+ * the last can never happen even with zero jitter. */
 #include "session/rebind.h"
 
 void rebind_init(struct smx_rebind_clock *c)
@@ -26,5 +26,6 @@ void rebind_attempt(struct smx_rebind_clock *c, uint64_t now_ms, uint32_t interv
         }
         c->attempts++;
         c->last_ms = now_ms;
-        c->next_ms = now_ms + interval_ms + 1 + (jitter_ms ? rnd % (jitter_ms + 1) : 0);
+        c->next_ms = now_ms + interval_ms + SMX_REBIND_MARGIN_MS +
+                     (jitter_ms ? rnd % (jitter_ms + 1) : 0);
 }

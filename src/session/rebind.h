@@ -9,6 +9,11 @@
 
 #include <stdint.h>
 
+/* Added to every spacing: the connect is issued a little after the attempt
+ * is recorded (end of the worker's loop turn) and the SMSC sees it when it
+ * accepts, so "more than interval apart" keeps a margin for both. */
+#define SMX_REBIND_MARGIN_MS 50u
+
 struct smx_rebind_clock {
         uint64_t attempts;
         uint64_t last_ms;          /* time of the last attempt */
@@ -19,8 +24,8 @@ struct smx_rebind_clock {
 void rebind_init(struct smx_rebind_clock *c);
 /* May an attempt start at `now`? */
 int rebind_due(const struct smx_rebind_clock *c, uint64_t now_ms);
-/* Record an attempt at `now`; the next one is allowed after
- * now + interval + 1 + (rnd % (jitter + 1)). */
+/* Record an attempt at `now`; the next one is allowed at
+ * now + interval + SMX_REBIND_MARGIN_MS + (rnd % (jitter + 1)). */
 void rebind_attempt(struct smx_rebind_clock *c, uint64_t now_ms, uint32_t interval_ms,
                     uint32_t jitter_ms, uint32_t rnd);
 

@@ -279,6 +279,14 @@ static inline double it_json_num(const char *json, const char *scope, const char
         return strtod(p, NULL);
 }
 
+/* Print the simulator's violation list (for a failing check). */
+static inline void it_print_violations(struct it_env *e)
+{
+        const char *j = it_summary(e);
+        const char *v = strstr(j, "\"violations\":");
+        printf("# %.*s\n", v ? 600 : 0, v ? v : "");
+}
+
 static inline void it_sim_ctl(struct it_env *e, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 static inline void it_sim_ctl(struct it_env *e, const char *fmt, ...)
