@@ -96,6 +96,8 @@ static void test_accept_then_close_smsc_keeps_rebind_spacing(void)
         const char *j = it_summary(&E);
         CHECK(it_json_num(j, "\"name\":\"smsc1.dc3\"", "min_attempt_spacing_s") > 1.0);
         CHECK_EQ(it_json_num(j, NULL, "violation_count"), 0);
+        if (it_json_num(j, NULL, "violation_count") != 0)
+                it_print_violations(&E);
         it_sim_ctl(&E, "restore smsc1.dc3");
         CHECK_EQ(it_wait_active(&E, E.n, 5000), 1);
 }

@@ -31,6 +31,8 @@ static void test_flapping_never_breaks_rebind_spacing(void)
         CHECK_EQ(it_bad_outcomes(&E, E.next_mt), 0);
         const char *j = it_summary(&E);
         CHECK_EQ(it_json_num(j, NULL, "violation_count"), 0);
+        if (it_json_num(j, NULL, "violation_count") != 0)
+                it_print_violations(&E);
         for (size_t i = 0; i < E.n; i++) {
                 char scope[64];
                 snprintf(scope, sizeof scope, "\"name\":\"%s\"", E.info[i].name);

@@ -29,6 +29,8 @@ static void test_mts_are_accepted_exactly_once(void)
         CHECK_EQ(it_json_num(j, "\"totals\"", "submit_sm_accepted"), n);
         CHECK_EQ(it_json_num(j, "\"handset\"", "duplicates"), 0);
         CHECK_EQ(it_json_num(j, NULL, "violation_count"), 0);
+        if (it_json_num(j, NULL, "violation_count") != 0)
+                it_print_violations(&E);
 }
 
 static void test_traffic_spreads_over_every_bind(void)
