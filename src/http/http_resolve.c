@@ -128,7 +128,9 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
         r->expires_ms = r->now_ms + (uint64_t)ttl * 1000u;
         uint64_t ttl_ms = (uint64_t)ttl * 1000u;
         uint64_t lead = ttl_ms / 4 > REFRESH_MIN_MS ? ttl_ms / 4 : REFRESH_MIN_MS;
-        r->next_query_ms = ttl_ms > lead ? r->expires_ms - lead : r->now_ms;
+        /* a TTL too short to refresh ahead (0 included): ask again soon,
+         * but not in a loop */
+        r->next_query_ms = ttl_ms > lead ? r->expires_ms - lead : r->now_ms + REFRESH_MIN_MS;
 }
 
 void http_resolve_tick(struct http_resolver *r, uint64_t now_ms)
