@@ -9,7 +9,7 @@ packages=(
   build-essential pkg-config meson ninja-build clang libclang-rt-14-dev llvm
   liburing-dev libck-dev libjemalloc-dev libssl-dev libbenchmark-dev
   libinih-dev libjansson-dev libcurl4-openssl-dev libc-ares-dev libmicrohttpd-dev
-  libsmpp34-dev tshark dnsmasq wrk libnet-smpp-perl python3 jq
+  libsmpp34-dev tshark dnsmasq wrk libnet-smpp-perl python3 jq python3-prometheus-client
 )
 
 sudo=""
