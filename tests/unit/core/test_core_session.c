@@ -629,6 +629,66 @@ static void test_sc_interface_version_33_disables_tlvs(void)
         CHECK_EQ(S.tlvs_ok, 0);
 }
 
+static void test_connect_failure_goes_down_with_its_reason(void)
+{
+        fresh();
+        session_connecting(&S, 0);
+        session_closed(&S, 5, 0, "connect: Connection refused");
+        CHECK_EQ(S.state, SMX_HEALTH_DOWN);
+        CHECK_EQ(R.last_from, SMX_HEALTH_CONNECTING);
+        CHECK_STR(R.last_reason, "connect: Connection refused");
+        int calls = R.state_calls;
+        session_closed(&S, 6, 0, "again");          /* DOWN: nothing more happens */
+        CHECK_EQ(R.state_calls, calls);
+}
+
+static void test_deliver_while_unbinding_gets_rinvbndsts(void)
+{
+        to_active(0);
+        session_unbind(&S, 1);
+        out_clear();
+        CHECK_EQ(feed_deliver(SMPP_DELIVER_SM, 31, 2), SESS_OK);
+        CHECK_EQ(R.deliver_calls, 0);
+        CHECK_EQ(out_pdu(0).id, SMPP_DELIVER_SM_RESP);
+        CHECK_EQ(out_pdu(0).status, SMPP_ESME_RINVBNDSTS);
+}
+
+static void test_nack_rthrottled_on_submit_throttles_the_bind(void)
+{
+        to_active(0);
+        uint32_t seq = submit(1, 0);
+        CHECK_EQ(feed_hdr(SMPP_GENERIC_NACK, SMPP_ESME_RTHROTTLED, seq, 1), SESS_OK);
+        CHECK_EQ(R.resp_calls, 1);
+        CHECK_EQ(R.last_status, SMPP_ESME_RTHROTTLED);
+        CHECK_EQ(S.state, SMX_HEALTH_THROTTLED);
+}
+
+static void test_nack_rinvcmdid_on_submit_is_reported_and_bind_stays(void)
+{
+        to_active(0);
+        uint32_t seq = submit(1, 0);
+        CHECK_EQ(feed_hdr(SMPP_GENERIC_NACK, SMPP_ESME_RINVCMDID, seq, 1), SESS_OK);
+        CHECK_EQ(R.resp_calls, 1);
+        CHECK_EQ(R.last_status, SMPP_ESME_RINVCMDID);
+        CHECK_EQ(smx_status_classify(SMPP_ESME_RINVCMDID), SMX_STATUS_PERMANENT);
+        CHECK_EQ(S.state, SMX_HEALTH_ACTIVE);
+        CHECK_EQ(out_count(), 1);   /* only our submit_sm: a nack is never answered */
+}
+
+static void test_rebind_after_down_starts_a_fresh_session(void)
+{
+        to_active(0);
+        submit(1, 0);
+        session_closed(&S, 10, 0, "reset");
+        session_connecting(&S, 2000);
+        CHECK_EQ(S.state, SMX_HEALTH_CONNECTING);
+        CHECK_EQ(S.n_submit, 0);
+        CHECK_EQ(S.close_wanted, 0);
+        session_connected(&S, 2001);
+        CHECK_EQ(out_pdu(0).id, SMPP_BIND_TRANSCEIVER);
+        CHECK_EQ(out_count(), 1);
+}
+
 int main(void)
 {
         RUN(test_session_starts_down);
@@ -668,5 +728,10 @@ int main(void)
         RUN(test_framing_error_without_header_closes_silently);
         RUN(test_abandon_turns_in_flight_into_tombstones);
         RUN(test_sc_interface_version_33_disables_tlvs);
+        RUN(test_connect_failure_goes_down_with_its_reason);
+        RUN(test_deliver_while_unbinding_gets_rinvbndsts);
+        RUN(test_nack_rthrottled_on_submit_throttles_the_bind);
+        RUN(test_nack_rinvcmdid_on_submit_is_reported_and_bind_stays);
+        RUN(test_rebind_after_down_starts_a_fresh_session);
         return t_done();
 }
