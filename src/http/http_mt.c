@@ -832,6 +832,11 @@ void http_mt_destroy(struct http_mt *m)
         free(m);
 }
 
+int http_mt_usable(const struct http_mt *m)
+{
+        return m->usable;
+}
+
 const struct http_mt_stats *http_mt_stats(const struct http_mt *m)
 {
         return &m->st;

@@ -103,6 +103,9 @@ void http_mt_wake(struct http_mt *m);
  * free everything. */
 void http_mt_destroy(struct http_mt *m);
 const struct http_mt_stats *http_mt_stats(const struct http_mt *m);
+/* 1 when a URL (and, for strategy A, an address) may be used now. Engine
+ * thread only (the ops callbacks). */
+int http_mt_usable(const struct http_mt *m);
 /* The DNS counters of strategy A, or NULL. */
 const struct http_resolve_stats *http_mt_dns_stats(const struct http_mt *m);
 
