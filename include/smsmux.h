@@ -131,6 +131,7 @@ struct smx_config {
         uint32_t reasm_groups;           /* open MO reassembly groups, default 4096 */
         uint32_t reasm_timeout_ms;       /* MO parts wait this long, default 60000 */
         /* operations (docs/operating.md) */
+        uint32_t spare_smscs;            /* bind slots kept for smx_smsc_add(), default 4 */
         int log_level;                   /* enum smx_log_level set at start; -1 (default):
                                             leave the process-wide level alone */
         const char *admin_socket;        /* unix socket (mode 0600) for `smsmux knob|stats`;
@@ -335,6 +336,14 @@ int smx_knob_get(smx_client *c, const char *name, char *out, size_t out_len);
 /* Every knob as "name value\n" lines. Returns the length needed (like
  * snprintf); out may be NULL to ask. Any thread. */
 size_t smx_knob_list(smx_client *c, char *out, size_t out_len);
+
+/* Add an SMSC to a running client (or one not started yet): it takes one
+ * of the cfg.spare_smscs slots, is bound at once (R1) and then kept bound
+ * like the others. Its window may not exceed cfg.window (the slots' request
+ * tables are sized for it). Returns 0, SMX_EINVAL (bad or duplicate name,
+ * bad settings; err says which) or SMX_ENOMEM (no spare slot left). Strings
+ * are copied. Any thread. */
+int smx_smsc_add(smx_client *c, const struct smx_smsc_config *s, char *err, size_t err_len);
 
 /* Shorthands for the knobs smsc.NAME.admin / site.NAME.admin. */
 int smx_smsc_set_admin(smx_client *c, const char *smsc, enum smx_admin_state st);

@@ -19,6 +19,7 @@
 
 #include "admin/admin.h"
 #include "admin/admin_int.h"
+#include "config/config_file.h"
 #include "core/client_int.h"
 #include "log/log.h"
 
@@ -102,9 +103,48 @@ static char *answer_stats(smx_client *c, char **w, int n)
         return out;
 }
 
+/* "smsc add NAME@SITE=HOST:PORT [KEY=VALUE ...]": the keys of an [smsc]
+ * section, parsed by the config loader so the same names, ranges and
+ * messages apply. */
+static char *answer_add(smx_client *c, char **w, int n)
+{
+        char *at = n >= 3 ? strchr(w[2], '@') : NULL;
+        char *eq = at ? strchr(at, '=') : NULL;
+        char *colon = eq ? strrchr(eq, ':') : NULL;
+        if (!colon)
+                return dup_printf("error: usage: smsc add NAME@SITE=HOST:PORT [KEY=VALUE ...]\n");
+        *at = *eq = *colon = '\0';
+        char ini[ADMIN_LINE_MAX + 256];
+        int len = snprintf(ini, sizeof ini, "[smsc %s]\nsite = %s\nhost = %s\nport = %s\n",
+                           w[2], at + 1, eq + 1, colon + 1);
+        for (int i = 3; i < n && len > 0 && (size_t)len < sizeof ini; i++) {
+                char *kv = strchr(w[i], '=');
+                if (!kv)
+                        return dup_printf("error: '%s' is not KEY=VALUE\n", w[i]);
+                *kv = '\0';
+                len += snprintf(ini + len, sizeof ini - (size_t)len, "%s = %s\n", w[i], kv + 1);
+        }
+        struct smx_config_file f;
+        char err[320];
+        smx_config_file_init(&f);
+        int rc = smx_config_file_load_string(&f, ini, "smsc add", err, sizeof err);
+        if (rc == 0)
+                rc = smx_config_file_finish(&f, err, sizeof err);
+        if (rc == 0 && f.n_smscs != 1) {
+                snprintf(err, sizeof err, "one SMSC expected");
+                rc = SMX_EINVAL;
+        }
+        if (rc == 0)
+                rc = smx_smsc_add(c, &f.smscs[0], err, sizeof err);
+        smx_config_file_free(&f);
+        return rc < 0 ? dup_printf("error: %s\n", err) : dup_printf("ok\n");
+}
+
 /* "smsc drain NAME" -> knob smsc.NAME.admin = draining (and site ...). */
 static char *answer_admin(smx_client *c, char **w, int n)
 {
+        if (n >= 2 && !strcmp(w[0], "smsc") && !strcmp(w[1], "add"))
+                return answer_add(c, w, n);
         static const struct { const char *verb, *state; } verbs[] = {
                 { "drain", "draining" }, { "enable", "enabled" }, { "remove", "removed" },
         };
@@ -129,8 +169,8 @@ char *admin_answer(smx_client *c, const char *line)
         copy[len] = '\0';
         while (len && (copy[len - 1] == '\n' || copy[len - 1] == '\r'))
                 copy[--len] = '\0';
-        char *w[5];
-        int n = split_words(copy, w, 5);
+        char *w[24];
+        int n = split_words(copy, w, 24);
         if (n == 0)
                 return dup_printf("error: empty request\n");
         if (!strcmp(w[0], "knob"))

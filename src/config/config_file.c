@@ -83,6 +83,7 @@ static const struct key_def client_keys[] = {
         CK(dedup_capacity, KEY_U32, 1, 1u << 30),
         CK(reasm_groups, KEY_U32, 1, 1u << 24),
         CK(reasm_timeout_ms, KEY_U32, 1, U32_MAX),
+        CK(spare_smscs, KEY_U32, 0, 4096),
         CK(log_level, KEY_LOG_LEVEL, 0, 0),
         CK(admin_socket, KEY_STR, 1, 107),
         CK(metrics_addr, KEY_ADDR, 0, SMX_KNOB_ADDR_MAX - 1),

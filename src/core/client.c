@@ -68,6 +68,7 @@ void smx_config_init(struct smx_config *cfg)
         cfg->reasm_groups = 4096;
         cfg->reasm_timeout_ms = 60000;
         cfg->log_level = -1;
+        cfg->spare_smscs = 4;
 }
 
 static int is_pow2(uint32_t v)
@@ -98,8 +99,9 @@ static int validate(const struct smx_config *cfg, char *errbuf, size_t len)
 {
         if (!cfg->smscs || cfg->n_smscs == 0)
                 return cfg_err(errbuf, len, "no SMSC configured%s", NULL);
-        if (cfg->n_smscs > 0xFFFE)
-                return cfg_err(errbuf, len, "too many SMSCs%s", NULL);
+        if (cfg->n_smscs > 0xFFFE || cfg->spare_smscs > 4096 ||
+            cfg->n_smscs + cfg->spare_smscs > 0xFFFE)
+                return cfg_err(errbuf, len, "too many SMSCs (with spare_smscs)%s", NULL);
         if (!is_pow2(cfg->ingress_capacity) || cfg->ingress_capacity > (1u << 24))
                 return cfg_err(errbuf, len, "ingress_capacity must be a power of two <= 2^24%s", NULL);
         if (!is_pow2(cfg->event_capacity) || cfg->event_capacity < 128)
@@ -121,42 +123,50 @@ static int validate(const struct smx_config *cfg, char *errbuf, size_t len)
         if (cfg->log_level > SMX_LOG_DEBUG)
                 return cfg_err(errbuf, len, "log_level must be -1 or a smx_log_level%s", NULL);
         for (size_t i = 0; i < cfg->n_smscs; i++) {
-                const struct smx_smsc_config *s = &cfg->smscs[i];
-                if (!s->name || !*s->name || strlen(s->name) > SMX_NAME_MAX)
-                        return cfg_err(errbuf, len, "SMSC name missing or longer than 32%s", NULL);
-                if (s->site && strlen(s->site) > SMX_NAME_MAX)
-                        return cfg_err(errbuf, len, "site name of %s longer than 32", s->name);
-                if (!s->host || !*s->host || strlen(s->host) >= 256)
-                        return cfg_err(errbuf, len, "SMSC %s: host missing", s->name);
-                if (s->port == 0)
-                        return cfg_err(errbuf, len, "SMSC %s: port missing", s->name);
-                const char *sid = s->system_id ? s->system_id : cfg->system_id;
-                const char *pw = s->password ? s->password : cfg->password;
-                if (!sid || strlen(sid) >= SMPP_SYSTEM_ID_MAX)
-                        return cfg_err(errbuf, len, "SMSC %s: system_id missing or over 15 characters", s->name);
-                if (!pw || strlen(pw) >= SMPP_PASSWORD_MAX)
-                        return cfg_err(errbuf, len, "SMSC %s: password missing or over 8 characters", s->name);
-                if (s->system_type && strlen(s->system_type) >= SMPP_SYSTEM_TYPE_MAX)
-                        return cfg_err(errbuf, len, "SMSC %s: system_type over 12 characters", s->name);
-                if ((unsigned)s->bind_mode > SMX_BIND_RX)
-                        return cfg_err(errbuf, len, "SMSC %s: bad bind_mode", s->name);
-                if ((unsigned)s->segment_mode > SMX_SEGMENT_PAYLOAD)
-                        return cfg_err(errbuf, len, "SMSC %s: bad segment_mode", s->name);
-                struct smx_dcs_map m;
-                char why[160];
-                if (smx_dcs_spec_parse(s->data_coding, &m, why, sizeof why) < 0) {
-                        if (errbuf && len)
-                                snprintf(errbuf, len, "SMSC %s: %s", s->name, why);
-                        return SMX_EINVAL;
-                }
-                if (s->msgid_norm & ~(SMX_MSGID_NORM_CASE_FOLD | SMX_MSGID_NORM_STRIP_ZEROS |
-                                      SMX_MSGID_NORM_HEX_TO_DEC))
-                        return cfg_err(errbuf, len, "SMSC %s: unknown msgid_norm flags", s->name);
+                int rc = client_smsc_check(cfg, &cfg->smscs[i], errbuf, len);
+                if (rc < 0)
+                        return rc;
         }
         return 0;
 }
 
-static void bind_setup(struct smx_client *c, struct smx_bind *b, const struct smx_smsc_config *s,
+int client_smsc_check(const struct smx_config *cfg, const struct smx_smsc_config *s,
+                      char *errbuf, size_t len)
+{
+        if (!s->name || !*s->name || strlen(s->name) > SMX_NAME_MAX)
+                return cfg_err(errbuf, len, "SMSC name missing or longer than 32%s", NULL);
+        if (s->site && strlen(s->site) > SMX_NAME_MAX)
+                return cfg_err(errbuf, len, "site name of %s longer than 32", s->name);
+        if (!s->host || !*s->host || strlen(s->host) >= 256)
+                return cfg_err(errbuf, len, "SMSC %s: host missing", s->name);
+        if (s->port == 0)
+                return cfg_err(errbuf, len, "SMSC %s: port missing", s->name);
+        const char *sid = s->system_id ? s->system_id : cfg->system_id;
+        const char *pw = s->password ? s->password : cfg->password;
+        if (!sid || strlen(sid) >= SMPP_SYSTEM_ID_MAX)
+                return cfg_err(errbuf, len, "SMSC %s: system_id missing or over 15 characters", s->name);
+        if (!pw || strlen(pw) >= SMPP_PASSWORD_MAX)
+                return cfg_err(errbuf, len, "SMSC %s: password missing or over 8 characters", s->name);
+        if (s->system_type && strlen(s->system_type) >= SMPP_SYSTEM_TYPE_MAX)
+                return cfg_err(errbuf, len, "SMSC %s: system_type over 12 characters", s->name);
+        if ((unsigned)s->bind_mode > SMX_BIND_RX)
+                return cfg_err(errbuf, len, "SMSC %s: bad bind_mode", s->name);
+        if ((unsigned)s->segment_mode > SMX_SEGMENT_PAYLOAD)
+                return cfg_err(errbuf, len, "SMSC %s: bad segment_mode", s->name);
+        struct smx_dcs_map m;
+        char why[160];
+        if (smx_dcs_spec_parse(s->data_coding, &m, why, sizeof why) < 0) {
+                if (errbuf && len)
+                        snprintf(errbuf, len, "SMSC %s: %s", s->name, why);
+                return SMX_EINVAL;
+        }
+        if (s->msgid_norm & ~(SMX_MSGID_NORM_CASE_FOLD | SMX_MSGID_NORM_STRIP_ZEROS |
+                              SMX_MSGID_NORM_HEX_TO_DEC))
+                return cfg_err(errbuf, len, "SMSC %s: unknown msgid_norm flags", s->name);
+        return 0;
+}
+
+void client_bind_setup(struct smx_client *c, struct smx_bind *b, const struct smx_smsc_config *s,
                        uint16_t index)
 {
         const struct smx_config *cfg = &c->cfg;
@@ -220,7 +230,7 @@ int smx_client_create(const struct smx_config *cfg, smx_client **out, char *errb
         c->n_workers = cfg->workers ? cfg->workers : (unsigned)(ncpu > 0 ? ncpu : 1);
         if (c->n_workers > cfg->n_smscs)
                 c->n_workers = (unsigned)cfg->n_smscs;
-        c->n_binds = (uint32_t)cfg->n_smscs;
+        c->n_binds = (uint32_t)(cfg->n_smscs + cfg->spare_smscs);
         c->binds = calloc(c->n_binds, sizeof *c->binds);
         c->workers = calloc(c->n_workers, sizeof *c->workers);
         c->held = calloc(c->n_workers, sizeof *c->held);
@@ -228,8 +238,16 @@ int smx_client_create(const struct smx_config *cfg, smx_client **out, char *errb
                 rc = SMX_ENOMEM;
                 goto fail;
         }
-        for (uint32_t i = 0; i < c->n_binds; i++)
-                bind_setup(c, &c->binds[i], &cfg->smscs[i], (uint16_t)i);
+        for (uint32_t i = 0; i < c->n_binds; i++) {
+                /* a spare slot: sized like the others, never connected until
+                 * smx_smsc_add fills it */
+                static const struct smx_smsc_config spare = { .name = "", .host = "" };
+                struct smx_bind *b = &c->binds[i];
+                client_bind_setup(c, b, i < cfg->n_smscs ? &cfg->smscs[i] : &spare, (uint16_t)i);
+                atomic_store(&b->in_use, i < cfg->n_smscs);
+                b->spare = i >= cfg->n_smscs;
+                b->retired = b->spare;
+        }
         rc = knobs_client_init(c, cfg);
         if (rc < 0)
                 goto fail;
@@ -598,9 +616,16 @@ size_t smx_client_binds(smx_client *c, struct smx_bind_stats *st, size_t max)
 {
         if (!c)
                 return 0;
-        for (uint32_t i = 0; st && i < c->n_binds && i < max; i++) {
+        size_t n = 0;
+        for (uint32_t i = 0; i < c->n_binds; i++) {
                 struct smx_bind *b = &c->binds[i];
-                struct smx_bind_stats *o = &st[i];
+                if (!atomic_load_explicit(&b->in_use, memory_order_acquire))
+                        continue;   /* a spare slot */
+                if (!st || n >= max) {
+                        n++;
+                        continue;
+                }
+                struct smx_bind_stats *o = &st[n++];
                 memset(o, 0, sizeof *o);
                 copy_field(o->name, sizeof o->name, b->name);
                 copy_field(o->site, sizeof o->site, b->site);
@@ -618,5 +643,5 @@ size_t smx_client_binds(smx_client *c, struct smx_bind_stats *st, size_t max)
                                                                  memory_order_relaxed);
                 stats_fill_bind(b, o, NULL);
         }
-        return c->n_binds;
+        return n;
 }

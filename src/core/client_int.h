@@ -50,6 +50,8 @@ struct smx_bind {
         struct smx_bind_counters cnt;
         struct smx_lat_hist lat;           /* submit -> accepted; owner writes (src/stats) */
         _Atomic uint8_t admin;             /* enum smx_admin_state; owner writes (src/knobs) */
+        _Atomic uint8_t in_use;            /* 0: a spare slot (smx_smsc_add fills it, then sets 1) */
+        uint8_t spare;                     /* owner: not connected until the snapshot says in_use */
         /* fixed after create */
         uint16_t index;
         unsigned worker, local;            /* owning worker, index among its binds */
@@ -150,6 +152,13 @@ struct smx_client {
 
 uint64_t smx_now_ms(void);
 uint64_t smx_now_us(void);
+
+/* Check one SMSC's settings against cfg (0, or SMX_EINVAL with errbuf). */
+int client_smsc_check(const struct smx_config *cfg, const struct smx_smsc_config *s,
+                      char *errbuf, size_t len);
+/* Fill bind slot b from s (identity, credentials, session settings, content). */
+void client_bind_setup(struct smx_client *c, struct smx_bind *b, const struct smx_smsc_config *s,
+                       uint16_t index);
 
 /* Worker entry points (src/worker/worker.c). */
 int worker_init(struct smx_worker *w, struct smx_client *c, unsigned k);

@@ -159,6 +159,94 @@ size_t smx_knob_list(smx_client *c, char *out, size_t out_len)
         return n;
 }
 
+/* Lock held: publish next (built from the current snapshot). */
+static int publish_locked(struct smx_client *c, struct smx_knobs *next)
+{
+        struct smx_knob_state *ks = c->ks;
+        if (ks->n_retired == ks->cap_retired) {
+                size_t cap = ks->cap_retired ? ks->cap_retired * 2 : 8;
+                struct smx_knobs **r = realloc(ks->retired, cap * sizeof *r);
+                if (!r)
+                        return SMX_ENOMEM;
+                ks->retired = r;
+                ks->cap_retired = cap;
+        }
+        struct smx_knobs *old = atomic_load(&ks->cur);
+        next->gen = old->gen + 1;
+        atomic_store(&ks->cur, next);
+        ks->retired[ks->n_retired++] = old;
+        reclaim(ks);
+        return 0;
+}
+
+int smx_smsc_add(smx_client *c, const struct smx_smsc_config *s, char *err, size_t err_len)
+{
+        char dummy[8];
+        if (!err || !err_len) {
+                err = dummy;
+                err_len = sizeof dummy;
+        }
+        err[0] = '\0';
+        if (!c || !c->ks || !s)
+                return SMX_EINVAL;
+        int rc = client_smsc_check(&c->cfg, s, err, err_len);
+        if (rc < 0)
+                return rc;
+        if (s->window > c->cfg.window) {
+                snprintf(err, err_len, "SMSC %s: window %u is over the client's window %u "
+                         "(spare slots are sized for it)", s->name, s->window, c->cfg.window);
+                return SMX_EINVAL;
+        }
+        struct smx_knob_state *ks = c->ks;
+        pthread_mutex_lock(&ks->lock);
+        struct smx_knobs *cur = atomic_load(&ks->cur);
+        int slot = -1;
+        for (uint32_t i = 0; i < c->n_binds; i++) {
+                if (atomic_load(&c->binds[i].in_use)) {
+                        if (!strcmp(c->binds[i].name, s->name)) {
+                                snprintf(err, err_len, "an SMSC named '%s' exists%s", s->name,
+                                         cur->bind[i].admin == SMX_ADMIN_REMOVED
+                                                 ? " (removed; names are not reused)" : "");
+                                pthread_mutex_unlock(&ks->lock);
+                                return SMX_EINVAL;
+                        }
+                } else if (slot < 0) {
+                        slot = (int)i;
+                }
+        }
+        struct smx_knobs *next = slot >= 0 ? knobs_copy(cur) : NULL;
+        if (!next) {
+                snprintf(err, err_len, slot < 0 ? "no spare slot left (config spare_smscs)"
+                                                : "out of memory");
+                pthread_mutex_unlock(&ks->lock);
+                return SMX_ENOMEM;
+        }
+        struct smx_bind *b = &c->binds[slot];
+        /* the owning worker does not touch a spare slot (retired, no socket)
+         * until a snapshot marks it in use */
+        client_bind_setup(c, b, s, (uint16_t)slot);
+        struct smx_bind_knobs *bk = &next->bind[slot];
+        bk->in_use = 1;
+        bk->tps = s->tps;
+        bk->window = s->window ? s->window : c->cfg.window;
+        bk->window_max = c->cfg.window;
+        bk->weight = s->site_weight ? s->site_weight : 1;
+        bk->admin = SMX_ADMIN_ENABLED;
+        rc = publish_locked(c, next);
+        if (rc == 0)
+                atomic_store_explicit(&b->in_use, 1, memory_order_release);
+        pthread_mutex_unlock(&ks->lock);
+        if (rc < 0) {
+                free(next);
+                snprintf(err, err_len, "out of memory");
+                return rc;
+        }
+        smx_logf(SMX_LOG_INFO, b->name, b->site, "added: %s:%u", b->host, b->port);
+        for (unsigned k = 0; k < c->n_workers; k++)
+                worker_wake(&c->workers[k]);
+        return 0;
+}
+
 int smx_smsc_set_admin(smx_client *c, const char *smsc, enum smx_admin_state st)
 {
         char name[SMX_NAME_MAX + 16];
@@ -189,6 +277,15 @@ void knobs_with_current(struct smx_client *c,
 static void apply_bind_w(struct smx_worker *w, struct smx_bind *b, const struct smx_knobs *k)
 {
         const struct smx_bind_knobs *bk = &k->bind[b->index];
+        if (!bk->in_use)
+                return;   /* a spare slot */
+        if (b->spare) {
+                /* filled by smx_smsc_add before this snapshot was published
+                 * (the acquire load in knobs_sync_w orders those writes) */
+                b->spare = 0;
+                b->retired = 0;
+                smx_logf(SMX_LOG_INFO, b->name, b->site, "added at runtime");
+        }
         b->tps = bk->tps;
         b->weight = bk->weight;
         b->scfg.window = bk->window;

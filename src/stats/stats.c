@@ -88,16 +88,21 @@ int stats_collect(struct smx_client *c, struct smx_stats_snapshot *s)
         s->binds = calloc(c->n_binds ? c->n_binds : 1, sizeof *s->binds);
         if (!s->binds)
                 return SMX_ENOMEM;
+        /* smx_client_binds lists the slots in use in index order */
         struct smx_bind_stats *tmp = calloc(c->n_binds ? c->n_binds : 1, sizeof *tmp);
         if (!tmp)
                 return SMX_ENOMEM;
-        size_t n = smx_client_binds(c, tmp, c->n_binds);
-        for (size_t i = 0; i < n && i < c->n_binds; i++) {
-                s->binds[i].pub = tmp[i];
-                stats_fill_bind(&c->binds[i], &s->binds[i].pub, &s->binds[i].lat);
+        size_t n = smx_client_binds(c, tmp, c->n_binds), j = 0;
+        for (uint32_t i = 0; i < c->n_binds && j < n; i++) {
+                if (!atomic_load_explicit(&c->binds[i].in_use, memory_order_acquire) ||
+                    strcmp(c->binds[i].name, tmp[j].name) != 0)
+                        continue;
+                s->binds[j].pub = tmp[j];
+                stats_fill_bind(&c->binds[i], &s->binds[j].pub, &s->binds[j].lat);
+                j++;
         }
         free(tmp);
-        s->n_binds = n < c->n_binds ? n : c->n_binds;
+        s->n_binds = j;
         if (c->inbound) {
                 inbound_stats(c->inbound, &s->inbound);
                 s->has_inbound = 1;

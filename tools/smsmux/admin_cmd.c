@@ -1,4 +1,4 @@
-/* `smsmux knob` and `smsmux stats`: clients of a running smsmux's admin
+/* `smsmux knob`, `stats`, `smsc` and `site`: clients of a running smsmux's admin
  * socket (src/admin/admin.h has the protocol). They send one request line,
  * print the answer's body on stdout, and turn "error: ..." into a message on
  * stderr and exit status 1. The socket comes from --admin PATH or from the
@@ -22,6 +22,14 @@ static const char knob_usage[] =
         "  --admin PATH, or admin_socket in its config). NAME: a client knob such as\n"
         "  retry_backoff_ms, or smsc.NAME.tps|window|weight|admin, site.NAME.<same>;\n"
         "  admin is enabled, draining or removed. `knob list` shows them all.\n";
+
+static const char smsc_usage[] =
+        "usage: smsmux smsc add NAME@SITE=HOST:PORT [KEY=VALUE ...]  (--admin PATH | --config FILE)\n"
+        "       smsmux smsc drain|enable|remove NAME\n"
+        "       smsmux site drain|enable|remove SITE\n"
+        "  add: a new SMSC for a running smsmux (KEY: any key of an [smsc] section,\n"
+        "  e.g. system_id=... window=5 tps=100); it is bound at once. drain: no new MTs,\n"
+        "  stays bound, DRs and MOs still received; remove: unbound for good.\n";
 
 static const char stats_usage[] =
         "usage: smsmux stats [--json | --prometheus]  (--admin PATH | --config FILE)\n"
@@ -213,6 +221,43 @@ int cli_stats(int argc, char **argv)
         }
         int rc = finish(ask(path, fmt == 1 ? "stats json" : fmt == 2 ? "stats prometheus"
                                                                     : "stats table"));
+        smx_config_file_free(&f);
+        return rc;
+}
+
+/* `smsmux smsc ...` / `smsmux site ...`: argv[0] is "smsc" or "site"; the
+ * words after it become one admin request line. */
+int cli_smsc(int argc, char **argv)
+{
+        struct smx_config_file f;
+        smx_config_file_init(&f);
+        int code;
+        const char *path = parse_common(argc, argv, smsc_usage, NULL, &f, &code);
+        if (!path) {
+                smx_config_file_free(&f);
+                return code;
+        }
+        int n = argc - optind;
+        char **a = argv + optind;
+        int is_site = !strcmp(argv[0], "site");
+        int ok = n >= 2 && (!strcmp(a[0], "drain") || !strcmp(a[0], "enable") ||
+                            !strcmp(a[0], "remove") || (!is_site && !strcmp(a[0], "add")));
+        if (ok && strcmp(a[0], "add") != 0 && n != 2)
+                ok = 0;
+        char line[1024];
+        size_t len = (size_t)snprintf(line, sizeof line, "%s", argv[0]);
+        for (int i = 0; ok && i < n; i++) {
+                if (strpbrk(a[i], " \t\n") || len + strlen(a[i]) + 2 >= sizeof line)
+                        ok = 0;
+                else
+                        len += (size_t)snprintf(line + len, sizeof line - len, " %s", a[i]);
+        }
+        if (!ok) {
+                fprintf(stderr, "smsmux %s: bad arguments\n%s", argv[0], smsc_usage);
+                smx_config_file_free(&f);
+                return CLI_EXIT_USAGE;
+        }
+        int rc = finish(ask(path, line));
         smx_config_file_free(&f);
         return rc;
 }

@@ -1,4 +1,4 @@
-/* smsmux: the command-line program. `smsmux pipe|bench|demo|knob|stats [flags]`; the
+/* smsmux: the command-line program. `smsmux pipe|bench|demo|knob|stats|smsc|site [flags]`; the
  * machine-readable contracts are in ../../../shared/CLI.md. This file only
  * picks the subcommand and turns usage errors into exit status 2. */
 #include <stdio.h>
@@ -16,6 +16,8 @@ static void usage_all(FILE *to)
               "  demo    embedded 2-site simulator, traffic and a fault plan, a summary\n"
               "  knob    get or set a knob of a running smsmux (admin socket)\n"
               "  stats   counters of a running smsmux: table, --json or --prometheus\n"
+              "  smsc    add, drain, enable or remove an SMSC of a running smsmux\n"
+              "  site    drain, enable or remove every SMSC of a site\n"
               "`smsmux COMMAND --help` lists the flags of a command.\n", to);
 }
 
@@ -31,6 +33,8 @@ int main(int argc, char **argv)
                 return cli_knob(argc - 1, argv + 1);
         if (!strcmp(name, "stats"))
                 return cli_stats(argc - 1, argv + 1);
+        if (!strcmp(name, "smsc") || !strcmp(name, "site"))
+                return cli_smsc(argc - 1, argv + 1);
         if (!strcmp(name, "pipe")) {
                 cmd = CLI_PIPE;
         } else if (!strcmp(name, "bench")) {

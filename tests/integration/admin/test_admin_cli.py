@@ -72,14 +72,27 @@ def sample(fams, fam, name, **labels):
 
 
 sim = Sim(SIM, "--control", ctl)
-pipe = Pipe(SMX, [*sim.args(), "--admin", sock, "--metrics", "127.0.0.1:0",
+# the last SMSC is not on the command line: it is added at runtime below
+last_name, last_site, last_addr = sim.smscs[-1]
+pipe = Pipe(SMX, [*sim.args()[:-2], "--admin", sock, "--metrics", "127.0.0.1:0",
                   "--rebind-interval", "1", "--drain-timeout", "10"])
 try:
     t0 = time.time()
     while not os.path.exists(sock) and time.time() - t0 < 10:
         time.sleep(0.05)
     pipe.wait_for(lambda ev: sum(e.get("event") == "bind" and e.get("state") == "up"
-                                 for e in ev) >= 4, 10)
+                                 for e in ev) >= 3, 10)
+    rc, out, err = run("smsc", "add", f"{last_name}@{last_site}={last_addr}", "window=5",
+                       "--admin", sock)
+    up = pipe.wait_for(lambda ev: any(e.get("event") == "bind" and e.get("state") == "up"
+                                      and e.get("smsc") == last_name for e in ev), 10)
+    t.ok(rc == 0 and up, "smsmux smsc add binds a new SMSC while running", (rc, err))
+    rc2, out2, _ = knob("get", f"smsc.{last_name}.window")
+    t.ok(out2.strip() == "5", "the added SMSC's settings came from KEY=VALUE", out2)
+    rc, out, err = run("smsc", "add", f"{last_name}@{last_site}={last_addr}", "--admin", sock)
+    t.ok(rc == 1 and "exists" in err, "adding a name twice is refused", err)
+    rc, out, err = run("smsc", "add", f"x9@{last_site}={last_addr}", "windoww=5", "--admin", sock)
+    t.ok(rc == 1 and "windoww" in err, "a bad key of smsc add is named", err)
     st = os.stat(sock)
     t.ok(stat.S_ISSOCK(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o600,
          "admin socket exists with mode 0600", oct(st.st_mode))
@@ -208,7 +221,7 @@ try:
 
     # drain a site from the CLI, under traffic
     before = {b["smsc"]: b["submitted"] for b in stats_json()["binds"]}
-    rc, out, err = run("knob", "set", "site.dc3.admin", "draining", "--admin", sock)
+    rc, out, err = run("site", "drain", "dc3", "--admin", sock)
     time.sleep(0.2)
     for i in range(200):
         pipe.send(mt(i, prefix="d"))
@@ -220,7 +233,7 @@ try:
     admin_ok = all(b["admin"] == "draining" and b["state"] == "ACTIVE"
                    for b in after["binds"] if b["site"] == "dc3")
     t.ok(rc == 0 and done and dc3_same and bos_more and admin_ok,
-         "smsmux knob set site.dc3.admin draining: dc3 stays bound, takes no MT; bos takes all",
+         "smsmux site drain dc3: dc3 stays bound, takes no MT; bos takes all",
          (rc, err, before, [(b["smsc"], b["submitted"], b["admin"]) for b in after["binds"]]))
 finally:
     rc = pipe.close(timeout=60)

@@ -292,6 +292,55 @@ static void test_bind_counters_match_the_simulator_ledger(void)
         it_stop(&e);
 }
 
+static void test_smsc_added_at_runtime_binds_and_carries_mts(void)
+{
+        struct it_env e;
+        if (it_sim_start(&e, "dc3,bos", 2, 1.0) < 0) {
+                CHECK(0);
+                it_stop(&e);
+                return;
+        }
+        e.cfg.n_smscs = 3;              /* smsc2.bos is left out at start */
+        e.cfg.spare_smscs = 1;
+        if (it_client_start(&e) < 0 || !it_wait_active(&e, 3, 10000)) {
+                CHECK(0);
+                it_stop(&e);
+                return;
+        }
+        struct smx_bind_stats st[IT_MAX_SMSC];
+        CHECK_EQ(smx_client_binds(e.c, st, IT_MAX_SMSC), 3);
+        char err[256] = "";
+        struct smx_smsc_config dup = e.smsc[0];
+        CHECK_EQ(smx_smsc_add(e.c, &dup, err, sizeof err), SMX_EINVAL);
+        CHECK(strstr(err, "exists") != NULL);
+        struct smx_smsc_config big = e.smsc[3];
+        big.window = e.cfg.window + 1;
+        CHECK_EQ(smx_smsc_add(e.c, &big, err, sizeof err), SMX_EINVAL);
+        int rc = smx_smsc_add(e.c, &e.smsc[3], err, sizeof err);
+        if (rc < 0)
+                printf("# smx_smsc_add: %s\n", err);
+        CHECK_EQ(rc, 0);
+        CHECK(it_wait_active(&e, 4, 10000));
+        struct smx_smsc_config more = e.smsc[3];
+        more.name = "smsc9.bos";
+        CHECK_EQ(smx_smsc_add(e.c, &more, err, sizeof err), SMX_ENOMEM);   /* no spare left */
+        size_t n = smx_client_binds(e.c, st, IT_MAX_SMSC);
+        CHECK_EQ(n, 4);
+        int i = bind_index(st, n, "smsc2.bos");
+        CHECK(i >= 0);
+        char v[32];
+        CHECK(smx_knob_get(e.c, "smsc.smsc2.bos.admin", v, sizeof v) > 0);
+        CHECK_STR(v, "enabled");
+        it_submit_n(&e, 4000, "to four");
+        check_clean_finish(&e, 4000);
+        smx_client_binds(e.c, st, IT_MAX_SMSC);
+        if (i >= 0) {
+                CHECK(st[i].submitted > 0);
+                CHECK_EQ(st[i].bind_attempts, 1);
+        }
+        it_stop(&e);
+}
+
 int main(void)
 {
         RUN(test_knob_changes_under_load_lose_nothing);
@@ -299,5 +348,6 @@ int main(void)
         RUN(test_drained_site_takes_no_mts_but_keeps_receiving);
         RUN(test_removed_smsc_unbinds_and_never_rebinds);
         RUN(test_bind_counters_match_the_simulator_ledger);
+        RUN(test_smsc_added_at_runtime_binds_and_carries_mts);
         return t_done();
 }
