@@ -89,6 +89,26 @@ static void reclaim(struct smx_knob_state *ks)
         ks->n_retired = j;
 }
 
+/* Lock held: publish next (built from the current snapshot). */
+static int publish_locked(struct smx_client *c, struct smx_knobs *next)
+{
+        struct smx_knob_state *ks = c->ks;
+        if (ks->n_retired == ks->cap_retired) {
+                size_t cap = ks->cap_retired ? ks->cap_retired * 2 : 8;
+                struct smx_knobs **r = realloc(ks->retired, cap * sizeof *r);
+                if (!r)
+                        return SMX_ENOMEM;
+                ks->retired = r;
+                ks->cap_retired = cap;
+        }
+        struct smx_knobs *old = atomic_load(&ks->cur);
+        next->gen = old->gen + 1;
+        atomic_store(&ks->cur, next);
+        ks->retired[ks->n_retired++] = old;
+        reclaim(ks);
+        return 0;
+}
+
 int smx_knob_set(smx_client *c, const char *name, const char *value, char *err, size_t err_len)
 {
         if (err && err_len)
@@ -102,33 +122,23 @@ int smx_knob_set(smx_client *c, const char *name, const char *value, char *err, 
         pthread_mutex_lock(&ks->lock);
         struct smx_knobs *old = atomic_load(&ks->cur), *next = NULL;
         int rc = knobs_with(old, name, value, &next, err, err_len);
-        if (rc == 0 && ks->n_retired == ks->cap_retired) {
-                size_t cap = ks->cap_retired ? ks->cap_retired * 2 : 8;
-                struct smx_knobs **r = realloc(ks->retired, cap * sizeof *r);
-                if (r) {
-                        ks->retired = r;
-                        ks->cap_retired = cap;
-                } else {
-                        rc = SMX_ENOMEM;
-                }
-        }
+        /* the listener moves first: a bad address leaves everything as it was */
         if (rc == 0 && strcmp(old->metrics_addr, next->metrics_addr) != 0)
                 rc = admin_metrics_listen(c, next->metrics_addr, err, err_len);
+        int log_changed = rc == 0 && next->log_level != old->log_level;
+        if (rc == 0) {
+                rc = publish_locked(c, next);
+                if (rc < 0 && err && err_len)
+                        snprintf(err, err_len, "out of memory");
+        }
+        if (log_changed && rc == 0)
+                smx_log_level_set((enum smx_log_level)next->log_level);
+        pthread_mutex_unlock(&ks->lock);
         if (rc < 0) {
-                pthread_mutex_unlock(&ks->lock);
                 free(next);
                 return rc;
         }
-        next->gen = old->gen + 1;
-        if (next->log_level != old->log_level)
-                smx_log_level_set((enum smx_log_level)next->log_level);
-        /* seq_cst: ordered before the loads of seen[] in reclaim() */
-        atomic_store(&ks->cur, next);
-        ks->retired[ks->n_retired++] = old;
-        reclaim(ks);
-        pthread_mutex_unlock(&ks->lock);
-        smx_logf(SMX_LOG_INFO, NULL, NULL, "knob %s = %s", name,
-                 strstr(name, "password") ? "(hidden)" : value);
+        smx_logf(SMX_LOG_INFO, NULL, NULL, "knob %s = %s", name, value);
         for (unsigned k = 0; k < c->n_workers; k++)
                 worker_wake(&c->workers[k]);
         return 0;
@@ -157,26 +167,6 @@ size_t smx_knob_list(smx_client *c, char *out, size_t out_len)
         size_t n = knobs_list(atomic_load(&c->ks->cur), out, out_len);
         pthread_mutex_unlock(&c->ks->lock);
         return n;
-}
-
-/* Lock held: publish next (built from the current snapshot). */
-static int publish_locked(struct smx_client *c, struct smx_knobs *next)
-{
-        struct smx_knob_state *ks = c->ks;
-        if (ks->n_retired == ks->cap_retired) {
-                size_t cap = ks->cap_retired ? ks->cap_retired * 2 : 8;
-                struct smx_knobs **r = realloc(ks->retired, cap * sizeof *r);
-                if (!r)
-                        return SMX_ENOMEM;
-                ks->retired = r;
-                ks->cap_retired = cap;
-        }
-        struct smx_knobs *old = atomic_load(&ks->cur);
-        next->gen = old->gen + 1;
-        atomic_store(&ks->cur, next);
-        ks->retired[ks->n_retired++] = old;
-        reclaim(ks);
-        return 0;
 }
 
 int smx_smsc_add(smx_client *c, const struct smx_smsc_config *s, char *err, size_t err_len)
