@@ -71,6 +71,7 @@ struct http_mt {
         struct job *jobs;
         struct job *free_list;
         uint32_t n_jobs, n_waiting;
+        uint32_t n_running;             /* transfers handed to curl (probe excluded) */
         struct job probe;
         uint64_t next_probe_ms, primary_ok_since_ms;
         /* strategy A */
@@ -303,7 +304,9 @@ static void job_start(struct http_mt *m, struct job *j, uint64_t now)
                 curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
         curl_easy_setopt(e, CURLOPT_CONNECT_TO, m->connect_to);
         atomic_fetch_add_explicit(&m->st.sent, 1, memory_order_relaxed);
+        m->n_running++;
         if (curl_multi_add_handle(m->multi, e) != CURLM_OK) {
+                m->n_running--;
                 /* cannot happen with a valid handle; treat as an abnormal
                  * failure so the MT is retried, never lost */
                 j->state = JOB_WAITING;
@@ -422,6 +425,7 @@ static void finish(struct http_mt *m, CURL *e, CURLcode res, uint64_t now)
                 probe_done(m, j, res, now);
                 return;
         }
+        m->n_running--;
         if (res != CURLE_OK) {
                 job_abnormal(m, j, now, 0);
                 return;
@@ -477,9 +481,10 @@ static void fail_everything(struct http_mt *m, uint8_t reason)
                 struct job *j = &m->jobs[i];
                 if (j->state == JOB_FREE)
                         continue;
-                if (j->state == JOB_RUNNING)
+                if (j->state == JOB_RUNNING) {
                         curl_multi_remove_handle(m->multi, j->easy);
-                else
+                        m->n_running--;
+                } else
                         m->n_waiting--;
                 job_done(m, j, 0, 0, 0, reason, 0);
         }
@@ -490,7 +495,7 @@ static int send_due(struct http_mt *m, uint64_t now)
         if (!m->n_waiting || !m->usable)
                 return 0;
         int n = 0;
-        for (uint32_t i = 0; i < m->n_jobs && m->n_waiting; i++) {
+        for (uint32_t i = 0; i < m->n_jobs && m->n_waiting && m->n_running < m->cfg.max_host_conns; i++) {
                 struct job *j = &m->jobs[i];
                 if (j->state != JOB_WAITING || j->due_ms > now)
                         continue;
@@ -504,7 +509,9 @@ static int send_due(struct http_mt *m, uint64_t now)
 static int pull_new(struct http_mt *m, uint64_t now)
 {
         int n = 0;
-        while (m->usable && m->free_list && n < 1024) {
+        /* no more transfers than connections: extra ones would only sit in
+         * curl's pending list, which it walks whenever a connection frees */
+        while (m->usable && m->free_list && n < 1024 && m->n_running < m->cfg.max_host_conns) {
                 struct job *j = m->free_list;
                 memcpy(j->body.p, m->prefix, m->prefix_len + 1);
                 j->body.len = m->prefix_len;
@@ -604,7 +611,7 @@ static void *engine_main(void *arg)
                         curl_multi_socket_action(m->multi, CURL_SOCKET_TIMEOUT, 0, &running);
                 }
                 work += reap(m);
-                if (work && m->free_list && m->usable)
+                if (work && m->free_list && m->usable && m->n_running < m->cfg.max_host_conns)
                         continue;     /* room freed: pull again before waiting */
                 uint64_t wait = next_due(m, now);
                 if (m->curl_due_ms != UINT64_MAX)
@@ -718,6 +725,8 @@ int http_mt_create(const struct http_mt_config *cfg, const struct http_mt_ops *o
                 m->cfg.max_in_flight = 512;
         if (!m->cfg.max_attempts)
                 m->cfg.max_attempts = 10;
+        if (!m->cfg.max_host_conns)
+                m->cfg.max_host_conns = 16;
         m->multi = curl_multi_init();
         if (!m->multi)
                 goto nomem;
