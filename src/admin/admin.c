@@ -270,10 +270,22 @@ static int socket_listen(struct smx_admin *a, const char *path, char *err, size_
                 snprintf(err, err_len, "admin_socket: %s", strerror(errno));
                 return -errno;
         }
-        /* a stale socket from a previous run is replaced; anything else is not */
+        /* a stale socket from a previous run is replaced; a live one (another
+         * process answers on it) or any other file is not */
         struct stat st;
-        if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+        if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+                int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                int live = probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof sa) == 0;
+                if (probe >= 0)
+                        close(probe);
+                if (live) {
+                        snprintf(err, err_len, "admin_socket '%s': in use by a running process",
+                                 path);
+                        close(fd);
+                        return -EADDRINUSE;
+                }
                 unlink(path);
+        }
         mode_t old = umask(077);   /* created 0600: only the owner may connect */
         int rc = bind(fd, (struct sockaddr *)&sa, sizeof sa);
         umask(old);

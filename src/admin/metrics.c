@@ -111,8 +111,7 @@ int metrics_start(struct smx_admin *a, const char *addr, char *err, size_t err_l
                 MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&ss,
                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-                MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
-                MHD_OPTION_END);
+                MHD_OPTION_END);   /* no SO_REUSEPORT: a port in use is an error */
         if (!d) {
                 if (err && err_len)
                         snprintf(err, err_len, "metrics_addr '%s': cannot listen there", addr);

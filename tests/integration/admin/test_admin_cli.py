@@ -219,6 +219,15 @@ try:
         still = False
     t.ok(rc == 1 and still, "a bad metrics_addr is refused and the listener keeps serving", err)
 
+    # a second process may not take over a live admin socket or a bound port
+    rc, out, err = run("pipe", *sim.args(), "--admin", sock, timeout=20)
+    rc2, out2, _ = knob("get", "retry_backoff_ms")
+    t.ok(rc == 2 and "in use" in err and rc2 == 0,
+         "a second smsmux on the same admin socket refuses to start; the first keeps it",
+         (rc, err, rc2))
+    rc, out, err = run("pipe", *sim.args(), "--metrics", addr2, timeout=20)
+    t.ok(rc == 2 and "metrics_addr" in err, "a metrics port in use makes start fail", (rc, err))
+
     # drain a site from the CLI, under traffic
     before = {b["smsc"]: b["submitted"] for b in stats_json()["binds"]}
     rc, out, err = run("site", "drain", "dc3", "--admin", sock)
