@@ -171,7 +171,6 @@ void client_bind_setup(struct smx_client *c, struct smx_bind *b, const struct sm
 {
         const struct smx_config *cfg = &c->cfg;
         b->index = index;
-        b->fd = -1;
         copy_field(b->name, sizeof b->name, s->name);
         copy_field(b->site, sizeof b->site, s->site ? s->site : "");
         copy_field(b->host, sizeof b->host, s->host);
@@ -243,6 +242,7 @@ int smx_client_create(const struct smx_config *cfg, smx_client **out, char *errb
                  * smx_smsc_add fills it */
                 static const struct smx_smsc_config spare = { .name = "", .host = "" };
                 struct smx_bind *b = &c->binds[i];
+                b->fd = -1;   /* here, not in client_bind_setup: a worker reads it */
                 client_bind_setup(c, b, i < cfg->n_smscs ? &cfg->smscs[i] : &spare, (uint16_t)i);
                 atomic_store(&b->in_use, i < cfg->n_smscs);
                 b->spare = i >= cfg->n_smscs;
