@@ -1,0 +1,163 @@
+#!/bin/sh
+# Reproduce every figure of bench/README.md "Dispatcher (end to end)".
+#
+#   bench/e2e/run.sh BUILD_DIR [--quick]
+#
+# BUILD_DIR is a build with -Dbench=true (bench_e2e, blast, smsc-sim built).
+# The peers (blast --sink, smsc-sim) run in their own processes pinned to
+# CPU 0; bench_e2e (the application thread + the workers) and the raw blast
+# client are pinned to CPU 1 for 1 worker and to CPUs 0-1 for 2 workers (on
+# a 2-core machine there is no third core: with 2 workers the dispatcher
+# shares CPU 0 with the peer, and so does blast in that row).
+#
+# Sections: (1) MT/s, bench_e2e vs blast against the same peer, one run,
+# alternating, REPS times; (2) latency at saturation and at 50 % of the
+# measured maximum; (3) syscalls per MT (perf stat on the bench_e2e process
+# only, per thread) and allocations per MT (counted inside bench_e2e);
+# (4) memory per in-flight MT against a stalled smsc-sim.
+# Output: human-readable lines; every raw key=value output is kept in $OUT.
+set -eu
+
+B=${1:?usage: run.sh BUILD_DIR [--quick]}
+QUICK=${2:-}
+E2E=$B/bench/e2e/bench_e2e
+BLAST=$B/bench/blast/blast
+SIM=$B/tools/smsc-sim/smsc-sim
+for x in "$E2E" "$BLAST" "$SIM"; do
+        [ -x "$x" ] || { echo "run.sh: $x not built (meson setup with -Dbench=true)" >&2; exit 2; }
+done
+if [ "$QUICK" = "--quick" ]; then REPS=1; SECS=2; WARM=0.5; MEMN=20000
+else REPS=3; SECS=5; WARM=1; MEMN=200000; fi
+BINDS=4
+WINDOW=512
+BATCH=64
+OUT=$(mktemp -d /tmp/e2e-run.XXXXXX)
+PEER_CPU=0
+echo "raw outputs in $OUT"
+
+SINK_PID=; SIM_PID=
+cleanup() {
+        [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null || true
+        [ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null || true
+        wait 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+# ---- machine ----
+echo "== machine"
+echo "nproc $(nproc); $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'); kernel $(uname -r)"
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "bench: $BINDS binds x window $WINDOW; blast: $BINDS connections x window $WINDOW, batch $BATCH"
+
+# ---- peers ----
+wait_port() {   # file -> port of its `listening` line
+        i=0
+        while ! grep -q '^ready' "$1" 2>/dev/null; do
+                i=$((i + 1)); [ $i -gt 100 ] && { echo "run.sh: peer did not start" >&2; exit 1; }
+                sleep 0.05
+        done
+        awk '/^listening/{n=split($NF,a,":"); print a[n]; exit}' "$1"
+}
+taskset -c $PEER_CPU "$BLAST" --sink > "$OUT/sink.out" 2>&1 &
+SINK_PID=$!
+SINK_PORT=$(wait_port "$OUT/sink.out")
+taskset -c $PEER_CPU "$SIM" --port-base 0 --sites dc3 --smscs-per-site 1 --ledger /dev/null \
+        --control "$OUT/sim.sock" > "$OUT/sim.out" 2>"$OUT/sim.err" &
+SIM_PID=$!
+SIM_PORT=$(wait_port "$OUT/sim.out")
+echo "peers: blast --sink on :$SINK_PORT, smsc-sim (1 SMSC) on :$SIM_PORT, both on CPU $PEER_CPU"
+
+kv() { sed -n "s/^$1=//p" "$2" | tail -1; }
+
+cpus_for() { [ "$1" = 1 ] && echo 1 || echo 0-1; }
+
+# ---- (1) throughput ----
+echo "== (1) MT/s: smsmux (bench_e2e) vs raw blast client, same peer, same run"
+printf '%-9s %-8s %-4s %12s %12s %7s\n' peer workers rep smsmux_mt/s blast_sub/s ratio
+for W in 1 2; do
+        CPUS=$(cpus_for $W)
+        for PEER in sink sim; do
+                [ $PEER = sink ] && PORT=$SINK_PORT || PORT=$SIM_PORT
+                r=1
+                while [ $r -le $REPS ]; do
+                        f=$OUT/tp-$PEER-w$W-$r
+                        taskset -c "$CPUS" "$E2E" --port "$PORT" --binds $BINDS --workers $W \
+                                --window $WINDOW --seconds $SECS --warmup $WARM > "$f.e2e" 2>"$f.e2e.err"
+                        taskset -c "$CPUS" "$BLAST" --port "$PORT" --connections $BINDS --window $WINDOW \
+                                --batch $BATCH --seconds $SECS > "$f.blast" 2>"$f.blast.err"
+                        m=$(kv mt_per_s "$f.e2e"); bl=$(kv submit_per_s "$f.blast")
+                        printf '%-9s %-8s %-4s %12s %12s %7s\n' $PEER $W $r "$m" "$bl" \
+                                "$(awk -v a="$m" -v b="$bl" 'BEGIN{printf "%.3f", (b > 0 ? a / b : 0)}')"
+                        r=$((r + 1))
+                done
+        done
+done
+echo "load after (1): $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# ---- (2) latency ----
+echo "== (2) submit->accepted latency, 1 worker (us): saturation and 50 % of the maximum"
+printf '%-9s %-12s %10s %9s %9s %9s %9s\n' peer load mt/s p50 p99 p999 samples
+for PEER in sink sim; do
+        [ $PEER = sink ] && PORT=$SINK_PORT || PORT=$SIM_PORT
+        f=$OUT/tp-$PEER-w1-1.e2e
+        max=$(kv mt_per_s "$f")
+        printf '%-9s %-12s %10s %9s %9s %9s %9s\n' $PEER saturated "$max" "$(kv lat_p50_us "$f")" \
+                "$(kv lat_p99_us "$f")" "$(kv lat_p999_us "$f")" "$(kv lat_samples "$f")"
+        rate=$(awk -v m="$max" 'BEGIN{printf "%.0f", m/2}')
+        g=$OUT/lat-$PEER-half
+        taskset -c 1 "$E2E" --port "$PORT" --binds $BINDS --workers 1 --window $WINDOW \
+                --seconds $SECS --warmup $WARM --rate "$rate" > "$g" 2>"$g.err"
+        printf '%-9s %-12s %10s %9s %9s %9s %9s\n' $PEER "rate $rate" "$(kv mt_per_s "$g")" \
+                "$(kv lat_p50_us "$g")" "$(kv lat_p99_us "$g")" "$(kv lat_p999_us "$g")" \
+                "$(kv lat_samples "$g")"
+done
+
+# ---- (3) syscalls and allocations per MT ----
+echo "== (3) syscalls per MT (perf stat, bench_e2e process only, per thread) and allocations per MT"
+syscalls_run() {   # peer port workers rate tag
+        g=$OUT/sys-$5
+        rm -f "$g.win"
+        taskset -c "$(cpus_for $3)" "$E2E" --port "$2" --binds $BINDS --workers "$3" --window $WINDOW \
+                --seconds $((SECS + 2)) --warmup $WARM --rate "$4" --pause-file "$g.win" > "$g" 2>"$g.err" &
+        BP=$!
+        while [ ! -e "$g.win" ]; do sleep 0.02; done
+        sleep 0.5
+        perf stat -e 'syscalls:sys_enter_*' --per-thread -p $BP -x, -o "$g.perf" -- sleep $SECS 2>/dev/null
+        wait $BP
+        m=$(kv mt_per_s "$g")
+        echo "-- $1, $3 worker(s), rate ${4:-max} (0 = as fast as possible): $m MT/s;" \
+             "perf window $SECS s ~ $(awk -v m="$m" -v s=$SECS 'BEGIN{printf "%.0f", m*s}') MTs"
+        echo "   thread $BP is the application thread (smx_submit, smx_events_poll, its own poll() wait);" \
+             "the others are the library's workers"
+        grep -v '^#' "$g.perf" | awk -F, -v m="$m" -v s=$SECS '$2+0>0 {
+                sub(/syscalls:sys_enter_/, "", $4);
+                printf "   %-22s %-16s %10d  %.5f per MT\n", $1, $4, $2, $2/(m*s) }'
+        echo "   allocations per MT in the window: library threads $(kv lib_allocs_per_mt "$g")" \
+             "(frees $(kv lib_frees_per_mt "$g")), application thread $(kv app_allocs_per_mt "$g")" \
+             "(frees $(kv app_frees_per_mt "$g")); window counts lib $(kv lib_allocs_window "$g")," \
+             "app $(kv app_allocs_window "$g")"
+}
+syscalls_run sink "$SINK_PORT" 1 0 sink-w1
+syscalls_run sim "$SIM_PORT" 1 0 sim-w1
+syscalls_run sink "$SINK_PORT" 2 0 sink-w2
+syscalls_run sim "$SIM_PORT" 2 0 sim-w2
+half=$(awk -v m="$(kv mt_per_s "$OUT/tp-sink-w1-1.e2e")" 'BEGIN{printf "%.0f", m/2}')
+syscalls_run sink "$SINK_PORT" 1 "$half" sink-w1-half
+
+# ---- (4) memory per in-flight MT ----
+echo "== (4) memory per in-flight MT (smsc-sim stalled: nothing answered)"
+for ING in 65536 262144; do
+        n=$MEMN; [ "$n" -gt "$ING" ] && n=$((ING - 1024))
+        [ $ING = 65536 ] && n=$((ING / 2))
+        g=$OUT/mem-$ING
+        taskset -c 1 "$E2E" --port "$SIM_PORT" --binds $BINDS --workers 1 --window 16384 \
+                --ingress $ING --mem "$n" \
+                --after-bind "$SIM ctl --control $OUT/sim.sock stall all on >/dev/null" > "$g" 2>"$g.err"
+        "$SIM" ctl --control "$OUT/sim.sock" stall all off > /dev/null
+        echo "-- ingress_capacity $ING, window 16384 x $BINDS binds, $n MTs submitted:"
+        sed 's/^/   /' "$g"
+done
+a=$(kv rss_kib_created "$OUT/mem-65536"); b=$(kv rss_kib_created "$OUT/mem-262144")
+echo "RSS at create, per slot of ingress capacity (262144 vs 65536 slots):" \
+     "$(awk -v a="$a" -v b="$b" 'BEGIN{printf "%.1f", (b-a)*1024/(262144-65536)}') B"
+echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)"
