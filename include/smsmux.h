@@ -123,6 +123,7 @@ struct smx_config {
         enum smx_route_policy route_policy;
         uint32_t dr_park_timeout_ms;     /* DR-before-resp parking, default 60000 */
         uint32_t dedup_window_ms;        /* DR/MO dedup window, default 600000 */
+        const struct smx_http_config *http; /* HTTP API transport; NULL: SMPP only */
         /* stores (correlation, DR park, dedup, MO reassembly) */
         uint32_t corr_capacity;          /* message_id -> MT entries, default 1048576 */
         uint32_t corr_ttl_ms;            /* how long one is kept, default 48 h */
@@ -141,6 +142,64 @@ struct smx_config {
 };
 
 void smx_config_init(struct smx_config *cfg);
+
+/* ---- HTTP API transport (SERVICE.md H1-H4; docs/http.md) ----
+ * The same smx_submit, events and outcome rules as SMPP. An MT sent over
+ * HTTP carries its identity as `message_id` (32 hex digits, the same on every
+ * resubmit); SUBMITTED/FAILED, DR and MO events from HTTP have smsc "http". */
+
+enum smx_transport {
+        SMX_TRANSPORT_SMPP = 0,  /* MTs over SMPP binds only (default) */
+        SMX_TRANSPORT_HTTP,      /* MTs over HTTP only (SMSCs, if any, still bind for DR/MO) */
+        SMX_TRANSPORT_BOTH,      /* HTTP carries an MT only while no SMPP bind is ACTIVE */
+};
+
+#define SMX_HTTP_URLS_MAX 8
+
+/* Initialise with smx_http_config_init() (it sets the defaults below).
+ * Strings are copied at create. A 0 in max_host_conns, max_in_flight, the
+ * timeouts or probe_interval_ms means the default; the pauses, the backoff,
+ * the healthy window and the grace may be 0. */
+struct smx_http_config {
+        enum smx_transport transport;
+        const char *urls[SMX_HTTP_URLS_MAX]; /* 1: strategy A (H2); 2+: strategy B (H3),
+                                                urls[0] the primary */
+        unsigned n_urls;
+        const char *login, *password;    /* H1 login/password; NULL: system_id/password */
+        int use_get;                     /* GET with a query string (default POST) */
+        const char *ca_file;             /* NULL: the system's CA store */
+        int insecure;                    /* no TLS peer verification (tests only) */
+        const char *dns_server;          /* strategy A resolver "HOST:PORT"; NULL: system */
+        uint32_t max_host_conns;         /* keep-alive connections per host, default 16 */
+        uint32_t max_in_flight;          /* MTs held by HTTP at once, default 512 */
+        uint32_t connect_timeout_ms;     /* default 5000 */
+        uint32_t timeout_ms;             /* whole request, default 15000 */
+        uint32_t resubmit_pause_ms;      /* H3 pause before the resubmit, default 30000 */
+        uint32_t retry_backoff_ms;       /* throttled / internal error answers, default 1000 */
+        uint32_t probe_interval_ms;      /* H3 probes of the primary, default 5000 */
+        uint32_t primary_healthy_ms;     /* H3 back to the primary after, default 60000 */
+        uint32_t dns_grace_ms;           /* H2 keep the last address on failure, default 30000 */
+        const char *receiver;            /* H4 receiver "IPv4:PORT"; NULL: none */
+        const char *receiver_secret;     /* shared secret (field or X-Smsmux-Secret), NULL: none */
+        const char *receiver_allow;      /* "A.B.C.D[/N],...": sources allowed, NULL: any */
+        uint32_t receiver_max_body;      /* bytes, default 16384 */
+};
+
+void smx_http_config_init(struct smx_http_config *h);
+
+/* What an operator watches during a failover (docs/http.md). */
+struct smx_http_stats {
+        int enabled;
+        unsigned current_url;            /* index into urls: 0 = primary */
+        uint64_t sent, accepted, duplicates, failed, transient, abnormal, resubmits;
+        uint64_t switches, switch_backs, probes, probes_ok, stale_closes, connects;
+        uint32_t in_flight;
+        int dns_state;                   /* 0 none, 1 fresh, 2 grace (strategy A) */
+        uint64_t dns_queries, dns_answers, dns_failures, dns_changes, dns_grace_uses;
+        uint32_t dns_last_ttl_s;
+        uint16_t receiver_port;          /* 0: no receiver */
+        uint64_t rx_requests, rx_delivered, rx_duplicates, rx_busy, rx_bad, rx_forbidden;
+};
 
 /* ---- client ---- */
 
@@ -310,6 +369,10 @@ size_t smx_client_binds(smx_client *c, struct smx_bind_stats *st, size_t max);
 
 /* MTs accepted and not yet given an outcome. */
 uint64_t smx_client_in_flight(smx_client *c);
+
+/* HTTP transport counters (struct smx_http_stats); zeroed with enabled = 0
+ * when the client has no HTTP transport. */
+void smx_client_http_stats(smx_client *c, struct smx_http_stats *st);
 
 /* ---- runtime knobs (docs/operating.md lists them) ----
  * Every knob is read and set by name, with its value as text. A set builds
