@@ -137,6 +137,12 @@ static void test_drained_site_takes_no_mts_but_keeps_receiving(void)
         for (uint64_t k = 0; k < N_LOAD; k++) {
                 CHECK_EQ(it_submit(&e, e.next_mt++, "site drain"), 0);
                 if (k == N_LOAD / 3) {
+                        /* under load: dc3 is carrying MTs when the drain comes */
+                        uint64_t until = it_now_ms() + 5000;
+                        while (site_submitted(e.c, "dc3") == 0 && it_now_ms() < until) {
+                                it_pump(&e);
+                                it_sleep_ms(1);
+                        }
                         CHECK_EQ(smx_site_set_admin(e.c, "dc3", SMX_ADMIN_DRAINING), 0);
                         /* MTs already encoded for dc3 finish; give the workers a turn */
                         it_sleep_ms(100);
