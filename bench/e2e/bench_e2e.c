@@ -24,6 +24,9 @@
  *
  * Syscalls are not counted here: run.sh attaches `perf stat` to this
  * process (the peer runs in its own process, so its syscalls stay apart).
+ * `--app-cpu N` moves the application thread to CPU N after the workers
+ * started (they keep the CPU set the process was started with), so a
+ * worker can have a core to itself.
  * `--pause-file F` creates F when the measured window starts and removes it
  * when it ends, so a tool attached from outside can follow the window.
  *
@@ -32,6 +35,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,6 +209,7 @@ struct opts {
         uint64_t mem;
         const char *pause_file;
         const char *after_bind;
+        int app_cpu;
 };
 
 /* The application thread's view of the run. */
@@ -375,7 +381,7 @@ static void usage(FILE *f)
                 "usage: bench_e2e --port P [--host 127.0.0.1] [--binds 4] [--workers 1]\n"
                 "                 [--window 512] [--seconds 5] [--warmup 1] [--rate MT_PER_S]\n"
                 "                 [--dr 0|1] [--ingress 65536] [--mem N] [--pause-file F]\n"
-                "                 [--after-bind CMD]\n");
+                "                 [--after-bind CMD] [--app-cpu N]\n");
 }
 
 static void mark(const char *path, int on)
@@ -393,7 +399,7 @@ static void mark(const char *path, int on)
 
 int main(int argc, char **argv)
 {
-        struct opts o = { "127.0.0.1", 0, 4, 1, 512, 0, 5.0, 1.0, 0.0, 65536, 0, NULL, NULL };
+        struct opts o = { "127.0.0.1", 0, 4, 1, 512, 0, 5.0, 1.0, 0.0, 65536, 0, NULL, NULL, -1 };
         static const struct option lo[] = {
                 { "host", required_argument, NULL, 'H' }, { "port", required_argument, NULL, 'p' },
                 { "binds", required_argument, NULL, 'b' }, { "workers", required_argument, NULL, 'w' },
@@ -402,6 +408,7 @@ int main(int argc, char **argv)
                 { "dr", required_argument, NULL, 'd' }, { "ingress", required_argument, NULL, 'i' },
                 { "mem", required_argument, NULL, 'm' }, { "pause-file", required_argument, NULL, 'f' },
                 { "after-bind", required_argument, NULL, 'a' },
+                { "app-cpu", required_argument, NULL, 'c' },
                 { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
         };
         int ch;
@@ -420,6 +427,7 @@ int main(int argc, char **argv)
                 case 'm': o.mem = strtoull(optarg, NULL, 10); break;
                 case 'f': o.pause_file = optarg; break;
                 case 'a': o.after_bind = optarg; break;
+                case 'c': o.app_cpu = atoi(optarg); break;
                 case 'h': usage(stdout); return 0;
                 default: usage(stderr); return 2;
                 }
@@ -464,6 +472,16 @@ int main(int argc, char **argv)
                 return 1;
         }
         long rss_created = rss_kib();
+        if (o.app_cpu >= 0) {
+                /* the workers keep the process's CPU set (taskset); only
+                 * this application thread moves */
+                cpu_set_t set;
+                CPU_ZERO(&set);
+                CPU_SET(o.app_cpu, &set);
+                int e = pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+                if (e)
+                        fprintf(stderr, "bench_e2e: --app-cpu %d: %s\n", o.app_cpu, strerror(e));
+        }
         uint64_t t = now_us();
         while (r.binds_up < o.binds && now_us() - t < 10000000u) {
                 drain_events(&r);

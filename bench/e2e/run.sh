@@ -30,7 +30,6 @@ if [ "$QUICK" = "--quick" ]; then REPS=1; SECS=2; WARM=0.5; MEMN=20000
 else REPS=3; SECS=5; WARM=1; MEMN=200000; fi
 BINDS=4
 WINDOW=512
-BATCH=64
 OUT=$(mktemp -d /tmp/e2e-run.XXXXXX)
 PEER_CPU=0
 echo "raw outputs in $OUT"
@@ -47,7 +46,7 @@ trap cleanup EXIT INT TERM
 echo "== machine"
 echo "nproc $(nproc); $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'); kernel $(uname -r)"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "bench: $BINDS binds x window $WINDOW; blast: $BINDS connections x window $WINDOW, batch $BATCH"
+echo "bench: $BINDS binds x window W; blast: $BINDS connections x window W (batch 64 at W=512, 1 at W=10)"
 
 # ---- peers ----
 wait_port() {   # file -> port of its `listening` line
@@ -72,44 +71,67 @@ kv() { sed -n "s/^$1=//p" "$2" | tail -1; }
 cpus_for() { [ "$1" = 1 ] && echo 1 || echo 0-1; }
 
 # ---- (1) throughput ----
-echo "== (1) MT/s: smsmux (bench_e2e) vs raw blast client, same peer, same run"
-printf '%-9s %-8s %-4s %12s %12s %7s\n' peer workers rep smsmux_mt/s blast_sub/s ratio
-for W in 1 2; do
+echo "== (1) MT/s: smsmux (bench_e2e) vs raw blast client, same peer, same run (alternating)"
+printf '%-5s %-7s %-6s %-4s %12s %12s %7s\n' peer workers window rep smsmux_mt/s blast_sub/s ratio
+: > "$OUT/ratios"
+for CONF in "1 512 64" "2 512 64" "1 10 1"; do
+        set -- $CONF
+        W=$1; WIN=$2; BAT=$3
         CPUS=$(cpus_for $W)
         for PEER in sink sim; do
                 [ $PEER = sink ] && PORT=$SINK_PORT || PORT=$SIM_PORT
                 r=1
                 while [ $r -le $REPS ]; do
-                        f=$OUT/tp-$PEER-w$W-$r
+                        f=$OUT/tp-$PEER-w$W-win$WIN-$r
                         taskset -c "$CPUS" "$E2E" --port "$PORT" --binds $BINDS --workers $W \
-                                --window $WINDOW --seconds $SECS --warmup $WARM > "$f.e2e" 2>"$f.e2e.err"
-                        taskset -c "$CPUS" "$BLAST" --port "$PORT" --connections $BINDS --window $WINDOW \
-                                --batch $BATCH --seconds $SECS > "$f.blast" 2>"$f.blast.err"
+                                --window $WIN --seconds $SECS --warmup $WARM > "$f.e2e" 2>"$f.e2e.err"
+                        taskset -c "$CPUS" "$BLAST" --port "$PORT" --connections $BINDS --window $WIN \
+                                --batch $BAT --seconds $SECS > "$f.blast" 2>"$f.blast.err"
                         m=$(kv mt_per_s "$f.e2e"); bl=$(kv submit_per_s "$f.blast")
-                        printf '%-9s %-8s %-4s %12s %12s %7s\n' $PEER $W $r "$m" "$bl" \
-                                "$(awk -v a="$m" -v b="$bl" 'BEGIN{printf "%.3f", (b > 0 ? a / b : 0)}')"
+                        ra=$(awk -v a="$m" -v b="$bl" 'BEGIN{printf "%.3f", (b > 0 ? a / b : 0)}')
+                        printf '%-5s %-7s %-6s %-4s %12s %12s %7s\n' $PEER $W $WIN $r "$m" "$bl" "$ra"
+                        echo "$PEER-w$W-win$WIN $m $bl $ra" >> "$OUT/ratios"
                         r=$((r + 1))
                 done
         done
 done
+echo "medians (smsmux MT/s, blast submit/s, ratio):"
+for k in $(cut -d' ' -f1 "$OUT/ratios" | sort -u); do
+        med() { grep "^$k " "$OUT/ratios" | cut -d' ' -f"$1" | sort -g | awk '{v[NR]=$1} END{print v[int((NR+1)/2)]}'; }
+        echo "   $k: $(med 2) $(med 3) $(med 4)"
+        echo "$k $(med 2)" >> "$OUT/medians"
+done
 echo "load after (1): $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ---- (2) latency ----
-echo "== (2) submit->accepted latency, 1 worker (us): saturation and 50 % of the maximum"
-printf '%-9s %-12s %10s %9s %9s %9s %9s\n' peer load mt/s p50 p99 p999 samples
+echo "== (2) submit->accepted latency, 1 worker, window $WINDOW (us)"
+echo "   saturated: the application keeps the ingress full (Little: latency ~ ingress_capacity / rate);"
+echo "   fixed rates: 25 % and 50 % of the median saturated MT/s of (1); the worker alone on CPU 1,"
+echo "   the application thread on CPU 0 with the peer (--app-cpu 0), and once with both on CPU 1"
+printf '%-5s %-26s %10s %9s %9s %9s %9s\n' peer load mt/s p50 p99 p999 samples
+lat_row() {   # peer label file
+        printf '%-5s %-26s %10s %9s %9s %9s %9s\n' "$1" "$2" "$(kv mt_per_s "$3")" "$(kv lat_p50_us "$3")" \
+                "$(kv lat_p99_us "$3")" "$(kv lat_p999_us "$3")" "$(kv lat_samples "$3")"
+}
 for PEER in sink sim; do
         [ $PEER = sink ] && PORT=$SINK_PORT || PORT=$SIM_PORT
-        f=$OUT/tp-$PEER-w1-1.e2e
-        max=$(kv mt_per_s "$f")
-        printf '%-9s %-12s %10s %9s %9s %9s %9s\n' $PEER saturated "$max" "$(kv lat_p50_us "$f")" \
-                "$(kv lat_p99_us "$f")" "$(kv lat_p999_us "$f")" "$(kv lat_samples "$f")"
-        rate=$(awk -v m="$max" 'BEGIN{printf "%.0f", m/2}')
-        g=$OUT/lat-$PEER-half
+        max=$(sed -n "s/^$PEER-w1-win$WINDOW //p" "$OUT/medians")
+        lat_row $PEER "saturated, ingress 65536" "$OUT/tp-$PEER-w1-win$WINDOW-1.e2e"
+        g=$OUT/lat-$PEER-sat4096
+        taskset -c 1 "$E2E" --port "$PORT" --binds $BINDS --workers 1 --window $WINDOW \
+                --seconds $SECS --warmup $WARM --ingress 4096 > "$g" 2>"$g.err"
+        lat_row $PEER "saturated, ingress 4096" "$g"
+        for pc in 25 50; do
+                rate=$(awk -v m="$max" -v p=$pc 'BEGIN{printf "%.0f", m*p/100}')
+                g=$OUT/lat-$PEER-$pc
+                taskset -c 1 "$E2E" --port "$PORT" --binds $BINDS --workers 1 --window $WINDOW \
+                        --seconds $SECS --warmup $WARM --rate "$rate" --app-cpu 0 > "$g" 2>"$g.err"
+                lat_row $PEER "rate $rate ($pc %)" "$g"
+        done
+        g=$OUT/lat-$PEER-50-samecpu
         taskset -c 1 "$E2E" --port "$PORT" --binds $BINDS --workers 1 --window $WINDOW \
                 --seconds $SECS --warmup $WARM --rate "$rate" > "$g" 2>"$g.err"
-        printf '%-9s %-12s %10s %9s %9s %9s %9s\n' $PEER "rate $rate" "$(kv mt_per_s "$g")" \
-                "$(kv lat_p50_us "$g")" "$(kv lat_p99_us "$g")" "$(kv lat_p999_us "$g")" \
-                "$(kv lat_samples "$g")"
+        lat_row $PEER "rate $rate, app on CPU 1" "$g"
 done
 
 # ---- (3) syscalls and allocations per MT ----
@@ -141,7 +163,7 @@ syscalls_run sink "$SINK_PORT" 1 0 sink-w1
 syscalls_run sim "$SIM_PORT" 1 0 sim-w1
 syscalls_run sink "$SINK_PORT" 2 0 sink-w2
 syscalls_run sim "$SIM_PORT" 2 0 sim-w2
-half=$(awk -v m="$(kv mt_per_s "$OUT/tp-sink-w1-1.e2e")" 'BEGIN{printf "%.0f", m/2}')
+half=$(awk -v m="$(sed -n "s/^sink-w1-win$WINDOW //p" "$OUT/medians")" 'BEGIN{printf "%.0f", m/2}')
 syscalls_run sink "$SINK_PORT" 1 "$half" sink-w1-half
 
 # ---- (4) memory per in-flight MT ----
