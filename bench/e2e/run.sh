@@ -60,11 +60,25 @@ wait_port() {   # file -> port of its `listening` line
 taskset -c $PEER_CPU "$BLAST" --sink > "$OUT/sink.out" 2>&1 &
 SINK_PID=$!
 SINK_PORT=$(wait_port "$OUT/sink.out")
-taskset -c $PEER_CPU "$SIM" --port-base 0 --sites dc3 --smscs-per-site 1 --ledger /dev/null \
-        --control "$OUT/sim.sock" > "$OUT/sim.out" 2>"$OUT/sim.err" &
-SIM_PID=$!
-SIM_PORT=$(wait_port "$OUT/sim.out")
-echo "peers: blast --sink on :$SINK_PORT, smsc-sim (1 SMSC) on :$SIM_PORT, both on CPU $PEER_CPU"
+# smsc-sim keeps a ledger record per MT (~17 B each; blast sends tens of
+# millions per run), so it is restarted before every use to keep its RSS small.
+start_sim() {
+        stop_sim
+        rm -f "$OUT/sim.out" "$OUT/sim.sock"
+        taskset -c $PEER_CPU "$SIM" --port-base 0 --sites dc3 --smscs-per-site 1 --ledger /dev/null \
+                --control "$OUT/sim.sock" > "$OUT/sim.out" 2>>"$OUT/sim.err" &
+        SIM_PID=$!
+        SIM_PORT=$(wait_port "$OUT/sim.out")
+}
+stop_sim() {
+        if [ -n "$SIM_PID" ]; then
+                kill "$SIM_PID" 2>/dev/null || true
+                wait "$SIM_PID" 2>/dev/null || true
+                SIM_PID=
+        fi
+}
+start_sim
+echo "peers: blast --sink on :$SINK_PORT, smsc-sim (1 SMSC, fresh for each run), both on CPU $PEER_CPU"
 
 kv() { sed -n "s/^$1=//p" "$2" | tail -1; }
 
@@ -79,10 +93,11 @@ for CONF in "1 512 64" "2 512 64" "1 10 1"; do
         W=$1; WIN=$2; BAT=$3
         CPUS=$(cpus_for $W)
         for PEER in sink sim; do
-                [ $PEER = sink ] && PORT=$SINK_PORT || PORT=$SIM_PORT
                 r=1
                 while [ $r -le $REPS ]; do
                         f=$OUT/tp-$PEER-w$W-win$WIN-$r
+                        [ $PEER = sim ] && start_sim
+                        [ $PEER = sink ] && PORT=$SINK_PORT || PORT=$SIM_PORT
                         taskset -c "$CPUS" "$E2E" --port "$PORT" --binds $BINDS --workers $W \
                                 --window $WIN --seconds $SECS --warmup $WARM > "$f.e2e" 2>"$f.e2e.err"
                         taskset -c "$CPUS" "$BLAST" --port "$PORT" --connections $BINDS --window $WIN \
@@ -114,6 +129,7 @@ lat_row() {   # peer label file
                 "$(kv lat_p99_us "$3")" "$(kv lat_p999_us "$3")" "$(kv lat_samples "$3")"
 }
 for PEER in sink sim; do
+        [ $PEER = sim ] && start_sim
         [ $PEER = sink ] && PORT=$SINK_PORT || PORT=$SIM_PORT
         max=$(sed -n "s/^$PEER-w1-win$WINDOW //p" "$OUT/medians")
         lat_row $PEER "saturated, ingress 65536" "$OUT/tp-$PEER-w1-win$WINDOW-1.e2e"
@@ -160,14 +176,17 @@ syscalls_run() {   # peer port workers rate tag
              "app $(kv app_allocs_window "$g")"
 }
 syscalls_run sink "$SINK_PORT" 1 0 sink-w1
+start_sim
 syscalls_run sim "$SIM_PORT" 1 0 sim-w1
 syscalls_run sink "$SINK_PORT" 2 0 sink-w2
+start_sim
 syscalls_run sim "$SIM_PORT" 2 0 sim-w2
 half=$(awk -v m="$(sed -n "s/^sink-w1-win$WINDOW //p" "$OUT/medians")" 'BEGIN{printf "%.0f", m/2}')
 syscalls_run sink "$SINK_PORT" 1 "$half" sink-w1-half
 
 # ---- (4) memory per in-flight MT ----
 echo "== (4) memory per in-flight MT (smsc-sim stalled: nothing answered)"
+start_sim
 for ING in 65536 262144; do
         n=$MEMN; [ "$n" -gt "$ING" ] && n=$((ING - 1024))
         [ $ING = 65536 ] && n=$((ING / 2))
