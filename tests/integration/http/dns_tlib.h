@@ -18,18 +18,27 @@ struct t_dns {
         char name[128];
 };
 
+/* A loopback port free for UDP and for TCP at once: dnsmasq listens on
+ * both, and a port taken on either makes it fail to start. */
 static inline uint16_t t_free_udp_port(void)
 {
-        int fd = socket(AF_INET, SOCK_DGRAM, 0);
-        struct sockaddr_in a;
-        memset(&a, 0, sizeof a);
-        a.sin_family = AF_INET;
-        inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-        bind(fd, (struct sockaddr *)&a, sizeof a);
-        socklen_t l = sizeof a;
-        getsockname(fd, (struct sockaddr *)&a, &l);
-        close(fd);
-        return ntohs(a.sin_port);
+        for (int tries = 0; tries < 64; tries++) {
+                int u = socket(AF_INET, SOCK_DGRAM, 0);
+                struct sockaddr_in a;
+                memset(&a, 0, sizeof a);
+                a.sin_family = AF_INET;
+                inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+                bind(u, (struct sockaddr *)&a, sizeof a);
+                socklen_t l = sizeof a;
+                getsockname(u, (struct sockaddr *)&a, &l);
+                int t = socket(AF_INET, SOCK_STREAM, 0);
+                int ok = bind(t, (struct sockaddr *)&a, sizeof a) == 0;
+                close(t);
+                close(u);
+                if (ok)
+                        return ntohs(a.sin_port);
+        }
+        return 0;
 }
 
 static inline int t_dns_write(struct t_dns *d, const char *addr)
@@ -84,27 +93,41 @@ static inline int t_dns_start(struct t_dns *d, const char *name, const char *add
         snprintf(d->hosts, sizeof d->hosts, "/tmp/smx-dns-%d.hosts", (int)getpid());
         if (t_dns_write(d, addr) < 0)
                 return -1;
-        d->port = t_free_udp_port();
-        char port[16], hosts[96], ttl[32], user[64];
-        snprintf(port, sizeof port, "--port=%u", d->port);
-        snprintf(hosts, sizeof hosts, "--addn-hosts=%s", d->hosts);
-        snprintf(ttl, sizeof ttl, "--local-ttl=%u", ttl_s);
-        struct passwd *pw = getpwuid(getuid());
-        snprintf(user, sizeof user, "--user=%s", pw ? pw->pw_name : "root");
-        d->pid = fork();
-        if (d->pid == 0) {
-                execlp("dnsmasq", "dnsmasq", "--keep-in-foreground", port,
-                       "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv",
-                       "--no-hosts", hosts, ttl, "--pid-file=", user,
-                       "--log-facility=/dev/null", (char *)NULL);
-                _exit(127);
-        }
-        if (d->pid < 0)
-                return -1;
-        for (int i = 0; i < 100; i++) {
-                if (t_dns_answers(d->port, name))
-                        return 0;
-                t_sleep_ms(20);
+        /* The port was free a moment ago; another test may take it before
+         * dnsmasq binds it, so a start that does not answer is retried on a
+         * fresh port. */
+        for (int attempt = 0; attempt < 5; attempt++) {
+                d->port = t_free_udp_port();
+                char port[16], hosts[96], ttl[32], user[64];
+                snprintf(port, sizeof port, "--port=%u", d->port);
+                snprintf(hosts, sizeof hosts, "--addn-hosts=%s", d->hosts);
+                snprintf(ttl, sizeof ttl, "--local-ttl=%u", ttl_s);
+                struct passwd *pw = getpwuid(getuid());
+                snprintf(user, sizeof user, "--user=%s", pw ? pw->pw_name : "root");
+                d->pid = fork();
+                if (d->pid == 0) {
+                        execlp("dnsmasq", "dnsmasq", "--keep-in-foreground", port,
+                               "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv",
+                               "--no-hosts", hosts, ttl, "--pid-file=", user,
+                               "--log-facility=/dev/null", (char *)NULL);
+                        _exit(127);
+                }
+                if (d->pid < 0)
+                        return -1;
+                for (int i = 0; i < 100; i++) {
+                        if (t_dns_answers(d->port, name))
+                                return 0;
+                        if (waitpid(d->pid, NULL, WNOHANG) == d->pid) {
+                                d->pid = 0;
+                                break;  /* it exited: port taken, try another */
+                        }
+                        t_sleep_ms(20);
+                }
+                if (d->pid > 0) {
+                        kill(d->pid, SIGTERM);
+                        waitpid(d->pid, NULL, 0);
+                        d->pid = 0;
+                }
         }
         return -1;
 }
