@@ -1,0 +1,467 @@
+/* Inbound path against smsc-sim (SERVICE.md R3, R5, R6): DRs arriving on
+ * binds of another site, DRs written before their submit_sm_resp, deliver_sm
+ * re-sent by the service on another bind, multipart MTs (UDH 8/16-bit, SAR,
+ * message_payload), multipart MOs out of order across binds, and message_id
+ * styles that differ per SMSC. Every test records each event the library
+ * hands out and checks it against the simulator's ledger: every DR reaches
+ * the application once, correlated to the MT that produced it, and every MO
+ * once, whole. */
+#include "itest.h"
+
+#define T_MAX_MT  2048
+#define T_MAX_DR  8192
+#define T_MAX_MO  512
+#define T_MO_TEXT 1024
+
+/* One DR event as the application saw it. */
+struct t_dr {
+        long k;                         /* MT number, -1 when uncorrelated */
+        char msgid[SMX_MSGID_MAX + 1];
+        enum smx_dr_state state;
+        char smsc[SMX_NAME_MAX + 1];
+};
+
+/* One MO event as the application saw it. */
+struct t_mo {
+        char text[T_MO_TEXT];
+        unsigned parts;
+        int partial;
+};
+
+static struct it_env E;
+static const char *T_PREFIX = "in-";
+static uint32_t sub_seen[T_MAX_MT];
+static char sub_msgid[T_MAX_MT][SMX_MSGID_MAX + 1];
+static char sub_smsc[T_MAX_MT][SMX_NAME_MAX + 1];
+static struct t_dr drs[T_MAX_DR];
+static size_t n_drs, n_drs_lost, n_uncorrelated;
+static struct t_mo mos[T_MAX_MO];
+static size_t n_mos, n_mos_lost;
+static uint64_t next_k;
+
+static void t_reset(void)
+{
+        memset(sub_seen, 0, sizeof sub_seen);
+        memset(sub_msgid, 0, sizeof sub_msgid);
+        n_drs = n_drs_lost = n_uncorrelated = 0;
+        n_mos = n_mos_lost = 0;
+}
+
+static long t_k_of(const char *id)
+{
+        if (!id || strncmp(id, T_PREFIX, 3))
+                return -1;
+        unsigned long k = strtoul(id + 3, NULL, 10);
+        return k < T_MAX_MT ? (long)k : -1;
+}
+
+static void t_pump(void)
+{
+        struct smx_event ev[128];
+        size_t n;
+        while ((n = smx_events_poll(E.c, ev, 128)) > 0) {
+                for (size_t i = 0; i < n; i++) {
+                        const struct smx_event *x = &ev[i];
+                        if (x->type == SMX_EV_SUBMITTED || x->type == SMX_EV_FAILED) {
+                                long k = t_k_of(x->id);
+                                if (k < 0)
+                                        continue;
+                                sub_seen[k]++;
+                                if (x->type == SMX_EV_SUBMITTED) {
+                                        snprintf(sub_msgid[k], sizeof sub_msgid[k], "%s",
+                                                 x->message_id ? x->message_id : "");
+                                        snprintf(sub_smsc[k], sizeof sub_smsc[k], "%s", x->smsc);
+                                }
+                        } else if (x->type == SMX_EV_DR) {
+                                if (n_drs == T_MAX_DR) {
+                                        n_drs_lost++;
+                                        continue;
+                                }
+                                struct t_dr *d = &drs[n_drs++];
+                                d->k = t_k_of(x->id);
+                                if (!x->id)
+                                        n_uncorrelated++;
+                                snprintf(d->msgid, sizeof d->msgid, "%s",
+                                         x->message_id ? x->message_id : "");
+                                d->state = x->state;
+                                snprintf(d->smsc, sizeof d->smsc, "%s", x->smsc);
+                        } else if (x->type == SMX_EV_MO) {
+                                if (n_mos == T_MAX_MO) {
+                                        n_mos_lost++;
+                                        continue;
+                                }
+                                struct t_mo *m = &mos[n_mos++];
+                                size_t l = x->text_len < T_MO_TEXT - 1 ? x->text_len : T_MO_TEXT - 1;
+                                memcpy(m->text, x->text, l);
+                                m->text[l] = 0;
+                                m->parts = x->parts;
+                                m->partial = x->partial;
+                        }
+                }
+        }
+}
+
+/* Pump until at least `want_drs` DRs and `want_mos` MOs came (or the
+ * timeout), then keep pumping `quiet_ms` so a duplicate would show. */
+static int t_settle(size_t want_drs, size_t want_mos, unsigned timeout_ms, unsigned quiet_ms)
+{
+        uint64_t end = it_now_ms() + timeout_ms;
+        int ok = 0;
+        while (it_now_ms() < end) {
+                t_pump();
+                if (n_drs >= want_drs && n_mos >= want_mos) {
+                        ok = 1;
+                        break;
+                }
+                it_sleep_ms(5);
+        }
+        uint64_t q = it_now_ms() + quiet_ms;
+        while (it_now_ms() < q) {
+                t_pump();
+                it_sleep_ms(5);
+        }
+        return ok;
+}
+
+static double t_total(const char *key)
+{
+        return it_json_num(it_summary(&E), "\"totals\"", key);
+}
+
+static int t_submit(uint64_t k, const char *text)
+{
+        char id[32];
+        snprintf(id, sizeof id, "%s%llu", T_PREFIX, (unsigned long long)k);
+        struct smx_mt mt = { .id = id, .from = "12345", .to = "447700900001",
+                             .text = text, .want_dr = 1 };
+        for (int tries = 0; tries < 20000; tries++) {
+                int rc = smx_submit(E.c, &mt);
+                if (rc != SMX_EAGAIN)
+                        return rc;
+                t_pump();
+                it_sleep_ms(1);
+        }
+        return SMX_EAGAIN;
+}
+
+/* Submit n MTs; returns the first MT number. Waits for every outcome. */
+static uint64_t t_submit_n(uint64_t n, const char *text)
+{
+        uint64_t first = next_k;
+        for (uint64_t i = 0; i < n; i++)
+                CHECK_EQ(t_submit(next_k++, text), 0);
+        uint64_t end = it_now_ms() + 30000;
+        for (;;) {
+                t_pump();
+                uint64_t have = 0;
+                for (uint64_t k = first; k < next_k; k++)
+                        have += sub_seen[k] > 0;
+                if (have == n || it_now_ms() > end)
+                        break;
+                it_sleep_ms(2);
+        }
+        return first;
+}
+
+/* Every MT in [first, next_k) has exactly one SUBMITTED outcome. */
+static void t_check_one_outcome(uint64_t first)
+{
+        uint64_t bad = 0;
+        for (uint64_t k = first; k < next_k; k++)
+                if (sub_seen[k] != 1 || !sub_msgid[k][0])
+                        bad++;
+        CHECK_EQ(bad, 0);
+}
+
+/* Single-part MTs: each DR names its MT and that MT's message_id, and each
+ * MT got exactly one DR (one final state, no ACCEPTED before it). */
+static void t_check_single_part_drs(uint64_t first)
+{
+        uint64_t per[T_MAX_MT] = { 0 };
+        size_t wrong = 0;
+        for (size_t i = 0; i < n_drs; i++) {
+                long k = drs[i].k;
+                if (k < (long)first || k >= (long)next_k || strcmp(drs[i].msgid, sub_msgid[k])) {
+                        if (wrong++ < 5)
+                                printf("# DR %s on %s: k=%ld submitted id %s\n", drs[i].msgid,
+                                       drs[i].smsc, k, k >= 0 ? sub_msgid[k] : "-");
+                        continue;
+                }
+                per[k]++;
+        }
+        CHECK_EQ(wrong, 0);
+        uint64_t not_once = 0;
+        for (uint64_t k = first; k < next_k; k++)
+                not_once += per[k] != 1;
+        CHECK_EQ(not_once, 0);
+        CHECK_EQ(n_uncorrelated, 0);
+}
+
+/* How many DRs share (message_id, state) with DR i (itself included). */
+static size_t t_same_dr(size_t i)
+{
+        size_t c = 0;
+        for (size_t j = 0; j < n_drs; j++)
+                c += drs[j].state == drs[i].state && !strcmp(drs[j].msgid, drs[i].msgid);
+        return c;
+}
+
+static const char *t_site_of(const char *smsc)
+{
+        for (size_t b = 0; b < E.n; b++)
+                if (!strcmp(E.info[b].name, smsc))
+                        return E.info[b].site;
+        return "";
+}
+
+static void t_knobs_default(void)
+{
+        it_sim_ctl(&E, "set all other_site_prob 0");
+        it_sim_ctl(&E, "set all dr_before_resp_prob 0");
+        it_sim_ctl(&E, "set all dr_accepted_prob 0");
+        it_sim_ctl(&E, "set all dr_delay_ms 20-80");
+        it_sim_ctl(&E, "set all deliver_timeout_ms 10000");
+        it_sim_ctl(&E, "set all deliver_max_sends 5");
+        it_sim_ctl(&E, "set all mo_multipart_prob 0");
+        it_sim_ctl(&E, "set all mo_sar_prob 0");
+        it_sim_ctl(&E, "set all mo_udh16_prob 0");
+        it_sim_ctl(&E, "set all mo_out_of_order_prob 0");
+        it_sim_ctl(&E, "set all msgid_style HEX");
+}
+
+static void test_cross_site_drs_correlate_to_their_mt_once(void)
+{
+        CHECK_EQ(it_wait_active(&E, E.n, 10000), 1);
+        t_knobs_default();
+        t_reset();
+        it_sim_ctl(&E, "set all other_site_prob 0.9");
+        double dr0 = t_total("dr_sent");
+        uint64_t first = t_submit_n(200, "cross-site receipt");
+        t_check_one_outcome(first);
+        CHECK_EQ(t_settle(200, 0, 15000, 500), 1);
+        CHECK_EQ(t_total("dr_sent") - dr0, 200);
+        CHECK_EQ(n_drs, 200);
+        t_check_single_part_drs(first);
+        size_t cross = 0;
+        for (size_t i = 0; i < n_drs; i++)
+                if (drs[i].k >= 0 && strcmp(t_site_of(drs[i].smsc), t_site_of(sub_smsc[drs[i].k])))
+                        cross++;
+        CHECK(cross >= 100);   /* the knob did send most of them to the other site */
+}
+
+static void test_dr_before_resp_is_parked_and_matched(void)
+{
+        t_knobs_default();
+        t_reset();
+        it_sim_ctl(&E, "set all dr_before_resp_prob 1");
+        it_sim_ctl(&E, "set all dr_delay_ms 0");
+        it_sim_ctl(&E, "set all other_site_prob 0.5");
+        double dr0 = t_total("dr_sent");
+        uint64_t first = t_submit_n(200, "early receipt");
+        t_check_one_outcome(first);
+        CHECK_EQ(t_settle(200, 0, 15000, 500), 1);
+        CHECK_EQ(t_total("dr_sent") - dr0, 200);
+        CHECK_EQ(n_drs, 200);
+        t_check_single_part_drs(first);
+}
+
+static void test_resent_deliver_sm_reaches_app_once(void)
+{
+        t_knobs_default();
+        t_reset();
+        /* one SMSC per site drips its output at 400 B/s while the service
+         * waits only 150 ms for our deliver_sm_resp: a deliver_sm still
+         * trickling out is re-sent on another bind, then arrives twice */
+        it_sim_ctl(&E, "set all deliver_timeout_ms 150");
+        it_sim_ctl(&E, "set all deliver_max_sends 4");
+        it_sim_ctl(&E, "set all dr_delay_ms 400-800");
+        it_sim_ctl(&E, "set all other_site_prob 0.3");
+        double dr0 = t_total("dr_sent"), mo0 = t_total("mo_sent");
+        double rs0 = t_total("deliver_sm_resent");
+        uint64_t first = t_submit_n(150, "resent receipt");
+        it_sim_ctl(&E, "slow %s 400", E.info[0].name);
+        it_sim_ctl(&E, "slow %s 400", E.info[2].name);
+        it_sim_ctl(&E, "mo all 10");
+        t_check_one_outcome(first);
+        CHECK_EQ(t_settle(150, 10 * E.n, 30000, 3000), 1);
+        it_sim_ctl(&E, "slow all off");
+        t_settle(0, 0, 0, 1000);
+        double resent = t_total("deliver_sm_resent") - rs0;
+        printf("# deliver_sm re-sent by the service: %.0f\n", resent);
+        CHECK(resent >= 20);
+        CHECK_EQ(t_total("dr_sent") - dr0, 150);
+        CHECK_EQ(t_total("mo_sent") - mo0, 10 * E.n);
+        CHECK_EQ(n_drs, 150);
+        CHECK_EQ(n_mos, 10 * E.n);
+        t_check_single_part_drs(first);
+        size_t dup = 0;
+        for (size_t i = 0; i < n_drs; i++)
+                dup += t_same_dr(i) != 1;
+        CHECK_EQ(dup, 0);
+        size_t mo_dup = 0;
+        for (size_t i = 0; i < n_mos; i++)
+                for (size_t j = i + 1; j < n_mos; j++)
+                        mo_dup += !strcmp(mos[i].text, mos[j].text);
+        CHECK_EQ(mo_dup, 0);
+}
+
+/* Segments per SMSC (the order of E.smsc): set in main. */
+static const enum smx_segment_mode seg_modes[4] = {
+        SMX_SEGMENT_UDH8, SMX_SEGMENT_SAR, SMX_SEGMENT_PAYLOAD, SMX_SEGMENT_UDH16,
+};
+
+static unsigned t_parts_on(const char *smsc)
+{
+        for (size_t b = 0; b < E.n && b < 4; b++)
+                if (!strcmp(E.info[b].name, smsc))
+                        return seg_modes[b] == SMX_SEGMENT_PAYLOAD ? 1 : 3;
+        return 0;
+}
+
+static void test_multipart_mt_one_outcome_one_dr_per_part(void)
+{
+        t_knobs_default();
+        t_reset();
+        char text[401];
+        for (int i = 0; i < 400; i++)
+                text[i] = (char)('a' + i % 26);
+        text[400] = 0;          /* 400 GSM characters: 3 parts of 153 (or one payload) */
+        double acc0 = t_total("submit_sm_accepted"), dr0 = t_total("dr_sent");
+        uint64_t first = t_submit_n(40, text);
+        t_check_one_outcome(first);
+        size_t want = 0, modes_seen[2] = { 0, 0 };
+        for (uint64_t k = first; k < next_k; k++) {
+                unsigned p = t_parts_on(sub_smsc[k]);
+                want += p;
+                modes_seen[p == 1]++;
+        }
+        CHECK(modes_seen[0] > 0 && modes_seen[1] > 0);
+        CHECK_EQ(t_total("submit_sm_accepted") - acc0, want);
+        CHECK_EQ(t_settle(want, 0, 15000, 500), 1);
+        CHECK_EQ(t_total("dr_sent") - dr0, want);
+        CHECK_EQ(n_drs, want);
+        CHECK_EQ(n_uncorrelated, 0);
+        uint64_t bad = 0;
+        for (uint64_t k = first; k < next_k; k++) {
+                unsigned p = t_parts_on(sub_smsc[k]), got = 0, first_part = 0;
+                for (size_t i = 0; i < n_drs; i++) {
+                        if (drs[i].k != (long)k)
+                                continue;
+                        got++;
+                        first_part += !strcmp(drs[i].msgid, sub_msgid[k]);
+                        if (t_same_dr(i) != 1)
+                                bad++;
+                }
+                if (got != p || first_part != 1) {
+                        if (bad++ < 5)
+                                printf("# MT %llu on %s: %u DRs for %u parts, %u with part 1's id\n",
+                                       (unsigned long long)k, sub_smsc[k], got, p, first_part);
+                }
+        }
+        CHECK_EQ(bad, 0);
+}
+
+/* "[MO s part k/N from NAME] ..." repeated N times, in order, once each. */
+static int t_mo_whole(const struct t_mo *m)
+{
+        const char *p = strstr(m->text, " part 1/");
+        if (!p)
+                return 0;
+        unsigned n = (unsigned)strtoul(p + 8, NULL, 10);
+        if (n < 2 || m->parts != n || m->partial)
+                return 0;
+        const char *at = m->text;
+        for (unsigned k = 1; k <= n; k++) {
+                char pat[32];
+                snprintf(pat, sizeof pat, " part %u/%u ", k, n);
+                const char *q = strstr(at, pat);
+                if (!q)
+                        return 0;
+                at = q + 1;
+        }
+        char pat[32];
+        snprintf(pat, sizeof pat, " part 1/%u ", n);
+        return strstr(strstr(m->text, pat) + 1, pat) == NULL;
+}
+
+static void test_multipart_mos_reassembled_once(void)
+{
+        t_knobs_default();
+        t_reset();
+        it_sim_ctl(&E, "set all mo_multipart_prob 1");
+        it_sim_ctl(&E, "set all mo_sar_prob 0.4");
+        it_sim_ctl(&E, "set all mo_udh16_prob 0.3");
+        it_sim_ctl(&E, "set all mo_out_of_order_prob 0.5");
+        it_sim_ctl(&E, "set all other_site_prob 0.6");
+        it_sim_ctl(&E, "set all mo_text hello from the handset");
+        double mo0 = t_total("mo_sent");
+        it_sim_ctl(&E, "mo all 15");
+        size_t want = 15 * E.n;
+        CHECK_EQ(t_settle(0, want, 15000, 500), 1);
+        CHECK_EQ(t_total("mo_sent") - mo0, want);
+        CHECK_EQ(n_mos, want);
+        size_t broken = 0, dup = 0;
+        for (size_t i = 0; i < n_mos; i++) {
+                if (!t_mo_whole(&mos[i]) && broken++ < 5)
+                        printf("# MO parts=%u partial=%d: %.200s\n", mos[i].parts, mos[i].partial,
+                               mos[i].text);
+                for (size_t j = i + 1; j < n_mos; j++)
+                        dup += !strcmp(mos[i].text, mos[j].text);
+        }
+        CHECK_EQ(broken, 0);
+        CHECK_EQ(dup, 0);
+}
+
+static void test_mixed_message_id_styles_correlate(void)
+{
+        t_knobs_default();
+        t_reset();
+        static const char *styles[4] = { "dec", "hex0", "HEX", "dec0" };
+        for (size_t b = 0; b < E.n && b < 4; b++)
+                it_sim_ctl(&E, "set %s msgid_style %s", E.info[b].name, styles[b]);
+        it_sim_ctl(&E, "set all other_site_prob 0.7");
+        it_sim_ctl(&E, "set all dr_before_resp_prob 0.3");
+        double dr0 = t_total("dr_sent");
+        uint64_t first = t_submit_n(200, "styled ids");
+        t_check_one_outcome(first);
+        CHECK_EQ(t_settle(200, 0, 15000, 500), 1);
+        CHECK_EQ(t_total("dr_sent") - dr0, 200);
+        CHECK_EQ(n_drs, 200);
+        t_check_single_part_drs(first);
+        int zero = 0, lower = 0, upper = 0;
+        for (uint64_t k = first; k < next_k; k++) {
+                const char *m = sub_msgid[k];
+                zero |= m[0] == '0';
+                for (; *m; m++) {
+                        lower |= *m >= 'a' && *m <= 'f';
+                        upper |= *m >= 'A' && *m <= 'F';
+                }
+        }
+        CHECK(zero && lower && upper);
+}
+
+int main(void)
+{
+        if (it_sim_start(&E, "dc3,bos", 2, 1.0) < 0 || E.n != 4) {
+                printf("not ok 1 - setup\n1..1\n");
+                return 1;
+        }
+        for (size_t b = 0; b < E.n; b++)
+                E.smsc[b].segment_mode = seg_modes[b];
+        E.cfg.rebind_interval_ms = 1000;
+        if (it_client_start(&E) < 0) {
+                printf("not ok 1 - setup\n1..1\n");
+                return 1;
+        }
+        smx_log_configure(SMX_LOG_ERROR, NULL, NULL);
+        RUN(test_cross_site_drs_correlate_to_their_mt_once);
+        RUN(test_dr_before_resp_is_parked_and_matched);
+        RUN(test_resent_deliver_sm_reaches_app_once);
+        RUN(test_multipart_mt_one_outcome_one_dr_per_part);
+        RUN(test_multipart_mos_reassembled_once);
+        RUN(test_mixed_message_id_styles_correlate);
+        CHECK_EQ(n_drs_lost + n_mos_lost, 0);
+        smx_client_drain(E.c, 3000);
+        it_stop(&E);
+        return t_done();
+}
