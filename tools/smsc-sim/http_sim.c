@@ -1,19 +1,15 @@
-/* The simulator's HTTP API side (see http_sim.h).
+/* The simulator's HTTP API side (see http_sim.h; files: http_sim_int.h).
  *
  * Threads: one libmicrohttpd daemon per site (internal polling thread(s)),
- * one push thread (libcurl multi) for DR/MO pushes, one delay thread that
- * resumes connections held by the `slow` fault, and per silent site an
- * accept thread that takes connections and never answers. Shared state (the
- * dedup table, the recent-MT ring, the push queue, counters) is under
- * `lock`; site fault flags are atomics read by the handlers. */
+ * one push thread (http_sim_push.c), one delay thread that resumes
+ * connections held by the `slow` fault, and per silent site an accept
+ * thread that takes connections and never answers. Shared state (the dedup
+ * table, the recent-MT ring, the push queue, counters) is under `lock`;
+ * site fault flags are atomics read by the handlers. */
 #include <arpa/inet.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <microhttpd.h>
 #include <poll.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,123 +18,17 @@
 #include <unistd.h>
 
 #include "http/http_form.h"
-#include "http_sim.h"
+#include "http_sim_int.h"
 #include "sim_internal.h"
 
-#define SITES_MAX 16
-#define SOURCES_MAX 8
-#define BODY_MAX 16384
-#define SEEN_RING 256
-#define HELD_MAX 256
-#define PUSH_CONCURRENCY 64
-
-enum { SITE_UP = 0, SITE_REFUSE, SITE_SILENT };
-
-struct site {
-        struct http_sim *h;
-        int index;
-        char name[32], addr[16];
-        uint16_t port;
-        struct MHD_Daemon *d;
-        int mode;                        /* SITE_*; changed under h->lock */
-        _Atomic int err5xx, throttle;
-        _Atomic uint32_t slow_ms, drop_n;
-        /* silent mode */
-        int silent_fd, stop_pipe[2];
-        pthread_t silent_thr;
-        int held[HELD_MAX];
-        int n_held;
-        /* counters, under h->lock */
-        uint64_t requests, accepted, duplicates, rejected, faults, dropped;
-        uint64_t first_ms, last_ms;
-};
-
-/* A request being read by MHD. The handler thread only. */
-struct sreq {
-        size_t len;
-        int too_big, resumed;
-        struct MHD_Connection *conn;
-        char body[BODY_MAX + 1];
-};
-
-struct held_conn {
-        struct MHD_Connection *c;
-        struct site *site;
-        uint64_t due_ms;
-};
-
-struct push {
-        char *body;
-        size_t len;
-        int is_dr;
-        uint32_t attempts;
-        uint64_t due_ms;
-        CURL *easy;
-        struct curl_slist *hdrs;
-        unsigned src;
-        unsigned slot;                   /* index in running[] while sent */
-};
-
-struct dedup_ent {
-        uint64_t a, b;                   /* 0,0: empty */
-        int site;
-};
-
-struct seen_ent {
-        uint64_t a;                      /* id_hash of id */
-        char id[65];
-        struct http_sim_seen s;
-};
-
-struct http_sim {
-        pthread_mutex_t lock;
-        struct site sites[SITES_MAX];
-        int n_sites;
-        char login[64], password[64];
-        char receiver[512], rx_secret[128];
-        unsigned dr_delay_ms, threads;
-        char sources[SOURCES_MAX][32];
-        unsigned n_sources, next_src;
-        unsigned src_used_mask;
-        struct smsc_sim *smpp;
-        double dr_via_smpp, smpp_dr_via_http;
-        uint64_t rng;
-        int dup_push;
-        /* dedup */
-        struct dedup_ent *tab;
-        size_t tab_cap, tab_n;
-        struct seen_ent *seen;
-        unsigned seen_next;
-        /* pushes */
-        struct push **q;
-        size_t q_n, q_cap;
-        unsigned active;
-        struct push *running[PUSH_CONCURRENCY];
-        CURLM *multi;
-        pthread_t push_thr;
-        int push_started;
-        _Atomic int stop;
-        uint64_t mo_serial;
-        /* slow */
-        struct held_conn *hold;
-        size_t hold_n, hold_cap;
-        pthread_t delay_thr;
-        pthread_cond_t delay_cv;
-        int delay_started;
-        /* counters (under lock) */
-        uint64_t handset_delivered, handset_duplicates;
-        uint64_t dr_pushed, dr_acked, mo_pushed, mo_acked, push_attempts, push_failures;
-        uint64_t dr_via_smpp_n, smpp_dr_via_http_n;
-};
-
-static uint64_t mono_ms(void)
+uint64_t hsim_now_ms(void)
 {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static double rnd01(struct http_sim *h)
+double hsim_rand(struct http_sim *h)
 {
         uint64_t x = h->rng;
         x ^= x << 13;
@@ -213,242 +103,6 @@ static int dedup_put(struct http_sim *h, const char *id, int site)
         return 1;
 }
 
-/* ---- pushes ---- */
-
-static void push_queue(struct http_sim *h, char *body, size_t len, int is_dr)
-{
-        struct push *p = calloc(1, sizeof *p);
-        if (!p) {
-                free(body);
-                return;
-        }
-        p->body = body;
-        p->len = len;
-        p->is_dr = is_dr;
-        p->due_ms = mono_ms() + (is_dr ? h->dr_delay_ms : 0);
-        if (h->q_n == h->q_cap) {
-                size_t nc = h->q_cap ? h->q_cap * 2 : 256;
-                struct push **nq = realloc(h->q, nc * sizeof *nq);
-                if (!nq) {
-                        free(body);
-                        free(p);
-                        return;
-                }
-                h->q = nq;
-                h->q_cap = nc;
-        }
-        h->q[h->q_n++] = p;
-        if (is_dr)
-                h->dr_pushed++;
-        else
-                h->mo_pushed++;
-}
-
-static char *form_dup(const char *src, size_t *len)
-{
-        char *p = malloc(*len + 1);
-        if (p)
-                memcpy(p, src, *len + 1);
-        return p;
-}
-
-/* Queue a DR push for message_id (lock held). */
-static void push_dr(struct http_sim *h, const char *msgid, uint8_t state, const char *app_id)
-{
-        char buf[512];
-        struct http_buf b = { buf, 0, sizeof buf };
-        char st[4];
-        snprintf(st, sizeof st, "%u", state);
-        if (http_form_add(&b, "type", "receipt", 7) < 0 ||
-            http_form_add(&b, "message_id", msgid, strlen(msgid)) < 0 ||
-            http_form_add(&b, "message_state", st, strlen(st)) < 0 ||
-            http_form_add(&b, "result_code", "0", 1) < 0 ||
-            http_form_add(&b, "app_id", app_id, strlen(app_id)) < 0)
-                return;
-        for (int k = 0; k < (h->dup_push ? 2 : 1); k++) {
-                size_t len = b.len;
-                char *body = form_dup(buf, &len);
-                if (body)
-                        push_queue(h, body, len, 1);
-        }
-}
-
-static size_t drop_body(char *p, size_t sz, size_t n, void *arg)
-{
-        (void)p;
-        (void)arg;
-        return sz * n;
-}
-
-static void push_start(struct http_sim *h, struct push *p)
-{
-        if (!p->easy) {
-                p->easy = curl_easy_init();
-                if (!p->easy)
-                        return;
-        }
-        CURL *e = p->easy;
-        curl_easy_setopt(e, CURLOPT_URL, h->receiver);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, p->body);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)p->len);
-        curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 5000L);
-        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, drop_body);
-        curl_easy_setopt(e, CURLOPT_PRIVATE, p);
-        p->src = h->n_sources ? h->next_src++ % h->n_sources : 0;
-        if (h->n_sources) {
-                char ifc[48];
-                snprintf(ifc, sizeof ifc, "host!%s", h->sources[p->src]);
-                curl_easy_setopt(e, CURLOPT_INTERFACE, ifc);
-        }
-        if (h->rx_secret[0] && !p->hdrs) {
-                char line[200];
-                snprintf(line, sizeof line, "X-Smsmux-Secret: %s", h->rx_secret);
-                p->hdrs = curl_slist_append(NULL, line);
-                curl_easy_setopt(e, CURLOPT_HTTPHEADER, p->hdrs);
-        }
-        p->attempts++;
-        h->push_attempts++;
-        for (unsigned i = 0; i < PUSH_CONCURRENCY; i++)
-                if (!h->running[i]) {
-                        h->running[i] = p;
-                        p->slot = i;
-                        break;
-                }
-        curl_multi_add_handle(h->multi, e);
-        h->active++;
-}
-
-static void push_finish(struct http_sim *h, CURL *e, CURLcode res)
-{
-        struct push *p = NULL;
-        curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&p);
-        long status = 0;
-        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-        curl_multi_remove_handle(h->multi, e);
-        h->active--;
-        if (!p)
-                return;
-        h->running[p->slot] = NULL;
-        if (res == CURLE_OK && status >= 200 && status < 300) {
-                if (p->is_dr)
-                        h->dr_acked++;
-                else
-                        h->mo_acked++;
-                h->src_used_mask |= 1u << p->src;
-                curl_easy_cleanup(e);
-                curl_slist_free_all(p->hdrs);
-                free(p->body);
-                free(p);
-                return;
-        }
-        h->push_failures++;
-        uint32_t back = 50u * (p->attempts < 20 ? p->attempts : 20);
-        p->due_ms = mono_ms() + back;
-        if (h->q_n == h->q_cap) {
-                size_t nc = h->q_cap ? h->q_cap * 2 : 256;
-                struct push **nq = realloc(h->q, nc * sizeof *nq);
-                if (!nq)
-                        return;    /* cannot happen in practice; the push is lost to the ledger */
-                h->q = nq;
-                h->q_cap = nc;
-        }
-        h->q[h->q_n++] = p;
-}
-
-static void *push_main(void *arg)
-{
-        struct http_sim *h = arg;
-        while (!atomic_load(&h->stop)) {
-                uint64_t now = mono_ms();
-                pthread_mutex_lock(&h->lock);
-                if (h->receiver[0]) {
-                        for (size_t i = 0; i < h->q_n && h->active < PUSH_CONCURRENCY;) {
-                                struct push *p = h->q[i];
-                                if (p->due_ms > now) {
-                                        i++;
-                                        continue;
-                                }
-                                h->q[i] = h->q[--h->q_n];
-                                push_start(h, p);
-                        }
-                }
-                int running;
-                curl_multi_perform(h->multi, &running);
-                CURLMsg *m;
-                int left;
-                while ((m = curl_multi_info_read(h->multi, &left)))
-                        if (m->msg == CURLMSG_DONE)
-                                push_finish(h, m->easy_handle, m->data.result);
-                pthread_mutex_unlock(&h->lock);
-                int nfd;
-                curl_multi_poll(h->multi, NULL, 0, 10, &nfd);
-        }
-        return NULL;
-}
-
-/* ---- cross-transport ---- */
-
-/* An HTTP MT's DR over the SMPP engine's binds (its own delivery queue and
- * re-send rules). Called without h->lock. */
-static int dr_via_smpp(struct http_sim *h, int site, const char *msgid, const char *phone,
-                       const char *sender)
-{
-        struct smsc_sim *s = h->smpp;
-        struct smx_pdu p;
-        memset(&p, 0, sizeof p);
-        p.h.command_id = SMPP_DELIVER_SM;
-        p.h.sequence_number = 1;
-        p.u.sm.source_addr.p = (const uint8_t *)phone;
-        p.u.sm.source_addr.len = (uint16_t)strlen(phone);
-        p.u.sm.destination_addr.p = (const uint8_t *)sender;
-        p.u.sm.destination_addr.len = (uint16_t)strlen(sender);
-        p.u.sm.esm_class = SMPP_ESM_TYPE_SMSC_DR;
-        p.u.sm.data_coding = SMPP_DCS_DEFAULT;
-        p.tlv.present = SMX_TLV_RECEIPTED_MESSAGE_ID | SMX_TLV_MESSAGE_STATE;
-        p.tlv.receipted_message_id.p = (const uint8_t *)msgid;
-        p.tlv.receipted_message_id.len = (uint16_t)strlen(msgid);
-        p.tlv.message_state = SMPP_STATE_DELIVERED;
-        uint8_t buf[512];
-        ssize_t len = smx_pdu_encode(buf, sizeof buf, &p, NULL, 0);
-        if (len <= 0)
-                return -EINVAL;
-        uint8_t *copy = malloc((size_t)len);
-        if (!copy)
-                return -ENOMEM;
-        memcpy(copy, buf, (size_t)len);
-        pthread_mutex_lock(&s->lock);
-        int origin = 0;
-        for (int i = 0; i < s->n_smsc; i++)
-                if (strcmp(s->smsc[i].site, h->sites[site].name) == 0) {
-                        origin = i;
-                        break;
-                }
-        s->smsc[origin].c.dr_sent++;
-        size_t idx = sim_dlv_add(s, origin, 1, copy, (size_t)len);
-        if (idx != (size_t)-1)
-                sim_dlv_try_send(s, idx);
-        pthread_mutex_unlock(&s->lock);
-        uint64_t one = 1;
-        ssize_t r = write(s->wake_fd, &one, sizeof one);
-        (void)r;
-        return 0;
-}
-
-int http_sim_take_smpp_dr(struct http_sim *h, const char *msgid, uint8_t state)
-{
-        if (!h || h->smpp_dr_via_http <= 0)
-                return 0;
-        pthread_mutex_lock(&h->lock);
-        int take = h->receiver[0] && rnd01(h) < h->smpp_dr_via_http;
-        if (take) {
-                push_dr(h, msgid, state, "");
-                h->smpp_dr_via_http_n++;
-        }
-        pthread_mutex_unlock(&h->lock);
-        return take;
-}
-
 /* ---- the MT handler ---- */
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *body)
@@ -498,7 +152,7 @@ static void hold_conn(struct http_sim *h, struct site *st, struct MHD_Connection
                 h->hold_cap = nc;
         }
         MHD_suspend_connection(c);
-        h->hold[h->hold_n++] = (struct held_conn){ c, st, mono_ms() + ms };
+        h->hold[h->hold_n++] = (struct held_conn){ c, st, hsim_now_ms() + ms };
         pthread_cond_signal(&h->delay_cv);
         pthread_mutex_unlock(&h->lock);
 }
@@ -576,20 +230,20 @@ static enum MHD_Result handle_mt(struct site *st, struct MHD_Connection *c, stru
         snprintf(se->s.priority, sizeof se->s.priority, "%s", prio);
         snprintf(se->s.receipt, sizeof se->s.receipt, "%s", receipt);
         snprintf(se->s.site, sizeof se->s.site, "%s", st->name);
-        int via_smpp = 0;
         if (fresh) {
-                uint64_t now = mono_ms();
+                uint64_t now = hsim_now_ms();
                 st->accepted++;
                 if (!st->first_ms)
                         st->first_ms = now;
                 st->last_ms = now;
                 h->handset_delivered++;
                 if (want_dr) {
-                        if (h->smpp && h->dr_via_smpp > 0 && rnd01(h) < h->dr_via_smpp) {
-                                via_smpp = 1;
+                        if (h->smpp && h->dr_via_smpp > 0 && hsim_rand(h) < h->dr_via_smpp &&
+                            hsim_sq_put(h, st->index, msgid, phone, sender) == 0) {
                                 h->dr_via_smpp_n++;
+                                curl_multi_wakeup(h->multi);
                         } else {
-                                push_dr(h, msgid, SMPP_STATE_DELIVERED, app);
+                                hsim_push_dr(h, msgid, SMPP_STATE_DELIVERED, app);
                         }
                 }
         } else {
@@ -597,8 +251,6 @@ static enum MHD_Result handle_mt(struct site *st, struct MHD_Connection *c, stru
         }
         pthread_mutex_unlock(&h->lock);
         free(msg);
-        if (via_smpp)
-                dr_via_smpp(h, st->index, msgid, phone, sender);
         char out[128];
         snprintf(out, sizeof out, "result_code=%d&message_id=%s", fresh ? 0 : 7, msgid);
         return reply(c, 200, out);
@@ -695,7 +347,7 @@ static void *delay_main(void *arg)
         struct http_sim *h = arg;
         pthread_mutex_lock(&h->lock);
         while (!atomic_load(&h->stop)) {
-                uint64_t now = mono_ms(), next = now + 100;
+                uint64_t now = hsim_now_ms(), next = now + 100;
                 for (size_t i = 0; i < h->hold_n;) {
                         if (h->hold[i].due_ms <= now) {
                                 MHD_resume_connection(h->hold[i].c);
@@ -844,7 +496,7 @@ static void site_stop_daemon(struct site *st)
 }
 
 /* Go to mode (SITE_UP / SITE_REFUSE / SITE_SILENT). Control thread. */
-static int site_set_mode(struct site *st, int mode)
+int hsim_site_set_mode(struct site *st, int mode)
 {
         if (st->mode == mode)
                 return 0;
@@ -863,7 +515,7 @@ static int site_set_mode(struct site *st, int mode)
         return rc;
 }
 
-static struct site *site_by_name(struct http_sim *h, const char *name)
+struct site *hsim_site_by_name(struct http_sim *h, const char *name)
 {
         for (int i = 0; i < h->n_sites; i++)
                 if (strcmp(h->sites[i].name, name) == 0)
@@ -872,6 +524,12 @@ static struct site *site_by_name(struct http_sim *h, const char *name)
 }
 
 /* ---- start / stop ---- */
+
+/* sim_set_dr_hook's shape for http_sim_take_smpp_dr (engine thread). */
+static int smpp_dr_hook(void *arg, const char *message_id, uint8_t message_state)
+{
+        return http_sim_take_smpp_dr(arg, message_id, message_state);
+}
 
 static void curl_init_once(void)
 {
@@ -907,7 +565,7 @@ int http_sim_start(const struct http_sim_options *o, struct http_sim **out, char
                 return -ENOMEM;
         pthread_mutex_init(&h->lock, NULL);
         pthread_cond_init(&h->delay_cv, NULL);
-        h->rng = 0x2545F4914F6CDD1Dull ^ mono_ms();
+        h->rng = 0x2545F4914F6CDD1Dull ^ hsim_now_ms();
         snprintf(h->login, sizeof h->login, "%s", o->login ? o->login : "smsmux");
         snprintf(h->password, sizeof h->password, "%s", o->password ? o->password : "secret");
         if (o->receiver_url)
@@ -964,7 +622,7 @@ int http_sim_start(const struct http_sim_options *o, struct http_sim **out, char
                 goto fail;
         }
         h->multi = curl_multi_init();
-        if (!h->multi || pthread_create(&h->push_thr, NULL, push_main, h) != 0) {
+        if (!h->multi || pthread_create(&h->push_thr, NULL, hsim_push_main, h) != 0) {
                 rc = -ENOMEM;
                 goto fail;
         }
@@ -974,6 +632,14 @@ int http_sim_start(const struct http_sim_options *o, struct http_sim **out, char
                 goto fail;
         }
         h->delay_started = 1;
+        if (h->smpp) {
+                /* the SMPP engine offers us its DRs (http_sim_take_smpp_dr)
+                 * and forwards "http ..." control commands */
+                sim_set_dr_hook(h->smpp, smpp_dr_hook, h);
+                pthread_mutex_lock(&h->smpp->lock);
+                h->smpp->http = h;
+                pthread_mutex_unlock(&h->smpp->lock);
+        }
         *out = h;
         return 0;
 fail:
@@ -985,6 +651,13 @@ void http_sim_stop(struct http_sim *h)
 {
         if (!h)
                 return;
+        if (h->smpp) {
+                sim_set_dr_hook(h->smpp, NULL, NULL);
+                pthread_mutex_lock(&h->smpp->lock);
+                if (h->smpp->http == h)
+                        h->smpp->http = NULL;
+                pthread_mutex_unlock(&h->smpp->lock);
+        }
         atomic_store(&h->stop, 1);
         for (int i = 0; i < h->n_sites; i++) {
                 struct site *st = &h->sites[i];
@@ -1023,6 +696,7 @@ void http_sim_stop(struct http_sim *h)
                 free(h->q[i]);
         }
         free(h->q);
+        free(h->sq);
         free(h->hold);
         free(h->tab);
         free(h->seen);
@@ -1031,223 +705,3 @@ void http_sim_stop(struct http_sim *h)
         free(h);
 }
 
-/* ---- control, ledger ---- */
-
-int http_sim_ctl(struct http_sim *h, const char *cmd, char *reply_buf, size_t reply_len)
-{
-        char w[4][256];
-        int n = 0;
-        const char *p = cmd;
-        memset(w, 0, sizeof w);
-        while (*p && n < 4) {
-                while (*p == ' ')
-                        p++;
-                if (!*p)
-                        break;
-                const char *e = p;
-                if (n == 3) {
-                        e = p + strlen(p);   /* the rest of the line */
-                } else {
-                        while (*e && *e != ' ')
-                                e++;
-                }
-                size_t l = (size_t)(e - p);
-                if (l >= sizeof w[n])
-                        l = sizeof w[n] - 1;
-                memcpy(w[n], p, l);
-                n++;
-                p = e;
-        }
-        snprintf(reply_buf, reply_len, "ok");
-        if (n < 2 || strcmp(w[0], "http") != 0)
-                goto bad;
-        if (strcmp(w[1], "summary") == 0) {
-                http_sim_summary_json(h, reply_buf, reply_len);
-                return 0;
-        }
-        if (strcmp(w[1], "receiver") == 0 && n >= 3) {
-                pthread_mutex_lock(&h->lock);
-                snprintf(h->receiver, sizeof h->receiver, "%s", w[2]);
-                pthread_mutex_unlock(&h->lock);
-                return 0;
-        }
-        if (strcmp(w[1], "dup-push") == 0 && n >= 3) {
-                pthread_mutex_lock(&h->lock);
-                h->dup_push = strcmp(w[2], "on") == 0;
-                pthread_mutex_unlock(&h->lock);
-                return 0;
-        }
-        if (strcmp(w[1], "mo") == 0 && n >= 3) {
-                uint32_t count;
-                if (http_parse_uint(w[2], strlen(w[2]), 1000000, &count) < 0)
-                        goto bad;
-                const char *text = n >= 4 ? w[3] : NULL;
-                pthread_mutex_lock(&h->lock);
-                for (uint32_t i = 0; i < count; i++) {
-                        char buf[1024], id[32], txt[64], phone[24];
-                        uint64_t k = ++h->mo_serial;
-                        snprintf(id, sizeof id, "mo-%llu", (unsigned long long)k);
-                        snprintf(txt, sizeof txt, "mo text %llu", (unsigned long long)k);
-                        snprintf(phone, sizeof phone, "4477009%05llu", (unsigned long long)(k % 100000));
-                        const char *t = text ? text : txt;
-                        struct http_buf b = { buf, 0, sizeof buf };
-                        if (http_form_add(&b, "type", "MO", 2) < 0 ||
-                            http_form_add(&b, "message_id", id, strlen(id)) < 0 ||
-                            http_form_add(&b, "shortcode", "12345", 5) < 0 ||
-                            http_form_add(&b, "phone_number", phone, strlen(phone)) < 0 ||
-                            http_form_add(&b, "carrier", "simcarrier", 10) < 0 ||
-                            http_form_add(&b, "message", t, strlen(t)) < 0)
-                                continue;
-                        for (int d = 0; d < (h->dup_push ? 2 : 1); d++) {
-                                size_t len = b.len;
-                                char *body = form_dup(buf, &len);
-                                if (body)
-                                        push_queue(h, body, len, 0);
-                        }
-                }
-                pthread_mutex_unlock(&h->lock);
-                return 0;
-        }
-        if (n < 3)
-                goto bad;
-        struct site *st = site_by_name(h, w[2]);
-        if (!st)
-                goto bad;
-        if (strcmp(w[1], "down") == 0) {
-                int silent = n >= 4 && strcmp(w[3], "silent") == 0;
-                return site_set_mode(st, silent ? SITE_SILENT : SITE_REFUSE);
-        }
-        if (strcmp(w[1], "up") == 0)
-                return site_set_mode(st, SITE_UP);
-        uint32_t v = 0;
-        int onoff = n >= 4 && strcmp(w[3], "on") == 0;
-        if (strcmp(w[1], "5xx") == 0 && n >= 4) {
-                atomic_store(&st->err5xx, onoff);
-                return 0;
-        }
-        if (strcmp(w[1], "throttle") == 0 && n >= 4) {
-                atomic_store(&st->throttle, onoff);
-                return 0;
-        }
-        if (n >= 4 && http_parse_uint(w[3], strlen(w[3]), 3600000, &v) == 0) {
-                if (strcmp(w[1], "slow") == 0) {
-                        atomic_store(&st->slow_ms, v);
-                        return 0;
-                }
-                if (strcmp(w[1], "drop") == 0) {
-                        atomic_store(&st->drop_n, v);
-                        return 0;
-                }
-        }
-bad:
-        snprintf(reply_buf, reply_len, "error: unknown or malformed http command");
-        return -EINVAL;
-}
-
-static const char *mode_name(int m)
-{
-        return m == SITE_UP ? "up" : m == SITE_SILENT ? "silent" : "refuse";
-}
-
-int http_sim_summary_json(struct http_sim *h, char *buf, size_t cap)
-{
-        if (!cap)
-                return 0;
-        size_t o = 0;
-#define PUT(...) do { int _n = snprintf(buf + o, o < cap ? cap - o : 0, __VA_ARGS__); \
-                if (_n > 0) o += (size_t)_n; } while (0)
-        pthread_mutex_lock(&h->lock);
-        PUT("{\"sites\":[");
-        for (int i = 0; i < h->n_sites; i++) {
-                struct site *st = &h->sites[i];
-                PUT("%s{\"name\":\"%s\",\"addr\":\"%s\",\"port\":%u,\"state\":\"%s\","
-                    "\"requests\":%llu,\"accepted\":%llu,\"duplicates\":%llu,\"rejected\":%llu,"
-                    "\"faults\":%llu,\"dropped\":%llu,\"first_accept_ms\":%llu,\"last_accept_ms\":%llu}",
-                    i ? "," : "", st->name, st->addr, st->port, mode_name(st->mode),
-                    (unsigned long long)st->requests, (unsigned long long)st->accepted,
-                    (unsigned long long)st->duplicates, (unsigned long long)st->rejected,
-                    (unsigned long long)st->faults, (unsigned long long)st->dropped,
-                    (unsigned long long)st->first_ms, (unsigned long long)st->last_ms);
-        }
-        unsigned used = (unsigned)__builtin_popcount(h->src_used_mask);
-        PUT("],\"handset_delivered\":%llu,\"handset_duplicates\":%llu,\"dr_pushed\":%llu,"
-            "\"dr_acked\":%llu,\"mo_pushed\":%llu,\"mo_acked\":%llu,\"push_attempts\":%llu,"
-            "\"push_failures\":%llu,\"pending_pushes\":%llu,\"sources_used\":%u,"
-            "\"dr_via_smpp\":%llu,\"smpp_dr_via_http\":%llu}",
-            (unsigned long long)h->handset_delivered, (unsigned long long)h->handset_duplicates,
-            (unsigned long long)h->dr_pushed, (unsigned long long)h->dr_acked,
-            (unsigned long long)h->mo_pushed, (unsigned long long)h->mo_acked,
-            (unsigned long long)h->push_attempts, (unsigned long long)h->push_failures,
-            (unsigned long long)(h->q_n + h->active), used,
-            (unsigned long long)h->dr_via_smpp_n, (unsigned long long)h->smpp_dr_via_http_n);
-        pthread_mutex_unlock(&h->lock);
-#undef PUT
-        if (o >= cap)
-                o = cap - 1;
-        return (int)o;
-}
-
-int http_sim_seen(struct http_sim *h, const char *message_id, struct http_sim_seen *out)
-{
-        int rc = -ENOENT;
-        pthread_mutex_lock(&h->lock);
-        for (unsigned i = 0; i < SEEN_RING; i++)
-                if (h->seen[i].id[0] && strcmp(h->seen[i].id, message_id) == 0) {
-                        *out = h->seen[i].s;
-                        rc = 0;
-                }
-        pthread_mutex_unlock(&h->lock);
-        return rc;
-}
-
-void http_sim_counts(struct http_sim *h, struct http_sim_counts *c)
-{
-        memset(c, 0, sizeof *c);
-        pthread_mutex_lock(&h->lock);
-        for (int i = 0; i < h->n_sites; i++) {
-                struct site *st = &h->sites[i];
-                c->requests += st->requests;
-                c->accepted += st->accepted;
-                c->duplicates += st->duplicates;
-                c->rejected += st->rejected;
-                c->faults += st->faults;
-                c->dropped += st->dropped;
-        }
-        c->handset_delivered = h->handset_delivered;
-        c->handset_duplicates = h->handset_duplicates;
-        c->dr_pushed = h->dr_pushed;
-        c->dr_acked = h->dr_acked;
-        c->mo_pushed = h->mo_pushed;
-        c->mo_acked = h->mo_acked;
-        c->push_attempts = h->push_attempts;
-        c->push_failures = h->push_failures;
-        c->dr_via_smpp = h->dr_via_smpp_n;
-        c->smpp_dr_via_http = h->smpp_dr_via_http_n;
-        c->sources_used = (unsigned)__builtin_popcount(h->src_used_mask);
-        c->pending_pushes = h->q_n + h->active;
-        pthread_mutex_unlock(&h->lock);
-}
-
-int http_sim_site_counts(struct http_sim *h, const char *site, uint64_t *accepted,
-                         uint64_t *first_ms, uint64_t *last_ms)
-{
-        struct site *st = site_by_name(h, site);
-        if (!st)
-                return -ENOENT;
-        pthread_mutex_lock(&h->lock);
-        *accepted = st->accepted;
-        *first_ms = st->first_ms;
-        *last_ms = st->last_ms;
-        pthread_mutex_unlock(&h->lock);
-        return 0;
-}
-
-size_t http_sim_site(const struct http_sim *h, size_t i, char name[32], char addr[16], uint16_t *port)
-{
-        if (i < (size_t)h->n_sites) {
-                memcpy(name, h->sites[i].name, 32);
-                memcpy(addr, h->sites[i].addr, 16);
-                *port = h->sites[i].port;
-        }
-        return (size_t)h->n_sites;
-}

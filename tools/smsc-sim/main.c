@@ -18,6 +18,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "http_sim.h"
 #include "sim.h"
 
 static void usage(FILE *f)
@@ -27,6 +28,8 @@ static void usage(FILE *f)
                 "                [--port-base 2775] [--system-id smsmux] [--password secret]\n"
                 "                [--control PATH] [--ledger FILE] [--plan FILE] [--rebind-interval S]\n"
                 "                [--seed N] [--set KEY=VALUE]...\n"
+                "                [--http-port PORT [--http-addr-base 127.0.0.2] [--http-receiver URL]\n"
+                "                 [--http-dr-via-smpp F] [--smpp-dr-via-http F]]   (HTTP API side, http_sim.h)\n"
                 "       smsc-sim ctl --control PATH COMMAND [ARGS]   (COMMAND `help` lists them)\n");
 }
 
@@ -132,8 +135,17 @@ int main(int argc, char **argv)
                 { "seed", required_argument, NULL, 'S' },
                 { "set", required_argument, NULL, 'k' },
                 { "help", no_argument, NULL, 'h' },
+                /* the HTTP API side (http_sim.h) */
+                { "http-port", required_argument, NULL, 1001 },
+                { "http-addr-base", required_argument, NULL, 1002 },
+                { "http-receiver", required_argument, NULL, 1003 },
+                { "http-dr-via-smpp", required_argument, NULL, 1004 },
+                { "smpp-dr-via-http", required_argument, NULL, 1005 },
                 { NULL, 0, NULL, 0 },
         };
+        struct http_sim_options ho;
+        http_sim_options_init(&ho);
+        int http_on = 0;
         int c;
         unsigned long ul;
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -183,6 +195,30 @@ int main(int argc, char **argv)
                         }
                         sets[n_sets++] = optarg;
                         break;
+                case 1001:
+                        if (parse_uint(optarg, 65535, &ul) < 0) {
+                                fprintf(stderr, "smsc-sim: bad --http-port %s\n", optarg);
+                                return 2;
+                        }
+                        ho.port = (unsigned)ul;
+                        http_on = 1;
+                        break;
+                case 1002: ho.addr_base = optarg; break;
+                case 1003: ho.receiver_url = optarg; break;
+                case 1004:
+                case 1005: {
+                        char *end;
+                        double v = strtod(optarg, &end);
+                        if (*end || end == optarg || v < 0 || v > 1) {
+                                fprintf(stderr, "smsc-sim: bad share %s (0..1)\n", optarg);
+                                return 2;
+                        }
+                        if (c == 1004)
+                                ho.dr_via_smpp = v;
+                        else
+                                ho.smpp_dr_via_http = v;
+                        break;
+                }
                 case 'h': usage(stdout); return 0;
                 default: usage(stderr); return 2;
                 }
@@ -215,15 +251,44 @@ int main(int argc, char **argv)
                         _exit(2);
                 }
         }
+        struct http_sim *hs = NULL;
+        if (http_on) {
+                ho.sites = o.sites ? o.sites : "dc3,bos";
+                ho.smpp = s;
+                if (o.system_id)
+                        ho.login = o.system_id;
+                if (o.password)
+                        ho.password = o.password;
+                if (http_sim_start(&ho, &hs, err, sizeof(err)) < 0) {
+                        fprintf(stderr, "smsc-sim: %s\n", err);
+                        sim_stop(s);
+                        return 1;
+                }
+        }
         struct sim_smsc_info info[256];
         size_t n = sim_smscs(s, info, 256);
         for (size_t i = 0; i < n && i < 256; i++)
                 printf("listening %s %s %s:%u\n", info[i].name, info[i].site, info[i].host, info[i].port);
+        if (hs) {
+                char name[32], addr[16];
+                uint16_t port;
+                size_t sites = http_sim_site(hs, 0, name, addr, &port);
+                for (size_t i = 0; i < sites; i++) {
+                        http_sim_site(hs, i, name, addr, &port);
+                        printf("http %s %s:%u /httpapi/receiver\n", name, addr, port);
+                }
+        }
         printf("ready\n");
         fflush(stdout);
 
         int sig;
         sigwait(&set, &sig);
+        if (hs) {
+                char summary[4096];
+                if (http_sim_summary_json(hs, summary, sizeof(summary)) > 0)
+                        fprintf(stderr, "http ledger: %s\n", summary);
+                http_sim_stop(hs);
+        }
         sim_stop(s);
         return 0;
 }

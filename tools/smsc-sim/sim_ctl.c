@@ -16,6 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "http_sim.h"
 #include "sim_internal.h"
 
 #define MAX_TOK 12
@@ -126,6 +127,10 @@ int sim_ctl_locked(struct smsc_sim *s, const char *command, char *reply, size_t 
                 reply_len = sizeof(dummy);
         }
         reply[0] = 0;
+        /* the HTTP API side has its own command words (http_sim.h); it
+         * never takes this engine\'s lock, so calling it here is safe */
+        if (s->http && command && !strncmp(command, "http ", 5))
+                return http_sim_ctl(s->http, command, reply, reply_len);
         snprintf(line, sizeof(line), "%s", command ? command : "");
         char *tok[MAX_TOK];
         int ntok = 0;

@@ -285,6 +285,9 @@ struct smsc_sim {
         void *dr_hook_arg;
 
         struct smx_pdu_opts popts;
+
+        struct http_sim *http;      /* HTTP API side (http_sim.h) attached, or NULL;
+                                       set/cleared under lock by http_sim_start/stop */
 };
 
 /* sim_engine.c */
