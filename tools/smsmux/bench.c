@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli_client.h"
+#include "cli_http.h"
 #include "cli_sim.h"
 #include "commands.h"
 #include "tally.h"
@@ -122,12 +123,24 @@ int cli_bench(const struct cli_opts *o)
                         return CLI_EXIT_USAGE;
                 fprintf(stderr, "bench: embedded simulator with %zu SMSCs\n", n_extra);
         }
+        /* --transport http|both without --http-url: the simulator's HTTP side */
+        static struct cli_opts oh;
+        static struct cli_http_sim hs;
+        oh = *o;
+        if (cli_http_sim_start(&oh, sim, 0, &hs) < 0) {
+                if (sim)
+                        sim_stop(sim);
+                return CLI_EXIT_USAGE;
+        }
+        o = &oh;
         int rc = cli_client_open(o, extra, n_extra, &b.c);
         if (rc != 0) {
+                cli_http_sim_stop(&hs);
                 if (sim)
                         sim_stop(sim);
                 return rc;
         }
+        cli_http_sim_connect(&hs, b.c);
         size_t n_binds = smx_client_binds(b.c, NULL, 0);
         /* Let the binds come up (at most 10 s) so the clock measures sending. */
         uint64_t t0 = cli_now_ms();
@@ -179,7 +192,16 @@ int cli_bench(const struct cli_opts *o)
         bench_summary(&b, mt_per_s);
         smx_client_drain(b.c, 0);
         bench_poll(&b);
+        if (o->http_given && o->http.transport != SMX_TRANSPORT_SMPP) {
+                fflush(stdout);
+                int out = dup(1);      /* the HTTP block goes to stderr: stdout ends with mt_per_s */
+                dup2(2, 1);
+                cli_http_report(&hs, b.c);
+                dup2(out, 1);
+                close(out);
+        }
         smx_client_destroy(b.c);
+        cli_http_sim_stop(&hs);
         if (sim)
                 sim_stop(sim);
         lat_free(&b.lat);

@@ -16,6 +16,8 @@ enum {
         OPT_SMSC = 1000, OPT_CONFIG, OPT_SYSTEM_ID, OPT_PASSWORD, OPT_REBIND,
         OPT_WINDOW, OPT_TPS, OPT_WORKERS, OPT_DRAIN, OPT_COUNT, OPT_SECONDS,
         OPT_DURATION, OPT_RATE, OPT_HELP, OPT_ADMIN, OPT_METRICS,
+        OPT_TRANSPORT, OPT_HTTP_URL, OPT_HTTP_LOGIN, OPT_HTTP_PASSWORD, OPT_HTTP_PAUSE,
+        OPT_DNS_SERVER, OPT_HTTP_RECEIVER, OPT_CA_FILE, OPT_INSECURE,
 };
 
 static const struct option long_opts[] = {
@@ -35,6 +37,15 @@ static const struct option long_opts[] = {
         { "help", no_argument, NULL, OPT_HELP },
         { "admin", required_argument, NULL, OPT_ADMIN },
         { "metrics", required_argument, NULL, OPT_METRICS },
+        { "transport", required_argument, NULL, OPT_TRANSPORT },
+        { "http-url", required_argument, NULL, OPT_HTTP_URL },
+        { "http-login", required_argument, NULL, OPT_HTTP_LOGIN },
+        { "http-password", required_argument, NULL, OPT_HTTP_PASSWORD },
+        { "http-resubmit-pause", required_argument, NULL, OPT_HTTP_PAUSE },
+        { "dns-server", required_argument, NULL, OPT_DNS_SERVER },
+        { "http-receiver", required_argument, NULL, OPT_HTTP_RECEIVER },
+        { "ca-file", required_argument, NULL, OPT_CA_FILE },
+        { "insecure", no_argument, NULL, OPT_INSECURE },
         { NULL, 0, NULL, 0 },
 };
 
@@ -44,6 +55,7 @@ static const unsigned opt_cmds[] = {
         SENDERS, SENDERS, ALL, ALL, ALL, ALL, ALL, ALL, ALL,
         ONLY(CLI_BENCH), ONLY(CLI_BENCH), ONLY(CLI_DEMO), ONLY(CLI_DEMO), ALL,
         ALL, ALL,
+        ALL, ALL, ALL, ALL, ALL, ALL, ALL, ALL, ALL,    /* the HTTP transport flags */
 };
 
 static const char *cmd_name(enum cli_cmd cmd)
@@ -65,9 +77,21 @@ static const char common_usage[] =
         "  --admin PATH                admin socket for `smsmux knob|stats` (mode 0600)\n"
         "  --metrics HOST:PORT         Prometheus metrics on http://HOST:PORT/metrics\n";
 
+static const char http_usage[] =
+        "  --transport smpp|http|both  how MTs go out (default smpp; both: HTTP only while\n"
+        "                              no SMPP bind is ACTIVE)\n"
+        "  --http-url URL              HTTP API URL (repeatable): one = strategy A (DNS TTL\n"
+        "                              obeyed), more = strategy B (first is the primary)\n"
+        "  --http-login L --http-password P  HTTP API credentials (default: --system-id/--password)\n"
+        "  --http-resubmit-pause SECONDS  pause before a resubmit (default 30)\n"
+        "  --dns-server HOST:PORT      resolver for strategy A (default: the system's)\n"
+        "  --http-receiver HOST:PORT   listen for MO/DR POSTs on /httpapi/receiver\n"
+        "  --ca-file FILE              CA certificates for https URLs\n"
+        "  --insecure                  no TLS peer verification (test use only)\n";
+
 const char *cli_usage(enum cli_cmd cmd)
 {
-        static char buf[2048];
+        static char buf[4096];
         const char *head, *extra = "";
         switch (cmd) {
         case CLI_PIPE:
@@ -90,8 +114,8 @@ const char *cli_usage(enum cli_cmd cmd)
                         "  --rate N                    MTs per second (default 200)\n";
                 break;
         }
-        snprintf(buf, sizeof buf, "%s%s%s%s  --help                      this text\n",
-                 head, cmd == CLI_DEMO ? "" : smsc_usage, common_usage, extra);
+        snprintf(buf, sizeof buf, "%s%s%s%s%s  --help                      this text\n",
+                 head, cmd == CLI_DEMO ? "" : smsc_usage, common_usage, http_usage, extra);
         return buf;
 }
 
@@ -189,6 +213,7 @@ int cli_opts_parse(struct cli_opts *o, enum cli_cmd cmd, int argc, char **argv,
         o->drain_timeout_ms = 30000;
         o->duration_ms = 90000;
         o->rate = 200;
+        smx_http_config_init(&o->http);
         optind = 0;             /* glibc: full re-initialisation */
         opterr = 0;
         for (;;) {
@@ -280,6 +305,45 @@ int cli_opts_parse(struct cli_opts *o, enum cli_cmd cmd, int argc, char **argv,
                         }
                         o->metrics_addr = optarg;
                         break;
+                case OPT_TRANSPORT:
+                        if (!strcmp(optarg, "smpp"))
+                                o->http.transport = SMX_TRANSPORT_SMPP;
+                        else if (!strcmp(optarg, "http"))
+                                o->http.transport = SMX_TRANSPORT_HTTP;
+                        else if (!strcmp(optarg, "both"))
+                                o->http.transport = SMX_TRANSPORT_BOTH;
+                        else {
+                                snprintf(err, err_len, "--transport: '%s' is not smpp, http or both",
+                                         optarg);
+                                return -1;
+                        }
+                        o->http_given = 1;
+                        break;
+                case OPT_HTTP_URL:
+                        if (o->http.n_urls == SMX_HTTP_URLS_MAX) {
+                                snprintf(err, err_len, "--http-url: at most %d", SMX_HTTP_URLS_MAX);
+                                return -1;
+                        }
+                        if (strncmp(optarg, "http://", 7) != 0 && strncmp(optarg, "https://", 8) != 0) {
+                                snprintf(err, err_len, "--http-url: '%s' is not an http:// or https:// URL",
+                                         optarg);
+                                return -1;
+                        }
+                        o->http.urls[o->http.n_urls++] = optarg;
+                        o->http_given = 1;
+                        break;
+                case OPT_HTTP_LOGIN: o->http.login = optarg; o->http_given = 1; break;
+                case OPT_HTTP_PASSWORD: o->http.password = optarg; o->http_given = 1; break;
+                case OPT_HTTP_PAUSE:
+                        if (secs_flag("http-resubmit-pause", optarg, 86400000,
+                                      &o->http.resubmit_pause_ms, err, err_len) < 0)
+                                return -1;
+                        o->http_given = 1;
+                        break;
+                case OPT_DNS_SERVER: o->http.dns_server = optarg; o->http_given = 1; break;
+                case OPT_HTTP_RECEIVER: o->http.receiver = optarg; o->http_given = 1; break;
+                case OPT_CA_FILE: o->http.ca_file = optarg; o->http_given = 1; break;
+                case OPT_INSECURE: o->http.insecure = 1; o->http_given = 1; break;
                 default:
                         snprintf(err, err_len, "unknown flag '%s'", argv[optind - 1]);
                         return -1;
@@ -336,5 +400,7 @@ int cli_build_config(const struct cli_opts *o, struct smx_config_file *f,
         if (o->tps >= 0)
                 for (size_t i = 0; i < f->n_smscs; i++)
                         f->smscs[i].tps = (uint32_t)o->tps;
+        if (o->http_given)
+                c->http = &o->http;     /* the client copies it at create */
         return smx_config_file_finish(f, err, err_len) < 0 ? -1 : 0;
 }

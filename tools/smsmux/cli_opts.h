@@ -38,6 +38,12 @@ struct cli_opts {
         const char *admin_path;          /* --admin: admin socket (knob/stats commands) */
         const char *metrics_addr;        /* --metrics HOST:PORT */
         int help;
+        /* HTTP transport: --transport, --http-url (repeatable), --http-login,
+         * --http-password, --http-resubmit-pause, --dns-server,
+         * --http-receiver, --ca-file, --insecure (CLI.md). Strings point
+         * into argv. */
+        struct smx_http_config http;
+        int http_given;                  /* some HTTP flag was given */
 };
 
 /* Parse argv (argv[0] is the subcommand name). Returns 0, or -1 with a

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli_client.h"
+#include "cli_http.h"
 #include "cli_sim.h"
 #include "commands.h"
 #include "demo.h"
@@ -187,12 +188,27 @@ int cli_demo(const struct cli_opts *o)
         size_t n_smscs = 0;
         if (cli_sim_start(&so, &sim, smscs, CLI_MAX_SMSCS, &n_smscs) < 0)
                 return CLI_EXIT_USAGE;
+        /* --transport http|both: the simulator's HTTP side too (cli_http.h) */
+        static struct cli_opts oh;
+        static struct cli_http_sim hs;
+        oh = *o;
+        if (cli_http_sim_start(&oh, sim, 1, &hs) < 0) {
+                sim_stop(sim);
+                return CLI_EXIT_USAGE;
+        }
+        o = &oh;
         smx_client *c = NULL;
         int rc = cli_client_open(o, smscs, n_smscs, &c);
         if (rc != 0) {
+                cli_http_sim_stop(&hs);
                 sim_stop(sim);
                 return rc;
         }
+        cli_http_sim_connect(&hs, c);
+        if (hs.sim)
+                printf("smsmux demo: MTs over HTTP (%s), primary %s, alternate %s\n",
+                       o->http.transport == SMX_TRANSPORT_HTTP ? "--transport http" : "--transport both",
+                       o->http.urls[0], o->http.urls[1]);
         printf("smsmux demo: %zu SMSCs on 2 sites (embedded simulator), %u MT/s for %.0f s, "
                "rebind interval %g s\n", n_smscs, o->rate, o->duration_ms / 1000.0, ri_s);
         for (size_t i = 0; i < n_smscs; i++)
@@ -212,6 +228,7 @@ int cli_demo(const struct cli_opts *o)
                 while (step < PLAN_STEPS &&
                        t >= (uint64_t)o->duration_ms * plan[step].permille / 1000)
                         run_step(sim, &plan[step++], t);
+                cli_http_plan_tick(&hs, t, o->duration_ms);
                 uint64_t due = (uint64_t)o->rate * t / 1000;
                 while (b.n < due && book_grow(&b) == 0) {
                         mt.id_len = (size_t)snprintf(id, sizeof id, "d%zu", b.n);
@@ -264,10 +281,13 @@ int cli_demo(const struct cli_opts *o)
         char *ledger = malloc(1 << 20);
         if (ledger && sim_summary_json(sim, ledger, 1 << 20) < 0)
                 ledger[0] = '\0';
+        cli_http_merge_ledger(&hs, ledger, 1 << 20);
+        cli_http_report(&hs, c);
         struct demo_result res;
         demo_report(&b, c, ledger ? ledger : "", ri_s, &res);
         free(ledger);
         smx_client_destroy(c);
+        cli_http_sim_stop(&hs);
         sim_stop(sim);
         free(b.outcomes);
         free(b.dr_seen);
