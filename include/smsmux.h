@@ -422,7 +422,8 @@ enum smx_stats_format {
 };
 
 /* Every counter (per bind, per site, per worker, client totals, inbound
- * stores, HTTP transport) rendered in fmt into a malloc'd NUL-terminated
+ * stores; the HTTP transport's are in smx_client_http_stats) rendered in
+ * fmt into a malloc'd NUL-terminated
  * string (*out; the caller frees it), its length in *len (may be NULL).
  * Returns 0 or SMX_ENOMEM. Any thread; never blocks the workers. */
 int smx_stats_render(smx_client *c, enum smx_stats_format fmt, char **out, size_t *len);
