@@ -1,6 +1,7 @@
 /* The MT slot pool and the ingress ring (src/ingress): capacity, FIFO,
  * re-enqueue always possible, generations, concurrent producers. */
 #include <pthread.h>
+#include <sched.h>
 
 #include "ingress/ingress.h"
 #include "testlib.h"
@@ -95,8 +96,12 @@ static void *producer(void *arg)
         (void)arg;
         for (int i = 0; i < 20000; i++) {
                 uint32_t idx;
+                /* Back off as a real submitter does on SMX_EAGAIN: with four
+                 * busy-spinning threads on two cores, a producer preempted
+                 * inside ck's MPMC enqueue (between reserve and publish)
+                 * would stall everyone for whole scheduler slices. */
                 while ((idx = ingress_slot_take(&G)) == SMX_SLOT_NONE)
-                        ;
+                        sched_yield();
                 ingress_push(&G, idx);
         }
         return NULL;
@@ -111,8 +116,10 @@ static void test_concurrent_producers_lose_nothing(void)
         int got = 0;
         while (got < 60000) {
                 uint32_t idx = ingress_pop(&G);
-                if (idx == SMX_SLOT_NONE)
+                if (idx == SMX_SLOT_NONE) {
+                        sched_yield();  /* an idle worker sleeps; see producer() */
                         continue;
+                }
                 got++;
                 ingress_slot_free(&G, idx);
         }
