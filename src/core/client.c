@@ -18,6 +18,7 @@
 #include "admin/admin.h"
 #include "config/dcs_spec.h"
 #include "core/client_int.h"
+#include "http/http.h"
 #include "log/log.h"
 #include "stats/stats.h"
 
@@ -97,7 +98,8 @@ static int copy_field(char *dst, size_t cap, const char *src)
 /* Check the configuration; fills errbuf on error. */
 static int validate(const struct smx_config *cfg, char *errbuf, size_t len)
 {
-        if (!cfg->smscs || cfg->n_smscs == 0)
+        int http_only = cfg->http && cfg->http->transport == SMX_TRANSPORT_HTTP;
+        if ((!cfg->smscs || cfg->n_smscs == 0) && !http_only)
                 return cfg_err(errbuf, len, "no SMSC configured%s", NULL);
         if (cfg->n_smscs > 0xFFFE || cfg->spare_smscs > 4096 ||
             cfg->n_smscs + cfg->spare_smscs > 0xFFFE)
@@ -229,10 +231,13 @@ int smx_client_create(const struct smx_config *cfg, smx_client **out, char *errb
         c->n_workers = cfg->workers ? cfg->workers : (unsigned)(ncpu > 0 ? ncpu : 1);
         if (c->n_workers > cfg->n_smscs)
                 c->n_workers = (unsigned)cfg->n_smscs;
+        if (c->n_workers == 0)
+                c->n_workers = 1;   /* HTTP only: one idle worker keeps the code paths uniform */
         c->n_binds = (uint32_t)(cfg->n_smscs + cfg->spare_smscs);
-        c->binds = calloc(c->n_binds, sizeof *c->binds);
+        c->binds = calloc(c->n_binds ? c->n_binds : 1, sizeof *c->binds);
         c->workers = calloc(c->n_workers, sizeof *c->workers);
-        c->held = calloc(c->n_workers, sizeof *c->held);
+        c->held = calloc(c->n_workers + SMX_HTTP_RINGS, sizeof *c->held);
+        c->n_rings = c->n_workers;
         if (!c->binds || !c->workers || !c->held) {
                 rc = SMX_ENOMEM;
                 goto fail;
@@ -286,6 +291,14 @@ int smx_client_create(const struct smx_config *cfg, smx_client **out, char *errb
                         goto fail;
                 }
         }
+        if (cfg->http) {
+                rc = smx_http_create(c, cfg->http, &c->http, errbuf, errbuf_len);
+                if (rc < 0)
+                        goto fail;
+                c->n_rings = c->n_workers + SMX_HTTP_RINGS;
+                c->http_carries_mts = cfg->http->transport != SMX_TRANSPORT_SMPP;
+        }
+        c->cfg.http = NULL;   /* the application's struct is not kept */
         atomic_store(&c->no_route_since_ms, smx_now_ms());
         *out = c;
         return 0;
@@ -326,7 +339,21 @@ int smx_client_start(smx_client *c)
                         return -rc;
                 }
         }
-        smx_logf(SMX_LOG_INFO, NULL, NULL, "started: %u SMSCs, %u workers", c->n_binds, c->n_workers);
+        if (c->http) {
+                int rc = smx_http_start(c->http);
+                if (rc < 0) {
+                        atomic_store(&c->stop, 1);
+                        for (unsigned k = 0; k < c->n_workers; k++) {
+                                worker_wake(&c->workers[k]);
+                                pthread_join(c->workers[k].thread, NULL);
+                                c->workers[k].thread = 0;
+                        }
+                        atomic_store(&c->state, SMX_CS_STOPPED);
+                        return rc;
+                }
+        }
+        smx_logf(SMX_LOG_INFO, NULL, NULL, "started: %u SMSCs, %u workers%s", c->n_binds,
+                 c->n_workers, c->http ? ", HTTP transport" : "");
         return 0;
 }
 
@@ -405,6 +432,8 @@ int smx_submit(smx_client *c, const struct smx_mt *mt)
         for (unsigned k = 0; k < c->n_workers; k++)
                 if (atomic_load(&c->workers[k].sleeping))
                         worker_wake(&c->workers[k]);
+        if (c->http)
+                smx_http_wake(c->http);
         return 0;
 }
 
@@ -477,9 +506,15 @@ void smx_client_destroy(smx_client *c)
                                 pthread_join(w->thread, NULL);
                         }
                 }
+        }
+        /* the HTTP threads use the ingress pool, inbound and rings: stop them
+         * before anything they touch is freed */
+        if (c->http)
+                smx_http_destroy(c->http);
+        c->http = NULL;
+        if (c->workers)
                 for (unsigned k = 0; k < c->n_workers; k++)
                         worker_fini(&c->workers[k]);
-        }
         atomic_store(&c->state, SMX_CS_STOPPED);
         if (c->inbound)
                 inbound_destroy(c->inbound);
@@ -499,7 +534,7 @@ static void to_event(struct smx_client *c, const struct smx_ev_rec *e, struct sm
 {
         memset(ev, 0, sizeof *ev);
         ev->type = (enum smx_event_type)e->type;
-        if (e->flags & SMX_EVF_HTTP) {
+        if ((e->flags & SMX_EVF_HTTP) || e->bind == SMX_BIND_HTTP) {
                 ev->smsc = "http";
                 ev->site = "";
         } else if (e->bind < c->n_binds) {
@@ -548,17 +583,25 @@ static void to_event(struct smx_client *c, const struct smx_ev_rec *e, struct sm
         }
 }
 
+/* Event ring r: the workers' first, then the HTTP transport's. */
+static struct smx_event_ring *ring_at(struct smx_client *c, unsigned r)
+{
+        if (r < c->n_workers)
+                return c->workers[r].evr;
+        return smx_http_ring(c->http, r - c->n_workers);
+}
+
 static size_t collect(struct smx_client *c, struct smx_event *ev, size_t max)
 {
         size_t n = 0;
-        unsigned W = c->n_workers;
+        unsigned W = c->n_rings;
         size_t quota = max / W ? max / W : 1;
         int progress = 1;
         while (n < max && progress) {
                 progress = 0;
                 for (unsigned j = 0; j < W && n < max; j++) {
                         unsigned k = (c->poll_rr + j) % W;
-                        struct smx_event_ring *r = c->workers[k].evr;
+                        struct smx_event_ring *r = ring_at(c, k);
                         for (size_t q = 0; q < quota && n < max; q++) {
                                 struct smx_ev_rec *e = event_ring_peek_nth(r, c->held[k]);
                                 if (!e)
@@ -577,9 +620,9 @@ size_t smx_events_poll(smx_client *c, struct smx_event *ev, size_t max)
 {
         if (!c || !c->workers)
                 return 0;
-        for (unsigned k = 0; k < c->n_workers; k++) {
+        for (unsigned k = 0; k < c->n_rings; k++) {
                 for (; c->held[k] > 0; c->held[k]--)
-                        event_ring_release(c->workers[k].evr);
+                        event_ring_release(ring_at(c, k));
         }
         if (!ev || max == 0)
                 return 0;
@@ -644,4 +687,13 @@ size_t smx_client_binds(smx_client *c, struct smx_bind_stats *st, size_t max)
                 stats_fill_bind(b, o, NULL);
         }
         return n;
+}
+
+void smx_client_http_stats(struct smx_client *c, struct smx_http_stats *st)
+{
+        if (!st)
+                return;
+        memset(st, 0, sizeof *st);
+        if (c && c->http)
+                smx_http_stats_fill(c->http, st);
 }

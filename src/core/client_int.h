@@ -120,6 +120,7 @@ struct smx_worker {
 
 enum smx_client_state { SMX_CS_CREATED = 0, SMX_CS_RUNNING, SMX_CS_DRAINING, SMX_CS_STOPPED };
 
+struct smx_http;
 struct smx_knob_state;
 struct smx_admin;
 
@@ -145,6 +146,9 @@ struct smx_client {
         uint32_t poll_rr;                  /* consumer: next ring to start with */
         uint32_t *held;                    /* consumer: records held per ring */
         int efd_armed;                     /* consumer: announced sleep, efd may be set */
+        struct smx_http *http;             /* HTTP transport (src/http), NULL: none */
+        int http_carries_mts;              /* transport http or both: no "no_route" sweep */
+        unsigned n_rings;                  /* event rings polled: workers' + HTTP's */
         struct smx_knob_state *ks;         /* runtime knobs (src/knobs) */
         struct smx_admin *admin;           /* admin socket, metrics listener (src/admin) */
         _Atomic uint64_t failed_nobind[SMX_FAIL_REASONS]; /* failed before any attempt */

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "core/client_int.h"
+#include "http/http.h"
 #include "log/log.h"
 
 enum { OP_EFD = 1, OP_CONNECT, OP_RECV, OP_SEND, OP_TIMEOUT };
@@ -723,6 +724,8 @@ static int dispatch(struct smx_worker *w)
         struct smx_client *c = w->c;
         if (w->pend_head != SMX_SLOT_NONE || event_ring_space_w(w->evr) < EVENT_RESERVE)
                 return 0;
+        if (c->http && smx_http_exclusive(c->http))
+                return 0;   /* transport http: MTs go over HTTP only */
         unsigned n = w->n_binds, ready = 0;
         for (unsigned i = 0; i < n; i++) {
                 struct smx_bind *b = w->binds[i];
@@ -789,7 +792,7 @@ static int sweep_ingress(struct smx_worker *w)
         uint8_t reason;
         if (atomic_load_explicit(&c->fail_all, memory_order_relaxed))
                 reason = SMX_FAIL_SHUTDOWN;
-        else if (w->k == 0 && atomic_load(&c->active_binds) == 0 &&
+        else if (w->k == 0 && !c->http_carries_mts && atomic_load(&c->active_binds) == 0 &&
                  w->now_ms - atomic_load(&c->no_route_since_ms) >= w->kn->no_route_timeout_ms)
                 reason = SMX_FAIL_NO_ROUTE;
         else
@@ -873,6 +876,9 @@ static void wake_app(struct smx_client *c)
 
 static int can_take_work(struct smx_worker *w)
 {
+        if (w->c->http && smx_http_exclusive(w->c->http))
+                return 0;       /* transport http: ingress is the HTTP transport's (else the
+                                   worker spins while MTs wait for it) */
         for (unsigned i = 0; i < w->n_binds; i++)
                 if (route_ready(w->binds[i], w->now_ms))
                         return 1;
