@@ -318,11 +318,24 @@ struct smx_event {
         /* DR */
         enum smx_dr_state state;
         char err[16];              /* receipt err code as text, "" if none */
+        /* DR of a long MT: every part's DRs are events of their own. */
+        unsigned part;             /* 1-based part the DR is for (1 for a single-part
+                                      MT); 0 when unknown (uncorrelated DR) */
+        int mt_final;              /* this DR completes the MT: every part now has a
+                                      final state. Set once per MT, a single-part
+                                      MT's first final DR included */
+        enum smx_dr_state mt_state; /* valid when mt_final: the MT's merged state, the
+                                      worst part wins: REJECTED > UNDELIVERABLE >
+                                      EXPIRED > DELETED > UNKNOWN > DELIVERED */
+        int raw;                   /* DR: a receipt with no id and no state, its raw
+                                      bytes as hex in text; MO: text is the raw bytes
+                                      as hex (binary or unknown data_coding) */
         /* MO */
         const char *from, *to;
         const char *text;          /* UTF-8 */
         size_t text_len;
-        unsigned parts;            /* MO segments (1 = single) */
+        unsigned parts;            /* MO segments (1 = single); DR: parts of the MT
+                                      (1 = single, 0 when uncorrelated) */
         int partial;               /* MO: reassembly timed out with parts missing */
         /* BIND */
         int up;

@@ -564,6 +564,13 @@ static void to_event(struct smx_client *c, const struct smx_ev_rec *e, struct sm
                 ev->to = e->to;
                 ev->text = event_rec_text(e);
                 ev->text_len = e->text_len;
+                if (e->flags & SMX_EVF_HAS_ID) {
+                        ev->part = e->part;
+                        ev->parts = e->parts ? e->parts : 1;
+                }
+                ev->mt_final = (e->flags & SMX_EVF_MT_FINAL) != 0;
+                ev->mt_state = ev->mt_final ? (enum smx_dr_state)e->mt_state : (enum smx_dr_state)0;
+                ev->raw = (e->flags & SMX_EVF_RAW) != 0;
                 break;
         case SMX_EV_MO:
                 ev->from = e->from;
@@ -572,6 +579,7 @@ static void to_event(struct smx_client *c, const struct smx_ev_rec *e, struct sm
                 ev->text_len = e->text_len;
                 ev->parts = e->parts ? e->parts : 1;
                 ev->partial = (e->flags & SMX_EVF_PARTIAL) != 0;
+                ev->raw = (e->flags & SMX_EVF_RAW) != 0;
                 break;
         case SMX_EV_BIND:
                 ev->up = (e->flags & SMX_EVF_UP) != 0;

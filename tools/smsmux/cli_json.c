@@ -162,6 +162,14 @@ int cli_json_event(struct jbuf *b, const struct smx_event *ev)
                 jbuf_cstr(b, smx_dr_state_name(ev->state));
                 jbuf_lit(b, ",\"smsc\":");
                 jbuf_cstr(b, ev->smsc ? ev->smsc : "");
+                if (ev->parts > 1 && ev->part) {
+                        jbuf_lit(b, ",\"part\":");
+                        jbuf_u64(b, ev->part);
+                }
+                if (ev->parts > 1 && ev->mt_final) {
+                        jbuf_lit(b, ",\"final\":true,\"mt_state\":");
+                        jbuf_cstr(b, smx_dr_state_name(ev->mt_state));
+                }
                 break;
         case SMX_EV_MO:
                 jbuf_lit(b, "{\"event\":\"mo\",\"from\":");

@@ -274,6 +274,34 @@ static void test_uncorrelated_dr_has_null_id(void)
                           "\"state\":\"UNDELIVERABLE\",\"smsc\":\"s\"}\n");
 }
 
+static void test_single_part_dr_line_has_no_part_or_final(void)
+{
+        struct smx_event ev = { .type = SMX_EV_DR, .id = "app-1", .message_id = "A1B2",
+                                .state = SMX_DR_DELIVERED, .smsc = "smsc2.bos", .part = 1,
+                                .parts = 1, .mt_final = 1, .mt_state = SMX_DR_DELIVERED };
+        CHECK_EQ(cli_json_event(&jb, &ev), 0);
+        CHECK_STR(line(), "{\"event\":\"dr\",\"id\":\"app-1\",\"message_id\":\"A1B2\","
+                          "\"state\":\"DELIVERED\",\"smsc\":\"smsc2.bos\"}\n");
+}
+
+static void test_multipart_dr_line_has_part_and_final_on_the_merging_dr(void)
+{
+        struct smx_event ev = { .type = SMX_EV_DR, .id = "app-7", .message_id = "C3",
+                                .state = SMX_DR_DELIVERED, .smsc = "smsc1.dc3", .part = 2,
+                                .parts = 3 };
+        CHECK_EQ(cli_json_event(&jb, &ev), 0);
+        CHECK_STR(line(), "{\"event\":\"dr\",\"id\":\"app-7\",\"message_id\":\"C3\","
+                          "\"state\":\"DELIVERED\",\"smsc\":\"smsc1.dc3\",\"part\":2}\n");
+        ev.part = 3;
+        ev.state = SMX_DR_EXPIRED;
+        ev.mt_final = 1;
+        ev.mt_state = SMX_DR_EXPIRED;
+        CHECK_EQ(cli_json_event(&jb, &ev), 0);
+        CHECK_STR(line(), "{\"event\":\"dr\",\"id\":\"app-7\",\"message_id\":\"C3\","
+                          "\"state\":\"EXPIRED\",\"smsc\":\"smsc1.dc3\",\"part\":3,"
+                          "\"final\":true,\"mt_state\":\"EXPIRED\"}\n");
+}
+
 static void test_mo_event_line_has_parts_only_when_more_than_one(void)
 {
         struct smx_event ev = { .type = SMX_EV_MO, .from = "447700900001", .to = "12345",
@@ -514,6 +542,8 @@ int main(void)
         RUN(test_failed_event_line_matches_contract);
         RUN(test_dr_event_line_matches_contract);
         RUN(test_uncorrelated_dr_has_null_id);
+        RUN(test_single_part_dr_line_has_no_part_or_final);
+        RUN(test_multipart_dr_line_has_part_and_final_on_the_merging_dr);
         RUN(test_mo_event_line_has_parts_only_when_more_than_one);
         RUN(test_bind_event_lines_match_contract);
         RUN(test_strings_are_escaped_and_utf8_passes);

@@ -19,6 +19,9 @@ struct t_dr {
         char msgid[SMX_MSGID_MAX + 1];
         enum smx_dr_state state;
         char smsc[SMX_NAME_MAX + 1];
+        unsigned part, parts;           /* per-part detail (smx_event.part, .parts) */
+        int mt_final;
+        enum smx_dr_state mt_state;
 };
 
 /* One MO event as the application saw it. */
@@ -85,6 +88,10 @@ static void t_pump(void)
                                          x->message_id ? x->message_id : "");
                                 d->state = x->state;
                                 snprintf(d->smsc, sizeof d->smsc, "%s", x->smsc);
+                                d->part = x->part;
+                                d->parts = x->parts;
+                                d->mt_final = x->mt_final;
+                                d->mt_state = x->mt_state;
                         } else if (x->type == SMX_EV_MO) {
                                 if (n_mos == T_MAX_MO) {
                                         n_mos_lost++;
@@ -188,6 +195,10 @@ static void t_check_single_part_drs(uint64_t first)
                         continue;
                 }
                 per[k]++;
+                /* a single-part MT: part 1 of 1, and its one final DR completes it */
+                if (drs[i].part != 1 || drs[i].parts != 1 || !drs[i].mt_final ||
+                    drs[i].mt_state != drs[i].state)
+                        wrong++;
         }
         CHECK_EQ(wrong, 0);
         uint64_t not_once = 0;
@@ -227,6 +238,7 @@ static void t_knobs_default(void)
         it_sim_ctl(&E, "set all mo_udh16_prob 0");
         it_sim_ctl(&E, "set all mo_out_of_order_prob 0");
         it_sim_ctl(&E, "set all msgid_style HEX");
+        it_sim_ctl(&E, "set all dr_final_mix DELIVERED:100");
 }
 
 static void test_cross_site_drs_correlate_to_their_mt_once(void)
@@ -318,7 +330,7 @@ static unsigned t_parts_on(const char *smsc)
         return 0;
 }
 
-static void test_multipart_mt_one_outcome_one_dr_per_part(void)
+static void test_multipart_mt_one_outcome_one_dr_per_part_one_merged_final(void)
 {
         t_knobs_default();
         t_reset();
@@ -326,6 +338,7 @@ static void test_multipart_mt_one_outcome_one_dr_per_part(void)
         for (int i = 0; i < 400; i++)
                 text[i] = (char)('a' + i % 26);
         text[400] = 0;          /* 400 GSM characters: 3 parts of 153 (or one payload) */
+        it_sim_ctl(&E, "set all dr_final_mix DELIVERED:70,UNDELIVERABLE:30");
         double acc0 = t_total("submit_sm_accepted"), dr0 = t_total("dr_sent");
         uint64_t first = t_submit_n(40, text);
         t_check_one_outcome(first);
@@ -341,16 +354,38 @@ static void test_multipart_mt_one_outcome_one_dr_per_part(void)
         CHECK_EQ(t_total("dr_sent") - dr0, want);
         CHECK_EQ(n_drs, want);
         CHECK_EQ(n_uncorrelated, 0);
-        uint64_t bad = 0;
+        uint64_t bad = 0, finals_wrong = 0, undeliverable_mts = 0;
         for (uint64_t k = first; k < next_k; k++) {
-                unsigned p = t_parts_on(sub_smsc[k]), got = 0, first_part = 0;
+                unsigned p = t_parts_on(sub_smsc[k]), got = 0, first_part = 0, finals = 0;
+                unsigned part_seen[4] = { 0 };
+                enum smx_dr_state worst = SMX_DR_DELIVERED, merged = 0;
                 for (size_t i = 0; i < n_drs; i++) {
                         if (drs[i].k != (long)k)
                                 continue;
                         got++;
                         first_part += !strcmp(drs[i].msgid, sub_msgid[k]);
-                        if (t_same_dr(i) != 1)
+                        if (t_same_dr(i) != 1 || drs[i].parts != p || drs[i].part < 1 ||
+                            drs[i].part > 3)
                                 bad++;
+                        else
+                                part_seen[drs[i].part]++;
+                        if (drs[i].part == 1 && strcmp(drs[i].msgid, sub_msgid[k]))
+                                bad++;   /* part 1's DR carries the MT's (part 1's) id */
+                        if (drs[i].state == SMX_DR_UNDELIVERABLE)
+                                worst = SMX_DR_UNDELIVERABLE;
+                        if (drs[i].mt_final) {
+                                finals++;
+                                merged = drs[i].mt_state;
+                        }
+                }
+                for (unsigned q = 1; q <= p; q++)
+                        if (part_seen[q] != 1)
+                                bad++;
+                undeliverable_mts += worst == SMX_DR_UNDELIVERABLE;
+                if (finals != 1 || merged != worst) {
+                        if (finals_wrong++ < 5)
+                                printf("# MT %llu (%u parts): %u DRs flagged final, merged %d, worst %d\n",
+                                       (unsigned long long)k, p, finals, (int)merged, (int)worst);
                 }
                 if (got != p || first_part != 1) {
                         if (bad++ < 5)
@@ -358,6 +393,8 @@ static void test_multipart_mt_one_outcome_one_dr_per_part(void)
                                        (unsigned long long)k, sub_smsc[k], got, p, first_part);
                 }
         }
+        CHECK_EQ(finals_wrong, 0);
+        CHECK(undeliverable_mts > 0);   /* the merge had a worst state to pick */
         CHECK_EQ(bad, 0);
 }
 
@@ -457,7 +494,7 @@ int main(void)
         RUN(test_cross_site_drs_correlate_to_their_mt_once);
         RUN(test_dr_before_resp_is_parked_and_matched);
         RUN(test_resent_deliver_sm_reaches_app_once);
-        RUN(test_multipart_mt_one_outcome_one_dr_per_part);
+        RUN(test_multipart_mt_one_outcome_one_dr_per_part_one_merged_final);
         RUN(test_multipart_mos_reassembled_once);
         RUN(test_mixed_message_id_styles_correlate);
         CHECK_EQ(n_drs_lost + n_mos_lost, 0);
