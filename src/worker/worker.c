@@ -144,6 +144,8 @@ static void emit_outcome(struct smx_worker *w, uint32_t idx, uint8_t type, uint8
                         atomic_fetch_add_explicit(&b->cnt.failed, 1, memory_order_relaxed);
                 if (type == SMX_EV_FAILED && reason < SMX_FAIL_REASONS)
                         atomic_fetch_add_explicit(&b->cnt.failed_by[reason], 1, memory_order_relaxed);
+        } else if (type == SMX_EV_FAILED && reason < SMX_FAIL_REASONS) {
+                atomic_fetch_add_explicit(&c->failed_nobind[reason], 1, memory_order_relaxed);
         }
         atomic_fetch_add_explicit(&c->decided, 1, memory_order_release);
         struct smx_ev_rec *e = NULL;
