@@ -39,6 +39,10 @@ enum key_kind {
         KEY_SEG_MODE,   /* enum smx_segment_mode: udh8 | udh16 | sar | payload */
         KEY_DCS,        /* const char * data_coding table (dcs_spec.h) */
         KEY_MSGID,      /* uint32_t SMX_MSGID_NORM_* from a comma list */
+        KEY_TRANSPORT,  /* enum smx_transport: smpp | http | both */
+        KEY_URLS,       /* urls[]/n_urls of struct smx_http_config, appended */
+        KEY_SECS,       /* uint32_t milliseconds field given in whole seconds */
+        KEY_IPV4_ADDR,  /* const char * "IPv4:PORT" (the HTTP receiver) */
 };
 
 /* One settable key: its name, how to parse it, where it goes. */
@@ -105,6 +109,37 @@ static const struct key_def smsc_keys[] = {
         SK(msgid_norm, KEY_MSGID, 0, 0),
 };
 
+#define HK(field, kind, min, max) { #field, kind, offsetof(struct smx_http_config, field), min, max }
+#define HK_AS(name, field, kind, min, max) \
+        { name, kind, offsetof(struct smx_http_config, field), min, max }
+
+/* [http]: the fields the --transport/--http-* flags set, under the flags'
+ * names, and the other knobs of struct smx_http_config by field name. */
+static const struct key_def http_keys[] = {
+        HK(transport, KEY_TRANSPORT, 0, 0),
+        HK_AS("url", urls, KEY_URLS, 8, 2048),
+        HK(login, KEY_STR, 1, SMPP_SYSTEM_ID_MAX - 1),
+        HK(password, KEY_SECRET, 0, 255),
+        HK(use_get, KEY_BOOL, 0, 1),
+        HK(ca_file, KEY_STR, 1, 4095),
+        HK(insecure, KEY_BOOL, 0, 1),
+        HK(dns_server, KEY_ADDR, 1, SMX_KNOB_ADDR_MAX - 1),
+        HK(max_host_conns, KEY_U32, 1, 65535),
+        HK(max_in_flight, KEY_U32, 1, 1u << 24),
+        HK(connect_timeout_ms, KEY_U32, 1, U32_MAX),
+        HK(timeout_ms, KEY_U32, 1, U32_MAX),
+        HK_AS("resubmit_pause", resubmit_pause_ms, KEY_SECS, 0, 86400),
+        HK(resubmit_pause_ms, KEY_U32, 0, 86400000),
+        HK(retry_backoff_ms, KEY_U32, 0, U32_MAX),
+        HK(probe_interval_ms, KEY_U32, 1, U32_MAX),
+        HK(primary_healthy_ms, KEY_U32, 0, U32_MAX),
+        HK(dns_grace_ms, KEY_U32, 0, U32_MAX),
+        HK(receiver, KEY_IPV4_ADDR, 1, SMX_KNOB_ADDR_MAX - 1),
+        HK(receiver_secret, KEY_SECRET, 1, 255),
+        HK(receiver_allow, KEY_STR, 1, 4095),
+        HK(receiver_max_body, KEY_U32, 256, 1u << 24),
+};
+
 #define N_KEYS(t) (sizeof(t) / sizeof((t)[0]))
 
 /* Parser state for one load; lives on the loader's stack. */
@@ -123,7 +158,7 @@ struct load_ctx {
         size_t errlen;
 };
 
-enum { SECT_NONE, SECT_CLIENT, SECT_SITE, SECT_SMSC, SECT_BAD };
+enum { SECT_NONE, SECT_CLIENT, SECT_SITE, SECT_SMSC, SECT_HTTP, SECT_BAD };
 
 static void ctx_fail(struct load_ctx *x, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
@@ -216,6 +251,79 @@ static int parse_seg_mode(const char *s, enum smx_segment_mode *out)
         else if (!strcmp(s, "payload")) *out = SMX_SEGMENT_PAYLOAD;
         else return SMX_EINVAL;
         return 0;
+}
+
+static int parse_transport(const char *s, enum smx_transport *out)
+{
+        if (!strcmp(s, "smpp")) *out = SMX_TRANSPORT_SMPP;
+        else if (!strcmp(s, "http")) *out = SMX_TRANSPORT_HTTP;
+        else if (!strcmp(s, "both")) *out = SMX_TRANSPORT_BOTH;
+        else return SMX_EINVAL;
+        return 0;
+}
+
+/* "A.B.C.D:PORT" with each part in range and nothing else. */
+static int ipv4_addr_ok(const char *s)
+{
+        uint32_t v;
+        char part[8];
+        for (int i = 0; i < 5; i++) {
+                size_t n = 0;
+                while (s[n] >= '0' && s[n] <= '9' && n < sizeof part - 1)
+                        n++;
+                if (n == 0 || n == sizeof part - 1)
+                        return 0;
+                memcpy(part, s, n);
+                part[n] = '\0';
+                if (smx_config_parse_u32(part, 0, i < 4 ? 255 : 65535, &v) < 0)
+                        return 0;
+                s += n;
+                if (i < 3 && *s++ != '.')
+                        return 0;
+                if (i == 3 && *s++ != ':')
+                        return 0;
+        }
+        return *s == '\0';
+}
+
+/* Append each URL of a comma list to h->urls (spaces around items trimmed). */
+static void add_urls(struct load_ctx *x, struct smx_http_config *h, const char *section,
+                     const struct key_def *def, const char *value)
+{
+        const char *p = value;
+        for (;;) {
+                const char *e = strchr(p, ',');
+                size_t n = e ? (size_t)(e - p) : strlen(p);
+                while (n && (*p == ' ' || *p == '\t'))
+                        p++, n--;
+                while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+                        n--;
+                int scheme = (n > 7 && !strncmp(p, "http://", 7)) ||
+                             (n > 8 && !strncmp(p, "https://", 8));
+                if (!scheme || n > def->max) {
+                        ctx_fail(x, "[%s] %s: '%.*s' is not an http:// or https:// URL",
+                                 section, def->name, (int)(n > 200 ? 200 : n), p);
+                        return;
+                }
+                if (h->n_urls == SMX_HTTP_URLS_MAX) {
+                        ctx_fail(x, "[%s] %s: at most %d URLs", section, def->name,
+                                 SMX_HTTP_URLS_MAX);
+                        return;
+                }
+                char buf[2049];
+                memcpy(buf, p, n);
+                buf[n] = '\0';
+                char *copy = own_string(x->f, buf);
+                if (!copy) {
+                        ctx_fail(x, "out of memory");
+                        x->err = SMX_ENOMEM;
+                        return;
+                }
+                h->urls[h->n_urls++] = copy;
+                if (!e)
+                        return;
+                p = e + 1;
+        }
 }
 
 /* "exact" or a comma list of case_fold, strip_zeros, hex_to_dec. */
@@ -316,6 +424,28 @@ static void apply_key(struct load_ctx *x, const struct key_def *def, void *base,
                         ctx_fail(x, "[%s] %s: '%s' is not exact or a comma list of case_fold, "
                                  "strip_zeros, hex_to_dec", section, def->name, value);
                 return;
+        case KEY_TRANSPORT:
+                if (parse_transport(value, (enum smx_transport *)(void *)field) < 0)
+                        ctx_fail(x, "[%s] %s: '%s' is not one of smpp, http, both",
+                                 section, def->name, value);
+                return;
+        case KEY_URLS:
+                add_urls(x, base, section, def, value);
+                return;
+        case KEY_SECS:
+                if (smx_config_parse_u32(value, def->min, def->max, &v) < 0) {
+                        ctx_fail(x, "[%s] %s: '%s' is not a whole number of seconds in %u..%u",
+                                 section, def->name, value, def->min, def->max);
+                        return;
+                }
+                *(uint32_t *)(void *)field = v * 1000u;
+                return;
+        case KEY_IPV4_ADDR:
+                if (!ipv4_addr_ok(value)) {
+                        ctx_fail(x, "[%s] %s: '%s' is not IPv4:PORT", section, def->name, value);
+                        return;
+                }
+                goto copy_string;
         case KEY_ADDR:
                 if (!knobs_addr_ok(value)) {
                         ctx_fail(x, "[%s] %s: '%s' is not HOST:PORT", section, def->name, value);
@@ -439,10 +569,15 @@ static void section_begin(struct load_ctx *x, const char *sect)
                 x->sect_kind = SECT_CLIENT;
                 return;
         }
+        if (!strcmp(sect, "http")) {
+                x->sect_kind = SECT_HTTP;
+                x->f->http_set = 1;
+                return;
+        }
         int is_smsc = !strncmp(sect, "smsc ", 5), is_site = !strncmp(sect, "site ", 5);
         if (!is_smsc && !is_site) {
-                ctx_fail(x, "unknown section [%s] (expected [client], [site NAME] "
-                         "or [smsc NAME])", sect);
+                ctx_fail(x, "unknown section [%s] (expected [client], [http], "
+                         "[site NAME] or [smsc NAME])", sect);
                 return;
         }
         const char *name = sect + 5;
@@ -487,6 +622,15 @@ static int on_key(void *user, const char *section, const char *key, const char *
                         return 0;
                 }
                 apply_key(x, d, &x->f->cfg, section, value);
+                break;
+        }
+        case SECT_HTTP: {
+                const struct key_def *d = find_key(http_keys, N_KEYS(http_keys), key);
+                if (!d) {
+                        ctx_fail(x, "unknown key '%s' in [%s]", key, section);
+                        return 0;
+                }
+                apply_key(x, d, &x->f->http, section, value);
                 break;
         }
         case SECT_SITE: {
@@ -619,6 +763,7 @@ void smx_config_file_init(struct smx_config_file *f)
 {
         memset(f, 0, sizeof *f);
         smx_config_init(&f->cfg);
+        smx_http_config_init(&f->http);
 }
 
 int smx_config_file_add_smsc(struct smx_config_file *f, const char *name,
@@ -665,6 +810,8 @@ int smx_config_file_finish(struct smx_config_file *f, char *err, size_t err_len)
         }
         f->cfg.smscs = f->smscs;
         f->cfg.n_smscs = f->n_smscs;
+        if (f->http_set)
+                f->cfg.http = &f->http;
         return 0;
 }
 

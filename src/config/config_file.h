@@ -10,6 +10,10 @@
  *   site = dc3          every field of struct smx_smsc_config but name and
  *   host = 127.0.0.1    site_weight (bind_mode = trx | tx | rx)
  *   port = 2775
+ *   [http]              every field of struct smx_http_config (transport =
+ *   transport = both     smpp | http | both; url = repeatable or a comma
+ *   url = https://a/x    list, the first the primary; resubmit_pause in
+ *   resubmit_pause = 30  seconds; dns_server, receiver = HOST:PORT)
  *
  * A struct smx_config_file owns every string and the SMSC array; cfg points
  * into it. The loader is strict: an unknown section or key, a bad number or
@@ -43,6 +47,9 @@ struct smx_config_file {
         char **strings;                   /* every string we copied */
         size_t n_strings, cap_strings;
         const char *path;                 /* the file loaded last, for messages */
+        struct smx_http_config http;      /* [http]; strings owned by this struct */
+        int http_set;                     /* an [http] section (or an HTTP flag) was
+                                             seen: _finish() points cfg.http here */
 };
 
 /* Empty set: library defaults (smx_config_init), no SMSC. */

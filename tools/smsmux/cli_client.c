@@ -36,7 +36,7 @@ int cli_client_open(const struct cli_opts *o, const struct cli_smsc *extra, size
                 smx_config_file_free(&f);
                 return CLI_EXIT_USAGE;
         }
-        int http_alone = o->http_given && o->http.transport == SMX_TRANSPORT_HTTP;
+        int http_alone = f.cfg.http && f.cfg.http->transport == SMX_TRANSPORT_HTTP;
         if (f.cfg.n_smscs == 0 && !http_alone) {
                 fprintf(stderr, "smsmux: no SMSC given (--smsc NAME@SITE=HOST:PORT or "
                         "--config FILE)\n");

@@ -318,6 +318,7 @@ int cli_opts_parse(struct cli_opts *o, enum cli_cmd cmd, int argc, char **argv,
                                 return -1;
                         }
                         o->http_given = 1;
+                        o->http_transport_given = 1;
                         break;
                 case OPT_HTTP_URL:
                         if (o->http.n_urls == SMX_HTTP_URLS_MAX) {
@@ -339,6 +340,7 @@ int cli_opts_parse(struct cli_opts *o, enum cli_cmd cmd, int argc, char **argv,
                                       &o->http.resubmit_pause_ms, err, err_len) < 0)
                                 return -1;
                         o->http_given = 1;
+                        o->http_pause_given = 1;
                         break;
                 case OPT_DNS_SERVER: o->http.dns_server = optarg; o->http_given = 1; break;
                 case OPT_HTTP_RECEIVER: o->http.receiver = optarg; o->http_given = 1; break;
@@ -364,6 +366,37 @@ int cli_opts_parse(struct cli_opts *o, enum cli_cmd cmd, int argc, char **argv,
                 return -1;
         }
         return 0;
+}
+
+/* Lay the HTTP flags that were given over the file's [http] settings, field
+ * by field, so a flag wins and the file's other keys stay. --http-url given
+ * at all replaces the file's whole URL list. */
+static void http_overlay(const struct cli_opts *o, struct smx_config_file *f)
+{
+        struct smx_http_config *h = &f->http;
+        const struct smx_http_config *g = &o->http;
+        if (o->http_transport_given)
+                h->transport = g->transport;
+        if (g->n_urls) {
+                for (unsigned i = 0; i < g->n_urls; i++)
+                        h->urls[i] = g->urls[i];
+                h->n_urls = g->n_urls;
+        }
+        if (g->login)
+                h->login = g->login;
+        if (g->password)
+                h->password = g->password;
+        if (o->http_pause_given)
+                h->resubmit_pause_ms = g->resubmit_pause_ms;
+        if (g->dns_server)
+                h->dns_server = g->dns_server;
+        if (g->receiver)
+                h->receiver = g->receiver;
+        if (g->ca_file)
+                h->ca_file = g->ca_file;
+        if (g->insecure)
+                h->insecure = 1;
+        f->http_set = 1;        /* _finish() points cfg.http at f->http */
 }
 
 int cli_build_config(const struct cli_opts *o, struct smx_config_file *f,
@@ -401,6 +434,6 @@ int cli_build_config(const struct cli_opts *o, struct smx_config_file *f,
                 for (size_t i = 0; i < f->n_smscs; i++)
                         f->smscs[i].tps = (uint32_t)o->tps;
         if (o->http_given)
-                c->http = &o->http;     /* the client copies it at create */
+                http_overlay(o, f);
         return smx_config_file_finish(f, err, err_len) < 0 ? -1 : 0;
 }

@@ -44,6 +44,8 @@ struct cli_opts {
          * into argv. */
         struct smx_http_config http;
         int http_given;                  /* some HTTP flag was given */
+        int http_transport_given;        /* --transport was given */
+        int http_pause_given;            /* --http-resubmit-pause was given */
 };
 
 /* Parse argv (argv[0] is the subcommand name). Returns 0, or -1 with a

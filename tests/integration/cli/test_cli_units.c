@@ -211,6 +211,41 @@ static void test_flags_win_over_the_config_file(void)
         unlink(path);
 }
 
+static void test_http_flags_win_over_the_http_section(void)
+{
+        char path[] = "/tmp/smx-cli-XXXXXX";
+        int fd = mkstemp(path);
+        CHECK(fd >= 0);
+        if (fd < 0)
+                return;
+        static const char text[] =
+                "[http]\ntransport = both\nurl = http://file1/a, http://file2/a\n"
+                "login = filelogin\nresubmit_pause = 40\ntimeout_ms = 1234\n"
+                "receiver = 127.0.0.1:9000\n";
+        CHECK_EQ(write(fd, text, sizeof text - 1), (long long)(sizeof text - 1));
+        close(fd);
+        struct cli_opts o;
+        const char *a[] = { "--config", path, "--transport", "http", "--http-url", "http://flag/a",
+                            "--http-resubmit-pause", "5", NULL };
+        CHECK_EQ(parse(&o, CLI_PIPE, a), 0);
+        struct smx_config_file f;
+        smx_config_file_init(&f);
+        CHECK_EQ(cli_build_config(&o, &f, err, sizeof err), 0);
+        const struct smx_http_config *h = f.cfg.http;
+        CHECK(h != NULL);
+        if (h) {
+                CHECK_EQ(h->transport, SMX_TRANSPORT_HTTP);        /* flags */
+                CHECK_EQ(h->n_urls, 1);
+                CHECK_STR(h->urls[0], "http://flag/a");
+                CHECK_EQ(h->resubmit_pause_ms, 5000);
+                CHECK_STR(h->login, "filelogin");                  /* file, no flag */
+                CHECK_EQ(h->timeout_ms, 1234);
+                CHECK_STR(h->receiver, "127.0.0.1:9000");
+        }
+        smx_config_file_free(&f);
+        unlink(path);
+}
+
 static void test_config_error_is_reported(void)
 {
         struct cli_opts o;
@@ -537,6 +572,7 @@ int main(void)
         RUN(test_demo_takes_duration_and_rate);
         RUN(test_demo_refuses_smsc_and_config);
         RUN(test_flags_win_over_the_config_file);
+        RUN(test_http_flags_win_over_the_http_section);
         RUN(test_config_error_is_reported);
         RUN(test_submitted_event_line_matches_contract);
         RUN(test_failed_event_line_matches_contract);

@@ -325,6 +325,137 @@ static void test_flag_smsc_with_bad_name_is_rejected(void)
         smx_config_file_free(&f);
 }
 
+static void test_http_section_reaches_the_http_config(void)
+{
+        struct smx_config_file f;
+        CHECK_EQ(load(&f, "[http]\n"
+                          "transport = both\n"
+                          "url = https://a.example/api, http://b.example/api\n"
+                          "url = http://c.example/api\n"
+                          "login = acme\n"
+                          "password = hpw\n"
+                          "use_get = yes\n"
+                          "ca_file = /etc/ca.pem\n"
+                          "insecure = true\n"
+                          "dns_server = 127.0.0.1:5353\n"
+                          "max_host_conns = 4\n"
+                          "max_in_flight = 64\n"
+                          "connect_timeout_ms = 700\n"
+                          "timeout_ms = 900\n"
+                          "resubmit_pause = 12\n"
+                          "retry_backoff_ms = 250\n"
+                          "probe_interval_ms = 333\n"
+                          "primary_healthy_ms = 4444\n"
+                          "dns_grace_ms = 555\n"
+                          "receiver = 127.0.0.1:8080\n"
+                          "receiver_secret = rs\n"
+                          "receiver_allow = 10.0.0.0/8\n"
+                          "receiver_max_body = 4096\n"), 0);
+        const struct smx_http_config *h = f.cfg.http;
+        CHECK(h == &f.http);
+        if (!h) {
+                smx_config_file_free(&f);
+                return;
+        }
+        CHECK_EQ(h->transport, SMX_TRANSPORT_BOTH);
+        CHECK_EQ(h->n_urls, 3);
+        CHECK_STR(h->urls[0], "https://a.example/api");
+        CHECK_STR(h->urls[1], "http://b.example/api");
+        CHECK_STR(h->urls[2], "http://c.example/api");
+        CHECK_STR(h->login, "acme");
+        CHECK_STR(h->password, "hpw");
+        CHECK_EQ(h->use_get, 1);
+        CHECK_STR(h->ca_file, "/etc/ca.pem");
+        CHECK_EQ(h->insecure, 1);
+        CHECK_STR(h->dns_server, "127.0.0.1:5353");
+        CHECK_EQ(h->max_host_conns, 4);
+        CHECK_EQ(h->max_in_flight, 64);
+        CHECK_EQ(h->connect_timeout_ms, 700);
+        CHECK_EQ(h->timeout_ms, 900);
+        CHECK_EQ(h->resubmit_pause_ms, 12000);
+        CHECK_EQ(h->retry_backoff_ms, 250);
+        CHECK_EQ(h->probe_interval_ms, 333);
+        CHECK_EQ(h->primary_healthy_ms, 4444);
+        CHECK_EQ(h->dns_grace_ms, 555);
+        CHECK_STR(h->receiver, "127.0.0.1:8080");
+        CHECK_STR(h->receiver_secret, "rs");
+        CHECK_STR(h->receiver_allow, "10.0.0.0/8");
+        CHECK_EQ(h->receiver_max_body, 4096);
+        smx_config_file_free(&f);
+}
+
+static void test_no_http_section_leaves_http_unset(void)
+{
+        struct smx_config_file f;
+        CHECK_EQ(load(&f, "[client]\nwindow = 3\n"), 0);
+        CHECK(f.cfg.http == NULL);
+        smx_config_file_free(&f);
+}
+
+static void test_bad_transport_names_file_line_and_key(void)
+{
+        struct smx_config_file f;
+        CHECK_EQ(load(&f, "[http]\nurl = http://a/x\ntransport = pigeon\n"), SMX_EINVAL);
+        CHECK(strstr(err, "t.ini:3:") != NULL);
+        CHECK(strstr(err, "transport") != NULL);
+        CHECK(strstr(err, "pigeon") != NULL);
+        smx_config_file_free(&f);
+}
+
+static void test_bad_resubmit_pause_names_file_line_and_key(void)
+{
+        struct smx_config_file f;
+        CHECK_EQ(load(&f, "[http]\nresubmit_pause = 30s\n"), SMX_EINVAL);
+        CHECK(strstr(err, "t.ini:2:") != NULL);
+        CHECK(strstr(err, "resubmit_pause") != NULL);
+        smx_config_file_free(&f);
+        CHECK_EQ(load(&f, "[http]\n\nresubmit_pause = 86401\n"), SMX_EINVAL);
+        CHECK(strstr(err, "t.ini:3:") != NULL);
+        smx_config_file_free(&f);
+}
+
+static void test_bad_http_addresses_name_file_line_and_key(void)
+{
+        struct smx_config_file f;
+        CHECK_EQ(load(&f, "[http]\nreceiver = 127.0.0.1\n"), SMX_EINVAL);
+        CHECK(strstr(err, "t.ini:2:") != NULL);
+        CHECK(strstr(err, "receiver") != NULL);
+        smx_config_file_free(&f);
+        CHECK_EQ(load(&f, "[http]\nreceiver = 300.0.0.1:80\n"), SMX_EINVAL);
+        CHECK(strstr(err, "receiver") != NULL);
+        smx_config_file_free(&f);
+        CHECK_EQ(load(&f, "[http]\ntransport = http\ndns_server = nohostport\n"), SMX_EINVAL);
+        CHECK(strstr(err, "t.ini:3:") != NULL);
+        CHECK(strstr(err, "dns_server") != NULL);
+        smx_config_file_free(&f);
+        CHECK_EQ(load(&f, "[http]\nurl = http://a/x, ftp://b/y\n"), SMX_EINVAL);
+        CHECK(strstr(err, "t.ini:2:") != NULL);
+        CHECK(strstr(err, "url") != NULL);
+        smx_config_file_free(&f);
+}
+
+static void test_http_password_never_appears_in_messages(void)
+{
+        struct smx_config_file f;
+        char text[512] = "[http]\npassword = ";
+        size_t n = strlen(text);
+        memset(text + n, 'Q', 20);
+        memcpy(text + n + 20, "\nbogus = 1\n", 12);  /* a later error must not echo it */
+        CHECK_EQ(load(&f, text), SMX_EINVAL);
+        CHECK(strstr(err, "bogus") != NULL);
+        CHECK(strstr(err, "QQQQ") == NULL);
+        smx_config_file_free(&f);
+        memset(text + n, 'Q', 300);     /* too long for a line: still not echoed */
+        text[n + 300] = '\n';
+        text[n + 301] = '\0';
+        CHECK_EQ(load(&f, text), SMX_EINVAL);
+        CHECK(strstr(err, "QQQQ") == NULL);
+        smx_config_file_free(&f);
+        CHECK_EQ(load(&f, "[http]\nreceiver_secret = \n"), SMX_EINVAL);
+        CHECK(strstr(err, "receiver_secret") != NULL);
+        smx_config_file_free(&f);
+}
+
 static void test_parse_u32_takes_only_whole_decimal_numbers(void)
 {
         uint32_t v = 0;
@@ -360,5 +491,11 @@ int main(void)
         RUN(test_flag_smsc_overrides_address_and_keeps_file_settings);
         RUN(test_flag_smsc_with_bad_name_is_rejected);
         RUN(test_parse_u32_takes_only_whole_decimal_numbers);
+        RUN(test_http_section_reaches_the_http_config);
+        RUN(test_no_http_section_leaves_http_unset);
+        RUN(test_bad_transport_names_file_line_and_key);
+        RUN(test_bad_resubmit_pause_names_file_line_and_key);
+        RUN(test_bad_http_addresses_name_file_line_and_key);
+        RUN(test_http_password_never_appears_in_messages);
         return t_done();
 }
