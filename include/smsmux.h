@@ -435,7 +435,8 @@ enum smx_stats_format {
 };
 
 /* Every counter (per bind, per site, per worker, client totals, inbound
- * stores; the HTTP transport's are in smx_client_http_stats) rendered in
+ * stores, and the main smx_client_http_stats counters when the client has
+ * the HTTP transport) rendered in
  * fmt into a malloc'd NUL-terminated
  * string (*out; the caller frees it), its length in *len (may be NULL).
  * Returns 0 or SMX_ENOMEM. Any thread; never blocks the workers. */

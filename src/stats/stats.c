@@ -107,6 +107,7 @@ int stats_collect(struct smx_client *c, struct smx_stats_snapshot *s)
                 inbound_stats(c->inbound, &s->inbound);
                 s->has_inbound = 1;
         }
+        smx_client_http_stats(c, &s->http);
         return stats_sum(s, c->n_workers);
 }
 

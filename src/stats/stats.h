@@ -45,6 +45,7 @@ struct smx_stats_snapshot {
         size_t n_sites, n_workers;
         struct smx_inbound_stats inbound;
         int has_inbound;
+        struct smx_http_stats http;              /* enabled 0: no HTTP transport */
 };
 
 /* Fill the fields of struct smx_bind_stats beyond the basic counters (admin

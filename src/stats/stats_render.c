@@ -166,6 +166,13 @@ static void render_table(struct sbuf *b, const struct smx_stats_snapshot *s)
                           in->park_expired, in->mos, in->mo_duplicates, in->mo_partial,
                           in->corr_entries, in->ring_full);
         }
+        if (s->http.enabled)
+                sb_printf(b, "http: url %u, sent %" PRIu64 ", accepted %" PRIu64 ", failed %"
+                          PRIu64 ", resubmits %" PRIu64 ", switches %" PRIu64 ", in flight %u, "
+                          "receiver DRs/MOs %" PRIu64 "\n",
+                          s->http.current_url, s->http.sent, s->http.accepted, s->http.failed,
+                          s->http.resubmits, s->http.switches, s->http.in_flight,
+                          s->http.rx_delivered);
         if (s->log_suppressed)
                 sb_printf(b, "log lines suppressed by the rate limit: %" PRIu64 "\n",
                           s->log_suppressed);
@@ -260,6 +267,15 @@ static void render_json(struct sbuf *b, const struct smx_stats_snapshot *s)
                           in->corr_entries, in->corr_full, in->ring_full, in->mo_partial,
                           in->dedup_entries);
         }
+        if (s->http.enabled)
+                sb_printf(b, ",\"http\":{\"current_url\":%u,\"sent\":%" PRIu64 ",\"accepted\":%"
+                          PRIu64 ",\"duplicates\":%" PRIu64 ",\"failed\":%" PRIu64
+                          ",\"transient\":%" PRIu64 ",\"resubmits\":%" PRIu64 ",\"switches\":%"
+                          PRIu64 ",\"in_flight\":%u,\"rx_delivered\":%" PRIu64
+                          ",\"rx_duplicates\":%" PRIu64 "}",
+                          s->http.current_url, s->http.sent, s->http.accepted, s->http.duplicates,
+                          s->http.failed, s->http.transient, s->http.resubmits, s->http.switches,
+                          s->http.in_flight, s->http.rx_delivered, s->http.rx_duplicates);
         sb_printf(b, "}\n");
 }
 
@@ -436,6 +452,22 @@ static void render_prom(struct sbuf *b, const struct smx_stats_snapshot *s)
                 prom_one(b, "smsmux_mo_partial_total", "counter",
                          "MOs delivered with parts missing after the reassembly timeout.",
                          in->mo_partial);
+        }
+        if (s->http.enabled) {
+                prom_one(b, "smsmux_http_mt_sent_total", "counter",
+                         "MT requests sent over the HTTP API.", s->http.sent);
+                prom_one(b, "smsmux_http_mt_accepted_total", "counter",
+                         "MTs the HTTP API accepted.", s->http.accepted);
+                prom_one(b, "smsmux_http_mt_failed_total", "counter",
+                         "MTs the HTTP API refused for good.", s->http.failed);
+                prom_one(b, "smsmux_http_resubmits_total", "counter",
+                         "HTTP MT resubmissions after an abnormal failure (H3).", s->http.resubmits);
+                prom_one(b, "smsmux_http_url_switches_total", "counter",
+                         "Switches to an alternate URL (H3).", s->http.switches);
+                prom_one(b, "smsmux_http_current_url", "gauge",
+                         "Index of the URL in use (0 = primary).", s->http.current_url);
+                prom_one(b, "smsmux_http_received_total", "counter",
+                         "DRs and MOs delivered by the HTTP receiver (H4).", s->http.rx_delivered);
         }
 }
 

@@ -201,6 +201,81 @@ static void test_table_rendering_names_every_bind_site_and_worker(void)
         stats_free(&s);
 }
 
+static void set_http(struct smx_stats_snapshot *s)
+{
+        s->http.enabled = 1;
+        s->http.current_url = 1;
+        s->http.sent = 501;
+        s->http.accepted = 480;
+        s->http.duplicates = 7;
+        s->http.failed = 12;
+        s->http.transient = 9;
+        s->http.resubmits = 6;
+        s->http.switches = 2;
+        s->http.in_flight = 5;
+        s->http.rx_delivered = 77;
+        s->http.rx_duplicates = 3;
+}
+
+static void test_http_counters_appear_in_every_rendering_when_enabled(void)
+{
+        struct smx_stats_snapshot s;
+        make_snapshot(&s);
+        set_http(&s);
+        stats_sum(&s, 2);
+        char *out = NULL;
+        size_t len = 0;
+        CHECK_EQ(stats_render(&s, SMX_STATS_TABLE, &out, NULL), 0);
+        CHECK(strstr(out, "http: url 1, sent 501, accepted 480, failed 12, resubmits 6, "
+                          "switches 2, in flight 5, receiver DRs/MOs 77\n") != NULL);
+        free(out);
+        out = NULL;
+        CHECK_EQ(stats_render(&s, SMX_STATS_JSON, &out, &len), 0);
+        json_error_t jerr;
+        json_t *j = json_loadb(out, len, 0, &jerr);
+        CHECK(j != NULL);
+        json_t *h = json_object_get(j, "http");
+        CHECK_EQ(json_integer_value(json_object_get(h, "sent")), 501);
+        CHECK_EQ(json_integer_value(json_object_get(h, "accepted")), 480);
+        CHECK_EQ(json_integer_value(json_object_get(h, "duplicates")), 7);
+        CHECK_EQ(json_integer_value(json_object_get(h, "failed")), 12);
+        CHECK_EQ(json_integer_value(json_object_get(h, "resubmits")), 6);
+        CHECK_EQ(json_integer_value(json_object_get(h, "current_url")), 1);
+        CHECK_EQ(json_integer_value(json_object_get(h, "rx_delivered")), 77);
+        json_decref(j);
+        free(out);
+        out = NULL;
+        CHECK_EQ(stats_render(&s, SMX_STATS_PROMETHEUS, &out, NULL), 0);
+        CHECK(strstr(out, "# TYPE smsmux_http_mt_sent_total counter\n") != NULL);
+        CHECK(strstr(out, "\nsmsmux_http_mt_sent_total 501\n") != NULL);
+        CHECK(strstr(out, "\nsmsmux_http_mt_accepted_total 480\n") != NULL);
+        CHECK(strstr(out, "\nsmsmux_http_mt_failed_total 12\n") != NULL);
+        CHECK(strstr(out, "\nsmsmux_http_resubmits_total 6\n") != NULL);
+        CHECK(strstr(out, "\nsmsmux_http_url_switches_total 2\n") != NULL);
+        CHECK(strstr(out, "# TYPE smsmux_http_current_url gauge\n") != NULL);
+        CHECK(strstr(out, "\nsmsmux_http_current_url 1\n") != NULL);
+        CHECK(strstr(out, "\nsmsmux_http_received_total 77\n") != NULL);
+        free(out);
+        stats_free(&s);
+}
+
+static void test_http_counters_are_left_out_without_http(void)
+{
+        struct smx_stats_snapshot s;
+        make_snapshot(&s);
+        stats_sum(&s, 2);
+        static const enum smx_stats_format fmts[] = {
+                SMX_STATS_TABLE, SMX_STATS_JSON, SMX_STATS_PROMETHEUS
+        };
+        for (size_t i = 0; i < 3; i++) {
+                char *out = NULL;
+                CHECK_EQ(stats_render(&s, fmts[i], &out, NULL), 0);
+                CHECK(out && strstr(out, "http") == NULL);
+                free(out);
+        }
+        stats_free(&s);
+}
+
 int main(void)
 {
         RUN(test_histogram_buckets_are_upper_bounds);
@@ -209,5 +284,7 @@ int main(void)
         RUN(test_json_rendering_parses_and_carries_the_numbers);
         RUN(test_prometheus_rendering_is_well_formed);
         RUN(test_table_rendering_names_every_bind_site_and_worker);
+        RUN(test_http_counters_appear_in_every_rendering_when_enabled);
+        RUN(test_http_counters_are_left_out_without_http);
         return t_done();
 }
