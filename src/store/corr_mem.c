@@ -272,6 +272,35 @@ static struct smx_key128 merge_key(uint64_t serial, const char *app, uint8_t len
 
 /* ---- ops ---- */
 
+/* The merge record of a multipart MT: create it once, keep its expiry
+ * fresh. A full shard leaves the MT without one (part_final: merge_lost). */
+static void merge_touch(struct corr_mem *m, const struct smx_corr_val *v, uint8_t alen,
+                        uint64_t exp, uint64_t now_ms)
+{
+        int found;
+        struct smx_key128 mk = merge_key(v->mt_serial, v->app_id, alen);
+        struct corr_shard *ms = shard_of(m, &mk);
+        smx_lock(&ms->lock);
+        uint32_t i = slot_find(ms, &mk, &found);
+        if (!found && shard_room(ms, now_ms) == 0) {
+                i = slot_find(ms, &mk, &found);
+                struct corr_slot *e = &ms->slots[i];
+                memset(e, 0, sizeof *e);
+                e->lo = mk.lo;
+                e->hi = mk.hi;
+                e->kind = SLOT_MERGE;
+                e->n_parts = v->n_parts;
+                ms->count++;
+                found = 1;
+        }
+        if (found) {
+                ms->slots[i].expires_ms = exp;
+                if (exp < ms->next_sweep_ms)
+                        ms->next_sweep_ms = exp;
+        }
+        smx_unlock(&ms->lock);
+}
+
 static int corr_put(void *impl, const struct smx_key128 *k, const struct smx_corr_val *v,
                     uint64_t now_ms)
 {
@@ -280,6 +309,11 @@ static int corr_put(void *impl, const struct smx_key128 *k, const struct smx_cor
         uint64_t exp = now_ms + m->ttl_ms;
         uint8_t alen = v->app_len > SMX_ID_MAX ? SMX_ID_MAX : v->app_len;
         int found, rc = 0;
+
+        /* Merge record first: once a part entry is visible, a DR racing on
+         * another worker must find the record its part_final merges into. */
+        if (v->n_parts > 1)
+                merge_touch(m, v, alen, exp, now_ms);
 
         smx_lock(&s->lock);
         uint32_t i = slot_find(s, k, &found);
@@ -310,32 +344,7 @@ static int corr_put(void *impl, const struct smx_key128 *k, const struct smx_cor
                 s->puts++;
         }
         smx_unlock(&s->lock);
-        if (rc != 0 || v->n_parts <= 1)
-                return rc;
-
-        /* The merge record: create it once, keep its expiry fresh. */
-        struct smx_key128 mk = merge_key(v->mt_serial, v->app_id, alen);
-        struct corr_shard *ms = shard_of(m, &mk);
-        smx_lock(&ms->lock);
-        i = slot_find(ms, &mk, &found);
-        if (!found && shard_room(ms, now_ms) == 0) {
-                i = slot_find(ms, &mk, &found);
-                struct corr_slot *e = &ms->slots[i];
-                memset(e, 0, sizeof *e);
-                e->lo = mk.lo;
-                e->hi = mk.hi;
-                e->kind = SLOT_MERGE;
-                e->n_parts = v->n_parts;
-                ms->count++;
-                found = 1;
-        }
-        if (found) {
-                ms->slots[i].expires_ms = exp;
-                if (exp < ms->next_sweep_ms)
-                        ms->next_sweep_ms = exp;
-        }
-        smx_unlock(&ms->lock);
-        return 0;
+        return rc;
 }
 
 static int corr_get(void *impl, const struct smx_key128 *k, struct smx_corr_val *v,
