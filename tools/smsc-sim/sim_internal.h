@@ -5,8 +5,10 @@
  * sim_summary_json) take `sim.lock`, which the engine holds while it handles
  * one batch of epoll events, and wake the loop through `wake_fd`.
  *
- * Files: sim_engine.c (loop, sockets, timers, output), sim_smpp.c (what each
- * PDU does), sim_deliver.c (DRs, MOs, re-sends), sim_ledger.c (counters,
+ * Files: sim_engine.c (loop, public API), sim_timer.c (clock, random
+ * draws, timer heap), sim_sess.c (sessions, output, input framing),
+ * sim_listen.c (listeners, accept, kill/restore; these four share
+ * sim_engine.h), sim_smpp.c (what each PDU does), sim_deliver.c (DRs, MOs, re-sends), sim_ledger.c (counters,
  * violations, JSON), sim_ctl.c (command language, control socket, plan),
  * sim_knobs.c (knobs, config file), sim_hostile.c (hostile cases). */
 #ifndef SMSC_SIM_INTERNAL_H
@@ -290,21 +292,25 @@ struct smsc_sim {
                                        set/cleared under lock by http_sim_start/stop */
 };
 
-/* sim_engine.c */
+/* sim_timer.c */
 uint64_t sim_now_ns(void);
 double sim_rand(struct smsc_sim *s);               /* [0, 1) */
 double sim_range_draw(struct smsc_sim *s, const struct sim_range *r);
 void sim_timer_add(struct smsc_sim *s, uint64_t at, int kind, uint64_t sess_id, void *p, uint64_t a);
+
+/* sim_sess.c */
 struct sim_sess *sim_sess_by_id(struct smsc_sim *s, uint64_t id);
 uint8_t *sim_out_reserve(struct smsc_sim *s, struct sim_sess *ss, size_t n);
 void sim_out_commit(struct smsc_sim *s, struct sim_sess *ss, size_t n);
 int sim_out_append(struct smsc_sim *s, struct sim_sess *ss, const uint8_t *p, size_t n);
 void sim_sess_close(struct smsc_sim *s, struct sim_sess *ss, int rst);
-int sim_smsc_kill(struct smsc_sim *s, struct sim_smsc *m);
-int sim_smsc_restore(struct smsc_sim *s, struct sim_smsc *m);
 void sim_flush_all(struct smsc_sim *s);
 void sim_arm_drip(struct smsc_sim *s);
 void sim_sess_reset(struct smsc_sim *s, struct sim_sess *ss);
+
+/* sim_listen.c */
+int sim_smsc_kill(struct smsc_sim *s, struct sim_smsc *m);
+int sim_smsc_restore(struct smsc_sim *s, struct sim_smsc *m);
 
 /* sim_smpp.c */
 void sim_on_pdu(struct smsc_sim *s, struct sim_sess *ss, const uint8_t *buf, size_t len);

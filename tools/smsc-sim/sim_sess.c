@@ -1,0 +1,280 @@
+/* Sessions (accepted ESME connections): their output buffers, the flush
+ * pass that writes every session with pending output once per loop turn
+ * (or drips it under the `slow` fault), the `reset` fault, and input framing:
+ * each whole PDU read is handed to sim_on_pdu. A session whose output piles
+ * up past SIM_OUT_HIGH stops being read until the peer drains it. Engine
+ * thread only. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "sim_engine.h"
+
+/* ---- sessions and output ---- */
+
+struct sim_sess *sim_sess_by_id(struct smsc_sim *s, uint64_t id)
+{
+        size_t slot = (size_t)(id % SIM_MAX_SESS);
+        struct sim_sess *ss = &s->sess[slot];
+        return (ss->fd >= 0 && ss->id == id) ? ss : NULL;
+}
+
+void sim_sess_mark_dirty(struct smsc_sim *s, struct sim_sess *ss)
+{
+        if (!ss->dirty) {
+                ss->dirty = 1;
+                s->flush_list[s->n_flush++] = (int)(ss - s->sess);
+        }
+}
+
+uint8_t *sim_out_reserve(struct smsc_sim *s, struct sim_sess *ss, size_t n)
+{
+        (void)s;
+        if (ss->out_off && ss->out_off == ss->out_len)
+                ss->out_off = ss->out_len = 0;
+        if (ss->out_len + n > ss->out_cap) {
+                if (ss->out_off) {
+                        memmove(ss->out, ss->out + ss->out_off, ss->out_len - ss->out_off);
+                        ss->out_len -= ss->out_off;
+                        ss->out_off = 0;
+                }
+                if (ss->out_len + n > ss->out_cap) {
+                        size_t nc = ss->out_cap ? ss->out_cap : 64 * 1024;
+                        while (nc < ss->out_len + n)
+                                nc *= 2;
+                        uint8_t *no = realloc(ss->out, nc);
+                        if (!no)
+                                return NULL;
+                        ss->out = no;
+                        ss->out_cap = nc;
+                }
+        }
+        return ss->out + ss->out_len;
+}
+
+void sim_out_commit(struct smsc_sim *s, struct sim_sess *ss, size_t n)
+{
+        ss->out_len += n;
+        sim_sess_mark_dirty(s, ss);
+}
+
+int sim_out_append(struct smsc_sim *s, struct sim_sess *ss, const uint8_t *p, size_t n)
+{
+        uint8_t *w = sim_out_reserve(s, ss, n);
+        if (!w)
+                return -ENOMEM;
+        memcpy(w, p, n);
+        sim_out_commit(s, ss, n);
+        return 0;
+}
+
+static void sess_set_events(struct smsc_sim *s, struct sim_sess *ss)
+{
+        uint32_t ev = 0;
+        if (!ss->read_paused && ss->state != SIM_SESS_CLOSING)
+                ev |= EPOLLIN;
+        if (ss->out_len > ss->out_off && !s->smsc[ss->smsc].f.slow_bps)
+                ev |= EPOLLOUT;
+        if (ev == ss->ep_events)
+                return;
+        struct epoll_event e = { .events = ev, .data.u64 = EP_TAG(EP_SESS, ss - s->sess) };
+        epoll_ctl(s->ep, EPOLL_CTL_MOD, ss->fd, &e);
+        ss->ep_events = ev;
+}
+
+void sim_sess_close(struct smsc_sim *s, struct sim_sess *ss, int rst)
+{
+        if (ss->fd < 0)
+                return;
+        if (rst) {
+                struct linger lg = { 1, 0 };
+                setsockopt(ss->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+        }
+        epoll_ctl(s->ep, EPOLL_CTL_DEL, ss->fd, NULL);
+        close(ss->fd);
+        ss->fd = -1;
+        sim_on_sess_closed(s, ss);
+        free(ss->in);
+        free(ss->out);
+        free(ss->fl);
+        ss->fl = NULL;
+        ss->n_fl = ss->cap_fl = 0;
+        ss->in = ss->out = NULL;
+        ss->in_len = ss->out_len = ss->out_off = ss->out_cap = 0;
+        ss->state = SIM_SESS_OPEN;
+}
+
+/* Write what is pending (at most `limit` bytes). Returns -1 if the session
+ * was closed. */
+static int sess_write(struct smsc_sim *s, struct sim_sess *ss, size_t limit)
+{
+        while (ss->out_len > ss->out_off && limit) {
+                size_t n = ss->out_len - ss->out_off;
+                if (n > limit)
+                        n = limit;
+                ssize_t w = send(ss->fd, ss->out + ss->out_off, n, MSG_NOSIGNAL);
+                if (w < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        if (errno == EAGAIN || errno == EWOULDBLOCK)
+                                break;
+                        sim_sess_close(s, ss, 0);
+                        return -1;
+                }
+                ss->out_off += (size_t)w;
+                limit -= (size_t)w;
+        }
+        if (ss->out_off == ss->out_len) {
+                ss->out_off = ss->out_len = 0;
+                if (ss->state == SIM_SESS_CLOSING) {
+                        sim_sess_close(s, ss, 0);
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+static void sess_process_input(struct smsc_sim *s, struct sim_sess *ss);
+
+void sim_flush_all(struct smsc_sim *s)
+{
+        for (int i = 0; i < s->n_flush; i++) {
+                struct sim_sess *ss = &s->sess[s->flush_list[i]];
+                ss->dirty = 0;
+                if (ss->fd < 0)
+                        continue;
+                if (!s->smsc[ss->smsc].f.slow_bps) {
+                        if (sess_write(s, ss, SIZE_MAX) < 0)
+                                continue;
+                } else if (ss->out_len > ss->out_off) {
+                        sim_arm_drip(s);
+                }
+                int was_paused = ss->read_paused;
+                ss->read_paused = ss->out_len - ss->out_off > SIM_OUT_HIGH;
+                sess_set_events(s, ss);
+                if (was_paused && !ss->read_paused && ss->in_len)
+                        sess_process_input(s, ss);
+        }
+        s->n_flush = 0;
+}
+
+void sim_arm_drip(struct smsc_sim *s)
+{
+        if (s->drip_armed)
+                return;
+        s->drip_armed = 1;
+        sim_timer_add(s, sim_now_ns() + 10000000ull, SIM_T_DRIP, 0, NULL, 0);
+}
+
+/* Send what is pending, then half a PDU header, then RST (the `reset` fault). */
+void sim_sess_reset(struct smsc_sim *s, struct sim_sess *ss)
+{
+        uint8_t hdr[SMPP_HEADER_LEN];
+        if (smx_pdu_encode_header_only(hdr, sizeof(hdr), SMPP_ENQUIRE_LINK, SMPP_ESME_ROK, ss->seq) > 0 &&
+            sim_out_append(s, ss, hdr, SMPP_HEADER_LEN / 2) == 0) {
+                if (sess_write(s, ss, SIZE_MAX) < 0)
+                        return;
+        }
+        sim_sess_close(s, ss, 1);
+}
+
+void sim_on_drip(struct smsc_sim *s)
+{
+        s->drip_armed = 0;
+        int again = 0;
+        for (int i = 0; i < SIM_MAX_SESS; i++) {
+                struct sim_sess *ss = &s->sess[i];
+                if (ss->fd < 0)
+                        continue;
+                uint32_t bps = s->smsc[ss->smsc].f.slow_bps;
+                if (!bps) {
+                        if (ss->out_len > ss->out_off)
+                                sim_sess_mark_dirty(s, ss);
+                        continue;
+                }
+                if (ss->out_len <= ss->out_off)
+                        continue;
+                ss->drip_credit += (double)bps / 100.0;
+                size_t chunk = (size_t)ss->drip_credit;
+                if (chunk) {
+                        ss->drip_credit -= (double)chunk;
+                        if (sess_write(s, ss, chunk) < 0)
+                                continue;
+                }
+                if (ss->out_len > ss->out_off)
+                        again = 1;
+        }
+        if (again)
+                sim_arm_drip(s);
+}
+
+/* Frame and handle every whole PDU in the input buffer. */
+static void sess_process_input(struct smsc_sim *s, struct sim_sess *ss)
+{
+        size_t off = 0;
+        uint64_t id = ss->id;
+        while (off < ss->in_len) {
+                if (ss->out_len - ss->out_off > SIM_OUT_HIGH) {
+                        ss->read_paused = 1;
+                        break;
+                }
+                ssize_t n = smx_frame_peek(ss->in + off, ss->in_len - off, s->popts.max_pdu);
+                if (n == 0)
+                        break;
+                if (n < 0) {
+                        /* command_length unusable: nack if the header is here, then close */
+                        if (ss->in_len - off >= SMPP_HEADER_LEN) {
+                                uint8_t *w = sim_out_reserve(s, ss, SMPP_HEADER_LEN);
+                                uint32_t seq = smx_get_u32(ss->in + off + 12);
+                                if (w) {
+                                        ssize_t k = smx_pdu_encode_header_only(w, SMPP_HEADER_LEN,
+                                                SMPP_GENERIC_NACK, SMPP_ESME_RINVCMDLEN, seq);
+                                        if (k > 0)
+                                                sim_out_commit(s, ss, (size_t)k);
+                                }
+                                s->smsc[ss->smsc].c.generic_nacks_sent++;
+                        }
+                        ss->state = SIM_SESS_CLOSING;
+                        ss->in_len = 0;
+                        sim_sess_mark_dirty(s, ss);
+                        return;
+                }
+                sim_on_pdu(s, ss, ss->in + off, (size_t)n);
+                if (!sim_sess_by_id(s, id))
+                        return;
+                off += (size_t)n;
+                if (ss->state == SIM_SESS_CLOSING) {
+                        ss->in_len = 0;
+                        return;
+                }
+        }
+        if (off) {
+                memmove(ss->in, ss->in + off, ss->in_len - off);
+                ss->in_len -= off;
+        }
+}
+
+void sim_sess_on_readable(struct smsc_sim *s, struct sim_sess *ss)
+{
+        if (ss->read_paused || ss->state == SIM_SESS_CLOSING)
+                return;
+        if (ss->in_len >= SIM_IN_CAP)
+                return;
+        ssize_t r = recv(ss->fd, ss->in + ss->in_len, SIM_IN_CAP - ss->in_len, 0);
+        if (r == 0) {
+                sim_sess_close(s, ss, 0);
+                return;
+        }
+        if (r < 0) {
+                if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                        sim_sess_close(s, ss, 0);
+                return;
+        }
+        ss->in_len += (size_t)r;
+        sess_process_input(s, ss);
+        if (ss->fd >= 0 && ss->read_paused)
+                sim_sess_mark_dirty(s, ss);
+}
