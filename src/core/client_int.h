@@ -164,7 +164,7 @@ int client_smsc_check(const struct smx_config *cfg, const struct smx_smsc_config
 void client_bind_setup(struct smx_client *c, struct smx_bind *b, const struct smx_smsc_config *s,
                        uint16_t index);
 
-/* Worker entry points (src/worker/worker.c). */
+/* Worker entry points (src/worker/worker_loop.c). */
 int worker_init(struct smx_worker *w, struct smx_client *c, unsigned k);
 void worker_fini(struct smx_worker *w);
 void *worker_main(void *arg);

@@ -1,0 +1,71 @@
+/* Private to src/worker: what the worker's files share (see worker_loop.c
+ * for the loop turn). The files split the worker by concern:
+ *   worker_loop.c     the io_uring loop, CQE dispatch, per-bind housekeeping,
+ *                     wake-ups, init/fini;
+ *   worker_conn.c     connect/resolve, multishot recv with provided buffers,
+ *                     framing of received bytes into the session;
+ *   worker_mt.c       MT dispatch: routing, encoding into the send buffer,
+ *                     the no-route sweep;
+ *   worker_outcome.c  an MT's one outcome, retries, the pending/delay lists;
+ *   worker_session.c  the session callbacks (resp, lost, deliver, state).
+ * Everything here runs on the owning worker thread only. */
+#ifndef SMX_WORKER_INT_H
+#define SMX_WORKER_INT_H
+
+#include "core/client_int.h"
+
+enum { OP_EFD = 1, OP_CONNECT, OP_RECV, OP_SEND, OP_TIMEOUT };
+
+#define WAIT_MS 10
+#define DISPATCH_PER_TURN 512
+#define EVENT_RESERVE 64          /* ring room kept before taking new MTs */
+#define CLOSE_FLUSH_MS 1000
+#define SMX_SUBMIT_OVERHEAD 160   /* submit_sm bytes besides the text (fields, TLVs) */
+#define SMX_ANSWER_ROOM 16384     /* output kept for answers to the SMSC */
+
+/* io_uring user data: operation, bind (local index), connection generation. */
+static inline uint64_t ud_make(unsigned op, unsigned local, uint32_t gen)
+{
+        return ((uint64_t)gen << 32) | ((uint64_t)local << 8) | op;
+}
+
+/* worker_loop.c */
+struct io_uring_sqe *worker_get_sqe(struct smx_worker *w);
+
+/* worker_conn.c */
+void worker_close_conn(struct smx_worker *w, struct smx_bind *b, uint32_t status,
+                       const char *reason);
+void worker_start_connect(struct smx_worker *w, struct smx_bind *b);
+void worker_arm_recv(struct smx_worker *w, struct smx_bind *b);
+void worker_arm_efd(struct smx_worker *w);
+void worker_recycle_buf(struct smx_worker *w, unsigned bid);
+/* Feed received bytes to the bind's session. Returns 0, or -1 when the
+ * session is closing (the rest of the bytes are ignored). */
+int worker_feed(struct smx_worker *w, struct smx_bind *b, const uint8_t *p, size_t n);
+
+/* worker_outcome.c */
+/* The one final outcome of an MT (SMX_EV_SUBMITTED or SMX_EV_FAILED). */
+void worker_emit_outcome(struct smx_worker *w, uint32_t idx, uint8_t type, uint8_t reason,
+                         int permanent, uint16_t bind, const uint8_t *msgid, size_t msgid_len);
+/* Outcomes that waited for event-ring room; returns how many went out. */
+int worker_flush_pending(struct smx_worker *w);
+void worker_fail_mt(struct smx_worker *w, uint32_t idx, uint8_t reason, int permanent);
+/* The MT's attempt failed transiently: retry after the backoff (on another
+ * bind if there is one), or fail it when attempts are used up. */
+void worker_retry_mt(struct smx_worker *w, uint32_t idx, int now_ok);
+/* MTs whose retry backoff is over go back to ingress (any bind may take them). */
+int worker_release_delayed(struct smx_worker *w);
+
+/* worker_mt.c */
+/* The bind may take an MT now (connected, enabled, window/output/tps room). */
+int worker_route_ready(struct smx_bind *b, uint64_t now);
+/* Take MTs from ingress and encode them into the ready binds' send buffers. */
+int worker_dispatch(struct smx_worker *w);
+/* No ACTIVE bind anywhere for no_route_timeout: every waiting MT fails
+ * (no_route, not permanent). Also drains ingress on a drain timeout. */
+int worker_sweep_ingress(struct smx_worker *w);
+
+/* worker_session.c */
+extern const struct smx_session_ops worker_session_ops;
+
+#endif

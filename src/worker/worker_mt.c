@@ -1,0 +1,208 @@
+/* MT dispatch: while one of this worker's binds is ACTIVE with window space
+ * (R4), take MTs from ingress, let the router pick a bind and encode the MT
+ * (segmented if long, R9) straight into that bind's send buffer. */
+#include <errno.h>
+#include <string.h>
+
+#include "http/http.h"
+#include "worker/worker_int.h"
+
+_Static_assert((int)SMX_SEGMENT_UDH8 == (int)SMX_SEG_UDH8 &&
+               (int)SMX_SEGMENT_UDH16 == (int)SMX_SEG_UDH16 &&
+               (int)SMX_SEGMENT_SAR == (int)SMX_SEG_SAR &&
+               (int)SMX_SEGMENT_PAYLOAD == (int)SMX_SEG_PAYLOAD,
+               "public segment modes map 1:1 onto the text layer's");
+
+/* Per-bind rate limit (smx_smsc_config.tps): a token bucket holding at most
+ * a tenth of a second of traffic (at least one submit_sm). */
+static int tps_ok(struct smx_bind *b, uint64_t now)
+{
+        if (!b->tps)
+                return 1;
+        if (now > b->tokens_ms) {
+                double burst = b->tps / 10.0 > 1.0 ? b->tps / 10.0 : 1.0;
+                b->tokens += (double)(now - b->tokens_ms) * b->tps / 1000.0;
+                if (b->tokens > burst)
+                        b->tokens = burst;
+                b->tokens_ms = now;
+        }
+        return b->tokens >= 1.0;
+}
+
+int worker_route_ready(struct smx_bind *b, uint64_t now)
+{
+        /* a draining or removed SMSC takes no new MT (knob smsc.NAME.admin) */
+        return b->fd >= 0 &&
+               atomic_load_explicit(&b->admin, memory_order_relaxed) == SMX_ADMIN_ENABLED &&
+               session_can_submit(&b->sess, now, SMX_PART_PDU_MAX) && tps_ok(b, now);
+}
+
+/* Encode every part of the MT into the bind's send buffer (one attempt).
+ * Returns 0, 1 when the bind's output has no room for all parts now (the MT
+ * went back to ingress untouched), or -1 when the text cannot be encoded
+ * (MT failed). */
+static int send_mt(struct smx_worker *w, struct smx_bind *b, uint32_t idx)
+{
+        struct smx_client *c = w->c;
+        struct smx_slot *s = ingress_slot(&c->ing, idx);
+        struct smx_seg_opts so = {
+                .enc = (enum smx_encoding)s->encoding,
+                .mode = (enum smx_seg_mode)b->seg_mode,
+                .ref = (uint16_t)(s->gen ^ idx),
+                .map = &b->dcs,
+                .gsm_packed = b->info.gsm_packed,
+        };
+        struct smx_seg_info si;
+        int np = smx_text_segment(smx_slot_text(s), s->text_len, &so, w->seg, SMX_SEG_SCRATCH,
+                                  w->parts, SMX_MT_MAX_PARTS, &si);
+        if (np <= 0) {
+                s->last_status = 0;
+                worker_emit_outcome(w, idx, SMX_EV_FAILED, SMX_FAIL_ENCODING, 1, b->index, NULL, 0);
+                return -1;
+        }
+        /* all parts go out together: wait for output room rather than split */
+        size_t need = 0;
+        for (int i = 0; i < np; i++)
+                need += w->parts[i].len + SMX_SUBMIT_OVERHEAD;
+        if (need + SMX_ANSWER_ROOM > (size_t)(b->sess.out_cap - b->sess.out_len)) {
+                ingress_push(&c->ing, idx);
+                return 1;
+        }
+        uint32_t tag = atomic_fetch_add_explicit(&s->tag, 1, memory_order_relaxed) + 1;
+        s->n_parts = (uint8_t)np;
+        s->parts_ok = 0;
+        s->attempts++;
+        s->last_bind = b->index;
+        uint8_t ident[16];
+        memcpy(ident, c->nonce, 8);
+        uint64_t serial = smx_slot_serial(idx, s->gen);
+        for (int i = 0; i < 8; i++)
+                ident[8 + i] = (uint8_t)(serial >> (56 - 8 * i));
+        int digits_from = s->from_len > 0;
+        for (unsigned i = 0; i < s->from_len; i++)
+                if (s->from[i] < '0' || s->from[i] > '9')
+                        digits_from = 0;
+        for (int i = 0; i < np; i++) {
+                const struct smx_seg_part *pt = &w->parts[i];
+                struct smx_pdu p;
+                memset(&p, 0, sizeof p);
+                p.h.command_id = SMPP_SUBMIT_SM;
+                p.u.sm.source_addr_ton = digits_from ? 1 : 5;
+                p.u.sm.source_addr_npi = digits_from ? 1 : 0;
+                p.u.sm.source_addr = (struct smx_bytes){ (const uint8_t *)s->from, s->from_len };
+                p.u.sm.dest_addr_ton = 1;
+                p.u.sm.dest_addr_npi = 1;
+                p.u.sm.destination_addr = (struct smx_bytes){ (const uint8_t *)s->to, s->to_len };
+                p.u.sm.esm_class = pt->esm_class;
+                p.u.sm.priority_flag = s->priority;
+                p.u.sm.registered_delivery = s->want_dr ? SMPP_REGDEL_FINAL : SMPP_REGDEL_NONE;
+                p.u.sm.data_coding = pt->data_coding;
+                if (pt->payload) {
+                        p.tlv.present |= SMX_TLV_MESSAGE_PAYLOAD;
+                        p.tlv.message_payload = (struct smx_bytes){ pt->sm, (uint16_t)pt->len };
+                } else {
+                        p.u.sm.short_message = (struct smx_bytes){ pt->sm, (uint16_t)pt->len };
+                }
+                if (pt->sar) {
+                        p.tlv.present |= SMX_TLV_SAR_MSG_REF_NUM | SMX_TLV_SAR_TOTAL_SEGMENTS |
+                                         SMX_TLV_SAR_SEGMENT_SEQNUM;
+                        p.tlv.sar_msg_ref_num = pt->sar_msg_ref_num;
+                        p.tlv.sar_total_segments = pt->sar_total_segments;
+                        p.tlv.sar_segment_seqnum = pt->sar_segment_seqnum;
+                }
+                if (b->sess.tlvs_ok) {
+                        p.tlv.present |= SMX_TLV_SMX_MSG_IDENTITY;
+                        p.tlv.smx_msg_identity = (struct smx_bytes){ ident, sizeof ident };
+                }
+                uint8_t *dst;
+                size_t cap;
+                uint32_t seq = session_submit_begin(&b->sess, &dst, &cap);
+                p.h.sequence_number = seq;
+                ssize_t n = seq ? smx_pdu_encode(dst, cap, &p, NULL, 0) : -ENOSPC;
+                if (n < 0) {
+                        /* parts already queued carry the old tag: their answers
+                         * are ignored once retry_mt/emit_outcome move the tag on */
+                        if (n == -EINVAL) {
+                                worker_emit_outcome(w, idx, SMX_EV_FAILED, SMX_FAIL_ENCODING, 1,
+                                             b->index, NULL, 0);
+                                return -1;
+                        }
+                        s->attempts--;
+                        worker_retry_mt(w, idx, 1);
+                        return 0;
+                }
+                session_submit_commit(&b->sess, seq, (size_t)n, idx, tag, (uint8_t)i, w->now_ms);
+        }
+        atomic_fetch_add_explicit(&b->cnt.in_flight, (uint32_t)np, memory_order_relaxed);
+        atomic_fetch_add_explicit(&b->cnt.submitted, 1, memory_order_relaxed);
+        if (b->tps)
+                b->tokens -= np;
+        return 0;
+}
+
+int worker_dispatch(struct smx_worker *w)
+{
+        struct smx_client *c = w->c;
+        if (w->pend_head != SMX_SLOT_NONE || event_ring_space_w(w->evr) < EVENT_RESERVE)
+                return 0;
+        if (c->http && smx_http_exclusive(c->http))
+                return 0;   /* transport http: MTs go over HTTP only */
+        unsigned n = w->n_binds, ready = 0;
+        for (unsigned i = 0; i < n; i++) {
+                struct smx_bind *b = w->binds[i];
+                w->cand[i].ready = (uint8_t)worker_route_ready(b, w->now_ms);
+                w->cand[i].outstanding = b->sess.n_submit;
+                w->cand[i].weight = b->weight;
+                w->cand[i].bind = b->index;
+                ready += w->cand[i].ready;
+        }
+        int done = 0;
+        while (ready > 0 && done < DISPATCH_PER_TURN) {
+                uint32_t idx = ingress_pop(&c->ing);
+                if (idx == SMX_SLOT_NONE)
+                        break;
+                done++;
+                struct smx_slot *s = ingress_slot(&c->ing, idx);
+                if (atomic_load_explicit(&c->fail_all, memory_order_relaxed)) {
+                        worker_fail_mt(w, idx, SMX_FAIL_SHUTDOWN, 0);
+                        continue;
+                }
+                int i = route_pick(&w->router, w->cand, n, s->last_bind);
+                if (i < 0) {
+                        ingress_push(&c->ing, idx);
+                        break;
+                }
+                struct smx_bind *b = w->binds[i];
+                int deferred = send_mt(w, b, idx) == 1;
+                w->cand[i].outstanding = b->sess.n_submit;
+                if (deferred || !worker_route_ready(b, w->now_ms)) {
+                        w->cand[i].ready = 0;
+                        ready--;
+                }
+                if (w->pend_head != SMX_SLOT_NONE || event_ring_space_w(w->evr) < EVENT_RESERVE)
+                        break;
+        }
+        return done;
+}
+
+int worker_sweep_ingress(struct smx_worker *w)
+{
+        struct smx_client *c = w->c;
+        uint8_t reason;
+        if (atomic_load_explicit(&c->fail_all, memory_order_relaxed))
+                reason = SMX_FAIL_SHUTDOWN;
+        else if (w->k == 0 && !c->http_carries_mts && atomic_load(&c->active_binds) == 0 &&
+                 w->now_ms - atomic_load(&c->no_route_since_ms) >= w->kn->no_route_timeout_ms)
+                reason = SMX_FAIL_NO_ROUTE;
+        else
+                return 0;
+        int n = 0;
+        while (n < DISPATCH_PER_TURN && w->pend_head == SMX_SLOT_NONE) {
+                uint32_t idx = ingress_pop(&c->ing);
+                if (idx == SMX_SLOT_NONE)
+                        break;
+                worker_fail_mt(w, idx, reason, 0);
+                n++;
+        }
+        return n;
+}

@@ -1,0 +1,153 @@
+/* An MT's one outcome, and retries (see worker_int.h).
+ *
+ * Every accepted MT leaves through exactly one outcome (worker_emit_outcome):
+ * the record goes into this worker's event ring or, when the ring is full,
+ * onto a worker-local pending list that is flushed first on later turns;
+ * while it is non-empty no new MT is taken. An MT whose attempt failed
+ * transiently waits out the retry backoff on a worker-local delay list and
+ * then goes back to ingress. */
+#include <string.h>
+
+#include "worker/worker_int.h"
+
+static void slot_list_append(struct smx_ingress *g, uint32_t *head, uint32_t *tail, uint32_t idx)
+{
+        struct smx_slot *s = ingress_slot(g, idx);
+        s->next = SMX_SLOT_NONE;
+        if (*tail == SMX_SLOT_NONE)
+                *head = idx;
+        else
+                ingress_slot(g, *tail)->next = idx;
+        *tail = idx;
+}
+
+static uint32_t slot_list_pop(struct smx_ingress *g, uint32_t *head, uint32_t *tail)
+{
+        uint32_t idx = *head;
+        if (idx == SMX_SLOT_NONE)
+                return idx;
+        *head = ingress_slot(g, idx)->next;
+        if (*head == SMX_SLOT_NONE)
+                *tail = SMX_SLOT_NONE;
+        return idx;
+}
+
+/* Write the slot's outcome into a ring record; free the slot. */
+static void commit_outcome(struct smx_worker *w, uint32_t idx, struct smx_ev_rec *e)
+{
+        struct smx_client *c = w->c;
+        struct smx_slot *s = ingress_slot(&c->ing, idx);
+        e->type = s->out_type;
+        e->reason = s->out_reason;
+        e->flags = (uint8_t)((s->out_permanent ? SMX_EVF_PERMANENT : 0) |
+                             ((s->flags & SMX_SLOTF_RESENT) ? SMX_EVF_RESENT : 0));
+        e->bind = s->out_bind;
+        e->status = s->last_status;
+        e->attempts = s->attempts;
+        uint64_t now_us = smx_now_us();
+        e->latency_us = now_us > s->submit_us ? now_us - s->submit_us : 0;
+        /* a SUBMITTED outcome is emitted by its bind's owner: single writer */
+        if (e->type == SMX_EV_SUBMITTED && e->bind < c->n_binds)
+                lat_hist_add_w(&c->binds[e->bind].lat, e->latency_us);
+        event_copy_str(e->id, sizeof e->id, s->id, s->id_len);
+        event_copy_str(e->message_id, sizeof e->message_id, s->out_msgid, strlen(s->out_msgid));
+        event_ring_commit_w(w->evr);
+        w->committed = 1;
+        ingress_slot_free(&c->ing, idx);
+}
+
+void worker_emit_outcome(struct smx_worker *w, uint32_t idx, uint8_t type, uint8_t reason,
+                         int permanent, uint16_t bind, const uint8_t *msgid, size_t msgid_len)
+{
+        struct smx_client *c = w->c;
+        struct smx_slot *s = ingress_slot(&c->ing, idx);
+        atomic_fetch_add_explicit(&s->tag, 1, memory_order_relaxed);
+        s->out_type = type;
+        s->out_reason = reason;
+        s->out_permanent = (uint8_t)(permanent != 0);
+        s->out_bind = bind;
+        if (msgid_len > SMX_MSGID_MAX)
+                msgid_len = SMX_MSGID_MAX;
+        if (msgid_len)
+                memcpy(s->out_msgid, msgid, msgid_len);
+        s->out_msgid[msgid_len] = 0;
+        if (bind < c->n_binds) {
+                struct smx_bind *b = &c->binds[bind];
+                if (type == SMX_EV_SUBMITTED)
+                        atomic_fetch_add_explicit(&b->cnt.accepted, 1, memory_order_relaxed);
+                else
+                        atomic_fetch_add_explicit(&b->cnt.failed, 1, memory_order_relaxed);
+                if (type == SMX_EV_FAILED && reason < SMX_FAIL_REASONS)
+                        atomic_fetch_add_explicit(&b->cnt.failed_by[reason], 1, memory_order_relaxed);
+        } else if (type == SMX_EV_FAILED && reason < SMX_FAIL_REASONS) {
+                atomic_fetch_add_explicit(&c->failed_nobind[reason], 1, memory_order_relaxed);
+        }
+        atomic_fetch_add_explicit(&c->decided, 1, memory_order_release);
+        struct smx_ev_rec *e = NULL;
+        if (w->pend_head == SMX_SLOT_NONE)
+                e = event_ring_reserve_w(w->evr);
+        if (e)
+                commit_outcome(w, idx, e);
+        else
+                slot_list_append(&c->ing, &w->pend_head, &w->pend_tail, idx);
+}
+
+int worker_flush_pending(struct smx_worker *w)
+{
+        int n = 0;
+        while (w->pend_head != SMX_SLOT_NONE) {
+                struct smx_ev_rec *e = event_ring_reserve_w(w->evr);
+                if (!e)
+                        break;
+                uint32_t idx = slot_list_pop(&w->c->ing, &w->pend_head, &w->pend_tail);
+                commit_outcome(w, idx, e);
+                n++;
+        }
+        return n;
+}
+
+void worker_fail_mt(struct smx_worker *w, uint32_t idx, uint8_t reason, int permanent)
+{
+        struct smx_slot *s = ingress_slot(&w->c->ing, idx);
+        worker_emit_outcome(w, idx, SMX_EV_FAILED, reason, permanent, s->last_bind, NULL, 0);
+}
+
+void worker_retry_mt(struct smx_worker *w, uint32_t idx, int now_ok)
+{
+        struct smx_client *c = w->c;
+        struct smx_slot *s = ingress_slot(&c->ing, idx);
+        atomic_fetch_add_explicit(&s->tag, 1, memory_order_relaxed);
+        if (atomic_load_explicit(&c->fail_all, memory_order_relaxed)) {
+                worker_fail_mt(w, idx, SMX_FAIL_SHUTDOWN, 0);
+                return;
+        }
+        if (s->attempts >= w->kn->max_attempts) {
+                worker_fail_mt(w, idx, SMX_FAIL_ATTEMPTS, 0);
+                return;
+        }
+        if (now_ok) {
+                ingress_push(&c->ing, idx);
+                return;
+        }
+        s->not_before_ms = w->now_ms + w->kn->retry_backoff_ms;
+        slot_list_append(&c->ing, &w->delay_head, &w->delay_tail, idx);
+}
+
+int worker_release_delayed(struct smx_worker *w)
+{
+        struct smx_client *c = w->c;
+        int n = 0;
+        int fail = atomic_load_explicit(&c->fail_all, memory_order_relaxed);
+        while (w->delay_head != SMX_SLOT_NONE) {
+                struct smx_slot *s = ingress_slot(&c->ing, w->delay_head);
+                if (!fail && s->not_before_ms > w->now_ms)
+                        break;
+                uint32_t idx = slot_list_pop(&c->ing, &w->delay_head, &w->delay_tail);
+                if (fail)
+                        worker_fail_mt(w, idx, SMX_FAIL_SHUTDOWN, 0);
+                else
+                        ingress_push(&c->ing, idx);
+                n++;
+        }
+        return n;
+}

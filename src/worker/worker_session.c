@@ -1,0 +1,149 @@
+/* The session callbacks (src/session calls them on the worker thread):
+ * submit_sm_resp, lost/timed-out requests, deliver_sm, health changes. */
+#include <string.h>
+
+#include "log/log.h"
+#include "worker/worker_int.h"
+
+static inline uint32_t mt_ref_ok(struct smx_client *c, uint32_t ref, uint32_t tag)
+{
+        return ref < c->ing.n_slots &&
+               atomic_load_explicit(&ingress_slot(&c->ing, ref)->tag, memory_order_relaxed) == tag;
+}
+
+static void cb_mt_resp(void *ctx, uint32_t ref, uint32_t tag, uint8_t part, uint32_t status,
+                       const uint8_t *msgid, size_t msgid_len, int late)
+{
+        struct smx_bind *b = ctx;
+        struct smx_worker *w = b->w;
+        struct smx_client *c = w->c;
+        if (late || !mt_ref_ok(c, ref, tag))
+                return;    /* an older attempt: its MT has moved on (E-01 tombstone) */
+        struct smx_slot *s = ingress_slot(&c->ing, ref);
+        s->last_status = status;
+        enum smx_status_class cls = smx_status_classify(status);
+        if (cls == SMX_STATUS_OK) {
+                atomic_fetch_sub_explicit(&b->cnt.in_flight, 1, memory_order_relaxed);
+                if (part == 0) {
+                        size_t n = msgid_len > SMX_MSGID_MAX ? SMX_MSGID_MAX : msgid_len;
+                        if (n)
+                                memcpy(s->out_msgid, msgid, n);
+                        s->out_msgid[n] = 0;
+                }
+                int r = inbound_on_accepted_w(c->inbound, &b->info, msgid, msgid_len, s->id,
+                                              s->id_len, smx_slot_serial(ref, s->gen), part,
+                                              s->n_parts, w->evr, w->now_ms);
+                if (r > 0)
+                        w->committed = 1;
+                if (++s->parts_ok < s->n_parts)
+                        return;
+                char mid[SMX_MSGID_MAX + 1];
+                size_t n = strlen(s->out_msgid);
+                memcpy(mid, s->out_msgid, n + 1);
+                worker_emit_outcome(w, ref, SMX_EV_SUBMITTED, SMX_FAIL_NONE, 0, b->index,
+                             (const uint8_t *)mid, n);
+                return;
+        }
+        /* a part failed: the attempt is over; the other parts' answers are stale */
+        atomic_fetch_sub_explicit(&b->cnt.in_flight, s->n_parts - s->parts_ok,
+                                  memory_order_relaxed);
+        if (cls == SMX_STATUS_THROTTLED)
+                atomic_fetch_add_explicit(&b->cnt.throttled, 1, memory_order_relaxed);
+        if (cls == SMX_STATUS_PERMANENT) {
+                atomic_fetch_add_explicit(&s->tag, 1, memory_order_relaxed);
+                worker_emit_outcome(w, ref, SMX_EV_FAILED, SMX_FAIL_REJECTED, 1, b->index, NULL, 0);
+                return;
+        }
+        worker_retry_mt(w, ref, 0);
+}
+
+static void cb_mt_lost(void *ctx, uint32_t ref, uint32_t tag, uint8_t part, int timed_out)
+{
+        struct smx_bind *b = ctx;
+        struct smx_worker *w = b->w;
+        struct smx_client *c = w->c;
+        (void)part;
+        if (!mt_ref_ok(c, ref, tag))
+                return;
+        struct smx_slot *s = ingress_slot(&c->ing, ref);
+        atomic_fetch_sub_explicit(&b->cnt.in_flight, s->n_parts - s->parts_ok, memory_order_relaxed);
+        atomic_fetch_add_explicit(&b->cnt.resent, 1, memory_order_relaxed);
+        s->flags |= SMX_SLOTF_RESENT;
+        if (timed_out)
+                s->last_status = SMPP_ESME_RUNKNOWNERR;
+        /* R4: straight back to ingress, any ACTIVE bind may take it */
+        worker_retry_mt(w, ref, 1);
+}
+
+static uint32_t cb_deliver(void *ctx, const struct smx_pdu *pdu)
+{
+        struct smx_bind *b = ctx;
+        struct smx_worker *w = b->w;
+        uint32_t before = event_ring_space_w(w->evr);
+        uint32_t st = inbound_on_deliver_w(w->c->inbound, &b->info, pdu, w->evr, w->now_ms);
+        if (event_ring_space_w(w->evr) != before)
+                w->committed = 1;
+        if (st == SMPP_ESME_ROK) {
+                int dr = (pdu->u.sm.esm_class & SMPP_ESM_TYPE_MASK) != 0 ||
+                         (pdu->tlv.present & SMX_TLV_RECEIPTED_MESSAGE_ID);
+                atomic_fetch_add_explicit(dr ? &b->cnt.drs : &b->cnt.mos, 1, memory_order_relaxed);
+        }
+        return st;
+}
+
+static void emit_bind_event(struct smx_worker *w, struct smx_bind *b, int up, uint32_t status,
+                            const char *reason)
+{
+        struct smx_ev_rec *e = event_ring_reserve_w(w->evr);
+        if (!e)
+                return;    /* status only; the ring is kept for outcomes */
+        e->type = SMX_EV_BIND;
+        e->flags = up ? SMX_EVF_UP : 0;
+        e->bind = b->index;
+        e->status = status;
+        if (reason)
+                event_copy_str(e->reason_text, sizeof e->reason_text, reason, strlen(reason));
+        event_ring_commit_w(w->evr);
+        w->committed = 1;
+}
+
+static void cb_state(void *ctx, enum smx_bind_health from, enum smx_bind_health to,
+                     uint32_t status, const char *reason)
+{
+        struct smx_bind *b = ctx;
+        struct smx_worker *w = b->w;
+        struct smx_client *c = w->c;
+        atomic_store_explicit(&b->health, (uint8_t)to, memory_order_relaxed);
+        /* a receive-only bind never carries MTs: it does not count as a route */
+        int active = (to == SMX_HEALTH_ACTIVE || to == SMX_HEALTH_THROTTLED) &&
+                     b->scfg.bind_mode != SMX_BIND_RX;
+        if (active && !b->counted_active) {
+                b->counted_active = 1;
+                atomic_fetch_add(&c->active_binds, 1);
+        } else if (!active && b->counted_active) {
+                b->counted_active = 0;
+                if (atomic_fetch_sub(&c->active_binds, 1) == 1)
+                        atomic_store(&c->no_route_since_ms, w->now_ms);
+        }
+        if (to == SMX_HEALTH_ACTIVE && from == SMX_HEALTH_BINDING) {
+                smx_logf(SMX_LOG_INFO, b->name, b->site, "bound");
+                emit_bind_event(w, b, 1, 0, NULL);
+        } else if (to == SMX_HEALTH_DOWN) {
+                int cfg_err = smx_status_classify(status) == SMX_STATUS_CONFIG;
+                int graceful = from == SMX_HEALTH_DRAINING;
+                smx_logf(cfg_err ? SMX_LOG_ERROR : graceful ? SMX_LOG_INFO : SMX_LOG_WARN,
+                         b->name, b->site,
+                         "down: %s%s", reason ? reason : "closed",
+                         cfg_err ? " (check system_id/password; retried at the rebind interval)" : "");
+                emit_bind_event(w, b, 0, status, reason ? reason : "closed");
+        } else if (to == SMX_HEALTH_THROTTLED) {
+                smx_logf(SMX_LOG_DEBUG, b->name, b->site, "throttled for %u ms", b->sess.throttle_ms);
+        }
+}
+
+const struct smx_session_ops worker_session_ops = {
+        .mt_resp = cb_mt_resp,
+        .mt_lost = cb_mt_lost,
+        .deliver = cb_deliver,
+        .state = cb_state,
+};
