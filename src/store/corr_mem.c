@@ -30,7 +30,6 @@
 #include <string.h>
 
 #include "pdu/smpp_defs.h"
-#include "store/lock.h"
 #include "store/store.h"
 #include "store/table_mem.h"
 
@@ -74,22 +73,18 @@ struct app_pool {
         uint32_t free_head;             /* free list threaded through blocks */
 };
 
-/* One shard; every field guarded by `lock`. */
+/* One shard; every field guarded by b.lock (table_mem.h). */
 struct corr_shard {
-        _Alignas(64) smx_lock_t lock;
-        uint32_t nslots, count, cap;     /* nslots: any size, ~cap * 5/4 */
-        uint64_t last_timer_sweep_ms;   /* expire(): when this shard was last swept */
-        uint64_t next_sweep_ms;         /* a full shard has nothing expiring before this */
+        struct smx_shard_base b;
         struct corr_slot *slots;
         struct app_pool pool;
         uint64_t puts, hits, misses, full, expired;
 };
 
+/* The store: shared by every worker, immutable after open but for the shards. */
 struct corr_mem {
-        unsigned n_shards;
         uint32_t ttl_ms;
-        struct corr_shard *shards;
-        struct smx_table_mem mem;       /* every shard's slots, one region */
+        struct smx_table t;             /* shards are struct corr_shard */
 };
 
 /* ---- helpers ---- */
@@ -168,28 +163,25 @@ static void slot_delete(struct corr_shard *s, uint32_t i)
         slot_release(s, &s->slots[i]);
         uint32_t j = i;
         for (;;) {
-                j = smx_slot_next(s->nslots, j);
+                j = smx_slot_next(s->b.nslots, j);
                 struct corr_slot *e = &s->slots[j];
                 if (e->kind == SLOT_FREE)
                         break;
-                uint32_t home = smx_slot_home(s->nslots, e->hi);
-                /* e may move to i unless its home lies cyclically in (i, j] */
-                int stays = (i <= j) ? (home > i && home <= j) : (home > i || home <= j);
-                if (!stays) {
+                if (smx_slot_may_fill(i, j, smx_slot_home(s->b.nslots, e->hi))) {
                         s->slots[i] = *e;
                         i = j;
                 }
         }
         s->slots[i].kind = SLOT_FREE;
         s->slots[i].app_ext = 0;
-        s->count--;
+        s->b.count--;
 }
 
 /* Index of k in the shard (*found = 1), or of the free slot where it would
  * go (*found = 0). The table is never full (count <= 80 % of the slots). */
 static uint32_t slot_find(const struct corr_shard *s, const struct smx_key128 *k, int *found)
 {
-        uint32_t i = smx_slot_home(s->nslots, k->hi);
+        uint32_t i = smx_slot_home(s->b.nslots, k->hi);
         for (;;) {
                 const struct corr_slot *e = &s->slots[i];
                 if (e->kind == SLOT_FREE) {
@@ -200,7 +192,7 @@ static uint32_t slot_find(const struct corr_shard *s, const struct smx_key128 *k
                         *found = 1;
                         return i;
                 }
-                i = smx_slot_next(s->nslots, i);
+                i = smx_slot_next(s->b.nslots, i);
         }
 }
 
@@ -209,7 +201,7 @@ static size_t shard_sweep(struct corr_shard *s, uint64_t now_ms)
 {
         size_t n = 0;
         uint64_t earliest = UINT64_MAX;
-        for (uint32_t i = 0; i < s->nslots;) {
+        for (uint32_t i = 0; i < s->b.nslots;) {
                 struct corr_slot *e = &s->slots[i];
                 if (e->kind != SLOT_FREE && e->expires_ms <= now_ms) {
                         slot_delete(s, i);      /* slot i now holds a shifted entry: look again */
@@ -221,23 +213,23 @@ static size_t shard_sweep(struct corr_shard *s, uint64_t now_ms)
                 i++;
         }
         s->expired += n;
-        s->next_sweep_ms = earliest;
+        s->b.next_sweep_ms = earliest;
         return n;
 }
 
 static struct corr_shard *shard_of(struct corr_mem *m, const struct smx_key128 *k)
 {
-        return &m->shards[k->lo & (m->n_shards - 1)];
+        return &((struct corr_shard *)m->t.shards)[k->lo & (m->t.n_shards - 1)];
 }
 
 /* Make room for one more entry; 0 or -ENOSPC. Lock held. */
 static int shard_room(struct corr_shard *s, uint64_t now_ms)
 {
-        if (s->count < s->cap)
+        if (s->b.count < s->b.cap)
                 return 0;
-        if (now_ms >= s->next_sweep_ms)
+        if (now_ms >= s->b.next_sweep_ms)
                 shard_sweep(s, now_ms);
-        if (s->count < s->cap)
+        if (s->b.count < s->b.cap)
                 return 0;
         s->full++;
         return -ENOSPC;
@@ -280,7 +272,7 @@ static void merge_touch(struct corr_mem *m, const struct smx_corr_val *v, uint8_
         int found;
         struct smx_key128 mk = merge_key(v->mt_serial, v->app_id, alen);
         struct corr_shard *ms = shard_of(m, &mk);
-        smx_lock(&ms->lock);
+        smx_lock(&ms->b.lock);
         uint32_t i = slot_find(ms, &mk, &found);
         if (!found && shard_room(ms, now_ms) == 0) {
                 i = slot_find(ms, &mk, &found);
@@ -290,15 +282,15 @@ static void merge_touch(struct corr_mem *m, const struct smx_corr_val *v, uint8_
                 e->hi = mk.hi;
                 e->kind = SLOT_MERGE;
                 e->n_parts = v->n_parts;
-                ms->count++;
+                ms->b.count++;
                 found = 1;
         }
         if (found) {
                 ms->slots[i].expires_ms = exp;
-                if (exp < ms->next_sweep_ms)
-                        ms->next_sweep_ms = exp;
+                if (exp < ms->b.next_sweep_ms)
+                        ms->b.next_sweep_ms = exp;
         }
-        smx_unlock(&ms->lock);
+        smx_unlock(&ms->b.lock);
 }
 
 static int corr_put(void *impl, const struct smx_key128 *k, const struct smx_corr_val *v,
@@ -315,13 +307,13 @@ static int corr_put(void *impl, const struct smx_key128 *k, const struct smx_cor
         if (v->n_parts > 1)
                 merge_touch(m, v, alen, exp, now_ms);
 
-        smx_lock(&s->lock);
+        smx_lock(&s->b.lock);
         uint32_t i = slot_find(s, k, &found);
         if (!found) {
                 rc = shard_room(s, now_ms);
                 if (rc == 0) {
                         i = slot_find(s, k, &found);  /* a sweep may have moved things */
-                        s->count++;
+                        s->b.count++;
                 }
         }
         if (rc == 0) {
@@ -339,11 +331,11 @@ static int corr_put(void *impl, const struct smx_key128 *k, const struct smx_cor
                 e->part = v->part;
                 e->n_parts = v->n_parts;
                 slot_set_app(s, e, v->app_id, alen);
-                if (exp < s->next_sweep_ms)
-                        s->next_sweep_ms = exp;
+                if (exp < s->b.next_sweep_ms)
+                        s->b.next_sweep_ms = exp;
                 s->puts++;
         }
-        smx_unlock(&s->lock);
+        smx_unlock(&s->b.lock);
         return rc;
 }
 
@@ -354,7 +346,7 @@ static int corr_get(void *impl, const struct smx_key128 *k, struct smx_corr_val 
         struct corr_shard *s = shard_of(m, k);
         int found;
 
-        smx_lock(&s->lock);
+        smx_lock(&s->b.lock);
         uint32_t i = slot_find(s, k, &found);
         if (found && s->slots[i].kind == SLOT_PART && s->slots[i].expires_ms > now_ms) {
                 const struct corr_slot *e = &s->slots[i];
@@ -370,7 +362,7 @@ static int corr_get(void *impl, const struct smx_key128 *k, struct smx_corr_val 
                 found = 0;
                 s->misses++;
         }
-        smx_unlock(&s->lock);
+        smx_unlock(&s->b.lock);
         return found;
 }
 
@@ -386,7 +378,7 @@ static int corr_part_final(void *impl, const struct smx_key128 *k, uint8_t state
         int found;
 
         memset(out, 0, sizeof *out);
-        smx_lock(&s->lock);
+        smx_lock(&s->b.lock);
         uint32_t i = slot_find(s, k, &found);
         if (found && (s->slots[i].kind != SLOT_PART || s->slots[i].expires_ms <= now_ms))
                 found = 0;
@@ -403,7 +395,7 @@ static int corr_part_final(void *impl, const struct smx_key128 *k, uint8_t state
                                alen);
                 }
         }
-        smx_unlock(&s->lock);
+        smx_unlock(&s->b.lock);
         if (!found || !out->newly_final)
                 return found;
         if (n_parts <= 1) {
@@ -414,7 +406,7 @@ static int corr_part_final(void *impl, const struct smx_key128 *k, uint8_t state
 
         struct smx_key128 mk = merge_key(serial, app, alen);
         struct corr_shard *ms = shard_of(m, &mk);
-        smx_lock(&ms->lock);
+        smx_lock(&ms->b.lock);
         i = slot_find(ms, &mk, &found);
         if (found && ms->slots[i].kind == SLOT_MERGE) {
                 struct corr_slot *e = &ms->slots[i];
@@ -437,47 +429,39 @@ static int corr_part_final(void *impl, const struct smx_key128 *k, uint8_t state
         } else {
                 out->merge_lost = 1;
         }
-        smx_unlock(&ms->lock);
+        smx_unlock(&ms->b.lock);
         return 1;
+}
+
+static size_t corr_timer_sweep(struct smx_shard_base *b, uint64_t now_ms)
+{
+        return shard_sweep((struct corr_shard *)b, now_ms);
 }
 
 static size_t corr_expire(void *impl, unsigned part, unsigned n_parts, uint64_t now_ms)
 {
         struct corr_mem *m = impl;
-        size_t n = 0;
-        if (n_parts == 0)
-                n_parts = 1;
-        for (unsigned i = part; i < m->n_shards; i += n_parts) {
-                struct corr_shard *s = &m->shards[i];
-                smx_lock(&s->lock);
-                if (smx_timer_sweep_due(s->count, s->next_sweep_ms, &s->last_timer_sweep_ms,
-                                        now_ms))
-                        n += shard_sweep(s, now_ms);
-                smx_unlock(&s->lock);
-        }
-        return n;
+        return smx_table_expire(&m->t, part, n_parts, now_ms, corr_timer_sweep);
 }
 
-/* shards[] and each shard's slots/nslots never change after open: reading
- * them without the lock is safe; the slot itself is only prefetched. */
+/* The table geometry never changes after open: reading it without the lock
+ * is safe; the slot itself is only prefetched. */
 static void corr_prefetch(void *impl, const struct smx_key128 *k)
 {
         struct corr_mem *m = impl;
         const struct corr_shard *s = shard_of(m, k);
-        __builtin_prefetch(&s->slots[smx_slot_home(s->nslots, k->hi)]);
+        __builtin_prefetch(&s->slots[smx_slot_home(s->b.nslots, k->hi)]);
 }
 
 static void corr_stats(void *impl, struct smx_corr_stats *st)
 {
         struct corr_mem *m = impl;
         memset(st, 0, sizeof *st);
-        for (unsigned i = 0; i < m->n_shards; i++) {
-                struct corr_shard *s = &m->shards[i];
-                smx_lock(&s->lock);
-                st->entries += s->count;
-                st->capacity += s->cap;
-                st->slots += s->nslots;
-                st->bytes += (uint64_t)s->nslots * sizeof(struct corr_slot)
+        for (unsigned i = 0; i < m->t.n_shards; i++) {
+                struct corr_shard *s = (struct corr_shard *)smx_table_shard(&m->t, i);
+                smx_lock(&s->b.lock);
+                smx_shard_base_sum(&s->b, &st->entries, &st->capacity, &st->slots);
+                st->bytes += (uint64_t)s->b.nslots * sizeof(struct corr_slot)
                              + (uint64_t)s->pool.n_chunks * POOL_CHUNK * SMX_ID_MAX
                              + (uint64_t)s->pool.max_chunks * sizeof *s->pool.chunks;
                 st->puts += s->puts;
@@ -485,9 +469,9 @@ static void corr_stats(void *impl, struct smx_corr_stats *st)
                 st->misses += s->misses;
                 st->full += s->full;
                 st->expired += s->expired;
-                smx_unlock(&s->lock);
+                smx_unlock(&s->b.lock);
         }
-        st->bytes += sizeof *m + (uint64_t)m->n_shards * sizeof *m->shards;
+        st->bytes += sizeof *m + (uint64_t)m->t.n_shards * m->t.shard_size;
 }
 
 static void corr_destroy(void *impl)
@@ -495,15 +479,13 @@ static void corr_destroy(void *impl)
         struct corr_mem *m = impl;
         if (!m)
                 return;
-        for (unsigned i = 0; m->shards && i < m->n_shards; i++) {
-                struct corr_shard *s = &m->shards[i];
+        for (unsigned i = 0; m->t.shards && i < m->t.n_shards; i++) {
+                struct corr_shard *s = (struct corr_shard *)smx_table_shard(&m->t, i);
                 for (uint32_t c = 0; c < s->pool.n_chunks; c++)
                         free(s->pool.chunks[c]);
                 free(s->pool.chunks);
         }
-        if (m->mem.p)
-                smx_table_free(&m->mem);
-        free(m->shards);
+        smx_table_close(&m->t);
         free(m);
 }
 
@@ -525,34 +507,19 @@ int smx_corr_mem_open(const struct smx_corr_config *cfg, struct smx_corr_store *
         struct corr_mem *m = calloc(1, sizeof *m);
         if (!m)
                 return -ENOMEM;
-        m->n_shards = smx_store_shards_for(cfg->capacity);
         m->ttl_ms = cfg->ttl_ms;
-        m->shards = aligned_alloc(64, m->n_shards * sizeof *m->shards);
-        if (!m->shards) {
+        if (smx_table_open(&m->t, cfg->capacity, sizeof(struct corr_shard),
+                           sizeof(struct corr_slot)) != 0) {
                 free(m);
                 return -ENOMEM;
         }
-        memset(m->shards, 0, m->n_shards * sizeof *m->shards);
-        uint32_t per = (uint32_t)(((uint64_t)cfg->capacity + m->n_shards - 1) / m->n_shards);
-        uint64_t want = (uint64_t)per * 5 / 4 + 1;     /* <= 80 % load */
-        uint32_t slots = (uint32_t)(want < 2 ? 2 : want);
-        if (smx_table_alloc(&m->mem, (size_t)m->n_shards * slots * sizeof(struct corr_slot)) != 0) {
-                free(m->shards);
-                free(m);
-                return -ENOMEM;
-        }
-        for (unsigned i = 0; i < m->n_shards; i++) {
-                struct corr_shard *s = &m->shards[i];
-                smx_lock_init(&s->lock);
-                s->nslots = slots;
-                s->cap = per;
-                s->next_sweep_ms = UINT64_MAX;
-                s->slots = (struct corr_slot *)m->mem.p + (size_t)i * slots;
+        for (unsigned i = 0; i < m->t.n_shards; i++) {
+                struct corr_shard *s = (struct corr_shard *)smx_table_shard(&m->t, i);
+                s->slots = smx_table_slots(&m->t, i);
                 s->pool.free_head = POOL_NONE;
-                s->pool.max_chunks = (per + POOL_CHUNK - 1) / POOL_CHUNK;
+                s->pool.max_chunks = (s->b.cap + POOL_CHUNK - 1) / POOL_CHUNK;
                 s->pool.chunks = calloc(s->pool.max_chunks, sizeof *s->pool.chunks);
                 if (!s->pool.chunks) {
-                        m->n_shards = i + 1;
                         corr_destroy(m);
                         return -ENOMEM;
                 }

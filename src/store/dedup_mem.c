@@ -23,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/lock.h"
 #include "store/store.h"
 #include "store/table_mem.h"
 
@@ -36,32 +35,28 @@ struct dedup_slot {
         uint64_t exp;           /* expiry ms | PENDING; 0 = free */
 };
 
-/* One shard; every field guarded by `lock`. */
+/* One shard; every field guarded by b.lock (table_mem.h). */
 struct dedup_shard {
-        _Alignas(64) smx_lock_t lock;
-        uint32_t nslots, count, cap;     /* nslots: any size, ~cap * 5/4 */
-        uint64_t last_timer_sweep_ms;   /* expire(): when this shard was last swept */
-        uint64_t next_sweep_ms;         /* no entry expires before this */
+        struct smx_shard_base b;
         uint64_t latest_exp;            /* no entry expires after this */
         struct dedup_slot *slots;
         uint64_t claims, seen, busy, aborted, expired, evicted;
 };
 
+/* The window: shared by every worker, immutable after open but for the shards. */
 struct dedup_mem {
-        unsigned n_shards;
         uint32_t window_ms;
-        struct dedup_shard *shards;
-        struct smx_table_mem mem;       /* every shard's slots, one region */
+        struct smx_table t;             /* shards are struct dedup_shard */
 };
 
 static struct dedup_shard *dshard_of(struct dedup_mem *m, const struct smx_key128 *k)
 {
-        return &m->shards[k->lo & (m->n_shards - 1)];
+        return &((struct dedup_shard *)m->t.shards)[k->lo & (m->t.n_shards - 1)];
 }
 
 static uint32_t dslot_find(const struct dedup_shard *s, const struct smx_key128 *k, int *found)
 {
-        uint32_t i = smx_slot_home(s->nslots, k->hi);
+        uint32_t i = smx_slot_home(s->b.nslots, k->hi);
         for (;;) {
                 const struct dedup_slot *e = &s->slots[i];
                 if (e->exp == 0) {
@@ -72,7 +67,7 @@ static uint32_t dslot_find(const struct dedup_shard *s, const struct smx_key128 
                         *found = 1;
                         return i;
                 }
-                i = smx_slot_next(s->nslots, i);
+                i = smx_slot_next(s->b.nslots, i);
         }
 }
 
@@ -80,19 +75,17 @@ static void dslot_delete(struct dedup_shard *s, uint32_t i)
 {
         uint32_t j = i;
         for (;;) {
-                j = smx_slot_next(s->nslots, j);
+                j = smx_slot_next(s->b.nslots, j);
                 struct dedup_slot *e = &s->slots[j];
                 if (e->exp == 0)
                         break;
-                uint32_t home = smx_slot_home(s->nslots, e->hi);
-                int stays = (i <= j) ? (home > i && home <= j) : (home > i || home <= j);
-                if (!stays) {
+                if (smx_slot_may_fill(i, j, smx_slot_home(s->b.nslots, e->hi))) {
                         s->slots[i] = *e;
                         i = j;
                 }
         }
         s->slots[i].exp = 0;
-        s->count--;
+        s->b.count--;
 }
 
 /* Remove committed entries expiring at or before `upto`; note the earliest
@@ -101,7 +94,7 @@ static size_t dshard_sweep(struct dedup_shard *s, uint64_t upto)
 {
         size_t n = 0;
         uint64_t earliest = UINT64_MAX, last = 0;
-        for (uint32_t i = 0; i < s->nslots;) {
+        for (uint32_t i = 0; i < s->b.nslots;) {
                 struct dedup_slot *e = &s->slots[i];
                 if (e->exp != 0 && !(e->exp & PENDING) && e->exp <= upto) {
                         dslot_delete(s, i);
@@ -117,7 +110,7 @@ static size_t dshard_sweep(struct dedup_shard *s, uint64_t upto)
                 }
                 i++;
         }
-        s->next_sweep_ms = earliest;
+        s->b.next_sweep_ms = earliest;
         s->latest_exp = last;
         return n;
 }
@@ -129,7 +122,7 @@ static enum smx_dedup_claim dedup_claim(void *impl, const struct smx_key128 *k, 
         enum smx_dedup_claim rc;
         int found;
 
-        smx_lock(&s->lock);
+        smx_lock(&s->b.lock);
         uint32_t i = dslot_find(s, k, &found);
         if (found) {
                 struct dedup_slot *e = &s->slots[i];
@@ -149,24 +142,24 @@ static enum smx_dedup_claim dedup_claim(void *impl, const struct smx_key128 *k, 
                 s->claims++;
                 goto out;
         }
-        if (s->count >= s->cap) {
-                if (now_ms >= s->next_sweep_ms)
+        if (s->b.count >= s->b.cap) {
+                if (now_ms >= s->b.next_sweep_ms)
                         s->expired += dshard_sweep(s, now_ms);
                 /* nothing expired: forget the oldest ~1/16, by expiry. The
                  * earliest expiry is next_sweep_ms (exact after a sweep, a
                  * lower bound otherwise), the latest is tracked on insert;
                  * widen the cut until something goes (rarely more than one
                  * pass). */
-                uint64_t first = s->next_sweep_ms, last = s->latest_exp;
+                uint64_t first = s->b.next_sweep_ms, last = s->latest_exp;
                 uint64_t step = last > first ? (last - first) / 16 : 0;
                 if (step == 0)
                         step = 1;
-                for (int pass = 0; s->count >= s->cap && pass < 64; pass++) {
+                for (int pass = 0; s->b.count >= s->b.cap && pass < 64; pass++) {
                         s->evicted += dshard_sweep(s, first + step - 1);
-                        first = s->next_sweep_ms;
+                        first = s->b.next_sweep_ms;
                         step *= 2;
                 }
-                if (s->count >= s->cap) {
+                if (s->b.count >= s->b.cap) {
                         /* all pending (cannot happen with sane sizes): refuse
                          * by reporting busy, the caller answers "retry" */
                         rc = SMX_DEDUP_BUSY;
@@ -180,11 +173,11 @@ static enum smx_dedup_claim dedup_claim(void *impl, const struct smx_key128 *k, 
         s->slots[i].exp = ((now_ms + m->window_ms) & EXP_MASK) | PENDING;
         if (now_ms + m->window_ms > s->latest_exp)
                 s->latest_exp = now_ms + m->window_ms;
-        s->count++;
+        s->b.count++;
         s->claims++;
         rc = SMX_DEDUP_NEW;
 out:
-        smx_unlock(&s->lock);
+        smx_unlock(&s->b.lock);
         return rc;
 }
 
@@ -194,19 +187,19 @@ static void dedup_commit(void *impl, const struct smx_key128 *k, uint64_t now_ms
         struct dedup_shard *s = dshard_of(m, k);
         int found;
 
-        smx_lock(&s->lock);
+        smx_lock(&s->b.lock);
         uint32_t i = dslot_find(s, k, &found);
         if (found) {
                 uint64_t exp = (now_ms + m->window_ms) & EXP_MASK;
                 if (exp == 0)
                         exp = 1;
                 s->slots[i].exp = exp;
-                if (exp < s->next_sweep_ms)
-                        s->next_sweep_ms = exp;
+                if (exp < s->b.next_sweep_ms)
+                        s->b.next_sweep_ms = exp;
                 if (exp > s->latest_exp)
                         s->latest_exp = exp;
         }
-        smx_unlock(&s->lock);
+        smx_unlock(&s->b.lock);
 }
 
 static void dedup_abort(void *impl, const struct smx_key128 *k)
@@ -215,33 +208,27 @@ static void dedup_abort(void *impl, const struct smx_key128 *k)
         struct dedup_shard *s = dshard_of(m, k);
         int found;
 
-        smx_lock(&s->lock);
+        smx_lock(&s->b.lock);
         uint32_t i = dslot_find(s, k, &found);
         if (found && (s->slots[i].exp & PENDING)) {
                 dslot_delete(s, i);
                 s->aborted++;
         }
-        smx_unlock(&s->lock);
+        smx_unlock(&s->b.lock);
+}
+
+static size_t dedup_timer_sweep(struct smx_shard_base *b, uint64_t now_ms)
+{
+        struct dedup_shard *s = (struct dedup_shard *)b;
+        size_t x = dshard_sweep(s, now_ms);
+        s->expired += x;
+        return x;
 }
 
 static size_t dedup_expire(void *impl, unsigned part, unsigned n_parts, uint64_t now_ms)
 {
         struct dedup_mem *m = impl;
-        size_t n = 0;
-        if (n_parts == 0)
-                n_parts = 1;
-        for (unsigned i = part; i < m->n_shards; i += n_parts) {
-                struct dedup_shard *s = &m->shards[i];
-                smx_lock(&s->lock);
-                if (smx_timer_sweep_due(s->count, s->next_sweep_ms, &s->last_timer_sweep_ms,
-                                        now_ms)) {
-                        size_t x = dshard_sweep(s, now_ms);
-                        s->expired += x;
-                        n += x;
-                }
-                smx_unlock(&s->lock);
-        }
-        return n;
+        return smx_table_expire(&m->t, part, n_parts, now_ms, dedup_timer_sweep);
 }
 
 /* As corr_prefetch: the table geometry is immutable after open. */
@@ -249,29 +236,27 @@ static void dedup_prefetch(void *impl, const struct smx_key128 *k)
 {
         struct dedup_mem *m = impl;
         const struct dedup_shard *s = dshard_of(m, k);
-        __builtin_prefetch(&s->slots[smx_slot_home(s->nslots, k->hi)]);
+        __builtin_prefetch(&s->slots[smx_slot_home(s->b.nslots, k->hi)]);
 }
 
 static void dedup_stats(void *impl, struct smx_dedup_stats *st)
 {
         struct dedup_mem *m = impl;
         memset(st, 0, sizeof *st);
-        for (unsigned i = 0; i < m->n_shards; i++) {
-                struct dedup_shard *s = &m->shards[i];
-                smx_lock(&s->lock);
-                st->entries += s->count;
-                st->capacity += s->cap;
-                st->slots += s->nslots;
-                st->bytes += (uint64_t)s->nslots * sizeof(struct dedup_slot);
+        for (unsigned i = 0; i < m->t.n_shards; i++) {
+                struct dedup_shard *s = (struct dedup_shard *)smx_table_shard(&m->t, i);
+                smx_lock(&s->b.lock);
+                smx_shard_base_sum(&s->b, &st->entries, &st->capacity, &st->slots);
+                st->bytes += (uint64_t)s->b.nslots * sizeof(struct dedup_slot);
                 st->claims += s->claims;
                 st->seen += s->seen;
                 st->busy += s->busy;
                 st->aborted += s->aborted;
                 st->expired += s->expired;
                 st->evicted += s->evicted;
-                smx_unlock(&s->lock);
+                smx_unlock(&s->b.lock);
         }
-        st->bytes += sizeof *m + (uint64_t)m->n_shards * sizeof *m->shards;
+        st->bytes += sizeof *m + (uint64_t)m->t.n_shards * m->t.shard_size;
 }
 
 static void dedup_destroy(void *impl)
@@ -279,9 +264,7 @@ static void dedup_destroy(void *impl)
         struct dedup_mem *m = impl;
         if (!m)
                 return;
-        if (m->mem.p)
-                smx_table_free(&m->mem);
-        free(m->shards);
+        smx_table_close(&m->t);
         free(m);
 }
 
@@ -303,30 +286,14 @@ int smx_dedup_mem_open(const struct smx_dedup_config *cfg, struct smx_dedup_stor
         struct dedup_mem *m = calloc(1, sizeof *m);
         if (!m)
                 return -ENOMEM;
-        m->n_shards = smx_store_shards_for(cfg->capacity);
         m->window_ms = cfg->window_ms;
-        m->shards = aligned_alloc(64, m->n_shards * sizeof *m->shards);
-        if (!m->shards) {
+        if (smx_table_open(&m->t, cfg->capacity, sizeof(struct dedup_shard),
+                           sizeof(struct dedup_slot)) != 0) {
                 free(m);
                 return -ENOMEM;
         }
-        memset(m->shards, 0, m->n_shards * sizeof *m->shards);
-        uint32_t per = (uint32_t)(((uint64_t)cfg->capacity + m->n_shards - 1) / m->n_shards);
-        uint64_t want = (uint64_t)per * 5 / 4 + 1;
-        uint32_t slots = (uint32_t)(want < 2 ? 2 : want);
-        if (smx_table_alloc(&m->mem, (size_t)m->n_shards * slots * sizeof(struct dedup_slot)) != 0) {
-                free(m->shards);
-                free(m);
-                return -ENOMEM;
-        }
-        for (unsigned i = 0; i < m->n_shards; i++) {
-                struct dedup_shard *s = &m->shards[i];
-                smx_lock_init(&s->lock);
-                s->nslots = slots;
-                s->cap = per;
-                s->next_sweep_ms = UINT64_MAX;
-                s->slots = (struct dedup_slot *)m->mem.p + (size_t)i * slots;
-        }
+        for (unsigned i = 0; i < m->t.n_shards; i++)
+                ((struct dedup_shard *)smx_table_shard(&m->t, i))->slots = smx_table_slots(&m->t, i);
         out->ops = &dedup_mem_ops;
         out->impl = m;
         return 0;
