@@ -15,13 +15,23 @@
  *   store/corr_put/10M               puts into that store (replacing)
  *
  * Every DR has a fresh (id, state) so dedup never short-cuts the path.
- * Run: bench_inbound --benchmark_min_time=1 */
+ * Run: bench_inbound --benchmark_min_time=1
+ *
+ * Not a gbench run (the shim runs one thread):
+ *   bench_inbound --accepted-threads N [--seconds S] [--same-ids]
+ * N threads call inbound_on_accepted_w on one instance for S seconds (default
+ * 5), each with its own bind and event ring, as N workers would. Ids are
+ * disjoint per thread, or with --same-ids every thread walks the same ids at
+ * once (SMSCs that each number their ids from 1: every put of one thread
+ * meets the other's on the same shard). Prints key=value lines: total MT/s,
+ * wall ns per put per thread (threads x seconds / puts), CPU ns per put. */
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "events/event_ring.h"
 #include "gbench_shim.h"
@@ -279,8 +289,115 @@ static void bm_corr_put(struct gbench_state *st, void *arg)
         big_counters(st);
 }
 
+/* ---- accepted MTs from several threads at once ---- */
+
+struct acc_thread {
+        pthread_t th;
+        unsigned k, n_threads;
+        int same_ids;
+        uint64_t puts, refused;
+        double cpu_s;
+};
+
+static pthread_barrier_t acc_start;
+static _Atomic int acc_stop;
+
+static double thread_cpu_s(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void *acc_main(void *arg)
+{
+        struct acc_thread *t = arg;
+        struct smx_event_ring *ring = event_ring_create(1024);
+        struct smx_bind_info bind = { .index = (uint16_t)t->k, .name = "smsc", .site = "dc" };
+        uint32_t i = t->same_ids ? 0 : t->k;
+        uint32_t step = t->same_ids ? 1 : t->n_threads;
+        pthread_barrier_wait(&acc_start);
+        double c0 = thread_cpu_s();
+        while (!atomic_load_explicit(&acc_stop, memory_order_relaxed)) {
+                for (int b = 0; b < 64; b++) {
+                        int r = inbound_on_accepted_w(g_in, &bind, (const uint8_t *)id_at(i), ID_LEN,
+                                                      "order-application-id", 20, i, 0, 1, ring,
+                                                      g_now);
+                        t->refused += r < 0;
+                        i += step;
+                }
+                t->puts += 64;
+                while (event_ring_peek(ring))
+                        event_ring_release(ring);
+        }
+        t->cpu_s = thread_cpu_s() - c0;
+        event_ring_destroy(ring);
+        return NULL;
+}
+
+static double wall_s(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int run_accepted_threads(unsigned n, double seconds, int same_ids)
+{
+        struct acc_thread t[16];
+        if (n == 0 || n > 16 || seconds <= 0) {
+                fprintf(stderr, "--accepted-threads 1..16, --seconds > 0\n");
+                return 2;
+        }
+        setup_inbound();
+        pthread_barrier_init(&acc_start, NULL, n + 1);
+        for (unsigned k = 0; k < n; k++) {
+                t[k] = (struct acc_thread){ .k = k, .n_threads = n, .same_ids = same_ids };
+                pthread_create(&t[k].th, NULL, acc_main, &t[k]);
+        }
+        pthread_barrier_wait(&acc_start);
+        double w0 = wall_s();
+        struct timespec d = { (time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9) };
+        nanosleep(&d, NULL);
+        atomic_store_explicit(&acc_stop, 1, memory_order_relaxed);
+        uint64_t puts = 0, refused = 0;
+        double cpu = 0;
+        for (unsigned k = 0; k < n; k++) {
+                pthread_join(t[k].th, NULL);
+                puts += t[k].puts;
+                refused += t[k].refused;
+                cpu += t[k].cpu_s;
+        }
+        double el = wall_s() - w0;
+        pthread_barrier_destroy(&acc_start);
+        printf("threads=%u\nids=%s\nseconds=%.2f\nputs=%llu\nrefused=%llu\n", n,
+               same_ids ? "same" : "disjoint", el, (unsigned long long)puts,
+               (unsigned long long)refused);
+        printf("mt_per_s=%.0f\nwall_ns_per_put=%.1f\ncpu_ns_per_put=%.1f\ncpu_share=%.2f\n",
+               (double)puts / el, el * n * 1e9 / (double)puts, cpu * 1e9 / (double)puts,
+               cpu / (el * n));
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
+        if (argc > 1 && strcmp(argv[1], "--accepted-threads") == 0) {
+                unsigned n = argc > 2 ? (unsigned)atoi(argv[2]) : 0;
+                double seconds = 5;
+                int same = 0;
+                for (int a = 3; a < argc; a++) {
+                        if (strcmp(argv[a], "--seconds") == 0 && a + 1 < argc)
+                                seconds = atof(argv[++a]);
+                        else if (strcmp(argv[a], "--same-ids") == 0)
+                                same = 1;
+                        else
+                                return fprintf(stderr, "unknown argument %s\n", argv[a]), 2;
+                }
+                int rc = run_accepted_threads(n, seconds, same);
+                inbound_destroy(g_in);
+                free(ids);
+                return rc;
+        }
         gbench_register("inbound/dr_path/drain_inline", bm_dr_inline, NULL);
         gbench_register("inbound/dr_path/consumer_thread", bm_dr_consumer, NULL);
         gbench_register("inbound/accepted", bm_accepted, NULL);
