@@ -23,7 +23,7 @@
 
 static const char help_text[] =
         "commands: summary | mts | status | help | kill T | restore T | stall T [on|off] |"
-        " throttle T on|off|TPS | queue-full T [on|off] | drop-resp T N | slow T BYTES_PER_S|off |"
+        " throttle T on|off|TPS | queue-full T [on|off] | drop-resp T N [KIND...] | slow T BYTES_PER_S|off |"
         " reset T | refuse-bind T STATUS|off | hostile T CASE|all|off | hostile-list |"
         " mo T [COUNT [PARTS]] | set T KEY VALUE | set sim rebind_interval S ;"
         " T = SMSC name | site NAME | all";
@@ -222,12 +222,20 @@ int sim_ctl_locked(struct smsc_sim *s, const char *command, char *reply, size_t 
                         s->smsc[k].f.tps_last_ns = sim_now_ns();
                 }
         } else if (!strcmp(verb, "drop-resp")) {
+                /* drop-resp T N [KIND...]: no KIND is submit_sm (the old form) */
                 char *end;
-                if (!a1 || (u = (uint32_t)strtoul(a1, &end, 10), *end))
+                uint8_t kinds[SIM_DROP_KINDS] = { [SIM_DROP_SUBMIT] = 1 };
+                if (!a1 || (u = (uint32_t)strtoul(a1, &end, 10), *end || end == a1))
                         return reply_f(reply, reply_len, -EINVAL, "error: drop-resp: expected a count");
+                if (a2 && sim_drop_kinds_parse(command + (a2 - line), kinds) < 0)
+                        return reply_f(reply, reply_len, -EINVAL, "error: drop-resp: unknown kind in %s"
+                                       " (submit_sm bind_transmitter bind_receiver bind_transceiver bind"
+                                       " enquire_link unbind data_sm deliver_sm unsupported generic_nack all)",
+                                       command + (a2 - line));
                 for (int k = 0; k < s->n_smsc; k++)
-                        if (sel[k])
-                                s->smsc[k].f.drop_resp = u;
+                        for (int d = 0; d < SIM_DROP_KINDS && sel[k]; d++)
+                                if (kinds[d])
+                                        s->smsc[k].f.drop_resp[d] = u;
         } else if (!strcmp(verb, "slow")) {
                 char *end;
                 if (!a1)

@@ -10,7 +10,8 @@
  * sim_listen.c (listeners, accept, kill/restore; these four share
  * sim_engine.h), sim_smpp.c (what each PDU does), sim_deliver.c (DRs, MOs, re-sends), sim_ledger.c (counters,
  * violations, JSON), sim_ctl.c (command language, control socket, plan),
- * sim_knobs.c (knobs, config file), sim_hostile.c (hostile cases). */
+ * sim_knobs.c (knobs, config file), sim_hostile.c (hostile cases),
+ * sim_drop.c (the drop-resp fault's response kinds). */
 #ifndef SMSC_SIM_INTERNAL_H
 #define SMSC_SIM_INTERNAL_H
 
@@ -78,11 +79,22 @@ struct sim_knobs {
         uint8_t unsupported_resp;   /* R7 ops: 1 their own *_resp, 0 generic_nack (ESME_RINVCMDID) */
 };
 
+/* Kinds of response the drop-resp fault can swallow, named by the request
+ * they answer (sim_drop.c). */
+enum sim_drop_kind {
+        SIM_DROP_SUBMIT = 0,
+        SIM_DROP_BIND_TX, SIM_DROP_BIND_RX, SIM_DROP_BIND_TRX,
+        SIM_DROP_ENQUIRE_LINK, SIM_DROP_UNBIND, SIM_DROP_DATA_SM, SIM_DROP_DELIVER_SM,
+        SIM_DROP_UNSUPPORTED,       /* query_sm, cancel_sm, replace_sm, submit_multi (R7) */
+        SIM_DROP_NACK,              /* unknown command_id or unusable header */
+        SIM_DROP_KINDS
+};
+
 /* Fault state of one SMSC, set by control commands. Engine thread. */
 struct sim_faults {
         uint8_t killed, stalled, throttled, queue_full;
         double throttle_tps;        /* > 0: throttle only above this rate */
-        uint32_t drop_resp;         /* drop the next N responses */
+        uint32_t drop_resp[SIM_DROP_KINDS]; /* drop the next N responses of each kind */
         uint32_t slow_bps;          /* drip output at this many bytes/s */
         uint32_t refuse_bind;       /* != 0: answer binds with this status */
         int hostile_case;           /* -1 none, else a case index, -2 all */
@@ -101,6 +113,7 @@ struct sim_counts {
         uint64_t enquire_links, other_pdus, generic_nacks_sent, hostile_sent;
         uint64_t first_attempt_ns, last_attempt_ns, min_spacing_ns;
         uint64_t enquire_links_sent, dr_handed_off;
+        uint64_t resp_dropped_kind[SIM_DROP_KINDS];
         uint64_t recent_attempt_ns[SIM_RECENT_ATTEMPTS]; /* ring of the last attempts */
 };
 
@@ -357,6 +370,13 @@ int sim_hostile_lookup(const char *name);
 size_t sim_hostile_count(void);
 const char *sim_hostile_name(size_t i);
 void sim_hostile_send(struct smsc_sim *s, struct sim_sess *ss, int which);
+
+/* sim_drop.c */
+const char *sim_drop_kind_name(int kind);
+int sim_drop_kind_of(uint32_t request_id);
+int sim_drop_kinds_parse(const char *list, uint8_t sel[SIM_DROP_KINDS]);
+/* 1 when the response to `request_id` is to be swallowed (counted). */
+int sim_resp_drop(struct sim_smsc *m, uint32_t request_id);
 
 /* sim_text.c */
 size_t sim_text_encode(uint8_t dcs, const char *utf8, size_t n, uint8_t *out, size_t cap);

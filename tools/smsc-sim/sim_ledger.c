@@ -119,6 +119,17 @@ static void counts_json(struct jw *w, const struct sim_counts *c, uint64_t unack
                   (unsigned long long)c->other_pdus, (unsigned long long)c->generic_nacks_sent,
                   (unsigned long long)c->hostile_sent, (unsigned long long)c->enquire_links_sent,
                   (unsigned long long)c->dr_handed_off);
+        /* the drop-resp fault by kind (sim_drop.c), kinds never dropped left out */
+        jw_printf(w, ",\"resp_dropped_by\":{");
+        int first = 1;
+        for (int k = 0; k < SIM_DROP_KINDS; k++) {
+                if (!c->resp_dropped_kind[k])
+                        continue;
+                jw_printf(w, "%s\"%s\":%llu", first ? "" : ",", sim_drop_kind_name(k),
+                          (unsigned long long)c->resp_dropped_kind[k]);
+                first = 0;
+        }
+        jw_printf(w, "}");
 }
 
 static void add_counts(struct sim_counts *t, const struct sim_counts *c)
@@ -149,6 +160,8 @@ static void add_counts(struct sim_counts *t, const struct sim_counts *c)
         t->hostile_sent += c->hostile_sent;
         t->enquire_links_sent += c->enquire_links_sent;
         t->dr_handed_off += c->dr_handed_off;
+        for (int k = 0; k < SIM_DROP_KINDS; k++)
+                t->resp_dropped_kind[k] += c->resp_dropped_kind[k];
         if (c->min_spacing_ns && (!t->min_spacing_ns || c->min_spacing_ns < t->min_spacing_ns))
                 t->min_spacing_ns = c->min_spacing_ns;
 }

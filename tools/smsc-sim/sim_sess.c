@@ -226,7 +226,8 @@ static void sess_process_input(struct smsc_sim *s, struct sim_sess *ss)
                         break;
                 if (n < 0) {
                         /* command_length unusable: nack if the header is here, then close */
-                        if (ss->in_len - off >= SMPP_HEADER_LEN) {
+                        if (ss->in_len - off >= SMPP_HEADER_LEN &&
+                            !sim_resp_drop(&s->smsc[ss->smsc], 0)) {
                                 uint8_t *w = sim_out_reserve(s, ss, SMPP_HEADER_LEN);
                                 uint32_t seq = smx_get_u32(ss->in + off + 12);
                                 if (w) {

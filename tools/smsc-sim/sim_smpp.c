@@ -65,26 +65,9 @@ static int view_eq(struct smx_bytes v, const char *s)
         return v.len == n && (n == 0 || memcmp(v.p, s, n) == 0);
 }
 
-static void on_bind(struct smsc_sim *s, struct sim_sess *ss, const struct smx_pdu *p)
+static int send_bind_resp(struct smsc_sim *s, struct sim_sess *ss, const struct sim_smsc *m,
+                          uint32_t resp_id, uint32_t seq)
 {
-        struct sim_smsc *m = &s->smsc[ss->smsc];
-        uint32_t cmd = p->h.command_id, seq = p->h.sequence_number;
-        uint32_t resp_id = cmd | SMPP_RESP_BIT;
-        uint32_t status = SMPP_ESME_ROK;
-        m->c.bind_pdus++;
-        if (ss->state != SIM_SESS_OPEN)
-                status = SMPP_ESME_RALYBND;
-        else if (m->f.refuse_bind)
-                status = m->f.refuse_bind;
-        else if (!view_eq(p->u.bind.system_id, m->k.system_id))
-                status = SMPP_ESME_RINVSYSID;
-        else if (!view_eq(p->u.bind.password, m->k.password))
-                status = SMPP_ESME_RINVPASWD;
-        if (status != SMPP_ESME_ROK) {
-                m->c.binds_refused++;
-                send_header_only(s, ss, resp_id, status, seq);
-                return;
-        }
         struct smx_pdu r;
         memset(&r, 0, sizeof(r));
         r.h.command_id = resp_id;
@@ -100,11 +83,40 @@ static void on_bind(struct smsc_sim *s, struct sim_sess *ss, const struct smx_pd
         }
         uint8_t *w = sim_out_reserve(s, ss, 128);
         if (!w)
-                return;
+                return -ENOMEM;
         ssize_t n = smx_pdu_encode(w, 128, &r, NULL, 0);
         if (n <= 0)
-                return;
+                return -EINVAL;
         sim_out_commit(s, ss, (size_t)n);
+        return 0;
+}
+
+static void on_bind(struct smsc_sim *s, struct sim_sess *ss, const struct smx_pdu *p)
+{
+        struct sim_smsc *m = &s->smsc[ss->smsc];
+        uint32_t cmd = p->h.command_id, seq = p->h.sequence_number;
+        uint32_t resp_id = cmd | SMPP_RESP_BIT;
+        uint32_t status = SMPP_ESME_ROK;
+        m->c.bind_pdus++;
+        if (ss->state != SIM_SESS_OPEN)
+                status = SMPP_ESME_RALYBND;
+        else if (m->f.refuse_bind)
+                status = m->f.refuse_bind;
+        else if (!view_eq(p->u.bind.system_id, m->k.system_id))
+                status = SMPP_ESME_RINVSYSID;
+        else if (!view_eq(p->u.bind.password, m->k.password))
+                status = SMPP_ESME_RINVPASWD;
+        /* a dropped bind_resp: the service did (or refused) the bind, the
+         * ESME never hears of it */
+        int drop = sim_resp_drop(m, cmd);
+        if (status != SMPP_ESME_ROK) {
+                m->c.binds_refused++;
+                if (!drop)
+                        send_header_only(s, ss, resp_id, status, seq);
+                return;
+        }
+        if (!drop && send_bind_resp(s, ss, m, resp_id, seq) < 0)
+                return;
         m->c.binds_ok++;
         ss->state = cmd == SMPP_BIND_TRANSMITTER ? SIM_SESS_TX
                   : cmd == SMPP_BIND_RECEIVER ? SIM_SESS_RX : SIM_SESS_TRX;
@@ -396,43 +408,40 @@ static void on_submit(struct smsc_sim *s, struct sim_sess *ss, const struct smx_
                 if (before && latency < 50)
                         latency = 50;
         }
-        if (m->f.drop_resp) {
-                m->f.drop_resp--;
-                m->c.resp_dropped++;
+        if (sim_resp_drop(m, SMPP_SUBMIT_SM))
                 return;
-        }
         send_submit_resp(s, ss, seq, msgid, idlen, latency);
 }
 
+/* A PDU the codec refused: answered as its verdict says. A submit_sm's
+ * answer here is a rejection, never dropped (drop-resp submit_sm drops the
+ * answers of accepted ones); other kinds' answers may be. */
 static void on_refused(struct smsc_sim *s, struct sim_sess *ss, const uint8_t *buf, size_t len,
                        const struct smx_pdu_verdict *v)
 {
+        struct sim_smsc *m = &s->smsc[ss->smsc];
         uint32_t seq = len >= SMPP_HEADER_LEN ? smx_get_u32(buf + 12) : 0;
         uint32_t cmd = len >= 8 ? smx_get_u32(buf + 4) : 0;
-        if (cmd == SMPP_SUBMIT_SM)
-                s->smsc[ss->smsc].c.submit_received++;
-        switch (v->action) {
-        case SMX_ACT_RESP:
-                if (cmd == SMPP_SUBMIT_SM)
-                        s->smsc[ss->smsc].c.submit_rejected++;
-                send_status_resp(s, ss, v->answer_id, v->status, seq);
-                break;
-        case SMX_ACT_NACK:
-                if (cmd == SMPP_SUBMIT_SM)
-                        s->smsc[ss->smsc].c.submit_rejected++;
-                send_header_only(s, ss, SMPP_GENERIC_NACK, v->status, seq);
-                break;
-        case SMX_ACT_CLOSE:
-                if (cmd == SMPP_SUBMIT_SM)
-                        s->smsc[ss->smsc].c.submit_rejected++;
-                send_header_only(s, ss, SMPP_GENERIC_NACK, v->status ? v->status : SMPP_ESME_RINVCMDLEN, seq);
-                ss->state = SIM_SESS_CLOSING;
-                break;
-        default:
-                if (cmd == SMPP_SUBMIT_SM)
-                        s->smsc[ss->smsc].c.submit_unanswered++;
-                break;
+        int answered = v->action == SMX_ACT_RESP || v->action == SMX_ACT_NACK || v->action == SMX_ACT_CLOSE;
+        if (cmd == SMPP_SUBMIT_SM) {
+                m->c.submit_received++;
+                if (answered)
+                        m->c.submit_rejected++;
+                else
+                        m->c.submit_unanswered++;
         }
+        int drop = answered && cmd != SMPP_SUBMIT_SM && sim_resp_drop(m, cmd);
+        if (v->action == SMX_ACT_CLOSE) {
+                ss->state = SIM_SESS_CLOSING;
+                sim_out_commit(s, ss, 0);   /* closed once the output is written */
+        }
+        if (drop || !answered)
+                return;
+        if (v->action == SMX_ACT_RESP)
+                send_status_resp(s, ss, v->answer_id, v->status, seq);
+        else
+                send_header_only(s, ss, SMPP_GENERIC_NACK,
+                                 v->action == SMX_ACT_CLOSE && !v->status ? SMPP_ESME_RINVCMDLEN : v->status, seq);
 }
 
 void sim_on_pdu(struct smsc_sim *s, struct sim_sess *ss, const uint8_t *buf, size_t len)
@@ -468,7 +477,8 @@ void sim_on_pdu(struct smsc_sim *s, struct sim_sess *ss, const uint8_t *buf, siz
                 break;
         case SMPP_ENQUIRE_LINK:
                 m->c.enquire_links++;
-                send_header_only(s, ss, SMPP_ENQUIRE_LINK_RESP, SMPP_ESME_ROK, seq);
+                if (!sim_resp_drop(m, cmd))
+                        send_header_only(s, ss, SMPP_ENQUIRE_LINK_RESP, SMPP_ESME_ROK, seq);
                 break;
         case SMPP_BIND_TRANSMITTER:
         case SMPP_BIND_RECEIVER:
@@ -477,13 +487,16 @@ void sim_on_pdu(struct smsc_sim *s, struct sim_sess *ss, const uint8_t *buf, siz
                 break;
         case SMPP_UNBIND:
                 m->c.unbinds++;
-                send_header_only(s, ss, SMPP_UNBIND_RESP, SMPP_ESME_ROK, seq);
+                if (!sim_resp_drop(m, cmd))
+                        send_header_only(s, ss, SMPP_UNBIND_RESP, SMPP_ESME_ROK, seq);
                 ss->state = SIM_SESS_CLOSING;
+                sim_out_commit(s, ss, 0);   /* closed once the output is written */
                 break;
         case SMPP_DELIVER_SM:
                 /* an ESME may not send deliver_sm to the service */
                 m->c.other_pdus++;
-                send_status_resp(s, ss, SMPP_DELIVER_SM_RESP, SMPP_ESME_RINVBNDSTS, seq);
+                if (!sim_resp_drop(m, cmd))
+                        send_status_resp(s, ss, SMPP_DELIVER_SM_RESP, SMPP_ESME_RINVBNDSTS, seq);
                 break;
         case SMPP_QUERY_SM:
         case SMPP_CANCEL_SM:
@@ -492,6 +505,8 @@ void sim_on_pdu(struct smsc_sim *s, struct sim_sess *ss, const uint8_t *buf, siz
                 /* R7: not supported by the service; answered by generic_nack
                  * or, with unsupported_reply=resp, by their own *_resp */
                 m->c.other_pdus++;
+                if (sim_resp_drop(m, cmd))
+                        break;
                 if (m->k.unsupported_resp)
                         send_header_only(s, ss, cmd | SMPP_RESP_BIT, SMPP_ESME_RINVCMDID, seq);
                 else
@@ -500,7 +515,8 @@ void sim_on_pdu(struct smsc_sim *s, struct sim_sess *ss, const uint8_t *buf, siz
         default:
                 /* data_sm (not in R7) and anything else the service lacks */
                 m->c.other_pdus++;
-                send_header_only(s, ss, SMPP_GENERIC_NACK, SMPP_ESME_RINVCMDID, seq);
+                if (!sim_resp_drop(m, cmd))
+                        send_header_only(s, ss, SMPP_GENERIC_NACK, SMPP_ESME_RINVCMDID, seq);
                 break;
         }
 }
