@@ -7,7 +7,14 @@
  * the dimensions (smsc, site, reason, state, worker), HELP and TYPE lines
  * once per metric, label values escaped (backslash, quote, newline). Site
  * and worker sums are left to PromQL (sum by (site)) except where a value
- * exists only per worker. */
+ * exists only per worker.
+ *
+ * The counters are rows of tables (struct counter): a row names a field of
+ * a stats struct and says how the text table, the JSON object and the
+ * Prometheus text show it, so a new counter is one new row. JSON shows every
+ * row, in the order of its table; the text table and Prometheus show the
+ * rows that have a place there (tab_pos, prom_pos, col), in that order. The
+ * places keep each rendering as it was when each was written out by hand. */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -83,48 +90,247 @@ static double ms(uint64_t us)
         return (double)us / 1000.0;
 }
 
+/* ---- the counters ---- */
+
+enum cnt_width { CW_U64, CW_U32, CW_INT };
+
+/* One counter: the field it reads and its place in each rendering. */
+struct counter {
+        const char *json;          /* JSON key */
+        size_t off;                /* offset of the field in the group's struct */
+        uint8_t width;             /* enum cnt_width */
+        uint8_t tab_pos;           /* 1..: place in the table's sentence, 0: not there */
+        uint8_t prom_pos;          /* 1..: place in the Prometheus text, 0: not there */
+        const char *tab;           /* the words before the value, or a column head */
+        const char *prom, *prom_type, *help;
+};
+
+/* A bind counter also has a field in struct smx_stats_sum and columns. */
+struct bind_counter {
+        struct counter c;          /* off: in struct smx_bind_stats */
+        size_t sum_off;            /* the same counter in struct smx_stats_sum */
+        uint8_t col;               /* column width in the bind table */
+        uint8_t sum_col;           /* in the site/worker tables, 0: not there */
+};
+
+#define N_ROWS(t) (sizeof(t) / sizeof((t)[0]))
+
+#define CL(key, field, w, tp, pp, tab, prom, type, help) \
+        { key, offsetof(struct smx_stats_snapshot, field), w, tp, pp, tab, prom, type, help }
+
+/* The client's totals; the table shows log_suppressed on a line of its own. */
+static const struct counter client_rows[] = {
+        CL("accepted", mts_accepted, CW_U64, 1, 1, "MTs: accepted ",
+           "smsmux_mts_accepted_total", "counter",
+           "MTs the application handed over (smx_submit returned 0)."),
+        CL("decided", mts_decided, CW_U64, 2, 2, ", with outcome ",
+           "smsmux_mts_decided_total", "counter",
+           "MTs given their final outcome (submitted or failed)."),
+        CL("in_flight", in_flight, CW_U64, 3, 3, ", in flight ",
+           "smsmux_mts_in_flight", "gauge", "MTs accepted and not yet given an outcome."),
+        CL("queued", queued, CW_U64, 4, 4, ", waiting for a bind ",
+           "smsmux_ingress_queued", "gauge", "MTs waiting in the ingress ring for an ACTIVE bind."),
+        CL("active_binds", active_binds, CW_INT, 5, 5, "; active binds ",
+           "smsmux_binds_active", "gauge", "Binds ACTIVE or THROTTLED that may carry MTs."),
+        CL("log_suppressed", log_suppressed, CW_U64, 0, 6, NULL,
+           "smsmux_log_lines_suppressed_total", "counter",
+           "Log lines dropped by the per-second rate limit."),
+};
+
+#define BC(field, w, col, sum_col, head, pp, prom, type, help)                               \
+        { { #field, offsetof(struct smx_bind_stats, field), w, 0, pp, head, prom, type, help }, \
+          offsetof(struct smx_stats_sum, field), col, sum_col }
+
+/* Per bind, and summed per site and per worker. Failures by reason and
+ * latency are rendered on their own (they are arrays). */
+static const struct bind_counter bind_rows[] = {
+        BC(in_flight, CW_U32, 6, 6, "INFL", 7, "smsmux_mt_in_flight_bind", "gauge",
+           "submit_sm requests outstanding on the bind."),
+        BC(submitted, CW_U64, 9, 9, "SUBMIT", 1, "smsmux_mt_submitted_total", "counter",
+           "MT submit attempts sent on the bind (all parts of one MT count once)."),
+        BC(accepted, CW_U64, 9, 9, "ACCEPT", 2, "smsmux_mt_accepted_total", "counter",
+           "MTs the SMSC accepted on the bind (final outcome submitted)."),
+        BC(failed, CW_U64, 7, 7, "FAILED", 0, NULL, NULL, NULL),
+        BC(resent, CW_U64, 7, 7, "RESENT", 3, "smsmux_mt_resent_total", "counter",
+           "MTs handed back by the bind (lost or timed out) and resent elsewhere."),
+        BC(throttled, CW_U64, 7, 7, "THROTL", 4, "smsmux_mt_throttled_total", "counter",
+           "Throttling answers from the SMSC on the bind."),
+        BC(drs, CW_U64, 8, 8, "DRS", 5, "smsmux_dr_received_total", "counter",
+           "Delivery receipts received on the bind and accepted."),
+        BC(mos, CW_U64, 8, 8, "MOS", 6, "smsmux_mo_received_total", "counter",
+           "MO messages (or MO parts) received on the bind and accepted."),
+        BC(bind_attempts, CW_U64, 6, 0, "BINDS", 8, "smsmux_bind_attempts_total", "counter",
+           "Connect attempts to the SMSC (R2: more than the rebind interval apart)."),
+};
+
+#define IN(field, tp, pp, tab, prom, type, help) \
+        { #field, offsetof(struct smx_inbound_stats, field), CW_U64, tp, pp, tab, prom, type, help }
+
+/* The inbound stores (DRs and MOs), when the client has them. */
+static const struct counter inbound_rows[] = {
+        IN(drs, 1, 0, "\ninbound: DRs ", NULL, NULL, NULL),
+        IN(mos, 6, 0, "), MOs ", NULL, NULL, NULL),
+        IN(dr_duplicates, 2, 1, " (duplicates dropped ", "smsmux_dr_duplicates_total", "counter",
+           "Re-sent DRs recognised and not delivered again (R5)."),
+        IN(mo_duplicates, 7, 2, " (duplicates dropped ", "smsmux_mo_duplicates_total", "counter",
+           "Re-sent MOs recognised and not delivered again (R5)."),
+        IN(parked, 0, 0, NULL, NULL, NULL, NULL),
+        IN(park_matched, 0, 0, NULL, NULL, NULL, NULL),
+        IN(park_expired, 5, 5, ", park expired ", "smsmux_dr_park_expired_total", "counter",
+           "Parked DRs that timed out and were delivered uncorrelated."),
+        IN(park_now, 4, 4, ", parked now ", "smsmux_dr_parked", "gauge",
+           "DRs waiting for their submit_sm_resp (R3)."),
+        IN(uncorrelated, 3, 3, ", uncorrelated ", "smsmux_dr_uncorrelated_total", "counter",
+           "DRs delivered without an MT id (park timeout or unknown id)."),
+        IN(corr_entries, 9, 6, "), correlation entries ", "smsmux_correlation_entries", "gauge",
+           "message_id -> MT entries in the correlation store."),
+        IN(corr_full, 0, 7, NULL, "smsmux_correlation_full_total", "counter",
+           "Accepted MTs whose id did not fit the full correlation store."),
+        IN(ring_full, 10, 9, ", event ring full ", "smsmux_event_ring_full_total", "counter",
+           "deliver_sm answered with a transient error because an event ring was full."),
+        IN(mo_partial, 8, 10, ", partial ", "smsmux_mo_partial_total", "counter",
+           "MOs delivered with parts missing after the reassembly timeout."),
+        IN(dedup_entries, 0, 8, NULL, "smsmux_dedup_entries", "gauge",
+           "DR/MO identities remembered for deduplication."),
+};
+
+#define HT(field, w, tp, pp, tab, prom, type, help) \
+        { #field, offsetof(struct smx_http_stats, field), w, tp, pp, tab, prom, type, help }
+
+/* The HTTP transport, when the client has it. */
+static const struct counter http_rows[] = {
+        HT(current_url, CW_U32, 1, 6, "http: url ", "smsmux_http_current_url", "gauge",
+           "Index of the URL in use (0 = primary)."),
+        HT(sent, CW_U64, 2, 1, ", sent ", "smsmux_http_mt_sent_total", "counter",
+           "MT requests sent over the HTTP API."),
+        HT(accepted, CW_U64, 3, 2, ", accepted ", "smsmux_http_mt_accepted_total", "counter",
+           "MTs the HTTP API accepted."),
+        HT(duplicates, CW_U64, 0, 0, NULL, NULL, NULL, NULL),
+        HT(failed, CW_U64, 4, 3, ", failed ", "smsmux_http_mt_failed_total", "counter",
+           "MTs the HTTP API refused for good."),
+        HT(transient, CW_U64, 0, 0, NULL, NULL, NULL, NULL),
+        HT(resubmits, CW_U64, 5, 4, ", resubmits ", "smsmux_http_resubmits_total", "counter",
+           "HTTP MT resubmissions after an abnormal failure (H3)."),
+        HT(switches, CW_U64, 6, 5, ", switches ", "smsmux_http_url_switches_total", "counter",
+           "Switches to an alternate URL (H3)."),
+        HT(in_flight, CW_U32, 7, 0, ", in flight ", NULL, NULL, NULL),
+        HT(rx_delivered, CW_U64, 8, 7, ", receiver DRs/MOs ", "smsmux_http_received_total",
+           "counter", "DRs and MOs delivered by the HTTP receiver (H4)."),
+        HT(rx_duplicates, CW_U64, 0, 0, NULL, NULL, NULL, NULL),
+};
+
+static uint64_t cnt_get(const struct counter *c, const void *base, size_t off)
+{
+        const char *f = (const char *)base + off;
+        switch (c->width) {
+        case CW_U32: return *(const uint32_t *)(const void *)f;
+        case CW_INT: return (uint64_t)*(const int *)(const void *)f;
+        default: return *(const uint64_t *)(const void *)f;
+        }
+}
+
+/* pre, then the value of c in base (an int field prints signed). */
+static void cnt_print(struct sbuf *b, const char *pre, const struct counter *c,
+                      const void *base, size_t off)
+{
+        uint64_t v = cnt_get(c, base, off);
+        if (c->width == CW_INT)
+                sb_printf(b, "%s%d", pre, (int)v);
+        else
+                sb_printf(b, "%s%" PRIu64, pre, v);
+}
+
+/* The row of t[0..n) at place pos of the table (prom = 0) or of the
+ * Prometheus text (prom = 1); NULL past the last place. */
+static const struct counter *at_pos(const struct counter *t, size_t n, size_t stride,
+                                    unsigned pos, int prom)
+{
+        for (size_t i = 0; i < n; i++) {
+                const struct counter *c = (const void *)((const char *)t + i * stride);
+                if ((prom ? c->prom_pos : c->tab_pos) == pos)
+                        return c;
+        }
+        return NULL;
+}
+
 /* ---- table ---- */
 
-static void table_sum_row(struct sbuf *b, const char *label, const struct smx_stats_sum *s)
+/* The rows of t that have a table place, as one sentence, then tail. */
+static void table_sentence(struct sbuf *b, const struct counter *t, size_t n,
+                           const void *base, const char *tail)
 {
-        sb_printf(b, "%-14s %5u/%-5u %6u %9" PRIu64 " %9" PRIu64 " %7" PRIu64 " %7" PRIu64
-                  " %7" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8.1f %8.1f %8.1f\n",
-                  label, s->binds_active, s->binds, s->in_flight, s->submitted, s->accepted,
-                  s->failed, s->resent, s->throttled, s->drs, s->mos,
-                  ms(lat_snap_quantile(&s->lat, 0.5)), ms(lat_snap_quantile(&s->lat, 0.99)),
-                  ms(lat_snap_quantile(&s->lat, 0.999)));
+        const struct counter *c;
+        for (unsigned pos = 1; (c = at_pos(t, n, sizeof *t, pos, 0)); pos++)
+                cnt_print(b, c->tab, c, base, c->off);
+        sb_printf(b, "%s", tail);
+}
+
+/* The bind counters' column heads (sums = 1: the site/worker tables). */
+static void table_heads(struct sbuf *b, int sums)
+{
+        for (size_t i = 0; i < N_ROWS(bind_rows); i++) {
+                const struct bind_counter *r = &bind_rows[i];
+                int w = sums ? r->sum_col : r->col;
+                if (w)
+                        sb_printf(b, " %*s", w, r->c.tab);
+        }
+        sb_printf(b, " %8s %8s %8s\n", "P50ms", "P99ms", "P999ms");
+}
+
+/* The bind counters' columns of one row, then the latency columns (p50,
+ * p99, p999 in microseconds). */
+static void table_cells(struct sbuf *b, const void *base, int sums, const uint64_t q_us[3])
+{
+        for (size_t i = 0; i < N_ROWS(bind_rows); i++) {
+                const struct bind_counter *r = &bind_rows[i];
+                int w = sums ? r->sum_col : r->col;
+                if (w)
+                        sb_printf(b, " %*" PRIu64, w, cnt_get(&r->c, base, sums ? r->sum_off : r->c.off));
+        }
+        sb_printf(b, " %8.1f %8.1f %8.1f\n", ms(q_us[0]), ms(q_us[1]), ms(q_us[2]));
+}
+
+/* " REASON N" for each reason with failures. */
+static void table_reasons(struct sbuf *b, const uint64_t *by)
+{
+        for (unsigned r = 1; r < SMX_FAIL_REASONS; r++)
+                if (by[r])
+                        sb_printf(b, " %s %" PRIu64,
+                                  smx_fail_reason_name((enum smx_fail_reason)r), by[r]);
+}
+
+static void table_sums(struct sbuf *b, const char *title, const struct smx_stats_sum *s, size_t n)
+{
+        sb_printf(b, "\n%-14s %11s", title, "ACTIVE");
+        table_heads(b, 1);
+        for (size_t i = 0; i < n; i++) {
+                const struct smx_lat_snap *l = &s[i].lat;
+                const uint64_t q[3] = { lat_snap_quantile(l, 0.5), lat_snap_quantile(l, 0.99),
+                                        lat_snap_quantile(l, 0.999) };
+                sb_printf(b, "%-14s %5u/%-5u", s[i].name, s[i].binds_active, s[i].binds);
+                table_cells(b, &s[i], 1, q);
+        }
 }
 
 static void render_table(struct sbuf *b, const struct smx_stats_snapshot *s)
 {
-        sb_printf(b, "MTs: accepted %" PRIu64 ", with outcome %" PRIu64 ", in flight %" PRIu64
-                  ", waiting for a bind %" PRIu64 "; active binds %d\n",
-                  s->mts_accepted, s->mts_decided, s->in_flight, s->queued, s->active_binds);
+        table_sentence(b, client_rows, N_ROWS(client_rows), s, "\n");
         uint64_t nb = 0;
         for (unsigned r = 1; r < SMX_FAIL_REASONS; r++)
                 nb += s->failed_nobind[r];
         if (nb) {
                 sb_printf(b, "failed before any attempt:");
-                for (unsigned r = 1; r < SMX_FAIL_REASONS; r++)
-                        if (s->failed_nobind[r])
-                                sb_printf(b, " %s %" PRIu64,
-                                          smx_fail_reason_name((enum smx_fail_reason)r),
-                                          s->failed_nobind[r]);
+                table_reasons(b, s->failed_nobind);
                 sb_printf(b, "\n");
         }
-        sb_printf(b, "\n%-14s %-8s %2s %-10s %-8s %6s %9s %9s %7s %7s %7s %8s %8s %6s %8s %8s %8s\n",
-                  "SMSC", "SITE", "W", "STATE", "ADMIN", "INFL", "SUBMIT", "ACCEPT", "FAILED",
-                  "RESENT", "THROTL", "DRS", "MOS", "BINDS", "P50ms", "P99ms", "P999ms");
+        sb_printf(b, "\n%-14s %-8s %2s %-10s %-8s", "SMSC", "SITE", "W", "STATE", "ADMIN");
+        table_heads(b, 0);
         for (size_t i = 0; i < s->n_binds; i++) {
                 const struct smx_bind_stats *p = &s->binds[i].pub;
-                sb_printf(b, "%-14s %-8s %2u %-10s %-8s %6u %9" PRIu64 " %9" PRIu64 " %7" PRIu64
-                          " %7" PRIu64 " %7" PRIu64 " %8" PRIu64 " %8" PRIu64 " %6" PRIu64
-                          " %8.1f %8.1f %8.1f\n",
-                          p->name, p->site, p->worker, smx_health_name(p->health),
-                          smx_admin_state_name(p->admin), p->in_flight, p->submitted,
-                          p->accepted, p->failed, p->resent, p->throttled, p->drs, p->mos,
-                          p->bind_attempts, ms(p->latency_p50_us), ms(p->latency_p99_us),
-                          ms(p->latency_p999_us));
+                sb_printf(b, "%-14s %-8s %2u %-10s %-8s", p->name, p->site, p->worker,
+                          smx_health_name(p->health), smx_admin_state_name(p->admin));
+                const uint64_t q[3] = { p->latency_p50_us, p->latency_p99_us, p->latency_p999_us };
+                table_cells(b, p, 0, q);
         }
         int any_fail = 0;
         for (size_t i = 0; i < s->n_binds; i++)
@@ -136,43 +342,16 @@ static void render_table(struct sbuf *b, const struct smx_stats_snapshot *s)
                         if (!p->failed)
                                 continue;
                         sb_printf(b, "  %-14s", p->name);
-                        for (unsigned r = 1; r < SMX_FAIL_REASONS; r++)
-                                if (p->failed_by[r])
-                                        sb_printf(b, " %s %" PRIu64,
-                                                  smx_fail_reason_name((enum smx_fail_reason)r),
-                                                  p->failed_by[r]);
+                        table_reasons(b, p->failed_by);
                         sb_printf(b, "\n");
                 }
         }
-        const char *hdr = "%-14s %11s %6s %9s %9s %7s %7s %7s %8s %8s %8s %8s %8s\n";
-        sb_printf(b, "\n");
-        sb_printf(b, hdr, "SITE", "ACTIVE", "INFL", "SUBMIT", "ACCEPT", "FAILED", "RESENT",
-                  "THROTL", "DRS", "MOS", "P50ms", "P99ms", "P999ms");
-        for (size_t i = 0; i < s->n_sites; i++)
-                table_sum_row(b, s->sites[i].name, &s->sites[i]);
-        sb_printf(b, "\n");
-        sb_printf(b, hdr, "WORKER", "ACTIVE", "INFL", "SUBMIT", "ACCEPT", "FAILED", "RESENT",
-                  "THROTL", "DRS", "MOS", "P50ms", "P99ms", "P999ms");
-        for (size_t i = 0; i < s->n_workers; i++)
-                table_sum_row(b, s->workers[i].name, &s->workers[i]);
-        if (s->has_inbound) {
-                const struct smx_inbound_stats *in = &s->inbound;
-                sb_printf(b, "\ninbound: DRs %" PRIu64 " (duplicates dropped %" PRIu64
-                          ", uncorrelated %" PRIu64 ", parked now %" PRIu64 ", park expired %"
-                          PRIu64 "), MOs %" PRIu64 " (duplicates dropped %" PRIu64
-                          ", partial %" PRIu64 "), correlation entries %" PRIu64
-                          ", event ring full %" PRIu64 "\n",
-                          in->drs, in->dr_duplicates, in->uncorrelated, in->park_now,
-                          in->park_expired, in->mos, in->mo_duplicates, in->mo_partial,
-                          in->corr_entries, in->ring_full);
-        }
+        table_sums(b, "SITE", s->sites, s->n_sites);
+        table_sums(b, "WORKER", s->workers, s->n_workers);
+        if (s->has_inbound)
+                table_sentence(b, inbound_rows, N_ROWS(inbound_rows), &s->inbound, "\n");
         if (s->http.enabled)
-                sb_printf(b, "http: url %u, sent %" PRIu64 ", accepted %" PRIu64 ", failed %"
-                          PRIu64 ", resubmits %" PRIu64 ", switches %" PRIu64 ", in flight %u, "
-                          "receiver DRs/MOs %" PRIu64 "\n",
-                          s->http.current_url, s->http.sent, s->http.accepted, s->http.failed,
-                          s->http.resubmits, s->http.switches, s->http.in_flight,
-                          s->http.rx_delivered);
+                table_sentence(b, http_rows, N_ROWS(http_rows), &s->http, "\n");
         if (s->log_suppressed)
                 sb_printf(b, "log lines suppressed by the rate limit: %" PRIu64 "\n",
                           s->log_suppressed);
@@ -180,9 +359,28 @@ static void render_table(struct sbuf *b, const struct smx_stats_snapshot *s)
 
 /* ---- JSON ---- */
 
-static void json_fail(struct sbuf *b, const uint64_t *by)
+/* "key":value for every row of t, comma-separated. */
+static void json_rows(struct sbuf *b, const struct counter *t, size_t n, const void *base)
 {
-        sb_printf(b, "\"failed_by\":{");
+        for (size_t i = 0; i < n; i++) {
+                sb_printf(b, "%s\"%s\":", i ? "," : "", t[i].json);
+                cnt_print(b, "", &t[i], base, t[i].off);
+        }
+}
+
+/* The bind counters of a bind (sums = 0) or a sum, comma-separated. */
+static void json_bind_rows(struct sbuf *b, const void *base, int sums)
+{
+        for (size_t i = 0; i < N_ROWS(bind_rows); i++) {
+                const struct bind_counter *r = &bind_rows[i];
+                sb_printf(b, "%s\"%s\":", i ? "," : "", r->c.json);
+                cnt_print(b, "", &r->c, base, sums ? r->sum_off : r->c.off);
+        }
+}
+
+static void json_fail(struct sbuf *b, const char *key, const uint64_t *by)
+{
+        sb_printf(b, "\"%s\":{", key);
         for (unsigned r = 1; r < SMX_FAIL_REASONS; r++)
                 sb_printf(b, "%s\"%s\":%" PRIu64, r > 1 ? "," : "",
                           smx_fail_reason_name((enum smx_fail_reason)r), by[r]);
@@ -203,14 +401,11 @@ static void json_sum(struct sbuf *b, const char *key, const struct smx_stats_sum
         sb_printf(b, ",\"%s\":[", key);
         for (size_t i = 0; i < n; i++) {
                 const struct smx_stats_sum *x = &s[i];
-                sb_printf(b, "%s{\"name\":\"%s\",\"binds\":%u,\"binds_active\":%u,"
-                          "\"in_flight\":%u,\"submitted\":%" PRIu64 ",\"accepted\":%" PRIu64
-                          ",\"failed\":%" PRIu64 ",\"resent\":%" PRIu64 ",\"throttled\":%" PRIu64
-                          ",\"drs\":%" PRIu64 ",\"mos\":%" PRIu64 ",\"bind_attempts\":%" PRIu64 ",",
-                          i ? "," : "", esc(x->name, e, sizeof e), x->binds, x->binds_active,
-                          x->in_flight, x->submitted, x->accepted, x->failed, x->resent,
-                          x->throttled, x->drs, x->mos, x->bind_attempts);
-                json_fail(b, x->failed_by);
+                sb_printf(b, "%s{\"name\":\"%s\",\"binds\":%u,\"binds_active\":%u,",
+                          i ? "," : "", esc(x->name, e, sizeof e), x->binds, x->binds_active);
+                json_bind_rows(b, x, 1);
+                sb_printf(b, ",");
+                json_fail(b, "failed_by", x->failed_by);
                 sb_printf(b, ",");
                 json_lat(b, &x->lat);
                 sb_printf(b, "}");
@@ -221,31 +416,24 @@ static void json_sum(struct sbuf *b, const char *key, const struct smx_stats_sum
 static void render_json(struct sbuf *b, const struct smx_stats_snapshot *s)
 {
         char e1[80], e2[80];
-        sb_printf(b, "{\"client\":{\"accepted\":%" PRIu64 ",\"decided\":%" PRIu64
-                  ",\"in_flight\":%" PRIu64 ",\"queued\":%" PRIu64 ",\"active_binds\":%d,"
-                  "\"log_suppressed\":%" PRIu64 ",\"failed_nobind\":{",
-                  s->mts_accepted, s->mts_decided, s->in_flight, s->queued, s->active_binds,
-                  s->log_suppressed);
-        for (unsigned r = 1; r < SMX_FAIL_REASONS; r++)
-                sb_printf(b, "%s\"%s\":%" PRIu64, r > 1 ? "," : "",
-                          smx_fail_reason_name((enum smx_fail_reason)r), s->failed_nobind[r]);
-        sb_printf(b, "}},\"binds\":[");
+        sb_printf(b, "{\"client\":{");
+        json_rows(b, client_rows, N_ROWS(client_rows), s);
+        sb_printf(b, ",");
+        json_fail(b, "failed_nobind", s->failed_nobind);
+        sb_printf(b, "},\"binds\":[");
         for (size_t i = 0; i < s->n_binds; i++) {
                 const struct smx_bind_stats *p = &s->binds[i].pub;
                 sb_printf(b, "%s{\"smsc\":\"%s\",\"site\":\"%s\",\"worker\":%u,\"state\":\"%s\","
-                          "\"admin\":\"%s\",\"in_flight\":%u,\"submitted\":%" PRIu64
-                          ",\"accepted\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"resent\":%" PRIu64
-                          ",\"throttled\":%" PRIu64 ",\"drs\":%" PRIu64 ",\"mos\":%" PRIu64
-                          ",\"bind_attempts\":%" PRIu64 ",\"min_attempt_spacing_ms\":",
+                          "\"admin\":\"%s\",",
                           i ? "," : "", esc(p->name, e1, sizeof e1), esc(p->site, e2, sizeof e2),
-                          p->worker, smx_health_name(p->health), smx_admin_state_name(p->admin),
-                          p->in_flight, p->submitted, p->accepted, p->failed, p->resent,
-                          p->throttled, p->drs, p->mos, p->bind_attempts);
+                          p->worker, smx_health_name(p->health), smx_admin_state_name(p->admin));
+                json_bind_rows(b, p, 0);
+                sb_printf(b, ",\"min_attempt_spacing_ms\":");
                 if (p->min_attempt_spacing_ms == UINT64_MAX)
                         sb_printf(b, "null,");
                 else
                         sb_printf(b, "%" PRIu64 ",", p->min_attempt_spacing_ms);
-                json_fail(b, p->failed_by);
+                json_fail(b, "failed_by", p->failed_by);
                 sb_printf(b, ",");
                 json_lat(b, &s->binds[i].lat);
                 sb_printf(b, "}");
@@ -254,28 +442,15 @@ static void render_json(struct sbuf *b, const struct smx_stats_snapshot *s)
         json_sum(b, "sites", s->sites, s->n_sites);
         json_sum(b, "workers", s->workers, s->n_workers);
         if (s->has_inbound) {
-                const struct smx_inbound_stats *in = &s->inbound;
-                sb_printf(b, ",\"inbound\":{\"drs\":%" PRIu64 ",\"mos\":%" PRIu64
-                          ",\"dr_duplicates\":%" PRIu64 ",\"mo_duplicates\":%" PRIu64
-                          ",\"parked\":%" PRIu64 ",\"park_matched\":%" PRIu64
-                          ",\"park_expired\":%" PRIu64 ",\"park_now\":%" PRIu64
-                          ",\"uncorrelated\":%" PRIu64 ",\"corr_entries\":%" PRIu64
-                          ",\"corr_full\":%" PRIu64 ",\"ring_full\":%" PRIu64
-                          ",\"mo_partial\":%" PRIu64 ",\"dedup_entries\":%" PRIu64 "}",
-                          in->drs, in->mos, in->dr_duplicates, in->mo_duplicates, in->parked,
-                          in->park_matched, in->park_expired, in->park_now, in->uncorrelated,
-                          in->corr_entries, in->corr_full, in->ring_full, in->mo_partial,
-                          in->dedup_entries);
+                sb_printf(b, ",\"inbound\":{");
+                json_rows(b, inbound_rows, N_ROWS(inbound_rows), &s->inbound);
+                sb_printf(b, "}");
         }
-        if (s->http.enabled)
-                sb_printf(b, ",\"http\":{\"current_url\":%u,\"sent\":%" PRIu64 ",\"accepted\":%"
-                          PRIu64 ",\"duplicates\":%" PRIu64 ",\"failed\":%" PRIu64
-                          ",\"transient\":%" PRIu64 ",\"resubmits\":%" PRIu64 ",\"switches\":%"
-                          PRIu64 ",\"in_flight\":%u,\"rx_delivered\":%" PRIu64
-                          ",\"rx_duplicates\":%" PRIu64 "}",
-                          s->http.current_url, s->http.sent, s->http.accepted, s->http.duplicates,
-                          s->http.failed, s->http.transient, s->http.resubmits, s->http.switches,
-                          s->http.in_flight, s->http.rx_delivered, s->http.rx_duplicates);
+        if (s->http.enabled) {
+                sb_printf(b, ",\"http\":{");
+                json_rows(b, http_rows, N_ROWS(http_rows), &s->http);
+                sb_printf(b, "}");
+        }
         sb_printf(b, "}\n");
 }
 
@@ -286,45 +461,41 @@ static void prom_head(struct sbuf *b, const char *name, const char *type, const 
         sb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* One metric with a value per bind, from the field at `off` of the public
- * bind stats (a uint64_t unless is_u32). */
-static void prom_per_bind(struct sbuf *b, const struct smx_stats_snapshot *s, const char *name,
-                          const char *type, const char *help, size_t off, int is_u32)
+/* One unlabelled metric per row of t that has a Prometheus place. */
+static void prom_rows(struct sbuf *b, const struct counter *t, size_t n, const void *base)
 {
-        char e1[80], e2[80];
-        prom_head(b, name, type, help);
-        for (size_t i = 0; i < s->n_binds; i++) {
-                const struct smx_bind_stats *p = &s->binds[i].pub;
-                const char *f = (const char *)p + off;
-                uint64_t v = is_u32 ? *(const uint32_t *)(const void *)f
-                                    : *(const uint64_t *)(const void *)f;
-                sb_printf(b, "%s{smsc=\"%s\",site=\"%s\"} %" PRIu64 "\n", name,
-                          esc(p->name, e1, sizeof e1), esc(p->site, e2, sizeof e2), v);
+        const struct counter *c;
+        for (unsigned pos = 1; (c = at_pos(t, n, sizeof *t, pos, 1)); pos++) {
+                if (!c->prom || !c->prom_type || !c->help)
+                        continue;   /* a row with a place always has them */
+                prom_head(b, c->prom, c->prom_type, c->help);
+                sb_printf(b, "%s %" PRIu64 "\n", c->prom, cnt_get(c, base, c->off));
         }
 }
 
-static void prom_one(struct sbuf *b, const char *name, const char *type, const char *help,
-                     uint64_t v)
+/* One metric per bind counter that has a Prometheus place, a sample per bind. */
+static void prom_bind_rows(struct sbuf *b, const struct smx_stats_snapshot *s)
 {
-        prom_head(b, name, type, help);
-        sb_printf(b, "%s %" PRIu64 "\n", name, v);
+        char e1[80], e2[80];
+        const struct counter *c;
+        for (unsigned pos = 1;
+             (c = at_pos(&bind_rows[0].c, N_ROWS(bind_rows), sizeof bind_rows[0], pos, 1)); pos++) {
+                if (!c->prom || !c->prom_type || !c->help)
+                        continue;   /* a row with a place always has them */
+                prom_head(b, c->prom, c->prom_type, c->help);
+                for (size_t i = 0; i < s->n_binds; i++) {
+                        const struct smx_bind_stats *p = &s->binds[i].pub;
+                        sb_printf(b, "%s{smsc=\"%s\",site=\"%s\"} %" PRIu64 "\n", c->prom,
+                                  esc(p->name, e1, sizeof e1), esc(p->site, e2, sizeof e2),
+                                  cnt_get(c, p, c->off));
+                }
+        }
 }
 
 static void render_prom(struct sbuf *b, const struct smx_stats_snapshot *s)
 {
         char e1[80], e2[80];
-        prom_one(b, "smsmux_mts_accepted_total", "counter",
-                 "MTs the application handed over (smx_submit returned 0).", s->mts_accepted);
-        prom_one(b, "smsmux_mts_decided_total", "counter",
-                 "MTs given their final outcome (submitted or failed).", s->mts_decided);
-        prom_one(b, "smsmux_mts_in_flight", "gauge",
-                 "MTs accepted and not yet given an outcome.", s->in_flight);
-        prom_one(b, "smsmux_ingress_queued", "gauge",
-                 "MTs waiting in the ingress ring for an ACTIVE bind.", s->queued);
-        prom_one(b, "smsmux_binds_active", "gauge",
-                 "Binds ACTIVE or THROTTLED that may carry MTs.", (uint64_t)s->active_binds);
-        prom_one(b, "smsmux_log_lines_suppressed_total", "counter",
-                 "Log lines dropped by the per-second rate limit.", s->log_suppressed);
+        prom_rows(b, client_rows, N_ROWS(client_rows), s);
 
         prom_head(b, "smsmux_bind_state", "gauge",
                   "1 for the bind's current health state, 0 for the others.");
@@ -351,30 +522,7 @@ static void render_prom(struct sbuf *b, const struct smx_stats_snapshot *s)
                           esc(p->name, e1, sizeof e1), esc(p->site, e2, sizeof e2),
                           p->health == SMX_HEALTH_ACTIVE || p->health == SMX_HEALTH_THROTTLED);
         }
-        prom_per_bind(b, s, "smsmux_mt_submitted_total", "counter",
-                      "MT submit attempts sent on the bind (all parts of one MT count once).",
-                      offsetof(struct smx_bind_stats, submitted), 0);
-        prom_per_bind(b, s, "smsmux_mt_accepted_total", "counter",
-                      "MTs the SMSC accepted on the bind (final outcome submitted).",
-                      offsetof(struct smx_bind_stats, accepted), 0);
-        prom_per_bind(b, s, "smsmux_mt_resent_total", "counter",
-                      "MTs handed back by the bind (lost or timed out) and resent elsewhere.",
-                      offsetof(struct smx_bind_stats, resent), 0);
-        prom_per_bind(b, s, "smsmux_mt_throttled_total", "counter",
-                      "Throttling answers from the SMSC on the bind.",
-                      offsetof(struct smx_bind_stats, throttled), 0);
-        prom_per_bind(b, s, "smsmux_dr_received_total", "counter",
-                      "Delivery receipts received on the bind and accepted.",
-                      offsetof(struct smx_bind_stats, drs), 0);
-        prom_per_bind(b, s, "smsmux_mo_received_total", "counter",
-                      "MO messages (or MO parts) received on the bind and accepted.",
-                      offsetof(struct smx_bind_stats, mos), 0);
-        prom_per_bind(b, s, "smsmux_mt_in_flight_bind", "gauge",
-                      "submit_sm requests outstanding on the bind.",
-                      offsetof(struct smx_bind_stats, in_flight), 1);
-        prom_per_bind(b, s, "smsmux_bind_attempts_total", "counter",
-                      "Connect attempts to the SMSC (R2: more than the rebind interval apart).",
-                      offsetof(struct smx_bind_stats, bind_attempts), 0);
+        prom_bind_rows(b, s);
 
         prom_head(b, "smsmux_mt_failed_total", "counter",
                   "MTs given the final outcome failed, by reason; smsc=\"\" for MTs that "
@@ -425,50 +573,10 @@ static void render_prom(struct sbuf *b, const struct smx_stats_snapshot *s)
                 sb_printf(b, "smsmux_worker_mt_in_flight{worker=\"%s\"} %u\n", s->workers[k].name,
                           s->workers[k].in_flight);
 
-        if (s->has_inbound) {
-                const struct smx_inbound_stats *in = &s->inbound;
-                prom_one(b, "smsmux_dr_duplicates_total", "counter",
-                         "Re-sent DRs recognised and not delivered again (R5).", in->dr_duplicates);
-                prom_one(b, "smsmux_mo_duplicates_total", "counter",
-                         "Re-sent MOs recognised and not delivered again (R5).", in->mo_duplicates);
-                prom_one(b, "smsmux_dr_uncorrelated_total", "counter",
-                         "DRs delivered without an MT id (park timeout or unknown id).",
-                         in->uncorrelated);
-                prom_one(b, "smsmux_dr_parked", "gauge",
-                         "DRs waiting for their submit_sm_resp (R3).", in->park_now);
-                prom_one(b, "smsmux_dr_park_expired_total", "counter",
-                         "Parked DRs that timed out and were delivered uncorrelated.",
-                         in->park_expired);
-                prom_one(b, "smsmux_correlation_entries", "gauge",
-                         "message_id -> MT entries in the correlation store.", in->corr_entries);
-                prom_one(b, "smsmux_correlation_full_total", "counter",
-                         "Accepted MTs whose id did not fit the full correlation store.",
-                         in->corr_full);
-                prom_one(b, "smsmux_dedup_entries", "gauge",
-                         "DR/MO identities remembered for deduplication.", in->dedup_entries);
-                prom_one(b, "smsmux_event_ring_full_total", "counter",
-                         "deliver_sm answered with a transient error because an event ring was full.",
-                         in->ring_full);
-                prom_one(b, "smsmux_mo_partial_total", "counter",
-                         "MOs delivered with parts missing after the reassembly timeout.",
-                         in->mo_partial);
-        }
-        if (s->http.enabled) {
-                prom_one(b, "smsmux_http_mt_sent_total", "counter",
-                         "MT requests sent over the HTTP API.", s->http.sent);
-                prom_one(b, "smsmux_http_mt_accepted_total", "counter",
-                         "MTs the HTTP API accepted.", s->http.accepted);
-                prom_one(b, "smsmux_http_mt_failed_total", "counter",
-                         "MTs the HTTP API refused for good.", s->http.failed);
-                prom_one(b, "smsmux_http_resubmits_total", "counter",
-                         "HTTP MT resubmissions after an abnormal failure (H3).", s->http.resubmits);
-                prom_one(b, "smsmux_http_url_switches_total", "counter",
-                         "Switches to an alternate URL (H3).", s->http.switches);
-                prom_one(b, "smsmux_http_current_url", "gauge",
-                         "Index of the URL in use (0 = primary).", s->http.current_url);
-                prom_one(b, "smsmux_http_received_total", "counter",
-                         "DRs and MOs delivered by the HTTP receiver (H4).", s->http.rx_delivered);
-        }
+        if (s->has_inbound)
+                prom_rows(b, inbound_rows, N_ROWS(inbound_rows), &s->inbound);
+        if (s->http.enabled)
+                prom_rows(b, http_rows, N_ROWS(http_rows), &s->http);
 }
 
 int stats_render(const struct smx_stats_snapshot *s, enum smx_stats_format fmt,
