@@ -24,17 +24,31 @@ static void cb_mt_resp(void *ctx, uint32_t ref, uint32_t tag, uint8_t part, uint
         enum smx_status_class cls = smx_status_classify(status);
         if (cls == SMX_STATUS_OK) {
                 atomic_fetch_sub_explicit(&b->cnt.in_flight, 1, memory_order_relaxed);
+                /* Correlation only for MTs that asked for a DR: no DR is due for
+                 * the others, so their message ids are not stored and no parked
+                 * DR can be waiting for them. A DR the SMSC sends anyway for such
+                 * an MT reaches the app uncorrelated (no MT id), like any DR
+                 * whose id is unknown. */
+                if (s->want_dr) {
+                        int r = inbound_on_accepted_w(c->inbound, &b->info, msgid, msgid_len,
+                                                      s->id, s->id_len,
+                                                      smx_slot_serial(ref, s->gen), part,
+                                                      s->n_parts, w->evr, w->now_ms);
+                        if (r > 0)
+                                w->committed = 1;
+                }
+                if (s->n_parts == 1) {
+                        /* single part: the resp's id is the outcome's, no staging copy */
+                        worker_emit_outcome(w, ref, SMX_EV_SUBMITTED, SMX_FAIL_NONE, 0, b->index,
+                                            msgid, msgid_len);
+                        return;
+                }
                 if (part == 0) {
                         size_t n = msgid_len > SMX_MSGID_MAX ? SMX_MSGID_MAX : msgid_len;
                         if (n)
                                 memcpy(s->out_msgid, msgid, n);
                         s->out_msgid[n] = 0;
                 }
-                int r = inbound_on_accepted_w(c->inbound, &b->info, msgid, msgid_len, s->id,
-                                              s->id_len, smx_slot_serial(ref, s->gen), part,
-                                              s->n_parts, w->evr, w->now_ms);
-                if (r > 0)
-                        w->committed = 1;
                 if (++s->parts_ok < s->n_parts)
                         return;
                 char mid[SMX_MSGID_MAX + 1];
