@@ -151,24 +151,26 @@ int main(int argc, char **argv)
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
                 switch (c) {
                 case 'c': o.config_file = optarg; break;
-                case 's': o.sites = optarg; break;
+                case 's': o.sites = optarg; o.given |= SIM_GIVEN_SITES; break;
                 case 'n':
                         if (parse_uint(optarg, 64, &ul) < 0 || !ul) {
                                 fprintf(stderr, "smsc-sim: bad --smscs-per-site %s\n", optarg);
                                 return 2;
                         }
                         o.smscs_per_site = (unsigned)ul;
+                        o.given |= SIM_GIVEN_PER_SITE;
                         break;
-                case 'H': o.host = optarg; break;
+                case 'H': o.host = optarg; o.given |= SIM_GIVEN_HOST; break;
                 case 'p':
                         if (parse_uint(optarg, 65535, &ul) < 0) {
                                 fprintf(stderr, "smsc-sim: bad --port-base %s\n", optarg);
                                 return 2;
                         }
                         o.port_base = (unsigned)ul;
+                        o.given |= SIM_GIVEN_PORT_BASE;
                         break;
-                case 'u': o.system_id = optarg; break;
-                case 'w': o.password = optarg; break;
+                case 'u': o.system_id = optarg; o.given |= SIM_GIVEN_SYSTEM_ID; break;
+                case 'w': o.password = optarg; o.given |= SIM_GIVEN_PASSWORD; break;
                 case 'C': o.control_path = optarg; break;
                 case 'l': o.ledger_path = optarg; break;
                 case 'P': o.plan_path = optarg; break;
@@ -179,6 +181,7 @@ int main(int argc, char **argv)
                                 fprintf(stderr, "smsc-sim: bad --rebind-interval %s\n", optarg);
                                 return 2;
                         }
+                        o.given |= SIM_GIVEN_REBIND;
                         break;
                 }
                 case 'S':
@@ -251,9 +254,19 @@ int main(int argc, char **argv)
                         _exit(2);
                 }
         }
+        struct sim_smsc_info info[256];
+        size_t n = sim_smscs(s, info, 256);
         struct http_sim *hs = NULL;
+        char site_list[1024] = "";
         if (http_on) {
-                ho.sites = o.sites ? o.sites : "dc3,bos";
+                /* the HTTP API serves the sites the engine has (flags or file) */
+                for (size_t i = 0; i < n && i < 256; i++) {
+                        if (i && !strcmp(info[i].site, info[i - 1].site))
+                                continue;
+                        size_t l = strlen(site_list);
+                        snprintf(site_list + l, sizeof(site_list) - l, "%s%s", l ? "," : "", info[i].site);
+                }
+                ho.sites = site_list;
                 ho.smpp = s;
                 if (o.system_id)
                         ho.login = o.system_id;
@@ -265,8 +278,6 @@ int main(int argc, char **argv)
                         return 1;
                 }
         }
-        struct sim_smsc_info info[256];
-        size_t n = sim_smscs(s, info, 256);
         for (size_t i = 0; i < n && i < 256; i++)
                 printf("listening %s %s %s:%u\n", info[i].name, info[i].site, info[i].host, info[i].port);
         if (hs) {

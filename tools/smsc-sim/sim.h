@@ -14,7 +14,7 @@ struct smsc_sim;
 
 /* Start-up options (the CLI flags). Initialise with sim_options_init(). */
 struct sim_options {
-        const char *config_file;   /* NULL: none */
+        const char *config_file;   /* NULL: none; topology and knobs (README.md) */
         const char *sites;         /* comma list, default "dc3,bos" */
         unsigned smscs_per_site;   /* default 2 */
         const char *host;          /* default "127.0.0.1" */
@@ -26,6 +26,20 @@ struct sim_options {
         uint32_t seed;             /* random seed for behaviour knobs, 0 = time */
         const char *plan_path;     /* fault plan played from start, NULL: none */
         double rebind_interval_s;  /* R2 check in the ledger, default 30 */
+        /* With a config file: the fields whose bit is set win over the file
+         * (the program sets one per flag given); the others only give
+         * defaults the file may change. Without a file it changes nothing. */
+        unsigned given;
+};
+
+enum {
+        SIM_GIVEN_SITES = 1u << 0,
+        SIM_GIVEN_PER_SITE = 1u << 1,
+        SIM_GIVEN_HOST = 1u << 2,
+        SIM_GIVEN_PORT_BASE = 1u << 3,
+        SIM_GIVEN_SYSTEM_ID = 1u << 4,
+        SIM_GIVEN_PASSWORD = 1u << 5,
+        SIM_GIVEN_REBIND = 1u << 6,
 };
 
 void sim_options_init(struct sim_options *o);

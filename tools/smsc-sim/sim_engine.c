@@ -109,54 +109,6 @@ void sim_options_init(struct sim_options *o)
         o->rebind_interval_s = 30;
 }
 
-static int add_sites(struct smsc_sim *s, const struct sim_options *o, char *err, size_t err_len)
-{
-        const char *p = o->sites && *o->sites ? o->sites : "dc3,bos";
-        unsigned per = o->smscs_per_site ? o->smscs_per_site : 1;
-        if (per > 64) {
-                snprintf(err, err_len, "at most 64 SMSCs per site");
-                return -EINVAL;
-        }
-        while (*p) {
-                const char *e = strchr(p, ',');
-                size_t n = e ? (size_t)(e - p) : strlen(p);
-                if (n == 0 || n >= SIM_NAME_MAX - 8) {
-                        snprintf(err, err_len, "bad site name in --sites");
-                        return -EINVAL;
-                }
-                int si = s->n_sites++;
-                memcpy(s->sites[si], p, n);
-                s->sites[si][n] = 0;
-                for (unsigned k = 1; k <= per; k++) {
-                        if (s->n_smsc >= SIM_MAX_SMSCS) {
-                                snprintf(err, err_len, "too many SMSCs (max %d)", SIM_MAX_SMSCS);
-                                return -EINVAL;
-                        }
-                        if (o->port_base && o->port_base + (unsigned)s->n_smsc > 65535u) {
-                                snprintf(err, err_len, "--port-base too high for %d SMSCs", s->n_smsc + 1);
-                                return -EINVAL;
-                        }
-                        struct sim_smsc *m = &s->smsc[s->n_smsc];
-                        m->index = s->n_smsc;
-                        char site[SIM_NAME_MAX];
-                        memcpy(site, s->sites[si], sizeof(site));
-                        snprintf(m->name, sizeof(m->name), "smsc%u.%.23s", (unsigned)(uint8_t)k, site);
-                        memcpy(m->site, site, sizeof(m->site));
-                        m->site_index = si;
-                        snprintf(m->host, sizeof(m->host), "%s", o->host ? o->host : "127.0.0.1");
-                        m->port = o->port_base ? (uint16_t)(o->port_base + (unsigned)s->n_smsc) : 0;
-                        m->listen_fd = -1;
-                        m->f.hostile_case = -1;
-                        sim_knobs_default(&m->k, o);
-                        s->n_smsc++;
-                }
-                p += n;
-                if (*p == ',')
-                        p++;
-        }
-        return s->n_smsc ? 0 : -EINVAL;
-}
-
 static void sim_free(struct smsc_sim *s)
 {
         for (int i = 0; i < SIM_MAX_SESS; i++) {
@@ -231,14 +183,15 @@ int sim_start(const struct sim_options *o, struct smsc_sim **out, char *err, siz
         }
         struct epoll_event e = { .events = EPOLLIN, .data.u64 = EP_TAG(EP_WAKE, 0) };
         epoll_ctl(s->ep, EPOLL_CTL_ADD, s->wake_fd, &e);
-        rc = add_sites(s, o, err, err_len);
+        struct sim_cfg cf = { 0 };
+        if (o->config_file && (rc = sim_cfg_read(&cf, o->config_file, err, err_len)) < 0)
+                goto fail;
+        rc = sim_topo_build(s, o, &cf, err, err_len);
+        if (rc == 0)
+                rc = sim_cfg_apply(s, o, &cf, err, err_len);
+        sim_cfg_free(&cf);
         if (rc < 0)
                 goto fail;
-        if (o->config_file) {
-                rc = sim_config_load(s, o->config_file, err, err_len);
-                if (rc < 0)
-                        goto fail;
-        }
         for (int i = 0; i < s->n_smsc; i++) {
                 rc = sim_listen_on(s, &s->smsc[i], err, err_len);
                 if (rc < 0)

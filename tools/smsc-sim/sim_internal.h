@@ -10,7 +10,8 @@
  * sim_listen.c (listeners, accept, kill/restore; these four share
  * sim_engine.h), sim_smpp.c (what each PDU does), sim_deliver.c (DRs, MOs, re-sends), sim_ledger.c (counters,
  * violations, JSON), sim_ctl.c (command language, control socket, plan),
- * sim_knobs.c (knobs, config file), sim_hostile.c (hostile cases),
+ * sim_knobs.c (knobs), sim_config.c (config file), sim_topo.c (sites and
+ * SMSCs from options and file), sim_hostile.c (hostile cases),
  * sim_drop.c (the drop-resp fault's response kinds). */
 #ifndef SMSC_SIM_INTERNAL_H
 #define SMSC_SIM_INTERNAL_H
@@ -355,8 +356,38 @@ int sim_ledger_mts_json(struct smsc_sim *s, char *buf, size_t cap);
 /* sim_knobs.c */
 void sim_knobs_default(struct sim_knobs *k, const struct sim_options *o);
 int sim_knob_set(struct sim_knobs *k, const char *key, const char *val);
-int sim_config_load(struct smsc_sim *s, const char *path, char *err, size_t err_len);
 int sim_status_parse(const char *txt, uint32_t *out);
+
+/* sim_config.c: the config file, one entry per `key = value` line and one
+ * (key NULL) per section header, each with its line */
+struct sim_cfg_ent {
+        char *section, *key, *val;
+        int line;
+};
+struct sim_cfg {
+        const char *path;           /* NULL: no file */
+        struct sim_cfg_ent *e;
+        size_t n, cap;
+};
+enum sim_cfg_sec { SIM_SEC_SIM, SIM_SEC_ALL, SIM_SEC_SITE, SIM_SEC_SMSC, SIM_SEC_BAD };
+struct sim_cfg_where {
+        enum sim_cfg_sec kind;
+        const char *site;           /* SITE, SMSC: the site's name */
+        unsigned k;                 /* SMSC: K of smscK.SITE */
+};
+int sim_cfg_read(struct sim_cfg *c, const char *path, char *err, size_t err_len);
+void sim_cfg_free(struct sim_cfg *c);
+int sim_cfg_section(const char *section, struct sim_cfg_where *w);
+int sim_cfg_is_topo_key(enum sim_cfg_sec kind, const char *key);
+int sim_cfg_apply(struct smsc_sim *s, const struct sim_options *o, const struct sim_cfg *c, char *err,
+                  size_t err_len);
+/* "FILE:LINE: message" (line 0: "FILE: message") into err; returns -EINVAL */
+int sim_cfg_fail(const struct sim_cfg *c, int line, char *err, size_t err_len, const char *fmt, ...)
+        __attribute__((format(printf, 5, 6)));
+
+/* sim_topo.c: sites and SMSCs from the options and the file */
+int sim_topo_build(struct smsc_sim *s, const struct sim_options *o, const struct sim_cfg *c, char *err,
+                   size_t err_len);
 
 /* sim_ctl.c */
 int sim_ctl_locked(struct smsc_sim *s, const char *command, char *reply, size_t reply_len);

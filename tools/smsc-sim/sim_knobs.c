@@ -1,12 +1,7 @@
-/* Behaviour knobs of each simulated SMSC: defaults, `key = value` parsing
- * (shared by the config file and the `set` control command), and the INI
- * config file read with libinih.
- *
- * Config file sections: [sim] global keys (rebind_interval, max_pdu); [all]
- * or keys before any section: every SMSC; [site NAME]: the SMSCs of one site;
- * [smscK.SITE]: one SMSC. Later lines override earlier ones. */
+/* Behaviour knobs of each simulated SMSC: defaults and `key = value`
+ * parsing, shared by the config file (sim_config.c) and the `set` control
+ * command. */
 #include <errno.h>
-#include <ini.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -314,84 +309,4 @@ int sim_status_parse(const char *txt, uint32_t *out)
                 }
         }
         return -EINVAL;
-}
-
-struct cfg_ctx {
-        struct smsc_sim *s;
-        char *err;
-        size_t err_len;
-        int failed;
-};
-
-static int cfg_global(struct smsc_sim *s, const char *key, const char *val)
-{
-        if (!strcmp(key, "rebind_interval")) {
-                double d;
-                if (parse_double(val, &d) < 0 || d < 0)
-                        return -EINVAL;
-                s->rebind_interval_s = d;
-                return 0;
-        }
-        if (!strcmp(key, "max_pdu")) {
-                uint32_t u;
-                if (parse_u32(val, &u) < 0 || u < SMPP_HEADER_LEN || u > SIM_IN_CAP)
-                        return -EINVAL;
-                s->popts.max_pdu = u;
-                return 0;
-        }
-        return -ENOENT;
-}
-
-static int cfg_line(void *user, const char *section, const char *key, const char *val)
-{
-        struct cfg_ctx *c = user;
-        struct smsc_sim *s = c->s;
-        int rc = -ENOENT, matched = 0;
-        if (!strcmp(section, "sim")) {
-                rc = cfg_global(s, key, val);
-                matched = 1;
-        } else {
-                int all = !section[0] || !strcmp(section, "all") || !strcmp(section, "default");
-                const char *site = !strncmp(section, "site ", 5) ? section + 5 : NULL;
-                for (int i = 0; i < s->n_smsc; i++) {
-                        struct sim_smsc *m = &s->smsc[i];
-                        if (all || (site && !strcmp(site, m->site)) || !strcmp(section, m->name)) {
-                                matched = 1;
-                                rc = sim_knob_set(&m->k, key, val);
-                                if (rc < 0)
-                                        break;
-                        }
-                }
-                if (all && rc == -ENOENT && !section[0])
-                        rc = cfg_global(s, key, val);
-        }
-        if (!matched) {
-                snprintf(c->err, c->err_len, "config: unknown section [%s]", section);
-                c->failed = 1;
-                return 0;
-        }
-        if (rc < 0) {
-                snprintf(c->err, c->err_len, "config: [%s] %s = %s: %s", section, key, val,
-                         rc == -ENOENT ? "unknown key" : "bad value");
-                c->failed = 1;
-                return 0;
-        }
-        return 1;
-}
-
-int sim_config_load(struct smsc_sim *s, const char *path, char *err, size_t err_len)
-{
-        struct cfg_ctx c = { s, err, err_len, 0 };
-        int rc = ini_parse(path, cfg_line, &c);
-        if (rc < 0) {
-                snprintf(err, err_len, "config: cannot open %s", path);
-                return -ENOENT;
-        }
-        if (c.failed)
-                return -EINVAL;
-        if (rc > 0) {
-                snprintf(err, err_len, "config: %s: syntax error on line %d", path, rc);
-                return -EINVAL;
-        }
-        return 0;
 }

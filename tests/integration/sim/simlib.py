@@ -217,13 +217,17 @@ class Esme:
 class Sim:
     """One smsc-sim process on free ports."""
 
-    def __init__(self, exe, *args, sites="dc3,bos", per_site=2, rebind_interval=None):
+    def __init__(self, exe, *args, sites="dc3,bos", per_site=2, rebind_interval=None, topology_flags=True):
+        """topology_flags=False: no --port-base/--sites/--smscs-per-site
+        (the config file in args gives them)."""
         self.dir = tempfile.mkdtemp(prefix="smsc-sim-test-")
         self.control = os.path.join(self.dir, "ctl.sock")
         self.ledger = os.path.join(self.dir, "ledger.json")
         self.exe = exe
-        cmd = [exe, "--port-base", "0", "--sites", sites, "--smscs-per-site", str(per_site),
-               "--control", self.control, "--ledger", self.ledger, "--seed", "7"]
+        cmd = [exe]
+        if topology_flags:
+            cmd += ["--port-base", "0", "--sites", sites, "--smscs-per-site", str(per_site)]
+        cmd += ["--control", self.control, "--ledger", self.ledger, "--seed", "7"]
         if rebind_interval is not None:
             cmd += ["--rebind-interval", str(rebind_interval)]
         cmd += list(args)
