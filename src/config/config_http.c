@@ -1,7 +1,7 @@
 /* The [http] section of a config file: its key table (the fields the
  * --transport/--http-* flags set, under the flags' names, and the other
  * knobs of struct smx_http_config by field name) and the value checks only
- * it needs: transport, a comma list of URLs, an IPv4:PORT receiver. */
+ * it needs: a comma list of URLs and an IPv4:PORT receiver. */
 #include <string.h>
 
 #include "config/config_int.h"
@@ -40,15 +40,6 @@ const struct key_def config_http_keys[] = {
 };
 
 const size_t config_n_http_keys = N_KEYS(config_http_keys);
-
-int config_parse_transport(const char *s, enum smx_transport *out)
-{
-        if (!strcmp(s, "smpp")) *out = SMX_TRANSPORT_SMPP;
-        else if (!strcmp(s, "http")) *out = SMX_TRANSPORT_HTTP;
-        else if (!strcmp(s, "both")) *out = SMX_TRANSPORT_BOTH;
-        else return SMX_EINVAL;
-        return 0;
-}
 
 /* "A.B.C.D:PORT" with each part in range and nothing else. */
 int config_ipv4_addr_ok(const char *s)
@@ -90,12 +81,12 @@ void config_add_urls(struct load_ctx *x, struct smx_http_config *h, const char *
                              (n > 8 && !strncmp(p, "https://", 8));
                 if (!scheme || n > def->max) {
                         config_fail(x, "[%s] %s: '%.*s' is not an http:// or https:// URL",
-                                 section, def->name, (int)(n > 200 ? 200 : n), p);
+                                    section, def->name, (int)(n > 200 ? 200 : n), p);
                         return;
                 }
                 if (h->n_urls == SMX_HTTP_URLS_MAX) {
                         config_fail(x, "[%s] %s: at most %d URLs", section, def->name,
-                                 SMX_HTTP_URLS_MAX);
+                                    SMX_HTTP_URLS_MAX);
                         return;
                 }
                 char buf[2049];

@@ -81,7 +81,6 @@ int config_on_key(void *user, const char *section, const char *key, const char *
 /* config_http.c */
 extern const struct key_def config_http_keys[];
 extern const size_t config_n_http_keys;
-int config_parse_transport(const char *s, enum smx_transport *out);
 int config_ipv4_addr_ok(const char *s);
 void config_add_urls(struct load_ctx *x, struct smx_http_config *h, const char *section,
                      const struct key_def *def, const char *value);

@@ -90,7 +90,7 @@ void config_section_begin(struct load_ctx *x, const char *sect)
         int is_smsc = !strncmp(sect, "smsc ", 5), is_site = !strncmp(sect, "site ", 5);
         if (!is_smsc && !is_site) {
                 config_fail(x, "unknown section [%s] (expected [client], [http], "
-                         "[site NAME] or [smsc NAME])", sect);
+                            "[site NAME] or [smsc NAME])", sect);
                 return;
         }
         const char *name = sect + 5;
@@ -98,7 +98,7 @@ void config_section_begin(struct load_ctx *x, const char *sect)
                 name++;
         if (!config_name_ok(name)) {
                 config_fail(x, "[%s]: bad name (1..%d characters, no spaces, '@', '=')",
-                         sect, SMX_NAME_MAX);
+                            sect, SMX_NAME_MAX);
                 return;
         }
         ssize_t i = is_smsc ? config_find_smsc(x->f, name) : config_find_site(x->f, name);
@@ -116,10 +116,31 @@ void config_section_begin(struct load_ctx *x, const char *sect)
         x->sect_index = (size_t)i;
 }
 
-/* inih calls this for every key = value. */
+/* A key of [site NAME]: only weight. */
+static void site_key(struct load_ctx *x, const char *section, const char *key,
+                     const char *value)
+{
+        uint32_t w;
+        if (strcmp(key, "weight") != 0) {
+                config_fail(x, "unknown key '%s' in [%s] (only 'weight')", key, section);
+                return;
+        }
+        if (smx_config_parse_u32(value, 1, 1000000, &w) < 0) {
+                config_fail(x, "[%s] weight: '%s' is not a whole number in 1..1000000",
+                            section, value);
+                return;
+        }
+        x->f->sites[x->sect_index].weight = w;
+}
+
+/* inih calls this for every key = value: the current section's table says
+ * what the key is and which struct it sets. */
 int config_on_key(void *user, const char *section, const char *key, const char *value)
 {
         struct load_ctx *x = user;
+        const struct key_def *t = NULL;
+        size_t n = 0;
+        void *base = NULL;
         if (x->err)
                 return 0;
         switch (x->sect_kind) {
@@ -128,47 +149,24 @@ int config_on_key(void *user, const char *section, const char *key, const char *
                 return 0;
         case SECT_BAD:
                 return 0;   /* the section header already failed */
-        case SECT_CLIENT: {
-                const struct key_def *d = find_key(client_keys, N_KEYS(client_keys), key);
-                if (!d) {
-                        config_fail(x, "unknown key '%s' in [%s]", key, section);
-                        return 0;
-                }
-                config_apply_key(x, d, &x->f->cfg, section, value);
+        case SECT_SITE:
+                site_key(x, section, key, value);
+                return x->err ? 0 : 1;
+        case SECT_CLIENT:
+                t = client_keys, n = N_KEYS(client_keys), base = &x->f->cfg;
+                break;
+        case SECT_HTTP:
+                t = config_http_keys, n = config_n_http_keys, base = &x->f->http;
+                break;
+        case SECT_SMSC:
+                t = smsc_keys, n = N_KEYS(smsc_keys), base = &x->f->smscs[x->sect_index];
                 break;
         }
-        case SECT_HTTP: {
-                const struct key_def *d = find_key(config_http_keys, config_n_http_keys, key);
-                if (!d) {
-                        config_fail(x, "unknown key '%s' in [%s]", key, section);
-                        return 0;
-                }
-                config_apply_key(x, d, &x->f->http, section, value);
-                break;
+        const struct key_def *d = find_key(t, n, key);
+        if (!d) {
+                config_fail(x, "unknown key '%s' in [%s]", key, section);
+                return 0;
         }
-        case SECT_SITE: {
-                uint32_t w;
-                if (strcmp(key, "weight") != 0) {
-                        config_fail(x, "unknown key '%s' in [%s] (only 'weight')", key, section);
-                        return 0;
-                }
-                if (smx_config_parse_u32(value, 1, 1000000, &w) < 0) {
-                        config_fail(x, "[%s] weight: '%s' is not a whole number in 1..1000000",
-                                 section, value);
-                        return 0;
-                }
-                x->f->sites[x->sect_index].weight = w;
-                break;
-        }
-        case SECT_SMSC: {
-                const struct key_def *d = find_key(smsc_keys, N_KEYS(smsc_keys), key);
-                if (!d) {
-                        config_fail(x, "unknown key '%s' in [%s]", key, section);
-                        return 0;
-                }
-                config_apply_key(x, d, &x->f->smscs[x->sect_index], section, value);
-                break;
-        }
-        }
+        config_apply_key(x, d, base, section, value);
         return x->err ? 0 : 1;
 }

@@ -1,9 +1,10 @@
 /* Typed config values: whole numbers in a range, powers of two, booleans,
- * the enumerations (route policy, bind mode, segment mode, message_id
- * normalisation, log level), addresses and bounded strings. Each key kind
- * is parsed by config_apply_key(), which writes the field only when the
- * value is good and otherwise records a "[SECTION] KEY: ..." error; a
- * secret's value never appears in a message. */
+ * the enumerations (route policy, bind mode, segment mode, log level,
+ * transport), message_id normalisation, addresses and bounded strings.
+ * config_apply_key() parses a value by its key's kind and writes the field
+ * only when the value is good; otherwise it records a "[SECTION] KEY: ..."
+ * error. A secret's value never appears in a message. The words of each
+ * enumeration are one table, which also writes the "one of ..." list. */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -42,33 +43,47 @@ static int parse_bool(const char *s, int *out)
         return SMX_EINVAL;
 }
 
-static int parse_policy(const char *s, enum smx_route_policy *out)
-{
-        if (!strcmp(s, "round_robin")) *out = SMX_ROUTE_ROUND_ROBIN;
-        else if (!strcmp(s, "least_outstanding")) *out = SMX_ROUTE_LEAST_OUTSTANDING;
-        else if (!strcmp(s, "site_weighted")) *out = SMX_ROUTE_SITE_WEIGHTED;
-        else return SMX_EINVAL;
-        return 0;
-}
+/* One word of an enumeration and the value it stands for. */
+struct enum_word {
+        const char *word;
+        int value;
+};
 
-static int parse_bind_mode(const char *s, enum smx_bind_mode *out)
-{
-        if (!strcmp(s, "trx")) *out = SMX_BIND_TRX;
-        else if (!strcmp(s, "tx")) *out = SMX_BIND_TX;
-        else if (!strcmp(s, "rx")) *out = SMX_BIND_RX;
-        else return SMX_EINVAL;
-        return 0;
-}
+static const struct enum_word policy_words[] = {
+        { "round_robin", SMX_ROUTE_ROUND_ROBIN },
+        { "least_outstanding", SMX_ROUTE_LEAST_OUTSTANDING },
+        { "site_weighted", SMX_ROUTE_SITE_WEIGHTED },
+};
+static const struct enum_word bind_mode_words[] = {
+        { "trx", SMX_BIND_TRX }, { "tx", SMX_BIND_TX }, { "rx", SMX_BIND_RX },
+};
+static const struct enum_word seg_mode_words[] = {
+        { "udh8", SMX_SEGMENT_UDH8 }, { "udh16", SMX_SEGMENT_UDH16 },
+        { "sar", SMX_SEGMENT_SAR }, { "payload", SMX_SEGMENT_PAYLOAD },
+};
+static const struct enum_word log_level_words[] = {
+        { "error", SMX_LOG_ERROR }, { "warn", SMX_LOG_WARN },
+        { "info", SMX_LOG_INFO }, { "debug", SMX_LOG_DEBUG },
+};
+static const struct enum_word transport_words[] = {
+        { "smpp", SMX_TRANSPORT_SMPP }, { "http", SMX_TRANSPORT_HTTP },
+        { "both", SMX_TRANSPORT_BOTH },
+};
 
-static int parse_seg_mode(const char *s, enum smx_segment_mode *out)
-{
-        if (!strcmp(s, "udh8")) *out = SMX_SEGMENT_UDH8;
-        else if (!strcmp(s, "udh16")) *out = SMX_SEGMENT_UDH16;
-        else if (!strcmp(s, "sar")) *out = SMX_SEGMENT_SAR;
-        else if (!strcmp(s, "payload")) *out = SMX_SEGMENT_PAYLOAD;
-        else return SMX_EINVAL;
-        return 0;
-}
+/* The enumerated key kinds: their words, and whether case matters (the log
+ * level is matched like the log_level knob, in any case). */
+static const struct {
+        enum key_kind kind;
+        const struct enum_word *words;
+        size_t n;
+        int any_case;
+} enums[] = {
+        { KEY_POLICY, policy_words, N_KEYS(policy_words), 0 },
+        { KEY_BIND_MODE, bind_mode_words, N_KEYS(bind_mode_words), 0 },
+        { KEY_SEG_MODE, seg_mode_words, N_KEYS(seg_mode_words), 0 },
+        { KEY_LOG_LEVEL, log_level_words, N_KEYS(log_level_words), 1 },
+        { KEY_TRANSPORT, transport_words, N_KEYS(transport_words), 0 },
+};
 
 /* "exact" or a comma list of case_fold, strip_zeros, hex_to_dec. */
 static int parse_msgid_norm(const char *s, uint32_t *out)
@@ -102,127 +117,127 @@ static int parse_msgid_norm(const char *s, uint32_t *out)
         return 0;
 }
 
-/* Set one key of the struct at base from value, per def. */
+/* A number kind: U32, POW2, UNSIGNED, PORT (each in [min, max]) or SECS
+ * (whole seconds stored as milliseconds). */
+static void apply_number(struct load_ctx *x, const struct key_def *def, char *field,
+                         const char *section, const char *value)
+{
+        uint32_t v;
+        if (smx_config_parse_u32(value, def->min, def->max, &v) < 0 ||
+            (def->kind == KEY_POW2 && (v & (v - 1)) != 0)) {
+                config_fail(x, "[%s] %s: '%s' is not %s in %u..%u", section, def->name, value,
+                            def->kind == KEY_POW2 ? "a power of two"
+                            : def->kind == KEY_SECS ? "a whole number of seconds"
+                                                    : "a whole number",
+                            def->min, def->max);
+                return;
+        }
+        if (def->kind == KEY_PORT)
+                *(uint16_t *)(void *)field = (uint16_t)v;
+        else if (def->kind == KEY_UNSIGNED)
+                *(unsigned *)(void *)field = v;
+        else if (def->kind == KEY_SECS)
+                *(uint32_t *)(void *)field = v * 1000u;
+        else
+                *(uint32_t *)(void *)field = v;
+}
+
+/* An enumerated kind (the enums table): one of its words. */
+static void apply_enum(struct load_ctx *x, const struct key_def *def, char *field,
+                       const char *section, const char *value)
+{
+        size_t e = 0;
+        while (e + 1 < N_KEYS(enums) && enums[e].kind != def->kind)
+                e++;        /* every enumerated kind has a row */
+        const struct enum_word *w = enums[e].words;
+        for (size_t i = 0; i < enums[e].n; i++) {
+                if (enums[e].any_case ? !strcasecmp(value, w[i].word) : !strcmp(value, w[i].word)) {
+                        *(int *)(void *)field = w[i].value;
+                        return;
+                }
+        }
+        char list[128];
+        size_t len = 0;
+        for (size_t i = 0; i < enums[e].n && len < sizeof list; i++)
+                len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "",
+                                        w[i].word);
+        config_fail(x, "[%s] %s: '%s' is not one of %s", section, def->name, value, list);
+}
+
+/* A string kind: checked by its kind (ADDR, IPV4_ADDR, DCS; STR and SECRET
+ * only by length), then copied into the set. */
+static void apply_string(struct load_ctx *x, const struct key_def *def, char *field,
+                         const char *section, const char *value)
+{
+        struct smx_dcs_map m;
+        char why[160];
+        const char *want = def->kind == KEY_IPV4_ADDR && !config_ipv4_addr_ok(value) ? "IPv4:PORT"
+                         : def->kind == KEY_ADDR && !knobs_addr_ok(value) ? "HOST:PORT" : NULL;
+        if (want) {
+                config_fail(x, "[%s] %s: '%s' is not %s", section, def->name, value, want);
+                return;
+        }
+        if (def->kind == KEY_DCS && smx_dcs_spec_parse(value, &m, why, sizeof why) < 0) {
+                config_fail(x, "[%s] %s", section, why);
+                return;
+        }
+        size_t len = strlen(value);
+        if (len < def->min || len > def->max) {
+                /* the value itself is left out: it may be a secret */
+                config_fail(x, "[%s] %s: length %zu is not in %u..%u", section, def->name, len,
+                            def->min, def->max);
+                return;
+        }
+        char *copy = config_own_string(x->f, value);
+        if (!copy) {
+                config_fail(x, "out of memory");
+                x->err = SMX_ENOMEM;
+                return;
+        }
+        *(const char **)(void *)field = copy;
+}
+
 void config_apply_key(struct load_ctx *x, const struct key_def *def, void *base,
                       const char *section, const char *value)
 {
         char *field = (char *)base + def->off;
-        uint32_t v;
+        int b;
         switch (def->kind) {
         case KEY_U32:
         case KEY_POW2:
         case KEY_UNSIGNED:
         case KEY_PORT:
-                if (smx_config_parse_u32(value, def->min, def->max, &v) < 0 ||
-                    (def->kind == KEY_POW2 && (v & (v - 1)) != 0)) {
-                        config_fail(x, "[%s] %s: '%s' is not %s in %u..%u", section,
-                                 def->name, value,
-                                 def->kind == KEY_POW2 ? "a power of two" : "a whole number",
-                                 def->min, def->max);
-                        return;
-                }
-                if (def->kind == KEY_PORT)
-                        *(uint16_t *)(void *)field = (uint16_t)v;
-                else if (def->kind == KEY_UNSIGNED)
-                        *(unsigned *)(void *)field = v;
-                else
-                        *(uint32_t *)(void *)field = v;
+        case KEY_SECS:
+                apply_number(x, def, field, section, value);
                 return;
-        case KEY_BOOL: {
-                int b;
-                if (parse_bool(value, &b) < 0) {
-                        config_fail(x, "[%s] %s: '%s' is not a boolean (true/false)",
-                                 section, def->name, value);
-                        return;
-                }
-                *(int *)(void *)field = b;
-                return;
-        }
         case KEY_POLICY:
-                if (parse_policy(value, (enum smx_route_policy *)(void *)field) < 0)
-                        config_fail(x, "[%s] %s: '%s' is not one of round_robin, "
-                                 "least_outstanding, site_weighted", section, def->name, value);
-                return;
         case KEY_BIND_MODE:
-                if (parse_bind_mode(value, (enum smx_bind_mode *)(void *)field) < 0)
-                        config_fail(x, "[%s] %s: '%s' is not one of trx, tx, rx",
-                                 section, def->name, value);
-                return;
-        case KEY_LOG_LEVEL: {
-                enum smx_log_level l;
-                if (knobs_parse_log_level(value, &l) < 0) {
-                        config_fail(x, "[%s] %s: '%s' is not one of error, warn, info, debug",
-                                 section, def->name, value);
-                        return;
-                }
-                *(int *)(void *)field = (int)l;
-                return;
-        }
         case KEY_SEG_MODE:
-                if (parse_seg_mode(value, (enum smx_segment_mode *)(void *)field) < 0)
-                        config_fail(x, "[%s] %s: '%s' is not one of udh8, udh16, sar, payload",
-                                 section, def->name, value);
+        case KEY_LOG_LEVEL:
+        case KEY_TRANSPORT:
+                apply_enum(x, def, field, section, value);
+                return;
+        case KEY_BOOL:
+                if (parse_bool(value, &b) < 0)
+                        config_fail(x, "[%s] %s: '%s' is not a boolean (true/false)",
+                                    section, def->name, value);
+                else
+                        *(int *)(void *)field = b;
                 return;
         case KEY_MSGID:
                 if (parse_msgid_norm(value, (uint32_t *)(void *)field) < 0)
                         config_fail(x, "[%s] %s: '%s' is not exact or a comma list of case_fold, "
-                                 "strip_zeros, hex_to_dec", section, def->name, value);
-                return;
-        case KEY_TRANSPORT:
-                if (config_parse_transport(value, (enum smx_transport *)(void *)field) < 0)
-                        config_fail(x, "[%s] %s: '%s' is not one of smpp, http, both",
-                                 section, def->name, value);
+                                    "strip_zeros, hex_to_dec", section, def->name, value);
                 return;
         case KEY_URLS:
                 config_add_urls(x, base, section, def, value);
                 return;
-        case KEY_SECS:
-                if (smx_config_parse_u32(value, def->min, def->max, &v) < 0) {
-                        config_fail(x, "[%s] %s: '%s' is not a whole number of seconds in %u..%u",
-                                 section, def->name, value, def->min, def->max);
-                        return;
-                }
-                *(uint32_t *)(void *)field = v * 1000u;
-                return;
-        case KEY_IPV4_ADDR:
-                if (!config_ipv4_addr_ok(value)) {
-                        config_fail(x, "[%s] %s: '%s' is not IPv4:PORT", section, def->name, value);
-                        return;
-                }
-                goto copy_string;
-        case KEY_ADDR:
-                if (!knobs_addr_ok(value)) {
-                        config_fail(x, "[%s] %s: '%s' is not HOST:PORT", section, def->name, value);
-                        return;
-                }
-                goto copy_string;
-        case KEY_DCS: {
-                struct smx_dcs_map m;
-                char why[160];
-                if (smx_dcs_spec_parse(value, &m, why, sizeof why) < 0) {
-                        config_fail(x, "[%s] %s", section, why);
-                        return;
-                }
-                goto copy_string;
-        }
         case KEY_STR:
         case KEY_SECRET:
-        copy_string: {
-                size_t len = strlen(value);
-                if (len < def->min || len > def->max) {
-                        /* the value itself is left out: it may be a secret */
-                        config_fail(x, "[%s] %s: length %zu is not in %u..%u", section,
-                                 def->name, len, def->min, def->max);
-                        return;
-                }
-                char *copy = config_own_string(x->f, value);
-                if (!copy) {
-                        config_fail(x, "out of memory");
-                        x->err = SMX_ENOMEM;
-                        return;
-                }
-                *(const char **)(void *)field = copy;
+        case KEY_ADDR:
+        case KEY_IPV4_ADDR:
+        case KEY_DCS:
+                apply_string(x, def, field, section, value);
                 return;
-        }
         }
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "config/config_file.h"
 #include "knobs/knobs.h"
 
 enum knob_kind { KK_U32, KK_POLICY, KK_LOG_LEVEL, KK_ADDR };
@@ -61,73 +62,55 @@ static const char *const admin_names[] = { "enabled", "draining", "removed" };
 static const char *const policy_names[] = { "round_robin", "least_outstanding", "site_weighted" };
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
+/* The index of s (any case) in names[0..n), or SMX_EINVAL. */
 static int pick(const char *const *names, unsigned n, const char *s)
 {
         for (unsigned i = 0; i < n; i++)
                 if (!strcasecmp(names[i], s))
                         return (int)i;
-        return -1;
+        return SMX_EINVAL;
 }
+
+#define NAME_OF(names, v) ((unsigned)(v) < sizeof names / sizeof names[0] ? names[v] : "?")
+#define PICK(names, s) pick(names, sizeof names / sizeof names[0], s)
 
 const char *smx_admin_state_name(enum smx_admin_state s)
 {
-        return (unsigned)s < 3 ? admin_names[s] : "?";
-}
-
-int knobs_parse_admin(const char *s, enum smx_admin_state *out)
-{
-        int i = pick(admin_names, 3, s);
-        if (i < 0)
-                return SMX_EINVAL;
-        *out = (enum smx_admin_state)i;
-        return 0;
+        return NAME_OF(admin_names, s);
 }
 
 const char *knobs_policy_name(enum smx_route_policy p)
 {
-        return (unsigned)p < 3 ? policy_names[p] : "?";
-}
-
-int knobs_parse_policy(const char *s, enum smx_route_policy *out)
-{
-        int i = pick(policy_names, 3, s);
-        if (i < 0)
-                return SMX_EINVAL;
-        *out = (enum smx_route_policy)i;
-        return 0;
+        return NAME_OF(policy_names, p);
 }
 
 const char *knobs_log_level_name(enum smx_log_level l)
 {
-        return (unsigned)l < 4 ? level_names[l] : "?";
+        return NAME_OF(level_names, l);
+}
+
+int knobs_parse_admin(const char *s, enum smx_admin_state *out)
+{
+        int i = PICK(admin_names, s);
+        if (i >= 0)
+                *out = (enum smx_admin_state)i;
+        return i < 0 ? i : 0;
+}
+
+int knobs_parse_policy(const char *s, enum smx_route_policy *out)
+{
+        int i = PICK(policy_names, s);
+        if (i >= 0)
+                *out = (enum smx_route_policy)i;
+        return i < 0 ? i : 0;
 }
 
 int knobs_parse_log_level(const char *s, enum smx_log_level *out)
 {
-        int i = pick(level_names, 4, s);
-        if (i < 0)
-                return SMX_EINVAL;
-        *out = (enum smx_log_level)i;
-        return 0;
-}
-
-/* A whole decimal number in [min, max]. */
-static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
-{
-        uint64_t v = 0;
-        if (!s || !*s)
-                return SMX_EINVAL;
-        for (const char *p = s; *p; p++) {
-                if (*p < '0' || *p > '9')
-                        return SMX_EINVAL;
-                v = v * 10 + (uint64_t)(*p - '0');
-                if (v > 0xFFFFFFFFull)
-                        return SMX_EINVAL;
-        }
-        if (v < min || v > max)
-                return SMX_EINVAL;
-        *out = (uint32_t)v;
-        return 0;
+        int i = PICK(level_names, s);
+        if (i >= 0)
+                *out = (enum smx_log_level)i;
+        return i < 0 ? i : 0;
 }
 
 /* "" (off), "IPv4:PORT" or "[IPv6]:PORT"; port 0 = any free port. */
@@ -140,7 +123,7 @@ int knobs_addr_ok(const char *s)
                 return 0;
         const char *colon = strrchr(s, ':');
         uint32_t port;
-        if (!colon || colon == s || parse_u32(colon + 1, 0, 65535, &port) < 0)
+        if (!colon || colon == s || smx_config_parse_u32(colon + 1, 0, 65535, &port) < 0)
                 return 0;
         if (s[0] == '[')
                 return colon[-1] == ']' && colon - s > 2;
@@ -264,12 +247,12 @@ static int bind_key_set(struct smx_bind_knobs *b, int key, const char *value, co
         enum smx_admin_state st;
         switch (key) {
         case BK_TPS:
-                if (parse_u32(value, 0, 10000000, &v) < 0)
+                if (smx_config_parse_u32(value, 0, 10000000, &v) < 0)
                         goto bad_num;
                 b->tps = v;
                 return 0;
         case BK_WINDOW:
-                if (parse_u32(value, 1, b->window_max, &v) < 0) {
+                if (smx_config_parse_u32(value, 1, b->window_max, &v) < 0) {
                         put_err(err, err_len, "%s window: '%s' is not a whole number in 1..%u "
                                 "(the window it was created with)", who, value, b->window_max);
                         return SMX_EINVAL;
@@ -277,7 +260,7 @@ static int bind_key_set(struct smx_bind_knobs *b, int key, const char *value, co
                 b->window = v;
                 return 0;
         case BK_WEIGHT:
-                if (parse_u32(value, 1, 1000000, &v) < 0)
+                if (smx_config_parse_u32(value, 1, 1000000, &v) < 0)
                         goto bad_num;
                 b->weight = v;
                 return 0;
@@ -300,6 +283,27 @@ bad_num:
         return SMX_EINVAL;
 }
 
+/* Set one per-bind key on every SMSC of site (a removed SMSC stays
+ * removed). */
+static int site_key_set(struct smx_knobs *n, const char *site, int key, const char *value,
+                        const char *who, char *err, size_t err_len)
+{
+        if (!site_exists(n, site)) {
+                put_err(err, err_len, "no site named '%s'", site);
+                return SMX_EINVAL;
+        }
+        int rc = 0;
+        for (uint32_t i = 0; i < n->n_binds && rc == 0; i++) {
+                struct smx_bind_knobs *b = &n->bind[i];
+                if (!b->in_use || strcmp(n->sites[i], site))
+                        continue;
+                if (key == BK_ADMIN && b->admin == SMX_ADMIN_REMOVED)
+                        continue;
+                rc = bind_key_set(b, key, value, who, err, err_len);
+        }
+        return rc;
+}
+
 static int set_client_knob(struct smx_knobs *n, const struct knob_def *d, const char *value,
                            char *err, size_t err_len)
 {
@@ -307,7 +311,7 @@ static int set_client_knob(struct smx_knobs *n, const struct knob_def *d, const 
         uint32_t v;
         switch (d->kind) {
         case KK_U32:
-                if (parse_u32(value, d->min, d->max, &v) < 0) {
+                if (smx_config_parse_u32(value, d->min, d->max, &v) < 0) {
                         put_err(err, err_len, "%s: '%s' is not a whole number in %u..%u",
                                 d->name, value, d->min, d->max);
                         return SMX_EINVAL;
@@ -375,20 +379,8 @@ int knobs_with(const struct smx_knobs *k, const char *name, const char *value,
                 } else {
                         rc = bind_key_set(&n->bind[i], key, value, name, err, err_len);
                 }
-        } else if (!site_exists(n, obj)) {
-                put_err(err, err_len, "no site named '%s'", obj);
-                rc = SMX_EINVAL;
         } else {
-                rc = 0;
-                for (uint32_t i = 0; i < n->n_binds && rc == 0; i++) {
-                        struct smx_bind_knobs *b = &n->bind[i];
-                        if (!b->in_use || strcmp(n->sites[i], obj))
-                                continue;
-                        /* a removed SMSC of the site stays removed */
-                        if (key == BK_ADMIN && b->admin == SMX_ADMIN_REMOVED)
-                                continue;
-                        rc = bind_key_set(b, key, value, name, err, err_len);
-                }
+                rc = site_key_set(n, obj, key, value, name, err, err_len);
         }
         if (rc < 0) {
                 free(n);

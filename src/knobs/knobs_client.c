@@ -169,6 +169,31 @@ size_t smx_knob_list(smx_client *c, char *out, size_t out_len)
         return n;
 }
 
+/* Lock held: the first free bind slot for a new SMSC named name, or a
+ * negative code with the reason in err (the name is taken, even by a
+ * removed SMSC; or no spare slot is left). */
+static int free_slot_locked(struct smx_client *c, const struct smx_knobs *cur, const char *name,
+                            char *err, size_t err_len)
+{
+        int slot = -1;
+        for (uint32_t i = 0; i < c->n_binds; i++) {
+                if (!atomic_load(&c->binds[i].in_use)) {
+                        if (slot < 0)
+                                slot = (int)i;
+                } else if (!strcmp(c->binds[i].name, name)) {
+                        snprintf(err, err_len, "an SMSC named '%s' exists%s", name,
+                                 cur->bind[i].admin == SMX_ADMIN_REMOVED
+                                         ? " (removed; names are not reused)" : "");
+                        return SMX_EINVAL;
+                }
+        }
+        if (slot < 0) {
+                snprintf(err, err_len, "no spare slot left (config spare_smscs)");
+                return SMX_ENOMEM;
+        }
+        return slot;
+}
+
 int smx_smsc_add(smx_client *c, const struct smx_smsc_config *s, char *err, size_t err_len)
 {
         char dummy[8];
@@ -190,26 +215,13 @@ int smx_smsc_add(smx_client *c, const struct smx_smsc_config *s, char *err, size
         struct smx_knob_state *ks = c->ks;
         pthread_mutex_lock(&ks->lock);
         struct smx_knobs *cur = atomic_load(&ks->cur);
-        int slot = -1;
-        for (uint32_t i = 0; i < c->n_binds; i++) {
-                if (atomic_load(&c->binds[i].in_use)) {
-                        if (!strcmp(c->binds[i].name, s->name)) {
-                                snprintf(err, err_len, "an SMSC named '%s' exists%s", s->name,
-                                         cur->bind[i].admin == SMX_ADMIN_REMOVED
-                                                 ? " (removed; names are not reused)" : "");
-                                pthread_mutex_unlock(&ks->lock);
-                                return SMX_EINVAL;
-                        }
-                } else if (slot < 0) {
-                        slot = (int)i;
-                }
-        }
+        int slot = free_slot_locked(c, cur, s->name, err, err_len);
         struct smx_knobs *next = slot >= 0 ? knobs_copy(cur) : NULL;
         if (!next) {
-                snprintf(err, err_len, slot < 0 ? "no spare slot left (config spare_smscs)"
-                                                : "out of memory");
+                if (slot >= 0)
+                        snprintf(err, err_len, "out of memory");
                 pthread_mutex_unlock(&ks->lock);
-                return SMX_ENOMEM;
+                return slot >= 0 ? SMX_ENOMEM : slot;
         }
         struct smx_bind *b = &c->binds[slot];
         /* the owning worker does not touch a spare slot (retired, no socket)
@@ -237,22 +249,25 @@ int smx_smsc_add(smx_client *c, const struct smx_smsc_config *s, char *err, size
         return 0;
 }
 
+/* Set the admin knob of one SMSC or site: "SCOPE.NAME.admin". */
+static int set_admin(smx_client *c, const char *scope, const char *name,
+                     enum smx_admin_state st)
+{
+        char knob[SMX_NAME_MAX + 16];
+        if (!name || strlen(name) > SMX_NAME_MAX)
+                return SMX_EINVAL;
+        snprintf(knob, sizeof knob, "%s.%s.admin", scope, name);
+        return smx_knob_set(c, knob, smx_admin_state_name(st), NULL, 0);
+}
+
 int smx_smsc_set_admin(smx_client *c, const char *smsc, enum smx_admin_state st)
 {
-        char name[SMX_NAME_MAX + 16];
-        if (!smsc || strlen(smsc) > SMX_NAME_MAX)
-                return SMX_EINVAL;
-        snprintf(name, sizeof name, "smsc.%s.admin", smsc);
-        return smx_knob_set(c, name, smx_admin_state_name(st), NULL, 0);
+        return set_admin(c, "smsc", smsc, st);
 }
 
 int smx_site_set_admin(smx_client *c, const char *site, enum smx_admin_state st)
 {
-        char name[SMX_NAME_MAX + 16];
-        if (!site || strlen(site) > SMX_NAME_MAX)
-                return SMX_EINVAL;
-        snprintf(name, sizeof name, "site.%s.admin", site);
-        return smx_knob_set(c, name, smx_admin_state_name(st), NULL, 0);
+        return set_admin(c, "site", site, st);
 }
 
 void knobs_with_current(struct smx_client *c,

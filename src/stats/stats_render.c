@@ -312,17 +312,9 @@ static void table_sums(struct sbuf *b, const char *title, const struct smx_stats
         }
 }
 
-static void render_table(struct sbuf *b, const struct smx_stats_snapshot *s)
+/* One row per bind, then each failing bind's failures by reason. */
+static void table_binds(struct sbuf *b, const struct smx_stats_snapshot *s)
 {
-        table_sentence(b, client_rows, N_ROWS(client_rows), s, "\n");
-        uint64_t nb = 0;
-        for (unsigned r = 1; r < SMX_FAIL_REASONS; r++)
-                nb += s->failed_nobind[r];
-        if (nb) {
-                sb_printf(b, "failed before any attempt:");
-                table_reasons(b, s->failed_nobind);
-                sb_printf(b, "\n");
-        }
         sb_printf(b, "\n%-14s %-8s %2s %-10s %-8s", "SMSC", "SITE", "W", "STATE", "ADMIN");
         table_heads(b, 0);
         for (size_t i = 0; i < s->n_binds; i++) {
@@ -346,6 +338,20 @@ static void render_table(struct sbuf *b, const struct smx_stats_snapshot *s)
                         sb_printf(b, "\n");
                 }
         }
+}
+
+static void render_table(struct sbuf *b, const struct smx_stats_snapshot *s)
+{
+        table_sentence(b, client_rows, N_ROWS(client_rows), s, "\n");
+        uint64_t nb = 0;
+        for (unsigned r = 1; r < SMX_FAIL_REASONS; r++)
+                nb += s->failed_nobind[r];
+        if (nb) {
+                sb_printf(b, "failed before any attempt:");
+                table_reasons(b, s->failed_nobind);
+                sb_printf(b, "\n");
+        }
+        table_binds(b, s);
         table_sums(b, "SITE", s->sites, s->n_sites);
         table_sums(b, "WORKER", s->workers, s->n_workers);
         if (s->has_inbound)
@@ -492,29 +498,35 @@ static void prom_bind_rows(struct sbuf *b, const struct smx_stats_snapshot *s)
         }
 }
 
-static void render_prom(struct sbuf *b, const struct smx_stats_snapshot *s)
+/* A gauge per bind and state, 1 for the state the bind is in and 0 for the
+ * others: its health (admin = 0) or what the operator set (admin = 1). */
+static void prom_one_hot(struct sbuf *b, const struct smx_stats_snapshot *s, int admin,
+                         const char *name, const char *help)
 {
         char e1[80], e2[80];
-        prom_rows(b, client_rows, N_ROWS(client_rows), s);
+        int lo = admin ? SMX_ADMIN_ENABLED : SMX_HEALTH_DOWN;
+        int hi = admin ? SMX_ADMIN_REMOVED : SMX_HEALTH_DRAINING;
+        prom_head(b, name, "gauge", help);
+        for (size_t i = 0; i < s->n_binds; i++) {
+                const struct smx_bind_stats *p = &s->binds[i].pub;
+                int cur = admin ? (int)p->admin : (int)p->health;
+                for (int v = lo; v <= hi; v++)
+                        sb_printf(b, "%s{smsc=\"%s\",site=\"%s\",state=\"%s\"} %d\n", name,
+                                  esc(p->name, e1, sizeof e1), esc(p->site, e2, sizeof e2),
+                                  admin ? smx_admin_state_name((enum smx_admin_state)v)
+                                        : smx_health_name((enum smx_bind_health)v),
+                                  cur == v);
+        }
+}
 
-        prom_head(b, "smsmux_bind_state", "gauge",
-                  "1 for the bind's current health state, 0 for the others.");
-        for (size_t i = 0; i < s->n_binds; i++) {
-                const struct smx_bind_stats *p = &s->binds[i].pub;
-                for (int h = SMX_HEALTH_DOWN; h <= SMX_HEALTH_DRAINING; h++)
-                        sb_printf(b, "smsmux_bind_state{smsc=\"%s\",site=\"%s\",state=\"%s\"} %d\n",
-                                  esc(p->name, e1, sizeof e1), esc(p->site, e2, sizeof e2),
-                                  smx_health_name((enum smx_bind_health)h), (int)p->health == h);
-        }
-        prom_head(b, "smsmux_bind_admin_state", "gauge",
-                  "1 for what the operator set for the SMSC (enabled, draining, removed).");
-        for (size_t i = 0; i < s->n_binds; i++) {
-                const struct smx_bind_stats *p = &s->binds[i].pub;
-                for (int a = SMX_ADMIN_ENABLED; a <= SMX_ADMIN_REMOVED; a++)
-                        sb_printf(b, "smsmux_bind_admin_state{smsc=\"%s\",site=\"%s\",state=\"%s\"} %d\n",
-                                  esc(p->name, e1, sizeof e1), esc(p->site, e2, sizeof e2),
-                                  smx_admin_state_name((enum smx_admin_state)a), (int)p->admin == a);
-        }
+/* Per bind: its health state, its admin state and whether it is up. */
+static void prom_bind_states(struct sbuf *b, const struct smx_stats_snapshot *s)
+{
+        char e1[80], e2[80];
+        prom_one_hot(b, s, 0, "smsmux_bind_state",
+                     "1 for the bind's current health state, 0 for the others.");
+        prom_one_hot(b, s, 1, "smsmux_bind_admin_state",
+                     "1 for what the operator set for the SMSC (enabled, draining, removed).");
         prom_head(b, "smsmux_bind_up", "gauge", "1 when the bind is ACTIVE or THROTTLED.");
         for (size_t i = 0; i < s->n_binds; i++) {
                 const struct smx_bind_stats *p = &s->binds[i].pub;
@@ -522,8 +534,12 @@ static void render_prom(struct sbuf *b, const struct smx_stats_snapshot *s)
                           esc(p->name, e1, sizeof e1), esc(p->site, e2, sizeof e2),
                           p->health == SMX_HEALTH_ACTIVE || p->health == SMX_HEALTH_THROTTLED);
         }
-        prom_bind_rows(b, s);
+}
 
+/* Failed MTs by bind and reason, and those that never reached a bind. */
+static void prom_failed(struct sbuf *b, const struct smx_stats_snapshot *s)
+{
+        char e1[80], e2[80];
         prom_head(b, "smsmux_mt_failed_total", "counter",
                   "MTs given the final outcome failed, by reason; smsc=\"\" for MTs that "
                   "never reached a bind.");
@@ -538,7 +554,12 @@ static void render_prom(struct sbuf *b, const struct smx_stats_snapshot *s)
         for (unsigned r = 1; r < SMX_FAIL_REASONS; r++)
                 sb_printf(b, "smsmux_mt_failed_total{smsc=\"\",site=\"\",reason=\"%s\"} %" PRIu64 "\n",
                           smx_fail_reason_name((enum smx_fail_reason)r), s->failed_nobind[r]);
+}
 
+/* The accept-latency histogram of each bind. */
+static void prom_latency(struct sbuf *b, const struct smx_stats_snapshot *s)
+{
+        char e1[80], e2[80];
         prom_head(b, "smsmux_mt_accept_latency_seconds", "histogram",
                   "Time from smx_submit to the SMSC's acceptance, per bind.");
         for (size_t i = 0; i < s->n_binds; i++) {
@@ -562,7 +583,11 @@ static void render_prom(struct sbuf *b, const struct smx_stats_snapshot *s)
                 sb_printf(b, "smsmux_mt_accept_latency_seconds_count{smsc=\"%s\",site=\"%s\"} %"
                           PRIu64 "\n", e1, e2, cum);
         }
+}
 
+/* What exists only per worker thread. */
+static void prom_workers(struct sbuf *b, const struct smx_stats_snapshot *s)
+{
         prom_head(b, "smsmux_worker_binds", "gauge", "Binds owned by the worker thread.");
         for (size_t k = 0; k < s->n_workers; k++)
                 sb_printf(b, "smsmux_worker_binds{worker=\"%s\"} %u\n", s->workers[k].name,
@@ -572,7 +597,16 @@ static void render_prom(struct sbuf *b, const struct smx_stats_snapshot *s)
         for (size_t k = 0; k < s->n_workers; k++)
                 sb_printf(b, "smsmux_worker_mt_in_flight{worker=\"%s\"} %u\n", s->workers[k].name,
                           s->workers[k].in_flight);
+}
 
+static void render_prom(struct sbuf *b, const struct smx_stats_snapshot *s)
+{
+        prom_rows(b, client_rows, N_ROWS(client_rows), s);
+        prom_bind_states(b, s);
+        prom_bind_rows(b, s);
+        prom_failed(b, s);
+        prom_latency(b, s);
+        prom_workers(b, s);
         if (s->has_inbound)
                 prom_rows(b, inbound_rows, N_ROWS(inbound_rows), &s->inbound);
         if (s->http.enabled)

@@ -168,26 +168,39 @@ static const char *parse_common(int argc, char **argv, const char *usage, int *f
         return NULL;
 }
 
-int cli_knob(int argc, char **argv)
+/* Builds the request line from the words after the flags, a[0..n) (cmd is
+ * the subcommand, fmt what --json/--prometheus chose). Returns 0, or -1
+ * after printing why the words are wrong. */
+typedef int (*line_fn)(const char *cmd, int n, char **a, int fmt, char *line, size_t cap);
+
+/* What every admin command does around its request line: the flags, the
+ * socket, the line, the answer. Returns the exit status. */
+static int run_admin(int argc, char **argv, const char *usage, int takes_fmt, line_fn build)
 {
         struct smx_config_file f;
         smx_config_file_init(&f);
-        int code;
-        const char *path = parse_common(argc, argv, knob_usage, NULL, &f, &code);
-        if (!path) {
-                smx_config_file_free(&f);
-                return code;
-        }
-        int n = argc - optind;
-        char **a = argv + optind;
+        int code, fmt = 0;
         char line[1024];
+        const char *path = parse_common(argc, argv, usage, takes_fmt ? &fmt : NULL, &f, &code);
+        if (path && build(argv[0], argc - optind, argv + optind, fmt, line, sizeof line) < 0)
+                code = CLI_EXIT_USAGE;
+        else if (path)
+                code = finish(ask(path, line));
+        smx_config_file_free(&f);
+        return code;
+}
+
+static int knob_line(const char *cmd, int n, char **a, int fmt, char *line, size_t cap)
+{
+        (void)cmd;
+        (void)fmt;
         int ok = 1;
         if (n == 1 && !strcmp(a[0], "list"))
-                snprintf(line, sizeof line, "knob list");
+                snprintf(line, cap, "knob list");
         else if (n == 2 && !strcmp(a[0], "get"))
-                snprintf(line, sizeof line, "knob get %s", a[1]);
+                snprintf(line, cap, "knob get %s", a[1]);
         else if ((n == 3 || n == 2) && !strcmp(a[0], "set"))
-                snprintf(line, sizeof line, "knob set %s %s", a[1], n == 3 ? a[2] : "");
+                snprintf(line, cap, "knob set %s %s", a[1], n == 3 ? a[2] : "");
         else
                 ok = 0;
         if (ok && (strpbrk(a[n - 1], " \t\n") || (n > 1 && strpbrk(a[1], " \t\n"))))
@@ -195,69 +208,58 @@ int cli_knob(int argc, char **argv)
         if (!ok) {
                 fprintf(stderr, "smsmux knob: expected get NAME, set NAME VALUE or list\n%s",
                         knob_usage);
-                smx_config_file_free(&f);
-                return CLI_EXIT_USAGE;
+                return -1;
         }
-        int rc = finish(ask(path, line));
-        smx_config_file_free(&f);
-        return rc;
+        return 0;
+}
+
+int cli_knob(int argc, char **argv)
+{
+        return run_admin(argc, argv, knob_usage, 0, knob_line);
+}
+
+static int stats_line(const char *cmd, int n, char **a, int fmt, char *line, size_t cap)
+{
+        (void)cmd;
+        if (n > 0) {
+                fprintf(stderr, "smsmux stats: unexpected argument '%s'\n%s", a[0], stats_usage);
+                return -1;
+        }
+        snprintf(line, cap, "%s", fmt == 1 ? "stats json" : fmt == 2 ? "stats prometheus"
+                                                                  : "stats table");
+        return 0;
 }
 
 int cli_stats(int argc, char **argv)
 {
-        struct smx_config_file f;
-        smx_config_file_init(&f);
-        int code, fmt = 0;
-        const char *path = parse_common(argc, argv, stats_usage, &fmt, &f, &code);
-        if (!path) {
-                smx_config_file_free(&f);
-                return code;
-        }
-        if (optind < argc) {
-                fprintf(stderr, "smsmux stats: unexpected argument '%s'\n%s", argv[optind],
-                        stats_usage);
-                smx_config_file_free(&f);
-                return CLI_EXIT_USAGE;
-        }
-        int rc = finish(ask(path, fmt == 1 ? "stats json" : fmt == 2 ? "stats prometheus"
-                                                                    : "stats table"));
-        smx_config_file_free(&f);
-        return rc;
+        return run_admin(argc, argv, stats_usage, 1, stats_line);
 }
 
-/* `smsmux smsc ...` / `smsmux site ...`: argv[0] is "smsc" or "site"; the
- * words after it become one admin request line. */
-int cli_smsc(int argc, char **argv)
+/* `smsmux smsc ...` / `smsmux site ...`: cmd is "smsc" or "site"; the words
+ * after it become one admin request line. */
+static int smsc_line(const char *cmd, int n, char **a, int fmt, char *line, size_t cap)
 {
-        struct smx_config_file f;
-        smx_config_file_init(&f);
-        int code;
-        const char *path = parse_common(argc, argv, smsc_usage, NULL, &f, &code);
-        if (!path) {
-                smx_config_file_free(&f);
-                return code;
-        }
-        int n = argc - optind;
-        char **a = argv + optind;
-        int is_site = !strcmp(argv[0], "site");
+        (void)fmt;
+        int is_site = !strcmp(cmd, "site");
         int ok = n >= 2 && (!strcmp(a[0], "drain") || !strcmp(a[0], "enable") ||
                             !strcmp(a[0], "remove") || (!is_site && !strcmp(a[0], "add")));
         if (ok && strcmp(a[0], "add") != 0 && n != 2)
                 ok = 0;
-        char line[1024];
-        size_t len = (size_t)snprintf(line, sizeof line, "%s", argv[0]);
+        size_t len = (size_t)snprintf(line, cap, "%s", cmd);
         for (int i = 0; ok && i < n; i++) {
-                if (strpbrk(a[i], " \t\n") || len + strlen(a[i]) + 2 >= sizeof line)
+                if (strpbrk(a[i], " \t\n") || len + strlen(a[i]) + 2 >= cap)
                         ok = 0;
                 else
-                        len += (size_t)snprintf(line + len, sizeof line - len, " %s", a[i]);
+                        len += (size_t)snprintf(line + len, cap - len, " %s", a[i]);
         }
         if (!ok) {
-                fprintf(stderr, "smsmux %s: bad arguments\n%s", argv[0], smsc_usage);
-                smx_config_file_free(&f);
-                return CLI_EXIT_USAGE;
+                fprintf(stderr, "smsmux %s: bad arguments\n%s", cmd, smsc_usage);
+                return -1;
         }
-        int rc = finish(ask(path, line));
-        smx_config_file_free(&f);
-        return rc;
+        return 0;
+}
+
+int cli_smsc(int argc, char **argv)
+{
+        return run_admin(argc, argv, smsc_usage, 0, smsc_line);
 }

@@ -128,6 +128,15 @@ static void jbuf_u64(struct jbuf *b, uint64_t v)
         jbuf_raw(b, num, (size_t)n);
 }
 
+/* ,"key":"s" -- s NULL becomes "" (or null when null_ok). */
+static void jbuf_kv(struct jbuf *b, const char *key, const char *s, int null_ok)
+{
+        jbuf_lit(b, ",\"");
+        jbuf_lit(b, key);
+        jbuf_lit(b, "\":");
+        jbuf_cstr(b, s || null_ok ? s : "");
+}
+
 static int jbuf_done(struct jbuf *b)
 {
         jbuf_raw(b, "}\n", 2);
@@ -139,50 +148,42 @@ int cli_json_event(struct jbuf *b, const struct smx_event *ev)
         jbuf_reset(b);
         switch (ev->type) {
         case SMX_EV_SUBMITTED:
-                jbuf_lit(b, "{\"event\":\"submitted\",\"id\":");
-                jbuf_cstr(b, ev->id);
-                jbuf_lit(b, ",\"smsc\":");
-                jbuf_cstr(b, ev->smsc ? ev->smsc : "");
-                jbuf_lit(b, ",\"message_id\":");
-                jbuf_cstr(b, ev->message_id ? ev->message_id : "");
+                jbuf_lit(b, "{\"event\":\"submitted\"");
+                jbuf_kv(b, "id", ev->id, 1);
+                jbuf_kv(b, "smsc", ev->smsc, 0);
+                jbuf_kv(b, "message_id", ev->message_id, 0);
                 break;
         case SMX_EV_FAILED:
-                jbuf_lit(b, "{\"event\":\"failed\",\"id\":");
-                jbuf_cstr(b, ev->id);
-                jbuf_lit(b, ",\"reason\":");
-                jbuf_cstr(b, smx_fail_reason_name(ev->reason));
+                jbuf_lit(b, "{\"event\":\"failed\"");
+                jbuf_kv(b, "id", ev->id, 1);
+                jbuf_kv(b, "reason", smx_fail_reason_name(ev->reason), 1);
                 jbuf_lit(b, ev->permanent ? ",\"permanent\":true" : ",\"permanent\":false");
                 break;
         case SMX_EV_DR:
-                jbuf_lit(b, "{\"event\":\"dr\",\"id\":");
-                jbuf_cstr(b, ev->id);
-                jbuf_lit(b, ",\"message_id\":");
-                jbuf_cstr(b, ev->message_id ? ev->message_id : "");
-                jbuf_lit(b, ",\"state\":");
-                jbuf_cstr(b, smx_dr_state_name(ev->state));
-                jbuf_lit(b, ",\"smsc\":");
-                jbuf_cstr(b, ev->smsc ? ev->smsc : "");
+                jbuf_lit(b, "{\"event\":\"dr\"");
+                jbuf_kv(b, "id", ev->id, 1);
+                jbuf_kv(b, "message_id", ev->message_id, 0);
+                jbuf_kv(b, "state", smx_dr_state_name(ev->state), 1);
+                jbuf_kv(b, "smsc", ev->smsc, 0);
                 if (ev->parts > 1 && ev->part) {
                         jbuf_lit(b, ",\"part\":");
                         jbuf_u64(b, ev->part);
                 }
                 if (ev->parts > 1 && ev->mt_final) {
-                        jbuf_lit(b, ",\"final\":true,\"mt_state\":");
-                        jbuf_cstr(b, smx_dr_state_name(ev->mt_state));
+                        jbuf_lit(b, ",\"final\":true");
+                        jbuf_kv(b, "mt_state", smx_dr_state_name(ev->mt_state), 1);
                 }
                 break;
         case SMX_EV_MO:
-                jbuf_lit(b, "{\"event\":\"mo\",\"from\":");
-                jbuf_cstr(b, ev->from ? ev->from : "");
-                jbuf_lit(b, ",\"to\":");
-                jbuf_cstr(b, ev->to ? ev->to : "");
+                jbuf_lit(b, "{\"event\":\"mo\"");
+                jbuf_kv(b, "from", ev->from, 0);
+                jbuf_kv(b, "to", ev->to, 0);
                 jbuf_lit(b, ",\"text\":");
                 if (ev->text)
                         jbuf_str(b, ev->text, ev->text_len);
                 else
                         jbuf_lit(b, "\"\"");
-                jbuf_lit(b, ",\"smsc\":");
-                jbuf_cstr(b, ev->smsc ? ev->smsc : "");
+                jbuf_kv(b, "smsc", ev->smsc, 0);
                 if (ev->parts > 1) {
                         jbuf_lit(b, ",\"parts\":");
                         jbuf_u64(b, ev->parts);
@@ -191,16 +192,15 @@ int cli_json_event(struct jbuf *b, const struct smx_event *ev)
                         jbuf_lit(b, ",\"partial\":true");
                 break;
         case SMX_EV_BIND:
-                jbuf_lit(b, "{\"event\":\"bind\",\"smsc\":");
-                jbuf_cstr(b, ev->smsc ? ev->smsc : "");
-                jbuf_lit(b, ",\"site\":");
-                jbuf_cstr(b, ev->site ? ev->site : "");
+                jbuf_lit(b, "{\"event\":\"bind\"");
+                jbuf_kv(b, "smsc", ev->smsc, 0);
+                jbuf_kv(b, "site", ev->site, 0);
                 if (ev->up) {
                         jbuf_lit(b, ",\"state\":\"up\"");
                 } else {
-                        jbuf_lit(b, ",\"state\":\"down\",\"reason\":");
-                        jbuf_cstr(b, ev->bind_reason && *ev->bind_reason ?
-                                     ev->bind_reason : "unknown");
+                        jbuf_lit(b, ",\"state\":\"down\"");
+                        jbuf_kv(b, "reason", ev->bind_reason && *ev->bind_reason ?
+                                             ev->bind_reason : "unknown", 1);
                 }
                 break;
         default:
@@ -218,8 +218,7 @@ int cli_json_failed(struct jbuf *b, const char *id, size_t id_len, const char *r
                 jbuf_str(b, id, id_len);
         else
                 jbuf_lit(b, "null");
-        jbuf_lit(b, ",\"reason\":");
-        jbuf_cstr(b, reason);
+        jbuf_kv(b, "reason", reason, 1);
         jbuf_lit(b, permanent ? ",\"permanent\":true" : ",\"permanent\":false");
         if (!id && line > 0) {
                 jbuf_lit(b, ",\"line\":");
