@@ -356,7 +356,7 @@ static int run_mem(struct run *r, const struct opts *o, long rss_pre, long rss_c
         printf("slot_size=%u\n", SMX_SLOT_SIZE);
         printf("slot_header=%zu\n", sizeof(struct smx_slot));
         printf("slot_text_inline=%zu\n", (size_t)SMX_SLOT_TEXT_INLINE);
-        printf("ring_bytes_per_slot=%zu\n", 2 * 2 * sizeof(struct ck_ring_buffer));
+        printf("ring_bytes_per_slot=%zu\n", (size_t)SMX_INGRESS_RING_BYTES_PER_SLOT);
         printf("req_entry=%zu\n", sizeof(struct smx_req));
         printf("req_cells_per_bind=%u\n", req_cells);
         printf("req_bytes_per_window_slot=%.1f\n",

@@ -1,7 +1,14 @@
-/* Slot pool and MPMC rings (see ingress.h). ck_ring stores pointers; we
- * store slot index + 1 so that no entry is NULL. A ck_ring of size S holds at
- * most S-1 entries, so each ring has 2*n_slots entries: a push of one of the
- * n_slots indices always finds room. */
+/* Slot pool, free stack and the ingress ring (see ingress.h). ck_ring
+ * stores pointers; we store slot index + 1 so that no entry is NULL. A
+ * ck_ring of size S holds at most S-1 entries, so the ring has 2*n_slots
+ * entries: a push of one of the n_slots indices always finds room.
+ *
+ * The free stack (Treiber): pop reads the top slot's free_next and CASes
+ * the top from (v, idx) to (v+1, next); push links the slot to the current
+ * top and CASes (v, top) to (v+1, idx). The version makes a CAS fail when
+ * the top was popped and pushed back in between (ABA); a stale free_next
+ * read is harmless because that CAS then fails. Release on push / acquire
+ * on pop hand the slot's contents over with it. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,21 +25,20 @@ int ingress_init(struct smx_ingress *g, uint32_t n_slots)
                 return -EINVAL;
         g->n_slots = n_slots;
         g->slots = aligned_alloc(64, (size_t)n_slots * SMX_SLOT_SIZE);
-        g->free_buf = calloc((size_t)n_slots * 2, sizeof *g->free_buf);
         g->in_buf = calloc((size_t)n_slots * 2, sizeof *g->in_buf);
-        if (!g->slots || !g->free_buf || !g->in_buf) {
+        if (!g->slots || !g->in_buf) {
                 ingress_fini(g);
                 return -ENOMEM;
         }
         memset(g->slots, 0, (size_t)n_slots * SMX_SLOT_SIZE);
-        ck_ring_init(&g->free_ring, n_slots * 2);
         ck_ring_init(&g->in_ring, n_slots * 2);
         for (uint32_t i = 0; i < n_slots; i++) {
                 struct smx_slot *s = ingress_slot(g, i);
                 s->next = SMX_SLOT_NONE;
                 s->last_bind = 0xFFFF;
-                ck_ring_enqueue_mpmc(&g->free_ring, g->free_buf, (void *)(uintptr_t)(i + 1));
+                atomic_init(&s->free_next, i + 1 < n_slots ? i + 1 : SMX_SLOT_NONE);
         }
+        atomic_init(&g->free_top, 0);   /* version 0, slot 0 on top */
         return 0;
 }
 
@@ -42,17 +48,30 @@ void ingress_fini(struct smx_ingress *g)
                 for (uint32_t i = 0; i < g->n_slots; i++)
                         free(ingress_slot(g, i)->overflow);
         free(g->slots);
-        free(g->free_buf);
         free(g->in_buf);
         memset(g, 0, sizeof *g);
 }
 
+static inline uint64_t top_make(uint64_t old, uint32_t idx)
+{
+        return (((old >> 32) + 1) << 32) | idx;
+}
+
 uint32_t ingress_slot_take(struct smx_ingress *g)
 {
-        void *v;
-        if (!ck_ring_dequeue_mpmc(&g->free_ring, g->free_buf, &v))
-                return SMX_SLOT_NONE;
-        return (uint32_t)((uintptr_t)v - 1);
+        uint64_t top = atomic_load_explicit(&g->free_top, memory_order_acquire);
+        for (;;) {
+                uint32_t idx = (uint32_t)top;
+                if (idx == SMX_SLOT_NONE)
+                        return SMX_SLOT_NONE;
+                uint32_t next = atomic_load_explicit(&ingress_slot(g, idx)->free_next,
+                                                     memory_order_relaxed);
+                if (atomic_compare_exchange_weak_explicit(&g->free_top, &top,
+                                                          top_make(top, next),
+                                                          memory_order_acquire,
+                                                          memory_order_acquire))
+                        return idx;
+        }
 }
 
 void ingress_slot_free(struct smx_ingress *g, uint32_t idx)
@@ -63,7 +82,12 @@ void ingress_slot_free(struct smx_ingress *g, uint32_t idx)
         s->gen++;
         atomic_fetch_add_explicit(&s->tag, 1, memory_order_relaxed);
         s->next = SMX_SLOT_NONE;
-        ck_ring_enqueue_mpmc(&g->free_ring, g->free_buf, (void *)(uintptr_t)(idx + 1));
+        uint64_t top = atomic_load_explicit(&g->free_top, memory_order_relaxed);
+        do
+                atomic_store_explicit(&s->free_next, (uint32_t)top, memory_order_relaxed);
+        while (!atomic_compare_exchange_weak_explicit(&g->free_top, &top, top_make(top, idx),
+                                                      memory_order_release,
+                                                      memory_order_relaxed));
 }
 
 void ingress_push(struct smx_ingress *g, uint32_t idx)

@@ -1,11 +1,13 @@
 /* MT slots and the two MPMC rings between application threads and workers.
  *
  * Every accepted MT lives in one preallocated 512-byte slot from smx_submit()
- * until its outcome is in an event ring. Free slot indices sit on the free
- * ring; an MT waiting for a worker sits (by index) on the ingress ring. Both
- * are ck_ring MPMC rings sized so that they can hold every slot at once: a
- * push of a slot index can therefore never fail (re-enqueueing an MT for a
- * resend is always possible), and "ingress full" is exactly "no free slot".
+ * until its outcome is in an event ring. Free slots form a LIFO stack linked
+ * through the slots themselves (lock-free, a version-tagged top against ABA),
+ * so smx_submit reuses the slot freed last, whose lines are still in cache.
+ * An MT waiting for a worker sits (by index) on the ingress ring, a ck_ring
+ * MPMC ring sized so that it can hold every slot at once: a push of a slot
+ * index can therefore never fail (re-enqueueing an MT for a resend is always
+ * possible), and "ingress full" is exactly "no free slot".
  *
  * A slot is written by the submitting thread before its index is pushed and
  * afterwards only by the worker that popped it (the ring's CAS orders the
@@ -32,6 +34,8 @@ struct smx_slot {
         _Atomic uint32_t tag;      /* current attempt; changed before every hand-over,
                                       so a response carrying an older tag is stale */
         uint32_t next;             /* worker-local list link (SMX_SLOT_NONE = end) */
+        _Atomic uint32_t free_next;/* free stack link; read racily by a popper whose
+                                      CAS then fails if the slot was taken meanwhile */
         uint64_t submit_us;        /* CLOCK_MONOTONIC at smx_submit, microseconds */
         uint64_t not_before_ms;    /* retry backoff: not sent before this */
         uint32_t attempts;         /* submit_sm sent so far */
@@ -40,7 +44,9 @@ struct smx_slot {
         uint16_t last_bind;        /* bind of the last attempt, 0xFFFF none */
         uint8_t id_len, from_len, to_len;
         uint8_t n_parts, parts_ok; /* segments of the current attempt, accepted so far */
-        uint8_t want_dr, encoding, priority, flags;
+        uint8_t want_dr, priority, flags;
+        uint8_t encoding;          /* as smx_submit chose it (never SMX_ENC_AUTO) */
+        uint16_t units;            /* text units in `encoding`, as smx_submit counted */
         /* outcome, filled when the outcome cannot go into a full event ring */
         uint8_t out_type, out_reason, out_permanent;
         uint16_t out_bind;
@@ -65,9 +71,17 @@ static inline const uint8_t *smx_slot_text(const struct smx_slot *s)
 struct smx_ingress {
         uint32_t n_slots;
         uint8_t *slots;            /* n_slots * SMX_SLOT_SIZE, 64-byte aligned */
-        struct ck_ring free_ring, in_ring;
-        struct ck_ring_buffer *free_buf, *in_buf;
+        struct ck_ring in_ring;
+        struct ck_ring_buffer *in_buf;
+        /* free stack top: version << 32 | slot index (SMX_SLOT_NONE: empty);
+         * padded to a cache line of its own, every take and free CASes it */
+        char pad0_[64];
+        _Atomic uint64_t free_top;
+        char pad1_[64 - sizeof(uint64_t)];
 };
+
+/* Ring bytes allocated per slot of capacity (memory per in-flight MT). */
+#define SMX_INGRESS_RING_BYTES_PER_SLOT (2 * sizeof(struct ck_ring_buffer))
 
 int ingress_init(struct smx_ingress *g, uint32_t n_slots);
 void ingress_fini(struct smx_ingress *g);
@@ -77,7 +91,8 @@ static inline struct smx_slot *ingress_slot(const struct smx_ingress *g, uint32_
         return (struct smx_slot *)(void *)(g->slots + (size_t)idx * SMX_SLOT_SIZE);
 }
 
-/* Take a free slot: its index, or SMX_SLOT_NONE when all are in use. */
+/* Take a free slot (the one freed last): its index, or SMX_SLOT_NONE when
+ * all are in use. */
 uint32_t ingress_slot_take(struct smx_ingress *g);
 /* Return a slot to the pool (frees its overflow text, bumps gen). */
 void ingress_slot_free(struct smx_ingress *g, uint32_t idx);
