@@ -385,7 +385,8 @@ int smx_submit(smx_client *c, const struct smx_mt *mt)
         if ((unsigned)mt->encoding > SMX_ENC_UTF8 || mt->priority > 3)
                 return SMX_EINVAL;
         size_t units = 0;
-        if (smx_text_choose((const uint8_t *)mt->text, text_len, mt->encoding, &units) < 0)
+        int enc = smx_text_choose((const uint8_t *)mt->text, text_len, mt->encoding, &units);
+        if (enc < 0)
                 return SMX_EINVAL;
         uint32_t idx = ingress_slot_take(&c->ing);
         if (idx == SMX_SLOT_NONE)
@@ -417,7 +418,8 @@ int smx_submit(smx_client *c, const struct smx_mt *mt)
                 memcpy(s->from, mt->from, from_len);
         s->from[from_len] = 0;
         s->want_dr = mt->want_dr != 0;
-        s->encoding = (uint8_t)mt->encoding;
+        s->encoding = (uint8_t)enc;       /* the worker segments without counting again */
+        s->units = (uint16_t)units;
         s->priority = mt->priority;
         s->flags = 0;
         s->n_parts = s->parts_ok = 0;

@@ -81,10 +81,15 @@ int smx_text_segment(const uint8_t *utf8, size_t len, const struct smx_seg_opts 
                 len = 0;
         if (!map)
                 map = smx_text_service_map();
-        r = smx_text_choose(utf8, len, opts->enc, &units);
-        if (r < 0)
-                return r;
-        enc = (enum smx_encoding)r;
+        if (opts->units && opts->enc >= SMX_ENC_GSM && opts->enc <= SMX_ENC_UTF8) {
+                enc = opts->enc;          /* counted by the caller (smx_text_choose) */
+                units = opts->units;
+        } else {
+                r = smx_text_choose(utf8, len, opts->enc, &units);
+                if (r < 0)
+                        return r;
+                enc = (enum smx_encoding)r;
+        }
         dcs = smx_dcs_for_encoding(map, enc);
         if (dcs < 0)
                 return SMX_EINVAL;

@@ -244,6 +244,9 @@ struct smx_seg_opts {
         uint16_t ref;                  /* concatenation reference (UDH8 uses the low 8 bits) */
         uint8_t gsm_packed;            /* SMSC wants GSM packed 8-in-7 (knob) */
         const struct smx_dcs_map *map; /* data_coding per encoding; NULL: service map */
+        size_t units;                  /* non-zero with an explicit enc: the text's units in
+                                          enc as smx_text_choose counted them, so the text
+                                          is not scanned again to count; 0: count here */
 };
 
 /* One submit_sm worth of content. `sm` points into the caller's buffer. */

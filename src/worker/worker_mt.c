@@ -47,6 +47,7 @@ static int send_mt(struct smx_worker *w, struct smx_bind *b, uint32_t idx)
         struct smx_slot *s = ingress_slot(&c->ing, idx);
         struct smx_seg_opts so = {
                 .enc = (enum smx_encoding)s->encoding,
+                .units = s->units,
                 .mode = (enum smx_seg_mode)b->seg_mode,
                 .ref = (uint16_t)(s->gen ^ idx),
                 .map = &b->dcs,
