@@ -26,6 +26,8 @@ struct sim_options {
         uint32_t seed;             /* random seed for behaviour knobs, 0 = time */
         const char *plan_path;     /* fault plan played from start, NULL: none */
         double rebind_interval_s;  /* R2 check in the ledger, default 30 */
+        size_t mt_records_max;     /* records kept of MTs without the identity TLV
+                                      (sim_mts.c), default 100000 */
         /* With a config file: the fields whose bit is set win over the file
          * (the program sets one per flag given); the others only give
          * defaults the file may change. Without a file it changes nothing. */

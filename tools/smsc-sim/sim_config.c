@@ -195,7 +195,8 @@ static int parse_seconds(const char *v, double *out)
         return 0;
 }
 
-/* [sim] keys that are not topology: rebind_interval (the flag wins), max_pdu. */
+/* [sim] keys that are not topology: rebind_interval (the flag wins),
+ * mt_records_max, max_pdu. */
 static int apply_global(struct smsc_sim *s, const struct sim_options *o, const char *key, const char *val)
 {
         if (!strcmp(key, "rebind_interval")) {
@@ -204,6 +205,15 @@ static int apply_global(struct smsc_sim *s, const struct sim_options *o, const c
                         return -EINVAL;
                 if (!(o->given & SIM_GIVEN_REBIND))
                         s->rebind_interval_s = d;
+                return 0;
+        }
+        if (!strcmp(key, "mt_records_max")) {
+                char *end;
+                unsigned long long u = strtoull(val, &end, 10);
+                if (end == val || *end || val[0] == '-' || u == 0 || u > (1ull << 32))
+                        return -EINVAL;
+                if (!s->anon)       /* the ring is sized at the first such MT */
+                        s->mt_records_max = (size_t)u;
                 return 0;
         }
         if (!strcmp(key, "max_pdu")) {

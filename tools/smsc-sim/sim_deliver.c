@@ -39,6 +39,21 @@ static uint8_t draw_final(struct smsc_sim *s, const struct sim_knobs *k)
         return SMPP_STATE_DELIVERED;
 }
 
+static void dr_send(struct smsc_sim *s, struct sim_mt *mt, uint8_t st);
+
+/* A DR of mt now, or at `at` by a timer that holds mt (sim_mts.c). */
+static void dr_at(struct smsc_sim *s, struct sim_mt *mt, int now, uint64_t at, uint8_t st)
+{
+        if (now) {
+                dr_send(s, mt, st);
+                return;
+        }
+        size_t before = s->n_timers;
+        sim_timer_add(s, at, SIM_T_DR, 0, mt, st);
+        if (s->n_timers > before)
+                mt->dr_pending++;
+}
+
 void sim_dr_schedule(struct smsc_sim *s, struct sim_mt *mt, int before_resp, uint8_t regdel)
 {
         const struct sim_knobs *k = &s->smsc[mt->smsc].k;
@@ -50,22 +65,12 @@ void sim_dr_schedule(struct smsc_sim *s, struct sim_mt *mt, int before_resp, uin
         uint64_t now = sim_now_ns();
         uint64_t t1 = before_resp ? now : now + (uint64_t)(sim_range_draw(s, &k->dr_delay_ms) * 1e6);
         if (accepted) {
-                struct sim_timer t = { t1, 0, SIM_T_DR, 0, mt, SMPP_STATE_ACCEPTED };
-                if (before_resp)
-                        sim_on_timer_dr(s, &t);
-                else
-                        sim_timer_add(s, t1, SIM_T_DR, 0, mt, SMPP_STATE_ACCEPTED);
+                dr_at(s, mt, before_resp, t1, SMPP_STATE_ACCEPTED);
                 before_resp = 0;
                 t1 += (uint64_t)(sim_range_draw(s, &k->dr_delay_ms) * 1e6);
         }
-        if (!want_final)
-                return;
-        if (before_resp) {
-                struct sim_timer t = { t1, 0, SIM_T_DR, 0, mt, final };
-                sim_on_timer_dr(s, &t);
-        } else {
-                sim_timer_add(s, t1, SIM_T_DR, 0, mt, final);
-        }
+        if (want_final)
+                dr_at(s, mt, before_resp, t1, final);
 }
 
 /* YYMMDDhhmm (UTC) of a monotonic instant at or before `now_mono`; the
@@ -83,12 +88,17 @@ static void fmt_date(struct smsc_sim *s, char *out, uint64_t mono_ns, uint64_t n
         memcpy(out, s->date_str, sizeof(s->date_str));
 }
 
-/* Build the DR deliver_sm for `mt` in `state`, with the Appendix-B text whose
- * id is the carrier's (not the message_id: R6). */
 void sim_on_timer_dr(struct smsc_sim *s, struct sim_timer *t)
 {
         struct sim_mt *mt = t->p;
-        uint8_t st = (uint8_t)t->a;
+        dr_send(s, mt, (uint8_t)t->a);
+        sim_mt_dr_done(mt);
+}
+
+/* Build the DR deliver_sm for `mt` in state `st`, with the Appendix-B text
+ * whose id is the carrier's (not the message_id: R6). */
+static void dr_send(struct smsc_sim *s, struct sim_mt *mt, uint8_t st)
+{
         struct sim_smsc *m = &s->smsc[mt->smsc];
         if (s->dr_hook && s->dr_hook(s->dr_hook_arg, mt->msgid, st) == 1) {
                 m->c.dr_handed_off++;

@@ -107,6 +107,7 @@ void sim_options_init(struct sim_options *o)
         o->system_id = "smsmux";
         o->password = "secret";
         o->rebind_interval_s = 30;
+        o->mt_records_max = 100000;
 }
 
 static void sim_free(struct smsc_sim *s)
@@ -125,14 +126,11 @@ static void sim_free(struct smsc_sim *s)
                         close(s->smsc[i].listen_fd);
                 free(s->smsc[i].dq);
         }
+        sim_mts_free(s);
         for (size_t i = 0; i < s->n_timers; i++)
                 if (s->timers[i].kind == SIM_T_RESP)
                         free(s->timers[i].p);
         free(s->timers);
-        for (size_t i = 0; i < s->n_mts; i++)
-                free(s->mts[i]);
-        free(s->mts);
-        free(s->mt_hash);
         for (size_t i = 0; i < s->n_dlv; i++)
                 free(s->dlv[i].pdu);
         free(s->dlv);
@@ -172,6 +170,7 @@ int sim_start(const struct sim_options *o, struct smsc_sim **out, char *err, siz
         s->rng = o->seed ? o->seed : (uint64_t)time(NULL) ^ s->start_ns;
         s->rng = s->rng * 0x9E3779B97F4A7C15ull | 1;
         s->rebind_interval_s = o->rebind_interval_s;
+        s->mt_records_max = o->mt_records_max ? o->mt_records_max : 100000;
         s->mo_ref = (uint32_t)(s->rng >> 40);
         if (o->ledger_path)
                 snprintf(s->ledger_path, sizeof(s->ledger_path), "%s", o->ledger_path);

@@ -12,7 +12,8 @@
  * violations, JSON), sim_ctl.c (command language, control socket, plan),
  * sim_knobs.c (knobs), sim_config.c (config file), sim_topo.c (sites and
  * SMSCs from options and file), sim_hostile.c (hostile cases),
- * sim_drop.c (the drop-resp fault's response kinds). */
+ * sim_drop.c (the drop-resp fault's response kinds), sim_mts.c (the MTs
+ * the service remembers). */
 #ifndef SMSC_SIM_INTERNAL_H
 #define SMSC_SIM_INTERNAL_H
 
@@ -186,6 +187,9 @@ struct sim_mt {
         char src[SMPP_ADDR_MAX], dst[SMPP_ADDR_MAX];
         char text20[21];
         uint32_t resubmits;
+        uint8_t dr_pending;         /* DR timers that point here */
+        uint8_t detached;           /* left the ring of MTs without identity:
+                                       the last DR timer frees it */
 };
 
 /* One deliver_sm the service must get acknowledged (DR or MO part). */
@@ -271,6 +275,10 @@ struct smsc_sim {
         size_t n_mts, cap_mts;
         uint32_t *mt_hash;          /* 0 empty, else index+1 */
         size_t hash_cap;
+        /* MTs without identity: a ring of at most mt_records_max (sim_mts.c) */
+        struct sim_mt **anon;
+        size_t n_anon, anon_head, mt_records_max;
+        uint64_t mt_records_evicted;
 
         struct sim_dlv *dlv;
         size_t n_dlv, cap_dlv;
@@ -345,6 +353,14 @@ int sim_mo_generate(struct smsc_sim *s, struct sim_smsc *m, unsigned parts);
 void sim_mo_arm(struct smsc_sim *s, struct sim_smsc *m);
 void sim_elink_arm(struct smsc_sim *s, struct sim_smsc *m);
 void sim_on_timer_elink(struct smsc_sim *s, struct sim_timer *t);
+
+/* sim_mts.c */
+struct sim_mt *sim_mt_find(struct smsc_sim *s, const uint8_t *id, size_t n, uint16_t seg);
+struct sim_mt *sim_mt_add_identity(struct smsc_sim *s, const uint8_t *id, size_t n, uint16_t seg);
+struct sim_mt *sim_mt_add_anon(struct smsc_sim *s);
+struct sim_mt *sim_mt_anon_at(const struct smsc_sim *s, size_t i);   /* 0 = oldest */
+void sim_mt_dr_done(struct sim_mt *mt);   /* a DR timer of mt has run */
+void sim_mts_free(struct smsc_sim *s);
 
 /* sim_ledger.c */
 void sim_violation(struct smsc_sim *s, const char *rule, const char *kind,

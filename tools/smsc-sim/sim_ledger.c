@@ -221,6 +221,8 @@ int sim_ledger_json(struct smsc_sim *s, char *buf, size_t cap, int final)
         jw_printf(&w, "},\"handset\":{\"delivered\":%llu,\"duplicates\":%llu,\"service_duplicates\":%llu}",
                   (unsigned long long)tot.handset_delivered, (unsigned long long)tot.handset_duplicates,
                   (unsigned long long)tot.service_duplicates);
+        jw_printf(&w, ",\"mt_records\":{\"kept\":%zu,\"max\":%zu,\"evicted\":%llu,\"with_identity\":%zu}",
+                  s->n_anon, s->mt_records_max, (unsigned long long)s->mt_records_evicted, s->n_mts);
         jw_printf(&w, ",\"violations\":[");
         int first = 1;
         for (size_t i = 0; i < s->n_viol; i++) {
@@ -258,35 +260,46 @@ int sim_ledger_json(struct smsc_sim *s, char *buf, size_t cap, int final)
         return (int)w.len;
 }
 
-/* Every MT the service kept a record of (those with an identity TLV or a DR
- * to send): message_id, SMSC, identity (hex), segment, re-submissions, time
- * since start. Lets a test check the handset view MT by MT. */
+/* One MT record of the `mts` listing; 0, or -1 when it would not fit. */
+static int mt_json(struct jw *w, const struct smsc_sim *s, const struct sim_mt *mt, int comma)
+{
+        size_t before = w->len;
+        jw_printf(w, "%s{\"message_id\":", comma ? "," : "");
+        jw_str(w, mt->msgid);
+        jw_printf(w, ",\"smsc\":");
+        jw_str(w, s->smsc[mt->smsc].name);
+        jw_printf(w, ",\"identity\":\"");
+        for (size_t k = 0; k < mt->id_len; k++)
+                jw_printf(w, "%02x", mt->identity[k]);
+        jw_printf(w, "\",\"segment\":%u,\"resubmits\":%u,\"t\":%.3f}", mt->segment, mt->resubmits,
+                  (double)(mt->submit_ns - s->start_ns) / 1e9);
+        if (w->len + 64 >= w->cap) {
+                w->len = before;
+                return -1;
+        }
+        return 0;
+}
+
+/* Every MT the service keeps a record of: those with an identity TLV, then
+ * the last mt_records_max with a DR to send and no identity (oldest first;
+ * `evicted` counts those that left): message_id, SMSC, identity (hex),
+ * segment, re-submissions, time since start. Lets a test check the handset
+ * view MT by MT. */
 int sim_ledger_mts_json(struct smsc_sim *s, char *buf, size_t cap)
 {
         if (!buf || cap == 0)
                 return -EINVAL;
         struct jw w = { buf, cap, 0 };
-        jw_printf(&w, "{\"count\":%zu,\"mts\":[", s->n_mts);
-        size_t shown = 0;
-        for (size_t i = 0; i < s->n_mts; i++) {
-                const struct sim_mt *mt = s->mts[i];
-                size_t before = w.len;
-                jw_printf(&w, "%s{\"message_id\":", shown ? "," : "");
-                jw_str(&w, mt->msgid);
-                jw_printf(&w, ",\"smsc\":");
-                jw_str(&w, s->smsc[mt->smsc].name);
-                jw_printf(&w, ",\"identity\":\"");
-                for (size_t k = 0; k < mt->id_len; k++)
-                        jw_printf(&w, "%02x", mt->identity[k]);
-                jw_printf(&w, "\",\"segment\":%u,\"resubmits\":%u,\"t\":%.3f}", mt->segment, mt->resubmits,
-                          (double)(mt->submit_ns - s->start_ns) / 1e9);
-                if (w.len + 64 >= cap) {
-                        w.len = before;
+        size_t total = s->n_mts + s->n_anon, shown = 0;
+        jw_printf(&w, "{\"count\":%zu,\"evicted\":%llu,\"mts\":[", total,
+                  (unsigned long long)s->mt_records_evicted);
+        for (size_t i = 0; i < total; i++) {
+                const struct sim_mt *mt = i < s->n_mts ? s->mts[i] : sim_mt_anon_at(s, i - s->n_mts);
+                if (mt_json(&w, s, mt, shown > 0) < 0)
                         break;
-                }
                 shown++;
         }
-        jw_printf(&w, "],\"truncated\":%s}", shown < s->n_mts ? "true" : "false");
+        jw_printf(&w, "],\"truncated\":%s}", shown < total ? "true" : "false");
         if (w.len >= cap) {
                 buf[cap - 1] = 0;
                 return (int)(cap - 1);

@@ -157,78 +157,6 @@ static uint16_t mt_segment(const struct smx_pdu *p)
         return 1;
 }
 
-static uint64_t mt_hash(const uint8_t *id, size_t n, uint16_t seg)
-{
-        uint64_t h = 1469598103934665603ull;
-        for (size_t i = 0; i < n; i++)
-                h = (h ^ id[i]) * 1099511628211ull;
-        h = (h ^ seg) * 1099511628211ull;
-        h = (h ^ (seg >> 8)) * 1099511628211ull;
-        return h ^ (h >> 29);
-}
-
-static struct sim_mt *mt_find(struct smsc_sim *s, const uint8_t *id, size_t n, uint16_t seg)
-{
-        if (!s->hash_cap)
-                return NULL;
-        size_t mask = s->hash_cap - 1;
-        for (size_t i = mt_hash(id, n, seg) & mask;; i = (i + 1) & mask) {
-                uint32_t v = s->mt_hash[i];
-                if (!v)
-                        return NULL;
-                struct sim_mt *mt = s->mts[v - 1];
-                if (mt->id_len == n && mt->segment == seg && memcmp(mt->identity, id, n) == 0)
-                        return mt;
-        }
-}
-
-static void mt_hash_insert(struct smsc_sim *s, size_t idx)
-{
-        struct sim_mt *mt = s->mts[idx];
-        size_t mask = s->hash_cap - 1;
-        size_t i = mt_hash(mt->identity, mt->id_len, mt->segment) & mask;
-        while (s->mt_hash[i])
-                i = (i + 1) & mask;
-        s->mt_hash[i] = (uint32_t)idx + 1;
-}
-
-/* Keep a new MT record; identity ones go in the dedup table too. */
-static struct sim_mt *mt_add(struct smsc_sim *s)
-{
-        if (s->n_mts == s->cap_mts) {
-                size_t nc = s->cap_mts ? s->cap_mts * 2 : 4096;
-                struct sim_mt **nm = realloc(s->mts, nc * sizeof(*nm));
-                if (!nm)
-                        return NULL;
-                s->mts = nm;
-                s->cap_mts = nc;
-        }
-        struct sim_mt *mt = calloc(1, sizeof(*mt));
-        if (mt)
-                s->mts[s->n_mts++] = mt;
-        return mt;
-}
-
-static int mt_index_identity(struct smsc_sim *s)
-{
-        size_t idx = s->n_mts - 1;
-        if ((idx + 1) * 2 > s->hash_cap) {
-                size_t nc = s->hash_cap ? s->hash_cap * 2 : 8192;
-                uint32_t *nh = calloc(nc, sizeof(*nh));
-                if (!nh)
-                        return -ENOMEM;
-                free(s->mt_hash);
-                s->mt_hash = nh;
-                s->hash_cap = nc;
-                for (size_t i = 0; i < s->n_mts; i++)
-                        if (s->mts[i]->id_len)
-                                mt_hash_insert(s, i);
-                return 0;
-        }
-        mt_hash_insert(s, idx);
-        return 0;
-}
-
 static void text20(char *out, const struct smx_pdu *p)
 {
         struct smx_bytes sm = p->u.sm.short_message;
@@ -345,26 +273,16 @@ static void on_submit(struct smsc_sim *s, struct sim_sess *ss, const struct smx_
                 struct smx_bytes id = p->tlv.smx_msg_identity;
                 uint16_t seg = mt_segment(p);
                 size_t n = id.len > SMPP_SMX_IDENTITY_MAX ? SMPP_SMX_IDENTITY_MAX : id.len;
-                mt = mt_find(s, id.p, n, seg);
+                mt = sim_mt_find(s, id.p, n, seg);
                 if (mt) {
                         duplicate = 1;
                         mt->resubmits++;
-                } else {
-                        mt = mt_add(s);
-                        if (!mt) {
-                                reject_submit(s, ss, SMPP_ESME_RSYSERR, seq);
-                                return;
-                        }
-                        mt->id_len = (uint8_t)n;
-                        memcpy(mt->identity, id.p, n);
-                        mt->segment = seg;
-                        if (mt_index_identity(s) < 0) {
-                                reject_submit(s, ss, SMPP_ESME_RSYSERR, seq);
-                                return;
-                        }
+                } else if (!(mt = sim_mt_add_identity(s, id.p, n, seg))) {
+                        reject_submit(s, ss, SMPP_ESME_RSYSERR, seq);
+                        return;
                 }
         } else if (regdel) {
-                mt = mt_add(s);
+                mt = sim_mt_add_anon(s);
                 if (!mt) {
                         reject_submit(s, ss, SMPP_ESME_RSYSERR, seq);
                         return;
