@@ -8,6 +8,7 @@
 
 struct MHD_Daemon;
 
+/* One client's admin socket and metrics listener; owned by the client. */
 struct smx_admin {
         struct smx_client *c;
         int lfd;                    /* listening unix socket, -1 none */

@@ -29,7 +29,7 @@
 
 #include "smsmux.h"
 
-/* One [site NAME] section. */
+/* One [site NAME] section; part of a struct smx_config_file (one thread). */
 struct smx_config_site {
         char *name;
         uint32_t weight;

@@ -1,4 +1,7 @@
-/* Parsing the data_coding table text (see dcs_spec.h). */
+/* Parsing the data_coding table text (see dcs_spec.h): the base table
+ * ("service" or "generic") first, then each "VALUE=CHARSET" item of the
+ * comma list overrides one data_coding value. Pure: no allocation, and the
+ * first bad item is named in the error. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>

@@ -26,7 +26,7 @@ struct smx_lat_hist {
         _Atomic uint64_t count, sum_us;
 };
 
-/* A plain copy for reading and summing. */
+/* A plain copy for reading and summing; owned by the reader. */
 struct smx_lat_snap {
         uint64_t bucket[SMX_LAT_BUCKETS];
         uint64_t count, sum_us;

@@ -17,13 +17,13 @@
 struct smx_bind;
 struct smx_client;
 
-/* One bind, copied out. */
+/* One bind, copied out; part of a snapshot (its caller's thread). */
 struct smx_stats_bind {
         struct smx_bind_stats pub;         /* the public fields, percentiles filled */
         struct smx_lat_snap lat;
 };
 
-/* A sum over binds (a site or a worker). */
+/* A sum over binds (a site or a worker); part of a snapshot. */
 struct smx_stats_sum {
         char name[SMX_NAME_MAX + 1];       /* site name, or the worker number */
         unsigned binds, binds_active;

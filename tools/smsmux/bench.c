@@ -102,6 +102,67 @@ static size_t bench_smscs_given(const struct cli_opts *o)
         return n;
 }
 
+/* Let the binds come up (at most 10 s) so the clock measures sending.
+ * Returns 1 when a signal asked to stop. */
+static int bench_wait_binds(struct bench_run *b, int sig_fd)
+{
+        size_t n_binds = smx_client_binds(b->c, NULL, 0);
+        uint64_t t0 = cli_now_ms();
+        int stop = 0;
+        while (b->binds_up < n_binds && cli_now_ms() - t0 < 10000 && !stop) {
+                if (cli_wait(b->c, sig_fd, -1, 100) & 2)
+                        stop = 1;
+                bench_poll(b);
+        }
+        fprintf(stderr, "bench: %llu of %zu binds up, sending\n",
+                (unsigned long long)b->binds_up, n_binds);
+        return stop;
+}
+
+/* Submit MTs until --count are sent or --seconds are over (or a signal or
+ * an error stops it), polling events as the ring fills. */
+static void bench_send(struct bench_run *b, const struct cli_opts *o, int sig_fd, int stop)
+{
+        b->first_ms = cli_now_ms();
+        uint64_t until = o->seconds_ms ? b->first_ms + o->seconds_ms : 0;
+        char id[32], to[24], text[48];
+        struct smx_mt mt = { .from = "12345", .to = to, .text = text, .want_dr = 1 };
+        while (!stop) {
+                if (o->count ? b->sent >= o->count : cli_now_ms() >= until)
+                        break;
+                int idn = snprintf(id, sizeof id, "b%llu", (unsigned long long)b->sent);
+                snprintf(to, sizeof to, "4477009%05llu", (unsigned long long)(b->sent % 100000));
+                snprintf(text, sizeof text, "bench message %llu", (unsigned long long)b->sent);
+                mt.id = id;
+                mt.id_len = (size_t)idn;
+                int r = smx_submit(b->c, &mt);
+                if (r == 0) {
+                        b->sent++;
+                        if ((b->sent & 255) == 0)
+                                bench_poll(b);
+                } else if (r == SMX_EAGAIN) {
+                        bench_poll(b);
+                        if (cli_wait(b->c, sig_fd, -1, 1) & 2)
+                                stop = 1;
+                } else {
+                        fprintf(stderr, "bench: smx_submit: %s\n", smx_strerror(r));
+                        break;
+                }
+        }
+}
+
+/* Wait (at most --drain-timeout) for the outcomes still due. */
+static void bench_drain(struct bench_run *b, const struct cli_opts *o, int sig_fd)
+{
+        uint64_t deadline = cli_now_ms() + o->drain_timeout_ms;
+        bench_poll(b);
+        while (b->accepted + b->failed < b->sent && cli_now_ms() < deadline) {
+                if (cli_wait(b->c, sig_fd, -1, 50) & 2)
+                        break;
+                bench_poll(b);
+        }
+}
+
 int cli_bench(const struct cli_opts *o)
 {
         struct bench_run b;
@@ -141,51 +202,8 @@ int cli_bench(const struct cli_opts *o)
                 return rc;
         }
         cli_http_sim_connect(&hs, b.c);
-        size_t n_binds = smx_client_binds(b.c, NULL, 0);
-        /* Let the binds come up (at most 10 s) so the clock measures sending. */
-        uint64_t t0 = cli_now_ms();
-        int stop = 0;
-        while (b.binds_up < n_binds && cli_now_ms() - t0 < 10000 && !stop) {
-                if (cli_wait(b.c, sig_fd, -1, 100) & 2)
-                        stop = 1;
-                bench_poll(&b);
-        }
-        fprintf(stderr, "bench: %llu of %zu binds up, sending\n",
-                (unsigned long long)b.binds_up, n_binds);
-        b.first_ms = cli_now_ms();
-        uint64_t until = o->seconds_ms ? b.first_ms + o->seconds_ms : 0;
-        char id[32], to[24], text[48];
-        struct smx_mt mt = { .from = "12345", .to = to, .text = text, .want_dr = 1 };
-        while (!stop) {
-                if (o->count ? b.sent >= o->count : cli_now_ms() >= until)
-                        break;
-                int idn = snprintf(id, sizeof id, "b%llu", (unsigned long long)b.sent);
-                snprintf(to, sizeof to, "4477009%05llu", (unsigned long long)(b.sent % 100000));
-                snprintf(text, sizeof text, "bench message %llu", (unsigned long long)b.sent);
-                mt.id = id;
-                mt.id_len = (size_t)idn;
-                int r = smx_submit(b.c, &mt);
-                if (r == 0) {
-                        b.sent++;
-                        if ((b.sent & 255) == 0)
-                                bench_poll(&b);
-                } else if (r == SMX_EAGAIN) {
-                        bench_poll(&b);
-                        if (cli_wait(b.c, sig_fd, -1, 1) & 2)
-                                stop = 1;
-                } else {
-                        fprintf(stderr, "bench: smx_submit: %s\n", smx_strerror(r));
-                        break;
-                }
-        }
-        /* Wait for the outcomes still due. */
-        uint64_t deadline = cli_now_ms() + o->drain_timeout_ms;
-        bench_poll(&b);
-        while (b.accepted + b.failed < b.sent && cli_now_ms() < deadline) {
-                if (cli_wait(b.c, sig_fd, -1, 50) & 2)
-                        break;
-                bench_poll(&b);
-        }
+        bench_send(&b, o, sig_fd, bench_wait_binds(&b, sig_fd));
+        bench_drain(&b, o, sig_fd);
         double span = b.last_outcome_ms > b.first_ms ?
                       (double)(b.last_outcome_ms - b.first_ms) / 1000.0 : 0.0;
         double mt_per_s = span > 0 ? (double)b.accepted / span : 0.0;

@@ -1,4 +1,8 @@
-/* Client set-up and the waiting helpers shared by the subcommands. */
+/* Client set-up and the waiting helpers shared by the subcommands (see
+ * cli_client.h): the config from the file and flags handed to
+ * smx_client_create/start, a monotonic clock, a signalfd for SIGINT and
+ * SIGTERM, and one poll over the client's event fd, the signal fd and an
+ * optional input fd. */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>

@@ -1,4 +1,7 @@
-/* The HTTP side of demo and bench (see cli_http.h). */
+/* The HTTP side of demo and bench (see cli_http.h): starts the simulator's
+ * HTTP API beside its SMPP SMSCs when --transport asks for HTTP and names no
+ * URL, plays the demo's HTTP fault steps, folds the HTTP handset counts into
+ * the SMPP ledger, and prints what the HTTP transport did. */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>

@@ -14,6 +14,7 @@
 #include "smsc-sim/sim.h"
 #include "smsmux.h"
 
+/* The simulator's HTTP side for one demo or bench run; owned by its main thread. */
 struct cli_http_sim {
         struct http_sim *sim;         /* NULL: no HTTP side (transport smpp) */
         char urls[2][96];

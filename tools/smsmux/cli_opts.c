@@ -204,6 +204,149 @@ static int secs_flag(const char *name, const char *v, uint32_t max_ms, uint32_t 
         return 0;
 }
 
+/* Apply one of the HTTP flags (--transport, --http-*, --dns-server,
+ * --ca-file, --insecure) to o. 0, or -1 with the reason in err. */
+static int apply_http_flag(struct cli_opts *o, int c, const char *arg, char *err, size_t err_len)
+{
+        switch (c) {
+        case OPT_TRANSPORT:
+                if (!strcmp(arg, "smpp"))
+                        o->http.transport = SMX_TRANSPORT_SMPP;
+                else if (!strcmp(arg, "http"))
+                        o->http.transport = SMX_TRANSPORT_HTTP;
+                else if (!strcmp(arg, "both"))
+                        o->http.transport = SMX_TRANSPORT_BOTH;
+                else {
+                        snprintf(err, err_len, "--transport: '%s' is not smpp, http or both",
+                                 arg);
+                        return -1;
+                }
+                o->http_transport_given = 1;
+                break;
+        case OPT_HTTP_URL:
+                if (o->http.n_urls == SMX_HTTP_URLS_MAX) {
+                        snprintf(err, err_len, "--http-url: at most %d", SMX_HTTP_URLS_MAX);
+                        return -1;
+                }
+                if (strncmp(arg, "http://", 7) != 0 && strncmp(arg, "https://", 8) != 0) {
+                        snprintf(err, err_len, "--http-url: '%s' is not an http:// or https:// URL",
+                                 arg);
+                        return -1;
+                }
+                o->http.urls[o->http.n_urls++] = arg;
+                break;
+        case OPT_HTTP_LOGIN: o->http.login = arg; break;
+        case OPT_HTTP_PASSWORD: o->http.password = arg; break;
+        case OPT_HTTP_PAUSE:
+                if (secs_flag("http-resubmit-pause", arg, 86400000,
+                              &o->http.resubmit_pause_ms, err, err_len) < 0)
+                        return -1;
+                o->http_pause_given = 1;
+                break;
+        case OPT_DNS_SERVER: o->http.dns_server = arg; break;
+        case OPT_HTTP_RECEIVER: o->http.receiver = arg; break;
+        case OPT_CA_FILE: o->http.ca_file = arg; break;
+        case OPT_INSECURE: o->http.insecure = 1; break;
+        default: return -2;
+        }
+        o->http_given = 1;
+        return 0;
+}
+
+/* Apply flag c (with its value arg) to o. 0, -1 with the reason in err, or
+ * -2 when c is no flag at all. */
+static int apply_flag(struct cli_opts *o, int c, const char *arg, char *err, size_t err_len)
+{
+        uint32_t ms;
+        int64_t n;
+        switch (c) {
+        case OPT_SMSC:
+                if (o->n_smscs == CLI_MAX_SMSCS) {
+                        snprintf(err, err_len, "--smsc: at most %d", CLI_MAX_SMSCS);
+                        return -1;
+                }
+                if (cli_parse_smsc_spec(arg, &o->smscs[o->n_smscs]) < 0) {
+                        snprintf(err, err_len, "--smsc: '%s' is not NAME@SITE=HOST:PORT",
+                                 arg);
+                        return -1;
+                }
+                o->n_smscs++;
+                break;
+        case OPT_CONFIG: o->config_path = arg; break;
+        case OPT_SYSTEM_ID: o->system_id = arg; break;
+        case OPT_PASSWORD: o->password = arg; break;
+        case OPT_REBIND:
+                if (secs_flag("rebind-interval", arg, 86400000, &ms, err, err_len) < 0)
+                        return -1;
+                o->rebind_interval_ms = ms;
+                break;
+        case OPT_WINDOW:
+                if (num_flag("window", arg, 1, 65535, &o->window, err, err_len) < 0)
+                        return -1;
+                break;
+        case OPT_TPS:
+                if (num_flag("tps", arg, 0, 0xFFFFFFFFu, &o->tps, err, err_len) < 0)
+                        return -1;
+                break;
+        case OPT_WORKERS:
+                if (num_flag("workers", arg, 0, 1024, &o->workers, err, err_len) < 0)
+                        return -1;
+                break;
+        case OPT_DRAIN:
+                if (secs_flag("drain-timeout", arg, 86400000, &o->drain_timeout_ms,
+                              err, err_len) < 0)
+                        return -1;
+                break;
+        case OPT_COUNT:
+                if (num_flag("count", arg, 1, 0xFFFFFFFFu, &n, err, err_len) < 0)
+                        return -1;
+                o->count = (uint64_t)n;
+                break;
+        case OPT_SECONDS:
+                if (secs_flag("seconds", arg, 86400000, &o->seconds_ms, err, err_len) < 0)
+                        return -1;
+                break;
+        case OPT_DURATION:
+                if (secs_flag("duration", arg, 86400000, &o->duration_ms, err, err_len) < 0)
+                        return -1;
+                break;
+        case OPT_RATE:
+                if (num_flag("rate", arg, 1, 1000000, &n, err, err_len) < 0)
+                        return -1;
+                o->rate = (uint32_t)n;
+                break;
+        case OPT_HELP: o->help = 1; break;
+        case OPT_ADMIN: o->admin_path = arg; break;
+        case OPT_METRICS:
+                if (!knobs_addr_ok(arg) || !*arg) {
+                        snprintf(err, err_len, "--metrics: '%s' is not HOST:PORT", arg);
+                        return -1;
+                }
+                o->metrics_addr = arg;
+                break;
+        default:
+                return apply_http_flag(o, c, arg, err, err_len);
+        }
+        return 0;
+}
+
+/* What no single flag can tell: --count with --seconds, the bench default,
+ * the demo's shortest run. 0, or -1 with the reason in err. */
+static int check_flags(struct cli_opts *o, enum cli_cmd cmd, char *err, size_t err_len)
+{
+        if (cmd == CLI_BENCH && o->count && o->seconds_ms) {
+                snprintf(err, err_len, "give --count or --seconds, not both");
+                return -1;
+        }
+        if (cmd == CLI_BENCH && !o->count && !o->seconds_ms)
+                o->count = 100000;
+        if (cmd == CLI_DEMO && o->duration_ms < 1000) {
+                snprintf(err, err_len, "--duration: at least 1 second");
+                return -1;
+        }
+        return 0;
+}
+
 int cli_opts_parse(struct cli_opts *o, enum cli_cmd cmd, int argc, char **argv,
                    char *err, size_t err_len)
 {
@@ -238,134 +381,17 @@ int cli_opts_parse(struct cli_opts *o, enum cli_cmd cmd, int argc, char **argv,
                                  long_opts[idx].name, cmd_name(cmd));
                         return -1;
                 }
-                uint32_t ms;
-                int64_t n;
-                switch (c) {
-                case OPT_SMSC:
-                        if (o->n_smscs == CLI_MAX_SMSCS) {
-                                snprintf(err, err_len, "--smsc: at most %d", CLI_MAX_SMSCS);
-                                return -1;
-                        }
-                        if (cli_parse_smsc_spec(optarg, &o->smscs[o->n_smscs]) < 0) {
-                                snprintf(err, err_len, "--smsc: '%s' is not NAME@SITE=HOST:PORT",
-                                         optarg);
-                                return -1;
-                        }
-                        o->n_smscs++;
-                        break;
-                case OPT_CONFIG: o->config_path = optarg; break;
-                case OPT_SYSTEM_ID: o->system_id = optarg; break;
-                case OPT_PASSWORD: o->password = optarg; break;
-                case OPT_REBIND:
-                        if (secs_flag("rebind-interval", optarg, 86400000, &ms, err, err_len) < 0)
-                                return -1;
-                        o->rebind_interval_ms = ms;
-                        break;
-                case OPT_WINDOW:
-                        if (num_flag("window", optarg, 1, 65535, &o->window, err, err_len) < 0)
-                                return -1;
-                        break;
-                case OPT_TPS:
-                        if (num_flag("tps", optarg, 0, 0xFFFFFFFFu, &o->tps, err, err_len) < 0)
-                                return -1;
-                        break;
-                case OPT_WORKERS:
-                        if (num_flag("workers", optarg, 0, 1024, &o->workers, err, err_len) < 0)
-                                return -1;
-                        break;
-                case OPT_DRAIN:
-                        if (secs_flag("drain-timeout", optarg, 86400000, &o->drain_timeout_ms,
-                                      err, err_len) < 0)
-                                return -1;
-                        break;
-                case OPT_COUNT:
-                        if (num_flag("count", optarg, 1, 0xFFFFFFFFu, &n, err, err_len) < 0)
-                                return -1;
-                        o->count = (uint64_t)n;
-                        break;
-                case OPT_SECONDS:
-                        if (secs_flag("seconds", optarg, 86400000, &o->seconds_ms, err, err_len) < 0)
-                                return -1;
-                        break;
-                case OPT_DURATION:
-                        if (secs_flag("duration", optarg, 86400000, &o->duration_ms, err, err_len) < 0)
-                                return -1;
-                        break;
-                case OPT_RATE:
-                        if (num_flag("rate", optarg, 1, 1000000, &n, err, err_len) < 0)
-                                return -1;
-                        o->rate = (uint32_t)n;
-                        break;
-                case OPT_HELP: o->help = 1; break;
-                case OPT_ADMIN: o->admin_path = optarg; break;
-                case OPT_METRICS:
-                        if (!knobs_addr_ok(optarg) || !*optarg) {
-                                snprintf(err, err_len, "--metrics: '%s' is not HOST:PORT", optarg);
-                                return -1;
-                        }
-                        o->metrics_addr = optarg;
-                        break;
-                case OPT_TRANSPORT:
-                        if (!strcmp(optarg, "smpp"))
-                                o->http.transport = SMX_TRANSPORT_SMPP;
-                        else if (!strcmp(optarg, "http"))
-                                o->http.transport = SMX_TRANSPORT_HTTP;
-                        else if (!strcmp(optarg, "both"))
-                                o->http.transport = SMX_TRANSPORT_BOTH;
-                        else {
-                                snprintf(err, err_len, "--transport: '%s' is not smpp, http or both",
-                                         optarg);
-                                return -1;
-                        }
-                        o->http_given = 1;
-                        o->http_transport_given = 1;
-                        break;
-                case OPT_HTTP_URL:
-                        if (o->http.n_urls == SMX_HTTP_URLS_MAX) {
-                                snprintf(err, err_len, "--http-url: at most %d", SMX_HTTP_URLS_MAX);
-                                return -1;
-                        }
-                        if (strncmp(optarg, "http://", 7) != 0 && strncmp(optarg, "https://", 8) != 0) {
-                                snprintf(err, err_len, "--http-url: '%s' is not an http:// or https:// URL",
-                                         optarg);
-                                return -1;
-                        }
-                        o->http.urls[o->http.n_urls++] = optarg;
-                        o->http_given = 1;
-                        break;
-                case OPT_HTTP_LOGIN: o->http.login = optarg; o->http_given = 1; break;
-                case OPT_HTTP_PASSWORD: o->http.password = optarg; o->http_given = 1; break;
-                case OPT_HTTP_PAUSE:
-                        if (secs_flag("http-resubmit-pause", optarg, 86400000,
-                                      &o->http.resubmit_pause_ms, err, err_len) < 0)
-                                return -1;
-                        o->http_given = 1;
-                        o->http_pause_given = 1;
-                        break;
-                case OPT_DNS_SERVER: o->http.dns_server = optarg; o->http_given = 1; break;
-                case OPT_HTTP_RECEIVER: o->http.receiver = optarg; o->http_given = 1; break;
-                case OPT_CA_FILE: o->http.ca_file = optarg; o->http_given = 1; break;
-                case OPT_INSECURE: o->http.insecure = 1; o->http_given = 1; break;
-                default:
+                int rc = apply_flag(o, c, optarg, err, err_len);
+                if (rc == -2)
                         snprintf(err, err_len, "unknown flag '%s'", argv[optind - 1]);
+                if (rc < 0)
                         return -1;
-                }
         }
         if (optind < argc) {
                 snprintf(err, err_len, "unexpected argument '%s'", argv[optind]);
                 return -1;
         }
-        if (cmd == CLI_BENCH && o->count && o->seconds_ms) {
-                snprintf(err, err_len, "give --count or --seconds, not both");
-                return -1;
-        }
-        if (cmd == CLI_BENCH && !o->count && !o->seconds_ms)
-                o->count = 100000;
-        if (cmd == CLI_DEMO && o->duration_ms < 1000) {
-                snprintf(err, err_len, "--duration: at least 1 second");
-                return -1;
-        }
-        return 0;
+        return check_flags(o, cmd, err, err_len);
 }
 
 /* Lay the HTTP flags that were given over the file's [http] settings, field

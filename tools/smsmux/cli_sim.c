@@ -1,4 +1,6 @@
-/* Starting the embedded simulator (see cli_sim.h). */
+/* Starting the embedded simulator (see cli_sim.h): tools/smsc-sim runs in
+ * this process on free ports, and each of its SMSCs becomes one --smsc
+ * entry (NAME@SITE=127.0.0.1:PORT) for the client. */
 #include <stdio.h>
 #include <string.h>
 

@@ -166,6 +166,96 @@ static void run_step(struct smsc_sim *sim, const struct plan_step *p, uint64_t t
                rc < 0 ? " -> " : "", rc < 0 ? reply : "");
 }
 
+/* The once-a-second progress line's clock; the demo's main thread. */
+struct demo_clock {
+        uint64_t start, next_progress, last_submitted;
+};
+
+/* A progress line when a second has passed since the last one. */
+static void demo_tick(struct demo_book *b, smx_client *c, struct demo_clock *k, uint64_t t)
+{
+        if (t < k->next_progress)
+                return;
+        progress(b, c, t, b->submitted - k->last_submitted);
+        k->last_submitted = b->submitted;
+        k->next_progress += 1000;
+}
+
+static void demo_announce(const struct cli_opts *o, const struct cli_http_sim *hs,
+                          const struct cli_smsc *smscs, size_t n_smscs, double ri_s)
+{
+        if (hs->sim)
+                printf("smsmux demo: MTs over HTTP (%s), primary %s, alternate %s\n",
+                       o->http.transport == SMX_TRANSPORT_HTTP ? "--transport http" : "--transport both",
+                       o->http.urls[0], o->http.urls[1]);
+        printf("smsmux demo: %zu SMSCs on 2 sites (embedded simulator), %u MT/s for %.0f s, "
+               "rebind interval %g s\n", n_smscs, o->rate, o->duration_ms / 1000.0, ri_s);
+        for (size_t i = 0; i < n_smscs; i++)
+                printf("        %s (%s) at %s:%u\n", smscs[i].name, smscs[i].site,
+                       smscs[i].host, smscs[i].port);
+        fflush(stdout);
+}
+
+/* --rate MTs per second for --duration while the fault plan (SMPP and
+ * HTTP) plays; stops early on a signal. */
+static void demo_traffic(struct demo_book *b, smx_client *c, const struct cli_opts *o,
+                         struct smsc_sim *sim, struct cli_http_sim *hs, int sig_fd,
+                         struct demo_clock *k)
+{
+        size_t step = 0;
+        char id[24], to[24], text[64];
+        struct smx_mt mt = { .id = id, .from = "12345", .to = to, .text = text, .want_dr = 1 };
+        for (;;) {
+                uint64_t t = cli_now_ms() - k->start;
+                if (t >= o->duration_ms)
+                        break;
+                while (step < PLAN_STEPS &&
+                       t >= (uint64_t)o->duration_ms * plan[step].permille / 1000)
+                        run_step(sim, &plan[step++], t);
+                cli_http_plan_tick(hs, t, o->duration_ms);
+                uint64_t due = (uint64_t)o->rate * t / 1000;
+                while (b->n < due && book_grow(b) == 0) {
+                        mt.id_len = (size_t)snprintf(id, sizeof id, "d%zu", b->n);
+                        snprintf(to, sizeof to, "4477009%05zu", b->n % 100000);
+                        snprintf(text, sizeof text, "demo message %zu", b->n);
+                        int r = smx_submit(c, &mt);
+                        if (r != 0) {
+                                if (r != SMX_EAGAIN)
+                                        fprintf(stderr, "demo: smx_submit: %s\n", smx_strerror(r));
+                                break;      /* backpressure: this id again next turn */
+                        }
+                        b->n++;
+                }
+                demo_poll(b, c);
+                demo_tick(b, c, k, t);
+                if (cli_wait(c, sig_fd, -1, 10) & 2) {
+                        fprintf(stderr, "demo: signal: stopping the traffic\n");
+                        break;
+                }
+        }
+}
+
+/* Traffic over: wait for every outcome (bounded by --drain-timeout), then
+ * two seconds more for DRs. */
+static void demo_settle(struct demo_book *b, smx_client *c, const struct cli_opts *o,
+                        int sig_fd, struct demo_clock *k)
+{
+        printf("[%3llus] traffic stopped after %zu MTs; waiting for outcomes\n",
+               (unsigned long long)((cli_now_ms() - k->start) / 1000), b->n);
+        uint64_t deadline = cli_now_ms() + o->drain_timeout_ms;
+        while (b->submitted + b->failed < b->n && cli_now_ms() < deadline) {
+                if (cli_wait(c, sig_fd, -1, 100) & 2)
+                        break;
+                demo_poll(b, c);
+                demo_tick(b, c, k, cli_now_ms() - k->start);
+        }
+        uint64_t settle = cli_now_ms() + 2000;
+        while (cli_now_ms() < settle) {
+                cli_wait(c, -1, -1, 100);
+                demo_poll(b, c);
+        }
+}
+
 int cli_demo(const struct cli_opts *o)
 {
         struct demo_book b;
@@ -205,74 +295,10 @@ int cli_demo(const struct cli_opts *o)
                 return rc;
         }
         cli_http_sim_connect(&hs, c);
-        if (hs.sim)
-                printf("smsmux demo: MTs over HTTP (%s), primary %s, alternate %s\n",
-                       o->http.transport == SMX_TRANSPORT_HTTP ? "--transport http" : "--transport both",
-                       o->http.urls[0], o->http.urls[1]);
-        printf("smsmux demo: %zu SMSCs on 2 sites (embedded simulator), %u MT/s for %.0f s, "
-               "rebind interval %g s\n", n_smscs, o->rate, o->duration_ms / 1000.0, ri_s);
-        for (size_t i = 0; i < n_smscs; i++)
-                printf("        %s (%s) at %s:%u\n", smscs[i].name, smscs[i].site,
-                       smscs[i].host, smscs[i].port);
-        fflush(stdout);
-
-        uint64_t start = cli_now_ms(), next_progress = 1000, last_submitted = 0;
-        size_t step = 0;
-        int stop = 0;
-        char id[24], to[24], text[64];
-        struct smx_mt mt = { .id = id, .from = "12345", .to = to, .text = text, .want_dr = 1 };
-        while (!stop) {
-                uint64_t t = cli_now_ms() - start;
-                if (t >= o->duration_ms)
-                        break;
-                while (step < PLAN_STEPS &&
-                       t >= (uint64_t)o->duration_ms * plan[step].permille / 1000)
-                        run_step(sim, &plan[step++], t);
-                cli_http_plan_tick(&hs, t, o->duration_ms);
-                uint64_t due = (uint64_t)o->rate * t / 1000;
-                while (b.n < due && book_grow(&b) == 0) {
-                        mt.id_len = (size_t)snprintf(id, sizeof id, "d%zu", b.n);
-                        snprintf(to, sizeof to, "4477009%05zu", b.n % 100000);
-                        snprintf(text, sizeof text, "demo message %zu", b.n);
-                        int r = smx_submit(c, &mt);
-                        if (r != 0) {
-                                if (r != SMX_EAGAIN)
-                                        fprintf(stderr, "demo: smx_submit: %s\n", smx_strerror(r));
-                                break;      /* backpressure: this id again next turn */
-                        }
-                        b.n++;
-                }
-                demo_poll(&b, c);
-                if (t >= next_progress) {
-                        progress(&b, c, t, b.submitted - last_submitted);
-                        last_submitted = b.submitted;
-                        next_progress += 1000;
-                }
-                if (cli_wait(c, sig_fd, -1, 10) & 2) {
-                        fprintf(stderr, "demo: signal: stopping the traffic\n");
-                        stop = 1;
-                }
-        }
-        /* Traffic over: wait for every outcome (bounded), then a little for DRs. */
-        printf("[%3llus] traffic stopped after %zu MTs; waiting for outcomes\n",
-               (unsigned long long)((cli_now_ms() - start) / 1000), b.n);
-        uint64_t deadline = cli_now_ms() + o->drain_timeout_ms;
-        while (b.submitted + b.failed < b.n && cli_now_ms() < deadline) {
-                if (cli_wait(c, sig_fd, -1, 100) & 2)
-                        break;
-                demo_poll(&b, c);
-                uint64_t t = cli_now_ms() - start;
-                if (t >= next_progress) {
-                        progress(&b, c, t, b.submitted - last_submitted);
-                        last_submitted = b.submitted;
-                        next_progress += 1000;
-                }
-        }
-        uint64_t settle = cli_now_ms() + 2000;
-        while (cli_now_ms() < settle) {
-                cli_wait(c, -1, -1, 100);
-                demo_poll(&b, c);
-        }
+        demo_announce(o, &hs, smscs, n_smscs, ri_s);
+        struct demo_clock k = { .start = cli_now_ms(), .next_progress = 1000 };
+        demo_traffic(&b, c, o, sim, &hs, sig_fd, &k);
+        demo_settle(&b, c, o, sig_fd, &k);
         /* Unbind (whatever still has no outcome fails "shutdown" and counts as
          * lost), then read the simulator's ledger and report. */
         b.quiet = 1;

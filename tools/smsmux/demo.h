@@ -23,7 +23,7 @@ struct demo_book {
         int quiet;                  /* the run is over: print no more bind lines */
 };
 
-/* What the verdict rests on. */
+/* What the verdict rests on; filled and read by the demo's main thread. */
 struct demo_result {
         uint64_t no_outcome, extra_outcomes, handset_delivered, handset_dups,
                  never_delivered, lost, duplicated;

@@ -47,19 +47,11 @@ static void print_spacing(double s)
                 printf(" %9.1f", s);
 }
 
-void demo_report(const struct demo_book *b, smx_client *c, const char *ledger_json,
-                 double rebind_interval_s, struct demo_result *r)
+/* One row per bind: the library's and the simulator's view of it; records
+ * the library's shortest attempt spacing in r. */
+static void report_smscs(const struct demo_book *b, smx_client *c, json_t *smscs,
+                         struct demo_result *r)
 {
-        memset(r, 0, sizeof *r);
-        r->sim_min_spacing_s = r->lib_min_spacing_s = -1.0;
-        json_error_t jerr;
-        json_t *root = json_loads(ledger_json, 0, &jerr);
-        if (!root)
-                fprintf(stderr, "demo: cannot read the simulator's ledger: %s\n", jerr.text);
-        json_t *smscs = root ? json_object_get(root, "smscs") : NULL;
-        json_t *handset = root ? json_object_get(root, "handset") : NULL;
-        json_t *totals = root ? json_object_get(root, "totals") : NULL;
-
         struct smx_bind_stats st[64];
         size_t k = smx_client_binds(c, st, 64);
         if (k > 64)
@@ -86,7 +78,14 @@ void demo_report(const struct demo_book *b, smx_client *c, const char *ledger_js
                      st[i].min_attempt_spacing_ms / 1000.0 < r->lib_min_spacing_s))
                         r->lib_min_spacing_s = st[i].min_attempt_spacing_ms / 1000.0;
         }
+}
 
+/* The numbers the verdict rests on, from the book and the ledger (root may
+ * be NULL: then nothing counts as delivered). */
+static void report_count(const struct demo_book *b, json_t *root, struct demo_result *r)
+{
+        json_t *handset = root ? json_object_get(root, "handset") : NULL;
+        json_t *totals = root ? json_object_get(root, "totals") : NULL;
         for (size_t i = 0; i < b->n; i++) {
                 if (b->outcomes[i] == 0)
                         r->no_outcome++;
@@ -103,7 +102,12 @@ void demo_report(const struct demo_book *b, smx_client *c, const char *ledger_js
         r->violations = root ? jnum(root, "violation_count") : 0;
         if (!root)     /* without the ledger nothing can be shown to be delivered */
                 r->lost += b->submitted;
+}
 
+/* The summary lines and the RESULT line. */
+static void report_summary(const struct demo_book *b, json_t *totals, double rebind_interval_s,
+                           const struct demo_result *r)
+{
         printf("\nMTs: %zu accepted by the library, %llu submitted, %llu failed "
                "(no_route %llu, rejected %llu, attempts %llu, shutdown %llu, encoding %llu)\n",
                b->n, (unsigned long long)b->submitted, (unsigned long long)b->failed,
@@ -140,5 +144,19 @@ void demo_report(const struct demo_book *b, smx_client *c, const char *ledger_js
         printf("%s\n", r->lost == 0 && r->duplicated == 0 ? "RESULT: nothing lost, nothing duplicated"
                                                            : "RESULT: FAILED");
         fflush(stdout);
+}
+
+void demo_report(const struct demo_book *b, smx_client *c, const char *ledger_json,
+                 double rebind_interval_s, struct demo_result *r)
+{
+        memset(r, 0, sizeof *r);
+        r->sim_min_spacing_s = r->lib_min_spacing_s = -1.0;
+        json_error_t jerr;
+        json_t *root = json_loads(ledger_json, 0, &jerr);
+        if (!root)
+                fprintf(stderr, "demo: cannot read the simulator's ledger: %s\n", jerr.text);
+        report_smscs(b, c, root ? json_object_get(root, "smscs") : NULL, r);
+        report_count(b, root, r);
+        report_summary(b, root ? json_object_get(root, "totals") : NULL, rebind_interval_s, r);
         json_decref(root);
 }

@@ -1,4 +1,6 @@
-/* String set for duplicate-id detection (see idset.h). */
+/* String set for duplicate-id detection (see idset.h): open addressing
+ * with linear probing over FNV-1a hashes; a slot holds a 2-byte length and
+ * the id's bytes; the table doubles at 70% load. */
 #include <stdlib.h>
 #include <string.h>
 

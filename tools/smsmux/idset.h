@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The set; owned by the pipe's one thread. */
 struct idset {
         char **slots;           /* each: 2-byte length + bytes, or NULL */
         size_t cap, n;

@@ -1,4 +1,6 @@
-/* Latency percentiles and per-SMSC counters (see tally.h). */
+/* Latency percentiles and per-SMSC counters (see tally.h): samples are kept
+ * in a growing array up to a cap and sorted once for the percentiles; the
+ * per-SMSC table is a small array searched by name. */
 #include <stdlib.h>
 #include <string.h>
 

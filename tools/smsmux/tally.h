@@ -9,7 +9,7 @@
 #include "smsmux.h"
 
 /* Latency samples in microseconds (kept up to a cap, then every later one is
- * dropped and counted). */
+ * dropped and counted); owned by the bench or demo main thread. */
 struct lat_samples {
         uint32_t *us;
         size_t n, cap, max, dropped;
@@ -22,7 +22,7 @@ void lat_sort(struct lat_samples *l);
 uint32_t lat_pct(const struct lat_samples *l, double p);
 void lat_free(struct lat_samples *l);
 
-/* Counters of one SMSC as the application saw them. */
+/* Counters of one SMSC as the application saw them; part of a struct tally. */
 struct smsc_tally {
         char name[SMX_NAME_MAX + 1];
         uint64_t submitted, failed, drs, mos, ups, downs;
@@ -30,6 +30,7 @@ struct smsc_tally {
 
 #define TALLY_MAX 64
 
+/* Per-SMSC counters of one run; owned by the thread that polls the events. */
 struct tally {
         struct smsc_tally s[TALLY_MAX];
         size_t n;
