@@ -56,7 +56,7 @@ uint32_t event_ring_space_w(const struct smx_event_ring *r)
         return r->mask + 1 - (t - h);
 }
 
-struct smx_ev_rec *event_ring_reserve_w(struct smx_event_ring *r)
+static struct smx_ev_rec *next_free(struct smx_event_ring *r)
 {
         uint32_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
         if (t - r->cached_head > r->mask) {
@@ -65,15 +65,32 @@ struct smx_ev_rec *event_ring_reserve_w(struct smx_event_ring *r)
                 if (t - r->cached_head > r->mask)
                         return NULL;
         }
-        struct smx_ev_rec *e = &r->recs[t & r->mask];
-        /* Clear the header and the string heads; the buffers need no wipe
-         * because every string is written NUL-terminated or left empty. */
+        return &r->recs[t & r->mask];
+}
+
+struct smx_ev_rec *event_ring_reserve_w(struct smx_event_ring *r)
+{
+        struct smx_ev_rec *e = next_free(r);
+        if (!e)
+                return NULL;
+        /* Clear the header (text_len, text_heap included) and the string
+         * heads; the buffers need no wipe because every string is written
+         * NUL-terminated or left empty. */
         memset(e, 0, offsetof(struct smx_ev_rec, id));
         e->bind = 0xFFFF;
         e->id[0] = e->message_id[0] = e->err[0] = e->reason_text[0] = 0;
         e->from[0] = e->to[0] = e->text[0] = 0;
-        e->text_len = 0;
-        e->text_heap = NULL;
+        return e;
+}
+
+struct smx_ev_rec *event_ring_reserve_outcome_w(struct smx_event_ring *r)
+{
+        struct smx_ev_rec *e = next_free(r);
+        if (!e)
+                return NULL;
+        memset(e, 0, offsetof(struct smx_ev_rec, id));
+        e->bind = 0xFFFF;
+        e->id[0] = e->message_id[0] = 0;
         return e;
 }
 

@@ -50,6 +50,8 @@ struct smx_ev_rec {
         uint16_t part;           /* DR: 1-based part of a multipart MT (1 if single) */
         uint8_t mt_state;        /* DR with SMX_EVF_MT_FINAL: merged MT state */
         uint8_t dcs;             /* MO: data_coding of the (first) part */
+        uint32_t text_len;
+        char *text_heap;         /* non-NULL when text_len >= SMX_EV_TEXT_INLINE */
         uint64_t latency_us;
         char id[SMX_ID_MAX + 1];
         char message_id[SMX_MSGID_MAX + 1];
@@ -57,8 +59,6 @@ struct smx_ev_rec {
         char reason_text[48];    /* BIND: why it went down */
         char from[SMX_EV_ADDR_MAX + 1];
         char to[SMX_EV_ADDR_MAX + 1];
-        uint32_t text_len;
-        char *text_heap;         /* non-NULL when text_len >= SMX_EV_TEXT_INLINE */
         char text[SMX_EV_TEXT_INLINE];
 };
 
@@ -76,6 +76,12 @@ struct smx_ev_rec *event_ring_reserve_w(struct smx_event_ring *r);
 /* Publish the reserved record (release store: its contents are visible to the
  * consumer before the new tail is). */
 void event_ring_commit_w(struct smx_event_ring *r);
+/* Producer only. Like event_ring_reserve_w for a SUBMITTED or FAILED record,
+ * of which the consumer reads only the fields up to message_id: those are
+ * cleared, the DR/MO/BIND strings further on are left as they are, so an
+ * outcome writes the record's first ~180 bytes only (not the string heads
+ * spread over its first ~400: fewer cold cache lines per MT). */
+struct smx_ev_rec *event_ring_reserve_outcome_w(struct smx_event_ring *r);
 /* Free records as the producer sees them now. */
 uint32_t event_ring_space_w(const struct smx_event_ring *r);
 

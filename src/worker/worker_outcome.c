@@ -85,7 +85,7 @@ void worker_emit_outcome(struct smx_worker *w, uint32_t idx, uint8_t type, uint8
         atomic_fetch_add_explicit(&c->decided, 1, memory_order_release);
         struct smx_ev_rec *e = NULL;
         if (w->pend_head == SMX_SLOT_NONE)
-                e = event_ring_reserve_w(w->evr);
+                e = event_ring_reserve_outcome_w(w->evr);
         if (e)
                 commit_outcome(w, idx, e);
         else
@@ -96,7 +96,7 @@ int worker_flush_pending(struct smx_worker *w)
 {
         int n = 0;
         while (w->pend_head != SMX_SLOT_NONE) {
-                struct smx_ev_rec *e = event_ring_reserve_w(w->evr);
+                struct smx_ev_rec *e = event_ring_reserve_outcome_w(w->evr);
                 if (!e)
                         break;
                 uint32_t idx = slot_list_pop(&w->c->ing, &w->pend_head, &w->pend_tail);
