@@ -1,7 +1,5 @@
-/* Slot pool, free stack and the ingress ring (see ingress.h). ck_ring
- * stores pointers; we store slot index + 1 so that no entry is NULL. A
- * ck_ring of size S holds at most S-1 entries, so the ring has 2*n_slots
- * entries: a push of one of the n_slots indices always finds room.
+/* Slot pool, free stack and the ingress ring (see ingress.h and
+ * idx_ring.h: the ring of n_slots cells holds all n_slots indices).
  *
  * The free stack (Treiber): pop reads the top slot's free_next and CASes
  * the top from (v, idx) to (v+1, next); push links the slot to the current
@@ -25,13 +23,13 @@ int ingress_init(struct smx_ingress *g, uint32_t n_slots)
                 return -EINVAL;
         g->n_slots = n_slots;
         g->slots = aligned_alloc(64, (size_t)n_slots * SMX_SLOT_SIZE);
-        g->in_buf = calloc((size_t)n_slots * 2, sizeof *g->in_buf);
-        if (!g->slots || !g->in_buf) {
+        g->in_ring.cell = calloc(n_slots, sizeof *g->in_ring.cell);
+        if (!g->slots || !g->in_ring.cell) {
                 ingress_fini(g);
                 return -ENOMEM;
         }
         memset(g->slots, 0, (size_t)n_slots * SMX_SLOT_SIZE);
-        ck_ring_init(&g->in_ring, n_slots * 2);
+        g->in_ring.mask = n_slots - 1;
         for (uint32_t i = 0; i < n_slots; i++) {
                 struct smx_slot *s = ingress_slot(g, i);
                 s->next = SMX_SLOT_NONE;
@@ -48,7 +46,7 @@ void ingress_fini(struct smx_ingress *g)
                 for (uint32_t i = 0; i < g->n_slots; i++)
                         free(ingress_slot(g, i)->overflow);
         free(g->slots);
-        free(g->in_buf);
+        free((void *)g->in_ring.cell);
         memset(g, 0, sizeof *g);
 }
 
@@ -92,19 +90,17 @@ void ingress_slot_free(struct smx_ingress *g, uint32_t idx)
 
 void ingress_push(struct smx_ingress *g, uint32_t idx)
 {
-        /* cannot fail: the ring holds 2*n_slots-1 >= n_slots entries */
-        ck_ring_enqueue_mpmc(&g->in_ring, g->in_buf, (void *)(uintptr_t)(idx + 1));
+        /* cannot fail: the ring holds all n_slots indices */
+        (void)idx_ring_push(&g->in_ring, idx);
 }
 
 uint32_t ingress_pop(struct smx_ingress *g)
 {
-        void *v;
-        if (!ck_ring_dequeue_mpmc(&g->in_ring, g->in_buf, &v))
-                return SMX_SLOT_NONE;
-        return (uint32_t)((uintptr_t)v - 1);
+        uint32_t idx;
+        return idx_ring_pop_n(&g->in_ring, &idx, 1) ? idx : SMX_SLOT_NONE;
 }
 
 uint32_t ingress_queued(const struct smx_ingress *g)
 {
-        return ck_ring_size(&g->in_ring);
+        return idx_ring_size(&g->in_ring);
 }

@@ -4,10 +4,11 @@
  * until its outcome is in an event ring. Free slots form a LIFO stack linked
  * through the slots themselves (lock-free, a version-tagged top against ABA),
  * so smx_submit reuses the slot freed last, whose lines are still in cache.
- * An MT waiting for a worker sits (by index) on the ingress ring, a ck_ring
- * MPMC ring sized so that it can hold every slot at once: a push of a slot
- * index can therefore never fail (re-enqueueing an MT for a resend is always
- * possible), and "ingress full" is exactly "no free slot".
+ * An MT waiting for a worker sits (by index) on the ingress ring, an MPMC
+ * ring of 4-byte indices (idx_ring.h) that holds exactly n_slots entries, so
+ * it can hold every slot at once: a push of a slot index can therefore never
+ * fail (re-enqueueing an MT for a resend is always possible), and "ingress
+ * full" is exactly "no free slot". Workers pop several at once.
  *
  * A slot is written by the submitting thread before its index is pushed and
  * afterwards only by the worker that popped it (the ring's CAS orders the
@@ -16,10 +17,10 @@
 #ifndef SMX_INGRESS_H
 #define SMX_INGRESS_H
 
-#include <ck_ring.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "ingress/idx_ring.h"
 #include "smsmux.h"
 
 #define SMX_SLOT_NONE 0xFFFFFFFFu
@@ -71,8 +72,7 @@ static inline const uint8_t *smx_slot_text(const struct smx_slot *s)
 struct smx_ingress {
         uint32_t n_slots;
         uint8_t *slots;            /* n_slots * SMX_SLOT_SIZE, 64-byte aligned */
-        struct ck_ring in_ring;
-        struct ck_ring_buffer *in_buf;
+        struct smx_idx_ring in_ring;       /* n_slots cells */
         /* free stack top: version << 32 | slot index (SMX_SLOT_NONE: empty);
          * padded to a cache line of its own, every take and free CASes it */
         char pad0_[64];
@@ -81,7 +81,7 @@ struct smx_ingress {
 };
 
 /* Ring bytes allocated per slot of capacity (memory per in-flight MT). */
-#define SMX_INGRESS_RING_BYTES_PER_SLOT (2 * sizeof(struct ck_ring_buffer))
+#define SMX_INGRESS_RING_BYTES_PER_SLOT sizeof(uint32_t)
 
 int ingress_init(struct smx_ingress *g, uint32_t n_slots);
 void ingress_fini(struct smx_ingress *g);
@@ -101,6 +101,11 @@ void ingress_slot_free(struct smx_ingress *g, uint32_t idx);
 void ingress_push(struct smx_ingress *g, uint32_t idx);
 /* Pop the oldest queued slot, or SMX_SLOT_NONE. */
 uint32_t ingress_pop(struct smx_ingress *g);
+/* Pop up to max of the oldest queued slots into out; returns how many. */
+static inline uint32_t ingress_pop_n(struct smx_ingress *g, uint32_t *out, uint32_t max)
+{
+        return idx_ring_pop_n(&g->in_ring, out, max);
+}
 /* Approximate number of queued slots. */
 uint32_t ingress_queued(const struct smx_ingress *g);
 

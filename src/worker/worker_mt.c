@@ -141,6 +141,17 @@ static int send_mt(struct smx_worker *w, struct smx_bind *b, uint32_t idx)
         return 0;
 }
 
+/* Start loading the slots of a popped batch: at saturation the ingress is
+ * long and the slots are cold when a worker reaches them. */
+static void prefetch_slots(const struct smx_ingress *g, const uint32_t *idx, uint32_t n)
+{
+        for (uint32_t k = 0; k < n; k++) {
+                const uint8_t *p = (const uint8_t *)ingress_slot(g, idx[k]);
+                for (unsigned off = 0; off < SMX_SLOT_SIZE; off += 64)
+                        __builtin_prefetch(p + off, 1, 3);
+        }
+}
+
 int worker_dispatch(struct smx_worker *w)
 {
         struct smx_client *c = w->c;
@@ -149,6 +160,7 @@ int worker_dispatch(struct smx_worker *w)
         if (c->http && smx_http_exclusive(c->http))
                 return 0;   /* transport http: MTs go over HTTP only */
         unsigned n = w->n_binds, ready = 0;
+        uint32_t room = 0;         /* window space of the ready binds */
         for (unsigned i = 0; i < n; i++) {
                 struct smx_bind *b = w->binds[i];
                 w->cand[i].ready = (uint8_t)worker_route_ready(b, w->now_ms);
@@ -156,12 +168,28 @@ int worker_dispatch(struct smx_worker *w)
                 w->cand[i].weight = b->weight;
                 w->cand[i].bind = b->index;
                 ready += w->cand[i].ready;
+                if (w->cand[i].ready && b->scfg.window > b->sess.n_submit)
+                        room += b->scfg.window - b->sess.n_submit;
         }
+        /* MTs are popped POP_BATCH at a time (one CAS) and their slots
+         * prefetched; those left when the loop stops go back to ingress */
+        uint32_t batch[POP_BATCH], nb = 0, bi = 0;
         int done = 0;
         while (ready > 0 && done < DISPATCH_PER_TURN) {
-                uint32_t idx = ingress_pop(&c->ing);
-                if (idx == SMX_SLOT_NONE)
-                        break;
+                if (bi == nb) {
+                        uint32_t want = POP_BATCH;
+                        if (want > (uint32_t)(DISPATCH_PER_TURN - done))
+                                want = (uint32_t)(DISPATCH_PER_TURN - done);
+                        if (want > room)
+                                want = room ? room : 1;
+                        nb = ingress_pop_n(&c->ing, batch, want);
+                        bi = 0;
+                        if (nb == 0)
+                                break;
+                        room = room > nb ? room - nb : 0;
+                        prefetch_slots(&c->ing, batch, nb);
+                }
+                uint32_t idx = batch[bi++];
                 done++;
                 struct smx_slot *s = ingress_slot(&c->ing, idx);
                 if (atomic_load_explicit(&c->fail_all, memory_order_relaxed)) {
@@ -183,6 +211,8 @@ int worker_dispatch(struct smx_worker *w)
                 if (w->pend_head != SMX_SLOT_NONE || event_ring_space_w(w->evr) < EVENT_RESERVE)
                         break;
         }
+        while (bi < nb)
+                ingress_push(&c->ing, batch[bi++]);
         return done;
 }
 

@@ -1,0 +1,104 @@
+/* A bounded MPMC ring of 32-bit slot indices (the ingress queue).
+ *
+ * Free-running 32-bit counters: producers reserve a cell by CAS on p_head,
+ * write it, then publish in order by moving p_tail past it (each waits for
+ * the producers ahead of it); consumers read cells below p_tail and claim
+ * them by CAS on c_head, several at once (idx_ring_pop_n). A ring of size S
+ * holds exactly S entries (full iff p_head - c_head == S), 4 bytes each.
+ * Release/acquire on p_tail hands the MT slot written before a push over to
+ * the popping worker; the consumers' release CAS on c_head orders their cell
+ * reads before a producer's reuse of the cell. Shared by all threads. */
+#ifndef SMX_IDX_RING_H
+#define SMX_IDX_RING_H
+
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+struct smx_idx_ring {
+        char pad0_[64];
+        _Atomic uint32_t c_head;           /* consumers: next cell to pop */
+        char pad1_[64 - sizeof(uint32_t)];
+        _Atomic uint32_t p_tail;           /* cells below are published */
+        _Atomic uint32_t p_head;           /* producers: next cell to reserve */
+        char pad2_[64 - 2 * sizeof(uint32_t)];
+        uint32_t mask;                     /* size - 1, size a power of two */
+        _Atomic uint32_t *cell;
+};
+
+static inline void idx_ring_relax(unsigned *spins)
+{
+        if (++*spins < 1024) {
+#if defined(__x86_64__) || defined(__i386__)
+                __builtin_ia32_pause();
+#endif
+        } else {
+                *spins = 0;
+                sched_yield();   /* the producer ahead of us was preempted */
+        }
+}
+
+/* Push v; returns 0, or -1 when the ring is full. */
+static inline int idx_ring_push(struct smx_idx_ring *r, uint32_t v)
+{
+        uint32_t size = r->mask + 1;
+        uint32_t p = atomic_load_explicit(&r->p_head, memory_order_relaxed);
+        for (;;) {
+                uint32_t c = atomic_load_explicit(&r->c_head, memory_order_acquire);
+                if (p - c >= size) {
+                        /* full, or our p_head snapshot is stale: look again */
+                        uint32_t p2 = atomic_load_explicit(&r->p_head, memory_order_relaxed);
+                        if (p2 == p)
+                                return -1;
+                        p = p2;
+                        continue;
+                }
+                if (atomic_compare_exchange_weak_explicit(&r->p_head, &p, p + 1,
+                                                          memory_order_relaxed,
+                                                          memory_order_relaxed))
+                        break;
+        }
+        atomic_store_explicit(&r->cell[p & r->mask], v, memory_order_relaxed);
+        unsigned spins = 0;
+        while (atomic_load_explicit(&r->p_tail, memory_order_acquire) != p)
+                idx_ring_relax(&spins);
+        atomic_store_explicit(&r->p_tail, p + 1, memory_order_release);
+        return 0;
+}
+
+/* Pop up to max (>= 1) values, oldest first, into out; returns how many. */
+static inline uint32_t idx_ring_pop_n(struct smx_idx_ring *r, uint32_t *out, uint32_t max)
+{
+        uint32_t c = atomic_load_explicit(&r->c_head, memory_order_relaxed);
+        for (;;) {
+                uint32_t p = atomic_load_explicit(&r->p_tail, memory_order_acquire);
+                uint32_t n = p - c;
+                if (n == 0 || n > r->mask + 1) {
+                        /* empty, or our c_head snapshot is stale */
+                        uint32_t c2 = atomic_load_explicit(&r->c_head, memory_order_relaxed);
+                        if (c2 == c)
+                                return 0;
+                        c = c2;
+                        continue;
+                }
+                if (n > max)
+                        n = max;
+                for (uint32_t i = 0; i < n; i++)
+                        out[i] = atomic_load_explicit(&r->cell[(c + i) & r->mask],
+                                                      memory_order_relaxed);
+                if (atomic_compare_exchange_weak_explicit(&r->c_head, &c, c + n,
+                                                          memory_order_release,
+                                                          memory_order_relaxed))
+                        return n;
+        }
+}
+
+/* Entries queued (a snapshot; exact when nobody pushes or pops). */
+static inline uint32_t idx_ring_size(const struct smx_idx_ring *r)
+{
+        uint32_t c = atomic_load_explicit(&r->c_head, memory_order_relaxed);
+        uint32_t p = atomic_load_explicit(&r->p_tail, memory_order_relaxed);
+        return p - c <= r->mask + 1 ? p - c : 0;
+}
+
+#endif
