@@ -1,9 +1,11 @@
 /* The H4 receiver on libmicrohttpd (see http_receiver.h). MHD parses HTTP;
- * this file checks the request line and headers, collects the body into a
- * fixed buffer, decodes the form (http_form.h) and answers by what the
- * deliver callback says. */
+ * this file hands the request line and headers to http_rx_check_head,
+ * collects the body into a fixed buffer, has it judged by http_rx_parse and
+ * http_rx_check_secret (http_rx_parse.c: the pure part) and answers by what
+ * the deliver callback says. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,10 +15,8 @@
 #include "http/http_form.h"
 #include "http/http_receiver.h"
 #include "log/log.h"
-#include "pdu/smpp_defs.h"
 
 #define ALLOW_MAX 32
-#define FIELDS_MAX 32
 
 struct allow_ent {
         uint32_t net, mask;          /* host order */
@@ -56,127 +56,6 @@ void http_rx_config_init(struct http_rx_config *c)
         c->idle_timeout_s = 15;
         c->max_conns = 4096;
         c->max_conns_per_ip = 512;
-}
-
-static const char *const state_names[] = {
-        NULL, "ENROUTE", "DELIVERED", "EXPIRED", "DELETED", "UNDELIVERABLE", "ACCEPTED",
-        "UNKNOWN", "REJECTED",
-};
-
-static int decode_field(const struct http_field *f, char *out, size_t cap, size_t *len,
-                        const char **why)
-{
-        ssize_t n = http_form_decode(f->val, f->val_len, out, cap);
-        if (n == -ENOSPC) {
-                *why = "field too long";
-                return 400;
-        }
-        if (n < 0) {
-                *why = "bad percent-encoding";
-                return 400;
-        }
-        if (!http_utf8_valid((const uint8_t *)out, (size_t)n)) {
-                *why = "field is not UTF-8";
-                return 400;
-        }
-        if (len)
-                *len = (size_t)n;
-        return 0;
-}
-
-/* Decode the optional field `key` into out (cap bytes incl. NUL; "" when
- * absent). required: missing is an error. */
-static int get_field(const struct http_field *f, int n, const char *key, char *out, size_t cap,
-                     size_t *len, int required, const char **why)
-{
-        const struct http_field *x = http_form_find(f, n, key);
-        out[0] = 0;
-        if (len)
-                *len = 0;
-        if (!x) {
-                if (required) {
-                        *why = "missing field";
-                        return 400;
-                }
-                return 0;
-        }
-        int rc = decode_field(x, out, cap, len, why);
-        if (rc == 0 && required && !out[0]) {
-                *why = "empty field";
-                return 400;
-        }
-        return rc;
-}
-
-static int secret_ok(const char *want, size_t want_len, const char *got, size_t got_len)
-{
-        unsigned diff = want_len != got_len;
-        for (size_t i = 0; i < want_len; i++)
-                diff |= (unsigned)(want[i] ^ (i < got_len ? got[i] : 0));
-        return diff == 0;
-}
-
-int http_rx_parse(const char *body, size_t len, const struct http_rx_config *cfg,
-                  struct http_rx_msg *m, const char **why)
-{
-        struct http_field f[FIELDS_MAX];
-        int n = http_form_parse(body, len, f, FIELDS_MAX);
-        if (n < 0) {
-                *why = "too many fields";
-                return 400;
-        }
-        size_t cap = cfg->max_field + 1;
-        char type[16];
-        int rc;
-        memset(m, 0, offsetof(struct http_rx_msg, text));
-        m->text[0] = 0;
-        if ((rc = get_field(f, n, "type", type, sizeof type, NULL, 1, why)))
-                return rc;
-        if (strcmp(type, "receipt") == 0)
-                m->is_dr = 1;
-        else if (strcmp(type, "MO") != 0) {
-                *why = "type must be MO or receipt";
-                return 400;
-        }
-        size_t idcap = cap < sizeof m->message_id ? cap : sizeof m->message_id;
-        size_t acap = cap < sizeof m->phone_number ? cap : sizeof m->phone_number;
-        if ((rc = get_field(f, n, "message_id", m->message_id, idcap, NULL, 1, why)))
-                return rc;
-        if ((rc = get_field(f, n, "app_id", m->app_id, idcap, NULL, 0, why)) ||
-            (rc = get_field(f, n, "conversation_id", m->conversation_id, idcap, NULL, 0, why)) ||
-            (rc = get_field(f, n, "carrier", m->carrier, acap, NULL, 0, why)))
-                return rc;
-        if (m->is_dr) {
-                char st[16], res[16];
-                if ((rc = get_field(f, n, "message_state", st, sizeof st, NULL, 1, why)))
-                        return rc;
-                uint32_t v = 0;
-                if (http_parse_uint(st, strlen(st), SMPP_STATE_REJECTED, &v) < 0) {
-                        v = 0;
-                        for (unsigned i = 1; i <= SMPP_STATE_REJECTED; i++)
-                                if (strcasecmp(st, state_names[i]) == 0)
-                                        v = i;
-                }
-                if (v < SMPP_STATE_ENROUTE) {
-                        *why = "bad message_state";
-                        return 400;
-                }
-                m->state = (uint8_t)v;
-                if ((rc = get_field(f, n, "result_code", res, sizeof res, NULL, 0, why)))
-                        return rc;
-                if (res[0]) {
-                        if (http_parse_uint(res, strlen(res), 999, &m->result_code) < 0) {
-                                *why = "bad result_code";
-                                return 400;
-                        }
-                        m->has_result = 1;
-                }
-                return 0;
-        }
-        if ((rc = get_field(f, n, "phone_number", m->phone_number, acap, NULL, 1, why)) ||
-            (rc = get_field(f, n, "shortcode", m->shortcode, acap, NULL, 1, why)))
-                return rc;
-        return get_field(f, n, "message", m->text, sizeof m->text, &m->text_len, 0, why);
 }
 
 static int allow_parse(struct http_receiver *r, const char *list, char *err, size_t err_len)
@@ -292,23 +171,17 @@ static enum MHD_Result first_call(struct http_receiver *r, struct MHD_Connection
 {
         atomic_fetch_add_explicit(&r->st.requests, 1, memory_order_relaxed);
         *con_cls = r;    /* marks "answered early": no body is kept */
-        if (strcmp(url, HTTP_RX_PATH) != 0)
-                return bad(r, c, MHD_HTTP_NOT_FOUND, "no such path");
-        if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
-                return bad(r, c, MHD_HTTP_METHOD_NOT_ALLOWED, "POST only");
         int nh = MHD_get_connection_values(c, MHD_HEADER_KIND, NULL, NULL);
-        if (nh < 0 || (unsigned)nh > r->cfg.max_headers)
-                return bad(r, c, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, "too many header lines");
-        const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-        static const char form[] = "application/x-www-form-urlencoded";
-        if (!ct || strncasecmp(ct, form, sizeof form - 1) != 0 ||
-            (ct[sizeof form - 1] != 0 && ct[sizeof form - 1] != ';'))
-                return bad(r, c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
-                           "content type must be application/x-www-form-urlencoded");
-        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        uint32_t clv = 0;
-        if (cl && (http_parse_uint(cl, strlen(cl), 0xFFFFFFFFu, &clv) < 0 || clv > r->cfg.max_body))
-                return bad(r, c, MHD_HTTP_CONTENT_TOO_LARGE, "body too large");
+        struct http_rx_head h = {
+                .path = url, .method = method,
+                .content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
+                .content_length = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH),
+                .n_headers = nh < 0 ? UINT_MAX : (unsigned)nh,
+        };
+        const char *why = "bad request";
+        int st = http_rx_check_head(&h, &r->cfg, &why);
+        if (st)
+                return bad(r, c, (unsigned)st, why);
         struct rx_req *q = req_get(r);
         if (!q)
                 return answer(c, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory");
@@ -348,21 +221,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         int st = http_rx_parse(q->body, q->len, &r->cfg, m, &why);
         if (st)
                 return bad(r, c, (unsigned)st, why);
-        if (r->secret_len) {
-                const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, HTTP_RX_SECRET_HEADER);
-                struct http_field f[FIELDS_MAX];
-                int n = http_form_parse(q->body, q->len, f, FIELDS_MAX);
-                const struct http_field *sf = n > 0 ? http_form_find(f, n, "secret") : NULL;
-                char sv[128];
-                ssize_t sl = -1;
-                if (h)
-                        sl = (ssize_t)strnlen(h, sizeof sv);
-                else if (sf)
-                        sl = http_form_decode(sf->val, sf->val_len, sv, sizeof sv);
-                const char *got = h ? h : sv;
-                if (sl < 0 || !secret_ok(r->secret, r->secret_len, got, (size_t)sl))
-                        return bad(r, c, MHD_HTTP_FORBIDDEN, "bad secret");
-        }
+        const char *sh = r->secret_len ? MHD_lookup_connection_value(c, MHD_HEADER_KIND, HTTP_RX_SECRET_HEADER) : NULL;
+        if ((st = http_rx_check_secret(r->secret, r->secret_len, sh, q->body, q->len, &why)))
+                return bad(r, c, (unsigned)st, why);
         const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
         if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
                 memcpy(&m->from, ci->client_addr, sizeof m->from);

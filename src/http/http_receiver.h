@@ -25,6 +25,7 @@
 
 #include <netinet/in.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define HTTP_RX_PATH      "/httpapi/receiver"
@@ -80,9 +81,33 @@ uint16_t http_rx_port(const struct http_receiver *r);
 void http_rx_stop(struct http_receiver *r);
 const struct http_rx_stats *http_rx_stats(const struct http_receiver *r);
 
-/* Check and decode a form body into m (pure; used by the receiver, exposed
- * for tests). Returns 0, or an HTTP status (400/403) with a reason in why. */
+/* The pure checks of http_rx_parse.c: the receiver calls them in this
+ * order, and so can a test or a fuzz target, without a socket. Each returns
+ * 0 or the HTTP status to answer, with a one-line reason in *why. */
+
+/* What is known of a request once its headers are in: views the caller
+ * owns, NUL-terminated; content_type / content_length NULL when absent. */
+struct http_rx_head {
+        const char *path, *method;
+        const char *content_type, *content_length;
+        unsigned n_headers;
+};
+
+/* Before the body: 404 path, 405 method, 431 header lines over
+ * cfg->max_headers, 415 content type, 413 a declared body over
+ * cfg->max_body. */
+int http_rx_check_head(const struct http_rx_head *h, const struct http_rx_config *cfg,
+                       const char **why);
+
+/* Check and decode a form body body[0..len) into m. 400 on any field
+ * error. */
 int http_rx_parse(const char *body, size_t len, const struct http_rx_config *cfg,
                   struct http_rx_msg *m, const char **why);
+
+/* The shared secret want[0..want_len) (want_len 0: none needed) against the
+ * header value (NUL-terminated; NULL when absent), else the body's `secret`
+ * field. 403 when it does not match. */
+int http_rx_check_secret(const char *want, size_t want_len, const char *header, const char *body,
+                         size_t len, const char **why);
 
 #endif

@@ -1,6 +1,7 @@
 /* H1 field encoding and the pure pieces of the HTTP transport: form
  * encoding/parsing/decoding, UTF-8 checks, answer classification and the
- * receiver's field checks (http_rx_parse). */
+ * receiver's checks (http_rx_check_head, http_rx_parse,
+ * http_rx_check_secret). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,6 +209,63 @@ static void test_rx_refuses_overlong_message_id(void)
         CHECK_EQ(rx_parse(body, &m, &why), 400);
 }
 
+static int head(const char *path, const char *method, const char *ct, const char *cl, unsigned nh,
+                const char **why)
+{
+        struct http_rx_config c;
+        http_rx_config_init(&c);
+        struct http_rx_head h = { path, method, ct, cl, nh };
+        *why = NULL;
+        return http_rx_check_head(&h, &c, why);
+}
+
+static void test_rx_head_takes_a_form_post_to_the_receiver_path(void)
+{
+        const char *why;
+        CHECK_EQ(head(HTTP_RX_PATH, "POST", "application/x-www-form-urlencoded", "10", 3, &why), 0);
+        CHECK_EQ(head(HTTP_RX_PATH, "POST", "Application/X-WWW-Form-Urlencoded; charset=UTF-8", NULL, 3, &why), 0);
+}
+
+static void test_rx_head_answers_path_method_headers_type_length_in_order(void)
+{
+        const char *why;
+        CHECK_EQ(head("/other", "GET", NULL, NULL, 100, &why), 404);
+        CHECK(why != NULL);
+        CHECK_EQ(head(HTTP_RX_PATH, "GET", NULL, NULL, 100, &why), 405);
+        CHECK_EQ(head(HTTP_RX_PATH, "POST", NULL, "99999", 65, &why), 431);
+        CHECK_EQ(head(HTTP_RX_PATH, "POST", NULL, "99999", 64, &why), 415);
+        CHECK_EQ(head(HTTP_RX_PATH, "POST", "application/json", "10", 3, &why), 415);
+        CHECK_EQ(head(HTTP_RX_PATH, "POST", "application/x-www-form-urlencodedx", "10", 3, &why), 415);
+        CHECK_EQ(head(HTTP_RX_PATH, "POST", "application/x-www-form-urlencoded", "16385", 3, &why), 413);
+        CHECK_EQ(head(HTTP_RX_PATH, "POST", "application/x-www-form-urlencoded", "16384", 3, &why), 0);
+}
+
+static int secret(const char *header, const char *body, const char **why)
+{
+        *why = NULL;
+        return http_rx_check_secret("s3cret", 6, header, body, strlen(body), why);
+}
+
+static void test_rx_secret_from_header_or_field(void)
+{
+        const char *why;
+        CHECK_EQ(secret("s3cret", "type=MO", &why), 0);
+        CHECK_EQ(secret(NULL, "type=MO&secret=s3cret", &why), 0);
+        CHECK_EQ(secret(NULL, "type=MO&secret=s3%63ret", &why), 0);
+        CHECK_EQ(http_rx_check_secret("", 0, NULL, "type=MO", 7, &why), 0);
+}
+
+static void test_rx_secret_refuses_wrong_missing_or_longer_with_403(void)
+{
+        const char *why;
+        CHECK_EQ(secret(NULL, "type=MO", &why), 403);
+        CHECK(why != NULL);
+        CHECK_EQ(secret("s3cre", "type=MO&secret=s3cret", &why), 403);   /* header wins */
+        CHECK_EQ(secret("s3cretX", "type=MO", &why), 403);
+        CHECK_EQ(secret(NULL, "type=MO&secret=s3cret%00", &why), 403);
+        CHECK_EQ(secret(NULL, "type=MO&secret=%ZZ", &why), 403);
+}
+
 /* Mutated and random bodies: the parser answers 0 or 400 for every one and
  * never reads outside the body (ASan run). */
 static void test_rx_parse_survives_100k_mutated_bodies(void)
@@ -283,5 +341,9 @@ int main(void)
         RUN(test_rx_refuses_bad_fields_with_400);
         RUN(test_rx_refuses_overlong_message_id);
         RUN(test_rx_parse_survives_100k_mutated_bodies);
+        RUN(test_rx_head_takes_a_form_post_to_the_receiver_path);
+        RUN(test_rx_head_answers_path_method_headers_type_length_in_order);
+        RUN(test_rx_secret_from_header_or_field);
+        RUN(test_rx_secret_refuses_wrong_missing_or_longer_with_403);
         return t_done();
 }
