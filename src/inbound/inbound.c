@@ -1,5 +1,6 @@
 /* The inbound room's life cycle, the submit_sm_resp side of correlation
- * (inbound_on_accepted_w), the timers (inbound_tick_w) and the stats.
+ * (inbound_on_accepted_w: normalise, hash, then stage.c's put), the timers
+ * (inbound_tick_w) and the stats.
  * inbound_on_deliver_w is in deliver.c; see inbound.h for the contract and
  * inbound_int.h for the file map and the lock order. */
 #include <errno.h>
@@ -43,7 +44,7 @@ struct smx_inbound *inbound_create(const struct smx_inbound_config *cfg)
                 goto fail;
         if (smx_dedup_mem_open(&dc, &in->dedup) != 0)
                 goto fail;
-        if (park_init(in) != 0 || mo_init(in) != 0)
+        if (park_init(in) != 0 || mo_init(in) != 0 || stage_init(in) != 0)
                 goto fail;
         return in;
 fail:
@@ -61,6 +62,7 @@ void inbound_destroy(struct smx_inbound *in)
                 in->dedup.ops->destroy(in->dedup.impl);
         park_fini(in);
         mo_fini(in);
+        stage_fini(in);
         free(in);
 }
 
@@ -90,12 +92,8 @@ int inbound_on_accepted_w(struct smx_inbound *in, const struct smx_bind_info *bi
         v.app_len = (uint8_t)(app_id_len > SMX_ID_MAX ? SMX_ID_MAX : app_id_len);
         if (v.app_len)
                 memcpy(v.app_id, app_id, v.app_len);
-        int rc = in->corr.ops->put(in->corr.impl, &k, &v, now_ms);
-        if (rc != 0) {
-                CNT_INC(in, corr_full);
-                return rc;
-        }
-        return park_match_w(in, &k, &v, ring, now_ms);
+        /* the put, never waiting behind a held shard lock, then the parked DRs */
+        return stage_put_w(in, bind, &k, &v, ring, now_ms);
 }
 
 void inbound_tick_w(struct smx_inbound *in, unsigned worker, unsigned n_workers,
@@ -103,6 +101,8 @@ void inbound_tick_w(struct smx_inbound *in, unsigned worker, unsigned n_workers,
 {
         if (n_workers == 0)
                 n_workers = 1;
+        if (stage_pending(in))
+                stage_flush_w(in, ring, now_ms, 1);
         for (unsigned s = worker; s < in->n_park; s += n_workers)
                 park_tick_w(in, s, ring, now_ms);
         for (unsigned s = worker; s < in->n_reasm; s += n_workers)
@@ -139,6 +139,8 @@ void inbound_stats(const struct smx_inbound *in_c, struct smx_inbound_stats *st)
         st->mo_raw = LOAD(mo_raw);
         st->udh_sar_mismatch = LOAD(udh_sar_mismatch);
         st->dr_undecodable = LOAD(dr_undecodable);
+        st->corr_staged = LOAD(corr_staged);
+        st->corr_waited = LOAD(corr_waited);
         st->park_now = park_count(in);
         st->mo_groups_open = mo_groups_open(in);
         in->corr.ops->stats(in->corr.impl, &cs);

@@ -107,7 +107,11 @@ uint32_t inbound_on_deliver_w(struct smx_inbound *in, const struct smx_bind_info
                               uint64_t now_ms);
 
 /* An MT (or one part of a multipart MT) was accepted with `msgid`. Records the
- * correlation and emits, into `ring`, any DR parked for that id. `part` is
+ * correlation and emits, into `ring`, any DR parked for that id. Never waits
+ * behind another thread: when the store's shard lock is held the put is
+ * staged and published by a later inbound call or tick of any worker (a DR
+ * meanwhile parks and is matched then), and the events emitted may include
+ * DRs parked for earlier staged puts. `part` is
  * the 0-based segment index (0..n_parts-1, as the session numbers them);
  * DR events report it 1-based. `mt_serial` + `app_id` identify the MT (the
  * same for every part and every resubmission). Returns the number of DR
@@ -121,9 +125,11 @@ int inbound_on_accepted_w(struct smx_inbound *in, const struct smx_bind_info *bi
                           uint16_t part, uint16_t n_parts,
                           struct smx_event_ring *ring, uint64_t now_ms);
 
-/* Timers: parked DRs past their timeout become uncorrelated DR events, MO
- * groups past theirs become partial MO events, old entries expire. Worker k
- * of n handles shards k, k+n, ... so each item is handled once. */
+/* Timers: correlation puts staged by inbound_on_accepted_w are published
+ * (waiting for their locks if need be), parked DRs past their timeout
+ * become uncorrelated DR events, MO groups past theirs become partial MO
+ * events, old entries expire. Worker k of n handles shards k, k+n, ... so
+ * each item is handled once. */
 void inbound_tick_w(struct smx_inbound *in, unsigned worker, unsigned n_workers,
                     struct smx_event_ring *ring, uint64_t now_ms);
 
@@ -141,6 +147,9 @@ struct smx_inbound_stats {
         uint64_t mo_raw;           /* MOs surfaced as hex (binary / unknown DCS) */
         uint64_t udh_sar_mismatch; /* H-15 */
         uint64_t dr_undecodable;   /* receipts with no id and no state: RX_P_APPN + raw */
+        uint64_t corr_staged;      /* accepted-MT puts that met a held shard lock and were
+                                      published later (src/inbound/stage.c) */
+        uint64_t corr_waited;      /* ...that waited for it (every stage area busy/full) */
         uint64_t corr_bytes, dedup_entries, dedup_evicted, dedup_bytes;
 };
 void inbound_stats(const struct smx_inbound *in, struct smx_inbound_stats *st);

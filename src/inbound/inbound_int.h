@@ -3,10 +3,11 @@
  *   deliver.c  inbound_on_deliver_w: classify, DR path, event filling
  *   park.c     DRs waiting for their submit_sm_resp (R3, F-01, N-13)
  *   mo.c       MO decoding and sharded reassembly (R9, G, H)
+ *   stage.c    correlation puts that met a held shard lock, published later
  *
- * Lock order (never the other way): park shard -> correlation shard ->
- * (merge shard, taken after the part shard is released). The dedup and
- * reassembly locks are never held together with any other. */
+ * Lock order (never the other way): stage area -> park shard -> correlation
+ * shard -> (merge shard, taken after the part shard is released). The dedup
+ * and reassembly locks are never held together with any other. */
 #ifndef SMX_INBOUND_INT_H
 #define SMX_INBOUND_INT_H
 
@@ -61,11 +62,35 @@ struct reasm_shard {
                                            to decode groups the timer flushes */
 };
 
+/* A correlation put whose shard lock was held (the holder may be
+ * preempted): kept in a stage area until a later call publishes it. */
+struct staged_put {
+        struct smx_key128 key;
+        struct smx_corr_val v;
+        uint64_t now_ms;
+};
+
+#define STAGE_AREAS 8u
+#define STAGE_CAP 64u
+#define STAGE_BUCKETS 64u       /* staged puts counted by key.lo % 64: one key, one bucket */
+
+/* One stage area: staged puts in arrival order. Guarded by `lock`, which
+ * the hot path only ever try-locks (a busy area is passed over, never
+ * waited for); `pending` mirrors n for a look without the lock. Any thread
+ * may publish any area. */
+struct stage_area {
+        _Alignas(64) smx_lock_t lock;
+        _Atomic uint32_t pending;
+        uint32_t head, n;               /* FIFO in e[]: head, n entries */
+        struct staged_put e[STAGE_CAP];
+};
+
 struct inbound_counters {
         _Atomic uint64_t drs, mos, dr_duplicates, mo_duplicates, parked, park_matched,
                 park_expired, uncorrelated, corr_full, ring_full, mo_partial,
                 tlv_text_mismatch, busy, park_evicted, mt_final, merge_lost,
-                id_too_long, mo_raw, udh_sar_mismatch, dr_undecodable;
+                id_too_long, mo_raw, udh_sar_mismatch, dr_undecodable, corr_staged,
+                corr_waited;
 };
 
 struct smx_inbound {
@@ -77,6 +102,9 @@ struct smx_inbound {
         unsigned n_reasm;
         struct reasm_shard *reasm;
         struct smx_dcs_map service_map;
+        _Atomic uint32_t n_staged;      /* puts in stage areas (a hint, read without lock) */
+        _Atomic uint32_t staged_in[STAGE_BUCKETS];      /* ...per key bucket */
+        struct stage_area *stage;       /* STAGE_AREAS */
         struct inbound_counters c;
 };
 
@@ -110,6 +138,28 @@ int park_match_w(struct smx_inbound *in, const struct smx_key128 *k,
 void park_tick_w(struct smx_inbound *in, unsigned shard, struct smx_event_ring *ring,
                  uint64_t now_ms);
 uint64_t park_count(const struct smx_inbound *in);
+
+/* ---- stage.c ---- */
+int stage_init(struct smx_inbound *in);
+void stage_fini(struct smx_inbound *in);
+/* Put k -> v in the correlation store without waiting behind a held shard
+ * lock, then emit the DRs parked for it. Earlier staged puts are published
+ * first (they keep their order). When the put cannot take its lock now it
+ * is staged (published by a later call of any thread); when every stage
+ * area is busy or full it waits for the lock. Returns DR events emitted,
+ * or -ENOSPC (store full). */
+int stage_put_w(struct smx_inbound *in, const struct smx_bind_info *b,
+                const struct smx_key128 *k, const struct smx_corr_val *v,
+                struct smx_event_ring *ring, uint64_t now_ms);
+/* Publish staged puts and emit the DRs parked for them; `wait`: take
+ * every lock however long it is held (the timer), else pass busy ones
+ * over. Returns DR events emitted. */
+int stage_flush_w(struct smx_inbound *in, struct smx_event_ring *ring, uint64_t now_ms, int wait);
+
+static inline int stage_pending(struct smx_inbound *in)
+{
+        return atomic_load_explicit(&in->n_staged, memory_order_relaxed) != 0;
+}
 
 /* ---- mo.c ---- */
 int mo_init(struct smx_inbound *in);

@@ -10,10 +10,16 @@
  * item is live does its oldest DR go out uncorrelated to make room
  * (N-13: overflow delivered oldest-first, counted park_evicted).
  *
- * The race with a concurrent submit_sm_resp is closed by the shard lock:
- * park_put_w looks the id up again under the lock before parking, and
- * inbound_on_accepted_w puts the correlation before it scans the shard
- * under the same lock, so whichever comes second sees the other. */
+ * The race with a concurrent submit_sm_resp. park_put_w, under the park
+ * shard's lock, first counts the DR in n_live, then looks its id up in the
+ * correlation store; a put (inbound_on_accepted_w, or a staged put being
+ * published) reads n_live after its put, and scans the shard under the park
+ * lock only when it is not 0. Both the lookup and the put hold the id's
+ * correlation shard lock, so one comes first: if the lookup, the put's
+ * lock acquire makes the n_live count visible to it (it scans, waiting for
+ * park_put_w to finish, and finds the DR); if the put, the lookup finds
+ * the entry and the DR is delivered at once. So the accepted-MT path takes
+ * no park lock when nothing is parked in the shard. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,8 +125,13 @@ void park_put_w(struct smx_inbound *in, const struct dr_info *d, struct smx_even
         struct smx_corr_val v;
 
         smx_lock(&s->lock);
+        /* counted before the lookup (see the top of this file); n_live only
+         * changes under this lock */
+        uint32_t live = atomic_load_explicit(&s->n_live, memory_order_relaxed);
+        atomic_store_explicit(&s->n_live, live + 1, memory_order_relaxed);
         if (in->corr.ops->get(in->corr.impl, &d->key, &v, now_ms)) {
                 /* the submit_sm_resp landed meanwhile */
+                atomic_store_explicit(&s->n_live, live, memory_order_relaxed);
                 smx_unlock(&s->lock);
                 inbound_fill_dr(in, e, d, &v, now_ms);
                 event_ring_commit_w(ring);
@@ -128,7 +139,7 @@ void park_put_w(struct smx_inbound *in, const struct dr_info *d, struct smx_even
         }
         trim_head(s);
         if (s->tail - s->head == s->cap) {
-                if (atomic_load_explicit(&s->n_live, memory_order_relaxed) < s->cap) {
+                if (live < s->cap) {
                         compact(s);
                 } else {
                         /* N-13: full of live DRs, the oldest goes out uncorrelated */
@@ -145,8 +156,6 @@ void park_put_w(struct smx_inbound *in, const struct dr_info *d, struct smx_even
         it->live = 1;
         it->ready = 0;
         s->tail++;
-        atomic_store_explicit(&s->n_live, atomic_load_explicit(&s->n_live, memory_order_relaxed) + 1,
-                              memory_order_relaxed);
         smx_unlock(&s->lock);
         CNT_INC(in, parked);
 }
@@ -157,11 +166,11 @@ int park_match_w(struct smx_inbound *in, const struct smx_key128 *k,
         struct park_shard *s = pshard_of(in, k);
         int n = 0;
 
-        smx_lock(&s->lock);
-        if (atomic_load_explicit(&s->n_live, memory_order_relaxed) == 0) {
-                smx_unlock(&s->lock);
+        /* nothing parked: no lock (the top of this file says why this
+         * cannot miss a DR parking right now) */
+        if (atomic_load_explicit(&s->n_live, memory_order_relaxed) == 0)
                 return 0;
-        }
+        smx_lock(&s->lock);
         for (uint64_t pos = s->head; pos != s->tail; pos++) {
                 if (s->keys[pos % s->cap] != k->lo)
                         continue;

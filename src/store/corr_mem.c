@@ -17,6 +17,8 @@
  * numbers already final (so a part resubmitted under a second message id
  * still counts once), their count, and the worst state. part_final() updates the part under its shard lock, then the merge
  * record under its own (never both at once, so no lock order to keep).
+ * put waits for its shard locks; try_put gives up (-EBUSY) when one stays
+ * held through a short spin, for a caller that can retry later.
  *
  * Capacity. `capacity` is split evenly over the shards; a shard refuses a
  * put (-ENOSPC, counted `full`) when it holds its share and none has
@@ -264,15 +266,30 @@ static struct smx_key128 merge_key(uint64_t serial, const char *app, uint8_t len
 
 /* ---- ops ---- */
 
+/* Take a shard lock: wait for it (put), or give up when it stays held
+ * through `spins` tests (try_put: the holder may be preempted). */
+#define WAIT UINT32_MAX
+
+static int shard_lock(struct corr_shard *s, unsigned spins)
+{
+        if (spins == WAIT) {
+                smx_lock(&s->b.lock);
+                return 1;
+        }
+        return smx_trylock(&s->b.lock, spins);
+}
+
 /* The merge record of a multipart MT: create it once, keep its expiry
- * fresh. A full shard leaves the MT without one (part_final: merge_lost). */
-static void merge_touch(struct corr_mem *m, const struct smx_corr_val *v, uint8_t alen,
-                        uint64_t exp, uint64_t now_ms)
+ * fresh. A full shard leaves the MT without one (part_final: merge_lost).
+ * 0, or -EBUSY (try: its shard lock is held). */
+static int merge_touch(struct corr_mem *m, const struct smx_corr_val *v, uint8_t alen,
+                       uint64_t exp, uint64_t now_ms, unsigned spins)
 {
         int found;
         struct smx_key128 mk = merge_key(v->mt_serial, v->app_id, alen);
         struct corr_shard *ms = shard_of(m, &mk);
-        smx_lock(&ms->b.lock);
+        if (!shard_lock(ms, spins))
+                return -EBUSY;
         uint32_t i = slot_find(ms, &mk, &found);
         if (!found && shard_room(ms, now_ms) == 0) {
                 i = slot_find(ms, &mk, &found);
@@ -291,12 +308,12 @@ static void merge_touch(struct corr_mem *m, const struct smx_corr_val *v, uint8_
                         ms->b.next_sweep_ms = exp;
         }
         smx_unlock(&ms->b.lock);
+        return 0;
 }
 
-static int corr_put(void *impl, const struct smx_key128 *k, const struct smx_corr_val *v,
-                    uint64_t now_ms)
+static int put_part(struct corr_mem *m, const struct smx_key128 *k, const struct smx_corr_val *v,
+                    uint64_t now_ms, unsigned spins)
 {
-        struct corr_mem *m = impl;
         struct corr_shard *s = shard_of(m, k);
         uint64_t exp = now_ms + m->ttl_ms;
         uint8_t alen = v->app_len > SMX_ID_MAX ? SMX_ID_MAX : v->app_len;
@@ -304,10 +321,11 @@ static int corr_put(void *impl, const struct smx_key128 *k, const struct smx_cor
 
         /* Merge record first: once a part entry is visible, a DR racing on
          * another worker must find the record its part_final merges into. */
-        if (v->n_parts > 1)
-                merge_touch(m, v, alen, exp, now_ms);
+        if (v->n_parts > 1 && merge_touch(m, v, alen, exp, now_ms, spins) != 0)
+                return -EBUSY;
 
-        smx_lock(&s->b.lock);
+        if (!shard_lock(s, spins))
+                return -EBUSY;
         uint32_t i = slot_find(s, k, &found);
         if (!found) {
                 rc = shard_room(s, now_ms);
@@ -337,6 +355,18 @@ static int corr_put(void *impl, const struct smx_key128 *k, const struct smx_cor
         }
         smx_unlock(&s->b.lock);
         return rc;
+}
+
+static int corr_put(void *impl, const struct smx_key128 *k, const struct smx_corr_val *v,
+                    uint64_t now_ms)
+{
+        return put_part(impl, k, v, now_ms, WAIT);
+}
+
+static int corr_try_put(void *impl, const struct smx_key128 *k, const struct smx_corr_val *v,
+                        uint64_t now_ms, unsigned spins)
+{
+        return put_part(impl, k, v, now_ms, spins < WAIT ? spins : WAIT - 1);
 }
 
 static int corr_get(void *impl, const struct smx_key128 *k, struct smx_corr_val *v,
@@ -492,6 +522,7 @@ static void corr_destroy(void *impl)
 static const struct smx_corr_ops corr_mem_ops = {
         .name = "memory",
         .put = corr_put,
+        .try_put = corr_try_put,
         .get = corr_get,
         .part_final = corr_part_final,
         .expire = corr_expire,

@@ -1,5 +1,7 @@
 /* The per-shard lock of the stores and the inbound room: a test-and-test-
- * and-set spinlock on a C11 atomic that yields the CPU after a short spin.
+ * and-set spinlock on a C11 atomic that yields the CPU after a short spin,
+ * and a try-lock that gives up instead (for paths that have something
+ * better to do than wait: the accepted-MT put stages its entry).
  * Critical sections are one table probe (tens of nanoseconds), so spinning
  * is the fast path; the yield keeps threads that outnumber cores (tests,
  * small machines) from burning a time slice behind a preempted holder.
@@ -47,6 +49,22 @@ static inline void smx_lock(smx_lock_t *l)
                                 sched_yield();
                         }
                 }
+        }
+}
+
+/* Take the lock only if it is free or freed within `spins` short pauses
+ * (a holder running on another core leaves within a critical section's
+ * tens of nanoseconds; one that was preempted does not): true when taken.
+ * Never yields, never blocks. */
+static inline bool smx_trylock(smx_lock_t *l, unsigned spins)
+{
+        for (;;) {
+                if (!atomic_load_explicit(&l->held, memory_order_relaxed) &&
+                    !atomic_exchange_explicit(&l->held, true, memory_order_acquire))
+                        return true;
+                if (spins-- == 0)
+                        return false;
+                smx_cpu_relax();
         }
 }
 

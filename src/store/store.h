@@ -11,7 +11,8 @@
  * Keys are 128-bit hashes (store/hash128.h) of the identity bytes. Every
  * function is thread-safe: a key maps to one shard (power-of-two count), and
  * each shard has its own spinlock held only for a probe; there is no global
- * lock. Shard s of n is "owned" for timers by worker s % n_workers
+ * lock. The correlation put also comes as try_put, which gives up rather
+ * than wait behind a held shard lock. Shard s of n is "owned" for timers by worker s % n_workers
  * (expire(part, n_parts)). Times are the caller's monotonic milliseconds. */
 #ifndef SMX_STORE_H
 #define SMX_STORE_H
@@ -60,6 +61,14 @@ struct smx_corr_ops {
          * capacity and nothing in it has expired (counted in `full`). */
         int (*put)(void *impl, const struct smx_key128 *k, const struct smx_corr_val *v,
                    uint64_t now_ms);
+        /* As put, but never waits behind a shard lock that another thread
+         * holds (it may be preempted): it tests each lock it needs up to
+         * `spins` times (a pause between), and returns -EBUSY when one stays
+         * held. Then the part entry is unchanged (at most the merge record
+         * was created or refreshed, as put does first anyway) and the
+         * caller retries later (inbound stages it). */
+        int (*try_put)(void *impl, const struct smx_key128 *k, const struct smx_corr_val *v,
+                       uint64_t now_ms, unsigned spins);
         /* 1 and *v filled when k is known and not expired, else 0. */
         int (*get)(void *impl, const struct smx_key128 *k, struct smx_corr_val *v,
                    uint64_t now_ms);

@@ -4,10 +4,12 @@
  * and correlated. Run under ASan in CI; the shared state is only touched
  * under shard locks or through atomics. */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 
 #include "inbound_fixture.h"
+#include "inbound/inbound_int.h"
 #include "store/store.h"
 
 #define W 4
@@ -20,6 +22,7 @@ static struct counts cnt[N_MT];
 static _Atomic uint64_t uncorrelated;
 
 static struct smx_inbound *g_in;
+static _Atomic unsigned workers_done;
 static struct smx_bind_info g_bind[W];
 
 enum { OP_ACCEPT, OP_DR, OP_DR_ACCEPTED };
@@ -101,10 +104,24 @@ static void *worker(void *arg)
                 if ((i & 7) == 0)
                         consume(ring);
         }
-        /* parked DRs whose resp landed while this ring was full */
-        for (int round = 0; round < 4; round++) {
+        /* Then tick as a worker does until it stops: parked DRs whose resp
+         * landed while a ring was full are delivered by their shard's owner,
+         * and staged correlation puts are published, possibly by another
+         * worker after this one ran out of operations. Stop once every
+         * worker is done and nothing is left parked or staged (bounded:
+         * the counts below then show what was stuck). */
+        atomic_fetch_add(&workers_done, 1);
+        for (int round = 0; round < 200000; round++) {
                 consume(ring);
                 inbound_tick_w(g_in, a->k, W, ring, 1001);
+                consume(ring);
+                if (atomic_load(&workers_done) == W && round >= 4) {
+                        struct smx_inbound_stats st;
+                        inbound_stats(g_in, &st);
+                        if (st.park_now == 0 && !stage_pending(g_in))
+                                break;
+                }
+                sched_yield();
         }
         consume(ring);
         event_ring_destroy(ring);
@@ -178,10 +195,12 @@ static void test_dr_once_per_state_across_racing_workers(void)
         CHECK_EQ(atomic_load(&uncorrelated), 0);
         CHECK_EQ(st.park_now, 0);
         CHECK(st.dr_duplicates > 0);
-        printf("# parked %llu matched %llu dups %llu busy %llu ring_full %llu\n",
+        printf("# parked %llu matched %llu dups %llu busy %llu ring_full %llu staged %llu "
+               "waited %llu\n",
                (unsigned long long)st.parked, (unsigned long long)st.park_matched,
                (unsigned long long)st.dr_duplicates, (unsigned long long)st.busy,
-               (unsigned long long)st.ring_full);
+               (unsigned long long)st.ring_full, (unsigned long long)st.corr_staged,
+               (unsigned long long)st.corr_waited);
         inbound_destroy(g_in);
 }
 
