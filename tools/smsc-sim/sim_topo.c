@@ -283,8 +283,8 @@ static const struct sim_cfg_ent *last_key(const struct sim_cfg *c, const char *s
         return found;
 }
 
-/* Host and port of SMSC number k (1-based) of site ts, global index idx.
- * *at: the entry that chose the port (NULL: the options). */
+/* Host and port of m, SMSC number k (1-based) of site ts. *at: the entry
+ * that chose the port (NULL: the options). */
 static int place(struct topo *t, const struct topo_site *ts, struct sim_smsc *m, unsigned k,
                  const struct sim_cfg_ent **at)
 {

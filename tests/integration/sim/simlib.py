@@ -250,6 +250,13 @@ class Sim:
                 self.smscs[parts[1]] = (host, int(port), parts[2])
                 self.order.append(parts[1])
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
     def addr(self, name):
         h, p, _ = self.smscs[name]
         return h, p
@@ -324,6 +331,15 @@ class Tap:
     def done(self):
         print("1..%d" % self.n)
         return 1 if self.failed else 0
+
+
+def main(namespace):
+    """Run every test_* function of a test module (its globals()) as TAP."""
+    t = Tap()
+    for name, fn in list(namespace.items()):
+        if name.startswith("test_") and callable(fn):
+            t.run(fn)
+    sys.exit(t.done())
 
 
 def check(cond, msg=""):

@@ -10,7 +10,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from simlib import ESME_RINVPASWD, Esme, Sim, Tap, check, check_eq, smsc  # noqa: E402
+from simlib import ESME_RINVPASWD, Esme, Sim, check, check_eq, smsc  # noqa: E402
+from simlib import main as simlib_main  # noqa: E402
 
 EXE = sys.argv[1] if len(sys.argv) > 1 else "smsc-sim"
 
@@ -83,22 +84,17 @@ def check_error(text, line, words, *args):
 
 
 def test_file_sites_and_counts_make_the_topology():
-    s = with_config("[sim]\nsites = nyc, lon\nsmscs_per_site = 1\n\n[site lon]\nsmscs = 2\n", "--port-base", "0")
-    try:
+    cfg = "[sim]\nsites = nyc, lon\nsmscs_per_site = 1\n\n[site lon]\nsmscs = 2\n"
+    with with_config(cfg, "--port-base", "0") as s:
         check_eq(s.order, ["smsc1.nyc", "smsc1.lon", "smsc2.lon"])
         check_eq([s.smscs[n][2] for n in s.order], ["nyc", "lon", "lon"])
         check_eq(s.esme("smsc2.lon").submit(regdel=0).status, 0)
-    finally:
-        s.stop()
 
 
 def test_global_port_base_numbers_smscs_site_by_site():
     base = free_block(3)
-    s = with_config("[sim]\nsites = a,b\nsmscs_per_site = 1\nport_base = %d\n[site b]\nsmscs = 2\n" % base)
-    try:
+    with with_config("[sim]\nsites = a,b\nsmscs_per_site = 1\nport_base = %d\n[site b]\nsmscs = 2\n" % base) as s:
         check_eq([s.addr(n)[1] for n in s.order], [base, base + 1, base + 2])
-    finally:
-        s.stop()
 
 
 def test_smsc_port_and_site_port_base_from_file():
@@ -144,76 +140,50 @@ def test_flags_win_over_the_file():
 
 
 def test_file_rebind_interval_without_the_flag():
-    s = with_config("[sim]\nrebind_interval = 7\n", "--port-base", "0")
-    try:
+    with with_config("[sim]\nrebind_interval = 7\n", "--port-base", "0") as s:
         check_eq(s.summary()["rebind_interval_s"], 7)
         check_eq(s.order, ["smsc1.dc3", "smsc2.dc3", "smsc1.bos", "smsc2.bos"])
-    finally:
-        s.stop()
 
 
 def test_http_sites_follow_the_file_topology():
-    s = with_config("[sim]\nsites = nyc,lon\nsmscs_per_site = 1\n", "--port-base", "0", "--http-port", "0")
-    try:
+    with with_config("[sim]\nsites = nyc,lon\nsmscs_per_site = 1\n", "--port-base", "0", "--http-port", "0") as s:
         http = [ln.split()[1] for ln in s.lines if ln.startswith("http ")]
         check_eq(http, ["nyc", "lon"])
-    finally:
-        s.stop()
 
 
-def test_error_syntax():
-    check_error("[sim]\nsites = dc3\nthis is not a key\n", 3, ["syntax error"])
+def error_case(name, text, line, words):
+    """A test: starting with this config fails with FILE:LINE: and words."""
+    def test():
+        check_error(text, line, words)
+    test.__name__ = "test_error_" + name
+    return test
 
 
-def test_error_unknown_section():
-    check_error("[all]\nmo_rate = 1\n\n[smsc-one]\n", 4, ["unknown section [smsc-one]"])
-
-
-def test_error_unknown_key():
-    check_error("[all]\nmo_rate = 1\nmo_rat = 2\n", 3, ["[all] mo_rat = 2: unknown key"])
-
-
-def test_error_bad_knob_value():
-    check_error("[site bos]\ndr_delay_ms = soon\n", 2, ["[site bos] dr_delay_ms = soon: bad value"])
-
-
-def test_error_unknown_sim_key():
-    check_error("[sim]\nsites = dc3\nport_bsae = 2775\n", 3, ["[sim] port_bsae = 2775: unknown key"])
-
-
-def test_error_site_not_in_the_list():
-    check_error("[sim]\nsites = dc3,bos\n[site nyc]\nmo_rate = 1\n", 3, ["site nyc is not one of the sites (dc3,bos)"])
-
-
-def test_error_smsc_beyond_its_site_count():
-    check_error("[sim]\nsites = dc3\n[site dc3]\nsmscs = 2\n[smsc3.dc3]\nport = 4000\n", 5,
-                ["[smsc3.dc3]: no such SMSC (site dc3 has 2)"])
-
-
-def test_error_misplaced_topology_key():
-    check_error("[all]\nport = 4000\n", 2, ["[all] port: belongs in [smscK.SITE]"])
+# name: (config, line of the error, words the message holds)
+ERRORS = {
+    "syntax": ("[sim]\nsites = dc3\nthis is not a key\n", 3, ["syntax error"]),
+    "unknown_section": ("[all]\nmo_rate = 1\n\n[smsc-one]\n", 4, ["unknown section [smsc-one]"]),
+    "unknown_key": ("[all]\nmo_rate = 1\nmo_rat = 2\n", 3, ["[all] mo_rat = 2: unknown key"]),
+    "bad_knob_value": ("[site bos]\ndr_delay_ms = soon\n", 2, ["[site bos] dr_delay_ms = soon: bad value"]),
+    "unknown_sim_key": ("[sim]\nsites = dc3\nport_bsae = 2775\n", 3, ["[sim] port_bsae = 2775: unknown key"]),
+    "site_not_in_the_list": ("[sim]\nsites = dc3,bos\n[site nyc]\nmo_rate = 1\n", 3,
+                             ["site nyc is not one of the sites (dc3,bos)"]),
+    "smsc_beyond_its_site_count": ("[sim]\nsites = dc3\n[site dc3]\nsmscs = 2\n[smsc3.dc3]\nport = 4000\n", 5,
+                                   ["[smsc3.dc3]: no such SMSC (site dc3 has 2)"]),
+    "misplaced_topology_key": ("[all]\nport = 4000\n", 2, ["[all] port: belongs in [smscK.SITE]"]),
+    "bad_site_name": ("\n[sim]\nsites = dc3,b/s\n", 3, ["bad site name 'b/s' in sites"]),
+    "site_count_out_of_range": ("[site bos]\nsmscs = 0\n", 2, ["[site bos] smscs = 0: expected 1..64"]),
+    "bad_host": ("[sim]\nhost = localhost\n", 2, ["[sim] host = localhost: an IPv4 address expected"]),
+    "port_out_of_range": ("[smsc1.bos]\nport = 70000\n", 2, ["[smsc1.bos] port = 70000: expected 1..65535"]),
+}
+for _name, (_text, _line, _words) in ERRORS.items():
+    globals()["test_error_" + _name] = error_case(_name, _text, _line, _words)
 
 
 def test_error_duplicate_port():
     p, = free_ports(1)
     check_error("[sim]\nsites = dc3\n[smsc1.dc3]\nport = %d\n[smsc2.dc3]\nport = %d\n" % (p, p), 6,
                 ["smsc2.dc3: port %d on 127.0.0.1 is smsc1.dc3's already" % p])
-
-
-def test_error_bad_site_name():
-    check_error("\n[sim]\nsites = dc3,b/s\n", 3, ["bad site name 'b/s' in sites"])
-
-
-def test_error_site_count_out_of_range():
-    check_error("[site bos]\nsmscs = 0\n", 2, ["[site bos] smscs = 0: expected 1..64"])
-
-
-def test_error_bad_host():
-    check_error("[sim]\nhost = localhost\n", 2, ["[sim] host = localhost: an IPv4 address expected"])
-
-
-def test_error_port_out_of_range():
-    check_error("[smsc1.bos]\nport = 70000\n", 2, ["[smsc1.bos] port = 70000: expected 1..65535"])
 
 
 def test_error_missing_file():
@@ -223,8 +193,4 @@ def test_error_missing_file():
 
 
 if __name__ == "__main__":
-    t = Tap()
-    for name, fn in list(globals().items()):
-        if name.startswith("test_") and callable(fn):
-            t.run(fn)
-    sys.exit(t.done())
+    simlib_main(globals())

@@ -8,7 +8,8 @@ import struct
 import sys
 import time
 
-from simlib import (Sim, Esme, Tap, check, check_eq, pdu, smsc, submit_body, tlv, wait_for, BIND_RECEIVER,
+from simlib import main as simlib_main  # noqa: E402
+from simlib import (Sim, Esme, check, check_eq, pdu, smsc, submit_body, tlv, wait_for, BIND_RECEIVER,
                     BIND_TRANSMITTER, DELIVER_SM, SUBMIT_SM, RESP, ESME_RX_T_APPN,
                     TAG_RECEIPTED_MESSAGE_ID, TAG_MESSAGE_STATE, TAG_SMX_MSG_IDENTITY,
                     TAG_SAR_MSG_REF_NUM, TAG_SAR_TOTAL_SEGMENTS, TAG_SAR_SEGMENT_SEQNUM,
@@ -478,8 +479,4 @@ def test_deliver_given_up_after_max_sends():
 
 
 if __name__ == "__main__":
-    t = Tap()
-    for name, fn in list(globals().items()):
-        if name.startswith("test_") and callable(fn):
-            t.run(fn)
-    sys.exit(t.done())
+    simlib_main(globals())

@@ -10,8 +10,9 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from simlib import main as simlib_main  # noqa: E402
 from simlib import (BIND_RECEIVER, BIND_TRANSCEIVER, BIND_TRANSMITTER, DATA_SM, ENQUIRE_LINK,  # noqa: E402
-                    ESME_RALYBND, ESME_RINVCMDID, GENERIC_NACK, QUERY_SM, RESP, UNBIND, Esme, Sim, Tap,
+                    ESME_RALYBND, ESME_RINVCMDID, GENERIC_NACK, QUERY_SM, RESP, UNBIND, Esme, Sim,
                     bind_body, check, check_eq, cstr, pdu, smsc)
 
 EXE = sys.argv[1] if len(sys.argv) > 1 else "smsc-sim"
@@ -27,8 +28,7 @@ def data_sm_body():
 
 
 def test_enquire_link_resp_dropped_exactly_n():
-    s = Sim(EXE)
-    try:
+    with Sim(EXE) as s:
         e = s.esme("smsc1.dc3")
         check_eq(s.ctl("drop-resp", "smsc1.dc3", "2", "enquire_link")[0], 0)
         check(e.request(ENQUIRE_LINK, timeout=SILENCE) is None)
@@ -38,26 +38,20 @@ def test_enquire_link_resp_dropped_exactly_n():
         check_eq(e.submit(regdel=0).status, 0)
         m = smsc(s.summary(), "smsc1.dc3")
         check_eq((m["resp_dropped"], m["resp_dropped_by"], m["enquire_links"]), (2, {"enquire_link": 2}, 3))
-    finally:
-        s.stop()
 
 
 def test_no_kind_still_means_submit_sm():
-    s = Sim(EXE)
-    try:
+    with Sim(EXE) as s:
         e = s.esme("smsc1.dc3")
         s.ctl("drop-resp", "smsc1.dc3", "1")
         check(e.request(ENQUIRE_LINK) is not None)
         check(e.submit(regdel=0, timeout=SILENCE) is None)
         check_eq(e.submit(regdel=0).status, 0)
         check_eq(dropped_by(s), {"submit_sm": 1})
-    finally:
-        s.stop()
 
 
 def test_dropped_bind_resp_leaves_the_session_bound():
-    s = Sim(EXE)
-    try:
+    with Sim(EXE) as s:
         s.ctl("drop-resp", "smsc1.dc3", "1", "bind_transceiver_resp")
         e = s.esme("smsc1.dc3", bind=False)
         check(e.request(BIND_TRANSCEIVER, bind_body(), SILENCE) is None)
@@ -66,13 +60,10 @@ def test_dropped_bind_resp_leaves_the_session_bound():
         check_eq(e.bind().status, ESME_RALYBND)
         m = smsc(s.summary(), "smsc1.dc3")
         check_eq((m["binds_ok"], m["resp_dropped_by"]), (1, {"bind_transceiver": 1}))
-    finally:
-        s.stop()
 
 
 def test_bind_kind_covers_every_bind_type():
-    s = Sim(EXE)
-    try:
+    with Sim(EXE) as s:
         s.ctl("drop-resp", "smsc2.bos", "1", "bind")   # one of each bind type
         h, p = s.addr("smsc2.bos")
         for kind in (BIND_TRANSMITTER, BIND_RECEIVER, BIND_TRANSCEIVER):
@@ -83,13 +74,10 @@ def test_bind_kind_covers_every_bind_type():
         check_eq(e.bind().status, 0)
         check_eq(dropped_by(s, "smsc2.bos"),
                  {"bind_transmitter": 1, "bind_receiver": 1, "bind_transceiver": 1})
-    finally:
-        s.stop()
 
 
 def test_dropped_unbind_resp_still_closes_the_session():
-    s = Sim(EXE)
-    try:
+    with Sim(EXE) as s:
         e = s.esme("smsc1.dc3")
         s.ctl("drop-resp", "smsc1.dc3", "1", "unbind")
         seq = e.next_seq()
@@ -101,13 +89,10 @@ def test_dropped_unbind_resp_still_closes_the_session():
             closed = True
         check(closed, "the session stays open after unbind")
         check_eq(dropped_by(s), {"unbind": 1})
-    finally:
-        s.stop()
 
 
 def test_generic_nack_for_unknown_command_dropped():
-    s = Sim(EXE)
-    try:
+    with Sim(EXE) as s:
         e = s.esme("smsc1.dc3")
         s.ctl("drop-resp", "smsc1.dc3", "1", "generic_nack")
         check(e.request(0x00000999, timeout=SILENCE) is None)
@@ -115,13 +100,10 @@ def test_generic_nack_for_unknown_command_dropped():
         check(r is not None and r.cmd == GENERIC_NACK and r.status == ESME_RINVCMDID)
         m = smsc(s.summary(), "smsc1.dc3")
         check_eq((m["resp_dropped_by"], m["generic_nacks_sent"]), ({"generic_nack": 1}, 1))
-    finally:
-        s.stop()
 
 
 def test_data_sm_and_unsupported_kinds_in_one_list():
-    s = Sim(EXE)
-    try:
+    with Sim(EXE) as s:
         e = s.esme("smsc1.dc3")
         check_eq(s.ctl("drop-resp", "smsc1.dc3", "1", "data_sm,query_sm", "enquire_link_resp")[0], 0)
         check(e.request(DATA_SM, data_sm_body(), SILENCE) is None)
@@ -130,13 +112,10 @@ def test_data_sm_and_unsupported_kinds_in_one_list():
         r = e.request(DATA_SM, data_sm_body())
         check(r is not None and r.cmd == GENERIC_NACK, r and hex(r.cmd))
         check_eq(dropped_by(s), {"enquire_link": 1, "data_sm": 1, "unsupported": 1})
-    finally:
-        s.stop()
 
 
 def test_all_then_zero_clears_every_kind():
-    s = Sim(EXE)
-    try:
+    with Sim(EXE) as s:
         e = s.esme("smsc1.dc3")
         s.ctl("drop-resp", "all", "5", "all")
         check(e.request(ENQUIRE_LINK, timeout=SILENCE) is None)
@@ -144,44 +123,30 @@ def test_all_then_zero_clears_every_kind():
         check(e.request(ENQUIRE_LINK) is not None)
         check_eq(e.submit(regdel=0).status, 0)
         check_eq(smsc(s.summary(), "smsc1.dc3")["resp_dropped"], 1)
-    finally:
-        s.stop()
 
 
 def test_unknown_kind_is_an_error():
-    s = Sim(EXE)
-    try:
+    with Sim(EXE) as s:
         rc, out = s.ctl("drop-resp", "smsc1.dc3", "1", "enquire")
         check_eq(rc, 1)
         check(out.startswith("error: drop-resp: unknown kind"), out)
         rc, out = s.ctl("drop-resp", "smsc1.dc3", "x", "bind")
         check_eq(rc, 1)
-    finally:
-        s.stop()
 
 
 def test_plan_step_drops_a_kind():
-    d = tempfile.mkdtemp(prefix="smsc-sim-plan-")
-    plan = os.path.join(d, "drop.plan")
-    with open(plan, "w") as f:
-        f.write("0.1 drop-resp site dc3 1 enquire_link\n")
-    s = Sim(EXE, "--plan", plan)
-    try:
-        e = s.esme("smsc2.dc3")
-        time.sleep(0.3)
-        check(e.request(ENQUIRE_LINK, timeout=SILENCE) is None)
-        check(e.request(ENQUIRE_LINK) is not None)
-        check_eq(dropped_by(s, "smsc2.dc3"), {"enquire_link": 1})
-        check_eq(dropped_by(s, "smsc1.bos"), {})
-    finally:
-        s.stop()
-        os.unlink(plan)
-        os.rmdir(d)
+    with tempfile.TemporaryDirectory(prefix="smsc-sim-plan-") as d:
+        plan = os.path.join(d, "drop.plan")
+        with open(plan, "w") as f:
+            f.write("0.1 drop-resp site dc3 1 enquire_link\n")
+        with Sim(EXE, "--plan", plan) as s:
+            e = s.esme("smsc2.dc3")
+            time.sleep(0.3)
+            check(e.request(ENQUIRE_LINK, timeout=SILENCE) is None)
+            check(e.request(ENQUIRE_LINK) is not None)
+            check_eq(dropped_by(s, "smsc2.dc3"), {"enquire_link": 1})
+            check_eq(dropped_by(s, "smsc1.bos"), {})
 
 
 if __name__ == "__main__":
-    t = Tap()
-    for name, fn in list(globals().items()):
-        if name.startswith("test_") and callable(fn):
-            t.run(fn)
-    sys.exit(t.done())
+    simlib_main(globals())

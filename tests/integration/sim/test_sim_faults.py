@@ -11,7 +11,8 @@ import sys
 import tempfile
 import time
 
-from simlib import (Sim, Esme, Tap, check, check_eq, pdu, smsc, wait_for, ENQUIRE_LINK, RESP,
+from simlib import main as simlib_main  # noqa: E402
+from simlib import (Sim, Esme, check, check_eq, pdu, smsc, wait_for, ENQUIRE_LINK, RESP,
                     DELIVER_SM, ESME_RTHROTTLED, ESME_RMSGQFUL, ESME_RBINDFAIL, ESME_RINVPASWD)
 
 EXE = sys.argv[1]
@@ -426,8 +427,4 @@ def test_resp_latency_exponential_distribution():
 
 
 if __name__ == "__main__":
-    t = Tap()
-    for name, fn in list(globals().items()):
-        if name.startswith("test_") and callable(fn):
-            t.run(fn)
-    sys.exit(t.done())
+    simlib_main(globals())

@@ -12,7 +12,8 @@ import sys
 import tempfile
 import time
 
-from simlib import (Sim, Esme, Tap, check, check_eq, pdu, smsc, submit_body, tlv, bind_body,
+from simlib import main as simlib_main  # noqa: E402
+from simlib import (Sim, Esme, check, check_eq, pdu, smsc, submit_body, tlv, bind_body,
                     BIND_TRANSCEIVER, BIND_TRANSMITTER, BIND_RECEIVER, SUBMIT_SM, ENQUIRE_LINK,
                     UNBIND, QUERY_SM, CANCEL_SM, REPLACE_SM, SUBMIT_MULTI, DATA_SM, DELIVER_SM,
                     GENERIC_NACK, RESP, ESME_RINVPASWD, ESME_RINVSYSID, ESME_RINVBNDSTS,
@@ -376,8 +377,4 @@ def test_reader_that_stops_reading_pauses_the_session():
 
 
 if __name__ == "__main__":
-    t = Tap()
-    for name, fn in list(globals().items()):
-        if name.startswith("test_") and callable(fn):
-            t.run(fn)
-    sys.exit(t.done())
+    simlib_main(globals())

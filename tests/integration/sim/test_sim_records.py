@@ -11,7 +11,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from simlib import (TAG_RECEIPTED_MESSAGE_ID, TAG_SMX_MSG_IDENTITY, Sim, Tap, check, check_eq,  # noqa: E402
+from simlib import main as simlib_main  # noqa: E402
+from simlib import (TAG_RECEIPTED_MESSAGE_ID, TAG_SMX_MSG_IDENTITY, Sim, check, check_eq,  # noqa: E402
                     smsc, tlv)
 
 EXE = sys.argv[1] if len(sys.argv) > 1 else "smsc-sim"
@@ -28,8 +29,7 @@ def sim_with(text):
 
 
 def test_records_without_identity_stop_at_the_cap_and_count_evictions():
-    s = sim_with("[sim]\nmt_records_max = 5\n[all]\ndr_delay_ms = 300\n")
-    try:
+    with sim_with("[sim]\nmt_records_max = 5\n[all]\ndr_delay_ms = 300\n") as s:
         e = s.esme("smsc1.dc3")
         ids = [e.submit(regdel=1, text="mt %d" % i).message_id() for i in range(12)]
         led = s.summary()["mt_records"]
@@ -46,13 +46,10 @@ def test_records_without_identity_stop_at_the_cap_and_count_evictions():
             got.add(p.sm()["tlvs"][TAG_RECEIPTED_MESSAGE_ID].rstrip(b"\0").decode())
         check_eq(got, set(ids))
         check_eq(smsc(s.summary(), "smsc1.dc3")["dr_sent"], 12)
-    finally:
-        s.stop()
 
 
 def test_identity_mts_are_not_capped():
-    s = sim_with("[sim]\nmt_records_max = 2\n")
-    try:
+    with sim_with("[sim]\nmt_records_max = 2\n") as s:
         e = s.esme("smsc1.dc3")
         first = [e.submit(regdel=0, tlvs=tlv(TAG_SMX_MSG_IDENTITY, b"id-%d" % i)).message_id() for i in range(6)]
         again = [e.submit(regdel=0, tlvs=tlv(TAG_SMX_MSG_IDENTITY, b"id-%d" % i)).message_id() for i in range(6)]
@@ -60,19 +57,14 @@ def test_identity_mts_are_not_capped():
         summ = s.summary()
         check_eq(summ["handset"]["service_duplicates"], 6)
         check_eq(summ["mt_records"]["evicted"], 0)
-    finally:
-        s.stop()
 
 
 def test_default_cap_is_reported():
-    s = Sim(EXE)
-    try:
+    with Sim(EXE) as s:
         e = s.esme("smsc1.dc3")
         e.submit(regdel=1)
         led = s.summary()["mt_records"]
         check_eq((led["max"], led["kept"], led["evicted"]), (100000, 1, 0))
-    finally:
-        s.stop()
 
 
 def test_bad_cap_is_a_config_error():
@@ -88,8 +80,4 @@ def test_bad_cap_is_a_config_error():
 
 
 if __name__ == "__main__":
-    t = Tap()
-    for name, fn in list(globals().items()):
-        if name.startswith("test_") and callable(fn):
-            t.run(fn)
-    sys.exit(t.done())
+    simlib_main(globals())
