@@ -114,6 +114,15 @@ def usage_errors():
     os.unlink(path)
     tap.ok(r.returncode != 0 and f"{path}:3" in r.stderr and "windw" in r.stderr,
            "a bad config file is an error naming file, line and key", (r.returncode, r.stderr))
+    fd, path = tempfile.mkstemp(suffix=".ini")
+    os.write(fd, b"[client]\nwindow = 10\n\n[smsc a]\nsite = s\nhost = 127.0.0.1\n")
+    os.close(fd)
+    r = subprocess.run([smx, "pipe", "--config", path], input="", capture_output=True, text=True,
+                       timeout=20)
+    os.unlink(path)
+    tap.ok(r.returncode != 0 and r.stdout == "" and f"{path}:4: [smsc a]: missing key 'port'"
+           in r.stderr, "an SMSC without a port is an error naming the file and its section's line",
+           (r.returncode, r.stderr))
     r = subprocess.run([smx, "pipe", "--smsc", "a@b=127.0.0.1:notaport"], input="",
                        capture_output=True, text=True, timeout=20)
     tap.ok(r.returncode != 0 and r.stdout == "", "a malformed --smsc is a usage error",
