@@ -412,11 +412,9 @@ int smx_submit(smx_client *c, const struct smx_mt *mt)
         memcpy(s->id, mt->id, id_len);
         s->to_len = (uint8_t)to_len;
         memcpy(s->to, mt->to, to_len);
-        s->to[to_len] = 0;
         s->from_len = (uint8_t)from_len;
         if (from_len)
                 memcpy(s->from, mt->from, from_len);
-        s->from[from_len] = 0;
         s->want_dr = mt->want_dr != 0;
         s->encoding = (uint8_t)enc;       /* the worker segments without counting again */
         s->units = (uint16_t)units;

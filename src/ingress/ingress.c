@@ -13,8 +13,10 @@
 
 #include "ingress/ingress.h"
 
-_Static_assert(sizeof(struct smx_slot) + 256 <= SMX_SLOT_SIZE,
-               "an MT slot keeps at least 256 text bytes inline");
+_Static_assert(sizeof(struct smx_slot) + 210 <= SMX_SLOT_SIZE,
+               "an MT slot holds 70 three-byte UTF-8 characters inline");
+_Static_assert(sizeof(struct smx_slot) <= 4 * 64 && SMX_SLOT_SIZE % 64 == 0,
+               "slots are whole cache lines");
 
 int ingress_init(struct smx_ingress *g, uint32_t n_slots)
 {
@@ -34,7 +36,7 @@ int ingress_init(struct smx_ingress *g, uint32_t n_slots)
                 struct smx_slot *s = ingress_slot(g, i);
                 s->next = SMX_SLOT_NONE;
                 s->last_bind = 0xFFFF;
-                atomic_init(&s->free_next, i + 1 < n_slots ? i + 1 : SMX_SLOT_NONE);
+                atomic_init(&s->next, i + 1 < n_slots ? i + 1 : SMX_SLOT_NONE);
         }
         atomic_init(&g->free_top, 0);   /* version 0, slot 0 on top */
         return 0;
@@ -62,7 +64,7 @@ uint32_t ingress_slot_take(struct smx_ingress *g)
                 uint32_t idx = (uint32_t)top;
                 if (idx == SMX_SLOT_NONE)
                         return SMX_SLOT_NONE;
-                uint32_t next = atomic_load_explicit(&ingress_slot(g, idx)->free_next,
+                uint32_t next = atomic_load_explicit(&ingress_slot(g, idx)->next,
                                                      memory_order_relaxed);
                 if (atomic_compare_exchange_weak_explicit(&g->free_top, &top,
                                                           top_make(top, next),
@@ -79,10 +81,9 @@ void ingress_slot_free(struct smx_ingress *g, uint32_t idx)
         s->overflow = NULL;
         s->gen++;
         atomic_fetch_add_explicit(&s->tag, 1, memory_order_relaxed);
-        s->next = SMX_SLOT_NONE;
         uint64_t top = atomic_load_explicit(&g->free_top, memory_order_relaxed);
         do
-                atomic_store_explicit(&s->free_next, (uint32_t)top, memory_order_relaxed);
+                atomic_store_explicit(&s->next, (uint32_t)top, memory_order_relaxed);
         while (!atomic_compare_exchange_weak_explicit(&g->free_top, &top, top_make(top, idx),
                                                       memory_order_release,
                                                       memory_order_relaxed));

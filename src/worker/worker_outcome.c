@@ -13,11 +13,11 @@
 static void slot_list_append(struct smx_ingress *g, uint32_t *head, uint32_t *tail, uint32_t idx)
 {
         struct smx_slot *s = ingress_slot(g, idx);
-        s->next = SMX_SLOT_NONE;
+        atomic_store_explicit(&s->next, SMX_SLOT_NONE, memory_order_relaxed);
         if (*tail == SMX_SLOT_NONE)
                 *head = idx;
         else
-                ingress_slot(g, *tail)->next = idx;
+                atomic_store_explicit(&ingress_slot(g, *tail)->next, idx, memory_order_relaxed);
         *tail = idx;
 }
 
@@ -26,7 +26,7 @@ static uint32_t slot_list_pop(struct smx_ingress *g, uint32_t *head, uint32_t *t
         uint32_t idx = *head;
         if (idx == SMX_SLOT_NONE)
                 return idx;
-        *head = ingress_slot(g, idx)->next;
+        *head = atomic_load_explicit(&ingress_slot(g, idx)->next, memory_order_relaxed);
         if (*head == SMX_SLOT_NONE)
                 *tail = SMX_SLOT_NONE;
         return idx;
@@ -129,7 +129,7 @@ void worker_retry_mt(struct smx_worker *w, uint32_t idx, int now_ok)
                 ingress_push(&c->ing, idx);
                 return;
         }
-        s->not_before_ms = w->now_ms + w->kn->retry_backoff_ms;
+        s->not_before_ms = (uint32_t)(w->now_ms + w->kn->retry_backoff_ms);
         slot_list_append(&c->ing, &w->delay_head, &w->delay_tail, idx);
 }
 
@@ -140,7 +140,7 @@ int worker_release_delayed(struct smx_worker *w)
         int fail = atomic_load_explicit(&c->fail_all, memory_order_relaxed);
         while (w->delay_head != SMX_SLOT_NONE) {
                 struct smx_slot *s = ingress_slot(&c->ing, w->delay_head);
-                if (!fail && s->not_before_ms > w->now_ms)
+                if (!fail && (int32_t)(s->not_before_ms - (uint32_t)w->now_ms) > 0)
                         break;
                 uint32_t idx = slot_list_pop(&c->ing, &w->delay_head, &w->delay_tail);
                 if (fail)

@@ -4,12 +4,16 @@
 #include <sched.h>
 
 #include "ingress/ingress.h"
+#include "session/session.h"
 #include "testlib.h"
 
-static void test_slot_is_512_bytes_with_inline_text(void)
+static void test_slot_ring_and_request_entry_fit_512_bytes_per_mt(void)
 {
-        CHECK(SMX_SLOT_TEXT_INLINE >= 256);
-        CHECK_EQ(sizeof(struct smx_slot) + SMX_SLOT_TEXT_INLINE, 512);
+        /* 70 three-byte UTF-8 characters (a full single-part UCS-2 SMS) inline */
+        CHECK(SMX_SLOT_TEXT_INLINE >= 210);
+        CHECK_EQ(sizeof(struct smx_slot) + SMX_SLOT_TEXT_INLINE, SMX_SLOT_SIZE);
+        /* an MT on the wire: its slot, its ingress ring cell, its request entry */
+        CHECK(SMX_SLOT_SIZE + SMX_INGRESS_RING_BYTES_PER_SLOT + sizeof(struct smx_req) <= 512);
 }
 
 static void test_pool_rejects_non_power_of_two(void)
@@ -132,7 +136,7 @@ static void test_concurrent_producers_lose_nothing(void)
 
 int main(void)
 {
-        RUN(test_slot_is_512_bytes_with_inline_text);
+        RUN(test_slot_ring_and_request_entry_fit_512_bytes_per_mt);
         RUN(test_pool_rejects_non_power_of_two);
         RUN(test_pool_hands_out_every_slot_once_then_none);
         RUN(test_every_slot_can_be_queued_at_once);
