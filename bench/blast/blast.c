@@ -5,7 +5,12 @@
  * batches of --batch) and counts submit_sm_resp. Prints a summary to stderr
  * and, as the last stdout line, `submit_per_s=<number>`. This measures an
  * SMSC (smsc-sim), and is the no-library baseline the dispatcher is compared
- * against.
+ * against. By default every PDU is a memcpy of ONE pre-encoded submit_sm
+ * with a new sequence number; with --encode each submit_sm is encoded afresh
+ * by the codec (smx_pdu_encode) with its own sequence number, its own text
+ * ("blast " + a 17-digit counter, 23 characters like the default) and its
+ * own 16-octet message identity TLV, as a real pipelined client (or smsmux)
+ * must do.
  *
  * Sink (--sink): a trivial SMSC that accepts any bind and answers every
  * submit_sm with submit_sm_resp OK as fast as it can (and enquire_link,
@@ -48,6 +53,7 @@ struct cfg {
         double seconds;
         int sink;
         int regdel;
+        int encode;             /* --encode: encode each submit_sm afresh */
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -153,6 +159,36 @@ static ssize_t encode_submit(uint8_t *buf, size_t cap, int regdel)
         return smx_pdu_encode(buf, cap, &p, NULL, 0);
 }
 
+/* One submit_sm of its own (--encode): sequence number seq, text and
+ * identity from the message counter n. */
+static ssize_t encode_fresh(uint8_t *buf, size_t cap, int regdel, uint32_t seq, uint64_t n)
+{
+        char text[23] = "blast ";
+        uint64_t v = n;
+        for (int i = 22; i >= 6; i--) {
+                text[i] = (char)('0' + v % 10);
+                v /= 10;
+        }
+        uint8_t ident[16] = { 'b', 'l', 'a', 's', 't', 0, 0, 0 };
+        for (int i = 0; i < 8; i++)
+                ident[8 + i] = (uint8_t)(n >> (56 - 8 * i));
+        struct smx_pdu p;
+        memset(&p, 0, sizeof(p));
+        p.h.command_id = SMPP_SUBMIT_SM;
+        p.h.sequence_number = seq;
+        p.u.sm.source_addr_ton = 1;
+        p.u.sm.source_addr_npi = 1;
+        p.u.sm.source_addr = (struct smx_bytes){ (const uint8_t *)"12345", 5 };
+        p.u.sm.dest_addr_ton = 1;
+        p.u.sm.dest_addr_npi = 1;
+        p.u.sm.destination_addr = (struct smx_bytes){ (const uint8_t *)"447700900001", 12 };
+        p.u.sm.registered_delivery = (uint8_t)regdel;
+        p.u.sm.short_message = (struct smx_bytes){ (const uint8_t *)text, sizeof text };
+        p.tlv.present |= SMX_TLV_SMX_MSG_IDENTITY;
+        p.tlv.smx_msg_identity = (struct smx_bytes){ ident, sizeof ident };
+        return smx_pdu_encode(buf, cap, &p, NULL, 0);
+}
+
 static int run_client(const struct cfg *c)
 {
         uint8_t tmpl[256];
@@ -184,17 +220,26 @@ static int run_client(const struct cfg *c)
                 for (unsigned i = 0; i < c->conns && !done_sending; i++) {
                         struct conn *k = &cs[i];
                         while (k->sent - k->acked - k->failed + c->batch <= c->window &&
-                               k->out_len + c->batch * (size_t)tl <= BUF_CAP / 2 &&
+                               k->out_len + c->batch * (size_t)(c->encode ? 256 : tl) <=
+                                       BUF_CAP / 2 &&
                                (!total_target || queued < total_target)) {
                                 unsigned nb = c->batch;
                                 if (total_target && queued + nb > total_target)
                                         nb = (unsigned)(total_target - queued);
                                 for (unsigned b = 0; b < nb; b++) {
                                         uint8_t *w = k->out + k->out_len;
-                                        memcpy(w, tmpl, (size_t)tl);
-                                        smx_put_u32(w + 12, k->seq);
+                                        if (c->encode) {
+                                                ssize_t el = encode_fresh(w, 256, c->regdel, k->seq,
+                                                                          queued + b);
+                                                if (el <= 0)
+                                                        return 1;
+                                                k->out_len += (size_t)el;
+                                        } else {
+                                                memcpy(w, tmpl, (size_t)tl);
+                                                smx_put_u32(w + 12, k->seq);
+                                                k->out_len += (size_t)tl;
+                                        }
                                         k->seq = k->seq >= SMPP_SEQ_MAX ? 2 : k->seq + 1;
-                                        k->out_len += (size_t)tl;
                                 }
                                 k->sent += nb;
                                 queued += nb;
@@ -451,13 +496,13 @@ static void usage(FILE *f)
         fprintf(f,
                 "usage: blast [--host 127.0.0.1] --port P [--connections 1] [--count N | --seconds S]\n"
                 "             [--window 10000] [--batch 256] [--system-id smsmux] [--password secret]\n"
-                "             [--registered-delivery 0|1]\n"
+                "             [--registered-delivery 0|1] [--encode]\n"
                 "       blast --sink [--host 127.0.0.1] [--port 0]\n");
 }
 
 int main(int argc, char **argv)
 {
-        struct cfg c = { "127.0.0.1", "smsmux", "secret", 0, 1, 10000, 256, 0, 0, 0, 0 };
+        struct cfg c = { "127.0.0.1", "smsmux", "secret", 0, 1, 10000, 256, 0, 0, 0, 0, 0 };
         static const struct option opts[] = {
                 { "host", required_argument, NULL, 'H' }, { "port", required_argument, NULL, 'p' },
                 { "connections", required_argument, NULL, 'n' }, { "count", required_argument, NULL, 'c' },
@@ -465,6 +510,7 @@ int main(int argc, char **argv)
                 { "batch", required_argument, NULL, 'b' }, { "system-id", required_argument, NULL, 'u' },
                 { "password", required_argument, NULL, 'P' }, { "sink", no_argument, NULL, 'S' },
                 { "registered-delivery", required_argument, NULL, 'r' }, { "help", no_argument, NULL, 'h' },
+                { "encode", no_argument, NULL, 'e' },
                 { NULL, 0, NULL, 0 },
         };
         int o;
@@ -481,6 +527,7 @@ int main(int argc, char **argv)
                 case 'P': c.password = optarg; break;
                 case 'S': c.sink = 1; break;
                 case 'r': c.regdel = atoi(optarg) ? 1 : 0; break;
+                case 'e': c.encode = 1; break;
                 case 'h': usage(stdout); return 0;
                 default: usage(stderr); return 2;
                 }

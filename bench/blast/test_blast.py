@@ -63,5 +63,19 @@ os.rmdir(d)
 ok(t["submit_sm_accepted"] == 5000, "ledger counts the 5000 submits")
 # DRs still on the way when blast hangs up stay unanswered; none is refused
 ok(t["deliver_sm_acked"] > 0 and t["deliver_sm_nacked"] == 0, "blast acknowledges the DRs it gets")
+# --encode: each submit_sm encoded afresh; smsc-sim decodes every one in full
+d = tempfile.mkdtemp()
+ledger = os.path.join(d, "ledger.json")
+sim, port = start([SIM, "--port-base", "0", "--sites", "x", "--smscs-per-site", "1", "--ledger", ledger])
+rc, last, err = blast(port, "--count", "3000", "--encode", "--connections", "2", "--batch", "30",
+                      "--window", "300")
+ok(rc == 0 and "ok 3000, errors 0" in err, "smsc-sim accepts every afresh-encoded submit_sm (--encode)")
+sim.send_signal(signal.SIGTERM)
+sim.communicate(timeout=10)
+with open(ledger) as f:
+    t = json.load(f)["totals"]
+os.unlink(ledger)
+os.rmdir(d)
+ok(t["submit_sm_accepted"] == 3000, "ledger counts the 3000 afresh-encoded submits")
 print("1..%d" % n)
 sys.exit(1 if failed else 0)
