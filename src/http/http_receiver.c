@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "http/http_form.h"
 #include "http/http_receiver.h"
@@ -26,6 +27,8 @@ struct allow_ent {
 struct rx_req {
         size_t len;
         int too_big;
+        size_t dropped;               /* body bytes over max_body, read and dropped */
+        uint64_t start_ms;            /* headers in (CLOCK_MONOTONIC) */
         struct rx_req *next_free;
         char body[];
 };
@@ -56,6 +59,14 @@ void http_rx_config_init(struct http_rx_config *c)
         c->idle_timeout_s = 15;
         c->max_conns = 4096;
         c->max_conns_per_ip = 512;
+        c->max_request_s = 30;
+}
+
+static uint64_t rx_now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static int allow_parse(struct http_receiver *r, const char *list, char *err, size_t err_len)
@@ -148,6 +159,8 @@ static struct rx_req *req_get(struct http_receiver *r)
         if (q) {
                 q->len = 0;
                 q->too_big = 0;
+                q->dropped = 0;
+                q->start_ms = rx_now_ms();
         }
         return q;
 }
@@ -204,9 +217,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         struct rx_req *q = *con_cls;
         if (*upload_size) {
                 size_t n = *upload_size;
-                if (q->too_big || n > r->cfg.max_body - q->len)
+                if (rx_now_ms() - q->start_ms > (uint64_t)r->cfg.max_request_s * 1000u) {
+                        /* a body trickled in slower than the deadline: close */
+                        atomic_fetch_add_explicit(&r->st.too_slow, 1, memory_order_relaxed);
+                        return MHD_NO;
+                }
+                if (q->too_big || n > r->cfg.max_body - q->len) {
                         q->too_big = 1;
-                else {
+                        q->dropped += n;
+                        if (q->dropped > r->cfg.max_body) {
+                                /* far over the limit (an endless chunked body):
+                                 * stop reading it, close */
+                                atomic_fetch_add_explicit(&r->st.too_large, 1, memory_order_relaxed);
+                                return MHD_NO;
+                        }
+                } else {
                         memcpy(q->body + q->len, upload, n);
                         q->len += n;
                 }
@@ -281,6 +306,8 @@ int http_rx_start(const struct http_rx_config *cfg, http_rx_deliver_fn fn, void 
                 r->cfg.max_field = 256;
         if (!r->cfg.max_headers)
                 r->cfg.max_headers = 64;
+        if (!r->cfg.max_request_s)
+                r->cfg.max_request_s = 30;
         r->fn = fn;
         r->arg = arg;
         if (cfg->secret && *cfg->secret) {

@@ -15,11 +15,15 @@
  * Everything wrong gets a 4xx with a one-line reason and never reaches
  * deliver: 404 other paths, 405 other methods, 415 another content type,
  * 413 body over max_body, 431 more than max_headers header lines, 400 bad
- * percent-encoding, invalid UTF-8, a field over max_field, a missing or bad
- * field, 403 a wrong shared secret. Connections from addresses outside the
- * allow list are closed at accept. Idle connections are closed after
- * idle_timeout_s; total and per-address connection counts are capped, so
- * slow senders cannot starve the others. */
+ * percent-encoding, invalid UTF-8, a field over max_field, a NUL byte in a
+ * field other than message, a field the receiver reads given twice, a missing
+ * or bad field, a Content-Length that is not a number, 403 a wrong shared
+ * secret. Connections from addresses outside the allow list are closed at
+ * accept. Idle connections are closed after idle_timeout_s; a body still
+ * coming max_request_s after the headers, or more than max_body bytes over
+ * the limit (an endless chunked body), closes the connection without an
+ * answer; total and per-address connection counts are capped, so slow
+ * senders cannot starve the others. */
 #ifndef SMX_HTTP_RECEIVER_H
 #define SMX_HTTP_RECEIVER_H
 
@@ -44,6 +48,7 @@ struct http_rx_config {
         uint32_t idle_timeout_s;     /* default 15 */
         uint32_t max_conns;          /* default 4096 */
         uint32_t max_conns_per_ip;   /* default 512 */
+        uint32_t max_request_s;      /* body phase, from the headers in (default 30) */
 };
 
 void http_rx_config_init(struct http_rx_config *c);
@@ -69,7 +74,8 @@ enum { HTTP_RX_OK = 0, HTTP_RX_DUPLICATE, HTTP_RX_BUSY };
 typedef int (*http_rx_deliver_fn)(void *arg, const struct http_rx_msg *m);
 
 struct http_rx_stats {
-        _Atomic uint64_t requests, delivered, duplicates, busy, bad, forbidden, too_large;
+        _Atomic uint64_t requests, delivered, duplicates, busy, bad, forbidden, too_large,
+                         too_slow;
 };
 
 struct http_receiver;

@@ -39,11 +39,17 @@ static int decode_field(const struct http_field *f, char *out, size_t cap, size_
         }
         if (len)
                 *len = (size_t)n;
+        else if (memchr(out, 0, (size_t)n)) {
+                /* a field kept as a C string: "a%00b" would silently become "a" */
+                *why = "field holds a NUL byte";
+                return 400;
+        }
         return 0;
 }
 
 /* Decode the optional field `key` into out (cap bytes incl. NUL; "" when
- * absent). required: missing is an error. */
+ * absent). required: missing is an error. len NULL: the field is used as a
+ * C string and may not hold a NUL byte. */
 static int get_field(const struct http_field *f, int n, const char *key, char *out, size_t cap,
                      size_t *len, int required, const char **why)
 {
@@ -66,6 +72,24 @@ static int get_field(const struct http_field *f, int n, const char *key, char *o
         return rc;
 }
 
+/* The fields the receiver reads: each may come at most once, so no two
+ * readers of one body (a proxy, the service's logs, this parser) can take
+ * different values from it. */
+static const char *const known_keys[] = {
+        "type", "message_id", "app_id", "conversation_id", "carrier", "message_state",
+        "result_code", "phone_number", "shortcode", "message", "secret",
+};
+
+static int has_duplicate(const struct http_field *f, int n)
+{
+        for (size_t k = 0; k < sizeof known_keys / sizeof known_keys[0]; k++) {
+                const struct http_field *first = http_form_find(f, n, known_keys[k]);
+                if (first && http_form_find(first + 1, n - (int)(first - f) - 1, known_keys[k]))
+                        return 1;
+        }
+        return 0;
+}
+
 static int secret_ok(const char *want, size_t want_len, const char *got, size_t got_len)
 {
         unsigned diff = want_len != got_len;
@@ -83,7 +107,11 @@ int http_rx_parse(const char *body, size_t len, const struct http_rx_config *cfg
                 *why = "too many fields";
                 return 400;
         }
-        size_t cap = cfg->max_field + 1;
+        if (has_duplicate(f, n)) {
+                *why = "duplicate field";
+                return 400;
+        }
+        size_t cap = (size_t)cfg->max_field + 1;
         char type[16];
         int rc;
         memset(m, 0, offsetof(struct http_rx_msg, text));
@@ -159,10 +187,19 @@ int http_rx_check_head(const struct http_rx_head *h, const struct http_rx_config
                 return 415;
         }
         const char *cl = h->content_length;
-        uint32_t clv = 0;
-        if (cl && (http_parse_uint(cl, strlen(cl), 0xFFFFFFFFu, &clv) < 0 || clv > cfg->max_body)) {
-                *why = "body too large";
-                return 413;
+        if (cl) {
+                size_t n = strlen(cl), lead = 0;
+                if (n == 0 || strspn(cl, "0123456789") != n) {
+                        *why = "bad Content-Length";
+                        return 400;
+                }
+                while (lead + 1 < n && cl[lead] == '0')
+                        lead++;
+                uint32_t clv = 0;
+                if (http_parse_uint(cl + lead, n - lead, cfg->max_body, &clv) < 0) {
+                        *why = "body too large";     /* over max_body, however many digits */
+                        return 413;
+                }
         }
         return 0;
 }

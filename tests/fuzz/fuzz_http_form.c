@@ -10,7 +10,8 @@
  * NUL-terminated: those get one byte more), so any read past a view is
  * caught. Checks, beyond ASan/UBSan: every answer is one of the statuses the
  * receiver documents; a message taken has NUL-terminated, UTF-8, non-empty
- * required fields within their arrays; every field the form parser returns
+ * required fields within their arrays, its message_id whole (no NUL byte cut
+ * it short, the field came once); every field the form parser returns
  * lies inside its input; decoding then re-encoding a value gives back the
  * same bytes. */
 #include <stdlib.h>
@@ -61,6 +62,21 @@ static void check_msg(const struct http_rx_msg *m)
         check_str(m->shortcode, sizeof m->shortcode, 1);
         if (m->text_len > HTTP_RX_TEXT_MAX || m->text[m->text_len] != 0 ||
             !http_utf8_valid((const uint8_t *)m->text, m->text_len))
+                abort();
+}
+
+/* A message taken from in[0..len): its message_id is the whole decoded field
+ * (no NUL cut it short) and no field it reads came twice. */
+static void check_whole_id(const struct http_rx_msg *m, const char *in, size_t len)
+{
+        struct http_field f[32];
+        int n = http_form_parse(in, len, f, 32);
+        const struct http_field *id = n > 0 ? http_form_find(f, n, "message_id") : NULL;
+        if (!id || http_form_find(id + 1, n - (int)(id - f) - 1, "message_id"))
+                abort();
+        char dec[HTTP_RX_ID_MAX + 1];
+        ssize_t dl = http_form_decode(id->val, id->val_len, dec, sizeof dec);
+        if (dl < 0 || strlen(m->message_id) != (size_t)dl || memcmp(dec, m->message_id, (size_t)dl) != 0)
                 abort();
 }
 
@@ -127,7 +143,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         };
         const char *why = NULL;
         int st = http_rx_check_head(&h, &cfg, &why);
-        if (st != 0 && st != 404 && st != 405 && st != 413 && st != 415 && st != 431)
+        if (st != 0 && st != 400 && st != 404 && st != 405 && st != 413 && st != 415 && st != 431)
                 abort();
         if (st && !why)
                 abort();
@@ -137,8 +153,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 size_t len = seg_len[pass ? SEG_QUERY : SEG_BODY];
                 why = NULL;
                 st = http_rx_parse(in, len, &cfg, &m, &why);
-                if (st == 0)
+                if (st == 0) {
                         check_msg(&m);
+                        check_whole_id(&m, in, len);
+                }
                 else if (st != 400 || !why)
                         abort();
                 form_round_trip(in, len);

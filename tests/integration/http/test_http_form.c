@@ -145,6 +145,22 @@ static int rx_parse(const char *body, struct http_rx_msg *m, const char **why)
         return http_rx_parse(body, strlen(body), &c, m, why);
 }
 
+/* Each of bodies[0..n) gets 400 with the reason why_want (any reason when
+ * NULL). */
+static void check_refused(const char *const *bodies, size_t n, const char *why_want)
+{
+        static struct http_rx_msg m;
+        for (size_t i = 0; i < n; i++) {
+                const char *why = NULL;
+                CHECK_EQ(rx_parse(bodies[i], &m, &why), 400);
+                CHECK(why != NULL);
+                if (why_want)
+                        CHECK_STR(why, why_want);
+        }
+}
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
 static void test_rx_parses_a_receipt(void)
 {
         static struct http_rx_msg m;
@@ -178,8 +194,7 @@ static void test_rx_parses_an_mo_with_utf8_text(void)
 
 static void test_rx_refuses_bad_fields_with_400(void)
 {
-        static struct http_rx_msg m;
-        const char *bodies[] = {
+        static const char *const bodies[] = {
                 "message_id=a&message_state=2",                          /* no type */
                 "type=other&message_id=a",
                 "type=receipt&message_state=2",                          /* no id */
@@ -191,11 +206,7 @@ static void test_rx_refuses_bad_fields_with_400(void)
                 "type=MO&message_id=a&phone_number=2",                   /* no shortcode */
                 "type=receipt&message_id=",
         };
-        for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
-                const char *why = NULL;
-                CHECK_EQ(rx_parse(bodies[i], &m, &why), 400);
-                CHECK(why != NULL);
-        }
+        check_refused(bodies, N_OF(bodies), NULL);
 }
 
 static void test_rx_refuses_overlong_message_id(void)
@@ -264,6 +275,139 @@ static void test_rx_secret_refuses_wrong_missing_or_longer_with_403(void)
         CHECK_EQ(secret("s3cretX", "type=MO", &why), 403);
         CHECK_EQ(secret(NULL, "type=MO&secret=s3cret%00", &why), 403);
         CHECK_EQ(secret(NULL, "type=MO&secret=%ZZ", &why), 403);
+}
+
+static void test_rx_refuses_nul_byte_in_fields_kept_as_strings(void)
+{
+        static const char *const bodies[] = {
+                "type=receipt%00x&message_id=a&message_state=2",        /* once read as "receipt" */
+                "type=receipt&message_id=a%00b&message_state=2",        /* once read as "a" */
+                "type=receipt&message_id=a&message_state=2%00&result_code=0",
+                "type=MO&message_id=a&shortcode=1%002&phone_number=2",
+        };
+        check_refused(bodies, N_OF(bodies), "field holds a NUL byte");
+}
+
+static void test_rx_keeps_a_nul_byte_in_message_text_with_its_length(void)
+{
+        static struct http_rx_msg m;
+        const char *why = NULL;
+        CHECK_EQ(rx_parse("type=MO&message_id=a&shortcode=1&phone_number=2&message=a%00b", &m, &why), 0);
+        CHECK_EQ(m.text_len, 3);
+        CHECK(memcmp(m.text, "a\0b", 4) == 0);
+}
+
+static void test_rx_refuses_a_field_it_reads_given_twice(void)
+{
+        static const char *const bodies[] = {
+                "type=receipt&message_id=a&message_id=b&message_state=2",
+                "type=MO&type=receipt&message_id=a&message_state=2&shortcode=1&phone_number=2",
+                "type=receipt&message_id=a&message_state=2&message_state=5",
+                "type=MO&message_id=a&shortcode=1&phone_number=2&message=x&message=y",
+                "type=receipt&message_id=a&message_state=2&secret=s&secret=t",
+        };
+        check_refused(bodies, N_OF(bodies), "duplicate field");
+}
+
+static void test_rx_ignores_unknown_fields_given_twice(void)
+{
+        static struct http_rx_msg m;
+        const char *why = NULL;
+        CHECK_EQ(rx_parse("type=receipt&x=1&message_id=a&x=2&message_state=2", &m, &why), 0);
+        CHECK_STR(m.message_id, "a");
+}
+
+static void test_rx_refuses_each_missing_required_field(void)
+{
+        static const char *const dr[] = { "type=receipt", "message_id=a", "message_state=2" };
+        static const char *const mo[] = { "type=MO", "message_id=a", "shortcode=1", "phone_number=2" };
+        static struct http_rx_msg m;
+        for (int set = 0; set < 2; set++) {
+                const char *const *f = set ? mo : dr;
+                size_t n = set ? 4 : 3;
+                for (size_t skip = 0; skip <= n; skip++) {
+                        char body[128] = "";
+                        for (size_t i = 0; i < n; i++) {
+                                if (i == skip)
+                                        continue;
+                                if (body[0])
+                                        strcat(body, "&");
+                                strcat(body, f[i]);
+                        }
+                        const char *why = NULL;
+                        CHECK_EQ(rx_parse(body, &m, &why), skip == n ? 0 : 400);
+                }
+        }
+}
+
+static void test_rx_percent_decoding_edges(void)
+{
+        static struct http_rx_msg m;
+        const char *why = NULL;
+        CHECK_EQ(rx_parse("type=MO&message_id=%61%62&shortcode=1&phone_number=%2B44&message=%c3%bc+%2b%25", &m, &why), 0);
+        CHECK_STR(m.message_id, "ab");
+        CHECK_STR(m.phone_number, "+44");
+        CHECK_STR(m.text, "\xC3\xBC +%");
+        static const char *const bad[] = {
+                "type=MO&message_id=a&shortcode=1&phone_number=2&message=%",
+                "type=MO&message_id=a&shortcode=1&phone_number=2&message=%4",
+                "type=MO&message_id=a&shortcode=1&phone_number=2&message=%%41",
+                "type=MO&message_id=a&shortcode=1&phone_number=2&message=%+1",
+                "type=MO&message_id=a&shortcode=1&phone_number=2&message=%C0%80",    /* overlong NUL */
+                "type=MO&message_id=a&shortcode=1&phone_number=2&message=%F4%90%80%80", /* > U+10FFFF */
+                "type=MO&message_id=a&shortcode=1&phone_number=2&message=%E2%82",    /* cut short */
+        };
+        check_refused(bad, N_OF(bad), NULL);
+}
+
+static void test_rx_takes_4096_bytes_of_text_and_refuses_4097(void)
+{
+        static char body[16384];
+        static struct http_rx_msg m;
+        for (int extra = 0; extra < 2; extra++) {
+                int n = snprintf(body, sizeof body, "type=MO&message_id=a&shortcode=1&phone_number=2&message=");
+                for (int i = 0; i < HTTP_RX_TEXT_MAX / 2 - 1; i++)
+                        n += snprintf(body + n, sizeof body - (size_t)n, "%%C3%%BC");   /* 2 bytes each */
+                n += snprintf(body + n, sizeof body - (size_t)n, extra ? "abc" : "ab");
+                const char *why = NULL;
+                CHECK_EQ(rx_parse(body, &m, &why), extra ? 400 : 0);
+                if (!extra)
+                        CHECK_EQ(m.text_len, HTTP_RX_TEXT_MAX);
+                else
+                        CHECK_STR(why, "field too long");
+        }
+}
+
+static void test_rx_max_field_at_uint32_max_still_bounds_by_the_arrays(void)
+{
+        static struct http_rx_msg m;
+        struct http_rx_config c;
+        http_rx_config_init(&c);
+        c.max_field = UINT32_MAX;     /* max_field + 1 once wrapped to 0: every field "too long" */
+        const char *why = NULL;
+        const char *ok = "type=receipt&message_id=abc&message_state=2";
+        CHECK_EQ(http_rx_parse(ok, strlen(ok), &c, &m, &why), 0);
+        CHECK_STR(m.message_id, "abc");
+        char body[256] = "type=receipt&message_state=2&message_id=";
+        size_t l = strlen(body);
+        memset(body + l, 'x', HTTP_RX_ID_MAX + 1);
+        body[l + HTTP_RX_ID_MAX + 1] = 0;
+        CHECK_EQ(http_rx_parse(body, strlen(body), &c, &m, &why), 400);
+}
+
+static void test_rx_head_content_length_bad_huge_and_zero_padded(void)
+{
+        const char *why;
+        const char *form = "application/x-www-form-urlencoded";
+        CHECK_EQ(head(HTTP_RX_PATH, "POST", form, "abc", 3, &why), 400);
+        CHECK_STR(why, "bad Content-Length");
+        CHECK_EQ(head(HTTP_RX_PATH, "POST", form, "-1", 3, &why), 400);
+        CHECK_EQ(head(HTTP_RX_PATH, "POST", form, "", 3, &why), 400);
+        CHECK_EQ(head(HTTP_RX_PATH, "POST", form, "12 ", 3, &why), 400);
+        CHECK_EQ(head(HTTP_RX_PATH, "POST", form, "99999999999999999999", 3, &why), 413);
+        CHECK_EQ(head(HTTP_RX_PATH, "POST", form, "4294967296", 3, &why), 413);
+        CHECK_EQ(head(HTTP_RX_PATH, "POST", form, "000000000000000012", 3, &why), 0);
+        CHECK_EQ(head(HTTP_RX_PATH, "POST", form, "0", 3, &why), 0);
 }
 
 /* Mutated and random bodies: the parser answers 0 or 400 for every one and
@@ -345,5 +489,14 @@ int main(void)
         RUN(test_rx_head_answers_path_method_headers_type_length_in_order);
         RUN(test_rx_secret_from_header_or_field);
         RUN(test_rx_secret_refuses_wrong_missing_or_longer_with_403);
+        RUN(test_rx_refuses_nul_byte_in_fields_kept_as_strings);
+        RUN(test_rx_keeps_a_nul_byte_in_message_text_with_its_length);
+        RUN(test_rx_refuses_a_field_it_reads_given_twice);
+        RUN(test_rx_ignores_unknown_fields_given_twice);
+        RUN(test_rx_refuses_each_missing_required_field);
+        RUN(test_rx_percent_decoding_edges);
+        RUN(test_rx_takes_4096_bytes_of_text_and_refuses_4097);
+        RUN(test_rx_max_field_at_uint32_max_still_bounds_by_the_arrays);
+        RUN(test_rx_head_content_length_bad_huge_and_zero_padded);
         return t_done();
 }

@@ -41,6 +41,7 @@ static int deliver(void *arg, const struct http_rx_msg *m)
 static struct http_receiver *rx;
 static uint16_t port;
 static char url[64];
+static unsigned request_s;         /* max_request_s for the next start() (0: default) */
 
 static void start(const char *secret, const char *allow, unsigned idle_s)
 {
@@ -56,6 +57,8 @@ static void start(const char *secret, const char *allow, unsigned idle_s)
         c.max_body = 4096;
         if (idle_s)
                 c.idle_timeout_s = idle_s;
+        if (request_s)
+                c.max_request_s = request_s;
         char err[160];
         int rc = http_rx_start(&c, deliver, NULL, &rx, err, sizeof err);
         if (rc < 0)
@@ -70,6 +73,13 @@ static int alive(void)
         static unsigned k;
         snprintf(body, sizeof body, "type=MO&message_id=alive-%u&shortcode=1&phone_number=2&message=x", ++k);
         return t_post(url, NULL, body, NULL) == 200;
+}
+
+/* POST body: 1 when it got 400 and never reached deliver. */
+static int refused_400(const char *body)
+{
+        uint64_t calls = ring.calls;
+        return t_post(url, NULL, body, NULL) == 400 && ring.calls == calls;
 }
 
 static void test_receiver_delivers_400_parallel_posts_once_each(void)
@@ -172,17 +182,15 @@ static void test_receiver_refuses_chunked_body_over_the_limit_with_413(void)
 static void test_receiver_refuses_bad_percent_encoding_with_400(void)
 {
         start(NULL, NULL, 0);
-        CHECK_EQ(t_post(url, NULL, "type=MO&message_id=x&shortcode=1&phone_number=2&message=%G1", NULL), 400);
-        CHECK_EQ(ring.calls, 0);
+        CHECK(refused_400("type=MO&message_id=x&shortcode=1&phone_number=2&message=%G1"));
         CHECK(alive());
 }
 
 static void test_receiver_refuses_invalid_utf8_with_400(void)
 {
         start(NULL, NULL, 0);
-        CHECK_EQ(t_post(url, NULL, "type=MO&message_id=x&shortcode=1&phone_number=2&message=%FF%FE", NULL), 400);
-        CHECK_EQ(t_post(url, NULL, "type=MO&message_id=%ED%A0%80&shortcode=1&phone_number=2", NULL), 400);
-        CHECK_EQ(ring.calls, 0);
+        CHECK(refused_400("type=MO&message_id=x&shortcode=1&phone_number=2&message=%FF%FE"));
+        CHECK(refused_400("type=MO&message_id=%ED%A0%80&shortcode=1&phone_number=2"));
         CHECK(alive());
 }
 
@@ -292,6 +300,80 @@ static void test_receiver_closes_connections_from_outside_the_allow_list(void)
         CHECK(atomic_load(&http_rx_stats(rx)->forbidden) >= 1);
 }
 
+static void test_receiver_closes_an_endless_chunked_body_without_reading_it(void)
+{
+        start(NULL, NULL, 0);
+        enum { CHUNKS = 512 };                      /* 1 MiB against max_body 4096 */
+        static char req[CHUNKS * 2056 + 256];
+        int n = snprintf(req, sizeof req, "POST /httpapi/receiver HTTP/1.1\r\nHost: x\r\n"
+                         "Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n");
+        for (int i = 0; i < CHUNKS; i++) {
+                n += snprintf(req + n, sizeof req - (size_t)n, "800\r\n");
+                memset(req + n, 'a', 2048);
+                n += 2048;
+                n += snprintf(req + n, sizeof req - (size_t)n, "\r\n");
+        }
+        n += snprintf(req + n, sizeof req - (size_t)n, "0\r\n\r\n");
+        CHECK_EQ(t_raw(port, NULL, req, (size_t)n, 5000), 0);   /* closed, no answer */
+        CHECK_EQ(atomic_load(&http_rx_stats(rx)->too_large), 1);
+        CHECK_EQ(ring.calls, 0);
+        CHECK(alive());
+}
+
+static void test_receiver_closes_a_body_trickled_past_the_deadline(void)
+{
+        request_s = 1;
+        start(NULL, NULL, 3);
+        request_s = 0;
+        int fd = t_connect(NULL, NULL, port);
+        CHECK(fd >= 0);
+        const char head[] = "POST /httpapi/receiver HTTP/1.1\r\nHost: x\r\n"
+                            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 200\r\n\r\nt";
+        send(fd, head, sizeof head - 1, MSG_NOSIGNAL);
+        uint64_t t0 = t_now_ms();
+        int closed = 0;
+        /* one byte every 200 ms: never idle, and 200 bytes would take 40 s */
+        while (!closed && t_now_ms() - t0 < 5000) {
+                t_sleep_ms(200);
+                struct pollfd p = { fd, POLLIN, 0 };
+                char b[256];
+                if (poll(&p, 1, 0) > 0 && read(fd, b, sizeof b) <= 0)
+                        closed = 1;
+                else if (send(fd, "y", 1, MSG_NOSIGNAL) < 0)
+                        closed = 1;
+        }
+        uint64_t took = t_now_ms() - t0;
+        close(fd);
+        CHECK(closed);
+        CHECK(took < 3000);
+        CHECK_EQ(atomic_load(&http_rx_stats(rx)->too_slow), 1);
+        CHECK_EQ(ring.calls, 0);
+        CHECK(alive());
+}
+
+static void test_receiver_refuses_duplicated_fields_and_nul_bytes_with_400(void)
+{
+        start(NULL, NULL, 0);
+        CHECK(refused_400("type=receipt&message_id=a&message_id=b&message_state=2"));
+        CHECK(refused_400("type=receipt%00x&message_id=a&message_state=2"));
+        CHECK_EQ(t_post(url, NULL, "type=receipt&message_id=a&message_state=2", NULL), 200);
+        CHECK_EQ(ring.calls, 1);
+}
+
+static void test_receiver_answers_huge_and_bad_content_length(void)
+{
+        start(NULL, NULL, 0);
+        const char huge[] = "POST /httpapi/receiver HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                            "Content-Length: 99999999999999999999999\r\n\r\ntype=MO";
+        int st = t_raw(port, NULL, huge, sizeof huge - 1, 3000);
+        CHECK(st == 413 || st == 400);
+        const char bad[] = "POST /httpapi/receiver HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                           "Content-Length: 12abc\r\n\r\ntype=MO";
+        CHECK_EQ(t_raw(port, NULL, bad, sizeof bad - 1, 3000), 400);
+        CHECK_EQ(ring.calls, 0);
+        CHECK(alive());
+}
+
 int main(void)
 {
         curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -308,6 +390,10 @@ int main(void)
         RUN(test_receiver_stays_live_under_slowloris);
         RUN(test_receiver_requires_the_shared_secret);
         RUN(test_receiver_closes_connections_from_outside_the_allow_list);
+        RUN(test_receiver_closes_an_endless_chunked_body_without_reading_it);
+        RUN(test_receiver_closes_a_body_trickled_past_the_deadline);
+        RUN(test_receiver_refuses_duplicated_fields_and_nul_bytes_with_400);
+        RUN(test_receiver_answers_huge_and_bad_content_length);
         http_rx_stop(rx);
         curl_global_cleanup();
         return t_done();
