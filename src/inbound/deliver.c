@@ -295,7 +295,7 @@ uint32_t inbound_on_deliver_w(struct smx_inbound *in, const struct smx_bind_info
 {
         if (pdu->h.command_id != SMPP_DELIVER_SM && pdu->h.command_id != SMPP_DATA_SM)
                 return SMPP_ESME_RINVCMDID;
-        if (stage_pending(in))          /* staged correlation puts first (stage.c) */
+        if (stage_pending(in) && stage_flush_due())     /* staged correlation puts (stage.c) */
                 stage_flush_w(in, ring, now_ms, 0);
         if (is_receipt(pdu))
                 return dr_on_deliver_w(in, bind, pdu, ring, now_ms);

@@ -143,8 +143,9 @@ uint64_t park_count(const struct smx_inbound *in);
 int stage_init(struct smx_inbound *in);
 void stage_fini(struct smx_inbound *in);
 /* Put k -> v in the correlation store without waiting behind a held shard
- * lock, then emit the DRs parked for it. Earlier staged puts are published
- * first (they keep their order). When the put cannot take its lock now it
+ * lock, then emit the DRs parked for it (and, on one call in
+ * STAGE_FLUSH_EVERY, first publish staged puts; a put of a key with a
+ * staged put before it queues behind it). When the put cannot take its lock now it
  * is staged (published by a later call of any thread); when every stage
  * area is busy or full it waits for the lock. Returns DR events emitted,
  * or -ENOSPC (store full). */
@@ -155,6 +156,10 @@ int stage_put_w(struct smx_inbound *in, const struct smx_bind_info *b,
  * every lock however long it is held (the timer), else pass busy ones
  * over. Returns DR events emitted. */
 int stage_flush_w(struct smx_inbound *in, struct smx_event_ring *ring, uint64_t now_ms, int wait);
+/* Whether the calling thread's hot-path call should try stage_flush_w now:
+ * one call in STAGE_FLUSH_EVERY while anything is staged. */
+#define STAGE_FLUSH_EVERY 8u
+int stage_flush_due(void);
 
 static inline int stage_pending(struct smx_inbound *in)
 {

@@ -6,9 +6,10 @@
  * can be preempted, and a waiter then spins and yields until it runs again
  * (bench/README.md "Inbound"). So the accepted-MT path never waits: it
  * try-locks (try_put: a short spin), and when the lock stays held the put is
- * staged here and the call returns. Staged puts are published by the next
- * inbound call of any thread (accepted, deliver) that finds their locks
- * free and room in its event ring, and at the latest by the timer
+ * staged here and the call returns. Staged puts are published by a later
+ * inbound call of any thread (accepted, deliver; each thread tries on one
+ * call in STAGE_FLUSH_EVERY) that finds their locks free and room in its
+ * event ring, and at the latest by the timer
  * (inbound_tick_w, every worker, ~50 ms), which waits for them. Only puts
  * that meet a held lock, or whose key bucket (key.lo % 64) already has a
  * staged put, are staged: while one shard's holder is preempted, puts to
@@ -136,6 +137,17 @@ int stage_flush_w(struct smx_inbound *in, struct smx_event_ring *ring, uint64_t 
         return n;
 }
 
+/* Whether this call should try to publish staged puts: every
+ * STAGE_FLUSH_EVERY-th call of a thread while any are staged. Trying on every
+ * call would poll the held lock's cache line (a miss each time) for as long
+ * as its holder is off the CPU; order does not need it (a put of a bucket
+ * with a staged put queues behind it). */
+int stage_flush_due(void)
+{
+        static _Thread_local unsigned calls;
+        return (++calls % STAGE_FLUSH_EVERY) == 0;
+}
+
 /* Stage k -> v in the bind's area, else any free one: 1, or 0 when every
  * area is busy or full. */
 static int stage_add(struct smx_inbound *in, const struct smx_bind_info *b,
@@ -170,7 +182,7 @@ int stage_put_w(struct smx_inbound *in, const struct smx_bind_info *b,
                 struct smx_event_ring *ring, uint64_t now_ms)
 {
         int n = 0, rc;
-        if (stage_pending(in))
+        if (stage_pending(in) && stage_flush_due())
                 n = stage_flush_w(in, ring, now_ms, 0);
         /* a put of a key with one staged before it queues behind it */
         if (atomic_load_explicit(&in->staged_in[bucket_of(k)], memory_order_relaxed) == 0) {
