@@ -165,10 +165,14 @@ int sim_cfg_read(struct sim_cfg *c, const char *path, char *err, size_t err_len)
         fclose(r.f);
         if (r.oom) {
                 snprintf(err, err_len, "config: out of memory");
+                sim_cfg_free(c);
                 return -ENOMEM;
         }
-        if (rc != 0)
-                return sim_cfg_fail(c, rc, err, err_len, "syntax error (expected '[section]' or 'key = value')");
+        if (rc != 0) {
+                sim_cfg_fail(c, rc, err, err_len, "syntax error (expected '[section]' or 'key = value')");
+                sim_cfg_free(c);
+                return -EINVAL;
+        }
         return 0;
 }
 
