@@ -43,6 +43,25 @@ static uint16_t port;
 static char url[64];
 static unsigned request_s;         /* max_request_s for the next start() (0: default) */
 
+/* The start of every raw form POST below, up to its length header. */
+#define FORM_HEAD "POST /httpapi/receiver HTTP/1.1\r\nHost: x\r\n" \
+                  "Content-Type: application/x-www-form-urlencoded\r\n"
+
+/* A chunked form POST of `chunks` chunks of 2048 bytes into req; its
+ * length. */
+static size_t chunked_request(char *req, size_t cap, int chunks)
+{
+        int n = snprintf(req, cap, FORM_HEAD "Transfer-Encoding: chunked\r\n\r\n");
+        for (int i = 0; i < chunks; i++) {
+                n += snprintf(req + n, cap - (size_t)n, "800\r\n");
+                memset(req + n, 'a', 2048);
+                n += 2048;
+                n += snprintf(req + n, cap - (size_t)n, "\r\n");
+        }
+        n += snprintf(req + n, cap - (size_t)n, "0\r\n\r\n");
+        return (size_t)n;
+}
+
 static void start(const char *secret, const char *allow, unsigned idle_s)
 {
         if (rx)
@@ -137,8 +156,7 @@ static void test_receiver_answers_503_when_ring_is_full_then_2xx_on_retry(void)
         CHECK_EQ(t_post(url, NULL, "type=receipt&message_id=b&message_state=2", NULL), 200);
         CHECK_EQ(t_post(url, NULL, "type=receipt&message_id=c&message_state=2", NULL), 503);
         CHECK_EQ(ring.n, 2);
-        const char req[] = "POST /httpapi/receiver HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                           "Content-Length: 41\r\n\r\ntype=receipt&message_id=c&message_state=2";
+        const char req[] = FORM_HEAD "Content-Length: 41\r\n\r\ntype=receipt&message_id=c&message_state=2";
         int fd = t_connect(NULL, NULL, port);
         CHECK(fd >= 0);
         CHECK_EQ(send(fd, req, sizeof req - 1, 0), (ssize_t)(sizeof req - 1));
@@ -155,8 +173,7 @@ static void test_receiver_answers_503_when_ring_is_full_then_2xx_on_retry(void)
 static void test_receiver_refuses_declared_oversized_body_with_413(void)
 {
         start(NULL, NULL, 0);
-        const char req[] = "POST /httpapi/receiver HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                           "Content-Length: 100000000\r\n\r\ntype=MO";
+        const char req[] = FORM_HEAD "Content-Length: 100000000\r\n\r\ntype=MO";
         CHECK_EQ(t_raw(port, NULL, req, sizeof req - 1, 3000), 413);
         CHECK(alive());
 }
@@ -165,16 +182,8 @@ static void test_receiver_refuses_chunked_body_over_the_limit_with_413(void)
 {
         start(NULL, NULL, 0);
         static char req[16384];
-        int n = snprintf(req, sizeof req, "POST /httpapi/receiver HTTP/1.1\r\nHost: x\r\n"
-                         "Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n");
-        for (int i = 0; i < 3; i++) {
-                n += snprintf(req + n, sizeof req - (size_t)n, "800\r\n");
-                memset(req + n, 'a', 2048);
-                n += 2048;
-                n += snprintf(req + n, sizeof req - (size_t)n, "\r\n");
-        }
-        n += snprintf(req + n, sizeof req - (size_t)n, "0\r\n\r\n");
-        CHECK_EQ(t_raw(port, NULL, req, (size_t)n, 3000), 413);
+        size_t n = chunked_request(req, sizeof req, 3);
+        CHECK_EQ(t_raw(port, NULL, req, n, 3000), 413);
         CHECK_EQ(ring.calls, 0);
         CHECK(alive());
 }
@@ -210,8 +219,7 @@ static void test_receiver_refuses_too_many_header_lines(void)
 {
         start(NULL, NULL, 0);
         static char req[8192];
-        int n = snprintf(req, sizeof req, "POST /httpapi/receiver HTTP/1.1\r\nHost: x\r\n"
-                         "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 0\r\n");
+        int n = snprintf(req, sizeof req, FORM_HEAD "Content-Length: 0\r\n");
         for (int i = 0; i < 100; i++)
                 n += snprintf(req + n, sizeof req - (size_t)n, "X-Flood-%d: y\r\n", i);
         n += snprintf(req + n, sizeof req - (size_t)n, "\r\n");
@@ -305,16 +313,8 @@ static void test_receiver_closes_an_endless_chunked_body_without_reading_it(void
         start(NULL, NULL, 0);
         enum { CHUNKS = 512 };                      /* 1 MiB against max_body 4096 */
         static char req[CHUNKS * 2056 + 256];
-        int n = snprintf(req, sizeof req, "POST /httpapi/receiver HTTP/1.1\r\nHost: x\r\n"
-                         "Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n");
-        for (int i = 0; i < CHUNKS; i++) {
-                n += snprintf(req + n, sizeof req - (size_t)n, "800\r\n");
-                memset(req + n, 'a', 2048);
-                n += 2048;
-                n += snprintf(req + n, sizeof req - (size_t)n, "\r\n");
-        }
-        n += snprintf(req + n, sizeof req - (size_t)n, "0\r\n\r\n");
-        CHECK_EQ(t_raw(port, NULL, req, (size_t)n, 5000), 0);   /* closed, no answer */
+        size_t n = chunked_request(req, sizeof req, CHUNKS);
+        CHECK_EQ(t_raw(port, NULL, req, n, 5000), 0);   /* closed, no answer */
         CHECK_EQ(atomic_load(&http_rx_stats(rx)->too_large), 1);
         CHECK_EQ(ring.calls, 0);
         CHECK(alive());
@@ -327,8 +327,7 @@ static void test_receiver_closes_a_body_trickled_past_the_deadline(void)
         request_s = 0;
         int fd = t_connect(NULL, NULL, port);
         CHECK(fd >= 0);
-        const char head[] = "POST /httpapi/receiver HTTP/1.1\r\nHost: x\r\n"
-                            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 200\r\n\r\nt";
+        const char head[] = FORM_HEAD "Content-Length: 200\r\n\r\nt";
         send(fd, head, sizeof head - 1, MSG_NOSIGNAL);
         uint64_t t0 = t_now_ms();
         int closed = 0;
@@ -363,12 +362,10 @@ static void test_receiver_refuses_duplicated_fields_and_nul_bytes_with_400(void)
 static void test_receiver_answers_huge_and_bad_content_length(void)
 {
         start(NULL, NULL, 0);
-        const char huge[] = "POST /httpapi/receiver HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                            "Content-Length: 99999999999999999999999\r\n\r\ntype=MO";
+        const char huge[] = FORM_HEAD "Content-Length: 99999999999999999999999\r\n\r\ntype=MO";
         int st = t_raw(port, NULL, huge, sizeof huge - 1, 3000);
         CHECK(st == 413 || st == 400);
-        const char bad[] = "POST /httpapi/receiver HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                           "Content-Length: 12abc\r\n\r\ntype=MO";
+        const char bad[] = FORM_HEAD "Content-Length: 12abc\r\n\r\ntype=MO";
         CHECK_EQ(t_raw(port, NULL, bad, sizeof bad - 1, 3000), 400);
         CHECK_EQ(ring.calls, 0);
         CHECK(alive());
