@@ -70,8 +70,11 @@ struct staged_put {
         uint64_t now_ms;
 };
 
+/* 8 x 256 staged puts (~210 KB per instance): at 4 M puts/s a preempted
+ * holder's shard (1/64 of the keys) fills them in ~30 ms, longer than the
+ * time slices seen on a loaded 2-core machine (bench/README.md "Inbound") */
 #define STAGE_AREAS 8u
-#define STAGE_CAP 64u
+#define STAGE_CAP 256u
 #define STAGE_BUCKETS 64u       /* staged puts counted by key.lo % 64: one key, one bucket */
 
 /* One stage area: staged puts in arrival order. Guarded by `lock`, which
