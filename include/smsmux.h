@@ -255,8 +255,14 @@ struct smx_mt {
 /* Queue one MT. Never blocks: 0 = accepted (an outcome event will follow),
  * SMX_EAGAIN = ingress full (nothing queued, try later), SMX_EINVAL /
  * SMX_E2BIG = bad MT (SMX_EINVAL also when the text cannot be represented in
- * the encoding asked for), SMX_ESTATE = the client is draining. Thread-safe,
- * lock-free; no syscall unless a worker is idle and must be woken.
+ * the encoding asked for), SMX_ESTATE = the client is draining. Thread-safe;
+ * no lock, no allocation for a text that fits the slot (a single-part SMS),
+ * no syscall unless a worker is idle and must be woken. Several threads may
+ * submit at once, but the ingress queue publishes MTs in the order their
+ * cells were reserved: a submitting thread preempted inside smx_submit makes
+ * the others (and the workers) wait for it to run again (they spin, then
+ * yield). Keep the submitting threads at or below the cores the workers do
+ * not use; one submitting thread is never delayed this way.
  *
  * Delivery: the MT goes only to an ACTIVE bind with window space (R4). On a
  * bind loss or response timeout it is resent at once on another ACTIVE bind
