@@ -24,7 +24,9 @@
  * disjoint per thread, or with --same-ids every thread walks the same ids at
  * once (SMSCs that each number their ids from 1: every put of one thread
  * meets the other's on the same shard). Prints key=value lines: total MT/s,
- * wall ns per put per thread (threads x seconds / puts), CPU ns per put. */
+ * wall ns per put per thread (threads x seconds / puts), CPU ns per put,
+ * and how many puts met a held shard lock (corr_staged: published later;
+ * corr_waited: waited for it). */
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -376,6 +378,10 @@ static int run_accepted_threads(unsigned n, double seconds, int same_ids)
         printf("mt_per_s=%.0f\nwall_ns_per_put=%.1f\ncpu_ns_per_put=%.1f\ncpu_share=%.2f\n",
                (double)puts / el, el * n * 1e9 / (double)puts, cpu * 1e9 / (double)puts,
                cpu / (el * n));
+        struct smx_inbound_stats st;
+        inbound_stats(g_in, &st);
+        printf("corr_staged=%llu\ncorr_waited=%llu\n", (unsigned long long)st.corr_staged,
+               (unsigned long long)st.corr_waited);
         return 0;
 }
 
