@@ -158,7 +158,8 @@ enum smx_transport {
 
 /* Initialise with smx_http_config_init() (it sets the defaults below).
  * Strings are copied at create. A 0 in max_host_conns, max_in_flight, the
- * timeouts or probe_interval_ms means the default; the pauses, the backoff,
+ * timeouts, probe_interval_ms, receiver_max_body or receiver_max_request_s
+ * means the default; the pauses, the backoff,
  * the healthy window and the grace may be 0. */
 struct smx_http_config {
         enum smx_transport transport;
@@ -183,6 +184,8 @@ struct smx_http_config {
         const char *receiver_secret;     /* shared secret (field or X-Smsmux-Secret), NULL: none */
         const char *receiver_allow;      /* "A.B.C.D[/N],...": sources allowed, NULL: any */
         uint32_t receiver_max_body;      /* bytes, default 16384 */
+        uint32_t receiver_max_request_s; /* a body still arriving this long after its
+                                            headers closes the connection, default 30 */
 };
 
 void smx_http_config_init(struct smx_http_config *h);
@@ -199,6 +202,8 @@ struct smx_http_stats {
         uint32_t dns_last_ttl_s;
         uint16_t receiver_port;          /* 0: no receiver */
         uint64_t rx_requests, rx_delivered, rx_duplicates, rx_busy, rx_bad, rx_forbidden;
+        uint64_t rx_too_large;           /* answered 413, or closed far over receiver_max_body */
+        uint64_t rx_too_slow;            /* closed: body not in receiver_max_request_s */
 };
 
 /* ---- client ---- */

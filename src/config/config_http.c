@@ -37,6 +37,7 @@ const struct key_def config_http_keys[] = {
         HK(receiver_secret, KEY_SECRET, 1, 255),
         HK(receiver_allow, KEY_STR, 1, 4095),
         HK(receiver_max_body, KEY_U32, 256, 1u << 24),
+        HK(receiver_max_request_s, KEY_U32, 1, 86400),
 };
 
 const size_t config_n_http_keys = N_KEYS(config_http_keys);

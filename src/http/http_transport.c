@@ -60,6 +60,7 @@ void smx_http_config_init(struct smx_http_config *h)
         h->primary_healthy_ms = 60000;
         h->dns_grace_ms = 30000;
         h->receiver_max_body = 16384;
+        h->receiver_max_request_s = 30;
 }
 
 static void wake_app(struct smx_client *c)
@@ -426,6 +427,8 @@ int smx_http_start(struct smx_http *h)
                 rc.allow = h->cfg.receiver_allow;
                 if (h->cfg.receiver_max_body)
                         rc.max_body = h->cfg.receiver_max_body;
+                if (h->cfg.receiver_max_request_s)
+                        rc.max_request_s = h->cfg.receiver_max_request_s;
                 char err[160];
                 int r = http_rx_start(&rc, rx_deliver, h, &h->rx, err, sizeof err);
                 if (r < 0) {
@@ -526,5 +529,7 @@ void smx_http_stats_fill(struct smx_http *h, struct smx_http_stats *st)
                 st->rx_busy = atomic_load_explicit(&r->busy, memory_order_relaxed);
                 st->rx_bad = atomic_load_explicit(&r->bad, memory_order_relaxed);
                 st->rx_forbidden = atomic_load_explicit(&r->forbidden, memory_order_relaxed);
+                st->rx_too_large = atomic_load_explicit(&r->too_large, memory_order_relaxed);
+                st->rx_too_slow = atomic_load_explicit(&r->too_slow, memory_order_relaxed);
         }
 }

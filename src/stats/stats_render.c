@@ -217,6 +217,11 @@ static const struct counter http_rows[] = {
         HT(rx_delivered, CW_U64, 8, 7, ", receiver DRs/MOs ", "smsmux_http_received_total",
            "counter", "DRs and MOs delivered by the HTTP receiver (H4)."),
         HT(rx_duplicates, CW_U64, 0, 0, NULL, NULL, NULL, NULL),
+        HT(rx_too_large, CW_U64, 9, 8, ", receiver too large ",
+           "smsmux_http_receiver_too_large_total", "counter",
+           "HTTP receiver requests answered 413, or closed far over the body limit (H4)."),
+        HT(rx_too_slow, CW_U64, 10, 9, ", too slow ", "smsmux_http_receiver_too_slow_total",
+           "counter", "HTTP receiver connections closed: body not in within max_request_s (H4)."),
 };
 
 static uint64_t cnt_get(const struct counter *c, const void *base, size_t off)

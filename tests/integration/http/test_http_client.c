@@ -402,6 +402,56 @@ static void test_client_http_with_no_usable_address_fails_no_route(void)
         smx_client_destroy(e.c);
 }
 
+/* A client with only the receiver's knobs set: max_request_s 1 s, body
+ * limit 1024. A POST declaring more than the limit is answered 413 and a
+ * body still trickling in after 1 s closes the connection; both are counted
+ * in smx_client_http_stats. */
+static void test_client_receiver_limits_are_set_and_counted(void)
+{
+        struct smx_http_config hc;
+        smx_http_config_init(&hc);
+        CHECK_EQ(hc.receiver_max_request_s, 30);
+        hc.transport = SMX_TRANSPORT_HTTP;
+        hc.urls[0] = "http://127.0.0.1:9/httpapi/receiver";
+        hc.n_urls = 1;
+        hc.receiver = "127.0.0.1:0";
+        hc.receiver_max_body = 1024;
+        hc.receiver_max_request_s = 1;
+        struct smx_config cfg;
+        smx_config_init(&cfg);
+        cfg.http = &hc;
+        cfg.workers = 1;
+        cfg.pin_workers = 0;
+        smx_client *c = NULL;
+        char err[256];
+        CHECK_EQ(smx_client_create(&cfg, &c, err, sizeof err), 0);
+        if (!c)
+                return;
+        CHECK_EQ(smx_client_start(c), 0);
+        struct smx_http_stats st;
+        smx_client_http_stats(c, &st);
+        static const char big[] = "POST /httpapi/receiver HTTP/1.1\r\nHost: x\r\n"
+                "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1025\r\n\r\n";
+        CHECK_EQ(t_raw(st.receiver_port, NULL, big, sizeof big - 1, 2000), 413);
+        int fd = t_connect(NULL, NULL, st.receiver_port);
+        CHECK(fd >= 0);
+        static const char slow[] = "POST /httpapi/receiver HTTP/1.1\r\nHost: x\r\n"
+                "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 200\r\n\r\n"
+                "type=MO&";
+        CHECK(send(fd, slow, sizeof slow - 1, MSG_NOSIGNAL) == (ssize_t)(sizeof slow - 1));
+        t_sleep_ms(1300);
+        ssize_t w = send(fd, "message_id=1&", 13, MSG_NOSIGNAL);
+        (void)w;
+        char buf[512];
+        CHECK_EQ(t_read_all(fd, buf, sizeof buf, 3000), 0);   /* closed, no answer */
+        close(fd);
+        smx_client_http_stats(c, &st);
+        CHECK_EQ(st.rx_too_large, 1);
+        CHECK_EQ(st.rx_too_slow, 1);
+        CHECK_EQ(st.rx_delivered, 0);
+        smx_client_destroy(c);
+}
+
 static double cpu_s(void)
 {
         struct rusage ru;
@@ -462,6 +512,7 @@ int main(void)
         RUN(test_client_smpp_mt_drs_cross_to_the_http_receiver);
         RUN(test_client_full_event_ring_answers_503_then_takes_every_mo_once);
         RUN(test_client_http_with_no_usable_address_fails_no_route);
+        RUN(test_client_receiver_limits_are_set_and_counted);
         RUN(test_client_workers_idle_while_mts_wait_for_http);
         RUN(test_sim_control_forwards_http_commands);
         return t_done();

@@ -171,6 +171,8 @@ static void test_resubmit_pause_takes_whole_seconds_in_range(void)
 static void test_http_value_under_range_names_file_line_and_range(void)
 {
         CHECK(bad_config("[http]\nmax_host_conns = 0\n", 2, "max_host_conns", "1..65535", NULL));
+        CHECK(bad_config("[http]\nreceiver_max_request_s = 0\n", 2, "receiver_max_request_s",
+                         "1..86400", NULL));
 }
 
 static void test_string_too_long_names_file_line_and_length(void)

@@ -228,7 +228,8 @@ static void test_http_section_reaches_the_http_config(void)
                           "receiver = 127.0.0.1:8080\n"
                           "receiver_secret = rs\n"
                           "receiver_allow = 10.0.0.0/8\n"
-                          "receiver_max_body = 4096\n"), 0);
+                          "receiver_max_body = 4096\n"
+                          "receiver_max_request_s = 7\n"), 0);
         const struct smx_http_config *h = f.cfg.http;
         CHECK(h == &f.http);
         if (!h) {
@@ -259,6 +260,7 @@ static void test_http_section_reaches_the_http_config(void)
         CHECK_STR(h->receiver_secret, "rs");
         CHECK_STR(h->receiver_allow, "10.0.0.0/8");
         CHECK_EQ(h->receiver_max_body, 4096);
+        CHECK_EQ(h->receiver_max_request_s, 7);
         smx_config_file_free(&f);
 }
 

@@ -215,6 +215,8 @@ static void set_http(struct smx_stats_snapshot *s)
         s->http.in_flight = 5;
         s->http.rx_delivered = 77;
         s->http.rx_duplicates = 3;
+        s->http.rx_too_large = 4;
+        s->http.rx_too_slow = 2;
 }
 
 static void test_http_counters_appear_in_every_rendering_when_enabled(void)
@@ -227,7 +229,8 @@ static void test_http_counters_appear_in_every_rendering_when_enabled(void)
         size_t len = 0;
         CHECK_EQ(stats_render(&s, SMX_STATS_TABLE, &out, NULL), 0);
         CHECK(strstr(out, "http: url 1, sent 501, accepted 480, failed 12, resubmits 6, "
-                          "switches 2, in flight 5, receiver DRs/MOs 77\n") != NULL);
+                          "switches 2, in flight 5, receiver DRs/MOs 77, receiver too large 4, "
+                          "too slow 2\n") != NULL);
         free(out);
         out = NULL;
         CHECK_EQ(stats_render(&s, SMX_STATS_JSON, &out, &len), 0);
@@ -242,6 +245,8 @@ static void test_http_counters_appear_in_every_rendering_when_enabled(void)
         CHECK_EQ(json_integer_value(json_object_get(h, "resubmits")), 6);
         CHECK_EQ(json_integer_value(json_object_get(h, "current_url")), 1);
         CHECK_EQ(json_integer_value(json_object_get(h, "rx_delivered")), 77);
+        CHECK_EQ(json_integer_value(json_object_get(h, "rx_too_large")), 4);
+        CHECK_EQ(json_integer_value(json_object_get(h, "rx_too_slow")), 2);
         json_decref(j);
         free(out);
         out = NULL;
@@ -255,6 +260,10 @@ static void test_http_counters_appear_in_every_rendering_when_enabled(void)
         CHECK(strstr(out, "# TYPE smsmux_http_current_url gauge\n") != NULL);
         CHECK(strstr(out, "\nsmsmux_http_current_url 1\n") != NULL);
         CHECK(strstr(out, "\nsmsmux_http_received_total 77\n") != NULL);
+        CHECK(strstr(out, "# TYPE smsmux_http_receiver_too_large_total counter\n") != NULL);
+        CHECK(strstr(out, "\nsmsmux_http_receiver_too_large_total 4\n") != NULL);
+        CHECK(strstr(out, "# TYPE smsmux_http_receiver_too_slow_total counter\n") != NULL);
+        CHECK(strstr(out, "\nsmsmux_http_receiver_too_slow_total 2\n") != NULL);
         free(out);
         stats_free(&s);
 }
