@@ -180,9 +180,11 @@ struct smx_http_config {
         uint32_t probe_interval_ms;      /* H3 probes of the primary, default 5000 */
         uint32_t primary_healthy_ms;     /* H3 back to the primary after, default 60000 */
         uint32_t dns_grace_ms;           /* H2 keep the last address on failure, default 30000 */
-        const char *receiver;            /* H4 receiver "IPv4:PORT"; NULL: none */
+        const char *receiver;            /* H4 receiver "A.B.C.D:PORT" or "[IPv6]:PORT";
+                                            NULL: none */
         const char *receiver_secret;     /* shared secret (field or X-Smsmux-Secret), NULL: none */
-        const char *receiver_allow;      /* "A.B.C.D[/N],...": sources allowed, NULL: any */
+        const char *receiver_allow;      /* "ADDR[/N],..." (IPv4 or IPv6): sources allowed,
+                                            NULL: any */
         uint32_t receiver_max_body;      /* bytes, default 16384 */
         uint32_t receiver_max_request_s; /* a body still arriving this long after its
                                             headers closes the connection, default 30 */

@@ -1,7 +1,9 @@
 /* The [http] section of a config file: its key table (the fields the
  * --transport/--http-* flags set, under the flags' names, and the other
  * knobs of struct smx_http_config by field name) and the value checks only
- * it needs: a comma list of URLs and an IPv4:PORT receiver. */
+ * it needs: a comma list of URLs and a receiver "A.B.C.D:PORT" or
+ * "[IPv6]:PORT". */
+#include <arpa/inet.h>
 #include <string.h>
 
 #include "config/config_int.h"
@@ -33,7 +35,7 @@ const struct key_def config_http_keys[] = {
         HK(probe_interval_ms, KEY_U32, 1, U32_MAX),
         HK(primary_healthy_ms, KEY_U32, 0, U32_MAX),
         HK(dns_grace_ms, KEY_U32, 0, U32_MAX),
-        HK(receiver, KEY_IPV4_ADDR, 1, SMX_KNOB_ADDR_MAX - 1),
+        HK(receiver, KEY_LISTEN_ADDR, 1, SMX_KNOB_ADDR_MAX - 1),
         HK(receiver_secret, KEY_SECRET, 1, 255),
         HK(receiver_allow, KEY_STR, 1, 4095),
         HK(receiver_max_body, KEY_U32, 256, 1u << 24),
@@ -43,7 +45,7 @@ const struct key_def config_http_keys[] = {
 const size_t config_n_http_keys = N_KEYS(config_http_keys);
 
 /* "A.B.C.D:PORT" with each part in range and nothing else. */
-int config_ipv4_addr_ok(const char *s)
+static int ipv4_addr_ok(const char *s)
 {
         uint32_t v;
         char part[8];
@@ -64,6 +66,31 @@ int config_ipv4_addr_ok(const char *s)
                         return 0;
         }
         return *s == '\0';
+}
+
+/* "[IPv6]:PORT": an IPv6 literal in brackets, a port 0..65535. */
+static int ipv6_addr_ok(const char *s)
+{
+        const char *close = strchr(s, ']');
+        if (s[0] != '[' || !close || close[1] != ':')
+                return 0;
+        size_t n = (size_t)(close - s - 1);
+        char host[INET6_ADDRSTRLEN];
+        struct in6_addr a;
+        if (n == 0 || n >= sizeof host)
+                return 0;
+        memcpy(host, s + 1, n);
+        host[n] = '\0';
+        uint32_t port;
+        const char *p = close + 2;
+        return inet_pton(AF_INET6, host, &a) == 1 && *p && strspn(p, "0123456789") == strlen(p) &&
+               strlen(p) <= 5 && smx_config_parse_u32(p, 0, 65535, &port) == 0;
+}
+
+/* A listen address: "A.B.C.D:PORT" or "[IPv6]:PORT". */
+int config_listen_addr_ok(const char *s)
+{
+        return ipv4_addr_ok(s) || ipv6_addr_ok(s);
 }
 
 /* Append each URL of a comma list to h->urls (spaces around items trimmed). */

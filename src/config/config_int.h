@@ -38,7 +38,7 @@ enum key_kind {
         KEY_TRANSPORT,  /* enum smx_transport: smpp | http | both */
         KEY_URLS,       /* urls[]/n_urls of struct smx_http_config, appended */
         KEY_SECS,       /* uint32_t milliseconds field given in whole seconds */
-        KEY_IPV4_ADDR,  /* const char * "IPv4:PORT" (the HTTP receiver) */
+        KEY_LISTEN_ADDR, /* const char * "IPv4:PORT" or "[IPv6]:PORT" (the HTTP receiver) */
 };
 
 /* One settable key: its name, how to parse it, where it goes. */
@@ -81,7 +81,7 @@ int config_on_key(void *user, const char *section, const char *key, const char *
 /* config_http.c */
 extern const struct key_def config_http_keys[];
 extern const size_t config_n_http_keys;
-int config_ipv4_addr_ok(const char *s);
+int config_listen_addr_ok(const char *s);
 void config_add_urls(struct load_ctx *x, struct smx_http_config *h, const char *section,
                      const struct key_def *def, const char *value);
 

@@ -164,14 +164,15 @@ static void apply_enum(struct load_ctx *x, const struct key_def *def, char *fiel
         config_fail(x, "[%s] %s: '%s' is not one of %s", section, def->name, value, list);
 }
 
-/* A string kind: checked by its kind (ADDR, IPV4_ADDR, DCS; STR and SECRET
+/* A string kind: checked by its kind (ADDR, LISTEN_ADDR, DCS; STR and SECRET
  * only by length), then copied into the set. */
 static void apply_string(struct load_ctx *x, const struct key_def *def, char *field,
                          const char *section, const char *value)
 {
         struct smx_dcs_map m;
         char why[160];
-        const char *want = def->kind == KEY_IPV4_ADDR && !config_ipv4_addr_ok(value) ? "IPv4:PORT"
+        const char *want = def->kind == KEY_LISTEN_ADDR && !config_listen_addr_ok(value)
+                                 ? "IPv4:PORT or [IPv6]:PORT"
                          : def->kind == KEY_ADDR && !knobs_addr_ok(value) ? "HOST:PORT" : NULL;
         if (want) {
                 config_fail(x, "[%s] %s: '%s' is not %s", section, def->name, value, want);
@@ -235,7 +236,7 @@ void config_apply_key(struct load_ctx *x, const struct key_def *def, void *base,
         case KEY_STR:
         case KEY_SECRET:
         case KEY_ADDR:
-        case KEY_IPV4_ADDR:
+        case KEY_LISTEN_ADDR:
         case KEY_DCS:
                 apply_string(x, def, field, section, value);
                 return;

@@ -32,13 +32,24 @@ curl_socket_t http_sock_open(void *clientp, curlsocktype purpose, struct curl_so
         if (fd < 0)
                 return CURL_SOCKET_BAD;
         atomic_fetch_add_explicit(&m->st.connects, 1, memory_order_relaxed);
-        if (a->family == AF_INET && m->n_socks < MAX_SOCKS) {
+        if (m->n_socks >= MAX_SOCKS)
+                return fd;
+        struct sock_rec *k = &m->socks[m->n_socks];
+        memset(k, 0, sizeof *k);
+        if (a->family == AF_INET && a->addrlen >= sizeof(struct sockaddr_in)) {
                 struct sockaddr_in sin;
                 memcpy(&sin, &a->addr, sizeof sin);
-                m->socks[m->n_socks].fd = fd;
-                m->socks[m->n_socks].a = sin.sin_addr;
-                m->n_socks++;
+                memcpy(k->a, &sin.sin_addr, 4);
+        } else if (a->family == AF_INET6 && a->addrlen >= sizeof(struct sockaddr_in6)) {
+                struct sockaddr_in6 sin6;
+                memcpy(&sin6, &a->addr, sizeof sin6);
+                memcpy(k->a, &sin6.sin6_addr, 16);
+        } else {
+                return fd;
         }
+        k->fd = fd;
+        k->family = a->family;
+        m->n_socks++;
         return fd;
 }
 
@@ -54,12 +65,18 @@ int http_sock_close(void *clientp, curl_socket_t fd)
         return close(fd);
 }
 
+static int sock_is_to(const struct sock_rec *k, const struct http_addr *a)
+{
+        return k->family == a->family &&
+               memcmp(k->a, &a->a, a->family == AF_INET ? 4 : 16) == 0;
+}
+
 /* Shut down every socket not to `keep` (all of them when keep is NULL):
  * curl then finds those connections dead and never reuses them. */
-static void close_stale(struct http_mt *m, const struct in_addr *keep)
+static void close_stale(struct http_mt *m, const struct http_addr *keep)
 {
         for (unsigned i = 0; i < m->n_socks; i++) {
-                if (keep && m->socks[i].a.s_addr == keep->s_addr)
+                if (keep && sock_is_to(&m->socks[i], keep))
                         continue;
                 shutdown(m->socks[i].fd, SHUT_RDWR);
                 atomic_fetch_add_explicit(&m->st.stale_closes, 1, memory_order_relaxed);
@@ -73,10 +90,10 @@ void http_mt_refresh_dns(struct http_mt *m, uint64_t now)
                 return;
         }
         http_resolve_tick(m->res, now);
-        char a[INET_ADDRSTRLEN];
+        struct http_addr a;
         uint32_t gen = 0;
         uint64_t exp = 0;
-        enum http_addr_state st = http_resolve_get(m->res, now, a, &gen, &exp);
+        enum http_addr_state st = http_resolve_get(m->res, now, &a, &gen, &exp);
         atomic_store_explicit(&m->st.dns_state, (int)st, memory_order_relaxed);
         if (st == HTTP_ADDR_NONE) {
                 if (m->have_addr) {
@@ -89,8 +106,9 @@ void http_mt_refresh_dns(struct http_mt *m, uint64_t now)
         m->usable = 1;
         if (gen == m->res_gen && m->have_addr)
                 return;
-        char entry[INET_ADDRSTRLEN + 8];
-        snprintf(entry, sizeof entry, "::%s:", a);
+        /* any host, any port -> this address (an IPv6 one in brackets) */
+        char entry[INET6_ADDRSTRLEN + 8];
+        snprintf(entry, sizeof entry, a.family == AF_INET6 ? "::[%s]:" : "::%s:", a.text);
         struct curl_slist *l = curl_slist_append(NULL, entry);
         if (!l) {
                 m->usable = 0;
@@ -107,7 +125,7 @@ void http_mt_refresh_dns(struct http_mt *m, uint64_t now)
                 m->old_lists[m->n_old++] = m->connect_to;
         }
         m->connect_to = l;
-        inet_pton(AF_INET, a, &m->cur_addr);
+        m->cur_addr = a;
         m->have_addr = 1;
         m->res_gen = gen;
         close_stale(m, &m->cur_addr);

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "http/http_mt.h"
+#include "http/http_resolve.h"
 
 #define RESP_CAP 512
 #define IDLE_WAIT_MS 10
@@ -44,7 +45,8 @@ struct job {
 /* One socket curl opened, with the address it was opened to. */
 struct sock_rec {
         int fd;
-        struct in_addr a;
+        int family;                     /* AF_INET or AF_INET6 */
+        unsigned char a[16];            /* 4 or 16 bytes of address */
 };
 
 /* The engine: owned by the engine thread once started; `stop`, `sleeping`
@@ -75,7 +77,7 @@ struct http_mt {
         struct curl_slist *connect_to;  /* current CONNECT_TO entry */
         struct curl_slist **old_lists;
         size_t n_old;
-        struct in_addr cur_addr;
+        struct http_addr cur_addr;
         int have_addr;
         struct sock_rec socks[MAX_SOCKS];
         unsigned n_socks;

@@ -19,8 +19,11 @@
 
 #define ALLOW_MAX 32
 
+/* One allowed network: family, address bytes (4 or 16), prefix length. */
 struct allow_ent {
-        uint32_t net, mask;          /* host order */
+        int family;
+        unsigned bits;
+        unsigned char net[16];
 };
 
 /* Per request: the body so far. Receiver thread only. */
@@ -69,38 +72,51 @@ static uint64_t rx_now_ms(void)
         return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* The first `bits` bits of a and b are equal. */
+static int prefix_eq(const unsigned char *a, const unsigned char *b, unsigned bits)
+{
+        unsigned whole = bits / 8, rest = bits % 8;
+        if (memcmp(a, b, whole) != 0)
+                return 0;
+        if (!rest)
+                return 1;
+        unsigned char mask = (unsigned char)(0xFFu << (8 - rest));
+        return (a[whole] & mask) == (b[whole] & mask);
+}
+
+/* "ADDR[/N],...": IPv4 (N <= 32) or IPv6 (N <= 128) networks. */
 static int allow_parse(struct http_receiver *r, const char *list, char *err, size_t err_len)
 {
         const char *p = list;
         while (*p) {
                 const char *e = strchr(p, ',');
                 size_t l = e ? (size_t)(e - p) : strlen(p);
-                char tmp[40];
+                char tmp[INET6_ADDRSTRLEN + 8];
                 if (l == 0 || l >= sizeof tmp || r->n_allow >= ALLOW_MAX) {
                         snprintf(err, err_len, "http receiver: bad allow list");
                         return -1;
                 }
                 memcpy(tmp, p, l);
                 tmp[l] = 0;
-                unsigned bits = 32;
+                struct allow_ent *ent = &r->allow[r->n_allow];
+                memset(ent, 0, sizeof *ent);
                 char *slash = strchr(tmp, '/');
-                if (slash) {
+                if (slash)
                         *slash = 0;
-                        uint32_t b;
-                        if (http_parse_uint(slash + 1, strlen(slash + 1), 32, &b) < 0) {
-                                snprintf(err, err_len, "http receiver: bad prefix in allow list");
-                                return -1;
-                        }
-                        bits = b;
-                }
-                struct in_addr a;
-                if (inet_pton(AF_INET, tmp, &a) != 1) {
+                if (inet_pton(AF_INET, tmp, ent->net) == 1)
+                        ent->family = AF_INET;
+                else if (inet_pton(AF_INET6, tmp, ent->net) == 1)
+                        ent->family = AF_INET6;
+                else {
                         snprintf(err, err_len, "http receiver: bad address '%s' in allow list", tmp);
                         return -1;
                 }
-                uint32_t mask = bits ? 0xFFFFFFFFu << (32 - bits) : 0;
-                r->allow[r->n_allow].mask = mask;
-                r->allow[r->n_allow].net = ntohl(a.s_addr) & mask;
+                uint32_t max_bits = ent->family == AF_INET ? 32 : 128, b = max_bits;
+                if (slash && http_parse_uint(slash + 1, strlen(slash + 1), max_bits, &b) < 0) {
+                        snprintf(err, err_len, "http receiver: bad prefix in allow list");
+                        return -1;
+                }
+                ent->bits = b;
                 r->n_allow++;
                 p += l;
                 if (*p == ',')
@@ -109,20 +125,39 @@ static int allow_parse(struct http_receiver *r, const char *list, char *err, siz
         return 0;
 }
 
+/* 1 when the source addr is in the allow list. An IPv4-mapped IPv6
+ * source (::ffff:A.B.C.D, a dual-stack socket) is matched as IPv4. */
+static int allowed(const struct http_receiver *r, const struct sockaddr *addr, socklen_t len)
+{
+        unsigned char a[16];
+        int family = addr->sa_family;
+        if (family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
+                struct sockaddr_in sin;
+                memcpy(&sin, addr, sizeof sin);
+                memcpy(a, &sin.sin_addr, 4);
+        } else if (family == AF_INET6 && len >= (socklen_t)sizeof(struct sockaddr_in6)) {
+                struct sockaddr_in6 sin6;
+                memcpy(&sin6, addr, sizeof sin6);
+                if (IN6_IS_ADDR_V4MAPPED(&sin6.sin6_addr)) {
+                        family = AF_INET;
+                        memcpy(a, &sin6.sin6_addr.s6_addr[12], 4);
+                } else {
+                        memcpy(a, &sin6.sin6_addr, 16);
+                }
+        } else {
+                return 0;
+        }
+        for (unsigned i = 0; i < r->n_allow; i++)
+                if (r->allow[i].family == family && prefix_eq(a, r->allow[i].net, r->allow[i].bits))
+                        return 1;
+        return 0;
+}
+
 static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t len)
 {
         struct http_receiver *r = cls;
-        if (!r->n_allow)
+        if (!r->n_allow || allowed(r, addr, len))
                 return MHD_YES;
-        if (addr->sa_family != AF_INET || len < (socklen_t)sizeof(struct sockaddr_in))
-                goto deny;
-        struct sockaddr_in sin;
-        memcpy(&sin, addr, sizeof sin);
-        uint32_t a = ntohl(sin.sin_addr.s_addr);
-        for (unsigned i = 0; i < r->n_allow; i++)
-                if ((a & r->allow[i].mask) == r->allow[i].net)
-                        return MHD_YES;
-deny:
         atomic_fetch_add_explicit(&r->st.forbidden, 1, memory_order_relaxed);
         return MHD_NO;
 }
@@ -251,7 +286,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 return bad(r, c, (unsigned)st, why);
         const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
         if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
-                memcpy(&m->from, ci->client_addr, sizeof m->from);
+                memcpy(&m->from.sin, ci->client_addr, sizeof m->from.sin);
+        else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6)
+                memcpy(&m->from.sin6, ci->client_addr, sizeof m->from.sin6);
         switch (r->fn(r->arg, m)) {
         case HTTP_RX_OK:
                 atomic_fetch_add_explicit(&r->st.delivered, 1, memory_order_relaxed);
@@ -265,35 +302,58 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         }
 }
 
-static int parse_listen(const char *s, struct sockaddr_in *sin)
+/* "A.B.C.D:PORT" or "[IPv6]:PORT" into sa; returns its length, or -1. */
+static socklen_t parse_listen(const char *s, struct sockaddr_storage *sa)
 {
         const char *colon = s ? strrchr(s, ':') : NULL;
-        if (!colon || colon == s || (size_t)(colon - s) >= 64)
-                return -1;
-        char host[64];
-        memcpy(host, s, (size_t)(colon - s));
-        host[colon - s] = 0;
+        if (!colon || colon == s)
+                return (socklen_t)-1;
+        const char *h = s;
+        size_t hl = (size_t)(colon - s);
+        int v6 = s[0] == '[';
+        if (v6) {
+                if (hl < 3 || s[hl - 1] != ']')
+                        return (socklen_t)-1;
+                h++;
+                hl -= 2;
+        }
+        char host[INET6_ADDRSTRLEN];
+        if (hl >= sizeof host)
+                return (socklen_t)-1;
+        memcpy(host, h, hl);
+        host[hl] = 0;
         uint32_t port;
         if (http_parse_uint(colon + 1, strlen(colon + 1), 65535, &port) < 0)
-                return -1;
-        memset(sin, 0, sizeof *sin);
+                return (socklen_t)-1;
+        memset(sa, 0, sizeof *sa);
+        if (v6) {
+                struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)sa;
+                sin6->sin6_family = AF_INET6;
+                sin6->sin6_port = htons((uint16_t)port);
+                if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
+                        return (socklen_t)-1;
+                return (socklen_t)sizeof *sin6;
+        }
+        struct sockaddr_in *sin = (struct sockaddr_in *)sa;
         sin->sin_family = AF_INET;
         sin->sin_port = htons((uint16_t)port);
         if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
-                return -1;
-        return 0;
+                return (socklen_t)-1;
+        return (socklen_t)sizeof *sin;
 }
 
 int http_rx_start(const struct http_rx_config *cfg, http_rx_deliver_fn fn, void *arg,
                   struct http_receiver **out, char *err, size_t err_len)
 {
         *out = NULL;
-        struct sockaddr_in sin;
-        if (parse_listen(cfg->listen, &sin) < 0) {
-                snprintf(err, err_len, "http receiver: listen address must be IPv4:PORT, got '%s'",
-                         cfg->listen ? cfg->listen : "");
+        struct sockaddr_storage sa;
+        if (parse_listen(cfg->listen, &sa) == (socklen_t)-1) {
+                snprintf(err, err_len, "http receiver: listen address must be A.B.C.D:PORT or "
+                         "[IPv6]:PORT, got '%s'", cfg->listen ? cfg->listen : "");
                 return -EINVAL;
         }
+        uint16_t lport = sa.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&sa)->sin6_port)
+                                                  : ntohs(((struct sockaddr_in *)&sa)->sin_port);
         struct http_receiver *r = calloc(1, sizeof *r);
         if (!r)
                 return -ENOMEM;
@@ -331,9 +391,11 @@ int http_rx_start(const struct http_rx_config *cfg, http_rx_deliver_fn fn, void 
                 return -ENOMEM;
         }
         MHD_add_response_header(r->busy, MHD_HTTP_HEADER_RETRY_AFTER, "1");
-        r->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO,
-                                ntohs(sin.sin_port), on_accept, r, on_request, r,
-                                MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
+        unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO;
+        if (sa.ss_family == AF_INET6)
+                flags |= MHD_USE_IPv6;   /* without MHD_USE_DUAL_STACK: IPv6 only */
+        r->d = MHD_start_daemon(flags, lport, on_accept, r, on_request, r,
+                                MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(cfg->idle_timeout_s ? cfg->idle_timeout_s : 15),
                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)(cfg->max_conns ? cfg->max_conns : 4096),
                                 MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)(cfg->max_conns_per_ip ? cfg->max_conns_per_ip : 512),
@@ -347,7 +409,7 @@ int http_rx_start(const struct http_rx_config *cfg, http_rx_deliver_fn fn, void 
                 return -EADDRINUSE;
         }
         const union MHD_DaemonInfo *di = MHD_get_daemon_info(r->d, MHD_DAEMON_INFO_BIND_PORT);
-        r->port = di ? di->port : ntohs(sin.sin_port);
+        r->port = di ? di->port : lport;
         *out = r;
         return 0;
 }

@@ -39,9 +39,11 @@
 #define HTTP_RX_SECRET_HEADER "X-Smsmux-Secret"
 
 struct http_rx_config {
-        const char *listen;          /* "HOST:PORT" (IPv4; port 0 = any free) */
+        const char *listen;          /* "A.B.C.D:PORT" or "[IPv6]:PORT" (port 0 = any free) */
         const char *secret;          /* NULL/"": none; else field `secret` or header */
-        const char *allow;           /* NULL/"": any; else "A.B.C.D[/N],..." */
+        const char *allow;           /* NULL/"": any; else "ADDR[/N],..." with IPv4 or
+                                        IPv6 addresses (an IPv4-mapped IPv6 source
+                                        is matched as IPv4) */
         uint32_t max_body;           /* default 16384 */
         uint32_t max_field;          /* decoded bytes per field except message (default 256) */
         uint32_t max_headers;        /* default 64 */
@@ -65,7 +67,11 @@ struct http_rx_msg {
         char carrier[HTTP_RX_ADDR_MAX + 1];
         size_t text_len;
         char text[HTTP_RX_TEXT_MAX + 1];
-        struct sockaddr_in from;
+        union {
+                struct sockaddr sa;
+                struct sockaddr_in sin;   /* sa.sa_family AF_INET */
+                struct sockaddr_in6 sin6; /* AF_INET6 */
+        } from;                      /* the peer (family 0 when unknown) */
 };
 
 enum { HTTP_RX_OK = 0, HTTP_RX_DUPLICATE, HTTP_RX_BUSY };

@@ -1,6 +1,7 @@
-/* c-ares resolver with TTLs for strategy A (see http_resolve.h). One query
- * at a time; the answer with the shortest TTL among the A records decides
- * how long the (first) address may be used. */
+/* c-ares resolver with TTLs for strategy A (see http_resolve.h). One
+ * lookup (ares_getaddrinfo: A and AAAA) at a time; the shortest TTL among
+ * the records of the answer (addresses and CNAMEs) decides how long the
+ * first address may be used. */
 #include <arpa/inet.h>
 #include <ares.h>
 #include <pthread.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "http/http_resolve.h"
 #include "log/log.h"
@@ -22,7 +24,7 @@ struct http_resolver {
         uint32_t grace_ms;
         int in_flight;
         uint64_t now_ms;           /* clock of the last call, for the callback */
-        char addr[INET_ADDRSTRLEN];
+        struct http_addr addr;
         int have;                  /* addr is set */
         uint64_t got_ms, expires_ms;
         uint64_t next_query_ms;
@@ -57,7 +59,9 @@ struct http_resolver *http_resolve_create(const char *name, const char *server,
         o.timeout = 1000;
         o.tries = 2;
         o.flags = ARES_FLAG_NOSEARCH;
-        int rc = ares_init_options(&r->ch, &o, ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS);
+        o.lookups = (char *)"b";    /* DNS only: a hosts-file entry has no TTL */
+        int rc = ares_init_options(&r->ch, &o, ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS |
+                                   ARES_OPT_LOOKUPS);
         if (rc != ARES_SUCCESS) {
                 snprintf(err, err_len, "resolver: %s", ares_strerror(rc));
                 free(r);
@@ -84,42 +88,73 @@ void http_resolve_destroy(struct http_resolver *r)
         free(r);
 }
 
-static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+/* The first address of an answer, and the shortest TTL in it. 0, or -1
+ * when it holds no address. */
+static int first_address(const struct ares_addrinfo *ai, struct http_addr *out, int *ttl)
+{
+        const struct ares_addrinfo_node *first = NULL;
+        int t = -1;
+        for (const struct ares_addrinfo_node *n = ai->nodes; n; n = n->ai_next) {
+                if (n->ai_family != AF_INET && n->ai_family != AF_INET6)
+                        continue;
+                if (!first)
+                        first = n;
+                if (t < 0 || n->ai_ttl < t)
+                        t = n->ai_ttl;
+        }
+        if (!first)
+                return -1;
+        for (const struct ares_addrinfo_cname *c = ai->cnames; c; c = c->next)
+                if (c->ttl < t)
+                        t = c->ttl;
+        memset(out, 0, sizeof *out);
+        out->family = first->ai_family;
+        if (first->ai_family == AF_INET) {
+                struct sockaddr_in sin;
+                memcpy(&sin, first->ai_addr, sizeof sin);
+                out->a.v4 = sin.sin_addr;
+        } else {
+                struct sockaddr_in6 sin6;
+                memcpy(&sin6, first->ai_addr, sizeof sin6);
+                out->a.v6 = sin6.sin6_addr;
+        }
+        inet_ntop(out->family, &out->a, out->text, sizeof out->text);
+        *ttl = t < 0 ? 0 : t;
+        return 0;
+}
+
+static void on_answer(void *arg, int status, int timeouts, struct ares_addrinfo *ai)
 {
         struct http_resolver *r = arg;
         (void)timeouts;
         r->in_flight = 0;
-        if (status == ARES_EDESTRUCTION)
+        if (status == ARES_EDESTRUCTION) {
+                ares_freeaddrinfo(ai);
                 return;
-        struct ares_addrttl at[16];
-        int n = 16;
-        if (status == ARES_SUCCESS)
-                status = ares_parse_a_reply(abuf, alen, NULL, at, &n);
-        if (status != ARES_SUCCESS || n <= 0) {
+        }
+        struct http_addr a;
+        int ttl = 0;
+        if (status == ARES_SUCCESS && (!ai || first_address(ai, &a, &ttl) < 0))
+                status = ARES_ENODATA;
+        ares_freeaddrinfo(ai);
+        if (status != ARES_SUCCESS) {
                 atomic_fetch_add(&r->st.failures, 1);
                 r->next_query_ms = r->now_ms + RETRY_MS;
                 smx_logf(SMX_LOG_WARN, NULL, NULL, "http: resolving %s failed: %s%s", r->name,
-                         status == ARES_SUCCESS ? "no address" : ares_strerror(status),
+                         ares_strerror(status),
                          r->have ? " (keeping the last address within the grace)" : "");
                 return;
         }
-        int ttl = at[0].ttl;
-        for (int i = 1; i < n; i++)
-                if (at[i].ttl < ttl)
-                        ttl = at[i].ttl;
-        if (ttl < 0)
-                ttl = 0;
-        char a[INET_ADDRSTRLEN];
-        inet_ntop(AF_INET, &at[0].ipaddr, a, sizeof a);
         atomic_fetch_add(&r->st.answers, 1);
         atomic_store(&r->st.last_ttl_s, (uint32_t)ttl);
-        if (!r->have || strcmp(a, r->addr) != 0 || r->lapsed) {
-                if (r->have && strcmp(a, r->addr) != 0) {
+        int same = r->have && strcmp(a.text, r->addr.text) == 0;
+        if (!same || r->lapsed) {
+                if (r->have && !same) {
                         atomic_fetch_add(&r->st.changes, 1);
                         smx_logf(SMX_LOG_INFO, NULL, NULL, "http: %s now resolves to %s (was %s), ttl %d s",
-                                 r->name, a, r->addr, ttl);
+                                 r->name, a.text, r->addr.text, ttl);
                 }
-                memcpy(r->addr, a, sizeof a);
+                r->addr = a;
                 r->gen++;
                 r->lapsed = 0;
         }
@@ -142,7 +177,11 @@ void http_resolve_tick(struct http_resolver *r, uint64_t now_ms)
         atomic_fetch_add(&r->st.queries, 1);
         /* the TTL counts from when we asked: an answer that took a while is
          * not trusted longer than it was valid */
-        ares_query(r->ch, r->name, 1 /* C_IN */, 1 /* T_A */, on_answer, r);
+        struct ares_addrinfo_hints hints;
+        memset(&hints, 0, sizeof hints);
+        hints.ai_family = AF_UNSPEC;     /* A and AAAA */
+        hints.ai_socktype = SOCK_STREAM;
+        ares_getaddrinfo(r->ch, r->name, NULL, &hints, on_answer, r);
 }
 
 int http_resolve_fds(struct http_resolver *r, struct pollfd *fds, int max)
@@ -199,7 +238,7 @@ uint32_t http_resolve_next_ms(struct http_resolver *r, uint64_t now_ms)
         return wait > 1000 ? 1000 : (uint32_t)wait;
 }
 
-enum http_addr_state http_resolve_get(struct http_resolver *r, uint64_t now_ms, char addr[INET_ADDRSTRLEN],
+enum http_addr_state http_resolve_get(struct http_resolver *r, uint64_t now_ms, struct http_addr *addr,
                                       uint32_t *gen, uint64_t *expires_ms)
 {
         if (!r->have)
@@ -222,7 +261,7 @@ enum http_addr_state http_resolve_get(struct http_resolver *r, uint64_t now_ms, 
                 }
                 return HTTP_ADDR_NONE;
         }
-        memcpy(addr, r->addr, INET_ADDRSTRLEN);
+        *addr = r->addr;
         *gen = r->gen;
         return st;
 }

@@ -1,5 +1,9 @@
 /* The strategy-A resolver (SERVICE.md H2): one host name, resolved with
- * c-ares so the TTL of every answer is known.
+ * c-ares so the TTL of every answer is known. A and AAAA records are both
+ * asked for (DNS only, never /etc/hosts: its entries carry no TTL); the
+ * address used is the first of the answer in the order c-ares gives it
+ * (RFC 6724 destination order, as getaddrinfo), so the resolver decides
+ * between IPv4 and IPv6.
  *
  * The address is valid until the answer's TTL runs out; a query is started
  * again before that (at three quarters of the TTL, at least 250 ms before the
@@ -29,9 +33,19 @@ struct http_resolve_stats {
         _Atomic uint32_t last_ttl_s;
 };
 
+/* One resolved address: family, bytes, and the text form (no brackets). */
+struct http_addr {
+        int family;                      /* AF_INET or AF_INET6 */
+        union {
+                struct in_addr v4;
+                struct in6_addr v6;
+        } a;
+        char text[INET6_ADDRSTRLEN];
+};
+
 struct http_resolver;
 
-/* name: the host to resolve (A records). server: "host:port" of the DNS
+/* name: the host to resolve (A and AAAA records). server: "host:port" of the DNS
  * server, NULL for the system's resolvers. grace_ms: how long past expiry the
  * last address may still be used while resolution fails. Returns NULL with
  * a message in err on failure. */
@@ -51,9 +65,9 @@ void http_resolve_process(struct http_resolver *r, const struct pollfd *fds, int
 /* Milliseconds until tick/process has something to do (capped at 1000). */
 uint32_t http_resolve_next_ms(struct http_resolver *r, uint64_t now_ms);
 
-/* The address to use now. Fills addr (dotted quad) and *gen; *expires_ms is
- * when it stops being usable (end of TTL, or end of grace). */
-enum http_addr_state http_resolve_get(struct http_resolver *r, uint64_t now_ms, char addr[INET_ADDRSTRLEN],
+/* The address to use now. Fills addr and *gen; *expires_ms is when it
+ * stops being usable (end of TTL, or end of grace). */
+enum http_addr_state http_resolve_get(struct http_resolver *r, uint64_t now_ms, struct http_addr *addr,
                                       uint32_t *gen, uint64_t *expires_ms);
 
 const struct http_resolve_stats *http_resolve_stats(const struct http_resolver *r);

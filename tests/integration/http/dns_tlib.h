@@ -1,7 +1,7 @@
 /* A real DNS server for the strategy-A tests: dnsmasq (Debian), started by
  * the test on a free UDP port bound to 127.0.0.1, answering names from a
- * hosts file with a short TTL; t_dns_point() rewrites the file and sends
- * SIGHUP so the next answer carries the new address. */
+ * hosts file (A or AAAA records) with a short TTL; t_dns_point() rewrites
+ * the file and sends SIGHUP so the next answer carries the new address. */
 #ifndef DNS_TLIB_H
 #define DNS_TLIB_H
 
@@ -53,8 +53,9 @@ static inline int t_dns_write(struct t_dns *d, const char *addr)
         return rename(tmp, d->hosts);
 }
 
-/* One A query; returns 1 when answered with an address. */
-static inline int t_dns_answers(uint16_t port, const char *name)
+/* One query of type qtype (1 A, 28 AAAA); returns 1 when answered with a
+ * record. */
+static inline int t_dns_answers_type(uint16_t port, const char *name, unsigned qtype)
 {
         unsigned char q[300] = { 0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0 };
         size_t n = 12;
@@ -70,7 +71,7 @@ static inline int t_dns_answers(uint16_t port, const char *name)
                         p++;
         }
         q[n++] = 0;
-        q[n++] = 0; q[n++] = 1; q[n++] = 0; q[n++] = 1;
+        q[n++] = (unsigned char)(qtype >> 8); q[n++] = (unsigned char)qtype; q[n++] = 0; q[n++] = 1;
         int fd = socket(AF_INET, SOCK_DGRAM, 0);
         struct sockaddr_in a;
         memset(&a, 0, sizeof a);
@@ -85,7 +86,14 @@ static inline int t_dns_answers(uint16_t port, const char *name)
         return got > (ssize_t)n && (r[7] | r[6] << 8) > 0;
 }
 
-/* Start dnsmasq answering `name` with `addr`, TTL ttl_s. 0 or -1. */
+/* One A query; returns 1 when answered with an address. */
+static inline int t_dns_answers(uint16_t port, const char *name)
+{
+        return t_dns_answers_type(port, name, 1);
+}
+
+/* Start dnsmasq answering `name` with `addr` (an A record, or AAAA when
+ * addr is IPv6), TTL ttl_s. 0 or -1. */
 static inline int t_dns_start(struct t_dns *d, const char *name, const char *addr, unsigned ttl_s)
 {
         memset(d, 0, sizeof d[0]);
@@ -115,7 +123,7 @@ static inline int t_dns_start(struct t_dns *d, const char *name, const char *add
                 if (d->pid < 0)
                         return -1;
                 for (int i = 0; i < 100; i++) {
-                        if (t_dns_answers(d->port, name))
+                        if (t_dns_answers_type(d->port, name, strchr(addr, ':') ? 28 : 1))
                                 return 0;
                         if (waitpid(d->pid, NULL, WNOHANG) == d->pid) {
                                 d->pid = 0;

@@ -32,7 +32,7 @@ static int deliver(void *arg, const struct http_rx_msg *m)
                 return HTTP_RX_BUSY;
         memcpy(ring.ids[ring.n++], m->message_id, sizeof ring.ids[0]);
         memcpy(ring.last_text, m->text, m->text_len + 1);
-        uint32_t a = ntohl(m->from.sin_addr.s_addr);
+        uint32_t a = m->from.sa.sa_family == AF_INET ? ntohl(m->from.sin.sin_addr.s_addr) : 0;
         if ((a >> 8) == 0x7F0000 && (a & 0xFF) >= 20 && (a & 0xFF) < 30)
                 ring.sources |= 1u << ((a & 0xFF) - 20);
         return HTTP_RX_OK;

@@ -323,6 +323,14 @@ static void test_dns_server_without_port_names_file_line_and_key(void)
                          "HOST:PORT", NULL));
 }
 
+static void test_receiver_ipv6_without_brackets_names_file_line_and_key(void)
+{
+        CHECK(bad_config("[http]\nreceiver = ::1:8080\n", 2, "receiver", "[IPv6]:PORT", NULL));
+        CHECK(bad_config("[http]\nreceiver = [::1]\n", 2, "receiver", "'[::1]'", NULL));
+        CHECK(bad_config("[http]\nreceiver = [::g]:80\n", 2, "receiver", "'[::g]:80'", NULL));
+        CHECK(bad_config("[http]\nreceiver = [::1]:65536\n", 2, "receiver", "'[::1]:65536'", NULL));
+}
+
 static void test_url_not_http_names_file_line_and_url(void)
 {
         CHECK(bad_config("[http]\nurl = http://a/x, ftp://b/y\n", 2, "url", "'ftp://b/y'", NULL));
@@ -387,6 +395,7 @@ int main(void)
         RUN(test_receiver_without_port_names_file_line_and_key);
         RUN(test_receiver_octet_over_255_names_file_line_and_key);
         RUN(test_dns_server_without_port_names_file_line_and_key);
+        RUN(test_receiver_ipv6_without_brackets_names_file_line_and_key);
         RUN(test_url_not_http_names_file_line_and_url);
         RUN(test_first_bad_value_is_the_one_reported);
         RUN(test_syntax_error_before_a_bad_value_is_the_one_reported);

@@ -264,6 +264,20 @@ static void test_http_section_reaches_the_http_config(void)
         smx_config_file_free(&f);
 }
 
+static void test_http_receiver_may_be_an_ipv6_literal_in_brackets(void)
+{
+        struct smx_config_file f;
+        CHECK_EQ(load(&f, "[http]\nreceiver = [::1]:8080\nreceiver_allow = ::1/128,10.0.0.0/8\n"), 0);
+        CHECK(f.cfg.http != NULL);
+        if (f.cfg.http) {
+                CHECK_STR(f.cfg.http->receiver, "[::1]:8080");
+                CHECK_STR(f.cfg.http->receiver_allow, "::1/128,10.0.0.0/8");
+        }
+        smx_config_file_free(&f);
+        CHECK_EQ(load(&f, "[http]\nreceiver = [2001:db8::5]:0\n"), 0);
+        smx_config_file_free(&f);
+}
+
 static void test_no_http_section_leaves_http_unset(void)
 {
         struct smx_config_file f;
@@ -318,6 +332,7 @@ int main(void)
         RUN(test_flag_smsc_with_bad_name_is_rejected);
         RUN(test_parse_u32_takes_only_whole_decimal_numbers);
         RUN(test_http_section_reaches_the_http_config);
+        RUN(test_http_receiver_may_be_an_ipv6_literal_in_brackets);
         RUN(test_no_http_section_leaves_http_unset);
         RUN(test_http_password_never_appears_in_messages);
         return t_done();
