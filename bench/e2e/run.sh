@@ -11,7 +11,9 @@
 # shares CPU 0 with the peer, and so does blast in that row).
 #
 # Sections: (1) MT/s, bench_e2e vs blast against the same peer, one run,
-# alternating, REPS times; (2) latency at saturation and at 50 % of the
+# alternating, REPS times; blast twice: the memcpy of one pre-encoded PDU
+# (the original baseline) and --encode (each submit_sm encoded afresh, as a
+# real pipelined client does), each with its own ratio; (2) latency at saturation and at 50 % of the
 # measured maximum; (3) syscalls per MT (perf stat on the bench_e2e process
 # only, per thread) and allocations per MT (counted inside bench_e2e);
 # (4) memory per in-flight MT against a stalled smsc-sim.
@@ -86,7 +88,8 @@ cpus_for() { [ "$1" = 1 ] && echo 1 || echo 0-1; }
 
 # ---- (1) throughput ----
 echo "== (1) MT/s: smsmux (bench_e2e) vs raw blast client, same peer, same run (alternating)"
-printf '%-5s %-7s %-6s %-4s %12s %12s %7s\n' peer workers window rep smsmux_mt/s blast_sub/s ratio
+printf '%-5s %-7s %-6s %-4s %12s %12s %7s %12s %7s\n' peer workers window rep smsmux_mt/s \
+        blast_sub/s ratio blast_enc/s ratio_enc
 : > "$OUT/ratios"
 for CONF in "1 512 64" "2 512 64" "1 10 1"; do
         set -- $CONF
@@ -102,18 +105,24 @@ for CONF in "1 512 64" "2 512 64" "1 10 1"; do
                                 --window $WIN --seconds $SECS --warmup $WARM > "$f.e2e" 2>"$f.e2e.err"
                         taskset -c "$CPUS" "$BLAST" --port "$PORT" --connections $BINDS --window $WIN \
                                 --batch $BAT --seconds $SECS > "$f.blast" 2>"$f.blast.err"
+                        [ $PEER = sim ] && { start_sim; PORT=$SIM_PORT; }
+                        taskset -c "$CPUS" "$BLAST" --port "$PORT" --connections $BINDS --window $WIN \
+                                --batch $BAT --seconds $SECS --encode > "$f.blaste" 2>"$f.blaste.err"
                         m=$(kv mt_per_s "$f.e2e"); bl=$(kv submit_per_s "$f.blast")
+                        be=$(kv submit_per_s "$f.blaste")
                         ra=$(awk -v a="$m" -v b="$bl" 'BEGIN{printf "%.3f", (b > 0 ? a / b : 0)}')
-                        printf '%-5s %-7s %-6s %-4s %12s %12s %7s\n' $PEER $W $WIN $r "$m" "$bl" "$ra"
-                        echo "$PEER-w$W-win$WIN $m $bl $ra" >> "$OUT/ratios"
+                        re=$(awk -v a="$m" -v b="$be" 'BEGIN{printf "%.3f", (b > 0 ? a / b : 0)}')
+                        printf '%-5s %-7s %-6s %-4s %12s %12s %7s %12s %7s\n' $PEER $W $WIN $r "$m" \
+                                "$bl" "$ra" "$be" "$re"
+                        echo "$PEER-w$W-win$WIN $m $bl $ra $be $re" >> "$OUT/ratios"
                         r=$((r + 1))
                 done
         done
 done
-echo "medians (smsmux MT/s, blast submit/s, ratio):"
+echo "medians (smsmux MT/s, blast submit/s, ratio, blast --encode submit/s, ratio to it):"
 for k in $(cut -d' ' -f1 "$OUT/ratios" | sort -u); do
         med() { grep "^$k " "$OUT/ratios" | cut -d' ' -f"$1" | sort -g | awk '{v[NR]=$1} END{print v[int((NR+1)/2)]}'; }
-        echo "   $k: $(med 2) $(med 3) $(med 4)"
+        echo "   $k: $(med 2) $(med 3) $(med 4) $(med 5) $(med 6)"
         echo "$k $(med 2)" >> "$OUT/medians"
 done
 echo "load after (1): $(cut -d' ' -f1-3 /proc/loadavg)"
