@@ -254,7 +254,9 @@ struct smx_mt {
         const char *to;           /* destination, international digits, no '+' (R8) */
         const char *text;         /* UTF-8 */
         size_t text_len;          /* 0 with text != NULL: strlen(text) */
-        int want_dr;              /* registered_delivery = 1 (R7) when non-zero */
+        int want_dr;              /* registered_delivery = 1 (R7) when non-zero; with 0
+                                     no correlation is kept, so a DR the SMSC sends
+                                     anyway reaches the app uncorrelated */
         enum smx_encoding encoding;
         uint8_t priority;         /* priority_flag 0..3 */
 };
