@@ -16,7 +16,9 @@
  * deliver: 404 other paths, 405 other methods, 415 another content type,
  * 413 body over max_body, 431 more than max_headers header lines, 400 bad
  * percent-encoding, invalid UTF-8, a field over max_field, a NUL byte in a
- * field other than message, a field the receiver reads given twice, a missing
+ * field other than message, a field name that breaks any of these rules
+ * (names are decoded like values; their limit is max_field within 15..256
+ * bytes), a field the receiver reads given twice, a missing
  * or bad field, a Content-Length that is not a number, 403 a wrong shared
  * secret. Connections from addresses outside the allow list are closed at
  * accept. Idle connections are closed after idle_timeout_s; a body still

@@ -3,7 +3,13 @@
  * that matter (http_rx_check_head), the form body (http_rx_parse) and the
  * shared secret (http_rx_check_secret). Each answers 0 or the HTTP status to
  * send, with a one-line reason. Nothing here allocates or keeps state; every
- * read is bounded by the caller's lengths (http_form.h). */
+ * read is bounded by the caller's lengths (http_form.h).
+ *
+ * Field names are decoded like values ("message%5Fid" is message_id), with
+ * the same rules: a broken escape, invalid UTF-8, a NUL byte or a name over
+ * max_field bytes is a 400 (the limit is raised to the longest name the
+ * receiver reads, NAME_MIN, and capped at NAME_CAP), and fields are found
+ * and counted by their decoded names. */
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
@@ -15,6 +21,8 @@
 #include "pdu/smpp_defs.h"
 
 #define FIELDS_MAX 32
+#define NAME_CAP 256            /* decoded bytes of a field name, at most */
+#define NAME_MIN 15             /* ... at least: "conversation_id" */
 
 static const char *const state_names[] = {
         NULL, "ENROUTE", "DELIVERED", "EXPIRED", "DELETED", "UNDELIVERABLE", "ACCEPTED",
@@ -47,13 +55,76 @@ static int decode_field(const struct http_field *f, char *out, size_t cap, size_
         return 0;
 }
 
+/* The fields the receiver reads: each may come at most once, so no two
+ * readers of one body (a proxy, the service's logs, this parser) can take
+ * different values from it. */
+static const char *const known_keys[] = {
+        "type", "message_id", "app_id", "conversation_id", "carrier", "message_state",
+        "result_code", "phone_number", "shortcode", "message", "secret",
+};
+#define N_KNOWN (sizeof known_keys / sizeof known_keys[0])
+
+/* Decode the name of f (at most cap - 1 bytes, within NAME_MIN..NAME_CAP)
+ * by the rules of a value kept as a C string. Sets *k to its index in
+ * known_keys, or -1. 0 or 400. */
+static int name_known(const struct http_field *f, size_t cap, int *k, const char **why)
+{
+        char name[NAME_CAP + 1];
+        const struct http_field as_val = { .val = f->key, .val_len = f->key_len };
+        if (cap > sizeof name)
+                cap = sizeof name;
+        if (cap < NAME_MIN + 1)
+                cap = NAME_MIN + 1;
+        int rc = decode_field(&as_val, name, cap, NULL, why);
+        *k = -1;
+        if (rc)
+                return rc;
+        for (size_t i = 0; i < N_KNOWN; i++)
+                if (strcmp(name, known_keys[i]) == 0)
+                        *k = (int)i;
+        return 0;
+}
+
+/* The known key of each field by its decoded name (kidx[i], -1: none).
+ * 0, or 400 for a name that does not decode, or for a known key given
+ * twice. */
+static int name_fields(const struct http_field *f, int n, size_t cap, signed char *kidx,
+                       const char **why)
+{
+        unsigned seen = 0;
+        for (int i = 0; i < n; i++) {
+                int k, rc = name_known(&f[i], cap, &k, why);
+                if (rc)
+                        return rc;
+                kidx[i] = (signed char)k;
+                if (k < 0)
+                        continue;
+                if (seen & (1u << k)) {
+                        *why = "duplicate field";
+                        return 400;
+                }
+                seen |= 1u << k;
+        }
+        return 0;
+}
+
+/* The field whose decoded name is key, or NULL. */
+static const struct http_field *find_field(const struct http_field *f, int n,
+                                           const signed char *kidx, const char *key)
+{
+        for (int i = 0; i < n; i++)
+                if (kidx[i] >= 0 && strcmp(known_keys[kidx[i]], key) == 0)
+                        return &f[i];
+        return NULL;
+}
+
 /* Decode the optional field `key` into out (cap bytes incl. NUL; "" when
  * absent). required: missing is an error. len NULL: the field is used as a
  * C string and may not hold a NUL byte. */
-static int get_field(const struct http_field *f, int n, const char *key, char *out, size_t cap,
-                     size_t *len, int required, const char **why)
+static int get_field(const struct http_field *f, int n, const signed char *kidx, const char *key,
+                     char *out, size_t cap, size_t *len, int required, const char **why)
 {
-        const struct http_field *x = http_form_find(f, n, key);
+        const struct http_field *x = find_field(f, n, kidx, key);
         out[0] = 0;
         if (len)
                 *len = 0;
@@ -70,24 +141,6 @@ static int get_field(const struct http_field *f, int n, const char *key, char *o
                 return 400;
         }
         return rc;
-}
-
-/* The fields the receiver reads: each may come at most once, so no two
- * readers of one body (a proxy, the service's logs, this parser) can take
- * different values from it. */
-static const char *const known_keys[] = {
-        "type", "message_id", "app_id", "conversation_id", "carrier", "message_state",
-        "result_code", "phone_number", "shortcode", "message", "secret",
-};
-
-static int has_duplicate(const struct http_field *f, int n)
-{
-        for (size_t k = 0; k < sizeof known_keys / sizeof known_keys[0]; k++) {
-                const struct http_field *first = http_form_find(f, n, known_keys[k]);
-                if (first && http_form_find(first + 1, n - (int)(first - f) - 1, known_keys[k]))
-                        return 1;
-        }
-        return 0;
 }
 
 static int secret_ok(const char *want, size_t want_len, const char *got, size_t got_len)
@@ -107,16 +160,15 @@ int http_rx_parse(const char *body, size_t len, const struct http_rx_config *cfg
                 *why = "too many fields";
                 return 400;
         }
-        if (has_duplicate(f, n)) {
-                *why = "duplicate field";
-                return 400;
-        }
         size_t cap = (size_t)cfg->max_field + 1;
+        signed char kidx[FIELDS_MAX];
+        int rc = name_fields(f, n, cap, kidx, why);
+        if (rc)
+                return rc;
         char type[16];
-        int rc;
         memset(m, 0, offsetof(struct http_rx_msg, text));
         m->text[0] = 0;
-        if ((rc = get_field(f, n, "type", type, sizeof type, NULL, 1, why)))
+        if ((rc = get_field(f, n, kidx, "type", type, sizeof type, NULL, 1, why)))
                 return rc;
         if (strcmp(type, "receipt") == 0)
                 m->is_dr = 1;
@@ -126,15 +178,15 @@ int http_rx_parse(const char *body, size_t len, const struct http_rx_config *cfg
         }
         size_t idcap = cap < sizeof m->message_id ? cap : sizeof m->message_id;
         size_t acap = cap < sizeof m->phone_number ? cap : sizeof m->phone_number;
-        if ((rc = get_field(f, n, "message_id", m->message_id, idcap, NULL, 1, why)))
+        if ((rc = get_field(f, n, kidx, "message_id", m->message_id, idcap, NULL, 1, why)))
                 return rc;
-        if ((rc = get_field(f, n, "app_id", m->app_id, idcap, NULL, 0, why)) ||
-            (rc = get_field(f, n, "conversation_id", m->conversation_id, idcap, NULL, 0, why)) ||
-            (rc = get_field(f, n, "carrier", m->carrier, acap, NULL, 0, why)))
+        if ((rc = get_field(f, n, kidx, "app_id", m->app_id, idcap, NULL, 0, why)) ||
+            (rc = get_field(f, n, kidx, "conversation_id", m->conversation_id, idcap, NULL, 0, why)) ||
+            (rc = get_field(f, n, kidx, "carrier", m->carrier, acap, NULL, 0, why)))
                 return rc;
         if (m->is_dr) {
                 char st[16], res[16];
-                if ((rc = get_field(f, n, "message_state", st, sizeof st, NULL, 1, why)))
+                if ((rc = get_field(f, n, kidx, "message_state", st, sizeof st, NULL, 1, why)))
                         return rc;
                 uint32_t v = 0;
                 if (http_parse_uint(st, strlen(st), SMPP_STATE_REJECTED, &v) < 0) {
@@ -148,7 +200,7 @@ int http_rx_parse(const char *body, size_t len, const struct http_rx_config *cfg
                         return 400;
                 }
                 m->state = (uint8_t)v;
-                if ((rc = get_field(f, n, "result_code", res, sizeof res, NULL, 0, why)))
+                if ((rc = get_field(f, n, kidx, "result_code", res, sizeof res, NULL, 0, why)))
                         return rc;
                 if (res[0]) {
                         if (http_parse_uint(res, strlen(res), 999, &m->result_code) < 0) {
@@ -159,10 +211,10 @@ int http_rx_parse(const char *body, size_t len, const struct http_rx_config *cfg
                 }
                 return 0;
         }
-        if ((rc = get_field(f, n, "phone_number", m->phone_number, acap, NULL, 1, why)) ||
-            (rc = get_field(f, n, "shortcode", m->shortcode, acap, NULL, 1, why)))
+        if ((rc = get_field(f, n, kidx, "phone_number", m->phone_number, acap, NULL, 1, why)) ||
+            (rc = get_field(f, n, kidx, "shortcode", m->shortcode, acap, NULL, 1, why)))
                 return rc;
-        return get_field(f, n, "message", m->text, sizeof m->text, &m->text_len, 0, why);
+        return get_field(f, n, kidx, "message", m->text, sizeof m->text, &m->text_len, 0, why);
 }
 
 int http_rx_check_head(const struct http_rx_head *h, const struct http_rx_config *cfg, const char **why)
@@ -211,7 +263,15 @@ int http_rx_check_secret(const char *want, size_t want_len, const char *header, 
                 return 0;
         struct http_field f[FIELDS_MAX];
         int n = http_form_parse(body, len, f, FIELDS_MAX);
-        const struct http_field *sf = n > 0 ? http_form_find(f, n, "secret") : NULL;
+        const struct http_field *sf = NULL;
+        for (int i = 0; i < n && !sf; i++) {
+                /* by its decoded name, as http_rx_parse finds it */
+                const char *ignored;
+                int k;
+                if (name_known(&f[i], NAME_CAP + 1, &k, &ignored) == 0 && k >= 0 &&
+                    strcmp(known_keys[k], "secret") == 0)
+                        sf = &f[i];
+        }
         char sv[128];
         ssize_t sl = -1;
         if (header)

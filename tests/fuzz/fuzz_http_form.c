@@ -11,7 +11,9 @@
  * caught. Checks, beyond ASan/UBSan: every answer is one of the statuses the
  * receiver documents; a message taken has NUL-terminated, UTF-8, non-empty
  * required fields within their arrays, its message_id whole (no NUL byte cut
- * it short, the field came once); every field the form parser returns
+ * it short, the field came once, found by its decoded name), every field
+ * name decodable, without a NUL byte, UTF-8 and at most 256 bytes; every
+ * field the form parser returns
  * lies inside its input; decoding then re-encoding a value gives back the
  * same bytes. */
 #include <stdlib.h>
@@ -65,14 +67,33 @@ static void check_msg(const struct http_rx_msg *m)
                 abort();
 }
 
-/* A message taken from in[0..len): its message_id is the whole decoded field
- * (no NUL cut it short) and no field it reads came twice. */
+/* Field i's name decoded into name (cap bytes); its length or < 0. */
+static ssize_t field_name(const struct http_field *f, char *name, size_t cap)
+{
+        return http_form_decode(f->key, f->key_len, name, cap);
+}
+
+/* A message taken from in[0..len): every field name decodes into at most
+ * 256 bytes of UTF-8 without a NUL; its message_id is the whole decoded
+ * field (no NUL cut it short), found by decoded name, and came once. */
 static void check_whole_id(const struct http_rx_msg *m, const char *in, size_t len)
 {
         struct http_field f[32];
         int n = http_form_parse(in, len, f, 32);
-        const struct http_field *id = n > 0 ? http_form_find(f, n, "message_id") : NULL;
-        if (!id || http_form_find(id + 1, n - (int)(id - f) - 1, "message_id"))
+        const struct http_field *id = NULL;
+        for (int i = 0; i < n; i++) {
+                char name[257];
+                ssize_t nl = field_name(&f[i], name, sizeof name);
+                if (nl < 0 || memchr(name, 0, (size_t)nl) ||
+                    !http_utf8_valid((const uint8_t *)name, (size_t)nl))
+                        abort();
+                if (strcmp(name, "message_id") != 0)
+                        continue;
+                if (id)
+                        abort();        /* given twice, yet taken */
+                id = &f[i];
+        }
+        if (!id)
                 abort();
         char dec[HTTP_RX_ID_MAX + 1];
         ssize_t dl = http_form_decode(id->val, id->val_len, dec, sizeof dec);

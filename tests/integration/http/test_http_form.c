@@ -317,6 +317,81 @@ static void test_rx_ignores_unknown_fields_given_twice(void)
         CHECK_STR(m.message_id, "a");
 }
 
+static void test_rx_decodes_percent_escaped_field_names(void)
+{
+        static struct http_rx_msg m;
+        const char *why = NULL;
+        CHECK_EQ(rx_parse("typ%65=MO&message%5Fid=esc-1&short%63ode=1&phone_number=2&mess%61ge=hi", &m,
+                          &why), 0);
+        CHECK_STR(m.message_id, "esc-1");
+        CHECK_STR(m.shortcode, "1");
+        CHECK_EQ(m.text_len, 2);
+        CHECK_STR(m.text, "hi");
+        CHECK_EQ(rx_parse("type=receipt&message%5fid=esc-2&message%5Fstate=DELIVERED", &m, &why), 0);
+        CHECK_STR(m.message_id, "esc-2");
+        CHECK_EQ(m.state, 2);
+}
+
+static void test_rx_counts_an_escaped_name_and_its_plain_twin_as_a_duplicate(void)
+{
+        static const char *const bodies[] = {
+                "type=receipt&message_id=a&message%5Fid=b&message_state=2",
+                "type=receipt&message%5Fid=a&message%5fid=b&message_state=2",
+                "type=MO&message_id=a&shortcode=1&phone_number=2&secret=s&%73ecret=t",
+        };
+        check_refused(bodies, N_OF(bodies), "duplicate field");
+}
+
+static void test_rx_refuses_field_names_that_would_be_refused_as_values(void)
+{
+        static const char *const nul[] = {
+                "type=receipt&message_id=a&message_state=2&message%00_id=b",
+                "type=receipt&message_id%00=b&message_state=2",
+        };
+        check_refused(nul, N_OF(nul), "field holds a NUL byte");
+        static const char *const esc[] = {
+                "type=receipt&message_id=a&message_state=2&x%ZZ=1",
+                "type=receipt&message_id=a&message_state=2&x%4=1",
+        };
+        check_refused(esc, N_OF(esc), "bad percent-encoding");
+        static const char *const utf8[] = { "type=receipt&message_id=a&message_state=2&%C0%AF=1" };
+        check_refused(utf8, N_OF(utf8), "field is not UTF-8");
+        /* a name longer than max_field (decoded), like a value; the limit
+         * never falls below the longest name read, conversation_id */
+        static struct http_rx_msg m;
+        struct http_rx_config c;
+        http_rx_config_init(&c);
+        c.max_field = 16;
+        const char *why = NULL;
+        const char *ok = "type=MO&message_id=a&shortcode=1&phone_number=2&x%41%41%41%41%41%41%41"
+                         "%41%41%41%41%41%41%41%41=1";
+        CHECK_EQ(http_rx_parse(ok, strlen(ok), &c, &m, &why), 0);          /* 16 bytes */
+        const char *bad = "type=MO&message_id=a&shortcode=1&phone_number=2&x%41%41%41%41%41%41%41"
+                          "%41%41%41%41%41%41%41%41%41=1";
+        CHECK_EQ(http_rx_parse(bad, strlen(bad), &c, &m, &why), 400);      /* 17 bytes */
+        CHECK_STR(why, "field too long");
+        c.max_field = 4;
+        const char *conv = "type=MO&message_id=a&shortcode=1&phone_number=2&conversation_id=c";
+        CHECK_EQ(http_rx_parse(conv, strlen(conv), &c, &m, &why), 0);
+        CHECK_STR(m.conversation_id, "c");
+        /* and never longer than 256 bytes, whatever max_field */
+        c.max_field = 100000;
+        char body[600] = "type=MO&message_id=a&shortcode=1&phone_number=2&";
+        size_t l = strlen(body);
+        memset(body + l, 'n', 257);
+        memcpy(body + l + 257, "=1", 3);
+        CHECK_EQ(http_rx_parse(body, strlen(body), &c, &m, &why), 400);
+        memcpy(body + l + 256, "=1", 3);
+        CHECK_EQ(http_rx_parse(body, strlen(body), &c, &m, &why), 0);
+}
+
+static void test_rx_secret_field_is_found_by_its_decoded_name(void)
+{
+        const char *why;
+        CHECK_EQ(secret(NULL, "type=MO&secre%74=s3cret", &why), 0);
+        CHECK_EQ(secret(NULL, "type=MO&secre%74=wrong", &why), 403);
+}
+
 static void test_rx_refuses_each_missing_required_field(void)
 {
         static const char *const dr[] = { "type=receipt", "message_id=a", "message_state=2" };
@@ -490,6 +565,10 @@ int main(void)
         RUN(test_rx_secret_from_header_or_field);
         RUN(test_rx_secret_refuses_wrong_missing_or_longer_with_403);
         RUN(test_rx_refuses_nul_byte_in_fields_kept_as_strings);
+        RUN(test_rx_decodes_percent_escaped_field_names);
+        RUN(test_rx_counts_an_escaped_name_and_its_plain_twin_as_a_duplicate);
+        RUN(test_rx_refuses_field_names_that_would_be_refused_as_values);
+        RUN(test_rx_secret_field_is_found_by_its_decoded_name);
         RUN(test_rx_keeps_a_nul_byte_in_message_text_with_its_length);
         RUN(test_rx_refuses_a_field_it_reads_given_twice);
         RUN(test_rx_ignores_unknown_fields_given_twice);

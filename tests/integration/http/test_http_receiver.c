@@ -359,6 +359,19 @@ static void test_receiver_refuses_duplicated_fields_and_nul_bytes_with_400(void)
         CHECK_EQ(ring.calls, 1);
 }
 
+static void test_receiver_decodes_escaped_field_names_over_the_wire(void)
+{
+        start(NULL, NULL, 0);
+        CHECK_EQ(t_post(url, NULL, "type=MO&message%5Fid=esc-9&short%63ode=1&phone_number=2&"
+                        "message=hi", NULL), 200);
+        CHECK_EQ(ring.n, 1);
+        CHECK_STR(ring.ids[0], "esc-9");
+        CHECK_STR(ring.last_text, "hi");
+        CHECK(refused_400("type=receipt&message_id=a&message%5Fid=b&message_state=2"));
+        CHECK(refused_400("type=receipt&message_id=a&message_state=2&ab%00c=1"));
+        CHECK_EQ(ring.calls, 1);
+}
+
 static void test_receiver_answers_huge_and_bad_content_length(void)
 {
         start(NULL, NULL, 0);
@@ -387,6 +400,7 @@ int main(void)
         RUN(test_receiver_stays_live_under_slowloris);
         RUN(test_receiver_requires_the_shared_secret);
         RUN(test_receiver_closes_connections_from_outside_the_allow_list);
+        RUN(test_receiver_decodes_escaped_field_names_over_the_wire);
         RUN(test_receiver_closes_an_endless_chunked_body_without_reading_it);
         RUN(test_receiver_closes_a_body_trickled_past_the_deadline);
         RUN(test_receiver_refuses_duplicated_fields_and_nul_bytes_with_400);
