@@ -1,10 +1,10 @@
-/* Connections: resolve and connect (with a linked timeout), the multishot
+/* Connections: connect (with a linked timeout) to an IP literal at once, or
+ * to a host name once worker_resolve.c has it (never blocking), the multishot
  * recv into the worker's provided-buffer ring, and framing of received bytes
  * into the bind's session (decoded in place; a PDU straddling two buffers is
  * copied into the bind's reassembly buffer). */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +25,9 @@ static uint32_t rnd32(struct smx_worker *w)
 
 void worker_close_conn(struct smx_worker *w, struct smx_bind *b, uint32_t status, const char *reason)
 {
+        worker_resolve_cancel(w, b);
+        if (b->sess.state == SMX_HEALTH_CONNECTING && b->fd >= 0)
+                worker_resolve_conn_failed(w, b);   /* next attempt: another address */
         if (b->fd >= 0) {
                 shutdown(b->fd, SHUT_RDWR);   /* ends the multishot recv */
                 close(b->fd);
@@ -36,7 +39,8 @@ void worker_close_conn(struct smx_worker *w, struct smx_bind *b, uint32_t status
         session_closed(&b->sess, w->now_ms, status, reason);
 }
 
-static int resolve(struct smx_bind *b, struct sockaddr_storage *ss, socklen_t *len)
+/* An IP literal as the connect target: 0, or -1 when the host is a name. */
+static int literal_addr(const struct smx_bind *b, struct sockaddr_storage *ss, socklen_t *len)
 {
         memset(ss, 0, sizeof *ss);
         struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
@@ -53,23 +57,11 @@ static int resolve(struct smx_bind *b, struct sockaddr_storage *ss, socklen_t *l
                 *len = sizeof *a6;
                 return 0;
         }
-        /* a host name: resolved at connect time (blocking, once per attempt) */
-        struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL;
-        if (getaddrinfo(b->host, NULL, &hints, &res) != 0 || !res)
-                return -1;
-        memcpy(ss, res->ai_addr, res->ai_addrlen);
-        *len = res->ai_addrlen;
-        if (ss->ss_family == AF_INET)
-                a4->sin_port = htons(b->port);
-        else
-                a6->sin6_port = htons(b->port);
-        freeaddrinfo(res);
-        return 0;
+        return -1;
 }
 
 void worker_start_connect(struct smx_worker *w, struct smx_bind *b)
 {
-        struct smx_client *c = w->c;
         rebind_attempt(&b->clk, w->now_ms, w->kn->rebind_interval_ms, w->kn->rebind_jitter_ms,
                        rnd32(w));
         atomic_store_explicit(&b->cnt.attempts, b->clk.attempts, memory_order_relaxed);
@@ -77,11 +69,23 @@ void worker_start_connect(struct smx_worker *w, struct smx_bind *b)
                 atomic_store_explicit(&b->cnt.min_spacing_ms, b->clk.min_spacing_ms,
                                       memory_order_relaxed);
         session_connecting(&b->sess, w->now_ms);
+        struct sockaddr_storage ss;
         socklen_t alen;
-        if (resolve(b, &b->addr, &alen) < 0) {
-                worker_close_conn(w, b, 0, "cannot resolve host");
+        if (literal_addr(b, &ss, &alen) == 0) {
+                worker_connect_addr(w, b, &ss, alen);
                 return;
         }
+        /* a host name: resolved without blocking; the bind stays CONNECTING
+         * (no socket yet) and worker_resolve_tick connects or fails it */
+        if (worker_resolve_start(w, b) < 0)
+                worker_close_conn(w, b, 0, "resolve: no resolver");
+}
+
+void worker_connect_addr(struct smx_worker *w, struct smx_bind *b,
+                         const struct sockaddr_storage *ss, socklen_t alen)
+{
+        struct smx_client *c = w->c;
+        b->addr = *ss;
         b->addr_len = alen;
         int fd = socket(b->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0) {

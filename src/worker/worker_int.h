@@ -2,8 +2,10 @@
  * for the loop turn). The files split the worker by concern:
  *   worker_loop.c     the io_uring loop, CQE dispatch, per-bind housekeeping,
  *                     wake-ups, init/fini;
- *   worker_conn.c     connect/resolve, multishot recv with provided buffers,
+ *   worker_conn.c     connect, multishot recv with provided buffers,
  *                     framing of received bytes into the session;
+ *   worker_resolve.c  host names resolved without blocking (c-ares on the
+ *                     worker's ring);
  *   worker_mt.c       MT dispatch: routing, encoding into the send buffer,
  *                     the no-route sweep;
  *   worker_outcome.c  an MT's one outcome, retries, the pending/delay lists;
@@ -14,7 +16,7 @@
 
 #include "core/client_int.h"
 
-enum { OP_EFD = 1, OP_CONNECT, OP_RECV, OP_SEND, OP_TIMEOUT };
+enum { OP_EFD = 1, OP_CONNECT, OP_RECV, OP_SEND, OP_TIMEOUT, OP_RESOLVE };
 
 #define WAIT_MS 10
 #define DISPATCH_PER_TURN 512
@@ -36,13 +38,41 @@ struct io_uring_sqe *worker_get_sqe(struct smx_worker *w);
 /* worker_conn.c */
 void worker_close_conn(struct smx_worker *w, struct smx_bind *b, uint32_t status,
                        const char *reason);
+/* Start a connect attempt (rebind clock, CONNECTING): an IP literal is
+ * connected at once, a host name is resolved first (worker_resolve.c). */
 void worker_start_connect(struct smx_worker *w, struct smx_bind *b);
+/* Open the socket and submit the connect (with its linked timeout) to ss. */
+void worker_connect_addr(struct smx_worker *w, struct smx_bind *b,
+                         const struct sockaddr_storage *ss, socklen_t alen);
 void worker_arm_recv(struct smx_worker *w, struct smx_bind *b);
 void worker_arm_efd(struct smx_worker *w);
 void worker_recycle_buf(struct smx_worker *w, unsigned bid);
 /* Feed received bytes to the bind's session. Returns 0, or -1 when the
  * session is closing (the rest of the bytes are ignored). */
 int worker_feed(struct smx_worker *w, struct smx_bind *b, const uint8_t *p, size_t n);
+
+/* worker_resolve.c: one c-ares channel per worker thread, made on its first
+ * host name; its sockets are polled on the worker's ring (OP_RESOLVE). */
+/* Start resolving b's host for the attempt under way (b stays CONNECTING);
+ * -1 when no lookup could be started. */
+int worker_resolve_start(struct smx_worker *w, struct smx_bind *b);
+/* b's lookup (if any) no longer matters: its answer is dropped. */
+void worker_resolve_cancel(struct smx_worker *w, struct smx_bind *b);
+/* b's connect to b->addr failed: the next attempt uses another address of
+ * the answer if it has one. */
+void worker_resolve_conn_failed(struct smx_worker *w, struct smx_bind *b);
+/* b is waiting for its lookup (no socket, still CONNECTING). */
+int worker_resolving(struct smx_worker *w, const struct smx_bind *b);
+/* A poll on a resolver socket completed (slot and tag from the user data). */
+void worker_resolve_on_cqe(struct smx_worker *w, unsigned slot, uint32_t tag, int res);
+/* Once per loop turn: c-ares timeouts, then each answered or overdue lookup
+ * connects its bind or ends the attempt. Returns 1 when it did something. */
+int worker_resolve_tick(struct smx_worker *w);
+/* On the worker thread as it exits: the channel goes, pending lookups end. */
+void worker_resolve_fini(struct smx_worker *w);
+/* Test hook: "ip:port[,ip:port]" DNS servers for resolvers made after it is
+ * set, instead of the system's (NULL). Set before smx_client_start. */
+extern const char *worker_resolve_dns_servers;
 
 /* worker_outcome.c */
 /* The one final outcome of an MT (SMX_EV_SUBMITTED or SMX_EV_FAILED). */

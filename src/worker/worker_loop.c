@@ -5,7 +5,8 @@
  * bytes to the binds' session state machines (framed with smx_frame_peek,
  * decoded in place; a PDU straddling two buffers is copied into the bind's
  * reassembly buffer), run timers, start connects allowed by the rebind clock
- * (R2), move due retries back to ingress, flush outcomes that waited for
+ * (R2; a host name is first resolved without blocking, worker_resolve.c,
+ * whose DNS sockets are polled on this ring), move due retries back to ingress, flush outcomes that waited for
  * event-ring room, take MTs from ingress while one of its binds is ACTIVE
  * with window space (R4) and encode them straight into that bind's send
  * buffer, then queue at most one send per bind and call io_uring_submit once.
@@ -42,6 +43,10 @@ static void on_cqe(struct smx_worker *w, struct io_uring_cqe *cqe)
         int res = cqe->res;
         if (op == OP_EFD) {
                 worker_arm_efd(w);
+                return;
+        }
+        if (op == OP_RESOLVE) {
+                worker_resolve_on_cqe(w, local, gen, res);
                 return;
         }
         if (local >= w->n_binds)
@@ -110,6 +115,8 @@ static int service_bind(struct smx_worker *w, struct smx_bind *b)
         struct smx_session *s = &b->sess;
         int work = 0;
         if (b->fd < 0) {
+                if (worker_resolving(w, b))
+                        return 0;       /* CONNECTING, waiting for its address */
                 if (s->state != SMX_HEALTH_DOWN)
                         session_closed(s, w->now_ms, 0, "closed");
                 if (!b->retired && !b->send_inflight &&
@@ -213,6 +220,7 @@ void *worker_main(void *arg)
                 work |= worker_release_delayed(w) > 0;
                 work |= worker_sweep_ingress(w) > 0;
                 work |= worker_dispatch(w) > 0;
+                work |= worker_resolve_tick(w);
                 for (unsigned i = 0; i < w->n_binds; i++)
                         work |= service_bind(w, w->binds[i]);
                 if (w->now_ms - w->last_inbound_tick_ms >= 50) {
@@ -249,6 +257,7 @@ void *worker_main(void *arg)
                         b->fd = -1;
                 }
         }
+        worker_resolve_fini(w);
         return NULL;
 }
 
