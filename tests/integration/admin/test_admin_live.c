@@ -17,26 +17,27 @@ static int bind_index(struct smx_bind_stats *st, size_t n, const char *name)
         return -1;
 }
 
-static uint64_t site_submitted(smx_client *c, const char *site)
+/* Sum of one per-bind counter over the binds of a site. */
+enum site_field { SITE_SUBMITTED, SITE_IN_FLIGHT };
+static uint64_t site_sum(smx_client *c, const char *site, enum site_field f)
 {
         struct smx_bind_stats st[IT_MAX_SMSC];
         size_t n = smx_client_binds(c, st, IT_MAX_SMSC);
         uint64_t t = 0;
         for (size_t i = 0; i < n; i++)
                 if (!strcmp(st[i].site, site))
-                        t += st[i].submitted;
+                        t += f == SITE_SUBMITTED ? st[i].submitted : st[i].in_flight;
         return t;
 }
 
-static uint32_t site_in_flight(smx_client *c, const char *site)
+static uint64_t site_submitted(smx_client *c, const char *site)
 {
-        struct smx_bind_stats st[IT_MAX_SMSC];
-        size_t n = smx_client_binds(c, st, IT_MAX_SMSC);
-        uint32_t t = 0;
-        for (size_t i = 0; i < n; i++)
-                if (!strcmp(st[i].site, site))
-                        t += st[i].in_flight;
-        return t;
+        return site_sum(c, site, SITE_SUBMITTED);
+}
+
+static uint64_t site_in_flight(smx_client *c, const char *site)
+{
+        return site_sum(c, site, SITE_IN_FLIGHT);
 }
 
 static int start_env(struct it_env *e)
