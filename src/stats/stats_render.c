@@ -192,6 +192,10 @@ static const struct counter inbound_rows[] = {
            "MOs delivered with parts missing after the reassembly timeout."),
         IN(dedup_entries, 0, 8, NULL, "smsmux_dedup_entries", "gauge",
            "DR/MO identities remembered for deduplication."),
+        IN(corr_staged, 0, 11, NULL, "smsmux_correlation_staged_total", "counter",
+           "Accepted-MT correlation puts staged because their shard was busy."),
+        IN(corr_waited, 0, 12, NULL, "smsmux_correlation_waited_total", "counter",
+           "Accepted-MT correlation puts that had to wait for a busy shard."),
 };
 
 #define HT(field, w, tp, pp, tab, prom, type, help) \

@@ -285,6 +285,28 @@ static void test_http_counters_are_left_out_without_http(void)
         stats_free(&s);
 }
 
+static void test_correlation_staging_counters_reach_json_and_prometheus(void)
+{
+        struct smx_stats_snapshot s;
+        make_snapshot(&s);
+        s.has_inbound = 1;
+        s.inbound.corr_staged = 17;
+        s.inbound.corr_waited = 3;
+        stats_sum(&s, 2);
+        char *out = NULL;
+        CHECK_EQ(stats_render(&s, SMX_STATS_PROMETHEUS, &out, NULL), 0);
+        CHECK(out && strstr(out, "\nsmsmux_correlation_staged_total 17\n"));
+        CHECK(out && strstr(out, "\nsmsmux_correlation_waited_total 3\n"));
+        CHECK(out && strstr(out, "# TYPE smsmux_correlation_staged_total counter\n"));
+        free(out);
+        out = NULL;
+        CHECK_EQ(stats_render(&s, SMX_STATS_JSON, &out, NULL), 0);
+        CHECK(out && strstr(out, "\"corr_staged\":17"));
+        CHECK(out && strstr(out, "\"corr_waited\":3"));
+        free(out);
+        stats_free(&s);
+}
+
 int main(void)
 {
         RUN(test_histogram_buckets_are_upper_bounds);
@@ -295,5 +317,6 @@ int main(void)
         RUN(test_table_rendering_names_every_bind_site_and_worker);
         RUN(test_http_counters_appear_in_every_rendering_when_enabled);
         RUN(test_http_counters_are_left_out_without_http);
+        RUN(test_correlation_staging_counters_reach_json_and_prometheus);
         return t_done();
 }
