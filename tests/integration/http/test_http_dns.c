@@ -3,60 +3,16 @@
  * and new MTs must follow within TTL + 1 s, with every MT accepted once and
  * no handset duplicate. Then resolution fails: the last address is kept for
  * the grace only, reported, and traffic resumes when DNS is back. */
-#include <pthread.h>
-
 #include "dns_tlib.h"
 #include "http/http_mt.h"
 #include "http/http_resolve.h"
 #include "http_sim.h"
+#include "mt_tlib.h"
 #include "smsmux.h"
 #include "testlib.h"
 
-#define N_MAX 4000
 #define NAME "smsc-api.example.test"
 #define TTL_S 2
-
-static struct {
-        pthread_mutex_t mu;
-        int n;                      /* MTs released so far */
-        int limit;                  /* stop releasing at */
-        uint64_t start_ms;
-        unsigned every_ms;
-        int done[N_MAX];
-        struct http_mt_outcome out[N_MAX];
-        uint64_t done_ms[N_MAX];
-} H = { .mu = PTHREAD_MUTEX_INITIALIZER };
-
-static int pull(void *arg, struct http_buf *body, char msgid[HTTP_MSGID_MAX + 1], uint64_t *ref)
-{
-        (void)arg;
-        pthread_mutex_lock(&H.mu);
-        int i = -1;
-        if (H.n < H.limit && t_now_ms() >= H.start_ms + (uint64_t)H.n * H.every_ms)
-                i = H.n++;
-        pthread_mutex_unlock(&H.mu);
-        if (i < 0)
-                return 0;
-        snprintf(msgid, HTTP_MSGID_MAX + 1, "dns-%d-%llu", i, (unsigned long long)H.start_ms);
-        http_form_add(body, "phone_number", "447700900002", 12);
-        http_form_add(body, "message", "dns", 3);
-        http_form_add(body, "message_id", msgid, strlen(msgid));
-        *ref = (uint64_t)i;
-        return 1;
-}
-
-static void done(void *arg, uint64_t ref, const char *msgid, const struct http_mt_outcome *o)
-{
-        (void)arg;
-        (void)msgid;
-        pthread_mutex_lock(&H.mu);
-        H.done[ref]++;
-        H.out[ref] = *o;
-        H.done_ms[ref] = t_now_ms();
-        pthread_mutex_unlock(&H.mu);
-}
-
-static const struct http_mt_ops ops = { .pull = pull, .done = done };
 
 static struct http_sim *sim;
 static struct t_dns dns;
@@ -82,48 +38,12 @@ static int setup(void)
         return 0;
 }
 
+/* An engine resolving through the dnsmasq of this test. */
 static struct http_mt *engine(uint32_t grace_ms)
 {
-        struct http_mt_config c;
-        http_mt_config_init(&c);
-        c.urls[0] = url;
-        c.n_urls = 1;
-        c.login = "smsmux";
-        c.password = "secret";
         char srv[32];
         snprintf(srv, sizeof srv, "127.0.0.1:%u", dns.port);
-        c.dns_server = srv;
-        c.dns_grace_ms = grace_ms;
-        c.retry_backoff_ms = 100;
-        c.timeout_ms = 1000;
-        struct http_mt *m = NULL;
-        char err[160];
-        if (http_mt_create(&c, &ops, NULL, &m, err, sizeof err) < 0)
-                printf("# %s\n", err);
-        else
-                http_mt_start(m);
-        return m;
-}
-
-static int n_done(void)
-{
-        pthread_mutex_lock(&H.mu);
-        int k = 0;
-        for (int i = 0; i < H.limit; i++)
-                k += H.done[i] > 0;
-        pthread_mutex_unlock(&H.mu);
-        return k;
-}
-
-static void run(int limit, unsigned every_ms)
-{
-        pthread_mutex_lock(&H.mu);
-        memset(H.done, 0, sizeof H.done);
-        H.n = 0;
-        H.limit = limit;
-        H.every_ms = every_ms;
-        H.start_ms = t_now_ms();
-        pthread_mutex_unlock(&H.mu);
+        return t_mt_engine(url, srv, grace_ms);
 }
 
 static void test_dns_flip_moves_new_mts_within_ttl_plus_1s(void)
@@ -133,20 +53,18 @@ static void test_dns_flip_moves_new_mts_within_ttl_plus_1s(void)
         CHECK(m != NULL);
         if (!m)
                 return;
-        run(800, 10);                    /* 100 MT/s for 8 s */
+        t_mt_run(800, 10);                    /* 100 MT/s for 8 s */
         t_sleep_ms(3300);     /* between two refreshes (they come every 1.5 s) */
         uint64_t flip = t_now_ms();
         t_dns_point(&dns, "127.0.0.3");
-        uint64_t end = t_now_ms() + 15000;
-        while (n_done() < 800 && t_now_ms() < end)
-                t_sleep_ms(20);
-        CHECK_EQ(n_done(), 800);
+        t_mt_wait(800, 15000, 0);
+        CHECK_EQ(t_mt_count(0), 800);
         uint64_t a_dc3, f_dc3, l_dc3, a_bos, f_bos, l_bos;
         http_sim_site_counts(sim, "dc3", &a_dc3, &f_dc3, &l_dc3);
         http_sim_site_counts(sim, "bos", &a_bos, &f_bos, &l_bos);
         printf("# flip at +%llu ms: dc3 took %llu (last %+lld ms after the flip), bos took %llu "
                "(first %+lld ms after the flip); TTL %d s\n",
-               (unsigned long long)(flip - H.start_ms), (unsigned long long)a_dc3,
+               (unsigned long long)(flip - t_mt.start_ms), (unsigned long long)a_dc3,
                (long long)(l_dc3 - flip), (unsigned long long)a_bos, (long long)(f_bos - flip), TTL_S);
         CHECK(l_dc3 <= flip + TTL_S * 1000 + 1000);   /* nothing to the old address past TTL + 1 s */
         CHECK(f_bos >= flip);
@@ -155,8 +73,8 @@ static void test_dns_flip_moves_new_mts_within_ttl_plus_1s(void)
         CHECK(a_bos > 200);
         int once = 0, acc = 0;
         for (int i = 0; i < 800; i++) {
-                once += H.done[i] == 1;
-                acc += H.out[i].accepted;
+                once += t_mt.done[i] == 1;
+                acc += t_mt.out[i].accepted;
         }
         CHECK_EQ(once, 800);
         CHECK_EQ(acc, 800);
@@ -177,7 +95,7 @@ static void test_dns_failure_keeps_address_for_grace_only_then_recovers(void)
         t_dns_point(&dns, "127.0.0.3");
         t_sleep_ms(200);
         struct http_mt *m = engine(1500);
-        run(4000, 10);
+        t_mt_run(4000, 10);
         t_sleep_ms(600);
         uint64_t kill_at = t_now_ms();
         t_dns_stop(&dns);
@@ -192,37 +110,36 @@ static void test_dns_failure_keeps_address_for_grace_only_then_recovers(void)
         uint64_t a, f, l;
         http_sim_site_counts(sim, "bos", &a, &f, &l);
         printf("# DNS down at +%llu ms; last MT to the old address %lld ms after (TTL %d s + grace 1.5 s)\n",
-               (unsigned long long)(kill_at - H.start_ms), (long long)(l - kill_at), TTL_S);
+               (unsigned long long)(kill_at - t_mt.start_ms), (long long)(l - kill_at), TTL_S);
         CHECK(l <= kill_at + TTL_S * 1000 + 1500 + 100);
         CHECK(l > kill_at + 1000);      /* it did keep going within the grace */
         /* nothing goes anywhere while there is no address; MTs wait */
-        int before = n_done();
+        int before = t_mt_count(0);
         t_sleep_ms(500);
-        CHECK_EQ(n_done(), before);
+        CHECK_EQ(t_mt_count(0), before);
         /* DNS back: traffic resumes */
         CHECK_EQ(t_dns_start(&dns, NAME, "127.0.0.3", TTL_S), 0);
         char srv[32];
         snprintf(srv, sizeof srv, "127.0.0.1:%u", dns.port);
         /* the engine was told the old port: restart it on the new one */
         http_mt_destroy(m);
-        pthread_mutex_lock(&H.mu);
+        pthread_mutex_lock(&t_mt.mu);
         int once = 0;
-        for (int i = 0; i < H.n; i++)
-                once += H.done[i] == 1;
-        CHECK_EQ(once, H.n);            /* every MT the engine took got one outcome */
-        pthread_mutex_unlock(&H.mu);
+        for (int i = 0; i < t_mt.n; i++)
+                once += t_mt.done[i] == 1;
+        CHECK_EQ(once, t_mt.n);            /* every MT the engine took got one outcome */
+        pthread_mutex_unlock(&t_mt.mu);
         m = engine(1500);
-        run(50, 5);
-        uint64_t end = t_now_ms() + 5000;
-        while (n_done() < 50 && t_now_ms() < end)
-                t_sleep_ms(20);
-        CHECK_EQ(n_done(), 50);
+        t_mt_run(50, 5);
+        t_mt_wait(50, 5000, 0);
+        CHECK_EQ(t_mt_count(0), 50);
         http_mt_destroy(m);
 }
 
 int main(void)
 {
         curl_global_init(CURL_GLOBAL_DEFAULT);
+        t_mt.tag = "dns";
         RUN(test_dns_flip_moves_new_mts_within_ttl_plus_1s);
         RUN(test_dns_failure_keeps_address_for_grace_only_then_recovers);
         t_dns_stop(&dns);

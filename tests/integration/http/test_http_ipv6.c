@@ -7,13 +7,13 @@
  * answers every POST with result_code=0. Skipped (TAP "# SKIP") when the
  * machine has no ::1. */
 #include <microhttpd.h>
-#include <pthread.h>
 #include <stdatomic.h>
 
 #include "dns_tlib.h"
 #include "http/http_mt.h"
 #include "http/http_receiver.h"
 #include "http/http_resolve.h"
+#include "mt_tlib.h"
 #include "testlib.h"
 
 #define NAME "smsc-api6.example.test"
@@ -108,97 +108,6 @@ static void svc_stop(struct svc *s)
         if (s->d)
                 MHD_stop_daemon(s->d);
         s->d = NULL;
-}
-
-/* ---- the MT engine's side of the application ---- */
-
-#define N_MAX 2000
-
-static struct {
-        pthread_mutex_t mu;
-        int n, limit;
-        uint64_t start_ms;
-        unsigned every_ms;
-        int done[N_MAX], accepted;
-} H = { .mu = PTHREAD_MUTEX_INITIALIZER };
-
-static int pull(void *arg, struct http_buf *body, char msgid[HTTP_MSGID_MAX + 1], uint64_t *ref)
-{
-        (void)arg;
-        pthread_mutex_lock(&H.mu);
-        int i = -1;
-        if (H.n < H.limit && t_now_ms() >= H.start_ms + (uint64_t)H.n * H.every_ms)
-                i = H.n++;
-        pthread_mutex_unlock(&H.mu);
-        if (i < 0)
-                return 0;
-        snprintf(msgid, HTTP_MSGID_MAX + 1, "v6-%d-%llu", i, (unsigned long long)H.start_ms);
-        http_form_add(body, "phone_number", "447700900002", 12);
-        http_form_add(body, "message", "v6", 2);
-        http_form_add(body, "message_id", msgid, strlen(msgid));
-        *ref = (uint64_t)i;
-        return 1;
-}
-
-static void done(void *arg, uint64_t ref, const char *msgid, const struct http_mt_outcome *o)
-{
-        (void)arg;
-        (void)msgid;
-        pthread_mutex_lock(&H.mu);
-        H.done[ref]++;
-        H.accepted += o->accepted;
-        pthread_mutex_unlock(&H.mu);
-}
-
-static const struct http_mt_ops ops = { .pull = pull, .done = done };
-
-static void run(int limit, unsigned every_ms)
-{
-        pthread_mutex_lock(&H.mu);
-        memset(H.done, 0, sizeof H.done);
-        H.n = 0;
-        H.accepted = 0;
-        H.limit = limit;
-        H.every_ms = every_ms;
-        H.start_ms = t_now_ms();
-        pthread_mutex_unlock(&H.mu);
-}
-
-static int n_done(void)
-{
-        pthread_mutex_lock(&H.mu);
-        int k = 0;
-        for (int i = 0; i < H.limit; i++)
-                k += H.done[i] == 1;
-        pthread_mutex_unlock(&H.mu);
-        return k;
-}
-
-static void wait_done(int n, unsigned ms)
-{
-        uint64_t end = t_now_ms() + ms;
-        while (n_done() < n && t_now_ms() < end)
-                t_sleep_ms(10);
-}
-
-static struct http_mt *engine(const char *url, const char *dns_server)
-{
-        struct http_mt_config c;
-        http_mt_config_init(&c);
-        c.urls[0] = url;
-        c.n_urls = 1;
-        c.login = "smsmux";
-        c.password = "secret";
-        c.dns_server = dns_server;
-        c.retry_backoff_ms = 100;
-        c.timeout_ms = 1000;
-        struct http_mt *m = NULL;
-        char err[160];
-        if (http_mt_create(&c, &ops, NULL, &m, err, sizeof err) < 0)
-                printf("# %s\n", err);
-        else
-                http_mt_start(m);
-        return m;
 }
 
 /* ---- receiver ---- */
@@ -312,12 +221,12 @@ static void test_mt_engine_sends_to_an_ipv6_literal_url(void)
         CHECK_EQ(svc_start(&s, "::1", 0), 0);
         char url[96];
         snprintf(url, sizeof url, "http://[::1]:%u/httpapi/receiver", s.port);
-        run(50, 0);
-        struct http_mt *m = engine(url, NULL);
+        t_mt_run(50, 0);
+        struct http_mt *m = t_mt_engine(url, NULL, 0);
         CHECK(m != NULL);
-        wait_done(50, 10000);
-        CHECK_EQ(n_done(), 50);
-        CHECK_EQ(H.accepted, 50);
+        t_mt_wait(50, 10000, 1);
+        CHECK_EQ(t_mt_count(1), 50);
+        CHECK_EQ(t_mt.accepted, 50);
         CHECK_EQ(atomic_load(&s.from_v6), 50);
         CHECK(http_mt_dns_stats(m) == NULL);     /* a literal: no resolver */
         http_mt_destroy(m);
@@ -353,8 +262,8 @@ static void test_strategy_a_follows_aaaa_then_a_then_aaaa_within_the_ttl(void)
         char url[128], srv[32];
         snprintf(url, sizeof url, "http://" NAME ":%u/httpapi/receiver", v6.port);
         snprintf(srv, sizeof srv, "127.0.0.1:%u", dns.port);
-        run(900, 10);                           /* 100 MT/s for 9 s */
-        struct http_mt *m = engine(url, srv);
+        t_mt_run(900, 10);                           /* 100 MT/s for 9 s */
+        struct http_mt *m = t_mt_engine(url, srv, 0);
         CHECK(m != NULL);
         if (!m)
                 goto out;
@@ -376,7 +285,7 @@ static void test_strategy_a_follows_aaaa_then_a_then_aaaa_within_the_ttl(void)
         while (atomic_load(&v6.posts) == v6_mid && t_now_ms() - flip < 5000)
                 t_sleep_ms(10);
         uint64_t back_ms = t_now_ms() - flip;
-        wait_done(900, 15000);
+        t_mt_wait(900, 15000, 1);
         printf("# AAAA ::1 -> A 127.0.0.1 after %llu ms, back to ::1 after %llu ms; posts v6 %u "
                "(from v6 %u), v4 %u; TTL %d s\n", (unsigned long long)moved_ms,
                (unsigned long long)back_ms, atomic_load(&v6.posts), atomic_load(&v6.from_v6),
@@ -387,8 +296,8 @@ static void test_strategy_a_follows_aaaa_then_a_then_aaaa_within_the_ttl(void)
         CHECK(atomic_load(&v4.posts) > 0);
         CHECK_EQ(atomic_load(&v6.from_v6), atomic_load(&v6.posts));
         CHECK_EQ(atomic_load(&v4.from_v4), atomic_load(&v4.posts));
-        CHECK_EQ(n_done(), 900);
-        CHECK_EQ(H.accepted, 900);
+        CHECK_EQ(t_mt_count(1), 900);
+        CHECK_EQ(t_mt.accepted, 900);
         const struct http_resolve_stats *ds = http_mt_dns_stats(m);
         CHECK(ds && atomic_load(&ds->changes) >= 2);
         CHECK(atomic_load(&http_mt_stats(m)->stale_closes) >= 1);
@@ -406,6 +315,7 @@ int main(void)
                 return 0;
         }
         curl_global_init(CURL_GLOBAL_DEFAULT);
+        t_mt.tag = "v6";
         RUN(test_receiver_listens_on_ipv6_loopback_and_sees_the_v6_peer);
         RUN(test_receiver_ipv6_allow_list_admits_only_matching_prefixes);
         RUN(test_receiver_refuses_malformed_listen_and_allow_addresses);
