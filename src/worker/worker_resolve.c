@@ -20,7 +20,6 @@
  * runs on the worker's thread: the resolver is found through a thread-local
  * pointer (struct smx_worker is core's), made and destroyed on that thread. */
 #include <ares.h>
-#include <errno.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
