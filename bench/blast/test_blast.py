@@ -40,6 +40,24 @@ def blast(port, *extra):
     return r.returncode, last, r.stderr
 
 
+def blast_sim(sim_extra, blast_args):
+    """blast against a one-SMSC smsc-sim (sim_extra added to its command line)
+    that writes a ledger; returns blast's exit code, its stderr and the
+    ledger's totals once the simulator has stopped."""
+    d = tempfile.mkdtemp()
+    ledger = os.path.join(d, "ledger.json")
+    sim, port = start([SIM, "--port-base", "0", "--sites", "x", "--smscs-per-site", "1", "--ledger", ledger]
+                      + sim_extra)
+    rc, _, err = blast(port, *blast_args)
+    sim.send_signal(signal.SIGTERM)
+    sim.communicate(timeout=10)
+    with open(ledger) as f:
+        t = json.load(f)["totals"]
+    os.unlink(ledger)
+    os.rmdir(d)
+    return rc, err, t
+
+
 sink, port = start([BLAST, "--sink"])
 rc, last, err = blast(port, "--count", "20000", "--connections", "2", "--batch", "100", "--window", "1000")
 ok(rc == 0 and re.fullmatch(r"submit_per_s=\d+", last), "blast prints submit_per_s as its last line")
@@ -48,34 +66,16 @@ sink.send_signal(signal.SIGTERM)
 out, _ = sink.communicate(timeout=10)
 ok(out.strip().splitlines()[-1] == "submit_sm=20000", "sink counts what it answered")
 
-d = tempfile.mkdtemp()
-ledger = os.path.join(d, "ledger.json")
-sim, port = start([SIM, "--port-base", "0", "--sites", "x", "--smscs-per-site", "1", "--ledger", ledger,
-                   "--set", "dr_delay_ms=1-5"])
-rc, last, err = blast(port, "--count", "5000", "--registered-delivery", "1", "--batch", "50", "--window", "500")
+rc, err, t = blast_sim(["--set", "dr_delay_ms=1-5"],
+                       ["--count", "5000", "--registered-delivery", "1", "--batch", "50", "--window", "500"])
 ok(rc == 0 and "ok 5000, errors 0" in err, "smsc-sim answers every submit_sm from blast")
-sim.send_signal(signal.SIGTERM)
-sim.communicate(timeout=10)
-with open(ledger) as f:
-    t = json.load(f)["totals"]
-os.unlink(ledger)
-os.rmdir(d)
 ok(t["submit_sm_accepted"] == 5000, "ledger counts the 5000 submits")
 # DRs still on the way when blast hangs up stay unanswered; none is refused
 ok(t["deliver_sm_acked"] > 0 and t["deliver_sm_nacked"] == 0, "blast acknowledges the DRs it gets")
 # --encode: each submit_sm encoded afresh; smsc-sim decodes every one in full
-d = tempfile.mkdtemp()
-ledger = os.path.join(d, "ledger.json")
-sim, port = start([SIM, "--port-base", "0", "--sites", "x", "--smscs-per-site", "1", "--ledger", ledger])
-rc, last, err = blast(port, "--count", "3000", "--encode", "--connections", "2", "--batch", "30",
-                      "--window", "300")
+rc, err, t = blast_sim([], ["--count", "3000", "--encode", "--connections", "2", "--batch", "30",
+                           "--window", "300"])
 ok(rc == 0 and "ok 3000, errors 0" in err, "smsc-sim accepts every afresh-encoded submit_sm (--encode)")
-sim.send_signal(signal.SIGTERM)
-sim.communicate(timeout=10)
-with open(ledger) as f:
-    t = json.load(f)["totals"]
-os.unlink(ledger)
-os.rmdir(d)
 ok(t["submit_sm_accepted"] == 3000, "ledger counts the 3000 afresh-encoded submits")
 print("1..%d" % n)
 sys.exit(1 if failed else 0)

@@ -98,6 +98,18 @@ def main_run():
            json.dumps(tot)[:600])
 
 
+def pipe_with_config(text):
+    """`smsmux pipe --config FILE` with no input, FILE a temporary .ini
+    holding text (removed afterwards); returns the run and FILE's path."""
+    fd, path = tempfile.mkstemp(suffix=".ini")
+    os.write(fd, text)
+    os.close(fd)
+    r = subprocess.run([smx, "pipe", "--config", path], input="", capture_output=True, text=True,
+                       timeout=20)
+    os.unlink(path)
+    return r, path
+
+
 def usage_errors():
     r = subprocess.run([smx, "pipe", "--bogus"], capture_output=True, text=True, timeout=20)
     tap.ok(r.returncode != 0 and r.stdout == "" and "--bogus" in r.stderr,
@@ -106,20 +118,10 @@ def usage_errors():
     r = subprocess.run([smx, "pipe"], input="", capture_output=True, text=True, timeout=20)
     tap.ok(r.returncode != 0 and r.stdout == "" and r.stderr,
            "no SMSC given is a usage error", (r.returncode, r.stdout, r.stderr))
-    fd, path = tempfile.mkstemp(suffix=".ini")
-    os.write(fd, b"[client]\nwindow = 10\nwindw = 3\n")
-    os.close(fd)
-    r = subprocess.run([smx, "pipe", "--config", path], input="", capture_output=True, text=True,
-                       timeout=20)
-    os.unlink(path)
+    r, path = pipe_with_config(b"[client]\nwindow = 10\nwindw = 3\n")
     tap.ok(r.returncode != 0 and f"{path}:3" in r.stderr and "windw" in r.stderr,
            "a bad config file is an error naming file, line and key", (r.returncode, r.stderr))
-    fd, path = tempfile.mkstemp(suffix=".ini")
-    os.write(fd, b"[client]\nwindow = 10\n\n[smsc a]\nsite = s\nhost = 127.0.0.1\n")
-    os.close(fd)
-    r = subprocess.run([smx, "pipe", "--config", path], input="", capture_output=True, text=True,
-                       timeout=20)
-    os.unlink(path)
+    r, path = pipe_with_config(b"[client]\nwindow = 10\n\n[smsc a]\nsite = s\nhost = 127.0.0.1\n")
     tap.ok(r.returncode != 0 and r.stdout == "" and f"{path}:4: [smsc a]: missing key 'port'"
            in r.stderr, "an SMSC without a port is an error naming the file and its section's line",
            (r.returncode, r.stderr))
