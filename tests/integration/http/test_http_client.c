@@ -356,21 +356,28 @@ static void test_client_full_event_ring_answers_503_then_takes_every_mo_once(voi
         env_stop(&e);
 }
 
+/* A one-worker client (pinned to no CPU) on the HTTP transport sending to
+ * url alone, with defaults otherwise; hc is the config cfg points to. */
+static void http_only_config(struct smx_http_config *hc, struct smx_config *cfg, const char *url)
+{
+        smx_http_config_init(hc);
+        hc->transport = SMX_TRANSPORT_HTTP;
+        hc->urls[0] = url;
+        hc->n_urls = 1;
+        smx_config_init(cfg);
+        cfg->http = hc;
+        cfg->workers = 1;
+        cfg->pin_workers = 0;
+}
+
 static void test_client_http_with_no_usable_address_fails_no_route(void)
 {
         /* strategy A, the name never resolves (a DNS server that is not there) */
         struct smx_http_config hc;
-        smx_http_config_init(&hc);
-        hc.transport = SMX_TRANSPORT_HTTP;
-        hc.urls[0] = "http://smsc-api.invalid.test:8080/httpapi/receiver";
-        hc.n_urls = 1;
+        struct smx_config cfg;
+        http_only_config(&hc, &cfg, "http://smsc-api.invalid.test:8080/httpapi/receiver");
         hc.dns_server = "127.0.0.1:9";
         hc.dns_grace_ms = 100;
-        struct smx_config cfg;
-        smx_config_init(&cfg);
-        cfg.http = &hc;
-        cfg.workers = 1;
-        cfg.pin_workers = 0;
         cfg.no_route_timeout_ms = 500;
         static struct env e;
         memset(&e, 0, sizeof e);
@@ -409,19 +416,12 @@ static void test_client_http_with_no_usable_address_fails_no_route(void)
 static void test_client_receiver_limits_are_set_and_counted(void)
 {
         struct smx_http_config hc;
-        smx_http_config_init(&hc);
+        struct smx_config cfg;
+        http_only_config(&hc, &cfg, "http://127.0.0.1:9/httpapi/receiver");
         CHECK_EQ(hc.receiver_max_request_s, 30);
-        hc.transport = SMX_TRANSPORT_HTTP;
-        hc.urls[0] = "http://127.0.0.1:9/httpapi/receiver";
-        hc.n_urls = 1;
         hc.receiver = "127.0.0.1:0";
         hc.receiver_max_body = 1024;
         hc.receiver_max_request_s = 1;
-        struct smx_config cfg;
-        smx_config_init(&cfg);
-        cfg.http = &hc;
-        cfg.workers = 1;
-        cfg.pin_workers = 0;
         smx_client *c = NULL;
         char err[256];
         CHECK_EQ(smx_client_create(&cfg, &c, err, sizeof err), 0);
