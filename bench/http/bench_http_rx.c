@@ -21,25 +21,19 @@
 #include <unistd.h>
 
 #include "smsmux.h"
+#include "mhd_tlib.h"
 
 static enum MHD_Result trivial(void *cls, struct MHD_Connection *c, const char *url,
                                const char *method, const char *version, const char *upload,
                                size_t *upload_size, void **con_cls)
 {
-        static int marker;
         struct MHD_Response *ok = cls;
         (void)url;
         (void)method;
         (void)version;
         (void)upload;
-        if (!*con_cls) {
-                *con_cls = &marker;
+        if (t_mhd_reading(con_cls, upload_size))
                 return MHD_YES;
-        }
-        if (*upload_size) {
-                *upload_size = 0;
-                return MHD_YES;
-        }
         return MHD_queue_response(c, MHD_HTTP_OK, ok);
 }
 

@@ -13,6 +13,7 @@
 #include "http/http_mt.h"
 #include "http/http_receiver.h"
 #include "http/http_resolve.h"
+#include "mhd_tlib.h"
 #include "mt_tlib.h"
 #include "testlib.h"
 
@@ -50,14 +51,8 @@ static enum MHD_Result svc_request(void *cls, struct MHD_Connection *c, const ch
         (void)url;
         (void)version;
         (void)upload;
-        if (!*con_cls) {
-                *con_cls = s;
+        if (t_mhd_reading(con_cls, upload_size))
                 return MHD_YES;
-        }
-        if (*upload_size) {
-                *upload_size = 0;
-                return MHD_YES;
-        }
         if (strcmp(method, "POST") == 0) {
                 atomic_fetch_add(&s->posts, 1);
                 const union MHD_ConnectionInfo *ci =

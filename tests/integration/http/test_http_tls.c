@@ -9,6 +9,7 @@
 
 #include "http/http_mt.h"
 #include "http_tlib.h"
+#include "mhd_tlib.h"
 #include "smsmux.h"
 #include "testlib.h"
 
@@ -35,20 +36,13 @@ static char *slurp(const char *path)
 static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u, const char *m,
                               const char *v, const char *up, size_t *up_size, void **con_cls)
 {
-        static int marker;
         (void)cls;
         (void)u;
         (void)m;
         (void)v;
         (void)up;
-        if (!*con_cls) {
-                *con_cls = &marker;
+        if (t_mhd_reading(con_cls, up_size))
                 return MHD_YES;
-        }
-        if (*up_size) {
-                *up_size = 0;
-                return MHD_YES;
-        }
         static const char ok[] = "result_code=0";
         struct MHD_Response *r = MHD_create_response_from_buffer(sizeof ok - 1, (void *)ok,
                                                                  MHD_RESPMEM_PERSISTENT);
