@@ -61,6 +61,20 @@ static void test_chaos_loses_and_duplicates_nothing(void)
         printf("# chaos: %llu MTs, %llu submitted, %llu failed, %llu DRs\n",
                (unsigned long long)E.next_mt, (unsigned long long)E.submitted,
                (unsigned long long)E.failed, (unsigned long long)E.drs);
+        if (E.failed) {         /* say why, so a failure here can be diagnosed */
+                uint64_t by[256] = { 0 };
+                for (uint64_t k = 0; k < E.next_mt && k < IT_MAX_MT; k++)
+                        if (E.outcome[k] == 2)
+                                by[E.fail_reason[k]]++;
+                for (unsigned r = 0; r < 256; r++)
+                        if (by[r])
+                                printf("# failed %s: %llu\n",
+                                       smx_fail_reason_name((enum smx_fail_reason)r),
+                                       (unsigned long long)by[r]);
+                for (size_t i = 0; i < E.n; i++)
+                        printf("# %s: %llu downs, last: %s\n", E.info[i].name,
+                               (unsigned long long)E.downs[i], E.last_down_reason[i]);
+        }
         CHECK(E.next_mt >= 10000);
         CHECK_EQ(it_bad_outcomes(&E, E.next_mt), 0);
         CHECK_EQ(E.duplicates_outcome, 0);
