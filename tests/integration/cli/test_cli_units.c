@@ -176,19 +176,28 @@ static void test_demo_refuses_smsc_and_config(void)
         CHECK_EQ(parse(&o, CLI_BENCH, a), 0);
 }
 
-static void test_flags_win_over_the_config_file(void)
+/* Write text into a fresh temporary file named by path (a mkstemp
+ * template); 0, or -1 after failing the check. */
+static int write_config(char *path, const char *text, size_t len)
 {
-        char path[] = "/tmp/smx-cli-XXXXXX";
         int fd = mkstemp(path);
         CHECK(fd >= 0);
         if (fd < 0)
-                return;
+                return -1;
+        CHECK_EQ(write(fd, text, len), (long long)len);
+        close(fd);
+        return 0;
+}
+
+static void test_flags_win_over_the_config_file(void)
+{
+        char path[] = "/tmp/smx-cli-XXXXXX";
         static const char text[] =
                 "[client]\nsystem_id = filesys\nrebind_interval_ms = 45000\nwindow = 4\n"
                 "[smsc s1]\nsite = x\nhost = 10.1.1.1\nport = 100\nwindow = 9\ntps = 5\n"
                 "system_id = own\n";
-        CHECK_EQ(write(fd, text, sizeof text - 1), (long long)(sizeof text - 1));
-        close(fd);
+        if (write_config(path, text, sizeof text - 1) < 0)
+                return;
         struct cli_opts o;
         const char *a[] = { "--config", path, "--system-id", "flagsys", "--rebind-interval", "2",
                             "--window", "20", "--tps", "0", "--smsc", "s1@x=127.0.0.1:200",
@@ -214,16 +223,12 @@ static void test_flags_win_over_the_config_file(void)
 static void test_http_flags_win_over_the_http_section(void)
 {
         char path[] = "/tmp/smx-cli-XXXXXX";
-        int fd = mkstemp(path);
-        CHECK(fd >= 0);
-        if (fd < 0)
-                return;
         static const char text[] =
                 "[http]\ntransport = both\nurl = http://file1/a, http://file2/a\n"
                 "login = filelogin\nresubmit_pause = 40\ntimeout_ms = 1234\n"
                 "receiver = 127.0.0.1:9000\n";
-        CHECK_EQ(write(fd, text, sizeof text - 1), (long long)(sizeof text - 1));
-        close(fd);
+        if (write_config(path, text, sizeof text - 1) < 0)
+                return;
         struct cli_opts o;
         const char *a[] = { "--config", path, "--transport", "http", "--http-url", "http://flag/a",
                             "--http-resubmit-pause", "5", NULL };
