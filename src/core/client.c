@@ -217,6 +217,7 @@ int smx_client_create(const struct smx_config *cfg, smx_client **out, char *errb
         int rc = validate(cfg, errbuf, errbuf_len);
         if (rc < 0)
                 return rc;
+        smx_stamp_init();
         struct smx_client *c = calloc(1, sizeof *c);
         if (!c)
                 return SMX_ENOMEM;
@@ -403,7 +404,7 @@ int smx_submit(smx_client *c, const struct smx_mt *mt)
                 memcpy(s->text_inline, mt->text, text_len);
         }
         s->text_len = (uint16_t)text_len;
-        s->submit_us = smx_now_us();
+        s->submit_us = smx_stamp_us();
         s->not_before_ms = 0;
         s->attempts = 0;
         s->last_status = 0;

@@ -17,6 +17,7 @@
 #include <stdatomic.h>
 #include <sys/socket.h>
 
+#include "core/stamp.h"
 #include "events/event_ring.h"
 #include "inbound/inbound.h"
 #include "ingress/ingress.h"
@@ -95,6 +96,7 @@ struct smx_worker {
         pthread_t thread;
         int started;
         struct io_uring ring;
+        unsigned ring_setup;               /* IORING_SETUP_* the ring got (worker_ring.c) */
         int efd;                           /* wake-up eventfd, read kept armed */
         uint64_t efd_val;
         _Atomic int sleeping;              /* set before waiting (see smx_submit) */

@@ -97,7 +97,7 @@ static void commit_outcome(struct smx_http *h, uint32_t idx, struct smx_ev_rec *
         e->bind = SMX_BIND_HTTP;
         e->status = s->last_status;
         e->attempts = s->attempts;
-        uint64_t now_us = smx_now_us();
+        uint64_t now_us = smx_stamp_us();
         e->latency_us = now_us > s->submit_us ? now_us - s->submit_us : 0;
         event_copy_str(e->id, sizeof e->id, s->id, s->id_len);
         event_copy_str(e->message_id, sizeof e->message_id, s->out_msgid, strlen(s->out_msgid));

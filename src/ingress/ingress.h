@@ -43,7 +43,7 @@ struct smx_slot {
                                       the slot is free, the free stack link (read racily
                                       by a popper whose CAS then fails) */
         uint32_t attempts;         /* submit_sm sent so far */
-        uint64_t submit_us;        /* CLOCK_MONOTONIC at smx_submit, microseconds */
+        uint64_t submit_us;        /* smx_stamp_us() at smx_submit (core/stamp.h) */
         uint8_t *overflow;         /* text when longer than the inline buffer */
         uint32_t not_before_ms;    /* retry backoff: not sent before this (low 32 bits of
                                       the ms clock; compared wrap-safe) */

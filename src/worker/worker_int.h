@@ -35,6 +35,12 @@ static inline uint64_t ud_make(unsigned op, unsigned local, uint32_t gen)
 /* worker_loop.c */
 struct io_uring_sqe *worker_get_sqe(struct smx_worker *w);
 
+/* worker_ring.c: ring setup (deferred completions when the kernel has them),
+ * enabling it from the worker thread, and one kernel entry per busy turn. */
+int worker_ring_init(struct smx_worker *w);
+int worker_ring_enable(struct smx_worker *w);
+void worker_ring_submit(struct smx_worker *w);
+
 /* worker_conn.c */
 void worker_close_conn(struct smx_worker *w, struct smx_bind *b, uint32_t status,
                        const char *reason);

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "http/http.h"
+#include "log/log.h"
 #include "worker/worker_int.h"
 
 struct io_uring_sqe *worker_get_sqe(struct smx_worker *w)
@@ -200,6 +201,10 @@ void *worker_main(void *arg)
                         pthread_setaffinity_np(pthread_self(), sizeof set, &set);
                 }
         }
+        if (worker_ring_enable(w) < 0) {
+                smx_logf(SMX_LOG_ERROR, NULL, NULL, "worker %u: io_uring could not be enabled", w->k);
+                return NULL;
+        }
         worker_arm_efd(w);
         while (!atomic_load_explicit(&c->stop, memory_order_acquire)) {
                 w->now_ms = smx_now_ms();
@@ -233,7 +238,7 @@ void *worker_main(void *arg)
                 if (w->committed)
                         wake_app(c);
                 if (work) {
-                        io_uring_submit(&w->ring);
+                        worker_ring_submit(w);
                         continue;
                 }
                 atomic_store(&w->sleeping, 1);
@@ -242,7 +247,7 @@ void *worker_main(void *arg)
                 if (ingress_queued(&c->ing) > 0 && can_take_work(w) &&
                     w->pend_head == SMX_SLOT_NONE) {
                         atomic_store(&w->sleeping, 0);
-                        io_uring_submit(&w->ring);
+                        worker_ring_submit(w);
                         continue;
                 }
                 struct __kernel_timespec ts = { .tv_sec = 0, .tv_nsec = WAIT_MS * 1000000LL };
@@ -302,7 +307,7 @@ int worker_init(struct smx_worker *w, struct smx_client *c, unsigned k)
         w->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (w->efd < 0)
                 return -errno;
-        int r = io_uring_queue_init(256, &w->ring, 0);
+        int r = worker_ring_init(w);
         if (r < 0)
                 return r;
         w->started = 1;   /* ring initialised */
