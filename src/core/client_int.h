@@ -29,7 +29,7 @@
 #include "stats/lat_hist.h"
 #include "text/text.h"
 
-#define SMX_OUTBUF_CAP   (128u * 1024u)  /* per-bind send buffer */
+#define SMX_OUTBUF_CAP   (256u * 1024u)  /* per-bind send buffer: two halves */
 #define SMX_RECV_BUFS    64u             /* provided buffers per worker */
 #define SMX_RECV_BUFSZ   16384u
 #define SMX_SEG_SCRATCH  (64u * 1024u)

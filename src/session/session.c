@@ -47,7 +47,19 @@ void session_init(struct smx_session *s, const struct smx_session_cfg *cfg,
         s->enquire_ok = 1;
         s->tlvs_ok = 1;
         s->out = out;
-        s->out_cap = out_cap;
+        s->out_cap = out_cap / 2;
+        s->spare = out + s->out_cap;
+}
+
+/* Forget the output (a new connection starts, or the old one is gone). */
+static void out_reset(struct smx_session *s)
+{
+        if (s->flight) {
+                s->spare = s->flight;
+                s->flight = NULL;
+        }
+        s->flight_len = s->flight_off = 0;
+        s->out_len = 0;
 }
 
 /* Mark the session for closing: the owner flushes the output, then calls
@@ -148,7 +160,7 @@ void session_connecting(struct smx_session *s, uint64_t now_ms)
         s->close_wanted = 0;
         s->down_status = 0;
         s->down_reason[0] = 0;
-        s->out_len = 0;
+        out_reset(s);
         s->enquire_ok = 1;
         s->enquire_out = 0;
         s->tlvs_ok = 1;
@@ -490,7 +502,7 @@ void session_closed(struct smx_session *s, uint64_t now_ms, uint32_t status, con
         s->next_deadline_ms = UINT64_MAX;
         s->enquire_out = 0;
         s->suspect = 0;
-        s->out_len = 0;
+        out_reset(s);
         s->close_wanted = 0;
         set_state(s, SMX_HEALTH_DOWN, status, reason ? reason : "closed");
 }
@@ -533,14 +545,33 @@ void session_submit_commit(struct smx_session *s, uint32_t seq, size_t len, uint
         track(s, seq, SREQ_SUBMIT, ref, ref_gen, part, now_ms + s->cfg->response_timeout_ms);
 }
 
+size_t session_out_take(struct smx_session *s, const uint8_t **p)
+{
+        if (!s->flight) {
+                if (s->out_len == 0)
+                        return 0;
+                s->flight = s->out;
+                s->flight_len = s->out_len;
+                s->flight_off = 0;
+                s->out = s->spare;
+                s->spare = NULL;
+                s->out_len = 0;
+        }
+        *p = s->flight + s->flight_off;
+        return s->flight_len - s->flight_off;
+}
+
 void session_out_consumed(struct smx_session *s, size_t n)
 {
-        if (n >= s->out_len) {
-                s->out_len = 0;
+        if (!s->flight)
+                return;
+        if (n < (size_t)(s->flight_len - s->flight_off)) {
+                s->flight_off += (uint32_t)n;   /* short send: the rest goes next */
                 return;
         }
-        memmove(s->out, s->out + n, s->out_len - n);
-        s->out_len -= (uint32_t)n;
+        s->spare = s->flight;
+        s->flight = NULL;
+        s->flight_len = s->flight_off = 0;
 }
 
 void session_abandon(struct smx_session *s, uint64_t now_ms)

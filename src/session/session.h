@@ -96,8 +96,13 @@ struct smx_session {
         uint32_t throttle_ms;      /* current adaptive pause */
         uint32_t down_status;      /* command_status behind the last close, 0 none */
         char down_reason[48];
-        uint8_t *out;              /* output buffer (owned by the caller) */
-        uint32_t out_len, out_cap;
+        /* Output, double-buffered so nothing is ever moved: PDUs are encoded
+         * at out + out_len while the other half (flight) is being sent. */
+        uint8_t *out;              /* half being filled (memory owned by the caller) */
+        uint32_t out_len, out_cap; /* bytes in it; size of each half */
+        uint8_t *spare;            /* the other half when no send holds it, else NULL */
+        uint8_t *flight;           /* half handed to the owner to send, NULL none */
+        uint32_t flight_len, flight_off; /* its bytes; how many were sent */
         struct smx_session_counters cnt;
 };
 
@@ -107,6 +112,7 @@ uint32_t session_table_size(uint32_t window);
 void session_init(struct smx_session *s, const struct smx_session_cfg *cfg,
                   const struct smx_session_ops *ops, void *ctx,
                   struct smx_req *tab, uint32_t tab_cells, uint8_t *out, uint32_t out_cap);
+/* (out, out_cap) is split in two halves of out_cap / 2 bytes. */
 
 /* DOWN -> CONNECTING (a connect attempt starts). */
 void session_connecting(struct smx_session *s, uint64_t now_ms);
@@ -149,9 +155,17 @@ void session_submit_commit(struct smx_session *s, uint32_t seq, size_t len, uint
 /* Force the next sequence number (tests of E-09). */
 void session_set_next_seq(struct smx_session *s, uint32_t seq);
 
-/* Output handling by the owner: bytes [0, out_len) are to be sent; after a
- * send of n bytes completes, drop them. */
+/* Output handling by the owner, one send at a time: session_out_take gives
+ * the bytes to send next (*p, returned length; 0: nothing) — what is left of
+ * the half being sent, else the filled half, which then stops taking new
+ * PDUs; after a send of n of them completes, session_out_consumed(n).
+ * session_out_pending: bytes not yet reported sent. */
+size_t session_out_take(struct smx_session *s, const uint8_t **p);
 void session_out_consumed(struct smx_session *s, size_t n);
+static inline size_t session_out_pending(const struct smx_session *s)
+{
+        return s->out_len + (s->flight ? s->flight_len - s->flight_off : 0);
+}
 
 static inline int session_bound(const struct smx_session *s)
 {

@@ -142,14 +142,18 @@ static int service_bind(struct smx_worker *w, struct smx_bind *b)
         if (s->close_wanted) {
                 if (!b->close_deadline_ms)
                         b->close_deadline_ms = w->now_ms + CLOSE_FLUSH_MS;
-                if ((s->out_len == 0 && !b->send_inflight) || w->now_ms >= b->close_deadline_ms) {
+                if ((session_out_pending(s) == 0 && !b->send_inflight) ||
+                    w->now_ms >= b->close_deadline_ms) {
                         worker_close_conn(w, b, s->down_status, s->down_reason);
                         return 1;
                 }
         }
-        if (s->out_len > 0 && !b->send_inflight && s->state != SMX_HEALTH_CONNECTING) {
+        const uint8_t *data;
+        size_t len;
+        if (!b->send_inflight && s->state != SMX_HEALTH_CONNECTING &&
+            (len = session_out_take(s, &data)) > 0) {
                 struct io_uring_sqe *sqe = worker_get_sqe(w);
-                io_uring_prep_send(sqe, b->fd, s->out, s->out_len, MSG_NOSIGNAL);
+                io_uring_prep_send(sqe, b->fd, data, len, MSG_NOSIGNAL);
                 io_uring_sqe_set_data64(sqe, ud_make(OP_SEND, b->local, b->conn_gen));
                 b->send_inflight = 1;
                 work = 1;

@@ -100,7 +100,8 @@ static int out_count(void)
 
 static void out_clear(void)
 {
-        session_out_consumed(&S, S.out_len);
+        const uint8_t *p;
+        session_out_consumed(&S, session_out_take(&S, &p));
 }
 
 static int feed_hdr(uint32_t id, uint32_t status, uint32_t seq, uint64_t now)
@@ -197,6 +198,62 @@ static uint32_t submit(uint32_t ref, uint64_t now)
 }
 
 /* ---- tests ---- */
+
+static void test_pdus_queued_during_a_send_go_out_in_the_next_send(void)
+{
+        to_active(0);
+        uint32_t a = submit(1, 1);
+        const uint8_t *p1, *p2;
+        size_t n1 = session_out_take(&S, &p1);
+        CHECK_EQ(n1, 16);
+        CHECK_EQ(smx_get_u32(p1 + 12), a);
+        uint32_t b = submit(2, 2);                 /* written while p1 is being sent */
+        CHECK_EQ(smx_get_u32(p1 + 12), a);         /* the bytes being sent are untouched */
+        CHECK_EQ(session_out_pending(&S), 32);
+        CHECK_EQ(session_out_take(&S, &p2), 16);   /* no second send before the first ends */
+        CHECK(p2 == p1);
+        session_out_consumed(&S, n1);
+        CHECK_EQ(session_out_take(&S, &p2), 16);
+        CHECK(p2 != p1);
+        CHECK_EQ(smx_get_u32(p2 + 12), b);
+        session_out_consumed(&S, 16);
+        CHECK_EQ(session_out_pending(&S), 0);
+        CHECK_EQ(session_out_take(&S, &p2), 0);
+}
+
+static void test_short_send_sends_its_rest_before_newer_pdus(void)
+{
+        to_active(0);
+        uint32_t a = submit(1, 1);
+        const uint8_t *p;
+        CHECK_EQ(session_out_take(&S, &p), 16);
+        uint32_t b = submit(2, 2);
+        session_out_consumed(&S, 5);               /* the socket took 5 of 16 bytes */
+        const uint8_t *rest;
+        CHECK_EQ(session_out_take(&S, &rest), 11);
+        CHECK(rest == p + 5);
+        CHECK_EQ(smx_get_u32(rest + 7), a);        /* seq of the first PDU at offset 12 */
+        session_out_consumed(&S, 11);
+        CHECK_EQ(session_out_take(&S, &p), 16);
+        CHECK_EQ(smx_get_u32(p + 12), b);
+}
+
+static void test_reconnect_forgets_output_of_the_old_connection(void)
+{
+        to_active(0);
+        submit(1, 1);
+        const uint8_t *p;
+        CHECK_EQ(session_out_take(&S, &p), 16);
+        submit(2, 2);
+        session_closed(&S, 3, 0, "test");
+        CHECK_EQ(session_out_pending(&S), 0);
+        session_connecting(&S, 4);
+        session_connected(&S, 4);
+        size_t n = session_out_take(&S, &p);       /* only the new bind request */
+        CHECK(n >= 16);
+        CHECK_EQ(smx_get_u32(p), n);
+        CHECK_EQ(smx_get_u32(p + 4), SMPP_BIND_TRANSCEIVER);
+}
 
 static void test_session_starts_down(void)
 {
@@ -701,6 +758,9 @@ int main(void)
         RUN(test_deliver_before_bind_resp_gets_rinvbndsts);
         RUN(test_enquire_link_before_bind_resp_is_answered);
         RUN(test_enquire_link_with_window_full_is_answered);
+        RUN(test_pdus_queued_during_a_send_go_out_in_the_next_send);
+        RUN(test_short_send_sends_its_rest_before_newer_pdus);
+        RUN(test_reconnect_forgets_output_of_the_old_connection);
         RUN(test_deliver_when_bound_is_answered_with_owner_status);
         RUN(test_data_sm_is_answered_with_data_sm_resp);
         RUN(test_unbind_from_smsc_is_answered_then_closes);
