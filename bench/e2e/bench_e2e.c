@@ -15,6 +15,9 @@
  *     per thread through -Wl,--wrap (see meson.build) and divided by the MTs
  *     of the window (the application thread, which runs smx_submit and
  *     smx_events_poll, apart from the library's own threads);
+ *   - CPU per MT: nanoseconds each thread spent on a CPU during the window
+ *     (/proc/self/task/TID/schedstat), the application thread apart from
+ *     the library's threads (the workers), divided by the window's MTs;
  *   - --rate R: submit at a fixed R MT/s instead of as fast as possible;
  *   - --mem N: memory per in-flight MT. Against a stalled SMSC (nothing is
  *     answered), submit N MTs and report the process RSS before the client
@@ -32,6 +35,7 @@
  *
  * Not a test: it asserts nothing beyond "every MT got an outcome" (exit 1
  * otherwise); bench/README.md holds the figures. */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -148,6 +152,39 @@ static void alloc_snapshot(long app_tid, struct alloc_snap *s)
                         s->lib_frees += f;
                 }
         }
+}
+
+/* ---- CPU time per thread (/proc/self/task/TID/schedstat: ns on a CPU) ---- */
+
+struct cpu_snap {
+        uint64_t app_ns, lib_ns;   /* the application thread; every other thread */
+};
+
+static void cpu_snapshot(long app_tid, struct cpu_snap *s)
+{
+        memset(s, 0, sizeof *s);
+        DIR *d = opendir("/proc/self/task");
+        if (!d)
+                return;
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+                if (e->d_name[0] == '.')
+                        continue;
+                char path[300];
+                snprintf(path, sizeof path, "/proc/self/task/%s/schedstat", e->d_name);
+                FILE *f = fopen(path, "r");
+                if (!f)
+                        continue;
+                unsigned long long ns = 0;
+                if (fscanf(f, "%llu", &ns) == 1) {
+                        if (atol(e->d_name) == app_tid)
+                                s->app_ns += ns;
+                        else
+                                s->lib_ns += ns;
+                }
+                fclose(f);
+        }
+        closedir(d);
 }
 
 /* ---- helpers ---- */
@@ -510,6 +547,8 @@ int main(int argc, char **argv)
 
         submit_loop(&r, &o, now_us() + (uint64_t)(o.warmup * 1e6));
         struct alloc_snap a0, a1;
+        struct cpu_snap c0, c1;
+        cpu_snapshot(app_tid, &c0);
         alloc_snapshot(app_tid, &a0);
         uint64_t acc0 = r.accepted, sent0 = r.sent, w0 = now_us();
         r.measuring = 1;
@@ -520,6 +559,7 @@ int main(int argc, char **argv)
         mark(o.pause_file, 0);
         r.measuring = 0;
         alloc_snapshot(app_tid, &a1);
+        cpu_snapshot(app_tid, &c1);
         uint64_t win_acc = r.accepted - acc0, win_sent = r.sent - sent0;
         int complete = collect_outcomes(&r, 30000000u) == 0;
 
@@ -544,6 +584,8 @@ int main(int argc, char **argv)
         printf("lib_allocs_window=%llu\napp_allocs_window=%llu\n",
                (unsigned long long)(a1.lib_allocs - a0.lib_allocs),
                (unsigned long long)(a1.app_allocs - a0.app_allocs));
+        printf("app_cpu_ns_per_mt=%.1f\nlib_cpu_ns_per_mt=%.1f\n",
+               (double)(c1.app_ns - c0.app_ns) * per, (double)(c1.lib_ns - c0.lib_ns) * per);
         printf("outcomes_complete=%d\n", complete);
         printf("mt_per_s=%.0f\n", span > 0 ? (double)win_acc / span : 0.0);
         fflush(stdout);
