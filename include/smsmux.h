@@ -27,7 +27,9 @@ extern "C" {
 
 /* ---- errors ---- */
 #define SMX_OK          0
-#define SMX_EAGAIN      (-EAGAIN)      /* ingress full: backpressure, try again */
+#define SMX_EAGAIN      (-EAGAIN)      /* ingress full (no free MT slot, or for a text
+                                          over 216 bytes no free long-text block, see
+                                          long_text_capacity): backpressure, try again */
 #define SMX_EINVAL      (-EINVAL)      /* bad argument or config */
 #define SMX_ENOMEM      (-ENOMEM)
 #define SMX_E2BIG       (-E2BIG)       /* text or field too long */
@@ -106,6 +108,14 @@ struct smx_config {
         int pin_workers;                 /* 1 (default): pin worker k to core k % ncpu */
         uint32_t window;                 /* outstanding requests per bind, default 10 */
         uint32_t ingress_capacity;       /* MT slots (power of two), default 65536 */
+        uint32_t long_text_capacity;     /* MTs with a text over 216 UTF-8 bytes queued or
+                                            in flight at once: preallocated 1 KiB text
+                                            blocks, plus a quarter as many (at least one)
+                                            4 KiB blocks for texts over 1 KiB (a text up
+                                            to 1 KiB takes one when the 1 KiB blocks run
+                                            out). 0 (default): ingress_capacity / 8, i.e.
+                                            8192 = 16 MiB with the default slots; at most
+                                            ingress_capacity */
         uint32_t event_capacity;         /* per-worker event ring slots, default 65536 */
         uint32_t rebind_interval_ms;     /* R2: > 30000 by default */
         uint32_t rebind_jitter_ms;       /* added at random on top, default 2000 */
@@ -262,16 +272,19 @@ struct smx_mt {
 };
 
 /* Queue one MT. Never blocks: 0 = accepted (an outcome event will follow),
- * SMX_EAGAIN = ingress full (nothing queued, try later), SMX_EINVAL /
- * SMX_E2BIG = bad MT (SMX_EINVAL also when the text cannot be represented in
- * the encoding asked for), SMX_ESTATE = the client is draining. Thread-safe;
- * no lock, no allocation for a text that fits the slot (a single-part SMS),
- * no syscall unless a worker is idle and must be woken. Several threads may
- * submit at once, but the ingress queue publishes MTs in the order their
- * cells were reserved: a submitting thread preempted inside smx_submit makes
- * the others (and the workers) wait for it to run again (they spin, then
- * yield). Keep the submitting threads at or below the cores the workers do
- * not use; one submitting thread is never delayed this way.
+ * SMX_EAGAIN = ingress full (nothing queued, try later; for a text over 216
+ * bytes also when all long_text_capacity text blocks are taken, while a
+ * shorter text may still be accepted), SMX_EINVAL / SMX_E2BIG = bad MT
+ * (SMX_EINVAL also when the text cannot be represented in the encoding asked
+ * for), SMX_ESTATE = the client is draining. Thread-safe; no lock and no
+ * allocation (the MT is copied into a preallocated slot, a text too long
+ * for it into a preallocated block; both are reused once its outcome is
+ * out), no syscall unless a worker is idle and must be woken. Several
+ * threads may submit at once, but the ingress queue publishes MTs in the
+ * order their cells were reserved: a submitting thread preempted inside
+ * smx_submit makes the others (and the workers) wait for it to run again
+ * (they spin, then yield). Keep the submitting threads at or below the cores
+ * the workers do not use; one submitting thread is never delayed this way.
  *
  * Delivery: the MT goes only to an ACTIVE bind with window space (R4). On a
  * bind loss or response timeout it is resent at once on another ACTIVE bind

@@ -21,6 +21,7 @@ static const struct key_def client_keys[] = {
         CK(pin_workers, KEY_BOOL, 0, 1),
         CK(window, KEY_U32, 1, 65535),
         CK(ingress_capacity, KEY_POW2, 2, 1u << 24),
+        CK(long_text_capacity, KEY_U32, 0, 1u << 24),
         CK(event_capacity, KEY_POW2, 128, 1u << 30),
         CK(rebind_interval_ms, KEY_U32, 0, U32_MAX),
         CK(rebind_jitter_ms, KEY_U32, 0, U32_MAX),

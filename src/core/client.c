@@ -45,6 +45,7 @@ void smx_config_init(struct smx_config *cfg)
         cfg->pin_workers = 1;
         cfg->window = 10;
         cfg->ingress_capacity = 65536;
+        cfg->long_text_capacity = 0;   /* ingress_capacity / 8 */
         cfg->event_capacity = 65536;
         cfg->rebind_interval_ms = 30000;
         cfg->rebind_jitter_ms = 2000;
@@ -260,6 +261,9 @@ int smx_client_create(const struct smx_config *cfg, smx_client **out, char *errb
         rc = ingress_init(&c->ing, cfg->ingress_capacity);
         if (rc < 0)
                 goto fail;
+        rc = ingress_text_init(&c->ing, cfg->long_text_capacity);   /* freed by ingress_fini */
+        if (rc < 0)
+                goto fail;
         struct smx_inbound_config ic;
         inbound_config_init(&ic);
         ic.park_timeout_ms = cfg->dr_park_timeout_ms;
@@ -394,10 +398,10 @@ int smx_submit(smx_client *c, const struct smx_mt *mt)
                 return SMX_EAGAIN;
         struct smx_slot *s = ingress_slot(&c->ing, idx);
         if (text_len > SMX_SLOT_TEXT_INLINE) {
-                s->overflow = malloc(text_len);
-                if (!s->overflow) {
+                s->overflow = text_pool_take(&c->ing.text, text_len);
+                if (!s->overflow) {   /* every long-text block in use: backpressure */
                         ingress_slot_free(&c->ing, idx);
-                        return SMX_ENOMEM;
+                        return SMX_EAGAIN;
                 }
                 memcpy(s->overflow, mt->text, text_len);
         } else {

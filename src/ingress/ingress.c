@@ -6,7 +6,8 @@
  * top and CASes (v, top) to (v+1, idx). The version makes a CAS fail when
  * the top was popped and pushed back in between (ABA); a stale free_next
  * read is harmless because that CAS then fails. Release on push / acquire
- * on pop hand the slot's contents over with it. */
+ * on pop hand the slot's contents over with it. A text too long for its
+ * slot is in a block of the text pool (text_pool.c), returned on free. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@ _Static_assert(sizeof(struct smx_slot) <= 4 * 64 && SMX_SLOT_SIZE % 64 == 0,
 int ingress_init(struct smx_ingress *g, uint32_t n_slots)
 {
         memset(g, 0, sizeof *g);
+        (void)text_pool_init(&g->text, 0, 0);   /* empty until ingress_text_init */
         if (n_slots < 2 || (n_slots & (n_slots - 1)) || n_slots > (1u << 24))
                 return -EINVAL;
         g->n_slots = n_slots;
@@ -42,11 +44,18 @@ int ingress_init(struct smx_ingress *g, uint32_t n_slots)
         return 0;
 }
 
+int ingress_text_init(struct smx_ingress *g, uint32_t n_long)
+{
+        if (n_long == 0)
+                n_long = g->n_slots / 8 ? g->n_slots / 8 : 1;
+        if (n_long > g->n_slots)
+                n_long = g->n_slots;
+        return text_pool_init(&g->text, n_long, n_long / 4 ? n_long / 4 : 1);
+}
+
 void ingress_fini(struct smx_ingress *g)
 {
-        if (g->slots)
-                for (uint32_t i = 0; i < g->n_slots; i++)
-                        free(ingress_slot(g, i)->overflow);
+        text_pool_fini(&g->text);
         free(g->slots);
         free((void *)g->in_ring.cell);
         memset(g, 0, sizeof *g);
@@ -77,8 +86,10 @@ uint32_t ingress_slot_take(struct smx_ingress *g)
 void ingress_slot_free(struct smx_ingress *g, uint32_t idx)
 {
         struct smx_slot *s = ingress_slot(g, idx);
-        free(s->overflow);
-        s->overflow = NULL;
+        if (s->overflow) {
+                text_pool_put(&g->text, s->overflow);
+                s->overflow = NULL;
+        }
         s->gen++;
         atomic_fetch_add_explicit(&s->tag, 1, memory_order_relaxed);
         uint64_t top = atomic_load_explicit(&g->free_top, memory_order_relaxed);

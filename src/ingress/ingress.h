@@ -13,7 +13,8 @@
  * A slot is written by the submitting thread before its index is pushed and
  * afterwards only by the worker that popped it (the ring's CAS orders the
  * hand-over). Text up to SMX_SLOT_TEXT_INLINE bytes is stored inline; a
- * longer text is in one malloc'd overflow buffer freed with the slot. */
+ * longer text is in one preallocated block of the text pool (text_pool.h)
+ * that goes back to the pool with the slot. */
 #ifndef SMX_INGRESS_H
 #define SMX_INGRESS_H
 
@@ -21,6 +22,7 @@
 #include <stdint.h>
 
 #include "ingress/idx_ring.h"
+#include "ingress/text_pool.h"
 #include "smsmux.h"
 
 #define SMX_SLOT_NONE 0xFFFFFFFFu
@@ -34,7 +36,7 @@ enum {
  * addresses carry no NUL (lengths say where they end); the text follows
  * inline when it fits (216 bytes: a single-part SMS of 160 GSM characters in
  * ASCII or of 70 UCS-2 characters of up to 3 UTF-8 bytes), else it is in one
- * malloc'd overflow buffer. */
+ * block of the ingress's text pool. */
 struct smx_slot {
         uint32_t gen;              /* bumped when the slot is freed (identity serial) */
         _Atomic uint32_t tag;      /* current attempt; changed before every hand-over,
@@ -44,7 +46,8 @@ struct smx_slot {
                                       by a popper whose CAS then fails) */
         uint32_t attempts;         /* submit_sm sent so far */
         uint64_t submit_us;        /* smx_stamp_us() at smx_submit (core/stamp.h) */
-        uint8_t *overflow;         /* text when longer than the inline buffer */
+        uint8_t *overflow;         /* text when longer than the inline buffer: a
+                                      text pool block, NULL otherwise */
         uint32_t not_before_ms;    /* retry backoff: not sent before this (low 32 bits of
                                       the ms clock; compared wrap-safe) */
         uint32_t last_status;      /* last command_status seen */
@@ -84,12 +87,20 @@ struct smx_ingress {
         char pad0_[64];
         _Atomic uint64_t free_top;
         char pad1_[64 - sizeof(uint64_t)];
+        struct smx_text_pool text;         /* blocks for texts not inline (empty
+                                              until ingress_text_init) */
 };
 
 /* Ring bytes allocated per slot of capacity (memory per in-flight MT). */
 #define SMX_INGRESS_RING_BYTES_PER_SLOT sizeof(uint32_t)
 
 int ingress_init(struct smx_ingress *g, uint32_t n_slots);
+/* Create the text pool of an initialised ingress: n_long 1 KiB blocks and a
+ * quarter as many (at least one) SMX_TEXT_MAX blocks; n_long 0 means
+ * n_slots / 8, and more than n_slots is n_slots (an MT holds one block).
+ * 0 or -ENOMEM. Without it every text must fit inline. */
+int ingress_text_init(struct smx_ingress *g, uint32_t n_long);
+/* Free the slots, the rings and the text pool. */
 void ingress_fini(struct smx_ingress *g);
 
 static inline struct smx_slot *ingress_slot(const struct smx_ingress *g, uint32_t idx)
@@ -100,7 +111,8 @@ static inline struct smx_slot *ingress_slot(const struct smx_ingress *g, uint32_
 /* Take a free slot (the one freed last): its index, or SMX_SLOT_NONE when
  * all are in use. */
 uint32_t ingress_slot_take(struct smx_ingress *g);
-/* Return a slot to the pool (frees its overflow text, bumps gen). */
+/* Return a slot to the pool (its text block back to the text pool, bumps
+ * gen). */
 void ingress_slot_free(struct smx_ingress *g, uint32_t idx);
 
 /* Queue a slot for the workers. Never fails (see above). */

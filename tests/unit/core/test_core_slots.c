@@ -82,10 +82,12 @@ static void test_free_bumps_generation_and_tag(void)
 {
         struct smx_ingress g;
         CHECK_EQ(ingress_init(&g, 2), 0);
+        CHECK_EQ(ingress_text_init(&g, 1), 0);
         uint32_t idx = ingress_slot_take(&g);
         struct smx_slot *s = ingress_slot(&g, idx);
         uint32_t gen = s->gen, tag = atomic_load(&s->tag);
-        s->overflow = malloc(1000);
+        s->overflow = text_pool_take(&g.text, 1000);
+        CHECK(s->overflow != NULL);
         ingress_slot_free(&g, idx);
         CHECK_EQ(s->gen, gen + 1);
         CHECK(atomic_load(&s->tag) != tag);
