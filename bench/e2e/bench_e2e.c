@@ -247,6 +247,7 @@ struct opts {
         const char *pause_file;
         const char *after_bind;
         int app_cpu;
+        uint32_t events;           /* --events: event_capacity, 0 = library default */
 };
 
 /* The application thread's view of the run. */
@@ -417,7 +418,7 @@ static void usage(FILE *f)
         fprintf(f,
                 "usage: bench_e2e --port P [--host 127.0.0.1] [--binds 4] [--workers 1]\n"
                 "                 [--window 512] [--seconds 5] [--warmup 1] [--rate MT_PER_S]\n"
-                "                 [--dr 0|1] [--ingress 65536] [--mem N] [--pause-file F]\n"
+                "                 [--dr 0|1] [--ingress 65536] [--events 65536] [--mem N] [--pause-file F]\n"
                 "                 [--after-bind CMD] [--app-cpu N]\n");
 }
 
@@ -436,13 +437,14 @@ static void mark(const char *path, int on)
 
 int main(int argc, char **argv)
 {
-        struct opts o = { "127.0.0.1", 0, 4, 1, 512, 0, 5.0, 1.0, 0.0, 65536, 0, NULL, NULL, -1 };
+        struct opts o = { "127.0.0.1", 0, 4, 1, 512, 0, 5.0, 1.0, 0.0, 65536, 0, NULL, NULL, -1, 0 };
         static const struct option lo[] = {
                 { "host", required_argument, NULL, 'H' }, { "port", required_argument, NULL, 'p' },
                 { "binds", required_argument, NULL, 'b' }, { "workers", required_argument, NULL, 'w' },
                 { "window", required_argument, NULL, 'W' }, { "seconds", required_argument, NULL, 's' },
                 { "warmup", required_argument, NULL, 'u' }, { "rate", required_argument, NULL, 'r' },
                 { "dr", required_argument, NULL, 'd' }, { "ingress", required_argument, NULL, 'i' },
+                { "events", required_argument, NULL, 'E' },
                 { "mem", required_argument, NULL, 'm' }, { "pause-file", required_argument, NULL, 'f' },
                 { "after-bind", required_argument, NULL, 'a' },
                 { "app-cpu", required_argument, NULL, 'c' },
@@ -461,6 +463,7 @@ int main(int argc, char **argv)
                 case 'r': o.rate = strtod(optarg, NULL); break;
                 case 'd': o.dr = (unsigned)strtoul(optarg, NULL, 10) != 0; break;
                 case 'i': o.ingress = (uint32_t)strtoul(optarg, NULL, 10); break;
+                case 'E': o.events = (uint32_t)strtoul(optarg, NULL, 10); break;
                 case 'm': o.mem = strtoull(optarg, NULL, 10); break;
                 case 'f': o.pause_file = optarg; break;
                 case 'a': o.after_bind = optarg; break;
@@ -495,6 +498,8 @@ int main(int argc, char **argv)
         cfg.pin_workers = 0;          /* run.sh places the process with taskset */
         cfg.window = o.window;
         cfg.ingress_capacity = o.ingress;
+        if (o.events)
+                cfg.event_capacity = o.events;
         cfg.spare_smscs = 0;
         struct run r;
         memset(&r, 0, sizeof r);
