@@ -19,6 +19,9 @@
  *     (/proc/self/task/TID/schedstat), the application thread apart from
  *     the library's threads (the workers), divided by the window's MTs;
  *   - --rate R: submit at a fixed R MT/s instead of as fast as possible;
+ *   - --text-len N: every MT's text is N bytes ("bench " repeated; default
+ *     23, "bench bench bench bench"); over the slot's inline bytes it takes
+ *     a block of the library's long-text pool;
  *   - --mem N: memory per in-flight MT. Against a stalled SMSC (nothing is
  *     answered), submit N MTs and report the process RSS before the client
  *     is created, after it is created and bound, and with the N MTs in
@@ -248,7 +251,11 @@ struct opts {
         const char *after_bind;
         int app_cpu;
         uint32_t events;           /* --events: event_capacity, 0 = library default */
+        size_t text_len;           /* --text-len: bytes of every MT's text */
 };
+
+/* Every MT's text: "bench " repeated, o.text_len bytes of it. */
+static char bench_text[SMX_TEXT_MAX];
 
 /* The application thread's view of the run. */
 struct run {
@@ -313,7 +320,7 @@ static void submit_loop(struct run *r, const struct opts *o, uint64_t t_end_us)
         char id[32] = "m";
         struct smx_mt mt = {
                 .id = id, .from = "12345", .to = "447700900001",
-                .text = "bench bench bench bench", .text_len = 23, .want_dr = (int)o->dr,
+                .text = bench_text, .text_len = o->text_len, .want_dr = (int)o->dr,
         };
         uint64_t t0 = now_us(), sent0 = r->sent;
         for (;;) {
@@ -362,7 +369,7 @@ static int run_mem(struct run *r, const struct opts *o, long rss_pre, long rss_c
         long rss_bound = rss_kib();
         struct smx_mt mt = {
                 .from = "12345", .to = "447700900001",
-                .text = "bench bench bench bench", .text_len = 23, .want_dr = (int)o->dr,
+                .text = bench_text, .text_len = o->text_len, .want_dr = (int)o->dr,
         };
         char id[32] = "m";
         mt.id = id;
@@ -394,6 +401,7 @@ static int run_mem(struct run *r, const struct opts *o, long rss_pre, long rss_c
         printf("slot_size=%u\n", SMX_SLOT_SIZE);
         printf("slot_header=%zu\n", sizeof(struct smx_slot));
         printf("slot_text_inline=%zu\n", (size_t)SMX_SLOT_TEXT_INLINE);
+        printf("text_len=%zu\n", o->text_len);
         printf("ring_bytes_per_slot=%zu\n", (size_t)SMX_INGRESS_RING_BYTES_PER_SLOT);
         printf("req_entry=%zu\n", sizeof(struct smx_req));
         printf("req_cells_per_bind=%u\n", req_cells);
@@ -419,7 +427,7 @@ static void usage(FILE *f)
                 "usage: bench_e2e --port P [--host 127.0.0.1] [--binds 4] [--workers 1]\n"
                 "                 [--window 512] [--seconds 5] [--warmup 1] [--rate MT_PER_S]\n"
                 "                 [--dr 0|1] [--ingress 65536] [--events 65536] [--mem N] [--pause-file F]\n"
-                "                 [--after-bind CMD] [--app-cpu N]\n");
+                "                 [--after-bind CMD] [--app-cpu N] [--text-len 23]\n");
 }
 
 static void mark(const char *path, int on)
@@ -437,7 +445,7 @@ static void mark(const char *path, int on)
 
 int main(int argc, char **argv)
 {
-        struct opts o = { "127.0.0.1", 0, 4, 1, 512, 0, 5.0, 1.0, 0.0, 65536, 0, NULL, NULL, -1, 0 };
+        struct opts o = { "127.0.0.1", 0, 4, 1, 512, 0, 5.0, 1.0, 0.0, 65536, 0, NULL, NULL, -1, 0, 23 };
         static const struct option lo[] = {
                 { "host", required_argument, NULL, 'H' }, { "port", required_argument, NULL, 'p' },
                 { "binds", required_argument, NULL, 'b' }, { "workers", required_argument, NULL, 'w' },
@@ -448,6 +456,7 @@ int main(int argc, char **argv)
                 { "mem", required_argument, NULL, 'm' }, { "pause-file", required_argument, NULL, 'f' },
                 { "after-bind", required_argument, NULL, 'a' },
                 { "app-cpu", required_argument, NULL, 'c' },
+                { "text-len", required_argument, NULL, 'T' },
                 { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
         };
         int ch;
@@ -468,14 +477,18 @@ int main(int argc, char **argv)
                 case 'f': o.pause_file = optarg; break;
                 case 'a': o.after_bind = optarg; break;
                 case 'c': o.app_cpu = atoi(optarg); break;
+                case 'T': o.text_len = (size_t)strtoul(optarg, NULL, 10); break;
                 case 'h': usage(stdout); return 0;
                 default: usage(stderr); return 2;
                 }
         }
-        if (!o.port || !o.binds || o.binds > 64 || !o.workers || o.seconds <= 0) {
+        if (!o.port || !o.binds || o.binds > 64 || !o.workers || o.seconds <= 0 ||
+            !o.text_len || o.text_len > SMX_TEXT_MAX) {
                 usage(stderr);
                 return 2;
         }
+        for (size_t i = 0; i < o.text_len; i++)
+                bench_text[i] = "bench "[i % 6];
         long app_tid = syscall(SYS_gettid);
         ctr_self();
         long rss_pre = rss_kib();
