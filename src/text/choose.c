@@ -3,22 +3,27 @@
  * segmenter uses, so counting and writing can never disagree. */
 #include "text/text_internal.h"
 
-/* Units of utf8[0..len) in enc, or SMX_EINVAL when enc cannot hold it. */
+/* Units of utf8[0..len) in enc, or SMX_EINVAL when enc cannot hold it.
+ * Runs of ASCII that take one unit per octet (for GSM: default-table
+ * characters) are counted by a span scan; everything else goes one code
+ * point at a time through smx_text_enc_cp. */
 static long count_units(const uint8_t *s, size_t len, enum smx_encoding enc)
 {
         size_t total = 0, i = 0;
 
         while (i < len) {
+                size_t k = enc == SMX_ENC_GSM ? smx_text_gsm_basic_span(s + i, len - i)
+                                              : smx_text_ascii_span(s + i, len - i);
+                total += k;
+                i += k;
+                if (i >= len)
+                        break;
                 uint8_t b = s[i];
-                if (b < 0x80) {                 /* fast path: ASCII */
-                        if (enc == SMX_ENC_GSM) {
-                                int c = smx_text_gsm_ascii[b];
-                                if (c < 0)
-                                        return SMX_EINVAL;
-                                total += (c & SMX_TEXT_GSM_EXT) ? 2 : 1;
-                        } else {
-                                total++;
-                        }
+                if (b < 0x80) {                 /* GSM: extension or no GSM form */
+                        int c = smx_text_gsm_ascii[b];
+                        if (c < 0)
+                                return SMX_EINVAL;
+                        total += 2;
                         i++;
                         continue;
                 }

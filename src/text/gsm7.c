@@ -215,8 +215,8 @@ size_t smx_gsm7_to_utf8(const uint8_t *septets, size_t n, uint8_t *out, size_t c
 size_t smx_gsm7_pack(const uint8_t *septets, size_t n, unsigned fill_bits,
                      uint8_t *out, size_t cap)
 {
-        size_t need, o = 0;
-        uint32_t acc = 0;       /* bits not yet written, LSB first */
+        size_t need, o = 0, i = 0;
+        uint64_t acc = 0;       /* bits not yet written, LSB first */
         unsigned have = fill_bits;
 
         if (fill_bits > 6)
@@ -224,10 +224,22 @@ size_t smx_gsm7_pack(const uint8_t *septets, size_t n, unsigned fill_bits,
         need = (fill_bits + 7 * n + 7) / 8;
         if (need > cap)
                 return 0;
-        /* Octet k is written only after septet k has been read, so packing
-         * in place (out == septets) is safe. */
-        for (size_t i = 0; i < n; i++) {
-                acc |= (uint32_t)(septets[i] & 0x7Fu) << have;
+        /* Eight septets (56 bits) at a time, then one at a time. Octet k is
+         * written only after septet k has been read (a block of 8 septets
+         * is read whole before its 7 octets are written), so packing in
+         * place (out == septets) is safe. */
+        for (; n - i >= 8; i += 8) {
+                uint64_t v = 0;
+                for (unsigned j = 0; j < 8; j++)
+                        v |= (uint64_t)(septets[i + j] & 0x7Fu) << (7 * j);
+                acc |= v << have;       /* have < 8: at most 63 bits in acc */
+                for (unsigned j = 0; j < 7; j++) {
+                        out[o++] = (uint8_t)acc;
+                        acc >>= 8;
+                }                       /* 56 bits in, 56 out: have is unchanged */
+        }
+        for (; i < n; i++) {
+                acc |= (uint64_t)(septets[i] & 0x7Fu) << have;
                 have += 7;
                 while (have >= 8) {
                         out[o++] = (uint8_t)acc;

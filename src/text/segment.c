@@ -1,8 +1,11 @@
 /* Splitting an MT into submit_sm parts (SMPP.md §9.3-9.5).
  *
- * One pass per part: characters are encoded one at a time (smx_text_enc_cp)
- * straight into the caller's buffer after the part's UDH, until the next
- * character would pass the part's unit limit. A character is written whole
+ * One pass per part: characters are encoded straight into the caller's
+ * buffer after the part's UDH, until the next character would pass the
+ * part's unit limit. Runs of ASCII that take one unit each are copied in a
+ * tight loop (GSM: a table lookup per octet; ASCII, Latin-1, UTF-8: memcpy)
+ * bounded once by the units and octets left; every other character goes one
+ * at a time through smx_text_enc_cp. A character is written whole
  * or not at all, so an ESC pair, a surrogate pair or a UTF-8 sequence never
  * straddles two parts. GSM septets are written one per octet and, for SMSCs
  * that want packed data, packed in place afterwards. The concatenation
@@ -26,9 +29,48 @@ static size_t part_limit(enum smx_encoding enc, size_t hdr)
         return octet[k];
 }
 
+/* The fast path of fill_part: ASCII characters from s[0..n) that take one
+ * unit each in enc, written to out, whose room the caller has already
+ * bounded (n units, and `room` octets). Returns the characters written; the
+ * character it stops at (if any) is left to the per-character path. */
+static size_t fill_ascii_run(enum smx_encoding enc, const uint8_t *s, size_t n, uint8_t *out,
+                             size_t room)
+{
+        size_t k;
+
+        switch (enc) {
+        case SMX_ENC_GSM:
+                if (n > room)
+                        n = room;
+                return smx_text_gsm_basic_copy(s, n, out);
+        case SMX_ENC_UCS2:
+                if (n > room / 2)
+                        n = room / 2;
+                for (k = 0; k < n && s[k] < 0x80; k++) {
+                        out[2 * k] = 0;
+                        out[2 * k + 1] = s[k];
+                }
+                return k;
+        case SMX_ENC_LATIN1:
+        case SMX_ENC_ASCII:
+        case SMX_ENC_UTF8:
+                if (n > room)
+                        n = room;
+                k = smx_text_ascii_span(s, n);
+                memcpy(out, s, k);
+                return k;
+        default:
+                return 0;
+        }
+}
+
 /* Encode characters from utf8[*pos..len) into dst[hdr..room) while the part
  * holds at most `limit` units. Returns the part's octets (UDH included) or
- * SMX_E2BIG when the buffer runs out; *units gets the units written. */
+ * SMX_E2BIG when the buffer runs out; *units gets the units written.
+ * Runs of ASCII go through fill_ascii_run, bounded once by the units and
+ * octets left; the character after a run goes through the general path,
+ * which alone decides E2BIG / EINVAL / end of part, exactly as if every
+ * character had taken it. */
 static long fill_part(enum smx_encoding enc, int packed, const uint8_t *utf8, size_t len,
                       size_t *pos, size_t limit, uint8_t *dst, size_t hdr, size_t room,
                       size_t *units)
@@ -36,13 +78,23 @@ static long fill_part(enum smx_encoding enc, int packed, const uint8_t *utf8, si
         size_t o = hdr, u = 0, i = *pos;
 
         while (i < len) {
+                size_t run = len - i;
+                if (run > limit - u)
+                        run = limit - u;
+                run = fill_ascii_run(enc, utf8 + i, run, dst + o, room - o);
+                i += run;
+                o += run * (enc == SMX_ENC_UCS2 ? 2 : 1);
+                u += run;
+                if (i >= len)
+                        break;
+
                 uint32_t cp;
                 int bad;
                 uint8_t tmp[4];
                 unsigned cu = 0;
                 size_t n = 1;
                 if (utf8[i] < 0x80)
-                        cp = utf8[i];           /* fast path: ASCII */
+                        cp = utf8[i];
                 else
                         n = smx_utf8_next(utf8 + i, len - i, &cp, &bad);
                 size_t w = smx_text_enc_cp(enc, cp, tmp, &cu);

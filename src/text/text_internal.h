@@ -2,6 +2,8 @@
 #ifndef SMX_TEXT_INTERNAL_H
 #define SMX_TEXT_INTERNAL_H
 
+#include <string.h>
+
 #include "text/text.h"
 
 /* Decode n septets of GSM text, unpacked (packed = 0) or packed after `fill`
@@ -17,6 +19,58 @@ const struct smx_dcs_map *smx_text_service_map(void);
 #define SMX_TEXT_GSM_EXT 0x100
 int smx_text_gsm_code(uint32_t cp);
 extern const int16_t smx_text_gsm_ascii[128]; /* the same for cp < 0x80 */
+
+/* Fast paths of the MT text path (count_units, fill_part): runs of ASCII
+ * octets that take exactly one unit each in the target encoding. */
+
+/* Octets at the start of s[0..n) that are ASCII (< 0x80); eight at a time. */
+static inline size_t smx_text_ascii_span(const uint8_t *s, size_t n)
+{
+        size_t k = 0;
+
+        while (n - k >= 8) {
+                uint64_t w;
+                memcpy(&w, s + k, 8);
+                if (w & 0x8080808080808080ull)
+                        break;
+                k += 8;
+        }
+        while (k < n && s[k] < 0x80)
+                k++;
+        return k;
+}
+
+/* Octets at the start of s[0..n) that are ASCII characters of the GSM
+ * default table (one septet each); stops at an extension character, one GSM
+ * lacks, or a non-ASCII octet. */
+static inline size_t smx_text_gsm_basic_span(const uint8_t *s, size_t n)
+{
+        size_t k = 0;
+
+        for (; k < n; k++) {
+                uint8_t b = s[k];
+                if (b >= 0x80 || (uint16_t)smx_text_gsm_ascii[b] >= 0x80)
+                        break;
+        }
+        return k;
+}
+
+/* The same, writing each character's septet to out[k]. */
+static inline size_t smx_text_gsm_basic_copy(const uint8_t *s, size_t n, uint8_t *out)
+{
+        size_t k = 0;
+
+        for (; k < n; k++) {
+                uint8_t b = s[k];
+                if (b >= 0x80)
+                        break;
+                uint16_t c = (uint16_t)smx_text_gsm_ascii[b];
+                if (c >= 0x80)
+                        break;
+                out[k] = (uint8_t)c;
+        }
+        return k;
+}
 
 /* Encode one code point in enc into tmp[0..4): returns octets (or septets,
  * for GSM: 1 or 2, ESC first) and *units (septets / UTF-16 units / octets);
