@@ -152,6 +152,51 @@ static void prefetch_slots(const struct smx_ingress *g, const uint32_t *idx, uin
         }
 }
 
+/* The MTs a dispatch pass took from ingress: the batch being encoded and
+ * the next one, popped and prefetched one batch ahead so that its slots are
+ * in cache by the time they are encoded (worker-local, on the stack). */
+struct pop_ahead {
+        uint32_t cur[POP_BATCH], next[POP_BATCH];
+        uint32_t n_cur, i_cur, n_next;
+};
+
+/* Pop up to `want` MTs into the look-ahead batch and prefetch them. */
+static void pop_next(struct smx_ingress *g, struct pop_ahead *pa, uint32_t want)
+{
+        pa->n_next = want ? ingress_pop_n(g, pa->next, want > POP_BATCH ? POP_BATCH : want) : 0;
+        prefetch_slots(g, pa->next, pa->n_next);
+}
+
+/* The next MT to encode, SMX_SLOT_NONE when none was popped. `budget` is
+ * how many more MTs this pass may pop (window room, turn limit). */
+static uint32_t take_mt(struct smx_ingress *g, struct pop_ahead *pa, uint32_t *budget)
+{
+        if (pa->i_cur == pa->n_cur) {
+                if (pa->n_next == 0) {
+                        pop_next(g, pa, *budget);
+                        *budget -= pa->n_next;
+                }
+                memcpy(pa->cur, pa->next, pa->n_next * sizeof pa->cur[0]);
+                pa->n_cur = pa->n_next;
+                pa->i_cur = 0;
+                pop_next(g, pa, *budget);
+                *budget -= pa->n_next;
+                if (pa->n_cur == 0)
+                        return SMX_SLOT_NONE;
+        }
+        return pa->cur[pa->i_cur++];
+}
+
+/* MTs popped but not encoded go back to ingress, oldest first. */
+static void give_back(struct smx_ingress *g, struct pop_ahead *pa)
+{
+        while (pa->i_cur < pa->n_cur)
+                ingress_push(g, pa->cur[pa->i_cur++]);
+        for (uint32_t k = 0; k < pa->n_next; k++)
+                ingress_push(g, pa->next[k]);
+        pa->n_next = 0;
+}
+
 int worker_dispatch(struct smx_worker *w)
 {
         struct smx_client *c = w->c;
@@ -171,25 +216,20 @@ int worker_dispatch(struct smx_worker *w)
                 if (w->cand[i].ready && b->scfg.window > b->sess.n_submit)
                         room += b->scfg.window - b->sess.n_submit;
         }
-        /* MTs are popped POP_BATCH at a time (one CAS) and their slots
-         * prefetched; those left when the loop stops go back to ingress */
-        uint32_t batch[POP_BATCH], nb = 0, bi = 0;
+        if (ready == 0)
+                return 0;
+        /* pop no more than the ready binds' window room and the turn allow;
+         * at least one MT, whose route_pick decides */
+        uint32_t budget = room < DISPATCH_PER_TURN ? room : DISPATCH_PER_TURN;
+        if (budget == 0)
+                budget = 1;
+        struct pop_ahead pa;
+        pa.n_cur = pa.i_cur = pa.n_next = 0;
         int done = 0;
-        while (ready > 0 && done < DISPATCH_PER_TURN) {
-                if (bi == nb) {
-                        uint32_t want = POP_BATCH;
-                        if (want > (uint32_t)(DISPATCH_PER_TURN - done))
-                                want = (uint32_t)(DISPATCH_PER_TURN - done);
-                        if (want > room)
-                                want = room ? room : 1;
-                        nb = ingress_pop_n(&c->ing, batch, want);
-                        bi = 0;
-                        if (nb == 0)
-                                break;
-                        room = room > nb ? room - nb : 0;
-                        prefetch_slots(&c->ing, batch, nb);
-                }
-                uint32_t idx = batch[bi++];
+        while (ready > 0) {
+                uint32_t idx = take_mt(&c->ing, &pa, &budget);
+                if (idx == SMX_SLOT_NONE)
+                        break;
                 done++;
                 struct smx_slot *s = ingress_slot(&c->ing, idx);
                 if (atomic_load_explicit(&c->fail_all, memory_order_relaxed)) {
@@ -198,7 +238,8 @@ int worker_dispatch(struct smx_worker *w)
                 }
                 int i = route_pick(&w->router, w->cand, n, s->last_bind);
                 if (i < 0) {
-                        ingress_push(&c->ing, idx);
+                        pa.i_cur--;             /* this MT too goes back, first */
+                        done--;
                         break;
                 }
                 struct smx_bind *b = w->binds[i];
@@ -211,8 +252,7 @@ int worker_dispatch(struct smx_worker *w)
                 if (w->pend_head != SMX_SLOT_NONE || event_ring_space_w(w->evr) < EVENT_RESERVE)
                         break;
         }
-        while (bi < nb)
-                ingress_push(&c->ing, batch[bi++]);
+        give_back(&c->ing, &pa);
         return done;
 }
 
