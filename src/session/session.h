@@ -167,6 +167,14 @@ static inline size_t session_out_pending(const struct smx_session *s)
         return s->out_len + (s->flight ? s->flight_len - s->flight_off : 0);
 }
 
+/* The ref of the outstanding submit_sm with this sequence number, or
+ * UINT32_MAX: a read-only look for prefetching, no state changes. */
+static inline uint32_t session_peek_submit_ref(const struct smx_session *s, uint32_t seq)
+{
+        const struct smx_req *r = &s->tab[seq & s->tab_mask];
+        return r->kind == SREQ_SUBMIT && r->seq == seq ? r->ref : UINT32_MAX;
+}
+
 static inline int session_bound(const struct smx_session *s)
 {
         return s->state == SMX_HEALTH_ACTIVE || s->state == SMX_HEALTH_THROTTLED;
