@@ -5,6 +5,8 @@
  * separate step because SMSCs differ (a per-SMSC knob). The decoder reads
  * septets through one accessor that works on both forms, so a packed
  * message is decoded without an intermediate buffer. */
+#include <string.h>
+
 #include "text/text_internal.h"
 
 #define GSM_ESC 0x1Bu
@@ -63,9 +65,11 @@ static const struct { uint16_t cp; uint16_t code; } gsm_high[] = {
 };
 
 /* ASCII -> GSM: septet, EXT|code (extension table), or -1 (controls other
- * than LF/FF/CR, backtick, DEL). The fast path of every encoder. */
+ * than LF/FF/CR, backtick, DEL). The fast path of every encoder. Indexed by
+ * any octet: 0x80-0xFF (not ASCII, the start of a UTF-8 sequence) are -1, so
+ * a scan needs one test per octet. */
 #define X(code) (EXT | (code))
-const int16_t smx_text_gsm_ascii[128] = {
+const int16_t smx_text_gsm_ascii[256] = {
           -1,   -1,   -1,   -1,   -1,   -1,   -1,   -1,  /* 00-07 */
           -1,   -1, 0x0A,   -1, X(0x0A), 0x0D,   -1,   -1,  /* 08-0F */
           -1,   -1,   -1,   -1,   -1,   -1,   -1,   -1,  /* 10-17 */
@@ -82,6 +86,7 @@ const int16_t smx_text_gsm_ascii[128] = {
         0x68, 0x69, 0x6A, 0x6B, 0x6C, 0x6D, 0x6E, 0x6F,  /* 68-6F */
         0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77,  /* 70-77 */
         0x78, 0x79, 0x7A, X(0x28), X(0x40), X(0x29), X(0x3D),   -1,  /* 78-7F */
+        [0x80 ... 0xFF] = -1,
 };
 #undef X
 
@@ -212,6 +217,34 @@ size_t smx_gsm7_to_utf8(const uint8_t *septets, size_t n, uint8_t *out, size_t c
         return smx_text_gsm_decode(septets, n, 0, 0, n, out, cap, flags);
 }
 
+/* Little-endian 64-bit load and store (octet 0 is the low byte). */
+static inline uint64_t load_le64(const uint8_t *p)
+{
+        uint64_t v;
+        memcpy(&v, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        v = __builtin_bswap64(v);
+#endif
+        return v;
+}
+
+static inline void store_le64(uint8_t *p, uint64_t v)
+{
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        v = __builtin_bswap64(v);
+#endif
+        memcpy(p, &v, 8);
+}
+
+/* Eight septets (one per octet, low octet first, top bits ignored) as 56
+ * contiguous bits: pairs to 14 bits, quads to 28, then 56. */
+static inline uint64_t septets8(uint64_t w)
+{
+        w = (w & 0x007F007F007F007Full) | (w >> 1 & 0x3F803F803F803F80ull);
+        w = (w & 0x00003FFF00003FFFull) | (w >> 2 & 0x0FFFC0000FFFC000ull);
+        return (w & 0x000000000FFFFFFFull) | (w >> 4 & 0x00FFFFFFF0000000ull);
+}
+
 size_t smx_gsm7_pack(const uint8_t *septets, size_t n, unsigned fill_bits,
                      uint8_t *out, size_t cap)
 {
@@ -227,15 +260,21 @@ size_t smx_gsm7_pack(const uint8_t *septets, size_t n, unsigned fill_bits,
         /* Eight septets (56 bits) at a time, then one at a time. Octet k is
          * written only after septet k has been read (a block of 8 septets
          * is read whole before its 7 octets are written), so packing in
-         * place (out == septets) is safe. */
+         * place (out == septets) is safe. The block's 8-octet store puts a
+         * partial octet at o + 7: only when o + 7 < need, which a later
+         * block or the tail then writes whole (and septet o + 7 of an
+         * in-place pack has been read by then). */
         for (; n - i >= 8; i += 8) {
-                uint64_t v = 0;
-                for (unsigned j = 0; j < 8; j++)
-                        v |= (uint64_t)(septets[i + j] & 0x7Fu) << (7 * j);
-                acc |= v << have;       /* have < 8: at most 63 bits in acc */
-                for (unsigned j = 0; j < 7; j++) {
-                        out[o++] = (uint8_t)acc;
-                        acc >>= 8;
+                acc |= septets8(load_le64(septets + i)) << have; /* have < 8: <= 63 bits */
+                if (o + 8 <= need) {
+                        store_le64(out + o, acc);
+                        o += 7;
+                        acc >>= 56;
+                } else {
+                        for (unsigned j = 0; j < 7; j++) {
+                                out[o++] = (uint8_t)acc;
+                                acc >>= 8;
+                        }
                 }                       /* 56 bits in, 56 out: have is unchanged */
         }
         for (; i < n; i++) {

@@ -18,7 +18,7 @@ const struct smx_dcs_map *smx_text_service_map(void);
  * for the extension table (sent as ESC, code), or -1 when GSM has none. */
 #define SMX_TEXT_GSM_EXT 0x100
 int smx_text_gsm_code(uint32_t cp);
-extern const int16_t smx_text_gsm_ascii[128]; /* the same for cp < 0x80 */
+extern const int16_t smx_text_gsm_ascii[256]; /* the same for cp < 0x80; -1 above */
 
 /* Fast paths of the MT text path (count_units, fill_part): runs of ASCII
  * octets that take exactly one unit each in the target encoding. */
@@ -47,11 +47,9 @@ static inline size_t smx_text_gsm_basic_span(const uint8_t *s, size_t n)
 {
         size_t k = 0;
 
-        for (; k < n; k++) {
-                uint8_t b = s[k];
-                if (b >= 0x80 || (uint16_t)smx_text_gsm_ascii[b] >= 0x80)
+        for (; k < n; k++)
+                if ((uint16_t)smx_text_gsm_ascii[s[k]] >= 0x80)
                         break;
-        }
         return k;
 }
 
@@ -61,10 +59,7 @@ static inline size_t smx_text_gsm_basic_copy(const uint8_t *s, size_t n, uint8_t
         size_t k = 0;
 
         for (; k < n; k++) {
-                uint8_t b = s[k];
-                if (b >= 0x80)
-                        break;
-                uint16_t c = (uint16_t)smx_text_gsm_ascii[b];
+                uint16_t c = (uint16_t)smx_text_gsm_ascii[s[k]];
                 if (c >= 0x80)
                         break;
                 out[k] = (uint8_t)c;

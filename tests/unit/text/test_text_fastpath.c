@@ -599,6 +599,8 @@ static void test_gsm7_pack_matches_bitwise_reference(void)
                 memset(out, 0xAA, sizeof(out));
                 if (smx_gsm7_pack(sep, n, fill, out, sizeof(out)) != w || memcmp(out, want, w) != 0)
                         bad++;
+                if (out[w] != 0xAA)     /* nothing written past the packed octets */
+                        bad++;
                 memcpy(in_place, sep, n);
                 if (smx_gsm7_pack(in_place, n, fill, in_place, sizeof(in_place)) != w ||
                     memcmp(in_place, want, w) != 0)
