@@ -442,9 +442,17 @@ int smx_submit(smx_client *c, const struct smx_mt *mt)
         return 0;
 }
 
-uint64_t smx_client_in_flight(smx_client *c)
+uint64_t client_decided(struct smx_client *c)
 {
         uint64_t d = atomic_load_explicit(&c->decided, memory_order_acquire);
+        for (unsigned k = 0; k < c->n_workers; k++)
+                d += atomic_load_explicit(&c->workers[k].decided, memory_order_acquire);
+        return d;
+}
+
+uint64_t smx_client_in_flight(smx_client *c)
+{
+        uint64_t d = client_decided(c);
         uint64_t a = atomic_load_explicit(&c->accepted, memory_order_acquire);
         return a > d ? a - d : 0;
 }

@@ -117,6 +117,7 @@ struct smx_worker {
         uint64_t last_inbound_tick_ms;
         int committed;                     /* events committed this loop turn */
         const struct smx_knobs *kn;        /* knob snapshot of this loop turn (src/knobs) */
+        _Atomic uint64_t decided;          /* outcomes this worker gave; it alone writes */
         int bufs_registered;
 };
 
@@ -137,8 +138,11 @@ struct smx_client {
         struct smx_inbound *inbound;
         uint8_t nonce[8];                  /* MT identity prefix (R5) */
         _Atomic int state;                 /* enum smx_client_state */
-        _Atomic uint64_t accepted, decided;/* MTs accepted / given an outcome */
-        _Atomic int active_binds;          /* binds ACTIVE or THROTTLED */
+        /* MTs accepted by smx_submit (any application thread adds), on a
+         * line of its own: the workers write theirs in struct smx_worker */
+        _Alignas(64) _Atomic uint64_t accepted;
+        _Alignas(64) _Atomic uint64_t decided; /* outcomes given by the HTTP transport */
+        _Alignas(64) _Atomic int active_binds; /* binds ACTIVE or THROTTLED */
         _Atomic uint64_t no_route_since_ms;
         _Atomic int fail_all;              /* drain timed out: fail what is left */
         _Atomic int unbind_all;            /* drain: unbind everything, no rebind */
@@ -155,6 +159,19 @@ struct smx_client {
         struct smx_admin *admin;           /* admin socket, metrics listener (src/admin) */
         _Atomic uint64_t failed_nobind[SMX_FAIL_REASONS]; /* failed before any attempt */
 };
+
+/* MTs given an outcome so far: the workers' counts plus the HTTP transport's. */
+uint64_t client_decided(struct smx_client *c);
+
+/* Add to (or subtract from) a counter that only the calling thread writes
+ * while others may read it: a plain load and store, no locked instruction.
+ * Release, so a reader's acquire load sees what was done before. */
+#define counter_add_owner(ctr, v)                                                          \
+        atomic_store_explicit((ctr), atomic_load_explicit((ctr), memory_order_relaxed) + (v), \
+                              memory_order_release)
+#define counter_sub_owner(ctr, v)                                                          \
+        atomic_store_explicit((ctr), atomic_load_explicit((ctr), memory_order_relaxed) - (v), \
+                              memory_order_release)
 
 uint64_t smx_now_ms(void);
 uint64_t smx_now_us(void);

@@ -56,6 +56,8 @@ uint32_t event_ring_space_w(const struct smx_event_ring *r)
         return r->mask + 1 - (t - h);
 }
 
+#define EV_AHEAD 8
+
 static struct smx_ev_rec *next_free(struct smx_event_ring *r)
 {
         uint32_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
@@ -65,6 +67,13 @@ static struct smx_ev_rec *next_free(struct smx_event_ring *r)
                 if (t - r->cached_head > r->mask)
                         return NULL;
         }
+        /* the ring is far larger than a cache: start loading, for writing,
+         * the part of a record written EV_AHEAD records from now that an
+         * outcome fills, so that record's stores do not wait for memory */
+        const char *ahead = (const char *)&r->recs[(t + EV_AHEAD) & r->mask];
+        __builtin_prefetch(ahead, 1, 3);
+        __builtin_prefetch(ahead + 64, 1, 3);
+        __builtin_prefetch(ahead + 128, 1, 3);
         return &r->recs[t & r->mask];
 }
 

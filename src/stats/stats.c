@@ -78,7 +78,7 @@ int stats_collect(struct smx_client *c, struct smx_stats_snapshot *s)
 {
         memset(s, 0, sizeof *s);
         s->mts_accepted = LD(c->accepted);
-        s->mts_decided = LD(c->decided);
+        s->mts_decided = client_decided(c);
         s->in_flight = smx_client_in_flight(c);
         s->queued = ingress_queued(&c->ing);
         s->active_binds = LD(c->active_binds);

@@ -33,6 +33,14 @@ static inline uint64_t ud_make(unsigned op, unsigned local, uint32_t gen)
 }
 
 /* worker_loop.c */
+/* Move an MT's tag on (answers to its earlier attempts become stale). Only
+ * the thread handling the MT writes it (see send_mt): no locked increment. */
+static inline void slot_tag_bump(struct smx_slot *s)
+{
+        atomic_store_explicit(&s->tag, atomic_load_explicit(&s->tag, memory_order_relaxed) + 1,
+                              memory_order_relaxed);
+}
+
 struct io_uring_sqe *worker_get_sqe(struct smx_worker *w);
 
 /* worker_ring.c: ring setup (deferred completions when the kernel has them),

@@ -69,7 +69,11 @@ static int send_mt(struct smx_worker *w, struct smx_bind *b, uint32_t idx)
                 ingress_push(&c->ing, idx);
                 return 1;
         }
-        uint32_t tag = atomic_fetch_add_explicit(&s->tag, 1, memory_order_relaxed) + 1;
+        /* one thread at a time handles an MT (the ring hands it over with
+         * release/acquire), so its tag needs no locked increment; answers of
+         * old attempts on other workers only read it */
+        uint32_t tag = atomic_load_explicit(&s->tag, memory_order_relaxed) + 1;
+        atomic_store_explicit(&s->tag, tag, memory_order_relaxed);
         s->n_parts = (uint8_t)np;
         s->parts_ok = 0;
         s->attempts++;
@@ -134,8 +138,8 @@ static int send_mt(struct smx_worker *w, struct smx_bind *b, uint32_t idx)
                 }
                 session_submit_commit(&b->sess, seq, (size_t)n, idx, tag, (uint8_t)i, w->now_ms);
         }
-        atomic_fetch_add_explicit(&b->cnt.in_flight, (uint32_t)np, memory_order_relaxed);
-        atomic_fetch_add_explicit(&b->cnt.submitted, 1, memory_order_relaxed);
+        counter_add_owner(&b->cnt.in_flight, (uint32_t)np);   /* b's owner alone writes */
+        counter_add_owner(&b->cnt.submitted, 1);
         if (b->tps)
                 b->tokens -= np;
         return 0;

@@ -61,7 +61,7 @@ void worker_emit_outcome(struct smx_worker *w, uint32_t idx, uint8_t type, uint8
 {
         struct smx_client *c = w->c;
         struct smx_slot *s = ingress_slot(&c->ing, idx);
-        atomic_fetch_add_explicit(&s->tag, 1, memory_order_relaxed);
+        slot_tag_bump(s);
         s->out_type = type;
         s->out_reason = reason;
         s->out_permanent = (uint8_t)(permanent != 0);
@@ -73,8 +73,8 @@ void worker_emit_outcome(struct smx_worker *w, uint32_t idx, uint8_t type, uint8
         s->out_msgid[msgid_len] = 0;
         if (bind < c->n_binds) {
                 struct smx_bind *b = &c->binds[bind];
-                if (type == SMX_EV_SUBMITTED)
-                        atomic_fetch_add_explicit(&b->cnt.accepted, 1, memory_order_relaxed);
+                if (type == SMX_EV_SUBMITTED)   /* by b's owner, the only writer */
+                        counter_add_owner(&b->cnt.accepted, 1);
                 else
                         atomic_fetch_add_explicit(&b->cnt.failed, 1, memory_order_relaxed);
                 if (type == SMX_EV_FAILED && reason < SMX_FAIL_REASONS)
@@ -82,7 +82,7 @@ void worker_emit_outcome(struct smx_worker *w, uint32_t idx, uint8_t type, uint8
         } else if (type == SMX_EV_FAILED && reason < SMX_FAIL_REASONS) {
                 atomic_fetch_add_explicit(&c->failed_nobind[reason], 1, memory_order_relaxed);
         }
-        atomic_fetch_add_explicit(&c->decided, 1, memory_order_release);
+        counter_add_owner(&w->decided, 1);
         struct smx_ev_rec *e = NULL;
         if (w->pend_head == SMX_SLOT_NONE)
                 e = event_ring_reserve_outcome_w(w->evr);
@@ -116,7 +116,7 @@ void worker_retry_mt(struct smx_worker *w, uint32_t idx, int now_ok)
 {
         struct smx_client *c = w->c;
         struct smx_slot *s = ingress_slot(&c->ing, idx);
-        atomic_fetch_add_explicit(&s->tag, 1, memory_order_relaxed);
+        slot_tag_bump(s);
         if (atomic_load_explicit(&c->fail_all, memory_order_relaxed)) {
                 worker_fail_mt(w, idx, SMX_FAIL_SHUTDOWN, 0);
                 return;

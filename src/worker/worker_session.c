@@ -23,7 +23,7 @@ static void cb_mt_resp(void *ctx, uint32_t ref, uint32_t tag, uint8_t part, uint
         s->last_status = status;
         enum smx_status_class cls = smx_status_classify(status);
         if (cls == SMX_STATUS_OK) {
-                atomic_fetch_sub_explicit(&b->cnt.in_flight, 1, memory_order_relaxed);
+                counter_sub_owner(&b->cnt.in_flight, 1);
                 /* Correlation only for MTs that asked for a DR: no DR is due for
                  * the others, so their message ids are not stored and no parked
                  * DR can be waiting for them. A DR the SMSC sends anyway for such
@@ -59,12 +59,11 @@ static void cb_mt_resp(void *ctx, uint32_t ref, uint32_t tag, uint8_t part, uint
                 return;
         }
         /* a part failed: the attempt is over; the other parts' answers are stale */
-        atomic_fetch_sub_explicit(&b->cnt.in_flight, s->n_parts - s->parts_ok,
-                                  memory_order_relaxed);
+        counter_sub_owner(&b->cnt.in_flight, (uint32_t)(s->n_parts - s->parts_ok));
         if (cls == SMX_STATUS_THROTTLED)
                 atomic_fetch_add_explicit(&b->cnt.throttled, 1, memory_order_relaxed);
         if (cls == SMX_STATUS_PERMANENT) {
-                atomic_fetch_add_explicit(&s->tag, 1, memory_order_relaxed);
+                slot_tag_bump(s);
                 worker_emit_outcome(w, ref, SMX_EV_FAILED, SMX_FAIL_REJECTED, 1, b->index, NULL, 0);
                 return;
         }
@@ -80,7 +79,7 @@ static void cb_mt_lost(void *ctx, uint32_t ref, uint32_t tag, uint8_t part, int 
         if (!mt_ref_ok(c, ref, tag))
                 return;
         struct smx_slot *s = ingress_slot(&c->ing, ref);
-        atomic_fetch_sub_explicit(&b->cnt.in_flight, s->n_parts - s->parts_ok, memory_order_relaxed);
+        counter_sub_owner(&b->cnt.in_flight, (uint32_t)(s->n_parts - s->parts_ok));
         atomic_fetch_add_explicit(&b->cnt.resent, 1, memory_order_relaxed);
         s->flags |= SMX_SLOTF_RESENT;
         if (timed_out)
