@@ -9,6 +9,8 @@
  *   text/choose_segment/ascii160       160 ASCII characters: one full part
  *   text/choose_segment/ascii160_packed  the same for an SMSC that wants GSM packed
  *   text/choose_segment/ascii300_udh8  300 ASCII characters: 2 parts (153 + 147)
+ *   text/choose_segment/cyrillic_ucs2  54 characters, Cyrillic words and spaces
+ *                                      (UCS-2, one part): the non-ASCII path
  *
  * Each operation is one choose + one segment; items/s is MTs per second.
  *
@@ -83,7 +85,13 @@ int main(int argc, char **argv)
 {
         static char t160[160], t300[300];
         static const char t23[] = "bench bench bench bench";
-        static struct text_case c23, c160, c160p, c300;
+        static const char cyr[] = "\xD0\x92\xD0\xB0\xD1\x88 \xD0\xBA\xD0\xBE\xD0\xB4 "
+                                  "\xD0\xBF\xD0\xBE\xD0\xB4\xD1\x82\xD0\xB2\xD0\xB5\xD1\x80"
+                                  "\xD0\xB6\xD0\xB4\xD0\xB5\xD0\xBD\xD0\xB8\xD1\x8F 482913. "
+                                  "\xD0\x9D\xD0\xB5 \xD1\x81\xD0\xBE\xD0\xBE\xD0\xB1\xD1\x89"
+                                  "\xD0\xB0\xD0\xB9\xD1\x82\xD0\xB5 \xD0\xB5\xD0\xB3\xD0\xBE "
+                                  "\xD0\xBD\xD0\xB8\xD0\xBA\xD0\xBE\xD0\xBC\xD1\x83.";
+        static struct text_case c23, c160, c160p, c300, ccyr;
 
         smx_dcs_map_service(&service_map);
         c23 = (struct text_case){ .text = t23, .len = sizeof(t23) - 1, .want_parts = 1 };
@@ -93,10 +101,12 @@ int main(int argc, char **argv)
         c160p.packed = 1;
         c300 = (struct text_case){ .text = t300, .len = fill_text(t300, sizeof(t300)),
                                    .want_parts = 2 };
+        ccyr = (struct text_case){ .text = cyr, .len = sizeof(cyr) - 1, .want_parts = 1 };
 
         gbench_register("text/choose_segment/ascii23", bm_choose_segment, &c23);
         gbench_register("text/choose_segment/ascii160", bm_choose_segment, &c160);
         gbench_register("text/choose_segment/ascii160_packed", bm_choose_segment, &c160p);
         gbench_register("text/choose_segment/ascii300_udh8", bm_choose_segment, &c300);
+        gbench_register("text/choose_segment/cyrillic_ucs2", bm_choose_segment, &ccyr);
         return gbench_main(argc, argv);
 }

@@ -12,13 +12,16 @@ static long count_units(const uint8_t *s, size_t len, enum smx_encoding enc)
         size_t total = 0, i = 0;
 
         while (i < len) {
-                size_t k = enc == SMX_ENC_GSM ? smx_text_gsm_basic_span(s + i, len - i)
-                                              : smx_text_ascii_span(s + i, len - i);
-                total += k;
-                i += k;
-                if (i >= len)
-                        break;
                 uint8_t b = s[i];
+                if (b < 0x80) {
+                        size_t k = enc == SMX_ENC_GSM ? smx_text_gsm_basic_span(s + i, len - i)
+                                                      : smx_text_ascii_span(s + i, len - i);
+                        total += k;
+                        i += k;
+                        if (i >= len)
+                                break;
+                        b = s[i];
+                }
                 if (b < 0x80) {                 /* GSM: extension or no GSM form */
                         int c = smx_text_gsm_ascii[b];
                         if (c < 0)

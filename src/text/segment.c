@@ -78,15 +78,17 @@ static long fill_part(enum smx_encoding enc, int packed, const uint8_t *utf8, si
         size_t o = hdr, u = 0, i = *pos;
 
         while (i < len) {
-                size_t run = len - i;
-                if (run > limit - u)
-                        run = limit - u;
-                run = fill_ascii_run(enc, utf8 + i, run, dst + o, room - o);
-                i += run;
-                o += run * (enc == SMX_ENC_UCS2 ? 2 : 1);
-                u += run;
-                if (i >= len)
-                        break;
+                if (utf8[i] < 0x80) {
+                        size_t run = len - i;
+                        if (run > limit - u)
+                                run = limit - u;
+                        run = fill_ascii_run(enc, utf8 + i, run, dst + o, room - o);
+                        i += run;
+                        o += run * (enc == SMX_ENC_UCS2 ? 2 : 1);
+                        u += run;
+                        if (i >= len)
+                                break;
+                }
 
                 uint32_t cp;
                 int bad;
