@@ -78,7 +78,7 @@ static long fill_part(enum smx_encoding enc, int packed, const uint8_t *utf8, si
         size_t o = hdr, u = 0, i = *pos;
 
         while (i < len) {
-                if (utf8[i] < 0x80) {
+                if (utf8[i] < 0x80 && o < room) {
                         size_t run = len - i;
                         if (run > limit - u)
                                 run = limit - u;

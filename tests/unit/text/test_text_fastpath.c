@@ -585,6 +585,17 @@ static void test_segment_with_small_buffers_and_part_limits_matches_reference(vo
         CHECK(e2big > 300);     /* the limits were really hit */
 }
 
+static void test_segment_into_no_buffer_is_e2big_for_every_encoding(void)
+{
+        struct smx_seg_part part;
+
+        for (size_t e = 0; e < sizeof(encs) / sizeof(encs[0]); e++) {
+                struct smx_seg_opts o = { .enc = encs[e], .mode = SMX_SEG_UDH8 };
+                CHECK_EQ(smx_text_segment((const uint8_t *)"abc", 3, &o, NULL, 0, &part, 1, NULL),
+                         SMX_E2BIG);
+        }
+}
+
 static void test_gsm7_pack_matches_bitwise_reference(void)
 {
         uint8_t sep[300], in_place[300], out[300], want[300];
@@ -623,6 +634,7 @@ int main(void)
         RUN(test_segment_at_every_gsm_part_limit_matches_reference);
         RUN(test_segment_at_every_octet_and_ucs2_part_limit_matches_reference);
         RUN(test_segment_with_small_buffers_and_part_limits_matches_reference);
+        RUN(test_segment_into_no_buffer_is_e2big_for_every_encoding);
         RUN(test_gsm7_pack_matches_bitwise_reference);
         return t_done();
 }
