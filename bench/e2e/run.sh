@@ -88,21 +88,25 @@ cpus_for() { [ "$1" = 1 ] && echo 1 || echo 0-1; }
 
 # ---- (1) throughput ----
 echo "== (1) MT/s: smsmux (bench_e2e) vs raw blast client, same peer, same run (alternating)"
-printf '%-5s %-7s %-6s %-4s %12s %12s %7s %12s %7s\n' peer workers window rep smsmux_mt/s \
-        blast_sub/s ratio blast_enc/s ratio_enc
+echo "   (ingress: the application's ingress_capacity; cpu: ns of CPU per MT of the application"
+echo "   thread and of the library's threads in the window, from /proc/self/task/*/schedstat)"
+printf '%-5s %-7s %-6s %-7s %-4s %12s %12s %7s %12s %7s %7s %7s\n' peer workers window ingress rep \
+        smsmux_mt/s blast_sub/s ratio blast_enc/s ratio_enc app_cpu lib_cpu
 : > "$OUT/ratios"
-for CONF in "1 512 64" "2 512 64" "1 10 1"; do
+for CONF in "1 512 64 65536" "1 512 64 4096" "2 512 64 4096" "1 10 1 65536"; do
         set -- $CONF
-        W=$1; WIN=$2; BAT=$3
+        W=$1; WIN=$2; BAT=$3; ING=$4
+        SUF=; [ "$ING" != 65536 ] && SUF=-ing$ING
         CPUS=$(cpus_for $W)
         for PEER in sink sim; do
                 r=1
                 while [ $r -le $REPS ]; do
-                        f=$OUT/tp-$PEER-w$W-win$WIN-$r
+                        f=$OUT/tp-$PEER-w$W-win$WIN$SUF-$r
                         [ $PEER = sim ] && start_sim
                         [ $PEER = sink ] && PORT=$SINK_PORT || PORT=$SIM_PORT
                         taskset -c "$CPUS" "$E2E" --port "$PORT" --binds $BINDS --workers $W \
-                                --window $WIN --seconds $SECS --warmup $WARM > "$f.e2e" 2>"$f.e2e.err"
+                                --window $WIN --seconds $SECS --warmup $WARM --ingress $ING \
+                                > "$f.e2e" 2>"$f.e2e.err"
                         taskset -c "$CPUS" "$BLAST" --port "$PORT" --connections $BINDS --window $WIN \
                                 --batch $BAT --seconds $SECS > "$f.blast" 2>"$f.blast.err"
                         [ $PEER = sim ] && { start_sim; PORT=$SIM_PORT; }
@@ -112,9 +116,10 @@ for CONF in "1 512 64" "2 512 64" "1 10 1"; do
                         be=$(kv submit_per_s "$f.blaste")
                         ra=$(awk -v a="$m" -v b="$bl" 'BEGIN{printf "%.3f", (b > 0 ? a / b : 0)}')
                         re=$(awk -v a="$m" -v b="$be" 'BEGIN{printf "%.3f", (b > 0 ? a / b : 0)}')
-                        printf '%-5s %-7s %-6s %-4s %12s %12s %7s %12s %7s\n' $PEER $W $WIN $r "$m" \
-                                "$bl" "$ra" "$be" "$re"
-                        echo "$PEER-w$W-win$WIN $m $bl $ra $be $re" >> "$OUT/ratios"
+                        printf '%-5s %-7s %-6s %-7s %-4s %12s %12s %7s %12s %7s %7s %7s\n' $PEER $W \
+                                $WIN $ING $r "$m" "$bl" "$ra" "$be" "$re" \
+                                "$(kv app_cpu_ns_per_mt "$f.e2e")" "$(kv lib_cpu_ns_per_mt "$f.e2e")"
+                        echo "$PEER-w$W-win$WIN$SUF $m $bl $ra $be $re" >> "$OUT/ratios"
                         r=$((r + 1))
                 done
         done
