@@ -298,6 +298,18 @@ struct smx_mt {
  * accepted, with part 1's message_id. */
 int smx_submit(smx_client *c, const struct smx_mt *mt);
 
+/* Queue mts[0..n) in order, as n calls of smx_submit would, but taking
+ * slots and entering the ingress queue once per 64 MTs: for an application
+ * that has MTs in hand, it costs less per MT (fewer atomic operations, one
+ * wake-up check per run). Returns how many were accepted, always a prefix
+ * mts[0..return); when that is fewer than n, *err (if not NULL) gets what
+ * smx_submit would have returned for mts[return] (SMX_EAGAIN: the ingress or
+ * the long-text blocks are full; SMX_EINVAL / SMX_E2BIG: that MT is bad and
+ * was not queued; SMX_ESTATE: draining), else 0. Each accepted MT gets its
+ * outcome exactly as with smx_submit; every MT of one call shares one
+ * submit time stamp (the latency_us origin). Same thread-safety. */
+int smx_submit_n(smx_client *c, const struct smx_mt *mts, unsigned n, int *err);
+
 /* ---- events ---- */
 
 enum smx_event_type {

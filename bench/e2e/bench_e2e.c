@@ -252,6 +252,7 @@ struct opts {
         int app_cpu;
         uint32_t events;           /* --events: event_capacity, 0 = library default */
         size_t text_len;           /* --text-len: bytes of every MT's text */
+        unsigned submit_batch;     /* --submit-batch: smx_submit_n runs of N (<= 1: smx_submit) */
 };
 
 /* Every MT's text: "bench " repeated, o.text_len bytes of it. */
@@ -315,6 +316,39 @@ static void wait_events(struct run *r, int ms)
 
 /* Submit MTs until t_end_us: as fast as the library takes them (rate 0),
  * or paced at `rate` MT/s. */
+/* --submit-batch N: up to 256 MTs per turn through smx_submit_n in runs of
+ * N (each with its own id buffer). Returns 1 when the ingress was full. */
+#define MAX_SUBMIT_BATCH 256
+static int submit_batch(struct run *r, const struct opts *o, const struct smx_mt *tmpl,
+                        uint64_t due)
+{
+        static char ids[MAX_SUBMIT_BATCH][32];
+        static struct smx_mt mts[MAX_SUBMIT_BATCH];
+        uint64_t left = due > r->sent ? due - r->sent : 0;
+        if (left > 256)
+                left = 256;
+        while (left > 0) {
+                unsigned n = left < o->submit_batch ? (unsigned)left : o->submit_batch;
+                for (unsigned i = 0; i < n; i++) {
+                        mts[i] = *tmpl;
+                        ids[i][0] = 'm';
+                        mts[i].id = ids[i];
+                        mts[i].id_len = 1 + put_dec(ids[i] + 1, r->sent + i);
+                }
+                int err = 0;
+                int ok = smx_submit_n(r->c, mts, n, &err);
+                r->sent += (uint64_t)ok;
+                left -= (uint64_t)ok;
+                if (err == SMX_EAGAIN)
+                        return 1;
+                if (err != 0) {
+                        fprintf(stderr, "bench_e2e: smx_submit_n: %s\n", smx_strerror(err));
+                        exit(1);
+                }
+        }
+        return 0;
+}
+
 static void submit_loop(struct run *r, const struct opts *o, uint64_t t_end_us)
 {
         char id[32] = "m";
@@ -330,6 +364,10 @@ static void submit_loop(struct run *r, const struct opts *o, uint64_t t_end_us)
                 uint64_t due = o->rate > 0 ? sent0 + (uint64_t)((double)(t - t0) * o->rate / 1e6)
                                            : UINT64_MAX;
                 int full = 0;
+                if (o->submit_batch > 1) {
+                        full = submit_batch(r, o, &mt, due);
+                        goto events;
+                }
                 for (int k = 0; k < 256 && r->sent < due; k++) {
                         mt.id_len = 1 + put_dec(id + 1, r->sent);
                         int rc = smx_submit(r->c, &mt);
@@ -343,6 +381,7 @@ static void submit_loop(struct run *r, const struct opts *o, uint64_t t_end_us)
                         }
                         r->sent++;
                 }
+        events:;
                 size_t got = drain_events(r);
                 if (o->rate > 0 && r->sent >= due && !got) {
                         /* ahead of schedule: nap ~50 us (app side only) */
@@ -426,7 +465,7 @@ static void usage(FILE *f)
         fprintf(f,
                 "usage: bench_e2e --port P [--host 127.0.0.1] [--binds 4] [--workers 1]\n"
                 "                 [--window 512] [--seconds 5] [--warmup 1] [--rate MT_PER_S]\n"
-                "                 [--dr 0|1] [--ingress 65536] [--events 65536] [--mem N] [--pause-file F]\n"
+                "                 [--dr 0|1] [--ingress 65536] [--events 65536] [--submit-batch N] [--mem N] [--pause-file F]\n"
                 "                 [--after-bind CMD] [--app-cpu N] [--text-len 23]\n");
 }
 
@@ -445,7 +484,7 @@ static void mark(const char *path, int on)
 
 int main(int argc, char **argv)
 {
-        struct opts o = { "127.0.0.1", 0, 4, 1, 512, 0, 5.0, 1.0, 0.0, 65536, 0, NULL, NULL, -1, 0, 23 };
+        struct opts o = { "127.0.0.1", 0, 4, 1, 512, 0, 5.0, 1.0, 0.0, 65536, 0, NULL, NULL, -1, 0, 23, 0 };
         static const struct option lo[] = {
                 { "host", required_argument, NULL, 'H' }, { "port", required_argument, NULL, 'p' },
                 { "binds", required_argument, NULL, 'b' }, { "workers", required_argument, NULL, 'w' },
@@ -453,6 +492,7 @@ int main(int argc, char **argv)
                 { "warmup", required_argument, NULL, 'u' }, { "rate", required_argument, NULL, 'r' },
                 { "dr", required_argument, NULL, 'd' }, { "ingress", required_argument, NULL, 'i' },
                 { "events", required_argument, NULL, 'E' },
+                { "submit-batch", required_argument, NULL, 'B' },
                 { "mem", required_argument, NULL, 'm' }, { "pause-file", required_argument, NULL, 'f' },
                 { "after-bind", required_argument, NULL, 'a' },
                 { "app-cpu", required_argument, NULL, 'c' },
@@ -473,6 +513,11 @@ int main(int argc, char **argv)
                 case 'd': o.dr = (unsigned)strtoul(optarg, NULL, 10) != 0; break;
                 case 'i': o.ingress = (uint32_t)strtoul(optarg, NULL, 10); break;
                 case 'E': o.events = (uint32_t)strtoul(optarg, NULL, 10); break;
+                case 'B':
+                        o.submit_batch = (unsigned)strtoul(optarg, NULL, 10);
+                        if (o.submit_batch > MAX_SUBMIT_BATCH)
+                                o.submit_batch = MAX_SUBMIT_BATCH;
+                        break;
                 case 'm': o.mem = strtoull(optarg, NULL, 10); break;
                 case 'f': o.pause_file = optarg; break;
                 case 'a': o.after_bind = optarg; break;

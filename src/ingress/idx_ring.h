@@ -66,6 +66,36 @@ static inline int idx_ring_push(struct smx_idx_ring *r, uint32_t v)
         return 0;
 }
 
+/* Push v[0..n) (1 <= n <= size) as one run, in order: one reservation and
+ * one publication for all of them. Returns 0, or -1 when fewer than n cells
+ * are free (nothing pushed). */
+static inline int idx_ring_push_n(struct smx_idx_ring *r, const uint32_t *v, uint32_t n)
+{
+        uint32_t size = r->mask + 1;
+        uint32_t p = atomic_load_explicit(&r->p_head, memory_order_relaxed);
+        for (;;) {
+                uint32_t c = atomic_load_explicit(&r->c_head, memory_order_acquire);
+                if (p - c > size - n) {
+                        uint32_t p2 = atomic_load_explicit(&r->p_head, memory_order_relaxed);
+                        if (p2 == p)
+                                return -1;
+                        p = p2;
+                        continue;
+                }
+                if (atomic_compare_exchange_weak_explicit(&r->p_head, &p, p + n,
+                                                          memory_order_relaxed,
+                                                          memory_order_relaxed))
+                        break;
+        }
+        for (uint32_t i = 0; i < n; i++)
+                atomic_store_explicit(&r->cell[(p + i) & r->mask], v[i], memory_order_relaxed);
+        unsigned spins = 0;
+        while (atomic_load_explicit(&r->p_tail, memory_order_acquire) != p)
+                idx_ring_relax(&spins);
+        atomic_store_explicit(&r->p_tail, p + n, memory_order_release);
+        return 0;
+}
+
 /* Pop up to max (>= 1) values, oldest first, into out; returns how many. */
 static inline uint32_t idx_ring_pop_n(struct smx_idx_ring *r, uint32_t *out, uint32_t max)
 {

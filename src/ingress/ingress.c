@@ -83,6 +83,38 @@ uint32_t ingress_slot_take(struct smx_ingress *g)
         }
 }
 
+uint32_t ingress_slot_take_n(struct smx_ingress *g, uint32_t *out, uint32_t max)
+{
+        uint64_t top = atomic_load_explicit(&g->free_top, memory_order_acquire);
+        for (;;) {
+                /* walk the chain below the top: if the CAS succeeds, the top's
+                 * version did not move, so nobody popped or pushed meanwhile
+                 * and every link read is the one in the stack */
+                uint32_t n = 0, idx = (uint32_t)top;
+                int stale = 0;
+                while (n < max && idx != SMX_SLOT_NONE) {
+                        out[n++] = idx;
+                        idx = atomic_load_explicit(&ingress_slot(g, idx)->next,
+                                                   memory_order_relaxed);
+                        if (idx != SMX_SLOT_NONE && idx >= g->n_slots) {
+                                stale = 1;   /* a slot taken meanwhile: look again */
+                                break;
+                        }
+                }
+                if (stale) {
+                        top = atomic_load_explicit(&g->free_top, memory_order_acquire);
+                        continue;
+                }
+                if (n == 0)
+                        return 0;
+                if (atomic_compare_exchange_weak_explicit(&g->free_top, &top,
+                                                          top_make(top, idx),
+                                                          memory_order_acquire,
+                                                          memory_order_acquire))
+                        return n;
+        }
+}
+
 void ingress_slot_free(struct smx_ingress *g, uint32_t idx)
 {
         struct smx_slot *s = ingress_slot(g, idx);
@@ -104,6 +136,12 @@ void ingress_push(struct smx_ingress *g, uint32_t idx)
 {
         /* cannot fail: the ring holds all n_slots indices */
         (void)idx_ring_push(&g->in_ring, idx);
+}
+
+void ingress_push_n(struct smx_ingress *g, const uint32_t *idx, uint32_t n)
+{
+        if (n)
+                (void)idx_ring_push_n(&g->in_ring, idx, n);   /* cannot fail, as above */
 }
 
 uint32_t ingress_pop(struct smx_ingress *g)

@@ -111,12 +111,17 @@ static inline struct smx_slot *ingress_slot(const struct smx_ingress *g, uint32_
 /* Take a free slot (the one freed last): its index, or SMX_SLOT_NONE when
  * all are in use. */
 uint32_t ingress_slot_take(struct smx_ingress *g);
+/* Take up to max free slots with one CAS (the most recently freed first);
+ * returns how many went into out. */
+uint32_t ingress_slot_take_n(struct smx_ingress *g, uint32_t *out, uint32_t max);
 /* Return a slot to the pool (its text block back to the text pool, bumps
  * gen). */
 void ingress_slot_free(struct smx_ingress *g, uint32_t idx);
 
 /* Queue a slot for the workers. Never fails (see above). */
 void ingress_push(struct smx_ingress *g, uint32_t idx);
+/* Queue n slots as one run, in order (one reservation). Never fails. */
+void ingress_push_n(struct smx_ingress *g, const uint32_t *idx, uint32_t n);
 /* Pop the oldest queued slot, or SMX_SLOT_NONE. */
 uint32_t ingress_pop(struct smx_ingress *g);
 /* Pop up to max of the oldest queued slots into out; returns how many. */
