@@ -78,6 +78,7 @@ struct smx_bind {
         int fd;
         uint32_t conn_gen;                 /* tags completions of one connection */
         uint8_t send_inflight;
+        uint64_t out_since_us;             /* owner: output waiting since (stamp), 0 none */
         uint8_t retired;                   /* unbound for good (drain) */
         uint64_t close_deadline_ms;        /* flush-then-close limit */
         struct smx_rebind_clock clk;
@@ -111,9 +112,11 @@ struct smx_worker {
         uint32_t pend_head, pend_tail;     /* outcomes waiting for event-ring room */
         uint32_t delay_head, delay_tail;   /* MTs waiting out retry_backoff */
         uint8_t *seg;                      /* segmentation scratch */
+        struct smx_pdu sm_pdu;             /* submit_sm being encoded (worker_mt.c) */
         struct smx_seg_part *parts;
         uint64_t rnd;
         uint64_t now_ms;
+        uint64_t now_us;                   /* smx_stamp_us() at the start of the loop turn */
         uint64_t last_inbound_tick_ms;
         int committed;                     /* events committed this loop turn */
         const struct smx_knobs *kn;        /* knob snapshot of this loop turn (src/knobs) */

@@ -87,43 +87,46 @@ static int send_mt(struct smx_worker *w, struct smx_bind *b, uint32_t idx)
         for (unsigned i = 0; i < s->from_len; i++)
                 if (s->from[i] < '0' || s->from[i] > '9')
                         digits_from = 0;
+        /* w->sm_pdu: the worker's submit_sm, zeroed once at init; every field
+         * an MT varies is set below for each part, the others stay 0 */
+        struct smx_pdu *p = &w->sm_pdu;
         for (int i = 0; i < np; i++) {
                 const struct smx_seg_part *pt = &w->parts[i];
-                struct smx_pdu p;
-                memset(&p, 0, sizeof p);
-                p.h.command_id = SMPP_SUBMIT_SM;
-                p.u.sm.source_addr_ton = digits_from ? 1 : 5;
-                p.u.sm.source_addr_npi = digits_from ? 1 : 0;
-                p.u.sm.source_addr = (struct smx_bytes){ (const uint8_t *)s->from, s->from_len };
-                p.u.sm.dest_addr_ton = 1;
-                p.u.sm.dest_addr_npi = 1;
-                p.u.sm.destination_addr = (struct smx_bytes){ (const uint8_t *)s->to, s->to_len };
-                p.u.sm.esm_class = pt->esm_class;
-                p.u.sm.priority_flag = s->priority;
-                p.u.sm.registered_delivery = s->want_dr ? SMPP_REGDEL_FINAL : SMPP_REGDEL_NONE;
-                p.u.sm.data_coding = pt->data_coding;
+                p->tlv.present = 0;
+                p->u.sm.short_message = (struct smx_bytes){ NULL, 0 };
+                p->h.command_id = SMPP_SUBMIT_SM;
+                p->u.sm.source_addr_ton = digits_from ? 1 : 5;
+                p->u.sm.source_addr_npi = digits_from ? 1 : 0;
+                p->u.sm.source_addr = (struct smx_bytes){ (const uint8_t *)s->from, s->from_len };
+                p->u.sm.dest_addr_ton = 1;
+                p->u.sm.dest_addr_npi = 1;
+                p->u.sm.destination_addr = (struct smx_bytes){ (const uint8_t *)s->to, s->to_len };
+                p->u.sm.esm_class = pt->esm_class;
+                p->u.sm.priority_flag = s->priority;
+                p->u.sm.registered_delivery = s->want_dr ? SMPP_REGDEL_FINAL : SMPP_REGDEL_NONE;
+                p->u.sm.data_coding = pt->data_coding;
                 if (pt->payload) {
-                        p.tlv.present |= SMX_TLV_MESSAGE_PAYLOAD;
-                        p.tlv.message_payload = (struct smx_bytes){ pt->sm, (uint16_t)pt->len };
+                        p->tlv.present |= SMX_TLV_MESSAGE_PAYLOAD;
+                        p->tlv.message_payload = (struct smx_bytes){ pt->sm, (uint16_t)pt->len };
                 } else {
-                        p.u.sm.short_message = (struct smx_bytes){ pt->sm, (uint16_t)pt->len };
+                        p->u.sm.short_message = (struct smx_bytes){ pt->sm, (uint16_t)pt->len };
                 }
                 if (pt->sar) {
-                        p.tlv.present |= SMX_TLV_SAR_MSG_REF_NUM | SMX_TLV_SAR_TOTAL_SEGMENTS |
+                        p->tlv.present |= SMX_TLV_SAR_MSG_REF_NUM | SMX_TLV_SAR_TOTAL_SEGMENTS |
                                          SMX_TLV_SAR_SEGMENT_SEQNUM;
-                        p.tlv.sar_msg_ref_num = pt->sar_msg_ref_num;
-                        p.tlv.sar_total_segments = pt->sar_total_segments;
-                        p.tlv.sar_segment_seqnum = pt->sar_segment_seqnum;
+                        p->tlv.sar_msg_ref_num = pt->sar_msg_ref_num;
+                        p->tlv.sar_total_segments = pt->sar_total_segments;
+                        p->tlv.sar_segment_seqnum = pt->sar_segment_seqnum;
                 }
                 if (b->sess.tlvs_ok) {
-                        p.tlv.present |= SMX_TLV_SMX_MSG_IDENTITY;
-                        p.tlv.smx_msg_identity = (struct smx_bytes){ ident, sizeof ident };
+                        p->tlv.present |= SMX_TLV_SMX_MSG_IDENTITY;
+                        p->tlv.smx_msg_identity = (struct smx_bytes){ ident, sizeof ident };
                 }
                 uint8_t *dst;
                 size_t cap;
                 uint32_t seq = session_submit_begin(&b->sess, &dst, &cap);
-                p.h.sequence_number = seq;
-                ssize_t n = seq ? smx_pdu_encode(dst, cap, &p, NULL, 0) : -ENOSPC;
+                p->h.sequence_number = seq;
+                ssize_t n = seq ? smx_pdu_encode(dst, cap, p, NULL, 0) : -ENOSPC;
                 if (n < 0) {
                         /* parts already queued carry the old tag: their answers
                          * are ignored once retry_mt/emit_outcome move the tag on */
@@ -145,16 +148,20 @@ static int send_mt(struct smx_worker *w, struct smx_bind *b, uint32_t idx)
         return 0;
 }
 
-/* Start loading the slots of a popped batch: at saturation the ingress is
- * long and the slots are cold when a worker reaches them. */
-static void prefetch_slots(const struct smx_ingress *g, const uint32_t *idx, uint32_t n)
+/* Start loading the cache lines of an MT slot that dispatch reads: the
+ * header, from/to, the first 91 bytes of inline text (a long text is in a
+ * text block, loaded when segmented). At saturation the ingress is long
+ * and its slots are cold by the time a worker reaches them. */
+static void prefetch_slot(const struct smx_ingress *g, uint32_t idx)
 {
-        for (uint32_t k = 0; k < n; k++) {
-                const uint8_t *p = (const uint8_t *)ingress_slot(g, idx[k]);
-                for (unsigned off = 0; off < SMX_SLOT_SIZE; off += 64)
-                        __builtin_prefetch(p + off, 1, 3);
-        }
+        const uint8_t *p = (const uint8_t *)ingress_slot(g, idx);
+        __builtin_prefetch(p, 1, 3);
+        __builtin_prefetch(p + 64, 1, 3);
+        __builtin_prefetch(p + 192, 1, 3);
+        __builtin_prefetch(p + 256, 1, 3);
 }
+
+#define PREFETCH_AHEAD 8          /* MTs between the one encoded and the one loading */
 
 /* The MTs a dispatch pass took from ingress: the batch being encoded and
  * the next one, popped and prefetched one batch ahead so that its slots are
@@ -162,13 +169,13 @@ static void prefetch_slots(const struct smx_ingress *g, const uint32_t *idx, uin
 struct pop_ahead {
         uint32_t cur[POP_BATCH], next[POP_BATCH];
         uint32_t n_cur, i_cur, n_next;
+        int primed;             /* the first MTs of the pass were prefetched */
 };
 
-/* Pop up to `want` MTs into the look-ahead batch and prefetch them. */
+/* Pop up to `want` MTs into the look-ahead batch. */
 static void pop_next(struct smx_ingress *g, struct pop_ahead *pa, uint32_t want)
 {
         pa->n_next = want ? ingress_pop_n(g, pa->next, want > POP_BATCH ? POP_BATCH : want) : 0;
-        prefetch_slots(g, pa->next, pa->n_next);
 }
 
 /* The next MT to encode, SMX_SLOT_NONE when none was popped. `budget` is
@@ -187,7 +194,17 @@ static uint32_t take_mt(struct smx_ingress *g, struct pop_ahead *pa, uint32_t *b
                 *budget -= pa->n_next;
                 if (pa->n_cur == 0)
                         return SMX_SLOT_NONE;
+                if (!pa->primed) {      /* the pass's first batch: load its first MTs */
+                        pa->primed = 1;
+                        for (uint32_t k = 0; k < PREFETCH_AHEAD && k < pa->n_cur; k++)
+                                prefetch_slot(g, pa->cur[k]);
+                }
         }
+        uint32_t ahead = pa->i_cur + PREFETCH_AHEAD;
+        if (ahead < pa->n_cur)
+                prefetch_slot(g, pa->cur[ahead]);
+        else if (ahead - pa->n_cur < pa->n_next)
+                prefetch_slot(g, pa->next[ahead - pa->n_cur]);
         return pa->cur[pa->i_cur++];
 }
 
@@ -229,6 +246,7 @@ int worker_dispatch(struct smx_worker *w)
                 budget = 1;
         struct pop_ahead pa;
         pa.n_cur = pa.i_cur = pa.n_next = 0;
+        pa.primed = 0;
         int done = 0;
         while (ready > 0) {
                 uint32_t idx = take_mt(&c->ing, &pa, &budget);

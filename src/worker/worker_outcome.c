@@ -44,7 +44,7 @@ static void commit_outcome(struct smx_worker *w, uint32_t idx, struct smx_ev_rec
         e->bind = s->out_bind;
         e->status = s->last_status;
         e->attempts = s->attempts;
-        uint64_t now_us = smx_stamp_us();
+        uint64_t now_us = w->now_us;   /* this loop turn's stamp: its answers were just reaped */
         e->latency_us = now_us > s->submit_us ? now_us - s->submit_us : 0;
         /* a SUBMITTED outcome is emitted by its bind's owner: single writer */
         if (e->type == SMX_EV_SUBMITTED && e->bind < c->n_binds)
