@@ -6,14 +6,17 @@
  * decoded in place; a PDU straddling two buffers is copied into the bind's
  * reassembly buffer), run timers, start connects allowed by the rebind clock
  * (R2; a host name is first resolved without blocking, worker_resolve.c,
- * whose DNS sockets are polled on this ring), move due retries back to ingress, flush outcomes that waited for
- * event-ring room, take MTs from ingress while one of its binds is ACTIVE
- * with window space (R4) and encode them straight into that bind's send
- * buffer, then queue at most one send per bind and call io_uring_submit once.
- * When a turn did nothing the worker sets `sleeping` and waits (short
- * timeout) for a completion; smx_submit writes the eventfd only when it sees
- * `sleeping`, so under load no syscall is made per MT. Every accepted MT
- * leaves through exactly one outcome (worker_outcome.c). */
+ * whose DNS sockets are polled on this ring), move due retries back to
+ * ingress, flush outcomes that waited for event-ring room, take MTs from
+ * ingress while one of its binds is ACTIVE with window space (R4) and encode
+ * them straight into that bind's send buffer (one half of it, while the
+ * other half is being sent), start a send per bind whose output is due
+ * (send_due: at most one in flight per bind, batched while the worker is
+ * busy), then enter the kernel once (worker_ring.c). When a turn did nothing
+ * the worker sets `sleeping` and waits (short timeout) for a completion;
+ * smx_submit writes the eventfd only when it sees `sleeping`, so under load
+ * no syscall is made per MT. Every accepted MT leaves through exactly one
+ * outcome (worker_outcome.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
