@@ -217,13 +217,34 @@ static inline int it_submit(struct it_env *e, uint64_t k, const char *text)
         return SMX_EAGAIN;
 }
 
-/* Submit n MTs numbered from e->next_mt. Returns how many were accepted. */
+/* Submit n MTs numbered from e->next_mt. Returns how many were accepted;
+ * e->next_mt counts accepted MTs only (a number whose submission failed is
+ * used again), so waiting for e->next_mt outcomes waits for accepted MTs. */
 static inline uint64_t it_submit_n(struct it_env *e, uint64_t n, const char *text)
 {
         uint64_t ok = 0;
         for (uint64_t i = 0; i < n; i++)
-                if (it_submit(e, e->next_mt++, text) == 0)
+                if (it_submit(e, e->next_mt, text) == 0) {
+                        e->next_mt++;
                         ok++;
+                }
+        return ok;
+}
+
+/* Like it_submit_n without waiting: stops at the first SMX_EAGAIN (ingress
+ * full), so the caller's own schedule goes on. Returns how many went in. */
+static inline uint64_t it_try_submit_n(struct it_env *e, uint64_t n, const char *text)
+{
+        uint64_t ok = 0;
+        for (; ok < n; ok++) {
+                char id[32];
+                snprintf(id, sizeof id, "mt-%llu", (unsigned long long)e->next_mt);
+                struct smx_mt mt = { .id = id, .from = "12345", .to = "447700900001",
+                                     .text = text, .want_dr = 1 };
+                if (smx_submit(e->c, &mt) != 0)
+                        break;
+                e->next_mt++;
+        }
         return ok;
 }
 
