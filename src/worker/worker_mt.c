@@ -164,8 +164,8 @@ static void prefetch_slot(const struct smx_ingress *g, uint32_t idx)
 #define PREFETCH_AHEAD 8          /* MTs between the one encoded and the one loading */
 
 /* The MTs a dispatch pass took from ingress: the batch being encoded and
- * the next one, popped and prefetched one batch ahead so that its slots are
- * in cache by the time they are encoded (worker-local, on the stack). */
+ * the next one, popped one batch ahead so that the MT PREFETCH_AHEAD places
+ * on can be prefetched across a batch boundary (worker-local, on the stack). */
 struct pop_ahead {
         uint32_t cur[POP_BATCH], next[POP_BATCH];
         uint32_t n_cur, i_cur, n_next;
