@@ -1,0 +1,141 @@
+/* smx_events_poll: the single consumer of every worker's event ring (and
+ * the HTTP transport's). Records are handed to the application in place
+ * (struct smx_event points into them) and released at the next poll; the
+ * rings are visited fairly, and the eventfd is announced only when a poll
+ * found nothing, so a busy application makes no syscall per event. */
+#include <string.h>
+#include <unistd.h>
+
+#include "core/client_int.h"
+#include "http/http.h"
+
+static void to_event(struct smx_client *c, const struct smx_ev_rec *e, struct smx_event *ev)
+{
+        memset(ev, 0, sizeof *ev);
+        ev->type = (enum smx_event_type)e->type;
+        if ((e->flags & SMX_EVF_HTTP) || e->bind == SMX_BIND_HTTP) {
+                ev->smsc = "http";
+                ev->site = "";
+        } else if (e->bind < c->n_binds) {
+                ev->smsc = c->binds[e->bind].name;
+                ev->site = c->binds[e->bind].site;
+        } else {
+                ev->smsc = ev->site = "";
+        }
+        switch (ev->type) {
+        case SMX_EV_SUBMITTED:
+        case SMX_EV_FAILED:
+                ev->id = e->id;
+                ev->message_id = e->message_id[0] ? e->message_id : NULL;
+                ev->attempts = e->attempts;
+                ev->status = e->status;
+                ev->reason = (enum smx_fail_reason)e->reason;
+                ev->permanent = (e->flags & SMX_EVF_PERMANENT) != 0;
+                ev->latency_us = e->latency_us;
+                break;
+        case SMX_EV_DR:
+                ev->id = (e->flags & SMX_EVF_HAS_ID) ? e->id : NULL;
+                ev->message_id = e->message_id;
+                ev->state = (enum smx_dr_state)e->state;
+                memcpy(ev->err, e->err, sizeof ev->err);
+                ev->err[sizeof ev->err - 1] = 0;
+                ev->from = e->from;
+                ev->to = e->to;
+                ev->text = event_rec_text(e);
+                ev->text_len = e->text_len;
+                if (e->flags & SMX_EVF_HAS_ID) {
+                        ev->part = e->part;
+                        ev->parts = e->parts ? e->parts : 1;
+                }
+                ev->mt_final = (e->flags & SMX_EVF_MT_FINAL) != 0;
+                ev->mt_state = ev->mt_final ? (enum smx_dr_state)e->mt_state : (enum smx_dr_state)0;
+                ev->raw = (e->flags & SMX_EVF_RAW) != 0;
+                break;
+        case SMX_EV_MO:
+                ev->from = e->from;
+                ev->to = e->to;
+                ev->text = event_rec_text(e);
+                ev->text_len = e->text_len;
+                ev->parts = e->parts ? e->parts : 1;
+                ev->partial = (e->flags & SMX_EVF_PARTIAL) != 0;
+                ev->raw = (e->flags & SMX_EVF_RAW) != 0;
+                break;
+        case SMX_EV_BIND:
+                ev->up = (e->flags & SMX_EVF_UP) != 0;
+                ev->status = e->status;
+                ev->bind_reason = e->reason_text[0] ? e->reason_text : NULL;
+                break;
+        default:
+                break;
+        }
+}
+
+/* Event ring r: the workers' first, then the HTTP transport's. */
+static struct smx_event_ring *ring_at(struct smx_client *c, unsigned r)
+{
+        if (r < c->n_workers)
+                return c->workers[r].evr;
+        return smx_http_ring(c->http, r - c->n_workers);
+}
+
+static size_t collect(struct smx_client *c, struct smx_event *ev, size_t max)
+{
+        size_t n = 0;
+        unsigned W = c->n_rings;
+        size_t quota = max / W ? max / W : 1;
+        int progress = 1;
+        while (n < max && progress) {
+                progress = 0;
+                for (unsigned j = 0; j < W && n < max; j++) {
+                        unsigned k = (c->poll_rr + j) % W;
+                        struct smx_event_ring *r = ring_at(c, k);
+                        for (size_t q = 0; q < quota && n < max; q++) {
+                                struct smx_ev_rec *e = event_ring_peek_nth(r, c->held[k]);
+                                if (!e)
+                                        break;
+                                to_event(c, e, &ev[n++]);
+                                c->held[k]++;
+                                progress = 1;
+                        }
+                }
+        }
+        c->poll_rr = (c->poll_rr + 1) % W;
+        return n;
+}
+
+size_t smx_events_poll(smx_client *c, struct smx_event *ev, size_t max)
+{
+        if (!c || !c->workers)
+                return 0;
+        for (unsigned k = 0; k < c->n_rings; k++) {
+                for (; c->held[k] > 0; c->held[k]--)
+                        event_ring_release(ring_at(c, k));
+        }
+        if (!ev || max == 0)
+                return 0;
+        size_t n = collect(c, ev, max);
+        if (n == 0) {
+                /* announce that we may sleep, then look once more: a record
+                 * committed before the announcement is seen here, one after it
+                 * writes the eventfd (worker: wake_app) */
+                atomic_store(&c->app_sleeping, 1);
+                c->efd_armed = 1;
+                n = collect(c, ev, max);
+                if (n > 0)
+                        atomic_store(&c->app_sleeping, 0);
+        }
+        if (n > 0 && c->efd_armed) {
+                /* once per sleep cycle, not per poll: clear a wake-up that may
+                 * have been written since we announced the sleep */
+                uint64_t v;
+                ssize_t r = read(c->app_efd, &v, sizeof v);
+                (void)r;
+                c->efd_armed = 0;
+        }
+        return n;
+}
+
+int smx_events_fd(smx_client *c)
+{
+        return c ? c->app_efd : -1;
+}

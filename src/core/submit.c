@@ -1,0 +1,184 @@
+/* smx_submit and smx_submit_n: the application side of the ingress.
+ *
+ * An MT is checked (lengths, encoding: the text is counted once, here), a
+ * free slot taken from the lock-free LIFO stack, the MT copied into it (a
+ * text too long for the slot into a preallocated text block) and its index
+ * pushed on the ingress ring; a run of MTs takes its slots and enters the
+ * ring once per SUBMIT_CHUNK. No lock, no allocation, and no syscall unless
+ * a worker announced it is about to sleep. Also the in-flight count
+ * (accepted here, decided by the workers and the HTTP transport). */
+#include <string.h>
+
+#include "core/client_int.h"
+#include "http/http.h"
+
+/* An MT checked by mt_check: the lengths and the encoding smx_submit chose. */
+struct mt_checked {
+        size_t id_len, text_len, to_len, from_len, units;
+        int enc;
+};
+
+/* The checks of smx_submit that need no slot: 0, SMX_EINVAL or SMX_E2BIG. */
+static int mt_check(const struct smx_mt *mt, struct mt_checked *k)
+{
+        if (!mt || !mt->id || !mt->to || !mt->text)
+                return SMX_EINVAL;
+        k->id_len = mt->id_len ? mt->id_len : strlen(mt->id);
+        k->text_len = mt->text_len ? mt->text_len : strlen(mt->text);
+        k->to_len = strnlen(mt->to, SMX_ADDR_MAX + 1);
+        k->from_len = mt->from ? strnlen(mt->from, SMX_ADDR_MAX + 1) : 0;
+        if (k->id_len == 0 || k->to_len == 0)
+                return SMX_EINVAL;
+        if (k->id_len > SMX_ID_MAX || k->to_len > SMX_ADDR_MAX || k->from_len > SMX_ADDR_MAX ||
+            k->text_len > SMX_TEXT_MAX)
+                return SMX_E2BIG;
+        if ((unsigned)mt->encoding > SMX_ENC_UTF8 || mt->priority > 3)
+                return SMX_EINVAL;
+        k->units = 0;
+        k->enc = smx_text_choose((const uint8_t *)mt->text, k->text_len, mt->encoding, &k->units);
+        return k->enc < 0 ? SMX_EINVAL : 0;
+}
+
+/* Copy a checked MT into slot idx: 0, or SMX_EAGAIN when its text needs a
+ * text-pool block and none is free (the slot is left as it was). */
+static int slot_fill(struct smx_client *c, uint32_t idx, const struct smx_mt *mt,
+                     const struct mt_checked *k, uint64_t now_us)
+{
+        struct smx_slot *s = ingress_slot(&c->ing, idx);
+        if (k->text_len > SMX_SLOT_TEXT_INLINE) {
+                s->overflow = text_pool_take(&c->ing.text, k->text_len);
+                if (!s->overflow)       /* every long-text block in use: backpressure */
+                        return SMX_EAGAIN;
+                memcpy(s->overflow, mt->text, k->text_len);
+        } else {
+                memcpy(s->text_inline, mt->text, k->text_len);
+        }
+        s->text_len = (uint16_t)k->text_len;
+        s->submit_us = now_us;
+        s->not_before_ms = 0;
+        s->attempts = 0;
+        s->last_status = 0;
+        s->last_bind = 0xFFFF;
+        s->id_len = (uint8_t)k->id_len;
+        memcpy(s->id, mt->id, k->id_len);
+        s->to_len = (uint8_t)k->to_len;
+        memcpy(s->to, mt->to, k->to_len);
+        s->from_len = (uint8_t)k->from_len;
+        if (k->from_len)
+                memcpy(s->from, mt->from, k->from_len);
+        s->want_dr = mt->want_dr != 0;
+        s->encoding = (uint8_t)k->enc;    /* the worker segments without counting again */
+        s->units = (uint16_t)k->units;
+        s->priority = mt->priority;
+        s->flags = 0;
+        s->n_parts = s->parts_ok = 0;
+        s->out_msgid[0] = 0;
+        return 0;
+}
+
+/* Hand filled slots to the workers, in order, and wake an idle one. */
+static void publish(struct smx_client *c, const uint32_t *idx, uint32_t n)
+{
+        atomic_fetch_add_explicit(&c->accepted, n, memory_order_relaxed);
+        ingress_push_n(&c->ing, idx, n);
+        /* Full fence: our push must be visible before we read `sleeping`; it
+         * pairs with the worker's seq_cst store of `sleeping` before its last
+         * look at the ring (worker_main), so one of the two sides sees the
+         * other and no MT waits out a sleep. A fence, not a syscall. */
+        atomic_thread_fence(memory_order_seq_cst);
+        for (unsigned k = 0; k < c->n_workers; k++)
+                if (atomic_load(&c->workers[k].sleeping))
+                        worker_wake(&c->workers[k]);
+        if (c->http)
+                smx_http_wake(c->http);
+}
+
+static int submit_state_ok(struct smx_client *c)
+{
+        int st = atomic_load_explicit(&c->state, memory_order_relaxed);
+        return st == SMX_CS_RUNNING || st == SMX_CS_CREATED;
+}
+
+int smx_submit(smx_client *c, const struct smx_mt *mt)
+{
+        if (!c || !mt || !mt->id || !mt->to || !mt->text)
+                return SMX_EINVAL;
+        if (!submit_state_ok(c))
+                return SMX_ESTATE;
+        struct mt_checked k;
+        int rc = mt_check(mt, &k);
+        if (rc < 0)
+                return rc;
+        uint32_t idx = ingress_slot_take(&c->ing);
+        if (idx == SMX_SLOT_NONE)
+                return SMX_EAGAIN;
+        rc = slot_fill(c, idx, mt, &k, smx_stamp_us());
+        if (rc < 0) {
+                ingress_slot_free(&c->ing, idx);
+                return rc;
+        }
+        publish(c, &idx, 1);
+        return 0;
+}
+
+#define SUBMIT_CHUNK 64u   /* MTs per slot take and ring push in smx_submit_n */
+
+int smx_submit_n(smx_client *c, const struct smx_mt *mts, unsigned n, int *err)
+{
+        if (err)
+                *err = 0;
+        if (!c || (!mts && n > 0)) {
+                if (err)
+                        *err = SMX_EINVAL;
+                return 0;
+        }
+        if (n > 0 && !submit_state_ok(c)) {
+                if (err)
+                        *err = SMX_ESTATE;
+                return 0;
+        }
+        unsigned done = 0;
+        uint64_t now_us = smx_stamp_us();
+        while (done < n) {
+                uint32_t want = n - done < SUBMIT_CHUNK ? n - done : SUBMIT_CHUNK;
+                uint32_t idx[SUBMIT_CHUNK];
+                uint32_t got = ingress_slot_take_n(&c->ing, idx, want);
+                uint32_t filled = 0;
+                int rc = got ? 0 : SMX_EAGAIN;
+                while (filled < got) {
+                        struct mt_checked k;
+                        rc = mt_check(&mts[done + filled], &k);
+                        if (rc == 0)
+                                rc = slot_fill(c, idx[filled], &mts[done + filled], &k, now_us);
+                        if (rc < 0)
+                                break;
+                        filled++;
+                }
+                for (uint32_t i = filled; i < got; i++)
+                        ingress_slot_free(&c->ing, idx[i]);   /* taken, not used */
+                if (filled)
+                        publish(c, idx, filled);
+                done += filled;
+                if (rc < 0) {
+                        if (err)
+                                *err = rc;
+                        break;
+                }
+        }
+        return (int)done;
+}
+
+uint64_t client_decided(struct smx_client *c)
+{
+        uint64_t d = atomic_load_explicit(&c->decided, memory_order_acquire);
+        for (unsigned k = 0; k < c->n_workers; k++)
+                d += atomic_load_explicit(&c->workers[k].decided, memory_order_acquire);
+        return d;
+}
+
+uint64_t smx_client_in_flight(smx_client *c)
+{
+        uint64_t d = client_decided(c);
+        uint64_t a = atomic_load_explicit(&c->accepted, memory_order_acquire);
+        return a > d ? a - d : 0;
+}
