@@ -149,16 +149,17 @@ static int send_mt(struct smx_worker *w, struct smx_bind *b, uint32_t idx)
 }
 
 /* Start loading the cache lines of an MT slot that dispatch reads: the
- * header, from/to, the first 91 bytes of inline text (a long text is in a
- * text block, loaded when segmented). At saturation the ingress is long
- * and its slots are cold by the time a worker reaches them. */
+ * header, from/to, and the first two lines of inline text (a long text is
+ * in a text block, loaded when segmented). At saturation the ingress is
+ * long and its slots are cold by the time a worker reaches them. */
 static void prefetch_slot(const struct smx_ingress *g, uint32_t idx)
 {
-        const uint8_t *p = (const uint8_t *)ingress_slot(g, idx);
+        const struct smx_slot *s = ingress_slot(g, idx);
+        const uint8_t *p = (const uint8_t *)s;
         __builtin_prefetch(p, 1, 3);
-        __builtin_prefetch(p + 64, 1, 3);
-        __builtin_prefetch(p + 192, 1, 3);
-        __builtin_prefetch(p + 256, 1, 3);
+        __builtin_prefetch(s->to, 1, 3);
+        __builtin_prefetch(s->text_inline, 1, 3);
+        __builtin_prefetch(s->text_inline + 64, 1, 3);
 }
 
 #define PREFETCH_AHEAD 8          /* MTs between the one encoded and the one loading */

@@ -200,13 +200,19 @@ static inline int it_wait_active(struct it_env *e, size_t want, unsigned timeout
         return 0;
 }
 
+/* The MT the tests send as number k ("mt-k", id written into id[32]). */
+static inline struct smx_mt it_mt(uint64_t k, char id[32], const char *text)
+{
+        snprintf(id, 32, "mt-%llu", (unsigned long long)k);
+        return (struct smx_mt){ .id = id, .from = "12345", .to = "447700900001",
+                                .text = text, .want_dr = 1 };
+}
+
 /* Submit MT number k ("mt-k"), retrying on backpressure. */
 static inline int it_submit(struct it_env *e, uint64_t k, const char *text)
 {
         char id[32];
-        snprintf(id, sizeof id, "mt-%llu", (unsigned long long)k);
-        struct smx_mt mt = { .id = id, .from = "12345", .to = "447700900001",
-                             .text = text, .want_dr = 1 };
+        struct smx_mt mt = it_mt(k, id, text);
         for (int tries = 0; tries < 20000; tries++) {
                 int rc = smx_submit(e->c, &mt);
                 if (rc != SMX_EAGAIN)
@@ -238,9 +244,7 @@ static inline uint64_t it_try_submit_n(struct it_env *e, uint64_t n, const char 
         uint64_t ok = 0;
         for (; ok < n; ok++) {
                 char id[32];
-                snprintf(id, sizeof id, "mt-%llu", (unsigned long long)e->next_mt);
-                struct smx_mt mt = { .id = id, .from = "12345", .to = "447700900001",
-                                     .text = text, .want_dr = 1 };
+                struct smx_mt mt = it_mt(e->next_mt, id, text);
                 if (smx_submit(e->c, &mt) != 0)
                         break;
                 e->next_mt++;
