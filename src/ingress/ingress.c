@@ -1,17 +1,16 @@
 /* Slot pool, free stack and the ingress ring (see ingress.h and
  * idx_ring.h: the ring of n_slots cells holds all n_slots indices).
  *
- * The free stack (Treiber): pop reads the top slot's free_next and CASes
- * the top from (v, idx) to (v+1, next); push links the slot to the current
- * top and CASes (v, top) to (v+1, idx). The version makes a CAS fail when
- * the top was popped and pushed back in between (ABA); a stale free_next
- * read is harmless because that CAS then fails. Release on push / acquire
- * on pop hand the slot's contents over with it. A text too long for its
- * slot is in a block of the text pool (text_pool.c), returned on free. */
+ * The free slots are a free stack (free_stack.h) linked through each
+ * slot's `next`: the slot freed last is taken first, still in cache. A text
+ * too long for its slot is in a block of the text pool (text_pool.c),
+ * returned on free. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ingress/free_stack.h"
 #include "ingress/ingress.h"
 
 _Static_assert(sizeof(struct smx_slot) + 210 <= SMX_SLOT_SIZE,
@@ -61,58 +60,21 @@ void ingress_fini(struct smx_ingress *g)
         memset(g, 0, sizeof *g);
 }
 
-static inline uint64_t top_make(uint64_t old, uint32_t idx)
+/* The free stack's links: each slot's `next` field. */
+static struct free_stack_links slot_links(const struct smx_ingress *g)
 {
-        return (((old >> 32) + 1) << 32) | idx;
+        return (struct free_stack_links){ g->slots + offsetof(struct smx_slot, next),
+                                          SMX_SLOT_SIZE };
 }
 
 uint32_t ingress_slot_take(struct smx_ingress *g)
 {
-        uint64_t top = atomic_load_explicit(&g->free_top, memory_order_acquire);
-        for (;;) {
-                uint32_t idx = (uint32_t)top;
-                if (idx == SMX_SLOT_NONE)
-                        return SMX_SLOT_NONE;
-                uint32_t next = atomic_load_explicit(&ingress_slot(g, idx)->next,
-                                                     memory_order_relaxed);
-                if (atomic_compare_exchange_weak_explicit(&g->free_top, &top,
-                                                          top_make(top, next),
-                                                          memory_order_acquire,
-                                                          memory_order_acquire))
-                        return idx;
-        }
+        return free_stack_pop(&g->free_top, slot_links(g));
 }
 
 uint32_t ingress_slot_take_n(struct smx_ingress *g, uint32_t *out, uint32_t max)
 {
-        uint64_t top = atomic_load_explicit(&g->free_top, memory_order_acquire);
-        for (;;) {
-                /* walk the chain below the top: if the CAS succeeds, the top's
-                 * version did not move, so nobody popped or pushed meanwhile
-                 * and every link read is the one in the stack */
-                uint32_t n = 0, idx = (uint32_t)top;
-                int stale = 0;
-                while (n < max && idx != SMX_SLOT_NONE) {
-                        out[n++] = idx;
-                        idx = atomic_load_explicit(&ingress_slot(g, idx)->next,
-                                                   memory_order_relaxed);
-                        if (idx != SMX_SLOT_NONE && idx >= g->n_slots) {
-                                stale = 1;   /* a slot taken meanwhile: look again */
-                                break;
-                        }
-                }
-                if (stale) {
-                        top = atomic_load_explicit(&g->free_top, memory_order_acquire);
-                        continue;
-                }
-                if (n == 0)
-                        return 0;
-                if (atomic_compare_exchange_weak_explicit(&g->free_top, &top,
-                                                          top_make(top, idx),
-                                                          memory_order_acquire,
-                                                          memory_order_acquire))
-                        return n;
-        }
+        return free_stack_pop_n(&g->free_top, slot_links(g), g->n_slots, out, max);
 }
 
 void ingress_slot_free(struct smx_ingress *g, uint32_t idx)
@@ -124,12 +86,7 @@ void ingress_slot_free(struct smx_ingress *g, uint32_t idx)
         }
         s->gen++;
         atomic_fetch_add_explicit(&s->tag, 1, memory_order_relaxed);
-        uint64_t top = atomic_load_explicit(&g->free_top, memory_order_relaxed);
-        do
-                atomic_store_explicit(&s->next, (uint32_t)top, memory_order_relaxed);
-        while (!atomic_compare_exchange_weak_explicit(&g->free_top, &top, top_make(top, idx),
-                                                      memory_order_release,
-                                                      memory_order_relaxed));
+        free_stack_push(&g->free_top, slot_links(g), idx);
 }
 
 void ingress_push(struct smx_ingress *g, uint32_t idx)

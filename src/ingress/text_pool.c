@@ -1,20 +1,19 @@
 /* The long-text block pool (see text_pool.h).
  *
- * Per class, a Treiber stack of block indices as in ingress.c: take reads
- * the top block's link and CASes the top from (v, idx) to (v+1, next); put
- * links the block to the current top and CASes (v, top) to (v+1, idx). The
- * version makes a CAS fail when the top was taken and put back in between
- * (ABA); a stale link read is harmless because that CAS then fails. Release
- * on put / acquire on take order the last owner's reads of the text before
- * the next owner's writes. A block's class and index follow from its
- * address. */
+ * Per class, a free stack of block indices (free_stack.h, as the MT
+ * slots'), the links in an array of their own: release on put / acquire on
+ * take order the last owner's reads of the text before the next owner's
+ * writes. A block's class and index follow from its address. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ingress/free_stack.h"
 #include "ingress/ingress.h"
 #include "ingress/text_pool.h"
 
+_Static_assert(SMX_SLOT_NONE == FREE_STACK_NONE && SMX_TEXT_NONE == FREE_STACK_NONE,
+               "an empty stack is the same NONE everywhere");
 _Static_assert(sizeof(struct smx_text_class) == 128, "top has a cache line of its own");
 _Static_assert(SMX_TEXT_BLOCK_SMALL % 64 == 0 && SMX_TEXT_BLOCK_LARGE % 64 == 0,
                "blocks are whole cache lines");
@@ -61,24 +60,11 @@ void text_pool_fini(struct smx_text_pool *p)
                 atomic_init(&p->cls[c].top, SMX_TEXT_NONE);
 }
 
-static inline uint64_t top_make(uint64_t old, uint32_t idx)
-{
-        return (((old >> 32) + 1) << 32) | idx;
-}
-
 static uint8_t *class_take(struct smx_text_class *k)
 {
-        uint64_t top = atomic_load_explicit(&k->top, memory_order_acquire);
-        for (;;) {
-                uint32_t idx = (uint32_t)top;
-                if (idx == SMX_TEXT_NONE)
-                        return NULL;
-                uint32_t next = atomic_load_explicit(&k->next[idx], memory_order_relaxed);
-                if (atomic_compare_exchange_weak_explicit(&k->top, &top, top_make(top, next),
-                                                          memory_order_acquire,
-                                                          memory_order_acquire))
-                        return k->mem + (size_t)idx * k->size;
-        }
+        uint32_t idx = free_stack_pop(&k->top, (struct free_stack_links){ (uint8_t *)k->next,
+                                                                          sizeof k->next[0] });
+        return idx == FREE_STACK_NONE ? NULL : k->mem + (size_t)idx * k->size;
 }
 
 uint8_t *text_pool_take(struct smx_text_pool *p, size_t len)
@@ -102,13 +88,9 @@ void text_pool_put(struct smx_text_pool *p, uint8_t *block)
                 if (!k->n || (uintptr_t)block < (uintptr_t)k->mem ||
                     off >= (uintptr_t)k->n * k->size)
                         continue;
-                uint32_t idx = (uint32_t)(off / k->size);
-                uint64_t top = atomic_load_explicit(&k->top, memory_order_relaxed);
-                do
-                        atomic_store_explicit(&k->next[idx], (uint32_t)top, memory_order_relaxed);
-                while (!atomic_compare_exchange_weak_explicit(&k->top, &top, top_make(top, idx),
-                                                              memory_order_release,
-                                                              memory_order_relaxed));
+                free_stack_push(&k->top, (struct free_stack_links){ (uint8_t *)k->next,
+                                                                    sizeof k->next[0] },
+                                (uint32_t)(off / k->size));
                 return;
         }
 }
