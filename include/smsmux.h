@@ -118,7 +118,9 @@ struct smx_config {
         const char *system_id;           /* default "smsmux" */
         const char *password;            /* default "secret" */
         unsigned workers;                /* 0 = one per online core */
-        int pin_workers;                 /* 1 (default): pin worker k to core k % ncpu */
+        int pin_workers;                 /* 1 (default): pin worker k to the (k mod n)-th of
+                                            the n CPUs the process may use (taskset,
+                                            cpuset) */
         uint32_t window;                 /* outstanding requests per bind, default 10 */
         uint32_t ingress_capacity;       /* MT slots (power of two), default 65536 */
         uint32_t long_text_capacity;     /* MTs with a text over 216 UTF-8 bytes queued or
