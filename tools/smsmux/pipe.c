@@ -8,7 +8,9 @@
  * memory stays bounded. Every line gets one outcome: the library's, or one
  * the CLI decides (bad_request, duplicate_id). At stdin EOF (or SIGINT/
  * SIGTERM) it waits up to --drain-timeout for the outcomes still due while
- * printing whatever arrives, then drains (unbinds) the client and exits 0. */
+ * printing whatever arrives, then drains (unbinds) the client, prints the
+ * DRs still parked and MOs still incomplete that the drain delivers, and
+ * exits 0: nothing acknowledged to an SMSC is left unprinted. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -207,14 +209,20 @@ static void finish(struct pipe_state *s, uint32_t drain_timeout_ms)
         int rc = smx_client_drain(s->c, left);
         if (rc < 0 && rc != SMX_ETIMEDOUT)
                 fprintf(stderr, "smsmux pipe: drain: %s\n", smx_strerror(rc));
-        /* The drain has given every MT its outcome; print them and the binds going down. */
-        uint64_t stop = cli_now_ms() + 2000;
+        /* The drain has given every MT its outcome and turned every DR still
+         * parked and every MO still missing parts into an event; print them
+         * all (and the binds going down) before the client is destroyed. */
+        uint64_t stop = cli_now_ms() + 5000;
         poll_events(s);
-        while (s->outstanding > 0 && cli_now_ms() < stop) {
+        while ((s->outstanding > 0 || smx_client_undelivered(s->c) > 0) && cli_now_ms() < stop) {
                 cli_wait(s->c, -1, -1, 50);
                 poll_events(s);
         }
         poll_events(s);
+        uint64_t unprinted = smx_client_undelivered(s->c);
+        if (unprinted)
+                fprintf(stderr, "smsmux pipe: %llu received DRs/MOs could not be printed\n",
+                        (unsigned long long)unprinted);
 }
 
 int cli_pipe(const struct cli_opts *o)
