@@ -55,8 +55,12 @@ static void emit_failed(struct pipe_state *s, const char *id, size_t id_len,
                 emit(s);
 }
 
-/* Print every event waiting now. */
-static void poll_events(struct pipe_state *s)
+/* Print every event waiting now. Polls until a poll finds none, because only
+ * that arms the client's eventfd for the next wait (smx_events_poll): a wait
+ * after a poll that returned events would sleep through the next ones until
+ * stdin or the wait's timeout woke it. Returns 1 when it stopped at its cap
+ * with events perhaps still waiting (the caller must not block), else 0. */
+static int poll_events(struct pipe_state *s)
 {
         struct smx_event ev[PIPE_EV_BATCH];
         size_t n, total = 0;
@@ -70,9 +74,10 @@ static void poll_events(struct pipe_state *s)
                                 emit(s);
                 }
                 total += n;
-        } while (n == PIPE_EV_BATCH && total < 64 * PIPE_EV_BATCH);
+        } while (n > 0 && total < 64 * PIPE_EV_BATCH);
         if (total)
                 fflush(stdout);
+        return n > 0;
 }
 
 /* Submit s->pending. Returns 0 when done with it, -1 while ingress is full. */
@@ -238,7 +243,7 @@ int cli_pipe(const struct cli_opts *o)
                 s.stopping = 1;
         }
         while (!s.stopping) {
-                poll_events(&s);
+                int more = poll_events(&s);
                 if (s.has_pending && submit_pending(&s) < 0) {
                         if (cli_wait(s.c, s.sig_fd, -1, 1) & 2)
                                 s.stopping = 1;
@@ -249,7 +254,7 @@ int cli_pipe(const struct cli_opts *o)
                         continue;
                 if (s.eof && s.len == 0)
                         break;
-                int r = cli_wait(s.c, s.sig_fd, s.eof ? -1 : STDIN_FILENO, 1000);
+                int r = cli_wait(s.c, s.sig_fd, s.eof ? -1 : STDIN_FILENO, more ? 0 : 1000);
                 if (r & 2)
                         s.stopping = 1;
                 else if (r & 1)
