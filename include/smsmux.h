@@ -183,7 +183,7 @@ enum smx_transport {
 
 /* Initialise with smx_http_config_init() (it sets the defaults below).
  * Strings are copied at create. A 0 in max_host_conns, max_in_flight, the
- * timeouts, probe_interval_ms, receiver_max_body or receiver_max_request_s
+ * timeouts, stall_ms, probe_interval_ms, receiver_max_body or receiver_max_request_s
  * means the default; the pauses, the backoff,
  * the healthy window and the grace may be 0. */
 struct smx_http_config {
@@ -200,6 +200,10 @@ struct smx_http_config {
         uint32_t max_in_flight;          /* MTs held by HTTP at once, default 512 */
         uint32_t connect_timeout_ms;     /* default 5000 */
         uint32_t timeout_ms;             /* whole request, default 15000 */
+        uint32_t stall_ms;               /* a URL (strategy A: the address in use) with
+                                            requests out and no answer this long has
+                                            stalled: all of them fail at once and the
+                                            failover runs (H2/H3), default 3000 */
         uint32_t resubmit_pause_ms;      /* H3 pause before the resubmit, default 30000 */
         uint32_t retry_backoff_ms;       /* throttled / internal error answers, default 1000 */
         uint32_t probe_interval_ms;      /* H3 probes of the primary, default 5000 */
@@ -223,6 +227,7 @@ struct smx_http_stats {
         unsigned current_url;            /* index into urls: 0 = primary */
         uint64_t sent, accepted, duplicates, failed, transient, abnormal, resubmits;
         uint64_t switches, switch_backs, probes, probes_ok, stale_closes, connects;
+        uint64_t stalls;                 /* a URL / address answered nothing for stall_ms */
         uint32_t in_flight;
         int dns_state;                   /* 0 none, 1 fresh, 2 grace (strategy A) */
         uint64_t dns_queries, dns_answers, dns_failures, dns_changes, dns_grace_uses;

@@ -13,7 +13,8 @@
  *   [http]              every field of struct smx_http_config (transport =
  *   transport = both     smpp | http | both; url = repeatable or a comma
  *   url = https://a/x    list, the first the primary; resubmit_pause in
- *   resubmit_pause = 30  seconds; dns_server, receiver = HOST:PORT)
+ *   resubmit_pause = 30  seconds; dns_server, receiver = HOST:PORT;
+ *   stall_ms = 3000      the *_ms keys in milliseconds)
  *
  * A struct smx_config_file owns every string and the SMSC array; cfg points
  * into it. The loader is strict: an unknown section or key, a bad number or

@@ -218,6 +218,8 @@ static const struct counter http_rows[] = {
         HT(switches, CW_U64, 6, 5, ", switches ", "smsmux_http_url_switches_total", "counter",
            "Switches to an alternate URL (H3)."),
         HT(in_flight, CW_U32, 7, 0, ", in flight ", NULL, NULL, NULL),
+        HT(stalls, CW_U64, 0, 10, NULL, "smsmux_http_stalls_total", "counter",
+           "Times a URL (or address) answered nothing for stall_ms with requests out (H2/H3)."),
         HT(rx_delivered, CW_U64, 8, 7, ", receiver DRs/MOs ", "smsmux_http_received_total",
            "counter", "DRs and MOs delivered by the HTTP receiver (H4)."),
         HT(rx_duplicates, CW_U64, 0, 0, NULL, NULL, NULL, NULL),
