@@ -257,13 +257,34 @@ int smx_client_start(smx_client *c);
 /* Stop taking MTs (smx_submit then returns SMX_ESTATE), wait until every
  * accepted MT has its outcome or the timeout passes (the rest fail with
  * reason SMX_FAIL_SHUTDOWN, also those in flight), then unbind every bind
- * (each waits for unbind_resp up to unbind_timeout_ms) and return. Returns 0,
- * or SMX_ETIMEDOUT when some MTs had to be failed. Blocks the caller; outcome
- * events that did not fit the event rings wait inside the workers, so keep
- * polling after drain: events flow until smx_client_destroy(). */
+ * (each waits for unbind_resp up to unbind_timeout_ms). Then nothing
+ * acknowledged to an SMSC stays behind: a DR still waiting for its
+ * submit_sm_resp (none can come now) is delivered uncorrelated (id NULL;
+ * message_id, smsc, state as received; counted in
+ * smsmux_dr_uncorrelated_total and smsmux_dr_flushed_at_drain_total), an MO
+ * still missing parts is delivered as what arrived with partial = 1
+ * (smsmux_mo_flushed_at_drain_total); so does anything arriving later (the
+ * HTTP receiver) until destroy. Returns 0, or SMX_ETIMEDOUT when some MTs
+ * had to be failed. Blocks the caller; events that did not fit the event
+ * rings wait inside the library, so keep polling after drain until
+ * smx_events_poll returns nothing, smx_client_in_flight() is 0 and
+ * smx_client_undelivered() is 0: events flow until smx_client_destroy(). */
 int smx_client_drain(smx_client *c, uint32_t timeout_ms);
 
-/* Stop everything and free the client. Unpolled events are discarded. */
+/* DRs and MO parts answered ESME_ROK that no event carries yet (DRs
+ * waiting for their submit_sm_resp, MO groups waiting for parts). After
+ * smx_client_drain they are turned into events as fast as the rings take
+ * them; when this reads 0, the next smx_events_poll calls return the last
+ * of them. */
+uint64_t smx_client_undelivered(smx_client *c);
+
+/* Stop everything and free the client. What the application has not taken
+ * by then is lost for good, because the SMSCs were already answered
+ * ESME_ROK (DRs, MOs) and will not send it again: events not polled, and,
+ * without a prior smx_client_drain, every DR still waiting for its resp and
+ * every MO still missing parts (a warning log line gives the counts). So an
+ * application that must lose nothing drains and polls as smx_client_drain
+ * says before destroying; `smsmux pipe` and `smsmux demo` do. */
 void smx_client_destroy(smx_client *c);
 
 /* ---- MTs ---- */
@@ -396,7 +417,8 @@ struct smx_event {
         size_t text_len;
         unsigned parts;            /* MO segments (1 = single); DR: parts of the MT
                                       (1 = single, 0 when uncorrelated) */
-        int partial;               /* MO: reassembly timed out with parts missing */
+        int partial;               /* MO: parts missing (reassembly timed out, or the
+                                      client drained): text is what arrived */
         /* BIND */
         int up;
         const char *bind_reason;   /* why it went down */

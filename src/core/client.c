@@ -418,14 +418,44 @@ int smx_client_drain(smx_client *c, uint32_t timeout_ms)
                         break;
                 sleep_ms(2);
         }
+        /* Every MT has its outcome and the binds are down: no resp can come,
+         * so parked DRs (and MO groups missing parts) will never complete.
+         * Each was answered ESME_ROK: the workers deliver them now (DRs
+         * uncorrelated unless their id turned up, MOs partial) and keep doing
+         * so for anything that still arrives (the HTTP receiver) until
+         * destroy. Wait a little for them to reach the rings; a full ring
+         * delays the rest until the application polls. */
+        atomic_store(&c->inbound_flush, 1);
+        wake_all(c);
+        limit = smx_now_ms() + 2000;
+        while (inbound_undelivered(c->inbound) > 0 && smx_now_ms() < limit)
+                sleep_ms(2);
         smx_logf(SMX_LOG_INFO, NULL, NULL, "drained%s", rc ? " (timeout: the rest failed)" : "");
         return rc;
+}
+
+uint64_t smx_client_undelivered(smx_client *c)
+{
+        if (!c || !c->inbound)
+                return 0;
+        return inbound_undelivered(c->inbound);
 }
 
 void smx_client_destroy(smx_client *c)
 {
         if (!c)
                 return;
+        if (c->inbound && c->workers && atomic_load(&c->state) != SMX_CS_CREATED) {
+                /* what the header says is lost here: say it in the log too */
+                uint64_t held = inbound_undelivered(c->inbound), unpolled = 0;
+                for (unsigned k = 0; k < c->n_workers; k++)
+                        unpolled += event_ring_used(c->workers[k].evr) - c->held[k];
+                if (held || unpolled)
+                        smx_logf(SMX_LOG_WARN, NULL, NULL,
+                                 "destroy: %llu events not polled and %llu acknowledged DRs/MO "
+                                 "groups not yet delivered are discarded",
+                                 (unsigned long long)unpolled, (unsigned long long)held);
+        }
         admin_stop(c);   /* its threads read the client: stop them first */
         if (c->workers) {
                 atomic_store_explicit(&c->stop, 1, memory_order_release);

@@ -6,7 +6,8 @@
  *   - each worker's event ring: that worker produces, smx_events_poll consumes;
  *   - bind `health` and counters: the owning worker writes (relaxed atomics),
  *     anyone reads;
- *   - client flags (state, fail_all, unbind_all, stop) and totals: atomics.
+ *   - client flags (state, fail_all, unbind_all, inbound_flush, stop) and
+ *     totals: atomics.
  * Everything else in a bind or worker is touched only by the owning worker. */
 #ifndef SMX_CLIENT_INT_H
 #define SMX_CLIENT_INT_H
@@ -149,6 +150,8 @@ struct smx_client {
         _Atomic uint64_t no_route_since_ms;
         _Atomic int fail_all;              /* drain timed out: fail what is left */
         _Atomic int unbind_all;            /* drain: unbind everything, no rebind */
+        _Atomic int inbound_flush;         /* drain done: workers flush the park and
+                                              MO reassembly every turn (inbound_flush_w) */
         _Atomic int stop;
         int app_efd;
         _Atomic int app_sleeping;          /* the app found no events and may wait */

@@ -93,7 +93,7 @@ struct inbound_counters {
                 park_expired, uncorrelated, corr_full, ring_full, mo_partial,
                 tlv_text_mismatch, busy, park_evicted, mt_final, merge_lost,
                 id_too_long, mo_raw, udh_sar_mismatch, dr_undecodable, corr_staged,
-                corr_waited;
+                corr_waited, park_flushed, mo_flushed;
 };
 
 struct smx_inbound {
@@ -140,6 +140,9 @@ int park_match_w(struct smx_inbound *in, const struct smx_key128 *k,
                  const struct smx_corr_val *v, struct smx_event_ring *ring, uint64_t now_ms);
 void park_tick_w(struct smx_inbound *in, unsigned shard, struct smx_event_ring *ring,
                  uint64_t now_ms);
+/* Every DR of the shard out now (inbound_flush_w), as far as the ring takes. */
+void park_flush_w(struct smx_inbound *in, unsigned shard, struct smx_event_ring *ring,
+                  uint64_t now_ms);
 uint64_t park_count(const struct smx_inbound *in);
 
 /* ---- stage.c ---- */
@@ -177,6 +180,8 @@ uint32_t mo_on_deliver_w(struct smx_inbound *in, const struct smx_bind_info *b,
                          uint64_t now_ms);
 void mo_tick_w(struct smx_inbound *in, unsigned shard, struct smx_event_ring *ring,
                uint64_t now_ms);
+/* Every open group of the shard out now, partial (inbound_flush_w). */
+void mo_flush_w(struct smx_inbound *in, unsigned shard, struct smx_event_ring *ring);
 uint64_t mo_groups_open(const struct smx_inbound *in);
 
 #endif

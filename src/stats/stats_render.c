@@ -196,6 +196,10 @@ static const struct counter inbound_rows[] = {
            "Accepted-MT correlation puts staged because their shard was busy."),
         IN(corr_waited, 0, 12, NULL, "smsmux_correlation_waited_total", "counter",
            "Accepted-MT correlation puts that had to wait for a busy shard."),
+        IN(park_flushed, 0, 13, NULL, "smsmux_dr_flushed_at_drain_total", "counter",
+           "Parked DRs delivered at once when the client drained (no resp could come)."),
+        IN(mo_flushed, 0, 14, NULL, "smsmux_mo_flushed_at_drain_total", "counter",
+           "Open MO groups delivered as they were (partial) when the client drained."),
 };
 
 #define HT(field, w, tp, pp, tab, prom, type, help) \

@@ -12,7 +12,9 @@
  * them straight into that bind's send buffer (one half of it, while the
  * other half is being sent), start a send per bind whose output is due
  * (send_due: at most one in flight per bind, batched while the worker is
- * busy), then enter the kernel once (worker_ring.c). When a turn did nothing
+ * busy), run the inbound timers (and, once the client has drained, the
+ * inbound flush of parked DRs and open MO groups), then enter the kernel
+ * once (worker_ring.c). When a turn did nothing
  * the worker sets `sleeping` and waits (short timeout) for a completion;
  * smx_submit writes the eventfd only when it sees `sleeping`, so under load
  * no syscall is made per MT. Every accepted MT leaves through exactly one
@@ -287,6 +289,14 @@ void *worker_main(void *arg)
                         if (event_ring_space_w(w->evr) != before)
                                 w->committed = 1;
                         w->last_inbound_tick_ms = w->now_ms;
+                }
+                /* drained: parked DRs and open MO groups leave now, as far as
+                 * the ring takes them; every turn until none is left */
+                if (atomic_load_explicit(&c->inbound_flush, memory_order_relaxed)) {
+                        uint32_t before = event_ring_space_w(w->evr);
+                        inbound_flush_w(c->inbound, w->k, c->n_workers, w->evr, w->now_ms);
+                        if (event_ring_space_w(w->evr) != before)
+                                w->committed = 1;
                 }
                 if (w->committed)
                         wake_app(c);

@@ -25,7 +25,7 @@ static const char help_text[] =
         "commands: summary | mts | status | help | kill T | restore T | stall T [on|off] |"
         " throttle T on|off|TPS | queue-full T [on|off] | drop-resp T N [KIND...] | slow T BYTES_PER_S|off |"
         " reset T | refuse-bind T STATUS|off | hostile T CASE|all|off | hostile-list |"
-        " mo T [COUNT [PARTS]] | set T KEY VALUE | set sim rebind_interval S ;"
+        " mo T [COUNT [PARTS [SENT]]] | dr T MESSAGE_ID [STATE] | set T KEY VALUE | set sim rebind_interval S ;"
         " T = SMSC name | site NAME | all";
 
 static int reply_f(char *reply, size_t len, int rc, const char *fmt, ...)
@@ -301,17 +301,30 @@ int sim_ctl_locked(struct smsc_sim *s, const char *command, char *reply, size_t 
                 }
                 return reply_f(reply, reply_len, 0, "ok sent to %d sessions", n);
         } else if (!strcmp(verb, "mo")) {
-                unsigned count = 1, parts = 0;
+                unsigned count = 1, parts = 0, sent = 0;
+                const char *a3 = i + 2 < ntok ? tok[i + 2] : NULL;
                 char *end;
                 if (a1 && (count = (unsigned)strtoul(a1, &end, 10), *end || !count || count > 100000))
                         return reply_f(reply, reply_len, -EINVAL, "error: mo: bad COUNT");
                 if (a2 && (parts = (unsigned)strtoul(a2, &end, 10), *end || !parts || parts > 255))
                         return reply_f(reply, reply_len, -EINVAL, "error: mo: bad PARTS");
+                if (a3 && (!parts || (sent = (unsigned)strtoul(a3, &end, 10), *end || !sent ||
+                                      sent > parts)))
+                        return reply_f(reply, reply_len, -EINVAL, "error: mo: bad SENT");
                 for (int k = 0; k < s->n_smsc; k++)
                         if (sel[k])
                                 for (unsigned c = 0; c < count; c++)
-                                        if ((rc = sim_mo_generate(s, &s->smsc[k], parts)) < 0)
+                                        if ((rc = sim_mo_generate_some(s, &s->smsc[k], parts, sent)) < 0)
                                                 return reply_f(reply, reply_len, rc, "error: mo: %s", strerror(-rc));
+        } else if (!strcmp(verb, "dr")) {
+                uint8_t st = SMPP_STATE_DELIVERED;
+                if (!a1 || !*a1)
+                        return reply_f(reply, reply_len, -EINVAL, "error: dr: expected MESSAGE_ID [STATE]");
+                if (a2 && sim_state_parse(a2, &st) < 0)
+                        return reply_f(reply, reply_len, -EINVAL, "error: dr: unknown state %s", a2);
+                for (int k = 0; k < s->n_smsc; k++)
+                        if (sel[k] && (rc = sim_dr_inject(s, &s->smsc[k], a1, st)) < 0)
+                                return reply_f(reply, reply_len, rc, "error: dr: %s", strerror(-rc));
         } else if (!strcmp(verb, "set")) {
                 if (!a1 || !a2)
                         return reply_f(reply, reply_len, -EINVAL, "error: set: usage: set TARGET KEY VALUE");

@@ -358,6 +358,14 @@ void sim_on_timer_dlv_retry(struct smsc_sim *s);
 void sim_on_sess_closed(struct smsc_sim *s, struct sim_sess *ss);
 void sim_on_timer_mo(struct smsc_sim *s, struct sim_timer *t);
 int sim_mo_generate(struct smsc_sim *s, struct sim_smsc *m, unsigned parts);
+/* The same, but only the first `send` parts are ever sent (0: all): an MO
+ * that can never be completed. */
+int sim_mo_generate_some(struct smsc_sim *s, struct sim_smsc *m, unsigned parts, unsigned send);
+/* A DR for message_id `msgid` (any id, issued or not) in state st, sent
+ * by SMSC m as its own DRs are (ctl `dr`). */
+int sim_dr_inject(struct smsc_sim *s, struct sim_smsc *m, const char *msgid, uint8_t st);
+/* message_state by name (DELIVERED, UNDELIVERABLE, ...; any case). */
+int sim_state_parse(const char *name, uint8_t *out);
 void sim_mo_arm(struct smsc_sim *s, struct sim_smsc *m);
 void sim_elink_arm(struct smsc_sim *s, struct sim_smsc *m);
 void sim_on_timer_elink(struct smsc_sim *s, struct sim_timer *t);
