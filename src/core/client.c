@@ -438,7 +438,10 @@ uint64_t smx_client_undelivered(smx_client *c)
 {
         if (!c || !c->inbound)
                 return 0;
-        return inbound_undelivered(c->inbound);
+        uint64_t n = inbound_undelivered(c->inbound);
+        for (unsigned k = 0; c->workers && k < c->n_workers; k++)
+                n += atomic_load_explicit(&c->workers[k].n_pend, memory_order_acquire);
+        return n;
 }
 
 void smx_client_destroy(smx_client *c)
@@ -448,13 +451,15 @@ void smx_client_destroy(smx_client *c)
         if (c->inbound && c->workers && atomic_load(&c->state) != SMX_CS_CREATED) {
                 /* what the header says is lost here: say it in the log too */
                 uint64_t held = inbound_undelivered(c->inbound), unpolled = 0;
+                uint64_t outcomes = smx_client_undelivered(c) - held;
                 for (unsigned k = 0; k < c->n_workers; k++)
                         unpolled += event_ring_used(c->workers[k].evr) - c->held[k];
-                if (held || unpolled)
+                if (held || unpolled || outcomes)
                         smx_logf(SMX_LOG_WARN, NULL, NULL,
-                                 "destroy: %llu events not polled and %llu acknowledged DRs/MO "
-                                 "groups not yet delivered are discarded",
-                                 (unsigned long long)unpolled, (unsigned long long)held);
+                                 "destroy: %llu events not polled, %llu acknowledged DRs/MO "
+                                 "groups and %llu MT outcomes not yet in a ring are discarded",
+                                 (unsigned long long)unpolled, (unsigned long long)held,
+                                 (unsigned long long)outcomes);
         }
         admin_stop(c);   /* its threads read the client: stop them first */
         if (c->workers) {
