@@ -89,6 +89,19 @@ struct smx_smsc_config {
         const char *data_coding;
         int gsm_packed;            /* the SMSC sends and expects GSM 7-bit packed */
         uint32_t msgid_norm;       /* SMX_MSGID_NORM_* flags for DR correlation */
+        /* SMPP over TLS (docs/operating.md, "TLS"). Records are made by OpenSSL
+         * on memory buffers; the worker's io_uring still does every read and
+         * write. TLS 1.2 at least, OpenSSL's default ciphers, the SMSC's
+         * certificate and host name verified unless `insecure`. */
+        int tls;                   /* bind over TLS */
+        const char *ca_file;       /* PEM file of CAs to trust; NULL with ca_path NULL:
+                                      the system store */
+        const char *ca_path;       /* directory of hashed CA certificates */
+        const char *cert_file;     /* client certificate (PEM), with key_file */
+        const char *key_file;      /* its private key (PEM) */
+        const char *server_name;   /* SNI and the name the certificate must carry;
+                                      NULL: host */
+        int insecure;              /* no peer/host verification (tests only; warned) */
 };
 
 /* How message ids from this SMSC are compared for DR correlation (R6): a
@@ -458,6 +471,10 @@ struct smx_bind_stats {
         uint64_t failed_by[SMX_FAIL_REASONS]; /* failed, by enum smx_fail_reason */
         uint64_t latency_count;          /* accepted MTs measured (smx_submit -> accepted) */
         uint64_t latency_p50_us, latency_p99_us, latency_p999_us; /* from a histogram */
+        char last_down[48];              /* why the bind last went down ("" never) */
+        int tls;                         /* binds over TLS */
+        uint64_t tls_handshakes, tls_resumed; /* handshakes done, of them resumed */
+        char tls_version[16], tls_cipher[64]; /* of the last handshake ("" none) */
 };
 
 /* Number of binds; fills up to max entries of st (may be NULL). */

@@ -170,13 +170,23 @@ int client_smsc_check(const struct smx_config *cfg, const struct smx_smsc_config
         if ((s->msgid_norm & SMX_MSGID_NORM_EXACT) && s->msgid_norm != SMX_MSGID_NORM_EXACT)
                 return cfg_err(errbuf, len, "SMSC %s: msgid_norm exact combined with other rules",
                                s->name);
+        if (tls_cfg_check(s, why, sizeof why) < 0) {
+                if (errbuf && len)
+                        snprintf(errbuf, len, "SMSC %s: tls: %s", s->name, why);
+                return SMX_EINVAL;
+        }
         return 0;
 }
 
-void client_bind_setup(struct smx_client *c, struct smx_bind *b, const struct smx_smsc_config *s,
-                       uint16_t index)
+int client_bind_setup(struct smx_client *c, struct smx_bind *b, const struct smx_smsc_config *s,
+                      uint16_t index)
 {
         const struct smx_config *cfg = &c->cfg;
+        int oom;
+        tls_cfg_free(b->tls_cfg);
+        b->tls_cfg = tls_cfg_new(s, &oom);
+        if (oom)
+                return SMX_ENOMEM;      /* never a plain bind for a TLS SMSC */
         b->index = index;
         copy_field(b->name, sizeof b->name, s->name);
         copy_field(b->site, sizeof b->site, s->site ? s->site : "");
@@ -211,6 +221,7 @@ void client_bind_setup(struct smx_client *c, struct smx_bind *b, const struct sm
         b->info.dcs_map = &b->dcs;
         rebind_init(&b->clk);
         atomic_store(&b->cnt.min_spacing_ms, UINT64_MAX);
+        return 0;
 }
 
 int smx_client_create(const struct smx_config *cfg, smx_client **out, char *errbuf,
@@ -254,7 +265,10 @@ int smx_client_create(const struct smx_config *cfg, smx_client **out, char *errb
                 static const struct smx_smsc_config spare = { .name = "", .host = "" };
                 struct smx_bind *b = &c->binds[i];
                 b->fd = -1;   /* here, not in client_bind_setup: a worker reads it */
-                client_bind_setup(c, b, i < cfg->n_smscs ? &cfg->smscs[i] : &spare, (uint16_t)i);
+                rc = client_bind_setup(c, b, i < cfg->n_smscs ? &cfg->smscs[i] : &spare,
+                                       (uint16_t)i);
+                if (rc < 0)
+                        goto fail;
                 atomic_store(&b->in_use, i < cfg->n_smscs);
                 b->spare = i >= cfg->n_smscs;
                 b->retired = b->spare;
@@ -488,6 +502,9 @@ void smx_client_destroy(smx_client *c)
         if (c->app_efd >= 0)
                 close(c->app_efd);
         knobs_client_fini(c);
+        if (c->binds)
+                for (uint32_t i = 0; i < c->n_binds; i++)
+                        tls_cfg_free(c->binds[i].tls_cfg);
         free(c->binds);
         free(c->workers);
         free(c->held);

@@ -226,7 +226,12 @@ int smx_smsc_add(smx_client *c, const struct smx_smsc_config *s, char *err, size
         struct smx_bind *b = &c->binds[slot];
         /* the owning worker does not touch a spare slot (retired, no socket)
          * until a snapshot marks it in use */
-        client_bind_setup(c, b, s, (uint16_t)slot);
+        if (client_bind_setup(c, b, s, (uint16_t)slot) < 0) {
+                free(next);
+                snprintf(err, err_len, "out of memory");
+                pthread_mutex_unlock(&ks->lock);
+                return SMX_ENOMEM;
+        }
         struct smx_bind_knobs *bk = &next->bind[slot];
         bk->in_use = 1;
         bk->tps = s->tps;

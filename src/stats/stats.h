@@ -46,6 +46,8 @@ struct smx_stats_snapshot {
         struct smx_inbound_stats inbound;
         int has_inbound;
         struct smx_http_stats http;              /* enabled 0: no HTTP transport */
+        int ktls;                                /* the kernel offers kTLS */
+        const char *ktls_note;                   /* what TLS records go through (static) */
 };
 
 /* Fill the fields of struct smx_bind_stats beyond the basic counters (admin

@@ -25,7 +25,9 @@ static const char help_text[] =
         "commands: summary | mts | status | help | kill T | restore T | stall T [on|off] |"
         " throttle T on|off|TPS | queue-full T [on|off] | drop-resp T N [KIND...] | slow T BYTES_PER_S|off |"
         " reset T | refuse-bind T STATUS|off | hostile T CASE|all|off | hostile-list |"
-        " mo T [COUNT [PARTS [SENT]]] | dr T MESSAGE_ID [STATE] | set T KEY VALUE | set sim rebind_interval S ;"
+        " mo T [COUNT [PARTS [SENT]]] | dr T MESSAGE_ID [STATE] | set T KEY VALUE |"
+        " set sim rebind_interval S | tls-fault T badcert|stall|off | tls-alert T |"
+        " tls-truncate T ;"
         " T = SMSC name | site NAME | all";
 
 static int reply_f(char *reply, size_t len, int rc, const char *fmt, ...)
@@ -253,6 +255,40 @@ int sim_ctl_locked(struct smsc_sim *s, const char *command, char *reply, size_t 
                         for (int j = 0; j < SIM_MAX_SESS; j++)
                                 if (s->sess[j].fd >= 0 && sel[s->sess[j].smsc] && s->sess[j].out_len)
                                         sim_out_commit(s, &s->sess[j], 0);
+        } else if (!strcmp(verb, "tls-fault")) {
+                uint8_t f;
+                if (a1 && !strcmp(a1, "badcert"))
+                        f = SIM_TLS_BADCERT;
+                else if (a1 && !strcmp(a1, "stall"))
+                        f = SIM_TLS_STALL;
+                else if (a1 && !strcmp(a1, "off"))
+                        f = SIM_TLS_NONE;
+                else
+                        return reply_f(reply, reply_len, -EINVAL,
+                                       "error: tls-fault: expected badcert|stall|off");
+                for (int k = 0; k < s->n_smsc; k++) {
+                        if (!sel[k])
+                                continue;
+                        if (!s->smsc[k].tls_ctx)
+                                return reply_f(reply, reply_len, -EINVAL,
+                                               "error: tls-fault: %s is not a TLS listener",
+                                               s->smsc[k].name);
+                        s->smsc[k].f.tls_fault = f;
+                }
+        } else if (!strcmp(verb, "tls-alert") || !strcmp(verb, "tls-truncate")) {
+                int n = 0;
+                for (int j = 0; j < SIM_MAX_SESS; j++) {
+                        struct sim_sess *ss = &s->sess[j];
+                        if (ss->fd < 0 || !sel[ss->smsc] || !ss->tls || !ss->tls_ready)
+                                continue;
+                        if (verb[4] == 'a')
+                                sim_tls_alert(s, ss);
+                        else
+                                sim_tls_truncate(s, ss);
+                        n++;
+                }
+                sim_flush_all(s);
+                return reply_f(reply, reply_len, 0, "ok %s on %d sessions", verb, n);
         } else if (!strcmp(verb, "reset")) {
                 int n = 0;
                 for (int j = 0; j < SIM_MAX_SESS; j++) {
