@@ -224,6 +224,25 @@ int client_bind_setup(struct smx_client *c, struct smx_bind *b, const struct smx
         return 0;
 }
 
+/* A DR is normalised with the rules of the SMSC it arrives on, its MT's id
+ * with those of the SMSC that accepted it; SMSCs that deliver each other's
+ * DRs (R3) but compare ids differently can miss each other's receipts
+ * (docs/operating.md "Message ids"). Said once, at create. */
+static void warn_msgid_norm_mix(const struct smx_config *cfg)
+{
+        for (size_t i = 1; i < cfg->n_smscs; i++) {
+                const struct smx_smsc_config *a = &cfg->smscs[0], *b = &cfg->smscs[i];
+                if (a->msgid_norm == b->msgid_norm)
+                        continue;
+                smx_logf(SMX_LOG_WARN, NULL, NULL,
+                         "SMSCs %s and %s have different msgid_norm: a DR arriving on one for an "
+                         "MT of the other is matched only if both rules give the same id "
+                         "(docs/operating.md, Message ids)", a->name ? a->name : "?",
+                         b->name ? b->name : "?");
+                return;
+        }
+}
+
 int smx_client_create(const struct smx_config *cfg, smx_client **out, char *errbuf,
                       size_t errbuf_len)
 {
@@ -233,6 +252,7 @@ int smx_client_create(const struct smx_config *cfg, smx_client **out, char *errb
         int rc = validate(cfg, errbuf, errbuf_len);
         if (rc < 0)
                 return rc;
+        warn_msgid_norm_mix(cfg);
         smx_stamp_init();
         struct smx_client *c = calloc(1, sizeof *c);
         if (!c)
