@@ -190,6 +190,9 @@ struct sim_sess {
         void *tls;                  /* SSL, NULL: plain (or stalled) */
         uint8_t tls_ready;          /* handshake done */
         uint8_t tls_stall;          /* the stall fault: input swallowed, nothing answered */
+        uint8_t tls_fin;            /* alert/truncate faults: FIN after the last record,
+                                       input discarded until the peer closes (a close
+                                       with unread input would be a RST instead) */
         uint8_t *cout;
         size_t cout_off, cout_len, cout_cap;
 };

@@ -74,7 +74,7 @@ int sim_out_append(struct smsc_sim *s, struct sim_sess *ss, const uint8_t *p, si
 static void sess_set_events(struct smsc_sim *s, struct sim_sess *ss)
 {
         uint32_t ev = 0;
-        if (!ss->read_paused && ss->state != SIM_SESS_CLOSING)
+        if ((!ss->read_paused && ss->state != SIM_SESS_CLOSING) || ss->tls_fin)
                 ev |= EPOLLIN;
         if (sim_sess_out_pending(ss) && !s->smsc[ss->smsc].f.slow_bps)
                 ev |= EPOLLOUT;
@@ -168,6 +168,10 @@ static int sess_write_tls(struct smsc_sim *s, struct sim_sess *ss, size_t limit)
         }
         if (ss->cout_off == ss->cout_len) {
                 ss->cout_off = ss->cout_len = 0;
+                if (ss->state == SIM_SESS_CLOSING && ss->tls_fin) {
+                        shutdown(ss->fd, SHUT_WR);      /* the peer reads to the end */
+                        return 0;
+                }
                 if (ss->state == SIM_SESS_CLOSING) {
                         sim_sess_close(s, ss, 0);
                         return -1;
@@ -348,6 +352,14 @@ static void tls_on_readable(struct smsc_sim *s, struct sim_sess *ss)
 
 void sim_sess_on_readable(struct smsc_sim *s, struct sim_sess *ss)
 {
+        if (ss->tls_fin) {
+                /* after a TLS fault's FIN: discard until the peer closes */
+                uint8_t sink[16384];
+                ssize_t r = recv(ss->fd, sink, sizeof sink, 0);
+                if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+                        sim_sess_close(s, ss, 0);
+                return;
+        }
         if (ss->read_paused || ss->state == SIM_SESS_CLOSING)
                 return;
         if (ss->tls || ss->tls_stall) {

@@ -166,7 +166,7 @@ void sim_tls_end(struct sim_sess *ss)
 {
         SSL_free(ss->tls);
         ss->tls = NULL;
-        ss->tls_ready = ss->tls_stall = 0;
+        ss->tls_ready = ss->tls_stall = ss->tls_fin = 0;
         free(ss->cout);
         ss->cout = NULL;
         ss->cout_off = ss->cout_len = ss->cout_cap = 0;
@@ -284,6 +284,7 @@ void sim_tls_alert(struct smsc_sim *s, struct sim_sess *ss)
         BIO_write_ex(SSL_get_rbio(ss->tls), bogus, sizeof bogus, &done);
         uint8_t sink[256];
         sim_tls_read(s, ss, sink, sizeof sink);
+        ss->tls_fin = 1;
         ss->state = SIM_SESS_CLOSING;
         sim_sess_mark_dirty(s, ss);
 }
@@ -307,6 +308,7 @@ void sim_tls_truncate(struct smsc_sim *s, struct sim_sess *ss)
         BIO_read_ex(SSL_get_wbio(ss->tls), rec, sizeof rec, &got);
         if (got > 6)
                 cout_append(ss, rec, got / 2);  /* half a record, then the end */
+        ss->tls_fin = 1;
         ss->state = SIM_SESS_CLOSING;
         sim_sess_mark_dirty(s, ss);
 }
