@@ -116,14 +116,13 @@ static void dr_set_id(struct smx_inbound *in, const struct smx_id_norm *rules,
         d->has_key = 1;
 }
 
-static struct smx_key128 dr_identity(const struct dr_info *d, const struct smx_pdu *pdu);
 
 /* Everything the DR path needs from the PDU. d->has_key = 0 when the id is
  * unusable for correlation (none, or longer than SMX_MSGID_MAX). When the
  * TLVs carry id and state, the store slots are prefetched before the
  * receipt text is parsed, so their cache misses overlap the parse. */
-static void dr_extract(struct smx_inbound *in, const struct smx_bind_info *b,
-                       const struct smx_pdu *pdu, struct dr_info *d)
+void inbound_dr_extract(struct smx_inbound *in, const struct smx_bind_info *b,
+                        const struct smx_pdu *pdu, struct dr_info *d)
 {
         const struct smx_body_sm *sm = &pdu->u.sm;
         const struct smx_tlvs *tlv = &pdu->tlv;
@@ -148,7 +147,7 @@ static void dr_extract(struct smx_inbound *in, const struct smx_bind_info *b,
                         in->corr.ops->prefetch(in->corr.impl, &d->key);
                 if (d->has_key && state_valid(tlv_state) && in->dedup.ops->prefetch) {
                         d->state = (uint8_t)tlv_state;
-                        struct smx_key128 ident = dr_identity(d, pdu);
+                        struct smx_key128 ident = inbound_dr_identity(d, pdu);
                         in->dedup.ops->prefetch(in->dedup.impl, &ident);
                 }
         }
@@ -189,7 +188,7 @@ static void dr_extract(struct smx_inbound *in, const struct smx_bind_info *b,
 
 /* Dedup identity of a DR: (normalised id, state); for one without a usable
  * id, what a re-sent copy shares (addresses, bytes, state). */
-static struct smx_key128 dr_identity(const struct dr_info *d, const struct smx_pdu *pdu)
+struct smx_key128 inbound_dr_identity(const struct dr_info *d, const struct smx_pdu *pdu)
 {
         static const char tag_id[] = "dr", tag_raw[] = "dr-raw";
         struct smx_key128 k;
@@ -223,13 +222,13 @@ static void dr_set_raw(struct smx_ev_rec *e, const struct smx_pdu *pdu)
         e->dcs = pdu->u.sm.data_coding;
 }
 
-static uint32_t dr_on_deliver_w(struct smx_inbound *in, const struct smx_bind_info *b,
+uint32_t inbound_dr_local_w(struct smx_inbound *in, const struct smx_bind_info *b,
                                 const struct smx_pdu *pdu, struct smx_event_ring *ring,
                                 uint64_t now_ms)
 {
         struct dr_info d;
-        dr_extract(in, b, pdu, &d);
-        struct smx_key128 ident = dr_identity(&d, pdu);
+        inbound_dr_extract(in, b, pdu, &d);
+        struct smx_key128 ident = inbound_dr_identity(&d, pdu);
 
         /* HOSTILE rule 5: a receipt with neither id nor state can never mean
          * anything: permanent status (also for its re-sends, rule 7), and
@@ -276,7 +275,7 @@ static uint32_t dr_on_deliver_w(struct smx_inbound *in, const struct smx_bind_in
 }
 
 /* F-15: a receipt by esm_class message type or DR TLVs, never by text. */
-static int is_receipt(const struct smx_pdu *pdu)
+int inbound_is_receipt(const struct smx_pdu *pdu)
 {
         switch (pdu->u.sm.esm_class & SMPP_ESM_TYPE_MASK) {
         case SMPP_ESM_TYPE_SMSC_DR:
@@ -297,7 +296,7 @@ uint32_t inbound_on_deliver_w(struct smx_inbound *in, const struct smx_bind_info
                 return SMPP_ESME_RINVCMDID;
         if (stage_pending(in) && stage_flush_due())     /* staged correlation puts (stage.c) */
                 stage_flush_w(in, ring, now_ms, 0);
-        if (is_receipt(pdu))
-                return dr_on_deliver_w(in, bind, pdu, ring, now_ms);
+        if (inbound_is_receipt(pdu))
+                return inbound_dr_local_w(in, bind, pdu, ring, now_ms);
         return mo_on_deliver_w(in, bind, pdu, ring, now_ms);
 }

@@ -127,6 +127,19 @@ const struct smx_dcs_map *inbound_dcs_map(const struct smx_inbound *in,
 void inbound_fill_dr(struct smx_inbound *in, struct smx_ev_rec *e, const struct dr_info *d,
                      const struct smx_corr_val *v, uint64_t now_ms);
 
+/* ---- deliver.c, shared with remote.c ---- */
+/* Everything the DR path needs from the PDU (d->has_key = 0: no usable id). */
+void inbound_dr_extract(struct smx_inbound *in, const struct smx_bind_info *b,
+                        const struct smx_pdu *pdu, struct dr_info *d);
+/* Dedup identity of a DR: (normalised id, state), or the bytes a re-sent
+ * copy shares when it has no usable id. */
+struct smx_key128 inbound_dr_identity(const struct dr_info *d, const struct smx_pdu *pdu);
+int inbound_is_receipt(const struct smx_pdu *pdu);
+/* The in-process DR path (claim, reserve, correlate or park, commit). */
+uint32_t inbound_dr_local_w(struct smx_inbound *in, const struct smx_bind_info *b,
+                            const struct smx_pdu *pdu, struct smx_event_ring *ring,
+                            uint64_t now_ms);
+
 /* ---- park.c ---- */
 int park_init(struct smx_inbound *in);
 void park_fini(struct smx_inbound *in);
@@ -175,6 +188,28 @@ void mo_fini(struct smx_inbound *in);
 uint32_t mo_on_deliver_w(struct smx_inbound *in, const struct smx_bind_info *b,
                          const struct smx_pdu *pdu, struct smx_event_ring *ring,
                          uint64_t now_ms);
+/* One MO as the dedup and reassembly see it (mo.c). */
+struct mo_parsed {
+        const uint8_t *data;    /* short_message, else message_payload */
+        size_t len;
+        size_t udh_len;         /* UDH octets at the start of data */
+        uint8_t kind;           /* 0 single, 1 UDH concat, 2 SAR */
+        uint16_t ref;
+        uint8_t total, seq;
+        uint8_t packed;         /* GSM 8-in-7 on this bind */
+        struct smx_key128 ident;        /* dedup identity (R5) */
+};
+void mo_parse(struct smx_inbound *in, const struct smx_bind_info *b, const struct smx_pdu *pdu,
+              struct mo_parsed *m);
+/* A part's payload as stored for reassembly (packed GSM unpacked to
+ * septets) into out (SMX_REASM_PART_MAX + 48 octets); its length. */
+size_t mo_part_bytes(const struct mo_parsed *m, uint8_t *out, size_t cap);
+/* Hash of a concatenated MO's group (source, destination, ref, total). */
+struct smx_key128 mo_group_key(const struct smx_pdu *pdu, const struct mo_parsed *m);
+/* Decode MO bytes into the record's text (inline, or heap when long). */
+void mo_set_text(struct smx_inbound *in, struct smx_ev_rec *e, uint8_t dcs,
+                 const struct smx_dcs_map *map, int packed, size_t udh_len,
+                 const uint8_t *data, size_t len);
 void mo_tick_w(struct smx_inbound *in, unsigned shard, struct smx_event_ring *ring,
                uint64_t now_ms);
 uint64_t mo_groups_open(const struct smx_inbound *in);

@@ -114,5 +114,8 @@ int worker_sweep_ingress(struct smx_worker *w);
 
 /* worker_session.c */
 extern const struct smx_session_ops worker_session_ops;
+/* Shared store: answer the deliver_sms whose scripts ran, and kick the
+ * store thread when this turn queued anything for it. 1 when it answered. */
+int worker_store_turn(struct smx_worker *w);
 
 #endif
