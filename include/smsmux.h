@@ -92,11 +92,24 @@ struct smx_smsc_config {
 };
 
 /* How message ids from this SMSC are compared for DR correlation (R6): a
- * submit_sm_resp id and the ids in its DRs are normalised the same way. */
-#define SMX_MSGID_NORM_EXACT       0u       /* as sent (default) */
+ * submit_sm_resp id and the ids in its DRs are normalised the same way.
+ * AUTO (0, the default): an id made only of hex digits (0-9, a-f, A-F: every
+ * decimal id too) is compared case-folded and without leading zeros, any
+ * other id exactly; so "00004B2F1E" matches "4b2f1e" and "000000102345"
+ * matches "102345", whoever wrote which, while "AB-12" and "ab-12" stay
+ * different. AUTO gives the same canonical id whichever bind computes it,
+ * so a DR that arrives at another site (R3) matches under the defaults.
+ * EXACT turns that off; CASE_FOLD and STRIP_ZEROS apply to every id, of any
+ * shape; HEX_TO_DEC (resp id hex, receipt text id decimal) cannot be
+ * guessed (1234 is valid in both bases) and is only ever set explicitly.
+ * A DR is normalised with the rules of the SMSC it arrives on, the
+ * correlation stored with those of the SMSC that accepted the MT: SMSCs
+ * that deliver each other's DRs need rules that agree (docs/operating.md). */
+#define SMX_MSGID_NORM_AUTO        0u       /* default: digit-string ids fold case, drop zeros */
 #define SMX_MSGID_NORM_CASE_FOLD   (1u << 0)
 #define SMX_MSGID_NORM_STRIP_ZEROS (1u << 1) /* leading zeros do not count */
 #define SMX_MSGID_NORM_HEX_TO_DEC  (1u << 2) /* resp id hex, receipt text id decimal */
+#define SMX_MSGID_NORM_EXACT       (1u << 3) /* as sent; alone, not with the others */
 
 /* Client configuration. Initialise with smx_config_init(), then fill in. */
 struct smx_config {
@@ -105,7 +118,9 @@ struct smx_config {
         const char *system_id;           /* default "smsmux" */
         const char *password;            /* default "secret" */
         unsigned workers;                /* 0 = one per online core */
-        int pin_workers;                 /* 1 (default): pin worker k to core k % ncpu */
+        int pin_workers;                 /* 1 (default): pin worker k to the (k mod n)-th of
+                                            the n CPUs the process may use (taskset,
+                                            cpuset) */
         uint32_t window;                 /* outstanding requests per bind, default 10 */
         uint32_t ingress_capacity;       /* MT slots (power of two), default 65536 */
         uint32_t long_text_capacity;     /* MTs with a text over 216 UTF-8 bytes queued or

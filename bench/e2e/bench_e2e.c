@@ -16,7 +16,8 @@
  *     of the window (the application thread, which runs smx_submit and
  *     smx_events_poll, apart from the library's own threads);
  *   - CPU per MT: nanoseconds each thread spent on a CPU during the window
- *     (/proc/self/task/TID/schedstat), the application thread apart from
+ *     (/proc/self/task/TID/schedstat, tools/common/thread_cpu.c, shared
+ *     with `smsmux bench`), the application thread apart from
  *     the library's threads (the workers), divided by the window's MTs;
  *   - --rate R: submit at a fixed R MT/s instead of as fast as possible;
  *   - --text-len N: every MT's text is N bytes ("bench " repeated; default
@@ -38,7 +39,6 @@
  *
  * Not a test: it asserts nothing beyond "every MT got an outcome" (exit 1
  * otherwise); bench/README.md holds the figures. */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -55,6 +55,8 @@
 #include "ingress/ingress.h"
 #include "session/session.h"
 #include "smsmux.h"
+#include "put_dec.h"
+#include "thread_cpu.h"
 
 /* ---- allocation counting (-Wl,--wrap=malloc,...) ---- */
 
@@ -157,39 +159,6 @@ static void alloc_snapshot(long app_tid, struct alloc_snap *s)
         }
 }
 
-/* ---- CPU time per thread (/proc/self/task/TID/schedstat: ns on a CPU) ---- */
-
-struct cpu_snap {
-        uint64_t app_ns, lib_ns;   /* the application thread; every other thread */
-};
-
-static void cpu_snapshot(long app_tid, struct cpu_snap *s)
-{
-        memset(s, 0, sizeof *s);
-        DIR *d = opendir("/proc/self/task");
-        if (!d)
-                return;
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-                if (e->d_name[0] == '.')
-                        continue;
-                char path[300];
-                snprintf(path, sizeof path, "/proc/self/task/%s/schedstat", e->d_name);
-                FILE *f = fopen(path, "r");
-                if (!f)
-                        continue;
-                unsigned long long ns = 0;
-                if (fscanf(f, "%llu", &ns) == 1) {
-                        if (atol(e->d_name) == app_tid)
-                                s->app_ns += ns;
-                        else
-                                s->lib_ns += ns;
-                }
-                fclose(f);
-        }
-        closedir(d);
-}
-
 /* ---- helpers ---- */
 
 static uint64_t now_us(void)
@@ -223,20 +192,6 @@ static uint32_t pct(const uint32_t *v, size_t n, double p)
                 return 0;
         size_t i = (size_t)(p / 100.0 * (double)(n - 1) + 0.5);
         return v[i < n ? i : n - 1];
-}
-
-/* Decimal digits of v into p (no NUL); returns the length. */
-static size_t put_dec(char *p, uint64_t v)
-{
-        char t[24];
-        size_t n = 0;
-        do {
-                t[n++] = (char)('0' + v % 10);
-                v /= 10;
-        } while (v);
-        for (size_t i = 0; i < n; i++)
-                p[i] = t[n - 1 - i];
-        return n;
 }
 
 /* ---- the run ---- */
@@ -536,6 +491,8 @@ int main(int argc, char **argv)
                 bench_text[i] = "bench "[i % 6];
         long app_tid = syscall(SYS_gettid);
         ctr_self();
+        struct thread_cpu cpu;
+        thread_cpu_init(&cpu);     /* no thread but this one yet: every later one is the library's */
         long rss_pre = rss_kib();
 
         struct smx_smsc_config sc[64];
@@ -610,8 +567,8 @@ int main(int argc, char **argv)
 
         submit_loop(&r, &o, now_us() + (uint64_t)(o.warmup * 1e6));
         struct alloc_snap a0, a1;
-        struct cpu_snap c0, c1;
-        cpu_snapshot(app_tid, &c0);
+        struct thread_cpu_snap c0, c1;
+        thread_cpu_snapshot(&cpu, &c0);
         alloc_snapshot(app_tid, &a0);
         uint64_t acc0 = r.accepted, sent0 = r.sent, w0 = now_us();
         r.measuring = 1;
@@ -622,7 +579,7 @@ int main(int argc, char **argv)
         mark(o.pause_file, 0);
         r.measuring = 0;
         alloc_snapshot(app_tid, &a1);
-        cpu_snapshot(app_tid, &c1);
+        thread_cpu_snapshot(&cpu, &c1);
         uint64_t win_acc = r.accepted - acc0, win_sent = r.sent - sent0;
         int complete = collect_outcomes(&r, 30000000u) == 0;
 
@@ -647,8 +604,9 @@ int main(int argc, char **argv)
         printf("lib_allocs_window=%llu\napp_allocs_window=%llu\n",
                (unsigned long long)(a1.lib_allocs - a0.lib_allocs),
                (unsigned long long)(a1.app_allocs - a0.app_allocs));
-        printf("app_cpu_ns_per_mt=%.1f\nlib_cpu_ns_per_mt=%.1f\n",
-               (double)(c1.app_ns - c0.app_ns) * per, (double)(c1.lib_ns - c0.lib_ns) * per);
+        double app_ns, lib_ns;
+        thread_cpu_per_mt(&c0, &c1, win_acc, &app_ns, &lib_ns);
+        printf("app_cpu_ns_per_mt=%.1f\nlib_cpu_ns_per_mt=%.1f\n", app_ns, lib_ns);
         printf("outcomes_complete=%d\n", complete);
         printf("mt_per_s=%.0f\n", span > 0 ? (double)win_acc / span : 0.0);
         fflush(stdout);

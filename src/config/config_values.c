@@ -85,16 +85,21 @@ static const struct {
         { KEY_TRANSPORT, transport_words, N_KEYS(transport_words), 0 },
 };
 
-/* "exact" or a comma list of case_fold, strip_zeros, hex_to_dec. */
+/* "auto" (the default), "exact", or a comma list of case_fold, strip_zeros,
+ * hex_to_dec. "auto" and "exact" stand alone: combined with anything they
+ * would mean two different rules. */
 static int parse_msgid_norm(const char *s, uint32_t *out)
 {
         static const struct { const char *name; uint32_t flag; } words[] = {
+                { "auto", SMX_MSGID_NORM_AUTO },
                 { "exact", SMX_MSGID_NORM_EXACT },
                 { "case_fold", SMX_MSGID_NORM_CASE_FOLD },
                 { "strip_zeros", SMX_MSGID_NORM_STRIP_ZEROS },
                 { "hex_to_dec", SMX_MSGID_NORM_HEX_TO_DEC },
         };
+        const size_t n_words = sizeof words / sizeof words[0];
         uint32_t v = 0;
+        unsigned n_items = 0, alone = 0;
         const char *p = s;
         for (;;) {
                 const char *e = strchr(p, ',');
@@ -104,15 +109,19 @@ static int parse_msgid_norm(const char *s, uint32_t *out)
                 while (n && p[n - 1] == ' ')
                         n--;
                 size_t i = 0;
-                while (i < 4 && !(strlen(words[i].name) == n && !strncmp(words[i].name, p, n)))
+                while (i < n_words && !(strlen(words[i].name) == n && !strncmp(words[i].name, p, n)))
                         i++;
-                if (i == 4)
+                if (i == n_words)
                         return SMX_EINVAL;
                 v |= words[i].flag;
+                n_items++;
+                alone += i < 2;
                 if (!e)
                         break;
                 p = e + 1;
         }
+        if (alone && n_items > 1)
+                return SMX_EINVAL;
         *out = v;
         return 0;
 }
@@ -227,8 +236,8 @@ void config_apply_key(struct load_ctx *x, const struct key_def *def, void *base,
                 return;
         case KEY_MSGID:
                 if (parse_msgid_norm(value, (uint32_t *)(void *)field) < 0)
-                        config_fail(x, "[%s] %s: '%s' is not exact or a comma list of case_fold, "
-                                    "strip_zeros, hex_to_dec", section, def->name, value);
+                        config_fail(x, "[%s] %s: '%s' is not auto, exact or a comma list of "
+                                    "case_fold, strip_zeros, hex_to_dec", section, def->name, value);
                 return;
         case KEY_URLS:
                 config_add_urls(x, base, section, def, value);

@@ -31,6 +31,12 @@ uint64_t smx_now_us(void)
         return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+/* bind_info.msgid_norm is the public SMX_MSGID_NORM_* value, copied as is */
+_Static_assert(SMX_MSGID_AUTO == SMX_MSGID_NORM_AUTO && SMX_MSGID_EXACT == SMX_MSGID_NORM_EXACT &&
+               SMX_MSGID_CASE_FOLD == SMX_MSGID_NORM_CASE_FOLD &&
+               SMX_MSGID_STRIP_ZEROS == SMX_MSGID_NORM_STRIP_ZEROS &&
+               SMX_MSGID_HEX_TO_DEC == SMX_MSGID_NORM_HEX_TO_DEC, "msgid_norm values");
+
 void smx_config_init(struct smx_config *cfg)
 {
         memset(cfg, 0, sizeof *cfg);
@@ -159,8 +165,11 @@ int client_smsc_check(const struct smx_config *cfg, const struct smx_smsc_config
                 return SMX_EINVAL;
         }
         if (s->msgid_norm & ~(SMX_MSGID_NORM_CASE_FOLD | SMX_MSGID_NORM_STRIP_ZEROS |
-                              SMX_MSGID_NORM_HEX_TO_DEC))
+                              SMX_MSGID_NORM_HEX_TO_DEC | SMX_MSGID_NORM_EXACT))
                 return cfg_err(errbuf, len, "SMSC %s: unknown msgid_norm flags", s->name);
+        if ((s->msgid_norm & SMX_MSGID_NORM_EXACT) && s->msgid_norm != SMX_MSGID_NORM_EXACT)
+                return cfg_err(errbuf, len, "SMSC %s: msgid_norm exact combined with other rules",
+                               s->name);
         return 0;
 }
 

@@ -367,7 +367,7 @@ int smx_http_create(struct smx_client *c, const struct smx_http_config *cfg, str
         h->info.index = SMX_BIND_HTTP;
         h->info.name = "http";
         h->info.site = "";
-        h->info.msgid_norm = SMX_MSGID_EXACT;
+        h->info.msgid_norm = SMX_MSGID_AUTO;
         int rc = SMX_ENOMEM;
         for (unsigned i = 0; i < SMX_HTTP_RINGS; i++) {
                 h->ring[i] = event_ring_create(c->cfg.event_capacity);

@@ -23,6 +23,7 @@
 void inbound_id_rules(const struct smx_bind_info *b, struct smx_id_norm *n)
 {
         memset(n, 0, sizeof *n);
+        n->digits_auto = b->msgid_norm == SMX_MSGID_AUTO;
         n->fold_case = (b->msgid_norm & SMX_MSGID_CASE_FOLD) != 0;
         n->strip_zeros = (b->msgid_norm & SMX_MSGID_STRIP_ZEROS) != 0;
         if (b->msgid_norm & SMX_MSGID_HEX_TO_DEC) {

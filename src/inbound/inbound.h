@@ -27,21 +27,23 @@
  * rules, the same way for a submit_sm_resp id (inbound_on_accepted_w), a
  * receipted_message_id TLV and a receipt-text id (inbound_on_deliver_w). */
 enum smx_msgid_norm {
-        SMX_MSGID_EXACT = 0,       /* compare as sent (default) */
+        SMX_MSGID_AUTO = 0,        /* default: hex/decimal digit ids case-folded, no
+                                      leading zeros; any other id exact */
         SMX_MSGID_CASE_FOLD = 1u << 0,
         SMX_MSGID_STRIP_ZEROS = 1u << 1,
         SMX_MSGID_HEX_TO_DEC = 1u << 2,  /* resp id is hex, DR text id is decimal */
+        SMX_MSGID_EXACT = 1u << 3, /* compare as sent */
 };
 
 struct smx_dcs_map;
 
 /* Static facts about one bind, owned by the client, read-only after start.
- * All-zero is a valid default: exact ids, unpacked GSM, the service's
+ * All-zero is a valid default: AUTO ids, unpacked GSM, the service's
  * data_coding table (R9). */
 struct smx_bind_info {
         uint16_t index;            /* position in smx_client_binds() */
         const char *name, *site;
-        uint32_t msgid_norm;       /* SMX_MSGID_* */
+        uint32_t msgid_norm;       /* SMX_MSGID_* (the same values as SMX_MSGID_NORM_*) */
         uint8_t gsm_packed;        /* the SMSC sends GSM 7-bit packed */
         const struct smx_dcs_map *dcs_map; /* data_coding -> encoding (text/text.h);
                                               NULL: smx_dcs_map_service() (R9) */

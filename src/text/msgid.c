@@ -4,7 +4,13 @@
  * source of ids is declared opaque or a number in base 10/16; numbers are
  * rewritten as decimal without leading zeros (any length: the conversion is
  * done on a digit array, not in a machine word), so both sides compare
- * equal. One function for every id, so resp and receipt ids cannot drift. */
+ * equal. The default rule (digits_auto) needs no declaration: an id made
+ * only of hex digits is a number in some base written in some case with
+ * some padding, so it is lower-cased and loses its leading zeros; any other
+ * id is opaque and compared exactly. It looks at the id alone, never at
+ * which SMSC or source it came from, so resp and receipt ids canonicalise
+ * alike on every bind. One function for every id, so resp and receipt ids
+ * cannot drift. */
 #include "text/text.h"
 
 #define ID_DIGITS_MAX 128   /* longest numeric id converted (hex digits) */
@@ -96,13 +102,23 @@ int smx_msgid_normalise(const struct smx_id_norm *n, enum smx_id_source src,
                         return (int)o;
                 }
         }
+        /* Default: a hex digit string folds case and loses its zeros; any
+         * other id is compared exactly (the flags below still apply). */
+        int fold = rules->fold_case, strip = rules->strip_zeros;
+        if (rules->digits_auto && len > 0) {
+                size_t k = 0;
+                while (k < len && digit_value(id[k], 16) >= 0)
+                        k++;
+                if (k == len)
+                        fold = strip = 1;
+        }
         /* Opaque id (or not a number in its declared base). */
-        if (rules->strip_zeros)
+        if (strip)
                 while (i + 1 < len && id[i] == '0')
                         i++;
         for (; i < len; i++) {
                 uint8_t c = id[i];
-                if (rules->fold_case && c >= 'A' && c <= 'Z')
+                if (fold && c >= 'A' && c <= 'Z')
                         c = (uint8_t)(c + 32);
                 if (put_char(out, cap, &o, (char)c) < 0)
                         return SMX_E2BIG;

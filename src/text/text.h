@@ -394,19 +394,27 @@ enum smx_id_source {
         SMX_ID_FROM_DR_TEXT,    /* the id: of the receipt text */
 };
 
-/* Per-SMSC rules. All zero = exact match (the default). */
+/* Per-SMSC rules. All zero = exact match (the inbound room maps an SMSC's
+ * default, SMX_MSGID_NORM_AUTO, to digits_auto = 1). */
 struct smx_id_norm {
         uint8_t fold_case;      /* ASCII upper -> lower */
         uint8_t strip_zeros;    /* remove leading '0's (one "0" stays for all-zero ids) */
         uint8_t resp_base;      /* 0 opaque, 10 or 16: the id from a resp is a number */
         uint8_t dr_base;        /* same for the receipt text id */
+        uint8_t digits_auto;    /* an id of hex digits only (0-9a-fA-F, so decimal ids
+                                   too) is folded to lower case and loses its leading
+                                   zeros; any other id stays exact. Depends on the id
+                                   alone, so every bind canonicalises it alike */
 };
 
 /* Canonical form of a message id, written to out[0..cap) and NUL-terminated.
  * Numeric ids (base 10 or 16 for that source) are rewritten in decimal with
  * no leading zeros, so a hex resp id and a decimal receipt id compare equal;
  * an id that is not a number in its base is kept as text (case and zero
- * rules still apply). The same function serves resp ids and receipt ids.
+ * rules still apply). With digits_auto, an id that is a hex digit string
+ * (any length) is lower-cased without leading zeros, any other kept as is;
+ * the base rules, when set, come first. The same function serves resp ids
+ * and receipt ids.
  * Returns the length (without NUL) or SMX_E2BIG when it does not fit. */
 int smx_msgid_normalise(const struct smx_id_norm *n, enum smx_id_source src,
                         const uint8_t *id, size_t len, char *out, size_t cap);

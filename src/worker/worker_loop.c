@@ -221,19 +221,35 @@ static int can_take_work(struct smx_worker *w)
         return 0;
 }
 
+/* Pin the calling worker k to the (k mod n)-th of the n CPUs it may run on
+ * (the set it inherited: the process's, as taskset, a cgroup cpuset or the
+ * application narrowed it), never to a CPU outside that set. */
+static void worker_pin(unsigned k)
+{
+        cpu_set_t allowed;
+        if (pthread_getaffinity_np(pthread_self(), sizeof allowed, &allowed) != 0)
+                return;
+        int n = CPU_COUNT(&allowed);
+        if (n <= 0)
+                return;
+        int want = (int)(k % (unsigned)n);
+        for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+                if (!CPU_ISSET(cpu, &allowed) || want-- > 0)
+                        continue;
+                cpu_set_t set;
+                CPU_ZERO(&set);
+                CPU_SET(cpu, &set);
+                pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+                return;
+        }
+}
+
 void *worker_main(void *arg)
 {
         struct smx_worker *w = arg;
         struct smx_client *c = w->c;
-        if (c->cfg.pin_workers) {
-                long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-                if (ncpu > 0) {
-                        cpu_set_t set;
-                        CPU_ZERO(&set);
-                        CPU_SET(w->k % (unsigned)ncpu, &set);
-                        pthread_setaffinity_np(pthread_self(), sizeof set, &set);
-                }
-        }
+        if (c->cfg.pin_workers)
+                worker_pin(w->k);
         if (worker_ring_enable(w) < 0) {
                 smx_logf(SMX_LOG_ERROR, NULL, NULL, "worker %u: io_uring could not be enabled", w->k);
                 return NULL;

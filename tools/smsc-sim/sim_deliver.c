@@ -96,7 +96,10 @@ void sim_on_timer_dr(struct smsc_sim *s, struct sim_timer *t)
 }
 
 /* Build the DR deliver_sm for `mt` in state `st`, with the Appendix-B text
- * whose id is the carrier's (not the message_id: R6). */
+ * whose id is the carrier's (not the message_id: R6). The MT's SMSC writes
+ * the message_id in its dr_msgid_style (default: as in the resp), in the
+ * receipted_message_id TLV, or with dr_msgid_in = text only as the text's
+ * id: (no TLV). */
 static void dr_send(struct smsc_sim *s, struct sim_mt *mt, uint8_t st)
 {
         struct sim_smsc *m = &s->smsc[mt->smsc];
@@ -114,9 +117,20 @@ static void dr_send(struct smsc_sim *s, struct sim_mt *mt, uint8_t st)
         for (const char *c = mt->msgid; *c; c++)
                 carrier = carrier * 131 + (uint8_t)*c;
         carrier %= 10000000000ull;
+        char dr_id[SMPP_MESSAGE_ID_MAX + 32];
+        if (m->k.dr_msgid_style == SIM_MSGID_SAME)
+                snprintf(dr_id, sizeof(dr_id), "%s", mt->msgid);
+        else
+                sim_msgid_format_style((enum sim_msgid_style)m->k.dr_msgid_style,
+                                       m->k.msgid_width, mt->msgid_serial, dr_id);
+        char text_id[SMPP_MESSAGE_ID_MAX + 32];
+        if (m->k.dr_msgid_text)
+                snprintf(text_id, sizeof(text_id), "%s", dr_id);
+        else
+                snprintf(text_id, sizeof(text_id), "%010llu", (unsigned long long)carrier);
         int n = snprintf(text, sizeof(text),
-                         "id:%010llu sub:001 dlvrd:%s submit date:%s done date:%s stat:%s err:%s text:%s",
-                         (unsigned long long)carrier, st == SMPP_STATE_DELIVERED ? "001" : "000", sub,
+                         "id:%s sub:001 dlvrd:%s submit date:%s done date:%s stat:%s err:%s text:%s",
+                         text_id, st == SMPP_STATE_DELIVERED ? "001" : "000", sub,
                          done, state_text(st),
                          (st == SMPP_STATE_DELIVERED || st == SMPP_STATE_ACCEPTED ||
                           st == SMPP_STATE_ENROUTE) ? "000" : "001", mt->text20);
@@ -136,9 +150,12 @@ static void dr_send(struct smsc_sim *s, struct sim_mt *mt, uint8_t st)
         p.u.sm.data_coding = SMPP_DCS_DEFAULT;
         p.u.sm.short_message.p = (const uint8_t *)text;
         p.u.sm.short_message.len = (uint16_t)n;
-        p.tlv.present = SMX_TLV_RECEIPTED_MESSAGE_ID | SMX_TLV_MESSAGE_STATE;
-        p.tlv.receipted_message_id.p = (const uint8_t *)mt->msgid;
-        p.tlv.receipted_message_id.len = (uint16_t)strlen(mt->msgid);
+        p.tlv.present = SMX_TLV_MESSAGE_STATE;
+        if (!m->k.dr_msgid_text) {
+                p.tlv.present |= SMX_TLV_RECEIPTED_MESSAGE_ID;
+                p.tlv.receipted_message_id.p = (const uint8_t *)dr_id;
+                p.tlv.receipted_message_id.len = (uint16_t)strlen(dr_id);
+        }
         p.tlv.message_state = st;
         uint8_t buf[512];
         ssize_t len = smx_pdu_encode(buf, sizeof(buf), &p, NULL, 0);

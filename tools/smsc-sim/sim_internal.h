@@ -48,7 +48,10 @@ enum sim_msgid_style {
         SIM_MSGID_HEX_UPPER,
         SIM_MSGID_DEC_ZEROS,    /* decimal, zero-padded to msgid_width */
         SIM_MSGID_HEX_ZEROS,    /* lower hex, zero-padded */
+        SIM_MSGID_HEX_UPPER_ZEROS, /* upper hex, zero-padded */
 };
+#define SIM_MSGID_STYLES 6
+#define SIM_MSGID_SAME (-1)     /* dr_msgid_style: the resp's id as it is */
 
 /* Behaviour knobs of one SMSC. Written by the engine thread (or under the
  * lock by sim_ctl); read by the engine thread. */
@@ -74,6 +77,10 @@ struct sim_knobs {
         uint8_t dcs_ok[256];        /* data_coding values accepted (R9) */
         enum sim_msgid_style msgid_style;
         uint32_t msgid_width;
+        int dr_msgid_style;         /* how this SMSC writes the id in its DRs:
+                                       SIM_MSGID_SAME or an enum sim_msgid_style */
+        uint8_t dr_msgid_text;      /* DR id only in the text's id: (no
+                                       receipted_message_id TLV) */
         uint8_t service_dedup;      /* R5: deliver once per (identity, segment) */
         uint8_t kill_accept_close;  /* killed: 1 accept-and-close, 0 close listener */
         uint8_t send_interface_version; /* sc_interface_version TLV in bind_resp */
@@ -179,6 +186,7 @@ struct sim_sess {
 /* One MT the service took (only those with an identity or a DR to send). */
 struct sim_mt {
         char msgid[SMPP_MESSAGE_ID_MAX];
+        uint64_t msgid_serial;      /* the number behind msgid (for the DR's style) */
         int smsc;
         uint64_t submit_ns;
         uint8_t id_len;
@@ -430,5 +438,8 @@ size_t sim_text_encode(uint8_t dcs, const char *utf8, size_t n, uint8_t *out, si
 
 /* sim_msgid.c */
 size_t sim_msgid_format(const struct sim_knobs *k, uint64_t serial, char *out);
+/* The same number in a given style (dr_msgid_style). */
+size_t sim_msgid_format_style(enum sim_msgid_style style, uint32_t width, uint64_t serial,
+                              char *out);
 
 #endif

@@ -25,6 +25,7 @@ void sim_knobs_default(struct sim_knobs *k, const struct sim_options *o)
         k->dcs_ok[SMPP_DCS_LATIN1] = k->dcs_ok[SMPP_DCS_UCS2] = 1;
         k->msgid_style = SIM_MSGID_HEX_UPPER;
         k->msgid_width = 10;
+        k->dr_msgid_style = SIM_MSGID_SAME;
         k->service_dedup = 1;
         k->kill_accept_close = 1;
         k->send_interface_version = 1;
@@ -242,13 +243,29 @@ int sim_knob_set(struct sim_knobs *k, const char *key, const char *v)
                 return parse_digits(v, k->mo_to, sizeof(k->mo_to));
         if (!strcmp(key, "dcs"))
                 return parse_dcs_list(v, k->dcs_ok);
-        if (!strcmp(key, "msgid_style")) {
-                static const char *names[] = { "dec", "hex", "HEX", "dec0", "hex0" };
-                for (int i = 0; i < 5; i++) {
+        if (!strcmp(key, "msgid_style") || !strcmp(key, "dr_msgid_style")) {
+                static const char *names[SIM_MSGID_STYLES] = { "dec", "hex", "HEX", "dec0",
+                                                               "hex0", "HEX0" };
+                int dr = key[0] == 'd';
+                if (dr && !strcmp(v, "same")) {
+                        k->dr_msgid_style = SIM_MSGID_SAME;
+                        return 0;
+                }
+                for (int i = 0; i < SIM_MSGID_STYLES; i++) {
                         if (!strcmp(v, names[i])) {
-                                k->msgid_style = (enum sim_msgid_style)i;
+                                if (dr)
+                                        k->dr_msgid_style = i;
+                                else
+                                        k->msgid_style = (enum sim_msgid_style)i;
                                 return 0;
                         }
+                }
+                return -EINVAL;
+        }
+        if (!strcmp(key, "dr_msgid_in")) {
+                if (!strcmp(v, "tlv") || !strcmp(v, "text")) {
+                        k->dr_msgid_text = v[1] == 'e';
+                        return 0;
                 }
                 return -EINVAL;
         }

@@ -309,6 +309,7 @@ static void on_submit(struct smsc_sim *s, struct sim_sess *ss, const struct smx_
                 m->c.handset_delivered++;
                 if (mt) {
                         memcpy(mt->msgid, msgid_buf, idlen + 1);
+                        mt->msgid_serial = s->msgid_serial;
                         mt->smsc = m->index;
                         mt->submit_ns = sim_now_ns();
                         view_copy(mt->src, sizeof(mt->src), p->u.sm.source_addr);

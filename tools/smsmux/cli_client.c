@@ -24,6 +24,12 @@ uint64_t cli_now_ms(void)
 int cli_client_open(const struct cli_opts *o, const struct cli_smsc *extra, size_t n_extra,
                     smx_client **out)
 {
+        return cli_client_open_tuned(o, extra, n_extra, NULL, out);
+}
+
+int cli_client_open_tuned(const struct cli_opts *o, const struct cli_smsc *extra, size_t n_extra,
+                          void (*tune)(struct smx_config *cfg), smx_client **out)
+{
         struct smx_config_file f;
         char err[512];
         smx_config_file_init(&f);
@@ -47,6 +53,8 @@ int cli_client_open(const struct cli_opts *o, const struct cli_smsc *extra, size
                 smx_config_file_free(&f);
                 return CLI_EXIT_USAGE;
         }
+        if (tune)
+                tune(&f.cfg);
         smx_client *c = NULL;
         int rc = smx_client_create(&f.cfg, &c, err, sizeof err);
         smx_config_file_free(&f);       /* the client copied what it needs */

@@ -18,6 +18,12 @@ enum { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
 int cli_client_open(const struct cli_opts *o, const struct cli_smsc *extra, size_t n_extra,
                     smx_client **out);
 
+/* The same, with tune (if not NULL) called on the finished configuration
+ * just before the client is created: a subcommand's own defaults over what
+ * the file and flags left unset. */
+int cli_client_open_tuned(const struct cli_opts *o, const struct cli_smsc *extra, size_t n_extra,
+                          void (*tune)(struct smx_config *cfg), smx_client **out);
+
 /* Monotonic milliseconds. */
 uint64_t cli_now_ms(void);
 

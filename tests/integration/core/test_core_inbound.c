@@ -238,6 +238,8 @@ static void t_knobs_default(void)
         it_sim_ctl(&E, "set all mo_udh16_prob 0");
         it_sim_ctl(&E, "set all mo_out_of_order_prob 0");
         it_sim_ctl(&E, "set all msgid_style HEX");
+        it_sim_ctl(&E, "set all dr_msgid_style same");
+        it_sim_ctl(&E, "set all dr_msgid_in tlv");
         it_sim_ctl(&E, "set all dr_final_mix DELIVERED:100");
 }
 
@@ -477,6 +479,119 @@ static void test_mixed_message_id_styles_correlate(void)
         CHECK(zero && lower && upper);
 }
 
+/* Issue 12: each SMSC writes the id differently in its submit_sm_resp and
+ * in its DRs (as third-party SMSCs do), the client has the DEFAULT
+ * msgid_norm (auto) everywhere. Resp / DR styles per SMSC: */
+static const char *style_pairs[4][3] = {
+        { "HEX0", "hex", "tlv" },       /* 00004B2F1E -> 4b2f1e */
+        { "hex", "HEX", "tlv" },        /* 4b2f1 -> 4B2F1 */
+        { "dec0", "dec", "tlv" },       /* 000000102345 -> 102345 */
+        { "dec", "dec0", "text" },      /* 102345 -> id:0000102345 in the text only */
+};
+
+static void t_set_id_styles(void)
+{
+        for (size_t b = 0; b < E.n && b < 4; b++) {
+                it_sim_ctl(&E, "set %s msgid_style %s", E.info[b].name, style_pairs[b][0]);
+                it_sim_ctl(&E, "set %s dr_msgid_style %s", E.info[b].name, style_pairs[b][1]);
+                it_sim_ctl(&E, "set %s dr_msgid_in %s", E.info[b].name, style_pairs[b][2]);
+        }
+}
+
+/* a and b name the same number: equal but for case and leading zeros */
+static int t_same_id(const char *a, const char *b)
+{
+        while (*a == '0' && a[1])
+                a++;
+        while (*b == '0' && b[1])
+                b++;
+        return strcasecmp(a, b) == 0;
+}
+
+/* Every DR is correlated to an MT of [first, next_k) whose resp id names
+ * the same number as the DR's id, each MT has exactly one DR; returns how
+ * many DRs were written differently from their resp id (and crossed sites
+ * through *cross). */
+static size_t t_check_styled_drs(uint64_t first, size_t *cross)
+{
+        uint64_t per[T_MAX_MT] = { 0 };
+        size_t wrong = 0, differ = 0;
+        *cross = 0;
+        for (size_t i = 0; i < n_drs; i++) {
+                long k = drs[i].k;
+                if (k < (long)first || k >= (long)next_k || !t_same_id(drs[i].msgid, sub_msgid[k])) {
+                        if (wrong++ < 5)
+                                printf("# DR %s on %s: k=%ld submitted id %s\n", drs[i].msgid,
+                                       drs[i].smsc, k, k >= 0 ? sub_msgid[k] : "-");
+                        continue;
+                }
+                per[k]++;
+                differ += strcmp(drs[i].msgid, sub_msgid[k]) != 0;
+                *cross += strcmp(t_site_of(drs[i].smsc), t_site_of(sub_smsc[k])) != 0;
+                if (drs[i].part != 1 || drs[i].parts != 1 || !drs[i].mt_final)
+                        wrong++;
+        }
+        CHECK_EQ(wrong, 0);
+        uint64_t not_once = 0;
+        for (uint64_t k = first; k < next_k; k++)
+                not_once += per[k] != 1;
+        CHECK_EQ(not_once, 0);
+        CHECK_EQ(n_uncorrelated, 0);
+        return differ;
+}
+
+static void test_dr_ids_written_unlike_resp_ids_match_by_default(void)
+{
+        t_knobs_default();
+        t_reset();
+        t_set_id_styles();
+        it_sim_ctl(&E, "set all other_site_prob 0.6");
+        it_sim_ctl(&E, "set all dr_before_resp_prob 0.3");
+        double dr0 = t_total("dr_sent");
+        uint64_t first = t_submit_n(240, "styled receipt");
+        t_check_one_outcome(first);
+        CHECK_EQ(t_settle(240, 0, 15000, 500), 1);
+        CHECK_EQ(t_total("dr_sent") - dr0, 240);
+        CHECK_EQ(n_drs, 240);
+        size_t cross = 0;
+        size_t differ = t_check_styled_drs(first, &cross);
+        printf("# %zu of %zu DR ids written unlike their resp id, %zu crossed sites\n", differ,
+               n_drs, cross);
+        /* most are written differently (hex ids without a letter look alike
+         * in both cases) */
+        CHECK(differ * 2 >= n_drs);
+        CHECK(cross >= 60);
+}
+
+/* The same styles while the service re-sends deliver_sm on other binds:
+ * still one DR per MT. */
+static void test_resent_styled_drs_reach_app_once(void)
+{
+        t_knobs_default();
+        t_reset();
+        t_set_id_styles();
+        it_sim_ctl(&E, "set all deliver_timeout_ms 150");
+        it_sim_ctl(&E, "set all deliver_max_sends 4");
+        it_sim_ctl(&E, "set all dr_delay_ms 400-800");
+        it_sim_ctl(&E, "set all other_site_prob 0.5");
+        it_sim_ctl(&E, "set all dr_before_resp_prob 0.2");
+        double dr0 = t_total("dr_sent"), rs0 = t_total("deliver_sm_resent");
+        uint64_t first = t_submit_n(150, "styled resent");
+        it_sim_ctl(&E, "slow %s 400", E.info[1].name);
+        it_sim_ctl(&E, "slow %s 400", E.info[3].name);
+        t_check_one_outcome(first);
+        CHECK_EQ(t_settle(150, 0, 30000, 3000), 1);
+        it_sim_ctl(&E, "slow all off");
+        t_settle(0, 0, 0, 1000);
+        double resent = t_total("deliver_sm_resent") - rs0;
+        printf("# styled deliver_sm re-sent by the service: %.0f\n", resent);
+        CHECK(resent >= 10);
+        CHECK_EQ(t_total("dr_sent") - dr0, 150);
+        CHECK_EQ(n_drs, 150);
+        size_t cross = 0;
+        CHECK(t_check_styled_drs(first, &cross) * 2 >= n_drs);
+}
+
 int main(void)
 {
         if (it_sim_start(&E, "dc3,bos", 2, 1.0) < 0 || E.n != 4) {
@@ -497,6 +612,8 @@ int main(void)
         RUN(test_multipart_mt_one_outcome_one_dr_per_part_one_merged_final);
         RUN(test_multipart_mos_reassembled_once);
         RUN(test_mixed_message_id_styles_correlate);
+        RUN(test_dr_ids_written_unlike_resp_ids_match_by_default);
+        RUN(test_resent_styled_drs_reach_app_once);
         CHECK_EQ(n_drs_lost + n_mos_lost, 0);
         smx_client_drain(E.c, 3000);
         it_stop(&E);

@@ -374,19 +374,83 @@ static void test_case_and_leading_zeros_normalised_when_asked(void)
         inbound_destroy(in);
 }
 
-static void test_exact_match_by_default_keeps_case_distinct(void)
+static void test_explicit_exact_keeps_case_distinct(void)
+{
+        struct smx_inbound *in = fx_inbound(60000);
+        struct smx_event_ring *ring = event_ring_create(16);
+        struct smx_bind_info b = bind0;
+        struct smx_pdu p;
+        struct fx_ev ev[4];
+        b.msgid_norm = SMX_MSGID_EXACT;
+        CHECK_EQ(accept_id(in, &b, "ABC", "upper", 1, 0, 1, ring, 1000), 0);
+        fx_dr(&p, "abc", SMPP_STATE_DELIVERED, NULL);
+        CHECK_EQ(inbound_on_deliver_w(in, &b, &p, ring, 1001), SMPP_ESME_ROK);
+        CHECK_EQ(fx_drain(ring, ev, 4), 0);     /* parked: "abc" is not "ABC" */
+        struct smx_inbound_stats st;
+        inbound_stats(in, &st);
+        CHECK_EQ(st.parked, 1);
+        event_ring_destroy(ring);
+        inbound_destroy(in);
+}
+
+/* Issue 12: the three SMSCs of the report, with nothing configured (AUTO),
+ * each DR arriving on another bind than its MT's (R3). */
+static void test_default_auto_matches_case_and_zero_variants_across_binds(void)
+{
+        static const struct { const char *resp, *dr, *app; } c[] = {
+                { "4b2f1", "4B2F1", "case" },
+                { "00004B2F1E", "4b2f1e", "hex-zeros" },
+                { "000000102345", "102345", "dec-zeros" },
+                { "7", "0000007", "short" },
+        };
+        struct smx_inbound *in = fx_inbound(60000);
+        struct smx_event_ring *ring = event_ring_create(16);
+        struct smx_pdu p;
+        struct fx_ev ev[4];
+        for (unsigned i = 0; i < sizeof c / sizeof c[0]; i++) {
+                CHECK_EQ(accept_id(in, &bind0, c[i].resp, c[i].app, 10 + i, 0, 1, ring, 1000), 0);
+                fx_dr(&p, c[i].dr, SMPP_STATE_DELIVERED, NULL);
+                CHECK_EQ(inbound_on_deliver_w(in, &bind1, &p, ring, 1001), SMPP_ESME_ROK);
+                CHECK_EQ(fx_drain(ring, ev, 4), 1);
+                CHECK_STR(ev[0].r.id, c[i].app);
+                CHECK_STR(ev[0].r.message_id, c[i].dr);   /* as the SMSC wrote it */
+        }
+        /* an id of the text (no TLV), upper case with zeros, early: parks,
+         * then the resp in another spelling brings it out correlated */
+        fx_dr(&p, NULL, -1, "id:00000ABCDEF0 sub:001 dlvrd:001 stat:DELIVRD err:000");
+        CHECK_EQ(inbound_on_deliver_w(in, &bind1, &p, ring, 1002), SMPP_ESME_ROK);
+        CHECK_EQ(fx_drain(ring, ev, 4), 0);
+        CHECK_EQ(accept_id(in, &bind0, "abcdef0", "early", 20, 0, 1, ring, 1003), 1);
+        CHECK_EQ(fx_drain(ring, ev, 4), 1);
+        CHECK_STR(ev[0].r.id, "early");
+        /* the same receipt re-sent in yet another spelling is a duplicate */
+        fx_dr(&p, "ABCDEF0", SMPP_STATE_DELIVERED, NULL);
+        CHECK_EQ(inbound_on_deliver_w(in, &bind0, &p, ring, 1004), SMPP_ESME_ROK);
+        CHECK_EQ(fx_drain(ring, ev, 4), 0);
+        struct smx_inbound_stats st;
+        inbound_stats(in, &st);
+        CHECK_EQ(st.dr_duplicates, 1);
+        CHECK_EQ(st.uncorrelated, 0);
+        event_ring_destroy(ring);
+        inbound_destroy(in);
+}
+
+/* AUTO compares an id that is not a digit string exactly: case and zeros
+ * of "AB-12" are part of the id. */
+static void test_default_auto_keeps_non_digit_ids_exact(void)
 {
         struct smx_inbound *in = fx_inbound(60000);
         struct smx_event_ring *ring = event_ring_create(16);
         struct smx_pdu p;
         struct fx_ev ev[4];
-        CHECK_EQ(accept_id(in, &bind0, "ABC", "upper", 1, 0, 1, ring, 1000), 0);
-        fx_dr(&p, "abc", SMPP_STATE_DELIVERED, NULL);
-        CHECK_EQ(inbound_on_deliver_w(in, &bind0, &p, ring, 1001), SMPP_ESME_ROK);
-        CHECK_EQ(fx_drain(ring, ev, 4), 0);     /* parked: "abc" is not "ABC" */
-        struct smx_inbound_stats st;
-        inbound_stats(in, &st);
-        CHECK_EQ(st.parked, 1);
+        CHECK_EQ(accept_id(in, &bind0, "0AB-12", "opaque", 1, 0, 1, ring, 1000), 0);
+        fx_dr(&p, "0ab-12", SMPP_STATE_DELIVERED, NULL);
+        CHECK_EQ(inbound_on_deliver_w(in, &bind1, &p, ring, 1001), SMPP_ESME_ROK);
+        CHECK_EQ(fx_drain(ring, ev, 4), 0);     /* parked */
+        fx_dr(&p, "0AB-12", SMPP_STATE_DELIVERED, NULL);
+        CHECK_EQ(inbound_on_deliver_w(in, &bind1, &p, ring, 1002), SMPP_ESME_ROK);
+        CHECK_EQ(fx_drain(ring, ev, 4), 1);
+        CHECK_STR(ev[0].r.id, "opaque");
         event_ring_destroy(ring);
         inbound_destroy(in);
 }
@@ -640,7 +704,9 @@ int main(void)
         RUN(test_mo_imitating_a_receipt_is_an_mo);
         RUN(test_hex_resp_id_matches_decimal_text_id);
         RUN(test_case_and_leading_zeros_normalised_when_asked);
-        RUN(test_exact_match_by_default_keeps_case_distinct);
+        RUN(test_explicit_exact_keeps_case_distinct);
+        RUN(test_default_auto_matches_case_and_zero_variants_across_binds);
+        RUN(test_default_auto_keeps_non_digit_ids_exact);
         RUN(test_multipart_mt_final_once_all_parts_final_worst_wins);
         RUN(test_multipart_second_final_state_of_a_part_does_not_refinalise);
         RUN(test_multipart_part_resubmitted_under_new_id_counts_once);

@@ -42,7 +42,9 @@ static void stage_destroy(struct smx_inbound *in)
         inbound_destroy(in);
 }
 
-static const struct smx_bind_info bind0 = { .index = 0, .name = "b0", .site = "s" };
+/* exact ids: corr_has() hashes the id as written */
+static const struct smx_bind_info bind0 = { .index = 0, .name = "b0", .site = "s",
+                                            .msgid_norm = SMX_MSGID_EXACT };
 
 static int accept(struct smx_inbound *in, const char *id, const char *app, uint64_t serial,
                   uint16_t part, uint16_t n_parts, struct smx_event_ring *ring)

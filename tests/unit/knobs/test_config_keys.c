@@ -58,6 +58,22 @@ static void test_new_smsc_keys_reach_the_smsc(void)
         CHECK_EQ(s->gsm_packed, 1);
         CHECK_EQ(s->msgid_norm, SMX_MSGID_NORM_CASE_FOLD | SMX_MSGID_NORM_HEX_TO_DEC);
         smx_config_file_free(&f);
+        /* the default is auto (0); "auto" and "exact" say so explicitly */
+        static const struct { const char *text; uint32_t want; } norms[] = {
+                { "", SMX_MSGID_NORM_AUTO },
+                { "msgid_norm = auto\n", SMX_MSGID_NORM_AUTO },
+                { "msgid_norm = exact\n", SMX_MSGID_NORM_EXACT },
+                { "msgid_norm = strip_zeros\n", SMX_MSGID_NORM_STRIP_ZEROS },
+        };
+        for (unsigned i = 0; i < sizeof norms / sizeof norms[0]; i++) {
+                char text[160];
+                snprintf(text, sizeof text, "[smsc a]\nsite = s\nhost = 127.0.0.1\nport = 1\n%s",
+                         norms[i].text);
+                CHECK_EQ(load(&f, text, err, sizeof err), 0);
+                CHECK_EQ(smx_config_file_finish(&f, err, sizeof err), 0);
+                CHECK_EQ(f.cfg.smscs[0].msgid_norm, norms[i].want);
+                smx_config_file_free(&f);
+        }
 }
 
 /* Each bad file: the error starts with "t.ini:LINE:" and names the key. */
@@ -85,6 +101,8 @@ static void test_bad_values_name_file_line_and_key(void)
         expect_bad("[smsc a]\ndata_coding = service,8=klingon\n", 2, "data_coding");
         expect_bad("[smsc a]\ngsm_packed = maybe\n", 2, "gsm_packed");
         expect_bad("[smsc a]\nmsgid_norm = case_fold,upside_down\n", 2, "msgid_norm");
+        expect_bad("[smsc a]\nmsgid_norm = exact, case_fold\n", 2, "msgid_norm");
+        expect_bad("[smsc a]\nmsgid_norm = auto,strip_zeros\n", 2, "msgid_norm");
         expect_bad("[smsc a]\nreasm_groups = 5\n", 2, "reasm_groups");
 }
 
@@ -136,6 +154,9 @@ static void test_client_create_refuses_bad_content_settings(void)
         s.data_coding = NULL;
         s.msgid_norm = 1u << 7;
         CHECK_EQ(smx_client_create(&cfg, &c, err, sizeof err), SMX_EINVAL);
+        s.msgid_norm = SMX_MSGID_NORM_EXACT | SMX_MSGID_NORM_CASE_FOLD;
+        CHECK_EQ(smx_client_create(&cfg, &c, err, sizeof err), SMX_EINVAL);
+        CHECK(strstr(err, "msgid_norm") != NULL);
         s.msgid_norm = 0;
         cfg.metrics_addr = "no-port";
         CHECK_EQ(smx_client_create(&cfg, &c, err, sizeof err), SMX_EINVAL);

@@ -267,6 +267,70 @@ static void test_id_not_a_number_in_its_base_stays_text(void)
         CHECK_STR(a, "0x1F");
 }
 
+/* The default rule (digits_auto): edge cases of issue 12. */
+static int auto_norm(const char *id, char *out, size_t cap)
+{
+        struct smx_id_norm n = { .digits_auto = 1 };
+        return smx_msgid_normalise(&n, SMX_ID_FROM_RESP, (const uint8_t *)id, strlen(id), out, cap);
+}
+
+static void test_auto_folds_and_strips_digit_strings_only(void)
+{
+        char a[300];
+        CHECK_EQ(auto_norm("00004B2F1E", a, sizeof a), 6);
+        CHECK_STR(a, "4b2f1e");
+        CHECK_EQ(auto_norm("000000102345", a, sizeof a), 6);
+        CHECK_STR(a, "102345");
+        CHECK_EQ(auto_norm("4B2F1", a, sizeof a), 5);
+        CHECK_STR(a, "4b2f1");
+        /* mixed case hex is still a digit string */
+        auto_norm("0aBcD", a, sizeof a);
+        CHECK_STR(a, "abcd");
+        /* not a digit string: exact, zeros and case kept */
+        auto_norm("00AB-12", a, sizeof a);
+        CHECK_STR(a, "00AB-12");
+        auto_norm("0x1F", a, sizeof a);
+        CHECK_STR(a, "0x1F");
+        auto_norm("0G12", a, sizeof a);      /* G is not a hex digit */
+        CHECK_STR(a, "0G12");
+        auto_norm("00 12", a, sizeof a);
+        CHECK_STR(a, "00 12");
+        /* UUID-like ids with dashes stay exact, case included */
+        auto_norm("6F9619FF-8B86-D011", a, sizeof a);
+        CHECK_STR(a, "6F9619FF-8B86-D011");
+}
+
+static void test_auto_edge_cases(void)
+{
+        char a[300], b[300];
+        /* empty */
+        CHECK_EQ(auto_norm("", a, sizeof a), 0);
+        CHECK_STR(a, "");
+        /* all zeros keep one zero, whatever their count */
+        CHECK_EQ(auto_norm("0000", a, sizeof a), 1);
+        CHECK_STR(a, "0");
+        CHECK_EQ(auto_norm("0", b, sizeof b), 1);
+        CHECK_STR(b, a);
+        /* long ids (no number conversion: any length) */
+        char lng[201];
+        memset(lng, '0', 100);
+        memset(lng + 100, 'F', 100);
+        lng[200] = 0;
+        CHECK_EQ(auto_norm(lng, a, sizeof a), 100);
+        for (int i = 0; i < 100; i++)
+                CHECK_EQ(a[i], 'f');
+        /* one non-hex byte anywhere makes the whole id exact */
+        lng[150] = 'z';
+        CHECK_EQ(auto_norm(lng, a, sizeof a), 200);
+        CHECK(memcmp(a, lng, 200) == 0);
+        /* the explicit base rules come first (hex_to_dec is never guessed) */
+        struct smx_id_norm n = { .digits_auto = 1, .resp_base = 16 };
+        smx_msgid_normalise(&n, SMX_ID_FROM_RESP, (const uint8_t *)"1234", 4, a, sizeof a);
+        CHECK_STR(a, "4660");
+        /* too small an output is still E2BIG */
+        CHECK_EQ(auto_norm("00012345", a, 4), SMX_E2BIG);
+}
+
 static void test_id_output_too_small_is_e2big(void)
 {
         char a[4];
@@ -302,6 +366,8 @@ int main(void)
         RUN(test_id_case_fold_and_zero_strip_for_opaque_ids);
         RUN(test_id_long_hex_converts_exactly);
         RUN(test_id_not_a_number_in_its_base_stays_text);
+        RUN(test_auto_folds_and_strips_digit_strings_only);
+        RUN(test_auto_edge_cases);
         RUN(test_id_output_too_small_is_e2big);
         return t_done();
 }
