@@ -255,6 +255,8 @@ void rstore_destroy(struct smx_rstore *rs)
         }
         free(rs->wq);
         free(rs->inq);
+        free(rs->pl.p);
+        free(rs->hd.p);
         free(rs->fifo);
         free(rs->ackv);
         if (rs->ring)

@@ -114,7 +114,7 @@ struct rs_config {
 
 /* Counters, any thread reads. */
 struct rs_stats {
-        uint8_t connected;
+        uint64_t connected;     /* 1 connected, 0 not */
         uint64_t connects, disconnects, round_trips, commands;
         uint64_t corr_writes, corr_buffered_bytes, corr_buffered, corr_dropped;
         uint64_t in_requests, in_held, in_retry_later, local_fallback;

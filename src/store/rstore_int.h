@@ -51,6 +51,12 @@ struct rs_stream {
         uint8_t dead;                   /* silent past owner_takeover_ms: we take over */
 };
 
+/* A growing byte buffer (store thread). */
+struct rs_buf {
+        char *p;
+        size_t len, cap;
+};
+
 struct rs_counters {
         _Atomic uint64_t connects, disconnects, round_trips, commands;
         _Atomic uint64_t corr_writes, corr_dropped, in_requests, in_retry_later,
@@ -102,6 +108,7 @@ struct smx_rstore {
         _Atomic int stop;
         _Atomic int sleeping;
         int efd;
+        struct rs_buf pl, hd;           /* payload and group header being built */
         struct rs_counters c;
 };
 
@@ -120,10 +127,6 @@ void rs_hex(const struct smx_key128 *k, char out[33]);
 void *rs_main(void *arg);
 
 /* rstore_ev.c: payloads (length-prefixed fields "N:bytes") */
-struct rs_buf {
-        char *p;
-        size_t len, cap;
-};
 void rs_buf_field(struct rs_buf *b, const void *data, size_t n);
 void rs_buf_str(struct rs_buf *b, const char *s);
 void rs_buf_u(struct rs_buf *b, unsigned long v);

@@ -331,7 +331,7 @@ static int batch_corr(struct smx_rstore *rs, struct batch *b, const struct commo
 
 static int batch_in(struct smx_rstore *rs, struct batch *b, const struct common *cm)
 {
-        static _Thread_local struct rs_buf pl = { 0 }, hd = { 0 };
+        struct rs_buf *pl = &rs->pl, *hd = &rs->hd;
         char window[16], park[16], reasm[16];
         snprintf(window, sizeof window, "%u", rs->cfg.dedup_window_ms);
         snprintf(park, sizeof park, "%u", rs->cfg.park_timeout_ms);
@@ -343,34 +343,34 @@ static int batch_in(struct smx_rstore *rs, struct batch *b, const struct common 
                      k3[RS_NAME_MAX + 80], st[8], seq[8], tot[8];
                 rs_hex(&r->key, h);
                 rs_hex(&r->ident, id);
-                pl.len = 0;
+                pl->len = 0;
                 int rc;
                 if (r->kind == RS_IN_DR) {
-                        rs_payload_dr(rs, r, &pl);
+                        rs_payload_dr(rs, r, pl);
                         snprintf(st, sizeof st, "%u", r->state);
                         snprintf(k1, sizeof k1, "smsmux:{%s:%s}:d%u", rs->cluster, h, r->state);
                         snprintf(k2, sizeof k2, "smsmux:{%s:%s}:c", rs->cluster, h);
                         snprintf(k3, sizeof k3, "smsmux:{%s:%s}:p", rs->cluster, h);
                         const char *argv[] = { "EVALSHA", rs->sha[RS_LUA_DR], "3", k1, k2, k3,
                                                rs->cluster, cm->now, cm->ttl, rs->instance,
-                                               st, pl.p, h, window, park };
+                                               st, pl->p, h, window, park };
                         size_t lens[15];
                         for (int j = 0; j < 15; j++)
-                                lens[j] = j == 11 ? pl.len : strlen(argv[j]);
+                                lens[j] = j == 11 ? pl->len : strlen(argv[j]);
                         rc = add_cmd(rs, b, K_IN, 0, 1, 15, argv, lens);
                 } else if (r->kind == RS_IN_MO_ONE) {
-                        rs_payload_mo(rs, r, &pl);
+                        rs_payload_mo(rs, r, pl);
                         snprintf(k1, sizeof k1, "smsmux:{%s:o:%s}", rs->cluster, id);
                         const char *argv[] = { "EVALSHA", rs->sha[RS_LUA_MO_ONE], "1", k1,
                                                rs->cluster, cm->now, cm->ttl, rs->instance,
-                                               pl.p, window };
+                                               pl->p, window };
                         size_t lens[10];
                         for (int j = 0; j < 10; j++)
-                                lens[j] = j == 8 ? pl.len : strlen(argv[j]);
+                                lens[j] = j == 8 ? pl->len : strlen(argv[j]);
                         rc = add_cmd(rs, b, K_IN, 0, 1, 10, argv, lens);
                 } else {
-                        hd.len = 0;
-                        rs_header_group(rs, r, &hd);
+                        hd->len = 0;
+                        rs_header_group(rs, r, hd);
                         snprintf(k1, sizeof k1, "smsmux:{%s:g:%s}:d:%s", rs->cluster, h, id);
                         snprintf(k2, sizeof k2, "smsmux:{%s:g:%s}:g", rs->cluster, h);
                         snprintf(seq, sizeof seq, "%u", r->seq);
@@ -378,12 +378,10 @@ static int batch_in(struct smx_rstore *rs, struct batch *b, const struct common 
                         const char *argv[] = { "EVALSHA", rs->sha[RS_LUA_MO_PART], "2", k1, k2,
                                                rs->cluster, cm->now, cm->ttl, rs->instance,
                                                seq, r->data ? (const char *)r->data : "", tot,
-                                               hd.p, h, window, reasm };
+                                               hd->p, h, window, reasm };
                         size_t lens[16];
                         for (int j = 0; j < 16; j++)
-                                lens[j] = strlen(argv[j] ? argv[j] : "");
-                        lens[10] = r->len;
-                        lens[12] = hd.len;
+                                lens[j] = j == 10 ? r->len : j == 12 ? hd->len : strlen(argv[j]);
                         rc = add_cmd(rs, b, K_IN, 0, 1, 16, argv, lens);
                 }
                 if (rc < 0)

@@ -286,6 +286,16 @@ static void test_every_dr_once_at_its_owner(void)
         CHECK_EQ(finals, 300);                  /* one merged final per MT */
         for (int i = 0; i < N_INST; i++)
                 CHECK(I[i].n_drs >= 100);       /* each owner got its own */
+        /* stats and /metrics show the store */
+        char *txt = NULL;
+        CHECK_EQ(smx_stats_render(I[0].c, SMX_STATS_PROMETHEUS, &txt, NULL), 0);
+        CHECK(txt && strstr(txt, "smsmux_store_connected 1"));
+        CHECK(txt && strstr(txt, "smsmux_store_events_total"));
+        free(txt);
+        txt = NULL;
+        CHECK_EQ(smx_stats_render(I[0].c, SMX_STATS_JSON, &txt, NULL), 0);
+        CHECK(txt && strstr(txt, "\"store\":{\"connected\":1"));
+        free(txt);
 }
 
 /* The MO's text is "[MO s part k/N from NAME] ..." N times, in order. */
