@@ -115,9 +115,10 @@ struct smx_smsc_config {
  * EXACT turns that off; CASE_FOLD and STRIP_ZEROS apply to every id, of any
  * shape; HEX_TO_DEC (resp id hex, receipt text id decimal) cannot be
  * guessed (1234 is valid in both bases) and is only ever set explicitly.
- * A DR is normalised with the rules of the SMSC it arrives on, the
- * correlation stored with those of the SMSC that accepted the MT: SMSCs
- * that deliver each other's DRs need rules that agree (docs/operating.md). */
+ * A DR is normalised with the rules of the SMSC it arrives on (then, when
+ * that misses, with those of the other SMSCs), the correlation stored with
+ * those of the SMSC that accepted the MT: give SMSCs that deliver each
+ * other's DRs the same rules (docs/operating.md "Message ids"). */
 #define SMX_MSGID_NORM_AUTO        0u       /* default: digit-string ids fold case, drop zeros */
 #define SMX_MSGID_NORM_CASE_FOLD   (1u << 0)
 #define SMX_MSGID_NORM_STRIP_ZEROS (1u << 1) /* leading zeros do not count */

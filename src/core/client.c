@@ -235,9 +235,10 @@ static void warn_msgid_norm_mix(const struct smx_config *cfg)
                 if (a->msgid_norm == b->msgid_norm)
                         continue;
                 smx_logf(SMX_LOG_WARN, NULL, NULL,
-                         "SMSCs %s and %s have different msgid_norm: a DR arriving on one for an "
-                         "MT of the other is matched only if both rules give the same id "
-                         "(docs/operating.md, Message ids)", a->name ? a->name : "?",
+                         "SMSCs %s and %s have different msgid_norm: a DR crossing between them "
+                         "that comes before its resp waits out dr_park_timeout_ms, a re-sent "
+                         "copy may be delivered twice (docs/operating.md, Message ids)",
+                         a->name ? a->name : "?",
                          b->name ? b->name : "?");
                 return;
         }

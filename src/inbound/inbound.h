@@ -170,6 +170,7 @@ struct smx_inbound_stats {
         uint64_t corr_waited;      /* ...that waited for it (every stage area busy/full) */
         uint64_t park_flushed;     /* parked DRs delivered by inbound_flush_w (shutdown) */
         uint64_t mo_flushed;       /* open MO groups delivered by inbound_flush_w */
+        uint64_t id_rules_crossed; /* DRs found only with another SMSC's msgid_norm */
         uint64_t corr_bytes, dedup_entries, dedup_evicted, dedup_bytes;
 };
 void inbound_stats(const struct smx_inbound *in, struct smx_inbound_stats *st);

@@ -200,6 +200,8 @@ static const struct counter inbound_rows[] = {
            "Parked DRs delivered at once when the client drained (no resp could come)."),
         IN(mo_flushed, 0, 14, NULL, "smsmux_mo_flushed_at_drain_total", "counter",
            "Open MO groups delivered as they were (partial) when the client drained."),
+        IN(id_rules_crossed, 0, 15, NULL, "smsmux_dr_matched_other_msgid_norm_total", "counter",
+           "DRs matched only with another SMSC's msgid_norm (SMSCs configured differently)."),
 };
 
 #define HT(field, w, tp, pp, tab, prom, type, help) \
