@@ -15,7 +15,8 @@
  * Sink (--sink): a trivial SMSC that accepts any bind and answers every
  * submit_sm with submit_sm_resp OK as fast as it can (and enquire_link,
  * unbind). Prints `listening HOST:PORT` and `ready`; on SIGINT/SIGTERM prints
- * `submit_sm=<count>`, `bytes_in=` and `bytes_out=` (on the wire) and exits.
+ * `bytes_in=` and `bytes_out=` (on the wire), then `submit_sm=<count>`, and
+ * exits.
  * With --tls-cert FILE --tls-key FILE the sink speaks TLS only (sink_tls.c).
  *
  * Both are one epoll thread; PDUs are framed with smx_frame_peek. */
@@ -524,8 +525,8 @@ static int run_sink(const struct cfg *c)
         free(cs);
         close(lfd);
         close(ep);
-        printf("submit_sm=%llu\nbytes_in=%llu\nbytes_out=%llu\n", (unsigned long long)total,
-               (unsigned long long)wire_in, (unsigned long long)wire_out);
+        printf("bytes_in=%llu\nbytes_out=%llu\nsubmit_sm=%llu\n", (unsigned long long)wire_in,
+               (unsigned long long)wire_out, (unsigned long long)total);
         sink_tls_ctx_free(tls_ctx);
         return 0;
 }
