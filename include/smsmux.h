@@ -284,11 +284,12 @@ int smx_client_start(smx_client *c);
  * smx_client_undelivered() is 0: events flow until smx_client_destroy(). */
 int smx_client_drain(smx_client *c, uint32_t timeout_ms);
 
-/* DRs and MO parts answered ESME_ROK that no event carries yet (DRs
- * waiting for their submit_sm_resp, MO groups waiting for parts). After
- * smx_client_drain they are turned into events as fast as the rings take
- * them; when this reads 0, the next smx_events_poll calls return the last
- * of them. */
+/* What the library holds for the application that no event ring carries
+ * yet: DRs and MO parts answered ESME_ROK (DRs waiting for their
+ * submit_sm_resp, MO groups waiting for parts) and MT outcomes decided
+ * while the rings were full. After smx_client_drain they are turned into
+ * events as fast as the rings take them; when this reads 0, the next
+ * smx_events_poll calls return the last of them. */
 uint64_t smx_client_undelivered(smx_client *c);
 
 /* Stop everything and free the client. What the application has not taken

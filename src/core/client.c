@@ -224,6 +224,25 @@ int client_bind_setup(struct smx_client *c, struct smx_bind *b, const struct smx
         return 0;
 }
 
+/* A DR is normalised with the rules of the SMSC it arrives on, its MT's id
+ * with those of the SMSC that accepted it; SMSCs that deliver each other's
+ * DRs (R3) but compare ids differently can miss each other's receipts
+ * (docs/operating.md "Message ids"). Said once, at create. */
+static void warn_msgid_norm_mix(const struct smx_config *cfg)
+{
+        for (size_t i = 1; i < cfg->n_smscs; i++) {
+                const struct smx_smsc_config *a = &cfg->smscs[0], *b = &cfg->smscs[i];
+                if (a->msgid_norm == b->msgid_norm)
+                        continue;
+                smx_logf(SMX_LOG_WARN, NULL, NULL,
+                         "SMSCs %s and %s have different msgid_norm: a DR arriving on one for an "
+                         "MT of the other is matched only if both rules give the same id "
+                         "(docs/operating.md, Message ids)", a->name ? a->name : "?",
+                         b->name ? b->name : "?");
+                return;
+        }
+}
+
 int smx_client_create(const struct smx_config *cfg, smx_client **out, char *errbuf,
                       size_t errbuf_len)
 {
@@ -233,6 +252,7 @@ int smx_client_create(const struct smx_config *cfg, smx_client **out, char *errb
         int rc = validate(cfg, errbuf, errbuf_len);
         if (rc < 0)
                 return rc;
+        warn_msgid_norm_mix(cfg);
         smx_stamp_init();
         struct smx_client *c = calloc(1, sizeof *c);
         if (!c)
@@ -452,7 +472,10 @@ uint64_t smx_client_undelivered(smx_client *c)
 {
         if (!c || !c->inbound)
                 return 0;
-        return inbound_undelivered(c->inbound);
+        uint64_t n = inbound_undelivered(c->inbound);
+        for (unsigned k = 0; c->workers && k < c->n_workers; k++)
+                n += atomic_load_explicit(&c->workers[k].n_pend, memory_order_acquire);
+        return n;
 }
 
 void smx_client_destroy(smx_client *c)
@@ -462,13 +485,15 @@ void smx_client_destroy(smx_client *c)
         if (c->inbound && c->workers && atomic_load(&c->state) != SMX_CS_CREATED) {
                 /* what the header says is lost here: say it in the log too */
                 uint64_t held = inbound_undelivered(c->inbound), unpolled = 0;
+                uint64_t outcomes = smx_client_undelivered(c) - held;
                 for (unsigned k = 0; k < c->n_workers; k++)
                         unpolled += event_ring_used(c->workers[k].evr) - c->held[k];
-                if (held || unpolled)
+                if (held || unpolled || outcomes)
                         smx_logf(SMX_LOG_WARN, NULL, NULL,
-                                 "destroy: %llu events not polled and %llu acknowledged DRs/MO "
-                                 "groups not yet delivered are discarded",
-                                 (unsigned long long)unpolled, (unsigned long long)held);
+                                 "destroy: %llu events not polled, %llu acknowledged DRs/MO "
+                                 "groups and %llu MT outcomes not yet in a ring are discarded",
+                                 (unsigned long long)unpolled, (unsigned long long)held,
+                                 (unsigned long long)outcomes);
         }
         admin_stop(c);   /* its threads read the client: stop them first */
         if (c->workers) {

@@ -146,6 +146,9 @@ struct smx_worker {
         int committed;                     /* events committed this loop turn */
         const struct smx_knobs *kn;        /* knob snapshot of this loop turn (src/knobs) */
         _Atomic uint64_t decided;          /* outcomes this worker gave; it alone writes */
+        _Atomic uint32_t n_pend;           /* outcomes on pend_head (decided, not yet in
+                                              the ring); it alone writes, anyone reads
+                                              (smx_client_undelivered) */
         int bufs_registered;
 };
 
