@@ -487,10 +487,19 @@ int cli_build_config(const struct cli_opts *o, struct smx_config_file *f,
                 if (smx_config_file_add_smsc(f, s->name, s->site, s->host, s->port,
                                              err, err_len) < 0)
                         return -1;
-                /* the flag says plain or TLS, over the file's `tls` */
-                for (size_t j = 0; j < f->n_smscs; j++)
-                        if (!strcmp(f->smscs[j].name, s->name))
-                                f->smscs[j].tls = s->tls;
+                /* the flag says plain or TLS, over the file's `tls`; plain
+                 * drops the file's TLS settings of that SMSC */
+                for (size_t j = 0; j < f->n_smscs; j++) {
+                        struct smx_smsc_config *fs = &f->smscs[j];
+                        if (strcmp(fs->name, s->name) != 0)
+                                continue;
+                        fs->tls = s->tls;
+                        if (!s->tls) {
+                                fs->ca_file = fs->ca_path = fs->cert_file = fs->key_file = NULL;
+                                fs->server_name = NULL;
+                                fs->insecure = 0;
+                        }
+                }
         }
         tls_overlay(o, f);
         struct smx_config *c = &f->cfg;
