@@ -89,6 +89,19 @@ struct smx_smsc_config {
         const char *data_coding;
         int gsm_packed;            /* the SMSC sends and expects GSM 7-bit packed */
         uint32_t msgid_norm;       /* SMX_MSGID_NORM_* flags for DR correlation */
+        /* SMPP over TLS (docs/operating.md, "TLS"). Records are made by OpenSSL
+         * on memory buffers; the worker's io_uring still does every read and
+         * write. TLS 1.2 at least, OpenSSL's default ciphers, the SMSC's
+         * certificate and host name verified unless `insecure`. */
+        int tls;                   /* bind over TLS */
+        const char *ca_file;       /* PEM file of CAs to trust; NULL with ca_path NULL:
+                                      the system store */
+        const char *ca_path;       /* directory of hashed CA certificates */
+        const char *cert_file;     /* client certificate (PEM), with key_file */
+        const char *key_file;      /* its private key (PEM) */
+        const char *server_name;   /* SNI and the name the certificate must carry;
+                                      NULL: host */
+        int insecure;              /* no peer/host verification (tests only; warned) */
 };
 
 /* How message ids from this SMSC are compared for DR correlation (R6): a
@@ -102,9 +115,10 @@ struct smx_smsc_config {
  * EXACT turns that off; CASE_FOLD and STRIP_ZEROS apply to every id, of any
  * shape; HEX_TO_DEC (resp id hex, receipt text id decimal) cannot be
  * guessed (1234 is valid in both bases) and is only ever set explicitly.
- * A DR is normalised with the rules of the SMSC it arrives on, the
- * correlation stored with those of the SMSC that accepted the MT: SMSCs
- * that deliver each other's DRs need rules that agree (docs/operating.md). */
+ * A DR is normalised with the rules of the SMSC it arrives on (then, when
+ * that misses, with those of the other SMSCs), the correlation stored with
+ * those of the SMSC that accepted the MT: give SMSCs that deliver each
+ * other's DRs the same rules (docs/operating.md "Message ids"). */
 #define SMX_MSGID_NORM_AUTO        0u       /* default: digit-string ids fold case, drop zeros */
 #define SMX_MSGID_NORM_CASE_FOLD   (1u << 0)
 #define SMX_MSGID_NORM_STRIP_ZEROS (1u << 1) /* leading zeros do not count */
@@ -206,7 +220,7 @@ enum smx_transport {
 
 /* Initialise with smx_http_config_init() (it sets the defaults below).
  * Strings are copied at create. A 0 in max_host_conns, max_in_flight, the
- * timeouts, probe_interval_ms, receiver_max_body or receiver_max_request_s
+ * timeouts, stall_ms, probe_interval_ms, receiver_max_body or receiver_max_request_s
  * means the default; the pauses, the backoff,
  * the healthy window and the grace may be 0. */
 struct smx_http_config {
@@ -223,6 +237,10 @@ struct smx_http_config {
         uint32_t max_in_flight;          /* MTs held by HTTP at once, default 512 */
         uint32_t connect_timeout_ms;     /* default 5000 */
         uint32_t timeout_ms;             /* whole request, default 15000 */
+        uint32_t stall_ms;               /* a URL (strategy A: the address in use) with
+                                            requests out and no answer this long has
+                                            stalled: all of them fail at once and the
+                                            failover runs (H2/H3), default 3000 */
         uint32_t resubmit_pause_ms;      /* H3 pause before the resubmit, default 30000 */
         uint32_t retry_backoff_ms;       /* throttled / internal error answers, default 1000 */
         uint32_t probe_interval_ms;      /* H3 probes of the primary, default 5000 */
@@ -246,6 +264,7 @@ struct smx_http_stats {
         unsigned current_url;            /* index into urls: 0 = primary */
         uint64_t sent, accepted, duplicates, failed, transient, abnormal, resubmits;
         uint64_t switches, switch_backs, probes, probes_ok, stale_closes, connects;
+        uint64_t stalls;                 /* a URL / address answered nothing for stall_ms */
         uint32_t in_flight;
         int dns_state;                   /* 0 none, 1 fresh, 2 grace (strategy A) */
         uint64_t dns_queries, dns_answers, dns_failures, dns_changes, dns_grace_uses;
@@ -275,13 +294,35 @@ int smx_client_start(smx_client *c);
 /* Stop taking MTs (smx_submit then returns SMX_ESTATE), wait until every
  * accepted MT has its outcome or the timeout passes (the rest fail with
  * reason SMX_FAIL_SHUTDOWN, also those in flight), then unbind every bind
- * (each waits for unbind_resp up to unbind_timeout_ms) and return. Returns 0,
- * or SMX_ETIMEDOUT when some MTs had to be failed. Blocks the caller; outcome
- * events that did not fit the event rings wait inside the workers, so keep
- * polling after drain: events flow until smx_client_destroy(). */
+ * (each waits for unbind_resp up to unbind_timeout_ms). Then nothing
+ * acknowledged to an SMSC stays behind: a DR still waiting for its
+ * submit_sm_resp (none can come now) is delivered uncorrelated (id NULL;
+ * message_id, smsc, state as received; counted in
+ * smsmux_dr_uncorrelated_total and smsmux_dr_flushed_at_drain_total), an MO
+ * still missing parts is delivered as what arrived with partial = 1
+ * (smsmux_mo_flushed_at_drain_total); so does anything arriving later (the
+ * HTTP receiver) until destroy. Returns 0, or SMX_ETIMEDOUT when some MTs
+ * had to be failed. Blocks the caller; events that did not fit the event
+ * rings wait inside the library, so keep polling after drain until
+ * smx_events_poll returns nothing, smx_client_in_flight() is 0 and
+ * smx_client_undelivered() is 0: events flow until smx_client_destroy(). */
 int smx_client_drain(smx_client *c, uint32_t timeout_ms);
 
-/* Stop everything and free the client. Unpolled events are discarded. */
+/* What the library holds for the application that no event ring carries
+ * yet: DRs and MO parts answered ESME_ROK (DRs waiting for their
+ * submit_sm_resp, MO groups waiting for parts) and MT outcomes decided
+ * while the rings were full. After smx_client_drain they are turned into
+ * events as fast as the rings take them; when this reads 0, the next
+ * smx_events_poll calls return the last of them. */
+uint64_t smx_client_undelivered(smx_client *c);
+
+/* Stop everything and free the client. What the application has not taken
+ * by then is lost for good, because the SMSCs were already answered
+ * ESME_ROK (DRs, MOs) and will not send it again: events not polled, and,
+ * without a prior smx_client_drain, every DR still waiting for its resp and
+ * every MO still missing parts (a warning log line gives the counts). So an
+ * application that must lose nothing drains and polls as smx_client_drain
+ * says before destroying; `smsmux pipe` and `smsmux demo` do. */
 void smx_client_destroy(smx_client *c);
 
 /* ---- MTs ---- */
@@ -414,7 +455,8 @@ struct smx_event {
         size_t text_len;
         unsigned parts;            /* MO segments (1 = single); DR: parts of the MT
                                       (1 = single, 0 when uncorrelated) */
-        int partial;               /* MO: reassembly timed out with parts missing */
+        int partial;               /* MO: parts missing (reassembly timed out, or the
+                                      client drained): text is what arrived */
         /* BIND */
         int up;
         const char *bind_reason;   /* why it went down */
@@ -453,6 +495,10 @@ struct smx_bind_stats {
         uint64_t failed_by[SMX_FAIL_REASONS]; /* failed, by enum smx_fail_reason */
         uint64_t latency_count;          /* accepted MTs measured (smx_submit -> accepted) */
         uint64_t latency_p50_us, latency_p99_us, latency_p999_us; /* from a histogram */
+        char last_down[48];              /* why the bind last went down ("" never) */
+        int tls;                         /* binds over TLS */
+        uint64_t tls_handshakes, tls_resumed; /* handshakes done, of them resumed */
+        char tls_version[16], tls_cipher[64]; /* of the last handshake ("" none) */
 };
 
 /* Number of binds; fills up to max entries of st (may be NULL). */

@@ -13,7 +13,8 @@
  *   [http]              every field of struct smx_http_config (transport =
  *   transport = both     smpp | http | both; url = repeatable or a comma
  *   url = https://a/x    list, the first the primary; resubmit_pause in
- *   resubmit_pause = 30  seconds; dns_server, receiver = HOST:PORT)
+ *   resubmit_pause = 30  seconds; dns_server, receiver = HOST:PORT;
+ *   stall_ms = 3000      the *_ms keys in milliseconds)
  *   [store]             every field of struct smx_store_config (url =
  *   url = redis://h:6379 memory | redis://HOST:PORT[/DB] | unix:///PATH,
  *   instance = app1      instance, cluster, user, password, the timers)

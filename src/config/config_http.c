@@ -29,6 +29,7 @@ const struct key_def config_http_keys[] = {
         HK(max_in_flight, KEY_U32, 1, 1u << 24),
         HK(connect_timeout_ms, KEY_U32, 1, U32_MAX),
         HK(timeout_ms, KEY_U32, 1, U32_MAX),
+        HK(stall_ms, KEY_U32, 1, U32_MAX),
         HK_AS("resubmit_pause", resubmit_pause_ms, KEY_SECS, 0, 86400),
         HK(resubmit_pause_ms, KEY_U32, 0, 86400000),
         HK(retry_backoff_ms, KEY_U32, 0, U32_MAX),

@@ -65,6 +65,13 @@ static const struct key_def smsc_keys[] = {
         SK(data_coding, KEY_DCS, 1, 1024),
         SK(gsm_packed, KEY_BOOL, 0, 1),
         SK(msgid_norm, KEY_MSGID, 0, 0),
+        SK(tls, KEY_BOOL, 0, 1),
+        SK(ca_file, KEY_STR, 1, 4095),
+        SK(ca_path, KEY_STR, 1, 4095),
+        SK(cert_file, KEY_STR, 1, 4095),
+        SK(key_file, KEY_STR, 1, 4095),
+        SK(server_name, KEY_STR, 1, 253),
+        SK(insecure, KEY_BOOL, 0, 1),
 };
 
 /* [store]: the fields of struct smx_store_config (docs/scale-out.md). The

@@ -170,13 +170,23 @@ int client_smsc_check(const struct smx_config *cfg, const struct smx_smsc_config
         if ((s->msgid_norm & SMX_MSGID_NORM_EXACT) && s->msgid_norm != SMX_MSGID_NORM_EXACT)
                 return cfg_err(errbuf, len, "SMSC %s: msgid_norm exact combined with other rules",
                                s->name);
+        if (tls_cfg_check(s, why, sizeof why) < 0) {
+                if (errbuf && len)
+                        snprintf(errbuf, len, "SMSC %s: tls: %s", s->name, why);
+                return SMX_EINVAL;
+        }
         return 0;
 }
 
-void client_bind_setup(struct smx_client *c, struct smx_bind *b, const struct smx_smsc_config *s,
-                       uint16_t index)
+int client_bind_setup(struct smx_client *c, struct smx_bind *b, const struct smx_smsc_config *s,
+                      uint16_t index)
 {
         const struct smx_config *cfg = &c->cfg;
+        int oom;
+        tls_cfg_free(b->tls_cfg);
+        b->tls_cfg = tls_cfg_new(s, &oom);
+        if (oom)
+                return SMX_ENOMEM;      /* never a plain bind for a TLS SMSC */
         b->index = index;
         copy_field(b->name, sizeof b->name, s->name);
         copy_field(b->site, sizeof b->site, s->site ? s->site : "");
@@ -211,6 +221,27 @@ void client_bind_setup(struct smx_client *c, struct smx_bind *b, const struct sm
         b->info.dcs_map = &b->dcs;
         rebind_init(&b->clk);
         atomic_store(&b->cnt.min_spacing_ms, UINT64_MAX);
+        return 0;
+}
+
+/* A DR is normalised with the rules of the SMSC it arrives on, its MT's id
+ * with those of the SMSC that accepted it; SMSCs that deliver each other's
+ * DRs (R3) but compare ids differently can miss each other's receipts
+ * (docs/operating.md "Message ids"). Said once, at create. */
+static void warn_msgid_norm_mix(const struct smx_config *cfg)
+{
+        for (size_t i = 1; i < cfg->n_smscs; i++) {
+                const struct smx_smsc_config *a = &cfg->smscs[0], *b = &cfg->smscs[i];
+                if (a->msgid_norm == b->msgid_norm)
+                        continue;
+                smx_logf(SMX_LOG_WARN, NULL, NULL,
+                         "SMSCs %s and %s have different msgid_norm: a DR crossing between them "
+                         "that comes before its resp waits out dr_park_timeout_ms, a re-sent "
+                         "copy may be delivered twice (docs/operating.md, Message ids)",
+                         a->name ? a->name : "?",
+                         b->name ? b->name : "?");
+                return;
+        }
 }
 
 int smx_client_create(const struct smx_config *cfg, smx_client **out, char *errbuf,
@@ -222,6 +253,7 @@ int smx_client_create(const struct smx_config *cfg, smx_client **out, char *errb
         int rc = validate(cfg, errbuf, errbuf_len);
         if (rc < 0)
                 return rc;
+        warn_msgid_norm_mix(cfg);
         smx_stamp_init();
         struct smx_client *c = calloc(1, sizeof *c);
         if (!c)
@@ -254,7 +286,10 @@ int smx_client_create(const struct smx_config *cfg, smx_client **out, char *errb
                 static const struct smx_smsc_config spare = { .name = "", .host = "" };
                 struct smx_bind *b = &c->binds[i];
                 b->fd = -1;   /* here, not in client_bind_setup: a worker reads it */
-                client_bind_setup(c, b, i < cfg->n_smscs ? &cfg->smscs[i] : &spare, (uint16_t)i);
+                rc = client_bind_setup(c, b, i < cfg->n_smscs ? &cfg->smscs[i] : &spare,
+                                       (uint16_t)i);
+                if (rc < 0)
+                        goto fail;
                 atomic_store(&b->in_use, i < cfg->n_smscs);
                 b->spare = i >= cfg->n_smscs;
                 b->retired = b->spare;
@@ -434,14 +469,49 @@ int smx_client_drain(smx_client *c, uint32_t timeout_ms)
                         break;
                 sleep_ms(2);
         }
+        /* Every MT has its outcome and the binds are down: no resp can come,
+         * so parked DRs (and MO groups missing parts) will never complete.
+         * Each was answered ESME_ROK: the workers deliver them now (DRs
+         * uncorrelated unless their id turned up, MOs partial) and keep doing
+         * so for anything that still arrives (the HTTP receiver) until
+         * destroy. Wait a little for them to reach the rings; a full ring
+         * delays the rest until the application polls. */
+        atomic_store(&c->inbound_flush, 1);
+        wake_all(c);
+        limit = smx_now_ms() + 2000;
+        while (inbound_undelivered(c->inbound) > 0 && smx_now_ms() < limit)
+                sleep_ms(2);
         smx_logf(SMX_LOG_INFO, NULL, NULL, "drained%s", rc ? " (timeout: the rest failed)" : "");
         return rc;
+}
+
+uint64_t smx_client_undelivered(smx_client *c)
+{
+        if (!c || !c->inbound)
+                return 0;
+        uint64_t n = inbound_undelivered(c->inbound);
+        for (unsigned k = 0; c->workers && k < c->n_workers; k++)
+                n += atomic_load_explicit(&c->workers[k].n_pend, memory_order_acquire);
+        return n;
 }
 
 void smx_client_destroy(smx_client *c)
 {
         if (!c)
                 return;
+        if (c->inbound && c->workers && atomic_load(&c->state) != SMX_CS_CREATED) {
+                /* what the header says is lost here: say it in the log too */
+                uint64_t held = inbound_undelivered(c->inbound), unpolled = 0;
+                uint64_t outcomes = smx_client_undelivered(c) - held;
+                for (unsigned k = 0; k < c->n_workers; k++)
+                        unpolled += event_ring_used(c->workers[k].evr) - c->held[k];
+                if (held || unpolled || outcomes)
+                        smx_logf(SMX_LOG_WARN, NULL, NULL,
+                                 "destroy: %llu events not polled, %llu acknowledged DRs/MO "
+                                 "groups and %llu MT outcomes not yet in a ring are discarded",
+                                 (unsigned long long)unpolled, (unsigned long long)held,
+                                 (unsigned long long)outcomes);
+        }
         admin_stop(c);   /* its threads read the client: stop them first */
         if (c->workers) {
                 atomic_store_explicit(&c->stop, 1, memory_order_release);
@@ -473,6 +543,9 @@ void smx_client_destroy(smx_client *c)
         if (c->app_efd >= 0)
                 close(c->app_efd);
         knobs_client_fini(c);
+        if (c->binds)
+                for (uint32_t i = 0; i < c->n_binds; i++)
+                        tls_cfg_free(c->binds[i].tls_cfg);
         free(c->binds);
         free(c->workers);
         free(c->held);

@@ -6,7 +6,8 @@
  *   - each worker's event ring: that worker produces, smx_events_poll consumes;
  *   - bind `health` and counters: the owning worker writes (relaxed atomics),
  *     anyone reads;
- *   - client flags (state, fail_all, unbind_all, stop) and totals: atomics.
+ *   - client flags (state, fail_all, unbind_all, inbound_flush, stop) and
+ *     totals: atomics.
  * Everything else in a bind or worker is touched only by the owning worker. */
 #ifndef SMX_CLIENT_INT_H
 #define SMX_CLIENT_INT_H
@@ -30,6 +31,7 @@
 #include "stats/lat_hist.h"
 #include "store/rstore.h"
 #include "text/text.h"
+#include "tls/tls.h"
 
 #define SMX_OUTBUF_CAP   (256u * 1024u)  /* per-bind send buffer: two halves */
 #define SMX_RECV_BUFS    64u             /* provided buffers per worker */
@@ -44,7 +46,21 @@ struct smx_bind_counters {
         _Atomic uint64_t attempts, min_spacing_ms;
         _Atomic uint32_t in_flight;
         _Atomic uint64_t failed_by[SMX_FAIL_REASONS]; /* any worker adds (the MT's last bind) */
+        _Atomic uint64_t tls_handshakes, tls_resumed;  /* TLS handshakes done, of them resumed */
 };
+
+/* A bind's texts for stats (why it last went down, the TLS version and
+ * cipher of the connection): the owning worker writes them under `seq`
+ * (odd while writing), readers copy and retry when seq moved. */
+struct smx_bind_texts {
+        _Atomic uint32_t seq;
+        char last_down[48];
+        char tls_version[16];
+        char tls_cipher[64];
+};
+void bind_texts_set(struct smx_bind_texts *t, const char *last_down, const char *version,
+                    const char *cipher);
+void bind_texts_get(const struct smx_bind_texts *t, struct smx_bind_texts *copy);
 
 /* One SMPP session to one SMSC. Owned by exactly one worker for its whole
  * life; only that worker touches it, except `health` and `cnt` (atomics). */
@@ -90,6 +106,14 @@ struct smx_bind {
         struct sockaddr_storage addr;      /* connect target (kept for the SQE) */
         socklen_t addr_len;
         struct __kernel_timespec connect_ts; /* link timeout of the connect SQE */
+        /* SMPP over TLS (src/tls, worker_tls.c); tls_cfg fixed after setup */
+        struct smx_tls_cfg *tls_cfg;       /* NULL: plain TCP */
+        struct smx_tls_ctx *tls_ctx;       /* owner: made at the first connect */
+        struct smx_tls_conn tls;           /* owner: the connection's TLS state */
+        uint8_t *tls_out;                  /* owner: records being sent */
+        uint32_t tls_out_len, tls_out_off; /* their bytes; how many were sent */
+        uint64_t tls_hs_deadline_ms;       /* owner: handshake must end by then */
+        struct smx_bind_texts texts;       /* owner writes, stats read */
 };
 
 /* One worker thread: an io_uring, the binds it owns, its event ring. */
@@ -114,6 +138,7 @@ struct smx_worker {
         uint32_t pend_head, pend_tail;     /* outcomes waiting for event-ring room */
         uint32_t delay_head, delay_tail;   /* MTs waiting out retry_backoff */
         uint8_t *seg;                      /* segmentation scratch */
+        uint8_t *tls_plain;                /* plaintext out of TLS records (worker_tls.c) */
         struct smx_pdu sm_pdu;             /* submit_sm being encoded (worker_mt.c) */
         struct smx_seg_part *parts;
         uint64_t rnd;
@@ -124,6 +149,9 @@ struct smx_worker {
         int store_pushed;                  /* queued for the store thread this turn */
         const struct smx_knobs *kn;        /* knob snapshot of this loop turn (src/knobs) */
         _Atomic uint64_t decided;          /* outcomes this worker gave; it alone writes */
+        _Atomic uint32_t n_pend;           /* outcomes on pend_head (decided, not yet in
+                                              the ring); it alone writes, anyone reads
+                                              (smx_client_undelivered) */
         int bufs_registered;
 };
 
@@ -152,6 +180,8 @@ struct smx_client {
         _Atomic uint64_t no_route_since_ms;
         _Atomic int fail_all;              /* drain timed out: fail what is left */
         _Atomic int unbind_all;            /* drain: unbind everything, no rebind */
+        _Atomic int inbound_flush;         /* drain done: workers flush the park and
+                                              MO reassembly every turn (inbound_flush_w) */
         _Atomic int stop;
         int app_efd;
         _Atomic int app_sleeping;          /* the app found no events and may wait */
@@ -216,9 +246,10 @@ uint64_t smx_now_us(void);
 /* Check one SMSC's settings against cfg (0, or SMX_EINVAL with errbuf). */
 int client_smsc_check(const struct smx_config *cfg, const struct smx_smsc_config *s,
                       char *errbuf, size_t len);
-/* Fill bind slot b from s (identity, credentials, session settings, content). */
-void client_bind_setup(struct smx_client *c, struct smx_bind *b, const struct smx_smsc_config *s,
-                       uint16_t index);
+/* Fill bind slot b from s (identity, credentials, session settings, content,
+ * TLS settings). */
+int client_bind_setup(struct smx_client *c, struct smx_bind *b, const struct smx_smsc_config *s,
+                      uint16_t index);   /* 0 or SMX_ENOMEM */
 
 /* Worker entry points (src/worker/worker_loop.c). */
 int worker_init(struct smx_worker *w, struct smx_client *c, unsigned k);

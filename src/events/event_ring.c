@@ -56,6 +56,14 @@ uint32_t event_ring_space_w(const struct smx_event_ring *r)
         return r->mask + 1 - (t - h);
 }
 
+uint32_t event_ring_used(const struct smx_event_ring *r)
+{
+        struct smx_event_ring *m = (struct smx_event_ring *)r;
+        uint32_t h = atomic_load_explicit(&m->head, memory_order_acquire);
+        uint32_t t = atomic_load_explicit(&m->tail, memory_order_acquire);
+        return t - h;
+}
+
 #define EV_AHEAD 8
 
 static struct smx_ev_rec *next_free(struct smx_event_ring *r)

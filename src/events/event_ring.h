@@ -84,6 +84,9 @@ void event_ring_commit_w(struct smx_event_ring *r);
 struct smx_ev_rec *event_ring_reserve_outcome_w(struct smx_event_ring *r);
 /* Free records as the producer sees them now. */
 uint32_t event_ring_space_w(const struct smx_event_ring *r);
+/* Records committed and not yet released by the consumer (any thread; a
+ * snapshot). */
+uint32_t event_ring_used(const struct smx_event_ring *r);
 
 /* Consumer only. Returns the oldest committed record or NULL. */
 struct smx_ev_rec *event_ring_peek(struct smx_event_ring *r);

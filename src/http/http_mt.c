@@ -23,6 +23,7 @@ void http_mt_config_init(struct http_mt_config *c)
         c->max_in_flight = 512;
         c->connect_timeout_ms = 5000;
         c->timeout_ms = 15000;
+        c->stall_ms = 3000;
         c->resubmit_pause_ms = 30000;
         c->retry_backoff_ms = 1000;
         c->probe_interval_ms = 5000;
@@ -110,6 +111,8 @@ int http_mt_create(const struct http_mt_config *cfg, const struct http_mt_ops *o
                 m->cfg.max_attempts = 10;
         if (!m->cfg.max_host_conns)
                 m->cfg.max_host_conns = 16;
+        if (!m->cfg.stall_ms)
+                m->cfg.stall_ms = 3000;
         m->multi = curl_multi_init();
         if (!m->multi)
                 goto nomem;

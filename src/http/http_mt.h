@@ -17,6 +17,15 @@
  *     the next URL, where the MT goes at once. While not on the primary it
  *     probes the primary every probe_interval_ms and goes back once it has
  *     answered every probe for primary_healthy_ms.
+ *   - stalled site: when a URL (strategy A: the address in use) has had
+ *     requests outstanding and answered none of them for stall_ms, all of
+ *     them fail abnormally at once, as one event for the site, instead of
+ *     each waiting out its own timeout_ms. Strategy B then parks them for the
+ *     pause and pulls no new MT for that URL until it answers again; a second
+ *     stall of the same URL (the resubmits unanswered too) switches to the
+ *     next URL, where every held MT goes at once. Strategy A retries them
+ *     after retry_backoff_ms and asks DNS again at once, avoiding the hung
+ *     address while the answer offers another.
  * After max_attempts sends an MT fails (reason attempts); at stop every MT
  * still held fails (reason shutdown).
  *
@@ -49,6 +58,9 @@ struct http_mt_config {
         uint32_t max_in_flight;       /* MTs held at once, incl. paused (default 512) */
         uint32_t connect_timeout_ms;  /* default 5000 */
         uint32_t timeout_ms;          /* whole request (default 15000) */
+        uint32_t stall_ms;            /* a URL (strategy A: the address) with requests
+                                         outstanding and no answer this long has stalled:
+                                         all of them fail abnormally at once (default 3000) */
         uint32_t resubmit_pause_ms;   /* H3 pause (default 30000) */
         uint32_t retry_backoff_ms;    /* transient answers, strategy A (default 1000) */
         uint32_t probe_interval_ms;   /* H3 primary probes (default 5000) */
@@ -85,7 +97,7 @@ struct http_mt_ops {
 struct http_mt_stats {
         _Atomic uint64_t sent, accepted, duplicates, failed, transient, abnormal,
                          resubmits, switches, switch_backs, probes, probes_ok,
-                         stale_closes, connects;
+                         stale_closes, connects, stalls;
         _Atomic uint32_t in_flight;   /* MTs held (sending or waiting) */
         _Atomic uint32_t current_url; /* index in use */
         _Atomic uint64_t last_switch_ms, last_switch_back_ms;  /* CLOCK_MONOTONIC */

@@ -129,14 +129,16 @@ void http_mt_refresh_dns(struct http_mt *m, uint64_t now)
         m->have_addr = 1;
         m->res_gen = gen;
         close_stale(m, &m->cur_addr);
+        http_watch_new_address(m, now);
 }
 
-static void switch_url(struct http_mt *m, unsigned to, uint64_t now, const char *why)
+void http_switch_url(struct http_mt *m, unsigned to, uint64_t now, const char *why)
 {
         unsigned from = atomic_load(&m->st.current_url);
         if (from == to)
                 return;
         atomic_store(&m->st.current_url, to);
+        m->watch[to].suspect = 0;       /* a fresh chance: new MTs go there at once */
         if (to == 0) {
                 atomic_fetch_add(&m->st.switch_backs, 1);
                 atomic_store(&m->st.last_switch_back_ms, now);
@@ -175,7 +177,7 @@ void http_job_abnormal(struct http_mt *m, struct job *j, uint64_t now, uint32_t 
         }
         /* the same failure again after the pause: use the alternate */
         j->streak = 0;
-        switch_url(m, (cur + 1) % m->cfg.n_urls, now, "resubmit failed again");
+        http_switch_url(m, (cur + 1) % m->cfg.n_urls, now, "resubmit failed again");
         atomic_fetch_add_explicit(&m->st.resubmits, 1, memory_order_relaxed);
         http_job_wait(m, j, now);
 }
@@ -195,7 +197,7 @@ void http_probe_done(struct http_mt *m, struct job *j, CURLcode res, uint64_t no
                 m->primary_ok_since_ms = now;
         if (now - m->primary_ok_since_ms >= m->cfg.primary_healthy_ms &&
             atomic_load(&m->st.current_url) != 0)
-                switch_url(m, 0, now, "primary answered its probes");
+                http_switch_url(m, 0, now, "primary answered its probes");
 }
 
 

@@ -5,6 +5,8 @@
  *   http_mt_answer.c   classifying an answer and acting on it;
  *   http_mt_failover.c abnormal failures, URL switches and the primary probe
  *                      (H3), sockets tied to the strategy-A address (H2);
+ *   http_mt_stall.c    a URL / address that answers nothing: every request
+ *                      to it fails at once (the site-wide H3 event);
  *   http_mt_loop.c     the engine thread: curl's sockets and timer in epoll.
  * Everything here is used on the engine thread only, except where a field
  * says otherwise. */
@@ -42,6 +44,15 @@ struct job {
         struct job *next_free;
 };
 
+/* Is a URL (strategy B: per URL; strategy A: index 0, the address in use)
+ * answering? Engine thread only. */
+struct site_watch {
+        uint32_t outstanding;           /* transfers to it now (the probe excluded) */
+        uint64_t heard_ms;              /* its last answer, or when outstanding left 0 */
+        uint8_t suspect;                /* it stalled and has not answered since: no new
+                                           MT is pulled for it (its own retries still go) */
+};
+
 /* One socket curl opened, with the address it was opened to. */
 struct sock_rec {
         int fd;
@@ -70,6 +81,7 @@ struct http_mt {
         uint32_t n_running;             /* transfers handed to curl (probe excluded) */
         struct job probe;
         uint64_t next_probe_ms, primary_ok_since_ms;
+        struct site_watch watch[HTTP_URLS_MAX];
         /* strategy A */
         struct http_resolver *res;
         uint32_t res_gen;
@@ -110,9 +122,18 @@ void http_mt_finish(struct http_mt *m, CURL *e, CURLcode res, uint64_t now);
 void http_job_abnormal(struct http_mt *m, struct job *j, uint64_t now, uint32_t code);
 void http_probe_done(struct http_mt *m, struct job *j, CURLcode res, uint64_t now);
 void http_probe_start(struct http_mt *m, uint64_t now);
+void http_switch_url(struct http_mt *m, unsigned to, uint64_t now, const char *why);
 curl_socket_t http_sock_open(void *clientp, curlsocktype purpose, struct curl_sockaddr *a);
 int http_sock_close(void *clientp, curl_socket_t fd);
 void http_mt_refresh_dns(struct http_mt *m, uint64_t now);
+
+/* http_mt_stall.c */
+void http_watch_sent(struct http_mt *m, unsigned url, uint64_t now);
+void http_watch_ended(struct http_mt *m, unsigned url, int answered, uint64_t now);
+void http_watch_new_address(struct http_mt *m, uint64_t now);
+int http_watch_holds_new(const struct http_mt *m);
+void http_mt_check_stalls(struct http_mt *m, uint64_t now);
+uint64_t http_watch_next_ms(const struct http_mt *m, uint64_t now, uint64_t wait);
 
 /* http_mt_loop.c */
 void *http_mt_main(void *arg);

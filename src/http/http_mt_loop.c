@@ -1,7 +1,8 @@
 /* The HTTP MT engine's thread (see http_mt_int.h).
  *
  * Loop turn: refresh the strategy-A address (closing sockets to an address
- * that changed or lapsed), send waiting jobs that are due, pull new MTs while
+ * that changed or lapsed), fail every transfer to a URL that stalled
+ * (http_mt_stall.c), send waiting jobs that are due, pull new MTs while
  * there is room and a usable URL, run the primary probe (strategy B), let
  * curl act on its timer, finish completed transfers, then wait in epoll.
  * curl's sockets and timer reach the loop through CURLMOPT_SOCKETFUNCTION /
@@ -31,7 +32,7 @@ static uint64_t next_due(struct http_mt *m, uint64_t now)
                 if (r < wait)
                         wait = r;
         }
-        return wait;
+        return http_watch_next_ms(m, now, wait);
 }
 
 /* curl tells which sockets to watch: mirror that in the engine's epoll set. */
@@ -89,6 +90,7 @@ void *http_mt_main(void *arg)
                 if (m->ops.tick && m->ops.tick(m->arg, now))
                         http_mt_fail_everything(m, SMX_FAIL_SHUTDOWN);
                 http_mt_refresh_dns(m, now);
+                http_mt_check_stalls(m, now);
                 int work = http_mt_send_due(m, now);
                 work += http_mt_pull_new(m, now);
                 http_probe_start(m, now);

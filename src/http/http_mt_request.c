@@ -48,7 +48,6 @@ int http_job_setup(struct http_mt *m, struct job *j)
 
 void http_job_start(struct http_mt *m, struct job *j, uint64_t now)
 {
-        (void)now;
         unsigned u = atomic_load_explicit(&m->st.current_url, memory_order_relaxed);
         j->url = u;
         j->resp_len = 0;
@@ -79,7 +78,9 @@ void http_job_start(struct http_mt *m, struct job *j, uint64_t now)
                 j->state = JOB_WAITING;
                 j->due_ms = now + m->cfg.retry_backoff_ms;
                 m->n_waiting++;
+                return;
         }
+        http_watch_sent(m, u, now);
 }
 
 static void job_release(struct http_mt *m, struct job *j)
@@ -117,6 +118,7 @@ void http_job_wait(struct http_mt *m, struct job *j, uint64_t due)
 
 void http_mt_fail_everything(struct http_mt *m, uint8_t reason)
 {
+        uint64_t now = http_now_ms();
         for (uint32_t i = 0; i < m->n_jobs; i++) {
                 struct job *j = &m->jobs[i];
                 if (j->state == JOB_FREE)
@@ -124,6 +126,7 @@ void http_mt_fail_everything(struct http_mt *m, uint8_t reason)
                 if (j->state == JOB_RUNNING) {
                         curl_multi_remove_handle(m->multi, j->easy);
                         m->n_running--;
+                        http_watch_ended(m, j->url, 0, now);
                 } else
                         m->n_waiting--;
                 http_job_done(m, j, 0, 0, 0, reason, 0);
@@ -151,6 +154,8 @@ int http_mt_pull_new(struct http_mt *m, uint64_t now)
         int n = 0;
         /* no more transfers than connections: extra ones would only sit in
          * curl's pending list, which it walks whenever a connection frees */
+        if (http_watch_holds_new(m))
+                return 0;       /* the current URL stalled: MTs wait in the ring, not on it */
         while (m->usable && m->free_list && n < 1024 && m->n_running < m->cfg.max_host_conns) {
                 struct job *j = m->free_list;
                 memcpy(j->body.p, m->prefix, m->prefix_len + 1);

@@ -30,6 +30,8 @@ struct http_resolver {
         uint64_t next_query_ms;
         uint32_t gen;
         int lapsed;                /* the current gen's address is no longer usable */
+        struct http_addr avoid;    /* hung: pass over it until avoid_until_ms */
+        uint64_t avoid_until_ms;
         struct http_resolve_stats st;
 };
 
@@ -88,20 +90,40 @@ void http_resolve_destroy(struct http_resolver *r)
         free(r);
 }
 
-/* The first address of an answer, and the shortest TTL in it. 0, or -1
- * when it holds no address. */
-static int first_address(const struct ares_addrinfo *ai, struct http_addr *out, int *ttl)
+static int node_is(const struct ares_addrinfo_node *n, const struct http_addr *a)
 {
-        const struct ares_addrinfo_node *first = NULL;
+        if (n->ai_family != a->family)
+                return 0;
+        if (n->ai_family == AF_INET) {
+                struct sockaddr_in sin;
+                memcpy(&sin, n->ai_addr, sizeof sin);
+                return memcmp(&sin.sin_addr, &a->a.v4, 4) == 0;
+        }
+        struct sockaddr_in6 sin6;
+        memcpy(&sin6, n->ai_addr, sizeof sin6);
+        return memcmp(&sin6.sin6_addr, &a->a.v6, 16) == 0;
+}
+
+/* The first address of an answer (passing over `avoid` when another is
+ * there; avoid NULL: none), and the shortest TTL in it. 0, or -1 when it
+ * holds no address. */
+static int first_address(const struct ares_addrinfo *ai, const struct http_addr *avoid,
+                         struct http_addr *out, int *ttl)
+{
+        const struct ares_addrinfo_node *first = NULL, *other = NULL;
         int t = -1;
         for (const struct ares_addrinfo_node *n = ai->nodes; n; n = n->ai_next) {
                 if (n->ai_family != AF_INET && n->ai_family != AF_INET6)
                         continue;
                 if (!first)
                         first = n;
+                if (avoid && !other && !node_is(n, avoid))
+                        other = n;
                 if (t < 0 || n->ai_ttl < t)
                         t = n->ai_ttl;
         }
+        if (avoid && other)
+                first = other;
         if (!first)
                 return -1;
         for (const struct ares_addrinfo_cname *c = ai->cnames; c; c = c->next)
@@ -134,7 +156,8 @@ static void on_answer(void *arg, int status, int timeouts, struct ares_addrinfo 
         }
         struct http_addr a;
         int ttl = 0;
-        if (status == ARES_SUCCESS && (!ai || first_address(ai, &a, &ttl) < 0))
+        const struct http_addr *avoid = r->now_ms < r->avoid_until_ms ? &r->avoid : NULL;
+        if (status == ARES_SUCCESS && (!ai || first_address(ai, avoid, &a, &ttl) < 0))
                 status = ARES_ENODATA;
         ares_freeaddrinfo(ai);
         if (status != ARES_SUCCESS) {
@@ -182,6 +205,15 @@ void http_resolve_tick(struct http_resolver *r, uint64_t now_ms)
         hints.ai_family = AF_UNSPEC;     /* A and AAAA */
         hints.ai_socktype = SOCK_STREAM;
         ares_getaddrinfo(r->ch, r->name, NULL, &hints, on_answer, r);
+}
+
+void http_resolve_avoid(struct http_resolver *r, const struct http_addr *a, uint64_t now_ms,
+                        uint32_t avoid_ms)
+{
+        r->avoid = *a;
+        r->avoid_until_ms = now_ms + avoid_ms;
+        r->next_query_ms = now_ms;
+        http_resolve_tick(r, now_ms);
 }
 
 int http_resolve_fds(struct http_resolver *r, struct pollfd *fds, int max)

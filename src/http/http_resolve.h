@@ -9,7 +9,9 @@
  * again before that (at three quarters of the TTL, at least 250 ms before the
  * end). When a query fails the last address is kept for a bounded grace after
  * its expiry (and every use in grace is counted, so it is reported), then
- * dropped. `gen` changes whenever the address to use changes or lapses, so
+ * dropped. An address the caller found hung (http_resolve_avoid) is passed
+ * over for a while in favour of the next address of the answer, if there is
+ * one. `gen` changes whenever the address to use changes or lapses, so
  * the caller knows when to stop using, and close, connections to the old one.
  *
  * Driven by its owner's loop (one thread): fds() and next_ms() say what to
@@ -55,6 +57,13 @@ void http_resolve_destroy(struct http_resolver *r);
 
 /* Start the query that is due (first one, refresh, retry after failure). */
 void http_resolve_tick(struct http_resolver *r, uint64_t now_ms);
+
+/* The address `a` hung (it took requests and answered none): ask again at
+ * once, and for the next avoid_ms prefer any other address an answer
+ * offers (when it offers none, `a` is still used). One address is avoided
+ * at a time: the latest. */
+void http_resolve_avoid(struct http_resolver *r, const struct http_addr *a, uint64_t now_ms,
+                        uint32_t avoid_ms);
 
 /* The sockets c-ares waits on, as pollfds (at most max). */
 int http_resolve_fds(struct http_resolver *r, struct pollfd *fds, int max);

@@ -54,6 +54,7 @@ void smx_http_config_init(struct smx_http_config *h)
         h->max_in_flight = 512;
         h->connect_timeout_ms = 5000;
         h->timeout_ms = 15000;
+        h->stall_ms = 3000;
         h->resubmit_pause_ms = 30000;
         h->retry_backoff_ms = 1000;
         h->probe_interval_ms = 5000;
@@ -396,6 +397,7 @@ int smx_http_create(struct smx_client *c, const struct smx_http_config *cfg, str
                 KNOB(max_in_flight);
                 KNOB(connect_timeout_ms);
                 KNOB(timeout_ms);
+                KNOB(stall_ms);
                 KNOB(probe_interval_ms);
 #undef KNOB
                 mc.resubmit_pause_ms = cfg->resubmit_pause_ms;
@@ -504,6 +506,7 @@ void smx_http_stats_fill(struct smx_http *h, struct smx_http_stats *st)
                 LD(probes_ok, probes_ok);
                 LD(stale_closes, stale_closes);
                 LD(connects, connects);
+                LD(stalls, stalls);
                 LD(in_flight, in_flight);
                 LD(dns_state, dns_state);
 #undef LD

@@ -9,7 +9,9 @@
  *   3. dedup claim on (key, state): a duplicate is answered ROK, a claim in
  *      flight elsewhere RX_T_APPN;
  *   4. reserve a ring record (none: abort the claim, RX_T_APPN, no trace);
- *   5. correlation hit -> DR event with the app id (and multipart merge);
+ *   5. correlation hit (its key; on a miss, its id under the msgid_norm
+ *      rules of the other SMSCs that stored correlations, inbound_corr_get)
+ *      -> DR event with the app id (and multipart merge);
  *      miss -> park (ROK); an id we can never correlate (none, or longer
  *      than SMX_MSGID_MAX) -> uncorrelated event at once;
  *   6. commit the claim.
@@ -20,16 +22,52 @@
 
 #include "inbound/inbound_int.h"
 
-void inbound_id_rules(const struct smx_bind_info *b, struct smx_id_norm *n)
+void inbound_id_rules_of(uint32_t msgid_norm, struct smx_id_norm *n)
 {
         memset(n, 0, sizeof *n);
-        n->digits_auto = b->msgid_norm == SMX_MSGID_AUTO;
-        n->fold_case = (b->msgid_norm & SMX_MSGID_CASE_FOLD) != 0;
-        n->strip_zeros = (b->msgid_norm & SMX_MSGID_STRIP_ZEROS) != 0;
-        if (b->msgid_norm & SMX_MSGID_HEX_TO_DEC) {
+        n->digits_auto = msgid_norm == SMX_MSGID_AUTO;
+        n->fold_case = (msgid_norm & SMX_MSGID_CASE_FOLD) != 0;
+        n->strip_zeros = (msgid_norm & SMX_MSGID_STRIP_ZEROS) != 0;
+        if (msgid_norm & SMX_MSGID_HEX_TO_DEC) {
                 n->resp_base = 16;
                 n->dr_base = 10;
         }
+}
+
+void inbound_id_rules(const struct smx_bind_info *b, struct smx_id_norm *n)
+{
+        inbound_id_rules_of(b->msgid_norm, n);
+}
+
+int inbound_corr_get(struct smx_inbound *in, struct dr_info *d, struct smx_corr_val *v,
+                     uint64_t now_ms)
+{
+        if (in->corr.ops->get(in->corr.impl, &d->key, v, now_ms))
+                return 1;
+        uint32_t others = atomic_load_explicit(&in->rules_seen, memory_order_relaxed) &
+                          ~(1u << d->rules);
+        if (!others || !d->has_key)
+                return 0;               /* the default: every bind one rule set */
+        for (uint32_t r = 0; r < 16; r++) {
+                if (!(others >> r & 1))
+                        continue;
+                struct smx_id_norm rules;
+                char norm[SMX_MSGID_MAX + 1];
+                inbound_id_rules_of(r, &rules);
+                int n = smx_msgid_normalise(&rules, (enum smx_id_source)d->id_src,
+                                            (const uint8_t *)d->msgid, d->id_len, norm, sizeof norm);
+                if (n < 0)
+                        continue;
+                struct smx_key128 k = smx_hash128(norm, (size_t)n, 0);
+                if (smx_key128_eq(&k, &d->key))
+                        continue;
+                if (in->corr.ops->get(in->corr.impl, &k, v, now_ms)) {
+                        d->key = k;
+                        CNT_INC(in, id_rules_crossed);
+                        return 1;
+                }
+        }
+        return 0;
 }
 
 const struct smx_dcs_map *inbound_dcs_map(const struct smx_inbound *in,
@@ -106,7 +144,8 @@ static void dr_set_id(struct smx_inbound *in, const struct smx_id_norm *rules,
                       struct dr_info *d)
 {
         char norm[SMX_MSGID_MAX + 1];
-        event_copy_str(d->msgid, sizeof d->msgid, id, id_len);
+        d->id_len = (uint16_t)event_copy_str(d->msgid, sizeof d->msgid, id, id_len);
+        d->id_src = (uint8_t)src;
         int n = id_len > SMX_MSGID_MAX ? -1
                 : smx_msgid_normalise(rules, src, id, id_len, norm, sizeof norm);
         if (n < 0) {
@@ -135,6 +174,7 @@ void inbound_dr_extract(struct smx_inbound *in, const struct smx_bind_info *b,
         memset(d, 0, offsetof(struct dr_info, msgid));
         d->msgid[0] = d->err[0] = 0;
         d->bind = b->index;
+        d->rules = (uint8_t)(b->msgid_norm & 15);
         inbound_id_rules(b, &rules);
         int tlv_state = (tlv->present & SMX_TLV_MESSAGE_STATE) ? tlv->message_state : -1;
 
@@ -265,7 +305,7 @@ uint32_t inbound_dr_local_w(struct smx_inbound *in, const struct smx_bind_info *
                 inbound_fill_dr(in, e, &d, NULL, now_ms);
                 event_ring_commit_w(ring);
                 CNT_INC(in, uncorrelated);
-        } else if (in->corr.ops->get(in->corr.impl, &d.key, &v, now_ms)) {
+        } else if (inbound_corr_get(in, &d, &v, now_ms)) {
                 inbound_fill_dr(in, e, &d, &v, now_ms);
                 event_ring_commit_w(ring);
         } else {

@@ -1,6 +1,6 @@
 /* The inbound room's life cycle, the submit_sm_resp side of correlation
  * (inbound_on_accepted_w: normalise, hash, then stage.c's put), the timers
- * (inbound_tick_w) and the stats.
+ * (inbound_tick_w), the shutdown flush (inbound_flush_w) and the stats.
  * inbound_on_deliver_w is in deliver.c; see inbound.h for the contract and
  * inbound_int.h for the file map and the lock order. */
 #include <errno.h>
@@ -85,6 +85,11 @@ int inbound_on_accepted_w(struct smx_inbound *in, const struct smx_bind_info *bi
                 return -E2BIG;
         }
         struct smx_key128 k = smx_hash128(norm, (size_t)n, 0);
+        /* which rule sets stored correlations (inbound_corr_get); written
+         * once per value, so the line stays shared */
+        uint32_t bit = 1u << (bind->msgid_norm & 15);
+        if (!(atomic_load_explicit(&in->rules_seen, memory_order_relaxed) & bit))
+                atomic_fetch_or_explicit(&in->rules_seen, bit, memory_order_relaxed);
         struct smx_corr_val v;
         v.mt_serial = mt_serial;
         v.part = (uint16_t)(part + 1);  /* the store and the events count from 1 */
@@ -109,6 +114,25 @@ void inbound_tick_w(struct smx_inbound *in, unsigned worker, unsigned n_workers,
                 mo_tick_w(in, s, ring, now_ms);
         in->corr.ops->expire(in->corr.impl, worker, n_workers, now_ms);
         in->dedup.ops->expire(in->dedup.impl, worker, n_workers, now_ms);
+}
+
+void inbound_flush_w(struct smx_inbound *in, unsigned worker, unsigned n_workers,
+                     struct smx_event_ring *ring, uint64_t now_ms)
+{
+        if (n_workers == 0)
+                n_workers = 1;
+        /* puts first, so a DR parked for a staged put leaves correlated */
+        if (stage_pending(in))
+                stage_flush_w(in, ring, now_ms, 1);
+        for (unsigned s = worker; s < in->n_park; s += n_workers)
+                park_flush_w(in, s, ring, now_ms);
+        for (unsigned s = worker; s < in->n_reasm; s += n_workers)
+                mo_flush_w(in, s, ring);
+}
+
+uint64_t inbound_undelivered(const struct smx_inbound *in)
+{
+        return park_count(in) + mo_groups_open(in);
 }
 
 #define LOAD(f) atomic_load_explicit(&in->c.f, memory_order_relaxed)
@@ -141,6 +165,9 @@ void inbound_stats(const struct smx_inbound *in_c, struct smx_inbound_stats *st)
         st->dr_undecodable = LOAD(dr_undecodable);
         st->corr_staged = LOAD(corr_staged);
         st->corr_waited = LOAD(corr_waited);
+        st->park_flushed = LOAD(park_flushed);
+        st->mo_flushed = LOAD(mo_flushed);
+        st->id_rules_crossed = LOAD(id_rules_crossed);
         st->park_now = park_count(in);
         st->mo_groups_open = mo_groups_open(in);
         in->corr.ops->stats(in->corr.impl, &cs);

@@ -135,6 +135,22 @@ int inbound_on_accepted_w(struct smx_inbound *in, const struct smx_bind_info *bi
 void inbound_tick_w(struct smx_inbound *in, unsigned worker, unsigned n_workers,
                     struct smx_event_ring *ring, uint64_t now_ms);
 
+/* Shutdown: nothing acknowledged may stay behind. Publishes the staged
+ * correlation puts (waiting for their locks), then delivers every parked DR
+ * (correlated if its id is known by now, else uncorrelated: counted
+ * uncorrelated and park_flushed) and every open MO group as a partial MO
+ * (mo_flushed), as far as `ring` has room; call again (every worker turn)
+ * until inbound_undelivered is 0. Worker k of n handles the shards of
+ * inbound_tick_w. The client calls it once smx_client_drain has ended
+ * every MT and unbound: no submit_sm_resp can come any more. */
+void inbound_flush_w(struct smx_inbound *in, unsigned worker, unsigned n_workers,
+                     struct smx_event_ring *ring, uint64_t now_ms);
+
+/* DRs and MO parts answered ESME_ROK that no event carries yet: DRs in the
+ * park plus open MO groups. When it reads 0, every event they became is
+ * already committed to a ring. Any thread. */
+uint64_t inbound_undelivered(const struct smx_inbound *in);
+
 struct smx_inbound_stats {
         uint64_t drs, mos, dr_duplicates, mo_duplicates, parked, park_matched,
                  park_expired, uncorrelated, corr_entries, corr_full, ring_full,
@@ -152,6 +168,9 @@ struct smx_inbound_stats {
         uint64_t corr_staged;      /* accepted-MT puts that met a held shard lock and were
                                       published later (src/inbound/stage.c) */
         uint64_t corr_waited;      /* ...that waited for it (every stage area busy/full) */
+        uint64_t park_flushed;     /* parked DRs delivered by inbound_flush_w (shutdown) */
+        uint64_t mo_flushed;       /* open MO groups delivered by inbound_flush_w */
+        uint64_t id_rules_crossed; /* DRs found only with another SMSC's msgid_norm */
         uint64_t corr_bytes, dedup_entries, dedup_evicted, dedup_bytes;
 };
 void inbound_stats(const struct smx_inbound *in, struct smx_inbound_stats *st);

@@ -24,7 +24,10 @@ struct dr_info {
         uint8_t state;                  /* SMPP_STATE_* (1..8) */
         uint8_t has_key;                /* 0: no usable id, never correlatable */
         uint8_t state_known;            /* state came from the TLV or the text */
+        uint8_t id_src;                 /* enum smx_id_source of msgid */
+        uint8_t rules;                  /* msgid_norm of the bind it came on */
         uint16_t bind;
+        uint16_t id_len;                /* bytes of msgid (it may hold a NUL) */
         char msgid[SMX_MSGID_MAX + 1];  /* as received (capped), for the event */
         char err[16];
         char from[SMX_EV_ADDR_MAX + 1], to[SMX_EV_ADDR_MAX + 1];
@@ -93,7 +96,7 @@ struct inbound_counters {
                 park_expired, uncorrelated, corr_full, ring_full, mo_partial,
                 tlv_text_mismatch, busy, park_evicted, mt_final, merge_lost,
                 id_too_long, mo_raw, udh_sar_mismatch, dr_undecodable, corr_staged,
-                corr_waited;
+                corr_waited, park_flushed, mo_flushed, id_rules_crossed;
 };
 
 struct smx_inbound {
@@ -106,6 +109,8 @@ struct smx_inbound {
         struct reasm_shard *reasm;
         struct smx_dcs_map service_map;
         _Atomic uint32_t n_staged;      /* puts in stage areas (a hint, read without lock) */
+        _Atomic uint32_t rules_seen;    /* bit per msgid_norm value (0..15) of the binds
+                                           that stored correlations; set once per value */
         _Atomic uint32_t staged_in[STAGE_BUCKETS];      /* ...per key bucket */
         struct stage_area *stage;       /* STAGE_AREAS */
         struct inbound_counters c;
@@ -116,6 +121,15 @@ struct smx_inbound {
 
 /* bind->msgid_norm flags as the text room's rules. */
 void inbound_id_rules(const struct smx_bind_info *b, struct smx_id_norm *n);
+void inbound_id_rules_of(uint32_t msgid_norm, struct smx_id_norm *n);
+
+/* The correlation of DR d: its key first; on a miss, when SMSCs with other
+ * msgid_norm rules have stored correlations, d's id normalised by each of
+ * those rules (a DR crossing between SMSCs configured differently, R3); a
+ * hit that way sets d->key to the key found (counted id_rules_crossed).
+ * 1 = found (*v filled). */
+int inbound_corr_get(struct smx_inbound *in, struct dr_info *d, struct smx_corr_val *v,
+                     uint64_t now_ms);
 
 /* The bind's data_coding map (the service table when it has none). */
 const struct smx_dcs_map *inbound_dcs_map(const struct smx_inbound *in,
@@ -153,6 +167,9 @@ int park_match_w(struct smx_inbound *in, const struct smx_key128 *k,
                  const struct smx_corr_val *v, struct smx_event_ring *ring, uint64_t now_ms);
 void park_tick_w(struct smx_inbound *in, unsigned shard, struct smx_event_ring *ring,
                  uint64_t now_ms);
+/* Every DR of the shard out now (inbound_flush_w), as far as the ring takes. */
+void park_flush_w(struct smx_inbound *in, unsigned shard, struct smx_event_ring *ring,
+                  uint64_t now_ms);
 uint64_t park_count(const struct smx_inbound *in);
 
 /* ---- stage.c ---- */
@@ -212,6 +229,8 @@ void mo_set_text(struct smx_inbound *in, struct smx_ev_rec *e, uint8_t dcs,
                  const uint8_t *data, size_t len);
 void mo_tick_w(struct smx_inbound *in, unsigned shard, struct smx_event_ring *ring,
                uint64_t now_ms);
+/* Every open group of the shard out now, partial (inbound_flush_w). */
+void mo_flush_w(struct smx_inbound *in, unsigned shard, struct smx_event_ring *ring);
 uint64_t mo_groups_open(const struct smx_inbound *in);
 
 #endif

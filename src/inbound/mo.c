@@ -13,7 +13,9 @@
  * whose window passes (tick) or that is flushed to make room is a partial
  * MO event (SMX_EVF_PARTIAL); the timer decodes it with the data_coding map
  * of the bind that last added a part to that shard (binds of one service
- * share a map; the table does not remember binds per group).
+ * share a map; the table does not remember binds per group). When the
+ * client drains, mo_flush_w delivers every open group at once as what
+ * arrived (partial), never discarded: each part was acknowledged.
  *
  * Identity for dedup (R5): source, destination, data_coding, esm_class,
  * concatenation kind/ref/total/part, and a hash of every byte of the
@@ -305,6 +307,27 @@ uint32_t mo_on_deliver_w(struct smx_inbound *in, const struct smx_bind_info *b,
         event_ring_commit_w(ring);
         in->dedup.ops->commit(in->dedup.impl, &ident, now_ms);
         return SMPP_ESME_ROK;
+}
+
+void mo_flush_w(struct smx_inbound *in, unsigned shard, struct smx_event_ring *ring)
+{
+        struct reasm_shard *s = &in->reasm[shard];
+        for (;;) {
+                struct smx_ev_rec *e = event_ring_reserve_w(ring);
+                if (!e)
+                        return;         /* ring full: the next call goes on */
+                struct smx_reasm_msg m;
+                smx_lock(&s->lock);
+                int r = smx_reasm_flush(s->t, &m, s->buf, s->cap);
+                if (r == 1) {
+                        fill_reasm(in, e, 0xFFFF, s->map, &m, s->buf);
+                        event_ring_commit_w(ring);
+                }
+                smx_unlock(&s->lock);
+                if (r != 1)
+                        return;
+                CNT_INC(in, mo_flushed);
+        }
 }
 
 void mo_tick_w(struct smx_inbound *in, unsigned shard, struct smx_event_ring *ring,

@@ -10,6 +10,11 @@
  * item is live does its oldest DR go out uncorrelated to make room
  * (N-13: overflow delivered oldest-first, counted park_evicted).
  *
+ * Shutdown (park_flush_w, from inbound_flush_w once the client drains): no
+ * resp can come any more, so every parked DR leaves at once, correlated if
+ * its id turned up meanwhile, else uncorrelated (message_id, SMSC, state),
+ * never dropped: each was acknowledged with ESME_ROK.
+ *
  * The race with a concurrent submit_sm_resp. park_put_w, under the park
  * shard's lock, first counts the DR in n_live, then looks its id up in the
  * correlation store; a put (inbound_on_accepted_w, or a staged put being
@@ -75,8 +80,10 @@ static void item_kill(struct park_shard *s, struct park_item *it)
                 s->n_ready--;
         it->live = 0;
         it->ready = 0;
+        /* release: a reader of n_live (park_count, after a drain) that sees
+         * the DR gone also sees the event committed before this */
         atomic_store_explicit(&s->n_live, atomic_load_explicit(&s->n_live, memory_order_relaxed) - 1,
-                              memory_order_relaxed);
+                              memory_order_release);
 }
 
 /* Advance head over holes. Lock held. */
@@ -211,7 +218,7 @@ void park_tick_w(struct smx_inbound *in, unsigned shard, struct smx_event_ring *
                 struct smx_ev_rec *e = event_ring_reserve_w(ring);
                 if (!e)
                         goto out;
-                int hit = in->corr.ops->get(in->corr.impl, &it->dr.key, &v, now_ms);
+                int hit = inbound_corr_get(in, &it->dr, &v, now_ms);
                 emit_item(in, s, it, e, ring, hit ? &v : NULL, now_ms);
         }
         /* timed out, oldest first: one last look in the store, else uncorrelated */
@@ -223,7 +230,7 @@ void park_tick_w(struct smx_inbound *in, unsigned shard, struct smx_event_ring *
                 struct smx_ev_rec *e = event_ring_reserve_w(ring);
                 if (!e)
                         break;
-                int hit = in->corr.ops->get(in->corr.impl, &it->dr.key, &v, now_ms);
+                int hit = inbound_corr_get(in, &it->dr, &v, now_ms);
                 emit_item(in, s, it, e, ring, hit ? &v : NULL, now_ms);
                 if (!hit)
                         CNT_INC(in, park_expired);
@@ -234,10 +241,36 @@ out:
         smx_unlock(&s->lock);
 }
 
+void park_flush_w(struct smx_inbound *in, unsigned shard, struct smx_event_ring *ring,
+                  uint64_t now_ms)
+{
+        struct park_shard *s = &in->park[shard];
+        struct smx_corr_val v;
+
+        if (atomic_load_explicit(&s->n_live, memory_order_relaxed) == 0)
+                return;
+        smx_lock(&s->lock);
+        trim_head(s);
+        for (uint64_t pos = s->head; pos != s->tail; pos++) {
+                struct park_item *it = item_at(s, pos);
+                if (!it->live)
+                        continue;
+                struct smx_ev_rec *e = event_ring_reserve_w(ring);
+                if (!e)
+                        break;          /* ring full: the next call goes on */
+                /* one last look (a staged put was just published), else uncorrelated */
+                int hit = inbound_corr_get(in, &it->dr, &v, now_ms);
+                emit_item(in, s, it, e, ring, hit ? &v : NULL, now_ms);
+                CNT_INC(in, park_flushed);
+        }
+        trim_head(s);
+        smx_unlock(&s->lock);
+}
+
 uint64_t park_count(const struct smx_inbound *in)
 {
         uint64_t n = 0;
         for (unsigned i = 0; i < in->n_park; i++)
-                n += atomic_load_explicit(&in->park[i].n_live, memory_order_relaxed);
+                n += atomic_load_explicit(&in->park[i].n_live, memory_order_acquire);
         return n;
 }

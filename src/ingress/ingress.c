@@ -4,7 +4,8 @@
  * The free slots are a free stack (free_stack.h) linked through each
  * slot's `next`: the slot freed last is taken first, still in cache. A text
  * too long for its slot is in a block of the text pool (text_pool.c),
- * returned on free. */
+ * returned on free. The slots are one region on transparent huge pages
+ * (mem/region.h). */
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 #include "ingress/free_stack.h"
 #include "ingress/ingress.h"
+#include "mem/region.h"
 
 _Static_assert(sizeof(struct smx_slot) + 210 <= SMX_SLOT_SIZE,
                "an MT slot holds 70 three-byte UTF-8 characters inline");
@@ -25,13 +27,12 @@ int ingress_init(struct smx_ingress *g, uint32_t n_slots)
         if (n_slots < 2 || (n_slots & (n_slots - 1)) || n_slots > (1u << 24))
                 return -EINVAL;
         g->n_slots = n_slots;
-        g->slots = aligned_alloc(64, (size_t)n_slots * SMX_SLOT_SIZE);
+        g->slots = smx_region_alloc((size_t)n_slots * SMX_SLOT_SIZE);   /* zeroed, THP */
         g->in_ring.cell = calloc(n_slots, sizeof *g->in_ring.cell);
         if (!g->slots || !g->in_ring.cell) {
                 ingress_fini(g);
                 return -ENOMEM;
         }
-        memset(g->slots, 0, (size_t)n_slots * SMX_SLOT_SIZE);
         g->in_ring.mask = n_slots - 1;
         for (uint32_t i = 0; i < n_slots; i++) {
                 struct smx_slot *s = ingress_slot(g, i);
@@ -55,7 +56,7 @@ int ingress_text_init(struct smx_ingress *g, uint32_t n_long)
 void ingress_fini(struct smx_ingress *g)
 {
         text_pool_fini(&g->text);
-        free(g->slots);
+        smx_region_free(g->slots, (size_t)g->n_slots * SMX_SLOT_SIZE);
         free((void *)g->in_ring.cell);
         memset(g, 0, sizeof *g);
 }

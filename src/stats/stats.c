@@ -27,6 +27,14 @@ void stats_fill_bind(const struct smx_bind *b, struct smx_bind_stats *o, struct 
         o->latency_p50_us = lat_snap_quantile(l, 0.50);
         o->latency_p99_us = lat_snap_quantile(l, 0.99);
         o->latency_p999_us = lat_snap_quantile(l, 0.999);
+        struct smx_bind_texts t;
+        bind_texts_get(&b->texts, &t);
+        memcpy(o->last_down, t.last_down, sizeof o->last_down);
+        o->tls = b->tls_cfg != NULL;
+        o->tls_handshakes = LD(b->cnt.tls_handshakes);
+        o->tls_resumed = LD(b->cnt.tls_resumed);
+        memcpy(o->tls_version, t.tls_version, sizeof o->tls_version);
+        memcpy(o->tls_cipher, t.tls_cipher, sizeof o->tls_cipher);
 }
 
 static void sum_add(struct smx_stats_sum *s, const struct smx_stats_bind *b)
@@ -85,6 +93,7 @@ int stats_collect(struct smx_client *c, struct smx_stats_snapshot *s)
         for (unsigned r = 0; r < SMX_FAIL_REASONS; r++)
                 s->failed_nobind[r] = LD(c->failed_nobind[r]);
         s->log_suppressed = smx_log_suppressed_total();
+        s->ktls = tls_ktls_probe(&s->ktls_note);
         s->binds = calloc(c->n_binds ? c->n_binds : 1, sizeof *s->binds);
         if (!s->binds)
                 return SMX_ENOMEM;

@@ -49,6 +49,8 @@ struct smx_stats_snapshot {
         struct smx_http_stats http;              /* enabled 0: no HTTP transport */
         struct rs_stats store;                   /* shared store (rstore.h) */
         int has_store;
+        int ktls;                                /* the kernel offers kTLS */
+        const char *ktls_note;                   /* what TLS records go through (static) */
 };
 
 /* Fill the fields of struct smx_bind_stats beyond the basic counters (admin

@@ -196,6 +196,12 @@ static const struct counter inbound_rows[] = {
            "Accepted-MT correlation puts staged because their shard was busy."),
         IN(corr_waited, 0, 12, NULL, "smsmux_correlation_waited_total", "counter",
            "Accepted-MT correlation puts that had to wait for a busy shard."),
+        IN(park_flushed, 0, 13, NULL, "smsmux_dr_flushed_at_drain_total", "counter",
+           "Parked DRs delivered at once when the client drained (no resp could come)."),
+        IN(mo_flushed, 0, 14, NULL, "smsmux_mo_flushed_at_drain_total", "counter",
+           "Open MO groups delivered as they were (partial) when the client drained."),
+        IN(id_rules_crossed, 0, 15, NULL, "smsmux_dr_matched_other_msgid_norm_total", "counter",
+           "DRs matched only with another SMSC's msgid_norm (SMSCs configured differently)."),
 };
 
 #define HT(field, w, tp, pp, tab, prom, type, help) \
@@ -218,6 +224,8 @@ static const struct counter http_rows[] = {
         HT(switches, CW_U64, 6, 5, ", switches ", "smsmux_http_url_switches_total", "counter",
            "Switches to an alternate URL (H3)."),
         HT(in_flight, CW_U32, 7, 0, ", in flight ", NULL, NULL, NULL),
+        HT(stalls, CW_U64, 0, 10, NULL, "smsmux_http_stalls_total", "counter",
+           "Times a URL (or address) answered nothing for stall_ms with requests out (H2/H3)."),
         HT(rx_delivered, CW_U64, 8, 7, ", receiver DRs/MOs ", "smsmux_http_received_total",
            "counter", "DRs and MOs delivered by the HTTP receiver (H4)."),
         HT(rx_duplicates, CW_U64, 0, 0, NULL, NULL, NULL, NULL),
@@ -392,6 +400,36 @@ static void table_binds(struct sbuf *b, const struct smx_stats_snapshot *s)
         }
 }
 
+/* TLS binds (version, cipher, handshakes) and kTLS; every bind's last
+ * down reason. */
+static void table_tls_and_downs(struct sbuf *b, const struct smx_stats_snapshot *s)
+{
+        int any_tls = 0, any_down = 0;
+        for (size_t i = 0; i < s->n_binds; i++) {
+                any_tls |= s->binds[i].pub.tls;
+                any_down |= s->binds[i].pub.last_down[0] != '\0';
+        }
+        if (any_tls) {
+                sb_printf(b, "\nTLS (%s):\n", s->ktls_note ? s->ktls_note : "kTLS unknown");
+                for (size_t i = 0; i < s->n_binds; i++) {
+                        const struct smx_bind_stats *p = &s->binds[i].pub;
+                        if (!p->tls)
+                                continue;
+                        sb_printf(b, "  %-14s %-8s %-22s handshakes %" PRIu64 " resumed %" PRIu64 "\n",
+                                  p->name, p->tls_version[0] ? p->tls_version : "-",
+                                  p->tls_cipher[0] ? p->tls_cipher : "-", p->tls_handshakes,
+                                  p->tls_resumed);
+                }
+        }
+        if (any_down) {
+                sb_printf(b, "\nlast down:\n");
+                for (size_t i = 0; i < s->n_binds; i++)
+                        if (s->binds[i].pub.last_down[0])
+                                sb_printf(b, "  %-14s %s\n", s->binds[i].pub.name,
+                                          s->binds[i].pub.last_down);
+        }
+}
+
 static void render_table(struct sbuf *b, const struct smx_stats_snapshot *s)
 {
         table_sentence(b, client_rows, N_ROWS(client_rows), s, "\n");
@@ -404,6 +442,7 @@ static void render_table(struct sbuf *b, const struct smx_stats_snapshot *s)
                 sb_printf(b, "\n");
         }
         table_binds(b, s);
+        table_tls_and_downs(b, s);
         table_sums(b, "SITE", s->sites, s->n_sites);
         table_sums(b, "WORKER", s->workers, s->n_workers);
         if (s->has_inbound)
@@ -496,9 +535,23 @@ static void render_json(struct sbuf *b, const struct smx_stats_snapshot *s)
                 json_fail(b, "failed_by", p->failed_by);
                 sb_printf(b, ",");
                 json_lat(b, &s->binds[i].lat);
+                char e3[160];
+                sb_printf(b, ",\"last_down\":\"%s\",\"tls\":%s",
+                          esc(p->last_down, e3, sizeof e3), p->tls ? "true" : "false");
+                if (p->tls)
+                        sb_printf(b, ",\"tls_version\":\"%s\",\"tls_cipher\":\"%s\","
+                                  "\"tls_handshakes\":%" PRIu64 ",\"tls_resumed\":%" PRIu64,
+                                  esc(p->tls_version, e1, sizeof e1), esc(p->tls_cipher, e2, sizeof e2),
+                                  p->tls_handshakes, p->tls_resumed);
                 sb_printf(b, "}");
         }
         sb_printf(b, "]");
+        {
+                char e4[400];
+                sb_printf(b, ",\"ktls\":{\"available\":%s,\"note\":\"%s\"}",
+                          s->ktls ? "true" : "false",
+                          esc(s->ktls_note ? s->ktls_note : "", e4, sizeof e4));
+        }
         json_sum(b, "sites", s->sites, s->n_sites);
         json_sum(b, "workers", s->workers, s->n_workers);
         if (s->has_inbound) {
@@ -658,6 +711,32 @@ static void prom_workers(struct sbuf *b, const struct smx_stats_snapshot *s)
                           s->workers[k].in_flight);
 }
 
+/* TLS handshakes per TLS bind, and whether the kernel offers kTLS. */
+static void prom_tls(struct sbuf *b, const struct smx_stats_snapshot *s)
+{
+        char e1[80], e2[80];
+        sb_printf(b, "# HELP smsmux_ktls_available Whether the kernel offers kTLS (the tls ULP).\n"
+                     "# TYPE smsmux_ktls_available gauge\nsmsmux_ktls_available %d\n", s->ktls);
+        static const char *const names[2] = { "smsmux_tls_handshakes_total",
+                                               "smsmux_tls_resumed_total" };
+        static const char *const helps[2] = { "TLS handshakes completed by the bind.",
+                                              "TLS handshakes that resumed a session." };
+        for (int k = 0; k < 2; k++) {
+                int head = 0;
+                for (size_t i = 0; i < s->n_binds; i++) {
+                        const struct smx_bind_stats *p = &s->binds[i].pub;
+                        if (!p->tls)
+                                continue;
+                        if (!head++)
+                                sb_printf(b, "# HELP %s %s\n# TYPE %s counter\n", names[k], helps[k],
+                                          names[k]);
+                        sb_printf(b, "%s{smsc=\"%s\",site=\"%s\"} %" PRIu64 "\n", names[k],
+                                  esc(p->name, e1, sizeof e1), esc(p->site, e2, sizeof e2),
+                                  k ? p->tls_resumed : p->tls_handshakes);
+                }
+        }
+}
+
 static void render_prom(struct sbuf *b, const struct smx_stats_snapshot *s)
 {
         prom_rows(b, client_rows, N_ROWS(client_rows), s);
@@ -666,6 +745,7 @@ static void render_prom(struct sbuf *b, const struct smx_stats_snapshot *s)
         prom_failed(b, s);
         prom_latency(b, s);
         prom_workers(b, s);
+        prom_tls(b, s);
         if (s->has_inbound)
                 prom_rows(b, inbound_rows, N_ROWS(inbound_rows), &s->inbound);
         if (s->http.enabled)

@@ -350,6 +350,14 @@ int smx_reasm_add(struct smx_reasm *r, const struct smx_reasm_key *key, uint8_t 
         return ret;
 }
 
+int smx_reasm_flush(struct smx_reasm *r, struct smx_reasm_msg *msg, uint8_t *buf, size_t cap)
+{
+        if (!r->oldest)
+                return 0;
+        group_emit(r, r->oldest, 0, NULL, 0, SMX_REASM_F_FLUSHED, msg, buf, cap);
+        return 1;
+}
+
 int smx_reasm_expire(struct smx_reasm *r, uint64_t now_ms, struct smx_reasm_msg *msg,
                      uint8_t *buf, size_t cap)
 {

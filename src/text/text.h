@@ -448,6 +448,7 @@ enum {
         SMX_REASM_F_TRUNCATED = 1u << 3, /* the caller's buffer was too small */
         SMX_REASM_F_DCS_MIXED = 1u << 4, /* parts came with different data_coding: the
                                             joined bytes are decoded with `dcs` anyway */
+        SMX_REASM_F_FLUSHED = 1u << 5, /* flushed by smx_reasm_flush (shutdown) */
 };
 
 /* One message leaving the table: complete, or partial with a flag. The
@@ -502,6 +503,12 @@ int smx_reasm_add(struct smx_reasm *r, const struct smx_reasm_key *key, uint8_t 
  * buf filled, 0 when none is due. Call in a loop. */
 int smx_reasm_expire(struct smx_reasm *r, uint64_t now_ms, struct smx_reasm_msg *msg,
                      uint8_t *buf, size_t cap);
+
+/* Flush the oldest open group whatever its age (the client is draining:
+ * what arrived is delivered, flagged partial when parts are missing), with
+ * F_FLUSHED. Returns 1 with *msg and buf filled, 0 when no group is open.
+ * Call in a loop. */
+int smx_reasm_flush(struct smx_reasm *r, struct smx_reasm_msg *msg, uint8_t *buf, size_t cap);
 
 /* Open groups right now. */
 size_t smx_reasm_open(const struct smx_reasm *r);

@@ -33,6 +33,8 @@ void worker_close_conn(struct smx_worker *w, struct smx_bind *b, uint32_t status
                 close(b->fd);
                 b->fd = -1;
         }
+        if (b->tls_cfg)
+                worker_tls_end(b);
         b->conn_gen++;
         b->rbuf_len = 0;
         b->close_deadline_ms = 0;
@@ -219,7 +221,10 @@ int worker_feed(struct smx_worker *w, struct smx_bind *b, const uint8_t *p, size
                         smx_logf(SMX_LOG_ERROR, b->name, b->site,
                                  "unusable command_length, first bytes \"%s\"%s%s", esc,
                                  hint ? ": peer looks like " : "", hint ? hint : "");
-                        session_on_frame_error(&b->sess, p, n, "unusable command_length");
+                        session_on_frame_error(&b->sess, p, n,
+                                               hint && !strcmp(hint, "TLS")
+                                               ? "SMSC speaks TLS (set tls)"
+                                               : "unusable command_length");
                         return -1;
                 }
                 if (fl == 0) {

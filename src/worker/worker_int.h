@@ -9,7 +9,9 @@
  *   worker_mt.c       MT dispatch: routing, encoding into the send buffer,
  *                     the no-route sweep;
  *   worker_outcome.c  an MT's one outcome, retries, the pending/delay lists;
- *   worker_session.c  the session callbacks (resp, lost, deliver, state).
+ *   worker_session.c  the session callbacks (resp, lost, deliver, state);
+ *   worker_tls.c      SMPP over TLS: handshake, records in and out on the
+ *                     same ring (src/tls on memory BIOs).
  * Everything here runs on the owning worker thread only. */
 #ifndef SMX_WORKER_INT_H
 #define SMX_WORKER_INT_H
@@ -111,6 +113,29 @@ int worker_dispatch(struct smx_worker *w);
 /* No ACTIVE bind anywhere for no_route_timeout: every waiting MT fails
  * (no_route, not permanent). Also drains ingress on a drain timeout. */
 int worker_sweep_ingress(struct smx_worker *w);
+
+/* worker_tls.c (b->tls_cfg set: the bind speaks TLS) */
+/* The TCP connect completed: start the handshake. 0, or -1 (closed). */
+int worker_tls_begin(struct smx_worker *w, struct smx_bind *b);
+/* Ciphertext received: handshake, then plaintext into worker_feed. 0, or -1
+ * when the connection failed or the session is closing. */
+int worker_tls_feed(struct smx_worker *w, struct smx_bind *b, const uint8_t *p, size_t n);
+/* The SMSC closed the connection: close with the TLS reason. */
+void worker_tls_eof(struct smx_worker *w, struct smx_bind *b);
+/* Encrypt the session's output when `due` and send what records wait. */
+int worker_tls_send(struct smx_worker *w, struct smx_bind *b, int due);
+/* A send of n record bytes completed. */
+void worker_tls_sent(struct smx_bind *b, size_t n);
+/* Nothing of the records is left to send. */
+int worker_tls_flushed(const struct smx_bind *b);
+/* Handshake deadline; 1 when it closed the connection. */
+int worker_tls_tick(struct smx_worker *w, struct smx_bind *b);
+/* Queue our close_notify (graceful close). */
+void worker_tls_close_notify(struct smx_bind *b);
+/* The connection is gone: its TLS state goes (the context stays). */
+void worker_tls_end(struct smx_bind *b);
+/* The bind goes away: context, session and buffers freed. */
+void worker_tls_fini(struct smx_bind *b);
 
 /* worker_session.c */
 extern const struct smx_session_ops worker_session_ops;

@@ -12,7 +12,9 @@
  * them straight into that bind's send buffer (one half of it, while the
  * other half is being sent), start a send per bind whose output is due
  * (send_due: at most one in flight per bind, batched while the worker is
- * busy), then enter the kernel once (worker_ring.c). When a turn did nothing
+ * busy), run the inbound timers (and, once the client has drained, the
+ * inbound flush of parked DRs and open MO groups), then enter the kernel
+ * once (worker_ring.c). When a turn did nothing
  * the worker sets `sleeping` and waits (short timeout) for a completion;
  * smx_submit writes the eventfd only when it sees `sleeping`, so under load
  * no syscall is made per MT. Every accepted MT leaves through exactly one
@@ -68,21 +70,35 @@ static void on_cqe(struct smx_worker *w, struct io_uring_cqe *cqe)
                         worker_close_conn(w, b, 0, why);
                         return;
                 }
-                if (session_connected(&b->sess, w->now_ms) == 0)
+                if (b->tls_cfg)
+                        worker_tls_begin(w, b);
+                else if (session_connected(&b->sess, w->now_ms) == 0)
                         worker_arm_recv(w, b);
                 return;
         case OP_RECV: {
                 int has_buf = (cqe->flags & IORING_CQE_F_BUFFER) != 0;
                 unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
                 int more = (cqe->flags & IORING_CQE_F_MORE) != 0;
-                if (current && res > 0 && has_buf)
-                        worker_feed(w, b, w->bufs + (size_t)bid * SMX_RECV_BUFSZ, (size_t)res);
+                if (current && res > 0 && has_buf) {
+                        const uint8_t *p = w->bufs + (size_t)bid * SMX_RECV_BUFSZ;
+                        if (b->tls_cfg)
+                                worker_tls_feed(w, b, p, (size_t)res);
+                        else
+                                worker_feed(w, b, p, (size_t)res);
+                }
                 if (has_buf)
                         worker_recycle_buf(w, bid);
                 if (!current || b->sess.close_wanted)
                         return;
                 if (res == 0) {                                 /* A-11, N-03 */
-                        worker_close_conn(w, b, 0, "connection closed by SMSC");
+                        if (b->tls_cfg)
+                                worker_tls_eof(w, b);
+                        else if (b->sess.state == SMX_HEALTH_BINDING)
+                                /* a TLS-only port closes on our plain bind */
+                                worker_close_conn(w, b, 0, "closed by SMSC while binding "
+                                                           "(TLS port?)");
+                        else
+                                worker_close_conn(w, b, 0, "connection closed by SMSC");
                         return;
                 }
                 if (res < 0 && res != -ENOBUFS) {
@@ -105,7 +121,10 @@ static void on_cqe(struct smx_worker *w, struct io_uring_cqe *cqe)
                         worker_close_conn(w, b, 0, why);
                         return;
                 }
-                session_out_consumed(&b->sess, (size_t)res);
+                if (b->tls_cfg)
+                        worker_tls_sent(b, (size_t)res);
+                else
+                        session_out_consumed(&b->sess, (size_t)res);
                 return;
         default:
                 return;
@@ -141,12 +160,20 @@ static int service_bind(struct smx_worker *w, struct smx_bind *b)
         }
         if (b->rbuf_len > 0 && w->now_ms - b->partial_since_ms >= c->cfg.pdu_read_timeout_ms)
                 session_on_frame_error(s, NULL, 0, "partial PDU never completed");  /* */
+        if (b->tls_cfg && worker_tls_tick(w, b))
+                return 1;
         session_tick(s, w->now_ms);
         if (s->close_wanted) {
                 if (!b->close_deadline_ms)
                         b->close_deadline_ms = w->now_ms + CLOSE_FLUSH_MS;
-                if ((session_out_pending(s) == 0 && !b->send_inflight) ||
-                    w->now_ms >= b->close_deadline_ms) {
+                int flushed = session_out_pending(s) == 0 && !b->send_inflight;
+                if (flushed && b->tls_cfg && b->tls.state == TLS_OPEN && !b->tls.notify_sent) {
+                        worker_tls_close_notify(b);     /* after the last PDU */
+                        return 1;
+                }
+                if (b->tls_cfg)
+                        flushed = flushed && worker_tls_flushed(b);
+                if (flushed || w->now_ms >= b->close_deadline_ms) {
                         worker_close_conn(w, b, s->down_status, s->down_reason);
                         return 1;
                 }
@@ -180,6 +207,8 @@ static int send_output(struct smx_worker *w, struct smx_bind *b, int idle)
 {
         const uint8_t *data;
         size_t len;
+        if (b->tls_cfg)
+                return worker_tls_send(w, b, send_due(w, b, idle));
         if (!send_due(w, b, idle) || (len = session_out_take(&b->sess, &data)) == 0)
                 return 0;
         struct io_uring_sqe *sqe = worker_get_sqe(w);
@@ -289,6 +318,14 @@ void *worker_main(void *arg)
                                 w->committed = 1;
                         w->last_inbound_tick_ms = w->now_ms;
                 }
+                /* drained: parked DRs and open MO groups leave now, as far as
+                 * the ring takes them; every turn until none is left */
+                if (atomic_load_explicit(&c->inbound_flush, memory_order_relaxed)) {
+                        uint32_t before = event_ring_space_w(w->evr);
+                        inbound_flush_w(c->inbound, w->k, c->n_workers, w->evr, w->now_ms);
+                        if (event_ring_space_w(w->evr) != before)
+                                w->committed = 1;
+                }
                 if (w->committed)
                         wake_app(c);
                 if (work) {
@@ -336,10 +373,11 @@ int worker_init(struct smx_worker *w, struct smx_client *c, unsigned k)
         w->binds = calloc(w->n_binds ? w->n_binds : 1, sizeof *w->binds);
         w->cand = calloc(w->n_binds ? w->n_binds : 1, sizeof *w->cand);
         w->seg = malloc(SMX_SEG_SCRATCH);
+        w->tls_plain = malloc(16384);
         w->parts = calloc(SMX_MT_MAX_PARTS, sizeof *w->parts);
         w->evr = event_ring_create(c->cfg.event_capacity);
         w->bufs = aligned_alloc(4096, (size_t)SMX_RECV_BUFS * SMX_RECV_BUFSZ);
-        if (!w->binds || !w->cand || !w->seg || !w->parts || !w->evr || !w->bufs)
+        if (!w->binds || !w->cand || !w->seg || !w->tls_plain || !w->parts || !w->evr || !w->bufs)
                 return -ENOMEM;
         unsigned j = 0;
         for (uint32_t i = k; i < c->n_binds; i += c->n_workers) {
@@ -399,6 +437,7 @@ void worker_fini(struct smx_worker *w)
                         continue;
                 if (b->fd >= 0)
                         close(b->fd);
+                worker_tls_fini(b);
                 free(b->tab);
                 free(b->out);
                 free(b->rbuf);
@@ -417,6 +456,7 @@ void worker_fini(struct smx_worker *w)
         free(w->binds);
         free(w->cand);
         free(w->seg);
+        free(w->tls_plain);
         free(w->parts);
         event_ring_destroy(w->evr);
         w->c = NULL;

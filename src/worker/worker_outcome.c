@@ -86,10 +86,14 @@ void worker_emit_outcome(struct smx_worker *w, uint32_t idx, uint8_t type, uint8
         struct smx_ev_rec *e = NULL;
         if (w->pend_head == SMX_SLOT_NONE)
                 e = event_ring_reserve_outcome_w(w->evr);
-        if (e)
+        if (e) {
                 commit_outcome(w, idx, e);
-        else
+        } else {
                 slot_list_append(&c->ing, &w->pend_head, &w->pend_tail, idx);
+                atomic_store_explicit(&w->n_pend,
+                                      atomic_load_explicit(&w->n_pend, memory_order_relaxed) + 1,
+                                      memory_order_release);
+        }
 }
 
 int worker_flush_pending(struct smx_worker *w)
@@ -101,6 +105,10 @@ int worker_flush_pending(struct smx_worker *w)
                         break;
                 uint32_t idx = slot_list_pop(&w->c->ing, &w->pend_head, &w->pend_tail);
                 commit_outcome(w, idx, e);
+                /* release: whoever sees the count drop also sees the record */
+                atomic_store_explicit(&w->n_pend,
+                                      atomic_load_explicit(&w->n_pend, memory_order_relaxed) - 1,
+                                      memory_order_release);
                 n++;
         }
         return n;

@@ -196,6 +196,7 @@ static void cb_state(void *ctx, enum smx_bind_health from, enum smx_bind_health 
                          "down: %s%s", reason ? reason : "closed",
                          cfg_err ? " (check system_id/password; retried at the rebind interval)" : "");
                 emit_bind_event(w, b, 0, status, reason ? reason : "closed");
+                bind_texts_set(&b->texts, reason ? reason : "closed", NULL, NULL);
         } else if (to == SMX_HEALTH_THROTTLED) {
                 smx_logf(SMX_LOG_DEBUG, b->name, b->site, "throttled for %u ms", b->sess.throttle_ms);
         }

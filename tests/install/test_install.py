@@ -67,6 +67,13 @@ try:
                            text=True).stdout.split() + ["-lm", "-pthread"]
     ok("-lsmsmux" in libs and any(f.startswith("-I" + dest) for f in cflags),
        "pkg-config --cflags --libs smsmux point into the install", (cflags, libs))
+    # the library must not change the embedding application's allocator:
+    # nothing in Requires.private (linked into a static application ahead of
+    # libc) nor in libsmsmux.so's NEEDED brings another malloc
+    needed = subprocess.run(["readelf", "-d", shared], capture_output=True, text=True).stdout
+    ok("jemalloc" not in " ".join(reqs + slibs) and "jemalloc" not in needed,
+       "no jemalloc in smsmux.pc's Requires.private nor in libsmsmux.so's NEEDED",
+       (reqs, slibs, needed))
 
     work = tempfile.mkdtemp(prefix="smx-embed-")
     example = os.path.join(src, "examples", "embed.c")
@@ -109,6 +116,9 @@ try:
         ok(lib_dir in ldd, "the shared example loads the installed libsmsmux.so", ldd)
         ldd = subprocess.run(["ldd", exe_static], capture_output=True, text=True).stdout
         ok("libsmsmux" not in ldd, "the static example carries libsmsmux inside", ldd)
+        ok("jemalloc" not in ldd + subprocess.run(["ldd", exe_shared], capture_output=True,
+                                                  text=True, env=run_env).stdout,
+           "neither example (shared, static) loads another allocator than libc's", ldd)
     finally:
         sim.send_signal(signal.SIGTERM)
         try:

@@ -4,9 +4,11 @@
  *            [--host 127.0.0.1] [--port-base 2775] [--system-id smsmux]
  *            [--password secret] [--control PATH] [--ledger FILE]
  *            [--plan FILE] [--rebind-interval S] [--seed N] [--set KEY=VALUE]...
+ *            [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
  *   smsc-sim ctl --control PATH COMMAND [ARGS]
  *
  * Starts the engine (sim.h), prints `listening NAME SITE HOST:PORT` per SMSC
+ * (`tls://HOST:PORT` for a TLS listener)
  * and `ready`, runs until SIGINT/SIGTERM, then writes the ledger JSON. */
 #include <errno.h>
 #include <getopt.h>
@@ -27,7 +29,8 @@ static void usage(FILE *f)
                 "usage: smsc-sim [--config FILE] [--sites dc3,bos] [--smscs-per-site 2] [--host 127.0.0.1]\n"
                 "                [--port-base 2775] [--system-id smsmux] [--password secret]\n"
                 "                [--control PATH] [--ledger FILE] [--plan FILE] [--rebind-interval S]\n"
-                "                [--seed N] [--set KEY=VALUE]...\n"
+                "                [--seed N] [--set KEY=VALUE]... [--tls-cert FILE --tls-key FILE\n"
+                "                 [--tls-client-ca FILE]]\n"
                 "                [--http-port PORT [--http-addr-base 127.0.0.2] [--http-receiver URL]\n"
                 "                 [--http-dr-via-smpp F] [--smpp-dr-via-http F]]   (HTTP API side, http_sim.h)\n"
                 "       smsc-sim ctl --control PATH COMMAND [ARGS]   (COMMAND `help` lists them)\n");
@@ -141,6 +144,9 @@ int main(int argc, char **argv)
                 { "http-receiver", required_argument, NULL, 1003 },
                 { "http-dr-via-smpp", required_argument, NULL, 1004 },
                 { "smpp-dr-via-http", required_argument, NULL, 1005 },
+                { "tls-cert", required_argument, NULL, 1006 },
+                { "tls-key", required_argument, NULL, 1007 },
+                { "tls-client-ca", required_argument, NULL, 1008 },
                 { NULL, 0, NULL, 0 },
         };
         struct http_sim_options ho;
@@ -222,12 +228,19 @@ int main(int argc, char **argv)
                                 ho.smpp_dr_via_http = v;
                         break;
                 }
+                case 1006: o.tls_cert = optarg; break;
+                case 1007: o.tls_key = optarg; break;
+                case 1008: o.tls_client_ca = optarg; break;
                 case 'h': usage(stdout); return 0;
                 default: usage(stderr); return 2;
                 }
         }
         if (optind < argc) {
                 usage(stderr);
+                return 2;
+        }
+        if (!o.tls_cert != !o.tls_key) {
+                fprintf(stderr, "smsc-sim: --tls-cert and --tls-key go together\n");
                 return 2;
         }
 
@@ -279,7 +292,8 @@ int main(int argc, char **argv)
                 }
         }
         for (size_t i = 0; i < n && i < 256; i++)
-                printf("listening %s %s %s:%u\n", info[i].name, info[i].site, info[i].host, info[i].port);
+                printf("listening %s %s %s%s:%u\n", info[i].name, info[i].site,
+                       info[i].tls ? "tls://" : "", info[i].host, info[i].port);
         if (hs) {
                 char name[32], addr[16];
                 uint16_t port;

@@ -28,6 +28,10 @@ struct sim_options {
         double rebind_interval_s;  /* R2 check in the ledger, default 30 */
         size_t mt_records_max;     /* records kept of MTs without the identity TLV
                                       (sim_mts.c), default 100000 */
+        const char *tls_cert;      /* PEM certificate (chain) and key: every SMSC */
+        const char *tls_key;       /* listens with TLS only (sim_tls.c); NULL: per config */
+        const char *tls_client_ca; /* TLS listeners demand a client certificate from
+                                      this CA (PEM); NULL: per config, else none */
         /* With a config file: the fields whose bit is set win over the file
          * (the program sets one per flag given); the others only give
          * defaults the file may change. Without a file it changes nothing. */
@@ -56,6 +60,7 @@ struct sim_smsc_info {
         char site[32];     /* "dc3" */
         char host[64];
         uint16_t port;     /* the real port (also with port_base 0) */
+        int tls;           /* the listener speaks TLS */
 };
 size_t sim_smscs(const struct smsc_sim *s, struct sim_smsc_info *out, size_t max);
 

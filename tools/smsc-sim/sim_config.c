@@ -17,9 +17,12 @@
 
 /* Keys the topology owns (sim_topo.c) in each kind of section. */
 static const char *const topo_keys_sim[] = { "sites", "smscs_per_site", "host", "port_base",
-                                             "system_id", "password", NULL };
-static const char *const topo_keys_site[] = { "smscs", "port_base", "host", NULL };
-static const char *const topo_keys_smsc[] = { "port", "host", NULL };
+                                             "system_id", "password", "tls_cert", "tls_key", "tls_client_ca",
+                                             NULL };
+static const char *const topo_keys_site[] = { "smscs", "port_base", "host", "tls_cert", "tls_key",
+                                              "tls_client_ca", NULL };
+static const char *const topo_keys_smsc[] = { "port", "host", "tls_cert", "tls_key",
+                                              "tls_client_ca", NULL };
 
 int sim_cfg_fail(const struct sim_cfg *c, int line, char *err, size_t err_len, const char *fmt, ...)
 {

@@ -25,7 +25,9 @@ static const char help_text[] =
         "commands: summary | mts | status | help | kill T | restore T | stall T [on|off] |"
         " throttle T on|off|TPS | queue-full T [on|off] | drop-resp T N [KIND...] | slow T BYTES_PER_S|off |"
         " reset T | refuse-bind T STATUS|off | hostile T CASE|all|off | hostile-list |"
-        " mo T [COUNT [PARTS]] | set T KEY VALUE | set sim rebind_interval S ;"
+        " mo T [COUNT [PARTS [SENT]]] | dr T MESSAGE_ID [STATE] | set T KEY VALUE |"
+        " set sim rebind_interval S | tls-fault T badcert|stall|off | tls-alert T |"
+        " tls-truncate T ;"
         " T = SMSC name | site NAME | all";
 
 static int reply_f(char *reply, size_t len, int rc, const char *fmt, ...)
@@ -253,6 +255,40 @@ int sim_ctl_locked(struct smsc_sim *s, const char *command, char *reply, size_t 
                         for (int j = 0; j < SIM_MAX_SESS; j++)
                                 if (s->sess[j].fd >= 0 && sel[s->sess[j].smsc] && s->sess[j].out_len)
                                         sim_out_commit(s, &s->sess[j], 0);
+        } else if (!strcmp(verb, "tls-fault")) {
+                uint8_t f;
+                if (a1 && !strcmp(a1, "badcert"))
+                        f = SIM_TLS_BADCERT;
+                else if (a1 && !strcmp(a1, "stall"))
+                        f = SIM_TLS_STALL;
+                else if (a1 && !strcmp(a1, "off"))
+                        f = SIM_TLS_NONE;
+                else
+                        return reply_f(reply, reply_len, -EINVAL,
+                                       "error: tls-fault: expected badcert|stall|off");
+                for (int k = 0; k < s->n_smsc; k++) {
+                        if (!sel[k])
+                                continue;
+                        if (!s->smsc[k].tls_ctx)
+                                return reply_f(reply, reply_len, -EINVAL,
+                                               "error: tls-fault: %s is not a TLS listener",
+                                               s->smsc[k].name);
+                        s->smsc[k].f.tls_fault = f;
+                }
+        } else if (!strcmp(verb, "tls-alert") || !strcmp(verb, "tls-truncate")) {
+                int n = 0;
+                for (int j = 0; j < SIM_MAX_SESS; j++) {
+                        struct sim_sess *ss = &s->sess[j];
+                        if (ss->fd < 0 || !sel[ss->smsc] || !ss->tls || !ss->tls_ready)
+                                continue;
+                        if (verb[4] == 'a')
+                                sim_tls_alert(s, ss);
+                        else
+                                sim_tls_truncate(s, ss);
+                        n++;
+                }
+                sim_flush_all(s);
+                return reply_f(reply, reply_len, 0, "ok %s on %d sessions", verb, n);
         } else if (!strcmp(verb, "reset")) {
                 int n = 0;
                 for (int j = 0; j < SIM_MAX_SESS; j++) {
@@ -301,17 +337,30 @@ int sim_ctl_locked(struct smsc_sim *s, const char *command, char *reply, size_t 
                 }
                 return reply_f(reply, reply_len, 0, "ok sent to %d sessions", n);
         } else if (!strcmp(verb, "mo")) {
-                unsigned count = 1, parts = 0;
+                unsigned count = 1, parts = 0, sent = 0;
+                const char *a3 = i + 2 < ntok ? tok[i + 2] : NULL;
                 char *end;
                 if (a1 && (count = (unsigned)strtoul(a1, &end, 10), *end || !count || count > 100000))
                         return reply_f(reply, reply_len, -EINVAL, "error: mo: bad COUNT");
                 if (a2 && (parts = (unsigned)strtoul(a2, &end, 10), *end || !parts || parts > 255))
                         return reply_f(reply, reply_len, -EINVAL, "error: mo: bad PARTS");
+                if (a3 && (!parts || (sent = (unsigned)strtoul(a3, &end, 10), *end || !sent ||
+                                      sent > parts)))
+                        return reply_f(reply, reply_len, -EINVAL, "error: mo: bad SENT");
                 for (int k = 0; k < s->n_smsc; k++)
                         if (sel[k])
                                 for (unsigned c = 0; c < count; c++)
-                                        if ((rc = sim_mo_generate(s, &s->smsc[k], parts)) < 0)
+                                        if ((rc = sim_mo_generate_some(s, &s->smsc[k], parts, sent)) < 0)
                                                 return reply_f(reply, reply_len, rc, "error: mo: %s", strerror(-rc));
+        } else if (!strcmp(verb, "dr")) {
+                uint8_t st = SMPP_STATE_DELIVERED;
+                if (!a1 || !*a1)
+                        return reply_f(reply, reply_len, -EINVAL, "error: dr: expected MESSAGE_ID [STATE]");
+                if (a2 && sim_state_parse(a2, &st) < 0)
+                        return reply_f(reply, reply_len, -EINVAL, "error: dr: unknown state %s", a2);
+                for (int k = 0; k < s->n_smsc; k++)
+                        if (sel[k] && (rc = sim_dr_inject(s, &s->smsc[k], a1, st)) < 0)
+                                return reply_f(reply, reply_len, rc, "error: dr: %s", strerror(-rc));
         } else if (!strcmp(verb, "set")) {
                 if (!a1 || !a2)
                         return reply_f(reply, reply_len, -EINVAL, "error: set: usage: set TARGET KEY VALUE");

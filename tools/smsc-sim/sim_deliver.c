@@ -118,7 +118,7 @@ static void dr_send(struct smsc_sim *s, struct sim_mt *mt, uint8_t st)
                 carrier = carrier * 131 + (uint8_t)*c;
         carrier %= 10000000000ull;
         char dr_id[SMPP_MESSAGE_ID_MAX + 32];
-        if (m->k.dr_msgid_style == SIM_MSGID_SAME)
+        if (m->k.dr_msgid_style == SIM_MSGID_SAME || !mt->msgid_serial)
                 snprintf(dr_id, sizeof(dr_id), "%s", mt->msgid);
         else
                 sim_msgid_format_style((enum sim_msgid_style)m->k.dr_msgid_style,
@@ -169,6 +169,23 @@ static void dr_send(struct smsc_sim *s, struct sim_mt *mt, uint8_t st)
         size_t idx = sim_dlv_add(s, m->index, 1, copy, (size_t)len);
         if (idx != (size_t)-1)
                 sim_dlv_try_send(s, idx);
+}
+
+int sim_dr_inject(struct smsc_sim *s, struct sim_smsc *m, const char *msgid, uint8_t st)
+{
+        struct sim_mt mt;
+        memset(&mt, 0, sizeof(mt));
+        if (strlen(msgid) >= sizeof(mt.msgid))
+                return -EINVAL;
+        snprintf(mt.msgid, sizeof(mt.msgid), "%s", msgid);
+        mt.smsc = m->index;
+        mt.submit_ns = sim_now_ns();
+        snprintf(mt.src, sizeof(mt.src), "12345");
+        snprintf(mt.dst, sizeof(mt.dst), "447700900000");
+        snprintf(mt.text20, sizeof(mt.text20), "injected");
+        uint64_t before = m->c.dr_sent;
+        dr_send(s, &mt, st);
+        return m->c.dr_sent > before || m->c.dr_handed_off ? 0 : -ENOMEM;
 }
 
 size_t sim_dlv_add(struct smsc_sim *s, int origin, int is_dr, uint8_t *pdu, size_t len)
@@ -509,6 +526,11 @@ void sim_on_timer_mo(struct smsc_sim *s, struct sim_timer *t)
 
 int sim_mo_generate(struct smsc_sim *s, struct sim_smsc *m, unsigned parts)
 {
+        return sim_mo_generate_some(s, m, parts, 0);
+}
+
+int sim_mo_generate_some(struct smsc_sim *s, struct sim_smsc *m, unsigned parts, unsigned send)
+{
         const struct sim_knobs *k = &m->k;
         if (parts == 0)
                 parts = (k->mo_multipart_prob > 0 && sim_rand(s) < k->mo_multipart_prob)
@@ -585,6 +607,10 @@ int sim_mo_generate(struct smsc_sim *s, struct sim_smsc *m, unsigned parts)
                 if (!copy)
                         return -ENOMEM;
                 memcpy(copy, buf, (size_t)len);
+                if (send && part > send) {      /* a part the service never sends */
+                        free(copy);
+                        continue;
+                }
                 if (sim_dlv_add(s, m->index, 0, copy, (size_t)len) == (size_t)-1)
                         return -ENOMEM;
         }

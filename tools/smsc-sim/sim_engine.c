@@ -119,7 +119,9 @@ static void sim_free(struct smsc_sim *s)
                 free(ss->in);
                 free(ss->out);
                 free(ss->fl);
+                sim_tls_end(ss);
         }
+        sim_tls_free(s);
         free(s->pending);
         for (int i = 0; i < s->n_smsc; i++) {
                 if (s->smsc[i].listen_fd >= 0)
@@ -188,6 +190,8 @@ int sim_start(const struct sim_options *o, struct smsc_sim **out, char *err, siz
         rc = sim_topo_build(s, o, &cf, err, err_len);
         if (rc == 0)
                 rc = sim_cfg_apply(s, o, &cf, err, err_len);
+        if (rc == 0)
+                rc = sim_tls_setup(s, o, &cf, err, err_len);
         sim_cfg_free(&cf);
         if (rc < 0)
                 goto fail;
@@ -234,6 +238,7 @@ size_t sim_smscs(const struct smsc_sim *s, struct sim_smsc_info *out, size_t max
                 snprintf(out[n].site, sizeof(out[n].site), "%s", s->smsc[i].site);
                 snprintf(out[n].host, sizeof(out[n].host), "%s", s->smsc[i].host);
                 out[n].port = s->smsc[i].port;
+                out[n].tls = s->smsc[i].tls_ctx != NULL;
         }
         return (size_t)s->n_smsc;
 }

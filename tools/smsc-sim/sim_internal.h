@@ -109,7 +109,10 @@ struct sim_faults {
         int hostile_case;           /* -1 none, else a case index, -2 all */
         double tps_tokens;
         uint64_t tps_last_ns;
+        uint8_t tls_fault;          /* enum sim_tls_fault, for new connections */
 };
+
+enum sim_tls_fault { SIM_TLS_NONE = 0, SIM_TLS_BADCERT, SIM_TLS_STALL };
 
 /* Ledger counters of one SMSC. Engine thread. */
 struct sim_counts {
@@ -122,6 +125,7 @@ struct sim_counts {
         uint64_t enquire_links, other_pdus, generic_nacks_sent, hostile_sent;
         uint64_t first_attempt_ns, last_attempt_ns, min_spacing_ns;
         uint64_t enquire_links_sent, dr_handed_off;
+        uint64_t tls_handshakes, tls_resumed, tls_failed, tls_close_notify;
         uint64_t resp_dropped_kind[SIM_DROP_KINDS];
         uint64_t recent_attempt_ns[SIM_RECENT_ATTEMPTS]; /* ring of the last attempts */
 };
@@ -138,6 +142,7 @@ struct sim_smsc {
         char host[64];
         uint16_t port;
         int listen_fd;              /* -1 while killed in close-listener mode */
+        void *tls_ctx;              /* SSL_CTX: a TLS listener (sim_tls.c), NULL plain */
         struct sim_knobs k;
         struct sim_faults f;
         struct sim_counts c;
@@ -181,7 +186,22 @@ struct sim_sess {
         int rx_pos;                 /* index in smsc_sim.rx, -1 if not a receiver */
         struct sim_fl *fl;          /* deliver_sm in flight here, by seq & (cap_fl-1) */
         size_t n_fl, cap_fl;
+        /* TLS (sim_tls.c): the SSL on memory BIOs and the records to send */
+        void *tls;                  /* SSL, NULL: plain (or stalled) */
+        uint8_t tls_ready;          /* handshake done */
+        uint8_t tls_stall;          /* the stall fault: input swallowed, nothing answered */
+        uint8_t tls_fin;            /* alert/truncate faults: FIN after the last record,
+                                       input discarded until the peer closes (a close
+                                       with unread input would be a RST instead) */
+        uint8_t *cout;
+        size_t cout_off, cout_len, cout_cap;
 };
+
+/* Output of a session not yet written: plaintext plus TLS records. */
+static inline size_t sim_sess_out_pending(const struct sim_sess *ss)
+{
+        return (ss->out_len - ss->out_off) + (ss->cout_len - ss->cout_off);
+}
 
 /* One MT the service took (only those with an identity or a DR to send). */
 struct sim_mt {
@@ -318,6 +338,7 @@ struct smsc_sim {
 
         struct smx_pdu_opts popts;
 
+        void *tls_bad_ctx;          /* SSL_CTX with a self-signed certificate (badcert) */
         struct http_sim *http;      /* HTTP API side (http_sim.h) attached, or NULL;
                                        set/cleared under lock by http_sim_start/stop */
 };
@@ -358,6 +379,14 @@ void sim_on_timer_dlv_retry(struct smsc_sim *s);
 void sim_on_sess_closed(struct smsc_sim *s, struct sim_sess *ss);
 void sim_on_timer_mo(struct smsc_sim *s, struct sim_timer *t);
 int sim_mo_generate(struct smsc_sim *s, struct sim_smsc *m, unsigned parts);
+/* The same, but only the first `send` parts are ever sent (0: all): an MO
+ * that can never be completed. */
+int sim_mo_generate_some(struct smsc_sim *s, struct sim_smsc *m, unsigned parts, unsigned send);
+/* A DR for message_id `msgid` (any id, issued or not) in state st, sent
+ * by SMSC m as its own DRs are (ctl `dr`). */
+int sim_dr_inject(struct smsc_sim *s, struct sim_smsc *m, const char *msgid, uint8_t st);
+/* message_state by name (DELIVERED, UNDELIVERABLE, ...; any case). */
+int sim_state_parse(const char *name, uint8_t *out);
 void sim_mo_arm(struct smsc_sim *s, struct sim_smsc *m);
 void sim_elink_arm(struct smsc_sim *s, struct sim_smsc *m);
 void sim_on_timer_elink(struct smsc_sim *s, struct sim_timer *t);
@@ -401,6 +430,26 @@ struct sim_cfg_where {
 };
 int sim_cfg_read(struct sim_cfg *c, const char *path, char *err, size_t err_len);
 void sim_cfg_free(struct sim_cfg *c);
+
+/* sim_tls.c: TLS listeners on memory BIOs and the TLS faults */
+/* Contexts for every SMSC given a certificate (flags, then its config
+ * section, its site's, [sim]). 0 or negative errno with err. */
+int sim_tls_setup(struct smsc_sim *s, const struct sim_options *o, const struct sim_cfg *cf,
+                  char *err, size_t err_len);
+void sim_tls_free(struct smsc_sim *s);
+/* A connection to m was accepted: its TLS state (0, or -ENOMEM). */
+int sim_tls_accept(struct smsc_sim *s, struct sim_smsc *m, struct sim_sess *ss);
+void sim_tls_end(struct sim_sess *ss);
+/* Ciphertext received: 1 the handshake is done (read plaintext), 0 not yet,
+ * < 0 failed (its alert is queued; close after the flush). */
+int sim_tls_input(struct smsc_sim *s, struct sim_sess *ss, const uint8_t *p, size_t n);
+/* Plaintext received: > 0 bytes, 0 none, -1 the session failed or ended. */
+long sim_tls_read(struct smsc_sim *s, struct sim_sess *ss, uint8_t *buf, size_t cap);
+/* Encrypt the pending plaintext output into records (0 or negative errno). */
+int sim_tls_encrypt(struct smsc_sim *s, struct sim_sess *ss);
+/* The faults tls-alert and tls-truncate on one session. */
+void sim_tls_alert(struct smsc_sim *s, struct sim_sess *ss);
+void sim_tls_truncate(struct smsc_sim *s, struct sim_sess *ss);
 int sim_cfg_section(const char *section, struct sim_cfg_where *w);
 int sim_cfg_is_topo_key(enum sim_cfg_sec kind, const char *key);
 int sim_cfg_apply(struct smsc_sim *s, const struct sim_options *o, const struct sim_cfg *c, char *err,

@@ -102,7 +102,7 @@ static int parse_range(const char *v, struct sim_range *r)
         return 0;
 }
 
-static int parse_state(const char *name, uint8_t *out)
+int sim_state_parse(const char *name, uint8_t *out)
 {
         static const char *names[] = { "SCHEDULED", "ENROUTE", "DELIVERED", "EXPIRED", "DELETED",
                                        "UNDELIVERABLE", "ACCEPTED", "UNKNOWN", "REJECTED", "SKIPPED" };
@@ -131,7 +131,7 @@ static int parse_mix(const char *v, uint32_t w[10])
                                 return -EINVAL;
                 }
                 uint8_t st;
-                if (parse_state(tok, &st) < 0)
+                if (sim_state_parse(tok, &st) < 0)
                         return -EINVAL;
                 nw[st] += weight;
         }

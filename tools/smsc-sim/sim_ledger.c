@@ -104,7 +104,9 @@ static void counts_json(struct jw *w, const struct sim_counts *c, uint64_t unack
                   "\"deliver_sm_resent\":%llu,\"deliver_sm_unacked\":%llu,\"dr_sent\":%llu,\"mo_sent\":%llu,"
                   "\"bind_attempts\":%llu,\"bind_pdus\":%llu,\"binds_ok\":%llu,\"binds_refused\":%llu,"
                   "\"unbinds\":%llu,\"enquire_links\":%llu,\"other_pdus\":%llu,\"generic_nacks_sent\":%llu,"
-                  "\"hostile_sent\":%llu,\"enquire_links_sent\":%llu,\"dr_handed_off\":%llu",
+                  "\"hostile_sent\":%llu,\"enquire_links_sent\":%llu,\"dr_handed_off\":%llu,"
+                  "\"tls_handshakes\":%llu,\"tls_resumed\":%llu,\"tls_failed\":%llu,"
+                  "\"tls_close_notify\":%llu",
                   (unsigned long long)c->submit_received, (unsigned long long)c->submit_accepted,
                   (unsigned long long)c->submit_rejected, (unsigned long long)c->submit_unanswered,
                   (unsigned long long)c->resp_dropped, (unsigned long long)c->service_duplicates,
@@ -118,7 +120,9 @@ static void counts_json(struct jw *w, const struct sim_counts *c, uint64_t unack
                   (unsigned long long)c->unbinds, (unsigned long long)c->enquire_links,
                   (unsigned long long)c->other_pdus, (unsigned long long)c->generic_nacks_sent,
                   (unsigned long long)c->hostile_sent, (unsigned long long)c->enquire_links_sent,
-                  (unsigned long long)c->dr_handed_off);
+                  (unsigned long long)c->dr_handed_off, (unsigned long long)c->tls_handshakes,
+                  (unsigned long long)c->tls_resumed, (unsigned long long)c->tls_failed,
+                  (unsigned long long)c->tls_close_notify);
         /* the drop-resp fault by kind (sim_drop.c), kinds never dropped left out */
         jw_printf(w, ",\"resp_dropped_by\":{");
         int first = 1;
@@ -160,6 +164,10 @@ static void add_counts(struct sim_counts *t, const struct sim_counts *c)
         t->hostile_sent += c->hostile_sent;
         t->enquire_links_sent += c->enquire_links_sent;
         t->dr_handed_off += c->dr_handed_off;
+        t->tls_handshakes += c->tls_handshakes;
+        t->tls_resumed += c->tls_resumed;
+        t->tls_failed += c->tls_failed;
+        t->tls_close_notify += c->tls_close_notify;
         for (int k = 0; k < SIM_DROP_KINDS; k++)
                 t->resp_dropped_kind[k] += c->resp_dropped_kind[k];
         if (c->min_spacing_ns && (!t->min_spacing_ns || c->min_spacing_ns < t->min_spacing_ns))

@@ -61,7 +61,8 @@ void sim_on_accept(struct smsc_sim *s, struct sim_smsc *m)
                 ss->rx_pos = -1;
                 ss->ep_events = EPOLLIN;
                 struct epoll_event e = { .events = EPOLLIN, .data.u64 = EP_TAG(EP_SESS, slot) };
-                if (epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &e) < 0) {
+                if (sim_tls_accept(s, m, ss) < 0 || epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &e) < 0) {
+                        sim_tls_end(ss);
                         free(ss->in);
                         ss->in = NULL;
                         close(fd);

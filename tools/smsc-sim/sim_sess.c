@@ -74,9 +74,9 @@ int sim_out_append(struct smsc_sim *s, struct sim_sess *ss, const uint8_t *p, si
 static void sess_set_events(struct smsc_sim *s, struct sim_sess *ss)
 {
         uint32_t ev = 0;
-        if (!ss->read_paused && ss->state != SIM_SESS_CLOSING)
+        if ((!ss->read_paused && ss->state != SIM_SESS_CLOSING) || ss->tls_fin)
                 ev |= EPOLLIN;
-        if (ss->out_len > ss->out_off && !s->smsc[ss->smsc].f.slow_bps)
+        if (sim_sess_out_pending(ss) && !s->smsc[ss->smsc].f.slow_bps)
                 ev |= EPOLLOUT;
         if (ev == ss->ep_events)
                 return;
@@ -100,6 +100,7 @@ void sim_sess_close(struct smsc_sim *s, struct sim_sess *ss, int rst)
         free(ss->in);
         free(ss->out);
         free(ss->fl);
+        sim_tls_end(ss);
         ss->fl = NULL;
         ss->n_fl = ss->cap_fl = 0;
         ss->in = ss->out = NULL;
@@ -109,8 +110,12 @@ void sim_sess_close(struct smsc_sim *s, struct sim_sess *ss, int rst)
 
 /* Write what is pending (at most `limit` bytes). Returns -1 if the session
  * was closed. */
+static int sess_write_tls(struct smsc_sim *s, struct sim_sess *ss, size_t limit);
+
 static int sess_write(struct smsc_sim *s, struct sim_sess *ss, size_t limit)
 {
+        if (ss->tls || ss->tls_stall)
+                return sess_write_tls(s, ss, limit);
         while (ss->out_len > ss->out_off && limit) {
                 size_t n = ss->out_len - ss->out_off;
                 if (n > limit)
@@ -137,7 +142,46 @@ static int sess_write(struct smsc_sim *s, struct sim_sess *ss, size_t limit)
         return 0;
 }
 
+/* sess_write for a TLS session: the plaintext becomes records first, the
+ * records are what goes out (and what the `slow` fault drips). */
+static int sess_write_tls(struct smsc_sim *s, struct sim_sess *ss, size_t limit)
+{
+        if (sim_tls_encrypt(s, ss) < 0) {
+                sim_sess_close(s, ss, 0);
+                return -1;
+        }
+        while (ss->cout_len > ss->cout_off && limit) {
+                size_t n = ss->cout_len - ss->cout_off;
+                if (n > limit)
+                        n = limit;
+                ssize_t w = send(ss->fd, ss->cout + ss->cout_off, n, MSG_NOSIGNAL);
+                if (w < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        if (errno == EAGAIN || errno == EWOULDBLOCK)
+                                break;
+                        sim_sess_close(s, ss, 0);
+                        return -1;
+                }
+                ss->cout_off += (size_t)w;
+                limit -= (size_t)w;
+        }
+        if (ss->cout_off == ss->cout_len) {
+                ss->cout_off = ss->cout_len = 0;
+                if (ss->state == SIM_SESS_CLOSING && ss->tls_fin) {
+                        shutdown(ss->fd, SHUT_WR);      /* the peer reads to the end */
+                        return 0;
+                }
+                if (ss->state == SIM_SESS_CLOSING) {
+                        sim_sess_close(s, ss, 0);
+                        return -1;
+                }
+        }
+        return 0;
+}
+
 static void sess_process_input(struct smsc_sim *s, struct sim_sess *ss);
+static void tls_pump(struct smsc_sim *s, struct sim_sess *ss);
 
 void sim_flush_all(struct smsc_sim *s)
 {
@@ -149,14 +193,16 @@ void sim_flush_all(struct smsc_sim *s)
                 if (!s->smsc[ss->smsc].f.slow_bps) {
                         if (sess_write(s, ss, SIZE_MAX) < 0)
                                 continue;
-                } else if (ss->out_len > ss->out_off) {
+                } else if (sim_sess_out_pending(ss)) {
                         sim_arm_drip(s);
                 }
                 int was_paused = ss->read_paused;
-                ss->read_paused = ss->out_len - ss->out_off > SIM_OUT_HIGH;
+                ss->read_paused = sim_sess_out_pending(ss) > SIM_OUT_HIGH;
                 sess_set_events(s, ss);
                 if (was_paused && !ss->read_paused && ss->in_len)
                         sess_process_input(s, ss);
+                if (was_paused && !ss->read_paused && ss->fd >= 0 && ss->tls)
+                        tls_pump(s, ss);
         }
         s->n_flush = 0;
 }
@@ -191,11 +237,11 @@ void sim_on_drip(struct smsc_sim *s)
                         continue;
                 uint32_t bps = s->smsc[ss->smsc].f.slow_bps;
                 if (!bps) {
-                        if (ss->out_len > ss->out_off)
+                        if (sim_sess_out_pending(ss))
                                 sim_sess_mark_dirty(s, ss);
                         continue;
                 }
-                if (ss->out_len <= ss->out_off)
+                if (!sim_sess_out_pending(ss))
                         continue;
                 ss->drip_credit += (double)bps / 100.0;
                 size_t chunk = (size_t)ss->drip_credit;
@@ -204,7 +250,7 @@ void sim_on_drip(struct smsc_sim *s)
                         if (sess_write(s, ss, chunk) < 0)
                                 continue;
                 }
-                if (ss->out_len > ss->out_off)
+                if (sim_sess_out_pending(ss))
                         again = 1;
         }
         if (again)
@@ -217,7 +263,7 @@ static void sess_process_input(struct smsc_sim *s, struct sim_sess *ss)
         size_t off = 0;
         uint64_t id = ss->id;
         while (off < ss->in_len) {
-                if (ss->out_len - ss->out_off > SIM_OUT_HIGH) {
+                if (sim_sess_out_pending(ss) > SIM_OUT_HIGH) {
                         ss->read_paused = 1;
                         break;
                 }
@@ -258,10 +304,68 @@ static void sess_process_input(struct smsc_sim *s, struct sim_sess *ss)
         }
 }
 
+/* Plaintext waiting in the session's TLS state goes to the framing. */
+static void tls_pump(struct smsc_sim *s, struct sim_sess *ss)
+{
+        uint64_t id = ss->id;
+        while (ss->in_len < SIM_IN_CAP && !ss->read_paused && ss->state != SIM_SESS_CLOSING) {
+                long n = sim_tls_read(s, ss, ss->in + ss->in_len, SIM_IN_CAP - ss->in_len);
+                if (n < 0) {
+                        ss->state = SIM_SESS_CLOSING;   /* an alert of ours may go out */
+                        break;
+                }
+                if (n == 0)
+                        break;
+                ss->in_len += (size_t)n;
+                sess_process_input(s, ss);
+                if (!sim_sess_by_id(s, id))
+                        return;
+        }
+        sim_sess_mark_dirty(s, ss);
+}
+
+static void tls_on_readable(struct smsc_sim *s, struct sim_sess *ss)
+{
+        uint8_t raw[16384];
+        ssize_t r = recv(ss->fd, raw, sizeof raw, 0);
+        if (r == 0) {
+                sim_sess_close(s, ss, 0);
+                return;
+        }
+        if (r < 0) {
+                if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                        sim_sess_close(s, ss, 0);
+                return;
+        }
+        int k = sim_tls_input(s, ss, raw, (size_t)r);
+        if (k < 0) {
+                ss->state = SIM_SESS_CLOSING;   /* its alert goes out, then the close */
+                sim_sess_mark_dirty(s, ss);
+                return;
+        }
+        if (k == 0) {
+                sim_sess_mark_dirty(s, ss);     /* handshake records */
+                return;
+        }
+        tls_pump(s, ss);
+}
+
 void sim_sess_on_readable(struct smsc_sim *s, struct sim_sess *ss)
 {
+        if (ss->tls_fin) {
+                /* after a TLS fault's FIN: discard until the peer closes */
+                uint8_t sink[16384];
+                ssize_t r = recv(ss->fd, sink, sizeof sink, 0);
+                if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+                        sim_sess_close(s, ss, 0);
+                return;
+        }
         if (ss->read_paused || ss->state == SIM_SESS_CLOSING)
                 return;
+        if (ss->tls || ss->tls_stall) {
+                tls_on_readable(s, ss);
+                return;
+        }
         if (ss->in_len >= SIM_IN_CAP)
                 return;
         ssize_t r = recv(ss->fd, ss->in + ss->in_len, SIM_IN_CAP - ss->in_len, 0);

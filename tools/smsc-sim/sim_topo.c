@@ -117,6 +117,8 @@ static int read_global(struct topo *t, const struct sim_cfg_ent *e)
                 if (parse_uint(e->val, 0, 65535, &u) < 0)
                         return fail(t, e, "[sim] port_base = %s: expected 0..65535", e->val);
                 t->port_base_at = e;
+        } else if (!strncmp(e->key, "tls_", 4)) {
+                return 0;       /* sim_tls.c reads them */
         } else {
                 int sysid = !strcmp(e->key, "system_id");
                 if (strlen(e->val) >= (sysid ? SMPP_SYSTEM_ID_MAX : SMPP_PASSWORD_MAX))

@@ -19,6 +19,7 @@ enum {
         OPT_DURATION, OPT_RATE, OPT_HELP, OPT_ADMIN, OPT_METRICS,
         OPT_TRANSPORT, OPT_HTTP_URL, OPT_HTTP_LOGIN, OPT_HTTP_PASSWORD, OPT_HTTP_PAUSE,
         OPT_DNS_SERVER, OPT_HTTP_RECEIVER, OPT_CA_FILE, OPT_INSECURE,
+        OPT_TLS_SERVER_NAME, OPT_CERT_FILE, OPT_KEY_FILE,
         OPT_STORE, OPT_INSTANCE, OPT_CLUSTER,
 };
 
@@ -48,6 +49,9 @@ static const struct option long_opts[] = {
         { "http-receiver", required_argument, NULL, OPT_HTTP_RECEIVER },
         { "ca-file", required_argument, NULL, OPT_CA_FILE },
         { "insecure", no_argument, NULL, OPT_INSECURE },
+        { "tls-server-name", required_argument, NULL, OPT_TLS_SERVER_NAME },
+        { "cert-file", required_argument, NULL, OPT_CERT_FILE },
+        { "key-file", required_argument, NULL, OPT_KEY_FILE },
         { "store", required_argument, NULL, OPT_STORE },
         { "instance", required_argument, NULL, OPT_INSTANCE },
         { "cluster", required_argument, NULL, OPT_CLUSTER },
@@ -61,6 +65,7 @@ static const unsigned opt_cmds[] = {
         ONLY(CLI_BENCH), ONLY(CLI_BENCH), ONLY(CLI_DEMO), ONLY(CLI_DEMO), ALL,
         ALL, ALL,
         ALL, ALL, ALL, ALL, ALL, ALL, ALL, ALL, ALL,    /* the HTTP transport flags */
+        SENDERS, SENDERS, SENDERS,                      /* SMPP over TLS */
         ALL, ALL, ALL,                                  /* shared state */
 };
 
@@ -70,8 +75,12 @@ static const char *cmd_name(enum cli_cmd cmd)
 }
 
 static const char smsc_usage[] =
-        "  --smsc NAME@SITE=HOST:PORT  an SMSC to bind (repeatable)\n"
-        "  --config FILE               INI config file (flags win over it)\n";
+        "  --smsc NAME@SITE=HOST:PORT  an SMSC to bind (repeatable); =tls://HOST:PORT binds\n"
+        "                              over TLS (the SMSC's certificate and host verified)\n"
+        "  --config FILE               INI config file (flags win over it)\n"
+        "  --tls-server-name NAME      name the TLS SMSCs' certificates must carry (and SNI;\n"
+        "                              default: each SMSC's host)\n"
+        "  --cert-file FILE --key-file FILE  client certificate for the TLS SMSCs\n";
 
 static const char common_usage[] =
         "  --system-id ID --password PW  credentials (an SMSC's own in the file win)\n"
@@ -99,7 +108,8 @@ static const char http_usage[] =
         "  --http-resubmit-pause SECONDS  pause before a resubmit (default 30)\n"
         "  --dns-server HOST:PORT      resolver for strategy A (default: the system's)\n"
         "  --http-receiver HOST:PORT   listen for MO/DR POSTs on /httpapi/receiver\n"
-        "  --ca-file FILE              CA certificates for https URLs\n"
+        "  --ca-file FILE              CA certificates for https URLs and TLS SMSCs\n"
+        "                              (default: the system store)\n"
         "  --insecure                  no TLS peer verification (test use only)\n";
 
 const char *cli_usage(enum cli_cmd cmd)
@@ -167,6 +177,11 @@ int cli_parse_smsc_spec(const char *spec, struct cli_smsc *out)
         if (nlen == 0 || nlen > SMX_NAME_MAX || slen == 0 || slen > SMX_NAME_MAX)
                 return -1;
         const char *hp = eq + 1, *hend, *colon;
+        out->tls = 0;
+        if (!strncmp(hp, "tls://", 6)) {
+                out->tls = 1;
+                hp += 6;
+        }
         if (*hp == '[') {               /* [v6-literal]:port */
                 hend = strchr(hp, ']');
                 if (!hend || hend[1] != ':')
@@ -219,7 +234,8 @@ static int secs_flag(const char *name, const char *v, uint32_t max_ms, uint32_t 
 }
 
 /* Apply one of the HTTP flags (--transport, --http-*, --dns-server,
- * --ca-file, --insecure) to o. 0, or -1 with the reason in err. */
+ * --ca-file, --insecure) or TLS flags (--tls-server-name, --cert-file,
+ * --key-file) to o. 0, or -1 with the reason in err. */
 static int apply_http_flag(struct cli_opts *o, int c, const char *arg, char *err, size_t err_len)
 {
         switch (c) {
@@ -259,8 +275,17 @@ static int apply_http_flag(struct cli_opts *o, int c, const char *arg, char *err
                 break;
         case OPT_DNS_SERVER: o->http.dns_server = arg; break;
         case OPT_HTTP_RECEIVER: o->http.receiver = arg; break;
-        case OPT_CA_FILE: o->http.ca_file = arg; break;
-        case OPT_INSECURE: o->http.insecure = 1; break;
+        case OPT_CA_FILE: o->http.ca_file = arg; return 0;      /* HTTP and TLS SMSCs */
+        case OPT_INSECURE: o->http.insecure = 1; return 0;
+        case OPT_TLS_SERVER_NAME:
+                if (!*arg || strlen(arg) > 253) {
+                        snprintf(err, err_len, "--tls-server-name: 1..253 characters");
+                        return -1;
+                }
+                o->tls_server_name = arg;
+                return 0;
+        case OPT_CERT_FILE: o->cert_file = arg; return 0;
+        case OPT_KEY_FILE: o->key_file = arg; return 0;
         default: return -2;
         }
         o->http_given = 1;
@@ -280,8 +305,8 @@ static int apply_flag(struct cli_opts *o, int c, const char *arg, char *err, siz
                         return -1;
                 }
                 if (cli_parse_smsc_spec(arg, &o->smscs[o->n_smscs]) < 0) {
-                        snprintf(err, err_len, "--smsc: '%s' is not NAME@SITE=HOST:PORT",
-                                 arg);
+                        snprintf(err, err_len, "--smsc: '%s' is not NAME@SITE=HOST:PORT "
+                                 "or NAME@SITE=tls://HOST:PORT", arg);
                         return -1;
                 }
                 o->n_smscs++;
@@ -361,6 +386,10 @@ static int check_flags(struct cli_opts *o, enum cli_cmd cmd, char *err, size_t e
         }
         if (cmd == CLI_BENCH && !o->count && !o->seconds_ms)
                 o->count = 100000;
+        if (!o->cert_file != !o->key_file) {
+                snprintf(err, err_len, "--cert-file and --key-file go together");
+                return -1;
+        }
         if (cmd == CLI_DEMO && o->duration_ms < 1000) {
                 snprintf(err, err_len, "--duration: at least 1 second");
                 return -1;
@@ -446,6 +475,28 @@ static void http_overlay(const struct cli_opts *o, struct smx_config_file *f)
         f->http_set = 1;        /* _finish() points cfg.http at f->http */
 }
 
+/* The TLS flags win over every TLS SMSC's own settings. */
+static void tls_overlay(const struct cli_opts *o, struct smx_config_file *f)
+{
+        for (size_t i = 0; i < f->n_smscs; i++) {
+                struct smx_smsc_config *s = &f->smscs[i];
+                if (!s->tls)
+                        continue;
+                if (o->http.ca_file) {
+                        s->ca_file = o->http.ca_file;
+                        s->ca_path = NULL;
+                }
+                if (o->http.insecure)
+                        s->insecure = 1;
+                if (o->tls_server_name)
+                        s->server_name = o->tls_server_name;
+                if (o->cert_file) {
+                        s->cert_file = o->cert_file;
+                        s->key_file = o->key_file;
+                }
+        }
+}
+
 int cli_build_config(const struct cli_opts *o, struct smx_config_file *f,
                      char *err, size_t err_len)
 {
@@ -457,7 +508,21 @@ int cli_build_config(const struct cli_opts *o, struct smx_config_file *f,
                 if (smx_config_file_add_smsc(f, s->name, s->site, s->host, s->port,
                                              err, err_len) < 0)
                         return -1;
+                /* the flag says plain or TLS, over the file's `tls`; plain
+                 * drops the file's TLS settings of that SMSC */
+                for (size_t j = 0; j < f->n_smscs; j++) {
+                        struct smx_smsc_config *fs = &f->smscs[j];
+                        if (strcmp(fs->name, s->name) != 0)
+                                continue;
+                        fs->tls = s->tls;
+                        if (!s->tls) {
+                                fs->ca_file = fs->ca_path = fs->cert_file = fs->key_file = NULL;
+                                fs->server_name = NULL;
+                                fs->insecure = 0;
+                        }
+                }
         }
+        tls_overlay(o, f);
         struct smx_config *c = &f->cfg;
         if (o->system_id)
                 c->system_id = o->system_id;
@@ -486,7 +551,7 @@ int cli_build_config(const struct cli_opts *o, struct smx_config_file *f,
         if (o->tps >= 0)
                 for (size_t i = 0; i < f->n_smscs; i++)
                         f->smscs[i].tps = (uint32_t)o->tps;
-        if (o->http_given)
+        if (o->http_given || (f->http_set && (o->http.ca_file || o->http.insecure)))
                 http_overlay(o, f);
         return smx_config_file_finish(f, err, err_len) < 0 ? -1 : 0;
 }

@@ -14,12 +14,13 @@ enum cli_cmd { CLI_PIPE = 1, CLI_BENCH, CLI_DEMO };
 
 #define CLI_MAX_SMSCS 64
 
-/* One --smsc NAME@SITE=HOST:PORT. */
+/* One --smsc NAME@SITE=HOST:PORT (or =tls://HOST:PORT). */
 struct cli_smsc {
         char name[SMX_NAME_MAX + 1];
         char site[SMX_NAME_MAX + 1];
         char host[256];
         uint16_t port;
+        int tls;                         /* tls:// given */
 };
 
 /* Everything the flags said; -1 (or NULL) = not given. Owned by main. */
@@ -48,6 +49,9 @@ struct cli_opts {
         int http_given;                  /* some HTTP flag was given */
         int http_transport_given;        /* --transport was given */
         int http_pause_given;            /* --http-resubmit-pause was given */
+        /* SMPP over TLS (CLI.md "SMPP over TLS"): for every TLS SMSC, over the
+         * config file's; --ca-file and --insecure also serve the HTTP URLs. */
+        const char *tls_server_name, *cert_file, *key_file;
 };
 
 /* Parse argv (argv[0] is the subcommand name). Returns 0, or -1 with a
@@ -55,7 +59,8 @@ struct cli_opts {
 int cli_opts_parse(struct cli_opts *o, enum cli_cmd cmd, int argc, char **argv,
                    char *err, size_t err_len);
 
-/* Split "NAME@SITE=HOST:PORT" (HOST may be "[v6]"). Returns 0 or -1. */
+/* Split "NAME@SITE=HOST:PORT" or "NAME@SITE=tls://HOST:PORT" (HOST may be
+ * "[v6]"). Returns 0 or -1. */
 int cli_parse_smsc_spec(const char *spec, struct cli_smsc *out);
 
 /* Parse decimal seconds ("30", "1.5", "0.25") into milliseconds, at most

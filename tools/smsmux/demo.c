@@ -303,6 +303,15 @@ int cli_demo(const struct cli_opts *o)
          * lost), then read the simulator's ledger and report. */
         b.quiet = 1;
         smx_client_drain(c, 0);
+        /* the drain also delivered the DRs still parked and the MOs still
+         * missing parts: take them all before the report (and destroy) */
+        demo_poll(&b, c);
+        uint64_t settle = cli_now_ms() + 5000;
+        while ((smx_client_in_flight(c) > 0 || smx_client_undelivered(c) > 0) &&
+               cli_now_ms() < settle) {
+                cli_wait(c, -1, -1, 50);
+                demo_poll(&b, c);
+        }
         demo_poll(&b, c);
         char *ledger = malloc(1 << 20);
         if (ledger && sim_summary_json(sim, ledger, 1 << 20) < 0)

@@ -8,7 +8,9 @@
  * memory stays bounded. Every line gets one outcome: the library's, or one
  * the CLI decides (bad_request, duplicate_id). At stdin EOF (or SIGINT/
  * SIGTERM) it waits up to --drain-timeout for the outcomes still due while
- * printing whatever arrives, then drains (unbinds) the client and exits 0. */
+ * printing whatever arrives, then drains (unbinds) the client, prints the
+ * DRs still parked and MOs still incomplete that the drain delivers, and
+ * exits 0: nothing acknowledged to an SMSC is left unprinted. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,8 +55,12 @@ static void emit_failed(struct pipe_state *s, const char *id, size_t id_len,
                 emit(s);
 }
 
-/* Print every event waiting now. */
-static void poll_events(struct pipe_state *s)
+/* Print every event waiting now. Polls until a poll finds none, because only
+ * that arms the client's eventfd for the next wait (smx_events_poll): a wait
+ * after a poll that returned events would sleep through the next ones until
+ * stdin or the wait's timeout woke it. Returns 1 when it stopped at its cap
+ * with events perhaps still waiting (the caller must not block), else 0. */
+static int poll_events(struct pipe_state *s)
 {
         struct smx_event ev[PIPE_EV_BATCH];
         size_t n, total = 0;
@@ -68,9 +74,10 @@ static void poll_events(struct pipe_state *s)
                                 emit(s);
                 }
                 total += n;
-        } while (n == PIPE_EV_BATCH && total < 64 * PIPE_EV_BATCH);
+        } while (n > 0 && total < 64 * PIPE_EV_BATCH);
         if (total)
                 fflush(stdout);
+        return n > 0;
 }
 
 /* Submit s->pending. Returns 0 when done with it, -1 while ingress is full. */
@@ -202,14 +209,20 @@ static void finish(struct pipe_state *s, uint32_t drain_timeout_ms)
         int rc = smx_client_drain(s->c, left);
         if (rc < 0 && rc != SMX_ETIMEDOUT)
                 fprintf(stderr, "smsmux pipe: drain: %s\n", smx_strerror(rc));
-        /* The drain has given every MT its outcome; print them and the binds going down. */
-        uint64_t stop = cli_now_ms() + 2000;
+        /* The drain has given every MT its outcome and turned every DR still
+         * parked and every MO still missing parts into an event; print them
+         * all (and the binds going down) before the client is destroyed. */
+        uint64_t stop = cli_now_ms() + 5000;
         poll_events(s);
-        while (s->outstanding > 0 && cli_now_ms() < stop) {
+        while ((s->outstanding > 0 || smx_client_undelivered(s->c) > 0) && cli_now_ms() < stop) {
                 cli_wait(s->c, -1, -1, 50);
                 poll_events(s);
         }
         poll_events(s);
+        uint64_t unprinted = smx_client_undelivered(s->c);
+        if (unprinted)
+                fprintf(stderr, "smsmux pipe: %llu received DRs/MOs could not be printed\n",
+                        (unsigned long long)unprinted);
 }
 
 int cli_pipe(const struct cli_opts *o)
@@ -230,7 +243,7 @@ int cli_pipe(const struct cli_opts *o)
                 s.stopping = 1;
         }
         while (!s.stopping) {
-                poll_events(&s);
+                int more = poll_events(&s);
                 if (s.has_pending && submit_pending(&s) < 0) {
                         if (cli_wait(s.c, s.sig_fd, -1, 1) & 2)
                                 s.stopping = 1;
@@ -241,7 +254,7 @@ int cli_pipe(const struct cli_opts *o)
                         continue;
                 if (s.eof && s.len == 0)
                         break;
-                int r = cli_wait(s.c, s.sig_fd, s.eof ? -1 : STDIN_FILENO, 1000);
+                int r = cli_wait(s.c, s.sig_fd, s.eof ? -1 : STDIN_FILENO, more ? 0 : 1000);
                 if (r & 2)
                         s.stopping = 1;
                 else if (r & 1)

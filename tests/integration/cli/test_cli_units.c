@@ -251,6 +251,59 @@ static void test_http_flags_win_over_the_http_section(void)
         unlink(path);
 }
 
+static void test_smsc_spec_takes_tls_scheme(void)
+{
+        struct cli_smsc s;
+        CHECK_EQ(cli_parse_smsc_spec("a@b=tls://smsc.example:3550", &s), 0);
+        CHECK_EQ(s.tls, 1);
+        CHECK_STR(s.host, "smsc.example");
+        CHECK_EQ(s.port, 3550);
+        CHECK_EQ(cli_parse_smsc_spec("a@b=tls://[::1]:3550", &s), 0);
+        CHECK_EQ(s.tls, 1);
+        CHECK_STR(s.host, "::1");
+        CHECK_EQ(cli_parse_smsc_spec("a@b=10.0.0.1:2775", &s), 0);
+        CHECK_EQ(s.tls, 0);
+        CHECK_EQ(cli_parse_smsc_spec("a@b=tls://:1", &s), -1);
+}
+
+/* The TLS flags go to every TLS SMSC (file or flag), over the file's own
+ * settings; a plain --smsc over a file's TLS SMSC makes it plain. */
+static void test_tls_flags_win_over_the_smsc_sections(void)
+{
+        char path[] = "/tmp/smx-cli-XXXXXX";
+        static const char text[] =
+                "[smsc f1]\nsite = x\nhost = h1\nport = 1\ntls = true\nca_file = /file/ca.pem\n"
+                "server_name = file.example\n"
+                "[smsc f2]\nsite = x\nhost = h2\nport = 2\ntls = true\nca_file = /f2/ca.pem\n";
+        if (write_config(path, text, sizeof text - 1) < 0)
+                return;
+        struct cli_opts o;
+        const char *a[] = { "--config", path, "--ca-file", "/flag/ca.pem", "--tls-server-name",
+                            "flag.example", "--cert-file", "/c.pem", "--key-file", "/c.key",
+                            "--smsc", "s1@y=tls://127.0.0.1:200", "--smsc", "f2@x=h2:2", NULL };
+        CHECK_EQ(parse(&o, CLI_PIPE, a), 0);
+        struct smx_config_file f;
+        smx_config_file_init(&f);
+        CHECK_EQ(cli_build_config(&o, &f, err, sizeof err), 0);
+        CHECK_EQ(f.cfg.n_smscs, 3);
+        const struct smx_smsc_config *f1 = &f.cfg.smscs[0], *f2 = &f.cfg.smscs[1],
+                                     *s1 = &f.cfg.smscs[2];
+        CHECK_EQ(f1->tls, 1);
+        CHECK_STR(f1->ca_file, "/flag/ca.pem");
+        CHECK_STR(f1->server_name, "flag.example");
+        CHECK_STR(f1->cert_file, "/c.pem");
+        CHECK_STR(f1->key_file, "/c.key");
+        CHECK_EQ(f2->tls, 0);                       /* the plain flag wins ... */
+        CHECK(f2->ca_file == NULL);                 /* ... with no TLS settings left */
+        CHECK_EQ(s1->tls, 1);
+        CHECK_STR(s1->ca_file, "/flag/ca.pem");
+        CHECK(f.cfg.http == NULL);                  /* --ca-file alone makes no HTTP transport */
+        smx_config_file_free(&f);
+        unlink(path);
+        const char *b[] = { "--smsc", "s@y=tls://h:1", "--cert-file", "/c.pem", NULL };
+        CHECK_EQ(parse(&o, CLI_PIPE, b), -1);       /* a certificate without its key */
+}
+
 static void test_config_error_is_reported(void)
 {
         struct cli_opts o;
@@ -566,6 +619,8 @@ int main(void)
         RUN(test_smsc_spec_splits_name_site_host_port);
         RUN(test_smsc_spec_takes_bracketed_ipv6);
         RUN(test_smsc_spec_rejects_malformed);
+        RUN(test_smsc_spec_takes_tls_scheme);
+        RUN(test_tls_flags_win_over_the_smsc_sections);
         RUN(test_seconds_parse_whole_and_fractional);
         RUN(test_pipe_defaults);
         RUN(test_common_flags_are_read);

@@ -220,6 +220,7 @@ static void test_http_section_reaches_the_http_config(void)
                           "max_in_flight = 64\n"
                           "connect_timeout_ms = 700\n"
                           "timeout_ms = 900\n"
+                          "stall_ms = 1200\n"
                           "resubmit_pause = 12\n"
                           "retry_backoff_ms = 250\n"
                           "probe_interval_ms = 333\n"
@@ -251,6 +252,7 @@ static void test_http_section_reaches_the_http_config(void)
         CHECK_EQ(h->max_in_flight, 64);
         CHECK_EQ(h->connect_timeout_ms, 700);
         CHECK_EQ(h->timeout_ms, 900);
+        CHECK_EQ(h->stall_ms, 1200);
         CHECK_EQ(h->resubmit_pause_ms, 12000);
         CHECK_EQ(h->retry_backoff_ms, 250);
         CHECK_EQ(h->probe_interval_ms, 333);

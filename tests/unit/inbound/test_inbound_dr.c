@@ -340,6 +340,66 @@ static void test_mo_imitating_a_receipt_is_an_mo(void)
         inbound_destroy(in);
 }
 
+/* Issue 12 (shutdown): parked DRs leave at the drain, at once (no park
+ * timeout), uncorrelated when their id never came, correlated when it did
+ * (matched while the ring was full), through a ring that takes one at a
+ * time; each exactly once, counted. */
+static void test_parked_drs_are_flushed_at_drain_through_a_full_ring(void)
+{
+        struct smx_inbound *in = fx_inbound(600000);
+        struct smx_event_ring *ring = event_ring_create(2);
+        struct smx_pdu p;
+        struct fx_ev ev[4];
+        static const char *ids[] = { "a1", "b2", "c3", "late" };
+        for (unsigned i = 0; i < 4; i++) {
+                fx_dr(&p, ids[i], SMPP_STATE_DELIVERED, NULL);
+                CHECK_EQ(inbound_on_deliver_w(in, &bind0, &p, ring, 1000), SMPP_ESME_ROK);
+        }
+        CHECK_EQ(fx_drain(ring, ev, 4), 0);
+        CHECK_EQ(inbound_undelivered(in), 4);
+        /* fill the ring, then the resp of "late" comes: matched, but no room */
+        CHECK(event_ring_reserve_w(ring) != NULL);
+        event_ring_commit_w(ring);
+        CHECK(event_ring_reserve_w(ring) != NULL);
+        event_ring_commit_w(ring);
+        CHECK_EQ(accept_id(in, &bind1, "late", "app-late", 9, 0, 1, ring, 1001), 0);
+        inbound_flush_w(in, 0, 1, ring, 1002);  /* nothing fits: nothing lost */
+        CHECK_EQ(inbound_undelivered(in), 4);
+        CHECK_EQ(fx_discard(ring), 2);
+        size_t got = 0, correlated = 0;
+        for (int round = 0; round < 8 && inbound_undelivered(in) > 0; round++) {
+                inbound_flush_w(in, 0, 1, ring, 1003);
+                size_t n = fx_drain(ring, ev, 4);
+                CHECK(n <= 2);
+                for (size_t i = 0; i < n; i++) {
+                        CHECK_EQ(ev[i].r.type, SMX_EV_DR);
+                        CHECK_EQ(ev[i].r.state, SMX_DR_DELIVERED);
+                        CHECK_EQ(ev[i].r.bind, 0);
+                        if (ev[i].r.flags & SMX_EVF_HAS_ID) {
+                                CHECK_STR(ev[i].r.id, "app-late");
+                                CHECK_STR(ev[i].r.message_id, "late");
+                                correlated++;
+                        }
+                }
+                got += n;
+        }
+        CHECK_EQ(got, 4);
+        CHECK_EQ(correlated, 1);
+        CHECK_EQ(inbound_undelivered(in), 0);
+        struct smx_inbound_stats st;
+        inbound_stats(in, &st);
+        CHECK_EQ(st.park_flushed, 4);
+        CHECK_EQ(st.uncorrelated, 3);
+        CHECK_EQ(st.park_now, 0);
+        /* flushing again finds nothing; a re-sent copy is a duplicate */
+        inbound_flush_w(in, 0, 1, ring, 1004);
+        fx_dr(&p, "a1", SMPP_STATE_DELIVERED, NULL);
+        CHECK_EQ(inbound_on_deliver_w(in, &bind1, &p, ring, 1005), SMPP_ESME_ROK);
+        CHECK_EQ(fx_drain(ring, ev, 4), 0);
+        event_ring_destroy(ring);
+        inbound_destroy(in);
+}
+
 static void test_hex_resp_id_matches_decimal_text_id(void)
 {
         struct smx_inbound *in = fx_inbound(60000);
@@ -370,6 +430,46 @@ static void test_case_and_leading_zeros_normalised_when_asked(void)
         CHECK_EQ(inbound_on_deliver_w(in, &b, &p, ring, 1001), SMPP_ESME_ROK);
         CHECK_EQ(fx_drain(ring, ev, 4), 1);
         CHECK_STR(ev[0].r.id, "folded");
+        event_ring_destroy(ring);
+        inbound_destroy(in);
+}
+
+/* Two SMSCs with different explicit rules deliver each other's DRs (R3): a
+ * DR whose id its own bind's rules do not find is looked up with the rules
+ * of the SMSCs that stored correlations, at once or, when it came before
+ * the resp, at the latest when its park wait ends (here: the drain). */
+static void test_dr_crossing_to_an_smsc_with_other_rules_is_still_matched(void)
+{
+        struct smx_inbound *in = fx_inbound(600000);
+        struct smx_event_ring *ring = event_ring_create(16);
+        struct smx_bind_info hexdec = bind0, exact = bind1;
+        struct smx_pdu p;
+        struct fx_ev ev[4];
+        hexdec.msgid_norm = SMX_MSGID_HEX_TO_DEC;
+        exact.msgid_norm = SMX_MSGID_EXACT;
+        /* MT on the hex_to_dec SMSC (stored as 5188252), DR on the exact one
+         * with the resp's hex id in the TLV (exact: 4F2A9C) */
+        CHECK_EQ(accept_id(in, &hexdec, "4F2A9C", "crossed", 1, 0, 1, ring, 1000), 0);
+        fx_dr(&p, "4F2A9C", SMPP_STATE_DELIVERED, NULL);
+        CHECK_EQ(inbound_on_deliver_w(in, &exact, &p, ring, 1001), SMPP_ESME_ROK);
+        CHECK_EQ(fx_drain(ring, ev, 4), 1);
+        CHECK_STR(ev[0].r.id, "crossed");
+        CHECK(ev[0].r.flags & SMX_EVF_MT_FINAL);
+        /* the other way: MT on the exact SMSC, an early DR on the hex_to_dec
+         * one (its TLV read as hex: 4660); the resp's put does not find it
+         * in the park, the drain's last look does */
+        fx_dr(&p, "1234", SMPP_STATE_EXPIRED, NULL);
+        CHECK_EQ(inbound_on_deliver_w(in, &hexdec, &p, ring, 1002), SMPP_ESME_ROK);
+        CHECK_EQ(fx_drain(ring, ev, 4), 0);
+        CHECK_EQ(accept_id(in, &exact, "1234", "early-crossed", 2, 0, 1, ring, 1003), 0);
+        CHECK_EQ(fx_drain(ring, ev, 4), 0);
+        inbound_flush_w(in, 0, 1, ring, 1004);
+        CHECK_EQ(fx_drain(ring, ev, 4), 1);
+        CHECK_STR(ev[0].r.id, "early-crossed");
+        struct smx_inbound_stats st;
+        inbound_stats(in, &st);
+        CHECK_EQ(st.id_rules_crossed, 2);
+        CHECK_EQ(st.uncorrelated, 0);
         event_ring_destroy(ring);
         inbound_destroy(in);
 }
@@ -704,7 +804,9 @@ int main(void)
         RUN(test_mo_imitating_a_receipt_is_an_mo);
         RUN(test_hex_resp_id_matches_decimal_text_id);
         RUN(test_case_and_leading_zeros_normalised_when_asked);
+        RUN(test_parked_drs_are_flushed_at_drain_through_a_full_ring);
         RUN(test_explicit_exact_keeps_case_distinct);
+        RUN(test_dr_crossing_to_an_smsc_with_other_rules_is_still_matched);
         RUN(test_default_auto_matches_case_and_zero_variants_across_binds);
         RUN(test_default_auto_keeps_non_digit_ids_exact);
         RUN(test_multipart_mt_final_once_all_parts_final_worst_wins);

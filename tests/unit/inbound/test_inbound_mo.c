@@ -261,6 +261,57 @@ static void test_incomplete_group_is_delivered_partial_on_timeout(void)
         inbound_destroy(in);
 }
 
+/* Issue 12 (shutdown): an MO still missing parts when the client drains is
+ * delivered at once as what arrived, flagged partial, never discarded; with
+ * the ring full the flush waits for room, then goes on, each group once. */
+static void test_open_groups_are_flushed_partial_at_drain_even_through_a_full_ring(void)
+{
+        struct smx_inbound *in = fx_inbound(60000);
+        struct smx_event_ring *ring = event_ring_create(2);
+        struct smx_pdu p;
+        struct fx_ev ev[4];
+        uint8_t b[64];
+        for (uint8_t ref = 1; ref <= 3; ref++) {
+                size_t l = udh_part(b, ref, 3, 2, ref == 1 ? "one-" : ref == 2 ? "two-" : "three-");
+                fx_mo(&p, "447700900001", "12345", 0, SMPP_ESM_UDHI, b, l);
+                CHECK_EQ(inbound_on_deliver_w(in, &bind0, &p, ring, 1000), SMPP_ESME_ROK);
+        }
+        CHECK_EQ(inbound_undelivered(in), 3);
+        /* one worker of two: only its shards; then the other */
+        size_t got = 0;
+        int seen[4] = { 0 };
+        for (int round = 0; round < 4 && inbound_undelivered(in) > 0; round++) {
+                for (unsigned w = 0; w < 2; w++)
+                        inbound_flush_w(in, w, 2, ring, 1001);  /* well before any timeout */
+                size_t n = fx_drain(ring, ev, 4);
+                CHECK(n <= 2);                  /* never more than the ring holds */
+                for (size_t i = 0; i < n; i++) {
+                        CHECK(ev[i].r.flags & SMX_EVF_PARTIAL);
+                        CHECK_EQ(ev[i].r.parts, 1);
+                        seen[1] += strstr(ev[i].text, "one-") != NULL;
+                        seen[2] += strstr(ev[i].text, "two-") != NULL;
+                        seen[3] += strstr(ev[i].text, "three-") != NULL;
+                }
+                got += n;
+        }
+        CHECK_EQ(got, 3);
+        CHECK(seen[1] == 1 && seen[2] == 1 && seen[3] == 1);
+        CHECK_EQ(inbound_undelivered(in), 0);
+        struct smx_inbound_stats st;
+        inbound_stats(in, &st);
+        CHECK_EQ(st.mo_flushed, 3);
+        CHECK_EQ(st.mo_partial, 3);
+        CHECK_EQ(st.mos, 3);
+        /* a re-sent copy of a flushed part is a duplicate, not a new MO */
+        size_t l = udh_part(b, 1, 3, 2, "one-");
+        fx_mo(&p, "447700900001", "12345", 0, SMPP_ESM_UDHI, b, l);
+        CHECK_EQ(inbound_on_deliver_w(in, &bind1, &p, ring, 1002), SMPP_ESME_ROK);
+        CHECK_EQ(inbound_undelivered(in), 0);
+        CHECK_EQ(fx_drain(ring, ev, 4), 0);
+        event_ring_destroy(ring);
+        inbound_destroy(in);
+}
+
 static void test_timed_out_group_is_decoded_with_the_bind_map(void)
 {
         struct smx_inbound *in = fx_inbound(60000);
@@ -444,6 +495,7 @@ int main(void)
         RUN(test_surrogate_pair_split_across_parts_is_joined);
         RUN(test_same_part_resent_on_other_bind_is_kept_once);
         RUN(test_incomplete_group_is_delivered_partial_on_timeout);
+        RUN(test_open_groups_are_flushed_partial_at_drain_even_through_a_full_ring);
         RUN(test_timed_out_group_is_decoded_with_the_bind_map);
         RUN(test_ring_full_on_completing_part_leaves_no_trace);
         RUN(test_single_mo_ring_full_then_resend_once);

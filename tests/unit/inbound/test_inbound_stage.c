@@ -320,6 +320,37 @@ static void test_staged_multipart_mt_gets_one_merged_final(void)
         stage_destroy(in);
 }
 
+/* Issue 12 (shutdown): a put still staged when the client drains is
+ * published by the flush before the park is emptied, so the DR parked for
+ * it leaves correlated, not as an unknown id. */
+static void test_drain_flush_publishes_staged_puts_before_the_park(void)
+{
+        struct smx_inbound *in = stage_inbound();
+        struct smx_event_ring *ring = event_ring_create(64);
+        struct fx_ev ev[4];
+        busy = 1;
+        CHECK_EQ(accept(in, "G1", "appG", 11, 0, 1, ring), 0);
+        CHECK_EQ(dr(in, "G1", SMPP_STATE_EXPIRED, ring), SMPP_ESME_ROK);
+        CHECK_EQ(fx_drain(ring, ev, 4), 0);
+        CHECK_EQ(inbound_undelivered(in), 1);
+        /* the flush waits for the held lock (the timer's put), so it must
+         * become free; the staged put is still unpublished here */
+        busy = 0;
+        CHECK(stage_pending(in));
+        inbound_flush_w(in, 0, 1, ring, 1001);
+        CHECK(!stage_pending(in));
+        CHECK_EQ(fx_drain(ring, ev, 4), 1);
+        CHECK(ev[0].r.flags & SMX_EVF_HAS_ID);
+        CHECK_STR(ev[0].r.id, "appG");
+        CHECK_EQ(ev[0].r.state, SMX_DR_EXPIRED);
+        CHECK_EQ(inbound_undelivered(in), 0);
+        struct smx_inbound_stats st;
+        inbound_stats(in, &st);
+        CHECK_EQ(st.uncorrelated, 0);
+        event_ring_destroy(ring);
+        stage_destroy(in);
+}
+
 int main(void)
 {
         RUN(test_try_put_without_contention_stores_like_put);
@@ -331,5 +362,6 @@ int main(void)
         RUN(test_put_of_another_bucket_goes_straight_in_while_one_is_staged);
         RUN(test_every_area_full_falls_back_to_a_waiting_put);
         RUN(test_staged_multipart_mt_gets_one_merged_final);
+        RUN(test_drain_flush_publishes_staged_puts_before_the_park);
         return t_done();
 }

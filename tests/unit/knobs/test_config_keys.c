@@ -200,6 +200,41 @@ static void test_store_section_reaches_the_config_and_hides_secrets(void)
         smx_config_file_free(&f);
 }
 
+static char warned[512];
+
+static void capture_warn(enum smx_log_level level, const char *line, void *arg)
+{
+        (void)arg;
+        if (level == SMX_LOG_WARN && strstr(line, "msgid_norm"))
+                snprintf(warned, sizeof warned, "%s", line);
+}
+
+/* Two SMSCs (which deliver each other's DRs, R3) with different msgid_norm
+ * get a warning at create; the same rules (the default) get none. */
+static void test_mixed_msgid_norm_is_warned_at_create(void)
+{
+        struct smx_smsc_config s[2] = {
+                { .name = "a", .site = "s", .host = "127.0.0.1", .port = 1 },
+                { .name = "b", .site = "t", .host = "127.0.0.1", .port = 2 },
+        };
+        struct smx_config cfg;
+        smx_config_init(&cfg);
+        cfg.smscs = s;
+        cfg.n_smscs = 2;
+        smx_client *c = NULL;
+        char err[256] = "";
+        smx_log_configure(SMX_LOG_WARN, capture_warn, NULL);
+        warned[0] = 0;
+        CHECK_EQ(smx_client_create(&cfg, &c, err, sizeof err), 0);
+        smx_client_destroy(c);
+        CHECK_STR(warned, "");
+        s[1].msgid_norm = SMX_MSGID_NORM_HEX_TO_DEC;
+        CHECK_EQ(smx_client_create(&cfg, &c, err, sizeof err), 0);
+        smx_client_destroy(c);
+        CHECK(strstr(warned, "a and b have different msgid_norm") != NULL);
+        smx_log_configure(SMX_LOG_ERROR, NULL, NULL);
+}
+
 int main(void)
 {
         RUN(test_new_client_keys_reach_the_config);
@@ -209,5 +244,6 @@ int main(void)
         RUN(test_store_section_reaches_the_config_and_hides_secrets);
         RUN(test_dcs_spec_builds_the_map);
         RUN(test_client_create_refuses_bad_content_settings);
+        RUN(test_mixed_msgid_norm_is_warned_at_create);
         return t_done();
 }

@@ -217,6 +217,7 @@ static void set_http(struct smx_stats_snapshot *s)
         s->http.rx_duplicates = 3;
         s->http.rx_too_large = 4;
         s->http.rx_too_slow = 2;
+        s->http.stalls = 3;
 }
 
 static void test_http_counters_appear_in_every_rendering_when_enabled(void)
@@ -247,6 +248,7 @@ static void test_http_counters_appear_in_every_rendering_when_enabled(void)
         CHECK_EQ(json_integer_value(json_object_get(h, "rx_delivered")), 77);
         CHECK_EQ(json_integer_value(json_object_get(h, "rx_too_large")), 4);
         CHECK_EQ(json_integer_value(json_object_get(h, "rx_too_slow")), 2);
+        CHECK_EQ(json_integer_value(json_object_get(h, "stalls")), 3);
         json_decref(j);
         free(out);
         out = NULL;
@@ -257,6 +259,8 @@ static void test_http_counters_appear_in_every_rendering_when_enabled(void)
         CHECK(strstr(out, "\nsmsmux_http_mt_failed_total 12\n") != NULL);
         CHECK(strstr(out, "\nsmsmux_http_resubmits_total 6\n") != NULL);
         CHECK(strstr(out, "\nsmsmux_http_url_switches_total 2\n") != NULL);
+        CHECK(strstr(out, "# TYPE smsmux_http_stalls_total counter\n") != NULL);
+        CHECK(strstr(out, "\nsmsmux_http_stalls_total 3\n") != NULL);
         CHECK(strstr(out, "# TYPE smsmux_http_current_url gauge\n") != NULL);
         CHECK(strstr(out, "\nsmsmux_http_current_url 1\n") != NULL);
         CHECK(strstr(out, "\nsmsmux_http_received_total 77\n") != NULL);

@@ -1,0 +1,149 @@
+/* A site that answers nothing (SERVICE.md H3, H2), detected as one event for
+ * the site rather than one timeout per MT. Engine thread only.
+ *
+ * Every URL (strategy A: the one address in use) has a watch: how many
+ * transfers are out to it and when it last answered (any HTTP answer counts;
+ * a transfer that ended in a network error or a timeout does not), or when
+ * requests went out to it after none were. Once a URL has had requests
+ * outstanding and answered none of them for stall_ms, it has stalled: every
+ * transfer to it is taken back from curl at once (curl closes a connection
+ * whose transfer is removed half-way, so nothing the hung site might still
+ * say is ever read: a job has one outcome only) and fails abnormally:
+ *   - strategy B, the current URL, first stall: each MT is parked for
+ *     resubmit_pause_ms and resubmitted there with the same message_id; the
+ *     URL is suspect, and no new MT is pulled for it until it answers (the
+ *     MTs behind wait in the ingress ring, not on a hung connection);
+ *   - strategy B, a stall of a suspect URL (the resubmits went unanswered
+ *     too), or an MT that had already failed abnormally there: the failure
+ *     repeated, so the client switches to the next URL and every MT held
+ *     goes there at once, the waiting ones behind them too;
+ *   - strategy B, a URL the client already left: its MTs go to the current
+ *     one at once;
+ *   - strategy A: each MT is retried after retry_backoff_ms; the name is
+ *     resolved again at once, passing over the hung address for
+ *     AVOID_MS when the answer has another; no new MT is pulled until the
+ *     address answers or changes.
+ * An MT that has used max_attempts fails (reason attempts) as anywhere else. */
+#include <stdio.h>
+
+#include "http/http_mt_int.h"
+#include "log/log.h"
+#include "smsmux.h"
+
+#define AVOID_MS 60000u     /* strategy A: a hung address is passed over this long */
+
+void http_watch_sent(struct http_mt *m, unsigned url, uint64_t now)
+{
+        struct site_watch *w = &m->watch[url];
+        if (w->outstanding++ == 0)
+                w->heard_ms = now;
+}
+
+void http_watch_ended(struct http_mt *m, unsigned url, int answered, uint64_t now)
+{
+        struct site_watch *w = &m->watch[url];
+        if (w->outstanding)
+                w->outstanding--;
+        if (answered) {
+                w->heard_ms = now;
+                w->suspect = 0;
+        }
+}
+
+/* Strategy A moved to another address: it starts with a clean record. */
+void http_watch_new_address(struct http_mt *m, uint64_t now)
+{
+        m->watch[0].suspect = 0;
+        m->watch[0].heard_ms = now;
+}
+
+/* New MTs wait while the current URL is suspect and MTs of ours are still
+ * out to find out whether it answers again; with none left, new MTs go and
+ * are the test (so a suspect URL never blocks the flow for good). */
+int http_watch_holds_new(const struct http_mt *m)
+{
+        unsigned cur = atomic_load_explicit(&m->st.current_url, memory_order_relaxed);
+        return m->watch[cur].suspect && m->n_waiting + m->n_running > 0;
+}
+
+/* When the next stall could be declared (capped by wait). */
+uint64_t http_watch_next_ms(const struct http_mt *m, uint64_t now, uint64_t wait)
+{
+        for (unsigned u = 0; u < m->cfg.n_urls; u++) {
+                const struct site_watch *w = &m->watch[u];
+                if (!w->outstanding)
+                        continue;
+                uint64_t due = w->heard_ms + m->cfg.stall_ms;
+                uint64_t in = due <= now ? 0 : due - now;
+                if (in < wait)
+                        wait = in;
+        }
+        return wait;
+}
+
+static void site_stalled(struct http_mt *m, unsigned u, uint64_t now)
+{
+        struct site_watch *w = &m->watch[u];
+        unsigned cur = atomic_load_explicit(&m->st.current_url, memory_order_relaxed);
+        int strategy_b = m->cfg.n_urls > 1;
+        int repeated = w->suspect;
+        uint32_t n = 0;
+        for (uint32_t i = 0; i < m->n_jobs; i++) {
+                struct job *j = &m->jobs[i];
+                if (j->state != JOB_RUNNING || j->url != u)
+                        continue;
+                if (j->streak)
+                        repeated = 1;
+                n++;
+        }
+        atomic_fetch_add_explicit(&m->st.stalls, 1, memory_order_relaxed);
+        const char *what = !strategy_b ? "asking DNS again" :
+                           u != cur ? "already left: to the current URL" :
+                           repeated ? "again after the pause: switching" : "resubmitting after the pause";
+        smx_logf(SMX_LOG_WARN, NULL, NULL,
+                 "http: %s%s%s answered nothing for %llu ms with %u requests out: all of them failed (%s)",
+                 m->urls[u], m->res && m->have_addr ? " at " : "", m->res && m->have_addr ? m->cur_addr.text : "",
+                 (unsigned long long)(now - w->heard_ms), n, what);
+        uint64_t due = now;
+        if (!strategy_b) {
+                w->suspect = 1;
+                if (m->res && m->have_addr)
+                        http_resolve_avoid(m->res, &m->cur_addr, now, AVOID_MS);
+                due = now + m->cfg.retry_backoff_ms;
+        } else if (u == cur && repeated) {
+                http_switch_url(m, (cur + 1) % m->cfg.n_urls, now, "no answer again after the pause");
+        } else if (u == cur) {
+                w->suspect = 1;
+                due = now + m->cfg.resubmit_pause_ms;
+        }
+        unsigned now_cur = atomic_load_explicit(&m->st.current_url, memory_order_relaxed);
+        for (uint32_t i = 0; i < m->n_jobs; i++) {
+                struct job *j = &m->jobs[i];
+                if (j->state != JOB_RUNNING || j->url != u)
+                        continue;
+                curl_multi_remove_handle(m->multi, j->easy);
+                m->n_running--;
+                http_watch_ended(m, u, 0, now);
+                atomic_fetch_add_explicit(&m->st.abnormal, 1, memory_order_relaxed);
+                if (j->attempts >= m->cfg.max_attempts) {
+                        http_job_done(m, j, 0, 0, 0, SMX_FAIL_ATTEMPTS, 0);
+                        continue;
+                }
+                if (strategy_b) {
+                        j->streak = u == now_cur ? 1 : 0;
+                        atomic_fetch_add_explicit(&m->st.resubmits, 1, memory_order_relaxed);
+                }
+                http_job_wait(m, j, due);
+        }
+        w->outstanding = 0;
+        w->heard_ms = now;
+}
+
+void http_mt_check_stalls(struct http_mt *m, uint64_t now)
+{
+        for (unsigned u = 0; u < m->cfg.n_urls; u++) {
+                const struct site_watch *w = &m->watch[u];
+                if (w->outstanding && now - w->heard_ms >= m->cfg.stall_ms)
+                        site_stalled(m, u, now);
+        }
+}
