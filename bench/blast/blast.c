@@ -15,7 +15,9 @@
  * Sink (--sink): a trivial SMSC that accepts any bind and answers every
  * submit_sm with submit_sm_resp OK as fast as it can (and enquire_link,
  * unbind). Prints `listening HOST:PORT` and `ready`; on SIGINT/SIGTERM prints
- * `submit_sm=<count>` and exits.
+ * `bytes_in=` and `bytes_out=` (on the wire), then `submit_sm=<count>`, and
+ * exits.
+ * With --tls-cert FILE --tls-key FILE the sink speaks TLS only (sink_tls.c).
  *
  * Both are one epoll thread; PDUs are framed with smx_frame_peek. */
 #include <arpa/inet.h>
@@ -33,6 +35,7 @@
 #include <unistd.h>
 
 #include "pdu/pdu.h"
+#include "sink_tls.h"
 
 #define BUF_CAP (1u << 20)
 
@@ -44,6 +47,8 @@ struct conn {
         uint32_t seq;
         uint64_t msgid;
         int ep_out;             /* EPOLLOUT is being watched */
+        struct sink_tls tls;    /* sink with TLS: the connection's TLS state */
+        uint64_t bytes_in, bytes_out;   /* sink, plain: on the wire */
 };
 
 struct cfg {
@@ -54,6 +59,7 @@ struct cfg {
         int sink;
         int regdel;
         int encode;             /* --encode: encode each submit_sm afresh */
+        const char *tls_cert, *tls_key; /* sink: TLS only */
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -393,7 +399,14 @@ static int run_sink(const struct cfg *c)
         }
         socklen_t al = sizeof(a);
         getsockname(lfd, (struct sockaddr *)&a, &al);
-        printf("listening sink %s:%u\nready\n", c->host, ntohs(a.sin_port));
+        void *tls_ctx = NULL;
+        if (c->tls_cert && !(tls_ctx = sink_tls_ctx(c->tls_cert, c->tls_key))) {
+                fprintf(stderr, "blast: sink: TLS certificate %s / key %s unusable\n", c->tls_cert,
+                        c->tls_key);
+                return 1;
+        }
+        printf("listening sink %s%s:%u\nready\n", tls_ctx ? "tls://" : "", c->host,
+               ntohs(a.sin_port));
         fflush(stdout);
         int ep = epoll_create1(0);
         struct epoll_event le = { .events = EPOLLIN, .data.u32 = UINT32_MAX };
@@ -402,7 +415,7 @@ static int run_sink(const struct cfg *c)
         struct conn *cs = calloc(MAXC, sizeof(*cs));
         for (int i = 0; i < MAXC; i++)
                 cs[i].fd = -1;
-        uint64_t closed_acked = 0;
+        uint64_t closed_acked = 0, wire_in = 0, wire_out = 0;
         struct epoll_event evs[64];
         while (!stop_flag) {
                 int n = epoll_wait(ep, evs, 64, 200);
@@ -426,6 +439,13 @@ static int run_sink(const struct cfg *c)
                                 cs[slot].fd = fd;
                                 cs[slot].in = malloc(BUF_CAP);
                                 cs[slot].out = malloc(BUF_CAP);
+                                if (tls_ctx && sink_tls_accept(&cs[slot].tls, tls_ctx) < 0) {
+                                        close(fd);
+                                        cs[slot].fd = -1;
+                                        free(cs[slot].in);
+                                        free(cs[slot].out);
+                                        continue;
+                                }
                                 struct epoll_event ce = { .events = EPOLLIN, .data.u32 = (uint32_t)slot };
                                 epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ce);
                                 continue;
@@ -434,9 +454,18 @@ static int run_sink(const struct cfg *c)
                         if (k->fd < 0)
                                 continue;
                         if (k->out_len < BUF_CAP / 2) {
-                                ssize_t r = recv(k->fd, k->in + k->in_len, BUF_CAP - k->in_len, MSG_DONTWAIT);
+                                ssize_t r = k->tls.ssl
+                                        ? sink_tls_recv(&k->tls, k->fd, k->in + k->in_len,
+                                                        BUF_CAP - k->in_len)
+                                        : recv(k->fd, k->in + k->in_len, BUF_CAP - k->in_len,
+                                               MSG_DONTWAIT);
+                                if (r > 0 && !k->tls.ssl)
+                                        k->bytes_in += (uint64_t)r;
                                 if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
                                         closed_acked += k->acked;
+                                        wire_in += k->bytes_in + k->tls.bytes_in;
+                                        wire_out += k->bytes_out + k->tls.bytes_out;
+                                        sink_tls_free(&k->tls);
                                         close(k->fd);
                                         k->fd = -1;
                                         free(k->in);
@@ -460,15 +489,21 @@ static int run_sink(const struct cfg *c)
                                 memmove(k->in, k->in + off, k->in_len - off);
                                 k->in_len -= off;
                         }
-                        if (k->out_len > k->out_off) {
+                        if (k->tls.ssl) {
+                                if (sink_tls_send(&k->tls, k->fd, k->out + k->out_off,
+                                                  k->out_len - k->out_off) == 0)
+                                        k->out_off = k->out_len = 0;
+                        } else if (k->out_len > k->out_off) {
                                 ssize_t w = send(k->fd, k->out + k->out_off, k->out_len - k->out_off,
                                                  MSG_DONTWAIT | MSG_NOSIGNAL);
-                                if (w > 0)
+                                if (w > 0) {
                                         k->out_off += (size_t)w;
+                                        k->bytes_out += (uint64_t)w;
+                                }
                                 if (k->out_off == k->out_len)
                                         k->out_off = k->out_len = 0;
                         }
-                        int want = k->out_len > k->out_off;
+                        int want = k->tls.ssl ? sink_tls_pending(&k->tls) : k->out_len > k->out_off;
                         if (want != k->ep_out) {
                                 struct epoll_event me = { .events = EPOLLIN | (want ? EPOLLOUT : 0), .data.u32 = idx };
                                 epoll_ctl(ep, EPOLL_CTL_MOD, k->fd, &me);
@@ -480,6 +515,9 @@ static int run_sink(const struct cfg *c)
         for (int i = 0; i < MAXC; i++)
                 if (cs[i].fd >= 0) {
                         total += cs[i].acked;
+                        wire_in += cs[i].bytes_in + cs[i].tls.bytes_in;
+                        wire_out += cs[i].bytes_out + cs[i].tls.bytes_out;
+                        sink_tls_free(&cs[i].tls);
                         close(cs[i].fd);
                         free(cs[i].in);
                         free(cs[i].out);
@@ -487,7 +525,9 @@ static int run_sink(const struct cfg *c)
         free(cs);
         close(lfd);
         close(ep);
-        printf("submit_sm=%llu\n", (unsigned long long)total);
+        printf("bytes_in=%llu\nbytes_out=%llu\nsubmit_sm=%llu\n", (unsigned long long)wire_in,
+               (unsigned long long)wire_out, (unsigned long long)total);
+        sink_tls_ctx_free(tls_ctx);
         return 0;
 }
 
@@ -497,12 +537,12 @@ static void usage(FILE *f)
                 "usage: blast [--host 127.0.0.1] --port P [--connections 1] [--count N | --seconds S]\n"
                 "             [--window 10000] [--batch 256] [--system-id smsmux] [--password secret]\n"
                 "             [--registered-delivery 0|1] [--encode]\n"
-                "       blast --sink [--host 127.0.0.1] [--port 0]\n");
+                "       blast --sink [--host 127.0.0.1] [--port 0] [--tls-cert FILE --tls-key FILE]\n");
 }
 
 int main(int argc, char **argv)
 {
-        struct cfg c = { "127.0.0.1", "smsmux", "secret", 0, 1, 10000, 256, 0, 0, 0, 0, 0 };
+        struct cfg c = { "127.0.0.1", "smsmux", "secret", 0, 1, 10000, 256, 0, 0, 0, 0, 0, NULL, NULL };
         static const struct option opts[] = {
                 { "host", required_argument, NULL, 'H' }, { "port", required_argument, NULL, 'p' },
                 { "connections", required_argument, NULL, 'n' }, { "count", required_argument, NULL, 'c' },
@@ -511,6 +551,7 @@ int main(int argc, char **argv)
                 { "password", required_argument, NULL, 'P' }, { "sink", no_argument, NULL, 'S' },
                 { "registered-delivery", required_argument, NULL, 'r' }, { "help", no_argument, NULL, 'h' },
                 { "encode", no_argument, NULL, 'e' },
+                { "tls-cert", required_argument, NULL, 'C' }, { "tls-key", required_argument, NULL, 'K' },
                 { NULL, 0, NULL, 0 },
         };
         int o;
@@ -528,6 +569,8 @@ int main(int argc, char **argv)
                 case 'S': c.sink = 1; break;
                 case 'r': c.regdel = atoi(optarg) ? 1 : 0; break;
                 case 'e': c.encode = 1; break;
+                case 'C': c.tls_cert = optarg; break;
+                case 'K': c.tls_key = optarg; break;
                 case 'h': usage(stdout); return 0;
                 default: usage(stderr); return 2;
                 }
@@ -535,6 +578,10 @@ int main(int argc, char **argv)
         signal(SIGINT, on_signal);
         signal(SIGTERM, on_signal);
         signal(SIGPIPE, SIG_IGN);
+        if (c.sink && !c.tls_cert != !c.tls_key) {
+                usage(stderr);
+                return 2;
+        }
         if (c.sink)
                 return run_sink(&c);
         if (!c.port || !c.conns || !c.batch || c.window < c.batch || c.conns > 1024 ||

@@ -20,6 +20,9 @@
  *     with `smsmux bench`), the application thread apart from
  *     the library's threads (the workers), divided by the window's MTs;
  *   - --rate R: submit at a fixed R MT/s instead of as fast as possible;
+ *   - --tls-ca FILE: every bind over TLS (verified against the CA in FILE;
+ *     the peer is `blast --sink --tls-cert ...` or a TLS smsc-sim), with
+ *     the TLS handshakes and resumptions printed;
  *   - --text-len N: every MT's text is N bytes ("bench " repeated; default
  *     23, "bench bench bench bench"); over the slot's inline bytes it takes
  *     a block of the library's long-text pool;
@@ -208,6 +211,8 @@ struct opts {
         uint32_t events;           /* --events: event_capacity, 0 = library default */
         size_t text_len;           /* --text-len: bytes of every MT's text */
         unsigned submit_batch;     /* --submit-batch: smx_submit_n runs of N (<= 1: smx_submit) */
+        const char *tls_ca;        /* --tls-ca: TLS binds verified against this CA */
+        int pin;                   /* --pin: pin_workers (default 0: run.sh places with taskset) */
 };
 
 /* Every MT's text: "bench " repeated, o.text_len bytes of it. */
@@ -421,7 +426,10 @@ static void usage(FILE *f)
                 "usage: bench_e2e --port P [--host 127.0.0.1] [--binds 4] [--workers 1]\n"
                 "                 [--window 512] [--seconds 5] [--warmup 1] [--rate MT_PER_S]\n"
                 "                 [--dr 0|1] [--ingress 65536] [--events 65536] [--submit-batch N] [--mem N] [--pause-file F]\n"
-                "                 [--after-bind CMD] [--app-cpu N] [--text-len 23]\n");
+                "                 [--after-bind CMD] [--app-cpu N] [--text-len 23] [--tls-ca FILE]\n"
+                "                 [--pin 0|1]\n"
+                "  --workers 0: the library's default count; --pin 1: pin_workers (the default\n"
+                "  config's), else the workers stay where the process was placed\n");
 }
 
 static void mark(const char *path, int on)
@@ -439,7 +447,7 @@ static void mark(const char *path, int on)
 
 int main(int argc, char **argv)
 {
-        struct opts o = { "127.0.0.1", 0, 4, 1, 512, 0, 5.0, 1.0, 0.0, 65536, 0, NULL, NULL, -1, 0, 23, 0 };
+        struct opts o = { "127.0.0.1", 0, 4, 1, 512, 0, 5.0, 1.0, 0.0, 65536, 0, NULL, NULL, -1, 0, 23, 0, NULL, 0 };
         static const struct option lo[] = {
                 { "host", required_argument, NULL, 'H' }, { "port", required_argument, NULL, 'p' },
                 { "binds", required_argument, NULL, 'b' }, { "workers", required_argument, NULL, 'w' },
@@ -452,6 +460,8 @@ int main(int argc, char **argv)
                 { "after-bind", required_argument, NULL, 'a' },
                 { "app-cpu", required_argument, NULL, 'c' },
                 { "text-len", required_argument, NULL, 'T' },
+                { "tls-ca", required_argument, NULL, 'L' },
+                { "pin", required_argument, NULL, 'P' },
                 { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
         };
         int ch;
@@ -478,11 +488,13 @@ int main(int argc, char **argv)
                 case 'a': o.after_bind = optarg; break;
                 case 'c': o.app_cpu = atoi(optarg); break;
                 case 'T': o.text_len = (size_t)strtoul(optarg, NULL, 10); break;
+                case 'L': o.tls_ca = optarg; break;
+                case 'P': o.pin = atoi(optarg) != 0; break;
                 case 'h': usage(stdout); return 0;
                 default: usage(stderr); return 2;
                 }
         }
-        if (!o.port || !o.binds || o.binds > 64 || !o.workers || o.seconds <= 0 ||
+        if (!o.port || !o.binds || o.binds > 64 || o.seconds <= 0 ||
             !o.text_len || o.text_len > SMX_TEXT_MAX) {
                 usage(stderr);
                 return 2;
@@ -504,13 +516,15 @@ int main(int argc, char **argv)
                 sc[i].site = i % 2 ? "s2" : "s1";
                 sc[i].host = o.host;
                 sc[i].port = (uint16_t)o.port;
+                sc[i].tls = o.tls_ca != NULL;
+                sc[i].ca_file = o.tls_ca;
         }
         struct smx_config cfg;
         smx_config_init(&cfg);
         cfg.smscs = sc;
         cfg.n_smscs = o.binds;
         cfg.workers = o.workers;
-        cfg.pin_workers = 0;          /* run.sh places the process with taskset */
+        cfg.pin_workers = o.pin;      /* 0 by default: run.sh places the process with taskset */
         cfg.window = o.window;
         cfg.ingress_capacity = o.ingress;
         if (o.events)
@@ -586,7 +600,14 @@ int main(int argc, char **argv)
         double span = (double)(w1 - w0) / 1e6;
         qsort(r.lat, r.n_lat, sizeof *r.lat, cmp_u32);
         double per = win_acc ? 1.0 / (double)win_acc : 0.0;
-        printf("workers=%u\nbinds=%u\nwindow=%u\nrate=%.0f\n", o.workers, o.binds, o.window, o.rate);
+        struct smx_bind_stats bst[64];
+        size_t nbst = smx_client_binds(r.c, bst, 64);
+        unsigned running = 0;
+        for (size_t i = 0; i < nbst && i < 64; i++)
+                if (bst[i].worker + 1 > running)
+                        running = bst[i].worker + 1;
+        printf("workers=%u\nworkers_running=%u\nbinds=%u\nwindow=%u\nrate=%.0f\n", o.workers,
+               running, o.binds, o.window, o.rate);
         printf("window_s=%.3f\nwindow_sent=%llu\nwindow_accepted=%llu\n", span,
                (unsigned long long)win_sent, (unsigned long long)win_acc);
         printf("total_sent=%llu\ntotal_accepted=%llu\ntotal_failed=%llu\n",
@@ -608,6 +629,19 @@ int main(int argc, char **argv)
         thread_cpu_per_mt(&c0, &c1, win_acc, &app_ns, &lib_ns);
         printf("app_cpu_ns_per_mt=%.1f\nlib_cpu_ns_per_mt=%.1f\n", app_ns, lib_ns);
         printf("outcomes_complete=%d\n", complete);
+        if (o.tls_ca) {
+                struct smx_bind_stats bs[64];
+                size_t nb = smx_client_binds(r.c, bs, 64);
+                uint64_t hs = 0, res = 0;
+                for (size_t i = 0; i < nb && i < 64; i++) {
+                        hs += bs[i].tls_handshakes;
+                        res += bs[i].tls_resumed;
+                }
+                printf("tls=1\ntls_version=%s\ntls_cipher=%s\ntls_handshakes=%llu\n"
+                       "tls_resumed=%llu\n", nb ? bs[0].tls_version : "",
+                       nb ? bs[0].tls_cipher : "", (unsigned long long)hs,
+                       (unsigned long long)res);
+        }
         printf("mt_per_s=%.0f\n", span > 0 ? (double)win_acc / span : 0.0);
         fflush(stdout);
         smx_client_drain(r.c, 2000);

@@ -2,6 +2,7 @@
  * and introspection. smx_submit is in submit.c, smx_events_poll in
  * events_poll.c. */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,6 +225,25 @@ int client_bind_setup(struct smx_client *c, struct smx_bind *b, const struct smx
         return 0;
 }
 
+/* workers = 0: one per CPU the calling thread may run on (its taskset /
+ * cgroup cpuset, not every online core), less one left to the application
+ * thread that submits and polls, at least one. On 2 CPUs that is 1: with
+ * the application thread, 2 workers and a peer on 2 cores, 2 workers cost
+ * about twice the CPU per MT of 1 and ran at 0.27-0.60 of its MT/s on a
+ * quiet machine (docs/tuning.md, bench/README.md "Worker count"). */
+static unsigned default_workers(void)
+{
+        cpu_set_t set;
+        int n = 0;
+        if (sched_getaffinity(0, sizeof set, &set) == 0)
+                n = CPU_COUNT(&set);
+        if (n <= 0) {
+                long online = sysconf(_SC_NPROCESSORS_ONLN);
+                n = online > 0 ? (int)online : 1;
+        }
+        return n > 1 ? (unsigned)(n - 1) : 1u;
+}
+
 /* A DR is normalised with the rules of the SMSC it arrives on, its MT's id
  * with those of the SMSC that accepted it; SMSCs that deliver each other's
  * DRs (R3) but compare ids differently can miss each other's receipts
@@ -235,9 +255,10 @@ static void warn_msgid_norm_mix(const struct smx_config *cfg)
                 if (a->msgid_norm == b->msgid_norm)
                         continue;
                 smx_logf(SMX_LOG_WARN, NULL, NULL,
-                         "SMSCs %s and %s have different msgid_norm: a DR arriving on one for an "
-                         "MT of the other is matched only if both rules give the same id "
-                         "(docs/operating.md, Message ids)", a->name ? a->name : "?",
+                         "SMSCs %s and %s have different msgid_norm: a DR crossing between them "
+                         "that comes before its resp waits out dr_park_timeout_ms, a re-sent "
+                         "copy may be delivered twice (docs/operating.md, Message ids)",
+                         a->name ? a->name : "?",
                          b->name ? b->name : "?");
                 return;
         }
@@ -264,8 +285,7 @@ int smx_client_create(const struct smx_config *cfg, smx_client **out, char *errb
         c->cfg.password = c->def_password;
         c->cfg.smscs = NULL;   /* copied into the binds */
         c->app_efd = -1;
-        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-        c->n_workers = cfg->workers ? cfg->workers : (unsigned)(ncpu > 0 ? ncpu : 1);
+        c->n_workers = cfg->workers ? cfg->workers : default_workers();
         if (c->n_workers > cfg->n_smscs)
                 c->n_workers = (unsigned)cfg->n_smscs;
         if (c->n_workers == 0)
@@ -273,7 +293,7 @@ int smx_client_create(const struct smx_config *cfg, smx_client **out, char *errb
         c->n_binds = (uint32_t)(cfg->n_smscs + cfg->spare_smscs);
         c->binds = calloc(c->n_binds ? c->n_binds : 1, sizeof *c->binds);
         c->workers = calloc(c->n_workers, sizeof *c->workers);
-        c->held = calloc(c->n_workers + SMX_HTTP_RINGS, sizeof *c->held);
+        c->held = calloc(c->n_workers + SMX_HTTP_RINGS + 1, sizeof *c->held);
         c->n_rings = c->n_workers;
         if (!c->binds || !c->workers || !c->held) {
                 rc = SMX_ENOMEM;
@@ -341,6 +361,9 @@ int smx_client_create(const struct smx_config *cfg, smx_client **out, char *errb
                 c->n_rings = c->n_workers + SMX_HTTP_RINGS;
                 c->http_carries_mts = cfg->http->transport != SMX_TRANSPORT_SMPP;
         }
+        rc = client_store_create(c, cfg, errbuf, errbuf_len);
+        if (rc < 0)
+                goto fail;
         c->cfg.http = NULL;   /* the application's struct is not kept */
         atomic_store(&c->no_route_since_ms, smx_now_ms());
         *out = c;
@@ -380,6 +403,19 @@ int smx_client_start(smx_client *c)
                         }
                         atomic_store(&c->state, SMX_CS_STOPPED);
                         return -rc;
+                }
+        }
+        if (c->rstore) {
+                int rc = rstore_start(c->rstore);
+                if (rc < 0) {
+                        atomic_store(&c->stop, 1);
+                        for (unsigned k = 0; k < c->n_workers; k++) {
+                                worker_wake(&c->workers[k]);
+                                pthread_join(c->workers[k].thread, NULL);
+                                c->workers[k].thread = 0;
+                        }
+                        atomic_store(&c->state, SMX_CS_STOPPED);
+                        return rc;
                 }
         }
         if (c->http) {
@@ -512,6 +548,10 @@ void smx_client_destroy(smx_client *c)
         if (c->http)
                 smx_http_destroy(c->http);
         c->http = NULL;
+        /* the store thread reads the binds and the inbound room (MO text) */
+        if (c->rstore)
+                rstore_destroy(c->rstore);
+        c->rstore = NULL;
         if (c->workers)
                 for (unsigned k = 0; k < c->n_workers; k++)
                         worker_fini(&c->workers[k]);

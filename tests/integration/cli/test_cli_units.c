@@ -274,7 +274,7 @@ static void test_tls_flags_win_over_the_smsc_sections(void)
         static const char text[] =
                 "[smsc f1]\nsite = x\nhost = h1\nport = 1\ntls = true\nca_file = /file/ca.pem\n"
                 "server_name = file.example\n"
-                "[smsc f2]\nsite = x\nhost = h2\nport = 2\ntls = true\n";
+                "[smsc f2]\nsite = x\nhost = h2\nport = 2\ntls = true\nca_file = /f2/ca.pem\n";
         if (write_config(path, text, sizeof text - 1) < 0)
                 return;
         struct cli_opts o;
@@ -293,8 +293,8 @@ static void test_tls_flags_win_over_the_smsc_sections(void)
         CHECK_STR(f1->server_name, "flag.example");
         CHECK_STR(f1->cert_file, "/c.pem");
         CHECK_STR(f1->key_file, "/c.key");
-        CHECK_EQ(f2->tls, 0);                       /* the plain flag wins */
-        CHECK(f2->ca_file == NULL);
+        CHECK_EQ(f2->tls, 0);                       /* the plain flag wins ... */
+        CHECK(f2->ca_file == NULL);                 /* ... with no TLS settings left */
         CHECK_EQ(s1->tls, 1);
         CHECK_STR(s1->ca_file, "/flag/ca.pem");
         CHECK(f.cfg.http == NULL);                  /* --ca-file alone makes no HTTP transport */
