@@ -115,9 +115,10 @@ struct smx_smsc_config {
  * EXACT turns that off; CASE_FOLD and STRIP_ZEROS apply to every id, of any
  * shape; HEX_TO_DEC (resp id hex, receipt text id decimal) cannot be
  * guessed (1234 is valid in both bases) and is only ever set explicitly.
- * A DR is normalised with the rules of the SMSC it arrives on, the
- * correlation stored with those of the SMSC that accepted the MT: SMSCs
- * that deliver each other's DRs need rules that agree (docs/operating.md). */
+ * A DR is normalised with the rules of the SMSC it arrives on (then, when
+ * that misses, with those of the other SMSCs), the correlation stored with
+ * those of the SMSC that accepted the MT: give SMSCs that deliver each
+ * other's DRs the same rules (docs/operating.md "Message ids"). */
 #define SMX_MSGID_NORM_AUTO        0u       /* default: digit-string ids fold case, drop zeros */
 #define SMX_MSGID_NORM_CASE_FOLD   (1u << 0)
 #define SMX_MSGID_NORM_STRIP_ZEROS (1u << 1) /* leading zeros do not count */
@@ -177,6 +178,29 @@ struct smx_config {
                                             NULL: none */
         const char *metrics_addr;        /* Prometheus listener "HOST:PORT" (port 0: any);
                                             NULL: none. Also the knob metrics_addr */
+        /* shared state for several instances (docs/scale-out.md) */
+        struct smx_store_config {
+                const char *url;         /* NULL or "memory" (default): in-process;
+                                            "redis://[USER:PASS@]HOST:PORT[/DB]" or
+                                            "unix:///PATH": a Redis server shared by the
+                                            instances of one cluster */
+                const char *instance;    /* this instance's stable name; NULL: host name */
+                const char *cluster;     /* key prefix; NULL: "smsmux" */
+                const char *user;        /* Redis ACL user (AUTH user pass); NULL: none */
+                const char *password;    /* Redis password; NULL: none. Never logged */
+                uint32_t owner_takeover_ms;  /* a silent instance's DRs/MOs are taken over
+                                                by a live one after this, default 30000 */
+                uint32_t hold_ms;        /* Redis unreachable: a DR/MO waits this long for
+                                            it, then is answered ESME_RX_T_APPN (the SMSC
+                                            re-sends), default 5000 */
+                uint32_t local_after_ms; /* Redis unreachable this long: DRs are delivered
+                                            uncorrelated and MOs as received on this
+                                            instance instead, default 30000 */
+                uint32_t buffer_bytes;   /* correlation writes buffered while Redis is slow
+                                            or down, default 64 MiB (then counted, dropped:
+                                            those MTs' DRs arrive uncorrelated) */
+                uint32_t timeout_ms;     /* one Redis round trip, default 1000 */
+        } store;
 };
 
 void smx_config_init(struct smx_config *cfg);

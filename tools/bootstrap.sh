@@ -11,6 +11,7 @@ packages=(
   libinih-dev libjansson-dev libcurl4-openssl-dev libc-ares-dev libmicrohttpd-dev
   libsmpp34-dev tshark dnsmasq wrk libnet-smpp-perl python3 jq python3-prometheus-client
   iproute2 iptables nftables tcpdump gnuplot-nox stunnel4 openssl
+  libhiredis-dev redis-server
 )
 
 sudo=""

@@ -15,6 +15,9 @@
  *   url = https://a/x    list, the first the primary; resubmit_pause in
  *   resubmit_pause = 30  seconds; dns_server, receiver = HOST:PORT;
  *   stall_ms = 3000      the *_ms keys in milliseconds)
+ *   [store]             every field of struct smx_store_config (url =
+ *   url = redis://h:6379 memory | redis://HOST:PORT[/DB] | unix:///PATH,
+ *   instance = app1      instance, cluster, user, password, the timers)
  *
  * A struct smx_config_file owns every string and the SMSC array; cfg points
  * into it. The loader is strict: an unknown section or key, a bad number or

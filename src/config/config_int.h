@@ -68,7 +68,7 @@ struct load_ctx {
         size_t errlen;
 };
 
-enum { SECT_NONE, SECT_CLIENT, SECT_SITE, SECT_SMSC, SECT_HTTP, SECT_BAD };
+enum { SECT_NONE, SECT_CLIENT, SECT_SITE, SECT_SMSC, SECT_HTTP, SECT_STORE, SECT_BAD };
 
 /* config_reader.c: record the first error as "NAME:LINE: " + fmt. */
 void config_fail(struct load_ctx *x, const char *fmt, ...)

@@ -3,8 +3,8 @@
  * header of the same name is an error), and each key = value is looked up
  * in its section's table and applied. [client] keys are the fields of
  * struct smx_config, [smsc NAME] keys those of struct smx_smsc_config (but
- * name and site_weight), [site NAME] has only weight; [http] is in
- * config_http.c. */
+ * name and site_weight), [site NAME] has only weight, [store] those of
+ * struct smx_store_config; [http] is in config_http.c. */
 #include <string.h>
 
 #include "config/config_int.h"
@@ -74,6 +74,22 @@ static const struct key_def smsc_keys[] = {
         SK(insecure, KEY_BOOL, 0, 1),
 };
 
+/* [store]: the fields of struct smx_store_config (docs/scale-out.md). The
+ * URL may carry a password (redis://USER:PASS@HOST:PORT): never echoed. */
+#define TK(field, kind, min, max) { #field, kind, offsetof(struct smx_store_config, field), min, max }
+static const struct key_def store_keys[] = {
+        TK(url, KEY_SECRET, 1, 1023),
+        TK(instance, KEY_STR, 1, 64),
+        TK(cluster, KEY_STR, 1, 64),
+        TK(user, KEY_STR, 1, 127),
+        TK(password, KEY_SECRET, 1, 255),
+        TK(owner_takeover_ms, KEY_U32, 1, U32_MAX),
+        TK(hold_ms, KEY_U32, 1, U32_MAX),
+        TK(local_after_ms, KEY_U32, 1, U32_MAX),
+        TK(buffer_bytes, KEY_U32, 4096, U32_MAX),
+        TK(timeout_ms, KEY_U32, 1, U32_MAX),
+};
+
 static const struct key_def *find_key(const struct key_def *t, size_t n, const char *name)
 {
         for (size_t i = 0; i < n; i++)
@@ -90,6 +106,10 @@ void config_section_begin(struct load_ctx *x, const char *sect)
                 x->sect_kind = SECT_CLIENT;
                 return;
         }
+        if (!strcmp(sect, "store")) {
+                x->sect_kind = SECT_STORE;
+                return;
+        }
         if (!strcmp(sect, "http")) {
                 x->sect_kind = SECT_HTTP;
                 x->f->http_set = 1;
@@ -97,7 +117,7 @@ void config_section_begin(struct load_ctx *x, const char *sect)
         }
         int is_smsc = !strncmp(sect, "smsc ", 5), is_site = !strncmp(sect, "site ", 5);
         if (!is_smsc && !is_site) {
-                config_fail(x, "unknown section [%s] (expected [client], [http], "
+                config_fail(x, "unknown section [%s] (expected [client], [http], [store], "
                             "[site NAME] or [smsc NAME])", sect);
                 return;
         }
@@ -165,6 +185,9 @@ int config_on_key(void *user, const char *section, const char *key, const char *
                 break;
         case SECT_HTTP:
                 t = config_http_keys, n = config_n_http_keys, base = &x->f->http;
+                break;
+        case SECT_STORE:
+                t = store_keys, n = N_KEYS(store_keys), base = &x->f->cfg.store;
                 break;
         case SECT_SMSC:
                 t = smsc_keys, n = N_KEYS(smsc_keys), base = &x->f->smscs[x->sect_index];

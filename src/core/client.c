@@ -235,9 +235,10 @@ static void warn_msgid_norm_mix(const struct smx_config *cfg)
                 if (a->msgid_norm == b->msgid_norm)
                         continue;
                 smx_logf(SMX_LOG_WARN, NULL, NULL,
-                         "SMSCs %s and %s have different msgid_norm: a DR arriving on one for an "
-                         "MT of the other is matched only if both rules give the same id "
-                         "(docs/operating.md, Message ids)", a->name ? a->name : "?",
+                         "SMSCs %s and %s have different msgid_norm: a DR crossing between them "
+                         "that comes before its resp waits out dr_park_timeout_ms, a re-sent "
+                         "copy may be delivered twice (docs/operating.md, Message ids)",
+                         a->name ? a->name : "?",
                          b->name ? b->name : "?");
                 return;
         }
@@ -273,7 +274,7 @@ int smx_client_create(const struct smx_config *cfg, smx_client **out, char *errb
         c->n_binds = (uint32_t)(cfg->n_smscs + cfg->spare_smscs);
         c->binds = calloc(c->n_binds ? c->n_binds : 1, sizeof *c->binds);
         c->workers = calloc(c->n_workers, sizeof *c->workers);
-        c->held = calloc(c->n_workers + SMX_HTTP_RINGS, sizeof *c->held);
+        c->held = calloc(c->n_workers + SMX_HTTP_RINGS + 1, sizeof *c->held);
         c->n_rings = c->n_workers;
         if (!c->binds || !c->workers || !c->held) {
                 rc = SMX_ENOMEM;
@@ -341,6 +342,9 @@ int smx_client_create(const struct smx_config *cfg, smx_client **out, char *errb
                 c->n_rings = c->n_workers + SMX_HTTP_RINGS;
                 c->http_carries_mts = cfg->http->transport != SMX_TRANSPORT_SMPP;
         }
+        rc = client_store_create(c, cfg, errbuf, errbuf_len);
+        if (rc < 0)
+                goto fail;
         c->cfg.http = NULL;   /* the application's struct is not kept */
         atomic_store(&c->no_route_since_ms, smx_now_ms());
         *out = c;
@@ -380,6 +384,19 @@ int smx_client_start(smx_client *c)
                         }
                         atomic_store(&c->state, SMX_CS_STOPPED);
                         return -rc;
+                }
+        }
+        if (c->rstore) {
+                int rc = rstore_start(c->rstore);
+                if (rc < 0) {
+                        atomic_store(&c->stop, 1);
+                        for (unsigned k = 0; k < c->n_workers; k++) {
+                                worker_wake(&c->workers[k]);
+                                pthread_join(c->workers[k].thread, NULL);
+                                c->workers[k].thread = 0;
+                        }
+                        atomic_store(&c->state, SMX_CS_STOPPED);
+                        return rc;
                 }
         }
         if (c->http) {
@@ -512,6 +529,10 @@ void smx_client_destroy(smx_client *c)
         if (c->http)
                 smx_http_destroy(c->http);
         c->http = NULL;
+        /* the store thread reads the binds and the inbound room (MO text) */
+        if (c->rstore)
+                rstore_destroy(c->rstore);
+        c->rstore = NULL;
         if (c->workers)
                 for (unsigned k = 0; k < c->n_workers; k++)
                         worker_fini(&c->workers[k]);

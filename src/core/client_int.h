@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "core/stamp.h"
@@ -28,6 +29,7 @@
 #include "session/session.h"
 #include "smsmux.h"
 #include "stats/lat_hist.h"
+#include "store/rstore.h"
 #include "text/text.h"
 #include "tls/tls.h"
 
@@ -144,6 +146,7 @@ struct smx_worker {
         uint64_t now_us;                   /* smx_stamp_us() at the start of the loop turn */
         uint64_t last_inbound_tick_ms;
         int committed;                     /* events committed this loop turn */
+        int store_pushed;                  /* queued for the store thread this turn */
         const struct smx_knobs *kn;        /* knob snapshot of this loop turn (src/knobs) */
         _Atomic uint64_t decided;          /* outcomes this worker gave; it alone writes */
         _Atomic uint32_t n_pend;           /* outcomes on pend_head (decided, not yet in
@@ -186,12 +189,43 @@ struct smx_client {
         uint32_t *held;                    /* consumer: records held per ring */
         int efd_armed;                     /* consumer: announced sleep, efd may be set */
         struct smx_http *http;             /* HTTP transport (src/http), NULL: none */
+        struct smx_rstore *rstore;         /* shared store (src/store/rstore.h), NULL: memory */
+        struct smx_key128 ident_seed;      /* shared store: MT identity = hash(cluster, app id) */
         int http_carries_mts;              /* transport http or both: no "no_route" sweep */
-        unsigned n_rings;                  /* event rings polled: workers' + HTTP's */
+        unsigned n_rings;                  /* event rings polled: workers', HTTP's, store's */
         struct smx_knob_state *ks;         /* runtime knobs (src/knobs) */
         struct smx_admin *admin;           /* admin socket, metrics listener (src/admin) */
         _Atomic uint64_t failed_nobind[SMX_FAIL_REASONS]; /* failed before any attempt */
 };
+
+/* The 16-octet MT identity (identity TLV 0x1401, HTTP message_id; R5).
+ * In-process store: client nonce + slot serial (unique within this process).
+ * Shared store: the 128-bit hash of (cluster, application MT id), the same
+ * in every instance and after a restart, so a resubmitted MT is the same
+ * message to the service. Collision bound (docs/scale-out.md): two distinct
+ * ids collide with probability 2^-128; among n live ids, about n^2 / 2^129
+ * (10^12 ids: < 2e-15). */
+static inline void client_mt_identity(const struct smx_client *c, uint32_t idx,
+                                      const struct smx_slot *s, uint8_t out[16])
+{
+        if (c->rstore) {
+                struct smx_key128 k = smx_hash128_more(c->ident_seed, s->id, s->id_len);
+                for (int i = 0; i < 8; i++) {
+                        out[i] = (uint8_t)(k.hi >> (56 - 8 * i));
+                        out[8 + i] = (uint8_t)(k.lo >> (56 - 8 * i));
+                }
+                return;
+        }
+        memcpy(out, c->nonce, 8);
+        uint64_t serial = smx_slot_serial(idx, s->gen);
+        for (int i = 0; i < 8; i++)
+                out[8 + i] = (uint8_t)(serial >> (56 - 8 * i));
+}
+
+/* Shared store (core/shared_store.c): created by smx_client_create when
+ * cfg->store.url names one; its event ring is polled last. */
+int client_store_create(struct smx_client *c, const struct smx_config *cfg, char *err,
+                        size_t err_len);
 
 /* MTs given an outcome so far: the workers' counts plus the HTTP transport's. */
 uint64_t client_decided(struct smx_client *c);

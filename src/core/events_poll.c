@@ -1,5 +1,6 @@
 /* smx_events_poll: the single consumer of every worker's event ring (and
- * the HTTP transport's). Records are handed to the application in place
+ * the HTTP transport's, and the shared store's: its records are released,
+ * and so acknowledged in Redis, at the next poll). Records are handed to the application in place
  * (struct smx_event points into them) and released at the next poll; the
  * rings are visited fairly, and the eventfd is announced only when a poll
  * found nothing, so a busy application makes no syscall per event. */
@@ -70,12 +71,19 @@ static void to_event(struct smx_client *c, const struct smx_ev_rec *e, struct sm
         }
 }
 
-/* Event ring r: the workers' first, then the HTTP transport's. */
+/* Event ring r: the workers' first, then the HTTP transport's, then the
+ * shared store's. */
 static struct smx_event_ring *ring_at(struct smx_client *c, unsigned r)
 {
         if (r < c->n_workers)
                 return c->workers[r].evr;
-        return smx_http_ring(c->http, r - c->n_workers);
+        r -= c->n_workers;
+        if (c->http) {
+                if (r < SMX_HTTP_RINGS)
+                        return smx_http_ring(c->http, r);
+                r -= SMX_HTTP_RINGS;
+        }
+        return rstore_ring(c->rstore);
 }
 
 static size_t collect(struct smx_client *c, struct smx_event *ev, size_t max)

@@ -129,10 +129,7 @@ static void msgid_of(const struct smx_client *c, uint32_t idx, const struct smx_
 {
         static const char hex[] = "0123456789abcdef";
         uint8_t id[16];
-        memcpy(id, c->nonce, 8);
-        uint64_t serial = smx_slot_serial(idx, s->gen);
-        for (int i = 0; i < 8; i++)
-                id[8 + i] = (uint8_t)(serial >> (56 - 8 * i));
+        client_mt_identity(c, idx, s, id);
         for (int i = 0; i < 16; i++) {
                 out[2 * i] = hex[id[i] >> 4];
                 out[2 * i + 1] = hex[id[i] & 15];

@@ -9,7 +9,9 @@
  *   3. dedup claim on (key, state): a duplicate is answered ROK, a claim in
  *      flight elsewhere RX_T_APPN;
  *   4. reserve a ring record (none: abort the claim, RX_T_APPN, no trace);
- *   5. correlation hit -> DR event with the app id (and multipart merge);
+ *   5. correlation hit (its key; on a miss, its id under the msgid_norm
+ *      rules of the other SMSCs that stored correlations, inbound_corr_get)
+ *      -> DR event with the app id (and multipart merge);
  *      miss -> park (ROK); an id we can never correlate (none, or longer
  *      than SMX_MSGID_MAX) -> uncorrelated event at once;
  *   6. commit the claim.
@@ -20,16 +22,52 @@
 
 #include "inbound/inbound_int.h"
 
-void inbound_id_rules(const struct smx_bind_info *b, struct smx_id_norm *n)
+void inbound_id_rules_of(uint32_t msgid_norm, struct smx_id_norm *n)
 {
         memset(n, 0, sizeof *n);
-        n->digits_auto = b->msgid_norm == SMX_MSGID_AUTO;
-        n->fold_case = (b->msgid_norm & SMX_MSGID_CASE_FOLD) != 0;
-        n->strip_zeros = (b->msgid_norm & SMX_MSGID_STRIP_ZEROS) != 0;
-        if (b->msgid_norm & SMX_MSGID_HEX_TO_DEC) {
+        n->digits_auto = msgid_norm == SMX_MSGID_AUTO;
+        n->fold_case = (msgid_norm & SMX_MSGID_CASE_FOLD) != 0;
+        n->strip_zeros = (msgid_norm & SMX_MSGID_STRIP_ZEROS) != 0;
+        if (msgid_norm & SMX_MSGID_HEX_TO_DEC) {
                 n->resp_base = 16;
                 n->dr_base = 10;
         }
+}
+
+void inbound_id_rules(const struct smx_bind_info *b, struct smx_id_norm *n)
+{
+        inbound_id_rules_of(b->msgid_norm, n);
+}
+
+int inbound_corr_get(struct smx_inbound *in, struct dr_info *d, struct smx_corr_val *v,
+                     uint64_t now_ms)
+{
+        if (in->corr.ops->get(in->corr.impl, &d->key, v, now_ms))
+                return 1;
+        uint32_t others = atomic_load_explicit(&in->rules_seen, memory_order_relaxed) &
+                          ~(1u << d->rules);
+        if (!others || !d->has_key)
+                return 0;               /* the default: every bind one rule set */
+        for (uint32_t r = 0; r < 16; r++) {
+                if (!(others >> r & 1))
+                        continue;
+                struct smx_id_norm rules;
+                char norm[SMX_MSGID_MAX + 1];
+                inbound_id_rules_of(r, &rules);
+                int n = smx_msgid_normalise(&rules, (enum smx_id_source)d->id_src,
+                                            (const uint8_t *)d->msgid, d->id_len, norm, sizeof norm);
+                if (n < 0)
+                        continue;
+                struct smx_key128 k = smx_hash128(norm, (size_t)n, 0);
+                if (smx_key128_eq(&k, &d->key))
+                        continue;
+                if (in->corr.ops->get(in->corr.impl, &k, v, now_ms)) {
+                        d->key = k;
+                        CNT_INC(in, id_rules_crossed);
+                        return 1;
+                }
+        }
+        return 0;
 }
 
 const struct smx_dcs_map *inbound_dcs_map(const struct smx_inbound *in,
@@ -106,7 +144,8 @@ static void dr_set_id(struct smx_inbound *in, const struct smx_id_norm *rules,
                       struct dr_info *d)
 {
         char norm[SMX_MSGID_MAX + 1];
-        event_copy_str(d->msgid, sizeof d->msgid, id, id_len);
+        d->id_len = (uint16_t)event_copy_str(d->msgid, sizeof d->msgid, id, id_len);
+        d->id_src = (uint8_t)src;
         int n = id_len > SMX_MSGID_MAX ? -1
                 : smx_msgid_normalise(rules, src, id, id_len, norm, sizeof norm);
         if (n < 0) {
@@ -117,14 +156,13 @@ static void dr_set_id(struct smx_inbound *in, const struct smx_id_norm *rules,
         d->has_key = 1;
 }
 
-static struct smx_key128 dr_identity(const struct dr_info *d, const struct smx_pdu *pdu);
 
 /* Everything the DR path needs from the PDU. d->has_key = 0 when the id is
  * unusable for correlation (none, or longer than SMX_MSGID_MAX). When the
  * TLVs carry id and state, the store slots are prefetched before the
  * receipt text is parsed, so their cache misses overlap the parse. */
-static void dr_extract(struct smx_inbound *in, const struct smx_bind_info *b,
-                       const struct smx_pdu *pdu, struct dr_info *d)
+void inbound_dr_extract(struct smx_inbound *in, const struct smx_bind_info *b,
+                        const struct smx_pdu *pdu, struct dr_info *d)
 {
         const struct smx_body_sm *sm = &pdu->u.sm;
         const struct smx_tlvs *tlv = &pdu->tlv;
@@ -136,6 +174,7 @@ static void dr_extract(struct smx_inbound *in, const struct smx_bind_info *b,
         memset(d, 0, offsetof(struct dr_info, msgid));
         d->msgid[0] = d->err[0] = 0;
         d->bind = b->index;
+        d->rules = (uint8_t)(b->msgid_norm & 15);
         inbound_id_rules(b, &rules);
         int tlv_state = (tlv->present & SMX_TLV_MESSAGE_STATE) ? tlv->message_state : -1;
 
@@ -149,7 +188,7 @@ static void dr_extract(struct smx_inbound *in, const struct smx_bind_info *b,
                         in->corr.ops->prefetch(in->corr.impl, &d->key);
                 if (d->has_key && state_valid(tlv_state) && in->dedup.ops->prefetch) {
                         d->state = (uint8_t)tlv_state;
-                        struct smx_key128 ident = dr_identity(d, pdu);
+                        struct smx_key128 ident = inbound_dr_identity(d, pdu);
                         in->dedup.ops->prefetch(in->dedup.impl, &ident);
                 }
         }
@@ -190,7 +229,7 @@ static void dr_extract(struct smx_inbound *in, const struct smx_bind_info *b,
 
 /* Dedup identity of a DR: (normalised id, state); for one without a usable
  * id, what a re-sent copy shares (addresses, bytes, state). */
-static struct smx_key128 dr_identity(const struct dr_info *d, const struct smx_pdu *pdu)
+struct smx_key128 inbound_dr_identity(const struct dr_info *d, const struct smx_pdu *pdu)
 {
         static const char tag_id[] = "dr", tag_raw[] = "dr-raw";
         struct smx_key128 k;
@@ -224,13 +263,13 @@ static void dr_set_raw(struct smx_ev_rec *e, const struct smx_pdu *pdu)
         e->dcs = pdu->u.sm.data_coding;
 }
 
-static uint32_t dr_on_deliver_w(struct smx_inbound *in, const struct smx_bind_info *b,
+uint32_t inbound_dr_local_w(struct smx_inbound *in, const struct smx_bind_info *b,
                                 const struct smx_pdu *pdu, struct smx_event_ring *ring,
                                 uint64_t now_ms)
 {
         struct dr_info d;
-        dr_extract(in, b, pdu, &d);
-        struct smx_key128 ident = dr_identity(&d, pdu);
+        inbound_dr_extract(in, b, pdu, &d);
+        struct smx_key128 ident = inbound_dr_identity(&d, pdu);
 
         /* HOSTILE rule 5: a receipt with neither id nor state can never mean
          * anything: permanent status (also for its re-sends, rule 7), and
@@ -266,7 +305,7 @@ static uint32_t dr_on_deliver_w(struct smx_inbound *in, const struct smx_bind_in
                 inbound_fill_dr(in, e, &d, NULL, now_ms);
                 event_ring_commit_w(ring);
                 CNT_INC(in, uncorrelated);
-        } else if (in->corr.ops->get(in->corr.impl, &d.key, &v, now_ms)) {
+        } else if (inbound_corr_get(in, &d, &v, now_ms)) {
                 inbound_fill_dr(in, e, &d, &v, now_ms);
                 event_ring_commit_w(ring);
         } else {
@@ -277,7 +316,7 @@ static uint32_t dr_on_deliver_w(struct smx_inbound *in, const struct smx_bind_in
 }
 
 /* F-15: a receipt by esm_class message type or DR TLVs, never by text. */
-static int is_receipt(const struct smx_pdu *pdu)
+int inbound_is_receipt(const struct smx_pdu *pdu)
 {
         switch (pdu->u.sm.esm_class & SMPP_ESM_TYPE_MASK) {
         case SMPP_ESM_TYPE_SMSC_DR:
@@ -298,7 +337,7 @@ uint32_t inbound_on_deliver_w(struct smx_inbound *in, const struct smx_bind_info
                 return SMPP_ESME_RINVCMDID;
         if (stage_pending(in) && stage_flush_due())     /* staged correlation puts (stage.c) */
                 stage_flush_w(in, ring, now_ms, 0);
-        if (is_receipt(pdu))
-                return dr_on_deliver_w(in, bind, pdu, ring, now_ms);
+        if (inbound_is_receipt(pdu))
+                return inbound_dr_local_w(in, bind, pdu, ring, now_ms);
         return mo_on_deliver_w(in, bind, pdu, ring, now_ms);
 }

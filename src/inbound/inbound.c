@@ -85,6 +85,11 @@ int inbound_on_accepted_w(struct smx_inbound *in, const struct smx_bind_info *bi
                 return -E2BIG;
         }
         struct smx_key128 k = smx_hash128(norm, (size_t)n, 0);
+        /* which rule sets stored correlations (inbound_corr_get); written
+         * once per value, so the line stays shared */
+        uint32_t bit = 1u << (bind->msgid_norm & 15);
+        if (!(atomic_load_explicit(&in->rules_seen, memory_order_relaxed) & bit))
+                atomic_fetch_or_explicit(&in->rules_seen, bit, memory_order_relaxed);
         struct smx_corr_val v;
         v.mt_serial = mt_serial;
         v.part = (uint16_t)(part + 1);  /* the store and the events count from 1 */
@@ -162,6 +167,7 @@ void inbound_stats(const struct smx_inbound *in_c, struct smx_inbound_stats *st)
         st->corr_waited = LOAD(corr_waited);
         st->park_flushed = LOAD(park_flushed);
         st->mo_flushed = LOAD(mo_flushed);
+        st->id_rules_crossed = LOAD(id_rules_crossed);
         st->park_now = park_count(in);
         st->mo_groups_open = mo_groups_open(in);
         in->corr.ops->stats(in->corr.impl, &cs);

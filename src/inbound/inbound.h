@@ -170,8 +170,33 @@ struct smx_inbound_stats {
         uint64_t corr_waited;      /* ...that waited for it (every stage area busy/full) */
         uint64_t park_flushed;     /* parked DRs delivered by inbound_flush_w (shutdown) */
         uint64_t mo_flushed;       /* open MO groups delivered by inbound_flush_w */
+        uint64_t id_rules_crossed; /* DRs found only with another SMSC's msgid_norm */
         uint64_t corr_bytes, dedup_entries, dedup_evicted, dedup_bytes;
 };
 void inbound_stats(const struct smx_inbound *in, struct smx_inbound_stats *st);
+
+/* ---- with a shared store (remote.c, src/store/rstore.h) ---- */
+struct smx_rstore;
+struct rs_reply_to;
+/* inbound_on_accepted_w's counterpart: the correlation goes to the store
+ * thread of worker `worker` (0, or a negative errno as there, -ENOBUFS when
+ * its ring is full: counted, that MT's DRs arrive uncorrelated). */
+int inbound_remote_accepted_w(struct smx_inbound *in, struct smx_rstore *rs, unsigned worker,
+                              const struct smx_bind_info *bind, const uint8_t *msgid,
+                              size_t msgid_len, const char *app_id, size_t app_id_len,
+                              uint16_t part, uint16_t n_parts);
+/* inbound_on_deliver_w's counterpart: SMX_DELIVER_DEFER (session.h) when
+ * the DR/MO went to the store thread (the answer comes through the reply
+ * ring to `to`), else a status as inbound_on_deliver_w's (a DR without a
+ * usable id, an MO part too long to reassemble: the in-process path;
+ * ESME_RX_T_APPN when the store thread's ring is full). */
+uint32_t inbound_remote_deliver_w(struct smx_inbound *in, struct smx_rstore *rs,
+                                  unsigned worker, const struct smx_bind_info *b,
+                                  const struct smx_pdu *pdu, struct smx_event_ring *ring,
+                                  const struct rs_reply_to *to, uint64_t now_ms);
+/* Decode MO bytes into e's text with bind b's data_coding map (NULL: the
+ * service's); counts the MO. The store thread's events use it. */
+void inbound_mo_text(struct smx_inbound *in, struct smx_ev_rec *e, const struct smx_bind_info *b,
+                     uint8_t dcs, int packed, size_t udh_len, const uint8_t *data, size_t len);
 
 #endif

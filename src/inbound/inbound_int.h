@@ -24,7 +24,10 @@ struct dr_info {
         uint8_t state;                  /* SMPP_STATE_* (1..8) */
         uint8_t has_key;                /* 0: no usable id, never correlatable */
         uint8_t state_known;            /* state came from the TLV or the text */
+        uint8_t id_src;                 /* enum smx_id_source of msgid */
+        uint8_t rules;                  /* msgid_norm of the bind it came on */
         uint16_t bind;
+        uint16_t id_len;                /* bytes of msgid (it may hold a NUL) */
         char msgid[SMX_MSGID_MAX + 1];  /* as received (capped), for the event */
         char err[16];
         char from[SMX_EV_ADDR_MAX + 1], to[SMX_EV_ADDR_MAX + 1];
@@ -93,7 +96,7 @@ struct inbound_counters {
                 park_expired, uncorrelated, corr_full, ring_full, mo_partial,
                 tlv_text_mismatch, busy, park_evicted, mt_final, merge_lost,
                 id_too_long, mo_raw, udh_sar_mismatch, dr_undecodable, corr_staged,
-                corr_waited, park_flushed, mo_flushed;
+                corr_waited, park_flushed, mo_flushed, id_rules_crossed;
 };
 
 struct smx_inbound {
@@ -106,6 +109,8 @@ struct smx_inbound {
         struct reasm_shard *reasm;
         struct smx_dcs_map service_map;
         _Atomic uint32_t n_staged;      /* puts in stage areas (a hint, read without lock) */
+        _Atomic uint32_t rules_seen;    /* bit per msgid_norm value (0..15) of the binds
+                                           that stored correlations; set once per value */
         _Atomic uint32_t staged_in[STAGE_BUCKETS];      /* ...per key bucket */
         struct stage_area *stage;       /* STAGE_AREAS */
         struct inbound_counters c;
@@ -116,6 +121,15 @@ struct smx_inbound {
 
 /* bind->msgid_norm flags as the text room's rules. */
 void inbound_id_rules(const struct smx_bind_info *b, struct smx_id_norm *n);
+void inbound_id_rules_of(uint32_t msgid_norm, struct smx_id_norm *n);
+
+/* The correlation of DR d: its key first; on a miss, when SMSCs with other
+ * msgid_norm rules have stored correlations, d's id normalised by each of
+ * those rules (a DR crossing between SMSCs configured differently, R3); a
+ * hit that way sets d->key to the key found (counted id_rules_crossed).
+ * 1 = found (*v filled). */
+int inbound_corr_get(struct smx_inbound *in, struct dr_info *d, struct smx_corr_val *v,
+                     uint64_t now_ms);
 
 /* The bind's data_coding map (the service table when it has none). */
 const struct smx_dcs_map *inbound_dcs_map(const struct smx_inbound *in,
@@ -126,6 +140,19 @@ const struct smx_dcs_map *inbound_dcs_map(const struct smx_inbound *in,
  * and sets SMX_EVF_MT_FINAL. Does not commit. */
 void inbound_fill_dr(struct smx_inbound *in, struct smx_ev_rec *e, const struct dr_info *d,
                      const struct smx_corr_val *v, uint64_t now_ms);
+
+/* ---- deliver.c, shared with remote.c ---- */
+/* Everything the DR path needs from the PDU (d->has_key = 0: no usable id). */
+void inbound_dr_extract(struct smx_inbound *in, const struct smx_bind_info *b,
+                        const struct smx_pdu *pdu, struct dr_info *d);
+/* Dedup identity of a DR: (normalised id, state), or the bytes a re-sent
+ * copy shares when it has no usable id. */
+struct smx_key128 inbound_dr_identity(const struct dr_info *d, const struct smx_pdu *pdu);
+int inbound_is_receipt(const struct smx_pdu *pdu);
+/* The in-process DR path (claim, reserve, correlate or park, commit). */
+uint32_t inbound_dr_local_w(struct smx_inbound *in, const struct smx_bind_info *b,
+                            const struct smx_pdu *pdu, struct smx_event_ring *ring,
+                            uint64_t now_ms);
 
 /* ---- park.c ---- */
 int park_init(struct smx_inbound *in);
@@ -178,6 +205,28 @@ void mo_fini(struct smx_inbound *in);
 uint32_t mo_on_deliver_w(struct smx_inbound *in, const struct smx_bind_info *b,
                          const struct smx_pdu *pdu, struct smx_event_ring *ring,
                          uint64_t now_ms);
+/* One MO as the dedup and reassembly see it (mo.c). */
+struct mo_parsed {
+        const uint8_t *data;    /* short_message, else message_payload */
+        size_t len;
+        size_t udh_len;         /* UDH octets at the start of data */
+        uint8_t kind;           /* 0 single, 1 UDH concat, 2 SAR */
+        uint16_t ref;
+        uint8_t total, seq;
+        uint8_t packed;         /* GSM 8-in-7 on this bind */
+        struct smx_key128 ident;        /* dedup identity (R5) */
+};
+void mo_parse(struct smx_inbound *in, const struct smx_bind_info *b, const struct smx_pdu *pdu,
+              struct mo_parsed *m);
+/* A part's payload as stored for reassembly (packed GSM unpacked to
+ * septets) into out (SMX_REASM_PART_MAX + 48 octets); its length. */
+size_t mo_part_bytes(const struct mo_parsed *m, uint8_t *out, size_t cap);
+/* Hash of a concatenated MO's group (source, destination, ref, total). */
+struct smx_key128 mo_group_key(const struct smx_pdu *pdu, const struct mo_parsed *m);
+/* Decode MO bytes into the record's text (inline, or heap when long). */
+void mo_set_text(struct smx_inbound *in, struct smx_ev_rec *e, uint8_t dcs,
+                 const struct smx_dcs_map *map, int packed, size_t udh_len,
+                 const uint8_t *data, size_t len);
 void mo_tick_w(struct smx_inbound *in, unsigned shard, struct smx_event_ring *ring,
                uint64_t now_ms);
 /* Every open group of the shard out now, partial (inbound_flush_w). */

@@ -78,9 +78,9 @@ uint64_t mo_groups_open(const struct smx_inbound *in)
 }
 
 /* Decode data into the record's text (inline when it fits, else heap). */
-static void set_text(struct smx_inbound *in, struct smx_ev_rec *e, uint8_t dcs,
-                     const struct smx_dcs_map *map, int packed, size_t udh_len,
-                     const uint8_t *data, size_t len)
+void mo_set_text(struct smx_inbound *in, struct smx_ev_rec *e, uint8_t dcs,
+                 const struct smx_dcs_map *map, int packed, size_t udh_len,
+                 const uint8_t *data, size_t len)
 {
         struct smx_text_decode_opts o = { .map = map, .gsm_packed = (uint8_t)packed,
                                           .udh_len = udh_len, .septets = 0 };
@@ -109,7 +109,8 @@ static void set_text(struct smx_inbound *in, struct smx_ev_rec *e, uint8_t dcs,
         e->dcs = dcs;
         if (res.flags & SMX_TEXT_F_RAW) {
                 e->flags |= SMX_EVF_RAW;
-                CNT_INC(in, mo_raw);
+                if (in)
+                        CNT_INC(in, mo_raw);
         }
 }
 
@@ -131,7 +132,7 @@ static void fill_reasm(struct smx_inbound *in, struct smx_ev_rec *e, uint16_t bi
         fill_mo_head(e, bind, m->src, m->src_len, m->dst, m->dst_len,
                      m->parts ? m->parts : 1);
         /* parts were stored unpacked (septets for GSM): decode unpacked */
-        set_text(in, e, m->dcs, map, 0, 0, buf, m->len);
+        mo_set_text(in, e, m->dcs, map, 0, 0, buf, m->len);
         if (m->flags & SMX_REASM_F_PARTIAL) {
                 e->flags |= SMX_EVF_PARTIAL;
                 CNT_INC(in, mo_partial);
@@ -149,59 +150,96 @@ static struct reasm_shard *rshard_of(struct smx_inbound *in, const struct smx_re
         return &in->reasm[h.lo & (in->n_reasm - 1)];
 }
 
-struct mo_part {
-        uint8_t kind;           /* 0 single, 1 UDH concat, 2 SAR */
-        uint16_t ref;
-        uint8_t total, seq;
-};
-
-uint32_t mo_on_deliver_w(struct smx_inbound *in, const struct smx_bind_info *b,
-                         const struct smx_pdu *pdu, struct smx_event_ring *ring,
-                         uint64_t now_ms)
+void mo_parse(struct smx_inbound *in, const struct smx_bind_info *b, const struct smx_pdu *pdu,
+              struct mo_parsed *m)
 {
         const struct smx_body_sm *sm = &pdu->u.sm;
         const struct smx_tlvs *tlv = &pdu->tlv;
         const struct smx_dcs_map *map = inbound_dcs_map(in, b);
-        const uint8_t *data = sm->short_message.p;
-        size_t len = sm->short_message.len;
-        if (len == 0 && (tlv->present & SMX_TLV_MESSAGE_PAYLOAD)) {
-                data = tlv->message_payload.p;
-                len = tlv->message_payload.len;
+        memset(m, 0, sizeof *m);
+        m->data = sm->short_message.p;
+        m->len = sm->short_message.len;
+        if (m->len == 0 && (tlv->present & SMX_TLV_MESSAGE_PAYLOAD)) {
+                m->data = tlv->message_payload.p;
+                m->len = tlv->message_payload.len;
         }
-        if (!data)
-                len = 0;
+        if (!m->data)
+                m->len = 0;
 
         /* concatenation: UDH IE, else SAR TLVs (H-15: UDH wins) */
         struct smx_udh u;
         memset(&u, 0, sizeof u);
-        if ((sm->esm_class & SMPP_ESM_UDHI) && len)
-                smx_udh_parse(data, len, &u);
-        struct mo_part part = { 0 };
+        if ((sm->esm_class & SMPP_ESM_UDHI) && m->len)
+                smx_udh_parse(m->data, m->len, &u);
+        m->udh_len = u.hdr_len;
         const uint32_t sar_all = SMX_TLV_SAR_MSG_REF_NUM | SMX_TLV_SAR_TOTAL_SEGMENTS |
                                  SMX_TLV_SAR_SEGMENT_SEQNUM;
         int sar_ok = (tlv->present & sar_all) == sar_all && tlv->sar_total_segments >= 2 &&
                      tlv->sar_segment_seqnum >= 1 &&
                      tlv->sar_segment_seqnum <= tlv->sar_total_segments;
         if (u.has_concat && u.total >= 2) {
-                part = (struct mo_part){ 1, u.ref, u.total, u.seq };
+                m->kind = 1;
+                m->ref = u.ref;
+                m->total = u.total;
+                m->seq = u.seq;
                 if (sar_ok && (tlv->sar_msg_ref_num != u.ref ||
                                tlv->sar_total_segments != u.total ||
                                tlv->sar_segment_seqnum != u.seq))
                         CNT_INC(in, udh_sar_mismatch);
         } else if (sar_ok) {
-                part = (struct mo_part){ 2, tlv->sar_msg_ref_num, tlv->sar_total_segments,
-                                         tlv->sar_segment_seqnum };
+                m->kind = 2;
+                m->ref = tlv->sar_msg_ref_num;
+                m->total = tlv->sar_total_segments;
+                m->seq = tlv->sar_segment_seqnum;
         }
+        m->packed = b->gsm_packed && map->enc[sm->data_coding] == SMX_ENC_GSM;
 
         /* identity (R5) */
         static const char tag[] = "mo";
         struct smx_key128 ident = smx_hash128(tag, sizeof tag, 0);
         ident = smx_hash128_more(ident, sm->source_addr.p, sm->source_addr.len);
         ident = smx_hash128_more(ident, sm->destination_addr.p, sm->destination_addr.len);
-        uint8_t fixed[7] = { sm->data_coding, sm->esm_class, part.kind,
-                             (uint8_t)(part.ref >> 8), (uint8_t)part.ref, part.total, part.seq };
+        uint8_t fixed[7] = { sm->data_coding, sm->esm_class, m->kind,
+                             (uint8_t)(m->ref >> 8), (uint8_t)m->ref, m->total, m->seq };
         ident = smx_hash128_more(ident, fixed, sizeof fixed);
-        ident = smx_hash128_more(ident, data, len);
+        m->ident = smx_hash128_more(ident, m->data, m->len);
+}
+
+size_t mo_part_bytes(const struct mo_parsed *m, uint8_t *out, size_t cap)
+{
+        const uint8_t *pd = m->data + m->udh_len;
+        size_t plen = m->len - m->udh_len;
+        if (m->packed) {
+                unsigned fl = 0, fill = smx_gsm7_fill_bits(m->udh_len);
+                size_t n = smx_gsm7_packed_septets(pd, plen, fill, &fl);
+                return smx_gsm7_unpack(pd, plen, fill, n, out, cap);
+        }
+        if (plen > cap)
+                plen = cap;
+        memcpy(out, pd, plen);
+        return plen;
+}
+
+struct smx_key128 mo_group_key(const struct smx_pdu *pdu, const struct mo_parsed *m)
+{
+        const struct smx_body_sm *sm = &pdu->u.sm;
+        struct smx_key128 h = smx_hash128(sm->source_addr.p, sm->source_addr.len, 0x67);
+        h = smx_hash128_more(h, sm->destination_addr.p, sm->destination_addr.len);
+        uint8_t rt[3] = { (uint8_t)(m->ref >> 8), (uint8_t)m->ref, m->total };
+        return smx_hash128_more(h, rt, sizeof rt);
+}
+
+uint32_t mo_on_deliver_w(struct smx_inbound *in, const struct smx_bind_info *b,
+                         const struct smx_pdu *pdu, struct smx_event_ring *ring,
+                         uint64_t now_ms)
+{
+        const struct smx_body_sm *sm = &pdu->u.sm;
+        const struct smx_dcs_map *map = inbound_dcs_map(in, b);
+        struct mo_parsed mp;
+        mo_parse(in, b, pdu, &mp);
+        const uint8_t *data = mp.data;
+        size_t len = mp.len;
+        struct smx_key128 ident = mp.ident;
 
         switch (in->dedup.ops->claim(in->dedup.impl, &ident, now_ms)) {
         case SMX_DEDUP_SEEN:
@@ -221,29 +259,26 @@ uint32_t mo_on_deliver_w(struct smx_inbound *in, const struct smx_bind_info *b,
                 CNT_INC(in, ring_full);
                 return SMPP_ESME_RX_T_APPN;
         }
-        uint8_t enc = map->enc[sm->data_coding];
-        int packed = b->gsm_packed && enc == SMX_ENC_GSM;
+        int packed = mp.packed;
 
-        if (part.kind != 0) {
-                const uint8_t *pd = data + u.hdr_len;
-                size_t plen = len - u.hdr_len;
+        if (mp.kind != 0) {
+                const uint8_t *pd = data + mp.udh_len;
+                size_t plen = len - mp.udh_len;
                 uint8_t septets[SMX_REASM_PART_MAX + 48];
                 if (packed) {
-                        unsigned fl = 0, fill = smx_gsm7_fill_bits(u.hdr_len);
-                        size_t n = smx_gsm7_packed_septets(pd, plen, fill, &fl);
-                        plen = smx_gsm7_unpack(pd, plen, fill, n, septets, sizeof septets);
+                        plen = mo_part_bytes(&mp, septets, sizeof septets);
                         pd = septets;
                 }
                 struct smx_reasm_key key = {
                         .src = sm->source_addr.p, .src_len = sm->source_addr.len,
                         .dst = sm->destination_addr.p, .dst_len = sm->destination_addr.len,
-                        .ref = part.ref, .total = part.total,
+                        .ref = mp.ref, .total = mp.total,
                 };
                 struct reasm_shard *s = rshard_of(in, &key);
                 struct smx_reasm_msg m;
                 smx_lock(&s->lock);
                 s->map = map;
-                int rc = smx_reasm_add(s->t, &key, part.seq, sm->data_coding, pd, plen, now_ms,
+                int rc = smx_reasm_add(s->t, &key, mp.seq, sm->data_coding, pd, plen, now_ms,
                                        &m, s->buf, s->cap);
                 if (rc == SMX_REASM_DONE || rc == SMX_REASM_FLUSHED) {
                         fill_reasm(in, e, rc == SMX_REASM_DONE ? b->index : 0xFFFF, map, &m, s->buf);
@@ -260,13 +295,13 @@ uint32_t mo_on_deliver_w(struct smx_inbound *in, const struct smx_bind_info *b,
                  * deliver the part on its own, flagged partial */
                 fill_mo_head(e, b->index, sm->source_addr.p, sm->source_addr.len,
                              sm->destination_addr.p, sm->destination_addr.len, 1);
-                set_text(in, e, sm->data_coding, map, packed, u.hdr_len, data, len);
+                mo_set_text(in, e, sm->data_coding, map, packed, mp.udh_len, data, len);
                 e->flags |= SMX_EVF_PARTIAL;
                 CNT_INC(in, mo_partial);
         } else {
                 fill_mo_head(e, b->index, sm->source_addr.p, sm->source_addr.len,
                              sm->destination_addr.p, sm->destination_addr.len, 1);
-                set_text(in, e, sm->data_coding, map, packed, u.hdr_len, data, len);
+                mo_set_text(in, e, sm->data_coding, map, packed, mp.udh_len, data, len);
         }
         CNT_INC(in, mos);
         event_ring_commit_w(ring);

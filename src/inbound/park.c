@@ -218,7 +218,7 @@ void park_tick_w(struct smx_inbound *in, unsigned shard, struct smx_event_ring *
                 struct smx_ev_rec *e = event_ring_reserve_w(ring);
                 if (!e)
                         goto out;
-                int hit = in->corr.ops->get(in->corr.impl, &it->dr.key, &v, now_ms);
+                int hit = inbound_corr_get(in, &it->dr, &v, now_ms);
                 emit_item(in, s, it, e, ring, hit ? &v : NULL, now_ms);
         }
         /* timed out, oldest first: one last look in the store, else uncorrelated */
@@ -230,7 +230,7 @@ void park_tick_w(struct smx_inbound *in, unsigned shard, struct smx_event_ring *
                 struct smx_ev_rec *e = event_ring_reserve_w(ring);
                 if (!e)
                         break;
-                int hit = in->corr.ops->get(in->corr.impl, &it->dr.key, &v, now_ms);
+                int hit = inbound_corr_get(in, &it->dr, &v, now_ms);
                 emit_item(in, s, it, e, ring, hit ? &v : NULL, now_ms);
                 if (!hit)
                         CNT_INC(in, park_expired);
@@ -259,7 +259,7 @@ void park_flush_w(struct smx_inbound *in, unsigned shard, struct smx_event_ring 
                 if (!e)
                         break;          /* ring full: the next call goes on */
                 /* one last look (a staged put was just published), else uncorrelated */
-                int hit = in->corr.ops->get(in->corr.impl, &it->dr.key, &v, now_ms);
+                int hit = inbound_corr_get(in, &it->dr, &v, now_ms);
                 emit_item(in, s, it, e, ring, hit ? &v : NULL, now_ms);
                 CNT_INC(in, park_flushed);
         }

@@ -154,6 +154,14 @@ static int answer(struct smx_session *s, uint32_t answer_id, uint32_t status, ui
         return SESS_OK;
 }
 
+int session_answer_deferred(struct smx_session *s, uint32_t command_id, uint32_t seq,
+                            uint32_t status)
+{
+        if (s->state == SMX_HEALTH_DOWN || s->state == SMX_HEALTH_CONNECTING)
+                return SESS_OK;         /* that connection is gone: the SMSC re-sends */
+        return answer(s, command_id | SMPP_RESP_BIT, status, seq);
+}
+
 void session_connecting(struct smx_session *s, uint64_t now_ms)
 {
         (void)now_ms;
@@ -329,6 +337,8 @@ static int on_request(struct smx_session *s, const struct smx_pdu *p)
                 if (s->out_cap - s->out_len < 64)
                         return want_close(s, 0, "output buffer full");
                 uint32_t st = s->ops->deliver(s->ctx, p);
+                if (st == SMX_DELIVER_DEFER)
+                        return SESS_OK;         /* session_answer_deferred later */
                 return answer(s, resp, st, seq);
         }
         case SMPP_UNBIND:                                               /* D-09 */

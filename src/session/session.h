@@ -60,12 +60,15 @@ struct smx_session_ops {
          * timeout): the MT must be resent elsewhere with the same identity. */
         void (*mt_lost)(void *ctx, uint32_t ref, uint32_t ref_gen, uint8_t part, int timed_out);
         /* A deliver_sm/data_sm arrived on a bound session; returns the status
-         * to answer with. */
+         * to answer with, or SMX_DELIVER_DEFER: the owner answers later with
+         * session_answer_deferred (a shared store decides, rstore.h). */
         uint32_t (*deliver)(void *ctx, const struct smx_pdu *pdu);
         /* The state changed. status/reason say why when going DOWN. */
         void (*state)(void *ctx, enum smx_bind_health from, enum smx_bind_health to,
                       uint32_t status, const char *reason);
 };
+
+#define SMX_DELIVER_DEFER 0xFFFFFFFFu
 
 struct smx_session_counters {
         uint64_t unknown_resp;     /* responses matching no request (dropped) */
@@ -129,6 +132,10 @@ int session_on_pdu(struct smx_session *s, const uint8_t *buf, size_t len, uint64
  * generic_nack RINVCMDLEN if a 16-octet header is available, then close. */
 int session_on_frame_error(struct smx_session *s, const uint8_t *buf, size_t len,
                            const char *why);
+/* Answer a deliver_sm/data_sm (command_id) whose deliver callback returned
+ * SMX_DELIVER_DEFER. Nothing when the session is down meanwhile. */
+int session_answer_deferred(struct smx_session *s, uint32_t command_id, uint32_t seq,
+                            uint32_t status);
 /* Timers: response/bind/unbind/enquire deadlines, enquire_link when idle,
  * end of a throttle pause. */
 int session_tick(struct smx_session *s, uint64_t now_ms);

@@ -117,6 +117,10 @@ int stats_collect(struct smx_client *c, struct smx_stats_snapshot *s)
                 s->has_inbound = 1;
         }
         smx_client_http_stats(c, &s->http);
+        if (c->rstore) {
+                rstore_stats(c->rstore, &s->store);
+                s->has_store = 1;
+        }
         return stats_sum(s, c->n_workers);
 }
 

@@ -13,6 +13,7 @@
 #include "inbound/inbound.h"
 #include "smsmux.h"
 #include "stats/lat_hist.h"
+#include "store/rstore.h"
 
 struct smx_bind;
 struct smx_client;
@@ -46,6 +47,8 @@ struct smx_stats_snapshot {
         struct smx_inbound_stats inbound;
         int has_inbound;
         struct smx_http_stats http;              /* enabled 0: no HTTP transport */
+        struct rs_stats store;                   /* shared store (rstore.h) */
+        int has_store;
         int ktls;                                /* the kernel offers kTLS */
         const char *ktls_note;                   /* what TLS records go through (static) */
 };

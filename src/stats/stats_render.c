@@ -200,6 +200,8 @@ static const struct counter inbound_rows[] = {
            "Parked DRs delivered at once when the client drained (no resp could come)."),
         IN(mo_flushed, 0, 14, NULL, "smsmux_mo_flushed_at_drain_total", "counter",
            "Open MO groups delivered as they were (partial) when the client drained."),
+        IN(id_rules_crossed, 0, 15, NULL, "smsmux_dr_matched_other_msgid_norm_total", "counter",
+           "DRs matched only with another SMSC's msgid_norm (SMSCs configured differently)."),
 };
 
 #define HT(field, w, tp, pp, tab, prom, type, help) \
@@ -232,6 +234,49 @@ static const struct counter http_rows[] = {
            "HTTP receiver requests answered 413, or closed far over the body limit (H4)."),
         HT(rx_too_slow, CW_U64, 10, 9, ", too slow ", "smsmux_http_receiver_too_slow_total",
            "counter", "HTTP receiver connections closed: body not in within max_request_s (H4)."),
+};
+
+#define ST(field, tp, pp, tab, prom, type, help) \
+        { #field, offsetof(struct rs_stats, field), CW_U64, tp, pp, tab, prom, type, help }
+
+/* The shared store (docs/scale-out.md), when the client has one. */
+static const struct counter store_rows[] = {
+        ST(connected, 1, 1, "store: connected ", "smsmux_store_connected", "gauge",
+           "1 while the shared store (Redis) is connected."),
+        ST(disconnects, 2, 2, ", disconnects ", "smsmux_store_disconnects_total", "counter",
+           "Connections to the shared store lost."),
+        ST(round_trips, 3, 3, ", round trips ", "smsmux_store_round_trips_total", "counter",
+           "Pipelined batches sent to the shared store."),
+        ST(commands, 4, 4, ", commands ", "smsmux_store_commands_total", "counter",
+           "Commands sent to the shared store."),
+        ST(rtt_last_us, 5, 5, ", rtt us ", "smsmux_store_rtt_last_us", "gauge",
+           "Round trip of the last batch, microseconds."),
+        ST(rtt_max_us, 6, 6, " (max ", "smsmux_store_rtt_max_us", "gauge",
+           "Longest batch round trip seen, microseconds."),
+        ST(corr_writes, 7, 7, "), correlation writes ", "smsmux_store_corr_writes_total",
+           "counter", "Accepted-MT correlations written to the shared store."),
+        ST(corr_buffered, 8, 8, ", buffered ", "smsmux_store_corr_buffered", "gauge",
+           "Correlation writes waiting for the shared store (backlog)."),
+        ST(corr_buffered_bytes, 0, 9, NULL, "smsmux_store_corr_buffered_bytes", "gauge",
+           "Memory held by the buffered correlation writes."),
+        ST(corr_dropped, 9, 10, ", dropped ", "smsmux_store_corr_dropped_total", "counter",
+           "Correlation writes dropped (buffer full): those MTs' DRs arrive uncorrelated."),
+        ST(in_held, 10, 11, ", DRs/MOs waiting ", "smsmux_store_inbound_waiting", "gauge",
+           "DRs/MOs received and waiting for the shared store (deliver_sm not yet answered)."),
+        ST(in_retry_later, 11, 12, ", answered retry-later ", "smsmux_store_retry_later_total",
+           "counter", "DRs/MOs answered ESME_RX_T_APPN while the store was unreachable."),
+        ST(local_fallback, 12, 13, ", delivered locally ", "smsmux_store_local_fallback_total",
+           "counter", "DRs/MOs delivered on this instance without the store (long outage)."),
+        ST(drs_routed, 13, 14, ", DRs routed ", "smsmux_store_drs_routed_total", "counter",
+           "DRs matched to their MT and queued for its owner."),
+        ST(parked, 14, 15, ", parked ", "smsmux_store_drs_parked_total", "counter",
+           "DRs parked in the store until their MT's submit_sm_resp."),
+        ST(duplicates, 15, 16, ", duplicates ", "smsmux_store_duplicates_total", "counter",
+           "DRs/MOs the shared dedup window recognised (any instance)."),
+        ST(events, 16, 17, ", events ", "smsmux_store_events_total", "counter",
+           "DR/MO events read from this instance's stream (and taken over)."),
+        ST(taken_over, 17, 18, ", taken over ", "smsmux_store_taken_over_total", "counter",
+           "Events taken over from silent instances."),
 };
 
 static uint64_t cnt_get(const struct counter *c, const void *base, size_t off)
@@ -404,6 +449,8 @@ static void render_table(struct sbuf *b, const struct smx_stats_snapshot *s)
                 table_sentence(b, inbound_rows, N_ROWS(inbound_rows), &s->inbound, "\n");
         if (s->http.enabled)
                 table_sentence(b, http_rows, N_ROWS(http_rows), &s->http, "\n");
+        if (s->has_store)
+                table_sentence(b, store_rows, N_ROWS(store_rows), &s->store, "\n");
         if (s->log_suppressed)
                 sb_printf(b, "log lines suppressed by the rate limit: %" PRIu64 "\n",
                           s->log_suppressed);
@@ -510,6 +557,11 @@ static void render_json(struct sbuf *b, const struct smx_stats_snapshot *s)
         if (s->has_inbound) {
                 sb_printf(b, ",\"inbound\":{");
                 json_rows(b, inbound_rows, N_ROWS(inbound_rows), &s->inbound);
+                sb_printf(b, "}");
+        }
+        if (s->has_store) {
+                sb_printf(b, ",\"store\":{");
+                json_rows(b, store_rows, N_ROWS(store_rows), &s->store);
                 sb_printf(b, "}");
         }
         if (s->http.enabled) {
@@ -698,6 +750,8 @@ static void render_prom(struct sbuf *b, const struct smx_stats_snapshot *s)
                 prom_rows(b, inbound_rows, N_ROWS(inbound_rows), &s->inbound);
         if (s->http.enabled)
                 prom_rows(b, http_rows, N_ROWS(http_rows), &s->http);
+        if (s->has_store)
+                prom_rows(b, store_rows, N_ROWS(store_rows), &s->store);
 }
 
 int stats_render(const struct smx_stats_snapshot *s, enum smx_stats_format fmt,

@@ -139,5 +139,8 @@ void worker_tls_fini(struct smx_bind *b);
 
 /* worker_session.c */
 extern const struct smx_session_ops worker_session_ops;
+/* Shared store: answer the deliver_sms whose scripts ran, and kick the
+ * store thread when this turn queued anything for it. 1 when it answered. */
+int worker_store_turn(struct smx_worker *w);
 
 #endif

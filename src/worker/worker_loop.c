@@ -305,6 +305,7 @@ void *worker_main(void *arg)
                 work |= worker_sweep_ingress(w) > 0;
                 work |= worker_dispatch(w) > 0;
                 work |= worker_resolve_tick(w);
+                work |= worker_store_turn(w);
                 for (unsigned i = 0; i < w->n_binds; i++)
                         work |= service_bind(w, w->binds[i]);
                 int idle = !work;

@@ -79,10 +79,7 @@ static int send_mt(struct smx_worker *w, struct smx_bind *b, uint32_t idx)
         s->attempts++;
         s->last_bind = b->index;
         uint8_t ident[16];
-        memcpy(ident, c->nonce, 8);
-        uint64_t serial = smx_slot_serial(idx, s->gen);
-        for (int i = 0; i < 8; i++)
-                ident[8 + i] = (uint8_t)(serial >> (56 - 8 * i));
+        client_mt_identity(c, idx, s, ident);
         int digits_from = s->from_len > 0;
         for (unsigned i = 0; i < s->from_len; i++)
                 if (s->from[i] < '0' || s->from[i] > '9')

@@ -1,5 +1,6 @@
 /* The session callbacks (src/session calls them on the worker thread):
- * submit_sm_resp, lost/timed-out requests, deliver_sm, health changes. */
+ * submit_sm_resp, lost/timed-out requests, deliver_sm, health changes; and,
+ * with a shared store, the deferred deliver_sm answers (worker_store_turn). */
 #include <string.h>
 
 #include "log/log.h"
@@ -29,7 +30,12 @@ static void cb_mt_resp(void *ctx, uint32_t ref, uint32_t tag, uint8_t part, uint
                  * DR can be waiting for them. A DR the SMSC sends anyway for such
                  * an MT reaches the app uncorrelated (no MT id), like any DR
                  * whose id is unknown. */
-                if (s->want_dr) {
+                if (s->want_dr && c->rstore) {
+                        /* shared store: the store thread writes it (rstore.h) */
+                        inbound_remote_accepted_w(c->inbound, c->rstore, w->k, &b->info, msgid,
+                                                  msgid_len, s->id, s->id_len, part, s->n_parts);
+                        w->store_pushed = 1;
+                } else if (s->want_dr) {
                         int r = inbound_on_accepted_w(c->inbound, &b->info, msgid, msgid_len,
                                                       s->id, s->id_len,
                                                       smx_slot_serial(ref, s->gen), part,
@@ -93,15 +99,56 @@ static uint32_t cb_deliver(void *ctx, const struct smx_pdu *pdu)
         struct smx_bind *b = ctx;
         struct smx_worker *w = b->w;
         uint32_t before = event_ring_space_w(w->evr);
-        uint32_t st = inbound_on_deliver_w(w->c->inbound, &b->info, pdu, w->evr, w->now_ms);
+        int dr = (pdu->u.sm.esm_class & SMPP_ESM_TYPE_MASK) != 0 ||
+                 (pdu->tlv.present & SMX_TLV_RECEIPTED_MESSAGE_ID);
+        uint32_t st;
+        if (w->c->rstore) {
+                /* shared store: answered when its script ran (worker_store_turn) */
+                struct rs_reply_to to = {
+                        .worker = (uint16_t)w->k, .local = (uint16_t)b->local, .bind = b->index,
+                        .gen = b->conn_gen, .seq = pdu->h.sequence_number,
+                        .cmd = pdu->h.command_id, .is_dr = (uint8_t)dr,
+                };
+                st = inbound_remote_deliver_w(w->c->inbound, w->c->rstore, w->k, &b->info, pdu,
+                                              w->evr, &to, w->now_ms);
+                if (st == SMX_DELIVER_DEFER) {
+                        w->store_pushed = 1;
+                        return st;
+                }
+        } else {
+                st = inbound_on_deliver_w(w->c->inbound, &b->info, pdu, w->evr, w->now_ms);
+        }
         if (event_ring_space_w(w->evr) != before)
                 w->committed = 1;
-        if (st == SMPP_ESME_ROK) {
-                int dr = (pdu->u.sm.esm_class & SMPP_ESM_TYPE_MASK) != 0 ||
-                         (pdu->tlv.present & SMX_TLV_RECEIPTED_MESSAGE_ID);
+        if (st == SMPP_ESME_ROK)
                 atomic_fetch_add_explicit(dr ? &b->cnt.drs : &b->cnt.mos, 1, memory_order_relaxed);
-        }
         return st;
+}
+
+int worker_store_turn(struct smx_worker *w)
+{
+        struct smx_rstore *rs = w->c->rstore;
+        if (!rs)
+                return 0;
+        int n = 0;
+        struct rs_reply r;
+        while (rstore_reply_pop_w(rs, w->k, &r)) {
+                n++;
+                if (r.to.local >= w->n_binds)
+                        continue;
+                struct smx_bind *b = w->binds[r.to.local];
+                if (b->conn_gen != r.to.gen || b->fd < 0)
+                        continue;       /* that connection is gone: the SMSC re-sends */
+                session_answer_deferred(&b->sess, r.to.cmd, r.to.seq, r.status);
+                if (r.status == SMPP_ESME_ROK)
+                        atomic_fetch_add_explicit(r.to.is_dr ? &b->cnt.drs : &b->cnt.mos, 1,
+                                                  memory_order_relaxed);
+        }
+        if (w->store_pushed) {
+                w->store_pushed = 0;
+                rstore_kick_w(rs, w->k);
+        }
+        return n > 0;
 }
 
 static void emit_bind_event(struct smx_worker *w, struct smx_bind *b, int up, uint32_t status,

@@ -8,6 +8,7 @@
 
 #include "cli_opts.h"
 #include "knobs/knobs.h"
+#include "store/rstore.h"
 
 #define ALL ((1u << CLI_PIPE) | (1u << CLI_BENCH) | (1u << CLI_DEMO))
 #define ONLY(c) (1u << (c))
@@ -19,6 +20,7 @@ enum {
         OPT_TRANSPORT, OPT_HTTP_URL, OPT_HTTP_LOGIN, OPT_HTTP_PASSWORD, OPT_HTTP_PAUSE,
         OPT_DNS_SERVER, OPT_HTTP_RECEIVER, OPT_CA_FILE, OPT_INSECURE,
         OPT_TLS_SERVER_NAME, OPT_CERT_FILE, OPT_KEY_FILE,
+        OPT_STORE, OPT_INSTANCE, OPT_CLUSTER,
 };
 
 static const struct option long_opts[] = {
@@ -50,6 +52,9 @@ static const struct option long_opts[] = {
         { "tls-server-name", required_argument, NULL, OPT_TLS_SERVER_NAME },
         { "cert-file", required_argument, NULL, OPT_CERT_FILE },
         { "key-file", required_argument, NULL, OPT_KEY_FILE },
+        { "store", required_argument, NULL, OPT_STORE },
+        { "instance", required_argument, NULL, OPT_INSTANCE },
+        { "cluster", required_argument, NULL, OPT_CLUSTER },
         { NULL, 0, NULL, 0 },
 };
 
@@ -61,6 +66,7 @@ static const unsigned opt_cmds[] = {
         ALL, ALL,
         ALL, ALL, ALL, ALL, ALL, ALL, ALL, ALL, ALL,    /* the HTTP transport flags */
         SENDERS, SENDERS, SENDERS,                      /* SMPP over TLS */
+        ALL, ALL, ALL,                                  /* shared state */
 };
 
 static const char *cmd_name(enum cli_cmd cmd)
@@ -85,6 +91,13 @@ static const char common_usage[] =
         "  --drain-timeout SECONDS     wait for outstanding outcomes at the end (default 30)\n"
         "  --admin PATH                admin socket for `smsmux knob|stats` (mode 0600)\n"
         "  --metrics HOST:PORT         Prometheus metrics on http://HOST:PORT/metrics\n";
+
+static const char store_usage[] =
+        "  --store memory|redis://HOST:PORT[/DB]|unix:///PATH  where correlation, dedup, DR\n"
+        "                              parking and MO reassembly live (default memory);\n"
+        "                              instances sharing a store and --cluster share DRs/MOs\n"
+        "  --instance NAME             this instance's stable name (default: host name)\n"
+        "  --cluster NAME              key prefix in the store (default smsmux)\n";
 
 static const char http_usage[] =
         "  --transport smpp|http|both  how MTs go out (default smpp; both: HTTP only while\n"
@@ -124,8 +137,9 @@ const char *cli_usage(enum cli_cmd cmd)
                         "  --rate N                    MTs per second (default 200)\n";
                 break;
         }
-        snprintf(buf, sizeof buf, "%s%s%s%s%s  --help                      this text\n",
-                 head, cmd == CLI_DEMO ? "" : smsc_usage, common_usage, http_usage, extra);
+        snprintf(buf, sizeof buf, "%s%s%s%s%s%s  --help                      this text\n",
+                 head, cmd == CLI_DEMO ? "" : smsc_usage, common_usage, store_usage, http_usage,
+                 extra);
         return buf;
 }
 
@@ -349,6 +363,13 @@ static int apply_flag(struct cli_opts *o, int c, const char *arg, char *err, siz
                 }
                 o->metrics_addr = arg;
                 break;
+        case OPT_STORE:
+                if (rstore_url_check(arg, err, err_len) < 0)
+                        return -1;
+                o->store = arg;
+                break;
+        case OPT_INSTANCE: o->instance = arg; break;
+        case OPT_CLUSTER: o->cluster = arg; break;
         default:
                 return apply_http_flag(o, c, arg, err, err_len);
         }
@@ -515,6 +536,12 @@ int cli_build_config(const struct cli_opts *o, struct smx_config_file *f,
                 c->admin_socket = o->admin_path;
         if (o->metrics_addr)
                 c->metrics_addr = o->metrics_addr;
+        if (o->store)
+                c->store.url = o->store;
+        if (o->instance)
+                c->store.instance = o->instance;
+        if (o->cluster)
+                c->store.cluster = o->cluster;
         /* --window and --tps are per bind: they win over every SMSC's own. */
         if (o->window >= 0) {
                 c->window = (uint32_t)o->window;

@@ -38,6 +38,8 @@ struct cli_opts {
         uint32_t rate;                   /* demo: MTs per second */
         const char *admin_path;          /* --admin: admin socket (knob/stats commands) */
         const char *metrics_addr;        /* --metrics HOST:PORT */
+        const char *store;               /* --store URL (checked), NULL: the file's/memory */
+        const char *instance, *cluster;  /* --instance, --cluster */
         int help;
         /* HTTP transport: --transport, --http-url (repeatable), --http-login,
          * --http-password, --http-resubmit-pause, --dns-server,

@@ -434,6 +434,46 @@ static void test_case_and_leading_zeros_normalised_when_asked(void)
         inbound_destroy(in);
 }
 
+/* Two SMSCs with different explicit rules deliver each other's DRs (R3): a
+ * DR whose id its own bind's rules do not find is looked up with the rules
+ * of the SMSCs that stored correlations, at once or, when it came before
+ * the resp, at the latest when its park wait ends (here: the drain). */
+static void test_dr_crossing_to_an_smsc_with_other_rules_is_still_matched(void)
+{
+        struct smx_inbound *in = fx_inbound(600000);
+        struct smx_event_ring *ring = event_ring_create(16);
+        struct smx_bind_info hexdec = bind0, exact = bind1;
+        struct smx_pdu p;
+        struct fx_ev ev[4];
+        hexdec.msgid_norm = SMX_MSGID_HEX_TO_DEC;
+        exact.msgid_norm = SMX_MSGID_EXACT;
+        /* MT on the hex_to_dec SMSC (stored as 5188252), DR on the exact one
+         * with the resp's hex id in the TLV (exact: 4F2A9C) */
+        CHECK_EQ(accept_id(in, &hexdec, "4F2A9C", "crossed", 1, 0, 1, ring, 1000), 0);
+        fx_dr(&p, "4F2A9C", SMPP_STATE_DELIVERED, NULL);
+        CHECK_EQ(inbound_on_deliver_w(in, &exact, &p, ring, 1001), SMPP_ESME_ROK);
+        CHECK_EQ(fx_drain(ring, ev, 4), 1);
+        CHECK_STR(ev[0].r.id, "crossed");
+        CHECK(ev[0].r.flags & SMX_EVF_MT_FINAL);
+        /* the other way: MT on the exact SMSC, an early DR on the hex_to_dec
+         * one (its TLV read as hex: 4660); the resp's put does not find it
+         * in the park, the drain's last look does */
+        fx_dr(&p, "1234", SMPP_STATE_EXPIRED, NULL);
+        CHECK_EQ(inbound_on_deliver_w(in, &hexdec, &p, ring, 1002), SMPP_ESME_ROK);
+        CHECK_EQ(fx_drain(ring, ev, 4), 0);
+        CHECK_EQ(accept_id(in, &exact, "1234", "early-crossed", 2, 0, 1, ring, 1003), 0);
+        CHECK_EQ(fx_drain(ring, ev, 4), 0);
+        inbound_flush_w(in, 0, 1, ring, 1004);
+        CHECK_EQ(fx_drain(ring, ev, 4), 1);
+        CHECK_STR(ev[0].r.id, "early-crossed");
+        struct smx_inbound_stats st;
+        inbound_stats(in, &st);
+        CHECK_EQ(st.id_rules_crossed, 2);
+        CHECK_EQ(st.uncorrelated, 0);
+        event_ring_destroy(ring);
+        inbound_destroy(in);
+}
+
 static void test_explicit_exact_keeps_case_distinct(void)
 {
         struct smx_inbound *in = fx_inbound(60000);
@@ -766,6 +806,7 @@ int main(void)
         RUN(test_case_and_leading_zeros_normalised_when_asked);
         RUN(test_parked_drs_are_flushed_at_drain_through_a_full_ring);
         RUN(test_explicit_exact_keeps_case_distinct);
+        RUN(test_dr_crossing_to_an_smsc_with_other_rules_is_still_matched);
         RUN(test_default_auto_matches_case_and_zero_variants_across_binds);
         RUN(test_default_auto_keeps_non_digit_ids_exact);
         RUN(test_multipart_mt_final_once_all_parts_final_worst_wins);

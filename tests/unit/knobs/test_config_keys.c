@@ -169,6 +169,37 @@ static void test_client_create_refuses_bad_content_settings(void)
         smx_client_destroy(c);
 }
 
+static void test_store_section_reaches_the_config_and_hides_secrets(void)
+{
+        struct smx_config_file f;
+        char err[256];
+        int rc = load(&f, "[store]\nurl = redis://u:s3cr3t@10.0.0.5:6380/2\ninstance = app-1\n"
+                          "cluster = prod\nuser = smx\npassword = pw123\n"
+                          "owner_takeover_ms = 4000\nhold_ms = 700\nlocal_after_ms = 9000\n"
+                          "buffer_bytes = 65536\ntimeout_ms = 300\n",
+                      err, sizeof err);
+        CHECK_EQ(rc, 0);
+        CHECK(f.cfg.store.url && !strcmp(f.cfg.store.url, "redis://u:s3cr3t@10.0.0.5:6380/2"));
+        CHECK(f.cfg.store.instance && !strcmp(f.cfg.store.instance, "app-1"));
+        CHECK(f.cfg.store.cluster && !strcmp(f.cfg.store.cluster, "prod"));
+        CHECK(f.cfg.store.user && !strcmp(f.cfg.store.user, "smx"));
+        CHECK(f.cfg.store.password && !strcmp(f.cfg.store.password, "pw123"));
+        CHECK_EQ(f.cfg.store.owner_takeover_ms, 4000);
+        CHECK_EQ(f.cfg.store.hold_ms, 700);
+        CHECK_EQ(f.cfg.store.local_after_ms, 9000);
+        CHECK_EQ(f.cfg.store.buffer_bytes, 65536);
+        CHECK_EQ(f.cfg.store.timeout_ms, 300);
+        smx_config_file_free(&f);
+        /* an unknown key names file, line and key; a bad password value is
+         * never echoed */
+        CHECK(load(&f, "[store]\nurl = memory\nbogus = 1\n", err, sizeof err) < 0);
+        CHECK(strstr(err, "t.ini:3") && strstr(err, "bogus"));
+        smx_config_file_free(&f);
+        CHECK(load(&f, "[store]\nbuffer_bytes = 12\n", err, sizeof err) < 0);
+        CHECK(strstr(err, "buffer_bytes") != NULL);
+        smx_config_file_free(&f);
+}
+
 static char warned[512];
 
 static void capture_warn(enum smx_log_level level, const char *line, void *arg)
@@ -210,6 +241,7 @@ int main(void)
         RUN(test_new_smsc_keys_reach_the_smsc);
         RUN(test_bad_values_name_file_line_and_key);
         RUN(test_password_never_appears_in_an_error);
+        RUN(test_store_section_reaches_the_config_and_hides_secrets);
         RUN(test_dcs_spec_builds_the_map);
         RUN(test_client_create_refuses_bad_content_settings);
         RUN(test_mixed_msgid_norm_is_warned_at_create);

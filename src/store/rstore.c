@@ -1,0 +1,482 @@
+/* The Redis store's life cycle, its URL, the connection (authentication,
+ * script loading, the consumer group, the heartbeat) and the worker-facing
+ * rings. See rstore.h for the design and rstore_int.h for the file map.
+ * Credentials are kept only to authenticate; nothing here logs them (the
+ * URL is shown as shown_url, without user and password). */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log/log.h"
+#include "store/rstore_int.h"
+
+uint64_t rs_now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void rs_hex(const struct smx_key128 *k, char out[33])
+{
+        static const char hx[] = "0123456789abcdef";
+        uint64_t v[2] = { k->hi, k->lo };
+        for (int w = 0; w < 2; w++)
+                for (int i = 0; i < 16; i++)
+                        out[w * 16 + i] = hx[(v[w] >> (60 - 4 * i)) & 15];
+        out[32] = 0;
+}
+
+int rstore_url_is_shared(const char *url)
+{
+        return url && (!strncmp(url, "redis://", 8) || !strncmp(url, "unix://", 7));
+}
+
+/* Split url into rs's fields. 0 or -EINVAL. rs may be a scratch struct. */
+static int parse_url(const char *url, struct smx_rstore *rs, char *err, size_t err_len)
+{
+        if (!strncmp(url, "unix://", 7)) {
+                const char *p = url + 7;
+                if (p[0] != '/' || strlen(p) >= sizeof rs->unix_path) {
+                        snprintf(err, err_len, "store: unix:///PATH needs an absolute path");
+                        return -EINVAL;
+                }
+                snprintf(rs->unix_path, sizeof rs->unix_path, "%s", p);
+                snprintf(rs->shown_url, sizeof rs->shown_url, "unix://%s", p);
+                return 0;
+        }
+        if (strncmp(url, "redis://", 8) != 0) {
+                snprintf(err, err_len, "store: '%.64s' is not memory, redis://HOST:PORT[/DB] "
+                         "or unix:///PATH", url);
+                return -EINVAL;
+        }
+        const char *p = url + 8;
+        const char *at = strrchr(p, '@');
+        if (at) {
+                /* [USER:]PASS@ (the part before the host) */
+                const char *colon = memchr(p, ':', (size_t)(at - p));
+                size_t ul = colon ? (size_t)(colon - p) : 0;
+                const char *pw = colon ? colon + 1 : p;
+                size_t pl = (size_t)(at - pw);
+                if (ul >= sizeof rs->user || pl >= sizeof rs->password) {
+                        snprintf(err, err_len, "store: user or password too long");
+                        return -EINVAL;
+                }
+                memcpy(rs->user, p, ul);
+                rs->user[ul] = 0;
+                memcpy(rs->password, pw, pl);
+                rs->password[pl] = 0;
+                p = at + 1;
+        }
+        const char *slash = strchr(p, '/');
+        const char *colon = strrchr(p, ':');
+        if (slash && colon && colon > slash)
+                colon = NULL;
+        size_t hl = colon ? (size_t)(colon - p) : slash ? (size_t)(slash - p) : strlen(p);
+        if (hl == 0 || hl >= sizeof rs->tcp_host) {
+                snprintf(err, err_len, "store: redis:// URL without a host");
+                return -EINVAL;
+        }
+        memcpy(rs->tcp_host, p, hl);
+        rs->tcp_host[hl] = 0;
+        rs->port = 6379;
+        if (colon) {
+                char *end;
+                long port = strtol(colon + 1, &end, 10);
+                if (end == colon + 1 || port < 1 || port > 65535 || (*end && *end != '/')) {
+                        snprintf(err, err_len, "store: bad port in redis:// URL");
+                        return -EINVAL;
+                }
+                rs->port = (int)port;
+        }
+        rs->db = 0;
+        if (slash && slash[1]) {
+                char *end;
+                long db = strtol(slash + 1, &end, 10);
+                if (*end || db < 0 || db > 1000000) {
+                        snprintf(err, err_len, "store: bad database number in redis:// URL");
+                        return -EINVAL;
+                }
+                rs->db = (int)db;
+        }
+        snprintf(rs->shown_url, sizeof rs->shown_url, "redis://%s:%d/%d", rs->tcp_host, rs->port,
+                 rs->db);
+        return 0;
+}
+
+int rstore_url_check(const char *url, char *err, size_t err_len)
+{
+        if (!url || !strcmp(url, "memory"))
+                return 0;
+        struct smx_rstore *scratch = calloc(1, sizeof *scratch);
+        if (!scratch)
+                return -ENOMEM;
+        int rc = parse_url(url, scratch, err, err_len);
+        free(scratch);
+        return rc;
+}
+
+/* Instance and cluster names go into keys and scripts: printable, no
+ * braces, colon or separator characters. */
+static int name_ok(const char *s)
+{
+        if (!s || !*s || strlen(s) > RS_NAME_MAX)
+                return 0;
+        for (; *s; s++)
+                if (*s <= ' ' || *s > '~' || *s == '{' || *s == '}' || *s == ':')
+                        return 0;
+        return 1;
+}
+
+int rstore_create(const struct rs_config *cfg, const struct rs_host *host,
+                  struct smx_rstore **out, char *err, size_t err_len)
+{
+        char dummy[8];
+        if (!err) {
+                err = dummy;
+                err_len = sizeof dummy;
+        }
+        *out = NULL;
+        struct smx_rstore *rs = calloc(1, sizeof *rs);
+        if (!rs)
+                return -ENOMEM;
+        rs->cfg = *cfg;
+        rs->host = *host;
+        rs->efd = -1;
+        int rc = parse_url(cfg->url, rs, err, err_len);
+        if (rc < 0)
+                goto fail;
+        if (cfg->user)
+                snprintf(rs->user, sizeof rs->user, "%s", cfg->user);
+        if (cfg->password)
+                snprintf(rs->password, sizeof rs->password, "%s", cfg->password);
+        rs->cfg.user = rs->cfg.password = rs->cfg.url = NULL;  /* kept here only */
+        char hn[256] = "";
+        const char *inst = cfg->instance;
+        if (!inst || !*inst) {
+                if (gethostname(hn, sizeof hn - 1) != 0 || !hn[0])
+                        snprintf(hn, sizeof hn, "smsmux");
+                inst = hn;
+        }
+        const char *cl = cfg->cluster && *cfg->cluster ? cfg->cluster : "smsmux";
+        if (!name_ok(inst) || !name_ok(cl)) {
+                snprintf(err, err_len, "store: instance and cluster names are 1-%d printable "
+                         "characters without spaces, ':', '{' or '}'", RS_NAME_MAX);
+                rc = -EINVAL;
+                goto fail;
+        }
+        snprintf(rs->instance, sizeof rs->instance, "%s", inst);
+        snprintf(rs->cluster, sizeof rs->cluster, "%s", cl);
+        rs->cfg.instance = rs->instance;
+        rs->cfg.cluster = rs->cluster;
+        if (!rs->cfg.owner_takeover_ms)
+                rs->cfg.owner_takeover_ms = 30000;
+        if (!rs->cfg.hold_ms)
+                rs->cfg.hold_ms = 5000;
+        if (!rs->cfg.local_after_ms)
+                rs->cfg.local_after_ms = 30000;
+        if (!rs->cfg.buffer_bytes)
+                rs->cfg.buffer_bytes = 64u << 20;
+        if (!rs->cfg.timeout_ms)
+                rs->cfg.timeout_ms = 1000;
+        rs->ring_cap = 16384;
+        while (rs->ring_cap > 1024 && cfg->event_capacity && rs->ring_cap > cfg->event_capacity)
+                rs->ring_cap /= 2;
+        rs->ring = event_ring_create(rs->ring_cap);
+        rs->ackv = calloc(rs->ring_cap, sizeof *rs->ackv);
+        rs->fifo_cap = rs->cfg.buffer_bytes;
+        rs->fifo = malloc(rs->fifo_cap);
+        rs->inq = calloc(RS_INQ, sizeof *rs->inq);
+        rs->wq = calloc(host->n_workers ? host->n_workers : 1, sizeof *rs->wq);
+        rs->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        rc = -ENOMEM;
+        if (!rs->ring || !rs->ackv || !rs->fifo || !rs->inq || !rs->wq || rs->efd < 0)
+                goto fail;
+        for (unsigned k = 0; k < host->n_workers; k++) {
+                struct rs_worker_q *q = &rs->wq[k];
+                if (spsc_init(&q->corr, RS_CORR_RING, sizeof(struct rs_corr_req)) < 0 ||
+                    spsc_init(&q->in, RS_IN_RING, sizeof(struct rs_in_req)) < 0 ||
+                    spsc_init(&q->reply, 2 * RS_IN_RING, sizeof(struct rs_reply)) < 0)
+                        goto fail;
+        }
+        struct rs_stream *own = &rs->streams[0];
+        snprintf(own->name, sizeof own->name, "%s", rs->instance);
+        snprintf(own->key, sizeof own->key, "smsmux:{%s}:s:%s", rs->cluster, rs->instance);
+        rs->n_streams = 1;
+        snprintf(rs->own_from, sizeof rs->own_from, "0");      /* our pending entries first */
+        *out = rs;
+        return 0;
+fail:
+        rstore_destroy(rs);
+        return rc;
+}
+
+int rstore_start(struct smx_rstore *rs)
+{
+        int rc = pthread_create(&rs->th, NULL, rs_main, rs);
+        if (rc != 0)
+                return -rc;
+        rs->started = 1;
+        return 0;
+}
+
+void rstore_destroy(struct smx_rstore *rs)
+{
+        if (!rs)
+                return;
+        if (rs->started) {
+                atomic_store(&rs->stop, 1);
+                uint64_t one = 1;
+                ssize_t w = write(rs->efd, &one, sizeof one);
+                (void)w;
+                pthread_join(rs->th, NULL);
+        }
+        if (rs->rc)
+                redisFree(rs->rc);
+        for (uint32_t i = rs->in_head; rs->inq && i != rs->in_tail; i++)
+                free(rs->inq[i % RS_INQ].data);
+        if (rs->wq) {
+                for (unsigned k = 0; k < rs->host.n_workers; k++) {
+                        struct rs_worker_q *q = &rs->wq[k];
+                        struct rs_in_req *r;
+                        while (q->in.buf && (r = spsc_peek(&q->in)) != NULL) {
+                                free(r->data);
+                                spsc_pop(&q->in);
+                        }
+                        spsc_fini(&q->corr);
+                        spsc_fini(&q->in);
+                        spsc_fini(&q->reply);
+                }
+        }
+        free(rs->wq);
+        free(rs->inq);
+        free(rs->pl.p);
+        free(rs->hd.p);
+        free(rs->fifo);
+        free(rs->ackv);
+        if (rs->ring)
+                event_ring_destroy(rs->ring);
+        if (rs->efd >= 0)
+                close(rs->efd);
+        memset(rs->password, 0, sizeof rs->password);
+        free(rs);
+}
+
+struct smx_event_ring *rstore_ring(struct smx_rstore *rs)
+{
+        return rs->ring;
+}
+
+const char *rstore_instance(const struct smx_rstore *rs)
+{
+        return rs->instance;
+}
+
+const char *rstore_cluster(const struct smx_rstore *rs)
+{
+        return rs->cluster;
+}
+
+/* ---- connection ---- */
+
+static int reply_ok(redisContext *c, redisReply *r, const char *busy_ok)
+{
+        if (!r)
+                return 0;
+        int ok = r->type != REDIS_REPLY_ERROR ||
+                 (busy_ok && r->str && !strncmp(r->str, busy_ok, strlen(busy_ok)));
+        (void)c;
+        return ok;
+}
+
+void rs_disconnect(struct smx_rstore *rs, const char *why, uint64_t now_ms)
+{
+        if (rs->rc) {
+                smx_logf(SMX_LOG_WARN, NULL, NULL, "store %s: connection lost (%s)",
+                         rs->shown_url, why);
+                redisFree(rs->rc);
+                rs->rc = NULL;
+                RS_INC(rs, disconnects);
+        }
+        RS_SET(rs, connected, 0);
+        if (!rs->down_since_ms)
+                rs->down_since_ms = now_ms;
+        rs->backoff_ms = rs->backoff_ms ? rs->backoff_ms * 2 : 100;
+        if (rs->backoff_ms > 2000)
+                rs->backoff_ms = 2000;
+        rs->next_connect_ms = now_ms + rs->backoff_ms;
+        /* entries read with ">" whose reply was lost are pending for us:
+         * read them again, those after the last one we hold */
+        if (rs->own_history_done)
+                snprintf(rs->own_from, sizeof rs->own_from, "%s",
+                         rs->own_last[0] ? rs->own_last : "0");
+}
+
+static int conn_fail(struct smx_rstore *rs, redisContext *c, redisReply *r, const char *what,
+                     uint64_t now_ms)
+{
+        smx_logf(SMX_LOG_WARN, NULL, NULL, "store %s: %s failed: %s", rs->shown_url, what,
+                 r && r->type == REDIS_REPLY_ERROR && r->str ? r->str
+                 : c && c->err ? c->errstr : "no answer");
+        if (r)
+                freeReplyObject(r);
+        redisFree(c);
+        rs->down_since_ms = rs->down_since_ms ? rs->down_since_ms : now_ms;
+        rs->backoff_ms = rs->backoff_ms ? rs->backoff_ms * 2 : 100;
+        if (rs->backoff_ms > 2000)
+                rs->backoff_ms = 2000;
+        rs->next_connect_ms = now_ms + rs->backoff_ms;
+        return -1;
+}
+
+int rs_connect(struct smx_rstore *rs, uint64_t now_ms)
+{
+        struct timeval tv = { rs->cfg.timeout_ms / 1000, (rs->cfg.timeout_ms % 1000) * 1000 };
+        redisContext *c = rs->unix_path[0] ? redisConnectUnixWithTimeout(rs->unix_path, tv)
+                                           : redisConnectWithTimeout(rs->tcp_host, rs->port, tv);
+        if (!c || c->err) {
+                if (!rs->down_since_ms || rs->backoff_ms >= 2000)
+                        smx_logf(SMX_LOG_WARN, NULL, NULL, "store %s: cannot connect: %s",
+                                 rs->shown_url, c ? c->errstr : "out of memory");
+                if (c)
+                        redisFree(c);
+                rs->down_since_ms = rs->down_since_ms ? rs->down_since_ms : now_ms;
+                rs->backoff_ms = rs->backoff_ms ? rs->backoff_ms * 2 : 100;
+                if (rs->backoff_ms > 2000)
+                        rs->backoff_ms = 2000;
+                rs->next_connect_ms = now_ms + rs->backoff_ms;
+                return -1;
+        }
+        redisSetTimeout(c, tv);
+        if (!rs->unix_path[0])
+                redisEnableKeepAlive(c);
+        redisReply *r;
+        if (rs->password[0]) {
+                /* the password goes to Redis only, never to a log line */
+                r = rs->user[0] ? redisCommand(c, "AUTH %s %s", rs->user, rs->password)
+                                : redisCommand(c, "AUTH %s", rs->password);
+                if (!reply_ok(c, r, NULL))
+                        return conn_fail(rs, c, r, "authentication", now_ms);
+                freeReplyObject(r);
+        }
+        if (rs->db) {
+                r = redisCommand(c, "SELECT %d", rs->db);
+                if (!reply_ok(c, r, NULL))
+                        return conn_fail(rs, c, r, "SELECT", now_ms);
+                freeReplyObject(r);
+        }
+        for (int i = 0; i < RS_LUA_N; i++) {
+                r = redisCommand(c, "SCRIPT LOAD %s", rs_lua[i]);
+                if (!reply_ok(c, r, NULL) || r->type != REDIS_REPLY_STRING || r->len != 40)
+                        return conn_fail(rs, c, r, "SCRIPT LOAD", now_ms);
+                memcpy(rs->sha[i], r->str, 40);
+                rs->sha[i][40] = 0;
+                freeReplyObject(r);
+        }
+        r = redisCommand(c, "XGROUP CREATE %s g 0 MKSTREAM", rs->streams[0].key);
+        if (!reply_ok(c, r, "BUSYGROUP"))
+                return conn_fail(rs, c, r, "XGROUP CREATE", now_ms);
+        freeReplyObject(r);
+        r = redisCommand(c, "HSET smsmux:{%s}:inst %s %llu", rs->cluster, rs->instance,
+                         (unsigned long long)rs_now_ms());
+        if (!reply_ok(c, r, NULL))
+                return conn_fail(rs, c, r, "HSET", now_ms);
+        freeReplyObject(r);
+        rs->rc = c;
+        RS_INC(rs, connects);
+        RS_SET(rs, connected, 1);
+        if (rs->down_since_ms)
+                smx_logf(SMX_LOG_WARN, NULL, NULL, "store %s: connected after %llu ms",
+                         rs->shown_url, (unsigned long long)(now_ms - rs->down_since_ms));
+        else
+                smx_logf(SMX_LOG_INFO, NULL, NULL, "store %s: connected as %s in cluster %s",
+                         rs->shown_url, rs->instance, rs->cluster);
+        rs->down_since_ms = 0;
+        rs->backoff_ms = 0;
+        rs->next_hb_ms = 0;
+        return 0;
+}
+
+/* ---- worker side ---- */
+
+int rstore_corr_put_w(struct smx_rstore *rs, unsigned k, const struct rs_corr_req *r)
+{
+        struct smx_spsc *q = &rs->wq[k].corr;
+        struct rs_corr_req *s = spsc_slot(q);
+        if (!s) {
+                RS_INC(rs, corr_dropped);
+                return -ENOBUFS;
+        }
+        memcpy(s, r, offsetof(struct rs_corr_req, app) + r->app_len);
+        spsc_push(q);
+        return 0;
+}
+
+int rstore_in_w(struct smx_rstore *rs, unsigned k, const struct rs_in_req *r)
+{
+        struct smx_spsc *q = &rs->wq[k].in;
+        struct rs_in_req *s = spsc_slot(q);
+        if (!s)
+                return -ENOBUFS;
+        *s = *r;
+        spsc_push(q);
+        return 0;
+}
+
+void rstore_kick_w(struct smx_rstore *rs, unsigned k)
+{
+        (void)k;
+        if (atomic_exchange(&rs->sleeping, 0)) {
+                uint64_t one = 1;
+                ssize_t w = write(rs->efd, &one, sizeof one);
+                (void)w;
+        }
+}
+
+int rstore_reply_pop_w(struct smx_rstore *rs, unsigned k, struct rs_reply *out)
+{
+        struct smx_spsc *q = &rs->wq[k].reply;
+        struct rs_reply *r = spsc_peek(q);
+        if (!r)
+                return 0;
+        *out = *r;
+        spsc_pop(q);
+        return 1;
+}
+
+#define LD(f) atomic_load_explicit(&rs->c.f, memory_order_relaxed)
+
+void rstore_stats(const struct smx_rstore *rs_c, struct rs_stats *st)
+{
+        struct smx_rstore *rs = (struct smx_rstore *)rs_c;
+        memset(st, 0, sizeof *st);
+        st->connected = LD(connected);
+        st->connects = LD(connects);
+        st->disconnects = LD(disconnects);
+        st->round_trips = LD(round_trips);
+        st->commands = LD(commands);
+        st->corr_writes = LD(corr_writes);
+        st->corr_buffered_bytes = LD(corr_buffered_bytes);
+        st->corr_buffered = LD(corr_buffered);
+        st->corr_dropped = LD(corr_dropped);
+        st->in_requests = LD(in_requests);
+        st->in_held = LD(in_held);
+        st->in_retry_later = LD(in_retry_later);
+        st->local_fallback = LD(local_fallback);
+        st->drs_routed = LD(drs_routed);
+        st->parked = LD(parked);
+        st->duplicates = LD(duplicates);
+        st->mos = LD(mos);
+        st->events = LD(events);
+        st->acks = LD(acks);
+        st->taken_over = LD(taken_over);
+        st->rtt_last_us = LD(rtt_last_us);
+        st->rtt_max_us = LD(rtt_max_us);
+        for (int i = 0; i < 8; i++)
+                st->rtt_bucket[i] = LD(rtt_bucket[i]);
+}

@@ -1,0 +1,155 @@
+/* The shared store: correlation, DR park, dedup and MO reassembly kept in a
+ * Redis server that several instances of one cluster share (ARCHITECTURE
+ * "Scaling out", docs/scale-out.md). Request/completion: a worker never
+ * waits on the network.
+ *
+ * Shape: one store thread per client owns the Redis connection (hiredis,
+ * pipelined: every loop turn sends what the workers queued since the last
+ * one as one batch, then reads the batch's replies). Why a thread and not
+ * the workers' io_uring: one connection, one owner of every byte of hiredis
+ * state, one place for reconnect, backoff, buffering and replay, and the
+ * workers' loop stays as it is; the cost is a hand-off per message through
+ * lock-free single-producer rings, no syscall per message (the worker kicks
+ * the store thread at most once per loop turn).
+ *
+ *   worker k --corr ring k--> store thread   accepted MT: correlation write,
+ *                                            fire and forget (buffered,
+ *                                            bounded, replayed on reconnect)
+ *   worker k --in ring k----> store thread   DR / MO: one atomic Lua script;
+ *   worker k <--reply ring k- store thread   its deliver_sm_resp status comes
+ *                                            back when the script ran
+ *   owner stream --XREADGROUP--> store event ring --smx_events_poll--> app
+ *                                XACK + XDEL when the app's next poll
+ *                                releases the event
+ *
+ * Every DR and MO reaches the application through a Redis Stream (the
+ * owner's for a correlated DR, the receiving instance's for an MO or an
+ * uncorrelated DR), so it survives this process: a restart with the same
+ * instance name reads its pending entries again, and after
+ * owner_takeover_ms of silence (heartbeat) another instance claims them.
+ *
+ * TLS to Redis: hiredis 0.14 (Debian 12) has no TLS support, so redis://
+ * is plain TCP or a unix socket; put the server on a private network or
+ * behind stunnel (docs/scale-out.md). */
+#ifndef SMX_RSTORE_H
+#define SMX_RSTORE_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "events/event_ring.h"
+#include "smsmux.h"
+#include "store/hash128.h"
+
+/* Where a deferred deliver_sm_resp goes: the bind (its worker-local index
+ * and connection generation) and the PDU it answers. */
+struct rs_reply_to {
+        uint16_t worker;        /* the bind's worker */
+        uint16_t local;         /* bind index among its worker's binds */
+        uint16_t bind;          /* bind index (smx_client_binds order) */
+        uint32_t gen;           /* the bind's conn_gen when the PDU came */
+        uint32_t seq;           /* its sequence_number */
+        uint32_t cmd;           /* deliver_sm or data_sm */
+        uint8_t is_dr;
+};
+
+struct rs_reply {
+        struct rs_reply_to to;
+        uint32_t status;        /* command_status to answer with */
+};
+
+enum rs_in_kind { RS_IN_DR = 1, RS_IN_MO_ONE, RS_IN_MO_PART };
+
+/* A DR or MO (part) handed to the store thread. MO data is malloc'd by the
+ * worker and freed by the store thread. */
+struct rs_in_req {
+        uint8_t kind;           /* enum rs_in_kind */
+        uint8_t state;          /* DR: SMPP_STATE_* */
+        uint8_t dcs, packed;    /* MO: data_coding; GSM packed (single MO only) */
+        uint8_t seq, total;     /* MO part: 1-based part, parts */
+        uint16_t udh_len;       /* MO single: UDH octets to skip when decoding */
+        struct smx_key128 key;  /* DR: hash of the normalised id; MO part: group */
+        struct smx_key128 ident;/* dedup identity */
+        struct rs_reply_to to;
+        uint64_t t0_ms;         /* when it arrived */
+        uint8_t *data;          /* MO payload (part: unpacked septets/octets) */
+        uint32_t len;
+        char msgid[SMX_MSGID_MAX + 1];
+        char err[16];
+        char from[SMX_EV_ADDR_MAX + 1], to_addr[SMX_EV_ADDR_MAX + 1];
+};
+
+/* An accepted MT's correlation. */
+struct rs_corr_req {
+        struct smx_key128 key;
+        uint64_t serial;
+        uint16_t part, n_parts; /* 1-based part, parts */
+        uint8_t app_len;
+        char app[SMX_ID_MAX];
+};
+
+/* What the store thread needs from its client. */
+struct rs_host {
+        void *ctx;
+        unsigned n_workers;
+        void (*wake_worker)(void *ctx, unsigned k);
+        void (*wake_app)(void *ctx);
+        /* bind index by name (events name the bind that received a DR/MO
+         * on another instance), -1 when this instance has none */
+        int (*bind_by_name)(void *ctx, const char *name);
+        const char *(*bind_name)(void *ctx, unsigned index);
+        /* decode MO bytes into e's text with bind `index`'s data_coding map
+         * (0xFFFF: the service's table); packed: GSM 8-in-7 */
+        void (*mo_text)(void *ctx, struct smx_ev_rec *e, unsigned index, uint8_t dcs,
+                        int packed, size_t udh_len, const uint8_t *data, size_t len);
+};
+
+struct rs_config {
+        const char *url, *instance, *cluster, *user, *password;
+        uint32_t owner_takeover_ms, hold_ms, local_after_ms, buffer_bytes, timeout_ms;
+        uint32_t corr_ttl_ms, park_timeout_ms, dedup_window_ms, reasm_timeout_ms;
+        uint32_t event_capacity;
+};
+
+/* Counters, any thread reads. */
+struct rs_stats {
+        uint64_t connected;     /* 1 connected, 0 not */
+        uint64_t connects, disconnects, round_trips, commands;
+        uint64_t corr_writes, corr_buffered_bytes, corr_buffered, corr_dropped;
+        uint64_t in_requests, in_held, in_retry_later, local_fallback;
+        uint64_t drs_routed, parked, duplicates, mos, events, acks, taken_over;
+        uint64_t rtt_last_us, rtt_max_us;
+        uint64_t rtt_bucket[8];         /* <=100us, 250, 500, 1ms, 2.5, 10, 100, more */
+};
+
+struct smx_rstore;
+
+/* Whether url names a shared store ("redis://", "unix://"); NULL/"memory": 0. */
+int rstore_url_is_shared(const char *url);
+/* Check url syntax (0 or -EINVAL with err). */
+int rstore_url_check(const char *url, char *err, size_t err_len);
+
+int rstore_create(const struct rs_config *cfg, const struct rs_host *host,
+                  struct smx_rstore **out, char *err, size_t err_len);
+int rstore_start(struct smx_rstore *rs);
+/* Stops the thread (a last bounded flush of buffered writes) and frees. */
+void rstore_destroy(struct smx_rstore *rs);
+
+/* The event ring the store thread fills (DRs and MOs of this instance). */
+struct smx_event_ring *rstore_ring(struct smx_rstore *rs);
+const char *rstore_instance(const struct smx_rstore *rs);
+const char *rstore_cluster(const struct smx_rstore *rs);
+
+/* Worker k only. 0, or -ENOBUFS when its ring is full (corr: counted
+ * dropped; in: the caller answers ESME_RX_T_APPN). */
+int rstore_corr_put_w(struct smx_rstore *rs, unsigned k, const struct rs_corr_req *r);
+int rstore_in_w(struct smx_rstore *rs, unsigned k, const struct rs_in_req *r);
+/* Worker k, once per loop turn after it queued something. */
+void rstore_kick_w(struct smx_rstore *rs, unsigned k);
+/* Worker k: the next deferred answer, 1 or 0 when none. */
+int rstore_reply_pop_w(struct smx_rstore *rs, unsigned k, struct rs_reply *out);
+
+void rstore_stats(const struct smx_rstore *rs, struct rs_stats *st);
+
+#endif

@@ -1,0 +1,261 @@
+/* What travels through Redis, and what comes out of it as events.
+ *
+ * Payloads are length-prefixed fields ("N:bytes", N decimal), built and
+ * parsed here only; the scripts carry them as opaque strings, so any byte
+ * (an address, an MO's binary payload) is safe in them.
+ *   DR payload      message_id, err, from, to, receiving bind's name
+ *   MO payload      bind name, from, to, dcs, packed, udh_len, bytes
+ *   group header    bind name, from, to, dcs (the first part's)
+ * Stream entries (fields, see rstore_lua.c): t = D correlated DR (a app,
+ * p part, n parts, f MT final, m merged state, s state, r payload), U
+ * uncorrelated DR (s, r), M single MO (r), G reassembled MO / P partial MO
+ * (h header, n parts, r the joined part bytes), and x the instance that
+ * received it. The bind is looked up by name on the instance that shows
+ * the event (instances of one cluster normally bind the same SMSCs); an
+ * unknown name shows as no bind. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pdu/smpp_defs.h"
+#include "store/rstore_int.h"
+
+static void buf_need(struct rs_buf *b, size_t more)
+{
+        if (b->len + more + 1 <= b->cap)
+                return;
+        size_t nc = b->cap ? b->cap * 2 : 1024;
+        while (nc < b->len + more + 1)
+                nc *= 2;
+        char *p = realloc(b->p, nc);
+        if (!p)
+                abort();        /* a few KiB: out of memory here is fatal */
+        b->p = p;
+        b->cap = nc;
+}
+
+void rs_buf_field(struct rs_buf *b, const void *data, size_t n)
+{
+        buf_need(b, n + 24);
+        b->len += (size_t)snprintf(b->p + b->len, 24, "%zu:", n);
+        if (n)
+                memcpy(b->p + b->len, data, n);
+        b->len += n;
+        b->p[b->len] = 0;
+}
+
+void rs_buf_str(struct rs_buf *b, const char *s)
+{
+        rs_buf_field(b, s, strlen(s));
+}
+
+void rs_buf_u(struct rs_buf *b, unsigned long v)
+{
+        char t[24];
+        int n = snprintf(t, sizeof t, "%lu", v);
+        rs_buf_field(b, t, (size_t)n);
+}
+
+static const char *bind_name(struct smx_rstore *rs, unsigned index)
+{
+        const char *n = rs->host.bind_name ? rs->host.bind_name(rs->host.ctx, index) : NULL;
+        return n ? n : "";
+}
+
+void rs_payload_dr(struct smx_rstore *rs, const struct rs_in_req *r, struct rs_buf *b)
+{
+        rs_buf_str(b, r->msgid);
+        rs_buf_str(b, r->err);
+        rs_buf_str(b, r->from);
+        rs_buf_str(b, r->to_addr);
+        rs_buf_str(b, bind_name(rs, r->to.bind));
+}
+
+void rs_payload_mo(struct smx_rstore *rs, const struct rs_in_req *r, struct rs_buf *b)
+{
+        rs_buf_str(b, bind_name(rs, r->to.bind));
+        rs_buf_str(b, r->from);
+        rs_buf_str(b, r->to_addr);
+        rs_buf_u(b, r->dcs);
+        rs_buf_u(b, r->packed);
+        rs_buf_u(b, r->udh_len);
+        rs_buf_field(b, r->data, r->len);
+}
+
+void rs_header_group(struct smx_rstore *rs, const struct rs_in_req *r, struct rs_buf *b)
+{
+        rs_buf_str(b, bind_name(rs, r->to.bind));
+        rs_buf_str(b, r->from);
+        rs_buf_str(b, r->to_addr);
+        rs_buf_u(b, r->dcs);
+}
+
+/* ---- parsing ---- */
+
+struct view {
+        const char *p;
+        size_t n;
+};
+
+/* Split a payload into up to max fields; returns how many, -1 malformed. */
+static int split(const char *p, size_t n, struct view *f, int max)
+{
+        int k = 0;
+        size_t i = 0;
+        while (i < n && k < max) {
+                size_t len = 0, j = i;
+                while (j < n && p[j] >= '0' && p[j] <= '9' && j - i < 12)
+                        len = len * 10 + (size_t)(p[j++] - '0');
+                if (j == i || j >= n || p[j] != ':' || len > n - j - 1)
+                        return -1;
+                f[k].p = p + j + 1;
+                f[k].n = len;
+                k++;
+                i = j + 1 + len;
+        }
+        return i == n ? k : -1;
+}
+
+static void copy_view(char *dst, size_t cap, struct view v)
+{
+        event_copy_str(dst, cap, v.p, v.n);
+}
+
+static unsigned view_u(struct view v)
+{
+        unsigned x = 0;
+        for (size_t i = 0; i < v.n && v.p[i] >= '0' && v.p[i] <= '9'; i++)
+                x = x * 10 + (unsigned)(v.p[i] - '0');
+        return x;
+}
+
+static uint16_t bind_of(struct smx_rstore *rs, struct view name)
+{
+        char nm[SMX_NAME_MAX + 1];
+        copy_view(nm, sizeof nm, name);
+        int i = nm[0] && rs->host.bind_by_name ? rs->host.bind_by_name(rs->host.ctx, nm) : -1;
+        return i < 0 ? 0xFFFF : (uint16_t)i;
+}
+
+/* The value of field `name` in an entry's [field, value, ...] array. */
+static int get(const redisReply *fv, const char *name, struct view *out)
+{
+        for (size_t i = 0; i + 1 < fv->elements; i += 2) {
+                const redisReply *k = fv->element[i], *v = fv->element[i + 1];
+                if (k->type == REDIS_REPLY_STRING && v->type == REDIS_REPLY_STRING &&
+                    !strcmp(k->str, name)) {
+                        out->p = v->str;
+                        out->n = v->len;
+                        return 1;
+                }
+        }
+        return 0;
+}
+
+static int fill_dr(struct smx_rstore *rs, const redisReply *fv, struct smx_ev_rec *e, int corr)
+{
+        struct view r, s, f[5];
+        if (!get(fv, "r", &r) || !get(fv, "s", &s) || split(r.p, r.n, f, 5) != 5)
+                return 0;
+        e->type = SMX_EV_DR;
+        e->state = (uint8_t)view_u(s);
+        copy_view(e->message_id, sizeof e->message_id, f[0]);
+        copy_view(e->err, sizeof e->err, f[1]);
+        copy_view(e->from, sizeof e->from, f[2]);
+        copy_view(e->to, sizeof e->to, f[3]);
+        e->bind = bind_of(rs, f[4]);
+        e->parts = e->part = 1;
+        if (!corr)
+                return 1;
+        struct view a, p, n, fin, m;
+        if (!get(fv, "a", &a) || !get(fv, "p", &p) || !get(fv, "n", &n) ||
+            !get(fv, "f", &fin) || !get(fv, "m", &m))
+                return 0;
+        e->flags |= SMX_EVF_HAS_ID;
+        copy_view(e->id, sizeof e->id, a);
+        e->part = (uint16_t)(view_u(p) ? view_u(p) : 1);
+        e->parts = (uint16_t)(view_u(n) ? view_u(n) : 1);
+        if (view_u(fin)) {
+                e->flags |= SMX_EVF_MT_FINAL;
+                e->mt_state = (uint8_t)view_u(m);
+        }
+        return 1;
+}
+
+static int fill_mo(struct smx_rstore *rs, const redisReply *fv, struct smx_ev_rec *e)
+{
+        struct view r, f[7];
+        if (!get(fv, "r", &r) || split(r.p, r.n, f, 7) != 7)
+                return 0;
+        e->type = SMX_EV_MO;
+        e->bind = bind_of(rs, f[0]);
+        copy_view(e->from, sizeof e->from, f[1]);
+        copy_view(e->to, sizeof e->to, f[2]);
+        e->parts = 1;
+        rs->host.mo_text(rs->host.ctx, e, e->bind, (uint8_t)view_u(f[3]), (int)view_u(f[4]),
+                         view_u(f[5]), (const uint8_t *)f[6].p, f[6].n);
+        return 1;
+}
+
+static int fill_group(struct smx_rstore *rs, const redisReply *fv, struct smx_ev_rec *e,
+                      int partial)
+{
+        struct view h, n, r, f[4];
+        if (!get(fv, "h", &h) || !get(fv, "n", &n) || !get(fv, "r", &r) ||
+            split(h.p, h.n, f, 4) != 4)
+                return 0;
+        e->type = SMX_EV_MO;
+        e->bind = bind_of(rs, f[0]);
+        copy_view(e->from, sizeof e->from, f[1]);
+        copy_view(e->to, sizeof e->to, f[2]);
+        e->parts = (uint16_t)(view_u(n) ? view_u(n) : 1);
+        /* parts were stored unpacked (septets for GSM) */
+        rs->host.mo_text(rs->host.ctx, e, e->bind, (uint8_t)view_u(f[3]), 0, 0,
+                         (const uint8_t *)r.p, r.n);
+        if (partial)
+                e->flags |= SMX_EVF_PARTIAL;
+        return 1;
+}
+
+int rs_entry_to_event(struct smx_rstore *rs, const redisReply *fv, struct smx_ev_rec *e)
+{
+        struct view t;
+        if (fv->type != REDIS_REPLY_ARRAY || !get(fv, "t", &t) || t.n != 1)
+                return 0;
+        switch (t.p[0]) {
+        case 'D':
+                return fill_dr(rs, fv, e, 1);
+        case 'U':
+                return fill_dr(rs, fv, e, 0);
+        case 'M':
+                return fill_mo(rs, fv, e);
+        case 'G':
+                return fill_group(rs, fv, e, 0);
+        case 'P':
+                return fill_group(rs, fv, e, 1);
+        default:
+                return 0;
+        }
+}
+
+void rs_local_event(struct smx_rstore *rs, const struct rs_in_req *r, struct smx_ev_rec *e)
+{
+        e->bind = r->to.bind;
+        memcpy(e->from, r->from, sizeof e->from);
+        memcpy(e->to, r->to_addr, sizeof e->to);
+        if (r->kind == RS_IN_DR) {
+                e->type = SMX_EV_DR;
+                e->state = r->state;
+                e->parts = e->part = 1;
+                memcpy(e->message_id, r->msgid, sizeof e->message_id);
+                memcpy(e->err, r->err, sizeof e->err);
+                return;
+        }
+        e->type = SMX_EV_MO;
+        e->parts = 1;
+        rs->host.mo_text(rs->host.ctx, e, r->to.bind, r->dcs,
+                         r->kind == RS_IN_MO_ONE ? r->packed : 0,
+                         r->kind == RS_IN_MO_ONE ? r->udh_len : 0, r->data, r->len);
+        if (r->kind == RS_IN_MO_PART)
+                e->flags |= SMX_EVF_PARTIAL;
+}

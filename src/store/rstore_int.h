@@ -1,0 +1,144 @@
+/* Internals of the Redis store (rstore.h), shared by its files:
+ *   rstore.c       life cycle, URL, connection (auth, scripts, group),
+ *                  the worker-facing rings, stats;
+ *   rstore_loop.c  the store thread: drain the workers, one pipelined batch
+ *                  per turn, replies, offline behaviour, acks;
+ *   rstore_ev.c    payload encoding and stream entries -> event records;
+ *   rstore_lua.c   the scripts.
+ * Everything in struct smx_rstore is owned by the store thread, except the
+ * rings (one side each), `stop`, `sleeping` and the stats (atomics). */
+#ifndef SMX_RSTORE_INT_H
+#define SMX_RSTORE_INT_H
+
+#include <hiredis/hiredis.h>
+#include <pthread.h>
+
+#include "store/rstore.h"
+#include "store/spsc.h"
+
+enum {
+        RS_LUA_CORR = 0, RS_LUA_DR, RS_LUA_PARK_SWEEP, RS_LUA_MO_ONE, RS_LUA_MO_PART,
+        RS_LUA_GROUP_SWEEP, RS_LUA_N,
+};
+extern const char *const rs_lua[RS_LUA_N];
+
+#define RS_CORR_RING 16384u     /* per worker: accepted-MT correlations */
+#define RS_IN_RING 1024u        /* per worker: DRs/MOs waiting for the store thread */
+#define RS_INQ 4096u            /* DRs/MOs the store thread holds (not yet run) */
+#define RS_STREAMS_MAX 64u      /* streams read: own + other instances' taken over */
+#define RS_ID_MAX 48            /* a stream entry id "ms-seq" */
+#define RS_NAME_MAX 64          /* instance / cluster name */
+
+struct rs_worker_q {
+        struct smx_spsc corr;   /* struct rs_corr_req, worker -> store */
+        struct smx_spsc in;     /* struct rs_in_req, worker -> store */
+        struct smx_spsc reply;  /* struct rs_reply, store -> worker */
+        uint32_t outstanding;   /* store thread: taken from `in`, not yet answered */
+};
+
+/* What the store thread remembers of each record it put in its event ring,
+ * to acknowledge its stream entry once the application released it. */
+struct rs_ack {
+        uint16_t stream;        /* index in streams[], RS_NO_STREAM: not from one */
+        char id[RS_ID_MAX];
+};
+#define RS_NO_STREAM 0xFFFFu
+#define RS_BAD_MAX 64u
+
+struct rs_stream {
+        char name[RS_NAME_MAX + 1];     /* instance */
+        char key[2 * RS_NAME_MAX + 16];
+        uint8_t dead;                   /* silent past owner_takeover_ms: we take over */
+};
+
+/* A growing byte buffer (store thread). */
+struct rs_buf {
+        char *p;
+        size_t len, cap;
+};
+
+struct rs_counters {
+        _Atomic uint64_t connects, disconnects, round_trips, commands;
+        _Atomic uint64_t corr_writes, corr_dropped, in_requests, in_retry_later,
+                local_fallback, drs_routed, parked, duplicates, mos, events, acks,
+                taken_over;
+        _Atomic uint64_t corr_buffered_bytes, corr_buffered, in_held;
+        _Atomic uint64_t rtt_last_us, rtt_max_us;
+        _Atomic uint64_t rtt_bucket[8];
+        _Atomic uint8_t connected;
+};
+
+struct smx_rstore {
+        struct rs_config cfg;
+        struct rs_host host;
+        char instance[RS_NAME_MAX + 1], cluster[RS_NAME_MAX + 1];
+        char user[128], password[256];
+        char tcp_host[256], unix_path[256], shown_url[320];     /* shown: no credentials */
+        int port, db;
+        struct rs_worker_q *wq;
+        struct smx_event_ring *ring;
+        uint32_t ring_cap;
+        struct rs_ack *ackv;            /* ring_cap entries, by record position */
+        uint32_t ev_pos;                /* records committed so far (= ring tail) */
+        uint32_t ack_pos;               /* records acknowledged so far */
+        struct rs_ack bad[RS_BAD_MAX];  /* malformed entries to acknowledge */
+        unsigned n_bad;
+        struct rs_stream streams[RS_STREAMS_MAX];       /* [0]: own */
+        unsigned n_streams;
+        /* correlation writes not yet in Redis: byte FIFO of records
+         * [u8 app_len][key 16][u16 part][u16 n_parts][app], wrap marker 0xFF */
+        uint8_t *fifo;
+        size_t fifo_cap, f_head, f_tail, f_used, f_n;
+        /* DRs / MOs taken from the workers, oldest first */
+        struct rs_in_req *inq;
+        uint32_t in_head, in_tail;      /* free-running */
+        /* connection */
+        redisContext *rc;
+        uint64_t next_connect_ms, down_since_ms;
+        uint32_t backoff_ms;
+        char sha[RS_LUA_N][41];
+        char own_from[RS_ID_MAX];       /* "": read new entries (">"); else our pending
+                                           entries after this id (after a reconnect) */
+        char own_last[RS_ID_MAX];       /* last own-stream id put in the ring */
+        int own_history_done;
+        uint64_t next_hb_ms, next_sweep_ms, next_scan_ms;
+        /* thread */
+        pthread_t th;
+        int started;
+        _Atomic int stop;
+        _Atomic int sleeping;
+        int efd;
+        struct rs_buf pl, hd;           /* payload and group header being built */
+        struct rs_counters c;
+};
+
+#define RS_INC(rs, f) atomic_fetch_add_explicit(&(rs)->c.f, 1, memory_order_relaxed)
+#define RS_ADD(rs, f, n) atomic_fetch_add_explicit(&(rs)->c.f, (n), memory_order_relaxed)
+#define RS_SET(rs, f, v) atomic_store_explicit(&(rs)->c.f, (v), memory_order_relaxed)
+
+/* rstore.c */
+int rs_connect(struct smx_rstore *rs, uint64_t now_ms);
+void rs_disconnect(struct smx_rstore *rs, const char *why, uint64_t now_ms);
+uint64_t rs_now_ms(void);
+/* a 128-bit key as 32 lower-case hex digits + NUL */
+void rs_hex(const struct smx_key128 *k, char out[33]);
+
+/* rstore_loop.c */
+void *rs_main(void *arg);
+
+/* rstore_ev.c: payloads (length-prefixed fields "N:bytes") */
+void rs_buf_field(struct rs_buf *b, const void *data, size_t n);
+void rs_buf_str(struct rs_buf *b, const char *s);
+void rs_buf_u(struct rs_buf *b, unsigned long v);
+/* The payloads the scripts carry. */
+void rs_payload_dr(struct smx_rstore *rs, const struct rs_in_req *r, struct rs_buf *b);
+void rs_payload_mo(struct smx_rstore *rs, const struct rs_in_req *r, struct rs_buf *b);
+void rs_header_group(struct smx_rstore *rs, const struct rs_in_req *r, struct rs_buf *b);
+/* A stream entry (its field/value array) as an event record in the ring;
+ * returns 1 emitted, 0 malformed (acknowledged and counted, never shown). */
+int rs_entry_to_event(struct smx_rstore *rs, const redisReply *fields, struct smx_ev_rec *e);
+/* A request turned into a local event (Redis unreachable past
+ * local_after_ms): an uncorrelated DR, an MO as received. */
+void rs_local_event(struct smx_rstore *rs, const struct rs_in_req *r, struct smx_ev_rec *e);
+
+#endif

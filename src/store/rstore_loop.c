@@ -1,0 +1,727 @@
+/* The store thread (rstore.h). One turn:
+ *   1. take what the workers queued: correlation writes into the byte FIFO
+ *      (bounded by buffer_bytes; past it counted and dropped), DRs/MOs into
+ *      the in-queue (while it and the worker's reply ring have room);
+ *   2. connected: one pipelined batch - XACK+XDEL of the events the
+ *      application released, the correlation writes, one script per
+ *      DR/MO, XREADGROUP of our stream (and of silent instances' streams,
+ *      plus XAUTOCLAIM of their pending entries), and once a second the
+ *      heartbeat, the park and MO-group sweeps and the instance scan; then
+ *      the replies in order. A write or DR leaves its queue only when its
+ *      reply came, so a connection lost mid-batch replays it (each script
+ *      is idempotent: a replayed DR/MO finds its dedup key and is answered
+ *      ROK; its first run already queued the event);
+ *   3. not connected: reconnect with backoff (100 ms doubling to 2 s); a
+ *      DR/MO waiting past hold_ms is answered ESME_RX_T_APPN (the SMSC
+ *      re-sends); once Redis has been unreachable for local_after_ms, DRs
+ *      are delivered uncorrelated and MOs as received on this instance
+ *      (counted local_fallback) rather than refused for ever;
+ *   4. nothing to do: sleep on the eventfd up to 2 ms.
+ * At stop: a last bounded attempt (2 s) to write buffered correlations and
+ * acknowledge released events. */
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log/log.h"
+#include "pdu/smpp_defs.h"
+#include "store/rstore_int.h"
+
+#define CORR_BATCH 2048u
+#define IN_BATCH 1024u
+#define READ_MAX 512u
+#define EV_RESERVE 64u          /* ring records kept for local events */
+#define IDLE_MS 2
+
+/* ---- 1. the workers' rings ---- */
+
+static int fifo_put(struct smx_rstore *rs, const struct rs_corr_req *r)
+{
+        size_t need = 1 + 16 + 2 + 2 + r->app_len;
+        if (rs->f_tail == rs->fifo_cap)
+                rs->f_tail = 0;
+        size_t tail_room = rs->fifo_cap - rs->f_tail;
+        size_t skip = tail_room < need ? tail_room : 0;   /* wrap: the tail room is skipped */
+        if (rs->f_used + skip + need > rs->fifo_cap)
+                return -1;
+        if (skip) {
+                rs->fifo[rs->f_tail] = 0xFF;
+                rs->f_used += skip;
+                rs->f_tail = 0;
+        }
+        uint8_t *p = rs->fifo + rs->f_tail;
+        p[0] = r->app_len;
+        memcpy(p + 1, &r->key, 16);
+        memcpy(p + 17, &r->part, 2);
+        memcpy(p + 19, &r->n_parts, 2);
+        memcpy(p + 21, r->app, r->app_len);
+        rs->f_tail += need;
+        rs->f_used += need;
+        rs->f_n++;
+        return 0;
+}
+
+/* The record at byte offset *off, which moves past a wrap (returned in
+ * *skipped); the record's size. */
+static size_t fifo_at(struct smx_rstore *rs, size_t *off, struct rs_corr_req *r, size_t *skipped)
+{
+        *skipped = 0;
+        if (*off == rs->fifo_cap || rs->fifo[*off] == 0xFF) {
+                *skipped = rs->fifo_cap - *off;
+                *off = 0;
+        }
+        const uint8_t *p = rs->fifo + *off;
+        r->app_len = p[0];
+        memcpy(&r->key, p + 1, 16);
+        memcpy(&r->part, p + 17, 2);
+        memcpy(&r->n_parts, p + 19, 2);
+        memcpy(r->app, p + 21, r->app_len);
+        return 21u + r->app_len;
+}
+
+/* Drop the oldest record (its write is done). */
+static void fifo_pop(struct smx_rstore *rs)
+{
+        struct rs_corr_req r;
+        size_t off = rs->f_head, skipped;
+        size_t n = fifo_at(rs, &off, &r, &skipped);
+        rs->f_head = off + n;
+        rs->f_used -= n + skipped;
+        rs->f_n--;
+        if (rs->f_n == 0)
+                rs->f_head = rs->f_tail = rs->f_used = 0;
+}
+
+static int drain_workers(struct smx_rstore *rs, uint64_t now)
+{
+        int work = 0;
+        for (unsigned k = 0; k < rs->host.n_workers; k++) {
+                struct rs_worker_q *q = &rs->wq[k];
+                struct rs_corr_req *c;
+                while ((c = spsc_peek(&q->corr)) != NULL) {
+                        if (fifo_put(rs, c) < 0)
+                                RS_INC(rs, corr_dropped);       /* past buffer_bytes */
+                        spsc_pop(&q->corr);
+                        work = 1;
+                }
+                struct rs_in_req *r;
+                while (rs->in_tail - rs->in_head < RS_INQ &&
+                       q->outstanding + spsc_count(&q->reply) < 2 * RS_IN_RING &&
+                       (r = spsc_peek(&q->in)) != NULL) {
+                        rs->inq[rs->in_tail % RS_INQ] = *r;
+                        rs->inq[rs->in_tail % RS_INQ].t0_ms = now;
+                        rs->in_tail++;
+                        q->outstanding++;
+                        spsc_pop(&q->in);
+                        RS_INC(rs, in_requests);
+                        work = 1;
+                }
+        }
+        RS_SET(rs, corr_buffered, rs->f_n);
+        RS_SET(rs, corr_buffered_bytes, rs->f_used);
+        RS_SET(rs, in_held, rs->in_tail - rs->in_head);
+        return work;
+}
+
+/* Answer the oldest in-queue request and drop it. */
+static void in_answer(struct smx_rstore *rs, uint32_t status, unsigned *woken)
+{
+        struct rs_in_req *r = &rs->inq[rs->in_head % RS_INQ];
+        unsigned k = r->to.worker;
+        struct rs_worker_q *q = &rs->wq[k];
+        struct rs_reply *rep = spsc_slot(&q->reply);
+        if (rep) {      /* room is reserved by drain_workers */
+                rep->to = r->to;
+                rep->status = status;
+                spsc_push(&q->reply);
+        }
+        q->outstanding--;
+        free(r->data);
+        r->data = NULL;
+        rs->in_head++;
+        *woken |= 1u << (k % 32);
+}
+
+static void wake_workers(struct smx_rstore *rs, unsigned woken)
+{
+        for (unsigned k = 0; woken && k < rs->host.n_workers; k++)
+                if (woken & (1u << (k % 32)))
+                        rs->host.wake_worker(rs->host.ctx, k);
+}
+
+/* ---- events and acks ---- */
+
+static struct smx_ev_rec *ev_reserve(struct smx_rstore *rs)
+{
+        return event_ring_reserve_w(rs->ring);
+}
+
+static void ev_commit(struct smx_rstore *rs, uint16_t stream, const char *id)
+{
+        struct rs_ack *a = &rs->ackv[rs->ev_pos & (rs->ring_cap - 1)];
+        a->stream = stream;
+        if (id)
+                snprintf(a->id, sizeof a->id, "%s", id);
+        event_ring_commit_w(rs->ring);
+        rs->ev_pos++;
+        RS_INC(rs, events);
+}
+
+/* ---- 3. offline ---- */
+
+static int offline(struct smx_rstore *rs, uint64_t now)
+{
+        int work = 0;
+        unsigned woken = 0;
+        int local = rs->down_since_ms && now - rs->down_since_ms >= rs->cfg.local_after_ms;
+        while (rs->in_head != rs->in_tail) {
+                struct rs_in_req *r = &rs->inq[rs->in_head % RS_INQ];
+                if (local) {
+                        struct smx_ev_rec *e = event_ring_space_w(rs->ring) > 1 ? ev_reserve(rs)
+                                                                               : NULL;
+                        if (!e)
+                                break;
+                        rs_local_event(rs, r, e);
+                        ev_commit(rs, RS_NO_STREAM, NULL);
+                        RS_INC(rs, local_fallback);
+                        in_answer(rs, SMPP_ESME_ROK, &woken);
+                } else if (now - r->t0_ms >= rs->cfg.hold_ms) {
+                        RS_INC(rs, in_retry_later);
+                        in_answer(rs, SMPP_ESME_RX_T_APPN, &woken);
+                } else {
+                        break;
+                }
+                work = 1;
+        }
+        wake_workers(rs, woken);
+        if (work)
+                rs->host.wake_app(rs->host.ctx);
+        return work;
+}
+
+/* ---- 2. the batch ---- */
+
+enum cmd_kind {
+        K_ACK = 1, K_DEL, K_CORR, K_IN, K_READ, K_CLAIM, K_HB, K_PARK_SWEEP, K_GROUP_SWEEP,
+        K_SCAN, K_GROUP_CREATE,
+};
+
+struct cmd {
+        uint8_t kind;
+        uint16_t stream;
+        uint32_t n;             /* K_ACK/K_DEL: ids; K_CORR/K_IN: 1 */
+};
+
+struct batch {
+        struct cmd *cmd;
+        unsigned n, cap;
+        uint32_t read_budget;
+};
+
+static int add_cmd(struct smx_rstore *rs, struct batch *b, uint8_t kind, uint16_t stream,
+                   uint32_t n, int argc, const char **argv, const size_t *argvlen)
+{
+        if (b->n == b->cap)
+                return -1;
+        if (redisAppendCommandArgv(rs->rc, argc, argv, argvlen) != REDIS_OK)
+                return -1;
+        b->cmd[b->n++] = (struct cmd){ kind, stream, n };
+        return 0;
+}
+
+/* XACK + XDEL of released records (and of malformed entries), grouped by
+ * stream, up to 256 ids a command. */
+static int ack_ids(struct smx_rstore *rs, struct batch *b, uint16_t s, const char **ids,
+                   size_t *idl, int n)
+{
+        static _Thread_local const char *argv[3 + 256];
+        static _Thread_local size_t lens[3 + 256];
+        memcpy(argv + 3, ids, (size_t)n * sizeof *ids);
+        memcpy(lens + 3, idl, (size_t)n * sizeof *idl);
+        argv[0] = "XACK";
+        argv[1] = rs->streams[s].key;
+        argv[2] = "g";
+        lens[0] = 4;
+        lens[1] = strlen(argv[1]);
+        lens[2] = 1;
+        if (add_cmd(rs, b, K_ACK, s, (uint32_t)n, 3 + n, argv, lens) < 0)
+                return -1;
+        argv[1] = "XDEL";
+        argv[2] = rs->streams[s].key;
+        lens[1] = 4;
+        lens[2] = strlen(argv[2]);
+        return add_cmd(rs, b, K_DEL, s, (uint32_t)n, 2 + n, argv + 1, lens + 1);
+}
+
+static void batch_acks(struct smx_rstore *rs, struct batch *b)
+{
+        static _Thread_local const char *ids[256];
+        static _Thread_local size_t idl[256];
+        for (unsigned i = 0; i < rs->n_bad; i++) {
+                ids[0] = rs->bad[i].id;
+                idl[0] = strlen(rs->bad[i].id);
+                if (ack_ids(rs, b, rs->bad[i].stream, ids, idl, 1) < 0)
+                        return;
+        }
+        rs->n_bad = 0;
+        uint32_t head = rs->ev_pos - (rs->ring_cap - event_ring_space_w(rs->ring));
+        while (rs->ack_pos != head) {
+                struct rs_ack *a0 = &rs->ackv[rs->ack_pos & (rs->ring_cap - 1)];
+                if (a0->stream == RS_NO_STREAM) {
+                        rs->ack_pos++;
+                        continue;
+                }
+                uint16_t s = a0->stream;
+                int n = 0;
+                uint32_t p = rs->ack_pos;
+                while (p != head && n < 256) {
+                        struct rs_ack *a = &rs->ackv[p & (rs->ring_cap - 1)];
+                        if (a->stream != s)
+                                break;
+                        ids[n] = a->id;
+                        idl[n] = strlen(a->id);
+                        n++;
+                        p++;
+                }
+                if (ack_ids(rs, b, s, ids, idl, n) < 0)
+                        return;
+                rs->ack_pos = p;
+        }
+}
+
+/* ARGV 1-4 of every script: cluster, now, TTL, instance. */
+struct common {
+        char now[24], ttl[16];
+};
+
+static int batch_corr(struct smx_rstore *rs, struct batch *b, const struct common *cm)
+{
+        size_t off = rs->f_head;
+        uint32_t n = 0;
+        for (size_t i = 0; i < rs->f_n && n < CORR_BATCH; i++) {
+                struct rs_corr_req r;
+                size_t skipped;
+                size_t sz = fifo_at(rs, &off, &r, &skipped);
+                off += sz;
+                char h[33], mt[33], k1[RS_NAME_MAX + 48], k2[RS_NAME_MAX + 48];
+                rs_hex(&r.key, h);
+                struct smx_key128 mk = smx_hash128(r.app, r.app_len, 0x6d74);
+                rs_hex(&mk, mt);
+                snprintf(k1, sizeof k1, "smsmux:{%s:%s}:c", rs->cluster, h);
+                snprintf(k2, sizeof k2, "smsmux:{%s:%s}:p", rs->cluster, h);
+                char val[RS_NAME_MAX + SMX_ID_MAX + 64];
+                int vl = snprintf(val, sizeof val, "%s\x1f%u\x1f%u\x1f%s\x1f", rs->instance,
+                                  r.part, r.n_parts, mt);
+                memcpy(val + vl, r.app, r.app_len);
+                vl += r.app_len;
+                const char *argv[] = { "EVALSHA", rs->sha[RS_LUA_CORR], "2", k1, k2,
+                                       rs->cluster, cm->now, cm->ttl, rs->instance, val, h };
+                size_t lens[11];
+                for (int j = 0; j < 11; j++)
+                        lens[j] = strlen(argv[j]);
+                lens[9] = (size_t)vl;
+                if (add_cmd(rs, b, K_CORR, 0, 1, 11, argv, lens) < 0)
+                        break;
+                n++;
+        }
+        return (int)n;
+}
+
+static int batch_in(struct smx_rstore *rs, struct batch *b, const struct common *cm)
+{
+        struct rs_buf *pl = &rs->pl, *hd = &rs->hd;
+        char window[16], park[16], reasm[16];
+        snprintf(window, sizeof window, "%u", rs->cfg.dedup_window_ms);
+        snprintf(park, sizeof park, "%u", rs->cfg.park_timeout_ms);
+        snprintf(reasm, sizeof reasm, "%u", rs->cfg.reasm_timeout_ms);
+        uint32_t n = 0;
+        for (uint32_t i = rs->in_head; i != rs->in_tail && n < IN_BATCH; i++, n++) {
+                struct rs_in_req *r = &rs->inq[i % RS_INQ];
+                char h[33], id[33], k1[RS_NAME_MAX + 120], k2[RS_NAME_MAX + 80],
+                     k3[RS_NAME_MAX + 80], st[8], seq[8], tot[8];
+                rs_hex(&r->key, h);
+                rs_hex(&r->ident, id);
+                pl->len = 0;
+                int rc;
+                if (r->kind == RS_IN_DR) {
+                        rs_payload_dr(rs, r, pl);
+                        snprintf(st, sizeof st, "%u", r->state);
+                        snprintf(k1, sizeof k1, "smsmux:{%s:%s}:d%u", rs->cluster, h, r->state);
+                        snprintf(k2, sizeof k2, "smsmux:{%s:%s}:c", rs->cluster, h);
+                        snprintf(k3, sizeof k3, "smsmux:{%s:%s}:p", rs->cluster, h);
+                        const char *argv[] = { "EVALSHA", rs->sha[RS_LUA_DR], "3", k1, k2, k3,
+                                               rs->cluster, cm->now, cm->ttl, rs->instance,
+                                               st, pl->p, h, window, park };
+                        size_t lens[15];
+                        for (int j = 0; j < 15; j++)
+                                lens[j] = j == 11 ? pl->len : strlen(argv[j]);
+                        rc = add_cmd(rs, b, K_IN, 0, 1, 15, argv, lens);
+                } else if (r->kind == RS_IN_MO_ONE) {
+                        rs_payload_mo(rs, r, pl);
+                        snprintf(k1, sizeof k1, "smsmux:{%s:o:%s}", rs->cluster, id);
+                        const char *argv[] = { "EVALSHA", rs->sha[RS_LUA_MO_ONE], "1", k1,
+                                               rs->cluster, cm->now, cm->ttl, rs->instance,
+                                               pl->p, window };
+                        size_t lens[10];
+                        for (int j = 0; j < 10; j++)
+                                lens[j] = j == 8 ? pl->len : strlen(argv[j]);
+                        rc = add_cmd(rs, b, K_IN, 0, 1, 10, argv, lens);
+                } else {
+                        hd->len = 0;
+                        rs_header_group(rs, r, hd);
+                        snprintf(k1, sizeof k1, "smsmux:{%s:g:%s}:d:%s", rs->cluster, h, id);
+                        snprintf(k2, sizeof k2, "smsmux:{%s:g:%s}:g", rs->cluster, h);
+                        snprintf(seq, sizeof seq, "%u", r->seq);
+                        snprintf(tot, sizeof tot, "%u", r->total);
+                        const char *argv[] = { "EVALSHA", rs->sha[RS_LUA_MO_PART], "2", k1, k2,
+                                               rs->cluster, cm->now, cm->ttl, rs->instance,
+                                               seq, r->data ? (const char *)r->data : "", tot,
+                                               hd->p, h, window, reasm };
+                        size_t lens[16];
+                        for (int j = 0; j < 16; j++)
+                                lens[j] = j == 10 ? r->len : j == 12 ? hd->len : strlen(argv[j]);
+                        rc = add_cmd(rs, b, K_IN, 0, 1, 16, argv, lens);
+                }
+                if (rc < 0)
+                        break;
+        }
+        return (int)n;
+}
+
+static void batch_reads(struct smx_rstore *rs, struct batch *b)
+{
+        uint32_t space = event_ring_space_w(rs->ring);
+        b->read_budget = space > EV_RESERVE ? space - EV_RESERVE : 0;
+        uint32_t budget = b->read_budget;
+        char count[16], idle[16];
+        for (unsigned s = 0; s < rs->n_streams && budget > 0; s++) {
+                struct rs_stream *st = &rs->streams[s];
+                if (s > 0 && !st->dead)
+                        continue;
+                uint32_t want = budget < READ_MAX ? budget : READ_MAX;
+                snprintf(count, sizeof count, "%u", want);
+                if (s > 0) {
+                        /* a silent instance's entries: its pending ones idle past
+                         * the takeover time, then the ones nobody read yet */
+                        snprintf(idle, sizeof idle, "%u", rs->cfg.owner_takeover_ms);
+                        const char *cv[] = { "XAUTOCLAIM", st->key, "g", rs->instance, idle, "0-0",
+                                             "COUNT", count };
+                        size_t cl[8];
+                        for (int j = 0; j < 8; j++)
+                                cl[j] = strlen(cv[j]);
+                        if (add_cmd(rs, b, K_CLAIM, (uint16_t)s, 0, 8, cv, cl) < 0)
+                                return;
+                        budget -= want;
+                        if (budget == 0)
+                                break;
+                        want = budget < READ_MAX ? budget : READ_MAX;
+                        snprintf(count, sizeof count, "%u", want);
+                }
+                const char *from = s == 0 && rs->own_from[0] ? rs->own_from : ">";
+                const char *argv[] = { "XREADGROUP", "GROUP", "g", rs->instance, "COUNT", count,
+                                       "STREAMS", st->key, from };
+                size_t lens[9];
+                for (int j = 0; j < 9; j++)
+                        lens[j] = strlen(argv[j]);
+                if (add_cmd(rs, b, K_READ, (uint16_t)s, 0, 9, argv, lens) < 0)
+                        return;
+                budget -= want;
+        }
+}
+
+static void batch_periodic(struct smx_rstore *rs, struct batch *b, const struct common *cm,
+                           uint64_t now)
+{
+        if (now < rs->next_hb_ms)
+                return;
+        rs->next_hb_ms = now + 1000;
+        char ikey[RS_NAME_MAX + 24], lim[8] = "64";
+        snprintf(ikey, sizeof ikey, "smsmux:{%s}:inst", rs->cluster);
+        const char *hb[] = { "HSET", ikey, rs->instance, cm->now };
+        size_t hl[4] = { 4, strlen(ikey), strlen(rs->instance), strlen(cm->now) };
+        add_cmd(rs, b, K_HB, 0, 0, 4, hb, hl);
+        const char *ps[] = { "EVALSHA", rs->sha[RS_LUA_PARK_SWEEP], "0", rs->cluster, cm->now,
+                             cm->ttl, rs->instance, lim };
+        size_t pl[8];
+        for (int j = 0; j < 8; j++)
+                pl[j] = strlen(ps[j]);
+        add_cmd(rs, b, K_PARK_SWEEP, 0, 0, 8, ps, pl);
+        ps[1] = rs->sha[RS_LUA_GROUP_SWEEP];
+        add_cmd(rs, b, K_GROUP_SWEEP, 0, 0, 8, ps, pl);
+        const char *sc[] = { "HGETALL", ikey };
+        size_t sl[2] = { 7, strlen(ikey) };
+        add_cmd(rs, b, K_SCAN, 0, 0, 2, sc, sl);
+}
+
+/* ---- replies ---- */
+
+/* The instance list: silent ones (heartbeat older than the takeover time)
+ * are read and claimed from; ones that came back are left alone. */
+static void on_scan(struct smx_rstore *rs, const redisReply *r, uint64_t now)
+{
+        if (r->type != REDIS_REPLY_ARRAY)
+                return;
+        for (size_t i = 0; i + 1 < r->elements; i += 2) {
+                const redisReply *nm = r->element[i], *hb = r->element[i + 1];
+                if (nm->type != REDIS_REPLY_STRING || hb->type != REDIS_REPLY_STRING ||
+                    nm->len > RS_NAME_MAX || !strcmp(nm->str, rs->instance))
+                        continue;
+                uint64_t t = strtoull(hb->str, NULL, 10);
+                int dead = t + rs->cfg.owner_takeover_ms < now;
+                unsigned s;
+                for (s = 1; s < rs->n_streams; s++)
+                        if (!strcmp(rs->streams[s].name, nm->str))
+                                break;
+                if (s == rs->n_streams) {
+                        if (!dead || s == RS_STREAMS_MAX)
+                                continue;
+                        struct rs_stream *st = &rs->streams[s];
+                        snprintf(st->name, sizeof st->name, "%s", nm->str);
+                        snprintf(st->key, sizeof st->key, "smsmux:{%s}:s:%s", rs->cluster, nm->str);
+                        rs->n_streams++;
+                }
+                if (rs->streams[s].dead != dead)
+                        smx_logf(SMX_LOG_WARN, NULL, NULL, dead
+                                 ? "store: instance %s silent for %u ms: taking over its DRs/MOs"
+                                 : "store: instance %s is back", nm->str,
+                                 rs->cfg.owner_takeover_ms);
+                rs->streams[s].dead = (uint8_t)dead;
+        }
+}
+
+/* Entries [[id, [field, value, ...]], ...] into the ring. */
+static int on_entries(struct smx_rstore *rs, uint16_t s, const redisReply *ents)
+{
+        int n = 0;
+        if (!ents || ents->type != REDIS_REPLY_ARRAY)
+                return 0;
+        for (size_t i = 0; i < ents->elements; i++) {
+                const redisReply *en = ents->element[i];
+                if (en->type != REDIS_REPLY_ARRAY || en->elements < 2 ||
+                    en->element[0]->type != REDIS_REPLY_STRING)
+                        continue;
+                const char *id = en->element[0]->str;
+                struct smx_ev_rec *e = ev_reserve(rs);
+                if (!e)
+                        break;          /* cannot happen: reads are within the ring's room */
+                if (rs_entry_to_event(rs, en->element[1], e)) {
+                        ev_commit(rs, s, id);
+                        if (s > 0)
+                                RS_INC(rs, taken_over);
+                } else if (rs->n_bad < RS_BAD_MAX) {
+                        /* malformed: acknowledged without an event */
+                        rs->bad[rs->n_bad].stream = s;
+                        snprintf(rs->bad[rs->n_bad].id, sizeof rs->bad[0].id, "%s", id);
+                        rs->n_bad++;
+                }
+                if (s == 0)
+                        snprintf(rs->own_last, sizeof rs->own_last, "%s", id);
+                n++;
+        }
+        return n;
+}
+
+static int on_read(struct smx_rstore *rs, uint16_t s, const redisReply *r)
+{
+        int n = 0;
+        if (r->type == REDIS_REPLY_ARRAY && r->elements >= 1) {
+                const redisReply *st = r->element[0];
+                if (st->type == REDIS_REPLY_ARRAY && st->elements == 2)
+                        n = on_entries(rs, s, st->element[1]);
+        }
+        if (s == 0 && rs->own_from[0]) {
+                /* reading our pending entries: go on after the last one, and
+                 * switch to new entries when there are none left */
+                if (n == 0) {
+                        rs->own_from[0] = 0;
+                        rs->own_history_done = 1;
+                } else {
+                        snprintf(rs->own_from, sizeof rs->own_from, "%s", rs->own_last);
+                }
+        }
+        return n;
+}
+
+static void rtt_note(struct smx_rstore *rs, uint64_t us)
+{
+        static const uint64_t le[7] = { 100, 250, 500, 1000, 2500, 10000, 100000 };
+        unsigned i = 0;
+        while (i < 7 && us > le[i])
+                i++;
+        RS_INC(rs, rtt_bucket[i]);
+        RS_SET(rs, rtt_last_us, us);
+        if (us > atomic_load_explicit(&rs->c.rtt_max_us, memory_order_relaxed))
+                RS_SET(rs, rtt_max_us, us);
+}
+
+static uint64_t mono_us(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
+{
+        static _Thread_local struct cmd cmds[8192];
+        struct batch b = { .cmd = cmds, .n = 0, .cap = sizeof cmds / sizeof cmds[0], .read_budget = 0 };
+        struct common cm;
+        snprintf(cm.now, sizeof cm.now, "%llu", (unsigned long long)now);
+        snprintf(cm.ttl, sizeof cm.ttl, "%u", rs->cfg.corr_ttl_ms);
+        batch_acks(rs, &b);
+        int n_corr = batch_corr(rs, &b, &cm);
+        int n_in = final ? 0 : batch_in(rs, &b, &cm);
+        if (!final) {
+                batch_reads(rs, &b);
+                batch_periodic(rs, &b, &cm, now);
+        }
+        if (b.n == 0)
+                return 0;
+        uint64_t t0 = mono_us();
+        int got = 0;
+        unsigned woken = 0;
+        for (unsigned i = 0; i < b.n; i++) {
+                redisReply *r = NULL;
+                if (redisGetReply(rs->rc, (void **)&r) != REDIS_OK || !r) {
+                        /* what has no reply yet stays queued and is replayed */
+                        rs_disconnect(rs, rs->rc->errstr[0] ? rs->rc->errstr : "no reply", now);
+                        wake_workers(rs, woken);
+                        return 1;
+                }
+                struct cmd *c = &b.cmd[i];
+                int err = r->type == REDIS_REPLY_ERROR;
+                if (err && r->str && !strncmp(r->str, "NOSCRIPT", 8)) {
+                        /* the server lost its scripts (restarted): reconnect loads them */
+                        freeReplyObject(r);
+                        rs_disconnect(rs, "scripts missing", now);
+                        wake_workers(rs, woken);
+                        return 1;
+                }
+                switch (c->kind) {
+                case K_CORR:
+                        if (err) {
+                                smx_logf(SMX_LOG_WARN, NULL, NULL, "store: correlation write: %s",
+                                         r->str);
+                                RS_INC(rs, corr_dropped);
+                        } else {
+                                RS_INC(rs, corr_writes);
+                                if (r->type == REDIS_REPLY_INTEGER && r->integer > 0)
+                                        RS_ADD(rs, drs_routed, (uint64_t)r->integer);
+                        }
+                        fifo_pop(rs);
+                        break;
+                case K_IN: {
+                        struct rs_in_req *q = &rs->inq[rs->in_head % RS_INQ];
+                        uint32_t status = SMPP_ESME_ROK;
+                        if (err) {
+                                smx_logf(SMX_LOG_WARN, NULL, NULL, "store: DR/MO script: %s",
+                                         r->str);
+                                status = SMPP_ESME_RX_T_APPN;
+                        } else if (r->type == REDIS_REPLY_INTEGER) {
+                                long long v = r->integer;
+                                if (v == 0 || v == 3)
+                                        RS_INC(rs, duplicates);
+                                else if (q->kind == RS_IN_DR)
+                                        v == 2 ? RS_INC(rs, parked) : RS_INC(rs, drs_routed);
+                                else if (v == 1)
+                                        RS_INC(rs, mos);
+                        }
+                        in_answer(rs, status, &woken);
+                        break;
+                }
+                case K_READ:
+                        if (!err) {
+                                got += on_read(rs, c->stream, r);
+                        } else if (r->str && !strncmp(r->str, "NOGROUP", 7) && c->stream > 0) {
+                                rs->streams[c->stream].dead = 0;        /* never started */
+                        }
+                        break;
+                case K_CLAIM:
+                        if (!err && r->type == REDIS_REPLY_ARRAY && r->elements >= 2)
+                                got += on_entries(rs, c->stream, r->element[1]);
+                        break;
+                case K_SCAN:
+                        if (!err)
+                                on_scan(rs, r, rs_now_ms());
+                        break;
+                case K_ACK:
+                        if (!err && r->type == REDIS_REPLY_INTEGER)
+                                RS_ADD(rs, acks, (uint64_t)r->integer);
+                        break;
+                default:
+                        break;
+                }
+                freeReplyObject(r);
+        }
+        RS_INC(rs, round_trips);
+        RS_ADD(rs, commands, b.n);
+        rtt_note(rs, mono_us() - t0);
+        wake_workers(rs, woken);
+        return n_corr > 0 || n_in > 0 || got > 0;
+}
+
+static void idle_wait(struct smx_rstore *rs)
+{
+        atomic_store(&rs->sleeping, 1);
+        for (unsigned k = 0; k < rs->host.n_workers; k++)
+                if (spsc_count(&rs->wq[k].in) || spsc_count(&rs->wq[k].corr)) {
+                        atomic_store(&rs->sleeping, 0);
+                        return;
+                }
+        struct pollfd p = { rs->efd, POLLIN, 0 };
+        if (poll(&p, 1, IDLE_MS) > 0) {
+                uint64_t v;
+                ssize_t n = read(rs->efd, &v, sizeof v);
+                (void)n;
+        }
+        atomic_store(&rs->sleeping, 0);
+}
+
+void *rs_main(void *arg)
+{
+        struct smx_rstore *rs = arg;
+        uint32_t last_events = 0;
+        while (!atomic_load_explicit(&rs->stop, memory_order_acquire)) {
+                uint64_t now = rs_now_ms();
+                int work = drain_workers(rs, now);
+                if (!rs->rc && now >= rs->next_connect_ms)
+                        rs_connect(rs, now);
+                if (rs->rc) {
+                        work |= run_batch(rs, now, 0);
+                } else {
+                        work |= offline(rs, now);
+                }
+                if (rs->ev_pos != last_events) {
+                        last_events = rs->ev_pos;
+                        rs->host.wake_app(rs->host.ctx);
+                }
+                if (!work)
+                        idle_wait(rs);
+        }
+        /* stop: the buffered correlations and the acks, for up to 2 s */
+        uint64_t limit = rs_now_ms() + 2000;
+        for (;;) {
+                uint64_t now = rs_now_ms();
+                drain_workers(rs, now);
+                if (now >= limit)
+                        break;
+                if (!rs->rc) {
+                        if (now >= rs->next_connect_ms)
+                                rs_connect(rs, now);
+                        if (!rs->rc) {
+                                struct timespec ts = { 0, 20 * 1000000L };
+                                nanosleep(&ts, NULL);
+                                continue;
+                        }
+                }
+                run_batch(rs, now, 1);
+                if (rs->rc && rs->f_n == 0)
+                        break;
+        }
+        if (rs->f_n)
+                smx_logf(SMX_LOG_WARN, NULL, NULL, "store: %zu correlation writes not written "
+                         "at stop (their DRs will arrive uncorrelated)", rs->f_n);
+        return NULL;
+}

@@ -1,0 +1,175 @@
+/* The Lua scripts of the Redis store: each is one cross-instance invariant,
+ * run atomically by Redis (no read-then-write race between instances).
+ *
+ * Keys (C = cluster, H = 32 hex digits of the normalised message id's
+ * 128-bit hash, G = an MO group's hash, I = an MO identity's hash):
+ *   smsmux:{C:H}:c        correlation: owner \37 part \37 parts \37 mt \37 app
+ *                         (mt: hash of the app id, names the merge record)
+ *   smsmux:{C:H}:p        DRs parked for H: rx-instance \37 state \37 payload
+ *   smsmux:{C:H}:d<state> DR dedup (window)
+ *   smsmux:{C:H}:f        single-part MT: first final state (SMX_EVF_MT_FINAL once)
+ *   smsmux:{C:m:OWNER:mt}:m  multipart MT: part -> final state
+ *   smsmux:{C:g:G}:g      MO group: p<seq> -> part bytes, h -> header
+ *   smsmux:{C:g:G}:d:I    MO part dedup;  smsmux:{C:o:I}  single MO dedup
+ *   smsmux:{C}:s:NAME     instance NAME's stream (consumer group "g")
+ *   smsmux:{C}:parked     zset H -> park deadline;  smsmux:{C}:groups  G -> deadline
+ *   smsmux:{C}:inst       hash NAME -> last heartbeat (ms)
+ * The keys of one message id (or MO group) share a hash tag; the scripts
+ * also touch the per-cluster stream and index keys, which a Redis Cluster
+ * would need moved out of the scripts (docs/scale-out.md).
+ *
+ * ARGV common to every script: 1 cluster, 2 now (ms), 3 correlation TTL,
+ * 4 this instance. Payloads are built and parsed in C (rstore_ev.c); the
+ * scripts only carry them. */
+#include "store/rstore_int.h"
+
+#define PRELUDE                                                                            \
+        "local C = ARGV[1]\n"                                                              \
+        "local NOW = tonumber(ARGV[2])\n"                                                  \
+        "local TTL = ARGV[3]\n"                                                            \
+        "local ME = ARGV[4]\n"                                                             \
+        "local function kh(h, s) return 'smsmux:{' .. C .. ':' .. h .. '}:' .. s end\n"     \
+        "local function kc(s) return 'smsmux:{' .. C .. '}:' .. s end\n"                   \
+        /* merge order of final states: DELIVERED < UNKNOWN < DELETED < EXPIRED <       \
+         * UNDELIVERABLE < REJECTED; ENROUTE (1) and ACCEPTED (6) are not final */      \
+        "local RANK = {[2]=0, [7]=1, [4]=2, [3]=3, [5]=4, [8]=5}\n"                        \
+        "local function route(h, cv, st, pl, rx)\n"                                        \
+        "  local owner, part, np, mt, app = string.match(cv,\n"                            \
+        "    '^([^\\31]*)\\31([^\\31]*)\\31([^\\31]*)\\31([^\\31]*)\\31(.*)$')\n"          \
+        "  if not owner then return 0 end\n"                                               \
+        "  local s = tonumber(st)\n"                                                       \
+        "  local fin, mst = 0, 0\n"                                                        \
+        "  if RANK[s] then\n"                                                              \
+        "    if tonumber(np) <= 1 then\n"                                                  \
+        "      if redis.call('SET', kh(h, 'f'), s, 'NX', 'PX', TTL) then fin = 1; mst = s end\n" \
+        "    else\n"                                                                       \
+        "      local mk = 'smsmux:{' .. C .. ':m:' .. owner .. ':' .. mt .. '}:m'\n"       \
+        "      if redis.call('HSETNX', mk, part, s) == 1 then\n"                           \
+        "        redis.call('PEXPIRE', mk, TTL)\n"                                         \
+        "        if redis.call('HLEN', mk) >= tonumber(np) then\n"                         \
+        "          local wr = -1\n"                                                        \
+        "          for _, v in ipairs(redis.call('HVALS', mk)) do\n"                       \
+        "            local r = RANK[tonumber(v)]\n"                                        \
+        "            if r and r > wr then wr = r; mst = tonumber(v) end\n"                 \
+        "          end\n"                                                                  \
+        "          fin = 1\n"                                                              \
+        "        end\n"                                                                    \
+        "      end\n"                                                                      \
+        "    end\n"                                                                        \
+        "  end\n"                                                                          \
+        "  redis.call('XADD', kc('s:' .. owner), '*', 't', 'D', 'a', app, 'p', part,\n"     \
+        "    'n', np, 'f', fin, 'm', mst, 's', st, 'r', pl, 'x', rx)\n"                    \
+        "  return 1\n"                                                                     \
+        "end\n"                                                                            \
+        "local function split3(it)\n"                                                      \
+        "  return string.match(it, '^([^\\31]*)\\31([^\\31]*)\\31(.*)$')\n"               \
+        "end\n"
+
+/* resp arrived: KEYS 1 corr, 2 park; ARGV 5 value, 6 H.
+ * Stores the correlation and routes every DR parked for it. */
+static const char lua_corr[] = PRELUDE
+        "redis.call('SET', KEYS[1], ARGV[5], 'PX', TTL)\n"
+        "local items = redis.call('LRANGE', KEYS[2], 0, -1)\n"
+        "if #items == 0 then return 0 end\n"
+        "for _, it in ipairs(items) do\n"
+        "  local rx, st, pl = split3(it)\n"
+        "  if rx then route(ARGV[6], ARGV[5], st, pl, rx) end\n"
+        "end\n"
+        "redis.call('DEL', KEYS[2])\n"
+        "redis.call('ZREM', kc('parked'), ARGV[6])\n"
+        "return #items\n";
+
+/* DR arrived: KEYS 1 dedup, 2 corr, 3 park; ARGV 5 state, 6 payload, 7 H,
+ * 8 dedup window, 9 park timeout. 0 duplicate, 1 routed, 2 parked. */
+static const char lua_dr[] = PRELUDE
+        "if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[8]) then return 0 end\n"
+        "local cv = redis.call('GET', KEYS[2])\n"
+        "if cv then route(ARGV[7], cv, ARGV[5], ARGV[6], ME); return 1 end\n"
+        "redis.call('RPUSH', KEYS[3], ME .. '\\31' .. ARGV[5] .. '\\31' .. ARGV[6])\n"
+        "redis.call('PEXPIRE', KEYS[3], TTL)\n"
+        "redis.call('ZADD', kc('parked'), 'NX', NOW + tonumber(ARGV[9]), ARGV[7])\n"
+        "return 2\n";
+
+/* Parked past their timeout: ARGV 5 limit. Routed if the correlation came
+ * meanwhile, else uncorrelated to the instance that received them. */
+static const char lua_park_sweep[] = PRELUDE
+        "local hs = redis.call('ZRANGEBYSCORE', kc('parked'), '-inf', NOW, 'LIMIT', 0, ARGV[5])\n"
+        "local n = 0\n"
+        "for _, h in ipairs(hs) do\n"
+        "  local pk = kh(h, 'p')\n"
+        "  local cv = redis.call('GET', kh(h, 'c'))\n"
+        "  for _, it in ipairs(redis.call('LRANGE', pk, 0, -1)) do\n"
+        "    local rx, st, pl = split3(it)\n"
+        "    if rx then\n"
+        "      if cv then route(h, cv, st, pl, rx)\n"
+        "      else redis.call('XADD', kc('s:' .. rx), '*', 't', 'U', 's', st, 'r', pl, 'x', rx) end\n"
+        "      n = n + 1\n"
+        "    end\n"
+        "  end\n"
+        "  redis.call('DEL', pk)\n"
+        "  redis.call('ZREM', kc('parked'), h)\n"
+        "end\n"
+        "return n\n";
+
+/* Single MO: KEYS 1 dedup; ARGV 5 payload, 6 window. 0 duplicate, 1 queued. */
+static const char lua_mo_one[] = PRELUDE
+        "if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[6]) then return 0 end\n"
+        "redis.call('XADD', kc('s:' .. ME), '*', 't', 'M', 'r', ARGV[5], 'x', ME)\n"
+        "return 1\n";
+
+/* MO part: KEYS 1 dedup, 2 group; ARGV 5 seq, 6 bytes, 7 total, 8 header,
+ * 9 G, 10 window, 11 reassembly timeout. 0 duplicate, 1 complete (queued
+ * on this instance's stream), 2 held, 3 a second copy of a held part. */
+static const char lua_mo_part[] = PRELUDE
+        "if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[10]) then return 0 end\n"
+        "if redis.call('HSETNX', KEYS[2], 'p' .. ARGV[5], ARGV[6]) == 0 then return 3 end\n"
+        "redis.call('HSETNX', KEYS[2], 'h', ARGV[8])\n"
+        "redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[11]) * 4 + 60000)\n"
+        "local total = tonumber(ARGV[7])\n"
+        "if redis.call('HLEN', KEYS[2]) - 1 < total then\n"
+        "  redis.call('ZADD', kc('groups'), 'NX', NOW + tonumber(ARGV[11]), ARGV[9])\n"
+        "  return 2\n"
+        "end\n"
+        "local parts = {}\n"
+        "for i = 1, total do parts[i] = redis.call('HGET', KEYS[2], 'p' .. i) or '' end\n"
+        "local hdr = redis.call('HGET', KEYS[2], 'h')\n"
+        "redis.call('DEL', KEYS[2])\n"
+        "redis.call('ZREM', kc('groups'), ARGV[9])\n"
+        "redis.call('XADD', kc('s:' .. ME), '*', 't', 'G', 'h', hdr, 'n', total,\n"
+        "  'r', table.concat(parts), 'x', ME)\n"
+        "return 1\n";
+
+/* MO groups past their timeout: ARGV 5 limit. Each becomes one partial MO
+ * on this instance's stream. */
+static const char lua_group_sweep[] = PRELUDE
+        "local gs = redis.call('ZRANGEBYSCORE', kc('groups'), '-inf', NOW, 'LIMIT', 0, ARGV[5])\n"
+        "for _, g in ipairs(gs) do\n"
+        "  local gk = kh('g:' .. g, 'g')\n"
+        "  local all = redis.call('HGETALL', gk)\n"
+        "  local hdr, parts, got, maxp = nil, {}, 0, 0\n"
+        "  for i = 1, #all, 2 do\n"
+        "    if all[i] == 'h' then hdr = all[i + 1]\n"
+        "    else\n"
+        "      local s = tonumber(string.sub(all[i], 2))\n"
+        "      if s then parts[s] = all[i + 1]; got = got + 1; if s > maxp then maxp = s end end\n"
+        "    end\n"
+        "  end\n"
+        "  if hdr and got > 0 then\n"
+        "    local out = {}\n"
+        "    for s = 1, maxp do if parts[s] then out[#out + 1] = parts[s] end end\n"
+        "    redis.call('XADD', kc('s:' .. ME), '*', 't', 'P', 'h', hdr, 'n', got,\n"
+        "      'r', table.concat(out), 'x', ME)\n"
+        "  end\n"
+        "  redis.call('DEL', gk)\n"
+        "  redis.call('ZREM', kc('groups'), g)\n"
+        "end\n"
+        "return #gs\n";
+
+const char *const rs_lua[RS_LUA_N] = {
+        [RS_LUA_CORR] = lua_corr,
+        [RS_LUA_DR] = lua_dr,
+        [RS_LUA_PARK_SWEEP] = lua_park_sweep,
+        [RS_LUA_MO_ONE] = lua_mo_one,
+        [RS_LUA_MO_PART] = lua_mo_part,
+        [RS_LUA_GROUP_SWEEP] = lua_group_sweep,
+};

@@ -1,0 +1,475 @@
+/* Three instances of one cluster in one process, sharing a real
+ * redis-server (started here on a unix socket), against smsc-sim: every
+ * SMSC sends each DR and MO on a random session of its system_id, and with
+ * three instances bound to every SMSC that session belongs to any of them
+ * (2 out of 3 times another instance than the owner). With DRs written
+ * before their submit_sm_resp, DRs on other sites, intermediate (ACCEPTED)
+ * DRs, deliver_sms re-sent by the service on another bind and multipart MOs
+ * whose parts land on different instances:
+ *   - every MT gets one outcome at the instance that accepted it;
+ *   - every DR the service sent reaches exactly one application, the
+ *     owner's, correlated to its MT, once per (MT, state);
+ *   - every MO reaches exactly one application, once, whole;
+ *   - an instance that stops with DRs still to come: its DRs wait in its
+ *     stream and a live instance takes them over after owner_takeover_ms,
+ *     once; an instance restarted with the same name gets what was left. */
+#include "../core/itest.h"
+#include "rtest.h"
+
+#define N_INST 3
+#define MAX_EV 4096
+#define MO_TEXT 1024
+
+struct t_dr {
+        char id[SMX_ID_MAX + 1];
+        enum smx_dr_state state;
+        int mt_final;
+};
+
+struct t_mo {
+        char text[MO_TEXT];
+        unsigned parts;
+        int partial;
+};
+
+struct inst {
+        char name[8];
+        smx_client *c;
+        struct smx_config cfg;
+        uint64_t outcomes, submitted, next_k;
+        uint64_t foreign_drs;           /* DRs for another instance's MT */
+        uint64_t uncorrelated;
+        struct t_dr drs[MAX_EV];
+        size_t n_drs;
+        struct t_mo mos[256];
+        size_t n_mos;
+};
+
+static struct it_env E;
+static struct rtest_redis R;
+static struct inst I[N_INST];
+static char cluster[32];
+
+static void pump_one(struct inst *in)
+{
+        struct smx_event ev[128];
+        size_t n;
+        if (!in->c)
+                return;
+        while ((n = smx_events_poll(in->c, ev, 128)) > 0) {
+                for (size_t i = 0; i < n; i++) {
+                        const struct smx_event *x = &ev[i];
+                        if (x->type == SMX_EV_SUBMITTED || x->type == SMX_EV_FAILED) {
+                                in->outcomes++;
+                                in->submitted += x->type == SMX_EV_SUBMITTED;
+                        } else if (x->type == SMX_EV_DR) {
+                                if (!x->id) {
+                                        in->uncorrelated++;
+                                        continue;
+                                }
+                                if (strncmp(x->id, in->name, strlen(in->name)) ||
+                                    x->id[strlen(in->name)] != '-')
+                                        in->foreign_drs++;
+                                if (in->n_drs < MAX_EV) {
+                                        struct t_dr *d = &in->drs[in->n_drs++];
+                                        snprintf(d->id, sizeof d->id, "%s", x->id);
+                                        d->state = x->state;
+                                        d->mt_final = x->mt_final;
+                                }
+                        } else if (x->type == SMX_EV_MO && in->n_mos < 256) {
+                                struct t_mo *m = &in->mos[in->n_mos++];
+                                size_t l = x->text_len < MO_TEXT - 1 ? x->text_len : MO_TEXT - 1;
+                                memcpy(m->text, x->text, l);
+                                m->text[l] = 0;
+                                m->parts = x->parts;
+                                m->partial = x->partial;
+                        }
+                }
+        }
+}
+
+static void pump_all(void)
+{
+        for (int i = 0; i < N_INST; i++)
+                pump_one(&I[i]);
+}
+
+static size_t total_drs(void)
+{
+        size_t n = 0;
+        for (int i = 0; i < N_INST; i++)
+                n += I[i].n_drs;
+        return n;
+}
+
+static size_t total_mos(void)
+{
+        size_t n = 0;
+        for (int i = 0; i < N_INST; i++)
+                n += I[i].n_mos;
+        return n;
+}
+
+static void reset_events(void)
+{
+        for (int i = 0; i < N_INST; i++) {
+                I[i].n_drs = I[i].n_mos = 0;
+                I[i].foreign_drs = I[i].uncorrelated = 0;
+        }
+}
+
+/* Pump until `drs` DRs and `mos` MOs arrived in total, then `quiet_ms`
+ * more so a duplicate would show. */
+static int settle(size_t drs, size_t mos, unsigned timeout_ms, unsigned quiet_ms)
+{
+        uint64_t end = it_now_ms() + timeout_ms;
+        int ok = 0;
+        while (it_now_ms() < end) {
+                pump_all();
+                if (total_drs() >= drs && total_mos() >= mos) {
+                        ok = 1;
+                        break;
+                }
+                it_sleep_ms(5);
+        }
+        uint64_t q = it_now_ms() + quiet_ms;
+        while (it_now_ms() < q) {
+                pump_all();
+                it_sleep_ms(5);
+        }
+        return ok;
+}
+
+static int inst_start(struct inst *in, const char *name, uint32_t takeover_ms)
+{
+        snprintf(in->name, sizeof in->name, "%s", name);
+        in->cfg = E.cfg;
+        in->cfg.workers = 1;
+        in->cfg.dr_park_timeout_ms = 20000;
+        in->cfg.store.url = R.url;
+        in->cfg.store.instance = in->name;
+        in->cfg.store.cluster = cluster;
+        in->cfg.store.owner_takeover_ms = takeover_ms;
+        char err[256] = "";
+        int rc = smx_client_create(&in->cfg, &in->c, err, sizeof err);
+        if (rc < 0) {
+                printf("# smx_client_create %s: %s (%s)\n", name, smx_strerror(rc), err);
+                return rc;
+        }
+        return smx_client_start(in->c);
+}
+
+static int all_active(void)
+{
+        uint64_t end = it_now_ms() + 15000;
+        while (it_now_ms() < end) {
+                pump_all();
+                int ok = 1;
+                for (int i = 0; i < N_INST; i++) {
+                        if (!I[i].c)
+                                continue;
+                        struct smx_bind_stats st[IT_MAX_SMSC];
+                        size_t n = smx_client_binds(I[i].c, st, IT_MAX_SMSC), a = 0;
+                        for (size_t b = 0; b < n; b++)
+                                a += st[b].health == SMX_HEALTH_ACTIVE;
+                        ok &= a == E.n;
+                }
+                if (ok)
+                        return 1;
+                it_sleep_ms(10);
+        }
+        return 0;
+}
+
+static uint64_t submit_n(struct inst *in, unsigned n, const char *text)
+{
+        uint64_t ok = 0;
+        for (unsigned i = 0; i < n; i++) {
+                char id[32];
+                snprintf(id, sizeof id, "%s-%llu", in->name, (unsigned long long)in->next_k);
+                struct smx_mt mt = { .id = id, .from = "12345", .to = "447700900001",
+                                     .text = text, .want_dr = 1 };
+                int rc;
+                while ((rc = smx_submit(in->c, &mt)) == SMX_EAGAIN) {
+                        pump_all();
+                        it_sleep_ms(1);
+                }
+                if (rc == 0) {
+                        in->next_k++;
+                        ok++;
+                }
+        }
+        return ok;
+}
+
+static double sim_total(const char *key)
+{
+        return it_json_num(it_summary(&E), "\"totals\"", key);
+}
+
+/* Across every instance: how many DR events have this (id, state). */
+static unsigned same_dr(const struct t_dr *d)
+{
+        unsigned n = 0;
+        for (int i = 0; i < N_INST; i++)
+                for (size_t j = 0; j < I[i].n_drs; j++)
+                        n += !strcmp(I[i].drs[j].id, d->id) && I[i].drs[j].state == d->state;
+        return n;
+}
+
+static void knobs_default(void)
+{
+        it_sim_ctl(&E, "set all other_site_prob 0.5");
+        it_sim_ctl(&E, "set all dr_before_resp_prob 0.3");
+        it_sim_ctl(&E, "set all dr_accepted_prob 0.5");
+        it_sim_ctl(&E, "set all dr_delay_ms 20-200");
+        it_sim_ctl(&E, "set all deliver_timeout_ms 10000");
+        it_sim_ctl(&E, "set all mo_multipart_prob 1");
+        it_sim_ctl(&E, "set all mo_out_of_order_prob 0.5");
+        it_sim_ctl(&E, "set all dr_final_mix DELIVERED:100");
+}
+
+static void test_every_dr_once_at_its_owner(void)
+{
+        knobs_default();
+        reset_events();
+        double dr0 = sim_total("dr_sent");
+        uint64_t out0[N_INST], sub = 0;
+        for (int i = 0; i < N_INST; i++)
+                out0[i] = I[i].outcomes;
+        for (int i = 0; i < N_INST; i++)
+                sub += submit_n(&I[i], 100, "shared store");
+        CHECK_EQ(sub, 300);
+        uint64_t end = it_now_ms() + 30000;
+        uint64_t outs = 0;
+        while (it_now_ms() < end) {
+                pump_all();
+                outs = 0;
+                for (int i = 0; i < N_INST; i++)
+                        outs += I[i].outcomes - out0[i];
+                if (outs >= 300)
+                        break;
+                it_sleep_ms(5);
+        }
+        CHECK_EQ(outs, 300);
+        /* every MT is followed by its final DR, some by an ACCEPTED one too:
+         * wait until the service has sent them all and we have seen as many */
+        double want;
+        end = it_now_ms() + 30000;
+        do {
+                pump_all();
+                it_sleep_ms(20);
+                want = sim_total("dr_sent") - dr0;
+        } while ((want < 300 || total_drs() < (size_t)want) && it_now_ms() < end);
+        /* the service may still be sending: settle on its final count */
+        for (int round = 0; round < 10; round++) {
+                settle((size_t)want, 0, 20000, 1500);
+                double now_want = sim_total("dr_sent") - dr0;
+                if (now_want == want && total_drs() >= (size_t)want)
+                        break;
+                want = now_want;
+        }
+        printf("# DRs sent by the service %.0f, seen %zu (a %zu, b %zu, c %zu)\n", want,
+               total_drs(), I[0].n_drs, I[1].n_drs, I[2].n_drs);
+        CHECK(want > 300);                      /* some MTs had an ACCEPTED DR too */
+        CHECK_EQ(total_drs(), (size_t)want);
+        size_t dup = 0, finals = 0;
+        for (int i = 0; i < N_INST; i++) {
+                CHECK_EQ(I[i].foreign_drs, 0);
+                CHECK_EQ(I[i].uncorrelated, 0);
+                for (size_t j = 0; j < I[i].n_drs; j++) {
+                        dup += same_dr(&I[i].drs[j]) != 1;
+                        finals += I[i].drs[j].mt_final;
+                }
+        }
+        CHECK_EQ(dup, 0);
+        CHECK_EQ(finals, 300);                  /* one merged final per MT */
+        for (int i = 0; i < N_INST; i++)
+                CHECK(I[i].n_drs >= 100);       /* each owner got its own */
+        /* stats and /metrics show the store */
+        char *txt = NULL;
+        CHECK_EQ(smx_stats_render(I[0].c, SMX_STATS_PROMETHEUS, &txt, NULL), 0);
+        CHECK(txt && strstr(txt, "smsmux_store_connected 1"));
+        CHECK(txt && strstr(txt, "smsmux_store_events_total"));
+        free(txt);
+        txt = NULL;
+        CHECK_EQ(smx_stats_render(I[0].c, SMX_STATS_JSON, &txt, NULL), 0);
+        CHECK(txt && strstr(txt, "\"store\":{\"connected\":1"));
+        free(txt);
+}
+
+/* The MO's text is "[MO s part k/N from NAME] ..." N times, in order. */
+static int mo_whole(const struct t_mo *m)
+{
+        const char *p = strstr(m->text, " part 1/");
+        if (!p)
+                return 0;
+        unsigned n = (unsigned)strtoul(p + 8, NULL, 10);
+        if (n < 2 || m->parts != n || m->partial)
+                return 0;
+        const char *at = m->text;
+        for (unsigned k = 1; k <= n; k++) {
+                char pat[32];
+                snprintf(pat, sizeof pat, " part %u/%u ", k, n);
+                const char *q = strstr(at, pat);
+                if (!q)
+                        return 0;
+                at = q + 1;
+        }
+        return 1;
+}
+
+static void test_multipart_mo_split_across_instances_once(void)
+{
+        knobs_default();
+        reset_events();
+        double mo0 = sim_total("mo_sent"), rs0 = sim_total("deliver_sm_resent");
+        /* slow output on two SMSCs while the service waits 150 ms for a
+         * deliver_sm_resp: parts still trickling out are re-sent on another
+         * session, often another instance's */
+        it_sim_ctl(&E, "set all deliver_timeout_ms 150");
+        it_sim_ctl(&E, "slow %s 600", E.info[0].name);
+        it_sim_ctl(&E, "slow %s 600", E.info[2].name);
+        it_sim_ctl(&E, "mo all 8");
+        size_t want = 8 * E.n;
+        int ok = settle(0, want, 40000, 0);
+        it_sim_ctl(&E, "slow all off");
+        settle(0, 0, 0, 2000);
+        CHECK_EQ(ok, 1);
+        CHECK_EQ(sim_total("mo_sent") - mo0, want);
+        printf("# MOs seen %zu (a %zu, b %zu, c %zu), deliver_sm re-sent %.0f\n", total_mos(),
+               I[0].n_mos, I[1].n_mos, I[2].n_mos, sim_total("deliver_sm_resent") - rs0);
+        CHECK_EQ(total_mos(), want);
+        size_t bad = 0, dup = 0;
+        for (int i = 0; i < N_INST; i++)
+                for (size_t j = 0; j < I[i].n_mos; j++) {
+                        bad += !mo_whole(&I[i].mos[j]);
+                        for (int i2 = 0; i2 < N_INST; i2++)
+                                for (size_t j2 = 0; j2 < I[i2].n_mos; j2++)
+                                        dup += (i2 != i || j2 != j) &&
+                                               !strcmp(I[i].mos[j].text, I[i2].mos[j2].text);
+                }
+        CHECK_EQ(bad, 0);
+        CHECK_EQ(dup, 0);
+        int on = 0;
+        for (int i = 0; i < N_INST; i++)
+                on += I[i].n_mos > 0;
+        CHECK(on >= 2);                         /* completed on more than one instance */
+}
+
+static void test_stopped_owner_drs_taken_over_then_rest_after_restart(void)
+{
+        knobs_default();
+        it_sim_ctl(&E, "set all dr_accepted_prob 0");
+        it_sim_ctl(&E, "set all dr_before_resp_prob 0");
+        it_sim_ctl(&E, "set all dr_delay_ms 1500-2500");
+        reset_events();
+        struct inst *c = &I[2];
+        uint64_t out0 = c->outcomes;
+        CHECK_EQ(submit_n(c, 40, "owner goes away"), 40);
+        uint64_t end = it_now_ms() + 20000;
+        while (c->outcomes - out0 < 40 && it_now_ms() < end) {
+                pump_all();
+                it_sleep_ms(2);
+        }
+        CHECK_EQ(c->outcomes - out0, 40);
+        /* c stops before its DRs come: they wait in its stream */
+        smx_client_destroy(c->c);
+        c->c = NULL;
+        /* a and b take them over after owner_takeover_ms (3 s), once */
+        settle(40, 0, 30000, 1500);
+        size_t got = I[0].n_drs + I[1].n_drs, dup = 0;
+        printf("# c's DRs taken over: a %zu, b %zu\n", I[0].n_drs, I[1].n_drs);
+        CHECK_EQ(got, 40);
+        for (int i = 0; i < 2; i++) {
+                CHECK_EQ(I[i].foreign_drs, I[i].n_drs);        /* all c's */
+                CHECK_EQ(I[i].uncorrelated, 0);
+                for (size_t j = 0; j < I[i].n_drs; j++)
+                        dup += same_dr(&I[i].drs[j]) != 1;
+        }
+        CHECK_EQ(dup, 0);
+
+        /* c again, same name, with DRs pending for it: it gets its own */
+        reset_events();
+        it_sim_ctl(&E, "set all dr_delay_ms 20-100");
+        CHECK_EQ(inst_start(c, "c", 3000), 0);
+        CHECK_EQ(all_active(), 1);
+        /* a and b see c's heartbeat within one scan (1 s) and stop reading
+         * its stream; entries they read before that are theirs, once */
+        settle(0, 0, 0, 1500);
+        out0 = c->outcomes;
+        CHECK_EQ(submit_n(c, 30, "owner is back"), 30);
+        settle(30, 0, 20000, 1000);
+        CHECK_EQ(c->n_drs, 30);
+        CHECK_EQ(c->foreign_drs, 0);
+        CHECK_EQ(I[0].n_drs + I[1].n_drs, 0);
+}
+
+static void test_owner_restarted_in_time_gets_its_pending_drs(void)
+{
+        knobs_default();
+        it_sim_ctl(&E, "set all dr_accepted_prob 0");
+        it_sim_ctl(&E, "set all dr_before_resp_prob 0");
+        it_sim_ctl(&E, "set all dr_delay_ms 800-1500");
+        reset_events();
+        struct inst *c = &I[2];
+        uint64_t out0 = c->outcomes;
+        CHECK_EQ(submit_n(c, 40, "owner restarts"), 40);
+        uint64_t end = it_now_ms() + 20000;
+        while (c->outcomes - out0 < 40 && it_now_ms() < end) {
+                pump_all();
+                it_sleep_ms(2);
+        }
+        CHECK_EQ(c->outcomes - out0, 40);
+        smx_client_destroy(c->c);
+        c->c = NULL;
+        /* back well within owner_takeover_ms (3 s): a and b leave c's
+         * stream alone, and c reads what waited for it */
+        settle(0, 0, 0, 300);
+        CHECK_EQ(inst_start(c, "c", 3000), 0);
+        settle(40, 0, 20000, 1500);
+        printf("# after the restart: c %zu, a %zu, b %zu\n", c->n_drs, I[0].n_drs, I[1].n_drs);
+        CHECK_EQ(c->n_drs, 40);
+        CHECK_EQ(c->foreign_drs, 0);
+        CHECK_EQ(I[0].n_drs + I[1].n_drs, 0);
+        size_t dup = 0;
+        for (size_t j = 0; j < c->n_drs; j++)
+                dup += same_dr(&c->drs[j]) != 1;
+        CHECK_EQ(dup, 0);
+        CHECK_EQ(all_active(), 1);
+}
+
+int main(void)
+{
+        if (system("command -v redis-server >/dev/null 2>&1") != 0) {
+                printf("1..0 # SKIP redis-server not installed (tools/bootstrap.sh)\n");
+                return 0;
+        }
+        if (rtest_redis_start(&R, 0) != 0 || it_sim_start(&E, "dc3,bos", 2, 1.0) != 0) {
+                printf("Bail out! redis-server or smsc-sim did not start\n");
+                rtest_redis_stop(&R);
+                return 1;
+        }
+        snprintf(cluster, sizeof cluster, "t%d", (int)getpid());
+        static const char *names[N_INST] = { "a", "b", "c" };
+        for (int i = 0; i < N_INST; i++)
+                if (inst_start(&I[i], names[i], 3000) != 0) {
+                        printf("Bail out! instance %s did not start\n", names[i]);
+                        return 1;
+                }
+        if (!all_active()) {
+                printf("Bail out! not every instance bound every SMSC\n");
+                return 1;
+        }
+        RUN(test_every_dr_once_at_its_owner);
+        RUN(test_multipart_mo_split_across_instances_once);
+        RUN(test_owner_restarted_in_time_gets_its_pending_drs);
+        RUN(test_stopped_owner_drs_taken_over_then_rest_after_restart);
+        for (int i = 0; i < N_INST; i++)
+                if (I[i].c)
+                        smx_client_destroy(I[i].c);
+        E.c = NULL;
+        it_stop(&E);
+        rtest_redis_stop(&R);
+        return t_done();
+}
