@@ -238,6 +238,7 @@ struct opts {
         size_t text_len;           /* --text-len: bytes of every MT's text */
         unsigned submit_batch;     /* --submit-batch: smx_submit_n runs of N (<= 1: smx_submit) */
         const char *tls_ca;        /* --tls-ca: TLS binds verified against this CA */
+        int pin;                   /* --pin: pin_workers (default 0: run.sh places with taskset) */
 };
 
 /* Every MT's text: "bench " repeated, o.text_len bytes of it. */
@@ -451,7 +452,10 @@ static void usage(FILE *f)
                 "usage: bench_e2e --port P [--host 127.0.0.1] [--binds 4] [--workers 1]\n"
                 "                 [--window 512] [--seconds 5] [--warmup 1] [--rate MT_PER_S]\n"
                 "                 [--dr 0|1] [--ingress 65536] [--events 65536] [--submit-batch N] [--mem N] [--pause-file F]\n"
-                "                 [--after-bind CMD] [--app-cpu N] [--text-len 23] [--tls-ca FILE]\n");
+                "                 [--after-bind CMD] [--app-cpu N] [--text-len 23] [--tls-ca FILE]\n"
+                "                 [--pin 0|1]\n"
+                "  --workers 0: the library's default count; --pin 1: pin_workers (the default\n"
+                "  config's), else the workers stay where the process was placed\n");
 }
 
 static void mark(const char *path, int on)
@@ -470,7 +474,7 @@ static void mark(const char *path, int on)
 int main(int argc, char **argv)
 {
         CRYPTO_set_mem_functions(ossl_malloc, ossl_realloc, ossl_free);   /* before any use */
-        struct opts o = { "127.0.0.1", 0, 4, 1, 512, 0, 5.0, 1.0, 0.0, 65536, 0, NULL, NULL, -1, 0, 23, 0, NULL };
+        struct opts o = { "127.0.0.1", 0, 4, 1, 512, 0, 5.0, 1.0, 0.0, 65536, 0, NULL, NULL, -1, 0, 23, 0, NULL, 0 };
         static const struct option lo[] = {
                 { "host", required_argument, NULL, 'H' }, { "port", required_argument, NULL, 'p' },
                 { "binds", required_argument, NULL, 'b' }, { "workers", required_argument, NULL, 'w' },
@@ -484,6 +488,7 @@ int main(int argc, char **argv)
                 { "app-cpu", required_argument, NULL, 'c' },
                 { "text-len", required_argument, NULL, 'T' },
                 { "tls-ca", required_argument, NULL, 'L' },
+                { "pin", required_argument, NULL, 'P' },
                 { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
         };
         int ch;
@@ -511,11 +516,12 @@ int main(int argc, char **argv)
                 case 'c': o.app_cpu = atoi(optarg); break;
                 case 'T': o.text_len = (size_t)strtoul(optarg, NULL, 10); break;
                 case 'L': o.tls_ca = optarg; break;
+                case 'P': o.pin = atoi(optarg) != 0; break;
                 case 'h': usage(stdout); return 0;
                 default: usage(stderr); return 2;
                 }
         }
-        if (!o.port || !o.binds || o.binds > 64 || !o.workers || o.seconds <= 0 ||
+        if (!o.port || !o.binds || o.binds > 64 || o.seconds <= 0 ||
             !o.text_len || o.text_len > SMX_TEXT_MAX) {
                 usage(stderr);
                 return 2;
@@ -545,7 +551,7 @@ int main(int argc, char **argv)
         cfg.smscs = sc;
         cfg.n_smscs = o.binds;
         cfg.workers = o.workers;
-        cfg.pin_workers = 0;          /* run.sh places the process with taskset */
+        cfg.pin_workers = o.pin;      /* 0 by default: run.sh places the process with taskset */
         cfg.window = o.window;
         cfg.ingress_capacity = o.ingress;
         if (o.events)
@@ -621,7 +627,14 @@ int main(int argc, char **argv)
         double span = (double)(w1 - w0) / 1e6;
         qsort(r.lat, r.n_lat, sizeof *r.lat, cmp_u32);
         double per = win_acc ? 1.0 / (double)win_acc : 0.0;
-        printf("workers=%u\nbinds=%u\nwindow=%u\nrate=%.0f\n", o.workers, o.binds, o.window, o.rate);
+        struct smx_bind_stats bst[64];
+        size_t nbst = smx_client_binds(r.c, bst, 64);
+        unsigned running = 0;
+        for (size_t i = 0; i < nbst && i < 64; i++)
+                if (bst[i].worker + 1 > running)
+                        running = bst[i].worker + 1;
+        printf("workers=%u\nworkers_running=%u\nbinds=%u\nwindow=%u\nrate=%.0f\n", o.workers,
+               running, o.binds, o.window, o.rate);
         printf("window_s=%.3f\nwindow_sent=%llu\nwindow_accepted=%llu\n", span,
                (unsigned long long)win_sent, (unsigned long long)win_acc);
         printf("total_sent=%llu\ntotal_accepted=%llu\ntotal_failed=%llu\n",

@@ -16,8 +16,9 @@
  * inbound flush of parked DRs and open MO groups), then enter the kernel
  * once (worker_ring.c). When a turn did nothing
  * the worker sets `sleeping` and waits (short timeout) for a completion;
- * smx_submit writes the eventfd only when it sees `sleeping`, so under load
- * no syscall is made per MT. Every accepted MT leaves through exactly one
+ * smx_submit writes the eventfd only when it sees `sleeping` set to
+ * WORKER_SLEEP_FOR_INGRESS (a worker whose binds cannot take an MT now is
+ * left asleep), so under load no syscall is made per MT. Every accepted MT leaves through exactly one
  * outcome (worker_outcome.c). */
 #include <errno.h>
 #include <stdio.h>
@@ -332,11 +333,14 @@ void *worker_main(void *arg)
                         worker_ring_submit(w);
                         continue;
                 }
-                atomic_store(&w->sleeping, 1);
+                /* a submit wakes us only if we can take its MTs; otherwise a
+                 * completion (a resp freeing window room, a bind coming up)
+                 * or the WAIT_MS timeout (TPS tokens, knobs) does */
+                int takes = can_take_work(w);
+                atomic_store(&w->sleeping, takes ? WORKER_SLEEP_FOR_INGRESS : WORKER_SLEEP_BUSY);
                 /* re-check after publishing `sleeping`: an MT pushed before the
                  * store was not followed by a wake-up */
-                if (ingress_queued(&c->ing) > 0 && can_take_work(w) &&
-                    w->pend_head == SMX_SLOT_NONE) {
+                if (takes && ingress_queued(&c->ing) > 0 && w->pend_head == SMX_SLOT_NONE) {
                         atomic_store(&w->sleeping, 0);
                         worker_ring_submit(w);
                         continue;
