@@ -13,7 +13,9 @@
 # Reports per row MT/s, the library's and
 # the application's CPU per MT (bench_e2e), the sink's CPU per MT (its
 # /proc/PID/stat over the run) and, from the sinks' totals at the end, bytes
-# on the wire per MT (both ways). Then bench_tls_handshake: full and resumed
+# on the wire per MT (both ways; the storm rows below are in the totals too,
+# a few KB each). Then 64 binds connecting at once, plain and TLS (3 each):
+# time until all are ACTIVE. Then bench_tls_handshake: full and resumed
 # handshakes per second (what a rebind storm costs). Raw outputs kept in $OUT.
 set -eu
 
@@ -79,6 +81,21 @@ for rep in $(seq "$REPS"); do
         done
 done
 grep -h "^tls_version=\|^tls_cipher=" tls.1.out | tr '\n' ' '; echo
+
+# a bind storm: 64 binds connecting at once (over TLS: 64 full handshakes
+# on the one worker), time until the last is ACTIVE
+for rep in 1 2 3; do
+        for mode in plain tls; do
+                if [ $mode = tls ]; then port=$PT; extra="--tls-ca ca.pem"
+                else port=$PP; extra=""; fi
+                taskset -c 1 "$E2E" --port "$port" --binds 64 --workers 1 --window 64 \
+                        --seconds 0.5 --warmup 0 --ingress 4096 $extra > "storm.$mode.$rep.out" 2>&1
+                ms=$(val binds_up_ms "storm.$mode.$rep.out")
+                awk -v m=$mode -v r=$rep -v ms="$ms" 'BEGIN {
+                        printf "storm %-5s %s: 64 binds ACTIVE in %s ms (%.0f binds/s)\n", m, r, ms,
+                               (ms > 0 ? 64000 / ms : 0) }'
+        done
+done
 
 kill -TERM $PLAIN_PID $TLS_PID
 wait $PLAIN_PID $TLS_PID 2>/dev/null || true
