@@ -86,6 +86,8 @@ static void on_cqe(struct smx_worker *w, struct io_uring_cqe *cqe)
                                 worker_tls_feed(w, b, p, (size_t)res);
                         else
                                 worker_feed(w, b, p, (size_t)res);
+                        /* a TLS failure closes the connection right there */
+                        current = gen == b->conn_gen && b->fd >= 0;
                 }
                 if (has_buf)
                         worker_recycle_buf(w, bid);
