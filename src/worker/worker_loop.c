@@ -168,7 +168,7 @@ static int service_bind(struct smx_worker *w, struct smx_bind *b)
                 if (!b->close_deadline_ms)
                         b->close_deadline_ms = w->now_ms + CLOSE_FLUSH_MS;
                 int flushed = session_out_pending(s) == 0 && !b->send_inflight;
-                if (flushed && b->tls_cfg && b->tls.state == TLS_OPEN && !b->tls.notify_sent) {
+                if (flushed && b->tls_cfg && tls_conn_can_notify(&b->tls)) {
                         worker_tls_close_notify(b);     /* after the last PDU */
                         return 1;
                 }

@@ -120,6 +120,8 @@ int worker_tls_feed(struct smx_worker *w, struct smx_bind *b, const uint8_t *p, 
                 if (got == 0)
                         return 0;
                 if (got < 0) {
+                        if (t->state == TLS_CLOSED && b->sess.close_wanted)
+                                return -1;      /* the close path answers with ours */
                         if (t->state == TLS_CLOSED && b->sess.state == SMX_HEALTH_DRAINING) {
                                 /* their close_notify after our unbind: the normal end */
                                 worker_close_conn(w, b, b->sess.down_status,
