@@ -86,6 +86,8 @@ static void on_cqe(struct smx_worker *w, struct io_uring_cqe *cqe)
                                 worker_tls_feed(w, b, p, (size_t)res);
                         else
                                 worker_feed(w, b, p, (size_t)res);
+                        /* a TLS failure closes the connection right there */
+                        current = gen == b->conn_gen && b->fd >= 0;
                 }
                 if (has_buf)
                         worker_recycle_buf(w, bid);
@@ -377,7 +379,7 @@ int worker_init(struct smx_worker *w, struct smx_client *c, unsigned k)
         w->binds = calloc(w->n_binds ? w->n_binds : 1, sizeof *w->binds);
         w->cand = calloc(w->n_binds ? w->n_binds : 1, sizeof *w->cand);
         w->seg = malloc(SMX_SEG_SCRATCH);
-        w->tls_plain = malloc(16384);
+        w->tls_plain = malloc(TLS_READ_CHUNK);
         w->parts = calloc(SMX_MT_MAX_PARTS, sizeof *w->parts);
         w->evr = event_ring_create(c->cfg.event_capacity);
         w->bufs = aligned_alloc(4096, (size_t)SMX_RECV_BUFS * SMX_RECV_BUFSZ);

@@ -25,7 +25,6 @@
 #include "worker/worker_int.h"
 
 #define TLS_OUT_CAP (SMX_OUTBUF_CAP / 2 + 8192)   /* a half of plaintext + record overhead */
-#define TLS_READ_CHUNK 16384
 
 /* End the attempt for the TLS reason, logging OpenSSL's detail. */
 static void tls_fail(struct smx_worker *w, struct smx_bind *b)
@@ -91,8 +90,7 @@ static void handshake_done(struct smx_worker *w, struct smx_bind *b)
         smx_logf(SMX_LOG_INFO, b->name, b->site, "tls: %s %s%s%s", t->version, t->cipher,
                  t->resumed ? ", session resumed" : "",
                  b->tls_ctx->verify ? "" : ", NOT verified (insecure)");
-        if (session_connected(&b->sess, w->now_ms) < 0)
-                return;
+        session_connected(&b->sess, w->now_ms);   /* the bind request; a failure closes */
 }
 
 int worker_tls_feed(struct smx_worker *w, struct smx_bind *b, const uint8_t *p, size_t n)
