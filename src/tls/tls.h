@@ -9,7 +9,9 @@
  *               and host verification unless `insecure`, client certificate,
  *               session tickets kept for the next bind, renegotiation
  *               refused), the check made when the client is created, and
- *               the kTLS probe;
+ *               the kTLS probe (reported, not used: OpenSSL hands keys to the
+ *               kernel only on its socket BIOs, and the ring owns the
+ *               socket; records are made in user space either way);
  *   tls_conn.c  one connection: handshake, records in and out, close_notify,
  *               and every failure turned into a short reason naming its cause
  *               (unknown CA, wrong host name, expired certificate, client

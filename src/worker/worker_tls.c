@@ -17,6 +17,7 @@
  * clock like any other. A handshake that has not ended within
  * connect_timeout_ms ends the attempt too. On a graceful close (unbind) our
  * close_notify goes out after the last PDU. Worker thread only. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,9 +38,17 @@ static void tls_fail(struct smx_worker *w, struct smx_bind *b)
         worker_close_conn(w, b, 0, reason);
 }
 
+/* Said once per process: whether kTLS could be used (it is not: see tls.h). */
+static atomic_int ktls_said;
+
 int worker_tls_begin(struct smx_worker *w, struct smx_bind *b)
 {
         struct smx_client *c = w->c;
+        if (!atomic_exchange(&ktls_said, 1)) {
+                const char *why;
+                tls_ktls_probe(&why);
+                smx_logf(SMX_LOG_INFO, NULL, NULL, "tls: %s", why);
+        }
         if (!b->tls_ctx) {
                 char err[256];
                 b->tls_ctx = calloc(1, sizeof *b->tls_ctx);
