@@ -86,6 +86,8 @@ static void on_cqe(struct smx_worker *w, struct io_uring_cqe *cqe)
                                 worker_tls_feed(w, b, p, (size_t)res);
                         else
                                 worker_feed(w, b, p, (size_t)res);
+                        /* a TLS failure closes the connection right there */
+                        current = gen == b->conn_gen && b->fd >= 0;
                 }
                 if (has_buf)
                         worker_recycle_buf(w, bid);
@@ -168,7 +170,7 @@ static int service_bind(struct smx_worker *w, struct smx_bind *b)
                 if (!b->close_deadline_ms)
                         b->close_deadline_ms = w->now_ms + CLOSE_FLUSH_MS;
                 int flushed = session_out_pending(s) == 0 && !b->send_inflight;
-                if (flushed && b->tls_cfg && b->tls.state == TLS_OPEN && !b->tls.notify_sent) {
+                if (flushed && b->tls_cfg && tls_conn_can_notify(&b->tls)) {
                         worker_tls_close_notify(b);     /* after the last PDU */
                         return 1;
                 }
@@ -377,7 +379,7 @@ int worker_init(struct smx_worker *w, struct smx_client *c, unsigned k)
         w->binds = calloc(w->n_binds ? w->n_binds : 1, sizeof *w->binds);
         w->cand = calloc(w->n_binds ? w->n_binds : 1, sizeof *w->cand);
         w->seg = malloc(SMX_SEG_SCRATCH);
-        w->tls_plain = malloc(16384);
+        w->tls_plain = malloc(TLS_READ_CHUNK);
         w->parts = calloc(SMX_MT_MAX_PARTS, sizeof *w->parts);
         w->evr = event_ring_create(c->cfg.event_capacity);
         w->bufs = aligned_alloc(4096, (size_t)SMX_RECV_BUFS * SMX_RECV_BUFSZ);
