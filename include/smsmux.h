@@ -131,7 +131,8 @@ struct smx_config {
         size_t n_smscs;
         const char *system_id;           /* default "smsmux" */
         const char *password;            /* default "secret" */
-        unsigned workers;                /* 0 = one per online core */
+        unsigned workers;                /* 0 = one per CPU the process may use, less one
+                                            for the application (at least 1) */
         int pin_workers;                 /* 1 (default): pin worker k to the (k mod n)-th of
                                             the n CPUs the process may use (taskset,
                                             cpuset) */

@@ -12,7 +12,8 @@
  *     by the worker) for the MTs accepted in the window, p50/p99/p999;
  *   - allocations: every malloc/calloc/realloc/aligned_alloc/posix_memalign
  *     and free made by this program or the library linked into it, counted
- *     per thread through -Wl,--wrap (see meson.build) and divided by the MTs
+ *     per thread through -Wl,--wrap (see meson.build; OpenSSL's through
+ *     CRYPTO_set_mem_functions) and divided by the MTs
  *     of the window (the application thread, which runs smx_submit and
  *     smx_events_poll, apart from the library's own threads);
  *   - CPU per MT: nanoseconds each thread spent on a CPU during the window
@@ -23,6 +24,8 @@
  *   - --tls-ca FILE: every bind over TLS (verified against the CA in FILE;
  *     the peer is `blast --sink --tls-cert ...` or a TLS smsc-sim), with
  *     the TLS handshakes and resumptions printed;
+ *   - binds_up_ms: from the client's start until every bind is ACTIVE (all
+ *     connect at once: with --binds 64 and --tls-ca, a handshake storm);
  *   - --text-len N: every MT's text is N bytes ("bench " repeated; default
  *     23, "bench bench bench bench"); over the slot's inline bytes it takes
  *     a block of the library's long-text pool;
@@ -57,6 +60,8 @@
 
 #include "ingress/ingress.h"
 #include "session/session.h"
+#include <openssl/crypto.h>
+
 #include "smsmux.h"
 #include "put_dec.h"
 #include "thread_cpu.h"
@@ -141,6 +146,29 @@ void __wrap_free(void *p)
         __real_free(p);
 }
 
+/* OpenSSL (a shared library: its calls to malloc are not wrapped) allocates
+ * through these, so a TLS run counts its allocations like the rest. */
+static void *ossl_malloc(size_t n, const char *file, int line)
+{
+        (void)file;
+        (void)line;
+        return __wrap_malloc(n);
+}
+
+static void *ossl_realloc(void *p, size_t n, const char *file, int line)
+{
+        (void)file;
+        (void)line;
+        return __wrap_realloc(p, n);
+}
+
+static void ossl_free(void *p, const char *file, int line)
+{
+        (void)file;
+        (void)line;
+        __wrap_free(p);
+}
+
 struct alloc_snap {
         uint64_t app_allocs, app_frees, lib_allocs, lib_frees;
 };
@@ -212,6 +240,7 @@ struct opts {
         size_t text_len;           /* --text-len: bytes of every MT's text */
         unsigned submit_batch;     /* --submit-batch: smx_submit_n runs of N (<= 1: smx_submit) */
         const char *tls_ca;        /* --tls-ca: TLS binds verified against this CA */
+        int pin;                   /* --pin: pin_workers (default 0: run.sh places with taskset) */
 };
 
 /* Every MT's text: "bench " repeated, o.text_len bytes of it. */
@@ -425,7 +454,10 @@ static void usage(FILE *f)
                 "usage: bench_e2e --port P [--host 127.0.0.1] [--binds 4] [--workers 1]\n"
                 "                 [--window 512] [--seconds 5] [--warmup 1] [--rate MT_PER_S]\n"
                 "                 [--dr 0|1] [--ingress 65536] [--events 65536] [--submit-batch N] [--mem N] [--pause-file F]\n"
-                "                 [--after-bind CMD] [--app-cpu N] [--text-len 23] [--tls-ca FILE]\n");
+                "                 [--after-bind CMD] [--app-cpu N] [--text-len 23] [--tls-ca FILE]\n"
+                "                 [--pin 0|1]\n"
+                "  --workers 0: the library's default count; --pin 1: pin_workers (the default\n"
+                "  config's), else the workers stay where the process was placed\n");
 }
 
 static void mark(const char *path, int on)
@@ -443,7 +475,8 @@ static void mark(const char *path, int on)
 
 int main(int argc, char **argv)
 {
-        struct opts o = { "127.0.0.1", 0, 4, 1, 512, 0, 5.0, 1.0, 0.0, 65536, 0, NULL, NULL, -1, 0, 23, 0, NULL };
+        CRYPTO_set_mem_functions(ossl_malloc, ossl_realloc, ossl_free);   /* before any use */
+        struct opts o = { "127.0.0.1", 0, 4, 1, 512, 0, 5.0, 1.0, 0.0, 65536, 0, NULL, NULL, -1, 0, 23, 0, NULL, 0 };
         static const struct option lo[] = {
                 { "host", required_argument, NULL, 'H' }, { "port", required_argument, NULL, 'p' },
                 { "binds", required_argument, NULL, 'b' }, { "workers", required_argument, NULL, 'w' },
@@ -457,6 +490,7 @@ int main(int argc, char **argv)
                 { "app-cpu", required_argument, NULL, 'c' },
                 { "text-len", required_argument, NULL, 'T' },
                 { "tls-ca", required_argument, NULL, 'L' },
+                { "pin", required_argument, NULL, 'P' },
                 { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
         };
         int ch;
@@ -484,11 +518,12 @@ int main(int argc, char **argv)
                 case 'c': o.app_cpu = atoi(optarg); break;
                 case 'T': o.text_len = (size_t)strtoul(optarg, NULL, 10); break;
                 case 'L': o.tls_ca = optarg; break;
+                case 'P': o.pin = atoi(optarg) != 0; break;
                 case 'h': usage(stdout); return 0;
                 default: usage(stderr); return 2;
                 }
         }
-        if (!o.port || !o.binds || o.binds > 64 || !o.workers || o.seconds <= 0 ||
+        if (!o.port || !o.binds || o.binds > 64 || o.seconds <= 0 ||
             !o.text_len || o.text_len > SMX_TEXT_MAX) {
                 usage(stderr);
                 return 2;
@@ -518,7 +553,7 @@ int main(int argc, char **argv)
         cfg.smscs = sc;
         cfg.n_smscs = o.binds;
         cfg.workers = o.workers;
-        cfg.pin_workers = 0;          /* run.sh places the process with taskset */
+        cfg.pin_workers = o.pin;      /* 0 by default: run.sh places the process with taskset */
         cfg.window = o.window;
         cfg.ingress_capacity = o.ingress;
         if (o.events)
@@ -557,6 +592,9 @@ int main(int argc, char **argv)
                         (unsigned long long)r.binds_up, o.binds);
                 return 1;
         }
+        /* every bind connecting at once (a bind storm; over TLS, a full
+         * handshake each): how long until the last is ACTIVE */
+        printf("binds_up_ms=%.1f\n", (double)(now_us() - t) / 1000.0);
         if (o.after_bind && system(o.after_bind) != 0) {
                 fprintf(stderr, "bench_e2e: --after-bind command failed\n");
                 return 1;
@@ -594,7 +632,14 @@ int main(int argc, char **argv)
         double span = (double)(w1 - w0) / 1e6;
         qsort(r.lat, r.n_lat, sizeof *r.lat, cmp_u32);
         double per = win_acc ? 1.0 / (double)win_acc : 0.0;
-        printf("workers=%u\nbinds=%u\nwindow=%u\nrate=%.0f\n", o.workers, o.binds, o.window, o.rate);
+        struct smx_bind_stats bst[64];
+        size_t nbst = smx_client_binds(r.c, bst, 64);
+        unsigned running = 0;
+        for (size_t i = 0; i < nbst && i < 64; i++)
+                if (bst[i].worker + 1 > running)
+                        running = bst[i].worker + 1;
+        printf("workers=%u\nworkers_running=%u\nbinds=%u\nwindow=%u\nrate=%.0f\n", o.workers,
+               running, o.binds, o.window, o.rate);
         printf("window_s=%.3f\nwindow_sent=%llu\nwindow_accepted=%llu\n", span,
                (unsigned long long)win_sent, (unsigned long long)win_acc);
         printf("total_sent=%llu\ntotal_accepted=%llu\ntotal_failed=%llu\n",

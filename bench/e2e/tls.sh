@@ -8,10 +8,14 @@
 # `blast --sink` on CPU 0 — one plain, one with --tls-cert/--tls-key — and
 # runs bench_e2e (4 binds, 1 worker, window 512, ingress 4096; application
 # thread and worker on CPU 1) against each, alternating, REPS times: the
-# same sink program, the same run. Reports per row MT/s, the library's and
+# same sink program, the same run (each TLS row right after its plain row,
+# so the median of the pairs' ratios resists a machine whose load moves).
+# Reports per row MT/s, the library's and
 # the application's CPU per MT (bench_e2e), the sink's CPU per MT (its
 # /proc/PID/stat over the run) and, from the sinks' totals at the end, bytes
-# on the wire per MT (both ways). Then bench_tls_handshake: full and resumed
+# on the wire per MT (both ways; the storm rows below are in the totals too,
+# a few KB each). Then 64 binds connecting at once, plain and TLS (3 each):
+# time until all are ACTIVE. Then bench_tls_handshake: full and resumed
 # handshakes per second (what a rebind storm costs). Raw outputs kept in $OUT.
 set -eu
 
@@ -24,7 +28,7 @@ for x in "$E2E" "$BLAST" "$HS"; do
         [ -x "$x" ] || { echo "tls.sh: $x not built (meson setup with -Dbench=true)" >&2; exit 2; }
 done
 if [ "$QUICK" = "--quick" ]; then REPS=1; SECS=2; WARM=0.5; HSN=300
-else REPS=3; SECS=5; WARM=1; HSN=2000; fi
+else REPS=5; SECS=3; WARM=1; HSN=2000; fi
 OUT=$(mktemp -d /tmp/e2e-tls.XXXXXX)
 echo "raw outputs in $OUT"
 
@@ -78,6 +82,21 @@ for rep in $(seq "$REPS"); do
 done
 grep -h "^tls_version=\|^tls_cipher=" tls.1.out | tr '\n' ' '; echo
 
+# a bind storm: 64 binds connecting at once (over TLS: 64 full handshakes
+# on the one worker), time until the last is ACTIVE
+for rep in 1 2 3; do
+        for mode in plain tls; do
+                if [ $mode = tls ]; then port=$PT; extra="--tls-ca ca.pem"
+                else port=$PP; extra=""; fi
+                taskset -c 1 "$E2E" --port "$port" --binds 64 --workers 1 --window 64 \
+                        --seconds 0.5 --warmup 0 --ingress 4096 $extra > "storm.$mode.$rep.out" 2>&1
+                ms=$(val binds_up_ms "storm.$mode.$rep.out")
+                awk -v m=$mode -v r=$rep -v ms="$ms" 'BEGIN {
+                        printf "storm %-5s %s: 64 binds ACTIVE in %s ms (%.0f binds/s)\n", m, r, ms,
+                               (ms > 0 ? 64000 / ms : 0) }'
+        done
+done
+
 kill -TERM $PLAIN_PID $TLS_PID
 wait $PLAIN_PID $TLS_PID 2>/dev/null || true
 PLAIN_PID=; TLS_PID=
@@ -93,8 +112,17 @@ mp=$(for r in $(seq "$REPS"); do val mt_per_s plain.$r.out; done | median)
 mt=$(for r in $(seq "$REPS"); do val mt_per_s tls.$r.out; done | median)
 lp=$(for r in $(seq "$REPS"); do val lib_cpu_ns_per_mt plain.$r.out; done | median)
 lt=$(for r in $(seq "$REPS"); do val lib_cpu_ns_per_mt tls.$r.out; done | median)
-awk -v mp="$mp" -v mt="$mt" -v lp="$lp" -v lt="$lt" 'BEGIN {
-        printf "median MT/s plain %d, tls %d: ratio %.2f; library CPU per MT plain %.0f ns, tls %.0f ns (x%.2f)\n",
-               mp, mt, mp ? mt / mp : 0, lp, lt, lp ? lt / lp : 0 }'
+ap=$(for r in $(seq "$REPS"); do val app_cpu_ns_per_mt plain.$r.out; done | median)
+at=$(for r in $(seq "$REPS"); do val app_cpu_ns_per_mt tls.$r.out; done | median)
+pr=$(for r in $(seq "$REPS"); do
+        awk -v p="$(val mt_per_s plain.$r.out)" -v t="$(val mt_per_s tls.$r.out)" \
+                'BEGIN { printf "%.3f\n", p ? t / p : 0 }'
+done | median)
+awk -v mp="$mp" -v mt="$mt" -v lp="$lp" -v lt="$lt" -v ap="$ap" -v at="$at" -v pr="$pr" 'BEGIN {
+        printf "median MT/s plain %d, tls %d; median of the pairs\047 ratios tls/plain %.2f\n", mp, mt, pr
+        printf "median CPU per MT, library: plain %.0f ns, tls %.0f ns (x%.2f); application: plain %.0f, tls %.0f\n",
+               lp, lt, lp ? lt / lp : 0, ap, at
+        printf "dispatcher CPU per MT (library + application) ratio plain/tls: %.2f\n",
+               (lt + at) ? (lp + ap) / (lt + at) : 0 }'
 taskset -c 1 "$HS" "$HSN" > handshake.out
 cat handshake.out

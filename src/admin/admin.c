@@ -105,7 +105,7 @@ static char *answer_stats(smx_client *c, char **w, int n)
 
 /* "smsc add NAME@SITE=HOST:PORT [KEY=VALUE ...]": the keys of an [smsc]
  * section, parsed by the config loader so the same names, ranges and
- * messages apply. */
+ * messages apply. "=tls://HOST:PORT" is "tls = true" (CLI.md). */
 static char *answer_add(smx_client *c, char **w, int n)
 {
         char *at = n >= 3 ? strchr(w[2], '@') : NULL;
@@ -114,9 +114,13 @@ static char *answer_add(smx_client *c, char **w, int n)
         if (!colon)
                 return dup_printf("error: usage: smsc add NAME@SITE=HOST:PORT [KEY=VALUE ...]\n");
         *at = *eq = *colon = '\0';
+        const char *host = eq + 1;
+        int tls = !strncmp(host, "tls://", 6);
+        if (tls)
+                host += 6;
         char ini[ADMIN_LINE_MAX + 256];
-        int len = snprintf(ini, sizeof ini, "[smsc %s]\nsite = %s\nhost = %s\nport = %s\n",
-                           w[2], at + 1, eq + 1, colon + 1);
+        int len = snprintf(ini, sizeof ini, "[smsc %s]\nsite = %s\nhost = %s\nport = %s\n%s",
+                           w[2], at + 1, host, colon + 1, tls ? "tls = true\n" : "");
         for (int i = 3; i < n && len > 0 && (size_t)len < sizeof ini; i++) {
                 char *kv = strchr(w[i], '=');
                 if (!kv)

@@ -2,6 +2,7 @@
  * and introspection. smx_submit is in submit.c, smx_events_poll in
  * events_poll.c. */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,6 +225,25 @@ int client_bind_setup(struct smx_client *c, struct smx_bind *b, const struct smx
         return 0;
 }
 
+/* workers = 0: one per CPU the calling thread may run on (its taskset /
+ * cgroup cpuset, not every online core), less one left to the application
+ * thread that submits and polls, at least one. On 2 CPUs that is 1: with
+ * the application thread, 2 workers and a peer on 2 cores, 2 workers cost
+ * about twice the CPU per MT of 1 and ran at 0.27-0.60 of its MT/s on a
+ * quiet machine (docs/tuning.md, bench/README.md "Worker count"). */
+static unsigned default_workers(void)
+{
+        cpu_set_t set;
+        int n = 0;
+        if (sched_getaffinity(0, sizeof set, &set) == 0)
+                n = CPU_COUNT(&set);
+        if (n <= 0) {
+                long online = sysconf(_SC_NPROCESSORS_ONLN);
+                n = online > 0 ? (int)online : 1;
+        }
+        return n > 1 ? (unsigned)(n - 1) : 1u;
+}
+
 /* A DR is normalised with the rules of the SMSC it arrives on, its MT's id
  * with those of the SMSC that accepted it; SMSCs that deliver each other's
  * DRs (R3) but compare ids differently can miss each other's receipts
@@ -265,8 +285,7 @@ int smx_client_create(const struct smx_config *cfg, smx_client **out, char *errb
         c->cfg.password = c->def_password;
         c->cfg.smscs = NULL;   /* copied into the binds */
         c->app_efd = -1;
-        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-        c->n_workers = cfg->workers ? cfg->workers : (unsigned)(ncpu > 0 ? ncpu : 1);
+        c->n_workers = cfg->workers ? cfg->workers : default_workers();
         if (c->n_workers > cfg->n_smscs)
                 c->n_workers = (unsigned)cfg->n_smscs;
         if (c->n_workers == 0)

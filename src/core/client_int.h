@@ -126,7 +126,9 @@ struct smx_worker {
         unsigned ring_setup;               /* IORING_SETUP_* the ring got (worker_ring.c) */
         int efd;                           /* wake-up eventfd, read kept armed */
         uint64_t efd_val;
-        _Atomic int sleeping;              /* set before waiting (see smx_submit) */
+        _Atomic int sleeping;              /* set before waiting (see smx_submit):
+                                              WORKER_SLEEP_FOR_INGRESS or
+                                              WORKER_SLEEP_BUSY, 0 awake */
         struct io_uring_buf_ring *br;
         uint8_t *bufs;
         uint16_t bgid;
@@ -255,6 +257,12 @@ int client_bind_setup(struct smx_client *c, struct smx_bind *b, const struct smx
 int worker_init(struct smx_worker *w, struct smx_client *c, unsigned k);
 void worker_fini(struct smx_worker *w);
 void *worker_main(void *arg);
+/* A sleeping worker's `sleeping`: it could take MTs from ingress (a submit
+ * wakes it), or none of its binds can take one now (window full, TPS spent,
+ * no ACTIVE bind: a submit leaves it asleep, a completion or its wait
+ * timeout wakes it). Anything else that needs it calls worker_wake. */
+#define WORKER_SLEEP_FOR_INGRESS 1
+#define WORKER_SLEEP_BUSY 2
 void worker_wake(struct smx_worker *w);
 
 #endif

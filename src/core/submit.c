@@ -76,7 +76,11 @@ static int slot_fill(struct smx_client *c, uint32_t idx, const struct smx_mt *mt
         return 0;
 }
 
-/* Hand filled slots to the workers, in order, and wake an idle one. */
+/* Hand filled slots to the workers, in order, and wake the idle ones that
+ * can take them (a worker asleep with every bind's window full would only
+ * wake, find nothing to do and sleep again: a syscall and two context
+ * switches per publish when threads outnumber cores, bench/README.md
+ * "Worker count"). */
 static void publish(struct smx_client *c, const uint32_t *idx, uint32_t n)
 {
         atomic_fetch_add_explicit(&c->accepted, n, memory_order_relaxed);
@@ -87,7 +91,7 @@ static void publish(struct smx_client *c, const uint32_t *idx, uint32_t n)
          * other and no MT waits out a sleep. A fence, not a syscall. */
         atomic_thread_fence(memory_order_seq_cst);
         for (unsigned k = 0; k < c->n_workers; k++)
-                if (atomic_load(&c->workers[k].sleeping))
+                if (atomic_load(&c->workers[k].sleeping) == WORKER_SLEEP_FOR_INGRESS)
                         worker_wake(&c->workers[k]);
         if (c->http)
                 smx_http_wake(c->http);

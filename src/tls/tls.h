@@ -9,7 +9,9 @@
  *               and host verification unless `insecure`, client certificate,
  *               session tickets kept for the next bind, renegotiation
  *               refused), the check made when the client is created, and
- *               the kTLS probe;
+ *               the kTLS probe (reported, not used: OpenSSL hands keys to the
+ *               kernel only on its socket BIOs, and the ring owns the
+ *               socket; records are made in user space either way);
  *   tls_conn.c  one connection: handshake, records in and out, close_notify,
  *               and every failure turned into a short reason naming its cause
  *               (unknown CA, wrong host name, expired certificate, client
@@ -101,7 +103,10 @@ int tls_conn_write(struct smx_tls_conn *t, const uint8_t *p, size_t n);
 size_t tls_conn_pending(const struct smx_tls_conn *t);
 /* Copy up to cap bytes of the records waiting into dst; returns how many. */
 size_t tls_conn_take(struct smx_tls_conn *t, uint8_t *dst, size_t cap);
-/* Queue our close_notify (once, only on an open connection). */
+/* Our close_notify is still due: the connection is open, or the peer's
+ * close_notify came first (ours answers it). */
+int tls_conn_can_notify(const struct smx_tls_conn *t);
+/* Queue our close_notify (once, when tls_conn_can_notify). */
 void tls_conn_shutdown(struct smx_tls_conn *t);
 /* The socket reached end of file: the reason for it (a record cut short,
  * the peer's close_notify, or a close without one). */

@@ -268,9 +268,15 @@ size_t tls_conn_take(struct smx_tls_conn *t, uint8_t *dst, size_t cap)
         return got;
 }
 
+int tls_conn_can_notify(const struct smx_tls_conn *t)
+{
+        return !t->notify_sent && (t->state == TLS_OPEN ||
+                                   (t->state == TLS_CLOSED && t->peer_notified));
+}
+
 void tls_conn_shutdown(struct smx_tls_conn *t)
 {
-        if (t->state != TLS_OPEN || t->notify_sent)
+        if (!tls_conn_can_notify(t))
                 return;
         ERR_clear_error();
         SSL_shutdown(t->ssl);           /* queues close_notify; we do not wait for theirs */

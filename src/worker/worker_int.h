@@ -29,6 +29,7 @@ enum { OP_EFD = 1, OP_CONNECT, OP_RECV, OP_SEND, OP_TIMEOUT, OP_RESOLVE };
 #define CLOSE_FLUSH_MS 1000
 #define SMX_SUBMIT_OVERHEAD 160   /* submit_sm bytes besides the text (fields, TLVs) */
 #define SMX_ANSWER_ROOM 16384     /* output kept for answers to the SMSC */
+#define TLS_READ_CHUNK 16384      /* plaintext taken out of TLS at a time (w->tls_plain) */
 
 /* io_uring user data: operation, bind (local index), connection generation. */
 static inline uint64_t ud_make(unsigned op, unsigned local, uint32_t gen)

@@ -16,8 +16,9 @@
  * inbound flush of parked DRs and open MO groups), then enter the kernel
  * once (worker_ring.c). When a turn did nothing
  * the worker sets `sleeping` and waits (short timeout) for a completion;
- * smx_submit writes the eventfd only when it sees `sleeping`, so under load
- * no syscall is made per MT. Every accepted MT leaves through exactly one
+ * smx_submit writes the eventfd only when it sees `sleeping` set to
+ * WORKER_SLEEP_FOR_INGRESS (a worker whose binds cannot take an MT now is
+ * left asleep), so under load no syscall is made per MT. Every accepted MT leaves through exactly one
  * outcome (worker_outcome.c). */
 #include <errno.h>
 #include <stdio.h>
@@ -85,6 +86,8 @@ static void on_cqe(struct smx_worker *w, struct io_uring_cqe *cqe)
                                 worker_tls_feed(w, b, p, (size_t)res);
                         else
                                 worker_feed(w, b, p, (size_t)res);
+                        /* a TLS failure closes the connection right there */
+                        current = gen == b->conn_gen && b->fd >= 0;
                 }
                 if (has_buf)
                         worker_recycle_buf(w, bid);
@@ -167,7 +170,7 @@ static int service_bind(struct smx_worker *w, struct smx_bind *b)
                 if (!b->close_deadline_ms)
                         b->close_deadline_ms = w->now_ms + CLOSE_FLUSH_MS;
                 int flushed = session_out_pending(s) == 0 && !b->send_inflight;
-                if (flushed && b->tls_cfg && b->tls.state == TLS_OPEN && !b->tls.notify_sent) {
+                if (flushed && b->tls_cfg && tls_conn_can_notify(&b->tls)) {
                         worker_tls_close_notify(b);     /* after the last PDU */
                         return 1;
                 }
@@ -332,11 +335,14 @@ void *worker_main(void *arg)
                         worker_ring_submit(w);
                         continue;
                 }
-                atomic_store(&w->sleeping, 1);
+                /* a submit wakes us only if we can take its MTs; otherwise a
+                 * completion (a resp freeing window room, a bind coming up)
+                 * or the WAIT_MS timeout (TPS tokens, knobs) does */
+                int takes = can_take_work(w);
+                atomic_store(&w->sleeping, takes ? WORKER_SLEEP_FOR_INGRESS : WORKER_SLEEP_BUSY);
                 /* re-check after publishing `sleeping`: an MT pushed before the
                  * store was not followed by a wake-up */
-                if (ingress_queued(&c->ing) > 0 && can_take_work(w) &&
-                    w->pend_head == SMX_SLOT_NONE) {
+                if (takes && ingress_queued(&c->ing) > 0 && w->pend_head == SMX_SLOT_NONE) {
                         atomic_store(&w->sleeping, 0);
                         worker_ring_submit(w);
                         continue;
@@ -373,7 +379,7 @@ int worker_init(struct smx_worker *w, struct smx_client *c, unsigned k)
         w->binds = calloc(w->n_binds ? w->n_binds : 1, sizeof *w->binds);
         w->cand = calloc(w->n_binds ? w->n_binds : 1, sizeof *w->cand);
         w->seg = malloc(SMX_SEG_SCRATCH);
-        w->tls_plain = malloc(16384);
+        w->tls_plain = malloc(TLS_READ_CHUNK);
         w->parts = calloc(SMX_MT_MAX_PARTS, sizeof *w->parts);
         w->evr = event_ring_create(c->cfg.event_capacity);
         w->bufs = aligned_alloc(4096, (size_t)SMX_RECV_BUFS * SMX_RECV_BUFSZ);

@@ -17,6 +17,7 @@
  * clock like any other. A handshake that has not ended within
  * connect_timeout_ms ends the attempt too. On a graceful close (unbind) our
  * close_notify goes out after the last PDU. Worker thread only. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,6 @@
 #include "worker/worker_int.h"
 
 #define TLS_OUT_CAP (SMX_OUTBUF_CAP / 2 + 8192)   /* a half of plaintext + record overhead */
-#define TLS_READ_CHUNK 16384
 
 /* End the attempt for the TLS reason, logging OpenSSL's detail. */
 static void tls_fail(struct smx_worker *w, struct smx_bind *b)
@@ -38,9 +38,17 @@ static void tls_fail(struct smx_worker *w, struct smx_bind *b)
         worker_close_conn(w, b, 0, reason);
 }
 
+/* Said once per process: whether kTLS could be used (it is not: see tls.h). */
+static atomic_int ktls_said;
+
 int worker_tls_begin(struct smx_worker *w, struct smx_bind *b)
 {
         struct smx_client *c = w->c;
+        if (!atomic_exchange(&ktls_said, 1)) {
+                const char *why;
+                tls_ktls_probe(&why);
+                smx_logf(SMX_LOG_INFO, NULL, NULL, "tls: %s", why);
+        }
         if (!b->tls_ctx) {
                 char err[256];
                 b->tls_ctx = calloc(1, sizeof *b->tls_ctx);
@@ -91,8 +99,7 @@ static void handshake_done(struct smx_worker *w, struct smx_bind *b)
         smx_logf(SMX_LOG_INFO, b->name, b->site, "tls: %s %s%s%s", t->version, t->cipher,
                  t->resumed ? ", session resumed" : "",
                  b->tls_ctx->verify ? "" : ", NOT verified (insecure)");
-        if (session_connected(&b->sess, w->now_ms) < 0)
-                return;
+        session_connected(&b->sess, w->now_ms);   /* the bind request; a failure closes */
 }
 
 int worker_tls_feed(struct smx_worker *w, struct smx_bind *b, const uint8_t *p, size_t n)
@@ -120,6 +127,8 @@ int worker_tls_feed(struct smx_worker *w, struct smx_bind *b, const uint8_t *p, 
                 if (got == 0)
                         return 0;
                 if (got < 0) {
+                        if (t->state == TLS_CLOSED && b->sess.close_wanted)
+                                return -1;      /* the close path answers with ours */
                         if (t->state == TLS_CLOSED && b->sess.state == SMX_HEALTH_DRAINING) {
                                 /* their close_notify after our unbind: the normal end */
                                 worker_close_conn(w, b, b->sess.down_status,

@@ -68,7 +68,7 @@ static void *engine_main(void *arg)
                                 struct sim_sess *ss = &s->sess[idx];
                                 if (ss->fd < 0)
                                         continue;
-                                if ((evs[i].events & (EPOLLHUP | EPOLLERR)) &&
+                                if ((evs[i].events & (EPOLLHUP | EPOLLERR)) && !ss->tls_fin &&
                                     (ss->state == SIM_SESS_CLOSING || ss->read_paused)) {
                                         /* not reading it any more: the peer is gone */
                                         sim_sess_close(s, ss, 0);

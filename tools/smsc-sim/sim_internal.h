@@ -114,6 +114,10 @@ struct sim_faults {
 
 enum sim_tls_fault { SIM_TLS_NONE = 0, SIM_TLS_BADCERT, SIM_TLS_STALL };
 
+/* How a TLS session ends (sim_sess.tls_fin): the faults without our
+ * close_notify, an unbind with it (queued once: SIM_FIN_NOTIFIED). */
+enum sim_fin { SIM_FIN_NONE = 0, SIM_FIN_FAULT, SIM_FIN_NOTIFY, SIM_FIN_NOTIFIED };
+
 /* Ledger counters of one SMSC. Engine thread. */
 struct sim_counts {
         uint64_t submit_received, submit_accepted, submit_rejected, submit_unanswered;
@@ -190,9 +194,10 @@ struct sim_sess {
         void *tls;                  /* SSL, NULL: plain (or stalled) */
         uint8_t tls_ready;          /* handshake done */
         uint8_t tls_stall;          /* the stall fault: input swallowed, nothing answered */
-        uint8_t tls_fin;            /* alert/truncate faults: FIN after the last record,
-                                       input discarded until the peer closes (a close
-                                       with unread input would be a RST instead) */
+        uint8_t tls_fin;            /* enum sim_fin: FIN after the last record, then
+                                       input read (for the ESME's close_notify) until
+                                       the peer closes (a close with unread input would
+                                       be a RST instead) */
         uint8_t *cout;
         size_t cout_off, cout_len, cout_cap;
 };
@@ -450,6 +455,11 @@ int sim_tls_encrypt(struct smsc_sim *s, struct sim_sess *ss);
 /* The faults tls-alert and tls-truncate on one session. */
 void sim_tls_alert(struct smsc_sim *s, struct sim_sess *ss);
 void sim_tls_truncate(struct smsc_sim *s, struct sim_sess *ss);
+/* Queue our close_notify (after the pending output). */
+void sim_tls_close_notify(struct sim_sess *ss);
+/* After our FIN: ciphertext still arriving is read for the ESME's
+ * close_notify (counted) and otherwise dropped. */
+void sim_tls_after_fin(struct smsc_sim *s, struct sim_sess *ss, const uint8_t *p, size_t n);
 int sim_cfg_section(const char *section, struct sim_cfg_where *w);
 int sim_cfg_is_topo_key(enum sim_cfg_sec kind, const char *key);
 int sim_cfg_apply(struct smsc_sim *s, const struct sim_options *o, const struct sim_cfg *c, char *err,

@@ -150,6 +150,10 @@ static int sess_write_tls(struct smsc_sim *s, struct sim_sess *ss, size_t limit)
                 sim_sess_close(s, ss, 0);
                 return -1;
         }
+        if (ss->state == SIM_SESS_CLOSING && ss->tls_fin == SIM_FIN_NOTIFY) {
+                sim_tls_close_notify(ss);               /* after the unbind_resp */
+                ss->tls_fin = SIM_FIN_NOTIFIED;
+        }
         while (ss->cout_len > ss->cout_off && limit) {
                 size_t n = ss->cout_len - ss->cout_off;
                 if (n > limit)
@@ -352,10 +356,13 @@ static void tls_on_readable(struct smsc_sim *s, struct sim_sess *ss)
 
 void sim_sess_on_readable(struct smsc_sim *s, struct sim_sess *ss)
 {
-        if (ss->tls_fin) {
-                /* after a TLS fault's FIN: discard until the peer closes */
+        if (ss->tls_fin && ss->state == SIM_SESS_CLOSING) {
+                /* after our FIN: read until the peer closes (its close_notify
+                 * is counted, the rest dropped) */
                 uint8_t sink[16384];
                 ssize_t r = recv(ss->fd, sink, sizeof sink, 0);
+                if (r > 0)
+                        sim_tls_after_fin(s, ss, sink, (size_t)r);
                 if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
                         sim_sess_close(s, ss, 0);
                 return;

@@ -409,6 +409,8 @@ void sim_on_pdu(struct smsc_sim *s, struct sim_sess *ss, const uint8_t *buf, siz
                 if (!sim_resp_drop(m, cmd))
                         send_header_only(s, ss, SMPP_UNBIND_RESP, SMPP_ESME_ROK, seq);
                 ss->state = SIM_SESS_CLOSING;
+                if (ss->tls)
+                        ss->tls_fin = SIM_FIN_NOTIFY;   /* TLS: close_notify, FIN, read theirs */
                 sim_out_commit(s, ss, 0);   /* closed once the output is written */
                 break;
         case SMPP_DELIVER_SM:

@@ -284,7 +284,7 @@ void sim_tls_alert(struct smsc_sim *s, struct sim_sess *ss)
         BIO_write_ex(SSL_get_rbio(ss->tls), bogus, sizeof bogus, &done);
         uint8_t sink[256];
         sim_tls_read(s, ss, sink, sizeof sink);
-        ss->tls_fin = 1;
+        ss->tls_fin = SIM_FIN_FAULT;
         ss->state = SIM_SESS_CLOSING;
         sim_sess_mark_dirty(s, ss);
 }
@@ -308,7 +308,31 @@ void sim_tls_truncate(struct smsc_sim *s, struct sim_sess *ss)
         BIO_read_ex(SSL_get_wbio(ss->tls), rec, sizeof rec, &got);
         if (got > 6)
                 cout_append(ss, rec, got / 2);  /* half a record, then the end */
-        ss->tls_fin = 1;
+        ss->tls_fin = SIM_FIN_FAULT;
         ss->state = SIM_SESS_CLOSING;
         sim_sess_mark_dirty(s, ss);
+}
+
+void sim_tls_close_notify(struct sim_sess *ss)
+{
+        if (!ss->tls || !ss->tls_ready)
+                return;
+        SSL_shutdown(ss->tls);
+        ERR_clear_error();
+        drain_wbio(ss);
+}
+
+void sim_tls_after_fin(struct smsc_sim *s, struct sim_sess *ss, const uint8_t *p, size_t n)
+{
+        if (!ss->tls || !ss->tls_ready || ss->tls_fin == SIM_FIN_FAULT)
+                return;
+        size_t done;
+        if (BIO_write_ex(SSL_get_rbio(ss->tls), p, n, &done) != 1)
+                return;
+        uint8_t sink[4096];
+        while (sim_tls_read(s, ss, sink, sizeof sink) > 0)
+                ;
+        /* whatever OpenSSL answers now has nowhere to go: our side is shut */
+        BIO *wb = SSL_get_wbio(ss->tls);
+        (void)BIO_reset(wb);
 }

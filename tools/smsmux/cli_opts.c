@@ -87,7 +87,7 @@ static const char common_usage[] =
         "  --rebind-interval SECONDS   spacing of bind attempts to one SMSC (default 30)\n"
         "  --window N                  outstanding submits per bind (every SMSC)\n"
         "  --tps N                     submits per second per bind, 0 = unlimited\n"
-        "  --workers N                 worker threads, 0 = one per core\n"
+        "  --workers N                 worker threads, 0 = CPUs usable - 1 (at least 1)\n"
         "  --drain-timeout SECONDS     wait for outstanding outcomes at the end (default 30)\n"
         "  --admin PATH                admin socket for `smsmux knob|stats` (mode 0600)\n"
         "  --metrics HOST:PORT         Prometheus metrics on http://HOST:PORT/metrics\n";

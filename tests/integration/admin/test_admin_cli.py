@@ -93,6 +93,13 @@ try:
     t.ok(rc == 1 and "exists" in err, "adding a name twice is refused", err)
     rc, out, err = run("smsc", "add", f"x9@{last_site}={last_addr}", "windoww=5", "--admin", sock)
     t.ok(rc == 1 and "windoww" in err, "a bad key of smsc add is named", err)
+    # =tls://HOST:PORT adds a TLS SMSC: against this plain port it cannot bind
+    rc, out, err = run("smsc", "add", f"tls9@{last_site}=tls://{last_addr}", "--admin", sock)
+    down = pipe.wait_for(lambda ev: any(e.get("event") == "bind" and e.get("state") == "down"
+                                        and e.get("smsc") == "tls9" and
+                                        e.get("reason", "").startswith("tls: ") for e in ev), 10)
+    t.ok(rc == 0 and down, "smsc add NAME@SITE=tls://HOST:PORT binds over TLS", (rc, err))
+    run("smsc", "remove", "tls9", "--admin", sock)   # the checks below want every bind up
 
     # a whole new site at runtime: add it, drain it, remove it
     rc, out, err = run("smsc", "add", f"nyc1@nyc={sim.smscs[0][2]}", "--admin", sock)

@@ -4,7 +4,9 @@
  * The client is started from a thread whose CPU set was narrowed first (the
  * library's threads inherit it, as with taskset); its threads are told
  * apart from the simulator's by thread id (alive before smx_client_start or
- * not), and each one's CPU set is read with sched_getaffinity. */
+ * not), and each one's CPU set is read with sched_getaffinity. With
+ * workers = 0 the library starts one worker per CPU of that set less one
+ * (at least one, at most one per SMSC). */
 #include <dirent.h>
 #include <sched.h>
 #include <sys/syscall.h>
@@ -91,6 +93,53 @@ static int run_pinned(struct it_env *e, const cpu_set_t *allowed)
 static struct it_env E;
 static cpu_set_t process_set;
 
+/* Workers a client created with workers = 0 from a thread narrowed to
+ * `allowed` runs (from the binds' owners). */
+static unsigned default_workers_for(struct it_env *e, const cpu_set_t *allowed)
+{
+        cpu_set_t saved;
+        CHECK_EQ(sched_getaffinity(0, sizeof saved, &saved), 0);
+        CHECK_EQ(sched_setaffinity(0, sizeof *allowed, allowed), 0);
+        e->cfg.workers = 0;
+        e->cfg.pin_workers = 0;
+        char err[256] = "";
+        int rc = smx_client_create(&e->cfg, &e->c, err, sizeof err);
+        CHECK_EQ(sched_setaffinity(0, sizeof saved, &saved), 0);
+        CHECK_EQ(rc, 0);
+        if (rc < 0)
+                return 0;
+        struct smx_bind_stats st[IT_MAX_SMSC];
+        size_t n = smx_client_binds(e->c, st, IT_MAX_SMSC);
+        unsigned running = 0;
+        for (size_t i = 0; i < n && i < IT_MAX_SMSC; i++)
+                if (st[i].worker + 1 > running)
+                        running = st[i].worker + 1;
+        smx_client_destroy(e->c);
+        e->c = NULL;
+        return running;
+}
+
+static void test_default_worker_count_follows_the_cpu_set(void)
+{
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        int cpus[CPU_SETSIZE], n = 0;
+        for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+                if (CPU_ISSET(cpu, &process_set))
+                        cpus[n++] = cpu;
+        CHECK(n >= 1);
+        CPU_SET(cpus[0], &set);
+        CHECK_EQ(default_workers_for(&E, &set), 1);     /* one CPU: one worker */
+        if (n >= 2) {
+                CPU_SET(cpus[1], &set);
+                CHECK_EQ(default_workers_for(&E, &set), 1);     /* one CPU left to the app */
+        }
+        unsigned want = n > 1 ? (unsigned)n - 1 : 1;
+        if (want > E.n)
+                want = (unsigned)E.n;
+        CHECK_EQ(default_workers_for(&E, &process_set), want);
+}
+
 static void test_workers_stay_inside_a_one_cpu_set(void)
 {
         /* the last CPU the process may use: pinning worker k to core k would
@@ -133,6 +182,7 @@ int main(void)
         }
         RUN(test_workers_stay_inside_a_one_cpu_set);
         RUN(test_workers_spread_over_a_two_cpu_set);
+        RUN(test_default_worker_count_follows_the_cpu_set);
         it_stop(&E);
         return t_done();
 }

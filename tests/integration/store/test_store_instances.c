@@ -185,8 +185,8 @@ static uint64_t submit_n(struct inst *in, unsigned n, const char *text)
 {
         uint64_t ok = 0;
         for (unsigned i = 0; i < n; i++) {
-                char id[32];
-                snprintf(id, sizeof id, "%s-%llu", in->name, (unsigned long long)in->next_k);
+                char id[64];
+                snprintf(id, sizeof id, "%.24s-%llu", in->name, (unsigned long long)in->next_k);
                 struct smx_mt mt = { .id = id, .from = "12345", .to = "447700900001",
                                      .text = text, .want_dr = 1 };
                 int rc;

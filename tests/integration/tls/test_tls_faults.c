@@ -7,7 +7,8 @@
  * TLS alert and a truncated record end the good bind, which comes back (the
  * second time resuming its session); every MT gets exactly one outcome, the
  * other binds are untouched, and no attempt comes sooner than the rebind
- * interval (R2). Certificates are made by the test. */
+ * interval (R2); a drain ends each TLS session with our close_notify.
+ * Certificates are made by the test. */
 #include <unistd.h>
 
 #include "integration/core/itest.h"
@@ -197,6 +198,28 @@ static void test_stats_show_tls_and_no_secrets(void)
         pthread_mutex_unlock(&log_lock);
 }
 
+/* A drain unbinds every bind: each TLS session ends with our close_notify
+ * after the unbind (the simulator counts the ones it read). */
+static void test_unbind_ends_with_close_notify(void)
+{
+        double before = it_json_num(it_summary(&env), "\"name\":\"smsc1.a\"", "tls_close_notify");
+        CHECK_EQ(before, 0);
+        CHECK_EQ(smx_client_drain(env.c, 5000), 0);
+        uint64_t end = it_now_ms() + 5000;
+        double good_n = 0, ccok_n = 0;
+        while (it_now_ms() < end) {
+                it_pump(&env);
+                const char *j = it_summary(&env);
+                good_n = it_json_num(j, "\"name\":\"smsc1.a\"", "tls_close_notify");
+                ccok_n = it_json_num(j, "\"name\":\"smsc4.a\"", "tls_close_notify");
+                if (good_n >= 1 && ccok_n >= 1)
+                        break;
+                it_sleep_ms(20);
+        }
+        CHECK(good_n >= 1);
+        CHECK(ccok_n >= 1);
+}
+
 static int write_sim_config(char *path, size_t cap)
 {
         snprintf(path, cap, "%s/sim.ini", dir);
@@ -305,6 +328,7 @@ int main(void)
         RUN(test_alert_and_truncated_record_end_the_bind_which_returns);
         RUN(test_rebind_interval_kept_by_every_failing_bind);
         RUN(test_stats_show_tls_and_no_secrets);
+        RUN(test_unbind_ends_with_close_notify);
         it_stop(&env);
         smx_log_configure(SMX_LOG_WARN, NULL, NULL);
         struct tc_cert *all[] = { &ca, &other_ca, &good, &expired, &wronghost, &client, &rogue };
