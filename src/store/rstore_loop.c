@@ -20,6 +20,7 @@
  * At stop: a last bounded attempt (2 s) to write buffered correlations and
  * acknowledge released events. */
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -780,6 +781,13 @@ static void idle_wait(struct smx_rstore *rs)
 void *rs_main(void *arg)
 {
         struct smx_rstore *rs = arg;
+        /* hiredis writes with write(2): a write to a connection Redis closed
+         * must fail with EPIPE, not kill the application with SIGPIPE. The
+         * signal is thread-directed, so blocking it here is enough. */
+        sigset_t pipe_set;
+        sigemptyset(&pipe_set);
+        sigaddset(&pipe_set, SIGPIPE);
+        pthread_sigmask(SIG_BLOCK, &pipe_set, NULL);
         uint32_t last_events = 0;
         while (!atomic_load_explicit(&rs->stop, memory_order_acquire)) {
                 uint64_t now = rs_now_ms();
