@@ -211,6 +211,77 @@ static void test_redis_gone_long_drs_delivered_here_uncorrelated(void)
         E.c = NULL;
 }
 
+/* A 4 KiB write buffer (about 100 correlations of 6-byte ids) while Redis
+ * is stopped: it fills, wraps as it drains, and what did not fit is
+ * counted; those MTs' DRs arrive uncorrelated after the park timeout, the
+ * others correlated; none is lost or doubled. */
+static void test_full_write_buffer_is_bounded_counted_and_replayed(void)
+{
+        struct smx_config cfg = E.cfg;
+        cfg.workers = 1;
+        cfg.dr_park_timeout_ms = 2000;
+        cfg.store.url = R.url;
+        cfg.store.instance = "small";
+        cfg.store.cluster = "buffer";
+        cfg.store.buffer_bytes = 4096;
+        cfg.store.timeout_ms = 300;
+        cfg.store.hold_ms = 10000;
+        cfg.store.local_after_ms = 60000;
+        smx_client *c = NULL;
+        char err[256] = "";
+        CHECK_EQ(smx_client_create(&cfg, &c, err, sizeof err), 0);
+        if (!c)
+                return;
+        smx_client_start(c);
+        E.c = c;
+        memset(E.outcomes_seen, 0, IT_MAX_MT * sizeof *E.outcomes_seen);
+        E.submitted = E.failed = E.drs = E.next_mt = 0;
+        CHECK_EQ(it_wait_active(&E, E.n, 10000), 1);
+        uint64_t end = it_now_ms() + 5000;
+        while (it_now_ms() < end && store_num(c, "connected") != 1)
+                it_sleep_ms(20);
+        /* first wrap-arounds in normal operation: 400 writes through 4 KiB,
+         * 40 at a time (a burst larger than the buffer would be dropped) */
+        for (int round = 0; round < 10; round++) {
+                CHECK_EQ(it_submit_n(&E, 40, "small buffer"), 40);
+                end = it_now_ms() + 10000;
+                while (it_now_ms() < end && E.drs < E.next_mt) {
+                        it_pump(&E);
+                        it_sleep_ms(2);
+                }
+        }
+        CHECK_EQ(E.drs, 400);
+        CHECK_EQ(store_num(c, "corr_dropped"), 0);
+        CHECK_EQ(store_num(c, "drs_routed"), 400);      /* all correlated through Redis */
+        /* then Redis stopped: the buffer fills */
+        rtest_redis_kill(&R, SIGSTOP);
+        uint64_t drs0 = E.drs;
+        CHECK_EQ(it_submit_n(&E, 300, "buffer full"), 300);
+        end = it_now_ms() + 10000;
+        while (it_now_ms() < end && E.submitted + E.failed < E.next_mt) {
+                it_pump(&E);
+                it_sleep_ms(5);
+        }
+        CHECK_EQ(E.submitted + E.failed, E.next_mt);
+        it_sleep_ms(500);
+        long long dropped = store_num(c, "corr_dropped");
+        printf("# correlation writes dropped with a 4 KiB buffer: %lld of 300\n", dropped);
+        CHECK(dropped > 0 && dropped < 300);
+        rtest_redis_kill(&R, SIGCONT);
+        end = it_now_ms() + 30000;
+        while (it_now_ms() < end && E.drs - drs0 < 300) {
+                it_pump(&E);
+                it_sleep_ms(5);
+        }
+        it_sleep_ms(1000);
+        it_pump(&E);
+        CHECK_EQ(E.drs - drs0, 300);            /* every DR, once */
+        CHECK_EQ(it_bad_outcomes(&E, E.next_mt), 0);
+        CHECK_EQ(store_num(c, "corr_buffered"), 0);
+        smx_client_destroy(c);
+        E.c = NULL;
+}
+
 int main(void)
 {
         if (system("command -v redis-server >/dev/null 2>&1") != 0) {
@@ -228,6 +299,7 @@ int main(void)
         RUN(test_bad_urls_and_names_are_refused);
         RUN(test_password_is_used_and_never_logged);
         RUN(test_redis_gone_long_drs_delivered_here_uncorrelated);
+        RUN(test_full_write_buffer_is_bounded_counted_and_replayed);
         it_stop(&E);
         rtest_redis_stop(&R);
         return t_done();
