@@ -30,6 +30,7 @@ enum { OP_EFD = 1, OP_CONNECT, OP_RECV, OP_SEND, OP_TIMEOUT, OP_RESOLVE };
 #define SMX_SUBMIT_OVERHEAD 160   /* submit_sm bytes besides the text (fields, TLVs) */
 #define SMX_ANSWER_ROOM 16384     /* output kept for answers to the SMSC */
 #define TLS_READ_CHUNK 16384      /* plaintext taken out of TLS at a time (w->tls_plain) */
+#define ACC_LAG 16                /* accepted MTs' correlation puts prepared ahead (w->acc) */
 
 /* io_uring user data: operation, bind (local index), connection generation. */
 static inline uint64_t ud_make(unsigned op, unsigned local, uint32_t gen)
@@ -140,6 +141,11 @@ void worker_tls_fini(struct smx_bind *b);
 
 /* worker_session.c */
 extern const struct smx_session_ops worker_session_ops;
+/* Put every correlation still prepared (w->acc, in arrival order) and emit
+ * the DRs parked for them. Called before a deliver_sm is handled and once
+ * per loop turn after the completions: a prepared put never outlives the
+ * turn that prepared it. */
+void worker_accepted_flush(struct smx_worker *w);
 /* Shared store: answer the deliver_sms whose scripts ran, and kick the
  * store thread when this turn queued anything for it. 1 when it answered. */
 int worker_store_turn(struct smx_worker *w);

@@ -303,6 +303,8 @@ void *worker_main(void *arg)
                         io_uring_cq_advance(&w->ring, seen);
                         work = 1;
                 }
+                if (w->n_acc)
+                        worker_accepted_flush(w);
                 work |= worker_flush_pending(w) > 0;
                 work |= worker_release_delayed(w) > 0;
                 work |= worker_sweep_ingress(w) > 0;
@@ -381,9 +383,10 @@ int worker_init(struct smx_worker *w, struct smx_client *c, unsigned k)
         w->seg = malloc(SMX_SEG_SCRATCH);
         w->tls_plain = malloc(TLS_READ_CHUNK);
         w->parts = calloc(SMX_MT_MAX_PARTS, sizeof *w->parts);
+        w->acc = calloc(ACC_LAG, sizeof *w->acc);
         w->evr = event_ring_create(c->cfg.event_capacity);
         w->bufs = aligned_alloc(4096, (size_t)SMX_RECV_BUFS * SMX_RECV_BUFSZ);
-        if (!w->binds || !w->cand || !w->seg || !w->tls_plain || !w->parts || !w->evr || !w->bufs)
+        if (!w->binds || !w->cand || !w->seg || !w->tls_plain || !w->parts || !w->acc || !w->evr || !w->bufs)
                 return -ENOMEM;
         unsigned j = 0;
         for (uint32_t i = k; i < c->n_binds; i += c->n_workers) {
@@ -464,6 +467,7 @@ void worker_fini(struct smx_worker *w)
         free(w->seg);
         free(w->tls_plain);
         free(w->parts);
+        free(w->acc);
         event_ring_destroy(w->evr);
         w->c = NULL;
 }
