@@ -262,6 +262,10 @@ class SimProc:
         except subprocess.TimeoutExpired:
             self.p.kill()
             self.p.wait()
+        err = self.stderr()
+        # a sanitizer report or a crash fails the test that ran the simulator
+        if self.p.returncode != 0 or "Sanitizer" in err or "runtime error" in err:
+            raise AssertionError("smsc-sim exit %d: %s" % (self.p.returncode, err[-2000:]))
         with open(self.ledger) as f:
             return json.load(f)
 
@@ -356,6 +360,10 @@ class Pipe:
     def stderr(self):
         self.errf.seek(0)
         return self.errf.read()
+
+    def sanitizer_report(self):
+        err = self.stderr()
+        return "Sanitizer" in err or "runtime error" in err
 
     def send(self, mt_id, dst="447700900001", text=None):
         line = json.dumps({"id": mt_id, "from": "12345", "to": dst,

@@ -166,7 +166,8 @@ class Run:
                "bad %s uncorrelated %d total %d dr_sent %d" % (
                    list(bad_dr.items())[:5], len(drs.get(None, [])),
                    sum(len(v) for v in drs.values()), ledger["totals"]["dr_sent"]))
-        tap.ok(rc == 0 and not any(e.get("event") == "not_json" for _, e in ev),
+        tap.ok(rc == 0 and not self.pipe.sanitizer_report() and
+               not any(e.get("event") == "not_json" for _, e in ev),
                "%s: pipe exits 0 after EOF, stdout only JSON" % FAULT,
                "rc %s\n%s" % (rc, self.pipe.stderr()[-1500:]))
 
