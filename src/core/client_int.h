@@ -148,6 +148,9 @@ struct smx_worker {
          * (worker_session.c): a ring, acc_head the oldest of n_acc */
         struct smx_accepted_put *acc;
         unsigned acc_head, n_acc;
+        /* slots of this turn's outcomes, returned to the free stack with
+         * one CAS per FREE_CHAIN_MAX or at the end of the turn */
+        struct smx_slot_chain freed;
         uint64_t rnd;
         uint64_t now_ms;
         uint64_t now_us;                   /* smx_stamp_us() at the start of the loop turn */

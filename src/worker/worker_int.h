@@ -31,6 +31,7 @@ enum { OP_EFD = 1, OP_CONNECT, OP_RECV, OP_SEND, OP_TIMEOUT, OP_RESOLVE };
 #define SMX_ANSWER_ROOM 16384     /* output kept for answers to the SMSC */
 #define TLS_READ_CHUNK 16384      /* plaintext taken out of TLS at a time (w->tls_plain) */
 #define ACC_LAG 16                /* accepted MTs' correlation puts prepared ahead (w->acc) */
+#define FREE_CHAIN_MAX 32         /* freed slots returned to the pool at once (w->freed) */
 
 /* io_uring user data: operation, bind (local index), connection generation. */
 static inline uint64_t ud_make(unsigned op, unsigned local, uint32_t gen)
@@ -98,6 +99,8 @@ extern const char *worker_resolve_dns_servers;
 /* The one final outcome of an MT (SMX_EV_SUBMITTED or SMX_EV_FAILED). */
 void worker_emit_outcome(struct smx_worker *w, uint32_t idx, uint8_t type, uint8_t reason,
                          int permanent, uint16_t bind, const uint8_t *msgid, size_t msgid_len);
+/* Return the slots freed by outcomes so far to the pool (end of a turn). */
+void worker_free_slots(struct smx_worker *w);
 /* Outcomes that waited for event-ring room; returns how many went out. */
 int worker_flush_pending(struct smx_worker *w);
 void worker_fail_mt(struct smx_worker *w, uint32_t idx, uint8_t reason, int permanent);

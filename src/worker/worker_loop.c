@@ -331,6 +331,8 @@ void *worker_main(void *arg)
                         if (event_ring_space_w(w->evr) != before)
                                 w->committed = 1;
                 }
+                if (w->freed.n)
+                        worker_free_slots(w);
                 if (w->committed)
                         wake_app(c);
                 if (work) {
@@ -353,6 +355,7 @@ void *worker_main(void *arg)
                 io_uring_submit_and_wait_timeout(&w->ring, &cqe, 1, &ts, NULL);
                 atomic_store(&w->sleeping, 0);
         }
+        worker_free_slots(w);
         for (unsigned i = 0; i < w->n_binds; i++) {
                 struct smx_bind *b = w->binds[i];
                 if (b->fd >= 0) {
@@ -372,6 +375,7 @@ int worker_init(struct smx_worker *w, struct smx_client *c, unsigned k)
         w->k = k;
         w->efd = -1;
         w->pend_head = w->pend_tail = SMX_SLOT_NONE;
+        w->freed = SMX_SLOT_CHAIN_EMPTY;
         w->delay_head = w->delay_tail = SMX_SLOT_NONE;
         if (getrandom(&w->rnd, sizeof w->rnd, 0) != sizeof w->rnd || w->rnd == 0)
                 w->rnd = 0x9E3779B97F4A7C15ull ^ ((uint64_t)k << 32) ^ smx_now_us();

@@ -5,7 +5,9 @@
  * onto a worker-local pending list that is flushed first on later turns;
  * while it is non-empty no new MT is taken. An MT whose attempt failed
  * transiently waits out the retry backoff on a worker-local delay list and
- * then goes back to ingress. */
+ * then goes back to ingress. An outcome's slot is freed into a worker-local
+ * chain that goes back to the free stack with one CAS (FREE_CHAIN_MAX slots,
+ * or the end of the loop turn). */
 #include <string.h>
 
 #include "worker/worker_int.h"
@@ -53,7 +55,14 @@ static void commit_outcome(struct smx_worker *w, uint32_t idx, struct smx_ev_rec
         event_copy_str(e->message_id, sizeof e->message_id, s->out_msgid, strlen(s->out_msgid));
         event_ring_commit_w(w->evr);
         w->committed = 1;
-        ingress_slot_free(&c->ing, idx);
+        ingress_chain_add(&c->ing, &w->freed, idx);
+        if (w->freed.n == FREE_CHAIN_MAX)
+                worker_free_slots(w);
+}
+
+void worker_free_slots(struct smx_worker *w)
+{
+        ingress_chain_free(&w->c->ing, &w->freed);
 }
 
 void worker_emit_outcome(struct smx_worker *w, uint32_t idx, uint8_t type, uint8_t reason,
