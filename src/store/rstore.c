@@ -22,14 +22,19 @@ uint64_t rs_now_ms(void)
         return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-void rs_hex(const struct smx_key128 *k, char out[33])
+void rs_tag(const struct smx_key128 *k, char out[33])
 {
-        static const char hx[] = "0123456789abcdef";
-        uint64_t v[2] = { k->hi, k->lo };
-        for (int w = 0; w < 2; w++)
-                for (int i = 0; i < 16; i++)
-                        out[w * 16 + i] = hx[(v[w] >> (60 - 4 * i)) & 15];
-        out[32] = 0;
+        /* 128 bits as 22 base64url characters (shorter keys: less Redis
+         * memory per correlation than 32 hex digits) */
+        static const char b64[] =
+                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        uint64_t hi = k->hi, lo = k->lo;
+        for (int i = 0; i < 22; i++) {
+                out[i] = b64[lo & 63];
+                lo = (lo >> 6) | (hi << 58);
+                hi >>= 6;
+        }
+        out[22] = 0;
 }
 
 int rstore_url_is_shared(const char *url)

@@ -22,9 +22,9 @@ enum {
 };
 extern const char *const rs_lua[RS_LUA_N];
 
-#define RS_CORR_RING 16384u     /* per worker: accepted-MT correlations */
-#define RS_IN_RING 1024u        /* per worker: DRs/MOs waiting for the store thread */
-#define RS_INQ 4096u            /* DRs/MOs the store thread holds (not yet run) */
+#define RS_CORR_RING 32768u     /* per worker: accepted-MT correlations (3 MiB) */
+#define RS_IN_RING 4096u        /* per worker: DRs/MOs waiting for the store thread */
+#define RS_INQ 16384u           /* DRs/MOs the store thread holds (not yet run) */
 #define RS_STREAMS_MAX 64u      /* streams read: own + other instances' taken over */
 #define RS_ID_MAX 48            /* a stream entry id "ms-seq" */
 #define RS_NAME_MAX 64          /* instance / cluster name */
@@ -44,6 +44,7 @@ struct rs_ack {
 };
 #define RS_NO_STREAM 0xFFFFu
 #define RS_BAD_MAX 64u
+#define RS_LATE_MAX 16384u      /* correlation writes whose DRs were parked */
 
 struct rs_stream {
         char name[RS_NAME_MAX + 1];     /* instance */
@@ -81,6 +82,8 @@ struct smx_rstore {
         struct rs_ack *ackv;            /* ring_cap entries, by record position */
         uint32_t ev_pos;                /* records committed so far (= ring tail) */
         uint32_t ack_pos;               /* records acknowledged so far */
+        struct rs_corr_req late[RS_LATE_MAX];   /* written; parked DRs to route (script) */
+        unsigned n_late;
         struct rs_ack bad[RS_BAD_MAX];  /* malformed entries to acknowledge */
         unsigned n_bad;
         struct rs_stream streams[RS_STREAMS_MAX];       /* [0]: own */
@@ -120,8 +123,8 @@ struct smx_rstore {
 int rs_connect(struct smx_rstore *rs, uint64_t now_ms);
 void rs_disconnect(struct smx_rstore *rs, const char *why, uint64_t now_ms);
 uint64_t rs_now_ms(void);
-/* a 128-bit key as 32 lower-case hex digits + NUL */
-void rs_hex(const struct smx_key128 *k, char out[33]);
+/* a 128-bit key as the 22-character tag used in Redis keys (+ NUL) */
+void rs_tag(const struct smx_key128 *k, char out[33]);
 
 /* rstore_loop.c */
 void *rs_main(void *arg);

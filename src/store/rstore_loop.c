@@ -29,8 +29,8 @@
 #include "pdu/smpp_defs.h"
 #include "store/rstore_int.h"
 
-#define CORR_BATCH 2048u
-#define IN_BATCH 1024u
+#define CORR_BATCH 16384u       /* every buffered write goes before the DRs queued after it */
+#define IN_BATCH 4096u
 #define READ_MAX 512u
 #define EV_RESERVE 64u          /* ring records kept for local events */
 #define IDLE_MS 2
@@ -204,8 +204,8 @@ static int offline(struct smx_rstore *rs, uint64_t now)
 /* ---- 2. the batch ---- */
 
 enum cmd_kind {
-        K_ACK = 1, K_DEL, K_CORR, K_IN, K_READ, K_CLAIM, K_HB, K_PARK_SWEEP, K_GROUP_SWEEP,
-        K_SCAN, K_GROUP_CREATE,
+        K_ACK = 1, K_DEL, K_CORR_SET, K_CORR_CHECK, K_CORR_SCRIPT, K_IN, K_READ, K_CLAIM, K_HB,
+        K_PARK_SWEEP, K_GROUP_SWEEP, K_SCAN,
 };
 
 struct cmd {
@@ -296,33 +296,62 @@ struct common {
         char now[24], ttl[16];
 };
 
+/* The correlation value: owner, part, parts, the MT's merge-record name
+ * (multipart only), app id. */
+static int corr_value(struct smx_rstore *rs, const struct rs_corr_req *r, char *val, size_t cap)
+{
+        char mt[33] = "";
+        if (r->n_parts > 1) {
+                struct smx_key128 mk = smx_hash128(r->app, r->app_len, 0x6d74);
+                rs_tag(&mk, mt);
+        }
+        int vl = snprintf(val, cap, "%s\x1f%u\x1f%u\x1f%s\x1f", rs->instance, r->part,
+                          r->n_parts, mt);
+        memcpy(val + vl, r->app, r->app_len);
+        return vl + r->app_len;
+}
+
+/* A correlation write is SET (the value) and EXISTS (the park list), two
+ * plain commands: Redis runs each atomically and in order, so a DR that
+ * parked before the SET is seen by the EXISTS, and one that comes after it
+ * finds the correlation (the DR script checks before it parks). Only when
+ * DRs are parked does the write run the script that routes them
+ * (K_CORR_SCRIPT, from rs->late). */
 static int batch_corr(struct smx_rstore *rs, struct batch *b, const struct common *cm)
 {
-        size_t off = rs->f_head;
         uint32_t n = 0;
-        for (size_t i = 0; i < rs->f_n && n < CORR_BATCH; i++) {
-                struct rs_corr_req r;
-                size_t skipped;
-                size_t sz = fifo_at(rs, &off, &r, &skipped);
-                off += sz;
-                char h[33], mt[33], k1[RS_NAME_MAX + 48], k2[RS_NAME_MAX + 48];
-                rs_hex(&r.key, h);
-                struct smx_key128 mk = smx_hash128(r.app, r.app_len, 0x6d74);
-                rs_hex(&mk, mt);
+        char h[33], k1[RS_NAME_MAX + 48], k2[RS_NAME_MAX + 48];
+        char val[RS_NAME_MAX + SMX_ID_MAX + 64];
+        for (unsigned i = 0; i < rs->n_late; i++) {
+                const struct rs_corr_req *r = &rs->late[i];
+                rs_tag(&r->key, h);
                 snprintf(k1, sizeof k1, "smsmux:{%s:%s}:c", rs->cluster, h);
                 snprintf(k2, sizeof k2, "smsmux:{%s:%s}:p", rs->cluster, h);
-                char val[RS_NAME_MAX + SMX_ID_MAX + 64];
-                int vl = snprintf(val, sizeof val, "%s\x1f%u\x1f%u\x1f%s\x1f", rs->instance,
-                                  r.part, r.n_parts, mt);
-                memcpy(val + vl, r.app, r.app_len);
-                vl += r.app_len;
+                int vl = corr_value(rs, r, val, sizeof val);
                 const char *argv[] = { "EVALSHA", rs->sha[RS_LUA_CORR], "2", k1, k2,
                                        rs->cluster, cm->now, cm->ttl, rs->instance, val, h };
                 size_t lens[11];
                 for (int j = 0; j < 11; j++)
-                        lens[j] = strlen(argv[j]);
-                lens[9] = (size_t)vl;
-                if (add_cmd(rs, b, K_CORR, 0, 1, 11, argv, lens) < 0)
+                        lens[j] = j == 9 ? (size_t)vl : strlen(argv[j]);
+                if (add_cmd(rs, b, K_CORR_SCRIPT, 0, 1, 11, argv, lens) < 0)
+                        return (int)n;
+                n++;
+        }
+        size_t off = rs->f_head;
+        for (size_t i = 0; i < rs->f_n && i < CORR_BATCH; i++) {
+                struct rs_corr_req r;
+                size_t skipped;
+                off += fifo_at(rs, &off, &r, &skipped);
+                rs_tag(&r.key, h);
+                snprintf(k1, sizeof k1, "smsmux:{%s:%s}:c", rs->cluster, h);
+                snprintf(k2, sizeof k2, "smsmux:{%s:%s}:p", rs->cluster, h);
+                int vl = corr_value(rs, &r, val, sizeof val);
+                const char *sv[] = { "SET", k1, val, "PX", cm->ttl };
+                size_t sl[5] = { 3, strlen(k1), (size_t)vl, 2, strlen(cm->ttl) };
+                const char *ev[] = { "EXISTS", k2 };
+                size_t el[2] = { 6, strlen(k2) };
+                if (b->n + 2 > b->cap || add_cmd(rs, b, K_CORR_SET, 0, 1, 5, sv, sl) < 0 ||
+                    add_cmd(rs, b, K_CORR_CHECK, 0, 1, 2, ev, el) < 0)
                         break;
                 n++;
         }
@@ -341,8 +370,8 @@ static int batch_in(struct smx_rstore *rs, struct batch *b, const struct common 
                 struct rs_in_req *r = &rs->inq[i % RS_INQ];
                 char h[33], id[33], k1[RS_NAME_MAX + 120], k2[RS_NAME_MAX + 80],
                      k3[RS_NAME_MAX + 80], st[8], seq[8], tot[8];
-                rs_hex(&r->key, h);
-                rs_hex(&r->ident, id);
+                rs_tag(&r->key, h);
+                rs_tag(&r->ident, id);
                 pl->len = 0;
                 int rc;
                 if (r->kind == RS_IN_DR) {
@@ -563,9 +592,49 @@ static uint64_t mono_us(void)
         return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+/* The late list after a batch: the first `done` ran their script (gone),
+ * `added` new ones were appended after the old ones. */
+static void late_settle(struct smx_rstore *rs, unsigned done, unsigned added)
+{
+        unsigned total = rs->n_late + added;
+        if (done)
+                memmove(rs->late, rs->late + done, (total - done) * sizeof *rs->late);
+        rs->n_late = total - done;
+}
+
+/* The next reply of the batch. While it is not in yet, the workers' rings
+ * are drained into the FIFO and in-queue (so a slow Redis never makes them
+ * overflow); no reply within timeout_ms: -1 (the caller disconnects). */
+static int get_reply(struct smx_rstore *rs, redisReply **out, uint64_t now)
+{
+        void *r = NULL;
+        uint64_t limit = mono_us() + (uint64_t)rs->cfg.timeout_ms * 1000u;
+        for (;;) {
+                if (redisGetReplyFromReader(rs->rc, &r) != REDIS_OK)
+                        return -1;
+                if (r) {
+                        *out = r;
+                        return 0;
+                }
+                uint64_t t = mono_us();
+                if (t >= limit)
+                        return -1;
+                struct pollfd p = { rs->rc->fd, POLLIN, 0 };
+                int rc = poll(&p, 1, 1);        /* 1 ms at a time, draining between */
+                if (rc == 0) {
+                        drain_workers(rs, now);
+                        continue;
+                }
+                if (rc < 0)
+                        continue;
+                if (redisBufferRead(rs->rc) != REDIS_OK)
+                        return -1;
+        }
+}
+
 static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
 {
-        static _Thread_local struct cmd cmds[8192];
+        static _Thread_local struct cmd cmds[65536];
         struct batch b = { .cmd = cmds, .n = 0, .cap = sizeof cmds / sizeof cmds[0], .read_budget = 0 };
         struct common cm;
         snprintf(cm.now, sizeof cm.now, "%llu", (unsigned long long)now);
@@ -579,36 +648,64 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
         }
         if (b.n == 0)
                 return 0;
+        int done = 0;
+        while (!done)
+                if (redisBufferWrite(rs->rc, &done) != REDIS_OK) {
+                        rs_disconnect(rs, rs->rc->errstr[0] ? rs->rc->errstr : "write", now);
+                        return 1;
+                }
         uint64_t t0 = mono_us();
         int got = 0;
-        unsigned woken = 0;
+        unsigned woken = 0, late_done = 0, late_new = 0;
         for (unsigned i = 0; i < b.n; i++) {
                 redisReply *r = NULL;
-                if (redisGetReply(rs->rc, (void **)&r) != REDIS_OK || !r) {
+                if (get_reply(rs, &r, now) != 0) {
                         /* what has no reply yet stays queued and is replayed */
+                        late_settle(rs, late_done, late_new);
                         rs_disconnect(rs, rs->rc->errstr[0] ? rs->rc->errstr : "no reply", now);
                         wake_workers(rs, woken);
                         return 1;
                 }
                 struct cmd *c = &b.cmd[i];
                 int err = r->type == REDIS_REPLY_ERROR;
+                if ((i & 255) == 255)
+                        drain_workers(rs, now);  /* keep the workers' rings from filling */
                 if (err && r->str && !strncmp(r->str, "NOSCRIPT", 8)) {
                         /* the server lost its scripts (restarted): reconnect loads them */
                         freeReplyObject(r);
+                        late_settle(rs, late_done, late_new);
                         rs_disconnect(rs, "scripts missing", now);
                         wake_workers(rs, woken);
                         return 1;
                 }
                 switch (c->kind) {
-                case K_CORR:
+                case K_CORR_SCRIPT:
+                        if (err)
+                                smx_logf(SMX_LOG_WARN, NULL, NULL, "store: correlation write: %s",
+                                         r->str);
+                        else if (r->type == REDIS_REPLY_INTEGER && r->integer > 0)
+                                RS_ADD(rs, drs_routed, (uint64_t)r->integer);
+                        late_done++;
+                        break;
+                case K_CORR_SET:
                         if (err) {
                                 smx_logf(SMX_LOG_WARN, NULL, NULL, "store: correlation write: %s",
                                          r->str);
                                 RS_INC(rs, corr_dropped);
                         } else {
                                 RS_INC(rs, corr_writes);
-                                if (r->type == REDIS_REPLY_INTEGER && r->integer > 0)
-                                        RS_ADD(rs, drs_routed, (uint64_t)r->integer);
+                        }
+                        break;
+                case K_CORR_CHECK:
+                        if (!err && r->type == REDIS_REPLY_INTEGER && r->integer > 0) {
+                                /* DRs are parked for it: the script routes them */
+                                struct rs_corr_req cr;
+                                size_t off = rs->f_head, skipped;
+                                fifo_at(rs, &off, &cr, &skipped);
+                                if (rs->n_late + late_new < RS_LATE_MAX)
+                                        rs->late[rs->n_late + late_new++] = cr;
+                                else
+                                        fifo_put(rs, &cr);      /* written again, then routed */
                         }
                         fifo_pop(rs);
                         break;
@@ -655,6 +752,7 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
                 }
                 freeReplyObject(r);
         }
+        late_settle(rs, late_done, late_new);
         RS_INC(rs, round_trips);
         RS_ADD(rs, commands, b.n);
         rtt_note(rs, mono_us() - t0);

@@ -1,10 +1,11 @@
 /* The Lua scripts of the Redis store: each is one cross-instance invariant,
  * run atomically by Redis (no read-then-write race between instances).
  *
- * Keys (C = cluster, H = 32 hex digits of the normalised message id's
- * 128-bit hash, G = an MO group's hash, I = an MO identity's hash):
+ * Keys (C = cluster, H = the normalised message id's 128-bit hash as 22
+ * base64url characters, G = an MO group's hash, I = an MO identity's hash):
  *   smsmux:{C:H}:c        correlation: owner \37 part \37 parts \37 mt \37 app
- *                         (mt: hash of the app id, names the merge record)
+ *                         (mt: hash of the app id, names the merge record;
+ *                         empty for a single-part MT)
  *   smsmux:{C:H}:p        DRs parked for H: rx-instance \37 state \37 payload
  *   smsmux:{C:H}:d<state> DR dedup (window)
  *   smsmux:{C:H}:f        single-part MT: first final state (SMX_EVF_MT_FINAL once)
