@@ -128,6 +128,13 @@ void rs_tag(const struct smx_key128 *k, char out[33]);
 
 /* rstore_loop.c */
 void *rs_main(void *arg);
+/* The correlation-write FIFO (rs->fifo, fifo_cap bytes): append (0, or -1
+ * when full: nothing changed), the record at byte offset *off (moved past a
+ * wrap, the bytes skipped in *skipped; returns the record's size), drop the
+ * oldest. Store thread only. */
+int rs_fifo_put(struct smx_rstore *rs, const struct rs_corr_req *r);
+size_t rs_fifo_at(struct smx_rstore *rs, size_t *off, struct rs_corr_req *r, size_t *skipped);
+void rs_fifo_pop(struct smx_rstore *rs);
 
 /* rstore_ev.c: payloads (length-prefixed fields "N:bytes") */
 void rs_buf_field(struct rs_buf *b, const void *data, size_t n);

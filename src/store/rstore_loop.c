@@ -20,6 +20,7 @@
  * At stop: a last bounded attempt (2 s) to write buffered correlations and
  * acknowledge released events. */
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +38,7 @@
 
 /* ---- 1. the workers' rings ---- */
 
-static int fifo_put(struct smx_rstore *rs, const struct rs_corr_req *r)
+int rs_fifo_put(struct smx_rstore *rs, const struct rs_corr_req *r)
 {
         size_t need = 1 + 16 + 2 + 2 + r->app_len;
         if (rs->f_tail == rs->fifo_cap)
@@ -65,7 +66,7 @@ static int fifo_put(struct smx_rstore *rs, const struct rs_corr_req *r)
 
 /* The record at byte offset *off, which moves past a wrap (returned in
  * *skipped); the record's size. */
-static size_t fifo_at(struct smx_rstore *rs, size_t *off, struct rs_corr_req *r, size_t *skipped)
+size_t rs_fifo_at(struct smx_rstore *rs, size_t *off, struct rs_corr_req *r, size_t *skipped)
 {
         *skipped = 0;
         if (*off == rs->fifo_cap || rs->fifo[*off] == 0xFF) {
@@ -82,11 +83,11 @@ static size_t fifo_at(struct smx_rstore *rs, size_t *off, struct rs_corr_req *r,
 }
 
 /* Drop the oldest record (its write is done). */
-static void fifo_pop(struct smx_rstore *rs)
+void rs_fifo_pop(struct smx_rstore *rs)
 {
         struct rs_corr_req r;
         size_t off = rs->f_head, skipped;
-        size_t n = fifo_at(rs, &off, &r, &skipped);
+        size_t n = rs_fifo_at(rs, &off, &r, &skipped);
         rs->f_head = off + n;
         rs->f_used -= n + skipped;
         rs->f_n--;
@@ -101,7 +102,7 @@ static int drain_workers(struct smx_rstore *rs, uint64_t now)
                 struct rs_worker_q *q = &rs->wq[k];
                 struct rs_corr_req *c;
                 while ((c = spsc_peek(&q->corr)) != NULL) {
-                        if (fifo_put(rs, c) < 0)
+                        if (rs_fifo_put(rs, c) < 0)
                                 RS_INC(rs, corr_dropped);       /* past buffer_bytes */
                         spsc_pop(&q->corr);
                         work = 1;
@@ -341,7 +342,7 @@ static int batch_corr(struct smx_rstore *rs, struct batch *b, const struct commo
         for (size_t i = 0; i < rs->f_n && i < CORR_BATCH; i++) {
                 struct rs_corr_req r;
                 size_t skipped;
-                off += fifo_at(rs, &off, &r, &skipped);
+                off += rs_fifo_at(rs, &off, &r, &skipped);
                 rs_tag(&r.key, h);
                 snprintf(k1, sizeof k1, "smsmux:{%s:%s}:c", rs->cluster, h);
                 snprintf(k2, sizeof k2, "smsmux:{%s:%s}:p", rs->cluster, h);
@@ -701,13 +702,13 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
                                 /* DRs are parked for it: the script routes them */
                                 struct rs_corr_req cr;
                                 size_t off = rs->f_head, skipped;
-                                fifo_at(rs, &off, &cr, &skipped);
+                                rs_fifo_at(rs, &off, &cr, &skipped);
                                 if (rs->n_late + late_new < RS_LATE_MAX)
                                         rs->late[rs->n_late + late_new++] = cr;
                                 else
-                                        fifo_put(rs, &cr);      /* written again, then routed */
+                                        rs_fifo_put(rs, &cr);      /* written again, then routed */
                         }
-                        fifo_pop(rs);
+                        rs_fifo_pop(rs);
                         break;
                 case K_IN: {
                         struct rs_in_req *q = &rs->inq[rs->in_head % RS_INQ];
@@ -780,6 +781,13 @@ static void idle_wait(struct smx_rstore *rs)
 void *rs_main(void *arg)
 {
         struct smx_rstore *rs = arg;
+        /* hiredis writes with write(2): a write to a connection Redis closed
+         * must fail with EPIPE, not kill the application with SIGPIPE. The
+         * signal is thread-directed, so blocking it here is enough. */
+        sigset_t pipe_set;
+        sigemptyset(&pipe_set);
+        sigaddset(&pipe_set, SIGPIPE);
+        pthread_sigmask(SIG_BLOCK, &pipe_set, NULL);
         uint32_t last_events = 0;
         while (!atomic_load_explicit(&rs->stop, memory_order_acquire)) {
                 uint64_t now = rs_now_ms();

@@ -11,7 +11,9 @@ in that site's own network namespace (netlib.py), under a steady MT load:
              window pressure, no response timeouts, no bind lost;
   halfopen   the site's namespace is deleted while connected, then rebuilt;
   dns        the site's SMSC name resolves late, then not at all (dnsmasq
-             behind a relay that delays or a firewall that drops).
+             behind a relay that delays or a firewall that drops);
+  simstall   the simulator's stall on the site's SMSCs (no network fault),
+             with R2 checked on the wire as well as in the ledger.
 
 Every scenario checks: each MT exactly one outcome and all `submitted`, the
 simulator's ledger shows each delivered once at the handset (no duplicate,
@@ -390,6 +392,30 @@ def halfopen():
         r.close()
 
 
+def simstall():
+    """The simulator's stall (TCP up, nothing answered, binds included) on
+    both SMSCs of s2 for the fault phase, with the wire's view of R2: the
+    30-minute soak once saw the simulator count two attempts 2.8 s apart
+    after a stall."""
+    r = Run()
+    try:
+        names = set(r.sim.names(FAULTY))
+        r.sim.ctl("stall", "site", FAULTY, "on")
+        r.pipe.wait(lambda ev: set(r.down_times()) >= names, DETECT_BOUND_S + 10)
+        dt = r.down_times()
+        tap.ok(set(dt) >= names and all(v[0] <= DETECT_BOUND_S for v in dt.values()),
+               "simstall: %s binds declared down within %.1f s (%s)" % (
+                   FAULTY, DETECT_BOUND_S, ", ".join("%s %.1f s: %s" % (n, v[0], v[1])
+                                                      for n, v in sorted(dt.items()))), dt)
+        time.sleep(max(0.0, r.t_fault + FAULT_S - time.time()))
+        r.t_restore = time.time()
+        r.sim.ctl("stall", "site", FAULTY, "off")
+        back_and_carrying(r, "simstall")
+        r.finish()
+    finally:
+        r.close()
+
+
 class DnsSide:
     """dnsmasq (the authority for s2.smsc.test) on 127.0.0.1:5300 in the DNS
     namespace, behind a UDP relay on 10.200.1.2:53 that can hold each query
@@ -456,7 +482,7 @@ def dns():
 
 
 SCENARIOS = {"blackhole": blackhole, "rst": rst, "loss2": loss(0.02), "loss10": loss(0.10),
-             "tbf": tbf, "halfopen": halfopen, "dns": dns}
+             "tbf": tbf, "halfopen": halfopen, "dns": dns, "simstall": simstall}
 
 
 def main():

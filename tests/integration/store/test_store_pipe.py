@@ -261,8 +261,9 @@ def main():
            "after the outage each DR at its owner, once, correlated",
            (wrong3 + dup3)[:20] + unc[:3])
 
-    for p in (a, b):
-        p.close(timeout=60)
+    rcs = [p.close(timeout=60) for p in (a, b)]
+    tap.ok(rcs == [0, 0], "a and b drain and exit 0 at end of input",
+           f"{rcs} {''.join(a.err[-5:] + b.err[-5:])}")
     ledger = sim.stop() or {}
     tot = ledger.get("totals", {})
     hd = ledger.get("handset", {})
