@@ -70,6 +70,15 @@ static void on_signal(int sig)
         stop_flag = 1;
 }
 
+/* CPU time of the calling thread, user and kernel (blast's client is one
+ * thread): the same measure as bench_e2e's schedstat CPU per MT. */
+static double thread_cpu_s(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 static double now_s(void)
 {
         struct timespec ts;
@@ -216,6 +225,7 @@ static int run_client(const struct cfg *c)
         uint64_t total_target = c->count;
         uint64_t queued = 0, acked = 0, failed = 0;
         double t0 = now_s(), deadline = c->seconds > 0 ? t0 + c->seconds : 0;
+        double cpu0 = thread_cpu_s();
         struct epoll_event evs[64];
         while (!stop_flag) {
                 int done_sending = (total_target && queued >= total_target) ||
@@ -325,10 +335,12 @@ static int run_client(const struct cfg *c)
                         failed += cs[i].failed;
                 }
         }
-        double el = now_s() - t0;
+        double el = now_s() - t0, cpu = thread_cpu_s() - cpu0;
         fprintf(stderr, "blast: %u connections, window %u, batch %u: sent %llu, ok %llu, errors %llu in %.3f s\n",
                 c->conns, c->window, c->batch, (unsigned long long)queued, (unsigned long long)acked,
                 (unsigned long long)failed, el);
+        /* before the last line, which scripts read as the rate */
+        printf("cpu_ns_per_pdu=%.1f\n", acked + failed ? cpu * 1e9 / (double)(acked + failed) : 0.0);
         printf("submit_per_s=%.0f\n", el > 0 ? (double)(acked + failed) / el : 0.0);
         for (unsigned i = 0; i < c->conns; i++) {
                 close(cs[i].fd);

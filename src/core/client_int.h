@@ -143,6 +143,14 @@ struct smx_worker {
         uint8_t *tls_plain;                /* plaintext out of TLS records (worker_tls.c) */
         struct smx_pdu sm_pdu;             /* submit_sm being encoded (worker_mt.c) */
         struct smx_seg_part *parts;
+        /* correlation puts of accepted MTs that asked for a DR, prepared
+         * (hashed, store slot prefetched) and put ACC_LAG resps later
+         * (worker_session.c): a ring, acc_head the oldest of n_acc */
+        struct smx_accepted_put *acc;
+        unsigned acc_head, n_acc;
+        /* slots of this turn's outcomes, returned to the free stack with
+         * one CAS per FREE_CHAIN_MAX or at the end of the turn */
+        struct smx_slot_chain freed;
         uint64_t rnd;
         uint64_t now_ms;
         uint64_t now_us;                   /* smx_stamp_us() at the start of the loop turn */

@@ -1,5 +1,6 @@
 /* The inbound room's life cycle, the submit_sm_resp side of correlation
- * (inbound_on_accepted_w: normalise, hash, then stage.c's put), the timers
+ * (inbound_on_accepted_w: normalise, hash, then stage.c's put; also in two
+ * steps for a worker's batch: inbound_accepted_prepare / _commit_w), the timers
  * (inbound_tick_w), the shutdown flush (inbound_flush_w) and the stats.
  * inbound_on_deliver_w is in deliver.c; see inbound.h for the contract and
  * inbound_int.h for the file map and the lock order. */
@@ -66,11 +67,10 @@ void inbound_destroy(struct smx_inbound *in)
         free(in);
 }
 
-int inbound_on_accepted_w(struct smx_inbound *in, const struct smx_bind_info *bind,
-                          const uint8_t *msgid, size_t msgid_len,
-                          const char *app_id, size_t app_id_len, uint64_t mt_serial,
-                          uint16_t part, uint16_t n_parts,
-                          struct smx_event_ring *ring, uint64_t now_ms)
+int inbound_accepted_prepare(struct smx_inbound *in, const struct smx_bind_info *bind,
+                             const uint8_t *msgid, size_t msgid_len, const char *app_id,
+                             size_t app_id_len, uint64_t mt_serial, uint16_t part,
+                             uint16_t n_parts, struct smx_accepted_put *out)
 {
         struct smx_id_norm rules;
         char norm[SMX_MSGID_MAX + 1];
@@ -84,21 +84,46 @@ int inbound_on_accepted_w(struct smx_inbound *in, const struct smx_bind_info *bi
                 CNT_INC(in, id_too_long);
                 return -E2BIG;
         }
-        struct smx_key128 k = smx_hash128(norm, (size_t)n, 0);
+        out->key = smx_hash128(norm, (size_t)n, 0);
+        /* the put's one random probe of a big table: start it now, so that
+         * a batch of puts overlaps its misses (commit) */
+        if (in->corr.ops->prefetch)
+                in->corr.ops->prefetch(in->corr.impl, &out->key);
+        out->bind = bind;
         /* which rule sets stored correlations (inbound_corr_get); written
          * once per value, so the line stays shared */
         uint32_t bit = 1u << (bind->msgid_norm & 15);
         if (!(atomic_load_explicit(&in->rules_seen, memory_order_relaxed) & bit))
                 atomic_fetch_or_explicit(&in->rules_seen, bit, memory_order_relaxed);
-        struct smx_corr_val v;
-        v.mt_serial = mt_serial;
-        v.part = (uint16_t)(part + 1);  /* the store and the events count from 1 */
-        v.n_parts = n_parts ? n_parts : 1;
-        v.app_len = (uint8_t)(app_id_len > SMX_ID_MAX ? SMX_ID_MAX : app_id_len);
-        if (v.app_len)
-                memcpy(v.app_id, app_id, v.app_len);
+        struct smx_corr_val *v = &out->v;
+        v->mt_serial = mt_serial;
+        v->part = (uint16_t)(part + 1);  /* the store and the events count from 1 */
+        v->n_parts = n_parts ? n_parts : 1;
+        v->app_len = (uint8_t)(app_id_len > SMX_ID_MAX ? SMX_ID_MAX : app_id_len);
+        if (v->app_len)
+                memcpy(v->app_id, app_id, v->app_len);
+        return 0;
+}
+
+int inbound_accepted_commit_w(struct smx_inbound *in, const struct smx_accepted_put *a,
+                              struct smx_event_ring *ring, uint64_t now_ms)
+{
         /* the put, never waiting behind a held shard lock, then the parked DRs */
-        return stage_put_w(in, bind, &k, &v, ring, now_ms);
+        return stage_put_w(in, a->bind, &a->key, &a->v, ring, now_ms);
+}
+
+int inbound_on_accepted_w(struct smx_inbound *in, const struct smx_bind_info *bind,
+                          const uint8_t *msgid, size_t msgid_len,
+                          const char *app_id, size_t app_id_len, uint64_t mt_serial,
+                          uint16_t part, uint16_t n_parts,
+                          struct smx_event_ring *ring, uint64_t now_ms)
+{
+        struct smx_accepted_put a;
+        int rc = inbound_accepted_prepare(in, bind, msgid, msgid_len, app_id, app_id_len,
+                                          mt_serial, part, n_parts, &a);
+        if (rc < 0)
+                return rc;
+        return inbound_accepted_commit_w(in, &a, ring, now_ms);
 }
 
 void inbound_tick_w(struct smx_inbound *in, unsigned worker, unsigned n_workers,

@@ -21,6 +21,7 @@
 
 #include "events/event_ring.h"
 #include "pdu/pdu.h"
+#include "store/store.h"
 
 /* Per-SMSC content settings used on the inbound path (R9, F-07, G-09).
  * Message ids are normalised by smx_msgid_normalise (text/text.h) with these
@@ -126,6 +127,33 @@ int inbound_on_accepted_w(struct smx_inbound *in, const struct smx_bind_info *bi
                           const char *app_id, size_t app_id_len, uint64_t mt_serial,
                           uint16_t part, uint16_t n_parts,
                           struct smx_event_ring *ring, uint64_t now_ms);
+
+/* inbound_on_accepted_w in two steps, so that a worker can gather the
+ * accepted MTs of a received buffer and put them as one batch: prepare
+ * normalises and hashes the id and starts loading the store slot the put
+ * will write (no lock taken, nothing visible yet); commit is the put and the
+ * parked-DR match, as inbound_on_accepted_w. Between the two the
+ * correlation does not exist: a DR for it (on any worker) misses and parks,
+ * and commit then emits it correlated, once, exactly like a staged put
+ * (stage.c). So the caller commits every prepared put soon (the worker: at
+ * the latest at the end of the loop turn, and before it handles a
+ * deliver_sm, so that a DR following its resp on the same connection finds
+ * the correlation at once, as without the batch). Prepare returns 0 or the
+ * negative errno of inbound_on_accepted_w (-EINVAL, -E2BIG: then there is
+ * nothing to commit); commit returns what inbound_on_accepted_w returns.
+ * `out->bind` points at `bind`, which must outlive the commit. Worker
+ * threads only. */
+struct smx_accepted_put {
+        struct smx_key128 key;
+        const struct smx_bind_info *bind;
+        struct smx_corr_val v;
+};
+int inbound_accepted_prepare(struct smx_inbound *in, const struct smx_bind_info *bind,
+                             const uint8_t *msgid, size_t msgid_len, const char *app_id,
+                             size_t app_id_len, uint64_t mt_serial, uint16_t part,
+                             uint16_t n_parts, struct smx_accepted_put *out);
+int inbound_accepted_commit_w(struct smx_inbound *in, const struct smx_accepted_put *a,
+                              struct smx_event_ring *ring, uint64_t now_ms);
 
 /* Timers: correlation puts staged by inbound_on_accepted_w are published
  * (waiting for their locks if need be), parked DRs past their timeout

@@ -87,6 +87,19 @@ static inline uint32_t free_stack_pop_n(_Atomic uint64_t *top, struct free_stack
         }
 }
 
+/* Push a chain first -> ... -> last whose links (all but last's) the caller
+ * has set, with one CAS: last's link is pointed at the old top. */
+static inline void free_stack_push_chain(_Atomic uint64_t *top, struct free_stack_links l,
+                                         uint32_t first, uint32_t last)
+{
+        uint64_t t = atomic_load_explicit(top, memory_order_relaxed);
+        do
+                atomic_store_explicit(free_stack_link(l, last), (uint32_t)t, memory_order_relaxed);
+        while (!atomic_compare_exchange_weak_explicit(top, &t, free_stack_top(t, first),
+                                                      memory_order_release,
+                                                      memory_order_relaxed));
+}
+
 static inline void free_stack_push(_Atomic uint64_t *top, struct free_stack_links l, uint32_t idx)
 {
         uint64_t t = atomic_load_explicit(top, memory_order_relaxed);

@@ -78,16 +78,43 @@ uint32_t ingress_slot_take_n(struct smx_ingress *g, uint32_t *out, uint32_t max)
         return free_stack_pop_n(&g->free_top, slot_links(g), g->n_slots, out, max);
 }
 
-void ingress_slot_free(struct smx_ingress *g, uint32_t idx)
+/* The slot's side of a free: its text block back to the pool, a new
+ * identity, answers of its last attempt stale. Only the thread that holds
+ * the index writes the slot, so the tag moves on with a plain store (other
+ * workers only read it: mt_ref_ok), not a locked increment. */
+static void slot_release(struct smx_ingress *g, struct smx_slot *s)
 {
-        struct smx_slot *s = ingress_slot(g, idx);
         if (s->overflow) {
                 text_pool_put(&g->text, s->overflow);
                 s->overflow = NULL;
         }
         s->gen++;
-        atomic_fetch_add_explicit(&s->tag, 1, memory_order_relaxed);
+        atomic_store_explicit(&s->tag, atomic_load_explicit(&s->tag, memory_order_relaxed) + 1,
+                              memory_order_relaxed);
+}
+
+void ingress_slot_free(struct smx_ingress *g, uint32_t idx)
+{
+        slot_release(g, ingress_slot(g, idx));
         free_stack_push(&g->free_top, slot_links(g), idx);
+}
+
+void ingress_chain_add(struct smx_ingress *g, struct smx_slot_chain *ch, uint32_t idx)
+{
+        struct smx_slot *s = ingress_slot(g, idx);
+        slot_release(g, s);
+        /* newest first: it goes on top, the one freed last is taken first */
+        atomic_store_explicit(&s->next, ch->first, memory_order_relaxed);
+        if (ch->n++ == 0)
+                ch->last = idx;
+        ch->first = idx;
+}
+
+void ingress_chain_free(struct smx_ingress *g, struct smx_slot_chain *ch)
+{
+        if (ch->n)
+                free_stack_push_chain(&g->free_top, slot_links(g), ch->first, ch->last);
+        *ch = SMX_SLOT_CHAIN_EMPTY;
 }
 
 void ingress_push(struct smx_ingress *g, uint32_t idx)

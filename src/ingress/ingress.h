@@ -118,6 +118,19 @@ uint32_t ingress_slot_take_n(struct smx_ingress *g, uint32_t *out, uint32_t max)
  * gen). */
 void ingress_slot_free(struct smx_ingress *g, uint32_t idx);
 
+/* Slots freed by one thread and returned to the pool together: one CAS on
+ * the free stack's top for the run instead of one per slot (a worker frees
+ * the slots of a loop turn's outcomes this way). Owned by that thread. */
+struct smx_slot_chain {
+        uint32_t first, last, n;
+};
+#define SMX_SLOT_CHAIN_EMPTY ((struct smx_slot_chain){ SMX_SLOT_NONE, SMX_SLOT_NONE, 0 })
+/* Free slot idx (as ingress_slot_free) into the chain: it reaches the pool
+ * at ingress_chain_free. */
+void ingress_chain_add(struct smx_ingress *g, struct smx_slot_chain *ch, uint32_t idx);
+/* Return the chain's slots to the pool (one CAS); the chain is empty after. */
+void ingress_chain_free(struct smx_ingress *g, struct smx_slot_chain *ch);
+
 /* Queue a slot for the workers. Never fails (see above). */
 void ingress_push(struct smx_ingress *g, uint32_t idx);
 /* Queue n slots as one run, in order (one reservation). Never fails. */

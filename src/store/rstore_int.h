@@ -1,8 +1,10 @@
 /* Internals of the Redis store (rstore.h), shared by its files:
  *   rstore.c       life cycle, URL, connection (auth, scripts, group),
  *                  the worker-facing rings, stats;
- *   rstore_loop.c  the store thread: drain the workers, one pipelined batch
- *                  per turn, replies, offline behaviour, acks;
+ *   rstore_loop.c  the store thread: one pipelined batch per turn, replies,
+ *                  offline behaviour, acks;
+ *   rstore_queue.c the worker hand-off on the store side: the write FIFO,
+ *                  draining the rings, answering DRs/MOs;
  *   rstore_ev.c    payload encoding and stream entries -> event records;
  *   rstore_lua.c   the scripts.
  * Everything in struct smx_rstore is owned by the store thread, except the
@@ -128,6 +130,15 @@ void rs_tag(const struct smx_key128 *k, char out[33]);
 
 /* rstore_loop.c */
 void *rs_main(void *arg);
+
+/* rstore_queue.c */
+/* Take what the workers queued (corr writes into the FIFO, DRs/MOs into the
+ * in-queue while it and their reply rings have room); 1 if anything. */
+int rs_drain_workers(struct smx_rstore *rs, uint64_t now);
+/* Answer the oldest in-queue request with `status` and drop it; its worker
+ * is marked in *woken. */
+void rs_in_answer(struct smx_rstore *rs, uint32_t status, unsigned *woken);
+void rs_wake_workers(struct smx_rstore *rs, unsigned woken);
 /* The correlation-write FIFO (rs->fifo, fifo_cap bytes): append (0, or -1
  * when full: nothing changed), the record at byte offset *off (moved past a
  * wrap, the bytes skipped in *skipped; returns the record's size), drop the

@@ -36,122 +36,6 @@
 #define EV_RESERVE 64u          /* ring records kept for local events */
 #define IDLE_MS 2
 
-/* ---- 1. the workers' rings ---- */
-
-int rs_fifo_put(struct smx_rstore *rs, const struct rs_corr_req *r)
-{
-        size_t need = 1 + 16 + 2 + 2 + r->app_len;
-        if (rs->f_tail == rs->fifo_cap)
-                rs->f_tail = 0;
-        size_t tail_room = rs->fifo_cap - rs->f_tail;
-        size_t skip = tail_room < need ? tail_room : 0;   /* wrap: the tail room is skipped */
-        if (rs->f_used + skip + need > rs->fifo_cap)
-                return -1;
-        if (skip) {
-                rs->fifo[rs->f_tail] = 0xFF;
-                rs->f_used += skip;
-                rs->f_tail = 0;
-        }
-        uint8_t *p = rs->fifo + rs->f_tail;
-        p[0] = r->app_len;
-        memcpy(p + 1, &r->key, 16);
-        memcpy(p + 17, &r->part, 2);
-        memcpy(p + 19, &r->n_parts, 2);
-        memcpy(p + 21, r->app, r->app_len);
-        rs->f_tail += need;
-        rs->f_used += need;
-        rs->f_n++;
-        return 0;
-}
-
-/* The record at byte offset *off, which moves past a wrap (returned in
- * *skipped); the record's size. */
-size_t rs_fifo_at(struct smx_rstore *rs, size_t *off, struct rs_corr_req *r, size_t *skipped)
-{
-        *skipped = 0;
-        if (*off == rs->fifo_cap || rs->fifo[*off] == 0xFF) {
-                *skipped = rs->fifo_cap - *off;
-                *off = 0;
-        }
-        const uint8_t *p = rs->fifo + *off;
-        r->app_len = p[0];
-        memcpy(&r->key, p + 1, 16);
-        memcpy(&r->part, p + 17, 2);
-        memcpy(&r->n_parts, p + 19, 2);
-        memcpy(r->app, p + 21, r->app_len);
-        return 21u + r->app_len;
-}
-
-/* Drop the oldest record (its write is done). */
-void rs_fifo_pop(struct smx_rstore *rs)
-{
-        struct rs_corr_req r;
-        size_t off = rs->f_head, skipped;
-        size_t n = rs_fifo_at(rs, &off, &r, &skipped);
-        rs->f_head = off + n;
-        rs->f_used -= n + skipped;
-        rs->f_n--;
-        if (rs->f_n == 0)
-                rs->f_head = rs->f_tail = rs->f_used = 0;
-}
-
-static int drain_workers(struct smx_rstore *rs, uint64_t now)
-{
-        int work = 0;
-        for (unsigned k = 0; k < rs->host.n_workers; k++) {
-                struct rs_worker_q *q = &rs->wq[k];
-                struct rs_corr_req *c;
-                while ((c = spsc_peek(&q->corr)) != NULL) {
-                        if (rs_fifo_put(rs, c) < 0)
-                                RS_INC(rs, corr_dropped);       /* past buffer_bytes */
-                        spsc_pop(&q->corr);
-                        work = 1;
-                }
-                struct rs_in_req *r;
-                while (rs->in_tail - rs->in_head < RS_INQ &&
-                       q->outstanding + spsc_count(&q->reply) < 2 * RS_IN_RING &&
-                       (r = spsc_peek(&q->in)) != NULL) {
-                        rs->inq[rs->in_tail % RS_INQ] = *r;
-                        rs->inq[rs->in_tail % RS_INQ].t0_ms = now;
-                        rs->in_tail++;
-                        q->outstanding++;
-                        spsc_pop(&q->in);
-                        RS_INC(rs, in_requests);
-                        work = 1;
-                }
-        }
-        RS_SET(rs, corr_buffered, rs->f_n);
-        RS_SET(rs, corr_buffered_bytes, rs->f_used);
-        RS_SET(rs, in_held, rs->in_tail - rs->in_head);
-        return work;
-}
-
-/* Answer the oldest in-queue request and drop it. */
-static void in_answer(struct smx_rstore *rs, uint32_t status, unsigned *woken)
-{
-        struct rs_in_req *r = &rs->inq[rs->in_head % RS_INQ];
-        unsigned k = r->to.worker;
-        struct rs_worker_q *q = &rs->wq[k];
-        struct rs_reply *rep = spsc_slot(&q->reply);
-        if (rep) {      /* room is reserved by drain_workers */
-                rep->to = r->to;
-                rep->status = status;
-                spsc_push(&q->reply);
-        }
-        q->outstanding--;
-        free(r->data);
-        r->data = NULL;
-        rs->in_head++;
-        *woken |= 1u << (k % 32);
-}
-
-static void wake_workers(struct smx_rstore *rs, unsigned woken)
-{
-        for (unsigned k = 0; woken && k < rs->host.n_workers; k++)
-                if (woken & (1u << (k % 32)))
-                        rs->host.wake_worker(rs->host.ctx, k);
-}
-
 /* ---- events and acks ---- */
 
 static struct smx_ev_rec *ev_reserve(struct smx_rstore *rs)
@@ -187,16 +71,16 @@ static int offline(struct smx_rstore *rs, uint64_t now)
                         rs_local_event(rs, r, e);
                         ev_commit(rs, RS_NO_STREAM, NULL);
                         RS_INC(rs, local_fallback);
-                        in_answer(rs, SMPP_ESME_ROK, &woken);
+                        rs_in_answer(rs, SMPP_ESME_ROK, &woken);
                 } else if (now - r->t0_ms >= rs->cfg.hold_ms) {
                         RS_INC(rs, in_retry_later);
-                        in_answer(rs, SMPP_ESME_RX_T_APPN, &woken);
+                        rs_in_answer(rs, SMPP_ESME_RX_T_APPN, &woken);
                 } else {
                         break;
                 }
                 work = 1;
         }
-        wake_workers(rs, woken);
+        rs_wake_workers(rs, woken);
         if (work)
                 rs->host.wake_app(rs->host.ctx);
         return work;
@@ -623,7 +507,7 @@ static int get_reply(struct smx_rstore *rs, redisReply **out, uint64_t now)
                 struct pollfd p = { rs->rc->fd, POLLIN, 0 };
                 int rc = poll(&p, 1, 1);        /* 1 ms at a time, draining between */
                 if (rc == 0) {
-                        drain_workers(rs, now);
+                        rs_drain_workers(rs, now);
                         continue;
                 }
                 if (rc < 0)
@@ -664,19 +548,19 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
                         /* what has no reply yet stays queued and is replayed */
                         late_settle(rs, late_done, late_new);
                         rs_disconnect(rs, rs->rc->errstr[0] ? rs->rc->errstr : "no reply", now);
-                        wake_workers(rs, woken);
+                        rs_wake_workers(rs, woken);
                         return 1;
                 }
                 struct cmd *c = &b.cmd[i];
                 int err = r->type == REDIS_REPLY_ERROR;
                 if ((i & 255) == 255)
-                        drain_workers(rs, now);  /* keep the workers' rings from filling */
+                        rs_drain_workers(rs, now);  /* keep the workers' rings from filling */
                 if (err && r->str && !strncmp(r->str, "NOSCRIPT", 8)) {
                         /* the server lost its scripts (restarted): reconnect loads them */
                         freeReplyObject(r);
                         late_settle(rs, late_done, late_new);
                         rs_disconnect(rs, "scripts missing", now);
-                        wake_workers(rs, woken);
+                        rs_wake_workers(rs, woken);
                         return 1;
                 }
                 switch (c->kind) {
@@ -726,7 +610,7 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
                                 else if (v == 1)
                                         RS_INC(rs, mos);
                         }
-                        in_answer(rs, status, &woken);
+                        rs_in_answer(rs, status, &woken);
                         break;
                 }
                 case K_READ:
@@ -757,7 +641,7 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
         RS_INC(rs, round_trips);
         RS_ADD(rs, commands, b.n);
         rtt_note(rs, mono_us() - t0);
-        wake_workers(rs, woken);
+        rs_wake_workers(rs, woken);
         return n_corr > 0 || n_in > 0 || got > 0;
 }
 
@@ -791,7 +675,7 @@ void *rs_main(void *arg)
         uint32_t last_events = 0;
         while (!atomic_load_explicit(&rs->stop, memory_order_acquire)) {
                 uint64_t now = rs_now_ms();
-                int work = drain_workers(rs, now);
+                int work = rs_drain_workers(rs, now);
                 if (!rs->rc && now >= rs->next_connect_ms)
                         rs_connect(rs, now);
                 if (rs->rc) {
@@ -810,7 +694,7 @@ void *rs_main(void *arg)
         uint64_t limit = rs_now_ms() + 2000;
         for (;;) {
                 uint64_t now = rs_now_ms();
-                drain_workers(rs, now);
+                rs_drain_workers(rs, now);
                 if (now >= limit)
                         break;
                 if (!rs->rc) {

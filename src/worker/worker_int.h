@@ -30,6 +30,8 @@ enum { OP_EFD = 1, OP_CONNECT, OP_RECV, OP_SEND, OP_TIMEOUT, OP_RESOLVE };
 #define SMX_SUBMIT_OVERHEAD 160   /* submit_sm bytes besides the text (fields, TLVs) */
 #define SMX_ANSWER_ROOM 16384     /* output kept for answers to the SMSC */
 #define TLS_READ_CHUNK 16384      /* plaintext taken out of TLS at a time (w->tls_plain) */
+#define ACC_LAG 16                /* accepted MTs' correlation puts prepared ahead (w->acc) */
+#define FREE_CHAIN_MAX 32         /* freed slots returned to the pool at once (w->freed) */
 
 /* io_uring user data: operation, bind (local index), connection generation. */
 static inline uint64_t ud_make(unsigned op, unsigned local, uint32_t gen)
@@ -97,6 +99,8 @@ extern const char *worker_resolve_dns_servers;
 /* The one final outcome of an MT (SMX_EV_SUBMITTED or SMX_EV_FAILED). */
 void worker_emit_outcome(struct smx_worker *w, uint32_t idx, uint8_t type, uint8_t reason,
                          int permanent, uint16_t bind, const uint8_t *msgid, size_t msgid_len);
+/* Return the slots freed by outcomes so far to the pool (end of a turn). */
+void worker_free_slots(struct smx_worker *w);
 /* Outcomes that waited for event-ring room; returns how many went out. */
 int worker_flush_pending(struct smx_worker *w);
 void worker_fail_mt(struct smx_worker *w, uint32_t idx, uint8_t reason, int permanent);
@@ -140,6 +144,11 @@ void worker_tls_fini(struct smx_bind *b);
 
 /* worker_session.c */
 extern const struct smx_session_ops worker_session_ops;
+/* Put every correlation still prepared (w->acc, in arrival order) and emit
+ * the DRs parked for them. Called before a deliver_sm is handled and once
+ * per loop turn after the completions: a prepared put never outlives the
+ * turn that prepared it. */
+void worker_accepted_flush(struct smx_worker *w);
 /* Shared store: answer the deliver_sms whose scripts ran, and kick the
  * store thread when this turn queued anything for it. 1 when it answered. */
 int worker_store_turn(struct smx_worker *w);

@@ -303,6 +303,8 @@ void *worker_main(void *arg)
                         io_uring_cq_advance(&w->ring, seen);
                         work = 1;
                 }
+                if (w->n_acc)
+                        worker_accepted_flush(w);
                 work |= worker_flush_pending(w) > 0;
                 work |= worker_release_delayed(w) > 0;
                 work |= worker_sweep_ingress(w) > 0;
@@ -329,6 +331,8 @@ void *worker_main(void *arg)
                         if (event_ring_space_w(w->evr) != before)
                                 w->committed = 1;
                 }
+                if (w->freed.n)
+                        worker_free_slots(w);
                 if (w->committed)
                         wake_app(c);
                 if (work) {
@@ -351,6 +355,7 @@ void *worker_main(void *arg)
                 io_uring_submit_and_wait_timeout(&w->ring, &cqe, 1, &ts, NULL);
                 atomic_store(&w->sleeping, 0);
         }
+        worker_free_slots(w);
         for (unsigned i = 0; i < w->n_binds; i++) {
                 struct smx_bind *b = w->binds[i];
                 if (b->fd >= 0) {
@@ -370,6 +375,7 @@ int worker_init(struct smx_worker *w, struct smx_client *c, unsigned k)
         w->k = k;
         w->efd = -1;
         w->pend_head = w->pend_tail = SMX_SLOT_NONE;
+        w->freed = SMX_SLOT_CHAIN_EMPTY;
         w->delay_head = w->delay_tail = SMX_SLOT_NONE;
         if (getrandom(&w->rnd, sizeof w->rnd, 0) != sizeof w->rnd || w->rnd == 0)
                 w->rnd = 0x9E3779B97F4A7C15ull ^ ((uint64_t)k << 32) ^ smx_now_us();
@@ -381,9 +387,10 @@ int worker_init(struct smx_worker *w, struct smx_client *c, unsigned k)
         w->seg = malloc(SMX_SEG_SCRATCH);
         w->tls_plain = malloc(TLS_READ_CHUNK);
         w->parts = calloc(SMX_MT_MAX_PARTS, sizeof *w->parts);
+        w->acc = calloc(ACC_LAG, sizeof *w->acc);
         w->evr = event_ring_create(c->cfg.event_capacity);
         w->bufs = aligned_alloc(4096, (size_t)SMX_RECV_BUFS * SMX_RECV_BUFSZ);
-        if (!w->binds || !w->cand || !w->seg || !w->tls_plain || !w->parts || !w->evr || !w->bufs)
+        if (!w->binds || !w->cand || !w->seg || !w->tls_plain || !w->parts || !w->acc || !w->evr || !w->bufs)
                 return -ENOMEM;
         unsigned j = 0;
         for (uint32_t i = k; i < c->n_binds; i += c->n_workers) {
@@ -464,6 +471,7 @@ void worker_fini(struct smx_worker *w)
         free(w->seg);
         free(w->tls_plain);
         free(w->parts);
+        free(w->acc);
         event_ring_destroy(w->evr);
         w->c = NULL;
 }

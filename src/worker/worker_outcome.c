@@ -5,7 +5,9 @@
  * onto a worker-local pending list that is flushed first on later turns;
  * while it is non-empty no new MT is taken. An MT whose attempt failed
  * transiently waits out the retry backoff on a worker-local delay list and
- * then goes back to ingress. */
+ * then goes back to ingress. An outcome's slot is freed into a worker-local
+ * chain that goes back to the free stack with one CAS (FREE_CHAIN_MAX slots,
+ * or the end of the loop turn). */
 #include <string.h>
 
 #include "worker/worker_int.h"
@@ -32,8 +34,10 @@ static uint32_t slot_list_pop(struct smx_ingress *g, uint32_t *head, uint32_t *t
         return idx;
 }
 
-/* Write the slot's outcome into a ring record; free the slot. */
-static void commit_outcome(struct smx_worker *w, uint32_t idx, struct smx_ev_rec *e)
+/* Write the slot's outcome into a ring record, with the SMSC's message id
+ * `msgid` (not NUL-terminated); free the slot. */
+static void commit_outcome(struct smx_worker *w, uint32_t idx, struct smx_ev_rec *e,
+                           const void *msgid, size_t msgid_len)
 {
         struct smx_client *c = w->c;
         struct smx_slot *s = ingress_slot(&c->ing, idx);
@@ -50,10 +54,17 @@ static void commit_outcome(struct smx_worker *w, uint32_t idx, struct smx_ev_rec
         if (e->type == SMX_EV_SUBMITTED && e->bind < c->n_binds)
                 lat_hist_add_w(&c->binds[e->bind].lat, e->latency_us);
         event_copy_str(e->id, sizeof e->id, s->id, s->id_len);
-        event_copy_str(e->message_id, sizeof e->message_id, s->out_msgid, strlen(s->out_msgid));
+        event_copy_str(e->message_id, sizeof e->message_id, msgid, msgid_len);
         event_ring_commit_w(w->evr);
         w->committed = 1;
-        ingress_slot_free(&c->ing, idx);
+        ingress_chain_add(&c->ing, &w->freed, idx);
+        if (w->freed.n == FREE_CHAIN_MAX)
+                worker_free_slots(w);
+}
+
+void worker_free_slots(struct smx_worker *w)
+{
+        ingress_chain_free(&w->c->ing, &w->freed);
 }
 
 void worker_emit_outcome(struct smx_worker *w, uint32_t idx, uint8_t type, uint8_t reason,
@@ -68,9 +79,6 @@ void worker_emit_outcome(struct smx_worker *w, uint32_t idx, uint8_t type, uint8
         s->out_bind = bind;
         if (msgid_len > SMX_MSGID_MAX)
                 msgid_len = SMX_MSGID_MAX;
-        if (msgid_len)
-                memcpy(s->out_msgid, msgid, msgid_len);
-        s->out_msgid[msgid_len] = 0;
         if (bind < c->n_binds) {
                 struct smx_bind *b = &c->binds[bind];
                 if (type == SMX_EV_SUBMITTED)   /* by b's owner, the only writer */
@@ -87,8 +95,13 @@ void worker_emit_outcome(struct smx_worker *w, uint32_t idx, uint8_t type, uint8
         if (w->pend_head == SMX_SLOT_NONE)
                 e = event_ring_reserve_outcome_w(w->evr);
         if (e) {
-                commit_outcome(w, idx, e);
+                /* the id goes straight into the record; only an outcome that
+                 * waits for ring room keeps it in the slot */
+                commit_outcome(w, idx, e, msgid, msgid_len);
         } else {
+                if (msgid_len)
+                        memmove(s->out_msgid, msgid, msgid_len);  /* may be out_msgid */
+                s->out_msgid[msgid_len] = 0;
                 slot_list_append(&c->ing, &w->pend_head, &w->pend_tail, idx);
                 atomic_store_explicit(&w->n_pend,
                                       atomic_load_explicit(&w->n_pend, memory_order_relaxed) + 1,
@@ -104,7 +117,8 @@ int worker_flush_pending(struct smx_worker *w)
                 if (!e)
                         break;
                 uint32_t idx = slot_list_pop(&w->c->ing, &w->pend_head, &w->pend_tail);
-                commit_outcome(w, idx, e);
+                const struct smx_slot *s = ingress_slot(&w->c->ing, idx);
+                commit_outcome(w, idx, e, s->out_msgid, strlen(s->out_msgid));
                 /* release: whoever sees the count drop also sees the record */
                 atomic_store_explicit(&w->n_pend,
                                       atomic_load_explicit(&w->n_pend, memory_order_relaxed) - 1,

@@ -1,5 +1,8 @@
 /* The session callbacks (src/session calls them on the worker thread):
- * submit_sm_resp, lost/timed-out requests, deliver_sm, health changes; and,
+ * submit_sm_resp, lost/timed-out requests, deliver_sm, health changes; the
+ * accepted MTs' correlation puts, prepared at their resp and put ACC_LAG
+ * resps later (accepted_put: the store slot has been loading meanwhile, so
+ * consecutive puts' memory misses overlap); and,
  * with a shared store, the deferred deliver_sm answers (worker_store_turn). */
 #include <string.h>
 
@@ -10,6 +13,38 @@ static inline uint32_t mt_ref_ok(struct smx_client *c, uint32_t ref, uint32_t ta
 {
         return ref < c->ing.n_slots &&
                atomic_load_explicit(&ingress_slot(&c->ing, ref)->tag, memory_order_relaxed) == tag;
+}
+
+/* Put the oldest prepared correlation. */
+static void accepted_commit_oldest(struct smx_worker *w)
+{
+        struct smx_accepted_put *a = &w->acc[w->acc_head];
+        w->acc_head = (w->acc_head + 1) % ACC_LAG;
+        w->n_acc--;
+        if (inbound_accepted_commit_w(w->c->inbound, a, w->evr, w->now_ms) > 0)
+                w->committed = 1;
+}
+
+void worker_accepted_flush(struct smx_worker *w)
+{
+        while (w->n_acc)
+                accepted_commit_oldest(w);
+}
+
+/* An MT that asked for a DR was accepted with msgid: its correlation is
+ * prepared now (id hashed, the store slot it writes starts loading) and put
+ * ACC_LAG resps later, when that slot is in cache: a put is one random
+ * probe of a table of millions, a miss to memory each, and this way the
+ * misses of consecutive resps overlap instead of queueing. */
+static void accepted_put(struct smx_worker *w, struct smx_bind *b, const struct smx_slot *s,
+                         uint32_t ref, uint8_t part, const uint8_t *msgid, size_t msgid_len)
+{
+        if (w->n_acc == ACC_LAG)
+                accepted_commit_oldest(w);
+        struct smx_accepted_put *a = &w->acc[(w->acc_head + w->n_acc) % ACC_LAG];
+        if (inbound_accepted_prepare(w->c->inbound, &b->info, msgid, msgid_len, s->id, s->id_len,
+                                     smx_slot_serial(ref, s->gen), part, s->n_parts, a) == 0)
+                w->n_acc++;
 }
 
 static void cb_mt_resp(void *ctx, uint32_t ref, uint32_t tag, uint8_t part, uint32_t status,
@@ -36,12 +71,7 @@ static void cb_mt_resp(void *ctx, uint32_t ref, uint32_t tag, uint8_t part, uint
                                                   msgid_len, s->id, s->id_len, part, s->n_parts);
                         w->store_pushed = 1;
                 } else if (s->want_dr) {
-                        int r = inbound_on_accepted_w(c->inbound, &b->info, msgid, msgid_len,
-                                                      s->id, s->id_len,
-                                                      smx_slot_serial(ref, s->gen), part,
-                                                      s->n_parts, w->evr, w->now_ms);
-                        if (r > 0)
-                                w->committed = 1;
+                        accepted_put(w, b, s, ref, part, msgid, msgid_len);
                 }
                 if (s->n_parts == 1) {
                         /* single part: the resp's id is the outcome's, no staging copy */
@@ -98,6 +128,10 @@ static uint32_t cb_deliver(void *ctx, const struct smx_pdu *pdu)
 {
         struct smx_bind *b = ctx;
         struct smx_worker *w = b->w;
+        /* the correlations of resps handled before this PDU go in first: a
+         * DR right behind its resp finds it, as if put one by one */
+        if (w->n_acc)
+                worker_accepted_flush(w);
         uint32_t before = event_ring_space_w(w->evr);
         int dr = (pdu->u.sm.esm_class & SMPP_ESM_TYPE_MASK) != 0 ||
                  (pdu->tlv.present & SMX_TLV_RECEIPTED_MESSAGE_ID);

@@ -439,6 +439,28 @@ static void test_owner_restarted_in_time_gets_its_pending_drs(void)
         CHECK_EQ(all_active(), 1);
 }
 
+/* The MT identity is hash(cluster, app MT id): the same MT resubmitted
+ * through another instance is the same message to the service. */
+static void test_resubmit_through_another_instance_is_one_message(void)
+{
+        double dup0 = it_json_num(it_summary(&E), "\"handset\"", "service_duplicates");
+        double hs0 = it_json_num(it_summary(&E), "\"handset\"", "duplicates");
+        struct smx_mt mt = { .id = "same-mt-1", .from = "12345", .to = "447700900001",
+                             .text = "resubmitted elsewhere", .want_dr = 0 };
+        uint64_t out_a = I[0].outcomes, out_b = I[1].outcomes;
+        CHECK_EQ(smx_submit(I[0].c, &mt), 0);
+        CHECK_EQ(smx_submit(I[1].c, &mt), 0);
+        uint64_t end = it_now_ms() + 10000;
+        while (it_now_ms() < end && (I[0].outcomes == out_a || I[1].outcomes == out_b)) {
+                pump_all();
+                it_sleep_ms(5);
+        }
+        CHECK_EQ(I[0].outcomes - out_a, 1);
+        CHECK_EQ(I[1].outcomes - out_b, 1);
+        CHECK_EQ(it_json_num(it_summary(&E), "\"handset\"", "service_duplicates") - dup0, 1);
+        CHECK_EQ(it_json_num(it_summary(&E), "\"handset\"", "duplicates") - hs0, 0);
+}
+
 int main(void)
 {
         if (system("command -v redis-server >/dev/null 2>&1") != 0) {
@@ -463,6 +485,7 @@ int main(void)
         }
         RUN(test_every_dr_once_at_its_owner);
         RUN(test_multipart_mo_split_across_instances_once);
+        RUN(test_resubmit_through_another_instance_is_one_message);
         RUN(test_owner_restarted_in_time_gets_its_pending_drs);
         RUN(test_stopped_owner_drs_taken_over_then_rest_after_restart);
         for (int i = 0; i < N_INST; i++)
