@@ -1,8 +1,10 @@
 /* Internals of the Redis store (rstore.h), shared by its files:
  *   rstore.c       life cycle, URL, connection (auth, scripts, group),
  *                  the worker-facing rings, stats;
- *   rstore_loop.c  the store thread: one pipelined batch per turn, replies,
- *                  offline behaviour, acks;
+ *   rstore_loop.c  the store thread: its turn, sending one pipelined batch
+ *                  and dispatching the replies, offline behaviour;
+ *   rstore_batch.c building the batch (rstore_batch.h: its commands);
+ *   rstore_reply.c stream entries into event records, the instance scan;
  *   rstore_queue.c the worker hand-off on the store side: the write FIFO,
  *                  draining the rings, answering DRs/MOs;
  *   rstore_ev.c    payload encoding and stream entries -> event records;

@@ -18,7 +18,9 @@ behind its own network namespace, one smsc-sim for every site).
    MTs decided in the interval, DRs and MOs/s, active binds, the fault.
 4. Pass: every MT exactly one outcome and all submitted; handset: each
    delivered once, no ledger violation (R2, R5); every DR and MO the service
-   sent reached stdout exactly once; a failed MT only with a transient
+   sent reached stdout exactly once; connection attempts to one SMSC at
+   least the rebind interval apart on the wire (tcpdump, first SYN of each,
+   in APP) as well as in the ledger; a failed MT only with a transient
    reason (reported; never delivered); RSS after warm-up within +-5 % of
    its value at the end of warm-up plus the pipe's id set (48 B per id:
    CLI.md has `pipe` refuse any id it was ever given, so it keeps them
@@ -45,7 +47,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import netlib  # noqa: E402
-from netlib import Pipe, SimProc, Topology, percentile  # noqa: E402
+from netlib import Pipe, SimProc, SynWatch, Topology, percentile  # noqa: E402
 
 SITES = ["s1", "s2"]
 REBIND_S = 5
@@ -215,6 +217,9 @@ class Soak:
         smsc = []
         for name, site, hp in self.sim.smscs:
             smsc += ["--smsc", "%s@%s=%s" % (name, site, hp)]
+        # the wire's view of R2 (first SYN of each attempt, per SMSC port):
+        # the simulator timestamps the accept, which a network fault delays
+        self.syn = {site: SynWatch(self.topo, site) for site in SITES}
         self.pipe = SoakPipe(self.topo, self.args.smsmux, smsc, self.client)
         names = set(self.sim.names())
         if not self.pipe.wait(lambda ev: self.pipe.binds_up(names) == names, 30):
@@ -289,7 +294,11 @@ class Soak:
             t.bandwidth(site, "24kbit")
         elif kind == "halfopen":
             t.delete_site(site)
-            return lambda: t.build_site(site)
+
+            def rebuild():
+                t.build_site(site)
+                self.syn[site].start(t, site)
+            return rebuild
         elif kind == "kill":
             s.ctl("kill", "site", site)
             return lambda: s.ctl("restore", "site", site)
@@ -452,13 +461,25 @@ class Soak:
         else:
             fails.append("too few samples after warm-up (%d)" % len(after))
 
+        wire = {}
+        for site, w in self.syn.items():
+            for port, times in w.attempts.items():
+                times = sorted(times)
+                gaps = [b - a for a, b in zip(times, times[1:])]
+                wire[port] = {"attempts": len(times),
+                              "min_spacing_s": round(min(gaps), 3) if gaps else None}
+        short = {pt: v for pt, v in wire.items()
+                 if v["min_spacing_s"] is not None and v["min_spacing_s"] < REBIND_S - 0.05}
+        if short:
+            fails.append("R2 on the wire: attempts closer than %d s: %s" % (REBIND_S, short))
         summary = {
             "minutes": self.minutes, "calibrated_max_mt_per_s": round(cal_rate),
             "soak_mt_per_s": round(rate), "capped": bool(capped), "mts": n_sent,
             "submitted": submitted, "failed": len(p.failed),
             "failed_reasons": sorted({e.get("reason") for e in p.failed}), "lost": len(lost),
             "duplicated_outcomes": len(p.duplicated), "handset": hs,
-            "violations": ledger["violation_count"], "drs": p.dr_total, "mos": p.mo_total,
+            "violations": ledger["violation_count"], "ledger_violations": ledger["violations"][:10],
+            "r2_on_the_wire": wire, "drs": p.dr_total, "mos": p.mo_total,
             "faults": self.fault_log, "flatness": flat,
             "p50_ms_overall": percentile([r[9] for r in self.rows if r[9] != ""], .5),
             "p99_ms_worst_interval": max([r[10] for r in self.rows if r[10] != ""], default=None),

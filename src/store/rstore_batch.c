@@ -1,0 +1,269 @@
+/* Building the pipelined batch of one store-thread turn (rstore_batch.h):
+ * XACK+XDEL of released events, the correlation writes (SET + EXISTS, or
+ * the routing script when DRs are parked), one script per DR/MO, the
+ * stream reads (and XAUTOCLAIM of silent instances), and once a second the
+ * heartbeat, the sweeps and the instance scan. Commands are appended to the
+ * hiredis output buffer; nothing is sent here. Store thread only. */
+#include <stdio.h>
+#include <string.h>
+
+#include "store/rstore_batch.h"
+
+static int add_cmd(struct smx_rstore *rs, struct batch *b, uint8_t kind, uint16_t stream,
+                   uint32_t n, int argc, const char **argv, const size_t *argvlen)
+{
+        if (b->n == b->cap)
+                return -1;
+        if (redisAppendCommandArgv(rs->rc, argc, argv, argvlen) != REDIS_OK)
+                return -1;
+        b->cmd[b->n++] = (struct cmd){ kind, stream, n };
+        return 0;
+}
+
+/* XACK + XDEL of released records (and of malformed entries), grouped by
+ * stream, up to 256 ids a command. */
+static int ack_ids(struct smx_rstore *rs, struct batch *b, uint16_t s, const char **ids,
+                   size_t *idl, int n)
+{
+        static _Thread_local const char *argv[3 + 256];
+        static _Thread_local size_t lens[3 + 256];
+        memcpy(argv + 3, ids, (size_t)n * sizeof *ids);
+        memcpy(lens + 3, idl, (size_t)n * sizeof *idl);
+        argv[0] = "XACK";
+        argv[1] = rs->streams[s].key;
+        argv[2] = "g";
+        lens[0] = 4;
+        lens[1] = strlen(argv[1]);
+        lens[2] = 1;
+        if (add_cmd(rs, b, K_ACK, s, (uint32_t)n, 3 + n, argv, lens) < 0)
+                return -1;
+        argv[1] = "XDEL";
+        argv[2] = rs->streams[s].key;
+        lens[1] = 4;
+        lens[2] = strlen(argv[2]);
+        return add_cmd(rs, b, K_DEL, s, (uint32_t)n, 2 + n, argv + 1, lens + 1);
+}
+
+void rs_batch_acks(struct smx_rstore *rs, struct batch *b)
+{
+        static _Thread_local const char *ids[256];
+        static _Thread_local size_t idl[256];
+        for (unsigned i = 0; i < rs->n_bad; i++) {
+                ids[0] = rs->bad[i].id;
+                idl[0] = strlen(rs->bad[i].id);
+                if (ack_ids(rs, b, rs->bad[i].stream, ids, idl, 1) < 0)
+                        return;
+        }
+        rs->n_bad = 0;
+        uint32_t head = rs->ev_pos - (rs->ring_cap - event_ring_space_w(rs->ring));
+        while (rs->ack_pos != head) {
+                struct rs_ack *a0 = &rs->ackv[rs->ack_pos & (rs->ring_cap - 1)];
+                if (a0->stream == RS_NO_STREAM) {
+                        rs->ack_pos++;
+                        continue;
+                }
+                uint16_t s = a0->stream;
+                int n = 0;
+                uint32_t p = rs->ack_pos;
+                while (p != head && n < 256) {
+                        struct rs_ack *a = &rs->ackv[p & (rs->ring_cap - 1)];
+                        if (a->stream != s)
+                                break;
+                        ids[n] = a->id;
+                        idl[n] = strlen(a->id);
+                        n++;
+                        p++;
+                }
+                if (ack_ids(rs, b, s, ids, idl, n) < 0)
+                        return;
+                rs->ack_pos = p;
+        }
+}
+
+/* The correlation value: owner, part, parts, the MT's merge-record name
+ * (multipart only), app id. */
+static int corr_value(struct smx_rstore *rs, const struct rs_corr_req *r, char *val, size_t cap)
+{
+        char mt[33] = "";
+        if (r->n_parts > 1) {
+                struct smx_key128 mk = smx_hash128(r->app, r->app_len, 0x6d74);
+                rs_tag(&mk, mt);
+        }
+        int vl = snprintf(val, cap, "%s\x1f%u\x1f%u\x1f%s\x1f", rs->instance, r->part,
+                          r->n_parts, mt);
+        memcpy(val + vl, r->app, r->app_len);
+        return vl + r->app_len;
+}
+
+/* A correlation write is SET (the value) and EXISTS (the park list), two
+ * plain commands: Redis runs each atomically and in order, so a DR that
+ * parked before the SET is seen by the EXISTS, and one that comes after it
+ * finds the correlation (the DR script checks before it parks). Only when
+ * DRs are parked does the write run the script that routes them
+ * (K_CORR_SCRIPT, from rs->late). */
+int rs_batch_corr(struct smx_rstore *rs, struct batch *b, const struct common *cm)
+{
+        uint32_t n = 0;
+        char h[33], k1[RS_NAME_MAX + 48], k2[RS_NAME_MAX + 48];
+        char val[RS_NAME_MAX + SMX_ID_MAX + 64];
+        for (unsigned i = 0; i < rs->n_late; i++) {
+                const struct rs_corr_req *r = &rs->late[i];
+                rs_tag(&r->key, h);
+                snprintf(k1, sizeof k1, "smsmux:{%s:%s}:c", rs->cluster, h);
+                snprintf(k2, sizeof k2, "smsmux:{%s:%s}:p", rs->cluster, h);
+                int vl = corr_value(rs, r, val, sizeof val);
+                const char *argv[] = { "EVALSHA", rs->sha[RS_LUA_CORR], "2", k1, k2,
+                                       rs->cluster, cm->now, cm->ttl, rs->instance, val, h };
+                size_t lens[11];
+                for (int j = 0; j < 11; j++)
+                        lens[j] = j == 9 ? (size_t)vl : strlen(argv[j]);
+                if (add_cmd(rs, b, K_CORR_SCRIPT, 0, 1, 11, argv, lens) < 0)
+                        return (int)n;
+                n++;
+        }
+        size_t off = rs->f_head;
+        for (size_t i = 0; i < rs->f_n && i < RS_CORR_BATCH; i++) {
+                struct rs_corr_req r;
+                size_t skipped;
+                off += rs_fifo_at(rs, &off, &r, &skipped);
+                rs_tag(&r.key, h);
+                snprintf(k1, sizeof k1, "smsmux:{%s:%s}:c", rs->cluster, h);
+                snprintf(k2, sizeof k2, "smsmux:{%s:%s}:p", rs->cluster, h);
+                int vl = corr_value(rs, &r, val, sizeof val);
+                const char *sv[] = { "SET", k1, val, "PX", cm->ttl };
+                size_t sl[5] = { 3, strlen(k1), (size_t)vl, 2, strlen(cm->ttl) };
+                const char *ev[] = { "EXISTS", k2 };
+                size_t el[2] = { 6, strlen(k2) };
+                if (b->n + 2 > b->cap || add_cmd(rs, b, K_CORR_SET, 0, 1, 5, sv, sl) < 0 ||
+                    add_cmd(rs, b, K_CORR_CHECK, 0, 1, 2, ev, el) < 0)
+                        break;
+                n++;
+        }
+        return (int)n;
+}
+
+int rs_batch_in(struct smx_rstore *rs, struct batch *b, const struct common *cm)
+{
+        struct rs_buf *pl = &rs->pl, *hd = &rs->hd;
+        char window[16], park[16], reasm[16];
+        snprintf(window, sizeof window, "%u", rs->cfg.dedup_window_ms);
+        snprintf(park, sizeof park, "%u", rs->cfg.park_timeout_ms);
+        snprintf(reasm, sizeof reasm, "%u", rs->cfg.reasm_timeout_ms);
+        uint32_t n = 0;
+        for (uint32_t i = rs->in_head; i != rs->in_tail && n < RS_IN_BATCH; i++, n++) {
+                struct rs_in_req *r = &rs->inq[i % RS_INQ];
+                char h[33], id[33], k1[RS_NAME_MAX + 120], k2[RS_NAME_MAX + 80],
+                     k3[RS_NAME_MAX + 80], st[8], seq[8], tot[8];
+                rs_tag(&r->key, h);
+                rs_tag(&r->ident, id);
+                pl->len = 0;
+                int rc;
+                if (r->kind == RS_IN_DR) {
+                        rs_payload_dr(rs, r, pl);
+                        snprintf(st, sizeof st, "%u", r->state);
+                        snprintf(k1, sizeof k1, "smsmux:{%s:%s}:d%u", rs->cluster, h, r->state);
+                        snprintf(k2, sizeof k2, "smsmux:{%s:%s}:c", rs->cluster, h);
+                        snprintf(k3, sizeof k3, "smsmux:{%s:%s}:p", rs->cluster, h);
+                        const char *argv[] = { "EVALSHA", rs->sha[RS_LUA_DR], "3", k1, k2, k3,
+                                               rs->cluster, cm->now, cm->ttl, rs->instance,
+                                               st, pl->p, h, window, park };
+                        size_t lens[15];
+                        for (int j = 0; j < 15; j++)
+                                lens[j] = j == 11 ? pl->len : strlen(argv[j]);
+                        rc = add_cmd(rs, b, K_IN, 0, 1, 15, argv, lens);
+                } else if (r->kind == RS_IN_MO_ONE) {
+                        rs_payload_mo(rs, r, pl);
+                        snprintf(k1, sizeof k1, "smsmux:{%s:o:%s}", rs->cluster, id);
+                        const char *argv[] = { "EVALSHA", rs->sha[RS_LUA_MO_ONE], "1", k1,
+                                               rs->cluster, cm->now, cm->ttl, rs->instance,
+                                               pl->p, window };
+                        size_t lens[10];
+                        for (int j = 0; j < 10; j++)
+                                lens[j] = j == 8 ? pl->len : strlen(argv[j]);
+                        rc = add_cmd(rs, b, K_IN, 0, 1, 10, argv, lens);
+                } else {
+                        hd->len = 0;
+                        rs_header_group(rs, r, hd);
+                        snprintf(k1, sizeof k1, "smsmux:{%s:g:%s}:d:%s", rs->cluster, h, id);
+                        snprintf(k2, sizeof k2, "smsmux:{%s:g:%s}:g", rs->cluster, h);
+                        snprintf(seq, sizeof seq, "%u", r->seq);
+                        snprintf(tot, sizeof tot, "%u", r->total);
+                        const char *argv[] = { "EVALSHA", rs->sha[RS_LUA_MO_PART], "2", k1, k2,
+                                               rs->cluster, cm->now, cm->ttl, rs->instance,
+                                               seq, r->data ? (const char *)r->data : "", tot,
+                                               hd->p, h, window, reasm };
+                        size_t lens[16];
+                        for (int j = 0; j < 16; j++)
+                                lens[j] = j == 10 ? r->len : j == 12 ? hd->len : strlen(argv[j]);
+                        rc = add_cmd(rs, b, K_IN, 0, 1, 16, argv, lens);
+                }
+                if (rc < 0)
+                        break;
+        }
+        return (int)n;
+}
+
+void rs_batch_reads(struct smx_rstore *rs, struct batch *b)
+{
+        uint32_t space = event_ring_space_w(rs->ring);
+        b->read_budget = space > RS_EV_RESERVE ? space - RS_EV_RESERVE : 0;
+        uint32_t budget = b->read_budget;
+        char count[16], idle[16];
+        for (unsigned s = 0; s < rs->n_streams && budget > 0; s++) {
+                struct rs_stream *st = &rs->streams[s];
+                if (s > 0 && !st->dead)
+                        continue;
+                uint32_t want = budget < RS_READ_MAX ? budget : RS_READ_MAX;
+                snprintf(count, sizeof count, "%u", want);
+                if (s > 0) {
+                        /* a silent instance's entries: its pending ones idle past
+                         * the takeover time, then the ones nobody read yet */
+                        snprintf(idle, sizeof idle, "%u", rs->cfg.owner_takeover_ms);
+                        const char *cv[] = { "XAUTOCLAIM", st->key, "g", rs->instance, idle, "0-0",
+                                             "COUNT", count };
+                        size_t cl[8];
+                        for (int j = 0; j < 8; j++)
+                                cl[j] = strlen(cv[j]);
+                        if (add_cmd(rs, b, K_CLAIM, (uint16_t)s, 0, 8, cv, cl) < 0)
+                                return;
+                        budget -= want;
+                        if (budget == 0)
+                                break;
+                        want = budget < RS_READ_MAX ? budget : RS_READ_MAX;
+                        snprintf(count, sizeof count, "%u", want);
+                }
+                const char *from = s == 0 && rs->own_from[0] ? rs->own_from : ">";
+                const char *argv[] = { "XREADGROUP", "GROUP", "g", rs->instance, "COUNT", count,
+                                       "STREAMS", st->key, from };
+                size_t lens[9];
+                for (int j = 0; j < 9; j++)
+                        lens[j] = strlen(argv[j]);
+                if (add_cmd(rs, b, K_READ, (uint16_t)s, 0, 9, argv, lens) < 0)
+                        return;
+                budget -= want;
+        }
+}
+
+void rs_batch_periodic(struct smx_rstore *rs, struct batch *b, const struct common *cm,
+                       uint64_t now)
+{
+        if (now < rs->next_hb_ms)
+                return;
+        rs->next_hb_ms = now + 1000;
+        char ikey[RS_NAME_MAX + 24], lim[8] = "64";
+        snprintf(ikey, sizeof ikey, "smsmux:{%s}:inst", rs->cluster);
+        const char *hb[] = { "HSET", ikey, rs->instance, cm->now };
+        size_t hl[4] = { 4, strlen(ikey), strlen(rs->instance), strlen(cm->now) };
+        add_cmd(rs, b, K_HB, 0, 0, 4, hb, hl);
+        const char *ps[] = { "EVALSHA", rs->sha[RS_LUA_PARK_SWEEP], "0", rs->cluster, cm->now,
+                             cm->ttl, rs->instance, lim };
+        size_t pl[8];
+        for (int j = 0; j < 8; j++)
+                pl[j] = strlen(ps[j]);
+        add_cmd(rs, b, K_PARK_SWEEP, 0, 0, 8, ps, pl);
+        ps[1] = rs->sha[RS_LUA_GROUP_SWEEP];
+        add_cmd(rs, b, K_GROUP_SWEEP, 0, 0, 8, ps, pl);
+        const char *sc[] = { "HGETALL", ikey };
+        size_t sl[2] = { 7, strlen(ikey) };
+        add_cmd(rs, b, K_SCAN, 0, 0, 2, sc, sl);
+}

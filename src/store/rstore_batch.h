@@ -1,0 +1,52 @@
+/* The pipelined batch of one store-thread turn (rstore_loop.c runs it):
+ * the commands and, for each, what its reply means. Built by
+ * rstore_batch.c, whose replies rstore_reply.c and run_batch take apart.
+ * Store thread only. */
+#ifndef SMX_RSTORE_BATCH_H
+#define SMX_RSTORE_BATCH_H
+
+#include "store/rstore_int.h"
+
+#define RS_CORR_BATCH 16384u    /* every buffered write goes before the DRs queued after it */
+#define RS_IN_BATCH 4096u
+#define RS_READ_MAX 512u
+#define RS_EV_RESERVE 64u       /* ring records kept for local events */
+
+enum cmd_kind {
+        K_ACK = 1, K_DEL, K_CORR_SET, K_CORR_CHECK, K_CORR_SCRIPT, K_IN, K_READ, K_CLAIM, K_HB,
+        K_PARK_SWEEP, K_GROUP_SWEEP, K_SCAN,
+};
+
+struct cmd {
+        uint8_t kind;
+        uint16_t stream;
+        uint32_t n;             /* K_ACK/K_DEL: ids; K_CORR/K_IN: 1 */
+};
+
+struct batch {
+        struct cmd *cmd;
+        unsigned n, cap;
+        uint32_t read_budget;
+};
+
+/* ARGV 1-4 of every script: cluster, now, TTL, instance. */
+struct common {
+        char now[24], ttl[16];
+};
+
+/* rstore_batch.c: append to the batch (each returns/notes what it added) */
+void rs_batch_acks(struct smx_rstore *rs, struct batch *b);
+int rs_batch_corr(struct smx_rstore *rs, struct batch *b, const struct common *cm);
+int rs_batch_in(struct smx_rstore *rs, struct batch *b, const struct common *cm);
+void rs_batch_reads(struct smx_rstore *rs, struct batch *b);
+void rs_batch_periodic(struct smx_rstore *rs, struct batch *b, const struct common *cm,
+                       uint64_t now);
+
+/* rstore_reply.c: event records and the replies that carry stream entries */
+struct smx_ev_rec *rs_ev_reserve(struct smx_rstore *rs);
+void rs_ev_commit(struct smx_rstore *rs, uint16_t stream, const char *id);
+void rs_on_scan(struct smx_rstore *rs, const redisReply *r, uint64_t now);
+int rs_on_entries(struct smx_rstore *rs, uint16_t s, const redisReply *ents);
+int rs_on_read(struct smx_rstore *rs, uint16_t s, const redisReply *r);
+
+#endif

@@ -1,0 +1,114 @@
+/* The replies that carry data back (rstore_batch.h): stream entries (from
+ * XREADGROUP and XAUTOCLAIM) into event records of the ring, each with the
+ * stream and entry id it is acknowledged by once the application released
+ * it, and the instance scan that marks silent instances for takeover.
+ * Store thread only. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log/log.h"
+#include "store/rstore_batch.h"
+
+struct smx_ev_rec *rs_ev_reserve(struct smx_rstore *rs)
+{
+        return event_ring_reserve_w(rs->ring);
+}
+
+void rs_ev_commit(struct smx_rstore *rs, uint16_t stream, const char *id)
+{
+        struct rs_ack *a = &rs->ackv[rs->ev_pos & (rs->ring_cap - 1)];
+        a->stream = stream;
+        if (id)
+                snprintf(a->id, sizeof a->id, "%s", id);
+        event_ring_commit_w(rs->ring);
+        rs->ev_pos++;
+        RS_INC(rs, events);
+}
+
+/* The instance list: silent ones (heartbeat older than the takeover time)
+ * are read and claimed from; ones that came back are left alone. */
+void rs_on_scan(struct smx_rstore *rs, const redisReply *r, uint64_t now)
+{
+        if (r->type != REDIS_REPLY_ARRAY)
+                return;
+        for (size_t i = 0; i + 1 < r->elements; i += 2) {
+                const redisReply *nm = r->element[i], *hb = r->element[i + 1];
+                if (nm->type != REDIS_REPLY_STRING || hb->type != REDIS_REPLY_STRING ||
+                    nm->len > RS_NAME_MAX || !strcmp(nm->str, rs->instance))
+                        continue;
+                uint64_t t = strtoull(hb->str, NULL, 10);
+                int dead = t + rs->cfg.owner_takeover_ms < now;
+                unsigned s;
+                for (s = 1; s < rs->n_streams; s++)
+                        if (!strcmp(rs->streams[s].name, nm->str))
+                                break;
+                if (s == rs->n_streams) {
+                        if (!dead || s == RS_STREAMS_MAX)
+                                continue;
+                        struct rs_stream *st = &rs->streams[s];
+                        snprintf(st->name, sizeof st->name, "%s", nm->str);
+                        snprintf(st->key, sizeof st->key, "smsmux:{%s}:s:%s", rs->cluster, nm->str);
+                        rs->n_streams++;
+                }
+                if (rs->streams[s].dead != dead)
+                        smx_logf(SMX_LOG_WARN, NULL, NULL, dead
+                                 ? "store: instance %s silent for %u ms: taking over its DRs/MOs"
+                                 : "store: instance %s is back", nm->str,
+                                 rs->cfg.owner_takeover_ms);
+                rs->streams[s].dead = (uint8_t)dead;
+        }
+}
+
+/* Entries [[id, [field, value, ...]], ...] into the ring. */
+int rs_on_entries(struct smx_rstore *rs, uint16_t s, const redisReply *ents)
+{
+        int n = 0;
+        if (!ents || ents->type != REDIS_REPLY_ARRAY)
+                return 0;
+        for (size_t i = 0; i < ents->elements; i++) {
+                const redisReply *en = ents->element[i];
+                if (en->type != REDIS_REPLY_ARRAY || en->elements < 2 ||
+                    en->element[0]->type != REDIS_REPLY_STRING)
+                        continue;
+                const char *id = en->element[0]->str;
+                struct smx_ev_rec *e = rs_ev_reserve(rs);
+                if (!e)
+                        break;          /* cannot happen: reads are within the ring's room */
+                if (rs_entry_to_event(rs, en->element[1], e)) {
+                        rs_ev_commit(rs, s, id);
+                        if (s > 0)
+                                RS_INC(rs, taken_over);
+                } else if (rs->n_bad < RS_BAD_MAX) {
+                        /* malformed: acknowledged without an event */
+                        rs->bad[rs->n_bad].stream = s;
+                        snprintf(rs->bad[rs->n_bad].id, sizeof rs->bad[0].id, "%s", id);
+                        rs->n_bad++;
+                }
+                if (s == 0)
+                        snprintf(rs->own_last, sizeof rs->own_last, "%s", id);
+                n++;
+        }
+        return n;
+}
+
+int rs_on_read(struct smx_rstore *rs, uint16_t s, const redisReply *r)
+{
+        int n = 0;
+        if (r->type == REDIS_REPLY_ARRAY && r->elements >= 1) {
+                const redisReply *st = r->element[0];
+                if (st->type == REDIS_REPLY_ARRAY && st->elements == 2)
+                        n = rs_on_entries(rs, s, st->element[1]);
+        }
+        if (s == 0 && rs->own_from[0]) {
+                /* reading our pending entries: go on after the last one, and
+                 * switch to new entries when there are none left */
+                if (n == 0) {
+                        rs->own_from[0] = 0;
+                        rs->own_history_done = 1;
+                } else {
+                        snprintf(rs->own_from, sizeof rs->own_from, "%s", rs->own_last);
+                }
+        }
+        return n;
+}
