@@ -24,26 +24,30 @@
  * scripts only carry them. */
 #include "store/rstore_int.h"
 
+/* Every script runs its whole body per call: so the prelude builds no
+ * table and no key helper, and route() keeps the merge-rank table to the
+ * multipart branch (single-part DRs are the common case). */
 #define PRELUDE                                                                            \
         "local C = ARGV[1]\n"                                                              \
         "local NOW = tonumber(ARGV[2])\n"                                                  \
         "local TTL = ARGV[3]\n"                                                            \
         "local ME = ARGV[4]\n"                                                             \
-        "local function kh(h, s) return 'smsmux:{' .. C .. ':' .. h .. '}:' .. s end\n"     \
-        "local function kc(s) return 'smsmux:{' .. C .. '}:' .. s end\n"                   \
-        /* merge order of final states: DELIVERED < UNKNOWN < DELETED < EXPIRED <       \
-         * UNDELIVERABLE < REJECTED; ENROUTE (1) and ACCEPTED (6) are not final */      \
-        "local RANK = {[2]=0, [7]=1, [4]=2, [3]=3, [5]=4, [8]=5}\n"                        \
         "local function route(h, cv, st, pl, rx)\n"                                        \
         "  local owner, part, np, mt, app = string.match(cv,\n"                            \
         "    '^([^\\31]*)\\31([^\\31]*)\\31([^\\31]*)\\31([^\\31]*)\\31(.*)$')\n"          \
         "  if not owner then return 0 end\n"                                               \
         "  local s = tonumber(st)\n"                                                       \
         "  local fin, mst = 0, 0\n"                                                        \
-        "  if RANK[s] then\n"                                                              \
+        /* final states: 2-5, 7, 8 (ENROUTE 1 and ACCEPTED 6 are not) */                 \
+        "  if s and s >= 2 and s <= 8 and s ~= 6 then\n"                                   \
         "    if tonumber(np) <= 1 then\n"                                                  \
-        "      if redis.call('SET', kh(h, 'f'), s, 'NX', 'PX', TTL) then fin = 1; mst = s end\n" \
+        "      if redis.call('SET', 'smsmux:{' .. C .. ':' .. h .. '}:f', s, 'NX', 'PX', TTL) then\n" \
+        "        fin = 1; mst = s\n"                                                       \
+        "      end\n"                                                                      \
         "    else\n"                                                                       \
+        /* merge order of final states: DELIVERED < UNKNOWN < DELETED < EXPIRED <       \
+         * UNDELIVERABLE < REJECTED */                                                  \
+        "      local RANK = {[2]=0, [7]=1, [4]=2, [3]=3, [5]=4, [8]=5}\n"                  \
         "      local mk = 'smsmux:{' .. C .. ':m:' .. owner .. ':' .. mt .. '}:m'\n"       \
         "      if redis.call('HSETNX', mk, part, s) == 1 then\n"                           \
         "        redis.call('PEXPIRE', mk, TTL)\n"                                         \
@@ -58,17 +62,22 @@
         "      end\n"                                                                      \
         "    end\n"                                                                        \
         "  end\n"                                                                          \
-        "  redis.call('XADD', kc('s:' .. owner), '*', 't', 'D', 'a', app, 'p', part,\n"     \
-        "    'n', np, 'f', fin, 'm', mst, 's', st, 'r', pl, 'x', rx)\n"                    \
+        "  redis.call('XADD', 'smsmux:{' .. C .. '}:s:' .. owner, '*', 't', 'D', 'a', app,\n" \
+        "    'p', part, 'n', np, 'f', fin, 'm', mst, 's', st, 'r', pl, 'x', rx)\n"         \
         "  return 1\n"                                                                     \
-        "end\n"                                                                            \
+        "end\n"
+
+/* the key helpers of the rarer scripts (sweeps, MOs, late correlations) */
+#define KEYS_HELPERS                                                                       \
+        "local function kh(h, s) return 'smsmux:{' .. C .. ':' .. h .. '}:' .. s end\n"     \
+        "local function kc(s) return 'smsmux:{' .. C .. '}:' .. s end\n"                   \
         "local function split3(it)\n"                                                      \
         "  return string.match(it, '^([^\\31]*)\\31([^\\31]*)\\31(.*)$')\n"               \
         "end\n"
 
 /* resp arrived: KEYS 1 corr, 2 park; ARGV 5 value, 6 H.
  * Stores the correlation and routes every DR parked for it. */
-static const char lua_corr[] = PRELUDE
+static const char lua_corr[] = PRELUDE KEYS_HELPERS
         "redis.call('SET', KEYS[1], ARGV[5], 'PX', TTL)\n"
         "local items = redis.call('LRANGE', KEYS[2], 0, -1)\n"
         "if #items == 0 then return 0 end\n"
@@ -88,12 +97,12 @@ static const char lua_dr[] = PRELUDE
         "if cv then route(ARGV[7], cv, ARGV[5], ARGV[6], ME); return 1 end\n"
         "redis.call('RPUSH', KEYS[3], ME .. '\\31' .. ARGV[5] .. '\\31' .. ARGV[6])\n"
         "redis.call('PEXPIRE', KEYS[3], TTL)\n"
-        "redis.call('ZADD', kc('parked'), 'NX', NOW + tonumber(ARGV[9]), ARGV[7])\n"
+        "redis.call('ZADD', 'smsmux:{' .. C .. '}:parked', 'NX', NOW + tonumber(ARGV[9]), ARGV[7])\n"
         "return 2\n";
 
 /* Parked past their timeout: ARGV 5 limit. Routed if the correlation came
  * meanwhile, else uncorrelated to the instance that received them. */
-static const char lua_park_sweep[] = PRELUDE
+static const char lua_park_sweep[] = PRELUDE KEYS_HELPERS
         "local hs = redis.call('ZRANGEBYSCORE', kc('parked'), '-inf', NOW, 'LIMIT', 0, ARGV[5])\n"
         "local n = 0\n"
         "for _, h in ipairs(hs) do\n"
@@ -113,7 +122,7 @@ static const char lua_park_sweep[] = PRELUDE
         "return n\n";
 
 /* Single MO: KEYS 1 dedup; ARGV 5 payload, 6 window. 0 duplicate, 1 queued. */
-static const char lua_mo_one[] = PRELUDE
+static const char lua_mo_one[] = PRELUDE KEYS_HELPERS
         "if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[6]) then return 0 end\n"
         "redis.call('XADD', kc('s:' .. ME), '*', 't', 'M', 'r', ARGV[5], 'x', ME)\n"
         "return 1\n";
@@ -121,7 +130,7 @@ static const char lua_mo_one[] = PRELUDE
 /* MO part: KEYS 1 dedup, 2 group; ARGV 5 seq, 6 bytes, 7 total, 8 header,
  * 9 G, 10 window, 11 reassembly timeout. 0 duplicate, 1 complete (queued
  * on this instance's stream), 2 held, 3 a second copy of a held part. */
-static const char lua_mo_part[] = PRELUDE
+static const char lua_mo_part[] = PRELUDE KEYS_HELPERS
         "if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[10]) then return 0 end\n"
         "if redis.call('HSETNX', KEYS[2], 'p' .. ARGV[5], ARGV[6]) == 0 then return 3 end\n"
         "redis.call('HSETNX', KEYS[2], 'h', ARGV[8])\n"
@@ -142,7 +151,7 @@ static const char lua_mo_part[] = PRELUDE
 
 /* MO groups past their timeout: ARGV 5 limit. Each becomes one partial MO
  * on this instance's stream. */
-static const char lua_group_sweep[] = PRELUDE
+static const char lua_group_sweep[] = PRELUDE KEYS_HELPERS
         "local gs = redis.call('ZRANGEBYSCORE', kc('groups'), '-inf', NOW, 'LIMIT', 0, ARGV[5])\n"
         "for _, g in ipairs(gs) do\n"
         "  local gk = kh('g:' .. g, 'g')\n"
