@@ -108,6 +108,29 @@ void sim_sess_close(struct smsc_sim *s, struct sim_sess *ss, int rst)
         ss->state = SIM_SESS_OPEN;
 }
 
+/* Send buf[*off..len) on fd, at most `limit` bytes, advancing *off; stops
+ * when the socket would block. Returns -1 on a send error (the caller closes
+ * the session), else 0. */
+static int send_upto(int fd, const uint8_t *buf, size_t len, size_t *off, size_t limit)
+{
+        while (len > *off && limit) {
+                size_t n = len - *off;
+                if (n > limit)
+                        n = limit;
+                ssize_t w = send(fd, buf + *off, n, MSG_NOSIGNAL);
+                if (w < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        if (errno == EAGAIN || errno == EWOULDBLOCK)
+                                break;
+                        return -1;
+                }
+                *off += (size_t)w;
+                limit -= (size_t)w;
+        }
+        return 0;
+}
+
 /* Write what is pending (at most `limit` bytes). Returns -1 if the session
  * was closed. */
 static int sess_write_tls(struct smsc_sim *s, struct sim_sess *ss, size_t limit);
@@ -116,21 +139,9 @@ static int sess_write(struct smsc_sim *s, struct sim_sess *ss, size_t limit)
 {
         if (ss->tls || ss->tls_stall)
                 return sess_write_tls(s, ss, limit);
-        while (ss->out_len > ss->out_off && limit) {
-                size_t n = ss->out_len - ss->out_off;
-                if (n > limit)
-                        n = limit;
-                ssize_t w = send(ss->fd, ss->out + ss->out_off, n, MSG_NOSIGNAL);
-                if (w < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        if (errno == EAGAIN || errno == EWOULDBLOCK)
-                                break;
-                        sim_sess_close(s, ss, 0);
-                        return -1;
-                }
-                ss->out_off += (size_t)w;
-                limit -= (size_t)w;
+        if (send_upto(ss->fd, ss->out, ss->out_len, &ss->out_off, limit) < 0) {
+                sim_sess_close(s, ss, 0);
+                return -1;
         }
         if (ss->out_off == ss->out_len) {
                 ss->out_off = ss->out_len = 0;
@@ -154,21 +165,9 @@ static int sess_write_tls(struct smsc_sim *s, struct sim_sess *ss, size_t limit)
                 sim_tls_close_notify(ss);               /* after the unbind_resp */
                 ss->tls_fin = SIM_FIN_NOTIFIED;
         }
-        while (ss->cout_len > ss->cout_off && limit) {
-                size_t n = ss->cout_len - ss->cout_off;
-                if (n > limit)
-                        n = limit;
-                ssize_t w = send(ss->fd, ss->cout + ss->cout_off, n, MSG_NOSIGNAL);
-                if (w < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        if (errno == EAGAIN || errno == EWOULDBLOCK)
-                                break;
-                        sim_sess_close(s, ss, 0);
-                        return -1;
-                }
-                ss->cout_off += (size_t)w;
-                limit -= (size_t)w;
+        if (send_upto(ss->fd, ss->cout, ss->cout_len, &ss->cout_off, limit) < 0) {
+                sim_sess_close(s, ss, 0);
+                return -1;
         }
         if (ss->cout_off == ss->cout_len) {
                 ss->cout_off = ss->cout_len = 0;

@@ -11,7 +11,6 @@
 #define T_MAX_MT  2048
 #define T_MAX_DR  8192
 #define T_MAX_MO  512
-#define T_MO_TEXT 1024
 
 /* One DR event as the application saw it. */
 struct t_dr {
@@ -24,13 +23,6 @@ struct t_dr {
         enum smx_dr_state mt_state;
 };
 
-/* One MO event as the application saw it. */
-struct t_mo {
-        char text[T_MO_TEXT];
-        unsigned parts;
-        int partial;
-};
-
 static struct it_env E;
 static const char *T_PREFIX = "in-";
 static uint32_t sub_seen[T_MAX_MT];
@@ -38,7 +30,7 @@ static char sub_msgid[T_MAX_MT][SMX_MSGID_MAX + 1];
 static char sub_smsc[T_MAX_MT][SMX_NAME_MAX + 1];
 static struct t_dr drs[T_MAX_DR];
 static size_t n_drs, n_drs_lost, n_uncorrelated;
-static struct t_mo mos[T_MAX_MO];
+static struct it_mo mos[T_MAX_MO];
 static size_t n_mos, n_mos_lost;
 static uint64_t next_k;
 
@@ -97,12 +89,7 @@ static void t_pump(void)
                                         n_mos_lost++;
                                         continue;
                                 }
-                                struct t_mo *m = &mos[n_mos++];
-                                size_t l = x->text_len < T_MO_TEXT - 1 ? x->text_len : T_MO_TEXT - 1;
-                                memcpy(m->text, x->text, l);
-                                m->text[l] = 0;
-                                m->parts = x->parts;
-                                m->partial = x->partial;
+                                it_mo_record(&mos[n_mos++], x);
                         }
                 }
         }
@@ -400,29 +387,6 @@ static void test_multipart_mt_one_outcome_one_dr_per_part_one_merged_final(void)
         CHECK_EQ(bad, 0);
 }
 
-/* "[MO s part k/N from NAME] ..." repeated N times, in order, once each. */
-static int t_mo_whole(const struct t_mo *m)
-{
-        const char *p = strstr(m->text, " part 1/");
-        if (!p)
-                return 0;
-        unsigned n = (unsigned)strtoul(p + 8, NULL, 10);
-        if (n < 2 || m->parts != n || m->partial)
-                return 0;
-        const char *at = m->text;
-        for (unsigned k = 1; k <= n; k++) {
-                char pat[32];
-                snprintf(pat, sizeof pat, " part %u/%u ", k, n);
-                const char *q = strstr(at, pat);
-                if (!q)
-                        return 0;
-                at = q + 1;
-        }
-        char pat[32];
-        snprintf(pat, sizeof pat, " part 1/%u ", n);
-        return strstr(strstr(m->text, pat) + 1, pat) == NULL;
-}
-
 static void test_multipart_mos_reassembled_once(void)
 {
         t_knobs_default();
@@ -441,7 +405,7 @@ static void test_multipart_mos_reassembled_once(void)
         CHECK_EQ(n_mos, want);
         size_t broken = 0, dup = 0;
         for (size_t i = 0; i < n_mos; i++) {
-                if (!t_mo_whole(&mos[i]) && broken++ < 5)
+                if (!it_mo_whole(&mos[i]) && broken++ < 5)
                         printf("# MO parts=%u partial=%d: %.200s\n", mos[i].parts, mos[i].partial,
                                mos[i].text);
                 for (size_t j = i + 1; j < n_mos; j++)

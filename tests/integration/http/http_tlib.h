@@ -1,5 +1,6 @@
 /* Helpers shared by the HTTP tests: raw HTTP exchanges over a socket bound
- * to a chosen loopback source, a curl-multi burst of form POSTs, time. */
+ * to a chosen loopback source, a curl-multi burst of form POSTs, time, and
+ * a program started with its stdin and stdout on pipes. */
 #ifndef HTTP_TLIB_H
 #define HTTP_TLIB_H
 
@@ -195,6 +196,41 @@ static inline void t_burst(const char *url, char **bodies, size_t n, const char 
         }
         free(es);
         curl_multi_cleanup(m);
+}
+
+/* Start the program at path with args, its stdin fed from *to_child and its
+ * stdout read from *from_child (both ends ours, the child's closed here).
+ * Returns the child's pid, or -1 if the pipes or the fork failed. */
+static inline pid_t spawn_piped(const char *path, char *const args[], int *to_child,
+                                int *from_child)
+{
+        int pin[2], pout[2];
+        if (pipe(pin) < 0)
+                return -1;
+        if (pipe(pout) < 0) {
+                close(pin[0]);
+                close(pin[1]);
+                return -1;
+        }
+        pid_t pid = fork();
+        if (pid == 0) {
+                dup2(pin[0], 0);
+                dup2(pout[1], 1);
+                close(pin[1]);
+                close(pout[0]);
+                execv(path, args);
+                _exit(127);
+        }
+        close(pin[0]);
+        close(pout[1]);
+        if (pid < 0) {
+                close(pin[1]);
+                close(pout[0]);
+                return -1;
+        }
+        *to_child = pin[1];
+        *from_child = pout[0];
+        return pid;
 }
 
 #endif

@@ -87,21 +87,14 @@ static void test_pipe_leaves_a_hung_primary_within_15s_with_every_mt_once(void)
 
         char *args[] = { "smsmux", "pipe", "--transport", "http", "--http-url", u1, "--http-url", u2,
                          "--http-resubmit-pause", "1", "--drain-timeout", "30", NULL };
-        int pin[2], pout[2];
-        CHECK_EQ(pipe(pin), 0);
-        CHECK_EQ(pipe(pout), 0);
-        pid_t pid = fork();
-        if (pid == 0) {
-                dup2(pin[0], 0);
-                dup2(pout[1], 1);
-                close(pin[1]);
-                close(pout[0]);
-                execv(smsmux, args);
-                _exit(127);
+        int to_child, from_child;
+        pid_t pid = spawn_piped(smsmux, args, &to_child, &from_child);
+        CHECK(pid > 0);
+        if (pid < 0) {
+                http_sim_stop(sim);
+                return;
         }
-        close(pin[0]);
-        close(pout[1]);
-        out.fd = pout[0];
+        out.fd = from_child;
         out.cap = 1 << 20;
         out.len = 0;
         out.buf = malloc(out.cap);
@@ -121,12 +114,12 @@ static void test_pipe_leaves_a_hung_primary_within_15s_with_every_mt_once(void)
                 int k = snprintf(line, sizeof line,
                                  "{\"id\":\"hang-%d\",\"from\":\"12345\",\"to\":\"447700900001\","
                                  "\"text\":\"hung primary %d\"}\n", i, i);
-                if (write_all(pin[1], line, (size_t)k) < 0)
+                if (write_all(to_child, line, (size_t)k) < 0)
                         break;
                 i++;
         }
         uint64_t t_fed = t_now_ms();
-        close(pin[1]);          /* EOF: pipe drains (at most 30 s) and exits */
+        close(to_child);          /* EOF: pipe drains (at most 30 s) and exits */
         int st = -1;
         uint64_t end = t_fed + 60000;
         while (t_now_ms() < end) {
@@ -140,7 +133,7 @@ static void test_pipe_leaves_a_hung_primary_within_15s_with_every_mt_once(void)
                 waitpid(pid, &st, 0);
         }
         pthread_join(rd, NULL);
-        close(pout[0]);
+        close(from_child);
         CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 
         static int submitted[N_MT], failed[N_MT];

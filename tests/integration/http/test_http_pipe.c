@@ -18,45 +18,35 @@ static const char *smsmux;
 static int run(char *const args[], const char *in, char *out, size_t cap, unsigned timeout_ms,
                void (*during)(void *), void *arg, unsigned hold_ms)
 {
-        int pin[2], pout[2];
-        if (pipe(pin) < 0 || pipe(pout) < 0)
+        int to_child, from_child;
+        pid_t pid = spawn_piped(smsmux, args, &to_child, &from_child);
+        if (pid < 0)
                 return -1;
-        pid_t pid = fork();
-        if (pid == 0) {
-                dup2(pin[0], 0);
-                dup2(pout[1], 1);
-                close(pin[1]);
-                close(pout[0]);
-                execv(smsmux, args);
-                _exit(127);
-        }
-        close(pin[0]);
-        close(pout[1]);
         if (during)
                 during(arg);
         size_t off = 0, len = strlen(in);
         while (off < len) {
-                ssize_t w = write(pin[1], in + off, len - off);
+                ssize_t w = write(to_child, in + off, len - off);
                 if (w <= 0)
                         break;
                 off += (size_t)w;
         }
         t_sleep_ms(hold_ms);     /* stdin open: DRs and MOs still arrive */
-        close(pin[1]);
+        close(to_child);
         size_t n = 0;
         uint64_t end = t_now_ms() + timeout_ms;
         for (;;) {
-                struct pollfd p = { pout[0], POLLIN, 0 };
+                struct pollfd p = { from_child, POLLIN, 0 };
                 uint64_t now = t_now_ms();
                 if (now >= end || poll(&p, 1, (int)(end - now)) <= 0)
                         break;
-                ssize_t r = read(pout[0], out + n, cap - 1 - n);
+                ssize_t r = read(from_child, out + n, cap - 1 - n);
                 if (r <= 0)
                         break;
                 n += (size_t)r;
         }
         out[n] = 0;
-        close(pout[0]);
+        close(from_child);
         int st = 0;
         if (t_now_ms() >= end)
                 kill(pid, SIGKILL);

@@ -18,18 +18,11 @@
 
 #define N_INST 3
 #define MAX_EV 4096
-#define MO_TEXT 1024
 
 struct t_dr {
         char id[SMX_ID_MAX + 1];
         enum smx_dr_state state;
         int mt_final;
-};
-
-struct t_mo {
-        char text[MO_TEXT];
-        unsigned parts;
-        int partial;
 };
 
 struct inst {
@@ -41,7 +34,7 @@ struct inst {
         uint64_t uncorrelated;
         struct t_dr drs[MAX_EV];
         size_t n_drs;
-        struct t_mo mos[256];
+        struct it_mo mos[256];
         size_t n_mos;
 };
 
@@ -77,12 +70,7 @@ static void pump_one(struct inst *in)
                                         d->mt_final = x->mt_final;
                                 }
                         } else if (x->type == SMX_EV_MO && in->n_mos < 256) {
-                                struct t_mo *m = &in->mos[in->n_mos++];
-                                size_t l = x->text_len < MO_TEXT - 1 ? x->text_len : MO_TEXT - 1;
-                                memcpy(m->text, x->text, l);
-                                m->text[l] = 0;
-                                m->parts = x->parts;
-                                m->partial = x->partial;
+                                it_mo_record(&in->mos[in->n_mos++], x);
                         }
                 }
         }
@@ -298,27 +286,6 @@ static void test_every_dr_once_at_its_owner(void)
         free(txt);
 }
 
-/* The MO's text is "[MO s part k/N from NAME] ..." N times, in order. */
-static int mo_whole(const struct t_mo *m)
-{
-        const char *p = strstr(m->text, " part 1/");
-        if (!p)
-                return 0;
-        unsigned n = (unsigned)strtoul(p + 8, NULL, 10);
-        if (n < 2 || m->parts != n || m->partial)
-                return 0;
-        const char *at = m->text;
-        for (unsigned k = 1; k <= n; k++) {
-                char pat[32];
-                snprintf(pat, sizeof pat, " part %u/%u ", k, n);
-                const char *q = strstr(at, pat);
-                if (!q)
-                        return 0;
-                at = q + 1;
-        }
-        return 1;
-}
-
 static void test_multipart_mo_split_across_instances_once(void)
 {
         knobs_default();
@@ -343,7 +310,7 @@ static void test_multipart_mo_split_across_instances_once(void)
         size_t bad = 0, dup = 0;
         for (int i = 0; i < N_INST; i++)
                 for (size_t j = 0; j < I[i].n_mos; j++) {
-                        bad += !mo_whole(&I[i].mos[j]);
+                        bad += !it_mo_whole(&I[i].mos[j]);
                         for (int i2 = 0; i2 < N_INST; i2++)
                                 for (size_t j2 = 0; j2 < I[i2].n_mos; j2++)
                                         dup += (i2 != i || j2 != j) &&
@@ -357,25 +324,32 @@ static void test_multipart_mo_split_across_instances_once(void)
         CHECK(on >= 2);                         /* completed on more than one instance */
 }
 
-static void test_stopped_owner_drs_taken_over_then_rest_after_restart(void)
+/* Final DRs only, each dr_delay ms after its MT's submit_sm_resp: instance
+ * c submits 40 MTs, gets their outcomes, and stops before their DRs come. */
+static void owner_submits_then_stops(struct inst *c, const char *dr_delay, const char *text)
 {
         knobs_default();
         it_sim_ctl(&E, "set all dr_accepted_prob 0");
         it_sim_ctl(&E, "set all dr_before_resp_prob 0");
-        it_sim_ctl(&E, "set all dr_delay_ms 1500-2500");
+        it_sim_ctl(&E, "set all dr_delay_ms %s", dr_delay);
         reset_events();
-        struct inst *c = &I[2];
         uint64_t out0 = c->outcomes;
-        CHECK_EQ(submit_n(c, 40, "owner goes away"), 40);
+        CHECK_EQ(submit_n(c, 40, text), 40);
         uint64_t end = it_now_ms() + 20000;
         while (c->outcomes - out0 < 40 && it_now_ms() < end) {
                 pump_all();
                 it_sleep_ms(2);
         }
         CHECK_EQ(c->outcomes - out0, 40);
-        /* c stops before its DRs come: they wait in its stream */
         smx_client_destroy(c->c);
         c->c = NULL;
+}
+
+static void test_stopped_owner_drs_taken_over_then_rest_after_restart(void)
+{
+        struct inst *c = &I[2];
+        /* c stops before its DRs come: they wait in its stream */
+        owner_submits_then_stops(c, "1500-2500", "owner goes away");
         /* a and b take them over after owner_takeover_ms (3 s), once */
         settle(40, 0, 30000, 1500);
         size_t got = I[0].n_drs + I[1].n_drs, dup = 0;
@@ -397,7 +371,6 @@ static void test_stopped_owner_drs_taken_over_then_rest_after_restart(void)
         /* a and b see c's heartbeat within one scan (1 s) and stop reading
          * its stream; entries they read before that are theirs, once */
         settle(0, 0, 0, 1500);
-        out0 = c->outcomes;
         CHECK_EQ(submit_n(c, 30, "owner is back"), 30);
         settle(30, 0, 20000, 1000);
         CHECK_EQ(c->n_drs, 30);
@@ -407,22 +380,8 @@ static void test_stopped_owner_drs_taken_over_then_rest_after_restart(void)
 
 static void test_owner_restarted_in_time_gets_its_pending_drs(void)
 {
-        knobs_default();
-        it_sim_ctl(&E, "set all dr_accepted_prob 0");
-        it_sim_ctl(&E, "set all dr_before_resp_prob 0");
-        it_sim_ctl(&E, "set all dr_delay_ms 800-1500");
-        reset_events();
         struct inst *c = &I[2];
-        uint64_t out0 = c->outcomes;
-        CHECK_EQ(submit_n(c, 40, "owner restarts"), 40);
-        uint64_t end = it_now_ms() + 20000;
-        while (c->outcomes - out0 < 40 && it_now_ms() < end) {
-                pump_all();
-                it_sleep_ms(2);
-        }
-        CHECK_EQ(c->outcomes - out0, 40);
-        smx_client_destroy(c->c);
-        c->c = NULL;
+        owner_submits_then_stops(c, "800-1500", "owner restarts");
         /* back well within owner_takeover_ms (3 s): a and b leave c's
          * stream alone, and c reads what waited for it */
         settle(0, 0, 0, 300);
