@@ -313,9 +313,13 @@ static void test_resent_deliver_sm_reaches_app_once(void)
         it_sim_ctl(&E, "slow %s 400", E.info[2].name);
         it_sim_ctl(&E, "mo all 10");
         t_check_one_outcome(first);
-        CHECK_EQ(t_settle(150, 10 * E.n, 30000, 3000), 1);
+        /* The re-sends happen while the drip runs; a copy still trickling
+         * out of a slow bind may take longer than any fixed wait on a loaded
+         * machine, so the drip is stopped before the counts are awaited:
+         * what is asserted is "each once", not how fast the drip is. */
+        t_settle(150, 10 * E.n, 20000, 0);
         it_sim_ctl(&E, "slow all off");
-        t_settle(0, 0, 0, 1000);
+        CHECK_EQ(t_settle(150, 10 * E.n, 30000, 3000), 1);
         double resent = t_total("deliver_sm_resent") - rs0;
         printf("# deliver_sm re-sent by the service: %.0f\n", resent);
         CHECK(resent >= 20);
@@ -531,9 +535,9 @@ static void test_resent_styled_drs_reach_app_once(void)
         it_sim_ctl(&E, "slow %s 400", E.info[1].name);
         it_sim_ctl(&E, "slow %s 400", E.info[3].name);
         t_check_one_outcome(first);
-        CHECK_EQ(t_settle(150, 0, 30000, 3000), 1);
+        t_settle(150, 0, 20000, 0);          /* re-sends happen meanwhile */
         it_sim_ctl(&E, "slow all off");
-        t_settle(0, 0, 0, 1000);
+        CHECK_EQ(t_settle(150, 0, 30000, 3000), 1);
         double resent = t_total("deliver_sm_resent") - rs0;
         printf("# styled deliver_sm re-sent by the service: %.0f\n", resent);
         CHECK(resent >= 10);
