@@ -327,20 +327,26 @@ static void tls_pump(struct smsc_sim *s, struct sim_sess *ss)
         sim_sess_mark_dirty(s, ss);
 }
 
+/* recv what the socket has into buf: the byte count, or 0 when there was
+ * nothing (would block) or the session was closed (the peer's EOF or a
+ * socket error). */
+static size_t sess_recv(struct smsc_sim *s, struct sim_sess *ss, uint8_t *buf, size_t cap)
+{
+        ssize_t r = recv(ss->fd, buf, cap, 0);
+        if (r > 0)
+                return (size_t)r;
+        if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+                sim_sess_close(s, ss, 0);
+        return 0;
+}
+
 static void tls_on_readable(struct smsc_sim *s, struct sim_sess *ss)
 {
         uint8_t raw[16384];
-        ssize_t r = recv(ss->fd, raw, sizeof raw, 0);
-        if (r == 0) {
-                sim_sess_close(s, ss, 0);
+        size_t r = sess_recv(s, ss, raw, sizeof raw);
+        if (r == 0)
                 return;
-        }
-        if (r < 0) {
-                if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-                        sim_sess_close(s, ss, 0);
-                return;
-        }
-        int k = sim_tls_input(s, ss, raw, (size_t)r);
+        int k = sim_tls_input(s, ss, raw, r);
         if (k < 0) {
                 ss->state = SIM_SESS_CLOSING;   /* its alert goes out, then the close */
                 sim_sess_mark_dirty(s, ss);
@@ -374,17 +380,10 @@ void sim_sess_on_readable(struct smsc_sim *s, struct sim_sess *ss)
         }
         if (ss->in_len >= SIM_IN_CAP)
                 return;
-        ssize_t r = recv(ss->fd, ss->in + ss->in_len, SIM_IN_CAP - ss->in_len, 0);
-        if (r == 0) {
-                sim_sess_close(s, ss, 0);
+        size_t r = sess_recv(s, ss, ss->in + ss->in_len, SIM_IN_CAP - ss->in_len);
+        if (r == 0)
                 return;
-        }
-        if (r < 0) {
-                if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-                        sim_sess_close(s, ss, 0);
-                return;
-        }
-        ss->in_len += (size_t)r;
+        ss->in_len += r;
         sess_process_input(s, ss);
         if (ss->fd >= 0 && ss->read_paused)
                 sim_sess_mark_dirty(s, ss);

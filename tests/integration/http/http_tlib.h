@@ -1,6 +1,7 @@
 /* Helpers shared by the HTTP tests: raw HTTP exchanges over a socket bound
  * to a chosen loopback source, a curl-multi burst of form POSTs, time, and
- * a program started with its stdin and stdout on pipes. */
+ * a program started with its stdin and stdout on pipes, a simulated site's
+ * MT URL. */
 #ifndef HTTP_TLIB_H
 #define HTTP_TLIB_H
 
@@ -16,6 +17,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "http_sim.h"
 
 static inline uint64_t t_now_ms(void)
 {
@@ -196,6 +199,17 @@ static inline void t_burst(const char *url, char **bodies, size_t n, const char 
         }
         free(es);
         curl_multi_cleanup(m);
+}
+
+/* The MT URL of the simulator's site i (http://ADDR:PORT/httpapi/receiver)
+ * into url; returns the site's port. */
+static inline uint16_t t_sim_site_url(const struct http_sim *h, size_t i, char *url, size_t cap)
+{
+        char name[32], addr[16];
+        uint16_t port = 0;
+        http_sim_site(h, i, name, addr, &port);
+        snprintf(url, cap, "http://%s:%u/httpapi/receiver", addr, port);
+        return port;
 }
 
 /* Start the program at path with args, its stdin fed from *to_child and its

@@ -76,12 +76,9 @@ static void test_pipe_leaves_a_hung_primary_within_15s_with_every_mt_once(void)
         http_sim_options_init(&o);
         char err[160];
         CHECK_EQ(http_sim_start(&o, &sim, err, sizeof err), 0);
-        char name[32], addr[16], u1[96], u2[96], r[128];
-        uint16_t port;
-        http_sim_site(sim, 0, name, addr, &port);
-        snprintf(u1, sizeof u1, "http://%s:%u/httpapi/receiver", addr, port);
-        http_sim_site(sim, 1, name, addr, &port);
-        snprintf(u2, sizeof u2, "http://%s:%u/httpapi/receiver", addr, port);
+        char u1[96], u2[96], r[128];
+        t_sim_site_url(sim, 0, u1, sizeof u1);
+        t_sim_site_url(sim, 1, u2, sizeof u2);
         /* the primary accepts connections and never answers */
         CHECK_EQ(http_sim_ctl(sim, "http down dc3 silent", r, sizeof r), 0);
 

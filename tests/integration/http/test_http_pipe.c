@@ -95,12 +95,9 @@ static void test_pipe_over_http_keeps_the_event_contract(void)
         http_sim_options_init(&o);
         char err[160];
         CHECK_EQ(http_sim_start(&o, &sim, err, sizeof err), 0);
-        char name[32], addr[16], u1[96], u2[96], rx[32];
-        uint16_t port;
-        http_sim_site(sim, 0, name, addr, &port);
-        snprintf(u1, sizeof u1, "http://%s:%u/httpapi/receiver", addr, port);
-        http_sim_site(sim, 1, name, addr, &port);
-        snprintf(u2, sizeof u2, "http://%s:%u/httpapi/receiver", addr, port);
+        char u1[96], u2[96], rx[32];
+        t_sim_site_url(sim, 0, u1, sizeof u1);
+        t_sim_site_url(sim, 1, u2, sizeof u2);
         rx_port = free_tcp_port();
         snprintf(rx, sizeof rx, "127.0.0.1:%u", rx_port);
         char *args[] = { "smsmux", "pipe", "--transport", "http", "--http-url", u1, "--http-url", u2,

@@ -42,11 +42,8 @@ static int sim_start(void)
                 sim = NULL;
                 return -1;
         }
-        char name[32], addr[16];
-        http_sim_site(sim, 0, name, addr, &sim_port);
-        snprintf(url_dc3, sizeof url_dc3, "http://%s:%u/httpapi/receiver", addr, sim_port);
-        http_sim_site(sim, 1, name, addr, &sim_port);
-        snprintf(url_bos, sizeof url_bos, "http://%s:%u/httpapi/receiver", addr, sim_port);
+        t_sim_site_url(sim, 0, url_dc3, sizeof url_dc3);
+        sim_port = t_sim_site_url(sim, 1, url_bos, sizeof url_bos);
         snprintf(url_name, sizeof url_name, "http://" NAME ":%u/httpapi/receiver", sim_port);
         return 0;
 }
