@@ -17,7 +17,9 @@
 # CPU per MT (application thread / library threads, schedstat, kernel time
 # included), allocations per MT, MT/s; then the medians and the ratio of
 # each build's total CPU per MT to blast --encode's CPU per PDU (median of
-# the per-repetition ratios). Raw outputs stay in $OUT.
+# the per-repetition ratios). Raw outputs stay in $OUT. EXTRA_A / EXTRA_B
+# (environment) add bench_e2e options to A's / B's runs, so one binary can
+# be compared with itself under two settings (e.g. EXTRA_B="--events 4096").
 set -eu
 
 A=${1:?usage: cpu_ab.sh DIR_A DIR_B [REPS] [SECONDS] [DR...]}
@@ -35,6 +37,8 @@ BLAST=$(bin "$B" blast bench/blast)
 for x in "$EA" "$EB" "$BLAST"; do
         [ -x "$x" ] || { echo "cpu_ab.sh: $x missing" >&2; exit 2; }
 done
+EXTRA_A=${EXTRA_A:-}
+EXTRA_B=${EXTRA_B:-}
 OUT=$(mktemp -d /tmp/cpu-ab.XXXXXX)
 SINK_PID=
 cleanup() {
@@ -51,12 +55,13 @@ while ! grep -q '^ready' "$OUT/sink.out" 2>/dev/null; do
         sleep 0.05
 done
 PORT=$(awk '/^listening/{n=split($NF,a,":"); print a[n]; exit}' "$OUT/sink.out")
-echo "raw outputs in $OUT; A=$EA B=$EB; sink :$PORT on CPU 0, clients on CPU 1"
+echo "raw outputs in $OUT; A=$EA $EXTRA_A B=$EB $EXTRA_B; sink :$PORT on CPU 0, clients on CPU 1"
 echo "nproc $(nproc); $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 kv() { sed -n "s/^$1=//p" "$2" | tail -1; }
-e2e() {   # binary dr file
+e2e() {   # binary dr file name extra-options
+        # shellcheck disable=SC2086
         taskset -c 1 "$1" --port "$PORT" --binds 4 --workers 1 --window 512 --seconds "$SECS" \
-                --warmup 1 --ingress 4096 --dr "$2" > "$3" 2> "$3.err" || true
+                --warmup 1 --ingress 4096 --dr "$2" $5 > "$3" 2> "$3.err" || true
         printf '%-4s %-3s %-6s %9s %9s %9s %10s %10s\n' "$r" "$2" "$4" "$(kv app_cpu_ns_per_mt "$3")" \
                 "$(kv lib_cpu_ns_per_mt "$3")" \
                 "$(awk -v a="$(kv app_cpu_ns_per_mt "$3")" -v b="$(kv lib_cpu_ns_per_mt "$3")" 'BEGIN{printf "%.1f", a + b}')" \
@@ -69,8 +74,8 @@ while [ "$r" -le "$REPS" ]; do
         for dr in $DRS; do
                 if [ $((r % 2)) = 1 ]; then order="A B"; else order="B A"; fi
                 for x in $order; do
-                        if [ "$x" = A ]; then e2e "$EA" "$dr" "$OUT/A-dr$dr-$r" A
-                        else e2e "$EB" "$dr" "$OUT/B-dr$dr-$r" B; fi
+                        if [ "$x" = A ]; then e2e "$EA" "$dr" "$OUT/A-dr$dr-$r" A "$EXTRA_A"
+                        else e2e "$EB" "$dr" "$OUT/B-dr$dr-$r" B "$EXTRA_B"; fi
                 done
         done
         taskset -c 1 "$BLAST" --port "$PORT" --connections 4 --window 512 --batch 64 --seconds "$SECS" \

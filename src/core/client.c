@@ -373,6 +373,20 @@ fail:
         return rc;
 }
 
+/* A start that failed with the first n_started workers running: stop and
+ * join them (their handles cleared, so smx_client_destroy does not join
+ * them again) and leave the client STOPPED. */
+static void start_unwind(smx_client *c, unsigned n_started)
+{
+        atomic_store(&c->stop, 1);
+        for (unsigned k = 0; k < n_started; k++) {
+                worker_wake(&c->workers[k]);
+                pthread_join(c->workers[k].thread, NULL);
+                c->workers[k].thread = 0;
+        }
+        atomic_store(&c->state, SMX_CS_STOPPED);
+}
+
 int smx_client_start(smx_client *c)
 {
         if (!c)
@@ -396,38 +410,22 @@ int smx_client_start(smx_client *c)
                 struct smx_worker *w = &c->workers[k];
                 int rc = pthread_create(&w->thread, NULL, worker_main, w);
                 if (rc != 0) {
-                        atomic_store(&c->stop, 1);
-                        for (unsigned j = 0; j < k; j++) {
-                                worker_wake(&c->workers[j]);
-                                pthread_join(c->workers[j].thread, NULL);
-                        }
-                        atomic_store(&c->state, SMX_CS_STOPPED);
+                        w->thread = 0;
+                        start_unwind(c, k);
                         return -rc;
                 }
         }
         if (c->rstore) {
                 int rc = rstore_start(c->rstore);
                 if (rc < 0) {
-                        atomic_store(&c->stop, 1);
-                        for (unsigned k = 0; k < c->n_workers; k++) {
-                                worker_wake(&c->workers[k]);
-                                pthread_join(c->workers[k].thread, NULL);
-                                c->workers[k].thread = 0;
-                        }
-                        atomic_store(&c->state, SMX_CS_STOPPED);
+                        start_unwind(c, c->n_workers);
                         return rc;
                 }
         }
         if (c->http) {
                 int rc = smx_http_start(c->http);
                 if (rc < 0) {
-                        atomic_store(&c->stop, 1);
-                        for (unsigned k = 0; k < c->n_workers; k++) {
-                                worker_wake(&c->workers[k]);
-                                pthread_join(c->workers[k].thread, NULL);
-                                c->workers[k].thread = 0;
-                        }
-                        atomic_store(&c->state, SMX_CS_STOPPED);
+                        start_unwind(c, c->n_workers);
                         return rc;
                 }
         }

@@ -309,16 +309,22 @@ uint32_t mo_on_deliver_w(struct smx_inbound *in, const struct smx_bind_info *b,
         return SMPP_ESME_ROK;
 }
 
-void mo_flush_w(struct smx_inbound *in, unsigned shard, struct smx_event_ring *ring)
+/* Emit the shard's open groups as MOs while the ring has room: every one at
+ * shutdown (flush: partial when parts are missing, counted mo_flushed), else
+ * those whose window passed at now_ms (partial). A full ring stops it; the
+ * next call goes on. */
+static void reasm_emit_w(struct smx_inbound *in, unsigned shard, struct smx_event_ring *ring,
+                         uint64_t now_ms, int flush)
 {
         struct reasm_shard *s = &in->reasm[shard];
         for (;;) {
                 struct smx_ev_rec *e = event_ring_reserve_w(ring);
                 if (!e)
-                        return;         /* ring full: the next call goes on */
+                        return;
                 struct smx_reasm_msg m;
                 smx_lock(&s->lock);
-                int r = smx_reasm_flush(s->t, &m, s->buf, s->cap);
+                int r = flush ? smx_reasm_flush(s->t, &m, s->buf, s->cap)
+                              : smx_reasm_expire(s->t, now_ms, &m, s->buf, s->cap);
                 if (r == 1) {
                         fill_reasm(in, e, 0xFFFF, s->map, &m, s->buf);
                         event_ring_commit_w(ring);
@@ -326,27 +332,18 @@ void mo_flush_w(struct smx_inbound *in, unsigned shard, struct smx_event_ring *r
                 smx_unlock(&s->lock);
                 if (r != 1)
                         return;
-                CNT_INC(in, mo_flushed);
+                if (flush)
+                        CNT_INC(in, mo_flushed);
         }
+}
+
+void mo_flush_w(struct smx_inbound *in, unsigned shard, struct smx_event_ring *ring)
+{
+        reasm_emit_w(in, shard, ring, 0, 1);
 }
 
 void mo_tick_w(struct smx_inbound *in, unsigned shard, struct smx_event_ring *ring,
                uint64_t now_ms)
 {
-        struct reasm_shard *s = &in->reasm[shard];
-        for (;;) {
-                struct smx_ev_rec *e = event_ring_reserve_w(ring);
-                if (!e)
-                        return;
-                struct smx_reasm_msg m;
-                smx_lock(&s->lock);
-                int r = smx_reasm_expire(s->t, now_ms, &m, s->buf, s->cap);
-                if (r == 1) {
-                        fill_reasm(in, e, 0xFFFF, s->map, &m, s->buf);
-                        event_ring_commit_w(ring);
-                }
-                smx_unlock(&s->lock);
-                if (r != 1)
-                        return;
-        }
+        reasm_emit_w(in, shard, ring, now_ms, 0);
 }

@@ -108,6 +108,29 @@ void sim_sess_close(struct smsc_sim *s, struct sim_sess *ss, int rst)
         ss->state = SIM_SESS_OPEN;
 }
 
+/* Send buf[*off..len) on fd, at most `limit` bytes, advancing *off; stops
+ * when the socket would block. Returns -1 on a send error (the caller closes
+ * the session), else 0. */
+static int send_upto(int fd, const uint8_t *buf, size_t len, size_t *off, size_t limit)
+{
+        while (len > *off && limit) {
+                size_t n = len - *off;
+                if (n > limit)
+                        n = limit;
+                ssize_t w = send(fd, buf + *off, n, MSG_NOSIGNAL);
+                if (w < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        if (errno == EAGAIN || errno == EWOULDBLOCK)
+                                break;
+                        return -1;
+                }
+                *off += (size_t)w;
+                limit -= (size_t)w;
+        }
+        return 0;
+}
+
 /* Write what is pending (at most `limit` bytes). Returns -1 if the session
  * was closed. */
 static int sess_write_tls(struct smsc_sim *s, struct sim_sess *ss, size_t limit);
@@ -116,21 +139,9 @@ static int sess_write(struct smsc_sim *s, struct sim_sess *ss, size_t limit)
 {
         if (ss->tls || ss->tls_stall)
                 return sess_write_tls(s, ss, limit);
-        while (ss->out_len > ss->out_off && limit) {
-                size_t n = ss->out_len - ss->out_off;
-                if (n > limit)
-                        n = limit;
-                ssize_t w = send(ss->fd, ss->out + ss->out_off, n, MSG_NOSIGNAL);
-                if (w < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        if (errno == EAGAIN || errno == EWOULDBLOCK)
-                                break;
-                        sim_sess_close(s, ss, 0);
-                        return -1;
-                }
-                ss->out_off += (size_t)w;
-                limit -= (size_t)w;
+        if (send_upto(ss->fd, ss->out, ss->out_len, &ss->out_off, limit) < 0) {
+                sim_sess_close(s, ss, 0);
+                return -1;
         }
         if (ss->out_off == ss->out_len) {
                 ss->out_off = ss->out_len = 0;
@@ -154,21 +165,9 @@ static int sess_write_tls(struct smsc_sim *s, struct sim_sess *ss, size_t limit)
                 sim_tls_close_notify(ss);               /* after the unbind_resp */
                 ss->tls_fin = SIM_FIN_NOTIFIED;
         }
-        while (ss->cout_len > ss->cout_off && limit) {
-                size_t n = ss->cout_len - ss->cout_off;
-                if (n > limit)
-                        n = limit;
-                ssize_t w = send(ss->fd, ss->cout + ss->cout_off, n, MSG_NOSIGNAL);
-                if (w < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        if (errno == EAGAIN || errno == EWOULDBLOCK)
-                                break;
-                        sim_sess_close(s, ss, 0);
-                        return -1;
-                }
-                ss->cout_off += (size_t)w;
-                limit -= (size_t)w;
+        if (send_upto(ss->fd, ss->cout, ss->cout_len, &ss->cout_off, limit) < 0) {
+                sim_sess_close(s, ss, 0);
+                return -1;
         }
         if (ss->cout_off == ss->cout_len) {
                 ss->cout_off = ss->cout_len = 0;
@@ -328,20 +327,26 @@ static void tls_pump(struct smsc_sim *s, struct sim_sess *ss)
         sim_sess_mark_dirty(s, ss);
 }
 
+/* recv what the socket has into buf: the byte count, or 0 when there was
+ * nothing (would block) or the session was closed (the peer's EOF or a
+ * socket error). */
+static size_t sess_recv(struct smsc_sim *s, struct sim_sess *ss, uint8_t *buf, size_t cap)
+{
+        ssize_t r = recv(ss->fd, buf, cap, 0);
+        if (r > 0)
+                return (size_t)r;
+        if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+                sim_sess_close(s, ss, 0);
+        return 0;
+}
+
 static void tls_on_readable(struct smsc_sim *s, struct sim_sess *ss)
 {
         uint8_t raw[16384];
-        ssize_t r = recv(ss->fd, raw, sizeof raw, 0);
-        if (r == 0) {
-                sim_sess_close(s, ss, 0);
+        size_t r = sess_recv(s, ss, raw, sizeof raw);
+        if (r == 0)
                 return;
-        }
-        if (r < 0) {
-                if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-                        sim_sess_close(s, ss, 0);
-                return;
-        }
-        int k = sim_tls_input(s, ss, raw, (size_t)r);
+        int k = sim_tls_input(s, ss, raw, r);
         if (k < 0) {
                 ss->state = SIM_SESS_CLOSING;   /* its alert goes out, then the close */
                 sim_sess_mark_dirty(s, ss);
@@ -375,17 +380,10 @@ void sim_sess_on_readable(struct smsc_sim *s, struct sim_sess *ss)
         }
         if (ss->in_len >= SIM_IN_CAP)
                 return;
-        ssize_t r = recv(ss->fd, ss->in + ss->in_len, SIM_IN_CAP - ss->in_len, 0);
-        if (r == 0) {
-                sim_sess_close(s, ss, 0);
+        size_t r = sess_recv(s, ss, ss->in + ss->in_len, SIM_IN_CAP - ss->in_len);
+        if (r == 0)
                 return;
-        }
-        if (r < 0) {
-                if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-                        sim_sess_close(s, ss, 0);
-                return;
-        }
-        ss->in_len += (size_t)r;
+        ss->in_len += r;
         sess_process_input(s, ss);
         if (ss->fd >= 0 && ss->read_paused)
                 sim_sess_mark_dirty(s, ss);

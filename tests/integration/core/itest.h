@@ -36,6 +36,50 @@ struct it_env {
         char json[65536];
 };
 
+/* One MO event as the application saw it: its text (cut at IT_MO_TEXT - 1
+ * bytes), how many parts it was reassembled from, and whether it was
+ * delivered partial. */
+#define IT_MO_TEXT 1024
+struct it_mo {
+        char text[IT_MO_TEXT];
+        unsigned parts;
+        int partial;
+};
+
+static inline void it_mo_record(struct it_mo *m, const struct smx_event *x)
+{
+        size_t l = x->text_len < IT_MO_TEXT - 1 ? x->text_len : IT_MO_TEXT - 1;
+        memcpy(m->text, x->text, l);
+        m->text[l] = 0;
+        m->parts = x->parts;
+        m->partial = x->partial;
+}
+
+/* The simulator's multipart MO text is "[MO s part k/N from NAME] ..." for
+ * k = 1..N: whole means every part is there, in order, once, and the MO
+ * says it was reassembled from N parts and is not partial. */
+static inline int it_mo_whole(const struct it_mo *m)
+{
+        const char *p = strstr(m->text, " part 1/");
+        if (!p)
+                return 0;
+        unsigned n = (unsigned)strtoul(p + 8, NULL, 10);
+        if (n < 2 || m->parts != n || m->partial)
+                return 0;
+        const char *at = m->text;
+        for (unsigned k = 1; k <= n; k++) {
+                char pat[32];
+                snprintf(pat, sizeof pat, " part %u/%u ", k, n);
+                const char *q = strstr(at, pat);
+                if (!q)
+                        return 0;
+                at = q + 1;
+        }
+        char pat[32];
+        snprintf(pat, sizeof pat, " part 1/%u ", n);
+        return strstr(strstr(m->text, pat) + 1, pat) == NULL;
+}
+
 static inline uint64_t it_now_ms(void)
 {
         struct timespec ts;

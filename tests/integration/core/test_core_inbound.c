@@ -11,7 +11,6 @@
 #define T_MAX_MT  2048
 #define T_MAX_DR  8192
 #define T_MAX_MO  512
-#define T_MO_TEXT 1024
 
 /* One DR event as the application saw it. */
 struct t_dr {
@@ -24,13 +23,6 @@ struct t_dr {
         enum smx_dr_state mt_state;
 };
 
-/* One MO event as the application saw it. */
-struct t_mo {
-        char text[T_MO_TEXT];
-        unsigned parts;
-        int partial;
-};
-
 static struct it_env E;
 static const char *T_PREFIX = "in-";
 static uint32_t sub_seen[T_MAX_MT];
@@ -38,7 +30,7 @@ static char sub_msgid[T_MAX_MT][SMX_MSGID_MAX + 1];
 static char sub_smsc[T_MAX_MT][SMX_NAME_MAX + 1];
 static struct t_dr drs[T_MAX_DR];
 static size_t n_drs, n_drs_lost, n_uncorrelated;
-static struct t_mo mos[T_MAX_MO];
+static struct it_mo mos[T_MAX_MO];
 static size_t n_mos, n_mos_lost;
 static uint64_t next_k;
 
@@ -97,12 +89,7 @@ static void t_pump(void)
                                         n_mos_lost++;
                                         continue;
                                 }
-                                struct t_mo *m = &mos[n_mos++];
-                                size_t l = x->text_len < T_MO_TEXT - 1 ? x->text_len : T_MO_TEXT - 1;
-                                memcpy(m->text, x->text, l);
-                                m->text[l] = 0;
-                                m->parts = x->parts;
-                                m->partial = x->partial;
+                                it_mo_record(&mos[n_mos++], x);
                         }
                 }
         }
@@ -180,34 +167,6 @@ static void t_check_one_outcome(uint64_t first)
         CHECK_EQ(bad, 0);
 }
 
-/* Single-part MTs: each DR names its MT and that MT's message_id, and each
- * MT got exactly one DR (one final state, no ACCEPTED before it). */
-static void t_check_single_part_drs(uint64_t first)
-{
-        uint64_t per[T_MAX_MT] = { 0 };
-        size_t wrong = 0;
-        for (size_t i = 0; i < n_drs; i++) {
-                long k = drs[i].k;
-                if (k < (long)first || k >= (long)next_k || strcmp(drs[i].msgid, sub_msgid[k])) {
-                        if (wrong++ < 5)
-                                printf("# DR %s on %s: k=%ld submitted id %s\n", drs[i].msgid,
-                                       drs[i].smsc, k, k >= 0 ? sub_msgid[k] : "-");
-                        continue;
-                }
-                per[k]++;
-                /* a single-part MT: part 1 of 1, and its one final DR completes it */
-                if (drs[i].part != 1 || drs[i].parts != 1 || !drs[i].mt_final ||
-                    drs[i].mt_state != drs[i].state)
-                        wrong++;
-        }
-        CHECK_EQ(wrong, 0);
-        uint64_t not_once = 0;
-        for (uint64_t k = first; k < next_k; k++)
-                not_once += per[k] != 1;
-        CHECK_EQ(not_once, 0);
-        CHECK_EQ(n_uncorrelated, 0);
-}
-
 /* How many DRs share (message_id, state) with DR i (itself included). */
 static size_t t_same_dr(size_t i)
 {
@@ -223,6 +182,63 @@ static const char *t_site_of(const char *smsc)
                 if (!strcmp(E.info[b].name, smsc))
                         return E.info[b].site;
         return "";
+}
+
+static int t_exact_id(const char *a, const char *b)
+{
+        return strcmp(a, b) == 0;
+}
+
+/* a and b name the same number: equal but for case and leading zeros */
+static int t_same_id(const char *a, const char *b)
+{
+        while (*a == '0' && a[1])
+                a++;
+        while (*b == '0' && b[1])
+                b++;
+        return strcasecmp(a, b) == 0;
+}
+
+/* Single-part MTs of [first, next_k): every DR is correlated to one of them
+ * whose resp id same_id() accepts as the DR's id, is part 1 of 1 and its
+ * one final DR completes it; each MT got exactly one DR (no ACCEPTED before
+ * it). Returns how many DRs were written differently from their resp id;
+ * *cross (when given) counts those that crossed sites. */
+static size_t t_check_drs_by(uint64_t first, int (*same_id)(const char *, const char *),
+                             size_t *cross)
+{
+        uint64_t per[T_MAX_MT] = { 0 };
+        size_t wrong = 0, differ = 0, crossed = 0;
+        for (size_t i = 0; i < n_drs; i++) {
+                long k = drs[i].k;
+                if (k < (long)first || k >= (long)next_k || !same_id(drs[i].msgid, sub_msgid[k])) {
+                        if (wrong++ < 5)
+                                printf("# DR %s on %s: k=%ld submitted id %s\n", drs[i].msgid,
+                                       drs[i].smsc, k, k >= 0 ? sub_msgid[k] : "-");
+                        continue;
+                }
+                per[k]++;
+                differ += strcmp(drs[i].msgid, sub_msgid[k]) != 0;
+                crossed += strcmp(t_site_of(drs[i].smsc), t_site_of(sub_smsc[k])) != 0;
+                if (drs[i].part != 1 || drs[i].parts != 1 || !drs[i].mt_final ||
+                    drs[i].mt_state != drs[i].state)
+                        wrong++;
+        }
+        CHECK_EQ(wrong, 0);
+        uint64_t not_once = 0;
+        for (uint64_t k = first; k < next_k; k++)
+                not_once += per[k] != 1;
+        CHECK_EQ(not_once, 0);
+        CHECK_EQ(n_uncorrelated, 0);
+        if (cross)
+                *cross = crossed;
+        return differ;
+}
+
+/* Each DR carries its MT's message_id exactly as the submit_sm_resp had it. */
+static void t_check_single_part_drs(uint64_t first)
+{
+        t_check_drs_by(first, t_exact_id, NULL);
 }
 
 static void t_knobs_default(void)
@@ -297,9 +313,13 @@ static void test_resent_deliver_sm_reaches_app_once(void)
         it_sim_ctl(&E, "slow %s 400", E.info[2].name);
         it_sim_ctl(&E, "mo all 10");
         t_check_one_outcome(first);
-        CHECK_EQ(t_settle(150, 10 * E.n, 30000, 3000), 1);
+        /* The re-sends happen while the drip runs; a copy still trickling
+         * out of a slow bind may take longer than any fixed wait on a loaded
+         * machine, so the drip is stopped before the counts are awaited:
+         * what is asserted is "each once", not how fast the drip is. */
+        t_settle(150, 10 * E.n, 20000, 0);
         it_sim_ctl(&E, "slow all off");
-        t_settle(0, 0, 0, 1000);
+        CHECK_EQ(t_settle(150, 10 * E.n, 30000, 3000), 1);
         double resent = t_total("deliver_sm_resent") - rs0;
         printf("# deliver_sm re-sent by the service: %.0f\n", resent);
         CHECK(resent >= 20);
@@ -400,29 +420,6 @@ static void test_multipart_mt_one_outcome_one_dr_per_part_one_merged_final(void)
         CHECK_EQ(bad, 0);
 }
 
-/* "[MO s part k/N from NAME] ..." repeated N times, in order, once each. */
-static int t_mo_whole(const struct t_mo *m)
-{
-        const char *p = strstr(m->text, " part 1/");
-        if (!p)
-                return 0;
-        unsigned n = (unsigned)strtoul(p + 8, NULL, 10);
-        if (n < 2 || m->parts != n || m->partial)
-                return 0;
-        const char *at = m->text;
-        for (unsigned k = 1; k <= n; k++) {
-                char pat[32];
-                snprintf(pat, sizeof pat, " part %u/%u ", k, n);
-                const char *q = strstr(at, pat);
-                if (!q)
-                        return 0;
-                at = q + 1;
-        }
-        char pat[32];
-        snprintf(pat, sizeof pat, " part 1/%u ", n);
-        return strstr(strstr(m->text, pat) + 1, pat) == NULL;
-}
-
 static void test_multipart_mos_reassembled_once(void)
 {
         t_knobs_default();
@@ -441,7 +438,7 @@ static void test_multipart_mos_reassembled_once(void)
         CHECK_EQ(n_mos, want);
         size_t broken = 0, dup = 0;
         for (size_t i = 0; i < n_mos; i++) {
-                if (!t_mo_whole(&mos[i]) && broken++ < 5)
+                if (!it_mo_whole(&mos[i]) && broken++ < 5)
                         printf("# MO parts=%u partial=%d: %.200s\n", mos[i].parts, mos[i].partial,
                                mos[i].text);
                 for (size_t j = i + 1; j < n_mos; j++)
@@ -498,48 +495,6 @@ static void t_set_id_styles(void)
         }
 }
 
-/* a and b name the same number: equal but for case and leading zeros */
-static int t_same_id(const char *a, const char *b)
-{
-        while (*a == '0' && a[1])
-                a++;
-        while (*b == '0' && b[1])
-                b++;
-        return strcasecmp(a, b) == 0;
-}
-
-/* Every DR is correlated to an MT of [first, next_k) whose resp id names
- * the same number as the DR's id, each MT has exactly one DR; returns how
- * many DRs were written differently from their resp id (and crossed sites
- * through *cross). */
-static size_t t_check_styled_drs(uint64_t first, size_t *cross)
-{
-        uint64_t per[T_MAX_MT] = { 0 };
-        size_t wrong = 0, differ = 0;
-        *cross = 0;
-        for (size_t i = 0; i < n_drs; i++) {
-                long k = drs[i].k;
-                if (k < (long)first || k >= (long)next_k || !t_same_id(drs[i].msgid, sub_msgid[k])) {
-                        if (wrong++ < 5)
-                                printf("# DR %s on %s: k=%ld submitted id %s\n", drs[i].msgid,
-                                       drs[i].smsc, k, k >= 0 ? sub_msgid[k] : "-");
-                        continue;
-                }
-                per[k]++;
-                differ += strcmp(drs[i].msgid, sub_msgid[k]) != 0;
-                *cross += strcmp(t_site_of(drs[i].smsc), t_site_of(sub_smsc[k])) != 0;
-                if (drs[i].part != 1 || drs[i].parts != 1 || !drs[i].mt_final)
-                        wrong++;
-        }
-        CHECK_EQ(wrong, 0);
-        uint64_t not_once = 0;
-        for (uint64_t k = first; k < next_k; k++)
-                not_once += per[k] != 1;
-        CHECK_EQ(not_once, 0);
-        CHECK_EQ(n_uncorrelated, 0);
-        return differ;
-}
-
 static void test_dr_ids_written_unlike_resp_ids_match_by_default(void)
 {
         t_knobs_default();
@@ -554,7 +509,7 @@ static void test_dr_ids_written_unlike_resp_ids_match_by_default(void)
         CHECK_EQ(t_total("dr_sent") - dr0, 240);
         CHECK_EQ(n_drs, 240);
         size_t cross = 0;
-        size_t differ = t_check_styled_drs(first, &cross);
+        size_t differ = t_check_drs_by(first, t_same_id, &cross);
         printf("# %zu of %zu DR ids written unlike their resp id, %zu crossed sites\n", differ,
                n_drs, cross);
         /* most are written differently (hex ids without a letter look alike
@@ -580,16 +535,16 @@ static void test_resent_styled_drs_reach_app_once(void)
         it_sim_ctl(&E, "slow %s 400", E.info[1].name);
         it_sim_ctl(&E, "slow %s 400", E.info[3].name);
         t_check_one_outcome(first);
-        CHECK_EQ(t_settle(150, 0, 30000, 3000), 1);
+        t_settle(150, 0, 20000, 0);          /* re-sends happen meanwhile */
         it_sim_ctl(&E, "slow all off");
-        t_settle(0, 0, 0, 1000);
+        CHECK_EQ(t_settle(150, 0, 30000, 3000), 1);
         double resent = t_total("deliver_sm_resent") - rs0;
         printf("# styled deliver_sm re-sent by the service: %.0f\n", resent);
         CHECK(resent >= 10);
         CHECK_EQ(t_total("dr_sent") - dr0, 150);
         CHECK_EQ(n_drs, 150);
         size_t cross = 0;
-        CHECK(t_check_styled_drs(first, &cross) * 2 >= n_drs);
+        CHECK(t_check_drs_by(first, t_same_id, &cross) * 2 >= n_drs);
 }
 
 int main(void)

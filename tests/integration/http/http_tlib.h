@@ -1,5 +1,7 @@
 /* Helpers shared by the HTTP tests: raw HTTP exchanges over a socket bound
- * to a chosen loopback source, a curl-multi burst of form POSTs, time. */
+ * to a chosen loopback source, a curl-multi burst of form POSTs, time, and
+ * a program started with its stdin and stdout on pipes, a simulated site's
+ * MT URL. */
 #ifndef HTTP_TLIB_H
 #define HTTP_TLIB_H
 
@@ -15,6 +17,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "http_sim.h"
 
 static inline uint64_t t_now_ms(void)
 {
@@ -195,6 +199,52 @@ static inline void t_burst(const char *url, char **bodies, size_t n, const char 
         }
         free(es);
         curl_multi_cleanup(m);
+}
+
+/* The MT URL of the simulator's site i (http://ADDR:PORT/httpapi/receiver)
+ * into url; returns the site's port. */
+static inline uint16_t t_sim_site_url(const struct http_sim *h, size_t i, char *url, size_t cap)
+{
+        char name[32], addr[16];
+        uint16_t port = 0;
+        http_sim_site(h, i, name, addr, &port);
+        snprintf(url, cap, "http://%s:%u/httpapi/receiver", addr, port);
+        return port;
+}
+
+/* Start the program at path with args, its stdin fed from *to_child and its
+ * stdout read from *from_child (both ends ours, the child's closed here).
+ * Returns the child's pid, or -1 if the pipes or the fork failed. */
+static inline pid_t spawn_piped(const char *path, char *const args[], int *to_child,
+                                int *from_child)
+{
+        int pin[2], pout[2];
+        if (pipe(pin) < 0)
+                return -1;
+        if (pipe(pout) < 0) {
+                close(pin[0]);
+                close(pin[1]);
+                return -1;
+        }
+        pid_t pid = fork();
+        if (pid == 0) {
+                dup2(pin[0], 0);
+                dup2(pout[1], 1);
+                close(pin[1]);
+                close(pout[0]);
+                execv(path, args);
+                _exit(127);
+        }
+        close(pin[0]);
+        close(pout[1]);
+        if (pid < 0) {
+                close(pin[1]);
+                close(pout[0]);
+                return -1;
+        }
+        *to_child = pin[1];
+        *from_child = pout[0];
+        return pid;
 }
 
 #endif

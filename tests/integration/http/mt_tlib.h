@@ -94,6 +94,19 @@ static inline void t_mt_wait(int n, unsigned ms, int once)
                 t_sleep_ms(10);
 }
 
+/* An engine made from c with the t_mt_ops callbacks, started; NULL (reason
+ * printed) when http_mt_create refused c. */
+static inline struct http_mt *t_mt_started(const struct http_mt_config *c)
+{
+        struct http_mt *m = NULL;
+        char err[160];
+        if (http_mt_create(c, &t_mt_ops, NULL, &m, err, sizeof err) < 0)
+                printf("# %s\n", err);
+        else
+                http_mt_start(m);
+        return m;
+}
+
 /* A started engine sending to url as smsmux/secret (retry backoff 100 ms,
  * timeout 1 s), resolving through dns_server when given, with a DNS grace
  * of grace_ms (0: the default); NULL (reason printed) when refused. */
@@ -110,13 +123,7 @@ static inline struct http_mt *t_mt_engine(const char *url, const char *dns_serve
                 c.dns_grace_ms = grace_ms;
         c.retry_backoff_ms = 100;
         c.timeout_ms = 1000;
-        struct http_mt *m = NULL;
-        char err[160];
-        if (http_mt_create(&c, &t_mt_ops, NULL, &m, err, sizeof err) < 0)
-                printf("# %s\n", err);
-        else
-                http_mt_start(m);
-        return m;
+        return t_mt_started(&c);
 }
 
 #endif

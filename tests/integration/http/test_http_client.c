@@ -64,12 +64,8 @@ static int env_start(struct env *e, int with_smpp, double dr_via_smpp, double sm
                 printf("# %s\n", err);
                 return -1;
         }
-        for (int i = 0; i < 2; i++) {
-                char name[32], addr[16];
-                uint16_t port;
-                http_sim_site(e->http, (size_t)i, name, addr, &port);
-                snprintf(e->url[i], sizeof e->url[i], "http://%s:%u/httpapi/receiver", addr, port);
-        }
+        for (int i = 0; i < 2; i++)
+                t_sim_site_url(e->http, (size_t)i, e->url[i], sizeof e->url[i]);
         return 0;
 }
 

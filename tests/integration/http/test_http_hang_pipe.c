@@ -76,32 +76,22 @@ static void test_pipe_leaves_a_hung_primary_within_15s_with_every_mt_once(void)
         http_sim_options_init(&o);
         char err[160];
         CHECK_EQ(http_sim_start(&o, &sim, err, sizeof err), 0);
-        char name[32], addr[16], u1[96], u2[96], r[128];
-        uint16_t port;
-        http_sim_site(sim, 0, name, addr, &port);
-        snprintf(u1, sizeof u1, "http://%s:%u/httpapi/receiver", addr, port);
-        http_sim_site(sim, 1, name, addr, &port);
-        snprintf(u2, sizeof u2, "http://%s:%u/httpapi/receiver", addr, port);
+        char u1[96], u2[96], r[128];
+        t_sim_site_url(sim, 0, u1, sizeof u1);
+        t_sim_site_url(sim, 1, u2, sizeof u2);
         /* the primary accepts connections and never answers */
         CHECK_EQ(http_sim_ctl(sim, "http down dc3 silent", r, sizeof r), 0);
 
         char *args[] = { "smsmux", "pipe", "--transport", "http", "--http-url", u1, "--http-url", u2,
                          "--http-resubmit-pause", "1", "--drain-timeout", "30", NULL };
-        int pin[2], pout[2];
-        CHECK_EQ(pipe(pin), 0);
-        CHECK_EQ(pipe(pout), 0);
-        pid_t pid = fork();
-        if (pid == 0) {
-                dup2(pin[0], 0);
-                dup2(pout[1], 1);
-                close(pin[1]);
-                close(pout[0]);
-                execv(smsmux, args);
-                _exit(127);
+        int to_child, from_child;
+        pid_t pid = spawn_piped(smsmux, args, &to_child, &from_child);
+        CHECK(pid > 0);
+        if (pid < 0) {
+                http_sim_stop(sim);
+                return;
         }
-        close(pin[0]);
-        close(pout[1]);
-        out.fd = pout[0];
+        out.fd = from_child;
         out.cap = 1 << 20;
         out.len = 0;
         out.buf = malloc(out.cap);
@@ -121,12 +111,12 @@ static void test_pipe_leaves_a_hung_primary_within_15s_with_every_mt_once(void)
                 int k = snprintf(line, sizeof line,
                                  "{\"id\":\"hang-%d\",\"from\":\"12345\",\"to\":\"447700900001\","
                                  "\"text\":\"hung primary %d\"}\n", i, i);
-                if (write_all(pin[1], line, (size_t)k) < 0)
+                if (write_all(to_child, line, (size_t)k) < 0)
                         break;
                 i++;
         }
         uint64_t t_fed = t_now_ms();
-        close(pin[1]);          /* EOF: pipe drains (at most 30 s) and exits */
+        close(to_child);          /* EOF: pipe drains (at most 30 s) and exits */
         int st = -1;
         uint64_t end = t_fed + 60000;
         while (t_now_ms() < end) {
@@ -140,7 +130,7 @@ static void test_pipe_leaves_a_hung_primary_within_15s_with_every_mt_once(void)
                 waitpid(pid, &st, 0);
         }
         pthread_join(rd, NULL);
-        close(pout[0]);
+        close(from_child);
         CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 
         static int submitted[N_MT], failed[N_MT];

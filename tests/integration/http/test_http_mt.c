@@ -69,12 +69,8 @@ static void sim_start(void)
                 printf("# %s\n", err);
                 return;
         }
-        char name[32], addr[16];
-        uint16_t port;
-        http_sim_site(sim, 0, name, addr, &port);
-        snprintf(url_dc3, sizeof url_dc3, "http://%s:%u/httpapi/receiver", addr, port);
-        http_sim_site(sim, 1, name, addr, &port);
-        snprintf(url_bos, sizeof url_bos, "http://%s:%u/httpapi/receiver", addr, port);
+        t_sim_site_url(sim, 0, url_dc3, sizeof url_dc3);
+        t_sim_site_url(sim, 1, url_bos, sizeof url_bos);
 }
 
 static void add_mts(int n, const char *prefix, const char *text)

@@ -18,45 +18,35 @@ static const char *smsmux;
 static int run(char *const args[], const char *in, char *out, size_t cap, unsigned timeout_ms,
                void (*during)(void *), void *arg, unsigned hold_ms)
 {
-        int pin[2], pout[2];
-        if (pipe(pin) < 0 || pipe(pout) < 0)
+        int to_child, from_child;
+        pid_t pid = spawn_piped(smsmux, args, &to_child, &from_child);
+        if (pid < 0)
                 return -1;
-        pid_t pid = fork();
-        if (pid == 0) {
-                dup2(pin[0], 0);
-                dup2(pout[1], 1);
-                close(pin[1]);
-                close(pout[0]);
-                execv(smsmux, args);
-                _exit(127);
-        }
-        close(pin[0]);
-        close(pout[1]);
         if (during)
                 during(arg);
         size_t off = 0, len = strlen(in);
         while (off < len) {
-                ssize_t w = write(pin[1], in + off, len - off);
+                ssize_t w = write(to_child, in + off, len - off);
                 if (w <= 0)
                         break;
                 off += (size_t)w;
         }
         t_sleep_ms(hold_ms);     /* stdin open: DRs and MOs still arrive */
-        close(pin[1]);
+        close(to_child);
         size_t n = 0;
         uint64_t end = t_now_ms() + timeout_ms;
         for (;;) {
-                struct pollfd p = { pout[0], POLLIN, 0 };
+                struct pollfd p = { from_child, POLLIN, 0 };
                 uint64_t now = t_now_ms();
                 if (now >= end || poll(&p, 1, (int)(end - now)) <= 0)
                         break;
-                ssize_t r = read(pout[0], out + n, cap - 1 - n);
+                ssize_t r = read(from_child, out + n, cap - 1 - n);
                 if (r <= 0)
                         break;
                 n += (size_t)r;
         }
         out[n] = 0;
-        close(pout[0]);
+        close(from_child);
         int st = 0;
         if (t_now_ms() >= end)
                 kill(pid, SIGKILL);
@@ -105,12 +95,9 @@ static void test_pipe_over_http_keeps_the_event_contract(void)
         http_sim_options_init(&o);
         char err[160];
         CHECK_EQ(http_sim_start(&o, &sim, err, sizeof err), 0);
-        char name[32], addr[16], u1[96], u2[96], rx[32];
-        uint16_t port;
-        http_sim_site(sim, 0, name, addr, &port);
-        snprintf(u1, sizeof u1, "http://%s:%u/httpapi/receiver", addr, port);
-        http_sim_site(sim, 1, name, addr, &port);
-        snprintf(u2, sizeof u2, "http://%s:%u/httpapi/receiver", addr, port);
+        char u1[96], u2[96], rx[32];
+        t_sim_site_url(sim, 0, u1, sizeof u1);
+        t_sim_site_url(sim, 1, u2, sizeof u2);
         rx_port = free_tcp_port();
         snprintf(rx, sizeof rx, "127.0.0.1:%u", rx_port);
         char *args[] = { "smsmux", "pipe", "--transport", "http", "--http-url", u1, "--http-url", u2,

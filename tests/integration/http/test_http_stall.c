@@ -42,11 +42,8 @@ static int sim_start(void)
                 sim = NULL;
                 return -1;
         }
-        char name[32], addr[16];
-        http_sim_site(sim, 0, name, addr, &sim_port);
-        snprintf(url_dc3, sizeof url_dc3, "http://%s:%u/httpapi/receiver", addr, sim_port);
-        http_sim_site(sim, 1, name, addr, &sim_port);
-        snprintf(url_bos, sizeof url_bos, "http://%s:%u/httpapi/receiver", addr, sim_port);
+        t_sim_site_url(sim, 0, url_dc3, sizeof url_dc3);
+        sim_port = t_sim_site_url(sim, 1, url_bos, sizeof url_bos);
         snprintf(url_name, sizeof url_name, "http://" NAME ":%u/httpapi/receiver", sim_port);
         return 0;
 }
@@ -67,13 +64,7 @@ static struct http_mt *engine(const char *u0, const char *u1, const char *dns_se
         c.password = "secret";
         c.dns_server = dns_server;
         c.resubmit_pause_ms = 1000;
-        struct http_mt *m = NULL;
-        char err[160];
-        if (http_mt_create(&c, &t_mt_ops, NULL, &m, err, sizeof err) < 0)
-                printf("# %s\n", err);
-        else
-                http_mt_start(m);
-        return m;
+        return t_mt_started(&c);
 }
 
 /* The accepted MTs' latest outcome time, and counts over the run. */
@@ -152,6 +143,19 @@ static uint64_t run_hang(struct http_mt *m, int n, unsigned every_ms, unsigned h
         return t_hang;
 }
 
+/* MTs the simulator accepted at the site that hung (*a_hung) and at the
+ * other (*a_other, the first at *first_other_ms): more than 100 reached the
+ * hung site before it hung, and each of the `total` at one site only. */
+static void check_split(const char *hung, const char *other, uint64_t total, uint64_t *a_hung,
+                        uint64_t *a_other, uint64_t *first_other_ms)
+{
+        uint64_t first, last;
+        http_sim_site_counts(sim, hung, a_hung, &first, &last);
+        http_sim_site_counts(sim, other, a_other, first_other_ms, &last);
+        CHECK(*a_hung > 100);
+        CHECK_EQ(*a_hung + *a_other, total);
+}
+
 static void test_strategy_b_hung_primary_fails_as_one_event_and_switches(void)
 {
         CHECK_EQ(sim_start(), 0);
@@ -166,14 +170,10 @@ static void test_strategy_b_hung_primary_fails_as_one_event_and_switches(void)
         CHECK_EQ(atomic_load(&st->stalls), 2);
         CHECK_EQ(atomic_load(&st->switches), 1);
         CHECK_EQ(atomic_load(&st->current_url), 1);
-        uint64_t a_dc3, f_dc3, l_dc3, a_bos, f_bos, l_bos;
-        http_sim_site_counts(sim, "dc3", &a_dc3, &f_dc3, &l_dc3);
-        http_sim_site_counts(sim, "bos", &a_bos, &f_bos, &l_bos);
+        uint64_t a_dc3, a_bos, f_bos;
+        check_split("dc3", "bos", (uint64_t)n, &a_dc3, &a_bos, &f_bos);
         printf("# strategy B: dc3 accepted %llu before the hang, bos %llu from %lld ms after it\n",
                (unsigned long long)a_dc3, (unsigned long long)a_bos, (long long)(f_bos - t_hang));
-        CHECK(a_dc3 > 100);
-        CHECK_EQ(a_dc3 + a_bos, (uint64_t)n);
-        (void)l_dc3;
         /* the pause was honoured: nothing reached bos before stall + pause */
         CHECK(f_bos >= t_hang + 1000);
         http_mt_destroy(m);
@@ -201,12 +201,9 @@ static void test_strategy_a_hung_address_is_resolved_again_and_left(void)
         uint64_t t_hang = run_hang(m, n, 5, 1500, "dc3", repoint_dns, "strategy A, DNS re-pointed");
         const struct http_resolve_stats *ds = http_mt_dns_stats(m);
         CHECK_EQ(atomic_load(&ds->changes), 1);
-        uint64_t a_dc3, f_dc3, l_dc3, a_bos, f_bos, l_bos;
-        http_sim_site_counts(sim, "dc3", &a_dc3, &f_dc3, &l_dc3);
-        http_sim_site_counts(sim, "bos", &a_bos, &f_bos, &l_bos);
+        uint64_t a_dc3, a_bos, f_bos;
         (void)t_hang;
-        CHECK(a_dc3 > 100);
-        CHECK_EQ(a_dc3 + a_bos, (uint64_t)n);   /* each accepted at one site only */
+        check_split("dc3", "bos", (uint64_t)n, &a_dc3, &a_bos, &f_bos);
         http_mt_destroy(m);
         t_dns_stop(&dns);
 }
@@ -244,11 +241,8 @@ static void test_strategy_a_hung_address_is_left_for_another_of_the_answer(void)
         t_mt.tag = "two";                /* new message_ids for the run */
         pthread_mutex_unlock(&t_mt.mu);
         uint64_t t_hang = run_hang(m, n, 5, 1500, hung, NULL, "strategy A, two addresses");
-        uint64_t a_h, f_h, l_h, a_o, f_o, l_o;
-        http_sim_site_counts(sim, hung, &a_h, &f_h, &l_h);
-        http_sim_site_counts(sim, other, &a_o, &f_o, &l_o);
-        CHECK(a_h > 100);
-        CHECK_EQ(a_h + a_o, (uint64_t)n + 1);
+        uint64_t a_h, a_o, f_o;
+        check_split(hung, other, (uint64_t)n + 1, &a_h, &a_o, &f_o);
         (void)t_hang;
         CHECK(a_o >= 100);
         CHECK_EQ(atomic_load(&http_mt_dns_stats(m)->changes), 1);   /* the address, not the answer */

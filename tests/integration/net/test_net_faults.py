@@ -250,20 +250,38 @@ def share_after(r, t0):
     return share(dict(r.pipe.sent), r.pipe.outcomes(), r.site, t0, time.time())
 
 
+def downs_text(dt):
+    """The down times, one "NAME S s: REASON" per bind."""
+    return ", ".join("%s %.1f s: %s" % (n, v[0], v[1]) for n, v in sorted(dt.items()))
+
+
+def wait_faulty_down(r, names, within):
+    """Wait (at most `within` s) until every bind in names went down; returns
+    the down times (r.down_times())."""
+    r.pipe.wait(lambda ev: set(r.down_times()) >= names, within)
+    return r.down_times()
+
+
+def check_faulty_down_in_bound(r, tag, names, how=""):
+    """Every bind in names is declared down within DETECT_BOUND_S of the fault."""
+    dt = wait_faulty_down(r, names, DETECT_BOUND_S + 10)
+    tap.ok(set(dt) >= names and all(v[0] <= DETECT_BOUND_S for v in dt.values()),
+           "%s: %s binds declared down within %.1f s%s (%s)" % (
+               tag, FAULTY, DETECT_BOUND_S, how, downs_text(dt)), dt)
+
+
+def sleep_to_fault_end(r):
+    time.sleep(max(0.0, r.t_fault + FAULT_S - time.time()))
+
+
 # --- scenarios -------------------------------------------------------------
 
 def blackhole():
     r = Run()
     try:
         r.topo.blackhole(FAULTY)
-        names = set(r.sim.names(FAULTY))
-        r.pipe.wait(lambda ev: set(r.down_times()) >= names, DETECT_BOUND_S + 10)
-        dt = r.down_times()
-        tap.ok(set(dt) >= names and all(v[0] <= DETECT_BOUND_S for v in dt.values()),
-               "blackhole: %s binds declared down within %.1f s (%s)" % (
-                   FAULTY, DETECT_BOUND_S, ", ".join("%s %.1f s: %s" % (n, v[0], v[1])
-                                                      for n, v in sorted(dt.items()))), dt)
-        time.sleep(max(0.0, r.t_fault + FAULT_S - time.time()))
+        check_faulty_down_in_bound(r, "blackhole", set(r.sim.names(FAULTY)))
+        sleep_to_fault_end(r)
         tap.ok(r.topo.fault_counter(FAULTY) > 0, "blackhole: the firewall dropped packets")
         r.t_restore = time.time()
         r.topo.flush(FAULTY)
@@ -282,12 +300,11 @@ def rst():
     try:
         r.topo.rst_storm(FAULTY)
         names = set(r.sim.names(FAULTY))
-        r.pipe.wait(lambda ev: set(r.down_times()) >= names, DETECT_BOUND_S + 10)
-        dt = r.down_times()
+        dt = wait_faulty_down(r, names, DETECT_BOUND_S + 10)
         tap.ok(set(dt) >= names, "rst: mid-session resets take %s binds down (%s)" % (
-            FAULTY, ", ".join("%s %.1f s: %s" % (n, v[0], v[1]) for n, v in sorted(dt.items()))), dt)
+            FAULTY, downs_text(dt)), dt)
         n0 = r.syn.count()
-        time.sleep(max(0.0, r.t_fault + FAULT_S - time.time()))
+        sleep_to_fault_end(r)
         refused = r.syn.count() - n0
         tap.ok(refused > 0, "rst: reconnect attempts during the storm (%d) were reset on connect" % refused)
         tap.ok(not r.faulty_up(), "rst: no %s bind is up while every SYN is reset" % FAULTY)
@@ -309,7 +326,7 @@ def loss(prob):
         r = Run()
         try:
             r.topo.loss(FAULTY, prob)
-            time.sleep(max(0.0, r.t_fault + FAULT_S - time.time()))
+            sleep_to_fault_end(r)
             dropped = r.topo.fault_counter(FAULTY)
             downs = [e for t, e in r.pipe.bind_events("down") if t >= r.t_fault]
             r.t_restore = time.time()
@@ -350,7 +367,7 @@ def tbf():
     try:
         before = r.pipe.stats()
         r.topo.bandwidth(FAULTY, "32kbit")
-        time.sleep(max(0.0, r.t_fault + FAULT_S - time.time()))
+        sleep_to_fault_end(r)
         r.t_restore = time.time()
         mid = r.pipe.stats()
         downs = [e for t, e in r.pipe.bind_events("down") if t >= r.t_fault]
@@ -374,14 +391,9 @@ def halfopen():
     r = Run()
     try:
         r.topo.delete_site(FAULTY)
-        names = set(r.sim.names(FAULTY))
-        r.pipe.wait(lambda ev: set(r.down_times()) >= names, DETECT_BOUND_S + 10)
-        dt = r.down_times()
-        tap.ok(set(dt) >= names and all(v[0] <= DETECT_BOUND_S for v in dt.values()),
-               "halfopen: %s binds declared down within %.1f s of its namespace vanishing (%s)" % (
-                   FAULTY, DETECT_BOUND_S, ", ".join("%s %.1f s: %s" % (n, v[0], v[1])
-                                                      for n, v in sorted(dt.items()))), dt)
-        time.sleep(max(0.0, r.t_fault + FAULT_S - time.time()))
+        check_faulty_down_in_bound(r, "halfopen", set(r.sim.names(FAULTY)),
+                                   " of its namespace vanishing")
+        sleep_to_fault_end(r)
         r.t_restore = time.time()
         r.topo.build_site(FAULTY)
         r.syn.start(r.topo, FAULTY)
@@ -401,13 +413,8 @@ def simstall():
     try:
         names = set(r.sim.names(FAULTY))
         r.sim.ctl("stall", "site", FAULTY, "on")
-        r.pipe.wait(lambda ev: set(r.down_times()) >= names, DETECT_BOUND_S + 10)
-        dt = r.down_times()
-        tap.ok(set(dt) >= names and all(v[0] <= DETECT_BOUND_S for v in dt.values()),
-               "simstall: %s binds declared down within %.1f s (%s)" % (
-                   FAULTY, DETECT_BOUND_S, ", ".join("%s %.1f s: %s" % (n, v[0], v[1])
-                                                      for n, v in sorted(dt.items()))), dt)
-        time.sleep(max(0.0, r.t_fault + FAULT_S - time.time()))
+        check_faulty_down_in_bound(r, "simstall", names)
+        sleep_to_fault_end(r)
         r.t_restore = time.time()
         r.sim.ctl("stall", "site", FAULTY, "off")
         back_and_carrying(r, "simstall")
@@ -458,7 +465,7 @@ def dns():
         r.dns.delay(1.2)
         r.sim.ctl("reset", "site", FAULTY)
         t0 = time.time()
-        r.pipe.wait(lambda ev: set(r.down_times()) >= names, 10)
+        wait_faulty_down(r, names, 10)
         late_up = r.pipe.wait(lambda ev: r.faulty_up(), 2 * REBIND_S + 10)
         tap.ok(late_up, "dns: %s binds come back with answers 1.2 s late (%.1f s)" % (
             FAULTY, time.time() - t0), r.pipe.bind_events()[-6:])

@@ -9,6 +9,8 @@
  *   - every MT gets one outcome at the instance that accepted it;
  *   - every DR the service sent reaches exactly one application, the
  *     owner's, correlated to its MT, once per (MT, state);
+ *   - every part DR of a long MT reaches its owner once, and the owner
+ *     alone gets one merged final per MT, the worst part's state;
  *   - every MO reaches exactly one application, once, whole;
  *   - an instance that stops with DRs still to come: its DRs wait in its
  *     stream and a live instance takes them over after owner_takeover_ms,
@@ -18,18 +20,12 @@
 
 #define N_INST 3
 #define MAX_EV 4096
-#define MO_TEXT 1024
 
 struct t_dr {
         char id[SMX_ID_MAX + 1];
-        enum smx_dr_state state;
+        enum smx_dr_state state, mt_state;
         int mt_final;
-};
-
-struct t_mo {
-        char text[MO_TEXT];
-        unsigned parts;
-        int partial;
+        unsigned part, parts;
 };
 
 struct inst {
@@ -41,7 +37,7 @@ struct inst {
         uint64_t uncorrelated;
         struct t_dr drs[MAX_EV];
         size_t n_drs;
-        struct t_mo mos[256];
+        struct it_mo mos[256];
         size_t n_mos;
 };
 
@@ -75,14 +71,12 @@ static void pump_one(struct inst *in)
                                         snprintf(d->id, sizeof d->id, "%s", x->id);
                                         d->state = x->state;
                                         d->mt_final = x->mt_final;
+                                        d->mt_state = x->mt_state;
+                                        d->part = x->part;
+                                        d->parts = x->parts;
                                 }
                         } else if (x->type == SMX_EV_MO && in->n_mos < 256) {
-                                struct t_mo *m = &in->mos[in->n_mos++];
-                                size_t l = x->text_len < MO_TEXT - 1 ? x->text_len : MO_TEXT - 1;
-                                memcpy(m->text, x->text, l);
-                                m->text[l] = 0;
-                                m->parts = x->parts;
-                                m->partial = x->partial;
+                                it_mo_record(&in->mos[in->n_mos++], x);
                         }
                 }
         }
@@ -217,6 +211,45 @@ static unsigned same_dr(const struct t_dr *d)
         return n;
 }
 
+/* Pump until the instances have `want` outcomes more than out0[]; the
+ * count reached. */
+static uint64_t await_outcomes(const uint64_t out0[N_INST], uint64_t want)
+{
+        uint64_t end = it_now_ms() + 30000, outs = 0;
+        while (it_now_ms() < end) {
+                pump_all();
+                outs = 0;
+                for (int i = 0; i < N_INST; i++)
+                        outs += I[i].outcomes - out0[i];
+                if (outs >= want)
+                        break;
+                it_sleep_ms(5);
+        }
+        return outs;
+}
+
+/* Wait until the service has sent at least `min` DRs since its dr_sent
+ * counter read dr0 and we have seen as many, then settle on its final
+ * count (it may still be sending). Returns the DRs it sent. */
+static double settle_service_drs(double dr0, double min)
+{
+        double want;
+        uint64_t end = it_now_ms() + 30000;
+        do {
+                pump_all();
+                it_sleep_ms(20);
+                want = sim_total("dr_sent") - dr0;
+        } while ((want < min || total_drs() < (size_t)want) && it_now_ms() < end);
+        for (int round = 0; round < 10; round++) {
+                settle((size_t)want, 0, 20000, 1500);
+                double now_want = sim_total("dr_sent") - dr0;
+                if (now_want == want && total_drs() >= (size_t)want)
+                        break;
+                want = now_want;
+        }
+        return want;
+}
+
 static void knobs_default(void)
 {
         it_sim_ctl(&E, "set all other_site_prob 0.5");
@@ -240,35 +273,9 @@ static void test_every_dr_once_at_its_owner(void)
         for (int i = 0; i < N_INST; i++)
                 sub += submit_n(&I[i], 100, "shared store");
         CHECK_EQ(sub, 300);
-        uint64_t end = it_now_ms() + 30000;
-        uint64_t outs = 0;
-        while (it_now_ms() < end) {
-                pump_all();
-                outs = 0;
-                for (int i = 0; i < N_INST; i++)
-                        outs += I[i].outcomes - out0[i];
-                if (outs >= 300)
-                        break;
-                it_sleep_ms(5);
-        }
-        CHECK_EQ(outs, 300);
-        /* every MT is followed by its final DR, some by an ACCEPTED one too:
-         * wait until the service has sent them all and we have seen as many */
-        double want;
-        end = it_now_ms() + 30000;
-        do {
-                pump_all();
-                it_sleep_ms(20);
-                want = sim_total("dr_sent") - dr0;
-        } while ((want < 300 || total_drs() < (size_t)want) && it_now_ms() < end);
-        /* the service may still be sending: settle on its final count */
-        for (int round = 0; round < 10; round++) {
-                settle((size_t)want, 0, 20000, 1500);
-                double now_want = sim_total("dr_sent") - dr0;
-                if (now_want == want && total_drs() >= (size_t)want)
-                        break;
-                want = now_want;
-        }
+        CHECK_EQ(await_outcomes(out0, 300), 300);
+        /* every MT is followed by its final DR, some by an ACCEPTED one too */
+        double want = settle_service_drs(dr0, 300);
         printf("# DRs sent by the service %.0f, seen %zu (a %zu, b %zu, c %zu)\n", want,
                total_drs(), I[0].n_drs, I[1].n_drs, I[2].n_drs);
         CHECK(want > 300);                      /* some MTs had an ACCEPTED DR too */
@@ -298,25 +305,113 @@ static void test_every_dr_once_at_its_owner(void)
         free(txt);
 }
 
-/* The MO's text is "[MO s part k/N from NAME] ..." N times, in order. */
-static int mo_whole(const struct t_mo *m)
+/* Merge order of final states (include/smsmux.h), -1 for a non-final one. */
+static int final_rank(enum smx_dr_state s)
 {
-        const char *p = strstr(m->text, " part 1/");
-        if (!p)
-                return 0;
-        unsigned n = (unsigned)strtoul(p + 8, NULL, 10);
-        if (n < 2 || m->parts != n || m->partial)
-                return 0;
-        const char *at = m->text;
-        for (unsigned k = 1; k <= n; k++) {
-                char pat[32];
-                snprintf(pat, sizeof pat, " part %u/%u ", k, n);
-                const char *q = strstr(at, pat);
-                if (!q)
-                        return 0;
-                at = q + 1;
+        switch (s) {
+        case SMX_DR_DELIVERED: return 0;
+        case SMX_DR_UNKNOWN: return 1;
+        case SMX_DR_DELETED: return 2;
+        case SMX_DR_EXPIRED: return 3;
+        case SMX_DR_UNDELIVERABLE: return 4;
+        case SMX_DR_REJECTED: return 5;
+        default: return -1;
         }
-        return 1;
+}
+
+#define MP_MTS 20       /* long MTs per instance */
+#define MP_PARTS 3
+
+/* Long MTs (3 UDH parts each) from every instance, each part's DRs on a
+ * random session of any instance (other site half the time, some before
+ * the part's submit_sm_resp, some with an ACCEPTED first), final states
+ * mixed: the DR routing script merges the parts' finals in Redis, whoever
+ * received them. The owner alone gets every part's DRs once, with its
+ * part/parts, and exactly one DR flagged mt_final per MT carrying the
+ * worst part's state. */
+static void test_multipart_mt_part_drs_and_one_merged_final_at_owner(void)
+{
+        knobs_default();
+        it_sim_ctl(&E, "set all dr_final_mix "
+                       "DELIVERED:50,UNKNOWN:10,DELETED:10,EXPIRED:10,UNDELIVERABLE:10,REJECTED:10");
+        reset_events();
+        char text[401];
+        for (int i = 0; i < 400; i++)
+                text[i] = (char)('a' + i % 26);
+        text[400] = 0;          /* 400 GSM characters: 3 parts of 153 */
+        double dr0 = sim_total("dr_sent"), acc0 = sim_total("submit_sm_accepted");
+        uint64_t first[N_INST], out0[N_INST], sub0[N_INST], sub = 0;
+        for (int i = 0; i < N_INST; i++) {
+                first[i] = I[i].next_k;
+                out0[i] = I[i].outcomes;
+                sub0[i] = I[i].submitted;
+        }
+        for (int i = 0; i < N_INST; i++)
+                sub += submit_n(&I[i], MP_MTS, text);
+        CHECK_EQ(sub, N_INST * MP_MTS);
+        CHECK_EQ(await_outcomes(out0, sub), sub);
+        for (int i = 0; i < N_INST; i++)
+                CHECK_EQ(I[i].submitted - sub0[i], MP_MTS);
+        CHECK_EQ(sim_total("submit_sm_accepted") - acc0, sub * MP_PARTS);
+        double want = settle_service_drs(dr0, (double)(sub * MP_PARTS));
+        printf("# long MTs: DRs sent by the service %.0f, seen %zu (a %zu, b %zu, c %zu)\n",
+               want, total_drs(), I[0].n_drs, I[1].n_drs, I[2].n_drs);
+        CHECK(want >= sub * MP_PARTS);
+        CHECK_EQ(total_drs(), (size_t)want);
+        size_t bad = 0, finals_wrong = 0, merged_not_delivered = 0, mixed = 0;
+        for (int i = 0; i < N_INST; i++) {
+                CHECK_EQ(I[i].foreign_drs, 0);  /* no DR at a non-owner */
+                CHECK_EQ(I[i].uncorrelated, 0);
+                for (uint64_t k = first[i]; k < I[i].next_k; k++) {
+                        char id[64];
+                        snprintf(id, sizeof id, "%.24s-%llu", I[i].name, (unsigned long long)k);
+                        unsigned fin_seen[MP_PARTS + 1] = { 0 }, acc_seen[MP_PARTS + 1] = { 0 };
+                        unsigned got = 0, finals = 0;
+                        int worst = -1, best = 99;
+                        enum smx_dr_state worst_state = 0, merged = 0;
+                        for (size_t j = 0; j < I[i].n_drs; j++) {
+                                const struct t_dr *d = &I[i].drs[j];
+                                if (strcmp(d->id, id))
+                                        continue;
+                                got++;
+                                if (d->parts != MP_PARTS || d->part < 1 || d->part > MP_PARTS) {
+                                        bad++;
+                                        continue;
+                                }
+                                int r = final_rank(d->state);
+                                if (r >= 0) {
+                                        fin_seen[d->part]++;
+                                        if (r > worst) {
+                                                worst = r;
+                                                worst_state = d->state;
+                                        }
+                                        best = r < best ? r : best;
+                                } else if (d->state == SMX_DR_ACCEPTED) {
+                                        acc_seen[d->part]++;
+                                } else {
+                                        bad++;
+                                }
+                                if (d->mt_final) {
+                                        finals++;
+                                        merged = d->mt_state;
+                                        bad += r < 0;   /* only a final DR completes */
+                                }
+                        }
+                        for (unsigned q = 1; q <= MP_PARTS; q++)
+                                bad += fin_seen[q] != 1 || acc_seen[q] > 1;
+                        merged_not_delivered += worst > 0;
+                        mixed += best != worst;
+                        if (finals != 1 || merged != worst_state) {
+                                if (finals_wrong++ < 5)
+                                        printf("# MT %s: %u DRs, %u flagged final, merged %d, worst %d\n",
+                                               id, got, finals, (int)merged, (int)worst_state);
+                        }
+                }
+        }
+        CHECK_EQ(bad, 0);
+        CHECK_EQ(finals_wrong, 0);
+        CHECK(merged_not_delivered > 0);        /* the merge had a worse state to pick */
+        CHECK(mixed > 0);                       /* and parts that disagreed */
 }
 
 static void test_multipart_mo_split_across_instances_once(void)
@@ -343,7 +438,7 @@ static void test_multipart_mo_split_across_instances_once(void)
         size_t bad = 0, dup = 0;
         for (int i = 0; i < N_INST; i++)
                 for (size_t j = 0; j < I[i].n_mos; j++) {
-                        bad += !mo_whole(&I[i].mos[j]);
+                        bad += !it_mo_whole(&I[i].mos[j]);
                         for (int i2 = 0; i2 < N_INST; i2++)
                                 for (size_t j2 = 0; j2 < I[i2].n_mos; j2++)
                                         dup += (i2 != i || j2 != j) &&
@@ -357,25 +452,32 @@ static void test_multipart_mo_split_across_instances_once(void)
         CHECK(on >= 2);                         /* completed on more than one instance */
 }
 
-static void test_stopped_owner_drs_taken_over_then_rest_after_restart(void)
+/* Final DRs only, each dr_delay ms after its MT's submit_sm_resp: instance
+ * c submits 40 MTs, gets their outcomes, and stops before their DRs come. */
+static void owner_submits_then_stops(struct inst *c, const char *dr_delay, const char *text)
 {
         knobs_default();
         it_sim_ctl(&E, "set all dr_accepted_prob 0");
         it_sim_ctl(&E, "set all dr_before_resp_prob 0");
-        it_sim_ctl(&E, "set all dr_delay_ms 1500-2500");
+        it_sim_ctl(&E, "set all dr_delay_ms %s", dr_delay);
         reset_events();
-        struct inst *c = &I[2];
         uint64_t out0 = c->outcomes;
-        CHECK_EQ(submit_n(c, 40, "owner goes away"), 40);
+        CHECK_EQ(submit_n(c, 40, text), 40);
         uint64_t end = it_now_ms() + 20000;
         while (c->outcomes - out0 < 40 && it_now_ms() < end) {
                 pump_all();
                 it_sleep_ms(2);
         }
         CHECK_EQ(c->outcomes - out0, 40);
-        /* c stops before its DRs come: they wait in its stream */
         smx_client_destroy(c->c);
         c->c = NULL;
+}
+
+static void test_stopped_owner_drs_taken_over_then_rest_after_restart(void)
+{
+        struct inst *c = &I[2];
+        /* c stops before its DRs come: they wait in its stream */
+        owner_submits_then_stops(c, "1500-2500", "owner goes away");
         /* a and b take them over after owner_takeover_ms (3 s), once */
         settle(40, 0, 30000, 1500);
         size_t got = I[0].n_drs + I[1].n_drs, dup = 0;
@@ -397,7 +499,6 @@ static void test_stopped_owner_drs_taken_over_then_rest_after_restart(void)
         /* a and b see c's heartbeat within one scan (1 s) and stop reading
          * its stream; entries they read before that are theirs, once */
         settle(0, 0, 0, 1500);
-        out0 = c->outcomes;
         CHECK_EQ(submit_n(c, 30, "owner is back"), 30);
         settle(30, 0, 20000, 1000);
         CHECK_EQ(c->n_drs, 30);
@@ -407,22 +508,8 @@ static void test_stopped_owner_drs_taken_over_then_rest_after_restart(void)
 
 static void test_owner_restarted_in_time_gets_its_pending_drs(void)
 {
-        knobs_default();
-        it_sim_ctl(&E, "set all dr_accepted_prob 0");
-        it_sim_ctl(&E, "set all dr_before_resp_prob 0");
-        it_sim_ctl(&E, "set all dr_delay_ms 800-1500");
-        reset_events();
         struct inst *c = &I[2];
-        uint64_t out0 = c->outcomes;
-        CHECK_EQ(submit_n(c, 40, "owner restarts"), 40);
-        uint64_t end = it_now_ms() + 20000;
-        while (c->outcomes - out0 < 40 && it_now_ms() < end) {
-                pump_all();
-                it_sleep_ms(2);
-        }
-        CHECK_EQ(c->outcomes - out0, 40);
-        smx_client_destroy(c->c);
-        c->c = NULL;
+        owner_submits_then_stops(c, "800-1500", "owner restarts");
         /* back well within owner_takeover_ms (3 s): a and b leave c's
          * stream alone, and c reads what waited for it */
         settle(0, 0, 0, 300);
@@ -484,6 +571,7 @@ int main(void)
                 return 1;
         }
         RUN(test_every_dr_once_at_its_owner);
+        RUN(test_multipart_mt_part_drs_and_one_merged_final_at_owner);
         RUN(test_multipart_mo_split_across_instances_once);
         RUN(test_resubmit_through_another_instance_is_one_message);
         RUN(test_owner_restarted_in_time_gets_its_pending_drs);
