@@ -153,9 +153,13 @@ enum smx_status_class smx_status_classify(uint32_t status)
         case SMPP_ESME_ROK:
                 return SMX_STATUS_OK;
         case SMPP_ESME_RTHROTTLED:
+        /* "message queue full" is the SMSC pushing back on this bind, like
+         * throttling (Kannel handles the two alike): pausing the bind steers
+         * the retries to other binds instead of spending the MT's attempts
+         * on the bind that refuses fastest. */
+        case SMPP_ESME_RMSGQFUL:
                 return SMX_STATUS_THROTTLED;
         case SMPP_ESME_RSYSERR:
-        case SMPP_ESME_RMSGQFUL:
         case SMPP_ESME_RX_T_APPN:
         case SMPP_ESME_RUNKNOWNERR:
                 return SMX_STATUS_TRANSIENT;

@@ -287,8 +287,13 @@ int worker_sweep_ingress(struct smx_worker *w)
                 reason = SMX_FAIL_NO_ROUTE;
         else
                 return 0;
+        /* At shutdown every MT left in the ingress fails now, also while
+         * outcomes wait for ring room (they queue on the slot-linked pending
+         * list, which needs no room): the drain's bound must not depend on
+         * the application polling. */
+        int shutdown = reason == SMX_FAIL_SHUTDOWN;
         int n = 0;
-        while (n < DISPATCH_PER_TURN && w->pend_head == SMX_SLOT_NONE) {
+        while (n < DISPATCH_PER_TURN && (shutdown || w->pend_head == SMX_SLOT_NONE)) {
                 uint32_t idx = ingress_pop(&c->ing);
                 if (idx == SMX_SLOT_NONE)
                         break;

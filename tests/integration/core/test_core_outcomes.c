@@ -86,6 +86,37 @@ static void test_attempts_run_out_on_endless_transient_failures(void)
         it_sim_ctl(&E, "queue-full all off");
 }
 
+/* One SMSC answers "queue full" to everything while the other accepts: the
+ * refusing bind is paused like a throttled one, so the MTs it refused go to
+ * the other bind instead of spending their attempts where they are refused
+ * fastest; none ends in attempts_exhausted. */
+#define N_QFULL 600
+static void test_queue_full_smsc_among_healthy_ones_fails_no_mt(void)
+{
+        uint64_t first = E.next_mt, failed0 = E.failed;
+        it_sim_ctl(&E, "queue-full smsc1.dc3 on");
+        CHECK_EQ(it_submit_n(&E, N_QFULL, "queue full there"), N_QFULL);
+        uint64_t end = it_now_ms() + 30000;
+        uint64_t have = 0;
+        while (it_now_ms() < end) {
+                it_pump(&E);
+                have = 0;
+                for (uint64_t k = first; k < first + N_QFULL && k < IT_MAX_MT; k++)
+                        have += E.outcomes_seen[k] > 0;
+                if (have == N_QFULL)
+                        break;
+                it_sleep_ms(5);
+        }
+        it_sim_ctl(&E, "queue-full smsc1.dc3 off");
+        CHECK_EQ(have, N_QFULL);
+        int once = 0;
+        for (uint64_t k = first; k < first + N_QFULL && k < IT_MAX_MT; k++)
+                once += E.outcomes_seen[k] == 1;
+        CHECK_EQ(once, N_QFULL);
+        CHECK_EQ(E.failed - failed0, 0);
+        CHECK(it_json_num(it_summary(&E), "\"name\":\"smsc1.dc3\"", "submit_sm_rejected") > 0);
+}
+
 static void test_accept_then_close_smsc_keeps_rebind_spacing(void)
 {
         it_sim_ctl(&E, "set smsc1.dc3 kill_mode accept-close");
@@ -119,6 +150,7 @@ int main(void)
         RUN(test_permanent_status_fails_at_once);
         RUN(test_transient_status_is_retried_until_it_clears);
         RUN(test_attempts_run_out_on_endless_transient_failures);
+        RUN(test_queue_full_smsc_among_healthy_ones_fails_no_mt);
         RUN(test_accept_then_close_smsc_keeps_rebind_spacing);
         smx_client_drain(E.c, 3000);
         it_stop(&E);

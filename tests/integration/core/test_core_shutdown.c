@@ -56,7 +56,11 @@ static double acked(void)
  * and reach the app as it polls after the drain. */
 static void test_mts_in_retry_backoff_fail_once_at_drain(void)
 {
+        uint32_t window0 = E.cfg.window;
         E.cfg.retry_backoff_ms = 20000;         /* they sit in the backoff list */
+        /* queue full pauses a bind like throttling: windows that take every
+         * MT in the first flights, so each is refused and backs off */
+        E.cfg.window = 100;
         E.cfg.event_capacity = 128;
         CHECK_EQ(it_client_start(&E), 0);
         CHECK_EQ(it_wait_active(&E, E.n, 10000), 1);
@@ -94,6 +98,62 @@ static void test_mts_in_retry_backoff_fail_once_at_drain(void)
         it_sim_ctl(&E, "queue-full all off");
         smx_client_destroy(E.c);
         E.c = NULL;
+        E.cfg.window = window0;
+}
+
+static size_t throttled_binds(void)
+{
+        struct smx_bind_stats st[IT_MAX_SMSC];
+        size_t n = smx_client_binds(E.c, st, IT_MAX_SMSC), t = 0;
+        for (size_t i = 0; i < n && i < IT_MAX_SMSC; i++)
+                t += st[i].health == SMX_HEALTH_THROTTLED;
+        return t;
+}
+
+#define N_BEHIND 300
+
+/* Every SMSC answers "queue full", so every bind is paused and most MTs
+ * wait in the ingress; nobody polls, so outcomes outgrow the event rings.
+ * A drain that times out still fails each of them at once (the drain's
+ * bound does not wait for the application to poll), each exactly once. */
+static void test_mts_behind_paused_binds_fail_once_at_drain_without_polling(void)
+{
+        uint32_t window0 = E.cfg.window;
+        E.cfg.retry_backoff_ms = 20000;
+        E.cfg.event_capacity = 128;
+        E.cfg.window = 1;
+        CHECK_EQ(it_client_start(&E), 0);
+        CHECK_EQ(it_wait_active(&E, E.n, 10000), 1);
+        uint64_t first = E.next_mt, failed0 = E.failed, submitted0 = E.submitted;
+        it_sim_ctl(&E, "queue-full all on");
+        CHECK_EQ(it_submit_n(&E, N_BEHIND, "behind a paused bind"), N_BEHIND);
+        uint64_t end = it_now_ms() + 15000;
+        while (throttled_binds() < E.n && it_now_ms() < end)
+                it_sleep_ms(5);
+        CHECK_EQ(throttled_binds(), E.n);
+        CHECK_EQ(E.submitted - submitted0, 0);
+        CHECK_EQ(smx_client_drain(E.c, 200), SMX_ETIMEDOUT);
+        CHECK_EQ(smx_client_in_flight(E.c), 0);
+        CHECK(smx_client_undelivered(E.c) > 0);
+        end = it_now_ms() + 10000;
+        while ((smx_client_undelivered(E.c) > 0 || it_pump(&E) > 0) && it_now_ms() < end) {
+                it_pump(&E);
+                it_sleep_ms(2);
+        }
+        it_pump(&E);
+        CHECK_EQ(smx_client_undelivered(E.c), 0);
+        CHECK_EQ(E.failed - failed0, N_BEHIND);
+        int once = 0, shutdown = 0;
+        for (uint64_t k = first; k < first + N_BEHIND && k < IT_MAX_MT; k++) {
+                once += E.outcomes_seen[k] == 1;
+                shutdown += E.fail_reason[k] == SMX_FAIL_SHUTDOWN;
+        }
+        CHECK_EQ(once, N_BEHIND);
+        CHECK_EQ(shutdown, N_BEHIND);
+        it_sim_ctl(&E, "queue-full all off");
+        smx_client_destroy(E.c);
+        E.c = NULL;
+        E.cfg.window = window0;
 }
 
 #define N_UNK 400
@@ -181,6 +241,7 @@ int main(void)
         E.cfg.rebind_interval_ms = 1000;
         smx_log_configure(SMX_LOG_ERROR, NULL, NULL);
         RUN(test_mts_in_retry_backoff_fail_once_at_drain);
+        RUN(test_mts_behind_paused_binds_fail_once_at_drain_without_polling);
         RUN(test_parked_drs_and_open_mos_beyond_the_rings_reach_the_app_after_drain);
         RUN(test_destroy_without_drain_logs_what_it_discards);
         it_stop(&E);

@@ -1006,7 +1006,7 @@ static void test_e07_nack_throttled_or_queue_full_transient(void)
         load_pdu("00000010 80000000 00000058 00000003");
         CHECK_EQ(dec(&strict), SMX_PDU_OK);
         CHECK_EQ(smx_status_classify(pdu.h.command_status), SMX_STATUS_THROTTLED);
-        CHECK_EQ(smx_status_classify(SMPP_ESME_RMSGQFUL), SMX_STATUS_TRANSIENT);
+        CHECK_EQ(smx_status_classify(SMPP_ESME_RMSGQFUL), SMX_STATUS_THROTTLED);
 }
 
 static void test_e09_sequence_wraps_to_1_never_0_never_bit31(void)
@@ -1046,7 +1046,7 @@ static void test_status_classes_follow_policy_column(void)
                 { SMPP_ESME_ROK, SMX_STATUS_OK },
                 { SMPP_ESME_RTHROTTLED, SMX_STATUS_THROTTLED },
                 { SMPP_ESME_RSYSERR, SMX_STATUS_TRANSIENT },
-                { SMPP_ESME_RMSGQFUL, SMX_STATUS_TRANSIENT },
+                { SMPP_ESME_RMSGQFUL, SMX_STATUS_THROTTLED },
                 { SMPP_ESME_RX_T_APPN, SMX_STATUS_TRANSIENT },
                 { SMPP_ESME_RUNKNOWNERR, SMX_STATUS_TRANSIENT },
                 { 0x400, SMX_STATUS_TRANSIENT },
