@@ -7,7 +7,11 @@
  *     outcomes and, Redis staying out of reach past local_after_ms, its DRs
  *     are delivered uncorrelated on it (the outage behaviour, unchanged);
  *   - without a client certificate Redis refuses us: never connected, the
- *     reason says the client certificate was refused;
+ *     reason says the client certificate was refused; a server_name the
+ *     certificate does not carry is refused; `insecure` connects to an
+ *     untrusted certificate, with a warning;
+ *   - bad TLS settings (key not matching, CA missing, TLS keys on a plain
+ *     URL) fail smx_client_create with the reason;
  *   - two instances with mutual TLS, authenticated as an ACL user (one
  *     with user/password keys, one with both in the URL, one verifying
  *     server_name "localhost" while connecting to 127.0.0.1): every DR
@@ -406,6 +410,42 @@ static void test_redis_requires_client_certificate(void)
         smx_client_destroy(c);
 }
 
+/* A name the certificate does not carry is refused like a wrong CA;
+ * `insecure` connects anyway (to a CA we do not trust), with a warning. */
+static void test_wrong_server_name_refused_insecure_warned(void)
+{
+        struct smx_config cfg = E.cfg;
+        cfg.workers = 1;
+        store_tls_defaults(&cfg);
+        cfg.store.url = url_plain;
+        cfg.store.instance = "wrongname";
+        cfg.store.server_name = "other.example";
+        smx_client *c = make(&cfg);
+        CHECK(c != NULL);
+        if (!c)
+                return;
+        CHECK_EQ(wait_store(c, "tls_failures", 1, 10000), 1);
+        CHECK_EQ(store_num(c, "connected"), 0);
+        char why[64];
+        store_str(c, "tls_error", why, sizeof why);
+        CHECK(!strcmp(why, "tls: certificate is for another host"));
+        CHECK(log_has("expected name other.example"));
+        smx_client_destroy(c);
+
+        cfg.store.server_name = NULL;
+        cfg.store.instance = "insecure";
+        cfg.store.ca_file = other_ca.pem;
+        cfg.store.insecure = 1;
+        c = make(&cfg);
+        CHECK(c != NULL);
+        if (!c)
+                return;
+        CHECK_EQ(wait_store(c, "connected", 1, 10000), 1);
+        CHECK(log_has("tls: insecure: Redis's certificate and host name are NOT verified"));
+        CHECK(log_has("NOT verified (insecure)"));
+        smx_client_destroy(c);
+}
+
 static void test_bad_tls_settings_refused_at_create(void)
 {
         struct smx_config cfg = E.cfg;
@@ -595,6 +635,7 @@ int main(void)
         RUN(test_bad_tls_settings_refused_at_create);
         RUN(test_wrong_ca_never_connects_clear_error_mts_flow);
         RUN(test_redis_requires_client_certificate);
+        RUN(test_wrong_server_name_refused_insecure_warned);
         RUN(test_drs_cross_two_instances_over_mutual_tls_as_acl_user);
         RUN(test_redis_restarted_mid_run_reconnects_over_tls);
         if (A.c)
