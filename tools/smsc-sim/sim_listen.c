@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -14,13 +15,27 @@
 
 #include "sim_engine.h"
 
+/* How long the kernel has held connection fd: the time since its last
+ * data (the client's bind, sent right after connecting) or, with none yet,
+ * since the handshake completed (tcpi_last_data_recv starts there). A lower
+ * bound of its age, in the kernel's clock ticks; 0 if TCP_INFO fails. */
+static uint64_t established_age_ns(int fd)
+{
+        struct tcp_info ti;
+        socklen_t len = sizeof(ti);
+        if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
+            len < offsetof(struct tcp_info, tcpi_last_data_recv) + sizeof(ti.tcpi_last_data_recv))
+                return 0;
+        return (uint64_t)ti.tcpi_last_data_recv * 1000000ull;
+}
+
 void sim_on_accept(struct smsc_sim *s, struct sim_smsc *m)
 {
         for (int burst = 0; burst < 64 && m->listen_fd >= 0; burst++) {
                 int fd = accept4(m->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
                 if (fd < 0)
                         return;
-                sim_ledger_attempt(s, m);
+                sim_ledger_attempt(s, m, established_age_ns(fd));
                 if (m->f.killed) {
                         close(fd);
                         continue;
