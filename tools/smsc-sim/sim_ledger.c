@@ -31,7 +31,8 @@ void sim_violation(struct smsc_sim *s, const char *rule, const char *kind, const
         va_end(ap);
 }
 
-void sim_ledger_attempt(struct smsc_sim *s, struct sim_smsc *m, uint64_t age_ns)
+void sim_ledger_attempt(struct smsc_sim *s, struct sim_smsc *m, uint64_t age_ns,
+                        const char *peer)
 {
         uint64_t now = sim_now_ns();
         struct sim_counts *c = &m->c;
@@ -53,12 +54,14 @@ void sim_ledger_attempt(struct smsc_sim *s, struct sim_smsc *m, uint64_t age_ns)
                         c->min_spacing_ns = gap;
                 if (s->rebind_interval_s > 0 && (double)gap < s->rebind_interval_s * 1e9)
                         sim_violation(s, "R2", "rebind_spacing", m->name,
-                                      "attempt %.3f s after the previous one (interval %g s)",
-                                      (double)gap / 1e9, s->rebind_interval_s);
+                                      "attempt %.3f s after the previous one (interval %g s) "
+                                      "from %s after %s", (double)gap / 1e9,
+                                      s->rebind_interval_s, peer, c->last_attempt_peer);
         } else {
                 c->first_attempt_ns = at;
         }
         c->last_attempt_ns = at;
+        snprintf(c->last_attempt_peer, sizeof(c->last_attempt_peer), "%s", peer);
 }
 
 /* A bounded JSON writer: keeps the length it would have written. */

@@ -32,10 +32,17 @@ static uint64_t established_age_ns(int fd)
 void sim_on_accept(struct smsc_sim *s, struct sim_smsc *m)
 {
         for (int burst = 0; burst < 64 && m->listen_fd >= 0; burst++) {
-                int fd = accept4(m->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                struct sockaddr_in peer;
+                socklen_t peer_len = sizeof(peer);
+                int fd = accept4(m->listen_fd, (struct sockaddr *)&peer, &peer_len,
+                                 SOCK_NONBLOCK | SOCK_CLOEXEC);
                 if (fd < 0)
                         return;
-                sim_ledger_attempt(s, m, established_age_ns(fd));
+                char ip[INET_ADDRSTRLEN] = "?", who[48];
+                if (peer_len >= sizeof(peer) && peer.sin_family == AF_INET)
+                        inet_ntop(AF_INET, &peer.sin_addr, ip, sizeof(ip));
+                snprintf(who, sizeof(who), "%s:%u", ip, (unsigned)ntohs(peer.sin_port));
+                sim_ledger_attempt(s, m, established_age_ns(fd), who);
                 if (m->f.killed) {
                         close(fd);
                         continue;

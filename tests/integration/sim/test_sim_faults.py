@@ -320,6 +320,10 @@ def test_attempt_is_timed_when_connected_not_when_accepted():
         v = [x for x in led["violations"] if x["kind"] == "rebind_spacing"]
         check_eq(len(v), 1)
         check(smsc(led, "smsc1.dc3")["min_attempt_spacing_s"] < 1.0)
+        # the entry names both connections (client address:port), as the
+        # wire shows them
+        check(v[0]["detail"].endswith("from %s:%d after %s:%d" % (
+            c.getsockname() + b.getsockname())), v[0]["detail"])
         for sock in (a, b, c):
             sock.close()
     finally:
