@@ -4,6 +4,7 @@
  * decoding with a bind's data_coding map, the answers to the HTTP
  * receiver's DRs/MOs). With store.url NULL or "memory" there is no store
  * thread and nothing here runs. */
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -76,8 +77,15 @@ int client_store_create(struct smx_client *c, const struct smx_config *cfg, char
         int rc = rstore_url_check(sc->url, err, err_len);
         if (rc < 0)
                 return rc == -ENOMEM ? SMX_ENOMEM : SMX_EINVAL;
-        if (!rstore_url_is_shared(sc->url))
+        if (!rstore_url_is_shared(sc->url)) {
+                if (sc->ca_file || sc->ca_path || sc->cert_file || sc->key_file ||
+                    sc->server_name || sc->insecure) {
+                        snprintf(err, err_len, "store: TLS settings given but the store url "
+                                 "is not rediss://");
+                        return SMX_EINVAL;
+                }
                 return 0;
+        }
         struct rs_config rc_cfg = {
                 .url = sc->url, .instance = sc->instance, .cluster = sc->cluster,
                 .user = sc->user, .password = sc->password,
@@ -88,6 +96,9 @@ int client_store_create(struct smx_client *c, const struct smx_config *cfg, char
                 .dedup_window_ms = cfg->dedup_window_ms,
                 .reasm_timeout_ms = cfg->reasm_timeout_ms,
                 .event_capacity = cfg->event_capacity,
+                .ca_file = sc->ca_file, .ca_path = sc->ca_path, .cert_file = sc->cert_file,
+                .key_file = sc->key_file, .server_name = sc->server_name,
+                .insecure = sc->insecure,
         };
         struct rs_host host = {
                 .ctx = c, .n_workers = c->n_workers,
@@ -106,5 +117,7 @@ int client_store_create(struct smx_client *c, const struct smx_config *cfg, char
         /* the application's strings are not kept */
         c->cfg.store.url = c->cfg.store.instance = c->cfg.store.cluster = NULL;
         c->cfg.store.user = c->cfg.store.password = NULL;
+        c->cfg.store.ca_file = c->cfg.store.ca_path = c->cfg.store.cert_file = NULL;
+        c->cfg.store.key_file = c->cfg.store.server_name = NULL;
         return 0;
 }

@@ -28,9 +28,9 @@
  * instance name reads its pending entries again, and after
  * owner_takeover_ms of silence (heartbeat) another instance claims them.
  *
- * TLS to Redis: hiredis 0.14 (Debian 12) has no TLS support, so redis://
- * is plain TCP or a unix socket; put the server on a private network or
- * behind stunnel (docs/scale-out.md). */
+ * TLS to Redis (rediss://): hiredis 0.14 (Debian 12) has no TLS, so the
+ * store thread runs the TLS session itself with src/tls over its own TCP
+ * socket and hands hiredis only plaintext (rstore_io.c says how and why). */
 #ifndef SMX_RSTORE_H
 #define SMX_RSTORE_H
 
@@ -129,6 +129,9 @@ struct rs_config {
         uint32_t owner_takeover_ms, hold_ms, local_after_ms, buffer_bytes, timeout_ms;
         uint32_t corr_ttl_ms, park_timeout_ms, dedup_window_ms, reasm_timeout_ms;
         uint32_t event_capacity;
+        /* TLS (rediss:// only): smx_store_config's keys */
+        const char *ca_file, *ca_path, *cert_file, *key_file, *server_name;
+        int insecure;
 };
 
 /* Counters, any thread reads. */
@@ -140,11 +143,17 @@ struct rs_stats {
         uint64_t drs_routed, parked, duplicates, mos, events, acks, taken_over;
         uint64_t rtt_last_us, rtt_max_us;
         uint64_t rtt_bucket[8];         /* <=100us, 250, 500, 1ms, 2.5, 10, 100, more */
+        uint64_t tls;                   /* 1: rediss:// */
+        uint64_t tls_handshakes;        /* TLS connections set up (= connects) */
+        uint64_t tls_failures;          /* handshakes / sessions that failed */
+        char tls_version[16], tls_cipher[64];   /* of the connection up now; "" none */
+        char tls_error[48];             /* why the last handshake failed; "" none since */
 };
 
 struct smx_rstore;
 
-/* Whether url names a shared store ("redis://", "unix://"); NULL/"memory": 0. */
+/* Whether url names a shared store ("redis://", "rediss://", "unix://");
+ * NULL/"memory": 0. */
 int rstore_url_is_shared(const char *url);
 /* Check url syntax (0 or -EINVAL with err). */
 int rstore_url_check(const char *url, char *err, size_t err_len);
