@@ -183,7 +183,8 @@ struct smx_config {
         /* shared state for several instances (docs/scale-out.md) */
         struct smx_store_config {
                 const char *url;         /* NULL or "memory" (default): in-process;
-                                            "redis://[USER:PASS@]HOST:PORT[/DB]" or
+                                            "redis://[USER:PASS@]HOST:PORT[/DB]",
+                                            "rediss://..." (the same over TLS) or
                                             "unix:///PATH": a Redis server shared by the
                                             instances of one cluster */
                 const char *instance;    /* this instance's stable name; NULL: host name */
@@ -201,7 +202,24 @@ struct smx_config {
                 uint32_t buffer_bytes;   /* correlation writes buffered while Redis is slow
                                             or down, default 64 MiB (then counted, dropped:
                                             those MTs' DRs arrive uncorrelated) */
-                uint32_t timeout_ms;     /* one Redis round trip, default 1000 */
+                uint32_t timeout_ms;     /* one Redis round trip, default 1000; also
+                                            bounds the TCP connect and the TLS handshake */
+                /* TLS to Redis, for a "rediss://HOST:PORT[/DB]" url (Redis's
+                 * tls-port): the same keys and behaviour as an SMSC's TLS
+                 * (docs/operating.md "TLS"): TLS 1.2 at least, the server's
+                 * certificate and name verified unless `insecure`. Given with
+                 * any other url: SMX_EINVAL. Key and certificate contents are
+                 * never logged (file names are). */
+                const char *ca_file;     /* PEM file of CAs to trust; NULL with ca_path
+                                            NULL: the system store */
+                const char *ca_path;     /* directory of hashed CA certificates */
+                const char *cert_file;   /* client certificate (PEM) for mutual TLS
+                                            (Redis tls-auth-clients), with key_file */
+                const char *key_file;    /* its private key (PEM) */
+                const char *server_name; /* SNI and the name the certificate must carry;
+                                            NULL: the url's host */
+                int insecure;            /* no certificate/name verification (tests only;
+                                            warned) */
         } store;
 };
 
