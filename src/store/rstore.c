@@ -208,12 +208,13 @@ int rstore_create(const struct rs_config *cfg, const struct rs_host *host,
         rs->fifo_cap = rs->cfg.buffer_bytes;
         rs->fifo = malloc(rs->fifo_cap);
         rs->inq = calloc(RS_INQ, sizeof *rs->inq);
-        rs->wq = calloc(host->n_workers ? host->n_workers : 1, sizeof *rs->wq);
+        unsigned nq = rs_n_queues(rs);
+        rs->wq = calloc(nq ? nq : 1, sizeof *rs->wq);
         rs->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         rc = -ENOMEM;
         if (!rs->ring || !rs->ackv || !rs->fifo || !rs->inq || !rs->wq || rs->efd < 0)
                 goto fail;
-        for (unsigned k = 0; k < host->n_workers; k++) {
+        for (unsigned k = 0; k < nq; k++) {
                 struct rs_worker_q *q = &rs->wq[k];
                 if (spsc_init(&q->corr, RS_CORR_RING, sizeof(struct rs_corr_req)) < 0 ||
                     spsc_init(&q->in, RS_IN_RING, sizeof(struct rs_in_req)) < 0 ||
@@ -261,7 +262,7 @@ void rstore_destroy(struct smx_rstore *rs)
         for (uint32_t i = rs->in_head; rs->inq && i != rs->in_tail; i++)
                 free(rs->inq[i % RS_INQ].data);
         if (rs->wq) {
-                for (unsigned k = 0; k < rs->host.n_workers; k++) {
+                for (unsigned k = 0; k < rs_n_queues(rs); k++) {
                         struct rs_worker_q *q = &rs->wq[k];
                         struct rs_in_req *r;
                         while (q->in.buf && (r = spsc_peek(&q->in)) != NULL) {
@@ -449,6 +450,11 @@ int rstore_in_w(struct smx_rstore *rs, unsigned k, const struct rs_in_req *r)
         *s = *r;
         spsc_push(q);
         return 0;
+}
+
+int rstore_in_room_w(struct smx_rstore *rs, unsigned k)
+{
+        return spsc_slot(&rs->wq[k].in) != NULL;
 }
 
 void rstore_kick_w(struct smx_rstore *rs, unsigned k)

@@ -43,21 +43,27 @@
 #include "store/hash128.h"
 
 /* Where a deferred deliver_sm_resp goes: the bind (its worker-local index
- * and connection generation) and the PDU it answers. */
+ * and connection generation) and the PDU it answers; for a request from an
+ * extra producer (rs_host.n_ext), `ext` is that producer's ticket. */
 struct rs_reply_to {
-        uint16_t worker;        /* the bind's worker */
+        uint16_t worker;        /* the bind's worker (its queue); extra producer i:
+                                   n_workers + i */
         uint16_t local;         /* bind index among its worker's binds */
         uint16_t bind;          /* bind index (smx_client_binds order) */
         uint32_t gen;           /* the bind's conn_gen when the PDU came */
         uint32_t seq;           /* its sequence_number */
         uint32_t cmd;           /* deliver_sm or data_sm */
         uint8_t is_dr;
+        void *ext;              /* extra producer's ticket (NULL for a worker) */
 };
 
 struct rs_reply {
         struct rs_reply_to to;
         uint32_t status;        /* command_status to answer with */
 };
+
+/* The bind index of events of the HTTP transport (SMX_BIND_HTTP, http/http.h). */
+#define RS_BIND_HTTP 0xFFFEu
 
 enum rs_in_kind { RS_IN_DR = 1, RS_IN_MO_ONE, RS_IN_MO_PART };
 
@@ -68,6 +74,8 @@ struct rs_in_req {
         uint8_t state;          /* DR: SMPP_STATE_* */
         uint8_t dcs, packed;    /* MO: data_coding; GSM packed (single MO only) */
         uint8_t seq, total;     /* MO part: 1-based part, parts */
+        uint8_t http;           /* MO from the HTTP API's receiver: data is UTF-8
+                                   text, msgid its message_id */
         uint16_t udh_len;       /* MO single: UDH octets to skip when decoding */
         struct smx_key128 key;  /* DR: hash of the normalised id; MO part: group */
         struct smx_key128 ident;/* dedup identity */
@@ -75,7 +83,7 @@ struct rs_in_req {
         uint64_t t0_ms;         /* when it arrived */
         uint8_t *data;          /* MO payload (part: unpacked septets/octets) */
         uint32_t len;
-        char msgid[SMX_MSGID_MAX + 1];
+        char msgid[SMX_MSGID_MAX + 1];  /* DR: as received; HTTP MO: message_id */
         char err[16];
         char from[SMX_EV_ADDR_MAX + 1], to_addr[SMX_EV_ADDR_MAX + 1];
 };
@@ -89,11 +97,22 @@ struct rs_corr_req {
         char app[SMX_ID_MAX];
 };
 
-/* What the store thread needs from its client. */
+/* What the store thread needs from its client.
+ *
+ * Producers: each worker k has its queue k (rings for correlation writes,
+ * DRs/MOs, and the answers back). n_ext more queues, n_workers + i, serve
+ * threads that are not workers (the HTTP transport's MT thread writes
+ * correlations through one, its receiver thread hands DRs/MOs through
+ * another); each queue still has exactly one producer. An extra queue's
+ * DR/MO is answered by calling answer_ext on the store thread (with the
+ * request's reply_to, whose `ext` is the producer's ticket) instead of
+ * through a reply ring: every request taken is answered exactly once. */
 struct rs_host {
         void *ctx;
         unsigned n_workers;
+        unsigned n_ext;
         void (*wake_worker)(void *ctx, unsigned k);
+        void (*answer_ext)(void *ctx, const struct rs_reply *r);
         void (*wake_app)(void *ctx);
         /* bind index by name (events name the bind that received a DR/MO
          * on another instance), -1 when this instance has none */
@@ -150,10 +169,14 @@ struct smx_event_ring *rstore_ring(struct smx_rstore *rs);
 const char *rstore_instance(const struct smx_rstore *rs);
 const char *rstore_cluster(const struct smx_rstore *rs);
 
-/* Worker k only. 0, or -ENOBUFS when its ring is full (corr: counted
- * dropped; in: the caller answers ESME_RX_T_APPN). */
+/* The producer of queue k only (worker k, or extra producer k -
+ * n_workers). 0, or -ENOBUFS when its ring is full (corr: counted dropped;
+ * in: the caller answers ESME_RX_T_APPN). */
 int rstore_corr_put_w(struct smx_rstore *rs, unsigned k, const struct rs_corr_req *r);
 int rstore_in_w(struct smx_rstore *rs, unsigned k, const struct rs_in_req *r);
+/* The producer of queue k: 1 when rstore_in_w(k) would take a request now
+ * (it stays true until that producer pushes). */
+int rstore_in_room_w(struct smx_rstore *rs, unsigned k);
 /* Worker k, once per loop turn after it queued something. */
 void rstore_kick_w(struct smx_rstore *rs, unsigned k);
 /* Worker k: the next deferred answer, 1 or 0 when none. */

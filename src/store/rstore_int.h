@@ -140,6 +140,12 @@ struct smx_rstore {
         struct rs_counters c;
 };
 
+/* Queues: the workers' then the extra producers' (rs_host.n_ext). */
+static inline unsigned rs_n_queues(const struct smx_rstore *rs)
+{
+        return rs->host.n_workers + rs->host.n_ext;
+}
+
 #define RS_INC(rs, f) atomic_fetch_add_explicit(&(rs)->c.f, 1, memory_order_relaxed)
 #define RS_ADD(rs, f, n) atomic_fetch_add_explicit(&(rs)->c.f, (n), memory_order_relaxed)
 #define RS_SET(rs, f, v) atomic_store_explicit(&(rs)->c.f, (v), memory_order_relaxed)

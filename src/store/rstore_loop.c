@@ -257,7 +257,7 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
 static void idle_wait(struct smx_rstore *rs)
 {
         atomic_store(&rs->sleeping, 1);
-        for (unsigned k = 0; k < rs->host.n_workers; k++)
+        for (unsigned k = 0; k < rs_n_queues(rs); k++)
                 if (spsc_count(&rs->wq[k].in) || spsc_count(&rs->wq[k].corr)) {
                         atomic_store(&rs->sleeping, 0);
                         return;
