@@ -194,13 +194,14 @@ int rstore_create(const struct rs_config *cfg, const struct rs_host *host,
                 rs->ring_cap /= 2;
         rs->ring = event_ring_create(rs->ring_cap);
         rs->ackv = calloc(rs->ring_cap, sizeof *rs->ackv);
+        rs->reack = calloc(rs->ring_cap + RS_BAD_MAX, sizeof *rs->reack);
         rs->fifo_cap = rs->cfg.buffer_bytes;
         rs->fifo = malloc(rs->fifo_cap);
         rs->inq = calloc(RS_INQ, sizeof *rs->inq);
         rs->wq = calloc(host->n_workers ? host->n_workers : 1, sizeof *rs->wq);
         rs->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         rc = -ENOMEM;
-        if (!rs->ring || !rs->ackv || !rs->fifo || !rs->inq || !rs->wq || rs->efd < 0)
+        if (!rs->ring || !rs->ackv || !rs->reack || !rs->fifo || !rs->inq || !rs->wq || rs->efd < 0)
                 goto fail;
         for (unsigned k = 0; k < host->n_workers; k++) {
                 struct rs_worker_q *q = &rs->wq[k];
@@ -264,6 +265,7 @@ void rstore_destroy(struct smx_rstore *rs)
         free(rs->hd.p);
         free(rs->fifo);
         free(rs->ackv);
+        free(rs->reack);
         if (rs->ring)
                 event_ring_destroy(rs->ring);
         if (rs->efd >= 0)
