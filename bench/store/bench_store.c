@@ -4,11 +4,13 @@
  * sends each DR on a random session of its system_id: with N instances,
  * N-1 times in N on an instance that did not send the MT).
  *
- *   bench_store [--store memory|redis] [--instances N] [--mts M]
- *               [--no-drs] [--window W] [--rate MT_PER_S]
+ *   bench_store [--store memory|redis|redis-tcp|redis-tls] [--instances N]
+ *               [--mts M] [--no-drs] [--window W] [--rate MT_PER_S]
  *
- * Starts its own redis-server (unix socket, no persistence) for --store
- * redis. Prints: MT/s from the first submit to the last DR event (or the
+ * Starts its own redis-server (no persistence) for the redis stores: on a
+ * unix socket (redis), or on 127.0.0.1 with a plain port and a TLS port
+ * (certificates made here, tests/tls_certs.h) for the same-run comparison
+ * of redis:// (redis-tcp) and rediss:// (redis-tls, verified, TLS 1.3). Prints: MT/s from the first submit to the last DR event (or the
  * last outcome with --no-drs), DR latency p50/p99 (from the moment the
  * simulator sends the DR to the moment smx_events_poll hands it over: with
  * Redis this includes the script, the owner's stream and its read), Redis
@@ -25,8 +27,12 @@
 #include <string.h>
 #include <time.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "rtest.h"
 #include "sim.h"
+#include "tls_certs.h"
 #include "smsmux.h"
 #include "store/rstore.h"
 
@@ -100,6 +106,66 @@ static double redis_cpu_us(const struct rtest_redis *r)
         return v;
 }
 
+static int free_port(void)
+{
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        socklen_t al = sizeof a;
+        int port = -1;
+        if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+            getsockname(fd, (struct sockaddr *)&a, &al) == 0)
+                port = ntohs(a.sin_port);
+        if (fd >= 0)
+                close(fd);
+        return port;
+}
+
+/* redis-server with a plain TCP port, a TLS port (no client certificates)
+ * and the unix socket for INFO; certificates in r->dir. The store url in
+ * url (tls: rediss://, ca_file the CA). 0 or -1. */
+static int redis_start_tcp(struct rtest_redis *r, int tls, char *url, size_t url_len,
+                           char *ca_file, size_t ca_len)
+{
+        memset(r, 0, sizeof *r);
+        snprintf(r->dir, sizeof r->dir, "/tmp/smx-redis-XXXXXX");
+        if (!mkdtemp(r->dir))
+                return -1;
+        snprintf(r->sock, sizeof r->sock, "%s/redis.sock", r->dir);
+        snprintf(r->log, sizeof r->log, "%s/redis.log", r->dir);
+        struct tc_cert ca, srv;
+        if (tc_make(r->dir, "ca", "bench CA", NULL, -3600, 86400, NULL, &ca) < 0 ||
+            tc_make(r->dir, "server", "localhost", "DNS:localhost,IP:127.0.0.1", -3600, 86400,
+                    &ca, &srv) < 0)
+                return -1;
+        snprintf(ca_file, ca_len, "%s", ca.pem);
+        char port[16], tls_port[16];
+        int p = free_port(), q = free_port();
+        snprintf(port, sizeof port, "%d", p);
+        snprintf(tls_port, sizeof tls_port, "%d", q);
+        pid_t pid = fork();
+        if (pid < 0)
+                return -1;
+        if (pid == 0) {
+                execlp("redis-server", "redis-server", "--port", port, "--tls-port", tls_port,
+                       "--bind", "127.0.0.1", "--tls-cert-file", srv.pem, "--tls-key-file",
+                       srv.keyfile, "--tls-auth-clients", "no", "--unixsocket", r->sock,
+                       "--unixsocketperm", "700", "--dir", r->dir, "--save", "",
+                       "--appendonly", "no", "--logfile", r->log, "--daemonize", "no",
+                       (char *)NULL);
+                _exit(127);
+        }
+        r->pid = pid;
+        tc_free(&ca);
+        tc_free(&srv);
+        snprintf(url, url_len, "%s://127.0.0.1:%d/0", tls ? "rediss" : "redis", tls ? q : p);
+        for (int i = 0; i < 500; i++) {
+                if (rtest_redis_ping(r))
+                        return 0;
+                rtest_sleep_ms(10);
+        }
+        return -1;
+}
+
 int main(int argc, char **argv)
 {
         const char *store = "memory";
@@ -125,18 +191,31 @@ int main(int argc, char **argv)
                 case 'w': window = (unsigned)atoi(optarg); break;
                 case 'r': rate = strtoull(optarg, NULL, 10); break;
                 default:
-                        fprintf(stderr, "usage: bench_store [--store memory|redis] [--instances N] "
+                        fprintf(stderr, "usage: bench_store [--store memory|redis|redis-tcp|redis-tls] [--instances N] "
                                         "[--mts M] [--no-drs] [--window W] [--rate MT_PER_S]\n");
                         return 2;
                 }
         }
         if (n_inst < 1 || n_inst > MAX_INST || mts == 0)
                 return 2;
-        int redis = !strcmp(store, "redis");
+        int redis = !strncmp(store, "redis", 5);
+        int tcp = !strcmp(store, "redis-tcp"), tls = !strcmp(store, "redis-tls");
+        if (redis && !tcp && !tls && strcmp(store, "redis"))
+                return 2;
         struct rtest_redis R;
         memset(&R, 0, sizeof R);
-        if (redis && rtest_redis_start(&R, 0) != 0)
+        char url[160] = "", ca_file[512] = "";
+        if (redis && !(tcp || tls) && rtest_redis_start(&R, 0) != 0)
                 return 1;
+        if (tcp || tls) {
+                if (redis_start_tcp(&R, tls, url, sizeof url, ca_file, sizeof ca_file) != 0) {
+                        fprintf(stderr, "redis-server (tcp/tls) did not start\n");
+                        rtest_redis_stop(&R);
+                        return 1;
+                }
+        } else {
+                snprintf(url, sizeof url, "%s", R.url);
+        }
 
         n_slots = mts * 2 + 1024;
         dr_sent_ns = calloc(n_slots, sizeof *dr_sent_ns);
@@ -181,7 +260,9 @@ int main(int argc, char **argv)
                 cfg.rebind_interval_ms = 1000;
                 snprintf(names[k], sizeof names[k], "i%u", k);
                 if (redis) {
-                        cfg.store.url = R.url;
+                        cfg.store.url = url;
+                        if (tls)
+                                cfg.store.ca_file = ca_file;
                         cfg.store.instance = names[k];
                         cfg.store.cluster = cluster;
                 }

@@ -222,9 +222,19 @@ uint32_t inbound_remote_deliver_w(struct smx_inbound *in, struct smx_rstore *rs,
                                   unsigned worker, const struct smx_bind_info *b,
                                   const struct smx_pdu *pdu, struct smx_event_ring *ring,
                                   const struct rs_reply_to *to, uint64_t now_ms);
+/* A DR as the store thread takes it (kind, state, keys, id, err, addresses;
+ * `to` zeroed but to.is_dr): 1, or 0 when it has no usable id (nothing to
+ * correlate: the in-process path takes it). Any thread. */
+struct rs_in_req;
+int inbound_remote_dr_req(struct smx_inbound *in, const struct smx_bind_info *b,
+                          const struct smx_pdu *pdu, struct rs_in_req *r);
 /* Decode MO bytes into e's text with bind b's data_coding map (NULL: the
  * service's); counts the MO. The store thread's events use it. */
 void inbound_mo_text(struct smx_inbound *in, struct smx_ev_rec *e, const struct smx_bind_info *b,
                      uint8_t dcs, int packed, size_t udh_len, const uint8_t *data, size_t len);
+/* An MO whose text is UTF-8 already (the HTTP API's) into e's text (cut
+ * to what the record holds if it cannot take it all); counts the MO. */
+void inbound_mo_utf8(struct smx_inbound *in, struct smx_ev_rec *e, const uint8_t *data,
+                     size_t len);
 
 #endif

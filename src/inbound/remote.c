@@ -15,7 +15,9 @@
  *                             a part the reassembly could not hold (too
  *                             long) -> the in-process path.
  * Accepted MT -> an RS corr write (fire and forget, buffered and replayed
- * by the store thread). */
+ * by the store thread). The HTTP transport uses the same requests
+ * (inbound_remote_dr_req, inbound_remote_accepted_w) through its own store
+ * queues (http/http_transport.c). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +61,26 @@ static uint32_t push(struct smx_rstore *rs, unsigned worker, struct rs_in_req *r
         return SMX_DELIVER_DEFER;
 }
 
+int inbound_remote_dr_req(struct smx_inbound *in, const struct smx_bind_info *b,
+                          const struct smx_pdu *pdu, struct rs_in_req *r)
+{
+        struct dr_info d;
+        inbound_dr_extract(in, b, pdu, &d);
+        if (!d.has_key)
+                return 0;
+        memset(r, 0, offsetof(struct rs_in_req, msgid));
+        r->kind = RS_IN_DR;
+        r->to.is_dr = 1;
+        r->state = d.state;
+        r->key = d.key;
+        r->ident = inbound_dr_identity(&d, pdu);
+        memcpy(r->msgid, d.msgid, sizeof r->msgid);
+        memcpy(r->err, d.err, sizeof r->err);
+        memcpy(r->from, d.from, sizeof r->from);
+        memcpy(r->to_addr, d.to, sizeof r->to_addr);
+        return 1;
+}
+
 uint32_t inbound_remote_deliver_w(struct smx_inbound *in, struct smx_rstore *rs,
                                   unsigned worker, const struct smx_bind_info *b,
                                   const struct smx_pdu *pdu, struct smx_event_ring *ring,
@@ -68,26 +90,18 @@ uint32_t inbound_remote_deliver_w(struct smx_inbound *in, struct smx_rstore *rs,
                 return SMPP_ESME_RINVCMDID;
         const struct smx_body_sm *sm = &pdu->u.sm;
         struct rs_in_req r;
+        if (inbound_is_receipt(pdu)) {
+                if (!inbound_remote_dr_req(in, b, pdu, &r))
+                        return inbound_dr_local_w(in, b, pdu, ring, now_ms);
+                r.to = *to;
+                r.to.is_dr = 1;
+                r.t0_ms = now_ms;
+                return push(rs, worker, &r);
+        }
         memset(&r, 0, offsetof(struct rs_in_req, msgid));
         r.msgid[0] = r.err[0] = 0;
         r.to = *to;
         r.t0_ms = now_ms;
-        if (inbound_is_receipt(pdu)) {
-                struct dr_info d;
-                inbound_dr_extract(in, b, pdu, &d);
-                if (!d.has_key)
-                        return inbound_dr_local_w(in, b, pdu, ring, now_ms);
-                r.kind = RS_IN_DR;
-                r.to.is_dr = 1;
-                r.state = d.state;
-                r.key = d.key;
-                r.ident = inbound_dr_identity(&d, pdu);
-                memcpy(r.msgid, d.msgid, sizeof r.msgid);
-                memcpy(r.err, d.err, sizeof r.err);
-                memcpy(r.from, d.from, sizeof r.from);
-                memcpy(r.to_addr, d.to, sizeof r.to_addr);
-                return push(rs, worker, &r);
-        }
         struct mo_parsed m;
         mo_parse(in, b, pdu, &m);
         event_copy_str(r.from, sizeof r.from, sm->source_addr.p, sm->source_addr.len);
@@ -130,5 +144,18 @@ void inbound_mo_text(struct smx_inbound *in, struct smx_ev_rec *e, const struct 
 {
         const struct smx_dcs_map *map = b ? inbound_dcs_map(in, b) : &in->service_map;
         mo_set_text(in, e, dcs, map, packed, udh_len, data, len);
+        CNT_INC(in, mos);
+}
+
+void inbound_mo_utf8(struct smx_inbound *in, struct smx_ev_rec *e, const uint8_t *data,
+                     size_t len)
+{
+        if (event_rec_set_text(e, (const char *)data, len) < 0) {
+                /* no memory for a long text: what fits inline, whole characters */
+                size_t n = SMX_EV_TEXT_INLINE - 1;
+                while (n > 0 && (data[n] & 0xC0) == 0x80)
+                        n--;
+                event_rec_set_text(e, (const char *)data, n);
+        }
         CNT_INC(in, mos);
 }

@@ -4,7 +4,9 @@
  * parsed here only; the scripts carry them as opaque strings, so any byte
  * (an address, an MO's binary payload) is safe in them.
  *   DR payload      state, message_id, err, from, to, receiving bind's name
- *   MO payload      bind name, from, to, dcs, packed, udh_len, bytes
+ *   MO payload      bind name, from, to, dcs, packed, udh_len, bytes, and
+ *                   for an MO of the HTTP API's receiver an 8th field, its
+ *                   message_id (the bytes are then UTF-8 text)
  *   group header    bind name, from, to, dcs (the first part's)
  * Stream entries (see rstore_lua.c). A DR is one field v (one field, not
  * nine: Redis adds, reads and the scripts convert fewer strings):
@@ -88,6 +90,8 @@ void rs_payload_mo(struct smx_rstore *rs, const struct rs_in_req *r, struct rs_b
         rs_buf_u(b, r->packed);
         rs_buf_u(b, r->udh_len);
         rs_buf_field(b, r->data, r->len);
+        if (r->http)
+                rs_buf_str(b, r->msgid);
 }
 
 void rs_header_group(struct smx_rstore *rs, const struct rs_in_req *r, struct rs_buf *b)
@@ -264,14 +268,21 @@ static int fill_dr_fields(struct smx_rstore *rs, const redisReply *fv, struct sm
 
 static int fill_mo(struct smx_rstore *rs, const redisReply *fv, struct smx_ev_rec *e)
 {
-        struct view r, f[7];
-        if (!get(fv, "r", &r) || split(r.p, r.n, f, 7) != 7)
+        struct view r, f[8];
+        int nf;
+        if (!get(fv, "r", &r) || ((nf = split(r.p, r.n, f, 8)) != 7 && nf != 8))
                 return 0;
         e->type = SMX_EV_MO;
         e->bind = bind_of(rs, f[0]);
         copy_view(e->from, sizeof e->from, f[1]);
         copy_view(e->to, sizeof e->to, f[2]);
         e->parts = 1;
+        if (nf == 8) {
+                /* the HTTP API's MO: UTF-8 text and the service's message_id */
+                e->bind = RS_BIND_HTTP;
+                e->flags |= SMX_EVF_HTTP;
+                copy_view(e->message_id, sizeof e->message_id, f[7]);
+        }
         rs->host.mo_text(rs->host.ctx, e, e->bind, (uint8_t)view_u(f[3]), (int)view_u(f[4]),
                          view_u(f[5]), (const uint8_t *)f[6].p, f[6].n);
         return 1;
@@ -337,6 +348,10 @@ void rs_local_event(struct smx_rstore *rs, const struct rs_in_req *r, struct smx
         }
         e->type = SMX_EV_MO;
         e->parts = 1;
+        if (r->http) {
+                e->flags |= SMX_EVF_HTTP;
+                memcpy(e->message_id, r->msgid, sizeof e->message_id);
+        }
         rs->host.mo_text(rs->host.ctx, e, r->to.bind, r->dcs,
                          r->kind == RS_IN_MO_ONE ? r->packed : 0,
                          r->kind == RS_IN_MO_ONE ? r->udh_len : 0, r->data, r->len);

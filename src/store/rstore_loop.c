@@ -130,7 +130,7 @@ static int get_reply(struct smx_rstore *rs, redisReply **out, uint64_t now)
                 }
                 if (rc < 0)
                         continue;
-                if (redisBufferRead(rs->rc) != REDIS_OK)
+                if (rs_io_fill(rs, rs->rc) != 0)
                         return -1;
         }
 }
@@ -152,12 +152,11 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
         }
         if (b.n == 0)
                 return 0;
-        int done = 0;
-        while (!done)
-                if (redisBufferWrite(rs->rc, &done) != REDIS_OK) {
-                        rs_disconnect(rs, rs->rc->errstr[0] ? rs->rc->errstr : "write", now);
-                        return 1;
-                }
+        rs->io_err[0] = 0;
+        if (rs_io_flush(rs, rs->rc) != 0) {
+                rs_disconnect(rs, rs->io_err[0] ? rs->io_err : "write", now);
+                return 1;
+        }
         uint64_t t0 = mono_us();
         int got = 0;
         unsigned woken = 0, late_done = 0, late_new = 0;
@@ -166,7 +165,8 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
                 if (get_reply(rs, &r, now) != 0) {
                         /* what has no reply yet stays queued and is replayed */
                         late_settle(rs, late_done, late_new);
-                        rs_disconnect(rs, rs->rc->errstr[0] ? rs->rc->errstr : "no reply", now);
+                        rs_disconnect(rs, rs->io_err[0] ? rs->io_err
+                                          : rs->rc->errstr[0] ? rs->rc->errstr : "no reply", now);
                         rs_wake_workers(rs, woken);
                         return 1;
                 }
@@ -275,7 +275,7 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
 static void idle_wait(struct smx_rstore *rs)
 {
         atomic_store(&rs->sleeping, 1);
-        for (unsigned k = 0; k < rs->host.n_workers; k++)
+        for (unsigned k = 0; k < rs_n_queues(rs); k++)
                 if (spsc_count(&rs->wq[k].in) || spsc_count(&rs->wq[k].corr)) {
                         atomic_store(&rs->sleeping, 0);
                         return;
