@@ -158,7 +158,8 @@ struct smx_config {
         uint32_t pdu_read_timeout_ms;    /* partial PDU completion deadline, default 30000 */
         uint32_t no_route_timeout_ms;    /* no ACTIVE bind this long -> failed(no_route), default 60000 */
         uint32_t retry_backoff_ms;       /* transient status -> retry after, default 200 */
-        uint32_t max_attempts;           /* submit attempts per MT before failed, default 10 */
+        uint32_t max_attempts;           /* submit attempts per MT before failed, default 10
+                                            (pushbacks of a young MT not charged, see smx_submit) */
         uint32_t max_pdu;                /* inbound command_length cap, default 65536 */
         enum smx_route_policy route_policy;
         uint32_t dr_park_timeout_ms;     /* DR-before-resp parking, default 60000 */
@@ -388,7 +389,9 @@ struct smx_mt {
  * bind loss or response timeout it is resent at once on another ACTIVE bind
  * with the same identity (R5: the service drops the copy); a transient
  * status (throttled, queue full, system error) retries it after
- * retry_backoff_ms, preferring another bind, up to max_attempts; a permanent
+ * retry_backoff_ms, preferring another bind, up to max_attempts (a throttled
+ * or queue-full answer is not charged while the MT is younger than
+ * no_route_timeout_ms, docs/failover.md); a permanent
  * status fails it. No ACTIVE bind anywhere for no_route_timeout_ms fails it
  * with SMX_FAIL_NO_ROUTE (not permanent). A long text is split into parts
  * (see enum smx_segment_mode), all sent on one bind (they may exceed that
