@@ -19,8 +19,9 @@
  *   worker k <--reply ring k- store thread   its deliver_sm_resp status comes
  *                                            back when the script ran
  *   owner stream --XREADGROUP--> store event ring --smx_events_poll--> app
- *                                XACK + XDEL when the app's next poll
- *                                releases the event
+ *                                XACK when the app's next poll releases
+ *                                the event; the stream is trimmed below
+ *                                its oldest unacknowledged entry
  *
  * Every DR and MO reaches the application through a Redis Stream (the
  * owner's for a correlated DR, the receiving instance's for an MO or an
