@@ -60,6 +60,9 @@ struct load_ctx {
         const char *text;          /* string input (read position) */
         unsigned line;             /* line of the text last handed to inih */
         int at_line_start;
+        int line_indented;         /* that line starts with a space or tab */
+        char line_head[64];        /* its text from the first non-blank, cut short */
+        char last_key[64];         /* key of the last key line of this section */
         int sect_kind;             /* SECT_* of the current section */
         size_t sect_index;         /* smsc or site index */
         int err;                   /* first error (negative), 0 = none */

@@ -4,7 +4,11 @@
  * (and an unknown section rejected) at its own line even when it holds no
  * key. The first error wins; inih reports the line of the first error,
  * which lets us tell our errors (key, value) from its own (syntax). Every
- * message starts "FILE:LINE: ". */
+ * message starts "FILE:LINE: ". The reader also keeps whether the line is
+ * indented and how it starts: inih hands an indented line after a key line
+ * over as more value of that key (a multi-line value), which the key
+ * callback refuses without quoting it (it may be any other line, such as a
+ * password). */
 #include <errno.h>
 #include <ini.h>
 #include <stdarg.h>
@@ -76,6 +80,13 @@ static char *read_line(char *str, int num, void *stream)
                 const char *p = str;
                 while (*p == ' ' || *p == '\t')
                         p++;
+                x->line_indented = p > str;
+                size_t h = 0;
+                while (p[h] && p[h] != '\n' && p[h] != '\r' && h + 1 < sizeof x->line_head) {
+                        x->line_head[h] = p[h];
+                        h++;
+                }
+                x->line_head[h] = '\0';
                 if (*p == '[') {
                         char sect[128];
                         header_name(p + 1, sect, sizeof sect);

@@ -108,6 +108,7 @@ static const struct key_def *find_key(const struct key_def *t, size_t n, const c
 void config_section_begin(struct load_ctx *x, const char *sect)
 {
         x->sect_kind = SECT_BAD;
+        x->last_key[0] = '\0';   /* inih forgets the previous key at a header too */
         if (!strcmp(sect, "client")) {
                 x->sect_kind = SECT_CLIENT;
                 return;
@@ -177,6 +178,18 @@ int config_on_key(void *user, const char *section, const char *key, const char *
         void *base = NULL;
         if (x->err)
                 return 0;
+        /* An indented line after a key line is, to inih, more value of that
+         * key: the same key again with the whole line as its value. That
+         * line may be any other setting (a password): refuse it unquoted. */
+        size_t vl = strlen(value);
+        if (x->line_indented && x->last_key[0] && strcmp(key, x->last_key) == 0 && vl &&
+            strncmp(value, x->line_head, vl < sizeof x->line_head - 1 ? vl
+                                                                        : sizeof x->line_head - 1) == 0) {
+                config_fail(x, "indented line continues the value of '%s' (no multi-line "
+                            "values): start it at the beginning of the line", key);
+                return 0;
+        }
+        snprintf(x->last_key, sizeof x->last_key, "%s", key);
         switch (x->sect_kind) {
         case SECT_NONE:
                 config_fail(x, "key '%s' outside any section", key);

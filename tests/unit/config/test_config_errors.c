@@ -36,6 +36,35 @@ static int bad_config(const char *text, unsigned line, ...)
         return ok;
 }
 
+/* ---- an indented line continues the previous value (found by fuzz_config) ---- */
+
+/* inih gives an indented line after a key line to that key as more value:
+ * an indented password line became part of window's value and its error
+ * quoted it ("window: 'password =ese2cretpw' is not a whole number"). */
+static void test_indented_line_is_refused_without_quoting_it(void)
+{
+        CHECK(bad_config("[client]\nwindow  =5\n       password =ese2cretpw\n", 3,
+                         "indented line continues the value of 'window'", NULL));
+        CHECK(strstr(err, "ese2cretpw") == NULL);
+        /* a string key would have taken the line silently as its value */
+        CHECK(bad_config("[client]\nsystem_id = esme\n\tpassword = secret77\n", 3,
+                         "continues the value of 'system_id'", NULL));
+        CHECK(strstr(err, "secret77") == NULL);
+}
+
+static void test_indented_key_after_a_header_is_a_key(void)
+{
+        struct smx_config_file f;
+        smx_config_file_init(&f);
+        err[0] = '\0';
+        int rc = smx_config_file_load_string(&f, "[client]\n  window = 7\nworkers = 1\n",
+                                             "t.ini", err, sizeof err);
+        if (rc != 0)
+                printf("# %s\n", err);
+        CHECK(rc == 0 && f.cfg.window == 7);
+        smx_config_file_free(&f);
+}
+
 /* ---- unknown section or key ---- */
 
 static void test_unknown_section_with_a_name_names_file_line(void)
@@ -351,6 +380,8 @@ static void test_syntax_error_before_a_bad_value_is_the_one_reported(void)
 
 int main(void)
 {
+        RUN(test_indented_line_is_refused_without_quoting_it);
+        RUN(test_indented_key_after_a_header_is_a_key);
         RUN(test_unknown_section_names_file_line);
         RUN(test_unknown_section_with_a_name_names_file_line);
         RUN(test_unknown_key_names_file_line_and_key);
