@@ -16,7 +16,8 @@
  * Redis this includes the script, the owner's stream and its read), Redis
  * commands and round trips per MT (the store threads' counters), and with
  * --no-drs (the simulator swallows every DR, so each MT leaves one pending
- * correlation) Redis used_memory growth per MT. One line of key=value on
+ * correlation) Redis used_memory growth per MT, and redis-server's CPU
+ * time per MT (INFO cpu, user + system, over the run). One line of key=value on
  * stdout; the rest on stderr. Not a timed test: figures go to
  * bench/README.md with the machine and the command. */
 #include <getopt.h>
@@ -75,6 +76,27 @@ static long long redis_used_memory(const struct rtest_redis *r)
                         const char *p = strstr(rep->str, "used_memory:");
                         if (p)
                                 v = atoll(p + 12);
+                }
+                if (rep)
+                        freeReplyObject(rep);
+        }
+        if (c)
+                redisFree(c);
+        return v;
+}
+
+/* redis-server's CPU time so far (user + system, all its threads), us */
+static double redis_cpu_us(const struct rtest_redis *r)
+{
+        redisContext *c = redisConnectUnix(r->sock);
+        double v = -1;
+        if (c && !c->err) {
+                redisReply *rep = redisCommand(c, "INFO cpu");
+                if (rep && rep->type == REDIS_REPLY_STRING) {
+                        const char *s = strstr(rep->str, "used_cpu_sys:");
+                        const char *u = strstr(rep->str, "used_cpu_user:");
+                        if (s && u)
+                                v = (atof(s + 13) + atof(u + 14)) * 1e6;
                 }
                 if (rep)
                         freeReplyObject(rep);
@@ -269,6 +291,7 @@ int main(int argc, char **argv)
                 nanosleep(&ts, NULL);
         }
         long long mem0 = redis ? redis_used_memory(&R) : 0;
+        double cpu0 = redis ? redis_cpu_us(&R) : 0;
         uint64_t sent = 0, outcomes = 0, drs = 0, n_lat = 0, t_last = 0;
         uint64_t t0 = now_ns(), t_dbg = t0;
         uint64_t deadline = t0 + 300ull * 1000000000ull;
@@ -354,6 +377,7 @@ int main(int argc, char **argv)
                 free(txt);
         }
         long long mem1 = redis ? redis_used_memory(&R) : 0;
+        double cpu1 = redis ? redis_cpu_us(&R) : 0;
         if (redis) {
                 /* where Redis spent its time: per command, calls and usec per call */
                 redisContext *rc = redisConnectUnix(R.sock);
@@ -375,6 +399,8 @@ int main(int argc, char **argv)
                (unsigned long long)drs, secs > 0 ? (double)mts / secs : 0, p50, p99,
                (double)cmds / (double)mts, (double)rtts / (double)mts,
                (unsigned long long)dropped);
+        if (redis && cpu0 >= 0 && cpu1 > cpu0)
+                printf(" redis_cpu_us_per_mt=%.2f", (cpu1 - cpu0) / (double)mts);
         if (redis && swallow && mem0 > 0 && mem1 > 0)
                 printf(" redis_bytes_per_pending_corr=%.0f", (double)(mem1 - mem0) / (double)mts);
         printf("\n");

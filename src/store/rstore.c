@@ -205,6 +205,7 @@ int rstore_create(const struct rs_config *cfg, const struct rs_host *host,
                 rs->ring_cap /= 2;
         rs->ring = event_ring_create(rs->ring_cap);
         rs->ackv = calloc(rs->ring_cap, sizeof *rs->ackv);
+        rs->reack = calloc(rs->ring_cap + RS_BAD_MAX, sizeof *rs->reack);
         rs->fifo_cap = rs->cfg.buffer_bytes;
         rs->fifo = malloc(rs->fifo_cap);
         rs->inq = calloc(RS_INQ, sizeof *rs->inq);
@@ -212,7 +213,7 @@ int rstore_create(const struct rs_config *cfg, const struct rs_host *host,
         rs->wq = calloc(nq ? nq : 1, sizeof *rs->wq);
         rs->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         rc = -ENOMEM;
-        if (!rs->ring || !rs->ackv || !rs->fifo || !rs->inq || !rs->wq || rs->efd < 0)
+        if (!rs->ring || !rs->ackv || !rs->reack || !rs->fifo || !rs->inq || !rs->wq || rs->efd < 0)
                 goto fail;
         for (unsigned k = 0; k < nq; k++) {
                 struct rs_worker_q *q = &rs->wq[k];
@@ -280,6 +281,7 @@ void rstore_destroy(struct smx_rstore *rs)
         free(rs->hd.p);
         free(rs->fifo);
         free(rs->ackv);
+        free(rs->reack);
         if (rs->ring)
                 event_ring_destroy(rs->ring);
         if (rs->efd >= 0)

@@ -26,7 +26,7 @@
 
 enum {
         RS_LUA_CORR = 0, RS_LUA_DR, RS_LUA_PARK_SWEEP, RS_LUA_MO_ONE, RS_LUA_MO_PART,
-        RS_LUA_GROUP_SWEEP, RS_LUA_N,
+        RS_LUA_GROUP_SWEEP, RS_LUA_TRIM, RS_LUA_N,
 };
 extern const char *const rs_lua[RS_LUA_N];
 
@@ -58,6 +58,8 @@ struct rs_stream {
         char name[RS_NAME_MAX + 1];     /* instance */
         char key[2 * RS_NAME_MAX + 16];
         uint8_t dead;                   /* silent past owner_takeover_ms: we take over */
+        char trim_to[RS_ID_MAX];        /* highest id we acknowledged since the last trim */
+        uint32_t untrimmed;             /* ids acknowledged since the last trim */
 };
 
 /* A growing byte buffer (store thread). */
@@ -106,11 +108,16 @@ struct smx_rstore {
         uint32_t ring_cap;
         struct rs_ack *ackv;            /* ring_cap entries, by record position */
         uint32_t ev_pos;                /* records committed so far (= ring tail) */
-        uint32_t ack_pos;               /* records acknowledged so far */
+        uint32_t ack_pos;               /* records whose XACK Redis answered (a lost
+                                           connection sends the rest again) */
         struct rs_corr_req late[RS_LATE_MAX];   /* written; parked DRs to route (script) */
         unsigned n_late;
-        struct rs_ack bad[RS_BAD_MAX];  /* malformed entries to acknowledge */
-        unsigned n_bad;
+        /* entries to acknowledge that hold no ring record: malformed ones
+         * (at most RS_BAD_MAX at a time) and released records moved out of
+         * the ring while their XACK waits for Redis; ring_cap + RS_BAD_MAX */
+        struct rs_ack *reack;
+        uint32_t n_reack;
+        uint32_t reack_done;            /* this batch: reack ids answered */
         struct rs_stream streams[RS_STREAMS_MAX];       /* [0]: own */
         unsigned n_streams;
         /* correlation writes not yet in Redis: byte FIFO of records
