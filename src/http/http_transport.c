@@ -319,7 +319,6 @@ static int rx_to_store(struct smx_http *h, struct rs_in_req *r)
 
 void smx_http_store_answer(struct smx_http *h, void *ticket, uint32_t status)
 {
-        (void)h;
         http_rx_answer(ticket, status == SMPP_ESME_ROK ? HTTP_RX_OK : HTTP_RX_BUSY);
         if (status == SMPP_ESME_ROK)
                 wake_app(h->c);
