@@ -323,6 +323,7 @@ static void test_http_mt_drs_reach_the_owner_once_from_any_receiver(void)
                I[2].n_drs, store_sum("parked") - parked0, store_sum("duplicates") - dup0);
         check_drs_once_at(a, k0, N_HTTP);
         CHECK_EQ(a->drs_http, N_HTTP);
+        CHECK(rx_stats(0).rx_deferred > 0);     /* answered once Redis had them */
         /* b's and c's receivers took some of them, and Redis parked the
          * early ones and recognised the second copies */
         struct smx_http_stats b1 = rx_stats(1), c1 = rx_stats(2);
