@@ -158,7 +158,8 @@ struct smx_config {
         uint32_t pdu_read_timeout_ms;    /* partial PDU completion deadline, default 30000 */
         uint32_t no_route_timeout_ms;    /* no ACTIVE bind this long -> failed(no_route), default 60000 */
         uint32_t retry_backoff_ms;       /* transient status -> retry after, default 200 */
-        uint32_t max_attempts;           /* submit attempts per MT before failed, default 10 */
+        uint32_t max_attempts;           /* submit attempts per MT before failed, default 10
+                                            (pushbacks of a young MT not charged, see smx_submit) */
         uint32_t max_pdu;                /* inbound command_length cap, default 65536 */
         enum smx_route_policy route_policy;
         uint32_t dr_park_timeout_ms;     /* DR-before-resp parking, default 60000 */
@@ -182,7 +183,8 @@ struct smx_config {
         /* shared state for several instances (docs/scale-out.md) */
         struct smx_store_config {
                 const char *url;         /* NULL or "memory" (default): in-process;
-                                            "redis://[USER:PASS@]HOST:PORT[/DB]" or
+                                            "redis://[USER:PASS@]HOST:PORT[/DB]",
+                                            "rediss://..." (the same over TLS) or
                                             "unix:///PATH": a Redis server shared by the
                                             instances of one cluster */
                 const char *instance;    /* this instance's stable name; NULL: host name */
@@ -200,7 +202,24 @@ struct smx_config {
                 uint32_t buffer_bytes;   /* correlation writes buffered while Redis is slow
                                             or down, default 64 MiB (then counted, dropped:
                                             those MTs' DRs arrive uncorrelated) */
-                uint32_t timeout_ms;     /* one Redis round trip, default 1000 */
+                uint32_t timeout_ms;     /* one Redis round trip, default 1000; also
+                                            bounds the TCP connect and the TLS handshake */
+                /* TLS to Redis, for a "rediss://HOST:PORT[/DB]" url (Redis's
+                 * tls-port): the same keys and behaviour as an SMSC's TLS
+                 * (docs/operating.md "TLS"): TLS 1.2 at least, the server's
+                 * certificate and name verified unless `insecure`. Given with
+                 * any other url: SMX_EINVAL. Key and certificate contents are
+                 * never logged (file names are). */
+                const char *ca_file;     /* PEM file of CAs to trust; NULL with ca_path
+                                            NULL: the system store */
+                const char *ca_path;     /* directory of hashed CA certificates */
+                const char *cert_file;   /* client certificate (PEM) for mutual TLS
+                                            (Redis tls-auth-clients), with key_file */
+                const char *key_file;    /* its private key (PEM) */
+                const char *server_name; /* SNI and the name the certificate must carry;
+                                            NULL: the url's host */
+                int insecure;            /* no certificate/name verification (tests only;
+                                            warned) */
         } store;
 };
 
@@ -370,7 +389,9 @@ struct smx_mt {
  * bind loss or response timeout it is resent at once on another ACTIVE bind
  * with the same identity (R5: the service drops the copy); a transient
  * status (throttled, queue full, system error) retries it after
- * retry_backoff_ms, preferring another bind, up to max_attempts; a permanent
+ * retry_backoff_ms, preferring another bind, up to max_attempts (a throttled
+ * or queue-full answer is not charged while the MT is younger than
+ * no_route_timeout_ms, docs/failover.md); a permanent
  * status fails it. No ACTIVE bind anywhere for no_route_timeout_ms fails it
  * with SMX_FAIL_NO_ROUTE (not permanent). A long text is split into parts
  * (see enum smx_segment_mode), all sent on one bind (they may exceed that

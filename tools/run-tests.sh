@@ -3,7 +3,8 @@
 #   1. installs what is missing (tools/bootstrap.sh, idempotent),
 #   2. release build (-Werror) + the whole meson test suite,
 #   3. ASan+UBSan build + the whole suite again,
-#   4. every libFuzzer target for FUZZ_SECONDS (default 60) each,
+#   4. every libFuzzer target for FUZZ_SECONDS (default 60) each, on a copy
+#      of tests/fuzz/corpus/<target>/ with tests/fuzz/<target>.dict if present,
 # and ends with one line: "tests: N passed, M failed". Exit status 0 only when
 # nothing failed. Build folders: build-rel, build-asan, build-fuzz (reused).
 #
@@ -64,9 +65,11 @@ if [ "${SKIP_FUZZ:-0}" != 1 ]; then
       name=$(basename "$t")
       corpus=$(mktemp -d)
       [ -d "tests/fuzz/corpus/$name" ] && cp -r "tests/fuzz/corpus/$name/." "$corpus/"
+      dict=()
+      [ -f "tests/fuzz/$name.dict" ] && dict=(-dict="tests/fuzz/$name.dict")
       log "fuzz $name for ${fuzz_seconds}s"
       if "$t" -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -print_final_stats=1 \
-           "$corpus" >"build-fuzz/$name.log" 2>&1; then
+           "${dict[@]}" "$corpus" >"build-fuzz/$name.log" 2>&1; then
         execs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "build-fuzz/$name.log" | grep -Eo '[0-9]+$')
         log "fuzz $name ok: ${execs:-?} executions"
         echo "ok - fuzz $name (${execs:-?} executions)"

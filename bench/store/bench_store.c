@@ -4,17 +4,20 @@
  * sends each DR on a random session of its system_id: with N instances,
  * N-1 times in N on an instance that did not send the MT).
  *
- *   bench_store [--store memory|redis] [--instances N] [--mts M]
- *               [--no-drs] [--window W] [--rate MT_PER_S]
+ *   bench_store [--store memory|redis|redis-tcp|redis-tls] [--instances N]
+ *               [--mts M] [--no-drs] [--window W] [--rate MT_PER_S]
  *
- * Starts its own redis-server (unix socket, no persistence) for --store
- * redis. Prints: MT/s from the first submit to the last DR event (or the
+ * Starts its own redis-server (no persistence) for the redis stores: on a
+ * unix socket (redis), or on 127.0.0.1 with a plain port and a TLS port
+ * (certificates made here, tests/tls_certs.h) for the same-run comparison
+ * of redis:// (redis-tcp) and rediss:// (redis-tls, verified, TLS 1.3). Prints: MT/s from the first submit to the last DR event (or the
  * last outcome with --no-drs), DR latency p50/p99 (from the moment the
  * simulator sends the DR to the moment smx_events_poll hands it over: with
  * Redis this includes the script, the owner's stream and its read), Redis
  * commands and round trips per MT (the store threads' counters), and with
  * --no-drs (the simulator swallows every DR, so each MT leaves one pending
- * correlation) Redis used_memory growth per MT. One line of key=value on
+ * correlation) Redis used_memory growth per MT, and redis-server's CPU
+ * time per MT (INFO cpu, user + system, over the run). One line of key=value on
  * stdout; the rest on stderr. Not a timed test: figures go to
  * bench/README.md with the machine and the command. */
 #include <getopt.h>
@@ -24,8 +27,12 @@
 #include <string.h>
 #include <time.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "rtest.h"
 #include "sim.h"
+#include "tls_certs.h"
 #include "smsmux.h"
 #include "store/rstore.h"
 
@@ -78,6 +85,87 @@ static long long redis_used_memory(const struct rtest_redis *r)
         return v;
 }
 
+/* redis-server's CPU time so far (user + system, all its threads), us */
+static double redis_cpu_us(const struct rtest_redis *r)
+{
+        redisContext *c = redisConnectUnix(r->sock);
+        double v = -1;
+        if (c && !c->err) {
+                redisReply *rep = redisCommand(c, "INFO cpu");
+                if (rep && rep->type == REDIS_REPLY_STRING) {
+                        const char *s = strstr(rep->str, "used_cpu_sys:");
+                        const char *u = strstr(rep->str, "used_cpu_user:");
+                        if (s && u)
+                                v = (atof(s + 13) + atof(u + 14)) * 1e6;
+                }
+                if (rep)
+                        freeReplyObject(rep);
+        }
+        if (c)
+                redisFree(c);
+        return v;
+}
+
+static int free_port(void)
+{
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        socklen_t al = sizeof a;
+        int port = -1;
+        if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+            getsockname(fd, (struct sockaddr *)&a, &al) == 0)
+                port = ntohs(a.sin_port);
+        if (fd >= 0)
+                close(fd);
+        return port;
+}
+
+/* redis-server with a plain TCP port, a TLS port (no client certificates)
+ * and the unix socket for INFO; certificates in r->dir. The store url in
+ * url (tls: rediss://, ca_file the CA). 0 or -1. */
+static int redis_start_tcp(struct rtest_redis *r, int tls, char *url, size_t url_len,
+                           char *ca_file, size_t ca_len)
+{
+        memset(r, 0, sizeof *r);
+        snprintf(r->dir, sizeof r->dir, "/tmp/smx-redis-XXXXXX");
+        if (!mkdtemp(r->dir))
+                return -1;
+        snprintf(r->sock, sizeof r->sock, "%s/redis.sock", r->dir);
+        snprintf(r->log, sizeof r->log, "%s/redis.log", r->dir);
+        struct tc_cert ca, srv;
+        if (tc_make(r->dir, "ca", "bench CA", NULL, -3600, 86400, NULL, &ca) < 0 ||
+            tc_make(r->dir, "server", "localhost", "DNS:localhost,IP:127.0.0.1", -3600, 86400,
+                    &ca, &srv) < 0)
+                return -1;
+        snprintf(ca_file, ca_len, "%s", ca.pem);
+        char port[16], tls_port[16];
+        int p = free_port(), q = free_port();
+        snprintf(port, sizeof port, "%d", p);
+        snprintf(tls_port, sizeof tls_port, "%d", q);
+        pid_t pid = fork();
+        if (pid < 0)
+                return -1;
+        if (pid == 0) {
+                execlp("redis-server", "redis-server", "--port", port, "--tls-port", tls_port,
+                       "--bind", "127.0.0.1", "--tls-cert-file", srv.pem, "--tls-key-file",
+                       srv.keyfile, "--tls-auth-clients", "no", "--unixsocket", r->sock,
+                       "--unixsocketperm", "700", "--dir", r->dir, "--save", "",
+                       "--appendonly", "no", "--logfile", r->log, "--daemonize", "no",
+                       (char *)NULL);
+                _exit(127);
+        }
+        r->pid = pid;
+        tc_free(&ca);
+        tc_free(&srv);
+        snprintf(url, url_len, "%s://127.0.0.1:%d/0", tls ? "rediss" : "redis", tls ? q : p);
+        for (int i = 0; i < 500; i++) {
+                if (rtest_redis_ping(r))
+                        return 0;
+                rtest_sleep_ms(10);
+        }
+        return -1;
+}
+
 int main(int argc, char **argv)
 {
         const char *store = "memory";
@@ -103,18 +191,31 @@ int main(int argc, char **argv)
                 case 'w': window = (unsigned)atoi(optarg); break;
                 case 'r': rate = strtoull(optarg, NULL, 10); break;
                 default:
-                        fprintf(stderr, "usage: bench_store [--store memory|redis] [--instances N] "
+                        fprintf(stderr, "usage: bench_store [--store memory|redis|redis-tcp|redis-tls] [--instances N] "
                                         "[--mts M] [--no-drs] [--window W] [--rate MT_PER_S]\n");
                         return 2;
                 }
         }
         if (n_inst < 1 || n_inst > MAX_INST || mts == 0)
                 return 2;
-        int redis = !strcmp(store, "redis");
+        int redis = !strncmp(store, "redis", 5);
+        int tcp = !strcmp(store, "redis-tcp"), tls = !strcmp(store, "redis-tls");
+        if (redis && !tcp && !tls && strcmp(store, "redis"))
+                return 2;
         struct rtest_redis R;
         memset(&R, 0, sizeof R);
-        if (redis && rtest_redis_start(&R, 0) != 0)
+        char url[160] = "", ca_file[512] = "";
+        if (redis && !(tcp || tls) && rtest_redis_start(&R, 0) != 0)
                 return 1;
+        if (tcp || tls) {
+                if (redis_start_tcp(&R, tls, url, sizeof url, ca_file, sizeof ca_file) != 0) {
+                        fprintf(stderr, "redis-server (tcp/tls) did not start\n");
+                        rtest_redis_stop(&R);
+                        return 1;
+                }
+        } else {
+                snprintf(url, sizeof url, "%s", R.url);
+        }
 
         n_slots = mts * 2 + 1024;
         dr_sent_ns = calloc(n_slots, sizeof *dr_sent_ns);
@@ -159,7 +260,9 @@ int main(int argc, char **argv)
                 cfg.rebind_interval_ms = 1000;
                 snprintf(names[k], sizeof names[k], "i%u", k);
                 if (redis) {
-                        cfg.store.url = R.url;
+                        cfg.store.url = url;
+                        if (tls)
+                                cfg.store.ca_file = ca_file;
                         cfg.store.instance = names[k];
                         cfg.store.cluster = cluster;
                 }
@@ -188,6 +291,7 @@ int main(int argc, char **argv)
                 nanosleep(&ts, NULL);
         }
         long long mem0 = redis ? redis_used_memory(&R) : 0;
+        double cpu0 = redis ? redis_cpu_us(&R) : 0;
         uint64_t sent = 0, outcomes = 0, drs = 0, n_lat = 0, t_last = 0;
         uint64_t t0 = now_ns(), t_dbg = t0;
         uint64_t deadline = t0 + 300ull * 1000000000ull;
@@ -273,6 +377,7 @@ int main(int argc, char **argv)
                 free(txt);
         }
         long long mem1 = redis ? redis_used_memory(&R) : 0;
+        double cpu1 = redis ? redis_cpu_us(&R) : 0;
         if (redis) {
                 /* where Redis spent its time: per command, calls and usec per call */
                 redisContext *rc = redisConnectUnix(R.sock);
@@ -294,6 +399,8 @@ int main(int argc, char **argv)
                (unsigned long long)drs, secs > 0 ? (double)mts / secs : 0, p50, p99,
                (double)cmds / (double)mts, (double)rtts / (double)mts,
                (unsigned long long)dropped);
+        if (redis && cpu0 >= 0 && cpu1 > cpu0)
+                printf(" redis_cpu_us_per_mt=%.2f", (cpu1 - cpu0) / (double)mts);
         if (redis && swallow && mem0 > 0 && mem1 > 0)
                 printf(" redis_bytes_per_pending_corr=%.0f", (double)(mem1 - mem0) / (double)mts);
         printf("\n");

@@ -88,6 +88,12 @@ static const struct key_def store_keys[] = {
         TK(local_after_ms, KEY_U32, 1, U32_MAX),
         TK(buffer_bytes, KEY_U32, 4096, U32_MAX),
         TK(timeout_ms, KEY_U32, 1, U32_MAX),
+        TK(ca_file, KEY_STR, 1, 4095),          /* TLS (rediss://): as an SMSC's */
+        TK(ca_path, KEY_STR, 1, 4095),
+        TK(cert_file, KEY_STR, 1, 4095),
+        TK(key_file, KEY_STR, 1, 4095),
+        TK(server_name, KEY_STR, 1, 253),
+        TK(insecure, KEY_BOOL, 0, 1),
 };
 
 static const struct key_def *find_key(const struct key_def *t, size_t n, const char *name)

@@ -57,6 +57,7 @@ static int slot_fill(struct smx_client *c, uint32_t idx, const struct smx_mt *mt
         s->submit_us = now_us;
         s->not_before_ms = 0;
         s->attempts = 0;
+        s->pushbacks = 0;
         s->last_status = 0;
         s->last_bind = 0xFFFF;
         s->id_len = (uint8_t)k->id_len;

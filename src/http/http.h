@@ -37,4 +37,16 @@ int smx_http_exclusive(const struct smx_http *h);
 int smx_http_carries_mts(const struct smx_http *h);
 void smx_http_stats_fill(struct smx_http *h, struct smx_http_stats *st);
 
+/* With a shared store (src/store/rstore.h) the HTTP threads are two of its
+ * extra producers, queues n_workers + these: the MT thread writes the
+ * accepted MTs' correlations through one, the receiver hands its DRs/MOs
+ * through the other (core/shared_store.c). */
+#define SMX_HTTP_STORE_Q_MT 0u
+#define SMX_HTTP_STORE_Q_RX 1u
+#define SMX_HTTP_STORE_QUEUES 2u
+/* The store thread ran (or gave up on) a DR/MO the receiver handed it:
+ * answer its HTTP request by the deliver_sm status it would get (ESME_ROK:
+ * 200, anything else: 503, the service re-sends). Store thread. */
+void smx_http_store_answer(struct smx_http *h, void *ticket, uint32_t status);
+
 #endif

@@ -26,13 +26,19 @@ struct allow_ent {
         unsigned char net[16];
 };
 
-/* Per request: the body so far. Receiver thread only. */
+/* Per request: the body so far. Receiver thread only, except `answer`,
+ * which http_rx_answer writes (any thread) while the connection is
+ * suspended, before it resumes it. */
 struct rx_req {
         size_t len;
         int too_big;
         size_t dropped;               /* body bytes over max_body, read and dropped */
         uint64_t start_ms;            /* headers in (CLOCK_MONOTONIC) */
         struct rx_req *next_free;
+        struct http_receiver *r;
+        struct MHD_Connection *conn;
+        int deferred;                 /* suspended for http_rx_answer */
+        _Atomic int answer;           /* its HTTP_RX_* once given */
         char body[];
 };
 
@@ -49,6 +55,8 @@ struct http_receiver {
         struct rx_req *free_reqs;     /* receiver thread only */
         uint16_t port;
         struct http_rx_msg msg;       /* scratch, receiver thread only */
+        struct rx_req *cur;           /* the request the callback runs for */
+        _Atomic uint32_t n_deferred;  /* suspended, answer not given yet */
         struct http_rx_stats st;
 };
 
@@ -196,6 +204,10 @@ static struct rx_req *req_get(struct http_receiver *r)
                 q->too_big = 0;
                 q->dropped = 0;
                 q->start_ms = rx_now_ms();
+                q->r = r;
+                q->conn = NULL;
+                q->deferred = 0;
+                atomic_init(&q->answer, HTTP_RX_BUSY);
         }
         return q;
 }
@@ -233,8 +245,49 @@ static enum MHD_Result first_call(struct http_receiver *r, struct MHD_Connection
         struct rx_req *q = req_get(r);
         if (!q)
                 return answer(c, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory");
+        q->conn = c;
         *con_cls = q;
         return MHD_YES;
+}
+
+/* The answer for what the deliver callback (or, later, http_rx_answer)
+ * said. */
+static enum MHD_Result answer_result(struct http_receiver *r, struct MHD_Connection *c, int res)
+{
+        switch (res) {
+        case HTTP_RX_OK:
+                atomic_fetch_add_explicit(&r->st.delivered, 1, memory_order_relaxed);
+                return MHD_queue_response(c, MHD_HTTP_OK, r->ok);
+        case HTTP_RX_DUPLICATE:
+                atomic_fetch_add_explicit(&r->st.duplicates, 1, memory_order_relaxed);
+                return MHD_queue_response(c, MHD_HTTP_OK, r->ok);
+        default:
+                atomic_fetch_add_explicit(&r->st.busy, 1, memory_order_relaxed);
+                return MHD_queue_response(c, MHD_HTTP_SERVICE_UNAVAILABLE, r->busy);
+        }
+}
+
+void *http_rx_defer(struct http_receiver *r)
+{
+        struct rx_req *q = r->cur;
+        q->deferred = 1;
+        atomic_store_explicit(&q->answer, -1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&r->n_deferred, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&r->st.deferred, 1, memory_order_relaxed);
+        MHD_suspend_connection(q->conn);
+        return q;
+}
+
+void http_rx_answer(void *ticket, int result)
+{
+        struct rx_req *q = ticket;
+        struct http_receiver *r = q->r;
+        struct MHD_Connection *c = q->conn;
+        atomic_store_explicit(&q->answer, result, memory_order_release);
+        /* from here the receiver thread may answer, finish and reuse q: only
+         * the values read above are used */
+        MHD_resume_connection(c);
+        atomic_fetch_sub_explicit(&r->n_deferred, 1, memory_order_release);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -250,6 +303,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 return MHD_YES;
         }
         struct rx_req *q = *con_cls;
+        if (q->deferred) {
+                /* resumed by http_rx_answer */
+                q->deferred = 0;
+                return answer_result(r, c, atomic_load_explicit(&q->answer, memory_order_acquire));
+        }
         if (*upload_size) {
                 size_t n = *upload_size;
                 if (rx_now_ms() - q->start_ms > (uint64_t)r->cfg.max_request_s * 1000u) {
@@ -289,17 +347,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 memcpy(&m->from.sin, ci->client_addr, sizeof m->from.sin);
         else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6)
                 memcpy(&m->from.sin6, ci->client_addr, sizeof m->from.sin6);
-        switch (r->fn(r->arg, m)) {
-        case HTTP_RX_OK:
-                atomic_fetch_add_explicit(&r->st.delivered, 1, memory_order_relaxed);
-                return MHD_queue_response(c, MHD_HTTP_OK, r->ok);
-        case HTTP_RX_DUPLICATE:
-                atomic_fetch_add_explicit(&r->st.duplicates, 1, memory_order_relaxed);
-                return MHD_queue_response(c, MHD_HTTP_OK, r->ok);
-        default:
-                atomic_fetch_add_explicit(&r->st.busy, 1, memory_order_relaxed);
-                return MHD_queue_response(c, MHD_HTTP_SERVICE_UNAVAILABLE, r->busy);
-        }
+        r->cur = q;
+        int res = r->fn(r->arg, m);
+        r->cur = NULL;
+        if (res == HTTP_RX_DEFER)
+                return MHD_YES;         /* suspended: http_rx_answer resumes it */
+        return answer_result(r, c, res);
 }
 
 /* "A.B.C.D:PORT" or "[IPv6]:PORT" into sa; returns its length, or -1. */
@@ -391,7 +444,8 @@ int http_rx_start(const struct http_rx_config *cfg, http_rx_deliver_fn fn, void 
                 return -ENOMEM;
         }
         MHD_add_response_header(r->busy, MHD_HTTP_HEADER_RETRY_AFTER, "1");
-        unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO;
+        unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO |
+                         MHD_ALLOW_SUSPEND_RESUME;
         if (sa.ss_family == AF_INET6)
                 flags |= MHD_USE_IPv6;   /* without MHD_USE_DUAL_STACK: IPv6 only */
         r->d = MHD_start_daemon(flags, lport, on_accept, r, on_request, r,
@@ -423,6 +477,20 @@ void http_rx_stop(struct http_receiver *r)
 {
         if (!r)
                 return;
+        /* MHD may not be stopped with a connection suspended: wait for the
+         * deferred answers (a shared store gives each within its hold_ms) */
+        uint64_t t0 = rx_now_ms(), said = t0;
+        while (atomic_load_explicit(&r->n_deferred, memory_order_acquire) > 0) {
+                struct timespec ts = { 0, 1000000L };
+                nanosleep(&ts, NULL);
+                if (rx_now_ms() - said >= 5000) {
+                        said = rx_now_ms();
+                        smx_logf(SMX_LOG_WARN, NULL, NULL, "http receiver: stopping: %u "
+                                 "answers still wait for the store after %llu ms",
+                                 atomic_load(&r->n_deferred),
+                                 (unsigned long long)(said - t0));
+                }
+        }
         if (r->d)
                 MHD_stop_daemon(r->d);
         if (r->ok)

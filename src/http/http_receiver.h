@@ -11,7 +11,13 @@
  * handed to `deliver`; the answer follows what deliver says:
  *   HTTP_RX_OK / HTTP_RX_DUPLICATE -> 200 (the event is in the ring, or was
  *   delivered before: the service stops re-sending); HTTP_RX_BUSY -> 503 with
- *   Retry-After (ring full: the service re-sends later).
+ *   Retry-After (ring full: the service re-sends later); HTTP_RX_DEFER (the
+ *   callback called http_rx_defer) -> the connection is suspended (MHD
+ *   suspend/resume: the receiver thread serves the others meanwhile) until
+ *   http_rx_answer, from any thread, gives one of the three answers above.
+ *   A shared store uses it: 200 only once Redis has the DR/MO. At stop the
+ *   receiver waits for every deferred answer (MHD may not be stopped with a
+ *   suspended connection), which the store gives within its hold_ms.
  * Everything wrong gets a 4xx with a one-line reason and never reaches
  * deliver: 404 other paths, 405 other methods, 415 another content type,
  * 413 body over max_body, 431 more than max_headers header lines, 400 bad
@@ -76,7 +82,7 @@ struct http_rx_msg {
         } from;                      /* the peer (family 0 when unknown) */
 };
 
-enum { HTTP_RX_OK = 0, HTTP_RX_DUPLICATE, HTTP_RX_BUSY };
+enum { HTTP_RX_OK = 0, HTTP_RX_DUPLICATE, HTTP_RX_BUSY, HTTP_RX_DEFER };
 
 /* Called on the receiver thread for every well-formed message. */
 typedef int (*http_rx_deliver_fn)(void *arg, const struct http_rx_msg *m);
@@ -84,6 +90,7 @@ typedef int (*http_rx_deliver_fn)(void *arg, const struct http_rx_msg *m);
 struct http_rx_stats {
         _Atomic uint64_t requests, delivered, duplicates, busy, bad, forbidden, too_large,
                          too_slow;
+        _Atomic uint64_t deferred;      /* answers that waited for http_rx_answer */
 };
 
 struct http_receiver;
@@ -92,6 +99,13 @@ int http_rx_start(const struct http_rx_config *cfg, http_rx_deliver_fn fn, void 
                   struct http_receiver **out, char *err, size_t err_len);
 /* The port actually listened on. */
 uint16_t http_rx_port(const struct http_receiver *r);
+/* From the deliver callback only, for the message it was called with: its
+ * answer comes later, by exactly one http_rx_answer(ticket, ...). The
+ * callback then returns HTTP_RX_DEFER. */
+void *http_rx_defer(struct http_receiver *r);
+/* Any thread, once per ticket: HTTP_RX_OK, HTTP_RX_DUPLICATE or
+ * HTTP_RX_BUSY for the deferred message. */
+void http_rx_answer(void *ticket, int result);
 void http_rx_stop(struct http_receiver *r);
 const struct http_rx_stats *http_rx_stats(const struct http_receiver *r);
 

@@ -14,7 +14,18 @@
  * (receipted_message_id + message_state) through inbound_on_deliver_w, so it
  * is correlated, parked and deduplicated exactly as one from an SMPP bind; an
  * MO is deduplicated by its message_id and written into ring 1. The 2xx goes
- * out only after that (http_receiver.h). */
+ * out only after that (http_receiver.h).
+ *
+ * With a shared store (Redis, src/store/rstore.h) both sides take the SMPP
+ * path through it: `done` hands an accepted MT's correlation (MTs that
+ * asked for a DR) to the store thread through the MT thread's own queue;
+ * the receiver hands each DR (with a usable id) and MO to the store thread
+ * through the receiver's queue and defers the HTTP answer (the connection
+ * is suspended) until the script ran: 200 once Redis has it (correlated and
+ * routed to the owner's stream, parked, or a duplicate), 503 when the store
+ * cannot take it now (queue full, Redis away past hold_ms), so the service
+ * re-sends, as ESME_RX_T_APPN does over SMPP. The H4 API carries no MO
+ * parts: an MO is one script (dedup by message_id across the cluster). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,8 +217,21 @@ static void mt_done(void *arg, uint64_t ref, const char *msgid, const struct htt
                 s->out_reason = SMX_FAIL_NONE;
                 s->out_permanent = 0;
                 memcpy(s->out_msgid, msgid, ml + 1);
-                inbound_on_accepted_w(c->inbound, &h->info, (const uint8_t *)msgid, ml, s->id,
-                                      s->id_len, smx_slot_serial(idx, s->gen), 0, 1, h->ring[0], now);
+                if (c->rstore) {
+                        /* shared store: the store thread writes it, as for an
+                         * SMPP resp (only for an MT that asked for a DR) */
+                        if (s->want_dr) {
+                                unsigned q = c->n_workers + SMX_HTTP_STORE_Q_MT;
+                                inbound_remote_accepted_w(c->inbound, c->rstore, q, &h->info,
+                                                          (const uint8_t *)msgid, ml, s->id,
+                                                          s->id_len, 0, 1);
+                                rstore_kick_w(c->rstore, q);
+                        }
+                } else {
+                        inbound_on_accepted_w(c->inbound, &h->info, (const uint8_t *)msgid, ml,
+                                              s->id, s->id_len, smx_slot_serial(idx, s->gen), 0,
+                                              1, h->ring[0], now);
+                }
         } else {
                 s->out_type = SMX_EV_FAILED;
                 s->out_reason = o->reason;
@@ -273,26 +297,96 @@ static const struct http_mt_ops mt_ops = { .pull = mt_pull, .done = mt_done, .ti
 
 /* ---- receiver (MHD thread) ---- */
 
+/* Hand a DR/MO to the store thread (shared store): the HTTP answer waits
+ * for its script (http_rx_defer; smx_http_store_answer gives it), so the
+ * service keeps re-sending until Redis has it. The store's queue full:
+ * 503 now, the service re-sends (as ESME_RX_T_APPN does over SMPP). */
+static int rx_to_store(struct smx_http *h, struct rs_in_req *r)
+{
+        struct smx_client *c = h->c;
+        unsigned q = c->n_workers + SMX_HTTP_STORE_Q_RX;
+        if (!rstore_in_room_w(c->rstore, q)) {
+                free(r->data);
+                return HTTP_RX_BUSY;
+        }
+        r->to.worker = (uint16_t)q;
+        r->to.bind = SMX_BIND_HTTP;
+        r->to.ext = http_rx_defer(h->rx);
+        rstore_in_w(c->rstore, q, r);           /* room checked: only this thread pushes */
+        rstore_kick_w(c->rstore, q);
+        return HTTP_RX_DEFER;
+}
+
+void smx_http_store_answer(struct smx_http *h, void *ticket, uint32_t status)
+{
+        http_rx_answer(ticket, status == SMPP_ESME_ROK ? HTTP_RX_OK : HTTP_RX_BUSY);
+        if (status == SMPP_ESME_ROK)
+                wake_app(h->c);
+}
+
+/* The H4 DR as a deliver_sm receipt view (receipted_message_id +
+ * message_state): the inbound path judges it like one from an SMPP bind. */
+static void dr_view(const struct http_rx_msg *m, struct smx_pdu *p)
+{
+        memset(p, 0, sizeof *p);
+        p->h.command_id = SMPP_DELIVER_SM;
+        p->u.sm.esm_class = SMPP_ESM_TYPE_SMSC_DR;
+        p->tlv.present = SMX_TLV_RECEIPTED_MESSAGE_ID | SMX_TLV_MESSAGE_STATE;
+        p->tlv.receipted_message_id.p = (const uint8_t *)m->message_id;
+        p->tlv.receipted_message_id.len = (uint16_t)strlen(m->message_id);
+        p->tlv.message_state = m->state;
+}
+
 static int rx_dr(struct smx_http *h, const struct http_rx_msg *m, uint64_t now)
 {
         struct smx_pdu p;
-        memset(&p, 0, sizeof p);
-        p.h.command_id = SMPP_DELIVER_SM;
-        p.u.sm.esm_class = SMPP_ESM_TYPE_SMSC_DR;
-        p.tlv.present = SMX_TLV_RECEIPTED_MESSAGE_ID | SMX_TLV_MESSAGE_STATE;
-        p.tlv.receipted_message_id.p = (const uint8_t *)m->message_id;
-        p.tlv.receipted_message_id.len = (uint16_t)strlen(m->message_id);
-        p.tlv.message_state = m->state;
+        dr_view(m, &p);
+        if (h->c->rstore) {
+                struct rs_in_req r;
+                if (inbound_remote_dr_req(h->c->inbound, &h->info, &p, &r))
+                        return rx_to_store(h, &r);
+                /* no usable id: nothing to correlate, handled here */
+        }
         uint32_t st = inbound_on_deliver_w(h->c->inbound, &h->info, &p, h->ring[1], now);
         return st == SMPP_ESME_ROK ? HTTP_RX_OK : HTTP_RX_BUSY;
+}
+
+/* The MO's dedup identity: its message_id (the service re-sends with the
+ * same one, H4), the same on every instance. */
+static struct smx_key128 mo_ident(const struct http_rx_msg *m)
+{
+        static const char tag[] = "http-mo";
+        struct smx_key128 ident = smx_hash128(tag, sizeof tag, 0);
+        return smx_hash128_more(ident, m->message_id, strlen(m->message_id));
+}
+
+/* Shared store: one MO script (dedup across the cluster, then this
+ * instance's stream). The H4 API carries no parts: nothing to reassemble. */
+static int rx_mo_store(struct smx_http *h, const struct http_rx_msg *m)
+{
+        struct rs_in_req r;
+        memset(&r, 0, offsetof(struct rs_in_req, msgid));
+        r.kind = RS_IN_MO_ONE;
+        r.http = 1;
+        r.ident = mo_ident(m);
+        event_copy_str(r.msgid, sizeof r.msgid, m->message_id, strlen(m->message_id));
+        r.err[0] = 0;
+        event_copy_str(r.from, sizeof r.from, m->phone_number, strlen(m->phone_number));
+        event_copy_str(r.to_addr, sizeof r.to_addr, m->shortcode, strlen(m->shortcode));
+        r.data = malloc(m->text_len ? m->text_len : 1);
+        if (!r.data)
+                return HTTP_RX_BUSY;
+        memcpy(r.data, m->text, m->text_len);
+        r.len = (uint32_t)m->text_len;
+        return rx_to_store(h, &r);
 }
 
 static int rx_mo(struct smx_http *h, const struct http_rx_msg *m, uint64_t now)
 {
         struct smx_inbound *in = h->c->inbound;
-        static const char tag[] = "http-mo";
-        struct smx_key128 ident = smx_hash128(tag, sizeof tag, 0);
-        ident = smx_hash128_more(ident, m->message_id, strlen(m->message_id));
+        if (h->c->rstore)
+                return rx_mo_store(h, m);
+        struct smx_key128 ident = mo_ident(m);
         switch (in->dedup.ops->claim(in->dedup.impl, &ident, now)) {
         case SMX_DEDUP_SEEN:
                 CNT_INC(in, mo_duplicates);

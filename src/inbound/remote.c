@@ -15,7 +15,9 @@
  *                             a part the reassembly could not hold (too
  *                             long) -> the in-process path.
  * Accepted MT -> an RS corr write (fire and forget, buffered and replayed
- * by the store thread). */
+ * by the store thread). The HTTP transport uses the same requests
+ * (inbound_remote_dr_req, inbound_remote_accepted_w) through its own store
+ * queues (http/http_transport.c). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +42,7 @@ int inbound_remote_accepted_w(struct smx_inbound *in, struct smx_rstore *rs, uns
                 CNT_INC(in, id_too_long);
                 return -E2BIG;
         }
+        inbound_note_bind_rules(in, bind->msgid_norm);
         struct rs_corr_req r;
         r.key = smx_hash128(norm, (size_t)n, 0);
         r.serial = 0;
@@ -59,6 +62,58 @@ static uint32_t push(struct smx_rstore *rs, unsigned worker, struct rs_in_req *r
         return SMX_DELIVER_DEFER;
 }
 
+void inbound_note_bind_rules(struct smx_inbound *in, uint32_t msgid_norm)
+{
+        uint32_t bit = 1u << (msgid_norm & 15);
+        if (!(atomic_load_explicit(&in->rules_conf, memory_order_relaxed) & bit))
+                atomic_fetch_or_explicit(&in->rules_conf, bit, memory_order_relaxed);
+}
+
+/* d's id under the other binds' rules (the keys that differ from d->key). */
+static void alt_keys(struct smx_inbound *in, const struct dr_info *d, struct rs_in_req *r)
+{
+        uint32_t others = atomic_load_explicit(&in->rules_conf, memory_order_relaxed) &
+                          ~(1u << d->rules);
+        for (uint32_t rule = 0; others && rule < 16 && r->n_alt < RS_ALT_MAX; rule++) {
+                if (!(others >> rule & 1))
+                        continue;
+                struct smx_id_norm rules;
+                char norm[SMX_MSGID_MAX + 1];
+                inbound_id_rules_of(rule, &rules);
+                int n = smx_msgid_normalise(&rules, (enum smx_id_source)d->id_src,
+                                            (const uint8_t *)d->msgid, d->id_len, norm, sizeof norm);
+                if (n < 0)
+                        continue;
+                struct smx_key128 k = smx_hash128(norm, (size_t)n, 0);
+                int seen = smx_key128_eq(&k, &d->key);
+                for (unsigned i = 0; i < r->n_alt && !seen; i++)
+                        seen = smx_key128_eq(&k, &r->alt[i]);
+                if (!seen)
+                        r->alt[r->n_alt++] = k;
+        }
+}
+
+int inbound_remote_dr_req(struct smx_inbound *in, const struct smx_bind_info *b,
+                          const struct smx_pdu *pdu, struct rs_in_req *r)
+{
+        struct dr_info d;
+        inbound_dr_extract(in, b, pdu, &d);
+        if (!d.has_key)
+                return 0;
+        memset(r, 0, offsetof(struct rs_in_req, msgid));
+        alt_keys(in, &d, r);
+        r->kind = RS_IN_DR;
+        r->to.is_dr = 1;
+        r->state = d.state;
+        r->key = d.key;
+        r->ident = inbound_dr_identity(&d, pdu);
+        memcpy(r->msgid, d.msgid, sizeof r->msgid);
+        memcpy(r->err, d.err, sizeof r->err);
+        memcpy(r->from, d.from, sizeof r->from);
+        memcpy(r->to_addr, d.to, sizeof r->to_addr);
+        return 1;
+}
+
 uint32_t inbound_remote_deliver_w(struct smx_inbound *in, struct smx_rstore *rs,
                                   unsigned worker, const struct smx_bind_info *b,
                                   const struct smx_pdu *pdu, struct smx_event_ring *ring,
@@ -68,26 +123,18 @@ uint32_t inbound_remote_deliver_w(struct smx_inbound *in, struct smx_rstore *rs,
                 return SMPP_ESME_RINVCMDID;
         const struct smx_body_sm *sm = &pdu->u.sm;
         struct rs_in_req r;
+        if (inbound_is_receipt(pdu)) {
+                if (!inbound_remote_dr_req(in, b, pdu, &r))
+                        return inbound_dr_local_w(in, b, pdu, ring, now_ms);
+                r.to = *to;
+                r.to.is_dr = 1;
+                r.t0_ms = now_ms;
+                return push(rs, worker, &r);
+        }
         memset(&r, 0, offsetof(struct rs_in_req, msgid));
         r.msgid[0] = r.err[0] = 0;
         r.to = *to;
         r.t0_ms = now_ms;
-        if (inbound_is_receipt(pdu)) {
-                struct dr_info d;
-                inbound_dr_extract(in, b, pdu, &d);
-                if (!d.has_key)
-                        return inbound_dr_local_w(in, b, pdu, ring, now_ms);
-                r.kind = RS_IN_DR;
-                r.to.is_dr = 1;
-                r.state = d.state;
-                r.key = d.key;
-                r.ident = inbound_dr_identity(&d, pdu);
-                memcpy(r.msgid, d.msgid, sizeof r.msgid);
-                memcpy(r.err, d.err, sizeof r.err);
-                memcpy(r.from, d.from, sizeof r.from);
-                memcpy(r.to_addr, d.to, sizeof r.to_addr);
-                return push(rs, worker, &r);
-        }
         struct mo_parsed m;
         mo_parse(in, b, pdu, &m);
         event_copy_str(r.from, sizeof r.from, sm->source_addr.p, sm->source_addr.len);
@@ -130,5 +177,18 @@ void inbound_mo_text(struct smx_inbound *in, struct smx_ev_rec *e, const struct 
 {
         const struct smx_dcs_map *map = b ? inbound_dcs_map(in, b) : &in->service_map;
         mo_set_text(in, e, dcs, map, packed, udh_len, data, len);
+        CNT_INC(in, mos);
+}
+
+void inbound_mo_utf8(struct smx_inbound *in, struct smx_ev_rec *e, const uint8_t *data,
+                     size_t len)
+{
+        if (event_rec_set_text(e, (const char *)data, len) < 0) {
+                /* no memory for a long text: what fits inline, whole characters */
+                size_t n = SMX_EV_TEXT_INLINE - 1;
+                while (n > 0 && (data[n] & 0xC0) == 0x80)
+                        n--;
+                event_rec_set_text(e, (const char *)data, n);
+        }
         CNT_INC(in, mos);
 }

@@ -44,7 +44,7 @@ struct smx_slot {
         _Atomic uint32_t next;     /* worker-local list link (SMX_SLOT_NONE = end); while
                                       the slot is free, the free stack link (read racily
                                       by a popper whose CAS then fails) */
-        uint32_t attempts;         /* submit_sm sent so far */
+        uint32_t attempts;         /* submit_sm sent so far (pushbacks included) */
         uint64_t submit_us;        /* smx_stamp_us() at smx_submit (core/stamp.h) */
         uint8_t *overflow;         /* text when longer than the inline buffer: a
                                       text pool block, NULL otherwise */
@@ -61,6 +61,8 @@ struct smx_slot {
         uint8_t encoding;          /* as smx_submit chose it (never SMX_ENC_AUTO) */
         /* outcome, filled when the outcome cannot go into a full event ring */
         uint8_t out_type, out_reason, out_permanent;
+        uint8_t pushbacks;         /* ESME_RTHROTTLED/RMSGQFUL answers not charged as
+                                      attempts (worker_session.c; saturates at 255) */
         char from[SMX_ADDR_MAX];
         char to[SMX_ADDR_MAX];
         char id[SMX_ID_MAX];

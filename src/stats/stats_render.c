@@ -277,7 +277,26 @@ static const struct counter store_rows[] = {
            "DR/MO events read from this instance's stream (and taken over)."),
         ST(taken_over, 17, 18, ", taken over ", "smsmux_store_taken_over_total", "counter",
            "Events taken over from silent instances."),
+        ST(tls_handshakes, 0, 19, NULL, "smsmux_store_tls_handshakes_total", "counter",
+           "TLS connections to the shared store set up (rediss://; a new handshake per connection)."),
+        ST(tls_failures, 0, 20, NULL, "smsmux_store_tls_failures_total", "counter",
+           "TLS sessions with the shared store that failed (certificate, CA, alert)."),
 };
+
+/* The store's TLS state (rediss://) after its counters: the session's
+ * version and cipher while connected, the last handshake failure. Never a
+ * key, certificate or password: only what OpenSSL negotiated or refused. */
+static void table_store_tls(struct sbuf *b, const struct rs_stats *st)
+{
+        if (!st->tls)
+                return;
+        sb_printf(b, ", TLS %s %s, handshakes %" PRIu64 ", failed %" PRIu64,
+                  st->tls_version[0] ? st->tls_version : "-",
+                  st->tls_cipher[0] ? st->tls_cipher : "-", st->tls_handshakes,
+                  st->tls_failures);
+        if (st->tls_error[0])
+                sb_printf(b, " (last: %s)", st->tls_error);
+}
 
 static uint64_t cnt_get(const struct counter *c, const void *base, size_t off)
 {
@@ -449,8 +468,11 @@ static void render_table(struct sbuf *b, const struct smx_stats_snapshot *s)
                 table_sentence(b, inbound_rows, N_ROWS(inbound_rows), &s->inbound, "\n");
         if (s->http.enabled)
                 table_sentence(b, http_rows, N_ROWS(http_rows), &s->http, "\n");
-        if (s->has_store)
-                table_sentence(b, store_rows, N_ROWS(store_rows), &s->store, "\n");
+        if (s->has_store) {
+                table_sentence(b, store_rows, N_ROWS(store_rows), &s->store, "");
+                table_store_tls(b, &s->store);
+                sb_printf(b, "\n");
+        }
         if (s->log_suppressed)
                 sb_printf(b, "log lines suppressed by the rate limit: %" PRIu64 "\n",
                           s->log_suppressed);
@@ -560,8 +582,16 @@ static void render_json(struct sbuf *b, const struct smx_stats_snapshot *s)
                 sb_printf(b, "}");
         }
         if (s->has_store) {
+                char v1[80], v2[80], v3[120];
                 sb_printf(b, ",\"store\":{");
                 json_rows(b, store_rows, N_ROWS(store_rows), &s->store);
+                sb_printf(b, ",\"tls\":%s", s->store.tls ? "true" : "false");
+                if (s->store.tls)
+                        sb_printf(b, ",\"tls_version\":\"%s\",\"tls_cipher\":\"%s\","
+                                  "\"tls_error\":\"%s\"",
+                                  esc(s->store.tls_version, v1, sizeof v1),
+                                  esc(s->store.tls_cipher, v2, sizeof v2),
+                                  esc(s->store.tls_error, v3, sizeof v3));
                 sb_printf(b, "}");
         }
         if (s->http.enabled) {
@@ -750,8 +780,18 @@ static void render_prom(struct sbuf *b, const struct smx_stats_snapshot *s)
                 prom_rows(b, inbound_rows, N_ROWS(inbound_rows), &s->inbound);
         if (s->http.enabled)
                 prom_rows(b, http_rows, N_ROWS(http_rows), &s->http);
-        if (s->has_store)
+        if (s->has_store) {
                 prom_rows(b, store_rows, N_ROWS(store_rows), &s->store);
+                if (s->store.tls && s->store.tls_version[0]) {
+                        char e1[80], e2[80];
+                        prom_head(b, "smsmux_store_tls_info", "gauge",
+                                  "1 while the shared store is connected over TLS, with the "
+                                  "session's version and cipher.");
+                        sb_printf(b, "smsmux_store_tls_info{version=\"%s\",cipher=\"%s\"} 1\n",
+                                  esc(s->store.tls_version, e1, sizeof e1),
+                                  esc(s->store.tls_cipher, e2, sizeof e2));
+                }
+        }
 }
 
 int stats_render(const struct smx_stats_snapshot *s, enum smx_stats_format fmt,

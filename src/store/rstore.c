@@ -1,6 +1,6 @@
 /* The Redis store's life cycle, its URL, the connection (authentication,
- * script loading, the consumer group, the heartbeat) and the worker-facing
- * rings. See rstore.h for the design and rstore_int.h for the file map.
+ * script loading, the consumer group, the heartbeat; the bytes themselves,
+ * plain or TLS, are rstore_io.c's) and the worker-facing rings. See rstore.h for the design and rstore_int.h for the file map.
  * Credentials are kept only to authenticate; nothing here logs them (the
  * URL is shown as shown_url, without user and password). */
 #include <errno.h>
@@ -39,7 +39,8 @@ void rs_tag(const struct smx_key128 *k, char out[33])
 
 int rstore_url_is_shared(const char *url)
 {
-        return url && (!strncmp(url, "redis://", 8) || !strncmp(url, "unix://", 7));
+        return url && (!strncmp(url, "redis://", 8) || !strncmp(url, "rediss://", 9) ||
+                       !strncmp(url, "unix://", 7));
 }
 
 /* Split url into rs's fields. 0 or -EINVAL. rs may be a scratch struct. */
@@ -55,12 +56,13 @@ static int parse_url(const char *url, struct smx_rstore *rs, char *err, size_t e
                 snprintf(rs->shown_url, sizeof rs->shown_url, "unix://%s", p);
                 return 0;
         }
-        if (strncmp(url, "redis://", 8) != 0) {
-                snprintf(err, err_len, "store: '%.64s' is not memory, redis://HOST:PORT[/DB] "
-                         "or unix:///PATH", url);
+        rs->use_tls = !strncmp(url, "rediss://", 9);
+        if (strncmp(url, "redis://", 8) != 0 && !rs->use_tls) {
+                snprintf(err, err_len, "store: '%.64s' is not memory, redis://HOST:PORT[/DB], "
+                         "rediss://HOST:PORT[/DB] or unix:///PATH", url);
                 return -EINVAL;
         }
-        const char *p = url + 8;
+        const char *p = url + (rs->use_tls ? 9 : 8);
         const char *at = strrchr(p, '@');
         if (at) {
                 /* [USER:]PASS@ (the part before the host) */
@@ -84,7 +86,8 @@ static int parse_url(const char *url, struct smx_rstore *rs, char *err, size_t e
                 colon = NULL;
         size_t hl = colon ? (size_t)(colon - p) : slash ? (size_t)(slash - p) : strlen(p);
         if (hl == 0 || hl >= sizeof rs->tcp_host) {
-                snprintf(err, err_len, "store: redis:// URL without a host");
+                snprintf(err, err_len, "store: %s URL without a host",
+                         rs->use_tls ? "rediss://" : "redis://");
                 return -EINVAL;
         }
         memcpy(rs->tcp_host, p, hl);
@@ -109,8 +112,8 @@ static int parse_url(const char *url, struct smx_rstore *rs, char *err, size_t e
                 }
                 rs->db = (int)db;
         }
-        snprintf(rs->shown_url, sizeof rs->shown_url, "redis://%s:%d/%d", rs->tcp_host, rs->port,
-                 rs->db);
+        snprintf(rs->shown_url, sizeof rs->shown_url, "%s://%s:%d/%d",
+                 rs->use_tls ? "rediss" : "redis", rs->tcp_host, rs->port, rs->db);
         return 0;
 }
 
@@ -161,6 +164,14 @@ int rstore_create(const struct rs_config *cfg, const struct rs_host *host,
         if (cfg->password)
                 snprintf(rs->password, sizeof rs->password, "%s", cfg->password);
         rs->cfg.user = rs->cfg.password = rs->cfg.url = NULL;  /* kept here only */
+        if (!rs->cfg.timeout_ms)
+                rs->cfg.timeout_ms = 1000;
+        if (rs_tls_create(rs, cfg, err, err_len) < 0) {
+                rc = -EINVAL;
+                goto fail;
+        }
+        rs->cfg.ca_file = rs->cfg.ca_path = rs->cfg.cert_file = rs->cfg.key_file = NULL;
+        rs->cfg.server_name = NULL;     /* the TLS context holds what it needs */
         char hn[256] = "";
         const char *inst = cfg->instance;
         if (!inst || !*inst) {
@@ -194,15 +205,17 @@ int rstore_create(const struct rs_config *cfg, const struct rs_host *host,
                 rs->ring_cap /= 2;
         rs->ring = event_ring_create(rs->ring_cap);
         rs->ackv = calloc(rs->ring_cap, sizeof *rs->ackv);
+        rs->reack = calloc(rs->ring_cap + RS_BAD_MAX, sizeof *rs->reack);
         rs->fifo_cap = rs->cfg.buffer_bytes;
         rs->fifo = malloc(rs->fifo_cap);
         rs->inq = calloc(RS_INQ, sizeof *rs->inq);
-        rs->wq = calloc(host->n_workers ? host->n_workers : 1, sizeof *rs->wq);
+        unsigned nq = rs_n_queues(rs);
+        rs->wq = calloc(nq ? nq : 1, sizeof *rs->wq);
         rs->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         rc = -ENOMEM;
-        if (!rs->ring || !rs->ackv || !rs->fifo || !rs->inq || !rs->wq || rs->efd < 0)
+        if (!rs->ring || !rs->ackv || !rs->reack || !rs->fifo || !rs->inq || !rs->wq || rs->efd < 0)
                 goto fail;
-        for (unsigned k = 0; k < host->n_workers; k++) {
+        for (unsigned k = 0; k < nq; k++) {
                 struct rs_worker_q *q = &rs->wq[k];
                 if (spsc_init(&q->corr, RS_CORR_RING, sizeof(struct rs_corr_req)) < 0 ||
                     spsc_init(&q->in, RS_IN_RING, sizeof(struct rs_in_req)) < 0 ||
@@ -223,6 +236,9 @@ fail:
 
 int rstore_start(struct smx_rstore *rs)
 {
+        if (rs->tls && !rs->tls->ctx.verify)
+                smx_logf(SMX_LOG_WARN, NULL, NULL, "store %s: tls: insecure: Redis's certificate "
+                         "and host name are NOT verified (test use only)", rs->shown_url);
         int rc = pthread_create(&rs->th, NULL, rs_main, rs);
         if (rc != 0)
                 return -rc;
@@ -242,11 +258,12 @@ void rstore_destroy(struct smx_rstore *rs)
                 pthread_join(rs->th, NULL);
         }
         if (rs->rc)
-                redisFree(rs->rc);
+                rs_io_close(rs, rs->rc);
+        rs_tls_destroy(rs);
         for (uint32_t i = rs->in_head; rs->inq && i != rs->in_tail; i++)
                 free(rs->inq[i % RS_INQ].data);
         if (rs->wq) {
-                for (unsigned k = 0; k < rs->host.n_workers; k++) {
+                for (unsigned k = 0; k < rs_n_queues(rs); k++) {
                         struct rs_worker_q *q = &rs->wq[k];
                         struct rs_in_req *r;
                         while (q->in.buf && (r = spsc_peek(&q->in)) != NULL) {
@@ -264,6 +281,7 @@ void rstore_destroy(struct smx_rstore *rs)
         free(rs->hd.p);
         free(rs->fifo);
         free(rs->ackv);
+        free(rs->reack);
         if (rs->ring)
                 event_ring_destroy(rs->ring);
         if (rs->efd >= 0)
@@ -304,7 +322,7 @@ void rs_disconnect(struct smx_rstore *rs, const char *why, uint64_t now_ms)
         if (rs->rc) {
                 smx_logf(SMX_LOG_WARN, NULL, NULL, "store %s: connection lost (%s)",
                          rs->shown_url, why);
-                redisFree(rs->rc);
+                rs_io_close(rs, rs->rc);
                 rs->rc = NULL;
                 RS_INC(rs, disconnects);
         }
@@ -327,10 +345,10 @@ static int conn_fail(struct smx_rstore *rs, redisContext *c, redisReply *r, cons
 {
         smx_logf(SMX_LOG_WARN, NULL, NULL, "store %s: %s failed: %s", rs->shown_url, what,
                  r && r->type == REDIS_REPLY_ERROR && r->str ? r->str
-                 : c && c->err ? c->errstr : "no answer");
+                 : rs->io_err[0] ? rs->io_err : "no answer");
         if (r)
                 freeReplyObject(r);
-        redisFree(c);
+        rs_io_close(rs, c);
         rs->down_since_ms = rs->down_since_ms ? rs->down_since_ms : now_ms;
         rs->backoff_ms = rs->backoff_ms ? rs->backoff_ms * 2 : 100;
         if (rs->backoff_ms > 2000)
@@ -341,15 +359,13 @@ static int conn_fail(struct smx_rstore *rs, redisContext *c, redisReply *r, cons
 
 int rs_connect(struct smx_rstore *rs, uint64_t now_ms)
 {
-        struct timeval tv = { rs->cfg.timeout_ms / 1000, (rs->cfg.timeout_ms % 1000) * 1000 };
-        redisContext *c = rs->unix_path[0] ? redisConnectUnixWithTimeout(rs->unix_path, tv)
-                                           : redisConnectWithTimeout(rs->tcp_host, rs->port, tv);
-        if (!c || c->err) {
+        int tls_failed = 0;
+        redisContext *c = rs_io_open(rs, &tls_failed);
+        if (!c) {
                 if (!rs->down_since_ms || rs->backoff_ms >= 2000)
-                        smx_logf(SMX_LOG_WARN, NULL, NULL, "store %s: cannot connect: %s",
-                                 rs->shown_url, c ? c->errstr : "out of memory");
-                if (c)
-                        redisFree(c);
+                        smx_logf(SMX_LOG_WARN, NULL, NULL, "store %s: cannot connect: %s%s",
+                                 rs->shown_url, tls_failed ? "TLS handshake failed: " : "",
+                                 rs->io_err);
                 rs->down_since_ms = rs->down_since_ms ? rs->down_since_ms : now_ms;
                 rs->backoff_ms = rs->backoff_ms ? rs->backoff_ms * 2 : 100;
                 if (rs->backoff_ms > 2000)
@@ -357,50 +373,55 @@ int rs_connect(struct smx_rstore *rs, uint64_t now_ms)
                 rs->next_connect_ms = now_ms + rs->backoff_ms;
                 return -1;
         }
-        redisSetTimeout(c, tv);
-        if (!rs->unix_path[0])
-                redisEnableKeepAlive(c);
         redisReply *r;
         if (rs->password[0]) {
                 /* the password goes to Redis only, never to a log line */
-                r = rs->user[0] ? redisCommand(c, "AUTH %s %s", rs->user, rs->password)
-                                : redisCommand(c, "AUTH %s", rs->password);
+                r = rs->user[0] ? rs_io_command(rs, c, "AUTH %s %s", rs->user, rs->password)
+                                : rs_io_command(rs, c, "AUTH %s", rs->password);
                 if (!reply_ok(c, r, NULL))
                         return conn_fail(rs, c, r, "authentication", now_ms);
                 freeReplyObject(r);
         }
         if (rs->db) {
-                r = redisCommand(c, "SELECT %d", rs->db);
+                r = rs_io_command(rs, c, "SELECT %d", rs->db);
                 if (!reply_ok(c, r, NULL))
                         return conn_fail(rs, c, r, "SELECT", now_ms);
                 freeReplyObject(r);
         }
         for (int i = 0; i < RS_LUA_N; i++) {
-                r = redisCommand(c, "SCRIPT LOAD %s", rs_lua[i]);
+                r = rs_io_command(rs, c, "SCRIPT LOAD %s", rs_lua[i]);
                 if (!reply_ok(c, r, NULL) || r->type != REDIS_REPLY_STRING || r->len != 40)
                         return conn_fail(rs, c, r, "SCRIPT LOAD", now_ms);
                 memcpy(rs->sha[i], r->str, 40);
                 rs->sha[i][40] = 0;
                 freeReplyObject(r);
         }
-        r = redisCommand(c, "XGROUP CREATE %s g 0 MKSTREAM", rs->streams[0].key);
+        r = rs_io_command(rs, c, "XGROUP CREATE %s g 0 MKSTREAM", rs->streams[0].key);
         if (!reply_ok(c, r, "BUSYGROUP"))
                 return conn_fail(rs, c, r, "XGROUP CREATE", now_ms);
         freeReplyObject(r);
-        r = redisCommand(c, "HSET smsmux:{%s}:inst %s %llu", rs->cluster, rs->instance,
+        r = rs_io_command(rs, c, "HSET smsmux:{%s}:inst %s %llu", rs->cluster, rs->instance,
                          (unsigned long long)rs_now_ms());
         if (!reply_ok(c, r, NULL))
                 return conn_fail(rs, c, r, "HSET", now_ms);
         freeReplyObject(r);
         rs->rc = c;
         RS_INC(rs, connects);
+        if (rs->tls)
+                RS_INC(rs, tls_handshakes);
         RS_SET(rs, connected, 1);
+        char tls_note[160] = "";
+        if (rs->tls)
+                snprintf(tls_note, sizeof tls_note, " (%s %s%s%s)", rs->tls->conn.version,
+                         rs->tls->conn.cipher, rs->tls->conn.resumed ? ", session resumed" : "",
+                         rs->tls->ctx.verify ? "" : ", NOT verified (insecure)");
         if (rs->down_since_ms)
-                smx_logf(SMX_LOG_WARN, NULL, NULL, "store %s: connected after %llu ms",
-                         rs->shown_url, (unsigned long long)(now_ms - rs->down_since_ms));
+                smx_logf(SMX_LOG_WARN, NULL, NULL, "store %s: connected after %llu ms%s",
+                         rs->shown_url, (unsigned long long)(now_ms - rs->down_since_ms),
+                         tls_note);
         else
-                smx_logf(SMX_LOG_INFO, NULL, NULL, "store %s: connected as %s in cluster %s",
-                         rs->shown_url, rs->instance, rs->cluster);
+                smx_logf(SMX_LOG_INFO, NULL, NULL, "store %s: connected as %s in cluster %s%s",
+                         rs->shown_url, rs->instance, rs->cluster, tls_note);
         rs->down_since_ms = 0;
         rs->backoff_ms = 0;
         rs->next_hb_ms = 0;
@@ -431,6 +452,11 @@ int rstore_in_w(struct smx_rstore *rs, unsigned k, const struct rs_in_req *r)
         *s = *r;
         spsc_push(q);
         return 0;
+}
+
+int rstore_in_room_w(struct smx_rstore *rs, unsigned k)
+{
+        return spsc_slot(&rs->wq[k].in) != NULL;
 }
 
 void rstore_kick_w(struct smx_rstore *rs, unsigned k)
@@ -484,4 +510,14 @@ void rstore_stats(const struct smx_rstore *rs_c, struct rs_stats *st)
         st->rtt_max_us = LD(rtt_max_us);
         for (int i = 0; i < 8; i++)
                 st->rtt_bucket[i] = LD(rtt_bucket[i]);
+        st->tls = rs->tls != NULL;
+        st->tls_handshakes = LD(tls_handshakes);
+        st->tls_failures = LD(tls_failures);
+        if (rs->tls) {
+                pthread_mutex_lock(&rs->tls->mu);
+                snprintf(st->tls_version, sizeof st->tls_version, "%s", rs->tls->version);
+                snprintf(st->tls_cipher, sizeof st->tls_cipher, "%s", rs->tls->cipher);
+                snprintf(st->tls_error, sizeof st->tls_error, "%s", rs->tls->error);
+                pthread_mutex_unlock(&rs->tls->mu);
+        }
 }

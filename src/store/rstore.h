@@ -19,8 +19,9 @@
  *   worker k <--reply ring k- store thread   its deliver_sm_resp status comes
  *                                            back when the script ran
  *   owner stream --XREADGROUP--> store event ring --smx_events_poll--> app
- *                                XACK + XDEL when the app's next poll
- *                                releases the event
+ *                                XACK when the app's next poll releases
+ *                                the event; the stream is trimmed below
+ *                                its oldest unacknowledged entry
  *
  * Every DR and MO reaches the application through a Redis Stream (the
  * owner's for a correlated DR, the receiving instance's for an MO or an
@@ -28,9 +29,9 @@
  * instance name reads its pending entries again, and after
  * owner_takeover_ms of silence (heartbeat) another instance claims them.
  *
- * TLS to Redis: hiredis 0.14 (Debian 12) has no TLS support, so redis://
- * is plain TCP or a unix socket; put the server on a private network or
- * behind stunnel (docs/scale-out.md). */
+ * TLS to Redis (rediss://): hiredis 0.14 (Debian 12) has no TLS, so the
+ * store thread runs the TLS session itself with src/tls over its own TCP
+ * socket and hands hiredis only plaintext (rstore_io.c says how and why). */
 #ifndef SMX_RSTORE_H
 #define SMX_RSTORE_H
 
@@ -43,21 +44,31 @@
 #include "store/hash128.h"
 
 /* Where a deferred deliver_sm_resp goes: the bind (its worker-local index
- * and connection generation) and the PDU it answers. */
+ * and connection generation) and the PDU it answers; for a request from an
+ * extra producer (rs_host.n_ext), `ext` is that producer's ticket. */
 struct rs_reply_to {
-        uint16_t worker;        /* the bind's worker */
+        uint16_t worker;        /* the bind's worker (its queue); extra producer i:
+                                   n_workers + i */
         uint16_t local;         /* bind index among its worker's binds */
         uint16_t bind;          /* bind index (smx_client_binds order) */
         uint32_t gen;           /* the bind's conn_gen when the PDU came */
         uint32_t seq;           /* its sequence_number */
         uint32_t cmd;           /* deliver_sm or data_sm */
         uint8_t is_dr;
+        void *ext;              /* extra producer's ticket (NULL for a worker) */
 };
 
 struct rs_reply {
         struct rs_reply_to to;
         uint32_t status;        /* command_status to answer with */
 };
+
+/* The bind index of events of the HTTP transport (SMX_BIND_HTTP, http/http.h). */
+#define RS_BIND_HTTP 0xFFFEu
+
+/* A DR's id under other SMSCs' msgid_norm rules, tried when its own key
+ * misses (inbound_remote_dr_req). */
+#define RS_ALT_MAX 3
 
 enum rs_in_kind { RS_IN_DR = 1, RS_IN_MO_ONE, RS_IN_MO_PART };
 
@@ -68,14 +79,18 @@ struct rs_in_req {
         uint8_t state;          /* DR: SMPP_STATE_* */
         uint8_t dcs, packed;    /* MO: data_coding; GSM packed (single MO only) */
         uint8_t seq, total;     /* MO part: 1-based part, parts */
+        uint8_t http;           /* MO from the HTTP API's receiver: data is UTF-8
+                                   text, msgid its message_id */
         uint16_t udh_len;       /* MO single: UDH octets to skip when decoding */
         struct smx_key128 key;  /* DR: hash of the normalised id; MO part: group */
         struct smx_key128 ident;/* dedup identity */
+        uint8_t n_alt;          /* DR: keys of its id under other SMSCs' msgid_norm */
+        struct smx_key128 alt[RS_ALT_MAX];
         struct rs_reply_to to;
         uint64_t t0_ms;         /* when it arrived */
         uint8_t *data;          /* MO payload (part: unpacked septets/octets) */
         uint32_t len;
-        char msgid[SMX_MSGID_MAX + 1];
+        char msgid[SMX_MSGID_MAX + 1];  /* DR: as received; HTTP MO: message_id */
         char err[16];
         char from[SMX_EV_ADDR_MAX + 1], to_addr[SMX_EV_ADDR_MAX + 1];
 };
@@ -89,11 +104,22 @@ struct rs_corr_req {
         char app[SMX_ID_MAX];
 };
 
-/* What the store thread needs from its client. */
+/* What the store thread needs from its client.
+ *
+ * Producers: each worker k has its queue k (rings for correlation writes,
+ * DRs/MOs, and the answers back). n_ext more queues, n_workers + i, serve
+ * threads that are not workers (the HTTP transport's MT thread writes
+ * correlations through one, its receiver thread hands DRs/MOs through
+ * another); each queue still has exactly one producer. An extra queue's
+ * DR/MO is answered by calling answer_ext on the store thread (with the
+ * request's reply_to, whose `ext` is the producer's ticket) instead of
+ * through a reply ring: every request taken is answered exactly once. */
 struct rs_host {
         void *ctx;
         unsigned n_workers;
+        unsigned n_ext;
         void (*wake_worker)(void *ctx, unsigned k);
+        void (*answer_ext)(void *ctx, const struct rs_reply *r);
         void (*wake_app)(void *ctx);
         /* bind index by name (events name the bind that received a DR/MO
          * on another instance), -1 when this instance has none */
@@ -110,6 +136,9 @@ struct rs_config {
         uint32_t owner_takeover_ms, hold_ms, local_after_ms, buffer_bytes, timeout_ms;
         uint32_t corr_ttl_ms, park_timeout_ms, dedup_window_ms, reasm_timeout_ms;
         uint32_t event_capacity;
+        /* TLS (rediss:// only): smx_store_config's keys */
+        const char *ca_file, *ca_path, *cert_file, *key_file, *server_name;
+        int insecure;
 };
 
 /* Counters, any thread reads. */
@@ -121,11 +150,17 @@ struct rs_stats {
         uint64_t drs_routed, parked, duplicates, mos, events, acks, taken_over;
         uint64_t rtt_last_us, rtt_max_us;
         uint64_t rtt_bucket[8];         /* <=100us, 250, 500, 1ms, 2.5, 10, 100, more */
+        uint64_t tls;                   /* 1: rediss:// */
+        uint64_t tls_handshakes;        /* TLS connections set up (= connects) */
+        uint64_t tls_failures;          /* handshakes / sessions that failed */
+        char tls_version[16], tls_cipher[64];   /* of the connection up now; "" none */
+        char tls_error[48];             /* why the last handshake failed; "" none since */
 };
 
 struct smx_rstore;
 
-/* Whether url names a shared store ("redis://", "unix://"); NULL/"memory": 0. */
+/* Whether url names a shared store ("redis://", "rediss://", "unix://");
+ * NULL/"memory": 0. */
 int rstore_url_is_shared(const char *url);
 /* Check url syntax (0 or -EINVAL with err). */
 int rstore_url_check(const char *url, char *err, size_t err_len);
@@ -141,10 +176,14 @@ struct smx_event_ring *rstore_ring(struct smx_rstore *rs);
 const char *rstore_instance(const struct smx_rstore *rs);
 const char *rstore_cluster(const struct smx_rstore *rs);
 
-/* Worker k only. 0, or -ENOBUFS when its ring is full (corr: counted
- * dropped; in: the caller answers ESME_RX_T_APPN). */
+/* The producer of queue k only (worker k, or extra producer k -
+ * n_workers). 0, or -ENOBUFS when its ring is full (corr: counted dropped;
+ * in: the caller answers ESME_RX_T_APPN). */
 int rstore_corr_put_w(struct smx_rstore *rs, unsigned k, const struct rs_corr_req *r);
 int rstore_in_w(struct smx_rstore *rs, unsigned k, const struct rs_in_req *r);
+/* The producer of queue k: 1 when rstore_in_w(k) would take a request now
+ * (it stays true until that producer pushes). */
+int rstore_in_room_w(struct smx_rstore *rs, unsigned k);
 /* Worker k, once per loop turn after it queued something. */
 void rstore_kick_w(struct smx_rstore *rs, unsigned k);
 /* Worker k: the next deferred answer, 1 or 0 when none. */

@@ -1,10 +1,11 @@
 /* Building the pipelined batch of one store-thread turn (rstore_batch.h):
- * XACK+XDEL of released events, the correlation writes (SET + EXISTS, or
+ * XACK of released events (and now and then a trim of their stream), the correlation writes (SET + EXISTS, or
  * the routing script when DRs are parked), one script per DR/MO, the
  * stream reads (and XAUTOCLAIM of silent instances), and once a second the
  * heartbeat, the sweeps and the instance scan. Commands are appended to the
  * hiredis output buffer; nothing is sent here. Store thread only. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store/rstore_batch.h"
@@ -16,14 +17,26 @@ static int add_cmd(struct smx_rstore *rs, struct batch *b, uint8_t kind, uint16_
                 return -1;
         if (redisAppendCommandArgv(rs->rc, argc, argv, argvlen) != REDIS_OK)
                 return -1;
-        b->cmd[b->n++] = (struct cmd){ kind, stream, n };
+        b->cmd[b->n++] = (struct cmd){ .kind = kind, .stream = stream, .n = n };
         return 0;
 }
 
-/* XACK + XDEL of released records (and of malformed entries), grouped by
- * stream, up to 256 ids a command. */
+/* Stream ids "ms-seq": a < b */
+static int id_less(const char *a, const char *b)
+{
+        char *ea, *eb;
+        unsigned long long am = strtoull(a, &ea, 10), bm = strtoull(b, &eb, 10);
+        if (am != bm)
+                return am < bm;
+        return strtoull(*ea == '-' ? ea + 1 : ea, NULL, 10) <
+               strtoull(*eb == '-' ? eb + 1 : eb, NULL, 10);
+}
+
+/* XACK of released records (and of malformed entries), grouped by stream,
+ * up to 256 ids a command; the entries are dropped later by the stream's
+ * trim (rs_batch_trims), which is what their highest id is noted for. */
 static int ack_ids(struct smx_rstore *rs, struct batch *b, uint16_t s, const char **ids,
-                   size_t *idl, int n)
+                   size_t *idl, int n, const uint32_t *ack_to)
 {
         static _Thread_local const char *argv[3 + 256];
         static _Thread_local size_t lens[3 + 256];
@@ -37,34 +50,56 @@ static int ack_ids(struct smx_rstore *rs, struct batch *b, uint16_t s, const cha
         lens[2] = 1;
         if (add_cmd(rs, b, K_ACK, s, (uint32_t)n, 3 + n, argv, lens) < 0)
                 return -1;
-        argv[1] = "XDEL";
-        argv[2] = rs->streams[s].key;
-        lens[1] = 4;
-        lens[2] = strlen(argv[2]);
-        return add_cmd(rs, b, K_DEL, s, (uint32_t)n, 2 + n, argv + 1, lens + 1);
+        if (ack_to) {
+                b->cmd[b->n - 1].ack_to = *ack_to;
+                b->cmd[b->n - 1].has_ack_to = 1;
+        }
+        struct rs_stream *st = &rs->streams[s];
+        for (int i = 0; i < n; i++)
+                if (!st->trim_to[0] || id_less(st->trim_to, ids[i]))
+                        snprintf(st->trim_to, sizeof st->trim_to, "%s", ids[i]);
+        st->untrimmed += (uint32_t)n;
+        return 0;
 }
 
+/* Acknowledgements are built from ack_pos (what Redis confirmed) each
+ * turn: a batch lost with its connection sends them again (XACK is
+ * idempotent), so no released entry stays pending for ever - which would
+ * also stop its stream's trimming below it. */
 void rs_batch_acks(struct smx_rstore *rs, struct batch *b)
 {
         static _Thread_local const char *ids[256];
         static _Thread_local size_t idl[256];
-        for (unsigned i = 0; i < rs->n_bad; i++) {
-                ids[0] = rs->bad[i].id;
-                idl[0] = strlen(rs->bad[i].id);
-                if (ack_ids(rs, b, rs->bad[i].stream, ids, idl, 1) < 0)
+        /* the reack list: dropped when answered (run_batch) */
+        for (uint32_t i = 0; i < rs->n_reack;) {
+                uint16_t s = rs->reack[i].stream;
+                int n = 0;
+                while (i < rs->n_reack && n < 256 && rs->reack[i].stream == s) {
+                        ids[n] = rs->reack[i].id;
+                        idl[n] = strlen(rs->reack[i].id);
+                        n++;
+                        i++;
+                }
+                if (ack_ids(rs, b, s, ids, idl, n, NULL) < 0)
                         return;
+                b->cmd[b->n - 1].reack = 1;
         }
-        rs->n_bad = 0;
         uint32_t head = rs->ev_pos - (rs->ring_cap - event_ring_space_w(rs->ring));
-        while (rs->ack_pos != head) {
-                struct rs_ack *a0 = &rs->ackv[rs->ack_pos & (rs->ring_cap - 1)];
+        uint32_t p = rs->ack_pos;
+        struct cmd *last = NULL;        /* the last XACK of released records built */
+        while (p != head) {
+                struct rs_ack *a0 = &rs->ackv[p & (rs->ring_cap - 1)];
                 if (a0->stream == RS_NO_STREAM) {
-                        rs->ack_pos++;
+                        /* nothing to acknowledge: done with the XACK before it */
+                        p++;
+                        if (last)
+                                last->ack_to = p;
+                        else
+                                rs->ack_pos = p;
                         continue;
                 }
                 uint16_t s = a0->stream;
                 int n = 0;
-                uint32_t p = rs->ack_pos;
                 while (p != head && n < 256) {
                         struct rs_ack *a = &rs->ackv[p & (rs->ring_cap - 1)];
                         if (a->stream != s)
@@ -74,9 +109,25 @@ void rs_batch_acks(struct smx_rstore *rs, struct batch *b)
                         n++;
                         p++;
                 }
-                if (ack_ids(rs, b, s, ids, idl, n) < 0)
+                if (ack_ids(rs, b, s, ids, idl, n, &p) < 0)
                         return;
-                rs->ack_pos = p;
+                last = &b->cmd[b->n - 1];
+        }
+}
+
+void rs_batch_trims(struct smx_rstore *rs, struct batch *b, int all)
+{
+        for (unsigned s = 0; s < rs->n_streams; s++) {
+                struct rs_stream *st = &rs->streams[s];
+                if (st->untrimmed == 0 || (!all && st->untrimmed < RS_TRIM_EVERY))
+                        continue;
+                const char *argv[] = { "EVALSHA", rs->sha[RS_LUA_TRIM], "1", st->key, st->trim_to };
+                size_t lens[5];
+                for (int j = 0; j < 5; j++)
+                        lens[j] = strlen(argv[j]);
+                if (add_cmd(rs, b, K_TRIM, (uint16_t)s, 0, 5, argv, lens) < 0)
+                        return;
+                st->untrimmed = 0;
         }
 }
 
@@ -164,13 +215,31 @@ int rs_batch_in(struct smx_rstore *rs, struct batch *b, const struct common *cm)
                         snprintf(k1, sizeof k1, "smsmux:{%s:%s}:d%u", rs->cluster, h, r->state);
                         snprintf(k2, sizeof k2, "smsmux:{%s:%s}:c", rs->cluster, h);
                         snprintf(k3, sizeof k3, "smsmux:{%s:%s}:p", rs->cluster, h);
-                        const char *argv[] = { "EVALSHA", rs->sha[RS_LUA_DR], "3", k1, k2, k3,
-                                               rs->cluster, cm->now, cm->ttl, rs->instance,
+                        /* KEYS 1-3, then the id's correlation keys under the other
+                         * SMSCs' msgid_norm rules; ARGV ..., then their tags */
+                        char ak[RS_ALT_MAX][2 * RS_NAME_MAX + 64], at[RS_ALT_MAX][33], nk[4];
+                        unsigned na = r->n_alt < RS_ALT_MAX ? r->n_alt : RS_ALT_MAX;
+                        snprintf(nk, sizeof nk, "%u", 3 + na);
+                        const char *argv[15 + 2 * RS_ALT_MAX] = { "EVALSHA", rs->sha[RS_LUA_DR],
+                                                                  nk, k1, k2, k3 };
+                        int ac = 6;
+                        for (unsigned j = 0; j < na; j++) {
+                                rs_tag(&r->alt[j], at[j]);
+                                snprintf(ak[j], sizeof ak[j], "smsmux:{%s:%s}:c", rs->cluster,
+                                         at[j]);
+                                argv[ac++] = ak[j];
+                        }
+                        const char *rest[] = { rs->cluster, cm->now, cm->ttl, rs->instance,
                                                st, pl->p, h, window, park };
-                        size_t lens[15];
-                        for (int j = 0; j < 15; j++)
-                                lens[j] = j == 11 ? pl->len : strlen(argv[j]);
-                        rc = add_cmd(rs, b, K_IN, 0, 1, 15, argv, lens);
+                        int payload_at = ac + 5;
+                        for (int j = 0; j < 9; j++)
+                                argv[ac++] = rest[j];
+                        for (unsigned j = 0; j < na; j++)
+                                argv[ac++] = at[j];
+                        size_t lens[15 + 2 * RS_ALT_MAX];
+                        for (int j = 0; j < ac; j++)
+                                lens[j] = j == payload_at ? pl->len : strlen(argv[j]);
+                        rc = add_cmd(rs, b, K_IN, 0, 1, ac, argv, lens);
                 } else if (r->kind == RS_IN_MO_ONE) {
                         rs_payload_mo(rs, r, pl);
                         snprintf(k1, sizeof k1, "smsmux:{%s:o:%s}", rs->cluster, id);

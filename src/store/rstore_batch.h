@@ -11,16 +11,20 @@
 #define RS_IN_BATCH 4096u
 #define RS_READ_MAX 512u
 #define RS_EV_RESERVE 64u       /* ring records kept for local events */
+#define RS_TRIM_EVERY 256u      /* acknowledgements between two trims of a stream */
 
 enum cmd_kind {
-        K_ACK = 1, K_DEL, K_CORR_SET, K_CORR_CHECK, K_CORR_SCRIPT, K_IN, K_READ, K_CLAIM, K_HB,
+        K_ACK = 1, K_TRIM, K_CORR_SET, K_CORR_CHECK, K_CORR_SCRIPT, K_IN, K_READ, K_CLAIM, K_HB,
         K_PARK_SWEEP, K_GROUP_SWEEP, K_SCAN,
 };
 
 struct cmd {
         uint8_t kind;
         uint16_t stream;
-        uint32_t n;             /* K_ACK/K_DEL: ids; K_CORR/K_IN: 1 */
+        uint32_t n;             /* K_ACK: ids; K_CORR/K_IN: 1 */
+        uint32_t ack_to;        /* K_ACK of released records: ack_pos once answered */
+        uint8_t has_ack_to;
+        uint8_t reack;          /* K_ACK of the first `n` ids left in rs->reack */
 };
 
 struct batch {
@@ -36,6 +40,9 @@ struct common {
 
 /* rstore_batch.c: append to the batch (each returns/notes what it added) */
 void rs_batch_acks(struct smx_rstore *rs, struct batch *b);
+/* XTRIM below what is acknowledged, for each stream with RS_TRIM_EVERY
+ * acknowledgements since its last trim (any with `all`). */
+void rs_batch_trims(struct smx_rstore *rs, struct batch *b, int all);
 int rs_batch_corr(struct smx_rstore *rs, struct batch *b, const struct common *cm);
 int rs_batch_in(struct smx_rstore *rs, struct batch *b, const struct common *cm);
 void rs_batch_reads(struct smx_rstore *rs, struct batch *b);

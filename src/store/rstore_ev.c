@@ -3,14 +3,23 @@
  * Payloads are length-prefixed fields ("N:bytes", N decimal), built and
  * parsed here only; the scripts carry them as opaque strings, so any byte
  * (an address, an MO's binary payload) is safe in them.
- *   DR payload      message_id, err, from, to, receiving bind's name
- *   MO payload      bind name, from, to, dcs, packed, udh_len, bytes
+ *   DR payload      state, message_id, err, from, to, receiving bind's name
+ *   MO payload      bind name, from, to, dcs, packed, udh_len, bytes, and
+ *                   for an MO of the HTTP API's receiver an 8th field, its
+ *                   message_id (the bytes are then UTF-8 text)
  *   group header    bind name, from, to, dcs (the first part's)
- * Stream entries (fields, see rstore_lua.c): t = D correlated DR (a app,
- * p part, n parts, f MT final, m merged state, s state, r payload), U
- * uncorrelated DR (s, r), M single MO (r), G reassembled MO / P partial MO
- * (h header, n parts, r the joined part bytes), and x the instance that
- * received it. The bind is looked up by name on the instance that shows
+ * Stream entries (see rstore_lua.c). A DR is one field v (one field, not
+ * nine: Redis adds, reads and the scripts convert fewer strings):
+ *   "D" fin mst \37 payload corr-value   correlated: fin '1' when it makes
+ *                                        the MT final, mst the merged state
+ *                                        (digits), corr-value as stored:
+ *                                        owner \37 part \37 parts \37 mt \37 app
+ *   "U00" \37 payload                    uncorrelated
+ * MOs have fields: t = M single MO (r payload), G reassembled MO / P
+ * partial MO (h header, n parts, r the joined part bytes), and x the
+ * instance that received it. DR entries of the earlier nine-field form
+ * (t = D / U) are still read: a restart after an upgrade finds them
+ * pending. The bind is looked up by name on the instance that shows
  * the event (instances of one cluster normally bind the same SMSCs); an
  * unknown name shows as no bind. */
 #include <stdio.h>
@@ -64,6 +73,7 @@ static const char *bind_name(struct smx_rstore *rs, unsigned index)
 
 void rs_payload_dr(struct smx_rstore *rs, const struct rs_in_req *r, struct rs_buf *b)
 {
+        rs_buf_u(b, r->state);
         rs_buf_str(b, r->msgid);
         rs_buf_str(b, r->err);
         rs_buf_str(b, r->from);
@@ -80,6 +90,8 @@ void rs_payload_mo(struct smx_rstore *rs, const struct rs_in_req *r, struct rs_b
         rs_buf_u(b, r->packed);
         rs_buf_u(b, r->udh_len);
         rs_buf_field(b, r->data, r->len);
+        if (r->http)
+                rs_buf_str(b, r->msgid);
 }
 
 void rs_header_group(struct smx_rstore *rs, const struct rs_in_req *r, struct rs_buf *b)
@@ -152,7 +164,79 @@ static int get(const redisReply *fv, const char *name, struct view *out)
         return 0;
 }
 
-static int fill_dr(struct smx_rstore *rs, const redisReply *fv, struct smx_ev_rec *e, int corr)
+/* Split the leading `max` fields of a payload; the bytes after them in
+ * *rest. 0, or -1 malformed. */
+static int split_head(const char *p, size_t n, struct view *f, int max, struct view *rest)
+{
+        size_t i = 0;
+        for (int k = 0; k < max; k++) {
+                size_t len = 0, j = i;
+                while (j < n && p[j] >= '0' && p[j] <= '9' && j - i < 12)
+                        len = len * 10 + (size_t)(p[j++] - '0');
+                if (j == i || j >= n || p[j] != ':' || len > n - j - 1)
+                        return -1;
+                f[k].p = p + j + 1;
+                f[k].n = len;
+                i = j + 1 + len;
+        }
+        rest->p = p + i;
+        rest->n = n - i;
+        return 0;
+}
+
+/* The piece of *v before the next \37 into *out, consumed with the \37;
+ * 0 if there is no \37 (nothing consumed). */
+static int next_piece(struct view *v, struct view *out)
+{
+        const char *sep = memchr(v->p, 0x1f, v->n);
+        if (!sep)
+                return 0;
+        out->p = v->p;
+        out->n = (size_t)(sep - v->p);
+        v->n -= out->n + 1;
+        v->p = sep + 1;
+        return 1;
+}
+
+/* A DR entry's field v (the header above). */
+static int fill_dr(struct smx_rstore *rs, struct view v, struct smx_ev_rec *e)
+{
+        if (v.n < 4 || (v.p[0] != 'D' && v.p[0] != 'U'))
+                return 0;
+        int corr = v.p[0] == 'D', fin = v.p[1] == '1';
+        struct view h = { v.p + 2, v.n - 2 }, mst, f[6], cv;
+        if (!next_piece(&h, &mst) || split_head(h.p, h.n, f, 6, &cv) < 0 || (!corr && cv.n))
+                return 0;
+        e->type = SMX_EV_DR;
+        e->state = (uint8_t)view_u(f[0]);
+        copy_view(e->message_id, sizeof e->message_id, f[1]);
+        copy_view(e->err, sizeof e->err, f[2]);
+        copy_view(e->from, sizeof e->from, f[3]);
+        copy_view(e->to, sizeof e->to, f[4]);
+        e->bind = bind_of(rs, f[5]);
+        e->parts = e->part = 1;
+        if (!corr)
+                return 1;
+        struct view owner, p, n, mt;
+        if (!next_piece(&cv, &owner) || !next_piece(&cv, &p) || !next_piece(&cv, &n) ||
+            !next_piece(&cv, &mt))
+                return 0;
+        e->flags |= SMX_EVF_HAS_ID;
+        copy_view(e->id, sizeof e->id, cv);     /* the app id: the rest, any bytes */
+        e->part = (uint16_t)(view_u(p) ? view_u(p) : 1);
+        e->parts = (uint16_t)(view_u(n) ? view_u(n) : 1);
+        if (fin) {
+                e->flags |= SMX_EVF_MT_FINAL;
+                e->mt_state = (uint8_t)view_u(mst);
+        }
+        return 1;
+}
+
+/* A DR entry in the earlier nine-field form (t D/U, a, p, n, f, m, s,
+ * r = the payload without the state, x), left pending in Redis by the
+ * previous version: read after an upgrade restart. */
+static int fill_dr_fields(struct smx_rstore *rs, const redisReply *fv, struct smx_ev_rec *e,
+                          int corr)
 {
         struct view r, s, f[5];
         if (!get(fv, "r", &r) || !get(fv, "s", &s) || split(r.p, r.n, f, 5) != 5)
@@ -184,14 +268,21 @@ static int fill_dr(struct smx_rstore *rs, const redisReply *fv, struct smx_ev_re
 
 static int fill_mo(struct smx_rstore *rs, const redisReply *fv, struct smx_ev_rec *e)
 {
-        struct view r, f[7];
-        if (!get(fv, "r", &r) || split(r.p, r.n, f, 7) != 7)
+        struct view r, f[8];
+        int nf;
+        if (!get(fv, "r", &r) || ((nf = split(r.p, r.n, f, 8)) != 7 && nf != 8))
                 return 0;
         e->type = SMX_EV_MO;
         e->bind = bind_of(rs, f[0]);
         copy_view(e->from, sizeof e->from, f[1]);
         copy_view(e->to, sizeof e->to, f[2]);
         e->parts = 1;
+        if (nf == 8) {
+                /* the HTTP API's MO: UTF-8 text and the service's message_id */
+                e->bind = RS_BIND_HTTP;
+                e->flags |= SMX_EVF_HTTP;
+                copy_view(e->message_id, sizeof e->message_id, f[7]);
+        }
         rs->host.mo_text(rs->host.ctx, e, e->bind, (uint8_t)view_u(f[3]), (int)view_u(f[4]),
                          view_u(f[5]), (const uint8_t *)f[6].p, f[6].n);
         return 1;
@@ -220,13 +311,17 @@ static int fill_group(struct smx_rstore *rs, const redisReply *fv, struct smx_ev
 int rs_entry_to_event(struct smx_rstore *rs, const redisReply *fv, struct smx_ev_rec *e)
 {
         struct view t;
-        if (fv->type != REDIS_REPLY_ARRAY || !get(fv, "t", &t) || t.n != 1)
+        if (fv->type != REDIS_REPLY_ARRAY)
+                return 0;
+        if (get(fv, "v", &t))
+                return fill_dr(rs, t, e);
+        if (!get(fv, "t", &t) || t.n != 1)
                 return 0;
         switch (t.p[0]) {
         case 'D':
-                return fill_dr(rs, fv, e, 1);
+                return fill_dr_fields(rs, fv, e, 1);
         case 'U':
-                return fill_dr(rs, fv, e, 0);
+                return fill_dr_fields(rs, fv, e, 0);
         case 'M':
                 return fill_mo(rs, fv, e);
         case 'G':
@@ -253,6 +348,10 @@ void rs_local_event(struct smx_rstore *rs, const struct rs_in_req *r, struct smx
         }
         e->type = SMX_EV_MO;
         e->parts = 1;
+        if (r->http) {
+                e->flags |= SMX_EVF_HTTP;
+                memcpy(e->message_id, r->msgid, sizeof e->message_id);
+        }
         rs->host.mo_text(rs->host.ctx, e, r->to.bind, r->dcs,
                          r->kind == RS_IN_MO_ONE ? r->packed : 0,
                          r->kind == RS_IN_MO_ONE ? r->udh_len : 0, r->data, r->len);

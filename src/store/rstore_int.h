@@ -1,6 +1,8 @@
 /* Internals of the Redis store (rstore.h), shared by its files:
  *   rstore.c       life cycle, URL, connection (auth, scripts, group),
  *                  the worker-facing rings, stats;
+ *   rstore_io.c    the connection's bytes: plain (hiredis's own socket I/O)
+ *                  or TLS (our socket, src/tls's session, hiredis's buffers);
  *   rstore_loop.c  the store thread: its turn, sending one pipelined batch
  *                  and dispatching the replies, offline behaviour;
  *   rstore_batch.c building the batch (rstore_batch.h: its commands);
@@ -10,7 +12,8 @@
  *   rstore_ev.c    payload encoding and stream entries -> event records;
  *   rstore_lua.c   the scripts.
  * Everything in struct smx_rstore is owned by the store thread, except the
- * rings (one side each), `stop`, `sleeping` and the stats (atomics). */
+ * rings (one side each), `stop`, `sleeping`, the stats (atomics) and the
+ * TLS texts shown in stats (tls_mu). */
 #ifndef SMX_RSTORE_INT_H
 #define SMX_RSTORE_INT_H
 
@@ -19,10 +22,11 @@
 
 #include "store/rstore.h"
 #include "store/spsc.h"
+#include "tls/tls.h"
 
 enum {
         RS_LUA_CORR = 0, RS_LUA_DR, RS_LUA_PARK_SWEEP, RS_LUA_MO_ONE, RS_LUA_MO_PART,
-        RS_LUA_GROUP_SWEEP, RS_LUA_N,
+        RS_LUA_GROUP_SWEEP, RS_LUA_TRIM, RS_LUA_N,
 };
 extern const char *const rs_lua[RS_LUA_N];
 
@@ -54,6 +58,8 @@ struct rs_stream {
         char name[RS_NAME_MAX + 1];     /* instance */
         char key[2 * RS_NAME_MAX + 16];
         uint8_t dead;                   /* silent past owner_takeover_ms: we take over */
+        char trim_to[RS_ID_MAX];        /* highest id we acknowledged since the last trim */
+        uint32_t untrimmed;             /* ids acknowledged since the last trim */
 };
 
 /* A growing byte buffer (store thread). */
@@ -70,7 +76,21 @@ struct rs_counters {
         _Atomic uint64_t corr_buffered_bytes, corr_buffered, in_held;
         _Atomic uint64_t rtt_last_us, rtt_max_us;
         _Atomic uint64_t rtt_bucket[8];
+        _Atomic uint64_t tls_handshakes, tls_failures;
         _Atomic uint8_t connected;
+};
+
+/* The TLS session of the connection (rediss://), store thread. */
+#define RS_TLS_OUT 65536u
+struct rs_tls {
+        struct smx_tls_ctx ctx;         /* built at create: settings checked early */
+        struct smx_tls_conn conn;       /* one per connection; a reconnect makes a new one */
+        uint8_t *out;                   /* records being sent (RS_TLS_OUT bytes) */
+        size_t out_off, out_len;
+        uint8_t *in;                    /* ciphertext / plaintext scratch (RS_TLS_OUT) */
+        /* shown in stats: written by the store thread, read by any (mu) */
+        pthread_mutex_t mu;
+        char version[16], cipher[64], error[48];
 };
 
 struct smx_rstore {
@@ -80,16 +100,24 @@ struct smx_rstore {
         char user[128], password[256];
         char tcp_host[256], unix_path[256], shown_url[320];     /* shown: no credentials */
         int port, db;
+        int use_tls;                    /* rediss:// */
+        struct rs_tls *tls;             /* NULL unless use_tls */
+        char io_err[416];               /* why the last I/O failed (for the log) */
         struct rs_worker_q *wq;
         struct smx_event_ring *ring;
         uint32_t ring_cap;
         struct rs_ack *ackv;            /* ring_cap entries, by record position */
         uint32_t ev_pos;                /* records committed so far (= ring tail) */
-        uint32_t ack_pos;               /* records acknowledged so far */
+        uint32_t ack_pos;               /* records whose XACK Redis answered (a lost
+                                           connection sends the rest again) */
         struct rs_corr_req late[RS_LATE_MAX];   /* written; parked DRs to route (script) */
         unsigned n_late;
-        struct rs_ack bad[RS_BAD_MAX];  /* malformed entries to acknowledge */
-        unsigned n_bad;
+        /* entries to acknowledge that hold no ring record: malformed ones
+         * (at most RS_BAD_MAX at a time) and released records moved out of
+         * the ring while their XACK waits for Redis; ring_cap + RS_BAD_MAX */
+        struct rs_ack *reack;
+        uint32_t n_reack;
+        uint32_t reack_done;            /* this batch: reack ids answered */
         struct rs_stream streams[RS_STREAMS_MAX];       /* [0]: own */
         unsigned n_streams;
         /* correlation writes not yet in Redis: byte FIFO of records
@@ -119,6 +147,12 @@ struct smx_rstore {
         struct rs_counters c;
 };
 
+/* Queues: the workers' then the extra producers' (rs_host.n_ext). */
+static inline unsigned rs_n_queues(const struct smx_rstore *rs)
+{
+        return rs->host.n_workers + rs->host.n_ext;
+}
+
 #define RS_INC(rs, f) atomic_fetch_add_explicit(&(rs)->c.f, 1, memory_order_relaxed)
 #define RS_ADD(rs, f, n) atomic_fetch_add_explicit(&(rs)->c.f, (n), memory_order_relaxed)
 #define RS_SET(rs, f, v) atomic_store_explicit(&(rs)->c.f, (v), memory_order_relaxed)
@@ -129,6 +163,26 @@ void rs_disconnect(struct smx_rstore *rs, const char *why, uint64_t now_ms);
 uint64_t rs_now_ms(void);
 /* a 128-bit key as the 22-character tag used in Redis keys (+ NUL) */
 void rs_tag(const struct smx_key128 *k, char out[33]);
+
+/* rstore_io.c: the connection's bytes, plain or TLS. Store thread. */
+/* Build the TLS context from cfg (rstore_create; also checks the files).
+ * 0, or -1 with the reason in err. */
+int rs_tls_create(struct smx_rstore *rs, const struct rs_config *cfg, char *err, size_t err_len);
+void rs_tls_destroy(struct smx_rstore *rs);
+/* A connected context (TCP or unix; over TLS, the handshake done), NULL
+ * with the reason in rs->io_err; *tls_failed set when the TLS handshake
+ * (not the TCP connect) failed. */
+redisContext *rs_io_open(struct smx_rstore *rs, int *tls_failed);
+/* Send everything queued in c's output buffer: 0, or -1 (rs->io_err). */
+int rs_io_flush(struct smx_rstore *rs, redisContext *c);
+/* Put what has arrived into c's reader (call when the socket is readable):
+ * 0, or -1 (connection lost; rs->io_err). */
+int rs_io_fill(struct smx_rstore *rs, redisContext *c);
+/* One command and its reply within timeout_ms (the connection set-up);
+ * NULL with rs->io_err set. */
+redisReply *rs_io_command(struct smx_rstore *rs, redisContext *c, const char *fmt, ...);
+/* Close the connection (and its TLS session). */
+void rs_io_close(struct smx_rstore *rs, redisContext *c);
 
 /* rstore_loop.c */
 void *rs_main(void *arg);

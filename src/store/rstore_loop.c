@@ -2,8 +2,9 @@
  *   1. take what the workers queued: correlation writes into the byte FIFO
  *      (bounded by buffer_bytes; past it counted and dropped), DRs/MOs into
  *      the in-queue (while it and the worker's reply ring have room);
- *   2. connected: one pipelined batch - XACK+XDEL of the events the
- *      application released, the correlation writes, one script per
+ *   2. connected: one pipelined batch - XACK of the events the
+ *      application released (every 256 of a stream, and once a second, a
+ *      trim of it below what is acknowledged), the correlation writes, one script per
  *      DR/MO, XREADGROUP of our stream (and of silent instances' streams,
  *      plus XAUTOCLAIM of their pending entries), and once a second the
  *      heartbeat, the park and MO-group sweeps and the instance scan; then
@@ -87,9 +88,17 @@ static uint64_t mono_us(void)
 }
 
 /* The late list after a batch: the first `done` ran their script (gone),
- * `added` new ones were appended after the old ones. */
+ * `added` new ones were appended after the old ones. And the reack ids
+ * whose XACK was answered are dropped. */
 static void late_settle(struct smx_rstore *rs, unsigned done, unsigned added)
 {
+        if (rs->reack_done) {
+                /* the reack ids Redis answered (the first ones) */
+                uint32_t d = rs->reack_done < rs->n_reack ? rs->reack_done : rs->n_reack;
+                memmove(rs->reack, rs->reack + d, (rs->n_reack - d) * sizeof *rs->reack);
+                rs->n_reack -= d;
+                rs->reack_done = 0;
+        }
         unsigned total = rs->n_late + added;
         if (done)
                 memmove(rs->late, rs->late + done, (total - done) * sizeof *rs->late);
@@ -121,7 +130,7 @@ static int get_reply(struct smx_rstore *rs, redisReply **out, uint64_t now)
                 }
                 if (rc < 0)
                         continue;
-                if (redisBufferRead(rs->rc) != REDIS_OK)
+                if (rs_io_fill(rs, rs->rc) != 0)
                         return -1;
         }
 }
@@ -134,6 +143,7 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
         snprintf(cm.now, sizeof cm.now, "%llu", (unsigned long long)now);
         snprintf(cm.ttl, sizeof cm.ttl, "%u", rs->cfg.corr_ttl_ms);
         rs_batch_acks(rs, &b);
+        rs_batch_trims(rs, &b, final || now >= rs->next_hb_ms);
         int n_corr = rs_batch_corr(rs, &b, &cm);
         int n_in = final ? 0 : rs_batch_in(rs, &b, &cm);
         if (!final) {
@@ -142,12 +152,11 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
         }
         if (b.n == 0)
                 return 0;
-        int done = 0;
-        while (!done)
-                if (redisBufferWrite(rs->rc, &done) != REDIS_OK) {
-                        rs_disconnect(rs, rs->rc->errstr[0] ? rs->rc->errstr : "write", now);
-                        return 1;
-                }
+        rs->io_err[0] = 0;
+        if (rs_io_flush(rs, rs->rc) != 0) {
+                rs_disconnect(rs, rs->io_err[0] ? rs->io_err : "write", now);
+                return 1;
+        }
         uint64_t t0 = mono_us();
         int got = 0;
         unsigned woken = 0, late_done = 0, late_new = 0;
@@ -156,7 +165,8 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
                 if (get_reply(rs, &r, now) != 0) {
                         /* what has no reply yet stays queued and is replayed */
                         late_settle(rs, late_done, late_new);
-                        rs_disconnect(rs, rs->rc->errstr[0] ? rs->rc->errstr : "no reply", now);
+                        rs_disconnect(rs, rs->io_err[0] ? rs->io_err
+                                          : rs->rc->errstr[0] ? rs->rc->errstr : "no reply", now);
                         rs_wake_workers(rs, woken);
                         return 1;
                 }
@@ -240,6 +250,14 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
                 case K_ACK:
                         if (!err && r->type == REDIS_REPLY_INTEGER)
                                 RS_ADD(rs, acks, (uint64_t)r->integer);
+                        if (c->has_ack_to && (int32_t)(c->ack_to - rs->ack_pos) > 0)
+                                rs->ack_pos = c->ack_to;
+                        if (c->reack)
+                                rs->reack_done += c->n;
+                        break;
+                case K_TRIM:
+                        if (err)
+                                smx_logf(SMX_LOG_WARN, NULL, NULL, "store: stream trim: %s", r->str);
                         break;
                 default:
                         break;
@@ -257,7 +275,7 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
 static void idle_wait(struct smx_rstore *rs)
 {
         atomic_store(&rs->sleeping, 1);
-        for (unsigned k = 0; k < rs->host.n_workers; k++)
+        for (unsigned k = 0; k < rs_n_queues(rs); k++)
                 if (spsc_count(&rs->wq[k].in) || spsc_count(&rs->wq[k].corr)) {
                         atomic_store(&rs->sleeping, 0);
                         return;

@@ -7,6 +7,7 @@
  *                         (mt: hash of the app id, names the merge record;
  *                         empty for a single-part MT)
  *   smsmux:{C:H}:p        DRs parked for H: rx-instance \37 state \37 payload
+ *   smsmux:{C:H}:a        set: H's id under other SMSCs' msgid_norm rules (tags)
  *   smsmux:{C:H}:d<state> DR dedup (window)
  *   smsmux:{C:H}:f        single-part MT: first final state (SMX_EVF_MT_FINAL once)
  *   smsmux:{C:m:OWNER:mt}:m  multipart MT: part -> final state
@@ -37,33 +38,33 @@
         "    '^([^\\31]*)\\31([^\\31]*)\\31([^\\31]*)\\31([^\\31]*)\\31(.*)$')\n"          \
         "  if not owner then return 0 end\n"                                               \
         "  local s = tonumber(st)\n"                                                       \
-        "  local fin, mst = 0, 0\n"                                                        \
+        "  local fin, mst = '0', '0'\n"                                                    \
         /* final states: 2-5, 7, 8 (ENROUTE 1 and ACCEPTED 6 are not) */                 \
         "  if s and s >= 2 and s <= 8 and s ~= 6 then\n"                                   \
         "    if tonumber(np) <= 1 then\n"                                                  \
-        "      if redis.call('SET', 'smsmux:{' .. C .. ':' .. h .. '}:f', s, 'NX', 'PX', TTL) then\n" \
-        "        fin = 1; mst = s\n"                                                       \
+        "      if redis.call('SET', 'smsmux:{' .. C .. ':' .. h .. '}:f', st, 'NX', 'PX', TTL) then\n" \
+        "        fin = '1'; mst = st\n"                                                    \
         "      end\n"                                                                      \
         "    else\n"                                                                       \
         /* merge order of final states: DELIVERED < UNKNOWN < DELETED < EXPIRED <       \
          * UNDELIVERABLE < REJECTED */                                                  \
         "      local RANK = {[2]=0, [7]=1, [4]=2, [3]=3, [5]=4, [8]=5}\n"                  \
         "      local mk = 'smsmux:{' .. C .. ':m:' .. owner .. ':' .. mt .. '}:m'\n"       \
-        "      if redis.call('HSETNX', mk, part, s) == 1 then\n"                           \
+        "      if redis.call('HSETNX', mk, part, st) == 1 then\n"                           \
         "        redis.call('PEXPIRE', mk, TTL)\n"                                         \
         "        if redis.call('HLEN', mk) >= tonumber(np) then\n"                         \
         "          local wr = -1\n"                                                        \
         "          for _, v in ipairs(redis.call('HVALS', mk)) do\n"                       \
         "            local r = RANK[tonumber(v)]\n"                                        \
-        "            if r and r > wr then wr = r; mst = tonumber(v) end\n"                 \
+        "            if r and r > wr then wr = r; mst = v end\n"                           \
         "          end\n"                                                                  \
-        "          fin = 1\n"                                                              \
+        "          fin = '1'\n"                                                            \
         "        end\n"                                                                    \
         "      end\n"                                                                      \
         "    end\n"                                                                        \
         "  end\n"                                                                          \
-        "  redis.call('XADD', 'smsmux:{' .. C .. '}:s:' .. owner, '*', 't', 'D', 'a', app,\n" \
-        "    'p', part, 'n', np, 'f', fin, 'm', mst, 's', st, 'r', pl, 'x', rx)\n"         \
+        "  redis.call('XADD', 'smsmux:{' .. C .. '}:s:' .. owner, '*', 'v',\n"              \
+        "    'D' .. fin .. mst .. '\\31' .. pl .. cv)\n"                                     \
         "  return 1\n"                                                                     \
         "end\n"
 
@@ -85,18 +86,32 @@ static const char lua_corr[] = PRELUDE KEYS_HELPERS
         "  local rx, st, pl = split3(it)\n"
         "  if rx then route(ARGV[6], ARGV[5], st, pl, rx) end\n"
         "end\n"
-        "redis.call('DEL', KEYS[2])\n"
+        "redis.call('DEL', KEYS[2], kh(ARGV[6], 'a'))\n"
         "redis.call('ZREM', kc('parked'), ARGV[6])\n"
         "return #items\n";
 
-/* DR arrived: KEYS 1 dedup, 2 corr, 3 park; ARGV 5 state, 6 payload, 7 H,
- * 8 dedup window, 9 park timeout. 0 duplicate, 1 routed, 2 parked. */
+/* DR arrived: KEYS 1 dedup, 2 corr, 3 park, 4.. the id's correlation keys
+ * under the other SMSCs' msgid_norm rules; ARGV 5 state, 6 payload, 7 H,
+ * 8 dedup window, 9 park timeout, 10.. the tags of KEYS 4... 0 duplicate,
+ * 1 routed, 2 parked, 4 routed through another SMSC's rules. A parked DR
+ * with other rules keeps their tags (H's :a) for the park sweep's last
+ * look (a correlation written under them later: found at the timeout, as
+ * the in-process store does). */
 static const char lua_dr[] = PRELUDE
         "if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[8]) then return 0 end\n"
         "local cv = redis.call('GET', KEYS[2])\n"
         "if cv then route(ARGV[7], cv, ARGV[5], ARGV[6], ME); return 1 end\n"
+        "for i = 4, #KEYS do\n"
+        "  cv = redis.call('GET', KEYS[i])\n"
+        "  if cv then route(ARGV[i + 6], cv, ARGV[5], ARGV[6], ME); return 4 end\n"
+        "end\n"
         "redis.call('RPUSH', KEYS[3], ME .. '\\31' .. ARGV[5] .. '\\31' .. ARGV[6])\n"
         "redis.call('PEXPIRE', KEYS[3], TTL)\n"
+        "if #KEYS > 3 then\n"
+        "  local ak = 'smsmux:{' .. C .. ':' .. ARGV[7] .. '}:a'\n"
+        "  for i = 10, #ARGV do redis.call('SADD', ak, ARGV[i]) end\n"
+        "  redis.call('PEXPIRE', ak, TTL)\n"
+        "end\n"
         "redis.call('ZADD', 'smsmux:{' .. C .. '}:parked', 'NX', NOW + tonumber(ARGV[9]), ARGV[7])\n"
         "return 2\n";
 
@@ -107,16 +122,24 @@ static const char lua_park_sweep[] = PRELUDE KEYS_HELPERS
         "local n = 0\n"
         "for _, h in ipairs(hs) do\n"
         "  local pk = kh(h, 'p')\n"
+        "  local ch = h\n"
         "  local cv = redis.call('GET', kh(h, 'c'))\n"
+        /* the id under other SMSCs' rules (lua_dr's :a), one last look */
+        "  if not cv then\n"
+        "    for _, a in ipairs(redis.call('SMEMBERS', kh(h, 'a'))) do\n"
+        "      cv = redis.call('GET', kh(a, 'c'))\n"
+        "      if cv then ch = a; break end\n"
+        "    end\n"
+        "  end\n"
         "  for _, it in ipairs(redis.call('LRANGE', pk, 0, -1)) do\n"
         "    local rx, st, pl = split3(it)\n"
         "    if rx then\n"
-        "      if cv then route(h, cv, st, pl, rx)\n"
-        "      else redis.call('XADD', kc('s:' .. rx), '*', 't', 'U', 's', st, 'r', pl, 'x', rx) end\n"
+        "      if cv then route(ch, cv, st, pl, rx)\n"
+        "      else redis.call('XADD', kc('s:' .. rx), '*', 'v', 'U00\\31' .. pl) end\n"
         "      n = n + 1\n"
         "    end\n"
         "  end\n"
-        "  redis.call('DEL', pk)\n"
+        "  redis.call('DEL', pk, kh(h, 'a'))\n"
         "  redis.call('ZREM', kc('parked'), h)\n"
         "end\n"
         "return n\n";
@@ -175,6 +198,37 @@ static const char lua_group_sweep[] = PRELUDE KEYS_HELPERS
         "end\n"
         "return #gs\n";
 
+/* Trim a stream of what is acknowledged (instead of an XDEL per entry,
+ * which cost Redis about 4 us per id): KEYS 1 stream; ARGV 1 the highest
+ * id the caller acknowledged. The limit is the lowest of that id, the
+ * group's last delivered id (a group delivers in id order: below it every
+ * entry was read) and its oldest pending id (below it none is pending), so
+ * every entry below the limit is acknowledged: XTRIM MINID ~ drops whole
+ * stream nodes below it, never an entry still pending, nor one nobody has
+ * read, whatever the caller passed. Returns entries dropped. */
+static const char lua_trim[] =
+        "local function less(a, b)\n"
+        "  local a1, a2 = string.match(a, '^(%d+)-(%d+)$')\n"
+        "  local b1, b2 = string.match(b, '^(%d+)-(%d+)$')\n"
+        "  a1, a2, b1, b2 = tonumber(a1), tonumber(a2), tonumber(b1), tonumber(b2)\n"
+        "  return a1 < b1 or (a1 == b1 and a2 < b2)\n"
+        "end\n"
+        "local lim = ARGV[1]\n"
+        "if not string.match(lim, '^%d+-%d+$') then return 0 end\n"
+        "local last\n"
+        "for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do\n"
+        "  local name, ld\n"
+        "  for i = 1, #g, 2 do\n"
+        "    if g[i] == 'name' then name = g[i + 1] elseif g[i] == 'last-delivered-id' then ld = g[i + 1] end\n"
+        "  end\n"
+        "  if name == 'g' then last = ld end\n"
+        "end\n"
+        "if not last then return 0 end\n"
+        "if less(last, lim) then lim = last end\n"
+        "local p = redis.call('XPENDING', KEYS[1], 'g')\n"
+        "if p[1] > 0 and less(p[2], lim) then lim = p[2] end\n"
+        "return redis.call('XTRIM', KEYS[1], 'MINID', '~', lim)\n";
+
 const char *const rs_lua[RS_LUA_N] = {
         [RS_LUA_CORR] = lua_corr,
         [RS_LUA_DR] = lua_dr,
@@ -182,4 +236,5 @@ const char *const rs_lua[RS_LUA_N] = {
         [RS_LUA_MO_ONE] = lua_mo_one,
         [RS_LUA_MO_PART] = lua_mo_part,
         [RS_LUA_GROUP_SWEEP] = lua_group_sweep,
+        [RS_LUA_TRIM] = lua_trim,
 };

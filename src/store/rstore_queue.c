@@ -68,7 +68,7 @@ void rs_fifo_pop(struct smx_rstore *rs)
 int rs_drain_workers(struct smx_rstore *rs, uint64_t now)
 {
         int work = 0;
-        for (unsigned k = 0; k < rs->host.n_workers; k++) {
+        for (unsigned k = 0; k < rs_n_queues(rs); k++) {
                 struct rs_worker_q *q = &rs->wq[k];
                 struct rs_corr_req *c;
                 while ((c = spsc_peek(&q->corr)) != NULL) {
@@ -96,23 +96,30 @@ int rs_drain_workers(struct smx_rstore *rs, uint64_t now)
         return work;
 }
 
-/* Answer the oldest in-queue request and drop it. */
+/* Answer the oldest in-queue request and drop it: a worker's through its
+ * reply ring (the worker is marked in *woken), an extra producer's by
+ * answer_ext, here and now. */
 void rs_in_answer(struct smx_rstore *rs, uint32_t status, unsigned *woken)
 {
         struct rs_in_req *r = &rs->inq[rs->in_head % RS_INQ];
         unsigned k = r->to.worker;
         struct rs_worker_q *q = &rs->wq[k];
-        struct rs_reply *rep = spsc_slot(&q->reply);
-        if (rep) {      /* room is reserved by drain_workers */
-                rep->to = r->to;
-                rep->status = status;
-                spsc_push(&q->reply);
+        if (k >= rs->host.n_workers) {
+                struct rs_reply rep = { .to = r->to, .status = status };
+                rs->host.answer_ext(rs->host.ctx, &rep);
+        } else {
+                struct rs_reply *rep = spsc_slot(&q->reply);
+                if (rep) {      /* room is reserved by drain_workers */
+                        rep->to = r->to;
+                        rep->status = status;
+                        spsc_push(&q->reply);
+                }
+                *woken |= 1u << (k % 32);
         }
         q->outstanding--;
         free(r->data);
         r->data = NULL;
         rs->in_head++;
-        *woken |= 1u << (k % 32);
 }
 
 void rs_wake_workers(struct smx_rstore *rs, unsigned woken)

@@ -10,8 +10,20 @@
 #include "log/log.h"
 #include "store/rstore_batch.h"
 
+/* ackv keeps a released record's id until its XACK was answered (to send
+ * it again after a lost connection); a record needed again before that
+ * (local events while Redis is down) moves its id to the reack list. */
 struct smx_ev_rec *rs_ev_reserve(struct smx_rstore *rs)
 {
+        if (rs->ev_pos - rs->ack_pos >= rs->ring_cap) {
+                struct rs_ack *a = &rs->ackv[rs->ack_pos & (rs->ring_cap - 1)];
+                if (a->stream != RS_NO_STREAM) {
+                        if (rs->n_reack >= rs->ring_cap + RS_BAD_MAX)
+                                return NULL;
+                        rs->reack[rs->n_reack++] = *a;
+                }
+                rs->ack_pos++;
+        }
         return event_ring_reserve_w(rs->ring);
 }
 
@@ -79,11 +91,11 @@ int rs_on_entries(struct smx_rstore *rs, uint16_t s, const redisReply *ents)
                         rs_ev_commit(rs, s, id);
                         if (s > 0)
                                 RS_INC(rs, taken_over);
-                } else if (rs->n_bad < RS_BAD_MAX) {
+                } else if (rs->n_reack < RS_BAD_MAX) {
                         /* malformed: acknowledged without an event */
-                        rs->bad[rs->n_bad].stream = s;
-                        snprintf(rs->bad[rs->n_bad].id, sizeof rs->bad[0].id, "%s", id);
-                        rs->n_bad++;
+                        rs->reack[rs->n_reack].stream = s;
+                        snprintf(rs->reack[rs->n_reack].id, sizeof rs->reack[0].id, "%s", id);
+                        rs->n_reack++;
                 }
                 if (s == 0)
                         snprintf(rs->own_last, sizeof rs->own_last, "%s", id);

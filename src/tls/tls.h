@@ -21,7 +21,9 @@
  * file names, the server name and OpenSSL's error texts do.
  *
  * A struct smx_tls_ctx and its connections belong to one thread (the worker
- * owning the bind); the settings are immutable after setup. */
+ * owning the bind, or the shared store's thread: src/store/rstore_tls.c
+ * drives the same connections over its own socket to Redis); the settings
+ * are immutable after setup. */
 #ifndef SMX_TLS_H
 #define SMX_TLS_H
 
@@ -43,6 +45,12 @@ struct smx_tls_cfg {
 struct smx_tls_cfg *tls_cfg_new(const struct smx_smsc_config *s, int *oom);
 void tls_cfg_free(struct smx_tls_cfg *t);
 
+/* The same from separate settings (the shared store's [store] keys); NULL
+ * with *oom set when out of memory. */
+struct smx_tls_cfg *tls_cfg_new_fields(const char *ca_file, const char *ca_path,
+                                       const char *cert_file, const char *key_file,
+                                       const char *server_name, int insecure, int *oom);
+
 /* Check s's TLS settings can be used (CA, certificate and key readable, the
  * key matching the certificate): 0, or -1 with the reason in err. */
 int tls_cfg_check(const struct smx_smsc_config *s, char *err, size_t err_len);
@@ -53,6 +61,8 @@ struct smx_tls_ctx {
         void *resume;                      /* SSL_SESSION of the last handshake, NULL none */
         char server_name[256];             /* what SNI sends and the host check wants */
         int verify;                        /* 0: insecure */
+        const char *peer;                  /* the server in reasons: NULL "SMSC", or
+                                              e.g. "Redis" (a static string) */
         uint64_t handshakes, resumed;      /* owner thread writes */
 };
 

@@ -14,7 +14,9 @@
  *   tls: SMSC sent alert <name>             any other alert from the SMSC
  *   tls: bad record (integrity check)       a record failed its MAC / AEAD tag
  *   tls: truncated record                   the connection ended inside a record
- * Owned by the worker thread of its bind. */
+ * ("SMSC" is the context's `peer`: "Redis" for the shared store's
+ * connection, src/store/rstore_io.c.)
+ * Owned by the worker thread of its bind (or the store thread). */
 #include <stdio.h>
 #include <string.h>
 
@@ -124,6 +126,12 @@ static const char *verify_reason(long vr)
         }
 }
 
+/* Who the server is in reasons: "SMSC" unless the context says. */
+static const char *peer(const struct smx_tls_conn *t)
+{
+        return t->ctx && t->ctx->peer ? t->ctx->peer : "SMSC";
+}
+
 /* Fill reason and detail from OpenSSL's error queue and the verify result. */
 static void set_failure(struct smx_tls_conn *t, const char *when)
 {
@@ -148,22 +156,25 @@ static void set_failure(struct smx_tls_conn *t, const char *when)
                 if (is_cert_alert(alert))
                         snprintf(t->reason, sizeof t->reason, "tls: client certificate refused");
                 else
-                        snprintf(t->reason, sizeof t->reason, "tls: SMSC sent alert %s", an);
-                snprintf(t->detail, sizeof t->detail, "%s: the SMSC sent the fatal alert \"%s\"%s",
-                         when, an, is_cert_alert(alert)
+                        snprintf(t->reason, sizeof t->reason, "tls: %s sent alert %s", peer(t),
+                                 an);
+                snprintf(t->detail, sizeof t->detail, "%s: the %s sent the fatal alert \"%s\"%s%s%s",
+                         when, peer(t), an, is_cert_alert(alert)
                          ? " about our client certificate (check cert_file/key_file and "
-                           "that the SMSC trusts its CA)" : "");
+                           "that the " : "", is_cert_alert(alert) ? peer(t) : "",
+                         is_cert_alert(alert) ? " trusts its CA)" : "");
         } else if (in_hs && (reason == SSL_R_WRONG_VERSION_NUMBER ||
                              reason == SSL_R_PACKET_LENGTH_TOO_LONG ||
                              reason == SSL_R_UNKNOWN_PROTOCOL ||
                              reason == SSL_R_RECORD_LENGTH_MISMATCH)) {
-                snprintf(t->reason, sizeof t->reason, "tls: SMSC does not speak TLS");
+                snprintf(t->reason, sizeof t->reason, "tls: %s does not speak TLS", peer(t));
                 snprintf(t->detail, sizeof t->detail, "%s: %s: the port answered with no TLS "
-                         "record (a plain SMPP port? set tls off or use its TLS port)",
-                         when, estr);
+                         "record (a plain port? %s)", when, estr,
+                         t->ctx && t->ctx->peer ? "use its TLS port"
+                                                : "set tls off or use its TLS port");
         } else if (reason == SSL_R_UNSUPPORTED_PROTOCOL || reason == SSL_R_VERSION_TOO_LOW ||
                    reason == SSL_R_NO_PROTOCOLS_AVAILABLE) {
-                snprintf(t->reason, sizeof t->reason, "tls: SMSC offers TLS below 1.2");
+                snprintf(t->reason, sizeof t->reason, "tls: %s offers TLS below 1.2", peer(t));
                 snprintf(t->detail, sizeof t->detail, "%s: %s", when, estr);
         } else if (reason == SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC ||
                    reason == SSL_R_DECRYPTION_FAILED) {
@@ -191,8 +202,9 @@ static int after_call(struct smx_tls_conn *t, int r, const char *when)
         if (e == SSL_ERROR_ZERO_RETURN) {
                 t->peer_notified = 1;
                 t->state = TLS_CLOSED;
-                snprintf(t->reason, sizeof t->reason, "tls: SMSC sent close_notify");
-                snprintf(t->detail, sizeof t->detail, "%s: the SMSC closed the TLS session", when);
+                snprintf(t->reason, sizeof t->reason, "tls: %s sent close_notify", peer(t));
+                snprintf(t->detail, sizeof t->detail, "%s: the %s closed the TLS session", when,
+                         peer(t));
                 return -1;
         }
         set_failure(t, when);
@@ -293,12 +305,15 @@ size_t tls_conn_buffered(const struct smx_tls_conn *t)
 
 const char *tls_conn_eof_reason(struct smx_tls_conn *t)
 {
-        if (t->peer_notified)
-                return "tls: SMSC sent close_notify";
+        if (t->peer_notified) {
+                snprintf(t->reason, sizeof t->reason, "tls: %s sent close_notify", peer(t));
+                return t->reason;
+        }
         if (t->state == TLS_HANDSHAKE) {
-                snprintf(t->reason, sizeof t->reason, "tls: SMSC closed during handshake");
-                snprintf(t->detail, sizeof t->detail, "handshake: the SMSC closed the "
-                         "connection (not a TLS port, or it refused us without an alert)");
+                snprintf(t->reason, sizeof t->reason, "tls: %s closed during handshake", peer(t));
+                snprintf(t->detail, sizeof t->detail, "handshake: the %s closed the "
+                         "connection (not a TLS port, or it refused us without an alert)",
+                         peer(t));
                 return t->reason;
         }
         if (tls_conn_buffered(t)) {
@@ -308,7 +323,7 @@ const char *tls_conn_eof_reason(struct smx_tls_conn *t)
                 return t->reason;
         }
         snprintf(t->reason, sizeof t->reason, "tls: closed without close_notify");
-        snprintf(t->detail, sizeof t->detail, "read: the SMSC closed the connection without "
-                 "ending the TLS session");
+        snprintf(t->detail, sizeof t->detail, "read: the %s closed the connection without "
+                 "ending the TLS session", peer(t));
         return t->reason;
 }

@@ -52,6 +52,29 @@ struct smx_tls_cfg *tls_cfg_new(const struct smx_smsc_config *s, int *oom)
         return t;
 }
 
+struct smx_tls_cfg *tls_cfg_new_fields(const char *ca_file, const char *ca_path,
+                                       const char *cert_file, const char *key_file,
+                                       const char *server_name, int insecure, int *oom)
+{
+        *oom = 0;
+        struct smx_tls_cfg *t = calloc(1, sizeof *t);
+        if (!t) {
+                *oom = 1;
+                return NULL;
+        }
+        t->ca_file = dup_or_null(ca_file, oom);
+        t->ca_path = dup_or_null(ca_path, oom);
+        t->cert_file = dup_or_null(cert_file, oom);
+        t->key_file = dup_or_null(key_file, oom);
+        t->server_name = dup_or_null(server_name, oom);
+        t->insecure = insecure != 0;
+        if (*oom) {
+                tls_cfg_free(t);
+                return NULL;
+        }
+        return t;
+}
+
 void tls_cfg_free(struct smx_tls_cfg *t)
 {
         if (!t)

@@ -193,7 +193,7 @@ void worker_retry_mt(struct smx_worker *w, uint32_t idx, int now_ok)
                 worker_fail_mt(w, idx, SMX_FAIL_SHUTDOWN, 0);
                 return;
         }
-        if (s->attempts >= w->kn->max_attempts) {
+        if (s->attempts - s->pushbacks >= w->kn->max_attempts) {
                 worker_fail_mt(w, idx, SMX_FAIL_ATTEMPTS, 0);
                 return;
         }

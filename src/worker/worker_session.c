@@ -3,9 +3,12 @@
  * accepted MTs' correlation puts, prepared at their resp and put ACC_LAG
  * resps later (accepted_put: the store slot has been loading meanwhile, so
  * consecutive puts' memory misses overlap); and,
- * with a shared store, the deferred deliver_sm answers (worker_store_turn). */
+ * with a shared store, the deferred deliver_sm answers (worker_store_turn).
+ * A pushback (ESME_RTHROTTLED, ESME_RMSGQFUL) is not charged as an attempt
+ * while the MT is younger than no_route_timeout_ms (cb_mt_resp). */
 #include <string.h>
 
+#include "core/stamp.h"
 #include "log/log.h"
 #include "worker/worker_int.h"
 
@@ -96,8 +99,19 @@ static void cb_mt_resp(void *ctx, uint32_t ref, uint32_t tag, uint8_t part, uint
         }
         /* a part failed: the attempt is over; the other parts' answers are stale */
         counter_sub_owner(&b->cnt.in_flight, (uint32_t)(s->n_parts - s->parts_ok));
-        if (cls == SMX_STATUS_THROTTLED)
+        if (cls == SMX_STATUS_THROTTLED) {
                 atomic_fetch_add_explicit(&b->cnt.throttled, 1, memory_order_relaxed);
+                /* Pushback (throttled, queue full): the SMSC took nothing and
+                 * the bind pauses; the MT waits retry_backoff_ms for a bind
+                 * with room without being charged an attempt, as long as it
+                 * is younger than no_route_timeout_ms (the client's bound on
+                 * waiting for somewhere to send it) and fewer than 255 times;
+                 * after that a pushback counts like any transient failure,
+                 * so max_attempts still ends it. */
+                uint64_t age_us = smx_stamp_us() - s->submit_us;
+                if (s->pushbacks < UINT8_MAX && age_us < (uint64_t)w->kn->no_route_timeout_ms * 1000u)
+                        s->pushbacks++;
+        }
         if (cls == SMX_STATUS_PERMANENT) {
                 slot_tag_bump(s);
                 worker_emit_outcome(w, ref, SMX_EV_FAILED, SMX_FAIL_REJECTED, 1, b->index, NULL, 0);

@@ -6,7 +6,18 @@
  * A PDU that decoded is re-encoded (its unknown TLVs passed back as raw
  * TLVs); whatever the encoder accepts must decode again with the same known
  * TLVs and re-encode to the same bytes. Strict mode may refuse only what
- * lenient mode flags. */
+ * lenient mode flags.
+ *
+ * The same input also drives what the decoder alone never reaches (found by
+ * tools/fuzz-coverage.sh): the last two input octets pick one edit of the
+ * decoded PDU before it is encoded again (a field set to a boundary length, with or
+ * without an inner NUL, a TLV made present with such a value, an unknown
+ * TLV bit, a raw TLV without a value, a buffer one octet short); whatever
+ * the encoder accepts must still decode and round-trip, and what it must
+ * refuse it refuses. The header fast paths (header-only PDUs, the empty
+ * *_resp), the naming/classification functions and the log escaper with a
+ * small buffer run on the header of every decoded PDU. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,7 +25,14 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static uint8_t enc1[70000], enc2[70000];
+static uint8_t enc1[70000], enc2[70000], enc3[70000];
+
+/* Values the edits give a field: 300 'A's, and the same with a NUL inside. */
+static uint8_t fill_a[300], fill_nul[300];
+
+/* Lengths around every field limit of smpp_defs.h (max includes the NUL). */
+static const uint16_t edit_len[16] = {0, 1, 5, 6, 8, 9, 12, 13, 15, 16, 20, 21,
+                                      64, 65, 254, 255};
 
 static void must(int cond)
 {
@@ -128,6 +146,188 @@ static size_t unknown_tlvs(const struct smx_pdu *p, struct smx_tlv_raw *out, siz
         return n;
 }
 
+static int encode_body_kind(uint32_t id)
+{
+        switch (id) {
+        case SMPP_BIND_RECEIVER: case SMPP_BIND_TRANSMITTER: case SMPP_BIND_TRANSCEIVER:
+                return 1;
+        case SMPP_BIND_RECEIVER_RESP: case SMPP_BIND_TRANSMITTER_RESP:
+        case SMPP_BIND_TRANSCEIVER_RESP:
+                return 2;
+        case SMPP_OUTBIND:
+                return 3;
+        case SMPP_SUBMIT_SM: case SMPP_DELIVER_SM:
+                return 4;
+        case SMPP_SUBMIT_SM_RESP: case SMPP_DELIVER_SM_RESP: case SMPP_DATA_SM_RESP:
+                return 5;
+        case SMPP_DATA_SM:
+                return 6;
+        case SMPP_ALERT_NOTIFICATION:
+                return 7;
+        default:
+                return 0; /* header-only kinds */
+        }
+}
+
+/* The view fields of the body member p's command_id uses (never another
+ * union member's: they overlap) that its encoding writes (data_sm has no
+ * times or short_message, alert_notification only its addresses). */
+static size_t body_views(struct smx_pdu *p, struct smx_bytes **v)
+{
+        switch (encode_body_kind(p->h.command_id)) {
+        case 1:
+                v[0] = &p->u.bind.system_id; v[1] = &p->u.bind.password;
+                v[2] = &p->u.bind.system_type; v[3] = &p->u.bind.address_range;
+                return 4;
+        case 2:
+                v[0] = &p->u.bind_resp.system_id;
+                return 1;
+        case 3:
+                v[0] = &p->u.outbind.system_id; v[1] = &p->u.outbind.password;
+                return 2;
+        case 4:
+                v[0] = &p->u.sm.service_type; v[1] = &p->u.sm.source_addr;
+                v[2] = &p->u.sm.destination_addr; v[3] = &p->u.sm.schedule_delivery_time;
+                v[4] = &p->u.sm.validity_period; v[5] = &p->u.sm.short_message;
+                return 6;
+        case 5:
+                v[0] = &p->u.sm_resp.message_id;
+                return 1;
+        case 6:
+                v[0] = &p->u.sm.service_type; v[1] = &p->u.sm.source_addr;
+                v[2] = &p->u.sm.destination_addr;
+                return 3;
+        case 7:
+                v[0] = &p->u.sm.source_addr; v[1] = &p->u.sm.destination_addr;
+                return 2;
+        default:
+                return 0;
+        }
+}
+
+/* Encode e, then check: accepted => decodes, same TLVs, re-encodes alike. */
+static ssize_t encode_checked(const struct smx_pdu *e, const struct smx_tlv_raw *extra,
+                              size_t n_extra)
+{
+        struct smx_pdu_opts o = { 0, 0 };
+        struct smx_pdu q;
+        struct smx_pdu_verdict v;
+        struct smx_tlv_raw again[64];
+        ssize_t n = smx_pdu_encode(enc3, sizeof enc3, e, extra, n_extra);
+
+        if (n < 0)
+                return n;
+        must(smx_pdu_decode(enc3, (size_t)n, &o, &q, &v) == SMX_PDU_OK);
+        must(q.h.command_id == e->h.command_id && q.tlv.present == e->tlv.present);
+        size_t m = unknown_tlvs(&q, again, 64);
+        must(smx_pdu_encode(enc2, sizeof enc2, &q, again, m) == n &&
+             memcmp(enc2, enc3, (size_t)n) == 0);
+        return n;
+}
+
+/* One edit of a decoded PDU (see the top): sel picks the edit and the value's
+ * form (bit 7: a NUL inside, bit 6: no bytes at all), sel2 the field and its
+ * length. */
+static void encoder_edges(const struct smx_pdu *p, const struct smx_tlv_raw *extra,
+                          size_t n_extra, uint8_t sel, uint8_t sel2)
+{
+        struct smx_pdu e = *p;
+        struct smx_bytes *views[6];
+        size_t nv = body_views(&e, views);
+        uint16_t len = edit_len[sel2 >> 4];
+        const uint8_t *fill = (sel & 0x40) ? NULL : (sel & 0x80) ? fill_nul : fill_a;
+        struct smx_tlv_raw raw[65];
+        ssize_t n;
+
+        fill_nul[len / 2] = 0;
+        switch (sel & 7) {
+        case 0: /* a body field at a boundary length */
+                if (!nv)
+                        break;
+                *views[sel2 % nv] = (struct smx_bytes){ fill, len };
+                n = encode_checked(&e, extra, n_extra);
+                if (!fill && len)
+                        must(n == -EINVAL);
+                break;
+        case 1: /* a view TLV made present at a boundary length */
+        case 2: {
+                static const uint32_t bit[4] = { SMX_TLV_RECEIPTED_MESSAGE_ID,
+                        SMX_TLV_MESSAGE_PAYLOAD, SMX_TLV_SMX_MSG_IDENTITY,
+                        SMX_TLV_ADDITIONAL_STATUS_INFO_TEXT };
+                struct smx_bytes *tv[4] = { &e.tlv.receipted_message_id,
+                        &e.tlv.message_payload, &e.tlv.smx_msg_identity,
+                        &e.tlv.additional_status_info_text };
+                unsigned k = sel2 & 3;
+                e.tlv.present |= bit[k];
+                *tv[k] = (struct smx_bytes){ fill, len };
+                n = encode_checked(&e, extra, n_extra);
+                if (!fill && len)
+                        must(n == -EINVAL);
+                if (k == 2 && (len == 0 || len > SMPP_SMX_IDENTITY_MAX))
+                        must(n == -EINVAL);
+                break;
+        }
+        case 3: /* a TLV bit the encoder does not know */
+                e.tlv.present |= 1u << (18 + sel2 % 14);
+                must(smx_pdu_encode(enc3, sizeof enc3, &e, extra, n_extra) == -EINVAL);
+                break;
+        case 4: /* a raw TLV with a length and no value; raw TLVs and no array */
+                memcpy(raw, extra, n_extra * sizeof *extra);
+                raw[n_extra] = (struct smx_tlv_raw){ 0x1400, (uint16_t)(len | 1), NULL };
+                must(smx_pdu_encode(enc3, sizeof enc3, &e, raw, n_extra + 1) == -EINVAL);
+                must(smx_pdu_encode(enc3, sizeof enc3, &e, NULL, 1) == -EINVAL);
+                break;
+        case 5: /* a header-only command given a TLV */
+                if (encode_body_kind(e.h.command_id) == 0) {
+                        e.tlv.present |= SMX_TLV_MESSAGE_STATE;
+                        must(smx_pdu_encode(enc3, sizeof enc3, &e, extra, n_extra) < 0);
+                }
+                break;
+        case 6: /* the buffer exactly the size, and one octet short */
+                n = smx_pdu_encode(enc3, sizeof enc3, &e, extra, n_extra);
+                if (n > 0) {
+                        must(smx_pdu_encode(enc2, (size_t)n, &e, extra, n_extra) == n);
+                        must(smx_pdu_encode(enc2, (size_t)n - 1, &e, extra, n_extra) == -ENOSPC);
+                }
+                break;
+        default:
+                break;
+        }
+        fill_nul[len / 2] = 'A';
+}
+
+/* What the session sends and logs about a PDU it decoded. */
+static void header_paths(const struct smx_pdu *p)
+{
+        const struct smx_pdu_header *h = &p->h;
+        uint32_t id = h->command_id, st = h->command_status, seq = h->sequence_number;
+        struct smx_pdu_opts o = { 0, 0 };
+        struct smx_pdu q;
+        struct smx_pdu_verdict v;
+        uint32_t next = smx_seq_next(seq);
+
+        must(smx_command_name(id) && smx_status_name(st) && smx_state_name(p->tlv.message_state));
+        must(smx_status_classify(st) <= SMX_STATUS_CONFIG);
+        must(next >= SMPP_SEQ_MIN && next <= SMPP_SEQ_MAX);
+        must(!(id & SMPP_RESP_BIT) || !smx_command_has_resp(id));
+
+        must(smx_pdu_encode_header_only(enc3, SMPP_HEADER_LEN - 1, id, st, seq) == -ENOSPC);
+        must(smx_pdu_encode_header_only(enc3, SMPP_HEADER_LEN, id, st, seq) == SMPP_HEADER_LEN);
+        if (id == SMPP_ENQUIRE_LINK || id == SMPP_ENQUIRE_LINK_RESP || id == SMPP_UNBIND ||
+            id == SMPP_UNBIND_RESP || id == SMPP_GENERIC_NACK) {
+                must(smx_pdu_decode(enc3, SMPP_HEADER_LEN, &o, &q, &v) == SMX_PDU_OK);
+                must(q.h.command_id == id && q.h.command_status == st &&
+                     q.h.sequence_number == seq);
+        }
+        must(smx_pdu_encode_empty_resp(enc3, SMPP_HEADER_LEN, id, st, seq) == -ENOSPC);
+        must(smx_pdu_encode_empty_resp(enc3, SMPP_HEADER_LEN + 1, id, st, seq) ==
+             SMPP_HEADER_LEN + 1);
+        if (id == SMPP_DELIVER_SM_RESP || id == SMPP_DATA_SM_RESP) {
+                must(smx_pdu_decode(enc3, SMPP_HEADER_LEN + 1, &o, &q, &v) == SMX_PDU_OK);
+                must(q.u.sm_resp.message_id.len == 0);
+        }
+}
+
 static int one(const uint8_t *data, size_t size, int strict, uint32_t *flags)
 {
         struct smx_pdu_opts o = { 0, (uint8_t)strict };
@@ -138,6 +338,10 @@ static int one(const uint8_t *data, size_t size, int strict, uint32_t *flags)
         ssize_t n1, n2;
         int rc = smx_pdu_decode(data, size, &o, &p, &v);
 
+        /* no options and no verdict wanted: the lenient defaults, same answer */
+        if (!strict)
+                must(smx_pdu_decode(data, size, NULL, &q, NULL) == rc);
+
         if (rc != SMX_PDU_OK) {
                 check_verdict(&p, &v, rc);
                 return rc;
@@ -147,6 +351,10 @@ static int one(const uint8_t *data, size_t size, int strict, uint32_t *flags)
         check_views(&p, data);
         n_extra = unknown_tlvs(&p, extra, 64);
         must(n_extra <= p.tlv.unknown);
+        if (!strict) {
+                encoder_edges(&p, extra, n_extra, data[size - 1], data[size - 2]);
+                header_paths(&p);
+        }
         n1 = smx_pdu_encode(enc1, sizeof enc1, &p, extra, n_extra);
         if (n1 < 0)
                 return rc;
@@ -162,7 +370,12 @@ static int one(const uint8_t *data, size_t size, int strict, uint32_t *flags)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-        char esc[64];
+        char esc[40];
+
+        if (fill_a[0] != 'A') {
+                memset(fill_a, 'A', sizeof fill_a);
+                memset(fill_nul, 'A', sizeof fill_nul);
+        }
         uint32_t lenient_flags = 0, strict_flags = 0;
         int rl = one(data, size, 0, &lenient_flags);
         int rs = one(data, size, 1, &strict_flags);
@@ -170,8 +383,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* strict refuses only what lenient flags: strict OK => lenient OK, same flags */
         if (rs == SMX_PDU_OK)
                 must(rl == SMX_PDU_OK && lenient_flags == strict_flags);
+        if (size >= 8) {
+                /* names of whatever command_id a peer sends, decodable or not */
+                uint32_t id = (uint32_t)data[4] << 24 | (uint32_t)data[5] << 16 |
+                              (uint32_t)data[6] << 8 | data[7];
+                must(smx_command_name(id) != NULL);
+                must(!smx_command_has_resp(id) || !(id & SMPP_RESP_BIT));
+        }
         smx_frame_peek(data, size, 0);
-        if (smx_frame_sniff(data, size))
-                smx_escape(data, size < 8 ? size : 8, esc, sizeof esc);
+        if (smx_frame_sniff(data, size)) {
+                /* a log line's buffer, also too small for one escape */
+                size_t cap = size % sizeof esc;
+                size_t w = smx_escape(data, size < 8 ? size : 8, esc, cap);
+                must(cap == 0 ? w == 0 : w < cap && esc[w] == 0);
+        }
         return 0;
 }

@@ -253,6 +253,14 @@ static enum MHD_Result handle_mt(struct site *st, struct MHD_Connection *c, stru
         free(msg);
         char out[128];
         snprintf(out, sizeof out, "result_code=%d&message_id=%s", fresh ? 0 : 7, msgid);
+        uint32_t late = atomic_load(&st->late_ms);
+        if (late && fresh) {
+                /* accepted (its DR is queued): the answer comes late */
+                q->late = 1;
+                snprintf(q->late_out, sizeof q->late_out, "%s", out);
+                hold_conn(h, st, c, late);
+                return MHD_YES;
+        }
         return reply(c, 200, out);
 }
 
@@ -270,7 +278,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 if (!q)
                         return MHD_NO;
                 q->len = 0;
-                q->too_big = q->resumed = 0;
+                q->too_big = q->resumed = q->late = 0;
                 q->conn = c;
                 *con_cls = q;
                 pthread_mutex_lock(&h->lock);
@@ -289,6 +297,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 *upload_size = 0;
                 return MHD_YES;
         }
+        if (q->late)
+                return reply(c, 200, q->late_out);      /* held by `late`, now resumed */
         uint32_t drop = atomic_load(&st->drop_n);
         while (drop && !atomic_compare_exchange_weak(&st->drop_n, &drop, drop - 1))
                 ;
@@ -568,8 +578,11 @@ int http_sim_start(const struct http_sim_options *o, struct http_sim **out, char
         h->rng = 0x2545F4914F6CDD1Dull ^ hsim_now_ms();
         snprintf(h->login, sizeof h->login, "%s", o->login ? o->login : "smsmux");
         snprintf(h->password, sizeof h->password, "%s", o->password ? o->password : "secret");
-        if (o->receiver_url)
-                snprintf(h->receiver, sizeof h->receiver, "%s", o->receiver_url);
+        if (o->receiver_url && hsim_set_receivers(h, o->receiver_url) < 0) {
+                snprintf(err, err_len, "http sim: bad receiver URL list");
+                http_sim_stop(h);
+                return -EINVAL;
+        }
         if (o->receiver_secret)
                 snprintf(h->rx_secret, sizeof h->rx_secret, "%s", o->receiver_secret);
         h->dr_delay_ms = o->dr_delay_ms;

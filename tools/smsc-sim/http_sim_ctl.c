@@ -44,8 +44,10 @@ int http_sim_ctl(struct http_sim *h, const char *cmd, char *reply_buf, size_t re
         }
         if (strcmp(w[1], "receiver") == 0 && n >= 3) {
                 pthread_mutex_lock(&h->lock);
-                snprintf(h->receiver, sizeof h->receiver, "%s", w[2]);
+                int rc = hsim_set_receivers(h, w[2]);
                 pthread_mutex_unlock(&h->lock);
+                if (rc < 0)
+                        goto bad;
                 return 0;
         }
         if (strcmp(w[1], "dup-push") == 0 && n >= 3) {
@@ -113,6 +115,10 @@ int http_sim_ctl(struct http_sim *h, const char *cmd, char *reply_buf, size_t re
                 }
                 if (strcmp(w[1], "drop") == 0) {
                         atomic_store(&st->drop_n, v);
+                        return 0;
+                }
+                if (strcmp(w[1], "late") == 0) {
+                        atomic_store(&st->late_ms, v);
                         return 0;
                 }
         }

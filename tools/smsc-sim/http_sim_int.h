@@ -24,6 +24,7 @@
 #define SEEN_RING 256
 #define HELD_MAX 256
 #define PUSH_CONCURRENCY 64
+#define RECEIVERS_MAX 8
 
 enum { SITE_UP = 0, SITE_REFUSE, SITE_SILENT };
 
@@ -36,6 +37,8 @@ struct site {
         int mode;                        /* SITE_*; changed under h->lock */
         _Atomic int err5xx, throttle;
         _Atomic uint32_t slow_ms, drop_n;
+        _Atomic uint32_t late_ms;        /* answer an accepted MT this late (its DR is
+                                            queued at once: a DR before the answer) */
         /* silent mode */
         int silent_fd, stop_pipe[2];
         pthread_t silent_thr;
@@ -50,6 +53,8 @@ struct site {
 struct sreq {
         size_t len;
         int too_big, resumed;
+        int late;                        /* the answer below waits (late_ms) */
+        char late_out[128];
         struct MHD_Connection *conn;
         char body[BODY_MAX + 1];
 };
@@ -95,6 +100,10 @@ struct http_sim {
         int n_sites;
         char login[64], password[64];
         char receiver[512], rx_secret[128];
+        /* receiver: one URL, or a comma list (a load balancer in front of
+         * several client instances): each push attempt goes to the next */
+        char rx_url[RECEIVERS_MAX][512];
+        unsigned n_rx, next_rx;
         unsigned dr_delay_ms, threads;
         char sources[SOURCES_MAX][32];
         unsigned n_sources, next_src;
@@ -139,6 +148,8 @@ uint64_t hsim_now_ms(void);
 double hsim_rand(struct http_sim *h);          /* [0, 1), lock held */
 struct site *hsim_site_by_name(struct http_sim *h, const char *name);
 int hsim_site_set_mode(struct site *st, int mode);   /* control thread */
+/* Set the receiver URL list (lock held). 0, or -EINVAL (nothing changed). */
+int hsim_set_receivers(struct http_sim *h, const char *list);
 
 /* http_sim_push.c (lock held unless said) */
 void hsim_push_queue(struct http_sim *h, char *body, size_t len, int is_dr);

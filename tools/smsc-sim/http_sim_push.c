@@ -1,5 +1,6 @@
 /* DR and MO pushes of the simulator's HTTP side to the client's receiver
- * (H4: form POSTs from several source addresses, re-sent until a 2xx), and
+ * (H4: form POSTs from several source addresses, re-sent until a 2xx; with
+ * several receiver URLs, each attempt to the next one), and
  * the DRs that cross transports: an HTTP MT's DR handed to the SMPP engine's
  * delivery queue, an SMPP MT's DR taken from it and pushed over HTTP. One
  * push thread runs a libcurl multi handle. */
@@ -14,6 +15,28 @@
 #include "sim_internal.h"
 
 /* ---- pushes ---- */
+
+int hsim_set_receivers(struct http_sim *h, const char *list)
+{
+        char urls[RECEIVERS_MAX][512];
+        unsigned n = 0;
+        const char *p = list;
+        while (*p) {
+                const char *e = strchr(p, ',');
+                size_t l = e ? (size_t)(e - p) : strlen(p);
+                if (l == 0 || l >= sizeof urls[0] || n == RECEIVERS_MAX)
+                        return -EINVAL;
+                memcpy(urls[n], p, l);
+                urls[n++][l] = 0;
+                p += l + (e != NULL);
+        }
+        if (strlen(list) >= sizeof h->receiver)
+                return -EINVAL;
+        memcpy(h->rx_url, urls, sizeof urls);
+        h->n_rx = n;
+        snprintf(h->receiver, sizeof h->receiver, "%s", n ? list : "");
+        return 0;
+}
 
 void hsim_push_queue(struct http_sim *h, char *body, size_t len, int is_dr)
 {
@@ -88,7 +111,7 @@ static void push_start(struct http_sim *h, struct push *p)
                         return;
         }
         CURL *e = p->easy;
-        curl_easy_setopt(e, CURLOPT_URL, h->receiver);
+        curl_easy_setopt(e, CURLOPT_URL, h->rx_url[h->next_rx++ % h->n_rx]);
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, p->body);
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)p->len);
         curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);

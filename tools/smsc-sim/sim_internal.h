@@ -128,6 +128,8 @@ struct sim_counts {
         uint64_t bind_attempts, bind_pdus, binds_ok, binds_refused, unbinds;
         uint64_t enquire_links, other_pdus, generic_nacks_sent, hostile_sent;
         uint64_t first_attempt_ns, last_attempt_ns, min_spacing_ns;
+        uint64_t max_accept_lag_ns;     /* longest wait of a connection for accept() */
+        char last_attempt_peer[48];     /* "ip:port" of the last attempt */
         uint64_t enquire_links_sent, dr_handed_off;
         uint64_t tls_handshakes, tls_resumed, tls_failed, tls_close_notify;
         uint64_t resp_dropped_kind[SIM_DROP_KINDS];
@@ -407,7 +409,13 @@ void sim_mts_free(struct smsc_sim *s);
 /* sim_ledger.c */
 void sim_violation(struct smsc_sim *s, const char *rule, const char *kind,
                    const char *smsc, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-void sim_ledger_attempt(struct smsc_sim *s, struct sim_smsc *m);
+/* A connection to m accepted now; age_ns: how long the kernel had held it
+ * established before accept() (0 if unknown). The attempt counts at
+ * now - age_ns: the engine may take a connection from the backlog late.
+ * peer: the client's "ip:port", named in an R2 violation with the previous
+ * attempt's, so a test can find both connections on the wire. */
+void sim_ledger_attempt(struct smsc_sim *s, struct sim_smsc *m, uint64_t age_ns,
+                        const char *peer);
 int sim_ledger_json(struct smsc_sim *s, char *buf, size_t cap, int final);
 int sim_ledger_mts_json(struct smsc_sim *s, char *buf, size_t cap);
 

@@ -31,24 +31,37 @@ void sim_violation(struct smsc_sim *s, const char *rule, const char *kind, const
         va_end(ap);
 }
 
-void sim_ledger_attempt(struct smsc_sim *s, struct sim_smsc *m)
+void sim_ledger_attempt(struct smsc_sim *s, struct sim_smsc *m, uint64_t age_ns,
+                        const char *peer)
 {
         uint64_t now = sim_now_ns();
         struct sim_counts *c = &m->c;
-        c->recent_attempt_ns[c->bind_attempts % SIM_RECENT_ATTEMPTS] = now;
+        /* R2 is about when the client connected, not when this thread got
+         * round to accept(): a busy engine takes a connection from the
+         * backlog late, and the next one on time would look too close. */
+        if (age_ns > now - s->start_ns)
+                age_ns = now - s->start_ns;
+        if (age_ns > c->max_accept_lag_ns)
+                c->max_accept_lag_ns = age_ns;
+        uint64_t at = now - age_ns;
+        if (c->last_attempt_ns && at < c->last_attempt_ns)
+                at = c->last_attempt_ns;        /* the backlog is in order; jiffies are coarse */
+        c->recent_attempt_ns[c->bind_attempts % SIM_RECENT_ATTEMPTS] = at;
         c->bind_attempts++;
         if (c->last_attempt_ns) {
-                uint64_t gap = now - c->last_attempt_ns;
+                uint64_t gap = at - c->last_attempt_ns;
                 if (!c->min_spacing_ns || gap < c->min_spacing_ns)
                         c->min_spacing_ns = gap;
                 if (s->rebind_interval_s > 0 && (double)gap < s->rebind_interval_s * 1e9)
                         sim_violation(s, "R2", "rebind_spacing", m->name,
-                                      "attempt %.3f s after the previous one (interval %g s)",
-                                      (double)gap / 1e9, s->rebind_interval_s);
+                                      "attempt %.3f s after the previous one (interval %g s) "
+                                      "from %s after %s", (double)gap / 1e9,
+                                      s->rebind_interval_s, peer, c->last_attempt_peer);
         } else {
-                c->first_attempt_ns = now;
+                c->first_attempt_ns = at;
         }
-        c->last_attempt_ns = now;
+        c->last_attempt_ns = at;
+        snprintf(c->last_attempt_peer, sizeof(c->last_attempt_peer), "%s", peer);
 }
 
 /* A bounded JSON writer: keeps the length it would have written. */
@@ -172,14 +185,17 @@ static void add_counts(struct sim_counts *t, const struct sim_counts *c)
                 t->resp_dropped_kind[k] += c->resp_dropped_kind[k];
         if (c->min_spacing_ns && (!t->min_spacing_ns || c->min_spacing_ns < t->min_spacing_ns))
                 t->min_spacing_ns = c->min_spacing_ns;
+        if (c->max_accept_lag_ns > t->max_accept_lag_ns)
+                t->max_accept_lag_ns = c->max_accept_lag_ns;
 }
 
-static void spacing_json(struct jw *w, uint64_t ns)
+static void spacing_json(struct jw *w, const struct sim_counts *c)
 {
-        if (ns)
-                jw_printf(w, ",\"min_attempt_spacing_s\":%.3f", (double)ns / 1e9);
+        if (c->min_spacing_ns)
+                jw_printf(w, ",\"min_attempt_spacing_s\":%.3f", (double)c->min_spacing_ns / 1e9);
         else
                 jw_printf(w, ",\"min_attempt_spacing_s\":null");
+        jw_printf(w, ",\"max_accept_lag_s\":%.3f", (double)c->max_accept_lag_ns / 1e9);
 }
 
 int sim_ledger_json(struct smsc_sim *s, char *buf, size_t cap, int final)
@@ -213,7 +229,7 @@ int sim_ledger_json(struct smsc_sim *s, char *buf, size_t cap, int final)
                 jw_str(&w, m->site);
                 jw_printf(&w, ",\"port\":%u,\"state\":\"%s\",", m->port, smsc_state(m));
                 counts_json(&w, &m->c, unacked[i]);
-                spacing_json(&w, m->c.min_spacing_ns);
+                spacing_json(&w, &m->c);
                 /* the last attempts, oldest first, seconds since start */
                 jw_printf(&w, ",\"recent_attempts_s\":[");
                 uint64_t na = m->c.bind_attempts, first = na > SIM_RECENT_ATTEMPTS ? na - SIM_RECENT_ATTEMPTS : 0;
@@ -225,7 +241,7 @@ int sim_ledger_json(struct smsc_sim *s, char *buf, size_t cap, int final)
         }
         jw_printf(&w, "],\"totals\":{");
         counts_json(&w, &tot, unacked_total);
-        spacing_json(&w, tot.min_spacing_ns);
+        spacing_json(&w, &tot);
         jw_printf(&w, "},\"handset\":{\"delivered\":%llu,\"duplicates\":%llu,\"service_duplicates\":%llu}",
                   (unsigned long long)tot.handset_delivered, (unsigned long long)tot.handset_duplicates,
                   (unsigned long long)tot.service_duplicates);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -14,13 +15,34 @@
 
 #include "sim_engine.h"
 
+/* How long the kernel has held connection fd: the time since its last
+ * data (the client's bind, sent right after connecting) or, with none yet,
+ * since the handshake completed (tcpi_last_data_recv starts there). A lower
+ * bound of its age, in the kernel's clock ticks; 0 if TCP_INFO fails. */
+static uint64_t established_age_ns(int fd)
+{
+        struct tcp_info ti;
+        socklen_t len = sizeof(ti);
+        if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
+            len < offsetof(struct tcp_info, tcpi_last_data_recv) + sizeof(ti.tcpi_last_data_recv))
+                return 0;
+        return (uint64_t)ti.tcpi_last_data_recv * 1000000ull;
+}
+
 void sim_on_accept(struct smsc_sim *s, struct sim_smsc *m)
 {
         for (int burst = 0; burst < 64 && m->listen_fd >= 0; burst++) {
-                int fd = accept4(m->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                struct sockaddr_in peer;
+                socklen_t peer_len = sizeof(peer);
+                int fd = accept4(m->listen_fd, (struct sockaddr *)&peer, &peer_len,
+                                 SOCK_NONBLOCK | SOCK_CLOEXEC);
                 if (fd < 0)
                         return;
-                sim_ledger_attempt(s, m);
+                char ip[INET_ADDRSTRLEN] = "?", who[48];
+                if (peer_len >= sizeof(peer) && peer.sin_family == AF_INET)
+                        inet_ntop(AF_INET, &peer.sin_addr, ip, sizeof(ip));
+                snprintf(who, sizeof(who), "%s:%u", ip, (unsigned)ntohs(peer.sin_port));
+                sim_ledger_attempt(s, m, established_age_ns(fd), who);
                 if (m->f.killed) {
                         close(fd);
                         continue;

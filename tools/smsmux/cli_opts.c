@@ -95,7 +95,9 @@ static const char common_usage[] =
 static const char store_usage[] =
         "  --store memory|redis://HOST:PORT[/DB]|unix:///PATH  where correlation, dedup, DR\n"
         "                              parking and MO reassembly live (default memory);\n"
-        "                              instances sharing a store and --cluster share DRs/MOs\n"
+        "                              instances sharing a store and --cluster share DRs/MOs;\n"
+        "                              rediss://HOST:PORT[/DB]: over TLS ([store] TLS keys\n"
+        "                              of --config FILE, docs/scale-out.md)\n"
         "  --instance NAME             this instance's stable name (default: host name)\n"
         "  --cluster NAME              key prefix in the store (default smsmux)\n";
 

@@ -270,6 +270,10 @@ int cli_pipe(const struct cli_opts *o)
         finish(&s, o->drain_timeout_ms);
         fflush(stdout);
         smx_client_destroy(s.c);
+        /* What the duplicate-id set held at the end (tests/integration/net/
+         * soak.py checks its RSS accounting of the set against this line). */
+        fprintf(stderr, "smsmux pipe: id set: %zu ids, %zu bytes\n", s.ids.n,
+                idset_bytes(&s.ids));
         idset_free(&s.ids);
         jbuf_free(&s.out);
         free(s.buf);

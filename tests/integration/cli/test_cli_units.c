@@ -582,6 +582,41 @@ static void test_idset_keeps_every_id_across_growth(void)
         idset_free(&s);
 }
 
+/* Ids that fill several arena chunks (none crosses a chunk's end) are all
+ * found again, repeats refused, and idset_bytes() is the documented sum:
+ * table slots + whole chunks + the chunk list (soak.py relies on it). */
+static void test_idset_packs_ids_into_chunks_and_counts_its_bytes(void)
+{
+        struct idset s;
+        static char id[40000];
+        idset_init(&s);
+        CHECK_EQ(idset_bytes(&s), 0);
+        for (int i = 0; i < 200; i++) {
+                memset(id, 'a' + i % 26, sizeof id);
+                int n = snprintf(id, 16, "%d", i);
+                id[n] = '-';
+                CHECK_EQ(idset_add(&s, id, sizeof id), 1);
+        }
+        size_t per_chunk = IDSET_CHUNK / (sizeof id + 2);
+        size_t chunks = (200 + per_chunk - 1) / per_chunk;
+        CHECK_EQ(s.n_chunks, chunks);
+        CHECK_EQ(idset_bytes(&s), IDSET_MIN_CAP * 8 + chunks * IDSET_CHUNK + 16 * sizeof(char *));
+        int found = 0, refused = 0;
+        for (int i = 0; i < 200; i++) {
+                memset(id, 'a' + i % 26, sizeof id);
+                int n = snprintf(id, 16, "%d", i);
+                id[n] = '-';
+                found += idset_has(&s, id, sizeof id);
+                refused += idset_add(&s, id, sizeof id) == 0;
+                found -= idset_has(&s, id, sizeof id - 1);      /* a prefix is another id */
+        }
+        CHECK_EQ(found, 200);
+        CHECK_EQ(refused, 200);
+        CHECK_EQ(idset_add(&s, "", 0), 1);
+        CHECK_EQ(idset_add(&s, "", 0), 0);
+        idset_free(&s);
+}
+
 static void test_latency_percentiles_are_nearest_rank(void)
 {
         struct lat_samples l;
@@ -655,6 +690,7 @@ int main(void)
         RUN(test_mt_text_may_hold_nul);
         RUN(test_idset_reports_repeats);
         RUN(test_idset_keeps_every_id_across_growth);
+        RUN(test_idset_packs_ids_into_chunks_and_counts_its_bytes);
         RUN(test_latency_percentiles_are_nearest_rank);
         RUN(test_tally_counts_events_per_smsc);
         jbuf_free(&jb);

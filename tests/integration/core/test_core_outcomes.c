@@ -1,7 +1,9 @@
 /* Outcome rules against smsc-sim: a permanent status fails the MT at once
  * (one attempt, permanent, the status reported); a transient one (queue
- * full) is retried until it clears; max_attempts transient failures end in
- * "attempts_exhausted" (not permanent); an SMSC that accepts TCP and closes
+ * full) is retried until it clears; a pushback (throttled, queue full) is not
+ * charged as an attempt while the MT is younger than no_route_timeout_ms,
+ * after which max_attempts transient failures end in "attempts_exhausted"
+ * (not permanent); an SMSC that accepts TCP and closes
  * it at once is retried only at the rebind spacing (R2). */
 #include "itest.h"
 
@@ -16,7 +18,7 @@ static int one_outcome(const char *text, enum smx_encoding enc, struct smx_event
                              .want_dr = 0, .encoding = enc };
         if (smx_submit(E.c, &mt) != 0)
                 return -1;
-        uint64_t end = it_now_ms() + 15000;
+        uint64_t end = it_now_ms() + 45000;     /* endless pushback: bound + paused retries */
         while (it_now_ms() < end) {
                 struct smx_event ev[32];
                 size_t n = smx_events_poll(E.c, ev, 32);
@@ -74,16 +76,63 @@ static void test_transient_status_is_retried_until_it_clears(void)
         CHECK_EQ(got, 1);
 }
 
+/* Every bind answers ESME_RTHROTTLED for 3 s: each pushback pauses the bind,
+ * and the MT waits retry_backoff_ms for a bind with room. Those waits are not
+ * charged as attempts (the MT is younger than no_route_timeout_ms), so the MT
+ * is sent more than max_attempts (4) times and submitted once the SMSCs take
+ * traffic again; when they were charged (before), it ended
+ * attempts_exhausted within the first second or so. */
+static void test_throttled_everywhere_mt_waits_instead_of_failing(void)
+{
+        CHECK_EQ(it_wait_active(&E, E.n, 10000), 1);
+        it_sim_ctl(&E, "throttle all on");
+        char id[32];
+        snprintf(id, sizeof id, "one-%llu", (unsigned long long)E.next_mt++);
+        struct smx_mt mt = { .id = id, .from = "12345", .to = "447700900001", .text = "wait" };
+        CHECK_EQ(smx_submit(E.c, &mt), 0);
+        uint64_t lift = it_now_ms() + 3000, end = lift + 30000;
+        int lifted = 0, got = 0;
+        while (!got && it_now_ms() < end) {
+                if (!lifted && it_now_ms() >= lift) {
+                        it_sim_ctl(&E, "throttle all off");
+                        lifted = 1;
+                }
+                struct smx_event ev[32];
+                size_t n = smx_events_poll(E.c, ev, 32);
+                for (size_t i = 0; i < n; i++) {
+                        if (!ev[i].id || strcmp(ev[i].id, id))
+                                continue;
+                        got = 1;
+                        CHECK_EQ(ev[i].type, SMX_EV_SUBMITTED);
+                        CHECK(ev[i].attempts > E.cfg.max_attempts);
+                        CHECK(lifted);
+                }
+                it_sleep_ms(2);
+        }
+        if (!lifted)
+                it_sim_ctl(&E, "throttle all off");
+        CHECK_EQ(got, 1);
+}
+
+/* Endless pushback still ends: queue full everywhere, the MT is not charged
+ * for pushbacks until it is no_route_timeout_ms (here 1 s) old, then
+ * max_attempts more end it, transient, with the status and every submit_sm counted. */
 static void test_attempts_run_out_on_endless_transient_failures(void)
 {
+        CHECK_EQ(smx_knob_set(E.c, "no_route_timeout_ms", "1000", NULL, 0), 0);
+        it_sleep_ms(50);                        /* workers take the knob within ~10 ms */
         it_sim_ctl(&E, "queue-full all on");
         struct smx_event ev;
+        uint64_t t0 = it_now_ms();
         CHECK_EQ(one_outcome("never", SMX_ENC_AUTO, &ev), SMX_EV_FAILED);
+        uint64_t took = it_now_ms() - t0;
         CHECK_EQ(ev.reason, SMX_FAIL_ATTEMPTS);
         CHECK_EQ(ev.permanent, 0);
-        CHECK_EQ(ev.attempts, E.cfg.max_attempts);
+        CHECK(ev.attempts > E.cfg.max_attempts);        /* the free pushbacks, then 4 */
+        CHECK(took >= 1000);
         CHECK_EQ(ev.status, 0x14);   /* ESME_RMSGQFUL */
         it_sim_ctl(&E, "queue-full all off");
+        CHECK_EQ(smx_knob_set(E.c, "no_route_timeout_ms", "60000", NULL, 0), 0);
 }
 
 /* One SMSC answers "queue full" to everything while the other accepts: the
@@ -148,6 +197,7 @@ int main(void)
         }
         smx_log_configure(SMX_LOG_ERROR, NULL, NULL);
         RUN(test_permanent_status_fails_at_once);
+        RUN(test_throttled_everywhere_mt_waits_instead_of_failing);
         RUN(test_transient_status_is_retried_until_it_clears);
         RUN(test_attempts_run_out_on_endless_transient_failures);
         RUN(test_queue_full_smsc_among_healthy_ones_fails_no_mt);

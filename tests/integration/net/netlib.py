@@ -278,7 +278,7 @@ class SynWatch:
 
     def __init__(self, topo, site):
         self.attempts = {}     # dst port -> [time of first SYN per src port]
-        self.seen = set()
+        self.first = {}        # (src port, dst port) -> time of its first SYN
         self.start(topo, site)
 
     def start(self, topo, site):
@@ -306,8 +306,8 @@ class SynWatch:
                 dst = int(w[4].rstrip(":").rsplit(".", 1)[1])
             except (IndexError, ValueError):
                 continue
-            if (src, dst) not in self.seen:
-                self.seen.add((src, dst))
+            if (src, dst) not in self.first:
+                self.first[(src, dst)] = t
                 self.attempts.setdefault(dst, []).append(t)
 
     def min_spacing(self):

@@ -4,6 +4,7 @@ stall, throttle, queue-full, drop-resp, slow, reset, refuse-bind, hostile),
 the fault plan, the config file, and the R2 rebind-spacing check in the
 ledger. Usage: test_sim_faults.py PATH/TO/smsc-sim"""
 import os
+import signal
 import socket
 import struct
 import subprocess
@@ -12,8 +13,8 @@ import tempfile
 import time
 
 from simlib import main as simlib_main  # noqa: E402
-from simlib import (Sim, Esme, check, check_eq, pdu, smsc, wait_for, ENQUIRE_LINK, RESP,
-                    DELIVER_SM, ESME_RTHROTTLED, ESME_RMSGQFUL, ESME_RBINDFAIL, ESME_RINVPASWD)
+from simlib import (Sim, Esme, bind_body, check, check_eq, pdu, smsc, wait_for, ENQUIRE_LINK, RESP,
+                    BIND_TRANSCEIVER, DELIVER_SM, ESME_RTHROTTLED, ESME_RMSGQFUL, ESME_RBINDFAIL, ESME_RINVPASWD)
 
 EXE = sys.argv[1]
 
@@ -284,6 +285,47 @@ def test_rebind_after_interval_is_fine():
         led = s.summary()
         check_eq(led["violations"], [])
         check(smsc(led, "smsc1.dc3")["min_attempt_spacing_s"] >= 0.3)
+    finally:
+        s.stop()
+
+
+def test_attempt_is_timed_when_connected_not_when_accepted():
+    """R2 counts when the client connected: a connection the engine takes
+    from the backlog late (here: the simulator stopped while the client
+    connects and sends its bind) is timed at its arrival, so the next one,
+    1.5 s later on the client's clock, is not reported as 0.2 s later; one
+    really too soon after it still is."""
+    s = Sim(EXE, rebind_interval=1)
+    try:
+        h, p = s.addr("smsc1.dc3")
+        os.kill(s.proc.pid, signal.SIGSTOP)
+        try:
+            a = socket.create_connection((h, p), timeout=5)   # the kernel completes it
+            t0 = time.time()
+            a.sendall(pdu(BIND_TRANSCEIVER, 1, bind_body()))
+            time.sleep(1.3)
+        finally:
+            os.kill(s.proc.pid, signal.SIGCONT)
+        time.sleep(max(0.0, t0 + 1.5 - time.time()))
+        b = socket.create_connection((h, p), timeout=5)
+        led = wait_for(lambda: (lambda d: d if smsc(d, "smsc1.dc3")["bind_attempts"] == 2 else None)(s.summary()))
+        check(led is not None, "two attempts counted")
+        check_eq(led["violations"], [])
+        m = smsc(led, "smsc1.dc3")
+        check(m["min_attempt_spacing_s"] >= 1.0, m)
+        check(m["max_accept_lag_s"] >= 1.0, m)     # the first waited in the backlog
+        time.sleep(0.3)
+        c = socket.create_connection((h, p), timeout=5)
+        led = wait_for(lambda: (lambda d: d if smsc(d, "smsc1.dc3")["bind_attempts"] == 3 else None)(s.summary()))
+        v = [x for x in led["violations"] if x["kind"] == "rebind_spacing"]
+        check_eq(len(v), 1)
+        check(smsc(led, "smsc1.dc3")["min_attempt_spacing_s"] < 1.0)
+        # the entry names both connections (client address:port), as the
+        # wire shows them
+        check(v[0]["detail"].endswith("from %s:%d after %s:%d" % (
+            c.getsockname() + b.getsockname())), v[0]["detail"])
+        for sock in (a, b, c):
+            sock.close()
     finally:
         s.stop()
 

@@ -14,7 +14,8 @@
  *   - every MO reaches exactly one application, once, whole;
  *   - an instance that stops with DRs still to come: its DRs wait in its
  *     stream and a live instance takes them over after owner_takeover_ms,
- *     once; an instance restarted with the same name gets what was left. */
+ *     once; an instance restarted with the same name gets what was left;
+ *   - what the applications released is trimmed from the streams. */
 #include "../core/itest.h"
 #include "rtest.h"
 
@@ -293,6 +294,22 @@ static void test_every_dr_once_at_its_owner(void)
         CHECK_EQ(finals, 300);                  /* one merged final per MT */
         for (int i = 0; i < N_INST; i++)
                 CHECK(I[i].n_drs >= 100);       /* each owner got its own */
+        /* what the applications released is trimmed from the streams (every
+         * 256 acknowledgements and once a second): at most the stream node
+         * holding the newest entries is left, not one entry per DR */
+        for (int i = 0; i < N_INST; i++) {
+                char q[96];
+                snprintf(q, sizeof q, "XLEN smsmux:{%.31s}:s:%.7s", cluster, I[i].name);
+                long long len = rtest_redis_int(&R, q);
+                for (int t = 0; t < 200 && (len < 0 || len > 100 || len >= (long long)I[i].n_drs);
+                     t++) {
+                        pump_all();
+                        rtest_sleep_ms(20);
+                        len = rtest_redis_int(&R, q);
+                }
+                printf("# stream of %s: %lld entries left of %zu\n", I[i].name, len, I[i].n_drs);
+                CHECK(len >= 0 && len <= 100 && len < (long long)I[i].n_drs);
+        }
         /* stats and /metrics show the store */
         char *txt = NULL;
         CHECK_EQ(smx_stats_render(I[0].c, SMX_STATS_PROMETHEUS, &txt, NULL), 0);

@@ -132,7 +132,7 @@ static void test_bad_urls_and_names_are_refused(void)
 {
         static const char *bad[] = { "redis://", "redis://host:0", "redis://host:99999",
                                      "redis://host:6379/x", "unix://relative/path",
-                                     "mysql://host", "rediss://host:6379" };
+                                     "mysql://host", "rediss://", "rediss://host:0" };
         for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
                 struct smx_config cfg = E.cfg;
                 cfg.store.url = bad[i];

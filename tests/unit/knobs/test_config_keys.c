@@ -189,6 +189,19 @@ static void test_store_section_reaches_the_config_and_hides_secrets(void)
         CHECK_EQ(f.cfg.store.local_after_ms, 9000);
         CHECK_EQ(f.cfg.store.buffer_bytes, 65536);
         CHECK_EQ(f.cfg.store.timeout_ms, 300);
+        CHECK(!f.cfg.store.ca_file && !f.cfg.store.cert_file && !f.cfg.store.insecure);
+        smx_config_file_free(&f);
+        /* TLS to Redis: the SMSC TLS keys under the same names */
+        rc = load(&f, "[store]\nurl = rediss://10.0.0.5:6380/2\nca_file = /etc/r/ca.pem\n"
+                      "ca_path = /etc/r/certs\ncert_file = /etc/r/c.pem\nkey_file = /etc/r/c.key\n"
+                      "server_name = redis.internal\ninsecure = true\n", err, sizeof err);
+        CHECK_EQ(rc, 0);
+        CHECK(f.cfg.store.ca_file && !strcmp(f.cfg.store.ca_file, "/etc/r/ca.pem"));
+        CHECK(f.cfg.store.ca_path && !strcmp(f.cfg.store.ca_path, "/etc/r/certs"));
+        CHECK(f.cfg.store.cert_file && !strcmp(f.cfg.store.cert_file, "/etc/r/c.pem"));
+        CHECK(f.cfg.store.key_file && !strcmp(f.cfg.store.key_file, "/etc/r/c.key"));
+        CHECK(f.cfg.store.server_name && !strcmp(f.cfg.store.server_name, "redis.internal"));
+        CHECK_EQ(f.cfg.store.insecure, 1);
         smx_config_file_free(&f);
         /* an unknown key names file, line and key; a bad password value is
          * never echoed */
