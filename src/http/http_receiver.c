@@ -453,6 +453,9 @@ int http_rx_start(const struct http_rx_config *cfg, http_rx_deliver_fn fn, void 
         MHD_add_response_header(r->busy, MHD_HTTP_HEADER_RETRY_AFTER, "1");
         unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO |
                          MHD_ALLOW_SUSPEND_RESUME;
+        /* set before the daemon's thread exists: the deliver callback may
+         * need it (http_rx_defer) for the very first request */
+        *out = r;
         if (sa.ss_family == AF_INET6)
                 flags |= MHD_USE_IPv6;   /* without MHD_USE_DUAL_STACK: IPv6 only */
         r->d = MHD_start_daemon(flags, lport, on_accept, r, on_request, r,
@@ -465,6 +468,7 @@ int http_rx_start(const struct http_rx_config *cfg, http_rx_deliver_fn fn, void 
                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, r,
                                 MHD_OPTION_END);
         if (!r->d) {
+                *out = NULL;
                 snprintf(err, err_len, "http receiver: cannot listen on %s", cfg->listen);
                 http_rx_stop(r);
                 return -EADDRINUSE;
