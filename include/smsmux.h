@@ -293,6 +293,8 @@ struct smx_http_stats {
         uint64_t rx_requests, rx_delivered, rx_duplicates, rx_busy, rx_bad, rx_forbidden;
         uint64_t rx_too_large;           /* answered 413, or closed far over receiver_max_body */
         uint64_t rx_too_slow;            /* closed: body not in receiver_max_request_s */
+        uint64_t rx_deferred;            /* answered once the shared store (Redis) ran their
+                                            script (docs/scale-out.md) */
 };
 
 /* ---- client ---- */

@@ -284,9 +284,11 @@ void rs_batch_reads(struct smx_rstore *rs, struct batch *b)
                         continue;
                 uint32_t want = budget < RS_READ_MAX ? budget : RS_READ_MAX;
                 snprintf(count, sizeof count, "%u", want);
-                if (s > 0) {
+                if (s > 0 || b->claim_own) {
                         /* a silent instance's entries: its pending ones idle past
-                         * the takeover time, then the ones nobody read yet */
+                         * the takeover time, then the ones nobody read yet; ours
+                         * (every heartbeat): entries of ours that an instance
+                         * took over and left (rstore_held.c) */
                         snprintf(idle, sizeof idle, "%u", rs->cfg.owner_takeover_ms);
                         const char *cv[] = { "XAUTOCLAIM", st->key, "g", rs->instance, idle, "0-0",
                                              "COUNT", count };
@@ -318,7 +320,7 @@ void rs_batch_periodic(struct smx_rstore *rs, struct batch *b, const struct comm
 {
         if (now < rs->next_hb_ms)
                 return;
-        rs->next_hb_ms = now + 1000;
+        rs->next_hb_ms = now + rs_heartbeat_ms(rs);
         char ikey[RS_NAME_MAX + 24], lim[8] = "64";
         snprintf(ikey, sizeof ikey, "smsmux:{%s}:inst", rs->cluster);
         const char *hb[] = { "HSET", ikey, rs->instance, cm->now };
@@ -335,4 +337,16 @@ void rs_batch_periodic(struct smx_rstore *rs, struct batch *b, const struct comm
         const char *sc[] = { "HGETALL", ikey };
         size_t sl[2] = { 7, strlen(ikey) };
         add_cmd(rs, b, K_SCAN, 0, 0, 2, sc, sl);
+}
+
+int rs_batch_add(struct smx_rstore *rs, struct batch *b, uint8_t kind, uint16_t stream,
+                 int argc, const char **argv, const size_t *argvlen)
+{
+        return add_cmd(rs, b, kind, stream, 0, argc, argv, argvlen);
+}
+
+uint32_t rs_heartbeat_ms(const struct smx_rstore *rs)
+{
+        uint32_t q = rs->cfg.owner_takeover_ms / 4;
+        return q < 1000 ? (q ? q : 1) : 1000;
 }

@@ -295,7 +295,7 @@ static void check_drs_once_at(struct inst *in, uint64_t k0, unsigned n)
 
 #define N_HTTP 120
 
-/* HTTP MTs from a; the service answers the first half 400 ms late (their
+/* HTTP MTs from a; the service answers the first half 800 ms late (their
  * DRs are pushed before a has the answer: parked in Redis, routed when a's
  * correlation write comes) and pushes every DR twice, each copy to the next
  * receiver. */
@@ -307,8 +307,8 @@ static void test_http_mt_drs_reach_the_owner_once_from_any_receiver(void)
         double parked0 = store_sum("parked"), dup0 = store_sum("duplicates");
         struct smx_http_stats b0 = rx_stats(1), c0 = rx_stats(2);
         hctl("http dup-push on");
-        hctl("http late dc3 400");
-        hctl("http late bos 400");
+        hctl("http late dc3 800");
+        hctl("http late bos 800");
         CHECK_EQ(submit_n(a, N_HTTP / 2), N_HTTP / 2);
         CHECK_EQ(await_outcomes(a, out0 + N_HTTP / 2), out0 + N_HTTP / 2);
         hctl("http late dc3 0");
@@ -323,6 +323,7 @@ static void test_http_mt_drs_reach_the_owner_once_from_any_receiver(void)
                I[2].n_drs, store_sum("parked") - parked0, store_sum("duplicates") - dup0);
         check_drs_once_at(a, k0, N_HTTP);
         CHECK_EQ(a->drs_http, N_HTTP);
+        CHECK(rx_stats(0).rx_deferred > 0);     /* answered once Redis had them */
         /* b's and c's receivers took some of them, and Redis parked the
          * early ones and recognised the second copies */
         struct smx_http_stats b1 = rx_stats(1), c1 = rx_stats(2);
