@@ -21,7 +21,7 @@
 #include "store/rstore.h"
 #include "testlib.h"
 
-#define TAKEOVER_MS 1000u
+#define TAKEOVER_MS 1500u   /* heartbeats 375 ms apart: 1.1 s of slack for a loaded machine */
 #define MAX_MSG 256
 
 static struct rtest_redis R;
@@ -120,7 +120,7 @@ static int inst_start(struct inst *in, const char *name)
 {
         memset(in, 0, sizeof *in);
         struct rs_config cfg = { .url = R.url, .instance = name, .cluster = cluster,
-                                 .owner_takeover_ms = TAKEOVER_MS, .timeout_ms = 5000 };
+                                 .owner_takeover_ms = TAKEOVER_MS, .timeout_ms = 10000 };
         struct rs_host host = { .wake_app = wake_app };
         char err[256] = "";
         if (rstore_create(&cfg, &host, &in->rs, err, sizeof err) < 0) {
