@@ -284,9 +284,11 @@ void rs_batch_reads(struct smx_rstore *rs, struct batch *b)
                         continue;
                 uint32_t want = budget < RS_READ_MAX ? budget : RS_READ_MAX;
                 snprintf(count, sizeof count, "%u", want);
-                if (s > 0) {
+                if (s > 0 || b->claim_own) {
                         /* a silent instance's entries: its pending ones idle past
-                         * the takeover time, then the ones nobody read yet */
+                         * the takeover time, then the ones nobody read yet; ours
+                         * (every heartbeat): entries of ours that an instance
+                         * took over and left (rstore_held.c) */
                         snprintf(idle, sizeof idle, "%u", rs->cfg.owner_takeover_ms);
                         const char *cv[] = { "XAUTOCLAIM", st->key, "g", rs->instance, idle, "0-0",
                                              "COUNT", count };

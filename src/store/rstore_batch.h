@@ -31,6 +31,7 @@ struct batch {
         struct cmd *cmd;
         unsigned n, cap;
         uint32_t read_budget;
+        uint8_t claim_own;      /* XAUTOCLAIM our own stream too (rstore_held.c) */
 };
 
 /* ARGV 1-4 of every script: cluster, now, TTL, instance. */
@@ -55,7 +56,8 @@ int rs_batch_add(struct smx_rstore *rs, struct batch *b, uint8_t kind, uint16_t 
 uint32_t rs_heartbeat_ms(const struct smx_rstore *rs);
 
 /* rstore_held.c: with the heartbeat, XCLAIM ... JUSTID of the held entries
- * (before the reads: no XAUTOCLAIM here or elsewhere finds them idle). */
+ * of other instances' streams (before the reads: no XAUTOCLAIM here or
+ * elsewhere finds them idle), and claim_own set for rs_batch_reads. */
 void rs_batch_refresh(struct smx_rstore *rs, struct batch *b, uint64_t now);
 
 /* rstore_reply.c: event records and the replies that carry stream entries */

@@ -1,26 +1,33 @@
-/* The entries of other instances' streams this instance holds (read or
- * claimed, not acknowledged yet), so that a takeover shows each DR/MO once.
+/* The stream entries this instance holds (read or claimed, not
+ * acknowledged yet), so that each DR/MO is shown once across instances,
+ * whoever takes over whom and however long an application does not poll.
  *
- * The rule. An entry of a taken-over stream (streams[s], s > 0) is held
- * from the moment its record is committed to the event ring until Redis
- * answered its XACK (ackv up to ack_pos, or the reack list). While held:
+ * The rule. An entry is held from the moment its record is committed to
+ * the event ring until Redis answered its XACK (ackv up to ack_pos, or the
+ * reack list). While held:
  *   1. it is never put in the ring again: XAUTOCLAIM returns every pending
  *      entry idle past owner_takeover_ms, ours included, so when the
  *      application does not poll for that long (or Redis was unreachable
- *      or paused that long) it would return entries we hold; they are
- *      skipped here (rs_held_has) - claiming them again only made us their
- *      owner again, which we are;
- *   2. it is kept from looking idle to the other instances: every
- *      heartbeat (at most owner_takeover_ms / 4 apart) XCLAIM ... 0 JUSTID
- *      of the held entries resets their idle time in Redis (JUSTID: no
- *      delivery count, no payload), before the batch's XAUTOCLAIM, so
- *      another live instance taking over the same silent owner never
- *      claims what we hold and show it a second time.
- * Our own stream needs neither: it is read with ">" (new entries only) and,
- * after a reconnect, from after the last id we hold (own_last); nobody
- * claims it while our heartbeat is fresh. An owner that comes back reads
- * only its own pending entries (XREADGROUP with its consumer name): those
- * we claimed are ours, we show them and acknowledge them.
+ *      or paused that long) it returns entries we hold; a read of our own
+ *      pending entries after a reconnect may too. They are skipped here
+ *      (rs_held_has) - claiming them again only made us their owner again;
+ *   2. if it is another instance's (taken over: streams[s], s > 0), it is
+ *      kept from looking idle to the others: every heartbeat (at most
+ *      owner_takeover_ms / 4 apart) XCLAIM ... 0 JUSTID of those entries
+ *      resets their idle time in Redis (JUSTID: no delivery count, no
+ *      payload), before the batch's XAUTOCLAIM, so another live instance
+ *      taking over the same silent owner, or the owner come back, never
+ *      claims what we hold.
+ * And every heartbeat an instance claims its own stream's entries idle
+ * past owner_takeover_ms (XAUTOCLAIM, whatever consumer had them): with 2.
+ * those are only entries another instance took over while we were away and
+ * then left without acknowledging (it stopped or crashed before its
+ * application polled them), which nobody else claims from a live owner;
+ * our own held ones it returns are skipped by 1. Claimed entries do not
+ * move own_last (where our ordered reading of our stream goes on).
+ * What remains: an instance cut off from Redis for longer than
+ * owner_takeover_ms cannot reset anything; what it holds is claimed by the
+ * others and shown by both (docs/scale-out.md, Known limits).
  *
  * The set is an open-addressed table of parsed ids (ms, seq, stream), sized
  * at create for the most ids that can be held: the ring's records plus the
@@ -97,7 +104,7 @@ static uint32_t find(const struct rs_held *h, uint64_t ms, uint64_t seq, uint16_
 int rs_held_has(const struct smx_rstore *rs, uint16_t stream, const char *id)
 {
         uint64_t ms, seq;
-        if (stream == 0 || stream == RS_NO_STREAM || parse_id(id, &ms, &seq) < 0)
+        if (stream == RS_NO_STREAM || parse_id(id, &ms, &seq) < 0)
                 return 0;
         const struct rs_held *h = rs->held;
         return h->slot[find(h, ms, seq, (uint16_t)(stream + 1))].stream != 0;
@@ -107,7 +114,7 @@ void rs_held_add(struct smx_rstore *rs, uint16_t stream, const char *id)
 {
         uint64_t ms, seq;
         struct rs_held *h = rs->held;
-        if (stream == 0 || stream == RS_NO_STREAM || parse_id(id, &ms, &seq) < 0 ||
+        if (stream == RS_NO_STREAM || parse_id(id, &ms, &seq) < 0 ||
             h->n >= h->mask / 2)
                 return;         /* the last cannot happen: sized for every held id */
         uint16_t st = (uint16_t)(stream + 1);
@@ -122,7 +129,7 @@ void rs_held_drop(struct smx_rstore *rs, uint16_t stream, const char *id)
 {
         uint64_t ms, seq;
         struct rs_held *h = rs->held;
-        if (stream == 0 || stream == RS_NO_STREAM || parse_id(id, &ms, &seq) < 0)
+        if (stream == RS_NO_STREAM || parse_id(id, &ms, &seq) < 0)
                 return;
         uint32_t i = find(h, ms, seq, (uint16_t)(stream + 1));
         if (!h->slot[i].stream)
@@ -190,7 +197,10 @@ static int refresh_run(struct smx_rstore *rs, struct batch *b, const struct rs_a
 
 void rs_batch_refresh(struct smx_rstore *rs, struct batch *b, uint64_t now)
 {
-        if (now < rs->next_hb_ms || rs->held->n == 0)
+        if (now < rs->next_hb_ms)
+                return;
+        b->claim_own = 1;
+        if (rs->held->n == 0)
                 return;
         /* the reack list (released, their XACK not answered yet), then the
          * ring's records not acknowledged yet */

@@ -10,7 +10,7 @@
  *   rstore_queue.c the worker hand-off on the store side: the write FIFO,
  *                  draining the rings, answering DRs/MOs;
  *   rstore_ev.c    payload encoding and stream entries -> event records;
- *   rstore_held.c  the taken-over entries we hold: never shown twice;
+ *   rstore_held.c  the entries we hold: never shown twice, never claimed;
  *   rstore_lua.c   the scripts.
  * Everything in struct smx_rstore is owned by the store thread, except the
  * rings (one side each), `stop`, `sleeping`, the stats (atomics) and the
@@ -186,8 +186,8 @@ redisReply *rs_io_command(struct smx_rstore *rs, redisContext *c, const char *fm
 /* Close the connection (and its TLS session). */
 void rs_io_close(struct smx_rstore *rs, redisContext *c);
 
-/* rstore_held.c: entries of streams[s > 0] between their commit to the
- * ring and their answered XACK (s == 0 or RS_NO_STREAM: ignored). */
+/* rstore_held.c: stream entries between their commit to the ring and
+ * their answered XACK (RS_NO_STREAM: ignored). */
 int rs_held_create(struct smx_rstore *rs);
 void rs_held_destroy(struct smx_rstore *rs);
 int rs_held_has(const struct smx_rstore *rs, uint16_t stream, const char *id);

@@ -245,8 +245,15 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
                         }
                         break;
                 case K_CLAIM:
-                        if (!err && r->type == REDIS_REPLY_ARRAY && r->elements >= 2)
+                        if (!err && r->type == REDIS_REPLY_ARRAY && r->elements >= 2) {
+                                /* claimed entries come in no order with what we
+                                 * read: our stream's reading goes on from where it was */
+                                char own_last[RS_ID_MAX];
+                                memcpy(own_last, rs->own_last, sizeof own_last);
                                 got += rs_on_entries(rs, c->stream, r->element[1]);
+                                if (c->stream == 0)
+                                        memcpy(rs->own_last, own_last, sizeof own_last);
+                        }
                         break;
                 case K_SCAN:
                         if (!err)

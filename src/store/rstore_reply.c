@@ -86,8 +86,11 @@ int rs_on_entries(struct smx_rstore *rs, uint16_t s, const redisReply *ents)
                     en->element[0]->type != REDIS_REPLY_STRING)
                         continue;
                 const char *id = en->element[0]->str;
-                if (s > 0 && rs_held_has(rs, s, id)) {
-                        n++;    /* claimed again while we hold it (rstore_held.c) */
+                if (rs_held_has(rs, s, id)) {
+                        /* read or claimed again while we hold it (rstore_held.c) */
+                        if (s == 0)
+                                snprintf(rs->own_last, sizeof rs->own_last, "%s", id);
+                        n++;
                         continue;
                 }
                 struct smx_ev_rec *e = rs_ev_reserve(rs);

@@ -10,6 +10,7 @@
  * or the end of the loop turn). */
 #include <string.h>
 
+#include "mem/copy_small.h"
 #include "worker/worker_int.h"
 
 static void slot_list_append(struct smx_ingress *g, uint32_t *head, uint32_t *tail, uint32_t idx)
@@ -32,30 +33,6 @@ static uint32_t slot_list_pop(struct smx_ingress *g, uint32_t *head, uint32_t *t
         if (*head == SMX_SLOT_NONE)
                 *tail = SMX_SLOT_NONE;
         return idx;
-}
-
-/* Copy len (< SMX_EV_OUT_STR) bytes with at most two overlapping moves of
- * 16, 8, 4 or 2 bytes, reading nothing outside src[0..len). */
-static inline void copy_short(char *dst, const void *src, size_t len)
-{
-        const char *p = src;
-        if (len >= 16) {
-                memcpy(dst, p, 16);
-                if (len > 32)
-                        memcpy(dst + 16, p + 16, 16);
-                memcpy(dst + len - 16, p + len - 16, 16);
-        } else if (len >= 8) {
-                memcpy(dst, p, 8);
-                memcpy(dst + len - 8, p + len - 8, 8);
-        } else if (len >= 4) {
-                memcpy(dst, p, 4);
-                memcpy(dst + len - 4, p + len - 4, 4);
-        } else if (len >= 2) {
-                memcpy(dst, p, 2);
-                memcpy(dst + len - 2, p + len - 2, 2);
-        } else if (len == 1) {
-                dst[0] = p[0];
-        }
 }
 
 /* Write the slot's outcome, with the SMSC's message id `msgid` (not
@@ -90,7 +67,7 @@ static void commit_outcome(struct smx_worker *w, uint32_t idx, struct smx_ev_out
                 _Static_assert(sizeof s->id >= SMX_EV_OUT_STR, "slot id covers the entry's strings");
                 memcpy(o->str, s->id, SMX_EV_OUT_STR);
                 o->str[id_len] = 0;
-                copy_short(o->str + id_len + 1, msgid, msgid_len);
+                copy_upto64(o->str + id_len + 1, msgid, msgid_len);   /* fits: < SMX_EV_OUT_STR */
                 o->str[id_len + 1 + msgid_len] = 0;
         } else {
                 /* the entry is free, so a record is too (event_ring.h) */

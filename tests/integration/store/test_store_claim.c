@@ -11,7 +11,9 @@
  *   - B and C both take over A; B is not polled, C is: each entry once
  *     across B and C (C never claims what B holds);
  *   - A comes back while B holds A's entries: each entry once across A
- *     and B, and every entry acknowledged in the end. */
+ *     and B, and every entry acknowledged in the end;
+ *   - ... and B stops before its application polled them: A claims them
+ *     after owner_takeover_ms and shows each once. */
 #include <hiredis/hiredis.h>
 #include <stdatomic.h>
 
@@ -19,7 +21,7 @@
 #include "store/rstore.h"
 #include "testlib.h"
 
-#define TAKEOVER_MS 1000u
+#define TAKEOVER_MS 1500u   /* heartbeats 375 ms apart: 1.1 s of slack for a loaded machine */
 #define MAX_MSG 256
 
 static struct rtest_redis R;
@@ -118,7 +120,7 @@ static int inst_start(struct inst *in, const char *name)
 {
         memset(in, 0, sizeof *in);
         struct rs_config cfg = { .url = R.url, .instance = name, .cluster = cluster,
-                                 .owner_takeover_ms = TAKEOVER_MS, .timeout_ms = 5000 };
+                                 .owner_takeover_ms = TAKEOVER_MS, .timeout_ms = 10000 };
         struct rs_host host = { .wake_app = wake_app };
         char err[256] = "";
         if (rstore_create(&cfg, &host, &in->rs, err, sizeof err) < 0) {
@@ -315,6 +317,31 @@ static void test_owner_back_while_taker_holds_its_entries_each_once(void)
         inst_stop(&IB);
 }
 
+static void test_taker_stops_holding_entries_of_owner_back_owner_shows_them_once(void)
+{
+        new_cluster();
+        instance_seen("a", 10 * TAKEOVER_MS);
+        for (unsigned i = 0; i < 30; i++)
+                add_dr("a", i);
+        char key[128];
+        stream_key("a", key, sizeof key);
+        cmd_ok("XREADGROUP GROUP g a COUNT 10 STREAMS %s >", key);
+        CHECK(inst_start(&IB, "b") == 0);
+        CHECK(wait_held(&IB, 30, NULL));
+        CHECK(inst_start(&IA, "a") == 0);
+        for (unsigned i = 30; i < 40; i++)
+                add_dr("a", i);
+        run_for(3 * TAKEOVER_MS, &IA);
+        /* b stops, its application never polled what it holds: pending for
+         * b in a's stream, a live owner's stream nobody else claims */
+        CHECK_EQ(IB.shown, 0);
+        inst_stop(&IB);
+        struct inst *v[] = { &IA };
+        CHECK(wait_acked("a", v, 1));
+        check_once(v, 1, 40);
+        inst_stop(&IA);
+}
+
 int main(void)
 {
         if (system("command -v redis-server >/dev/null 2>&1") != 0) {
@@ -335,6 +362,7 @@ int main(void)
         RUN(test_own_stream_not_polled_and_reconnected_shows_each_once);
         RUN(test_two_takers_one_not_polled_each_once_across_both);
         RUN(test_owner_back_while_taker_holds_its_entries_each_once);
+        RUN(test_taker_stops_holding_entries_of_owner_back_owner_shows_them_once);
         redisFree(C);
         rtest_redis_stop(&R);
         return t_done();
