@@ -40,14 +40,16 @@ log() { printf '== %s\n' "$*" >&2; }
 cov_flags='-fprofile-instr-generate -fcoverage-mapping'
 if [ ! -d "$build" ]; then
   log "configure $build (clang, libFuzzer, source-based coverage)"
-  CC=clang CXX=clang++ meson setup "$build" -Dfuzz=true -Dtests=true -Dbench=false \
+  # (meson's compiler checks run a program built with these flags: its
+  # profile goes nowhere instead of default.profraw in the tree)
+  LLVM_PROFILE_FILE=/dev/null CC=clang CXX=clang++ meson setup "$build" -Dfuzz=true -Dtests=true -Dbench=false \
     -Dbuildtype=debug -Dc_args="$cov_flags" -Dc_link_args="$cov_flags" >&2
 fi
 targets=$(ninja -C "$build" -t targets all 2>/dev/null | grep -Eo '^tests/fuzz/fuzz_[a-z0-9_]+:' | tr -d :)
 [ -n "$targets" ] || { echo "fuzz-coverage: no fuzz targets in $build" >&2; exit 2; }
 log "build $(echo "$targets" | wc -l) targets"
 # shellcheck disable=SC2086
-ninja -C "$build" $targets >&2
+LLVM_PROFILE_FILE=/dev/null ninja -C "$build" $targets >&2
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -77,11 +79,13 @@ done
 obj_args=("${objects[0]}")
 for o in "${objects[@]:1}"; do obj_args+=(-object "$o"); done
 # llvm-cov 14 filters by file, not by folder, and by the name as compiled:
-# meson compiles ../src/x.c from the build folder, so the coverage mapping
-# says BUILD/../src/x.c, which a filter never matches (llvm-cov then shows
-# every file): map that prefix to the source tree.
+# meson compiles ../src/x.c (or ../../top/src/x.c from a build folder
+# elsewhere) from the build folder, so the coverage mapping says
+# BUILD/../src/x.c, which a filter never matches (llvm-cov then shows every
+# file): map that prefix to the source tree.
 build_abs=$(cd "$build" && pwd)
-cov_args=("${obj_args[@]}" -path-equivalence="$build_abs/..,$top")
+rel=$(python3 -c 'import os, sys; print(os.path.relpath(sys.argv[1], sys.argv[2]))' "$top" "$build_abs")
+cov_args=("${obj_args[@]}" -path-equivalence="$build_abs/$rel,$top")
 mapfile -t srcs < <(ls "$top"/src/pdu/*.[ch] "$top"/src/text/*.[ch])
 
 mkdir -p "$(dirname "$out")"
@@ -100,7 +104,7 @@ show_out=${out%.txt}-show.txt
   printf '%-20s %s\n' target "regions missed cover | functions missed executed | lines missed cover | branches missed cover"
   for t in $targets; do
     name=$(basename "$t")
-    total=$("$llvm_cov" report "$build/$t" -path-equivalence="$build_abs/..,$top" -instr-profile="$work/$name.profdata" "${srcs[@]}" | { grep "^TOTAL" || true; } |
+    total=$("$llvm_cov" report "$build/$t" -path-equivalence="$build_abs/$rel,$top" -instr-profile="$work/$name.profdata" "${srcs[@]}" | { grep "^TOTAL" || true; } |
             awk '{print $2, $3, $4, "|", $5, $6, $7, "|", $8, $9, $10, "|", $11, $12, $13}')
     printf '%-20s %s\n' "$name" "$total"
   done

@@ -337,6 +337,10 @@ int smx_client_create(const struct smx_config *cfg, smx_client **out, char *errb
                 rc = SMX_ENOMEM;
                 goto fail;
         }
+        /* the id rule sets a shared store's DR lookup tries (SMSCs added at
+         * run time are noted at their first accepted MT) */
+        for (size_t i = 0; i < cfg->n_smscs; i++)
+                inbound_note_bind_rules(c->inbound, cfg->smscs[i].msgid_norm);
         if (getrandom(c->nonce, sizeof c->nonce, 0) != sizeof c->nonce) {
                 uint64_t t = smx_now_us() ^ (uint64_t)getpid() << 40;
                 memcpy(c->nonce, &t, sizeof c->nonce);

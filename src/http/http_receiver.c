@@ -38,6 +38,7 @@ struct rx_req {
         struct http_receiver *r;
         struct MHD_Connection *conn;
         int deferred;                 /* suspended for http_rx_answer */
+        int was_deferred;             /* ...and not finished yet (r->n_unfinished) */
         _Atomic int answer;           /* its HTTP_RX_* once given */
         char body[];
 };
@@ -57,6 +58,7 @@ struct http_receiver {
         struct http_rx_msg msg;       /* scratch, receiver thread only */
         struct rx_req *cur;           /* the request the callback runs for */
         _Atomic uint32_t n_deferred;  /* suspended, answer not given yet */
+        _Atomic uint32_t n_unfinished;        /* deferred, answer not sent yet */
         struct http_rx_stats st;
 };
 
@@ -207,6 +209,7 @@ static struct rx_req *req_get(struct http_receiver *r)
                 q->r = r;
                 q->conn = NULL;
                 q->deferred = 0;
+                q->was_deferred = 0;
                 atomic_init(&q->answer, HTTP_RX_BUSY);
         }
         return q;
@@ -220,6 +223,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         (void)toe;
         struct rx_req *q = *con_cls;
         if (q && q != (void *)r) {
+                if (q->was_deferred)
+                        atomic_fetch_sub_explicit(&r->n_unfinished, 1, memory_order_release);
                 q->next_free = r->free_reqs;
                 r->free_reqs = q;
         }
@@ -271,8 +276,10 @@ void *http_rx_defer(struct http_receiver *r)
 {
         struct rx_req *q = r->cur;
         q->deferred = 1;
+        q->was_deferred = 1;
         atomic_store_explicit(&q->answer, -1, memory_order_relaxed);
         atomic_fetch_add_explicit(&r->n_deferred, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&r->n_unfinished, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&r->st.deferred, 1, memory_order_relaxed);
         MHD_suspend_connection(q->conn);
         return q;
@@ -446,6 +453,9 @@ int http_rx_start(const struct http_rx_config *cfg, http_rx_deliver_fn fn, void 
         MHD_add_response_header(r->busy, MHD_HTTP_HEADER_RETRY_AFTER, "1");
         unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO |
                          MHD_ALLOW_SUSPEND_RESUME;
+        /* set before the daemon's thread exists: the deliver callback may
+         * need it (http_rx_defer) for the very first request */
+        *out = r;
         if (sa.ss_family == AF_INET6)
                 flags |= MHD_USE_IPv6;   /* without MHD_USE_DUAL_STACK: IPv6 only */
         r->d = MHD_start_daemon(flags, lport, on_accept, r, on_request, r,
@@ -458,6 +468,7 @@ int http_rx_start(const struct http_rx_config *cfg, http_rx_deliver_fn fn, void 
                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, r,
                                 MHD_OPTION_END);
         if (!r->d) {
+                *out = NULL;
                 snprintf(err, err_len, "http receiver: cannot listen on %s", cfg->listen);
                 http_rx_stop(r);
                 return -EADDRINUSE;
@@ -490,6 +501,14 @@ void http_rx_stop(struct http_receiver *r)
                                  atomic_load(&r->n_deferred),
                                  (unsigned long long)(said - t0));
                 }
+        }
+        /* then let the answers given go out (a peer that does not read
+         * its answer is not waited for long: it re-sends, H4) */
+        t0 = rx_now_ms();
+        while (atomic_load_explicit(&r->n_unfinished, memory_order_acquire) > 0 &&
+               rx_now_ms() - t0 < 1000) {
+                struct timespec ts = { 0, 1000000L };
+                nanosleep(&ts, NULL);
         }
         if (r->d)
                 MHD_stop_daemon(r->d);

@@ -222,9 +222,16 @@ uint32_t inbound_remote_deliver_w(struct smx_inbound *in, struct smx_rstore *rs,
                                   unsigned worker, const struct smx_bind_info *b,
                                   const struct smx_pdu *pdu, struct smx_event_ring *ring,
                                   const struct rs_reply_to *to, uint64_t now_ms);
+/* A bind with msgid_norm rules `msgid_norm` exists (the client notes every
+ * configured one): with a shared store a DR whose id misses under its own
+ * bind's rules is also looked up under the others (inbound_remote_dr_req),
+ * as inbound_on_deliver_w does in process. Any thread. */
+void inbound_note_bind_rules(struct smx_inbound *in, uint32_t msgid_norm);
 /* A DR as the store thread takes it (kind, state, keys, id, err, addresses;
  * `to` zeroed but to.is_dr): 1, or 0 when it has no usable id (nothing to
- * correlate: the in-process path takes it). Any thread. */
+ * correlate: the in-process path takes it). When binds with other explicit
+ * msgid_norm rules exist, r->alt holds the id's keys under those rules
+ * (up to RS_ALT_MAX, each different from r->key). Any thread. */
 struct rs_in_req;
 int inbound_remote_dr_req(struct smx_inbound *in, const struct smx_bind_info *b,
                           const struct smx_pdu *pdu, struct rs_in_req *r);

@@ -112,6 +112,9 @@ struct smx_inbound {
         _Atomic uint32_t rules_seen;    /* bit per msgid_norm value (0..15) of the binds
                                            that stored correlations; set once per value */
         _Atomic uint32_t staged_in[STAGE_BUCKETS];      /* ...per key bucket */
+        _Atomic uint32_t rules_conf;    /* bit per msgid_norm value of the configured
+                                           binds (inbound_note_bind_rules): the rule
+                                           sets a shared store's DR lookup also tries */
         struct stage_area *stage;       /* STAGE_AREAS */
         struct inbound_counters c;
 };

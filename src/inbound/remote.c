@@ -42,6 +42,7 @@ int inbound_remote_accepted_w(struct smx_inbound *in, struct smx_rstore *rs, uns
                 CNT_INC(in, id_too_long);
                 return -E2BIG;
         }
+        inbound_note_bind_rules(in, bind->msgid_norm);
         struct rs_corr_req r;
         r.key = smx_hash128(norm, (size_t)n, 0);
         r.serial = 0;
@@ -61,6 +62,37 @@ static uint32_t push(struct smx_rstore *rs, unsigned worker, struct rs_in_req *r
         return SMX_DELIVER_DEFER;
 }
 
+void inbound_note_bind_rules(struct smx_inbound *in, uint32_t msgid_norm)
+{
+        uint32_t bit = 1u << (msgid_norm & 15);
+        if (!(atomic_load_explicit(&in->rules_conf, memory_order_relaxed) & bit))
+                atomic_fetch_or_explicit(&in->rules_conf, bit, memory_order_relaxed);
+}
+
+/* d's id under the other binds' rules (the keys that differ from d->key). */
+static void alt_keys(struct smx_inbound *in, const struct dr_info *d, struct rs_in_req *r)
+{
+        uint32_t others = atomic_load_explicit(&in->rules_conf, memory_order_relaxed) &
+                          ~(1u << d->rules);
+        for (uint32_t rule = 0; others && rule < 16 && r->n_alt < RS_ALT_MAX; rule++) {
+                if (!(others >> rule & 1))
+                        continue;
+                struct smx_id_norm rules;
+                char norm[SMX_MSGID_MAX + 1];
+                inbound_id_rules_of(rule, &rules);
+                int n = smx_msgid_normalise(&rules, (enum smx_id_source)d->id_src,
+                                            (const uint8_t *)d->msgid, d->id_len, norm, sizeof norm);
+                if (n < 0)
+                        continue;
+                struct smx_key128 k = smx_hash128(norm, (size_t)n, 0);
+                int seen = smx_key128_eq(&k, &d->key);
+                for (unsigned i = 0; i < r->n_alt && !seen; i++)
+                        seen = smx_key128_eq(&k, &r->alt[i]);
+                if (!seen)
+                        r->alt[r->n_alt++] = k;
+        }
+}
+
 int inbound_remote_dr_req(struct smx_inbound *in, const struct smx_bind_info *b,
                           const struct smx_pdu *pdu, struct rs_in_req *r)
 {
@@ -69,6 +101,7 @@ int inbound_remote_dr_req(struct smx_inbound *in, const struct smx_bind_info *b,
         if (!d.has_key)
                 return 0;
         memset(r, 0, offsetof(struct rs_in_req, msgid));
+        alt_keys(in, &d, r);
         r->kind = RS_IN_DR;
         r->to.is_dr = 1;
         r->state = d.state;

@@ -66,6 +66,10 @@ struct rs_reply {
 /* The bind index of events of the HTTP transport (SMX_BIND_HTTP, http/http.h). */
 #define RS_BIND_HTTP 0xFFFEu
 
+/* A DR's id under other SMSCs' msgid_norm rules, tried when its own key
+ * misses (inbound_remote_dr_req). */
+#define RS_ALT_MAX 3
+
 enum rs_in_kind { RS_IN_DR = 1, RS_IN_MO_ONE, RS_IN_MO_PART };
 
 /* A DR or MO (part) handed to the store thread. MO data is malloc'd by the
@@ -80,6 +84,8 @@ struct rs_in_req {
         uint16_t udh_len;       /* MO single: UDH octets to skip when decoding */
         struct smx_key128 key;  /* DR: hash of the normalised id; MO part: group */
         struct smx_key128 ident;/* dedup identity */
+        uint8_t n_alt;          /* DR: keys of its id under other SMSCs' msgid_norm */
+        struct smx_key128 alt[RS_ALT_MAX];
         struct rs_reply_to to;
         uint64_t t0_ms;         /* when it arrived */
         uint8_t *data;          /* MO payload (part: unpacked septets/octets) */

@@ -218,13 +218,31 @@ int rs_batch_in(struct smx_rstore *rs, struct batch *b, const struct common *cm)
                         snprintf(k1, sizeof k1, "smsmux:{%s:%s}:d%u", rs->cluster, h, r->state);
                         snprintf(k2, sizeof k2, "smsmux:{%s:%s}:c", rs->cluster, h);
                         snprintf(k3, sizeof k3, "smsmux:{%s:%s}:p", rs->cluster, h);
-                        const char *argv[] = { "EVALSHA", rs->sha[RS_LUA_DR], "3", k1, k2, k3,
-                                               rs->cluster, cm->now, cm->ttl, rs->instance,
+                        /* KEYS 1-3, then the id's correlation keys under the other
+                         * SMSCs' msgid_norm rules; ARGV ..., then their tags */
+                        char ak[RS_ALT_MAX][2 * RS_NAME_MAX + 64], at[RS_ALT_MAX][33], nk[4];
+                        unsigned na = r->n_alt < RS_ALT_MAX ? r->n_alt : RS_ALT_MAX;
+                        snprintf(nk, sizeof nk, "%u", 3 + na);
+                        const char *argv[15 + 2 * RS_ALT_MAX] = { "EVALSHA", rs->sha[RS_LUA_DR],
+                                                                  nk, k1, k2, k3 };
+                        int ac = 6;
+                        for (unsigned j = 0; j < na; j++) {
+                                rs_tag(&r->alt[j], at[j]);
+                                snprintf(ak[j], sizeof ak[j], "smsmux:{%s:%s}:c", rs->cluster,
+                                         at[j]);
+                                argv[ac++] = ak[j];
+                        }
+                        const char *rest[] = { rs->cluster, cm->now, cm->ttl, rs->instance,
                                                st, pl->p, h, window, park };
-                        size_t lens[15];
-                        for (int j = 0; j < 15; j++)
-                                lens[j] = j == 11 ? pl->len : strlen(argv[j]);
-                        rc = add_cmd(rs, b, K_IN, 0, 1, 15, argv, lens);
+                        int payload_at = ac + 5;
+                        for (int j = 0; j < 9; j++)
+                                argv[ac++] = rest[j];
+                        for (unsigned j = 0; j < na; j++)
+                                argv[ac++] = at[j];
+                        size_t lens[15 + 2 * RS_ALT_MAX];
+                        for (int j = 0; j < ac; j++)
+                                lens[j] = j == payload_at ? pl->len : strlen(argv[j]);
+                        rc = add_cmd(rs, b, K_IN, 0, 1, ac, argv, lens);
                 } else if (r->kind == RS_IN_MO_ONE) {
                         rs_payload_mo(rs, r, pl);
                         snprintf(k1, sizeof k1, "smsmux:{%s:o:%s}", rs->cluster, id);
@@ -269,9 +287,11 @@ void rs_batch_reads(struct smx_rstore *rs, struct batch *b)
                         continue;
                 uint32_t want = budget < RS_READ_MAX ? budget : RS_READ_MAX;
                 snprintf(count, sizeof count, "%u", want);
-                if (s > 0) {
+                if (s > 0 || b->claim_own) {
                         /* a silent instance's entries: its pending ones idle past
-                         * the takeover time, then the ones nobody read yet */
+                         * the takeover time, then the ones nobody read yet; ours
+                         * (every heartbeat): entries of ours that an instance
+                         * took over and left (rstore_held.c) */
                         snprintf(idle, sizeof idle, "%u", rs->cfg.owner_takeover_ms);
                         const char *cv[] = { "XAUTOCLAIM", st->key, "g", rs->instance, idle, "0-0",
                                              "COUNT", count };
@@ -303,7 +323,7 @@ void rs_batch_periodic(struct smx_rstore *rs, struct batch *b, const struct comm
 {
         if (now < rs->next_hb_ms)
                 return;
-        rs->next_hb_ms = now + 1000;
+        rs->next_hb_ms = now + rs_heartbeat_ms(rs);
         char ikey[RS_NAME_MAX + 24], lim[8] = "64";
         snprintf(ikey, sizeof ikey, "smsmux:{%s}:inst", rs->cluster);
         const char *hb[] = { "HSET", ikey, rs->instance, cm->now };
@@ -320,4 +340,16 @@ void rs_batch_periodic(struct smx_rstore *rs, struct batch *b, const struct comm
         const char *sc[] = { "HGETALL", ikey };
         size_t sl[2] = { 7, strlen(ikey) };
         add_cmd(rs, b, K_SCAN, 0, 0, 2, sc, sl);
+}
+
+int rs_batch_add(struct smx_rstore *rs, struct batch *b, uint8_t kind, uint16_t stream,
+                 int argc, const char **argv, const size_t *argvlen)
+{
+        return add_cmd(rs, b, kind, stream, 0, argc, argv, argvlen);
+}
+
+uint32_t rs_heartbeat_ms(const struct smx_rstore *rs)
+{
+        uint32_t q = rs->cfg.owner_takeover_ms / 4;
+        return q < 1000 ? (q ? q : 1) : 1000;
 }

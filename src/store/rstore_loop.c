@@ -6,8 +6,10 @@
  *      application released (every 256 of a stream, and once a second, a
  *      trim of it below what is acknowledged), the correlation writes, one script per
  *      DR/MO, XREADGROUP of our stream (and of silent instances' streams,
- *      plus XAUTOCLAIM of their pending entries), and once a second the
- *      heartbeat, the park and MO-group sweeps and the instance scan; then
+ *      plus XAUTOCLAIM of their pending entries, never showing again one
+ *      we hold: rstore_held.c), and every heartbeat (1 s, owner_takeover_ms
+ *      / 4 if shorter) the heartbeat, the idle reset of the taken-over
+ *      entries we hold, the park and MO-group sweeps and the instance scan; then
  *      the replies in order. A write or DR leaves its queue only when its
  *      reply came, so a connection lost mid-batch replays it (each script
  *      is idempotent: a replayed DR/MO finds its dedup key and is answered
@@ -95,6 +97,8 @@ static void late_settle(struct smx_rstore *rs, unsigned done, unsigned added)
         if (rs->reack_done) {
                 /* the reack ids Redis answered (the first ones) */
                 uint32_t d = rs->reack_done < rs->n_reack ? rs->reack_done : rs->n_reack;
+                for (uint32_t i = 0; i < d; i++)
+                        rs_held_drop(rs, rs->reack[i].stream, rs->reack[i].id);
                 memmove(rs->reack, rs->reack + d, (rs->n_reack - d) * sizeof *rs->reack);
                 rs->n_reack -= d;
                 rs->reack_done = 0;
@@ -147,6 +151,7 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
         int n_corr = rs_batch_corr(rs, &b, &cm);
         int n_in = final ? 0 : rs_batch_in(rs, &b, &cm);
         if (!final) {
+                rs_batch_refresh(rs, &b, now);
                 rs_batch_reads(rs, &b);
                 rs_batch_periodic(rs, &b, &cm, now);
         }
@@ -257,8 +262,15 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
                         }
                         break;
                 case K_CLAIM:
-                        if (!err && r->type == REDIS_REPLY_ARRAY && r->elements >= 2)
+                        if (!err && r->type == REDIS_REPLY_ARRAY && r->elements >= 2) {
+                                /* claimed entries come in no order with what we
+                                 * read: our stream's reading goes on from where it was */
+                                char own_last[RS_ID_MAX];
+                                memcpy(own_last, rs->own_last, sizeof own_last);
                                 got += rs_on_entries(rs, c->stream, r->element[1]);
+                                if (c->stream == 0)
+                                        memcpy(rs->own_last, own_last, sizeof own_last);
+                        }
                         break;
                 case K_SCAN:
                         if (!err)
@@ -267,8 +279,14 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
                 case K_ACK:
                         if (!err && r->type == REDIS_REPLY_INTEGER)
                                 RS_ADD(rs, acks, (uint64_t)r->integer);
-                        if (c->has_ack_to && (int32_t)(c->ack_to - rs->ack_pos) > 0)
+                        if (c->has_ack_to && (int32_t)(c->ack_to - rs->ack_pos) > 0) {
+                                for (uint32_t p = rs->ack_pos; p != c->ack_to; p++) {
+                                        const struct rs_ack *a =
+                                                &rs->ackv[p & (rs->ring_cap - 1)];
+                                        rs_held_drop(rs, a->stream, a->id);
+                                }
                                 rs->ack_pos = c->ack_to;
+                        }
                         if (c->reack)
                                 rs->reack_done += c->n;
                         break;

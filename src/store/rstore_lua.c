@@ -8,6 +8,7 @@
  *                         PRELUDE; mt: hash of the app id, names the merge
  *                         record; empty for a single-part MT)
  *   smsmux:{C:H}:p        DRs parked for H: rx-instance \37 state \37 payload
+ *   smsmux:{C:H}:a        set: H's id under other SMSCs' msgid_norm rules (tags)
  *   smsmux:{C:H}:d<state> DR dedup (window) while no correlation is known
  *   smsmux:{C:m:OWNER:mt}:m  multipart MT: part -> final state
  *   smsmux:{C:g:G}:g      MO group: p<seq> -> part bytes, h -> header
@@ -121,28 +122,45 @@ static const char lua_corr[] = PRELUDE KEYS_HELPERS
         "  end\n"
         "end\n"
         "if cv ~= cv0 then redis.call('SET', KEYS[1], cv, 'KEEPTTL') end\n"
-        "redis.call('DEL', KEYS[2])\n"
+        "redis.call('DEL', KEYS[2], kh(ARGV[6], 'a'))\n"
         "redis.call('ZREM', kc('parked'), ARGV[6])\n"
         "return n\n";
 
-/* DR arrived: KEYS 1 dedup, 2 corr, 3 park; ARGV 5 state, 6 payload, 7 H,
- * 8 dedup window, 9 park timeout. 0 duplicate, 1 routed, 2 parked. A
- * correlated DR is deduplicated by the mask; a state outside 0-14 (none
- * today) and a DR that parks by its dedup key. */
+/* DR arrived: KEYS 1 dedup, 2 corr, 3 park, 4.. the id's correlation keys
+ * under the other SMSCs' msgid_norm rules; ARGV 5 state, 6 payload, 7 H,
+ * 8 dedup window, 9 park timeout, 10.. the tags of KEYS 4... 0 duplicate,
+ * 1 routed, 2 parked, 4 routed through another SMSC's rules. A correlated
+ * DR is deduplicated by the mask of the correlation it was routed by; a
+ * state outside 0-14 (none today) and a DR that parks by its dedup key. A
+ * parked DR with other rules keeps their tags (H's :a) for the park
+ * sweep's last look (a correlation written under them later: found at the
+ * timeout, as the in-process store does). */
 static const char lua_dr[] = PRELUDE
         "local cv = redis.call('GET', KEYS[2])\n"
+        "local ck, tag, ret = KEYS[2], ARGV[7], 1\n"
+        "if not cv then\n"
+        "  for i = 4, #KEYS do\n"
+        "    cv = redis.call('GET', KEYS[i])\n"
+        "    if cv then ck = KEYS[i]; tag = ARGV[i + 6]; ret = 4; break end\n"
+        "  end\n"
+        "end\n"
         "local s = tonumber(ARGV[5])\n"
         "if not (cv and s and s >= 0 and s < 15) then\n"
         "  if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[8]) then return 0 end\n"
         "end\n"
         "if cv then\n"
-        "  local r = route(ARGV[7], cv, ARGV[5], ARGV[6])\n"
+        "  local r = route(tag, cv, ARGV[5], ARGV[6])\n"
         "  if not r then return 0 end\n"
-        "  if r ~= cv then redis.call('SET', KEYS[2], r, 'KEEPTTL') end\n"
-        "  return 1\n"
+        "  if r ~= cv then redis.call('SET', ck, r, 'KEEPTTL') end\n"
+        "  return ret\n"
         "end\n"
         "redis.call('RPUSH', KEYS[3], ME .. '\\31' .. ARGV[5] .. '\\31' .. ARGV[6])\n"
         "redis.call('PEXPIRE', KEYS[3], TTL)\n"
+        "if #KEYS > 3 then\n"
+        "  local ak = 'smsmux:{' .. C .. ':' .. ARGV[7] .. '}:a'\n"
+        "  for i = 10, #ARGV do redis.call('SADD', ak, ARGV[i]) end\n"
+        "  redis.call('PEXPIRE', ak, TTL)\n"
+        "end\n"
         "redis.call('ZADD', 'smsmux:{' .. C .. '}:parked', 'NX', tonumber(ARGV[2]) + tonumber(ARGV[9]), ARGV[7])\n"
         "return 2\n";
 
@@ -154,13 +172,21 @@ static const char lua_park_sweep[] = PRELUDE KEYS_HELPERS
         "local n = 0\n"
         "for _, h in ipairs(hs) do\n"
         "  local pk = kh(h, 'p')\n"
+        "  local ch = h\n"
         "  local cv = redis.call('GET', kh(h, 'c'))\n"
+        /* the id under other SMSCs' rules (lua_dr's :a), one last look */
+        "  if not cv then\n"
+        "    for _, a in ipairs(redis.call('SMEMBERS', kh(h, 'a'))) do\n"
+        "      cv = redis.call('GET', kh(a, 'c'))\n"
+        "      if cv then ch = a; break end\n"
+        "    end\n"
+        "  end\n"
         "  local cv0 = cv\n"
         "  for _, it in ipairs(redis.call('LRANGE', pk, 0, -1)) do\n"
         "    local rx, st, pl = split3(it)\n"
         "    if rx then\n"
         "      if cv then\n"
-        "        local r = route(h, cv, st, pl)\n"
+        "        local r = route(ch, cv, st, pl)\n"
         "        if r then cv = r; n = n + 1 end\n"
         "      else\n"
         "        redis.call('XADD', kc('s:' .. rx), '*', 'v', 'U00\\31' .. pl)\n"
@@ -168,8 +194,8 @@ static const char lua_park_sweep[] = PRELUDE KEYS_HELPERS
         "      end\n"
         "    end\n"
         "  end\n"
-        "  if cv ~= cv0 then redis.call('SET', kh(h, 'c'), cv, 'KEEPTTL') end\n"
-        "  redis.call('DEL', pk)\n"
+        "  if cv ~= cv0 then redis.call('SET', kh(ch, 'c'), cv, 'KEEPTTL') end\n"
+        "  redis.call('DEL', pk, kh(h, 'a'))\n"
         "  redis.call('ZREM', kc('parked'), h)\n"
         "end\n"
         "return n\n";

@@ -4,9 +4,9 @@
  * that many data octets (63 means 255: a part too long). op bit 7 runs expire (bits 7+6: flush one group, as
  * at shutdown) instead of add; for an add, bit 6 adds every part from seq to
  * total at once (a burst that fills the part pool) and bits 0-5 are the
- * data_coding. who: bits 0-1 the sender, bits 2-3 the destination ("", 65
- * octets, 66 octets: refused), bits 4-5 the caller's buffer (full, 0, 100,
- * 300 octets: truncation). A small table (3 groups, 255 slots, 50 ms window)
+ * data_coding. who: bits 0-1 the sender (bit 6: one of 66 octets instead,
+ * refused), bits 2-3 the destination ("", 65 octets, 66 octets: refused),
+ * bits 4-5 the caller's buffer (full, 0, 100, 300 octets: truncation). A small table (3 groups, 255 slots, 50 ms window)
  * forces eviction, pool exhaustion, timeouts, duplicates and ref reuse.
  * Checks, beyond ASan/UBSan (leaks included): no message is longer than the
  * parts it can hold or the buffer, PARTIAL exactly when parts are missing,
@@ -51,9 +51,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
         while (i + 7 <= size) {
                 uint8_t op = data[i], who = data[i + 1] & 3;
+                /* bit 6: a sender of 66 octets, one more than a key holds */
+                static const char long_sender[] =
+                        "447777777777777777777777777777777777777777777777777777777777777777";
                 struct smx_reasm_key k = {
-                        .src = (const uint8_t *)senders[who],
-                        .src_len = __builtin_strlen(senders[who]),
+                        .src = (const uint8_t *)((data[i + 1] & 0x40) ? long_sender
+                                                                        : senders[who]),
+                        .src_len = (data[i + 1] & 0x40) ? sizeof long_sender - 1
+                                                        : __builtin_strlen(senders[who]),
                         .dst = (const uint8_t *)dests[(data[i + 1] >> 2) & 3],
                         .dst_len = __builtin_strlen(dests[(data[i + 1] >> 2) & 3]),
                         .ref = data[i + 2], .total = data[i + 3],
@@ -84,7 +89,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                 if (rc == SMX_REASM_DONE || rc == SMX_REASM_FLUSHED)
                                         check_msg(&m, cap);
                                 if (rc == SMX_ENOMEM ||
-                                    (k.dst_len > SMX_REASM_ADDR_MAX && rc != SMX_EINVAL) ||
+                                    ((k.dst_len > SMX_REASM_ADDR_MAX ||
+                                      k.src_len > SMX_REASM_ADDR_MAX) && rc != SMX_EINVAL) ||
                                     (len > SMX_REASM_PART_MAX && rc != SMX_E2BIG &&
                                      rc != SMX_EINVAL))
                                         abort();

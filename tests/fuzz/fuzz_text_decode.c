@@ -17,7 +17,8 @@
  * matching decoder (GSM: re-encoding the decoded text gives the same septets,
  * and packing then unpacking gives them back), what they refuse they refuse
  * with the right error and offset. With a UDH, the concatenation pick
- * against SAR values made of the same octets. */
+ * against SAR values made of the same octets, or agreeing with the UDH but
+ * for nothing, the total or the part number. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,11 +177,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         sar_total = udh.total;
                         sar_seq = udh.seq;
                         sar_ref = udh.ref;
+                        if ((dcs & 0x0C) == 0x04)
+                                sar_total ^= 1;  /* agrees but for the total */
+                        else if ((dcs & 0x0C) == 0x08)
+                                sar_seq ^= 1;    /* agrees but for the part */
                 }
                 smx_concat_pick((dcs & 2) ? NULL : &udh, dcs & 1, sar_ref, sar_total, sar_seq,
                                 &c);
                 if ((dcs & 0x80) && c.from_udh)
-                        must(!c.mismatch);
+                        must(c.mismatch == ((dcs & 1) && ((dcs & 0x0C) == 0x04 ||
+                                                          (dcs & 0x0C) == 0x08) &&
+                                            sar_total >= 1 && sar_seq >= 1 &&
+                                            sar_seq <= sar_total));
                 if (c.present)
                         must(c.total >= 2 && c.seq >= 1 && c.seq <= c.total);
                 if (c.from_udh)
