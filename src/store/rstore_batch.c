@@ -132,16 +132,21 @@ void rs_batch_trims(struct smx_rstore *rs, struct batch *b, int all)
 }
 
 /* The correlation value: mask 0 (no DR yet, rstore_lua.c), owner, part,
- * parts, the MT's merge-record name (multipart only), app id. */
+ * parts, the MT's merge-record name, app id; a single-part MT leaves part,
+ * parts and merge record empty (read as 1, 1, none), which keeps the value
+ * in the same Redis allocation size as before the mask (bench/README.md). */
 int rs_corr_value(struct smx_rstore *rs, const struct rs_corr_req *r, char *val, size_t cap)
 {
         char mt[33] = "";
+        int vl;
         if (r->n_parts > 1) {
                 struct smx_key128 mk = smx_hash128(r->app, r->app_len, 0x6d74);
                 rs_tag(&mk, mt);
+                vl = snprintf(val, cap, "0\x1f%s\x1f%u\x1f%u\x1f%s\x1f", rs->instance, r->part,
+                              r->n_parts, mt);
+        } else {
+                vl = snprintf(val, cap, "0\x1f%s\x1f\x1f\x1f\x1f", rs->instance);
         }
-        int vl = snprintf(val, cap, "0\x1f%s\x1f%u\x1f%u\x1f%s\x1f", rs->instance, r->part,
-                          r->n_parts, mt);
         memcpy(val + vl, r->app, r->app_len);
         return vl + r->app_len;
 }

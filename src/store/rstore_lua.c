@@ -63,7 +63,7 @@
         "  local fin, mst = '0', '0'\n"                                                    \
         /* final states: 2-5, 7, 8 (ENROUTE 1 and ACCEPTED 6 are not) */                 \
         "  if s and s >= 2 and s <= 8 and s ~= 6 then\n"                                   \
-        "    if tonumber(np) <= 1 then\n"                                                  \
+        "    if (tonumber(np) or 1) <= 1 then\n"                                           \
         "      if bit.band(mask, 32768) == 0 then\n"                                       \
         "        fin = '1'; mst = st; mask = mask + 32768\n"                               \
         "      end\n"                                                                      \
