@@ -41,6 +41,8 @@ struct common {
 
 /* rstore_batch.c: append to the batch (each returns/notes what it added) */
 void rs_batch_acks(struct smx_rstore *rs, struct batch *b);
+/* The correlation value of a write into val (cap bytes); its length. */
+int rs_corr_value(struct smx_rstore *rs, const struct rs_corr_req *r, char *val, size_t cap);
 /* XTRIM below what is acknowledged, for each stream with RS_TRIM_EVERY
  * acknowledgements since its last trim (any with `all`). */
 void rs_batch_trims(struct smx_rstore *rs, struct batch *b, int all);

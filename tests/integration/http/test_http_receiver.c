@@ -6,6 +6,7 @@
  * them). The deliver callback here stands in for the event ring: a set of
  * message_ids with a capacity. */
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "http/http_receiver.h"
 #include "http_tlib.h"
@@ -34,9 +35,19 @@ static struct {
         int n;
 } dq = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
+/* A "hold-N" message keeps the receiver thread in deliver while `hold`
+ * is set (at most 20 s); `held` says it is there. */
+static atomic_int hold, held;
+
 static int deliver(void *arg, const struct http_rx_msg *m)
 {
         (void)arg;
+        if (!strncmp(m->message_id, "hold-", 5)) {
+                atomic_store(&held, 1);
+                for (int i = 0; i < 20000 && atomic_load(&hold); i++)
+                        t_sleep_ms(1);
+                atomic_store(&held, 0);
+        }
         if (!strncmp(m->message_id, "defer-", 6)) {
                 pthread_mutex_lock(&dq.mu);
                 if (dq.n < 64) {
@@ -405,6 +416,80 @@ static void test_receiver_answers_huge_and_bad_content_length(void)
         CHECK(alive());
 }
 
+/* Writes a form POST of message_id `id` on fd (keep-alive); 0 when sent. */
+static int send_post(int fd, const char *id)
+{
+        char body[128], req[512];
+        int bl = snprintf(body, sizeof body, "type=MO&message_id=%s&shortcode=1&phone_number=2&message=x", id);
+        int n = snprintf(req, sizeof req, FORM_HEAD "Content-Length: %d\r\n\r\n%s", bl, body);
+        return send(fd, req, (size_t)n, MSG_NOSIGNAL) == n ? 0 : -1;
+}
+
+/* The status of the next answer on fd (0: closed, -1: none in timeout_ms). */
+static int read_answer(int fd, unsigned timeout_ms)
+{
+        char buf[1024];
+        ssize_t n = t_read_all(fd, buf, sizeof buf, timeout_ms);
+        return n < 0 ? -1 : n == 0 ? 0 : t_status(buf);
+}
+
+/* Requests that become readable together, on kept-alive connections, while
+ * the receiver thread is busy: its next epoll wait reports them all at
+ * once. With libmicrohttpd's internal epoll thread, exactly 128 ready
+ * events made it wait again until the idle timeout with all 128 unread, and
+ * close them unanswered. Each count around 128 is tried (the connection
+ * held in deliver may add an event); every request must be answered (the
+ * idle timeout is long enough for the warm connections to stay open while
+ * the rounds run). */
+static void test_receiver_answers_every_request_of_a_burst_ready_at_once(void)
+{
+        enum { K_MAX = 131, IDLE_S = 20 };
+        start(NULL, NULL, IDLE_S);
+        static int fds[K_MAX];
+        int opened = 0;
+        for (int k = 0; k < K_MAX; k++) {
+                char id[32];
+                snprintf(id, sizeof id, "warm-%d", k);
+                fds[k] = t_connect(NULL, NULL, port);
+                opened += fds[k] >= 0 && send_post(fds[k], id) == 0 &&
+                          read_answer(fds[k], 10000) == 200;
+        }
+        CHECK_EQ(opened, K_MAX);
+        int rounds_ok = 0;
+        for (int k = 125; k <= K_MAX && opened == K_MAX; k++) {
+                char id[32];
+                snprintf(id, sizeof id, "hold-%d", k);
+                int hfd = t_connect(NULL, NULL, port);
+                atomic_store(&hold, 1);
+                CHECK(hfd >= 0 && send_post(hfd, id) == 0);
+                for (int i = 0; i < 10000 && !atomic_load(&held); i++)
+                        t_sleep_ms(1);
+                CHECK(atomic_load(&held));
+                int sent = 0;
+                for (int i = 0; i < k; i++) {
+                        snprintf(id, sizeof id, "burst-%d-%d", k, i);
+                        sent += send_post(fds[i], id) == 0;
+                }
+                atomic_store(&hold, 0);
+                int answered = 0;
+                /* read past the idle timeout: a request left unread is
+                 * closed at it, unanswered (status 0) */
+                for (int i = 0; i < k; i++)
+                        answered += read_answer(fds[i], (IDLE_S + 10) * 1000) == 200;
+                CHECK_EQ(read_answer(hfd, 10000), 200);
+                close(hfd);
+                CHECK_EQ(sent, k);
+                CHECK_EQ(answered, k);
+                rounds_ok += answered == k;
+                if (answered != k)
+                        break;
+        }
+        CHECK_EQ(rounds_ok, K_MAX - 125 + 1);
+        for (int k = 0; k < K_MAX; k++)
+                if (fds[k] >= 0)
+                        close(fds[k]);
+}
+
 /* Answers the one pending ticket 300 ms from now. */
 static void *late_answer_main(void *arg)
 {
@@ -520,6 +605,7 @@ int main(void)
         RUN(test_receiver_refuses_duplicated_fields_and_nul_bytes_with_400);
         RUN(test_receiver_answers_huge_and_bad_content_length);
         RUN(test_receiver_deferred_answers_come_later_from_another_thread);
+        RUN(test_receiver_answers_every_request_of_a_burst_ready_at_once);
         http_rx_stop(rx);
         curl_global_cleanup();
         return t_done();
