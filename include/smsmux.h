@@ -192,7 +192,10 @@ struct smx_config {
                 const char *user;        /* Redis ACL user (AUTH user pass); NULL: none */
                 const char *password;    /* Redis password; NULL: none. Never logged */
                 uint32_t owner_takeover_ms;  /* a silent instance's DRs/MOs are taken over
-                                                by a live one after this, default 30000 */
+                                                by a live one after this, default 30000;
+                                                heartbeats go min(1 s, this / 4) apart, so
+                                                keep it well above a store thread's
+                                                longest stall (docs/scale-out.md) */
                 uint32_t hold_ms;        /* Redis unreachable: a DR/MO waits this long for
                                             it, then is answered ESME_RX_T_APPN (the SMSC
                                             re-sends), default 5000 */
@@ -293,6 +296,8 @@ struct smx_http_stats {
         uint64_t rx_requests, rx_delivered, rx_duplicates, rx_busy, rx_bad, rx_forbidden;
         uint64_t rx_too_large;           /* answered 413, or closed far over receiver_max_body */
         uint64_t rx_too_slow;            /* closed: body not in receiver_max_request_s */
+        uint64_t rx_deferred;            /* answered once the shared store (Redis) ran their
+                                            script (docs/scale-out.md) */
 };
 
 /* ---- client ---- */

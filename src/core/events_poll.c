@@ -1,28 +1,51 @@
 /* smx_events_poll: the single consumer of every worker's event ring (and
  * the HTTP transport's, and the shared store's: its records are released,
- * and so acknowledged in Redis, at the next poll). Records are handed to the application in place
- * (struct smx_event points into them) and released at the next poll; the
- * rings are visited fairly, and the eventfd is announced only when a poll
- * found nothing, so a busy application makes no syscall per event. */
+ * and so acknowledged in Redis, at the next poll). Events are handed to the
+ * application in place (struct smx_event points into the ring entry of an
+ * outcome, or into the full record of any other event: event_ring.h) and
+ * released at the next poll; the rings are visited fairly, and the eventfd
+ * is announced only when a poll found nothing, so a busy application makes
+ * no syscall per event. */
 #include <string.h>
 #include <unistd.h>
 
 #include "core/client_int.h"
 #include "http/http.h"
 
+static void set_smsc(struct smx_client *c, uint8_t flags, uint16_t bind, struct smx_event *ev)
+{
+        if ((flags & SMX_EVF_HTTP) || bind == SMX_BIND_HTTP) {
+                ev->smsc = "http";
+                ev->site = "";
+        } else if (bind < c->n_binds) {
+                ev->smsc = c->binds[bind].name;
+                ev->site = c->binds[bind].site;
+        } else {
+                ev->smsc = ev->site = "";
+        }
+}
+
+/* An outcome whole in its ring entry: one cache line read. */
+static void out_to_event(struct smx_client *c, const struct smx_ev_out *o, struct smx_event *ev)
+{
+        memset(ev, 0, sizeof *ev);
+        ev->type = (enum smx_event_type)o->type;
+        set_smsc(c, o->flags, o->bind, ev);
+        ev->id = o->str;
+        const char *m = o->str + o->id_len + 1;
+        ev->message_id = m[0] ? m : NULL;
+        ev->attempts = o->attempts;
+        ev->status = o->status;
+        ev->reason = (enum smx_fail_reason)o->reason;
+        ev->permanent = (o->flags & SMX_EVF_PERMANENT) != 0;
+        ev->latency_us = o->latency_us;
+}
+
 static void to_event(struct smx_client *c, const struct smx_ev_rec *e, struct smx_event *ev)
 {
         memset(ev, 0, sizeof *ev);
         ev->type = (enum smx_event_type)e->type;
-        if ((e->flags & SMX_EVF_HTTP) || e->bind == SMX_BIND_HTTP) {
-                ev->smsc = "http";
-                ev->site = "";
-        } else if (e->bind < c->n_binds) {
-                ev->smsc = c->binds[e->bind].name;
-                ev->site = c->binds[e->bind].site;
-        } else {
-                ev->smsc = ev->site = "";
-        }
+        set_smsc(c, e->flags, e->bind, ev);
         switch (ev->type) {
         case SMX_EV_SUBMITTED:
         case SMX_EV_FAILED:
@@ -98,10 +121,13 @@ static size_t collect(struct smx_client *c, struct smx_event *ev, size_t max)
                         unsigned k = (c->poll_rr + j) % W;
                         struct smx_event_ring *r = ring_at(c, k);
                         for (size_t q = 0; q < quota && n < max; q++) {
-                                struct smx_ev_rec *e = event_ring_peek_nth(r, c->held[k]);
-                                if (!e)
+                                const struct smx_ev_out *o = event_ring_peek_out_nth(r, c->held[k]);
+                                if (!o)
                                         break;
-                                to_event(c, e, &ev[n++]);
+                                if (o->type == SMX_EV_OUT_BIG)
+                                        to_event(c, event_ring_big(r, o), &ev[n++]);
+                                else
+                                        out_to_event(c, o, &ev[n++]);
                                 c->held[k]++;
                                 progress = 1;
                         }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/client_int.h"
+#include "mem/copy_small.h"
 #include "http/http.h"
 
 /* An MT checked by mt_check: the lengths and the encoding smx_submit chose. */
@@ -51,7 +52,7 @@ static int slot_fill(struct smx_client *c, uint32_t idx, const struct smx_mt *mt
                         return SMX_EAGAIN;
                 memcpy(s->overflow, mt->text, k->text_len);
         } else {
-                memcpy(s->text_inline, mt->text, k->text_len);
+                copy_small(s->text_inline, mt->text, k->text_len);
         }
         s->text_len = (uint16_t)k->text_len;
         s->submit_us = now_us;
@@ -61,12 +62,12 @@ static int slot_fill(struct smx_client *c, uint32_t idx, const struct smx_mt *mt
         s->last_status = 0;
         s->last_bind = 0xFFFF;
         s->id_len = (uint8_t)k->id_len;
-        memcpy(s->id, mt->id, k->id_len);
+        copy_small(s->id, mt->id, k->id_len);
         s->to_len = (uint8_t)k->to_len;
-        memcpy(s->to, mt->to, k->to_len);
+        copy_small(s->to, mt->to, k->to_len);
         s->from_len = (uint8_t)k->from_len;
         if (k->from_len)
-                memcpy(s->from, mt->from, k->from_len);
+                copy_small(s->from, mt->from, k->from_len);
         s->want_dr = mt->want_dr != 0;
         s->encoding = (uint8_t)k->enc;    /* the worker segments without counting again */
         s->units = (uint16_t)k->units;
@@ -123,6 +124,8 @@ int smx_submit(smx_client *c, const struct smx_mt *mt)
                 return rc;
         }
         publish(c, &idx, 1);
+        /* the next call's slot, while the application does its own work */
+        ingress_prefetch_next_free(&c->ing);
         return 0;
 }
 

@@ -1,8 +1,14 @@
-/* SPSC event ring (see event_ring.h). The producer owns `tail` and the
- * records between tail and head+capacity; the consumer owns `head` and the
- * records between head and tail. Each index is published with a release
- * store and read with an acquire load, so a record's contents are complete
- * before the other side can see the index that covers it. */
+/* SPSC event ring (see event_ring.h). The producer owns `tail`, `big_tail`
+ * and the entries between tail and head+capacity; the consumer owns `head`
+ * and the entries between head and tail. Each index is published with a
+ * release store and read with an acquire load, so an entry's contents (and
+ * its record's) are complete before the other side can see the index that
+ * covers it.
+ *
+ * The records of the side array are taken in entry order (big_tail) and each
+ * is released with its entry, so the records in use are at most the entries
+ * in use: a free entry implies a free record, and the consumer finds a record
+ * through its entry's `big` index alone. */
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -15,7 +21,11 @@ struct smx_event_ring {
         _Alignas(64) _Atomic uint32_t tail;    /* written by the producer */
         _Alignas(64) uint32_t mask;            /* read-only after create */
         uint32_t cached_head;                  /* producer's last view of head */
-        struct smx_ev_rec *recs;
+        uint32_t big_tail;                     /* producer: next record to take */
+        uint8_t reserved_big;                  /* producer: the last reserve was a record */
+        struct smx_ev_out *outs;               /* the entries */
+        struct smx_ev_rec *recs;               /* the full records */
+        _Alignas(64) struct smx_ev_rec scratch; /* consumer: event_ring_peek's copy */
 };
 
 struct smx_event_ring *event_ring_create(uint32_t capacity_pow2)
@@ -27,11 +37,15 @@ struct smx_event_ring *event_ring_create(uint32_t capacity_pow2)
                 return NULL;
         memset(r, 0, sizeof *r);
         r->mask = capacity_pow2 - 1;
+        r->outs = aligned_alloc(64, (size_t)capacity_pow2 * sizeof *r->outs);
         r->recs = calloc(capacity_pow2, sizeof *r->recs);
-        if (!r->recs) {
+        if (!r->outs || !r->recs) {
+                free(r->outs);
+                free(r->recs);
                 free(r);
                 return NULL;
         }
+        memset(r->outs, 0, (size_t)capacity_pow2 * sizeof *r->outs);
         return r;
 }
 
@@ -41,15 +55,19 @@ void event_ring_destroy(struct smx_event_ring *r)
                 return;
         uint32_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
         uint32_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
-        for (; h != t; h++)
-                free(r->recs[h & r->mask].text_heap);
+        for (; h != t; h++) {
+                const struct smx_ev_out *o = &r->outs[h & r->mask];
+                if (o->type == SMX_EV_OUT_BIG)
+                        free(r->recs[o->big & r->mask].text_heap);
+        }
+        free(r->outs);
         free(r->recs);
         free(r);
 }
 
 uint32_t event_ring_space_w(const struct smx_event_ring *r)
 {
-        /* acquire: pairs with the consumer's release of head, so records it
+        /* acquire: pairs with the consumer's release of head, so entries it
          * released are no longer being read when we reuse them */
         uint32_t h = atomic_load_explicit(&((struct smx_event_ring *)r)->head, memory_order_acquire);
         uint32_t t = atomic_load_explicit(&((struct smx_event_ring *)r)->tail, memory_order_relaxed);
@@ -66,7 +84,8 @@ uint32_t event_ring_used(const struct smx_event_ring *r)
 
 #define EV_AHEAD 8
 
-static struct smx_ev_rec *next_free(struct smx_event_ring *r)
+/* The next free entry, or NULL when the ring is full. */
+static struct smx_ev_out *next_free(struct smx_event_ring *r)
 {
         uint32_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
         if (t - r->cached_head > r->mask) {
@@ -75,21 +94,24 @@ static struct smx_ev_rec *next_free(struct smx_event_ring *r)
                 if (t - r->cached_head > r->mask)
                         return NULL;
         }
-        /* the ring is far larger than a cache: start loading, for writing,
-         * the part of a record written EV_AHEAD records from now that an
-         * outcome fills, so that record's stores do not wait for memory */
-        const char *ahead = (const char *)&r->recs[(t + EV_AHEAD) & r->mask];
-        __builtin_prefetch(ahead, 1, 3);
-        __builtin_prefetch(ahead + 64, 1, 3);
-        __builtin_prefetch(ahead + 128, 1, 3);
-        return &r->recs[t & r->mask];
+        /* start loading, for writing, the entry EV_AHEAD from now, so its
+         * stores do not wait for memory */
+        __builtin_prefetch(&r->outs[(t + EV_AHEAD) & r->mask], 1, 3);
+        return &r->outs[t & r->mask];
 }
 
 struct smx_ev_rec *event_ring_reserve_w(struct smx_event_ring *r)
 {
-        struct smx_ev_rec *e = next_free(r);
-        if (!e)
+        if (!next_free(r))
                 return NULL;
+        r->reserved_big = 1;
+        struct smx_ev_rec *e = &r->recs[r->big_tail & r->mask];
+        /* the record EV_AHEAD records from now: its header and the string
+         * heads an outcome or a DR writes first */
+        const char *ahead = (const char *)&r->recs[(r->big_tail + EV_AHEAD) & r->mask];
+        __builtin_prefetch(ahead, 1, 3);
+        __builtin_prefetch(ahead + 64, 1, 3);
+        __builtin_prefetch(ahead + 128, 1, 3);
         /* Clear the header (text_len, text_heap included) and the string
          * heads; the buffers need no wipe because every string is written
          * NUL-terminated or left empty. */
@@ -100,53 +122,77 @@ struct smx_ev_rec *event_ring_reserve_w(struct smx_event_ring *r)
         return e;
 }
 
-struct smx_ev_rec *event_ring_reserve_outcome_w(struct smx_event_ring *r)
+struct smx_ev_out *event_ring_reserve_outcome_w(struct smx_event_ring *r)
 {
-        struct smx_ev_rec *e = next_free(r);
-        if (!e)
-                return NULL;
-        memset(e, 0, offsetof(struct smx_ev_rec, id));
-        e->bind = 0xFFFF;
-        e->id[0] = e->message_id[0] = 0;
-        return e;
+        struct smx_ev_out *o = next_free(r);
+        if (o)
+                r->reserved_big = 0;
+        return o;
 }
 
 void event_ring_commit_w(struct smx_event_ring *r)
 {
         uint32_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
-        /* release: the record's contents happen-before the consumer's
-         * acquire load of the new tail */
+        if (r->reserved_big) {
+                struct smx_ev_out *o = &r->outs[t & r->mask];
+                o->type = SMX_EV_OUT_BIG;
+                o->big = r->big_tail++;
+                r->reserved_big = 0;
+        }
+        /* release: the entry's and the record's contents happen-before the
+         * consumer's acquire load of the new tail */
         atomic_store_explicit(&r->tail, t + 1, memory_order_release);
+}
+
+const struct smx_ev_out *event_ring_peek_out_nth(struct smx_event_ring *r, uint32_t n)
+{
+        uint32_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
+        /* acquire: pairs with commit's release; entries up to tail are complete */
+        uint32_t t = atomic_load_explicit(&r->tail, memory_order_acquire);
+        if (t - h <= n)
+                return NULL;
+        return &r->outs[(h + n) & r->mask];
+}
+
+struct smx_ev_rec *event_ring_big(struct smx_event_ring *r, const struct smx_ev_out *o)
+{
+        return &r->recs[o->big & r->mask];
 }
 
 struct smx_ev_rec *event_ring_peek(struct smx_event_ring *r)
 {
-        uint32_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
-        /* acquire: pairs with commit's release; the record is complete */
-        uint32_t t = atomic_load_explicit(&r->tail, memory_order_acquire);
-        if (h == t)
+        const struct smx_ev_out *o = event_ring_peek_out_nth(r, 0);
+        if (!o)
                 return NULL;
-        return &r->recs[h & r->mask];
-}
-
-struct smx_ev_rec *event_ring_peek_nth(struct smx_event_ring *r, uint32_t n)
-{
-        uint32_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
-        /* acquire: pairs with commit's release; records up to tail are complete */
-        uint32_t t = atomic_load_explicit(&r->tail, memory_order_acquire);
-        if (t - h <= n)
-                return NULL;
-        return &r->recs[(h + n) & r->mask];
+        if (o->type == SMX_EV_OUT_BIG)
+                return event_ring_big(r, o);
+        struct smx_ev_rec *e = &r->scratch;
+        memset(e, 0, offsetof(struct smx_ev_rec, id));
+        e->type = o->type;
+        e->flags = o->flags;
+        e->reason = o->reason;
+        e->bind = o->bind;
+        e->status = o->status;
+        e->attempts = o->attempts;
+        e->latency_us = o->latency_us;
+        event_copy_str(e->id, sizeof e->id, o->str, o->id_len);
+        const char *m = o->str + o->id_len + 1;
+        event_copy_str(e->message_id, sizeof e->message_id, m, strlen(m));
+        e->err[0] = e->reason_text[0] = e->from[0] = e->to[0] = e->text[0] = 0;
+        return e;
 }
 
 void event_ring_release(struct smx_event_ring *r)
 {
         uint32_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
-        struct smx_ev_rec *e = &r->recs[h & r->mask];
-        free(e->text_heap);
-        e->text_heap = NULL;
-        /* release: our reads of the record are done before the producer may
-         * reuse it */
+        const struct smx_ev_out *o = &r->outs[h & r->mask];
+        if (o->type == SMX_EV_OUT_BIG) {
+                struct smx_ev_rec *e = &r->recs[o->big & r->mask];
+                free(e->text_heap);
+                e->text_heap = NULL;
+        }
+        /* release: our reads of the entry and its record are done before the
+         * producer may reuse them */
         atomic_store_explicit(&r->head, h + 1, memory_order_release);
 }
 

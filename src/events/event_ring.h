@@ -1,12 +1,22 @@
 /* The per-worker event ring: worker -> application, single producer (the
  * owning worker) and single consumer (the thread in smx_events_poll).
  *
- * Records are fixed-size and written in place: the producer reserves the next
- * free record, fills it, and commits; the consumer reads committed records in
- * order and releases them. Indices are free-running 32-bit counters; capacity
- * is a power of two. Nothing allocates after create, except an MO text too
- * long for the inline buffer (rare), which the producer mallocs and the
- * consumer frees on release.
+ * Two arrays share one order. The ring proper is an array of 64-byte entries
+ * (struct smx_ev_out, one cache line each): a SUBMITTED or FAILED outcome
+ * whose MT id and message id fit is stored whole in its entry, so an outcome
+ * costs the worker one line written and the application one line read, and
+ * the ring's footprint (4 MiB at the default 65 536) stays cache-sized. Every
+ * other event (DR, MO, BIND, an outcome with long ids) is written into a full
+ * record (struct smx_ev_rec, ~850 bytes) of a side array, and its entry only
+ * says which record. Records are taken in entry order and released with their
+ * entry, so the side array needs no indices of its own: it never holds more
+ * records than the ring holds entries.
+ *
+ * The producer reserves an entry or a record, fills it, and commits; the
+ * consumer reads committed entries in order and releases them. Indices are
+ * free-running 32-bit counters; capacity is a power of two. Nothing allocates
+ * after create, except an MO text too long for the inline buffer (rare),
+ * which the producer mallocs and the consumer frees on release.
  *
  * "In the event ring" (ARCHITECTURE: deliver_sm is answered only after the
  * event is safely in the event ring) means: committed. */
@@ -36,8 +46,9 @@ enum {
                                           raw bytes as hex in text (inbound.h) */
 };
 
-/* One event as stored in a ring. Written by the owner worker between reserve
- * and commit; read by the polling thread between poll and release. */
+/* One event as stored in a full record (every event but an outcome whose ids
+ * fit an entry). Written by the owner worker between reserve and commit; read
+ * by the polling thread between peek and release. */
 struct smx_ev_rec {
         uint8_t type;            /* enum smx_event_type */
         uint8_t flags;           /* SMX_EVF_* */
@@ -62,39 +73,71 @@ struct smx_ev_rec {
         char text[SMX_EV_TEXT_INLINE];
 };
 
-/* SPSC ring of smx_ev_rec. head: next to read (consumer writes); tail: next to
+/* One ring entry (a cache line): a whole SUBMITTED/FAILED outcome, or a
+ * reference to a full record. Written by the owner worker between reserve and
+ * commit; read by the polling thread between peek and release. */
+#define SMX_EV_OUT_BIG   0xFF   /* type: the event is the full record `big` */
+#define SMX_EV_OUT_STR   40     /* id, NUL, message id, NUL */
+struct smx_ev_out {
+        uint8_t type;            /* SMX_EV_SUBMITTED / SMX_EV_FAILED, or SMX_EV_OUT_BIG */
+        uint8_t flags;           /* SMX_EVF_* */
+        uint8_t reason;          /* FAILED: enum smx_fail_reason */
+        uint8_t id_len;          /* the message id starts at str + id_len + 1 */
+        uint16_t bind;           /* bind index; 0xFFFF none */
+        uint16_t unused;
+        uint32_t status;         /* FAILED: last command_status */
+        union {
+                uint32_t attempts;
+                uint32_t big;    /* SMX_EV_OUT_BIG: free-running index of the record */
+        };
+        uint64_t latency_us;
+        char str[SMX_EV_OUT_STR];
+};
+_Static_assert(sizeof(struct smx_ev_out) == 64, "one cache line per outcome");
+
+/* Whether an outcome with these ids fits an entry (else it takes a record). */
+static inline int event_out_fits(size_t id_len, size_t msgid_len)
+{
+        return id_len + msgid_len + 2 <= SMX_EV_OUT_STR;
+}
+
+/* SPSC ring. head: next entry to read (consumer writes); tail: next entry to
  * write (producer writes). Each sits on its own cache line. */
 struct smx_event_ring;
 
 struct smx_event_ring *event_ring_create(uint32_t capacity_pow2);
 void event_ring_destroy(struct smx_event_ring *r);
 
-/* Producer (owner worker) only. Returns the next free record, zeroed in the
- * fields events use, or NULL when the ring is full. Reserve again without a
- * commit returns the same record. */
+/* Producer (owner worker) only. Returns the next free full record, zeroed in
+ * the fields events use, or NULL when the ring is full; commit publishes it
+ * (through the next entry). Reserve again without a commit returns the same
+ * record. */
 struct smx_ev_rec *event_ring_reserve_w(struct smx_event_ring *r);
-/* Publish the reserved record (release store: its contents are visible to the
- * consumer before the new tail is). */
+/* Producer only. The next free entry for a SUBMITTED or FAILED outcome whose
+ * ids fit (event_out_fits), or NULL when the ring is full; the caller writes
+ * every field. A reserve of either kind replaces an uncommitted one. */
+struct smx_ev_out *event_ring_reserve_outcome_w(struct smx_event_ring *r);
+/* Publish what was reserved last (release store: its contents are visible to
+ * the consumer before the new tail is). */
 void event_ring_commit_w(struct smx_event_ring *r);
-/* Producer only. Like event_ring_reserve_w for a SUBMITTED or FAILED record,
- * of which the consumer reads only the fields up to message_id: those are
- * cleared, the DR/MO/BIND strings further on are left as they are, so an
- * outcome writes the record's first ~180 bytes only (not the string heads
- * spread over its first ~400: fewer cold cache lines per MT). */
-struct smx_ev_rec *event_ring_reserve_outcome_w(struct smx_event_ring *r);
-/* Free records as the producer sees them now. */
+/* Free entries as the producer sees them now. */
 uint32_t event_ring_space_w(const struct smx_event_ring *r);
-/* Records committed and not yet released by the consumer (any thread; a
+/* Entries committed and not yet released by the consumer (any thread; a
  * snapshot). */
 uint32_t event_ring_used(const struct smx_event_ring *r);
 
-/* Consumer only. Returns the oldest committed record or NULL. */
-struct smx_ev_rec *event_ring_peek(struct smx_event_ring *r);
-/* Consumer only. The n-th committed record after the oldest (0 = oldest), or
+/* Consumer only. The n-th committed entry after the oldest (0 = oldest), or
  * NULL when fewer than n+1 are committed. Lets the consumer hold a batch of
- * records and release them all later (release frees the oldest first). */
-struct smx_ev_rec *event_ring_peek_nth(struct smx_event_ring *r, uint32_t n);
-/* Release the record returned by the last peek (frees text_heap). */
+ * entries and release them all later (release frees the oldest first). */
+const struct smx_ev_out *event_ring_peek_out_nth(struct smx_event_ring *r, uint32_t n);
+/* Consumer only. The full record an SMX_EV_OUT_BIG entry refers to. */
+struct smx_ev_rec *event_ring_big(struct smx_event_ring *r, const struct smx_ev_out *o);
+/* Consumer only. The oldest committed event as a full record, or NULL: the
+ * record itself, or an outcome entry copied into a consumer-owned record
+ * (valid until the next peek). For tests and tools; smx_events_poll reads
+ * the entries. */
+struct smx_ev_rec *event_ring_peek(struct smx_event_ring *r);
+/* Release the oldest entry (and its record's text_heap). */
 void event_ring_release(struct smx_event_ring *r);
 
 /* Set the text of a record: inline when it fits, else malloc'd (text_heap).

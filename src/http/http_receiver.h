@@ -1,9 +1,11 @@
 /* The MO/DR receiver (SERVICE.md H4): an HTTP server on libmicrohttpd.
  *
- * One MHD daemon with its own internal polling thread (epoll): many
- * concurrent connections from many source addresses, one thread running the
- * handler, so the deliver callback is always called from that single thread
- * (it can be the producer of an SPSC event ring).
+ * One MHD daemon on epoll, run by the receiver's own thread (not MHD's
+ * internal polling thread, whose epoll drain can sleep until the idle
+ * timeout with requests unread: http_receiver.c): many concurrent
+ * connections from many source addresses, one thread running the handler,
+ * so the deliver callback is always called from that single thread (it can
+ * be the producer of an SPSC event ring).
  *
  * A request is POST /httpapi/receiver with an application/x-www-form-urlencoded
  * body of the H4 fields. The body is collected into a fixed buffer of

@@ -319,7 +319,6 @@ static int rx_to_store(struct smx_http *h, struct rs_in_req *r)
 
 void smx_http_store_answer(struct smx_http *h, void *ticket, uint32_t status)
 {
-        (void)h;
         http_rx_answer(ticket, status == SMPP_ESME_ROK ? HTTP_RX_OK : HTTP_RX_BUSY);
         if (status == SMPP_ESME_ROK)
                 wake_app(h->c);
@@ -626,5 +625,6 @@ void smx_http_stats_fill(struct smx_http *h, struct smx_http_stats *st)
                 st->rx_forbidden = atomic_load_explicit(&r->forbidden, memory_order_relaxed);
                 st->rx_too_large = atomic_load_explicit(&r->too_large, memory_order_relaxed);
                 st->rx_too_slow = atomic_load_explicit(&r->too_slow, memory_order_relaxed);
+                st->rx_deferred = atomic_load_explicit(&r->deferred, memory_order_relaxed);
         }
 }

@@ -113,6 +113,19 @@ static inline struct smx_slot *ingress_slot(const struct smx_ingress *g, uint32_
 /* Take a free slot (the one freed last): its index, or SMX_SLOT_NONE when
  * all are in use. */
 uint32_t ingress_slot_take(struct smx_ingress *g);
+/* Start loading, for writing, the slot that a take would hand out now (the
+ * free stack's top), so the next smx_submit fills it from cache. A hint:
+ * another thread may take that slot first. */
+static inline void ingress_prefetch_next_free(const struct smx_ingress *g)
+{
+        uint32_t idx = (uint32_t)atomic_load_explicit(&((struct smx_ingress *)g)->free_top,
+                                                      memory_order_relaxed);
+        if (idx >= g->n_slots)
+                return;
+        const char *p = (const char *)ingress_slot(g, idx);
+        for (unsigned off = 0; off < SMX_SLOT_SIZE; off += 64)
+                __builtin_prefetch(p + off, 1, 3);
+}
 /* Take up to max free slots with one CAS (the most recently freed first);
  * returns how many went into out. */
 uint32_t ingress_slot_take_n(struct smx_ingress *g, uint32_t *out, uint32_t max);

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "mem/copy_small.h"
 #include "pdu.h"
 
 #define KNOWN_TLV_BITS ((SMX_TLV_MS_AVAILABILITY_STATUS << 1) - 1u)
@@ -34,8 +35,7 @@ static inline int time_ok(struct smx_bytes v)
 
 static inline uint8_t *put_cstr(uint8_t *p, struct smx_bytes v)
 {
-        if (v.len)
-                memcpy(p, v.p, v.len);
+        copy_small(p, v.p, v.len);
         p[v.len] = 0;
         return p + v.len + 1;
 }
@@ -115,8 +115,7 @@ static inline uint8_t *put_u16_tlv(uint8_t *p, uint16_t tag, uint16_t v)
 static inline uint8_t *put_bytes_tlv(uint8_t *p, uint16_t tag, struct smx_bytes v)
 {
         p = put_tlv_hdr(p, tag, v.len);
-        if (v.len)
-                memcpy(p, v.p, v.len);
+        copy_small(p, v.p, v.len);
         return p + v.len;
 }
 
@@ -350,8 +349,7 @@ static uint8_t *body_write(uint8_t *p, int kind, const struct smx_pdu *pdu, size
                 p[3] = s->sm_default_msg_id;
                 p[4] = (uint8_t)s->short_message.len;
                 p += 5;
-                if (s->short_message.len)
-                        memcpy(p, s->short_message.p, s->short_message.len);
+                copy_small(p, s->short_message.p, s->short_message.len);
                 p += s->short_message.len;
                 break;
         case B_DATA_SM:

@@ -234,6 +234,8 @@ static const struct counter http_rows[] = {
            "HTTP receiver requests answered 413, or closed far over the body limit (H4)."),
         HT(rx_too_slow, CW_U64, 10, 9, ", too slow ", "smsmux_http_receiver_too_slow_total",
            "counter", "HTTP receiver connections closed: body not in within max_request_s (H4)."),
+        HT(rx_deferred, CW_U64, 0, 11, NULL, "smsmux_http_receiver_deferred_total", "counter",
+           "HTTP receiver requests answered once the shared store ran their script (H4)."),
 };
 
 #define ST(field, tp, pp, tab, prom, type, help) \

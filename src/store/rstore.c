@@ -213,7 +213,8 @@ int rstore_create(const struct rs_config *cfg, const struct rs_host *host,
         rs->wq = calloc(nq ? nq : 1, sizeof *rs->wq);
         rs->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         rc = -ENOMEM;
-        if (!rs->ring || !rs->ackv || !rs->reack || !rs->fifo || !rs->inq || !rs->wq || rs->efd < 0)
+        if (!rs->ring || !rs->ackv || !rs->reack || !rs->fifo || !rs->inq || !rs->wq ||
+            rs->efd < 0 || rs_held_create(rs) < 0)
                 goto fail;
         for (unsigned k = 0; k < nq; k++) {
                 struct rs_worker_q *q = &rs->wq[k];
@@ -282,6 +283,7 @@ void rstore_destroy(struct smx_rstore *rs)
         free(rs->fifo);
         free(rs->ackv);
         free(rs->reack);
+        rs_held_destroy(rs);
         if (rs->ring)
                 event_ring_destroy(rs->ring);
         if (rs->efd >= 0)

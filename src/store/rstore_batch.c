@@ -131,26 +131,34 @@ void rs_batch_trims(struct smx_rstore *rs, struct batch *b, int all)
         }
 }
 
-/* The correlation value: owner, part, parts, the MT's merge-record name
- * (multipart only), app id. */
-static int corr_value(struct smx_rstore *rs, const struct rs_corr_req *r, char *val, size_t cap)
+/* The correlation value: mask 0 (no DR yet, rstore_lua.c), owner, part,
+ * parts, the MT's merge-record name, app id; a single-part MT leaves part,
+ * parts and merge record empty (read as 1, 1, none), which keeps the value
+ * in the same Redis allocation size as before the mask (bench/README.md). */
+int rs_corr_value(struct smx_rstore *rs, const struct rs_corr_req *r, char *val, size_t cap)
 {
         char mt[33] = "";
+        int vl;
         if (r->n_parts > 1) {
                 struct smx_key128 mk = smx_hash128(r->app, r->app_len, 0x6d74);
                 rs_tag(&mk, mt);
+                vl = snprintf(val, cap, "0\x1f%s\x1f%u\x1f%u\x1f%s\x1f", rs->instance, r->part,
+                              r->n_parts, mt);
+        } else {
+                vl = snprintf(val, cap, "0\x1f%s\x1f\x1f\x1f\x1f", rs->instance);
         }
-        int vl = snprintf(val, cap, "%s\x1f%u\x1f%u\x1f%s\x1f", rs->instance, r->part,
-                          r->n_parts, mt);
         memcpy(val + vl, r->app, r->app_len);
         return vl + r->app_len;
 }
 
-/* A correlation write is SET (the value) and EXISTS (the park list), two
- * plain commands: Redis runs each atomically and in order, so a DR that
- * parked before the SET is seen by the EXISTS, and one that comes after it
- * finds the correlation (the DR script checks before it parks). Only when
- * DRs are parked does the write run the script that routes them
+/* A correlation write is SET NX GET (the value) and EXISTS (the park
+ * list), two plain commands: Redis runs each atomically and in order, so a
+ * DR that parked before the SET is seen by the EXISTS, and one that comes
+ * after it finds the correlation (the DR script checks before it parks).
+ * NX: a write replayed after a lost connection keeps the value's mask (the
+ * DRs already routed); the value it returns is compared, and when the key
+ * held another MT's correlation (a reused message id) the script stores
+ * ours. Only then, or when DRs are parked, does the write run the script
  * (K_CORR_SCRIPT, from rs->late). */
 int rs_batch_corr(struct smx_rstore *rs, struct batch *b, const struct common *cm)
 {
@@ -162,7 +170,7 @@ int rs_batch_corr(struct smx_rstore *rs, struct batch *b, const struct common *c
                 rs_tag(&r->key, h);
                 snprintf(k1, sizeof k1, "smsmux:{%s:%s}:c", rs->cluster, h);
                 snprintf(k2, sizeof k2, "smsmux:{%s:%s}:p", rs->cluster, h);
-                int vl = corr_value(rs, r, val, sizeof val);
+                int vl = rs_corr_value(rs, r, val, sizeof val);
                 const char *argv[] = { "EVALSHA", rs->sha[RS_LUA_CORR], "2", k1, k2,
                                        rs->cluster, cm->now, cm->ttl, rs->instance, val, h };
                 size_t lens[11];
@@ -180,12 +188,12 @@ int rs_batch_corr(struct smx_rstore *rs, struct batch *b, const struct common *c
                 rs_tag(&r.key, h);
                 snprintf(k1, sizeof k1, "smsmux:{%s:%s}:c", rs->cluster, h);
                 snprintf(k2, sizeof k2, "smsmux:{%s:%s}:p", rs->cluster, h);
-                int vl = corr_value(rs, &r, val, sizeof val);
-                const char *sv[] = { "SET", k1, val, "PX", cm->ttl };
-                size_t sl[5] = { 3, strlen(k1), (size_t)vl, 2, strlen(cm->ttl) };
+                int vl = rs_corr_value(rs, &r, val, sizeof val);
+                const char *sv[] = { "SET", k1, val, "NX", "GET", "PX", cm->ttl };
+                size_t sl[7] = { 3, strlen(k1), (size_t)vl, 2, 3, 2, strlen(cm->ttl) };
                 const char *ev[] = { "EXISTS", k2 };
                 size_t el[2] = { 6, strlen(k2) };
-                if (b->n + 2 > b->cap || add_cmd(rs, b, K_CORR_SET, 0, 1, 5, sv, sl) < 0 ||
+                if (b->n + 2 > b->cap || add_cmd(rs, b, K_CORR_SET, 0, 1, 7, sv, sl) < 0 ||
                     add_cmd(rs, b, K_CORR_CHECK, 0, 1, 2, ev, el) < 0)
                         break;
                 n++;
@@ -284,9 +292,11 @@ void rs_batch_reads(struct smx_rstore *rs, struct batch *b)
                         continue;
                 uint32_t want = budget < RS_READ_MAX ? budget : RS_READ_MAX;
                 snprintf(count, sizeof count, "%u", want);
-                if (s > 0) {
+                if (s > 0 || b->claim_own) {
                         /* a silent instance's entries: its pending ones idle past
-                         * the takeover time, then the ones nobody read yet */
+                         * the takeover time, then the ones nobody read yet; ours
+                         * (every heartbeat): entries of ours that an instance
+                         * took over and left (rstore_held.c) */
                         snprintf(idle, sizeof idle, "%u", rs->cfg.owner_takeover_ms);
                         const char *cv[] = { "XAUTOCLAIM", st->key, "g", rs->instance, idle, "0-0",
                                              "COUNT", count };
@@ -318,7 +328,7 @@ void rs_batch_periodic(struct smx_rstore *rs, struct batch *b, const struct comm
 {
         if (now < rs->next_hb_ms)
                 return;
-        rs->next_hb_ms = now + 1000;
+        rs->next_hb_ms = now + rs_heartbeat_ms(rs);
         char ikey[RS_NAME_MAX + 24], lim[8] = "64";
         snprintf(ikey, sizeof ikey, "smsmux:{%s}:inst", rs->cluster);
         const char *hb[] = { "HSET", ikey, rs->instance, cm->now };
@@ -335,4 +345,16 @@ void rs_batch_periodic(struct smx_rstore *rs, struct batch *b, const struct comm
         const char *sc[] = { "HGETALL", ikey };
         size_t sl[2] = { 7, strlen(ikey) };
         add_cmd(rs, b, K_SCAN, 0, 0, 2, sc, sl);
+}
+
+int rs_batch_add(struct smx_rstore *rs, struct batch *b, uint8_t kind, uint16_t stream,
+                 int argc, const char **argv, const size_t *argvlen)
+{
+        return add_cmd(rs, b, kind, stream, 0, argc, argv, argvlen);
+}
+
+uint32_t rs_heartbeat_ms(const struct smx_rstore *rs)
+{
+        uint32_t q = rs->cfg.owner_takeover_ms / 4;
+        return q < 1000 ? (q ? q : 1) : 1000;
 }

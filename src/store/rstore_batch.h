@@ -15,7 +15,7 @@
 
 enum cmd_kind {
         K_ACK = 1, K_TRIM, K_CORR_SET, K_CORR_CHECK, K_CORR_SCRIPT, K_IN, K_READ, K_CLAIM, K_HB,
-        K_PARK_SWEEP, K_GROUP_SWEEP, K_SCAN,
+        K_PARK_SWEEP, K_GROUP_SWEEP, K_SCAN, K_REFRESH,
 };
 
 struct cmd {
@@ -31,6 +31,7 @@ struct batch {
         struct cmd *cmd;
         unsigned n, cap;
         uint32_t read_budget;
+        uint8_t claim_own;      /* XAUTOCLAIM our own stream too (rstore_held.c) */
 };
 
 /* ARGV 1-4 of every script: cluster, now, TTL, instance. */
@@ -40,6 +41,8 @@ struct common {
 
 /* rstore_batch.c: append to the batch (each returns/notes what it added) */
 void rs_batch_acks(struct smx_rstore *rs, struct batch *b);
+/* The correlation value of a write into val (cap bytes); its length. */
+int rs_corr_value(struct smx_rstore *rs, const struct rs_corr_req *r, char *val, size_t cap);
 /* XTRIM below what is acknowledged, for each stream with RS_TRIM_EVERY
  * acknowledgements since its last trim (any with `all`). */
 void rs_batch_trims(struct smx_rstore *rs, struct batch *b, int all);
@@ -48,6 +51,16 @@ int rs_batch_in(struct smx_rstore *rs, struct batch *b, const struct common *cm)
 void rs_batch_reads(struct smx_rstore *rs, struct batch *b);
 void rs_batch_periodic(struct smx_rstore *rs, struct batch *b, const struct common *cm,
                        uint64_t now);
+/* One command (argv) of `kind` for stream s: 0, or -1 when the batch is full. */
+int rs_batch_add(struct smx_rstore *rs, struct batch *b, uint8_t kind, uint16_t stream,
+                 int argc, const char **argv, const size_t *argvlen);
+/* The heartbeat's period: 1 s, or owner_takeover_ms / 4 when shorter. */
+uint32_t rs_heartbeat_ms(const struct smx_rstore *rs);
+
+/* rstore_held.c: with the heartbeat, XCLAIM ... JUSTID of the held entries
+ * of other instances' streams (before the reads: no XAUTOCLAIM here or
+ * elsewhere finds them idle), and claim_own set for rs_batch_reads. */
+void rs_batch_refresh(struct smx_rstore *rs, struct batch *b, uint64_t now);
 
 /* rstore_reply.c: event records and the replies that carry stream entries */
 struct smx_ev_rec *rs_ev_reserve(struct smx_rstore *rs);

@@ -13,7 +13,8 @@
  *   "D" fin mst \37 payload corr-value   correlated: fin '1' when it makes
  *                                        the MT final, mst the merged state
  *                                        (digits), corr-value as stored:
- *                                        owner \37 part \37 parts \37 mt \37 app
+ *                                        mask \37 owner \37 part \37 parts
+ *                                        \37 mt \37 app
  *   "U00" \37 payload                    uncorrelated
  * MOs have fields: t = M single MO (r payload), G reassembled MO / P
  * partial MO (h header, n parts, r the joined part bytes), and x the
@@ -217,9 +218,9 @@ static int fill_dr(struct smx_rstore *rs, struct view v, struct smx_ev_rec *e)
         e->parts = e->part = 1;
         if (!corr)
                 return 1;
-        struct view owner, p, n, mt;
-        if (!next_piece(&cv, &owner) || !next_piece(&cv, &p) || !next_piece(&cv, &n) ||
-            !next_piece(&cv, &mt))
+        struct view mask, owner, p, n, mt;
+        if (!next_piece(&cv, &mask) || !next_piece(&cv, &owner) || !next_piece(&cv, &p) ||
+            !next_piece(&cv, &n) || !next_piece(&cv, &mt))
                 return 0;
         e->flags |= SMX_EVF_HAS_ID;
         copy_view(e->id, sizeof e->id, cv);     /* the app id: the rest, any bytes */

@@ -10,6 +10,7 @@
  *   rstore_queue.c the worker hand-off on the store side: the write FIFO,
  *                  draining the rings, answering DRs/MOs;
  *   rstore_ev.c    payload encoding and stream entries -> event records;
+ *   rstore_held.c  the entries we hold: never shown twice, never claimed;
  *   rstore_lua.c   the scripts.
  * Everything in struct smx_rstore is owned by the store thread, except the
  * rings (one side each), `stop`, `sleeping`, the stats (atomics) and the
@@ -119,6 +120,7 @@ struct smx_rstore {
         uint32_t n_reack;
         uint32_t reack_done;            /* this batch: reack ids answered */
         struct rs_stream streams[RS_STREAMS_MAX];       /* [0]: own */
+        struct rs_held *held;           /* taken-over entries held (rstore_held.c) */
         unsigned n_streams;
         /* correlation writes not yet in Redis: byte FIFO of records
          * [u8 app_len][key 16][u16 part][u16 n_parts][app], wrap marker 0xFF */
@@ -183,6 +185,14 @@ int rs_io_fill(struct smx_rstore *rs, redisContext *c);
 redisReply *rs_io_command(struct smx_rstore *rs, redisContext *c, const char *fmt, ...);
 /* Close the connection (and its TLS session). */
 void rs_io_close(struct smx_rstore *rs, redisContext *c);
+
+/* rstore_held.c: stream entries between their commit to the ring and
+ * their answered XACK (RS_NO_STREAM: ignored). */
+int rs_held_create(struct smx_rstore *rs);
+void rs_held_destroy(struct smx_rstore *rs);
+int rs_held_has(const struct smx_rstore *rs, uint16_t stream, const char *id);
+void rs_held_add(struct smx_rstore *rs, uint16_t stream, const char *id);
+void rs_held_drop(struct smx_rstore *rs, uint16_t stream, const char *id);
 
 /* rstore_loop.c */
 void *rs_main(void *arg);

@@ -144,6 +144,28 @@ static void tls_show(struct smx_rstore *rs, const char *version, const char *cip
 
 /* ---- TLS records out and in ---- */
 
+static void tls_failed_why(struct smx_rstore *rs);
+
+/* The connection broke (a write failed, or we are closing it): read what is
+ * still queued on the socket through the session, so an alert Redis sent
+ * before closing (e.g. our client certificate refused, which TLS 1.3 tells
+ * only after the handshake) becomes the reason. 1 if the session failed or
+ * was closed by Redis. */
+static int tls_drain_alert(struct smx_rstore *rs, int fd)
+{
+        struct rs_tls *t = rs->tls;
+        if (!t->conn.ssl || t->conn.state != TLS_OPEN)
+                return t->conn.state == TLS_FAILED || t->conn.state == TLS_CLOSED;
+        for (int i = 0; i < 16; i++) {
+                ssize_t n = recv(fd, t->in, RS_TLS_OUT, MSG_DONTWAIT);
+                if (n <= 0 || tls_conn_input(&t->conn, t->in, (size_t)n) < 0)
+                        break;
+        }
+        while (tls_conn_read(&t->conn, t->in, RS_TLS_OUT) > 0)
+                ;       /* replies of a connection being dropped: not wanted */
+        return t->conn.state == TLS_FAILED || t->conn.state == TLS_CLOSED;
+}
+
 /* Send the records OpenSSL made (and what is left of the last chunk); a
  * stall longer than timeout_ms fails. 0 or -1 (io_err). */
 static int tls_send(struct smx_rstore *rs, int fd)
@@ -174,7 +196,11 @@ static int tls_send(struct smx_rstore *rs, int fd)
                         }
                         continue;
                 }
-                snprintf(rs->io_err, sizeof rs->io_err, "write: %s", strerror(errno));
+                int e = errno;
+                if (tls_drain_alert(rs, fd))
+                        tls_failed_why(rs);
+                else
+                        snprintf(rs->io_err, sizeof rs->io_err, "write: %s", strerror(e));
                 return -1;
         }
 }
@@ -302,6 +328,7 @@ static int tls_handshake(struct smx_rstore *rs, int fd)
                 if (tls_conn_pending(&t->conn))
                         continue;
                 if (!wait_fd(fd, POLLIN, deadline)) {
+                        snprintf(t->conn.reason, sizeof t->conn.reason, "tls: handshake timed out");
                         snprintf(rs->io_err, sizeof rs->io_err, "tls: handshake timed out "
                                  "(%u ms; is this Redis's tls-port?)", rs->cfg.timeout_ms);
                         return -1;
@@ -362,6 +389,8 @@ redisContext *rs_io_open(struct smx_rstore *rs, int *tls_failed)
 
 void rs_io_close(struct smx_rstore *rs, redisContext *c)
 {
+        if (rs->tls && c)
+                tls_drain_alert(rs, c->fd);
         if (rs->tls && rs->tls->conn.ssl && rs->tls->conn.state == TLS_FAILED) {
                 /* failed after the handshake, e.g. TLS 1.3: Redis refuses
                  * our client certificate with an alert on the first read */

@@ -6,8 +6,10 @@
  *      application released (every 256 of a stream, and once a second, a
  *      trim of it below what is acknowledged), the correlation writes, one script per
  *      DR/MO, XREADGROUP of our stream (and of silent instances' streams,
- *      plus XAUTOCLAIM of their pending entries), and once a second the
- *      heartbeat, the park and MO-group sweeps and the instance scan; then
+ *      plus XAUTOCLAIM of their pending entries, never showing again one
+ *      we hold: rstore_held.c), and every heartbeat (1 s, owner_takeover_ms
+ *      / 4 if shorter) the heartbeat, the idle reset of the taken-over
+ *      entries we hold, the park and MO-group sweeps and the instance scan; then
  *      the replies in order. A write or DR leaves its queue only when its
  *      reply came, so a connection lost mid-batch replays it (each script
  *      is idempotent: a replayed DR/MO finds its dedup key and is answered
@@ -95,6 +97,8 @@ static void late_settle(struct smx_rstore *rs, unsigned done, unsigned added)
         if (rs->reack_done) {
                 /* the reack ids Redis answered (the first ones) */
                 uint32_t d = rs->reack_done < rs->n_reack ? rs->reack_done : rs->n_reack;
+                for (uint32_t i = 0; i < d; i++)
+                        rs_held_drop(rs, rs->reack[i].stream, rs->reack[i].id);
                 memmove(rs->reack, rs->reack + d, (rs->n_reack - d) * sizeof *rs->reack);
                 rs->n_reack -= d;
                 rs->reack_done = 0;
@@ -147,6 +151,7 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
         int n_corr = rs_batch_corr(rs, &b, &cm);
         int n_in = final ? 0 : rs_batch_in(rs, &b, &cm);
         if (!final) {
+                rs_batch_refresh(rs, &b, now);
                 rs_batch_reads(rs, &b);
                 rs_batch_periodic(rs, &b, &cm, now);
         }
@@ -160,6 +165,7 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
         uint64_t t0 = mono_us();
         int got = 0;
         unsigned woken = 0, late_done = 0, late_new = 0;
+        int corr_replace = 0;   /* the SET before this EXISTS found another MT's value */
         for (unsigned i = 0; i < b.n; i++) {
                 redisReply *r = NULL;
                 if (get_reply(rs, &r, now) != 0) {
@@ -196,12 +202,27 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
                                 smx_logf(SMX_LOG_WARN, NULL, NULL, "store: correlation write: %s",
                                          r->str);
                                 RS_INC(rs, corr_dropped);
-                        } else {
-                                RS_INC(rs, corr_writes);
+                                break;
+                        }
+                        RS_INC(rs, corr_writes);
+                        if (r->type == REDIS_REPLY_STRING) {
+                                /* the key was there: ours (a replay), or another MT's */
+                                struct rs_corr_req cr;
+                                size_t off = rs->f_head, skipped;
+                                rs_fifo_at(rs, &off, &cr, &skipped);
+                                char val[RS_NAME_MAX + SMX_ID_MAX + 64];
+                                int vl = rs_corr_value(rs, &cr, val, sizeof val);
+                                const char *ours = memchr(val, 0x1f, (size_t)vl);
+                                const char *had = memchr(r->str, 0x1f, r->len);
+                                size_t ol = ours ? (size_t)vl - (size_t)(ours - val) : 0;
+                                if (!ours || !had || r->len - (size_t)(had - r->str) != ol ||
+                                    memcmp(ours, had, ol) != 0)
+                                        corr_replace = 1;
                         }
                         break;
                 case K_CORR_CHECK:
-                        if (!err && r->type == REDIS_REPLY_INTEGER && r->integer > 0) {
+                        if (corr_replace ||
+                            (!err && r->type == REDIS_REPLY_INTEGER && r->integer > 0)) {
                                 /* DRs are parked for it: the script routes them */
                                 struct rs_corr_req cr;
                                 size_t off = rs->f_head, skipped;
@@ -212,6 +233,7 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
                                         rs_fifo_put(rs, &cr);      /* written again, then routed */
                         }
                         rs_fifo_pop(rs);
+                        corr_replace = 0;
                         break;
                 case K_IN: {
                         struct rs_in_req *q = &rs->inq[rs->in_head % RS_INQ];
@@ -240,8 +262,15 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
                         }
                         break;
                 case K_CLAIM:
-                        if (!err && r->type == REDIS_REPLY_ARRAY && r->elements >= 2)
+                        if (!err && r->type == REDIS_REPLY_ARRAY && r->elements >= 2) {
+                                /* claimed entries come in no order with what we
+                                 * read: our stream's reading goes on from where it was */
+                                char own_last[RS_ID_MAX];
+                                memcpy(own_last, rs->own_last, sizeof own_last);
                                 got += rs_on_entries(rs, c->stream, r->element[1]);
+                                if (c->stream == 0)
+                                        memcpy(rs->own_last, own_last, sizeof own_last);
+                        }
                         break;
                 case K_SCAN:
                         if (!err)
@@ -250,8 +279,14 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
                 case K_ACK:
                         if (!err && r->type == REDIS_REPLY_INTEGER)
                                 RS_ADD(rs, acks, (uint64_t)r->integer);
-                        if (c->has_ack_to && (int32_t)(c->ack_to - rs->ack_pos) > 0)
+                        if (c->has_ack_to && (int32_t)(c->ack_to - rs->ack_pos) > 0) {
+                                for (uint32_t p = rs->ack_pos; p != c->ack_to; p++) {
+                                        const struct rs_ack *a =
+                                                &rs->ackv[p & (rs->ring_cap - 1)];
+                                        rs_held_drop(rs, a->stream, a->id);
+                                }
                                 rs->ack_pos = c->ack_to;
+                        }
                         if (c->reack)
                                 rs->reack_done += c->n;
                         break;

@@ -3,13 +3,13 @@
  *
  * Keys (C = cluster, H = the normalised message id's 128-bit hash as 22
  * base64url characters, G = an MO group's hash, I = an MO identity's hash):
- *   smsmux:{C:H}:c        correlation: owner \37 part \37 parts \37 mt \37 app
- *                         (mt: hash of the app id, names the merge record;
- *                         empty for a single-part MT)
+ *   smsmux:{C:H}:c        correlation: mask \37 owner \37 part \37 parts \37 mt \37 app
+ *                         (mask: DR states routed and "shown final", see
+ *                         PRELUDE; mt: hash of the app id, names the merge
+ *                         record; empty for a single-part MT)
  *   smsmux:{C:H}:p        DRs parked for H: rx-instance \37 state \37 payload
  *   smsmux:{C:H}:a        set: H's id under other SMSCs' msgid_norm rules (tags)
- *   smsmux:{C:H}:d<state> DR dedup (window)
- *   smsmux:{C:H}:f        single-part MT: first final state (SMX_EVF_MT_FINAL once)
+ *   smsmux:{C:H}:d<state> DR dedup (window) while no correlation is known
  *   smsmux:{C:m:OWNER:mt}:m  multipart MT: part -> final state
  *   smsmux:{C:g:G}:g      MO group: p<seq> -> part bytes, h -> header
  *   smsmux:{C:g:G}:d:I    MO part dedup;  smsmux:{C:o:I}  single MO dedup
@@ -27,30 +27,52 @@
 
 /* Every script runs its whole body per call: so the prelude builds no
  * table and no key helper, and route() keeps the merge-rank table to the
- * multipart branch (single-part DRs are the common case). */
+ * multipart branch (single-part DRs are the common case).
+ *
+ * The correlation value starts with a mask (decimal): bit s set once a DR
+ * of state s (0-14) was routed for it, bit 15 once a single-part MT was
+ * shown final. So a correlated DR's dedup and "first final" are one read
+ * and one overwrite (KEEPTTL) of the key the DR needs anyway, instead of
+ * two new keys with their own TTLs (SET NX of a dedup key and of a final
+ * marker: most of Redis's cost per DR was creating keys). Everything that
+ * routes (the DR script, the correlation script for parked DRs, the park
+ * sweep) tests and sets the bit in the same atomic script, so a DR routed
+ * by one is a duplicate for the others. A DR with no correlation yet is
+ * deduplicated by its dedup key (dedup_window_ms) while parked.
+ * route() returns the new value, or nil for a duplicate. */
 #define PRELUDE                                                                            \
         "local C = ARGV[1]\n"                                                              \
-        "local NOW = tonumber(ARGV[2])\n"                                                  \
         "local TTL = ARGV[3]\n"                                                            \
         "local ME = ARGV[4]\n"                                                             \
-        "local function route(h, cv, st, pl, rx)\n"                                        \
-        "  local owner, part, np, mt, app = string.match(cv,\n"                            \
-        "    '^([^\\31]*)\\31([^\\31]*)\\31([^\\31]*)\\31([^\\31]*)\\31(.*)$')\n"          \
-        "  if not owner then return 0 end\n"                                               \
+        "local CPAT = '^(%d*)\\31([^\\31]*)\\31([^\\31]*)\\31([^\\31]*)\\31([^\\31]*)\\31'\n" \
+        "local function route(h, cv, st, pl)\n"                                            \
+        "  local ms, owner, part, np, mt = string.match(cv, CPAT)\n"                       \
+        "  if not ms then\n"                                                               \
+        /* a value written by the previous version: no mask */                          \
+        "    ms, owner, part, np, mt = string.match('\\31' .. cv, CPAT)\n"                \
+        "    if not ms then return cv end\n"                                               \
+        "    cv = '\\31' .. cv\n"                                                         \
+        "  end\n"                                                                          \
+        "  local mask = tonumber(ms) or 0\n"                                               \
         "  local s = tonumber(st)\n"                                                       \
+        "  if s and s >= 0 and s < 15 then\n"                                              \
+        "    local b = 2 ^ s\n"                                                            \
+        "    if bit.band(mask, b) ~= 0 then return nil end\n"                              \
+        "    mask = mask + b\n"                                                            \
+        "  end\n"                                                                          \
         "  local fin, mst = '0', '0'\n"                                                    \
         /* final states: 2-5, 7, 8 (ENROUTE 1 and ACCEPTED 6 are not) */                 \
         "  if s and s >= 2 and s <= 8 and s ~= 6 then\n"                                   \
-        "    if tonumber(np) <= 1 then\n"                                                  \
-        "      if redis.call('SET', 'smsmux:{' .. C .. ':' .. h .. '}:f', st, 'NX', 'PX', TTL) then\n" \
-        "        fin = '1'; mst = st\n"                                                    \
+        "    if (tonumber(np) or 1) <= 1 then\n"                                           \
+        "      if bit.band(mask, 32768) == 0 then\n"                                       \
+        "        fin = '1'; mst = st; mask = mask + 32768\n"                               \
         "      end\n"                                                                      \
         "    else\n"                                                                       \
         /* merge order of final states: DELIVERED < UNKNOWN < DELETED < EXPIRED <       \
          * UNDELIVERABLE < REJECTED */                                                  \
         "      local RANK = {[2]=0, [7]=1, [4]=2, [3]=3, [5]=4, [8]=5}\n"                  \
         "      local mk = 'smsmux:{' .. C .. ':m:' .. owner .. ':' .. mt .. '}:m'\n"       \
-        "      if redis.call('HSETNX', mk, part, st) == 1 then\n"                           \
+        "      if redis.call('HSETNX', mk, part, st) == 1 then\n"                          \
         "        redis.call('PEXPIRE', mk, TTL)\n"                                         \
         "        if redis.call('HLEN', mk) >= tonumber(np) then\n"                         \
         "          local wr = -1\n"                                                        \
@@ -63,47 +85,74 @@
         "      end\n"                                                                      \
         "    end\n"                                                                        \
         "  end\n"                                                                          \
+        "  local ncv = mask .. string.sub(cv, #ms + 1)\n"                                  \
         "  redis.call('XADD', 'smsmux:{' .. C .. '}:s:' .. owner, '*', 'v',\n"              \
-        "    'D' .. fin .. mst .. '\\31' .. pl .. cv)\n"                                     \
-        "  return 1\n"                                                                     \
+        "    'D' .. fin .. mst .. '\\31' .. pl .. ncv)\n"                                  \
+        "  return ncv\n"                                                                   \
         "end\n"
 
 /* the key helpers of the rarer scripts (sweeps, MOs, late correlations) */
 #define KEYS_HELPERS                                                                       \
         "local function kh(h, s) return 'smsmux:{' .. C .. ':' .. h .. '}:' .. s end\n"     \
         "local function kc(s) return 'smsmux:{' .. C .. '}:' .. s end\n"                   \
+        "local NOW = tonumber(ARGV[2])\n"                                                  \
         "local function split3(it)\n"                                                      \
         "  return string.match(it, '^([^\\31]*)\\31([^\\31]*)\\31(.*)$')\n"               \
         "end\n"
 
-/* resp arrived: KEYS 1 corr, 2 park; ARGV 5 value, 6 H.
- * Stores the correlation and routes every DR parked for it. */
+/* resp arrived and DRs are parked for it, or the correlation key held
+ * another MT's value: KEYS 1 corr, 2 park; ARGV 5 value (mask 0), 6 H.
+ * Keeps the stored value (and its mask) when it is this MT's, else stores
+ * this one; routes every DR parked for it (each once: the mask). */
 static const char lua_corr[] = PRELUDE KEYS_HELPERS
-        "redis.call('SET', KEYS[1], ARGV[5], 'PX', TTL)\n"
+        "local function body(v) return string.sub(v, (string.find(v, '\\31', 1, true) or 0) + 1) end\n"
+        "local cv = redis.call('GET', KEYS[1])\n"
+        "if not cv or body(cv) ~= body(ARGV[5]) then\n"
+        "  redis.call('SET', KEYS[1], ARGV[5], 'PX', TTL)\n"
+        "  cv = ARGV[5]\n"
+        "end\n"
         "local items = redis.call('LRANGE', KEYS[2], 0, -1)\n"
         "if #items == 0 then return 0 end\n"
+        "local cv0, n = cv, 0\n"
         "for _, it in ipairs(items) do\n"
         "  local rx, st, pl = split3(it)\n"
-        "  if rx then route(ARGV[6], ARGV[5], st, pl, rx) end\n"
+        "  if rx then\n"
+        "    local r = route(ARGV[6], cv, st, pl)\n"
+        "    if r then cv = r; n = n + 1 end\n"
+        "  end\n"
         "end\n"
+        "if cv ~= cv0 then redis.call('SET', KEYS[1], cv, 'KEEPTTL') end\n"
         "redis.call('DEL', KEYS[2], kh(ARGV[6], 'a'))\n"
         "redis.call('ZREM', kc('parked'), ARGV[6])\n"
-        "return #items\n";
+        "return n\n";
 
 /* DR arrived: KEYS 1 dedup, 2 corr, 3 park, 4.. the id's correlation keys
  * under the other SMSCs' msgid_norm rules; ARGV 5 state, 6 payload, 7 H,
  * 8 dedup window, 9 park timeout, 10.. the tags of KEYS 4... 0 duplicate,
- * 1 routed, 2 parked, 4 routed through another SMSC's rules. A parked DR
- * with other rules keeps their tags (H's :a) for the park sweep's last
- * look (a correlation written under them later: found at the timeout, as
- * the in-process store does). */
+ * 1 routed, 2 parked, 4 routed through another SMSC's rules. A correlated
+ * DR is deduplicated by the mask of the correlation it was routed by; a
+ * state outside 0-14 (none today) and a DR that parks by its dedup key. A
+ * parked DR with other rules keeps their tags (H's :a) for the park
+ * sweep's last look (a correlation written under them later: found at the
+ * timeout, as the in-process store does). */
 static const char lua_dr[] = PRELUDE
-        "if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[8]) then return 0 end\n"
         "local cv = redis.call('GET', KEYS[2])\n"
-        "if cv then route(ARGV[7], cv, ARGV[5], ARGV[6], ME); return 1 end\n"
-        "for i = 4, #KEYS do\n"
-        "  cv = redis.call('GET', KEYS[i])\n"
-        "  if cv then route(ARGV[i + 6], cv, ARGV[5], ARGV[6], ME); return 4 end\n"
+        "local ck, tag, ret = KEYS[2], ARGV[7], 1\n"
+        "if not cv then\n"
+        "  for i = 4, #KEYS do\n"
+        "    cv = redis.call('GET', KEYS[i])\n"
+        "    if cv then ck = KEYS[i]; tag = ARGV[i + 6]; ret = 4; break end\n"
+        "  end\n"
+        "end\n"
+        "local s = tonumber(ARGV[5])\n"
+        "if not (cv and s and s >= 0 and s < 15) then\n"
+        "  if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[8]) then return 0 end\n"
+        "end\n"
+        "if cv then\n"
+        "  local r = route(tag, cv, ARGV[5], ARGV[6])\n"
+        "  if not r then return 0 end\n"
+        "  if r ~= cv then redis.call('SET', ck, r, 'KEEPTTL') end\n"
+        "  return ret\n"
         "end\n"
         "redis.call('RPUSH', KEYS[3], ME .. '\\31' .. ARGV[5] .. '\\31' .. ARGV[6])\n"
         "redis.call('PEXPIRE', KEYS[3], TTL)\n"
@@ -112,11 +161,12 @@ static const char lua_dr[] = PRELUDE
         "  for i = 10, #ARGV do redis.call('SADD', ak, ARGV[i]) end\n"
         "  redis.call('PEXPIRE', ak, TTL)\n"
         "end\n"
-        "redis.call('ZADD', 'smsmux:{' .. C .. '}:parked', 'NX', NOW + tonumber(ARGV[9]), ARGV[7])\n"
+        "redis.call('ZADD', 'smsmux:{' .. C .. '}:parked', 'NX', tonumber(ARGV[2]) + tonumber(ARGV[9]), ARGV[7])\n"
         "return 2\n";
 
 /* Parked past their timeout: ARGV 5 limit. Routed if the correlation came
- * meanwhile, else uncorrelated to the instance that received them. */
+ * meanwhile (each once: the mask), else uncorrelated to the instance that
+ * received them. */
 static const char lua_park_sweep[] = PRELUDE KEYS_HELPERS
         "local hs = redis.call('ZRANGEBYSCORE', kc('parked'), '-inf', NOW, 'LIMIT', 0, ARGV[5])\n"
         "local n = 0\n"
@@ -131,14 +181,20 @@ static const char lua_park_sweep[] = PRELUDE KEYS_HELPERS
         "      if cv then ch = a; break end\n"
         "    end\n"
         "  end\n"
+        "  local cv0 = cv\n"
         "  for _, it in ipairs(redis.call('LRANGE', pk, 0, -1)) do\n"
         "    local rx, st, pl = split3(it)\n"
         "    if rx then\n"
-        "      if cv then route(ch, cv, st, pl, rx)\n"
-        "      else redis.call('XADD', kc('s:' .. rx), '*', 'v', 'U00\\31' .. pl) end\n"
-        "      n = n + 1\n"
+        "      if cv then\n"
+        "        local r = route(ch, cv, st, pl)\n"
+        "        if r then cv = r; n = n + 1 end\n"
+        "      else\n"
+        "        redis.call('XADD', kc('s:' .. rx), '*', 'v', 'U00\\31' .. pl)\n"
+        "        n = n + 1\n"
+        "      end\n"
         "    end\n"
         "  end\n"
+        "  if cv ~= cv0 then redis.call('SET', kh(ch, 'c'), cv, 'KEEPTTL') end\n"
         "  redis.call('DEL', pk, kh(h, 'a'))\n"
         "  redis.call('ZREM', kc('parked'), h)\n"
         "end\n"

@@ -31,8 +31,10 @@ void rs_ev_commit(struct smx_rstore *rs, uint16_t stream, const char *id)
 {
         struct rs_ack *a = &rs->ackv[rs->ev_pos & (rs->ring_cap - 1)];
         a->stream = stream;
-        if (id)
+        if (id) {
                 snprintf(a->id, sizeof a->id, "%s", id);
+                rs_held_add(rs, stream, a->id);
+        }
         event_ring_commit_w(rs->ring);
         rs->ev_pos++;
         RS_INC(rs, events);
@@ -84,6 +86,13 @@ int rs_on_entries(struct smx_rstore *rs, uint16_t s, const redisReply *ents)
                     en->element[0]->type != REDIS_REPLY_STRING)
                         continue;
                 const char *id = en->element[0]->str;
+                if (rs_held_has(rs, s, id)) {
+                        /* read or claimed again while we hold it (rstore_held.c) */
+                        if (s == 0)
+                                snprintf(rs->own_last, sizeof rs->own_last, "%s", id);
+                        n++;
+                        continue;
+                }
                 struct smx_ev_rec *e = rs_ev_reserve(rs);
                 if (!e)
                         break;          /* cannot happen: reads are within the ring's room */

@@ -10,6 +10,7 @@
  * or the end of the loop turn). */
 #include <string.h>
 
+#include "mem/copy_small.h"
 #include "worker/worker_int.h"
 
 static void slot_list_append(struct smx_ingress *g, uint32_t *head, uint32_t *tail, uint32_t idx)
@@ -34,27 +35,53 @@ static uint32_t slot_list_pop(struct smx_ingress *g, uint32_t *head, uint32_t *t
         return idx;
 }
 
-/* Write the slot's outcome into a ring record, with the SMSC's message id
- * `msgid` (not NUL-terminated); free the slot. */
-static void commit_outcome(struct smx_worker *w, uint32_t idx, struct smx_ev_rec *e,
+/* Write the slot's outcome, with the SMSC's message id `msgid` (not
+ * NUL-terminated), into the reserved ring entry `o` or, when the ids do not
+ * fit an entry, into a full record; free the slot. */
+static void commit_outcome(struct smx_worker *w, uint32_t idx, struct smx_ev_out *o,
                            const void *msgid, size_t msgid_len)
 {
         struct smx_client *c = w->c;
         struct smx_slot *s = ingress_slot(&c->ing, idx);
-        e->type = s->out_type;
-        e->reason = s->out_reason;
-        e->flags = (uint8_t)((s->out_permanent ? SMX_EVF_PERMANENT : 0) |
-                             ((s->flags & SMX_SLOTF_RESENT) ? SMX_EVF_RESENT : 0));
-        e->bind = s->out_bind;
-        e->status = s->last_status;
-        e->attempts = s->attempts;
+        uint8_t type = s->out_type;
+        uint8_t flags = (uint8_t)((s->out_permanent ? SMX_EVF_PERMANENT : 0) |
+                                  ((s->flags & SMX_SLOTF_RESENT) ? SMX_EVF_RESENT : 0));
         uint64_t now_us = w->now_us;   /* this loop turn's stamp: its answers were just reaped */
-        e->latency_us = now_us > s->submit_us ? now_us - s->submit_us : 0;
+        uint64_t latency_us = now_us > s->submit_us ? now_us - s->submit_us : 0;
         /* a SUBMITTED outcome is emitted by its bind's owner: single writer */
-        if (e->type == SMX_EV_SUBMITTED && e->bind < c->n_binds)
-                lat_hist_add_w(&c->binds[e->bind].lat, e->latency_us);
-        event_copy_str(e->id, sizeof e->id, s->id, s->id_len);
-        event_copy_str(e->message_id, sizeof e->message_id, msgid, msgid_len);
+        if (type == SMX_EV_SUBMITTED && s->out_bind < c->n_binds)
+                lat_hist_add_w(&c->binds[s->out_bind].lat, latency_us);
+        size_t id_len = s->id_len;
+        if (event_out_fits(id_len, msgid_len)) {
+                o->type = type;
+                o->flags = flags;
+                o->reason = s->out_reason;
+                o->id_len = (uint8_t)id_len;
+                o->bind = s->out_bind;
+                o->unused = 0;
+                o->status = s->last_status;
+                o->attempts = s->attempts;
+                o->latency_us = latency_us;
+                /* fixed-size copies (inlined moves, no call): the slot's id
+                 * buffer is longer than the entry's strings */
+                _Static_assert(sizeof s->id >= SMX_EV_OUT_STR, "slot id covers the entry's strings");
+                memcpy(o->str, s->id, SMX_EV_OUT_STR);
+                o->str[id_len] = 0;
+                copy_upto64(o->str + id_len + 1, msgid, msgid_len);   /* fits: < SMX_EV_OUT_STR */
+                o->str[id_len + 1 + msgid_len] = 0;
+        } else {
+                /* the entry is free, so a record is too (event_ring.h) */
+                struct smx_ev_rec *e = event_ring_reserve_w(w->evr);
+                e->type = type;
+                e->reason = s->out_reason;
+                e->flags = flags;
+                e->bind = s->out_bind;
+                e->status = s->last_status;
+                e->attempts = s->attempts;
+                e->latency_us = latency_us;
+                event_copy_str(e->id, sizeof e->id, s->id, id_len);
+                event_copy_str(e->message_id, sizeof e->message_id, msgid, msgid_len);
+        }
         event_ring_commit_w(w->evr);
         w->committed = 1;
         ingress_chain_add(&c->ing, &w->freed, idx);
@@ -91,7 +118,7 @@ void worker_emit_outcome(struct smx_worker *w, uint32_t idx, uint8_t type, uint8
                 atomic_fetch_add_explicit(&c->failed_nobind[reason], 1, memory_order_relaxed);
         }
         counter_add_owner(&w->decided, 1);
-        struct smx_ev_rec *e = NULL;
+        struct smx_ev_out *e = NULL;
         if (w->pend_head == SMX_SLOT_NONE)
                 e = event_ring_reserve_outcome_w(w->evr);
         if (e) {
@@ -113,7 +140,7 @@ int worker_flush_pending(struct smx_worker *w)
 {
         int n = 0;
         while (w->pend_head != SMX_SLOT_NONE) {
-                struct smx_ev_rec *e = event_ring_reserve_outcome_w(w->evr);
+                struct smx_ev_out *e = event_ring_reserve_outcome_w(w->evr);
                 if (!e)
                         break;
                 uint32_t idx = slot_list_pop(&w->c->ing, &w->pend_head, &w->pend_tail);

@@ -409,12 +409,12 @@ void sim_mts_free(struct smsc_sim *s);
 /* sim_ledger.c */
 void sim_violation(struct smsc_sim *s, const char *rule, const char *kind,
                    const char *smsc, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-/* A connection to m accepted now; age_ns: how long the kernel had held it
- * established before accept() (0 if unknown). The attempt counts at
- * now - age_ns: the engine may take a connection from the backlog late.
- * peer: the client's "ip:port", named in an R2 violation with the previous
+/* A connection to m accepted; at_ns: when the kernel established it, on
+ * sim_now_ns()'s clock (sim_listen.c), not when the engine got round to
+ * accept(): a busy engine takes a connection from the backlog late. peer:
+ * the client's "ip:port", named in an R2 violation with the previous
  * attempt's, so a test can find both connections on the wire. */
-void sim_ledger_attempt(struct smsc_sim *s, struct sim_smsc *m, uint64_t age_ns,
+void sim_ledger_attempt(struct smsc_sim *s, struct sim_smsc *m, uint64_t at_ns,
                         const char *peer);
 int sim_ledger_json(struct smsc_sim *s, char *buf, size_t cap, int final);
 int sim_ledger_mts_json(struct smsc_sim *s, char *buf, size_t cap);

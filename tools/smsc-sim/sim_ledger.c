@@ -31,7 +31,7 @@ void sim_violation(struct smsc_sim *s, const char *rule, const char *kind, const
         va_end(ap);
 }
 
-void sim_ledger_attempt(struct smsc_sim *s, struct sim_smsc *m, uint64_t age_ns,
+void sim_ledger_attempt(struct smsc_sim *s, struct sim_smsc *m, uint64_t at_ns,
                         const char *peer)
 {
         uint64_t now = sim_now_ns();
@@ -39,17 +39,17 @@ void sim_ledger_attempt(struct smsc_sim *s, struct sim_smsc *m, uint64_t age_ns,
         /* R2 is about when the client connected, not when this thread got
          * round to accept(): a busy engine takes a connection from the
          * backlog late, and the next one on time would look too close. */
-        if (age_ns > now - s->start_ns)
-                age_ns = now - s->start_ns;
-        if (age_ns > c->max_accept_lag_ns)
-                c->max_accept_lag_ns = age_ns;
-        uint64_t at = now - age_ns;
+        uint64_t at = at_ns < s->start_ns ? s->start_ns : at_ns > now ? now : at_ns;
+        if (now - at > c->max_accept_lag_ns)
+                c->max_accept_lag_ns = now - at;
         if (c->last_attempt_ns && at < c->last_attempt_ns)
                 at = c->last_attempt_ns;        /* the backlog is in order; jiffies are coarse */
         c->recent_attempt_ns[c->bind_attempts % SIM_RECENT_ATTEMPTS] = at;
         c->bind_attempts++;
         if (c->last_attempt_ns) {
                 uint64_t gap = at - c->last_attempt_ns;
+                if (gap == 0)
+                        gap = 1;        /* same kernel tick; min_spacing_ns 0 means none yet */
                 if (!c->min_spacing_ns || gap < c->min_spacing_ns)
                         c->min_spacing_ns = gap;
                 if (s->rebind_interval_s > 0 && (double)gap < s->rebind_interval_s * 1e9)

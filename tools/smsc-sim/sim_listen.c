@@ -15,18 +15,27 @@
 
 #include "sim_engine.h"
 
-/* How long the kernel has held connection fd: the time since its last
- * data (the client's bind, sent right after connecting) or, with none yet,
- * since the handshake completed (tcpi_last_data_recv starts there). A lower
- * bound of its age, in the kernel's clock ticks; 0 if TCP_INFO fails. */
-static uint64_t established_age_ns(int fd)
+/* When the kernel established connection fd, on sim_now_ns()'s clock: the
+ * time of its last data (the client's bind, sent right after connecting)
+ * or, with none yet, of the handshake (tcpi_last_data_recv starts there),
+ * in the kernel's clock ticks. The age and the clock are read together
+ * (again if this thread was held up in between), so a thread delayed after
+ * accept() still gets the kernel's time. Now if TCP_INFO fails. */
+static uint64_t established_at_ns(int fd)
 {
-        struct tcp_info ti;
-        socklen_t len = sizeof(ti);
-        if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
-            len < offsetof(struct tcp_info, tcpi_last_data_recv) + sizeof(ti.tcpi_last_data_recv))
-                return 0;
-        return (uint64_t)ti.tcpi_last_data_recv * 1000000ull;
+        for (int tries = 0;; tries++) {
+                uint64_t before = sim_now_ns();
+                struct tcp_info ti;
+                socklen_t len = sizeof(ti);
+                if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
+                    len < offsetof(struct tcp_info, tcpi_last_data_recv) +
+                          sizeof(ti.tcpi_last_data_recv))
+                        return sim_now_ns();
+                uint64_t after = sim_now_ns();
+                uint64_t age = (uint64_t)ti.tcpi_last_data_recv * 1000000ull;
+                if (after - before < 1000000ull || tries == 3)
+                        return after > age ? after - age : 0;
+        }
 }
 
 void sim_on_accept(struct smsc_sim *s, struct sim_smsc *m)
@@ -42,7 +51,7 @@ void sim_on_accept(struct smsc_sim *s, struct sim_smsc *m)
                 if (peer_len >= sizeof(peer) && peer.sin_family == AF_INET)
                         inet_ntop(AF_INET, &peer.sin_addr, ip, sizeof(ip));
                 snprintf(who, sizeof(who), "%s:%u", ip, (unsigned)ntohs(peer.sin_port));
-                sim_ledger_attempt(s, m, established_age_ns(fd), who);
+                sim_ledger_attempt(s, m, established_at_ns(fd), who);
                 if (m->f.killed) {
                         close(fd);
                         continue;

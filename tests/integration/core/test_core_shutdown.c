@@ -67,7 +67,14 @@ static void test_mts_in_retry_backoff_fail_once_at_drain(void)
         double rej0 = it_json_num(it_summary(&E), "\"totals\"", "submit_sm_rejected");
         it_sim_ctl(&E, "queue-full all on");
         CHECK_EQ(it_submit_n(&E, N_BACKOFF, "backing off"), N_BACKOFF);
-        uint64_t end = it_now_ms() + 15000;
+        /* On a loaded machine the first flights may not carry all of them:
+         * the first refusal pauses its bind for the pause base, which is
+         * retry_backoff_ms (20 s here), and the MTs left in the ingress go
+         * out (and are refused) when it ends; an MT refused in the first
+         * flight is then out of its backoff, refused again, and backs off
+         * again. Either way each ends up in the backoff list: wait out one
+         * pause on top of the usual bound. */
+        uint64_t end = it_now_ms() + 15000 + E.cfg.retry_backoff_ms;
         while (it_json_num(it_summary(&E), "\"totals\"", "submit_sm_rejected") - rej0 < N_BACKOFF &&
                it_now_ms() < end) {
                 it_pump(&E);

@@ -1,9 +1,12 @@
 /* H4 receiver: hundreds of concurrent POSTs from several source addresses,
  * repeats, ring full, and hostile HTTP (oversized bodies, bad encodings,
  * header floods, garbage, slowloris), each ending in a clear 4xx or a closed
- * connection with the receiver still answering. The deliver callback here
- * stands in for the event ring: a set of message_ids with a capacity. */
+ * connection with the receiver still answering; answers deferred to
+ * another thread (http_rx_defer/http_rx_answer, as a shared store gives
+ * them). The deliver callback here stands in for the event ring: a set of
+ * message_ids with a capacity. */
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "http/http_receiver.h"
 #include "http_tlib.h"
@@ -21,9 +24,39 @@ static struct {
         unsigned sources;          /* bit per 127.0.0.2x source seen */
 } ring;
 
+static struct http_receiver *rx;
+
+/* Deferred answers (http_rx_defer): tickets of "defer-N" messages, answered
+ * by the test's own thread. */
+static struct {
+        pthread_mutex_t mu;
+        void *tickets[64];
+        int ids[64];
+        int n;
+} dq = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+/* A "hold-N" message keeps the receiver thread in deliver while `hold`
+ * is set (at most 20 s); `held` says it is there. */
+static atomic_int hold, held;
+
 static int deliver(void *arg, const struct http_rx_msg *m)
 {
         (void)arg;
+        if (!strncmp(m->message_id, "hold-", 5)) {
+                atomic_store(&held, 1);
+                for (int i = 0; i < 20000 && atomic_load(&hold); i++)
+                        t_sleep_ms(1);
+                atomic_store(&held, 0);
+        }
+        if (!strncmp(m->message_id, "defer-", 6)) {
+                pthread_mutex_lock(&dq.mu);
+                if (dq.n < 64) {
+                        dq.ids[dq.n] = atoi(m->message_id + 6);
+                        dq.tickets[dq.n++] = http_rx_defer(rx);
+                }
+                pthread_mutex_unlock(&dq.mu);
+                return HTTP_RX_DEFER;
+        }
         ring.calls++;
         for (size_t i = 0; i < ring.n; i++)
                 if (strcmp(ring.ids[i], m->message_id) == 0)
@@ -38,7 +71,6 @@ static int deliver(void *arg, const struct http_rx_msg *m)
         return HTTP_RX_OK;
 }
 
-static struct http_receiver *rx;
 static uint16_t port;
 static char url[64];
 static unsigned request_s;         /* max_request_s for the next start() (0: default) */
@@ -384,6 +416,173 @@ static void test_receiver_answers_huge_and_bad_content_length(void)
         CHECK(alive());
 }
 
+/* Writes a form POST of message_id `id` on fd (keep-alive); 0 when sent. */
+static int send_post(int fd, const char *id)
+{
+        char body[128], req[512];
+        int bl = snprintf(body, sizeof body, "type=MO&message_id=%s&shortcode=1&phone_number=2&message=x", id);
+        int n = snprintf(req, sizeof req, FORM_HEAD "Content-Length: %d\r\n\r\n%s", bl, body);
+        return send(fd, req, (size_t)n, MSG_NOSIGNAL) == n ? 0 : -1;
+}
+
+/* The status of the next answer on fd (0: closed, -1: none in timeout_ms). */
+static int read_answer(int fd, unsigned timeout_ms)
+{
+        char buf[1024];
+        ssize_t n = t_read_all(fd, buf, sizeof buf, timeout_ms);
+        return n < 0 ? -1 : n == 0 ? 0 : t_status(buf);
+}
+
+/* Requests that become readable together, on kept-alive connections, while
+ * the receiver thread is busy: its next epoll wait reports them all at
+ * once. With libmicrohttpd's internal epoll thread, exactly 128 ready
+ * events made it wait again until the idle timeout with all 128 unread, and
+ * close them unanswered. Each count around 128 is tried (the connection
+ * held in deliver may add an event); every request must be answered (the
+ * idle timeout is long enough for the warm connections to stay open while
+ * the rounds run). */
+static void test_receiver_answers_every_request_of_a_burst_ready_at_once(void)
+{
+        enum { K_MAX = 131, IDLE_S = 20 };
+        start(NULL, NULL, IDLE_S);
+        static int fds[K_MAX];
+        int opened = 0;
+        for (int k = 0; k < K_MAX; k++) {
+                char id[32];
+                snprintf(id, sizeof id, "warm-%d", k);
+                fds[k] = t_connect(NULL, NULL, port);
+                opened += fds[k] >= 0 && send_post(fds[k], id) == 0 &&
+                          read_answer(fds[k], 10000) == 200;
+        }
+        CHECK_EQ(opened, K_MAX);
+        int rounds_ok = 0;
+        for (int k = 125; k <= K_MAX && opened == K_MAX; k++) {
+                char id[32];
+                snprintf(id, sizeof id, "hold-%d", k);
+                int hfd = t_connect(NULL, NULL, port);
+                atomic_store(&hold, 1);
+                CHECK(hfd >= 0 && send_post(hfd, id) == 0);
+                for (int i = 0; i < 10000 && !atomic_load(&held); i++)
+                        t_sleep_ms(1);
+                CHECK(atomic_load(&held));
+                int sent = 0;
+                for (int i = 0; i < k; i++) {
+                        snprintf(id, sizeof id, "burst-%d-%d", k, i);
+                        sent += send_post(fds[i], id) == 0;
+                }
+                atomic_store(&hold, 0);
+                int answered = 0;
+                /* read past the idle timeout: a request left unread is
+                 * closed at it, unanswered (status 0) */
+                for (int i = 0; i < k; i++)
+                        answered += read_answer(fds[i], (IDLE_S + 10) * 1000) == 200;
+                CHECK_EQ(read_answer(hfd, 10000), 200);
+                close(hfd);
+                CHECK_EQ(sent, k);
+                CHECK_EQ(answered, k);
+                rounds_ok += answered == k;
+                if (answered != k)
+                        break;
+        }
+        CHECK_EQ(rounds_ok, K_MAX - 125 + 1);
+        for (int k = 0; k < K_MAX; k++)
+                if (fds[k] >= 0)
+                        close(fds[k]);
+}
+
+/* Answers the one pending ticket 300 ms from now. */
+static void *late_answer_main(void *arg)
+{
+        (void)arg;
+        t_sleep_ms(300);
+        pthread_mutex_lock(&dq.mu);
+        for (int i = 0; i < dq.n; i++)
+                http_rx_answer(dq.tickets[i], HTTP_RX_OK);
+        dq.n = 0;
+        pthread_mutex_unlock(&dq.mu);
+        return NULL;
+}
+
+/* A POST of "defer-N" on its own thread: the status it got. */
+struct defer_post {
+        pthread_t th;
+        int k;
+        long status;
+};
+
+static void *defer_post_main(void *arg)
+{
+        struct defer_post *p = arg;
+        char body[128];
+        snprintf(body, sizeof body, "type=MO&message_id=defer-%d&shortcode=1&phone_number=2&"
+                 "message=x", p->k);
+        p->status = t_post(url, NULL, body, NULL);
+        return NULL;
+}
+
+/* Answers given later, from another thread (a shared store's): the
+ * connection waits suspended while the receiver serves other requests,
+ * then gets 200 or 503 by the answer; the stop waits for a pending one. */
+static void test_receiver_deferred_answers_come_later_from_another_thread(void)
+{
+        start(NULL, NULL, 0);
+        enum { N = 8 };
+        static struct defer_post p[N];
+        for (int i = 0; i < N; i++) {
+                p[i].k = i;
+                pthread_create(&p[i].th, NULL, defer_post_main, &p[i]);
+        }
+        uint64_t end = t_now_ms() + 10000;
+        for (;;) {
+                pthread_mutex_lock(&dq.mu);
+                int n = dq.n;
+                pthread_mutex_unlock(&dq.mu);
+                if (n == N || t_now_ms() > end)
+                        break;
+                t_sleep_ms(5);
+        }
+        CHECK_EQ(dq.n, N);
+        /* every one of them waits; the receiver still serves others */
+        CHECK(alive());
+        for (int i = 0; i < N; i++)
+                CHECK_EQ(p[i].status, 0);       /* not answered yet (threads still wait) */
+        pthread_mutex_lock(&dq.mu);
+        for (int i = 0; i < dq.n; i++)
+                http_rx_answer(dq.tickets[i], dq.ids[i] % 2 ? HTTP_RX_BUSY : HTTP_RX_OK);
+        dq.n = 0;
+        pthread_mutex_unlock(&dq.mu);
+        for (int i = 0; i < N; i++) {
+                pthread_join(p[i].th, NULL);
+                CHECK_EQ(p[i].status, i % 2 ? 503 : 200);
+        }
+        const struct http_rx_stats *st = http_rx_stats(rx);
+        CHECK_EQ(atomic_load(&st->deferred), N);
+        CHECK_EQ(atomic_load(&st->busy), N / 2);
+        CHECK_EQ(atomic_load(&st->delivered), N / 2 + 1);      /* + alive() */
+        /* one still pending at stop: the stop waits for its answer */
+        struct defer_post last = { .k = 100 };
+        pthread_create(&last.th, NULL, defer_post_main, &last);
+        end = t_now_ms() + 10000;
+        while (t_now_ms() < end) {
+                pthread_mutex_lock(&dq.mu);
+                int n = dq.n;
+                pthread_mutex_unlock(&dq.mu);
+                if (n == 1)
+                        break;
+                t_sleep_ms(5);
+        }
+        CHECK_EQ(dq.n, 1);
+        pthread_t answerer;
+        pthread_create(&answerer, NULL, late_answer_main, NULL);
+        uint64_t t0 = t_now_ms();
+        http_rx_stop(rx);
+        rx = NULL;
+        CHECK(t_now_ms() - t0 >= 250);          /* it waited for the answer */
+        pthread_join(answerer, NULL);
+        pthread_join(last.th, NULL);
+        CHECK_EQ(last.status, 200);
+}
+
 int main(void)
 {
         curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -405,6 +604,8 @@ int main(void)
         RUN(test_receiver_closes_a_body_trickled_past_the_deadline);
         RUN(test_receiver_refuses_duplicated_fields_and_nul_bytes_with_400);
         RUN(test_receiver_answers_huge_and_bad_content_length);
+        RUN(test_receiver_deferred_answers_come_later_from_another_thread);
+        RUN(test_receiver_answers_every_request_of_a_burst_ready_at_once);
         http_rx_stop(rx);
         curl_global_cleanup();
         return t_done();

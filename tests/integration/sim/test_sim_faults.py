@@ -289,6 +289,14 @@ def test_rebind_after_interval_is_fine():
         s.stop()
 
 
+def all_threads_stopped(pid):
+    states = []
+    for tid in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+            states.append(f.read().rsplit(")", 1)[1].split()[0])
+    return all(st == "T" for st in states)
+
+
 def test_attempt_is_timed_when_connected_not_when_accepted():
     """R2 counts when the client connected: a connection the engine takes
     from the backlog late (here: the simulator stopped while the client
@@ -300,6 +308,8 @@ def test_attempt_is_timed_when_connected_not_when_accepted():
         h, p = s.addr("smsc1.dc3")
         os.kill(s.proc.pid, signal.SIGSTOP)
         try:
+            # every thread stopped (state T) before the client connects
+            check(wait_for(lambda: all_threads_stopped(s.proc.pid), timeout=15), "simulator stopped")
             a = socket.create_connection((h, p), timeout=5)   # the kernel completes it
             t0 = time.time()
             a.sendall(pdu(BIND_TRANSCEIVER, 1, bind_body()))
@@ -308,7 +318,8 @@ def test_attempt_is_timed_when_connected_not_when_accepted():
             os.kill(s.proc.pid, signal.SIGCONT)
         time.sleep(max(0.0, t0 + 1.5 - time.time()))
         b = socket.create_connection((h, p), timeout=5)
-        led = wait_for(lambda: (lambda d: d if smsc(d, "smsc1.dc3")["bind_attempts"] == 2 else None)(s.summary()))
+        led = wait_for(lambda: (lambda d: d if smsc(d, "smsc1.dc3")["bind_attempts"] == 2 else None)(s.summary()),
+                       timeout=15)
         check(led is not None, "two attempts counted")
         check_eq(led["violations"], [])
         m = smsc(led, "smsc1.dc3")
@@ -316,7 +327,8 @@ def test_attempt_is_timed_when_connected_not_when_accepted():
         check(m["max_accept_lag_s"] >= 1.0, m)     # the first waited in the backlog
         time.sleep(0.3)
         c = socket.create_connection((h, p), timeout=5)
-        led = wait_for(lambda: (lambda d: d if smsc(d, "smsc1.dc3")["bind_attempts"] == 3 else None)(s.summary()))
+        led = wait_for(lambda: (lambda d: d if smsc(d, "smsc1.dc3")["bind_attempts"] == 3 else None)(s.summary()),
+                       timeout=15)
         v = [x for x in led["violations"] if x["kind"] == "rebind_spacing"]
         check_eq(len(v), 1)
         check(smsc(led, "smsc1.dc3")["min_attempt_spacing_s"] < 1.0)

@@ -16,7 +16,9 @@
  *   - an MO pushed twice, to two instances, is delivered once overall, with
  *     its text, from the HTTP transport;
  *   - Redis paused: the receivers answer 503 after hold_ms (the service
- *     re-sends), nothing is delivered twice or lost once Redis is back. */
+ *     re-sends), nothing is delivered twice or lost once Redis is back;
+ *   - an instance stopped while its receiver holds deferred answers stops
+ *     (after answering them 503) and the re-sends reach the others, once. */
 #include "../core/itest.h"
 #include "http_sim.h"
 #include "rtest.h"
@@ -293,7 +295,7 @@ static void check_drs_once_at(struct inst *in, uint64_t k0, unsigned n)
 
 #define N_HTTP 120
 
-/* HTTP MTs from a; the service answers the first half 400 ms late (their
+/* HTTP MTs from a; the service answers the first half 800 ms late (their
  * DRs are pushed before a has the answer: parked in Redis, routed when a's
  * correlation write comes) and pushes every DR twice, each copy to the next
  * receiver. */
@@ -305,8 +307,8 @@ static void test_http_mt_drs_reach_the_owner_once_from_any_receiver(void)
         double parked0 = store_sum("parked"), dup0 = store_sum("duplicates");
         struct smx_http_stats b0 = rx_stats(1), c0 = rx_stats(2);
         hctl("http dup-push on");
-        hctl("http late dc3 400");
-        hctl("http late bos 400");
+        hctl("http late dc3 800");
+        hctl("http late bos 800");
         CHECK_EQ(submit_n(a, N_HTTP / 2), N_HTTP / 2);
         CHECK_EQ(await_outcomes(a, out0 + N_HTTP / 2), out0 + N_HTTP / 2);
         hctl("http late dc3 0");
@@ -321,6 +323,7 @@ static void test_http_mt_drs_reach_the_owner_once_from_any_receiver(void)
                I[2].n_drs, store_sum("parked") - parked0, store_sum("duplicates") - dup0);
         check_drs_once_at(a, k0, N_HTTP);
         CHECK_EQ(a->drs_http, N_HTTP);
+        CHECK(rx_stats(0).rx_deferred > 0);     /* answered once Redis had them */
         /* b's and c's receivers took some of them, and Redis parked the
          * early ones and recognised the second copies */
         struct smx_http_stats b1 = rx_stats(1), c1 = rx_stats(2);
@@ -436,6 +439,54 @@ static void test_redis_paused_receivers_answer_503_then_deliver_once(void)
         CHECK(store_sum("in_retry_later") > 0);
 }
 
+/* An instance stopped while its receiver holds requests waiting for a
+ * paused Redis: the stop waits for their answers (503 after hold_ms; the
+ * daemon may not stop with a suspended connection), nothing hangs or
+ * crashes, and the service's re-sends reach the other two: every MO once.
+ * Runs last: it leaves c stopped. */
+static void test_instance_stopped_with_answers_pending_loses_nothing(void)
+{
+        reset_events();
+        struct http_sim_counts s0;
+        http_sim_counts(H, &s0);
+        unsigned k0 = mo_serial;
+        rtest_redis_kill(&R, SIGSTOP);
+        hctl("http mo 30");
+        mo_serial += 30;
+        uint64_t end = it_now_ms() + 200;
+        while (it_now_ms() < end) {
+                pump_all();
+                it_sleep_ms(5);
+        }
+        struct smx_http_stats st = rx_stats(2);
+        printf("# c holds %llu deferred answers when it stops\n",
+               (unsigned long long)(st.rx_requests - st.rx_delivered - st.rx_duplicates -
+                                    st.rx_busy - st.rx_bad - st.rx_forbidden));
+        uint64_t t0 = it_now_ms();
+        smx_client_destroy(I[2].c);
+        I[2].c = NULL;
+        uint64_t took = it_now_ms() - t0;
+        printf("# c stopped in %llu ms\n", (unsigned long long)took);
+        CHECK(took < 30000);                    /* it stops (no hang) */
+        rtest_redis_kill(&R, SIGCONT);
+        settle(0, 30, 30000, 1500);
+        unsigned missing = 0, twice = 0;
+        for (unsigned k = 1; k <= 30; k++) {
+                char t[64];
+                snprintf(t, sizeof t, "mo text %u", k0 + k);
+                unsigned n = mo_count(t);
+                missing += n == 0;
+                twice += n > 1;
+        }
+        printf("# MOs: a %zu, b %zu\n", I[0].n_mos, I[1].n_mos);
+        CHECK_EQ(missing, 0);
+        CHECK_EQ(twice, 0);
+        CHECK_EQ(total_mos(), 30);
+        struct http_sim_counts s1;
+        http_sim_counts(H, &s1);
+        CHECK_EQ(s1.mo_acked - s0.mo_acked, 30);
+}
+
 int main(void)
 {
         if (system("command -v redis-server >/dev/null 2>&1") != 0) {
@@ -489,6 +540,7 @@ int main(void)
         RUN(test_smpp_mt_drs_pushed_over_http_reach_the_owner_once);
         RUN(test_http_mo_pushed_to_two_instances_is_delivered_once);
         RUN(test_redis_paused_receivers_answer_503_then_deliver_once);
+        RUN(test_instance_stopped_with_answers_pending_loses_nothing);
         for (int i = 0; i < N_INST; i++)
                 if (I[i].c)
                         smx_client_destroy(I[i].c);

@@ -12,6 +12,9 @@
  *     untrusted certificate, with a warning;
  *   - bad TLS settings (key not matching, CA missing, TLS keys on a plain
  *     URL) fail smx_client_create with the reason;
+ *   - a peer that accepts TCP and never answers the handshake: each attempt
+ *     ends after timeout_ms (counted, reason "handshake timed out") and the
+ *     store keeps retrying;
  *   - two instances with mutual TLS, authenticated as an ACL user (one
  *     with user/password keys, one with both in the URL, one verifying
  *     server_name "localhost" while connecting to 127.0.0.1): every DR
@@ -446,6 +449,39 @@ static void test_wrong_server_name_refused_insecure_warned(void)
         smx_client_destroy(c);
 }
 
+/* A port that accepts TCP and never answers the ClientHello: each
+ * handshake gives up after timeout_ms, counted, and the store thread keeps
+ * retrying with its backoff instead of hanging. */
+static void test_silent_peer_handshake_bounded_by_timeout(void)
+{
+        int lfd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        socklen_t al = sizeof a;
+        CHECK(lfd >= 0 && bind(lfd, (struct sockaddr *)&a, sizeof a) == 0 &&
+              listen(lfd, 16) == 0 && getsockname(lfd, (struct sockaddr *)&a, &al) == 0);
+        char url[64];
+        snprintf(url, sizeof url, "rediss://127.0.0.1:%d/0", ntohs(a.sin_port));
+        struct smx_config cfg = E.cfg;
+        cfg.workers = 1;
+        store_tls_defaults(&cfg);
+        cfg.store.url = url;
+        cfg.store.instance = "silent";
+        cfg.store.timeout_ms = 300;
+        smx_client *c = make(&cfg);
+        CHECK(c != NULL);
+        if (c) {
+                /* >= 3 attempts of 300 ms each plus the 100/200/400 ms backoff */
+                CHECK_EQ(wait_store(c, "tls_failures", 3, 15000), 1);
+                CHECK_EQ(store_num(c, "connected"), 0);
+                char why[64];
+                store_str(c, "tls_error", why, sizeof why);
+                CHECK(!strcmp(why, "tls: handshake timed out"));
+                CHECK(log_has("tls: handshake timed out (300 ms"));
+                smx_client_destroy(c);          /* returns: the thread was not stuck */
+        }
+        close(lfd);
+}
+
 static void test_bad_tls_settings_refused_at_create(void)
 {
         struct smx_config cfg = E.cfg;
@@ -636,6 +672,7 @@ int main(void)
         RUN(test_wrong_ca_never_connects_clear_error_mts_flow);
         RUN(test_redis_requires_client_certificate);
         RUN(test_wrong_server_name_refused_insecure_warned);
+        RUN(test_silent_peer_handshake_bounded_by_timeout);
         RUN(test_drs_cross_two_instances_over_mutual_tls_as_acl_user);
         RUN(test_redis_restarted_mid_run_reconnects_over_tls);
         if (A.c)

@@ -1,0 +1,207 @@
+/* The DR scripts of the Redis store (src/store/rstore_lua.c) against a real
+ * redis-server: a correlated DR is deduplicated and made "MT final" through
+ * the mask in its correlation value, not through keys of its own; every
+ * path that routes (the DR script, the correlation script for parked DRs)
+ * tests and sets the same bit, so a DR re-sent while its first copy is
+ * parked is routed once; a replayed correlation write (SET NX) keeps the
+ * mask; another MT's value under the key is replaced; a value written by
+ * the previous version (no mask) is still routed. */
+#include <hiredis/hiredis.h>
+
+#include "rtest.h"
+#include "store/rstore_int.h"
+#include "testlib.h"
+
+#define STREAM "smsmux:{t}:s:a"
+
+static struct rtest_redis R;
+static redisContext *C;
+static char sha_dr[41], sha_corr[41];
+
+static redisReply *cmd_argv(int argc, const char **argv)
+{
+        size_t lens[24];
+        for (int i = 0; i < argc; i++)
+                lens[i] = strlen(argv[i]);
+        return redisCommandArgv(C, argc, argv, lens);
+}
+
+static long long reply_int(redisReply *r)
+{
+        long long v = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -100;
+        if (r && r->type == REDIS_REPLY_ERROR)
+                printf("# %s\n", r->str);
+        if (r)
+                freeReplyObject(r);
+        return v;
+}
+
+static long long simple(const char *a, const char *b, const char *c)
+{
+        const char *argv[] = { a, b, c };
+        return reply_int(cmd_argv(c ? 3 : 2, argv));
+}
+
+static void set_corr(const char *h, const char *value)
+{
+        char k[64];
+        snprintf(k, sizeof k, "smsmux:{t:%s}:c", h);
+        const char *argv[] = { "SET", k, value, "PX", "100000" };
+        redisReply *r = cmd_argv(5, argv);
+        CHECK(r && r->type == REDIS_REPLY_STATUS);
+        freeReplyObject(r);
+}
+
+/* the DR script: 0 duplicate, 1 routed, 2 parked */
+static long long dr(const char *h, const char *state)
+{
+        char kd[64], kc[64], kp[64], pl[64];
+        snprintf(kd, sizeof kd, "smsmux:{t:%s}:d%s", h, state);
+        snprintf(kc, sizeof kc, "smsmux:{t:%s}:c", h);
+        snprintf(kp, sizeof kp, "smsmux:{t:%s}:p", h);
+        snprintf(pl, sizeof pl, "1:%s2:m10:0:0:0:", state);     /* state, msgid "m1", 4 empty */
+        const char *argv[] = { "EVALSHA", sha_dr, "3", kd, kc, kp, "t", "1000", "100000", "a",
+                               state, pl, h, "600000", "60000" };
+        return reply_int(cmd_argv(15, argv));
+}
+
+static long long corr_script(const char *h, const char *value)
+{
+        char kc[64], kp[64];
+        snprintf(kc, sizeof kc, "smsmux:{t:%s}:c", h);
+        snprintf(kp, sizeof kp, "smsmux:{t:%s}:p", h);
+        const char *argv[] = { "EVALSHA", sha_corr, "2", kc, kp, "t", "1000", "100000", "a",
+                               value, h };
+        return reply_int(cmd_argv(11, argv));
+}
+
+/* the stream's DR entries for app id `app`: count, and their headers
+ * ("D" fin mst) concatenated with '|' into hdrs */
+static int entries_for(const char *app, char *hdrs, size_t cap)
+{
+        redisReply *r = redisCommand(C, "XRANGE " STREAM " - +");
+        int n = 0;
+        hdrs[0] = 0;
+        for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
+                redisReply *fv = r->element[i]->element[1];
+                const char *v = fv->element[1]->str;
+                size_t vl = fv->element[1]->len, al = strlen(app);
+                if (vl > al && !memcmp(v + vl - al, app, al) && v[vl - al - 1] == 0x1f) {
+                        n++;
+                        const char *sep = memchr(v, 0x1f, vl);
+                        size_t used = strlen(hdrs);
+                        snprintf(hdrs + used, cap - used, "%s%.*s", used ? "|" : "",
+                                 (int)(sep ? sep - v : 0), v);
+                }
+        }
+        if (r)
+                freeReplyObject(r);
+        return n;
+}
+
+static void test_correlated_dr_once_per_state_final_once_no_keys_of_its_own(void)
+{
+        char hdrs[128];
+        set_corr("h1", "0\x1f" "a\x1f" "1\x1f" "1\x1f\x1f" "app1");
+        CHECK_EQ(dr("h1", "6"), 1);             /* ACCEPTED */
+        CHECK_EQ(dr("h1", "6"), 0);
+        CHECK_EQ(dr("h1", "2"), 1);             /* DELIVERED: the MT's final */
+        CHECK_EQ(dr("h1", "2"), 0);
+        CHECK_EQ(dr("h1", "5"), 1);             /* another final state: not final again */
+        CHECK_EQ(entries_for("app1", hdrs, sizeof hdrs), 3);
+        CHECK(!strcmp(hdrs, "D00|D12|D00"));
+        CHECK_EQ(simple("EXISTS", "smsmux:{t:h1}:d2", NULL), 0);
+        CHECK_EQ(simple("EXISTS", "smsmux:{t:h1}:f", NULL), 0);
+        long long ttl = simple("PTTL", "smsmux:{t:h1}:c", NULL);
+        CHECK(ttl > 0 && ttl <= 100000);        /* the rewrite kept the TTL */
+        /* a replayed correlation write (SET NX) leaves the mask: still a duplicate */
+        const char *argv[] = { "SET", "smsmux:{t:h1}:c", "0\x1f" "a\x1f" "1\x1f" "1\x1f\x1f" "app1",
+                               "NX", "GET", "PX", "100000" };
+        redisReply *r = cmd_argv(7, argv);
+        CHECK(r && r->type == REDIS_REPLY_STRING);
+        freeReplyObject(r);
+        CHECK_EQ(dr("h1", "2"), 0);
+        CHECK_EQ(entries_for("app1", hdrs, sizeof hdrs), 3);
+}
+
+static void test_parked_dr_resent_after_correlation_routed_once(void)
+{
+        char hdrs[128];
+        CHECK_EQ(dr("h2", "2"), 2);             /* no correlation yet: parked */
+        CHECK_EQ(dr("h2", "2"), 0);             /* re-sent while parked */
+        set_corr("h2", "0\x1f" "a\x1f" "1\x1f" "1\x1f\x1f" "app2");
+        CHECK_EQ(dr("h2", "2"), 1);             /* re-sent once the correlation is in: routed */
+        CHECK_EQ(corr_script("h2", "0\x1f" "a\x1f" "1\x1f" "1\x1f\x1f" "app2"), 0);
+        CHECK_EQ(simple("EXISTS", "smsmux:{t:h2}:p", NULL), 0);
+        CHECK_EQ(entries_for("app2", hdrs, sizeof hdrs), 1);
+        CHECK(!strcmp(hdrs, "D12"));
+}
+
+static void test_parked_dr_routed_by_correlation_script_then_resend_is_duplicate(void)
+{
+        char hdrs[128];
+        CHECK_EQ(dr("h3", "2"), 2);
+        set_corr("h3", "0\x1f" "a\x1f" "1\x1f" "1\x1f\x1f" "app3");
+        CHECK_EQ(corr_script("h3", "0\x1f" "a\x1f" "1\x1f" "1\x1f\x1f" "app3"), 1);
+        CHECK_EQ(dr("h3", "2"), 0);
+        CHECK_EQ(entries_for("app3", hdrs, sizeof hdrs), 1);
+        CHECK(!strcmp(hdrs, "D12"));
+}
+
+static void test_another_mts_value_is_replaced_by_the_correlation_script(void)
+{
+        char hdrs[128];
+        set_corr("h4", "32772\x1f" "b\x1f" "1\x1f" "1\x1f\x1f" "old4");
+        CHECK_EQ(corr_script("h4", "0\x1f" "a\x1f" "1\x1f" "1\x1f\x1f" "new4"), 0);
+        CHECK_EQ(dr("h4", "2"), 1);             /* a fresh mask: routed, final */
+        CHECK_EQ(entries_for("new4", hdrs, sizeof hdrs), 1);
+        CHECK(!strcmp(hdrs, "D12"));
+}
+
+static void test_value_of_previous_version_without_mask_is_routed_once(void)
+{
+        char hdrs[128];
+        set_corr("h5", "a\x1f" "1\x1f" "1\x1f\x1f" "app5");
+        CHECK_EQ(dr("h5", "2"), 1);
+        CHECK_EQ(dr("h5", "2"), 0);
+        CHECK_EQ(entries_for("app5", hdrs, sizeof hdrs), 1);
+        CHECK(!strcmp(hdrs, "D12"));
+}
+
+static int load(const char *src, char *sha)
+{
+        redisReply *r = redisCommand(C, "SCRIPT LOAD %s", src);
+        int ok = r && r->type == REDIS_REPLY_STRING && r->len == 40;
+        if (ok)
+                memcpy(sha, r->str, 41);
+        if (r)
+                freeReplyObject(r);
+        return ok;
+}
+
+int main(void)
+{
+        if (system("command -v redis-server >/dev/null 2>&1") != 0) {
+                printf("1..0 # SKIP redis-server not installed (tools/bootstrap.sh)\n");
+                return 0;
+        }
+        if (rtest_redis_start(&R, 0) != 0) {
+                printf("Bail out! redis-server did not start\n");
+                return 1;
+        }
+        C = redisConnectUnix(R.sock);
+        if (!C || C->err || !load(rs_lua[RS_LUA_DR], sha_dr) ||
+            !load(rs_lua[RS_LUA_CORR], sha_corr)) {
+                printf("Bail out! no connection to redis-server or scripts not loaded\n");
+                rtest_redis_stop(&R);
+                return 1;
+        }
+        RUN(test_correlated_dr_once_per_state_final_once_no_keys_of_its_own);
+        RUN(test_parked_dr_resent_after_correlation_routed_once);
+        RUN(test_parked_dr_routed_by_correlation_script_then_resend_is_duplicate);
+        RUN(test_another_mts_value_is_replaced_by_the_correlation_script);
+        RUN(test_value_of_previous_version_without_mask_is_routed_once);
+        redisFree(C);
+        rtest_redis_stop(&R);
+        return t_done();
+}
