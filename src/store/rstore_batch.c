@@ -1,5 +1,5 @@
 /* Building the pipelined batch of one store-thread turn (rstore_batch.h):
- * XACK of released events (and now and then a trim of their stream), the correlation writes (SET + EXISTS, or
+ * XACK of released events (and now and then a trim of their stream), the correlation writes (SET NX GET, or
  * the routing script when DRs are parked), one script per DR/MO, the
  * stream reads (and XAUTOCLAIM of silent instances), and once a second the
  * heartbeat, the sweeps and the instance scan. Commands are appended to the
@@ -151,15 +151,16 @@ int rs_corr_value(struct smx_rstore *rs, const struct rs_corr_req *r, char *val,
         return vl + r->app_len;
 }
 
-/* A correlation write is SET NX GET (the value) and EXISTS (the park
- * list), two plain commands: Redis runs each atomically and in order, so a
- * DR that parked before the SET is seen by the EXISTS, and one that comes
- * after it finds the correlation (the DR script checks before it parks).
- * NX: a write replayed after a lost connection keeps the value's mask (the
- * DRs already routed); the value it returns is compared, and when the key
- * held another MT's correlation (a reused message id) the script stores
- * ours. Only then, or when DRs are parked, does the write run the script
- * (K_CORR_SCRIPT, from rs->late). */
+/* A correlation write is one SET NX GET: Redis runs it atomically, so a DR
+ * that parked before it left its placeholder in the key (the DR script)
+ * and the SET returns it, and one that comes after it finds the
+ * correlation (the DR script checks before it parks). NX: a write replayed
+ * after a lost connection keeps the value's mask (the DRs already routed);
+ * the value it returns is compared, and when the key held another MT's
+ * correlation (a reused message id) or the placeholder, the correlation
+ * script stores ours and routes the parked DRs (K_CORR_SCRIPT, from
+ * rs->late). Before the placeholder an EXISTS of the park list followed
+ * every SET (a command per MT; bench/README.md). */
 int rs_batch_corr(struct smx_rstore *rs, struct batch *b, const struct common *cm)
 {
         uint32_t n = 0;
@@ -187,14 +188,10 @@ int rs_batch_corr(struct smx_rstore *rs, struct batch *b, const struct common *c
                 off += rs_fifo_at(rs, &off, &r, &skipped);
                 rs_tag(&r.key, h);
                 snprintf(k1, sizeof k1, "smsmux:{%s:%s}:c", rs->cluster, h);
-                snprintf(k2, sizeof k2, "smsmux:{%s:%s}:p", rs->cluster, h);
                 int vl = rs_corr_value(rs, &r, val, sizeof val);
                 const char *sv[] = { "SET", k1, val, "NX", "GET", "PX", cm->ttl };
                 size_t sl[7] = { 3, strlen(k1), (size_t)vl, 2, 3, 2, strlen(cm->ttl) };
-                const char *ev[] = { "EXISTS", k2 };
-                size_t el[2] = { 6, strlen(k2) };
-                if (b->n + 2 > b->cap || add_cmd(rs, b, K_CORR_SET, 0, 1, 7, sv, sl) < 0 ||
-                    add_cmd(rs, b, K_CORR_CHECK, 0, 1, 2, ev, el) < 0)
+                if (add_cmd(rs, b, K_CORR_SET, 0, 1, 7, sv, sl) < 0)
                         break;
                 n++;
         }

@@ -6,7 +6,10 @@
  *   smsmux:{C:H}:c        correlation: mask \37 owner \37 part \37 parts \37 mt \37 app
  *                         (mask: DR states routed and "shown final", see
  *                         PRELUDE; mt: hash of the app id, names the merge
- *                         record; empty for a single-part MT)
+ *                         record; empty for a single-part MT), or "P"
+ *                         while DRs are parked for H and no correlation came
+ *                         (the placeholder tells the correlation write's SET
+ *                         NX GET to run lua_corr: no EXISTS of :p per MT)
  *   smsmux:{C:H}:p        DRs parked for H: rx-instance \37 state \37 payload
  *   smsmux:{C:H}:a        set: H's id under other SMSCs' msgid_norm rules (tags)
  *   smsmux:{C:H}:d<state> DR dedup (window) while no correlation is known
@@ -21,8 +24,8 @@
  * would need moved out of the scripts (docs/scale-out.md).
  *
  * ARGV common to every script but the DR script (its own, shorter list):
- * 1 cluster, 2 now (ms), 3 correlation TTL, 4 this instance. Payloads are built and parsed in C (rstore_ev.c); the
- * scripts only carry them. */
+ * 1 cluster, 2 now (ms), 3 correlation TTL, 4 this instance. Payloads are
+ * built and parsed in C (rstore_ev.c); the scripts only carry them. */
 #include "store/rstore_int.h"
 
 /* Every script runs its whole body per call: so the prelude builds no
@@ -105,8 +108,9 @@
         "  return string.match(it, '^([^\\31]*)\\31([^\\31]*)\\31(.*)$')\n"               \
         "end\n"
 
-/* resp arrived and DRs are parked for it, or the correlation key held
- * another MT's value: KEYS 1 corr, 2 park; ARGV 5 value (mask 0), 6 H.
+/* resp arrived and DRs are parked for it (the key held the placeholder
+ * "P"), or the correlation key held another MT's value: KEYS 1 corr,
+ * 2 park; ARGV 5 value (mask 0), 6 H.
  * Keeps the stored value (and its mask) when it is this MT's, else stores
  * this one; routes every DR parked for it (each once: the mask). */
 static const char lua_corr[] = PRELUDE KEYS_HELPERS
@@ -141,7 +145,9 @@ static const char lua_corr[] = PRELUDE KEYS_HELPERS
  * its hash tag. 0 duplicate, 1 routed, 2 parked, 4 routed through another
  * SMSC's rules. A correlated DR is deduplicated by the mask of the
  * correlation it was routed by; a state outside 0-14 (none today) and a DR
- * that parks by its dedup key. A parked DR with other rules keeps their
+ * that parks by its dedup key. A DR that parks leaves the placeholder "P"
+ * in the correlation key (read as no correlation by every script), which
+ * the correlation write's SET NX GET returns. A parked DR with other rules keeps their
  * tags (H's :a) for the park sweep's last look (a correlation written under
  * them later: found at the timeout, as the in-process store does). */
 static const char lua_dr[] =
@@ -152,9 +158,11 @@ static const char lua_dr[] =
         "local st = ARGV[1]\n"
         "local cv = redis.call('GET', K)\n"
         "local ck, ret = K, 1\n"
+        "if cv == 'P' then cv = nil end\n"
         "if not cv then\n"
         "  for i = 2, #KEYS do\n"
         "    cv = redis.call('GET', KEYS[i])\n"
+        "    if cv == 'P' then cv = nil end\n"
         "    if cv then ck = KEYS[i]; ret = 4; break end\n"
         "  end\n"
         "end\n"
@@ -177,6 +185,7 @@ static const char lua_dr[] =
         "end\n"
         "redis.call('RPUSH', base .. 'p', me .. '\\31' .. st .. '\\31' .. ARGV[2])\n"
         "redis.call('PEXPIRE', base .. 'p', TTL)\n"
+        "redis.call('SET', K, 'P', 'PX', TTL)\n"
         "if #KEYS > 1 then\n"
         "  for i = 2, #KEYS do redis.call('SADD', base .. 'a', string.sub(KEYS[i], -25, -4)) end\n"
         "  redis.call('PEXPIRE', base .. 'a', TTL)\n"
@@ -195,10 +204,13 @@ static const char lua_park_sweep[] = PRELUDE KEYS_HELPERS
         "  local pk = kh(h, 'p')\n"
         "  local ch = h\n"
         "  local cv = redis.call('GET', kh(h, 'c'))\n"
+        "  local ph = cv == 'P'\n"
+        "  if ph then cv = nil end\n"
         /* the id under other SMSCs' rules (lua_dr's :a), one last look */
         "  if not cv then\n"
         "    for _, a in ipairs(redis.call('SMEMBERS', kh(h, 'a'))) do\n"
         "      cv = redis.call('GET', kh(a, 'c'))\n"
+        "      if cv == 'P' then cv = nil end\n"
         "      if cv then ch = a; break end\n"
         "    end\n"
         "  end\n"
@@ -217,6 +229,7 @@ static const char lua_park_sweep[] = PRELUDE KEYS_HELPERS
         "  end\n"
         "  if cv ~= cv0 then redis.call('SET', kh(ch, 'c'), cv, 'KEEPTTL') end\n"
         "  redis.call('DEL', pk, kh(h, 'a'))\n"
+        "  if ph then redis.call('DEL', kh(h, 'c')) end\n"
         "  redis.call('ZREM', kc('parked'), h)\n"
         "end\n"
         "return n\n";

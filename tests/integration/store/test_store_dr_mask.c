@@ -5,7 +5,9 @@
  * tests and sets the same bit, so a DR re-sent while its first copy is
  * parked is routed once; a replayed correlation write (SET NX) keeps the
  * mask; another MT's value under the key is replaced; a value written by
- * the previous version (no mask) is still routed. */
+ * the previous version (no mask) is still routed; a DR that parks leaves a
+ * placeholder in the correlation key, which the correlation write's SET NX
+ * GET returns (no EXISTS per write) and the park sweep removes. */
 #include <hiredis/hiredis.h>
 
 #include "rtest.h"
@@ -19,7 +21,7 @@
 
 static struct rtest_redis R;
 static redisContext *C;
-static char sha_dr[41], sha_corr[41];
+static char sha_dr[41], sha_corr[41], sha_sweep[41];
 
 static redisReply *cmd_argv(int argc, const char **argv)
 {
@@ -177,6 +179,54 @@ static void test_value_of_previous_version_without_mask_is_routed_once(void)
         CHECK(!strcmp(hdrs, "D12"));
 }
 
+static void test_parked_dr_leaves_placeholder_seen_by_the_correlation_write(void)
+{
+        char hdrs[128];
+        CHECK_EQ(dr(TAG(6), "2"), 2);             /* parked: the placeholder in the key */
+        redisReply *r = redisCommand(C, "GET smsmux:{t:%s}:c", TAG(6));
+        CHECK(r && r->type == REDIS_REPLY_STRING && !strcmp(r->str, "P"));
+        if (r)
+                freeReplyObject(r);
+        long long ttl = simple("PTTL", "smsmux:{t:" TAG(6) "}:c", NULL);
+        CHECK(ttl > 0 && ttl <= 100000);        /* it expires with the park list */
+        /* the correlation write (SET NX GET) is refused and returns it: the
+         * store then runs the correlation script, which routes the DR */
+        const char *argv[] = { "SET", "smsmux:{t:" TAG(6) "}:c", "0\x1f" "a\x1f\x1f\x1f\x1f" "app6",
+                               "NX", "GET", "PX", "100000" };
+        r = cmd_argv(7, argv);
+        CHECK(r && r->type == REDIS_REPLY_STRING && !strcmp(r->str, "P"));
+        if (r)
+                freeReplyObject(r);
+        CHECK_EQ(entries_for("app6", hdrs, sizeof hdrs), 0);
+        CHECK_EQ(corr_script(TAG(6), "0\x1f" "a\x1f\x1f\x1f\x1f" "app6"), 1);
+        CHECK_EQ(entries_for("app6", hdrs, sizeof hdrs), 1);
+        CHECK(!strcmp(hdrs, "D12"));
+        r = redisCommand(C, "GET smsmux:{t:%s}:c", TAG(6));
+        CHECK(r && r->type == REDIS_REPLY_STRING && !strncmp(r->str, "32772\x1f" "a\x1f", 7));
+        if (r)
+                freeReplyObject(r);
+        CHECK_EQ(dr(TAG(6), "2"), 0);             /* and a re-send is a duplicate */
+}
+
+static void test_park_sweep_drops_the_placeholder_of_an_uncorrelated_dr(void)
+{
+        CHECK_EQ(dr(TAG(7), "2"), 2);
+        CHECK_EQ(simple("EXISTS", "smsmux:{t:" TAG(7) "}:c", NULL), 1);
+        /* past the park timeout (now 1000 + 60000): delivered uncorrelated on
+         * the instance that received it, park list and placeholder gone */
+        const char *argv[] = { "EVALSHA", sha_sweep, "0", "t", "70000", "100000", "a", "64" };
+        CHECK_EQ(reply_int(cmd_argv(8, argv)), 1);
+        CHECK_EQ(simple("EXISTS", "smsmux:{t:" TAG(7) "}:c", NULL), 0);
+        CHECK_EQ(simple("EXISTS", "smsmux:{t:" TAG(7) "}:p", NULL), 0);
+        /* a correlation written after that is a plain write */
+        const char *sv[] = { "SET", "smsmux:{t:" TAG(7) "}:c", "0\x1f" "a\x1f\x1f\x1f\x1f" "app7",
+                             "NX", "GET", "PX", "100000" };
+        redisReply *r = cmd_argv(7, sv);
+        CHECK(r && r->type == REDIS_REPLY_NIL);
+        if (r)
+                freeReplyObject(r);
+}
+
 static int load(const char *src, char *sha)
 {
         redisReply *r = redisCommand(C, "SCRIPT LOAD %s", src);
@@ -200,7 +250,7 @@ int main(void)
         }
         C = redisConnectUnix(R.sock);
         if (!C || C->err || !load(rs_lua[RS_LUA_DR], sha_dr) ||
-            !load(rs_lua[RS_LUA_CORR], sha_corr)) {
+            !load(rs_lua[RS_LUA_CORR], sha_corr) || !load(rs_lua[RS_LUA_PARK_SWEEP], sha_sweep)) {
                 printf("Bail out! no connection to redis-server or scripts not loaded\n");
                 rtest_redis_stop(&R);
                 return 1;
@@ -210,6 +260,8 @@ int main(void)
         RUN(test_parked_dr_routed_by_correlation_script_then_resend_is_duplicate);
         RUN(test_another_mts_value_is_replaced_by_the_correlation_script);
         RUN(test_value_of_previous_version_without_mask_is_routed_once);
+        RUN(test_parked_dr_leaves_placeholder_seen_by_the_correlation_write);
+        RUN(test_park_sweep_drops_the_placeholder_of_an_uncorrelated_dr);
         redisFree(C);
         rtest_redis_stop(&R);
         return t_done();
