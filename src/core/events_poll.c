@@ -142,6 +142,12 @@ size_t smx_events_poll(smx_client *c, struct smx_event *ev, size_t max)
         if (!c || !c->workers)
                 return 0;
         for (unsigned k = 0; k < c->n_rings; k++) {
+                if (c->held[k] > 0 && c->rstore && k == c->n_rings - 1) {
+                        /* the shared store's: acknowledged in Redis now */
+                        for (; c->held[k] > 0; c->held[k]--)
+                                event_ring_release(ring_at(c, k));
+                        rstore_released(c->rstore);
+                }
                 for (; c->held[k] > 0; c->held[k]--)
                         event_ring_release(ring_at(c, k));
         }
