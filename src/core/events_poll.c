@@ -154,10 +154,12 @@ size_t smx_events_poll(smx_client *c, struct smx_event *ev, size_t max)
         if (!c || !c->workers)
                 return 0;
         for (unsigned k = 0; k < c->n_rings; k++) {
-                if (c->held[k]) {
-                        event_ring_release_n(ring_at(c, k), c->held[k]);
-                        c->held[k] = 0;
-                }
+                if (!c->held[k])
+                        continue;
+                event_ring_release_n(ring_at(c, k), c->held[k]);
+                c->held[k] = 0;
+                if (c->rstore && k == c->n_rings - 1)
+                        rstore_released(c->rstore);   /* the shared store's: acknowledged in Redis now */
         }
         if (!ev || max == 0)
                 return 0;
