@@ -427,6 +427,11 @@ static void test_drs_cross_two_instances_over_mutual_tls_as_acl_user(void)
         CHECK(ciph[0] != 0);
         CHECK_EQ(rt_store_num(A->c, "tls_handshakes"), 1);
         CHECK_EQ(rt_store_num(A->c, "tls_failures"), 0);
+        /* the read connection: a TLS session of its own, same user */
+        CHECK_EQ(rt_store_num(A->c, "read_connected"), 1);
+        CHECK_EQ(rt_store_num(A->c, "read_connects"), 1);
+        CHECK(rt_store_num(A->c, "reads") >= 1);
+        CHECK(clients_with("user=smx") >= 4);  /* both instances' two connections */
         char *txt = NULL;
         CHECK_EQ(smx_stats_render(B->c, SMX_STATS_PROMETHEUS, &txt, NULL), 0);
         CHECK(txt && strstr(txt, "smsmux_store_tls_info{version=\"TLSv1.3\",cipher=\""));
