@@ -5,7 +5,7 @@
  * N-1 times in N on an instance that did not send the MT).
  *
  *   bench_store [--store memory|redis|redis-tcp|redis-tls] [--instances N]
- *               [--mts M] [--no-drs] [--window W] [--rate MT_PER_S]
+ *               [--mts M] [--no-drs] [--window W] [--rate MT_PER_S] [--idle-s S]
  *
  * Starts its own redis-server (no persistence) for the redis stores: on a
  * unix socket (redis), or on 127.0.0.1 with a plain port and a TLS port
@@ -17,7 +17,13 @@
  * commands and round trips per MT (the store threads' counters), and with
  * --no-drs (the simulator swallows every DR, so each MT leaves one pending
  * correlation) Redis used_memory growth per MT, and redis-server's CPU
- * time per MT (INFO cpu, user + system, over the run). One line of key=value on
+ * time per MT (INFO cpu, user + system, over the run), and the commands
+ * redis-server processed per MT (INFO stats total_commands_processed: every
+ * connection, the bench's own INFO calls included). With --idle-s S, after
+ * the run the instances stay up S seconds with no traffic (the application
+ * polling every 10 ms) and the commands per second Redis processed then
+ * (idle_redis_cmds_per_s) and the store threads counted
+ * (idle_store_cmds_per_s) are printed too. One line of key=value on
  * stdout; the rest on stderr. Not a timed test: figures go to
  * bench/README.md with the machine and the command. */
 #include <getopt.h>
@@ -83,6 +89,43 @@ static long long redis_used_memory(const struct rtest_redis *r)
         if (c)
                 redisFree(c);
         return v;
+}
+
+/* redis-server's total_commands_processed so far (INFO stats), -1 */
+static long long redis_commands(const struct rtest_redis *r)
+{
+        redisContext *c = redisConnectUnix(r->sock);
+        long long v = -1;
+        if (c && !c->err) {
+                redisReply *rep = redisCommand(c, "INFO stats");
+                if (rep && rep->type == REDIS_REPLY_STRING) {
+                        const char *p = strstr(rep->str, "total_commands_processed:");
+                        if (p)
+                                v = atoll(p + 25);
+                }
+                if (rep)
+                        freeReplyObject(rep);
+        }
+        if (c)
+                redisFree(c);
+        return v;
+}
+
+/* The store threads' "commands" counters, summed over the instances. */
+static uint64_t store_commands(smx_client **c, unsigned n)
+{
+        uint64_t cmds = 0;
+        for (unsigned k = 0; k < n; k++) {
+                char *txt = NULL;
+                if (smx_stats_render(c[k], SMX_STATS_JSON, &txt, NULL) == 0 && txt) {
+                        const char *p = strstr(txt, "\"store\":{");
+                        const char *q = p ? strstr(p, "\"commands\":") : NULL;
+                        if (q)
+                                cmds += strtoull(q + 11, NULL, 10);
+                }
+                free(txt);
+        }
+        return cmds;
 }
 
 /* redis-server's CPU time so far (user + system, all its threads), us */
@@ -172,6 +215,7 @@ int main(int argc, char **argv)
         unsigned n_inst = 1, window = 64;
         uint64_t rate = 0;      /* MTs per second, 0: as fast as taken */
         uint64_t mts = 100000;
+        unsigned idle_s = 0;
         static const struct option opts[] = {
                 { "store", required_argument, NULL, 's' },
                 { "instances", required_argument, NULL, 'i' },
@@ -179,6 +223,7 @@ int main(int argc, char **argv)
                 { "no-drs", no_argument, NULL, 'n' },
                 { "window", required_argument, NULL, 'w' },
                 { "rate", required_argument, NULL, 'r' },
+                { "idle-s", required_argument, NULL, 'I' },
                 { NULL, 0, NULL, 0 },
         };
         int o;
@@ -190,9 +235,10 @@ int main(int argc, char **argv)
                 case 'n': swallow = 1; break;
                 case 'w': window = (unsigned)atoi(optarg); break;
                 case 'r': rate = strtoull(optarg, NULL, 10); break;
+                case 'I': idle_s = (unsigned)atoi(optarg); break;
                 default:
                         fprintf(stderr, "usage: bench_store [--store memory|redis|redis-tcp|redis-tls] [--instances N] "
-                                        "[--mts M] [--no-drs] [--window W] [--rate MT_PER_S]\n");
+                                        "[--mts M] [--no-drs] [--window W] [--rate MT_PER_S] [--idle-s S]\n");
                         return 2;
                 }
         }
@@ -292,6 +338,7 @@ int main(int argc, char **argv)
         }
         long long mem0 = redis ? redis_used_memory(&R) : 0;
         double cpu0 = redis ? redis_cpu_us(&R) : 0;
+        long long rcmd0 = redis ? redis_commands(&R) : 0;
         uint64_t sent = 0, outcomes = 0, drs = 0, n_lat = 0, t_last = 0;
         uint64_t t0 = now_ns(), t_dbg = t0;
         uint64_t deadline = t0 + 300ull * 1000000000ull;
@@ -378,6 +425,7 @@ int main(int argc, char **argv)
         }
         long long mem1 = redis ? redis_used_memory(&R) : 0;
         double cpu1 = redis ? redis_cpu_us(&R) : 0;
+        long long rcmd1 = redis ? redis_commands(&R) : 0;
         if (redis) {
                 /* where Redis spent its time: per command, calls and usec per call */
                 redisContext *rc = redisConnectUnix(R.sock);
@@ -403,6 +451,26 @@ int main(int argc, char **argv)
                 printf(" redis_cpu_us_per_mt=%.2f", (cpu1 - cpu0) / (double)mts);
         if (redis && swallow && mem0 > 0 && mem1 > 0)
                 printf(" redis_bytes_per_pending_corr=%.0f", (double)(mem1 - mem0) / (double)mts);
+        if (redis && rcmd0 >= 0 && rcmd1 > rcmd0)
+                printf(" redis_server_cmds_per_mt=%.2f", (double)(rcmd1 - rcmd0) / (double)mts);
+        if (redis && idle_s) {
+                /* no traffic: what the instances still ask of Redis */
+                uint64_t scmd0 = store_commands(c, n_inst);
+                long long i0 = redis_commands(&R);
+                uint64_t end = now_ns() + (uint64_t)idle_s * 1000000000ull;
+                while (now_ns() < end) {
+                        for (unsigned k = 0; k < n_inst; k++)
+                                while (smx_events_poll(c[k], ev, 256) > 0)
+                                        ;
+                        struct timespec ts = { 0, 10000000 };
+                        nanosleep(&ts, NULL);
+                }
+                long long i1 = redis_commands(&R);
+                uint64_t scmd1 = store_commands(c, n_inst);
+                /* the two INFO calls of this measurement are not the store's */
+                printf(" idle_redis_cmds_per_s=%.1f idle_store_cmds_per_s=%.1f",
+                       (double)(i1 - i0 - 1) / idle_s, (double)(scmd1 - scmd0) / idle_s);
+        }
         printf("\n");
         for (unsigned k = 0; k < n_inst; k++)
                 smx_client_destroy(c[k]);

@@ -4,31 +4,22 @@
  * http_rx_check_secret (http_rx_parse.c: the pure part) and answers by what
  * the deliver callback says.
  *
- * The receiver thread is ours, not MHD's internal polling thread: it waits
- * on MHD's epoll set (and an eventfd that stops it) with poll(), for at most
- * MHD_get_timeout, then calls MHD_run, which drains the set without
- * blocking. libmicrohttpd's internal epoll thread (0.9.75 and later) drains
- * its set by calling epoll_wait again while the previous call filled its 128
- * event slots, with the full wait time each call: when exactly 128 events were
- * pending, the second call sleeps until the next connection timeout
- * (idle_timeout_s) with the requests it was just told about unread, and
- * they are then closed as idle, unanswered (a burst of a few hundred
- * pushes lost ~250 of them now and then). MHD_run never waits in epoll_wait. */
+ * The receiver thread is ours, not MHD's internal polling thread
+ * (http_mhd_loop.c: MHD's internal epoll thread can leave a burst of
+ * requests ready at once unread until the idle timeout, then close them
+ * unanswered). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <microhttpd.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/eventfd.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "http/http_form.h"
+#include "http/http_mhd_loop.h"
 #include "http/http_receiver.h"
 #include "log/log.h"
 
@@ -66,13 +57,8 @@ struct http_receiver {
         unsigned n_allow;
         http_rx_deliver_fn fn;
         void *arg;
-        struct MHD_Daemon *d;
-        int epoll_fd;                 /* MHD's epoll set (owned by MHD) */
-        int wake_fd;                  /* eventfd: wakes the receiver thread (a
-                                       * resumed connection, the stop) */
-        _Atomic int stopping;         /* set by http_rx_stop before it wakes it */
-        pthread_t thread;             /* the receiver thread: runs d */
-        int thread_started;
+        struct http_mhd_loop loop;    /* the daemon and the receiver thread
+                                       * that runs it */
         struct MHD_Response *ok, *busy;
         struct rx_req *free_reqs;     /* receiver thread only */
         uint16_t port;
@@ -293,15 +279,6 @@ static enum MHD_Result answer_result(struct http_receiver *r, struct MHD_Connect
         }
 }
 
-/* Wake the receiver thread (any thread). An eventfd write fails only when
- * its counter is near 2^64: it is awake already. */
-static void rx_wake(struct http_receiver *r)
-{
-        uint64_t one = 1;
-        while (write(r->wake_fd, &one, sizeof one) < 0 && errno == EINTR)
-                ;
-}
-
 void *http_rx_defer(struct http_receiver *r)
 {
         struct rx_req *q = r->cur;
@@ -324,7 +301,7 @@ void http_rx_answer(void *ticket, int result)
         /* from here the receiver thread may answer, finish and reuse q: only
          * the values read above are used */
         MHD_resume_connection(c);
-        rx_wake(r);     /* MHD has no wake-up of its own without its internal thread */
+        http_mhd_loop_wake(&r->loop);   /* MHD has no wake-up of its own here */
         atomic_fetch_sub_explicit(&r->n_deferred, 1, memory_order_release);
 }
 
@@ -433,33 +410,6 @@ static socklen_t parse_listen(const char *s, struct sockaddr_storage *sa)
         return (socklen_t)sizeof *sin;
 }
 
-/* The receiver thread: every MHD callback runs here. */
-static void *rx_main(void *arg)
-{
-        struct http_receiver *r = arg;
-        for (;;) {
-                MHD_UNSIGNED_LONG_LONG to_ms;
-                int wait_ms = -1;
-                if (MHD_get_timeout(r->d, &to_ms) == MHD_YES)
-                        wait_ms = to_ms > INT_MAX ? INT_MAX : (int)to_ms;
-                struct pollfd p[2] = { { r->epoll_fd, POLLIN, 0 }, { r->wake_fd, POLLIN, 0 } };
-                if (poll(p, 2, wait_ms) < 0 && errno != EINTR) {
-                        smx_logf(SMX_LOG_ERROR, NULL, NULL, "http receiver: poll: %s", strerror(errno));
-                        struct timespec ts = { 0, 10000000L };
-                        nanosleep(&ts, NULL);
-                }
-                if (p[1].revents) {
-                        uint64_t n;
-                        if (read(r->wake_fd, &n, sizeof n) < 0 && errno != EAGAIN && errno != EINTR)
-                                smx_logf(SMX_LOG_ERROR, NULL, NULL, "http receiver: eventfd: %s",
-                                         strerror(errno));
-                        if (atomic_load_explicit(&r->stopping, memory_order_acquire))
-                                return NULL;
-                }
-                MHD_run(r->d);      /* resumes the connections http_rx_answer resumed */
-        }
-}
-
 int http_rx_start(const struct http_rx_config *cfg, http_rx_deliver_fn fn, void *arg,
                   struct http_receiver **out, char *err, size_t err_len)
 {
@@ -488,10 +438,9 @@ int http_rx_start(const struct http_rx_config *cfg, http_rx_deliver_fn fn, void 
                 r->cfg.max_request_s = 30;
         r->fn = fn;
         r->arg = arg;
-        r->epoll_fd = -1;
-        r->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (r->wake_fd < 0) {
-                snprintf(err, err_len, "http receiver: eventfd: %s", strerror(errno));
+        int rc = http_mhd_loop_init(&r->loop, "http receiver");
+        if (rc < 0) {
+                snprintf(err, err_len, "http receiver: eventfd: %s", strerror(-rc));
                 free(r);
                 return -ENOMEM;
         }
@@ -499,14 +448,14 @@ int http_rx_start(const struct http_rx_config *cfg, http_rx_deliver_fn fn, void 
                 r->secret_len = strlen(cfg->secret);
                 if (r->secret_len >= sizeof r->secret) {
                         snprintf(err, err_len, "http receiver: secret too long");
-                        close(r->wake_fd);
+                        http_mhd_loop_stop(&r->loop);
                         free(r);
                         return -EINVAL;
                 }
                 memcpy(r->secret, cfg->secret, r->secret_len);
         }
         if (cfg->allow && *cfg->allow && allow_parse(r, cfg->allow, err, err_len) < 0) {
-                close(r->wake_fd);
+                http_mhd_loop_stop(&r->loop);
                 free(r);
                 return -EINVAL;
         }
@@ -518,15 +467,15 @@ int http_rx_start(const struct http_rx_config *cfg, http_rx_deliver_fn fn, void 
                 return -ENOMEM;
         }
         MHD_add_response_header(r->busy, MHD_HTTP_HEADER_RETRY_AFTER, "1");
-        /* no MHD_USE_INTERNAL_POLLING_THREAD: rx_main runs the daemon (see
+        /* no MHD_USE_INTERNAL_POLLING_THREAD: r->loop runs the daemon (see
          * the top of this file) */
-        unsigned flags = MHD_USE_EPOLL | MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME;
+        unsigned flags = HTTP_MHD_LOOP_FLAGS | MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME;
         /* set before the receiver thread exists: the deliver callback may
          * need it (http_rx_defer) for the very first request */
         *out = r;
         if (sa.ss_family == AF_INET6)
                 flags |= MHD_USE_IPv6;   /* without MHD_USE_DUAL_STACK: IPv6 only */
-        r->d = MHD_start_daemon(flags, lport, on_accept, r, on_request, r,
+        struct MHD_Daemon *d = MHD_start_daemon(flags, lport, on_accept, r, on_request, r,
                                 MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(cfg->idle_timeout_s ? cfg->idle_timeout_s : 15),
                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)(cfg->max_conns ? cfg->max_conns : 4096),
@@ -535,24 +484,21 @@ int http_rx_start(const struct http_rx_config *cfg, http_rx_deliver_fn fn, void 
                                 MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, r,
                                 MHD_OPTION_END);
-        if (!r->d) {
+        if (!d) {
                 *out = NULL;
                 snprintf(err, err_len, "http receiver: cannot listen on %s", cfg->listen);
                 http_rx_stop(r);
                 return -EADDRINUSE;
         }
-        const union MHD_DaemonInfo *di = MHD_get_daemon_info(r->d, MHD_DAEMON_INFO_BIND_PORT);
+        const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
         r->port = di ? di->port : lport;
-        const union MHD_DaemonInfo *ei = MHD_get_daemon_info(r->d, MHD_DAEMON_INFO_EPOLL_FD);
-        r->epoll_fd = ei ? ei->epoll_fd : -1;
-        int rc = r->epoll_fd < 0 ? EINVAL : pthread_create(&r->thread, NULL, rx_main, r);
-        if (rc) {
+        rc = http_mhd_loop_start(&r->loop, d);
+        if (rc < 0) {
                 *out = NULL;
-                snprintf(err, err_len, "http receiver: cannot start its thread: %s", strerror(rc));
+                snprintf(err, err_len, "http receiver: cannot start its thread: %s", strerror(-rc));
                 http_rx_stop(r);
-                return -rc;
+                return rc;
         }
-        r->thread_started = 1;
         *out = r;
         return 0;
 }
@@ -588,17 +534,9 @@ void http_rx_stop(struct http_receiver *r)
                 struct timespec ts = { 0, 1000000L };
                 nanosleep(&ts, NULL);
         }
-        if (r->thread_started) {
-                atomic_store_explicit(&r->stopping, 1, memory_order_release);
-                rx_wake(r);
-                pthread_join(r->thread, NULL);
-        }
-        /* the receiver thread is gone: MHD closes the connections left (and
-         * calls on_completed) on this thread */
-        if (r->d)
-                MHD_stop_daemon(r->d);
-        if (r->wake_fd >= 0)
-                close(r->wake_fd);
+        /* the receiver thread goes, then MHD closes the connections left
+         * (and calls on_completed) on this thread */
+        http_mhd_loop_stop(&r->loop);
         if (r->ok)
                 MHD_destroy_response(r->ok);
         if (r->busy)

@@ -2,7 +2,7 @@
  *
  * One MHD daemon on epoll, run by the receiver's own thread (not MHD's
  * internal polling thread, whose epoll drain can sleep until the idle
- * timeout with requests unread: http_receiver.c): many concurrent
+ * timeout with requests unread: http_mhd_loop.h): many concurrent
  * connections from many source addresses, one thread running the handler,
  * so the deliver callback is always called from that single thread (it can
  * be the producer of an SPSC event ring).

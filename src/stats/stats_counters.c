@@ -177,6 +177,15 @@ const struct counter smx_stats_store_rows[] = {
            "TLS connections to the shared store set up (rediss://; a new handshake per connection)."),
         ST(tls_failures, 0, 20, NULL, "smsmux_store_tls_failures_total", "counter",
            "TLS sessions with the shared store that failed (certificate, CA, alert)."),
+        ST(read_connected, 18, 21, ", read connection ", "smsmux_store_read_connected", "gauge",
+           "1 while the read connection (blocking XREADGROUP of this instance's stream) is up; "
+           "0: the main connection polls the stream."),
+        ST(read_connects, 0, 22, NULL, "smsmux_store_read_connects_total", "counter",
+           "Read connections set up (over TLS each a handshake)."),
+        ST(read_disconnects, 19, 23, ", read disconnects ",
+           "smsmux_store_read_disconnects_total", "counter", "Read connections lost."),
+        ST(reads, 0, 24, NULL, "smsmux_store_reads_total", "counter",
+           "Blocking reads of this instance's stream sent (also in commands and round trips)."),
 };
 
 const size_t smx_stats_n_client_rows = N_ROWS(smx_stats_client_rows);

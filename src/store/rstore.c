@@ -1,6 +1,7 @@
-/* The Redis store's life cycle, its URL, the connection (authentication,
- * script loading, the consumer group, the heartbeat; the bytes themselves,
- * plain or TLS, are rstore_io.c's) and the worker-facing rings. See rstore.h for the design and rstore_int.h for the file map.
+/* The Redis store's life cycle, its URL, the main connection
+ * (authentication, script loading, the consumer group, the heartbeat; the
+ * bytes themselves, plain or TLS, are rstore_io.c's; the read connection is
+ * rstore_read.c's) and the worker-facing rings. See rstore.h for the design and rstore_int.h for the file map.
  * Credentials are kept only to authenticate; nothing here logs them (the
  * URL is shown as shown_url, without user and password). */
 #include <errno.h>
@@ -259,7 +260,9 @@ void rstore_destroy(struct smx_rstore *rs)
                 pthread_join(rs->th, NULL);
         }
         if (rs->rc)
-                rs_io_close(rs, rs->rc);
+                rs_io_close(rs, RS_MAIN, rs->rc);
+        if (rs->rd)
+                rs_io_close(rs, RS_READ, rs->rd);
         rs_tls_destroy(rs);
         for (uint32_t i = rs->in_head; rs->inq && i != rs->in_tail; i++)
                 free(rs->inq[i % RS_INQ].data);
@@ -319,12 +322,19 @@ static int reply_ok(redisContext *c, redisReply *r, const char *busy_ok)
         return ok;
 }
 
+void rs_own_reread(struct smx_rstore *rs)
+{
+        if (rs->own_history_done)
+                snprintf(rs->own_from, sizeof rs->own_from, "%s",
+                         rs->own_last[0] ? rs->own_last : "0");
+}
+
 void rs_disconnect(struct smx_rstore *rs, const char *why, uint64_t now_ms)
 {
         if (rs->rc) {
                 smx_logf(SMX_LOG_WARN, NULL, NULL, "store %s: connection lost (%s)",
                          rs->shown_url, why);
-                rs_io_close(rs, rs->rc);
+                rs_io_close(rs, RS_MAIN, rs->rc);
                 rs->rc = NULL;
                 RS_INC(rs, disconnects);
         }
@@ -335,22 +345,23 @@ void rs_disconnect(struct smx_rstore *rs, const char *why, uint64_t now_ms)
         if (rs->backoff_ms > 2000)
                 rs->backoff_ms = 2000;
         rs->next_connect_ms = now_ms + rs->backoff_ms;
-        /* entries read with ">" whose reply was lost are pending for us:
-         * read them again, those after the last one we hold */
-        if (rs->own_history_done)
-                snprintf(rs->own_from, sizeof rs->own_from, "%s",
-                         rs->own_last[0] ? rs->own_last : "0");
+        /* without the read connection the batch read our stream: entries
+         * read with ">" whose reply was lost are pending for us */
+        if (!rs->rd)
+                rs_own_reread(rs);
 }
 
 static int conn_fail(struct smx_rstore *rs, redisContext *c, redisReply *r, const char *what,
                      uint64_t now_ms)
 {
-        smx_logf(SMX_LOG_WARN, NULL, NULL, "store %s: %s failed: %s", rs->shown_url, what,
-                 r && r->type == REDIS_REPLY_ERROR && r->str ? r->str
-                 : rs->io_err[0] ? rs->io_err : "no answer");
+        if (what)       /* NULL: logged and closed already (rs_conn_setup) */
+                smx_logf(SMX_LOG_WARN, NULL, NULL, "store %s: %s failed: %s", rs->shown_url,
+                         what, r && r->type == REDIS_REPLY_ERROR && r->str ? r->str
+                         : rs->io_err[0] ? rs->io_err : "no answer");
         if (r)
                 freeReplyObject(r);
-        rs_io_close(rs, c);
+        if (c)
+                rs_io_close(rs, RS_MAIN, c);
         rs->down_since_ms = rs->down_since_ms ? rs->down_since_ms : now_ms;
         rs->backoff_ms = rs->backoff_ms ? rs->backoff_ms * 2 : 100;
         if (rs->backoff_ms > 2000)
@@ -359,10 +370,52 @@ static int conn_fail(struct smx_rstore *rs, redisContext *c, redisReply *r, cons
         return -1;
 }
 
+int rs_conn_setup(struct smx_rstore *rs, unsigned link, redisContext *c)
+{
+        redisReply *r;
+        const char *what = NULL;
+        if (rs->password[0]) {
+                /* the password goes to Redis only, never to a log line */
+                r = rs->user[0] ? rs_io_command(rs, link, c, "AUTH %s %s", rs->user, rs->password)
+                                : rs_io_command(rs, link, c, "AUTH %s", rs->password);
+                if (!reply_ok(c, r, NULL)) {
+                        what = "authentication";
+                        goto fail;
+                }
+                freeReplyObject(r);
+        }
+        if (rs->db) {
+                r = rs_io_command(rs, link, c, "SELECT %d", rs->db);
+                if (!reply_ok(c, r, NULL)) {
+                        what = "SELECT";
+                        goto fail;
+                }
+                freeReplyObject(r);
+        }
+        /* named for CLIENT LIST / CLIENT KILL: smsmux:CLUSTER:INSTANCE:main|read */
+        r = rs_io_command(rs, link, c, "CLIENT SETNAME smsmux:%s:%s:%s", rs->cluster,
+                          rs->instance, link == RS_READ ? "read" : "main");
+        if (!r) {       /* an ACL user without CLIENT SETNAME: unnamed, not an error */
+                what = "CLIENT SETNAME";
+                goto fail;
+        }
+        freeReplyObject(r);
+        return 0;
+fail:
+        smx_logf(SMX_LOG_WARN, NULL, NULL, "store %s: %s%s failed: %s", rs->shown_url,
+                 link == RS_READ ? "read connection: " : "", what,
+                 r && r->type == REDIS_REPLY_ERROR && r->str ? r->str
+                 : rs->io_err[0] ? rs->io_err : "no answer");
+        if (r)
+                freeReplyObject(r);
+        rs_io_close(rs, link, c);
+        return -1;
+}
+
 int rs_connect(struct smx_rstore *rs, uint64_t now_ms)
 {
         int tls_failed = 0;
-        redisContext *c = rs_io_open(rs, &tls_failed);
+        redisContext *c = rs_io_open(rs, RS_MAIN, &tls_failed);
         if (!c) {
                 if (!rs->down_since_ms || rs->backoff_ms >= 2000)
                         smx_logf(SMX_LOG_WARN, NULL, NULL, "store %s: cannot connect: %s%s",
@@ -376,33 +429,21 @@ int rs_connect(struct smx_rstore *rs, uint64_t now_ms)
                 return -1;
         }
         redisReply *r;
-        if (rs->password[0]) {
-                /* the password goes to Redis only, never to a log line */
-                r = rs->user[0] ? rs_io_command(rs, c, "AUTH %s %s", rs->user, rs->password)
-                                : rs_io_command(rs, c, "AUTH %s", rs->password);
-                if (!reply_ok(c, r, NULL))
-                        return conn_fail(rs, c, r, "authentication", now_ms);
-                freeReplyObject(r);
-        }
-        if (rs->db) {
-                r = rs_io_command(rs, c, "SELECT %d", rs->db);
-                if (!reply_ok(c, r, NULL))
-                        return conn_fail(rs, c, r, "SELECT", now_ms);
-                freeReplyObject(r);
-        }
+        if (rs_conn_setup(rs, RS_MAIN, c) < 0)
+                return conn_fail(rs, NULL, NULL, NULL, now_ms);
         for (int i = 0; i < RS_LUA_N; i++) {
-                r = rs_io_command(rs, c, "SCRIPT LOAD %s", rs_lua[i]);
+                r = rs_io_command(rs, RS_MAIN, c, "SCRIPT LOAD %s", rs_lua[i]);
                 if (!reply_ok(c, r, NULL) || r->type != REDIS_REPLY_STRING || r->len != 40)
                         return conn_fail(rs, c, r, "SCRIPT LOAD", now_ms);
                 memcpy(rs->sha[i], r->str, 40);
                 rs->sha[i][40] = 0;
                 freeReplyObject(r);
         }
-        r = rs_io_command(rs, c, "XGROUP CREATE %s g 0 MKSTREAM", rs->streams[0].key);
+        r = rs_io_command(rs, RS_MAIN, c, "XGROUP CREATE %s g 0 MKSTREAM", rs->streams[0].key);
         if (!reply_ok(c, r, "BUSYGROUP"))
                 return conn_fail(rs, c, r, "XGROUP CREATE", now_ms);
         freeReplyObject(r);
-        r = rs_io_command(rs, c, "HSET smsmux:{%s}:inst %s %llu", rs->cluster, rs->instance,
+        r = rs_io_command(rs, RS_MAIN, c, "HSET smsmux:{%s}:inst %s %llu", rs->cluster, rs->instance,
                          (unsigned long long)rs_now_ms());
         if (!reply_ok(c, r, NULL))
                 return conn_fail(rs, c, r, "HSET", now_ms);
@@ -413,9 +454,10 @@ int rs_connect(struct smx_rstore *rs, uint64_t now_ms)
                 RS_INC(rs, tls_handshakes);
         RS_SET(rs, connected, 1);
         char tls_note[160] = "";
-        if (rs->tls)
-                snprintf(tls_note, sizeof tls_note, " (%s %s%s%s)", rs->tls->conn.version,
-                         rs->tls->conn.cipher, rs->tls->conn.resumed ? ", session resumed" : "",
+        const struct smx_tls_conn *tc = rs->tls ? &rs->tls->sess[RS_MAIN].conn : NULL;
+        if (tc)
+                snprintf(tls_note, sizeof tls_note, " (%s %s%s%s)", tc->version,
+                         tc->cipher, tc->resumed ? ", session resumed" : "",
                          rs->tls->ctx.verify ? "" : ", NOT verified (insecure)");
         if (rs->down_since_ms)
                 smx_logf(SMX_LOG_WARN, NULL, NULL, "store %s: connected after %llu ms%s",
@@ -471,6 +513,15 @@ void rstore_kick_w(struct smx_rstore *rs, unsigned k)
         }
 }
 
+void rstore_released(struct smx_rstore *rs)
+{
+        if (atomic_exchange(&rs->sleeping, 0)) {
+                uint64_t one = 1;
+                ssize_t w = write(rs->efd, &one, sizeof one);
+                (void)w;
+        }
+}
+
 int rstore_reply_pop_w(struct smx_rstore *rs, unsigned k, struct rs_reply *out)
 {
         struct smx_spsc *q = &rs->wq[k].reply;
@@ -515,6 +566,10 @@ void rstore_stats(const struct smx_rstore *rs_c, struct rs_stats *st)
         st->tls = rs->tls != NULL;
         st->tls_handshakes = LD(tls_handshakes);
         st->tls_failures = LD(tls_failures);
+        st->read_connected = LD(read_connected);
+        st->read_connects = LD(read_connects);
+        st->read_disconnects = LD(read_disconnects);
+        st->reads = LD(reads);
         if (rs->tls) {
                 pthread_mutex_lock(&rs->tls->mu);
                 snprintf(st->tls_version, sizeof st->tls_version, "%s", rs->tls->version);

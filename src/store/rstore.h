@@ -3,9 +3,11 @@
  * "Scaling out", docs/scale-out.md). Request/completion: a worker never
  * waits on the network.
  *
- * Shape: one store thread per client owns the Redis connection (hiredis,
+ * Shape: one store thread per client owns the Redis connections (hiredis,
  * pipelined: every loop turn sends what the workers queued since the last
- * one as one batch, then reads the batch's replies). Why a thread and not
+ * one as one batch on the main connection, then reads the batch's replies;
+ * a second connection waits in a blocking XREADGROUP of the owner stream,
+ * rstore_read.c, polled by the same thread). Why a thread and not
  * the workers' io_uring: one connection, one owner of every byte of hiredis
  * state, one place for reconnect, backoff, buffering and replay, and the
  * workers' loop stays as it is; the cost is a hand-off per message through
@@ -151,10 +153,15 @@ struct rs_stats {
         uint64_t rtt_last_us, rtt_max_us;
         uint64_t rtt_bucket[8];         /* <=100us, 250, 500, 1ms, 2.5, 10, 100, more */
         uint64_t tls;                   /* 1: rediss:// */
-        uint64_t tls_handshakes;        /* TLS connections set up (= connects) */
-        uint64_t tls_failures;          /* handshakes / sessions that failed */
+        uint64_t tls_handshakes;        /* main TLS connections set up (= connects; the
+                                           read connection's: read_connects) */
+        uint64_t tls_failures;          /* handshakes / sessions that failed (either) */
         char tls_version[16], tls_cipher[64];   /* of the connection up now; "" none */
         char tls_error[48];             /* why the last handshake failed; "" none since */
+        /* the read connection (blocking XREADGROUP of our stream, rstore_read.c) */
+        uint64_t read_connected;        /* 1 up, 0 not (the batch reads our stream) */
+        uint64_t read_connects, read_disconnects;
+        uint64_t reads;                 /* XREADGROUPs it sent (in commands, round_trips) */
 };
 
 struct smx_rstore;
@@ -186,6 +193,10 @@ int rstore_in_w(struct smx_rstore *rs, unsigned k, const struct rs_in_req *r);
 int rstore_in_room_w(struct smx_rstore *rs, unsigned k);
 /* Worker k, once per loop turn after it queued something. */
 void rstore_kick_w(struct smx_rstore *rs, unsigned k);
+/* The application's thread (smx_events_poll), after it released records
+ * of the store's ring: wakes the store thread if it sleeps, so their XACK
+ * goes out now (an idle store otherwise sleeps until its heartbeat). */
+void rstore_released(struct smx_rstore *rs);
 /* Worker k: the next deferred answer, 1 or 0 when none. */
 int rstore_reply_pop_w(struct smx_rstore *rs, unsigned k, struct rs_reply *out);
 

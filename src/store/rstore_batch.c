@@ -277,13 +277,20 @@ int rs_batch_in(struct smx_rstore *rs, struct batch *b, const struct common *cm)
 
 void rs_batch_reads(struct smx_rstore *rs, struct batch *b)
 {
-        uint32_t space = event_ring_space_w(rs->ring);
+        /* the room an outstanding read of the read connection may fill is not ours */
+        uint32_t space = event_ring_space_w(rs->ring), out = rs_read_reserved(rs);
+        space = space > out ? space - out : 0;
         b->read_budget = space > RS_EV_RESERVE ? space - RS_EV_RESERVE : 0;
         uint32_t budget = b->read_budget;
         char count[16], idle[16];
         for (unsigned s = 0; s < rs->n_streams && budget > 0; s++) {
                 struct rs_stream *st = &rs->streams[s];
+                /* our stream: read by the read connection (rstore_read.c)
+                 * while it is up; here only while it is down */
+                int read_it = s > 0 || !rs->rd;
                 if (s > 0 && !st->dead)
+                        continue;
+                if (!read_it && !b->claim_own)
                         continue;
                 uint32_t want = budget < RS_READ_MAX ? budget : RS_READ_MAX;
                 snprintf(count, sizeof count, "%u", want);
@@ -301,8 +308,8 @@ void rs_batch_reads(struct smx_rstore *rs, struct batch *b)
                         if (add_cmd(rs, b, K_CLAIM, (uint16_t)s, 0, 8, cv, cl) < 0)
                                 return;
                         budget -= want;
-                        if (budget == 0)
-                                break;
+                        if (budget == 0 || !read_it)
+                                continue;
                         want = budget < RS_READ_MAX ? budget : RS_READ_MAX;
                         snprintf(count, sizeof count, "%u", want);
                 }

@@ -4,7 +4,9 @@
  *   rstore_io.c    the connection's bytes: plain (hiredis's own socket I/O)
  *                  or TLS (our socket, src/tls's session, hiredis's buffers);
  *   rstore_loop.c  the store thread: its turn, sending one pipelined batch
- *                  and dispatching the replies, offline behaviour;
+ *                  and dispatching the replies, offline behaviour, the wait;
+ *   rstore_read.c  the read connection: a blocking XREADGROUP of our own
+ *                  stream, its reconnect;
  *   rstore_batch.c building the batch (rstore_batch.h: its commands);
  *   rstore_reply.c stream entries into event records, the instance scan;
  *   rstore_queue.c the worker hand-off on the store side: the write FIFO,
@@ -78,16 +80,25 @@ struct rs_counters {
         _Atomic uint64_t rtt_last_us, rtt_max_us;
         _Atomic uint64_t rtt_bucket[8];
         _Atomic uint64_t tls_handshakes, tls_failures;
-        _Atomic uint8_t connected;
+        _Atomic uint64_t read_connects, read_disconnects, reads;
+        _Atomic uint8_t connected, read_connected;
 };
 
-/* The TLS session of the connection (rediss://), store thread. */
+/* The store's two connections to Redis: the main one (every batch) and
+ * the read one (the blocking XREADGROUP of our stream, rstore_read.c). */
+enum { RS_MAIN = 0, RS_READ = 1, RS_LINKS = 2 };
+
+/* The TLS sessions of the connections (rediss://), store thread. */
 #define RS_TLS_OUT 65536u
-struct rs_tls {
-        struct smx_tls_ctx ctx;         /* built at create: settings checked early */
-        struct smx_tls_conn conn;       /* one per connection; a reconnect makes a new one */
+struct rs_tls_sess {
+        struct smx_tls_conn conn;       /* a reconnect makes a new one */
         uint8_t *out;                   /* records being sent (RS_TLS_OUT bytes) */
         size_t out_off, out_len;
+};
+struct rs_tls {
+        struct smx_tls_ctx ctx;         /* built at create: settings checked early;
+                                           shared by both sessions */
+        struct rs_tls_sess sess[RS_LINKS];      /* one per connection */
         uint8_t *in;                    /* ciphertext / plaintext scratch (RS_TLS_OUT) */
         /* shown in stats: written by the store thread, read by any (mu) */
         pthread_mutex_t mu;
@@ -136,6 +147,13 @@ struct smx_rstore {
         char sha[RS_LUA_N][41];
         char own_from[RS_ID_MAX];       /* "": read new entries (">"); else our pending
                                            entries after this id (after a reconnect) */
+        /* the read connection (rstore_read.c); while it is down the main
+         * batch reads our stream as the other streams, without blocking */
+        redisContext *rd;
+        uint64_t rd_next_connect_ms, rd_down_since_ms;
+        uint64_t rd_deadline_us;        /* monotonic: the outstanding read's reply is late */
+        uint32_t rd_backoff_ms;
+        uint32_t rd_want;               /* records the outstanding read may fill; 0: none out */
         char own_last[RS_ID_MAX];       /* last own-stream id put in the ring */
         int own_history_done;
         uint64_t next_hb_ms, next_sweep_ms, next_scan_ms;
@@ -166,7 +184,8 @@ uint64_t rs_now_ms(void);
 /* a 128-bit key as the 22-character tag used in Redis keys (+ NUL) */
 void rs_tag(const struct smx_key128 *k, char out[33]);
 
-/* rstore_io.c: the connection's bytes, plain or TLS. Store thread. */
+/* rstore_io.c: the connections' bytes, plain or TLS; `link` is RS_MAIN or
+ * RS_READ (each has its own TLS session). Store thread. */
 /* Build the TLS context from cfg (rstore_create; also checks the files).
  * 0, or -1 with the reason in err. */
 int rs_tls_create(struct smx_rstore *rs, const struct rs_config *cfg, char *err, size_t err_len);
@@ -174,17 +193,18 @@ void rs_tls_destroy(struct smx_rstore *rs);
 /* A connected context (TCP or unix; over TLS, the handshake done), NULL
  * with the reason in rs->io_err; *tls_failed set when the TLS handshake
  * (not the TCP connect) failed. */
-redisContext *rs_io_open(struct smx_rstore *rs, int *tls_failed);
+redisContext *rs_io_open(struct smx_rstore *rs, unsigned link, int *tls_failed);
 /* Send everything queued in c's output buffer: 0, or -1 (rs->io_err). */
-int rs_io_flush(struct smx_rstore *rs, redisContext *c);
+int rs_io_flush(struct smx_rstore *rs, unsigned link, redisContext *c);
 /* Put what has arrived into c's reader (call when the socket is readable):
  * 0, or -1 (connection lost; rs->io_err). */
-int rs_io_fill(struct smx_rstore *rs, redisContext *c);
+int rs_io_fill(struct smx_rstore *rs, unsigned link, redisContext *c);
 /* One command and its reply within timeout_ms (the connection set-up);
  * NULL with rs->io_err set. */
-redisReply *rs_io_command(struct smx_rstore *rs, redisContext *c, const char *fmt, ...);
+redisReply *rs_io_command(struct smx_rstore *rs, unsigned link, redisContext *c,
+                          const char *fmt, ...);
 /* Close the connection (and its TLS session). */
-void rs_io_close(struct smx_rstore *rs, redisContext *c);
+void rs_io_close(struct smx_rstore *rs, unsigned link, redisContext *c);
 
 /* rstore_held.c: stream entries between their commit to the ring and
  * their answered XACK (RS_NO_STREAM: ignored). */
@@ -193,6 +213,32 @@ void rs_held_destroy(struct smx_rstore *rs);
 int rs_held_has(const struct smx_rstore *rs, uint16_t stream, const char *id);
 void rs_held_add(struct smx_rstore *rs, uint16_t stream, const char *id);
 void rs_held_drop(struct smx_rstore *rs, uint16_t stream, const char *id);
+
+/* rstore.c: on a new connection (either), authenticate and select the
+ * database: 0, or -1 (logged and closed, backoff set by the caller). */
+int rs_conn_setup(struct smx_rstore *rs, unsigned link, redisContext *c);
+/* After a connection that read our stream was lost: the entries Redis sent
+ * in a reply we never got are pending for us; read them again (those after
+ * the last one we put in the ring) before new ones. */
+void rs_own_reread(struct smx_rstore *rs);
+
+/* rstore_read.c: the read connection. Store thread. */
+#define RS_READ_BLOCK_MS 2000u  /* a blocking read's BLOCK: bounds the idle
+                                   reads (one per 2 s) and how late a dead
+                                   connection is noticed (+ timeout_ms) */
+/* Connect it when due (backoff): 0 up, -1 not. */
+int rs_read_connect(struct smx_rstore *rs, uint64_t now_ms);
+void rs_read_disconnect(struct smx_rstore *rs, const char *why, uint64_t now_ms);
+/* Its turn: take a reply that arrived (entries into the ring), send the
+ * next read (blocking for new entries; without BLOCK while our pending ones
+ * are read again), notice a reply past its deadline. `readable`: poll said
+ * its socket has bytes. 1 if entries were put in the ring. */
+int rs_read_turn(struct smx_rstore *rs, uint64_t now_ms, int readable);
+/* Records the outstanding read may still fill (not for others to use). */
+static inline uint32_t rs_read_reserved(const struct smx_rstore *rs)
+{
+        return rs->rd ? rs->rd_want : 0;
+}
 
 /* rstore_loop.c */
 void *rs_main(void *arg);

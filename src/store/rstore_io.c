@@ -1,4 +1,6 @@
-/* The store connection's bytes (rstore_int.h), plain or over TLS.
+/* The store connections' bytes (rstore_int.h), plain or over TLS: the
+ * main connection and the read connection (rstore_read.c), each with its
+ * own TLS session from the one context (same CA, name, client certificate).
  *
  * Plain (redis://, unix://): hiredis does the socket I/O itself
  * (redisBufferWrite / redisBufferRead on its blocking socket with a
@@ -94,13 +96,14 @@ int rs_tls_create(struct smx_rstore *rs, const struct rs_config *cfg, char *err,
                 return -1;
         }
         pthread_mutex_init(&rs->tls->mu, NULL);
-        rs->tls->out = malloc(RS_TLS_OUT);
+        for (unsigned l = 0; l < RS_LINKS; l++)
+                rs->tls->sess[l].out = malloc(RS_TLS_OUT);
         rs->tls->in = malloc(RS_TLS_OUT);
         int oom = 0;
         struct smx_tls_cfg *t = tls_cfg_new_fields(cfg->ca_file, cfg->ca_path, cfg->cert_file,
                                                    cfg->key_file, cfg->server_name,
                                                    cfg->insecure, &oom);
-        if (!t || !rs->tls->out || !rs->tls->in) {
+        if (!t || !rs->tls->sess[RS_MAIN].out || !rs->tls->sess[RS_READ].out || !rs->tls->in) {
                 tls_cfg_free(t);
                 snprintf(err, err_len, "store: out of memory");
                 return -1;
@@ -120,23 +123,28 @@ void rs_tls_destroy(struct smx_rstore *rs)
 {
         if (!rs->tls)
                 return;
-        tls_conn_end(&rs->tls->conn);
+        for (unsigned l = 0; l < RS_LINKS; l++) {
+                tls_conn_end(&rs->tls->sess[l].conn);
+                free(rs->tls->sess[l].out);
+        }
         tls_ctx_fini(&rs->tls->ctx);
         pthread_mutex_destroy(&rs->tls->mu);
-        free(rs->tls->out);
         free(rs->tls->in);
         free(rs->tls);
         rs->tls = NULL;
 }
 
-/* What stats show: the session's version and cipher, or why it failed. */
-static void tls_show(struct smx_rstore *rs, const char *version, const char *cipher,
-                     const char *error)
+/* What stats show: the main session's version and cipher, or why a
+ * session (either) failed. */
+static void tls_show(struct smx_rstore *rs, unsigned link, const char *version,
+                     const char *cipher, const char *error)
 {
         struct rs_tls *t = rs->tls;
         pthread_mutex_lock(&t->mu);
-        snprintf(t->version, sizeof t->version, "%s", version);
-        snprintf(t->cipher, sizeof t->cipher, "%s", cipher);
+        if (link == RS_MAIN) {
+                snprintf(t->version, sizeof t->version, "%s", version);
+                snprintf(t->cipher, sizeof t->cipher, "%s", cipher);
+        }
         if (error)
                 snprintf(t->error, sizeof t->error, "%s", error);
         pthread_mutex_unlock(&t->mu);
@@ -144,33 +152,34 @@ static void tls_show(struct smx_rstore *rs, const char *version, const char *cip
 
 /* ---- TLS records out and in ---- */
 
-static void tls_failed_why(struct smx_rstore *rs);
+static void tls_failed_why(struct smx_rstore *rs, unsigned link);
 
 /* The connection broke (a write failed, or we are closing it): read what is
  * still queued on the socket through the session, so an alert Redis sent
  * before closing (e.g. our client certificate refused, which TLS 1.3 tells
  * only after the handshake) becomes the reason. 1 if the session failed or
  * was closed by Redis. */
-static int tls_drain_alert(struct smx_rstore *rs, int fd)
+static int tls_drain_alert(struct smx_rstore *rs, unsigned link, int fd)
 {
         struct rs_tls *t = rs->tls;
-        if (!t->conn.ssl || t->conn.state != TLS_OPEN)
-                return t->conn.state == TLS_FAILED || t->conn.state == TLS_CLOSED;
+        struct smx_tls_conn *conn = &t->sess[link].conn;
+        if (!conn->ssl || conn->state != TLS_OPEN)
+                return conn->state == TLS_FAILED || conn->state == TLS_CLOSED;
         for (int i = 0; i < 16; i++) {
                 ssize_t n = recv(fd, t->in, RS_TLS_OUT, MSG_DONTWAIT);
-                if (n <= 0 || tls_conn_input(&t->conn, t->in, (size_t)n) < 0)
+                if (n <= 0 || tls_conn_input(conn, t->in, (size_t)n) < 0)
                         break;
         }
-        while (tls_conn_read(&t->conn, t->in, RS_TLS_OUT) > 0)
+        while (tls_conn_read(conn, t->in, RS_TLS_OUT) > 0)
                 ;       /* replies of a connection being dropped: not wanted */
-        return t->conn.state == TLS_FAILED || t->conn.state == TLS_CLOSED;
+        return conn->state == TLS_FAILED || conn->state == TLS_CLOSED;
 }
 
 /* Send the records OpenSSL made (and what is left of the last chunk); a
  * stall longer than timeout_ms fails. 0 or -1 (io_err). */
-static int tls_send(struct smx_rstore *rs, int fd)
+static int tls_send(struct smx_rstore *rs, unsigned link, int fd)
 {
-        struct rs_tls *t = rs->tls;
+        struct rs_tls_sess *t = &rs->tls->sess[link];
         uint64_t deadline = mono_ms() + rs->cfg.timeout_ms;
         for (;;) {
                 if (t->out_off == t->out_len) {
@@ -197,8 +206,8 @@ static int tls_send(struct smx_rstore *rs, int fd)
                         continue;
                 }
                 int e = errno;
-                if (tls_drain_alert(rs, fd))
-                        tls_failed_why(rs);
+                if (tls_drain_alert(rs, link, fd))
+                        tls_failed_why(rs, link);
                 else
                         snprintf(rs->io_err, sizeof rs->io_err, "write: %s", strerror(e));
                 return -1;
@@ -207,15 +216,16 @@ static int tls_send(struct smx_rstore *rs, int fd)
 
 /* Read the ciphertext waiting on the socket into the session: 1 some, 0
  * none yet, -1 the connection ended or failed (io_err). */
-static int tls_recv(struct smx_rstore *rs, int fd)
+static int tls_recv(struct smx_rstore *rs, unsigned link, int fd)
 {
         struct rs_tls *t = rs->tls;
+        struct smx_tls_conn *conn = &t->sess[link].conn;
         int got = 0;
         for (int i = 0; i < 64; i++) {
                 ssize_t n = recv(fd, t->in, RS_TLS_OUT, MSG_DONTWAIT);
                 if (n > 0) {
-                        if (tls_conn_input(&t->conn, t->in, (size_t)n) < 0) {
-                                snprintf(rs->io_err, sizeof rs->io_err, "%s", t->conn.reason);
+                        if (tls_conn_input(conn, t->in, (size_t)n) < 0) {
+                                snprintf(rs->io_err, sizeof rs->io_err, "%s", conn->reason);
                                 return -1;
                         }
                         got = 1;
@@ -228,9 +238,9 @@ static int tls_recv(struct smx_rstore *rs, int fd)
                 if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
                         break;
                 if (n == 0) {
-                        const char *why = tls_conn_eof_reason(&t->conn);
+                        const char *why = tls_conn_eof_reason(conn);
                         snprintf(rs->io_err, sizeof rs->io_err, "%s%s%s", why,
-                                 t->conn.detail[0] ? ": " : "", t->conn.detail);
+                                 conn->detail[0] ? ": " : "", conn->detail);
                         return -1;
                 }
                 snprintf(rs->io_err, sizeof rs->io_err, "read: %s", strerror(errno));
@@ -239,9 +249,9 @@ static int tls_recv(struct smx_rstore *rs, int fd)
         return got;
 }
 
-static void tls_failed_why(struct smx_rstore *rs)
+static void tls_failed_why(struct smx_rstore *rs, unsigned link)
 {
-        const struct smx_tls_conn *c = &rs->tls->conn;
+        const struct smx_tls_conn *c = &rs->tls->sess[link].conn;
         snprintf(rs->io_err, sizeof rs->io_err, "%s%s%s", c->reason, c->detail[0] ? " (" : "",
                  c->detail[0] ? c->detail : "");
         if (c->detail[0])
@@ -304,27 +314,27 @@ static int tcp_connect(struct smx_rstore *rs)
 }
 
 /* The handshake on fd within timeout_ms: 0, or -1 (io_err). */
-static int tls_handshake(struct smx_rstore *rs, int fd)
+static int tls_handshake(struct smx_rstore *rs, unsigned link, int fd)
 {
-        struct rs_tls *t = rs->tls;
+        struct rs_tls_sess *t = &rs->tls->sess[link];
         tls_conn_end(&t->conn);
         t->out_off = t->out_len = 0;
-        if (tls_conn_start(&t->conn, &t->ctx) < 0) {
-                tls_failed_why(rs);
+        if (tls_conn_start(&t->conn, &rs->tls->ctx) < 0) {
+                tls_failed_why(rs, link);
                 return -1;
         }
         uint64_t deadline = mono_ms() + rs->cfg.timeout_ms;
         for (;;) {
-                if (tls_send(rs, fd) < 0)
+                if (tls_send(rs, link, fd) < 0)
                         return -1;
                 int hs = tls_conn_handshake(&t->conn);
                 if (hs < 0) {
-                        tls_send(rs, fd);       /* our alert, best effort */
-                        tls_failed_why(rs);
+                        tls_send(rs, link, fd); /* our alert, best effort */
+                        tls_failed_why(rs, link);
                         return -1;
                 }
                 if (hs == 1)
-                        return tls_send(rs, fd);        /* our Finished */
+                        return tls_send(rs, link, fd);  /* our Finished */
                 if (tls_conn_pending(&t->conn))
                         continue;
                 if (!wait_fd(fd, POLLIN, deadline)) {
@@ -333,12 +343,12 @@ static int tls_handshake(struct smx_rstore *rs, int fd)
                                  "(%u ms; is this Redis's tls-port?)", rs->cfg.timeout_ms);
                         return -1;
                 }
-                if (tls_recv(rs, fd) < 0)
+                if (tls_recv(rs, link, fd) < 0)
                         return -1;
         }
 }
 
-redisContext *rs_io_open(struct smx_rstore *rs, int *tls_failed)
+redisContext *rs_io_open(struct smx_rstore *rs, unsigned link, int *tls_failed)
 {
         *tls_failed = 0;
         rs->io_err[0] = 0;
@@ -363,11 +373,12 @@ redisContext *rs_io_open(struct smx_rstore *rs, int *tls_failed)
         int fd = tcp_connect(rs);
         if (fd < 0)
                 return NULL;
-        if (tls_handshake(rs, fd) < 0) {
+        struct smx_tls_conn *conn = &rs->tls->sess[link].conn;
+        if (tls_handshake(rs, link, fd) < 0) {
                 *tls_failed = 1;
                 RS_INC(rs, tls_failures);
-                tls_show(rs, "", "", rs->tls->conn.reason[0] ? rs->tls->conn.reason : "tls: failed");
-                tls_conn_end(&rs->tls->conn);
+                tls_show(rs, link, "", "", conn->reason[0] ? conn->reason : "tls: failed");
+                tls_conn_end(conn);
                 close(fd);
                 return NULL;
         }
@@ -378,39 +389,39 @@ redisContext *rs_io_open(struct smx_rstore *rs, int *tls_failed)
                         redisFree(c);
                 else
                         close(fd);
-                tls_conn_end(&rs->tls->conn);
+                tls_conn_end(conn);
                 return NULL;
         }
         /* counted as a handshake once the connection is set up (rs_connect):
          * with TLS 1.3 Redis may still refuse our certificate on the first read */
-        tls_show(rs, rs->tls->conn.version, rs->tls->conn.cipher, "");
+        tls_show(rs, link, conn->version, conn->cipher, "");
         return c;
 }
 
-void rs_io_close(struct smx_rstore *rs, redisContext *c)
+void rs_io_close(struct smx_rstore *rs, unsigned link, redisContext *c)
 {
-        if (rs->tls && c)
-                tls_drain_alert(rs, c->fd);
-        if (rs->tls && rs->tls->conn.ssl && rs->tls->conn.state == TLS_FAILED) {
+        struct rs_tls_sess *t = rs->tls ? &rs->tls->sess[link] : NULL;
+        if (t && c)
+                tls_drain_alert(rs, link, c->fd);
+        if (t && t->conn.ssl && t->conn.state == TLS_FAILED) {
                 /* failed after the handshake, e.g. TLS 1.3: Redis refuses
                  * our client certificate with an alert on the first read */
                 RS_INC(rs, tls_failures);
-                tls_show(rs, "", "", rs->tls->conn.reason);
+                tls_show(rs, link, "", "", t->conn.reason);
         }
-        if (rs->tls) {
-                if (c && tls_conn_can_notify(&rs->tls->conn)) {
+        if (t) {
+                if (c && tls_conn_can_notify(&t->conn)) {
                         /* close_notify, best effort and without waiting */
-                        tls_conn_shutdown(&rs->tls->conn);
-                        size_t n = tls_conn_take(&rs->tls->conn, rs->tls->out, RS_TLS_OUT);
+                        tls_conn_shutdown(&t->conn);
+                        size_t n = tls_conn_take(&t->conn, t->out, RS_TLS_OUT);
                         if (n) {
-                                ssize_t w = send(c->fd, rs->tls->out, n,
-                                                 MSG_NOSIGNAL | MSG_DONTWAIT);
+                                ssize_t w = send(c->fd, t->out, n, MSG_NOSIGNAL | MSG_DONTWAIT);
                                 (void)w;
                         }
                 }
-                tls_conn_end(&rs->tls->conn);
-                rs->tls->out_off = rs->tls->out_len = 0;
-                tls_show(rs, "", "", NULL);
+                tls_conn_end(&t->conn);
+                t->out_off = t->out_len = 0;
+                tls_show(rs, link, "", "", NULL);
         }
         if (c)
                 redisFree(c);
@@ -418,7 +429,7 @@ void rs_io_close(struct smx_rstore *rs, redisContext *c)
 
 /* ---- the exchange ---- */
 
-int rs_io_flush(struct smx_rstore *rs, redisContext *c)
+int rs_io_flush(struct smx_rstore *rs, unsigned link, redisContext *c)
 {
         if (!rs->tls) {
                 int done = 0;
@@ -432,16 +443,16 @@ int rs_io_flush(struct smx_rstore *rs, redisContext *c)
         }
         size_t n = sdslen(c->obuf);
         if (n) {
-                if (tls_conn_write(&rs->tls->conn, (const uint8_t *)c->obuf, n) < 0) {
-                        tls_failed_why(rs);
+                if (tls_conn_write(&rs->tls->sess[link].conn, (const uint8_t *)c->obuf, n) < 0) {
+                        tls_failed_why(rs, link);
                         return -1;
                 }
                 sdsclear(c->obuf);
         }
-        return tls_send(rs, c->fd);
+        return tls_send(rs, link, c->fd);
 }
 
-int rs_io_fill(struct smx_rstore *rs, redisContext *c)
+int rs_io_fill(struct smx_rstore *rs, unsigned link, redisContext *c)
 {
         if (!rs->tls) {
                 if (redisBufferRead(c) != REDIS_OK) {
@@ -452,11 +463,12 @@ int rs_io_fill(struct smx_rstore *rs, redisContext *c)
                 return 0;
         }
         struct rs_tls *t = rs->tls;
-        int r = tls_recv(rs, c->fd);
+        struct smx_tls_conn *conn = &t->sess[link].conn;
+        int r = tls_recv(rs, link, c->fd);
         /* the plaintext of every whole record received, also when the
          * connection ended right after them */
         for (;;) {
-                long n = tls_conn_read(&t->conn, t->in, RS_TLS_OUT);
+                long n = tls_conn_read(conn, t->in, RS_TLS_OUT);
                 if (n > 0) {
                         if (redisReaderFeed(c->reader, (const char *)t->in, (size_t)n) != REDIS_OK) {
                                 snprintf(rs->io_err, sizeof rs->io_err, "out of memory");
@@ -465,18 +477,19 @@ int rs_io_fill(struct smx_rstore *rs, redisContext *c)
                         continue;
                 }
                 if (n < 0) {
-                        tls_failed_why(rs);
+                        tls_failed_why(rs, link);
                         return -1;
                 }
                 break;
         }
         /* reading can make records to send (a key update's answer) */
-        if (tls_conn_pending(&t->conn) && tls_send(rs, c->fd) < 0)
+        if (tls_conn_pending(conn) && tls_send(rs, link, c->fd) < 0)
                 return -1;
         return r < 0 ? -1 : 0;
 }
 
-redisReply *rs_io_command(struct smx_rstore *rs, redisContext *c, const char *fmt, ...)
+redisReply *rs_io_command(struct smx_rstore *rs, unsigned link, redisContext *c,
+                          const char *fmt, ...)
 {
         va_list ap;
         va_start(ap, fmt);
@@ -494,7 +507,7 @@ redisReply *rs_io_command(struct smx_rstore *rs, redisContext *c, const char *fm
                 snprintf(rs->io_err, sizeof rs->io_err, "out of memory");
                 return NULL;
         }
-        if (rs_io_flush(rs, c) < 0)
+        if (rs_io_flush(rs, link, c) < 0)
                 return NULL;
         uint64_t deadline = mono_ms() + rs->cfg.timeout_ms;
         for (;;) {
@@ -511,7 +524,7 @@ redisReply *rs_io_command(struct smx_rstore *rs, redisContext *c, const char *fm
                                  rs->cfg.timeout_ms);
                         return NULL;
                 }
-                if (rs_io_fill(rs, c) < 0)
+                if (rs_io_fill(rs, link, c) < 0)
                         return NULL;
         }
 }

@@ -5,9 +5,10 @@
  *   2. connected: one pipelined batch - XACK of the events the
  *      application released (every 256 of a stream, and once a second, a
  *      trim of it below what is acknowledged), the correlation writes, one script per
- *      DR/MO, XREADGROUP of our stream (and of silent instances' streams,
- *      plus XAUTOCLAIM of their pending entries, never showing again one
- *      we hold: rstore_held.c), and every heartbeat (1 s, owner_takeover_ms
+ *      DR/MO, XREADGROUP of silent instances' streams (of ours too while
+ *      the read connection is down), plus XAUTOCLAIM of their pending
+ *      entries, never showing again one we hold: rstore_held.c), and every
+ *      heartbeat (1 s, owner_takeover_ms
  *      / 4 if shorter) the heartbeat, the idle reset of the taken-over
  *      entries we hold, the park and MO-group sweeps and the instance scan; then
  *      the replies in order. A write or DR leaves its queue only when its
@@ -19,7 +20,12 @@
  *      re-sends); once Redis has been unreachable for local_after_ms, DRs
  *      are delivered uncorrelated and MOs as received on this instance
  *      (counted local_fallback) rather than refused for ever;
- *   4. nothing to do: sleep on the eventfd up to 2 ms.
+ *   3b. the read connection's turn (rstore_read.c): its reply's entries into
+ *      the ring, the next blocking XREADGROUP of our stream out;
+ *   4. nothing to do: sleep on the eventfd (workers' kicks, the
+ *      application's poll releasing our records) and the read connection's
+ *      socket, until the next heartbeat or the read's deadline; 2 ms while
+ *      a connection is down or DRs/MOs wait (the offline timers).
  * At stop: a last bounded attempt (2 s) to write buffered correlations and
  * acknowledge released events. The batch is built by rstore_batch.c; the
  * replies carrying stream entries are taken apart by rstore_reply.c. */
@@ -35,6 +41,7 @@
 #include "store/rstore_batch.h"
 
 #define IDLE_MS 2
+#define IDLE_MAX_MS 1000
 
 /* ---- 3. offline ---- */
 
@@ -46,8 +53,10 @@ static int offline(struct smx_rstore *rs, uint64_t now)
         while (rs->in_head != rs->in_tail) {
                 struct rs_in_req *r = &rs->inq[rs->in_head % RS_INQ];
                 if (local) {
+                        /* not the room an outstanding read may fill */
                         struct smx_ev_rec *e =
-                                event_ring_space_w(rs->ring) > 1 ? rs_ev_reserve(rs) : NULL;
+                                event_ring_space_w(rs->ring) > 1 + rs_read_reserved(rs)
+                                ? rs_ev_reserve(rs) : NULL;
                         if (!e)
                                 break;
                         rs_local_event(rs, r, e);
@@ -134,7 +143,7 @@ static int get_reply(struct smx_rstore *rs, redisReply **out, uint64_t now)
                 }
                 if (rc < 0)
                         continue;
-                if (rs_io_fill(rs, rs->rc) != 0)
+                if (rs_io_fill(rs, RS_MAIN, rs->rc) != 0)
                         return -1;
         }
 }
@@ -158,7 +167,7 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
         if (b.n == 0)
                 return 0;
         rs->io_err[0] = 0;
-        if (rs_io_flush(rs, rs->rc) != 0) {
+        if (rs_io_flush(rs, RS_MAIN, rs->rc) != 0) {
                 rs_disconnect(rs, rs->io_err[0] ? rs->io_err : "write", now);
                 return 1;
         }
@@ -303,21 +312,62 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
         return n_corr > 0 || n_in > 0 || got > 0;
 }
 
-static void idle_wait(struct smx_rstore *rs)
+/* Records the application released whose XACK is not sent yet (or ids
+ * waiting for one). */
+static int acks_due(struct smx_rstore *rs)
+{
+        uint32_t head = rs->ev_pos - (rs->ring_cap - event_ring_space_w(rs->ring));
+        return head != rs->ack_pos || rs->n_reack;
+}
+
+/* How long the thread may sleep: until the next heartbeat or the read's
+ * deadline when both connections are up and nothing waits on a timer;
+ * IDLE_MS otherwise (reconnects, the offline answers). */
+static int idle_ms(struct smx_rstore *rs, uint64_t now)
+{
+        if (!rs->rc || !rs->rd || rs->in_head != rs->in_tail || rs->n_late)
+                return IDLE_MS;
+        uint64_t ms = rs->next_hb_ms > now ? rs->next_hb_ms - now : 1;
+        if (rs->rd_want) {
+                uint64_t t = mono_us();
+                uint64_t left = rs->rd_deadline_us > t ? (rs->rd_deadline_us - t) / 1000 + 1 : 1;
+                if (left < ms)
+                        ms = left;
+        }
+        return (int)(ms < IDLE_MAX_MS ? ms : IDLE_MAX_MS);
+}
+
+static void idle_wait(struct smx_rstore *rs, uint64_t now)
 {
         atomic_store(&rs->sleeping, 1);
+        atomic_thread_fence(memory_order_seq_cst);
         for (unsigned k = 0; k < rs_n_queues(rs); k++)
                 if (spsc_count(&rs->wq[k].in) || spsc_count(&rs->wq[k].corr)) {
                         atomic_store(&rs->sleeping, 0);
                         return;
                 }
-        struct pollfd p = { rs->efd, POLLIN, 0 };
-        if (poll(&p, 1, IDLE_MS) > 0) {
+        if (rs->rc && acks_due(rs)) {
+                /* released since the batch (rstore_released kicks only a sleeper) */
+                atomic_store(&rs->sleeping, 0);
+                return;
+        }
+        struct pollfd p[2] = { { rs->efd, POLLIN, 0 }, { rs->rd ? rs->rd->fd : -1, POLLIN, 0 } };
+        nfds_t n = rs->rd && rs->rd_want ? 2 : 1;
+        if (poll(p, n, idle_ms(rs, now)) > 0 && (p[0].revents & POLLIN)) {
                 uint64_t v;
-                ssize_t n = read(rs->efd, &v, sizeof v);
-                (void)n;
+                ssize_t r = read(rs->efd, &v, sizeof v);
+                (void)r;
         }
         atomic_store(&rs->sleeping, 0);
+}
+
+/* The read connection's socket has bytes (or was closed): poll, no wait. */
+static int read_ready(struct smx_rstore *rs)
+{
+        if (!rs->rd || !rs->rd_want)
+                return 0;
+        struct pollfd p = { rs->rd->fd, POLLIN, 0 };
+        return poll(&p, 1, 0) > 0;
 }
 
 void *rs_main(void *arg)
@@ -336,17 +386,28 @@ void *rs_main(void *arg)
                 int work = rs_drain_workers(rs, now);
                 if (!rs->rc && now >= rs->next_connect_ms)
                         rs_connect(rs, now);
+                if (rs->rc && !rs->rd)
+                        rs_read_connect(rs, now);
                 if (rs->rc) {
                         work |= run_batch(rs, now, 0);
                 } else {
                         work |= offline(rs, now);
                 }
+                work |= rs_read_turn(rs, rs_now_ms(), read_ready(rs));
                 if (rs->ev_pos != last_events) {
                         last_events = rs->ev_pos;
                         rs->host.wake_app(rs->host.ctx);
                 }
                 if (!work)
-                        idle_wait(rs);
+                        idle_wait(rs, rs_now_ms());
+        }
+        /* stop: a blocked read holds nothing (what Redis sent us in a reply
+         * not taken stays pending for the next start) */
+        if (rs->rd) {
+                rs_io_close(rs, RS_READ, rs->rd);
+                rs->rd = NULL;
+                rs->rd_want = 0;
+                RS_SET(rs, read_connected, 0);
         }
         /* stop: the buffered correlations and the acks, for up to 2 s */
         uint64_t limit = rs_now_ms() + 2000;

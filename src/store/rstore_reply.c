@@ -94,8 +94,15 @@ int rs_on_entries(struct smx_rstore *rs, uint16_t s, const redisReply *ents)
                         continue;
                 }
                 struct smx_ev_rec *e = rs_ev_reserve(rs);
-                if (!e)
-                        break;          /* cannot happen: reads are within the ring's room */
+                if (!e) {
+                        /* reads are within the ring's room (rs_read_reserved);
+                         * were it ever full, ours are pending for us: read
+                         * again after the last one put in */
+                        if (s == 0)
+                                snprintf(rs->own_from, sizeof rs->own_from, "%s",
+                                         rs->own_last[0] ? rs->own_last : "0");
+                        break;
+                }
                 if (rs_entry_to_event(rs, en->element[1], e)) {
                         rs_ev_commit(rs, s, id);
                         if (s > 0)

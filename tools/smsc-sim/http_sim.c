@@ -1,7 +1,7 @@
 /* The simulator's HTTP API side (see http_sim.h; files: http_sim_int.h).
  *
- * Threads: one libmicrohttpd daemon per site (internal polling thread(s)),
- * one push thread (http_sim_push.c), one delay thread that resumes
+ * Threads: per site one libmicrohttpd daemon (or `threads` of them on one
+ * port) each run by a loop thread of ours (http_mhd_loop.h), one push thread (http_sim_push.c), one delay thread that resumes
  * connections held by the `slow` fault, and per silent site an accept
  * thread that takes connections and never answers. Shared state (the dedup
  * table, the recent-MT ring, the push queue, counters) is under `lock`;
@@ -352,6 +352,16 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
 
 /* ---- delay thread (slow fault) ---- */
 
+/* Resume a held connection and wake its site's loop threads (MHD has no
+ * wake-up of its own without its internal threads). Under h->lock, so a
+ * site being stopped (release_held first) is never woken after. */
+static void resume_held(const struct held_conn *hc)
+{
+        MHD_resume_connection(hc->c);
+        for (int i = 0; i < hc->site->n_loops; i++)
+                http_mhd_loop_wake(&hc->site->loops[i]);
+}
+
 static void *delay_main(void *arg)
 {
         struct http_sim *h = arg;
@@ -360,7 +370,7 @@ static void *delay_main(void *arg)
                 uint64_t now = hsim_now_ms(), next = now + 100;
                 for (size_t i = 0; i < h->hold_n;) {
                         if (h->hold[i].due_ms <= now) {
-                                MHD_resume_connection(h->hold[i].c);
+                                resume_held(&h->hold[i]);
                                 h->hold[i] = h->hold[--h->hold_n];
                                 continue;
                         }
@@ -389,7 +399,7 @@ static void release_held(struct http_sim *h, struct site *st)
         pthread_mutex_lock(&h->lock);
         for (size_t i = 0; i < h->hold_n;) {
                 if (h->hold[i].site == st) {
-                        MHD_resume_connection(h->hold[i].c);
+                        resume_held(&h->hold[i]);
                         h->hold[i] = h->hold[--h->hold_n];
                         continue;
                 }
@@ -400,30 +410,53 @@ static void release_held(struct http_sim *h, struct site *st)
 
 /* ---- sites ---- */
 
+static void site_stop_daemon(struct site *st);
+
+/* Listen on st->addr:st->port (0: a free port, then set): h->threads
+ * daemons, each with its loop thread; with more than one they share the
+ * port through SO_REUSEPORT (the kernel spreads the connections). */
 static int site_listen(struct site *st)
 {
+        unsigned n = st->h->threads ? st->h->threads : 1;
+        if (n > SITE_THREADS_MAX)
+                n = SITE_THREADS_MAX;
         struct sockaddr_in sin;
         memset(&sin, 0, sizeof sin);
         sin.sin_family = AF_INET;
-        sin.sin_port = htons(st->port);
         inet_pton(AF_INET, st->addr, &sin.sin_addr);
-        unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-                         MHD_USE_TURBO;
-        st->d = MHD_start_daemon(flags, st->port, NULL, NULL, on_request, st,
-                                 MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
-                                 MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(st->h->threads > 1 ? st->h->threads : 0),
-                                 MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-                                 MHD_OPTION_CONNECTION_LIMIT, 4096u,
-                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)8192,
-                                 MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
-                                 MHD_OPTION_NOTIFY_COMPLETED, on_done, st,
-                                 MHD_OPTION_UNESCAPE_CALLBACK, unescape, st,
-                                 MHD_OPTION_END);
-        if (!st->d)
-                return -EADDRINUSE;
-        if (!st->port) {
-                const union MHD_DaemonInfo *di = MHD_get_daemon_info(st->d, MHD_DAEMON_INFO_BIND_PORT);
-                st->port = di ? di->port : 0;
+        /* SO_REUSEPORT only when asked for threads: a fixed port taken by
+         * another program must still fail to bind */
+        struct MHD_OptionItem reuse[] = {
+                { n > 1 ? MHD_OPTION_LISTENING_ADDRESS_REUSE : MHD_OPTION_END, 1, NULL },
+                { MHD_OPTION_END, 0, NULL },
+        };
+        unsigned flags = HTTP_MHD_LOOP_FLAGS | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO;
+        for (unsigned i = 0; i < n; i++) {
+                struct http_mhd_loop *l = &st->loops[i];
+                if (http_mhd_loop_init(l, "http sim") < 0) {
+                        site_stop_daemon(st);
+                        return -ENOMEM;
+                }
+                st->n_loops = (int)i + 1;
+                sin.sin_port = htons(st->port);
+                struct MHD_Daemon *d = MHD_start_daemon(flags, st->port, NULL, NULL, on_request, st,
+                                         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
+                                         MHD_OPTION_ARRAY, reuse,
+                                         MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+                                         MHD_OPTION_CONNECTION_LIMIT, 4096u,
+                                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)8192,
+                                         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+                                         MHD_OPTION_NOTIFY_COMPLETED, on_done, st,
+                                         MHD_OPTION_UNESCAPE_CALLBACK, unescape, st,
+                                         MHD_OPTION_END);
+                if (!d || http_mhd_loop_start(l, d) < 0) {
+                        site_stop_daemon(st);
+                        return -EADDRINUSE;
+                }
+                if (!st->port) {
+                        const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+                        st->port = di ? di->port : 0;
+                }
         }
         return 0;
 }
@@ -496,13 +529,17 @@ static void site_silent_stop(struct site *st)
         st->silent_fd = -1;
 }
 
+/* Stop the site's daemons: the held connections are resumed first (MHD may
+ * not stop with one suspended), then each loop thread goes and its daemon
+ * closes what is left. */
 static void site_stop_daemon(struct site *st)
 {
-        if (!st->d)
+        if (!st->n_loops)
                 return;
         release_held(st->h, st);
-        MHD_stop_daemon(st->d);
-        st->d = NULL;
+        for (int i = 0; i < st->n_loops; i++)
+                http_mhd_loop_stop(&st->loops[i]);
+        st->n_loops = 0;
 }
 
 /* Go to mode (SITE_UP / SITE_REFUSE / SITE_SILENT). Control thread. */

@@ -35,7 +35,8 @@ struct http_sim_options {
         const char *receiver_url;  /* the client's H4 receiver, NULL: set later by ctl */
         const char *receiver_secret; /* sent as X-Smsmux-Secret when set */
         unsigned dr_delay_ms;      /* MT accepted -> DR push, default 20 */
-        unsigned threads;          /* MHD threads per site, default 1 */
+        unsigned threads;          /* HTTP threads per site (each runs its own
+                                      daemon on the site's port), default 1, max 16 */
         const char *sources;       /* push source addresses, default
                                       "127.0.0.11,127.0.0.12,127.0.0.13" */
         struct smsc_sim *smpp;     /* for cross-transport DRs, may be NULL */

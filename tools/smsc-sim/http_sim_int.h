@@ -16,6 +16,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "http/http_mhd_loop.h"
 #include "http_sim.h"
 
 #define SITES_MAX 16
@@ -25,6 +26,7 @@
 #define HELD_MAX 256
 #define PUSH_CONCURRENCY 64
 #define RECEIVERS_MAX 8
+#define SITE_THREADS_MAX 16
 
 enum { SITE_UP = 0, SITE_REFUSE, SITE_SILENT };
 
@@ -33,7 +35,12 @@ struct site {
         int index;
         char name[32], addr[16];
         uint16_t port;
-        struct MHD_Daemon *d;
+        /* while SITE_UP: h->threads daemons on addr:port (SO_REUSEPORT when
+         * more than one), each run by a thread of its own, not by MHD's
+         * internal threads (http_mhd_loop.h: those can leave a burst of
+         * requests unread until the idle timeout); control thread */
+        struct http_mhd_loop loops[SITE_THREADS_MAX];
+        int n_loops;
         int mode;                        /* SITE_*; changed under h->lock */
         _Atomic int err5xx, throttle;
         _Atomic uint32_t slow_ms, drop_n;

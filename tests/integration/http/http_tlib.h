@@ -1,5 +1,5 @@
 /* Helpers shared by the HTTP tests: raw HTTP exchanges over a socket bound
- * to a chosen loopback source, a curl-multi burst of form POSTs, time, and
+ * to a chosen loopback source (one form POST at a time on a kept-alive one), a curl-multi burst of form POSTs, time, and
  * a program started with its stdin and stdout on pipes, a simulated site's
  * MT URL. */
 #ifndef HTTP_TLIB_H
@@ -93,6 +93,29 @@ static inline int t_status(const char *resp)
         if (strncmp(resp, "HTTP/1.", 7) != 0 || strlen(resp) < 12)
                 return 0;
         return atoi(resp + 9);
+}
+
+/* The request line and headers of a form POST to /httpapi/receiver (the
+ * receiver's path, and the simulator's MT path); Content-Length follows. */
+#define FORM_HEAD "POST /httpapi/receiver HTTP/1.1\r\nHost: x\r\n" \
+                  "Content-Type: application/x-www-form-urlencoded\r\n"
+
+/* Write a form POST of `body` on fd (kept alive); 0 when all of it went. */
+static inline int t_send_form(int fd, const char *body)
+{
+        char req[1024];
+        int n = snprintf(req, sizeof req, FORM_HEAD "Content-Length: %zu\r\n\r\n%s", strlen(body), body);
+        if (n < 0 || (size_t)n >= sizeof req)
+                return -1;
+        return send(fd, req, (size_t)n, MSG_NOSIGNAL) == n ? 0 : -1;
+}
+
+/* The next answer on fd into buf: its status (0: closed without one, -1:
+ * none within timeout_ms). */
+static inline int t_read_answer(int fd, char *buf, size_t cap, unsigned timeout_ms)
+{
+        ssize_t n = t_read_all(fd, buf, cap, timeout_ms);
+        return n < 0 ? -1 : n == 0 ? 0 : t_status(buf);
 }
 
 /* Send raw bytes on a fresh connection and return the answer's status (0:

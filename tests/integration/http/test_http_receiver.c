@@ -76,9 +76,6 @@ static char url[64];
 static unsigned request_s;         /* max_request_s for the next start() (0: default) */
 
 /* The start of every raw form POST below, up to its length header. */
-#define FORM_HEAD "POST /httpapi/receiver HTTP/1.1\r\nHost: x\r\n" \
-                  "Content-Type: application/x-www-form-urlencoded\r\n"
-
 /* A chunked form POST of `chunks` chunks of 2048 bytes into req; its
  * length. */
 static size_t chunked_request(char *req, size_t cap, int chunks)
@@ -419,18 +416,16 @@ static void test_receiver_answers_huge_and_bad_content_length(void)
 /* Writes a form POST of message_id `id` on fd (keep-alive); 0 when sent. */
 static int send_post(int fd, const char *id)
 {
-        char body[128], req[512];
-        int bl = snprintf(body, sizeof body, "type=MO&message_id=%s&shortcode=1&phone_number=2&message=x", id);
-        int n = snprintf(req, sizeof req, FORM_HEAD "Content-Length: %d\r\n\r\n%s", bl, body);
-        return send(fd, req, (size_t)n, MSG_NOSIGNAL) == n ? 0 : -1;
+        char body[128];
+        snprintf(body, sizeof body, "type=MO&message_id=%s&shortcode=1&phone_number=2&message=x", id);
+        return t_send_form(fd, body);
 }
 
 /* The status of the next answer on fd (0: closed, -1: none in timeout_ms). */
 static int read_answer(int fd, unsigned timeout_ms)
 {
         char buf[1024];
-        ssize_t n = t_read_all(fd, buf, sizeof buf, timeout_ms);
-        return n < 0 ? -1 : n == 0 ? 0 : t_status(buf);
+        return t_read_answer(fd, buf, sizeof buf, timeout_ms);
 }
 
 /* Requests that become readable together, on kept-alive connections, while

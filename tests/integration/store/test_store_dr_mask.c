@@ -240,19 +240,13 @@ static int load(const char *src, char *sha)
 
 int main(void)
 {
-        if (system("command -v redis-server >/dev/null 2>&1") != 0) {
-                printf("1..0 # SKIP redis-server not installed (tools/bootstrap.sh)\n");
-                return 0;
-        }
-        if (rtest_redis_start(&R, 0) != 0) {
-                printf("Bail out! redis-server did not start\n");
-                return 1;
-        }
-        C = redisConnectUnix(R.sock);
-        if (!C || C->err || !load(rs_lua[RS_LUA_DR], sha_dr) ||
-            !load(rs_lua[RS_LUA_CORR], sha_corr) || !load(rs_lua[RS_LUA_PARK_SWEEP], sha_sweep)) {
-                printf("Bail out! no connection to redis-server or scripts not loaded\n");
-                rtest_redis_stop(&R);
+        int rc = rtest_start_connected(&R, &C);
+        if (rc != RTEST_GO)
+                return rc;
+        if (!load(rs_lua[RS_LUA_DR], sha_dr) || !load(rs_lua[RS_LUA_CORR], sha_corr) ||
+            !load(rs_lua[RS_LUA_PARK_SWEEP], sha_sweep)) {
+                printf("Bail out! scripts not loaded\n");
+                rtest_stop_connected(&R, C);
                 return 1;
         }
         RUN(test_correlated_dr_once_per_state_final_once_no_keys_of_its_own);
@@ -262,7 +256,6 @@ int main(void)
         RUN(test_value_of_previous_version_without_mask_is_routed_once);
         RUN(test_parked_dr_leaves_placeholder_seen_by_the_correlation_write);
         RUN(test_park_sweep_drops_the_placeholder_of_an_uncorrelated_dr);
-        redisFree(C);
-        rtest_redis_stop(&R);
+        rtest_stop_connected(&R, C);
         return t_done();
 }

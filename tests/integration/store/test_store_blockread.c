@@ -1,0 +1,313 @@
+/* The read connection of the Redis store (src/store/rstore_read.c) against a
+ * real redis-server and smsc-sim:
+ *   - an idle store makes almost no commands: over 3 s without traffic
+ *     Redis runs at most a few XREADGROUPs (INFO commandstats; one blocking
+ *     read per RS_READ_BLOCK_MS, where polling made one every 2 ms) and
+ *     the store's own command counter grows by the heartbeat's handful a
+ *     second; a DR for an MT sent then still arrives, through the blocked
+ *     read (at most two more XREADGROUPs), and stats show the read
+ *     connection up;
+ *   - the read connection killed over and over with CLIENT KILL (found by
+ *     its name, smsmux:CLUSTER:INSTANCE:read, in CLIENT LIST) while DRs
+ *     flow: every DR reaches the application exactly once, none is left
+ *     pending in Redis, and the store counts the losses and reconnects;
+ *   - the store stops while its read is blocked in Redis (no hang). */
+#include "../core/itest.h"
+#include "store/rstore.h"
+#include "rtest.h"
+
+#define CLUSTER "blk"
+#define N_FLOW 600
+
+static struct it_env E;
+static struct rtest_redis R;
+static uint16_t *dr_seen;       /* DRs per MT number */
+static uint64_t dr_uncorrelated;
+
+static long long store_num(smx_client *c, const char *key)
+{
+        char *txt = NULL;
+        long long v = -1;
+        if (smx_stats_render(c, SMX_STATS_JSON, &txt, NULL) == 0 && txt) {
+                const char *p = strstr(txt, "\"store\":{");
+                char pat[64];
+                snprintf(pat, sizeof pat, "\"%s\":", key);
+                const char *q = p ? strstr(p, pat) : NULL;
+                if (q)
+                        v = strtoll(q + strlen(pat), NULL, 10);
+        }
+        free(txt);
+        return v;
+}
+
+static int wait_store(smx_client *c, const char *key, long long at_least, unsigned ms)
+{
+        uint64_t end = it_now_ms() + ms;
+        while (it_now_ms() < end) {
+                if (store_num(c, key) >= at_least)
+                        return 1;
+                it_sleep_ms(20);
+        }
+        return store_num(c, key) >= at_least;
+}
+
+/* Like it_pump, counting each DR by its MT. */
+static void pump(void)
+{
+        struct smx_event ev[256];
+        size_t n;
+        while ((n = smx_events_poll(E.c, ev, 256)) > 0) {
+                for (size_t i = 0; i < n; i++) {
+                        const struct smx_event *x = &ev[i];
+                        if (x->type == SMX_EV_SUBMITTED || x->type == SMX_EV_FAILED) {
+                                unsigned long k = x->id ? strtoul(x->id + 3, NULL, 10) : IT_MAX_MT;
+                                if (k < IT_MAX_MT) {
+                                        E.outcomes_seen[k]++;
+                                        E.outcome[k] = x->type == SMX_EV_SUBMITTED ? 1 : 2;
+                                }
+                                x->type == SMX_EV_SUBMITTED ? E.submitted++ : E.failed++;
+                        } else if (x->type == SMX_EV_DR) {
+                                E.drs++;
+                                unsigned long k = x->id && !strncmp(x->id, "mt-", 3)
+                                                  ? strtoul(x->id + 3, NULL, 10) : IT_MAX_MT;
+                                if (k < IT_MAX_MT)
+                                        dr_seen[k]++;
+                                else
+                                        dr_uncorrelated++;
+                        }
+                }
+        }
+}
+
+/* A field of INFO SECTION (e.g. "cmdstat_xreadgroup:calls="), -1 if absent. */
+static long long redis_info(const char *section, const char *field)
+{
+        redisContext *c = redisConnectUnix(R.sock);
+        long long v = -1;
+        if (c && !c->err) {
+                redisReply *rep = redisCommand(c, "INFO %s", section);
+                if (rep && rep->type == REDIS_REPLY_STRING) {
+                        const char *p = strstr(rep->str, field);
+                        v = p ? atoll(p + strlen(field)) : 0;
+                }
+                if (rep)
+                        freeReplyObject(rep);
+        }
+        if (c)
+                redisFree(c);
+        return v;
+}
+
+/* CLIENT KILL ID of the client named `name` (CLIENT LIST): 1 killed, 0 not found. */
+static int kill_client(const char *name)
+{
+        redisContext *c = redisConnectUnix(R.sock);
+        int killed = 0;
+        redisReply *rep = c && !c->err ? redisCommand(c, "CLIENT LIST") : NULL;
+        if (rep && rep->type == REDIS_REPLY_STRING) {
+                char pat[128];
+                snprintf(pat, sizeof pat, " name=%s ", name);
+                for (char *line = rep->str; line && *line;) {
+                        char *nl = strchr(line, '\n');
+                        if (nl)
+                                *nl = 0;
+                        if (strstr(line, pat) && !strncmp(line, "id=", 3)) {
+                                redisReply *k = redisCommand(c, "CLIENT KILL ID %lld",
+                                                             atoll(line + 3));
+                                killed = k && k->type == REDIS_REPLY_INTEGER && k->integer == 1;
+                                if (k)
+                                        freeReplyObject(k);
+                                break;
+                        }
+                        line = nl ? nl + 1 : NULL;
+                }
+        }
+        if (rep)
+                freeReplyObject(rep);
+        if (c)
+                redisFree(c);
+        return killed;
+}
+
+static smx_client *make(const char *inst)
+{
+        struct smx_config cfg = E.cfg;
+        cfg.workers = 1;
+        cfg.store.url = R.url;
+        cfg.store.instance = inst;
+        cfg.store.cluster = CLUSTER;
+        smx_client *c = NULL;
+        char err[256] = "";
+        if (smx_client_create(&cfg, &c, err, sizeof err) < 0) {
+                printf("# create: %s\n", err);
+                return NULL;
+        }
+        smx_client_start(c);
+        return c;
+}
+
+static void test_idle_store_makes_almost_no_commands_and_a_dr_still_arrives(void)
+{
+        E.c = make("idle");
+        CHECK(E.c != NULL);
+        if (!E.c)
+                return;
+        CHECK_EQ(it_wait_active(&E, E.n, 10000), 1);
+        CHECK_EQ(wait_store(E.c, "read_connected", 1, 10000), 1);
+        /* one MT and its DR first: the stream and every path warmed up */
+        CHECK_EQ(it_submit_n(&E, 1, "warm up"), 1);
+        uint64_t end = it_now_ms() + 20000;
+        while (it_now_ms() < end && dr_seen[0] < 1) {
+                pump();
+                it_sleep_ms(10);
+        }
+        CHECK_EQ(dr_seen[0], 1);
+        it_sleep_ms(1500);
+        pump();
+        long long x0 = redis_info("commandstats", "cmdstat_xreadgroup:calls=");
+        long long s0 = store_num(E.c, "commands");
+        long long r0 = store_num(E.c, "reads");
+        end = it_now_ms() + 3000;
+        while (it_now_ms() < end) {
+                pump();                 /* an application polling, nothing to get */
+                it_sleep_ms(10);
+        }
+        long long x1 = redis_info("commandstats", "cmdstat_xreadgroup:calls=");
+        long long s1 = store_num(E.c, "commands");
+        long long r1 = store_num(E.c, "reads");
+        printf("# idle 3 s: XREADGROUP %lld, store commands %lld (reads %lld)\n", x1 - x0,
+               s1 - s0, r1 - r0);
+        CHECK(x0 >= 0 && x1 - x0 <= 4);        /* polling every 2 ms: about 1 500 */
+        CHECK(s1 - s0 <= 30);                  /* the heartbeat's few a second */
+        CHECK(r1 - r0 >= 1);                   /* the blocking reads go on */
+        /* an MT now: its DR comes through the blocked read */
+        uint64_t t0 = it_now_ms();
+        CHECK_EQ(it_submit_n(&E, 1, "while idle"), 1);
+        end = it_now_ms() + 20000;
+        while (it_now_ms() < end && dr_seen[1] < 1) {
+                pump();
+                it_sleep_ms(1);
+        }
+        long long x2 = redis_info("commandstats", "cmdstat_xreadgroup:calls=");
+        printf("# DR after an idle spell: %llu ms from submit, %lld XREADGROUP\n",
+               (unsigned long long)(it_now_ms() - t0), x2 - x1);
+        CHECK_EQ(dr_seen[1], 1);
+        CHECK(x2 - x1 <= 4);                    /* found by the blocked read, not a poll */
+        CHECK_EQ(store_num(E.c, "read_connected"), 1);
+        CHECK_EQ(store_num(E.c, "read_disconnects"), 0);
+        char *txt = NULL;
+        CHECK_EQ(smx_stats_render(E.c, SMX_STATS_PROMETHEUS, &txt, NULL), 0);
+        CHECK(txt && strstr(txt, "smsmux_store_read_connected 1"));
+        free(txt);
+        txt = NULL;
+        CHECK_EQ(smx_stats_render(E.c, SMX_STATS_TABLE, &txt, NULL), 0);
+        CHECK(txt && strstr(txt, "read connection 1"));
+        free(txt);
+        /* stopping while the read is blocked in Redis: no hang */
+        t0 = it_now_ms();
+        smx_client_destroy(E.c);
+        E.c = NULL;
+        printf("# stopped in %llu ms\n", (unsigned long long)(it_now_ms() - t0));
+}
+
+static void test_read_connection_killed_loses_and_doubles_nothing(void)
+{
+        E.c = make("killed");
+        CHECK(E.c != NULL);
+        if (!E.c)
+                return;
+        E.next_mt = 100;        /* apart from the first test's MTs */
+        uint64_t first = E.next_mt;
+        CHECK_EQ(it_wait_active(&E, E.n, 10000), 1);
+        CHECK_EQ(wait_store(E.c, "read_connected", 1, 10000), 1);
+        int kills = 0;
+        uint64_t next_kill = it_now_ms() + 100;
+        uint64_t end = it_now_ms() + 60000;
+        /* N_FLOW MTs, 10 every 20 ms; the read connection killed every
+         * 150 ms while their DRs come back */
+        while (it_now_ms() < end) {
+                if (E.next_mt < first + N_FLOW)
+                        it_try_submit_n(&E, 10, "killed reads");
+                pump();
+                uint64_t done = 0;
+                for (uint64_t k = first; k < E.next_mt; k++)
+                        done += dr_seen[k] > 0;
+                if (E.next_mt >= first + N_FLOW && done == N_FLOW)
+                        break;
+                if (it_now_ms() >= next_kill && E.next_mt < first + N_FLOW) {
+                        kills += kill_client("smsmux:" CLUSTER ":killed:read");
+                        next_kill = it_now_ms() + 150;
+                }
+                it_sleep_ms(20);
+        }
+        /* re-sent DRs (the sim re-sends until answered) settle */
+        end = it_now_ms() + 1500;
+        while (it_now_ms() < end) {
+                pump();
+                it_sleep_ms(10);
+        }
+        unsigned missing = 0, twice = 0;
+        for (uint64_t k = first; k < first + N_FLOW; k++) {
+                missing += dr_seen[k] == 0;
+                twice += dr_seen[k] > 1;
+        }
+        printf("# %d kills of the read connection, %llu MTs: %u DRs missing, %u twice, "
+               "%llu uncorrelated; read_disconnects %lld, read_connects %lld\n", kills,
+               (unsigned long long)(E.next_mt - first), missing, twice,
+               (unsigned long long)dr_uncorrelated, store_num(E.c, "read_disconnects"),
+               store_num(E.c, "read_connects"));
+        CHECK(kills >= 5);
+        CHECK_EQ(E.next_mt - first, N_FLOW);
+        CHECK_EQ(missing, 0);
+        CHECK_EQ(twice, 0);
+        CHECK_EQ(dr_uncorrelated, 0);
+        CHECK(store_num(E.c, "read_disconnects") >= kills);
+        CHECK_EQ(wait_store(E.c, "read_connected", 1, 10000), 1);
+        CHECK(store_num(E.c, "read_connects") >= kills + 1);
+        /* nothing left pending: every entry read was acknowledged */
+        end = it_now_ms() + 5000;
+        long long pending = -1;
+        while (it_now_ms() < end) {
+                redisContext *c = redisConnectUnix(R.sock);
+                redisReply *rep = c && !c->err
+                        ? redisCommand(c, "XPENDING smsmux:{" CLUSTER "}:s:killed g") : NULL;
+                pending = rep && rep->type == REDIS_REPLY_ARRAY && rep->elements >= 1 &&
+                          rep->element[0]->type == REDIS_REPLY_INTEGER
+                          ? rep->element[0]->integer : -1;
+                if (rep)
+                        freeReplyObject(rep);
+                if (c)
+                        redisFree(c);
+                if (pending == 0)
+                        break;
+                pump();
+                it_sleep_ms(50);
+        }
+        CHECK_EQ(pending, 0);
+        smx_client_destroy(E.c);
+        E.c = NULL;
+}
+
+int main(void)
+{
+        if (system("command -v redis-server >/dev/null 2>&1") != 0) {
+                printf("1..0 # SKIP redis-server not installed (tools/bootstrap.sh)\n");
+                return 0;
+        }
+        dr_seen = calloc(IT_MAX_MT, sizeof *dr_seen);
+        if (!dr_seen || rtest_redis_start(&R, 0) != 0 || it_sim_start(&E, "dc3,bos", 1, 1.0) != 0) {
+                printf("Bail out! redis-server or smsc-sim did not start\n");
+                rtest_redis_stop(&R);
+                return 1;
+        }
+        it_sim_ctl(&E, "set all dr_accepted_prob 0");
+        it_sim_ctl(&E, "set all dr_final_mix DELIVERED:100");
+        it_sim_ctl(&E, "set all dr_delay_ms 5-50");
+        it_sim_ctl(&E, "set all mo_rate 0");
+        RUN(test_idle_store_makes_almost_no_commands_and_a_dr_still_arrives);
+        RUN(test_read_connection_killed_loses_and_doubles_nothing);
+        it_stop(&E);
+        rtest_redis_stop(&R);
+        free(dr_seen);
+        return t_done();
+}
