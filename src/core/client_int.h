@@ -159,6 +159,9 @@ struct smx_worker {
         int store_pushed;                  /* queued for the store thread this turn */
         const struct smx_knobs *kn;        /* knob snapshot of this loop turn (src/knobs) */
         _Atomic uint64_t decided;          /* outcomes this worker gave; it alone writes */
+        _Atomic uint32_t repushed;         /* MTs this worker put back on ingress (a
+                                              retry, a give-back), counted after the
+                                              push; it alone writes (client_accepted) */
         _Atomic uint32_t n_pend;           /* outcomes on pend_head (decided, not yet in
                                               the ring); it alone writes, anyone reads
                                               (smx_client_undelivered) */
@@ -182,9 +185,10 @@ struct smx_client {
         struct smx_inbound *inbound;
         uint8_t nonce[8];                  /* MT identity prefix (R5) */
         _Atomic int state;                 /* enum smx_client_state */
-        /* MTs accepted by smx_submit (any application thread adds), on a
-         * line of its own: the workers write theirs in struct smx_worker */
-        _Alignas(64) _Atomic uint64_t accepted;
+        /* The largest accepted count a reader reported (stats_collect), so
+         * the reported counter never goes back (client_accepted). Readers
+         * only; smx_submit counts nothing itself. */
+        _Alignas(64) _Atomic uint64_t accepted_seen;
         _Alignas(64) _Atomic uint64_t decided; /* outcomes given by the HTTP transport */
         _Alignas(64) _Atomic int active_binds; /* binds ACTIVE or THROTTLED */
         _Atomic uint64_t no_route_since_ms;
@@ -239,6 +243,10 @@ int client_store_create(struct smx_client *c, const struct smx_config *cfg, char
 
 /* MTs given an outcome so far: the workers' counts plus the HTTP transport's. */
 uint64_t client_decided(struct smx_client *c);
+/* MTs accepted by smx_submit so far, given `decided` read before (see
+ * submit.c): never less than the true count at the time of the call, at
+ * most one per worker more (a re-push under way). */
+uint64_t client_accepted(struct smx_client *c, uint64_t decided);
 
 /* Add to (or subtract from) a counter that only the calling thread writes
  * while others may read it: a plain load and store, no locked instruction.

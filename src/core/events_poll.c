@@ -109,6 +109,10 @@ static struct smx_event_ring *ring_at(struct smx_client *c, unsigned r)
         return rstore_ring(c->rstore);
 }
 
+/* Hand out up to max committed events, at most `quota` per ring per pass,
+ * the rings in turn (a fair share when several are busy). Per ring and
+ * pass: one acquire load of its tail, then the entries in order, the one
+ * two ahead prefetched (the worker wrote it: its first load would stall). */
 static size_t collect(struct smx_client *c, struct smx_event *ev, size_t max)
 {
         size_t n = 0;
@@ -120,15 +124,23 @@ static size_t collect(struct smx_client *c, struct smx_event *ev, size_t max)
                 for (unsigned j = 0; j < W && n < max; j++) {
                         unsigned k = (c->poll_rr + j) % W;
                         struct smx_event_ring *r = ring_at(c, k);
-                        for (size_t q = 0; q < quota && n < max; q++) {
-                                const struct smx_ev_out *o = event_ring_peek_out_nth(r, c->held[k]);
-                                if (!o)
-                                        break;
+                        uint32_t held = c->held[k];
+                        uint32_t avail = event_ring_readable(r) - held;
+                        size_t take = avail < quota ? avail : quota;
+                        if (take > max - n)
+                                take = max - n;
+                        struct smx_ev_view v = event_ring_view(r);
+                        for (size_t q = 0; q < take; q++) {
+                                const struct smx_ev_out *o = event_view_nth(v, held + (uint32_t)q);
+                                if (q + 2 < take)
+                                        __builtin_prefetch(event_view_nth(v, held + (uint32_t)q + 2));
                                 if (o->type == SMX_EV_OUT_BIG)
                                         to_event(c, event_ring_big(r, o), &ev[n++]);
                                 else
                                         out_to_event(c, o, &ev[n++]);
-                                c->held[k]++;
+                        }
+                        if (take) {
+                                c->held[k] = held + (uint32_t)take;
                                 progress = 1;
                         }
                 }
@@ -142,14 +154,12 @@ size_t smx_events_poll(smx_client *c, struct smx_event *ev, size_t max)
         if (!c || !c->workers)
                 return 0;
         for (unsigned k = 0; k < c->n_rings; k++) {
-                if (c->held[k] > 0 && c->rstore && k == c->n_rings - 1) {
-                        /* the shared store's: acknowledged in Redis now */
-                        for (; c->held[k] > 0; c->held[k]--)
-                                event_ring_release(ring_at(c, k));
-                        rstore_released(c->rstore);
-                }
-                for (; c->held[k] > 0; c->held[k]--)
-                        event_ring_release(ring_at(c, k));
+                if (!c->held[k])
+                        continue;
+                event_ring_release_n(ring_at(c, k), c->held[k]);
+                c->held[k] = 0;
+                if (c->rstore && k == c->n_rings - 1)
+                        rstore_released(c->rstore);   /* the shared store's: acknowledged in Redis now */
         }
         if (!ev || max == 0)
                 return 0;

@@ -6,7 +6,8 @@
  * pushed on the ingress ring; a run of MTs takes its slots and enters the
  * ring once per SUBMIT_CHUNK. No lock, no allocation, and no syscall unless
  * a worker announced it is about to sleep. Also the in-flight count
- * (accepted here, decided by the workers and the HTTP transport). */
+ * (accepted: the ingress ring's pushes less the workers' re-pushes; decided
+ * by the workers and the HTTP transport). */
 #include <string.h>
 
 #include "core/client_int.h"
@@ -85,15 +86,14 @@ static int slot_fill(struct smx_client *c, uint32_t idx, const struct smx_mt *mt
  * "Worker count"). */
 static void publish(struct smx_client *c, const uint32_t *idx, uint32_t n)
 {
-        atomic_fetch_add_explicit(&c->accepted, n, memory_order_relaxed);
-        ingress_push_n(&c->ing, idx, n);
-        /* Full fence: our push must be visible before we read `sleeping`; it
-         * pairs with the worker's seq_cst store of `sleeping` before its last
-         * look at the ring (worker_main), so one of the two sides sees the
-         * other and no MT waits out a sleep. A fence, not a syscall. */
-        atomic_thread_fence(memory_order_seq_cst);
+        /* Two locked instructions per call: the ring's reservation CAS,
+         * which also counts the MTs as accepted (client_accepted), and the
+         * fence that orders the push before the loads of the workers'
+         * `sleeping` (no lost wake-up: the hand-shake and its argument are
+         * in src/ingress/ingress.h). */
+        ingress_publish_n(&c->ing, idx, n);
         for (unsigned k = 0; k < c->n_workers; k++)
-                if (atomic_load(&c->workers[k].sleeping) == WORKER_SLEEP_FOR_INGRESS)
+                if (ingress_sleep_flag(&c->workers[k].sleeping) == WORKER_SLEEP_FOR_INGRESS)
                         worker_wake(&c->workers[k]);
         if (c->http)
                 smx_http_wake(c->http);
@@ -184,9 +184,29 @@ uint64_t client_decided(struct smx_client *c)
         return d;
 }
 
+/* accepted = pushes on the ingress ring - the workers' re-pushes. Counted
+ * without a locked instruction of its own: the push's reservation CAS
+ * counts it. Read in this order, each load acquire:
+ *   decided (caller), then each worker's `repushed`, then the ring's p_head.
+ * A worker adds to `repushed` (release) after its push's CAS, so every
+ * re-push counted in r is in p too: p - r >= the MTs smx_submit pushed by
+ * the time p is read >= those pushed when decided was read >= decided (an
+ * outcome follows its MT's push). So in flight is never under-counted (a
+ * drain never ends with an MT in flight); it may be over-counted, for an
+ * instant, by re-pushes whose CAS is done and count is not. The ring's
+ * counter is 32-bit: the difference is taken modulo 2^32, exact while
+ * fewer than 2^32 MTs are in flight (at most n_slots are). */
+uint64_t client_accepted(struct smx_client *c, uint64_t decided)
+{
+        uint32_t r = 0;
+        for (unsigned k = 0; k < c->n_workers; k++)
+                r += atomic_load_explicit(&c->workers[k].repushed, memory_order_acquire);
+        uint32_t p = ingress_pushed(&c->ing);
+        return decided + (uint32_t)(p - r - (uint32_t)decided);
+}
+
 uint64_t smx_client_in_flight(smx_client *c)
 {
         uint64_t d = client_decided(c);
-        uint64_t a = atomic_load_explicit(&c->accepted, memory_order_acquire);
-        return a > d ? a - d : 0;
+        return client_accepted(c, d) - d;
 }

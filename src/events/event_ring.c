@@ -154,6 +154,22 @@ const struct smx_ev_out *event_ring_peek_out_nth(struct smx_event_ring *r, uint3
         return &r->outs[(h + n) & r->mask];
 }
 
+uint32_t event_ring_readable(struct smx_event_ring *r)
+{
+        uint32_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
+        /* acquire: pairs with commit's release; entries up to tail are complete */
+        return atomic_load_explicit(&r->tail, memory_order_acquire) - h;
+}
+
+struct smx_ev_view event_ring_view(struct smx_event_ring *r)
+{
+        return (struct smx_ev_view){
+                .outs = r->outs,
+                .head = atomic_load_explicit(&r->head, memory_order_relaxed),
+                .mask = r->mask,
+        };
+}
+
 struct smx_ev_rec *event_ring_big(struct smx_event_ring *r, const struct smx_ev_out *o)
 {
         return &r->recs[o->big & r->mask];
@@ -194,6 +210,24 @@ void event_ring_release(struct smx_event_ring *r)
         /* release: our reads of the entry and its record are done before the
          * producer may reuse them */
         atomic_store_explicit(&r->head, h + 1, memory_order_release);
+}
+
+void event_ring_release_n(struct smx_event_ring *r, uint32_t n)
+{
+        if (n == 0)
+                return;
+        uint32_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
+        for (uint32_t i = 0; i < n; i++) {
+                const struct smx_ev_out *o = &r->outs[(h + i) & r->mask];
+                if (o->type == SMX_EV_OUT_BIG) {
+                        struct smx_ev_rec *e = &r->recs[o->big & r->mask];
+                        free(e->text_heap);
+                        e->text_heap = NULL;
+                }
+        }
+        /* release: our reads of the entries and their records are done
+         * before the producer may reuse them */
+        atomic_store_explicit(&r->head, h + n, memory_order_release);
 }
 
 int event_rec_set_text(struct smx_ev_rec *e, const char *text, size_t len)

@@ -130,6 +130,21 @@ uint32_t event_ring_used(const struct smx_event_ring *r);
  * NULL when fewer than n+1 are committed. Lets the consumer hold a batch of
  * entries and release them all later (release frees the oldest first). */
 const struct smx_ev_out *event_ring_peek_out_nth(struct smx_event_ring *r, uint32_t n);
+/* Consumer only. How many entries are committed and not released (one
+ * acquire load of tail: the entries below it are complete). */
+uint32_t event_ring_readable(struct smx_event_ring *r);
+/* Consumer only. Where the entries are, for reading a batch without a call
+ * per entry: the n-th after the oldest (n < event_ring_readable) is
+ * outs[(head + n) & mask]. Valid until the consumer releases entries. */
+struct smx_ev_view {
+        const struct smx_ev_out *outs;
+        uint32_t head, mask;
+};
+struct smx_ev_view event_ring_view(struct smx_event_ring *r);
+static inline const struct smx_ev_out *event_view_nth(struct smx_ev_view v, uint32_t n)
+{
+        return &v.outs[(v.head + n) & v.mask];
+}
 /* Consumer only. The full record an SMX_EV_OUT_BIG entry refers to. */
 struct smx_ev_rec *event_ring_big(struct smx_event_ring *r, const struct smx_ev_out *o);
 /* Consumer only. The oldest committed event as a full record, or NULL: the
@@ -139,6 +154,9 @@ struct smx_ev_rec *event_ring_big(struct smx_event_ring *r, const struct smx_ev_
 struct smx_ev_rec *event_ring_peek(struct smx_event_ring *r);
 /* Release the oldest entry (and its record's text_heap). */
 void event_ring_release(struct smx_event_ring *r);
+/* Release the n oldest entries (n <= committed; their records' text_heap
+ * freed) with one store of head, not one per entry. */
+void event_ring_release_n(struct smx_event_ring *r, uint32_t n);
 
 /* Set the text of a record: inline when it fits, else malloc'd (text_heap).
  * Always NUL-terminated. Returns 0 or -ENOMEM. Producer only. */

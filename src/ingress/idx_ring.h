@@ -131,11 +131,14 @@ static inline uint32_t idx_ring_pop_n(struct smx_idx_ring *r, uint32_t *out, uin
         }
 }
 
-/* Entries queued (a snapshot; exact when nobody pushes or pops). */
+/* Entries queued (a snapshot; exact when nobody pushes or pops). The load
+ * of p_tail is seq_cst (a plain load on x86), so it can close a Dekker-style
+ * hand-shake: store a seq_cst flag, then look here (ingress.h,
+ * ingress_announce_sleep). */
 static inline uint32_t idx_ring_size(const struct smx_idx_ring *r)
 {
         uint32_t c = atomic_load_explicit(&r->c_head, memory_order_relaxed);
-        uint32_t p = atomic_load_explicit(&r->p_tail, memory_order_relaxed);
+        uint32_t p = atomic_load_explicit(&r->p_tail, memory_order_seq_cst);
         return p - c <= r->mask + 1 ? p - c : 0;
 }
 

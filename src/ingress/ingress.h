@@ -150,6 +150,14 @@ void ingress_chain_free(struct smx_ingress *g, struct smx_slot_chain *ch);
 void ingress_push(struct smx_ingress *g, uint32_t idx);
 /* Queue n slots as one run, in order (one reservation). Never fails. */
 void ingress_push_n(struct smx_ingress *g, const uint32_t *idx, uint32_t n);
+/* ingress_push_n (n >= 1) followed by a seq_cst fence, so the loads of the
+ * workers' `sleeping` after it are ordered after the push (smx_submit's
+ * publish; the hand-shake below). Never fails. */
+static inline void ingress_publish_n(struct smx_ingress *g, const uint32_t *idx, uint32_t n)
+{
+        (void)idx_ring_push_n(&g->in_ring, idx, n);   /* cannot fail: holds every slot */
+        atomic_thread_fence(memory_order_seq_cst);
+}
 /* Pop the oldest queued slot, or SMX_SLOT_NONE. */
 uint32_t ingress_pop(struct smx_ingress *g);
 /* Pop up to max of the oldest queued slots into out; returns how many. */
@@ -157,7 +165,45 @@ static inline uint32_t ingress_pop_n(struct smx_ingress *g, uint32_t *out, uint3
 {
         return idx_ring_pop_n(&g->in_ring, out, max);
 }
-/* Approximate number of queued slots. */
+/* The sleep hand-shake between a thread that may sleep waiting for MTs (a
+ * worker) and the threads that publish them (smx_submit), with no lost
+ * wake-up. The sleeper calls ingress_announce_sleep: W(flag) seq_cst, then
+ * R(p_tail) seq_cst; it sleeps only if that returned 0. A publisher calls
+ * ingress_publish_n: W(p_tail) release, then a seq_cst fence F; then
+ * ingress_sleep_flag: R(flag) seq_cst, and it wakes the sleeper if the
+ * flag says it sleeps. Suppose R(flag) returned "awake" (an older value):
+ * then W(flag) does not precede F in the single total order S of seq_cst
+ * operations and fences (else R(flag), after F, would see it), so F
+ * precedes W(flag) and hence R(p_tail) in S; and a seq_cst load ordered
+ * after a fence that follows a store sees that store or a later one: the
+ * sleeper's R(p_tail) sees the run, returns > 0, and it stays up.
+ * Otherwise the publisher sees the flag and wakes it. Either way no MT
+ * waits out a sleep. Cost: on x86 the publisher's fence is one locked
+ * instruction, the sleeper's store an XCHG once per sleep; the loads are
+ * plain. (Making the publication itself a seq_cst store, an XCHG instead
+ * of MOV + fence, measured no better: bench/README.md, issue 16 table.)
+ * Stressed by tests/unit/core/test_core_sleep_wake.c. */
+static inline int ingress_sleep_flag(_Atomic int *flag)
+{
+        return atomic_load_explicit(flag, memory_order_seq_cst);
+}
+static inline uint32_t ingress_announce_sleep(const struct smx_ingress *g, _Atomic int *flag,
+                                              int value)
+{
+        atomic_store_explicit(flag, value, memory_order_seq_cst);
+        return idx_ring_size(&g->in_ring);   /* its load of p_tail is seq_cst */
+}
+
+/* Slots pushed on the ingress ring since it was created, modulo 2^32 (the
+ * ring's reservation counter: a push counts before its slot can be popped).
+ * Acquire. */
+static inline uint32_t ingress_pushed(const struct smx_ingress *g)
+{
+        return atomic_load_explicit(&((struct smx_ingress *)g)->in_ring.p_head,
+                                    memory_order_acquire);
+}
+/* Approximate number of queued slots; its read of the published end is
+ * seq_cst (idx_ring_size), so it can close the worker's sleep hand-shake. */
 uint32_t ingress_queued(const struct smx_ingress *g);
 
 /* The 16-octet MT identity (R5): 8-octet client nonce + 8-octet serial

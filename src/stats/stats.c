@@ -85,9 +85,18 @@ int stats_sum(struct smx_stats_snapshot *s, unsigned n_workers)
 int stats_collect(struct smx_client *c, struct smx_stats_snapshot *s)
 {
         memset(s, 0, sizeof *s);
-        s->mts_accepted = LD(c->accepted);
         s->mts_decided = client_decided(c);
-        s->in_flight = smx_client_in_flight(c);
+        s->mts_accepted = client_accepted(c, s->mts_decided);
+        s->in_flight = s->mts_accepted - s->mts_decided;
+        /* a counter: never report less than a reader reported before (the
+         * count may run one re-push ahead for an instant, client_accepted) */
+        uint64_t seen = atomic_load_explicit(&c->accepted_seen, memory_order_relaxed);
+        while (seen < s->mts_accepted &&
+               !atomic_compare_exchange_weak_explicit(&c->accepted_seen, &seen, s->mts_accepted,
+                                                      memory_order_relaxed, memory_order_relaxed))
+                ;
+        if (seen > s->mts_accepted)
+                s->mts_accepted = seen;
         s->queued = ingress_queued(&c->ing);
         s->active_binds = LD(c->active_binds);
         for (unsigned r = 0; r < SMX_FAIL_REASONS; r++)

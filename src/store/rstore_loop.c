@@ -191,7 +191,6 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
         uint64_t t0 = mono_us();
         int got = 0;
         unsigned woken = 0, late_done = 0, late_new = 0;
-        int corr_replace = 0;   /* the SET before this EXISTS found another MT's value */
         for (unsigned i = 0; i < b.n; i++) {
                 redisReply *r = NULL;
                 if (get_reply(rs, &r, now) != 0) {
@@ -223,44 +222,41 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
                                 RS_ADD(rs, drs_routed, (uint64_t)r->integer);
                         late_done++;
                         break;
-                case K_CORR_SET:
+                case K_CORR_SET: {
+                        /* the key was there when SET NX GET returns a value:
+                         * ours (a replay), another MT's (a reused id: replaced)
+                         * or the DR script's placeholder (DRs are parked for
+                         * it): the correlation script stores ours and routes
+                         * the parked DRs (rstore_lua.c) */
+                        int late = 0;
                         if (err) {
                                 smx_logf(SMX_LOG_WARN, NULL, NULL, "store: correlation write: %s",
                                          r->str);
                                 RS_INC(rs, corr_dropped);
-                                break;
+                        } else {
+                                RS_INC(rs, corr_writes);
                         }
-                        RS_INC(rs, corr_writes);
-                        if (r->type == REDIS_REPLY_STRING) {
-                                /* the key was there: ours (a replay), or another MT's */
-                                struct rs_corr_req cr;
-                                size_t off = rs->f_head, skipped;
-                                rs_fifo_at(rs, &off, &cr, &skipped);
+                        struct rs_corr_req cr;
+                        size_t off = rs->f_head, skipped;
+                        rs_fifo_at(rs, &off, &cr, &skipped);
+                        if (!err && r->type == REDIS_REPLY_STRING) {
                                 char val[RS_NAME_MAX + SMX_ID_MAX + 64];
                                 int vl = rs_corr_value(rs, &cr, val, sizeof val);
                                 const char *ours = memchr(val, 0x1f, (size_t)vl);
                                 const char *had = memchr(r->str, 0x1f, r->len);
                                 size_t ol = ours ? (size_t)vl - (size_t)(ours - val) : 0;
-                                if (!ours || !had || r->len - (size_t)(had - r->str) != ol ||
-                                    memcmp(ours, had, ol) != 0)
-                                        corr_replace = 1;
+                                late = !ours || !had || r->len - (size_t)(had - r->str) != ol ||
+                                       memcmp(ours, had, ol) != 0;
                         }
-                        break;
-                case K_CORR_CHECK:
-                        if (corr_replace ||
-                            (!err && r->type == REDIS_REPLY_INTEGER && r->integer > 0)) {
-                                /* DRs are parked for it: the script routes them */
-                                struct rs_corr_req cr;
-                                size_t off = rs->f_head, skipped;
-                                rs_fifo_at(rs, &off, &cr, &skipped);
+                        if (late) {
                                 if (rs->n_late + late_new < RS_LATE_MAX)
                                         rs->late[rs->n_late + late_new++] = cr;
                                 else
                                         rs_fifo_put(rs, &cr);      /* written again, then routed */
                         }
                         rs_fifo_pop(rs);
-                        corr_replace = 0;
                         break;
+                }
                 case K_IN: {
                         struct rs_in_req *q = &rs->inq[rs->in_head % RS_INQ];
                         uint32_t status = SMPP_ESME_ROK;

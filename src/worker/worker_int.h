@@ -95,6 +95,15 @@ void worker_resolve_fini(struct smx_worker *w);
  * set, instead of the system's (NULL). Set before smx_client_start. */
 extern const char *worker_resolve_dns_servers;
 
+/* Put an MT this worker holds back on ingress (a retry, or popped and not
+ * encoded), counted in `repushed` after the push so the accepted count,
+ * which is the ring's pushes less these, stays right (client_accepted). */
+static inline void worker_repush(struct smx_worker *w, uint32_t idx)
+{
+        ingress_push(&w->c->ing, idx);
+        counter_add_owner(&w->repushed, 1);
+}
+
 /* worker_outcome.c */
 /* The one final outcome of an MT (SMX_EV_SUBMITTED or SMX_EV_FAILED). */
 void worker_emit_outcome(struct smx_worker *w, uint32_t idx, uint8_t type, uint8_t reason,

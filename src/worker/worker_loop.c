@@ -343,10 +343,12 @@ void *worker_main(void *arg)
                  * completion (a resp freeing window room, a bind coming up)
                  * or the WAIT_MS timeout (TPS tokens, knobs) does */
                 int takes = can_take_work(w);
-                atomic_store(&w->sleeping, takes ? WORKER_SLEEP_FOR_INGRESS : WORKER_SLEEP_BUSY);
-                /* re-check after publishing `sleeping`: an MT pushed before the
-                 * store was not followed by a wake-up */
-                if (takes && ingress_queued(&c->ing) > 0 && w->pend_head == SMX_SLOT_NONE) {
+                /* publish `sleeping`, then look again: an MT pushed before the
+                 * store was not followed by a wake-up (the hand-shake with
+                 * smx_submit's publish: src/ingress/ingress.h) */
+                uint32_t queued = ingress_announce_sleep(
+                        &c->ing, &w->sleeping, takes ? WORKER_SLEEP_FOR_INGRESS : WORKER_SLEEP_BUSY);
+                if (takes && queued > 0 && w->pend_head == SMX_SLOT_NONE) {
                         atomic_store(&w->sleeping, 0);
                         worker_ring_submit(w);
                         continue;

@@ -66,7 +66,7 @@ static int send_mt(struct smx_worker *w, struct smx_bind *b, uint32_t idx)
         for (int i = 0; i < np; i++)
                 need += w->parts[i].len + SMX_SUBMIT_OVERHEAD;
         if (need + SMX_ANSWER_ROOM > (size_t)(b->sess.out_cap - b->sess.out_len)) {
-                ingress_push(&c->ing, idx);
+                worker_repush(w, idx);
                 return 1;
         }
         /* one thread at a time handles an MT (the ring hands it over with
@@ -92,6 +92,9 @@ static int send_mt(struct smx_worker *w, struct smx_bind *b, uint32_t idx)
                 p->tlv.present = 0;
                 p->u.sm.short_message = (struct smx_bytes){ NULL, 0 };
                 p->h.command_id = SMPP_SUBMIT_SM;
+                /* from/to were measured with strnlen by smx_submit (no inner
+                 * NUL), service_type is empty: the encoder needs no NUL scan */
+                p->flags = SMX_PDUF_CSTR_CHECKED;
                 p->u.sm.source_addr_ton = digits_from ? 1 : 5;
                 p->u.sm.source_addr_npi = digits_from ? 1 : 0;
                 p->u.sm.source_addr = (struct smx_bytes){ (const uint8_t *)s->from, s->from_len };
@@ -207,12 +210,12 @@ static uint32_t take_mt(struct smx_ingress *g, struct pop_ahead *pa, uint32_t *b
 }
 
 /* MTs popped but not encoded go back to ingress, oldest first. */
-static void give_back(struct smx_ingress *g, struct pop_ahead *pa)
+static void give_back(struct smx_worker *w, struct pop_ahead *pa)
 {
         while (pa->i_cur < pa->n_cur)
-                ingress_push(g, pa->cur[pa->i_cur++]);
+                worker_repush(w, pa->cur[pa->i_cur++]);
         for (uint32_t k = 0; k < pa->n_next; k++)
-                ingress_push(g, pa->next[k]);
+                worker_repush(w, pa->next[k]);
         pa->n_next = 0;
 }
 
@@ -272,7 +275,7 @@ int worker_dispatch(struct smx_worker *w)
                 if (w->pend_head != SMX_SLOT_NONE || event_ring_space_w(w->evr) < EVENT_RESERVE)
                         break;
         }
-        give_back(&c->ing, &pa);
+        give_back(w, &pa);
         return done;
 }
 

@@ -175,7 +175,7 @@ void worker_retry_mt(struct smx_worker *w, uint32_t idx, int now_ok)
                 return;
         }
         if (now_ok) {
-                ingress_push(&c->ing, idx);
+                worker_repush(w, idx);
                 return;
         }
         s->not_before_ms = (uint32_t)(w->now_ms + w->kn->retry_backoff_ms);
@@ -195,7 +195,7 @@ int worker_release_delayed(struct smx_worker *w)
                 if (fail)
                         worker_fail_mt(w, idx, SMX_FAIL_SHUTDOWN, 0);
                 else
-                        ingress_push(&c->ing, idx);
+                        worker_repush(w, idx);
                 n++;
         }
         return n;

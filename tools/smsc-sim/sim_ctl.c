@@ -475,7 +475,8 @@ void sim_on_timer_plan(struct smsc_sim *s, struct sim_timer *t)
                 char reply[256];
                 const struct sim_plan_step *st = &s->plan[s->plan_next++];
                 sim_ctl_locked(s, st->cmd, reply, sizeof(reply));
-                fprintf(stderr, "smsc-sim plan t=%.3f %s -> %s\n", st->t, st->cmd, reply);
+                fprintf(stderr, "smsc-sim plan t=%.3f at=%.3f %s -> %s\n", st->t, now, st->cmd,
+                        reply);
         }
         plan_arm(s);
 }

@@ -129,6 +129,8 @@ struct sim_counts {
         uint64_t enquire_links, other_pdus, generic_nacks_sent, hostile_sent;
         uint64_t first_attempt_ns, last_attempt_ns, min_spacing_ns;
         uint64_t max_accept_lag_ns;     /* longest wait of a connection for accept() */
+        uint64_t resp_delayed;          /* submit_sm_resps held by resp_latency_ms ... */
+        uint64_t resp_delay_us_total, resp_delay_us_max; /* ... and the delays drawn */
         char last_attempt_peer[48];     /* "ip:port" of the last attempt */
         uint64_t enquire_links_sent, dr_handed_off;
         uint64_t tls_handshakes, tls_resumed, tls_failed, tls_close_notify;

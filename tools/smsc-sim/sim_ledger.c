@@ -119,7 +119,8 @@ static void counts_json(struct jw *w, const struct sim_counts *c, uint64_t unack
                   "\"unbinds\":%llu,\"enquire_links\":%llu,\"other_pdus\":%llu,\"generic_nacks_sent\":%llu,"
                   "\"hostile_sent\":%llu,\"enquire_links_sent\":%llu,\"dr_handed_off\":%llu,"
                   "\"tls_handshakes\":%llu,\"tls_resumed\":%llu,\"tls_failed\":%llu,"
-                  "\"tls_close_notify\":%llu",
+                  "\"tls_close_notify\":%llu,\"resp_delayed\":%llu,\"resp_delay_ms_total\":%.3f,"
+                  "\"resp_delay_ms_max\":%.3f",
                   (unsigned long long)c->submit_received, (unsigned long long)c->submit_accepted,
                   (unsigned long long)c->submit_rejected, (unsigned long long)c->submit_unanswered,
                   (unsigned long long)c->resp_dropped, (unsigned long long)c->service_duplicates,
@@ -135,7 +136,8 @@ static void counts_json(struct jw *w, const struct sim_counts *c, uint64_t unack
                   (unsigned long long)c->hostile_sent, (unsigned long long)c->enquire_links_sent,
                   (unsigned long long)c->dr_handed_off, (unsigned long long)c->tls_handshakes,
                   (unsigned long long)c->tls_resumed, (unsigned long long)c->tls_failed,
-                  (unsigned long long)c->tls_close_notify);
+                  (unsigned long long)c->tls_close_notify, (unsigned long long)c->resp_delayed,
+                  (double)c->resp_delay_us_total / 1e3, (double)c->resp_delay_us_max / 1e3);
         /* the drop-resp fault by kind (sim_drop.c), kinds never dropped left out */
         jw_printf(w, ",\"resp_dropped_by\":{");
         int first = 1;
@@ -187,6 +189,10 @@ static void add_counts(struct sim_counts *t, const struct sim_counts *c)
                 t->min_spacing_ns = c->min_spacing_ns;
         if (c->max_accept_lag_ns > t->max_accept_lag_ns)
                 t->max_accept_lag_ns = c->max_accept_lag_ns;
+        t->resp_delayed += c->resp_delayed;
+        t->resp_delay_us_total += c->resp_delay_us_total;
+        if (c->resp_delay_us_max > t->resp_delay_us_max)
+                t->resp_delay_us_max = c->resp_delay_us_max;
 }
 
 static void spacing_json(struct jw *w, const struct sim_counts *c)

@@ -208,6 +208,14 @@ static void send_submit_resp(struct smsc_sim *s, struct sim_sess *ss, uint32_t s
         r.tlv.present = 0;
         size_t cap = SMPP_HEADER_LEN + SMPP_MESSAGE_ID_MAX;
         if (latency_ms > 0) {
+                /* what was drawn, so a test can tell the knob's distribution
+                 * from the wall-clock time a loaded machine adds */
+                struct sim_counts *c = &s->smsc[ss->smsc].c;
+                uint64_t us = (uint64_t)(latency_ms * 1e3);
+                c->resp_delayed++;
+                c->resp_delay_us_total += us;
+                if (us > c->resp_delay_us_max)
+                        c->resp_delay_us_max = us;
                 uint8_t *buf = malloc(cap);
                 if (!buf)
                         return;

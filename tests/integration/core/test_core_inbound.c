@@ -199,6 +199,28 @@ static int t_same_id(const char *a, const char *b)
         return strcasecmp(a, b) == 0;
 }
 
+/* On a failure: the library's inbound counters and each bind's health. */
+static void t_print_inbound_stats(void)
+{
+        char *out = NULL;
+        size_t len = 0;
+        if (smx_stats_render(E.c, SMX_STATS_JSON, &out, &len) == 0) {
+                const char *in = strstr(out, "\"inbound\"");
+                printf("# %.1500s\n", in ? in : out);
+                free(out);
+        }
+        const char *j = it_summary(&E), *tot = strstr(j, "\"totals\""),
+                   *viol = strstr(j, "\"violations\"");
+        printf("# sim %.900s\n# sim %.700s\n", tot ? tot : j, viol ? viol : "");
+        struct smx_bind_stats st[IT_MAX_SMSC];
+        size_t n = smx_client_binds(E.c, st, IT_MAX_SMSC);
+        for (size_t i = 0; i < n && i < IT_MAX_SMSC; i++)
+                printf("# bind %s (worker %u) health %d submitted %llu drs %llu last down: %s\n",
+                       st[i].name, st[i].worker, (int)st[i].health,
+                       (unsigned long long)st[i].submitted, (unsigned long long)st[i].drs,
+                       st[i].last_down);
+}
+
 /* Single-part MTs of [first, next_k): every DR is correlated to one of them
  * whose resp id same_id() accepts as the DR's id, is part 1 of 1 and its
  * one final DR completes it; each MT got exactly one DR (no ACCEPTED before
@@ -226,8 +248,14 @@ static size_t t_check_drs_by(uint64_t first, int (*same_id)(const char *, const 
         }
         CHECK_EQ(wrong, 0);
         uint64_t not_once = 0;
-        for (uint64_t k = first; k < next_k; k++)
+        for (uint64_t k = first; k < next_k; k++) {
+                if (per[k] != 1 && not_once < 10)
+                        printf("# MT %llu (resp id %s on %s): %llu DRs\n", (unsigned long long)k,
+                               sub_msgid[k], sub_smsc[k], (unsigned long long)per[k]);
                 not_once += per[k] != 1;
+        }
+        if (not_once)
+                t_print_inbound_stats();
         CHECK_EQ(not_once, 0);
         CHECK_EQ(n_uncorrelated, 0);
         if (cross)
@@ -295,6 +323,18 @@ static void test_dr_before_resp_is_parked_and_matched(void)
         t_check_single_part_drs(first);
 }
 
+/* How often the service sends one deliver_sm in the re-send tests before it
+ * gives up on it. Each send waits 150 ms for our resp, so most copies put on a
+ * dripping bind time out and go out again; a copy is only lost when every
+ * send of it went to a dripping bind and that bind is then closed with the
+ * copy still queued in the service (our enquire_link, answered behind the
+ * drip, times out: HOSTILE D-15). With 4 sends that happened to a few DRs
+ * per run on a loaded machine (the service gave up on them: its ledger's
+ * deliver_unacked; our `drs` counter never saw them), a loss in the test's
+ * set-up, not in the library. With 16 a copy reaches a bind that is not
+ * dripping (p ~ 0.4^15 that none does). */
+#define T_RESEND_MAX_SENDS 16u
+
 static void test_resent_deliver_sm_reaches_app_once(void)
 {
         t_knobs_default();
@@ -303,7 +343,7 @@ static void test_resent_deliver_sm_reaches_app_once(void)
          * waits only 150 ms for our deliver_sm_resp: a deliver_sm still
          * trickling out is re-sent on another bind, then arrives twice */
         it_sim_ctl(&E, "set all deliver_timeout_ms 150");
-        it_sim_ctl(&E, "set all deliver_max_sends 4");
+        it_sim_ctl(&E, "set all deliver_max_sends %u", T_RESEND_MAX_SENDS);
         it_sim_ctl(&E, "set all dr_delay_ms 400-800");
         it_sim_ctl(&E, "set all other_site_prob 0.3");
         double dr0 = t_total("dr_sent"), mo0 = t_total("mo_sent");
@@ -362,14 +402,23 @@ static void test_multipart_mt_one_outcome_one_dr_per_part_one_merged_final(void)
         text[400] = 0;          /* 400 GSM characters: 3 parts of 153 (or one payload) */
         it_sim_ctl(&E, "set all dr_final_mix DELIVERED:70,UNDELIVERABLE:30");
         double acc0 = t_total("submit_sm_accepted"), dr0 = t_total("dr_sent");
-        uint64_t first = t_submit_n(40, text);
-        t_check_one_outcome(first);
+        /* Each worker routes only over its own binds (worker 0: the UDH8
+         * and payload SMSCs, worker 1: SAR and UDH16), and on a loaded
+         * machine one worker may take a whole batch: batches of 40 go out
+         * until both kinds (3 parts, 1 payload) were used. */
+        uint64_t first = next_k;
         size_t want = 0, modes_seen[2] = { 0, 0 };
-        for (uint64_t k = first; k < next_k; k++) {
-                unsigned p = t_parts_on(sub_smsc[k]);
-                want += p;
-                modes_seen[p == 1]++;
+        for (int batch = 0; batch < 8 && !(modes_seen[0] && modes_seen[1]); batch++) {
+                uint64_t from = t_submit_n(40, text);
+                for (uint64_t k = from; k < next_k; k++) {
+                        unsigned p = t_parts_on(sub_smsc[k]);
+                        want += p;
+                        modes_seen[p == 1]++;
+                }
         }
+        t_check_one_outcome(first);
+        if (!(modes_seen[0] > 0 && modes_seen[1] > 0))
+                t_print_inbound_stats();
         CHECK(modes_seen[0] > 0 && modes_seen[1] > 0);
         CHECK_EQ(t_total("submit_sm_accepted") - acc0, want);
         CHECK_EQ(t_settle(want, 0, 15000, 500), 1);
@@ -526,7 +575,7 @@ static void test_resent_styled_drs_reach_app_once(void)
         t_reset();
         t_set_id_styles();
         it_sim_ctl(&E, "set all deliver_timeout_ms 150");
-        it_sim_ctl(&E, "set all deliver_max_sends 4");
+        it_sim_ctl(&E, "set all deliver_max_sends %u", T_RESEND_MAX_SENDS);
         it_sim_ctl(&E, "set all dr_delay_ms 400-800");
         it_sim_ctl(&E, "set all other_site_prob 0.5");
         it_sim_ctl(&E, "set all dr_before_resp_prob 0.2");

@@ -4,7 +4,8 @@
  * charged as an attempt while the MT is younger than no_route_timeout_ms,
  * after which max_attempts transient failures end in "attempts_exhausted"
  * (not permanent); an SMSC that accepts TCP and closes
- * it at once is retried only at the rebind spacing (R2). */
+ * it at once is retried only at the rebind spacing (R2); the accepted count
+ * counts each MT once however often it went back on ingress. */
 #include "itest.h"
 
 static struct it_env E;
@@ -182,6 +183,37 @@ static void test_accept_then_close_smsc_keeps_rebind_spacing(void)
         CHECK_EQ(it_wait_active(&E, E.n, 5000), 1);
 }
 
+/* One counter of the Prometheus rendering (the first line naming it). */
+static unsigned long long prom_value(const char *name)
+{
+        char *out = NULL;
+        size_t len = 0;
+        unsigned long long v = ~0ull;
+        if (smx_stats_render(E.c, SMX_STATS_PROMETHEUS, &out, &len) != 0)
+                return v;
+        char key[96];
+        snprintf(key, sizeof key, "\n%s ", name);
+        const char *p = strstr(out, key);
+        if (p)
+                v = strtoull(p + strlen(key), NULL, 10);
+        free(out);
+        return v;
+}
+
+/* After the tests above (MTs retried after transient failures and
+ * pushbacks: each went back on ingress, some many times), the accepted
+ * count is exactly the MTs smx_submit accepted, once each: it is derived
+ * from the ingress ring's pushes less the workers' re-pushes
+ * (client_accepted), and in flight is 0 once every outcome is out. */
+static void test_accepted_counts_each_mt_once_however_often_it_was_resent(void)
+{
+        CHECK(E.next_mt >= 4);
+        CHECK_EQ(smx_client_in_flight(E.c), 0);
+        CHECK_EQ(prom_value("smsmux_mts_accepted_total"), E.next_mt);
+        CHECK_EQ(prom_value("smsmux_mts_decided_total"), E.next_mt);
+        CHECK_EQ(prom_value("smsmux_mts_in_flight"), 0);
+}
+
 int main(void)
 {
         if (it_sim_start(&E, "dc3", 2, 1.0) < 0) {
@@ -202,6 +234,7 @@ int main(void)
         RUN(test_attempts_run_out_on_endless_transient_failures);
         RUN(test_queue_full_smsc_among_healthy_ones_fails_no_mt);
         RUN(test_accept_then_close_smsc_keeps_rebind_spacing);
+        RUN(test_accepted_counts_each_mt_once_however_often_it_was_resent);
         smx_client_drain(E.c, 3000);
         it_stop(&E);
         return t_done();

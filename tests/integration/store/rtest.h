@@ -1,18 +1,26 @@
 /* A real redis-server for the store tests: started by the test on a unix
  * socket in a fresh temporary directory (no port to collide with), stopped
  * (and its files removed) after. Killed with SIGKILL and restarted on the
- * same directory (AOF everysec) or paused with SIGSTOP to play failures. */
+ * same directory (AOF everysec) or paused with SIGSTOP to play failures.
+ * Also the opening and end of a test's main (TAP skip without
+ * redis-server), and commands on a connection of the test's own.
+ * Tests with client instances on the store: rtest_inst.h. */
 #ifndef SMX_RTEST_H
 #define SMX_RTEST_H
 
 #include <hiredis/hiredis.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+/* What a test's start returns when the test goes on; anything else is the
+ * exit status main returns at once. */
+#define RTEST_GO (-1)
 
 struct rtest_redis {
         pid_t pid;
@@ -26,13 +34,15 @@ static inline void rtest_sleep_ms(unsigned ms)
         nanosleep(&ts, NULL);
 }
 
-static inline int rtest_redis_ping(const struct rtest_redis *r)
+/* 1 when Redis answers cmd, on a connection of its own to r->sock, with a
+ * status reply ("OK", "PONG"). */
+static inline int rtest_redis_ok(const struct rtest_redis *r, const char *cmd)
 {
         struct timeval tv = { 0, 200000 };
         redisContext *c = redisConnectUnixWithTimeout(r->sock, tv);
         int ok = 0;
         if (c && !c->err) {
-                redisReply *rep = redisCommand(c, "PING");
+                redisReply *rep = redisCommand(c, cmd);
                 ok = rep && rep->type == REDIS_REPLY_STATUS;
                 if (rep)
                         freeReplyObject(rep);
@@ -42,17 +52,20 @@ static inline int rtest_redis_ping(const struct rtest_redis *r)
         return ok;
 }
 
-/* Start (or restart, same directory) redis-server. 0, or -1 (printed). */
-static inline int rtest_redis_spawn(struct rtest_redis *r)
+static inline int rtest_redis_ping(const struct rtest_redis *r)
+{
+        return rtest_redis_ok(r, "PING");
+}
+
+/* Run redis-server with argv (argv[0] "redis-server"; it must serve
+ * r->sock) and wait until it answers there. 0, or -1 (printed). */
+static inline int rtest_redis_run(struct rtest_redis *r, char *const argv[])
 {
         pid_t pid = fork();
         if (pid < 0)
                 return -1;
         if (pid == 0) {
-                execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", r->sock,
-                       "--unixsocketperm", "700", "--dir", r->dir, "--save", "",
-                       "--appendonly", r->aof ? "yes" : "no", "--appendfsync", "everysec",
-                       "--logfile", r->log, "--daemonize", "no", (char *)NULL);
+                execvp("redis-server", argv);
                 _exit(127);
         }
         r->pid = pid;
@@ -71,16 +84,38 @@ static inline int rtest_redis_spawn(struct rtest_redis *r)
         return -1;
 }
 
-static inline int rtest_redis_start(struct rtest_redis *r, int aof)
+/* Start (or restart, same directory) redis-server on r->sock only. 0, or
+ * -1 (printed). */
+static inline int rtest_redis_spawn(struct rtest_redis *r)
+{
+        char *const argv[] = {
+                "redis-server", "--port", "0", "--unixsocket", r->sock,
+                "--unixsocketperm", "700", "--dir", r->dir, "--save", "",
+                "--appendonly", r->aof ? "yes" : "no", "--appendfsync", "everysec",
+                "--logfile", r->log, "--daemonize", "no", NULL,
+        };
+        return rtest_redis_run(r, argv);
+}
+
+/* A fresh directory /tmp/<prefix>-XXXXXX and the socket, log and URL in
+ * it; nothing started. 0, or -1. */
+static inline int rtest_redis_dir(struct rtest_redis *r, int aof, const char *prefix)
 {
         memset(r, 0, sizeof *r);
         r->aof = aof;
-        snprintf(r->dir, sizeof r->dir, "/tmp/smx-redis-XXXXXX");
+        snprintf(r->dir, sizeof r->dir, "/tmp/%s-XXXXXX", prefix);
         if (!mkdtemp(r->dir))
                 return -1;
         snprintf(r->sock, sizeof r->sock, "%s/redis.sock", r->dir);
         snprintf(r->log, sizeof r->log, "%s/redis.log", r->dir);
         snprintf(r->url, sizeof r->url, "unix://%s", r->sock);
+        return 0;
+}
+
+static inline int rtest_redis_start(struct rtest_redis *r, int aof)
+{
+        if (rtest_redis_dir(r, aof, "smx-redis") < 0)
+                return -1;
         return rtest_redis_spawn(r);
 }
 
@@ -105,6 +140,53 @@ static inline void rtest_redis_stop(struct rtest_redis *r)
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", r->dir);
         if (r->dir[0] && system(cmd) != 0)
                 printf("# could not remove %s\n", r->dir);
+}
+
+/* The TAP skip when redis-server is not installed: 0 (and the line
+ * printed), else 1. */
+static inline int rtest_have_redis(void)
+{
+        if (system("command -v redis-server >/dev/null 2>&1") == 0)
+                return 1;
+        printf("1..0 # SKIP redis-server not installed (tools/bootstrap.sh)\n");
+        return 0;
+}
+
+/* The start of a test that talks to Redis itself: redis-server started in
+ * r and *c connected to it. RTEST_GO, or the exit status (skip: 0; bail
+ * out, printed: 1). */
+static inline int rtest_start_connected(struct rtest_redis *r, redisContext **c)
+{
+        if (!rtest_have_redis())
+                return 0;
+        if (rtest_redis_start(r, 0) != 0) {
+                printf("Bail out! redis-server did not start\n");
+                return 1;
+        }
+        *c = redisConnectUnix(r->sock);
+        if (!*c || (*c)->err) {
+                printf("Bail out! no connection to redis-server\n");
+                rtest_redis_stop(r);
+                return 1;
+        }
+        return RTEST_GO;
+}
+
+/* The end of such a test: c closed, redis-server stopped. */
+static inline void rtest_stop_connected(struct rtest_redis *r, redisContext *c)
+{
+        redisFree(c);
+        rtest_redis_stop(r);
+}
+
+/* A command on c (hiredis format); the reply, NULL on a broken connection. */
+static inline redisReply *rtest_cmd(redisContext *c, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        redisReply *r = redisvCommand(c, fmt, ap);
+        va_end(ap);
+        return r;
 }
 
 /* One command's integer reply (-1 on error): for checks on Redis state. */

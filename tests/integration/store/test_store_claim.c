@@ -29,14 +29,7 @@ static redisContext *C;
 static unsigned cluster_no;
 static char cluster[32];
 
-static redisReply *cmd(const char *fmt, ...)
-{
-        va_list ap;
-        va_start(ap, fmt);
-        redisReply *r = redisvCommand(C, fmt, ap);
-        va_end(ap);
-        return r;
-}
+#define cmd(...) rtest_cmd(C, __VA_ARGS__)
 
 static void cmd_ok(const char *fmt, ...)
 {
@@ -220,16 +213,23 @@ static int wait_acked(const char *inst, struct inst **v, int nv)
 
 static struct inst IA, IB, IC;
 
-static void test_takeover_not_polled_for_several_takeover_times_shows_each_once(void)
+/* A new cluster in which a was last seen 10 takeover times ago, with
+ * m0..m<n-1> in its stream, the first `read` of them read by a (pending
+ * for a). */
+static void silent_owner(unsigned n, unsigned read)
 {
         new_cluster();
         instance_seen("a", 10 * TAKEOVER_MS);
-        for (unsigned i = 0; i < 40; i++)
+        for (unsigned i = 0; i < n; i++)
                 add_dr("a", i);
-        /* a read the first 20 before it went silent: pending for a */
         char key[128];
         stream_key("a", key, sizeof key);
-        cmd_ok("XREADGROUP GROUP g a COUNT 20 STREAMS %s >", key);
+        cmd_ok("XREADGROUP GROUP g a COUNT %u STREAMS %s >", read, key);
+}
+
+static void test_takeover_not_polled_for_several_takeover_times_shows_each_once(void)
+{
+        silent_owner(40, 20);   /* a read the first 20 before it went silent */
         CHECK(inst_start(&IB, "b") == 0);
         CHECK(wait_held(&IB, 40, NULL));
         run_for(6 * TAKEOVER_MS, NULL);         /* b's application does not poll */
@@ -271,13 +271,7 @@ static void test_own_stream_not_polled_and_reconnected_shows_each_once(void)
 
 static void test_two_takers_one_not_polled_each_once_across_both(void)
 {
-        new_cluster();
-        instance_seen("a", 10 * TAKEOVER_MS);
-        for (unsigned i = 0; i < 60; i++)
-                add_dr("a", i);
-        char key[128];
-        stream_key("a", key, sizeof key);
-        cmd_ok("XREADGROUP GROUP g a COUNT 30 STREAMS %s >", key);
+        silent_owner(60, 30);
         CHECK(inst_start(&IB, "b") == 0);
         CHECK(wait_held(&IB, 1, NULL));         /* b took some over first */
         CHECK(inst_start(&IC, "c") == 0);
@@ -292,21 +286,22 @@ static void test_two_takers_one_not_polled_each_once_across_both(void)
         inst_stop(&IC);
 }
 
-static void test_owner_back_while_taker_holds_its_entries_each_once(void)
+/* a silent for 10 takeover times with 30 entries, the first 10 read by a
+ * before; b takes all 30 over and holds them (not polled); then a comes
+ * back (same name) while b holds them, and gets 10 more (m30..m39). */
+static void owner_back_while_b_holds_its_entries(void)
 {
-        new_cluster();
-        instance_seen("a", 10 * TAKEOVER_MS);
-        for (unsigned i = 0; i < 30; i++)
-                add_dr("a", i);
-        char key[128];
-        stream_key("a", key, sizeof key);
-        cmd_ok("XREADGROUP GROUP g a COUNT 10 STREAMS %s >", key);
+        silent_owner(30, 10);
         CHECK(inst_start(&IB, "b") == 0);
         CHECK(wait_held(&IB, 30, NULL));
-        /* a comes back (same name) while b holds all 30, and gets 10 more */
         CHECK(inst_start(&IA, "a") == 0);
         for (unsigned i = 30; i < 40; i++)
                 add_dr("a", i);
+}
+
+static void test_owner_back_while_taker_holds_its_entries_each_once(void)
+{
+        owner_back_while_b_holds_its_entries();
         run_for(6 * TAKEOVER_MS, &IA);          /* a polled, b not */
         poll_app(&IB);
         struct inst *v[] = { &IA, &IB };
@@ -319,18 +314,7 @@ static void test_owner_back_while_taker_holds_its_entries_each_once(void)
 
 static void test_taker_stops_holding_entries_of_owner_back_owner_shows_them_once(void)
 {
-        new_cluster();
-        instance_seen("a", 10 * TAKEOVER_MS);
-        for (unsigned i = 0; i < 30; i++)
-                add_dr("a", i);
-        char key[128];
-        stream_key("a", key, sizeof key);
-        cmd_ok("XREADGROUP GROUP g a COUNT 10 STREAMS %s >", key);
-        CHECK(inst_start(&IB, "b") == 0);
-        CHECK(wait_held(&IB, 30, NULL));
-        CHECK(inst_start(&IA, "a") == 0);
-        for (unsigned i = 30; i < 40; i++)
-                add_dr("a", i);
+        owner_back_while_b_holds_its_entries();
         run_for(3 * TAKEOVER_MS, &IA);
         /* b stops, its application never polled what it holds: pending for
          * b in a's stream, a live owner's stream nobody else claims */
@@ -344,26 +328,14 @@ static void test_taker_stops_holding_entries_of_owner_back_owner_shows_them_once
 
 int main(void)
 {
-        if (system("command -v redis-server >/dev/null 2>&1") != 0) {
-                printf("1..0 # SKIP redis-server not installed (tools/bootstrap.sh)\n");
-                return 0;
-        }
-        if (rtest_redis_start(&R, 0) != 0) {
-                printf("Bail out! redis-server did not start\n");
-                return 1;
-        }
-        C = redisConnectUnix(R.sock);
-        if (!C || C->err) {
-                printf("Bail out! no connection to redis-server\n");
-                rtest_redis_stop(&R);
-                return 1;
-        }
+        int rc = rtest_start_connected(&R, &C);
+        if (rc != RTEST_GO)
+                return rc;
         RUN(test_takeover_not_polled_for_several_takeover_times_shows_each_once);
         RUN(test_own_stream_not_polled_and_reconnected_shows_each_once);
         RUN(test_two_takers_one_not_polled_each_once_across_both);
         RUN(test_owner_back_while_taker_holds_its_entries_each_once);
         RUN(test_taker_stops_holding_entries_of_owner_back_owner_shows_them_once);
-        redisFree(C);
-        rtest_redis_stop(&R);
+        rtest_stop_connected(&R, C);
         return t_done();
 }

@@ -11,55 +11,11 @@
  *   - DRs before their submit_sm_resp (parked under the receiving rules'
  *     key): the park sweep's last look tries the other rules, so they too
  *     reach their owner once, correlated (after dr_park_timeout_ms). */
-#include "../core/itest.h"
-#include "rtest.h"
+#include "rtest_inst.h"
 
 #define N_INST 2
-#define MAX_EV 4096
 
-struct inst {
-        char name[8];
-        smx_client *c;
-        struct smx_config cfg;
-        uint64_t outcomes, next_k;
-        uint64_t foreign_drs, uncorrelated;
-        char dr_ids[MAX_EV][SMX_ID_MAX + 1];
-        size_t n_drs;
-};
-
-static struct it_env E;
-static struct rtest_redis R;
-static struct inst I[N_INST];
-static char cluster[32];
-
-static void pump_all(void)
-{
-        struct smx_event ev[128];
-        for (int i = 0; i < N_INST; i++) {
-                struct inst *in = &I[i];
-                size_t n;
-                while ((n = smx_events_poll(in->c, ev, 128)) > 0) {
-                        for (size_t j = 0; j < n; j++) {
-                                const struct smx_event *x = &ev[j];
-                                if (x->type == SMX_EV_SUBMITTED || x->type == SMX_EV_FAILED) {
-                                        in->outcomes++;
-                                } else if (x->type == SMX_EV_DR) {
-                                        if (!x->id) {
-                                                in->uncorrelated++;
-                                                continue;
-                                        }
-                                        if (strncmp(x->id, in->name, strlen(in->name)) ||
-                                            x->id[strlen(in->name)] != '-')
-                                                in->foreign_drs++;
-                                        if (in->n_drs < MAX_EV)
-                                                snprintf(in->dr_ids[in->n_drs++],
-                                                         SMX_ID_MAX + 1, "%s", x->id);
-                                }
-                        }
-                }
-        }
-}
-
+/* Every DR event, correlated or not. */
 static size_t all_drs(void)
 {
         size_t n = 0;
@@ -68,91 +24,30 @@ static size_t all_drs(void)
         return n;
 }
 
-static unsigned dr_count(const char *id)
+/* Instance `name`: an early DR parks 2 s. */
+static int inst_start(struct rt_inst *in, const char *name, int i)
 {
-        unsigned n = 0;
-        for (int i = 0; i < N_INST; i++)
-                for (size_t j = 0; j < I[i].n_drs; j++)
-                        n += !strcmp(I[i].dr_ids[j], id);
-        return n;
-}
-
-static void reset_events(void)
-{
-        for (int i = 0; i < N_INST; i++)
-                I[i].n_drs = I[i].foreign_drs = I[i].uncorrelated = 0;
-}
-
-static int inst_start(struct inst *in, const char *name)
-{
-        snprintf(in->name, sizeof in->name, "%s", name);
-        in->cfg = E.cfg;
-        in->cfg.workers = 1;
-        in->cfg.dr_park_timeout_ms = 2000;
-        in->cfg.store.url = R.url;
-        in->cfg.store.instance = in->name;
-        in->cfg.store.cluster = cluster;
-        char err[256] = "";
-        int rc = smx_client_create(&in->cfg, &in->c, err, sizeof err);
-        if (rc < 0) {
-                printf("# smx_client_create %s: %s (%s)\n", name, smx_strerror(rc), err);
-                return rc;
-        }
-        return smx_client_start(in->c);
-}
-
-static int all_active(void)
-{
-        uint64_t end = it_now_ms() + 15000;
-        while (it_now_ms() < end) {
-                pump_all();
-                int ok = 1;
-                for (int i = 0; i < N_INST; i++) {
-                        struct smx_bind_stats st[IT_MAX_SMSC];
-                        size_t n = smx_client_binds(I[i].c, st, IT_MAX_SMSC), a = 0;
-                        for (size_t b = 0; b < n; b++)
-                                a += st[b].health == SMX_HEALTH_ACTIVE;
-                        ok &= a == E.n;
-                }
-                if (ok)
-                        return 1;
-                it_sleep_ms(10);
-        }
-        return 0;
+        (void)i;
+        rt_inst_config(in, name)->dr_park_timeout_ms = 2000;
+        return rt_inst_launch(in);
 }
 
 /* n MTs from each instance, then every DR: once, at its owner, correlated. */
 static void run_and_check(unsigned n)
 {
-        reset_events();
+        rt_reset_events();
         uint64_t k0[N_INST], out0 = 0;
         for (int i = 0; i < N_INST; i++) {
                 k0[i] = I[i].next_k;
                 out0 += I[i].outcomes;
-                for (unsigned j = 0; j < n; j++) {
-                        char id[32];
-                        snprintf(id, sizeof id, "%.7s-%llu", I[i].name,
-                                 (unsigned long long)I[i].next_k++);
-                        struct smx_mt mt = { .id = id, .from = "12345", .to = "447700900001",
-                                             .text = "crossing rules", .want_dr = 1 };
-                        int rc;
-                        while ((rc = smx_submit(I[i].c, &mt)) == SMX_EAGAIN) {
-                                pump_all();
-                                it_sleep_ms(1);
-                        }
-                        CHECK_EQ(rc, 0);
-                }
+                CHECK_EQ(rt_submit_n(&I[i], n, "crossing rules"), n);
         }
         uint64_t end = it_now_ms() + 30000;
         while (it_now_ms() < end && all_drs() < (size_t)(N_INST * n)) {
-                pump_all();
+                rt_pump_all();
                 it_sleep_ms(5);
         }
-        uint64_t quiet = it_now_ms() + 3000;    /* past the park timeout: a late copy shows */
-        while (it_now_ms() < quiet) {
-                pump_all();
-                it_sleep_ms(5);
-        }
+        rt_settle(0, 0, 0, 3000);       /* past the park timeout: a late copy shows */
         uint64_t outs = 0;
         for (int i = 0; i < N_INST; i++)
                 outs += I[i].outcomes;
@@ -169,7 +64,7 @@ static void run_and_check(unsigned n)
                         char id[32];
                         snprintf(id, sizeof id, "%.7s-%llu", I[i].name,
                                  (unsigned long long)(k0[i] + j));
-                        unsigned c = dr_count(id);
+                        unsigned c = rt_dr_count(id);
                         missing += c == 0;
                         twice += c > 1;
                 }
@@ -184,39 +79,21 @@ static void test_drs_crossing_to_an_smsc_with_other_rules_reach_the_owner(void)
         run_and_check(100);
 }
 
-static double parked_total(void)
-{
-        double s = 0;
-        for (int i = 0; i < N_INST; i++) {
-                char *txt = NULL;
-                if (smx_stats_render(I[i].c, SMX_STATS_JSON, &txt, NULL) == 0 && txt)
-                        s += it_json_num(txt, "\"store\"", "parked");
-                free(txt);
-        }
-        return s;
-}
-
 static void test_early_drs_crossing_rules_are_found_at_the_park_timeout(void)
 {
         it_sim_ctl(&E, "set all dr_before_resp_prob 1");
-        double parked0 = parked_total();
+        double parked0 = rt_store_sum("parked");
         run_and_check(40);
-        printf("# parked %.0f\n", parked_total() - parked0);
-        CHECK(parked_total() - parked0 > 0);    /* the sweep's last look found them */
+        printf("# parked %.0f\n", rt_store_sum("parked") - parked0);
+        CHECK(rt_store_sum("parked") - parked0 > 0);    /* the sweep's last look found them */
         it_sim_ctl(&E, "set all dr_before_resp_prob 0");
 }
 
 int main(void)
 {
-        if (system("command -v redis-server >/dev/null 2>&1") != 0) {
-                printf("1..0 # SKIP redis-server not installed (tools/bootstrap.sh)\n");
-                return 0;
-        }
-        if (rtest_redis_start(&R, 0) != 0 || it_sim_start(&E, "dc3,bos", 1, 1.0) != 0) {
-                printf("Bail out! redis-server or smsc-sim did not start\n");
-                rtest_redis_stop(&R);
-                return 1;
-        }
+        int rc = rt_start(1);
+        if (rc != RTEST_GO)
+                return rc;
         for (size_t i = 0; i < E.n; i++) {
                 int dc3 = !strcmp(E.info[i].site, "dc3");
                 E.smsc[i].msgid_norm = dc3 ? SMX_MSGID_NORM_EXACT : SMX_MSGID_NORM_AUTO;
@@ -228,22 +105,10 @@ int main(void)
         it_sim_ctl(&E, "set all dr_final_mix DELIVERED:100");
         it_sim_ctl(&E, "set all dr_msgid_in tlv");
         snprintf(cluster, sizeof cluster, "r%d", (int)getpid());
-        static const char *names[N_INST] = { "a", "b" };
-        for (int i = 0; i < N_INST; i++)
-                if (inst_start(&I[i], names[i]) != 0) {
-                        printf("Bail out! instance %s did not start\n", names[i]);
-                        return 1;
-                }
-        if (!all_active()) {
-                printf("Bail out! not every instance bound every SMSC\n");
-                return 1;
-        }
+        rt_n = N_INST;
+        if ((rc = rt_start_instances(inst_start)) != RTEST_GO || (rc = rt_await_bound()) != RTEST_GO)
+                return rc;
         RUN(test_drs_crossing_to_an_smsc_with_other_rules_reach_the_owner);
         RUN(test_early_drs_crossing_rules_are_found_at_the_park_timeout);
-        for (int i = 0; i < N_INST; i++)
-                smx_client_destroy(I[i].c);
-        E.c = NULL;
-        it_stop(&E);
-        rtest_redis_stop(&R);
-        return t_done();
+        return rt_finish();
 }

@@ -16,185 +16,17 @@
  *     stream and a live instance takes them over after owner_takeover_ms,
  *     once; an instance restarted with the same name gets what was left;
  *   - what the applications released is trimmed from the streams. */
-#include "../core/itest.h"
-#include "rtest.h"
+#include "rtest_inst.h"
 
 #define N_INST 3
-#define MAX_EV 4096
 
-struct t_dr {
-        char id[SMX_ID_MAX + 1];
-        enum smx_dr_state state, mt_state;
-        int mt_final;
-        unsigned part, parts;
-};
-
-struct inst {
-        char name[8];
-        smx_client *c;
-        struct smx_config cfg;
-        uint64_t outcomes, submitted, next_k;
-        uint64_t foreign_drs;           /* DRs for another instance's MT */
-        uint64_t uncorrelated;
-        struct t_dr drs[MAX_EV];
-        size_t n_drs;
-        struct it_mo mos[256];
-        size_t n_mos;
-};
-
-static struct it_env E;
-static struct rtest_redis R;
-static struct inst I[N_INST];
-static char cluster[32];
-
-static void pump_one(struct inst *in)
+/* Instance `name` with the owner_takeover_ms given (DRs park up to 20 s). */
+static int inst_start(struct rt_inst *in, const char *name, uint32_t takeover_ms)
 {
-        struct smx_event ev[128];
-        size_t n;
-        if (!in->c)
-                return;
-        while ((n = smx_events_poll(in->c, ev, 128)) > 0) {
-                for (size_t i = 0; i < n; i++) {
-                        const struct smx_event *x = &ev[i];
-                        if (x->type == SMX_EV_SUBMITTED || x->type == SMX_EV_FAILED) {
-                                in->outcomes++;
-                                in->submitted += x->type == SMX_EV_SUBMITTED;
-                        } else if (x->type == SMX_EV_DR) {
-                                if (!x->id) {
-                                        in->uncorrelated++;
-                                        continue;
-                                }
-                                if (strncmp(x->id, in->name, strlen(in->name)) ||
-                                    x->id[strlen(in->name)] != '-')
-                                        in->foreign_drs++;
-                                if (in->n_drs < MAX_EV) {
-                                        struct t_dr *d = &in->drs[in->n_drs++];
-                                        snprintf(d->id, sizeof d->id, "%s", x->id);
-                                        d->state = x->state;
-                                        d->mt_final = x->mt_final;
-                                        d->mt_state = x->mt_state;
-                                        d->part = x->part;
-                                        d->parts = x->parts;
-                                }
-                        } else if (x->type == SMX_EV_MO && in->n_mos < 256) {
-                                it_mo_record(&in->mos[in->n_mos++], x);
-                        }
-                }
-        }
-}
-
-static void pump_all(void)
-{
-        for (int i = 0; i < N_INST; i++)
-                pump_one(&I[i]);
-}
-
-static size_t total_drs(void)
-{
-        size_t n = 0;
-        for (int i = 0; i < N_INST; i++)
-                n += I[i].n_drs;
-        return n;
-}
-
-static size_t total_mos(void)
-{
-        size_t n = 0;
-        for (int i = 0; i < N_INST; i++)
-                n += I[i].n_mos;
-        return n;
-}
-
-static void reset_events(void)
-{
-        for (int i = 0; i < N_INST; i++) {
-                I[i].n_drs = I[i].n_mos = 0;
-                I[i].foreign_drs = I[i].uncorrelated = 0;
-        }
-}
-
-/* Pump until `drs` DRs and `mos` MOs arrived in total, then `quiet_ms`
- * more so a duplicate would show. */
-static int settle(size_t drs, size_t mos, unsigned timeout_ms, unsigned quiet_ms)
-{
-        uint64_t end = it_now_ms() + timeout_ms;
-        int ok = 0;
-        while (it_now_ms() < end) {
-                pump_all();
-                if (total_drs() >= drs && total_mos() >= mos) {
-                        ok = 1;
-                        break;
-                }
-                it_sleep_ms(5);
-        }
-        uint64_t q = it_now_ms() + quiet_ms;
-        while (it_now_ms() < q) {
-                pump_all();
-                it_sleep_ms(5);
-        }
-        return ok;
-}
-
-static int inst_start(struct inst *in, const char *name, uint32_t takeover_ms)
-{
-        snprintf(in->name, sizeof in->name, "%s", name);
-        in->cfg = E.cfg;
-        in->cfg.workers = 1;
-        in->cfg.dr_park_timeout_ms = 20000;
-        in->cfg.store.url = R.url;
-        in->cfg.store.instance = in->name;
-        in->cfg.store.cluster = cluster;
-        in->cfg.store.owner_takeover_ms = takeover_ms;
-        char err[256] = "";
-        int rc = smx_client_create(&in->cfg, &in->c, err, sizeof err);
-        if (rc < 0) {
-                printf("# smx_client_create %s: %s (%s)\n", name, smx_strerror(rc), err);
-                return rc;
-        }
-        return smx_client_start(in->c);
-}
-
-static int all_active(void)
-{
-        uint64_t end = it_now_ms() + 15000;
-        while (it_now_ms() < end) {
-                pump_all();
-                int ok = 1;
-                for (int i = 0; i < N_INST; i++) {
-                        if (!I[i].c)
-                                continue;
-                        struct smx_bind_stats st[IT_MAX_SMSC];
-                        size_t n = smx_client_binds(I[i].c, st, IT_MAX_SMSC), a = 0;
-                        for (size_t b = 0; b < n; b++)
-                                a += st[b].health == SMX_HEALTH_ACTIVE;
-                        ok &= a == E.n;
-                }
-                if (ok)
-                        return 1;
-                it_sleep_ms(10);
-        }
-        return 0;
-}
-
-static uint64_t submit_n(struct inst *in, unsigned n, const char *text)
-{
-        uint64_t ok = 0;
-        for (unsigned i = 0; i < n; i++) {
-                char id[64];
-                snprintf(id, sizeof id, "%.24s-%llu", in->name, (unsigned long long)in->next_k);
-                struct smx_mt mt = { .id = id, .from = "12345", .to = "447700900001",
-                                     .text = text, .want_dr = 1 };
-                int rc;
-                while ((rc = smx_submit(in->c, &mt)) == SMX_EAGAIN) {
-                        pump_all();
-                        it_sleep_ms(1);
-                }
-                if (rc == 0) {
-                        in->next_k++;
-                        ok++;
-                }
-        }
-        return ok;
+        struct smx_config *cfg = rt_inst_config(in, name);
+        cfg->dr_park_timeout_ms = 20000;
+        cfg->store.owner_takeover_ms = takeover_ms;
+        return rt_inst_launch(in);
 }
 
 static double sim_total(const char *key)
@@ -203,7 +35,7 @@ static double sim_total(const char *key)
 }
 
 /* Across every instance: how many DR events have this (id, state). */
-static unsigned same_dr(const struct t_dr *d)
+static unsigned same_dr(const struct rt_dr *d)
 {
         unsigned n = 0;
         for (int i = 0; i < N_INST; i++)
@@ -218,7 +50,7 @@ static uint64_t await_outcomes(const uint64_t out0[N_INST], uint64_t want)
 {
         uint64_t end = it_now_ms() + 30000, outs = 0;
         while (it_now_ms() < end) {
-                pump_all();
+                rt_pump_all();
                 outs = 0;
                 for (int i = 0; i < N_INST; i++)
                         outs += I[i].outcomes - out0[i];
@@ -237,14 +69,14 @@ static double settle_service_drs(double dr0, double min)
         double want;
         uint64_t end = it_now_ms() + 30000;
         do {
-                pump_all();
+                rt_pump_all();
                 it_sleep_ms(20);
                 want = sim_total("dr_sent") - dr0;
-        } while ((want < min || total_drs() < (size_t)want) && it_now_ms() < end);
+        } while ((want < min || rt_total_drs() < (size_t)want) && it_now_ms() < end);
         for (int round = 0; round < 10; round++) {
-                settle((size_t)want, 0, 20000, 1500);
+                rt_settle((size_t)want, 0, 20000, 1500);
                 double now_want = sim_total("dr_sent") - dr0;
-                if (now_want == want && total_drs() >= (size_t)want)
+                if (now_want == want && rt_total_drs() >= (size_t)want)
                         break;
                 want = now_want;
         }
@@ -266,21 +98,21 @@ static void knobs_default(void)
 static void test_every_dr_once_at_its_owner(void)
 {
         knobs_default();
-        reset_events();
+        rt_reset_events();
         double dr0 = sim_total("dr_sent");
         uint64_t out0[N_INST], sub = 0;
         for (int i = 0; i < N_INST; i++)
                 out0[i] = I[i].outcomes;
         for (int i = 0; i < N_INST; i++)
-                sub += submit_n(&I[i], 100, "shared store");
+                sub += rt_submit_n(&I[i], 100, "shared store");
         CHECK_EQ(sub, 300);
         CHECK_EQ(await_outcomes(out0, 300), 300);
         /* every MT is followed by its final DR, some by an ACCEPTED one too */
         double want = settle_service_drs(dr0, 300);
         printf("# DRs sent by the service %.0f, seen %zu (a %zu, b %zu, c %zu)\n", want,
-               total_drs(), I[0].n_drs, I[1].n_drs, I[2].n_drs);
+               rt_total_drs(), I[0].n_drs, I[1].n_drs, I[2].n_drs);
         CHECK(want > 300);                      /* some MTs had an ACCEPTED DR too */
-        CHECK_EQ(total_drs(), (size_t)want);
+        CHECK_EQ(rt_total_drs(), (size_t)want);
         size_t dup = 0, finals = 0;
         for (int i = 0; i < N_INST; i++) {
                 CHECK_EQ(I[i].foreign_drs, 0);
@@ -303,7 +135,7 @@ static void test_every_dr_once_at_its_owner(void)
                 long long len = rtest_redis_int(&R, q);
                 for (int t = 0; t < 200 && (len < 0 || len > 100 || len >= (long long)I[i].n_drs);
                      t++) {
-                        pump_all();
+                        rt_pump_all();
                         rtest_sleep_ms(20);
                         len = rtest_redis_int(&R, q);
                 }
@@ -351,7 +183,7 @@ static void test_multipart_mt_part_drs_and_one_merged_final_at_owner(void)
         knobs_default();
         it_sim_ctl(&E, "set all dr_final_mix "
                        "DELIVERED:50,UNKNOWN:10,DELETED:10,EXPIRED:10,UNDELIVERABLE:10,REJECTED:10");
-        reset_events();
+        rt_reset_events();
         char text[401];
         for (int i = 0; i < 400; i++)
                 text[i] = (char)('a' + i % 26);
@@ -364,7 +196,7 @@ static void test_multipart_mt_part_drs_and_one_merged_final_at_owner(void)
                 sub0[i] = I[i].submitted;
         }
         for (int i = 0; i < N_INST; i++)
-                sub += submit_n(&I[i], MP_MTS, text);
+                sub += rt_submit_n(&I[i], MP_MTS, text);
         CHECK_EQ(sub, N_INST * MP_MTS);
         CHECK_EQ(await_outcomes(out0, sub), sub);
         for (int i = 0; i < N_INST; i++)
@@ -372,9 +204,9 @@ static void test_multipart_mt_part_drs_and_one_merged_final_at_owner(void)
         CHECK_EQ(sim_total("submit_sm_accepted") - acc0, sub * MP_PARTS);
         double want = settle_service_drs(dr0, (double)(sub * MP_PARTS));
         printf("# long MTs: DRs sent by the service %.0f, seen %zu (a %zu, b %zu, c %zu)\n",
-               want, total_drs(), I[0].n_drs, I[1].n_drs, I[2].n_drs);
+               want, rt_total_drs(), I[0].n_drs, I[1].n_drs, I[2].n_drs);
         CHECK(want >= sub * MP_PARTS);
-        CHECK_EQ(total_drs(), (size_t)want);
+        CHECK_EQ(rt_total_drs(), (size_t)want);
         size_t bad = 0, finals_wrong = 0, merged_not_delivered = 0, mixed = 0;
         for (int i = 0; i < N_INST; i++) {
                 CHECK_EQ(I[i].foreign_drs, 0);  /* no DR at a non-owner */
@@ -387,7 +219,7 @@ static void test_multipart_mt_part_drs_and_one_merged_final_at_owner(void)
                         int worst = -1, best = 99;
                         enum smx_dr_state worst_state = 0, merged = 0;
                         for (size_t j = 0; j < I[i].n_drs; j++) {
-                                const struct t_dr *d = &I[i].drs[j];
+                                const struct rt_dr *d = &I[i].drs[j];
                                 if (strcmp(d->id, id))
                                         continue;
                                 got++;
@@ -434,7 +266,7 @@ static void test_multipart_mt_part_drs_and_one_merged_final_at_owner(void)
 static void test_multipart_mo_split_across_instances_once(void)
 {
         knobs_default();
-        reset_events();
+        rt_reset_events();
         double mo0 = sim_total("mo_sent"), rs0 = sim_total("deliver_sm_resent");
         /* slow output on two SMSCs while the service waits 150 ms for a
          * deliver_sm_resp: parts still trickling out are re-sent on another
@@ -444,14 +276,14 @@ static void test_multipart_mo_split_across_instances_once(void)
         it_sim_ctl(&E, "slow %s 600", E.info[2].name);
         it_sim_ctl(&E, "mo all 8");
         size_t want = 8 * E.n;
-        int ok = settle(0, want, 40000, 0);
+        int ok = rt_settle(0, want, 40000, 0);
         it_sim_ctl(&E, "slow all off");
-        settle(0, 0, 0, 2000);
+        rt_settle(0, 0, 0, 2000);
         CHECK_EQ(ok, 1);
         CHECK_EQ(sim_total("mo_sent") - mo0, want);
-        printf("# MOs seen %zu (a %zu, b %zu, c %zu), deliver_sm re-sent %.0f\n", total_mos(),
+        printf("# MOs seen %zu (a %zu, b %zu, c %zu), deliver_sm re-sent %.0f\n", rt_total_mos(),
                I[0].n_mos, I[1].n_mos, I[2].n_mos, sim_total("deliver_sm_resent") - rs0);
-        CHECK_EQ(total_mos(), want);
+        CHECK_EQ(rt_total_mos(), want);
         size_t bad = 0, dup = 0;
         for (int i = 0; i < N_INST; i++)
                 for (size_t j = 0; j < I[i].n_mos; j++) {
@@ -471,18 +303,18 @@ static void test_multipart_mo_split_across_instances_once(void)
 
 /* Final DRs only, each dr_delay ms after its MT's submit_sm_resp: instance
  * c submits 40 MTs, gets their outcomes, and stops before their DRs come. */
-static void owner_submits_then_stops(struct inst *c, const char *dr_delay, const char *text)
+static void owner_submits_then_stops(struct rt_inst *c, const char *dr_delay, const char *text)
 {
         knobs_default();
         it_sim_ctl(&E, "set all dr_accepted_prob 0");
         it_sim_ctl(&E, "set all dr_before_resp_prob 0");
         it_sim_ctl(&E, "set all dr_delay_ms %s", dr_delay);
-        reset_events();
+        rt_reset_events();
         uint64_t out0 = c->outcomes;
-        CHECK_EQ(submit_n(c, 40, text), 40);
+        CHECK_EQ(rt_submit_n(c, 40, text), 40);
         uint64_t end = it_now_ms() + 20000;
         while (c->outcomes - out0 < 40 && it_now_ms() < end) {
-                pump_all();
+                rt_pump_all();
                 it_sleep_ms(2);
         }
         CHECK_EQ(c->outcomes - out0, 40);
@@ -492,11 +324,11 @@ static void owner_submits_then_stops(struct inst *c, const char *dr_delay, const
 
 static void test_stopped_owner_drs_taken_over_then_rest_after_restart(void)
 {
-        struct inst *c = &I[2];
+        struct rt_inst *c = &I[2];
         /* c stops before its DRs come: they wait in its stream */
         owner_submits_then_stops(c, "1500-2500", "owner goes away");
         /* a and b take them over after owner_takeover_ms (3 s), once */
-        settle(40, 0, 30000, 1500);
+        rt_settle(40, 0, 30000, 1500);
         size_t got = I[0].n_drs + I[1].n_drs, dup = 0;
         printf("# c's DRs taken over: a %zu, b %zu\n", I[0].n_drs, I[1].n_drs);
         CHECK_EQ(got, 40);
@@ -509,15 +341,15 @@ static void test_stopped_owner_drs_taken_over_then_rest_after_restart(void)
         CHECK_EQ(dup, 0);
 
         /* c again, same name, with DRs pending for it: it gets its own */
-        reset_events();
+        rt_reset_events();
         it_sim_ctl(&E, "set all dr_delay_ms 20-100");
         CHECK_EQ(inst_start(c, "c", 3000), 0);
-        CHECK_EQ(all_active(), 1);
+        CHECK_EQ(rt_all_active(), 1);
         /* a and b see c's heartbeat within one scan (1 s) and stop reading
          * its stream; entries they read before that are theirs, once */
-        settle(0, 0, 0, 1500);
-        CHECK_EQ(submit_n(c, 30, "owner is back"), 30);
-        settle(30, 0, 20000, 1000);
+        rt_settle(0, 0, 0, 1500);
+        CHECK_EQ(rt_submit_n(c, 30, "owner is back"), 30);
+        rt_settle(30, 0, 20000, 1000);
         CHECK_EQ(c->n_drs, 30);
         CHECK_EQ(c->foreign_drs, 0);
         CHECK_EQ(I[0].n_drs + I[1].n_drs, 0);
@@ -525,13 +357,13 @@ static void test_stopped_owner_drs_taken_over_then_rest_after_restart(void)
 
 static void test_owner_restarted_in_time_gets_its_pending_drs(void)
 {
-        struct inst *c = &I[2];
+        struct rt_inst *c = &I[2];
         owner_submits_then_stops(c, "800-1500", "owner restarts");
         /* back well within owner_takeover_ms (3 s): a and b leave c's
          * stream alone, and c reads what waited for it */
-        settle(0, 0, 0, 300);
+        rt_settle(0, 0, 0, 300);
         CHECK_EQ(inst_start(c, "c", 3000), 0);
-        settle(40, 0, 20000, 1500);
+        rt_settle(40, 0, 20000, 1500);
         printf("# after the restart: c %zu, a %zu, b %zu\n", c->n_drs, I[0].n_drs, I[1].n_drs);
         CHECK_EQ(c->n_drs, 40);
         CHECK_EQ(c->foreign_drs, 0);
@@ -540,7 +372,7 @@ static void test_owner_restarted_in_time_gets_its_pending_drs(void)
         for (size_t j = 0; j < c->n_drs; j++)
                 dup += same_dr(&c->drs[j]) != 1;
         CHECK_EQ(dup, 0);
-        CHECK_EQ(all_active(), 1);
+        CHECK_EQ(rt_all_active(), 1);
 }
 
 /* The MT identity is hash(cluster, app MT id): the same MT resubmitted
@@ -556,7 +388,7 @@ static void test_resubmit_through_another_instance_is_one_message(void)
         CHECK_EQ(smx_submit(I[1].c, &mt), 0);
         uint64_t end = it_now_ms() + 10000;
         while (it_now_ms() < end && (I[0].outcomes == out_a || I[1].outcomes == out_b)) {
-                pump_all();
+                rt_pump_all();
                 it_sleep_ms(5);
         }
         CHECK_EQ(I[0].outcomes - out_a, 1);
@@ -565,39 +397,27 @@ static void test_resubmit_through_another_instance_is_one_message(void)
         CHECK_EQ(it_json_num(it_summary(&E), "\"handset\"", "duplicates") - hs0, 0);
 }
 
+static int inst_start_first(struct rt_inst *in, const char *name, int i)
+{
+        (void)i;
+        return inst_start(in, name, 3000);
+}
+
 int main(void)
 {
-        if (system("command -v redis-server >/dev/null 2>&1") != 0) {
-                printf("1..0 # SKIP redis-server not installed (tools/bootstrap.sh)\n");
-                return 0;
-        }
-        if (rtest_redis_start(&R, 0) != 0 || it_sim_start(&E, "dc3,bos", 2, 1.0) != 0) {
-                printf("Bail out! redis-server or smsc-sim did not start\n");
-                rtest_redis_stop(&R);
-                return 1;
-        }
+        int rc = rt_start(2);
+        if (rc != RTEST_GO)
+                return rc;
         snprintf(cluster, sizeof cluster, "t%d", (int)getpid());
-        static const char *names[N_INST] = { "a", "b", "c" };
-        for (int i = 0; i < N_INST; i++)
-                if (inst_start(&I[i], names[i], 3000) != 0) {
-                        printf("Bail out! instance %s did not start\n", names[i]);
-                        return 1;
-                }
-        if (!all_active()) {
-                printf("Bail out! not every instance bound every SMSC\n");
-                return 1;
-        }
+        rt_n = N_INST;
+        if ((rc = rt_start_instances(inst_start_first)) != RTEST_GO ||
+            (rc = rt_await_bound()) != RTEST_GO)
+                return rc;
         RUN(test_every_dr_once_at_its_owner);
         RUN(test_multipart_mt_part_drs_and_one_merged_final_at_owner);
         RUN(test_multipart_mo_split_across_instances_once);
         RUN(test_resubmit_through_another_instance_is_one_message);
         RUN(test_owner_restarted_in_time_gets_its_pending_drs);
         RUN(test_stopped_owner_drs_taken_over_then_rest_after_restart);
-        for (int i = 0; i < N_INST; i++)
-                if (I[i].c)
-                        smx_client_destroy(I[i].c);
-        E.c = NULL;
-        it_stop(&E);
-        rtest_redis_stop(&R);
-        return t_done();
+        return rt_finish();
 }

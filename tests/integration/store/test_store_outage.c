@@ -6,56 +6,8 @@
  *     and DRs are delivered uncorrelated on the receiving instance (counted
  *     local_fallback), not refused for ever; once Redis is back, DRs go
  *     through it again, correlated. */
-#include <pthread.h>
-
-#include "../core/itest.h"
 #include "store/rstore.h"
-#include "rtest.h"
-
-static struct it_env E;
-static struct rtest_redis R;
-static char logbuf[16384];
-static size_t loglen;
-static pthread_mutex_t logmu = PTHREAD_MUTEX_INITIALIZER;
-
-static void capture(enum smx_log_level level, const char *line, void *arg)
-{
-        (void)level;
-        (void)arg;
-        pthread_mutex_lock(&logmu);
-        size_t n = strlen(line);
-        if (loglen + n + 2 < sizeof logbuf) {
-                memcpy(logbuf + loglen, line, n);
-                loglen += n;
-                logbuf[loglen++] = '\n';
-                logbuf[loglen] = 0;
-        }
-        pthread_mutex_unlock(&logmu);
-}
-
-static int log_has(const char *s)
-{
-        pthread_mutex_lock(&logmu);
-        int r = strstr(logbuf, s) != NULL;
-        pthread_mutex_unlock(&logmu);
-        return r;
-}
-
-static long long store_num(smx_client *c, const char *key)
-{
-        char *txt = NULL;
-        long long v = -1;
-        if (smx_stats_render(c, SMX_STATS_JSON, &txt, NULL) == 0 && txt) {
-                const char *p = strstr(txt, "\"store\":{");
-                char pat[64];
-                snprintf(pat, sizeof pat, "\"%s\":", key);
-                const char *q = p ? strstr(p, pat) : NULL;
-                if (q)
-                        v = strtoll(q + strlen(pat), NULL, 10);
-        }
-        free(txt);
-        return v;
-}
+#include "rtest_inst.h"
 
 static smx_client *make(const char *url, const char *inst, uint32_t local_after_ms)
 {
@@ -107,14 +59,14 @@ static void test_password_is_used_and_never_logged(void)
         CHECK_EQ(smx_client_create(&cfg, &bad, err, sizeof err), 0);
         smx_client_start(bad);
         uint64_t end = it_now_ms() + 5000;
-        while (it_now_ms() < end && store_num(good, "connected") != 1)
+        while (it_now_ms() < end && rt_store_num(good, "connected") != 1)
                 it_sleep_ms(20);
         it_sleep_ms(500);
-        CHECK_EQ(store_num(good, "connected"), 1);
-        CHECK_EQ(store_num(bad, "connected"), 0);
-        CHECK(log_has("authentication failed"));
-        CHECK(!log_has("Sekr1t-pw"));
-        CHECK(!log_has("Wr0ng-pw"));
+        CHECK_EQ(rt_store_num(good, "connected"), 1);
+        CHECK_EQ(rt_store_num(bad, "connected"), 0);
+        CHECK(rt_log_has("authentication failed"));
+        CHECK(!rt_log_has("Sekr1t-pw"));
+        CHECK(!rt_log_has("Wr0ng-pw"));
         smx_client_destroy(good);
         smx_client_destroy(bad);
         rc = redisConnectUnix(R.sock);
@@ -172,7 +124,7 @@ static void test_redis_gone_long_drs_delivered_here_uncorrelated(void)
         if (!c)
                 return;
         uint64_t end = it_now_ms() + 10000;
-        while (it_now_ms() < end && store_num(c, "connected") != 1)
+        while (it_now_ms() < end && rt_store_num(c, "connected") != 1)
                 it_sleep_ms(20);
         E.c = c;
         CHECK_EQ(it_wait_active(&E, E.n, 10000), 1);
@@ -187,17 +139,17 @@ static void test_redis_gone_long_drs_delivered_here_uncorrelated(void)
         CHECK_EQ(E.submitted + E.failed, E.next_mt);    /* MTs never waited for Redis */
         CHECK_EQ(it_bad_outcomes(&E, E.next_mt) , 0);
         CHECK_EQ(E.drs - base_drs, 30);                 /* each DR once, here */
-        CHECK(store_num(c, "local_fallback") >= 30);
-        CHECK(store_num(c, "connected") == 0);
+        CHECK(rt_store_num(c, "local_fallback") >= 30);
+        CHECK(rt_store_num(c, "connected") == 0);
         /* Redis back: the store reconnects (backoff <= 2 s) */
         CHECK_EQ(rtest_redis_spawn(&R), 0);
         end = it_now_ms() + 10000;
-        while (it_now_ms() < end && store_num(c, "connected") != 1) {
+        while (it_now_ms() < end && rt_store_num(c, "connected") != 1) {
                 it_pump(&E);
                 it_sleep_ms(20);
         }
-        CHECK_EQ(store_num(c, "connected"), 1);
-        long long routed0 = store_num(c, "drs_routed");
+        CHECK_EQ(rt_store_num(c, "connected"), 1);
+        long long routed0 = rt_store_num(c, "drs_routed");
         base_drs = E.drs;
         CHECK_EQ(it_submit_n(&E, 20, "redis is back"), 20);
         end = it_now_ms() + 20000;
@@ -206,7 +158,7 @@ static void test_redis_gone_long_drs_delivered_here_uncorrelated(void)
                 it_sleep_ms(10);
         }
         CHECK_EQ(E.drs - base_drs, 20);
-        CHECK(store_num(c, "drs_routed") - routed0 >= 20);
+        CHECK(rt_store_num(c, "drs_routed") - routed0 >= 20);
         smx_client_destroy(c);
         E.c = NULL;
 }
@@ -238,7 +190,7 @@ static void test_full_write_buffer_is_bounded_counted_and_replayed(void)
         E.submitted = E.failed = E.drs = E.next_mt = 0;
         CHECK_EQ(it_wait_active(&E, E.n, 10000), 1);
         uint64_t end = it_now_ms() + 5000;
-        while (it_now_ms() < end && store_num(c, "connected") != 1)
+        while (it_now_ms() < end && rt_store_num(c, "connected") != 1)
                 it_sleep_ms(20);
         /* first wrap-arounds in normal operation: 400 writes through 4 KiB,
          * 40 at a time (a burst larger than the buffer would be dropped) */
@@ -251,8 +203,8 @@ static void test_full_write_buffer_is_bounded_counted_and_replayed(void)
                 }
         }
         CHECK_EQ(E.drs, 400);
-        CHECK_EQ(store_num(c, "corr_dropped"), 0);
-        CHECK_EQ(store_num(c, "drs_routed"), 400);      /* all correlated through Redis */
+        CHECK_EQ(rt_store_num(c, "corr_dropped"), 0);
+        CHECK_EQ(rt_store_num(c, "drs_routed"), 400);      /* all correlated through Redis */
         /* then Redis stopped: the buffer fills */
         rtest_redis_kill(&R, SIGSTOP);
         uint64_t drs0 = E.drs;
@@ -264,7 +216,7 @@ static void test_full_write_buffer_is_bounded_counted_and_replayed(void)
         }
         CHECK_EQ(E.submitted + E.failed, E.next_mt);
         it_sleep_ms(500);
-        long long dropped = store_num(c, "corr_dropped");
+        long long dropped = rt_store_num(c, "corr_dropped");
         printf("# correlation writes dropped with a 4 KiB buffer: %lld of 300\n", dropped);
         CHECK(dropped > 0 && dropped < 300);
         rtest_redis_kill(&R, SIGCONT);
@@ -277,23 +229,17 @@ static void test_full_write_buffer_is_bounded_counted_and_replayed(void)
         it_pump(&E);
         CHECK_EQ(E.drs - drs0, 300);            /* every DR, once */
         CHECK_EQ(it_bad_outcomes(&E, E.next_mt), 0);
-        CHECK_EQ(store_num(c, "corr_buffered"), 0);
+        CHECK_EQ(rt_store_num(c, "corr_buffered"), 0);
         smx_client_destroy(c);
         E.c = NULL;
 }
 
 int main(void)
 {
-        if (system("command -v redis-server >/dev/null 2>&1") != 0) {
-                printf("1..0 # SKIP redis-server not installed (tools/bootstrap.sh)\n");
-                return 0;
-        }
-        smx_log_configure(SMX_LOG_INFO, capture, NULL);
-        if (rtest_redis_start(&R, 0) != 0 || it_sim_start(&E, "dc3,bos", 1, 1.0) != 0) {
-                printf("Bail out! redis-server or smsc-sim did not start\n");
-                rtest_redis_stop(&R);
-                return 1;
-        }
+        smx_log_configure(SMX_LOG_INFO, rt_log_capture, NULL);
+        int rc = rt_start(1);
+        if (rc != RTEST_GO)
+                return rc;
         it_sim_ctl(&E, "set all dr_delay_ms 20-100");
         it_sim_ctl(&E, "set all deliver_max_sends 1000");       /* re-sent while Redis is away */
         RUN(test_bad_urls_and_names_are_refused);

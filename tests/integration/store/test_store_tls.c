@@ -25,47 +25,16 @@
  *     instances reconnect with a new handshake; MTs accepted meanwhile keep
  *     flowing and every DR still reaches its owner once, correlated. */
 #include <netinet/in.h>
-#include <pthread.h>
 #include <sys/socket.h>
 
-#include "../core/itest.h"
-#include "rtest.h"
+#include "rtest_inst.h"
 #include "tls_certs.h"
 
 #define PW "Tls-Acl-pw-93x"
-#define MAX_EV 2048
 
-static struct it_env E;
-static struct rtest_redis R;
 static int tls_port;
 static char certdir[64];
 static struct tc_cert ca, other_ca, server, client;
-static char logbuf[1 << 17];
-static size_t loglen;
-static pthread_mutex_t logmu = PTHREAD_MUTEX_INITIALIZER;
-
-static void capture(enum smx_log_level level, const char *line, void *arg)
-{
-        (void)level;
-        (void)arg;
-        pthread_mutex_lock(&logmu);
-        size_t n = strlen(line);
-        if (loglen + n + 2 < sizeof logbuf) {
-                memcpy(logbuf + loglen, line, n);
-                loglen += n;
-                logbuf[loglen++] = '\n';
-                logbuf[loglen] = 0;
-        }
-        pthread_mutex_unlock(&logmu);
-}
-
-static int log_has(const char *s)
-{
-        pthread_mutex_lock(&logmu);
-        int r = strstr(logbuf, s) != NULL;
-        pthread_mutex_unlock(&logmu);
-        return r;
-}
 
 static char *stats_json(smx_client *c)
 {
@@ -75,20 +44,6 @@ static char *stats_json(smx_client *c)
                 return NULL;
         }
         return txt;
-}
-
-static long long store_num(smx_client *c, const char *key)
-{
-        char *txt = stats_json(c);
-        long long v = -1;
-        const char *p = txt ? strstr(txt, "\"store\":{") : NULL;
-        char pat[64];
-        snprintf(pat, sizeof pat, "\"%s\":", key);
-        const char *q = p ? strstr(p, pat) : NULL;
-        if (q)
-                v = strtoll(q + strlen(pat), NULL, 10);
-        free(txt);
-        return v;
 }
 
 /* A string field of the store's stats ("" when absent). */
@@ -112,11 +67,11 @@ static int wait_store(smx_client *c, const char *key, long long at_least, unsign
 {
         uint64_t end = it_now_ms() + ms;
         while (it_now_ms() < end) {
-                if (store_num(c, key) >= at_least)
+                if (rt_store_num(c, key) >= at_least)
                         return 1;
                 it_sleep_ms(20);
         }
-        return store_num(c, key) >= at_least;
+        return rt_store_num(c, key) >= at_least;
 }
 
 static int free_port(void)
@@ -140,50 +95,18 @@ static int tls_redis_spawn(void)
 {
         char port[16];
         snprintf(port, sizeof port, "%d", tls_port);
-        pid_t pid = fork();
-        if (pid < 0)
-                return -1;
-        if (pid == 0) {
-                execlp("redis-server", "redis-server", "--port", "0", "--tls-port", port,
-                       "--bind", "127.0.0.1", "--tls-cert-file", server.pem,
-                       "--tls-key-file", server.keyfile, "--tls-ca-cert-file", ca.pem,
-                       "--tls-auth-clients", "yes", "--unixsocket", R.sock,
-                       "--unixsocketperm", "700", "--dir", R.dir, "--save", "",
-                       "--appendonly", "yes", "--appendfsync", "everysec",
-                       "--logfile", R.log, "--daemonize", "no",
-                       /* the ACL user, also after a restart */
-                       "--user", "smx", "on", ">" PW, "~*", "&*", "+@all", (char *)NULL);
-                _exit(127);
-        }
-        R.pid = pid;
-        for (int i = 0; i < 500; i++) {
-                if (rtest_redis_ping(&R))
-                        return 0;
-                int st;
-                if (waitpid(pid, &st, WNOHANG) == pid) {
-                        printf("# redis-server exited at start (see %s)\n", R.log);
-                        R.pid = 0;
-                        return -1;
-                }
-                rtest_sleep_ms(10);
-        }
-        return -1;
-}
-
-/* A plain command on the unix socket. 1 if Redis answered with a status. */
-static int redis_ok(const char *cmd)
-{
-        redisContext *c = redisConnectUnix(R.sock);
-        int ok = 0;
-        if (c && !c->err) {
-                redisReply *rep = redisCommand(c, cmd);
-                ok = rep && rep->type == REDIS_REPLY_STATUS;
-                if (rep)
-                        freeReplyObject(rep);
-        }
-        if (c)
-                redisFree(c);
-        return ok;
+        char *const argv[] = {
+                "redis-server", "--port", "0", "--tls-port", port,
+                "--bind", "127.0.0.1", "--tls-cert-file", server.pem,
+                "--tls-key-file", server.keyfile, "--tls-ca-cert-file", ca.pem,
+                "--tls-auth-clients", "yes", "--unixsocket", R.sock,
+                "--unixsocketperm", "700", "--dir", R.dir, "--save", "",
+                "--appendonly", "yes", "--appendfsync", "everysec",
+                "--logfile", R.log, "--daemonize", "no",
+                /* the ACL user, also after a restart */
+                "--user", "smx", "on", ">" PW, "~*", "&*", "+@all", NULL,
+        };
+        return rtest_redis_run(&R, argv);
 }
 
 /* How many clients of CLIENT LIST contain `what`. */
@@ -208,25 +131,26 @@ static int clients_with(const char *what)
 
 /* ---- instances ---- */
 
-struct inst {
-        char name[16];
-        smx_client *c;
-        uint64_t outcomes, submitted, next_k, drs, foreign, uncorrelated, dups;
-        char seen[MAX_EV][40];
-        size_t n_seen;
-};
+/* The pair over mutual TLS: instances "a" and "b" of rtest_inst.h. */
+static struct rt_inst *const A = &I[0], *const B = &I[1];
 
-static struct inst A, B;
 static char url_plain[128], url_creds[160];
 
-static void store_tls_defaults(struct smx_config *cfg)
+/* The simulator's config for one worker, on the store over TLS at
+ * url_plain as `instance`: our CA, the client certificate, cluster "tls". */
+static struct smx_config tls_config(const char *instance)
 {
-        cfg->store.ca_file = ca.pem;
-        cfg->store.cert_file = client.pem;
-        cfg->store.key_file = client.keyfile;
-        cfg->store.cluster = "tls";
-        cfg->store.timeout_ms = 1000;
-        cfg->store.hold_ms = 300;
+        struct smx_config cfg = E.cfg;
+        cfg.workers = 1;
+        cfg.store.ca_file = ca.pem;
+        cfg.store.cert_file = client.pem;
+        cfg.store.key_file = client.keyfile;
+        cfg.store.cluster = "tls";
+        cfg.store.timeout_ms = 1000;
+        cfg.store.hold_ms = 300;
+        cfg.store.url = url_plain;
+        cfg.store.instance = instance;
+        return cfg;
 }
 
 static smx_client *make(struct smx_config *cfg)
@@ -242,64 +166,21 @@ static smx_client *make(struct smx_config *cfg)
         return c;
 }
 
-static void pump_inst(struct inst *in)
+/* Every DR event at in, correlated or not. */
+static uint64_t drs(const struct rt_inst *in)
 {
-        struct smx_event ev[128];
-        size_t n;
-        if (!in->c)
-                return;
-        while ((n = smx_events_poll(in->c, ev, 128)) > 0) {
-                for (size_t i = 0; i < n; i++) {
-                        const struct smx_event *x = &ev[i];
-                        if (x->type == SMX_EV_SUBMITTED || x->type == SMX_EV_FAILED) {
-                                in->outcomes++;
-                                in->submitted += x->type == SMX_EV_SUBMITTED;
-                        } else if (x->type == SMX_EV_DR) {
-                                in->drs++;
-                                if (!x->id) {
-                                        in->uncorrelated++;
-                                        continue;
-                                }
-                                size_t nl = strlen(in->name);
-                                if (strncmp(x->id, in->name, nl) || x->id[nl] != '-')
-                                        in->foreign++;
-                                char key[40];
-                                snprintf(key, sizeof key, "%.30s/%d", x->id, (int)x->state);
-                                for (size_t j = 0; j < in->n_seen; j++)
-                                        in->dups += !strcmp(in->seen[j], key);
-                                if (in->n_seen < MAX_EV)
-                                        snprintf(in->seen[in->n_seen++], sizeof in->seen[0],
-                                                 "%s", key);
-                        }
-                }
-        }
+        return in->n_drs + in->uncorrelated;
 }
 
-static void pump(void)
+/* DR events at in that repeat an earlier one there (same id and state). */
+static uint64_t dups(const struct rt_inst *in)
 {
-        pump_inst(&A);
-        pump_inst(&B);
-}
-
-static uint64_t submit(struct inst *in, unsigned n, const char *text)
-{
-        uint64_t ok = 0;
-        for (unsigned i = 0; i < n; i++) {
-                char id[40];
-                snprintf(id, sizeof id, "%s-%llu", in->name, (unsigned long long)in->next_k);
-                struct smx_mt mt = { .id = id, .from = "12345", .to = "447700900001",
-                                     .text = text, .want_dr = 1 };
-                int rc;
-                while ((rc = smx_submit(in->c, &mt)) == SMX_EAGAIN) {
-                        pump();
-                        it_sleep_ms(1);
-                }
-                if (rc == 0) {
-                        in->next_k++;
-                        ok++;
-                }
-        }
-        return ok;
+        uint64_t n = 0;
+        for (size_t j = 1; j < in->n_drs; j++)
+                for (size_t k = 0; k < j; k++)
+                        n += !strcmp(in->drs[j].id, in->drs[k].id) &&
+                             in->drs[j].state == in->drs[k].state;
+        return n;
 }
 
 static double sim_total(const char *key)
@@ -314,16 +195,16 @@ static double settle(uint64_t outcomes, double dr0, double min)
         uint64_t end = it_now_ms() + 40000;
         double want = 0;
         while (it_now_ms() < end) {
-                pump();
+                rt_pump_all();
                 want = sim_total("dr_sent") - dr0;
-                if (A.outcomes + B.outcomes >= outcomes && want >= min &&
-                    (double)(A.drs + B.drs) >= want)
+                if (A->outcomes + B->outcomes >= outcomes && want >= min &&
+                    (double)(drs(A) + drs(B)) >= want)
                         break;
                 it_sleep_ms(10);
         }
         uint64_t q = it_now_ms() + 1000;
         while (it_now_ms() < q) {
-                pump();
+                rt_pump_all();
                 it_sleep_ms(10);
         }
         return sim_total("dr_sent") - dr0;
@@ -333,7 +214,7 @@ static int wait_active(smx_client *c)
 {
         uint64_t end = it_now_ms() + 15000;
         while (it_now_ms() < end) {
-                pump();
+                rt_pump_all();
                 if (E.c)
                         it_pump(&E);
                 struct smx_bind_stats st[IT_MAX_SMSC];
@@ -351,11 +232,7 @@ static int wait_active(smx_client *c)
 
 static void test_wrong_ca_never_connects_clear_error_mts_flow(void)
 {
-        struct smx_config cfg = E.cfg;
-        cfg.workers = 1;
-        store_tls_defaults(&cfg);
-        cfg.store.url = url_plain;
-        cfg.store.instance = "wrongca";
+        struct smx_config cfg = tls_config("wrongca");
         cfg.store.ca_file = other_ca.pem;
         cfg.store.local_after_ms = 1500;
         smx_client *c = make(&cfg);
@@ -365,13 +242,13 @@ static void test_wrong_ca_never_connects_clear_error_mts_flow(void)
         E.c = c;
         CHECK_EQ(it_wait_active(&E, E.n, 10000), 1);
         CHECK_EQ(wait_store(c, "tls_failures", 2, 10000), 1);  /* retried, each counted */
-        CHECK_EQ(store_num(c, "connected"), 0);
-        CHECK_EQ(store_num(c, "tls_handshakes"), 0);
+        CHECK_EQ(rt_store_num(c, "connected"), 0);
+        CHECK_EQ(rt_store_num(c, "tls_handshakes"), 0);
         char why[64];
         store_str(c, "tls_error", why, sizeof why);
         printf("# stats tls_error: %s\n", why);
         CHECK(!strcmp(why, "tls: certificate from unknown CA"));
-        CHECK(log_has("TLS handshake failed: tls: certificate from unknown CA"));
+        CHECK(rt_log_has("TLS handshake failed: tls: certificate from unknown CA"));
         /* MTs flow; their DRs, Redis out of reach past local_after_ms, are
          * delivered here uncorrelated */
         uint64_t drs0 = E.drs;
@@ -385,27 +262,23 @@ static void test_wrong_ca_never_connects_clear_error_mts_flow(void)
                 it_sleep_ms(10);
         }
         CHECK_EQ(E.drs - drs0, 20);
-        CHECK(store_num(c, "local_fallback") >= 20);
-        CHECK_EQ(store_num(c, "connected"), 0);
+        CHECK(rt_store_num(c, "local_fallback") >= 20);
+        CHECK_EQ(rt_store_num(c, "connected"), 0);
         smx_client_destroy(c);
         E.c = NULL;
 }
 
 static void test_redis_requires_client_certificate(void)
 {
-        struct smx_config cfg = E.cfg;
-        cfg.workers = 1;
-        store_tls_defaults(&cfg);
-        cfg.store.url = url_plain;
-        cfg.store.instance = "nocert";
+        struct smx_config cfg = tls_config("nocert");
         cfg.store.cert_file = cfg.store.key_file = NULL;
         smx_client *c = make(&cfg);
         CHECK(c != NULL);
         if (!c)
                 return;
         CHECK_EQ(wait_store(c, "tls_failures", 2, 10000), 1);  /* retried, each refused */
-        CHECK_EQ(store_num(c, "connected"), 0);
-        CHECK_EQ(store_num(c, "tls_handshakes"), 0);            /* never set up */
+        CHECK_EQ(rt_store_num(c, "connected"), 0);
+        CHECK_EQ(rt_store_num(c, "tls_handshakes"), 0);            /* never set up */
         char why[64];
         store_str(c, "tls_error", why, sizeof why);
         printf("# stats tls_error without a client certificate: %s\n", why);
@@ -417,22 +290,18 @@ static void test_redis_requires_client_certificate(void)
  * `insecure` connects anyway (to a CA we do not trust), with a warning. */
 static void test_wrong_server_name_refused_insecure_warned(void)
 {
-        struct smx_config cfg = E.cfg;
-        cfg.workers = 1;
-        store_tls_defaults(&cfg);
-        cfg.store.url = url_plain;
-        cfg.store.instance = "wrongname";
+        struct smx_config cfg = tls_config("wrongname");
         cfg.store.server_name = "other.example";
         smx_client *c = make(&cfg);
         CHECK(c != NULL);
         if (!c)
                 return;
         CHECK_EQ(wait_store(c, "tls_failures", 1, 10000), 1);
-        CHECK_EQ(store_num(c, "connected"), 0);
+        CHECK_EQ(rt_store_num(c, "connected"), 0);
         char why[64];
         store_str(c, "tls_error", why, sizeof why);
         CHECK(!strcmp(why, "tls: certificate is for another host"));
-        CHECK(log_has("expected name other.example"));
+        CHECK(rt_log_has("expected name other.example"));
         smx_client_destroy(c);
 
         cfg.store.server_name = NULL;
@@ -444,8 +313,8 @@ static void test_wrong_server_name_refused_insecure_warned(void)
         if (!c)
                 return;
         CHECK_EQ(wait_store(c, "connected", 1, 10000), 1);
-        CHECK(log_has("tls: insecure: Redis's certificate and host name are NOT verified"));
-        CHECK(log_has("NOT verified (insecure)"));
+        CHECK(rt_log_has("tls: insecure: Redis's certificate and host name are NOT verified"));
+        CHECK(rt_log_has("NOT verified (insecure)"));
         smx_client_destroy(c);
 }
 
@@ -461,22 +330,19 @@ static void test_silent_peer_handshake_bounded_by_timeout(void)
               listen(lfd, 16) == 0 && getsockname(lfd, (struct sockaddr *)&a, &al) == 0);
         char url[64];
         snprintf(url, sizeof url, "rediss://127.0.0.1:%d/0", ntohs(a.sin_port));
-        struct smx_config cfg = E.cfg;
-        cfg.workers = 1;
-        store_tls_defaults(&cfg);
+        struct smx_config cfg = tls_config("silent");
         cfg.store.url = url;
-        cfg.store.instance = "silent";
         cfg.store.timeout_ms = 300;
         smx_client *c = make(&cfg);
         CHECK(c != NULL);
         if (c) {
                 /* >= 3 attempts of 300 ms each plus the 100/200/400 ms backoff */
                 CHECK_EQ(wait_store(c, "tls_failures", 3, 15000), 1);
-                CHECK_EQ(store_num(c, "connected"), 0);
+                CHECK_EQ(rt_store_num(c, "connected"), 0);
                 char why[64];
                 store_str(c, "tls_error", why, sizeof why);
                 CHECK(!strcmp(why, "tls: handshake timed out"));
-                CHECK(log_has("tls: handshake timed out (300 ms"));
+                CHECK(rt_log_has("tls: handshake timed out (300 ms"));
                 smx_client_destroy(c);          /* returns: the thread was not stuck */
         }
         close(lfd);
@@ -484,11 +350,7 @@ static void test_silent_peer_handshake_bounded_by_timeout(void)
 
 static void test_bad_tls_settings_refused_at_create(void)
 {
-        struct smx_config cfg = E.cfg;
-        cfg.workers = 1;
-        store_tls_defaults(&cfg);
-        cfg.store.url = url_plain;
-        cfg.store.instance = "bad";
+        struct smx_config cfg = tls_config("bad");
         smx_client *c = NULL;
         char err[256] = "";
         cfg.store.key_file = other_ca.keyfile;          /* not the certificate's key */
@@ -506,39 +368,35 @@ static void test_bad_tls_settings_refused_at_create(void)
         CHECK(strstr(err, "rediss://") != NULL);
         /* key contents never in the error */
         CHECK(!strstr(err, "PRIVATE KEY"));
-        CHECK(!log_has("PRIVATE KEY"));
+        CHECK(!rt_log_has("PRIVATE KEY"));
 }
 
 static int start_pair(void)
 {
-        struct smx_config cfg = E.cfg;
-        cfg.workers = 1;
+        struct smx_config cfg = tls_config("a");
         cfg.dr_park_timeout_ms = 20000;
-        store_tls_defaults(&cfg);
         cfg.store.local_after_ms = 60000;
         cfg.store.owner_takeover_ms = 60000;
         /* a: user and password keys, the host checked as 127.0.0.1 (SAN IP) */
-        snprintf(A.name, sizeof A.name, "a");
-        cfg.store.url = url_plain;
-        cfg.store.instance = "a";
+        snprintf(A->name, sizeof A->name, "a");
         cfg.store.user = "smx";
         cfg.store.password = PW;
-        A.c = make(&cfg);
+        A->c = make(&cfg);
         /* b: user:password in the URL, name verified as "localhost" */
-        snprintf(B.name, sizeof B.name, "b");
+        snprintf(B->name, sizeof B->name, "b");
         cfg.store.url = url_creds;
         cfg.store.instance = "b";
         cfg.store.user = cfg.store.password = NULL;
         cfg.store.server_name = "localhost";
-        B.c = make(&cfg);
-        return A.c && B.c && wait_active(A.c) && wait_active(B.c) &&
-               wait_store(A.c, "connected", 1, 10000) && wait_store(B.c, "connected", 1, 10000);
+        B->c = make(&cfg);
+        return A->c && B->c && wait_active(A->c) && wait_active(B->c) &&
+               wait_store(A->c, "connected", 1, 10000) && wait_store(B->c, "connected", 1, 10000);
 }
 
 static void test_drs_cross_two_instances_over_mutual_tls_as_acl_user(void)
 {
         CHECK_EQ(start_pair(), 1);
-        if (!A.c || !B.c)
+        if (!A->c || !B->c)
                 return;
         /* Redis knows them as the ACL user, over TLS */
         CHECK(clients_with("user=smx") >= 2);
@@ -547,105 +405,98 @@ static void test_drs_cross_two_instances_over_mutual_tls_as_acl_user(void)
         it_sim_ctl(&E, "set all dr_accepted_prob 0");
         it_sim_ctl(&E, "set all dr_delay_ms 20-200");
         double dr0 = sim_total("dr_sent");
-        uint64_t sub = submit(&A, 60, "tls a") + submit(&B, 60, "tls b");
+        uint64_t sub = rt_submit_n(A, 60, "tls a") + rt_submit_n(B, 60, "tls b");
         CHECK_EQ(sub, 120);
         double want = settle(120, dr0, 120);
-        printf("# DRs sent %.0f, at a %llu, at b %llu\n", want, (unsigned long long)A.drs,
-               (unsigned long long)B.drs);
-        CHECK_EQ(A.submitted + B.submitted, 120);
+        printf("# DRs sent %.0f, at a %llu, at b %llu\n", want, (unsigned long long)drs(A),
+               (unsigned long long)drs(B));
+        CHECK_EQ(A->submitted + B->submitted, 120);
         CHECK_EQ(want, 120);
-        CHECK_EQ(A.drs, 60);
-        CHECK_EQ(B.drs, 60);
-        CHECK_EQ(A.foreign + B.foreign, 0);
-        CHECK_EQ(A.uncorrelated + B.uncorrelated, 0);
-        CHECK_EQ(A.dups + B.dups, 0);
-        CHECK(store_num(A.c, "drs_routed") + store_num(B.c, "drs_routed") >= 120);
+        CHECK_EQ(drs(A), 60);
+        CHECK_EQ(drs(B), 60);
+        CHECK_EQ(A->foreign_drs + B->foreign_drs, 0);
+        CHECK_EQ(A->uncorrelated + B->uncorrelated, 0);
+        CHECK_EQ(dups(A) + dups(B), 0);
+        CHECK(rt_store_num(A->c, "drs_routed") + rt_store_num(B->c, "drs_routed") >= 120);
         /* stats: the session's version and cipher */
         char v[32], ciph[80];
-        store_str(A.c, "tls_version", v, sizeof v);
-        store_str(A.c, "tls_cipher", ciph, sizeof ciph);
+        store_str(A->c, "tls_version", v, sizeof v);
+        store_str(A->c, "tls_cipher", ciph, sizeof ciph);
         printf("# store TLS: %s %s\n", v, ciph);
         CHECK(!strcmp(v, "TLSv1.3"));
         CHECK(ciph[0] != 0);
-        CHECK_EQ(store_num(A.c, "tls_handshakes"), 1);
-        CHECK_EQ(store_num(A.c, "tls_failures"), 0);
+        CHECK_EQ(rt_store_num(A->c, "tls_handshakes"), 1);
+        CHECK_EQ(rt_store_num(A->c, "tls_failures"), 0);
         /* the read connection: a TLS session of its own, same user */
-        CHECK_EQ(store_num(A.c, "read_connected"), 1);
-        CHECK_EQ(store_num(A.c, "read_connects"), 1);
-        CHECK(store_num(A.c, "reads") >= 1);
+        CHECK_EQ(rt_store_num(A->c, "read_connected"), 1);
+        CHECK_EQ(rt_store_num(A->c, "read_connects"), 1);
+        CHECK(rt_store_num(A->c, "reads") >= 1);
         CHECK(clients_with("user=smx") >= 4);  /* both instances' two connections */
         char *txt = NULL;
-        CHECK_EQ(smx_stats_render(B.c, SMX_STATS_PROMETHEUS, &txt, NULL), 0);
+        CHECK_EQ(smx_stats_render(B->c, SMX_STATS_PROMETHEUS, &txt, NULL), 0);
         CHECK(txt && strstr(txt, "smsmux_store_tls_info{version=\"TLSv1.3\",cipher=\""));
         free(txt);
         txt = NULL;
-        CHECK_EQ(smx_stats_render(B.c, SMX_STATS_TABLE, &txt, NULL), 0);
+        CHECK_EQ(smx_stats_render(B->c, SMX_STATS_TABLE, &txt, NULL), 0);
         CHECK(txt && strstr(txt, ", TLS TLSv1.3 "));
         free(txt);
-        CHECK(log_has("store rediss://127.0.0.1:"));
-        CHECK(!log_has(PW));
+        CHECK(rt_log_has("store rediss://127.0.0.1:"));
+        CHECK(!rt_log_has(PW));
 }
 
 static void test_redis_restarted_mid_run_reconnects_over_tls(void)
 {
-        if (!A.c || !B.c)
+        if (!A->c || !B->c)
                 return;
         /* a TLS connection set up = one handshake (tls_handshakes) */
-        long long conn_a = store_num(A.c, "tls_handshakes"), conn_b = store_num(B.c, "tls_handshakes");
+        long long conn_a = rt_store_num(A->c, "tls_handshakes"), conn_b = rt_store_num(B->c, "tls_handshakes");
         CHECK_EQ(conn_a, 1);
         CHECK_EQ(conn_b, 1);
         double dr0 = sim_total("dr_sent");
-        uint64_t out0 = A.outcomes + B.outcomes, drs_a = A.drs, drs_b = B.drs;
-        uint64_t sub = submit(&A, 20, "before restart") + submit(&B, 20, "before restart");
+        uint64_t out0 = A->outcomes + B->outcomes, drs_a = drs(A), drs_b = drs(B);
+        uint64_t sub = rt_submit_n(A, 20, "before restart") + rt_submit_n(B, 20, "before restart");
         rtest_redis_kill(&R, SIGKILL);
         /* Redis away: MTs keep flowing */
-        sub += submit(&A, 20, "while away") + submit(&B, 20, "while away");
+        sub += rt_submit_n(A, 20, "while away") + rt_submit_n(B, 20, "while away");
         uint64_t end = it_now_ms() + 20000;
-        while (it_now_ms() < end && A.outcomes + B.outcomes - out0 < sub) {
-                pump();
+        while (it_now_ms() < end && A->outcomes + B->outcomes - out0 < sub) {
+                rt_pump_all();
                 it_sleep_ms(5);
         }
-        CHECK_EQ(A.outcomes + B.outcomes - out0, sub);
-        CHECK(wait_store(A.c, "disconnects", 1, 5000));
-        CHECK_EQ(store_num(A.c, "connected"), 0);
+        CHECK_EQ(A->outcomes + B->outcomes - out0, sub);
+        CHECK(wait_store(A->c, "disconnects", 1, 5000));
+        CHECK_EQ(rt_store_num(A->c, "connected"), 0);
         CHECK_EQ(tls_redis_spawn(), 0);
         /* each reconnects with a new handshake */
-        CHECK_EQ(wait_store(A.c, "tls_handshakes", conn_a + 1, 15000), 1);
-        CHECK_EQ(wait_store(B.c, "tls_handshakes", conn_b + 1, 15000), 1);
-        CHECK_EQ(store_num(A.c, "connected"), 1);
-        CHECK_EQ(store_num(B.c, "connected"), 1);
-        CHECK_EQ(store_num(A.c, "tls_failures"), 0);
-        sub += submit(&A, 20, "after restart") + submit(&B, 20, "after restart");
+        CHECK_EQ(wait_store(A->c, "tls_handshakes", conn_a + 1, 15000), 1);
+        CHECK_EQ(wait_store(B->c, "tls_handshakes", conn_b + 1, 15000), 1);
+        CHECK_EQ(rt_store_num(A->c, "connected"), 1);
+        CHECK_EQ(rt_store_num(B->c, "connected"), 1);
+        CHECK_EQ(rt_store_num(A->c, "tls_failures"), 0);
+        sub += rt_submit_n(A, 20, "after restart") + rt_submit_n(B, 20, "after restart");
         CHECK_EQ(sub, 120);
         double want = settle(out0 + sub, dr0, 120);
         printf("# restart: DRs sent %.0f, at a %llu, at b %llu, handshakes a %lld b %lld\n",
-               want, (unsigned long long)(A.drs - drs_a), (unsigned long long)(B.drs - drs_b),
-               store_num(A.c, "tls_handshakes"), store_num(B.c, "tls_handshakes"));
-        CHECK_EQ(A.drs - drs_a, 60);
-        CHECK_EQ(B.drs - drs_b, 60);
-        CHECK_EQ(A.foreign + B.foreign, 0);
-        CHECK_EQ(A.uncorrelated + B.uncorrelated, 0);
-        CHECK_EQ(A.dups + B.dups, 0);
-        CHECK(log_has("connected after"));
-        CHECK(!log_has(PW));
+               want, (unsigned long long)(drs(A) - drs_a), (unsigned long long)(drs(B) - drs_b),
+               rt_store_num(A->c, "tls_handshakes"), rt_store_num(B->c, "tls_handshakes"));
+        CHECK_EQ(drs(A) - drs_a, 60);
+        CHECK_EQ(drs(B) - drs_b, 60);
+        CHECK_EQ(A->foreign_drs + B->foreign_drs, 0);
+        CHECK_EQ(A->uncorrelated + B->uncorrelated, 0);
+        CHECK_EQ(dups(A) + dups(B), 0);
+        CHECK(rt_log_has("connected after"));
+        CHECK(!rt_log_has(PW));
 }
 
 int main(void)
 {
-        if (system("command -v redis-server >/dev/null 2>&1") != 0) {
-                printf("1..0 # SKIP redis-server not installed (tools/bootstrap.sh)\n");
+        if (!rtest_have_redis())
                 return 0;
-        }
-        smx_log_configure(SMX_LOG_INFO, capture, NULL);
-        memset(&R, 0, sizeof R);
-        snprintf(R.dir, sizeof R.dir, "/tmp/smx-redis-tls-XXXXXX");
-        if (!mkdtemp(R.dir)) {
+        smx_log_configure(SMX_LOG_INFO, rt_log_capture, NULL);
+        if (rtest_redis_dir(&R, 1, "smx-redis-tls") < 0) {
                 printf("Bail out! mkdtemp\n");
                 return 1;
         }
-        snprintf(R.sock, sizeof R.sock, "%s/redis.sock", R.dir);
-        snprintf(R.log, sizeof R.log, "%s/redis.log", R.dir);
-        snprintf(R.url, sizeof R.url, "unix://%s", R.sock);
         snprintf(certdir, sizeof certdir, "%s", R.dir);
         const char *san = "DNS:localhost,IP:127.0.0.1";
         if (tc_make(certdir, "ca", "test CA", NULL, -3600, 86400, NULL, &ca) < 0 ||
@@ -667,9 +518,10 @@ int main(void)
         }
         it_sim_ctl(&E, "set all dr_delay_ms 20-100");
         it_sim_ctl(&E, "set all deliver_max_sends 1000");       /* re-sent while Redis is away */
+        rt_n = 2;
         snprintf(url_plain, sizeof url_plain, "rediss://127.0.0.1:%d/0", tls_port);
         snprintf(url_creds, sizeof url_creds, "rediss://smx:%s@127.0.0.1:%d/0", PW, tls_port);
-        if (!redis_ok("PING")) {
+        if (!rtest_redis_ok(&R, "PING")) {
                 printf("Bail out! redis-server does not answer\n");
                 return 1;
         }
@@ -680,10 +532,10 @@ int main(void)
         RUN(test_silent_peer_handshake_bounded_by_timeout);
         RUN(test_drs_cross_two_instances_over_mutual_tls_as_acl_user);
         RUN(test_redis_restarted_mid_run_reconnects_over_tls);
-        if (A.c)
-                smx_client_destroy(A.c);
-        if (B.c)
-                smx_client_destroy(B.c);
+        if (A->c)
+                smx_client_destroy(A->c);
+        if (B->c)
+                smx_client_destroy(B->c);
         E.c = NULL;
         it_stop(&E);
         rtest_redis_stop(&R);

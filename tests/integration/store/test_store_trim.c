@@ -19,14 +19,7 @@ static struct rtest_redis R;
 static redisContext *C;
 static char ids[N][RS_ID_MAX];
 
-static redisReply *cmd(const char *fmt, ...)
-{
-        va_list ap;
-        va_start(ap, fmt);
-        redisReply *r = redisvCommand(C, fmt, ap);
-        va_end(ap);
-        return r;
-}
+#define cmd(...) rtest_cmd(C, __VA_ARGS__)
 
 static long long cmd_int(const char *fmt, const char *a, const char *b)
 {
@@ -139,23 +132,11 @@ static void test_trim_with_nothing_pending_keeps_everything_unread(void)
 
 int main(void)
 {
-        if (system("command -v redis-server >/dev/null 2>&1") != 0) {
-                printf("1..0 # SKIP redis-server not installed (tools/bootstrap.sh)\n");
-                return 0;
-        }
-        if (rtest_redis_start(&R, 0) != 0) {
-                printf("Bail out! redis-server did not start\n");
-                return 1;
-        }
-        C = redisConnectUnix(R.sock);
-        if (!C || C->err) {
-                printf("Bail out! no connection to redis-server\n");
-                rtest_redis_stop(&R);
-                return 1;
-        }
+        int rc = rtest_start_connected(&R, &C);
+        if (rc != RTEST_GO)
+                return rc;
         RUN(test_trim_keeps_pending_and_unread_entries_drops_acknowledged);
         RUN(test_trim_with_nothing_pending_keeps_everything_unread);
-        redisFree(C);
-        rtest_redis_stop(&R);
+        rtest_stop_connected(&R, C);
         return t_done();
 }
