@@ -159,7 +159,8 @@ struct smx_config {
         uint32_t no_route_timeout_ms;    /* no ACTIVE bind this long -> failed(no_route), default 60000 */
         uint32_t retry_backoff_ms;       /* transient status -> retry after, default 200 */
         uint32_t max_attempts;           /* submit attempts per MT before failed, default 10
-                                            (pushbacks of a young MT not charged, see smx_submit) */
+                                            (pushbacks of a young MT not charged, see smx_submit;
+                                            over HTTP: 429 / result_code 6, docs/http.md) */
         uint32_t max_pdu;                /* inbound command_length cap, default 65536 */
         enum smx_route_policy route_policy;
         uint32_t dr_park_timeout_ms;     /* DR-before-resp parking, default 60000 */

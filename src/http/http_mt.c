@@ -30,6 +30,7 @@ void http_mt_config_init(struct http_mt_config *c)
         c->primary_healthy_ms = 60000;
         c->dns_grace_ms = 30000;
         c->max_attempts = 10;
+        c->pushback_free_ms = 60000;
 }
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;

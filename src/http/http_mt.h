@@ -8,7 +8,10 @@
  *   - accepted: 2xx with result_code 0, or result_code 7 (the service already
  *     has this message_id: a resubmit it recognised) -> accepted;
  *   - transient (429, result_code 6 throttled or 98 internal error): sent
- *     again after retry_backoff_ms, same message_id;
+ *     again after retry_backoff_ms, same message_id; a throttled answer
+ *     (429, 6: the service took nothing) is not charged against
+ *     max_attempts while the MT is younger than pushback_free_ms, as SMPP's
+ *     ESME_RTHROTTLED / ESME_RMSGQFUL are not;
  *   - permanent (other 4xx, other result codes) -> failed with the code;
  *   - abnormal (connect failure or timeout, reset, no answer, 5xx, an answer
  *     that cannot be read): strategy A retries after retry_backoff_ms and
@@ -26,7 +29,8 @@
  *     next URL, where every held MT goes at once. Strategy A retries them
  *     after retry_backoff_ms and asks DNS again at once, avoiding the hung
  *     address while the answer offers another.
- * After max_attempts sends an MT fails (reason attempts); at stop every MT
+ * After max_attempts charged sends an MT fails (reason attempts; the outcome's
+ * attempts counts every send); at stop every MT
  * still held fails (reason shutdown).
  *
  * Strategy A (one URL with a host name): the address comes from
@@ -67,6 +71,12 @@ struct http_mt_config {
         uint32_t primary_healthy_ms;  /* H3 back to primary after (default 60000) */
         uint32_t dns_grace_ms;        /* H2 keep last address (default 30000) */
         uint32_t max_attempts;        /* default 10 */
+        uint32_t pushback_free_ms;    /* a throttled answer (429, result_code 6) is not
+                                         charged against max_attempts while the MT is
+                                         younger than this (since the engine took it),
+                                         at most 255 times: the client's
+                                         no_route_timeout_ms (default 60000; 0: always
+                                         charged) */
 };
 
 void http_mt_config_init(struct http_mt_config *c);
@@ -95,7 +105,7 @@ struct http_mt_ops {
 
 /* Counters, readable from any thread. */
 struct http_mt_stats {
-        _Atomic uint64_t sent, accepted, duplicates, failed, transient, abnormal,
+        _Atomic uint64_t sent, accepted, duplicates, failed, transient, pushbacks, abnormal,
                          resubmits, switches, switch_backs, probes, probes_ok,
                          stale_closes, connects, stalls;
         _Atomic uint32_t in_flight;   /* MTs held (sending or waiting) */

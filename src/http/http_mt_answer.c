@@ -77,7 +77,18 @@ void http_mt_finish(struct http_mt *m, CURL *e, CURLcode res, uint64_t now)
         case HTTP_ANS_TRANSIENT:
                 atomic_fetch_add_explicit(&m->st.transient, 1, memory_order_relaxed);
                 j->streak = 0;
-                if (j->attempts >= m->cfg.max_attempts)
+                /* a throttled answer (the service took nothing) is not
+                 * charged while the MT is young, as SMPP's pushbacks are not
+                 * (worker_session.c): it waits for the service to take it
+                 * instead of ending attempts_exhausted during a throttle;
+                 * past that age, or 255 times, it counts again so an endless
+                 * throttle still ends */
+                if ((status == 429 || code == 6) && j->pushbacks < UINT8_MAX &&
+                    now - j->taken_ms < m->cfg.pushback_free_ms) {
+                        j->pushbacks++;
+                        atomic_fetch_add_explicit(&m->st.pushbacks, 1, memory_order_relaxed);
+                }
+                if (j->attempts - j->pushbacks >= m->cfg.max_attempts)
                         http_job_done(m, j, 0, 0, 0, SMX_FAIL_ATTEMPTS, code);
                 else
                         http_job_wait(m, j, now + m->cfg.retry_backoff_ms);

@@ -156,7 +156,7 @@ void http_switch_url(struct http_mt *m, unsigned to, uint64_t now, const char *w
 void http_job_abnormal(struct http_mt *m, struct job *j, uint64_t now, uint32_t code)
 {
         atomic_fetch_add_explicit(&m->st.abnormal, 1, memory_order_relaxed);
-        if (j->attempts >= m->cfg.max_attempts) {
+        if (j->attempts - j->pushbacks >= m->cfg.max_attempts) {
                 http_job_done(m, j, 0, 0, 0, SMX_FAIL_ATTEMPTS, code);
                 return;
         }

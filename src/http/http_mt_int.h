@@ -35,7 +35,9 @@ struct job {
         uint8_t state, probe, streak;   /* streak: abnormal failures in a row */
         unsigned url;                   /* URL of the current / last attempt */
         uint64_t ref, due_ms;
-        uint32_t attempts;
+        uint32_t attempts;              /* sends, pushbacks included */
+        uint8_t pushbacks;              /* throttled answers not charged as attempts */
+        uint64_t taken_ms;              /* when the engine pulled it (pushback_free_ms) */
         char msgid[HTTP_MSGID_MAX + 1];
         struct http_buf body;
         char *get_url;                  /* GET: url '?' body */

@@ -166,6 +166,8 @@ int http_mt_pull_new(struct http_mt *m, uint64_t now)
                 m->free_list = j->next_free;
                 atomic_fetch_add_explicit(&m->st.in_flight, 1, memory_order_relaxed);
                 j->attempts = 0;
+                j->pushbacks = 0;
+                j->taken_ms = now;
                 j->streak = 0;
                 http_job_start(m, j, now);
                 n++;

@@ -125,7 +125,7 @@ static void site_stalled(struct http_mt *m, unsigned u, uint64_t now)
                 m->n_running--;
                 http_watch_ended(m, u, 0, now);
                 atomic_fetch_add_explicit(&m->st.abnormal, 1, memory_order_relaxed);
-                if (j->attempts >= m->cfg.max_attempts) {
+                if (j->attempts - j->pushbacks >= m->cfg.max_attempts) {
                         http_job_done(m, j, 0, 0, 0, SMX_FAIL_ATTEMPTS, 0);
                         continue;
                 }

@@ -499,6 +499,7 @@ int smx_http_create(struct smx_client *c, const struct smx_http_config *cfg, str
                 mc.primary_healthy_ms = cfg->primary_healthy_ms;
                 mc.dns_grace_ms = cfg->dns_grace_ms;
                 mc.max_attempts = c->cfg.max_attempts;
+                mc.pushback_free_ms = c->cfg.no_route_timeout_ms;
                 rc = http_mt_create(&mc, &mt_ops, h, &h->mt, err, err_len);
                 if (rc < 0)
                         goto fail;

@@ -28,6 +28,15 @@ static inline int cstr_ok(struct smx_bytes v, size_t max)
         return v.p && v.len < max && !memchr(v.p, 0, v.len);
 }
 
+/* cstr_ok without the NUL scan, for strings the caller vouches for
+ * (SMX_PDUF_CSTR_CHECKED: lengths measured with strnlen, so no inner NUL). */
+static inline int cstr_fits(struct smx_bytes v, size_t max, int scan)
+{
+        if (scan)
+                return cstr_ok(v, max);
+        return v.len == 0 || (v.p && v.len < max);
+}
+
 static inline int time_ok(struct smx_bytes v)
 {
         return v.len == 0 || (v.len == SMPP_TIME_LEN - 1 && cstr_ok(v, SMPP_TIME_LEN));
@@ -275,15 +284,18 @@ static ssize_t body_size(int kind, const struct smx_pdu *pdu, size_t n_extra)
                     !cstr_ok(pdu->u.outbind.password, SMPP_PASSWORD_MAX))
                         return -EINVAL;
                 return (ssize_t)pdu->u.outbind.system_id.len + pdu->u.outbind.password.len + 2;
-        case B_SM:
-                if (!cstr_ok(s->service_type, SMPP_SERVICE_TYPE_MAX) || !cstr_ok(s->source_addr, SMPP_ADDR_MAX) ||
-                    !cstr_ok(s->destination_addr, SMPP_ADDR_MAX) || !time_ok(s->schedule_delivery_time) ||
+        case B_SM: {
+                int scan = !(pdu->flags & SMX_PDUF_CSTR_CHECKED);
+                if (!cstr_fits(s->service_type, SMPP_SERVICE_TYPE_MAX, scan) ||
+                    !cstr_fits(s->source_addr, SMPP_ADDR_MAX, scan) ||
+                    !cstr_fits(s->destination_addr, SMPP_ADDR_MAX, scan) || !time_ok(s->schedule_delivery_time) ||
                     !time_ok(s->validity_period) || s->short_message.len > SMPP_SHORT_MESSAGE_MAX ||
                     (s->short_message.len && !s->short_message.p))
                         return -EINVAL;
                 return (ssize_t)s->service_type.len + s->source_addr.len + s->destination_addr.len +
                        s->schedule_delivery_time.len + s->validity_period.len + s->short_message.len +
                        5 /* NULs */ + 2 + 2 + 3 + 5;
+        }
         case B_DATA_SM:
                 if (!cstr_ok(s->service_type, SMPP_SERVICE_TYPE_MAX) ||
                     !cstr_ok(s->source_addr, SMPP_DATA_SM_ADDR_MAX) ||

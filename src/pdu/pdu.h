@@ -134,6 +134,11 @@ enum {
         SMX_PDUF_SM_LENGTH_OVER   = 1u << 6, /* sm_length 255 accepted (B-09, lenient) */
         SMX_PDUF_NONZERO_STATUS   = 1u << 7, /* request carried command_status != 0 */
         SMX_PDUF_ID_UNTERMINATED  = 1u << 8, /* *_resp message_id had no NUL: view runs to the frame end */
+        /* input to smx_pdu_encode (submit_sm/deliver_sm): the caller vouches
+         * that service_type, source_addr and destination_addr hold no NUL
+         * (their lengths were measured with strnlen): the encoder checks
+         * their lengths but skips the per-field NUL scan (the worker's MTs) */
+        SMX_PDUF_CSTR_CHECKED     = 1u << 9,
 };
 
 /* A decoded PDU. All views point into the buffer passed to smx_pdu_decode.

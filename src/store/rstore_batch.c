@@ -1,5 +1,5 @@
 /* Building the pipelined batch of one store-thread turn (rstore_batch.h):
- * XACK of released events (and now and then a trim of their stream), the correlation writes (SET + EXISTS, or
+ * XACK of released events (and now and then a trim of their stream), the correlation writes (SET NX GET, or
  * the routing script when DRs are parked), one script per DR/MO, the
  * stream reads (and XAUTOCLAIM of silent instances), and once a second the
  * heartbeat, the sweeps and the instance scan. Commands are appended to the
@@ -151,15 +151,16 @@ int rs_corr_value(struct smx_rstore *rs, const struct rs_corr_req *r, char *val,
         return vl + r->app_len;
 }
 
-/* A correlation write is SET NX GET (the value) and EXISTS (the park
- * list), two plain commands: Redis runs each atomically and in order, so a
- * DR that parked before the SET is seen by the EXISTS, and one that comes
- * after it finds the correlation (the DR script checks before it parks).
- * NX: a write replayed after a lost connection keeps the value's mask (the
- * DRs already routed); the value it returns is compared, and when the key
- * held another MT's correlation (a reused message id) the script stores
- * ours. Only then, or when DRs are parked, does the write run the script
- * (K_CORR_SCRIPT, from rs->late). */
+/* A correlation write is one SET NX GET: Redis runs it atomically, so a DR
+ * that parked before it left its placeholder in the key (the DR script)
+ * and the SET returns it, and one that comes after it finds the
+ * correlation (the DR script checks before it parks). NX: a write replayed
+ * after a lost connection keeps the value's mask (the DRs already routed);
+ * the value it returns is compared, and when the key held another MT's
+ * correlation (a reused message id) or the placeholder, the correlation
+ * script stores ours and routes the parked DRs (K_CORR_SCRIPT, from
+ * rs->late). Before the placeholder an EXISTS of the park list followed
+ * every SET (a command per MT; bench/README.md). */
 int rs_batch_corr(struct smx_rstore *rs, struct batch *b, const struct common *cm)
 {
         uint32_t n = 0;
@@ -187,14 +188,10 @@ int rs_batch_corr(struct smx_rstore *rs, struct batch *b, const struct common *c
                 off += rs_fifo_at(rs, &off, &r, &skipped);
                 rs_tag(&r.key, h);
                 snprintf(k1, sizeof k1, "smsmux:{%s:%s}:c", rs->cluster, h);
-                snprintf(k2, sizeof k2, "smsmux:{%s:%s}:p", rs->cluster, h);
                 int vl = rs_corr_value(rs, &r, val, sizeof val);
                 const char *sv[] = { "SET", k1, val, "NX", "GET", "PX", cm->ttl };
                 size_t sl[7] = { 3, strlen(k1), (size_t)vl, 2, 3, 2, strlen(cm->ttl) };
-                const char *ev[] = { "EXISTS", k2 };
-                size_t el[2] = { 6, strlen(k2) };
-                if (b->n + 2 > b->cap || add_cmd(rs, b, K_CORR_SET, 0, 1, 7, sv, sl) < 0 ||
-                    add_cmd(rs, b, K_CORR_CHECK, 0, 1, 2, ev, el) < 0)
+                if (add_cmd(rs, b, K_CORR_SET, 0, 1, 7, sv, sl) < 0)
                         break;
                 n++;
         }
@@ -204,47 +201,45 @@ int rs_batch_corr(struct smx_rstore *rs, struct batch *b, const struct common *c
 int rs_batch_in(struct smx_rstore *rs, struct batch *b, const struct common *cm)
 {
         struct rs_buf *pl = &rs->pl, *hd = &rs->hd;
-        char window[16], park[16], reasm[16];
+        char window[16], reasm[16];
         snprintf(window, sizeof window, "%u", rs->cfg.dedup_window_ms);
-        snprintf(park, sizeof park, "%u", rs->cfg.park_timeout_ms);
         snprintf(reasm, sizeof reasm, "%u", rs->cfg.reasm_timeout_ms);
+        char dr_rest[RS_NAME_MAX + 64];
+        snprintf(dr_rest, sizeof dr_rest, "%s\x1f%u\x1f%u\x1f%s", cm->now, rs->cfg.dedup_window_ms,
+                 rs->cfg.park_timeout_ms, rs->instance);
         uint32_t n = 0;
         for (uint32_t i = rs->in_head; i != rs->in_tail && n < RS_IN_BATCH; i++, n++) {
                 struct rs_in_req *r = &rs->inq[i % RS_INQ];
-                char h[33], id[33], k1[RS_NAME_MAX + 120], k2[RS_NAME_MAX + 80],
-                     k3[RS_NAME_MAX + 80], st[8], seq[8], tot[8];
+                char h[33], id[33], k1[RS_NAME_MAX + 120], k2[RS_NAME_MAX + 80], st[8], seq[8],
+                     tot[8];
                 rs_tag(&r->key, h);
                 rs_tag(&r->ident, id);
                 pl->len = 0;
                 int rc;
                 if (r->kind == RS_IN_DR) {
+                        /* the DR script's short argument list (rstore_lua.c):
+                         * KEYS the correlation key, then the id's under the other
+                         * SMSCs' msgid_norm rules; ARGV state, payload, TTL, and
+                         * what a DR that parks needs (dr_rest) */
                         rs_payload_dr(rs, r, pl);
                         snprintf(st, sizeof st, "%u", r->state);
-                        snprintf(k1, sizeof k1, "smsmux:{%s:%s}:d%u", rs->cluster, h, r->state);
-                        snprintf(k2, sizeof k2, "smsmux:{%s:%s}:c", rs->cluster, h);
-                        snprintf(k3, sizeof k3, "smsmux:{%s:%s}:p", rs->cluster, h);
-                        /* KEYS 1-3, then the id's correlation keys under the other
-                         * SMSCs' msgid_norm rules; ARGV ..., then their tags */
-                        char ak[RS_ALT_MAX][2 * RS_NAME_MAX + 64], at[RS_ALT_MAX][33], nk[4];
+                        snprintf(k1, sizeof k1, "smsmux:{%s:%s}:c", rs->cluster, h);
+                        char ak[RS_ALT_MAX][2 * RS_NAME_MAX + 64], at[33], nk[4];
                         unsigned na = r->n_alt < RS_ALT_MAX ? r->n_alt : RS_ALT_MAX;
-                        snprintf(nk, sizeof nk, "%u", 3 + na);
-                        const char *argv[15 + 2 * RS_ALT_MAX] = { "EVALSHA", rs->sha[RS_LUA_DR],
-                                                                  nk, k1, k2, k3 };
-                        int ac = 6;
+                        snprintf(nk, sizeof nk, "%u", 1 + na);
+                        const char *argv[7 + RS_ALT_MAX] = { "EVALSHA", rs->sha[RS_LUA_DR], nk, k1 };
+                        int ac = 4;
                         for (unsigned j = 0; j < na; j++) {
-                                rs_tag(&r->alt[j], at[j]);
-                                snprintf(ak[j], sizeof ak[j], "smsmux:{%s:%s}:c", rs->cluster,
-                                         at[j]);
+                                rs_tag(&r->alt[j], at);
+                                snprintf(ak[j], sizeof ak[j], "smsmux:{%s:%s}:c", rs->cluster, at);
                                 argv[ac++] = ak[j];
                         }
-                        const char *rest[] = { rs->cluster, cm->now, cm->ttl, rs->instance,
-                                               st, pl->p, h, window, park };
-                        int payload_at = ac + 5;
-                        for (int j = 0; j < 9; j++)
-                                argv[ac++] = rest[j];
-                        for (unsigned j = 0; j < na; j++)
-                                argv[ac++] = at[j];
-                        size_t lens[15 + 2 * RS_ALT_MAX];
+                        int payload_at = ac + 1;
+                        argv[ac++] = st;
+                        argv[ac++] = pl->p;
+                        argv[ac++] = cm->ttl;
+                        argv[ac++] = dr_rest;
+                        size_t lens[7 + RS_ALT_MAX];
                         for (int j = 0; j < ac; j++)
                                 lens[j] = j == payload_at ? pl->len : strlen(argv[j]);
                         rc = add_cmd(rs, b, K_IN, 0, 1, ac, argv, lens);

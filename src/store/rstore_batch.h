@@ -14,7 +14,7 @@
 #define RS_TRIM_EVERY 256u      /* acknowledgements between two trims of a stream */
 
 enum cmd_kind {
-        K_ACK = 1, K_TRIM, K_CORR_SET, K_CORR_CHECK, K_CORR_SCRIPT, K_IN, K_READ, K_CLAIM, K_HB,
+        K_ACK = 1, K_TRIM, K_CORR_SET, K_CORR_SCRIPT, K_IN, K_READ, K_CLAIM, K_HB,
         K_PARK_SWEEP, K_GROUP_SWEEP, K_SCAN, K_REFRESH,
 };
 

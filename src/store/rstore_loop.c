@@ -148,8 +148,24 @@ static int get_reply(struct smx_rstore *rs, redisReply **out, uint64_t now)
         }
 }
 
+/* Nothing to send but acknowledgements (no write, DR/MO, heartbeat or
+ * polled read due) and the last batch went out less than RS_GATHER_US ago:
+ * let more gather for one round trip (idle_wait sleeps the rest). */
+static int acks_can_wait(struct smx_rstore *rs, uint64_t now)
+{
+        if (rs->f_n || rs->n_late || rs->in_head != rs->in_tail || now >= rs->next_hb_ms ||
+            !rs->rd)
+                return 0;
+        for (unsigned s = 1; s < rs->n_streams; s++)
+                if (rs->streams[s].dead)
+                        return 0;
+        return mono_us() - rs->last_batch_us < RS_GATHER_US;
+}
+
 static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
 {
+        if (!final && acks_can_wait(rs, now))
+                return 0;
         static _Thread_local struct cmd cmds[65536];
         struct batch b = { .cmd = cmds, .n = 0, .cap = sizeof cmds / sizeof cmds[0], .read_budget = 0 };
         struct common cm;
@@ -167,6 +183,7 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
         if (b.n == 0)
                 return 0;
         rs->io_err[0] = 0;
+        rs->last_batch_us = mono_us();
         if (rs_io_flush(rs, RS_MAIN, rs->rc) != 0) {
                 rs_disconnect(rs, rs->io_err[0] ? rs->io_err : "write", now);
                 return 1;
@@ -174,7 +191,6 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
         uint64_t t0 = mono_us();
         int got = 0;
         unsigned woken = 0, late_done = 0, late_new = 0;
-        int corr_replace = 0;   /* the SET before this EXISTS found another MT's value */
         for (unsigned i = 0; i < b.n; i++) {
                 redisReply *r = NULL;
                 if (get_reply(rs, &r, now) != 0) {
@@ -206,44 +222,41 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
                                 RS_ADD(rs, drs_routed, (uint64_t)r->integer);
                         late_done++;
                         break;
-                case K_CORR_SET:
+                case K_CORR_SET: {
+                        /* the key was there when SET NX GET returns a value:
+                         * ours (a replay), another MT's (a reused id: replaced)
+                         * or the DR script's placeholder (DRs are parked for
+                         * it): the correlation script stores ours and routes
+                         * the parked DRs (rstore_lua.c) */
+                        int late = 0;
                         if (err) {
                                 smx_logf(SMX_LOG_WARN, NULL, NULL, "store: correlation write: %s",
                                          r->str);
                                 RS_INC(rs, corr_dropped);
-                                break;
+                        } else {
+                                RS_INC(rs, corr_writes);
                         }
-                        RS_INC(rs, corr_writes);
-                        if (r->type == REDIS_REPLY_STRING) {
-                                /* the key was there: ours (a replay), or another MT's */
-                                struct rs_corr_req cr;
-                                size_t off = rs->f_head, skipped;
-                                rs_fifo_at(rs, &off, &cr, &skipped);
+                        struct rs_corr_req cr;
+                        size_t off = rs->f_head, skipped;
+                        rs_fifo_at(rs, &off, &cr, &skipped);
+                        if (!err && r->type == REDIS_REPLY_STRING) {
                                 char val[RS_NAME_MAX + SMX_ID_MAX + 64];
                                 int vl = rs_corr_value(rs, &cr, val, sizeof val);
                                 const char *ours = memchr(val, 0x1f, (size_t)vl);
                                 const char *had = memchr(r->str, 0x1f, r->len);
                                 size_t ol = ours ? (size_t)vl - (size_t)(ours - val) : 0;
-                                if (!ours || !had || r->len - (size_t)(had - r->str) != ol ||
-                                    memcmp(ours, had, ol) != 0)
-                                        corr_replace = 1;
+                                late = !ours || !had || r->len - (size_t)(had - r->str) != ol ||
+                                       memcmp(ours, had, ol) != 0;
                         }
-                        break;
-                case K_CORR_CHECK:
-                        if (corr_replace ||
-                            (!err && r->type == REDIS_REPLY_INTEGER && r->integer > 0)) {
-                                /* DRs are parked for it: the script routes them */
-                                struct rs_corr_req cr;
-                                size_t off = rs->f_head, skipped;
-                                rs_fifo_at(rs, &off, &cr, &skipped);
+                        if (late) {
                                 if (rs->n_late + late_new < RS_LATE_MAX)
                                         rs->late[rs->n_late + late_new++] = cr;
                                 else
                                         rs_fifo_put(rs, &cr);      /* written again, then routed */
                         }
                         rs_fifo_pop(rs);
-                        corr_replace = 0;
                         break;
+                }
                 case K_IN: {
                         struct rs_in_req *q = &rs->inq[rs->in_head % RS_INQ];
                         uint32_t status = SMPP_ESME_ROK;
@@ -332,12 +345,12 @@ static int idle_ms(struct smx_rstore *rs, uint64_t now)
         if (!rs->rc || !rs->rd || rs->in_head != rs->in_tail || rs->n_late)
                 return IDLE_MS;
         uint64_t ms = rs->next_hb_ms > now ? rs->next_hb_ms - now : 1;
-        if (rs->rd_want) {
-                uint64_t t = mono_us();
-                uint64_t left = rs->rd_deadline_us > t ? (rs->rd_deadline_us - t) / 1000 + 1 : 1;
-                if (left < ms)
-                        ms = left;
-        }
+        uint64_t t = mono_us();
+        uint64_t until = rs->rd_deadline_us;
+        if (rs->rd_want && until > t && (until - t) / 1000 + 1 < ms)
+                ms = (until - t) / 1000 + 1;    /* the read's deadline */
+        if (acks_due(rs))
+                ms = 1;         /* gathering acknowledgements (acks_can_wait) */
         return (int)(ms < IDLE_MAX_MS ? ms : IDLE_MAX_MS);
 }
 
@@ -350,7 +363,7 @@ static void idle_wait(struct smx_rstore *rs, uint64_t now)
                         atomic_store(&rs->sleeping, 0);
                         return;
                 }
-        if (rs->rc && acks_due(rs)) {
+        if (rs->rc && acks_due(rs) && !acks_can_wait(rs, now)) {
                 /* released since the batch (rstore_released kicks only a sleeper) */
                 atomic_store(&rs->sleeping, 0);
                 return;

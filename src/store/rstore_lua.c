@@ -6,7 +6,10 @@
  *   smsmux:{C:H}:c        correlation: mask \37 owner \37 part \37 parts \37 mt \37 app
  *                         (mask: DR states routed and "shown final", see
  *                         PRELUDE; mt: hash of the app id, names the merge
- *                         record; empty for a single-part MT)
+ *                         record; empty for a single-part MT), or "P"
+ *                         while DRs are parked for H and no correlation came
+ *                         (the placeholder tells the correlation write's SET
+ *                         NX GET to run lua_corr: no EXISTS of :p per MT)
  *   smsmux:{C:H}:p        DRs parked for H: rx-instance \37 state \37 payload
  *   smsmux:{C:H}:a        set: H's id under other SMSCs' msgid_norm rules (tags)
  *   smsmux:{C:H}:d<state> DR dedup (window) while no correlation is known
@@ -20,9 +23,9 @@
  * also touch the per-cluster stream and index keys, which a Redis Cluster
  * would need moved out of the scripts (docs/scale-out.md).
  *
- * ARGV common to every script: 1 cluster, 2 now (ms), 3 correlation TTL,
- * 4 this instance. Payloads are built and parsed in C (rstore_ev.c); the
- * scripts only carry them. */
+ * ARGV common to every script but the DR script (its own, shorter list):
+ * 1 cluster, 2 now (ms), 3 correlation TTL, 4 this instance. Payloads are
+ * built and parsed in C (rstore_ev.c); the scripts only carry them. */
 #include "store/rstore_int.h"
 
 /* Every script runs its whole body per call: so the prelude builds no
@@ -40,12 +43,9 @@
  * by one is a duplicate for the others. A DR with no correlation yet is
  * deduplicated by its dedup key (dedup_window_ms) while parked.
  * route() returns the new value, or nil for a duplicate. */
-#define PRELUDE                                                                            \
-        "local C = ARGV[1]\n"                                                              \
-        "local TTL = ARGV[3]\n"                                                            \
-        "local ME = ARGV[4]\n"                                                             \
+#define ROUTE                                                                              \
         "local CPAT = '^(%d*)\\31([^\\31]*)\\31([^\\31]*)\\31([^\\31]*)\\31([^\\31]*)\\31'\n" \
-        "local function route(h, cv, st, pl)\n"                                            \
+        "local function route(cv, st, pl)\n"                                               \
         "  local ms, owner, part, np, mt = string.match(cv, CPAT)\n"                       \
         "  if not ms then\n"                                                               \
         /* a value written by the previous version: no mask */                          \
@@ -91,6 +91,14 @@
         "  return ncv\n"                                                                   \
         "end\n"
 
+/* ARGV 1-4 common to the rarer scripts; the DR script (the one run per DR)
+ * takes fewer arguments and sets C and TTL itself. */
+#define PRELUDE                                                                            \
+        "local C = ARGV[1]\n"                                                              \
+        "local TTL = ARGV[3]\n"                                                            \
+        "local ME = ARGV[4]\n"                                                             \
+        ROUTE
+
 /* the key helpers of the rarer scripts (sweeps, MOs, late correlations) */
 #define KEYS_HELPERS                                                                       \
         "local function kh(h, s) return 'smsmux:{' .. C .. ':' .. h .. '}:' .. s end\n"     \
@@ -100,8 +108,9 @@
         "  return string.match(it, '^([^\\31]*)\\31([^\\31]*)\\31(.*)$')\n"               \
         "end\n"
 
-/* resp arrived and DRs are parked for it, or the correlation key held
- * another MT's value: KEYS 1 corr, 2 park; ARGV 5 value (mask 0), 6 H.
+/* resp arrived and DRs are parked for it (the key held the placeholder
+ * "P"), or the correlation key held another MT's value: KEYS 1 corr,
+ * 2 park; ARGV 5 value (mask 0), 6 H.
  * Keeps the stored value (and its mask) when it is this MT's, else stores
  * this one; routes every DR parked for it (each once: the mask). */
 static const char lua_corr[] = PRELUDE KEYS_HELPERS
@@ -117,7 +126,7 @@ static const char lua_corr[] = PRELUDE KEYS_HELPERS
         "for _, it in ipairs(items) do\n"
         "  local rx, st, pl = split3(it)\n"
         "  if rx then\n"
-        "    local r = route(ARGV[6], cv, st, pl)\n"
+        "    local r = route(cv, st, pl)\n"
         "    if r then cv = r; n = n + 1 end\n"
         "  end\n"
         "end\n"
@@ -126,42 +135,63 @@ static const char lua_corr[] = PRELUDE KEYS_HELPERS
         "redis.call('ZREM', kc('parked'), ARGV[6])\n"
         "return n\n";
 
-/* DR arrived: KEYS 1 dedup, 2 corr, 3 park, 4.. the id's correlation keys
- * under the other SMSCs' msgid_norm rules; ARGV 5 state, 6 payload, 7 H,
- * 8 dedup window, 9 park timeout, 10.. the tags of KEYS 4... 0 duplicate,
- * 1 routed, 2 parked, 4 routed through another SMSC's rules. A correlated
- * DR is deduplicated by the mask of the correlation it was routed by; a
- * state outside 0-14 (none today) and a DR that parks by its dedup key. A
- * parked DR with other rules keeps their tags (H's :a) for the park
- * sweep's last look (a correlation written under them later: found at the
- * timeout, as the in-process store does). */
-static const char lua_dr[] = PRELUDE
-        "local cv = redis.call('GET', KEYS[2])\n"
-        "local ck, tag, ret = KEYS[2], ARGV[7], 1\n"
+/* DR arrived, the script run once per DR: so it takes few arguments (each
+ * one costs Redis about 0.13 us to pass; bench/README.md): KEYS 1 the
+ * correlation key smsmux:{C:H}:c, 2.. the id's correlation keys under the
+ * other SMSCs' msgid_norm rules; ARGV 1 state, 2 payload, 3 correlation TTL,
+ * 4 what only a DR that parks needs: now \37 dedup window \37 park timeout
+ * \37 this instance. C and H are cut from KEYS[1] (H, rs_tag, is always 22
+ * characters); the dedup (:d<state>), park (:p) and tags (:a) keys share
+ * its hash tag. 0 duplicate, 1 routed, 2 parked, 4 routed through another
+ * SMSC's rules. A correlated DR is deduplicated by the mask of the
+ * correlation it was routed by; a state outside 0-14 (none today) and a DR
+ * that parks by its dedup key. A DR that parks leaves the placeholder "P"
+ * in the correlation key (read as no correlation by every script), which
+ * the correlation write's SET NX GET returns. A parked DR with other rules keeps their
+ * tags (H's :a) for the park sweep's last look (a correlation written under
+ * them later: found at the timeout, as the in-process store does). */
+static const char lua_dr[] =
+        "local K = KEYS[1]\n"
+        "local C = string.sub(K, 9, -27)\n"
+        "local TTL = ARGV[3]\n"
+        ROUTE
+        "local st = ARGV[1]\n"
+        "local cv = redis.call('GET', K)\n"
+        "local ck, ret = K, 1\n"
+        "if cv == 'P' then cv = nil end\n"
         "if not cv then\n"
-        "  for i = 4, #KEYS do\n"
+        "  for i = 2, #KEYS do\n"
         "    cv = redis.call('GET', KEYS[i])\n"
-        "    if cv then ck = KEYS[i]; tag = ARGV[i + 6]; ret = 4; break end\n"
+        "    if cv == 'P' then cv = nil end\n"
+        "    if cv then ck = KEYS[i]; ret = 4; break end\n"
         "  end\n"
         "end\n"
-        "local s = tonumber(ARGV[5])\n"
-        "if not (cv and s and s >= 0 and s < 15) then\n"
-        "  if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[8]) then return 0 end\n"
-        "end\n"
-        "if cv then\n"
-        "  local r = route(tag, cv, ARGV[5], ARGV[6])\n"
+        "local s = tonumber(st)\n"
+        "if cv and s and s >= 0 and s < 15 then\n"
+        "  local r = route(cv, st, ARGV[2])\n"
         "  if not r then return 0 end\n"
         "  if r ~= cv then redis.call('SET', ck, r, 'KEEPTTL') end\n"
         "  return ret\n"
         "end\n"
-        "redis.call('RPUSH', KEYS[3], ME .. '\\31' .. ARGV[5] .. '\\31' .. ARGV[6])\n"
-        "redis.call('PEXPIRE', KEYS[3], TTL)\n"
-        "if #KEYS > 3 then\n"
-        "  local ak = 'smsmux:{' .. C .. ':' .. ARGV[7] .. '}:a'\n"
-        "  for i = 10, #ARGV do redis.call('SADD', ak, ARGV[i]) end\n"
-        "  redis.call('PEXPIRE', ak, TTL)\n"
+        "local now, win, park, me = string.match(ARGV[4], '^(%d+)\\31(%d+)\\31(%d+)\\31(.*)$')\n"
+        "if not now then return redis.error_reply('bad DR arguments') end\n"
+        "local base = string.sub(K, 1, -2)\n"
+        "if not redis.call('SET', base .. 'd' .. st, '1', 'NX', 'PX', win) then return 0 end\n"
+        "if cv then\n"
+        "  local r = route(cv, st, ARGV[2])\n"
+        "  if not r then return 0 end\n"
+        "  if r ~= cv then redis.call('SET', ck, r, 'KEEPTTL') end\n"
+        "  return ret\n"
         "end\n"
-        "redis.call('ZADD', 'smsmux:{' .. C .. '}:parked', 'NX', tonumber(ARGV[2]) + tonumber(ARGV[9]), ARGV[7])\n"
+        "redis.call('RPUSH', base .. 'p', me .. '\\31' .. st .. '\\31' .. ARGV[2])\n"
+        "redis.call('PEXPIRE', base .. 'p', TTL)\n"
+        "redis.call('SET', K, 'P', 'PX', TTL)\n"
+        "if #KEYS > 1 then\n"
+        "  for i = 2, #KEYS do redis.call('SADD', base .. 'a', string.sub(KEYS[i], -25, -4)) end\n"
+        "  redis.call('PEXPIRE', base .. 'a', TTL)\n"
+        "end\n"
+        "redis.call('ZADD', 'smsmux:{' .. C .. '}:parked', 'NX', tonumber(now) + tonumber(park),\n"
+        "  string.sub(K, -25, -4))\n"
         "return 2\n";
 
 /* Parked past their timeout: ARGV 5 limit. Routed if the correlation came
@@ -174,10 +204,13 @@ static const char lua_park_sweep[] = PRELUDE KEYS_HELPERS
         "  local pk = kh(h, 'p')\n"
         "  local ch = h\n"
         "  local cv = redis.call('GET', kh(h, 'c'))\n"
+        "  local ph = cv == 'P'\n"
+        "  if ph then cv = nil end\n"
         /* the id under other SMSCs' rules (lua_dr's :a), one last look */
         "  if not cv then\n"
         "    for _, a in ipairs(redis.call('SMEMBERS', kh(h, 'a'))) do\n"
         "      cv = redis.call('GET', kh(a, 'c'))\n"
+        "      if cv == 'P' then cv = nil end\n"
         "      if cv then ch = a; break end\n"
         "    end\n"
         "  end\n"
@@ -186,7 +219,7 @@ static const char lua_park_sweep[] = PRELUDE KEYS_HELPERS
         "    local rx, st, pl = split3(it)\n"
         "    if rx then\n"
         "      if cv then\n"
-        "        local r = route(ch, cv, st, pl)\n"
+        "        local r = route(cv, st, pl)\n"
         "        if r then cv = r; n = n + 1 end\n"
         "      else\n"
         "        redis.call('XADD', kc('s:' .. rx), '*', 'v', 'U00\\31' .. pl)\n"
@@ -196,6 +229,7 @@ static const char lua_park_sweep[] = PRELUDE KEYS_HELPERS
         "  end\n"
         "  if cv ~= cv0 then redis.call('SET', kh(ch, 'c'), cv, 'KEEPTTL') end\n"
         "  redis.call('DEL', pk, kh(h, 'a'))\n"
+        "  if ph then redis.call('DEL', kh(h, 'c')) end\n"
         "  redis.call('ZREM', kc('parked'), h)\n"
         "end\n"
         "return n\n";

@@ -93,6 +93,9 @@ static int send_mt(struct smx_worker *w, struct smx_bind *b, uint32_t idx)
                 p->tlv.present = 0;
                 p->u.sm.short_message = (struct smx_bytes){ NULL, 0 };
                 p->h.command_id = SMPP_SUBMIT_SM;
+                /* from/to were measured with strnlen by smx_submit (no inner
+                 * NUL), service_type is empty: the encoder needs no NUL scan */
+                p->flags = SMX_PDUF_CSTR_CHECKED;
                 p->u.sm.source_addr_ton = digits_from ? 1 : 5;
                 p->u.sm.source_addr_npi = digits_from ? 1 : 0;
                 p->u.sm.source_addr = (struct smx_bytes){ (const uint8_t *)s->from, s->from_len };

@@ -110,7 +110,9 @@ static int wait_done(int n, unsigned ms)
         return n_done();
 }
 
-static struct http_mt *engine(const char *u0, const char *u1, int get, uint32_t pause_ms)
+/* The engine on the URLs given; max_attempts / pushback_free_ms when not 0. */
+static struct http_mt *engine_ex(const char *u0, const char *u1, int get, uint32_t pause_ms,
+                                 uint32_t max_attempts, uint32_t pushback_free_ms)
 {
         struct http_mt_config c;
         http_mt_config_init(&c);
@@ -129,6 +131,10 @@ static struct http_mt *engine(const char *u0, const char *u1, int get, uint32_t 
         c.primary_healthy_ms = 1000;
         c.timeout_ms = 600;
         c.connect_timeout_ms = 500;
+        if (max_attempts)
+                c.max_attempts = max_attempts;
+        if (pushback_free_ms)
+                c.pushback_free_ms = pushback_free_ms;
         struct http_mt *m = NULL;
         char err[160];
         if (http_mt_create(&c, &ops, NULL, &m, err, sizeof err) < 0)
@@ -136,6 +142,11 @@ static struct http_mt *engine(const char *u0, const char *u1, int get, uint32_t 
         else
                 http_mt_start(m);
         return m;
+}
+
+static struct http_mt *engine(const char *u0, const char *u1, int get, uint32_t pause_ms)
+{
+        return engine_ex(u0, u1, get, pause_ms, 0, 0);
 }
 
 static void check_fields_arrive(int get)
@@ -247,6 +258,57 @@ static void test_mt_throttled_answers_are_retried_then_accepted(void)
                 CHECK(H.out[i].attempts >= 3);
         }
         CHECK_EQ(atomic_load(&http_mt_stats(m)->switches), 0);
+        http_mt_destroy(m);
+}
+
+/* A throttled answer (429, result_code 6: the service took nothing) is not
+ * charged against max_attempts while the MT is young, as SMPP's
+ * ESME_RTHROTTLED is not: with max_attempts 3 and a throttle lasting well
+ * over 3 sends, every MT is still accepted once it ends (the old engine
+ * failed each after its third send, reason attempts). */
+static void test_mt_throttle_is_not_charged_while_young(void)
+{
+        sim_start();
+        reset();
+        char r[256];
+        CHECK_EQ(http_sim_ctl(sim, "http throttle dc3 on", r, sizeof r), 0);
+        add_mts(3, "thy", "x");
+        struct http_mt *m = engine_ex(url_dc3, NULL, 0, 1000, 3, 60000);
+        /* every MT throttled at least 5 times (sends 100 ms apart) */
+        uint64_t end = t_now_ms() + 20000;
+        while (atomic_load(&http_mt_stats(m)->pushbacks) < 15 && t_now_ms() < end)
+                t_sleep_ms(10);
+        CHECK(atomic_load(&http_mt_stats(m)->pushbacks) >= 15);
+        CHECK_EQ(n_done(), 0);
+        http_sim_ctl(sim, "http throttle dc3 off", r, sizeof r);
+        CHECK_EQ(wait_done(3, 10000), 3);
+        for (int i = 0; i < 3; i++) {
+                CHECK_EQ(H.out[i].accepted, 1);
+                CHECK(H.out[i].attempts > 3);   /* more sends than max_attempts */
+        }
+        http_mt_destroy(m);
+}
+
+/* Past pushback_free_ms a throttled answer counts again: an endless throttle
+ * still ends each MT (reason attempts, code 6) after max_attempts charged
+ * sends, the uncharged ones on top. */
+static void test_mt_endless_throttle_still_ends(void)
+{
+        sim_start();
+        reset();
+        char r[256];
+        CHECK_EQ(http_sim_ctl(sim, "http throttle dc3 on", r, sizeof r), 0);
+        add_mts(2, "the", "x");
+        struct http_mt *m = engine_ex(url_dc3, NULL, 0, 1000, 3, 400);
+        CHECK_EQ(wait_done(2, 20000), 2);
+        for (int i = 0; i < 2; i++) {
+                CHECK_EQ(H.out[i].accepted, 0);
+                CHECK_EQ(H.out[i].permanent, 0);
+                CHECK_EQ(H.out[i].reason, SMX_FAIL_ATTEMPTS);
+                CHECK_EQ(H.out[i].code, 6);
+                CHECK(H.out[i].attempts > 3);   /* the first 400 ms were not charged */
+        }
+        http_sim_ctl(sim, "http throttle dc3 off", r, sizeof r);
         http_mt_destroy(m);
 }
 
@@ -388,6 +450,8 @@ int main(void)
         RUN(test_mt_duplicate_answer_counts_as_accepted);
         RUN(test_mt_bad_login_fails_permanently_with_auth_code);
         RUN(test_mt_throttled_answers_are_retried_then_accepted);
+        RUN(test_mt_throttle_is_not_charged_while_young);
+        RUN(test_mt_endless_throttle_still_ends);
         RUN(test_mt_failover_timeline_site_refusing);
         RUN(test_mt_failover_timeline_site_silent);
         RUN(test_mt_failover_timeline_site_5xx);

@@ -5,7 +5,9 @@
  * tests and sets the same bit, so a DR re-sent while its first copy is
  * parked is routed once; a replayed correlation write (SET NX) keeps the
  * mask; another MT's value under the key is replaced; a value written by
- * the previous version (no mask) is still routed. */
+ * the previous version (no mask) is still routed; a DR that parks leaves a
+ * placeholder in the correlation key, which the correlation write's SET NX
+ * GET returns (no EXISTS per write) and the park sweep removes. */
 #include <hiredis/hiredis.h>
 
 #include "rtest.h"
@@ -13,10 +15,13 @@
 #include "testlib.h"
 
 #define STREAM "smsmux:{t}:s:a"
+/* a message id's hash tag: always 22 characters (rs_tag), which the DR
+ * script relies on to cut the cluster and the tag from its key */
+#define TAG(n) "h" #n "aaaaaaaaaaaaaaaaaaaa"
 
 static struct rtest_redis R;
 static redisContext *C;
-static char sha_dr[41], sha_corr[41];
+static char sha_dr[41], sha_corr[41], sha_sweep[41];
 
 static redisReply *cmd_argv(int argc, const char **argv)
 {
@@ -52,17 +57,16 @@ static void set_corr(const char *h, const char *value)
         freeReplyObject(r);
 }
 
-/* the DR script: 0 duplicate, 1 routed, 2 parked */
+/* the DR script: 0 duplicate, 1 routed, 2 parked (KEYS the correlation
+ * key; ARGV state, payload, TTL, now \37 window \37 park timeout \37 us) */
 static long long dr(const char *h, const char *state)
 {
-        char kd[64], kc[64], kp[64], pl[64];
-        snprintf(kd, sizeof kd, "smsmux:{t:%s}:d%s", h, state);
+        char kc[64], pl[64];
         snprintf(kc, sizeof kc, "smsmux:{t:%s}:c", h);
-        snprintf(kp, sizeof kp, "smsmux:{t:%s}:p", h);
         snprintf(pl, sizeof pl, "1:%s2:m10:0:0:0:", state);     /* state, msgid "m1", 4 empty */
-        const char *argv[] = { "EVALSHA", sha_dr, "3", kd, kc, kp, "t", "1000", "100000", "a",
-                               state, pl, h, "600000", "60000" };
-        return reply_int(cmd_argv(15, argv));
+        const char *argv[] = { "EVALSHA", sha_dr, "1", kc, state, pl, "100000",
+                               "1000\x1f" "600000\x1f" "60000\x1f" "a" };
+        return reply_int(cmd_argv(8, argv));
 }
 
 static long long corr_script(const char *h, const char *value)
@@ -102,37 +106,44 @@ static int entries_for(const char *app, char *hdrs, size_t cap)
 static void test_correlated_dr_once_per_state_final_once_no_keys_of_its_own(void)
 {
         char hdrs[128];
-        set_corr("h1", "0\x1f" "a\x1f" "1\x1f" "1\x1f\x1f" "app1");
-        CHECK_EQ(dr("h1", "6"), 1);             /* ACCEPTED */
-        CHECK_EQ(dr("h1", "6"), 0);
-        CHECK_EQ(dr("h1", "2"), 1);             /* DELIVERED: the MT's final */
-        CHECK_EQ(dr("h1", "2"), 0);
-        CHECK_EQ(dr("h1", "5"), 1);             /* another final state: not final again */
+        set_corr(TAG(1), "0\x1f" "a\x1f" "1\x1f" "1\x1f\x1f" "app1");
+        CHECK_EQ(dr(TAG(1), "6"), 1);             /* ACCEPTED */
+        CHECK_EQ(dr(TAG(1), "6"), 0);
+        CHECK_EQ(dr(TAG(1), "2"), 1);             /* DELIVERED: the MT's final */
+        CHECK_EQ(dr(TAG(1), "2"), 0);
+        CHECK_EQ(dr(TAG(1), "5"), 1);             /* another final state: not final again */
         CHECK_EQ(entries_for("app1", hdrs, sizeof hdrs), 3);
         CHECK(!strcmp(hdrs, "D00|D12|D00"));
-        CHECK_EQ(simple("EXISTS", "smsmux:{t:h1}:d2", NULL), 0);
-        CHECK_EQ(simple("EXISTS", "smsmux:{t:h1}:f", NULL), 0);
-        long long ttl = simple("PTTL", "smsmux:{t:h1}:c", NULL);
+        CHECK_EQ(simple("EXISTS", "smsmux:{t:" TAG(1) "}:d2", NULL), 0);
+        CHECK_EQ(simple("EXISTS", "smsmux:{t:" TAG(1) "}:f", NULL), 0);
+        long long ttl = simple("PTTL", "smsmux:{t:" TAG(1) "}:c", NULL);
         CHECK(ttl > 0 && ttl <= 100000);        /* the rewrite kept the TTL */
         /* a replayed correlation write (SET NX) leaves the mask: still a duplicate */
-        const char *argv[] = { "SET", "smsmux:{t:h1}:c", "0\x1f" "a\x1f" "1\x1f" "1\x1f\x1f" "app1",
+        const char *argv[] = { "SET", "smsmux:{t:" TAG(1) "}:c", "0\x1f" "a\x1f" "1\x1f" "1\x1f\x1f" "app1",
                                "NX", "GET", "PX", "100000" };
         redisReply *r = cmd_argv(7, argv);
         CHECK(r && r->type == REDIS_REPLY_STRING);
         freeReplyObject(r);
-        CHECK_EQ(dr("h1", "2"), 0);
+        CHECK_EQ(dr(TAG(1), "2"), 0);
         CHECK_EQ(entries_for("app1", hdrs, sizeof hdrs), 3);
 }
 
 static void test_parked_dr_resent_after_correlation_routed_once(void)
 {
         char hdrs[128];
-        CHECK_EQ(dr("h2", "2"), 2);             /* no correlation yet: parked */
-        CHECK_EQ(dr("h2", "2"), 0);             /* re-sent while parked */
-        set_corr("h2", "0\x1f" "a\x1f" "1\x1f" "1\x1f\x1f" "app2");
-        CHECK_EQ(dr("h2", "2"), 1);             /* re-sent once the correlation is in: routed */
-        CHECK_EQ(corr_script("h2", "0\x1f" "a\x1f" "1\x1f" "1\x1f\x1f" "app2"), 0);
-        CHECK_EQ(simple("EXISTS", "smsmux:{t:h2}:p", NULL), 0);
+        CHECK_EQ(dr(TAG(2), "2"), 2);             /* no correlation yet: parked */
+        CHECK_EQ(dr(TAG(2), "2"), 0);             /* re-sent while parked */
+        /* parked under its tag, due at now + park timeout; its dedup key */
+        redisReply *z = redisCommand(C, "ZSCORE smsmux:{t}:parked %s", TAG(2));
+        CHECK(z && z->type == REDIS_REPLY_STRING && !strcmp(z->str, "61000"));
+        if (z)
+                freeReplyObject(z);
+        CHECK_EQ(simple("EXISTS", "smsmux:{t:" TAG(2) "}:d2", NULL), 1);
+        CHECK_EQ(simple("LLEN", "smsmux:{t:" TAG(2) "}:p", NULL), 1);
+        set_corr(TAG(2), "0\x1f" "a\x1f" "1\x1f" "1\x1f\x1f" "app2");
+        CHECK_EQ(dr(TAG(2), "2"), 1);             /* re-sent once the correlation is in: routed */
+        CHECK_EQ(corr_script(TAG(2), "0\x1f" "a\x1f" "1\x1f" "1\x1f\x1f" "app2"), 0);
+        CHECK_EQ(simple("EXISTS", "smsmux:{t:" TAG(2) "}:p", NULL), 0);
         CHECK_EQ(entries_for("app2", hdrs, sizeof hdrs), 1);
         CHECK(!strcmp(hdrs, "D12"));
 }
@@ -140,10 +151,10 @@ static void test_parked_dr_resent_after_correlation_routed_once(void)
 static void test_parked_dr_routed_by_correlation_script_then_resend_is_duplicate(void)
 {
         char hdrs[128];
-        CHECK_EQ(dr("h3", "2"), 2);
-        set_corr("h3", "0\x1f" "a\x1f" "1\x1f" "1\x1f\x1f" "app3");
-        CHECK_EQ(corr_script("h3", "0\x1f" "a\x1f" "1\x1f" "1\x1f\x1f" "app3"), 1);
-        CHECK_EQ(dr("h3", "2"), 0);
+        CHECK_EQ(dr(TAG(3), "2"), 2);
+        set_corr(TAG(3), "0\x1f" "a\x1f" "1\x1f" "1\x1f\x1f" "app3");
+        CHECK_EQ(corr_script(TAG(3), "0\x1f" "a\x1f" "1\x1f" "1\x1f\x1f" "app3"), 1);
+        CHECK_EQ(dr(TAG(3), "2"), 0);
         CHECK_EQ(entries_for("app3", hdrs, sizeof hdrs), 1);
         CHECK(!strcmp(hdrs, "D12"));
 }
@@ -151,9 +162,9 @@ static void test_parked_dr_routed_by_correlation_script_then_resend_is_duplicate
 static void test_another_mts_value_is_replaced_by_the_correlation_script(void)
 {
         char hdrs[128];
-        set_corr("h4", "32772\x1f" "b\x1f" "1\x1f" "1\x1f\x1f" "old4");
-        CHECK_EQ(corr_script("h4", "0\x1f" "a\x1f" "1\x1f" "1\x1f\x1f" "new4"), 0);
-        CHECK_EQ(dr("h4", "2"), 1);             /* a fresh mask: routed, final */
+        set_corr(TAG(4), "32772\x1f" "b\x1f" "1\x1f" "1\x1f\x1f" "old4");
+        CHECK_EQ(corr_script(TAG(4), "0\x1f" "a\x1f" "1\x1f" "1\x1f\x1f" "new4"), 0);
+        CHECK_EQ(dr(TAG(4), "2"), 1);             /* a fresh mask: routed, final */
         CHECK_EQ(entries_for("new4", hdrs, sizeof hdrs), 1);
         CHECK(!strcmp(hdrs, "D12"));
 }
@@ -161,11 +172,59 @@ static void test_another_mts_value_is_replaced_by_the_correlation_script(void)
 static void test_value_of_previous_version_without_mask_is_routed_once(void)
 {
         char hdrs[128];
-        set_corr("h5", "a\x1f" "1\x1f" "1\x1f\x1f" "app5");
-        CHECK_EQ(dr("h5", "2"), 1);
-        CHECK_EQ(dr("h5", "2"), 0);
+        set_corr(TAG(5), "a\x1f" "1\x1f" "1\x1f\x1f" "app5");
+        CHECK_EQ(dr(TAG(5), "2"), 1);
+        CHECK_EQ(dr(TAG(5), "2"), 0);
         CHECK_EQ(entries_for("app5", hdrs, sizeof hdrs), 1);
         CHECK(!strcmp(hdrs, "D12"));
+}
+
+static void test_parked_dr_leaves_placeholder_seen_by_the_correlation_write(void)
+{
+        char hdrs[128];
+        CHECK_EQ(dr(TAG(6), "2"), 2);             /* parked: the placeholder in the key */
+        redisReply *r = redisCommand(C, "GET smsmux:{t:%s}:c", TAG(6));
+        CHECK(r && r->type == REDIS_REPLY_STRING && !strcmp(r->str, "P"));
+        if (r)
+                freeReplyObject(r);
+        long long ttl = simple("PTTL", "smsmux:{t:" TAG(6) "}:c", NULL);
+        CHECK(ttl > 0 && ttl <= 100000);        /* it expires with the park list */
+        /* the correlation write (SET NX GET) is refused and returns it: the
+         * store then runs the correlation script, which routes the DR */
+        const char *argv[] = { "SET", "smsmux:{t:" TAG(6) "}:c", "0\x1f" "a\x1f\x1f\x1f\x1f" "app6",
+                               "NX", "GET", "PX", "100000" };
+        r = cmd_argv(7, argv);
+        CHECK(r && r->type == REDIS_REPLY_STRING && !strcmp(r->str, "P"));
+        if (r)
+                freeReplyObject(r);
+        CHECK_EQ(entries_for("app6", hdrs, sizeof hdrs), 0);
+        CHECK_EQ(corr_script(TAG(6), "0\x1f" "a\x1f\x1f\x1f\x1f" "app6"), 1);
+        CHECK_EQ(entries_for("app6", hdrs, sizeof hdrs), 1);
+        CHECK(!strcmp(hdrs, "D12"));
+        r = redisCommand(C, "GET smsmux:{t:%s}:c", TAG(6));
+        CHECK(r && r->type == REDIS_REPLY_STRING && !strncmp(r->str, "32772\x1f" "a\x1f", 7));
+        if (r)
+                freeReplyObject(r);
+        CHECK_EQ(dr(TAG(6), "2"), 0);             /* and a re-send is a duplicate */
+}
+
+static void test_park_sweep_drops_the_placeholder_of_an_uncorrelated_dr(void)
+{
+        CHECK_EQ(dr(TAG(7), "2"), 2);
+        CHECK_EQ(simple("EXISTS", "smsmux:{t:" TAG(7) "}:c", NULL), 1);
+        /* past the park timeout (now 1000 + 60000): delivered uncorrelated on
+         * the instance that received it, park list and placeholder gone */
+        const char *argv[] = { "EVALSHA", sha_sweep, "0", "t", "70000", "100000", "a", "64" };
+        CHECK_EQ(reply_int(cmd_argv(8, argv)), 1);
+        CHECK_EQ(simple("EXISTS", "smsmux:{t:" TAG(7) "}:c", NULL), 0);
+        CHECK_EQ(simple("EXISTS", "smsmux:{t:" TAG(7) "}:p", NULL), 0);
+        /* a correlation written after that is a plain write */
+        const char *sv[] = { "SET", "smsmux:{t:" TAG(7) "}:c", "0\x1f" "a\x1f\x1f\x1f\x1f" "app7",
+                             "NX", "GET", "PX", "100000" };
+        redisReply *r = cmd_argv(7, sv);
+        CHECK(r && r->type == REDIS_REPLY_NIL);
+        if (r)
+                freeReplyObject(r);
 }
 
 static int load(const char *src, char *sha)
@@ -184,7 +243,8 @@ int main(void)
         int rc = rtest_start_connected(&R, &C);
         if (rc != RTEST_GO)
                 return rc;
-        if (!load(rs_lua[RS_LUA_DR], sha_dr) || !load(rs_lua[RS_LUA_CORR], sha_corr)) {
+        if (!load(rs_lua[RS_LUA_DR], sha_dr) || !load(rs_lua[RS_LUA_CORR], sha_corr) ||
+            !load(rs_lua[RS_LUA_PARK_SWEEP], sha_sweep)) {
                 printf("Bail out! scripts not loaded\n");
                 rtest_stop_connected(&R, C);
                 return 1;
@@ -194,6 +254,8 @@ int main(void)
         RUN(test_parked_dr_routed_by_correlation_script_then_resend_is_duplicate);
         RUN(test_another_mts_value_is_replaced_by_the_correlation_script);
         RUN(test_value_of_previous_version_without_mask_is_routed_once);
+        RUN(test_parked_dr_leaves_placeholder_seen_by_the_correlation_write);
+        RUN(test_park_sweep_drops_the_placeholder_of_an_uncorrelated_dr);
         rtest_stop_connected(&R, C);
         return t_done();
 }

@@ -753,6 +753,30 @@ static void test_encode_rejects_nul_inside_cstring(void)
         CHECK_EQ(smx_pdu_encode(enc, sizeof enc, &p, NULL, 0), -EINVAL);
 }
 
+/* SMX_PDUF_CSTR_CHECKED (the worker's submit_sm: addresses measured with
+ * strnlen) skips only the NUL scan: an inner NUL is refused without the
+ * flag, the lengths are checked with it, and both encode the same bytes. */
+static void test_encode_cstr_checked_skips_the_nul_scan_not_the_length_check(void)
+{
+        struct smx_pdu p = new_pdu(SMPP_SUBMIT_SM, 0, 1);
+        uint8_t plain[128];
+
+        p.u.sm.destination_addr = S("4477\0" "00900001");
+        CHECK_EQ(smx_pdu_encode(enc, sizeof enc, &p, NULL, 0), -EINVAL);
+        p.u.sm.destination_addr = S("447700900001");
+        p.u.sm.source_addr = S("12345");
+        ssize_t n = smx_pdu_encode(plain, sizeof plain, &p, NULL, 0);
+        CHECK(n > 0);
+        p.flags = SMX_PDUF_CSTR_CHECKED;
+        CHECK_EQ(smx_pdu_encode(enc, sizeof enc, &p, NULL, 0), n);
+        CHECK_MEM(enc, plain, (size_t)n);
+        p.u.sm.source_addr = S("123456789012345678901"); /* 21 chars: max is 20 + NUL */
+        CHECK_EQ(smx_pdu_encode(enc, sizeof enc, &p, NULL, 0), -EINVAL);
+        p.u.sm.source_addr = S("12345");
+        p.u.sm.destination_addr = S("123456789012345678901");
+        CHECK_EQ(smx_pdu_encode(enc, sizeof enc, &p, NULL, 0), -EINVAL);
+}
+
 static void test_encode_rejects_time_of_wrong_length(void)
 {
         struct smx_pdu p = new_pdu(SMPP_SUBMIT_SM, 0, 1);
@@ -851,6 +875,7 @@ int main(void)
         RUN(test_broadcast_sm_recognised);
         RUN(test_encode_rejects_overlong_source_addr);
         RUN(test_encode_rejects_nul_inside_cstring);
+        RUN(test_encode_cstr_checked_skips_the_nul_scan_not_the_length_check);
         RUN(test_encode_rejects_time_of_wrong_length);
         RUN(test_encode_rejects_short_message_over_254);
         RUN(test_encode_rejects_identity_over_64);
