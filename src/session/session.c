@@ -220,14 +220,24 @@ static void throttle(struct smx_session *s, uint64_t now_ms)
         if (s->throttle_ms > max)
                 s->throttle_ms = max;
         s->throttle_until_ms = now_ms + s->throttle_ms;
+        s->throttle_mark_seq = s->seq_next;
         s->cnt.throttled++;
         if (s->state == SMX_HEALTH_ACTIVE)
                 set_state(s, SMX_HEALTH_THROTTLED, SMPP_ESME_RTHROTTLED, "throttled");
 }
 
-static void throttle_relax(struct smx_session *s)
+/* An accepted submit: one sent after the last pause ended (numbered from
+ * throttle_mark_seq on, within half the sequence space: numbers wrap) shows
+ * the SMSC takes MTs again, so the next throttle starts from the base pause
+ * (an SMSC that throttled for a while an hour ago is not paused for seconds
+ * at its next pushback); one sent before the throttle only halves it. */
+static void throttle_relax(struct smx_session *s, uint32_t seq)
 {
         uint32_t base = s->cfg->throttle_base_ms ? s->cfg->throttle_base_ms : 100;
+        if (((seq - s->throttle_mark_seq) & SMPP_SEQ_MAX) < SMPP_SEQ_MAX / 2) {
+                s->throttle_ms = 0;
+                return;
+        }
         s->throttle_ms /= 2;
         if (s->throttle_ms < base)
                 s->throttle_ms = 0;
@@ -287,8 +297,8 @@ static int on_response(struct smx_session *s, const struct smx_pdu *p, uint64_t 
                 enum smx_status_class cls = smx_status_classify(st);
                 if (cls == SMX_STATUS_THROTTLED)
                         throttle(s, now_ms);
-                else if (cls == SMX_STATUS_OK)
-                        throttle_relax(s);
+                else if (cls == SMX_STATUS_OK && s->throttle_ms)
+                        throttle_relax(s, seq);
                 const struct smx_bytes *mid = &p->u.sm_resp.message_id;
                 if (id != SMPP_SUBMIT_SM_RESP)
                         s->ops->mt_resp(s->ctx, ref, gen, part, st, NULL, 0, 0);

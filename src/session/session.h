@@ -97,6 +97,9 @@ struct smx_session {
         uint8_t suspect;           /* a response timed out: probe before routing more */
         uint64_t throttle_until_ms;
         uint32_t throttle_ms;      /* current adaptive pause */
+        uint32_t throttle_mark_seq; /* the next sequence number when the last throttled
+                                       answer came: a submit numbered from it on was
+                                       sent after that pause ended */
         uint32_t down_status;      /* command_status behind the last close, 0 none */
         char down_reason[48];
         /* Output, double-buffered so nothing is ever moved: PDUs are encoded

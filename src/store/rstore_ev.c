@@ -110,22 +110,29 @@ struct view {
         size_t n;
 };
 
+/* The "N:bytes" field of p[0..n) at *i into *out, *i moved past it. 0, or
+ * -1 malformed (no digits, more than 12, no ':', N past the end). */
+static int take_field(const char *p, size_t n, size_t *i, struct view *out)
+{
+        size_t len = 0, j = *i;
+        while (j < n && p[j] >= '0' && p[j] <= '9' && j - *i < 12)
+                len = len * 10 + (size_t)(p[j++] - '0');
+        if (j == *i || j >= n || p[j] != ':' || len > n - j - 1)
+                return -1;
+        out->p = p + j + 1;
+        out->n = len;
+        *i = j + 1 + len;
+        return 0;
+}
+
 /* Split a payload into up to max fields; returns how many, -1 malformed. */
 static int split(const char *p, size_t n, struct view *f, int max)
 {
         int k = 0;
         size_t i = 0;
-        while (i < n && k < max) {
-                size_t len = 0, j = i;
-                while (j < n && p[j] >= '0' && p[j] <= '9' && j - i < 12)
-                        len = len * 10 + (size_t)(p[j++] - '0');
-                if (j == i || j >= n || p[j] != ':' || len > n - j - 1)
+        while (i < n && k < max)
+                if (take_field(p, n, &i, &f[k++]) < 0)
                         return -1;
-                f[k].p = p + j + 1;
-                f[k].n = len;
-                k++;
-                i = j + 1 + len;
-        }
         return i == n ? k : -1;
 }
 
@@ -170,16 +177,9 @@ static int get(const redisReply *fv, const char *name, struct view *out)
 static int split_head(const char *p, size_t n, struct view *f, int max, struct view *rest)
 {
         size_t i = 0;
-        for (int k = 0; k < max; k++) {
-                size_t len = 0, j = i;
-                while (j < n && p[j] >= '0' && p[j] <= '9' && j - i < 12)
-                        len = len * 10 + (size_t)(p[j++] - '0');
-                if (j == i || j >= n || p[j] != ':' || len > n - j - 1)
+        for (int k = 0; k < max; k++)
+                if (take_field(p, n, &i, &f[k]) < 0)
                         return -1;
-                f[k].p = p + j + 1;
-                f[k].n = len;
-                i = j + 1 + len;
-        }
         rest->p = p + i;
         rest->n = n - i;
         return 0;
@@ -199,6 +199,37 @@ static int next_piece(struct view *v, struct view *out)
         return 1;
 }
 
+/* A DR of `state` whose payload fields after the state are f[0..4]
+ * (message_id, err, from, to, receiving bind's name); single part until
+ * its MT says otherwise. */
+static void dr_payload(struct smx_rstore *rs, struct smx_ev_rec *e, struct view state,
+                       const struct view f[5])
+{
+        e->type = SMX_EV_DR;
+        e->state = (uint8_t)view_u(state);
+        copy_view(e->message_id, sizeof e->message_id, f[0]);
+        copy_view(e->err, sizeof e->err, f[1]);
+        copy_view(e->from, sizeof e->from, f[2]);
+        copy_view(e->to, sizeof e->to, f[3]);
+        e->bind = bind_of(rs, f[4]);
+        e->parts = e->part = 1;
+}
+
+/* A correlated DR's MT: its app id, part and parts (0 or empty: 1), and
+ * when the DR makes the MT final, the merged state mst. */
+static void dr_mt(struct smx_ev_rec *e, struct view id, struct view part, struct view parts,
+                  int fin, struct view mst)
+{
+        e->flags |= SMX_EVF_HAS_ID;
+        copy_view(e->id, sizeof e->id, id);
+        e->part = (uint16_t)(view_u(part) ? view_u(part) : 1);
+        e->parts = (uint16_t)(view_u(parts) ? view_u(parts) : 1);
+        if (fin) {
+                e->flags |= SMX_EVF_MT_FINAL;
+                e->mt_state = (uint8_t)view_u(mst);
+        }
+}
+
 /* A DR entry's field v (the header above). */
 static int fill_dr(struct smx_rstore *rs, struct view v, struct smx_ev_rec *e)
 {
@@ -208,28 +239,14 @@ static int fill_dr(struct smx_rstore *rs, struct view v, struct smx_ev_rec *e)
         struct view h = { v.p + 2, v.n - 2 }, mst, f[6], cv;
         if (!next_piece(&h, &mst) || split_head(h.p, h.n, f, 6, &cv) < 0 || (!corr && cv.n))
                 return 0;
-        e->type = SMX_EV_DR;
-        e->state = (uint8_t)view_u(f[0]);
-        copy_view(e->message_id, sizeof e->message_id, f[1]);
-        copy_view(e->err, sizeof e->err, f[2]);
-        copy_view(e->from, sizeof e->from, f[3]);
-        copy_view(e->to, sizeof e->to, f[4]);
-        e->bind = bind_of(rs, f[5]);
-        e->parts = e->part = 1;
+        dr_payload(rs, e, f[0], f + 1);
         if (!corr)
                 return 1;
         struct view mask, owner, p, n, mt;
         if (!next_piece(&cv, &mask) || !next_piece(&cv, &owner) || !next_piece(&cv, &p) ||
             !next_piece(&cv, &n) || !next_piece(&cv, &mt))
                 return 0;
-        e->flags |= SMX_EVF_HAS_ID;
-        copy_view(e->id, sizeof e->id, cv);     /* the app id: the rest, any bytes */
-        e->part = (uint16_t)(view_u(p) ? view_u(p) : 1);
-        e->parts = (uint16_t)(view_u(n) ? view_u(n) : 1);
-        if (fin) {
-                e->flags |= SMX_EVF_MT_FINAL;
-                e->mt_state = (uint8_t)view_u(mst);
-        }
+        dr_mt(e, cv, p, n, fin, mst);           /* the app id: the rest, any bytes */
         return 1;
 }
 
@@ -242,28 +259,14 @@ static int fill_dr_fields(struct smx_rstore *rs, const redisReply *fv, struct sm
         struct view r, s, f[5];
         if (!get(fv, "r", &r) || !get(fv, "s", &s) || split(r.p, r.n, f, 5) != 5)
                 return 0;
-        e->type = SMX_EV_DR;
-        e->state = (uint8_t)view_u(s);
-        copy_view(e->message_id, sizeof e->message_id, f[0]);
-        copy_view(e->err, sizeof e->err, f[1]);
-        copy_view(e->from, sizeof e->from, f[2]);
-        copy_view(e->to, sizeof e->to, f[3]);
-        e->bind = bind_of(rs, f[4]);
-        e->parts = e->part = 1;
+        dr_payload(rs, e, s, f);
         if (!corr)
                 return 1;
         struct view a, p, n, fin, m;
         if (!get(fv, "a", &a) || !get(fv, "p", &p) || !get(fv, "n", &n) ||
             !get(fv, "f", &fin) || !get(fv, "m", &m))
                 return 0;
-        e->flags |= SMX_EVF_HAS_ID;
-        copy_view(e->id, sizeof e->id, a);
-        e->part = (uint16_t)(view_u(p) ? view_u(p) : 1);
-        e->parts = (uint16_t)(view_u(n) ? view_u(n) : 1);
-        if (view_u(fin)) {
-                e->flags |= SMX_EVF_MT_FINAL;
-                e->mt_state = (uint8_t)view_u(m);
-        }
+        dr_mt(e, a, p, n, view_u(fin) != 0, m);
         return 1;
 }
 

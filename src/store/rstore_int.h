@@ -154,6 +154,7 @@ struct smx_rstore {
         uint64_t rd_deadline_us;        /* monotonic: the outstanding read's reply is late */
         uint32_t rd_backoff_ms;
         uint32_t rd_want;               /* records the outstanding read may fill; 0: none out */
+        uint64_t last_batch_us;         /* monotonic: the main connection's last batch sent */
         char own_last[RS_ID_MAX];       /* last own-stream id put in the ring */
         int own_history_done;
         uint64_t next_hb_ms, next_sweep_ms, next_scan_ms;
@@ -226,6 +227,9 @@ void rs_own_reread(struct smx_rstore *rs);
 #define RS_READ_BLOCK_MS 2000u  /* a blocking read's BLOCK: bounds the idle
                                    reads (one per 2 s) and how late a dead
                                    connection is noticed (+ timeout_ms) */
+#define RS_GATHER_US 1000u       /* under load: a batch of acknowledgements
+                                   only waits this long after the last batch,
+                                   so several share a round trip (idle: at once) */
 /* Connect it when due (backoff): 0 up, -1 not. */
 int rs_read_connect(struct smx_rstore *rs, uint64_t now_ms);
 void rs_read_disconnect(struct smx_rstore *rs, const char *why, uint64_t now_ms);

@@ -148,8 +148,24 @@ static int get_reply(struct smx_rstore *rs, redisReply **out, uint64_t now)
         }
 }
 
+/* Nothing to send but acknowledgements (no write, DR/MO, heartbeat or
+ * polled read due) and the last batch went out less than RS_GATHER_US ago:
+ * let more gather for one round trip (idle_wait sleeps the rest). */
+static int acks_can_wait(struct smx_rstore *rs, uint64_t now)
+{
+        if (rs->f_n || rs->n_late || rs->in_head != rs->in_tail || now >= rs->next_hb_ms ||
+            !rs->rd)
+                return 0;
+        for (unsigned s = 1; s < rs->n_streams; s++)
+                if (rs->streams[s].dead)
+                        return 0;
+        return mono_us() - rs->last_batch_us < RS_GATHER_US;
+}
+
 static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
 {
+        if (!final && acks_can_wait(rs, now))
+                return 0;
         static _Thread_local struct cmd cmds[65536];
         struct batch b = { .cmd = cmds, .n = 0, .cap = sizeof cmds / sizeof cmds[0], .read_budget = 0 };
         struct common cm;
@@ -167,6 +183,7 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
         if (b.n == 0)
                 return 0;
         rs->io_err[0] = 0;
+        rs->last_batch_us = mono_us();
         if (rs_io_flush(rs, RS_MAIN, rs->rc) != 0) {
                 rs_disconnect(rs, rs->io_err[0] ? rs->io_err : "write", now);
                 return 1;
@@ -328,12 +345,12 @@ static int idle_ms(struct smx_rstore *rs, uint64_t now)
         if (!rs->rc || !rs->rd || rs->in_head != rs->in_tail || rs->n_late)
                 return IDLE_MS;
         uint64_t ms = rs->next_hb_ms > now ? rs->next_hb_ms - now : 1;
-        if (rs->rd_want) {
-                uint64_t t = mono_us();
-                uint64_t left = rs->rd_deadline_us > t ? (rs->rd_deadline_us - t) / 1000 + 1 : 1;
-                if (left < ms)
-                        ms = left;
-        }
+        uint64_t t = mono_us();
+        uint64_t until = rs->rd_deadline_us;
+        if (rs->rd_want && until > t && (until - t) / 1000 + 1 < ms)
+                ms = (until - t) / 1000 + 1;    /* the read's deadline */
+        if (acks_due(rs))
+                ms = 1;         /* gathering acknowledgements (acks_can_wait) */
         return (int)(ms < IDLE_MAX_MS ? ms : IDLE_MAX_MS);
 }
 
@@ -346,7 +363,7 @@ static void idle_wait(struct smx_rstore *rs, uint64_t now)
                         atomic_store(&rs->sleeping, 0);
                         return;
                 }
-        if (rs->rc && acks_due(rs)) {
+        if (rs->rc && acks_due(rs) && !acks_can_wait(rs, now)) {
                 /* released since the batch (rstore_released kicks only a sleeper) */
                 atomic_store(&rs->sleeping, 0);
                 return;

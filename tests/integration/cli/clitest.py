@@ -1,6 +1,7 @@
 """Helpers for the smsmux CLI black-box tests (stdlib only): a TAP reporter,
 an smsc-sim started on free ports, and a running `smsmux pipe` whose stdout
 is collected line by line on a thread."""
+import ctypes
 import json
 import os
 import signal
@@ -9,6 +10,24 @@ import sys
 import tempfile
 import threading
 import time
+
+
+# Children started here (smsc-sim, smsmux pipe, redis-server) must not
+# outlive a test killed from outside (meson's timeout sends SIGTERM; no
+# clean-up runs): Popen(..., preexec_fn=dies_with_parent()) asks the kernel
+# for SIGKILL to the child when this process (the thread that started it:
+# the main one here) ends, PR_SET_PDEATHSIG, kept across exec.
+_libc = ctypes.CDLL(None, use_errno=True)
+_PR_SET_PDEATHSIG = 1
+
+
+def dies_with_parent():
+    parent = os.getpid()
+
+    def child():
+        if _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0 or os.getppid() != parent:
+            os._exit(127)
+    return child
 
 
 class Tap:
@@ -39,7 +58,8 @@ class Sim:
         fd, self.ledger = tempfile.mkstemp(prefix="smx-cli-ledger-", suffix=".json")
         os.close(fd)
         self.p = subprocess.Popen([sim_path, "--port-base", "0", "--ledger", self.ledger, *extra],
-                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                  preexec_fn=dies_with_parent())
         self.smscs = []   # (name, site, host:port)
         t0 = time.time()
         for line in self.p.stdout:
@@ -81,7 +101,8 @@ class Pipe:
 
     def __init__(self, smx_path, args):
         self.p = subprocess.Popen([smx_path, "pipe", *args], stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                  preexec_fn=dies_with_parent())
         self.lines, self.events, self.not_json = [], [], []
         self.lock = threading.Lock()
         self.err = []

@@ -35,7 +35,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from clitest import Pipe, Sim, Tap, mt  # noqa: E402
+from clitest import Pipe, Sim, Tap, dies_with_parent, mt  # noqa: E402
 
 smx, sim_path = sys.argv[1], sys.argv[2]
 STORE = sys.argv[3] if len(sys.argv) > 3 else "memory"
@@ -53,7 +53,8 @@ class Redis:
         self.p = subprocess.Popen(["redis-server", "--port", "0", "--unixsocket", self.sock,
                                    "--unixsocketperm", "700", "--dir", self.dir, "--save", "",
                                    "--appendonly", "no"],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                  preexec_fn=dies_with_parent())
         for _ in range(500):
             if os.path.exists(self.sock):
                 return

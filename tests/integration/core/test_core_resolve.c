@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child_tlib.h"
 #include "itest.h"
 #include "worker/worker_int.h"
 
@@ -221,8 +222,10 @@ static pid_t dnsmasq_start(const char *hosts, const char *name, uint16_t *port)
                 char parg[32], harg[128];
                 snprintf(parg, sizeof parg, "--port=%u", (unsigned)*port);
                 snprintf(harg, sizeof harg, "--addn-hosts=%s", hosts);
+                pid_t parent = getpid();
                 pid_t pid = fork();
                 if (pid == 0) {
+                        t_child_dies_with_parent(parent);
                         execlp("dnsmasq", "dnsmasq", "--keep-in-foreground", parg,
                                "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv",
                                "--no-hosts", harg, "--local-ttl=1", "--pid-file=", "--user=root",

@@ -112,8 +112,10 @@ static inline int t_dns_start(struct t_dns *d, const char *name, const char *add
                 snprintf(ttl, sizeof ttl, "--local-ttl=%u", ttl_s);
                 struct passwd *pw = getpwuid(getuid());
                 snprintf(user, sizeof user, "--user=%s", pw ? pw->pw_name : "root");
+                pid_t parent = getpid();
                 d->pid = fork();
                 if (d->pid == 0) {
+                        t_child_dies_with_parent(parent);
                         execlp("dnsmasq", "dnsmasq", "--keep-in-foreground", port,
                                "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv",
                                "--no-hosts", hosts, ttl, "--pid-file=", user,

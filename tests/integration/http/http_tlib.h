@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child_tlib.h"
 #include "http_sim.h"
 
 static inline uint64_t t_now_ms(void)
@@ -249,8 +250,10 @@ static inline pid_t spawn_piped(const char *path, char *const args[], int *to_ch
                 close(pin[1]);
                 return -1;
         }
+        pid_t parent = getpid();
         pid_t pid = fork();
         if (pid == 0) {
+                t_child_dies_with_parent(parent);
                 dup2(pin[0], 0);
                 dup2(pout[1], 1);
                 close(pin[1]);

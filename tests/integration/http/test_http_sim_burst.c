@@ -57,8 +57,10 @@ static int start_sim(void)
         int up[2], quit[2];
         if (pipe(up) < 0 || pipe(quit) < 0)
                 return -1;
+        pid_t parent = getpid();
         sim_pid = fork();
         if (sim_pid == 0) {
+                t_child_dies_with_parent(parent);
                 close(up[0]);
                 close(quit[1]);
                 sim_child(up[1], quit[0]);

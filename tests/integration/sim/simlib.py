@@ -7,6 +7,7 @@ Esme: a minimal blocking SMPP 3.4 client (bind, submit_sm, enquire_link,
 unbind, reading PDUs, answering deliver_sm).
 Tap: prints TAP (one behaviour per test function).
 """
+import ctypes
 import json
 import os
 import signal
@@ -81,6 +82,24 @@ def submit_body(src="12345", dst="447700900001", text=b"hello", regdel=1, esm=0,
         text = text.encode()
     return (cstr("") + bytes([0, 0]) + cstr(src) + bytes([0, 0]) + cstr(dst) +
             bytes([esm, 0, 0]) + cstr("") + cstr("") + bytes([regdel, 0, dcs, 0, len(text)]) + text + tlvs)
+
+
+# Children started here (smsc-sim, smsmux pipe, redis-server) must not
+# outlive a test killed from outside (meson's timeout sends SIGTERM; no
+# clean-up runs): Popen(..., preexec_fn=dies_with_parent()) asks the kernel
+# for SIGKILL to the child when this process (the thread that started it:
+# the main one here) ends, PR_SET_PDEATHSIG, kept across exec.
+_libc = ctypes.CDLL(None, use_errno=True)
+_PR_SET_PDEATHSIG = 1
+
+
+def dies_with_parent():
+    parent = os.getpid()
+
+    def child():
+        if _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0 or os.getppid() != parent:
+            os._exit(127)
+    return child
 
 
 class Pdu:
@@ -231,7 +250,8 @@ class Sim:
         if rebind_interval is not None:
             cmd += ["--rebind-interval", str(rebind_interval)]
         cmd += list(args)
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     preexec_fn=dies_with_parent())
         self.smscs = {}
         self.order = []
         self.lines = []

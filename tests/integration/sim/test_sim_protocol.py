@@ -13,6 +13,7 @@ import tempfile
 import time
 
 from simlib import main as simlib_main  # noqa: E402
+from simlib import dies_with_parent  # noqa: E402
 from simlib import (Sim, Esme, check, check_eq, pdu, smsc, submit_body, tlv, bind_body,
                     BIND_TRANSCEIVER, BIND_TRANSMITTER, BIND_RECEIVER, SUBMIT_SM, ENQUIRE_LINK,
                     UNBIND, QUERY_SM, CANCEL_SM, REPLACE_SM, SUBMIT_MULTI, DATA_SM, DELIVER_SM,
@@ -47,7 +48,8 @@ def test_port_base_numbers_smscs_site_by_site():
         if base > 65000:
             continue
         r = subprocess.Popen([EXE, "--port-base", str(base), "--sites", "a,b,c", "--smscs-per-site", "1",
-                              "--ledger", os.devnull], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                              "--ledger", os.devnull], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             preexec_fn=dies_with_parent())
         lines = []
         for _ in range(4):
             line = r.stdout.readline().strip()
@@ -297,7 +299,8 @@ def test_ledger_written_at_exit_with_counts():
 
 def test_ledger_goes_to_stdout_without_flag():
     p = subprocess.Popen([EXE, "--port-base", "0", "--sites", "x", "--smscs-per-site", "1"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=dies_with_parent())
     while p.stdout.readline().strip() != "ready":
         pass
     p.terminate()

@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child_tlib.h"
+
 /* What a test's start returns when the test goes on; anything else is the
  * exit status main returns at once. */
 #define RTEST_GO (-1)
@@ -61,10 +63,12 @@ static inline int rtest_redis_ping(const struct rtest_redis *r)
  * r->sock) and wait until it answers there. 0, or -1 (printed). */
 static inline int rtest_redis_run(struct rtest_redis *r, char *const argv[])
 {
+        pid_t parent = getpid();
         pid_t pid = fork();
         if (pid < 0)
                 return -1;
         if (pid == 0) {
+                t_child_dies_with_parent(parent);   /* never outlives a killed test */
                 execvp("redis-server", argv);
                 _exit(127);
         }

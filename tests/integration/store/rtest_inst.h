@@ -1,7 +1,8 @@
 /* Client instances of one cluster sharing a real redis-server, against
  * smsc-sim, in one test process: the set-up and bookkeeping the store tests
- * with instances share (test_store_instances, _http, _idrules; the log
- * capture and store stats also test_store_outage and _tls).
+ * with instances share (test_store_instances, _http, _idrules, _tls; the
+ * log capture, store stats and single clients also test_store_outage and
+ * _blockread).
  *
  * The test's main:
  *   rc = rt_start(per_site)            redis-server on a unix socket, smsc-sim
@@ -192,16 +193,39 @@ static inline uint64_t rt_submit_n(struct rt_inst *in, unsigned n, const char *t
 
 /* ---- instances ---- */
 
+/* A client of its own (not in I): the simulator's config with one worker,
+ * on the store at url as `instance` of cluster `cl`. */
+static inline struct smx_config rt_store_config(const char *url, const char *instance,
+                                                const char *cl)
+{
+        struct smx_config cfg = E.cfg;
+        cfg.workers = 1;
+        cfg.store.url = url;
+        cfg.store.instance = instance;
+        cfg.store.cluster = cl;
+        return cfg;
+}
+
+/* The client of cfg, started; NULL (the reason printed) when refused. */
+static inline smx_client *rt_client(const struct smx_config *cfg)
+{
+        smx_client *c = NULL;
+        char err[256] = "";
+        int rc = smx_client_create(cfg, &c, err, sizeof err);
+        if (rc < 0) {
+                printf("# create: %s (%s)\n", smx_strerror(rc), err);
+                return NULL;
+        }
+        smx_client_start(c);
+        return c;
+}
+
 /* in named `name`, its config made from the simulator's (one worker, the
  * shared store); the caller adds its own settings, then rt_inst_launch. */
 static inline struct smx_config *rt_inst_config(struct rt_inst *in, const char *name)
 {
         snprintf(in->name, sizeof in->name, "%s", name);
-        in->cfg = E.cfg;
-        in->cfg.workers = 1;
-        in->cfg.store.url = R.url;
-        in->cfg.store.instance = in->name;
-        in->cfg.store.cluster = cluster;
+        in->cfg = rt_store_config(R.url, in->name, cluster);
         return &in->cfg;
 }
 
@@ -359,6 +383,18 @@ static inline long long rt_store_num(smx_client *c, const char *key)
         }
         free(txt);
         return v;
+}
+
+/* 1 once rt_store_num(c, key) reached at_least (within ms). */
+static inline int rt_wait_store(smx_client *c, const char *key, long long at_least, unsigned ms)
+{
+        uint64_t end = it_now_ms() + ms;
+        while (it_now_ms() < end) {
+                if (rt_store_num(c, key) >= at_least)
+                        return 1;
+                it_sleep_ms(20);
+        }
+        return rt_store_num(c, key) >= at_least;
 }
 
 #endif

@@ -12,44 +12,14 @@
  *     flow: every DR reaches the application exactly once, none is left
  *     pending in Redis, and the store counts the losses and reconnects;
  *   - the store stops while its read is blocked in Redis (no hang). */
-#include "../core/itest.h"
 #include "store/rstore.h"
-#include "rtest.h"
+#include "rtest_inst.h"
 
 #define CLUSTER "blk"
 #define N_FLOW 600
 
-static struct it_env E;
-static struct rtest_redis R;
 static uint16_t *dr_seen;       /* DRs per MT number */
 static uint64_t dr_uncorrelated;
-
-static long long store_num(smx_client *c, const char *key)
-{
-        char *txt = NULL;
-        long long v = -1;
-        if (smx_stats_render(c, SMX_STATS_JSON, &txt, NULL) == 0 && txt) {
-                const char *p = strstr(txt, "\"store\":{");
-                char pat[64];
-                snprintf(pat, sizeof pat, "\"%s\":", key);
-                const char *q = p ? strstr(p, pat) : NULL;
-                if (q)
-                        v = strtoll(q + strlen(pat), NULL, 10);
-        }
-        free(txt);
-        return v;
-}
-
-static int wait_store(smx_client *c, const char *key, long long at_least, unsigned ms)
-{
-        uint64_t end = it_now_ms() + ms;
-        while (it_now_ms() < end) {
-                if (store_num(c, key) >= at_least)
-                        return 1;
-                it_sleep_ms(20);
-        }
-        return store_num(c, key) >= at_least;
-}
 
 /* Like it_pump, counting each DR by its MT. */
 static void pump(void)
@@ -131,19 +101,8 @@ static int kill_client(const char *name)
 
 static smx_client *make(const char *inst)
 {
-        struct smx_config cfg = E.cfg;
-        cfg.workers = 1;
-        cfg.store.url = R.url;
-        cfg.store.instance = inst;
-        cfg.store.cluster = CLUSTER;
-        smx_client *c = NULL;
-        char err[256] = "";
-        if (smx_client_create(&cfg, &c, err, sizeof err) < 0) {
-                printf("# create: %s\n", err);
-                return NULL;
-        }
-        smx_client_start(c);
-        return c;
+        struct smx_config cfg = rt_store_config(R.url, inst, CLUSTER);
+        return rt_client(&cfg);
 }
 
 static void test_idle_store_makes_almost_no_commands_and_a_dr_still_arrives(void)
@@ -153,7 +112,7 @@ static void test_idle_store_makes_almost_no_commands_and_a_dr_still_arrives(void
         if (!E.c)
                 return;
         CHECK_EQ(it_wait_active(&E, E.n, 10000), 1);
-        CHECK_EQ(wait_store(E.c, "read_connected", 1, 10000), 1);
+        CHECK_EQ(rt_wait_store(E.c, "read_connected", 1, 10000), 1);
         /* one MT and its DR first: the stream and every path warmed up */
         CHECK_EQ(it_submit_n(&E, 1, "warm up"), 1);
         uint64_t end = it_now_ms() + 20000;
@@ -165,16 +124,16 @@ static void test_idle_store_makes_almost_no_commands_and_a_dr_still_arrives(void
         it_sleep_ms(1500);
         pump();
         long long x0 = redis_info("commandstats", "cmdstat_xreadgroup:calls=");
-        long long s0 = store_num(E.c, "commands");
-        long long r0 = store_num(E.c, "reads");
+        long long s0 = rt_store_num(E.c, "commands");
+        long long r0 = rt_store_num(E.c, "reads");
         end = it_now_ms() + 3000;
         while (it_now_ms() < end) {
                 pump();                 /* an application polling, nothing to get */
                 it_sleep_ms(10);
         }
         long long x1 = redis_info("commandstats", "cmdstat_xreadgroup:calls=");
-        long long s1 = store_num(E.c, "commands");
-        long long r1 = store_num(E.c, "reads");
+        long long s1 = rt_store_num(E.c, "commands");
+        long long r1 = rt_store_num(E.c, "reads");
         printf("# idle 3 s: XREADGROUP %lld, store commands %lld (reads %lld)\n", x1 - x0,
                s1 - s0, r1 - r0);
         CHECK(x0 >= 0 && x1 - x0 <= 4);        /* polling every 2 ms: about 1 500 */
@@ -193,8 +152,8 @@ static void test_idle_store_makes_almost_no_commands_and_a_dr_still_arrives(void
                (unsigned long long)(it_now_ms() - t0), x2 - x1);
         CHECK_EQ(dr_seen[1], 1);
         CHECK(x2 - x1 <= 4);                    /* found by the blocked read, not a poll */
-        CHECK_EQ(store_num(E.c, "read_connected"), 1);
-        CHECK_EQ(store_num(E.c, "read_disconnects"), 0);
+        CHECK_EQ(rt_store_num(E.c, "read_connected"), 1);
+        CHECK_EQ(rt_store_num(E.c, "read_disconnects"), 0);
         char *txt = NULL;
         CHECK_EQ(smx_stats_render(E.c, SMX_STATS_PROMETHEUS, &txt, NULL), 0);
         CHECK(txt && strstr(txt, "smsmux_store_read_connected 1"));
@@ -219,7 +178,7 @@ static void test_read_connection_killed_loses_and_doubles_nothing(void)
         E.next_mt = 100;        /* apart from the first test's MTs */
         uint64_t first = E.next_mt;
         CHECK_EQ(it_wait_active(&E, E.n, 10000), 1);
-        CHECK_EQ(wait_store(E.c, "read_connected", 1, 10000), 1);
+        CHECK_EQ(rt_wait_store(E.c, "read_connected", 1, 10000), 1);
         int kills = 0;
         uint64_t next_kill = it_now_ms() + 100;
         uint64_t end = it_now_ms() + 60000;
@@ -254,16 +213,16 @@ static void test_read_connection_killed_loses_and_doubles_nothing(void)
         printf("# %d kills of the read connection, %llu MTs: %u DRs missing, %u twice, "
                "%llu uncorrelated; read_disconnects %lld, read_connects %lld\n", kills,
                (unsigned long long)(E.next_mt - first), missing, twice,
-               (unsigned long long)dr_uncorrelated, store_num(E.c, "read_disconnects"),
-               store_num(E.c, "read_connects"));
+               (unsigned long long)dr_uncorrelated, rt_store_num(E.c, "read_disconnects"),
+               rt_store_num(E.c, "read_connects"));
         CHECK(kills >= 5);
         CHECK_EQ(E.next_mt - first, N_FLOW);
         CHECK_EQ(missing, 0);
         CHECK_EQ(twice, 0);
         CHECK_EQ(dr_uncorrelated, 0);
-        CHECK(store_num(E.c, "read_disconnects") >= kills);
-        CHECK_EQ(wait_store(E.c, "read_connected", 1, 10000), 1);
-        CHECK(store_num(E.c, "read_connects") >= kills + 1);
+        CHECK(rt_store_num(E.c, "read_disconnects") >= kills);
+        CHECK_EQ(rt_wait_store(E.c, "read_connected", 1, 10000), 1);
+        CHECK(rt_store_num(E.c, "read_connects") >= kills + 1);
         /* nothing left pending: every entry read was acknowledged */
         end = it_now_ms() + 5000;
         long long pending = -1;
@@ -290,14 +249,12 @@ static void test_read_connection_killed_loses_and_doubles_nothing(void)
 
 int main(void)
 {
-        if (system("command -v redis-server >/dev/null 2>&1") != 0) {
-                printf("1..0 # SKIP redis-server not installed (tools/bootstrap.sh)\n");
-                return 0;
-        }
+        int rc = rt_start(1);
+        if (rc != RTEST_GO)
+                return rc;
         dr_seen = calloc(IT_MAX_MT, sizeof *dr_seen);
-        if (!dr_seen || rtest_redis_start(&R, 0) != 0 || it_sim_start(&E, "dc3,bos", 1, 1.0) != 0) {
-                printf("Bail out! redis-server or smsc-sim did not start\n");
-                rtest_redis_stop(&R);
+        if (!dr_seen) {
+                printf("Bail out! out of memory\n");
                 return 1;
         }
         it_sim_ctl(&E, "set all dr_accepted_prob 0");

@@ -9,24 +9,15 @@
 #include "store/rstore.h"
 #include "rtest_inst.h"
 
+/* A client on the store at url (cluster "outage", Redis waited for
+ * 300 ms, DRs local after local_after_ms). */
 static smx_client *make(const char *url, const char *inst, uint32_t local_after_ms)
 {
-        struct smx_config cfg = E.cfg;
-        cfg.workers = 1;
-        cfg.store.url = url;
-        cfg.store.instance = inst;
-        cfg.store.cluster = "outage";
+        struct smx_config cfg = rt_store_config(url, inst, "outage");
         cfg.store.hold_ms = 300;
         cfg.store.local_after_ms = local_after_ms;
         cfg.store.timeout_ms = 300;
-        smx_client *c = NULL;
-        char err[256] = "";
-        if (smx_client_create(&cfg, &c, err, sizeof err) < 0) {
-                printf("# create: %s\n", err);
-                return NULL;
-        }
-        smx_client_start(c);
-        return c;
+        return rt_client(&cfg);
 }
 
 static void test_password_is_used_and_never_logged(void)

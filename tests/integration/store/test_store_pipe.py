@@ -29,7 +29,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
-from clitest import Tap, Sim, Pipe  # noqa: E402
+from clitest import Tap, Sim, Pipe, dies_with_parent  # noqa: E402
 
 SMX, SIM = sys.argv[1], sys.argv[2]
 
@@ -49,7 +49,7 @@ class Redis:
             ["redis-server", "--port", "0", "--unixsocket", self.sock, "--unixsocketperm", "700",
              "--dir", self.dir, "--save", "", "--appendonly", "yes", "--appendfsync", "everysec",
              "--logfile", os.path.join(self.dir, "redis.log")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=dies_with_parent())
         for _ in range(500):
             if os.path.exists(self.sock) and self.cli("PING") == "PONG":
                 return

@@ -22,7 +22,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
-from clitest import Tap, Sim, Pipe  # noqa: E402
+from clitest import Tap, Sim, Pipe, dies_with_parent  # noqa: E402
 
 SMX, SIM = sys.argv[1], sys.argv[2]
 PW = "Cli-Tls-pw-4711"
@@ -76,7 +76,7 @@ class TlsRedis:
              "--unixsocket", self.sock, "--unixsocketperm", "700", "--dir", d, "--save", "",
              "--logfile", f"{d}/redis.log",
              "--user", "smx", "on", ">" + PW, "~*", "&*", "+@all"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=dies_with_parent())
         for _ in range(500):
             if self.p.poll() is not None:
                 return False

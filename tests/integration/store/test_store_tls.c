@@ -63,17 +63,6 @@ static void store_str(smx_client *c, const char *key, char *out, size_t cap)
         free(txt);
 }
 
-static int wait_store(smx_client *c, const char *key, long long at_least, unsigned ms)
-{
-        uint64_t end = it_now_ms() + ms;
-        while (it_now_ms() < end) {
-                if (rt_store_num(c, key) >= at_least)
-                        return 1;
-                it_sleep_ms(20);
-        }
-        return rt_store_num(c, key) >= at_least;
-}
-
 static int free_port(void)
 {
         int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -140,30 +129,13 @@ static char url_plain[128], url_creds[160];
  * url_plain as `instance`: our CA, the client certificate, cluster "tls". */
 static struct smx_config tls_config(const char *instance)
 {
-        struct smx_config cfg = E.cfg;
-        cfg.workers = 1;
+        struct smx_config cfg = rt_store_config(url_plain, instance, "tls");
         cfg.store.ca_file = ca.pem;
         cfg.store.cert_file = client.pem;
         cfg.store.key_file = client.keyfile;
-        cfg.store.cluster = "tls";
         cfg.store.timeout_ms = 1000;
         cfg.store.hold_ms = 300;
-        cfg.store.url = url_plain;
-        cfg.store.instance = instance;
         return cfg;
-}
-
-static smx_client *make(struct smx_config *cfg)
-{
-        smx_client *c = NULL;
-        char err[256] = "";
-        int rc = smx_client_create(cfg, &c, err, sizeof err);
-        if (rc < 0) {
-                printf("# create: %s (%s)\n", smx_strerror(rc), err);
-                return NULL;
-        }
-        smx_client_start(c);
-        return c;
 }
 
 /* Every DR event at in, correlated or not. */
@@ -235,13 +207,13 @@ static void test_wrong_ca_never_connects_clear_error_mts_flow(void)
         struct smx_config cfg = tls_config("wrongca");
         cfg.store.ca_file = other_ca.pem;
         cfg.store.local_after_ms = 1500;
-        smx_client *c = make(&cfg);
+        smx_client *c = rt_client(&cfg);
         CHECK(c != NULL);
         if (!c)
                 return;
         E.c = c;
         CHECK_EQ(it_wait_active(&E, E.n, 10000), 1);
-        CHECK_EQ(wait_store(c, "tls_failures", 2, 10000), 1);  /* retried, each counted */
+        CHECK_EQ(rt_wait_store(c, "tls_failures", 2, 10000), 1);  /* retried, each counted */
         CHECK_EQ(rt_store_num(c, "connected"), 0);
         CHECK_EQ(rt_store_num(c, "tls_handshakes"), 0);
         char why[64];
@@ -272,11 +244,11 @@ static void test_redis_requires_client_certificate(void)
 {
         struct smx_config cfg = tls_config("nocert");
         cfg.store.cert_file = cfg.store.key_file = NULL;
-        smx_client *c = make(&cfg);
+        smx_client *c = rt_client(&cfg);
         CHECK(c != NULL);
         if (!c)
                 return;
-        CHECK_EQ(wait_store(c, "tls_failures", 2, 10000), 1);  /* retried, each refused */
+        CHECK_EQ(rt_wait_store(c, "tls_failures", 2, 10000), 1);  /* retried, each refused */
         CHECK_EQ(rt_store_num(c, "connected"), 0);
         CHECK_EQ(rt_store_num(c, "tls_handshakes"), 0);            /* never set up */
         char why[64];
@@ -292,11 +264,11 @@ static void test_wrong_server_name_refused_insecure_warned(void)
 {
         struct smx_config cfg = tls_config("wrongname");
         cfg.store.server_name = "other.example";
-        smx_client *c = make(&cfg);
+        smx_client *c = rt_client(&cfg);
         CHECK(c != NULL);
         if (!c)
                 return;
-        CHECK_EQ(wait_store(c, "tls_failures", 1, 10000), 1);
+        CHECK_EQ(rt_wait_store(c, "tls_failures", 1, 10000), 1);
         CHECK_EQ(rt_store_num(c, "connected"), 0);
         char why[64];
         store_str(c, "tls_error", why, sizeof why);
@@ -308,11 +280,11 @@ static void test_wrong_server_name_refused_insecure_warned(void)
         cfg.store.instance = "insecure";
         cfg.store.ca_file = other_ca.pem;
         cfg.store.insecure = 1;
-        c = make(&cfg);
+        c = rt_client(&cfg);
         CHECK(c != NULL);
         if (!c)
                 return;
-        CHECK_EQ(wait_store(c, "connected", 1, 10000), 1);
+        CHECK_EQ(rt_wait_store(c, "connected", 1, 10000), 1);
         CHECK(rt_log_has("tls: insecure: Redis's certificate and host name are NOT verified"));
         CHECK(rt_log_has("NOT verified (insecure)"));
         smx_client_destroy(c);
@@ -333,11 +305,11 @@ static void test_silent_peer_handshake_bounded_by_timeout(void)
         struct smx_config cfg = tls_config("silent");
         cfg.store.url = url;
         cfg.store.timeout_ms = 300;
-        smx_client *c = make(&cfg);
+        smx_client *c = rt_client(&cfg);
         CHECK(c != NULL);
         if (c) {
                 /* >= 3 attempts of 300 ms each plus the 100/200/400 ms backoff */
-                CHECK_EQ(wait_store(c, "tls_failures", 3, 15000), 1);
+                CHECK_EQ(rt_wait_store(c, "tls_failures", 3, 15000), 1);
                 CHECK_EQ(rt_store_num(c, "connected"), 0);
                 char why[64];
                 store_str(c, "tls_error", why, sizeof why);
@@ -381,16 +353,16 @@ static int start_pair(void)
         snprintf(A->name, sizeof A->name, "a");
         cfg.store.user = "smx";
         cfg.store.password = PW;
-        A->c = make(&cfg);
+        A->c = rt_client(&cfg);
         /* b: user:password in the URL, name verified as "localhost" */
         snprintf(B->name, sizeof B->name, "b");
         cfg.store.url = url_creds;
         cfg.store.instance = "b";
         cfg.store.user = cfg.store.password = NULL;
         cfg.store.server_name = "localhost";
-        B->c = make(&cfg);
+        B->c = rt_client(&cfg);
         return A->c && B->c && wait_active(A->c) && wait_active(B->c) &&
-               wait_store(A->c, "connected", 1, 10000) && wait_store(B->c, "connected", 1, 10000);
+               rt_wait_store(A->c, "connected", 1, 10000) && rt_wait_store(B->c, "connected", 1, 10000);
 }
 
 static void test_drs_cross_two_instances_over_mutual_tls_as_acl_user(void)
@@ -464,12 +436,12 @@ static void test_redis_restarted_mid_run_reconnects_over_tls(void)
                 it_sleep_ms(5);
         }
         CHECK_EQ(A->outcomes + B->outcomes - out0, sub);
-        CHECK(wait_store(A->c, "disconnects", 1, 5000));
+        CHECK(rt_wait_store(A->c, "disconnects", 1, 5000));
         CHECK_EQ(rt_store_num(A->c, "connected"), 0);
         CHECK_EQ(tls_redis_spawn(), 0);
         /* each reconnects with a new handshake */
-        CHECK_EQ(wait_store(A->c, "tls_handshakes", conn_a + 1, 15000), 1);
-        CHECK_EQ(wait_store(B->c, "tls_handshakes", conn_b + 1, 15000), 1);
+        CHECK_EQ(rt_wait_store(A->c, "tls_handshakes", conn_a + 1, 15000), 1);
+        CHECK_EQ(rt_wait_store(B->c, "tls_handshakes", conn_b + 1, 15000), 1);
         CHECK_EQ(rt_store_num(A->c, "connected"), 1);
         CHECK_EQ(rt_store_num(B->c, "connected"), 1);
         CHECK_EQ(rt_store_num(A->c, "tls_failures"), 0);

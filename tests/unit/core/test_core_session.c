@@ -571,7 +571,33 @@ static void test_throttled_pauses_then_resumes_with_growing_backoff(void)
         CHECK_EQ(S.state, SMX_HEALTH_ACTIVE);
         seq = submit(3, 320);
         feed_submit_resp(0, seq, "ok", 330);
+        /* sent after the pause ended and accepted: the SMSC takes MTs
+         * again, the next pushback pauses the base 100 ms, not 400 */
+        CHECK_EQ(S.throttle_ms, 0);
+        seq = submit(4, 340);
+        feed_submit_resp(SMPP_ESME_RTHROTTLED, seq, NULL, 350);
         CHECK_EQ(S.throttle_ms, 100);
+        CHECK_EQ(S.throttle_until_ms, 450);
+}
+
+/* An MT in flight when the SMSC throttled, accepted afterwards, says little
+ * about now: it only halves the pause; the pause keeps growing while every
+ * MT sent after a pause is throttled again. */
+static void test_throttle_pause_halves_for_an_mt_sent_before_it(void)
+{
+        to_active(0);
+        uint32_t early = submit(1, 0);
+        uint32_t seq = submit(2, 0);
+        feed_submit_resp(SMPP_ESME_RTHROTTLED, seq, NULL, 10);      /* 100 ms */
+        session_tick(&S, 110);
+        seq = submit(3, 110);
+        feed_submit_resp(SMPP_ESME_RTHROTTLED, seq, NULL, 120);     /* 200 ms */
+        session_tick(&S, 320);
+        seq = submit(4, 320);
+        feed_submit_resp(SMPP_ESME_RTHROTTLED, seq, NULL, 330);     /* 400 ms */
+        CHECK_EQ(S.throttle_ms, 400);
+        feed_submit_resp(0, early, "ok", 340);
+        CHECK_EQ(S.throttle_ms, 200);
 }
 
 static void test_throttle_backoff_is_capped(void)
@@ -778,6 +804,7 @@ int main(void)
         RUN(test_response_timeout_resends_and_late_resp_hits_tombstone);
         RUN(test_connection_loss_hands_back_every_in_flight_mt);
         RUN(test_throttled_pauses_then_resumes_with_growing_backoff);
+        RUN(test_throttle_pause_halves_for_an_mt_sent_before_it);
         RUN(test_throttle_backoff_is_capped);
         RUN(test_nack_rinvbndsts_on_submit_closes_bind);
         RUN(test_esme_only_request_gets_its_resp_with_rinvbndsts);
