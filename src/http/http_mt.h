@@ -11,7 +11,10 @@
  *     again after retry_backoff_ms, same message_id; a throttled answer
  *     (429, 6: the service took nothing) is not charged against
  *     max_attempts while the MT is younger than pushback_free_ms, as SMPP's
- *     ESME_RTHROTTLED / ESME_RMSGQFUL are not;
+ *     ESME_RTHROTTLED / ESME_RMSGQFUL are not, and pauses every send
+ *     (retry_backoff_ms, doubling per round of throttled answers up to 10 s,
+ *     over once a request sent after it is accepted), as SMPP pauses a
+ *     throttled bind;
  *   - permanent (other 4xx, other result codes) -> failed with the code;
  *   - abnormal (connect failure or timeout, reset, no answer, 5xx, an answer
  *     that cannot be read): strategy A retries after retry_backoff_ms and
@@ -109,6 +112,7 @@ struct http_mt_stats {
                          resubmits, switches, switch_backs, probes, probes_ok,
                          stale_closes, connects, stalls;
         _Atomic uint32_t in_flight;   /* MTs held (sending or waiting) */
+        _Atomic uint32_t throttle_ms; /* the current throttle pause, 0 none */
         _Atomic uint32_t current_url; /* index in use */
         _Atomic uint64_t last_switch_ms, last_switch_back_ms;  /* CLOCK_MONOTONIC */
         _Atomic int dns_state;        /* enum http_addr_state (strategy A) */

@@ -43,6 +43,41 @@ int http_answer_classify(long status, const char *body, size_t len, uint32_t *co
         }
 }
 
+/* A throttled answer: pause every send. A pushback to a request sent after
+ * the last one doubles the pause; the others (sent before we knew) only
+ * make sure it is on. */
+static void throttle_pause(struct http_mt *m, const struct job *j, uint64_t now)
+{
+        uint32_t base = m->cfg.retry_backoff_ms ? m->cfg.retry_backoff_ms : 100;
+        if (!m->throttle_ms)
+                m->throttle_ms = base;
+        else if (j->send_no >= m->throttle_mark)
+                m->throttle_ms = m->throttle_ms >= HTTP_THROTTLE_MAX_MS / 2 ? HTTP_THROTTLE_MAX_MS
+                                                                           : m->throttle_ms * 2;
+        else if (now < m->throttle_until_ms)
+                return;
+        if (m->throttle_ms < base)
+                m->throttle_ms = base;
+        m->throttle_mark = m->sends;
+        m->throttle_until_ms = now + m->throttle_ms;
+        atomic_store_explicit(&m->st.throttle_ms, m->throttle_ms, memory_order_relaxed);
+}
+
+/* An accepted request: sent after the last pushback (so after its pause
+ * ended) it shows the service takes MTs again and the next throttle starts
+ * from retry_backoff_ms; one sent before only halves the pause. */
+static void throttle_relax(struct http_mt *m, const struct job *j)
+{
+        if (!m->throttle_ms)
+                return;
+        uint32_t base = m->cfg.retry_backoff_ms ? m->cfg.retry_backoff_ms : 100;
+        if (j->send_no >= m->throttle_mark || m->throttle_ms / 2 < base)
+                m->throttle_ms = 0;
+        else
+                m->throttle_ms /= 2;
+        atomic_store_explicit(&m->st.throttle_ms, m->throttle_ms, memory_order_relaxed);
+}
+
 void http_mt_finish(struct http_mt *m, CURL *e, CURLcode res, uint64_t now)
 {
         struct job *j = NULL;
@@ -66,9 +101,11 @@ void http_mt_finish(struct http_mt *m, CURL *e, CURLcode res, uint64_t now)
         j->resp[j->resp_len] = 0;
         switch (http_answer_classify(status, j->resp, j->resp_len, &code)) {
         case HTTP_ANS_ACCEPTED:
+                throttle_relax(m, j);
                 http_job_done(m, j, 1, 0, 0, SMX_FAIL_NONE, 0);
                 break;
         case HTTP_ANS_DUPLICATE:
+                throttle_relax(m, j);
                 http_job_done(m, j, 1, 1, 0, SMX_FAIL_NONE, 0);
                 break;
         case HTTP_ANS_PERMANENT:
@@ -83,10 +120,13 @@ void http_mt_finish(struct http_mt *m, CURL *e, CURLcode res, uint64_t now)
                  * instead of ending attempts_exhausted during a throttle;
                  * past that age, or 255 times, it counts again so an endless
                  * throttle still ends */
-                if ((status == 429 || code == 6) && j->pushbacks < UINT8_MAX &&
-                    now - j->taken_ms < m->cfg.pushback_free_ms) {
-                        j->pushbacks++;
-                        atomic_fetch_add_explicit(&m->st.pushbacks, 1, memory_order_relaxed);
+                if (status == 429 || code == 6) {
+                        throttle_pause(m, j, now);
+                        if (j->pushbacks < UINT8_MAX && now - j->taken_ms < m->cfg.pushback_free_ms) {
+                                j->pushbacks++;
+                                atomic_fetch_add_explicit(&m->st.pushbacks, 1,
+                                                          memory_order_relaxed);
+                        }
                 }
                 if (j->attempts - j->pushbacks >= m->cfg.max_attempts)
                         http_job_done(m, j, 0, 0, 0, SMX_FAIL_ATTEMPTS, code);

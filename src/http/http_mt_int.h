@@ -26,6 +26,7 @@
 #define RESP_CAP 512
 #define IDLE_WAIT_MS 10
 #define MAX_SOCKS 4096
+#define HTTP_THROTTLE_MAX_MS 10000      /* as SMPP's bind pause */
 
 enum { JOB_FREE = 0, JOB_RUNNING, JOB_WAITING };
 
@@ -38,6 +39,7 @@ struct job {
         uint32_t attempts;              /* sends, pushbacks included */
         uint8_t pushbacks;              /* throttled answers not charged as attempts */
         uint64_t taken_ms;              /* when the engine pulled it (pushback_free_ms) */
+        uint64_t send_no;               /* m->sends at its last send */
         char msgid[HTTP_MSGID_MAX + 1];
         struct http_buf body;
         char *get_url;                  /* GET: url '?' body */
@@ -84,6 +86,15 @@ struct http_mt {
         struct job probe;
         uint64_t next_probe_ms, primary_ok_since_ms;
         struct site_watch watch[HTTP_URLS_MAX];
+        /* the throttle pause (http_mt_answer.c): after a throttled answer no
+         * MT is sent until throttle_until_ms; the pause starts at
+         * retry_backoff_ms and doubles per throttled answer to a request sent
+         * after the previous one (up to HTTP_THROTTLE_MAX_MS); an accepted
+         * request sent after the pause ended ends it for good */
+        uint64_t sends;                 /* requests sent so far (job.send_no) */
+        uint64_t throttle_mark;         /* sends when the last throttled answer came */
+        uint64_t throttle_until_ms;
+        uint32_t throttle_ms;
         /* strategy A */
         struct http_resolver *res;
         uint32_t res_gen;

@@ -23,8 +23,11 @@ static uint64_t next_due(struct http_mt *m, uint64_t now)
         if (m->n_waiting) {
                 for (uint32_t i = 0; i < m->n_jobs; i++) {
                         struct job *j = &m->jobs[i];
-                        if (j->state == JOB_WAITING)
-                                wait = j->due_ms <= now ? 0 : (j->due_ms - now < wait ? j->due_ms - now : wait);
+                        if (j->state != JOB_WAITING)
+                                continue;
+                        uint64_t due = j->due_ms > m->throttle_until_ms ? j->due_ms
+                                                                        : m->throttle_until_ms;
+                        wait = due <= now ? 0 : (due - now < wait ? due - now : wait);
                 }
         }
         if (m->res) {

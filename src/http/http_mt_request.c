@@ -53,6 +53,7 @@ void http_job_start(struct http_mt *m, struct job *j, uint64_t now)
         j->resp_len = 0;
         j->state = JOB_RUNNING;
         j->attempts++;
+        j->send_no = m->sends++;
         CURL *e = j->easy;
         if (m->cfg.use_get) {
                 size_t ul = strlen(m->urls[u]);
@@ -135,7 +136,7 @@ void http_mt_fail_everything(struct http_mt *m, uint8_t reason)
 
 int http_mt_send_due(struct http_mt *m, uint64_t now)
 {
-        if (!m->n_waiting || !m->usable)
+        if (!m->n_waiting || !m->usable || now < m->throttle_until_ms)
                 return 0;
         int n = 0;
         for (uint32_t i = 0; i < m->n_jobs && m->n_waiting && m->n_running < m->cfg.max_host_conns; i++) {
@@ -156,6 +157,8 @@ int http_mt_pull_new(struct http_mt *m, uint64_t now)
          * curl's pending list, which it walks whenever a connection frees */
         if (http_watch_holds_new(m))
                 return 0;       /* the current URL stalled: MTs wait in the ring, not on it */
+        if (now < m->throttle_until_ms)
+                return 0;       /* the service throttles: MTs wait in the ring */
         while (m->usable && m->free_list && n < 1024 && m->n_running < m->cfg.max_host_conns) {
                 struct job *j = m->free_list;
                 memcpy(j->body.p, m->prefix, m->prefix_len + 1);

@@ -487,6 +487,12 @@ int rstore_corr_put_w(struct smx_rstore *rs, unsigned k, const struct rs_corr_re
         return 0;
 }
 
+uint32_t rstore_corr_room_w(struct smx_rstore *rs, unsigned k)
+{
+        struct smx_spsc *q = &rs->wq[k].corr;
+        return q->mask + 1 - spsc_count(q);
+}
+
 int rstore_in_w(struct smx_rstore *rs, unsigned k, const struct rs_in_req *r)
 {
         struct smx_spsc *q = &rs->wq[k].in;

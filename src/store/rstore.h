@@ -187,6 +187,13 @@ const char *rstore_cluster(const struct smx_rstore *rs);
  * n_workers). 0, or -ENOBUFS when its ring is full (corr: counted dropped;
  * in: the caller answers ESME_RX_T_APPN). */
 int rstore_corr_put_w(struct smx_rstore *rs, unsigned k, const struct rs_corr_req *r);
+/* The producer of queue k: how many more correlation writes its ring takes
+ * now (it only grows until that producer pushes). A worker sends no new
+ * submit_sm unless this exceeds the resps it still waits for plus the new
+ * MT's parts (worker_dispatch), so a resp's correlation write always finds
+ * room: a store thread that falls behind holds MTs back in the ingress
+ * instead of losing correlations (issue 13). */
+uint32_t rstore_corr_room_w(struct smx_rstore *rs, unsigned k);
 int rstore_in_w(struct smx_rstore *rs, unsigned k, const struct rs_in_req *r);
 /* The producer of queue k: 1 when rstore_in_w(k) would take a request now
  * (it stays true until that producer pushes). */

@@ -2,9 +2,15 @@
  * main connection and the read connection (rstore_read.c), each with its
  * own TLS session from the one context (same CA, name, client certificate).
  *
- * Plain (redis://, unix://): hiredis does the socket I/O itself
- * (redisBufferWrite / redisBufferRead on its blocking socket with a
- * timeout), as before.
+ * Plain (redis://, unix://): hiredis reads (redisBufferRead, once poll
+ * says there are bytes); writes are ours, non-blocking (send with
+ * MSG_DONTWAIT from hiredis's output buffer), because a blocking write of a
+ * large batch held the store thread until Redis had read all of it.
+ *
+ * Every wait for the socket (room to write, a reply) is 1 ms polls with
+ * the workers' rings drained between them (wait_draining): the store
+ * thread never stops taking the workers' hand-offs for longer than a
+ * millisecond of its own time, whatever Redis does.
  *
  * TLS (rediss://): hiredis 0.14 has no TLS, so hiredis does no I/O at all
  * on a TLS connection. The store thread opens the TCP socket itself
@@ -69,6 +75,30 @@ static int wait_fd(int fd, short events, uint64_t deadline)
                         return 1;
                 if (r < 0 && errno != EINTR)
                         return 1;       /* let the next call report the error */
+        }
+}
+
+/* As wait_fd, for the store thread while it owns a connection: it polls
+ * 1 ms at a time and between the polls takes what the workers queued
+ * (rs_drain_workers), so however long Redis takes to read a batch or
+ * answer, the workers' hand-off rings keep being emptied into the FIFO and
+ * the in-queue. A store thread blocked in a write for a second (a batch
+ * larger than the socket buffer, Redis busy or descheduled) let a worker's
+ * correlation ring fill, and every write past it was dropped: the stalls of
+ * issue 13 (bench/README.md). */
+static int wait_draining(struct smx_rstore *rs, int fd, short events, uint64_t deadline)
+{
+        for (;;) {
+                uint64_t now = mono_ms();
+                if (now >= deadline)
+                        return 0;
+                struct pollfd p = { fd, events, 0 };
+                int r = poll(&p, 1, 1);
+                if (r > 0)
+                        return 1;
+                if (r < 0 && errno != EINTR)
+                        return 1;       /* let the next call report the error */
+                rs_drain_workers(rs, rs_now_ms());
         }
 }
 
@@ -198,7 +228,7 @@ static int tls_send(struct smx_rstore *rs, unsigned link, int fd)
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-                        if (!wait_fd(fd, POLLOUT, deadline)) {
+                        if (!wait_draining(rs, fd, POLLOUT, deadline)) {
                                 snprintf(rs->io_err, sizeof rs->io_err,
                                          "write stalled for %u ms", rs->cfg.timeout_ms);
                                 return -1;
@@ -432,13 +462,32 @@ void rs_io_close(struct smx_rstore *rs, unsigned link, redisContext *c)
 int rs_io_flush(struct smx_rstore *rs, unsigned link, redisContext *c)
 {
         if (!rs->tls) {
-                int done = 0;
-                while (!done)
-                        if (redisBufferWrite(c, &done) != REDIS_OK) {
-                                snprintf(rs->io_err, sizeof rs->io_err, "%s",
-                                         c->errstr[0] ? c->errstr : "write");
-                                return -1;
+                /* never a blocking write (redisBufferWrite on the blocking
+                 * socket waited until Redis had read the whole batch): what
+                 * the socket takes now, then wait for room, draining */
+                uint64_t deadline = mono_ms() + rs->cfg.timeout_ms;
+                while (sdslen(c->obuf)) {
+                        ssize_t n = send(c->fd, c->obuf, sdslen(c->obuf),
+                                         MSG_NOSIGNAL | MSG_DONTWAIT);
+                        if (n > 0) {
+                                sdsrange(c->obuf, n, -1);
+                                deadline = mono_ms() + rs->cfg.timeout_ms;
+                                continue;
                         }
+                        if (n < 0 && errno == EINTR)
+                                continue;
+                        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                                if (!wait_draining(rs, c->fd, POLLOUT, deadline)) {
+                                        snprintf(rs->io_err, sizeof rs->io_err,
+                                                 "write stalled for %u ms", rs->cfg.timeout_ms);
+                                        return -1;
+                                }
+                                continue;
+                        }
+                        snprintf(rs->io_err, sizeof rs->io_err, "write: %s",
+                                 n < 0 ? strerror(errno) : "closed");
+                        return -1;
+                }
                 return 0;
         }
         size_t n = sdslen(c->obuf);
@@ -493,14 +542,6 @@ redisReply *rs_io_command(struct smx_rstore *rs, unsigned link, redisContext *c,
 {
         va_list ap;
         va_start(ap, fmt);
-        if (!rs->tls) {
-                redisReply *r = redisvCommand(c, fmt, ap);
-                va_end(ap);
-                if (!r)
-                        snprintf(rs->io_err, sizeof rs->io_err, "%s",
-                                 c->err ? c->errstr : "no answer");
-                return r;
-        }
         int rc = redisvAppendCommand(c, fmt, ap);
         va_end(ap);
         if (rc != REDIS_OK) {
@@ -519,7 +560,7 @@ redisReply *rs_io_command(struct smx_rstore *rs, unsigned link, redisContext *c,
                 }
                 if (r)
                         return r;
-                if (!wait_fd(c->fd, POLLIN, deadline)) {
+                if (!wait_draining(rs, c->fd, POLLIN, deadline)) {
                         snprintf(rs->io_err, sizeof rs->io_err, "no answer within %u ms",
                                  rs->cfg.timeout_ms);
                         return NULL;

@@ -124,6 +124,10 @@ int worker_release_delayed(struct smx_worker *w);
 int worker_route_ready(struct smx_bind *b, uint64_t now);
 /* Take MTs from ingress and encode them into the ready binds' send buffers. */
 int worker_dispatch(struct smx_worker *w);
+/* With a shared store: whether the worker's correlation hand-off ring has
+ * room for every resp its binds still wait for plus one more MT's parts
+ * (rstore_corr_room_w). No new MT is sent while it has not. */
+int worker_corr_room_ok(struct smx_worker *w);
 /* No ACTIVE bind anywhere for no_route_timeout: every waiting MT fails
  * (no_route, not permanent). Also drains ingress on a drain timeout. */
 int worker_sweep_ingress(struct smx_worker *w);

@@ -247,6 +247,8 @@ static int can_take_work(struct smx_worker *w)
         if (w->c->http && smx_http_exclusive(w->c->http))
                 return 0;       /* transport http: ingress is the HTTP transport's (else the
                                    worker spins while MTs wait for it) */
+        if (!worker_corr_room_ok(w))
+                return 0;       /* shared store behind: the WAIT_MS timeout looks again */
         for (unsigned i = 0; i < w->n_binds; i++)
                 if (worker_route_ready(w->binds[i], w->now_ms))
                         return 1;

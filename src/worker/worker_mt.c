@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "http/http.h"
+#include "store/rstore.h"
 #include "worker/worker_int.h"
 
 _Static_assert((int)SMX_SEGMENT_UDH8 == (int)SMX_SEG_UDH8 &&
@@ -219,6 +220,25 @@ static void give_back(struct smx_worker *w, struct pop_ahead *pa)
         pa->n_next = 0;
 }
 
+/* Correlation writes the worker's ring can still take beyond those the
+ * outstanding submit_sm will bring (each resp of an MT that asked for a DR
+ * pushes one; counted for every MT, a bound). UINT32_MAX without a shared
+ * store. */
+static uint32_t corr_room_left(struct smx_worker *w)
+{
+        if (!w->c->rstore)
+                return UINT32_MAX;
+        uint32_t room = rstore_corr_room_w(w->c->rstore, w->k), owed = 0;
+        for (unsigned i = 0; i < w->n_binds; i++)
+                owed += w->binds[i]->sess.n_submit;
+        return room > owed ? room - owed : 0;
+}
+
+int worker_corr_room_ok(struct smx_worker *w)
+{
+        return corr_room_left(w) >= SMX_MT_MAX_PARTS;
+}
+
 int worker_dispatch(struct smx_worker *w)
 {
         struct smx_client *c = w->c;
@@ -240,6 +260,13 @@ int worker_dispatch(struct smx_worker *w)
         }
         if (ready == 0)
                 return 0;
+        /* shared store: a resp's correlation write must find room in the
+         * hand-off ring (a full ring dropped it, and its DRs waited out the
+         * park timeout uncorrelated: issue 13), so MTs wait in ingress while
+         * the store thread catches up; it drains its rings every ms */
+        uint32_t corr_left = corr_room_left(w);
+        if (corr_left < SMX_MT_MAX_PARTS)
+                return 0;
         /* pop no more than the ready binds' window room and the turn allow;
          * at least one MT, whose route_pick decides */
         uint32_t budget = room < DISPATCH_PER_TURN ? room : DISPATCH_PER_TURN;
@@ -249,7 +276,7 @@ int worker_dispatch(struct smx_worker *w)
         pa.n_cur = pa.i_cur = pa.n_next = 0;
         pa.primed = 0;
         int done = 0;
-        while (ready > 0) {
+        while (ready > 0 && corr_left >= SMX_MT_MAX_PARTS) {
                 uint32_t idx = take_mt(&c->ing, &pa, &budget);
                 if (idx == SMX_SLOT_NONE)
                         break;
@@ -266,7 +293,10 @@ int worker_dispatch(struct smx_worker *w)
                         break;
                 }
                 struct smx_bind *b = w->binds[i];
+                uint32_t submits = b->sess.n_submit;
                 int deferred = send_mt(w, b, idx) == 1;
+                if (b->sess.n_submit > submits)
+                        corr_left -= b->sess.n_submit - submits;  /* <= SMX_MT_MAX_PARTS: no wrap */
                 w->cand[i].outstanding = b->sess.n_submit;
                 if (deferred || !worker_route_ready(b, w->now_ms)) {
                         w->cand[i].ready = 0;

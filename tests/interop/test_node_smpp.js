@@ -11,6 +11,14 @@ const os = require('os');
 const path = require('path');
 const readline = require('readline');
 
+// A child of this test (smsc-sim, smsmux, stunnel4) must not outlive it when
+// the test is killed from outside (meson's timeout: no clean-up runs):
+// setpriv (util-linux) sets PR_SET_PDEATHSIG SIGKILL and execs the program,
+// so the kernel kills it when this process ends.
+function spawnTied(cmd, args, opts) {
+  return spawn('setpriv', ['--pdeathsig', 'KILL', '--', cmd, ...args], opts);
+}
+
 let smpp;
 try {
   smpp = require(path.join(__dirname, 'node_modules', 'smpp'));
@@ -38,7 +46,7 @@ function ctl(...words) {
 
 function startSim() {
   return new Promise((resolve, reject) => {
-    const child = spawn(sim, ['--port-base', '0', '--control', ctlPath, '--ledger', ledgerPath,
+    const child = spawnTied(sim, ['--port-base', '0', '--control', ctlPath, '--ledger', ledgerPath,
       '--rebind-interval', '0', '--set', 'dr_delay_ms=10-30', '--set', 'dr_accepted_prob=1'],
     { stdio: ['ignore', 'pipe', 'inherit'] });
     const ports = {};

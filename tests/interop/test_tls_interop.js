@@ -21,6 +21,14 @@ const path = require('path');
 const readline = require('readline');
 const net = require('net');
 
+// A child of this test (smsc-sim, smsmux, stunnel4) must not outlive it when
+// the test is killed from outside (meson's timeout: no clean-up runs):
+// setpriv (util-linux) sets PR_SET_PDEATHSIG SIGKILL and execs the program,
+// so the kernel kills it when this process ends.
+function spawnTied(cmd, args, opts) {
+  return spawn('setpriv', ['--pdeathsig', 'KILL', '--', cmd, ...args], opts);
+}
+
 let smpp;
 try {
   smpp = require(path.join(__dirname, 'node_modules', 'smpp'));
@@ -78,7 +86,7 @@ function waitFor(pred, ms) {
 
 // A running `smsmux pipe`: events parsed from stdout, stderr kept.
 function pipe(args) {
-  const child = spawn(smx, ['pipe', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawnTied(smx, ['pipe', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   children.push(child);
   const p = { child, events: [], err: '', exited: null };
   readline.createInterface({ input: child.stdout }).on('line', (line) => {
@@ -175,7 +183,7 @@ async function partUntrusted() {
 
 function startSim(args) {
   return new Promise((resolve, reject) => {
-    const child = spawn(sim, ['--sites', 'x', '--smscs-per-site', '1', '--port-base', '0',
+    const child = spawnTied(sim, ['--sites', 'x', '--smscs-per-site', '1', '--port-base', '0',
       '--rebind-interval', '0', '--control', file(`ctl${children.length}`), ...args],
     { stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(child);
@@ -245,7 +253,7 @@ async function partStunnel() {
   const conf = file('stunnel.conf');
   fs.writeFileSync(conf, `foreground = yes\npid =\n[smpp]\naccept = 127.0.0.1:${free}\n` +
     `connect = 127.0.0.1:${s.port.port}\ncert = ${file('srv.pem')}\nkey = ${file('srv.key')}\n`);
-  const st = spawn(stunnel, [conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const st = spawnTied(stunnel, [conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   children.push(st);
   let stErr = '';
   st.stderr.on('data', (d) => { stErr += d.toString(); });

@@ -312,6 +312,54 @@ static void test_mt_endless_throttle_still_ends(void)
         http_mt_destroy(m);
 }
 
+/* A throttled answer pauses every send, as SMPP pauses a throttled bind:
+ * the pause starts at retry_backoff_ms (100 ms here) and doubles per round
+ * of throttled answers (10 MTs through 3 s of throttle: ~6 rounds, not the
+ * ~30 one retry every 100 ms would make); once an MT sent after the pause
+ * is accepted the pause is over, and the next throttle pauses 100 ms again,
+ * not the 1.6 s it had reached. */
+static void test_mt_throttle_pauses_sends_and_resets_once_accepted(void)
+{
+        sim_start();
+        reset();
+        char r[256];
+        CHECK_EQ(http_sim_ctl(sim, "http throttle dc3 on", r, sizeof r), 0);
+        add_mts(10, "thp", "x");
+        struct http_mt *m = engine(url_dc3, NULL, 0, 1000);
+        const struct http_mt_stats *st = http_mt_stats(m);
+        uint64_t t0 = t_now_ms();
+        uint64_t end = t0 + 20000;
+        while (atomic_load(&st->throttle_ms) < 1600 && t_now_ms() < end)
+                t_sleep_ms(5);
+        CHECK(atomic_load(&st->throttle_ms) >= 1600);
+        uint64_t took = t_now_ms() - t0;
+        uint64_t sent = atomic_load(&st->sent);
+        unsigned pause = atomic_load(&st->throttle_ms), rounds = 1;
+        for (unsigned p = pause; p > 100; p /= 2)
+                rounds++;               /* 100 ms after round 1, doubled per round since */
+        printf("# %llu requests in %llu ms of throttle, pause now %u ms (%u rounds)\n",
+               (unsigned long long)sent, (unsigned long long)took, pause, rounds);
+        CHECK(took >= 100 + 200 + 400 + 800);   /* the pauses were waited */
+        CHECK(sent <= 10ull * rounds);          /* one send per MT per round */
+        CHECK_EQ(n_done(), 0);
+        http_sim_ctl(sim, "http throttle dc3 off", r, sizeof r);
+        CHECK_EQ(wait_done(10, 15000), 10);
+        for (int i = 0; i < 10; i++)
+                CHECK_EQ(H.out[i].accepted, 1);
+        CHECK_EQ(atomic_load(&st->throttle_ms), 0);
+        CHECK_EQ(http_sim_ctl(sim, "http throttle dc3 on", r, sizeof r), 0);
+        add_mts(1, "thq", "x");
+        http_mt_wake(m);
+        end = t_now_ms() + 10000;
+        while (atomic_load(&st->throttle_ms) == 0 && t_now_ms() < end)
+                t_sleep_ms(2);
+        CHECK_EQ(atomic_load(&st->throttle_ms), 100);
+        http_sim_ctl(sim, "http throttle dc3 off", r, sizeof r);
+        CHECK_EQ(wait_done(11, 10000), 11);
+        CHECK_EQ(H.out[10].accepted, 1);
+        http_mt_destroy(m);
+}
+
 /* H3: the primary fails as `down_cmd` says; one MT must wait out the pause,
  * be resubmitted, fail again, go to the alternate; after the primary is
  * back and has answered probes for primary_healthy_ms, traffic returns. */
@@ -452,6 +500,7 @@ int main(void)
         RUN(test_mt_throttled_answers_are_retried_then_accepted);
         RUN(test_mt_throttle_is_not_charged_while_young);
         RUN(test_mt_endless_throttle_still_ends);
+        RUN(test_mt_throttle_pauses_sends_and_resets_once_accepted);
         RUN(test_mt_failover_timeline_site_refusing);
         RUN(test_mt_failover_timeline_site_silent);
         RUN(test_mt_failover_timeline_site_5xx);

@@ -112,6 +112,20 @@ static void packed_dr(struct rs_buf *b, const char *head, const char *bind, cons
         raw(b, tail);
 }
 
+/* Read the packed DR entry made of head, bind and tail into e;
+ * rs_entry_to_event's answer. */
+static int read_packed(const char *head, const char *bind, const char *tail, struct smx_ev_rec *e)
+{
+        struct rs_buf b = { 0 };
+        packed_dr(&b, head, bind, tail);
+        struct entry en;
+        entry_init(&en);
+        entry_add(&en, "v", b.p, b.len);
+        int rc = read_entry(&en, e);
+        free(b.p);
+        return rc;
+}
+
 static void check_dr_payload(const struct smx_ev_rec *e, uint16_t bind)
 {
         CHECK_EQ(e->type, SMX_EV_DR);
@@ -125,49 +139,33 @@ static void check_dr_payload(const struct smx_ev_rec *e, uint16_t bind)
 
 static void test_packed_correlated_dr_final_reads_every_field(void)
 {
-        struct rs_buf b = { 0 };
-        packed_dr(&b, "D15", "dc3-1", "m\037own\0372\0373\037mt\037app-7\037x");
-        struct entry en;
-        entry_init(&en);
-        entry_add(&en, "v", b.p, b.len);
         struct smx_ev_rec e;
-        CHECK_EQ(read_entry(&en, &e), 1);
+        CHECK_EQ(read_packed("D15", "dc3-1", "m\037own\0372\0373\037mt\037app-7\037x", &e), 1);
         check_dr_payload(&e, 4);
         CHECK_EQ(e.flags, SMX_EVF_HAS_ID | SMX_EVF_MT_FINAL);
         CHECK_STR(e.id, "app-7\037x");          /* the app id: the rest, any bytes */
         CHECK_EQ(e.part, 2);
         CHECK_EQ(e.parts, 3);
         CHECK_EQ(e.mt_state, 5);
-        free(b.p);
 }
 
 static void test_packed_correlated_dr_not_final_empty_parts_read_as_one(void)
 {
-        struct rs_buf b = { 0 };
-        packed_dr(&b, "D07", "nobody", "m\037own\037\037\037mt\037a");
-        struct entry en;
-        entry_init(&en);
-        entry_add(&en, "v", b.p, b.len);
         struct smx_ev_rec e;
-        CHECK_EQ(read_entry(&en, &e), 1);
+        CHECK_EQ(read_packed("D07", "nobody", "m\037own\037\037\037mt\037a", &e), 1);
         check_dr_payload(&e, 0xFFFF);           /* a bind this instance does not have */
         CHECK_EQ(e.flags, SMX_EVF_HAS_ID);
         CHECK_STR(e.id, "a");
         CHECK_EQ(e.part, 1);
         CHECK_EQ(e.parts, 1);
         CHECK_EQ(e.mt_state, 0);
-        free(b.p);
 }
 
 static void test_packed_uncorrelated_dr_and_malformed_packed_drs(void)
 {
-        struct rs_buf b = { 0 };
         struct entry en;
         struct smx_ev_rec e;
-        packed_dr(&b, "U00", "bos-2", "");
-        entry_init(&en);
-        entry_add(&en, "v", b.p, b.len);
-        CHECK_EQ(read_entry(&en, &e), 1);
+        CHECK_EQ(read_packed("U00", "bos-2", "", &e), 1);
         check_dr_payload(&e, 7);
         CHECK_EQ(e.flags, 0);
         CHECK_EQ(e.part, 1);
@@ -180,10 +178,7 @@ static void test_packed_uncorrelated_dr_and_malformed_packed_drs(void)
                 { "D15", "m\037own\0372\0373\037app" },
         };
         for (size_t i = 0; i < sizeof tails / sizeof tails[0]; i++) {
-                packed_dr(&b, tails[i][0], "dc3-1", tails[i][1]);
-                entry_init(&en);
-                entry_add(&en, "v", b.p, b.len);
-                CHECK_EQ(read_entry(&en, &e), 0);
+                CHECK_EQ(read_packed(tails[i][0], "dc3-1", tails[i][1], &e), 0);
         }
         static const char *const bad[] = { "D15", "D1\0379:abc", "X00\0371:2", "D1" };
         for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -191,7 +186,6 @@ static void test_packed_uncorrelated_dr_and_malformed_packed_drs(void)
                 entry_add(&en, "v", bad[i], strlen(bad[i]));
                 CHECK_EQ(read_entry(&en, &e), 0);
         }
-        free(b.p);
 }
 
 static void test_nine_field_drs_of_the_previous_version_are_read(void)
