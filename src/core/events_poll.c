@@ -112,7 +112,9 @@ static struct smx_event_ring *ring_at(struct smx_client *c, unsigned r)
 /* Hand out up to max committed events, at most `quota` per ring per pass,
  * the rings in turn (a fair share when several are busy). Per ring and
  * pass: one acquire load of its tail, then the entries in order, the one
- * two ahead prefetched (the worker wrote it: its first load would stall). */
+ * COLLECT_AHEAD ahead prefetched (the worker wrote it: its first load
+ * would stall). */
+#define COLLECT_AHEAD 8u
 static size_t collect(struct smx_client *c, struct smx_event *ev, size_t max)
 {
         size_t n = 0;
@@ -132,8 +134,12 @@ static size_t collect(struct smx_client *c, struct smx_event *ev, size_t max)
                         struct smx_ev_view v = event_ring_view(r);
                         for (size_t q = 0; q < take; q++) {
                                 const struct smx_ev_out *o = event_view_nth(v, held + (uint32_t)q);
-                                if (q + 2 < take)
-                                        __builtin_prefetch(event_view_nth(v, held + (uint32_t)q + 2));
+                                if (q == 0)
+                                        for (uint32_t a = 1; a < COLLECT_AHEAD && a < take; a++)
+                                                __builtin_prefetch(event_view_nth(v, held + a));
+                                if (q + COLLECT_AHEAD < take)
+                                        __builtin_prefetch(
+                                                event_view_nth(v, held + (uint32_t)q + COLLECT_AHEAD));
                                 if (o->type == SMX_EV_OUT_BIG)
                                         to_event(c, event_ring_big(r, o), &ev[n++]);
                                 else
