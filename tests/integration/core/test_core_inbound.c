@@ -404,17 +404,36 @@ static void test_multipart_mt_one_outcome_one_dr_per_part_one_merged_final(void)
         double acc0 = t_total("submit_sm_accepted"), dr0 = t_total("dr_sent");
         /* Each worker routes only over its own binds (worker 0: the UDH8
          * and payload SMSCs, worker 1: SAR and UDH16), and on a loaded
-         * machine one worker may take a whole batch: batches of 40 go out
-         * until both kinds (3 parts, 1 payload) were used. */
+         * machine the worker already running takes a whole batch (seen: 8
+         * batches of 40 in a row to worker 1, no payload MT). So each worker
+         * gets a batch of its own: the other worker's SMSCs are DRAINING
+         * meanwhile (a worker with no ready bind takes no MT), and every
+         * segment mode is used. */
         uint64_t first = next_k;
         size_t want = 0, modes_seen[2] = { 0, 0 };
-        for (int batch = 0; batch < 8 && !(modes_seen[0] && modes_seen[1]); batch++) {
-                uint64_t from = t_submit_n(40, text);
+        struct smx_bind_stats st[IT_MAX_SMSC];
+        size_t nb = smx_client_binds(E.c, st, IT_MAX_SMSC);
+        for (unsigned wk = 0; wk < 2; wk++) {
+                char knob[SMX_NAME_MAX + 16], err[128];
+                for (size_t b = 0; b < nb && b < IT_MAX_SMSC; b++) {
+                        snprintf(knob, sizeof knob, "smsc.%.*s.admin", (int)SMX_NAME_MAX, st[b].name);
+                        if (st[b].worker != wk)
+                                CHECK_EQ(smx_knob_set(E.c, knob, "draining", err, sizeof err), 0);
+                }
+                uint64_t from = t_submit_n(20, text);
+                for (size_t b = 0; b < nb && b < IT_MAX_SMSC; b++) {
+                        snprintf(knob, sizeof knob, "smsc.%.*s.admin", (int)SMX_NAME_MAX, st[b].name);
+                        CHECK_EQ(smx_knob_set(E.c, knob, "enabled", err, sizeof err), 0);
+                }
+                size_t elsewhere = 0;   /* on a DRAINING SMSC: must be none */
                 for (uint64_t k = from; k < next_k; k++) {
                         unsigned p = t_parts_on(sub_smsc[k]);
                         want += p;
                         modes_seen[p == 1]++;
+                        for (size_t b = 0; b < nb && b < IT_MAX_SMSC; b++)
+                                elsewhere += !strcmp(st[b].name, sub_smsc[k]) && st[b].worker != wk;
                 }
+                CHECK_EQ(elsewhere, 0);
         }
         t_check_one_outcome(first);
         if (!(modes_seen[0] > 0 && modes_seen[1] > 0))

@@ -11,7 +11,19 @@
  *     its name, smsmux:CLUSTER:INSTANCE:read, in CLIENT LIST) while DRs
  *     flow: every DR reaches the application exactly once, none is left
  *     pending in Redis, and the store counts the losses and reconnects;
- *   - the store stops while its read is blocked in Redis (no hang). */
+ *   - the store stops while its read is blocked in Redis (no hang);
+ *   - a read whose reply is lost after Redis ran it: 300 DRs left pending
+ *     for an instance that stopped before its application polled them; it
+ *     restarts while Redis's output-buffer limit is so low that it closes
+ *     any connection with a reply over 16 KB + 4 KB queued (the read of
+ *     the pending entries: Redis ran it, the reply never comes) until the
+ *     limit is lifted: every DR reaches the application once, none twice,
+ *     nothing left pending;
+ *   - the same for a read of new entries (">"): 300 DRs routed by another
+ *     instance to a stopped one's stream, never read; it restarts under
+ *     the low limit, so Redis hands the entries to it (pending) and closes
+ *     the connection instead of sending them: after the limit is lifted
+ *     they are read again from the pending list, each shown once. */
 #include "store/rstore.h"
 #include "rtest_inst.h"
 
@@ -247,6 +259,190 @@ static void test_read_connection_killed_loses_and_doubles_nothing(void)
         E.c = NULL;
 }
 
+/* CONFIG SET client-output-buffer-limit LIMITS */
+static void output_limit(const char *limits)
+{
+        redisContext *c = redisConnectUnix(R.sock);
+        redisReply *rep = c && !c->err
+                ? redisCommand(c, "CONFIG SET client-output-buffer-limit %s", limits) : NULL;
+        if (!rep || rep->type == REDIS_REPLY_ERROR)
+                printf("# %s: %s\n", limits, rep && rep->str ? rep->str : "no answer");
+        if (rep)
+                freeReplyObject(rep);
+        if (c)
+                redisFree(c);
+}
+
+static void test_lost_read_reply_loses_and_doubles_nothing(void)
+{
+        E.c = make("lost");
+        CHECK(E.c != NULL);
+        if (!E.c)
+                return;
+        E.next_mt = 1000;
+        uint64_t first = E.next_mt;
+        CHECK_EQ(it_wait_active(&E, E.n, 10000), 1);
+        CHECK_EQ(rt_wait_store(E.c, "read_connected", 1, 10000), 1);
+        /* 300 DRs read into the store's ring, never polled: pending in Redis */
+        CHECK_EQ(it_submit_n(&E, 300, "lost replies"), 300);
+        CHECK_EQ(rt_wait_store(E.c, "events", 300, 30000), 1);
+        smx_client_destroy(E.c);
+        E.c = NULL;
+        /* any reply that leaves more than 16 KB + 4 KB queued closes its connection */
+        output_limit("normal 4096 4096 0");
+        E.c = make("lost");
+        CHECK(E.c != NULL);
+        if (!E.c)
+                return;
+        CHECK_EQ(rt_wait_store(E.c, "read_disconnects", 2, 20000), 1);
+        long long lost = rt_store_num(E.c, "read_disconnects");
+        output_limit("normal 0 0 0");
+        uint64_t end = it_now_ms() + 30000;
+        unsigned done = 0;
+        while (it_now_ms() < end && done < 300) {
+                pump();
+                done = 0;
+                for (uint64_t k = first; k < first + 300; k++)
+                        done += dr_seen[k] > 0;
+                it_sleep_ms(10);
+        }
+        end = it_now_ms() + 1000;
+        while (it_now_ms() < end) {
+                pump();
+                it_sleep_ms(10);
+        }
+        unsigned missing = 0, twice = 0;
+        for (uint64_t k = first; k < first + 300; k++) {
+                missing += dr_seen[k] == 0;
+                twice += dr_seen[k] > 1;
+        }
+        printf("# read replies lost (connection closed by Redis): %lld; DRs missing %u, "
+               "twice %u, uncorrelated %llu\n", lost, missing, twice,
+               (unsigned long long)dr_uncorrelated);
+        CHECK(lost >= 2);
+        CHECK_EQ(missing, 0);
+        CHECK_EQ(twice, 0);
+        CHECK_EQ(dr_uncorrelated, 0);
+        redisContext *c = redisConnectUnix(R.sock);
+        long long pending = -1;
+        end = it_now_ms() + 5000;
+        while (c && !c->err && it_now_ms() < end) {
+                redisReply *rep = redisCommand(c, "XPENDING smsmux:{" CLUSTER "}:s:lost g");
+                pending = rep && rep->type == REDIS_REPLY_ARRAY && rep->elements >= 1 &&
+                          rep->element[0]->type == REDIS_REPLY_INTEGER
+                          ? rep->element[0]->integer : -1;
+                if (rep)
+                        freeReplyObject(rep);
+                if (pending == 0)
+                        break;
+                pump();
+                it_sleep_ms(50);
+        }
+        if (c)
+                redisFree(c);
+        CHECK_EQ(pending, 0);
+        smx_client_destroy(E.c);
+        E.c = NULL;
+}
+
+/* Pump until DRs first..first+n-1 were all seen (or timeout), then 1 s
+ * more for late repeats; the MTs missing and the ones seen twice. */
+static void settle_drs(uint64_t first, unsigned n, unsigned *missing, unsigned *twice)
+{
+        uint64_t end = it_now_ms() + 30000;
+        unsigned done = 0;
+        while (it_now_ms() < end && done < n) {
+                pump();
+                done = 0;
+                for (uint64_t k = first; k < first + n; k++)
+                        done += dr_seen[k] > 0;
+                it_sleep_ms(10);
+        }
+        end = it_now_ms() + 1000;
+        while (it_now_ms() < end) {
+                pump();
+                it_sleep_ms(10);
+        }
+        *missing = *twice = 0;
+        for (uint64_t k = first; k < first + n; k++) {
+                *missing += dr_seen[k] == 0;
+                *twice += dr_seen[k] > 1;
+        }
+}
+
+static void test_lost_new_entries_reply_loses_and_doubles_nothing(void)
+{
+        smx_client *other = make("other");
+        E.c = make("lost2");
+        CHECK(E.c != NULL && other != NULL);
+        if (!E.c || !other)
+                return;
+        E.next_mt = 2000;
+        uint64_t first = E.next_mt;
+        CHECK_EQ(it_wait_active(&E, E.n, 10000), 1);
+        CHECK_EQ(rt_wait_store(E.c, "read_connected", 1, 10000), 1);
+        /* DRs come 1.5-2 s after the MT, on a session of either instance:
+         * lost2 stops first, so `other` routes them to lost2's stream */
+        it_sim_ctl(&E, "set all dr_delay_ms 1500-2000");
+        CHECK_EQ(it_submit_n(&E, 300, "new entries lost"), 300);
+        unsigned outs = 0;
+        for (uint64_t end = it_now_ms() + 10000; it_now_ms() < end && outs < 300;) {
+                pump();
+                outs = 0;
+                for (uint64_t k = first; k < first + 300; k++)
+                        outs += E.outcome[k] != 0;
+                it_sleep_ms(2);
+        }
+        CHECK_EQ(outs, 300);
+        smx_client_destroy(E.c);
+        E.c = NULL;
+        CHECK_EQ(rt_wait_store(other, "drs_routed", 300, 30000), 1);
+        it_sim_ctl(&E, "set all dr_delay_ms 5-50");
+        output_limit("normal 4096 4096 0");
+        E.c = make("lost2");
+        CHECK(E.c != NULL);
+        if (!E.c)
+                return;
+        CHECK_EQ(rt_wait_store(E.c, "read_disconnects", 2, 20000), 1);
+        long long lost = rt_store_num(E.c, "read_disconnects");
+        output_limit("normal 0 0 0");
+        unsigned missing, twice;
+        settle_drs(first, 300, &missing, &twice);
+        printf("# read replies lost: %lld (main connection: %lld, other instance's %lld); "
+               "DRs missing %u, twice %u, uncorrelated %llu\n", lost,
+               rt_store_num(E.c, "disconnects"), rt_store_num(other, "disconnects"), missing,
+               twice, (unsigned long long)dr_uncorrelated);
+        CHECK_EQ(missing, 0);
+        CHECK_EQ(twice, 0);
+        CHECK_EQ(dr_uncorrelated, 0);
+        redisContext *c = redisConnectUnix(R.sock);
+        redisReply *rep = c && !c->err
+                ? redisCommand(c, "XPENDING smsmux:{" CLUSTER "}:s:lost2 g") : NULL;
+        long long pending = -1;
+        uint64_t end = it_now_ms() + 5000;
+        while (it_now_ms() < end) {
+                pending = rep && rep->type == REDIS_REPLY_ARRAY && rep->elements >= 1 &&
+                          rep->element[0]->type == REDIS_REPLY_INTEGER
+                          ? rep->element[0]->integer : -1;
+                if (rep)
+                        freeReplyObject(rep);
+                rep = NULL;
+                if (pending == 0 || !c || c->err)
+                        break;
+                pump();
+                it_sleep_ms(50);
+                rep = redisCommand(c, "XPENDING smsmux:{" CLUSTER "}:s:lost2 g");
+        }
+        if (rep)
+                freeReplyObject(rep);
+        if (c)
+                redisFree(c);
+        CHECK_EQ(pending, 0);
+        smx_client_destroy(E.c);
+        E.c = NULL;
+        smx_client_destroy(other);
+}
+
 int main(void)
 {
         int rc = rt_start(1);
@@ -263,6 +459,8 @@ int main(void)
         it_sim_ctl(&E, "set all mo_rate 0");
         RUN(test_idle_store_makes_almost_no_commands_and_a_dr_still_arrives);
         RUN(test_read_connection_killed_loses_and_doubles_nothing);
+        RUN(test_lost_read_reply_loses_and_doubles_nothing);
+        RUN(test_lost_new_entries_reply_loses_and_doubles_nothing);
         it_stop(&E);
         rtest_redis_stop(&R);
         free(dr_seen);
