@@ -316,8 +316,15 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
                         }
                         break;
                 case K_SCAN:
-                        if (!err)
-                                rs_on_scan(rs, r, rs_now_ms());
+                        if (!err) {
+                                /* a batch that waited half the takeover time for
+                                 * Redis (paused, not lost): as after a reconnect */
+                                uint64_t waited_ms = (mono_us() - rs->last_batch_us) / 1000u;
+                                uint64_t at = rs_now_ms();
+                                if (2 * waited_ms >= rs->cfg.owner_takeover_ms)
+                                        rs->judge_from_ms = at + rs->cfg.owner_takeover_ms;
+                                rs_on_scan(rs, r, at);
+                        }
                         break;
                 case K_ACK:
                         if (!err && r->type == REDIS_REPLY_INTEGER)
