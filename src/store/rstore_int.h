@@ -29,7 +29,7 @@
 
 enum {
         RS_LUA_CORR = 0, RS_LUA_DR, RS_LUA_PARK_SWEEP, RS_LUA_MO_ONE, RS_LUA_MO_PART,
-        RS_LUA_GROUP_SWEEP, RS_LUA_TRIM, RS_LUA_N,
+        RS_LUA_GROUP_SWEEP, RS_LUA_TRIM, RS_LUA_DR_MANY, RS_LUA_N,
 };
 extern const char *const rs_lua[RS_LUA_N];
 
