@@ -460,6 +460,8 @@ int rs_connect(struct smx_rstore *rs, uint64_t now_ms)
                          tc->cipher, tc->resumed ? ", session resumed" : "",
                          rs->tls->ctx.verify ? "" : ", NOT verified (insecure)");
         if (rs->down_since_ms)
+                rs->judge_from_ms = now_ms + rs->cfg.owner_takeover_ms;
+        if (rs->down_since_ms)
                 smx_logf(SMX_LOG_WARN, NULL, NULL, "store %s: connected after %llu ms%s",
                          rs->shown_url, (unsigned long long)(now_ms - rs->down_since_ms),
                          tls_note);

@@ -9,19 +9,20 @@
 
 #define RS_CORR_BATCH 16384u    /* every buffered write goes before the DRs queued after it */
 #define RS_IN_BATCH 4096u
+#define RS_DR_GROUP 32u         /* DRs per call of the many-DR script */
 #define RS_READ_MAX 512u
 #define RS_EV_RESERVE 64u       /* ring records kept for local events */
 #define RS_TRIM_EVERY 256u      /* acknowledgements between two trims of a stream */
 
 enum cmd_kind {
-        K_ACK = 1, K_TRIM, K_CORR_SET, K_CORR_SCRIPT, K_IN, K_READ, K_CLAIM, K_HB,
+        K_ACK = 1, K_TRIM, K_CORR_SET, K_CORR_SCRIPT, K_IN, K_IN_MANY, K_READ, K_CLAIM, K_HB,
         K_PARK_SWEEP, K_GROUP_SWEEP, K_SCAN, K_REFRESH,
 };
 
 struct cmd {
         uint8_t kind;
         uint16_t stream;
-        uint32_t n;             /* K_ACK: ids; K_CORR/K_IN: 1 */
+        uint32_t n;             /* K_ACK: ids; K_CORR/K_IN: 1; K_IN_MANY: DRs */
         uint32_t ack_to;        /* K_ACK of released records: ack_pos once answered */
         uint8_t has_ack_to;
         uint8_t reack;          /* K_ACK of the first `n` ids left in rs->reack */

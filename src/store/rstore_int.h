@@ -29,7 +29,7 @@
 
 enum {
         RS_LUA_CORR = 0, RS_LUA_DR, RS_LUA_PARK_SWEEP, RS_LUA_MO_ONE, RS_LUA_MO_PART,
-        RS_LUA_GROUP_SWEEP, RS_LUA_TRIM, RS_LUA_N,
+        RS_LUA_GROUP_SWEEP, RS_LUA_TRIM, RS_LUA_DR_MANY, RS_LUA_N,
 };
 extern const char *const rs_lua[RS_LUA_N];
 
@@ -158,6 +158,11 @@ struct smx_rstore {
         char own_last[RS_ID_MAX];       /* last own-stream id put in the ring */
         int own_history_done;
         uint64_t next_hb_ms, next_sweep_ms, next_scan_ms;
+        uint64_t judge_from_ms;         /* no instance is newly judged silent before
+                                           this: owner_takeover_ms after we got Redis
+                                           back (a reconnect, a round trip that took
+                                           half of it), since then every heartbeat is
+                                           stale, not only a dead instance's */
         /* thread */
         pthread_t th;
         int started;

@@ -276,6 +276,27 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
                         rs_in_answer(rs, status, &woken);
                         break;
                 }
+                case K_IN_MANY:
+                        /* one code per DR, in order (lua_dr_many); an error
+                         * (none expected) has every DR of the call re-sent by
+                         * the service: DRs it routed are then duplicates */
+                        if (err)
+                                smx_logf(SMX_LOG_WARN, NULL, NULL, "store: DR script: %s",
+                                         r->str);
+                        for (uint32_t j = 0; j < c->n; j++) {
+                                const redisReply *e = !err && r->type == REDIS_REPLY_ARRAY &&
+                                                      j < r->elements ? r->element[j] : NULL;
+                                if (!e || e->type != REDIS_REPLY_INTEGER) {
+                                        rs_in_answer(rs, SMPP_ESME_RX_T_APPN, &woken);
+                                        continue;
+                                }
+                                if (e->integer == 0)
+                                        RS_INC(rs, duplicates);
+                                else
+                                        e->integer == 2 ? RS_INC(rs, parked) : RS_INC(rs, drs_routed);
+                                rs_in_answer(rs, SMPP_ESME_ROK, &woken);
+                        }
+                        break;
                 case K_READ:
                         if (!err) {
                                 got += rs_on_read(rs, c->stream, r);
@@ -295,8 +316,15 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
                         }
                         break;
                 case K_SCAN:
-                        if (!err)
-                                rs_on_scan(rs, r, rs_now_ms());
+                        if (!err) {
+                                /* a batch that waited half the takeover time for
+                                 * Redis (paused, not lost): as after a reconnect */
+                                uint64_t waited_ms = (mono_us() - rs->last_batch_us) / 1000u;
+                                uint64_t at = rs_now_ms();
+                                if (2 * waited_ms >= rs->cfg.owner_takeover_ms)
+                                        rs->judge_from_ms = at + rs->cfg.owner_takeover_ms;
+                                rs_on_scan(rs, r, at);
+                        }
                         break;
                 case K_ACK:
                         if (!err && r->type == REDIS_REPLY_INTEGER)

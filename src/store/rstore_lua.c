@@ -135,64 +135,82 @@ static const char lua_corr[] = PRELUDE KEYS_HELPERS
         "redis.call('ZREM', kc('parked'), ARGV[6])\n"
         "return n\n";
 
-/* DR arrived, the script run once per DR: so it takes few arguments (each
- * one costs Redis about 0.13 us to pass; bench/README.md): KEYS 1 the
- * correlation key smsmux:{C:H}:c, 2.. the id's correlation keys under the
- * other SMSCs' msgid_norm rules; ARGV 1 state, 2 payload, 3 correlation TTL,
- * 4 what only a DR that parks needs: now \37 dedup window \37 park timeout
- * \37 this instance. C and H are cut from KEYS[1] (H, rs_tag, is always 22
- * characters); the dedup (:d<state>), park (:p) and tags (:a) keys share
- * its hash tag. 0 duplicate, 1 routed, 2 parked, 4 routed through another
- * SMSC's rules. A correlated DR is deduplicated by the mask of the
- * correlation it was routed by; a state outside 0-14 (none today) and a DR
- * that parks by its dedup key. A DR that parks leaves the placeholder "P"
- * in the correlation key (read as no correlation by every script), which
- * the correlation write's SET NX GET returns. A parked DR with other rules keeps their
- * tags (H's :a) for the park sweep's last look (a correlation written under
- * them later: found at the timeout, as the in-process store does). */
+/* DR arrived. dr1() is one DR's invariant; lua_dr runs it for one DR,
+ * lua_dr_many for up to RS_DR_GROUP DRs without other rules' keys in one
+ * call (the call itself and each argument cost Redis more than the work
+ * inside: bench/README.md). dr1(K, st, pl, a0, a1): K the correlation key
+ * smsmux:{C:H}:c, KEYS[a0..a1] the id's correlation keys under the other
+ * SMSCs' msgid_norm rules; returns 0 duplicate, 1 routed, 2 parked, 4
+ * routed through another SMSC's rules. C and H are cut from the key (H,
+ * rs_tag, is always 22 characters); the dedup (:d<state>), park (:p) and
+ * tags (:a) keys share its hash tag. REST is what only a DR that parks
+ * needs: now \37 dedup window \37 park timeout \37 this instance. A
+ * correlated DR is deduplicated by the mask of the correlation it was
+ * routed by; a state outside 0-14 (none today) and a DR that parks by its
+ * dedup key. A DR that parks leaves the placeholder "P" in the correlation
+ * key (read as no correlation by every script), which the correlation
+ * write's SET NX GET returns. A parked DR with other rules keeps their
+ * tags (H's :a) for the park sweep's last look (a correlation written
+ * under them later: found at the timeout, as the in-process store does). */
+#define DR_ONE                                                                             \
+        "local function dr1(K, st, pl, a0, a1)\n"                                          \
+        "  local cv = redis.call('GET', K)\n"                                              \
+        "  local ck, ret = K, 1\n"                                                         \
+        "  if cv == 'P' then cv = nil end\n"                                               \
+        "  if not cv then\n"                                                               \
+        "    for i = a0, a1 do\n"                                                          \
+        "      cv = redis.call('GET', KEYS[i])\n"                                          \
+        "      if cv == 'P' then cv = nil end\n"                                           \
+        "      if cv then ck = KEYS[i]; ret = 4; break end\n"                              \
+        "    end\n"                                                                        \
+        "  end\n"                                                                          \
+        "  local s = tonumber(st)\n"                                                       \
+        "  if cv and s and s >= 0 and s < 15 then\n"                                       \
+        "    local r = route(cv, st, pl)\n"                                                \
+        "    if not r then return 0 end\n"                                                 \
+        "    if r ~= cv then redis.call('SET', ck, r, 'KEEPTTL') end\n"                    \
+        "    return ret\n"                                                                 \
+        "  end\n"                                                                          \
+        "  local now, win, park, me = string.match(REST, '^(%d+)\\31(%d+)\\31(%d+)\\31(.*)$')\n" \
+        "  if not now then error('bad DR arguments') end\n"                               \
+        "  local base = string.sub(K, 1, -2)\n"                                            \
+        "  if not redis.call('SET', base .. 'd' .. st, '1', 'NX', 'PX', win) then return 0 end\n" \
+        "  if cv then\n"                                                                   \
+        "    local r = route(cv, st, pl)\n"                                                \
+        "    if not r then return 0 end\n"                                                 \
+        "    if r ~= cv then redis.call('SET', ck, r, 'KEEPTTL') end\n"                    \
+        "    return ret\n"                                                                 \
+        "  end\n"                                                                          \
+        "  redis.call('RPUSH', base .. 'p', me .. '\\31' .. st .. '\\31' .. pl)\n"          \
+        "  redis.call('PEXPIRE', base .. 'p', TTL)\n"                                      \
+        "  redis.call('SET', K, 'P', 'PX', TTL)\n"                                         \
+        "  if a1 >= a0 then\n"                                                             \
+        "    for i = a0, a1 do redis.call('SADD', base .. 'a', string.sub(KEYS[i], -25, -4)) end\n" \
+        "    redis.call('PEXPIRE', base .. 'a', TTL)\n"                                    \
+        "  end\n"                                                                          \
+        "  redis.call('ZADD', 'smsmux:{' .. C .. '}:parked', 'NX', tonumber(now) + tonumber(park),\n" \
+        "    string.sub(K, -25, -4))\n"                                                    \
+        "  return 2\n"                                                                     \
+        "end\n"
+
+/* One DR: KEYS 1 its correlation key, 2.. under the other rules; ARGV 1
+ * state, 2 payload, 3 correlation TTL, 4 REST. Returns dr1's code. */
 static const char lua_dr[] =
-        "local K = KEYS[1]\n"
-        "local C = string.sub(K, 9, -27)\n"
-        "local TTL = ARGV[3]\n"
-        ROUTE
-        "local st = ARGV[1]\n"
-        "local cv = redis.call('GET', K)\n"
-        "local ck, ret = K, 1\n"
-        "if cv == 'P' then cv = nil end\n"
-        "if not cv then\n"
-        "  for i = 2, #KEYS do\n"
-        "    cv = redis.call('GET', KEYS[i])\n"
-        "    if cv == 'P' then cv = nil end\n"
-        "    if cv then ck = KEYS[i]; ret = 4; break end\n"
-        "  end\n"
-        "end\n"
-        "local s = tonumber(st)\n"
-        "if cv and s and s >= 0 and s < 15 then\n"
-        "  local r = route(cv, st, ARGV[2])\n"
-        "  if not r then return 0 end\n"
-        "  if r ~= cv then redis.call('SET', ck, r, 'KEEPTTL') end\n"
-        "  return ret\n"
-        "end\n"
-        "local now, win, park, me = string.match(ARGV[4], '^(%d+)\\31(%d+)\\31(%d+)\\31(.*)$')\n"
-        "if not now then return redis.error_reply('bad DR arguments') end\n"
-        "local base = string.sub(K, 1, -2)\n"
-        "if not redis.call('SET', base .. 'd' .. st, '1', 'NX', 'PX', win) then return 0 end\n"
-        "if cv then\n"
-        "  local r = route(cv, st, ARGV[2])\n"
-        "  if not r then return 0 end\n"
-        "  if r ~= cv then redis.call('SET', ck, r, 'KEEPTTL') end\n"
-        "  return ret\n"
-        "end\n"
-        "redis.call('RPUSH', base .. 'p', me .. '\\31' .. st .. '\\31' .. ARGV[2])\n"
-        "redis.call('PEXPIRE', base .. 'p', TTL)\n"
-        "redis.call('SET', K, 'P', 'PX', TTL)\n"
-        "if #KEYS > 1 then\n"
-        "  for i = 2, #KEYS do redis.call('SADD', base .. 'a', string.sub(KEYS[i], -25, -4)) end\n"
-        "  redis.call('PEXPIRE', base .. 'a', TTL)\n"
-        "end\n"
-        "redis.call('ZADD', 'smsmux:{' .. C .. '}:parked', 'NX', tonumber(now) + tonumber(park),\n"
-        "  string.sub(K, -25, -4))\n"
-        "return 2\n";
+        "local C = string.sub(KEYS[1], 9, -27)\n"
+        "local TTL, REST = ARGV[3], ARGV[4]\n"
+        ROUTE DR_ONE
+        "return dr1(KEYS[1], ARGV[1], ARGV[2], 2, #KEYS)\n";
+
+/* DRs without other rules' keys: KEYS their correlation keys (one
+ * cluster); ARGV 1 correlation TTL, 2 REST, then state, payload per DR.
+ * Returns dr1's code per DR, in order. */
+static const char lua_dr_many[] =
+        "local C = string.sub(KEYS[1], 9, -27)\n"
+        "local TTL, REST = ARGV[1], ARGV[2]\n"
+        ROUTE DR_ONE
+        "local out = {}\n"
+        "for i = 1, #KEYS do out[i] = dr1(KEYS[i], ARGV[2 * i + 1], ARGV[2 * i + 2], 1, 0) end\n"
+        "return out\n";
 
 /* Parked past their timeout: ARGV 5 limit. Routed if the correlation came
  * meanwhile (each once: the mask), else uncorrelated to the instance that
@@ -322,6 +340,7 @@ static const char lua_trim[] =
 const char *const rs_lua[RS_LUA_N] = {
         [RS_LUA_CORR] = lua_corr,
         [RS_LUA_DR] = lua_dr,
+        [RS_LUA_DR_MANY] = lua_dr_many,
         [RS_LUA_PARK_SWEEP] = lua_park_sweep,
         [RS_LUA_MO_ONE] = lua_mo_one,
         [RS_LUA_MO_PART] = lua_mo_part,

@@ -53,18 +53,28 @@ void rs_on_scan(struct smx_rstore *rs, const redisReply *r, uint64_t now)
                         continue;
                 uint64_t t = strtoull(hb->str, NULL, 10);
                 int dead = t + rs->cfg.owner_takeover_ms < now;
+                /* Redis was away (or paused) for us too: then every heartbeat
+                 * is stale, and the others may not have written one since it
+                 * came back, live or not. Judging them silent then took a
+                 * live instance over until the next scan: DRs routed to it
+                 * meanwhile reached us, not their owner (test_store_claim).
+                 * A stale heartbeat changes nothing until owner_takeover_ms
+                 * after we got Redis back. */
+                int judging = now >= rs->judge_from_ms;
                 unsigned s;
                 for (s = 1; s < rs->n_streams; s++)
                         if (!strcmp(rs->streams[s].name, nm->str))
                                 break;
                 if (s == rs->n_streams) {
-                        if (!dead || s == RS_STREAMS_MAX)
+                        if (!dead || !judging || s == RS_STREAMS_MAX)
                                 continue;
                         struct rs_stream *st = &rs->streams[s];
                         snprintf(st->name, sizeof st->name, "%s", nm->str);
                         snprintf(st->key, sizeof st->key, "smsmux:{%s}:s:%s", rs->cluster, nm->str);
                         rs->n_streams++;
                 }
+                if (dead && !judging)
+                        continue;       /* the stream keeps its state */
                 if (rs->streams[s].dead != dead)
                         smx_logf(SMX_LOG_WARN, NULL, NULL, dead
                                  ? "store: instance %s silent for %u ms: taking over its DRs/MOs"

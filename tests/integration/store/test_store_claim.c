@@ -13,7 +13,10 @@
  *   - A comes back while B holds A's entries: each entry once across A
  *     and B, and every entry acknowledged in the end;
  *   - ... and B stops before its application polled them: A claims them
- *     after owner_takeover_ms and shows each once. */
+ *     after owner_takeover_ms and shows each once;
+ *   - Redis paused for 2.5 owner_takeover_ms with A and B alive: A does
+ *     not take B over when Redis is back (every heartbeat stale), so DRs
+ *     routed to B then reach B only. */
 #include <hiredis/hiredis.h>
 #include <stdatomic.h>
 
@@ -109,18 +112,34 @@ static void wake_app(void *ctx)
         (void)ctx;
 }
 
-static int inst_start(struct inst *in, const char *name)
+static void wake_worker(void *ctx, unsigned k)
+{
+        (void)ctx;
+        (void)k;
+}
+
+/* workers: 1 gives the instance a worker queue the test writes
+ * correlations into (rstore_corr_put_w) */
+static int inst_start_with(struct inst *in, const char *name, uint32_t takeover_ms,
+                           uint32_t timeout_ms, unsigned workers)
 {
         memset(in, 0, sizeof *in);
         struct rs_config cfg = { .url = R.url, .instance = name, .cluster = cluster,
-                                 .owner_takeover_ms = TAKEOVER_MS, .timeout_ms = 10000 };
-        struct rs_host host = { .wake_app = wake_app };
+                                 .owner_takeover_ms = takeover_ms, .timeout_ms = timeout_ms,
+                                 .corr_ttl_ms = 60000 };
+        struct rs_host host = { .n_workers = workers, .wake_worker = wake_worker,
+                                .wake_app = wake_app };
         char err[256] = "";
         if (rstore_create(&cfg, &host, &in->rs, err, sizeof err) < 0) {
                 printf("# rstore_create %s: %s\n", name, err);
                 return -1;
         }
         return rstore_start(in->rs);
+}
+
+static int inst_start(struct inst *in, const char *name)
+{
+        return inst_start_with(in, name, TAKEOVER_MS, 10000, 0);
 }
 
 static void inst_stop(struct inst *in)
@@ -326,6 +345,56 @@ static void test_taker_stops_holding_entries_of_owner_back_owner_shows_them_once
         inst_stop(&IA);
 }
 
+/* Redis paused for longer than owner_takeover_ms while a and b are both
+ * alive: once it runs again every heartbeat is stale. a never lost its
+ * connection (its heartbeat batch, instance scan included, waited out the
+ * pause); b lost it and reconnects within its backoff. a must not judge b
+ * silent meanwhile: it judges no instance until owner_takeover_ms after
+ * Redis came back. Before, a's first scan took b over and a read b's
+ * stream until its next scan: DRs routed to b in that second reached a
+ * (the "each DR at its owner" failures of test_store_pipe under load,
+ * whose Redis SIGSTOP lasts 5 s against a 3 s takeover). */
+static void test_redis_paused_past_takeover_live_instance_not_taken_over(void)
+{
+        enum { T = 4000, N0 = 30, N = 80 };
+        new_cluster();
+        CHECK(inst_start_with(&IA, "a", T, 30000, 1) == 0);    /* no disconnect */
+        CHECK(inst_start_with(&IB, "b", T, 500, 0) == 0);      /* disconnects, reconnects */
+        for (unsigned i = 0; i < N0; i++)
+                add_dr("b", i);
+        CHECK(wait_held(&IB, N0, &IA));
+        rtest_redis_kill(&R, SIGSTOP);
+        rtest_sleep_ms(5 * T / 2);
+        rtest_redis_kill(&R, SIGCONT);
+        /* DRs for b keep coming (its stream), a is busy (correlation
+         * writes, as under MT load: its batches go out back to back) */
+        for (unsigned i = N0; i < N; i++) {
+                add_dr("b", i);
+                struct rs_corr_req r;
+                memset(&r, 0, sizeof r);
+                r.key.lo = i + 1;
+                r.part = r.n_parts = 1;
+                r.app_len = (uint8_t)snprintf(r.app, sizeof r.app, "x%u", i);
+                rstore_corr_put_w(IA.rs, 0, &r);
+                rstore_kick_w(IA.rs, 0);
+                poll_app(&IA);
+                rtest_sleep_ms(20);
+        }
+        run_for(T, &IA);                /* a polled, b not */
+        struct rs_stats st;
+        rstore_stats(IA.rs, &st);
+        printf("# a took over %llu entries, showed %u\n", (unsigned long long)st.taken_over,
+               IA.shown);
+        CHECK_EQ(st.taken_over, 0);
+        CHECK_EQ(IA.shown, 0);
+        poll_app(&IB);
+        struct inst *v[] = { &IA, &IB };
+        CHECK(wait_acked("b", v, 2));
+        check_once(v, 2, N);
+        inst_stop(&IA);
+        inst_stop(&IB);
+}
+
 int main(void)
 {
         int rc = rtest_start_connected(&R, &C);
@@ -336,6 +405,7 @@ int main(void)
         RUN(test_two_takers_one_not_polled_each_once_across_both);
         RUN(test_owner_back_while_taker_holds_its_entries_each_once);
         RUN(test_taker_stops_holding_entries_of_owner_back_owner_shows_them_once);
+        RUN(test_redis_paused_past_takeover_live_instance_not_taken_over);
         rtest_stop_connected(&R, C);
         return t_done();
 }

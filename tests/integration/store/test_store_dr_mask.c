@@ -21,7 +21,7 @@
 
 static struct rtest_redis R;
 static redisContext *C;
-static char sha_dr[41], sha_corr[41], sha_sweep[41];
+static char sha_dr[41], sha_corr[41], sha_sweep[41], sha_many[41];
 
 static redisReply *cmd_argv(int argc, const char **argv)
 {
@@ -227,6 +227,44 @@ static void test_park_sweep_drops_the_placeholder_of_an_uncorrelated_dr(void)
                 freeReplyObject(r);
 }
 
+/* several DRs in one call of the many-DR script: each gets the code the
+ * one-DR script gives it, in order, also a copy of a DR earlier in the same
+ * call and one that parks */
+static void test_many_dr_script_codes_per_dr_in_order(void)
+{
+        char hdrs[128];
+        set_corr(TAG(8), "0\x1f" "a\x1f\x1f\x1f\x1f" "app8");
+        set_corr(TAG(9), "0\x1f" "a\x1f\x1f\x1f\x1f" "app9");
+        const char *pl2 = "1:22:m10:0:0:0:", *pl6 = "1:62:m10:0:0:0:";
+        const char *argv[] = { "EVALSHA", sha_many, "5",
+                               "smsmux:{t:" TAG(8) "}:c", "smsmux:{t:" TAG(8) "}:c",
+                               "smsmux:{t:" TAG(10) "}:c", "smsmux:{t:" TAG(9) "}:c",
+                               "smsmux:{t:" TAG(8) "}:c",
+                               "100000", "1000\x1f" "600000\x1f" "60000\x1f" "a",
+                               "2", pl2, "2", pl2, "2", pl2, "6", pl6, "6", pl6 };
+        redisReply *r = cmd_argv(20, argv);
+        CHECK(r && r->type == REDIS_REPLY_ARRAY && r->elements == 5);
+        if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 5) {
+                static const long long want[5] = { 1, 0, 2, 1, 1 };
+                for (int i = 0; i < 5; i++)
+                        CHECK(r->element[i]->type == REDIS_REPLY_INTEGER &&
+                              r->element[i]->integer == want[i]);
+        }
+        if (r)
+                freeReplyObject(r);
+        CHECK_EQ(entries_for("app8", hdrs, sizeof hdrs), 2);
+        CHECK(!strcmp(hdrs, "D12|D00"));
+        CHECK_EQ(entries_for("app9", hdrs, sizeof hdrs), 1);
+        CHECK(!strcmp(hdrs, "D00"));
+        /* the parked one as lua_dr parks: placeholder, park list, index */
+        r = redisCommand(C, "GET smsmux:{t:%s}:c", TAG(10));
+        CHECK(r && r->type == REDIS_REPLY_STRING && !strcmp(r->str, "P"));
+        if (r)
+                freeReplyObject(r);
+        CHECK_EQ(simple("LLEN", "smsmux:{t:" TAG(10) "}:p", NULL), 1);
+        CHECK_EQ(dr(TAG(8), "2"), 0);   /* the one-DR script sees the same mask */
+}
+
 static int load(const char *src, char *sha)
 {
         redisReply *r = redisCommand(C, "SCRIPT LOAD %s", src);
@@ -244,7 +282,7 @@ int main(void)
         if (rc != RTEST_GO)
                 return rc;
         if (!load(rs_lua[RS_LUA_DR], sha_dr) || !load(rs_lua[RS_LUA_CORR], sha_corr) ||
-            !load(rs_lua[RS_LUA_PARK_SWEEP], sha_sweep)) {
+            !load(rs_lua[RS_LUA_PARK_SWEEP], sha_sweep) || !load(rs_lua[RS_LUA_DR_MANY], sha_many)) {
                 printf("Bail out! scripts not loaded\n");
                 rtest_stop_connected(&R, C);
                 return 1;
@@ -256,6 +294,7 @@ int main(void)
         RUN(test_value_of_previous_version_without_mask_is_routed_once);
         RUN(test_parked_dr_leaves_placeholder_seen_by_the_correlation_write);
         RUN(test_park_sweep_drops_the_placeholder_of_an_uncorrelated_dr);
+        RUN(test_many_dr_script_codes_per_dr_in_order);
         rtest_stop_connected(&R, C);
         return t_done();
 }
