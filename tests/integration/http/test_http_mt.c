@@ -383,34 +383,52 @@ static void failover_timeline(const char *down_cmd, const char *up_cmd, const ch
         CHECK_EQ(H.out[0].url, 1);
         CHECK_EQ(H.out[0].attempts, 3);           /* primary, resubmit to primary, alternate */
         CHECK(took >= pause);                    /* the pause was honoured */
-        CHECK(took < pause + 2 * 600 + 500);     /* and not much more */
+        /* and nothing longer was waited for: both primary attempts ended
+         * abnormally on their own (refused, 5xx, or the 600 ms timeout_ms),
+         * not through the stall detector (stall_ms 3000 of silence) nor a
+         * default timer (timeout 15 s, pause 30 s: wait_done's 10 s above
+         * would not see the MT done). Counted by the engine, not timed, so
+         * a loaded machine cannot fail it. */
+        printf("# %s: abnormal %llu, resubmits %llu, stalls %llu\n", tag,
+               (unsigned long long)atomic_load(&st->abnormal),
+               (unsigned long long)atomic_load(&st->resubmits),
+               (unsigned long long)atomic_load(&st->stalls));
+        CHECK_EQ(atomic_load(&st->abnormal), 2);  /* primary, resubmit to primary */
+        CHECK_EQ(atomic_load(&st->resubmits), 2); /* after the pause, to the alternate */
+        CHECK_EQ(atomic_load(&st->stalls), 0);
         CHECK_EQ(atomic_load(&st->switches), 1);
         CHECK_EQ(atomic_load(&st->current_url), 1);
         uint64_t a, f, l;
         http_sim_site_counts(sim, "bos", &a, &f, &l);
         CHECK_EQ(a, 1);
-        /* new MTs go straight to the alternate, no pause */
+        /* new MTs go straight to the alternate, no pause: one attempt each,
+         * no further abnormal failure or resubmit */
         add_mts(5, tag, "after switch");
         http_mt_wake(m);
-        CHECK_EQ(wait_done(6, 2000), 6);
+        CHECK_EQ(wait_done(6, 10000), 6);
         http_sim_site_counts(sim, "bos", &a, &f, &l);
         CHECK_EQ(a, 6);
+        for (int i = 1; i < 6; i++) {
+                CHECK_EQ(H.out[i].attempts, 1);
+                CHECK_EQ(H.out[i].url, 1);
+        }
+        CHECK_EQ(atomic_load(&st->abnormal), 2);
+        CHECK_EQ(atomic_load(&st->resubmits), 2);
         /* primary back: probes succeed for primary_healthy_ms, then switch back */
         uint64_t t_up = t_now_ms();
         CHECK_EQ(http_sim_ctl(sim, up_cmd, r, sizeof r), 0);
-        uint64_t end = t_up + 5000;
+        uint64_t end = t_up + 20000;    /* generous: primary_healthy_ms's default is 60 s */
         while (atomic_load(&st->current_url) != 0 && t_now_ms() < end)
                 t_sleep_ms(10);
         uint64_t back = t_now_ms() - t_up;
         printf("# %s: back on the primary %llu ms after it recovered (healthy window 1000 ms)\n", tag,
                (unsigned long long)back);
         CHECK_EQ(atomic_load(&st->current_url), 0);
-        CHECK(back >= 1000);
-        CHECK(back < 2500);
+        CHECK(back >= 1000);             /* the healthy window was waited for */
         CHECK_EQ(atomic_load(&st->switch_backs), 1);
         add_mts(5, tag, "back home");
         http_mt_wake(m);
-        CHECK_EQ(wait_done(11, 2000), 11);
+        CHECK_EQ(wait_done(11, 10000), 11);
         http_sim_site_counts(sim, "dc3", &a, &f, &l);
         CHECK_EQ(a, 5);
         struct http_sim_counts sc;
