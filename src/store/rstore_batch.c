@@ -1,9 +1,11 @@
 /* Building the pipelined batch of one store-thread turn (rstore_batch.h):
- * XACK of released events (and now and then a trim of their stream), the correlation writes (SET NX GET, or
- * the routing script when DRs are parked), one script per DR/MO, the
- * stream reads (and XAUTOCLAIM of silent instances), and once a second the
- * heartbeat, the sweeps and the instance scan. Commands are appended to the
- * hiredis output buffer; nothing is sent here. Store thread only. */
+ * XACK of released events (and now and then a trim of their stream), the
+ * correlation writes (SET NX GET, or the routing script when DRs are
+ * parked), the DR scripts (up to RS_DR_GROUP DRs a call) and one script
+ * per MO, the stream reads (and XAUTOCLAIM of silent instances), and once
+ * a second the heartbeat, the sweeps and the instance scan. Commands are
+ * appended to the hiredis output buffer; nothing is sent here. Store
+ * thread only. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -23,7 +23,7 @@
  * also touch the per-cluster stream and index keys, which a Redis Cluster
  * would need moved out of the scripts (docs/scale-out.md).
  *
- * ARGV common to every script but the DR script (its own, shorter list):
+ * ARGV common to every script but the DR scripts (their own, shorter lists):
  * 1 cluster, 2 now (ms), 3 correlation TTL, 4 this instance. Payloads are
  * built and parsed in C (rstore_ev.c); the scripts only carry them. */
 #include "store/rstore_int.h"
