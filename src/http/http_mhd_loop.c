@@ -1,8 +1,9 @@
 /* A libmicrohttpd daemon run from our own thread (see http_mhd_loop.h for
  * why): poll() on MHD's epoll fd and an eventfd for at most MHD_get_timeout,
  * then MHD_run, which drains the epoll set without blocking. The eventfd
- * carries both wake-ups (a resumed connection, the stop); `stopping` tells
- * them apart. */
+ * carries the wake-ups (a resumed connection, a sync, the stop); `stopping`
+ * tells the stop apart. Each MHD_run ended bumps `turns`, which
+ * http_mhd_loop_sync waits on. */
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -57,6 +58,7 @@ static void *loop_main(void *arg)
                                 return NULL;
                 }
                 MHD_run(l->d);      /* also runs the connections resumed elsewhere */
+                atomic_fetch_add_explicit(&l->turns, 1, memory_order_seq_cst);
         }
 }
 
@@ -72,6 +74,23 @@ int http_mhd_loop_start(struct http_mhd_loop *l, struct MHD_Daemon *d)
                 return -rc;
         l->thread_started = 1;
         return 0;
+}
+
+/* Why one more ended turn is enough: a callback that read a flag as unset
+ * read it before the caller stored it (seq_cst total order). If its turn's
+ * increment is before our load of `turns`, what it did is visible through
+ * that load; else the turn ends with a count above the one we read, and
+ * no turn that began after our load can read the flag unset. */
+void http_mhd_loop_sync(struct http_mhd_loop *l)
+{
+        if (!l->thread_started)
+                return;
+        uint64_t seen = atomic_load_explicit(&l->turns, memory_order_seq_cst);
+        http_mhd_loop_wake(l);
+        while (atomic_load_explicit(&l->turns, memory_order_seq_cst) == seen) {
+                struct timespec ts = { 0, 200000L };
+                nanosleep(&ts, NULL);
+        }
 }
 
 void http_mhd_loop_stop(struct http_mhd_loop *l)

@@ -27,6 +27,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct http_mhd_loop {
         const char *what;             /* "http receiver": names log lines */
@@ -34,6 +35,8 @@ struct http_mhd_loop {
         int epoll_fd;                 /* MHD's epoll set (owned by MHD) */
         int wake_fd;                  /* eventfd: wakes the loop thread */
         _Atomic int stopping;         /* set by http_mhd_loop_stop before it wakes it */
+        _Atomic uint64_t turns;       /* MHD_runs ended: loop thread writes,
+                                       * http_mhd_loop_sync reads */
         pthread_t thread;
         int thread_started;
 };
@@ -51,6 +54,15 @@ int http_mhd_loop_start(struct http_mhd_loop *l, struct MHD_Daemon *d);
 
 /* Wake the loop thread (any thread): after MHD_resume_connection. */
 void http_mhd_loop_wake(struct http_mhd_loop *l);
+
+/* Wake the loop thread and wait (control thread) until it has ended the
+ * MHD_run it may be in, or the next one: every MHD callback that starts
+ * after the return sees what the caller stored (seq_cst atomics) before the
+ * call, and everything the callbacks before did is visible to the
+ * caller. The receiver's stop uses it so that no request is
+ * deferred after it decided to close. Returns at once when the thread was
+ * never started. */
+void http_mhd_loop_sync(struct http_mhd_loop *l);
 
 /* Join the loop thread, then MHD_stop_daemon on this thread (MHD closes
  * the connections left and calls their completion callbacks here), then

@@ -66,6 +66,8 @@ struct http_receiver {
         struct rx_req *cur;           /* the request the callback runs for */
         _Atomic uint32_t n_deferred;  /* suspended, answer not given yet */
         _Atomic uint32_t n_unfinished;        /* deferred, answer not sent yet */
+        _Atomic int closing;          /* set by http_rx_stop: no more deferrals,
+                                       * a new message gets 503 at once */
         struct http_rx_stats st;
 };
 
@@ -362,6 +364,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 memcpy(&m->from.sin, ci->client_addr, sizeof m->from.sin);
         else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6)
                 memcpy(&m->from.sin6, ci->client_addr, sizeof m->from.sin6);
+        if (atomic_load_explicit(&r->closing, memory_order_seq_cst)) {
+                /* stopping: nothing may be deferred now (MHD cannot be
+                 * stopped with a connection suspended); the service re-sends
+                 * (H4), to this receiver's next life or another instance */
+                return answer_result(r, c, HTTP_RX_BUSY);
+        }
         r->cur = q;
         int res = r->fn(r->arg, m);
         r->cur = NULL;
@@ -512,8 +520,16 @@ void http_rx_stop(struct http_receiver *r)
 {
         if (!r)
                 return;
-        /* MHD may not be stopped with a connection suspended: wait for the
-         * deferred answers (a shared store gives each within its hold_ms) */
+        /* MHD may not be stopped with a connection suspended (0.9.75
+         * panics), and a ticket answered after the stop would touch freed
+         * memory. So: from now on every message gets 503 at once instead
+         * of a deferral; once the receiver thread has ended the MHD_run it
+         * may be in (it may be deferring a message that came before the
+         * flag), no deferral can start, and n_deferred only falls: wait
+         * for the deferred answers (a shared store gives each within its
+         * hold_ms; the client stops the receiver before the store) */
+        atomic_store_explicit(&r->closing, 1, memory_order_seq_cst);
+        http_mhd_loop_sync(&r->loop);
         uint64_t t0 = rx_now_ms(), said = t0;
         while (atomic_load_explicit(&r->n_deferred, memory_order_acquire) > 0) {
                 struct timespec ts = { 0, 1000000L };

@@ -18,8 +18,11 @@
  *   suspend/resume: the receiver thread serves the others meanwhile) until
  *   http_rx_answer, from any thread, gives one of the three answers above.
  *   A shared store uses it: 200 only once Redis has the DR/MO. At stop the
- *   receiver waits for every deferred answer (MHD may not be stopped with a
- *   suspended connection), which the store gives within its hold_ms.
+ *   receiver first answers every new message 503 at once (nothing more is
+ *   deferred, also none racing with the stop), then waits for every
+ *   deferred answer (MHD may not be stopped with a suspended connection),
+ *   which the store gives within its hold_ms: stop the receiver before the
+ *   store.
  * Everything wrong gets a 4xx with a one-line reason and never reaches
  * deliver: 404 other paths, 405 other methods, 415 another content type,
  * 413 body over max_body, 431 more than max_headers header lines, 400 bad
