@@ -110,9 +110,10 @@ static int wait_done(int n, unsigned ms)
         return n_done();
 }
 
-/* The engine on the URLs given; max_attempts / pushback_free_ms when not 0. */
+/* The engine on the URLs given; max_attempts / pushback_free_ms / timeout_ms
+ * (else 600) when not 0. */
 static struct http_mt *engine_ex(const char *u0, const char *u1, int get, uint32_t pause_ms,
-                                 uint32_t max_attempts, uint32_t pushback_free_ms)
+                                 uint32_t max_attempts, uint32_t pushback_free_ms, uint32_t timeout_ms)
 {
         struct http_mt_config c;
         http_mt_config_init(&c);
@@ -129,7 +130,7 @@ static struct http_mt *engine_ex(const char *u0, const char *u1, int get, uint32
         c.retry_backoff_ms = 100;
         c.probe_interval_ms = 100;
         c.primary_healthy_ms = 1000;
-        c.timeout_ms = 600;
+        c.timeout_ms = timeout_ms ? timeout_ms : 600;
         c.connect_timeout_ms = 500;
         if (max_attempts)
                 c.max_attempts = max_attempts;
@@ -146,7 +147,7 @@ static struct http_mt *engine_ex(const char *u0, const char *u1, int get, uint32
 
 static struct http_mt *engine(const char *u0, const char *u1, int get, uint32_t pause_ms)
 {
-        return engine_ex(u0, u1, get, pause_ms, 0, 0);
+        return engine_ex(u0, u1, get, pause_ms, 0, 0, 0);
 }
 
 static void check_fields_arrive(int get)
@@ -273,7 +274,7 @@ static void test_mt_throttle_is_not_charged_while_young(void)
         char r[256];
         CHECK_EQ(http_sim_ctl(sim, "http throttle dc3 on", r, sizeof r), 0);
         add_mts(3, "thy", "x");
-        struct http_mt *m = engine_ex(url_dc3, NULL, 0, 1000, 3, 60000);
+        struct http_mt *m = engine_ex(url_dc3, NULL, 0, 1000, 3, 60000, 0);
         /* every MT throttled at least 5 times (sends 100 ms apart) */
         uint64_t end = t_now_ms() + 20000;
         while (atomic_load(&http_mt_stats(m)->pushbacks) < 15 && t_now_ms() < end)
@@ -299,7 +300,7 @@ static void test_mt_endless_throttle_still_ends(void)
         char r[256];
         CHECK_EQ(http_sim_ctl(sim, "http throttle dc3 on", r, sizeof r), 0);
         add_mts(2, "the", "x");
-        struct http_mt *m = engine_ex(url_dc3, NULL, 0, 1000, 3, 400);
+        struct http_mt *m = engine_ex(url_dc3, NULL, 0, 1000, 3, 400, 0);
         CHECK_EQ(wait_done(2, 20000), 2);
         for (int i = 0; i < 2; i++) {
                 CHECK_EQ(H.out[i].accepted, 0);
@@ -325,9 +326,9 @@ static void test_mt_throttle_pauses_sends_and_resets_once_accepted(void)
         char r[256];
         CHECK_EQ(http_sim_ctl(sim, "http throttle dc3 on", r, sizeof r), 0);
         add_mts(10, "thp", "x");
+        uint64_t t0 = t_now_ms();       /* before the engine: its first sends go at once */
         struct http_mt *m = engine(url_dc3, NULL, 0, 1000);
         const struct http_mt_stats *st = http_mt_stats(m);
-        uint64_t t0 = t_now_ms();
         uint64_t end = t0 + 20000;
         while (atomic_load(&st->throttle_ms) < 1600 && t_now_ms() < end)
                 t_sleep_ms(5);
@@ -483,8 +484,12 @@ static void test_mt_slow_answers_are_waited_for(void)
         CHECK_EQ(http_sim_ctl(sim, "http slow dc3 300", r, sizeof r), 0);
         add_mts(10, "slow", "x");      /* fewer than the per-host connection cap */
         uint64_t t0 = t_now_ms();
-        struct http_mt *m = engine(url_dc3, NULL, 0, 1000);
-        CHECK_EQ(wait_done(10, 5000), 10);
+        /* timeout_ms 10 s, far above the 300 ms the answers take, so a loaded
+         * machine cannot turn a slow answer into a timeout: what is proved is
+         * that a late answer is waited for (no retry after retry_backoff_ms,
+         * no stall), once per MT */
+        struct http_mt *m = engine_ex(url_dc3, NULL, 0, 1000, 0, 0, 10000);
+        CHECK_EQ(wait_done(10, 20000), 10);
         CHECK(t_now_ms() - t0 >= 300);
         for (int i = 0; i < 10; i++)
                 CHECK_EQ(H.out[i].attempts, 1);
@@ -499,7 +504,12 @@ static void test_mt_held_mts_fail_with_shutdown_when_destroyed(void)
         CHECK_EQ(http_sim_ctl(sim, "http down dc3 silent", r, sizeof r), 0);
         add_mts(4, "stop", "x");
         struct http_mt *m = engine(url_dc3, NULL, 0, 1000);
-        t_sleep_ms(100);
+        /* all 4 taken by the engine (sending to the silent site), not still
+         * waiting in our list, before it is destroyed */
+        uint64_t end = t_now_ms() + 10000;
+        while (atomic_load(&http_mt_stats(m)->in_flight) < 4 && t_now_ms() < end)
+                t_sleep_ms(5);
+        CHECK_EQ(atomic_load(&http_mt_stats(m)->in_flight), 4);
         http_mt_destroy(m);
         CHECK_EQ(n_done(), 4);
         for (int i = 0; i < 4; i++) {
