@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Three `smsmux pipe` processes of one cluster sharing a real redis-server
-(started here on a unix socket, AOF everysec) against one smsc-sim that
+(started here on a unix socket, AOF, appendfsync always: rtest.h) against one smsc-sim that
 sends each DR on a random session of the SMSC (so 2 times in 3 on another
 instance's) or another site's, sometimes before the submit_sm_resp:
 
@@ -12,7 +12,7 @@ instance's) or another site's, sometimes before the submit_sm_resp:
     and c2 read again (its stream entry was not acknowledged yet);
  2. `kill -9` of c without a restart, DRs still due: a and b take them
     over after owner_takeover_ms (3 s), each once;
- 3. redis-server killed and restarted (AOF everysec), then stopped with
+ 3. redis-server killed and restarted (AOF), then stopped with
     SIGSTOP for 5 s, while a and b send: every MT gets its outcome while
     Redis is away (MTs never wait for it), and afterwards every DR reaches
     its owner, once (the held DRs were answered ESME_RX_T_APPN and re-sent
@@ -47,7 +47,7 @@ class Redis:
     def start(self):
         self.p = subprocess.Popen(
             ["redis-server", "--port", "0", "--unixsocket", self.sock, "--unixsocketperm", "700",
-             "--dir", self.dir, "--save", "", "--appendonly", "yes", "--appendfsync", "everysec",
+             "--dir", self.dir, "--save", "", "--appendonly", "yes", "--appendfsync", "always",
              "--logfile", os.path.join(self.dir, "redis.log")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=dies_with_parent())
         for _ in range(500):

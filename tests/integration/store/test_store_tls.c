@@ -78,8 +78,9 @@ static int free_port(void)
 }
 
 /* redis-server: TLS only on tls_port (client certificates required), plus a
- * plain unix socket for the test's own checks; AOF everysec so a kill -9
- * keeps what it acknowledged. 0 or -1. */
+ * plain unix socket for the test's own checks; AOF with appendfsync
+ * always so a kill -9 keeps what it acknowledged (everysec may not:
+ * rtest.h). 0 or -1. */
 static int tls_redis_spawn(void)
 {
         char port[16];
@@ -90,7 +91,7 @@ static int tls_redis_spawn(void)
                 "--tls-key-file", server.keyfile, "--tls-ca-cert-file", ca.pem,
                 "--tls-auth-clients", "yes", "--unixsocket", R.sock,
                 "--unixsocketperm", "700", "--dir", R.dir, "--save", "",
-                "--appendonly", "yes", "--appendfsync", "everysec",
+                "--appendonly", "yes", "--appendfsync", "always",
                 "--logfile", R.log, "--daemonize", "no",
                 /* the ACL user, also after a restart */
                 "--user", "smx", "on", ">" PW, "~*", "&*", "+@all", NULL,
@@ -198,6 +199,92 @@ static int wait_active(smx_client *c)
                 it_sleep_ms(10);
         }
         return 0;
+}
+
+/* A reply on one line (arrays in brackets), for failure diagnostics. */
+static void reply_print(const redisReply *r, int depth)
+{
+        if (!r) {
+                printf(" (no reply)");
+                return;
+        }
+        switch (r->type) {
+        case REDIS_REPLY_ARRAY:
+                printf(" [");
+                for (size_t i = 0; i < r->elements && depth < 6; i++)
+                        reply_print(r->element[i], depth + 1);
+                printf(" ]");
+                break;
+        case REDIS_REPLY_INTEGER:
+                printf(" %lld", r->integer);
+                break;
+        case REDIS_REPLY_NIL:
+                printf(" nil");
+                break;
+        default:
+                printf(" %.*s", (int)(r->len < 200 ? r->len : 200), r->str ? r->str : "");
+        }
+}
+
+/* On a failed count: what is missing and where it is. The DRs of `in`'s
+ * MTs k0..k1-1 not polled since event index ev0, both instances' store
+ * stats, our streams' XINFO/XPENDING/entries, and the simulator's ledger. */
+static void dump_missing(const struct rt_inst *in, uint64_t k0, uint64_t k1, size_t ev0)
+{
+        for (uint64_t k = k0; k < k1; k++) {
+                char id[64];
+                snprintf(id, sizeof id, "%s-%llu", in->name, (unsigned long long)k);
+                size_t seen = 0;
+                for (size_t j = ev0; j < in->n_drs; j++)
+                        seen += !strcmp(in->drs[j].id, id);
+                if (seen != 1)
+                        printf("# DR of %s seen %zu times at %s\n", id, seen, in->name);
+        }
+        for (int i = 0; i < rt_n; i++) {
+                char *txt = stats_json(I[i].c);
+                const char *st = txt ? strstr(txt, "\"store\":{") : NULL;
+                printf("# stats %s: %.1500s\n", I[i].name, st ? st : "(none)");
+                free(txt);
+        }
+        redisContext *c = redisConnectUnix(R.sock);
+        for (int i = 0; c && !c->err && i < rt_n; i++) {
+                char key[96];
+                snprintf(key, sizeof key, "smsmux:{tls}:s:%.8s", I[i].name);
+                const char *cmds[][6] = {
+                        { "XINFO", "STREAM", key, NULL },
+                        { "XINFO", "GROUPS", key, NULL },
+                        { "XINFO", "CONSUMERS", key, "g", NULL },
+                        { "XPENDING", key, "g", "-", "+", "200" },
+                        { "XRANGE", key, "-", "+", NULL },
+                };
+                for (size_t q = 0; q < sizeof cmds / sizeof cmds[0]; q++) {
+                        int argc = 0;
+                        while (argc < 6 && cmds[q][argc])
+                                argc++;
+                        redisReply *r = redisCommandArgv(c, argc, cmds[q], NULL);
+                        printf("# %s %s:", cmds[q][0], key);
+                        reply_print(r, 0);
+                        printf("\n");
+                        if (r)
+                                freeReplyObject(r);
+                }
+        }
+        if (c)
+                redisFree(c);
+        printf("# sim: %.6000s\n", it_summary(&E));
+}
+
+/* The captured log lines from offset `from` that contain `what`. */
+static void print_log_since(size_t from, const char *what)
+{
+        pthread_mutex_lock(&rt_logmu);
+        for (const char *p = rt_logbuf + (from < rt_loglen ? from : rt_loglen); *p;) {
+                size_t n = strcspn(p, "\n");
+                if (memmem(p, n, what, strlen(what)))
+                        printf("# log: %.*s\n", (int)n, p);
+                p += n + (p[n] == '\n');
+        }
+        pthread_mutex_unlock(&rt_logmu);
 }
 
 /* ---- the tests ---- */
@@ -426,6 +513,11 @@ static void test_redis_restarted_mid_run_reconnects_over_tls(void)
         CHECK_EQ(conn_b, 1);
         double dr0 = sim_total("dr_sent");
         uint64_t out0 = A->outcomes + B->outcomes, drs_a = drs(A), drs_b = drs(B);
+        uint64_t ka = A->next_k, kb = B->next_k;
+        size_t eva = A->n_drs, evb = B->n_drs;
+        pthread_mutex_lock(&rt_logmu);
+        size_t log0 = rt_loglen;
+        pthread_mutex_unlock(&rt_logmu);
         uint64_t sub = rt_submit_n(A, 20, "before restart") + rt_submit_n(B, 20, "before restart");
         rtest_redis_kill(&R, SIGKILL);
         /* Redis away: MTs keep flowing */
@@ -445,6 +537,8 @@ static void test_redis_restarted_mid_run_reconnects_over_tls(void)
         CHECK_EQ(rt_store_num(A->c, "connected"), 1);
         CHECK_EQ(rt_store_num(B->c, "connected"), 1);
         CHECK_EQ(rt_store_num(A->c, "tls_failures"), 0);
+        if (rt_store_num(A->c, "tls_failures") || rt_store_num(B->c, "tls_failures"))
+                print_log_since(log0, "store ");
         sub += rt_submit_n(A, 20, "after restart") + rt_submit_n(B, 20, "after restart");
         CHECK_EQ(sub, 120);
         double want = settle(out0 + sub, dr0, 120);
@@ -456,6 +550,11 @@ static void test_redis_restarted_mid_run_reconnects_over_tls(void)
         CHECK_EQ(A->foreign_drs + B->foreign_drs, 0);
         CHECK_EQ(A->uncorrelated + B->uncorrelated, 0);
         CHECK_EQ(dups(A) + dups(B), 0);
+        if (drs(A) - drs_a != 60 || drs(B) - drs_b != 60 || dups(A) + dups(B) ||
+            A->uncorrelated + B->uncorrelated) {
+                dump_missing(A, ka, A->next_k, eva);
+                dump_missing(B, kb, B->next_k, evb);
+        }
         CHECK(rt_log_has("connected after"));
         CHECK(!rt_log_has(PW));
 }
