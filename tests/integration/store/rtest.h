@@ -1,11 +1,11 @@
 /* A real redis-server for the store tests: started by the test on a unix
  * socket in a fresh temporary directory (no port to collide with), stopped
  * (and its files removed) after. Killed with SIGKILL and restarted on the
- * same directory (AOF, appendfsync always: Redis 7.0 with everysec
- * answers writes whose AOF write it postponed behind a slow background
- * fsync, and a SIGKILL then loses them - measured here, 365 acknowledged
- * INCRs gone - so a test killing it would see messages lost by Redis,
- * not by us) or paused with SIGSTOP to play failures.
+ * same directory (AOF with appendfsync no: Redis writes the AOF before it
+ * answers and a killed process loses nothing; everysec postpones that write
+ * behind a slow background fsync yet answers, so a SIGKILL could lose
+ * acknowledged writes, and always makes every batch wait for an fsync,
+ * past timeout_ms on a busy disk) or paused with SIGSTOP to play failures.
  * Also the opening and end of a test's main (TAP skip without
  * redis-server), and commands on a connection of the test's own.
  * Tests with client instances on the store: rtest_inst.h. */
@@ -99,7 +99,7 @@ static inline int rtest_redis_spawn(struct rtest_redis *r)
         char *const argv[] = {
                 "redis-server", "--port", "0", "--unixsocket", r->sock,
                 "--unixsocketperm", "700", "--dir", r->dir, "--save", "",
-                "--appendonly", r->aof ? "yes" : "no", "--appendfsync", "always",
+                "--appendonly", r->aof ? "yes" : "no", "--appendfsync", "no",
                 "--logfile", r->log, "--daemonize", "no", NULL,
         };
         return rtest_redis_run(r, argv);

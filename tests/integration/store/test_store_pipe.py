@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Three `smsmux pipe` processes of one cluster sharing a real redis-server
-(started here on a unix socket, AOF, appendfsync always: rtest.h) against one smsc-sim that
+(started here on a unix socket, AOF with appendfsync no: rtest.h) against one smsc-sim that
 sends each DR on a random session of the SMSC (so 2 times in 3 on another
 instance's) or another site's, sometimes before the submit_sm_resp:
 
@@ -47,7 +47,7 @@ class Redis:
     def start(self):
         self.p = subprocess.Popen(
             ["redis-server", "--port", "0", "--unixsocket", self.sock, "--unixsocketperm", "700",
-             "--dir", self.dir, "--save", "", "--appendonly", "yes", "--appendfsync", "always",
+             "--dir", self.dir, "--save", "", "--appendonly", "yes", "--appendfsync", "no",
              "--logfile", os.path.join(self.dir, "redis.log")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=dies_with_parent())
         for _ in range(500):
