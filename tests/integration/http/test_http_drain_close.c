@@ -25,8 +25,10 @@ enum {
         ROUNDS = 5,
         PUSHERS = 2,
         PUSH_MAX = 200000,      /* per pusher and round */
-        PRE_DRAIN_MS = 150,     /* pushing before the drain starts */
-        LINGER_MS = 30,         /* after the last poll, before destroy */
+        PRE_DRAIN_MS = 150,     /* pushing before the drain starts, at least */
+        PRE_DRAIN_PUSHES = 200, /* ...and at least this many answered */
+        AFTER_PUSHES = 20,      /* per pusher, answered between drain and destroy */
+        AFTER_MS = 30,          /* ...and at least this long */
 };
 
 enum { PH_RUNNING = 0, PH_DRAINED, PH_DESTROYING };
@@ -37,7 +39,8 @@ static uint16_t rx_port;
 
 struct pusher {
         int idx;
-        int n;                   /* pushes made */
+        _Atomic int n;           /* pushes made (answered, or given up on) */
+        _Atomic int n_after;     /* of them sent between drain and destroy */
         short *status;           /* per push: HTTP status, 0 closed, -1 no answer */
         unsigned char *ph;       /* per push: phase when it was sent */
         unsigned char *seen;     /* per push: times delivered to the app */
@@ -72,7 +75,9 @@ static void *pusher_main(void *arg)
                 p->ph[i] = (unsigned char)atomic_load(&phase);
                 int st = t_send_form(fd, body) == 0 ? t_read_answer(fd, buf, sizeof buf, 10000) : 0;
                 p->status[i] = (short)st;
-                p->n++;
+                if (p->ph[i] == PH_DRAINED)
+                        atomic_fetch_add(&p->n_after, 1);
+                atomic_fetch_add(&p->n, 1);
                 if (st != 200 && st != 503) {
                         close(fd);
                         fd = -1;
@@ -141,14 +146,23 @@ static void one_round(int round)
         for (int k = 0; k < PUSHERS; k++) {
                 struct pusher *p = &pushers[k];
                 p->idx = k;
-                p->n = 0;
+                atomic_store(&p->n, 0);
+                atomic_store(&p->n_after, 0);
                 memset(p->seen, 0, PUSH_MAX);
                 pthread_create(&p->th, NULL, pusher_main, p);
         }
+        /* a loaded machine may start the pushers late: wait for their pushes */
         uint64_t t0 = t_now_ms();
-        while (t_now_ms() - t0 < PRE_DRAIN_MS)
+        for (;;) {
+                int pushed = 0;
+                for (int k = 0; k < PUSHERS; k++)
+                        pushed += atomic_load(&pushers[k].n);
+                if ((t_now_ms() - t0 >= PRE_DRAIN_MS && pushed >= PRE_DRAIN_PUSHES) ||
+                    t_now_ms() - t0 > 20000)
+                        break;
                 if (!poll_some(c))
                         t_sleep_ms(1);
+        }
         smx_client_drain(c, 1000);
         atomic_store(&phase, PH_DRAINED);
         /* the header's rule: poll until nothing comes and nothing is held */
@@ -164,7 +178,13 @@ static void one_round(int round)
         }
         CHECK_EQ(smx_client_undelivered(c), 0);
         CHECK_EQ(smx_client_in_flight(c), 0);
-        t_sleep_ms(LINGER_MS);   /* the application winds down; the pushers go on */
+        /* the application winds down (no more polls); the pushers go on
+         * a while, until each had some pushes answered in this window */
+        t_sleep_ms(AFTER_MS);
+        end = t_now_ms() + 20000;
+        for (int k = 0; k < PUSHERS; k++)
+                while (atomic_load(&pushers[k].n_after) < AFTER_PUSHES && t_now_ms() < end)
+                        t_sleep_ms(1);
         atomic_store(&phase, PH_DESTROYING);
         smx_client_destroy(c);
         atomic_store(&stop_pushers, 1);
