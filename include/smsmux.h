@@ -326,12 +326,17 @@ int smx_client_start(smx_client *c);
  * message_id, smsc, state as received; counted in
  * smsmux_dr_uncorrelated_total and smsmux_dr_flushed_at_drain_total), an MO
  * still missing parts is delivered as what arrived with partial = 1
- * (smsmux_mo_flushed_at_drain_total); so does anything arriving later (the
- * HTTP receiver) until destroy. Returns 0, or SMX_ETIMEDOUT when some MTs
- * had to be failed. Blocks the caller; events that did not fit the event
- * rings wait inside the library, so keep polling after drain until
+ * (smsmux_mo_flushed_at_drain_total). Last, the HTTP receiver (if any)
+ * stops acknowledging, as the unbound SMPP binds do: from then on every
+ * push gets 503 with Retry-After (the service re-sends it later or to
+ * another instance), and drain returns once every push answered 200 has
+ * its event in a ring (or, with a shared store, in Redis). So nothing new
+ * is acknowledged after drain returns. Returns 0, or SMX_ETIMEDOUT when
+ * some MTs had to be failed. Blocks the caller; events that did not fit the
+ * event rings wait inside the library, so keep polling after drain until
  * smx_events_poll returns nothing, smx_client_in_flight() is 0 and
- * smx_client_undelivered() is 0: events flow until smx_client_destroy(). */
+ * smx_client_undelivered() is 0: then everything acknowledged has been
+ * polled, and smx_client_destroy() loses nothing. */
 int smx_client_drain(smx_client *c, uint32_t timeout_ms);
 
 /* What the library holds for the application that no event ring carries
@@ -346,7 +351,9 @@ uint64_t smx_client_undelivered(smx_client *c);
  * by then is lost for good, because the SMSCs were already answered
  * ESME_ROK (DRs, MOs) and will not send it again: events not polled, and,
  * without a prior smx_client_drain, every DR still waiting for its resp and
- * every MO still missing parts (a warning log line gives the counts). So an
+ * every MO still missing parts (a warning log line gives the counts, the
+ * HTTP receiver's events included). Until destroy the HTTP receiver, if not
+ * drained, still answers pushes 200 (a drained one answers 503). So an
  * application that must lose nothing drains and polls as smx_client_drain
  * says before destroying; `smsmux pipe` and `smsmux demo` do. */
 void smx_client_destroy(smx_client *c);

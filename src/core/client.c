@@ -493,15 +493,24 @@ int smx_client_drain(smx_client *c, uint32_t timeout_ms)
         /* Every MT has its outcome and the binds are down: no resp can come,
          * so parked DRs (and MO groups missing parts) will never complete.
          * Each was answered ESME_ROK: the workers deliver them now (DRs
-         * uncorrelated unless their id turned up, MOs partial) and keep doing
-         * so for anything that still arrives (the HTTP receiver) until
-         * destroy. Wait a little for them to reach the rings; a full ring
-         * delays the rest until the application polls. */
+         * uncorrelated unless their id turned up, MOs partial), and so does
+         * the HTTP receiver for what it still takes until it is closed below.
+         * Wait a little for them to reach the rings; a full ring delays the
+         * rest until the application polls. */
         atomic_store(&c->inbound_flush, 1);
         wake_all(c);
         limit = smx_now_ms() + 2000;
         while (inbound_undelivered(c->inbound) > 0 && smx_now_ms() < limit)
                 sleep_ms(2);
+        /* Like the unbound SMPP binds, the HTTP receiver acknowledges nothing
+         * new from here (503: the service re-sends it later or elsewhere,
+         * H4); what it did acknowledge is in its ring (or, with a shared
+         * store, in Redis) when this returns, so the application's polls
+         * after the drain see all of it. A DR it took during the wait above
+         * may still sit in the park for a moment: it counts in
+         * smx_client_undelivered, which the application polls down to 0. */
+        if (c->http)
+                smx_http_close_receiver(c->http);
         smx_logf(SMX_LOG_INFO, NULL, NULL, "drained%s", rc ? " (timeout: the rest failed)" : "");
         return rc;
 }
@@ -526,6 +535,9 @@ void smx_client_destroy(smx_client *c)
                 uint64_t outcomes = smx_client_undelivered(c) - held;
                 for (unsigned k = 0; k < c->n_workers; k++)
                         unpolled += event_ring_used(c->workers[k].evr) - c->held[k];
+                for (unsigned i = 0; c->http && i < SMX_HTTP_RINGS; i++)
+                        unpolled += event_ring_used(smx_http_ring(c->http, i)) -
+                                    c->held[c->n_workers + i];
                 if (held || unpolled || outcomes)
                         smx_logf(SMX_LOG_WARN, NULL, NULL,
                                  "destroy: %llu events not polled, %llu acknowledged DRs/MO "

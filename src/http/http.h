@@ -23,6 +23,10 @@ int smx_http_create(struct smx_client *c, const struct smx_http_config *cfg, str
                     char *err, size_t err_len);
 /* Start the receiver and the MT thread. */
 int smx_http_start(struct smx_http *h);
+/* The client drained: the receiver acknowledges nothing new (503, the
+ * service re-sends), and returns once everything it did acknowledge is in
+ * ring 1 (or, with a shared store, in Redis). Control thread. */
+void smx_http_close_receiver(struct smx_http *h);
 /* Stop both threads (MTs still held fail with reason shutdown) and free. */
 void smx_http_destroy(struct smx_http *h);
 /* New MTs are waiting (called by smx_submit; cheap unless the thread sleeps). */

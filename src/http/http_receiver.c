@@ -66,8 +66,11 @@ struct http_receiver {
         struct rx_req *cur;           /* the request the callback runs for */
         _Atomic uint32_t n_deferred;  /* suspended, answer not given yet */
         _Atomic uint32_t n_unfinished;        /* deferred, answer not sent yet */
-        _Atomic int closing;          /* set by http_rx_stop: no more deferrals,
-                                       * a new message gets 503 at once */
+        _Atomic int closing;          /* set by http_rx_close (the client's
+                                       * drain, or http_rx_stop): deliver is
+                                       * not called again, nothing more is
+                                       * deferred, a new message gets 503 at
+                                       * once */
         struct http_rx_stats st;
 };
 
@@ -365,7 +368,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6)
                 memcpy(&m->from.sin6, ci->client_addr, sizeof m->from.sin6);
         if (atomic_load_explicit(&r->closing, memory_order_seq_cst)) {
-                /* stopping: nothing may be deferred now (MHD cannot be
+                /* closed (the client drained) or stopping: nothing new is
+                 * acknowledged, nothing may be deferred (MHD cannot be
                  * stopped with a connection suspended); the service re-sends
                  * (H4), to this receiver's next life or another instance */
                 return answer_result(r, c, HTTP_RX_BUSY);
@@ -516,18 +520,20 @@ uint16_t http_rx_port(const struct http_receiver *r)
         return r->port;
 }
 
-void http_rx_stop(struct http_receiver *r)
+void http_rx_close(struct http_receiver *r)
 {
         if (!r)
                 return;
-        /* MHD may not be stopped with a connection suspended (0.9.75
-         * panics), and a ticket answered after the stop would touch freed
-         * memory. So: from now on every message gets 503 at once instead
-         * of a deferral; once the receiver thread has ended the MHD_run it
-         * may be in (it may be deferring a message that came before the
-         * flag), no deferral can start, and n_deferred only falls: wait
-         * for the deferred answers (a shared store gives each within its
-         * hold_ms; the client stops the receiver before the store) */
+        /* From now on every message gets 503 at once instead of reaching
+         * deliver (nor a deferral: MHD may not be stopped with a connection
+         * suspended, 0.9.75 panics, and a ticket answered after the stop
+         * would touch freed memory). Once the receiver thread has ended the
+         * MHD_run it may be in (it may be delivering or deferring a message
+         * that came before the flag), deliver is not called again and
+         * n_deferred only falls: wait for the deferred answers (a shared
+         * store gives each within its hold_ms; the client closes the
+         * receiver before it stops the store). Called again (http_rx_stop
+         * after the client's drain closed it), it returns at once. */
         atomic_store_explicit(&r->closing, 1, memory_order_seq_cst);
         http_mhd_loop_sync(&r->loop);
         uint64_t t0 = rx_now_ms(), said = t0;
@@ -536,15 +542,22 @@ void http_rx_stop(struct http_receiver *r)
                 nanosleep(&ts, NULL);
                 if (rx_now_ms() - said >= 5000) {
                         said = rx_now_ms();
-                        smx_logf(SMX_LOG_WARN, NULL, NULL, "http receiver: stopping: %u "
+                        smx_logf(SMX_LOG_WARN, NULL, NULL, "http receiver: closing: %u "
                                  "answers still wait for the store after %llu ms",
                                  atomic_load(&r->n_deferred),
                                  (unsigned long long)(said - t0));
                 }
         }
+}
+
+void http_rx_stop(struct http_receiver *r)
+{
+        if (!r)
+                return;
+        http_rx_close(r);
         /* then let the answers given go out (a peer that does not read
          * its answer is not waited for long: it re-sends, H4) */
-        t0 = rx_now_ms();
+        uint64_t t0 = rx_now_ms();
         while (atomic_load_explicit(&r->n_unfinished, memory_order_acquire) > 0 &&
                rx_now_ms() - t0 < 1000) {
                 struct timespec ts = { 0, 1000000L };

@@ -17,12 +17,12 @@
  *   callback called http_rx_defer) -> the connection is suspended (MHD
  *   suspend/resume: the receiver thread serves the others meanwhile) until
  *   http_rx_answer, from any thread, gives one of the three answers above.
- *   A shared store uses it: 200 only once Redis has the DR/MO. At stop the
- *   receiver first answers every new message 503 at once (nothing more is
- *   deferred, also none racing with the stop), then waits for every
- *   deferred answer (MHD may not be stopped with a suspended connection),
- *   which the store gives within its hold_ms: stop the receiver before the
- *   store.
+ *   A shared store uses it: 200 only once Redis has the DR/MO. Closed
+ *   (http_rx_close: the client drained) or stopping, the receiver answers
+ *   every new message 503 at once (nothing more is delivered or deferred,
+ *   also none racing with the close), then waits for every deferred answer
+ *   (MHD may not be stopped with a suspended connection), which the store
+ *   gives within its hold_ms: close the receiver before the store stops.
  * Everything wrong gets a 4xx with a one-line reason and never reaches
  * deliver: 404 other paths, 405 other methods, 415 another content type,
  * 413 body over max_body, 431 more than max_headers header lines, 400 bad
@@ -111,6 +111,16 @@ void *http_rx_defer(struct http_receiver *r);
 /* Any thread, once per ticket: HTTP_RX_OK, HTTP_RX_DUPLICATE or
  * HTTP_RX_BUSY for the deferred message. */
 void http_rx_answer(void *ticket, int result);
+/* Control thread: stop acknowledging. From the call on, every message gets
+ * 503 with Retry-After at once and never reaches deliver (the service
+ * re-sends it, H4); returns once deliver has returned for every message
+ * that came before, and every deferred answer was given (a shared store
+ * gives each within its hold_ms). So every message answered 200 was handed
+ * over by deliver before the return. The client calls it at the end of
+ * smx_client_drain; idempotent. */
+void http_rx_close(struct http_receiver *r);
+/* http_rx_close, then let the answers given go out (up to 1 s), stop the
+ * thread and the daemon, free. */
 void http_rx_stop(struct http_receiver *r);
 const struct http_rx_stats *http_rx_stats(const struct http_receiver *r);
 

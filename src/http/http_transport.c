@@ -539,6 +539,12 @@ int smx_http_start(struct smx_http *h)
         return 0;
 }
 
+void smx_http_close_receiver(struct smx_http *h)
+{
+        if (h && h->rx)
+                http_rx_close(h->rx);
+}
+
 void smx_http_destroy(struct smx_http *h)
 {
         if (!h)

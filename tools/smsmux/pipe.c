@@ -218,7 +218,11 @@ static void finish(struct pipe_state *s, uint32_t drain_timeout_ms)
                 cli_wait(s->c, -1, -1, 50);
                 poll_events(s);
         }
-        poll_events(s);
+        /* until a poll returns nothing (one call takes a bounded batch):
+         * the drained receiver and the unbound binds take nothing new, so
+         * this ends */
+        while (poll_events(s))
+                ;
         uint64_t unprinted = smx_client_undelivered(s->c);
         if (unprinted)
                 fprintf(stderr, "smsmux pipe: %llu received DRs/MOs could not be printed\n",
