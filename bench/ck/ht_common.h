@@ -37,7 +37,7 @@
 
 #define CAP       (1u << 20)    /* the stores' default capacity (inbound.c) */
 #define KEYSPACE  (1u << 22)    /* live keys (2 threads x 2^21 each) */
-#define NMISS     (1u << 16)    /* keys never put */
+#define NMISS     (1u << 20)    /* keys never put (as many as live ones: not cache-resident) */
 #define BATCH     4096u         /* puts/deletes timed between window moves */
 #define NSHARDS   64u           /* smx_store_shards_for(CAP) */
 #define XFER      (1u << 15)    /* churn ops per thread per 2-thread iteration */
