@@ -37,6 +37,7 @@ struct tcase {
         struct held_rec *pool;
         uint32_t *free_idx, n_free;
         uint32_t n;                     /* ids held: [0, n) */
+        double bytes_per;               /* the set's bytes per id it must hold */
 };
 
 static char (*ids)[32];                 /* "ms-seq" of id i; [MISS_BASE, +MOST) never held */
@@ -149,9 +150,8 @@ static int case_ready(struct tcase *c, struct gbench_state *st)
                 c->n_free = MOST;
                 for (uint32_t i = 0; i < c->n; i++)
                         ck_add(c, ids[i]);
-                gbench_set_counter(st, "B_per_id",
-                                   (double)(hs_bytes - before) / MOST + sizeof *c->pool +
-                                           sizeof *c->free_idx);
+                c->bytes_per = (double)(hs_bytes - before) / MOST + sizeof *c->pool +
+                               sizeof *c->free_idx;
         } else {
                 c->rs = calloc(1, sizeof *c->rs);
                 if (!c->rs)
@@ -164,7 +164,7 @@ static int case_ready(struct tcase *c, struct gbench_state *st)
                 uint32_t slots = 1024;  /* rs_held_create's size */
                 while (slots < 2 * MOST)
                         slots *= 2;
-                gbench_set_counter(st, "B_per_id", (double)slots * 24 / MOST);
+                c->bytes_per = (double)slots * 24 / MOST;
         }
         c->ready = 1;
         return 0;
@@ -187,6 +187,7 @@ static void bm_has(struct gbench_state *st, struct tcase *c, int miss)
                         i = 0;
         }
         gbench_set_items_processed(st, gbench_iterations(st));
+        gbench_set_counter(st, "B_per_id", c->bytes_per);
         if (bad)
                 gbench_skip_with_error(st, "a lookup answered wrong");
 }
@@ -216,6 +217,7 @@ static void bm_add_drop(struct gbench_state *st, void *arg)
         }
         bad += c->use_ck ? ck_has(c, ids[MISS_BASE]) : rs_held_has(c->rs, 0, ids[MISS_BASE]);
         gbench_set_items_processed(st, gbench_iterations(st));
+        gbench_set_counter(st, "B_per_id", c->bytes_per);
         if (bad)
                 gbench_skip_with_error(st, "a dropped id is still held");
 }
