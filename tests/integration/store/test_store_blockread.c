@@ -309,6 +309,28 @@ static void output_limit(const char *limits)
                 redisFree(c);
 }
 
+/* Start instance `inst` again while Redis closes any connection whose
+ * reply leaves more than 16 KB + 4 KB queued, until its read connection
+ * lost two replies (Redis ran the read, the reply never came); then lift
+ * the limit and settle DRs first..first+n-1 (settle_drs). The replies lost
+ * (read_disconnects), -1 if the client did not start. */
+static long long restart_under_low_output_limit(const char *inst, uint64_t first, unsigned n,
+                                                unsigned *missing, unsigned *twice)
+{
+        output_limit("normal 4096 4096 0");
+        E.c = make(inst);
+        CHECK(E.c != NULL);
+        if (!E.c) {
+                output_limit("normal 0 0 0");
+                return -1;
+        }
+        CHECK_EQ(rt_wait_store(E.c, "read_disconnects", 2, 20000), 1);
+        long long lost = rt_store_num(E.c, "read_disconnects");
+        output_limit("normal 0 0 0");
+        settle_drs(first, n, missing, twice);
+        return lost;
+}
+
 static void test_lost_read_reply_loses_and_doubles_nothing(void)
 {
         E.c = make("lost");
@@ -324,17 +346,10 @@ static void test_lost_read_reply_loses_and_doubles_nothing(void)
         CHECK_EQ(rt_wait_store(E.c, "events", 300, 30000), 1);
         smx_client_destroy(E.c);
         E.c = NULL;
-        /* any reply that leaves more than 16 KB + 4 KB queued closes its connection */
-        output_limit("normal 4096 4096 0");
-        E.c = make("lost");
-        CHECK(E.c != NULL);
-        if (!E.c)
-                return;
-        CHECK_EQ(rt_wait_store(E.c, "read_disconnects", 2, 20000), 1);
-        long long lost = rt_store_num(E.c, "read_disconnects");
-        output_limit("normal 0 0 0");
         unsigned missing, twice;
-        settle_drs(first, 300, &missing, &twice);
+        long long lost = restart_under_low_output_limit("lost", first, 300, &missing, &twice);
+        if (lost < 0)
+                return;
         printf("# read replies lost (connection closed by Redis): %lld; DRs missing %u, "
                "twice %u, uncorrelated %llu\n", lost, missing, twice,
                (unsigned long long)dr_uncorrelated);
@@ -375,16 +390,10 @@ static void test_lost_new_entries_reply_loses_and_doubles_nothing(void)
         E.c = NULL;
         CHECK_EQ(rt_wait_store(other, "drs_routed", 300, 30000), 1);
         it_sim_ctl(&E, "set all dr_delay_ms 5-50");
-        output_limit("normal 4096 4096 0");
-        E.c = make("lost2");
-        CHECK(E.c != NULL);
-        if (!E.c)
-                return;
-        CHECK_EQ(rt_wait_store(E.c, "read_disconnects", 2, 20000), 1);
-        long long lost = rt_store_num(E.c, "read_disconnects");
-        output_limit("normal 0 0 0");
         unsigned missing, twice;
-        settle_drs(first, 300, &missing, &twice);
+        long long lost = restart_under_low_output_limit("lost2", first, 300, &missing, &twice);
+        if (lost < 0)
+                return;
         printf("# read replies lost: %lld (main connection: %lld, other instance's %lld); "
                "DRs missing %u, twice %u, uncorrelated %llu\n", lost,
                rt_store_num(E.c, "disconnects"), rt_store_num(other, "disconnects"), missing,
