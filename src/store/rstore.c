@@ -561,6 +561,9 @@ void rstore_stats(const struct smx_rstore *rs_c, struct rs_stats *st)
         st->events = LD(events);
         st->acks = LD(acks);
         st->taken_over = LD(taken_over);
+        st->heartbeats = LD(heartbeats);
+        st->park_sweeps = LD(park_sweeps);
+        st->park_released = LD(park_released);
         st->rtt_last_us = LD(rtt_last_us);
         st->rtt_max_us = LD(rtt_max_us);
         for (int i = 0; i < 8; i++)

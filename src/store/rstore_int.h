@@ -75,7 +75,7 @@ struct rs_counters {
         _Atomic uint64_t connects, disconnects, round_trips, commands;
         _Atomic uint64_t corr_writes, corr_dropped, in_requests, in_retry_later,
                 local_fallback, drs_routed, parked, duplicates, mos, events, acks,
-                taken_over;
+                taken_over, heartbeats, park_sweeps, park_released;
         _Atomic uint64_t corr_buffered_bytes, corr_buffered, in_held;
         _Atomic uint64_t rtt_last_us, rtt_max_us;
         _Atomic uint64_t rtt_bucket[8];
@@ -158,6 +158,8 @@ struct smx_rstore {
         char own_last[RS_ID_MAX];       /* last own-stream id put in the ring */
         int own_history_done;
         uint64_t next_hb_ms, next_sweep_ms, next_scan_ms;
+        int sweep_more;                 /* the last park sweep took its whole limit:
+                                           sweep again next turn (rstore_batch.c) */
         uint64_t judge_from_ms;         /* no instance is newly judged silent before
                                            this: owner_takeover_ms after we got Redis
                                            back (a reconnect, a round trip that took
