@@ -150,6 +150,10 @@ struct rs_stats {
         uint64_t corr_writes, corr_buffered_bytes, corr_buffered, corr_dropped;
         uint64_t in_requests, in_held, in_retry_later, local_fallback;
         uint64_t drs_routed, parked, duplicates, mos, events, acks, taken_over;
+        uint64_t heartbeats;            /* heartbeats written (each turn that had one due) */
+        uint64_t park_sweeps;           /* park-sweep calls answered (one per heartbeat, and
+                                           one per turn while a backlog is due) */
+        uint64_t park_released;         /* DRs the park sweeps released (past the timeout) */
         uint64_t rtt_last_us, rtt_max_us;
         uint64_t rtt_bucket[8];         /* <=100us, 250, 500, 1ms, 2.5, 10, 100, more */
         uint64_t tls;                   /* 1: rediss:// */

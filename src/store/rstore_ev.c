@@ -212,6 +212,16 @@ static uint16_t bind_of(struct smx_rstore *rs, struct view name)
         return i < 0 ? 0xFFFF : (uint16_t)i;
 }
 
+/* The bind of an SMPP MO (its bytes have a data_coding): the HTTP
+ * transport's name "http" shows as no bind, its MO text is decoded as
+ * SMPP bytes, never taken as UTF-8 as it is (an 8-field MO is the HTTP
+ * API's, its text checked). */
+static uint16_t smpp_bind_of(struct smx_rstore *rs, struct view name)
+{
+        uint16_t b = bind_of(rs, name);
+        return b == RS_BIND_HTTP ? 0xFFFF : b;
+}
+
 /* The value of field `name` in an entry's [field, value, ...] array. */
 static int get(const redisReply *fv, const char *name, struct view *out)
 {
@@ -350,7 +360,7 @@ static int fill_mo(struct smx_rstore *rs, const redisReply *fv, struct smx_ev_re
             (nf == 8 && !utf8_ok(f[6])))
                 return 0;
         e->type = SMX_EV_MO;
-        e->bind = bind_of(rs, f[0]);
+        e->bind = smpp_bind_of(rs, f[0]);
         copy_view(e->from, sizeof e->from, f[1]);
         copy_view(e->to, sizeof e->to, f[2]);
         e->parts = 1;
@@ -375,7 +385,7 @@ static int fill_group(struct smx_rstore *rs, const redisReply *fv, struct smx_ev
             view_part(n, &parts) < 0)
                 return 0;
         e->type = SMX_EV_MO;
-        e->bind = bind_of(rs, f[0]);
+        e->bind = smpp_bind_of(rs, f[0]);
         copy_view(e->from, sizeof e->from, f[1]);
         copy_view(e->to, sizeof e->to, f[2]);
         e->parts = (uint16_t)parts;

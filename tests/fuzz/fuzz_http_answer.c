@@ -25,37 +25,40 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* A failed check: which one, then abort (libFuzzer keeps the input). */
+#define FAIL() do { fprintf(stderr, "%s:%d: check failed\n", __FILE__, __LINE__); abort(); } while (0)
+
 #define RESP_KEPT 511   /* RESP_CAP - 1 (http_mt_int.h) */
 
 static void check_rules(long status, uint32_t code, int cls)
 {
         if (cls < HTTP_ANS_ACCEPTED || cls > HTTP_ANS_ABNORMAL)
-                abort();
+                FAIL();
         if ((status < 200 || status >= 500) && cls != HTTP_ANS_ABNORMAL)
-                abort();
+                FAIL();
         if ((status == 408 || status == 429) && cls != HTTP_ANS_TRANSIENT)
-                abort();
+                FAIL();
         if (status >= 300 && status < 400 && cls != HTTP_ANS_ABNORMAL)
-                abort();
-        int from_body = (long)code != status;
+                FAIL();
+        int from_body = code != (uint32_t)status;
         if (from_body && code > 999)
-                abort();
+                FAIL();
         switch (cls) {
         case HTTP_ANS_ACCEPTED:
                 if (status < 200 || status >= 300 || (from_body && code != 0))
-                        abort();
+                        FAIL();
                 break;
         case HTTP_ANS_DUPLICATE:
                 if (code != 7)
-                        abort();
+                        FAIL();
                 break;
         case HTTP_ANS_TRANSIENT:
                 if (status != 408 && status != 429 && code != 6 && code != 98)
-                        abort();
+                        FAIL();
                 break;
         case HTTP_ANS_PERMANENT:
                 if (code == 7 || code == 6 || code == 98 || (code == 0 && status < 300))
-                        abort();
+                        FAIL();
                 break;
         default:
                 break;
@@ -81,7 +84,7 @@ static int classify(long status, const uint8_t *body, size_t len, uint32_t *code
         free(exact);
         free(padded);
         if (a != b || c1 != c2)
-                abort();
+                FAIL();
         *code = c1;
         return a;
 }
@@ -111,19 +114,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int nl = snprintf(num, sizeof num, "%u", n);
         if (http_form_add(&b, "message_id", (const char *)body, other) < 0 ||
             http_form_add(&b, "result_code", num, (size_t)nl) < 0)
-                abort();
+                FAIL();
         if (b.len + 2 >= sizeof buf)
-                abort();
+                FAIL();
         memcpy(buf + b.len, "\r\n", 2);
         b.len += 2;
         long ok_status = 200;
         uint32_t got;
         int rc = classify(ok_status, (const uint8_t *)buf, b.len, &got);
         if (got != n)
-                abort();
+                FAIL();
         int want = n == 0 ? HTTP_ANS_ACCEPTED : n == 7 ? HTTP_ANS_DUPLICATE
                  : n == 6 || n == 98 ? HTTP_ANS_TRANSIENT : HTTP_ANS_PERMANENT;
         if (rc != want)
-                abort();
+                FAIL();
         return 0;
 }

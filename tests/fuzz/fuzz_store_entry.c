@@ -38,6 +38,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* A failed check: which one, then abort (libFuzzer keeps the input). */
+#define FAIL() do { fprintf(stderr, "%s:%d: check failed\n", __FILE__, __LINE__); abort(); } while (0)
+
 /* ---- RESP2 into redisReply ---- */
 
 #define MAX_ELEMENTS 1024
@@ -227,7 +230,7 @@ static void setup(void)
 static void check_str(const char *s, size_t cap)
 {
         if (!memchr(s, 0, cap))
-                abort();
+                FAIL();
 }
 
 static void check_utf8(const char *s, size_t len)
@@ -238,7 +241,7 @@ static void check_utf8(const char *s, size_t len)
                 int bad;
                 i += smx_utf8_next((const uint8_t *)s + i, len - i, &cp, &bad);
                 if (bad)
-                        abort();
+                        FAIL();
         }
 }
 
@@ -255,33 +258,34 @@ static void check_event(const struct smx_ev_rec *e)
         check_str(e->from, sizeof e->from);
         check_str(e->to, sizeof e->to);
         if (!e->text_heap && e->text_len >= SMX_EV_TEXT_INLINE)
-                abort();
+                FAIL();
         const char *t = event_rec_text(e);
         if (t[e->text_len] != 0)
-                abort();
+                FAIL();
         check_utf8(t, e->text_len);
         if (e->bind != 0xFFFF && e->bind != RS_BIND_HTTP && e->bind >= 2)
-                abort();
+                FAIL();
         if (e->type == SMX_EV_DR) {
                 if (e->state < SMX_DR_ENROUTE || e->state > SMX_DR_REJECTED)
-                        abort();
+                        FAIL();
                 if (e->flags & ~(SMX_EVF_HAS_ID | SMX_EVF_MT_FINAL))
-                        abort();
+                        FAIL();
                 if ((e->flags & SMX_EVF_MT_FINAL) && !final_state(e->mt_state))
-                        abort();
+                        FAIL();
                 if ((e->flags & SMX_EVF_MT_FINAL) && !(e->flags & SMX_EVF_HAS_ID))
-                        abort();
+                        FAIL();
                 if (e->part < 1 || e->part > e->parts)
-                        abort();
+                        FAIL();
                 if (e->text_len)
-                        abort();
+                        FAIL();
         } else if (e->type == SMX_EV_MO) {
                 if (e->parts < 1 || (e->flags & ~(SMX_EVF_PARTIAL | SMX_EVF_HTTP | SMX_EVF_RAW)))
-                        abort();
-                if ((e->flags & SMX_EVF_HTTP) && e->bind != RS_BIND_HTTP)
-                        abort();
+                        FAIL();
+                /* the HTTP transport's MOs, and only they, are its bind's */
+                if (!(e->flags & SMX_EVF_HTTP) != (e->bind != RS_BIND_HTTP))
+                        FAIL();
         } else {
-                abort();
+                FAIL();
         }
 }
 
@@ -391,7 +395,7 @@ static void feed(const redisReply *r, int action, uint16_t s, uint32_t *events, 
         *events = rs->ev_pos - pos0;
         *bad = rs->n_reack - reack0;
         if (drain() != *events)
-                abort();
+                FAIL();
         if (getenv("FUZZ_STORE_VERBOSE"))
                 fprintf(stderr, "events %u, malformed %u\n", *events, *bad);
 }
@@ -414,11 +418,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 rs->judge_from_ms = data[0] & 4 ? 0 : now + 1;
                 rs_on_scan(rs, r, now);
                 if (rs->n_streams < 2 || rs->n_streams > RS_STREAMS_MAX)
-                        abort();
+                        FAIL();
                 for (unsigned i = 1; i < rs->n_streams; i++)
                         if (!strcmp(rs->streams[i].name, rs->instance) ||
                             !memchr(rs->streams[i].key, 0, sizeof rs->streams[i].key))
-                                abort();
+                                FAIL();
                 reply_free(r);
                 return 0;
         }
@@ -431,7 +435,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
          * the list has room: RS_BAD_MAX), or skipped as held already (an id
          * listed twice); with distinct ids, nothing is skipped */
         if (events + bad > n || (n <= RS_BAD_MAX && distinct_ids(ents) && events + bad != n))
-                abort();
+                FAIL();
         /* the same reply again while the events are held: nothing new from
          * an entry Redis could have sent */
         uint32_t again, bad2;
@@ -439,7 +443,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         feed(r, action, s, &again, &bad2);
         for (uint32_t p = from; p != rs->ev_pos; p++)
                 if (redis_id(rs->ackv[p & (rs->ring_cap - 1)].id))
-                        abort();
+                        FAIL();
         /* acknowledged: nothing is held any more */
         acknowledge_all();
         for (size_t i = 0; ents && ents->type == REDIS_REPLY_ARRAY && i < ents->elements; i++) {
@@ -447,7 +451,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (en->type == REDIS_REPLY_ARRAY && en->elements >= 2 &&
                     en->element[0]->type == REDIS_REPLY_STRING && redis_id(en->element[0]->str) &&
                     rs_held_has(rs, s, en->element[0]->str))
-                        abort();
+                        FAIL();
         }
         reply_free(r);
         return 0;

@@ -18,7 +18,8 @@
 static int bind_by_name(void *ctx, const char *name)
 {
         (void)ctx;
-        return !strcmp(name, "dc3-1") ? 4 : !strcmp(name, "bos-2") ? 7 : -1;
+        return !strcmp(name, "dc3-1") ? 4 : !strcmp(name, "bos-2") ? 7
+               : !strcmp(name, "http") ? (int)RS_BIND_HTTP : -1;   /* as the client's host */
 }
 
 static struct {
@@ -393,6 +394,38 @@ static void test_hostile_numbers_and_text_are_refused(void)
                 CHECK_EQ(read_entry(&en, &e), 0);
                 CHECK_EQ(mo.calls, 0);
         }
+        /* an SMPP MO (7 fields) or group under the HTTP transport's bind
+         * name: its bytes are decoded as SMPP bytes (no bind), never
+         * passed on as UTF-8 text (found by fuzz_store_entry) */
+        b.len = 0;
+        rs_buf_str(&b, "http");
+        rs_buf_str(&b, "447700900001");
+        rs_buf_str(&b, "12345");
+        rs_buf_u(&b, 4);
+        rs_buf_u(&b, 0);
+        rs_buf_u(&b, 0);
+        rs_buf_field(&b, "\xff\xfe", 2);
+        entry_init(&en);
+        entry_add(&en, "t", "M", 1);
+        entry_add(&en, "r", b.p, b.len);
+        CHECK_EQ(read_entry(&en, &e), 1);
+        CHECK_EQ(e.bind, 0xFFFF);
+        CHECK_EQ(e.flags, 0);
+        CHECK_EQ(mo.index, 0xFFFF);
+        CHECK_EQ(mo.dcs, 4);
+        b.len = 0;
+        rs_buf_str(&b, "http");
+        rs_buf_str(&b, "447700900001");
+        rs_buf_str(&b, "12345");
+        rs_buf_u(&b, 4);
+        entry_init(&en);
+        entry_add(&en, "t", "G", 1);
+        entry_add(&en, "h", b.p, b.len);
+        entry_add(&en, "n", "2", 1);
+        entry_add(&en, "r", "\xff\xfe", 2);
+        CHECK_EQ(read_entry(&en, &e), 1);
+        CHECK_EQ(e.bind, 0xFFFF);
+        CHECK_EQ(mo.index, 0xFFFF);
         static const char *const groups[][2] = { { "300", "3" }, { "0", "x" }, { "0", "70000" } };
         for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
                 b.len = 0;
