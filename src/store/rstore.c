@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "log/log.h"
+#include "pdu/smpp_defs.h"
 #include "store/rstore_int.h"
 
 uint64_t rs_now_ms(void)
@@ -264,13 +265,27 @@ void rstore_destroy(struct smx_rstore *rs)
         if (rs->rd)
                 rs_io_close(rs, RS_READ, rs->rd);
         rs_tls_destroy(rs);
-        for (uint32_t i = rs->in_head; rs->inq && i != rs->in_tail; i++)
-                free(rs->inq[i % RS_INQ].data);
+        /* an extra producer's requests still here are answered (retry
+         * later): the HTTP receiver's close may have given them up, and its
+         * tickets are freed by that answer */
+        for (uint32_t i = rs->in_head; rs->inq && i != rs->in_tail; i++) {
+                struct rs_in_req *r = &rs->inq[i % RS_INQ];
+                if (r->to.worker >= rs->host.n_workers && rs->host.answer_ext) {
+                        struct rs_reply rep = { .to = r->to, .status = SMPP_ESME_RX_T_APPN };
+                        rs->host.answer_ext(rs->host.ctx, &rep);
+                }
+                free(r->data);
+        }
         if (rs->wq) {
                 for (unsigned k = 0; k < rs_n_queues(rs); k++) {
                         struct rs_worker_q *q = &rs->wq[k];
                         struct rs_in_req *r;
                         while (q->in.buf && (r = spsc_peek(&q->in)) != NULL) {
+                                if (k >= rs->host.n_workers && rs->host.answer_ext) {
+                                        struct rs_reply rep = { .to = r->to,
+                                                                .status = SMPP_ESME_RX_T_APPN };
+                                        rs->host.answer_ext(rs->host.ctx, &rep);
+                                }
                                 free(r->data);
                                 spsc_pop(&q->in);
                         }

@@ -270,6 +270,9 @@ int rs_drain_workers(struct smx_rstore *rs, uint64_t now);
 /* Answer the oldest in-queue request with `status` and drop it; its worker
  * is marked in *woken. */
 void rs_in_answer(struct smx_rstore *rs, uint32_t status, unsigned *woken);
+/* Drop the oldest in-queue request unanswered (its producer gave it up:
+ * rs_host.claim_ext). */
+void rs_in_drop(struct smx_rstore *rs);
 void rs_wake_workers(struct smx_rstore *rs, unsigned woken);
 /* The correlation-write FIFO (rs->fifo, fifo_cap bytes): append (0, or -1
  * when full: nothing changed), the record at byte offset *off (moved past a
