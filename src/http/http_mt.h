@@ -16,8 +16,8 @@
  *     over once a request sent after it is accepted), as SMPP pauses a
  *     throttled bind;
  *   - permanent (other 4xx, other result codes) -> failed with the code;
- *   - abnormal (connect failure or timeout, reset, no answer, 5xx, an answer
- *     that cannot be read): strategy A retries after retry_backoff_ms and
+ *   - abnormal (connect failure or timeout, reset, no answer, 5xx, a 1xx or
+ *     3xx status, an answer that cannot be read): strategy A retries after retry_backoff_ms and
  *     re-resolves; strategy B (H3) waits resubmit_pause_ms and sends again to
  *     the current URL; when that fails abnormally too, the client switches to
  *     the next URL, where the MT goes at once. While not on the primary it

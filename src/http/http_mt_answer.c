@@ -22,8 +22,8 @@ int http_answer_classify(long status, const char *body, size_t len, uint32_t *co
                 }
         }
         *code = have_rc ? rc : (uint32_t)status;
-        if (status >= 500 || status < 100)
-                return HTTP_ANS_ABNORMAL;
+        if (status >= 500 || status < 200)
+                return HTTP_ANS_ABNORMAL;       /* no status, or 1xx: not a final answer */
         if (status == 429 || status == 408)
                 return HTTP_ANS_TRANSIENT;
         if (status >= 300 && status < 400)

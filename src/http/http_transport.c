@@ -18,7 +18,12 @@
  *
  * With a shared store (Redis, src/store/rstore.h) both sides take the SMPP
  * path through it: `done` hands an accepted MT's correlation (MTs that
- * asked for a DR) to the store thread through the MT thread's own queue;
+ * asked for a DR) to the store thread through the MT thread's own queue,
+ * and `pull` gives the engine no new MT unless that queue's ring has room
+ * for the correlation of every MT it holds plus the new one, as a worker
+ * sends no submit_sm without it (worker_corr_room_ok): a store thread that
+ * falls behind holds MTs back in the ingress (smx_submit backpressure)
+ * instead of dropping their correlations;
  * the receiver hands each DR (with a usable id) and MO to the store thread
  * through the receiver's queue and defers the HTTP answer (the connection
  * is suspended) until the script ran: 200 once Redis has it (correlated and
@@ -53,6 +58,9 @@ struct smx_http {
         struct smx_event_ring *ring[SMX_HTTP_RINGS];
         struct smx_bind_info info;
         uint32_t pend_head, pend_tail;    /* outcomes waiting for ring room */
+        uint32_t corr_owed;               /* shared store: MTs held by the MT engine
+                                             that asked for a DR (each may owe one
+                                             correlation write) */
         uint64_t now_ms;
         uint64_t unusable_since_ms;       /* no URL/address usable since (0: usable) */
 };
@@ -161,6 +169,15 @@ static int mt_pull(void *arg, struct http_buf *body, char msgid[HTTP_MSGID_MAX +
         if (h->cfg.transport == SMX_TRANSPORT_BOTH &&
             atomic_load_explicit(&c->active_binds, memory_order_relaxed) > 0)
                 return 0;
+        if (c->rstore) {
+                /* room for every correlation owed plus this MT's (the ring's
+                 * room only grows until this thread pushes) */
+                unsigned q = c->n_workers + SMX_HTTP_STORE_Q_MT;
+                if (rstore_corr_room_w(c->rstore, q) <= h->corr_owed) {
+                        rstore_kick_w(c->rstore, q);
+                        return 0;       /* the engine's loop looks again within 10 ms */
+                }
+        }
         for (;;) {
                 uint32_t idx = ingress_pop(&c->ing);
                 if (idx == SMX_SLOT_NONE)
@@ -184,6 +201,8 @@ static int mt_pull(void *arg, struct http_buf *body, char msgid[HTTP_MSGID_MAX +
                                            strlen(prio_name[s->priority]));
                 if (rc == 0) {
                         *ref = idx;
+                        if (c->rstore && s->want_dr)
+                                h->corr_owed++;
                         return 1;
                 }
                 /* cannot happen within SMX_TEXT_MAX (HTTP_BODY_MAX covers it):
@@ -211,6 +230,8 @@ static void mt_done(void *arg, uint64_t ref, const char *msgid, const struct htt
         s->last_status = o->code;
         if (o->attempts > 1)
                 s->flags |= SMX_SLOTF_RESENT;
+        if (c->rstore && s->want_dr && h->corr_owed)
+                h->corr_owed--;         /* its write goes now, or none is owed */
         size_t ml = strlen(msgid);
         if (o->accepted) {
                 s->out_type = SMX_EV_SUBMITTED;
@@ -317,11 +338,21 @@ static int rx_to_store(struct smx_http *h, struct rs_in_req *r)
         return HTTP_RX_DEFER;
 }
 
+/* A ticket the receiver's close abandoned (answered 503 after waiting
+ * HTTP_RX_CLOSE_WAIT_MS) only frees it: the receiver, and h, may be gone.
+ * Its script may have run: then its event is in Redis once, and the
+ * service's re-send of it is a duplicate there (200, not delivered again). */
 void smx_http_store_answer(struct smx_http *h, void *ticket, uint32_t status)
 {
-        http_rx_answer(ticket, status == SMPP_ESME_ROK ? HTTP_RX_OK : HTTP_RX_BUSY);
-        if (status == SMPP_ESME_ROK)
+        if (http_rx_answer(ticket, status == SMPP_ESME_ROK ? HTTP_RX_OK : HTTP_RX_BUSY) &&
+            status == SMPP_ESME_ROK)
                 wake_app(h->c);
+}
+
+int smx_http_store_claim(struct smx_http *h, void *ticket)
+{
+        (void)h;
+        return http_rx_claim(ticket);
 }
 
 /* The H4 DR as a deliver_sm receipt view (receipted_message_id +

@@ -156,6 +156,15 @@ void session_abandon(struct smx_session *s, uint64_t now_ms);
 /* May a submit_sm of up to `pdu_max` octets be sent now (ACTIVE, not paused,
  * window space, output space, a free sequence number)? */
 int session_can_submit(const struct smx_session *s, uint64_t now_ms, size_t pdu_max);
+/* Where the next PDU would be encoded (the end of the output being filled)
+ * and the room there; nothing is reserved (the worker's submit_sm fast path
+ * writes a PDU here, then takes its sequence number with
+ * session_submit_begin, which hands out the same place). */
+static inline uint8_t *session_out_tail(const struct smx_session *s, size_t *cap)
+{
+        *cap = s->out_cap - s->out_len;
+        return s->out + s->out_len;
+}
 /* Encode-in-place for a submit_sm: returns the next sequence number (0 when
  * none is free) and where to encode (*dst, *cap). Commit with the length. */
 uint32_t session_submit_begin(struct smx_session *s, uint8_t **dst, size_t *cap);

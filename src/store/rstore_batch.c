@@ -384,24 +384,46 @@ void rs_batch_reads(struct smx_rstore *rs, struct batch *b)
         }
 }
 
-void rs_batch_periodic(struct smx_rstore *rs, struct batch *b, const struct common *cm,
-                       uint64_t now)
+/* The park sweep: every heartbeat, and every turn while the last call
+ * swept its whole RS_SWEEP_IDS (rs->sweep_more: a backlog of DRs past their
+ * park timeout, e.g. after correlations were lost). One call per turn keeps
+ * each script short (a few ms of Redis) and the turn itself, which serves
+ * the workers' rings, going; before, 64 ids per heartbeat let a backlog of
+ * thousands drain over minutes. */
+static void park_sweep(struct smx_rstore *rs, struct batch *b, const struct common *cm)
 {
-        if (now < rs->next_hb_ms)
-                return;
-        rs->next_hb_ms = now + rs_heartbeat_ms(rs);
-        char ikey[RS_NAME_MAX + 24], lim[8] = "64";
-        snprintf(ikey, sizeof ikey, "smsmux:{%s}:inst", rs->cluster);
-        const char *hb[] = { "HSET", ikey, rs->instance, cm->now };
-        size_t hl[4] = { 4, strlen(ikey), strlen(rs->instance), strlen(cm->now) };
-        add_cmd(rs, b, K_HB, 0, 0, 4, hb, hl);
+        char lim[12];
+        snprintf(lim, sizeof lim, "%u", RS_SWEEP_IDS);
         const char *ps[] = { "EVALSHA", rs->sha[RS_LUA_PARK_SWEEP], "0", rs->cluster, cm->now,
                              cm->ttl, rs->instance, lim };
         size_t pl[8];
         for (int j = 0; j < 8; j++)
                 pl[j] = strlen(ps[j]);
-        add_cmd(rs, b, K_PARK_SWEEP, 0, 0, 8, ps, pl);
-        ps[1] = rs->sha[RS_LUA_GROUP_SWEEP];
+        if (add_cmd(rs, b, K_PARK_SWEEP, 0, 0, 8, ps, pl) == 0)
+                rs->sweep_more = 0;     /* set again by a full reply (run_batch) */
+}
+
+void rs_batch_periodic(struct smx_rstore *rs, struct batch *b, const struct common *cm,
+                       uint64_t now)
+{
+        if (now < rs->next_hb_ms) {
+                if (rs->sweep_more)
+                        park_sweep(rs, b, cm);
+                return;
+        }
+        rs->next_hb_ms = now + rs_heartbeat_ms(rs);
+        RS_INC(rs, heartbeats);
+        char ikey[RS_NAME_MAX + 24], lim[8] = "64";
+        snprintf(ikey, sizeof ikey, "smsmux:{%s}:inst", rs->cluster);
+        const char *hb[] = { "HSET", ikey, rs->instance, cm->now };
+        size_t hl[4] = { 4, strlen(ikey), strlen(rs->instance), strlen(cm->now) };
+        add_cmd(rs, b, K_HB, 0, 0, 4, hb, hl);
+        park_sweep(rs, b, cm);
+        const char *ps[] = { "EVALSHA", rs->sha[RS_LUA_GROUP_SWEEP], "0", rs->cluster, cm->now,
+                             cm->ttl, rs->instance, lim };
+        size_t pl[8];
+        for (int j = 0; j < 8; j++)
+                pl[j] = strlen(ps[j]);
         add_cmd(rs, b, K_GROUP_SWEEP, 0, 0, 8, ps, pl);
         const char *sc[] = { "HGETALL", ikey };
         size_t sl[2] = { 7, strlen(ikey) };

@@ -13,6 +13,8 @@
 #define RS_READ_MAX 512u
 #define RS_EV_RESERVE 64u       /* ring records kept for local events */
 #define RS_TRIM_EVERY 256u      /* acknowledgements between two trims of a stream */
+#define RS_SWEEP_IDS 256u       /* parked ids per park-sweep call (one call a turn
+                                   while a backlog is past its park timeout) */
 
 enum cmd_kind {
         K_ACK = 1, K_TRIM, K_CORR_SET, K_CORR_SCRIPT, K_IN, K_IN_MANY, K_READ, K_CLAIM, K_HB,
@@ -50,6 +52,9 @@ void rs_batch_trims(struct smx_rstore *rs, struct batch *b, int all);
 int rs_batch_corr(struct smx_rstore *rs, struct batch *b, const struct common *cm);
 int rs_batch_in(struct smx_rstore *rs, struct batch *b, const struct common *cm);
 void rs_batch_reads(struct smx_rstore *rs, struct batch *b);
+/* Every heartbeat: the heartbeat, the park and MO-group sweeps, the
+ * instance scan; between heartbeats the park sweep again while the last
+ * one found more than it took (rs->sweep_more). */
 void rs_batch_periodic(struct smx_rstore *rs, struct batch *b, const struct common *cm,
                        uint64_t now);
 /* One command (argv) of `kind` for stream s: 0, or -1 when the batch is full. */

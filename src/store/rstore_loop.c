@@ -10,7 +10,8 @@
  *      entries, never showing again one we hold: rstore_held.c), and every
  *      heartbeat (1 s, owner_takeover_ms
  *      / 4 if shorter) the heartbeat, the idle reset of the taken-over
- *      entries we hold, the park and MO-group sweeps and the instance scan; then
+ *      entries we hold, the park and MO-group sweeps and the instance scan (the
+ *      park sweep also every turn while its last call took a full batch); then
  *      the replies in order. A write or DR leaves its queue only when its
  *      reply came, so a connection lost mid-batch replays it (each script
  *      is idempotent: a replayed DR/MO finds its dedup key and is answered
@@ -59,6 +60,15 @@ static int offline(struct smx_rstore *rs, uint64_t now)
                                 ? rs_ev_reserve(rs) : NULL;
                         if (!e)
                                 break;
+                        if (r->to.worker >= rs->host.n_workers && rs->host.claim_ext &&
+                            !rs->host.claim_ext(rs->host.ctx, &r->to)) {
+                                /* answered 503 by the HTTP receiver's close: the
+                                 * service re-sends it; delivering it too would
+                                 * duplicate it */
+                                rs_in_drop(rs);
+                                work = 1;
+                                continue;
+                        }
                         rs_local_event(rs, r, e);
                         rs_ev_commit(rs, RS_NO_STREAM, NULL);
                         RS_INC(rs, local_fallback);
@@ -154,7 +164,7 @@ static int get_reply(struct smx_rstore *rs, redisReply **out, uint64_t now)
 static int acks_can_wait(struct smx_rstore *rs, uint64_t now)
 {
         if (rs->f_n || rs->n_late || rs->in_head != rs->in_tail || now >= rs->next_hb_ms ||
-            !rs->rd)
+            !rs->rd || rs->sweep_more)
                 return 0;
         for (unsigned s = 1; s < rs->n_streams; s++)
                 if (rs->streams[s].dead)
@@ -191,6 +201,7 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
         uint64_t t0 = mono_us();
         int got = 0;
         unsigned woken = 0, late_done = 0, late_new = 0;
+        int swept_full = 0;
         for (unsigned i = 0; i < b.n; i++) {
                 redisReply *r = NULL;
                 if (get_reply(rs, &r, now) != 0) {
@@ -340,6 +351,22 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
                         if (c->reack)
                                 rs->reack_done += c->n;
                         break;
+                case K_PARK_SWEEP:
+                        /* {DRs released, ids swept}: a full call may have
+                         * left more past their timeout: sweep again next turn */
+                        if (err) {
+                                smx_logf(SMX_LOG_WARN, NULL, NULL, "store: park sweep: %s", r->str);
+                        } else if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+                                   r->element[0]->type == REDIS_REPLY_INTEGER &&
+                                   r->element[1]->type == REDIS_REPLY_INTEGER) {
+                                RS_INC(rs, park_sweeps);
+                                RS_ADD(rs, park_released, (uint64_t)r->element[0]->integer);
+                                if (r->element[1]->integer >= (long long)RS_SWEEP_IDS) {
+                                        rs->sweep_more = 1;
+                                        swept_full = 1;
+                                }
+                        }
+                        break;
                 case K_TRIM:
                         if (err)
                                 smx_logf(SMX_LOG_WARN, NULL, NULL, "store: stream trim: %s", r->str);
@@ -354,7 +381,7 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
         RS_ADD(rs, commands, b.n);
         rtt_note(rs, mono_us() - t0);
         rs_wake_workers(rs, woken);
-        return n_corr > 0 || n_in > 0 || got > 0;
+        return n_corr > 0 || n_in > 0 || got > 0 || swept_full;
 }
 
 /* Records the application released whose XACK is not sent yet (or ids
@@ -370,7 +397,7 @@ static int acks_due(struct smx_rstore *rs)
  * IDLE_MS otherwise (reconnects, the offline answers). */
 static int idle_ms(struct smx_rstore *rs, uint64_t now)
 {
-        if (!rs->rc || !rs->rd || rs->in_head != rs->in_tail || rs->n_late)
+        if (!rs->rc || !rs->rd || rs->in_head != rs->in_tail || rs->n_late || rs->sweep_more)
                 return IDLE_MS;
         uint64_t ms = rs->next_hb_ms > now ? rs->next_hb_ms - now : 1;
         uint64_t t = mono_us();

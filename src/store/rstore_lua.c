@@ -212,9 +212,11 @@ static const char lua_dr_many[] =
         "for i = 1, #KEYS do out[i] = dr1(KEYS[i], ARGV[2 * i + 1], ARGV[2 * i + 2], 1, 0) end\n"
         "return out\n";
 
-/* Parked past their timeout: ARGV 5 limit. Routed if the correlation came
- * meanwhile (each once: the mask), else uncorrelated to the instance that
- * received them. */
+/* Parked past their timeout: ARGV 5 limit (ids). Routed if the correlation
+ * came meanwhile (each once: the mask), else uncorrelated to the instance
+ * that received them. Returns {DRs released, ids swept}: ids = limit tells
+ * the store thread that more may be due (it sweeps again next turn,
+ * rstore_batch.c). */
 static const char lua_park_sweep[] = PRELUDE KEYS_HELPERS
         "local hs = redis.call('ZRANGEBYSCORE', kc('parked'), '-inf', NOW, 'LIMIT', 0, ARGV[5])\n"
         "local n = 0\n"
@@ -250,7 +252,7 @@ static const char lua_park_sweep[] = PRELUDE KEYS_HELPERS
         "  if ph then redis.call('DEL', kh(h, 'c')) end\n"
         "  redis.call('ZREM', kc('parked'), h)\n"
         "end\n"
-        "return n\n";
+        "return {n, #hs}\n";
 
 /* Single MO: KEYS 1 dedup; ARGV 5 payload, 6 window. 0 duplicate, 1 queued. */
 static const char lua_mo_one[] = PRELUDE KEYS_HELPERS

@@ -121,6 +121,27 @@ static long fill_part(enum smx_encoding enc, int packed, const uint8_t *utf8, si
         return (long)o;
 }
 
+long smx_text_single_part(const uint8_t *utf8, size_t len, const struct smx_seg_opts *opts,
+                          uint8_t *dst, size_t room, uint8_t *data_coding)
+{
+        enum smx_encoding enc = opts->enc;
+        size_t units = opts->units, pos = 0, u;
+
+        /* only a text the caller counted in an explicit encoding; anything
+         * else (and every error) is smx_text_segment's */
+        if (!utf8 || !units || enc < SMX_ENC_GSM || enc > SMX_ENC_UTF8 ||
+            units > part_limit(enc, 0))
+                return SMX_EINVAL;
+        int dcs = smx_dcs_for_encoding(opts->map ? opts->map : smx_text_service_map(), enc);
+        if (dcs < 0)
+                return SMX_EINVAL;
+        long n = fill_part(enc, opts->gsm_packed != 0, utf8, len, &pos, units, dst, 0, room, &u);
+        if (n < 0)
+                return n;
+        *data_coding = (uint8_t)dcs;
+        return n;
+}
+
 int smx_text_segment(const uint8_t *utf8, size_t len, const struct smx_seg_opts *opts,
                      uint8_t *buf, size_t cap, struct smx_seg_part *parts,
                      size_t max_parts, struct smx_seg_info *info)

@@ -282,6 +282,19 @@ int smx_text_segment(const uint8_t *utf8, size_t len, const struct smx_seg_opts 
                      uint8_t *buf, size_t cap, struct smx_seg_part *parts,
                      size_t max_parts, struct smx_seg_info *info);
 
+/* The single-part case of smx_text_segment written straight into dst (the
+ * worker encodes a short MT into its submit_sm this way): when opts carries
+ * an explicit encoding with the text's units counted (opts->units != 0) and
+ * they fit one short_message without UDH, writes the part's octets to
+ * dst[0..room) and returns their number, *data_coding set; the octets and
+ * data_coding are exactly those of smx_text_segment's one part (mode and ref
+ * do not matter for a single part). A negative return means "not done here"
+ * (uncounted text, more than one part, room too small, a character with no
+ * form in the encoding): call smx_text_segment, which decides (and reports
+ * any error). dst[0..room) may have been written either way. */
+long smx_text_single_part(const uint8_t *utf8, size_t len, const struct smx_seg_opts *opts,
+                          uint8_t *dst, size_t room, uint8_t *data_coding);
+
 /* ---- UDH parser (3GPP 23.040 §9.2.3.24; HOSTILE H-01..H-05) ---- */
 
 enum {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "http/http.h"
+#include "pdu/submit_short.h"
 #include "store/rstore.h"
 #include "worker/worker_int.h"
 
@@ -38,6 +39,82 @@ int worker_route_ready(struct smx_bind *b, uint64_t now)
                session_can_submit(&b->sess, now, SMX_PART_PDU_MAX) && tps_ok(b, now);
 }
 
+/* source_addr TON/NPI: international/E.164 for digits, alphanumeric else. */
+static int from_is_digits(const struct smx_slot *s)
+{
+        int digits = s->from_len > 0;
+        for (unsigned i = 0; i < s->from_len; i++)
+                if (s->from[i] < '0' || s->from[i] > '9')
+                        digits = 0;
+        return digits;
+}
+
+/* The common case of send_mt, a text that fits one short_message: the
+ * submit_sm is written straight into the bind's output (smx_pdu_submit_short_*)
+ * with the text encoded in place (smx_text_single_part), no segment scratch,
+ * no struct smx_pdu, no general encoder. Returns 0, 1 or -1 as send_mt, or
+ * SHORT_NOT_HERE when it does not apply (nothing committed, the slot
+ * untouched: send_mt's general path then does exactly what it did before). The checks, their
+ * order and every side effect are send_mt's for a one-part MT. */
+#define SHORT_NOT_HERE 2
+
+static int send_mt_short(struct smx_worker *w, struct smx_bind *b, uint32_t idx,
+                         struct smx_slot *s, const struct smx_seg_opts *so)
+{
+        size_t cap;
+        uint8_t *dst = session_out_tail(&b->sess, &cap);
+        int digits_from = from_is_digits(s);
+        struct smx_submit_short f = {
+                .src = (const uint8_t *)s->from, .dst = (const uint8_t *)s->to,
+                .src_len = s->from_len, .dst_len = s->to_len,
+                .src_ton = digits_from ? 1 : 5, .src_npi = digits_from ? 1 : 0,
+                .dst_ton = 1, .dst_npi = 1,
+                .esm_class = 0, .priority_flag = s->priority,
+                .registered_delivery = s->want_dr ? SMPP_REGDEL_FINAL : SMPP_REGDEL_NONE,
+        };
+        uint8_t *sm = smx_pdu_submit_short_begin(dst, cap, &f);
+        if (!sm)
+                return SHORT_NOT_HERE;
+        uint8_t dcs;
+        long len = smx_text_single_part(smx_slot_text(s), s->text_len, so, sm,
+                                        SMPP_SHORT_MESSAGE_MAX, &dcs);
+        if (len < 0)
+                return SHORT_NOT_HERE;
+        /* send_mt's room test for its one part */
+        if ((size_t)len + SMX_SUBMIT_OVERHEAD + SMX_ANSWER_ROOM > cap) {
+                worker_repush(w, idx);
+                return 1;
+        }
+        uint32_t tag = atomic_load_explicit(&s->tag, memory_order_relaxed) + 1;
+        atomic_store_explicit(&s->tag, tag, memory_order_relaxed);
+        s->n_parts = 1;
+        s->parts_ok = 0;
+        s->attempts++;
+        s->last_bind = b->index;
+        uint8_t ident[16];
+        client_mt_identity(w->c, idx, s, ident);
+        uint8_t *at;
+        size_t at_cap;
+        uint32_t seq = session_submit_begin(&b->sess, &at, &at_cap);   /* at == dst */
+        if (!seq) {
+                s->attempts--;
+                worker_retry_mt(w, idx, 1);
+                return 0;
+        }
+        ssize_t n = smx_pdu_submit_short_end(dst, sm, (size_t)len, dcs,
+                                             b->sess.tlvs_ok ? ident : NULL, sizeof ident, seq);
+        if (n < 0) {            /* cannot happen: len <= 254, ident 16 octets */
+                worker_emit_outcome(w, idx, SMX_EV_FAILED, SMX_FAIL_ENCODING, 1, b->index, NULL, 0);
+                return -1;
+        }
+        session_submit_commit(&b->sess, seq, (size_t)n, idx, tag, 0, w->now_ms);
+        counter_add_owner(&b->cnt.in_flight, 1);   /* b's owner alone writes */
+        counter_add_owner(&b->cnt.submitted, 1);
+        if (b->tps)
+                b->tokens -= 1;
+        return 0;
+}
+
 /* Encode every part of the MT into the bind's send buffer (one attempt).
  * Returns 0, 1 when the bind's output has no room for all parts now (the MT
  * went back to ingress untouched), or -1 when the text cannot be encoded
@@ -54,6 +131,9 @@ static int send_mt(struct smx_worker *w, struct smx_bind *b, uint32_t idx)
                 .map = &b->dcs,
                 .gsm_packed = b->info.gsm_packed,
         };
+        int r = send_mt_short(w, b, idx, s, &so);
+        if (r != SHORT_NOT_HERE)
+                return r;
         struct smx_seg_info si;
         int np = smx_text_segment(smx_slot_text(s), s->text_len, &so, w->seg, SMX_SEG_SCRATCH,
                                   w->parts, SMX_MT_MAX_PARTS, &si);
@@ -81,10 +161,7 @@ static int send_mt(struct smx_worker *w, struct smx_bind *b, uint32_t idx)
         s->last_bind = b->index;
         uint8_t ident[16];
         client_mt_identity(c, idx, s, ident);
-        int digits_from = s->from_len > 0;
-        for (unsigned i = 0; i < s->from_len; i++)
-                if (s->from[i] < '0' || s->from[i] > '9')
-                        digits_from = 0;
+        int digits_from = from_is_digits(s);
         /* w->sm_pdu: the worker's submit_sm, zeroed once at init; every field
          * an MT varies is set below for each part, the others stay 0 */
         struct smx_pdu *p = &w->sm_pdu;

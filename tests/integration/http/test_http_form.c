@@ -135,6 +135,11 @@ static void test_answer_classes_follow_status_and_result_code(void)
         CHECK_EQ(http_answer_classify(500, "result_code=98", 14, &code), HTTP_ANS_ABNORMAL);
         CHECK_EQ(http_answer_classify(503, "", 0, &code), HTTP_ANS_ABNORMAL);
         CHECK_EQ(http_answer_classify(302, "", 0, &code), HTTP_ANS_ABNORMAL);
+        /* no status, or a 1xx one: no final answer, never accepted
+         * (fuzz_http_answer found 100 with an empty body accepted) */
+        CHECK_EQ(http_answer_classify(0, "", 0, &code), HTTP_ANS_ABNORMAL);
+        CHECK_EQ(http_answer_classify(100, "", 0, &code), HTTP_ANS_ABNORMAL);
+        CHECK_EQ(http_answer_classify(199, "result_code=0", 13, &code), HTTP_ANS_ABNORMAL);
         CHECK_EQ(http_answer_classify(200, "result_code=4\r\n", 15, &code), HTTP_ANS_PERMANENT);
 }
 

@@ -5,7 +5,9 @@
  * merged final or not, uncorrelated), the earlier nine-field DR left
  * pending by a previous version (correlated, uncorrelated), the single MO
  * (SMPP and HTTP), the reassembled and the partial group; and entries that
- * are malformed in each part are refused (0), not read half. */
+ * are malformed in each part are refused (0), not read half: a state that
+ * is no DR state, a part past the parts, a number that is not one, an HTTP
+ * MO's text that is not UTF-8 (another instance wrote them: untrusted). */
 #include <hiredis/hiredis.h>
 
 #include "store/rstore_int.h"
@@ -16,7 +18,8 @@
 static int bind_by_name(void *ctx, const char *name)
 {
         (void)ctx;
-        return !strcmp(name, "dc3-1") ? 4 : !strcmp(name, "bos-2") ? 7 : -1;
+        return !strcmp(name, "dc3-1") ? 4 : !strcmp(name, "bos-2") ? 7
+               : !strcmp(name, "http") ? (int)RS_BIND_HTTP : -1;   /* as the client's host */
 }
 
 static struct {
@@ -211,13 +214,21 @@ static void test_nine_field_drs_of_the_previous_version_are_read(void)
         CHECK_EQ(e.part, 2);
         CHECK_EQ(e.parts, 3);
         CHECK_EQ(e.mt_state, 5);
-        /* not final, parts "0": read as 1 */
+        /* not final, part and parts "0": read as 1 */
+        en.el[5].str = (char *)"0";
         en.el[7].str = (char *)"0";
         en.el[9].str = (char *)"0";
         CHECK_EQ(read_entry(&en, &e), 1);
         CHECK_EQ(e.flags, SMX_EVF_HAS_ID);
-        CHECK_EQ(e.part, 2);
+        CHECK_EQ(e.part, 1);
         CHECK_EQ(e.parts, 1);
+        /* part 2 of 1 (parts "0"), final flag "2": refused */
+        en.el[5].str = (char *)"2";
+        CHECK_EQ(read_entry(&en, &e), 0);
+        en.el[5].str = (char *)"1";
+        en.el[9].str = (char *)"2";
+        CHECK_EQ(read_entry(&en, &e), 0);
+        en.el[9].str = (char *)"0";
         /* correlated without its app id: refused */
         en.el[2].str = (char *)"z";
         CHECK_EQ(read_entry(&en, &e), 0);
@@ -253,7 +264,7 @@ static void test_mos_and_groups_are_read(void)
         rs_buf_str(&r, "12345");
         rs_buf_u(&r, 8);
         rs_buf_u(&r, 1);
-        rs_buf_u(&r, 6);
+        rs_buf_u(&r, 2);          /* udh_len: within the bytes */
         rs_buf_field(&r, "hello", 5);
         struct entry en;
         struct smx_ev_rec e;
@@ -271,7 +282,7 @@ static void test_mos_and_groups_are_read(void)
         CHECK_EQ(mo.index, 7);
         CHECK_EQ(mo.dcs, 8);
         CHECK_EQ(mo.packed, 1);
-        CHECK_EQ(mo.udh_len, 6);
+        CHECK_EQ(mo.udh_len, 2);
         CHECK_STR(mo.data, "hello");
         /* the HTTP API's MO: an 8th field, its message_id */
         rs_buf_str(&r, "svc-42");
@@ -322,6 +333,117 @@ static void test_mos_and_groups_are_read(void)
         free(r6.p);
 }
 
+/* Entries another instance wrote wrong (found by fuzz_store_entry): each
+ * refused whole, none read with a state, part or text the application
+ * cannot get from an SMSC. */
+static void test_hostile_numbers_and_text_are_refused(void)
+{
+        struct smx_ev_rec e;
+        /* the seed's entry is read; each variant below is refused */
+        CHECK_EQ(read_packed("D12", "dc3-1", "m\037own\0371\0372\037mt\037app", &e), 1);
+        CHECK_EQ(e.mt_state, 2);
+        static const char *const heads[] = {
+                "D1=", "D10", "D16", "D11", "D19", "D1", "D2", "Dx2", "D0x", "U0x",
+        };
+        for (size_t i = 0; i < sizeof heads / sizeof heads[0]; i++)
+                CHECK_EQ(read_packed(heads[i], "dc3-1", "m\037own\0371\0372\037mt\037app", &e), 0);
+        static const char *const tails[] = {
+                "m\037own\0373\0372\037mt\037app",         /* part 3 of 2 */
+                "m\037own\0372\037\037mt\037app",          /* part 2 of 1 */
+                "m\037own\0371\03765536\037mt\037app",     /* parts past 16 bits */
+                "m\037own\0371x\0372\037mt\037app",        /* not a number */
+                "m\037own\037-1\0372\037mt\037app",
+        };
+        for (size_t i = 0; i < sizeof tails / sizeof tails[0]; i++)
+                CHECK_EQ(read_packed("D12", "dc3-1", tails[i], &e), 0);
+        /* the payload's own state: 0, 9, empty, not a number */
+        static const char *const states[] = { "0", "9", "", "2x", "02x" };
+        struct rs_buf b = { 0 };
+        struct entry en;
+        for (size_t i = 0; i < sizeof states / sizeof states[0]; i++) {
+                b.len = 0;
+                raw(&b, "U00\037");
+                rs_buf_str(&b, states[i]);
+                dr_fields(&b, "dc3-1");
+                entry_init(&en);
+                entry_add(&en, "v", b.p, b.len);
+                CHECK_EQ(read_entry(&en, &e), 0);
+        }
+        /* MOs: dcs past 255, packed not 0/1, a UDH longer than the bytes,
+         * an HTTP MO's text not UTF-8; a group's dcs or part count wrong */
+        static const char *const mos[][5] = {
+                { "256", "0", "0", "hello", NULL },
+                { "0", "2", "0", "hello", NULL },
+                { "0", "0", "6", "hello", NULL },
+                { "0", "0", "x", "hello", NULL },
+                { "0", "0", "0", "h\xc3llo", "svc-1" },
+                { "0", "0", "0", "\xed\xa0\x80", "svc-1" },
+        };
+        for (size_t i = 0; i < sizeof mos / sizeof mos[0]; i++) {
+                b.len = 0;
+                rs_buf_str(&b, "bos-2");
+                rs_buf_str(&b, "447700900001");
+                rs_buf_str(&b, "12345");
+                for (int k = 0; k < 4; k++)
+                        rs_buf_str(&b, mos[i][k]);
+                if (mos[i][4])
+                        rs_buf_str(&b, mos[i][4]);
+                entry_init(&en);
+                entry_add(&en, "t", "M", 1);
+                entry_add(&en, "r", b.p, b.len);
+                CHECK_EQ(read_entry(&en, &e), 0);
+                CHECK_EQ(mo.calls, 0);
+        }
+        /* an SMPP MO (7 fields) or group under the HTTP transport's bind
+         * name: its bytes are decoded as SMPP bytes (no bind), never
+         * passed on as UTF-8 text (found by fuzz_store_entry) */
+        b.len = 0;
+        rs_buf_str(&b, "http");
+        rs_buf_str(&b, "447700900001");
+        rs_buf_str(&b, "12345");
+        rs_buf_u(&b, 4);
+        rs_buf_u(&b, 0);
+        rs_buf_u(&b, 0);
+        rs_buf_field(&b, "\xff\xfe", 2);
+        entry_init(&en);
+        entry_add(&en, "t", "M", 1);
+        entry_add(&en, "r", b.p, b.len);
+        CHECK_EQ(read_entry(&en, &e), 1);
+        CHECK_EQ(e.bind, 0xFFFF);
+        CHECK_EQ(e.flags, 0);
+        CHECK_EQ(mo.index, 0xFFFF);
+        CHECK_EQ(mo.dcs, 4);
+        b.len = 0;
+        rs_buf_str(&b, "http");
+        rs_buf_str(&b, "447700900001");
+        rs_buf_str(&b, "12345");
+        rs_buf_u(&b, 4);
+        entry_init(&en);
+        entry_add(&en, "t", "G", 1);
+        entry_add(&en, "h", b.p, b.len);
+        entry_add(&en, "n", "2", 1);
+        entry_add(&en, "r", "\xff\xfe", 2);
+        CHECK_EQ(read_entry(&en, &e), 1);
+        CHECK_EQ(e.bind, 0xFFFF);
+        CHECK_EQ(mo.index, 0xFFFF);
+        static const char *const groups[][2] = { { "300", "3" }, { "0", "x" }, { "0", "70000" } };
+        for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
+                b.len = 0;
+                rs_buf_str(&b, "dc3-1");
+                rs_buf_str(&b, "447700900001");
+                rs_buf_str(&b, "12345");
+                rs_buf_str(&b, groups[i][0]);
+                entry_init(&en);
+                entry_add(&en, "t", "G", 1);
+                entry_add(&en, "h", b.p, b.len);
+                entry_add(&en, "n", groups[i][1], strlen(groups[i][1]));
+                entry_add(&en, "r", "abc", 3);
+                CHECK_EQ(read_entry(&en, &e), 0);
+                CHECK_EQ(mo.calls, 0);
+        }
+        free(b.p);
+}
+
 int main(void)
 {
         rs.host.bind_by_name = bind_by_name;
@@ -331,5 +453,6 @@ int main(void)
         RUN(test_packed_uncorrelated_dr_and_malformed_packed_drs);
         RUN(test_nine_field_drs_of_the_previous_version_are_read);
         RUN(test_mos_and_groups_are_read);
+        RUN(test_hostile_numbers_and_text_are_refused);
         return t_done();
 }

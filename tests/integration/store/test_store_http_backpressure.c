@@ -1,0 +1,180 @@
+/* The HTTP transport's MT thread never drops a correlation write when the
+ * store thread falls behind: it sends no new MT unless its correlation ring
+ * to the store thread has room for every MT it holds plus the new one (as
+ * a worker's dispatch does, test_store_stall), so MTs wait in the ingress
+ * instead. One instance, transport http (smsc-sim's HTTP side answers
+ * every MT), store on a real redis-server.
+ *
+ * A store thread that takes nothing from its rings (no CPU for it) is
+ * played by wrapping rs_drain_workers at link time (-Wl,--wrap, meson.build):
+ * while `intake_paused` it takes nothing and sleeps 1 ms. Redis is
+ * SIGSTOPped meanwhile too. (Redis paused alone cannot fill the ring: since
+ * the stall fix the store thread keeps draining it into its write buffer.)
+ *   - 36 000 MTs, more than the ring (32 768): while paused at most the
+ *     ring's worth is accepted, none dropped (before: all 36 000 accepted,
+ *     3 232 correlation writes dropped at the full ring);
+ *   - once the store runs and Redis is back: every MT accepted, every
+ *     correlation written (one key each in Redis), none dropped. */
+#include <stdatomic.h>
+
+#include "http_sim.h"
+#include "rtest_inst.h"
+#include "store/rstore.h"
+
+#define N_MTS 36000u
+#define CORR_RING 32768u        /* RS_CORR_RING: the MT thread's ring */
+
+static atomic_int intake_paused;
+
+int __real_rs_drain_workers(struct smx_rstore *rs, uint64_t now);
+int __wrap_rs_drain_workers(struct smx_rstore *rs, uint64_t now);
+
+int __wrap_rs_drain_workers(struct smx_rstore *rs, uint64_t now)
+{
+        if (atomic_load(&intake_paused)) {
+                rtest_sleep_ms(1);
+                return 0;
+        }
+        return __real_rs_drain_workers(rs, now);
+}
+
+static struct http_sim *H;
+static char http_urls[2][96];
+
+static int inst_start(struct rt_inst *in, const char *name, int i)
+{
+        (void)i;
+        struct smx_config *cfg = rt_inst_config(in, name);
+        smx_http_config_init(&in->hc);
+        in->hc.transport = SMX_TRANSPORT_HTTP;
+        in->hc.urls[0] = http_urls[0];
+        in->hc.urls[1] = http_urls[1];
+        in->hc.n_urls = 2;
+        cfg->http = &in->hc;
+        return rt_inst_launch(in);
+}
+
+/* Submit MTs a-<k> (DR wanted) until n are queued; never blocks. */
+static unsigned submit_all(struct rt_inst *in, unsigned n)
+{
+        unsigned ok = 0;
+        uint64_t end = it_now_ms() + 60000;
+        while (ok < n && it_now_ms() < end) {
+                char id[32];
+                snprintf(id, sizeof id, "a-%u", ok);
+                struct smx_mt mt = { .id = id, .from = "12345", .to = "447700900001",
+                                     .text = "backpressure", .want_dr = 1 };
+                int rc = smx_submit(in->c, &mt);
+                if (rc == 0) {
+                        ok++;
+                } else if (rc == SMX_EAGAIN) {
+                        rt_pump_all();
+                        it_sleep_ms(1);
+                } else {
+                        printf("# smx_submit: %s\n", smx_strerror(rc));
+                        break;
+                }
+        }
+        return ok;
+}
+
+/* Pump until the outcomes stop growing for quiet_ms (or reach want). */
+static uint64_t outcomes_settle(struct rt_inst *in, uint64_t want, unsigned quiet_ms,
+                                unsigned timeout_ms)
+{
+        uint64_t end = it_now_ms() + timeout_ms, last = in->outcomes, since = it_now_ms();
+        while (it_now_ms() < end && in->outcomes < want) {
+                rt_pump_all();
+                if (in->outcomes != last) {
+                        last = in->outcomes;
+                        since = it_now_ms();
+                } else if (it_now_ms() - since >= quiet_ms) {
+                        break;
+                }
+                it_sleep_ms(5);
+        }
+        return in->outcomes;
+}
+
+/* The correlation keys of the cluster in Redis. */
+static long long corr_keys(void)
+{
+        char pat[64];
+        snprintf(pat, sizeof pat, "smsmux:{%s:*}:c", cluster);
+        redisContext *c = redisConnectUnix(R.sock);
+        long long n = -1;
+        redisReply *r = c && !c->err
+                ? rtest_cmd(c, "EVAL %s 0 %s", "local n = 0 local cur = '0' repeat "
+                            "local r = redis.call('SCAN', cur, 'MATCH', ARGV[1], 'COUNT', 10000) "
+                            "cur = r[1] n = n + #r[2] until cur == '0' return n", pat)
+                : NULL;
+        if (r && r->type == REDIS_REPLY_INTEGER)
+                n = r->integer;
+        if (r)
+                freeReplyObject(r);
+        if (c)
+                redisFree(c);
+        return n;
+}
+
+static void test_store_behind_http_mts_wait_no_correlation_dropped(void)
+{
+        struct rt_inst *a = &I[0];
+        CHECK(rt_wait_store(a->c, "connected", 1, 20000));
+        atomic_store(&intake_paused, 1);
+        rtest_redis_kill(&R, SIGSTOP);
+        CHECK_EQ(submit_all(a, N_MTS), N_MTS);
+        /* everything the MT thread is allowed to send, answered */
+        uint64_t paused_out = outcomes_settle(a, N_MTS, 3000, 90000);
+        long long dropped = rt_store_num(a->c, "corr_dropped");
+        printf("# store paused: %llu of %u MTs accepted, %lld correlation writes dropped\n",
+               (unsigned long long)paused_out, N_MTS, dropped);
+        CHECK(paused_out <= CORR_RING);
+        CHECK(paused_out >= CORR_RING - 1024);  /* it did send up to the ring's room */
+        CHECK_EQ(dropped, 0);
+        rtest_redis_kill(&R, SIGCONT);
+        atomic_store(&intake_paused, 0);
+        uint64_t out = outcomes_settle(a, N_MTS, 20000, 120000);
+        CHECK_EQ(out, N_MTS);
+        CHECK_EQ(a->submitted, N_MTS);
+        CHECK(rt_wait_store(a->c, "corr_writes", N_MTS, 60000));
+        printf("# after: %llu accepted, corr_writes %lld, dropped %lld\n",
+               (unsigned long long)a->submitted, rt_store_num(a->c, "corr_writes"),
+               rt_store_num(a->c, "corr_dropped"));
+        CHECK_EQ(rt_store_num(a->c, "corr_writes"), N_MTS);
+        CHECK_EQ(rt_store_num(a->c, "corr_dropped"), 0);
+        CHECK_EQ(corr_keys(), N_MTS);
+}
+
+int main(void)
+{
+        int rc = rt_start(1);
+        if (rc != RTEST_GO)
+                return rc;
+        struct http_sim_options ho;
+        http_sim_options_init(&ho);
+        ho.dr_delay_ms = 5;
+        char err[256];
+        if (http_sim_start(&ho, &H, err, sizeof err) < 0) {
+                printf("Bail out! http sim: %s\n", err);
+                return 1;
+        }
+        for (size_t i = 0; i < 2; i++) {
+                char name[32], addr[16];
+                uint16_t port;
+                http_sim_site(H, i, name, addr, &port);
+                snprintf(http_urls[i], sizeof http_urls[i], "http://%s:%u/httpapi/receiver",
+                         addr, port);
+        }
+        snprintf(cluster, sizeof cluster, "bp%d", (int)getpid());
+        rt_n = 1;
+        if ((rc = rt_start_instances(inst_start)) != RTEST_GO)
+                return rc;
+        RUN(test_store_behind_http_mts_wait_no_correlation_dropped);
+        rtest_redis_kill(&R, SIGCONT);
+        atomic_store(&intake_paused, 0);
+        smx_client_destroy(I[0].c);
+        I[0].c = NULL;
+        http_sim_stop(H);
+        return rt_finish();
+}
