@@ -35,9 +35,10 @@
  * allocates after create. Store thread only.
  *
  * Why not ck_hs (Concurrency Kit): bench/ck/bench_ck_held, same run, 80 %
- * of the ids held: has hit 53 ns vs 56, miss 52.5 vs 51 (a tie), add +
- * drop 96 vs 113; ck_hs takes 64 B per id against these 96 (1 MB at the
- * default ring), not worth bringing ck back into the library.
+ * of the ids held: has hit 53 ns vs 56, miss 52.5 vs 51 (ck 2-6 % ahead),
+ * add + drop (every held entry) 96 vs 113; ck_hs takes 64 B per id against
+ * these 96 (1 MB more at the default ring): not worth bringing ck back into
+ * the library.
  * bench/README.md "ck or ours". */
 #include <stdio.h>
 #include <stdlib.h>

@@ -62,25 +62,10 @@ static uint64_t mono_ms(void)
         return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* Wait for `events` on fd until `deadline` (mono ms): 1 ready, 0 timed out. */
-static int wait_fd(int fd, short events, uint64_t deadline)
-{
-        for (;;) {
-                uint64_t now = mono_ms();
-                if (now >= deadline)
-                        return 0;
-                struct pollfd p = { fd, events, 0 };
-                int r = poll(&p, 1, (int)(deadline - now));
-                if (r > 0)
-                        return 1;
-                if (r < 0 && errno != EINTR)
-                        return 1;       /* let the next call report the error */
-        }
-}
-
-/* As wait_fd, for the store thread while it owns a connection: it polls
- * 1 ms at a time and between the polls takes what the workers queued
- * (rs_drain_workers), so however long Redis takes to read a batch or
+/* Wait for `events` on fd until `deadline` (mono ms): 1 ready, 0 timed
+ * out. The store thread, also while it connects (the TCP connect and the
+ * TLS handshake wait here too), polls 1 ms at a time and between the polls
+ * takes what the workers queued (rs_drain_workers), so however long Redis takes to read a batch or
  * answer, the workers' hand-off rings keep being emptied into the FIFO and
  * the in-queue. A store thread blocked in a write for a second (a batch
  * larger than the socket buffer, Redis busy or descheduled) let a worker's
@@ -313,7 +298,7 @@ static int tcp_connect(struct smx_rstore *rs)
                         continue;
                 int rc = connect(fd, a->ai_addr, a->ai_addrlen);
                 if (rc < 0 && errno == EINPROGRESS) {
-                        if (!wait_fd(fd, POLLOUT, deadline)) {
+                        if (!wait_draining(rs, fd, POLLOUT, deadline)) {
                                 snprintf(rs->io_err, sizeof rs->io_err, "connect timed out "
                                          "(%u ms)", rs->cfg.timeout_ms);
                         } else {
@@ -367,7 +352,7 @@ static int tls_handshake(struct smx_rstore *rs, unsigned link, int fd)
                         return tls_send(rs, link, fd);  /* our Finished */
                 if (tls_conn_pending(&t->conn))
                         continue;
-                if (!wait_fd(fd, POLLIN, deadline)) {
+                if (!wait_draining(rs, fd, POLLIN, deadline)) {
                         snprintf(t->conn.reason, sizeof t->conn.reason, "tls: handshake timed out");
                         snprintf(rs->io_err, sizeof rs->io_err, "tls: handshake timed out "
                                  "(%u ms; is this Redis's tls-port?)", rs->cfg.timeout_ms);
