@@ -294,6 +294,29 @@ static size_t drain_events(struct run *r)
         return total;
 }
 
+/* The correlation store after the window (`corr_entries=`, `corr_full=`:
+ * puts refused by a full store), from the Prometheus rendering: with
+ * `--dr 1` and a peer that sends no receipts, nothing ever leaves the store,
+ * so past corr_capacity (default 2^20) MTs every put probes a full table and
+ * is refused; a figure of the DR path has to be read with these two. */
+static void print_corr_store(smx_client *c)
+{
+        char *txt = NULL;
+        if (smx_stats_render(c, SMX_STATS_PROMETHEUS, &txt, NULL) != 0 || !txt)
+                return;
+        static const char *const keys[][2] = {
+                { "\nsmsmux_correlation_entries ", "corr_entries" },
+                { "\nsmsmux_correlation_full_total ", "corr_full" },
+        };
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+                const char *p = strstr(txt, keys[k][0]);
+                if (p)
+                        printf("%s=%llu\n", keys[k][1],
+                               strtoull(p + strlen(keys[k][0]), NULL, 10));
+        }
+        free(txt);
+}
+
 /* Wait (app thread) until events may be there, at most ms. */
 static void wait_events(struct run *r, int ms)
 {
@@ -661,6 +684,7 @@ int main(int argc, char **argv)
         thread_cpu_per_mt(&c0, &c1, win_acc, &app_ns, &lib_ns);
         printf("app_cpu_ns_per_mt=%.1f\nlib_cpu_ns_per_mt=%.1f\n", app_ns, lib_ns);
         printf("outcomes_complete=%d\n", complete);
+        print_corr_store(r.c);
         if (o.tls_ca) {
                 struct smx_bind_stats bs[64];
                 size_t nb = smx_client_binds(r.c, bs, 64);

@@ -486,7 +486,13 @@ static size_t corr_expire(void *impl, unsigned part, unsigned n_parts, uint64_t 
  * and, at the table's usual load (up to 80 %), the slots after it: the home
  * slot and the next PREFETCH_SLOTS - 1 are loaded (a put of a new key in a
  * full shard walks its whole run). */
-#define PREFETCH_SLOTS 4u
+/* 8, measured (bench/README.md "CPU per MT, issue 16"): against 4, 11 ns
+ * less library CPU per DR-asking MT in a full store (lower in 5 of 5
+ * pairs); 6 was not better than 8, and 16 cost 65 ns more (the line fill
+ * buffers run out: a batch of resps prefetches for 16 puts at once). A put
+ * of a new key at 80 % load walks ~13 slots; the hardware's streamer takes
+ * over the rest of the run. */
+#define PREFETCH_SLOTS 8u
 
 static void corr_prefetch(void *impl, const struct smx_key128 *k)
 {
