@@ -117,16 +117,6 @@ static void ht_hash_cb(ck_ht_hash_t *h, const void *key, size_t len, uint64_t se
         h->value = ((const struct smx_key128 *)key)->hi;
 }
 
-static unsigned long hs_hash_cb(const void *o, unsigned long seed)
-{
-        return ((const struct smx_key128 *)o)->hi;
-}
-
-static bool hs_cmp_cb(const void *a, const void *b)
-{
-        return smx_key128_eq(a, b);
-}
-
 static void *ck_open(int kind, uint32_t cap)
 {
         struct ck_corr *c = aligned_alloc(64, sizeof *c);
@@ -147,10 +137,10 @@ static void *ck_open(int kind, uint32_t cap)
                                         ht_hash_cb, &ck_alloc, 2 * s->cap, 1);
                 else if (kind == K_HS)
                         ok = ck_hs_init(&s->u.hs, CK_HS_MODE_SPMC | CK_HS_MODE_OBJECT | CK_HS_MODE_DELETE,
-                                        hs_hash_cb, hs_cmp_cb, &ck_alloc, 2 * s->cap, 1);
+                                        key_hi_hash_cb, key_eq_cb, &ck_alloc, 2 * s->cap, 1);
                 else
                         ok = ck_rhs_init(&s->u.rhs, CK_RHS_MODE_SPMC | CK_RHS_MODE_OBJECT,
-                                         hs_hash_cb, hs_cmp_cb, &ck_alloc, 2 * s->cap, 1);
+                                         key_hi_hash_cb, key_eq_cb, &ck_alloc, 2 * s->cap, 1);
                 if (!ok)
                         return NULL;
         }
@@ -294,11 +284,8 @@ static const struct impl ck_rhs_impl = {
 int main(int argc, char **argv)
 {
         static const struct impl *const impls[] = { &ours, &ck_ht_impl, &ck_hs_impl, &ck_rhs_impl };
-        if (smx_store_shards_for(CAP) != NSHARDS) {
-                fprintf(stderr, "bench_ck_corr: the store no longer has %u shards at %u\n",
-                        NSHARDS, CAP);
+        if (!shards_match("bench_ck_corr", smx_store_shards_for(CAP)))
                 return 1;
-        }
         static const char *const op_names[N_OPS] = {
                 "put", "get_hit", "get_miss", "delete", "churn", "churn_2threads",
         };

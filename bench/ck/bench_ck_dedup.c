@@ -112,16 +112,6 @@ struct ck_dd {
         struct ck_dd_shard sh[NSHARDS];
 };
 
-static unsigned long set_hash_cb(const void *o, unsigned long seed)
-{
-        return ((const struct smx_key128 *)o)->hi;
-}
-
-static bool set_cmp_cb(const void *a, const void *b)
-{
-        return smx_key128_eq(a, b);
-}
-
 static void *ck_open(int kind, uint32_t cap)
 {
         struct ck_dd *c = aligned_alloc(64, sizeof *c);
@@ -138,9 +128,9 @@ static void *ck_open(int kind, uint32_t cap)
                         return NULL;
                 bool ok = kind == K_HS
                         ? ck_hs_init(&s->u.hs, CK_HS_MODE_SPMC | CK_HS_MODE_OBJECT | CK_HS_MODE_DELETE,
-                                     set_hash_cb, set_cmp_cb, &ck_alloc, 2 * s->cap, 1)
+                                     key_hi_hash_cb, key_eq_cb, &ck_alloc, 2 * s->cap, 1)
                         : ck_rhs_init(&s->u.rhs, CK_RHS_MODE_SPMC | CK_RHS_MODE_OBJECT,
-                                      set_hash_cb, set_cmp_cb, &ck_alloc, 2 * s->cap, 1);
+                                      key_hi_hash_cb, key_eq_cb, &ck_alloc, 2 * s->cap, 1);
                 if (!ok)
                         return NULL;
         }
@@ -286,11 +276,8 @@ int main(int argc, char **argv)
                 "claim_commit_new", "claim_seen", "claim_abort_new", "delete", "churn",
                 "churn_2threads",
         };
-        if (smx_store_shards_for(CAP) != NSHARDS) {
-                fprintf(stderr, "bench_ck_dedup: the store no longer has %u shards at %u\n",
-                        NSHARDS, CAP);
+        if (!shards_match("bench_ck_dedup", smx_store_shards_for(CAP)))
                 return 1;
-        }
         register_all(impls, sizeof impls / sizeof impls[0], op_names);
         return gbench_main(argc, argv);
 }

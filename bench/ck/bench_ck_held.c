@@ -16,6 +16,7 @@
 #include <ck_hs.h>
 #include <stdio.h>
 
+#include "ck_pair.h"
 #include "gbench_shim.h"
 #include "store/rstore_int.h"
 
@@ -29,8 +30,7 @@ struct held_rec {
 };
 
 struct tcase {
-        unsigned load_pct;
-        int use_ck;
+        struct pair_case pc;            /* first: pair_register fills it */
         int ready;
         struct smx_rstore *rs;          /* ours: only ring_cap and held are used */
         ck_hs_t hs;
@@ -52,22 +52,6 @@ static void ids_init(void)
         for (uint32_t i = 0; i < MISS_BASE + MOST; i++)
                 snprintf(ids[i], sizeof ids[i], "%llu-%u", 1764900000000ull + i / 4, i % 4);
 }
-
-static _Atomic size_t hs_bytes;
-
-static void *hs_malloc(size_t n)
-{
-        hs_bytes += n;
-        return malloc(n);
-}
-
-static void hs_free(void *p, size_t n, bool defer)
-{
-        hs_bytes -= n;
-        free(p);
-}
-
-static struct ck_malloc hs_alloc = { hs_malloc, NULL, hs_free };
 
 static unsigned long rec_hash(uint64_t ms, uint64_t seq, uint16_t st)
 {
@@ -137,8 +121,8 @@ static int case_ready(struct tcase *c, struct gbench_state *st)
         if (c->ready)
                 return 0;
         size_t before = hs_bytes;
-        c->n = MOST * c->load_pct / 100;
-        if (c->use_ck) {
+        c->n = MOST * c->pc.load_pct / 100;
+        if (c->pc.use_ck) {
                 c->pool = malloc(MOST * sizeof *c->pool);
                 c->free_idx = malloc(MOST * sizeof *c->free_idx);
                 if (!c->pool || !c->free_idx ||
@@ -181,15 +165,12 @@ static void bm_has(struct gbench_state *st, struct tcase *c, int miss)
         int64_t bad = 0;
         while (gbench_keep_running(st)) {
                 const char *id = ids[base + i];
-                int got = c->use_ck ? ck_has(c, id) : rs_held_has(c->rs, 0, id);
+                int got = c->pc.use_ck ? ck_has(c, id) : rs_held_has(c->rs, 0, id);
                 bad += got == miss;
                 if (++i == span)
                         i = 0;
         }
-        gbench_set_items_processed(st, gbench_iterations(st));
-        gbench_set_counter(st, "B_per_id", c->bytes_per);
-        if (bad)
-                gbench_skip_with_error(st, "a lookup answered wrong");
+        pair_report(st, "B_per_id", c->bytes_per, bad, "a lookup answered wrong");
 }
 
 static void bm_has_hit(struct gbench_state *st, void *arg) { bm_has(st, arg, 0); }
@@ -205,7 +186,7 @@ static void bm_add_drop(struct gbench_state *st, void *arg)
         int64_t bad = 0;
         while (gbench_keep_running(st)) {
                 const char *id = ids[MISS_BASE + i];
-                if (c->use_ck) {
+                if (c->pc.use_ck) {
                         ck_add(c, id);
                         ck_drop(c, id);
                 } else {
@@ -215,32 +196,18 @@ static void bm_add_drop(struct gbench_state *st, void *arg)
                 if (++i == MOST)
                         i = 0;
         }
-        bad += c->use_ck ? ck_has(c, ids[MISS_BASE]) : rs_held_has(c->rs, 0, ids[MISS_BASE]);
-        gbench_set_items_processed(st, gbench_iterations(st));
-        gbench_set_counter(st, "B_per_id", c->bytes_per);
-        if (bad)
-                gbench_skip_with_error(st, "a dropped id is still held");
+        bad += c->pc.use_ck ? ck_has(c, ids[MISS_BASE]) : rs_held_has(c->rs, 0, ids[MISS_BASE]);
+        pair_report(st, "B_per_id", c->bytes_per, bad, "a dropped id is still held");
 }
 
 int main(int argc, char **argv)
 {
         static struct tcase cases[2][2];
-        static const unsigned loads[] = { 50, 80 };
-        static const struct {
-                const char *name;
-                gbench_fn fn;
-        } ops[] = { { "has_hit", bm_has_hit }, { "has_miss", bm_has_miss },
-                    { "add_drop", bm_add_drop } };
-        for (unsigned o = 0; o < 3; o++)
-                for (unsigned l = 0; l < 2; l++)
-                        for (int ck = 0; ck < 2; ck++) {
-                                char name[96];
-                                struct tcase *c = &cases[l][ck];
-                                c->load_pct = loads[l];
-                                c->use_ck = ck;
-                                snprintf(name, sizeof name, "held/%s/load%u/%s", ops[o].name,
-                                         loads[l], ck ? "ck_hs" : "ours_rs_held");
-                                gbench_register(name, ops[o].fn, c);
-                        }
+        static const struct pair_op ops[3] = {
+                { "has_hit", bm_has_hit },
+                { "has_miss", bm_has_miss },
+                { "add_drop", bm_add_drop },
+        };
+        pair_register("held", "ours_rs_held", ops, cases, sizeof cases[0][0]);
         return gbench_main(argc, argv);
 }

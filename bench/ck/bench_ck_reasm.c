@@ -19,6 +19,7 @@
 #include <ck_hs.h>
 #include <stdio.h>
 
+#include "ck_pair.h"
 #include "gbench_shim.h"
 #include "text/reassembly.c"
 
@@ -30,32 +31,15 @@ struct lookup {
 };
 
 struct tcase {
-        unsigned load_pct;
+        struct pair_case pc;            /* first: pair_register fills it */
         struct smx_reasm *r;
         ck_hs_t hs;
-        int use_ck;
         uint8_t src[GROUPS * 2][16], dst[GROUPS * 2][8];
         struct smx_reasm_key keys[GROUPS * 2];  /* [0, n) open, [GROUPS, 2 GROUPS) never */
         uint32_t hash[GROUPS * 2];
         uint32_t n;
         double bytes_per;               /* the index's bytes per group record */
 };
-
-static _Atomic size_t hs_bytes;
-
-static void *hs_malloc(size_t n)
-{
-        hs_bytes += n;
-        return malloc(n);
-}
-
-static void hs_free(void *p, size_t n, bool defer)
-{
-        hs_bytes -= n;
-        free(p);
-}
-
-static struct ck_malloc hs_alloc = { hs_malloc, NULL, hs_free };
 
 static unsigned long hs_hash_cb(const void *o, unsigned long seed)
 {
@@ -88,20 +72,20 @@ static int case_ready(struct tcase *c, struct gbench_state *st)
                 gbench_skip_with_error(st, "create failed");
                 return -1;
         }
-        c->n = GROUPS * c->load_pct / 100;
+        c->n = GROUPS * c->pc.load_pct / 100;
         for (uint32_t i = 0; i < 2 * GROUPS; i++)
                 make_key(c, i);
         for (uint32_t i = 0; i < c->n; i++) {
                 uint32_t idx = group_new(c->r, &c->keys[i], c->hash[i], 0, 1);
-                if (c->use_ck) {        /* the ck table indexes the same records */
+                if (c->pc.use_ck) {     /* the ck table indexes the same records */
                         uint32_t *pp = &c->r->bucket[c->hash[i] & (c->r->nbuckets - 1)];
                         *pp = G(c->r, idx)->hnext;
                         ck_hs_put_unique(&c->hs, c->hash[i], G(c->r, idx));
                 }
         }
-        c->bytes_per = c->use_ck ? (double)(hs_bytes - before) / GROUPS
-                                 : (double)(c->r->nbuckets * sizeof *c->r->bucket) / GROUPS +
-                                           sizeof(uint32_t);       /* + hnext */
+        c->bytes_per = c->pc.use_ck ? (double)(hs_bytes - before) / GROUPS
+                                    : (double)(c->r->nbuckets * sizeof *c->r->bucket) / GROUPS +
+                                              sizeof(uint32_t);    /* + hnext */
         return 0;
 }
 
@@ -123,15 +107,13 @@ static void bm_find(struct gbench_state *st, struct tcase *c, int miss)
         uint32_t i = 0, base = miss ? GROUPS : 0, span = miss ? GROUPS : c->n;
         int64_t bad = 0;
         while (gbench_keep_running(st)) {
-                int found = c->use_ck ? ck_find(c, base + i) != NULL : ours_find(c, base + i) != 0;
+                int found = c->pc.use_ck ? ck_find(c, base + i) != NULL
+                                         : ours_find(c, base + i) != 0;
                 bad += found == miss;
                 if (++i == span)
                         i = 0;
         }
-        gbench_set_items_processed(st, gbench_iterations(st));
-        gbench_set_counter(st, "B_per_group", c->bytes_per);
-        if (bad)
-                gbench_skip_with_error(st, "a lookup answered wrong");
+        pair_report(st, "B_per_group", c->bytes_per, bad, "a lookup answered wrong");
 }
 
 static void bm_find_hit(struct gbench_state *st, void *arg) { bm_find(st, arg, 0); }
@@ -157,7 +139,7 @@ static void bm_insert_remove(struct gbench_state *st, void *arg)
                 g->dst_len = (uint8_t)k->dst_len;
                 memcpy(g->src, k->src, k->src_len);
                 memcpy(g->dst, k->dst, k->dst_len);
-                if (c->use_ck) {
+                if (c->pc.use_ck) {
                         struct lookup l = { k, h };
                         ck_hs_put_unique(&c->hs, h, g);
                         bad += ck_hs_remove(&c->hs, h, &l) != g;
@@ -176,31 +158,17 @@ static void bm_insert_remove(struct gbench_state *st, void *arg)
                 if (++i == GROUPS)
                         i = 0;
         }
-        gbench_set_items_processed(st, gbench_iterations(st));
-        gbench_set_counter(st, "B_per_group", c->bytes_per);
-        if (bad)
-                gbench_skip_with_error(st, "a remove answered wrong");
+        pair_report(st, "B_per_group", c->bytes_per, bad, "a remove answered wrong");
 }
 
 int main(int argc, char **argv)
 {
         static struct tcase cases[2][2];
-        static const unsigned loads[] = { 50, 80 };
-        static const struct {
-                const char *name;
-                gbench_fn fn;
-        } ops[] = { { "find_hit", bm_find_hit }, { "find_miss", bm_find_miss },
-                    { "insert_remove", bm_insert_remove } };
-        for (unsigned o = 0; o < 3; o++)
-                for (unsigned l = 0; l < 2; l++)
-                        for (int ck = 0; ck < 2; ck++) {
-                                char name[96];
-                                struct tcase *c = &cases[l][ck];
-                                c->load_pct = loads[l];
-                                c->use_ck = ck;
-                                snprintf(name, sizeof name, "reasm/%s/load%u/%s", ops[o].name,
-                                         loads[l], ck ? "ck_hs" : "ours_buckets");
-                                gbench_register(name, ops[o].fn, c);
-                        }
+        static const struct pair_op ops[3] = {
+                { "find_hit", bm_find_hit },
+                { "find_miss", bm_find_miss },
+                { "insert_remove", bm_insert_remove },
+        };
+        pair_register("reasm", "ours_buckets", ops, cases, sizeof cases[0][0]);
         return gbench_main(argc, argv);
 }

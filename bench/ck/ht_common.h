@@ -1,6 +1,7 @@
 /* What bench_ck_corr and bench_ck_dedup share: the keys, a counting
  * allocator for ck's tables, each thread's epoch record, the fixed record
- * pools a ck table points into, and the benchmark driver that runs the same
+ * pools a ck table points into, the ck_hs / ck_rhs callbacks on a record's
+ * key, the shard-count check, and the benchmark driver that runs the same
  * operations, at the same loads, on every table (ours and ck's).
  *
  * Keys. The stores key everything by a 128-bit hash (store/hash128.h), so
@@ -172,6 +173,29 @@ static inline size_t rec_pool_bytes(const struct rec_pool *p)
         return (size_t)p->cap * (p->rec_size + sizeof *p->free_idx);
 }
 
+/* ---- ck_hs / ck_rhs callbacks: records start with their key ---- */
+
+/* The key is already a hash: its high word is what ck is handed. */
+static unsigned long key_hi_hash_cb(const void *o, unsigned long seed)
+{
+        return ((const struct smx_key128 *)o)->hi;
+}
+
+static bool key_eq_cb(const void *a, const void *b)
+{
+        return smx_key128_eq(a, b);
+}
+
+/* The program's ck shards mirror the store's: stop when the store's
+ * shard count at CAP is no longer NSHARDS. */
+static int shards_match(const char *prog, unsigned store_shards)
+{
+        if (store_shards == NSHARDS)
+                return 1;
+        fprintf(stderr, "%s: the store no longer has %u shards at %u\n", prog, NSHARDS, CAP);
+        return 0;
+}
+
 /* ---- a table under test and the driver ---- */
 
 /* What a table must do; `t` is the table, `w` the calling thread. put: a
@@ -231,6 +255,30 @@ static void report(struct table_case *c, struct gbench_state *st, int64_t items,
                 gbench_skip_with_error(st, "an operation answered wrong");
 }
 
+/* Put the BATCH keys after the live window / delete the BATCH oldest in
+ * it; the count of wrong answers. slide() then moves the window by BATCH. */
+static inline int64_t put_batch(struct table_case *c)
+{
+        int64_t bad = 0;
+        for (uint32_t j = 0; j < BATCH; j++)
+                bad += c->im->put(c->t, &main_w, key_at(c->hi + j), c->im->val) != 0;
+        return bad;
+}
+
+static inline int64_t del_batch(struct table_case *c)
+{
+        int64_t bad = 0;
+        for (uint32_t j = 0; j < BATCH; j++)
+                bad += c->im->del(c->t, &main_w, key_at(c->lo + j)) != 1;
+        return bad;
+}
+
+static inline void slide(struct table_case *c)
+{
+        c->lo += BATCH;
+        c->hi += BATCH;
+}
+
 /* put BATCH new keys (timed), then delete as many of the oldest (not). */
 static void bm_put(struct gbench_state *st, void *arg)
 {
@@ -239,13 +287,10 @@ static void bm_put(struct gbench_state *st, void *arg)
         if (case_ready(c, st))
                 return;
         while (gbench_keep_running_batch(st, BATCH)) {
-                for (uint32_t j = 0; j < BATCH; j++)
-                        bad += c->im->put(c->t, &main_w, key_at(c->hi + j), c->im->val) != 0;
+                bad += put_batch(c);
                 gbench_pause_timing(st);
-                for (uint32_t j = 0; j < BATCH; j++)
-                        bad += c->im->del(c->t, &main_w, key_at(c->lo + j)) != 1;
-                c->lo += BATCH;
-                c->hi += BATCH;
+                bad += del_batch(c);
+                slide(c);
                 gbench_resume_timing(st);
         }
         report(c, st, gbench_iterations(st), bad);
@@ -259,13 +304,10 @@ static void bm_del(struct gbench_state *st, void *arg)
         if (case_ready(c, st))
                 return;
         while (gbench_keep_running_batch(st, BATCH)) {
-                for (uint32_t j = 0; j < BATCH; j++)
-                        bad += c->im->del(c->t, &main_w, key_at(c->lo + j)) != 1;
+                bad += del_batch(c);
                 gbench_pause_timing(st);
-                for (uint32_t j = 0; j < BATCH; j++)
-                        bad += c->im->put(c->t, &main_w, key_at(c->hi + j), c->im->val) != 0;
-                c->lo += BATCH;
-                c->hi += BATCH;
+                bad += put_batch(c);
+                slide(c);
                 gbench_resume_timing(st);
         }
         report(c, st, gbench_iterations(st), bad);

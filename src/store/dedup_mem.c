@@ -294,7 +294,7 @@ int smx_dedup_mem_open(const struct smx_dedup_config *cfg, struct smx_dedup_stor
                 return -ENOMEM;
         m->window_ms = cfg->window_ms;
         if (smx_table_open(&m->t, cfg->capacity, sizeof(struct dedup_shard),
-                           sizeof(struct dedup_slot)) != 0) {
+                           sizeof(struct dedup_slot), 5, 4) != 0) {
                 free(m);
                 return -ENOMEM;
         }

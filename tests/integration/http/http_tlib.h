@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,23 @@ static inline void t_sleep_ms(unsigned ms)
 {
         struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
         nanosleep(&ts, NULL);
+}
+
+/* Wait (at most timeout_ms) until *counter, read under mu, has grown by n
+ * past `from`; the growth seen last. For a counter a receiver-thread
+ * callback bumps under its lock (how many requests it deferred). */
+static inline uint64_t t_wait_locked_growth(pthread_mutex_t *mu, const uint64_t *counter,
+                                            uint64_t from, uint64_t n, unsigned timeout_ms)
+{
+        uint64_t end = t_now_ms() + timeout_ms;
+        for (;;) {
+                pthread_mutex_lock(mu);
+                uint64_t d = *counter - from;
+                pthread_mutex_unlock(mu);
+                if (d >= n || t_now_ms() > end)
+                        return d;
+                t_sleep_ms(1);
+        }
 }
 
 /* A TCP connection from `src` (NULL: any) to 127.0.0.1:port, or -1. */

@@ -185,15 +185,7 @@ static void test_close_abandons_late_answers_each_message_answered_as_the_race_s
                 pthread_t s[SENDERS];
                 for (int i = 0; i < SENDERS; i++)
                         pthread_create(&s[i], NULL, sender_main, NULL);
-                uint64_t end = t_now_ms() + 20000;
-                for (;;) {
-                        pthread_mutex_lock(&tq.mu);
-                        uint64_t d = tq.deferred - d0;
-                        pthread_mutex_unlock(&tq.mu);
-                        if (d >= 4 * SENDERS || t_now_ms() > end)
-                                break;
-                        t_sleep_ms(1);
-                }
+                t_wait_locked_growth(&tq.mu, &tq.deferred, d0, 4 * SENDERS, 20000);
                 t_sleep_ms((unsigned)(round * 13) % DELAY_MAX_MS);
                 uint64_t t0 = t_now_ms();
                 http_rx_stop(rx);
