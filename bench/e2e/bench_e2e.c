@@ -250,6 +250,7 @@ static char bench_text[SMX_TEXT_MAX];
 struct run {
         smx_client *c;
         uint64_t sent, accepted, failed, binds_up;
+        uint64_t drs, drs_correlated;   /* DR events (a sink with --dr-lag sends them) */
         int measuring;
         uint64_t win_accepted;
         uint32_t *lat;
@@ -277,6 +278,10 @@ static size_t drain_events(struct run *r)
                                 break;
                         case SMX_EV_FAILED:
                                 r->failed++;
+                                break;
+                        case SMX_EV_DR:
+                                r->drs++;
+                                r->drs_correlated += ev[i].id != NULL;
                                 break;
                         case SMX_EV_BIND:
                                 if (ev[i].up)
@@ -685,6 +690,8 @@ int main(int argc, char **argv)
         printf("app_cpu_ns_per_mt=%.1f\nlib_cpu_ns_per_mt=%.1f\n", app_ns, lib_ns);
         printf("outcomes_complete=%d\n", complete);
         print_corr_store(r.c);
+        printf("dr_events=%llu\ndr_events_correlated=%llu\n", (unsigned long long)r.drs,
+               (unsigned long long)r.drs_correlated);
         if (o.tls_ca) {
                 struct smx_bind_stats bs[64];
                 size_t nb = smx_client_binds(r.c, bs, 64);
