@@ -664,5 +664,6 @@ void smx_http_stats_fill(struct smx_http *h, struct smx_http_stats *st)
                 st->rx_too_large = atomic_load_explicit(&r->too_large, memory_order_relaxed);
                 st->rx_too_slow = atomic_load_explicit(&r->too_slow, memory_order_relaxed);
                 st->rx_deferred = atomic_load_explicit(&r->deferred, memory_order_relaxed);
+                st->rx_abandoned = atomic_load_explicit(&r->abandoned, memory_order_relaxed);
         }
 }

@@ -2,8 +2,10 @@
  * main connection and the read connection (rstore_read.c), each with its
  * own TLS session from the one context (same CA, name, client certificate).
  *
- * Plain (redis://, unix://): hiredis reads (redisBufferRead, once poll
- * says there are bytes); writes are ours, non-blocking (send with
+ * Plain (redis://, unix://): a redis:// TCP connect is ours, non-blocking
+ * and waited for draining (tcp_connect, as for TLS), the socket then handed
+ * to hiredis (redisConnectFd); a unix:// one is hiredis's (it never waits).
+ * hiredis reads (redisBufferRead, once poll says there are bytes); writes are ours, non-blocking (send with
  * MSG_DONTWAIT from hiredis's output buffer), because a blocking write of a
  * large batch held the store thread until Redis had read all of it.
  *
@@ -328,6 +330,34 @@ static int tcp_connect(struct smx_rstore *rs)
         return fd;
 }
 
+/* A plain redis:// connection: our own non-blocking connect (tcp_connect,
+ * waiting in wait_draining like the TLS one), not hiredis's, which blocked
+ * the store thread for up to timeout_ms per attempt when SYNs went
+ * unanswered, emptying no worker ring meanwhile. The socket is then made
+ * blocking, as hiredis leaves a connection it opened itself (the rest of
+ * this file sends with MSG_DONTWAIT and reads after poll either way), and
+ * wrapped in a context (redisConnectFd: blocking flag, connected). NULL:
+ * io_err says why. A unix:// connect never waits (local: refused, or a full
+ * backlog's EAGAIN, at once), so it stays hiredis's. */
+static redisContext *plain_tcp_open(struct smx_rstore *rs)
+{
+        int fd = tcp_connect(rs);
+        if (fd < 0)
+                return NULL;
+        int fl = fcntl(fd, F_GETFL);
+        if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+                snprintf(rs->io_err, sizeof rs->io_err, "fcntl: %s", strerror(errno));
+                close(fd);
+                return NULL;
+        }
+        redisContext *c = redisConnectFd(fd);   /* takes fd: redisFree closes it */
+        if (!c) {
+                snprintf(rs->io_err, sizeof rs->io_err, "out of memory");
+                close(fd);
+        }
+        return c;
+}
+
 /* The handshake on fd within timeout_ms: 0, or -1 (io_err). */
 static int tls_handshake(struct smx_rstore *rs, unsigned link, int fd)
 {
@@ -372,7 +402,9 @@ redisContext *rs_io_open(struct smx_rstore *rs, unsigned link, int *tls_failed)
                                       (rs->cfg.timeout_ms % 1000) * 1000 };
                 redisContext *c = rs->unix_path[0]
                                   ? redisConnectUnixWithTimeout(rs->unix_path, tv)
-                                  : redisConnectWithTimeout(rs->tcp_host, rs->port, tv);
+                                  : plain_tcp_open(rs);
+                if (!c && !rs->unix_path[0])
+                        return NULL;            /* io_err says why */
                 if (!c || c->err) {
                         snprintf(rs->io_err, sizeof rs->io_err, "%s",
                                  c ? c->errstr : "out of memory");

@@ -14,7 +14,10 @@
  *     before the pause runs when Redis does, into a's stream, which b takes
  *     over; the service's re-send of it is a duplicate at b (200, not
  *     delivered again). One a's store never sent is dropped with a (its
- *     ticket freed), the re-send brings it to b. */
+ *     ticket freed), the re-send brings it to b;
+ *   - then b alone, Redis paused again, MOs deferred, b drained: its
+ *     receiver's close answers them 503 after the 5 s, and rx_abandoned
+ *     shows that in smx_client_http_stats, the JSON and Prometheus stats. */
 #include <stdatomic.h>
 
 #include "http_sim.h"
@@ -116,6 +119,68 @@ static void test_stop_with_store_paused_is_bounded_and_delivers_each_mo_once(voi
         CHECK_EQ(s1.mo_acked - s0.mo_acked, N_MOS);
 }
 
+static atomic_int drained;
+
+static void *drain_b(void *arg)
+{
+        smx_client_drain(arg, 1000);
+        atomic_store(&drained, 1);
+        return NULL;
+}
+
+/* b alone now, Redis paused again: MOs pushed to b are deferred; b's drain
+ * closes its receiver, which answers them 503 itself after 5 s, and the
+ * public stats (smx_client_http_stats, JSON, Prometheus) count them in
+ * rx_abandoned. */
+static void test_abandoned_answers_are_counted_in_public_stats(void)
+{
+        char cmd[300];
+        snprintf(cmd, sizeof cmd, "http receiver http://127.0.0.1:%u/httpapi/receiver",
+                 rx_port(1));
+        hctl(cmd);
+        struct smx_http_stats st0;
+        smx_client_http_stats(I[1].c, &st0);
+        CHECK_EQ(st0.rx_abandoned, 0);
+        rtest_redis_kill(&R, SIGSTOP);
+        hctl("http mo 10");
+        mo_serial += 10;
+        struct smx_http_stats st;
+        uint64_t end = it_now_ms() + 10000;
+        do {
+                rt_pump_all();
+                it_sleep_ms(5);
+                smx_client_http_stats(I[1].c, &st);
+        } while (st.rx_deferred == st0.rx_deferred && it_now_ms() < end);
+        CHECK(st.rx_deferred > st0.rx_deferred);
+        smx_client *b = I[1].c;
+        pthread_t th;
+        CHECK_EQ(pthread_create(&th, NULL, drain_b, b), 0);
+        end = it_now_ms() + 40000;
+        while (!atomic_load(&drained) && it_now_ms() < end)
+                it_sleep_ms(5);
+        CHECK(atomic_load(&drained));
+        rtest_redis_kill(&R, SIGCONT);
+        pthread_join(th, NULL);
+        smx_client_http_stats(b, &st);
+        printf("# b: %llu deferred, %llu of them abandoned by the close\n",
+               (unsigned long long)(st.rx_deferred - st0.rx_deferred),
+               (unsigned long long)st.rx_abandoned);
+        CHECK(st.rx_abandoned > 0);
+        CHECK(st.rx_abandoned <= st.rx_deferred - st0.rx_deferred);
+        char *txt = NULL;
+        CHECK_EQ(smx_stats_render(b, SMX_STATS_JSON, &txt, NULL), 0);
+        char want[96];
+        snprintf(want, sizeof want, "\"rx_abandoned\":%llu", (unsigned long long)st.rx_abandoned);
+        CHECK(txt && strstr(txt, want));
+        free(txt);
+        txt = NULL;
+        CHECK_EQ(smx_stats_render(b, SMX_STATS_PROMETHEUS, &txt, NULL), 0);
+        snprintf(want, sizeof want, "\nsmsmux_http_receiver_abandoned_total %llu\n",
+                 (unsigned long long)st.rx_abandoned);
+        CHECK(txt && strstr(txt, want));
+        free(txt);
+}
+
 int main(void)
 {
         int rc = rt_start(1);
@@ -141,6 +206,7 @@ int main(void)
         if ((rc = rt_await_bound()) != RTEST_GO)
                 return rc;
         RUN(test_stop_with_store_paused_is_bounded_and_delivers_each_mo_once);
+        RUN(test_abandoned_answers_are_counted_in_public_stats);
         rtest_redis_kill(&R, SIGCONT);
         for (int i = 0; i < N_INST; i++)
                 if (I[i].c) {
