@@ -299,6 +299,10 @@ struct smx_http_stats {
         uint64_t rx_too_slow;            /* closed: body not in receiver_max_request_s */
         uint64_t rx_deferred;            /* answered once the shared store (Redis) ran their
                                             script (docs/scale-out.md) */
+        uint64_t rx_abandoned;           /* of rx_deferred: answered 503 by the receiver's
+                                            close (smx_client_drain / destroy) itself,
+                                            their answer not come within 5 s (the
+                                            service re-sends them, H4) */
 };
 
 /* ---- client ---- */

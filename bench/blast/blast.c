@@ -18,6 +18,14 @@
  * `bytes_in=` and `bytes_out=` (on the wire), then `submit_sm=<count>`, and
  * exits.
  * With --tls-cert FILE --tls-key FILE the sink speaks TLS only (sink_tls.c).
+ * With --dr-lag N (1..65536) the sink also answers each submit_sm that asks
+ * for a delivery receipt (registered_delivery & 3 == 1) with a DR
+ * deliver_sm (esm_class SMSC receipt, receipted_message_id and
+ * message_state DELIVERED TLVs, the usual receipt text), written N
+ * receipt-asking submit_sm later on the same connection: a receipt comes
+ * after its submit_sm_resp, as from a real SMSC, and the dispatcher's
+ * whole DR path (put, deliver_sm, correlation hit, DR event, answer) is
+ * measured. Receipts still queued when a connection closes are not sent.
  *
  * Both are one epoll thread; PDUs are framed with smx_frame_peek. */
 #include <arpa/inet.h>
@@ -49,6 +57,9 @@ struct conn {
         int ep_out;             /* EPOLLOUT is being watched */
         struct sink_tls tls;    /* sink with TLS: the connection's TLS state */
         uint64_t bytes_in, bytes_out;   /* sink, plain: on the wire */
+        uint64_t *dr_ids;               /* sink --dr-lag: message ids owed a receipt */
+        unsigned dr_head, dr_n;
+        uint32_t dr_seq;                /* sink: deliver_sm sequence numbers */
 };
 
 struct cfg {
@@ -60,7 +71,10 @@ struct cfg {
         int regdel;
         int encode;             /* --encode: encode each submit_sm afresh */
         const char *tls_cert, *tls_key; /* sink: TLS only */
+        unsigned dr_lag;                /* sink: receipts, this many submit_sm late (0: none) */
 };
+
+static unsigned sink_dr_lag;            /* cfg.dr_lag, for sink_answer */
 
 static volatile sig_atomic_t stop_flag;
 
@@ -354,6 +368,48 @@ static int run_client(const struct cfg *c)
 
 /* ---- sink ---- */
 
+/* A receipt deliver_sm for message id v (hex, as the resp gave it). */
+static ssize_t sink_receipt(struct conn *k, uint8_t *w, size_t room, uint64_t v)
+{
+        char id[24], text[160];
+        int il = snprintf(id, sizeof id, "%llx", (unsigned long long)v);
+        int tl = snprintf(text, sizeof text, "id:%s sub:001 dlvrd:001 submit date:2612052200 "
+                          "done date:2612052200 stat:DELIVRD err:000 text:blast", id);
+        struct smx_pdu d;
+        memset(&d, 0, sizeof d);
+        d.h.command_id = SMPP_DELIVER_SM;
+        k->dr_seq = k->dr_seq >= SMPP_SEQ_MAX || k->dr_seq < 2 ? 2 : k->dr_seq + 1;
+        d.h.sequence_number = k->dr_seq;
+        d.u.sm.source_addr = (struct smx_bytes){ (const uint8_t *)"447700900001", 12 };
+        d.u.sm.destination_addr = (struct smx_bytes){ (const uint8_t *)"12345", 5 };
+        d.u.sm.esm_class = SMPP_ESM_TYPE_SMSC_DR;
+        d.u.sm.short_message = (struct smx_bytes){ (const uint8_t *)text, (uint16_t)tl };
+        d.tlv.present |= SMX_TLV_RECEIPTED_MESSAGE_ID | SMX_TLV_MESSAGE_STATE;
+        d.tlv.receipted_message_id = (struct smx_bytes){ (const uint8_t *)id, (uint16_t)il };
+        d.tlv.message_state = SMPP_STATE_DELIVERED;
+        return smx_pdu_encode(w, room, &d, NULL, 0);
+}
+
+/* --dr-lag: note that message id v owes a receipt; write the one that is
+ * dr_lag receipt-asking submit_sm old, if any. */
+static void sink_receipt_due(struct conn *k, const uint8_t *p, uint64_t v)
+{
+        struct smx_pdu s;
+        if (!k->dr_ids || smx_pdu_decode(p, smx_get_u32(p), NULL, &s, NULL) != SMX_PDU_OK ||
+            (s.u.sm.registered_delivery & 3) != 1)
+                return;
+        if (k->dr_n == sink_dr_lag) {
+                ssize_t n = sink_receipt(k, k->out + k->out_len, BUF_CAP - k->out_len,
+                                         k->dr_ids[k->dr_head]);
+                if (n > 0)
+                        k->out_len += (size_t)n;
+                k->dr_head = (k->dr_head + 1) % sink_dr_lag;
+                k->dr_n--;
+        }
+        k->dr_ids[(k->dr_head + k->dr_n) % sink_dr_lag] = v;
+        k->dr_n++;
+}
+
 static void sink_answer(struct conn *k, const uint8_t *p)
 {
         uint32_t id = smx_get_u32(p + 4), seq = smx_get_u32(p + 12);
@@ -373,6 +429,11 @@ static void sink_answer(struct conn *k, const uint8_t *p)
                 r.u.sm_resp.message_id.len = (uint16_t)l;
                 n = smx_pdu_encode(w, room, &r, NULL, 0);
                 k->acked++;
+                if (n > 0 && sink_dr_lag) {
+                        k->out_len += (size_t)n;
+                        n = 0;
+                        sink_receipt_due(k, p, v);
+                }
                 break;
         }
         case SMPP_BIND_TRANSMITTER:
@@ -451,11 +512,14 @@ static int run_sink(const struct cfg *c)
                                 cs[slot].fd = fd;
                                 cs[slot].in = malloc(BUF_CAP);
                                 cs[slot].out = malloc(BUF_CAP);
+                                if (c->dr_lag)
+                                        cs[slot].dr_ids = calloc(c->dr_lag, sizeof *cs[slot].dr_ids);
                                 if (tls_ctx && sink_tls_accept(&cs[slot].tls, tls_ctx) < 0) {
                                         close(fd);
                                         cs[slot].fd = -1;
                                         free(cs[slot].in);
                                         free(cs[slot].out);
+                                        free(cs[slot].dr_ids);
                                         continue;
                                 }
                                 struct epoll_event ce = { .events = EPOLLIN, .data.u32 = (uint32_t)slot };
@@ -482,6 +546,7 @@ static int run_sink(const struct cfg *c)
                                         k->fd = -1;
                                         free(k->in);
                                         free(k->out);
+                                        free(k->dr_ids);
                                         continue;
                                 }
                                 if (r > 0)
@@ -493,7 +558,7 @@ static int run_sink(const struct cfg *c)
                                                 off = k->in_len;
                                                 break;
                                         }
-                                        if (pl == 0 || k->out_len + 128 > BUF_CAP)
+                                        if (pl == 0 || k->out_len + 512 > BUF_CAP)
                                                 break;
                                         sink_answer(k, k->in + off);
                                         off += (size_t)pl;
@@ -549,12 +614,13 @@ static void usage(FILE *f)
                 "usage: blast [--host 127.0.0.1] --port P [--connections 1] [--count N | --seconds S]\n"
                 "             [--window 10000] [--batch 256] [--system-id smsmux] [--password secret]\n"
                 "             [--registered-delivery 0|1] [--encode]\n"
-                "       blast --sink [--host 127.0.0.1] [--port 0] [--tls-cert FILE --tls-key FILE]\n");
+                "       blast --sink [--host 127.0.0.1] [--port 0] [--tls-cert FILE --tls-key FILE]\n"
+                "                    [--dr-lag N]\n");
 }
 
 int main(int argc, char **argv)
 {
-        struct cfg c = { "127.0.0.1", "smsmux", "secret", 0, 1, 10000, 256, 0, 0, 0, 0, 0, NULL, NULL };
+        struct cfg c = { "127.0.0.1", "smsmux", "secret", 0, 1, 10000, 256, 0, 0, 0, 0, 0, NULL, NULL, 0 };
         static const struct option opts[] = {
                 { "host", required_argument, NULL, 'H' }, { "port", required_argument, NULL, 'p' },
                 { "connections", required_argument, NULL, 'n' }, { "count", required_argument, NULL, 'c' },
@@ -562,7 +628,7 @@ int main(int argc, char **argv)
                 { "batch", required_argument, NULL, 'b' }, { "system-id", required_argument, NULL, 'u' },
                 { "password", required_argument, NULL, 'P' }, { "sink", no_argument, NULL, 'S' },
                 { "registered-delivery", required_argument, NULL, 'r' }, { "help", no_argument, NULL, 'h' },
-                { "encode", no_argument, NULL, 'e' },
+                { "encode", no_argument, NULL, 'e' }, { "dr-lag", required_argument, NULL, 'D' },
                 { "tls-cert", required_argument, NULL, 'C' }, { "tls-key", required_argument, NULL, 'K' },
                 { NULL, 0, NULL, 0 },
         };
@@ -581,6 +647,7 @@ int main(int argc, char **argv)
                 case 'S': c.sink = 1; break;
                 case 'r': c.regdel = atoi(optarg) ? 1 : 0; break;
                 case 'e': c.encode = 1; break;
+                case 'D': c.dr_lag = (unsigned)strtoul(optarg, NULL, 10); break;
                 case 'C': c.tls_cert = optarg; break;
                 case 'K': c.tls_key = optarg; break;
                 case 'h': usage(stdout); return 0;
@@ -594,6 +661,11 @@ int main(int argc, char **argv)
                 usage(stderr);
                 return 2;
         }
+        if (c.sink && c.dr_lag > 65536) {
+                usage(stderr);
+                return 2;
+        }
+        sink_dr_lag = c.dr_lag;
         if (c.sink)
                 return run_sink(&c);
         if (!c.port || !c.conns || !c.batch || c.window < c.batch || c.conns > 1024 ||

@@ -250,6 +250,7 @@ static char bench_text[SMX_TEXT_MAX];
 struct run {
         smx_client *c;
         uint64_t sent, accepted, failed, binds_up;
+        uint64_t drs, drs_correlated;   /* DR events (a sink with --dr-lag sends them) */
         int measuring;
         uint64_t win_accepted;
         uint32_t *lat;
@@ -278,6 +279,10 @@ static size_t drain_events(struct run *r)
                         case SMX_EV_FAILED:
                                 r->failed++;
                                 break;
+                        case SMX_EV_DR:
+                                r->drs++;
+                                r->drs_correlated += ev[i].id != NULL;
+                                break;
                         case SMX_EV_BIND:
                                 if (ev[i].up)
                                         r->binds_up++;
@@ -292,6 +297,29 @@ static size_t drain_events(struct run *r)
                         break;
         }
         return total;
+}
+
+/* The correlation store after the window (`corr_entries=`, `corr_full=`:
+ * puts refused by a full store), from the Prometheus rendering: with
+ * `--dr 1` and a peer that sends no receipts, nothing ever leaves the store,
+ * so past corr_capacity (default 2^20) MTs every put probes a full table and
+ * is refused; a figure of the DR path has to be read with these two. */
+static void print_corr_store(smx_client *c)
+{
+        char *txt = NULL;
+        if (smx_stats_render(c, SMX_STATS_PROMETHEUS, &txt, NULL) != 0 || !txt)
+                return;
+        static const char *const keys[][2] = {
+                { "\nsmsmux_correlation_entries ", "corr_entries" },
+                { "\nsmsmux_correlation_full_total ", "corr_full" },
+        };
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+                const char *p = strstr(txt, keys[k][0]);
+                if (p)
+                        printf("%s=%llu\n", keys[k][1],
+                               strtoull(p + strlen(keys[k][0]), NULL, 10));
+        }
+        free(txt);
 }
 
 /* Wait (app thread) until events may be there, at most ms. */
@@ -661,6 +689,9 @@ int main(int argc, char **argv)
         thread_cpu_per_mt(&c0, &c1, win_acc, &app_ns, &lib_ns);
         printf("app_cpu_ns_per_mt=%.1f\nlib_cpu_ns_per_mt=%.1f\n", app_ns, lib_ns);
         printf("outcomes_complete=%d\n", complete);
+        print_corr_store(r.c);
+        printf("dr_events=%llu\ndr_events_correlated=%llu\n", (unsigned long long)r.drs,
+               (unsigned long long)r.drs_correlated);
         if (o.tls_ca) {
                 struct smx_bind_stats bs[64];
                 size_t nb = smx_client_binds(r.c, bs, 64);

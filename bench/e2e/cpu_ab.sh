@@ -20,6 +20,10 @@
 # the per-repetition ratios). Raw outputs stay in $OUT. EXTRA_A / EXTRA_B
 # (environment) add bench_e2e options to A's / B's runs, so one binary can
 # be compared with itself under two settings (e.g. EXTRA_B="--events 4096").
+# SINK_OPTS (environment) adds `blast --sink` options, e.g.
+# SINK_OPTS="--dr-lag 4096": the sink sends a receipt for each DR-asking MT,
+# so the --dr 1 rows measure the whole DR path, not puts into a store that
+# fills up and refuses (bench/README.md "CPU per MT, issue 16").
 set -eu
 
 A=${1:?usage: cpu_ab.sh DIR_A DIR_B [REPS] [SECONDS] [DR...]}
@@ -47,7 +51,8 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-taskset -c 0 "$BLAST" --sink > "$OUT/sink.out" 2>&1 &
+# shellcheck disable=SC2086
+taskset -c 0 "$BLAST" --sink ${SINK_OPTS:-} > "$OUT/sink.out" 2>&1 &
 SINK_PID=$!
 i=0
 while ! grep -q '^ready' "$OUT/sink.out" 2>/dev/null; do
@@ -55,7 +60,7 @@ while ! grep -q '^ready' "$OUT/sink.out" 2>/dev/null; do
         sleep 0.05
 done
 PORT=$(awk '/^listening/{n=split($NF,a,":"); print a[n]; exit}' "$OUT/sink.out")
-echo "raw outputs in $OUT; A=$EA $EXTRA_A B=$EB $EXTRA_B; sink :$PORT on CPU 0, clients on CPU 1"
+echo "raw outputs in $OUT; A=$EA $EXTRA_A B=$EB $EXTRA_B; sink :$PORT ${SINK_OPTS:-} on CPU 0, clients on CPU 1"
 echo "nproc $(nproc); $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 kv() { sed -n "s/^$1=//p" "$2" | tail -1; }
 e2e() {   # binary dr file name extra-options

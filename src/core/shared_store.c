@@ -70,6 +70,12 @@ static void host_answer_ext(void *ctx, const struct rs_reply *r)
         smx_http_store_answer(c->http, r->to.ext, r->status);
 }
 
+static int host_claim_ext(void *ctx, const struct rs_reply_to *to)
+{
+        struct smx_client *c = ctx;
+        return smx_http_store_claim(c->http, to->ext);
+}
+
 int client_store_create(struct smx_client *c, const struct smx_config *cfg, char *err,
                         size_t err_len)
 {
@@ -104,7 +110,7 @@ int client_store_create(struct smx_client *c, const struct smx_config *cfg, char
                 .ctx = c, .n_workers = c->n_workers,
                 .n_ext = c->http ? SMX_HTTP_STORE_QUEUES : 0,
                 .wake_worker = host_wake_worker, .wake_app = host_wake_app,
-                .answer_ext = host_answer_ext,
+                .answer_ext = host_answer_ext, .claim_ext = host_claim_ext,
                 .bind_by_name = host_bind_by_name, .bind_name = host_bind_name,
                 .mo_text = host_mo_text,
         };

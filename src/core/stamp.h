@@ -31,15 +31,33 @@ extern struct smx_stamp_clock smx_stamp_clock;
 void smx_stamp_init(void);
 uint64_t smx_now_us(void);
 
-static inline uint64_t smx_stamp_us(void)
+/* A stamp in two steps, so the clock read can be issued early and its
+ * latency (RDTSC: ~17 ns on the benchmark's VM, bench/README.md issue 16)
+ * overlap the caller's other work: smx_stamp_raw reads the clock (TSC
+ * ticks, or smx_now_us() without the TSC), smx_stamp_scale turns that
+ * reading into the stamp smx_stamp_us would have returned at that instant. */
+static inline uint64_t smx_stamp_raw(void)
 {
 #if SMX_STAMP_HAVE_TSC
-        if (smx_stamp_clock.tsc) {
-                uint64_t d = __rdtsc() - smx_stamp_clock.tsc0;
-                return (uint64_t)(((unsigned __int128)d * smx_stamp_clock.mult) >> 32);
-        }
+        if (smx_stamp_clock.tsc)
+                return __rdtsc();
 #endif
         return smx_now_us();
+}
+
+static inline uint64_t smx_stamp_scale(uint64_t raw)
+{
+#if SMX_STAMP_HAVE_TSC
+        if (smx_stamp_clock.tsc)
+                return (uint64_t)(((unsigned __int128)(raw - smx_stamp_clock.tsc0) *
+                                   smx_stamp_clock.mult) >> 32);
+#endif
+        return raw;
+}
+
+static inline uint64_t smx_stamp_us(void)
+{
+        return smx_stamp_scale(smx_stamp_raw());
 }
 
 #endif

@@ -52,5 +52,11 @@ void smx_http_stats_fill(struct smx_http *h, struct smx_http_stats *st);
  * answer its HTTP request by the deliver_sm status it would get (ESME_ROK:
  * 200, anything else: 503, the service re-sends). Store thread. */
 void smx_http_store_answer(struct smx_http *h, void *ticket, uint32_t status);
+/* The store thread, before it delivers a receiver's DR/MO itself (Redis
+ * away past local_after_ms): 1 when it may (the answer follows at once), 0
+ * when the receiver's close answered it 503 already (the service re-sends
+ * it: delivering it too would duplicate it; the ticket is gone). h may be
+ * NULL (the transport destroyed). */
+int smx_http_store_claim(struct smx_http *h, void *ticket);
 
 #endif

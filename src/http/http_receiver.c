@@ -25,6 +25,11 @@
 
 #define ALLOW_MAX 32
 
+/* rx_req.answer besides an HTTP_RX_* result: */
+#define ANS_PENDING (-1)        /* deferred, no answer yet */
+#define ANS_ABANDONED (-2)      /* the close gave up waiting: answered 503 */
+#define ANS_CLAIMED (-3)        /* the answerer will answer (http_rx_claim) */
+
 /* One allowed network: family, address bytes (4 or 16), prefix length. */
 struct allow_ent {
         int family;
@@ -34,7 +39,15 @@ struct allow_ent {
 
 /* Per request: the body so far. Receiver thread only, except `answer`,
  * which http_rx_answer writes (any thread) while the connection is
- * suspended, before it resumes it. */
+ * suspended, before it resumes it, `refs` and `all_next`.
+ *
+ * A deferred request whose answer does not come within HTTP_RX_CLOSE_WAIT_MS
+ * of the close is abandoned by the closing thread: answer goes from
+ * ANS_PENDING to ANS_ABANDONED (one compare-and-swap: it or the answerer
+ * wins, never both), it answers 503 itself, and the request's memory is then
+ * shared by the connection (until on_completed) and the answerer's ticket
+ * (until its late http_rx_claim / http_rx_answer): `refs`, the last one
+ * frees it. It is on no free list, so the receiver may be gone by then. */
 struct rx_req {
         size_t len;
         int too_big;
@@ -45,7 +58,9 @@ struct rx_req {
         struct MHD_Connection *conn;
         int deferred;                 /* suspended for http_rx_answer */
         int was_deferred;             /* ...and not finished yet (r->n_unfinished) */
-        _Atomic int answer;           /* its HTTP_RX_* once given */
+        _Atomic int answer;           /* its HTTP_RX_* once given, else ANS_* */
+        _Atomic int refs;             /* abandoned: connection + ticket */
+        struct rx_req *all_next;      /* every request ever allocated (r->all) */
         char body[];
 };
 
@@ -61,11 +76,16 @@ struct http_receiver {
                                        * that runs it */
         struct MHD_Response *ok, *busy;
         struct rx_req *free_reqs;     /* receiver thread only */
+        _Atomic(struct rx_req *) all; /* every rx_req allocated, newest first:
+                                       * pushed by the receiver thread, walked by
+                                       * the close to abandon what waits too long */
         uint16_t port;
         struct http_rx_msg msg;       /* scratch, receiver thread only */
         struct rx_req *cur;           /* the request the callback runs for */
         _Atomic uint32_t n_deferred;  /* suspended, answer not given yet */
         _Atomic uint32_t n_unfinished;        /* deferred, answer not sent yet */
+        uint32_t close_wait_ms;       /* the close waits this long for deferred
+                                       * answers, then abandons them (503) */
         _Atomic int closing;          /* set by http_rx_close (the client's
                                        * drain, or http_rx_stop): deliver is
                                        * not called again, nothing more is
@@ -209,10 +229,15 @@ static enum MHD_Result bad(struct http_receiver *r, struct MHD_Connection *c, un
 static struct rx_req *req_get(struct http_receiver *r)
 {
         struct rx_req *q = r->free_reqs;
-        if (q)
+        if (q) {
                 r->free_reqs = q->next_free;
-        else
+        } else {
                 q = malloc(sizeof *q + r->cfg.max_body + 1);
+                if (q) {
+                        q->all_next = atomic_load_explicit(&r->all, memory_order_relaxed);
+                        atomic_store_explicit(&r->all, q, memory_order_release);
+                }
+        }
         if (q) {
                 q->len = 0;
                 q->too_big = 0;
@@ -222,7 +247,8 @@ static struct rx_req *req_get(struct http_receiver *r)
                 q->conn = NULL;
                 q->deferred = 0;
                 q->was_deferred = 0;
-                atomic_init(&q->answer, HTTP_RX_BUSY);
+                atomic_store_explicit(&q->answer, HTTP_RX_BUSY, memory_order_relaxed);
+                atomic_store_explicit(&q->refs, 0, memory_order_relaxed);
         }
         return q;
 }
@@ -237,8 +263,14 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         if (q && q != (void *)r) {
                 if (q->was_deferred)
                         atomic_fetch_sub_explicit(&r->n_unfinished, 1, memory_order_release);
-                q->next_free = r->free_reqs;
-                r->free_reqs = q;
+                if (atomic_load_explicit(&q->answer, memory_order_acquire) == ANS_ABANDONED) {
+                        /* the ticket may still be out: the last of the two frees */
+                        if (atomic_fetch_sub_explicit(&q->refs, 1, memory_order_acq_rel) == 1)
+                                free(q);
+                } else {
+                        q->next_free = r->free_reqs;
+                        r->free_reqs = q;
+                }
         }
         *con_cls = NULL;
 }
@@ -289,7 +321,8 @@ void *http_rx_defer(struct http_receiver *r)
         struct rx_req *q = r->cur;
         q->deferred = 1;
         q->was_deferred = 1;
-        atomic_store_explicit(&q->answer, -1, memory_order_relaxed);
+        atomic_store_explicit(&q->refs, 2, memory_order_relaxed);
+        atomic_store_explicit(&q->answer, ANS_PENDING, memory_order_release);
         atomic_fetch_add_explicit(&r->n_deferred, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&r->n_unfinished, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&r->st.deferred, 1, memory_order_relaxed);
@@ -297,17 +330,47 @@ void *http_rx_defer(struct http_receiver *r)
         return q;
 }
 
-void http_rx_answer(void *ticket, int result)
+/* The answerer's side of an abandoned ticket: drop its reference. */
+static void ticket_release(struct rx_req *q)
+{
+        if (atomic_fetch_sub_explicit(&q->refs, 1, memory_order_acq_rel) == 1)
+                free(q);
+}
+
+int http_rx_claim(void *ticket)
 {
         struct rx_req *q = ticket;
+        int exp = ANS_PENDING;
+        if (atomic_compare_exchange_strong_explicit(&q->answer, &exp, ANS_CLAIMED,
+                                                    memory_order_acq_rel, memory_order_acquire))
+                return 1;
+        ticket_release(q);      /* abandoned: answered 503 already */
+        return 0;
+}
+
+int http_rx_answer(void *ticket, int result)
+{
+        struct rx_req *q = ticket;
+        int exp = atomic_load_explicit(&q->answer, memory_order_acquire);
+        /* PENDING -> result races with the close's PENDING -> ABANDONED;
+         * CLAIMED is ours alone */
+        while (exp != ANS_ABANDONED &&
+               !atomic_compare_exchange_weak_explicit(&q->answer, &exp, result,
+                                                      memory_order_acq_rel,
+                                                      memory_order_acquire))
+                ;
+        if (exp == ANS_ABANDONED) {
+                ticket_release(q);
+                return 0;
+        }
         struct http_receiver *r = q->r;
         struct MHD_Connection *c = q->conn;
-        atomic_store_explicit(&q->answer, result, memory_order_release);
         /* from here the receiver thread may answer, finish and reuse q: only
          * the values read above are used */
         MHD_resume_connection(c);
         http_mhd_loop_wake(&r->loop);   /* MHD has no wake-up of its own here */
         atomic_fetch_sub_explicit(&r->n_deferred, 1, memory_order_release);
+        return 1;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -450,6 +513,7 @@ int http_rx_start(const struct http_rx_config *cfg, http_rx_deliver_fn fn, void 
                 r->cfg.max_request_s = 30;
         r->fn = fn;
         r->arg = arg;
+        r->close_wait_ms = cfg->close_wait_ms ? cfg->close_wait_ms : HTTP_RX_CLOSE_WAIT_MS;
         int rc = http_mhd_loop_init(&r->loop, "http receiver");
         if (rc < 0) {
                 snprintf(err, err_len, "http receiver: eventfd: %s", strerror(-rc));
@@ -520,6 +584,33 @@ uint16_t http_rx_port(const struct http_receiver *r)
         return r->port;
 }
 
+/* The close gave up waiting: every deferred request still pending is
+ * answered 503 by this thread. Its answerer's ticket stays valid (refs) and
+ * its late answer is ignored. The list is only pushed to while we walk it
+ * (nothing is freed before the stop's end but an abandoned request, which
+ * only happens after we passed it). Returns how many. */
+static unsigned abandon_pending(struct http_receiver *r)
+{
+        unsigned n = 0;
+        struct rx_req *next;
+        for (struct rx_req *q = atomic_load_explicit(&r->all, memory_order_acquire); q; q = next) {
+                next = q->all_next;     /* before q may be freed (abandoned) */
+                int exp = ANS_PENDING;
+                if (!atomic_compare_exchange_strong_explicit(&q->answer, &exp, ANS_ABANDONED,
+                                                             memory_order_acq_rel,
+                                                             memory_order_acquire))
+                        continue;
+                /* q lives until on_completed (its connection's reference) */
+                atomic_fetch_add_explicit(&r->st.abandoned, 1, memory_order_relaxed);
+                MHD_resume_connection(q->conn);
+                atomic_fetch_sub_explicit(&r->n_deferred, 1, memory_order_release);
+                n++;
+        }
+        if (n)
+                http_mhd_loop_wake(&r->loop);
+        return n;
+}
+
 void http_rx_close(struct http_receiver *r)
 {
         if (!r)
@@ -531,22 +622,32 @@ void http_rx_close(struct http_receiver *r)
          * MHD_run it may be in (it may be delivering or deferring a message
          * that came before the flag), deliver is not called again and
          * n_deferred only falls: wait for the deferred answers (a shared
-         * store gives each within its hold_ms; the client closes the
-         * receiver before it stops the store). Called again (http_rx_stop
-         * after the client's drain closed it), it returns at once. */
+         * store gives each within its hold_ms once it sees Redis gone; the
+         * client closes the receiver before it stops the store), for up to
+         * close_wait_ms; then every one still pending is abandoned: answered
+         * 503 here (the service re-sends it, H4), and the answerer's late
+         * answer only frees the ticket (http_rx_answer). Called again
+         * (http_rx_stop after the client's drain closed it), it returns at
+         * once. */
         atomic_store_explicit(&r->closing, 1, memory_order_seq_cst);
         http_mhd_loop_sync(&r->loop);
-        uint64_t t0 = rx_now_ms(), said = t0;
+        uint64_t t0 = rx_now_ms();
+        int abandoned = 0;
         while (atomic_load_explicit(&r->n_deferred, memory_order_acquire) > 0) {
+                if (!abandoned && rx_now_ms() - t0 >= r->close_wait_ms) {
+                        abandoned = 1;
+                        unsigned n = abandon_pending(r);
+                        if (n)
+                                smx_logf(SMX_LOG_WARN, NULL, NULL, "http receiver: closing: "
+                                         "%u answers still waited for the store after %u ms: "
+                                         "answered 503 (the service re-sends them)",
+                                         n, r->close_wait_ms);
+                        continue;
+                }
+                /* after abandon_pending only answers being given right now
+                 * (claimed, or won the race) are left: they come at once */
                 struct timespec ts = { 0, 1000000L };
                 nanosleep(&ts, NULL);
-                if (rx_now_ms() - said >= 5000) {
-                        said = rx_now_ms();
-                        smx_logf(SMX_LOG_WARN, NULL, NULL, "http receiver: closing: %u "
-                                 "answers still wait for the store after %llu ms",
-                                 atomic_load(&r->n_deferred),
-                                 (unsigned long long)(said - t0));
-                }
         }
 }
 

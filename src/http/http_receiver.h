@@ -64,7 +64,12 @@ struct http_rx_config {
         uint32_t max_conns;          /* default 4096 */
         uint32_t max_conns_per_ip;   /* default 512 */
         uint32_t max_request_s;      /* body phase, from the headers in (default 30) */
+        uint32_t close_wait_ms;      /* http_rx_close waits this long for deferred
+                                        answers, then answers them 503 itself
+                                        (default HTTP_RX_CLOSE_WAIT_MS) */
 };
+
+#define HTTP_RX_CLOSE_WAIT_MS 5000u
 
 void http_rx_config_init(struct http_rx_config *c);
 
@@ -96,6 +101,8 @@ struct http_rx_stats {
         _Atomic uint64_t requests, delivered, duplicates, busy, bad, forbidden, too_large,
                          too_slow;
         _Atomic uint64_t deferred;      /* answers that waited for http_rx_answer */
+        _Atomic uint64_t abandoned;     /* ...of which answered 503 by the close, the
+                                           answer not having come in close_wait_ms */
 };
 
 struct http_receiver;
@@ -109,15 +116,26 @@ uint16_t http_rx_port(const struct http_receiver *r);
  * callback then returns HTTP_RX_DEFER. */
 void *http_rx_defer(struct http_receiver *r);
 /* Any thread, once per ticket: HTTP_RX_OK, HTTP_RX_DUPLICATE or
- * HTTP_RX_BUSY for the deferred message. */
-void http_rx_answer(void *ticket, int result);
+ * HTTP_RX_BUSY for the deferred message. 1 when that is the answer sent; 0
+ * when the close abandoned the message first (it was answered 503, the
+ * service re-sends it): the ticket is gone, nothing else may be done for
+ * the message on the strength of this answer. The receiver may be freed
+ * by then: only the ticket is touched. */
+int http_rx_answer(void *ticket, int result);
+/* Any thread, before an answerer does something it cannot take back for
+ * the message (delivering it itself): 1 when the ticket is now its to
+ * answer (the close waits for that answer, which must follow at once, by
+ * http_rx_answer); 0 when the close abandoned it (answered 503: the
+ * message must not be delivered; the ticket is gone, no answer follows). */
+int http_rx_claim(void *ticket);
 /* Control thread: stop acknowledging. From the call on, every message gets
  * 503 with Retry-After at once and never reaches deliver (the service
  * re-sends it, H4); returns once deliver has returned for every message
- * that came before, and every deferred answer was given (a shared store
- * gives each within its hold_ms). So every message answered 200 was handed
- * over by deliver before the return. The client calls it at the end of
- * smx_client_drain; idempotent. */
+ * that came before, and every deferred answer was given, or, for those
+ * whose answer had not come within close_wait_ms, the message was answered
+ * 503 here (abandoned: http_rx_answer / http_rx_claim). So every message
+ * answered 200 was handed over by deliver before the return. The client
+ * calls it at the end of smx_client_drain; idempotent. */
 void http_rx_close(struct http_receiver *r);
 /* http_rx_close, then let the answers given go out (up to 1 s), stop the
  * thread and the daemon, free. */

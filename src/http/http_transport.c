@@ -338,11 +338,21 @@ static int rx_to_store(struct smx_http *h, struct rs_in_req *r)
         return HTTP_RX_DEFER;
 }
 
+/* A ticket the receiver's close abandoned (answered 503 after waiting
+ * HTTP_RX_CLOSE_WAIT_MS) only frees it: the receiver, and h, may be gone.
+ * Its script may have run: then its event is in Redis once, and the
+ * service's re-send of it is a duplicate there (200, not delivered again). */
 void smx_http_store_answer(struct smx_http *h, void *ticket, uint32_t status)
 {
-        http_rx_answer(ticket, status == SMPP_ESME_ROK ? HTTP_RX_OK : HTTP_RX_BUSY);
-        if (status == SMPP_ESME_ROK)
+        if (http_rx_answer(ticket, status == SMPP_ESME_ROK ? HTTP_RX_OK : HTTP_RX_BUSY) &&
+            status == SMPP_ESME_ROK)
                 wake_app(h->c);
+}
+
+int smx_http_store_claim(struct smx_http *h, void *ticket)
+{
+        (void)h;
+        return http_rx_claim(ticket);
 }
 
 /* The H4 DR as a deliver_sm receipt view (receipted_message_id +
@@ -654,5 +664,6 @@ void smx_http_stats_fill(struct smx_http *h, struct smx_http_stats *st)
                 st->rx_too_large = atomic_load_explicit(&r->too_large, memory_order_relaxed);
                 st->rx_too_slow = atomic_load_explicit(&r->too_slow, memory_order_relaxed);
                 st->rx_deferred = atomic_load_explicit(&r->deferred, memory_order_relaxed);
+                st->rx_abandoned = atomic_load_explicit(&r->abandoned, memory_order_relaxed);
         }
 }

@@ -265,6 +265,35 @@ static int on_bind_resp(struct smx_session *s, struct smx_req *r, const struct s
         return SESS_OK;
 }
 
+/* The answer (command_id id, status st, message_id mid[0..mid_len) of a
+ * submit_sm_resp) to the outstanding submit_sm r, numbered seq. */
+static int on_submit_resp(struct smx_session *s, struct smx_req *r, uint32_t seq, uint32_t id,
+                          uint32_t st, const uint8_t *mid, size_t mid_len, uint64_t now_ms)
+{
+        uint32_t ref = r->ref, gen = r->ref_gen;
+        uint8_t part = r->part;
+        untrack(s, r);
+        if (id != SMPP_SUBMIT_SM_RESP && id != SMPP_GENERIC_NACK) {
+                /* some other response on this number: the request's fate is
+                 * unknown, resend it (same identity, R5) */
+                s->cnt.bad_pdus++;
+                s->ops->mt_lost(s->ctx, ref, gen, part, 0);
+                return SESS_OK;
+        }
+        enum smx_status_class cls = smx_status_classify(st);
+        if (cls == SMX_STATUS_THROTTLED)
+                throttle(s, now_ms);
+        else if (cls == SMX_STATUS_OK && s->throttle_ms)
+                throttle_relax(s, seq);
+        if (id != SMPP_SUBMIT_SM_RESP)
+                s->ops->mt_resp(s->ctx, ref, gen, part, st, NULL, 0, 0);
+        else
+                s->ops->mt_resp(s->ctx, ref, gen, part, st, mid, mid_len, 0);
+        if (cls == SMX_STATUS_SESSION)                          /* D-17 */
+                return want_close(s, st, "SMSC says the bind is not usable");
+        return SESS_OK;
+}
+
 static int on_response(struct smx_session *s, const struct smx_pdu *p, uint64_t now_ms)
 {
         uint32_t seq = p->h.sequence_number, id = p->h.command_id;
@@ -282,32 +311,10 @@ static int on_response(struct smx_session *s, const struct smx_pdu *p, uint64_t 
         switch (r->kind) {
         case SREQ_BIND:
                 return on_bind_resp(s, r, p);
-        case SREQ_SUBMIT: {
-                uint32_t ref = r->ref, gen = r->ref_gen;
-                uint8_t part = r->part;
-                untrack(s, r);
-                if (id != SMPP_SUBMIT_SM_RESP && id != SMPP_GENERIC_NACK) {
-                        /* some other response on this number: the request's fate is
-                         * unknown, resend it (same identity, R5) */
-                        s->cnt.bad_pdus++;
-                        s->ops->mt_lost(s->ctx, ref, gen, part, 0);
-                        return SESS_OK;
-                }
-                uint32_t st = p->h.command_status;
-                enum smx_status_class cls = smx_status_classify(st);
-                if (cls == SMX_STATUS_THROTTLED)
-                        throttle(s, now_ms);
-                else if (cls == SMX_STATUS_OK && s->throttle_ms)
-                        throttle_relax(s, seq);
-                const struct smx_bytes *mid = &p->u.sm_resp.message_id;
-                if (id != SMPP_SUBMIT_SM_RESP)
-                        s->ops->mt_resp(s->ctx, ref, gen, part, st, NULL, 0, 0);
-                else
-                        s->ops->mt_resp(s->ctx, ref, gen, part, st, mid->p, mid->len, 0);
-                if (cls == SMX_STATUS_SESSION)                          /* D-17 */
-                        return want_close(s, st, "SMSC says the bind is not usable");
-                return SESS_OK;
-        }
+        case SREQ_SUBMIT:
+                return on_submit_resp(s, r, seq, id, p->h.command_status,
+                                      p->u.sm_resp.message_id.p, p->u.sm_resp.message_id.len,
+                                      now_ms);
         case SREQ_TOMB: {
                 uint32_t ref = r->ref, gen = r->ref_gen;
                 uint8_t part = r->part;
@@ -371,6 +378,27 @@ int session_on_pdu(struct smx_session *s, const uint8_t *buf, size_t len, uint64
         if (s->state == SMX_HEALTH_DOWN || s->state == SMX_HEALTH_CONNECTING)
                 return SESS_OK;
         s->last_rx_ms = now_ms;
+        /* The common PDU, read without the general decoder: a submit_sm_resp
+         * whose terminated message_id ends the PDU (no TLVs), answering a
+         * submit_sm outstanding under its number. smx_pdu_decode reads such a
+         * PDU as SMX_PDU_OK with exactly these header fields and message_id
+         * view, and on_response would take this same branch; anything else
+         * (malformed, TLVs, a tombstone, an unknown number) goes the general
+         * way below. */
+        uint32_t max_pdu = s->cfg->max_pdu ? s->cfg->max_pdu : SMPP_DEFAULT_MAX_PDU;
+        if (len > SMPP_HEADER_LEN && len <= SMPP_HEADER_LEN + SMPP_MESSAGE_ID_MAX &&
+            len <= max_pdu && smx_get_u32(buf) == len &&
+            smx_get_u32(buf + 4) == SMPP_SUBMIT_SM_RESP && buf[len - 1] == 0) {
+                size_t id_len = len - SMPP_HEADER_LEN - 1;
+                uint32_t seq = smx_get_u32(buf + 12);
+                struct smx_req *r = &s->tab[seq & s->tab_mask];
+                if (r->kind == SREQ_SUBMIT && r->seq == seq &&
+                    !memchr(buf + SMPP_HEADER_LEN, 0, id_len)) {
+                        s->suspect = 0;
+                        return on_submit_resp(s, r, seq, SMPP_SUBMIT_SM_RESP, smx_get_u32(buf + 8),
+                                              buf + SMPP_HEADER_LEN, id_len, now_ms);
+                }
+        }
         struct smx_pdu p;
         struct smx_pdu_verdict v;
         struct smx_pdu_opts o = { .max_pdu = s->cfg->max_pdu, .strict = 0 };

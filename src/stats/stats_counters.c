@@ -130,6 +130,9 @@ const struct counter smx_stats_http_rows[] = {
            "counter", "HTTP receiver connections closed: body not in within max_request_s (H4)."),
         HT(rx_deferred, CW_U64, 0, 11, NULL, "smsmux_http_receiver_deferred_total", "counter",
            "HTTP receiver requests answered once the shared store ran their script (H4)."),
+        HT(rx_abandoned, CW_U64, 0, 12, NULL, "smsmux_http_receiver_abandoned_total", "counter",
+           "HTTP receiver requests its close answered 503 itself, the store's answer not "
+           "come in time (H4)."),
 };
 
 #define ST(field, tp, pp, tab, prom, type, help) \

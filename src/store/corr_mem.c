@@ -3,14 +3,21 @@
  *
  * Layout. 2^k shards (smx_store_shards_for), shard = key.lo & (n-1). Each
  * shard is a linear-probing table of 64-byte slots (one cache line) sized
- * to its capacity x 5/4 (home slot = key.hi scaled to the slot count, so no
+ * to its capacity x 3/2 (load <= 67 %; SLOTS_NUM / SLOTS_DEN) (home slot = key.hi scaled to the slot count, so no
  * power-of-two rounding), deletion by backward shift (no tombstones). A slot
  * holds the 128-bit key, the MT serial, the expiry, part/n_parts, the part's
  * first final DR state, and the app id inline when it is <= 24 bytes; a
  * longer one (up to SMX_ID_MAX = 64) lives in a per-shard pool of 64-byte
  * blocks (free list; chunks of 1024 blocks allocated on demand, never more
- * than the shard's capacity). So an entry costs one 64 B slot, 80 B of table
+ * than the shard's capacity). So an entry costs one 64 B slot, 96 B of table
  * per entry at capacity, plus a 64 B block when its app id is long.
+ *
+ * Why 3/2 and not 5/4 (80 %, the dedup store's): entries leave only by
+ * expiry (48 h by default), so a busy store sits at its capacity, and there
+ * every put of a new key walks its run to a free slot: ~13 slots of 64 B at
+ * 80 %, ~5 at 67 %. bench_e2e --dr 1, same run: 22 ns less library CPU per
+ * DR-asking MT, lower in 5 of 5 pairs, for 16 B more per entry
+ * (bench/README.md "CPU per MT, issue 16").
  *
  * A multipart MT (n_parts > 1) also has a merge record in the same table,
  * keyed by hash("merge", serial, app id): n_parts, a bitmap of the part
@@ -26,7 +33,14 @@
  * total reaches `capacity`). Expired entries are removed by the
  * timer (expire) and, when a put finds the shard full, by a sweep of that
  * shard, which also notes the earliest expiry left: until then a full shard
- * refuses in O(1) without sweeping again. */
+ * refuses in O(1) without sweeping again.
+ *
+ * Why not ck_ht / ck_hs / ck_rhs (Concurrency Kit): bench/ck/bench_ck_corr,
+ * same run, 2^20 entries at 80 % (measured before the 3/2 sizing): put 115 ns vs 345-422, get hit 192 vs
+ * 356-400, put + get + delete 368 vs 863-1349, 80 B per entry vs 110-158.
+ * ck's tables hold pointers (a second cache miss per hit) and are single
+ * writer: every worker writes, so the shard lock stays and an epoch comes
+ * on top. bench/README.md "ck or ours". */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +50,8 @@
 #include "store/table_mem.h"
 
 #define APP_INLINE 24u
+#define SLOTS_NUM 3u            /* slots per entry at capacity: 3/2 (why: above) */
+#define SLOTS_DEN 2u
 #define POOL_CHUNK 1024u
 #define POOL_NONE  UINT32_MAX
 
@@ -180,7 +196,7 @@ static void slot_delete(struct corr_shard *s, uint32_t i)
 }
 
 /* Index of k in the shard (*found = 1), or of the free slot where it would
- * go (*found = 0). The table is never full (count <= 80 % of the slots). */
+ * go (*found = 0). The table is never full (count <= 67 % of the slots). */
 static uint32_t slot_find(const struct corr_shard *s, const struct smx_key128 *k, int *found)
 {
         uint32_t i = smx_slot_home(s->b.nslots, k->hi);
@@ -476,10 +492,17 @@ static size_t corr_expire(void *impl, unsigned part, unsigned n_parts, uint64_t 
 
 /* The table geometry never changes after open: reading it without the lock
  * is safe; the slots are only prefetched. A probe reads the key's home slot
- * and, at the table's usual load (up to 80 %), the slots after it: the home
+ * and, at the table's usual load (up to 67 %), the slots after it: the home
  * slot and the next PREFETCH_SLOTS - 1 are loaded (a put of a new key in a
  * full shard walks its whole run). */
-#define PREFETCH_SLOTS 4u
+/* 8, measured (bench/README.md "CPU per MT, issue 16"): against 4, 11 ns
+ * less library CPU per DR-asking MT in a full store (lower in 5 of 5
+ * pairs); 6 was not better than 8, and 16 cost 65 ns more (the line fill
+ * buffers run out: a batch of resps prefetches for 16 puts at once), both
+ * measured at 80 % load, where a put of a new key walks ~13 slots (~5 at
+ * the 67 % of SLOTS_NUM / SLOTS_DEN); the hardware's streamer takes over
+ * the rest of a long run. */
+#define PREFETCH_SLOTS 8u
 
 static void corr_prefetch(void *impl, const struct smx_key128 *k)
 {
@@ -549,7 +572,7 @@ int smx_corr_mem_open(const struct smx_corr_config *cfg, struct smx_corr_store *
                 return -ENOMEM;
         m->ttl_ms = cfg->ttl_ms;
         if (smx_table_open(&m->t, cfg->capacity, sizeof(struct corr_shard),
-                           sizeof(struct corr_slot)) != 0) {
+                           sizeof(struct corr_slot), SLOTS_NUM, SLOTS_DEN) != 0) {
                 free(m);
                 return -ENOMEM;
         }

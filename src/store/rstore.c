@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "log/log.h"
+#include "pdu/smpp_defs.h"
 #include "store/rstore_int.h"
 
 uint64_t rs_now_ms(void)
@@ -264,13 +265,27 @@ void rstore_destroy(struct smx_rstore *rs)
         if (rs->rd)
                 rs_io_close(rs, RS_READ, rs->rd);
         rs_tls_destroy(rs);
-        for (uint32_t i = rs->in_head; rs->inq && i != rs->in_tail; i++)
-                free(rs->inq[i % RS_INQ].data);
+        /* an extra producer's requests still here are answered (retry
+         * later): the HTTP receiver's close may have given them up, and its
+         * tickets are freed by that answer */
+        for (uint32_t i = rs->in_head; rs->inq && i != rs->in_tail; i++) {
+                struct rs_in_req *r = &rs->inq[i % RS_INQ];
+                if (r->to.worker >= rs->host.n_workers && rs->host.answer_ext) {
+                        struct rs_reply rep = { .to = r->to, .status = SMPP_ESME_RX_T_APPN };
+                        rs->host.answer_ext(rs->host.ctx, &rep);
+                }
+                free(r->data);
+        }
         if (rs->wq) {
                 for (unsigned k = 0; k < rs_n_queues(rs); k++) {
                         struct rs_worker_q *q = &rs->wq[k];
                         struct rs_in_req *r;
                         while (q->in.buf && (r = spsc_peek(&q->in)) != NULL) {
+                                if (k >= rs->host.n_workers && rs->host.answer_ext) {
+                                        struct rs_reply rep = { .to = r->to,
+                                                                .status = SMPP_ESME_RX_T_APPN };
+                                        rs->host.answer_ext(rs->host.ctx, &rep);
+                                }
                                 free(r->data);
                                 spsc_pop(&q->in);
                         }
@@ -339,69 +354,29 @@ void rs_disconnect(struct smx_rstore *rs, const char *why, uint64_t now_ms)
                 RS_INC(rs, disconnects);
         }
         RS_SET(rs, connected, 0);
-        if (!rs->down_since_ms)
-                rs->down_since_ms = now_ms;
-        rs->backoff_ms = rs->backoff_ms ? rs->backoff_ms * 2 : 100;
-        if (rs->backoff_ms > 2000)
-                rs->backoff_ms = 2000;
-        rs->next_connect_ms = now_ms + rs->backoff_ms;
+        rs_retry_later(rs, RS_MAIN, now_ms);
         /* without the read connection the batch read our stream: entries
          * read with ">" whose reply was lost are pending for us */
         if (!rs->rd)
                 rs_own_reread(rs);
 }
 
-static int conn_fail(struct smx_rstore *rs, redisContext *c, redisReply *r, const char *what,
-                     uint64_t now_ms)
+void rs_retry_later(struct smx_rstore *rs, unsigned link, uint64_t now_ms)
 {
-        if (what)       /* NULL: logged and closed already (rs_conn_setup) */
-                smx_logf(SMX_LOG_WARN, NULL, NULL, "store %s: %s failed: %s", rs->shown_url,
-                         what, r && r->type == REDIS_REPLY_ERROR && r->str ? r->str
-                         : rs->io_err[0] ? rs->io_err : "no answer");
-        if (r)
-                freeReplyObject(r);
-        if (c)
-                rs_io_close(rs, RS_MAIN, c);
-        rs->down_since_ms = rs->down_since_ms ? rs->down_since_ms : now_ms;
-        rs->backoff_ms = rs->backoff_ms ? rs->backoff_ms * 2 : 100;
-        if (rs->backoff_ms > 2000)
-                rs->backoff_ms = 2000;
-        rs->next_connect_ms = now_ms + rs->backoff_ms;
-        return -1;
+        uint64_t *down_since = link == RS_READ ? &rs->rd_down_since_ms : &rs->down_since_ms;
+        uint32_t *backoff = link == RS_READ ? &rs->rd_backoff_ms : &rs->backoff_ms;
+        uint64_t *next = link == RS_READ ? &rs->rd_next_connect_ms : &rs->next_connect_ms;
+        if (!*down_since)
+                *down_since = now_ms;
+        *backoff = *backoff ? *backoff * 2 : 100;
+        if (*backoff > 2000)
+                *backoff = 2000;
+        *next = now_ms + *backoff;
 }
 
-int rs_conn_setup(struct smx_rstore *rs, unsigned link, redisContext *c)
+int rs_conn_fail(struct smx_rstore *rs, unsigned link, redisContext *c, redisReply *r,
+                 const char *what, uint64_t now_ms)
 {
-        redisReply *r;
-        const char *what = NULL;
-        if (rs->password[0]) {
-                /* the password goes to Redis only, never to a log line */
-                r = rs->user[0] ? rs_io_command(rs, link, c, "AUTH %s %s", rs->user, rs->password)
-                                : rs_io_command(rs, link, c, "AUTH %s", rs->password);
-                if (!reply_ok(c, r, NULL)) {
-                        what = "authentication";
-                        goto fail;
-                }
-                freeReplyObject(r);
-        }
-        if (rs->db) {
-                r = rs_io_command(rs, link, c, "SELECT %d", rs->db);
-                if (!reply_ok(c, r, NULL)) {
-                        what = "SELECT";
-                        goto fail;
-                }
-                freeReplyObject(r);
-        }
-        /* named for CLIENT LIST / CLIENT KILL: smsmux:CLUSTER:INSTANCE:main|read */
-        r = rs_io_command(rs, link, c, "CLIENT SETNAME smsmux:%s:%s:%s", rs->cluster,
-                          rs->instance, link == RS_READ ? "read" : "main");
-        if (!r) {       /* an ACL user without CLIENT SETNAME: unnamed, not an error */
-                what = "CLIENT SETNAME";
-                goto fail;
-        }
-        freeReplyObject(r);
-        return 0;
-fail:
         smx_logf(SMX_LOG_WARN, NULL, NULL, "store %s: %s%s failed: %s", rs->shown_url,
                  link == RS_READ ? "read connection: " : "", what,
                  r && r->type == REDIS_REPLY_ERROR && r->str ? r->str
@@ -409,44 +384,78 @@ fail:
         if (r)
                 freeReplyObject(r);
         rs_io_close(rs, link, c);
+        rs_retry_later(rs, link, now_ms);
         return -1;
+}
+
+/* On a new connection (either link), authenticate, select the database and
+ * name it: 0, or -1 (logged, closed, retry put off: rs_conn_fail). */
+static int conn_setup(struct smx_rstore *rs, unsigned link, redisContext *c, uint64_t now_ms)
+{
+        redisReply *r;
+        if (rs->password[0]) {
+                /* the password goes to Redis only, never to a log line */
+                r = rs->user[0] ? rs_io_command(rs, link, c, "AUTH %s %s", rs->user, rs->password)
+                                : rs_io_command(rs, link, c, "AUTH %s", rs->password);
+                if (!reply_ok(c, r, NULL))
+                        return rs_conn_fail(rs, link, c, r, "authentication", now_ms);
+                freeReplyObject(r);
+        }
+        if (rs->db) {
+                r = rs_io_command(rs, link, c, "SELECT %d", rs->db);
+                if (!reply_ok(c, r, NULL))
+                        return rs_conn_fail(rs, link, c, r, "SELECT", now_ms);
+                freeReplyObject(r);
+        }
+        /* named for CLIENT LIST / CLIENT KILL: smsmux:CLUSTER:INSTANCE:main|read */
+        r = rs_io_command(rs, link, c, "CLIENT SETNAME smsmux:%s:%s:%s", rs->cluster,
+                          rs->instance, link == RS_READ ? "read" : "main");
+        if (!r)         /* an ACL user without CLIENT SETNAME: unnamed, not an error */
+                return rs_conn_fail(rs, link, c, r, "CLIENT SETNAME", now_ms);
+        freeReplyObject(r);
+        return 0;
+}
+
+redisContext *rs_conn_open(struct smx_rstore *rs, unsigned link, uint64_t now_ms)
+{
+        int tls_failed = 0;
+        redisContext *c = rs_io_open(rs, link, &tls_failed);
+        if (!c) {
+                /* the first failure, then one line every 2 s while it lasts */
+                int down = link == RS_READ ? rs->rd_down_since_ms != 0 : rs->down_since_ms != 0;
+                uint32_t backoff = link == RS_READ ? rs->rd_backoff_ms : rs->backoff_ms;
+                if (!down || backoff >= 2000)
+                        smx_logf(SMX_LOG_WARN, NULL, NULL, "store %s: %scannot connect: %s%s",
+                                 rs->shown_url, link == RS_READ ? "read connection: " : "",
+                                 tls_failed ? "TLS handshake failed: " : "", rs->io_err);
+                rs_retry_later(rs, link, now_ms);
+                return NULL;
+        }
+        return conn_setup(rs, link, c, now_ms) < 0 ? NULL : c;
 }
 
 int rs_connect(struct smx_rstore *rs, uint64_t now_ms)
 {
-        int tls_failed = 0;
-        redisContext *c = rs_io_open(rs, RS_MAIN, &tls_failed);
-        if (!c) {
-                if (!rs->down_since_ms || rs->backoff_ms >= 2000)
-                        smx_logf(SMX_LOG_WARN, NULL, NULL, "store %s: cannot connect: %s%s",
-                                 rs->shown_url, tls_failed ? "TLS handshake failed: " : "",
-                                 rs->io_err);
-                rs->down_since_ms = rs->down_since_ms ? rs->down_since_ms : now_ms;
-                rs->backoff_ms = rs->backoff_ms ? rs->backoff_ms * 2 : 100;
-                if (rs->backoff_ms > 2000)
-                        rs->backoff_ms = 2000;
-                rs->next_connect_ms = now_ms + rs->backoff_ms;
+        redisContext *c = rs_conn_open(rs, RS_MAIN, now_ms);
+        if (!c)
                 return -1;
-        }
         redisReply *r;
-        if (rs_conn_setup(rs, RS_MAIN, c) < 0)
-                return conn_fail(rs, NULL, NULL, NULL, now_ms);
         for (int i = 0; i < RS_LUA_N; i++) {
                 r = rs_io_command(rs, RS_MAIN, c, "SCRIPT LOAD %s", rs_lua[i]);
                 if (!reply_ok(c, r, NULL) || r->type != REDIS_REPLY_STRING || r->len != 40)
-                        return conn_fail(rs, c, r, "SCRIPT LOAD", now_ms);
+                        return rs_conn_fail(rs, RS_MAIN, c, r, "SCRIPT LOAD", now_ms);
                 memcpy(rs->sha[i], r->str, 40);
                 rs->sha[i][40] = 0;
                 freeReplyObject(r);
         }
         r = rs_io_command(rs, RS_MAIN, c, "XGROUP CREATE %s g 0 MKSTREAM", rs->streams[0].key);
         if (!reply_ok(c, r, "BUSYGROUP"))
-                return conn_fail(rs, c, r, "XGROUP CREATE", now_ms);
+                return rs_conn_fail(rs, RS_MAIN, c, r, "XGROUP CREATE", now_ms);
         freeReplyObject(r);
         r = rs_io_command(rs, RS_MAIN, c, "HSET smsmux:{%s}:inst %s %llu", rs->cluster, rs->instance,
                          (unsigned long long)rs_now_ms());
         if (!reply_ok(c, r, NULL))
-                return conn_fail(rs, c, r, "HSET", now_ms);
+                return rs_conn_fail(rs, RS_MAIN, c, r, "HSET", now_ms);
         freeReplyObject(r);
         rs->rc = c;
         RS_INC(rs, connects);

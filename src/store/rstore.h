@@ -115,13 +115,21 @@ struct rs_corr_req {
  * another); each queue still has exactly one producer. An extra queue's
  * DR/MO is answered by calling answer_ext on the store thread (with the
  * request's reply_to, whose `ext` is the producer's ticket) instead of
- * through a reply ring: every request taken is answered exactly once. */
+ * through a reply ring: every request taken is answered exactly once
+ * (also at destroy: those still queued with ESME_RX_T_APPN), or dropped
+ * unanswered when claim_ext says its producer gave up on it. */
 struct rs_host {
         void *ctx;
         unsigned n_workers;
         unsigned n_ext;
         void (*wake_worker)(void *ctx, unsigned k);
         void (*answer_ext)(void *ctx, const struct rs_reply *r);
+        /* An extra producer's request the store thread is about to deliver
+         * itself (Redis away past local_after_ms): 1 when it may (its
+         * answer_ext follows at once), 0 when its producer gave up on it
+         * (the HTTP receiver's close answered it 503): the request is then
+         * dropped, neither delivered nor answered. NULL: always 1. */
+        int (*claim_ext)(void *ctx, const struct rs_reply_to *to);
         void (*wake_app)(void *ctx);
         /* bind index by name (events name the bind that received a DR/MO
          * on another instance), -1 when this instance has none */

@@ -222,9 +222,18 @@ int rs_held_has(const struct smx_rstore *rs, uint16_t stream, const char *id);
 void rs_held_add(struct smx_rstore *rs, uint16_t stream, const char *id);
 void rs_held_drop(struct smx_rstore *rs, uint16_t stream, const char *id);
 
-/* rstore.c: on a new connection (either), authenticate and select the
- * database: 0, or -1 (logged and closed, backoff set by the caller). */
-int rs_conn_setup(struct smx_rstore *rs, unsigned link, redisContext *c);
+/* rstore.c: open link's connection (RS_MAIN or RS_READ; the other link has
+ * its own back-off) and set it up: AUTH, SELECT, CLIENT SETNAME
+ * smsmux:CLUSTER:INSTANCE:main|read. The context, or NULL (logged, link's
+ * retry put off: rs_retry_later). */
+redisContext *rs_conn_open(struct smx_rstore *rs, unsigned link, uint64_t now_ms);
+/* link is down since now_ms (if not already): its next connect waits a
+ * back-off doubling from 100 ms to 2 s. */
+void rs_retry_later(struct smx_rstore *rs, unsigned link, uint64_t now_ms);
+/* A set-up command `what` of link's new connection c failed (reply r, or
+ * NULL: rs->io_err): logged, r freed, c closed, retry put off; -1. */
+int rs_conn_fail(struct smx_rstore *rs, unsigned link, redisContext *c, redisReply *r,
+                 const char *what, uint64_t now_ms);
 /* After a connection that read our stream was lost: the entries Redis sent
  * in a reply we never got are pending for us; read them again (those after
  * the last one we put in the ring) before new ones. */
@@ -261,6 +270,9 @@ int rs_drain_workers(struct smx_rstore *rs, uint64_t now);
 /* Answer the oldest in-queue request with `status` and drop it; its worker
  * is marked in *woken. */
 void rs_in_answer(struct smx_rstore *rs, uint32_t status, unsigned *woken);
+/* Drop the oldest in-queue request unanswered (its producer gave it up:
+ * rs_host.claim_ext). */
+void rs_in_drop(struct smx_rstore *rs);
 void rs_wake_workers(struct smx_rstore *rs, unsigned woken);
 /* The correlation-write FIFO (rs->fifo, fifo_cap bytes): append (0, or -1
  * when full: nothing changed), the record at byte offset *off (moved past a

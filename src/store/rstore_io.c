@@ -2,8 +2,10 @@
  * main connection and the read connection (rstore_read.c), each with its
  * own TLS session from the one context (same CA, name, client certificate).
  *
- * Plain (redis://, unix://): hiredis reads (redisBufferRead, once poll
- * says there are bytes); writes are ours, non-blocking (send with
+ * Plain (redis://, unix://): a redis:// TCP connect is ours, non-blocking
+ * and waited for draining (tcp_connect, as for TLS), the socket then handed
+ * to hiredis (redisConnectFd); a unix:// one is hiredis's (it never waits).
+ * hiredis reads (redisBufferRead, once poll says there are bytes); writes are ours, non-blocking (send with
  * MSG_DONTWAIT from hiredis's output buffer), because a blocking write of a
  * large batch held the store thread until Redis had read all of it.
  *
@@ -62,25 +64,10 @@ static uint64_t mono_ms(void)
         return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* Wait for `events` on fd until `deadline` (mono ms): 1 ready, 0 timed out. */
-static int wait_fd(int fd, short events, uint64_t deadline)
-{
-        for (;;) {
-                uint64_t now = mono_ms();
-                if (now >= deadline)
-                        return 0;
-                struct pollfd p = { fd, events, 0 };
-                int r = poll(&p, 1, (int)(deadline - now));
-                if (r > 0)
-                        return 1;
-                if (r < 0 && errno != EINTR)
-                        return 1;       /* let the next call report the error */
-        }
-}
-
-/* As wait_fd, for the store thread while it owns a connection: it polls
- * 1 ms at a time and between the polls takes what the workers queued
- * (rs_drain_workers), so however long Redis takes to read a batch or
+/* Wait for `events` on fd until `deadline` (mono ms): 1 ready, 0 timed
+ * out. The store thread, also while it connects (the TCP connect and the
+ * TLS handshake wait here too), polls 1 ms at a time and between the polls
+ * takes what the workers queued (rs_drain_workers), so however long Redis takes to read a batch or
  * answer, the workers' hand-off rings keep being emptied into the FIFO and
  * the in-queue. A store thread blocked in a write for a second (a batch
  * larger than the socket buffer, Redis busy or descheduled) let a worker's
@@ -313,7 +300,7 @@ static int tcp_connect(struct smx_rstore *rs)
                         continue;
                 int rc = connect(fd, a->ai_addr, a->ai_addrlen);
                 if (rc < 0 && errno == EINPROGRESS) {
-                        if (!wait_fd(fd, POLLOUT, deadline)) {
+                        if (!wait_draining(rs, fd, POLLOUT, deadline)) {
                                 snprintf(rs->io_err, sizeof rs->io_err, "connect timed out "
                                          "(%u ms)", rs->cfg.timeout_ms);
                         } else {
@@ -343,6 +330,34 @@ static int tcp_connect(struct smx_rstore *rs)
         return fd;
 }
 
+/* A plain redis:// connection: our own non-blocking connect (tcp_connect,
+ * waiting in wait_draining like the TLS one), not hiredis's, which blocked
+ * the store thread for up to timeout_ms per attempt when SYNs went
+ * unanswered, emptying no worker ring meanwhile. The socket is then made
+ * blocking, as hiredis leaves a connection it opened itself (the rest of
+ * this file sends with MSG_DONTWAIT and reads after poll either way), and
+ * wrapped in a context (redisConnectFd: blocking flag, connected). NULL:
+ * io_err says why. A unix:// connect never waits (local: refused, or a full
+ * backlog's EAGAIN, at once), so it stays hiredis's. */
+static redisContext *plain_tcp_open(struct smx_rstore *rs)
+{
+        int fd = tcp_connect(rs);
+        if (fd < 0)
+                return NULL;
+        int fl = fcntl(fd, F_GETFL);
+        if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+                snprintf(rs->io_err, sizeof rs->io_err, "fcntl: %s", strerror(errno));
+                close(fd);
+                return NULL;
+        }
+        redisContext *c = redisConnectFd(fd);   /* takes fd: redisFree closes it */
+        if (!c) {
+                snprintf(rs->io_err, sizeof rs->io_err, "out of memory");
+                close(fd);
+        }
+        return c;
+}
+
 /* The handshake on fd within timeout_ms: 0, or -1 (io_err). */
 static int tls_handshake(struct smx_rstore *rs, unsigned link, int fd)
 {
@@ -367,7 +382,7 @@ static int tls_handshake(struct smx_rstore *rs, unsigned link, int fd)
                         return tls_send(rs, link, fd);  /* our Finished */
                 if (tls_conn_pending(&t->conn))
                         continue;
-                if (!wait_fd(fd, POLLIN, deadline)) {
+                if (!wait_draining(rs, fd, POLLIN, deadline)) {
                         snprintf(t->conn.reason, sizeof t->conn.reason, "tls: handshake timed out");
                         snprintf(rs->io_err, sizeof rs->io_err, "tls: handshake timed out "
                                  "(%u ms; is this Redis's tls-port?)", rs->cfg.timeout_ms);
@@ -387,7 +402,9 @@ redisContext *rs_io_open(struct smx_rstore *rs, unsigned link, int *tls_failed)
                                       (rs->cfg.timeout_ms % 1000) * 1000 };
                 redisContext *c = rs->unix_path[0]
                                   ? redisConnectUnixWithTimeout(rs->unix_path, tv)
-                                  : redisConnectWithTimeout(rs->tcp_host, rs->port, tv);
+                                  : plain_tcp_open(rs);
+                if (!c && !rs->unix_path[0])
+                        return NULL;            /* io_err says why */
                 if (!c || c->err) {
                         snprintf(rs->io_err, sizeof rs->io_err, "%s",
                                  c ? c->errstr : "out of memory");

@@ -60,6 +60,15 @@ static int offline(struct smx_rstore *rs, uint64_t now)
                                 ? rs_ev_reserve(rs) : NULL;
                         if (!e)
                                 break;
+                        if (r->to.worker >= rs->host.n_workers && rs->host.claim_ext &&
+                            !rs->host.claim_ext(rs->host.ctx, &r->to)) {
+                                /* answered 503 by the HTTP receiver's close: the
+                                 * service re-sends it; delivering it too would
+                                 * duplicate it */
+                                rs_in_drop(rs);
+                                work = 1;
+                                continue;
+                        }
                         rs_local_event(rs, r, e);
                         rs_ev_commit(rs, RS_NO_STREAM, NULL);
                         RS_INC(rs, local_fallback);

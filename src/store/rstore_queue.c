@@ -122,6 +122,15 @@ void rs_in_answer(struct smx_rstore *rs, uint32_t status, unsigned *woken)
         rs->in_head++;
 }
 
+void rs_in_drop(struct smx_rstore *rs)
+{
+        struct rs_in_req *r = &rs->inq[rs->in_head % RS_INQ];
+        rs->wq[r->to.worker].outstanding--;
+        free(r->data);
+        r->data = NULL;
+        rs->in_head++;
+}
+
 void rs_wake_workers(struct smx_rstore *rs, unsigned woken)
 {
         for (unsigned k = 0; woken && k < rs->host.n_workers; k++)

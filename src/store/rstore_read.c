@@ -15,10 +15,10 @@
  * thread's to share; a second thread would need a lock or a ring between
  * the two for every entry.
  *
- * Set up like the main connection (its own TCP or unix connection and, for
- * rediss://, its own TLS session from the same context; AUTH, SELECT,
- * CLIENT SETNAME smsmux:CLUSTER:INSTANCE:read) plus XGROUP CREATE ...
- * MKSTREAM (a Redis restarted empty has no group). It is opened only while
+ * Set up like the main connection (rs_conn_open: its own TCP or unix
+ * connection and, for rediss://, its own TLS session from the same context;
+ * AUTH, SELECT, CLIENT SETNAME smsmux:CLUSTER:INSTANCE:read) plus XGROUP
+ * CREATE ... MKSTREAM (a Redis restarted empty has no group). It is opened only while
  * the main connection is up (nothing to gain from a second failing
  * handshake) and reconnects with its own backoff (100 ms doubling to 2 s).
  * While it is down the main batch reads our stream itself, without
@@ -57,49 +57,19 @@ static uint64_t mono_us(void)
         return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-static void backoff(struct smx_rstore *rs, uint64_t now_ms)
-{
-        if (!rs->rd_down_since_ms)
-                rs->rd_down_since_ms = now_ms;
-        rs->rd_backoff_ms = rs->rd_backoff_ms ? rs->rd_backoff_ms * 2 : 100;
-        if (rs->rd_backoff_ms > 2000)
-                rs->rd_backoff_ms = 2000;
-        rs->rd_next_connect_ms = now_ms + rs->rd_backoff_ms;
-}
-
 int rs_read_connect(struct smx_rstore *rs, uint64_t now_ms)
 {
         if (rs->rd)
                 return 0;
         if (!rs->rc || now_ms < rs->rd_next_connect_ms)
                 return -1;
-        int tls_failed = 0;
-        redisContext *c = rs_io_open(rs, RS_READ, &tls_failed);
-        if (!c) {
-                if (!rs->rd_down_since_ms || rs->rd_backoff_ms >= 2000)
-                        smx_logf(SMX_LOG_WARN, NULL, NULL,
-                                 "store %s: read connection: cannot connect: %s%s",
-                                 rs->shown_url, tls_failed ? "TLS handshake failed: " : "",
-                                 rs->io_err);
-                backoff(rs, now_ms);
+        redisContext *c = rs_conn_open(rs, RS_READ, now_ms);
+        if (!c)
                 return -1;
-        }
-        if (rs_conn_setup(rs, RS_READ, c) < 0) {
-                backoff(rs, now_ms);
-                return -1;
-        }
         redisReply *r = rs_io_command(rs, RS_READ, c, "XGROUP CREATE %s g 0 MKSTREAM",
                                       rs->streams[0].key);
-        if (!r || (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "BUSYGROUP", 9) != 0)) {
-                smx_logf(SMX_LOG_WARN, NULL, NULL, "store %s: read connection: XGROUP CREATE "
-                         "failed: %s", rs->shown_url,
-                         r && r->str ? r->str : rs->io_err[0] ? rs->io_err : "no answer");
-                if (r)
-                        freeReplyObject(r);
-                rs_io_close(rs, RS_READ, c);
-                backoff(rs, now_ms);
-                return -1;
-        }
+        if (!r || (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "BUSYGROUP", 9) != 0))
+                return rs_conn_fail(rs, RS_READ, c, r, "XGROUP CREATE", now_ms);
         freeReplyObject(r);
         rs->rd = c;
         rs->rd_want = 0;
@@ -127,7 +97,7 @@ void rs_read_disconnect(struct smx_rstore *rs, const char *why, uint64_t now_ms)
         if (rs->rd_want)
                 rs_own_reread(rs);
         rs->rd_want = 0;
-        backoff(rs, now_ms);
+        rs_retry_later(rs, RS_READ, now_ms);
 }
 
 /* Send the next read: our pending entries after own_from (no BLOCK: Redis

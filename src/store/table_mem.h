@@ -91,7 +91,7 @@ static inline int smx_timer_sweep_due(uint32_t count, uint64_t next_sweep_ms,
  * member `b`. */
 struct smx_shard_base {
         _Alignas(64) smx_lock_t lock;
-        uint32_t nslots, count, cap;     /* nslots: any size, ~cap * 5/4 */
+        uint32_t nslots, count, cap;     /* nslots: any size, ~cap * num/den (open) */
         uint64_t last_timer_sweep_ms;   /* expire(): when this shard was last swept */
         uint64_t next_sweep_ms;         /* no entry expires before this */
 };
@@ -118,11 +118,13 @@ static inline void *smx_table_slots(const struct smx_table *t, unsigned i)
 }
 
 /* Size and allocate a table for `capacity` entries: capacity split evenly
- * over smx_store_shards_for(capacity) shards, each with capacity x 5/4
- * slots (load <= 80 %), shards and slots zeroed, every shard's base set up.
- * 0 or -ENOMEM (nothing left allocated). */
+ * over smx_store_shards_for(capacity) shards, each with capacity x
+ * slots_num / slots_den slots (5/4: load <= 80 %; 3/2: <= 67 %, where an
+ * insert's probe of a full shard walks ~5 slots instead of ~13), shards and
+ * slots zeroed, every shard's base set up. 0 or -ENOMEM (nothing left
+ * allocated). */
 static inline int smx_table_open(struct smx_table *t, uint32_t capacity, size_t shard_size,
-                                 size_t slot_size)
+                                 size_t slot_size, unsigned slots_num, unsigned slots_den)
 {
         t->n_shards = smx_store_shards_for(capacity);
         t->shard_size = shard_size;
@@ -132,7 +134,7 @@ static inline int smx_table_open(struct smx_table *t, uint32_t capacity, size_t 
                 return -ENOMEM;
         memset(t->shards, 0, t->n_shards * shard_size);
         uint32_t per = (uint32_t)(((uint64_t)capacity + t->n_shards - 1) / t->n_shards);
-        uint64_t want = (uint64_t)per * 5 / 4 + 1;
+        uint64_t want = (uint64_t)per * slots_num / slots_den + 1;
         uint32_t slots = (uint32_t)(want < 2 ? 2 : want);
         if (smx_table_alloc(&t->mem, (size_t)t->n_shards * slots * slot_size) != 0) {
                 free(t->shards);

@@ -12,7 +12,12 @@
  * silently. Parts are joined as bytes and decoded by the caller only after
  * joining, so a character split across parts survives (G-03).
  *
- * Indexes are stored +1 so that 0 means "none". Single-threaded. */
+ * Indexes are stored +1 so that 0 means "none". Single-threaded.
+ *
+ * Why not ck_hs (Concurrency Kit) for the group index: bench/ck/
+ * bench_ck_reasm, same run, 256 groups at 80 %: find hit 30 ns vs 41,
+ * miss 22 vs 35, a group's index insert + remove 8 vs 45, 12 B per group
+ * vs 19. bench/README.md "ck or ours". */
 #include <stdlib.h>
 #include <string.h>
 

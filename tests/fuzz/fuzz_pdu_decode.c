@@ -16,12 +16,15 @@
  * the encoder accepts must still decode and round-trip, and what it must
  * refuse it refuses. The header fast paths (header-only PDUs, the empty
  * *_resp), the naming/classification functions and the log escaper with a
- * small buffer run on the header of every decoded PDU. */
+ * small buffer run on the header of every decoded PDU. A decoded submit_sm
+ * of the worker's fast-path shape is also written by smx_pdu_submit_short_*
+ * and must equal smx_pdu_encode's bytes. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pdu/pdu.h"
+#include "pdu/submit_short.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -328,6 +331,56 @@ static void header_paths(const struct smx_pdu *p)
         }
 }
 
+/* A decoded submit_sm of the shape the worker's fast path writes (empty
+ * service_type and times, protocol_id, replace_if_present and
+ * sm_default_msg_id 0, addresses shorter than 21 without NUL, at most the
+ * identity TLV, short_message <= 254): written by smx_pdu_submit_short_* it
+ * must be byte for byte smx_pdu_encode's. */
+static void submit_short_path(const struct smx_pdu *p)
+{
+        const struct smx_body_sm *b = &p->u.sm;
+        if (p->h.command_id != SMPP_SUBMIT_SM || p->h.command_status != 0 ||
+            b->service_type.len || b->schedule_delivery_time.len || b->validity_period.len ||
+            b->protocol_id || b->replace_if_present_flag || b->sm_default_msg_id ||
+            b->source_addr.len >= SMPP_ADDR_MAX || b->destination_addr.len >= SMPP_ADDR_MAX ||
+            (b->source_addr.len && memchr(b->source_addr.p, 0, b->source_addr.len)) ||
+            (b->destination_addr.len && memchr(b->destination_addr.p, 0, b->destination_addr.len)) ||
+            b->short_message.len > SMPP_SHORT_MESSAGE_MAX ||
+            (p->tlv.present & ~SMX_TLV_SMX_MSG_IDENTITY) ||
+            p->h.sequence_number == 0)
+                return;
+        int ident = (p->tlv.present & SMX_TLV_SMX_MSG_IDENTITY) != 0;
+        if (ident && (p->tlv.smx_msg_identity.len < 1 ||
+                      p->tlv.smx_msg_identity.len > SMPP_SMX_IDENTITY_MAX))
+                return;
+        struct smx_pdu q;
+        memset(&q, 0, sizeof q);
+        q.h.command_id = SMPP_SUBMIT_SM;
+        q.h.sequence_number = p->h.sequence_number;
+        q.u.sm = *b;
+        q.tlv.present = p->tlv.present;
+        q.tlv.smx_msg_identity = p->tlv.smx_msg_identity;
+        ssize_t n1 = smx_pdu_encode(enc2, sizeof enc2, &q, NULL, 0);
+        must(n1 > 0);
+        struct smx_submit_short f = {
+                .src = b->source_addr.p, .dst = b->destination_addr.p,
+                .src_len = (uint8_t)b->source_addr.len, .dst_len = (uint8_t)b->destination_addr.len,
+                .src_ton = b->source_addr_ton, .src_npi = b->source_addr_npi,
+                .dst_ton = b->dest_addr_ton, .dst_npi = b->dest_addr_npi,
+                .esm_class = b->esm_class, .priority_flag = b->priority_flag,
+                .registered_delivery = b->registered_delivery,
+        };
+        must(smx_pdu_submit_short_begin(enc3, SMX_SUBMIT_SHORT_MAX - 1, &f) == NULL);
+        uint8_t *sm = smx_pdu_submit_short_begin(enc3, SMX_SUBMIT_SHORT_MAX, &f);
+        must(sm != NULL);
+        if (b->short_message.len)
+                memcpy(sm, b->short_message.p, b->short_message.len);
+        ssize_t n2 = smx_pdu_submit_short_end(enc3, sm, b->short_message.len, b->data_coding,
+                                              ident ? p->tlv.smx_msg_identity.p : NULL,
+                                              p->tlv.smx_msg_identity.len, p->h.sequence_number);
+        must(n2 == n1 && memcmp(enc2, enc3, (size_t)n1) == 0);
+}
+
 static int one(const uint8_t *data, size_t size, int strict, uint32_t *flags)
 {
         struct smx_pdu_opts o = { 0, (uint8_t)strict };
@@ -354,6 +407,7 @@ static int one(const uint8_t *data, size_t size, int strict, uint32_t *flags)
         if (!strict) {
                 encoder_edges(&p, extra, n_extra, data[size - 1], data[size - 2]);
                 header_paths(&p);
+                submit_short_path(&p);
         }
         n1 = smx_pdu_encode(enc1, sizeof enc1, &p, extra, n_extra);
         if (n1 < 0)

@@ -1,9 +1,11 @@
 /* The simulator's HTTP API side (see http_sim.h; files: http_sim_int.h).
  *
  * Threads: per site one libmicrohttpd daemon (or `threads` of them on one
- * port) each run by a loop thread of ours (http_mhd_loop.h), one push thread (http_sim_push.c), one delay thread that resumes
- * connections held by the `slow` fault, and per silent site an accept
- * thread that takes connections and never answers. Shared state (the dedup
+ * port, SO_REUSEPORT; each request is counted for its daemon) each run by a
+ * loop thread of ours (http_mhd_loop.h), one push thread (http_sim_push.c),
+ * one delay thread that resumes connections held by the `slow` fault, and
+ * per silent site an accept thread that takes connections and never
+ * answers. Shared state (the dedup
  * table, the recent-MT ring, the push queue, counters) is under `lock`;
  * site fault flags are atomics read by the handlers. */
 #include <arpa/inet.h>
@@ -268,7 +270,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                                   const char *method, const char *version,
                                   const char *upload, size_t *upload_size, void **con_cls)
 {
-        struct site *st = cls;
+        struct site_daemon *sd = cls;
+        struct site *st = sd->site;
         struct http_sim *h = st->h;
         (void)version;
         struct sreq *q = *con_cls;
@@ -283,6 +286,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 *con_cls = q;
                 pthread_mutex_lock(&h->lock);
                 st->requests++;
+                st->daemon_requests[sd->index]++;
                 pthread_mutex_unlock(&h->lock);
                 return MHD_YES;
         }
@@ -417,9 +421,7 @@ static void site_stop_daemon(struct site *st);
  * port through SO_REUSEPORT (the kernel spreads the connections). */
 static int site_listen(struct site *st)
 {
-        unsigned n = st->h->threads ? st->h->threads : 1;
-        if (n > SITE_THREADS_MAX)
-                n = SITE_THREADS_MAX;
+        unsigned n = st->h->threads;
         struct sockaddr_in sin;
         memset(&sin, 0, sizeof sin);
         sin.sin_family = AF_INET;
@@ -439,7 +441,8 @@ static int site_listen(struct site *st)
                 }
                 st->n_loops = (int)i + 1;
                 sin.sin_port = htons(st->port);
-                struct MHD_Daemon *d = MHD_start_daemon(flags, st->port, NULL, NULL, on_request, st,
+                struct MHD_Daemon *d = MHD_start_daemon(flags, st->port, NULL, NULL, on_request,
+                                         &st->daemons[i],
                                          MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
                                          MHD_OPTION_ARRAY, reuse,
                                          MHD_OPTION_CONNECTION_TIMEOUT, 30u,
@@ -623,7 +626,8 @@ int http_sim_start(const struct http_sim_options *o, struct http_sim **out, char
         if (o->receiver_secret)
                 snprintf(h->rx_secret, sizeof h->rx_secret, "%s", o->receiver_secret);
         h->dr_delay_ms = o->dr_delay_ms;
-        h->threads = o->threads;
+        h->threads = o->threads < 1 ? 1 : o->threads > SITE_THREADS_MAX ? SITE_THREADS_MAX
+                                                                        : o->threads;
         h->smpp = o->smpp;
         h->dr_via_smpp = o->dr_via_smpp;
         h->smpp_dr_via_http = o->smpp_dr_via_http;
@@ -649,6 +653,8 @@ int http_sim_start(const struct http_sim_options *o, struct http_sim **out, char
                         st->h = h;
                         st->index = i;
                         st->silent_fd = -1;
+                        for (unsigned k = 0; k < SITE_THREADS_MAX; k++)
+                                st->daemons[k] = (struct site_daemon){ st, k };
                         snprintf(st->name, sizeof st->name, "%s", names[i]);
                         struct in_addr a = { htonl(ntohl(base.s_addr) + (uint32_t)i) };
                         inet_ntop(AF_INET, &a, st->addr, sizeof st->addr);

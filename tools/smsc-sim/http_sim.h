@@ -36,7 +36,8 @@ struct http_sim_options {
         const char *receiver_secret; /* sent as X-Smsmux-Secret when set */
         unsigned dr_delay_ms;      /* MT accepted -> DR push, default 20 */
         unsigned threads;          /* HTTP threads per site (each runs its own
-                                      daemon on the site's port), default 1, max 16 */
+                                      daemon on the site's port, SO_REUSEPORT when
+                                      more than one), default 1, 1..16 */
         const char *sources;       /* push source addresses, default
                                       "127.0.0.11,127.0.0.12,127.0.0.13" */
         struct smsc_sim *smpp;     /* for cross-transport DRs, may be NULL */
@@ -95,5 +96,10 @@ void http_sim_counts(struct http_sim *h, struct http_sim_counts *c);
  * (0 if none). Returns -ENOENT for an unknown site. */
 int http_sim_site_counts(struct http_sim *h, const char *site, uint64_t *accepted,
                          uint64_t *first_ms, uint64_t *last_ms);
+/* Per site: the requests each of its daemons took (counts[0..cap), as the
+ * ledger's "daemon_requests"): which listening socket the kernel handed each
+ * connection to. Returns the daemon count (options.threads), or -ENOENT. */
+int http_sim_site_daemon_requests(struct http_sim *h, const char *site, uint64_t *counts,
+                                  unsigned cap);
 
 #endif

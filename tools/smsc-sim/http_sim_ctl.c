@@ -145,12 +145,16 @@ int http_sim_summary_json(struct http_sim *h, char *buf, size_t cap)
                 struct site *st = &h->sites[i];
                 PUT("%s{\"name\":\"%s\",\"addr\":\"%s\",\"port\":%u,\"state\":\"%s\","
                     "\"requests\":%llu,\"accepted\":%llu,\"duplicates\":%llu,\"rejected\":%llu,"
-                    "\"faults\":%llu,\"dropped\":%llu,\"first_accept_ms\":%llu,\"last_accept_ms\":%llu}",
+                    "\"faults\":%llu,\"dropped\":%llu,\"first_accept_ms\":%llu,"
+                    "\"last_accept_ms\":%llu,\"daemon_requests\":[",
                     i ? "," : "", st->name, st->addr, st->port, mode_name(st->mode),
                     (unsigned long long)st->requests, (unsigned long long)st->accepted,
                     (unsigned long long)st->duplicates, (unsigned long long)st->rejected,
                     (unsigned long long)st->faults, (unsigned long long)st->dropped,
                     (unsigned long long)st->first_ms, (unsigned long long)st->last_ms);
+                for (unsigned k = 0; k < h->threads; k++)
+                        PUT("%s%llu", k ? "," : "", (unsigned long long)st->daemon_requests[k]);
+                PUT("]}");
         }
         unsigned used = (unsigned)__builtin_popcount(h->src_used_mask);
         PUT("],\"handset_delivered\":%llu,\"handset_duplicates\":%llu,\"dr_pushed\":%llu,"
@@ -223,6 +227,19 @@ int http_sim_site_counts(struct http_sim *h, const char *site, uint64_t *accepte
         *last_ms = st->last_ms;
         pthread_mutex_unlock(&h->lock);
         return 0;
+}
+
+int http_sim_site_daemon_requests(struct http_sim *h, const char *site, uint64_t *counts,
+                                  unsigned cap)
+{
+        struct site *st = hsim_site_by_name(h, site);
+        if (!st)
+                return -ENOENT;
+        pthread_mutex_lock(&h->lock);
+        for (unsigned k = 0; k < h->threads && k < cap; k++)
+                counts[k] = st->daemon_requests[k];
+        pthread_mutex_unlock(&h->lock);
+        return (int)h->threads;
 }
 
 size_t http_sim_site(const struct http_sim *h, size_t i, char name[32], char addr[16], uint16_t *port)

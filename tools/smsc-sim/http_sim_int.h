@@ -30,6 +30,15 @@
 
 enum { SITE_UP = 0, SITE_REFUSE, SITE_SILENT };
 
+struct site;
+
+/* One of a site's daemons, its request handler's cls: each request is
+ * counted for the daemon whose listening socket took its connection. */
+struct site_daemon {
+        struct site *site;
+        unsigned index;
+};
+
 struct site {
         struct http_sim *h;
         int index;
@@ -40,6 +49,7 @@ struct site {
          * internal threads (http_mhd_loop.h: those can leave a burst of
          * requests unread until the idle timeout); control thread */
         struct http_mhd_loop loops[SITE_THREADS_MAX];
+        struct site_daemon daemons[SITE_THREADS_MAX];
         int n_loops;
         int mode;                        /* SITE_*; changed under h->lock */
         _Atomic int err5xx, throttle;
@@ -53,6 +63,7 @@ struct site {
         int n_held;
         /* counters, under h->lock */
         uint64_t requests, accepted, duplicates, rejected, faults, dropped;
+        uint64_t daemon_requests[SITE_THREADS_MAX];     /* requests by daemon */
         uint64_t first_ms, last_ms;
 };
 
@@ -111,7 +122,8 @@ struct http_sim {
          * several client instances): each push attempt goes to the next */
         char rx_url[RECEIVERS_MAX][512];
         unsigned n_rx, next_rx;
-        unsigned dr_delay_ms, threads;
+        unsigned dr_delay_ms;
+        unsigned threads;                /* daemons per site, 1..SITE_THREADS_MAX */
         char sources[SOURCES_MAX][32];
         unsigned n_sources, next_src;
         unsigned src_used_mask;

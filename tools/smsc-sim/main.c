@@ -309,7 +309,7 @@ int main(int argc, char **argv)
         int sig;
         sigwait(&set, &sig);
         if (hs) {
-                char summary[4096];
+                char summary[16384];   /* 16 sites with 16 daemons each fit */
                 if (http_sim_summary_json(hs, summary, sizeof(summary)) > 0)
                         fprintf(stderr, "http ledger: %s\n", summary);
                 http_sim_stop(hs);

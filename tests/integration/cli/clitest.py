@@ -1,7 +1,6 @@
 """Helpers for the smsmux CLI black-box tests (stdlib only): a TAP reporter,
 an smsc-sim started on free ports, and a running `smsmux pipe` whose stdout
 is collected line by line on a thread."""
-import ctypes
 import json
 import os
 import signal
@@ -11,23 +10,9 @@ import tempfile
 import threading
 import time
 
-
-# Children started here (smsc-sim, smsmux pipe, redis-server) must not
-# outlive a test killed from outside (meson's timeout sends SIGTERM; no
-# clean-up runs): Popen(..., preexec_fn=dies_with_parent()) asks the kernel
-# for SIGKILL to the child when this process (the thread that started it:
-# the main one here) ends, PR_SET_PDEATHSIG, kept across exec.
-_libc = ctypes.CDLL(None, use_errno=True)
-_PR_SET_PDEATHSIG = 1
-
-
-def dies_with_parent():
-    parent = os.getpid()
-
-    def child():
-        if _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0 or os.getppid() != parent:
-            os._exit(127)
-    return child
+# dies_with_parent (tests/pylib/childproc.py), also for the tests that import it from here
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "pylib"))
+from childproc import dies_with_parent  # noqa: E402,F401
 
 
 class Tap:

@@ -1,7 +1,8 @@
 /* Helpers shared by the HTTP tests: raw HTTP exchanges over a socket bound
- * to a chosen loopback source (one form POST at a time on a kept-alive one), a curl-multi burst of form POSTs, time, and
- * a program started with its stdin and stdout on pipes, a simulated site's
- * MT URL. */
+ * to a chosen loopback source (one form POST at a time on a kept-alive
+ * one), warm kept-alive connections and a burst of requests on them, a
+ * curl-multi burst of form POSTs, time, and a program started with its
+ * stdin and stdout on pipes, a simulated site's MT URL. */
 #ifndef HTTP_TLIB_H
 #define HTTP_TLIB_H
 
@@ -10,6 +11,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +34,23 @@ static inline void t_sleep_ms(unsigned ms)
 {
         struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
         nanosleep(&ts, NULL);
+}
+
+/* Wait (at most timeout_ms) until *counter, read under mu, has grown by n
+ * past `from`; the growth seen last. For a counter a receiver-thread
+ * callback bumps under its lock (how many requests it deferred). */
+static inline uint64_t t_wait_locked_growth(pthread_mutex_t *mu, const uint64_t *counter,
+                                            uint64_t from, uint64_t n, unsigned timeout_ms)
+{
+        uint64_t end = t_now_ms() + timeout_ms;
+        for (;;) {
+                pthread_mutex_lock(mu);
+                uint64_t d = *counter - from;
+                pthread_mutex_unlock(mu);
+                if (d >= n || t_now_ms() > end)
+                        return d;
+                t_sleep_ms(1);
+        }
 }
 
 /* A TCP connection from `src` (NULL: any) to 127.0.0.1:port, or -1. */
@@ -117,6 +136,54 @@ static inline int t_read_answer(int fd, char *buf, size_t cap, unsigned timeout_
 {
         ssize_t n = t_read_all(fd, buf, cap, timeout_ms);
         return n < 0 ? -1 : n == 0 ? 0 : t_status(buf);
+}
+
+/* The "ready at once" burst tests (test_http_sim_burst, test_http_receiver):
+ * a request of id `id` written on fd (0 when sent), and whether fd's next
+ * answer within timeout_ms is the right one for it. */
+typedef int (*t_send_fn)(int fd, const char *id);
+typedef int (*t_answered_fn)(int fd, const char *id, unsigned timeout_ms);
+
+/* n kept-alive connections to dst:port (NULL: 127.0.0.1) in fds (-1 where
+ * the connect failed), each warmed with one request "warm-I" answered in
+ * 10 s: how many were. */
+static inline int t_warm_connections(int *fds, int n, const char *dst, uint16_t port,
+                                     t_send_fn send_req, t_answered_fn answered)
+{
+        int warm = 0;
+        for (int i = 0; i < n; i++) {
+                char id[32];
+                snprintf(id, sizeof id, "warm-%d", i);
+                fds[i] = t_connect(NULL, dst, port);
+                warm += fds[i] >= 0 && send_req(fds[i], id) == 0 && answered(fds[i], id, 10000);
+        }
+        return warm;
+}
+
+/* Request "burst-ROUND-I" written on each of fds[0..k-1]: how many went. */
+static inline int t_send_burst(const int *fds, int k, int round, t_send_fn send_req)
+{
+        int sent = 0;
+        for (int i = 0; i < k; i++) {
+                char id[32];
+                snprintf(id, sizeof id, "burst-%d-%d", round, i);
+                sent += send_req(fds[i], id) == 0;
+        }
+        return sent;
+}
+
+/* How many of fds[0..k-1] answered their "burst-ROUND-I" within timeout_ms
+ * each (read in turn). */
+static inline int t_burst_answered(const int *fds, int k, int round, unsigned timeout_ms,
+                                   t_answered_fn answered)
+{
+        int n = 0;
+        for (int i = 0; i < k; i++) {
+                char id[32];
+                snprintf(id, sizeof id, "burst-%d-%d", round, i);
+                n += answered(fds[i], id, timeout_ms);
+        }
+        return n;
 }
 
 /* Send raw bytes on a fresh connection and return the answer's status (0:

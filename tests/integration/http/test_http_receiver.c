@@ -428,6 +428,13 @@ static int read_answer(int fd, unsigned timeout_ms)
         return t_read_answer(fd, buf, sizeof buf, timeout_ms);
 }
 
+/* 1 when the next answer on fd within timeout_ms is a 200 (any id). */
+static int answered_200(int fd, const char *id, unsigned timeout_ms)
+{
+        (void)id;
+        return read_answer(fd, timeout_ms) == 200;
+}
+
 /* Requests that become readable together, on kept-alive connections, while
  * the receiver thread is busy: its next epoll wait reports them all at
  * once. With libmicrohttpd's internal epoll thread, exactly 128 ready
@@ -441,14 +448,7 @@ static void test_receiver_answers_every_request_of_a_burst_ready_at_once(void)
         enum { K_MAX = 131, IDLE_S = 20 };
         start(NULL, NULL, IDLE_S);
         static int fds[K_MAX];
-        int opened = 0;
-        for (int k = 0; k < K_MAX; k++) {
-                char id[32];
-                snprintf(id, sizeof id, "warm-%d", k);
-                fds[k] = t_connect(NULL, NULL, port);
-                opened += fds[k] >= 0 && send_post(fds[k], id) == 0 &&
-                          read_answer(fds[k], 10000) == 200;
-        }
+        int opened = t_warm_connections(fds, K_MAX, NULL, port, send_post, answered_200);
         CHECK_EQ(opened, K_MAX);
         int rounds_ok = 0;
         for (int k = 125; k <= K_MAX && opened == K_MAX; k++) {
@@ -460,17 +460,11 @@ static void test_receiver_answers_every_request_of_a_burst_ready_at_once(void)
                 for (int i = 0; i < 10000 && !atomic_load(&held); i++)
                         t_sleep_ms(1);
                 CHECK(atomic_load(&held));
-                int sent = 0;
-                for (int i = 0; i < k; i++) {
-                        snprintf(id, sizeof id, "burst-%d-%d", k, i);
-                        sent += send_post(fds[i], id) == 0;
-                }
+                int sent = t_send_burst(fds, k, k, send_post);
                 atomic_store(&hold, 0);
-                int answered = 0;
                 /* read past the idle timeout: a request left unread is
                  * closed at it, unanswered (status 0) */
-                for (int i = 0; i < k; i++)
-                        answered += read_answer(fds[i], (IDLE_S + 10) * 1000) == 200;
+                int answered = t_burst_answered(fds, k, k, (IDLE_S + 10) * 1000, answered_200);
                 CHECK_EQ(read_answer(hfd, 10000), 200);
                 close(hfd);
                 CHECK_EQ(sent, k);

@@ -131,15 +131,7 @@ static void test_stop_under_a_stream_of_deferred_posts_answers_or_closes_each(vo
                 for (int i = 0; i < SENDERS; i++)
                         pthread_create(&s[i], NULL, sender_main, (void *)(intptr_t)(round * 100 + i));
                 /* the stream is on: a few answer moments have passed */
-                uint64_t end = t_now_ms() + 20000;
-                for (;;) {
-                        pthread_mutex_lock(&tq.mu);
-                        uint64_t d = tq.deferred - d0;
-                        pthread_mutex_unlock(&tq.mu);
-                        if (d >= 3 * SENDERS || t_now_ms() > end)
-                                break;
-                        t_sleep_ms(1);
-                }
+                t_wait_locked_growth(&tq.mu, &tq.deferred, d0, 3 * SENDERS, 20000);
                 t_sleep_ms((unsigned)(round * 7) % ANSWER_EVERY_MS);  /* vary the phase */
                 http_rx_stop(rx);
                 /* the receiver is gone: nothing may still wait for an answer */

@@ -111,34 +111,18 @@ static int accepted(int fd, const char *id, unsigned timeout_ms)
 static void test_sim_answers_every_submit_of_a_burst_ready_at_once(void)
 {
         static int fds[K_MAX];
-        int warm = 0;
-        for (int i = 0; i < K_MAX; i++) {
-                char id[32];
-                snprintf(id, sizeof id, "warm-%d", i);
-                fds[i] = t_connect(NULL, sim_addr, sim_port);
-                warm += fds[i] >= 0 && send_mt(fds[i], id) == 0 && accepted(fds[i], id, 10000);
-        }
+        int warm = t_warm_connections(fds, K_MAX, sim_addr, sim_port, send_mt, accepted);
         CHECK_EQ(warm, K_MAX);
         int rounds_ok = 0;
         for (int k = K_MIN; k <= K_MAX && warm == K_MAX; k++) {
                 int ws = 0;
                 CHECK_EQ(kill(sim_pid, SIGSTOP), 0);
                 CHECK(waitpid(sim_pid, &ws, WUNTRACED) == sim_pid && WIFSTOPPED(ws));
-                int sent = 0;
-                for (int i = 0; i < k; i++) {
-                        char id[32];
-                        snprintf(id, sizeof id, "burst-%d-%d", k, i);
-                        sent += send_mt(fds[i], id) == 0;
-                }
+                int sent = t_send_burst(fds, k, k, send_mt);
                 CHECK_EQ(kill(sim_pid, SIGCONT), 0);
-                int answered = 0;
                 /* read past the simulator's connection timeout: a request
                  * left unread is closed at it, unanswered */
-                for (int i = 0; i < k; i++) {
-                        char id[32];
-                        snprintf(id, sizeof id, "burst-%d-%d", k, i);
-                        answered += accepted(fds[i], id, (SIM_TIMEOUT_S + 15) * 1000);
-                }
+                int answered = t_burst_answered(fds, k, k, (SIM_TIMEOUT_S + 15) * 1000, accepted);
                 CHECK_EQ(sent, k);
                 CHECK_EQ(answered, k);
                 if (answered != k) {

@@ -7,7 +7,6 @@ Esme: a minimal blocking SMPP 3.4 client (bind, submit_sm, enquire_link,
 unbind, reading PDUs, answering deliver_sm).
 Tap: prints TAP (one behaviour per test function).
 """
-import ctypes
 import json
 import os
 import signal
@@ -18,6 +17,10 @@ import sys
 import tempfile
 import time
 import traceback
+
+# dies_with_parent (tests/pylib/childproc.py), also for the tests that import it from here
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "pylib"))
+from childproc import dies_with_parent  # noqa: E402,F401
 
 GENERIC_NACK = 0x80000000
 BIND_RECEIVER = 0x00000001
@@ -82,24 +85,6 @@ def submit_body(src="12345", dst="447700900001", text=b"hello", regdel=1, esm=0,
         text = text.encode()
     return (cstr("") + bytes([0, 0]) + cstr(src) + bytes([0, 0]) + cstr(dst) +
             bytes([esm, 0, 0]) + cstr("") + cstr("") + bytes([regdel, 0, dcs, 0, len(text)]) + text + tlvs)
-
-
-# Children started here (smsc-sim, smsmux pipe, redis-server) must not
-# outlive a test killed from outside (meson's timeout sends SIGTERM; no
-# clean-up runs): Popen(..., preexec_fn=dies_with_parent()) asks the kernel
-# for SIGKILL to the child when this process (the thread that started it:
-# the main one here) ends, PR_SET_PDEATHSIG, kept across exec.
-_libc = ctypes.CDLL(None, use_errno=True)
-_PR_SET_PDEATHSIG = 1
-
-
-def dies_with_parent():
-    parent = os.getpid()
-
-    def child():
-        if _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0 or os.getppid() != parent:
-            os._exit(127)
-    return child
 
 
 class Pdu:

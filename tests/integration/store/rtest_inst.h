@@ -126,24 +126,26 @@ static inline void rt_reset_events(void)
         }
 }
 
+/* How many records of every instance's list `recs` (I[i].recs, I[i].n_recs
+ * of them) have the string `field` equal to `want`. */
+#define RT_COUNT_EQUAL(recs, field, want) __extension__({                      \
+        unsigned rt_eq_ = 0;                                                    \
+        for (int rt_i_ = 0; rt_i_ < rt_n; rt_i_++)                              \
+                for (size_t rt_j_ = 0; rt_j_ < I[rt_i_].n_##recs; rt_j_++)      \
+                        rt_eq_ += !strcmp(I[rt_i_].recs[rt_j_].field, (want));  \
+        rt_eq_;                                                                 \
+})
+
 /* How many DR events with this id every instance saw together. */
 static inline unsigned rt_dr_count(const char *id)
 {
-        unsigned n = 0;
-        for (int i = 0; i < rt_n; i++)
-                for (size_t j = 0; j < I[i].n_drs; j++)
-                        n += !strcmp(I[i].drs[j].id, id);
-        return n;
+        return RT_COUNT_EQUAL(drs, id, id);
 }
 
 /* How many MOs with this text every instance saw together. */
 static inline unsigned rt_mo_count(const char *text)
 {
-        unsigned n = 0;
-        for (int i = 0; i < rt_n; i++)
-                for (size_t j = 0; j < I[i].n_mos; j++)
-                        n += !strcmp(I[i].mos[j].text, text);
-        return n;
+        return RT_COUNT_EQUAL(mos, text, text);
 }
 
 /* Pump until `drs` DRs and `mos` MOs arrived in total, then `quiet_ms`

@@ -111,6 +111,74 @@ static int kill_client(const char *name)
         return killed;
 }
 
+/* Pump for ms milliseconds (late or repeated DRs show). */
+static void pump_for(unsigned ms)
+{
+        uint64_t end = it_now_ms() + ms;
+        while (it_now_ms() < end) {
+                pump();
+                it_sleep_ms(10);
+        }
+}
+
+/* How many of the MTs first..first+n-1 had a DR. */
+static unsigned drs_seen(uint64_t first, uint64_t n)
+{
+        unsigned done = 0;
+        for (uint64_t k = first; k < first + n; k++)
+                done += dr_seen[k] > 0;
+        return done;
+}
+
+/* The MTs first..first+n-1 without a DR and with more than one. */
+static void count_drs(uint64_t first, unsigned n, unsigned *missing, unsigned *twice)
+{
+        *missing = *twice = 0;
+        for (uint64_t k = first; k < first + n; k++) {
+                *missing += dr_seen[k] == 0;
+                *twice += dr_seen[k] > 1;
+        }
+}
+
+/* Pump until DRs first..first+n-1 were all seen (or 30 s), then 1 s
+ * more for late repeats; the MTs missing and the ones seen twice. */
+static void settle_drs(uint64_t first, unsigned n, unsigned *missing, unsigned *twice)
+{
+        uint64_t end = it_now_ms() + 30000;
+        while (it_now_ms() < end && drs_seen(first, n) < n) {
+                pump();
+                it_sleep_ms(10);
+        }
+        pump_for(1000);
+        count_drs(first, n, missing, twice);
+}
+
+/* Pump until Redis holds no entry pending (read, not acknowledged) in the
+ * stream of instance `inst` (or 5 s): how many are, -1 if XPENDING gave no
+ * answer. */
+static long long wait_nothing_pending(const char *inst)
+{
+        long long pending = -1;
+        uint64_t end = it_now_ms() + 5000;
+        while (it_now_ms() < end) {
+                redisContext *c = redisConnectUnix(R.sock);
+                redisReply *rep = c && !c->err
+                        ? redisCommand(c, "XPENDING smsmux:{" CLUSTER "}:s:%s g", inst) : NULL;
+                pending = rep && rep->type == REDIS_REPLY_ARRAY && rep->elements >= 1 &&
+                          rep->element[0]->type == REDIS_REPLY_INTEGER
+                          ? rep->element[0]->integer : -1;
+                if (rep)
+                        freeReplyObject(rep);
+                if (c)
+                        redisFree(c);
+                if (pending == 0)
+                        break;
+                pump();
+                it_sleep_ms(50);
+        }
+        return pending;
+}
+
 static smx_client *make(const char *inst)
 {
         struct smx_config cfg = rt_store_config(R.url, inst, CLUSTER);
@@ -138,11 +206,7 @@ static void test_idle_store_makes_almost_no_commands_and_a_dr_still_arrives(void
         long long x0 = redis_info("commandstats", "cmdstat_xreadgroup:calls=");
         long long s0 = rt_store_num(E.c, "commands");
         long long r0 = rt_store_num(E.c, "reads");
-        end = it_now_ms() + 3000;
-        while (it_now_ms() < end) {
-                pump();                 /* an application polling, nothing to get */
-                it_sleep_ms(10);
-        }
+        pump_for(3000);                 /* an application polling, nothing to get */
         long long x1 = redis_info("commandstats", "cmdstat_xreadgroup:calls=");
         long long s1 = rt_store_num(E.c, "commands");
         long long r1 = rt_store_num(E.c, "reads");
@@ -200,10 +264,7 @@ static void test_read_connection_killed_loses_and_doubles_nothing(void)
                 if (E.next_mt < first + N_FLOW)
                         it_try_submit_n(&E, 10, "killed reads");
                 pump();
-                uint64_t done = 0;
-                for (uint64_t k = first; k < E.next_mt; k++)
-                        done += dr_seen[k] > 0;
-                if (E.next_mt >= first + N_FLOW && done == N_FLOW)
+                if (E.next_mt >= first + N_FLOW && drs_seen(first, N_FLOW) == N_FLOW)
                         break;
                 if (it_now_ms() >= next_kill && E.next_mt < first + N_FLOW) {
                         kills += kill_client("smsmux:" CLUSTER ":killed:read");
@@ -212,16 +273,9 @@ static void test_read_connection_killed_loses_and_doubles_nothing(void)
                 it_sleep_ms(20);
         }
         /* re-sent DRs (the sim re-sends until answered) settle */
-        end = it_now_ms() + 1500;
-        while (it_now_ms() < end) {
-                pump();
-                it_sleep_ms(10);
-        }
-        unsigned missing = 0, twice = 0;
-        for (uint64_t k = first; k < first + N_FLOW; k++) {
-                missing += dr_seen[k] == 0;
-                twice += dr_seen[k] > 1;
-        }
+        pump_for(1500);
+        unsigned missing, twice;
+        count_drs(first, N_FLOW, &missing, &twice);
         printf("# %d kills of the read connection, %llu MTs: %u DRs missing, %u twice, "
                "%llu uncorrelated; read_disconnects %lld, read_connects %lld\n", kills,
                (unsigned long long)(E.next_mt - first), missing, twice,
@@ -236,25 +290,7 @@ static void test_read_connection_killed_loses_and_doubles_nothing(void)
         CHECK_EQ(rt_wait_store(E.c, "read_connected", 1, 10000), 1);
         CHECK(rt_store_num(E.c, "read_connects") >= kills + 1);
         /* nothing left pending: every entry read was acknowledged */
-        end = it_now_ms() + 5000;
-        long long pending = -1;
-        while (it_now_ms() < end) {
-                redisContext *c = redisConnectUnix(R.sock);
-                redisReply *rep = c && !c->err
-                        ? redisCommand(c, "XPENDING smsmux:{" CLUSTER "}:s:killed g") : NULL;
-                pending = rep && rep->type == REDIS_REPLY_ARRAY && rep->elements >= 1 &&
-                          rep->element[0]->type == REDIS_REPLY_INTEGER
-                          ? rep->element[0]->integer : -1;
-                if (rep)
-                        freeReplyObject(rep);
-                if (c)
-                        redisFree(c);
-                if (pending == 0)
-                        break;
-                pump();
-                it_sleep_ms(50);
-        }
-        CHECK_EQ(pending, 0);
+        CHECK_EQ(wait_nothing_pending("killed"), 0);
         smx_client_destroy(E.c);
         E.c = NULL;
 }
@@ -273,6 +309,28 @@ static void output_limit(const char *limits)
                 redisFree(c);
 }
 
+/* Start instance `inst` again while Redis closes any connection whose
+ * reply leaves more than 16 KB + 4 KB queued, until its read connection
+ * lost two replies (Redis ran the read, the reply never came); then lift
+ * the limit and settle DRs first..first+n-1 (settle_drs). The replies lost
+ * (read_disconnects), -1 if the client did not start. */
+static long long restart_under_low_output_limit(const char *inst, uint64_t first, unsigned n,
+                                                unsigned *missing, unsigned *twice)
+{
+        output_limit("normal 4096 4096 0");
+        E.c = make(inst);
+        CHECK(E.c != NULL);
+        if (!E.c) {
+                output_limit("normal 0 0 0");
+                return -1;
+        }
+        CHECK_EQ(rt_wait_store(E.c, "read_disconnects", 2, 20000), 1);
+        long long lost = rt_store_num(E.c, "read_disconnects");
+        output_limit("normal 0 0 0");
+        settle_drs(first, n, missing, twice);
+        return lost;
+}
+
 static void test_lost_read_reply_loses_and_doubles_nothing(void)
 {
         E.c = make("lost");
@@ -288,34 +346,10 @@ static void test_lost_read_reply_loses_and_doubles_nothing(void)
         CHECK_EQ(rt_wait_store(E.c, "events", 300, 30000), 1);
         smx_client_destroy(E.c);
         E.c = NULL;
-        /* any reply that leaves more than 16 KB + 4 KB queued closes its connection */
-        output_limit("normal 4096 4096 0");
-        E.c = make("lost");
-        CHECK(E.c != NULL);
-        if (!E.c)
+        unsigned missing, twice;
+        long long lost = restart_under_low_output_limit("lost", first, 300, &missing, &twice);
+        if (lost < 0)
                 return;
-        CHECK_EQ(rt_wait_store(E.c, "read_disconnects", 2, 20000), 1);
-        long long lost = rt_store_num(E.c, "read_disconnects");
-        output_limit("normal 0 0 0");
-        uint64_t end = it_now_ms() + 30000;
-        unsigned done = 0;
-        while (it_now_ms() < end && done < 300) {
-                pump();
-                done = 0;
-                for (uint64_t k = first; k < first + 300; k++)
-                        done += dr_seen[k] > 0;
-                it_sleep_ms(10);
-        }
-        end = it_now_ms() + 1000;
-        while (it_now_ms() < end) {
-                pump();
-                it_sleep_ms(10);
-        }
-        unsigned missing = 0, twice = 0;
-        for (uint64_t k = first; k < first + 300; k++) {
-                missing += dr_seen[k] == 0;
-                twice += dr_seen[k] > 1;
-        }
         printf("# read replies lost (connection closed by Redis): %lld; DRs missing %u, "
                "twice %u, uncorrelated %llu\n", lost, missing, twice,
                (unsigned long long)dr_uncorrelated);
@@ -323,51 +357,9 @@ static void test_lost_read_reply_loses_and_doubles_nothing(void)
         CHECK_EQ(missing, 0);
         CHECK_EQ(twice, 0);
         CHECK_EQ(dr_uncorrelated, 0);
-        redisContext *c = redisConnectUnix(R.sock);
-        long long pending = -1;
-        end = it_now_ms() + 5000;
-        while (c && !c->err && it_now_ms() < end) {
-                redisReply *rep = redisCommand(c, "XPENDING smsmux:{" CLUSTER "}:s:lost g");
-                pending = rep && rep->type == REDIS_REPLY_ARRAY && rep->elements >= 1 &&
-                          rep->element[0]->type == REDIS_REPLY_INTEGER
-                          ? rep->element[0]->integer : -1;
-                if (rep)
-                        freeReplyObject(rep);
-                if (pending == 0)
-                        break;
-                pump();
-                it_sleep_ms(50);
-        }
-        if (c)
-                redisFree(c);
-        CHECK_EQ(pending, 0);
+        CHECK_EQ(wait_nothing_pending("lost"), 0);
         smx_client_destroy(E.c);
         E.c = NULL;
-}
-
-/* Pump until DRs first..first+n-1 were all seen (or timeout), then 1 s
- * more for late repeats; the MTs missing and the ones seen twice. */
-static void settle_drs(uint64_t first, unsigned n, unsigned *missing, unsigned *twice)
-{
-        uint64_t end = it_now_ms() + 30000;
-        unsigned done = 0;
-        while (it_now_ms() < end && done < n) {
-                pump();
-                done = 0;
-                for (uint64_t k = first; k < first + n; k++)
-                        done += dr_seen[k] > 0;
-                it_sleep_ms(10);
-        }
-        end = it_now_ms() + 1000;
-        while (it_now_ms() < end) {
-                pump();
-                it_sleep_ms(10);
-        }
-        *missing = *twice = 0;
-        for (uint64_t k = first; k < first + n; k++) {
-                *missing += dr_seen[k] == 0;
-                *twice += dr_seen[k] > 1;
-        }
 }
 
 static void test_lost_new_entries_reply_loses_and_doubles_nothing(void)
@@ -398,16 +390,10 @@ static void test_lost_new_entries_reply_loses_and_doubles_nothing(void)
         E.c = NULL;
         CHECK_EQ(rt_wait_store(other, "drs_routed", 300, 30000), 1);
         it_sim_ctl(&E, "set all dr_delay_ms 5-50");
-        output_limit("normal 4096 4096 0");
-        E.c = make("lost2");
-        CHECK(E.c != NULL);
-        if (!E.c)
-                return;
-        CHECK_EQ(rt_wait_store(E.c, "read_disconnects", 2, 20000), 1);
-        long long lost = rt_store_num(E.c, "read_disconnects");
-        output_limit("normal 0 0 0");
         unsigned missing, twice;
-        settle_drs(first, 300, &missing, &twice);
+        long long lost = restart_under_low_output_limit("lost2", first, 300, &missing, &twice);
+        if (lost < 0)
+                return;
         printf("# read replies lost: %lld (main connection: %lld, other instance's %lld); "
                "DRs missing %u, twice %u, uncorrelated %llu\n", lost,
                rt_store_num(E.c, "disconnects"), rt_store_num(other, "disconnects"), missing,
@@ -415,29 +401,7 @@ static void test_lost_new_entries_reply_loses_and_doubles_nothing(void)
         CHECK_EQ(missing, 0);
         CHECK_EQ(twice, 0);
         CHECK_EQ(dr_uncorrelated, 0);
-        redisContext *c = redisConnectUnix(R.sock);
-        redisReply *rep = c && !c->err
-                ? redisCommand(c, "XPENDING smsmux:{" CLUSTER "}:s:lost2 g") : NULL;
-        long long pending = -1;
-        uint64_t end = it_now_ms() + 5000;
-        while (it_now_ms() < end) {
-                pending = rep && rep->type == REDIS_REPLY_ARRAY && rep->elements >= 1 &&
-                          rep->element[0]->type == REDIS_REPLY_INTEGER
-                          ? rep->element[0]->integer : -1;
-                if (rep)
-                        freeReplyObject(rep);
-                rep = NULL;
-                if (pending == 0 || !c || c->err)
-                        break;
-                pump();
-                it_sleep_ms(50);
-                rep = redisCommand(c, "XPENDING smsmux:{" CLUSTER "}:s:lost2 g");
-        }
-        if (rep)
-                freeReplyObject(rep);
-        if (c)
-                redisFree(c);
-        CHECK_EQ(pending, 0);
+        CHECK_EQ(wait_nothing_pending("lost2"), 0);
         smx_client_destroy(E.c);
         E.c = NULL;
         smx_client_destroy(other);

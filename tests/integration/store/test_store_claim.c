@@ -21,6 +21,7 @@
 #include <stdatomic.h>
 
 #include "rtest.h"
+#include "rstore_tlib.h"
 #include "store/rstore.h"
 #include "testlib.h"
 
@@ -107,17 +108,6 @@ struct inst {
         unsigned shown, other;
 };
 
-static void wake_app(void *ctx)
-{
-        (void)ctx;
-}
-
-static void wake_worker(void *ctx, unsigned k)
-{
-        (void)ctx;
-        (void)k;
-}
-
 /* workers: 1 gives the instance a worker queue the test writes
  * correlations into (rstore_corr_put_w) */
 static int inst_start_with(struct inst *in, const char *name, uint32_t takeover_ms,
@@ -127,8 +117,7 @@ static int inst_start_with(struct inst *in, const char *name, uint32_t takeover_
         struct rs_config cfg = { .url = R.url, .instance = name, .cluster = cluster,
                                  .owner_takeover_ms = takeover_ms, .timeout_ms = timeout_ms,
                                  .corr_ttl_ms = 60000 };
-        struct rs_host host = { .n_workers = workers, .wake_worker = wake_worker,
-                                .wake_app = wake_app };
+        struct rs_host host = rtest_quiet_host(workers);
         char err[256] = "";
         if (rstore_create(&cfg, &host, &in->rs, err, sizeof err) < 0) {
                 printf("# rstore_create %s: %s\n", name, err);

@@ -13,6 +13,7 @@
 #include <hiredis/hiredis.h>
 
 #include "rtest.h"
+#include "rstore_tlib.h"
 #include "store/rstore.h"
 #include "testlib.h"
 
@@ -22,24 +23,6 @@
 static struct rtest_redis R;
 static redisContext *C;
 static unsigned seen[N_DRS];
-
-static void wake_app(void *ctx)
-{
-        (void)ctx;
-}
-
-static void wake_worker(void *ctx, unsigned k)
-{
-        (void)ctx;
-        (void)k;
-}
-
-static struct rs_stats stats(struct smx_rstore *rs)
-{
-        struct rs_stats st;
-        rstore_stats(rs, &st);
-        return st;
-}
 
 /* N_DRS DRs parked for instance "a" of cluster "pd", as the DR script parks
  * them (rstore_lua.c): id h<i> (a 22-character tag) -> its park list (one
@@ -104,7 +87,7 @@ static void test_backlog_past_park_timeout_drains_within_a_few_heartbeats(void)
                                  .owner_takeover_ms = 30000, .timeout_ms = 5000,
                                  .corr_ttl_ms = 600000, .park_timeout_ms = 60000,
                                  .dedup_window_ms = 60000, .reasm_timeout_ms = 60000 };
-        struct rs_host host = { .n_workers = 0, .wake_worker = wake_worker, .wake_app = wake_app };
+        struct rs_host host = rtest_quiet_host(0);
         struct smx_rstore *rs = NULL;
         char err[256] = "";
         CHECK_EQ(rstore_create(&cfg, &host, &rs, err, sizeof err), 0);
@@ -119,7 +102,7 @@ static void test_backlog_past_park_timeout_drains_within_a_few_heartbeats(void)
          * would still be releasing: this is how it fails, not by time) */
         for (int spins = 0; spins < 120000; spins++) {
                 poll_app(rs, &other);
-                struct rs_stats st = stats(rs);
+                struct rs_stats st = rtest_rs_stats(rs);
                 if (distinct() == N_DRS) {
                         hb_done = st.heartbeats;
                         break;
@@ -128,7 +111,7 @@ static void test_backlog_past_park_timeout_drains_within_a_few_heartbeats(void)
                         break;
                 rtest_sleep_ms(1);
         }
-        struct rs_stats st = stats(rs);
+        struct rs_stats st = rtest_rs_stats(rs);
         printf("# %u of %u DRs after %llu heartbeats (%llu park-sweep calls, %llu released)\n",
                distinct(), N_DRS, (unsigned long long)(hb_done ? hb_done : st.heartbeats),
                (unsigned long long)st.park_sweeps, (unsigned long long)st.park_released);
@@ -136,7 +119,7 @@ static void test_backlog_past_park_timeout_drains_within_a_few_heartbeats(void)
         CHECK(hb_done >= 1 && hb_done <= MAX_HEARTBEATS);
         /* two more heartbeats: a DR released twice would show now */
         uint64_t hb_end = st.heartbeats + 2;
-        for (int spins = 0; spins < 30000 && stats(rs).heartbeats < hb_end; spins++) {
+        for (int spins = 0; spins < 30000 && rtest_rs_stats(rs).heartbeats < hb_end; spins++) {
                 poll_app(rs, &other);
                 rtest_sleep_ms(1);
         }
@@ -146,7 +129,7 @@ static void test_backlog_past_park_timeout_drains_within_a_few_heartbeats(void)
                 twice += seen[i] > 1;
         CHECK_EQ(twice, 0);
         CHECK_EQ(other, 0);
-        CHECK_EQ(stats(rs).park_released, N_DRS);
+        CHECK_EQ(rtest_rs_stats(rs).park_released, N_DRS);
         /* the park index, lists and placeholders are gone */
         CHECK_EQ(rtest_redis_int(&R, "ZCARD smsmux:{pd}:parked"), 0);
         CHECK_EQ(rtest_redis_int(&R, "EXISTS smsmux:{pd:h000000000000000000004}:p"), 0);

@@ -16,6 +16,7 @@
 #include <signal.h>
 
 #include "rtest.h"
+#include "rstore_tlib.h"
 #include "store/rstore.h"
 #include "testlib.h"
 
@@ -24,24 +25,6 @@
 
 static struct rtest_redis R;
 static redisContext *C;
-
-static void wake_app(void *ctx)
-{
-        (void)ctx;
-}
-
-static void wake_worker(void *ctx, unsigned k)
-{
-        (void)ctx;
-        (void)k;
-}
-
-static struct rs_stats stats(struct smx_rstore *rs)
-{
-        struct rs_stats st;
-        rstore_stats(rs, &st);
-        return st;
-}
 
 static uint64_t mono_ms(void)
 {
@@ -83,7 +66,7 @@ static void test_redis_not_reading_writes_still_taken_none_dropped(void)
         struct rs_config cfg = { .url = R.url, .instance = "a", .cluster = "stall",
                                  .corr_ttl_ms = 600000,
                                  .timeout_ms = 120000 };   /* no disconnect while paused */
-        struct rs_host host = { .n_workers = 1, .wake_worker = wake_worker, .wake_app = wake_app };
+        struct rs_host host = rtest_quiet_host(1);
         struct smx_rstore *rs = NULL;
         char err[256] = "";
         CHECK_EQ(rstore_create(&cfg, &host, &rs, err, sizeof err), 0);
@@ -93,25 +76,25 @@ static void test_redis_not_reading_writes_still_taken_none_dropped(void)
         }
         CHECK_EQ(rstore_start(rs), 0);
         uint64_t until = mono_ms() + 20000;
-        while (!stats(rs).connected && mono_ms() < until)
+        while (!rtest_rs_stats(rs).connected && mono_ms() < until)
                 rtest_sleep_ms(5);
-        CHECK_EQ(stats(rs).connected, 1);
+        CHECK_EQ(rtest_rs_stats(rs).connected, 1);
         rtest_redis_kill(&R, SIGSTOP);
         uint32_t next = 0;
         /* the first writes: the store thread takes them and sends them as one
          * batch that the paused Redis does not read */
         push_until(rs, &next, N_FIRST, mono_ms() + 20000);
         until = mono_ms() + 20000;
-        while (stats(rs).corr_buffered < N_FIRST && mono_ms() < until)
+        while (rtest_rs_stats(rs).corr_buffered < N_FIRST && mono_ms() < until)
                 rtest_sleep_ms(2);
-        CHECK_EQ(stats(rs).corr_buffered, N_FIRST);
+        CHECK_EQ(rtest_rs_stats(rs).corr_buffered, N_FIRST);
         /* then twice the ring: it only fits if the store thread keeps taking
          * writes while its batch waits for Redis to read */
         push_until(rs, &next, N_TOTAL, mono_ms() + 30000);
         until = mono_ms() + 30000;
-        while (stats(rs).corr_buffered < N_TOTAL && mono_ms() < until)
+        while (rtest_rs_stats(rs).corr_buffered < N_TOTAL && mono_ms() < until)
                 rtest_sleep_ms(2);
-        struct rs_stats st = stats(rs);
+        struct rs_stats st = rtest_rs_stats(rs);
         printf("# Redis paused: %u of %u writes pushed, %llu in the store's FIFO, %llu dropped, "
                "%llu written\n", next, N_TOTAL, (unsigned long long)st.corr_buffered,
                (unsigned long long)st.corr_dropped, (unsigned long long)st.corr_writes);
@@ -122,9 +105,9 @@ static void test_redis_not_reading_writes_still_taken_none_dropped(void)
         rtest_redis_kill(&R, SIGCONT);
         push_until(rs, &next, N_TOTAL, mono_ms() + 60000);     /* the rest, if any */
         until = mono_ms() + 60000;
-        while (stats(rs).corr_writes < next && mono_ms() < until)
+        while (rtest_rs_stats(rs).corr_writes < next && mono_ms() < until)
                 rtest_sleep_ms(10);
-        st = stats(rs);
+        st = rtest_rs_stats(rs);
         CHECK_EQ(st.corr_writes, N_TOTAL);
         CHECK_EQ(st.corr_dropped, 0);
         CHECK_EQ(st.corr_buffered, 0);

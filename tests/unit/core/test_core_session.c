@@ -464,6 +464,68 @@ static void test_submit_resp_ok_reports_message_id_and_frees_window(void)
         CHECK_EQ(S.n_submit, 0);
 }
 
+/* session_on_pdu reads a plain submit_sm_resp (terminated message_id ending
+ * the PDU) without the general decoder; every other form goes through it.
+ * Both must report the same: the fast form, one with a TLV after the id, one
+ * with the id unterminated (B-05: the view runs to the frame end), an empty
+ * id, and a non-zero status. */
+static void test_submit_resp_forms_fast_and_general_report_alike(void)
+{
+        to_active(0);
+        uint8_t b[128];
+        static const uint8_t id[] = "77AB01";
+        /* plain: header + "77AB01\0" */
+        uint32_t seq = submit(5, 0);
+        size_t n = 16 + sizeof id;
+        smx_put_u32(b, (uint32_t)n);
+        smx_put_u32(b + 4, SMPP_SUBMIT_SM_RESP);
+        smx_put_u32(b + 8, 0);
+        smx_put_u32(b + 12, seq);
+        memcpy(b + 16, id, sizeof id);
+        CHECK_EQ(session_on_pdu(&S, b, n, 1), SESS_OK);
+        CHECK_EQ(R.resp_calls, 1);
+        CHECK_EQ(R.last_ref, 5);
+        CHECK_STR(R.last_msgid, "77AB01");
+        CHECK_EQ(S.n_submit, 0);
+        /* the same with a 5-octet TLV after the id: the general decoder */
+        seq = submit(6, 0);
+        uint8_t tlv[5] = { 0x04, 0x27, 0x00, 0x01, 0x02 };      /* message_state */
+        n = 16 + sizeof id + sizeof tlv;
+        smx_put_u32(b, (uint32_t)n);
+        smx_put_u32(b + 12, seq);
+        memcpy(b + 16 + sizeof id, tlv, sizeof tlv);
+        CHECK_EQ(session_on_pdu(&S, b, n, 1), SESS_OK);
+        CHECK_EQ(R.resp_calls, 2);
+        CHECK_EQ(R.last_ref, 6);
+        CHECK_STR(R.last_msgid, "77AB01");
+        CHECK_EQ(S.n_submit, 0);
+        /* unterminated id: the general decoder's view to the frame end */
+        seq = submit(7, 0);
+        n = 16 + sizeof id - 1;
+        smx_put_u32(b, (uint32_t)n);
+        smx_put_u32(b + 12, seq);
+        CHECK_EQ(session_on_pdu(&S, b, n, 1), SESS_OK);
+        CHECK_EQ(R.resp_calls, 3);
+        CHECK_EQ(R.last_ref, 7);
+        CHECK_STR(R.last_msgid, "77AB01");
+        /* an empty id, and a non-zero status (fast form both) */
+        seq = submit(8, 0);
+        smx_put_u32(b, 17);
+        smx_put_u32(b + 8, SMPP_ESME_RSYSERR);
+        smx_put_u32(b + 12, seq);
+        b[16] = 0;
+        CHECK_EQ(session_on_pdu(&S, b, 17, 1), SESS_OK);
+        CHECK_EQ(R.resp_calls, 4);
+        CHECK_EQ(R.last_ref, 8);
+        CHECK_EQ(R.last_status, SMPP_ESME_RSYSERR);
+        CHECK_STR(R.last_msgid, "");
+        CHECK_EQ(S.n_submit, 0);
+        /* an answer to no outstanding submit stays unknown */
+        CHECK_EQ(session_on_pdu(&S, b, 17, 1), SESS_OK);
+        CHECK_EQ(R.resp_calls, 4);
+        CHECK_EQ(S.cnt.unknown_resp, 1);
+}
+
 static void test_response_with_unknown_seq_is_counted_not_nacked(void)
 {
         to_active(0);
@@ -797,6 +859,7 @@ int main(void)
         RUN(test_enquire_link_nacked_stops_probing);
         RUN(test_window_limits_outstanding_submits);
         RUN(test_submit_resp_ok_reports_message_id_and_frees_window);
+        RUN(test_submit_resp_forms_fast_and_general_report_alike);
         RUN(test_response_with_unknown_seq_is_counted_not_nacked);
         RUN(test_deliver_seq_colliding_with_our_submit_keeps_it_outstanding);
         RUN(test_sequence_wraps_to_one_and_skips_outstanding);

@@ -115,7 +115,7 @@ static void test_corr_full_refuses_then_reuses_expired_space(void)
         s.ops->destroy(s.impl);
 }
 
-static void test_corr_slot_is_64_bytes_and_load_at_most_80_percent(void)
+static void test_corr_slot_is_64_bytes_and_load_at_most_two_thirds(void)
 {
         struct smx_corr_store s;
         struct smx_corr_config c = { .capacity = 1u << 16, .ttl_ms = 1000 };
@@ -123,7 +123,7 @@ static void test_corr_slot_is_64_bytes_and_load_at_most_80_percent(void)
         struct smx_corr_stats st;
         s.ops->stats(s.impl, &st);
         CHECK(st.capacity >= (1u << 16));
-        CHECK(st.capacity * 5 <= st.slots * 4);
+        CHECK(st.capacity * 3 <= st.slots * 2);   /* a full shard's runs stay short */
         /* slots at 64 B plus small per-shard overhead */
         CHECK(st.bytes >= st.slots * 64);
         CHECK(st.bytes < st.slots * 64 + (1u << 16));
@@ -412,7 +412,7 @@ int main(void)
         RUN(test_corr_entry_expires_after_ttl);
         RUN(test_corr_timer_sweeps_a_shard_at_most_once_a_second);
         RUN(test_corr_full_refuses_then_reuses_expired_space);
-        RUN(test_corr_slot_is_64_bytes_and_load_at_most_80_percent);
+        RUN(test_corr_slot_is_64_bytes_and_load_at_most_two_thirds);
         RUN(test_corr_put_same_key_replaces);
         RUN(test_corr_deletes_keep_probe_chains_intact);
         RUN(test_corr_part_final_merges_worst_state);

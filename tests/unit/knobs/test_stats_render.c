@@ -218,6 +218,7 @@ static void set_http(struct smx_stats_snapshot *s)
         s->http.rx_too_large = 4;
         s->http.rx_too_slow = 2;
         s->http.rx_deferred = 9;
+        s->http.rx_abandoned = 5;
         s->http.stalls = 3;
 }
 
@@ -250,6 +251,7 @@ static void test_http_counters_appear_in_every_rendering_when_enabled(void)
         CHECK_EQ(json_integer_value(json_object_get(h, "rx_too_large")), 4);
         CHECK_EQ(json_integer_value(json_object_get(h, "rx_too_slow")), 2);
         CHECK_EQ(json_integer_value(json_object_get(h, "rx_deferred")), 9);
+        CHECK_EQ(json_integer_value(json_object_get(h, "rx_abandoned")), 5);
         CHECK_EQ(json_integer_value(json_object_get(h, "stalls")), 3);
         json_decref(j);
         free(out);
@@ -272,6 +274,8 @@ static void test_http_counters_appear_in_every_rendering_when_enabled(void)
         CHECK(strstr(out, "\nsmsmux_http_receiver_too_slow_total 2\n") != NULL);
         CHECK(strstr(out, "# TYPE smsmux_http_receiver_deferred_total counter\n") != NULL);
         CHECK(strstr(out, "\nsmsmux_http_receiver_deferred_total 9\n") != NULL);
+        CHECK(strstr(out, "# TYPE smsmux_http_receiver_abandoned_total counter\n") != NULL);
+        CHECK(strstr(out, "\nsmsmux_http_receiver_abandoned_total 5\n") != NULL);
         free(out);
         stats_free(&s);
 }
