@@ -160,10 +160,16 @@ static void dr_set_id(struct smx_inbound *in, const struct smx_id_norm *rules,
 /* Everything the DR path needs from the PDU. d->has_key = 0 when the id is
  * unusable for correlation (none, or longer than SMX_MSGID_MAX). When the
  * TLVs carry id and state, the store slots are prefetched before the
- * receipt text is parsed, so their cache misses overlap the parse. */
-void inbound_dr_extract(struct smx_inbound *in, const struct smx_bind_info *b,
-                        const struct smx_pdu *pdu, struct dr_info *d)
+ * receipt text is parsed, so their cache misses overlap the parse. With
+ * ident, also the DR's dedup identity (inbound_dr_identity): the one the
+ * prefetch computed when the TLVs gave id and state (the TLV state wins
+ * below and the key is the TLV id's, so it is the same), else computed at
+ * the end. */
+static void dr_extract(struct smx_inbound *in, const struct smx_bind_info *b,
+                       const struct smx_pdu *pdu, struct dr_info *d, struct smx_key128 *ident)
 {
+        struct smx_key128 early;
+        int have_early = 0;
         const struct smx_body_sm *sm = &pdu->u.sm;
         const struct smx_tlvs *tlv = &pdu->tlv;
         struct smx_id_norm rules;
@@ -188,8 +194,9 @@ void inbound_dr_extract(struct smx_inbound *in, const struct smx_bind_info *b,
                         in->corr.ops->prefetch(in->corr.impl, &d->key);
                 if (d->has_key && state_valid(tlv_state) && in->dedup.ops->prefetch) {
                         d->state = (uint8_t)tlv_state;
-                        struct smx_key128 ident = inbound_dr_identity(d, pdu);
-                        in->dedup.ops->prefetch(in->dedup.impl, &ident);
+                        early = inbound_dr_identity(d, pdu);
+                        have_early = 1;
+                        in->dedup.ops->prefetch(in->dedup.impl, &early);
                 }
         }
 
@@ -225,6 +232,14 @@ void inbound_dr_extract(struct smx_inbound *in, const struct smx_bind_info *b,
         else if (tlv->present & SMX_TLV_NETWORK_ERROR_CODE)
                 snprintf(d->err, sizeof d->err, "%u:%u", tlv->network_error_type,
                          tlv->network_error_code);
+        if (ident)
+                *ident = have_early ? early : inbound_dr_identity(d, pdu);
+}
+
+void inbound_dr_extract(struct smx_inbound *in, const struct smx_bind_info *b,
+                        const struct smx_pdu *pdu, struct dr_info *d)
+{
+        dr_extract(in, b, pdu, d, NULL);
 }
 
 /* Dedup identity of a DR: (normalised id, state); for one without a usable
@@ -268,8 +283,8 @@ uint32_t inbound_dr_local_w(struct smx_inbound *in, const struct smx_bind_info *
                                 uint64_t now_ms)
 {
         struct dr_info d;
-        inbound_dr_extract(in, b, pdu, &d);
-        struct smx_key128 ident = inbound_dr_identity(&d, pdu);
+        struct smx_key128 ident;
+        dr_extract(in, b, pdu, &d, &ident);
 
         /* HOSTILE rule 5: a receipt with neither id nor state can never mean
          * anything: permanent status (also for its re-sends, rule 7), and

@@ -1,8 +1,9 @@
 /* Helpers shared by the HTTP tests: raw HTTP exchanges over a socket bound
  * to a chosen loopback source (one form POST at a time on a kept-alive
  * one), warm kept-alive connections and a burst of requests on them, a
- * curl-multi burst of form POSTs, time, and a program started with its
- * stdin and stdout on pipes, a simulated site's MT URL. */
+ * curl-multi burst of form POSTs, time, a bounded wait for a counter kept
+ * under a lock, and a program started with its stdin and stdout on pipes,
+ * a simulated site's MT URL. */
 #ifndef HTTP_TLIB_H
 #define HTTP_TLIB_H
 

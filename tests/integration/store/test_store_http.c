@@ -19,13 +19,10 @@
  *     re-sends), nothing is delivered twice or lost once Redis is back;
  *   - an instance stopped while its receiver holds deferred answers stops
  *     (after answering them 503) and the re-sends reach the others, once. */
-#include "http_sim.h"
-#include "rtest_inst.h"
+#include "rtest_http.h"
 
 #define N_INST 3
 
-static struct http_sim *H;
-static char http_urls[2][96];
 static unsigned mo_serial;      /* the simulator's last MO number ("mo text N") */
 
 /* Instance `name`: a (i 0) sends its MTs over HTTP, b and c over SMPP;
@@ -38,9 +35,7 @@ static int inst_start(struct rt_inst *in, const char *name, int i)
         smx_http_config_init(&in->hc);
         in->hc.transport = i == 0 ? SMX_TRANSPORT_HTTP : SMX_TRANSPORT_SMPP;
         if (in->hc.transport != SMX_TRANSPORT_SMPP) {
-                in->hc.urls[0] = http_urls[0];
-                in->hc.urls[1] = http_urls[1];
-                in->hc.n_urls = 2;
+                rt_http_post_to_sim(in);
         }
         in->hc.receiver = "127.0.0.1:0";
         cfg->http = &in->hc;
@@ -305,18 +300,8 @@ int main(void)
         ho.smpp = E.sim;
         ho.smpp_dr_via_http = 0.5;
         ho.dr_delay_ms = 5;
-        char err[256];
-        if (http_sim_start(&ho, &H, err, sizeof err) < 0) {
-                printf("Bail out! http sim: %s\n", err);
+        if (rt_http_sim_start(&ho))
                 return 1;
-        }
-        for (size_t i = 0; i < 2; i++) {
-                char name[32], addr[16];
-                uint16_t port;
-                http_sim_site(H, i, name, addr, &port);
-                snprintf(http_urls[i], sizeof http_urls[i], "http://%s:%u/httpapi/receiver",
-                         addr, port);
-        }
         it_sim_ctl(&E, "set all other_site_prob 0.5");
         it_sim_ctl(&E, "set all dr_accepted_prob 0");
         it_sim_ctl(&E, "set all dr_delay_ms 20-100");

@@ -17,8 +17,7 @@
  *     correlation written (one key each in Redis), none dropped. */
 #include <stdatomic.h>
 
-#include "http_sim.h"
-#include "rtest_inst.h"
+#include "rtest_http.h"
 #include "store/rstore.h"
 
 #define N_MTS 36000u
@@ -38,8 +37,6 @@ int __wrap_rs_drain_workers(struct smx_rstore *rs, uint64_t now)
         return __real_rs_drain_workers(rs, now);
 }
 
-static struct http_sim *H;
-static char http_urls[2][96];
 
 static int inst_start(struct rt_inst *in, const char *name, int i)
 {
@@ -47,9 +44,7 @@ static int inst_start(struct rt_inst *in, const char *name, int i)
         struct smx_config *cfg = rt_inst_config(in, name);
         smx_http_config_init(&in->hc);
         in->hc.transport = SMX_TRANSPORT_HTTP;
-        in->hc.urls[0] = http_urls[0];
-        in->hc.urls[1] = http_urls[1];
-        in->hc.n_urls = 2;
+        rt_http_post_to_sim(in);
         cfg->http = &in->hc;
         return rt_inst_launch(in);
 }
@@ -154,18 +149,8 @@ int main(void)
         struct http_sim_options ho;
         http_sim_options_init(&ho);
         ho.dr_delay_ms = 5;
-        char err[256];
-        if (http_sim_start(&ho, &H, err, sizeof err) < 0) {
-                printf("Bail out! http sim: %s\n", err);
+        if (rt_http_sim_start(&ho))
                 return 1;
-        }
-        for (size_t i = 0; i < 2; i++) {
-                char name[32], addr[16];
-                uint16_t port;
-                http_sim_site(H, i, name, addr, &port);
-                snprintf(http_urls[i], sizeof http_urls[i], "http://%s:%u/httpapi/receiver",
-                         addr, port);
-        }
         snprintf(cluster, sizeof cluster, "bp%d", (int)getpid());
         rt_n = 1;
         if ((rc = rt_start_instances(inst_start)) != RTEST_GO)

@@ -338,6 +338,133 @@ static void test_id_output_too_small_is_e2big(void)
                  SMX_E2BIG);
 }
 
+/* ---- the label scan against the straightforward one ----
+ * smx_dr_text_parse tries at a word start only the labels that begin with
+ * its first letter. ref_scan below is the scan as first written (every
+ * label tried at every word start); over generated receipt-like texts both
+ * must find the same labels at the same places (so every value view, and
+ * what is derived from the views, is the same). */
+
+static int ref_word_at(const uint8_t *s, size_t len, size_t i, const char *w)
+{
+        size_t k = 0;
+        for (; w[k]; k++) {
+                uint8_t c = i + k < len ? s[i + k] : 0;
+                if (c >= 'A' && c <= 'Z')
+                        c = (uint8_t)(c + 32);
+                if (i + k >= len || c != (uint8_t)w[k])
+                        return 0;
+        }
+        return (int)k;
+}
+
+static int ref_label_at(const uint8_t *s, size_t len, size_t i, size_t *val)
+{
+        static const char *const first[8] = {
+                "id", "sub", "dlvrd", "submit", "done", "stat", "err", "text",
+        };
+        for (int l = 0; l < 8; l++) {
+                int n = ref_word_at(s, len, i, first[l]);
+                if (!n)
+                        continue;
+                size_t j = i + (size_t)n;
+                if (l == 3 || l == 4) {
+                        while (j < len && (s[j] == ' ' || s[j] == '\t' || s[j] == '_'))
+                                j++;
+                        int d = ref_word_at(s, len, j, "date");
+                        if (!d)
+                                continue;
+                        j += (size_t)d;
+                }
+                while (j < len && (s[j] == ' ' || s[j] == '\t'))
+                        j++;
+                if (j < len && s[j] == ':') {
+                        *val = j + 1;
+                        return l;
+                }
+        }
+        return -1;
+}
+
+static int ref_is_word(uint8_t c)
+{
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+               c == '_';
+}
+
+/* present bits and each found label's value start, as the first scan. */
+static unsigned ref_scan(const uint8_t *s, size_t len, size_t val[8])
+{
+        unsigned present = 0;
+        for (size_t i = 0; i < len; i++) {
+                size_t v;
+                if (i > 0 && ref_is_word(s[i - 1]))
+                        continue;
+                int l = ref_label_at(s, len, i, &v);
+                if (l < 0 || (present & (1u << l)))
+                        continue;
+                present |= 1u << l;
+                val[l] = v;
+                i = v - 1;
+        }
+        return present;
+}
+
+static void test_label_scan_matches_the_plain_scan_on_generated_texts(void)
+{
+        static const char *const tok[] = {
+                "id", "ID", "Id", "sub", "SUB", "dlvrd", "DLVRD", "submit", "Submit", "submit date",
+                "submit_date", "submitdate", "submit \t date", "done", "DONE", "done date",
+                "done_date", "stat", "STAT", "err", "Err", "text", "Text", "TEXT", "date", "idx",
+                "subs", "texts", "e", "t", "d", "s", "i", ":", ":", ":", " ", " ", "  ", "\t",
+                "id:", "stat:", "err:", "text:", "sub:", "dlvrd:", "submit date:", "done date:",
+                " id:", " stat:", " err:", " text:", " sub:", " dlvrd:", " submit date:", " done date:",
+                "\r\n", "_", "-", "0", "123", "2401011200", "DELIVRD", "x", "a:b", "\xe9",
+        };
+        const size_t ntok = sizeof tok / sizeof tok[0];
+        uint64_t r = 0x9e3779b97f4a7c15ull;
+        uint8_t buf[256];
+        unsigned mismatches = 0, with_labels = 0;
+        for (int n = 0; n < 50000; n++) {
+                size_t len = 0;
+                int ntoks = 1 + (int)(r % 24);
+                for (int t = 0; t < ntoks; t++) {
+                        r ^= r << 13; r ^= r >> 7; r ^= r << 17;
+                        const char *w = tok[r % ntok];
+                        size_t wl = strlen(w);
+                        if (len + wl > sizeof buf)
+                                break;
+                        memcpy(buf + len, w, wl);
+                        len += wl;
+                }
+                r ^= r << 13; r ^= r >> 7; r ^= r << 17;
+                size_t val[8];
+                unsigned present = ref_scan(buf, len, val);
+                struct smx_dr_text d;
+                smx_dr_text_parse(buf, len, &d);
+                const struct smx_text_view *views[8] = { &d.id, &d.sub, &d.dlvrd, &d.submit_date,
+                                                         &d.done_date, &d.stat, &d.err, &d.text };
+                int same = d.present == present;
+                for (int l = 0; same && l < 8; l++) {
+                        if (!(present & (1u << l)))
+                                continue;
+                        /* the view starts at the value (after blanks) or is empty */
+                        size_t a = val[l];
+                        while (a < len && (buf[a] == ' ' || buf[a] == '\t' || buf[a] == '\r' ||
+                                           buf[a] == '\n'))
+                                a++;
+                        if (views[l]->len && views[l]->p != buf + a)
+                                same = 0;
+                }
+                if (!same)
+                        mismatches++;
+                if (present)
+                        with_labels++;
+        }
+        CHECK_EQ(mismatches, 0);
+        CHECK(with_labels > 10000);     /* the generator does reach labels */
+}
+
 int main(void)
 {
         RUN(test_dr_parses_appendix_b_format);
@@ -369,5 +496,6 @@ int main(void)
         RUN(test_auto_folds_and_strips_digit_strings_only);
         RUN(test_auto_edge_cases);
         RUN(test_id_output_too_small_is_e2big);
+        RUN(test_label_scan_matches_the_plain_scan_on_generated_texts);
         return t_done();
 }
