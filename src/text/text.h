@@ -396,6 +396,16 @@ struct smx_dr_text {
  * never reads past len. */
 int smx_dr_text_parse(const uint8_t *s, size_t len, struct smx_dr_text *out);
 
+/* The two ways smx_dr_text_parse takes, for the tests and the fuzz target
+ * that compare them. _standard reads only the Appendix B shape as most
+ * SMSCs send it (`id:X sub:N dlvrd:N submit date:D done date:D stat:W
+ * err:E text:T`, lower-case labels in that order, one space between fields,
+ * no ':' or blank inside a value but the text, text optional) and returns
+ * -1 for anything else, with *out reset; _general is the tolerant scan.
+ * Where _standard returns >= 0, both fill *out identically. */
+int smx_dr_text_parse_standard(const uint8_t *s, size_t len, struct smx_dr_text *out);
+int smx_dr_text_parse_general(const uint8_t *s, size_t len, struct smx_dr_text *out);
+
 /* message_state for a stat word (case-insensitive; DELIVRD, DELIVERED,
  * UNDELIV, UNDELIVERABLE, FAILED, ...), -1 if unknown. */
 int smx_dr_stat_state(const uint8_t *w, size_t len);

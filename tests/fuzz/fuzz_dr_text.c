@@ -1,8 +1,11 @@
 /* libFuzzer target: delivery-receipt text parser and message id
  * normaliser. Checks, beyond ASan/UBSan: every view lies inside the input,
- * dates marked valid are real dates, and the normalised id is NUL-terminated
- * within its buffer. The input is copied to a buffer of exactly its size so
- * any read past len is caught. */
+ * dates marked valid are real dates, the normalised id is NUL-terminated
+ * within its buffer, and the parser's two paths agree: smx_dr_text_parse
+ * gives the general scan's result, and where the standard-shape fast path
+ * accepts the input, its result is the general scan's field for field. The
+ * input is copied to a buffer of exactly its size so any read past len is
+ * caught. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +26,31 @@ static void check_date(const struct smx_dr_date *d)
                 abort();
 }
 
+static int same_view(struct smx_text_view a, struct smx_text_view b)
+{
+        return a.len == b.len && (a.len == 0 || a.p == b.p);
+}
+
+static int same_date(const struct smx_dr_date *a, const struct smx_dr_date *b)
+{
+        return a->valid == b->valid && a->year == b->year && a->month == b->month &&
+               a->day == b->day && a->hour == b->hour && a->minute == b->minute &&
+               a->second == b->second;
+}
+
+static void check_same(const struct smx_dr_text *a, const struct smx_dr_text *b)
+{
+        if (a->present != b->present || a->flags != b->flags || !same_view(a->id, b->id) ||
+            !same_view(a->sub, b->sub) || !same_view(a->dlvrd, b->dlvrd) ||
+            !same_view(a->submit_date, b->submit_date) ||
+            !same_view(a->done_date, b->done_date) || !same_view(a->stat, b->stat) ||
+            !same_view(a->err, b->err) || !same_view(a->text, b->text) ||
+            a->sub_n != b->sub_n || a->dlvrd_n != b->dlvrd_n ||
+            !same_date(&a->submit, &b->submit) || !same_date(&a->done, &b->done) ||
+            a->state != b->state)
+                abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         uint8_t *s = malloc(size ? size : 1);
@@ -33,7 +61,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 return 0;
         if (size)
                 memcpy(s, data, size);
-        smx_dr_text_parse(s, size, &d);
+        int n = smx_dr_text_parse(s, size, &d);
+        struct smx_dr_text g, f;
+        int ng = smx_dr_text_parse_general(s, size, &g);
+        int nf = smx_dr_text_parse_standard(s, size, &f);
+        if (n != ng)
+                abort();
+        check_same(&d, &g);
+        if (nf >= 0) {
+                if (nf != ng)
+                        abort();
+                check_same(&f, &g);
+        }
         check_view(d.id, s, size);
         check_view(d.sub, s, size);
         check_view(d.dlvrd, s, size);

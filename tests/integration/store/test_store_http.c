@@ -42,13 +42,6 @@ static int inst_start(struct rt_inst *in, const char *name, int i)
         return rt_inst_launch(in);
 }
 
-static uint16_t rx_port(int i)
-{
-        struct smx_http_stats st;
-        smx_client_http_stats(I[i].c, &st);
-        return (uint16_t)st.receiver_port;
-}
-
 static struct smx_http_stats rx_stats(int i)
 {
         struct smx_http_stats st;
@@ -64,27 +57,6 @@ static uint64_t await_outcomes(struct rt_inst *in, uint64_t want)
                 it_sleep_ms(5);
         }
         return in->outcomes;
-}
-
-static void hctl(const char *cmd)
-{
-        char r[512];
-        if (http_sim_ctl(H, cmd, r, sizeof r) < 0)
-                printf("# http sim: %s: %s\n", cmd, r);
-}
-
-/* The simulator's MOs k0+1..k0+n ("mo text N"): how many reached no
- * instance, how many reached more than once. */
-static void mos_once(unsigned k0, unsigned n, unsigned *missing, unsigned *twice)
-{
-        *missing = *twice = 0;
-        for (unsigned k = 1; k <= n; k++) {
-                char t[64];
-                snprintf(t, sizeof t, "mo text %u", k0 + k);
-                unsigned c = rt_mo_count(t);
-                *missing += c == 0;
-                *twice += c > 1;
-        }
 }
 
 /* Every DR of `in`'s MTs k0..k0+n-1 reached `in` once, nobody else. */
@@ -122,18 +94,18 @@ static void test_http_mt_drs_reach_the_owner_once_from_any_receiver(void)
         uint64_t k0 = a->next_k, out0 = a->outcomes;
         double parked0 = rt_store_sum("parked"), dup0 = rt_store_sum("duplicates");
         struct smx_http_stats b0 = rx_stats(1), c0 = rx_stats(2);
-        hctl("http dup-push on");
-        hctl("http late dc3 800");
-        hctl("http late bos 800");
+        rt_hctl("http dup-push on");
+        rt_hctl("http late dc3 800");
+        rt_hctl("http late bos 800");
         CHECK_EQ(rt_submit_n(a, N_HTTP / 2, "shared store over http"), N_HTTP / 2);
         CHECK_EQ(await_outcomes(a, out0 + N_HTTP / 2), out0 + N_HTTP / 2);
-        hctl("http late dc3 0");
-        hctl("http late bos 0");
+        rt_hctl("http late dc3 0");
+        rt_hctl("http late bos 0");
         CHECK_EQ(rt_submit_n(a, N_HTTP / 2, "shared store over http"), N_HTTP / 2);
         CHECK_EQ(await_outcomes(a, out0 + N_HTTP), out0 + N_HTTP);
         CHECK_EQ(a->submitted, a->outcomes);
         rt_settle(N_HTTP, 0, 30000, 1500);
-        hctl("http dup-push off");
+        rt_hctl("http dup-push off");
         printf("# HTTP MTs' DRs: a %zu (over http %llu), b %zu, c %zu; parked %.0f, "
                "duplicates %.0f\n", a->n_drs, (unsigned long long)a->drs_http, I[1].n_drs,
                I[2].n_drs, rt_store_sum("parked") - parked0, rt_store_sum("duplicates") - dup0);
@@ -185,13 +157,13 @@ static void test_http_mo_pushed_to_two_instances_is_delivered_once(void)
         struct http_sim_counts s0;
         http_sim_counts(H, &s0);
         unsigned k0 = mo_serial;
-        hctl("http dup-push on");
-        hctl("http mo 90");
+        rt_hctl("http dup-push on");
+        rt_hctl("http mo 90");
         mo_serial += 90;
         rt_settle(0, 90, 20000, 1500);
-        hctl("http dup-push off");
+        rt_hctl("http dup-push off");
         unsigned missing, twice;
-        mos_once(k0, 90, &missing, &twice);
+        rt_http_mos_once(k0, 90, &missing, &twice);
         printf("# MOs: a %zu, b %zu, c %zu\n", I[0].n_mos, I[1].n_mos, I[2].n_mos);
         CHECK_EQ(rt_total_mos(), 90);
         CHECK_EQ(missing, 0);
@@ -215,7 +187,7 @@ static void test_redis_paused_receivers_answer_503_then_deliver_once(void)
         uint64_t busy0 = rx_stats(0).rx_busy + rx_stats(1).rx_busy + rx_stats(2).rx_busy;
         unsigned k0 = mo_serial;
         rtest_redis_kill(&R, SIGSTOP);
-        hctl("http mo 40");
+        rt_hctl("http mo 40");
         mo_serial += 40;
         uint64_t end = it_now_ms() + 3000;
         while (it_now_ms() < end) {
@@ -236,7 +208,7 @@ static void test_redis_paused_receivers_answer_503_then_deliver_once(void)
         CHECK(s1.push_failures - s0.push_failures > 0);
         CHECK_EQ(rt_total_mos(), 40);
         unsigned missing, twice;
-        mos_once(k0, 40, &missing, &twice);
+        rt_http_mos_once(k0, 40, &missing, &twice);
         CHECK_EQ(missing, 0);
         CHECK_EQ(twice, 0);
         CHECK_EQ(s1.mo_acked - s0.mo_acked, 40);
@@ -255,7 +227,7 @@ static void test_instance_stopped_with_answers_pending_loses_nothing(void)
         http_sim_counts(H, &s0);
         unsigned k0 = mo_serial;
         rtest_redis_kill(&R, SIGSTOP);
-        hctl("http mo 30");
+        rt_hctl("http mo 30");
         mo_serial += 30;
         uint64_t end = it_now_ms() + 200;
         while (it_now_ms() < end) {
@@ -280,7 +252,7 @@ static void test_instance_stopped_with_answers_pending_loses_nothing(void)
          * after they are back on Redis (which itself can take seconds) */
         rt_settle(0, 30, 75000, 1500);
         unsigned missing, twice;
-        mos_once(k0, 30, &missing, &twice);
+        rt_http_mos_once(k0, 30, &missing, &twice);
         printf("# MOs: a %zu, b %zu\n", I[0].n_mos, I[1].n_mos);
         CHECK_EQ(missing, 0);
         CHECK_EQ(twice, 0);
@@ -311,11 +283,7 @@ int main(void)
         rt_n = N_INST;
         if ((rc = rt_start_instances(inst_start)) != RTEST_GO)
                 return rc;
-        char cmd[400];
-        snprintf(cmd, sizeof cmd, "http receiver http://127.0.0.1:%u/httpapi/receiver,"
-                 "http://127.0.0.1:%u/httpapi/receiver,http://127.0.0.1:%u/httpapi/receiver",
-                 rx_port(0), rx_port(1), rx_port(2));
-        hctl(cmd);
+        rt_http_push_to_receivers(0, N_INST);
         if ((rc = rt_await_bound()) != RTEST_GO)
                 return rc;
         RUN(test_http_mt_drs_reach_the_owner_once_from_any_receiver);
@@ -323,11 +291,5 @@ int main(void)
         RUN(test_http_mo_pushed_to_two_instances_is_delivered_once);
         RUN(test_redis_paused_receivers_answer_503_then_deliver_once);
         RUN(test_instance_stopped_with_answers_pending_loses_nothing);
-        for (int i = 0; i < N_INST; i++)
-                if (I[i].c) {
-                        smx_client_destroy(I[i].c);
-                        I[i].c = NULL;
-                }
-        http_sim_stop(H);
-        return rt_finish();
+        return rt_http_finish();
 }

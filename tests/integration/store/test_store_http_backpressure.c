@@ -158,8 +158,5 @@ int main(void)
         RUN(test_store_behind_http_mts_wait_no_correlation_dropped);
         rtest_redis_kill(&R, SIGCONT);
         atomic_store(&intake_paused, 0);
-        smx_client_destroy(I[0].c);
-        I[0].c = NULL;
-        http_sim_stop(H);
-        return rt_finish();
+        return rt_http_finish();
 }

@@ -20,13 +20,11 @@
  *     shows that in smx_client_http_stats, the JSON and Prometheus stats. */
 #include <stdatomic.h>
 
-#include "http_sim.h"
-#include "rtest_inst.h"
+#include "rtest_http.h"
 
 #define N_INST 2
 #define N_MOS 30
 
-static struct http_sim *H;
 static unsigned mo_serial;
 
 static int inst_start(struct rt_inst *in, const char *name, int i)
@@ -41,20 +39,6 @@ static int inst_start(struct rt_inst *in, const char *name, int i)
         in->hc.receiver = "127.0.0.1:0";
         cfg->http = &in->hc;
         return rt_inst_launch(in);
-}
-
-static uint16_t rx_port(int i)
-{
-        struct smx_http_stats st;
-        smx_client_http_stats(I[i].c, &st);
-        return (uint16_t)st.receiver_port;
-}
-
-static void hctl(const char *cmd)
-{
-        char r[512];
-        if (http_sim_ctl(H, cmd, r, sizeof r) < 0)
-                printf("# http sim: %s: %s\n", cmd, r);
 }
 
 static atomic_int destroyed;
@@ -73,7 +57,7 @@ static void test_stop_with_store_paused_is_bounded_and_delivers_each_mo_once(voi
         http_sim_counts(H, &s0);
         unsigned k0 = mo_serial;
         rtest_redis_kill(&R, SIGSTOP);
-        hctl("http mo 30");
+        rt_hctl("http mo 30");
         mo_serial += N_MOS;
         uint64_t end = it_now_ms() + 500;
         while (it_now_ms() < end) {
@@ -102,14 +86,8 @@ static void test_stop_with_store_paused_is_bounded_and_delivers_each_mo_once(voi
         /* a's stream (scripts a's store sent before the pause) is taken over
          * by b owner_takeover_ms after it is back on Redis */
         rt_settle(0, N_MOS, 60000, 2000);
-        unsigned missing = 0, twice = 0;
-        for (unsigned k = 1; k <= N_MOS; k++) {
-                char t[64];
-                snprintf(t, sizeof t, "mo text %u", k0 + k);
-                unsigned c = rt_mo_count(t);
-                missing += c == 0;
-                twice += c > 1;
-        }
+        unsigned missing, twice;
+        rt_http_mos_once(k0, N_MOS, &missing, &twice);
         printf("# MOs: a %zu, b %zu\n", I[0].n_mos, I[1].n_mos);
         CHECK_EQ(missing, 0);
         CHECK_EQ(twice, 0);
@@ -134,15 +112,12 @@ static void *drain_b(void *arg)
  * rx_abandoned. */
 static void test_abandoned_answers_are_counted_in_public_stats(void)
 {
-        char cmd[300];
-        snprintf(cmd, sizeof cmd, "http receiver http://127.0.0.1:%u/httpapi/receiver",
-                 rx_port(1));
-        hctl(cmd);
+        rt_http_push_to_receivers(1, 1);
         struct smx_http_stats st0;
         smx_client_http_stats(I[1].c, &st0);
         CHECK_EQ(st0.rx_abandoned, 0);
         rtest_redis_kill(&R, SIGSTOP);
-        hctl("http mo 10");
+        rt_hctl("http mo 10");
         mo_serial += 10;
         struct smx_http_stats st;
         uint64_t end = it_now_ms() + 10000;
@@ -189,30 +164,18 @@ int main(void)
         struct http_sim_options ho;
         http_sim_options_init(&ho);
         ho.smpp = E.sim;
-        char err[256];
-        if (http_sim_start(&ho, &H, err, sizeof err) < 0) {
-                printf("Bail out! http sim: %s\n", err);
+        if (rt_http_sim_start(&ho))
                 return 1;
-        }
         it_sim_ctl(&E, "set all mo_rate 0");
         snprintf(cluster, sizeof cluster, "s%d", (int)getpid());
         rt_n = N_INST;
         if ((rc = rt_start_instances(inst_start)) != RTEST_GO)
                 return rc;
-        char cmd[300];
-        snprintf(cmd, sizeof cmd, "http receiver http://127.0.0.1:%u/httpapi/receiver,"
-                 "http://127.0.0.1:%u/httpapi/receiver", rx_port(0), rx_port(1));
-        hctl(cmd);
+        rt_http_push_to_receivers(0, N_INST);
         if ((rc = rt_await_bound()) != RTEST_GO)
                 return rc;
         RUN(test_stop_with_store_paused_is_bounded_and_delivers_each_mo_once);
         RUN(test_abandoned_answers_are_counted_in_public_stats);
         rtest_redis_kill(&R, SIGCONT);
-        for (int i = 0; i < N_INST; i++)
-                if (I[i].c) {
-                        smx_client_destroy(I[i].c);
-                        I[i].c = NULL;
-                }
-        http_sim_stop(H);
-        return rt_finish();
+        return rt_http_finish();
 }
