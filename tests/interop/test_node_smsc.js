@@ -14,7 +14,9 @@
 //   4. ESME_RTHROTTLED and ESME_RMSGQFUL for a while: every MT submitted
 //      once, none failed;
 //   5. MOs: UCS2 with a 16-bit reference split across the sites out of order
-//      with a part re-sent on the other site, SAR TLVs, message_payload;
+//      with a part re-sent on the other site, SAR TLVs, message_payload, the
+//      same text sent twice by the user (new user_message_reference) and
+//      re-sent once (same reference);
 //   6. stdin EOF with MTs in flight: a DR on the other site before its
 //      submit_sm_resp during the drain leaves correlated, an MO part still
 //      waiting for its other part is flushed as partial.
@@ -341,14 +343,20 @@ async function partMo() {
     short_message: Buffer.from('sar two') }));
   st.push(await B.deliver({ sar_msg_ref_num: 77, sar_total_segments: 2, sar_segment_seqnum: 1,
     short_message: Buffer.from('sar one, ') }));
+  // the user sends YES twice (TP-MR 5, 6: user_message_reference); the
+  // second is re-sent on the other site
+  st.push(await A.deliver({ short_message: Buffer.from('YES'), user_message_reference: 5 }));
+  st.push(await A.deliver({ short_message: Buffer.from('YES'), user_message_reference: 6 }));
+  st.push(await B.deliver({ short_message: Buffer.from('YES'), user_message_reference: 6 }));
   ok(st.every((x) => x === 0), 'mo: every deliver_sm acknowledged ROK', st);
-  await waitFor(() => p.ev('mo').length >= 4, 5000);
+  await waitFor(() => p.ev('mo').length >= 6, 5000);
   await p.close();
   const got = p.ev('mo').map((e) => `${e.text}|${e.parts || 1}|${e.partial ? 'partial' : ''}`).sort();
   const want = ['caf\u00e9 \u20ac|1|', 'A\u4e2dB\u00fcC\u00e7|3|', `${'payload '.repeat(40)}|1|`,
-    'sar one, sar two|2|'].sort();
+    'sar one, sar two|2|', 'YES|1|', 'YES|1|'].sort();
   ok(JSON.stringify(got) === JSON.stringify(want),
-    'mo: UCS2, 16-bit UDH parts across sites (one re-sent), message_payload, SAR: each once', got);
+    'mo: UCS2, 16-bit UDH parts across sites (one re-sent), message_payload, SAR, the same text ' +
+    'sent twice by the user (re-sent once): each once', got);
 }
 
 async function partShutdown() {
