@@ -18,6 +18,7 @@
 struct mt_checked {
         size_t id_len, text_len, to_len, from_len, units;
         int enc;
+        int gsm_plain;          /* smx_text_choose_plain's verdict */
 };
 
 /* The checks of smx_submit that need no slot: 0, SMX_EINVAL or SMX_E2BIG. */
@@ -37,7 +38,8 @@ static int mt_check(const struct smx_mt *mt, struct mt_checked *k)
         if ((unsigned)mt->encoding > SMX_ENC_UTF8 || mt->priority > 3)
                 return SMX_EINVAL;
         k->units = 0;
-        k->enc = smx_text_choose((const uint8_t *)mt->text, k->text_len, mt->encoding, &k->units);
+        k->enc = smx_text_choose_plain((const uint8_t *)mt->text, k->text_len, mt->encoding,
+                                       &k->units, &k->gsm_plain);
         return k->enc < 0 ? SMX_EINVAL : 0;
 }
 
@@ -73,7 +75,7 @@ static int slot_fill(struct smx_client *c, uint32_t idx, const struct smx_mt *mt
         s->encoding = (uint8_t)k->enc;    /* the worker segments without counting again */
         s->units = (uint16_t)k->units;
         s->priority = mt->priority;
-        s->flags = 0;
+        s->flags = k->gsm_plain ? SMX_SLOTF_GSM_PLAIN : 0;   /* the worker copies it */
         s->n_parts = s->parts_ok = 0;
         s->out_msgid[0] = 0;
         return 0;

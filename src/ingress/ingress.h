@@ -29,6 +29,8 @@
 
 enum {
         SMX_SLOTF_RESENT = 1u << 0,   /* sent again after a lost/timed-out request */
+        SMX_SLOTF_GSM_PLAIN = 1u << 1, /* smx_submit found the text GSM-plain (text.h
+                                          smx_text_choose_plain): encoded by a copy */
 };
 
 /* One MT in flight. Owned by whichever thread holds its index (see above).

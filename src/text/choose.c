@@ -4,13 +4,23 @@
 #include "text/text_internal.h"
 
 /* Units of utf8[0..len) in enc, or SMX_EINVAL when enc cannot hold it.
- * Runs of ASCII that take one unit per octet (for GSM: default-table
- * characters) are counted by a span scan; everything else goes one code
- * point at a time through smx_text_enc_cp. */
-static long count_units(const uint8_t *s, size_t len, enum smx_encoding enc)
+ * For GSM, the GSM-plain octets at the start (one septet each, equal to
+ * the octet) are counted first: *plain = 1 when they are the whole text
+ * (text.h), else 0. Runs of ASCII that take one unit per octet (for GSM:
+ * default-table characters) are counted by a span scan; everything else
+ * goes one code point at a time through smx_text_enc_cp. */
+static long count_units(const uint8_t *s, size_t len, enum smx_encoding enc, int *plain)
 {
         size_t total = 0, i = 0;
 
+        *plain = 0;
+        if (enc == SMX_ENC_GSM) {
+                i = total = smx_text_gsm_plain_span(s, len);
+                if (i == len) {
+                        *plain = 1;
+                        return (long)total;
+                }
+        }
         while (i < len) {
                 uint8_t b = s[i];
                 if (b < 0x80) {
@@ -45,29 +55,39 @@ static long count_units(const uint8_t *s, size_t len, enum smx_encoding enc)
         return (long)total;
 }
 
-int smx_text_choose(const uint8_t *utf8, size_t len, enum smx_encoding want,
-                    size_t *units)
+int smx_text_choose_plain(const uint8_t *utf8, size_t len, enum smx_encoding want,
+                          size_t *units, int *gsm_plain)
 {
         enum smx_encoding enc = want;
         long n;
+        int plain = 0;
 
+        *gsm_plain = 0;
         if (!utf8)
                 len = 0;
         if (want == SMX_ENC_AUTO) {
                 enc = SMX_ENC_GSM;
-                n = count_units(utf8, len, enc);
+                n = count_units(utf8, len, enc, &plain);
                 if (n < 0) {
                         enc = SMX_ENC_UCS2;
-                        n = count_units(utf8, len, enc);
+                        n = count_units(utf8, len, enc, &plain);
                 }
         } else if (want < SMX_ENC_GSM || want > SMX_ENC_UTF8) {
                 return SMX_EINVAL;
         } else {
-                n = count_units(utf8, len, enc);
+                n = count_units(utf8, len, enc, &plain);
         }
         if (n < 0)
                 return SMX_EINVAL;
         if (units)
                 *units = (size_t)n;
+        *gsm_plain = plain;
         return (int)enc;
+}
+
+int smx_text_choose(const uint8_t *utf8, size_t len, enum smx_encoding want,
+                    size_t *units)
+{
+        int plain;
+        return smx_text_choose_plain(utf8, len, want, units, &plain);
 }

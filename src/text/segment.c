@@ -3,13 +3,15 @@
  * One pass per part: characters are encoded straight into the caller's
  * buffer after the part's UDH, until the next character would pass the
  * part's unit limit. Runs of ASCII that take one unit each are copied in a
- * tight loop (GSM: a table lookup per octet; ASCII, Latin-1, UTF-8: memcpy)
- * bounded once by the units and octets left; every other character goes one
+ * tight loop (GSM: a table lookup per octet, or a plain copy when the
+ * counting pass found the text GSM-plain, smx_text_choose_plain; ASCII,
+ * Latin-1, UTF-8: memcpy) bounded once by the units and octets left; every other character goes one
  * at a time through smx_text_enc_cp. A character is written whole
  * or not at all, so an ESC pair, a surrogate pair or a UTF-8 sequence never
  * straddles two parts. GSM septets are written one per octet and, for SMSCs
  * that want packed data, packed in place afterwards. The concatenation
  * total is known only at the end and is patched into each UDH / SAR triple. */
+#include "mem/copy_small.h"
 #include "text/text_internal.h"
 
 /* Units a part may hold: hdr 0 (single), 6 (8-bit ref) or 7 (16-bit ref). */
@@ -32,9 +34,11 @@ static size_t part_limit(enum smx_encoding enc, size_t hdr)
 /* The fast path of fill_part: ASCII characters from s[0..n) that take one
  * unit each in enc, written to out, whose room the caller has already
  * bounded (n units, and `room` octets). Returns the characters written; the
- * character it stops at (if any) is left to the per-character path. */
-static size_t fill_ascii_run(enum smx_encoding enc, const uint8_t *s, size_t n, uint8_t *out,
-                             size_t room)
+ * character it stops at (if any) is left to the per-character path.
+ * plain: the whole text is GSM-plain (smx_text_choose_plain), so each
+ * septet is its octet and the run is copied, not looked up. */
+static size_t fill_ascii_run(enum smx_encoding enc, int plain, const uint8_t *s, size_t n,
+                             uint8_t *out, size_t room)
 {
         size_t k;
 
@@ -42,6 +46,10 @@ static size_t fill_ascii_run(enum smx_encoding enc, const uint8_t *s, size_t n, 
         case SMX_ENC_GSM:
                 if (n > room)
                         n = room;
+                if (plain) {
+                        copy_small(out, s, n);
+                        return n;
+                }
                 return smx_text_gsm_basic_copy(s, n, out);
         case SMX_ENC_UCS2:
                 if (n > room / 2)
@@ -70,10 +78,10 @@ static size_t fill_ascii_run(enum smx_encoding enc, const uint8_t *s, size_t n, 
  * Runs of ASCII go through fill_ascii_run, bounded once by the units and
  * octets left; the character after a run goes through the general path,
  * which alone decides E2BIG / EINVAL / end of part, exactly as if every
- * character had taken it. */
-static long fill_part(enum smx_encoding enc, int packed, const uint8_t *utf8, size_t len,
-                      size_t *pos, size_t limit, uint8_t *dst, size_t hdr, size_t room,
-                      size_t *units)
+ * character had taken it. plain: the text is GSM-plain (fill_ascii_run). */
+static long fill_part(enum smx_encoding enc, int packed, int plain, const uint8_t *utf8,
+                      size_t len, size_t *pos, size_t limit, uint8_t *dst, size_t hdr,
+                      size_t room, size_t *units)
 {
         size_t o = hdr, u = 0, i = *pos;
 
@@ -82,7 +90,7 @@ static long fill_part(enum smx_encoding enc, int packed, const uint8_t *utf8, si
                         size_t run = len - i;
                         if (run > limit - u)
                                 run = limit - u;
-                        run = fill_ascii_run(enc, utf8 + i, run, dst + o, room - o);
+                        run = fill_ascii_run(enc, plain, utf8 + i, run, dst + o, room - o);
                         i += run;
                         o += run * (enc == SMX_ENC_UCS2 ? 2 : 1);
                         u += run;
@@ -135,7 +143,9 @@ long smx_text_single_part(const uint8_t *utf8, size_t len, const struct smx_seg_
         int dcs = smx_dcs_for_encoding(opts->map ? opts->map : smx_text_service_map(), enc);
         if (dcs < 0)
                 return SMX_EINVAL;
-        long n = fill_part(enc, opts->gsm_packed != 0, utf8, len, &pos, units, dst, 0, room, &u);
+        int plain = enc == SMX_ENC_GSM && opts->gsm_plain;
+        long n = fill_part(enc, opts->gsm_packed != 0, plain, utf8, len, &pos, units, dst, 0,
+                           room, &u);
         if (n < 0)
                 return n;
         *data_coding = (uint8_t)dcs;
@@ -148,7 +158,7 @@ int smx_text_segment(const uint8_t *utf8, size_t len, const struct smx_seg_opts 
 {
         const struct smx_dcs_map *map = opts->map;
         size_t units, off = 0, pos = 0, nparts = 0, hdr = 0;
-        int packed = opts->gsm_packed != 0;
+        int packed = opts->gsm_packed != 0, plain = 0;
         int r, dcs;
         enum smx_encoding enc;
 
@@ -159,6 +169,7 @@ int smx_text_segment(const uint8_t *utf8, size_t len, const struct smx_seg_opts 
         if (opts->units && opts->enc >= SMX_ENC_GSM && opts->enc <= SMX_ENC_UTF8) {
                 enc = opts->enc;          /* counted by the caller (smx_text_choose) */
                 units = opts->units;
+                plain = enc == SMX_ENC_GSM && opts->gsm_plain;
         } else {
                 r = smx_text_choose(utf8, len, opts->enc, &units);
                 if (r < 0)
@@ -179,8 +190,8 @@ int smx_text_segment(const uint8_t *utf8, size_t len, const struct smx_seg_opts 
         if (units <= part_limit(enc, 0) || opts->mode == SMX_SEG_PAYLOAD) {
                 int payload = units > part_limit(enc, 0);
                 size_t u;
-                long n = fill_part(enc, packed, utf8, len, &pos, payload ? SIZE_MAX : units,
-                                   buf, 0, cap, &u);
+                long n = fill_part(enc, packed, plain, utf8, len, &pos,
+                                   payload ? SIZE_MAX : units, buf, 0, cap, &u);
                 if (n < 0)
                         return (int)n;
                 if (n > (long)SMX_SEG_PAYLOAD_MAX)
@@ -212,7 +223,8 @@ int smx_text_segment(const uint8_t *utf8, size_t len, const struct smx_seg_opts 
                 if (hdr && smx_udh_write_concat(hdr == 7, opts->ref, 0, (uint8_t)(nparts + 1),
                                                 buf + off, cap - off) != hdr)
                         return SMX_E2BIG;
-                n = fill_part(enc, packed, utf8, len, &pos, limit, buf + off, hdr, cap - off, &u);
+                n = fill_part(enc, packed, plain, utf8, len, &pos, limit, buf + off, hdr,
+                              cap - off, &u);
                 if (n < 0)
                         return (int)n;
                 p = &parts[nparts++];

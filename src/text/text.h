@@ -213,6 +213,16 @@ size_t smx_text_hex(const uint8_t *in, size_t len, uint8_t *out, size_t cap,
 int smx_text_choose(const uint8_t *utf8, size_t len, enum smx_encoding want,
                     size_t *units);
 
+/* smx_text_choose that also says (*gsm_plain = 1) when the text goes out
+ * in GSM and is GSM-plain: every octet is a character whose GSM 7-bit
+ * septet is that octet itself (LF, CR, space, digits, A-Z, a-z and the
+ * ASCII punctuation but $ @ [ \ ] ^ _ ` { | } ~), so its unpacked septets
+ * are its octets. Found in the counting pass at no extra scan; the worker
+ * then copies the text instead of mapping it octet by octet
+ * (smx_seg_opts.gsm_plain). *gsm_plain is 0 otherwise (and on error). */
+int smx_text_choose_plain(const uint8_t *utf8, size_t len, enum smx_encoding want,
+                          size_t *units, int *gsm_plain);
+
 /* ---- segmenting an MT (SMPP.md §9.3-9.5) ---- */
 
 enum smx_seg_mode {
@@ -247,6 +257,9 @@ struct smx_seg_opts {
         size_t units;                  /* non-zero with an explicit enc: the text's units in
                                           enc as smx_text_choose counted them, so the text
                                           is not scanned again to count; 0: count here */
+        uint8_t gsm_plain;             /* with enc GSM and units: smx_text_choose_plain found
+                                          the text GSM-plain, so its septets are copied, not
+                                          mapped (the same octets); ignored otherwise */
 };
 
 /* One submit_sm worth of content. `sm` points into the caller's buffer. */

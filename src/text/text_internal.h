@@ -53,6 +53,19 @@ static inline size_t smx_text_gsm_basic_span(const uint8_t *s, size_t n)
         return k;
 }
 
+/* Octets at the start of s[0..n) that are GSM-plain: ASCII characters of
+ * the GSM default table whose septet is the octet itself (text.h,
+ * smx_text_choose_plain); one compare per octet, as smx_text_gsm_basic_span. */
+static inline size_t smx_text_gsm_plain_span(const uint8_t *s, size_t n)
+{
+        size_t k = 0;
+
+        for (; k < n; k++)
+                if ((uint16_t)smx_text_gsm_ascii[s[k]] != s[k])
+                        break;
+        return k;
+}
+
 /* The same, writing each character's septet to out[k]. */
 static inline size_t smx_text_gsm_basic_copy(const uint8_t *s, size_t n, uint8_t *out)
 {

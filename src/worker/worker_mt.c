@@ -130,6 +130,7 @@ static int send_mt(struct smx_worker *w, struct smx_bind *b, uint32_t idx)
                 .ref = (uint16_t)(s->gen ^ idx),
                 .map = &b->dcs,
                 .gsm_packed = b->info.gsm_packed,
+                .gsm_plain = (s->flags & SMX_SLOTF_GSM_PLAIN) != 0,
         };
         int r = send_mt_short(w, b, idx, s, &so);
         if (r != SHORT_NOT_HERE)

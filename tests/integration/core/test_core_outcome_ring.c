@@ -122,6 +122,83 @@ static void test_long_and_short_ids_share_the_ring_in_order(void)
         CHECK_EQ(not_once, 0);
 }
 
+/* Fields a SUBMITTED/FAILED event does not use, zero. */
+static int outcome_rest_zero(const struct smx_event *x)
+{
+        static const char zero_err[sizeof x->err];
+        return x->state == 0 && !memcmp(x->err, zero_err, sizeof x->err) && x->part == 0 &&
+               x->mt_final == 0 && x->mt_state == 0 && x->raw == 0 && !x->from && !x->to &&
+               !x->text && x->text_len == 0 && x->parts == 0 && x->partial == 0 && x->up == 0 &&
+               !x->bind_reason;
+}
+
+/* Every field of each event that its type does not set is zero, whatever
+ * the application's array held before the poll (smx_events_poll writes
+ * every field: events_poll.c clears the ones an event leaves, field by
+ * field). The array is filled with 0xA5 before each poll; BIND events (the
+ * binds coming up), outcomes held whole in a ring entry (short id) and in a
+ * full record (60-character id), and the DRs the simulator sends for them
+ * are all checked. */
+static void test_every_field_an_event_does_not_set_is_zero(void)
+{
+        struct smx_event ev[64];
+        unsigned ups = 0, outcomes = 0, drs = 0, bad = 0;
+        uint64_t first = E.next_mt;
+        char id[SMX_ID_MAX + 1];
+        const unsigned n_mt = 100;
+        int submitted = 0;
+        uint64_t end = it_now_ms() + 20000;
+        while ((outcomes < n_mt || drs < n_mt / 2) && it_now_ms() < end) {
+                if (!submitted && ups == E.n) {
+                        for (unsigned i = 0; i < n_mt; i++) {
+                                long_id(id, first + i, (i & 1) ? 60 : 0);
+                                struct smx_mt mt = it_mt(first + i, (char[32]){ 0 }, "zeroed");
+                                mt.id = id;
+                                CHECK_EQ(smx_submit(E.c, &mt), 0);
+                        }
+                        E.next_mt += n_mt;
+                        submitted = 1;
+                }
+                memset(ev, 0xA5, sizeof ev);
+                size_t n = smx_events_poll(E.c, ev, 64);
+                for (size_t i = 0; i < n; i++) {
+                        const struct smx_event *x = &ev[i];
+                        switch (x->type) {
+                        case SMX_EV_BIND:
+                                ups += x->up == 1;
+                                bad += x->id || x->message_id || x->attempts || x->reason ||
+                                       x->permanent || x->latency_us || x->state || x->err[0] ||
+                                       x->part || x->mt_final || x->mt_state || x->raw ||
+                                       x->from || x->to || x->text || x->text_len || x->parts ||
+                                       x->partial || !x->smsc || !x->site;
+                                break;
+                        case SMX_EV_SUBMITTED:
+                        case SMX_EV_FAILED:
+                                outcomes++;
+                                bad += !outcome_rest_zero(x) || !x->id || !x->smsc || !x->site ||
+                                       (x->type == SMX_EV_SUBMITTED &&
+                                        (x->permanent || x->reason || !x->message_id));
+                                break;
+                        case SMX_EV_DR:
+                                drs++;
+                                bad += x->attempts || x->status || x->reason || x->permanent ||
+                                       x->latency_us || x->partial || x->up || x->bind_reason ||
+                                       !x->message_id || !x->smsc || !x->site;
+                                break;
+                        default:
+                                bad++;
+                                break;
+                        }
+                }
+                if (n == 0)
+                        it_sleep_ms(2);
+        }
+        CHECK_EQ(ups, E.n);
+        CHECK_EQ(outcomes, n_mt);
+        CHECK(drs >= n_mt / 2);
+        CHECK_EQ(bad, 0);
+}
+
 int main(void)
 {
         if (it_sim_start(&E, "dc3", 2, 1.0) < 0) {
@@ -135,6 +212,7 @@ int main(void)
                 return 1;
         }
         smx_log_configure(SMX_LOG_ERROR, NULL, NULL);
+        RUN(test_every_field_an_event_does_not_set_is_zero);
         RUN(test_outcomes_beyond_a_full_ring_keep_their_message_id);
         RUN(test_long_and_short_ids_share_the_ring_in_order);
         smx_client_drain(E.c, 3000);

@@ -9,8 +9,12 @@
  * parts by the rules of SMPP.md §9.3-9.5 as text.h states them, and packs
  * septets bit by bit. Random texts (fixed seed) of several mixes are run
  * through every encoding, every segmentation mode, packed and unpacked GSM,
- * with and without counted units, and with buffers and part limits that run
- * out; results, parts, units and every byte must be identical. */
+ * with and without counted units (counted: with smx_text_choose_plain's
+ * GSM-plain verdict, so a GSM-plain text takes the copy instead of the
+ * table), and with buffers and part limits that run out; results, parts,
+ * units and every byte must be identical. The verdict itself is checked
+ * against the decoder's table: GSM-plain exactly when the text goes out in
+ * GSM and every octet decodes, as a septet, to itself. */
 #include "testlib.h"
 #include "text/text.h"
 
@@ -328,11 +332,29 @@ static const struct mix MIX_EXT = {80, 0, 0, 0};
 static const struct mix MIX_ANY_ASCII = {40, 10, 0, 0};
 static const struct mix MIX_GSM_HIGH = {30, 0, 40, 0};
 static const struct mix MIX_ALL = {30, 5, 30, 20};
+static const struct mix MIX_PLAIN = {0, 0, 0, 0};  /* gen_plain: GSM-plain characters only */
+
+/* The octets that decode, as a GSM septet, to themselves (ref_gsm). */
+static char plain_set[128];
+static size_t n_plain;
+
+static void plain_set_build(void)
+{
+        n_plain = 0;
+        for (unsigned b = 1; b < 128; b++)
+                if (ref_gsm[b] == (int16_t)b)
+                        plain_set[n_plain++] = (char)b;
+}
 
 /* `nch` random characters of mix m into t; returns octets. */
 static size_t gen(uint8_t *t, size_t nch, const struct mix *m)
 {
         size_t o = 0;
+        if (m == &MIX_PLAIN) {
+                for (; o < nch && o < MAXTEXT; o++)
+                        t[o] = (uint8_t)plain_set[rnd((uint32_t)n_plain)];
+                return o;
+        }
         for (size_t k = 0; k < nch && o + 4 <= MAXTEXT; k++) {
                 uint32_t r = rnd(1000);
                 const char *s;
@@ -405,10 +427,12 @@ static int same_segmentation(const uint8_t *t, size_t len, enum smx_encoding wan
         size_t units = 0;
 
         if (with_units) {
-                int e = smx_text_choose(t, len, want, &units);
+                int plain = 0;
+                int e = smx_text_choose_plain(t, len, want, &units, &plain);
                 if (e >= 0) {
                         o.enc = (enum smx_encoding)e;
                         o.units = units;
+                        o.gsm_plain = (uint8_t)plain;
                 }
         }
         int rl = smx_text_segment(t, len, &o, buf_lib, cap, p_lib, max_parts, &il);
@@ -478,6 +502,64 @@ static void test_choose_counts_like_reference_for_every_encoding(void)
                         if (r != want || (r >= 0 && units != ru))
                                 bad++;
                 }
+        }
+        CHECK_EQ(bad, 0);
+}
+
+/* smx_text_choose_plain: the same encoding and units as smx_text_choose,
+ * and GSM-plain exactly when the reference says so (GSM chosen, every octet
+ * in plain_set), over every mix and GSM-plain texts with one other
+ * character put at a random place. */
+static void test_choose_plain_verdict_matches_reference(void)
+{
+        static uint8_t t[MAXTEXT];
+        const struct mix *mixes[] = {&MIX_ASCII, &MIX_EXT, &MIX_ANY_ASCII, &MIX_GSM_HIGH, &MIX_ALL,
+                                     &MIX_PLAIN, &MIX_PLAIN};
+        unsigned bad = 0, plain_seen = 0, not_plain_seen = 0;
+
+        CHECK(n_plain > 60 && n_plain < 90);    /* LF, CR, space, digits, letters, punctuation */
+        for (unsigned i = 0; i < 20000; i++) {
+                const struct mix *m = mixes[i % 7];
+                size_t len = gen(t, m == &MIX_PLAIN ? rnd(400) : pick_len(i), m);
+                if (i % 7 == 6 && len > 0) {    /* one octet of anything else in plain text */
+                        uint8_t odd = rnd(2) ? (uint8_t)rnd(128)
+                                               : (uint8_t)basic_ascii[rnd(sizeof(basic_ascii) - 1)];
+                        t[rnd((uint32_t)len)] = odd;
+                }
+                for (size_t e = 0; e < sizeof(encs) / sizeof(encs[0]); e++) {
+                        size_t u1 = 7, u2 = 9;
+                        int plain = -1;
+                        int r1 = smx_text_choose(t, len, encs[e], &u1);
+                        int r2 = smx_text_choose_plain(t, len, encs[e], &u2, &plain);
+                        int want = r2 == SMX_ENC_GSM;
+                        for (size_t k = 0; want && k < len; k++)
+                                want = t[k] < 128 && memchr(plain_set, t[k], n_plain) != NULL;
+                        if (r1 != r2 || (r1 >= 0 && u1 != u2) || plain != want)
+                                bad++;
+                        plain_seen += plain == 1;
+                        not_plain_seen += plain == 0 && r2 == SMX_ENC_GSM;
+                }
+        }
+        CHECK_EQ(bad, 0);
+        CHECK(plain_seen > 5000);
+        CHECK(not_plain_seen > 5000);
+}
+
+/* GSM-plain texts of every length up to 3 parts and beyond, segmented with
+ * the copy (counted) and without it (uncounted) against the reference. */
+static void test_segment_gsm_plain_matches_reference(void)
+{
+        run_mix(&MIX_PLAIN, 300);
+        static uint8_t t[MAXTEXT];
+        unsigned bad = 0;
+        reports = 0;
+        for (size_t n = 0; n <= 3 * 153 + 2; n++) {
+                size_t len = gen(t, n, &MIX_PLAIN);
+                for (size_t md = 0; md < sizeof(modes) / sizeof(modes[0]); md++)
+                        for (int pk = 0; pk < 2; pk++)
+                                for (int wu = 0; wu < 2; wu++)
+                                        bad += !same_segmentation(t, len, SMX_ENC_GSM, modes[md],
+                                                                  pk, wu, BUFCAP, NPARTS);
         }
         CHECK_EQ(bad, 0);
 }
@@ -625,7 +707,10 @@ static void test_gsm7_pack_matches_bitwise_reference(void)
 int main(void)
 {
         ref_gsm_build();
+        plain_set_build();
         RUN(test_choose_counts_like_reference_for_every_encoding);
+        RUN(test_choose_plain_verdict_matches_reference);
+        RUN(test_segment_gsm_plain_matches_reference);
         RUN(test_segment_ascii_only_matches_reference);
         RUN(test_segment_ascii_with_extension_chars_matches_reference);
         RUN(test_segment_ascii_with_unmappable_chars_matches_reference);
