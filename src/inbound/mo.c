@@ -18,8 +18,12 @@
  * arrived (partial), never discarded: each part was acknowledged.
  *
  * Identity for dedup (R5): source, destination, data_coding, esm_class,
- * concatenation kind/ref/total/part, and a hash of every byte of the
- * short_message or message_payload: what only a re-sent copy shares. */
+ * concatenation kind/ref/total/part, the user_message_reference TLV when
+ * present (the handset's TP-MR: a user sending the same text twice gives two
+ * references, a re-sent copy the same one), and a hash of every byte of the
+ * short_message or message_payload: what only a re-sent copy shares.
+ * Without that TLV the same text from the same handset to the same address
+ * within dedup_window_ms cannot be told from a re-send and is kept once. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,6 +206,14 @@ void mo_parse(struct smx_inbound *in, const struct smx_bind_info *b, const struc
         uint8_t fixed[7] = { sm->data_coding, sm->esm_class, m->kind,
                              (uint8_t)(m->ref >> 8), (uint8_t)m->ref, m->total, m->seq };
         ident = smx_hash128_more(ident, fixed, sizeof fixed);
+        if (tlv->present & SMX_TLV_USER_MESSAGE_REFERENCE) {
+                /* the handset's own reference (TP-MR) when the SMSC passes
+                 * it: a re-sent copy carries the same, the user sending the
+                 * same text again a new one */
+                uint8_t umr[3] = { 'r', (uint8_t)(tlv->user_message_reference >> 8),
+                                   (uint8_t)tlv->user_message_reference };
+                ident = smx_hash128_more(ident, umr, sizeof umr);
+        }
         m->ident = smx_hash128_more(ident, m->data, m->len);
 }
 

@@ -173,6 +173,7 @@ void session_connecting(struct smx_session *s, uint64_t now_ms)
         s->enquire_out = 0;
         s->tlvs_ok = 1;
         s->throttle_ms = 0;
+        s->peer_unbind = 0;
         set_state(s, SMX_HEALTH_CONNECTING, 0, NULL);
 }
 
@@ -340,7 +341,7 @@ static int on_response(struct smx_session *s, const struct smx_pdu *p, uint64_t 
         }
 }
 
-static int on_request(struct smx_session *s, const struct smx_pdu *p)
+static int on_request(struct smx_session *s, const struct smx_pdu *p, uint64_t now_ms)
 {
         uint32_t id = p->h.command_id, seq = p->h.sequence_number;
         switch (id) {
@@ -359,6 +360,17 @@ static int on_request(struct smx_session *s, const struct smx_pdu *p)
                 return answer(s, resp, st, seq);
         }
         case SMPP_UNBIND:                                               /* D-09 */
+                if (s->n_submit > 0 && !s->close_wanted && !s->peer_unbind &&
+                    s->state != SMX_HEALTH_DRAINING) {
+                        /* submits outstanding: the SMSC may answer them yet
+                         * (accepted MTs must not be resent); unbind_resp once
+                         * they are answered (peer_unbind_check) */
+                        s->peer_unbind = 1;
+                        s->peer_unbind_seq = seq;
+                        s->peer_unbind_deadline_ms = now_ms + s->cfg->unbind_timeout_ms;
+                        set_state(s, SMX_HEALTH_DRAINING, 0, "unbind from SMSC");
+                        return SESS_OK;
+                }
                 if (answer(s, SMPP_UNBIND_RESP, SMPP_ESME_ROK, seq) != SESS_OK)
                         return SESS_CLOSE;
                 return want_close(s, 0, "unbind from SMSC");
@@ -373,7 +385,26 @@ static int on_request(struct smx_session *s, const struct smx_pdu *p)
         }
 }
 
+/* The SMSC's deferred unbind (D-09): answer it now and close. */
+static int peer_unbind_answer(struct smx_session *s)
+{
+        s->peer_unbind = 0;
+        if (answer(s, SMPP_UNBIND_RESP, SMPP_ESME_ROK, s->peer_unbind_seq) != SESS_OK)
+                return SESS_CLOSE;
+        return want_close(s, 0, "unbind from SMSC");
+}
+
+static int on_pdu(struct smx_session *s, const uint8_t *buf, size_t len, uint64_t now_ms);
+
 int session_on_pdu(struct smx_session *s, const uint8_t *buf, size_t len, uint64_t now_ms)
+{
+        int rc = on_pdu(s, buf, len, now_ms);
+        if (__builtin_expect(s->peer_unbind, 0) && rc == SESS_OK && s->n_submit == 0)
+                return peer_unbind_answer(s);
+        return rc;
+}
+
+static int on_pdu(struct smx_session *s, const uint8_t *buf, size_t len, uint64_t now_ms)
 {
         if (s->state == SMX_HEALTH_DOWN || s->state == SMX_HEALTH_CONNECTING)
                 return SESS_OK;
@@ -406,7 +437,7 @@ int session_on_pdu(struct smx_session *s, const uint8_t *buf, size_t len, uint64
         if (rc == SMX_PDU_OK) {
                 if (p.h.command_id & SMPP_RESP_BIT)
                         return on_response(s, &p, now_ms);
-                return on_request(s, &p);
+                return on_request(s, &p, now_ms);
         }
         s->cnt.bad_pdus++;
         uint32_t seq = len >= 16 ? smx_get_u32(buf + 12) : 0;
@@ -524,6 +555,8 @@ int session_tick(struct smx_session *s, uint64_t now_ms)
                 }
                 s->next_deadline_ms = next;
         }
+        if (s->peer_unbind && (s->n_submit == 0 || now_ms >= s->peer_unbind_deadline_ms))
+                return peer_unbind_answer(s);   /* still outstanding: handed back at the close */
         if (session_bound(s) && s->enquire_ok && !s->enquire_out &&
             (s->suspect || now_ms - s->last_rx_ms >= s->cfg->enquire_link_interval_ms))
                 return send_enquire(s, now_ms);
@@ -550,6 +583,7 @@ void session_closed(struct smx_session *s, uint64_t now_ms, uint32_t status, con
         s->next_deadline_ms = UINT64_MAX;
         s->enquire_out = 0;
         s->suspect = 0;
+        s->peer_unbind = 0;
         out_reset(s);
         s->close_wanted = 0;
         set_state(s, SMX_HEALTH_DOWN, status, reason ? reason : "closed");

@@ -7,6 +7,15 @@
  *
  *   DOWN -> CONNECTING -> BINDING -> ACTIVE <-> THROTTLED -> DRAINING -> DOWN
  *
+ * DRAINING is our unbind waiting for its unbind_resp, or the SMSC's unbind
+ * waiting for the answers to the submit_sm it already has (D-09): no new
+ * submit_sm goes out, the outstanding ones are answered (their message ids
+ * kept, nothing resent twice), then the unbind_resp and the close; after
+ * unbind_timeout_ms whatever is still outstanding is handed back
+ * (mt_lost). Complete PDUs received in the same read as the one that made
+ * the session close are still taken (session_on_pdu), so an answer the SMSC
+ * sent just after a closing one is not thrown away and its MT resent.
+ *
  * Outstanding requests live in a table indexed by sequence_number & mask, so
  * a response is matched in O(1); a number whose cell is taken (outstanding or
  * tombstone) is skipped when numbering (E-09), numbers run 1..0x7FFFFFFF and
@@ -95,6 +104,10 @@ struct smx_session {
         uint8_t close_wanted;      /* the owner must flush the output and close */
         uint8_t tlvs_ok;           /* bind_resp said 3.4+ (or nothing): TLVs allowed */
         uint8_t suspect;           /* a response timed out: probe before routing more */
+        uint8_t peer_unbind;       /* the SMSC sent unbind with submits outstanding: its
+                                      unbind_resp waits for their answers (D-09) */
+        uint32_t peer_unbind_seq;  /* that unbind's sequence number */
+        uint64_t peer_unbind_deadline_ms; /* answer it by then whatever is outstanding */
         uint64_t throttle_until_ms;
         uint32_t throttle_ms;      /* current adaptive pause */
         uint32_t throttle_mark_seq; /* the next sequence number when the last throttled

@@ -170,6 +170,25 @@ static void feed_prefetch(const struct smx_worker *w, const struct smx_bind *b,
         }
 }
 
+/* The session wants to close: the complete PDUs left in this read still go
+ * in (a submit_sm_resp the SMSC sent right after the PDU that closes the
+ * session, e.g. a generic_nack ESME_RINVBNDSTS, names an MT it accepted:
+ * dropping it would resend that MT and lose its message id); a partial or
+ * unframeable rest is dropped with the connection. */
+static int feed_closing(struct smx_worker *w, struct smx_bind *b, const uint8_t *p, size_t n)
+{
+        uint32_t cap = w->c->cfg.max_pdu;
+        while (n >= SMPP_HEADER_LEN && b->rbuf_len == 0) {
+                ssize_t fl = smx_frame_peek(p, n, cap);
+                if (fl <= 0)
+                        break;
+                session_on_pdu(&b->sess, p, (size_t)fl, w->now_ms);
+                p += fl;
+                n -= (size_t)fl;
+        }
+        return -1;
+}
+
 int worker_feed(struct smx_worker *w, struct smx_bind *b, const uint8_t *p, size_t n)
 {
         struct smx_client *c = w->c;
@@ -177,7 +196,7 @@ int worker_feed(struct smx_worker *w, struct smx_bind *b, const uint8_t *p, size
         struct feed_ahead fa = { NULL, 0, 0 };
         while (n > 0) {
                 if (b->sess.close_wanted)
-                        return -1;
+                        return feed_closing(w, b, p, n);
                 if (b->rbuf_len > 0) {
                         /* complete the PDU in the reassembly buffer */
                         size_t need;
@@ -209,9 +228,8 @@ int worker_feed(struct smx_worker *w, struct smx_bind *b, const uint8_t *p, size
                         if (b->rbuf_len < len)
                                 return 0;
                         b->rbuf_len = 0;
-                        if (session_on_pdu(&b->sess, b->rbuf, len, w->now_ms) == SESS_CLOSE)
-                                return -1;
-                        continue;
+                        session_on_pdu(&b->sess, b->rbuf, len, w->now_ms);
+                        continue;       /* a close is seen at the top */
                 }
                 ssize_t fl = smx_frame_peek(p, n, cap);
                 if (fl < 0) {
@@ -237,8 +255,7 @@ int worker_feed(struct smx_worker *w, struct smx_bind *b, const uint8_t *p, size
                 if (!fa.q)
                         fa = (struct feed_ahead){ p, n, 0 };
                 feed_prefetch(w, b, &fa);
-                if (session_on_pdu(&b->sess, p, (size_t)fl, w->now_ms) == SESS_CLOSE)
-                        return -1;
+                session_on_pdu(&b->sess, p, (size_t)fl, w->now_ms);
                 if (fa.lead > 0)
                         fa.lead--;
                 p += fl;

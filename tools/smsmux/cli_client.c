@@ -109,7 +109,10 @@ int cli_wait(smx_client *c, int sig_fd, int in_fd, int timeout_ms)
         }
         if (in_i >= 0 && (p[in_i].revents & (POLLIN | POLLHUP | POLLERR)))
                 out |= 1;
-        if (sig_i >= 0 && (p[sig_i].revents & POLLIN))
+        /* read the signal, so that each one is reported once: left in the
+         * signalfd, the SIGTERM that began a drain would read as the second
+         * one that cuts it short at the next wait */
+        if (sig_i >= 0 && (p[sig_i].revents & POLLIN) && cli_signal_read(sig_fd))
                 out |= 2;
         return out;
 }

@@ -36,7 +36,8 @@ int cli_signal_read(int fd);
 
 /* Sleep until the client may have events, a signal arrived on sig_fd
  * (-1: none), in_fd is readable (-1: none), or timeout_ms passed.
- * Returns a bit set: 1 = in_fd readable, 2 = signal. */
+ * Returns a bit set: 1 = in_fd readable, 2 = signal (read from sig_fd:
+ * each signal is reported once, so a second one is a new signal). */
 int cli_wait(smx_client *c, int sig_fd, int in_fd, int timeout_ms);
 
 #endif

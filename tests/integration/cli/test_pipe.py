@@ -2,7 +2,8 @@
 """`smsmux pipe` as a black box (../../../../shared/CLI.md) against a
 smsc-sim it starts on free ports: one outcome per MT line, bad_request with
 the line number, duplicate_id, DRs correlated with the app ids, bind events,
-exit 0 after EOF or SIGTERM, usage errors, stdout only JSON.
+exit 0 after EOF or SIGTERM (also with MTs in flight), usage errors, stdout only
+JSON.
 Usage: test_pipe.py SMSMUX SMSC_SIM"""
 import json
 import os
@@ -26,8 +27,7 @@ def main_run():
     sim = Sim(sim_path)
     names = {n for n, _, _ in sim.smscs}
     p = Pipe(smx, sim.args() + FAST)
-    up = p.wait_for(lambda ev: {e.get("smsc") for e in ev
-                                if e.get("event") == "bind" and e.get("state") == "up"} >= names, 20)
+    up = p.wait_bound(names, 20)
     ids = [f"m{i}" for i in range(21)]
     for i in range(20):
         p.send(mt(i))                                            # lines 1..20
@@ -157,12 +157,7 @@ def eof_and_signals():
         p.send(mt(i, "s"))
     p.wait_for(lambda ev: {f"s{i}" for i in range(5)} <= set(outcomes(ev)), 30)
     t0 = time.time()
-    p.p.send_signal(signal.SIGTERM)
-    try:
-        rc = p.p.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        p.p.kill()
-        rc = None
+    rc = p.signal_and_wait(signal.SIGTERM, 30)
     took = time.time() - t0
     p.close(timeout=5)
     oc = outcomes(p.events)
@@ -232,7 +227,60 @@ def backpressure():
            (r.returncode, miss[:10], acc, r.stderr[-400:]))
 
 
+def sigterm_with_mts_in_flight():
+    """One SIGTERM while MTs wait for their submit_sm_resp (the simulator
+    answers 1.5 s late) drains like EOF: every MT gets the SMSC's answer
+    (submitted), none fails "shutdown", and no second signal is imagined.
+    (Before: the signalfd was never read, so the drain loop saw the same
+    SIGTERM again at once, stopped as for a second signal and failed every
+    MT in flight - the SMSC accepted them all the same.)"""
+    sim = Sim(sim_path, "--set", "resp_latency_ms=1500")
+    names = {n for n, _, _ in sim.smscs}
+    p = Pipe(smx, sim.args() + FAST)
+    up = p.wait_bound(names, 20)
+    n = 20
+    for i in range(n):
+        p.send(mt(i, "t"))
+    time.sleep(0.5)                         # sent, their answers 1 s away
+    rc = p.signal_and_wait(signal.SIGTERM, 40)
+    p.close(timeout=5)
+    ledger = sim.stop()
+    oc = outcomes(p.events)
+    bad = {f"t{i}": oc.get(f"t{i}") for i in range(n)
+           if len(oc.get(f"t{i}", [])) != 1 or oc[f"t{i}"][0]["event"] != "submitted"}
+    acc = (ledger or {}).get("totals", {}).get("submit_sm_accepted")
+    err = "".join(p.err)
+    tap.ok(up and rc == 0 and not bad and acc == n and "second signal" not in err,
+           "one SIGTERM with MTs in flight: each gets the SMSC's answer (submitted), exit 0",
+           (up, rc, acc, list(bad.items())[:3], err[-400:]))
+
+
+def second_sigterm_cuts_the_drain():
+    """A second SIGTERM ends the drain at once: the MTs still waiting for an
+    answer (due in 30 s, the drain would wait 60 s) fail "shutdown"."""
+    sim = Sim(sim_path, "--set", "resp_latency_ms=30000")
+    names = {n for n, _, _ in sim.smscs}
+    p = Pipe(smx, sim.args() + ["--rebind-interval", "1", "--drain-timeout", "60"])
+    up = p.wait_bound(names, 20)
+    for i in range(5):
+        p.send(mt(i, "u"))
+    time.sleep(0.5)
+    p.p.send_signal(signal.SIGTERM)
+    time.sleep(1)                           # draining now
+    first_ended = p.p.poll() is not None
+    rc = p.signal_and_wait(signal.SIGTERM, 25)  # well before the answers or the deadline
+    p.close(timeout=5)
+    sim.stop()
+    oc = outcomes(p.events)
+    failed = [i for i in range(5) if [e.get("reason") for e in oc.get(f"u{i}", [])] == ["shutdown"]]
+    tap.ok(up and not first_ended and rc == 0 and len(failed) == 5,
+           "a second SIGTERM cuts the drain: the MTs in flight fail shutdown, exit 0",
+           (up, first_ended, rc, oc, "".join(p.err)[-400:]))
+
+
 main_run()
+sigterm_with_mts_in_flight()
+second_sigterm_cuts_the_drain()
 example_config()
 backpressure()
 drain_deadline()

@@ -387,6 +387,50 @@ static void test_unbind_from_smsc_is_answered_then_closes(void)
         CHECK_EQ(S.close_wanted, 1);
 }
 
+/* D-09 with MTs in flight: the SMSC may answer them after its unbind; the
+ * unbind_resp waits for those answers (no new submit meanwhile), so an MT
+ * the SMSC accepted keeps its message id and is not resent. */
+static void test_unbind_from_smsc_with_submits_out_waits_for_their_answers(void)
+{
+        to_active(0);
+        uint32_t s1 = submit(1, 0), s2 = submit(2, 0);
+        out_clear();
+        CHECK_EQ(feed_hdr(SMPP_UNBIND, 0, 40, 1), SESS_OK);
+        CHECK_EQ(out_count(), 0);
+        CHECK_EQ(S.state, SMX_HEALTH_DRAINING);
+        CHECK_EQ(session_can_submit(&S, 1, 300), 0);
+        CHECK_EQ(feed_submit_resp(0, s1, "A1", 2), SESS_OK);
+        CHECK_EQ(R.resp_calls, 1);
+        CHECK_EQ(out_count(), 0);
+        CHECK_EQ(feed_submit_resp(0, s2, "A2", 3), SESS_CLOSE);
+        CHECK_EQ(R.resp_calls, 2);
+        CHECK_STR(R.last_msgid, "A2");
+        CHECK_EQ(out_pdu(0).id, SMPP_UNBIND_RESP);
+        CHECK_EQ(out_pdu(0).seq, 40);
+        CHECK_STR(S.down_reason, "unbind from SMSC");
+        session_closed(&S, 4, S.down_status, S.down_reason);
+        CHECK_EQ(R.lost_calls, 0);
+}
+
+/* ... but not longer than unbind_timeout_ms: then unbind_resp, close, and
+ * what is still outstanding is handed back. */
+static void test_unbind_from_smsc_answered_at_unbind_timeout(void)
+{
+        to_active(0);
+        submit(1, 0);
+        submit(2, 0);
+        out_clear();
+        CHECK_EQ(feed_hdr(SMPP_UNBIND, 0, 41, 10), SESS_OK);
+        CHECK_EQ(session_tick(&S, 509), SESS_OK);
+        CHECK_EQ(out_count(), 0);
+        CHECK_EQ(session_tick(&S, 510), SESS_CLOSE);
+        CHECK_EQ(out_pdu(0).id, SMPP_UNBIND_RESP);
+        CHECK_EQ(out_pdu(0).seq, 41);
+        session_closed(&S, 511, S.down_status, S.down_reason);
+        CHECK_EQ(R.lost_calls, 2);
+        CHECK_EQ(S.state, SMX_HEALTH_DOWN);
+}
+
 static void test_our_unbind_answered_closes(void)
 {
         to_active(0);
@@ -852,6 +896,8 @@ int main(void)
         RUN(test_deliver_when_bound_is_answered_with_owner_status);
         RUN(test_data_sm_is_answered_with_data_sm_resp);
         RUN(test_unbind_from_smsc_is_answered_then_closes);
+        RUN(test_unbind_from_smsc_with_submits_out_waits_for_their_answers);
+        RUN(test_unbind_from_smsc_answered_at_unbind_timeout);
         RUN(test_our_unbind_answered_closes);
         RUN(test_our_unbind_unanswered_closes_after_timeout);
         RUN(test_enquire_link_sent_after_idle);

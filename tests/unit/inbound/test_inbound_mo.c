@@ -229,6 +229,33 @@ static void test_same_part_resent_on_other_bind_is_kept_once(void)
         inbound_destroy(in);
 }
 
+/* The same text sent twice by the user: the SMSC passes the handset's
+ * reference (user_message_reference, TP-MR), new for the second message and
+ * the same on a re-sent copy. */
+static void test_same_text_with_a_new_user_message_reference_is_a_new_mo(void)
+{
+        struct smx_inbound *in = fx_inbound(60000);
+        struct smx_event_ring *ring = event_ring_create(16);
+        struct smx_pdu p;
+        struct fx_ev ev[4];
+        static const char t[] = "YES";
+        fx_mo(&p, "447700900000", "12345", 0, 0, t, sizeof t - 1);
+        p.tlv.present |= SMX_TLV_USER_MESSAGE_REFERENCE;
+        p.tlv.user_message_reference = 0x0107;
+        CHECK_EQ(inbound_on_deliver_w(in, &bind0, &p, ring, 1000), SMPP_ESME_ROK);
+        CHECK_EQ(inbound_on_deliver_w(in, &bind1, &p, ring, 1001), SMPP_ESME_ROK); /* re-sent */
+        p.tlv.user_message_reference = 0x0108;
+        CHECK_EQ(inbound_on_deliver_w(in, &bind0, &p, ring, 1002), SMPP_ESME_ROK); /* sent again */
+        CHECK_EQ(fx_drain(ring, ev, 4), 2);
+        CHECK_STR(ev[0].text, "YES");
+        CHECK_STR(ev[1].text, "YES");
+        struct smx_inbound_stats st;
+        inbound_stats(in, &st);
+        CHECK_EQ(st.mo_duplicates, 1);
+        event_ring_destroy(ring);
+        inbound_destroy(in);
+}
+
 static void test_incomplete_group_is_delivered_partial_on_timeout(void)
 {
         struct smx_inbound *in = fx_inbound(60000);     /* reasm timeout 1000 ms */
@@ -494,6 +521,7 @@ int main(void)
         RUN(test_sar_parts_out_of_order_give_one_mo);
         RUN(test_surrogate_pair_split_across_parts_is_joined);
         RUN(test_same_part_resent_on_other_bind_is_kept_once);
+        RUN(test_same_text_with_a_new_user_message_reference_is_a_new_mo);
         RUN(test_incomplete_group_is_delivered_partial_on_timeout);
         RUN(test_open_groups_are_flushed_partial_at_drain_even_through_a_full_ring);
         RUN(test_timed_out_group_is_decoded_with_the_bind_map);
