@@ -5,28 +5,14 @@
 // unbind; then checks the simulator's ledger. Prints TAP.
 // Usage: test_node_smpp.js PATH/TO/smsc-sim   (needs `npm install` here)
 'use strict';
-const { spawn, execFileSync } = require('child_process');
+const { execFileSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const readline = require('readline');
+const { spawnTied, requireSmpp, waitFor } = require('./interop_lib');
 
-// A child of this test (smsc-sim, smsmux, stunnel4) must not outlive it when
-// the test is killed from outside (meson's timeout: no clean-up runs):
-// setpriv (util-linux) sets PR_SET_PDEATHSIG SIGKILL and execs the program,
-// so the kernel kills it when this process ends.
-function spawnTied(cmd, args, opts) {
-  return spawn('setpriv', ['--pdeathsig', 'KILL', '--', cmd, ...args], opts);
-}
-
-let smpp;
-try {
-  smpp = require(path.join(__dirname, 'node_modules', 'smpp'));
-} catch (e) {
-  console.log('1..0 # SKIP node-smpp not installed (tools/bootstrap.sh --interop)');
-  process.exit(0);
-}
-
+const smpp = requireSmpp();
 const sim = process.argv[2];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smsc-sim-node-'));
 const ctlPath = path.join(dir, 'ctl.sock');
@@ -64,17 +50,6 @@ function call(session, op, params) {
   return new Promise((resolve) => session[op](params, (pdu) => resolve(pdu)));
 }
 
-function waitFor(pred, ms) {
-  return new Promise((resolve) => {
-    const t0 = Date.now();
-    const tick = () => {
-      if (pred() || Date.now() - t0 > ms) return resolve(pred());
-      setTimeout(tick, 10);
-    };
-    tick();
-  });
-}
-
 async function main() {
   const { child, ports } = await startSim();
   ok(Object.keys(ports).length === 4, 'simulator lists four SMSCs');
@@ -103,7 +78,7 @@ async function main() {
   });
   ok(sub.command_status === 0 && sub.message_id.length > 0, 'submit_sm answered with a message_id');
 
-  await waitFor(() => delivered.length >= 2, 3000);
+  await waitFor(() => delivered.length >= 2, 3000, 10);
   const drs = delivered.filter((p) => p.receipted_message_id);
   ok(drs.length === 2, 'two DRs arrive');
   ok(drs.every((p) => p.receipted_message_id === sub.message_id), 'DRs carry the submit_sm_resp id');
@@ -113,7 +88,7 @@ async function main() {
   delivered.length = 0;
   ok(ctl('mo', 'smsc2.bos') === 'ok', 'ctl mo accepted');
   ok(ctl('mo', 'smsc2.bos', '1', '2') === 'ok', 'ctl mo multipart accepted');
-  await waitFor(() => delivered.length >= 3, 3000);
+  await waitFor(() => delivered.length >= 3, 3000, 10);
   ok(delivered.length === 3, 'three MO deliver_sm arrive');
   const single = delivered.find((p) => !(p.esm_class & 0x40));
   const text = single && (typeof single.short_message === 'object' && single.short_message.message !== undefined

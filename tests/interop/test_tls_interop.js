@@ -14,101 +14,16 @@
 // Usage: test_tls_interop.js SMSMUX SMSC_SIM   (needs `npm install` here;
 // stunnel4 for part 3). Prints TAP.
 'use strict';
-const { spawn, execFileSync } = require('child_process');
 const fs = require('fs');
-const os = require('os');
-const path = require('path');
 const readline = require('readline');
-const net = require('net');
+const lib = require('./interop_lib');
 
-// A child of this test (smsc-sim, smsmux, stunnel4) must not outlive it when
-// the test is killed from outside (meson's timeout: no clean-up runs):
-// setpriv (util-linux) sets PR_SET_PDEATHSIG SIGKILL and execs the program,
-// so the kernel kills it when this process ends.
-function spawnTied(cmd, args, opts) {
-  return spawn('setpriv', ['--pdeathsig', 'KILL', '--', cmd, ...args], opts);
-}
-
-let smpp;
-try {
-  smpp = require(path.join(__dirname, 'node_modules', 'smpp'));
-} catch (e) {
-  console.log('1..0 # SKIP node-smpp not installed (tools/bootstrap.sh --interop)');
-  process.exit(0);
-}
-
+const smpp = lib.requireSmpp();
 const [smx, sim] = process.argv.slice(2);
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smx-tls-interop-'));
-let n = 0;
-let failed = 0;
-const children = [];
-
-function ok(cond, name, info) {
-  n++;
-  console.log(`${cond ? 'ok' : 'not ok'} ${n} - ${name}`);
-  if (!cond) {
-    failed++;
-    if (info !== undefined) console.log(`# ${JSON.stringify(info).slice(0, 600)}`);
-  }
-}
-
-function skip(name, why) {
-  n++;
-  console.log(`ok ${n} - ${name} # SKIP ${why}`);
-}
-
-function openssl(...args) {
-  execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-}
-
-function makeCerts() {
-  openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-    '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=interop test CA');
-  openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-    '-keyout', 'srv.key', '-out', 'srv.csr', '-subj', '/CN=localhost');
-  fs.writeFileSync(path.join(dir, 'ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  openssl('x509', '-req', '-in', 'srv.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key',
-    '-CAcreateserial', '-out', 'srv.pem', '-days', '2', '-extfile', 'ext.cnf');
-}
-
-const file = (name) => path.join(dir, name);
-
-function waitFor(pred, ms) {
-  return new Promise((resolve) => {
-    const t0 = Date.now();
-    const tick = () => {
-      if (pred() || Date.now() - t0 > ms) return resolve(pred());
-      setTimeout(tick, 20);
-    };
-    tick();
-  });
-}
-
-// A running `smsmux pipe`: events parsed from stdout, stderr kept.
-function pipe(args) {
-  const child = spawnTied(smx, ['pipe', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-  children.push(child);
-  const p = { child, events: [], err: '', exited: null };
-  readline.createInterface({ input: child.stdout }).on('line', (line) => {
-    try { p.events.push(JSON.parse(line)); } catch (e) { p.events.push({ bad: line }); }
-  });
-  child.stderr.on('data', (d) => { p.err += d.toString(); });
-  child.on('exit', (code) => { p.exited = code; });
-  p.send = (obj) => child.stdin.write(`${JSON.stringify(obj)}\n`);
-  p.outcomes = () => {
-    const m = {};
-    for (const e of p.events) {
-      if (e.event === 'submitted' || e.event === 'failed') (m[e.id] = m[e.id] || []).push(e);
-    }
-    return m;
-  };
-  p.close = async () => {
-    child.stdin.end();
-    await waitFor(() => p.exited !== null, 20000);
-    return p.exited;
-  };
-  return p;
-}
+const t = lib.tap('smx-tls-interop-');
+const { ok, skip, file } = t;
+const { waitFor } = lib;
+const pipe = (args) => lib.pipe(t, smx, args);
 
 const mt = (i) => ({ id: `t${i}`, from: '12345', to: `447700900${String(i % 1000).padStart(3, '0')}`,
   text: `tls interop ${i}` });
@@ -183,10 +98,9 @@ async function partUntrusted() {
 
 function startSim(args) {
   return new Promise((resolve, reject) => {
-    const child = spawnTied(sim, ['--sites', 'x', '--smscs-per-site', '1', '--port-base', '0',
-      '--rebind-interval', '0', '--control', file(`ctl${children.length}`), ...args],
+    const child = t.spawn(sim, ['--sites', 'x', '--smscs-per-site', '1', '--port-base', '0',
+      '--rebind-interval', '0', '--control', file(`ctl${t.children.length}`), ...args],
     { stdio: ['ignore', 'pipe', 'inherit'] });
-    children.push(child);
     let port = 0;
     let ledger = '';
     let ready = false;
@@ -237,28 +151,15 @@ async function partNodeClient() {
 }
 
 async function partStunnel() {
-  let stunnel = null;
-  for (const c of ['stunnel4', 'stunnel']) {
-    try { execFileSync('sh', ['-c', `command -v ${c}`]); stunnel = c; break; } catch (e) { /* next */ }
-  }
+  const stunnel = lib.stunnelProgram();
   if (!stunnel) {
     skip('smsmux through stunnel4 to a plain smsc-sim', 'stunnel4 not installed (tools/bootstrap.sh)');
     return;
   }
   const s = await startSim([]);
-  const free = await new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => { const p = srv.address().port; srv.close(() => resolve(p)); });
-  });
-  const conf = file('stunnel.conf');
-  fs.writeFileSync(conf, `foreground = yes\npid =\n[smpp]\naccept = 127.0.0.1:${free}\n` +
-    `connect = 127.0.0.1:${s.port.port}\ncert = ${file('srv.pem')}\nkey = ${file('srv.key')}\n`);
-  const st = spawnTied(stunnel, [conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-  children.push(st);
-  let stErr = '';
-  st.stderr.on('data', (d) => { stErr += d.toString(); });
-  const listening = await waitFor(() => /Configuration successful|Service .* accepted/.test(stErr), 10000);
-  ok(listening, 'stunnel4 is up', stErr.slice(-400));
+  const st = await lib.startStunnel(t, stunnel, s.port.port);
+  const free = st.port;
+  ok(st.up, 'stunnel4 is up', st.err().slice(-400));
   const p = pipe(['--smsc', `tun@x=tls://127.0.0.1:${free}`, '--ca-file', file('ca.pem'),
     '--tls-server-name', 'localhost', '--rebind-interval', '1', '--drain-timeout', '10']);
   const up = await waitFor(() => p.events.some((e) => e.event === 'bind' && e.state === 'up'), 15000);
@@ -269,31 +170,18 @@ async function partStunnel() {
   const oc = p.outcomes();
   ok(Object.keys(oc).length === 30 && Object.values(oc).every((v) => v.length === 1 &&
     v[0].event === 'submitted'), 'every MT through stunnel4 one submitted outcome', p.err);
-  st.kill('SIGTERM');
+  st.child.kill('SIGTERM');
   const ledger = await stopSim(s);
   ok((ledger.totals || {}).submit_sm_received === 30, 'the plain simulator got the 30 submit_sm',
     ledger.totals);
 }
 
 async function main() {
-  makeCerts();
+  lib.makeCerts(t);
   await partNodeServer();
   await partUntrusted();
   await partNodeClient();
   await partStunnel();
 }
 
-const guard = setTimeout(() => {
-  ok(false, 'finished within 100 s');
-  finish(1);
-}, 100000);
-
-function finish(code) {
-  clearTimeout(guard);
-  for (const c of children) { try { c.kill('SIGKILL'); } catch (e) { /* gone */ } }
-  fs.rmSync(dir, { recursive: true, force: true });
-  console.log(`1..${n}`);
-  process.exit(code || (failed ? 1 : 0));
-}
-
-main().then(() => finish(0), (e) => { ok(false, `exception: ${e.stack}`); finish(1); });
+t.run(main, 100000);

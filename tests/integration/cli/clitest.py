@@ -125,6 +125,21 @@ class Pipe:
         with self.lock:
             return pred(list(self.events))
 
+    def wait_bound(self, names, timeout):
+        """Wait until every SMSC in names had a bind "up" event."""
+        return self.wait_for(lambda ev: {e.get("smsc") for e in ev if e.get("event") == "bind"
+                                         and e.get("state") == "up"} >= set(names), timeout)
+
+    def signal_and_wait(self, sig, timeout):
+        """Send sig; the exit status, or None (then killed) if it did not
+        exit within timeout."""
+        self.p.send_signal(sig)
+        try:
+            return self.p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            return None
+
     def close(self, timeout=60):
         """Close stdin; return the exit status (None if it did not exit)."""
         self.p.stdin.close()

@@ -27,8 +27,7 @@ def main_run():
     sim = Sim(sim_path)
     names = {n for n, _, _ in sim.smscs}
     p = Pipe(smx, sim.args() + FAST)
-    up = p.wait_for(lambda ev: {e.get("smsc") for e in ev
-                                if e.get("event") == "bind" and e.get("state") == "up"} >= names, 20)
+    up = p.wait_bound(names, 20)
     ids = [f"m{i}" for i in range(21)]
     for i in range(20):
         p.send(mt(i))                                            # lines 1..20
@@ -158,12 +157,7 @@ def eof_and_signals():
         p.send(mt(i, "s"))
     p.wait_for(lambda ev: {f"s{i}" for i in range(5)} <= set(outcomes(ev)), 30)
     t0 = time.time()
-    p.p.send_signal(signal.SIGTERM)
-    try:
-        rc = p.p.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        p.p.kill()
-        rc = None
+    rc = p.signal_and_wait(signal.SIGTERM, 30)
     took = time.time() - t0
     p.close(timeout=5)
     oc = outcomes(p.events)
@@ -243,18 +237,12 @@ def sigterm_with_mts_in_flight():
     sim = Sim(sim_path, "--set", "resp_latency_ms=1500")
     names = {n for n, _, _ in sim.smscs}
     p = Pipe(smx, sim.args() + FAST)
-    up = p.wait_for(lambda ev: {e.get("smsc") for e in ev if e.get("event") == "bind"
-                                and e.get("state") == "up"} >= names, 20)
+    up = p.wait_bound(names, 20)
     n = 20
     for i in range(n):
         p.send(mt(i, "t"))
     time.sleep(0.5)                         # sent, their answers 1 s away
-    p.p.send_signal(signal.SIGTERM)
-    try:
-        rc = p.p.wait(timeout=40)
-    except subprocess.TimeoutExpired:
-        p.p.kill()
-        rc = None
+    rc = p.signal_and_wait(signal.SIGTERM, 40)
     p.close(timeout=5)
     ledger = sim.stop()
     oc = outcomes(p.events)
@@ -273,20 +261,14 @@ def second_sigterm_cuts_the_drain():
     sim = Sim(sim_path, "--set", "resp_latency_ms=30000")
     names = {n for n, _, _ in sim.smscs}
     p = Pipe(smx, sim.args() + ["--rebind-interval", "1", "--drain-timeout", "60"])
-    up = p.wait_for(lambda ev: {e.get("smsc") for e in ev if e.get("event") == "bind"
-                                and e.get("state") == "up"} >= names, 20)
+    up = p.wait_bound(names, 20)
     for i in range(5):
         p.send(mt(i, "u"))
     time.sleep(0.5)
     p.p.send_signal(signal.SIGTERM)
     time.sleep(1)                           # draining now
     first_ended = p.p.poll() is not None
-    p.p.send_signal(signal.SIGTERM)
-    try:
-        rc = p.p.wait(timeout=25)           # well before the answers or the deadline
-    except subprocess.TimeoutExpired:
-        p.p.kill()
-        rc = None
+    rc = p.signal_and_wait(signal.SIGTERM, 25)  # well before the answers or the deadline
     p.close(timeout=5)
     sim.stop()
     oc = outcomes(p.events)

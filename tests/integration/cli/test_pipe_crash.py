@@ -89,8 +89,7 @@ if redis:
 def start():
     p = Pipe(smx, ARGS)
     p.written = []
-    ok = p.wait_for(lambda ev: {e.get("smsc") for e in ev if e.get("event") == "bind" and
-                                e.get("state") == "up"} >= names, 20)
+    ok = p.wait_bound(names, 20)
     return p, ok
 
 

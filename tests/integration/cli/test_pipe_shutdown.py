@@ -40,8 +40,7 @@ def parked_dr_and_partial_mo_printed_at_eof():
     sim = Sim(sim_path, "--control", ctl_path, "--set", "dr_delay_ms=20-50")
     names = {n for n, _, _ in sim.smscs}
     p = Pipe(smx, sim.args() + ["--rebind-interval", "1", "--drain-timeout", "3"])
-    up = p.wait_for(lambda ev: {e.get("smsc") for e in ev if e.get("event") == "bind"
-                                and e.get("state") == "up"} >= names, 30)
+    up = p.wait_bound(names, 30)
     tap.ok(up, "every SMSC bound", p.err[-5:])
     base = acked(ctl_path)
     # the next submit_sm on every SMSC is accepted (DR scheduled) but never answered

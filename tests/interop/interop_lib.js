@@ -1,0 +1,163 @@
+// What the node interop tests share: children tied to the test's life, the
+// node-smpp module (or a TAP skip when it is not installed), TAP lines, a
+// temporary directory, waiting for a condition, free ports, a test CA and a
+// server certificate made with the openssl CLI, stunnel4 in TLS server mode,
+// and a running `smsmux pipe` whose JSON events are parsed as they come.
+// One test process each; every helper runs on node's event loop thread.
+'use strict';
+const { spawn, execFileSync } = require('child_process');
+const fs = require('fs');
+const net = require('net');
+const os = require('os');
+const path = require('path');
+const readline = require('readline');
+
+// A child of this test (smsc-sim, smsmux, stunnel4, redis-server) must not
+// outlive it when the test is killed from outside (meson's timeout: no
+// clean-up runs): setpriv (util-linux) sets PR_SET_PDEATHSIG SIGKILL and
+// execs the program, so the kernel kills it when this process ends.
+function spawnTied(cmd, args, opts) {
+  return spawn('setpriv', ['--pdeathsig', 'KILL', '--', cmd, ...args], opts);
+}
+
+// node-smpp from ./node_modules; without it the test is skipped (exit 0).
+function requireSmpp() {
+  try {
+    return require(path.join(__dirname, 'node_modules', 'smpp'));
+  } catch (e) {
+    console.log('1..0 # SKIP node-smpp not installed (tools/bootstrap.sh --interop)');
+    process.exit(0);
+  }
+  return null;
+}
+
+// TAP for one test: ok/skip lines, its temporary directory and children;
+// finish() kills the children, removes the directory, prints the plan and
+// exits (1 when a check failed or `code` says so).
+function tap(prefix) {
+  const t = { n: 0, failed: 0, children: [], dir: fs.mkdtempSync(path.join(os.tmpdir(), prefix)) };
+  t.file = (name) => path.join(t.dir, name);
+  t.ok = (cond, name, info) => {
+    t.n++;
+    console.log(`${cond ? 'ok' : 'not ok'} ${t.n} - ${name}`);
+    if (!cond) {
+      t.failed++;
+      if (info !== undefined) console.log(`# ${JSON.stringify(info).slice(0, 1500)}`);
+    }
+    return cond;
+  };
+  t.skip = (name, why) => {
+    t.n++;
+    console.log(`ok ${t.n} - ${name} # SKIP ${why}`);
+  };
+  t.spawn = (cmd, args, opts) => {
+    const child = spawnTied(cmd, args, opts);
+    t.children.push(child);
+    return child;
+  };
+  t.finish = (code) => {
+    for (const c of t.children) { try { c.kill('SIGKILL'); } catch (e) { /* gone */ } }
+    fs.rmSync(t.dir, { recursive: true, force: true });
+    console.log(`1..${t.n}`);
+    process.exit(code || (t.failed ? 1 : 0));
+  };
+  // main() under a guard of `ms`: a hang or an exception is a failed check
+  t.run = (main, ms) => {
+    const guard = setTimeout(() => { t.ok(false, `finished within ${ms / 1000} s`); t.finish(1); }, ms);
+    main().then(() => { clearTimeout(guard); t.finish(0); },
+      (e) => { clearTimeout(guard); t.ok(false, `exception: ${e.stack}`); t.finish(1); });
+  };
+  return t;
+}
+
+// Resolves with pred()'s last value once it is true or `ms` passed.
+function waitFor(pred, ms, every = 20) {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const tick = () => {
+      if (pred() || Date.now() - t0 > ms) return resolve(pred());
+      setTimeout(tick, every);
+    };
+    tick();
+  });
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// A TCP port free on 127.0.0.1 now.
+function freePort() {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => { const p = srv.address().port; srv.close(() => resolve(p)); });
+  });
+}
+
+// In t.dir: ca.pem (a test CA) and srv.pem/srv.key (CN localhost, SAN
+// localhost and 127.0.0.1, signed by it).
+function makeCerts(t) {
+  const openssl = (...args) => execFileSync('openssl', args,
+    { cwd: t.dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+    '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=interop test CA');
+  openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+    '-keyout', 'srv.key', '-out', 'srv.csr', '-subj', '/CN=localhost');
+  fs.writeFileSync(t.file('ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
+  openssl('x509', '-req', '-in', 'srv.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key',
+    '-CAcreateserial', '-out', 'srv.pem', '-days', '2', '-extfile', 'ext.cnf');
+}
+
+// The stunnel program on PATH (Debian: stunnel4), or null.
+function stunnelProgram() {
+  for (const c of ['stunnel4', 'stunnel']) {
+    try { execFileSync('sh', ['-c', `command -v ${c}`]); return c; } catch (e) { /* next */ }
+  }
+  return null;
+}
+
+// stunnel in TLS server mode (makeCerts' srv.pem) on a free port in front
+// of the plain 127.0.0.1:`to`: { child, port, up } (up: it said it runs).
+async function startStunnel(t, prog, to) {
+  const port = await freePort();
+  const conf = t.file(`stunnel-${port}.conf`);
+  fs.writeFileSync(conf, `foreground = yes\npid =\n[smpp]\naccept = 127.0.0.1:${port}\n` +
+    `connect = 127.0.0.1:${to}\ncert = ${t.file('srv.pem')}\nkey = ${t.file('srv.key')}\n`);
+  const child = t.spawn(prog, [conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d) => { err += d.toString(); });
+  const up = await waitFor(() => /Configuration successful/.test(err), 10000);
+  return { child, port, up, err: () => err };
+}
+
+// A running `smsmux pipe` with `args`: events parsed from stdout (p.events),
+// stderr kept (p.err), p.exited its exit status once it ended.
+function pipe(t, smx, args) {
+  const child = t.spawn(smx, ['pipe', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const p = { child, events: [], err: '', exited: null };
+  readline.createInterface({ input: child.stdout }).on('line', (line) => {
+    try { p.events.push(JSON.parse(line)); } catch (e) { p.events.push({ bad: line }); }
+  });
+  child.stderr.on('data', (d) => { p.err += d.toString(); });
+  child.on('exit', (code) => { p.exited = code; });
+  p.send = (obj) => child.stdin.write(`${JSON.stringify(obj)}\n`);
+  p.bound = () => p.events.some((e) => e.event === 'bind' && e.state === 'up');
+  // the submitted/failed events of each MT id
+  p.outcomes = () => {
+    const m = {};
+    for (const e of p.events) {
+      if (e.event === 'submitted' || e.event === 'failed') (m[e.id] = m[e.id] || []).push(e);
+    }
+    return m;
+  };
+  // stdin closed: resolves with the exit status (null: still running after 20 s)
+  p.close = async () => {
+    child.stdin.end();
+    await waitFor(() => p.exited !== null, 20000);
+    return p.exited;
+  };
+  return p;
+}
+
+module.exports = {
+  spawnTied, requireSmpp, tap, waitFor, sleep, freePort, makeCerts, stunnelProgram,
+  startStunnel, pipe,
+};
