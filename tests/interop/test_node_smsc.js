@@ -10,7 +10,8 @@
 //      after the unbind: the accepted MTs are not sent again (their ids
 //      kept, their DRs correlated), the unbind_resp comes after the answers;
 //   3. generic_nack ESME_RINVBNDSTS to one submit_sm followed, in the same
-//      write, by submit_sm_resp ROK for the others: those answers are taken;
+//      write and later, by submit_sm_resp ROK for the others: those answers
+//      are taken (smsmux unbinds instead of dropping the connection);
 //   4. ESME_RTHROTTLED and ESME_RMSGQFUL for a while: every MT submitted
 //      once, none failed;
 //   5. MOs: UCS2 with a 16-bit reference split across the sites out of order
@@ -79,7 +80,7 @@ const textOf = (pdu) => (Buffer.isBuffer(pdu.short_message) ? pdu.short_message.
 // answers per MT text: what a handset would receive from an SMSC that does
 // not deduplicate.
 async function nodeSmsc(name, onSubmit) {
-  const s = { name, sessions: [], binds: 0, accepted: {}, unbindResp: 0, counter: 0 };
+  const s = { name, sessions: [], binds: 0, accepted: {}, unbindResp: 0, counter: 0, owed: [] };
   s.nextId = () => `${name}-${++s.counter}`;
   s.accept = (pdu, id) => {
     const t = textOf(pdu);
@@ -98,7 +99,12 @@ async function nodeSmsc(name, onSubmit) {
       });
     }
     session.on('enquire_link', (pdu) => session.send(pdu.response()));
-    session.on('unbind', (pdu) => { session.send(pdu.response()); session.close(); });
+    // answers still owed go out before the unbind_resp (s.owed: functions)
+    session.on('unbind', (pdu) => {
+      for (const f of s.owed.splice(0)) f();
+      session.send(pdu.response());
+      session.close();
+    });
     session.on('unbind_resp', () => { s.unbindResp++; session.close(); });
     session.on('submit_sm', (pdu) => {
       if (onSubmit) onSubmit(s, session, pdu);
@@ -265,8 +271,9 @@ async function partPeerUnbind() {
     e.reason === 'unbind from SMSC'), 'unbind: the bind goes down "unbind from SMSC"', p.ev('bind'));
 }
 
-// generic_nack ESME_RINVBNDSTS to the first submit_sm, ROK answers to the
-// next ones in the same TCP write.
+// generic_nack ESME_RINVBNDSTS to the first submit_sm, ROK answers to two
+// more in the same write, and to the last two 150 ms later (or before the
+// unbind_resp if smsmux unbinds first).
 async function partNackThenAnswers() {
   const held = [];
   let fired = false;
@@ -277,8 +284,11 @@ async function partNackThenAnswers() {
     fired = true;
     const bufs = [new smpp.PDU('generic_nack', { sequence_number: held[0].sequence_number,
       command_status: smpp.ESME_RINVBNDSTS }).toBuffer()];
-    for (const h of held.slice(1)) bufs.push(s.accept(h).toBuffer());
+    for (const h of held.slice(1, 3)) bufs.push(s.accept(h).toBuffer());
     sess.socket.write(Buffer.concat(bufs));
+    const later = () => { for (const h of held.slice(3)) sess.send(s.accept(h)); };
+    s.owed.push(later);
+    setTimeout(() => { const i = s.owed.indexOf(later); if (i >= 0) { s.owed.splice(i, 1); later(); } }, 150);
   });
   const B = await nodeSmsc('nb');
   const p = pipe([[A, 'dc3'], [B, 'bos']], '[client]\nroute_policy = least_outstanding\nwindow = 5\n');
@@ -294,9 +304,13 @@ async function partNackThenAnswers() {
   const per = all.reduce((m, [t, c]) => { m[t] = (m[t] || 0) + c; return m; }, {});
   const dups = Object.entries(per).filter(([, c]) => c !== 1);
   ok(fired && Object.keys(per).length === N && dups.length === 0,
-    'nack: the answers after the generic_nack in the same read are taken, no MT sent twice', { fired, dups });
+    'nack: the answers after the generic_nack (same read and later) are taken, no MT sent twice',
+    { fired, dups });
   const onA = p.ev('submitted').filter((e) => e.smsc === 'na');
   ok(onA.length === 4, 'nack: the four MTs the SMSC accepted are submitted on it', onA);
+  ok(p.ev('bind').some((e) => e.smsc === 'na' && e.state === 'down' &&
+    e.reason === 'SMSC says the bind is not usable'), 'nack: the bind goes down naming the reason',
+  p.ev('bind'));
 }
 
 // ESME_RTHROTTLED then ESME_RMSGQFUL for the first 12 submit_sm of each SMSC.
