@@ -200,9 +200,17 @@ int smx_dr_stat_state(const uint8_t *w, size_t len)
         return -1;
 }
 
-/* What follows from the views: counts, dates, the state. */
-static int derive(struct smx_dr_text *out, int found)
+/* What follows from the views: the state, and with `full` the counts and
+ * dates. */
+static int derive(struct smx_dr_text *out, int found, int full)
 {
+        if (out->present & SMX_DR_HAS_STAT) {
+                out->state = smx_dr_stat_state(out->stat.p, out->stat.len);
+                if (out->state < 0)
+                        out->flags |= SMX_DR_F_UNKNOWN_STAT;
+        }
+        if (!full)
+                return found;
         if (out->present & SMX_DR_HAS_SUB) {
                 out->sub_n = parse_count(out->sub);
                 if (out->sub_n < 0)
@@ -227,15 +235,10 @@ static int derive(struct smx_dr_text *out, int found)
                         out->flags |= SMX_DR_F_BAD_DONE_DATE;
                 }
         }
-        if (out->present & SMX_DR_HAS_STAT) {
-                out->state = smx_dr_stat_state(out->stat.p, out->stat.len);
-                if (out->state < 0)
-                        out->flags |= SMX_DR_F_UNKNOWN_STAT;
-        }
         return found;
 }
 
-int smx_dr_text_parse_general(const uint8_t *s, size_t len, struct smx_dr_text *out)
+static int parse_general(const uint8_t *s, size_t len, struct smx_dr_text *out, int full)
 {
         size_t start[L_COUNT], val[L_COUNT];
         int order[L_COUNT], found = 0;
@@ -273,7 +276,7 @@ int smx_dr_text_parse_general(const uint8_t *s, size_t len, struct smx_dr_text *
                 default: out->text = v; break;
                 }
         }
-        return derive(out, found);
+        return derive(out, found, full);
 }
 
 /* Octets that end a value of the standard shape (' ') or refuse the shape
@@ -307,7 +310,7 @@ static inline int std_value(const uint8_t *s, size_t len, size_t *i, struct smx_
         return 1;
 }
 
-int smx_dr_text_parse_standard(const uint8_t *s, size_t len, struct smx_dr_text *out)
+static int parse_standard(const uint8_t *s, size_t len, struct smx_dr_text *out, int full)
 {
         size_t i = 0;
 
@@ -324,19 +327,35 @@ int smx_dr_text_parse_standard(const uint8_t *s, size_t len, struct smx_dr_text 
         out->present = SMX_DR_HAS_ID | SMX_DR_HAS_SUB | SMX_DR_HAS_DLVRD | SMX_DR_HAS_SUBMIT |
                        SMX_DR_HAS_DONE | SMX_DR_HAS_STAT | SMX_DR_HAS_ERR;
         if (i == len)
-                return derive(out, L_COUNT - 1);        /* no text: err ran to the end */
+                return derive(out, L_COUNT - 1, full);  /* no text: err ran to the end */
         if (!std_label(s, len, &i, " text:", 6))
                 goto general;
         out->text = trim(s, i, len);
         out->present |= SMX_DR_HAS_TEXT;
-        return derive(out, L_COUNT);
+        return derive(out, L_COUNT, full);
 general:
         *out = (struct smx_dr_text){ .sub_n = -1, .dlvrd_n = -1, .state = -1 };
         return -1;
 }
 
+int smx_dr_text_parse_standard(const uint8_t *s, size_t len, struct smx_dr_text *out)
+{
+        return parse_standard(s, len, out, 1);
+}
+
+int smx_dr_text_parse_general(const uint8_t *s, size_t len, struct smx_dr_text *out)
+{
+        return parse_general(s, len, out, 1);
+}
+
 int smx_dr_text_parse(const uint8_t *s, size_t len, struct smx_dr_text *out)
 {
-        int n = smx_dr_text_parse_standard(s, len, out);
-        return n >= 0 ? n : smx_dr_text_parse_general(s, len, out);
+        int n = parse_standard(s, len, out, 1);
+        return n >= 0 ? n : parse_general(s, len, out, 1);
+}
+
+int smx_dr_text_scan(const uint8_t *s, size_t len, struct smx_dr_text *out)
+{
+        int n = parse_standard(s, len, out, 0);
+        return n >= 0 ? n : parse_general(s, len, out, 0);
 }
