@@ -21,8 +21,10 @@ struct mt_checked {
         int gsm_plain;          /* smx_text_choose_plain's verdict */
 };
 
-/* The checks of smx_submit that need no slot: 0, SMX_EINVAL or SMX_E2BIG. */
-static int mt_check(const struct smx_mt *mt, struct mt_checked *k)
+/* The checks of smx_submit that need no slot: 0, SMX_EINVAL or SMX_E2BIG.
+ * Inlined (as slot_fill and the slot take): one MT's smx_submit is one
+ * function, no call per step. */
+static inline __attribute__((always_inline)) int mt_check(const struct smx_mt *mt, struct mt_checked *k)
 {
         if (!mt || !mt->id || !mt->to || !mt->text)
                 return SMX_EINVAL;
@@ -45,7 +47,7 @@ static int mt_check(const struct smx_mt *mt, struct mt_checked *k)
 
 /* Copy a checked MT into slot idx: 0, or SMX_EAGAIN when its text needs a
  * text-pool block and none is free (the slot is left as it was). */
-static int slot_fill(struct smx_client *c, uint32_t idx, const struct smx_mt *mt,
+static inline __attribute__((always_inline)) int slot_fill(struct smx_client *c, uint32_t idx, const struct smx_mt *mt,
                      const struct mt_checked *k, uint64_t now_us)
 {
         struct smx_slot *s = ingress_slot(&c->ing, idx);

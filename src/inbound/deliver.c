@@ -206,7 +206,7 @@ static void dr_extract(struct smx_inbound *in, const struct smx_bind_info *b,
         t.state = -1;
         size_t tlen = dr_text(in, b, pdu, tmp, sizeof tmp, &txt);
         if (tlen)
-                smx_dr_text_parse(txt, tlen, &t);
+                smx_dr_text_scan(txt, tlen, &t);        /* id, stat, err: no dates */
 
         /* ... else the text's */
         if (!tlv_id && (t.present & SMX_DR_HAS_ID) && t.id.len)

@@ -61,21 +61,9 @@ void ingress_fini(struct smx_ingress *g)
         memset(g, 0, sizeof *g);
 }
 
-/* The free stack's links: each slot's `next` field. */
-static struct free_stack_links slot_links(const struct smx_ingress *g)
-{
-        return (struct free_stack_links){ g->slots + offsetof(struct smx_slot, next),
-                                          SMX_SLOT_SIZE };
-}
-
-uint32_t ingress_slot_take(struct smx_ingress *g)
-{
-        return free_stack_pop(&g->free_top, slot_links(g));
-}
-
 uint32_t ingress_slot_take_n(struct smx_ingress *g, uint32_t *out, uint32_t max)
 {
-        return free_stack_pop_n(&g->free_top, slot_links(g), g->n_slots, out, max);
+        return free_stack_pop_n(&g->free_top, ingress_slot_links(g), g->n_slots, out, max);
 }
 
 /* The slot's side of a free: its text block back to the pool, a new
@@ -96,7 +84,7 @@ static void slot_release(struct smx_ingress *g, struct smx_slot *s)
 void ingress_slot_free(struct smx_ingress *g, uint32_t idx)
 {
         slot_release(g, ingress_slot(g, idx));
-        free_stack_push(&g->free_top, slot_links(g), idx);
+        free_stack_push(&g->free_top, ingress_slot_links(g), idx);
 }
 
 void ingress_chain_add(struct smx_ingress *g, struct smx_slot_chain *ch, uint32_t idx)
@@ -113,7 +101,7 @@ void ingress_chain_add(struct smx_ingress *g, struct smx_slot_chain *ch, uint32_
 void ingress_chain_free(struct smx_ingress *g, struct smx_slot_chain *ch)
 {
         if (ch->n)
-                free_stack_push_chain(&g->free_top, slot_links(g), ch->first, ch->last);
+                free_stack_push_chain(&g->free_top, ingress_slot_links(g), ch->first, ch->last);
         *ch = SMX_SLOT_CHAIN_EMPTY;
 }
 

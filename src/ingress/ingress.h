@@ -19,8 +19,10 @@
 #define SMX_INGRESS_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
+#include "ingress/free_stack.h"
 #include "ingress/idx_ring.h"
 #include "ingress/text_pool.h"
 #include "smsmux.h"
@@ -112,9 +114,19 @@ static inline struct smx_slot *ingress_slot(const struct smx_ingress *g, uint32_
         return (struct smx_slot *)(void *)(g->slots + (size_t)idx * SMX_SLOT_SIZE);
 }
 
+/* The free stack's links: each slot's `next` field. */
+static inline struct free_stack_links ingress_slot_links(const struct smx_ingress *g)
+{
+        return (struct free_stack_links){ g->slots + offsetof(struct smx_slot, next),
+                                          SMX_SLOT_SIZE };
+}
+
 /* Take a free slot (the one freed last): its index, or SMX_SLOT_NONE when
- * all are in use. */
-uint32_t ingress_slot_take(struct smx_ingress *g);
+ * all are in use. Inline: smx_submit's one CAS without a call. */
+static inline uint32_t ingress_slot_take(struct smx_ingress *g)
+{
+        return free_stack_pop(&g->free_top, ingress_slot_links(g));
+}
 /* Start loading, for writing, the slot that a take would hand out now (the
  * free stack's top), so the next smx_submit fills it from cache. A hint:
  * another thread may take that slot first. */

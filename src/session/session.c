@@ -174,6 +174,8 @@ void session_connecting(struct smx_session *s, uint64_t now_ms)
         s->tlvs_ok = 1;
         s->throttle_ms = 0;
         s->peer_unbind = 0;
+        s->unbind_why = NULL;
+        s->unbind_status = 0;
         set_state(s, SMX_HEALTH_CONNECTING, 0, NULL);
 }
 
@@ -290,8 +292,21 @@ static int on_submit_resp(struct smx_session *s, struct smx_req *r, uint32_t seq
                 s->ops->mt_resp(s->ctx, ref, gen, part, st, NULL, 0, 0);
         else
                 s->ops->mt_resp(s->ctx, ref, gen, part, st, mid, mid_len, 0);
-        if (cls == SMX_STATUS_SESSION)                          /* D-17 */
-                return want_close(s, st, "SMSC says the bind is not usable");
+        if (cls == SMX_STATUS_SESSION) {                        /* D-17 */
+                static const char why[] = "SMSC says the bind is not usable";
+                if (s->state == SMX_HEALTH_DRAINING)
+                        return SESS_OK;   /* unbinding already: the others are awaited */
+                if (s->n_submit > 0 && session_bound(s) && !s->close_wanted &&
+                    session_unbind(s, now_ms) == SESS_OK && s->state == SMX_HEALTH_DRAINING) {
+                        /* the SMSC may still answer the other submit_sm (an MT
+                         * it accepted must not be resent): unbind, take their
+                         * answers until its unbind_resp or unbind_timeout_ms */
+                        s->unbind_why = why;
+                        s->unbind_status = st;
+                        return SESS_OK;
+                }
+                return want_close(s, st, why);
+        }
         return SESS_OK;
 }
 
@@ -335,7 +350,7 @@ static int on_response(struct smx_session *s, const struct smx_pdu *p, uint64_t 
                 return SESS_OK;
         case SREQ_UNBIND:
                 untrack(s, r);
-                return want_close(s, 0, "unbound");
+                return want_close(s, s->unbind_status, s->unbind_why ? s->unbind_why : "unbound");
         default:
                 return SESS_OK;
         }
@@ -527,7 +542,8 @@ int session_tick(struct smx_session *s, uint64_t now_ms)
                                 return want_close(s, 0, "enquire_link unanswered");
                         case SREQ_UNBIND:                               /* D-11 */
                                 untrack(s, r);
-                                return want_close(s, 0, "unbind unanswered");
+                                return want_close(s, s->unbind_status, s->unbind_why
+                                                  ? s->unbind_why : "unbind unanswered");
                         case SREQ_TOMB:
                                 untrack(s, r);
                                 break;
@@ -584,6 +600,8 @@ void session_closed(struct smx_session *s, uint64_t now_ms, uint32_t status, con
         s->enquire_out = 0;
         s->suspect = 0;
         s->peer_unbind = 0;
+        s->unbind_why = NULL;
+        s->unbind_status = 0;
         out_reset(s);
         s->close_wanted = 0;
         set_state(s, SMX_HEALTH_DOWN, status, reason ? reason : "closed");

@@ -12,7 +12,9 @@
  * submit_sm goes out, the outstanding ones are answered (their message ids
  * kept, nothing resent twice), then the unbind_resp and the close; after
  * unbind_timeout_ms whatever is still outstanding is handed back
- * (mt_lost). Complete PDUs received in the same read as the one that made
+ * (mt_lost). ESME_RINVBNDSTS to a submit_sm while others are outstanding
+ * (D-17) is the same in our direction: we unbind, the SMSC may still answer
+ * the others before its unbind_resp. Complete PDUs received in the same read as the one that made
  * the session close are still taken (session_on_pdu), so an answer the SMSC
  * sent just after a closing one is not thrown away and its MT resent.
  *
@@ -108,6 +110,9 @@ struct smx_session {
                                       unbind_resp waits for their answers (D-09) */
         uint32_t peer_unbind_seq;  /* that unbind's sequence number */
         uint64_t peer_unbind_deadline_ms; /* answer it by then whatever is outstanding */
+        const char *unbind_why;    /* our unbind was sent because of this (D-17), NULL:
+                                      a plain unbind; the close reports it */
+        uint32_t unbind_status;    /* the command_status behind unbind_why */
         uint64_t throttle_until_ms;
         uint32_t throttle_ms;      /* current adaptive pause */
         uint32_t throttle_mark_seq; /* the next sequence number when the last throttled

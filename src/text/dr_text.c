@@ -200,9 +200,17 @@ int smx_dr_stat_state(const uint8_t *w, size_t len)
         return -1;
 }
 
-/* What follows from the views: counts, dates, the state. */
-static int derive(struct smx_dr_text *out, int found)
+/* What follows from the views: the state, and with `full` the counts and
+ * dates. */
+static int derive(struct smx_dr_text *out, int found, int full)
 {
+        if (out->present & SMX_DR_HAS_STAT) {
+                out->state = smx_dr_stat_state(out->stat.p, out->stat.len);
+                if (out->state < 0)
+                        out->flags |= SMX_DR_F_UNKNOWN_STAT;
+        }
+        if (!full)
+                return found;
         if (out->present & SMX_DR_HAS_SUB) {
                 out->sub_n = parse_count(out->sub);
                 if (out->sub_n < 0)
@@ -227,15 +235,10 @@ static int derive(struct smx_dr_text *out, int found)
                         out->flags |= SMX_DR_F_BAD_DONE_DATE;
                 }
         }
-        if (out->present & SMX_DR_HAS_STAT) {
-                out->state = smx_dr_stat_state(out->stat.p, out->stat.len);
-                if (out->state < 0)
-                        out->flags |= SMX_DR_F_UNKNOWN_STAT;
-        }
         return found;
 }
 
-int smx_dr_text_parse_general(const uint8_t *s, size_t len, struct smx_dr_text *out)
+static int parse_general(const uint8_t *s, size_t len, struct smx_dr_text *out, int full)
 {
         size_t start[L_COUNT], val[L_COUNT];
         int order[L_COUNT], found = 0;
@@ -273,7 +276,7 @@ int smx_dr_text_parse_general(const uint8_t *s, size_t len, struct smx_dr_text *
                 default: out->text = v; break;
                 }
         }
-        return derive(out, found);
+        return derive(out, found, full);
 }
 
 /* Octets that end a value of the standard shape (' ') or refuse the shape
@@ -282,49 +285,77 @@ static const uint8_t std_stop[256] = {
         [' '] = 1, [':'] = 2, ['\t'] = 2, ['\r'] = 2, ['\n'] = 2,
 };
 
-int smx_dr_text_parse_standard(const uint8_t *s, size_t len, struct smx_dr_text *out)
+/* s[*i..len) starts with the label lit (n octets, a constant, so the
+ * compare is inlined): *i moves past it. */
+static inline __attribute__((always_inline)) int std_label(const uint8_t *s, size_t len,
+                                                           size_t *i, const char *lit, size_t n)
 {
-        static const struct { char lit[14]; uint8_t n; } label[L_COUNT] = {
-                { "id:", 3 }, { " sub:", 5 }, { " dlvrd:", 7 }, { " submit date:", 13 },
-                { " done date:", 11 }, { " stat:", 6 }, { " err:", 5 }, { " text:", 6 },
-        };
-        struct smx_text_view *view[L_COUNT] = {
-                &out->id, &out->sub, &out->dlvrd, &out->submit_date,
-                &out->done_date, &out->stat, &out->err, &out->text,
-        };
+        if (len - *i < n || memcmp(s + *i, lit, n) != 0)
+                return 0;
+        *i += n;
+        return 1;
+}
+
+/* A value of the standard shape at s[*i..len): one or more octets up to a
+ * space or the end, none of them ':' or another blank. */
+static inline int std_value(const uint8_t *s, size_t len, size_t *i, struct smx_text_view *v)
+{
+        size_t a = *i, j = a;
+        while (j < len && !std_stop[s[j]])
+                j++;
+        if (j == a || (j < len && s[j] != ' '))
+                return 0;
+        *v = (struct smx_text_view){ .p = s + a, .len = j - a };
+        *i = j;
+        return 1;
+}
+
+static int parse_standard(const uint8_t *s, size_t len, struct smx_dr_text *out, int full)
+{
         size_t i = 0;
-        int found = 0;
 
         *out = (struct smx_dr_text){ .sub_n = -1, .dlvrd_n = -1, .state = -1 };
         if (!s)
                 return -1;
-        for (int l = 0; l < L_COUNT; l++) {
-                if (l == L_TEXT && i == len)
-                        break;          /* no text: err ran to the end */
-                if (len - i < label[l].n || memcmp(s + i, label[l].lit, label[l].n) != 0)
-                        goto general;
-                i += label[l].n;
-                if (l == L_TEXT) {
-                        *view[l] = trim(s, i, len);
-                } else {
-                        size_t a = i;
-                        while (i < len && !std_stop[s[i]])
-                                i++;
-                        if (i == a || (i < len && s[i] != ' '))
-                                goto general;
-                        *view[l] = (struct smx_text_view){ .p = s + a, .len = i - a };
-                }
-                out->present |= 1u << l;
-                found++;
-        }
-        return derive(out, found);
+#define STD_FIELD(lit, view) (std_label(s, len, &i, lit, sizeof lit - 1) && std_value(s, len, &i, view))
+        if (!STD_FIELD("id:", &out->id) || !STD_FIELD(" sub:", &out->sub) ||
+            !STD_FIELD(" dlvrd:", &out->dlvrd) || !STD_FIELD(" submit date:", &out->submit_date) ||
+            !STD_FIELD(" done date:", &out->done_date) || !STD_FIELD(" stat:", &out->stat) ||
+            !STD_FIELD(" err:", &out->err))
+                goto general;
+#undef STD_FIELD
+        out->present = SMX_DR_HAS_ID | SMX_DR_HAS_SUB | SMX_DR_HAS_DLVRD | SMX_DR_HAS_SUBMIT |
+                       SMX_DR_HAS_DONE | SMX_DR_HAS_STAT | SMX_DR_HAS_ERR;
+        if (i == len)
+                return derive(out, L_COUNT - 1, full);  /* no text: err ran to the end */
+        if (!std_label(s, len, &i, " text:", 6))
+                goto general;
+        out->text = trim(s, i, len);
+        out->present |= SMX_DR_HAS_TEXT;
+        return derive(out, L_COUNT, full);
 general:
         *out = (struct smx_dr_text){ .sub_n = -1, .dlvrd_n = -1, .state = -1 };
         return -1;
 }
 
+int smx_dr_text_parse_standard(const uint8_t *s, size_t len, struct smx_dr_text *out)
+{
+        return parse_standard(s, len, out, 1);
+}
+
+int smx_dr_text_parse_general(const uint8_t *s, size_t len, struct smx_dr_text *out)
+{
+        return parse_general(s, len, out, 1);
+}
+
 int smx_dr_text_parse(const uint8_t *s, size_t len, struct smx_dr_text *out)
 {
-        int n = smx_dr_text_parse_standard(s, len, out);
-        return n >= 0 ? n : smx_dr_text_parse_general(s, len, out);
+        int n = parse_standard(s, len, out, 1);
+        return n >= 0 ? n : parse_general(s, len, out, 1);
+}
+
+int smx_dr_text_scan(const uint8_t *s, size_t len, struct smx_dr_text *out)
+{
+        int n = parse_standard(s, len, out, 0);
+        return n >= 0 ? n : parse_general(s, len, out, 0);
 }

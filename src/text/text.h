@@ -409,6 +409,12 @@ struct smx_dr_text {
  * never reads past len. */
 int smx_dr_text_parse(const uint8_t *s, size_t len, struct smx_dr_text *out);
 
+/* smx_dr_text_parse less what a DR event does not carry: the same return,
+ * present bits, views and state (SMX_DR_F_UNKNOWN_STAT included), but the
+ * counts and dates are not read (sub_n = dlvrd_n = -1, dates not valid,
+ * no count or date flag). The DR path (src/inbound) uses this. */
+int smx_dr_text_scan(const uint8_t *s, size_t len, struct smx_dr_text *out);
+
 /* The two ways smx_dr_text_parse takes, for the tests and the fuzz target
  * that compare them. _standard reads only the Appendix B shape as most
  * SMSCs send it (`id:X sub:N dlvrd:N submit date:D done date:D stat:W

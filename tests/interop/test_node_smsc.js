@@ -10,9 +10,12 @@
 //      after the unbind: the accepted MTs are not sent again (their ids
 //      kept, their DRs correlated), the unbind_resp comes after the answers;
 //   3. generic_nack ESME_RINVBNDSTS to one submit_sm followed, in the same
-//      write, by submit_sm_resp ROK for the others: those answers are taken;
+//      write and later, by submit_sm_resp ROK for the others: those answers
+//      are taken (smsmux unbinds instead of dropping the connection);
 //   4. ESME_RTHROTTLED and ESME_RMSGQFUL for a while: every MT submitted
-//      once, none failed;
+//      once, none failed; the SMSC drops the connection mid-window, refuses
+//      connections, comes back: every MT once, attempts apart per R2;
+//      enquire_link from the SMSC answered;
 //   5. MOs: UCS2 with a 16-bit reference split across the sites out of order
 //      with a part re-sent on the other site, SAR TLVs, message_payload, the
 //      same text sent twice by the user (new user_message_reference) and
@@ -79,7 +82,7 @@ const textOf = (pdu) => (Buffer.isBuffer(pdu.short_message) ? pdu.short_message.
 // answers per MT text: what a handset would receive from an SMSC that does
 // not deduplicate.
 async function nodeSmsc(name, onSubmit) {
-  const s = { name, sessions: [], binds: 0, accepted: {}, unbindResp: 0, counter: 0 };
+  const s = { name, sessions: [], binds: 0, accepted: {}, unbindResp: 0, counter: 0, owed: [] };
   s.nextId = () => `${name}-${++s.counter}`;
   s.accept = (pdu, id) => {
     const t = textOf(pdu);
@@ -98,7 +101,12 @@ async function nodeSmsc(name, onSubmit) {
       });
     }
     session.on('enquire_link', (pdu) => session.send(pdu.response()));
-    session.on('unbind', (pdu) => { session.send(pdu.response()); session.close(); });
+    // answers still owed go out before the unbind_resp (s.owed: functions)
+    session.on('unbind', (pdu) => {
+      for (const f of s.owed.splice(0)) f();
+      session.send(pdu.response());
+      session.close();
+    });
     session.on('unbind_resp', () => { s.unbindResp++; session.close(); });
     session.on('submit_sm', (pdu) => {
       if (onSubmit) onSubmit(s, session, pdu);
@@ -128,8 +136,8 @@ async function nodeSmsc(name, onSubmit) {
 
 // `smsmux pipe` with the SMSCs given (name@site), default settings apart from
 // `ini` ([client] keys, for short timings) and the rebind interval.
-function pipe(smscs, ini, drainS) {
-  const args = ['pipe', '--rebind-interval', '1', '--drain-timeout', String(drainS || 10)];
+function pipe(smscs, ini, drainS, rebindS) {
+  const args = ['pipe', '--rebind-interval', String(rebindS || 1), '--drain-timeout', String(drainS || 10)];
   for (const [s, site] of smscs) args.push('--smsc', `${s.name}@${site}=127.0.0.1:${s.port}`);
   if (ini) {
     const f = path.join(dir, `c${children.length}.ini`);
@@ -265,8 +273,9 @@ async function partPeerUnbind() {
     e.reason === 'unbind from SMSC'), 'unbind: the bind goes down "unbind from SMSC"', p.ev('bind'));
 }
 
-// generic_nack ESME_RINVBNDSTS to the first submit_sm, ROK answers to the
-// next ones in the same TCP write.
+// generic_nack ESME_RINVBNDSTS to the first submit_sm, ROK answers to two
+// more in the same write, and to the last two 150 ms later (or before the
+// unbind_resp if smsmux unbinds first).
 async function partNackThenAnswers() {
   const held = [];
   let fired = false;
@@ -277,8 +286,11 @@ async function partNackThenAnswers() {
     fired = true;
     const bufs = [new smpp.PDU('generic_nack', { sequence_number: held[0].sequence_number,
       command_status: smpp.ESME_RINVBNDSTS }).toBuffer()];
-    for (const h of held.slice(1)) bufs.push(s.accept(h).toBuffer());
+    for (const h of held.slice(1, 3)) bufs.push(s.accept(h).toBuffer());
     sess.socket.write(Buffer.concat(bufs));
+    const later = () => { for (const h of held.slice(3)) sess.send(s.accept(h)); };
+    s.owed.push(later);
+    setTimeout(() => { const i = s.owed.indexOf(later); if (i >= 0) { s.owed.splice(i, 1); later(); } }, 150);
   });
   const B = await nodeSmsc('nb');
   const p = pipe([[A, 'dc3'], [B, 'bos']], '[client]\nroute_policy = least_outstanding\nwindow = 5\n');
@@ -294,9 +306,13 @@ async function partNackThenAnswers() {
   const per = all.reduce((m, [t, c]) => { m[t] = (m[t] || 0) + c; return m; }, {});
   const dups = Object.entries(per).filter(([, c]) => c !== 1);
   ok(fired && Object.keys(per).length === N && dups.length === 0,
-    'nack: the answers after the generic_nack in the same read are taken, no MT sent twice', { fired, dups });
+    'nack: the answers after the generic_nack (same read and later) are taken, no MT sent twice',
+    { fired, dups });
   const onA = p.ev('submitted').filter((e) => e.smsc === 'na');
   ok(onA.length === 4, 'nack: the four MTs the SMSC accepted are submitted on it', onA);
+  ok(p.ev('bind').some((e) => e.smsc === 'na' && e.state === 'down' &&
+    e.reason === 'SMSC says the bind is not usable'), 'nack: the bind goes down naming the reason',
+  p.ev('bind'));
 }
 
 // ESME_RTHROTTLED then ESME_RMSGQFUL for the first 12 submit_sm of each SMSC.
@@ -323,6 +339,51 @@ async function partPushback() {
     .reduce((m, [t, c]) => { m[t] = (m[t] || 0) + c; return m; }, {});
   ok(Object.keys(per).length === N && Object.values(per).every((c) => c === 1),
     'pushback: each MT accepted once');
+}
+
+// The SMSC drops the TCP connection with MTs unanswered, refuses
+// connections for a while, then comes back: every MT one outcome, none
+// accepted twice, connect attempts at least the rebind interval apart (R2,
+// --rebind-interval 2 here; the default is 30 s). Also an enquire_link from
+// the SMSC is answered.
+async function partDropAndReturn() {
+  let dropping = true;
+  const held = [];
+  const A = await nodeSmsc('da', (s, sess, pdu) => {
+    if (dropping) { held.push(pdu); return; }
+    sess.send(s.accept(pdu));
+  });
+  const connects = [];
+  let refuse = false;
+  A.server.on('connection', (sock) => { connects.push(Date.now()); if (refuse) sock.destroy(); });
+  const B = await nodeSmsc('db');
+  const p = pipe([[A, 'dc3'], [B, 'bos']], null, 20, 2);
+  ok(await p.allUp(), 'drop: smsmux binds to both node-smpp SMSCs', p.err);
+  const el = await new Promise((resolve) => B.bound().enquire_link({}, (r) => resolve(r.command_status)));
+  ok(el === 0, 'drop: an enquire_link from the SMSC is answered ROK', el);
+  const ids = [];
+  for (let i = 0; i < 10; i++) { p.send(mt(i, 'dr')); ids.push(`dr${i}`); }
+  await waitFor(() => held.length >= 3, 10000);
+  refuse = true;
+  dropping = false;
+  for (const x of A.sessions) x.destroy();       // mid-window: those MTs were never answered
+  for (let i = 10; i < 20; i++) { p.send(mt(i, 'dr')); ids.push(`dr${i}`); }
+  await sleep(4500);
+  refuse = false;
+  const back = await waitFor(() => p.ev('bind').filter((e) => e.smsc === 'da' && e.state === 'up').length >= 2,
+    15000);
+  ok(back, 'drop: the bind comes back when the SMSC does', p.ev('bind'));
+  for (let i = 20; i < 30; i++) { p.send(mt(i, 'dr')); ids.push(`dr${i}`); }
+  await waitFor(() => Object.keys(p.outcomes()).length >= 30, 20000);
+  const rc = await p.close();
+  ok(rc === 0 && oneSubmittedEach(p, ids), 'drop: every MT one submitted outcome', p.outcomes());
+  const per = Object.entries(A.accepted).concat(Object.entries(B.accepted))
+    .reduce((m, [t, c]) => { m[t] = (m[t] || 0) + c; return m; }, {});
+  ok(Object.keys(per).length === 30 && Object.values(per).every((c) => c === 1),
+    'drop: each MT accepted once (the unanswered ones resent)', per);
+  const gaps = connects.slice(1).map((t, i) => t - connects[i]);
+  ok(connects.length >= 3 && gaps.every((g) => g >= 1900), 'drop: connect attempts ~2 s apart or more (R2; 100 ms for timestamp jitter)',
+    { gaps });
 }
 
 async function partMo() {
@@ -404,6 +465,7 @@ async function main() {
   await partPeerUnbind();
   await partNackThenAnswers();
   await partPushback();
+  await partDropAndReturn();
   await partMo();
   await partShutdown();
 }

@@ -728,6 +728,45 @@ static void test_nack_rinvbndsts_on_submit_closes_bind(void)
         CHECK_EQ(R.last_status, SMPP_ESME_RINVBNDSTS);
 }
 
+/* D-17 with other submits outstanding: we unbind and take the answers the
+ * SMSC still gives before its unbind_resp (no accepted MT resent). */
+static void test_nack_rinvbndsts_with_others_out_unbinds_and_takes_their_answers(void)
+{
+        to_active(0);
+        uint32_t s1 = submit(1, 0), s2 = submit(2, 0);
+        out_clear();
+        CHECK_EQ(feed_hdr(SMPP_GENERIC_NACK, SMPP_ESME_RINVBNDSTS, s1, 1), SESS_OK);
+        CHECK_EQ(R.resp_calls, 1);
+        CHECK_EQ(S.state, SMX_HEALTH_DRAINING);
+        CHECK_EQ(session_can_submit(&S, 1, 300), 0);
+        struct hdr u = out_pdu(0);
+        CHECK_EQ(u.id, SMPP_UNBIND);
+        CHECK_EQ(feed_submit_resp(0, s2, "B2", 2), SESS_OK);
+        CHECK_EQ(R.resp_calls, 2);
+        CHECK_EQ(R.last_status, 0);
+        CHECK_STR(R.last_msgid, "B2");
+        CHECK_EQ(feed_hdr(SMPP_UNBIND_RESP, 0, u.seq, 3), SESS_CLOSE);
+        CHECK_STR(S.down_reason, "SMSC says the bind is not usable");
+        CHECK_EQ(S.down_status, SMPP_ESME_RINVBNDSTS);
+        session_closed(&S, 4, S.down_status, S.down_reason);
+        CHECK_EQ(R.lost_calls, 0);
+}
+
+/* ... and an SMSC that answers nothing more: closed at unbind_timeout_ms, the
+ * rest handed back. */
+static void test_nack_rinvbndsts_with_others_out_closes_at_unbind_timeout(void)
+{
+        to_active(0);
+        uint32_t s1 = submit(1, 0);
+        submit(2, 0);
+        CHECK_EQ(feed_submit_resp(SMPP_ESME_RINVBNDSTS, s1, NULL, 10), SESS_OK);
+        CHECK_EQ(session_tick(&S, 509), SESS_OK);
+        CHECK_EQ(session_tick(&S, 510), SESS_CLOSE);
+        CHECK_STR(S.down_reason, "SMSC says the bind is not usable");
+        session_closed(&S, 511, S.down_status, S.down_reason);
+        CHECK_EQ(R.lost_calls, 1);
+}
+
 static void test_esme_only_request_gets_its_resp_with_rinvbndsts(void)
 {
         to_active(0);
@@ -916,6 +955,8 @@ int main(void)
         RUN(test_throttle_pause_halves_for_an_mt_sent_before_it);
         RUN(test_throttle_backoff_is_capped);
         RUN(test_nack_rinvbndsts_on_submit_closes_bind);
+        RUN(test_nack_rinvbndsts_with_others_out_unbinds_and_takes_their_answers);
+        RUN(test_nack_rinvbndsts_with_others_out_closes_at_unbind_timeout);
         RUN(test_esme_only_request_gets_its_resp_with_rinvbndsts);
         RUN(test_unknown_command_gets_generic_nack_rinvcmdid);
         RUN(test_generic_nack_from_smsc_is_never_answered);

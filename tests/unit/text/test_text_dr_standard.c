@@ -7,7 +7,9 @@
  * standard or not. Checked over generated standard receipts whose values
  * hold label words, odd bytes, bad dates and counts, and over the same
  * receipts mutated (a byte replaced, inserted or removed, a label's case
- * changed, the text cut short) so that both paths are taken. */
+ * changed, the text cut short) so that both paths are taken. On every one
+ * of them smx_dr_text_scan (the DR path's parse) must give parse's return,
+ * present bits, views and state, with counts and dates left unread. */
 #include "testlib.h"
 #include "text/text.h"
 
@@ -137,18 +139,34 @@ static size_t gen_standard(uint8_t *buf)
         return n;
 }
 
+/* smx_dr_text_scan against smx_dr_text_parse's result full: the same but
+ * for the counts and dates, which scan leaves unread. */
+static int scan_matches(const struct smx_dr_text *scan, int n_scan, const struct smx_dr_text *full,
+                        int n_full)
+{
+        struct smx_dr_text want = *full;
+        want.flags &= SMX_DR_F_UNKNOWN_STAT;
+        want.sub_n = want.dlvrd_n = -1;
+        memset(&want.submit, 0, sizeof want.submit);
+        memset(&want.done, 0, sizeof want.done);
+        return n_scan == n_full && same_dr(scan, &want);
+}
+
 /* smx_dr_text_parse against the general scan on s[0..len); when the fast
  * path accepts s, the fast path's own result too. Returns 1 if the fast
  * path accepted s. The text is copied to a buffer of exactly len octets. */
 static int compare_paths(const uint8_t *text, size_t len, unsigned *mismatches)
 {
         static uint8_t s[512];
-        struct smx_dr_text fast, gen, both;
+        struct smx_dr_text fast, gen, both, scan;
         memcpy(s, text, len);
         int nf = smx_dr_text_parse_standard(s, len, &fast);
         int ng = smx_dr_text_parse_general(s, len, &gen);
         int nb = smx_dr_text_parse(s, len, &both);
+        int ns = smx_dr_text_scan(s, len, &scan);
         if (nb != ng || !same_dr(&both, &gen))
+                (*mismatches)++;
+        if (!scan_matches(&scan, ns, &gen, ng))
                 (*mismatches)++;
         if (nf >= 0 && (nf != ng || !same_dr(&fast, &gen)))
                 (*mismatches)++;
