@@ -13,7 +13,9 @@
 //      write and later, by submit_sm_resp ROK for the others: those answers
 //      are taken (smsmux unbinds instead of dropping the connection);
 //   4. ESME_RTHROTTLED and ESME_RMSGQFUL for a while: every MT submitted
-//      once, none failed;
+//      once, none failed; the SMSC drops the connection mid-window, refuses
+//      connections, comes back: every MT once, attempts apart per R2;
+//      enquire_link from the SMSC answered;
 //   5. MOs: UCS2 with a 16-bit reference split across the sites out of order
 //      with a part re-sent on the other site, SAR TLVs, message_payload, the
 //      same text sent twice by the user (new user_message_reference) and
@@ -134,8 +136,8 @@ async function nodeSmsc(name, onSubmit) {
 
 // `smsmux pipe` with the SMSCs given (name@site), default settings apart from
 // `ini` ([client] keys, for short timings) and the rebind interval.
-function pipe(smscs, ini, drainS) {
-  const args = ['pipe', '--rebind-interval', '1', '--drain-timeout', String(drainS || 10)];
+function pipe(smscs, ini, drainS, rebindS) {
+  const args = ['pipe', '--rebind-interval', String(rebindS || 1), '--drain-timeout', String(drainS || 10)];
   for (const [s, site] of smscs) args.push('--smsc', `${s.name}@${site}=127.0.0.1:${s.port}`);
   if (ini) {
     const f = path.join(dir, `c${children.length}.ini`);
@@ -339,6 +341,51 @@ async function partPushback() {
     'pushback: each MT accepted once');
 }
 
+// The SMSC drops the TCP connection with MTs unanswered, refuses
+// connections for a while, then comes back: every MT one outcome, none
+// accepted twice, connect attempts at least the rebind interval apart (R2,
+// --rebind-interval 2 here; the default is 30 s). Also an enquire_link from
+// the SMSC is answered.
+async function partDropAndReturn() {
+  let dropping = true;
+  const held = [];
+  const A = await nodeSmsc('da', (s, sess, pdu) => {
+    if (dropping) { held.push(pdu); return; }
+    sess.send(s.accept(pdu));
+  });
+  const connects = [];
+  let refuse = false;
+  A.server.on('connection', (sock) => { connects.push(Date.now()); if (refuse) sock.destroy(); });
+  const B = await nodeSmsc('db');
+  const p = pipe([[A, 'dc3'], [B, 'bos']], null, 20, 2);
+  ok(await p.allUp(), 'drop: smsmux binds to both node-smpp SMSCs', p.err);
+  const el = await new Promise((resolve) => B.bound().enquire_link({}, (r) => resolve(r.command_status)));
+  ok(el === 0, 'drop: an enquire_link from the SMSC is answered ROK', el);
+  const ids = [];
+  for (let i = 0; i < 10; i++) { p.send(mt(i, 'dr')); ids.push(`dr${i}`); }
+  await waitFor(() => held.length >= 3, 10000);
+  refuse = true;
+  dropping = false;
+  for (const x of A.sessions) x.destroy();       // mid-window: those MTs were never answered
+  for (let i = 10; i < 20; i++) { p.send(mt(i, 'dr')); ids.push(`dr${i}`); }
+  await sleep(4500);
+  refuse = false;
+  const back = await waitFor(() => p.ev('bind').filter((e) => e.smsc === 'da' && e.state === 'up').length >= 2,
+    15000);
+  ok(back, 'drop: the bind comes back when the SMSC does', p.ev('bind'));
+  for (let i = 20; i < 30; i++) { p.send(mt(i, 'dr')); ids.push(`dr${i}`); }
+  await waitFor(() => Object.keys(p.outcomes()).length >= 30, 20000);
+  const rc = await p.close();
+  ok(rc === 0 && oneSubmittedEach(p, ids), 'drop: every MT one submitted outcome', p.outcomes());
+  const per = Object.entries(A.accepted).concat(Object.entries(B.accepted))
+    .reduce((m, [t, c]) => { m[t] = (m[t] || 0) + c; return m; }, {});
+  ok(Object.keys(per).length === 30 && Object.values(per).every((c) => c === 1),
+    'drop: each MT accepted once (the unanswered ones resent)', per);
+  const gaps = connects.slice(1).map((t, i) => t - connects[i]);
+  ok(connects.length >= 3 && gaps.every((g) => g >= 1900), 'drop: connect attempts ~2 s apart or more (R2; 100 ms for timestamp jitter)',
+    { gaps });
+}
+
 async function partMo() {
   const A = await nodeSmsc('ma');
   const B = await nodeSmsc('mb');
@@ -418,6 +465,7 @@ async function main() {
   await partPeerUnbind();
   await partNackThenAnswers();
   await partPushback();
+  await partDropAndReturn();
   await partMo();
   await partShutdown();
 }
