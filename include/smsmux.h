@@ -324,7 +324,11 @@ int smx_client_start(smx_client *c);
 /* Stop taking MTs (smx_submit then returns SMX_ESTATE), wait until every
  * accepted MT has its outcome or the timeout passes (the rest fail with
  * reason SMX_FAIL_SHUTDOWN, also those in flight), then unbind every bind
- * (each waits for unbind_resp up to unbind_timeout_ms). Then nothing
+ * (each waits for unbind_resp up to unbind_timeout_ms). With a shared
+ * store, the correlation writes still buffered for Redis (slow, away or
+ * restarting) then get what is left of timeout_ms to be written; one not
+ * written by then is dropped at destroy (logged) and its MT's DRs arrive
+ * uncorrelated. Then nothing
  * acknowledged to an SMSC stays behind: a DR still waiting for its
  * submit_sm_resp (none can come now) is delivered uncorrelated (id NULL;
  * message_id, smsc, state as received; counted in

@@ -453,6 +453,19 @@ static void sleep_ms(unsigned ms)
         nanosleep(&ts, NULL);
 }
 
+/* Wait until the store thread has no correlation write buffered (every one
+ * written to Redis), or the deadline passes. */
+static void wait_store_written(smx_client *c, uint64_t deadline)
+{
+        for (;;) {
+                struct rs_stats st;
+                rstore_stats(c->rstore, &st);
+                if (st.corr_buffered == 0 || smx_now_ms() >= deadline)
+                        return;
+                sleep_ms(5);
+        }
+}
+
 int smx_client_drain(smx_client *c, uint32_t timeout_ms)
 {
         if (!c)
@@ -490,6 +503,13 @@ int smx_client_drain(smx_client *c, uint32_t timeout_ms)
                         break;
                 sleep_ms(2);
         }
+        /* A shared store's correlation writes buffered while Redis is slow
+         * or away (store thread, docs/scale-out.md) get what is left of the
+         * timeout to reach it: the store's stop gives them only 2 s, and a
+         * dropped one makes its MT's DRs arrive uncorrelated, so an instance
+         * stopped while Redis restarts keeps them if Redis is back in time. */
+        if (c->rstore)
+                wait_store_written(c, deadline);
         /* Every MT has its outcome and the binds are down: no resp can come,
          * so parked DRs (and MO groups missing parts) will never complete.
          * Each was answered ESME_ROK: the workers deliver them now (DRs

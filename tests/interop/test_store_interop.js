@@ -22,7 +22,13 @@
 //   6. the DRs of b's MTs, sent once b is gone (on a's bind, the only one
 //      left): a takes b's stream over (owner_takeover_ms 3 s) and shows
 //      each once; b restarted under its name shows none of them again, and
-//      the two share DRs as before.
+//      the two share DRs as before;
+//   7. b stopped (one SIGTERM) while redis-server is down, with MTs whose
+//      correlation writes wait in b: Redis back 2 s into b's drain, b
+//      writes them before it exits, and its DRs (sent once it is gone)
+//      reach a, taking over, correlated (before, the store's stop gave them
+//      2 s and dropped them: each DR came uncorrelated after the park
+//      timeout).
 // Without stunnel4 the binds are plain (said in a comment line).
 // Usage: test_store_interop.js SMSMUX REDIS_SERVER   (needs `npm install`
 // here). Prints TAP.
@@ -311,9 +317,30 @@ async function main() {
   ids = sendRound('r6', 20, [a, b]);
   await settleDrs('r6', ids, 30000);
   checkRound('r6', ids);
-  ok(events('dr').every((d) => d.id !== null), 'no DR uncorrelated in any round');
 
-  ok(await a.close() === 0 && await b.close() === 0, 'both exit 0 at EOF');
+  // 7. Redis killed, b's MTs answered (their correlation writes wait in b),
+  // b SIGTERMed, Redis back 2 s later: b's drain writes them before it
+  // exits, so b's DRs, sent once it is gone, reach a (taking over) correlated
+  redis.child.kill('SIGKILL');
+  await waitFor(() => redis.exited !== null, 5000);
+  smsc.holdFor = 'b';
+  ids = sendRound('r7', 20, [b]);
+  await waitFor(() => smsc.held.length >= 20 && ids.every((id) => b.outcomes()[id]), 20000);
+  b.child.kill('SIGTERM');
+  await sleep(2000);
+  await startRedis();
+  await waitFor(() => b.exited !== null, 40000);
+  ok(b.exited === 0 && !/not written at stop/.test(b.err),
+    'b stopped while Redis was away writes its buffered correlations once it is back',
+    b.err.split('\n').filter((l) => /store|drain/.test(l)).slice(-6));
+  smsc.holdFor = null;
+  for (const h of smsc.held.splice(0)) sendDr(smsc.sessions.a, h.msgId, h.pdu);
+  await settleDrs('r7', ids, 40000);
+  checkRound('r7', ids, () => 'a', 'a (b\'s, taken over, correlated)');
+  ok(events('dr').every((d) => d.id !== null), 'no DR uncorrelated in any round',
+    events('dr').filter((d) => d.id === null).length);
+
+  ok(await a.close() === 0, 'a exits 0 at EOF');
   console.log(`# SMSC: ${smsc.submits} submits, ${smsc.refused} deliver_sm refused, ` +
     `${smsc.resent} re-sent`);
   server.close();
