@@ -365,7 +365,10 @@ static int on_request(struct smx_session *s, const struct smx_pdu *p, uint64_t n
         case SMPP_DELIVER_SM:
         case SMPP_DATA_SM: {
                 uint32_t resp = id | SMPP_RESP_BIT;
-                if (!session_bound(s) || s->close_wanted)              /* D-01 */
+                /* D-01; while our unbind (or the SMSC's) waits for its answer
+                 * the DR/MO is still taken: the drain delivers it (a refusal
+                 * could make the SMSC give it up) */
+                if ((!session_bound(s) && s->state != SMX_HEALTH_DRAINING) || s->close_wanted)
                         return answer(s, resp, SMPP_ESME_RINVBNDSTS, seq);
                 if (s->out_cap - s->out_len < 64)
                         return want_close(s, 0, "output buffer full");

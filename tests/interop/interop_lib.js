@@ -114,11 +114,12 @@ function stunnelProgram() {
   return null;
 }
 
-// stunnel in TLS server mode (makeCerts' srv.pem) on a free port in front
-// of the plain 127.0.0.1:`to`: { child, port, up } (up: it said it runs).
-async function startStunnel(t, prog, to) {
-  const port = await freePort();
-  const conf = t.file(`stunnel-${port}.conf`);
+// stunnel in TLS server mode (makeCerts' srv.pem) on `port` (default: a
+// free one) in front of the plain 127.0.0.1:`to`: { child, port, up, err }
+// (up: it said it runs).
+async function startStunnel(t, prog, to, port = 0) {
+  if (!port) port = await freePort();
+  const conf = t.file(`stunnel-${port}.conf`);   // rewritten on a restart
   fs.writeFileSync(conf, `foreground = yes\npid =\n[smpp]\naccept = 127.0.0.1:${port}\n` +
     `connect = 127.0.0.1:${to}\ncert = ${t.file('srv.pem')}\nkey = ${t.file('srv.key')}\n`);
   const child = t.spawn(prog, [conf], { stdio: ['ignore', 'ignore', 'pipe'] });

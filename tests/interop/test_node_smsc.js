@@ -22,7 +22,9 @@
 //      re-sent once (same reference);
 //   6. stdin EOF with MTs in flight: a DR on the other site before its
 //      submit_sm_resp during the drain leaves correlated, an MO part still
-//      waiting for its other part is flushed as partial.
+//      waiting for its other part is flushed as partial; a DR and an MO the
+//      SMSC sends in reply to our unbind (before its unbind_resp) are taken
+//      and printed once.
 // Usage: test_node_smsc.js PATH/TO/smsmux   (needs `npm install` here). TAP.
 'use strict';
 const { spawn } = require('child_process');
@@ -104,8 +106,9 @@ async function nodeSmsc(name, onSubmit) {
     // answers still owed go out before the unbind_resp (s.owed: functions)
     session.on('unbind', (pdu) => {
       for (const f of s.owed.splice(0)) f();
-      session.send(pdu.response());
-      session.close();
+      const done = () => { session.send(pdu.response()); session.close(); };
+      if (s.onUnbind) s.onUnbind(session, done);    // e.g. a DR still queued goes first
+      else done();
     });
     session.on('unbind_resp', () => { s.unbindResp++; session.close(); });
     session.on('submit_sm', (pdu) => {
@@ -460,6 +463,33 @@ async function partShutdown() {
     'shutdown: the MO part left waiting is flushed as partial', mos);
 }
 
+// Our unbind at stdin EOF crosses a DR and an MO the SMSC had queued: it
+// sends them before its unbind_resp. They are taken (ROK) and printed once.
+async function partDeliverAtUnbind() {
+  const A = await nodeSmsc('ca');
+  const st = [];
+  A.onUnbind = (sess, done) => {
+    sess.deliver_sm({ source_addr: '447700900001', destination_addr: '12345', esm_class: 4,
+      receipted_message_id: 'ca-1', message_state: 2, short_message: Buffer.from('') }, (r) => {
+      st.push(r.command_status);
+      sess.deliver_sm({ source_addr: '447700900001', destination_addr: '12345',
+        short_message: Buffer.from('mo at the unbind') }, (r2) => { st.push(r2.command_status); done(); });
+    });
+  };
+  const p = pipe([[A, 'dc3']]);
+  ok(await p.allUp(), 'unbind crossing: smsmux binds to the node-smpp SMSC', p.err);
+  p.send(mt(0, 'cu'));
+  await waitFor(() => p.ev('submitted').length >= 1, 10000);
+  const rc = await p.close();
+  ok(rc === 0 && oneSubmittedEach(p, ['cu0']), 'unbind crossing: the MT one submitted outcome', p.events);
+  ok(st.length === 2 && st.every((x) => x === 0), 'unbind crossing: the DR and the MO answered ROK', st);
+  const drs = p.ev('dr');
+  const mos = p.ev('mo');
+  ok(drs.length === 1 && drs[0].id === 'cu0' && drs[0].state === 'DELIVERED' && mos.length === 1 &&
+    mos[0].text === 'mo at the unbind', 'unbind crossing: the DR (correlated) and the MO printed once',
+  { drs, mos });
+}
+
 async function main() {
   await partIds();
   await partPeerUnbind();
@@ -468,6 +498,7 @@ async function main() {
   await partDropAndReturn();
   await partMo();
   await partShutdown();
+  await partDeliverAtUnbind();
 }
 
 const guard = setTimeout(() => {

@@ -11,9 +11,12 @@
 //   1. every DR reaches the instance that sent the MT, once, correlated;
 //   2. also when it comes before the submit_sm_resp (answered 300 ms late)
 //      and is sent a second time on the MT's own bind;
+//   2b. stunnel4 killed with submit_sm_resps outstanding (both TLS binds
+//      drop) and restarted: the MTs in flight are sent again with the same
+//      identity (TLV 0x1401), each DR once at its owner;
 //   3. an MO sent on both binds reaches one instance once;
-//   4. redis-server SIGKILLed mid-traffic and restarted after 7 s (past
-//      hold_ms): MTs flow meanwhile, the DRs and MOs refused for want of
+//   4. redis-server SIGKILLed mid-traffic and restarted once the SMSC saw
+//      a deliver_sm refused (after hold_ms): MTs flow meanwhile, the DRs and MOs refused for want of
 //      Redis are re-sent and each reaches its owner once after;
 //   5. one SIGTERM to b with MTs waiting for their (late) answers: b drains,
 //      each of its MTs gets the SMSC's answer (submitted) and it exits 0
@@ -68,9 +71,14 @@ const smsc = {
   holdFor: null,        // system_id whose MTs' DRs are kept back in `held`
   held: [],
   submits: 0,
+  identities: {},       // "system_id to text" -> the identities it came with
+  resubmits: 0,         // submit_sm of an MT seen before
   refused: 0,           // deliver_sm answered non-zero
   resent: 0,
 };
+
+const textOf = (pdu) => (Buffer.isBuffer(pdu.short_message) ? pdu.short_message.toString()
+  : String(pdu.short_message.message));
 
 const live = () => Object.values(smsc.sessions).filter((s) => s.alive);
 
@@ -138,6 +146,11 @@ function onSession(session) {
   session.on('enquire_link', (pdu) => session.send(pdu.response()));
   session.on('unbind', (pdu) => { session.send(pdu.response()); gone(); session.close(); });
   session.on('submit_sm', (pdu) => {
+    // the MT identity smsmux sends (TLV 0x1401, docs/scale-out.md), per MT
+    const ident = pdu[0x1401] ? pdu[0x1401].toString('hex') : '';
+    const key = `${name} ${pdu.destination_addr} ${textOf(pdu)}`;
+    if (smsc.identities[key]) smsc.resubmits++;
+    (smsc.identities[key] = smsc.identities[key] || new Set()).add(ident);
     const msgId = `N${++smsc.submits}`;
     const answer = () => session.send(pdu.response({ message_id: msgId }));
     if (!smsc.lateRespMs) answer();
@@ -182,7 +195,7 @@ function sendRound(label, per, pipes, from = 0) {
     for (const p of pipes) {
       const id = `${label}-${p.name}-${i}`;
       ids.push(id);
-      p.send({ id, from: '12345', to: `4477009${String(i).padStart(5, '0')}`, text: `interop ${i}` });
+      p.send({ id, from: '12345', to: `4477009${String(i).padStart(5, '0')}`, text: `interop ${id}` });
     }
   }
   return ids;
@@ -226,9 +239,10 @@ async function main() {
     server.listen(0, '127.0.0.1', () => resolve(server.address().port)));
   smscAddr = `127.0.0.1:${port}`;
   const stunnel = lib.stunnelProgram();
+  let tun = null;
   if (stunnel) {
     lib.makeCerts(t);
-    const tun = await lib.startStunnel(t, stunnel, port);
+    tun = await lib.startStunnel(t, stunnel, port);
     if (!tun.up) throw new Error(`stunnel did not start: ${tun.err().slice(-400)}`);
     smscAddr = `tls://127.0.0.1:${tun.port}`;
   } else {
@@ -255,6 +269,28 @@ async function main() {
   smsc.lateRespMs = 0;
   smsc.dupDr = false;
 
+  // 2b. stunnel4 killed with submit_sm_resps outstanding (both TLS binds
+  // drop at once) and started again on its port: the MTs in flight are
+  // sent again with the identity they had (TLV 0x1401), each gets one
+  // outcome, each DR once at its owner
+  if (tun) {
+    smsc.lateRespMs = 300;
+    const before = smsc.submits;
+    ids = sendRound('r2b', 30, [a, b]);
+    await waitFor(() => smsc.submits >= before + 20, 10000, 5);
+    tun.child.kill('SIGKILL');
+    await sleep(300);
+    const again = await lib.startStunnel(t, stunnel, port, tun.port);
+    smsc.lateRespMs = 0;
+    ok(again.up, 'stunnel4 restarted on its port', again.err().slice(-300));
+    await settleDrs('r2b', ids, 60000);
+    checkRound('r2b', ids);
+    const moved = Object.entries(smsc.identities).filter(([, v]) => v.size > 1);
+    ok(moved.length === 0 && smsc.resubmits > 0,
+      'an MT sent again after the binds dropped kept its identity',
+      { resubmits: smsc.resubmits, moved: moved.slice(0, 3).map(([k, v]) => [k, [...v]]) });
+  }
+
   // 3. MOs, each on both binds
   let mo0 = events('mo').length;
   for (let k = 0; k < 20; k++) {
@@ -276,8 +312,9 @@ async function main() {
   mo0 = events('mo').length;
   for (let k = 100; k < 110; k++) sendMo(smsc.sessions.a, k);
   const refused0 = smsc.refused;
-  await sleep(7000);
-  ok(events('mo').length === mo0 && smsc.refused > refused0,
+  const refusedSeen = await waitFor(() => smsc.refused > refused0, 20000, 50);
+  await sleep(1000);
+  ok(refusedSeen && events('mo').length === mo0,
     'Redis down: no MO delivered, DRs/MOs refused after hold_ms', { refused: smsc.refused - refused0 });
   await startRedis();
   await waitFor(() => events('mo').length - mo0 >= 10, 30000, 50);

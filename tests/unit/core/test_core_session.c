@@ -870,12 +870,29 @@ static void test_connect_failure_goes_down_with_its_reason(void)
         CHECK_EQ(R.state_calls, calls);
 }
 
-static void test_deliver_while_unbinding_gets_rinvbndsts(void)
+/* A DR/MO the SMSC sent before it saw our unbind (or one behind its own
+ * unbind) is taken: answered with the owner's status (the drain delivers
+ * it), not refused. */
+static void test_deliver_while_unbinding_is_taken(void)
 {
         to_active(0);
         session_unbind(&S, 1);
         out_clear();
         CHECK_EQ(feed_deliver(SMPP_DELIVER_SM, 31, 2), SESS_OK);
+        CHECK_EQ(R.deliver_calls, 1);
+        CHECK_EQ(out_pdu(0).id, SMPP_DELIVER_SM_RESP);
+        CHECK_EQ(out_pdu(0).status, SMPP_ESME_ROK);
+}
+
+/* ... but once the session is closing, nothing more is taken. */
+static void test_deliver_after_close_wanted_gets_rinvbndsts(void)
+{
+        to_active(0);
+        uint32_t seq = submit(1, 0);
+        CHECK_EQ(feed_hdr(SMPP_GENERIC_NACK, SMPP_ESME_RINVBNDSTS, seq, 1), SESS_CLOSE);
+        out_clear();
+        feed_deliver(SMPP_DELIVER_SM, 32, 2);
+        CHECK_EQ(S.close_wanted, 1);
         CHECK_EQ(R.deliver_calls, 0);
         CHECK_EQ(out_pdu(0).id, SMPP_DELIVER_SM_RESP);
         CHECK_EQ(out_pdu(0).status, SMPP_ESME_RINVBNDSTS);
@@ -966,7 +983,8 @@ int main(void)
         RUN(test_abandon_turns_in_flight_into_tombstones);
         RUN(test_sc_interface_version_33_disables_tlvs);
         RUN(test_connect_failure_goes_down_with_its_reason);
-        RUN(test_deliver_while_unbinding_gets_rinvbndsts);
+        RUN(test_deliver_while_unbinding_is_taken);
+        RUN(test_deliver_after_close_wanted_gets_rinvbndsts);
         RUN(test_nack_rthrottled_on_submit_throttles_the_bind);
         RUN(test_nack_rinvcmdid_on_submit_is_reported_and_bind_stays);
         RUN(test_rebind_after_down_starts_a_fresh_session);
