@@ -19,7 +19,8 @@
 //   5. MOs: UCS2 with a 16-bit reference split across the sites out of order
 //      with a part re-sent on the other site, SAR TLVs, message_payload, the
 //      same text sent twice by the user (new user_message_reference) and
-//      re-sent once (same reference);
+//      re-sent once (same reference), a binary MO marked "raw" (its text is
+//      hex) unlike a handset's text that looks the same;
 //   6. stdin EOF with MTs in flight: a DR on the other site before its
 //      submit_sm_resp during the drain leaves correlated, an MO part still
 //      waiting for its other part is flushed as partial; a DR and an MO the
@@ -412,15 +413,19 @@ async function partMo() {
   st.push(await A.deliver({ short_message: Buffer.from('YES'), user_message_reference: 5 }));
   st.push(await A.deliver({ short_message: Buffer.from('YES'), user_message_reference: 6 }));
   st.push(await B.deliver({ short_message: Buffer.from('YES'), user_message_reference: 6 }));
+  // binary (data_coding 4) de ad, and a handset's text "DEAD"
+  st.push(await A.deliver({ data_coding: 4, short_message: Buffer.from([0xde, 0xad]) }));
+  st.push(await B.deliver({ short_message: Buffer.from('DEAD') }));
   ok(st.every((x) => x === 0), 'mo: every deliver_sm acknowledged ROK', st);
-  await waitFor(() => p.ev('mo').length >= 6, 5000);
+  await waitFor(() => p.ev('mo').length >= 8, 5000);
   await p.close();
-  const got = p.ev('mo').map((e) => `${e.text}|${e.parts || 1}|${e.partial ? 'partial' : ''}`).sort();
+  const got = p.ev('mo').map((e) => `${e.text}|${e.parts || 1}|${e.partial ? 'partial' : ''}` +
+    `${e.raw ? '|raw' : ''}`).sort();
   const want = ['caf\u00e9 \u20ac|1|', 'A\u4e2dB\u00fcC\u00e7|3|', `${'payload '.repeat(40)}|1|`,
-    'sar one, sar two|2|', 'YES|1|', 'YES|1|'].sort();
+    'sar one, sar two|2|', 'YES|1|', 'YES|1|', 'DEAD|1||raw', 'DEAD|1|'].sort();
   ok(JSON.stringify(got) === JSON.stringify(want),
     'mo: UCS2, 16-bit UDH parts across sites (one re-sent), message_payload, SAR, the same text ' +
-    'sent twice by the user (re-sent once): each once', got);
+    'sent twice by the user (re-sent once), binary (raw hex) vs text: each once', got);
 }
 
 async function partShutdown() {

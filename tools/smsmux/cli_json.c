@@ -173,6 +173,11 @@ int cli_json_event(struct jbuf *b, const struct smx_event *ev)
                         jbuf_lit(b, ",\"final\":true");
                         jbuf_kv(b, "mt_state", smx_dr_state_name(ev->mt_state), 1);
                 }
+                if (ev->raw && ev->text) {
+                        /* a receipt with neither id nor state: its bytes, as hex */
+                        jbuf_lit(b, ",\"raw\":true,\"text\":");
+                        jbuf_str(b, ev->text, ev->text_len);
+                }
                 break;
         case SMX_EV_MO:
                 jbuf_lit(b, "{\"event\":\"mo\"");
@@ -190,6 +195,8 @@ int cli_json_event(struct jbuf *b, const struct smx_event *ev)
                 }
                 if (ev->partial)
                         jbuf_lit(b, ",\"partial\":true");
+                if (ev->raw)    /* binary or unknown data_coding: text is the bytes as hex */
+                        jbuf_lit(b, ",\"raw\":true");
                 break;
         case SMX_EV_BIND:
                 jbuf_lit(b, "{\"event\":\"bind\"");

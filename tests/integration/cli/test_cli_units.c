@@ -367,6 +367,32 @@ static void test_uncorrelated_dr_has_null_id(void)
                           "\"state\":\"UNDELIVERABLE\",\"smsc\":\"s\"}\n");
 }
 
+/* A binary MO's text is its bytes as hex: the line says so, so it cannot be
+ * taken for a handset's text "DEAD". */
+static void test_raw_mo_line_says_raw(void)
+{
+        struct smx_event ev = { .type = SMX_EV_MO, .from = "4477", .to = "123", .text = "DEAD",
+                                .text_len = 4, .smsc = "s", .raw = 1 };
+        CHECK_EQ(cli_json_event(&jb, &ev), 0);
+        CHECK_STR(line(), "{\"event\":\"mo\",\"from\":\"4477\",\"to\":\"123\",\"text\":\"DEAD\","
+                          "\"smsc\":\"s\",\"raw\":true}\n");
+        ev.raw = 0;
+        CHECK_EQ(cli_json_event(&jb, &ev), 0);
+        CHECK_STR(line(), "{\"event\":\"mo\",\"from\":\"4477\",\"to\":\"123\",\"text\":\"DEAD\","
+                          "\"smsc\":\"s\"}\n");
+}
+
+/* A receipt with neither id nor state keeps its bytes on the line. */
+static void test_raw_dr_line_carries_its_bytes(void)
+{
+        struct smx_event ev = { .type = SMX_EV_DR, .id = NULL, .message_id = "",
+                                .state = SMX_DR_UNKNOWN, .smsc = "s", .raw = 1,
+                                .text = "6869", .text_len = 4 };
+        CHECK_EQ(cli_json_event(&jb, &ev), 0);
+        CHECK_STR(line(), "{\"event\":\"dr\",\"id\":null,\"message_id\":\"\","
+                          "\"state\":\"UNKNOWN\",\"smsc\":\"s\",\"raw\":true,\"text\":\"6869\"}\n");
+}
+
 static void test_single_part_dr_line_has_no_part_or_final(void)
 {
         struct smx_event ev = { .type = SMX_EV_DR, .id = "app-1", .message_id = "A1B2",
@@ -673,6 +699,8 @@ int main(void)
         RUN(test_failed_event_line_matches_contract);
         RUN(test_dr_event_line_matches_contract);
         RUN(test_uncorrelated_dr_has_null_id);
+        RUN(test_raw_mo_line_says_raw);
+        RUN(test_raw_dr_line_carries_its_bytes);
         RUN(test_single_part_dr_line_has_no_part_or_final);
         RUN(test_multipart_dr_line_has_part_and_final_on_the_merging_dr);
         RUN(test_mo_event_line_has_parts_only_when_more_than_one);
