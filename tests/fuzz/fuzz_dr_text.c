@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "text/text.h"
+#include "dr_text_same.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -27,28 +27,9 @@ static void check_date(const struct smx_dr_date *d)
                 abort();
 }
 
-static int same_view(struct smx_text_view a, struct smx_text_view b)
-{
-        return a.len == b.len && (a.len == 0 || a.p == b.p);
-}
-
-static int same_date(const struct smx_dr_date *a, const struct smx_dr_date *b)
-{
-        return a->valid == b->valid && a->year == b->year && a->month == b->month &&
-               a->day == b->day && a->hour == b->hour && a->minute == b->minute &&
-               a->second == b->second;
-}
-
 static void check_same(const struct smx_dr_text *a, const struct smx_dr_text *b)
 {
-        if (a->present != b->present || a->flags != b->flags || !same_view(a->id, b->id) ||
-            !same_view(a->sub, b->sub) || !same_view(a->dlvrd, b->dlvrd) ||
-            !same_view(a->submit_date, b->submit_date) ||
-            !same_view(a->done_date, b->done_date) || !same_view(a->stat, b->stat) ||
-            !same_view(a->err, b->err) || !same_view(a->text, b->text) ||
-            a->sub_n != b->sub_n || a->dlvrd_n != b->dlvrd_n ||
-            !same_date(&a->submit, &b->submit) || !same_date(&a->done, &b->done) ||
-            a->state != b->state)
+        if (!dr_text_same(a, b))
                 abort();
 }
 

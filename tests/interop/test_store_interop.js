@@ -330,10 +330,25 @@ async function main() {
   smsc.holdFor = 'b';
   ids = sendRound('r5', 30, [a, b]);
   await waitFor(() => smsc.held.length >= 30, 20000);
+  const mo5 = events('mo').length;
+  const bSession = smsc.sessions.b;
+  let moK = 200;
+  const moTimer = setInterval(() => {     // MOs on both binds while b drains
+    if (moK >= 240) return;
+    sendMo(moK % 2 && bSession.alive ? bSession : smsc.sessions.a, moK);
+    moK++;
+  }, 10);
   b.child.kill('SIGTERM');
   await waitFor(() => b.exited !== null, 40000);
   ok(b.exited === 0 && !/second signal/.test(b.err), 'b drains on one SIGTERM and exits 0',
     { rc: b.exited, err: b.err.slice(-600) });
+  await waitFor(() => moK >= 240, 10000);
+  clearInterval(moTimer);
+  await waitFor(() => events('mo').length - mo5 >= 40, 30000, 50);
+  await sleep(1500);
+  texts = events('mo').slice(mo5).map((m) => m.text);
+  ok(texts.length === 40 && new Set(texts).size === 40,
+    'r5: MOs sent on both binds while b drains: each once', { n: texts.length, moK });
   smsc.lateRespMs = 0;
   smsc.holdFor = null;
   const aIds = ids.filter((id) => id.startsWith('r5-a-'));

@@ -11,31 +11,7 @@
  * of them smx_dr_text_scan (the DR path's parse) must give parse's return,
  * present bits, views and state, with counts and dates left unread. */
 #include "testlib.h"
-#include "text/text.h"
-
-static int same_view(struct smx_text_view a, struct smx_text_view b)
-{
-        return a.len == b.len && (a.len == 0 || a.p == b.p);
-}
-
-static int same_date(const struct smx_dr_date *a, const struct smx_dr_date *b)
-{
-        return a->valid == b->valid && a->year == b->year && a->month == b->month &&
-               a->day == b->day && a->hour == b->hour && a->minute == b->minute &&
-               a->second == b->second;
-}
-
-static int same_dr(const struct smx_dr_text *a, const struct smx_dr_text *b)
-{
-        return a->present == b->present && a->flags == b->flags && same_view(a->id, b->id) &&
-               same_view(a->sub, b->sub) && same_view(a->dlvrd, b->dlvrd) &&
-               same_view(a->submit_date, b->submit_date) &&
-               same_view(a->done_date, b->done_date) && same_view(a->stat, b->stat) &&
-               same_view(a->err, b->err) && same_view(a->text, b->text) &&
-               a->sub_n == b->sub_n && a->dlvrd_n == b->dlvrd_n &&
-               same_date(&a->submit, &b->submit) && same_date(&a->done, &b->done) &&
-               a->state == b->state;
-}
+#include "dr_text_same.h"
 
 static uint64_t rng = 0x2545f4914f6cdd1dull;
 
@@ -149,7 +125,7 @@ static int scan_matches(const struct smx_dr_text *scan, int n_scan, const struct
         want.sub_n = want.dlvrd_n = -1;
         memset(&want.submit, 0, sizeof want.submit);
         memset(&want.done, 0, sizeof want.done);
-        return n_scan == n_full && same_dr(scan, &want);
+        return n_scan == n_full && dr_text_same(scan, &want);
 }
 
 /* smx_dr_text_parse against the general scan on s[0..len); when the fast
@@ -164,11 +140,11 @@ static int compare_paths(const uint8_t *text, size_t len, unsigned *mismatches)
         int ng = smx_dr_text_parse_general(s, len, &gen);
         int nb = smx_dr_text_parse(s, len, &both);
         int ns = smx_dr_text_scan(s, len, &scan);
-        if (nb != ng || !same_dr(&both, &gen))
+        if (nb != ng || !dr_text_same(&both, &gen))
                 (*mismatches)++;
         if (!scan_matches(&scan, ns, &gen, ng))
                 (*mismatches)++;
-        if (nf >= 0 && (nf != ng || !same_dr(&fast, &gen)))
+        if (nf >= 0 && (nf != ng || !dr_text_same(&fast, &gen)))
                 (*mismatches)++;
         return nf >= 0;
 }
