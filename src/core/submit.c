@@ -78,7 +78,7 @@ static inline __attribute__((always_inline)) int slot_fill(struct smx_client *c,
         s->units = (uint16_t)k->units;
         s->priority = mt->priority;
         s->flags = k->gsm_plain ? SMX_SLOTF_GSM_PLAIN : 0;   /* the worker copies it */
-        s->n_parts = s->parts_ok = 0;
+        s->n_parts = s->parts_ok = s->parts_failed = s->fail_bits = 0;
         s->out_msgid[0] = 0;
         return 0;
 }

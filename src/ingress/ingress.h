@@ -35,6 +35,14 @@ enum {
                                           smx_text_choose_plain): encoded by a copy */
 };
 
+/* How the failed parts of a long MT's attempt failed (smx_slot.fail_bits). */
+enum {
+        SMX_PARTF_THROTTLED = 1u << 0,  /* ESME_RTHROTTLED / ESME_RMSGQFUL */
+        SMX_PARTF_TRANSIENT = 1u << 1,  /* another transient error status */
+        SMX_PARTF_LOST = 1u << 2,       /* no answer: bind lost or response timeout */
+        SMX_PARTF_PERMANENT = 1u << 3,  /* rejected */
+};
+
 /* One MT in flight. Owned by whichever thread holds its index (see above).
  * 448 bytes (7 cache lines): the fields the worker reads first fill line 0;
  * addresses carry no NUL (lengths say where they end); the text follows
@@ -67,6 +75,10 @@ struct smx_slot {
         uint8_t out_type, out_reason, out_permanent;
         uint8_t pushbacks;         /* ESME_RTHROTTLED/RMSGQFUL answers not charged as
                                       attempts (worker_session.c; saturates at 255) */
+        uint8_t parts_failed;      /* parts of the current attempt answered with an
+                                      error or lost (a long MT's attempt ends when
+                                      parts_ok + parts_failed == n_parts) */
+        uint8_t fail_bits;         /* SMX_PARTF_*: how those parts failed */
         char from[SMX_ADDR_MAX];
         char to[SMX_ADDR_MAX];
         char id[SMX_ID_MAX];

@@ -170,11 +170,12 @@ static void feed_prefetch(const struct smx_worker *w, const struct smx_bind *b,
         }
 }
 
-/* The session wants to close: the complete PDUs left in this read still go
- * in (a submit_sm_resp the SMSC sent right after the PDU that closes the
- * session, e.g. a generic_nack ESME_RINVBNDSTS, names an MT it accepted:
- * dropping it would resend that MT and lose its message id); a partial or
- * unframeable rest is dropped with the connection. */
+/* The session wants to close: the complete responses left in this read
+ * still go in (a submit_sm_resp the SMSC sent right after the PDU that closes
+ * the session names an MT it accepted: dropping it would resend that MT and
+ * lose its message id). Requests are left unanswered, as the rest of the
+ * stream: the SMSC re-sends a deliver_sm elsewhere. A partial or unframeable
+ * rest is dropped with the connection. */
 static int feed_closing(struct smx_worker *w, struct smx_bind *b, const uint8_t *p, size_t n)
 {
         uint32_t cap = w->c->cfg.max_pdu;
@@ -182,7 +183,8 @@ static int feed_closing(struct smx_worker *w, struct smx_bind *b, const uint8_t 
                 ssize_t fl = smx_frame_peek(p, n, cap);
                 if (fl <= 0)
                         break;
-                session_on_pdu(&b->sess, p, (size_t)fl, w->now_ms);
+                if (smx_get_u32(p + 4) & SMPP_RESP_BIT)
+                        session_on_pdu(&b->sess, p, (size_t)fl, w->now_ms);
                 p += fl;
                 n -= (size_t)fl;
         }

@@ -89,6 +89,7 @@ static int send_mt_short(struct smx_worker *w, struct smx_bind *b, uint32_t idx,
         atomic_store_explicit(&s->tag, tag, memory_order_relaxed);
         s->n_parts = 1;
         s->parts_ok = 0;
+        s->parts_failed = s->fail_bits = 0;
         s->attempts++;
         s->last_bind = b->index;
         uint8_t ident[16];
@@ -158,6 +159,7 @@ static int send_mt(struct smx_worker *w, struct smx_bind *b, uint32_t idx)
         atomic_store_explicit(&s->tag, tag, memory_order_relaxed);
         s->n_parts = (uint8_t)np;
         s->parts_ok = 0;
+        s->parts_failed = s->fail_bits = 0;
         s->attempts++;
         s->last_bind = b->index;
         uint8_t ident[16];

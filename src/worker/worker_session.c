@@ -50,6 +50,37 @@ static void accepted_put(struct smx_worker *w, struct smx_bind *b, const struct 
                 w->n_acc++;
 }
 
+/* The last part of an attempt with failed parts (a one-part MT's failure
+ * included) has answered or been lost: the attempt ends here, once. A
+ * rejected part fails the MT. Otherwise it is sent again: at once when parts
+ * were only lost (R4: any ACTIVE bind may take it), after retry_backoff_ms
+ * when the SMSC answered with an error. A pushback (ESME_RTHROTTLED,
+ * ESME_RMSGQFUL) alone is not charged as an attempt while the MT is younger
+ * than no_route_timeout_ms (the client's bound on waiting for somewhere to
+ * send it) and fewer than 255 times: the SMSC took nothing and the bind
+ * pauses; after that it counts like any transient failure, so max_attempts
+ * still ends it. */
+static void attempt_failed(struct smx_worker *w, struct smx_bind *b, uint32_t ref,
+                           struct smx_slot *s)
+{
+        uint8_t f = s->fail_bits;
+        if (f & SMX_PARTF_PERMANENT) {
+                slot_tag_bump(s);
+                worker_emit_outcome(w, ref, SMX_EV_FAILED, SMX_FAIL_REJECTED, 1, b->index, NULL, 0);
+                return;
+        }
+        if (f == SMX_PARTF_THROTTLED) {
+                uint64_t age_us = smx_stamp_us() - s->submit_us;
+                if (s->pushbacks < UINT8_MAX && age_us < (uint64_t)w->kn->no_route_timeout_ms * 1000u)
+                        s->pushbacks++;
+        }
+        if (f & SMX_PARTF_LOST) {
+                atomic_fetch_add_explicit(&b->cnt.resent, 1, memory_order_relaxed);
+                s->flags |= SMX_SLOTF_RESENT;
+        }
+        worker_retry_mt(w, ref, f == SMX_PARTF_LOST);
+}
+
 static void cb_mt_resp(void *ctx, uint32_t ref, uint32_t tag, uint8_t part, uint32_t status,
                        const uint8_t *msgid, size_t msgid_len, int late)
 {
@@ -88,8 +119,12 @@ static void cb_mt_resp(void *ctx, uint32_t ref, uint32_t tag, uint8_t part, uint
                                 memcpy(s->out_msgid, msgid, n);
                         s->out_msgid[n] = 0;
                 }
-                if (++s->parts_ok < s->n_parts)
+                if (++s->parts_ok + s->parts_failed < s->n_parts)
                         return;
+                if (s->parts_failed) {
+                        attempt_failed(w, b, ref, s);
+                        return;
+                }
                 char mid[SMX_MSGID_MAX + 1];
                 size_t n = strlen(s->out_msgid);
                 memcpy(mid, s->out_msgid, n + 1);
@@ -97,27 +132,20 @@ static void cb_mt_resp(void *ctx, uint32_t ref, uint32_t tag, uint8_t part, uint
                              (const uint8_t *)mid, n);
                 return;
         }
-        /* a part failed: the attempt is over; the other parts' answers are stale */
-        counter_sub_owner(&b->cnt.in_flight, (uint32_t)(s->n_parts - s->parts_ok));
+        /* a part failed; a long MT's attempt ends when every part has
+         * answered (attempt_failed), so the answers of its other parts are
+         * taken: an accepted part keeps its message id (its DRs find the MT) */
+        counter_sub_owner(&b->cnt.in_flight, 1);
         if (cls == SMX_STATUS_THROTTLED) {
                 atomic_fetch_add_explicit(&b->cnt.throttled, 1, memory_order_relaxed);
-                /* Pushback (throttled, queue full): the SMSC took nothing and
-                 * the bind pauses; the MT waits retry_backoff_ms for a bind
-                 * with room without being charged an attempt, as long as it
-                 * is younger than no_route_timeout_ms (the client's bound on
-                 * waiting for somewhere to send it) and fewer than 255 times;
-                 * after that a pushback counts like any transient failure,
-                 * so max_attempts still ends it. */
-                uint64_t age_us = smx_stamp_us() - s->submit_us;
-                if (s->pushbacks < UINT8_MAX && age_us < (uint64_t)w->kn->no_route_timeout_ms * 1000u)
-                        s->pushbacks++;
+                s->fail_bits |= SMX_PARTF_THROTTLED;
+        } else {
+                s->fail_bits |= cls == SMX_STATUS_PERMANENT ? SMX_PARTF_PERMANENT
+                                                             : SMX_PARTF_TRANSIENT;
         }
-        if (cls == SMX_STATUS_PERMANENT) {
-                slot_tag_bump(s);
-                worker_emit_outcome(w, ref, SMX_EV_FAILED, SMX_FAIL_REJECTED, 1, b->index, NULL, 0);
+        if (s->parts_ok + ++s->parts_failed < s->n_parts)
                 return;
-        }
-        worker_retry_mt(w, ref, 0);
+        attempt_failed(w, b, ref, s);
 }
 
 static void cb_mt_lost(void *ctx, uint32_t ref, uint32_t tag, uint8_t part, int timed_out)
@@ -129,13 +157,13 @@ static void cb_mt_lost(void *ctx, uint32_t ref, uint32_t tag, uint8_t part, int 
         if (!mt_ref_ok(c, ref, tag))
                 return;
         struct smx_slot *s = ingress_slot(&c->ing, ref);
-        counter_sub_owner(&b->cnt.in_flight, (uint32_t)(s->n_parts - s->parts_ok));
-        atomic_fetch_add_explicit(&b->cnt.resent, 1, memory_order_relaxed);
-        s->flags |= SMX_SLOTF_RESENT;
+        counter_sub_owner(&b->cnt.in_flight, 1);
         if (timed_out)
                 s->last_status = SMPP_ESME_RUNKNOWNERR;
-        /* R4: straight back to ingress, any ACTIVE bind may take it */
-        worker_retry_mt(w, ref, 1);
+        s->fail_bits |= SMX_PARTF_LOST;
+        if (s->parts_ok + ++s->parts_failed < s->n_parts)
+                return;         /* the attempt ends with its last part */
+        attempt_failed(w, b, ref, s);
 }
 
 static uint32_t cb_deliver(void *ctx, const struct smx_pdu *pdu)

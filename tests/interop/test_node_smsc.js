@@ -16,6 +16,8 @@
 //      once, none failed; the SMSC drops the connection mid-window, refuses
 //      connections, comes back: every MT once, attempts apart per R2;
 //      enquire_link from the SMSC answered;
+//   4b. a 3-part MT whose part 1 is throttled and parts 2, 3 accepted: the
+//      DRs of those accepted parts are correlated to the MT;
 //   5. MOs: UCS2 with a 16-bit reference split across the sites out of order
 //      with a part re-sent on the other site, SAR TLVs, message_payload, the
 //      same text sent twice by the user (new user_message_reference) and
@@ -390,6 +392,36 @@ async function partDropAndReturn() {
     { gaps });
 }
 
+// A 3-part MT: the SMSC answers part 1 with ESME_RTHROTTLED and accepts
+// parts 2 and 3, 100 ms later; the MT is sent again whole. The message ids
+// of the first attempt's accepted parts are kept: their DRs (the handset got
+// those parts) reach the app correlated to the MT, like the second
+// attempt's.
+async function partLongMtPartFails() {
+  let n = 0;
+  const A = await nodeSmsc('la', (s, sess, pdu) => {
+    n++;
+    if (n === 1) { sess.send(pdu.response({ command_status: smpp.ESME_RTHROTTLED })); return; }
+    const resp = s.accept(pdu, `la-${n}`);
+    if (n <= 3) setTimeout(() => sess.send(resp), 100);
+    else sess.send(resp);
+  });
+  const p = pipe([[A, 'dc3']]);
+  ok(await p.allUp(), 'long MT: smsmux binds to the node-smpp SMSC', p.err);
+  p.send({ id: 'lm0', from: '12345', to: '447700900001', text: 'z'.repeat(400) });
+  await waitFor(() => Object.keys(p.outcomes()).length >= 1 && n >= 6, 10000);
+  await sleep(300);
+  const st = [];
+  for (let i = 2; i <= n; i++) st.push(await A.dr(`la-${i}`, 2, ''));
+  await waitFor(() => p.ev('dr').length >= n - 1, 5000);
+  const rc = await p.close();
+  ok(rc === 0 && oneSubmittedEach(p, ['lm0']) && n === 6, 'long MT: one submitted outcome after the resend',
+    { n, oc: p.outcomes() });
+  const drs = p.ev('dr');
+  ok(st.every((x) => x === 0) && drs.length === 5 && drs.every((d) => d.id === 'lm0'),
+    'long MT: the DRs of the parts accepted in the first attempt are correlated too', drs);
+}
+
 async function partMo() {
   const A = await nodeSmsc('ma');
   const B = await nodeSmsc('mb');
@@ -501,6 +533,7 @@ async function main() {
   await partNackThenAnswers();
   await partPushback();
   await partDropAndReturn();
+  await partLongMtPartFails();
   await partMo();
   await partShutdown();
   await partDeliverAtUnbind();
