@@ -9,7 +9,13 @@
  * the same rules: a broken escape, invalid UTF-8, a NUL byte or a name over
  * max_field bytes is a 400 (the limit is raised to the longest name the
  * receiver reads, NAME_MIN, and capped at NAME_CAP), and fields are found
- * and counted by their decoded names. */
+ * and counted by their decoded names.
+ *
+ * Raw CR and LF bytes at the very end of the body are not read: a form
+ * encodes a line break as %0D%0A, so a raw one there is the sender ending
+ * the body as a text line, not part of the last value (without this a DR
+ * whose last field is result_code got a 400 on every re-send, and the
+ * service's retries never delivered it). */
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
@@ -143,6 +149,14 @@ static int get_field(const struct http_field *f, int n, const signed char *kidx,
         return rc;
 }
 
+/* The body's length without the raw line break a sender may end it with. */
+static size_t form_len(const char *body, size_t len)
+{
+        while (len > 0 && (body[len - 1] == '\n' || body[len - 1] == '\r'))
+                len--;
+        return len;
+}
+
 static int secret_ok(const char *want, size_t want_len, const char *got, size_t got_len)
 {
         unsigned diff = want_len != got_len;
@@ -155,7 +169,7 @@ int http_rx_parse(const char *body, size_t len, const struct http_rx_config *cfg
                   struct http_rx_msg *m, const char **why)
 {
         struct http_field f[FIELDS_MAX];
-        int n = http_form_parse(body, len, f, FIELDS_MAX);
+        int n = http_form_parse(body, form_len(body, len), f, FIELDS_MAX);
         if (n < 0) {
                 *why = "too many fields";
                 return 400;
@@ -262,7 +276,7 @@ int http_rx_check_secret(const char *want, size_t want_len, const char *header, 
         if (!want_len)
                 return 0;
         struct http_field f[FIELDS_MAX];
-        int n = http_form_parse(body, len, f, FIELDS_MAX);
+        int n = http_form_parse(body, form_len(body, len), f, FIELDS_MAX);
         const struct http_field *sf = NULL;
         for (int i = 0; i < n && !sf; i++) {
                 /* by its decoded name, as http_rx_parse finds it */

@@ -22,7 +22,7 @@
 //      after a timeout) and pushes with odd but legal HTTP: chunked body
 //      with a chunk extension, header names in other cases, a charset on
 //      the content type, Expect: 100-continue, extra headers, fields in
-//      another order;
+//      another order, a body ending in CR LF;
 //   6. stdin EOF while answers are held (2 s) and DRs are pushed before
 //      them: every MT gets its outcome, every DR is printed once, exit 0.
 // Usage: test_node_http.js PATH/TO/smsmux. TAP.
@@ -140,6 +140,23 @@ function pushRaw(port, fields) {
       got += d.toString();
       if (/\r\n\r\n/.test(got)) { c.destroy(); resolve(got.split('\r\n')[0]); }
     });
+    c.on('error', () => resolve(got.split('\r\n')[0] || 'error'));
+    c.setTimeout(10000, () => { c.destroy(); resolve('timeout'); });
+  });
+}
+
+// A push whose body ends in a line break (as a sender writing the form as a
+// text line does): Content-Length counts the CR LF. Resolves with the
+// status line.
+function pushLine(port, fields) {
+  const body = `${new URLSearchParams(fields).toString()}\r\n`;
+  return new Promise((resolve) => {
+    let got = '';
+    const c = net.connect(port, '127.0.0.1', () => c.write(`POST /httpapi/receiver HTTP/1.1\r\n` +
+      `Host: 127.0.0.1:${port}\r\nContent-Type: application/x-www-form-urlencoded\r\n` +
+      `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`));
+    c.on('data', (d) => { got += d.toString(); });
+    c.on('end', () => resolve(got.split('\r\n')[0]));
     c.on('error', () => resolve(got.split('\r\n')[0] || 'error'));
     c.setTimeout(10000, () => { c.destroy(); resolve('timeout'); });
   });
@@ -310,10 +327,12 @@ async function main() {
     headers: { 'content-type': 'Application/X-WWW-Form-Urlencoded; Charset="utf-8"', 'X-Trace': 'a,b' } });
   t.ok(st3 === 200, '5: Expect: 100-continue push answered 200', st3);
   await push(rxPort, dr(midOf['p-2'], 'ENROUTE'));
-  t.ok(await waitFor(() => ['p-0', 'p-1', 'p-2'].every((id) => drsOf(p, id).some((e) => e.state === 'ENROUTE')) &&
+  const st4 = await pushLine(rxPort, dr(midOf['p-3'], 'ENROUTE'));
+  t.ok(/^HTTP\/1\.[01] 200/.test(st4), '5: push whose body ends in CR LF answered 200', st4);
+  t.ok(await waitFor(() => ['p-0', 'p-1', 'p-2', 'p-3'].every((id) => drsOf(p, id).some((e) => e.state === 'ENROUTE')) &&
     p.events.some((e) => e.event === 'mo' && e.text === 'chunked mo'), 10000), '5: pushed DRs and MO printed');
   await sleep(500);
-  for (const id of ['p-0', 'p-1', 'p-2']) {
+  for (const id of ['p-0', 'p-1', 'p-2', 'p-3']) {
     t.ok(drsOf(p, id).filter((e) => e.state === 'ENROUTE').length === 1, `5: ENROUTE DR of ${id} once`, drsOf(p, id));
   }
   const mos = p.events.filter((e) => e.event === 'mo');

@@ -177,6 +177,25 @@ static void test_rx_parses_a_receipt(void)
         CHECK(m.has_result);
 }
 
+/* A body ended as a text line: the raw CR LF is not part of the last value
+ * (the receipt is taken, not refused on every re-send); an encoded one in a
+ * message stays. */
+static void test_rx_ignores_a_trailing_line_break(void)
+{
+        static struct http_rx_msg m;
+        const char *why = NULL;
+        CHECK_EQ(rx_parse("type=receipt&message_id=abc&message_state=2&result_code=0\r\n", &m, &why), 0);
+        CHECK_EQ(m.state, 2);
+        CHECK(m.has_result);
+        CHECK_EQ(m.result_code, 0);
+        CHECK_EQ(rx_parse("type=receipt&message_id=abc&result_code=0&message_state=6\n", &m, &why), 0);
+        CHECK_EQ(m.state, 6);
+        CHECK_EQ(rx_parse("type=MO&message_id=m1&shortcode=1&phone_number=4&carrier=c&message=hi%0D%0A\r\n",
+                          &m, &why), 0);
+        CHECK_STR(m.text, "hi\r\n");
+        CHECK_EQ(rx_parse("type=receipt&message_id=abc&message_state=2\r\n&result_code=0", &m, &why), 400);
+}
+
 static void test_rx_accepts_state_names(void)
 {
         static struct http_rx_msg m;
@@ -560,6 +579,7 @@ int main(void)
         RUN(test_answer_duplicate_counts_as_accepted);
         RUN(test_answer_classes_follow_status_and_result_code);
         RUN(test_rx_parses_a_receipt);
+        RUN(test_rx_ignores_a_trailing_line_break);
         RUN(test_rx_accepts_state_names);
         RUN(test_rx_parses_an_mo_with_utf8_text);
         RUN(test_rx_refuses_bad_fields_with_400);
