@@ -91,6 +91,8 @@ void http_mt_finish(struct http_mt *m, CURL *e, CURLcode res, uint64_t now)
         }
         m->n_running--;
         http_watch_ended(m, j->url, res == CURLE_OK, now);
+        if (res == CURLE_OK)
+                http_watch_answered_in(m, j->url, now - j->sent_ms);
         if (res != CURLE_OK) {
                 http_job_abnormal(m, j, now, 0);
                 return;

@@ -40,6 +40,7 @@ struct job {
         uint8_t pushbacks;              /* throttled answers not charged as attempts */
         uint64_t taken_ms;              /* when the engine pulled it (pushback_free_ms) */
         uint64_t send_no;               /* m->sends at its last send */
+        uint64_t sent_ms;               /* when its last send went out */
         char msgid[HTTP_MSGID_MAX + 1];
         struct http_buf body;
         char *get_url;                  /* GET: url '?' body */
@@ -55,6 +56,10 @@ struct site_watch {
         uint64_t heard_ms;              /* its last answer, or when outstanding left 0 */
         uint8_t suspect;                /* it stalled and has not answered since: no new
                                            MT is pulled for it (its own retries still go) */
+        uint32_t window_ms;             /* silence that makes a stall: stall_ms; strategy A
+                                           doubles it per stall of the same address (up to
+                                           timeout_ms), back to stall_ms once a request is
+                                           answered within stall_ms or the address changes */
 };
 
 /* One socket curl opened, with the address it was opened to. */
@@ -146,6 +151,7 @@ void http_watch_ended(struct http_mt *m, unsigned url, int answered, uint64_t no
 void http_watch_new_address(struct http_mt *m, uint64_t now);
 int http_watch_holds_new(const struct http_mt *m);
 void http_mt_check_stalls(struct http_mt *m, uint64_t now);
+void http_watch_answered_in(struct http_mt *m, unsigned url, uint64_t ms);
 uint64_t http_watch_next_ms(const struct http_mt *m, uint64_t now, uint64_t wait);
 
 /* http_mt_loop.c */

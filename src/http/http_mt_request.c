@@ -81,6 +81,7 @@ void http_job_start(struct http_mt *m, struct job *j, uint64_t now)
                 m->n_waiting++;
                 return;
         }
+        j->sent_ms = now;
         http_watch_sent(m, u, now);
 }
 

@@ -22,7 +22,13 @@
  *   - strategy A: each MT is retried after retry_backoff_ms; the name is
  *     resolved again at once, passing over the hung address for
  *     AVOID_MS when the answer has another; no new MT is pulled until the
- *     address answers or changes.
+ *     address answers or changes. When the address stays the same, its next
+ *     stall needs twice the silence (up to timeout_ms): a service that takes
+ *     longer than stall_ms to answer every request is slow, not gone, and
+ *     the retry is then waited for (its answer, "duplicate" when the first
+ *     send was taken, counts as accepted) instead of each attempt being cut
+ *     at stall_ms until max_attempts fails an MT the service has taken. An
+ *     answer within stall_ms, or a new address, brings it back to stall_ms.
  * An MT that has used max_attempts fails (reason attempts) as anywhere else. */
 #include <stdio.h>
 
@@ -37,6 +43,20 @@ void http_watch_sent(struct http_mt *m, unsigned url, uint64_t now)
         struct site_watch *w = &m->watch[url];
         if (w->outstanding++ == 0)
                 w->heard_ms = now;
+}
+
+/* The silence that makes URL u stalled now. */
+static uint64_t stall_window(const struct http_mt *m, const struct site_watch *w)
+{
+        return w->window_ms > m->cfg.stall_ms ? w->window_ms : m->cfg.stall_ms;
+}
+
+/* A request to URL u was answered `ms` after it went out: an address that
+ * answers within stall_ms is watched with stall_ms again. */
+void http_watch_answered_in(struct http_mt *m, unsigned url, uint64_t ms)
+{
+        if (ms < m->cfg.stall_ms)
+                m->watch[url].window_ms = 0;
 }
 
 void http_watch_ended(struct http_mt *m, unsigned url, int answered, uint64_t now)
@@ -55,6 +75,7 @@ void http_watch_new_address(struct http_mt *m, uint64_t now)
 {
         m->watch[0].suspect = 0;
         m->watch[0].heard_ms = now;
+        m->watch[0].window_ms = 0;
 }
 
 /* New MTs wait while the current URL is suspect and MTs of ours are still
@@ -73,7 +94,7 @@ uint64_t http_watch_next_ms(const struct http_mt *m, uint64_t now, uint64_t wait
                 const struct site_watch *w = &m->watch[u];
                 if (!w->outstanding)
                         continue;
-                uint64_t due = w->heard_ms + m->cfg.stall_ms;
+                uint64_t due = w->heard_ms + stall_window(m, w);
                 uint64_t in = due <= now ? 0 : due - now;
                 if (in < wait)
                         wait = in;
@@ -107,6 +128,9 @@ static void site_stalled(struct http_mt *m, unsigned u, uint64_t now)
         uint64_t due = now;
         if (!strategy_b) {
                 w->suspect = 1;
+                uint64_t next = stall_window(m, w) * 2;
+                uint64_t cap = m->cfg.timeout_ms > m->cfg.stall_ms ? m->cfg.timeout_ms : m->cfg.stall_ms;
+                w->window_ms = (uint32_t)(next < cap ? next : cap);
                 if (m->res && m->have_addr)
                         http_resolve_avoid(m->res, &m->cur_addr, now, AVOID_MS);
                 due = now + m->cfg.retry_backoff_ms;
@@ -143,7 +167,7 @@ void http_mt_check_stalls(struct http_mt *m, uint64_t now)
 {
         for (unsigned u = 0; u < m->cfg.n_urls; u++) {
                 const struct site_watch *w = &m->watch[u];
-                if (w->outstanding && now - w->heard_ms >= m->cfg.stall_ms)
+                if (w->outstanding && now - w->heard_ms >= stall_window(m, w))
                         site_stalled(m, u, now);
         }
 }

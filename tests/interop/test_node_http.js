@@ -11,6 +11,8 @@
 //   1. plain MTs, the DR pushed after the answer; a DR (ACCEPTED) pushed and
 //      answered before the MT's own answer goes out;
 //   2. slow answers (1 s and 2 s), answers with a JSON body, extra headers;
+//      every answer 4.5 s late (past stall_ms): each MT accepted, not failed
+//      after max_attempts stalls;
 //   3. 503 then 429 (with Retry-After) for a while, then normal: every MT
 //      submitted once, none failed;
 //   4. keep-alive connections closed unexpectedly: after the answer (the
@@ -230,6 +232,18 @@ async function main() {
   t.ok(await waitFor(() => ids2.every((id) => p.outcomes()[id]), 20000), '2: outcomes for slow MTs');
   checkOutcomes(p, ids2, '2');
 
+  // 2b. a service slow at every answer, past stall_ms (3 s): each request,
+  // and each resend, answered 4.5 s after it came; the service took the
+  // first, so a resend is answered duplicate (accepted)
+  svc.onMt = (req, res) => (accept) => {
+    const a = accept();
+    setTimeout(() => { res.writeHead(200, { 'Content-Type': 'text/plain' }); res.end(a); }, 4500);
+  };
+  const ids2b = [];
+  for (let i = 0; i < 5; i++) { ids2b.push(`w-${i}`); p.send({ id: `w-${i}`, from: '12345', to: '447700900007', text: `w-${i}` }); }
+  t.ok(await waitFor(() => ids2b.every((id) => p.outcomes()[id]), 40000), '2b: outcomes for MTs answered in 4.5 s');
+  checkOutcomes(p, ids2b, '2b');
+
   // 3. 503, then 429 with Retry-After, then normal
   const t3 = Date.now();
   let n503 = 0;
@@ -274,7 +288,7 @@ async function main() {
   svc.onMt = null;
 
   // every MT so far delivered once at the service's handset
-  const all = [...ids1, ...ids1b, ...ids2, ...ids3, ...ids4];
+  const all = [...ids1, ...ids1b, ...ids2, ...ids2b, ...ids3, ...ids4];
   t.ok(all.every((id) => midOf[id] && svc.handset[midOf[id]] === 1), 'handset: each MT once',
     all.filter((id) => !midOf[id] || svc.handset[midOf[id]] !== 1));
   t.ok(svc.bad.length === 0, 'service: every MT request well formed', svc.bad);
