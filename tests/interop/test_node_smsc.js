@@ -159,6 +159,7 @@ function pipe(smscs, ini, drainS, rebindS) {
   child.stderr.on('data', (d) => { p.err += d.toString(); });
   child.on('exit', (code) => { p.exited = code; });
   p.send = (obj) => child.stdin.write(`${JSON.stringify(obj)}\n`);
+  p.sendAll = (objs) => child.stdin.write(objs.map((o) => `${JSON.stringify(o)}\n`).join(''));
   p.ev = (type) => p.events.filter((e) => e.event === type);
   p.outcomes = () => {
     const m = {};
@@ -250,11 +251,13 @@ async function partPeerUnbind() {
     }
   });
   const B = await nodeSmsc('ub');
-  const p = pipe([[A, 'dc3'], [B, 'bos']], '[client]\nroute_policy = least_outstanding\n');
+  const p = pipe([[A, 'dc3'], [B, 'bos']]);
   ok(await p.allUp(), 'unbind: smsmux binds to both node-smpp SMSCs', p.err);
   const N = 24;
   const ids = [];
-  for (let i = 0; i < N; i++) { p.send(mt(i, 'ub')); ids.push(`ub${i}`); }
+  const mts = [];
+  for (let i = 0; i < N; i++) { mts.push(mt(i, 'ub')); ids.push(`ub${i}`); }
+  p.sendAll(mts);
   await waitFor(() => Object.keys(p.outcomes()).length >= N, 20000);
   const onA = p.ev('submitted').filter((e) => e.smsc === 'ua');
   // a receipt for every MT accepted on ua, sent on ub
@@ -299,12 +302,14 @@ async function partNackThenAnswers() {
     setTimeout(() => { const i = s.owed.indexOf(later); if (i >= 0) { s.owed.splice(i, 1); later(); } }, 150);
   });
   const B = await nodeSmsc('nb');
-  const p = pipe([[A, 'dc3'], [B, 'bos']], '[client]\nroute_policy = least_outstanding\nwindow = 5\n');
+  const p = pipe([[A, 'dc3'], [B, 'bos']], '[client]\nwindow = 5\n');
   ok(await p.allUp(), 'nack: smsmux binds to both node-smpp SMSCs', p.err);
-  // five MTs fill na's window of 5 (least_outstanding alternates: send ten)
+  // round robin: five of the ten MTs fill na's window of 5
   const N = 10;
   const ids = [];
-  for (let i = 0; i < N; i++) { p.send(mt(i, 'nk')); ids.push(`nk${i}`); }
+  const mts = [];
+  for (let i = 0; i < N; i++) { mts.push(mt(i, 'nk')); ids.push(`nk${i}`); }
+  p.sendAll(mts);
   await waitFor(() => Object.keys(p.outcomes()).length >= N, 20000);
   const rc = await p.close();
   ok(rc === 0 && oneSubmittedEach(p, ids), 'nack: every MT one submitted outcome', p.outcomes());
