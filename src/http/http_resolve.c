@@ -1,8 +1,17 @@
 /* c-ares resolver with TTLs for strategy A (see http_resolve.h). One
  * lookup (ares_getaddrinfo: A and AAAA) at a time; the shortest TTL among
  * the records of the answer (addresses and CNAMEs) decides how long the
- * first address may be used. */
+ * first address may be used.
+ *
+ * A name the hosts file lists is taken from there first, as the system's
+ * resolver does (files before DNS): its IPv4 entry, else its IPv6 one. The
+ * file has no TTL, so its answer lives HOSTS_TTL_S and the file is read
+ * again before that ends: an edit takes effect within a second, and a name
+ * removed from it goes to DNS. Before, such a name (`localhost`, a name
+ * pinned in /etc/hosts) was asked of DNS only and, where DNS did not know
+ * it, nothing was ever sent. */
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <ares.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -16,6 +25,7 @@
 
 #define RETRY_MS 500            /* after a failed query */
 #define REFRESH_MIN_MS 250      /* refresh at least this long before expiry */
+#define HOSTS_TTL_S 1           /* lifetime of a hosts-file answer */
 
 /* Owned by the one thread that drives it. */
 struct http_resolver {
@@ -28,6 +38,7 @@ struct http_resolver {
         int have;                  /* addr is set */
         uint64_t got_ms, expires_ms;
         uint64_t next_query_ms;
+        int from_hosts;            /* the address came from the hosts file */
         uint32_t gen;
         int lapsed;                /* the current gen's address is no longer usable */
         struct http_addr avoid;    /* hung: pass over it until avoid_until_ms */
@@ -145,6 +156,8 @@ static int first_address(const struct ares_addrinfo *ai, const struct http_addr 
         return 0;
 }
 
+static void take_address(struct http_resolver *r, const struct http_addr *ap, int ttl, int from_hosts);
+
 static void on_answer(void *arg, int status, int timeouts, struct ares_addrinfo *ai)
 {
         struct http_resolver *r = arg;
@@ -168,6 +181,41 @@ static void on_answer(void *arg, int status, int timeouts, struct ares_addrinfo 
                          r->have ? " (keeping the last address within the grace)" : "");
                 return;
         }
+        take_address(r, &a, ttl, 0);
+}
+
+/* A hosts-file entry for the name: its IPv4 address, else its IPv6 one.
+ * 0, or -1 when the file does not list it. */
+static int hosts_address(struct http_resolver *r, struct http_addr *out)
+{
+        static const int families[] = { AF_INET, AF_INET6 };
+        for (unsigned i = 0; i < 2; i++) {
+                struct hostent *he = NULL;
+                if (ares_gethostbyname_file(r->ch, r->name, families[i], &he) != ARES_SUCCESS || !he)
+                        continue;
+                int ok = he->h_addrtype == families[i] && he->h_addr_list && he->h_addr_list[0];
+                if (ok) {
+                        memset(out, 0, sizeof *out);
+                        out->family = families[i];
+                        memcpy(&out->a, he->h_addr_list[0], families[i] == AF_INET ? 4 : 16);
+                        inet_ntop(out->family, &out->a, out->text, sizeof out->text);
+                }
+                ares_free_hostent(he);
+                if (ok)
+                        return 0;
+        }
+        return -1;
+}
+
+/* An answer (DNS, or the hosts file when from_hosts): the address to use
+ * and how long. */
+static void take_address(struct http_resolver *r, const struct http_addr *ap, int ttl, int from_hosts)
+{
+        struct http_addr a = *ap;
+        if (from_hosts && !r->from_hosts)
+                smx_logf(SMX_LOG_INFO, NULL, NULL, "http: %s is in the hosts file: %s (read again every %d s)",
+                         r->name, a.text, HOSTS_TTL_S);
+        r->from_hosts = from_hosts;
         atomic_fetch_add(&r->st.answers, 1);
         atomic_store(&r->st.last_ttl_s, (uint32_t)ttl);
         int same = r->have && strcmp(a.text, r->addr.text) == 0;
@@ -196,6 +244,11 @@ void http_resolve_tick(struct http_resolver *r, uint64_t now_ms)
         r->now_ms = now_ms;
         if (r->in_flight || now_ms < r->next_query_ms)
                 return;
+        struct http_addr h;
+        if (hosts_address(r, &h) == 0) {
+                take_address(r, &h, HOSTS_TTL_S, 1);
+                return;
+        }
         r->in_flight = 1;
         atomic_fetch_add(&r->st.queries, 1);
         /* the TTL counts from when we asked: an answer that took a while is

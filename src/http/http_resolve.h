@@ -1,9 +1,11 @@
 /* The strategy-A resolver (SERVICE.md H2): one host name, resolved with
  * c-ares so the TTL of every answer is known. A and AAAA records are both
- * asked for (DNS only, never /etc/hosts: its entries carry no TTL); the
- * address used is the first of the answer in the order c-ares gives it
- * (RFC 6724 destination order, as getaddrinfo), so the resolver decides
- * between IPv4 and IPv6.
+ * asked for; the address used is the first of the answer in the order
+ * c-ares gives it (RFC 6724 destination order, as getaddrinfo), so the
+ * resolver decides between IPv4 and IPv6. A name the hosts file lists is
+ * taken from it first (its IPv4 entry, else its IPv6 one), as the system's
+ * resolver does; with no TTL there, that answer lives 1 s and the file is
+ * read again before it ends.
  *
  * The address is valid until the answer's TTL runs out; a query is started
  * again before that (at three quarters of the TTL, at least 250 ms before the

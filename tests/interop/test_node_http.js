@@ -8,6 +8,8 @@
 // edges. The pipe's stdout is checked for one outcome per MT, each DR/MO
 // exactly once and correlated, and the peer's "handset" for each MT at most
 // once:
+// The URL names the service `localhost` (a hosts-file name, as a new user
+// writes it; no DNS server needs to know it).
 //   1. plain MTs, the DR pushed after the answer; a DR (ACCEPTED) pushed and
 //      answered before the MT's own answer goes out;
 //   2. slow answers (1 s and 2 s), answers with a JSON body, extra headers;
@@ -183,7 +185,7 @@ async function main() {
   const rxPort = await freePort();
   const svc = service();
   await svc.listen(svcPort);
-  const p = pipe(t, smx, ['--transport', 'http', '--http-url', `http://127.0.0.1:${svcPort}/httpapi/receiver`,
+  const p = pipe(t, smx, ['--transport', 'http', '--http-url', `http://localhost:${svcPort}/httpapi/receiver`,
     '--http-receiver', `127.0.0.1:${rxPort}`, '--system-id', 'acme', '--password', 'pw']);
   // the receiver is up once a push is answered
   t.ok(await waitFor(() => p.exited === null, 100), 'smsmux pipe runs');
