@@ -24,9 +24,11 @@
 //      after a timeout) and pushes with odd but legal HTTP: chunked body
 //      with a chunk extension, header names in other cases, a charset on
 //      the content type, Expect: 100-continue, extra headers, fields in
-//      another order, a body ending in CR LF;
-//   6. stdin EOF while answers are held (2 s) and DRs are pushed before
-//      them: every MT gets its outcome, every DR is printed once, exit 0.
+//      another order, a body ending in CR LF, two pushes pipelined, HTTP/1.0,
+//      a query string on the path;
+//   6. stdin EOF while answers are held 4.5 s (past stall_ms) and DRs are
+//      pushed before them: every MT gets its outcome, every DR is printed
+//      once, exit 0.
 // Usage: test_node_http.js PATH/TO/smsmux. TAP.
 'use strict';
 const http = require('http');
@@ -163,6 +165,25 @@ function pushLine(port, fields) {
     c.setTimeout(10000, () => { c.destroy(); resolve('timeout'); });
   });
 }
+
+// Raw bytes to the receiver (connection closed by the last request's
+// Connection: close); resolves with every status line answered.
+function rawPush(port, text) {
+  return new Promise((resolve) => {
+    let got = '';
+    const c = net.connect(port, '127.0.0.1', () => c.write(text));
+    c.on('data', (d) => { got += d.toString(); });
+    // a status line follows the previous answer's body (no line break after it)
+    const done = () => resolve(got.match(/HTTP\/1\.[01] \d{3}/g) || []);
+    c.on('end', done);
+    c.on('error', done);
+    c.setTimeout(10000, () => { c.destroy(); done(); });
+  });
+}
+const rawReq = (body, { ver = '1.1', path = '/httpapi/receiver', extra = '' } = {}) =>
+  `POST ${path} HTTP/${ver}\r\nHost: smsmux\r\nContent-Type: application/x-www-form-urlencoded\r\n` +
+  `Content-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
+const formOf = (o) => new URLSearchParams(o).toString();
 
 const dr = (mid, state) => ({ type: 'receipt', message_id: mid, message_state: String(STATES[state]),
   result_code: '0' });
@@ -331,10 +352,20 @@ async function main() {
   await push(rxPort, dr(midOf['p-2'], 'ENROUTE'));
   const st4 = await pushLine(rxPort, dr(midOf['p-3'], 'ENROUTE'));
   t.ok(/^HTTP\/1\.[01] 200/.test(st4), '5: push whose body ends in CR LF answered 200', st4);
-  t.ok(await waitFor(() => ['p-0', 'p-1', 'p-2', 'p-3'].every((id) => drsOf(p, id).some((e) => e.state === 'ENROUTE')) &&
+  // two pushes pipelined on one connection, one over HTTP/1.0, one with a
+  // query string on the path
+  const pl = await rawPush(rxPort, rawReq(formOf(dr(midOf['p-4'], 'ENROUTE'))) +
+    rawReq(formOf(dr(midOf['p-5'], 'ENROUTE')), { extra: 'Connection: close\r\n' }));
+  const h10 = await rawPush(rxPort, rawReq(formOf(dr(midOf['p-6'], 'ENROUTE')), { ver: '1.0' }));
+  const qs = await rawPush(rxPort, rawReq(formOf(dr(midOf['p-7'], 'ENROUTE')),
+    { path: '/httpapi/receiver?site=bos&attempt=1', extra: 'Connection: close\r\n' }));
+  const is200 = (l) => / 200$/.test(l || '');
+  t.ok(pl.length === 2 && pl.every(is200) && h10.length === 1 && is200(h10[0]) && qs.length === 1 && is200(qs[0]),
+    '5: pipelined, HTTP/1.0 and query-string pushes answered 200', [pl, h10, qs]);
+  t.ok(await waitFor(() => ['p-0', 'p-1', 'p-2', 'p-3', 'p-4', 'p-5', 'p-6', 'p-7'].every((id) => drsOf(p, id).some((e) => e.state === 'ENROUTE')) &&
     p.events.some((e) => e.event === 'mo' && e.text === 'chunked mo'), 10000), '5: pushed DRs and MO printed');
   await sleep(500);
-  for (const id of ['p-0', 'p-1', 'p-2', 'p-3']) {
+  for (const id of ['p-0', 'p-1', 'p-2', 'p-3', 'p-4', 'p-5', 'p-6', 'p-7']) {
     t.ok(drsOf(p, id).filter((e) => e.state === 'ENROUTE').length === 1, `5: ENROUTE DR of ${id} once`, drsOf(p, id));
   }
   const mos = p.events.filter((e) => e.event === 'mo');
@@ -343,11 +374,13 @@ async function main() {
   t.ok(m1 && m1.from === '447700900009' && m1.to === '12345' && m1.smsc === 'http', '5: MO fields', m1);
   t.ok(mos.filter((e) => e.text === 'chunked mo').length === 1, '5: chunked MO printed once', mos);
 
-  // 6. stdin EOF while answers are held 2 s and DRs are pushed before them
+  // 6. stdin EOF while answers are held 4.5 s (past stall_ms: each MT is
+  // sent again, answered duplicate) and DRs are pushed before them (again
+  // for the resend: the repeat is not printed)
   let held = 0;
   svc.onMt = (req, res, form, mid) => (accept) => {
     held++;
-    push(rxPort, dr(mid, 'ACCEPTED')).then(() => sleep(2000)).then(() => {
+    push(rxPort, dr(mid, 'ACCEPTED')).then(() => sleep(4500)).then(() => {
       res.writeHead(200, { 'Content-Type': 'text/plain' });
       res.end(accept());
       push(rxPort, dr(mid, 'DELIVERED'));
@@ -355,10 +388,12 @@ async function main() {
   };
   const ids6 = [];
   for (let i = 0; i < 10; i++) { ids6.push(`d-${i}`); p.send({ id: `d-${i}`, from: '12345', to: '447700900006', text: `d-${i}` }); }
-  await waitFor(() => held === 10, 10000);
+  await waitFor(() => held >= 10, 10000);
   const code = await p.close();
   t.ok(code === 0, 'drain: pipe exits 0', [code, p.err.slice(-2000)]);
   checkOutcomes(p, ids6, '6');
+  t.ok(ids6.every((id) => svc.handset[midOf[id]] === 1 && svc.byMid[midOf[id]] >= 2),
+    '6: each MT sent again after the stall and delivered once', ids6.map((id) => [svc.byMid[midOf[id]], svc.handset[midOf[id]]]));
   t.ok(ids6.every((id) => drsOf(p, id).filter((e) => e.state === 'ACCEPTED').length === 1),
     '6: each early ACCEPTED DR printed once, correlated', ids6.map((id) => drsOf(p, id)));
   const dup = {};
