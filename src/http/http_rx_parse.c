@@ -231,10 +231,22 @@ int http_rx_parse(const char *body, size_t len, const struct http_rx_config *cfg
         return get_field(f, n, kidx, "message", m->text, sizeof m->text, &m->text_len, 0, why);
 }
 
+/* The path of a request target: itself in origin form, the part from the
+ * first '/' after the authority in absolute form ("http://host:port/p",
+ * RFC 9112 3.2.2, which a server must accept); "" when there is none. */
+static const char *target_path(const char *t)
+{
+        size_t s = strncasecmp(t, "http://", 7) == 0 ? 7 : strncasecmp(t, "https://", 8) == 0 ? 8 : 0;
+        if (!s)
+                return t;
+        const char *p = strchr(t + s, '/');
+        return p ? p : "";
+}
+
 int http_rx_check_head(const struct http_rx_head *h, const struct http_rx_config *cfg, const char **why)
 {
         static const char form[] = "application/x-www-form-urlencoded";
-        if (strcmp(h->path, HTTP_RX_PATH) != 0) {
+        if (strcmp(target_path(h->path), HTTP_RX_PATH) != 0) {
                 *why = "no such path";
                 return 404;
         }

@@ -25,7 +25,7 @@
 //      with a chunk extension, header names in other cases, a charset on
 //      the content type, Expect: 100-continue, extra headers, fields in
 //      another order, a body ending in CR LF, two pushes pipelined, HTTP/1.0,
-//      a query string on the path;
+//      a query string on the path, an absolute-form request target;
 //   6. stdin EOF while answers are held 4.5 s (past stall_ms) and DRs are
 //      pushed before them: every MT gets its outcome, every DR is printed
 //      once, exit 0.
@@ -359,13 +359,17 @@ async function main() {
   const h10 = await rawPush(rxPort, rawReq(formOf(dr(midOf['p-6'], 'ENROUTE')), { ver: '1.0' }));
   const qs = await rawPush(rxPort, rawReq(formOf(dr(midOf['p-7'], 'ENROUTE')),
     { path: '/httpapi/receiver?site=bos&attempt=1', extra: 'Connection: close\r\n' }));
+  // the request target in absolute form (as through a proxy; RFC 9112 3.2.2)
+  const abs = await rawPush(rxPort, rawReq(formOf(dr(midOf['p-8'], 'ENROUTE')),
+    { path: `http://127.0.0.1:${rxPort}/httpapi/receiver`, extra: 'Connection: close\r\n' }));
+  t.ok(abs.length === 1 && / 200$/.test(abs[0]), '5: absolute-form target push answered 200', abs);
   const is200 = (l) => / 200$/.test(l || '');
   t.ok(pl.length === 2 && pl.every(is200) && h10.length === 1 && is200(h10[0]) && qs.length === 1 && is200(qs[0]),
     '5: pipelined, HTTP/1.0 and query-string pushes answered 200', [pl, h10, qs]);
-  t.ok(await waitFor(() => ['p-0', 'p-1', 'p-2', 'p-3', 'p-4', 'p-5', 'p-6', 'p-7'].every((id) => drsOf(p, id).some((e) => e.state === 'ENROUTE')) &&
+  t.ok(await waitFor(() => ['p-0', 'p-1', 'p-2', 'p-3', 'p-4', 'p-5', 'p-6', 'p-7', 'p-8'].every((id) => drsOf(p, id).some((e) => e.state === 'ENROUTE')) &&
     p.events.some((e) => e.event === 'mo' && e.text === 'chunked mo'), 10000), '5: pushed DRs and MO printed');
   await sleep(500);
-  for (const id of ['p-0', 'p-1', 'p-2', 'p-3', 'p-4', 'p-5', 'p-6', 'p-7']) {
+  for (const id of ['p-0', 'p-1', 'p-2', 'p-3', 'p-4', 'p-5', 'p-6', 'p-7', 'p-8']) {
     t.ok(drsOf(p, id).filter((e) => e.state === 'ENROUTE').length === 1, `5: ENROUTE DR of ${id} once`, drsOf(p, id));
   }
   const mos = p.events.filter((e) => e.event === 'mo');

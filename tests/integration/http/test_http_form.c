@@ -261,6 +261,20 @@ static void test_rx_head_takes_a_form_post_to_the_receiver_path(void)
         CHECK_EQ(head(HTTP_RX_PATH, "POST", "Application/X-WWW-Form-Urlencoded; charset=UTF-8", NULL, 3, &why), 0);
 }
 
+/* The request target in absolute form (RFC 9112 3.2.2: a server must
+ * accept it) names the same path; another path or a bare authority is 404. */
+static void test_rx_head_takes_an_absolute_form_target(void)
+{
+        const char *why;
+        const char *ct = "application/x-www-form-urlencoded";
+        CHECK_EQ(head("http://127.0.0.1:8080" HTTP_RX_PATH, "POST", ct, "10", 3, &why), 0);
+        CHECK_EQ(head("HTTPS://rx.example.com" HTTP_RX_PATH, "POST", ct, "10", 3, &why), 0);
+        CHECK_EQ(head("http://127.0.0.1:8080/other", "POST", ct, "10", 3, &why), 404);
+        CHECK_EQ(head("http://127.0.0.1:8080", "POST", ct, "10", 3, &why), 404);
+        CHECK_EQ(head("http:" HTTP_RX_PATH, "POST", ct, "10", 3, &why), 404);
+        CHECK_EQ(head("ftp://h" HTTP_RX_PATH, "POST", ct, "10", 3, &why), 404);
+}
+
 static void test_rx_head_answers_path_method_headers_type_length_in_order(void)
 {
         const char *why;
@@ -586,6 +600,7 @@ int main(void)
         RUN(test_rx_refuses_overlong_message_id);
         RUN(test_rx_parse_survives_100k_mutated_bodies);
         RUN(test_rx_head_takes_a_form_post_to_the_receiver_path);
+        RUN(test_rx_head_takes_an_absolute_form_target);
         RUN(test_rx_head_answers_path_method_headers_type_length_in_order);
         RUN(test_rx_secret_from_header_or_field);
         RUN(test_rx_secret_refuses_wrong_missing_or_longer_with_403);
