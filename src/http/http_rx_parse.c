@@ -259,8 +259,14 @@ int http_rx_check_head(const struct http_rx_head *h, const struct http_rx_config
                 return 431;
         }
         const char *ct = h->content_type;
-        if (!ct || strncasecmp(ct, form, sizeof form - 1) != 0 ||
-            (ct[sizeof form - 1] != 0 && ct[sizeof form - 1] != ';')) {
+        /* after the type: optional whitespace (RFC 9110 OWS, before a ';'
+         * or ending the value), then the end or the parameters */
+        const char *after = ct ? ct + strspn(ct, " \t") : NULL;
+        if (after && strncasecmp(after, form, sizeof form - 1) == 0)
+                after += sizeof form - 1 + strspn(after + sizeof form - 1, " \t");
+        else
+                after = NULL;
+        if (!after || (*after != 0 && *after != ';')) {
                 *why = "content type must be application/x-www-form-urlencoded";
                 return 415;
         }

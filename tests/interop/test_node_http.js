@@ -25,7 +25,8 @@
 //      with a chunk extension, header names in other cases, a charset on
 //      the content type, Expect: 100-continue, extra headers, fields in
 //      another order, a body ending in CR LF, two pushes pipelined, HTTP/1.0,
-//      a query string on the path, an absolute-form request target;
+//      a query string on the path, an absolute-form request target,
+//      whitespace around the content type's parameter;
 //   6. stdin EOF while answers are held 4.5 s (past stall_ms) and DRs are
 //      pushed before them: every MT gets its outcome, every DR is printed
 //      once, exit 0.
@@ -363,13 +364,18 @@ async function main() {
   const abs = await rawPush(rxPort, rawReq(formOf(dr(midOf['p-8'], 'ENROUTE')),
     { path: `http://127.0.0.1:${rxPort}/httpapi/receiver`, extra: 'Connection: close\r\n' }));
   t.ok(abs.length === 1 && / 200$/.test(abs[0]), '5: absolute-form target push answered 200', abs);
+  // whitespace before the parameter and at the end of the content type
+  const ows = await rawPush(rxPort, rawReq(formOf(dr(midOf['p-9'], 'ENROUTE')), { extra: 'Connection: close\r\n' })
+    .replace('Content-Type: application/x-www-form-urlencoded\r\n',
+      'Content-Type: application/x-www-form-urlencoded ; charset=UTF-8 \r\n'));
+  t.ok(ows.length === 1 && / 200$/.test(ows[0]), '5: content type with OWS answered 200', ows);
   const is200 = (l) => / 200$/.test(l || '');
   t.ok(pl.length === 2 && pl.every(is200) && h10.length === 1 && is200(h10[0]) && qs.length === 1 && is200(qs[0]),
     '5: pipelined, HTTP/1.0 and query-string pushes answered 200', [pl, h10, qs]);
-  t.ok(await waitFor(() => ['p-0', 'p-1', 'p-2', 'p-3', 'p-4', 'p-5', 'p-6', 'p-7', 'p-8'].every((id) => drsOf(p, id).some((e) => e.state === 'ENROUTE')) &&
+  t.ok(await waitFor(() => ['p-0', 'p-1', 'p-2', 'p-3', 'p-4', 'p-5', 'p-6', 'p-7', 'p-8', 'p-9'].every((id) => drsOf(p, id).some((e) => e.state === 'ENROUTE')) &&
     p.events.some((e) => e.event === 'mo' && e.text === 'chunked mo'), 10000), '5: pushed DRs and MO printed');
   await sleep(500);
-  for (const id of ['p-0', 'p-1', 'p-2', 'p-3', 'p-4', 'p-5', 'p-6', 'p-7', 'p-8']) {
+  for (const id of ['p-0', 'p-1', 'p-2', 'p-3', 'p-4', 'p-5', 'p-6', 'p-7', 'p-8', 'p-9']) {
     t.ok(drsOf(p, id).filter((e) => e.state === 'ENROUTE').length === 1, `5: ENROUTE DR of ${id} once`, drsOf(p, id));
   }
   const mos = p.events.filter((e) => e.event === 'mo');

@@ -261,6 +261,17 @@ static void test_rx_head_takes_a_form_post_to_the_receiver_path(void)
         CHECK_EQ(head(HTTP_RX_PATH, "POST", "Application/X-WWW-Form-Urlencoded; charset=UTF-8", NULL, 3, &why), 0);
 }
 
+/* Whitespace around the media type (RFC 9110: OWS before ';' and at the
+ * end of a field value is not part of it) is taken; another type is not. */
+static void test_rx_head_takes_whitespace_around_the_content_type(void)
+{
+        const char *why;
+        CHECK_EQ(head(HTTP_RX_PATH, "POST", "application/x-www-form-urlencoded ", "10", 3, &why), 0);
+        CHECK_EQ(head(HTTP_RX_PATH, "POST", "application/x-www-form-urlencoded\t; charset=UTF-8", "10", 3, &why), 0);
+        CHECK_EQ(head(HTTP_RX_PATH, "POST", "application/x-www-form-urlencoded x", "10", 3, &why), 415);
+        CHECK_EQ(head(HTTP_RX_PATH, "POST", "application/x-www-form-urlencodedx", "10", 3, &why), 415);
+}
+
 /* The request target in absolute form (RFC 9112 3.2.2: a server must
  * accept it) names the same path; another path or a bare authority is 404. */
 static void test_rx_head_takes_an_absolute_form_target(void)
@@ -601,6 +612,7 @@ int main(void)
         RUN(test_rx_parse_survives_100k_mutated_bodies);
         RUN(test_rx_head_takes_a_form_post_to_the_receiver_path);
         RUN(test_rx_head_takes_an_absolute_form_target);
+        RUN(test_rx_head_takes_whitespace_around_the_content_type);
         RUN(test_rx_head_answers_path_method_headers_type_length_in_order);
         RUN(test_rx_secret_from_header_or_field);
         RUN(test_rx_secret_refuses_wrong_missing_or_longer_with_403);
