@@ -27,6 +27,8 @@
 //      another order, a body ending in CR LF, two pushes pipelined, HTTP/1.0,
 //      a query string on the path, an absolute-form request target,
 //      whitespace around the content type's parameter;
+//      5b: 100 DRs and 100 MOs each pushed twice at once from 4 source
+//      addresses over keep-alive connections: each printed once;
 //   6. stdin EOF while answers are held 4.5 s (past stall_ms) and DRs are
 //      pushed before them: every MT gets its outcome, every DR is printed
 //      once, exit 0.
@@ -94,7 +96,7 @@ async function push(port, fields, opts = {}) {
       if (!opts.chunked) headers['Content-Length'] = Buffer.byteLength(body);
       if (opts.expect) headers.Expect = '100-continue';
       const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/httpapi/receiver',
-        headers, agent: false }, (res) => {
+        headers, agent: opts.agent || false, localAddress: opts.localAddress }, (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode));
       });
@@ -383,6 +385,30 @@ async function main() {
   const m1 = mos.find((e) => e.text === mo1.message);
   t.ok(m1 && m1.from === '447700900009' && m1.to === '12345' && m1.smsc === 'http', '5: MO fields', m1);
   t.ok(mos.filter((e) => e.text === 'chunked mo').length === 1, '5: chunked MO printed once', mos);
+
+  // 5b. pushes from 4 source addresses at once over keep-alive connections:
+  // 100 DRs and 100 MOs, each pushed twice from two addresses concurrently
+  const ids5 = [];
+  for (let i = 0; i < 100; i++) { ids5.push(`c-${i}`); p.send({ id: `c-${i}`, from: '12345', to: '447700900008', text: `c-${i}` }); }
+  t.ok(await waitFor(() => ids5.every((id) => p.outcomes()[id]), 20000), '5b: outcomes for 100 MTs');
+  const agents = [0, 1, 2, 3].map(() => new http.Agent({ keepAlive: true, maxSockets: 8 }));
+  const from = (k) => ({ localAddress: `127.0.0.${k + 1}`, agent: agents[k] });
+  const pushes = [];
+  for (let i = 0; i < 100; i++) {
+    const d = dr(midOf[`c-${i}`], 'DELIVERED');
+    const mo = { type: 'MO', message_id: `mo-c-${i}`, shortcode: '12345', phone_number: '447700900011',
+      carrier: 'ee', message: `burst ${i}` };
+    pushes.push(push(rxPort, d, from(i % 4)), push(rxPort, d, from((i + 1) % 4)),
+      push(rxPort, mo, from((i + 2) % 4)), push(rxPort, mo, from((i + 3) % 4)));
+  }
+  const sts = await Promise.all(pushes);
+  for (const a of agents) a.destroy();
+  t.ok(sts.every((x) => x === 200), '5b: 400 concurrent pushes answered 200', sts.filter((x) => x !== 200));
+  await sleep(300);
+  t.ok(ids5.every((id) => drsOf(p, id).length === 1), '5b: each DR printed once, correlated',
+    ids5.filter((id) => drsOf(p, id).length !== 1));
+  const burst = p.events.filter((e) => e.event === 'mo' && /^burst /.test(e.text));
+  t.ok(burst.length === 100 && new Set(burst.map((e) => e.text)).size === 100, '5b: each MO printed once', burst.length);
 
   // 6. stdin EOF while answers are held 4.5 s (past stall_ms: each MT is
   // sent again, answered duplicate) and DRs are pushed before them (again
