@@ -40,6 +40,25 @@ static uint64_t site_in_flight(smx_client *c, const char *site)
         return site_sum(c, site, SITE_IN_FLIGHT);
 }
 
+/* Whether every bind of a site shows admin state `st` in the bind stats: the
+ * value its worker applied at the top of a turn (knobs_sync_w), so every MT
+ * that worker routes from then on sees it, and every MT it routed before is
+ * already counted in the bind's in_flight and submitted. */
+static int site_admin_applied(smx_client *c, const char *site, enum smx_admin_state st)
+{
+        struct smx_bind_stats bs[IT_MAX_SMSC];
+        size_t n = smx_client_binds(c, bs, IT_MAX_SMSC);
+        int seen = 0;
+        for (size_t i = 0; i < n; i++) {
+                if (strcmp(bs[i].site, site))
+                        continue;
+                if (bs[i].admin != st)
+                        return 0;
+                seen = 1;
+        }
+        return seen;
+}
+
 static int start_env(struct it_env *e)
 {
         if (it_sim_start(e, "dc3,bos", 2, 1.0) < 0)
@@ -158,6 +177,17 @@ static void test_drained_site_takes_no_mts_but_keeps_receiving(void)
                                 it_sleep_ms(1);
                         }
                         CHECK_EQ(smx_site_set_admin(e.c, "dc3", SMX_ADMIN_DRAINING), 0);
+                        /* the drain takes effect at each worker's next turn: a
+                         * worker preempted in the middle of routing (a loaded
+                         * machine) still sends the MTs it chose before; wait
+                         * until both dc3 workers have applied it */
+                        uint64_t applied = it_now_ms() + 5000;
+                        while (!site_admin_applied(e.c, "dc3", SMX_ADMIN_DRAINING) &&
+                               it_now_ms() < applied) {
+                                it_pump(&e);
+                                it_sleep_ms(1);
+                        }
+                        CHECK(site_admin_applied(e.c, "dc3", SMX_ADMIN_DRAINING));
                         /* MTs already sent to dc3 finish: wait until none is in
                          * flight there (a loaded machine may take a while) */
                         uint64_t settle = it_now_ms() + 5000;
