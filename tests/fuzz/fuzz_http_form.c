@@ -75,9 +75,14 @@ static ssize_t field_name(const struct http_field *f, char *name, size_t cap)
 
 /* A message taken from in[0..len): every field name decodes into at most
  * 256 bytes of UTF-8 without a NUL; its message_id is the whole decoded
- * field (no NUL cut it short), found by decoded name, and came once. */
+ * field (no NUL cut it short), found by decoded name, and came once. The
+ * raw CR/LF bytes ending a body are not part of the form (the receiver's
+ * documented rule, src/http/http_rx_parse.c), so they are not read here
+ * either. */
 static void check_whole_id(const struct http_rx_msg *m, const char *in, size_t len)
 {
+        while (len > 0 && (in[len - 1] == '\n' || in[len - 1] == '\r'))
+                len--;
         struct http_field f[32];
         int n = http_form_parse(in, len, f, 32);
         const struct http_field *id = NULL;
