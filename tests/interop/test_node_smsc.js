@@ -30,25 +30,15 @@
 //      and printed once.
 // Usage: test_node_smsc.js PATH/TO/smsmux   (needs `npm install` here). TAP.
 'use strict';
-const { spawn } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const readline = require('readline');
+const lib = require('./interop_lib');
 
-// A child must not outlive this test when meson's timeout kills it: setpriv
-// sets PR_SET_PDEATHSIG SIGKILL and execs the program.
-function spawnTied(cmd, args, opts) {
-  return spawn('setpriv', ['--pdeathsig', 'KILL', '--', cmd, ...args], opts);
-}
-
-let smpp;
-try {
-  smpp = require(path.join(__dirname, 'node_modules', 'smpp'));
-} catch (e) {
-  console.log('1..0 # SKIP node-smpp not installed (tools/bootstrap.sh --interop)');
-  process.exit(0);
-}
+// A child must not outlive this test when meson's timeout kills it
+// (interop_lib.spawnTied: PR_SET_PDEATHSIG SIGKILL).
+const { spawnTied } = lib;
+const smpp = lib.requireSmpp();
 
 const smx = process.argv[2];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smx-node-smsc-'));
@@ -150,15 +140,10 @@ function pipe(smscs, ini, drainS, rebindS) {
     fs.writeFileSync(f, ini);
     args.push('--config', f);
   }
-  const child = spawnTied(smx, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  children.push(child);
-  const p = { child, events: [], err: '', exited: null };
-  readline.createInterface({ input: child.stdout }).on('line', (line) => {
-    try { p.events.push(JSON.parse(line)); } catch (e) { p.events.push({ bad: line }); }
-  });
-  child.stderr.on('data', (d) => { p.err += d.toString(); });
-  child.on('exit', (code) => { p.exited = code; });
-  p.send = (obj) => child.stdin.write(`${JSON.stringify(obj)}\n`);
+  // interop_lib's pipe, its children killed with this test's at the end
+  const p = lib.pipe({ spawn: (cmd, a, o) => { const ch = spawnTied(cmd, a, o); children.push(ch); return ch; } },
+    smx, args.slice(1));
+  const { child } = p;
   p.sendAll = (objs) => child.stdin.write(objs.map((o) => `${JSON.stringify(o)}\n`).join(''));
   p.ev = (type) => p.events.filter((e) => e.event === type);
   p.outcomes = () => {
