@@ -252,13 +252,28 @@ static unsigned default_workers(void)
 /* A DR is normalised with the rules of the SMSC it arrives on, its MT's id
  * with those of the SMSC that accepted it; SMSCs that deliver each other's
  * DRs (R3) but compare ids differently can miss each other's receipts
- * (docs/operating.md "Message ids"). Said once, at create. */
+ * (docs/operating.md "Message ids"). When one of them reads an id in a
+ * base (hex_to_dec, dec_to_hex) and the other does not read it the same
+ * way, worse: a receipt id of digits only ("18", hex for 24) crossing to
+ * the other SMSC is a valid id there too and can name another MT. Said
+ * once, at create. */
 static void warn_msgid_norm_mix(const struct smx_config *cfg)
 {
+        const uint32_t base_rules = SMX_MSGID_NORM_HEX_TO_DEC | SMX_MSGID_NORM_DEC_TO_HEX;
         for (size_t i = 1; i < cfg->n_smscs; i++) {
                 const struct smx_smsc_config *a = &cfg->smscs[0], *b = &cfg->smscs[i];
                 if (a->msgid_norm == b->msgid_norm)
                         continue;
+                if ((a->msgid_norm & base_rules) != (b->msgid_norm & base_rules)) {
+                        smx_logf(SMX_LOG_WARN, NULL, NULL,
+                                 "SMSCs %s and %s have different msgid_norm and read message ids "
+                                 "in different bases (hex_to_dec / dec_to_hex): a DR crossing "
+                                 "between them can be matched to another MT or wait out "
+                                 "dr_park_timeout_ms; give every SMSC whose DRs can arrive on "
+                                 "the other the same rule (docs/operating.md, Message ids)",
+                                 a->name ? a->name : "?", b->name ? b->name : "?");
+                        return;
+                }
                 smx_logf(SMX_LOG_WARN, NULL, NULL,
                          "SMSCs %s and %s have different msgid_norm: a DR crossing between them "
                          "that comes before its resp waits out dr_park_timeout_ms, a re-sent "
