@@ -36,7 +36,8 @@ uint64_t smx_now_us(void)
 _Static_assert(SMX_MSGID_AUTO == SMX_MSGID_NORM_AUTO && SMX_MSGID_EXACT == SMX_MSGID_NORM_EXACT &&
                SMX_MSGID_CASE_FOLD == SMX_MSGID_NORM_CASE_FOLD &&
                SMX_MSGID_STRIP_ZEROS == SMX_MSGID_NORM_STRIP_ZEROS &&
-               SMX_MSGID_HEX_TO_DEC == SMX_MSGID_NORM_HEX_TO_DEC, "msgid_norm values");
+               SMX_MSGID_HEX_TO_DEC == SMX_MSGID_NORM_HEX_TO_DEC &&
+               SMX_MSGID_DEC_TO_HEX == SMX_MSGID_NORM_DEC_TO_HEX, "msgid_norm values");
 
 void smx_config_init(struct smx_config *cfg)
 {
@@ -166,8 +167,12 @@ int client_smsc_check(const struct smx_config *cfg, const struct smx_smsc_config
                 return SMX_EINVAL;
         }
         if (s->msgid_norm & ~(SMX_MSGID_NORM_CASE_FOLD | SMX_MSGID_NORM_STRIP_ZEROS |
-                              SMX_MSGID_NORM_HEX_TO_DEC | SMX_MSGID_NORM_EXACT))
+                              SMX_MSGID_NORM_HEX_TO_DEC | SMX_MSGID_NORM_DEC_TO_HEX |
+                              SMX_MSGID_NORM_EXACT))
                 return cfg_err(errbuf, len, "SMSC %s: unknown msgid_norm flags", s->name);
+        if ((s->msgid_norm & SMX_MSGID_NORM_HEX_TO_DEC) && (s->msgid_norm & SMX_MSGID_NORM_DEC_TO_HEX))
+                return cfg_err(errbuf, len, "SMSC %s: msgid_norm hex_to_dec and dec_to_hex are "
+                               "opposite (ids hex on both sides need neither: auto)", s->name);
         if ((s->msgid_norm & SMX_MSGID_NORM_EXACT) && s->msgid_norm != SMX_MSGID_NORM_EXACT)
                 return cfg_err(errbuf, len, "SMSC %s: msgid_norm exact combined with other rules",
                                s->name);
