@@ -36,7 +36,8 @@ uint64_t smx_now_us(void)
 _Static_assert(SMX_MSGID_AUTO == SMX_MSGID_NORM_AUTO && SMX_MSGID_EXACT == SMX_MSGID_NORM_EXACT &&
                SMX_MSGID_CASE_FOLD == SMX_MSGID_NORM_CASE_FOLD &&
                SMX_MSGID_STRIP_ZEROS == SMX_MSGID_NORM_STRIP_ZEROS &&
-               SMX_MSGID_HEX_TO_DEC == SMX_MSGID_NORM_HEX_TO_DEC, "msgid_norm values");
+               SMX_MSGID_HEX_TO_DEC == SMX_MSGID_NORM_HEX_TO_DEC &&
+               SMX_MSGID_DEC_TO_HEX == SMX_MSGID_NORM_DEC_TO_HEX, "msgid_norm values");
 
 void smx_config_init(struct smx_config *cfg)
 {
@@ -166,8 +167,12 @@ int client_smsc_check(const struct smx_config *cfg, const struct smx_smsc_config
                 return SMX_EINVAL;
         }
         if (s->msgid_norm & ~(SMX_MSGID_NORM_CASE_FOLD | SMX_MSGID_NORM_STRIP_ZEROS |
-                              SMX_MSGID_NORM_HEX_TO_DEC | SMX_MSGID_NORM_EXACT))
+                              SMX_MSGID_NORM_HEX_TO_DEC | SMX_MSGID_NORM_DEC_TO_HEX |
+                              SMX_MSGID_NORM_EXACT))
                 return cfg_err(errbuf, len, "SMSC %s: unknown msgid_norm flags", s->name);
+        if ((s->msgid_norm & SMX_MSGID_NORM_HEX_TO_DEC) && (s->msgid_norm & SMX_MSGID_NORM_DEC_TO_HEX))
+                return cfg_err(errbuf, len, "SMSC %s: msgid_norm hex_to_dec and dec_to_hex are "
+                               "opposite (ids hex on both sides need neither: auto)", s->name);
         if ((s->msgid_norm & SMX_MSGID_NORM_EXACT) && s->msgid_norm != SMX_MSGID_NORM_EXACT)
                 return cfg_err(errbuf, len, "SMSC %s: msgid_norm exact combined with other rules",
                                s->name);
@@ -274,13 +279,28 @@ static unsigned default_workers(void)
 /* A DR is normalised with the rules of the SMSC it arrives on, its MT's id
  * with those of the SMSC that accepted it; SMSCs that deliver each other's
  * DRs (R3) but compare ids differently can miss each other's receipts
- * (docs/operating.md "Message ids"). Said once, at create. */
+ * (docs/operating.md "Message ids"). When one of them reads an id in a
+ * base (hex_to_dec, dec_to_hex) and the other does not read it the same
+ * way, worse: a receipt id of digits only ("18", hex for 24) crossing to
+ * the other SMSC is a valid id there too and can name another MT. Said
+ * once, at create. */
 static void warn_msgid_norm_mix(const struct smx_config *cfg)
 {
+        const uint32_t base_rules = SMX_MSGID_NORM_HEX_TO_DEC | SMX_MSGID_NORM_DEC_TO_HEX;
         for (size_t i = 1; i < cfg->n_smscs; i++) {
                 const struct smx_smsc_config *a = &cfg->smscs[0], *b = &cfg->smscs[i];
                 if (a->msgid_norm == b->msgid_norm)
                         continue;
+                if ((a->msgid_norm & base_rules) != (b->msgid_norm & base_rules)) {
+                        smx_logf(SMX_LOG_WARN, NULL, NULL,
+                                 "SMSCs %s and %s have different msgid_norm and read message ids "
+                                 "in different bases (hex_to_dec / dec_to_hex): a DR crossing "
+                                 "between them can be matched to another MT or wait out "
+                                 "dr_park_timeout_ms; give every SMSC whose DRs can arrive on "
+                                 "the other the same rule (docs/operating.md, Message ids)",
+                                 a->name ? a->name : "?", b->name ? b->name : "?");
+                        return;
+                }
                 smx_logf(SMX_LOG_WARN, NULL, NULL,
                          "SMSCs %s and %s have different msgid_norm: a DR crossing between them "
                          "that comes before its resp waits out dr_park_timeout_ms, a re-sent "

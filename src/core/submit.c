@@ -123,11 +123,11 @@ static inline __attribute__((always_inline)) int slot_fill(struct smx_client *c,
  * "Worker count"). */
 static void publish(struct smx_client *c, const uint32_t *idx, uint32_t n)
 {
-        /* Two locked instructions per call: the ring's reservation CAS,
-         * which also counts the MTs as accepted (client_accepted), and the
-         * fence that orders the push before the loads of the workers'
-         * `sleeping` (no lost wake-up: the hand-shake and its argument are
-         * in src/ingress/ingress.h). */
+        /* One locked instruction per call: the ring's reservation CAS,
+         * which also counts the MTs as accepted (client_accepted) and,
+         * being seq_cst, orders the push before the loads of the workers'
+         * `sleeping` with no fence (no lost wake-up: the hand-shake and its
+         * argument are in src/ingress/ingress.h). */
         ingress_publish_n(&c->ing, idx, n);
         for (unsigned k = 0; k < c->n_workers; k++)
                 if (ingress_sleep_flag(&c->workers[k].sleeping) == WORKER_SLEEP_FOR_INGRESS)
