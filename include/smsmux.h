@@ -113,8 +113,13 @@ struct smx_smsc_config {
  * different. AUTO gives the same canonical id whichever bind computes it,
  * so a DR that arrives at another site (R3) matches under the defaults.
  * EXACT turns that off; CASE_FOLD and STRIP_ZEROS apply to every id, of any
- * shape; HEX_TO_DEC (resp id hex, receipt text id decimal) cannot be
- * guessed (1234 is valid in both bases) and is only ever set explicitly.
+ * shape; HEX_TO_DEC (resp id hex, receipt text id decimal) and its reverse
+ * DEC_TO_HEX (resp id decimal, receipt text id hex: Kannel's msg-id-type 2)
+ * cannot be guessed (1234 is valid in both bases) and are only ever set
+ * explicitly, at most one of the two. Either way both ids are compared as
+ * decimal numbers; a receipted_message_id TLV is the resp's own id and is
+ * read in the resp's base. Both decimal or both hex need no base rule
+ * (AUTO).
  * A DR is normalised with the rules of the SMSC it arrives on (then, when
  * that misses, with those of the other SMSCs), the correlation stored with
  * those of the SMSC that accepted the MT: give SMSCs that deliver each
@@ -124,6 +129,8 @@ struct smx_smsc_config {
 #define SMX_MSGID_NORM_STRIP_ZEROS (1u << 1) /* leading zeros do not count */
 #define SMX_MSGID_NORM_HEX_TO_DEC  (1u << 2) /* resp id hex, receipt text id decimal */
 #define SMX_MSGID_NORM_EXACT       (1u << 3) /* as sent; alone, not with the others */
+#define SMX_MSGID_NORM_DEC_TO_HEX  (1u << 4) /* resp id decimal, receipt text id hex;
+                                                not with HEX_TO_DEC */
 
 /* Client configuration. Initialise with smx_config_init(), then fill in. */
 struct smx_config {

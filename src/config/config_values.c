@@ -86,8 +86,9 @@ static const struct {
 };
 
 /* "auto" (the default), "exact", or a comma list of case_fold, strip_zeros,
- * hex_to_dec. "auto" and "exact" stand alone: combined with anything they
- * would mean two different rules. */
+ * and one of hex_to_dec / dec_to_hex. "auto" and "exact" stand alone:
+ * combined with anything they would mean two different rules; so would
+ * hex_to_dec with dec_to_hex (which side is hex). */
 static int parse_msgid_norm(const char *s, uint32_t *out)
 {
         static const struct { const char *name; uint32_t flag; } words[] = {
@@ -96,6 +97,7 @@ static int parse_msgid_norm(const char *s, uint32_t *out)
                 { "case_fold", SMX_MSGID_NORM_CASE_FOLD },
                 { "strip_zeros", SMX_MSGID_NORM_STRIP_ZEROS },
                 { "hex_to_dec", SMX_MSGID_NORM_HEX_TO_DEC },
+                { "dec_to_hex", SMX_MSGID_NORM_DEC_TO_HEX },
         };
         const size_t n_words = sizeof words / sizeof words[0];
         uint32_t v = 0;
@@ -121,6 +123,8 @@ static int parse_msgid_norm(const char *s, uint32_t *out)
                 p = e + 1;
         }
         if (alone && n_items > 1)
+                return SMX_EINVAL;
+        if ((v & SMX_MSGID_NORM_HEX_TO_DEC) && (v & SMX_MSGID_NORM_DEC_TO_HEX))
                 return SMX_EINVAL;
         *out = v;
         return 0;
@@ -237,7 +241,8 @@ void config_apply_key(struct load_ctx *x, const struct key_def *def, void *base,
         case KEY_MSGID:
                 if (parse_msgid_norm(value, (uint32_t *)(void *)field) < 0)
                         config_fail(x, "[%s] %s: '%s' is not auto, exact or a comma list of "
-                                    "case_fold, strip_zeros, hex_to_dec", section, def->name, value);
+                                    "case_fold, strip_zeros and one of hex_to_dec, dec_to_hex",
+                                    section, def->name, value);
                 return;
         case KEY_URLS:
                 config_add_urls(x, base, section, def, value);

@@ -19,6 +19,14 @@
  *     goes there at once, the waiting ones behind them too;
  *   - strategy B, a URL the client already left: its MTs go to the current
  *     one at once;
+ *   - strategy B, every stall of the current URL also doubles the silence
+ *     its next stall needs (up to timeout_ms; back to stall_ms once it
+ *     answers within stall_ms), as for strategy A below: the resubmit after
+ *     the pause is then waited for, so a site slower than stall_ms at every
+ *     answer is not taken for a hung one, and when every URL is that slow
+ *     the MTs are accepted instead of failing after max_attempts stalls
+ *     that each cut a request the service took; a hung URL costs its
+ *     resubmit 2 x stall_ms before the switch;
  *   - strategy A: each MT is retried after retry_backoff_ms; the name is
  *     resolved again at once, passing over the hung address for
  *     AVOID_MS when the answer has another; no new MT is pulled until the
@@ -102,6 +110,15 @@ uint64_t http_watch_next_ms(const struct http_mt *m, uint64_t now, uint64_t wait
         return wait;
 }
 
+/* URL u stalled: its next stall needs twice the silence (up to timeout_ms),
+ * until it answers within stall_ms again (http_watch_answered_in). */
+static void widen_window(const struct http_mt *m, struct site_watch *w)
+{
+        uint64_t next = stall_window(m, w) * 2;
+        uint64_t cap = m->cfg.timeout_ms > m->cfg.stall_ms ? m->cfg.timeout_ms : m->cfg.stall_ms;
+        w->window_ms = (uint32_t)(next < cap ? next : cap);
+}
+
 static void site_stalled(struct http_mt *m, unsigned u, uint64_t now)
 {
         struct site_watch *w = &m->watch[u];
@@ -126,11 +143,10 @@ static void site_stalled(struct http_mt *m, unsigned u, uint64_t now)
                  m->urls[u], m->res && m->have_addr ? " at " : "", m->res && m->have_addr ? m->cur_addr.text : "",
                  (unsigned long long)(now - w->heard_ms), n, what);
         uint64_t due = now;
+        if (!strategy_b || u == cur)
+                widen_window(m, w);
         if (!strategy_b) {
                 w->suspect = 1;
-                uint64_t next = stall_window(m, w) * 2;
-                uint64_t cap = m->cfg.timeout_ms > m->cfg.stall_ms ? m->cfg.timeout_ms : m->cfg.stall_ms;
-                w->window_ms = (uint32_t)(next < cap ? next : cap);
                 if (m->res && m->have_addr)
                         http_resolve_avoid(m->res, &m->cur_addr, now, AVOID_MS);
                 due = now + m->cfg.retry_backoff_ms;

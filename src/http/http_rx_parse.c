@@ -184,9 +184,12 @@ int http_rx_parse(const char *body, size_t len, const struct http_rx_config *cfg
         m->text[0] = 0;
         if ((rc = get_field(f, n, kidx, "type", type, sizeof type, NULL, 1, why)))
                 return rc;
-        if (strcmp(type, "receipt") == 0)
+        /* H4 spells them `MO` and `receipt`; any case is taken, as for the
+         * state names (a pusher writing `mo` would otherwise get 400 and
+         * re-send for ever, the message never delivered) */
+        if (strcasecmp(type, "receipt") == 0)
                 m->is_dr = 1;
-        else if (strcmp(type, "MO") != 0) {
+        else if (strcasecmp(type, "MO") != 0) {
                 *why = "type must be MO or receipt";
                 return 400;
         }

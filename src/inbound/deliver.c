@@ -31,6 +31,11 @@ void inbound_id_rules_of(uint32_t msgid_norm, struct smx_id_norm *n)
         if (msgid_norm & SMX_MSGID_HEX_TO_DEC) {
                 n->resp_base = 16;
                 n->dr_base = 10;
+        } else if (msgid_norm & SMX_MSGID_DEC_TO_HEX) {
+                /* the resp id (and the TLV, which is that id) decimal, the
+                 * receipt text's id hex: both compared in decimal */
+                n->resp_base = 10;
+                n->dr_base = 16;
         }
 }
 
@@ -48,11 +53,11 @@ int inbound_corr_get(struct smx_inbound *in, struct dr_info *d, struct smx_corr_
                           ~(1u << d->rules);
         if (!others || !d->has_key)
                 return 0;               /* the default: every bind one rule set */
-        for (uint32_t r = 0; r < 16; r++) {
+        for (uint32_t r = 0; r < SMX_MSGID_RULES; r++) {
                 if (!(others >> r & 1))
                         continue;
                 struct smx_id_norm rules;
-                char norm[SMX_MSGID_MAX + 1];
+                char norm[SMX_MSGID_CANON_MAX + 1];
                 inbound_id_rules_of(r, &rules);
                 int n = smx_msgid_normalise(&rules, (enum smx_id_source)d->id_src,
                                             (const uint8_t *)d->msgid, d->id_len, norm, sizeof norm);
@@ -143,7 +148,7 @@ static void dr_set_id(struct smx_inbound *in, const struct smx_id_norm *rules,
                       enum smx_id_source src, const uint8_t *id, size_t id_len,
                       struct dr_info *d)
 {
-        char norm[SMX_MSGID_MAX + 1];
+        char norm[SMX_MSGID_CANON_MAX + 1];
         d->id_len = (uint16_t)event_copy_str(d->msgid, sizeof d->msgid, id, id_len);
         d->id_src = (uint8_t)src;
         int n = id_len > SMX_MSGID_MAX ? -1
@@ -180,7 +185,7 @@ static void dr_extract(struct smx_inbound *in, const struct smx_bind_info *b,
         memset(d, 0, offsetof(struct dr_info, msgid));
         d->msgid[0] = d->err[0] = 0;
         d->bind = b->index;
-        d->rules = (uint8_t)(b->msgid_norm & 15);
+        d->rules = (uint8_t)(b->msgid_norm % SMX_MSGID_RULES);
         inbound_id_rules(b, &rules);
         int tlv_state = (tlv->present & SMX_TLV_MESSAGE_STATE) ? tlv->message_state : -1;
 

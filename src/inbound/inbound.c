@@ -73,7 +73,7 @@ int inbound_accepted_prepare(struct smx_inbound *in, const struct smx_bind_info 
                              uint16_t n_parts, struct smx_accepted_put *out)
 {
         struct smx_id_norm rules;
-        char norm[SMX_MSGID_MAX + 1];
+        char norm[SMX_MSGID_CANON_MAX + 1];
         inbound_id_rules(bind, &rules);
         if (msgid_len == 0)
                 return -EINVAL;         /* nothing a DR could ever name */
@@ -92,7 +92,7 @@ int inbound_accepted_prepare(struct smx_inbound *in, const struct smx_bind_info 
         out->bind = bind;
         /* which rule sets stored correlations (inbound_corr_get); written
          * once per value, so the line stays shared */
-        uint32_t bit = 1u << (bind->msgid_norm & 15);
+        uint32_t bit = 1u << (bind->msgid_norm % SMX_MSGID_RULES);
         if (!(atomic_load_explicit(&in->rules_seen, memory_order_relaxed) & bit))
                 atomic_fetch_or_explicit(&in->rules_seen, bit, memory_order_relaxed);
         struct smx_corr_val *v = &out->v;

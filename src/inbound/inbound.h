@@ -34,7 +34,15 @@ enum smx_msgid_norm {
         SMX_MSGID_STRIP_ZEROS = 1u << 1,
         SMX_MSGID_HEX_TO_DEC = 1u << 2,  /* resp id is hex, DR text id is decimal */
         SMX_MSGID_EXACT = 1u << 3, /* compare as sent */
+        SMX_MSGID_DEC_TO_HEX = 1u << 4,  /* resp id is decimal, DR text id is hex */
 };
+
+/* Every msgid_norm value is below SMX_MSGID_RULES: the sets of rule values
+ * seen (inbound rules_seen / rules_conf) are bit masks of one uint32_t. */
+#define SMX_MSGID_RULES 32u
+_Static_assert((SMX_MSGID_CASE_FOLD | SMX_MSGID_STRIP_ZEROS | SMX_MSGID_HEX_TO_DEC |
+                SMX_MSGID_EXACT | SMX_MSGID_DEC_TO_HEX) < SMX_MSGID_RULES,
+               "msgid_norm values fit the rule-set masks");
 
 struct smx_dcs_map;
 

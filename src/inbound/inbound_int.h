@@ -109,7 +109,7 @@ struct smx_inbound {
         struct reasm_shard *reasm;
         struct smx_dcs_map service_map;
         _Atomic uint32_t n_staged;      /* puts in stage areas (a hint, read without lock) */
-        _Atomic uint32_t rules_seen;    /* bit per msgid_norm value (0..15) of the binds
+        _Atomic uint32_t rules_seen;    /* bit per msgid_norm value (below SMX_MSGID_RULES) of the binds
                                            that stored correlations; set once per value */
         _Atomic uint32_t staged_in[STAGE_BUCKETS];      /* ...per key bucket */
         _Atomic uint32_t rules_conf;    /* bit per msgid_norm value of the configured

@@ -32,7 +32,7 @@ int inbound_remote_accepted_w(struct smx_inbound *in, struct smx_rstore *rs, uns
                               uint16_t part, uint16_t n_parts)
 {
         struct smx_id_norm rules;
-        char norm[SMX_MSGID_MAX + 1];
+        char norm[SMX_MSGID_CANON_MAX + 1];
         inbound_id_rules(bind, &rules);
         if (msgid_len == 0)
                 return -EINVAL;
@@ -64,7 +64,7 @@ static uint32_t push(struct smx_rstore *rs, unsigned worker, struct rs_in_req *r
 
 void inbound_note_bind_rules(struct smx_inbound *in, uint32_t msgid_norm)
 {
-        uint32_t bit = 1u << (msgid_norm & 15);
+        uint32_t bit = 1u << (msgid_norm % SMX_MSGID_RULES);
         if (!(atomic_load_explicit(&in->rules_conf, memory_order_relaxed) & bit))
                 atomic_fetch_or_explicit(&in->rules_conf, bit, memory_order_relaxed);
 }
@@ -74,11 +74,11 @@ static void alt_keys(struct smx_inbound *in, const struct dr_info *d, struct rs_
 {
         uint32_t others = atomic_load_explicit(&in->rules_conf, memory_order_relaxed) &
                           ~(1u << d->rules);
-        for (uint32_t rule = 0; others && rule < 16 && r->n_alt < RS_ALT_MAX; rule++) {
+        for (uint32_t rule = 0; others && rule < SMX_MSGID_RULES && r->n_alt < RS_ALT_MAX; rule++) {
                 if (!(others >> rule & 1))
                         continue;
                 struct smx_id_norm rules;
-                char norm[SMX_MSGID_MAX + 1];
+                char norm[SMX_MSGID_CANON_MAX + 1];
                 inbound_id_rules_of(rule, &rules);
                 int n = smx_msgid_normalise(&rules, (enum smx_id_source)d->id_src,
                                             (const uint8_t *)d->msgid, d->id_len, norm, sizeof norm);

@@ -449,6 +449,12 @@ struct smx_id_norm {
                                    alone, so every bind canonicalises it alike */
 };
 
+/* Longest canonical form of an id of at most SMX_MSGID_MAX characters: a
+ * number read as hex is rewritten in decimal, and 64 hex digits make up to
+ * 78 decimal ones (16^64 < 10^78). Buffers for normalised ids are this + 1. */
+#define SMX_MSGID_CANON_MAX 80
+_Static_assert(SMX_MSGID_MAX <= 64, "SMX_MSGID_CANON_MAX covers a 64-hex-digit id in decimal");
+
 /* Canonical form of a message id, written to out[0..cap) and NUL-terminated.
  * Numeric ids (base 10 or 16 for that source) are rewritten in decimal with
  * no leading zeros, so a hex resp id and a decimal receipt id compare equal;

@@ -31,7 +31,9 @@
 //      addresses over keep-alive connections: each printed once;
 //   6. stdin EOF while answers are held 4.5 s (past stall_ms) and DRs are
 //      pushed before them: every MT gets its outcome, every DR is printed
-//      once, exit 0.
+//      once, exit 0;
+//   7. strategy B (two URLs) with both sites answering every request 4.5 s
+//      late: each MT submitted once, not failed after max_attempts stalls.
 // Usage: test_node_http.js PATH/TO/smsmux. TAP.
 'use strict';
 const http = require('http');
@@ -442,6 +444,41 @@ async function main() {
     p.events.filter((e) => e.event === 'dr' && e.id === null));
   t.ok(!p.events.some((e) => e.bad), 'stdout: every line JSON', p.events.filter((e) => e.bad));
   svc.close();
+
+  // 7. strategy B (two URLs, pause 1 s) and both sites slow at every
+  // answer, past stall_ms: each request answered 4.5 s after it came, the
+  // service deduplicating message_ids across its sites as one service does
+  const slowA = service();
+  const slowB = service();
+  slowB.handset = slowA.handset;   // one service behind both URLs
+  const portA = await freePort();
+  const portB = await freePort();
+  await slowA.listen(portA);
+  await slowB.listen(portB);
+  for (const s of [slowA, slowB]) {
+    s.mode = (req, res, form, mid, accept) => {
+      const a = accept();
+      setTimeout(() => { if (!res.destroyed) { res.writeHead(200, { 'Content-Type': 'text/plain' }); res.end(a); } }, 4500);
+      return 'handled';
+    };
+  }
+  const rx7 = await freePort();
+  const p7 = pipe(t, smx, ['--transport', 'http', '--http-url', `http://127.0.0.1:${portA}/httpapi/receiver`,
+    '--http-url', `http://127.0.0.1:${portB}/httpapi/receiver`, '--http-resubmit-pause', '1',
+    '--http-receiver', `127.0.0.1:${rx7}`, '--system-id', 'acme', '--password', 'pw']);
+  const ids7 = [];
+  for (let i = 0; i < 5; i++) { ids7.push(`b-${i}`); p7.send({ id: `b-${i}`, from: '12345', to: '447700900008', text: `b-${i}` }); }
+  t.ok(await waitFor(() => ids7.every((id) => p7.outcomes()[id]), 60000), '7: outcomes for MTs answered in 4.5 s at both sites');
+  const out7 = p7.outcomes();
+  t.ok(ids7.every((id) => out7[id] && out7[id].length === 1 && out7[id][0].event === 'submitted'),
+    '7: strategy B, both sites slow: every MT submitted once, not failed after max_attempts stalls',
+    ids7.map((id) => out7[id]));
+  const mids7 = Object.keys(slowA.textOf).concat(Object.keys(slowB.textOf));
+  t.ok(new Set(mids7).size === 5 && [...new Set(mids7)].every((m) => slowA.handset[m] === 1),
+    '7: each MT delivered once', [mids7, slowA.handset]);
+  t.ok(await p7.close() === 0, '7: pipe exits 0', p7.err.slice(-2000));
+  slowA.close();
+  slowB.close();
 }
 
-t.run(main, 110000);
+t.run(main, 170000);

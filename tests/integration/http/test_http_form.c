@@ -204,6 +204,24 @@ static void test_rx_accepts_state_names(void)
         CHECK_EQ(m.state, 5);
 }
 
+/* The type's value in any case (H4 writes `MO` and `receipt`). */
+static void test_rx_takes_the_type_in_any_case(void)
+{
+        static struct http_rx_msg m;
+        const char *why = NULL;
+        CHECK_EQ(rx_parse("type=RECEIPT&message_id=abc&message_state=2", &m, &why), 0);
+        CHECK(m.is_dr);
+        CHECK_EQ(rx_parse("type=Receipt&message_id=abc&message_state=delivered", &m, &why), 0);
+        CHECK(m.is_dr);
+        CHECK_EQ(m.state, 2);
+        CHECK_EQ(rx_parse("type=mo&message_id=m1&shortcode=1&phone_number=4&message=hi", &m, &why), 0);
+        CHECK(!m.is_dr);
+        CHECK_EQ(rx_parse("type=Mo&message_id=m1&shortcode=1&phone_number=4&message=hi", &m, &why), 0);
+        CHECK(!m.is_dr);
+        CHECK_EQ(rx_parse("type=mos&message_id=m1&shortcode=1&phone_number=4&message=hi", &m, &why), 400);
+        CHECK_EQ(rx_parse("type=receipts&message_id=abc&message_state=2", &m, &why), 400);
+}
+
 static void test_rx_parses_an_mo_with_utf8_text(void)
 {
         static struct http_rx_msg m;
@@ -606,6 +624,7 @@ int main(void)
         RUN(test_rx_parses_a_receipt);
         RUN(test_rx_ignores_a_trailing_line_break);
         RUN(test_rx_accepts_state_names);
+        RUN(test_rx_takes_the_type_in_any_case);
         RUN(test_rx_parses_an_mo_with_utf8_text);
         RUN(test_rx_refuses_bad_fields_with_400);
         RUN(test_rx_refuses_overlong_message_id);

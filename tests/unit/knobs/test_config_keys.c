@@ -64,6 +64,10 @@ static void test_new_smsc_keys_reach_the_smsc(void)
                 { "msgid_norm = auto\n", SMX_MSGID_NORM_AUTO },
                 { "msgid_norm = exact\n", SMX_MSGID_NORM_EXACT },
                 { "msgid_norm = strip_zeros\n", SMX_MSGID_NORM_STRIP_ZEROS },
+                /* resp id decimal, receipt text id hex (Kannel msg-id-type 2) */
+                { "msgid_norm = dec_to_hex\n", SMX_MSGID_NORM_DEC_TO_HEX },
+                { "msgid_norm = dec_to_hex, strip_zeros\n",
+                  SMX_MSGID_NORM_DEC_TO_HEX | SMX_MSGID_NORM_STRIP_ZEROS },
         };
         for (unsigned i = 0; i < sizeof norms / sizeof norms[0]; i++) {
                 char text[160];
@@ -103,6 +107,9 @@ static void test_bad_values_name_file_line_and_key(void)
         expect_bad("[smsc a]\nmsgid_norm = case_fold,upside_down\n", 2, "msgid_norm");
         expect_bad("[smsc a]\nmsgid_norm = exact, case_fold\n", 2, "msgid_norm");
         expect_bad("[smsc a]\nmsgid_norm = auto,strip_zeros\n", 2, "msgid_norm");
+        /* opposite directions: which side is hex? */
+        expect_bad("[smsc a]\nmsgid_norm = hex_to_dec, dec_to_hex\n", 2, "msgid_norm");
+        expect_bad("[smsc a]\nmsgid_norm = exact, dec_to_hex\n", 2, "msgid_norm");
         expect_bad("[smsc a]\nreasm_groups = 5\n", 2, "reasm_groups");
 }
 
@@ -157,6 +164,15 @@ static void test_client_create_refuses_bad_content_settings(void)
         s.msgid_norm = SMX_MSGID_NORM_EXACT | SMX_MSGID_NORM_CASE_FOLD;
         CHECK_EQ(smx_client_create(&cfg, &c, err, sizeof err), SMX_EINVAL);
         CHECK(strstr(err, "msgid_norm") != NULL);
+        s.msgid_norm = SMX_MSGID_NORM_HEX_TO_DEC | SMX_MSGID_NORM_DEC_TO_HEX;
+        err[0] = 0;
+        CHECK_EQ(smx_client_create(&cfg, &c, err, sizeof err), SMX_EINVAL);
+        CHECK(strstr(err, "hex_to_dec and dec_to_hex") != NULL);
+        s.msgid_norm = SMX_MSGID_NORM_EXACT | SMX_MSGID_NORM_DEC_TO_HEX;
+        CHECK_EQ(smx_client_create(&cfg, &c, err, sizeof err), SMX_EINVAL);
+        s.msgid_norm = 1u << 5;         /* past the last flag (DEC_TO_HEX) */
+        CHECK_EQ(smx_client_create(&cfg, &c, err, sizeof err), SMX_EINVAL);
+        CHECK(strstr(err, "unknown msgid_norm") != NULL);
         s.msgid_norm = 0;
         cfg.metrics_addr = "no-port";
         CHECK_EQ(smx_client_create(&cfg, &c, err, sizeof err), SMX_EINVAL);
@@ -245,6 +261,28 @@ static void test_mixed_msgid_norm_is_warned_at_create(void)
         CHECK_EQ(smx_client_create(&cfg, &c, err, sizeof err), 0);
         smx_client_destroy(c);
         CHECK(strstr(warned, "a and b have different msgid_norm") != NULL);
+        CHECK(strstr(warned, "different bases") != NULL);
+        /* the reverse rule too, beside an SMSC on auto: ids of digits only
+         * can name another MT when a DR crosses, and the warning says so */
+        warned[0] = 0;
+        s[1].msgid_norm = SMX_MSGID_NORM_DEC_TO_HEX;
+        CHECK_EQ(smx_client_create(&cfg, &c, err, sizeof err), 0);
+        smx_client_destroy(c);
+        CHECK(strstr(warned, "a and b have different msgid_norm") != NULL);
+        CHECK(strstr(warned, "another MT") != NULL);
+        /* the same base rule with other flags: the milder warning */
+        warned[0] = 0;
+        s[0].msgid_norm = SMX_MSGID_NORM_DEC_TO_HEX | SMX_MSGID_NORM_CASE_FOLD;
+        CHECK_EQ(smx_client_create(&cfg, &c, err, sizeof err), 0);
+        smx_client_destroy(c);
+        CHECK(strstr(warned, "a and b have different msgid_norm") != NULL);
+        CHECK(strstr(warned, "different bases") == NULL);
+        /* both dec_to_hex: the same rules, no warning */
+        warned[0] = 0;
+        s[0].msgid_norm = SMX_MSGID_NORM_DEC_TO_HEX;
+        CHECK_EQ(smx_client_create(&cfg, &c, err, sizeof err), 0);
+        smx_client_destroy(c);
+        CHECK_STR(warned, "");
         smx_log_configure(SMX_LOG_ERROR, NULL, NULL);
 }
 
