@@ -19,7 +19,9 @@
  *   - Redis paused (SIGSTOP) past the takeover time while a holds entries
  *     and b is polled: a's leases run out during the pause; once Redis
  *     runs again a revalidates, the entries are still its own, it shows
- *     each once and b none. */
+ *     each once and b none;
+ *   - a stopped while cut off, its entries unshown: they stay pending in
+ *     Redis and b takes them over, each once. */
 #include "rtest_proxy.h"
 #include "rtest_stream.h"
 
@@ -166,6 +168,30 @@ static void test_redis_paused_past_takeover_holder_revalidates_and_shows_once(vo
         inst_stop(&IB);
 }
 
+/* An instance stopped while cut off loses nothing: what it never showed
+ * stays pending in Redis, and the instance that takes it over shows it. */
+static void test_stopped_while_cut_off_taker_shows_each_once(void)
+{
+        enum { N = 20 };
+        new_cluster();
+        CHECK(inst_start_with(&IA, P.url, "a", TAKEOVER_MS, A_TIMEOUT_MS, 0) == 0);
+        CHECK(inst_start_with(&IB, R.url, "b", TAKEOVER_MS, 10000, 0) == 0);
+        for (unsigned i = 0; i < N; i++)
+                add_dr("a", i);
+        CHECK(wait_held(&IA, N, &IB));
+        rtest_proxy_cut(&P);
+        run_for(TAKEOVER_MS, &IB);
+        CHECK_EQ(shown_now(&IA), 0);            /* leases ran out: waiting */
+        inst_stop(&IA);                         /* stopped while cut off */
+        rtest_proxy_heal(&P);
+        CHECK(wait_shown(&IB, N, NULL));
+        struct inst *vb[] = { &IB };
+        CHECK(wait_acked("a", vb, 1));          /* IA is stopped: not polled */
+        struct inst *v[] = { &IA, &IB };
+        check_once(v, 2, N);
+        inst_stop(&IB);
+}
+
 int main(void)
 {
         int rc = rtest_start_connected(&R, &C);
@@ -180,6 +206,7 @@ int main(void)
         RUN(test_cut_off_shorter_than_takeover_a_shows_its_entries_b_none);
         RUN(test_cut_off_alone_entries_wait_then_shown_once_after_revalidation);
         RUN(test_redis_paused_past_takeover_holder_revalidates_and_shows_once);
+        RUN(test_stopped_while_cut_off_taker_shows_each_once);
         rtest_proxy_stop(&P);
         rtest_stop_connected(&R, C);
         return t_done();
