@@ -18,6 +18,7 @@
 #ifndef SMX_INGRESS_H
 #define SMX_INGRESS_H
 
+#include <sched.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -33,6 +34,12 @@ enum {
         SMX_SLOTF_RESENT = 1u << 0,   /* sent again after a lost/timed-out request */
         SMX_SLOTF_GSM_PLAIN = 1u << 1, /* smx_submit found the text GSM-plain (text.h
                                           smx_text_choose_plain): encoded by a copy */
+        SMX_SLOTF_PRE = 1u << 2,       /* text_inline holds the MT's submit_sm body,
+                                          pre-encoded by smx_submit (core/mt_pre.h);
+                                          from/to are not written (smx_slot_from/_to) */
+        SMX_SLOTF_PRE_TEXT_END = 1u << 3, /* with PRE: the text is not the body's
+                                          short_message octets and sits at the end of
+                                          the inline area (smx_slot_text) */
 };
 
 /* How the failed parts of a long MT's attempt failed (smx_slot.fail_bits). */
@@ -48,7 +55,10 @@ enum {
  * addresses carry no NUL (lengths say where they end); the text follows
  * inline when it fits (216 bytes: a single-part SMS of 160 GSM characters in
  * ASCII or of 70 UCS-2 characters of up to 3 UTF-8 bytes), else it is in one
- * block of the ingress's text pool. */
+ * block of the ingress's text pool. A single-part MT whose submit_sm body
+ * smx_submit pre-encoded (SMX_SLOTF_PRE, core/mt_pre.h) has that body at
+ * text_inline, its addresses inside it, and its text inside it too or at
+ * the end of the inline area (smx_slot_text). */
 struct smx_slot {
         uint32_t gen;              /* bumped when the slot is freed (identity serial) */
         _Atomic uint32_t tag;      /* current attempt; changed before every hand-over,
@@ -89,9 +99,42 @@ struct smx_slot {
 #define SMX_SLOT_SIZE 448u
 #define SMX_SLOT_TEXT_INLINE (SMX_SLOT_SIZE - sizeof(struct smx_slot))
 
+/* Octets of a pre-encoded body (SMX_SLOTF_PRE) before its short_message,
+ * and before its sm_length octet: service_type, the addresses with TON/NPI
+ * and NULs, the fields up to sm_length (pdu/submit_short.h
+ * SMX_SUBMIT_BODY_FIXED). */
+static inline size_t smx_slot_pre_sm_at(const struct smx_slot *s)
+{
+        return 17u + s->from_len + s->to_len;
+}
+/* The pre-encoded body's length, identity TLV included: its fields, its
+ * short_message (sm_length says how long) and the 20-octet TLV. */
+static inline size_t smx_slot_pre_len(const struct smx_slot *s)
+{
+        size_t at = smx_slot_pre_sm_at(s);
+        return at + s->text_inline[at - 1] + 20u;
+}
 static inline const uint8_t *smx_slot_text(const struct smx_slot *s)
 {
-        return s->overflow ? s->overflow : s->text_inline;
+        if (s->overflow)
+                return s->overflow;
+        if (!(s->flags & SMX_SLOTF_PRE))
+                return s->text_inline;
+        if (s->flags & SMX_SLOTF_PRE_TEXT_END)
+                return s->text_inline + SMX_SLOT_TEXT_INLINE - s->text_len;
+        return s->text_inline + smx_slot_pre_sm_at(s);
+}
+/* The source / destination address (from_len / to_len octets): inside the
+ * pre-encoded body when there is one (source_addr after service_type and
+ * TON/NPI; destination_addr after its NUL and TON/NPI). */
+static inline const char *smx_slot_from(const struct smx_slot *s)
+{
+        return (s->flags & SMX_SLOTF_PRE) ? (const char *)s->text_inline + 3 : s->from;
+}
+static inline const char *smx_slot_to(const struct smx_slot *s)
+{
+        return (s->flags & SMX_SLOTF_PRE) ? (const char *)s->text_inline + 6 + s->from_len
+                                          : s->to;
 }
 
 /* The pool and its rings. Shared by all threads; fields are read-only after
@@ -176,13 +219,13 @@ void ingress_chain_free(struct smx_ingress *g, struct smx_slot_chain *ch);
 void ingress_push(struct smx_ingress *g, uint32_t idx);
 /* Queue n slots as one run, in order (one reservation). Never fails. */
 void ingress_push_n(struct smx_ingress *g, const uint32_t *idx, uint32_t n);
-/* ingress_push_n (n >= 1) followed by a seq_cst fence, so the loads of the
- * workers' `sleeping` after it are ordered after the push (smx_submit's
- * publish; the hand-shake below). Never fails. */
+/* ingress_push_n (n >= 1), inline: smx_submit's publication. Its ring
+ * reservation CAS is seq_cst, so the publisher's seq_cst loads of the
+ * workers' `sleeping` after it need no fence (the hand-shake below). Never
+ * fails. */
 static inline void ingress_publish_n(struct smx_ingress *g, const uint32_t *idx, uint32_t n)
 {
         (void)idx_ring_push_n(&g->in_ring, idx, n);   /* cannot fail: holds every slot */
-        atomic_thread_fence(memory_order_seq_cst);
 }
 /* Pop the oldest queued slot, or SMX_SLOT_NONE. */
 uint32_t ingress_pop(struct smx_ingress *g);
@@ -193,31 +236,83 @@ static inline uint32_t ingress_pop_n(struct smx_ingress *g, uint32_t *out, uint3
 }
 /* The sleep hand-shake between a thread that may sleep waiting for MTs (a
  * worker) and the threads that publish them (smx_submit), with no lost
- * wake-up. The sleeper calls ingress_announce_sleep: W(flag) seq_cst, then
- * R(p_tail) seq_cst; it sleeps only if that returned 0. A publisher calls
- * ingress_publish_n: W(p_tail) release, then a seq_cst fence F; then
- * ingress_sleep_flag: R(flag) seq_cst, and it wakes the sleeper if the
- * flag says it sleeps. Suppose R(flag) returned "awake" (an older value):
- * then W(flag) does not precede F in the single total order S of seq_cst
- * operations and fences (else R(flag), after F, would see it), so F
- * precedes W(flag) and hence R(p_tail) in S; and a seq_cst load ordered
- * after a fence that follows a store sees that store or a later one: the
- * sleeper's R(p_tail) sees the run, returns > 0, and it stays up.
- * Otherwise the publisher sees the flag and wakes it. Either way no MT
- * waits out a sleep. Cost: on x86 the publisher's fence is one locked
- * instruction, the sleeper's store an XCHG once per sleep; the loads are
- * plain. (Making the publication itself a seq_cst store, an XCHG instead
- * of MOV + fence, measured no better: bench/README.md, issue 16 table.)
- * Stressed by tests/unit/core/test_core_sleep_wake.c. */
+ * wake-up and no fence on the publisher's side.
+ *
+ * The sleeper calls ingress_announce_sleep: W(flag) seq_cst, then
+ * R(p_head) seq_cst (idx_ring_reserved: the ring's reservation counter,
+ * not its published end p_tail), and compares it with c_head; it sleeps
+ * only if that returned 0, i.e. every cell reserved so far was popped. A
+ * publisher (ingress_publish_n) reserves its run with the ring's CAS on
+ * p_head, seq_cst; publishes it (p_tail, release); then, with no fence,
+ * R(flag) seq_cst (ingress_sleep_flag), and wakes the sleeper if the flag
+ * says it sleeps. The CAS is sequenced before R(flag), so it precedes it
+ * in the single total order S of seq_cst operations. Suppose R(flag)
+ * returned a value older than the W(flag) of an announce that ended in a
+ * sleep: then R(flag) precedes W(flag) in S (a seq_cst load reads the
+ * last store to its object before it in S, and every store to `sleeping`
+ * is seq_cst), so CAS < R(flag) < W(flag) < R(p_head) in S, and a seq_cst
+ * load reads the last modification before it in S or a later one:
+ * R(p_head) sees the reservation. Then either its run is not yet popped
+ * (p_head != c_head: the sleeper stays up, contradiction) or a consumer
+ * popped it already (it is being handled). If R(flag) saw W(flag), the
+ * publisher wakes the sleeper; if it saw a later store (the sleeper's own
+ * reset after waking, or a waker's exchange, which ends the sleep), the
+ * sleep is over. Either way no MT waits out a sleep. The publication (the
+ * store to p_tail) needs no ordering against R(flag): the sleeper looks
+ * at the reservation, which the CAS made visible, so on x86 the
+ * publisher's store may sit in its store buffer while its flag load runs
+ * ahead.
+ *
+ * The price is a new case for the sleeper: it may see a run reserved and
+ * not yet published (its publisher between its CAS and its store to
+ * p_tail), so it must not sleep, yet has nothing to pop. If that
+ * publisher runs on another CPU the run appears within a few pauses; if
+ * it was preempted, possibly on the sleeper's own CPU (here the
+ * application thread and the worker share CPU 1), spinning would burn the
+ * sleeper's time slice while the publisher cannot run: the sleeper calls
+ * ingress_await_published, which pauses a little and then yields the CPU,
+ * and looks again at its next turn.
+ *
+ * Cost: the publisher's CAS is the one locked instruction it makes anyway
+ * (on x86 a seq_cst CAS is the same `lock cmpxchg` as a relaxed one) and
+ * its flag loads are plain loads; the sleeper's store is an XCHG once per
+ * sleep. (Before, the publisher made a seq_cst fence after its
+ * publication, a second locked instruction per smx_submit; making the
+ * publication a seq_cst store instead measured no better: bench/README.md,
+ * issue 16 table.) Every ring push makes the CAS seq_cst, so a worker's
+ * re-push (ingress_push) is covered too, though a re-push wakes no one
+ * (the re-pushing worker is awake; others see it at their next turn or
+ * their WAIT_MS timeout). Stressed by tests/unit/core/test_core_sleep_wake.c
+ * (the race, and a publisher stopped between its CAS and its
+ * publication). */
 static inline int ingress_sleep_flag(_Atomic int *flag)
 {
         return atomic_load_explicit(flag, memory_order_seq_cst);
 }
+/* Store the flag (seq_cst), then return how many slots are reserved on the
+ * ring and not yet popped (published or not): sleep only on 0. */
 static inline uint32_t ingress_announce_sleep(const struct smx_ingress *g, _Atomic int *flag,
                                               int value)
 {
         atomic_store_explicit(flag, value, memory_order_seq_cst);
-        return idx_ring_size(&g->in_ring);   /* its load of p_tail is seq_cst */
+        return idx_ring_reserved(&g->in_ring);   /* its load of p_head is seq_cst */
+}
+/* After ingress_announce_sleep returned > 0 (the caller, awake again, will
+ * look at the ring on its next turn): if nothing is published yet, the
+ * run it saw is reserved and its publisher is between its CAS and its
+ * publication; pause up to 64 times for it (a publisher on another CPU),
+ * then yield the CPU (one preempted, maybe on this CPU) rather than spin.
+ * Returns at once when something is published. */
+static inline void ingress_await_published(const struct smx_ingress *g)
+{
+        for (unsigned i = 0; i < 64; i++) {
+                if (idx_ring_size(&g->in_ring) > 0)
+                        return;
+#if defined(__x86_64__) || defined(__i386__)
+                __builtin_ia32_pause();
+#endif
+        }
+        sched_yield();
 }
 
 /* Slots pushed on the ingress ring since it was created, modulo 2^32 (the
@@ -228,8 +323,7 @@ static inline uint32_t ingress_pushed(const struct smx_ingress *g)
         return atomic_load_explicit(&((struct smx_ingress *)g)->in_ring.p_head,
                                     memory_order_acquire);
 }
-/* Approximate number of queued slots; its read of the published end is
- * seq_cst (idx_ring_size), so it can close the worker's sleep hand-shake. */
+/* Approximate number of queued slots (published, not yet popped). */
 uint32_t ingress_queued(const struct smx_ingress *g);
 
 /* The 16-octet MT identity (R5): 8-octet client nonce + 8-octet serial

@@ -345,13 +345,17 @@ void *worker_main(void *arg)
                  * completion (a resp freeing window room, a bind coming up)
                  * or the WAIT_MS timeout (TPS tokens, knobs) does */
                 int takes = can_take_work(w);
-                /* publish `sleeping`, then look again: an MT pushed before the
-                 * store was not followed by a wake-up (the hand-shake with
-                 * smx_submit's publish: src/ingress/ingress.h) */
-                uint32_t queued = ingress_announce_sleep(
+                /* publish `sleeping`, then look again: an MT reserved on the
+                 * ring before the store may not be followed by a wake-up
+                 * (the hand-shake with smx_submit's publish:
+                 * src/ingress/ingress.h); one reserved and not yet
+                 * published means its publisher is mid-push: give it the
+                 * CPU if it does not appear at once */
+                uint32_t reserved = ingress_announce_sleep(
                         &c->ing, &w->sleeping, takes ? WORKER_SLEEP_FOR_INGRESS : WORKER_SLEEP_BUSY);
-                if (takes && queued > 0 && w->pend_head == SMX_SLOT_NONE) {
+                if (takes && reserved > 0 && w->pend_head == SMX_SLOT_NONE) {
                         atomic_store(&w->sleeping, 0);
+                        ingress_await_published(&c->ing);
                         worker_ring_submit(w);
                         continue;
                 }

@@ -7,9 +7,11 @@
  * inbound_on_deliver_w: text-only hex receipts of decimal resp ids, after the
  * resp and before it (parked, then matched), the TLV case, and DRs crossing
  * between a dec_to_hex SMSC and SMSCs with other rules (the rules bit of
- * dec_to_hex is past the four older ones). */
+ * dec_to_hex is past the four older ones), in process and as the keys a
+ * shared store's DR script is given. */
 #include "inbound/inbound_int.h"
 #include "inbound_fixture.h"
+#include "store/rstore.h"
 
 static const struct smx_bind_info bind0 = { .index = 0, .name = "smsc1.dc3", .site = "dc3" };
 static const struct smx_bind_info bind1 = { .index = 1, .name = "smsc2.bos", .site = "bos" };
@@ -303,6 +305,44 @@ static void test_hex_to_dec_and_dec_to_hex_smscs_side_by_side(void)
         inbound_destroy(in);
 }
 
+/* With a shared store the DR script is given the id's keys under the other
+ * configured SMSCs' rules (inbound_remote_dr_req): a receipt arriving on an
+ * auto SMSC carries its key under dec_to_hex too, and the other way round. */
+static void test_shared_store_dr_carries_its_key_under_dec_to_hex(void)
+{
+        struct smx_inbound *in = fx_inbound(60000);
+        struct smx_bind_info d2h = bind0, autob = bind1;
+        struct smx_pdu p;
+        struct rs_in_req r;
+        d2h.msgid_norm = SMX_MSGID_DEC_TO_HEX;
+        const struct smx_key128 k_dec = smx_hash128("5188252", 7, 0);
+        const struct smx_key128 k_auto = smx_hash128("4f2a9c", 6, 0);
+        /* one rule set configured: no other keys */
+        inbound_note_bind_rules(in, autob.msgid_norm);
+        fx_dr(&p, NULL, -1, "id:4F2A9C sub:001 dlvrd:001 stat:DELIVRD err:000");
+        CHECK_EQ(inbound_remote_dr_req(in, &autob, &p, &r), 1);
+        CHECK(smx_key128_eq(&r.key, &k_auto));
+        CHECK_EQ(r.n_alt, 0);
+        inbound_note_bind_rules(in, d2h.msgid_norm);
+        CHECK_EQ(inbound_remote_dr_req(in, &autob, &p, &r), 1);
+        CHECK(smx_key128_eq(&r.key, &k_auto));
+        CHECK_EQ(r.n_alt, 1);
+        CHECK(smx_key128_eq(&r.alt[0], &k_dec));
+        CHECK_EQ(r.state, SMPP_STATE_DELIVERED);
+        CHECK_STR(r.msgid, "4F2A9C");
+        /* on the dec_to_hex SMSC: its own key is the decimal one */
+        CHECK_EQ(inbound_remote_dr_req(in, &d2h, &p, &r), 1);
+        CHECK(smx_key128_eq(&r.key, &k_dec));
+        CHECK_EQ(r.n_alt, 1);
+        CHECK(smx_key128_eq(&r.alt[0], &k_auto));
+        /* the TLV is the decimal resp id on both: one key, nothing else */
+        fx_dr(&p, "5188252", SMPP_STATE_DELIVERED, NULL);
+        CHECK_EQ(inbound_remote_dr_req(in, &d2h, &p, &r), 1);
+        CHECK(smx_key128_eq(&r.key, &k_dec));
+        CHECK_EQ(r.n_alt, 0);
+        inbound_destroy(in);
+}
+
 int main(void)
 {
         RUN(test_dec_to_hex_makes_decimal_resp_and_hex_receipt_equal);
@@ -314,5 +354,6 @@ int main(void)
         RUN(test_receipted_message_id_tlv_is_read_as_the_decimal_resp_id);
         RUN(test_dr_crossing_from_dec_to_hex_to_auto_smsc_is_matched);
         RUN(test_hex_to_dec_and_dec_to_hex_smscs_side_by_side);
+        RUN(test_shared_store_dr_carries_its_key_under_dec_to_hex);
         return t_done();
 }

@@ -261,12 +261,22 @@ static void test_mixed_msgid_norm_is_warned_at_create(void)
         CHECK_EQ(smx_client_create(&cfg, &c, err, sizeof err), 0);
         smx_client_destroy(c);
         CHECK(strstr(warned, "a and b have different msgid_norm") != NULL);
-        /* the reverse rule too, beside an SMSC on auto */
+        CHECK(strstr(warned, "different bases") != NULL);
+        /* the reverse rule too, beside an SMSC on auto: ids of digits only
+         * can name another MT when a DR crosses, and the warning says so */
         warned[0] = 0;
         s[1].msgid_norm = SMX_MSGID_NORM_DEC_TO_HEX;
         CHECK_EQ(smx_client_create(&cfg, &c, err, sizeof err), 0);
         smx_client_destroy(c);
         CHECK(strstr(warned, "a and b have different msgid_norm") != NULL);
+        CHECK(strstr(warned, "another MT") != NULL);
+        /* the same base rule with other flags: the milder warning */
+        warned[0] = 0;
+        s[0].msgid_norm = SMX_MSGID_NORM_DEC_TO_HEX | SMX_MSGID_NORM_CASE_FOLD;
+        CHECK_EQ(smx_client_create(&cfg, &c, err, sizeof err), 0);
+        smx_client_destroy(c);
+        CHECK(strstr(warned, "a and b have different msgid_norm") != NULL);
+        CHECK(strstr(warned, "different bases") == NULL);
         /* both dec_to_hex: the same rules, no warning */
         warned[0] = 0;
         s[0].msgid_norm = SMX_MSGID_NORM_DEC_TO_HEX;
