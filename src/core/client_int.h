@@ -211,6 +211,8 @@ struct smx_client {
         _Atomic int app_sleeping;          /* the app found no events and may wait */
         uint32_t poll_rr;                  /* consumer: next ring to start with */
         uint32_t *held;                    /* consumer: records held per ring */
+        uint32_t store_shown;              /* consumer: of the store ring's held records,
+                                              those shown (the rest the fence dropped) */
         int efd_armed;                     /* consumer: announced sleep, efd may be set */
         struct smx_http *http;             /* HTTP transport (src/http), NULL: none */
         struct smx_rstore *rstore;         /* shared store (src/store/rstore.h), NULL: memory */
