@@ -40,9 +40,10 @@
  *
  * Cost: nothing per MT; per DR/MO one 8-byte store at commit and, at poll
  * time, one load and a compare (and one clock read per poll); per held
- * entry one XPENDING and a share of an XCLAIM every T/4 to T/2 (every
- * 0.75 to 1 s with the 1 s heartbeat when T >= 4 s: held entries are only
- * those the application has not polled and released yet).
+ * entry one XPENDING and a share of an XCLAIM every T/4 to T/4 + one
+ * heartbeat (T = 30 s: every 7.5 to 8.5 s), and only for entries held
+ * that long (read, not yet polled and released): an application that
+ * polls promptly makes none.
  *
  * What the fence cannot close: an entry shown by one smx_events_poll and
  * cut off before the next poll's release reached Redis as its XACK is
