@@ -203,7 +203,11 @@ struct smx_config {
                                                 by a live one after this, default 30000;
                                                 heartbeats go min(1 s, this / 4) apart, so
                                                 keep it well above a store thread's
-                                                longest stall (docs/scale-out.md) */
+                                                longest stall (docs/scale-out.md); a
+                                                DR/MO read from Redis is shown only
+                                                within 3/4 of this after its last
+                                                renewal, else it waits until Redis
+                                                confirms it is still ours (the fence) */
                 uint32_t hold_ms;        /* Redis unreachable: a DR/MO waits this long for
                                             it, then is answered ESME_RX_T_APPN (the SMSC
                                             re-sends), default 5000 */

@@ -184,6 +184,24 @@ int client_smsc_check(const struct smx_config *cfg, const struct smx_smsc_config
         return 0;
 }
 
+/* The profile smx_submit pre-encodes submit_sm bodies with (core/mt_pre.h):
+ * the first SMSC's data_coding map and GSM packing. A bind whose settings
+ * give other octets for an encoding (client_bind_setup's pre_mask) encodes
+ * such MTs itself, as every bind did before. */
+static void client_pre_profile(struct smx_client *c, const struct smx_config *cfg)
+{
+        c->pre_on = 0;
+        smx_dcs_map_service(&c->pre_map);
+        c->pre_gsm_dcs = -1;
+        c->pre_packed = 0;
+        if (cfg->n_smscs == 0 || (cfg->http && cfg->http->transport == SMX_TRANSPORT_HTTP))
+                return;
+        smx_dcs_spec_parse(cfg->smscs[0].data_coding, &c->pre_map, NULL, 0);   /* validated */
+        c->pre_packed = cfg->smscs[0].gsm_packed != 0;
+        c->pre_on = 1;
+        c->pre_gsm_dcs = smx_dcs_for_encoding(&c->pre_map, SMX_ENC_GSM);
+}
+
 int client_bind_setup(struct smx_client *c, struct smx_bind *b, const struct smx_smsc_config *s,
                       uint16_t index)
 {
@@ -225,6 +243,15 @@ int client_bind_setup(struct smx_client *c, struct smx_bind *b, const struct smx
         b->info.msgid_norm = s->msgid_norm;
         b->info.gsm_packed = s->gsm_packed != 0;
         b->info.dcs_map = &b->dcs;
+        /* the encodings whose pre-encoded body (the client's profile) is
+         * exactly what this SMSC's settings would encode */
+        b->pre_mask = 0;
+        for (int e = SMX_ENC_GSM; e <= SMX_ENC_UTF8; e++) {
+                int mine = smx_dcs_for_encoding(&b->dcs, (enum smx_encoding)e);
+                if (mine >= 0 && mine == smx_dcs_for_encoding(&c->pre_map, (enum smx_encoding)e) &&
+                    (e != SMX_ENC_GSM || b->info.gsm_packed == c->pre_packed))
+                        b->pre_mask |= (uint8_t)(1u << e);
+        }
         rebind_init(&b->clk);
         atomic_store(&b->cnt.min_spacing_ms, UINT64_MAX);
         return 0;
@@ -319,6 +346,7 @@ int smx_client_create(const struct smx_config *cfg, smx_client **out, char *errb
                 rc = SMX_ENOMEM;
                 goto fail;
         }
+        client_pre_profile(c, cfg);
         for (uint32_t i = 0; i < c->n_binds; i++) {
                 /* a spare slot: sized like the others, never connected until
                  * smx_smsc_add fills it */

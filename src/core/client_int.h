@@ -86,6 +86,9 @@ struct smx_bind {
         struct smx_session_cfg scfg;
         struct smx_bind_info info;
         struct smx_dcs_map dcs;
+        uint8_t pre_mask;                  /* bit e set: a body smx_submit pre-encoded for
+                                              encoding e (the client's profile) is this
+                                              bind's own octets (core/mt_pre.h) */
         /* owner worker only */
         struct smx_session sess;
         struct smx_req *tab;
@@ -184,6 +187,13 @@ struct smx_client {
         struct smx_ingress ing;
         struct smx_inbound *inbound;
         uint8_t nonce[8];                  /* MT identity prefix (R5) */
+        /* The profile smx_submit pre-encodes single-part submit_sm bodies
+         * with (core/mt_pre.h): the first configured SMSC's data_coding map
+         * and GSM packing. Fixed at create. pre_on 0: no pre-encoding (no
+         * SMSC configured, or MTs go over HTTP only). */
+        struct smx_dcs_map pre_map;
+        int pre_gsm_dcs;                   /* pre_map's data_coding for GSM, < 0 none */
+        uint8_t pre_packed, pre_on;
         _Atomic int state;                 /* enum smx_client_state */
         /* The largest accepted count a reader reported (stats_collect), so
          * the reported counter never goes back (client_accepted). Readers
@@ -201,6 +211,8 @@ struct smx_client {
         _Atomic int app_sleeping;          /* the app found no events and may wait */
         uint32_t poll_rr;                  /* consumer: next ring to start with */
         uint32_t *held;                    /* consumer: records held per ring */
+        uint32_t store_shown;              /* consumer: of the store ring's held records,
+                                              those shown (the rest the fence dropped) */
         int efd_armed;                     /* consumer: announced sleep, efd may be set */
         struct smx_http *http;             /* HTTP transport (src/http), NULL: none */
         struct smx_rstore *rstore;         /* shared store (src/store/rstore.h), NULL: memory */

@@ -1,6 +1,7 @@
 /* smx_events_poll: the single consumer of every worker's event ring (and
  * the HTTP transport's, and the shared store's: its records are released,
- * and so acknowledged in Redis, at the next poll). Events are handed to the
+ * and so acknowledged in Redis, at the next poll, and each is shown only
+ * while its lease runs: rstore.h, the fence). Events are handed to the
  * application in place (struct smx_event points into the ring entry of an
  * outcome, or into the full record of any other event: event_ring.h) and
  * released at the next poll; the rings are visited fairly, and the eventfd
@@ -149,6 +150,38 @@ static struct smx_event_ring *ring_at(struct smx_client *c, unsigned r)
         return rstore_ring(c->rstore);
 }
 
+/* The shared store's ring (the last): up to `take` records, each only
+ * while its lease runs (the fence, rstore.h): one whose lease ran out
+ * stops this ring until the store thread renews it or drops it; a dropped
+ * one (another instance took its entry over) is taken unseen and released
+ * with the others. Returns the events written; *used the records taken. */
+static size_t collect_store(struct smx_client *c, unsigned k, struct smx_event *ev,
+                            size_t take, uint32_t *used)
+{
+        struct smx_event_ring *r = ring_at(c, k);
+        struct rs_fence f = rstore_fence(c->rstore);
+        uint64_t now = rstore_mono_ms();
+        struct smx_ev_view v = event_ring_view(r);
+        uint32_t held = c->held[k], avail = event_ring_readable(r) - held, u = 0;
+        size_t n = 0;
+        while (n < take && u < avail) {
+                enum rs_fence_verdict fv = rs_fence_check(f, v.head + held + u, now);
+                if (fv == RS_FENCE_WAIT)
+                        break;
+                const struct smx_ev_out *o = event_view_nth(v, held + u);
+                u++;
+                if (fv == RS_FENCE_DROP)
+                        continue;
+                if (o->type == SMX_EV_OUT_BIG)
+                        to_event(c, event_ring_big(r, o), &ev[n++]);
+                else
+                        out_to_event(c, o, &ev[n++]);
+        }
+        c->store_shown += (uint32_t)n;
+        *used = u;
+        return n;
+}
+
 /* Hand out up to max committed events, at most `quota` per ring per pass,
  * the rings in turn (a fair share when several are busy). Per ring and
  * pass: one acquire load of its tail, then the entries in order, the one
@@ -165,6 +198,16 @@ static size_t collect(struct smx_client *c, struct smx_event *ev, size_t max)
                 progress = 0;
                 for (unsigned j = 0; j < W && n < max; j++) {
                         unsigned k = (c->poll_rr + j) % W;
+                        if (c->rstore && k == W - 1) {
+                                size_t want = quota < max - n ? quota : max - n;
+                                uint32_t used;
+                                n += collect_store(c, k, ev + n, want, &used);
+                                if (used) {
+                                        c->held[k] += used;
+                                        progress = 1;
+                                }
+                                continue;
+                        }
                         struct smx_event_ring *r = ring_at(c, k);
                         uint32_t held = c->held[k];
                         uint32_t avail = event_ring_readable(r) - held;
@@ -195,6 +238,19 @@ static size_t collect(struct smx_client *c, struct smx_event *ev, size_t max)
         return n;
 }
 
+/* Records of the store's ring taken unseen (dropped by the fence) and
+ * none shown: released now, not at the next poll (an application that
+ * was shown nothing may sleep until the store wakes it). */
+static void store_release_unseen(struct smx_client *c)
+{
+        unsigned k = c->n_rings - 1;
+        if (!c->rstore || !c->held[k] || c->store_shown)
+                return;
+        event_ring_release_n(ring_at(c, k), c->held[k]);
+        c->held[k] = 0;
+        rstore_released(c->rstore);
+}
+
 size_t smx_events_poll(smx_client *c, struct smx_event *ev, size_t max)
 {
         if (!c || !c->workers)
@@ -204,12 +260,15 @@ size_t smx_events_poll(smx_client *c, struct smx_event *ev, size_t max)
                         continue;
                 event_ring_release_n(ring_at(c, k), c->held[k]);
                 c->held[k] = 0;
-                if (c->rstore && k == c->n_rings - 1)
+                if (c->rstore && k == c->n_rings - 1) {
+                        c->store_shown = 0;
                         rstore_released(c->rstore);   /* the shared store's: acknowledged in Redis now */
+                }
         }
         if (!ev || max == 0)
                 return 0;
         size_t n = collect(c, ev, max);
+        store_release_unseen(c);
         if (n == 0) {
                 /* announce that we may sleep, then look once more: a record
                  * committed before the announcement is seen here, one after it
@@ -217,6 +276,7 @@ size_t smx_events_poll(smx_client *c, struct smx_event *ev, size_t max)
                 atomic_store(&c->app_sleeping, 1);
                 c->efd_armed = 1;
                 n = collect(c, ev, max);
+                store_release_unseen(c);
                 if (n > 0)
                         atomic_store(&c->app_sleeping, 0);
         }

@@ -2,7 +2,8 @@
  *
  * An MT is checked (lengths, encoding: the text is counted once, here), a
  * free slot taken from the lock-free LIFO stack, the MT copied into it (a
- * text too long for the slot into a preallocated text block) and its index
+ * text too long for the slot into a preallocated text block; a single-part
+ * MT as its encoded submit_sm body, core/mt_pre.h) and its index
  * pushed on the ingress ring; a run of MTs takes its slots and enters the
  * ring once per SUBMIT_CHUNK. No lock, no allocation, and no syscall unless
  * a worker announced it is about to sleep. Also the in-flight count
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "core/client_int.h"
+#include "core/mt_pre.h"
 #include "mem/copy_small.h"
 #include "http/http.h"
 
@@ -45,18 +47,49 @@ static inline __attribute__((always_inline)) int mt_check(const struct smx_mt *m
         return k->enc < 0 ? SMX_EINVAL : 0;
 }
 
+/* Pre-encode a checked single-part MT's submit_sm body into slot s (its id
+ * and gen set) with the client's profile (core/mt_pre.h): the slot flags
+ * to add (SMX_SLOTF_PRE, SMX_SLOTF_PRE_TEXT_END), or 0 when it is not
+ * pre-encoded (the caller stores text and addresses as fields). */
+static inline __attribute__((always_inline)) unsigned slot_pre_encode(
+        struct smx_client *c, uint32_t idx, struct smx_slot *s, const struct smx_mt *mt,
+        const struct mt_checked *k)
+{
+        if (!c->pre_on || k->text_len > SMX_SLOT_TEXT_INLINE)
+                return 0;
+        uint8_t ident[16];
+        client_mt_identity(c, idx, s, ident);
+        struct smx_seg_opts so = {
+                .enc = (enum smx_encoding)k->enc, .units = k->units, .map = &c->pre_map,
+                .gsm_packed = c->pre_packed, .gsm_plain = (uint8_t)k->gsm_plain,
+        };
+        int at_end;
+        if (!smx_mt_pre_encode(s->text_inline, SMX_SLOT_TEXT_INLINE, mt->from ? mt->from : "",
+                               k->from_len, mt->to, k->to_len, mt->priority, mt->want_dr != 0,
+                               (const uint8_t *)mt->text, k->text_len, &so, ident, c->pre_gsm_dcs,
+                               &at_end))
+                return 0;
+        return SMX_SLOTF_PRE | (at_end ? SMX_SLOTF_PRE_TEXT_END : 0);
+}
+
 /* Copy a checked MT into slot idx: 0, or SMX_EAGAIN when its text needs a
- * text-pool block and none is free (the slot is left as it was). */
+ * text-pool block and none is free (the caller frees the slot). A
+ * single-part MT's submit_sm body is encoded here, once, instead of its
+ * text and addresses being copied (slot_pre_encode): the worker then only
+ * writes the header and copies the body (bench/README.md, issue 16). */
 static inline __attribute__((always_inline)) int slot_fill(struct smx_client *c, uint32_t idx, const struct smx_mt *mt,
                      const struct mt_checked *k, uint64_t now_us)
 {
         struct smx_slot *s = ingress_slot(&c->ing, idx);
-        if (k->text_len > SMX_SLOT_TEXT_INLINE) {
+        s->id_len = (uint8_t)k->id_len;
+        copy_small(s->id, mt->id, k->id_len);
+        unsigned pre = slot_pre_encode(c, idx, s, mt, k);   /* text, addresses in it */
+        if (!pre && k->text_len > SMX_SLOT_TEXT_INLINE) {
                 s->overflow = text_pool_take(&c->ing.text, k->text_len);
                 if (!s->overflow)       /* every long-text block in use: backpressure */
                         return SMX_EAGAIN;
                 memcpy(s->overflow, mt->text, k->text_len);
-        } else {
+        } else if (!pre) {
                 copy_small(s->text_inline, mt->text, k->text_len);
         }
         s->text_len = (uint16_t)k->text_len;
@@ -66,18 +99,18 @@ static inline __attribute__((always_inline)) int slot_fill(struct smx_client *c,
         s->pushbacks = 0;
         s->last_status = 0;
         s->last_bind = 0xFFFF;
-        s->id_len = (uint8_t)k->id_len;
-        copy_small(s->id, mt->id, k->id_len);
         s->to_len = (uint8_t)k->to_len;
-        copy_small(s->to, mt->to, k->to_len);
         s->from_len = (uint8_t)k->from_len;
-        if (k->from_len)
-                copy_small(s->from, mt->from, k->from_len);
+        if (!pre) {
+                copy_small(s->to, mt->to, k->to_len);
+                if (k->from_len)
+                        copy_small(s->from, mt->from, k->from_len);
+        }
         s->want_dr = mt->want_dr != 0;
         s->encoding = (uint8_t)k->enc;    /* the worker segments without counting again */
         s->units = (uint16_t)k->units;
         s->priority = mt->priority;
-        s->flags = k->gsm_plain ? SMX_SLOTF_GSM_PLAIN : 0;   /* the worker copies it */
+        s->flags = (uint8_t)((k->gsm_plain ? SMX_SLOTF_GSM_PLAIN : 0) | pre);   /* the worker copies it */
         s->n_parts = s->parts_ok = s->parts_failed = s->fail_bits = 0;
         s->out_msgid[0] = 0;
         return 0;

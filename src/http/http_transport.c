@@ -186,9 +186,9 @@ static int mt_pull(void *arg, struct http_buf *body, char msgid[HTTP_MSGID_MAX +
                 atomic_fetch_add_explicit(&s->tag, 1, memory_order_relaxed);
                 msgid_of(c, idx, s, msgid);
                 size_t at = body->len;
-                int rc = http_form_add(body, "phone_number", s->to, s->to_len);
+                int rc = http_form_add(body, "phone_number", smx_slot_to(s), s->to_len);
                 if (!rc && s->from_len)
-                        rc = http_form_add(body, "sender", s->from, s->from_len);
+                        rc = http_form_add(body, "sender", smx_slot_from(s), s->from_len);
                 if (!rc)
                         rc = http_form_add(body, "message", (const char *)smx_slot_text(s), s->text_len);
                 if (!rc)

@@ -34,6 +34,12 @@ enum {
         SMX_SLOTF_RESENT = 1u << 0,   /* sent again after a lost/timed-out request */
         SMX_SLOTF_GSM_PLAIN = 1u << 1, /* smx_submit found the text GSM-plain (text.h
                                           smx_text_choose_plain): encoded by a copy */
+        SMX_SLOTF_PRE = 1u << 2,       /* text_inline holds the MT's submit_sm body,
+                                          pre-encoded by smx_submit (core/mt_pre.h);
+                                          from/to are not written (smx_slot_from/_to) */
+        SMX_SLOTF_PRE_TEXT_END = 1u << 3, /* with PRE: the text is not the body's
+                                          short_message octets and sits at the end of
+                                          the inline area (smx_slot_text) */
 };
 
 /* How the failed parts of a long MT's attempt failed (smx_slot.fail_bits). */
@@ -49,7 +55,10 @@ enum {
  * addresses carry no NUL (lengths say where they end); the text follows
  * inline when it fits (216 bytes: a single-part SMS of 160 GSM characters in
  * ASCII or of 70 UCS-2 characters of up to 3 UTF-8 bytes), else it is in one
- * block of the ingress's text pool. */
+ * block of the ingress's text pool. A single-part MT whose submit_sm body
+ * smx_submit pre-encoded (SMX_SLOTF_PRE, core/mt_pre.h) has that body at
+ * text_inline, its addresses inside it, and its text inside it too or at
+ * the end of the inline area (smx_slot_text). */
 struct smx_slot {
         uint32_t gen;              /* bumped when the slot is freed (identity serial) */
         _Atomic uint32_t tag;      /* current attempt; changed before every hand-over,
@@ -90,9 +99,42 @@ struct smx_slot {
 #define SMX_SLOT_SIZE 448u
 #define SMX_SLOT_TEXT_INLINE (SMX_SLOT_SIZE - sizeof(struct smx_slot))
 
+/* Octets of a pre-encoded body (SMX_SLOTF_PRE) before its short_message,
+ * and before its sm_length octet: service_type, the addresses with TON/NPI
+ * and NULs, the fields up to sm_length (pdu/submit_short.h
+ * SMX_SUBMIT_BODY_FIXED). */
+static inline size_t smx_slot_pre_sm_at(const struct smx_slot *s)
+{
+        return 17u + s->from_len + s->to_len;
+}
+/* The pre-encoded body's length, identity TLV included: its fields, its
+ * short_message (sm_length says how long) and the 20-octet TLV. */
+static inline size_t smx_slot_pre_len(const struct smx_slot *s)
+{
+        size_t at = smx_slot_pre_sm_at(s);
+        return at + s->text_inline[at - 1] + 20u;
+}
 static inline const uint8_t *smx_slot_text(const struct smx_slot *s)
 {
-        return s->overflow ? s->overflow : s->text_inline;
+        if (s->overflow)
+                return s->overflow;
+        if (!(s->flags & SMX_SLOTF_PRE))
+                return s->text_inline;
+        if (s->flags & SMX_SLOTF_PRE_TEXT_END)
+                return s->text_inline + SMX_SLOT_TEXT_INLINE - s->text_len;
+        return s->text_inline + smx_slot_pre_sm_at(s);
+}
+/* The source / destination address (from_len / to_len octets): inside the
+ * pre-encoded body when there is one (source_addr after service_type and
+ * TON/NPI; destination_addr after its NUL and TON/NPI). */
+static inline const char *smx_slot_from(const struct smx_slot *s)
+{
+        return (s->flags & SMX_SLOTF_PRE) ? (const char *)s->text_inline + 3 : s->from;
+}
+static inline const char *smx_slot_to(const struct smx_slot *s)
+{
+        return (s->flags & SMX_SLOTF_PRE) ? (const char *)s->text_inline + 6 + s->from_len
+                                          : s->to;
 }
 
 /* The pool and its rings. Shared by all threads; fields are read-only after

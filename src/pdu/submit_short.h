@@ -44,19 +44,14 @@ struct smx_submit_short {
          3u + 2u /* two empty times */ + 5u + SMPP_SHORT_MESSAGE_MAX + 4u +                 \
          SMPP_SMX_IDENTITY_MAX)
 
-/* Write the PDU up to sm_length into buf; returns where short_message goes
- * (room for SMPP_SHORT_MESSAGE_MAX octets and the TLV after it), or NULL when
- * cap < SMX_SUBMIT_SHORT_MAX or an address is too long (nothing to do here:
- * the general encoder decides). */
-static inline uint8_t *smx_pdu_submit_short_begin(uint8_t *buf, size_t cap,
-                                                  const struct smx_submit_short *f)
+/* The body (everything after the 16-octet header) up to sm_length, written
+ * at body with no bounds check: the caller guarantees 17 + src_len + dst_len
+ * octets of room and addresses under SMPP_ADDR_MAX. Returns where
+ * short_message goes. smx_submit pre-encodes a single-part MT's body into
+ * its slot this way (src/core/submit.c). */
+static inline uint8_t *smx_pdu_submit_body_begin(uint8_t *body, const struct smx_submit_short *f)
 {
-        if (cap < SMX_SUBMIT_SHORT_MAX || f->src_len >= SMPP_ADDR_MAX ||
-            f->dst_len >= SMPP_ADDR_MAX)
-                return NULL;
-        smx_put_u32(buf + 4, SMPP_SUBMIT_SM);
-        smx_put_u32(buf + 8, 0);
-        uint8_t *p = buf + SMPP_HEADER_LEN;
+        uint8_t *p = body;
         p[0] = 0;                       /* service_type "" */
         p[1] = f->src_ton;
         p[2] = f->src_npi;
@@ -83,6 +78,56 @@ static inline uint8_t *smx_pdu_submit_short_begin(uint8_t *buf, size_t cap,
         return p + 11;
 }
 
+/* Octets of a body before its short_message: service_type, the two
+ * addresses with TON/NPI and terminators, the fields up to sm_length. */
+#define SMX_SUBMIT_BODY_FIXED 17u
+/* Octets of the identity TLV of a 16-octet identity (tag, length, value). */
+#define SMX_SUBMIT_IDENT_TLV 20u
+
+/* Finish a body begun at body whose short_message (sm_len octets,
+ * <= SMPP_SHORT_MESSAGE_MAX) is at sm: data_coding, sm_length and the
+ * identity TLV (identity NULL: none; else id_len octets,
+ * 1..SMPP_SMX_IDENTITY_MAX). Returns the body's length. No checks. */
+static inline size_t smx_pdu_submit_body_end(uint8_t *body, uint8_t *sm, size_t sm_len,
+                                             uint8_t data_coding, const uint8_t *identity,
+                                             size_t id_len)
+{
+        sm[-3] = data_coding;
+        sm[-1] = (uint8_t)sm_len;
+        uint8_t *p = sm + sm_len;
+        if (identity) {
+                smx_put_u16(p, SMPP_TAG_SMX_MSG_IDENTITY);
+                smx_put_u16(p + 2, (uint16_t)id_len);
+                copy_upto64(p + 4, identity, id_len);
+                p += 4 + id_len;
+        }
+        return (size_t)(p - body);
+}
+
+/* The 16-octet header of a submit_sm whose body is body_len octets. */
+static inline void smx_pdu_submit_header(uint8_t *buf, size_t body_len, uint32_t seq)
+{
+        smx_put_u32(buf, (uint32_t)(SMPP_HEADER_LEN + body_len));
+        smx_put_u32(buf + 4, SMPP_SUBMIT_SM);
+        smx_put_u32(buf + 8, 0);
+        smx_put_u32(buf + 12, seq);
+}
+
+/* Write the PDU up to sm_length into buf; returns where short_message goes
+ * (room for SMPP_SHORT_MESSAGE_MAX octets and the TLV after it), or NULL when
+ * cap < SMX_SUBMIT_SHORT_MAX or an address is too long (nothing to do here:
+ * the general encoder decides). */
+static inline uint8_t *smx_pdu_submit_short_begin(uint8_t *buf, size_t cap,
+                                                  const struct smx_submit_short *f)
+{
+        if (cap < SMX_SUBMIT_SHORT_MAX || f->src_len >= SMPP_ADDR_MAX ||
+            f->dst_len >= SMPP_ADDR_MAX)
+                return NULL;
+        smx_put_u32(buf + 4, SMPP_SUBMIT_SM);
+        smx_put_u32(buf + 8, 0);
+        return smx_pdu_submit_body_begin(buf + SMPP_HEADER_LEN, f);
+}
+
 /* Finish the PDU begun at buf whose short_message (sm_len octets) is at sm:
  * data_coding, sm_length, sequence number, the identity TLV (identity NULL:
  * none; else id_len octets, 1..SMPP_SMX_IDENTITY_MAX) and command_length.
@@ -95,16 +140,9 @@ static inline ssize_t smx_pdu_submit_short_end(uint8_t *buf, uint8_t *sm, size_t
         if (sm_len > SMPP_SHORT_MESSAGE_MAX ||
             (identity && (id_len < 1 || id_len > SMPP_SMX_IDENTITY_MAX)))
                 return -EINVAL;
-        sm[-3] = data_coding;
-        sm[-1] = (uint8_t)sm_len;
-        uint8_t *p = sm + sm_len;
-        if (identity) {
-                smx_put_u16(p, SMPP_TAG_SMX_MSG_IDENTITY);
-                smx_put_u16(p + 2, (uint16_t)id_len);
-                copy_upto64(p + 4, identity, id_len);
-                p += 4 + id_len;
-        }
-        size_t total = (size_t)(p - buf);
+        size_t total = SMPP_HEADER_LEN +
+                       smx_pdu_submit_body_end(buf + SMPP_HEADER_LEN, sm, sm_len, data_coding,
+                                               identity, id_len);
         smx_put_u32(buf, (uint32_t)total);
         smx_put_u32(buf + 12, seq);
         return (ssize_t)total;

@@ -189,6 +189,12 @@ const struct counter smx_stats_store_rows[] = {
            "smsmux_store_read_disconnects_total", "counter", "Read connections lost."),
         ST(reads, 0, 24, NULL, "smsmux_store_reads_total", "counter",
            "Blocking reads of this instance's stream sent (also in commands and round trips)."),
+        ST(fence_renewed, 0, 25, NULL, "smsmux_store_fence_renewed_total", "counter",
+           "DRs/MOs held back (lease run out: out of contact with Redis) and found still "
+           "this instance's once back: shown."),
+        ST(fence_dropped, 0, 26, NULL, "smsmux_store_fence_dropped_total", "counter",
+           "DRs/MOs held back and found taken over by another instance once back in "
+           "contact with Redis: not shown here (that instance shows them)."),
 };
 
 const size_t smx_stats_n_client_rows = N_ROWS(smx_stats_client_rows);

@@ -208,6 +208,8 @@ int rstore_create(const struct rs_config *cfg, const struct rs_host *host,
         rs->ring = event_ring_create(rs->ring_cap);
         rs->ackv = calloc(rs->ring_cap, sizeof *rs->ackv);
         rs->reack = calloc(rs->ring_cap + RS_BAD_MAX, sizeof *rs->reack);
+        rs->lease = calloc(rs->ring_cap, sizeof *rs->lease);
+        rs->refresh_pos = calloc(rs->ring_cap, sizeof *rs->refresh_pos);
         rs->fifo_cap = rs->cfg.buffer_bytes;
         rs->fifo = malloc(rs->fifo_cap);
         rs->inq = calloc(RS_INQ, sizeof *rs->inq);
@@ -215,7 +217,7 @@ int rstore_create(const struct rs_config *cfg, const struct rs_host *host,
         rs->wq = calloc(nq ? nq : 1, sizeof *rs->wq);
         rs->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         rc = -ENOMEM;
-        if (!rs->ring || !rs->ackv || !rs->reack || !rs->fifo || !rs->inq || !rs->wq ||
+        if (!rs->ring || !rs->ackv || !rs->reack || !rs->lease || !rs->refresh_pos || !rs->fifo || !rs->inq || !rs->wq ||
             rs->efd < 0 || rs_held_create(rs) < 0)
                 goto fail;
         for (unsigned k = 0; k < nq; k++) {
@@ -301,6 +303,8 @@ void rstore_destroy(struct smx_rstore *rs)
         free(rs->fifo);
         free(rs->ackv);
         free(rs->reack);
+        free((void *)rs->lease);
+        free(rs->refresh_pos);
         rs_held_destroy(rs);
         if (rs->ring)
                 event_ring_destroy(rs->ring);
@@ -579,6 +583,8 @@ void rstore_stats(const struct smx_rstore *rs_c, struct rs_stats *st)
         st->heartbeats = LD(heartbeats);
         st->park_sweeps = LD(park_sweeps);
         st->park_released = LD(park_released);
+        st->fence_renewed = LD(fence_renewed);
+        st->fence_dropped = LD(fence_dropped);
         st->rtt_last_us = LD(rtt_last_us);
         st->rtt_max_us = LD(rtt_max_us);
         for (int i = 0; i < 8; i++)

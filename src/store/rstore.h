@@ -162,6 +162,10 @@ struct rs_stats {
         uint64_t park_sweeps;           /* park-sweep calls answered (one per heartbeat, and
                                            one per turn while a backlog is due) */
         uint64_t park_released;         /* DRs the park sweeps released (past the timeout) */
+        uint64_t fence_renewed;         /* held records whose lease ran out, found still
+                                           ours once back in contact (shown) */
+        uint64_t fence_dropped;         /* held records another instance took over while
+                                           we were out of contact (not shown here) */
         uint64_t rtt_last_us, rtt_max_us;
         uint64_t rtt_bucket[8];         /* <=100us, 250, 500, 1ms, 2.5, 10, 100, more */
         uint64_t tls;                   /* 1: rediss:// */
@@ -192,6 +196,43 @@ void rstore_destroy(struct smx_rstore *rs);
 
 /* The event ring the store thread fills (DRs and MOs of this instance). */
 struct smx_event_ring *rstore_ring(struct smx_rstore *rs);
+
+/* The fence (rstore_fence.c): each record of the store's event ring that
+ * came from a Redis stream carries a lease, the time (CLOCK_MONOTONIC, ms)
+ * until which no other instance can have claimed its entry: Redis gives a
+ * pending entry to another consumer only once it was idle for
+ * owner_takeover_ms, and every command that read it or reset its idle time
+ * as ours starts a lease of 3/4 of that (the rest is the margin). The
+ * consumer (smx_events_poll) shows a record only while its lease runs; one
+ * whose lease ran out waits (it and the records after it) until the store
+ * thread, back in contact with Redis, finds the entry still pending for
+ * this instance (lease renewed: shown) or not (RS_LEASE_DROP: released
+ * unseen and never acknowledged here; the instance that took it over
+ * shows it). A record not from a stream (delivered locally while Redis was
+ * away) is RS_LEASE_ALWAYS. One load and a compare per record, and one
+ * clock read per poll of the store's ring. */
+#define RS_LEASE_ALWAYS 0u
+#define RS_LEASE_DROP 1u
+enum rs_fence_verdict { RS_FENCE_SHOW = 0, RS_FENCE_DROP, RS_FENCE_WAIT };
+struct rs_fence {
+        _Atomic uint64_t *lease;        /* by ring position (& mask) */
+        uint32_t mask;
+};
+struct rs_fence rstore_fence(struct smx_rstore *rs);
+/* The fence's clock: CLOCK_MONOTONIC in ms. */
+uint64_t rstore_mono_ms(void);
+/* The verdict on the record at the store ring's (free-running) position
+ * pos, committed and not released; the consumer's thread. */
+static inline enum rs_fence_verdict rs_fence_check(struct rs_fence f, uint32_t pos,
+                                                   uint64_t now_ms)
+{
+        uint64_t v = atomic_load_explicit(&f.lease[pos & f.mask], memory_order_acquire);
+        if (v == RS_LEASE_ALWAYS)
+                return RS_FENCE_SHOW;
+        if (v == RS_LEASE_DROP)
+                return RS_FENCE_DROP;
+        return now_ms < v ? RS_FENCE_SHOW : RS_FENCE_WAIT;
+}
 const char *rstore_instance(const struct smx_rstore *rs);
 const char *rstore_cluster(const struct smx_rstore *rs);
 

@@ -25,9 +25,11 @@ struct cmd {
         uint8_t kind;
         uint16_t stream;
         uint32_t n;             /* K_ACK: ids; K_CORR/K_IN: 1; K_IN_MANY: DRs */
-        uint32_t ack_to;        /* K_ACK of released records: ack_pos once answered */
+        uint32_t ack_to;        /* K_ACK of released records: ack_pos once answered;
+                                   K_REFRESH: its first position in rs->refresh_pos */
         uint8_t has_ack_to;
-        uint8_t reack;          /* K_ACK of the first `n` ids left in rs->reack */
+        uint8_t reack;          /* K_ACK of the first `n` ids left in rs->reack;
+                                   K_REFRESH: of reack ids (no positions) */
 };
 
 struct batch {
@@ -63,10 +65,14 @@ int rs_batch_add(struct smx_rstore *rs, struct batch *b, uint8_t kind, uint16_t 
 /* The heartbeat's period: 1 s, or owner_takeover_ms / 4 when shorter. */
 uint32_t rs_heartbeat_ms(const struct smx_rstore *rs);
 
-/* rstore_held.c: with the heartbeat, XCLAIM ... JUSTID of the held entries
- * of other instances' streams (before the reads: no XAUTOCLAIM here or
- * elsewhere finds them idle), and claim_own set for rs_batch_reads. */
+/* rstore_fence.c: with the heartbeat, the refresh of the held entries
+ * whose lease is due (before the reads: no XAUTOCLAIM here or elsewhere
+ * finds them idle), and claim_own set for rs_batch_reads. */
 void rs_batch_refresh(struct smx_rstore *rs, struct batch *b, uint64_t now);
+/* rstore_fence.c: a refresh's reply (c->n flags, 1: still ours, its
+ * lease renewed from sent_ms; 0: another's, the record dropped). */
+void rs_on_refresh(struct smx_rstore *rs, const struct cmd *c, const redisReply *r,
+                   uint64_t sent_ms);
 
 /* rstore_reply.c: event records and the replies that carry stream entries */
 struct smx_ev_rec *rs_ev_reserve(struct smx_rstore *rs);

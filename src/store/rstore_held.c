@@ -11,13 +11,16 @@
  *      or paused that long) it returns entries we hold; a read of our own
  *      pending entries after a reconnect may too. They are skipped here
  *      (rs_held_has) - claiming them again only made us their owner again;
- *   2. if it is another instance's (taken over: streams[s], s > 0), it is
- *      kept from looking idle to the others: every heartbeat (at most
- *      owner_takeover_ms / 4 apart) XCLAIM ... 0 JUSTID of those entries
- *      resets their idle time in Redis (JUSTID: no delivery count, no
- *      payload), before the batch's XAUTOCLAIM, so another live instance
- *      taking over the same silent owner, or the owner come back, never
- *      claims what we hold.
+ *   2. it is kept from looking idle to the others: with the heartbeat,
+ *      each held entry whose idle time was last reset more than
+ *      owner_takeover_ms / 4 ago has it reset again, if it is still ours
+ *      (rstore_fence.c: XPENDING, then XCLAIM ... 0 JUSTID: no delivery
+ *      count, no payload), before the batch's XAUTOCLAIM, so another live
+ *      instance taking over the same silent owner, or the owner come back,
+ *      never claims what we hold while we are in contact with Redis. Our
+ *      own stream's entries too: a live instance's heartbeat keeps the
+ *      others off its stream, but the fence's lease rests on idle time
+ *      alone (one clock, Redis's).
  * And every heartbeat an instance claims its own stream's entries idle
  * past owner_takeover_ms (XAUTOCLAIM, whatever consumer had them): with 2.
  * those are only entries another instance took over while we were away and
@@ -25,9 +28,9 @@
  * application polled them), which nobody else claims from a live owner;
  * our own held ones it returns are skipped by 1. Claimed entries do not
  * move own_last (where our ordered reading of our stream goes on).
- * What remains: an instance cut off from Redis for longer than
- * owner_takeover_ms cannot reset anything; what it holds is claimed by the
- * others and shown by both (docs/scale-out.md, Known limits).
+ * An instance cut off from Redis for longer than owner_takeover_ms cannot
+ * reset anything; what it holds may be claimed by the others: the fence
+ * (rstore_fence.c) keeps it from showing those.
  *
  * The set is an open-addressed table of parsed ids (ms, seq, stream), sized
  * at create for the most ids that can be held: the ring's records plus the
@@ -44,7 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/rstore_batch.h"
+#include "store/rstore_int.h"
 
 struct rs_held_slot {
         uint64_t ms, seq;
@@ -162,56 +165,7 @@ done:
         h->n--;
 }
 
-/* XCLAIM key g instance 0 id... JUSTID for up to 256 ids of stream s. */
-static int refresh_ids(struct smx_rstore *rs, struct batch *b, uint16_t s, const char **ids,
-                       int n)
+uint32_t rs_held_count(const struct smx_rstore *rs)
 {
-        static _Thread_local const char *argv[6 + 256];
-        static _Thread_local size_t lens[6 + 256];
-        argv[0] = "XCLAIM";
-        argv[1] = rs->streams[s].key;
-        argv[2] = "g";
-        argv[3] = rs->instance;
-        argv[4] = "0";
-        for (int i = 0; i < n; i++)
-                argv[5 + i] = ids[i];
-        argv[5 + n] = "JUSTID";
-        for (int i = 0; i < 6 + n; i++)
-                lens[i] = strlen(argv[i]);
-        return rs_batch_add(rs, b, K_REFRESH, s, 6 + n, argv, lens);
-}
-
-static int refresh_run(struct smx_rstore *rs, struct batch *b, const struct rs_ack *a,
-                       uint32_t count, uint32_t mask, uint32_t from)
-{
-        static _Thread_local const char *ids[256];
-        uint32_t k = 0;
-        while (k < count) {
-                const struct rs_ack *x = &a[(from + k) & mask];
-                if (x->stream == 0 || x->stream == RS_NO_STREAM) {
-                        k++;
-                        continue;
-                }
-                uint16_t s = x->stream;
-                int n = 0;
-                while (k < count && n < 256 && a[(from + k) & mask].stream == s)
-                        ids[n++] = a[(from + k++) & mask].id;
-                if (refresh_ids(rs, b, s, ids, n) < 0)
-                        return -1;
-        }
-        return 0;
-}
-
-void rs_batch_refresh(struct smx_rstore *rs, struct batch *b, uint64_t now)
-{
-        if (now < rs->next_hb_ms)
-                return;
-        b->claim_own = 1;
-        if (rs->held->n == 0)
-                return;
-        /* the reack list (released, their XACK not answered yet), then the
-         * ring's records not acknowledged yet */
-        if (refresh_run(rs, b, rs->reack, rs->n_reack, 0xFFFFFFFFu, 0) < 0)
-                return;
-        refresh_run(rs, b, rs->ackv, rs->ev_pos - rs->ack_pos, rs->ring_cap - 1, rs->ack_pos);
+        return rs->held->n;
 }

@@ -12,7 +12,8 @@
  *   rstore_queue.c the worker hand-off on the store side: the write FIFO,
  *                  draining the rings, answering DRs/MOs;
  *   rstore_ev.c    payload encoding and stream entries -> event records;
- *   rstore_held.c  the entries we hold: never shown twice, never claimed;
+ *   rstore_held.c  the entries we hold: never shown twice;
+ *   rstore_fence.c their leases: never shown once another may have them;
  *   rstore_lua.c   the scripts.
  * Everything in struct smx_rstore is owned by the store thread, except the
  * rings (one side each), `stop`, `sleeping`, the stats (atomics) and the
@@ -29,7 +30,7 @@
 
 enum {
         RS_LUA_CORR = 0, RS_LUA_DR, RS_LUA_PARK_SWEEP, RS_LUA_MO_ONE, RS_LUA_MO_PART,
-        RS_LUA_GROUP_SWEEP, RS_LUA_TRIM, RS_LUA_DR_MANY, RS_LUA_N,
+        RS_LUA_GROUP_SWEEP, RS_LUA_TRIM, RS_LUA_DR_MANY, RS_LUA_REFRESH, RS_LUA_N,
 };
 extern const char *const rs_lua[RS_LUA_N];
 
@@ -52,6 +53,8 @@ struct rs_worker_q {
 struct rs_ack {
         uint16_t stream;        /* index in streams[], RS_NO_STREAM: not from one */
         char id[RS_ID_MAX];
+        uint64_t lease_from;    /* monotonic ms: the last command that read the entry or
+                                   reset its idle time as ours was sent (rstore_fence.c) */
 };
 #define RS_NO_STREAM 0xFFFFu
 #define RS_BAD_MAX 64u
@@ -75,7 +78,8 @@ struct rs_counters {
         _Atomic uint64_t connects, disconnects, round_trips, commands;
         _Atomic uint64_t corr_writes, corr_dropped, in_requests, in_retry_later,
                 local_fallback, drs_routed, parked, duplicates, mos, events, acks,
-                taken_over, heartbeats, park_sweeps, park_released;
+                taken_over, heartbeats, park_sweeps, park_released, fence_renewed,
+                fence_dropped;
         _Atomic uint64_t corr_buffered_bytes, corr_buffered, in_held;
         _Atomic uint64_t rtt_last_us, rtt_max_us;
         _Atomic uint64_t rtt_bucket[8];
@@ -119,6 +123,16 @@ struct smx_rstore {
         struct smx_event_ring *ring;
         uint32_t ring_cap;
         struct rs_ack *ackv;            /* ring_cap entries, by record position */
+        _Atomic uint64_t *lease;        /* ring_cap: each record's lease (rstore.h: the
+                                           fence); the store thread writes, the
+                                           consumer reads */
+        uint64_t entries_from_ms;       /* monotonic ms: when the command whose reply
+                                           is being taken apart was sent (the lease
+                                           of the entries it brings) */
+        uint32_t *refresh_pos;          /* this batch's refreshed records (positions) */
+        uint32_t n_refresh_pos;
+        int lease_changed;              /* a waiting record renewed or dropped: wake
+                                           the application */
         uint32_t ev_pos;                /* records committed so far (= ring tail) */
         uint32_t ack_pos;               /* records whose XACK Redis answered (a lost
                                            connection sends the rest again) */
@@ -152,6 +166,7 @@ struct smx_rstore {
         redisContext *rd;
         uint64_t rd_next_connect_ms, rd_down_since_ms;
         uint64_t rd_deadline_us;        /* monotonic: the outstanding read's reply is late */
+        uint64_t rd_sent_ms;            /* monotonic: the outstanding read was sent */
         uint32_t rd_backoff_ms;
         uint32_t rd_want;               /* records the outstanding read may fill; 0: none out */
         uint64_t last_batch_us;         /* monotonic: the main connection's last batch sent */
@@ -214,6 +229,11 @@ redisReply *rs_io_command(struct smx_rstore *rs, unsigned link, redisContext *c,
 /* Close the connection (and its TLS session). */
 void rs_io_close(struct smx_rstore *rs, unsigned link, redisContext *c);
 
+/* rstore_fence.c: the lease of a record (rstore.h) whose entry was read
+ * or refreshed by a command sent at from_ms (monotonic). */
+uint64_t rs_lease_until(const struct smx_rstore *rs, uint64_t from_ms);
+uint64_t rs_mono_ms(void);
+
 /* rstore_held.c: stream entries between their commit to the ring and
  * their answered XACK (RS_NO_STREAM: ignored). */
 int rs_held_create(struct smx_rstore *rs);
@@ -221,6 +241,7 @@ void rs_held_destroy(struct smx_rstore *rs);
 int rs_held_has(const struct smx_rstore *rs, uint16_t stream, const char *id);
 void rs_held_add(struct smx_rstore *rs, uint16_t stream, const char *id);
 void rs_held_drop(struct smx_rstore *rs, uint16_t stream, const char *id);
+uint32_t rs_held_count(const struct smx_rstore *rs);
 
 /* rstore.c: open link's connection (RS_MAIN or RS_READ; the other link has
  * its own back-off) and set it up: AUTH, SELECT, CLIENT SETNAME
@@ -246,6 +267,13 @@ void rs_own_reread(struct smx_rstore *rs);
 #define RS_GATHER_US 1000u       /* under load: a batch of acknowledgements
                                    only waits this long after the last batch,
                                    so several share a round trip (idle: at once) */
+/* A blocking read's BLOCK: RS_READ_BLOCK_MS, or owner_takeover_ms / 4 when
+ * shorter (rstore_fence.c: the lease of what it brings). */
+static inline uint32_t rs_read_block_ms(const struct smx_rstore *rs)
+{
+        uint32_t q = rs->cfg.owner_takeover_ms / 4;
+        return q < RS_READ_BLOCK_MS ? (q ? q : 1) : RS_READ_BLOCK_MS;
+}
 /* Connect it when due (backoff): 0 up, -1 not. */
 int rs_read_connect(struct smx_rstore *rs, uint64_t now_ms);
 void rs_read_disconnect(struct smx_rstore *rs, const char *why, uint64_t now_ms);

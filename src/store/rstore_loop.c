@@ -199,6 +199,7 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
                 return 1;
         }
         uint64_t t0 = mono_us();
+        uint64_t sent_ms = rs->last_batch_us / 1000u;   /* the fence's clock (ms) */
         int got = 0;
         unsigned woken = 0, late_done = 0, late_new = 0;
         int swept_full = 0;
@@ -308,7 +309,11 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
                                 rs_in_answer(rs, SMPP_ESME_ROK, &woken);
                         }
                         break;
+                case K_REFRESH:
+                        rs_on_refresh(rs, c, r, sent_ms);
+                        break;
                 case K_READ:
+                        rs->entries_from_ms = sent_ms;
                         if (!err) {
                                 got += rs_on_read(rs, c->stream, r);
                         } else if (r->str && !strncmp(r->str, "NOGROUP", 7) && c->stream > 0) {
@@ -321,6 +326,7 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
                                  * read: our stream's reading goes on from where it was */
                                 char own_last[RS_ID_MAX];
                                 memcpy(own_last, rs->own_last, sizeof own_last);
+                                rs->entries_from_ms = sent_ms;
                                 got += rs_on_entries(rs, c->stream, r->element[1]);
                                 if (c->stream == 0)
                                         memcpy(rs->own_last, own_last, sizeof own_last);
@@ -466,8 +472,10 @@ void *rs_main(void *arg)
                         work |= offline(rs, now);
                 }
                 work |= rs_read_turn(rs, rs_now_ms(), read_ready(rs));
-                if (rs->ev_pos != last_events) {
+                if (rs->ev_pos != last_events || rs->lease_changed) {
+                        /* new records, or waiting ones renewed or dropped */
                         last_events = rs->ev_pos;
+                        rs->lease_changed = 0;
                         rs->host.wake_app(rs->host.ctx);
                 }
                 if (!work)
@@ -481,7 +489,11 @@ void *rs_main(void *arg)
                 rs->rd_want = 0;
                 RS_SET(rs, read_connected, 0);
         }
-        /* stop: the buffered correlations and the acks, for up to 2 s */
+        /* stop: the buffered correlations and the acks, for up to 2 s. A
+         * correlation write is done when its SET NX GET ran and, if that found
+         * DRs parked for it (the placeholder), when the correlation script it
+         * calls for ran too (rs->late): without the script those DRs stay
+         * parked and leave uncorrelated at dr_park_timeout_ms. */
         uint64_t limit = rs_now_ms() + 2000;
         for (;;) {
                 uint64_t now = rs_now_ms();
@@ -498,11 +510,12 @@ void *rs_main(void *arg)
                         }
                 }
                 run_batch(rs, now, 1);
-                if (rs->rc && rs->f_n == 0)
+                if (rs->rc && rs->f_n == 0 && rs->n_late == 0)
                         break;
         }
-        if (rs->f_n)
+        if (rs->f_n || rs->n_late)
                 smx_logf(SMX_LOG_WARN, NULL, NULL, "store: %zu correlation writes not written "
-                         "at stop (their DRs will arrive uncorrelated)", rs->f_n);
+                         "at stop (their DRs will arrive uncorrelated)",
+                         rs->f_n + (size_t)rs->n_late);
         return NULL;
 }

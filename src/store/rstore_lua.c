@@ -339,6 +339,33 @@ static const char lua_trim[] =
         "if p[1] > 0 and less(p[2], lim) then lim = p[2] end\n"
         "return redis.call('XTRIM', KEYS[1], 'MINID', '~', lim)\n";
 
+/* The fence's refresh (rstore_fence.c): KEYS 1 a stream; ARGV 1 this
+ * instance (consumer), 2.. entry ids. Per id: 1 when it is pending for us
+ * (and its idle time is reset: XCLAIM ... 0 JUSTID, no delivery count),
+ * 0 when not (acknowledged, or another consumer's: taken over), 2 when
+ * the stream has no group g (Redis lost it: nobody can take the entry).
+ * The check and the claim in one script: a plain XCLAIM 0 would take back
+ * an entry another instance claimed while we were away. */
+static const char lua_refresh[] =
+        "local me = ARGV[1]\n"
+        "local out, mine = {}, {}\n"
+        "for i = 2, #ARGV do\n"
+        "  local p = redis.pcall('XPENDING', KEYS[1], 'g', ARGV[i], ARGV[i], 1)\n"
+        "  if p.err then\n"
+        "    out[i - 1] = 2\n"
+        "  elseif p[1] and p[1][2] == me then\n"
+        "    mine[#mine + 1] = ARGV[i]\n"
+        "    out[i - 1] = 1\n"
+        "  else\n"
+        "    out[i - 1] = 0\n"
+        "  end\n"
+        "end\n"
+        "if #mine > 0 then\n"
+        "  mine[#mine + 1] = 'JUSTID'\n"
+        "  redis.call('XCLAIM', KEYS[1], 'g', me, 0, unpack(mine))\n"
+        "end\n"
+        "return out\n";
+
 const char *const rs_lua[RS_LUA_N] = {
         [RS_LUA_CORR] = lua_corr,
         [RS_LUA_DR] = lua_dr,
@@ -348,4 +375,5 @@ const char *const rs_lua[RS_LUA_N] = {
         [RS_LUA_MO_PART] = lua_mo_part,
         [RS_LUA_GROUP_SWEEP] = lua_group_sweep,
         [RS_LUA_TRIM] = lua_trim,
+        [RS_LUA_REFRESH] = lua_refresh,
 };

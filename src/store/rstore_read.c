@@ -33,6 +33,11 @@
  * the ring are held (rstore_held.c) and never put in twice. Nothing is lost
  * or doubled (test_store_blockread kills this connection with CLIENT KILL).
  *
+ * BLOCK is 2 s, or owner_takeover_ms / 4 when shorter: what a read brings
+ * has its lease (rstore_fence.c) counted from the read's sending, so an
+ * entry Redis hands over at the end of the BLOCK still has at least half
+ * of it left.
+ *
  * The next read goes out as soon as a reply is in: under load a read
  * brings one or a few entries (about one read per DR at 5 000 DRs/s).
  * Holding it back to gather more (tried: 250 us, 1 ms) saves up to 1.3
@@ -110,7 +115,7 @@ static int send_read(struct smx_rstore *rs, uint64_t now_ms)
         uint32_t want = space - RS_EV_RESERVE < RS_READ_MAX ? space - RS_EV_RESERVE : RS_READ_MAX;
         char count[16], block[16];
         snprintf(count, sizeof count, "%u", want);
-        snprintf(block, sizeof block, "%u", RS_READ_BLOCK_MS);
+        snprintf(block, sizeof block, "%u", rs_read_block_ms(rs));
         int blocking = !rs->own_from[0];
         const char *argv[] = { "XREADGROUP", "GROUP", "g", rs->instance, "COUNT", count,
                                "BLOCK", block, "STREAMS", rs->streams[0].key,
@@ -140,7 +145,8 @@ static int send_read(struct smx_rstore *rs, uint64_t now_ms)
         }
         rs->rd_want = want;
         rs->rd_deadline_us = mono_us() +
-                             ((blocking ? RS_READ_BLOCK_MS : 0) + (uint64_t)rs->cfg.timeout_ms) * 1000u;
+                             ((blocking ? rs_read_block_ms(rs) : 0) + (uint64_t)rs->cfg.timeout_ms) * 1000u;
+        rs->rd_sent_ms = rs_mono_ms();
         RS_INC(rs, reads);
         RS_INC(rs, round_trips);
         RS_INC(rs, commands);
@@ -182,6 +188,7 @@ int rs_read_turn(struct smx_rstore *rs, uint64_t now_ms, int readable)
                         rs_read_disconnect(rs, why, now_ms);
                         return 0;
                 }
+                rs->entries_from_ms = rs->rd_sent_ms;   /* their lease (rstore_fence.c) */
                 got = rs_on_read(rs, 0, r);
                 freeReplyObject(r);
                 rs->rd_want = 0;

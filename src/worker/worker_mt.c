@@ -1,9 +1,13 @@
 /* MT dispatch: while one of this worker's binds is ACTIVE with window space
  * (R4), take MTs from ingress, let the router pick a bind and encode the MT
- * (segmented if long, R9) straight into that bind's send buffer. */
+ * (segmented if long, R9) straight into that bind's send buffer. A
+ * single-part MT whose body smx_submit pre-encoded (core/mt_pre.h) is sent
+ * as a header and a copy of that body to every bind whose settings give the
+ * same octets (send_mt_pre); any other bind encodes it from its fields. */
 #include <errno.h>
 #include <string.h>
 
+#include "core/mt_pre.h"
 #include "http/http.h"
 #include "pdu/submit_short.h"
 #include "store/rstore.h"
@@ -42,11 +46,50 @@ int worker_route_ready(struct smx_bind *b, uint64_t now)
 /* source_addr TON/NPI: international/E.164 for digits, alphanumeric else. */
 static int from_is_digits(const struct smx_slot *s)
 {
-        int digits = s->from_len > 0;
-        for (unsigned i = 0; i < s->from_len; i++)
-                if (s->from[i] < '0' || s->from[i] > '9')
-                        digits = 0;
-        return digits;
+        return smx_mt_from_digits(smx_slot_from(s), s->from_len);
+}
+
+/* send_mt for an MT whose submit_sm body smx_submit pre-encoded with the
+ * client's profile, on a bind for which that body is its own (pre_mask):
+ * the header written, the body copied (less its identity TLV when the bind
+ * takes no TLVs). Returns 0 or 1 as send_mt; the checks, their order and
+ * every side effect are send_mt_short's. */
+static int send_mt_pre(struct smx_worker *w, struct smx_bind *b, uint32_t idx,
+                       struct smx_slot *s)
+{
+        size_t cap;
+        (void)session_out_tail(&b->sess, &cap);
+        size_t sm_at = smx_slot_pre_sm_at(s);
+        size_t sm_len = s->text_inline[sm_at - 1];
+        /* send_mt's room test for its one part */
+        if (sm_len + SMX_SUBMIT_OVERHEAD + SMX_ANSWER_ROOM > cap) {
+                worker_repush(w, idx);
+                return 1;
+        }
+        uint32_t tag = atomic_load_explicit(&s->tag, memory_order_relaxed) + 1;
+        atomic_store_explicit(&s->tag, tag, memory_order_relaxed);
+        s->n_parts = 1;
+        s->parts_ok = 0;
+        s->parts_failed = s->fail_bits = 0;
+        s->attempts++;
+        s->last_bind = b->index;
+        uint8_t *dst;
+        size_t at_cap;
+        uint32_t seq = session_submit_begin(&b->sess, &dst, &at_cap);
+        if (!seq) {
+                s->attempts--;
+                worker_retry_mt(w, idx, 1);
+                return 0;
+        }
+        size_t body = sm_at + sm_len + (b->sess.tlvs_ok ? SMX_SUBMIT_IDENT_TLV : 0);
+        smx_pdu_submit_header(dst, body, seq);
+        copy_upto256(dst + SMPP_HEADER_LEN, s->text_inline, body);
+        session_submit_commit(&b->sess, seq, SMPP_HEADER_LEN + body, idx, tag, 0, w->now_ms);
+        counter_add_owner(&b->cnt.in_flight, 1);   /* b's owner alone writes */
+        counter_add_owner(&b->cnt.submitted, 1);
+        if (b->tps)
+                b->tokens -= 1;
+        return 0;
 }
 
 /* The common case of send_mt, a text that fits one short_message: the
@@ -65,7 +108,7 @@ static int send_mt_short(struct smx_worker *w, struct smx_bind *b, uint32_t idx,
         uint8_t *dst = session_out_tail(&b->sess, &cap);
         int digits_from = from_is_digits(s);
         struct smx_submit_short f = {
-                .src = (const uint8_t *)s->from, .dst = (const uint8_t *)s->to,
+                .src = (const uint8_t *)smx_slot_from(s), .dst = (const uint8_t *)smx_slot_to(s),
                 .src_len = s->from_len, .dst_len = s->to_len,
                 .src_ton = digits_from ? 1 : 5, .src_npi = digits_from ? 1 : 0,
                 .dst_ton = 1, .dst_npi = 1,
@@ -124,6 +167,8 @@ static int send_mt(struct smx_worker *w, struct smx_bind *b, uint32_t idx)
 {
         struct smx_client *c = w->c;
         struct smx_slot *s = ingress_slot(&c->ing, idx);
+        if ((s->flags & SMX_SLOTF_PRE) && ((b->pre_mask >> s->encoding) & 1u))
+                return send_mt_pre(w, b, idx, s);
         struct smx_seg_opts so = {
                 .enc = (enum smx_encoding)s->encoding,
                 .units = s->units,
@@ -178,10 +223,10 @@ static int send_mt(struct smx_worker *w, struct smx_bind *b, uint32_t idx)
                 p->flags = SMX_PDUF_CSTR_CHECKED;
                 p->u.sm.source_addr_ton = digits_from ? 1 : 5;
                 p->u.sm.source_addr_npi = digits_from ? 1 : 0;
-                p->u.sm.source_addr = (struct smx_bytes){ (const uint8_t *)s->from, s->from_len };
+                p->u.sm.source_addr = (struct smx_bytes){ (const uint8_t *)smx_slot_from(s), s->from_len };
                 p->u.sm.dest_addr_ton = 1;
                 p->u.sm.dest_addr_npi = 1;
-                p->u.sm.destination_addr = (struct smx_bytes){ (const uint8_t *)s->to, s->to_len };
+                p->u.sm.destination_addr = (struct smx_bytes){ (const uint8_t *)smx_slot_to(s), s->to_len };
                 p->u.sm.esm_class = pt->esm_class;
                 p->u.sm.priority_flag = s->priority;
                 p->u.sm.registered_delivery = s->want_dr ? SMPP_REGDEL_FINAL : SMPP_REGDEL_NONE;

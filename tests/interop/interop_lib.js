@@ -130,7 +130,8 @@ async function startStunnel(t, prog, to, port = 0) {
 }
 
 // A running `smsmux pipe` with `args`: events parsed from stdout (p.events),
-// stderr kept (p.err), p.exited its exit status once it ended.
+// stderr kept (p.err), p.exited its exit status once it ended (the
+// signal's name, e.g. 'SIGKILL', when a signal ended it).
 function pipe(t, smx, args) {
   const child = t.spawn(smx, ['pipe', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   const p = { child, events: [], err: '', exited: null };
@@ -138,7 +139,7 @@ function pipe(t, smx, args) {
     try { p.events.push(JSON.parse(line)); } catch (e) { p.events.push({ bad: line }); }
   });
   child.stderr.on('data', (d) => { p.err += d.toString(); });
-  child.on('exit', (code) => { p.exited = code; });
+  child.on('exit', (code, sig) => { p.exited = code === null ? sig : code; });
   p.send = (obj) => child.stdin.write(`${JSON.stringify(obj)}\n`);
   p.bound = () => p.events.some((e) => e.event === 'bind' && e.state === 'up');
   // the submitted/failed events of each MT id

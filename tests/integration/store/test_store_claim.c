@@ -17,206 +17,13 @@
  *   - Redis paused for 2.5 owner_takeover_ms with A and B alive: A does
  *     not take B over when Redis is back (every heartbeat stale), so DRs
  *     routed to B then reach B only. */
-#include <hiredis/hiredis.h>
-#include <stdatomic.h>
-
-#include "rtest.h"
-#include "rstore_tlib.h"
-#include "store/rstore.h"
-#include "testlib.h"
+#include "rtest_stream.h"
 
 #define TAKEOVER_MS 1500u   /* heartbeats 375 ms apart: 1.1 s of slack for a loaded machine */
-#define MAX_MSG 256
-
-static struct rtest_redis R;
-static redisContext *C;
-static unsigned cluster_no;
-static char cluster[32];
-
-#define cmd(...) rtest_cmd(C, __VA_ARGS__)
-
-static void cmd_ok(const char *fmt, ...)
-{
-        va_list ap;
-        va_start(ap, fmt);
-        redisReply *r = redisvCommand(C, fmt, ap);
-        va_end(ap);
-        if (!r || r->type == REDIS_REPLY_ERROR)
-                printf("# %s: %s\n", fmt, r ? r->str : "no reply");
-        if (r)
-                freeReplyObject(r);
-}
-
-static uint64_t now_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static void new_cluster(void)
-{
-        snprintf(cluster, sizeof cluster, "cl%u", ++cluster_no);
-}
-
-static void stream_key(const char *inst, char *key, size_t cap)
-{
-        snprintf(key, cap, "smsmux:{%s}:s:%s", cluster, inst);
-}
-
-/* An uncorrelated DR entry (rstore_ev.c) whose message_id is "m<i>". */
-static void add_dr(const char *inst, unsigned i)
-{
-        char key[128], mid[16], v[128];
-        stream_key(inst, key, sizeof key);
-        int ml = snprintf(mid, sizeof mid, "m%u", i);
-        int vl = snprintf(v, sizeof v, "U00\x1f" "1:2%d:%s0:0:0:0:", ml, mid);
-        cmd_ok("XADD %s * v %b", key, v, (size_t)vl);
-}
-
-/* An instance that was alive `ago_ms` ago, with its stream and group. */
-static void instance_seen(const char *inst, uint64_t ago_ms)
-{
-        char key[128];
-        stream_key(inst, key, sizeof key);
-        cmd_ok("XGROUP CREATE %s g 0 MKSTREAM", key);
-        char ikey[64], t[24];
-        snprintf(ikey, sizeof ikey, "smsmux:{%s}:inst", cluster);
-        snprintf(t, sizeof t, "%llu", (unsigned long long)(now_ms() - ago_ms));
-        cmd_ok("HSET %s %s %s", ikey, inst, t);
-}
-
-static long long pending(const char *inst)
-{
-        char key[128];
-        stream_key(inst, key, sizeof key);
-        redisReply *r = cmd("XPENDING %s g", key);
-        long long n = -1;
-        if (r && r->type == REDIS_REPLY_ARRAY && r->elements >= 1 &&
-            r->element[0]->type == REDIS_REPLY_INTEGER)
-                n = r->element[0]->integer;
-        if (r)
-                freeReplyObject(r);
-        return n;
-}
-
-/* ---- a store instance and its "application" ---- */
-
-struct inst {
-        struct smx_rstore *rs;
-        unsigned seen[MAX_MSG];         /* times each m<i> was shown */
-        unsigned shown, other;
-};
-
-/* workers: 1 gives the instance a worker queue the test writes
- * correlations into (rstore_corr_put_w) */
-static int inst_start_with(struct inst *in, const char *name, uint32_t takeover_ms,
-                           uint32_t timeout_ms, unsigned workers)
-{
-        memset(in, 0, sizeof *in);
-        struct rs_config cfg = { .url = R.url, .instance = name, .cluster = cluster,
-                                 .owner_takeover_ms = takeover_ms, .timeout_ms = timeout_ms,
-                                 .corr_ttl_ms = 60000 };
-        struct rs_host host = rtest_quiet_host(workers);
-        char err[256] = "";
-        if (rstore_create(&cfg, &host, &in->rs, err, sizeof err) < 0) {
-                printf("# rstore_create %s: %s\n", name, err);
-                return -1;
-        }
-        return rstore_start(in->rs);
-}
 
 static int inst_start(struct inst *in, const char *name)
 {
-        return inst_start_with(in, name, TAKEOVER_MS, 10000, 0);
-}
-
-static void inst_stop(struct inst *in)
-{
-        rstore_destroy(in->rs);
-        in->rs = NULL;
-}
-
-/* The application's poll: every record in the ring, released. */
-static void poll_app(struct inst *in)
-{
-        struct smx_event_ring *ring = rstore_ring(in->rs);
-        struct smx_ev_rec *e;
-        while ((e = event_ring_peek(ring)) != NULL) {
-                unsigned i;
-                if (e->type == SMX_EV_DR && sscanf(e->message_id, "m%u", &i) == 1 && i < MAX_MSG)
-                        in->seen[i]++;
-                else
-                        in->other++;
-                in->shown++;
-                event_ring_release(ring);
-        }
-}
-
-static unsigned held(struct inst *in)
-{
-        return event_ring_used(rstore_ring(in->rs));
-}
-
-/* Wait (polling `polled`, if any) until `in` holds at least n records. */
-static int wait_held(struct inst *in, unsigned n, struct inst *polled)
-{
-        uint64_t end = now_ms() + 20000;
-        while (now_ms() < end) {
-                if (polled)
-                        poll_app(polled);
-                if (held(in) >= n)
-                        return 1;
-                rtest_sleep_ms(5);
-        }
-        printf("# holds %u records, waited for %u\n", held(in), n);
-        return 0;
-}
-
-/* Keep `polled` (if any) polled for ms. */
-static void run_for(unsigned ms, struct inst *polled)
-{
-        uint64_t end = now_ms() + ms;
-        while (now_ms() < end) {
-                if (polled)
-                        poll_app(polled);
-                rtest_sleep_ms(5);
-        }
-}
-
-/* m0..m<n-1> each shown exactly once across the instances, nothing else. */
-static void check_once(struct inst **v, int nv, unsigned n)
-{
-        unsigned twice = 0, never = 0, shown = 0;
-        for (unsigned i = 0; i < n; i++) {
-                unsigned t = 0;
-                for (int k = 0; k < nv; k++)
-                        t += v[k]->seen[i];
-                twice += t > 1;
-                never += t == 0;
-        }
-        for (int k = 0; k < nv; k++) {
-                shown += v[k]->shown;
-                CHECK_EQ(v[k]->other, 0);
-        }
-        CHECK_EQ(twice, 0);
-        CHECK_EQ(never, 0);
-        CHECK_EQ(shown, n);
-}
-
-/* Until Redis has no pending entry for inst (acknowledged), polling v. */
-static int wait_acked(const char *inst, struct inst **v, int nv)
-{
-        uint64_t end = now_ms() + 20000;
-        while (now_ms() < end) {
-                for (int k = 0; k < nv; k++)
-                        poll_app(v[k]);
-                if (pending(inst) == 0)
-                        return 1;
-                rtest_sleep_ms(10);
-        }
-        printf("# %s: %lld entries still pending\n", inst, pending(inst));
-        return 0;
+        return inst_start_with(in, R.url, name, TAKEOVER_MS, 10000, 0);
 }
 
 static struct inst IA, IB, IC;
@@ -347,8 +154,8 @@ static void test_redis_paused_past_takeover_live_instance_not_taken_over(void)
 {
         enum { T = 4000, N0 = 30, N = 80 };
         new_cluster();
-        CHECK(inst_start_with(&IA, "a", T, 30000, 1) == 0);    /* no disconnect */
-        CHECK(inst_start_with(&IB, "b", T, 500, 0) == 0);      /* disconnects, reconnects */
+        CHECK(inst_start_with(&IA, R.url, "a", T, 30000, 1) == 0);    /* no disconnect */
+        CHECK(inst_start_with(&IB, R.url, "b", T, 500, 0) == 0);      /* disconnects, reconnects */
         for (unsigned i = 0; i < N0; i++)
                 add_dr("b", i);
         CHECK(wait_held(&IB, N0, &IA));
