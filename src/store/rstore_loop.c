@@ -489,7 +489,11 @@ void *rs_main(void *arg)
                 rs->rd_want = 0;
                 RS_SET(rs, read_connected, 0);
         }
-        /* stop: the buffered correlations and the acks, for up to 2 s */
+        /* stop: the buffered correlations and the acks, for up to 2 s. A
+         * correlation write is done when its SET NX GET ran and, if that found
+         * DRs parked for it (the placeholder), when the correlation script it
+         * calls for ran too (rs->late): without the script those DRs stay
+         * parked and leave uncorrelated at dr_park_timeout_ms. */
         uint64_t limit = rs_now_ms() + 2000;
         for (;;) {
                 uint64_t now = rs_now_ms();
@@ -506,11 +510,12 @@ void *rs_main(void *arg)
                         }
                 }
                 run_batch(rs, now, 1);
-                if (rs->rc && rs->f_n == 0)
+                if (rs->rc && rs->f_n == 0 && rs->n_late == 0)
                         break;
         }
-        if (rs->f_n)
+        if (rs->f_n || rs->n_late)
                 smx_logf(SMX_LOG_WARN, NULL, NULL, "store: %zu correlation writes not written "
-                         "at stop (their DRs will arrive uncorrelated)", rs->f_n);
+                         "at stop (their DRs will arrive uncorrelated)",
+                         rs->f_n + (size_t)rs->n_late);
         return NULL;
 }

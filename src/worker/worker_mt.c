@@ -49,6 +49,31 @@ static int from_is_digits(const struct smx_slot *s)
         return smx_mt_from_digits(smx_slot_from(s), s->from_len);
 }
 
+/* A new attempt of MT s on bind b in n_parts parts: its tag moved on (one
+ * thread at a time handles an MT, the ring handing it over with
+ * release/acquire, so no locked increment; answers of old attempts on other
+ * workers only read it), the parts' tallies cleared. Returns the tag. */
+static inline uint32_t attempt_begin(struct smx_slot *s, const struct smx_bind *b, int n_parts)
+{
+        uint32_t tag = atomic_load_explicit(&s->tag, memory_order_relaxed) + 1;
+        atomic_store_explicit(&s->tag, tag, memory_order_relaxed);
+        s->n_parts = (uint8_t)n_parts;
+        s->parts_ok = 0;
+        s->parts_failed = s->fail_bits = 0;
+        s->attempts++;
+        s->last_bind = b->index;
+        return tag;
+}
+
+/* A one-part submit_sm committed on b: its counters and its tps token. */
+static inline void one_part_sent(struct smx_bind *b)
+{
+        counter_add_owner(&b->cnt.in_flight, 1);   /* b's owner alone writes */
+        counter_add_owner(&b->cnt.submitted, 1);
+        if (b->tps)
+                b->tokens -= 1;
+}
+
 /* send_mt for an MT whose submit_sm body smx_submit pre-encoded with the
  * client's profile, on a bind for which that body is its own (pre_mask):
  * the header written, the body copied (less its identity TLV when the bind
@@ -66,13 +91,7 @@ static int send_mt_pre(struct smx_worker *w, struct smx_bind *b, uint32_t idx,
                 worker_repush(w, idx);
                 return 1;
         }
-        uint32_t tag = atomic_load_explicit(&s->tag, memory_order_relaxed) + 1;
-        atomic_store_explicit(&s->tag, tag, memory_order_relaxed);
-        s->n_parts = 1;
-        s->parts_ok = 0;
-        s->parts_failed = s->fail_bits = 0;
-        s->attempts++;
-        s->last_bind = b->index;
+        uint32_t tag = attempt_begin(s, b, 1);
         uint8_t *dst;
         size_t at_cap;
         uint32_t seq = session_submit_begin(&b->sess, &dst, &at_cap);
@@ -85,10 +104,7 @@ static int send_mt_pre(struct smx_worker *w, struct smx_bind *b, uint32_t idx,
         smx_pdu_submit_header(dst, body, seq);
         copy_upto256(dst + SMPP_HEADER_LEN, s->text_inline, body);
         session_submit_commit(&b->sess, seq, SMPP_HEADER_LEN + body, idx, tag, 0, w->now_ms);
-        counter_add_owner(&b->cnt.in_flight, 1);   /* b's owner alone writes */
-        counter_add_owner(&b->cnt.submitted, 1);
-        if (b->tps)
-                b->tokens -= 1;
+        one_part_sent(b);
         return 0;
 }
 
@@ -128,13 +144,7 @@ static int send_mt_short(struct smx_worker *w, struct smx_bind *b, uint32_t idx,
                 worker_repush(w, idx);
                 return 1;
         }
-        uint32_t tag = atomic_load_explicit(&s->tag, memory_order_relaxed) + 1;
-        atomic_store_explicit(&s->tag, tag, memory_order_relaxed);
-        s->n_parts = 1;
-        s->parts_ok = 0;
-        s->parts_failed = s->fail_bits = 0;
-        s->attempts++;
-        s->last_bind = b->index;
+        uint32_t tag = attempt_begin(s, b, 1);
         uint8_t ident[16];
         client_mt_identity(w->c, idx, s, ident);
         uint8_t *at;
@@ -152,10 +162,7 @@ static int send_mt_short(struct smx_worker *w, struct smx_bind *b, uint32_t idx,
                 return -1;
         }
         session_submit_commit(&b->sess, seq, (size_t)n, idx, tag, 0, w->now_ms);
-        counter_add_owner(&b->cnt.in_flight, 1);   /* b's owner alone writes */
-        counter_add_owner(&b->cnt.submitted, 1);
-        if (b->tps)
-                b->tokens -= 1;
+        one_part_sent(b);
         return 0;
 }
 
@@ -197,16 +204,7 @@ static int send_mt(struct smx_worker *w, struct smx_bind *b, uint32_t idx)
                 worker_repush(w, idx);
                 return 1;
         }
-        /* one thread at a time handles an MT (the ring hands it over with
-         * release/acquire), so its tag needs no locked increment; answers of
-         * old attempts on other workers only read it */
-        uint32_t tag = atomic_load_explicit(&s->tag, memory_order_relaxed) + 1;
-        atomic_store_explicit(&s->tag, tag, memory_order_relaxed);
-        s->n_parts = (uint8_t)np;
-        s->parts_ok = 0;
-        s->parts_failed = s->fail_bits = 0;
-        s->attempts++;
-        s->last_bind = b->index;
+        uint32_t tag = attempt_begin(s, b, np);
         uint8_t ident[16];
         client_mt_identity(c, idx, s, ident);
         int digits_from = from_is_digits(s);

@@ -279,6 +279,16 @@ static void test_client_both_uses_http_only_while_no_smpp_bind_is_active(void)
         for (int k = N; k < 2 * N; k++)
                 via_http += e.submitted_http[k];
         CHECK_EQ(via_http, N);
+        /* with an SMPP bind configured smx_submit pre-encodes these MTs'
+         * submit_sm bodies (src/core/mt_pre.h): the HTTP transport reads
+         * their addresses and text back out of the slot's body */
+        for (int k = N; k < 2 * N; k += 37) {
+                struct http_sim_seen seen;
+                CHECK_EQ(http_sim_seen(e.http, e.msgid[k], &seen), 0);
+                CHECK_STR(seen.phone_number, "447700900001");
+                CHECK_STR(seen.sender, "12345");
+                CHECK_STR(seen.message, "hello over http \xF0\x9F\x98\x80");
+        }
         env_stop(&e);
 }
 
