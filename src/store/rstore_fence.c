@@ -30,7 +30,13 @@
  * pending for another consumer: taken over while we were away) the record
  * becomes RS_LEASE_DROP: the consumer releases it unseen, it is never
  * acknowledged here (the taker shows and acknowledges it) and it leaves
- * the held set. The check and the claim are one script, so an entry is
+ * the held set. Except when it is pending for nobody and the reply came
+ * back while its lease still ran: no one could claim it before the script
+ * ran (never idle for T) nor after (in no pending list), so Redis lost it
+ * (restarted without persistence, a replica promoted without it): it
+ * becomes RS_LEASE_ALWAYS and is shown (test_store_fence). Pending for
+ * nobody after its lease ran out stays a drop: a taker may have shown and
+ * acknowledged it, which looks the same. The check and the claim are one script, so an entry is
  * never taken back from the instance that took it over (a plain XCLAIM 0
  * would: it claims whatever is pending). In contact with Redis a lease
  * never runs out: renewed after T/4 to T/2, it lasts 3/4 T. Out of contact
@@ -177,7 +183,7 @@ void rs_on_refresh(struct smx_rstore *rs, const struct cmd *c, const redisReply 
         }
         uint32_t head = rs->ev_pos - (rs->ring_cap - event_ring_space_w(rs->ring));
         uint64_t now = rs_mono_ms(), until = rs_lease_until(rs, sent_ms);
-        unsigned dropped = 0;
+        unsigned dropped = 0, lost = 0;
         for (uint32_t j = 0; j < c->n && j < r->elements; j++) {
                 uint32_t p = rs->refresh_pos[c->ack_to + j];
                 if ((int32_t)(p - head) < 0)
@@ -188,7 +194,22 @@ void rs_on_refresh(struct smx_rstore *rs, const struct cmd *c, const redisReply 
                         continue;
                 _Atomic uint64_t *l = &rs->lease[p & (rs->ring_cap - 1)];
                 uint64_t was = atomic_load_explicit(l, memory_order_relaxed);
-                if (e->integer == 0) {
+                if (e->integer == 3 && was != RS_LEASE_DROP &&
+                    (was == RS_LEASE_ALWAYS || now < was)) {
+                        /* pending for nobody, answered while its lease still
+                         * runs: no one could have claimed it (it was never
+                         * idle for T) before the script ran, and after it
+                         * no one can (it is in no pending list): Redis lost
+                         * it (restarted empty, a replica promoted without
+                         * it). Ours to show for good; released as usual
+                         * (its XACK is a no-op and ends its place in the
+                         * held set) */
+                        a->lease_from = sent_ms;
+                        lost += was != RS_LEASE_ALWAYS;   /* logged once */
+                        atomic_store_explicit(l, RS_LEASE_ALWAYS, memory_order_release);
+                        continue;
+                }
+                if (e->integer == 0 || e->integer == 3) {
                         /* acknowledged or another consumer's: not shown here */
                         rs_held_drop(rs, a->stream, a->id);
                         a->stream = RS_NO_STREAM;
@@ -207,6 +228,12 @@ void rs_on_refresh(struct smx_rstore *rs, const struct cmd *c, const redisReply 
                 }
                 atomic_store_explicit(l, until, memory_order_release);
         }
+        if (lost)
+                smx_logf(SMX_LOG_WARN, NULL, NULL,
+                         "store: %u DRs/MOs of %s held here are no longer pending in Redis "
+                         "(restarted without persistence?) and nobody could have taken them "
+                         "over: shown here",
+                         lost, rs->streams[c->stream].name);
         if (dropped)
                 smx_logf(SMX_LOG_WARN, NULL, NULL,
                          "store: %u DRs/MOs of %s were taken over by another instance while "

@@ -342,8 +342,10 @@ static const char lua_trim[] =
 /* The fence's refresh (rstore_fence.c): KEYS 1 a stream; ARGV 1 this
  * instance (consumer), 2.. entry ids. Per id: 1 when it is pending for us
  * (and its idle time is reset: XCLAIM ... 0 JUSTID, no delivery count),
- * 0 when not (acknowledged, or another consumer's: taken over), 2 when
- * the stream has no group g (Redis lost it: nobody can take the entry).
+ * 0 when it is another consumer's (taken over), 3 when it is pending for
+ * nobody (acknowledged by a taker, or Redis lost it: restarted empty; the
+ * caller tells them apart by its lease), 2 when the stream has no group g
+ * (Redis lost it: nobody can take the entry).
  * The check and the claim in one script: a plain XCLAIM 0 would take back
  * an entry another instance claimed while we were away. */
 static const char lua_refresh[] =
@@ -356,8 +358,10 @@ static const char lua_refresh[] =
         "  elseif p[1] and p[1][2] == me then\n"
         "    mine[#mine + 1] = ARGV[i]\n"
         "    out[i - 1] = 1\n"
-        "  else\n"
+        "  elseif p[1] then\n"
         "    out[i - 1] = 0\n"
+        "  else\n"
+        "    out[i - 1] = 3\n"
         "  end\n"
         "end\n"
         "if #mine > 0 then\n"

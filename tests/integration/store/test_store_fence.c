@@ -21,7 +21,12 @@
  *     runs again a revalidates, the entries are still its own, it shows
  *     each once and b none;
  *   - a stopped while cut off, its entries unshown: they stay pending in
- *     Redis and b takes them over, each once. */
+ *     Redis and b takes them over, each once;
+ *   - Redis restarted empty (no persistence) while a holds entries its
+ *     application has not polled: a's refresh, answered while the leases
+ *     still run, finds them pending for nobody; nobody can have taken
+ *     them (none was idle for owner_takeover_ms), so a shows each once
+ *     after the leases ran out (before: dropped unseen, every DR lost). */
 #include "rtest_proxy.h"
 #include "rtest_stream.h"
 
@@ -194,6 +199,38 @@ static void test_stopped_while_cut_off_taker_shows_each_once(void)
         inst_stop(&IB);
 }
 
+/* Redis restarted without persistence while a holds entries: the refresh
+ * finds them pending for nobody (the group was made anew), answered while
+ * their leases still run. They cannot have been taken over; they must be
+ * shown, not dropped. owner_takeover_ms 8 s: the refresh (due after 2 s,
+ * with a heartbeat at most 2 s later) comes well within the 6 s lease. */
+static void test_redis_restarted_empty_while_entries_held_shows_each_once(void)
+{
+        enum { N = 20 };
+        const uint32_t t = 8000;
+        new_cluster();
+        CHECK(inst_start_with(&IA, R.url, "a", t, 10000, 0) == 0);
+        for (unsigned i = 0; i < N; i++)
+                add_dr("a", i);
+        CHECK(wait_held(&IA, N, NULL));
+        redisFree(C);
+        rtest_redis_kill(&R, SIGKILL);
+        CHECK_EQ(rtest_redis_spawn(&R), 0);
+        C = redisConnectUnix(R.sock);
+        CHECK(C && !C->err);
+        /* past every lease: a record is shown only if the refresh found it
+         * could not have been taken over */
+        rtest_sleep_ms(t);
+        CHECK(wait_shown(&IA, N, NULL));
+        run_for(500, &IA);
+        struct inst *v[] = { &IA };
+        check_once(v, 1, N);
+        struct rs_stats st;
+        rstore_stats(IA.rs, &st);
+        CHECK_EQ(st.fence_dropped, 0);
+        inst_stop(&IA);
+}
+
 int main(void)
 {
         int rc = rtest_start_connected(&R, &C);
@@ -209,6 +246,7 @@ int main(void)
         RUN(test_cut_off_alone_entries_wait_then_shown_once_after_revalidation);
         RUN(test_redis_paused_past_takeover_holder_revalidates_and_shows_once);
         RUN(test_stopped_while_cut_off_taker_shows_each_once);
+        RUN(test_redis_restarted_empty_while_entries_held_shows_each_once);
         rtest_proxy_stop(&P);
         rtest_stop_connected(&R, C);
         return t_done();

@@ -28,7 +28,14 @@
  * consumer that slept on seeing nothing published would sleep through the
  * publication (2 s, a lost wake-up); this one must stay up, yielding, and
  * pop it. Run with both threads on different CPUs and on the same one (a
- * publisher preempted by the consumer). */
+ * publisher preempted by the consumer).
+ *
+ * The fourth runs several of each at once (several application threads in
+ * smx_submit / smx_submit_n, several workers): two producers publishing
+ * runs of 1..8, one of them descheduled between its CAS and its
+ * publication one run in 16 (the other's runs queue behind it), two
+ * consumers with their own flags. With the sleeper reading p_tail instead
+ * of p_head it loses a wake-up within a few hundred runs. */
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -267,10 +274,211 @@ static void test_the_same_with_publisher_and_consumer_sharing_a_cpu(void)
         stopped_publisher_rounds(0);   /* the consumer yields to the stopped publisher */
 }
 
+
+/* Several publishers and several sleepers at once, as several application
+ * threads calling smx_submit / smx_submit_n and several workers make them:
+ * NPROD producers each publish runs of 1..8 MTs (ingress_publish_n, then
+ * the flag of every consumer, as publish() in src/core/submit.c), and wait
+ * until their own run is consumed; NCONS consumers pop, announce their own
+ * sleep and block on their own eventfd for up to 3 s. Producer 0 stops one
+ * run in 16 between its reservation CAS and its publication for 1-3 ms (a
+ * publisher descheduled there), so the other producer's runs queue behind
+ * it (their publication waits for p_tail) and the consumers see the ring
+ * reserved and not published. A lost wake-up leaves a run unconsumed until
+ * a consumer's 3 s timeout: a producer waiting 2.5 s for its run counts it
+ * (no thread is runnable and starved that long). Every MT is popped exactly
+ * once (a per-slot in-ring mark). */
+#define NPROD 2
+#define NCONS 2
+#define MULTI_RUNS 6000
+
+struct multi {
+        struct smx_ingress g;
+        _Atomic int sleeping[NCONS];
+        int efd[NCONS];
+        _Atomic uint8_t owner[1024];
+        _Atomic uint8_t in_ring[1024];
+        _Atomic uint32_t consumed[NPROD];
+        _Atomic uint32_t dup, lost, sleeps, unpublished, stopped_windows;
+        _Atomic uint32_t timeouts_with_queued;
+        _Atomic uint64_t max_wait_us;
+        _Atomic int stop;
+};
+
+struct multi_arg {
+        struct multi *m;
+        unsigned k;
+        uint32_t produced;
+};
+
+static uint64_t mono_us(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void multi_wake_all(struct multi *m)
+{
+        for (unsigned j = 0; j < NCONS; j++)
+                if (ingress_sleep_flag(&m->sleeping[j]) == ASLEEP &&
+                    atomic_exchange(&m->sleeping[j], 0)) {
+                        uint64_t one = 1;
+                        ssize_t w = write(m->efd[j], &one, sizeof one);
+                        (void)w;
+                }
+}
+
+static void *multi_consumer(void *arg)
+{
+        struct multi_arg *a = arg;
+        struct multi *m = a->m;
+        unsigned j = a->k;
+        uint32_t x = 991 + j;
+        while (!atomic_load(&m->stop)) {
+                uint32_t idx[16];
+                uint32_t n = ingress_pop_n(&m->g, idx, 16);
+                if (n) {
+                        for (uint32_t i = 0; i < n; i++) {
+                                if (atomic_exchange(&m->in_ring[idx[i]], 0) != 1)
+                                        atomic_fetch_add(&m->dup, 1);
+                                unsigned k = atomic_load(&m->owner[idx[i]]);
+                                ingress_slot_free(&m->g, idx[i]);
+                                atomic_fetch_add(&m->consumed[k], 1);
+                        }
+                        continue;
+                }
+                x = x * 1103515245u + 12345u;
+                for (unsigned s = (x >> 16) & 2047; s > 0; s--)
+                        __asm__ volatile("" ::: "memory");
+                uint32_t reserved = ingress_announce_sleep(&m->g, &m->sleeping[j], ASLEEP);
+                if (reserved > 0) {
+                        if (ingress_queued(&m->g) == 0)
+                                atomic_fetch_add(&m->unpublished, 1);
+                        atomic_store(&m->sleeping[j], 0);
+                        ingress_await_published(&m->g);
+                        continue;
+                }
+                atomic_fetch_add(&m->sleeps, 1);
+                struct pollfd pf = { .fd = m->efd[j], .events = POLLIN };
+                int r = poll(&pf, 1, 3000);
+                atomic_store(&m->sleeping[j], 0);
+                if (r == 1) {
+                        uint64_t v;
+                        ssize_t rd = read(m->efd[j], &v, sizeof v);
+                        (void)rd;
+                } else if (ingress_queued(&m->g) > 0) {
+                        atomic_fetch_add(&m->timeouts_with_queued, 1);
+                }
+        }
+        return NULL;
+}
+
+static void *multi_producer(void *arg)
+{
+        struct multi_arg *a = arg;
+        struct multi *m = a->m;
+        struct smx_idx_ring *r = &m->g.in_ring;
+        uint32_t x = 4242 + a->k * 7919;
+        for (unsigned run = 0; run < MULTI_RUNS && atomic_load(&m->lost) == 0; run++) {
+                x = x * 1103515245u + 12345u;
+                uint32_t n = 1 + ((x >> 16) & 7), idx[8];
+                for (uint32_t i = 0; i < n; i++) {
+                        idx[i] = ingress_slot_take(&m->g);
+                        if (idx[i] == SMX_SLOT_NONE)
+                                return NULL;   /* cannot happen: main checks produced */
+                        atomic_store(&m->owner[idx[i]], (uint8_t)a->k);
+                        atomic_store(&m->in_ring[idx[i]], 1);
+                }
+                if (a->k == 0 && (run & 15) == 15) {
+                        /* stopped between the reservation and the publication */
+                        uint32_t cell = atomic_fetch_add_explicit(&r->p_head, n,
+                                                                  memory_order_seq_cst);
+                        multi_wake_all(m);
+                        usleep(1000 + ((x >> 8) & 2047));
+                        atomic_fetch_add(&m->stopped_windows, 1);
+                        for (uint32_t i = 0; i < n; i++)
+                                atomic_store_explicit(&r->cell[(cell + i) & r->mask], idx[i],
+                                                      memory_order_relaxed);
+                        while (atomic_load_explicit(&r->p_tail, memory_order_acquire) != cell)
+                                sched_yield();
+                        atomic_store_explicit(&r->p_tail, cell + n, memory_order_release);
+                } else {
+                        ingress_publish_n(&m->g, idx, n);
+                        multi_wake_all(m);
+                }
+                a->produced += n;
+                uint64_t t0 = mono_us();
+                for (unsigned spins = 0; atomic_load(&m->consumed[a->k]) < a->produced; spins++)
+                        if ((spins & 255) == 255)
+                                sched_yield();
+                uint64_t waited = mono_us() - t0;
+                if (waited >= 2500000u)
+                        atomic_fetch_add(&m->lost, 1);
+                uint64_t mx = atomic_load(&m->max_wait_us);
+                while (waited > mx && !atomic_compare_exchange_weak(&m->max_wait_us, &mx, waited))
+                        ;
+                for (unsigned s = (x >> 20) & 1023; s > 0; s--)
+                        __asm__ volatile("" ::: "memory");
+        }
+        return NULL;
+}
+
+static void test_several_publishers_of_runs_and_several_sleepers_lose_no_wake_up(void)
+{
+        static struct multi m;
+        memset(&m, 0, sizeof m);
+        CHECK_EQ(ingress_init(&m.g, 1024), 0);
+        pthread_t ct[NCONS], pt[NPROD];
+        struct multi_arg ca[NCONS], pa[NPROD];
+        for (unsigned j = 0; j < NCONS; j++) {
+                m.efd[j] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+                CHECK(m.efd[j] >= 0);
+                ca[j] = (struct multi_arg){ &m, j, 0 };
+                CHECK_EQ(pthread_create(&ct[j], NULL, multi_consumer, &ca[j]), 0);
+        }
+        for (unsigned k = 0; k < NPROD; k++) {
+                pa[k] = (struct multi_arg){ &m, k, 0 };
+                CHECK_EQ(pthread_create(&pt[k], NULL, multi_producer, &pa[k]), 0);
+        }
+        for (unsigned k = 0; k < NPROD; k++)
+                pthread_join(pt[k], NULL);
+        atomic_store(&m.stop, 1);
+        for (unsigned j = 0; j < NCONS; j++) {
+                uint64_t one = 1;
+                ssize_t w = write(m.efd[j], &one, sizeof one);
+                (void)w;
+        }
+        for (unsigned j = 0; j < NCONS; j++) {
+                pthread_join(ct[j], NULL);
+                close(m.efd[j]);
+        }
+        printf("# %u producers x %u runs of 1..8, %u consumers: %u sleeps, %u stopped "
+               "publications, a reservation seen unpublished %u times, %u timeouts with MTs "
+               "queued, longest wait for a run %llu us, %u lost, %u popped twice\n",
+               NPROD, MULTI_RUNS, NCONS, atomic_load(&m.sleeps),
+               atomic_load(&m.stopped_windows), atomic_load(&m.unpublished),
+               atomic_load(&m.timeouts_with_queued), (unsigned long long)atomic_load(&m.max_wait_us),
+               atomic_load(&m.lost), atomic_load(&m.dup));
+        for (unsigned k = 0; k < NPROD; k++) {
+                if (atomic_load(&m.lost) == 0)
+                        CHECK(pa[k].produced >= MULTI_RUNS);   /* every run was published */
+                CHECK_EQ(atomic_load(&m.consumed[k]), pa[k].produced);
+        }
+        CHECK_EQ(atomic_load(&m.lost), 0u);
+        CHECK_EQ(atomic_load(&m.timeouts_with_queued), 0u);
+        CHECK_EQ(atomic_load(&m.dup), 0u);
+        CHECK_EQ(ingress_queued(&m.g), 0u);
+        CHECK(atomic_load(&m.sleeps) > 0);
+        CHECK(atomic_load(&m.stopped_windows) > 0);
+        ingress_fini(&m.g);
+}
+
 int main(void)
 {
         RUN(test_a_consumer_sleeping_between_sparse_publishes_never_misses_one);
         RUN(test_a_publisher_stopped_between_reservation_and_publication_is_not_slept_past);
         RUN(test_the_same_with_publisher_and_consumer_sharing_a_cpu);
+        RUN(test_several_publishers_of_runs_and_several_sleepers_lose_no_wake_up);
         return t_done();
 }
