@@ -1,0 +1,87 @@
+/* Random MT material for the unit tests that hold a submit_sm fast path
+ * (test_pdu_submit_short, test_pdu_submit_pre) against the general encoder:
+ * one xorshift generator with a fixed seed (each test file has its own
+ * state, so each draws the same sequence on every run), UTF-8 encoding of a
+ * code point, texts drawn from several character mixes and address
+ * characters. Each test draws its address lengths itself (their
+ * distributions differ) and fills the characters with gen_addr_chars. */
+#ifndef SMX_TESTS_PDU_MT_GEN_H
+#define SMX_TESTS_PDU_MT_GEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+static uint64_t rng = 0x9E3779B97F4A7C15ull;
+
+static inline uint32_t rnd(uint32_t n)
+{
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        return (uint32_t)(rng % n);
+}
+
+static inline size_t put_utf8(uint8_t *p, uint32_t cp)
+{
+        if (cp < 0x80) {
+                p[0] = (uint8_t)cp;
+                return 1;
+        }
+        if (cp < 0x800) {
+                p[0] = (uint8_t)(0xC0 | cp >> 6);
+                p[1] = (uint8_t)(0x80 | (cp & 0x3F));
+                return 2;
+        }
+        if (cp < 0x10000) {
+                p[0] = (uint8_t)(0xE0 | cp >> 12);
+                p[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
+                p[2] = (uint8_t)(0x80 | (cp & 0x3F));
+                return 3;
+        }
+        p[0] = (uint8_t)(0xF0 | cp >> 18);
+        p[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3F));
+        p[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
+        p[3] = (uint8_t)(0x80 | (cp & 0x3F));
+        return 4;
+}
+
+/* The octets whose GSM septet is the octet itself (GSM-plain, text.h). */
+static const char plain_chars[] = "\n\r !\"#%&'()*+,-./0123456789:;<=>?"
+                                  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/* A random text of up to max characters from one of several mixes (mix 4:
+ * GSM-plain characters only). */
+static inline size_t gen_text(uint8_t *out, size_t max)
+{
+        static const uint32_t ext[] = {'{', '}', '[', ']', '~', '\\', '^', '|', 0x20AC};
+        static const uint32_t other[] = {0xE9, 0xFC, 0xC5, 0x3A9, 0x416, 0x4E2D, 0x1F600, 0xA3};
+        size_t n = rnd((uint32_t)max + 1), o = 0;
+        unsigned mix = rnd(5);
+        for (size_t i = 0; i < n; i++) {
+                uint32_t cp = 0x20 + rnd(0x5F);
+                if (mix == 4) {
+                        out[o++] = (uint8_t)plain_chars[rnd(sizeof plain_chars - 1)];
+                        continue;
+                }
+                unsigned k = rnd(16);
+                if (mix >= 1 && k == 0)
+                        cp = ext[rnd(sizeof ext / sizeof ext[0])];
+                if (mix >= 2 && k == 1)
+                        cp = other[rnd(sizeof other / sizeof other[0])];
+                if (mix == 3 && k == 2)
+                        cp = '\n';
+                o += put_utf8(out + o, cp);
+        }
+        return o;
+}
+
+/* len random address characters: all digits, or all printable ASCII but
+ * the space, one or the other at random. */
+static inline void gen_addr_chars(char *a, uint8_t len)
+{
+        int digits = rnd(2);
+        for (unsigned i = 0; i < len; i++)
+                a[i] = digits ? (char)('0' + rnd(10)) : (char)(' ' + 1 + rnd(0x5E));
+}
+
+#endif
