@@ -193,6 +193,60 @@ static inline uint64_t rt_submit_n(struct rt_inst *in, unsigned n, const char *t
         return ok;
 }
 
+/* Every DR event of the instances, correlated or not. */
+static inline size_t rt_all_dr_events(void)
+{
+        size_t n = 0;
+        for (int i = 0; i < rt_n; i++)
+                n += I[i].n_drs + I[i].uncorrelated;
+        return n;
+}
+
+/* n MTs (text `text`) from each instance, DRs awaited (30 s), then quiet_ms
+ * more so a duplicate or late copy shows: every MT got its outcome, and
+ * every DR reached its MT's owner once, correlated. */
+static inline void rt_check_drs_reach_owner(unsigned n, const char *text, unsigned quiet_ms)
+{
+        rt_reset_events();
+        uint64_t k0[RT_INST_MAX], out0 = 0;
+        for (int i = 0; i < rt_n; i++) {
+                k0[i] = I[i].next_k;
+                out0 += I[i].outcomes;
+                CHECK_EQ(rt_submit_n(&I[i], n, text), n);
+        }
+        uint64_t end = it_now_ms() + 30000;
+        while (it_now_ms() < end && rt_all_dr_events() < (size_t)rt_n * n) {
+                rt_pump_all();
+                it_sleep_ms(5);
+        }
+        rt_settle(0, 0, 0, quiet_ms);
+        uint64_t outs = 0;
+        for (int i = 0; i < rt_n; i++)
+                outs += I[i].outcomes;
+        CHECK_EQ(outs - out0, (uint64_t)rt_n * n);
+        printf("# DRs:");
+        for (int i = 0; i < rt_n; i++)
+                printf(" %s %zu (uncorrelated %llu)", I[i].name, I[i].n_drs,
+                       (unsigned long long)I[i].uncorrelated);
+        printf("\n");
+        unsigned missing = 0, twice = 0;
+        for (int i = 0; i < rt_n; i++) {
+                CHECK_EQ(I[i].uncorrelated, 0);
+                CHECK_EQ(I[i].foreign_drs, 0);
+                CHECK_EQ(I[i].n_drs, n);
+                for (unsigned j = 0; j < n; j++) {
+                        char id[32];
+                        snprintf(id, sizeof id, "%.7s-%llu", I[i].name,
+                                 (unsigned long long)(k0[i] + j));
+                        unsigned c = rt_dr_count(id);
+                        missing += c == 0;
+                        twice += c > 1;
+                }
+        }
+        CHECK_EQ(missing, 0);
+        CHECK_EQ(twice, 0);
+}
+
 /* ---- instances ---- */
 
 /* A client of its own (not in I): the simulator's config with one worker,

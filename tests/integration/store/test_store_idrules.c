@@ -15,15 +15,6 @@
 
 #define N_INST 2
 
-/* Every DR event, correlated or not. */
-static size_t all_drs(void)
-{
-        size_t n = 0;
-        for (int i = 0; i < N_INST; i++)
-                n += I[i].n_drs + I[i].uncorrelated;
-        return n;
-}
-
 /* Instance `name`: an early DR parks 2 s. */
 static int inst_start(struct rt_inst *in, const char *name, int i)
 {
@@ -32,45 +23,11 @@ static int inst_start(struct rt_inst *in, const char *name, int i)
         return rt_inst_launch(in);
 }
 
-/* n MTs from each instance, then every DR: once, at its owner, correlated. */
+/* n MTs from each instance, then every DR: once, at its owner, correlated
+ * (past the park timeout: a late copy shows). */
 static void run_and_check(unsigned n)
 {
-        rt_reset_events();
-        uint64_t k0[N_INST], out0 = 0;
-        for (int i = 0; i < N_INST; i++) {
-                k0[i] = I[i].next_k;
-                out0 += I[i].outcomes;
-                CHECK_EQ(rt_submit_n(&I[i], n, "crossing rules"), n);
-        }
-        uint64_t end = it_now_ms() + 30000;
-        while (it_now_ms() < end && all_drs() < (size_t)(N_INST * n)) {
-                rt_pump_all();
-                it_sleep_ms(5);
-        }
-        rt_settle(0, 0, 0, 3000);       /* past the park timeout: a late copy shows */
-        uint64_t outs = 0;
-        for (int i = 0; i < N_INST; i++)
-                outs += I[i].outcomes;
-        CHECK_EQ(outs - out0, (uint64_t)N_INST * n);
-        printf("# DRs: a %zu (uncorrelated %llu), b %zu (uncorrelated %llu)\n", I[0].n_drs,
-               (unsigned long long)I[0].uncorrelated, I[1].n_drs,
-               (unsigned long long)I[1].uncorrelated);
-        unsigned missing = 0, twice = 0;
-        for (int i = 0; i < N_INST; i++) {
-                CHECK_EQ(I[i].uncorrelated, 0);
-                CHECK_EQ(I[i].foreign_drs, 0);
-                CHECK_EQ(I[i].n_drs, n);
-                for (unsigned j = 0; j < n; j++) {
-                        char id[32];
-                        snprintf(id, sizeof id, "%.7s-%llu", I[i].name,
-                                 (unsigned long long)(k0[i] + j));
-                        unsigned c = rt_dr_count(id);
-                        missing += c == 0;
-                        twice += c > 1;
-                }
-        }
-        CHECK_EQ(missing, 0);
-        CHECK_EQ(twice, 0);
+        rt_check_drs_reach_owner(n, "crossing rules", 3000);
 }
 
 static void test_drs_crossing_to_an_smsc_with_other_rules_reach_the_owner(void)
