@@ -2,7 +2,9 @@
 // node-smpp module (or a TAP skip when it is not installed), TAP lines, a
 // temporary directory, waiting for a condition, free ports, a test CA and a
 // server certificate made with the openssl CLI, stunnel4 in TLS server mode,
-// and a running `smsmux pipe` whose JSON events are parsed as they come.
+// a running `smsmux pipe` whose JSON events are parsed as they come, a
+// redis-server started and stopped on one port for the test's life, and the
+// text of a node-smpp PDU's short_message.
 // One test process each; every helper runs on node's event loop thread.
 'use strict';
 const { spawn, execFileSync } = require('child_process');
@@ -159,7 +161,41 @@ function pipe(t, smx, args) {
   return p;
 }
 
+// The text of a node-smpp PDU's short_message (a Buffer, or decoded into
+// { message }).
+const textOf = (pdu) => (Buffer.isBuffer(pdu.short_message) ? pdu.short_message.toString()
+  : pdu.short_message.message !== undefined ? String(pdu.short_message.message)
+    : String(pdu.short_message));
+
+// redis-server (the program at `program`, a child of t, AOF with appendfsync
+// always in t's directory) on one free port for the test's whole life:
+// start() (again after a stop: the same port) resolves once it accepts
+// connections and throws when it does not within 15 s; stop(sig, ms) sends
+// sig and waits up to ms for its exit. exited: its exit code or signal.
+function redisServer(t, program) {
+  const redis = { port: 0, child: null, exited: null };
+  redis.start = async () => {
+    if (!redis.port) redis.port = await freePort();
+    const child = t.spawn(program, ['--port', String(redis.port), '--bind', '127.0.0.1',
+      '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', t.dir],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d.toString(); });
+    redis.child = child;
+    redis.exited = null;
+    child.on('exit', (code, sig) => { redis.exited = code === null ? sig : code; });
+    if (!await waitFor(() => /Ready to accept connections/.test(out), 15000)) {
+      throw new Error(`redis-server did not start: ${out.slice(-500)}`);
+    }
+  };
+  redis.stop = async (sig, ms = 15000) => {
+    redis.child.kill(sig);
+    await waitFor(() => redis.exited !== null, ms);
+  };
+  return redis;
+}
+
 module.exports = {
   spawnTied, requireSmpp, tap, waitFor, sleep, freePort, makeCerts, stunnelProgram,
-  startStunnel, pipe,
+  startStunnel, pipe, textOf, redisServer,
 };

@@ -37,7 +37,7 @@ const lib = require('./interop_lib');
 
 // A child must not outlive this test when meson's timeout kills it
 // (interop_lib.spawnTied: PR_SET_PDEATHSIG SIGKILL).
-const { spawnTied } = lib;
+const { spawnTied, textOf } = lib;
 const smpp = lib.requireSmpp();
 
 const smx = process.argv[2];
@@ -67,10 +67,6 @@ function waitFor(pred, ms) {
   });
 }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-const textOf = (pdu) => (Buffer.isBuffer(pdu.short_message) ? pdu.short_message.toString()
-  : pdu.short_message.message !== undefined ? String(pdu.short_message.message)
-    : String(pdu.short_message));
 
 // One node-smpp SMSC named `name`. onSubmit(smsc, session, pdu) answers a
 // submit_sm (default: ROK with the next id). accepted[text] counts the ROK

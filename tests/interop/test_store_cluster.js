@@ -55,30 +55,10 @@ const smpp = lib.requireSmpp();
 const [smx, redisServer] = process.argv.slice(2);
 const t = lib.tap('smx-store-cluster-');
 const { ok } = t;
-const { waitFor, sleep } = lib;
+const { waitFor, sleep, textOf } = lib;
 
 // ---- redis-server: one port for its whole life (restarts reuse it) ----
-const redis = { port: 0, child: null, exited: null };
-
-async function startRedis() {
-  if (!redis.port) redis.port = await lib.freePort();
-  const child = t.spawn(redisServer, ['--port', String(redis.port), '--bind', '127.0.0.1',
-    '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', t.dir],
-  { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (d) => { out += d.toString(); });
-  redis.child = child;
-  redis.exited = null;
-  child.on('exit', (code, sig) => { redis.exited = code === null ? sig : code; });
-  if (!await waitFor(() => /Ready to accept connections/.test(out), 15000)) {
-    throw new Error(`redis-server did not start: ${out.slice(-500)}`);
-  }
-}
-
-async function stopRedis(sig) {
-  redis.child.kill(sig);
-  await waitFor(() => redis.exited !== null, 15000);
-}
+const redis = lib.redisServer(t, redisServer);
 
 // ---- the service: two node-smpp SMSCs sharing one state ----
 const svc = {
@@ -107,8 +87,6 @@ const pick = (not) => {
   const from = others.length ? others : l;
   return from.length ? from[rnd(from.length)] : null;
 };
-const textOf = (pdu) => (Buffer.isBuffer(pdu.short_message) ? pdu.short_message.toString()
-  : String(pdu.short_message.message));
 
 // Send a deliver_sm on `session`; refused or unanswered when the session
 // ends, it is re-sent 500 ms later on another live bind (waits while none
@@ -403,7 +381,7 @@ function check(label, allowTwice = () => false, allowNull = () => false) {
 }
 
 async function main() {
-  await startRedis();
+  await redis.start();
   for (const site of ['dc3', 'bos']) {
     const server = smpp.createServer(onSession(site));
     const port = await new Promise((resolve) =>
@@ -540,7 +518,7 @@ async function main() {
   // dr_park_timeout_ms, once, at the instance that received it (not lost,
   // not doubled; docs/operating.md "A crash")
   svc.holdLabel = 'r3k-';
-  await stopRedis('SIGKILL');
+  await redis.stop('SIGKILL');
   const kIds = [];
   for (let i = 0; i < 20; i++) {
     const id = `r3k-b-${i}`;
@@ -553,7 +531,7 @@ async function main() {
   for (const e of b4.events) if (e.event === 'submitted') killedShown.add(e.message_id);
   b4.child.kill('SIGKILL');
   await waitFor(() => b4.exited !== null, 10000);
-  await startRedis();
+  await redis.start();
   await sleep(1500);
   const b5 = startInstance('b');
   killed.set(b4, b5);
@@ -575,13 +553,13 @@ async function main() {
   await sleep(2000);
   redis.child.kill('SIGCONT');
   await sleep(1500);
-  await stopRedis('SIGTERM');
+  await redis.stop('SIGTERM');
   await sleep(1000);
-  await startRedis();
+  await redis.start();
   await sleep(1500);
-  await stopRedis('SIGKILL');
+  await redis.stop('SIGKILL');
   await sleep(1000);
-  await startRedis();
+  await redis.start();
   await sleep(1500);
   await settle('r4', 60000);
   check('4 Redis paused, restarted, killed', ...afterKill);

@@ -43,25 +43,10 @@ const smpp = lib.requireSmpp();
 const [smx, redisServer] = process.argv.slice(2);
 const t = lib.tap('smx-store-interop-');
 const { ok, file } = t;
-const { waitFor, sleep } = lib;
+const { waitFor, sleep, textOf } = lib;
 
 // ---- redis-server: one port for its whole life (restarts reuse it) ----
-const redis = { port: 0, child: null, exited: null };
-
-async function startRedis() {
-  if (!redis.port) redis.port = await lib.freePort();
-  const child = t.spawn(redisServer, ['--port', String(redis.port), '--bind', '127.0.0.1',
-    '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', t.dir],
-  { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (d) => { out += d.toString(); });
-  redis.child = child;
-  redis.exited = null;
-  child.on('exit', (code, sig) => { redis.exited = code === null ? sig : code; });
-  if (!await waitFor(() => /Ready to accept connections/.test(out), 15000)) {
-    throw new Error(`redis-server did not start: ${out.slice(-500)}`);
-  }
-}
+const redis = lib.redisServer(t, redisServer);
 
 // ---- the node-smpp SMSC ----
 const smsc = {
@@ -76,9 +61,6 @@ const smsc = {
   refused: 0,           // deliver_sm answered non-zero
   resent: 0,
 };
-
-const textOf = (pdu) => (Buffer.isBuffer(pdu.short_message) ? pdu.short_message.toString()
-  : String(pdu.short_message.message));
 
 const live = () => Object.values(smsc.sessions).filter((s) => s.alive);
 
@@ -233,7 +215,7 @@ function checkRound(label, ids, owner = (id) => id.split('-')[1], where = 'the i
 }
 
 async function main() {
-  await startRedis();
+  await redis.start();
   const server = smpp.createServer(onSession);
   const port = await new Promise((resolve) =>
     server.listen(0, '127.0.0.1', () => resolve(server.address().port)));
@@ -306,8 +288,7 @@ async function main() {
   // 4. redis-server killed mid-traffic, back after 7 s (hold_ms is 5 s)
   ids = sendRound('r4', 20, [a, b]);
   await sleep(100);
-  redis.child.kill('SIGKILL');
-  await waitFor(() => redis.exited !== null, 5000);
+  await redis.stop('SIGKILL', 5000);
   ids.push(...sendRound('r4', 20, [a, b], 20));
   mo0 = events('mo').length;
   for (let k = 100; k < 110; k++) sendMo(smsc.sessions.a, k);
@@ -316,7 +297,7 @@ async function main() {
   await sleep(1000);
   ok(refusedSeen && events('mo').length === mo0,
     'Redis down: no MO delivered, DRs/MOs refused after hold_ms', { refused: smsc.refused - refused0 });
-  await startRedis();
+  await redis.start();
   await waitFor(() => events('mo').length - mo0 >= 10, 30000, 50);
   await settleDrs('r4', ids, 40000);
   checkRound('r4', ids);
@@ -373,14 +354,13 @@ async function main() {
   // 7. Redis killed, b's MTs answered (their correlation writes wait in b),
   // b SIGTERMed, Redis back 2 s later: b's drain writes them before it
   // exits, so b's DRs, sent once it is gone, reach a (taking over) correlated
-  redis.child.kill('SIGKILL');
-  await waitFor(() => redis.exited !== null, 5000);
+  await redis.stop('SIGKILL', 5000);
   smsc.holdFor = 'b';
   ids = sendRound('r7', 20, [b]);
   await waitFor(() => smsc.held.length >= 20 && ids.every((id) => b.outcomes()[id]), 20000);
   b.child.kill('SIGTERM');
   await sleep(2000);
-  await startRedis();
+  await redis.start();
   await waitFor(() => b.exited !== null, 40000);
   ok(b.exited === 0 && !/not written at stop/.test(b.err),
     'b stopped while Redis was away writes its buffered correlations once it is back',
