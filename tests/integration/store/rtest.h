@@ -197,6 +197,34 @@ static inline redisReply *rtest_cmd(redisContext *c, const char *fmt, ...)
         return r;
 }
 
+/* Add to the stream `key` an uncorrelated DR entry (the encoding of
+ * rstore_ev.c) whose message_id is "m<i>"; a refusal is printed. */
+static inline void rtest_xadd_dr(redisContext *c, const char *key, unsigned i)
+{
+        char mid[16], v[128];
+        int ml = snprintf(mid, sizeof mid, "m%u", i);
+        int vl = snprintf(v, sizeof v, "U00\x1f" "1:2%d:%s0:0:0:0:", ml, mid);
+        redisReply *r = redisCommand(c, "XADD %s * v %b", key, v, (size_t)vl);
+        if (!r || r->type == REDIS_REPLY_ERROR)
+                printf("# XADD %s: %s\n", key, r ? r->str : "no reply");
+        if (r)
+                freeReplyObject(r);
+}
+
+/* How many entries of the stream `key` are pending in its group g
+ * (XPENDING), -1 on error. */
+static inline long long rtest_pending(redisContext *c, const char *key)
+{
+        redisReply *r = redisCommand(c, "XPENDING %s g", key);
+        long long n = -1;
+        if (r && r->type == REDIS_REPLY_ARRAY && r->elements >= 1 &&
+            r->element[0]->type == REDIS_REPLY_INTEGER)
+                n = r->element[0]->integer;
+        if (r)
+                freeReplyObject(r);
+        return n;
+}
+
 /* One command's integer reply (-1 on error): for checks on Redis state. */
 static inline long long rtest_redis_int(const struct rtest_redis *r, const char *cmd)
 {

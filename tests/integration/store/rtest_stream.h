@@ -59,11 +59,9 @@ static inline void stream_key(const char *inst, char *key, size_t cap)
 /* An uncorrelated DR entry (rstore_ev.c) whose message_id is "m<i>". */
 static inline void add_dr(const char *inst, unsigned i)
 {
-        char key[128], mid[16], v[128];
+        char key[128];
         stream_key(inst, key, sizeof key);
-        int ml = snprintf(mid, sizeof mid, "m%u", i);
-        int vl = snprintf(v, sizeof v, "U00\x1f" "1:2%d:%s0:0:0:0:", ml, mid);
-        cmd_ok("XADD %s * v %b", key, v, (size_t)vl);
+        rtest_xadd_dr(C, key, i);
 }
 
 /* An instance that was alive `ago_ms` ago, with its stream and group. */
@@ -78,18 +76,12 @@ static inline void instance_seen(const char *inst, uint64_t ago_ms)
         cmd_ok("HSET %s %s %s", ikey, inst, t);
 }
 
+/* Entries of inst's stream pending in Redis, -1 on error. */
 static inline long long pending(const char *inst)
 {
         char key[128];
         stream_key(inst, key, sizeof key);
-        redisReply *r = cmd("XPENDING %s g", key);
-        long long n = -1;
-        if (r && r->type == REDIS_REPLY_ARRAY && r->elements >= 1 &&
-            r->element[0]->type == REDIS_REPLY_INTEGER)
-                n = r->element[0]->integer;
-        if (r)
-                freeReplyObject(r);
-        return n;
+        return rtest_pending(C, key);
 }
 
 /* ---- a store instance and its "application" ---- */

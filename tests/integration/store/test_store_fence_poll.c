@@ -23,28 +23,26 @@ static redisContext *C;
 static unsigned seen[2][2 * N];         /* [instance][m<i>] times shown */
 static unsigned shown[2];
 
-static void add_dr(const char *inst, unsigned i)
+/* inst's stream in cluster CL. */
+static void stream_key(const char *inst, char *key, size_t cap)
 {
-        char mid[16], v[128];
-        int ml = snprintf(mid, sizeof mid, "m%u", i);
-        int vl = snprintf(v, sizeof v, "U00\x1f" "1:2%d:%s0:0:0:0:", ml, mid);
-        redisReply *r = redisCommand(C, "XADD smsmux:{" CL "}:s:%s * v %b", inst, v, (size_t)vl);
-        if (!r || r->type == REDIS_REPLY_ERROR)
-                printf("# XADD: %s\n", r ? r->str : "no reply");
-        if (r)
-                freeReplyObject(r);
+        snprintf(key, cap, "smsmux:{" CL "}:s:%s", inst);
 }
 
+/* An uncorrelated DR entry "m<i>" in inst's stream (rtest.h). */
+static void add_dr(const char *inst, unsigned i)
+{
+        char key[64];
+        stream_key(inst, key, sizeof key);
+        rtest_xadd_dr(C, key, i);
+}
+
+/* Entries of inst's stream pending in Redis, -1 on error. */
 static long long pending(const char *inst)
 {
-        redisReply *r = redisCommand(C, "XPENDING smsmux:{" CL "}:s:%s g", inst);
-        long long n = -1;
-        if (r && r->type == REDIS_REPLY_ARRAY && r->elements >= 1 &&
-            r->element[0]->type == REDIS_REPLY_INTEGER)
-                n = r->element[0]->integer;
-        if (r)
-                freeReplyObject(r);
-        return n;
+        char key[64];
+        stream_key(inst, key, sizeof key);
+        return rtest_pending(C, key);
 }
 
 /* Instance k's application: smx_events_poll until it has nothing. */
