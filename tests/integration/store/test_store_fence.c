@@ -57,6 +57,32 @@ static int wait_shown(struct inst *polled, unsigned n, struct inst *also)
         return 0;
 }
 
+/* a (on a_url, its requests timing out after a_timeout_ms) and, with_b,
+ * b (on Redis directly, polled meanwhile), both with owner_takeover_ms
+ * takeover_ms; m0..m<n-1> written to a's stream and held by a. */
+static void start_with_entries(const char *a_url, uint32_t a_timeout_ms, uint32_t takeover_ms,
+                               unsigned n, int with_b)
+{
+        CHECK(inst_start_with(&IA, a_url, "a", takeover_ms, a_timeout_ms, 0) == 0);
+        if (with_b)
+                CHECK(inst_start_with(&IB, R.url, "b", takeover_ms, 10000, 0) == 0);
+        for (unsigned i = 0; i < n; i++)
+                add_dr("a", i);
+        CHECK(wait_held(&IA, n, with_b ? &IB : NULL));
+}
+
+/* a's stream all acknowledged (a and b polled), m0..m<n-1> each shown
+ * once, none by b; then a and b stopped. */
+static void check_a_showed_each_once_b_none(unsigned n)
+{
+        struct inst *v[] = { &IA, &IB };
+        CHECK(wait_acked("a", v, 2));
+        check_once(v, 2, n);
+        CHECK_EQ(IB.shown, 0);
+        inst_stop(&IA);
+        inst_stop(&IB);
+}
+
 static void test_cut_off_past_takeover_taker_shows_entries_once_and_a_never(void)
 {
         enum { OWN = 20, TAKEN = 10, N = OWN + TAKEN };
@@ -104,11 +130,7 @@ static void test_cut_off_shorter_than_takeover_a_shows_its_entries_b_none(void)
          * reconnect (about 3 s at worst) stays far from it on a loaded box */
         enum { T = 8000, N = 20 };
         new_cluster();
-        CHECK(inst_start_with(&IA, P.url, "a", T, A_TIMEOUT_MS, 0) == 0);
-        CHECK(inst_start_with(&IB, R.url, "b", T, 10000, 0) == 0);
-        for (unsigned i = 0; i < N; i++)
-                add_dr("a", i);
-        CHECK(wait_held(&IA, N, &IB));
+        start_with_entries(P.url, A_TIMEOUT_MS, T, N, 1);
         rtest_proxy_cut(&P);
         run_for(100, &IB);
         /* a's leases still run: shown while a is cut off */
@@ -116,22 +138,14 @@ static void test_cut_off_shorter_than_takeover_a_shows_its_entries_b_none(void)
         run_for(1000, &IB);
         rtest_proxy_heal(&P);
         run_for(T, &IB);
-        struct inst *v[] = { &IA, &IB };
-        CHECK(wait_acked("a", v, 2));
-        check_once(v, 2, N);
-        CHECK_EQ(IB.shown, 0);
-        inst_stop(&IA);
-        inst_stop(&IB);
+        check_a_showed_each_once_b_none(N);
 }
 
 static void test_cut_off_alone_entries_wait_then_shown_once_after_revalidation(void)
 {
         enum { N = 20 };
         new_cluster();
-        CHECK(inst_start_with(&IA, P.url, "a", TAKEOVER_MS, A_TIMEOUT_MS, 0) == 0);
-        for (unsigned i = 0; i < N; i++)
-                add_dr("a", i);
-        CHECK(wait_held(&IA, N, NULL));
+        start_with_entries(P.url, A_TIMEOUT_MS, TAKEOVER_MS, N, 0);
         rtest_proxy_cut(&P);
         rtest_sleep_ms(TAKEOVER_MS);            /* every lease ran out (3/4 of it) */
         /* nobody can say whether another instance took them: not shown */
@@ -154,11 +168,7 @@ static void test_redis_paused_past_takeover_holder_revalidates_and_shows_once(vo
 {
         enum { N = 20 };
         new_cluster();
-        CHECK(inst_start_with(&IA, R.url, "a", TAKEOVER_MS, 10000, 0) == 0);
-        CHECK(inst_start_with(&IB, R.url, "b", TAKEOVER_MS, 10000, 0) == 0);
-        for (unsigned i = 0; i < N; i++)
-                add_dr("a", i);
-        CHECK(wait_held(&IA, N, &IB));
+        start_with_entries(R.url, 10000, TAKEOVER_MS, N, 1);
         rtest_redis_kill(&R, SIGSTOP);
         rtest_sleep_ms(2 * TAKEOVER_MS);
         /* a's leases ran out while Redis did not answer */
@@ -167,12 +177,7 @@ static void test_redis_paused_past_takeover_holder_revalidates_and_shows_once(vo
         rtest_redis_kill(&R, SIGCONT);
         CHECK(wait_shown(&IA, N, &IB));
         run_for(2 * TAKEOVER_MS, &IB);
-        struct inst *v[] = { &IA, &IB };
-        CHECK(wait_acked("a", v, 2));
-        check_once(v, 2, N);
-        CHECK_EQ(IB.shown, 0);
-        inst_stop(&IA);
-        inst_stop(&IB);
+        check_a_showed_each_once_b_none(N);
 }
 
 /* An instance stopped while cut off loses nothing: what it never showed
@@ -181,11 +186,7 @@ static void test_stopped_while_cut_off_taker_shows_each_once(void)
 {
         enum { N = 20 };
         new_cluster();
-        CHECK(inst_start_with(&IA, P.url, "a", TAKEOVER_MS, A_TIMEOUT_MS, 0) == 0);
-        CHECK(inst_start_with(&IB, R.url, "b", TAKEOVER_MS, 10000, 0) == 0);
-        for (unsigned i = 0; i < N; i++)
-                add_dr("a", i);
-        CHECK(wait_held(&IA, N, &IB));
+        start_with_entries(P.url, A_TIMEOUT_MS, TAKEOVER_MS, N, 1);
         rtest_proxy_cut(&P);
         run_for(TAKEOVER_MS, &IB);
         CHECK_EQ(shown_now(&IA), 0);            /* leases ran out: waiting */
@@ -209,10 +210,7 @@ static void test_redis_restarted_empty_while_entries_held_shows_each_once(void)
         enum { N = 20 };
         const uint32_t t = 8000;
         new_cluster();
-        CHECK(inst_start_with(&IA, R.url, "a", t, 10000, 0) == 0);
-        for (unsigned i = 0; i < N; i++)
-                add_dr("a", i);
-        CHECK(wait_held(&IA, N, NULL));
+        start_with_entries(R.url, 10000, t, N, 0);
         redisFree(C);
         rtest_redis_kill(&R, SIGKILL);
         CHECK_EQ(rtest_redis_spawn(&R), 0);
