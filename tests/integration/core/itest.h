@@ -267,6 +267,38 @@ static inline int it_submit(struct it_env *e, uint64_t k, const char *text)
         return SMX_EAGAIN;
 }
 
+/* Submit mt on c, retrying on backpressure (up to 20000 times, pump()
+ * and 1 ms between tries): for tests that poll events with a pump of their
+ * own. smx_submit's last answer. */
+static inline int it_submit_pumping(smx_client *c, const struct smx_mt *mt, void (*pump)(void))
+{
+        for (int tries = 0; tries < 20000; tries++) {
+                int rc = smx_submit(c, mt);
+                if (rc != SMX_EAGAIN)
+                        return rc;
+                pump();
+                it_sleep_ms(1);
+        }
+        return SMX_EAGAIN;
+}
+
+/* Run pump() until every MT k in [first, last) has had an outcome
+ * (seen[k] > 0, the test's own count per MT number) or timeout_ms passed. */
+static inline void it_await_each_outcome(const uint32_t *seen, uint64_t first, uint64_t last,
+                                         void (*pump)(void), unsigned timeout_ms)
+{
+        uint64_t end = it_now_ms() + timeout_ms;
+        for (;;) {
+                pump();
+                uint64_t have = 0;
+                for (uint64_t k = first; k < last; k++)
+                        have += seen[k] > 0;
+                if (have == last - first || it_now_ms() > end)
+                        break;
+                it_sleep_ms(2);
+        }
+}
+
 /* Submit n MTs numbered from e->next_mt. Returns how many were accepted;
  * e->next_mt counts accepted MTs only (a number whose submission failed is
  * used again), so waiting for e->next_mt outcomes waits for accepted MTs. */

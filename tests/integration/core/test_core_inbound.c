@@ -128,14 +128,7 @@ static int t_submit(uint64_t k, const char *text)
         snprintf(id, sizeof id, "%s%llu", T_PREFIX, (unsigned long long)k);
         struct smx_mt mt = { .id = id, .from = "12345", .to = "447700900001",
                              .text = text, .want_dr = 1 };
-        for (int tries = 0; tries < 20000; tries++) {
-                int rc = smx_submit(E.c, &mt);
-                if (rc != SMX_EAGAIN)
-                        return rc;
-                t_pump();
-                it_sleep_ms(1);
-        }
-        return SMX_EAGAIN;
+        return it_submit_pumping(E.c, &mt, t_pump);
 }
 
 /* Submit n MTs; returns the first MT number. Waits for every outcome. */
@@ -144,16 +137,7 @@ static uint64_t t_submit_n(uint64_t n, const char *text)
         uint64_t first = next_k;
         for (uint64_t i = 0; i < n; i++)
                 CHECK_EQ(t_submit(next_k++, text), 0);
-        uint64_t end = it_now_ms() + 30000;
-        for (;;) {
-                t_pump();
-                uint64_t have = 0;
-                for (uint64_t k = first; k < next_k; k++)
-                        have += sub_seen[k] > 0;
-                if (have == n || it_now_ms() > end)
-                        break;
-                it_sleep_ms(2);
-        }
+        it_await_each_outcome(sub_seen, first, next_k, t_pump, 30000);
         return first;
 }
 

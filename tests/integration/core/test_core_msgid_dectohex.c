@@ -100,24 +100,9 @@ static uint64_t t_submit_n(uint64_t n)
                 snprintf(id, sizeof id, "hx-%llu", (unsigned long long)next_k);
                 struct smx_mt mt = { .id = id, .from = "12345", .to = "447700900001",
                                      .text = "hex receipt", .want_dr = 1 };
-                int rc;
-                for (int tries = 0; (rc = smx_submit(E.c, &mt)) == SMX_EAGAIN && tries < 20000;
-                     tries++) {
-                        t_pump();
-                        it_sleep_ms(1);
-                }
-                CHECK_EQ(rc, 0);
+                CHECK_EQ(it_submit_pumping(E.c, &mt, t_pump), 0);
         }
-        uint64_t end = it_now_ms() + 30000;
-        for (;;) {
-                t_pump();
-                uint64_t have = 0;
-                for (uint64_t k = first; k < next_k; k++)
-                        have += sub_seen[k] > 0;
-                if (have == n || it_now_ms() > end)
-                        break;
-                it_sleep_ms(2);
-        }
+        it_await_each_outcome(sub_seen, first, next_k, t_pump, 30000);
         return first;
 }
 
