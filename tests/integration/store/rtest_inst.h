@@ -453,4 +453,19 @@ static inline int rt_wait_store(smx_client *c, const char *key, long long at_lea
         return rt_store_num(c, key) >= at_least;
 }
 
+/* rt_check_drs_reach_owner with smsc-sim writing every DR before its
+ * submit_sm_resp (dr_before_resp_prob 1, back to 0 after): how many DRs
+ * the instances' stores parked meanwhile (the caller says how many must). */
+static inline double rt_check_early_drs_reach_owner(unsigned n, const char *text,
+                                                    unsigned quiet_ms)
+{
+        it_sim_ctl(&E, "set all dr_before_resp_prob 1");
+        double parked0 = rt_store_sum("parked");
+        rt_check_drs_reach_owner(n, text, quiet_ms);
+        double parked = rt_store_sum("parked") - parked0;
+        printf("# parked %.0f\n", parked);
+        it_sim_ctl(&E, "set all dr_before_resp_prob 0");
+        return parked;
+}
+
 #endif

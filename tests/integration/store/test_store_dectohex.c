@@ -24,27 +24,20 @@ static int inst_start(struct rt_inst *in, const char *name, int i)
         return rt_inst_launch(in);
 }
 
-/* n MTs from each instance, then every DR: once, at its owner, correlated
+/* The MTs' text; how long to go on pumping once the DRs came
  * (a duplicate would show). */
-static void run_and_check(unsigned n)
-{
-        rt_check_drs_reach_owner(n, "hex receipt", 1000);
-}
+#define T_TEXT "hex receipt"
+#define T_QUIET_MS 1000
 
 static void test_hex_text_receipts_of_decimal_resp_ids_reach_the_owner(void)
 {
         it_sim_ctl(&E, "set all dr_before_resp_prob 0");
-        run_and_check(100);
+        rt_check_drs_reach_owner(100, T_TEXT, T_QUIET_MS);
 }
 
 static void test_hex_receipts_before_the_resp_park_then_reach_the_owner(void)
 {
-        it_sim_ctl(&E, "set all dr_before_resp_prob 1");
-        double parked0 = rt_store_sum("parked");
-        run_and_check(40);
-        printf("# parked %.0f\n", rt_store_sum("parked") - parked0);
-        CHECK(rt_store_sum("parked") - parked0 >= 40);  /* most of the 80 waited */
-        it_sim_ctl(&E, "set all dr_before_resp_prob 0");
+        CHECK(rt_check_early_drs_reach_owner(40, T_TEXT, T_QUIET_MS) >= 40); /* most of the 80 waited */
 }
 
 int main(void)

@@ -23,27 +23,21 @@ static int inst_start(struct rt_inst *in, const char *name, int i)
         return rt_inst_launch(in);
 }
 
-/* n MTs from each instance, then every DR: once, at its owner, correlated
+/* The MTs' text; how long to go on pumping once the DRs came
  * (past the park timeout: a late copy shows). */
-static void run_and_check(unsigned n)
-{
-        rt_check_drs_reach_owner(n, "crossing rules", 3000);
-}
+#define T_TEXT "crossing rules"
+#define T_QUIET_MS 3000
 
 static void test_drs_crossing_to_an_smsc_with_other_rules_reach_the_owner(void)
 {
         it_sim_ctl(&E, "set all dr_before_resp_prob 0");
-        run_and_check(100);
+        rt_check_drs_reach_owner(100, T_TEXT, T_QUIET_MS);
 }
 
 static void test_early_drs_crossing_rules_are_found_at_the_park_timeout(void)
 {
-        it_sim_ctl(&E, "set all dr_before_resp_prob 1");
-        double parked0 = rt_store_sum("parked");
-        run_and_check(40);
-        printf("# parked %.0f\n", rt_store_sum("parked") - parked0);
-        CHECK(rt_store_sum("parked") - parked0 > 0);    /* the sweep's last look found them */
-        it_sim_ctl(&E, "set all dr_before_resp_prob 0");
+        /* the sweep's last look found them */
+        CHECK(rt_check_early_drs_reach_owner(40, T_TEXT, T_QUIET_MS) > 0);
 }
 
 int main(void)
