@@ -3,8 +3,9 @@
 // temporary directory, waiting for a condition, free ports, a test CA and a
 // server certificate made with the openssl CLI, stunnel4 in TLS server mode,
 // a running `smsmux pipe` whose JSON events are parsed as they come, a
-// redis-server started and stopped on one port for the test's life, and the
-// text of a node-smpp PDU's short_message.
+// redis-server started and stopped on one port for the test's life, the
+// text of a node-smpp PDU's short_message, and a node-smpp SMSC's
+// deliver_sm re-sent on another bind as the service does.
 // One test process each; every helper runs on node's event loop thread.
 'use strict';
 const { spawn, execFileSync } = require('child_process');
@@ -195,7 +196,46 @@ function redisServer(t, program) {
   return redis;
 }
 
+// A deliver_sm as the service sends it, on a node-smpp `session` that has
+// a Set `unanswered`: refused, or left unanswered when the session ends
+// (resendUnanswered), it goes out again 500 ms later on o.pick(session)
+// (asked again every o.waitMs while that is null). o.count.refused and
+// o.count.resent count those; o.onAck(session), if given, runs once, when
+// one copy was answered 0.
+function deliverResent(session, params, o) {
+  let settled = false;
+  const again = () => {
+    if (settled) return;
+    settled = true;
+    o.count.resent++;
+    const retry = () => {
+      const to = o.pick(session);
+      if (to) deliverResent(to, params, o);
+      else setTimeout(retry, o.waitMs);
+    };
+    setTimeout(retry, 500);
+  };
+  session.unanswered.add(again);
+  session.deliver_sm(params, (r) => {
+    session.unanswered.delete(again);
+    if (r.command_status) {
+      o.count.refused++;
+      again();
+    } else if (!settled) {
+      settled = true;
+      if (o.onAck) o.onAck(session);
+    }
+  });
+}
+
+// `session` ended: each deliver_sm it left unanswered goes out again.
+function resendUnanswered(session) {
+  const pending = [...session.unanswered];
+  session.unanswered.clear();
+  for (const again of pending) again();
+}
+
 module.exports = {
   spawnTied, requireSmpp, tap, waitFor, sleep, freePort, makeCerts, stunnelProgram,
-  startStunnel, pipe, textOf, redisServer,
+  startStunnel, pipe, textOf, redisServer, deliverResent, resendUnanswered,
 };

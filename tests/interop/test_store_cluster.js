@@ -92,29 +92,7 @@ const pick = (not) => {
 // ends, it is re-sent 500 ms later on another live bind (waits while none
 // is). onAck runs once, when one copy was answered 0.
 function deliver(session, params, onAck) {
-  let settled = false;
-  const again = () => {
-    if (settled) return;
-    settled = true;
-    svc.resent++;
-    const retry = () => {
-      const to = pick(session);
-      if (to) deliver(to, params, onAck);
-      else setTimeout(retry, 200);
-    };
-    setTimeout(retry, 500);
-  };
-  session.unanswered.add(again);
-  session.deliver_sm(params, (r) => {
-    session.unanswered.delete(again);
-    if (r.command_status) {
-      svc.refused++;
-      again();
-    } else if (!settled) {
-      settled = true;
-      if (onAck) onAck(session);
-    }
-  });
+  lib.deliverResent(session, params, { pick, waitMs: 200, count: svc, onAck });
 }
 
 // Whether the DR of the next MT is sent twice (every 4th).
@@ -170,9 +148,7 @@ function onSession(site) {
     const gone = () => {
       session.alive = false;
       svc.sessions.delete(session);
-      const pending = [...session.unanswered];
-      session.unanswered.clear();
-      for (const again of pending) again();
+      lib.resendUnanswered(session);
     };
     session.on('close', gone);
     session.on('error', gone);

@@ -68,27 +68,8 @@ const live = () => Object.values(smsc.sessions).filter((s) => s.alive);
 // ends, it is re-sent 500 ms later on another live bind (the same if it is
 // the only one; waits while none is).
 function deliver(session, params) {
-  let settled = false;
-  const again = () => {
-    if (settled) return;
-    settled = true;
-    smsc.resent++;
-    const retry = () => {
-      const to = live().find((s) => s !== session) || live()[0];
-      if (to) deliver(to, params);
-      else setTimeout(retry, 500);
-    };
-    setTimeout(retry, 500);
-  };
-  session.unanswered.add(again);
-  session.deliver_sm(params, (r) => {
-    session.unanswered.delete(again);
-    if (r.command_status) {
-      smsc.refused++;
-      again();
-    } else {
-      settled = true;
-    }
+  lib.deliverResent(session, params, {
+    pick: (not) => live().find((s) => s !== not) || live()[0], waitMs: 500, count: smsc,
   });
 }
 
@@ -119,9 +100,7 @@ function onSession(session) {
   }
   const gone = () => {
     session.alive = false;
-    const pending = [...session.unanswered];
-    session.unanswered.clear();
-    for (const again of pending) again();
+    lib.resendUnanswered(session);
   };
   session.on('close', gone);
   session.on('error', gone);
