@@ -4,12 +4,16 @@
  * state, so each draws the same sequence on every run), UTF-8 encoding of a
  * code point, texts drawn from several character mixes and address
  * characters. Each test draws its address lengths itself (their
- * distributions differ) and fills the characters with gen_addr_chars. */
+ * distributions differ) and fills the characters with gen_addr_chars.
+ * Also the general path's verdict on a text: one plain part or not. */
 #ifndef SMX_TESTS_PDU_MT_GEN_H
 #define SMX_TESTS_PDU_MT_GEN_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+#include "text/text.h"
 
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
 
@@ -82,6 +86,25 @@ static inline void gen_addr_chars(char *a, uint8_t len)
         int digits = rnd(2);
         for (unsigned i = 0; i < len; i++)
                 a[i] = digits ? (char)('0' + rnd(10)) : (char)(' ' + 1 + rnd(0x5E));
+}
+
+/* The general path (smx_text_segment into a scratch buffer, as send_mt
+ * runs it): 1 when the text makes exactly one part with no payload, no SAR
+ * and esm_class 0. *part: that one part (its octets in the scratch buffer,
+ * valid until the next call), zeroed when there is not one. */
+static inline int general_single_part(const uint8_t *text, size_t tlen,
+                                      const struct smx_seg_opts *so, struct smx_seg_part *part)
+{
+        static uint8_t seg[65536];
+        struct smx_seg_part parts[8];
+        struct smx_seg_info si;
+        int np = smx_text_segment(text, tlen, so, seg, sizeof seg, parts, 8, &si);
+        if (np != 1) {
+                memset(part, 0, sizeof *part);
+                return 0;
+        }
+        *part = parts[0];
+        return !part->payload && !part->sar && part->esm_class == 0;
 }
 
 #endif

@@ -107,16 +107,12 @@ static void one_mt(const struct smx_dcs_map *map, const uint8_t *text_in, size_t
         };
 
         /* the general path, without the GSM-plain copy */
-        static uint8_t seg[65536];
-        struct smx_seg_part parts[8];
-        struct smx_seg_info si;
-        int np = smx_text_segment(text, tlen, &so, seg, sizeof seg, parts, 8, &si);
-        int single = np == 1 && !parts[0].payload && !parts[0].sar && parts[0].esm_class == 0 &&
-                     units > 0;
+        struct smx_seg_part part;
+        int single = general_single_part(text, tlen, &so, &part) && units > 0;
         uint8_t want_pdu[1024];
         ssize_t want_n = -1;
         if (single) {
-                want_n = general_pdu(want_pdu, sizeof want_pdu, &parts[0], from, from_len, to,
+                want_n = general_pdu(want_pdu, sizeof want_pdu, &part, from, from_len, to,
                                      to_len, prio, want_dr, with_ident ? ident : NULL, seq);
                 if (want_n <= 0)
                         bad_bytes++;
@@ -138,8 +134,8 @@ static void one_mt(const struct smx_dcs_map *map, const uint8_t *text_in, size_t
         size_t fixed = SMX_SUBMIT_BODY_FIXED + from_len + to_len + SMX_SUBMIT_IDENT_TLV;
         int expect = 0;
         if (single) {
-                size_t sm_len = parts[0].len;
-                int same = sm_len == tlen && memcmp(parts[0].sm, text, tlen) == 0;
+                size_t sm_len = part.len;
+                int same = sm_len == tlen && memcmp(part.sm, text, tlen) == 0;
                 expect = fixed + tlen <= SMX_SLOT_TEXT_INLINE &&
                          fixed + sm_len + (same ? 0 : tlen) <= SMX_SLOT_TEXT_INLINE;
         }

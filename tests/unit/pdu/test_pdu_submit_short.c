@@ -64,13 +64,10 @@ static void one_mt(const struct smx_dcs_map *map)
         };
 
         /* the general path, as send_mt runs it, without the GSM-plain copy */
-        static uint8_t seg[65536];
-        struct smx_seg_part parts[8];
-        struct smx_seg_info si;
-        int np = smx_text_segment(text, tlen, &so, seg, sizeof seg, parts, 8, &si);
+        struct smx_seg_part part;
+        int single = general_single_part(text, tlen, &so, &part);
         uint8_t want_pdu[1024];
         ssize_t want_n = -1;
-        int single = np == 1 && !parts[0].payload && !parts[0].sar && parts[0].esm_class == 0;
         if (single) {
                 struct smx_pdu p;
                 memset(&p, 0, sizeof p);
@@ -86,8 +83,8 @@ static void one_mt(const struct smx_dcs_map *map)
                 p.u.sm.esm_class = esm;
                 p.u.sm.priority_flag = prio;
                 p.u.sm.registered_delivery = regdel;
-                p.u.sm.data_coding = parts[0].data_coding;
-                p.u.sm.short_message = (struct smx_bytes){ parts[0].sm, (uint16_t)parts[0].len };
+                p.u.sm.data_coding = part.data_coding;
+                p.u.sm.short_message = (struct smx_bytes){ part.sm, (uint16_t)part.len };
                 if (with_ident) {
                         p.tlv.present |= SMX_TLV_SMX_MSG_IDENTITY;
                         p.tlv.smx_msg_identity = (struct smx_bytes){ ident, sizeof ident };
