@@ -16,18 +16,6 @@
 
 #include "events/event_ring.h"
 
-struct smx_event_ring {
-        _Alignas(64) _Atomic uint32_t head;    /* written by the consumer */
-        _Alignas(64) _Atomic uint32_t tail;    /* written by the producer */
-        _Alignas(64) uint32_t mask;            /* read-only after create */
-        uint32_t cached_head;                  /* producer's last view of head */
-        uint32_t big_tail;                     /* producer: next record to take */
-        uint8_t reserved_big;                  /* producer: the last reserve was a record */
-        struct smx_ev_out *outs;               /* the entries */
-        struct smx_ev_rec *recs;               /* the full records */
-        _Alignas(64) struct smx_ev_rec scratch; /* consumer: event_ring_peek's copy */
-};
-
 struct smx_event_ring *event_ring_create(uint32_t capacity_pow2)
 {
         if (capacity_pow2 < 2 || (capacity_pow2 & (capacity_pow2 - 1)) != 0)
@@ -65,15 +53,6 @@ void event_ring_destroy(struct smx_event_ring *r)
         free(r);
 }
 
-uint32_t event_ring_space_w(const struct smx_event_ring *r)
-{
-        /* acquire: pairs with the consumer's release of head, so entries it
-         * released are no longer being read when we reuse them */
-        uint32_t h = atomic_load_explicit(&((struct smx_event_ring *)r)->head, memory_order_acquire);
-        uint32_t t = atomic_load_explicit(&((struct smx_event_ring *)r)->tail, memory_order_relaxed);
-        return r->mask + 1 - (t - h);
-}
-
 uint32_t event_ring_used(const struct smx_event_ring *r)
 {
         struct smx_event_ring *m = (struct smx_event_ring *)r;
@@ -82,33 +61,15 @@ uint32_t event_ring_used(const struct smx_event_ring *r)
         return t - h;
 }
 
-#define EV_AHEAD 8
-
-/* The next free entry, or NULL when the ring is full. */
-static struct smx_ev_out *next_free(struct smx_event_ring *r)
-{
-        uint32_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
-        if (t - r->cached_head > r->mask) {
-                /* acquire: see event_ring_space_w */
-                r->cached_head = atomic_load_explicit(&r->head, memory_order_acquire);
-                if (t - r->cached_head > r->mask)
-                        return NULL;
-        }
-        /* start loading, for writing, the entry EV_AHEAD from now, so its
-         * stores do not wait for memory */
-        __builtin_prefetch(&r->outs[(t + EV_AHEAD) & r->mask], 1, 3);
-        return &r->outs[t & r->mask];
-}
-
 struct smx_ev_rec *event_ring_reserve_w(struct smx_event_ring *r)
 {
-        if (!next_free(r))
+        if (!event_ring_next_free_w(r))
                 return NULL;
         r->reserved_big = 1;
         struct smx_ev_rec *e = &r->recs[r->big_tail & r->mask];
-        /* the record EV_AHEAD records from now: its header and the string
+        /* the record SMX_EV_AHEAD records from now: its header and the string
          * heads an outcome or a DR writes first */
-        const char *ahead = (const char *)&r->recs[(r->big_tail + EV_AHEAD) & r->mask];
+        const char *ahead = (const char *)&r->recs[(r->big_tail + SMX_EV_AHEAD) & r->mask];
         __builtin_prefetch(ahead, 1, 3);
         __builtin_prefetch(ahead + 64, 1, 3);
         __builtin_prefetch(ahead + 128, 1, 3);
@@ -120,28 +81,6 @@ struct smx_ev_rec *event_ring_reserve_w(struct smx_event_ring *r)
         e->id[0] = e->message_id[0] = e->err[0] = e->reason_text[0] = 0;
         e->from[0] = e->to[0] = e->text[0] = 0;
         return e;
-}
-
-struct smx_ev_out *event_ring_reserve_outcome_w(struct smx_event_ring *r)
-{
-        struct smx_ev_out *o = next_free(r);
-        if (o)
-                r->reserved_big = 0;
-        return o;
-}
-
-void event_ring_commit_w(struct smx_event_ring *r)
-{
-        uint32_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
-        if (r->reserved_big) {
-                struct smx_ev_out *o = &r->outs[t & r->mask];
-                o->type = SMX_EV_OUT_BIG;
-                o->big = r->big_tail++;
-                r->reserved_big = 0;
-        }
-        /* release: the entry's and the record's contents happen-before the
-         * consumer's acquire load of the new tail */
-        atomic_store_explicit(&r->tail, t + 1, memory_order_release);
 }
 
 const struct smx_ev_out *event_ring_peek_out_nth(struct smx_event_ring *r, uint32_t n)

@@ -23,6 +23,7 @@
 #ifndef SMX_EVENT_RING_H
 #define SMX_EVENT_RING_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -102,8 +103,25 @@ static inline int event_out_fits(size_t id_len, size_t msgid_len)
 }
 
 /* SPSC ring. head: next entry to read (consumer writes); tail: next entry to
- * write (producer writes). Each sits on its own cache line. */
-struct smx_event_ring;
+ * write (producer writes). Each sits on its own cache line. The layout is
+ * here so that the producer's per-outcome calls (space, reserve, commit) are
+ * inlined into the worker's dispatch and resp paths (bench/README.md "CPU
+ * per MT, issue 16"); only event_ring.c and these inline functions touch
+ * the fields. */
+struct smx_event_ring {
+        _Alignas(64) _Atomic uint32_t head;    /* written by the consumer */
+        _Alignas(64) _Atomic uint32_t tail;    /* written by the producer */
+        _Alignas(64) uint32_t mask;            /* read-only after create */
+        uint32_t cached_head;                  /* producer's last view of head */
+        uint32_t big_tail;                     /* producer: next record to take */
+        uint8_t reserved_big;                  /* producer: the last reserve was a record */
+        struct smx_ev_out *outs;               /* the entries */
+        struct smx_ev_rec *recs;               /* the full records */
+        _Alignas(64) struct smx_ev_rec scratch; /* consumer: event_ring_peek's copy */
+};
+
+/* Entries (and records) the producer loads ahead of the one it fills. */
+#define SMX_EV_AHEAD 8
 
 struct smx_event_ring *event_ring_create(uint32_t capacity_pow2);
 void event_ring_destroy(struct smx_event_ring *r);
@@ -113,15 +131,60 @@ void event_ring_destroy(struct smx_event_ring *r);
  * (through the next entry). Reserve again without a commit returns the same
  * record. */
 struct smx_ev_rec *event_ring_reserve_w(struct smx_event_ring *r);
+
+/* Producer only. The next free entry, or NULL when the ring is full; the
+ * entry SMX_EV_AHEAD on starts loading for writing, so its stores do not
+ * wait for memory. */
+static inline struct smx_ev_out *event_ring_next_free_w(struct smx_event_ring *r)
+{
+        uint32_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+        if (t - r->cached_head > r->mask) {
+                /* acquire: see event_ring_space_w */
+                r->cached_head = atomic_load_explicit(&r->head, memory_order_acquire);
+                if (t - r->cached_head > r->mask)
+                        return NULL;
+        }
+        __builtin_prefetch(&r->outs[(t + SMX_EV_AHEAD) & r->mask], 1, 3);
+        return &r->outs[t & r->mask];
+}
+
 /* Producer only. The next free entry for a SUBMITTED or FAILED outcome whose
  * ids fit (event_out_fits), or NULL when the ring is full; the caller writes
  * every field. A reserve of either kind replaces an uncommitted one. */
-struct smx_ev_out *event_ring_reserve_outcome_w(struct smx_event_ring *r);
+static inline struct smx_ev_out *event_ring_reserve_outcome_w(struct smx_event_ring *r)
+{
+        struct smx_ev_out *o = event_ring_next_free_w(r);
+        if (o)
+                r->reserved_big = 0;
+        return o;
+}
+
 /* Publish what was reserved last (release store: its contents are visible to
  * the consumer before the new tail is). */
-void event_ring_commit_w(struct smx_event_ring *r);
+static inline void event_ring_commit_w(struct smx_event_ring *r)
+{
+        uint32_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+        if (r->reserved_big) {
+                struct smx_ev_out *o = &r->outs[t & r->mask];
+                o->type = SMX_EV_OUT_BIG;
+                o->big = r->big_tail++;
+                r->reserved_big = 0;
+        }
+        /* release: the entry's and the record's contents happen-before the
+         * consumer's acquire load of the new tail */
+        atomic_store_explicit(&r->tail, t + 1, memory_order_release);
+}
+
 /* Free entries as the producer sees them now. */
-uint32_t event_ring_space_w(const struct smx_event_ring *r);
+static inline uint32_t event_ring_space_w(const struct smx_event_ring *r)
+{
+        /* acquire: pairs with the consumer's release of head, so entries it
+         * released are no longer being read when we reuse them */
+        struct smx_event_ring *m = (struct smx_event_ring *)r;
+        uint32_t h = atomic_load_explicit(&m->head, memory_order_acquire);
+        uint32_t t = atomic_load_explicit(&m->tail, memory_order_relaxed);
+        return r->mask + 1 - (t - h);
+}
 /* Entries committed and not yet released by the consumer (any thread; a
  * snapshot). */
 uint32_t event_ring_used(const struct smx_event_ring *r);
