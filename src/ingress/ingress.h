@@ -26,6 +26,7 @@
 #include "ingress/free_stack.h"
 #include "ingress/idx_ring.h"
 #include "ingress/text_pool.h"
+#include "pdu/submit_short.h"
 #include "smsmux.h"
 
 #define SMX_SLOT_NONE 0xFFFFFFFFu
@@ -105,14 +106,14 @@ struct smx_slot {
  * SMX_SUBMIT_BODY_FIXED). */
 static inline size_t smx_slot_pre_sm_at(const struct smx_slot *s)
 {
-        return 17u + s->from_len + s->to_len;
+        return smx_submit_body_sm_at(s->from_len, s->to_len);
 }
 /* The pre-encoded body's length, identity TLV included: its fields, its
  * short_message (sm_length says how long) and the 20-octet TLV. */
 static inline size_t smx_slot_pre_len(const struct smx_slot *s)
 {
         size_t at = smx_slot_pre_sm_at(s);
-        return at + s->text_inline[at - 1] + 20u;
+        return at + s->text_inline[at - 1] + SMX_SUBMIT_IDENT_TLV;
 }
 static inline const uint8_t *smx_slot_text(const struct smx_slot *s)
 {
@@ -129,12 +130,14 @@ static inline const uint8_t *smx_slot_text(const struct smx_slot *s)
  * TON/NPI; destination_addr after its NUL and TON/NPI). */
 static inline const char *smx_slot_from(const struct smx_slot *s)
 {
-        return (s->flags & SMX_SLOTF_PRE) ? (const char *)s->text_inline + 3 : s->from;
+        return (s->flags & SMX_SLOTF_PRE) ? (const char *)s->text_inline + SMX_SUBMIT_BODY_SRC_AT
+                                          : s->from;
 }
 static inline const char *smx_slot_to(const struct smx_slot *s)
 {
-        return (s->flags & SMX_SLOTF_PRE) ? (const char *)s->text_inline + 6 + s->from_len
-                                          : s->to;
+        return (s->flags & SMX_SLOTF_PRE)
+                       ? (const char *)s->text_inline + smx_submit_body_dst_at(s->from_len)
+                       : s->to;
 }
 
 /* The pool and its rings. Shared by all threads; fields are read-only after

@@ -279,6 +279,12 @@ enum smx_status_class {
         SMX_STATUS_CONFIG,      /* credentials/configuration: alert, keep R2 spacing */
 };
 enum smx_status_class smx_status_classify(uint32_t status);
+/* smx_status_classify with ESME_ROK, every accepted submit_sm's status,
+ * answered inline (no call on the resp path). */
+static inline enum smx_status_class smx_status_class_of(uint32_t status)
+{
+        return status == 0 ? SMX_STATUS_OK : smx_status_classify(status);
+}
 
 /* The sequence number after `seq` for requests we originate: 1..0x7FFFFFFF,
  * wrapping to 1, never 0 and never with bit 31 set (SMPP.md §8.3, E-09). */

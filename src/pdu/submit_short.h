@@ -83,6 +83,21 @@ static inline uint8_t *smx_pdu_submit_body_begin(uint8_t *body, const struct smx
 #define SMX_SUBMIT_BODY_FIXED 17u
 /* Octets of the identity TLV of a 16-octet identity (tag, length, value). */
 #define SMX_SUBMIT_IDENT_TLV 20u
+/* Where a body's source_addr starts: after service_type's NUL and the
+ * source TON/NPI. */
+#define SMX_SUBMIT_BODY_SRC_AT 3u
+/* Where a body's destination_addr starts: after source_addr (src_len
+ * octets), its NUL and the destination TON/NPI. */
+static inline size_t smx_submit_body_dst_at(size_t src_len)
+{
+        return SMX_SUBMIT_BODY_SRC_AT + src_len + 3u;
+}
+/* Where a body's short_message starts (its sm_length octet is the one
+ * before). */
+static inline size_t smx_submit_body_sm_at(size_t src_len, size_t dst_len)
+{
+        return SMX_SUBMIT_BODY_FIXED + src_len + dst_len;
+}
 
 /* Finish a body begun at body whose short_message (sm_len octets,
  * <= SMPP_SHORT_MESSAGE_MAX) is at sm: data_coding, sm_length and the

@@ -91,7 +91,7 @@ static void cb_mt_resp(void *ctx, uint32_t ref, uint32_t tag, uint8_t part, uint
                 return;    /* an older attempt: its MT has moved on (E-01 tombstone) */
         struct smx_slot *s = ingress_slot(&c->ing, ref);
         s->last_status = status;
-        enum smx_status_class cls = smx_status_classify(status);
+        enum smx_status_class cls = smx_status_class_of(status);
         if (cls == SMX_STATUS_OK) {
                 counter_sub_owner(&b->cnt.in_flight, 1);
                 /* Correlation only for MTs that asked for a DR: no DR is due for

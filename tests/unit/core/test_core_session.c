@@ -11,6 +11,7 @@ struct rec {
         uint32_t last_status, last_ref, deliver_status;
         int last_timed_out;
         char last_msgid[80];
+        size_t last_msgid_len;
         enum smx_bind_health last_from, last_to;
         char last_reason[64];
 };
@@ -28,6 +29,7 @@ static void o_resp(void *ctx, uint32_t ref, uint32_t gen, uint8_t part, uint32_t
                 n = sizeof R.last_msgid - 1;
         memcpy(R.last_msgid, msgid ? (const char *)msgid : "", n);
         R.last_msgid[n] = 0;
+        R.last_msgid_len = n;
 }
 static void o_lost(void *ctx, uint32_t ref, uint32_t gen, uint8_t part, int timed_out)
 {
@@ -570,6 +572,55 @@ static void test_submit_resp_forms_fast_and_general_report_alike(void)
         CHECK_EQ(S.cnt.unknown_resp, 1);
 }
 
+/* The fast read's check that the message_id holds no NUL but its
+ * terminator (an inlined word-at-a-time scan): for every id length up to
+ * 64 and every place of an inner NUL, the session reports what the general
+ * decoder reads from the same octets (an id cut at the inner NUL, or no
+ * answer at all when the rest does not parse), and with no inner NUL the
+ * whole id. */
+static void test_submit_resp_inner_nul_at_every_place_reads_as_the_decoder(void)
+{
+        uint8_t b[16 + 64 + 1];
+        int bad = 0, fast = 0;
+        for (size_t len = 1; len <= 64; len++) {
+                for (long k = -1; k < (long)len; k++) {
+                        to_active(0);
+                        uint32_t seq = submit(9, 0);
+                        size_t n = 16 + len + 1;
+                        smx_put_u32(b, (uint32_t)n);
+                        smx_put_u32(b + 4, SMPP_SUBMIT_SM_RESP);
+                        smx_put_u32(b + 8, 0);
+                        smx_put_u32(b + 12, seq);
+                        for (size_t i = 0; i < len; i++)
+                                b[16 + i] = (uint8_t)('A' + i % 26);
+                        if (k >= 0)
+                                b[16 + k] = 0;
+                        b[16 + len] = 0;
+                        struct smx_pdu p;
+                        struct smx_pdu_verdict v;
+                        struct smx_pdu_opts o = { .max_pdu = 0, .strict = 0 };
+                        int rc = smx_pdu_decode(b, n, &o, &p, &v);
+                        session_on_pdu(&S, b, n, 1);
+                        if (rc == SMX_PDU_OK) {
+                                bad += R.resp_calls != 1 || R.last_ref != 9 ||
+                                       R.last_msgid_len != p.u.sm_resp.message_id.len ||
+                                       memcmp(R.last_msgid, p.u.sm_resp.message_id.p,
+                                              R.last_msgid_len) != 0;
+                        } else {
+                                bad += R.resp_calls != 0;
+                        }
+                        if (k < 0) {
+                                fast++;
+                                bad += R.resp_calls != 1 || R.last_msgid_len != len;
+                        } else {
+                                bad += R.resp_calls == 1 && R.last_msgid_len != (size_t)k;
+                        }
+                }
+        }
+        CHECK_EQ(fast, 64);
+        CHECK_EQ(bad, 0);
+}
+
 static void test_response_with_unknown_seq_is_counted_not_nacked(void)
 {
         to_active(0);
@@ -962,6 +1013,7 @@ int main(void)
         RUN(test_window_limits_outstanding_submits);
         RUN(test_submit_resp_ok_reports_message_id_and_frees_window);
         RUN(test_submit_resp_forms_fast_and_general_report_alike);
+        RUN(test_submit_resp_inner_nul_at_every_place_reads_as_the_decoder);
         RUN(test_response_with_unknown_seq_is_counted_not_nacked);
         RUN(test_deliver_seq_colliding_with_our_submit_keeps_it_outstanding);
         RUN(test_sequence_wraps_to_one_and_skips_outstanding);

@@ -17,6 +17,37 @@ static void test_histogram_buckets_are_upper_bounds(void)
         CHECK_EQ(lat_hist_index(60000001), SMX_LAT_BUCKETS - 1);
 }
 
+/* The index as the definition says: the first bucket whose bound is >= us. */
+static unsigned index_by_scan(uint64_t us)
+{
+        unsigned i = 0;
+        while (i < SMX_LAT_BUCKETS - 1 && us > smx_lat_le_us[i])
+                i++;
+        return i;
+}
+
+/* lat_hist_index starts its scan from a table indexed by the bit length:
+ * the same bucket as the plain scan for every value up to 2^22, around
+ * every bound and every power of two, and the largest values. */
+static void test_histogram_index_matches_the_plain_scan(void)
+{
+        int bad = 0;
+        for (uint64_t us = 0; us <= (1u << 22); us++)
+                bad += lat_hist_index(us) != index_by_scan(us);
+        for (unsigned k = 0; k < SMX_LAT_BUCKETS - 1; k++)
+                for (int d = -2; d <= 2; d++) {
+                        uint64_t us = smx_lat_le_us[k] + (uint64_t)(int64_t)d;
+                        bad += lat_hist_index(us) != index_by_scan(us);
+                }
+        for (unsigned b = 1; b < 64; b++)
+                for (int d = -1; d <= 1; d++) {
+                        uint64_t us = ((uint64_t)1 << b) + (uint64_t)(int64_t)d;
+                        bad += lat_hist_index(us) != index_by_scan(us);
+                }
+        bad += lat_hist_index(UINT64_MAX) != SMX_LAT_BUCKETS - 1;
+        CHECK_EQ(bad, 0);
+}
+
 static void test_quantiles_fall_in_the_right_bucket(void)
 {
         struct smx_lat_hist h;
@@ -322,6 +353,7 @@ static void test_correlation_staging_counters_reach_json_and_prometheus(void)
 int main(void)
 {
         RUN(test_histogram_buckets_are_upper_bounds);
+        RUN(test_histogram_index_matches_the_plain_scan);
         RUN(test_quantiles_fall_in_the_right_bucket);
         RUN(test_sums_group_by_site_and_worker);
         RUN(test_json_rendering_parses_and_carries_the_numbers);
