@@ -195,6 +195,12 @@ const struct counter smx_stats_store_rows[] = {
         ST(fence_dropped, 0, 26, NULL, "smsmux_store_fence_dropped_total", "counter",
            "DRs/MOs held back and found taken over by another instance once back in "
            "contact with Redis: not shown here (that instance shows them)."),
+        ST(fence_redis_lost, 0, 27, NULL, "smsmux_store_fence_redis_lost_total", "counter",
+           "DRs/MOs held here that Redis lost (restarted empty, flushed) and nobody else "
+           "can have: shown here."),
+        ST(redis_data_lost, 0, 28, NULL, "smsmux_store_redis_data_lost_total", "counter",
+           "Times this instance found Redis holding a new data set (its generation marker "
+           "made anew): Redis lost its data."),
 };
 
 const size_t smx_stats_n_client_rows = N_ROWS(smx_stats_client_rows);

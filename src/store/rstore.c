@@ -1,5 +1,6 @@
 /* The Redis store's life cycle, its URL, the main connection
- * (authentication, script loading, the consumer group, the heartbeat; the
+ * (authentication, script loading, the consumer group, the data set's
+ * generation marker (rstore_fence.c), the heartbeat; the
  * bytes themselves, plain or TLS, are rstore_io.c's; the read connection is
  * rstore_read.c's) and the worker-facing rings. See rstore.h for the design and rstore_int.h for the file map.
  * Credentials are kept only to authenticate; nothing here logs them (the
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -220,6 +222,11 @@ int rstore_create(const struct rs_config *cfg, const struct rs_host *host,
         if (!rs->ring || !rs->ackv || !rs->reack || !rs->lease || !rs->refresh_pos || !rs->fifo || !rs->inq || !rs->wq ||
             rs->efd < 0 || rs_held_create(rs) < 0)
                 goto fail;
+        /* the seed of the generation ids this instance proposes
+         * (rstore_fence.c): unlike any other instance's */
+        if (getrandom(&rs->gen_seed, sizeof rs->gen_seed, 0) != sizeof rs->gen_seed)
+                rs->gen_seed = rs_mono_ms() * 0x9E3779B97F4A7C15ull ^ (uint64_t)getpid() << 32 ^
+                               (uint64_t)(uintptr_t)rs;
         for (unsigned k = 0; k < nq; k++) {
                 struct rs_worker_q *q = &rs->wq[k];
                 if (spsc_init(&q->corr, RS_CORR_RING, sizeof(struct rs_corr_req)) < 0 ||
@@ -456,6 +463,8 @@ int rs_connect(struct smx_rstore *rs, uint64_t now_ms)
         if (!reply_ok(c, r, "BUSYGROUP"))
                 return rs_conn_fail(rs, RS_MAIN, c, r, "XGROUP CREATE", now_ms);
         freeReplyObject(r);
+        if (rs_gen_setup(rs, RS_MAIN, c, now_ms) < 0)
+                return -1;
         r = rs_io_command(rs, RS_MAIN, c, "HSET smsmux:{%s}:inst %s %llu", rs->cluster, rs->instance,
                          (unsigned long long)rs_now_ms());
         if (!reply_ok(c, r, NULL))
@@ -585,6 +594,8 @@ void rstore_stats(const struct smx_rstore *rs_c, struct rs_stats *st)
         st->park_released = LD(park_released);
         st->fence_renewed = LD(fence_renewed);
         st->fence_dropped = LD(fence_dropped);
+        st->fence_redis_lost = LD(fence_redis_lost);
+        st->redis_data_lost = LD(redis_data_lost);
         st->rtt_last_us = LD(rtt_last_us);
         st->rtt_max_us = LD(rtt_max_us);
         for (int i = 0; i < 8; i++)

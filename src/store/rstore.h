@@ -166,6 +166,11 @@ struct rs_stats {
                                            ours once back in contact (shown) */
         uint64_t fence_dropped;         /* held records another instance took over while
                                            we were out of contact (not shown here) */
+        uint64_t fence_redis_lost;      /* held records Redis lost (pending for nobody
+                                           while their lease ran, or from a data set
+                                           that is gone): shown here (rstore_fence.c) */
+        uint64_t redis_data_lost;       /* times a new data-set generation was seen:
+                                           Redis lost its data (rstore_fence.c) */
         uint64_t rtt_last_us, rtt_max_us;
         uint64_t rtt_bucket[8];         /* <=100us, 250, 500, 1ms, 2.5, 10, 100, more */
         uint64_t tls;                   /* 1: rediss:// */
@@ -208,7 +213,9 @@ struct smx_event_ring *rstore_ring(struct smx_rstore *rs);
  * thread, back in contact with Redis, finds the entry still pending for
  * this instance (lease renewed: shown) or not (RS_LEASE_DROP: released
  * unseen and never acknowledged here; the instance that took it over
- * shows it). A record not from a stream (delivered locally while Redis was
+ * shows it), or finds it pending for nobody where nobody can have it
+ * (Redis lost it: the lease still ran, or the data set it was read from
+ * is gone: RS_LEASE_ALWAYS, shown). A record not from a stream (delivered locally while Redis was
  * away) is RS_LEASE_ALWAYS. One load and a compare per record, and one
  * clock read per poll of the store's ring. */
 #define RS_LEASE_ALWAYS 0u

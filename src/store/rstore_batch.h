@@ -18,7 +18,7 @@
 
 enum cmd_kind {
         K_ACK = 1, K_TRIM, K_CORR_SET, K_CORR_SCRIPT, K_IN, K_IN_MANY, K_READ, K_CLAIM, K_HB,
-        K_PARK_SWEEP, K_GROUP_SWEEP, K_SCAN, K_REFRESH,
+        K_PARK_SWEEP, K_GROUP_SWEEP, K_SCAN, K_REFRESH, K_GEN,
 };
 
 struct cmd {
@@ -69,8 +69,13 @@ uint32_t rs_heartbeat_ms(const struct smx_rstore *rs);
  * whose lease is due (before the reads: no XAUTOCLAIM here or elsewhere
  * finds them idle), and claim_own set for rs_batch_reads. */
 void rs_batch_refresh(struct smx_rstore *rs, struct batch *b, uint64_t now);
+/* rstore_fence.c: with the heartbeat, the data set's generation marker
+ * (read, made if missing: rs_gen_learn takes the reply). */
+void rs_batch_gen(struct smx_rstore *rs, struct batch *b);
 /* rstore_fence.c: a refresh's reply (c->n flags, 1: still ours, its
- * lease renewed from sent_ms; 0: another's, the record dropped). */
+ * lease renewed from sent_ms; 0: another's, the record dropped; 3: pending
+ * for nobody, shown or dropped by its lease and generation; then the
+ * data set's generation). */
 void rs_on_refresh(struct smx_rstore *rs, const struct cmd *c, const redisReply *r,
                    uint64_t sent_ms);
 

@@ -35,14 +35,58 @@
  * ran (never idle for T) nor after (in no pending list), so Redis lost it
  * (restarted without persistence, a replica promoted without it): it
  * becomes RS_LEASE_ALWAYS and is shown (test_store_fence). Pending for
- * nobody after its lease ran out stays a drop: a taker may have shown and
- * acknowledged it, which looks the same. The check and the claim are one script, so an entry is
- * never taken back from the instance that took it over (a plain XCLAIM 0
- * would: it claims whatever is pending). In contact with Redis a lease
+ * nobody after its lease ran out: a taker may have shown and acknowledged
+ * it, which looks the same, unless the data set it was read from is gone
+ * (the generation, below): shown then, else dropped. The check and the
+ * claim are one script, so an entry is never taken back from the instance
+ * that took it over (a plain XCLAIM 0 would: it claims whatever is
+ * pending). In contact with Redis a lease
  * never runs out: renewed after T/4 to T/2, it lasts 3/4 T. Out of contact
  * (cut off, or Redis paused: the refresh's reply comes late and so renews
  * nothing past its send time + 3/4 T) the records wait; the first batch
  * back (a reconnect sends the heartbeat at once) revalidates them.
+ *
+ * The data set's generation. "Pending for nobody" after the lease ran out
+ * is either "taken over and acknowledged" (drop: the taker showed it) or
+ * "Redis lost it" (show: nobody else has it). A marker tells them apart:
+ * smsmux:{C}:gen holds a random id, made by whichever script finds it
+ * missing (GET, SET if nil: one atomic call). It lives exactly as long as
+ * the data set: gone with it when Redis restarts without persistence, is
+ * flushed (FLUSHALL, FLUSHDB) or is replaced by an empty server; kept by a
+ * restart that reloads its AOF/RDB. Each connection learns the generation
+ * in its set-up, after its XGROUP CREATE and before its first read (a
+ * restart drops every connection; a flush deletes our group, so the read
+ * connection's next XREADGROUP fails NOGROUP and it reconnects), the main
+ * one again with each heartbeat, and every record carries the generation
+ * of the connection that read it (rs_ack.gen). The refresh script returns
+ * the generation in the same atomic call as the pending lists. A record
+ * pending for nobody whose generation is not the current one came from a
+ * data set that is gone: in the new one no one can have it (a takeover is
+ * XAUTOCLAIM from a pending list, and it is in none), so it becomes
+ * RS_LEASE_ALWAYS and is shown (smsmux_store_fence_redis_lost_total).
+ * Still ours in the new data set (a read under a generation learned just
+ * before a flush): renewed, and it takes the current generation.
+ *
+ * The double failure, decided: cut off past T, the entry taken over by
+ * another instance (shown and acknowledged there, or still held there:
+ * then it shows it too, by the same rule or its live lease), and then
+ * Redis loses its data before we are back: we cannot tell that from a
+ * plain loss (both say "pending for nobody, data set gone") and show it:
+ * twice in all. Chosen over losing it because a duplicate can be
+ * recognised by the application (same message_id and state, same MO) and
+ * a loss cannot be undone, and because losing Redis's data already voids
+ * the store's dedup (the DR masks, the MO dedup keys, the parked DRs go
+ * with it): across a data loss the guarantee is at-least-once, never the
+ * loss of a DR/MO held here. Without a data loss (same generation) it
+ * stays exactly once.
+ * What the marker cannot see: a data set rolled back but not replaced (a
+ * replica promoted with replication lag, a restart from an older RDB
+ * snapshot) keeps the marker, so an entry the older data lacks is
+ * "pending for nobody, same generation": shown if the refresh is answered
+ * within the lease, else dropped (docs/scale-out.md "Known limits"). Nor a
+ * marker evicted on its own (maxmemory with an allkeys-* policy; the store
+ * needs noeviction anyway): a new generation over intact data makes a
+ * held entry taken over and acknowledged meanwhile show twice.
  *
  * Cost: nothing per MT; per DR/MO one 8-byte store at commit and, at poll
  * time, one load and a compare (and one clock read per poll); per held
@@ -57,6 +101,7 @@
  * the window is one poll). Store thread, except rstore_fence and
  * rstore_mono_ms (any thread). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -87,23 +132,99 @@ uint64_t rs_lease_until(const struct smx_rstore *rs, uint64_t from_ms)
         return until > RS_LEASE_DROP ? until : RS_LEASE_DROP + 1;
 }
 
+void rs_gen_key(const struct smx_rstore *rs, char *key, size_t cap)
+{
+        snprintf(key, cap, "smsmux:{%s}:gen", rs->cluster);
+}
+
+void rs_gen_propose(struct smx_rstore *rs, char out[17])
+{
+        /* splitmix64 of seed + n: a new id every call, no syscall */
+        uint64_t x = rs->gen_seed + ++rs->gen_made * 0x9E3779B97F4A7C15ull;
+        x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+        x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+        x ^= x >> 31;
+        snprintf(out, 17, "%016llx", (unsigned long long)(x ? x : 1));
+}
+
+uint64_t rs_gen_learn(struct smx_rstore *rs, unsigned link, const redisReply *r)
+{
+        if (!r || r->type != REDIS_REPLY_STRING || r->len == 0)
+                return 0;
+        /* ours are 16 hex digits; anything else (set by hand) by its bytes */
+        uint64_t g = 1469598103934665603ull;
+        char *end = NULL;
+        if (r->len == 16)
+                g = strtoull(r->str, &end, 16);
+        if (r->len != 16 || end != r->str + 16) {
+                g = 1469598103934665603ull;
+                for (size_t i = 0; i < r->len; i++)
+                        g = (g ^ (unsigned char)r->str[i]) * 1099511628211ull;
+        }
+        if (g == 0)
+                g = 1;
+        rs->gen[link] = g;
+        if (rs->gen_known && g != rs->gen_known) {
+                RS_INC(rs, redis_data_lost);
+                smx_logf(SMX_LOG_WARN, NULL, NULL,
+                         "store %s: Redis holds a new data set (generation %016llx, was "
+                         "%016llx): it lost its data (restarted without persistence, flushed, "
+                         "or another server); DRs/MOs held here from the old one are shown "
+                         "(nobody can take them from the new one)",
+                         rs->shown_url, (unsigned long long)g,
+                         (unsigned long long)rs->gen_known);
+        }
+        rs->gen_known = g;
+        return g;
+}
+
+int rs_gen_setup(struct smx_rstore *rs, unsigned link, redisContext *c, uint64_t now_ms)
+{
+        char key[RS_NAME_MAX + 16], fresh[17];
+        rs_gen_key(rs, key, sizeof key);
+        rs_gen_propose(rs, fresh);
+        redisReply *r = rs_io_command(rs, link, c, "EVAL %s 1 %s %s", rs_lua[RS_LUA_GEN], key,
+                                      fresh);
+        if (!r || !rs_gen_learn(rs, link, r))
+                return rs_conn_fail(rs, link, c, r, "generation marker", now_ms);
+        freeReplyObject(r);
+        return 0;
+}
+
+void rs_batch_gen(struct smx_rstore *rs, struct batch *b)
+{
+        static _Thread_local char key[RS_NAME_MAX + 16], fresh[17];
+        rs_gen_key(rs, key, sizeof key);
+        rs_gen_propose(rs, fresh);
+        const char *argv[] = { "EVALSHA", rs->sha[RS_LUA_GEN], "1", key, fresh };
+        size_t lens[5];
+        for (int i = 0; i < 5; i++)
+                lens[i] = strlen(argv[i]);
+        rs_batch_add(rs, b, K_GEN, 0, 5, argv, lens);
+}
+
 /* The refresh script for up to 256 ids of stream s; the records' ring
  * positions (or, for the reack list, none: `reack`) noted for the reply. */
 static int refresh_ids(struct smx_rstore *rs, struct batch *b, uint16_t s, const char **ids,
                        const uint32_t *pos, int n, int reack)
 {
-        static _Thread_local const char *argv[5 + 256];
-        static _Thread_local size_t lens[5 + 256];
+        static _Thread_local const char *argv[7 + 256];
+        static _Thread_local size_t lens[7 + 256];
+        static _Thread_local char gkey[RS_NAME_MAX + 16], fresh[17];
+        rs_gen_key(rs, gkey, sizeof gkey);
+        rs_gen_propose(rs, fresh);
         argv[0] = "EVALSHA";
         argv[1] = rs->sha[RS_LUA_REFRESH];
-        argv[2] = "1";
+        argv[2] = "2";
         argv[3] = rs->streams[s].key;
-        argv[4] = rs->instance;
+        argv[4] = gkey;
+        argv[5] = rs->instance;
+        argv[6] = fresh;
         for (int i = 0; i < n; i++)
-                argv[5 + i] = ids[i];
-        for (int i = 0; i < 5 + n; i++)
+                argv[7 + i] = ids[i];
+        for (int i = 0; i < 7 + n; i++)
                 lens[i] = strlen(argv[i]);
-        if (rs_batch_add(rs, b, K_REFRESH, s, 5 + n, argv, lens) < 0)
+        if (rs_batch_add(rs, b, K_REFRESH, s, 7 + n, argv, lens) < 0)
                 return -1;
         struct cmd *c = &b->cmd[b->n - 1];
         c->n = (uint32_t)n;
@@ -162,6 +283,8 @@ void rs_batch_refresh(struct smx_rstore *rs, struct batch *b, uint64_t now)
         if (now < rs->next_hb_ms)
                 return;
         b->claim_own = 1;
+        /* the generation first: what this batch reads is tagged with it */
+        rs_batch_gen(rs, b);
         if (rs_held_count(rs) == 0)
                 return;
         uint64_t mono = rs_mono_ms();
@@ -176,14 +299,18 @@ void rs_batch_refresh(struct smx_rstore *rs, struct batch *b, uint64_t now)
 void rs_on_refresh(struct smx_rstore *rs, const struct cmd *c, const redisReply *r,
                    uint64_t sent_ms)
 {
-        if (c->reack || r->type != REDIS_REPLY_ARRAY) {
+        if (r->type != REDIS_REPLY_ARRAY) {
                 if (r->type == REDIS_REPLY_ERROR)
                         smx_logf(SMX_LOG_WARN, NULL, NULL, "store: lease refresh: %s", r->str);
                 return;
         }
+        /* the data set's generation, read with the pending lists */
+        uint64_t gen = r->elements == c->n + 1 ? rs_gen_learn(rs, RS_MAIN, r->element[c->n]) : 0;
+        if (c->reack)
+                return;
         uint32_t head = rs->ev_pos - (rs->ring_cap - event_ring_space_w(rs->ring));
         uint64_t now = rs_mono_ms(), until = rs_lease_until(rs, sent_ms);
-        unsigned dropped = 0, lost = 0;
+        unsigned dropped = 0, lost = 0, gone = 0;
         for (uint32_t j = 0; j < c->n && j < r->elements; j++) {
                 uint32_t p = rs->refresh_pos[c->ack_to + j];
                 if ((int32_t)(p - head) < 0)
@@ -194,18 +321,26 @@ void rs_on_refresh(struct smx_rstore *rs, const struct cmd *c, const redisReply 
                         continue;
                 _Atomic uint64_t *l = &rs->lease[p & (rs->ring_cap - 1)];
                 uint64_t was = atomic_load_explicit(l, memory_order_relaxed);
-                if (e->integer == 3 && was != RS_LEASE_DROP &&
-                    (was == RS_LEASE_ALWAYS || now < was)) {
-                        /* pending for nobody, answered while its lease still
-                         * runs: no one could have claimed it (it was never
-                         * idle for T) before the script ran, and after it
-                         * no one can (it is in no pending list): Redis lost
-                         * it (restarted empty, a replica promoted without
-                         * it). Ours to show for good; released as usual
-                         * (its XACK is a no-op and ends its place in the
-                         * held set) */
+                /* pending for nobody, answered while its lease still runs:
+                 * no one could have claimed it (it was never idle for T)
+                 * before the script ran, and after it no one can (it is in
+                 * no pending list): Redis lost it (restarted empty, a
+                 * replica promoted without it). Or its lease ran out but
+                 * the data set it was read from is gone (a new generation):
+                 * in the new one no one can have it (the double failure,
+                 * taken and acknowledged before the loss: shown twice, see
+                 * the opening comment). Ours to show for good; released as
+                 * usual (its XACK is a no-op and ends its place in the held
+                 * set) */
+                int in_lease = was == RS_LEASE_ALWAYS || now < was;
+                int from_gone = gen && a->gen && a->gen != gen;
+                if (e->integer == 3 && was != RS_LEASE_DROP && (in_lease || from_gone)) {
                         a->lease_from = sent_ms;
-                        lost += was != RS_LEASE_ALWAYS;   /* logged once */
+                        if (was != RS_LEASE_ALWAYS) {   /* logged and counted once */
+                                in_lease ? lost++ : gone++;
+                                RS_INC(rs, fence_redis_lost);
+                                rs->lease_changed = 1;
+                        }
                         atomic_store_explicit(l, RS_LEASE_ALWAYS, memory_order_release);
                         continue;
                 }
@@ -220,6 +355,8 @@ void rs_on_refresh(struct smx_rstore *rs, const struct cmd *c, const redisReply 
                         continue;
                 }
                 a->lease_from = sent_ms;
+                if (e->integer == 1 && gen)
+                        a->gen = gen;   /* pending for us in the current data set */
                 if (was == RS_LEASE_DROP || until <= was)
                         continue;
                 if (was <= now && until > now) {
@@ -234,6 +371,12 @@ void rs_on_refresh(struct smx_rstore *rs, const struct cmd *c, const redisReply 
                          "(restarted without persistence?) and nobody could have taken them "
                          "over: shown here",
                          lost, rs->streams[c->stream].name);
+        if (gone)
+                smx_logf(SMX_LOG_WARN, NULL, NULL,
+                         "store: %u DRs/MOs of %s held here came from a Redis data set that "
+                         "is gone (Redis lost its data while they waited): nobody can take "
+                         "them from the new one: shown here",
+                         gone, rs->streams[c->stream].name);
         if (dropped)
                 smx_logf(SMX_LOG_WARN, NULL, NULL,
                          "store: %u DRs/MOs of %s were taken over by another instance while "

@@ -30,7 +30,7 @@
 
 enum {
         RS_LUA_CORR = 0, RS_LUA_DR, RS_LUA_PARK_SWEEP, RS_LUA_MO_ONE, RS_LUA_MO_PART,
-        RS_LUA_GROUP_SWEEP, RS_LUA_TRIM, RS_LUA_DR_MANY, RS_LUA_REFRESH, RS_LUA_N,
+        RS_LUA_GROUP_SWEEP, RS_LUA_TRIM, RS_LUA_DR_MANY, RS_LUA_REFRESH, RS_LUA_GEN, RS_LUA_N,
 };
 extern const char *const rs_lua[RS_LUA_N];
 
@@ -55,6 +55,8 @@ struct rs_ack {
         char id[RS_ID_MAX];
         uint64_t lease_from;    /* monotonic ms: the last command that read the entry or
                                    reset its idle time as ours was sent (rstore_fence.c) */
+        uint64_t gen;           /* the generation of the Redis data set the entry was
+                                   read from (rstore_fence.c); 0: not known */
 };
 #define RS_NO_STREAM 0xFFFFu
 #define RS_BAD_MAX 64u
@@ -79,7 +81,7 @@ struct rs_counters {
         _Atomic uint64_t corr_writes, corr_dropped, in_requests, in_retry_later,
                 local_fallback, drs_routed, parked, duplicates, mos, events, acks,
                 taken_over, heartbeats, park_sweeps, park_released, fence_renewed,
-                fence_dropped;
+                fence_dropped, fence_redis_lost, redis_data_lost;
         _Atomic uint64_t corr_buffered_bytes, corr_buffered, in_held;
         _Atomic uint64_t rtt_last_us, rtt_max_us;
         _Atomic uint64_t rtt_bucket[8];
@@ -129,6 +131,15 @@ struct smx_rstore {
         uint64_t entries_from_ms;       /* monotonic ms: when the command whose reply
                                            is being taken apart was sent (the lease
                                            of the entries it brings) */
+        uint64_t entries_gen;           /* the data-set generation of the connection whose
+                                           reply is being taken apart (rstore_fence.c) */
+        uint64_t gen[RS_LINKS];         /* per link (RS_MAIN, RS_READ): the data-set
+                                           generation it last learned (its set-up; the
+                                           main one also each heartbeat and refresh);
+                                           0: none yet */
+        uint64_t gen_known;             /* the last generation seen (a change is logged) */
+        uint64_t gen_seed;              /* random at create: new generation ids */
+        uint32_t gen_made;              /* generation ids proposed so far */
         uint32_t *refresh_pos;          /* this batch's refreshed records (positions) */
         uint32_t n_refresh_pos;
         int lease_changed;              /* a waiting record renewed or dropped: wake
@@ -233,6 +244,16 @@ void rs_io_close(struct smx_rstore *rs, unsigned link, redisContext *c);
  * or refreshed by a command sent at from_ms (monotonic). */
 uint64_t rs_lease_until(const struct smx_rstore *rs, uint64_t from_ms);
 uint64_t rs_mono_ms(void);
+/* The data-set generation (rstore_fence.c): the marker key's name (cap
+ * bytes), a new id to propose in case the key is missing (17 bytes: 16 hex
+ * digits), and a reply carrying the marker, learned by link (RS_MAIN,
+ * RS_READ): returns the generation (0: the reply carried none). */
+void rs_gen_key(const struct smx_rstore *rs, char *key, size_t cap);
+void rs_gen_propose(struct smx_rstore *rs, char out[17]);
+uint64_t rs_gen_learn(struct smx_rstore *rs, unsigned link, const redisReply *r);
+/* The generation marker asked for on a new connection's set-up (after its
+ * XGROUP CREATE, before any read): 0, or -1 (rs_conn_fail done). */
+int rs_gen_setup(struct smx_rstore *rs, unsigned link, redisContext *c, uint64_t now_ms);
 
 /* rstore_held.c: stream entries between their commit to the ring and
  * their answered XACK (RS_NO_STREAM: ignored). */

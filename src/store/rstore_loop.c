@@ -312,8 +312,16 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
                 case K_REFRESH:
                         rs_on_refresh(rs, c, r, sent_ms);
                         break;
+                case K_GEN:
+                        if (err)
+                                smx_logf(SMX_LOG_WARN, NULL, NULL, "store: generation marker: %s",
+                                         r->str);
+                        else
+                                rs_gen_learn(rs, RS_MAIN, r);
+                        break;
                 case K_READ:
                         rs->entries_from_ms = sent_ms;
+                        rs->entries_gen = rs->gen[RS_MAIN];
                         if (!err) {
                                 got += rs_on_read(rs, c->stream, r);
                         } else if (r->str && !strncmp(r->str, "NOGROUP", 7) && c->stream > 0) {
@@ -327,6 +335,7 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
                                 char own_last[RS_ID_MAX];
                                 memcpy(own_last, rs->own_last, sizeof own_last);
                                 rs->entries_from_ms = sent_ms;
+                                rs->entries_gen = rs->gen[RS_MAIN];
                                 got += rs_on_entries(rs, c->stream, r->element[1]);
                                 if (c->stream == 0)
                                         memcpy(rs->own_last, own_last, sizeof own_last);

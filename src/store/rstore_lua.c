@@ -19,6 +19,8 @@
  *   smsmux:{C}:s:NAME     instance NAME's stream (consumer group "g")
  *   smsmux:{C}:parked     zset H -> park deadline;  smsmux:{C}:groups  G -> deadline
  *   smsmux:{C}:inst       hash NAME -> last heartbeat (ms)
+ *   smsmux:{C}:gen        the data set's generation: a random id made when
+ *                         missing (rstore_fence.c)
  * The keys of one message id (or MO group) share a hash tag; the scripts
  * also touch the per-cluster stream and index keys, which a Redis Cluster
  * would need moved out of the scripts (docs/scale-out.md).
@@ -339,35 +341,54 @@ static const char lua_trim[] =
         "if p[1] > 0 and less(p[2], lim) then lim = p[2] end\n"
         "return redis.call('XTRIM', KEYS[1], 'MINID', '~', lim)\n";
 
-/* The fence's refresh (rstore_fence.c): KEYS 1 a stream; ARGV 1 this
- * instance (consumer), 2.. entry ids. Per id: 1 when it is pending for us
- * (and its idle time is reset: XCLAIM ... 0 JUSTID, no delivery count),
- * 0 when it is another consumer's (taken over), 3 when it is pending for
- * nobody (acknowledged by a taker, or Redis lost it: restarted empty; the
- * caller tells them apart by its lease), 2 when the stream has no group g
- * (Redis lost it: nobody can take the entry).
+/* The data set's generation marker (rstore_fence.c), smsmux:{C}:gen: a
+ * random id, made when the key is missing (Redis lost its data: restarted
+ * without persistence, FLUSHALL, a new server). GEN_MARK(K, NEW) leaves it
+ * in local g. */
+#define GEN_MARK(k, fresh)                                                                 \
+        "local g = redis.call('GET', " k ")\n"                                               \
+        "if not g then\n"                                                                  \
+        "  g = " fresh "\n"                                                                \
+        "  redis.call('SET', " k ", g)\n"                                                   \
+        "end\n"
+
+/* The marker alone (a connection's set-up, the heartbeat): KEYS 1 the
+ * marker; ARGV 1 a new id. Returns the generation. */
+static const char lua_gen[] = GEN_MARK("KEYS[1]", "ARGV[1]") "return g\n";
+
+/* The fence's refresh (rstore_fence.c): KEYS 1 a stream, 2 the generation
+ * marker; ARGV 1 this instance (consumer), 2 a new generation id, 3.. entry
+ * ids. Per id: 1 when it is pending for us (and its idle time is reset:
+ * XCLAIM ... 0 JUSTID, no delivery count), 0 when it is another consumer's
+ * (taken over), 3 when it is pending for nobody (acknowledged by a taker,
+ * or Redis lost it; the caller tells them apart by its lease and the
+ * generation), 2 when the stream has no group g (Redis lost it: nobody can
+ * take the entry); then, one more element, the data set's generation, read
+ * in the same atomic call as the pending lists (made if missing).
  * The check and the claim in one script: a plain XCLAIM 0 would take back
  * an entry another instance claimed while we were away. */
 static const char lua_refresh[] =
         "local me = ARGV[1]\n"
         "local out, mine = {}, {}\n"
-        "for i = 2, #ARGV do\n"
+        "for i = 3, #ARGV do\n"
         "  local p = redis.pcall('XPENDING', KEYS[1], 'g', ARGV[i], ARGV[i], 1)\n"
         "  if p.err then\n"
-        "    out[i - 1] = 2\n"
+        "    out[i - 2] = 2\n"
         "  elseif p[1] and p[1][2] == me then\n"
         "    mine[#mine + 1] = ARGV[i]\n"
-        "    out[i - 1] = 1\n"
+        "    out[i - 2] = 1\n"
         "  elseif p[1] then\n"
-        "    out[i - 1] = 0\n"
+        "    out[i - 2] = 0\n"
         "  else\n"
-        "    out[i - 1] = 3\n"
+        "    out[i - 2] = 3\n"
         "  end\n"
         "end\n"
         "if #mine > 0 then\n"
         "  mine[#mine + 1] = 'JUSTID'\n"
         "  redis.call('XCLAIM', KEYS[1], 'g', me, 0, unpack(mine))\n"
         "end\n"
+        GEN_MARK("KEYS[2]", "ARGV[2]")
+        "out[#out + 1] = g\n"
         "return out\n";
 
 const char *const rs_lua[RS_LUA_N] = {
@@ -380,4 +401,5 @@ const char *const rs_lua[RS_LUA_N] = {
         [RS_LUA_GROUP_SWEEP] = lua_group_sweep,
         [RS_LUA_TRIM] = lua_trim,
         [RS_LUA_REFRESH] = lua_refresh,
+        [RS_LUA_GEN] = lua_gen,
 };

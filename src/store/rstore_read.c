@@ -18,7 +18,9 @@
  * Set up like the main connection (rs_conn_open: its own TCP or unix
  * connection and, for rediss://, its own TLS session from the same context;
  * AUTH, SELECT, CLIENT SETNAME smsmux:CLUSTER:INSTANCE:read) plus XGROUP
- * CREATE ... MKSTREAM (a Redis restarted empty has no group). It is opened only while
+ * CREATE ... MKSTREAM (a Redis restarted empty has no group) and the data
+ * set's generation (rstore_fence.c: the entries it reads carry it). It is
+ * opened only while
  * the main connection is up (nothing to gain from a second failing
  * handshake) and reconnects with its own backoff (100 ms doubling to 2 s).
  * While it is down the main batch reads our stream itself, without
@@ -76,6 +78,8 @@ int rs_read_connect(struct smx_rstore *rs, uint64_t now_ms)
         if (!r || (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "BUSYGROUP", 9) != 0))
                 return rs_conn_fail(rs, RS_READ, c, r, "XGROUP CREATE", now_ms);
         freeReplyObject(r);
+        if (rs_gen_setup(rs, RS_READ, c, now_ms) < 0)
+                return -1;
         rs->rd = c;
         rs->rd_want = 0;
         RS_INC(rs, read_connects);
@@ -189,6 +193,7 @@ int rs_read_turn(struct smx_rstore *rs, uint64_t now_ms, int readable)
                         return 0;
                 }
                 rs->entries_from_ms = rs->rd_sent_ms;   /* their lease (rstore_fence.c) */
+                rs->entries_gen = rs->gen[RS_READ];     /* and their data set's generation */
                 got = rs_on_read(rs, 0, r);
                 freeReplyObject(r);
                 rs->rd_want = 0;

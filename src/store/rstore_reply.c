@@ -32,6 +32,7 @@ void rs_ev_commit(struct smx_rstore *rs, uint16_t stream, const char *id)
         struct rs_ack *a = &rs->ackv[rs->ev_pos & (rs->ring_cap - 1)];
         a->stream = stream;
         a->lease_from = rs->entries_from_ms;
+        a->gen = rs->entries_gen;
         /* its lease (rstore_fence.c), published with the record by the commit */
         atomic_store_explicit(&rs->lease[rs->ev_pos & (rs->ring_cap - 1)],
                               stream == RS_NO_STREAM ? RS_LEASE_ALWAYS
