@@ -15,6 +15,7 @@
 #include "core/mt_pre.h"
 #include "mem/copy_small.h"
 #include "http/http.h"
+#include "text/gsm_plain.h"
 
 /* An MT checked by mt_check: the lengths and the encoding smx_submit chose. */
 struct mt_checked {
@@ -41,6 +42,16 @@ static inline __attribute__((always_inline)) int mt_check(const struct smx_mt *m
                 return SMX_E2BIG;
         if ((unsigned)mt->encoding > SMX_ENC_UTF8 || mt->priority > 3)
                 return SMX_EINVAL;
+        /* the common case, a GSM-plain text in GSM or AUTO, without the
+         * count's call: what smx_text_choose_plain would answer, 16 octets
+         * at a time (text/gsm_plain.h) */
+        if ((mt->encoding == SMX_ENC_AUTO || mt->encoding == SMX_ENC_GSM) &&
+            smx_text_gsm_plain_all((const uint8_t *)mt->text, k->text_len)) {
+                k->units = k->text_len;
+                k->enc = SMX_ENC_GSM;
+                k->gsm_plain = 1;
+                return 0;
+        }
         k->units = 0;
         k->enc = smx_text_choose_plain((const uint8_t *)mt->text, k->text_len, mt->encoding,
                                        &k->units, &k->gsm_plain);
