@@ -598,7 +598,9 @@ size_t smx_knob_list(smx_client *c, char *out, size_t out_len);
  * like the others. Its window may not exceed cfg.window (the slots' request
  * tables are sized for it). Returns 0, SMX_EINVAL (bad or duplicate name,
  * bad settings; err says which) or SMX_ENOMEM (no spare slot left). Strings
- * are copied. Any thread. */
+ * are copied. As at create, an SMSC whose msgid_norm differs from that of
+ * an SMSC configured (and not removed) at that moment gets a warning log
+ * line (docs/operating.md, Message ids). Any thread. */
 int smx_smsc_add(smx_client *c, const struct smx_smsc_config *s, char *err, size_t err_len);
 
 /* Shorthands for the knobs smsc.NAME.admin / site.NAME.admin. */

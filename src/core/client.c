@@ -283,31 +283,37 @@ static unsigned default_workers(void)
  * base (hex_to_dec, dec_to_hex) and the other does not read it the same
  * way, worse: a receipt id of digits only ("18", hex for 24) crossing to
  * the other SMSC is a valid id there too and can name another MT. Said
- * once, at create. */
-static void warn_msgid_norm_mix(const struct smx_config *cfg)
+ * once per client at create (the first SMSC against each other one) and
+ * once per smx_smsc_add (the new SMSC against those configured then). */
+int client_warn_msgid_norm_mix(const char *a, uint32_t a_norm, const char *b, uint32_t b_norm)
 {
         const uint32_t base_rules = SMX_MSGID_NORM_HEX_TO_DEC | SMX_MSGID_NORM_DEC_TO_HEX;
+        if (a_norm == b_norm)
+                return 0;
+        if ((a_norm & base_rules) != (b_norm & base_rules)) {
+                smx_logf(SMX_LOG_WARN, NULL, NULL,
+                         "SMSCs %s and %s have different msgid_norm and read message ids "
+                         "in different bases (hex_to_dec / dec_to_hex): a DR crossing "
+                         "between them can be matched to another MT or wait out "
+                         "dr_park_timeout_ms; give every SMSC whose DRs can arrive on "
+                         "the other the same rule (docs/operating.md, Message ids)",
+                         a ? a : "?", b ? b : "?");
+                return 1;
+        }
+        smx_logf(SMX_LOG_WARN, NULL, NULL,
+                 "SMSCs %s and %s have different msgid_norm: a DR crossing between them "
+                 "that comes before its resp waits out dr_park_timeout_ms, a re-sent "
+                 "copy may be delivered twice (docs/operating.md, Message ids)",
+                 a ? a : "?", b ? b : "?");
+        return 1;
+}
+
+static void warn_msgid_norm_mix(const struct smx_config *cfg)
+{
         for (size_t i = 1; i < cfg->n_smscs; i++) {
                 const struct smx_smsc_config *a = &cfg->smscs[0], *b = &cfg->smscs[i];
-                if (a->msgid_norm == b->msgid_norm)
-                        continue;
-                if ((a->msgid_norm & base_rules) != (b->msgid_norm & base_rules)) {
-                        smx_logf(SMX_LOG_WARN, NULL, NULL,
-                                 "SMSCs %s and %s have different msgid_norm and read message ids "
-                                 "in different bases (hex_to_dec / dec_to_hex): a DR crossing "
-                                 "between them can be matched to another MT or wait out "
-                                 "dr_park_timeout_ms; give every SMSC whose DRs can arrive on "
-                                 "the other the same rule (docs/operating.md, Message ids)",
-                                 a->name ? a->name : "?", b->name ? b->name : "?");
+                if (client_warn_msgid_norm_mix(a->name, a->msgid_norm, b->name, b->msgid_norm))
                         return;
-                }
-                smx_logf(SMX_LOG_WARN, NULL, NULL,
-                         "SMSCs %s and %s have different msgid_norm: a DR crossing between them "
-                         "that comes before its resp waits out dr_park_timeout_ms, a re-sent "
-                         "copy may be delivered twice (docs/operating.md, Message ids)",
-                         a->name ? a->name : "?",
-                         b->name ? b->name : "?");
-                return;
         }
 }
 

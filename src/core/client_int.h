@@ -276,6 +276,9 @@ uint64_t smx_now_us(void);
 /* Check one SMSC's settings against cfg (0, or SMX_EINVAL with errbuf). */
 int client_smsc_check(const struct smx_config *cfg, const struct smx_smsc_config *s,
                       char *errbuf, size_t len);
+/* Log the msgid_norm warning (client.c) when SMSCs a and b, which may
+ * deliver each other's DRs, compare message ids differently: 1 if it did. */
+int client_warn_msgid_norm_mix(const char *a, uint32_t a_norm, const char *b, uint32_t b_norm);
 /* Fill bind slot b from s (identity, credentials, session settings, content,
  * TLS settings). */
 int client_bind_setup(struct smx_client *c, struct smx_bind *b, const struct smx_smsc_config *s,

@@ -43,6 +43,12 @@ enum smx_msgid_norm {
 _Static_assert((SMX_MSGID_CASE_FOLD | SMX_MSGID_STRIP_ZEROS | SMX_MSGID_HEX_TO_DEC |
                 SMX_MSGID_EXACT | SMX_MSGID_DEC_TO_HEX) < SMX_MSGID_RULES,
                "msgid_norm values fit the rule-set masks");
+/* How many msgid_norm values a client accepts (client_smsc_check): exact
+ * alone, and any of none / case_fold / strip_zeros / both with none /
+ * hex_to_dec / dec_to_hex (auto is the all-none one): 1 + 4 * 3. So a DR
+ * has at most SMX_MSGID_RULE_SETS - 1 other rule sets to be looked up
+ * under. */
+#define SMX_MSGID_RULE_SETS 13u
 
 struct smx_dcs_map;
 
@@ -239,7 +245,8 @@ void inbound_note_bind_rules(struct smx_inbound *in, uint32_t msgid_norm);
  * `to` zeroed but to.is_dr): 1, or 0 when it has no usable id (nothing to
  * correlate: the in-process path takes it). When binds with other explicit
  * msgid_norm rules exist, r->alt holds the id's keys under those rules
- * (up to RS_ALT_MAX, each different from r->key). Any thread. */
+ * (one per other rule set, each different from r->key; RS_ALT_MAX holds
+ * them all). Any thread. */
 struct rs_in_req;
 int inbound_remote_dr_req(struct smx_inbound *in, const struct smx_bind_info *b,
                           const struct smx_pdu *pdu, struct rs_in_req *r);

@@ -69,7 +69,11 @@ void inbound_note_bind_rules(struct smx_inbound *in, uint32_t msgid_norm)
                 atomic_fetch_or_explicit(&in->rules_conf, bit, memory_order_relaxed);
 }
 
-/* d's id under the other binds' rules (the keys that differ from d->key). */
+_Static_assert(RS_ALT_MAX >= SMX_MSGID_RULE_SETS - 1u,
+               "a DR's keys under every other configured rule set fit rs_in_req.alt");
+
+/* d's id under the other binds' rules (the keys that differ from d->key):
+ * all of them, RS_ALT_MAX being room for every other valid rule set. */
 static void alt_keys(struct smx_inbound *in, const struct dr_info *d, struct rs_in_req *r)
 {
         uint32_t others = atomic_load_explicit(&in->rules_conf, memory_order_relaxed) &

@@ -229,6 +229,13 @@ int smx_smsc_add(smx_client *c, const struct smx_smsc_config *s, char *err, size
                 pthread_mutex_unlock(&ks->lock);
                 return slot >= 0 ? SMX_ENOMEM : slot;
         }
+        /* the SMSC configured now whose ids the new one compares
+         * differently (warned once the add succeeds, outside the lock) */
+        int differs = -1;
+        for (uint32_t i = 0; i < c->n_binds && differs < 0; i++)
+                if (atomic_load(&c->binds[i].in_use) && cur->bind[i].admin != SMX_ADMIN_REMOVED &&
+                    c->binds[i].info.msgid_norm != s->msgid_norm)
+                        differs = (int)i;
         struct smx_bind *b = &c->binds[slot];
         /* the owning worker does not touch a spare slot (retired, no socket)
          * until a snapshot marks it in use */
@@ -255,6 +262,10 @@ int smx_smsc_add(smx_client *c, const struct smx_smsc_config *s, char *err, size
                 return rc;
         }
         smx_logf(SMX_LOG_INFO, b->name, b->site, "added: %s:%u", b->host, b->port);
+        if (differs >= 0)   /* binds are never freed before destroy, nor renamed */
+                client_warn_msgid_norm_mix(c->binds[differs].name,
+                                           c->binds[differs].info.msgid_norm, b->name,
+                                           b->info.msgid_norm);
         for (unsigned k = 0; k < c->n_workers; k++)
                 worker_wake(&c->workers[k]);
         return 0;

@@ -69,8 +69,10 @@ struct rs_reply {
 #define RS_BIND_HTTP 0xFFFEu
 
 /* A DR's id under other SMSCs' msgid_norm rules, tried when its own key
- * misses (inbound_remote_dr_req). */
-#define RS_ALT_MAX 3
+ * misses (inbound_remote_dr_req): room for every other rule set a client
+ * can have configured (SMX_MSGID_RULE_SETS - 1, asserted in
+ * inbound/remote.c), so none is ever left out of the lookup. */
+#define RS_ALT_MAX 12u
 
 enum rs_in_kind { RS_IN_DR = 1, RS_IN_MO_ONE, RS_IN_MO_PART };
 

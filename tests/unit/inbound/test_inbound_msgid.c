@@ -343,6 +343,62 @@ static void test_shared_store_dr_carries_its_key_under_dec_to_hex(void)
         inbound_destroy(in);
 }
 
+/* Every msgid_norm value a client accepts (client_smsc_check): exact, and
+ * none / case_fold / strip_zeros / both with none / hex_to_dec /
+ * dec_to_hex. */
+static const uint32_t every_rule_set[SMX_MSGID_RULE_SETS] = {
+        SMX_MSGID_EXACT,
+#define BASES(flags) (flags), (flags) | SMX_MSGID_HEX_TO_DEC, (flags) | SMX_MSGID_DEC_TO_HEX
+        BASES(0u), BASES(SMX_MSGID_CASE_FOLD), BASES(SMX_MSGID_STRIP_ZEROS),
+        BASES(SMX_MSGID_CASE_FOLD | SMX_MSGID_STRIP_ZEROS),
+#undef BASES
+};
+
+/* With every rule set configured, a shared store's DR carries its id's key
+ * under each of them that differs from its own: none is left out however
+ * many there are (there was room for three). The id, zero-padded mixed-case
+ * hex, has a different canonical form under more than three of them. */
+static void test_shared_store_dr_carries_its_key_under_every_rule_set(void)
+{
+        struct smx_inbound *in = fx_inbound(60000);
+        struct smx_bind_info autob = bind1;
+        struct smx_pdu p;
+        struct rs_in_req r;
+        for (unsigned i = 0; i < SMX_MSGID_RULE_SETS; i++)
+                inbound_note_bind_rules(in, every_rule_set[i]);
+        inbound_note_bind_rules(in, autob.msgid_norm);
+        fx_dr(&p, NULL, -1, "id:004F2a9C sub:001 dlvrd:001 stat:DELIVRD err:000");
+        CHECK_EQ(inbound_remote_dr_req(in, &autob, &p, &r), 1);
+        char own[SMX_MSGID_CANON_MAX + 1];
+        int n = norm_as(SMX_MSGID_AUTO, SMX_ID_FROM_DR_TEXT, "004F2a9C", own, sizeof own);
+        CHECK(n > 0);
+        struct smx_key128 want[SMX_MSGID_RULE_SETS];
+        unsigned n_want = 0;
+        want[n_want++] = smx_hash128(own, (size_t)n, 0);
+        CHECK(smx_key128_eq(&r.key, &want[0]));
+        for (unsigned i = 0; i < SMX_MSGID_RULE_SETS; i++) {
+                char norm[SMX_MSGID_CANON_MAX + 1];
+                n = norm_as(every_rule_set[i], SMX_ID_FROM_DR_TEXT, "004F2a9C", norm, sizeof norm);
+                CHECK(n > 0);
+                struct smx_key128 k = smx_hash128(norm, (size_t)n, 0);
+                int seen = 0;
+                for (unsigned j = 0; j < n_want && !seen; j++)
+                        seen = smx_key128_eq(&k, &want[j]);
+                if (!seen)
+                        want[n_want++] = k;
+        }
+        /* more than the three there used to be room for */
+        CHECK(n_want - 1 > 3);
+        CHECK_EQ(r.n_alt, n_want - 1);
+        for (unsigned j = 1; j < n_want; j++) {
+                int found = 0;
+                for (unsigned i = 0; i < r.n_alt && !found; i++)
+                        found = smx_key128_eq(&r.alt[i], &want[j]);
+                CHECK(found);
+        }
+        inbound_destroy(in);
+}
+
 int main(void)
 {
         RUN(test_dec_to_hex_makes_decimal_resp_and_hex_receipt_equal);
@@ -355,5 +411,6 @@ int main(void)
         RUN(test_dr_crossing_from_dec_to_hex_to_auto_smsc_is_matched);
         RUN(test_hex_to_dec_and_dec_to_hex_smscs_side_by_side);
         RUN(test_shared_store_dr_carries_its_key_under_dec_to_hex);
+        RUN(test_shared_store_dr_carries_its_key_under_every_rule_set);
         return t_done();
 }

@@ -286,6 +286,72 @@ static void test_mixed_msgid_norm_is_warned_at_create(void)
         smx_log_configure(SMX_LOG_ERROR, NULL, NULL);
 }
 
+/* An SMSC added at run time (smx_smsc_add, the admin socket's "smsc add")
+ * is checked against the SMSCs configured at that moment, with the same
+ * warning as at create: none for the same rules, the base one for a
+ * dec_to_hex SMSC beside auto ones, the milder one for other flags; a
+ * removed SMSC no longer counts. */
+static void test_mixed_msgid_norm_is_warned_at_smsc_add(void)
+{
+        struct smx_smsc_config s[2] = {
+                { .name = "a", .site = "s", .host = "127.0.0.1", .port = 1 },
+                { .name = "b", .site = "t", .host = "127.0.0.1", .port = 2 },
+        };
+        struct smx_config cfg;
+        smx_config_init(&cfg);
+        cfg.smscs = s;
+        cfg.n_smscs = 2;
+        smx_client *c = NULL;
+        char err[256] = "";
+        smx_log_configure(SMX_LOG_WARN, capture_warn, NULL);
+        warned[0] = 0;
+        CHECK_EQ(smx_client_create(&cfg, &c, err, sizeof err), 0);
+        CHECK_STR(warned, "");
+        struct smx_smsc_config same = { .name = "c", .site = "s", .host = "127.0.0.1", .port = 3 };
+        CHECK_EQ(smx_smsc_add(c, &same, err, sizeof err), 0);
+        CHECK_STR(warned, "");
+        struct smx_smsc_config d2h = same;
+        d2h.name = "d";
+        d2h.msgid_norm = SMX_MSGID_NORM_DEC_TO_HEX;
+        CHECK_EQ(smx_smsc_add(c, &d2h, err, sizeof err), 0);
+        CHECK(strstr(warned, "SMSCs a and d have different msgid_norm") != NULL);
+        CHECK(strstr(warned, "different bases") != NULL);
+        CHECK(strstr(warned, "another MT") != NULL);
+        /* folding case beside auto: the milder warning */
+        warned[0] = 0;
+        struct smx_smsc_config fold = same;
+        fold.name = "e";
+        fold.msgid_norm = SMX_MSGID_NORM_CASE_FOLD;
+        CHECK_EQ(smx_smsc_add(c, &fold, err, sizeof err), 0);
+        CHECK(strstr(warned, "SMSCs a and e have different msgid_norm") != NULL);
+        CHECK(strstr(warned, "different bases") == NULL);
+        /* a refused add says nothing about ids */
+        warned[0] = 0;
+        CHECK_EQ(smx_smsc_add(c, &fold, err, sizeof err), SMX_EINVAL);
+        CHECK_STR(warned, "");
+        smx_client_destroy(c);
+
+        /* a on exact, b on auto (warned at create): once b is removed, an
+         * exact SMSC matches everything configured and is quiet, an auto
+         * one is warned about against a */
+        s[0].msgid_norm = SMX_MSGID_NORM_EXACT;
+        warned[0] = 0;
+        CHECK_EQ(smx_client_create(&cfg, &c, err, sizeof err), 0);
+        CHECK(strstr(warned, "SMSCs a and b have different msgid_norm") != NULL);
+        CHECK_EQ(smx_smsc_set_admin(c, "b", SMX_ADMIN_REMOVED), 0);
+        warned[0] = 0;
+        struct smx_smsc_config ex = same;
+        ex.msgid_norm = SMX_MSGID_NORM_EXACT;
+        CHECK_EQ(smx_smsc_add(c, &ex, err, sizeof err), 0);
+        CHECK_STR(warned, "");
+        struct smx_smsc_config au = same;
+        au.name = "f";
+        CHECK_EQ(smx_smsc_add(c, &au, err, sizeof err), 0);
+        CHECK(strstr(warned, "SMSCs a and f have different msgid_norm") != NULL);
+        smx_client_destroy(c);
+        smx_log_configure(SMX_LOG_ERROR, NULL, NULL);
+}
+
 int main(void)
 {
         RUN(test_new_client_keys_reach_the_config);
@@ -296,5 +362,6 @@ int main(void)
         RUN(test_dcs_spec_builds_the_map);
         RUN(test_client_create_refuses_bad_content_settings);
         RUN(test_mixed_msgid_norm_is_warned_at_create);
+        RUN(test_mixed_msgid_norm_is_warned_at_smsc_add);
         return t_done();
 }
