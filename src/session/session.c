@@ -7,9 +7,6 @@
 
 #include "session/session.h"
 
-/* Output space kept free for answers (deliver_sm_resp, enquire_link_resp,
- * generic_nack) when deciding whether another submit_sm fits. */
-#define SESS_ANSWER_HEADROOM 16384u
 
 uint32_t session_table_size(uint32_t window)
 {
@@ -74,39 +71,12 @@ static int want_close(struct smx_session *s, uint32_t status, const char *reason
         return SESS_CLOSE;
 }
 
-static uint32_t alloc_seq(struct smx_session *s)
-{
-        for (uint32_t i = 0; i <= s->tab_mask; i++) {
-                uint32_t seq = s->seq_next;
-                s->seq_next = seq >= SMPP_SEQ_MAX ? SMPP_SEQ_MIN : seq + 1;
-                if (s->tab[seq & s->tab_mask].kind == SREQ_FREE)
-                        return seq;
-        }
-        return 0;
-}
 
 void session_set_next_seq(struct smx_session *s, uint32_t seq)
 {
         s->seq_next = (seq < SMPP_SEQ_MIN || seq > SMPP_SEQ_MAX) ? SMPP_SEQ_MIN : seq;
 }
 
-static void track(struct smx_session *s, uint32_t seq, uint8_t kind, uint32_t ref,
-                  uint32_t ref_gen, uint8_t part, uint64_t deadline)
-{
-        struct smx_req *r = &s->tab[seq & s->tab_mask];
-        r->seq = seq;
-        r->kind = kind;
-        r->part = part;
-        r->ref = ref;
-        r->ref_gen = ref_gen;
-        r->deadline_ms = deadline;
-        if (kind == SREQ_SUBMIT)
-                s->n_submit++;
-        else
-                s->n_other++;
-        if (deadline < s->next_deadline_ms)
-                s->next_deadline_ms = deadline;
-}
 
 static void untrack(struct smx_session *s, struct smx_req *r)
 {
@@ -198,7 +168,7 @@ int session_connected(struct smx_session *s, uint64_t now_ms)
         s->last_rx_ms = now_ms;
         struct smx_pdu p;
         memset(&p, 0, sizeof p);
-        uint32_t seq = alloc_seq(s);
+        uint32_t seq = session_alloc_seq(s);
         p.h.command_id = bind_ids[s->cfg->bind_mode <= SMX_BIND_RX ? s->cfg->bind_mode : 0];
         p.h.sequence_number = seq;
         p.u.bind.system_id = str_view(s->cfg->system_id);
@@ -211,7 +181,7 @@ int session_connected(struct smx_session *s, uint64_t now_ms)
                 return -1;
         }
         s->out_len += (uint32_t)n;
-        track(s, seq, SREQ_BIND, 0, 0, 0, now_ms + s->cfg->bind_timeout_ms);
+        session_track(s, seq, SREQ_BIND, 0, 0, 0, now_ms + s->cfg->bind_timeout_ms);
         return 0;
 }
 
@@ -536,10 +506,10 @@ int session_on_frame_error(struct smx_session *s, const uint8_t *buf, size_t len
 
 static int send_enquire(struct smx_session *s, uint64_t now_ms)
 {
-        uint32_t seq = alloc_seq(s);
+        uint32_t seq = session_alloc_seq(s);
         if (seq == 0 || put_header(s, SMPP_ENQUIRE_LINK, 0, seq) < 0)
                 return SESS_OK;    /* retried on a later tick */
-        track(s, seq, SREQ_ENQUIRE, 0, 0, 0, now_ms + s->cfg->enquire_link_timeout_ms);
+        session_track(s, seq, SREQ_ENQUIRE, 0, 0, 0, now_ms + s->cfg->enquire_link_timeout_ms);
         s->enquire_out = 1;
         s->cnt.enquire_sent++;
         return SESS_OK;
@@ -644,36 +614,12 @@ int session_unbind(struct smx_session *s, uint64_t now_ms)
                 return s->close_wanted ? SESS_CLOSE : SESS_OK;
         if (!session_bound(s) || s->close_wanted)
                 return want_close(s, 0, "shutdown");
-        uint32_t seq = alloc_seq(s);
+        uint32_t seq = session_alloc_seq(s);
         if (seq == 0 || put_header(s, SMPP_UNBIND, 0, seq) < 0)
                 return want_close(s, 0, "shutdown");
-        track(s, seq, SREQ_UNBIND, 0, 0, 0, now_ms + s->cfg->unbind_timeout_ms);
+        session_track(s, seq, SREQ_UNBIND, 0, 0, 0, now_ms + s->cfg->unbind_timeout_ms);
         set_state(s, SMX_HEALTH_DRAINING, 0, "unbinding");
         return SESS_OK;
-}
-
-int session_can_submit(const struct smx_session *s, uint64_t now_ms, size_t pdu_max)
-{
-        (void)now_ms;
-        return s->state == SMX_HEALTH_ACTIVE && !s->close_wanted && !s->suspect &&
-               s->cfg->bind_mode != SMX_BIND_RX &&
-               s->n_submit < s->cfg->window &&
-               s->n_submit + s->n_other < (s->tab_mask + 1) / 2 &&
-               (size_t)(s->out_cap - s->out_len) >= pdu_max + SESS_ANSWER_HEADROOM;
-}
-
-uint32_t session_submit_begin(struct smx_session *s, uint8_t **dst, size_t *cap)
-{
-        *dst = s->out + s->out_len;
-        *cap = s->out_cap - s->out_len;
-        return alloc_seq(s);
-}
-
-void session_submit_commit(struct smx_session *s, uint32_t seq, size_t len, uint32_t ref,
-                           uint32_t ref_gen, uint8_t part, uint64_t now_ms)
-{
-        s->out_len += (uint32_t)len;
-        track(s, seq, SREQ_SUBMIT, ref, ref_gen, part, now_ms + s->cfg->response_timeout_ms);
 }
 
 size_t session_out_take(struct smx_session *s, const uint8_t **p)

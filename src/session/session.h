@@ -171,9 +171,58 @@ int session_unbind(struct smx_session *s, uint64_t now_ms);
  * tombstone and is handed back through mt_lost. The session stays up. */
 void session_abandon(struct smx_session *s, uint64_t now_ms);
 
+/* The per-MT calls of the worker's dispatch (session_can_submit,
+ * session_submit_begin, session_submit_commit) and what they use are inline
+ * here, so a dispatched MT makes no call into session.c (bench/README.md
+ * "CPU per MT, issue 16"). Owner thread only, as the rest of the session. */
+
+/* Output space kept free for answers (deliver_sm_resp, enquire_link_resp,
+ * generic_nack) when deciding whether another submit_sm fits. */
+#define SESS_ANSWER_HEADROOM 16384u
+
+/* The next free sequence number (numbers we originate run 1..0x7FFFFFFF and
+ * skip those still outstanding), or 0 when the table has none. */
+static inline uint32_t session_alloc_seq(struct smx_session *s)
+{
+        for (uint32_t i = 0; i <= s->tab_mask; i++) {
+                uint32_t seq = s->seq_next;
+                s->seq_next = seq >= SMPP_SEQ_MAX ? SMPP_SEQ_MIN : seq + 1;
+                if (s->tab[seq & s->tab_mask].kind == SREQ_FREE)
+                        return seq;
+        }
+        return 0;
+}
+
+/* Record an outstanding request under its sequence number. */
+static inline void session_track(struct smx_session *s, uint32_t seq, uint8_t kind, uint32_t ref,
+                                 uint32_t ref_gen, uint8_t part, uint64_t deadline)
+{
+        struct smx_req *r = &s->tab[seq & s->tab_mask];
+        r->seq = seq;
+        r->kind = kind;
+        r->part = part;
+        r->ref = ref;
+        r->ref_gen = ref_gen;
+        r->deadline_ms = deadline;
+        if (kind == SREQ_SUBMIT)
+                s->n_submit++;
+        else
+                s->n_other++;
+        if (deadline < s->next_deadline_ms)
+                s->next_deadline_ms = deadline;
+}
+
 /* May a submit_sm of up to `pdu_max` octets be sent now (ACTIVE, not paused,
  * window space, output space, a free sequence number)? */
-int session_can_submit(const struct smx_session *s, uint64_t now_ms, size_t pdu_max);
+static inline int session_can_submit(const struct smx_session *s, uint64_t now_ms, size_t pdu_max)
+{
+        (void)now_ms;
+        return s->state == SMX_HEALTH_ACTIVE && !s->close_wanted && !s->suspect &&
+               s->cfg->bind_mode != SMX_BIND_RX &&
+               s->n_submit < s->cfg->window &&
+               s->n_submit + s->n_other < (s->tab_mask + 1) / 2 &&
+               (size_t)(s->out_cap - s->out_len) >= pdu_max + SESS_ANSWER_HEADROOM;
+}
 /* Where the next PDU would be encoded (the end of the output being filled)
  * and the room there; nothing is reserved (the worker's submit_sm fast path
  * writes a PDU here, then takes its sequence number with
@@ -185,9 +234,20 @@ static inline uint8_t *session_out_tail(const struct smx_session *s, size_t *cap
 }
 /* Encode-in-place for a submit_sm: returns the next sequence number (0 when
  * none is free) and where to encode (*dst, *cap). Commit with the length. */
-uint32_t session_submit_begin(struct smx_session *s, uint8_t **dst, size_t *cap);
-void session_submit_commit(struct smx_session *s, uint32_t seq, size_t len, uint32_t ref,
-                           uint32_t ref_gen, uint8_t part, uint64_t now_ms);
+static inline uint32_t session_submit_begin(struct smx_session *s, uint8_t **dst, size_t *cap)
+{
+        *dst = s->out + s->out_len;
+        *cap = s->out_cap - s->out_len;
+        return session_alloc_seq(s);
+}
+static inline void session_submit_commit(struct smx_session *s, uint32_t seq, size_t len,
+                                         uint32_t ref, uint32_t ref_gen, uint8_t part,
+                                         uint64_t now_ms)
+{
+        s->out_len += (uint32_t)len;
+        session_track(s, seq, SREQ_SUBMIT, ref, ref_gen, part,
+                      now_ms + s->cfg->response_timeout_ms);
+}
 
 /* Force the next sequence number (tests of E-09). */
 void session_set_next_seq(struct smx_session *s, uint32_t seq);
