@@ -80,16 +80,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const uint8_t *idp = d.id.len ? d.id.p : s;
         size_t idl = d.id.len ? d.id.len : size;
         for (unsigned rule = 0; rule < 5; rule++) {
-                struct smx_id_norm n = {
+                struct smx_id_norm norm = {
                         .fold_case = rule & 1, .strip_zeros = (rule >> 1) & 1,
                         .resp_base = rule & 1 ? 16 : 10, .dr_base = rule & 2 ? 16 : 0,
                 };
                 if (rule == 4) {        /* the default: auto, no base */
-                        memset(&n, 0, sizeof n);
-                        n.digits_auto = 1;
+                        memset(&norm, 0, sizeof norm);
+                        norm.digits_auto = 1;
                 }
                 for (int src = 0; src < 2; src++) {
-                        int r = smx_msgid_normalise(&n, (enum smx_id_source)src, idp, idl,
+                        int r = smx_msgid_normalise(&norm, (enum smx_id_source)src, idp, idl,
                                                     id, sizeof(id));
                         if (r >= (int)sizeof(id))
                                 abort();

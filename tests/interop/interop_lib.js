@@ -5,7 +5,8 @@
 // a running `smsmux pipe` whose JSON events are parsed as they come, a
 // redis-server started and stopped on one port for the test's life, the
 // text of a node-smpp PDU's short_message, and a node-smpp SMSC's
-// deliver_sm re-sent on another bind as the service does.
+// deliver_sm re-sent on another bind as the service does (serveSession: the
+// session's life around it).
 // One test process each; every helper runs on node's event loop thread.
 'use strict';
 const { spawn, execFileSync } = require('child_process');
@@ -235,7 +236,26 @@ function resendUnanswered(session) {
   for (const again of pending) again();
 }
 
+// The service's side of a node-smpp SMSC `session` whose deliver_sm go
+// through deliverResent, up to the bind (the test's own): it starts not
+// alive with no deliver_sm unanswered; enquire_link and unbind are answered;
+// when it ends (closed, failed or unbound) it is no longer alive, onEnd
+// (if given) runs, and each deliver_sm it left unanswered goes out again.
+function serveSession(session, onEnd) {
+  session.alive = false;
+  session.unanswered = new Set();
+  const gone = () => {
+    session.alive = false;
+    if (onEnd) onEnd(session);
+    resendUnanswered(session);
+  };
+  session.on('close', gone);
+  session.on('error', gone);
+  session.on('enquire_link', (pdu) => session.send(pdu.response()));
+  session.on('unbind', (pdu) => { session.send(pdu.response()); gone(); session.close(); });
+}
+
 module.exports = {
   spawnTied, requireSmpp, tap, waitFor, sleep, freePort, makeCerts, stunnelProgram,
-  startStunnel, pipe, textOf, redisServer, deliverResent, resendUnanswered,
+  startStunnel, pipe, textOf, redisServer, deliverResent, resendUnanswered, serveSession,
 };

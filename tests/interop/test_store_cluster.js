@@ -136,8 +136,7 @@ function sendMo() {
 // Each SMSC's sessions: bind, submit_sm (identity dedup), late answers.
 function onSession(site) {
   return (session) => {
-    session.alive = false;
-    session.unanswered = new Set();
+    lib.serveSession(session, () => svc.sessions.delete(session));
     for (const op of ['bind_transceiver', 'bind_transmitter', 'bind_receiver']) {
       session.on(op, (pdu) => {
         session.alive = true;
@@ -145,15 +144,6 @@ function onSession(site) {
         session.send(pdu.response({ system_id: `node-${site}` }));
       });
     }
-    const gone = () => {
-      session.alive = false;
-      svc.sessions.delete(session);
-      lib.resendUnanswered(session);
-    };
-    session.on('close', gone);
-    session.on('error', gone);
-    session.on('enquire_link', (pdu) => session.send(pdu.response()));
-    session.on('unbind', (pdu) => { session.send(pdu.response()); gone(); session.close(); });
     session.on('submit_sm', (pdu) => {
       const ident = pdu[0x1401] ? pdu[0x1401].toString('hex') : '';
       const app = textOf(pdu).replace(/^cluster /, '');

@@ -88,8 +88,7 @@ function sendMo(session, k) {
 
 function onSession(session) {
   let name = null;
-  session.alive = false;
-  session.unanswered = new Set();
+  lib.serveSession(session);
   for (const op of ['bind_transceiver', 'bind_transmitter', 'bind_receiver']) {
     session.on(op, (pdu) => {
       name = pdu.system_id;
@@ -98,14 +97,6 @@ function onSession(session) {
       session.send(pdu.response({ system_id: 'node' }));
     });
   }
-  const gone = () => {
-    session.alive = false;
-    lib.resendUnanswered(session);
-  };
-  session.on('close', gone);
-  session.on('error', gone);
-  session.on('enquire_link', (pdu) => session.send(pdu.response()));
-  session.on('unbind', (pdu) => { session.send(pdu.response()); gone(); session.close(); });
   session.on('submit_sm', (pdu) => {
     // the MT identity smsmux sends (TLV 0x1401, docs/scale-out.md), per MT
     const ident = pdu[0x1401] ? pdu[0x1401].toString('hex') : '';

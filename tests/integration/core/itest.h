@@ -80,6 +80,93 @@ static inline int it_mo_whole(const struct it_mo *m)
         return strstr(strstr(m->text, pat) + 1, pat) == NULL;
 }
 
+/* What the application saw, for tests that number their MTs themselves
+ * (ids PREFIX<k>, PREFIX three characters, k below IT_LEDGER_MT) and check
+ * each DR against the MT it names: per MT, how many outcomes came and the
+ * message_id and SMSC of its submit; every DR and MO in arrival order. A
+ * test keeps one (static: it is large) and feeds it every event. */
+#define IT_LEDGER_MT 2048
+#define IT_LEDGER_DR 8192
+#define IT_LEDGER_MO 512
+
+/* One DR event as the application saw it. */
+struct it_dr {
+        long k;                         /* MT number, -1 when uncorrelated */
+        char msgid[SMX_MSGID_MAX + 1];
+        enum smx_dr_state state;
+        char smsc[SMX_NAME_MAX + 1];
+        unsigned part, parts;           /* per-part detail (smx_event.part, .parts) */
+        int mt_final;
+        enum smx_dr_state mt_state;
+};
+
+struct it_ledger {
+        const char *prefix;
+        uint32_t sub_seen[IT_LEDGER_MT];        /* SUBMITTED or FAILED events per MT */
+        char sub_msgid[IT_LEDGER_MT][SMX_MSGID_MAX + 1];
+        char sub_smsc[IT_LEDGER_MT][SMX_NAME_MAX + 1];
+        struct it_dr drs[IT_LEDGER_DR];
+        size_t n_drs, n_drs_lost, n_uncorrelated;       /* lost: past IT_LEDGER_DR */
+        struct it_mo mos[IT_LEDGER_MO];
+        size_t n_mos, n_mos_lost;
+};
+
+/* The MT number of a client id, -1 for none or another test's. */
+static inline long it_ledger_k(const struct it_ledger *L, const char *id)
+{
+        if (!id || strncmp(id, L->prefix, 3))
+                return -1;
+        unsigned long k = strtoul(id + 3, NULL, 10);
+        return k < IT_LEDGER_MT ? (long)k : -1;
+}
+
+static inline void it_ledger_record(struct it_ledger *L, const struct smx_event *x)
+{
+        if (x->type == SMX_EV_SUBMITTED || x->type == SMX_EV_FAILED) {
+                long k = it_ledger_k(L, x->id);
+                if (k < 0)
+                        return;
+                L->sub_seen[k]++;
+                if (x->type == SMX_EV_SUBMITTED) {
+                        snprintf(L->sub_msgid[k], sizeof L->sub_msgid[k], "%s",
+                                 x->message_id ? x->message_id : "");
+                        snprintf(L->sub_smsc[k], sizeof L->sub_smsc[k], "%s", x->smsc);
+                }
+        } else if (x->type == SMX_EV_DR) {
+                if (L->n_drs == IT_LEDGER_DR) {
+                        L->n_drs_lost++;
+                        return;
+                }
+                struct it_dr *d = &L->drs[L->n_drs++];
+                d->k = it_ledger_k(L, x->id);
+                if (!x->id)
+                        L->n_uncorrelated++;
+                snprintf(d->msgid, sizeof d->msgid, "%s", x->message_id ? x->message_id : "");
+                d->state = x->state;
+                snprintf(d->smsc, sizeof d->smsc, "%s", x->smsc);
+                d->part = x->part;
+                d->parts = x->parts;
+                d->mt_final = x->mt_final;
+                d->mt_state = x->mt_state;
+        } else if (x->type == SMX_EV_MO) {
+                if (L->n_mos == IT_LEDGER_MO) {
+                        L->n_mos_lost++;
+                        return;
+                }
+                it_mo_record(&L->mos[L->n_mos++], x);
+        }
+}
+
+/* Record every event c has now. */
+static inline void it_ledger_pump(struct it_ledger *L, smx_client *c)
+{
+        struct smx_event ev[128];
+        size_t n;
+        while ((n = smx_events_poll(c, ev, 128)) > 0)
+                for (size_t i = 0; i < n; i++)
+                        it_ledger_record(L, &ev[i]);
+}
+
 static inline uint64_t it_now_ms(void)
 {
         struct timespec ts;

@@ -3,96 +3,26 @@
  * re-sent by the service on another bind, multipart MTs (UDH 8/16-bit, SAR,
  * message_payload), multipart MOs out of order across binds, and message_id
  * styles that differ per SMSC. Every test records each event the library
- * hands out and checks it against the simulator's ledger: every DR reaches
+ * hands out (it_ledger, itest.h) and checks it against the simulator's ledger: every DR reaches
  * the application once, correlated to the MT that produced it, and every MO
  * once, whole. */
 #include "itest.h"
 
-#define T_MAX_MT  2048
-#define T_MAX_DR  8192
-#define T_MAX_MO  512
-
-/* One DR event as the application saw it. */
-struct t_dr {
-        long k;                         /* MT number, -1 when uncorrelated */
-        char msgid[SMX_MSGID_MAX + 1];
-        enum smx_dr_state state;
-        char smsc[SMX_NAME_MAX + 1];
-        unsigned part, parts;           /* per-part detail (smx_event.part, .parts) */
-        int mt_final;
-        enum smx_dr_state mt_state;
-};
-
 static struct it_env E;
-static const char *T_PREFIX = "in-";
-static uint32_t sub_seen[T_MAX_MT];
-static char sub_msgid[T_MAX_MT][SMX_MSGID_MAX + 1];
-static char sub_smsc[T_MAX_MT][SMX_NAME_MAX + 1];
-static struct t_dr drs[T_MAX_DR];
-static size_t n_drs, n_drs_lost, n_uncorrelated;
-static struct it_mo mos[T_MAX_MO];
-static size_t n_mos, n_mos_lost;
+static struct it_ledger L = { .prefix = "in-" };
 static uint64_t next_k;
 
 static void t_reset(void)
 {
-        memset(sub_seen, 0, sizeof sub_seen);
-        memset(sub_msgid, 0, sizeof sub_msgid);
-        n_drs = n_drs_lost = n_uncorrelated = 0;
-        n_mos = n_mos_lost = 0;
-}
-
-static long t_k_of(const char *id)
-{
-        if (!id || strncmp(id, T_PREFIX, 3))
-                return -1;
-        unsigned long k = strtoul(id + 3, NULL, 10);
-        return k < T_MAX_MT ? (long)k : -1;
+        memset(L.sub_seen, 0, sizeof L.sub_seen);
+        memset(L.sub_msgid, 0, sizeof L.sub_msgid);
+        L.n_drs = L.n_drs_lost = L.n_uncorrelated = 0;
+        L.n_mos = L.n_mos_lost = 0;
 }
 
 static void t_pump(void)
 {
-        struct smx_event ev[128];
-        size_t n;
-        while ((n = smx_events_poll(E.c, ev, 128)) > 0) {
-                for (size_t i = 0; i < n; i++) {
-                        const struct smx_event *x = &ev[i];
-                        if (x->type == SMX_EV_SUBMITTED || x->type == SMX_EV_FAILED) {
-                                long k = t_k_of(x->id);
-                                if (k < 0)
-                                        continue;
-                                sub_seen[k]++;
-                                if (x->type == SMX_EV_SUBMITTED) {
-                                        snprintf(sub_msgid[k], sizeof sub_msgid[k], "%s",
-                                                 x->message_id ? x->message_id : "");
-                                        snprintf(sub_smsc[k], sizeof sub_smsc[k], "%s", x->smsc);
-                                }
-                        } else if (x->type == SMX_EV_DR) {
-                                if (n_drs == T_MAX_DR) {
-                                        n_drs_lost++;
-                                        continue;
-                                }
-                                struct t_dr *d = &drs[n_drs++];
-                                d->k = t_k_of(x->id);
-                                if (!x->id)
-                                        n_uncorrelated++;
-                                snprintf(d->msgid, sizeof d->msgid, "%s",
-                                         x->message_id ? x->message_id : "");
-                                d->state = x->state;
-                                snprintf(d->smsc, sizeof d->smsc, "%s", x->smsc);
-                                d->part = x->part;
-                                d->parts = x->parts;
-                                d->mt_final = x->mt_final;
-                                d->mt_state = x->mt_state;
-                        } else if (x->type == SMX_EV_MO) {
-                                if (n_mos == T_MAX_MO) {
-                                        n_mos_lost++;
-                                        continue;
-                                }
-                                it_mo_record(&mos[n_mos++], x);
-                        }
-                }
-        }
+        it_ledger_pump(&L, E.c);
 }
 
 /* Pump until at least `want_drs` DRs and `want_mos` MOs came (or the
@@ -103,7 +33,7 @@ static int t_settle(size_t want_drs, size_t want_mos, unsigned timeout_ms, unsig
         int ok = 0;
         while (it_now_ms() < end) {
                 t_pump();
-                if (n_drs >= want_drs && n_mos >= want_mos) {
+                if (L.n_drs >= want_drs && L.n_mos >= want_mos) {
                         ok = 1;
                         break;
                 }
@@ -125,7 +55,7 @@ static double t_total(const char *key)
 static int t_submit(uint64_t k, const char *text)
 {
         char id[32];
-        snprintf(id, sizeof id, "%s%llu", T_PREFIX, (unsigned long long)k);
+        snprintf(id, sizeof id, "%s%llu", L.prefix, (unsigned long long)k);
         struct smx_mt mt = { .id = id, .from = "12345", .to = "447700900001",
                              .text = text, .want_dr = 1 };
         return it_submit_pumping(E.c, &mt, t_pump);
@@ -137,7 +67,7 @@ static uint64_t t_submit_n(uint64_t n, const char *text)
         uint64_t first = next_k;
         for (uint64_t i = 0; i < n; i++)
                 CHECK_EQ(t_submit(next_k++, text), 0);
-        it_await_each_outcome(sub_seen, first, next_k, t_pump, 30000);
+        it_await_each_outcome(L.sub_seen, first, next_k, t_pump, 30000);
         return first;
 }
 
@@ -146,7 +76,7 @@ static void t_check_one_outcome(uint64_t first)
 {
         uint64_t bad = 0;
         for (uint64_t k = first; k < next_k; k++)
-                if (sub_seen[k] != 1 || !sub_msgid[k][0])
+                if (L.sub_seen[k] != 1 || !L.sub_msgid[k][0])
                         bad++;
         CHECK_EQ(bad, 0);
 }
@@ -155,8 +85,8 @@ static void t_check_one_outcome(uint64_t first)
 static size_t t_same_dr(size_t i)
 {
         size_t c = 0;
-        for (size_t j = 0; j < n_drs; j++)
-                c += drs[j].state == drs[i].state && !strcmp(drs[j].msgid, drs[i].msgid);
+        for (size_t j = 0; j < L.n_drs; j++)
+                c += L.drs[j].state == L.drs[i].state && !strcmp(L.drs[j].msgid, L.drs[i].msgid);
         return c;
 }
 
@@ -213,21 +143,22 @@ static void t_print_inbound_stats(void)
 static size_t t_check_drs_by(uint64_t first, int (*same_id)(const char *, const char *),
                              size_t *cross)
 {
-        uint64_t per[T_MAX_MT] = { 0 };
+        uint64_t per[IT_LEDGER_MT] = { 0 };
         size_t wrong = 0, differ = 0, crossed = 0;
-        for (size_t i = 0; i < n_drs; i++) {
-                long k = drs[i].k;
-                if (k < (long)first || k >= (long)next_k || !same_id(drs[i].msgid, sub_msgid[k])) {
+        for (size_t i = 0; i < L.n_drs; i++) {
+                long k = L.drs[i].k;
+                if (k < (long)first || k >= (long)next_k ||
+                    !same_id(L.drs[i].msgid, L.sub_msgid[k])) {
                         if (wrong++ < 5)
-                                printf("# DR %s on %s: k=%ld submitted id %s\n", drs[i].msgid,
-                                       drs[i].smsc, k, k >= 0 ? sub_msgid[k] : "-");
+                                printf("# DR %s on %s: k=%ld submitted id %s\n", L.drs[i].msgid,
+                                       L.drs[i].smsc, k, k >= 0 ? L.sub_msgid[k] : "-");
                         continue;
                 }
                 per[k]++;
-                differ += strcmp(drs[i].msgid, sub_msgid[k]) != 0;
-                crossed += strcmp(t_site_of(drs[i].smsc), t_site_of(sub_smsc[k])) != 0;
-                if (drs[i].part != 1 || drs[i].parts != 1 || !drs[i].mt_final ||
-                    drs[i].mt_state != drs[i].state)
+                differ += strcmp(L.drs[i].msgid, L.sub_msgid[k]) != 0;
+                crossed += strcmp(t_site_of(L.drs[i].smsc), t_site_of(L.sub_smsc[k])) != 0;
+                if (L.drs[i].part != 1 || L.drs[i].parts != 1 || !L.drs[i].mt_final ||
+                    L.drs[i].mt_state != L.drs[i].state)
                         wrong++;
         }
         CHECK_EQ(wrong, 0);
@@ -235,13 +166,13 @@ static size_t t_check_drs_by(uint64_t first, int (*same_id)(const char *, const 
         for (uint64_t k = first; k < next_k; k++) {
                 if (per[k] != 1 && not_once < 10)
                         printf("# MT %llu (resp id %s on %s): %llu DRs\n", (unsigned long long)k,
-                               sub_msgid[k], sub_smsc[k], (unsigned long long)per[k]);
+                               L.sub_msgid[k], L.sub_smsc[k], (unsigned long long)per[k]);
                 not_once += per[k] != 1;
         }
         if (not_once)
                 t_print_inbound_stats();
         CHECK_EQ(not_once, 0);
-        CHECK_EQ(n_uncorrelated, 0);
+        CHECK_EQ(L.n_uncorrelated, 0);
         if (cross)
                 *cross = crossed;
         return differ;
@@ -282,11 +213,12 @@ static void test_cross_site_drs_correlate_to_their_mt_once(void)
         t_check_one_outcome(first);
         CHECK_EQ(t_settle(200, 0, 15000, 500), 1);
         CHECK_EQ(t_total("dr_sent") - dr0, 200);
-        CHECK_EQ(n_drs, 200);
+        CHECK_EQ(L.n_drs, 200);
         t_check_single_part_drs(first);
         size_t cross = 0;
-        for (size_t i = 0; i < n_drs; i++)
-                if (drs[i].k >= 0 && strcmp(t_site_of(drs[i].smsc), t_site_of(sub_smsc[drs[i].k])))
+        for (size_t i = 0; i < L.n_drs; i++)
+                if (L.drs[i].k >= 0 &&
+                    strcmp(t_site_of(L.drs[i].smsc), t_site_of(L.sub_smsc[L.drs[i].k])))
                         cross++;
         CHECK(cross >= 100);   /* the knob did send most of them to the other site */
 }
@@ -303,7 +235,7 @@ static void test_dr_before_resp_is_parked_and_matched(void)
         t_check_one_outcome(first);
         CHECK_EQ(t_settle(200, 0, 15000, 500), 1);
         CHECK_EQ(t_total("dr_sent") - dr0, 200);
-        CHECK_EQ(n_drs, 200);
+        CHECK_EQ(L.n_drs, 200);
         t_check_single_part_drs(first);
 }
 
@@ -349,17 +281,17 @@ static void test_resent_deliver_sm_reaches_app_once(void)
         CHECK(resent >= 20);
         CHECK_EQ(t_total("dr_sent") - dr0, 150);
         CHECK_EQ(t_total("mo_sent") - mo0, 10 * E.n);
-        CHECK_EQ(n_drs, 150);
-        CHECK_EQ(n_mos, 10 * E.n);
+        CHECK_EQ(L.n_drs, 150);
+        CHECK_EQ(L.n_mos, 10 * E.n);
         t_check_single_part_drs(first);
         size_t dup = 0;
-        for (size_t i = 0; i < n_drs; i++)
+        for (size_t i = 0; i < L.n_drs; i++)
                 dup += t_same_dr(i) != 1;
         CHECK_EQ(dup, 0);
         size_t mo_dup = 0;
-        for (size_t i = 0; i < n_mos; i++)
-                for (size_t j = i + 1; j < n_mos; j++)
-                        mo_dup += !strcmp(mos[i].text, mos[j].text);
+        for (size_t i = 0; i < L.n_mos; i++)
+                for (size_t j = i + 1; j < L.n_mos; j++)
+                        mo_dup += !strcmp(L.mos[i].text, L.mos[j].text);
         CHECK_EQ(mo_dup, 0);
 }
 
@@ -411,11 +343,12 @@ static void test_multipart_mt_one_outcome_one_dr_per_part_one_merged_final(void)
                 }
                 size_t elsewhere = 0;   /* on a DRAINING SMSC: must be none */
                 for (uint64_t k = from; k < next_k; k++) {
-                        unsigned p = t_parts_on(sub_smsc[k]);
+                        unsigned p = t_parts_on(L.sub_smsc[k]);
                         want += p;
                         modes_seen[p == 1]++;
                         for (size_t b = 0; b < nb && b < IT_MAX_SMSC; b++)
-                                elsewhere += !strcmp(st[b].name, sub_smsc[k]) && st[b].worker != wk;
+                                elsewhere += !strcmp(st[b].name, L.sub_smsc[k]) &&
+                                             st[b].worker != wk;
                 }
                 CHECK_EQ(elsewhere, 0);
         }
@@ -426,30 +359,30 @@ static void test_multipart_mt_one_outcome_one_dr_per_part_one_merged_final(void)
         CHECK_EQ(t_total("submit_sm_accepted") - acc0, want);
         CHECK_EQ(t_settle(want, 0, 15000, 500), 1);
         CHECK_EQ(t_total("dr_sent") - dr0, want);
-        CHECK_EQ(n_drs, want);
-        CHECK_EQ(n_uncorrelated, 0);
+        CHECK_EQ(L.n_drs, want);
+        CHECK_EQ(L.n_uncorrelated, 0);
         uint64_t bad = 0, finals_wrong = 0, undeliverable_mts = 0;
         for (uint64_t k = first; k < next_k; k++) {
-                unsigned p = t_parts_on(sub_smsc[k]), got = 0, first_part = 0, finals = 0;
+                unsigned p = t_parts_on(L.sub_smsc[k]), got = 0, first_part = 0, finals = 0;
                 unsigned part_seen[4] = { 0 };
                 enum smx_dr_state worst = SMX_DR_DELIVERED, merged = 0;
-                for (size_t i = 0; i < n_drs; i++) {
-                        if (drs[i].k != (long)k)
+                for (size_t i = 0; i < L.n_drs; i++) {
+                        if (L.drs[i].k != (long)k)
                                 continue;
                         got++;
-                        first_part += !strcmp(drs[i].msgid, sub_msgid[k]);
-                        if (t_same_dr(i) != 1 || drs[i].parts != p || drs[i].part < 1 ||
-                            drs[i].part > 3)
+                        first_part += !strcmp(L.drs[i].msgid, L.sub_msgid[k]);
+                        if (t_same_dr(i) != 1 || L.drs[i].parts != p || L.drs[i].part < 1 ||
+                            L.drs[i].part > 3)
                                 bad++;
                         else
-                                part_seen[drs[i].part]++;
-                        if (drs[i].part == 1 && strcmp(drs[i].msgid, sub_msgid[k]))
+                                part_seen[L.drs[i].part]++;
+                        if (L.drs[i].part == 1 && strcmp(L.drs[i].msgid, L.sub_msgid[k]))
                                 bad++;   /* part 1's DR carries the MT's (part 1's) id */
-                        if (drs[i].state == SMX_DR_UNDELIVERABLE)
+                        if (L.drs[i].state == SMX_DR_UNDELIVERABLE)
                                 worst = SMX_DR_UNDELIVERABLE;
-                        if (drs[i].mt_final) {
+                        if (L.drs[i].mt_final) {
                                 finals++;
-                                merged = drs[i].mt_state;
+                                merged = L.drs[i].mt_state;
                         }
                 }
                 for (unsigned q = 1; q <= p; q++)
@@ -464,7 +397,7 @@ static void test_multipart_mt_one_outcome_one_dr_per_part_one_merged_final(void)
                 if (got != p || first_part != 1) {
                         if (bad++ < 5)
                                 printf("# MT %llu on %s: %u DRs for %u parts, %u with part 1's id\n",
-                                       (unsigned long long)k, sub_smsc[k], got, p, first_part);
+                                       (unsigned long long)k, L.sub_smsc[k], got, p, first_part);
                 }
         }
         CHECK_EQ(finals_wrong, 0);
@@ -487,14 +420,14 @@ static void test_multipart_mos_reassembled_once(void)
         size_t want = 15 * E.n;
         CHECK_EQ(t_settle(0, want, 15000, 500), 1);
         CHECK_EQ(t_total("mo_sent") - mo0, want);
-        CHECK_EQ(n_mos, want);
+        CHECK_EQ(L.n_mos, want);
         size_t broken = 0, dup = 0;
-        for (size_t i = 0; i < n_mos; i++) {
-                if (!it_mo_whole(&mos[i]) && broken++ < 5)
-                        printf("# MO parts=%u partial=%d: %.200s\n", mos[i].parts, mos[i].partial,
-                               mos[i].text);
-                for (size_t j = i + 1; j < n_mos; j++)
-                        dup += !strcmp(mos[i].text, mos[j].text);
+        for (size_t i = 0; i < L.n_mos; i++) {
+                if (!it_mo_whole(&L.mos[i]) && broken++ < 5)
+                        printf("# MO parts=%u partial=%d: %.200s\n", L.mos[i].parts,
+                               L.mos[i].partial, L.mos[i].text);
+                for (size_t j = i + 1; j < L.n_mos; j++)
+                        dup += !strcmp(L.mos[i].text, L.mos[j].text);
         }
         CHECK_EQ(broken, 0);
         CHECK_EQ(dup, 0);
@@ -514,11 +447,11 @@ static void test_mixed_message_id_styles_correlate(void)
         t_check_one_outcome(first);
         CHECK_EQ(t_settle(200, 0, 15000, 500), 1);
         CHECK_EQ(t_total("dr_sent") - dr0, 200);
-        CHECK_EQ(n_drs, 200);
+        CHECK_EQ(L.n_drs, 200);
         t_check_single_part_drs(first);
         int zero = 0, lower = 0, upper = 0;
         for (uint64_t k = first; k < next_k; k++) {
-                const char *m = sub_msgid[k];
+                const char *m = L.sub_msgid[k];
                 zero |= m[0] == '0';
                 for (; *m; m++) {
                         lower |= *m >= 'a' && *m <= 'f';
@@ -559,14 +492,14 @@ static void test_dr_ids_written_unlike_resp_ids_match_by_default(void)
         t_check_one_outcome(first);
         CHECK_EQ(t_settle(240, 0, 15000, 500), 1);
         CHECK_EQ(t_total("dr_sent") - dr0, 240);
-        CHECK_EQ(n_drs, 240);
+        CHECK_EQ(L.n_drs, 240);
         size_t cross = 0;
         size_t differ = t_check_drs_by(first, t_same_id, &cross);
         printf("# %zu of %zu DR ids written unlike their resp id, %zu crossed sites\n", differ,
-               n_drs, cross);
+               L.n_drs, cross);
         /* most are written differently (hex ids without a letter look alike
          * in both cases) */
-        CHECK(differ * 2 >= n_drs);
+        CHECK(differ * 2 >= L.n_drs);
         CHECK(cross >= 60);
 }
 
@@ -594,9 +527,9 @@ static void test_resent_styled_drs_reach_app_once(void)
         printf("# styled deliver_sm re-sent by the service: %.0f\n", resent);
         CHECK(resent >= 10);
         CHECK_EQ(t_total("dr_sent") - dr0, 150);
-        CHECK_EQ(n_drs, 150);
+        CHECK_EQ(L.n_drs, 150);
         size_t cross = 0;
-        CHECK(t_check_drs_by(first, t_same_id, &cross) * 2 >= n_drs);
+        CHECK(t_check_drs_by(first, t_same_id, &cross) * 2 >= L.n_drs);
 }
 
 int main(void)
@@ -621,7 +554,7 @@ int main(void)
         RUN(test_mixed_message_id_styles_correlate);
         RUN(test_dr_ids_written_unlike_resp_ids_match_by_default);
         RUN(test_resent_styled_drs_reach_app_once);
-        CHECK_EQ(n_drs_lost + n_mos_lost, 0);
+        CHECK_EQ(L.n_drs_lost + L.n_mos_lost, 0);
         smx_client_drain(E.c, 3000);
         it_stop(&E);
         return t_done();

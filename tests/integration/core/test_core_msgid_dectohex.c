@@ -9,28 +9,9 @@
  *   - DRs written before their resp (parked, then matched by the resp). */
 #include "itest.h"
 
-#define T_MAX_MT 1024
-#define T_MAX_DR 4096
-
 static struct it_env E;
-static uint32_t sub_seen[T_MAX_MT];
-static char sub_msgid[T_MAX_MT][SMX_MSGID_MAX + 1];
-static char sub_site[T_MAX_MT][SMX_NAME_MAX + 1];
-static struct {
-        long k;                         /* MT number, -1 uncorrelated */
-        char msgid[SMX_MSGID_MAX + 1];
-        char site[SMX_NAME_MAX + 1];
-} drs[T_MAX_DR];
-static size_t n_drs, n_drs_lost;
+static struct it_ledger L = { .prefix = "hx-" };
 static uint64_t next_k;
-
-static long t_k_of(const char *id)
-{
-        if (!id || strncmp(id, "hx-", 3))
-                return -1;
-        unsigned long k = strtoul(id + 3, NULL, 10);
-        return k < T_MAX_MT ? (long)k : -1;
-}
 
 static const char *t_site_of(const char *smsc)
 {
@@ -42,36 +23,7 @@ static const char *t_site_of(const char *smsc)
 
 static void t_pump(void)
 {
-        struct smx_event ev[128];
-        size_t n;
-        while ((n = smx_events_poll(E.c, ev, 128)) > 0) {
-                for (size_t i = 0; i < n; i++) {
-                        const struct smx_event *x = &ev[i];
-                        if (x->type == SMX_EV_SUBMITTED || x->type == SMX_EV_FAILED) {
-                                long k = t_k_of(x->id);
-                                if (k < 0)
-                                        continue;
-                                sub_seen[k]++;
-                                if (x->type == SMX_EV_SUBMITTED) {
-                                        snprintf(sub_msgid[k], sizeof sub_msgid[k], "%s",
-                                                 x->message_id ? x->message_id : "");
-                                        snprintf(sub_site[k], sizeof sub_site[k], "%s",
-                                                 t_site_of(x->smsc));
-                                }
-                        } else if (x->type == SMX_EV_DR) {
-                                if (n_drs == T_MAX_DR) {
-                                        n_drs_lost++;
-                                        continue;
-                                }
-                                drs[n_drs].k = t_k_of(x->id);
-                                snprintf(drs[n_drs].msgid, sizeof drs[n_drs].msgid, "%s",
-                                         x->message_id ? x->message_id : "");
-                                snprintf(drs[n_drs].site, sizeof drs[n_drs].site, "%s",
-                                         t_site_of(x->smsc));
-                                n_drs++;
-                        }
-                }
-        }
+        it_ledger_pump(&L, E.c);
 }
 
 static double t_total(const char *key)
@@ -97,12 +49,12 @@ static uint64_t t_submit_n(uint64_t n)
         uint64_t first = next_k;
         for (uint64_t i = 0; i < n; i++, next_k++) {
                 char id[32];
-                snprintf(id, sizeof id, "hx-%llu", (unsigned long long)next_k);
+                snprintf(id, sizeof id, "%s%llu", L.prefix, (unsigned long long)next_k);
                 struct smx_mt mt = { .id = id, .from = "12345", .to = "447700900001",
                                      .text = "hex receipt", .want_dr = 1 };
                 CHECK_EQ(it_submit_pumping(E.c, &mt, t_pump), 0);
         }
-        it_await_each_outcome(sub_seen, first, next_k, t_pump, 30000);
+        it_await_each_outcome(L.sub_seen, first, next_k, t_pump, 30000);
         return first;
 }
 
@@ -111,7 +63,7 @@ static uint64_t t_submit_n(uint64_t n)
 static void t_settle(size_t want)
 {
         uint64_t end = it_now_ms() + 20000;
-        while (n_drs < want && it_now_ms() < end) {
+        while (L.n_drs < want && it_now_ms() < end) {
                 t_pump();
                 it_sleep_ms(5);
         }
@@ -145,29 +97,30 @@ static int hex_of(const char *hex, const char *dec)
  * its id the resp's decimal id in hex; returns how many crossed sites. */
 static size_t t_check(uint64_t first, uint64_t n)
 {
-        unsigned per[T_MAX_MT] = { 0 };
+        unsigned per[IT_LEDGER_MT] = { 0 };
         size_t bad = 0, uncorrelated = 0, cross = 0, written_unlike = 0;
         for (uint64_t k = first; k < next_k; k++)
-                if (sub_seen[k] != 1 || !is_decimal(sub_msgid[k]))
+                if (L.sub_seen[k] != 1 || !is_decimal(L.sub_msgid[k]))
                         bad++;
         CHECK_EQ(bad, 0);
-        CHECK_EQ(n_drs, n);
-        CHECK_EQ(n_drs_lost, 0);
-        for (size_t i = 0; i < n_drs; i++) {
-                long k = drs[i].k;
+        CHECK_EQ(L.n_drs, n);
+        CHECK_EQ(L.n_drs_lost, 0);
+        for (size_t i = 0; i < L.n_drs; i++) {
+                long k = L.drs[i].k;
                 if (k < 0) {
                         uncorrelated++;
                         continue;
                 }
-                if (k < (long)first || k >= (long)next_k || !hex_of(drs[i].msgid, sub_msgid[k])) {
-                        printf("# DR %s k=%ld: resp id %s\n", drs[i].msgid, k,
-                               k >= 0 && k < T_MAX_MT ? sub_msgid[k] : "-");
+                if (k < (long)first || k >= (long)next_k ||
+                    !hex_of(L.drs[i].msgid, L.sub_msgid[k])) {
+                        printf("# DR %s k=%ld: resp id %s\n", L.drs[i].msgid, k,
+                               k >= 0 && k < IT_LEDGER_MT ? L.sub_msgid[k] : "-");
                         bad++;
                         continue;
                 }
                 per[k]++;
-                written_unlike += strcmp(drs[i].msgid, sub_msgid[k]) != 0;
-                cross += strcmp(drs[i].site, sub_site[k]) != 0;
+                written_unlike += strcmp(L.drs[i].msgid, L.sub_msgid[k]) != 0;
+                cross += strcmp(t_site_of(L.drs[i].smsc), t_site_of(L.sub_smsc[k])) != 0;
         }
         CHECK_EQ(uncorrelated, 0);
         CHECK_EQ(bad, 0);
@@ -176,15 +129,15 @@ static size_t t_check(uint64_t first, uint64_t n)
                 not_once += per[k] != 1;
         CHECK_EQ(not_once, 0);
         /* ids past 9 are written differently in hex: nearly all of them */
-        CHECK(written_unlike + 10 >= n_drs);
-        printf("# %zu DRs, %zu written unlike their resp id, %zu crossed sites\n", n_drs,
+        CHECK(written_unlike + 10 >= L.n_drs);
+        printf("# %zu DRs, %zu written unlike their resp id, %zu crossed sites\n", L.n_drs,
                written_unlike, cross);
         return cross;
 }
 
 static void t_knobs(double other_site, double before_resp)
 {
-        n_drs = n_drs_lost = 0;
+        L.n_drs = L.n_drs_lost = 0;
         it_sim_ctl(&E, "set all msgid_style dec");
         it_sim_ctl(&E, "set all dr_msgid_style HEX");
         it_sim_ctl(&E, "set all dr_msgid_in text");
@@ -240,7 +193,7 @@ int main(void)
         RUN(test_hex_receipts_before_the_resp_are_parked_then_matched);
         smx_client_drain(E.c, 3000);
         t_pump();
-        CHECK_EQ(n_drs_lost, 0);
+        CHECK_EQ(L.n_drs_lost, 0);
         it_stop(&E);
         return t_done();
 }

@@ -27,6 +27,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "rtest.h"
+
 #define RTEST_PROXY_PAIRS 32
 
 struct rtest_proxy {
@@ -171,6 +173,31 @@ static inline void rtest_proxy_stop(struct rtest_proxy *p)
         atomic_store(&p->stop, 1);
         pthread_join(p->th, NULL);
         close(p->lfd);
+}
+
+/* The start of a test that talks to Redis itself and puts p between a
+ * store instance and Redis: rtest_start_connected, then p forwarding to r.
+ * RTEST_GO, or the exit status (skip: 0; bail out, printed: 1). */
+static inline int rtest_start_proxied(struct rtest_redis *r, redisContext **c,
+                                      struct rtest_proxy *p)
+{
+        int rc = rtest_start_connected(r, c);
+        if (rc != RTEST_GO)
+                return rc;
+        if (rtest_proxy_start(p, r->sock) != 0) {
+                printf("Bail out! no proxy\n");
+                rtest_stop_connected(r, *c);
+                return 1;
+        }
+        return RTEST_GO;
+}
+
+/* The end of such a test: p stopped, then rtest_stop_connected. */
+static inline void rtest_stop_proxied(struct rtest_redis *r, redisContext *c,
+                                      struct rtest_proxy *p)
+{
+        rtest_proxy_stop(p);
+        rtest_stop_connected(r, c);
 }
 
 #endif

@@ -231,21 +231,15 @@ static void test_redis_restarted_empty_while_entries_held_shows_each_once(void)
 
 int main(void)
 {
-        int rc = rtest_start_connected(&R, &C);
+        int rc = rtest_start_proxied(&R, &C, &P);
         if (rc != RTEST_GO)
                 return rc;
-        if (rtest_proxy_start(&P, R.sock) != 0) {
-                printf("Bail out! no proxy\n");
-                rtest_stop_connected(&R, C);
-                return 1;
-        }
         RUN(test_cut_off_past_takeover_taker_shows_entries_once_and_a_never);
         RUN(test_cut_off_shorter_than_takeover_a_shows_its_entries_b_none);
         RUN(test_cut_off_alone_entries_wait_then_shown_once_after_revalidation);
         RUN(test_redis_paused_past_takeover_holder_revalidates_and_shows_once);
         RUN(test_stopped_while_cut_off_taker_shows_each_once);
         RUN(test_redis_restarted_empty_while_entries_held_shows_each_once);
-        rtest_proxy_stop(&P);
-        rtest_stop_connected(&R, C);
+        rtest_stop_proxied(&R, C, &P);
         return t_done();
 }

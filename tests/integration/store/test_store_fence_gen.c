@@ -141,20 +141,28 @@ static void takeover_acked_then_back(unsigned n, int lose)
         poll_app(&IB);
 }
 
+/* After takeover_acked_then_back(n, 0): a's fence dropped all n entries b
+ * took over (none taken for a loss of Redis's data), a showed none, so each
+ * was shown once in all; both stopped. */
+static void check_takeover_dropped(unsigned n)
+{
+        struct rs_stats st = stats_of(&IA);
+        CHECK_EQ(st.fence_dropped, n);
+        CHECK_EQ(st.fence_redis_lost, 0);
+        CHECK_EQ(IA.shown, 0);
+        struct inst *v[] = { &IA, &IB };
+        check_once(v, 2, n);
+        inst_stop(&IA);
+        inst_stop(&IB);
+}
+
 static void test_taken_over_and_acked_without_data_loss_dropped_not_shown_twice(void)
 {
         enum { N = 20 };
         new_cluster();
         CHECK(inst_start_with(&IA, P.url, "a", TAKEOVER_MS, A_TIMEOUT_MS, 0) == 0);
         takeover_acked_then_back(N, 0);
-        struct rs_stats st = stats_of(&IA);
-        CHECK_EQ(st.fence_dropped, N);
-        CHECK_EQ(st.fence_redis_lost, 0);
-        CHECK_EQ(IA.shown, 0);
-        struct inst *v[] = { &IA, &IB };
-        check_once(v, 2, N);
-        inst_stop(&IA);
-        inst_stop(&IB);
+        check_takeover_dropped(N);
 }
 
 static void test_takeover_from_the_new_data_set_after_a_loss_still_dropped(void)
@@ -174,14 +182,7 @@ static void test_takeover_from_the_new_data_set_after_a_loss_still_dropped(void)
         /* the takeover of entries of the new data set: dropped as
          * without a loss */
         takeover_acked_then_back(N, 0);
-        struct rs_stats st = stats_of(&IA);
-        CHECK_EQ(st.fence_dropped, N);
-        CHECK_EQ(st.fence_redis_lost, 0);
-        CHECK_EQ(IA.shown, 0);
-        struct inst *v[] = { &IA, &IB };
-        check_once(v, 2, N);
-        inst_stop(&IA);
-        inst_stop(&IB);
+        check_takeover_dropped(N);
 }
 
 static void test_double_failure_taken_over_then_redis_emptied_shown_again(void)
@@ -207,20 +208,14 @@ static void test_double_failure_taken_over_then_redis_emptied_shown_again(void)
 
 int main(void)
 {
-        int rc = rtest_start_connected(&R, &C);
+        int rc = rtest_start_proxied(&R, &C, &P);
         if (rc != RTEST_GO)
                 return rc;
-        if (rtest_proxy_start(&P, R.sock) != 0) {
-                printf("Bail out! no proxy\n");
-                rtest_stop_connected(&R, C);
-                return 1;
-        }
         RUN(test_redis_restarted_empty_after_leases_ran_out_shows_each_once);
         RUN(test_flushall_while_cut_off_past_leases_shows_each_once);
         RUN(test_taken_over_and_acked_without_data_loss_dropped_not_shown_twice);
         RUN(test_takeover_from_the_new_data_set_after_a_loss_still_dropped);
         RUN(test_double_failure_taken_over_then_redis_emptied_shown_again);
-        rtest_proxy_stop(&P);
-        rtest_stop_connected(&R, C);
+        rtest_stop_proxied(&R, C, &P);
         return t_done();
 }

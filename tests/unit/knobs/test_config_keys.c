@@ -238,22 +238,28 @@ static void capture_warn(enum smx_log_level level, const char *line, void *arg)
                 snprintf(warned, sizeof warned, "%s", line);
 }
 
+/* SMSCs a (site s) and b (site t) with default settings in cfg, and the
+ * warnings captured into `warned` (empty now). */
+static void two_smscs_warned(struct smx_smsc_config s[2], struct smx_config *cfg)
+{
+        s[0] = (struct smx_smsc_config){ .name = "a", .site = "s", .host = "127.0.0.1", .port = 1 };
+        s[1] = (struct smx_smsc_config){ .name = "b", .site = "t", .host = "127.0.0.1", .port = 2 };
+        smx_config_init(cfg);
+        cfg->smscs = s;
+        cfg->n_smscs = 2;
+        smx_log_configure(SMX_LOG_WARN, capture_warn, NULL);
+        warned[0] = 0;
+}
+
 /* Two SMSCs (which deliver each other's DRs, R3) with different msgid_norm
  * get a warning at create; the same rules (the default) get none. */
 static void test_mixed_msgid_norm_is_warned_at_create(void)
 {
-        struct smx_smsc_config s[2] = {
-                { .name = "a", .site = "s", .host = "127.0.0.1", .port = 1 },
-                { .name = "b", .site = "t", .host = "127.0.0.1", .port = 2 },
-        };
+        struct smx_smsc_config s[2];
         struct smx_config cfg;
-        smx_config_init(&cfg);
-        cfg.smscs = s;
-        cfg.n_smscs = 2;
+        two_smscs_warned(s, &cfg);
         smx_client *c = NULL;
         char err[256] = "";
-        smx_log_configure(SMX_LOG_WARN, capture_warn, NULL);
-        warned[0] = 0;
         CHECK_EQ(smx_client_create(&cfg, &c, err, sizeof err), 0);
         smx_client_destroy(c);
         CHECK_STR(warned, "");
@@ -293,18 +299,11 @@ static void test_mixed_msgid_norm_is_warned_at_create(void)
  * removed SMSC no longer counts. */
 static void test_mixed_msgid_norm_is_warned_at_smsc_add(void)
 {
-        struct smx_smsc_config s[2] = {
-                { .name = "a", .site = "s", .host = "127.0.0.1", .port = 1 },
-                { .name = "b", .site = "t", .host = "127.0.0.1", .port = 2 },
-        };
+        struct smx_smsc_config s[2];
         struct smx_config cfg;
-        smx_config_init(&cfg);
-        cfg.smscs = s;
-        cfg.n_smscs = 2;
+        two_smscs_warned(s, &cfg);
         smx_client *c = NULL;
         char err[256] = "";
-        smx_log_configure(SMX_LOG_WARN, capture_warn, NULL);
-        warned[0] = 0;
         CHECK_EQ(smx_client_create(&cfg, &c, err, sizeof err), 0);
         CHECK_STR(warned, "");
         struct smx_smsc_config same = { .name = "c", .site = "s", .host = "127.0.0.1", .port = 3 };

@@ -2,8 +2,8 @@
  * (test_pdu_submit_short, test_pdu_submit_pre) against the general encoder:
  * one xorshift generator with a fixed seed (each test file has its own
  * state, so each draws the same sequence on every run), UTF-8 encoding of a
- * code point, texts drawn from several character mixes and address
- * characters. Each test draws its address lengths itself (their
+ * code point, texts drawn from several character mixes, address
+ * characters and MT identities (gen_ident). Each test draws its address lengths itself (their
  * distributions differ) and fills the characters with gen_addr_chars.
  * Also the general path's verdict on a text: one plain part or not. */
 #ifndef SMX_TESTS_PDU_MT_GEN_H
@@ -86,6 +86,14 @@ static inline void gen_addr_chars(char *a, uint8_t len)
         int digits = rnd(2);
         for (unsigned i = 0; i < len; i++)
                 a[i] = digits ? (char)('0' + rnd(10)) : (char)(' ' + 1 + rnd(0x5E));
+}
+
+/* A random MT identity: the 16 octets of the TLV smsmux sends with each
+ * MT (SMX_TLV_SMX_MSG_IDENTITY). */
+static inline void gen_ident(uint8_t ident[16])
+{
+        for (int i = 0; i < 16; i++)
+                ident[i] = (uint8_t)rnd(256);
 }
 
 /* The general path (smx_text_segment into a scratch buffer, as send_mt

@@ -93,8 +93,7 @@ static void one_mt(const struct smx_dcs_map *map, const uint8_t *text_in, size_t
         gen_addr(from, &from_len, SMX_ADDR_MAX);
         gen_addr(to, &to_len, SMX_ADDR_MAX);
         uint8_t ident[16];
-        for (int i = 0; i < 16; i++)
-                ident[i] = (uint8_t)rnd(256);
+        gen_ident(ident);
         int with_ident = rnd(2), packed = rnd(2), want_dr = rnd(2);
         uint8_t prio = (uint8_t)rnd(4);
         uint32_t seq = 1 + rnd(0x7FFFFFFE);

@@ -51,8 +51,7 @@ static void one_mt(const struct smx_dcs_map *map)
         gen_addr(from, &from_len, SMX_ADDR_MAX);
         gen_addr(to, &to_len, SMX_ADDR_MAX);
         uint8_t ident[16];
-        for (int i = 0; i < 16; i++)
-                ident[i] = (uint8_t)rnd(256);
+        gen_ident(ident);
         int with_ident = rnd(2), packed = rnd(2);
         uint8_t esm = rnd(2) ? 0 : (uint8_t)rnd(256), prio = (uint8_t)rnd(4);
         uint8_t regdel = rnd(2) ? SMPP_REGDEL_FINAL : SMPP_REGDEL_NONE;
