@@ -30,6 +30,8 @@ int ingress_init(struct smx_ingress *g, uint32_t n_slots)
                 return -EINVAL;
         g->n_slots = n_slots;
         g->lane_cells = n_slots < SMX_LANE_CELLS_MAX ? n_slots : SMX_LANE_CELLS_MAX;
+        g->bundle = n_slots / 64 < 1 ? 1 : n_slots / 64 > SMX_SLOT_BUNDLE ? SMX_SLOT_BUNDLE
+                                                                         : n_slots / 64;
         g->slots = smx_region_alloc((size_t)n_slots * SMX_SLOT_SIZE);   /* zeroed, THP */
         g->in_ring.cell = calloc(n_slots, sizeof *g->in_ring.cell);
         if (!g->slots || !g->in_ring.cell) {
@@ -37,16 +39,17 @@ int ingress_init(struct smx_ingress *g, uint32_t n_slots)
                 return -ENOMEM;
         }
         g->in_ring.mask = n_slots - 1;
-        /* bundles of SMX_SLOT_BUNDLE in index order, slot 0's on top */
+        /* bundles of g->bundle in index order, slot 0's on top */
+        uint32_t b = g->bundle;
         for (uint32_t i = 0; i < n_slots; i++) {
                 struct smx_slot *s = ingress_slot(g, i);
                 s->last_bind = 0xFFFF;
-                int bundle_end = (i + 1) % SMX_SLOT_BUNDLE == 0 || i + 1 == n_slots;
+                int bundle_end = (i + 1) % b == 0 || i + 1 == n_slots;
                 s->free_next = bundle_end ? SMX_SLOT_NONE : i + 1;
-                uint32_t below = i + SMX_SLOT_BUNDLE < n_slots ? i + SMX_SLOT_BUNDLE : SMX_SLOT_NONE;
-                atomic_init(&s->next, i % SMX_SLOT_BUNDLE == 0 ? below : SMX_SLOT_NONE);
-                if (i % SMX_SLOT_BUNDLE == 0)
-                        s->free_n = n_slots - i < SMX_SLOT_BUNDLE ? n_slots - i : SMX_SLOT_BUNDLE;
+                uint32_t below = i + b < n_slots ? i + b : SMX_SLOT_NONE;
+                atomic_init(&s->next, i % b == 0 ? below : SMX_SLOT_NONE);
+                if (i % b == 0)
+                        s->free_n = n_slots - i < b ? n_slots - i : b;
         }
         atomic_init(&g->free_top, 0);   /* version 0, slot 0's bundle on top */
         return 0;
@@ -153,7 +156,7 @@ void ingress_chain_add(struct smx_ingress *g, struct smx_slot_chain *ch, uint32_
                 ch->tail_head = idx;
         } else {
                 struct smx_slot *f = ingress_slot(g, ch->first);
-                if (f->free_n < SMX_SLOT_BUNDLE) {      /* idx heads first's bundle now */
+                if (f->free_n < g->bundle) {            /* idx heads first's bundle now */
                         s->free_next = ch->first;
                         s->free_n = f->free_n + 1;
                         atomic_store_explicit(&s->next, atomic_load_explicit(&f->next,

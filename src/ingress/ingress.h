@@ -149,7 +149,11 @@ static inline const char *smx_slot_to(const struct smx_slot *s)
                        : s->to;
 }
 
-/* Slots per bundle of the free stack, and the most a lane caches. */
+/* The most slots per bundle of the free stack, so the most a lane caches;
+ * an ingress uses n_slots / 64 of them, between 1 and this (struct
+ * smx_ingress, bundle), so that threads' caches hold little of a small
+ * pool: a thread finds the ingress full (SMX_EAGAIN) while up to
+ * bundle - 1 slots per other submitting thread sit in their caches. */
 #define SMX_SLOT_BUNDLE 32u
 /* Most lanes an ingress has (a thread beyond that submits on the shared
  * ring), and the most cells one lane's ring has: min(n_slots, this), 16 KiB
@@ -164,17 +168,18 @@ struct smx_lane;
  * create except the rings (MPMC), the lanes (lane.h) and the slots
  * (hand-over, see above).
  *
- * The free stack is bundled: each element is a bundle of up to
- * SMX_SLOT_BUNDLE free slots (its head's free_n says how many), chained
+ * The free stack is bundled: each element is a bundle of up to `bundle`
+ * free slots (its head's free_n says how many), chained
  * inside through free_next; bundle heads are linked through `next` and
  * the top is version << 32 | the top bundle's head. A lane refills its
  * cache with one bundle, one CAS and no walk (the walk of 32 dependent
  * links, a cache miss each, was 6 % of smx_submit: bench/README.md); a
- * worker's run of freed slots goes back as bundles of up to
- * SMX_SLOT_BUNDLE, one CAS for the run. */
+ * worker's run of freed slots goes back as bundles of up to `bundle`,
+ * one CAS for the run. */
 struct smx_ingress {
         uint32_t n_slots;
         uint32_t lane_cells;       /* cells of each lane's ring */
+        uint32_t bundle;           /* slots per bundle (SMX_SLOT_BUNDLE above) */
         uint8_t *slots;            /* n_slots * SMX_SLOT_SIZE, 64-byte aligned */
         struct smx_idx_ring in_ring;       /* n_slots cells */
         /* free stack top: version << 32 | top bundle's head (SMX_SLOT_NONE:
@@ -232,7 +237,7 @@ static inline uint32_t ingress_bundle_take(struct smx_ingress *g, uint32_t *n)
         }
 }
 /* Give back a bundle (head, n slots chained through free_next, the last's
- * SMX_SLOT_NONE, 1 <= n <= SMX_SLOT_BUNDLE) with one CAS. */
+ * SMX_SLOT_NONE, 1 <= n <= g->bundle) with one CAS. */
 void ingress_bundle_put(struct smx_ingress *g, uint32_t head, uint32_t n);
 
 /* Take a free slot: its index, or SMX_SLOT_NONE when the free stack is
@@ -248,7 +253,7 @@ void ingress_slot_release(struct smx_ingress *g, uint32_t idx);
 void ingress_slot_free(struct smx_ingress *g, uint32_t idx);
 
 /* Slots freed by one thread and returned to the pool together: bundles of
- * up to SMX_SLOT_BUNDLE, linked, given back with one CAS for the run
+ * up to g->bundle, linked, given back with one CAS for the run
  * instead of one per slot (a worker frees the slots of a loop turn's
  * outcomes this way). Owned by that thread. */
 struct smx_slot_chain {

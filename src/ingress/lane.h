@@ -1,8 +1,8 @@
 /* Lanes: an application thread's own way into the ingress.
  *
  * A lane belongs to one (thread, ingress) at a time. It holds a private
- * cache of free slots (one bundle of the free stack, up to SMX_SLOT_BUNDLE,
- * taken with one CAS) and a single-producer ring of slot indices the thread
+ * cache of free slots (one bundle of the free stack, up to SMX_SLOT_BUNDLE
+ * = 32, taken with one CAS) and a single-producer ring of slot indices the thread
  * publishes on with a release store: no locked instruction per MT, and no
  * cache line the thread writes per MT that another thread also writes (the
  * shared free stack's top and the shared ring's head used to move between
@@ -67,7 +67,7 @@ static inline uint32_t lane_take(struct smx_lane *l)
  * ingress_slot_release). Owner. */
 static inline void lane_put(struct smx_lane *l, uint32_t idx)
 {
-        if (l->cache_n == SMX_SLOT_BUNDLE) {   /* a full cache goes back first */
+        if (l->cache_n == l->g->bundle) {      /* a full cache goes back first */
                 ingress_bundle_put(l->g, l->cache_head, l->cache_n);
                 l->cache_n = 0;
         }
