@@ -1,14 +1,17 @@
 /* smx_submit and smx_submit_n: the application side of the ingress.
  *
  * An MT is checked (lengths, encoding: the text is counted once, here), a
- * free slot taken from the lock-free LIFO stack, the MT copied into it (a
- * text too long for the slot into a preallocated text block; a single-part
- * MT as its encoded submit_sm body, core/mt_pre.h) and its index
- * pushed on the ingress ring; a run of MTs takes its slots and enters the
- * ring once per SUBMIT_CHUNK. No lock, no allocation, and no syscall unless
- * a worker announced it is about to sleep. Also the in-flight count
- * (accepted: the ingress ring's pushes less the workers' re-pushes; decided
- * by the workers and the HTTP transport). */
+ * free slot taken from the calling thread's lane (ingress/lane.h: a cache
+ * refilled a bundle at a time from the lock-free free stack), the MT copied
+ * into it (a text too long for the slot into a preallocated text block; a
+ * single-part MT as its encoded submit_sm body, core/mt_pre.h) and its
+ * index published on the lane (a release store and a fence); a run of MTs
+ * is published once per SUBMIT_CHUNK. A thread without a lane (more than
+ * SMX_LANES_MAX at once) uses the shared free stack and ring. No lock, no
+ * allocation, and no syscall unless a worker announced it is about to
+ * sleep (a lane is claimed, under a mutex, once per thread). Also the
+ * in-flight count (accepted: the lanes' and the shared ring's pushes less
+ * the workers' re-pushes; decided by the workers and the HTTP transport). */
 #include <string.h>
 
 #include "core/client_int.h"
@@ -309,14 +312,17 @@ uint64_t client_decided(struct smx_client *c)
         return d;
 }
 
-/* accepted = pushes on the ingress ring - the workers' re-pushes. Counted
- * without a locked instruction of its own: the push's reservation CAS
- * counts it. Read in this order, each load acquire:
- *   decided (caller), then each worker's `repushed`, then the ring's p_head.
- * A worker adds to `repushed` (release) after its push's CAS, so every
- * re-push counted in r is in p too: p - r >= the MTs smx_submit pushed by
- * the time p is read >= those pushed when decided was read >= decided (an
- * outcome follows its MT's push). So in flight is never under-counted (a
+/* accepted = pushes (the shared ring's p_head plus every lane's p_tail,
+ * ingress_pushed) - the workers' re-pushes. Counted without a locked
+ * instruction of its own: a push counts by its reservation CAS (shared
+ * ring) or its release store of p_tail (lane; lanes are never freed before
+ * the ingress, so the sum never goes back). Read in this order, each load
+ * acquire: decided (caller), then each worker's `repushed`, then the
+ * pushes. A worker adds to `repushed` (release) after its push's CAS, so
+ * every re-push counted in r is in p too: p - r >= the MTs smx_submit
+ * pushed by the time p is read >= those pushed when decided was read >=
+ * decided (an outcome follows its MT's push, whose lane existed then and
+ * so is below n_lanes when the pushes are read). So in flight is never under-counted (a
  * drain never ends with an MT in flight); it may be over-counted, for an
  * instant, by re-pushes whose CAS is done and count is not. The ring's
  * counter is 32-bit: the difference is taken modulo 2^32, exact while

@@ -1,18 +1,21 @@
-/* MT slots and the two MPMC rings between application threads and workers.
+/* MT slots, their free stack, the shared MPMC ring and the per-thread lanes
+ * (lane.h) between application threads and workers.
  *
  * Every accepted MT lives in one preallocated 448-byte slot from smx_submit()
- * until its outcome is in an event ring. Free slots form a LIFO stack linked
- * through the slots themselves (lock-free, a version-tagged top against ABA),
- * so smx_submit reuses the slot freed last, whose lines are still in cache.
- * An MT waiting for a worker sits (by index) on the ingress ring, an MPMC
- * ring of 4-byte indices (idx_ring.h) that holds exactly n_slots entries, so
- * it can hold every slot at once: a push of a slot index can therefore never
- * fail (re-enqueueing an MT for a resend is always possible), and "ingress
- * full" is exactly "no free slot". Workers pop several at once.
+ * until its outcome is in an event ring. Free slots form a LIFO stack of
+ * bundles linked through the slots themselves (lock-free, a version-tagged
+ * top against ABA), so smx_submit reuses slots freed last, whose lines are
+ * still in cache. An MT waiting for a worker sits (by index) on its
+ * thread's lane (lane.h) or on the shared ingress ring, an MPMC ring of
+ * 4-byte indices (idx_ring.h) that holds exactly n_slots entries, so it can
+ * hold every slot at once: a push of a slot index can therefore never fail
+ * (re-enqueueing an MT for a resend is always possible, and a full lane
+ * overflows to it), and "ingress full" is "no free slot" (except the few
+ * cached in other threads' lanes). Workers pop several at once.
  *
- * A slot is written by the submitting thread before its index is pushed and
- * afterwards only by the worker that popped it (the ring's CAS orders the
- * hand-over). Text up to SMX_SLOT_TEXT_INLINE bytes is stored inline; a
+ * A slot is written by the submitting thread before its index is published
+ * and afterwards only by the worker that popped it (the publication's
+ * release and the pop's acquire order the hand-over). Text up to SMX_SLOT_TEXT_INLINE bytes is stored inline; a
  * longer text is in one preallocated block of the text pool (text_pool.h)
  * that goes back to the pool with the slot. */
 #ifndef SMX_INGRESS_H
