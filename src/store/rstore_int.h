@@ -81,7 +81,8 @@ struct rs_counters {
         _Atomic uint64_t corr_writes, corr_dropped, in_requests, in_retry_later,
                 local_fallback, drs_routed, parked, duplicates, mos, events, acks,
                 taken_over, heartbeats, park_sweeps, park_released, fence_renewed,
-                fence_dropped, fence_redis_lost, redis_data_lost;
+                fence_dropped, fence_redis_lost, redis_data_lost,
+                fence_redis_rolled_back, redis_rolled_back;
         _Atomic uint64_t corr_buffered_bytes, corr_buffered, in_held;
         _Atomic uint64_t rtt_last_us, rtt_max_us;
         _Atomic uint64_t rtt_bucket[8];
