@@ -122,22 +122,25 @@ void rs_epoch_seen(struct smx_rstore *rs, uint64_t held, uint64_t wrote, int gen
                 rs->ep_next = rs->ep_held + 1;
 }
 
-static uint64_t reply_u64(const redisReply *r)
-{
-        if (r && r->type == REDIS_REPLY_INTEGER && r->integer > 0)
-                return (uint64_t)r->integer;
-        return 0;
-}
-
 uint64_t rs_gen_reply(struct smx_rstore *rs, unsigned link, const redisReply *r)
 {
-        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 3)
+        /* "held written marker" */
+        if (!r || r->type != REDIS_REPLY_STRING)
                 return 0;
+        char *end;
+        unsigned long long held = strtoull(r->str, &end, 10);
+        if (*end != ' ')
+                return 0;
+        unsigned long long wrote = strtoull(end + 1, &end, 10);
+        if (*end != ' ')
+                return 0;
+        end++;
+        redisReply marker = { .type = REDIS_REPLY_STRING, .str = end,
+                              .len = r->len - (size_t)(end - r->str) };
         uint64_t was = rs->gen_known;
-        uint64_t g = rs_gen_learn(rs, link, r->element[0]);
+        uint64_t g = rs_gen_learn(rs, link, &marker);
         if (g)
-                rs_epoch_seen(rs, reply_u64(r->element[1]), reply_u64(r->element[2]),
-                              was && g != was);
+                rs_epoch_seen(rs, held, wrote, was && g != was);
         return g;
 }
 

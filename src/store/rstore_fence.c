@@ -282,6 +282,9 @@ void rs_batch_refresh(struct smx_rstore *rs, struct batch *b, uint64_t now)
 void rs_on_refresh(struct smx_rstore *rs, const struct cmd *c, const redisReply *r,
                    uint64_t sent_ms)
 {
+        /* 4 (not delivered) while its lease runs: as pending for nobody */
+        static const redisReply undelivered_nobody = { .type = REDIS_REPLY_INTEGER,
+                                                       .integer = 3 };
         if (r->type != REDIS_REPLY_ARRAY) {
                 if (r->type == REDIS_REPLY_ERROR)
                         smx_logf(SMX_LOG_WARN, NULL, NULL, "store: lease refresh: %s", r->str);
@@ -302,7 +305,7 @@ void rs_on_refresh(struct smx_rstore *rs, const struct cmd *c, const redisReply 
                 return;
         uint32_t head = rs->ev_pos - (rs->ring_cap - event_ring_space_w(rs->ring));
         uint64_t now = rs_mono_ms(), until = rs_lease_until(rs, sent_ms);
-        unsigned dropped = 0, lost = 0, gone = 0, rolled = 0;
+        unsigned dropped = 0, lost = 0, gone = 0, rolled = 0, again = 0;
         for (uint32_t j = 0; j < c->n && j < r->elements; j++) {
                 uint32_t p = rs->refresh_pos[c->ack_to + j];
                 if ((int32_t)(p - head) < 0)
@@ -325,6 +328,22 @@ void rs_on_refresh(struct smx_rstore *rs, const struct cmd *c, const redisReply 
                  * usual (its XACK is a no-op and ends its place in the held
                  * set) */
                 int in_lease = was == RS_LEASE_ALWAYS || now < was;
+                if (e->integer == 4 && !in_lease && was != RS_LEASE_DROP) {
+                        /* in the stream, not delivered in this data set
+                         * (rolled back to before its read): the group
+                         * delivers it again, to us for our stream, and that
+                         * copy is shown; this one is released unseen. Not
+                         * while its lease runs: the application may be
+                         * showing it (then as pending for nobody, below) */
+                        rs_held_drop(rs, a->stream, a->id);
+                        a->stream = RS_NO_STREAM;
+                        atomic_store_explicit(l, RS_LEASE_DROP, memory_order_release);
+                        again++;
+                        rs->lease_changed = 1;
+                        continue;
+                }
+                if (e->integer == 4)
+                        e = &undelivered_nobody;
                 int from_gone = gen && a->gen && a->gen != gen;
                 /* or the data set was rolled back to before its read
                  * (rstore_epoch.c): nobody can have claimed it from a data
@@ -384,6 +403,11 @@ void rs_on_refresh(struct smx_rstore *rs, const struct cmd *c, const redisReply 
                          "is gone (Redis lost its data while they waited): nobody can take "
                          "them from the new one: shown here",
                          gone, rs->streams[c->stream].name);
+        if (again)
+                smx_logf(SMX_LOG_WARN, NULL, NULL,
+                         "store: %u DRs/MOs of %s held here are in Redis's rolled-back data "
+                         "set but no longer delivered: left to be read again (shown then)",
+                         again, rs->streams[c->stream].name);
         if (rolled)
                 smx_logf(SMX_LOG_WARN, NULL, NULL,
                          "store: %u DRs/MOs of %s held here were read after the point Redis's "

@@ -269,8 +269,8 @@ uint64_t rs_gen_learn(struct smx_rstore *rs, unsigned link, const redisReply *r)
 int rs_gen_setup(struct smx_rstore *rs, unsigned link, redisContext *c, uint64_t now_ms);
 /* The epoch hash's name (cap bytes). */
 void rs_epoch_key(const struct smx_rstore *rs, char *key, size_t cap);
-/* The reply of the marker-and-epoch script ({generation, epoch held,
- * epoch written}) on link: both learned; the generation, 0 if none. */
+/* The reply of the marker-and-epoch script ("held written generation")
+ * on link: both learned; the generation, 0 if none. */
 uint64_t rs_gen_reply(struct smx_rstore *rs, unsigned link, const redisReply *r);
 /* The epoch `held` a reply showed the data set holding (wrote: the one the
  * call wrote, 0 none; gen_new: the reply showed a new generation): below

@@ -363,7 +363,9 @@ static const char lua_trim[] =
  * to write. The epoch e the data set holds; the new one is written (at
  * least e + 1) unless e is below ARGV 3 in the same generation (rolled
  * back: nothing written, so a reply that never arrives leaves the next call
- * to tell it again). Returns {generation, e, epoch written or 0}. */
+ * to tell it again). Returns "e w generation" (w: the epoch written, or 0):
+ * one string, as the marker alone was (an array reply makes Redis queue a
+ * 16 KB reply block, which a low client-output-buffer-limit refuses). */
 static const char lua_gen[] = GEN_MARK("KEYS[1]", "ARGV[1]")
         "local e = tonumber(redis.call('HGET', KEYS[2], ARGV[2])) or 0\n"
         "local w = 0\n"
@@ -372,7 +374,7 @@ static const char lua_gen[] = GEN_MARK("KEYS[1]", "ARGV[1]")
         "  if w <= e then w = e + 1 end\n"
         "  redis.call('HSET', KEYS[2], ARGV[2], string.format('%d', w))\n"
         "end\n"
-        "return {g, e, w}\n";
+        "return string.format('%d %d ', e, w) .. g\n";
 
 /* The fence's refresh (rstore_fence.c): KEYS 1 a stream, 2 the generation
  * marker, 3 the epoch hash; ARGV 1 this instance (consumer), 2 a new
@@ -381,7 +383,9 @@ static const char lua_gen[] = GEN_MARK("KEYS[1]", "ARGV[1]")
  * (taken over), 3 when it is pending for nobody (acknowledged by a taker,
  * or Redis lost it; the caller tells them apart by its lease and the
  * generation), 2 when the stream has no group g (Redis lost it: nobody can
- * take the entry); then two more elements, the data set's generation (made
+ * take the entry), 4 when it is pending for nobody but in the stream past
+ * the group's last delivered id (a data set rolled back to before its
+ * read: the group delivers it again, rstore_epoch.c); then two more elements, the data set's generation (made
  * if missing) and this instance's epoch in it (0: none), read in the same
  * atomic call as the pending lists.
  * The check and the claim in one script: a plain XCLAIM 0 would take back
@@ -389,6 +393,26 @@ static const char lua_gen[] = GEN_MARK("KEYS[1]", "ARGV[1]")
 static const char lua_refresh[] =
         "local me = ARGV[1]\n"
         "local out, mine = {}, {}\n"
+        "local last\n"
+        /* an id pending for nobody: not delivered yet in this data set? */
+        "local function undelivered(id)\n"
+        "  if not last then\n"
+        "    last = '0-0'\n"
+        "    for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do\n"
+        "      local name, ld\n"
+        "      for i = 1, #g, 2 do\n"
+        "        if g[i] == 'name' then name = g[i + 1] elseif g[i] == 'last-delivered-id' then ld = g[i + 1] end\n"
+        "      end\n"
+        "      if name == 'g' and ld then last = ld end\n"
+        "    end\n"
+        "  end\n"
+        "  local a1, a2 = string.match(last, '^(%d+)-(%d+)$')\n"
+        "  local b1, b2 = string.match(id, '^(%d+)-(%d+)$')\n"
+        "  if not a1 or not b1 then return false end\n"
+        "  a1, a2, b1, b2 = tonumber(a1), tonumber(a2), tonumber(b1), tonumber(b2)\n"
+        "  if a1 > b1 or (a1 == b1 and a2 >= b2) then return false end\n"
+        "  return #redis.call('XRANGE', KEYS[1], id, id) > 0\n"
+        "end\n"
         "for i = 3, #ARGV do\n"
         "  local p = redis.pcall('XPENDING', KEYS[1], 'g', ARGV[i], ARGV[i], 1)\n"
         "  if p.err then\n"
@@ -398,6 +422,8 @@ static const char lua_refresh[] =
         "    out[i - 2] = 1\n"
         "  elseif p[1] then\n"
         "    out[i - 2] = 0\n"
+        "  elseif undelivered(ARGV[i]) then\n"
+        "    out[i - 2] = 4\n"
         "  else\n"
         "    out[i - 2] = 3\n"
         "  end\n"

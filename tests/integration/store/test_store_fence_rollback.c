@@ -12,6 +12,10 @@
  *   - the same with the entries read just before the failure (within a
  *     heartbeat of the snapshot): the epoch write that follows a read
  *     covers them (before it: lost);
+ *   - rolled back to after the entries were written but before a read
+ *     them: the refresh finds them in the stream, not delivered; dropped
+ *     here, the group delivers them again and a shows each once (shown
+ *     for the rollback instead, the copy read again could be shown too);
  *   - restarted from a snapshot of the current data (nothing rolled back),
  *     leases run out: still ours, each shown once, no rollback counted;
  *   - a cut off, its entries taken over, shown and acknowledged by b, then
@@ -139,6 +143,39 @@ static void test_read_just_before_the_rollback_still_shown_once(void)
         check_a_showed_once(N, N);
 }
 
+static void test_rolled_back_to_before_the_reads_read_again_shown_once(void)
+{
+        enum { N = 20 };
+        new_cluster();
+        CHECK(inst_start_with(&IA, P.url, "a", TAKEOVER_MS, A_TIMEOUT_MS, 0) == 0);
+        run_for(800, NULL);
+        /* the entries written while a is cut off: in the snapshot, not
+         * delivered to anybody */
+        rtest_proxy_cut(&P);
+        for (unsigned i = 0; i < N; i++)
+                add_dr("a", i);
+        CHECK_EQ(rtest_redis_snapshot(&R, "old.rdb"), 0);
+        rtest_proxy_heal(&P);
+        CHECK(wait_held(&IA, N, NULL));
+        run_for(1200, NULL);            /* read, epoch writes the snapshot lacks */
+        CHECK_EQ(held(&IA), N);
+        restart_from("old.rdb");
+        CHECK(wait_shown(&IA, N));
+        run_for(2 * TAKEOVER_MS, &IA);
+        struct inst *v[] = { &IA };
+        check_once(v, 1, N);
+        struct rs_stats st = stats_of(&IA);
+        printf("# a: %llu rollbacks, %llu shown as rolled back, %llu dropped\n",
+               (unsigned long long)st.redis_rolled_back,
+               (unsigned long long)st.fence_redis_rolled_back,
+               (unsigned long long)st.fence_dropped);
+        CHECK(st.redis_rolled_back >= 1);
+        CHECK_EQ(st.fence_redis_rolled_back, 0);
+        CHECK_EQ(st.fence_dropped, 0);
+        CHECK_EQ(pending("a"), 0);      /* the copies read again acknowledged */
+        inst_stop(&IA);
+}
+
 static void test_restart_from_a_current_snapshot_nothing_rolled_back(void)
 {
         enum { N = 20 };
@@ -200,6 +237,7 @@ int main(void)
                 return rc;
         RUN(test_rolled_back_to_before_the_entries_past_leases_shows_each_once);
         RUN(test_read_just_before_the_rollback_still_shown_once);
+        RUN(test_rolled_back_to_before_the_reads_read_again_shown_once);
         RUN(test_restart_from_a_current_snapshot_nothing_rolled_back);
         RUN(test_takeover_then_restart_from_a_current_snapshot_dropped);
         rtest_stop_proxied(&R, C, &P);
