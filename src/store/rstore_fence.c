@@ -82,8 +82,12 @@
  * What the marker cannot see: a data set rolled back but not replaced (a
  * replica promoted with replication lag, a restart from an older RDB
  * snapshot) keeps the marker, so an entry the older data lacks is
- * "pending for nobody, same generation": shown if the refresh is answered
- * within the lease, else dropped (docs/scale-out.md "Known limits"). Nor a
+ * "pending for nobody, same generation". The instance's epoch sees it
+ * (rstore_epoch.c): the records whose read the older data may lack are
+ * marked (rs_ack.rolled) and, pending for nobody past their lease, shown
+ * (smsmux_store_fence_redis_rolled_back_total); one the older data holds
+ * in the stream but undelivered (the refresh's 4) is released unseen past
+ * its lease, the group delivers it again. Nor can it see a
  * marker evicted on its own (maxmemory with an allkeys-* policy; the store
  * needs noeviction anyway): a new generation over intact data makes a
  * held entry taken over and acknowledged meanwhile show twice.
