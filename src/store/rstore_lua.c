@@ -363,16 +363,25 @@ static const char lua_trim[] =
  * to write. The epoch e the data set holds; the new one is written (at
  * least e + 1) unless e is below ARGV 3 in the same generation (rolled
  * back: nothing written, so a reply that never arrives leaves the next call
- * to tell it again). Returns "e w generation" (w: the epoch written, or 0):
- * one string, as the marker alone was (an array reply makes Redis queue a
- * 16 KB reply block, which a low client-output-buffer-limit refuses). */
+ * to tell it again); nor one not above e unless the caller knows nothing
+ * yet (a new process goes on from e + 1): a late write from a connection
+ * closed meanwhile never moves it, so each value names one write.
+ * Returns "e w generation" (w: the epoch written, or 0): one string, as
+ * the marker alone was (an array reply makes Redis queue a 16 KB reply
+ * block, which a low client-output-buffer-limit refuses). */
 static const char lua_gen[] = GEN_MARK("KEYS[1]", "ARGV[1]")
         "local e = tonumber(redis.call('HGET', KEYS[2], ARGV[2])) or 0\n"
         "local w = 0\n"
-        "if made or e >= tonumber(ARGV[3]) then\n"
+        "local known = tonumber(ARGV[3])\n"
+        "if made or e >= known then\n"
         "  w = tonumber(ARGV[4])\n"
-        "  if w <= e then w = e + 1 end\n"
-        "  redis.call('HSET', KEYS[2], ARGV[2], string.format('%d', w))\n"
+        /* not above what it holds: a new process of the instance (knows
+         * nothing yet) goes on from there; else a late write from a closed
+         * connection, which must not move it */
+        "  if w <= e then\n"
+        "    if known == 0 or made then w = e + 1 else w = 0 end\n"
+        "  end\n"
+        "  if w > 0 then redis.call('HSET', KEYS[2], ARGV[2], string.format('%d', w)) end\n"
         "end\n"
         "return string.format('%d %d ', e, w) .. g\n";
 
