@@ -182,6 +182,31 @@ static inline int rtest_redis_restart_from(struct rtest_redis *r, const char *na
         return rtest_redis_spawn(r);
 }
 
+/* redis-server stopped by SHUTDOWN SAVE (its data set saved as it is,
+ * nothing written after) and, `down_ms` later, started again from that:
+ * a restart that loses nothing. No AOF may be in use. 0, or -1. */
+static inline int rtest_redis_restart_saved(struct rtest_redis *r, unsigned down_ms)
+{
+        if (r->aof || r->pid <= 0)
+                return -1;
+        redisContext *c = redisConnectUnix(r->sock);
+        if (!c || c->err) {
+                if (c)
+                        redisFree(c);
+                return -1;
+        }
+        redisReply *rep = redisCommand(c, "SHUTDOWN SAVE");    /* no reply: it exits */
+        if (rep)
+                freeReplyObject(rep);
+        redisFree(c);
+        int st;
+        if (waitpid(r->pid, &st, 0) != r->pid)
+                return -1;
+        r->pid = 0;
+        rtest_sleep_ms(down_ms);
+        return rtest_redis_spawn(r);
+}
+
 /* The TAP skip when redis-server is not installed: 0 (and the line
  * printed), else 1. */
 static inline int rtest_have_redis(void)
