@@ -208,8 +208,9 @@ struct smx_config {
                                                 within 3/4 of this after its last
                                                 renewal, else it waits until Redis
                                                 confirms it is still ours, or that
-                                                Redis lost it with its data (the
-                                                fence and its generation) */
+                                                Redis lost it with its data or in a
+                                                rollback (the fence, its generation
+                                                and the epochs) */
                 uint32_t hold_ms;        /* Redis unreachable: a DR/MO waits this long for
                                             it, then is answered ESME_RX_T_APPN (the SMSC
                                             re-sends), default 5000 */
@@ -376,7 +377,10 @@ uint64_t smx_client_undelivered(smx_client *c);
  * HTTP receiver's events included). Until destroy the HTTP receiver, if not
  * drained, still answers pushes 200 (a drained one answers 503). So an
  * application that must lose nothing drains and polls as smx_client_drain
- * says before destroying; `smsmux pipe` and `smsmux demo` do. */
+ * says before destroying; `smsmux pipe` and `smsmux demo` do. No
+ * smx_submit on the client may run during or after destroy; threads that
+ * submitted may live on and exit at any time before or after it, but not
+ * while it runs (a thread's exit hands its submit lane back to the client). */
 void smx_client_destroy(smx_client *c);
 
 /* ---- MTs ---- */
