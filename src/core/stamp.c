@@ -42,13 +42,20 @@ static int cpu_has_flags(const char *const *want, unsigned n)
         return ok;
 }
 
+int smx_stamp_source_is_tsc(const char *name)
+{
+        size_t n = strcspn(name, "\n");
+        return (n == 3 && memcmp(name, "tsc", 3) == 0) ||
+               (n == 9 && memcmp(name, "kvm-clock", 9) == 0);
+}
+
 static int kernel_clock_is_tsc(void)
 {
         FILE *f = fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource", "r");
         if (!f)
                 return 0;
         char name[32] = "";
-        int ok = fgets(name, sizeof name, f) != NULL && strcmp(name, "tsc\n") == 0;
+        int ok = fgets(name, sizeof name, f) != NULL && smx_stamp_source_is_tsc(name);
         fclose(f);
         return ok;
 }

@@ -1,11 +1,17 @@
 /* Latency time stamps: microseconds since an arbitrary origin, cheap enough
  * to take twice per MT (smx_submit, and the outcome that ends it).
  *
- * When the kernel itself keeps time with an invariant TSC (clock source
- * "tsc", CPU flags constant_tsc + nonstop_tsc), a stamp is one RDTSC scaled
- * by a factor measured once against CLOCK_MONOTONIC; otherwise it is
- * smx_now_us(). Stamps are only ever subtracted from one another: they are
- * not comparable with smx_now_ms()/smx_now_us() readings. */
+ * When the kernel's own clock is the TSC scaled (clock source "tsc", or
+ * "kvm-clock": a KVM guest's clock is the host's scale applied to the
+ * guest's RDTSC) and the TSC is invariant (CPU flags constant_tsc +
+ * nonstop_tsc), a stamp is one RDTSC scaled by a factor measured once
+ * against CLOCK_MONOTONIC; otherwise it is smx_now_us(). (A kvm-clock
+ * CLOCK_MONOTONIC read is ~41 ns on the benchmark's VM, an lfence, RDTSC and
+ * the pvclock page, against an RDTSC that overlaps the caller's work:
+ * bench/README.md "CPU per MT, issue 16".) Stamps are only ever subtracted
+ * from one another, and a difference that comes out negative (a VM restored
+ * or moved to another host in between) is read as 0: they are not
+ * comparable with smx_now_ms()/smx_now_us() readings. */
 #ifndef SMX_STAMP_H
 #define SMX_STAMP_H
 
@@ -29,6 +35,9 @@ extern struct smx_stamp_clock smx_stamp_clock;
 
 /* Decide the source and calibrate (a few ms, once per process; thread safe). */
 void smx_stamp_init(void);
+/* 1 when a kernel clock source of this name (as read from sysfs, with or
+ * without its newline) is the TSC scaled, so RDTSC stamps agree with it. */
+int smx_stamp_source_is_tsc(const char *name);
 uint64_t smx_now_us(void);
 
 /* A stamp in two steps, so the clock read can be issued early and its

@@ -70,7 +70,8 @@ static void attempt_failed(struct smx_worker *w, struct smx_bind *b, uint32_t re
                 return;
         }
         if (f == SMX_PARTF_THROTTLED) {
-                uint64_t age_us = smx_stamp_us() - s->submit_us;
+                uint64_t now_us = smx_stamp_us();
+                uint64_t age_us = now_us > s->submit_us ? now_us - s->submit_us : 0;
                 if (s->pushbacks < UINT8_MAX && age_us < (uint64_t)w->kn->no_route_timeout_ms * 1000u)
                         s->pushbacks++;
         }
