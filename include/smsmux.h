@@ -208,8 +208,9 @@ struct smx_config {
                                                 within 3/4 of this after its last
                                                 renewal, else it waits until Redis
                                                 confirms it is still ours, or that
-                                                Redis lost it with its data (the
-                                                fence and its generation) */
+                                                Redis lost it with its data or in a
+                                                rollback (the fence, its generation
+                                                and the epochs) */
                 uint32_t hold_ms;        /* Redis unreachable: a DR/MO waits this long for
                                             it, then is answered ESME_RX_T_APPN (the SMSC
                                             re-sends), default 5000 */

@@ -201,6 +201,13 @@ const struct counter smx_stats_store_rows[] = {
         ST(redis_data_lost, 0, 28, NULL, "smsmux_store_redis_data_lost_total", "counter",
            "Times this instance found Redis holding a new data set (its generation marker "
            "made anew): Redis lost its data."),
+        ST(fence_redis_rolled_back, 0, 29, NULL, "smsmux_store_fence_redis_rolled_back_total",
+           "counter",
+           "DRs/MOs held here whose read Redis may have lost in a rollback (restarted from an "
+           "older snapshot, a lagging replica promoted) and nobody else can have: shown here."),
+        ST(redis_rolled_back, 0, 30, NULL, "smsmux_store_redis_rolled_back_total", "counter",
+           "Times this instance found Redis's data set rolled back: its epoch lower than "
+           "what Redis had acknowledged (the generation marker kept)."),
 };
 
 const size_t smx_stats_n_client_rows = N_ROWS(smx_stats_client_rows);

@@ -614,6 +614,8 @@ void rstore_stats(const struct smx_rstore *rs_c, struct rs_stats *st)
         st->fence_dropped = LD(fence_dropped);
         st->fence_redis_lost = LD(fence_redis_lost);
         st->redis_data_lost = LD(redis_data_lost);
+        st->fence_redis_rolled_back = LD(fence_redis_rolled_back);
+        st->redis_rolled_back = LD(redis_rolled_back);
         st->rtt_last_us = LD(rtt_last_us);
         st->rtt_max_us = LD(rtt_max_us);
         for (int i = 0; i < 8; i++)

@@ -173,6 +173,11 @@ struct rs_stats {
                                            that is gone): shown here (rstore_fence.c) */
         uint64_t redis_data_lost;       /* times a new data-set generation was seen:
                                            Redis lost its data (rstore_fence.c) */
+        uint64_t fence_redis_rolled_back;       /* held records whose read a rolled-back
+                                                   data set may lack, found pending for
+                                                   nobody: shown here (rstore_fence.c) */
+        uint64_t redis_rolled_back;     /* times the data set was found rolled back (our
+                                           epoch lower than Redis had acknowledged) */
         uint64_t rtt_last_us, rtt_max_us;
         uint64_t rtt_bucket[8];         /* <=100us, 250, 500, 1ms, 2.5, 10, 100, more */
         uint64_t tls;                   /* 1: rediss:// */

@@ -82,8 +82,12 @@
  * What the marker cannot see: a data set rolled back but not replaced (a
  * replica promoted with replication lag, a restart from an older RDB
  * snapshot) keeps the marker, so an entry the older data lacks is
- * "pending for nobody, same generation": shown if the refresh is answered
- * within the lease, else dropped (docs/scale-out.md "Known limits"). Nor a
+ * "pending for nobody, same generation". The instance's epoch sees it
+ * (rstore_epoch.c): the records whose read the older data may lack are
+ * marked (rs_ack.rolled) and, pending for nobody past their lease, shown
+ * (smsmux_store_fence_redis_rolled_back_total); one the older data holds
+ * in the stream but undelivered (the refresh's 4) is released unseen past
+ * its lease, the group delivers it again. Nor can it see a
  * marker evicted on its own (maxmemory with an allkeys-* policy; the store
  * needs noeviction anyway): a new generation over intact data makes a
  * held entry taken over and acknowledged meanwhile show twice.
@@ -178,53 +182,30 @@ uint64_t rs_gen_learn(struct smx_rstore *rs, unsigned link, const redisReply *r)
         return g;
 }
 
-int rs_gen_setup(struct smx_rstore *rs, unsigned link, redisContext *c, uint64_t now_ms)
-{
-        char key[RS_NAME_MAX + 16], fresh[17];
-        rs_gen_key(rs, key, sizeof key);
-        rs_gen_propose(rs, fresh);
-        redisReply *r = rs_io_command(rs, link, c, "EVAL %s 1 %s %s", rs_lua[RS_LUA_GEN], key,
-                                      fresh);
-        if (!r || !rs_gen_learn(rs, link, r))
-                return rs_conn_fail(rs, link, c, r, "generation marker", now_ms);
-        freeReplyObject(r);
-        return 0;
-}
-
-void rs_batch_gen(struct smx_rstore *rs, struct batch *b)
-{
-        static _Thread_local char key[RS_NAME_MAX + 16], fresh[17];
-        rs_gen_key(rs, key, sizeof key);
-        rs_gen_propose(rs, fresh);
-        const char *argv[] = { "EVALSHA", rs->sha[RS_LUA_GEN], "1", key, fresh };
-        size_t lens[5];
-        for (int i = 0; i < 5; i++)
-                lens[i] = strlen(argv[i]);
-        rs_batch_add(rs, b, K_GEN, 0, 5, argv, lens);
-}
-
 /* The refresh script for up to 256 ids of stream s; the records' ring
  * positions (or, for the reack list, none: `reack`) noted for the reply. */
 static int refresh_ids(struct smx_rstore *rs, struct batch *b, uint16_t s, const char **ids,
                        const uint32_t *pos, int n, int reack)
 {
-        static _Thread_local const char *argv[7 + 256];
-        static _Thread_local size_t lens[7 + 256];
-        static _Thread_local char gkey[RS_NAME_MAX + 16], fresh[17];
+        static _Thread_local const char *argv[8 + 256];
+        static _Thread_local size_t lens[8 + 256];
+        static _Thread_local char gkey[RS_NAME_MAX + 16], ekey[RS_NAME_MAX + 16], fresh[17];
         rs_gen_key(rs, gkey, sizeof gkey);
+        rs_epoch_key(rs, ekey, sizeof ekey);
         rs_gen_propose(rs, fresh);
         argv[0] = "EVALSHA";
         argv[1] = rs->sha[RS_LUA_REFRESH];
-        argv[2] = "2";
+        argv[2] = "3";
         argv[3] = rs->streams[s].key;
         argv[4] = gkey;
-        argv[5] = rs->instance;
-        argv[6] = fresh;
+        argv[5] = ekey;
+        argv[6] = rs->instance;
+        argv[7] = fresh;
         for (int i = 0; i < n; i++)
-                argv[7 + i] = ids[i];
-        for (int i = 0; i < 7 + n; i++)
+                argv[8 + i] = ids[i];
+        for (int i = 0; i < 8 + n; i++)
                 lens[i] = strlen(argv[i]);
-        if (rs_batch_add(rs, b, K_REFRESH, s, 7 + n, argv, lens) < 0)
+        if (rs_batch_add(rs, b, K_REFRESH, s, 8 + n, argv, lens) < 0)
                 return -1;
         struct cmd *c = &b->cmd[b->n - 1];
         c->n = (uint32_t)n;
@@ -280,8 +261,14 @@ static int refresh_run(struct smx_rstore *rs, struct batch *b, struct rs_ack *a,
 void rs_batch_refresh(struct smx_rstore *rs, struct batch *b, uint64_t now)
 {
         rs->n_refresh_pos = 0;
-        if (now < rs->next_hb_ms)
+        if (now < rs->next_hb_ms) {
+                /* entries read since the last epoch write: one soon
+                 * (rstore_epoch.c), so a rollback that loses their reads is
+                 * seen */
+                if (rs_epoch_due(rs, rs_mono_ms()))
+                        rs_batch_gen(rs, b);
                 return;
+        }
         b->claim_own = 1;
         /* the generation first: what this batch reads is tagged with it */
         rs_batch_gen(rs, b);
@@ -299,18 +286,30 @@ void rs_batch_refresh(struct smx_rstore *rs, struct batch *b, uint64_t now)
 void rs_on_refresh(struct smx_rstore *rs, const struct cmd *c, const redisReply *r,
                    uint64_t sent_ms)
 {
+        /* 4 (not delivered) while its lease runs: as pending for nobody */
+        static const redisReply undelivered_nobody = { .type = REDIS_REPLY_INTEGER,
+                                                       .integer = 3 };
         if (r->type != REDIS_REPLY_ARRAY) {
                 if (r->type == REDIS_REPLY_ERROR)
                         smx_logf(SMX_LOG_WARN, NULL, NULL, "store: lease refresh: %s", r->str);
                 return;
         }
-        /* the data set's generation, read with the pending lists */
-        uint64_t gen = r->elements == c->n + 1 ? rs_gen_learn(rs, RS_MAIN, r->element[c->n]) : 0;
+        /* the data set's generation and our epoch in it, read with the
+         * pending lists (rstore_epoch.c) */
+        uint64_t gen = 0;
+        if (r->elements == c->n + 2) {
+                uint64_t was = rs->gen_known;
+                gen = rs_gen_learn(rs, RS_MAIN, r->element[c->n]);
+                const redisReply *ep = r->element[c->n + 1];
+                if (gen && ep->type == REDIS_REPLY_INTEGER)
+                        rs_epoch_seen(rs, ep->integer > 0 ? (uint64_t)ep->integer : 0, 0,
+                                      was && gen != was);
+        }
         if (c->reack)
                 return;
         uint32_t head = rs->ev_pos - (rs->ring_cap - event_ring_space_w(rs->ring));
         uint64_t now = rs_mono_ms(), until = rs_lease_until(rs, sent_ms);
-        unsigned dropped = 0, lost = 0, gone = 0;
+        unsigned dropped = 0, lost = 0, gone = 0, rolled = 0, again = 0;
         for (uint32_t j = 0; j < c->n && j < r->elements; j++) {
                 uint32_t p = rs->refresh_pos[c->ack_to + j];
                 if ((int32_t)(p - head) < 0)
@@ -333,12 +332,38 @@ void rs_on_refresh(struct smx_rstore *rs, const struct cmd *c, const redisReply 
                  * usual (its XACK is a no-op and ends its place in the held
                  * set) */
                 int in_lease = was == RS_LEASE_ALWAYS || now < was;
+                if (e->integer == 4 && !in_lease && was != RS_LEASE_DROP) {
+                        /* in the stream, not delivered in this data set
+                         * (rolled back to before its read): the group
+                         * delivers it again, to us for our stream, and that
+                         * copy is shown; this one is released unseen. Not
+                         * while its lease runs: the application may be
+                         * showing it (then as pending for nobody, below) */
+                        rs_held_drop(rs, a->stream, a->id);
+                        a->stream = RS_NO_STREAM;
+                        atomic_store_explicit(l, RS_LEASE_DROP, memory_order_release);
+                        again++;
+                        rs->lease_changed = 1;
+                        continue;
+                }
+                if (e->integer == 4)
+                        e = &undelivered_nobody;
                 int from_gone = gen && a->gen && a->gen != gen;
-                if (e->integer == 3 && was != RS_LEASE_DROP && (in_lease || from_gone)) {
+                /* or the data set was rolled back to before its read
+                 * (rstore_epoch.c): nobody can have claimed it from a data
+                 * set that never had it pending for us */
+                int rolled_back = a->rolled && !from_gone;
+                if (e->integer == 3 && was != RS_LEASE_DROP &&
+                    (in_lease || from_gone || rolled_back)) {
                         a->lease_from = sent_ms;
                         if (was != RS_LEASE_ALWAYS) {   /* logged and counted once */
-                                in_lease ? lost++ : gone++;
-                                RS_INC(rs, fence_redis_lost);
+                                if (in_lease || from_gone) {
+                                        in_lease ? lost++ : gone++;
+                                        RS_INC(rs, fence_redis_lost);
+                                } else {
+                                        rolled++;
+                                        RS_INC(rs, fence_redis_rolled_back);
+                                }
                                 rs->lease_changed = 1;
                         }
                         atomic_store_explicit(l, RS_LEASE_ALWAYS, memory_order_release);
@@ -355,8 +380,13 @@ void rs_on_refresh(struct smx_rstore *rs, const struct cmd *c, const redisReply 
                         continue;
                 }
                 a->lease_from = sent_ms;
-                if (e->integer == 1 && gen)
-                        a->gen = gen;   /* pending for us in the current data set */
+                if (e->integer == 1 && gen && (a->gen != gen || a->rolled)) {
+                        /* pending for us in the current data set: its
+                         * generation, and the epoch writes after now hold it */
+                        a->gen = gen;
+                        a->rolled = 0;
+                        a->need = rs->ep_next;
+                }
                 if (was == RS_LEASE_DROP || until <= was)
                         continue;
                 if (was <= now && until > now) {
@@ -377,6 +407,17 @@ void rs_on_refresh(struct smx_rstore *rs, const struct cmd *c, const redisReply 
                          "is gone (Redis lost its data while they waited): nobody can take "
                          "them from the new one: shown here",
                          gone, rs->streams[c->stream].name);
+        if (again)
+                smx_logf(SMX_LOG_WARN, NULL, NULL,
+                         "store: %u DRs/MOs of %s held here are in Redis's rolled-back data "
+                         "set but no longer delivered: left to be read again (shown then)",
+                         again, rs->streams[c->stream].name);
+        if (rolled)
+                smx_logf(SMX_LOG_WARN, NULL, NULL,
+                         "store: %u DRs/MOs of %s held here were read after the point Redis's "
+                         "data set was rolled back to (not pending there): nobody can have "
+                         "taken them over: shown here",
+                         rolled, rs->streams[c->stream].name);
         if (dropped)
                 smx_logf(SMX_LOG_WARN, NULL, NULL,
                          "store: %u DRs/MOs of %s were taken over by another instance while "

@@ -60,6 +60,11 @@ struct rs_ack {
                                    reset its idle time as ours was sent (rstore_fence.c) */
         uint64_t gen;           /* the generation of the Redis data set the entry was
                                    read from (rstore_fence.c); 0: not known */
+        uint64_t need;          /* the lowest epoch of ours written after the entry was
+                                   read: a data set holding it holds the read
+                                   (rstore_epoch.c) */
+        uint8_t rolled;         /* a rolled-back data set may lack its read: pending for
+                                   nobody, it is shown, not dropped */
 };
 #define RS_NO_STREAM 0xFFFFu
 #define RS_BAD_MAX 64u
@@ -84,7 +89,8 @@ struct rs_counters {
         _Atomic uint64_t corr_writes, corr_dropped, in_requests, in_retry_later,
                 local_fallback, drs_routed, parked, duplicates, mos, events, acks,
                 taken_over, heartbeats, park_sweeps, park_released, fence_renewed,
-                fence_dropped, fence_redis_lost, redis_data_lost;
+                fence_dropped, fence_redis_lost, redis_data_lost,
+                fence_redis_rolled_back, redis_rolled_back;
         _Atomic uint64_t corr_buffered_bytes, corr_buffered, in_held;
         _Atomic uint64_t rtt_last_us, rtt_max_us;
         _Atomic uint64_t rtt_bucket[8];
@@ -143,6 +149,12 @@ struct smx_rstore {
         uint64_t gen_known;             /* the last generation seen (a change is logged) */
         uint64_t gen_seed;              /* random at create: new generation ids */
         uint32_t gen_made;              /* generation ids proposed so far */
+        /* this instance's epoch in the data set (rstore_epoch.c) */
+        uint64_t ep_next;               /* the epoch the next write carries */
+        uint64_t ep_held;               /* the highest epoch of ours the data set is known
+                                           to hold (a reply said so); 0: none yet */
+        uint64_t ep_sent_ms;            /* monotonic: the last epoch write was built */
+        uint8_t ep_want;                /* entries read since: an epoch write soon */
         uint32_t *refresh_pos;          /* this batch's refreshed records (positions) */
         uint32_t n_refresh_pos;
         int lease_changed;              /* a waiting record renewed or dropped: wake
@@ -269,9 +281,24 @@ uint64_t rs_mono_ms(void);
 void rs_gen_key(const struct smx_rstore *rs, char *key, size_t cap);
 void rs_gen_propose(struct smx_rstore *rs, char out[17]);
 uint64_t rs_gen_learn(struct smx_rstore *rs, unsigned link, const redisReply *r);
-/* The generation marker asked for on a new connection's set-up (after its
+/* rstore_epoch.c: the generation marker and this instance's epoch, asked
+ * for (and the epoch written) on a new connection's set-up (after its
  * XGROUP CREATE, before any read): 0, or -1 (rs_conn_fail done). */
 int rs_gen_setup(struct smx_rstore *rs, unsigned link, redisContext *c, uint64_t now_ms);
+/* The epoch hash's name (cap bytes). */
+void rs_epoch_key(const struct smx_rstore *rs, char *key, size_t cap);
+/* The reply of the marker-and-epoch script ("held written generation")
+ * on link: both learned; the generation, 0 if none. */
+uint64_t rs_gen_reply(struct smx_rstore *rs, unsigned link, const redisReply *r);
+/* The epoch `held` a reply showed the data set holding (wrote: the one the
+ * call wrote, 0 none; gen_new: the reply showed a new generation): below
+ * what it was known to hold, the data set was rolled back and the held
+ * records whose read it may lack are marked (rs_ack.rolled). */
+void rs_epoch_seen(struct smx_rstore *rs, uint64_t held, uint64_t wrote, int gen_new);
+/* An epoch write between heartbeats is due: entries were read since the
+ * last one, RS_EPOCH_GAP_MS ago or more. */
+#define RS_EPOCH_GAP_MS 10u
+int rs_epoch_due(const struct smx_rstore *rs, uint64_t mono_ms);
 
 /* rstore_held.c: stream entries between their commit to the ring and
  * their answered XACK (RS_NO_STREAM: ignored). */

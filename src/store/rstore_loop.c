@@ -320,7 +320,7 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
                                 smx_logf(SMX_LOG_WARN, NULL, NULL, "store: generation marker: %s",
                                          r->str);
                         else
-                                rs_gen_learn(rs, RS_MAIN, r);
+                                rs_gen_reply(rs, RS_MAIN, r);
                         break;
                 case K_READ:
                         rs->entries_from_ms = sent_ms;
@@ -425,6 +425,8 @@ static int idle_ms(struct smx_rstore *rs, uint64_t now)
                 ms = (until - t) / 1000 + 1;    /* the read's deadline */
         if (acks_due(rs))
                 ms = 1;         /* gathering acknowledgements (acks_can_wait) */
+        if (rs->ep_want && ms > RS_EPOCH_GAP_MS)
+                ms = RS_EPOCH_GAP_MS;   /* the epoch write after a read (rstore_epoch.c) */
         return (int)(ms < IDLE_MAX_MS ? ms : IDLE_MAX_MS);
 }
 

@@ -21,6 +21,8 @@
  *   smsmux:{C}:inst       hash NAME -> last heartbeat (ms)
  *   smsmux:{C}:gen        the data set's generation: a random id made when
  *                         missing (rstore_fence.c)
+ *   smsmux:{C}:epoch      hash NAME -> the last epoch instance NAME wrote
+ *                         (rstore_epoch.c: tells a data set rolled back)
  * The keys of one message id (or MO group) share a hash tag; the scripts
  * also touch the per-cluster stream and index keys, which a Redis Cluster
  * would need moved out of the scripts (docs/scale-out.md).
@@ -344,32 +346,82 @@ static const char lua_trim[] =
 /* The data set's generation marker (rstore_fence.c), smsmux:{C}:gen: a
  * random id, made when the key is missing (Redis lost its data: restarted
  * without persistence, FLUSHALL, a new server). GEN_MARK(K, NEW) leaves it
- * in local g. */
+ * in local g, and in local made whether this call made it. */
 #define GEN_MARK(k, fresh)                                                                 \
         "local g = redis.call('GET', " k ")\n"                                               \
+        "local made = false\n"                                                             \
         "if not g then\n"                                                                  \
         "  g = " fresh "\n"                                                                \
+        "  made = true\n"                                                                  \
         "  redis.call('SET', " k ", g)\n"                                                   \
         "end\n"
 
-/* The marker alone (a connection's set-up, the heartbeat): KEYS 1 the
- * marker; ARGV 1 a new id. Returns the generation. */
-static const char lua_gen[] = GEN_MARK("KEYS[1]", "ARGV[1]") "return g\n";
+/* The marker and this instance's epoch (a connection's set-up, the
+ * heartbeat, the write that follows a read: rstore_epoch.c): KEYS 1 the
+ * marker, 2 the epoch hash; ARGV 1 a new id, 2 this instance, 3 the
+ * highest epoch of ours the caller knows this data set held, 4 the epoch
+ * to write. The epoch e the data set holds; the new one is written (at
+ * least e + 1) unless e is below ARGV 3 in the same generation (rolled
+ * back: nothing written, so a reply that never arrives leaves the next call
+ * to tell it again); nor one not above e unless the caller knows nothing
+ * yet (a new process goes on from e + 1): a late write from a connection
+ * closed meanwhile never moves it, so each value names one write.
+ * Returns "e w generation" (w: the epoch written, or 0): one string, as
+ * the marker alone was (an array reply makes Redis queue a 16 KB reply
+ * block, which a low client-output-buffer-limit refuses). */
+static const char lua_gen[] = GEN_MARK("KEYS[1]", "ARGV[1]")
+        "local e = tonumber(redis.call('HGET', KEYS[2], ARGV[2])) or 0\n"
+        "local w = 0\n"
+        "local known = tonumber(ARGV[3])\n"
+        "if made or e >= known then\n"
+        "  w = tonumber(ARGV[4])\n"
+        /* not above what it holds: a new process of the instance (knows
+         * nothing yet) goes on from there; else a late write from a closed
+         * connection, which must not move it */
+        "  if w <= e then\n"
+        "    if known == 0 or made then w = e + 1 else w = 0 end\n"
+        "  end\n"
+        "  if w > 0 then redis.call('HSET', KEYS[2], ARGV[2], string.format('%d', w)) end\n"
+        "end\n"
+        "return string.format('%d %d ', e, w) .. g\n";
 
 /* The fence's refresh (rstore_fence.c): KEYS 1 a stream, 2 the generation
- * marker; ARGV 1 this instance (consumer), 2 a new generation id, 3.. entry
- * ids. Per id: 1 when it is pending for us (and its idle time is reset:
+ * marker, 3 the epoch hash; ARGV 1 this instance (consumer), 2 a new
+ * generation id, 3.. entry ids. Per id: 1 when it is pending for us (and its idle time is reset:
  * XCLAIM ... 0 JUSTID, no delivery count), 0 when it is another consumer's
  * (taken over), 3 when it is pending for nobody (acknowledged by a taker,
  * or Redis lost it; the caller tells them apart by its lease and the
  * generation), 2 when the stream has no group g (Redis lost it: nobody can
- * take the entry); then, one more element, the data set's generation, read
- * in the same atomic call as the pending lists (made if missing).
+ * take the entry), 4 when it is pending for nobody but in the stream past
+ * the group's last delivered id (a data set rolled back to before its
+ * read: the group delivers it again, rstore_epoch.c); then two more elements, the data set's generation (made
+ * if missing) and this instance's epoch in it (0: none), read in the same
+ * atomic call as the pending lists.
  * The check and the claim in one script: a plain XCLAIM 0 would take back
  * an entry another instance claimed while we were away. */
 static const char lua_refresh[] =
         "local me = ARGV[1]\n"
         "local out, mine = {}, {}\n"
+        "local last\n"
+        /* an id pending for nobody: not delivered yet in this data set? */
+        "local function undelivered(id)\n"
+        "  if not last then\n"
+        "    last = '0-0'\n"
+        "    for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do\n"
+        "      local name, ld\n"
+        "      for i = 1, #g, 2 do\n"
+        "        if g[i] == 'name' then name = g[i + 1] elseif g[i] == 'last-delivered-id' then ld = g[i + 1] end\n"
+        "      end\n"
+        "      if name == 'g' and ld then last = ld end\n"
+        "    end\n"
+        "  end\n"
+        "  local a1, a2 = string.match(last, '^(%d+)-(%d+)$')\n"
+        "  local b1, b2 = string.match(id, '^(%d+)-(%d+)$')\n"
+        "  if not a1 or not b1 then return false end\n"
+        "  a1, a2, b1, b2 = tonumber(a1), tonumber(a2), tonumber(b1), tonumber(b2)\n"
+        "  if a1 > b1 or (a1 == b1 and a2 >= b2) then return false end\n"
+        "  return #redis.call('XRANGE', KEYS[1], id, id) > 0\n"
+        "end\n"
         "for i = 3, #ARGV do\n"
         "  local p = redis.pcall('XPENDING', KEYS[1], 'g', ARGV[i], ARGV[i], 1)\n"
         "  if p.err then\n"
@@ -379,6 +431,8 @@ static const char lua_refresh[] =
         "    out[i - 2] = 1\n"
         "  elseif p[1] then\n"
         "    out[i - 2] = 0\n"
+        "  elseif undelivered(ARGV[i]) then\n"
+        "    out[i - 2] = 4\n"
         "  else\n"
         "    out[i - 2] = 3\n"
         "  end\n"
@@ -389,6 +443,7 @@ static const char lua_refresh[] =
         "end\n"
         GEN_MARK("KEYS[2]", "ARGV[2]")
         "out[#out + 1] = g\n"
+        "out[#out + 1] = tonumber(redis.call('HGET', KEYS[3], me)) or 0\n"
         "return out\n";
 
 const char *const rs_lua[RS_LUA_N] = {

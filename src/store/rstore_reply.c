@@ -33,6 +33,11 @@ void rs_ev_commit(struct smx_rstore *rs, uint16_t stream, const char *id)
         a->stream = stream;
         a->lease_from = rs->entries_from_ms;
         a->gen = rs->entries_gen;
+        /* the next epoch write holds its read (rstore_epoch.c) */
+        a->need = rs->ep_next;
+        a->rolled = 0;
+        if (stream != RS_NO_STREAM)
+                rs->ep_want = 1;
         /* its lease (rstore_fence.c), published with the record by the commit */
         atomic_store_explicit(&rs->lease[rs->ev_pos & (rs->ring_cap - 1)],
                               stream == RS_NO_STREAM ? RS_LEASE_ALWAYS

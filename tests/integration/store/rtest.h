@@ -150,6 +150,63 @@ static inline void rtest_redis_stop(struct rtest_redis *r)
                 printf("# could not remove %s\n", r->dir);
 }
 
+/* A copy of r's data set as of now, kept aside as `name` in r's directory:
+ * SAVE (on a connection of its own), then dump.rdb copied. 0, or -1. */
+static inline int rtest_redis_snapshot(const struct rtest_redis *r, const char *name)
+{
+        if (!rtest_redis_ok(r, "SAVE"))
+                return -1;
+        char cmd[384];
+        snprintf(cmd, sizeof cmd, "cp '%s/dump.rdb' '%s/%s'", r->dir, r->dir, name);
+        return system(cmd) == 0 ? 0 : -1;
+}
+
+/* redis-server killed, `down_ms` later started again from the snapshot
+ * `name` (rtest_redis_snapshot) instead of its own files: its data set as
+ * it was then (a restart from an older RDB, a replica promoted with
+ * replication lag). No AOF may be in use (it would be loaded instead).
+ * 0, or -1 (printed). */
+static inline int rtest_redis_restart_from(struct rtest_redis *r, const char *name,
+                                           unsigned down_ms)
+{
+        if (r->aof)
+                return -1;
+        rtest_redis_kill(r, SIGKILL);
+        rtest_sleep_ms(down_ms);
+        char cmd[384];
+        snprintf(cmd, sizeof cmd, "cp '%s/%s' '%s/dump.rdb'", r->dir, name, r->dir);
+        if (system(cmd) != 0) {
+                printf("# %s\n", cmd);
+                return -1;
+        }
+        return rtest_redis_spawn(r);
+}
+
+/* redis-server stopped by SHUTDOWN SAVE (its data set saved as it is,
+ * nothing written after) and, `down_ms` later, started again from that:
+ * a restart that loses nothing. No AOF may be in use. 0, or -1. */
+static inline int rtest_redis_restart_saved(struct rtest_redis *r, unsigned down_ms)
+{
+        if (r->aof || r->pid <= 0)
+                return -1;
+        redisContext *c = redisConnectUnix(r->sock);
+        if (!c || c->err) {
+                if (c)
+                        redisFree(c);
+                return -1;
+        }
+        redisReply *rep = redisCommand(c, "SHUTDOWN SAVE");    /* no reply: it exits */
+        if (rep)
+                freeReplyObject(rep);
+        redisFree(c);
+        int st;
+        if (waitpid(r->pid, &st, 0) != r->pid)
+                return -1;
+        r->pid = 0;
+        rtest_sleep_ms(down_ms);
+        return rtest_redis_spawn(r);
+}
+
 /* The TAP skip when redis-server is not installed: 0 (and the line
  * printed), else 1. */
 static inline int rtest_have_redis(void)
