@@ -377,7 +377,10 @@ uint64_t smx_client_undelivered(smx_client *c);
  * HTTP receiver's events included). Until destroy the HTTP receiver, if not
  * drained, still answers pushes 200 (a drained one answers 503). So an
  * application that must lose nothing drains and polls as smx_client_drain
- * says before destroying; `smsmux pipe` and `smsmux demo` do. */
+ * says before destroying; `smsmux pipe` and `smsmux demo` do. No
+ * smx_submit on the client may run during or after destroy; threads that
+ * submitted may live on and exit at any time before or after it, but not
+ * while it runs (a thread's exit hands its submit lane back to the client). */
 void smx_client_destroy(smx_client *c);
 
 /* ---- MTs ---- */

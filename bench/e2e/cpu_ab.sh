@@ -24,6 +24,10 @@
 # SINK_OPTS="--dr-lag 4096": the sink sends a receipt for each DR-asking MT,
 # so the --dr 1 rows measure the whole DR path, not puts into a store that
 # fills up and refuses (bench/README.md "CPU per MT, issue 16").
+# E2E_CPUS (environment, default 1) is bench_e2e's taskset list: with
+# E2E_CPUS=0,1 EXTRA_A="--app-cpu 1 --pin 1" EXTRA_B="--app-cpu 1 --pin 1"
+# the worker runs on CPU 0 (beside the sink) and the application thread
+# alone on CPU 1, i.e. on different CPUs (bench/README.md, "lanes").
 set -eu
 
 A=${1:?usage: cpu_ab.sh DIR_A DIR_B [REPS] [SECONDS] [DR...]}
@@ -65,7 +69,7 @@ echo "nproc $(nproc); $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'); l
 kv() { sed -n "s/^$1=//p" "$2" | tail -1; }
 e2e() {   # binary dr file name extra-options
         # shellcheck disable=SC2086
-        taskset -c 1 "$1" --port "$PORT" --binds 4 --workers 1 --window 512 --seconds "$SECS" \
+        taskset -c "${E2E_CPUS:-1}" "$1" --port "$PORT" --binds 4 --workers 1 --window 512 --seconds "$SECS" \
                 --warmup 1 --ingress 4096 --dr "$2" $5 > "$3" 2> "$3.err" || true
         printf '%-4s %-3s %-6s %9s %9s %9s %10s %10s\n' "$r" "$2" "$4" "$(kv app_cpu_ns_per_mt "$3")" \
                 "$(kv lib_cpu_ns_per_mt "$3")" \

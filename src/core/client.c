@@ -376,6 +376,13 @@ int smx_client_create(const struct smx_config *cfg, smx_client **out, char *errb
         rc = ingress_text_init(&c->ing, cfg->long_text_capacity);   /* freed by ingress_fini */
         if (rc < 0)
                 goto fail;
+        static _Atomic uint64_t serials;
+        c->serial = atomic_fetch_add(&serials, 1) + 1;
+        if (pthread_key_create(&c->lane_key, client_lane_exit) != 0) {
+                rc = SMX_ENOMEM;
+                goto fail;
+        }
+        c->lane_key_ok = 1;
         struct smx_inbound_config ic;
         inbound_config_init(&ic);
         ic.park_timeout_ms = cfg->dr_park_timeout_ms;
@@ -646,6 +653,12 @@ void smx_client_destroy(smx_client *c)
         atomic_store(&c->state, SMX_CS_STOPPED);
         if (c->inbound)
                 inbound_destroy(c->inbound);
+        /* threads still holding a lane of this client keep nothing of it:
+         * with the key deleted their exit runs no destructor, and the
+         * lanes (their cached slots are in the slot region) go with the
+         * ingress */
+        if (c->lane_key_ok)
+                pthread_key_delete(c->lane_key);
         ingress_fini(&c->ing);
         if (c->app_efd >= 0)
                 close(c->app_efd);

@@ -185,6 +185,13 @@ struct smx_client {
         struct smx_worker *workers;
         unsigned n_workers;
         struct smx_ingress ing;
+        /* Each application thread's lane of ing (ingress/lane.h): found
+         * through a thread-local one-entry cache keyed by serial (never
+         * reused, unlike the client's address), else lane_key; handed back
+         * at thread exit by lane_key's destructor (client_lane_exit). */
+        uint64_t serial;
+        pthread_key_t lane_key;
+        int lane_key_ok;
         struct smx_inbound *inbound;
         uint8_t nonce[8];                  /* MT identity prefix (R5) */
         /* The profile smx_submit pre-encodes single-part submit_sm bodies
@@ -255,6 +262,8 @@ int client_store_create(struct smx_client *c, const struct smx_config *cfg, char
 
 /* MTs given an outcome so far: the workers' counts plus the HTTP transport's. */
 uint64_t client_decided(struct smx_client *c);
+/* lane_key's destructor: a thread's lane handed back at its exit. */
+void client_lane_exit(void *lane);
 /* MTs accepted by smx_submit so far, given `decided` read before (see
  * submit.c): never less than the true count at the time of the call, at
  * most one per worker more (a re-push under way). */

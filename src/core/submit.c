@@ -1,18 +1,22 @@
 /* smx_submit and smx_submit_n: the application side of the ingress.
  *
  * An MT is checked (lengths, encoding: the text is counted once, here), a
- * free slot taken from the lock-free LIFO stack, the MT copied into it (a
- * text too long for the slot into a preallocated text block; a single-part
- * MT as its encoded submit_sm body, core/mt_pre.h) and its index
- * pushed on the ingress ring; a run of MTs takes its slots and enters the
- * ring once per SUBMIT_CHUNK. No lock, no allocation, and no syscall unless
- * a worker announced it is about to sleep. Also the in-flight count
- * (accepted: the ingress ring's pushes less the workers' re-pushes; decided
- * by the workers and the HTTP transport). */
+ * free slot taken from the calling thread's lane (ingress/lane.h: a cache
+ * refilled a bundle at a time from the lock-free free stack), the MT copied
+ * into it (a text too long for the slot into a preallocated text block; a
+ * single-part MT as its encoded submit_sm body, core/mt_pre.h) and its
+ * index published on the lane (a release store and a fence); a run of MTs
+ * is published once per SUBMIT_CHUNK. A thread without a lane (more than
+ * SMX_LANES_MAX at once) uses the shared free stack and ring. No lock, no
+ * allocation, and no syscall unless a worker announced it is about to
+ * sleep (a lane is claimed, under a mutex, once per thread). Also the
+ * in-flight count (accepted: the lanes' and the shared ring's pushes less
+ * the workers' re-pushes; decided by the workers and the HTTP transport). */
 #include <string.h>
 
 #include "core/client_int.h"
 #include "core/mt_pre.h"
+#include "ingress/lane.h"
 #include "mem/copy_small.h"
 #include "http/http.h"
 #include "text/gsm_plain.h"
@@ -127,24 +131,89 @@ static inline __attribute__((always_inline)) int slot_fill(struct smx_client *c,
         return 0;
 }
 
-/* Hand filled slots to the workers, in order, and wake the idle ones that
- * can take them (a worker asleep with every bind's window full would only
- * wake, find nothing to do and sleep again: a syscall and two context
- * switches per publish when threads outnumber cores, bench/README.md
- * "Worker count"). */
-static void publish(struct smx_client *c, const uint32_t *idx, uint32_t n)
+/* Wake the idle workers that can take MTs just published (a worker asleep
+ * with every bind's window full would only wake, find nothing to do and
+ * sleep again: a syscall and two context switches per publish when threads
+ * outnumber cores, bench/README.md "Worker count"), and the HTTP loop. The
+ * flag loads follow the publication's fence (a lane's) or its seq_cst CAS
+ * (the shared ring's): no lost wake-up, src/ingress/ingress.h. */
+static inline void wake_takers(struct smx_client *c)
 {
-        /* One locked instruction per call: the ring's reservation CAS,
-         * which also counts the MTs as accepted (client_accepted) and,
-         * being seq_cst, orders the push before the loads of the workers'
-         * `sleeping` with no fence (no lost wake-up: the hand-shake and its
-         * argument are in src/ingress/ingress.h). */
-        ingress_publish_n(&c->ing, idx, n);
         for (unsigned k = 0; k < c->n_workers; k++)
                 if (ingress_sleep_flag(&c->workers[k].sleeping) == WORKER_SLEEP_FOR_INGRESS)
                         worker_wake(&c->workers[k]);
         if (c->http)
                 smx_http_wake(c->http);
+}
+
+/* The calling thread's lane of c (ingress/lane.h), NULL when it has none
+ * (SMX_LANES_MAX threads hold one): the shared ring then. The one-entry
+ * thread-local cache is keyed by the client's serial, never reused, so a
+ * destroyed client's entry matches no later client. */
+static _Thread_local struct {
+        uint64_t serial;
+        struct smx_lane *lane;
+} tls_lane;
+
+static __attribute__((noinline)) struct smx_lane *client_lane_slow(struct smx_client *c)
+{
+        struct smx_lane *l = pthread_getspecific(c->lane_key);
+        if (!l) {
+                l = lane_claim(&c->ing);
+                if (l && pthread_setspecific(c->lane_key, l) != 0) {
+                        lane_release(l);
+                        l = NULL;
+                }
+        }
+        tls_lane.serial = c->serial;
+        tls_lane.lane = l;
+        return l;
+}
+
+static inline struct smx_lane *client_lane(struct smx_client *c)
+{
+        if (__builtin_expect(tls_lane.serial == c->serial, 1))
+                return tls_lane.lane;
+        return client_lane_slow(c);
+}
+
+void client_lane_exit(void *lane)
+{
+        struct smx_lane *l = lane;
+        if (tls_lane.lane == l)
+                tls_lane.serial = 0;
+        lane_release(l);
+}
+
+/* Take a free slot: from the lane's cache (one CAS per bundle), else from
+ * the shared free stack. */
+static inline uint32_t slot_take(struct smx_client *c, struct smx_lane *l)
+{
+        return l ? lane_take(l) : ingress_slot_take(&c->ing);
+}
+/* A slot taken and not published goes back (its text block freed). */
+static void slot_untake(struct smx_client *c, struct smx_lane *l, uint32_t idx)
+{
+        if (l) {
+                ingress_slot_release(&c->ing, idx);
+                lane_put(l, idx);
+        } else {
+                ingress_slot_free(&c->ing, idx);
+        }
+}
+
+/* Hand filled slots to the workers, in order: on the thread's lane (a
+ * release store and a fence: no locked instruction on a line another core
+ * writes) or, without one, on the shared ring (its seq_cst CAS); either
+ * counts them as accepted (client_accepted); then wake who sleeps. */
+static inline void publish(struct smx_client *c, struct smx_lane *l, const uint32_t *idx,
+                           uint32_t n)
+{
+        if (l)
+                lane_publish_n(l, idx, n);
+        else
+                ingress_publish_n(&c->ing, idx, n);
+        wake_takers(c);
 }
 
 static int submit_state_ok(struct smx_client *c)
@@ -166,17 +235,19 @@ int smx_submit(smx_client *c, const struct smx_mt *mt)
         int rc = mt_check(mt, &k);
         if (rc < 0)
                 return rc;
-        uint32_t idx = ingress_slot_take(&c->ing);
+        struct smx_lane *l = client_lane(c);
+        uint32_t idx = slot_take(c, l);
         if (idx == SMX_SLOT_NONE)
                 return SMX_EAGAIN;
         rc = slot_fill(c, idx, mt, &k, smx_stamp_scale(stamp_raw));
         if (rc < 0) {
-                ingress_slot_free(&c->ing, idx);
+                slot_untake(c, l, idx);
                 return rc;
         }
-        publish(c, &idx, 1);
+        publish(c, l, &idx, 1);
         /* the next call's slot, while the application does its own work */
-        ingress_prefetch_next_free(&c->ing);
+        if (l)
+                lane_prefetch_next(l);
         return 0;
 }
 
@@ -198,10 +269,16 @@ int smx_submit_n(smx_client *c, const struct smx_mt *mts, unsigned n, int *err)
         }
         unsigned done = 0;
         uint64_t now_us = smx_stamp_us();
+        struct smx_lane *l = n > 0 ? client_lane(c) : NULL;
         while (done < n) {
                 uint32_t want = n - done < SUBMIT_CHUNK ? n - done : SUBMIT_CHUNK;
                 uint32_t idx[SUBMIT_CHUNK];
-                uint32_t got = ingress_slot_take_n(&c->ing, idx, want);
+                uint32_t got = 0;
+                if (l)
+                        while (got < want && (idx[got] = lane_take(l)) != SMX_SLOT_NONE)
+                                got++;
+                else
+                        got = ingress_slot_take_n(&c->ing, idx, want);
                 uint32_t filled = 0;
                 int rc = got ? 0 : SMX_EAGAIN;
                 while (filled < got) {
@@ -213,10 +290,10 @@ int smx_submit_n(smx_client *c, const struct smx_mt *mts, unsigned n, int *err)
                                 break;
                         filled++;
                 }
-                for (uint32_t i = filled; i < got; i++)
-                        ingress_slot_free(&c->ing, idx[i]);   /* taken, not used */
+                for (uint32_t i = got; i > filled; i--)
+                        slot_untake(c, l, idx[i - 1]);   /* taken, not used */
                 if (filled)
-                        publish(c, idx, filled);
+                        publish(c, l, idx, filled);
                 done += filled;
                 if (rc < 0) {
                         if (err)
@@ -235,14 +312,17 @@ uint64_t client_decided(struct smx_client *c)
         return d;
 }
 
-/* accepted = pushes on the ingress ring - the workers' re-pushes. Counted
- * without a locked instruction of its own: the push's reservation CAS
- * counts it. Read in this order, each load acquire:
- *   decided (caller), then each worker's `repushed`, then the ring's p_head.
- * A worker adds to `repushed` (release) after its push's CAS, so every
- * re-push counted in r is in p too: p - r >= the MTs smx_submit pushed by
- * the time p is read >= those pushed when decided was read >= decided (an
- * outcome follows its MT's push). So in flight is never under-counted (a
+/* accepted = pushes (the shared ring's p_head plus every lane's p_tail,
+ * ingress_pushed) - the workers' re-pushes. Counted without a locked
+ * instruction of its own: a push counts by its reservation CAS (shared
+ * ring) or its release store of p_tail (lane; lanes are never freed before
+ * the ingress, so the sum never goes back). Read in this order, each load
+ * acquire: decided (caller), then each worker's `repushed`, then the
+ * pushes. A worker adds to `repushed` (release) after its push's CAS, so
+ * every re-push counted in r is in p too: p - r >= the MTs smx_submit
+ * pushed by the time p is read >= those pushed when decided was read >=
+ * decided (an outcome follows its MT's push, whose lane existed then and
+ * so is below n_lanes when the pushes are read). So in flight is never under-counted (a
  * drain never ends with an MT in flight); it may be over-counted, for an
  * instant, by re-pushes whose CAS is done and count is not. The ring's
  * counter is 32-bit: the difference is taken modulo 2^32, exact while

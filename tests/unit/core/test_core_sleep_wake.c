@@ -65,17 +65,22 @@ struct pair {
         unsigned lost, sleeps, caught, unpublished;
 };
 
-/* Pin the calling thread to the k-th CPU it may run on (when there are at
+/* The CPUs the process may run on, read once at start (main): a test that
+ * pinned the main thread would otherwise leave every later thread, which
+ * inherits its mask, a one-CPU set, and no case would run on two CPUs. */
+static cpu_set_t start_cpus;
+
+/* Pin the calling thread to the k-th CPU of start_cpus (when there are at
  * least two). Producer and consumer on different CPUs for the race: on one
  * CPU the consumer would mostly be asleep before the producer runs again. */
 static void pin_to(unsigned k)
 {
-        cpu_set_t all, one;
-        if (sched_getaffinity(0, sizeof all, &all) != 0 || CPU_COUNT(&all) < 2)
+        cpu_set_t one;
+        if (CPU_COUNT(&start_cpus) < 2)
                 return;
         unsigned seen = 0;
         for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
-                if (!CPU_ISSET(cpu, &all))
+                if (!CPU_ISSET(cpu, &start_cpus))
                         continue;
                 if (seen++ == k) {
                         CPU_ZERO(&one);
@@ -476,6 +481,8 @@ static void test_several_publishers_of_runs_and_several_sleepers_lose_no_wake_up
 
 int main(void)
 {
+        if (sched_getaffinity(0, sizeof start_cpus, &start_cpus) != 0)
+                CPU_ZERO(&start_cpus);
         RUN(test_a_consumer_sleeping_between_sparse_publishes_never_misses_one);
         RUN(test_a_publisher_stopped_between_reservation_and_publication_is_not_slept_past);
         RUN(test_the_same_with_publisher_and_consumer_sharing_a_cpu);
