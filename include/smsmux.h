@@ -452,7 +452,10 @@ int smx_submit_n(smx_client *c, const struct smx_mt *mts, unsigned n, int *err);
 /* ---- events ---- */
 
 enum smx_event_type {
-        SMX_EV_SUBMITTED = 1, /* final: the SMSC accepted the MT */
+        SMX_EV_SUBMITTED = 1, /* final: the SMSC accepted the MT (with a Redis
+                                 store and a DR wanted, shown once its correlation
+                                 is in Redis, unless Redis is unreachable:
+                                 docs/scale-out.md "The outcome gate") */
         SMX_EV_FAILED,        /* final: the MT will not be sent */
         SMX_EV_DR,            /* a delivery receipt */
         SMX_EV_MO,            /* a mobile-originated message */

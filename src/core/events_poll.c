@@ -1,7 +1,9 @@
 /* smx_events_poll: the single consumer of every worker's event ring (and
  * the HTTP transport's, and the shared store's: its records are released,
  * and so acknowledged in Redis, at the next poll, and each is shown only
- * while its lease runs: rstore.h, the fence). Events are handed to the
+ * while its lease runs: rstore.h, the fence; with the shared store an
+ * outcome is shown only once its MT's correlation is in Redis: the outcome
+ * gate, rstore.h). Events are handed to the
  * application in place (struct smx_event points into the ring entry of an
  * outcome, or into the full record of any other event: event_ring.h) and
  * released at the next poll; the rings are visited fairly, and the eventfd
@@ -182,6 +184,27 @@ static size_t collect_store(struct smx_client *c, unsigned k, struct smx_event *
         return n;
 }
 
+/* Of the `avail` entries of r after the `held` ones, how many may be shown
+ * now: all, or for a ring gated by the shared store (event_ring_gate) those
+ * committed when no more correlation writes were pushed than are settled
+ * (rstore_corr_done), so an MT's SUBMITTED waits for its correlation and
+ * the entries after it for it. The counts grow along the ring: when the
+ * last passes, all do (one load); else the first that does not stops it. */
+static uint32_t gate_avail(struct smx_client *c, struct smx_event_ring *r, struct smx_ev_view v,
+                           uint32_t held, uint32_t avail)
+{
+        if (!r->gate || !avail)
+                return avail;
+        uint32_t done = rstore_corr_done(c->rstore, r->gate_q);
+        const uint32_t *g = r->gate;
+        if ((int32_t)(g[(v.head + held + avail - 1) & v.mask] - done) <= 0)
+                return avail;
+        uint32_t n = 0;
+        while (n < avail && (int32_t)(g[(v.head + held + n) & v.mask] - done) <= 0)
+                n++;
+        return n;
+}
+
 /* Hand out up to max committed events, at most `quota` per ring per pass,
  * the rings in turn (a fair share when several are busy). Per ring and
  * pass: one acquire load of its tail, then the entries in order, the one
@@ -211,10 +234,11 @@ static size_t collect(struct smx_client *c, struct smx_event *ev, size_t max)
                         struct smx_event_ring *r = ring_at(c, k);
                         uint32_t held = c->held[k];
                         uint32_t avail = event_ring_readable(r) - held;
+                        struct smx_ev_view v = event_ring_view(r);
+                        avail = gate_avail(c, r, v, held, avail);
                         size_t take = avail < quota ? avail : quota;
                         if (take > max - n)
                                 take = max - n;
-                        struct smx_ev_view v = event_ring_view(r);
                         for (size_t q = 0; q < take; q++) {
                                 const struct smx_ev_out *o = event_view_nth(v, held + (uint32_t)q);
                                 if (q == 0)

@@ -117,6 +117,18 @@ int client_store_create(struct smx_client *c, const struct smx_config *cfg, char
         rc = rstore_create(&rc_cfg, &host, &c->rstore, err, err_len);
         if (rc < 0)
                 return rc == -ENOMEM ? SMX_ENOMEM : SMX_EINVAL;
+        /* the outcome gate: an MT's SUBMITTED is shown once its correlation
+         * is in Redis (rstore.h); the rings of the producers that write
+         * correlations (workers, the HTTP transport's MT thread) */
+        for (unsigned k = 0; k < c->n_workers; k++)
+                if (event_ring_gate(c->workers[k].evr, rstore_corr_count(c->rstore, k), k) < 0)
+                        return SMX_ENOMEM;
+        if (c->http) {
+                unsigned q = c->n_workers + SMX_HTTP_STORE_Q_MT;
+                if (event_ring_gate(smx_http_ring(c->http, 0), rstore_corr_count(c->rstore, q),
+                                    q) < 0)
+                        return SMX_ENOMEM;
+        }
         const char *cl = rstore_cluster(c->rstore);
         c->ident_seed = smx_hash128(cl, strlen(cl), 0x1401);
         c->n_rings += 1;

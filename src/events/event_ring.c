@@ -50,7 +50,19 @@ void event_ring_destroy(struct smx_event_ring *r)
         }
         free(r->outs);
         free(r->recs);
+        free(r->gate);
         free(r);
+}
+
+int event_ring_gate(struct smx_event_ring *r, const _Atomic uint32_t *count, unsigned q)
+{
+        uint32_t *g = calloc((size_t)r->mask + 1, sizeof *g);
+        if (!g)
+                return -ENOMEM;
+        r->gate = g;
+        r->gate_src = count;
+        r->gate_q = q;
+        return 0;
 }
 
 uint32_t event_ring_used(const struct smx_event_ring *r)

@@ -117,6 +117,14 @@ struct smx_event_ring {
         uint8_t reserved_big;                  /* producer: the last reserve was a record */
         struct smx_ev_out *outs;               /* the entries */
         struct smx_ev_rec *recs;               /* the full records */
+        /* The shared store's outcome gate (event_ring_gate): NULL, or per
+         * entry the producer's count of correlation writes handed to the
+         * store thread when the entry was committed (written by the
+         * producer before the tail, read by the consumer); gate_src is
+         * that count (the producer's own ring index), gate_q its queue. */
+        uint32_t *gate;
+        const _Atomic uint32_t *gate_src;
+        unsigned gate_q;
         _Alignas(64) struct smx_ev_rec scratch; /* consumer: event_ring_peek's copy */
 };
 
@@ -125,6 +133,15 @@ struct smx_event_ring {
 
 struct smx_event_ring *event_ring_create(uint32_t capacity_pow2);
 void event_ring_destroy(struct smx_event_ring *r);
+
+/* Gate the ring on the shared store's correlation writes (before the
+ * producer starts): every entry committed from now on records *count, the
+ * number of correlation writes its producer handed to the store thread
+ * (queue q) so far, so the consumer shows it only once the store says
+ * those writes are in Redis (rstore_corr_done): an MT's SUBMITTED outcome
+ * never before its correlation, and the entries after it in order. 0 or
+ * -ENOMEM. */
+int event_ring_gate(struct smx_event_ring *r, const _Atomic uint32_t *count, unsigned q);
 
 /* Producer (owner worker) only. Returns the next free full record, zeroed in
  * the fields events use, or NULL when the ring is full; commit publishes it
@@ -170,6 +187,8 @@ static inline void event_ring_commit_w(struct smx_event_ring *r)
                 o->big = r->big_tail++;
                 r->reserved_big = 0;
         }
+        if (r->gate)    /* the writes this entry may be shown after (event_ring_gate) */
+                r->gate[t & r->mask] = atomic_load_explicit(r->gate_src, memory_order_relaxed);
         /* release: the entry's and the record's contents happen-before the
          * consumer's acquire load of the new tail */
         atomic_store_explicit(&r->tail, t + 1, memory_order_release);

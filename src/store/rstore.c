@@ -217,10 +217,12 @@ int rstore_create(const struct rs_config *cfg, const struct rs_host *host,
         rs->inq = calloc(RS_INQ, sizeof *rs->inq);
         unsigned nq = rs_n_queues(rs);
         rs->wq = calloc(nq ? nq : 1, sizeof *rs->wq);
+        rs->mark_pos = calloc(RS_MARKS, sizeof *rs->mark_pos);
+        rs->mark_taken = calloc((size_t)(RS_MARKS + 1) * (nq ? nq : 1), sizeof *rs->mark_taken);
         rs->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         rc = -ENOMEM;
         if (!rs->ring || !rs->ackv || !rs->reack || !rs->lease || !rs->refresh_pos || !rs->fifo || !rs->inq || !rs->wq ||
-            rs->efd < 0 || rs_held_create(rs) < 0)
+            !rs->mark_pos || !rs->mark_taken || rs->efd < 0 || rs_held_create(rs) < 0)
                 goto fail;
         /* the seed of the generation ids this instance proposes
          * (rstore_fence.c): unlike any other instance's */
@@ -304,6 +306,8 @@ void rstore_destroy(struct smx_rstore *rs)
                 }
         }
         free(rs->wq);
+        free(rs->mark_pos);
+        free(rs->mark_taken);
         free(rs->inq);
         free(rs->pl.p);
         free(rs->hd.p);
@@ -509,6 +513,20 @@ int rstore_corr_put_w(struct smx_rstore *rs, unsigned k, const struct rs_corr_re
         memcpy(s, r, offsetof(struct rs_corr_req, app) + r->app_len);
         spsc_push(q);
         return 0;
+}
+
+const _Atomic uint32_t *rstore_corr_count(struct smx_rstore *rs, unsigned k)
+{
+        return &rs->wq[k].corr.tail;
+}
+
+uint32_t rstore_corr_done(struct smx_rstore *rs, unsigned k)
+{
+        if (atomic_load_explicit(&rs->gate_open, memory_order_acquire))
+                return atomic_load_explicit(&rs->wq[k].corr.tail, memory_order_acquire);
+        /* seq_cst: pairs with the store thread's publication (rs_gate_settle)
+         * and the poll's announcement of sleep */
+        return atomic_load(&rs->wq[k].corr_done);
 }
 
 uint32_t rstore_corr_room_w(struct smx_rstore *rs, unsigned k)

@@ -274,6 +274,20 @@ void rstore_released(struct smx_rstore *rs);
 /* Worker k: the next deferred answer, 1 or 0 when none. */
 int rstore_reply_pop_w(struct smx_rstore *rs, unsigned k, struct rs_reply *out);
 
+/* The outcome gate (event_ring_gate, rstore_queue.c): an application is
+ * never shown an MT's SUBMITTED before that MT's correlation is in Redis,
+ * so a crash of the process right after it showed one loses no
+ * correlation (the application resubmits only what it saw no outcome for).
+ * rstore_corr_count: queue k's count of correlation writes pushed (its
+ * producer records it in each event it commits). rstore_corr_done (the
+ * polling thread): how many of queue k's writes are settled - answered by
+ * Redis (for a write that found parked DRs: its correlation script too),
+ * dropped, or given up because Redis is unreachable (then outcomes are not
+ * held: MTs keep their outcomes flowing through an outage, the documented
+ * limit) or the store thread has ended. */
+const _Atomic uint32_t *rstore_corr_count(struct smx_rstore *rs, unsigned k);
+uint32_t rstore_corr_done(struct smx_rstore *rs, unsigned k);
+
 void rstore_stats(const struct smx_rstore *rs, struct rs_stats *st);
 
 #endif

@@ -46,6 +46,9 @@ struct rs_worker_q {
         struct smx_spsc in;     /* struct rs_in_req, worker -> store */
         struct smx_spsc reply;  /* struct rs_reply, store -> worker */
         uint32_t outstanding;   /* store thread: taken from `in`, not yet answered */
+        /* corr writes settled (rstore_corr_done): the store thread writes,
+         * the polling thread reads */
+        _Alignas(64) _Atomic uint32_t corr_done;
 };
 
 /* What the store thread remembers of each record it put in its event ring,
@@ -159,7 +162,8 @@ struct smx_rstore {
         uint32_t ev_pos;                /* records committed so far (= ring tail) */
         uint32_t ack_pos;               /* records whose XACK Redis answered (a lost
                                            connection sends the rest again) */
-        struct rs_corr_req late[RS_LATE_MAX];   /* written; parked DRs to route (script) */
+        struct rs_corr_req late[RS_LATE_MAX];   /* written; parked DRs to route (script);
+                                                   serial: its FIFO position (the gate) */
         unsigned n_late;
         /* entries to acknowledge that hold no ring record: malformed ones
          * (at most RS_BAD_MAX at a time) and released records moved out of
@@ -174,6 +178,20 @@ struct smx_rstore {
          * [u8 app_len][key 16][u16 part][u16 n_parts][app], wrap marker 0xFF */
         uint8_t *fifo;
         size_t fifo_cap, f_head, f_tail, f_used, f_n;
+        /* the outcome gate (rstore_queue.c): a record's position is the
+         * count of puts before it; mark i says every write taken from
+         * queue q before mark_taken[i * queues + q] has a position below
+         * mark_pos[i]; published (wq[q].corr_done) once every write below
+         * that position is settled */
+        uint64_t f_put_total, f_pop_total;
+        uint64_t *mark_pos;             /* RS_MARKS */
+        uint32_t *mark_taken;           /* (RS_MARKS + 1) x queues (+1: scratch) */
+        uint32_t m_head, m_tail;        /* free-running */
+        int reput;                      /* a write went back behind newer ones: no
+                                           mark published until FIFO and late list
+                                           are empty */
+        int gate_changed;               /* corr_done moved: wake the application */
+        _Atomic int gate_open;          /* the store thread ended: nothing held */
         /* DRs / MOs taken from the workers, oldest first */
         struct rs_in_req *inq;
         uint32_t in_head, in_tail;      /* free-running */
@@ -357,6 +375,14 @@ void rs_wake_workers(struct smx_rstore *rs, unsigned woken);
 int rs_fifo_put(struct smx_rstore *rs, const struct rs_corr_req *r);
 size_t rs_fifo_at(struct smx_rstore *rs, size_t *off, struct rs_corr_req *r, size_t *skipped);
 void rs_fifo_pop(struct smx_rstore *rs);
+/* The outcome gate (rstore.h rstore_corr_done). rs_gate_settle after a
+ * batch's replies: publish the marks whose writes are all settled;
+ * rs_gate_release: Redis is unreachable, every write taken counts as
+ * settled (rs_drain_workers calls it while the main connection is down
+ * after a failed attempt). Store thread. */
+#define RS_MARKS 256u
+void rs_gate_settle(struct smx_rstore *rs);
+void rs_gate_release(struct smx_rstore *rs);
 
 /* rstore_ev.c: payloads (length-prefixed fields "N:bytes") */
 void rs_buf_field(struct rs_buf *b, const void *data, size_t n);

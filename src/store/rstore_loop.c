@@ -261,10 +261,13 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
                                        memcmp(ours, had, ol) != 0;
                         }
                         if (late) {
-                                if (rs->n_late + late_new < RS_LATE_MAX)
+                                cr.serial = rs->f_pop_total;    /* its position (the gate) */
+                                if (rs->n_late + late_new < RS_LATE_MAX) {
                                         rs->late[rs->n_late + late_new++] = cr;
-                                else
+                                } else {
                                         rs_fifo_put(rs, &cr);      /* written again, then routed */
+                                        rs->reput = 1;
+                                }
                         }
                         rs_fifo_pop(rs);
                         break;
@@ -392,6 +395,7 @@ static int run_batch(struct smx_rstore *rs, uint64_t now, int final)
                 freeReplyObject(r);
         }
         late_settle(rs, late_done, late_new);
+        rs_gate_settle(rs);     /* outcomes whose correlations are in Redis now */
         RS_INC(rs, round_trips);
         RS_ADD(rs, commands, b.n);
         rtt_note(rs, mono_us() - t0);
@@ -483,10 +487,12 @@ void *rs_main(void *arg)
                         work |= offline(rs, now);
                 }
                 work |= rs_read_turn(rs, rs_now_ms(), read_ready(rs));
-                if (rs->ev_pos != last_events || rs->lease_changed) {
-                        /* new records, or waiting ones renewed or dropped */
+                if (rs->ev_pos != last_events || rs->lease_changed || rs->gate_changed) {
+                        /* new records, waiting ones renewed or dropped, or
+                         * outcomes whose correlations are settled */
                         last_events = rs->ev_pos;
                         rs->lease_changed = 0;
+                        rs->gate_changed = 0;
                         rs->host.wake_app(rs->host.ctx);
                 }
                 if (!work)
@@ -528,5 +534,8 @@ void *rs_main(void *arg)
                 smx_logf(SMX_LOG_WARN, NULL, NULL, "store: %zu correlation writes not written "
                          "at stop (their DRs will arrive uncorrelated)",
                          rs->f_n + (size_t)rs->n_late);
+        /* nothing settles any more: the outcome gate opens */
+        atomic_store_explicit(&rs->gate_open, 1, memory_order_release);
+        rs->host.wake_app(rs->host.ctx);
         return NULL;
 }

@@ -31,6 +31,7 @@ int rs_fifo_put(struct smx_rstore *rs, const struct rs_corr_req *r)
         rs->f_tail += need;
         rs->f_used += need;
         rs->f_n++;
+        rs->f_put_total++;
         return 0;
 }
 
@@ -61,13 +62,74 @@ void rs_fifo_pop(struct smx_rstore *rs)
         rs->f_head = off + n;
         rs->f_used -= n + skipped;
         rs->f_n--;
+        rs->f_pop_total++;
         if (rs->f_n == 0)
                 rs->f_head = rs->f_tail = rs->f_used = 0;
 }
 
+/* ---- the outcome gate (rstore.h) ----
+ * Writes leave the FIFO in order, but one whose SET NX GET found parked DRs
+ * is settled only when its correlation script ran (the late list, a batch
+ * later), so "settled" is a watermark: every position below the oldest
+ * write still in the FIFO or the late list. A mark per drain ties that
+ * position to each queue's ring index; a full mark list folds the newest
+ * mark forward (later, never earlier). A dropped write (buffer full) takes
+ * no position: it is settled with the mark after it. */
+
+static void gate_publish(struct smx_rstore *rs, const uint32_t *taken)
+{
+        for (unsigned q = 0; q < rs_n_queues(rs); q++) {
+                _Atomic uint32_t *d = &rs->wq[q].corr_done;
+                if ((int32_t)(taken[q] - atomic_load_explicit(d, memory_order_relaxed)) > 0) {
+                        /* seq_cst: pairs with the poll's announcement of sleep */
+                        atomic_store(d, taken[q]);
+                        rs->gate_changed = 1;
+                }
+        }
+}
+
+static void gate_mark(struct smx_rstore *rs)
+{
+        unsigned nq = rs_n_queues(rs);
+        uint32_t i = rs->m_tail - rs->m_head == RS_MARKS ? rs->m_tail - 1 : rs->m_tail++;
+        i %= RS_MARKS;
+        rs->mark_pos[i] = rs->f_put_total;
+        for (unsigned q = 0; q < nq; q++)
+                rs->mark_taken[(size_t)i * nq + q] =
+                        atomic_load_explicit(&rs->wq[q].corr.head, memory_order_relaxed);
+}
+
+void rs_gate_settle(struct smx_rstore *rs)
+{
+        if (rs->reput) {
+                if (rs->f_n || rs->n_late)
+                        return;
+                rs->reput = 0;
+        }
+        uint64_t w = rs->f_pop_total;           /* the oldest position in the FIFO */
+        if (rs->n_late && rs->late[0].serial < w)
+                w = rs->late[0].serial;
+        unsigned nq = rs_n_queues(rs);
+        while (rs->m_head != rs->m_tail && rs->mark_pos[rs->m_head % RS_MARKS] <= w) {
+                gate_publish(rs, &rs->mark_taken[(size_t)(rs->m_head % RS_MARKS) * nq]);
+                rs->m_head++;
+        }
+}
+
+void rs_gate_release(struct smx_rstore *rs)
+{
+        unsigned nq = rs_n_queues(rs);
+        uint32_t *taken = &rs->mark_taken[(size_t)RS_MARKS * nq];      /* the spare row */
+        for (unsigned q = 0; q < nq; q++)
+                taken[q] = atomic_load_explicit(&rs->wq[q].corr.head, memory_order_relaxed);
+        gate_publish(rs, taken);
+        rs->m_head = rs->m_tail;
+        rs->reput = 0;
+}
+
 int rs_drain_workers(struct smx_rstore *rs, uint64_t now)
 {
-        int work = 0;
+        int work = 0, took = 0;
         for (unsigned k = 0; k < rs_n_queues(rs); k++) {
                 struct rs_worker_q *q = &rs->wq[k];
                 struct rs_corr_req *c;
@@ -75,7 +137,7 @@ int rs_drain_workers(struct smx_rstore *rs, uint64_t now)
                         if (rs_fifo_put(rs, c) < 0)
                                 RS_INC(rs, corr_dropped);       /* past buffer_bytes */
                         spsc_pop(&q->corr);
-                        work = 1;
+                        work = took = 1;
                 }
                 struct rs_in_req *r;
                 while (rs->in_tail - rs->in_head < RS_INQ &&
@@ -90,6 +152,10 @@ int rs_drain_workers(struct smx_rstore *rs, uint64_t now)
                         work = 1;
                 }
         }
+        if (!rs->rc && rs->down_since_ms)
+                rs_gate_release(rs);    /* Redis unreachable: outcomes are not held */
+        else if (took)
+                gate_mark(rs);
         RS_SET(rs, corr_buffered, rs->f_n);
         RS_SET(rs, corr_buffered_bytes, rs->f_used);
         RS_SET(rs, in_held, rs->in_tail - rs->in_head);
