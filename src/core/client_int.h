@@ -159,6 +159,9 @@ struct smx_worker {
         uint64_t now_us;                   /* smx_stamp_us() at the start of the loop turn */
         uint64_t last_inbound_tick_ms;
         int committed;                     /* events committed this loop turn */
+        int wake_owed;                     /* events committed, the app not yet woken */
+        unsigned wake_owed_turns;          /* busy turns since (worker_loop.c) */
+        uint64_t wake_owed_us;             /* now_us of the turn that first owed it */
         int store_pushed;                  /* queued for the store thread this turn */
         const struct smx_knobs *kn;        /* knob snapshot of this loop turn (src/knobs) */
         _Atomic uint64_t decided;          /* outcomes this worker gave; it alone writes */

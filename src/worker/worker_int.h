@@ -25,6 +25,8 @@ enum { OP_EFD = 1, OP_CONNECT, OP_RECV, OP_SEND, OP_TIMEOUT, OP_RESOLVE };
 #define POP_BATCH 32              /* MTs taken from ingress with one CAS */
 #define SEND_BATCH_BYTES 16384    /* output worth a send while the worker is busy */
 #define SEND_HOLD_US 200          /* longest a busy worker holds output back */
+#define APP_WAKE_TURNS 4          /* busy turns a sleeping app's wake-up may wait */
+#define APP_WAKE_HOLD_US 200      /* and at most this long */
 #define EVENT_RESERVE 64          /* ring room kept before taking new MTs */
 #define CLOSE_FLUSH_MS 1000
 #define SMX_SUBMIT_OVERHEAD 160   /* submit_sm bytes besides the text (fields, TLVs) */

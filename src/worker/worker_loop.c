@@ -335,8 +335,21 @@ void *worker_main(void *arg)
                 }
                 if (w->freed.n)
                         worker_free_slots(w);
-                if (w->committed)
+                /* a sleeping application is woken when the worker goes
+                 * idle, or after APP_WAKE_TURNS busy turns or APP_WAKE_HOLD_US
+                 * since the first event it has not been told of: sharing a
+                 * CPU, a woken application preempts the worker at once, so a
+                 * wake-up per busy turn cost two context switches per turn */
+                if (w->committed && !w->wake_owed) {
+                        w->wake_owed = 1;
+                        w->wake_owed_turns = 0;
+                        w->wake_owed_us = w->now_us;
+                }
+                if (w->wake_owed && (!work || ++w->wake_owed_turns >= APP_WAKE_TURNS ||
+                                     w->now_us - w->wake_owed_us >= APP_WAKE_HOLD_US)) {
                         wake_app(c);
+                        w->wake_owed = 0;
+                }
                 if (work) {
                         worker_ring_submit(w);
                         continue;
@@ -364,6 +377,8 @@ void *worker_main(void *arg)
                 atomic_store(&w->sleeping, 0);
         }
         worker_free_slots(w);
+        if (w->wake_owed)
+                wake_app(c);
         for (unsigned i = 0; i < w->n_binds; i++) {
                 struct smx_bind *b = w->binds[i];
                 if (b->fd >= 0) {
