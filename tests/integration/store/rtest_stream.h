@@ -142,6 +142,35 @@ static inline void poll_app(struct inst *in)
         }
 }
 
+static inline unsigned shown_now(struct inst *in)
+{
+        poll_app(in);
+        return in->shown;
+}
+
+/* Poll `polled` (and `also`, if any) until `polled` was shown `n` entries
+ * in all (or 20 s). */
+static inline int wait_shown(struct inst *polled, unsigned n, struct inst *also)
+{
+        uint64_t end = now_ms() + 20000;
+        while (now_ms() < end) {
+                if (also)
+                        poll_app(also);
+                if (shown_now(polled) >= n)
+                        return 1;
+                rtest_sleep_ms(5);
+        }
+        printf("# shown %u, waited for %u\n", polled->shown, n);
+        return 0;
+}
+
+static inline struct rs_stats stats_of(struct inst *in)
+{
+        struct rs_stats st;
+        rstore_stats(in->rs, &st);
+        return st;
+}
+
 static inline unsigned held(struct inst *in)
 {
         return event_ring_used(rstore_ring(in->rs));

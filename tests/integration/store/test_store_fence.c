@@ -36,27 +36,6 @@
 static struct rtest_proxy P;
 static struct inst IA, IB;
 
-static unsigned shown_now(struct inst *in)
-{
-        poll_app(in);
-        return in->shown;
-}
-
-/* Poll `polled` until it was shown `n` entries in all (or 20 s). */
-static int wait_shown(struct inst *polled, unsigned n, struct inst *also)
-{
-        uint64_t end = now_ms() + 20000;
-        while (now_ms() < end) {
-                if (also)
-                        poll_app(also);
-                if (shown_now(polled) >= n)
-                        return 1;
-                rtest_sleep_ms(5);
-        }
-        printf("# shown %u, waited for %u\n", polled->shown, n);
-        return 0;
-}
-
 /* a (on a_url, its requests timing out after a_timeout_ms) and, with_b,
  * b (on Redis directly, polled meanwhile), both with owner_takeover_ms
  * takeover_ms; m0..m<n-1> written to a's stream and held by a. */

@@ -27,32 +27,6 @@
 static struct rtest_proxy P;
 static struct inst IA, IB;
 
-static unsigned shown_now(struct inst *in)
-{
-        poll_app(in);
-        return in->shown;
-}
-
-/* Poll `polled` until it was shown `n` entries in all (or 20 s). */
-static int wait_shown(struct inst *polled, unsigned n)
-{
-        uint64_t end = now_ms() + 20000;
-        while (now_ms() < end) {
-                if (shown_now(polled) >= n)
-                        return 1;
-                rtest_sleep_ms(5);
-        }
-        printf("# shown %u, waited for %u\n", polled->shown, n);
-        return 0;
-}
-
-static struct rs_stats stats_of(struct inst *in)
-{
-        struct rs_stats st;
-        rstore_stats(in->rs, &st);
-        return st;
-}
-
 /* a (started) holding m0..m<n-1> of its stream unpolled. */
 static void a_holds(unsigned n)
 {
@@ -105,7 +79,7 @@ static void test_redis_restarted_empty_after_leases_ran_out_shows_each_once(void
         /* the refresh after the reconnect finds them pending for nobody
          * (the group made anew), their leases run out: only the new
          * generation tells that nobody can have taken them */
-        CHECK(wait_shown(&IA, N));
+        CHECK(wait_shown(&IA, N, NULL));
         check_a_showed_lost_entries_once(N);
 }
 
@@ -119,7 +93,7 @@ static void test_flushall_while_cut_off_past_leases_shows_each_once(void)
         CHECK_EQ(shown_now(&IA), 0);
         cmd_ok("FLUSHALL");
         rtest_proxy_heal(&P);
-        CHECK(wait_shown(&IA, N));
+        CHECK(wait_shown(&IA, N, NULL));
         check_a_showed_lost_entries_once(N);
 }
 
@@ -131,7 +105,7 @@ static void takeover_acked_then_back(unsigned n, int lose)
         a_holds(n);
         CHECK(inst_start_with(&IB, R.url, "b", TAKEOVER_MS, 10000, 0) == 0);
         rtest_proxy_cut(&P);
-        CHECK(wait_shown(&IB, n));
+        CHECK(wait_shown(&IB, n, NULL));
         struct inst *vb[] = { &IB };
         CHECK(wait_acked("a", vb, 1));          /* acknowledged by b in Redis */
         if (lose)

@@ -31,32 +31,6 @@
 static struct rtest_proxy P;
 static struct inst IA, IB;
 
-static unsigned shown_now(struct inst *in)
-{
-        poll_app(in);
-        return in->shown;
-}
-
-/* Poll `polled` until it was shown `n` entries in all (or 20 s). */
-static int wait_shown(struct inst *polled, unsigned n)
-{
-        uint64_t end = now_ms() + 20000;
-        while (now_ms() < end) {
-                if (shown_now(polled) >= n)
-                        return 1;
-                rtest_sleep_ms(5);
-        }
-        printf("# shown %u, waited for %u\n", polled->shown, n);
-        return 0;
-}
-
-static struct rs_stats stats_of(struct inst *in)
-{
-        struct rs_stats st;
-        rstore_stats(in->rs, &st);
-        return st;
-}
-
 /* The test's connection again after a restart of redis-server. */
 static void reconnect_test(void)
 {
@@ -132,7 +106,7 @@ static void test_rolled_back_to_before_the_entries_past_leases_shows_each_once(v
          * generation marker is: before the epoch, "pending for nobody after
          * the lease, same generation" dropped them all */
         restart_from("old.rdb");
-        CHECK(wait_shown(&IA, N));
+        CHECK(wait_shown(&IA, N, NULL));
         check_a_showed_once(N, N);
 }
 
@@ -151,7 +125,7 @@ static void test_read_just_before_the_rollback_still_shown_once(void)
         CHECK(wait_held(&IA, N, NULL));
         rtest_sleep_ms(100);            /* less than a heartbeat (500 ms) */
         restart_from("old.rdb");
-        CHECK(wait_shown(&IA, N));
+        CHECK(wait_shown(&IA, N, NULL));
         check_a_showed_once(N, N);
 }
 
@@ -172,7 +146,7 @@ static void test_rolled_back_to_before_the_reads_read_again_shown_once(void)
         run_for(1200, NULL);            /* read, epoch writes the snapshot lacks */
         CHECK_EQ(held(&IA), N);
         restart_from("old.rdb");
-        CHECK(wait_shown(&IA, N));
+        CHECK(wait_shown(&IA, N, NULL));
         run_for(2 * TAKEOVER_MS, &IA);
         struct inst *v[] = { &IA };
         check_once(v, 1, N);
@@ -200,7 +174,7 @@ static void test_restart_that_saved_everything_nothing_rolled_back(void)
         /* saved as the data set is when Redis stops: a restart that
          * reloads everything (its writes are all there) */
         restart_saved();
-        CHECK(wait_shown(&IA, N));
+        CHECK(wait_shown(&IA, N, NULL));
         check_a_showed_once(N, 0);
 }
 
@@ -215,7 +189,7 @@ static void test_takeover_then_restart_that_saved_everything_dropped(void)
         run_for(800, NULL);
         CHECK(inst_start_with(&IB, R.url, "b", TAKEOVER_MS, 10000, 0) == 0);
         rtest_proxy_cut(&P);
-        CHECK(wait_shown(&IB, N));
+        CHECK(wait_shown(&IB, N, NULL));
         struct inst *vb[] = { &IB };
         CHECK(wait_acked("a", vb, 1));          /* acknowledged by b in Redis */
         run_for(300, &IB);
